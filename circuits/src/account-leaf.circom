@@ -1,0 +1,73 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+
+// LeafHash(M): the account leaf, Poseidon(3 + 2M) of
+//   [ax, ay, collateral, word[0], notional[0], ..., word[M-1], notional[M-1]].
+//   M: markets, 1..6 (Poseidon takes at most 16 inputs).
+// Preconditions: none for soundness of the hash itself; callers that rely on the
+// meaning of the fields must range-check them (AccountLeafUnpack does).
+template LeafHash(M) {
+    assert(M >= 1 && M <= 6);
+    signal input ax;
+    signal input ay;
+    signal input collateral;
+    signal input word[M];
+    signal input notional[M];
+    signal output hash;
+
+    component h = Poseidon(3 + 2 * M);
+    h.inputs[0] <== ax;
+    h.inputs[1] <== ay;
+    h.inputs[2] <== collateral;
+    for (var j = 0; j < M; j++) {
+        h.inputs[3 + 2 * j] <== word[j];
+        h.inputs[4 + 2 * j] <== notional[j];
+    }
+    hash <== h.out;
+}
+
+// AccountLeafUnpack(M): range-checks every field of a leaf preimage read from the tree
+// and splits the position words.
+//   collateral: signed, |.| < 2^128 (checked).
+//   word[j]: 161 bits (checked) = (size + 2^64) | nonce << 65 | filled << 97.
+//   notional[j]: signed, |.| < 2^128 (checked).
+// Outputs per market: size (signed field element), sizeNegative (bit), nonce (32 bits),
+// filled (64 bits).
+template AccountLeafUnpack(M) {
+    signal input collateral;
+    signal input word[M];
+    signal input notional[M];
+    signal output size[M];
+    signal output sizeNegative[M];
+    signal output nonce[M];
+    signal output filled[M];
+
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(collateral);
+
+    component bits[M];
+    for (var j = 0; j < M; j++) {
+        bits[j] = Num2Bits(WORD_BITS());
+        bits[j].in <== word[j];
+        var biasedSize = 0;
+        for (var k = 0; k < WORD_NONCE_SHIFT(); k++) {
+            biasedSize += bits[j].out[k] * (1 << k);
+        }
+        size[j] <== biasedSize - (1 << SIZE_BITS());
+        sizeNegative[j] <== 1 - bits[j].out[SIZE_BITS()];
+        var n = 0;
+        for (var k = 0; k < NONCE_BITS(); k++) {
+            n += bits[j].out[WORD_NONCE_SHIFT() + k] * (1 << k);
+        }
+        nonce[j] <== n;
+        var f = 0;
+        for (var k = 0; k < AMOUNT_BITS(); k++) {
+            f += bits[j].out[WORD_FILLED_SHIFT() + k] * (1 << k);
+        }
+        filled[j] <== f;
+        _ <== SignedRangeCheck(NOTIONAL_BITS())(notional[j]);
+    }
+}

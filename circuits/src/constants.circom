@@ -1,0 +1,53 @@
+pragma circom 2.1.9;
+
+// Bit widths and layouts shared by every zkclear circuit. The TypeScript twin is
+// prover/src/domain/constants.ts; a test checks that both agree.
+
+// |position size| < 2^64 (signed, in lots)
+function SIZE_BITS() { return 64; }
+// working-order nonce per (account, market)
+function NONCE_BITS() { return 32; }
+// order amount, fill quantity and filled amount, in lots
+function AMOUNT_BITS() { return 64; }
+// prices (limit, execution, mark), quote units per lot
+function PRICE_BITS() { return 64; }
+// |open notional| < 2^128 (signed)
+function NOTIONAL_BITS() { return 128; }
+// |collateral| < 2^128 (signed: realised losses may take it below zero)
+function COLLATERAL_BITS() { return 128; }
+// basis-point parameters (margins, fee rates)
+function BPS_BITS() { return 16; }
+function BPS_DENOMINATOR() { return 10000; }
+// a fee is at most notional * 2^16 / 10^4 < 2^131
+function FEE_BITS() { return 131; }
+// |10^4 * equity - requirement| < 2^148 for M <= 6
+function MARGIN_DIFF_BITS() { return 150; }
+// account indices are packed into 32 bits (the tree depth D is at most 32)
+function ACCOUNT_BITS() { return 32; }
+
+// account leaf position word: (size + 2^64) | nonce << 65 | filled << 97
+function WORD_NONCE_SHIFT() { return 65; }
+function WORD_FILLED_SHIFT() { return 97; }
+function WORD_BITS() { return 161; }
+
+// signed order message: tag | account << 4 | market << 36 | side << 44 | nonce << 45
+//                       | maxFeeBps << 77 | amount << 93 | limitPrice << 157   (221 bits)
+function ORDER_TAG() { return 1; }
+function ORDER_ACCOUNT_SHIFT() { return 4; }
+function ORDER_MARKET_SHIFT() { return 36; }
+function ORDER_SIDE_SHIFT() { return 44; }
+function ORDER_NONCE_SHIFT() { return 45; }
+function ORDER_MAXFEE_SHIFT() { return 77; }
+function ORDER_AMOUNT_SHIFT() { return 93; }
+function ORDER_LIMIT_SHIFT() { return 157; }
+
+// trade word in the batch commitment: qty | price << 64 | takerIsBuyer << 128
+function TRADE_PRICE_SHIFT() { return 64; }
+function TRADE_TAKER_SHIFT() { return 128; }
+
+// market parameter word: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
+function MARKET_PARAM_BITS() { return 64; }
+
+// system accounts
+function FEE_ACCOUNT() { return 1; }
+function INSURANCE_ACCOUNT() { return 2; }

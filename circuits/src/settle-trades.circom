@@ -1,0 +1,234 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+include "trade.circom";
+
+// MarketBinding(M): unpacks and range-checks the market parameters and mark prices and
+// computes the binding that the settlement contract checks:
+//   configHash = Poseidon(M)(param[0..M-1]),
+//   priceConfigHash = Poseidon(1 + M)(configHash, mark[0..M-1]).
+//   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48 (64 bits).
+//   mark[j]: mark price, < 2^64.
+template MarketBinding(M) {
+    signal input param[M];
+    signal input mark[M];
+    signal output imBps[M];
+    signal output mmBps[M];
+    signal output makerFeeBps[M];
+    signal output takerFeeBps[M];
+    signal output priceConfigHash;
+
+    component bits[M];
+    for (var j = 0; j < M; j++) {
+        bits[j] = Num2Bits(MARKET_PARAM_BITS());
+        bits[j].in <== param[j];
+        var field[4] = [0, 0, 0, 0];
+        for (var f = 0; f < 4; f++) {
+            for (var k = 0; k < BPS_BITS(); k++) {
+                field[f] += bits[j].out[BPS_BITS() * f + k] * (1 << k);
+            }
+        }
+        imBps[j] <== field[0];
+        mmBps[j] <== field[1];
+        makerFeeBps[j] <== field[2];
+        takerFeeBps[j] <== field[3];
+        RangeCheck(PRICE_BITS())(mark[j]);
+    }
+    signal configHash <== Poseidon(M)(param);
+    component binding = Poseidon(1 + M);
+    binding.inputs[0] <== configHash;
+    for (var j = 0; j < M; j++) {
+        binding.inputs[1 + j] <== mark[j];
+    }
+    priceConfigHash <== binding.out;
+}
+
+// SettleTrades(B, D, M): a batch of up to B matched trades moves the account tree from
+// oldRoot to newRoot.
+//   B: trade slots (1..); D: binary tree depth (even, 2..32); M: markets (1..6).
+// Public inputs (4):
+//   oldRoot, newRoot: account tree roots before and after the batch.
+//   dataCommitment: c_B where c_0 = 0 and, for every enabled slot,
+//     c_{i+1} = Poseidon(c_i, buyMsg, sellMsg, qty | price << 64 | takerIsBuyer << 128);
+//     a disabled (padding) slot leaves it unchanged.
+//   priceConfigHash: the market configuration and mark prices (MarketBinding).
+// Private inputs: market parameters and mark prices; per slot the trade (enabled,
+// market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
+// its signature, the account leaf preimage and siblings; the fee account leaf.
+// Every slot's fees accumulate and reach the fee account in one update at the end.
+template SettleTrades(B, D, M) {
+    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
+    var L = D \ 2;
+
+    signal input oldRoot;
+    signal input newRoot;
+    signal input dataCommitment;
+    signal input priceConfigHash;
+
+    signal input marketParam[M];
+    signal input mark[M];
+
+    signal input enabled[B];
+    signal input market[B];
+    signal input qty[B];
+    signal input price[B];
+    signal input takerIsBuyer[B];
+
+    signal input orderAccount[B][2];
+    signal input orderNonce[B][2];
+    signal input orderMaxFeeBps[B][2];
+    signal input orderAmount[B][2];
+    signal input orderLimitPrice[B][2];
+    signal input sigR8x[B][2];
+    signal input sigR8y[B][2];
+    signal input sigS[B][2];
+
+    signal input leafAx[B][2];
+    signal input leafAy[B][2];
+    signal input leafCollateral[B][2];
+    signal input leafWord[B][2][M];
+    signal input leafNotional[B][2][M];
+    signal input siblings[B][2][L][3];
+
+    signal input feeAx;
+    signal input feeAy;
+    signal input feeCollateral;
+    signal input feeWord[M];
+    signal input feeNotional[M];
+    signal input feeSiblings[L][3];
+
+    // A. Market configuration and prices are the ones bound by the public input.
+    component binding = MarketBinding(M);
+    binding.param <== marketParam;
+    binding.mark <== mark;
+    binding.priceConfigHash === priceConfigHash;
+
+    // B. Trades, in order; each moves the root and extends the commitment.
+    signal root[B + 1];
+    signal commitment[B + 1];
+    root[0] <== oldRoot;
+    commitment[0] <== 0;
+    var totalFees = 0;
+
+    component select[B][M];
+    component side[B][2];
+    component slotHash[B];
+    signal feeSum[B][2];
+    signal tradeNotional[B];
+    signal makerRate[B];
+    signal takerRate[B];
+    signal buyRate[B];
+    signal sellRate[B];
+    signal pickMaker[B][M];
+    signal pickTaker[B][M];
+    signal selfTrade[B];
+    signal qtyZero[B];
+    signal priceZero[B];
+    for (var i = 0; i < B; i++) {
+        AssertBit()(enabled[i]);
+        AssertBit()(takerIsBuyer[i]);
+        // the market index selects exactly one market
+        var oneHot = 0;
+        var maker = 0;
+        var taker = 0;
+        for (var j = 0; j < M; j++) {
+            select[i][j] = IsEqual();
+            select[i][j].in[0] <== market[i];
+            select[i][j].in[1] <== j;
+            oneHot += select[i][j].out;
+            pickMaker[i][j] <== select[i][j].out * binding.makerFeeBps[j];
+            pickTaker[i][j] <== select[i][j].out * binding.takerFeeBps[j];
+            maker += pickMaker[i][j];
+            taker += pickTaker[i][j];
+        }
+        oneHot === 1;
+        makerRate[i] <== maker;
+        takerRate[i] <== taker;
+        // the fill and the price are positive 64-bit amounts
+        RangeCheck(AMOUNT_BITS())(qty[i]);
+        RangeCheck(PRICE_BITS())(price[i]);
+        qtyZero[i] <== IsZero()(qty[i]);
+        qtyZero[i] * enabled[i] === 0;
+        priceZero[i] <== IsZero()(price[i]);
+        priceZero[i] * enabled[i] === 0;
+        tradeNotional[i] <== qty[i] * price[i];
+        // no self-trade
+        selfTrade[i] <== IsEqual()([orderAccount[i][0], orderAccount[i][1]]);
+        selfTrade[i] * enabled[i] === 0;
+        // the taker pays the taker rate, the maker the maker rate
+        buyRate[i] <== makerRate[i] + takerIsBuyer[i] * (takerRate[i] - makerRate[i]);
+        sellRate[i] <== takerRate[i] + makerRate[i] - buyRate[i];
+
+        for (var s = 0; s < 2; s++) {
+            side[i][s] = TradeSide(s, D, M);
+            side[i][s].enabled <== enabled[i];
+            side[i][s].market <== market[i];
+            for (var j = 0; j < M; j++) {
+                side[i][s].marketSelect[j] <== select[i][j].out;
+            }
+            side[i][s].qty <== qty[i];
+            side[i][s].price <== price[i];
+            side[i][s].tradeNotional <== tradeNotional[i];
+            // padding slots pay no fee, so all-zero padding passes the fee rule
+            side[i][s].feeRateBps <== enabled[i] * (s == 0 ? buyRate[i] : sellRate[i]);
+            side[i][s].mark <== mark;
+            side[i][s].imBps <== binding.imBps;
+            side[i][s].mmBps <== binding.mmBps;
+            side[i][s].rootIn <== s == 0 ? root[i] : side[i][0].rootOut;
+            side[i][s].account <== orderAccount[i][s];
+            side[i][s].nonce <== orderNonce[i][s];
+            side[i][s].maxFeeBps <== orderMaxFeeBps[i][s];
+            side[i][s].amount <== orderAmount[i][s];
+            side[i][s].limitPrice <== orderLimitPrice[i][s];
+            side[i][s].sigR8x <== sigR8x[i][s];
+            side[i][s].sigR8y <== sigR8y[i][s];
+            side[i][s].sigS <== sigS[i][s];
+            side[i][s].ax <== leafAx[i][s];
+            side[i][s].ay <== leafAy[i][s];
+            side[i][s].collateral <== leafCollateral[i][s];
+            side[i][s].word <== leafWord[i][s];
+            side[i][s].notional <== leafNotional[i][s];
+            side[i][s].siblings <== siblings[i][s];
+            feeSum[i][s] <== enabled[i] * side[i][s].fee;
+            totalFees += feeSum[i][s];
+        }
+        root[i + 1] <== side[i][1].rootOut;
+
+        slotHash[i] = Poseidon(4);
+        slotHash[i].inputs[0] <== commitment[i];
+        slotHash[i].inputs[1] <== side[i][0].msg;
+        slotHash[i].inputs[2] <== side[i][1].msg;
+        slotHash[i].inputs[3] <== qty[i] + price[i] * (1 << TRADE_PRICE_SHIFT())
+            + takerIsBuyer[i] * (1 << TRADE_TAKER_SHIFT());
+        commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);
+    }
+
+    // C. The batch's fees reach the fee account in one Merkle update.
+    component feeLeaf = AccountLeafUnpack(M);
+    feeLeaf.collateral <== feeCollateral;
+    feeLeaf.word <== feeWord;
+    feeLeaf.notional <== feeNotional;
+    signal newFeeCollateral <== feeCollateral + totalFees;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(newFeeCollateral);
+    signal oldFeeLeaf <== LeafHash(M)(feeAx, feeAy, feeCollateral, feeWord, feeNotional);
+    signal newFeeLeaf <== LeafHash(M)(feeAx, feeAy, newFeeCollateral, feeWord, feeNotional);
+    component feeUpdate = LeafUpdate(L);
+    feeUpdate.oldLeaf <== oldFeeLeaf;
+    feeUpdate.newLeaf <== newFeeLeaf;
+    var feeIndex = FEE_ACCOUNT();
+    for (var k = 0; k < D; k++) {
+        feeUpdate.indexBits[k] <== (feeIndex >> k) & 1;
+    }
+    feeUpdate.siblings <== feeSiblings;
+    feeUpdate.oldRoot === root[B];
+
+    // D. Public outputs of the batch.
+    feeUpdate.newRoot === newRoot;
+    commitment[B] === dataCommitment;
+}

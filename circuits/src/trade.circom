@@ -1,0 +1,161 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+include "order.circom";
+include "margin.circom";
+
+// TradeSide(SIDE, D, M): applies one side of a matched trade (SIDE 0 = the buy order,
+// SIDE 1 = the sell order) to its account and moves the tree root.
+//   D: binary tree depth (even, <= 32); M: markets (<= 6).
+// Inputs from the caller (already checked there):
+//   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
+//   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
+//   imBps[M], mmBps[M] (< 2^16), rootIn.
+// Private inputs checked here: the order (account, nonce, maxFeeBps, amount, limitPrice,
+// market from the trade), its signature, the account leaf preimage and Merkle siblings.
+// Outputs: rootOut (rootIn when disabled), fee, msg (the signed order message).
+template TradeSide(SIDE, D, M) {
+    var L = D \ 2;
+    signal input enabled;
+    signal input market;
+    signal input marketSelect[M];
+    signal input qty;
+    signal input price;
+    signal input tradeNotional;
+    signal input feeRateBps;
+    signal input mark[M];
+    signal input imBps[M];
+    signal input mmBps[M];
+    signal input rootIn;
+
+    signal input account;
+    signal input nonce;
+    signal input maxFeeBps;
+    signal input amount;
+    signal input limitPrice;
+    signal input sigR8x;
+    signal input sigR8y;
+    signal input sigS;
+
+    signal input ax;
+    signal input ay;
+    signal input collateral;
+    signal input word[M];
+    signal input notional[M];
+    signal input siblings[L][3];
+
+    signal output rootOut;
+    signal output fee;
+    signal output msg;
+
+    // A. Order fields are range-checked; the account index gives the Merkle path.
+    component accountBits = Num2Bits(D);
+    accountBits.in <== account;
+    NotSystemAccount()(account, enabled);
+    RangeCheck(NONCE_BITS())(nonce);
+    RangeCheck(BPS_BITS())(maxFeeBps);
+    RangeCheck(AMOUNT_BITS())(amount);
+    RangeCheck(PRICE_BITS())(limitPrice);
+
+    // B. The order is signed by the key in the account leaf.
+    msg <== OrderMessage()(account, market, SIDE, nonce, maxFeeBps, amount, limitPrice);
+    OrderSignature()(enabled, ax, ay, sigR8x, sigR8y, sigS, msg);
+
+    // C. The leaf read from the tree is range-checked field by field.
+    component old = AccountLeafUnpack(M);
+    old.collateral <== collateral;
+    old.word <== word;
+    old.notional <== notional;
+
+    // D. Select the traded market's fields.
+    var selWord = 0;
+    var selNotional = 0;
+    var selSize = 0;
+    var selNegative = 0;
+    var selNonce = 0;
+    var selFilled = 0;
+    signal pickWord[M];
+    signal pickNotional[M];
+    signal pickSize[M];
+    signal pickNegative[M];
+    signal pickNonce[M];
+    signal pickFilled[M];
+    for (var j = 0; j < M; j++) {
+        pickWord[j] <== marketSelect[j] * word[j];
+        pickNotional[j] <== marketSelect[j] * notional[j];
+        pickSize[j] <== marketSelect[j] * old.size[j];
+        pickNegative[j] <== marketSelect[j] * old.sizeNegative[j];
+        pickNonce[j] <== marketSelect[j] * old.nonce[j];
+        pickFilled[j] <== marketSelect[j] * old.filled[j];
+        selWord += pickWord[j];
+        selNotional += pickNotional[j];
+        selSize += pickSize[j];
+        selNegative += pickNegative[j];
+        selNonce += pickNonce[j];
+        selFilled += pickFilled[j];
+    }
+
+    // E. Trading rules: not replayed, not overfilled, within the limit price, fee bounded.
+    signal newFilled <== OrderFillRule()(nonce, amount, selNonce, selFilled, qty);
+    PriceWithinLimit(SIDE)(price, limitPrice);
+    fee <== TradingFee()(tradeNotional, feeRateBps, maxFeeBps);
+
+    // F. New position. A buy adds qty and its cost; a sell removes them. A position that
+    // reaches zero realises its open notional into collateral.
+    var direction = 1 - 2 * SIDE;
+    signal newSize <== selSize + direction * qty;
+    signal newNegative <== SignedRangeCheck(SIZE_BITS())(newSize);
+    signal newZero <== IsZero()(newSize);
+    signal oldZero <== IsZero()(selSize);
+    signal grossNotional <== selNotional + direction * tradeNotional;
+    signal newNotional <== grossNotional * (1 - newZero);
+    signal realised <== newZero * grossNotional;
+    signal newCollateral <== collateral - fee - realised;
+    _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
+
+    // G. The trade only reduces exposure when it moves a position towards zero without
+    // crossing it: a buy against a short, a sell against a long.
+    signal reducing;
+    if (SIDE == 0) {
+        reducing <== selNegative * (newNegative + newZero);
+    } else {
+        reducing <== (1 - selNegative - oldZero) * (1 - newNegative);
+    }
+
+    // H. Write the traded market back; other markets are unchanged.
+    signal newWordT <== newSize + (1 << SIZE_BITS())
+        + nonce * (1 << WORD_NONCE_SHIFT())
+        + newFilled * (1 << WORD_FILLED_SHIFT());
+    signal newWord[M];
+    signal newNotionals[M];
+    signal newSizes[M];
+    signal newNegatives[M];
+    for (var j = 0; j < M; j++) {
+        newWord[j] <== word[j] + marketSelect[j] * (newWordT - selWord);
+        newNotionals[j] <== notional[j] + marketSelect[j] * (newNotional - selNotional);
+        newSizes[j] <== old.size[j] + marketSelect[j] * (newSize - selSize);
+        newNegatives[j] <== old.sizeNegative[j] + marketSelect[j] * (newNegative - selNegative);
+    }
+
+    // I. After the trade the account meets initial margin, or maintenance margin if the
+    // trade only reduced its exposure.
+    MarginRequirement(M)(newCollateral, newSizes, newNegatives, newNotionals, mark, imBps, mmBps,
+        reducing, enabled);
+
+    // J. Old leaf is in the tree at rootIn; the new leaf gives the next root.
+    signal oldLeaf <== LeafHash(M)(ax, ay, collateral, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newCollateral, newWord, newNotionals);
+    component update = LeafUpdate(L);
+    update.oldLeaf <== oldLeaf;
+    update.newLeaf <== newLeaf;
+    update.indexBits <== accountBits.out;
+    update.siblings <== siblings;
+    (update.oldRoot - rootIn) * enabled === 0;
+    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
+}

@@ -1,0 +1,96 @@
+import { poseidon } from "./hash.ts";
+import { ZkClearError } from "./errors.ts";
+import {
+  AMOUNT_BITS,
+  COLLATERAL_BITS,
+  NONCE_BITS,
+  NOTIONAL_BITS,
+  SIZE_BITS,
+  WORD_FILLED_SHIFT,
+  WORD_NONCE_SHIFT,
+} from "./constants.ts";
+import { checkSigned, checkUnsigned, decodeSigned, encodeSigned, pow2 } from "./amounts.ts";
+import { isFieldElement } from "./field.ts";
+
+/** A Baby Jubjub public key (affine twisted-Edwards coordinates). */
+export interface PublicKey {
+  readonly x: bigint;
+  readonly y: bigint;
+}
+
+/**
+ * One market's slot in an account.
+ * - size: signed position in lots (long > 0), |size| < 2^64.
+ * - notional: signed open notional (entry cost) in quote units, |.| < 2^128: a buy adds
+ *   qty * price, a sell subtracts it; it is realised into collateral when size returns to 0.
+ * - nonce, filled: the working order on this market, its nonce and how much has filled.
+ */
+export interface Position {
+  readonly size: bigint;
+  readonly notional: bigint;
+  readonly nonce: bigint;
+  readonly filled: bigint;
+}
+
+/** An account leaf: owner key, signed collateral and one position per market. */
+export interface Account {
+  readonly pubKey: PublicKey;
+  readonly collateral: bigint;
+  readonly positions: readonly Position[];
+}
+
+export class AccountError extends ZkClearError {}
+
+export const EMPTY_POSITION: Position = { size: 0n, notional: 0n, nonce: 0n, filled: 0n };
+
+/** A fresh account holding `collateral` and no positions. */
+export function newAccount(pubKey: PublicKey, markets: number, collateral = 0n): Account {
+  return { pubKey, collateral, positions: Array.from({ length: markets }, () => EMPTY_POSITION) };
+}
+
+/** Range-checks every field of an account; throws AccountError naming the field. */
+export function validateAccount(a: Account): Account {
+  if (!isFieldElement(a.pubKey.x) || !isFieldElement(a.pubKey.y)) {
+    throw new AccountError("ACCOUNT_BAD_KEY", "account public key coordinates must be field elements");
+  }
+  checkSigned(a.collateral, COLLATERAL_BITS, "collateral");
+  a.positions.forEach((p, j) => {
+    checkSigned(p.size, SIZE_BITS, `position size (market ${j})`);
+    checkSigned(p.notional, NOTIONAL_BITS, `open notional (market ${j})`);
+    checkUnsigned(p.nonce, NONCE_BITS, `working-order nonce (market ${j})`);
+    checkUnsigned(p.filled, AMOUNT_BITS, `working-order filled amount (market ${j})`);
+  });
+  return a;
+}
+
+/** (size + 2^64) | nonce << 65 | filled << 97 */
+export function packPositionWord(p: Position): bigint {
+  return (
+    (p.size + pow2(SIZE_BITS)) |
+    (p.nonce << BigInt(WORD_NONCE_SHIFT)) |
+    (p.filled << BigInt(WORD_FILLED_SHIFT))
+  );
+}
+
+/** Inverse of packPositionWord (notional is stored separately). */
+export function unpackPositionWord(word: bigint, notional: bigint): Position {
+  const sizeMask = pow2(WORD_NONCE_SHIFT) - 1n;
+  return {
+    size: (word & sizeMask) - pow2(SIZE_BITS),
+    nonce: (word >> BigInt(WORD_NONCE_SHIFT)) & (pow2(NONCE_BITS) - 1n),
+    filled: (word >> BigInt(WORD_FILLED_SHIFT)) & (pow2(AMOUNT_BITS) - 1n),
+    notional: decodeSigned(notional),
+  };
+}
+
+/** The leaf preimage, in the order LeafHash(M) hashes it. */
+export function leafPreimage(a: Account): bigint[] {
+  const out = [a.pubKey.x, a.pubKey.y, encodeSigned(a.collateral)];
+  for (const p of a.positions) out.push(packPositionWord(p), encodeSigned(p.notional));
+  return out;
+}
+
+/** Poseidon(3 + 2M) of the preimage: the TypeScript twin of LeafHash(M). */
+export function leafHash(a: Account): bigint {
+  return poseidon(leafPreimage(a));
+}

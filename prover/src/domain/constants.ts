@@ -1,0 +1,41 @@
+/**
+ * Bit widths and layouts shared with the circuits (circuits/src/constants.circom).
+ * A test reads the circom file and checks that both agree.
+ */
+export const SIZE_BITS = 64;
+export const NONCE_BITS = 32;
+export const AMOUNT_BITS = 64;
+export const PRICE_BITS = 64;
+export const NOTIONAL_BITS = 128;
+export const COLLATERAL_BITS = 128;
+export const BPS_BITS = 16;
+export const BPS_DENOMINATOR = 10_000n;
+export const FEE_BITS = 131;
+export const MARGIN_DIFF_BITS = 150;
+export const ACCOUNT_BITS = 32;
+
+export const WORD_NONCE_SHIFT = 65;
+export const WORD_FILLED_SHIFT = 97;
+export const WORD_BITS = 161;
+
+export const ORDER_TAG = 1n;
+export const ORDER_ACCOUNT_SHIFT = 4;
+export const ORDER_MARKET_SHIFT = 36;
+export const ORDER_SIDE_SHIFT = 44;
+export const ORDER_NONCE_SHIFT = 45;
+export const ORDER_MAXFEE_SHIFT = 77;
+export const ORDER_AMOUNT_SHIFT = 93;
+export const ORDER_LIMIT_SHIFT = 157;
+
+export const TRADE_PRICE_SHIFT = 64;
+export const TRADE_TAKER_SHIFT = 128;
+
+export const MARKET_PARAM_BITS = 64;
+
+/** Index 0 is the empty leaf; 1 and 2 are the system accounts. Traders start at 3. */
+export const FEE_ACCOUNT = 1n;
+export const INSURANCE_ACCOUNT = 2n;
+export const FIRST_USER_ACCOUNT = 3n;
+
+/** Largest number of markets a leaf can hold (Poseidon takes at most 16 inputs). */
+export const MAX_MARKETS = 6;

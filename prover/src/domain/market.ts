@@ -1,0 +1,107 @@
+import { poseidon } from "./hash.ts";
+import { ZkClearError } from "./errors.ts";
+import { BPS_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
+import { checkUnsigned } from "./amounts.ts";
+
+/**
+ * A perpetual market's risk and fee parameters, in basis points (1 bp = 1/10,000).
+ * The circuit binds them through configHash; the contract stores that hash.
+ */
+export interface MarketParams {
+  /** Human name, not part of the binding. */
+  readonly symbol: string;
+  /** Initial margin rate: opening or increasing exposure needs equity >= IM. */
+  readonly initialMarginBps: bigint;
+  /** Maintenance margin rate: below it an account can be liquidated. */
+  readonly maintenanceMarginBps: bigint;
+  readonly makerFeeBps: bigint;
+  readonly takerFeeBps: bigint;
+  /** Liquidation penalty (used by the liquidation circuit). */
+  readonly liquidationPenaltyBps: bigint;
+}
+
+export class MarketConfigError extends ZkClearError {}
+
+/** Checks the parameters of every market and returns them. */
+export function validateMarkets(markets: readonly MarketParams[]): readonly MarketParams[] {
+  if (markets.length < 1 || markets.length > MAX_MARKETS) {
+    throw new MarketConfigError(
+      "MARKET_COUNT",
+      `a configuration has 1..${MAX_MARKETS} markets, got ${markets.length}`,
+    );
+  }
+  markets.forEach((m, j) => {
+    for (const [k, v] of Object.entries(m)) {
+      if (k === "symbol") continue;
+      checkUnsigned(v as bigint, BPS_BITS, `market ${j} ${k}`);
+    }
+    if (m.maintenanceMarginBps > m.initialMarginBps) {
+      throw new MarketConfigError(
+        "MARKET_MARGINS",
+        `market ${j} (${m.symbol}): maintenance margin ${m.maintenanceMarginBps} bps exceeds initial margin ${m.initialMarginBps} bps`,
+      );
+    }
+    if (m.initialMarginBps === 0n) {
+      throw new MarketConfigError("MARKET_MARGINS", `market ${j} (${m.symbol}): initial margin must be positive`);
+    }
+  });
+  return markets;
+}
+
+/** The 64-bit word the circuit reads: im | mm << 16 | maker << 32 | taker << 48. */
+export function packMarketParams(m: MarketParams): bigint {
+  return (
+    m.initialMarginBps |
+    (m.maintenanceMarginBps << 16n) |
+    (m.makerFeeBps << 32n) |
+    (m.takerFeeBps << 48n)
+  );
+}
+
+/** Poseidon(M) of the packed parameter words: what the contract stores. */
+export function configHash(markets: readonly MarketParams[]): bigint {
+  return poseidon(markets.map(packMarketParams));
+}
+
+/** Poseidon(1 + M)(configHash, marks): the batch's price and configuration binding. */
+export function priceConfigHash(markets: readonly MarketParams[], marks: readonly bigint[]): bigint {
+  if (marks.length !== markets.length) {
+    throw new MarketConfigError(
+      "MARK_COUNT",
+      `expected ${markets.length} mark prices (one per market), got ${marks.length}`,
+    );
+  }
+  marks.forEach((p, j) => {
+    checkUnsigned(p, PRICE_BITS, `mark price of market ${j}`);
+    if (p === 0n) throw new MarketConfigError("MARK_ZERO", `mark price of market ${j} is zero`);
+  });
+  return poseidon([configHash(markets), ...marks]);
+}
+
+/** A default market table for development and tests: BTC-like and ETH-like perps. */
+export function defaultMarkets(count: number): MarketParams[] {
+  const table: MarketParams[] = [
+    m("BTC-PERP", 1000n, 500n, 2n, 5n, 100n),
+    m("ETH-PERP", 1000n, 500n, 2n, 5n, 100n),
+    m("SOL-PERP", 2000n, 1000n, 2n, 6n, 150n),
+    m("ARB-PERP", 2500n, 1250n, 3n, 8n, 200n),
+    m("OP-PERP", 2500n, 1250n, 3n, 8n, 200n),
+    m("DOGE-PERP", 3300n, 1650n, 3n, 8n, 250n),
+  ];
+  if (count < 1 || count > table.length) {
+    throw new MarketConfigError("MARKET_COUNT", `no default table for ${count} markets`);
+  }
+  return table.slice(0, count);
+}
+
+function m(
+  symbol: string,
+  initialMarginBps: bigint,
+  maintenanceMarginBps: bigint,
+  makerFeeBps: bigint,
+  takerFeeBps: bigint,
+  liquidationPenaltyBps: bigint,
+): MarketParams {
+  return { symbol, initialMarginBps, maintenanceMarginBps, makerFeeBps, takerFeeBps, liquidationPenaltyBps };
+}
+

@@ -1,0 +1,92 @@
+import { AccountTree } from "../domain/tree.ts";
+import {
+  leafHash,
+  newAccount,
+  validateAccount,
+  type Account,
+  type PublicKey,
+} from "../domain/account.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT, FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { validateMarkets, type MarketParams } from "../domain/market.ts";
+import { ZkClearError } from "../domain/errors.ts";
+
+export class StateError extends ZkClearError {}
+
+/** The system accounts' key: no signature can be made for it, and they never trade. */
+export const SYSTEM_KEY: PublicKey = { x: 0n, y: 0n };
+
+/**
+ * The exchange state: the account tree plus the account preimages behind its leaves.
+ * Every write goes through setAccount, so the tree and the map never disagree.
+ */
+export class ExchangeState {
+  readonly depth: number;
+  readonly markets: readonly MarketParams[];
+  readonly tree: AccountTree;
+  private readonly accounts = new Map<bigint, Account>();
+
+  private constructor(depth: number, markets: readonly MarketParams[]) {
+    this.depth = depth;
+    this.markets = validateMarkets(markets);
+    this.tree = new AccountTree(depth);
+  }
+
+  /** Genesis: the fee account (1) and the insurance fund (2), both empty. */
+  static genesis(depth: number, markets: readonly MarketParams[]): ExchangeState {
+    const s = new ExchangeState(depth, markets);
+    s.setAccount(FEE_ACCOUNT, newAccount(SYSTEM_KEY, markets.length));
+    s.setAccount(INSURANCE_ACCOUNT, newAccount(SYSTEM_KEY, markets.length));
+    return s;
+  }
+
+  get root(): bigint {
+    return this.tree.root;
+  }
+
+  get marketCount(): number {
+    return this.markets.length;
+  }
+
+  hasAccount(index: bigint): boolean {
+    return this.accounts.has(index);
+  }
+
+  getAccount(index: bigint): Account {
+    const a = this.accounts.get(index);
+    if (!a) throw new StateError("ACCOUNT_NOT_FOUND", `account ${index} does not exist`);
+    return a;
+  }
+
+  setAccount(index: bigint, account: Account): void {
+    if (account.positions.length !== this.markets.length) {
+      throw new StateError(
+        "ACCOUNT_MARKETS",
+        `account ${index} has ${account.positions.length} positions, the state has ${this.markets.length} markets`,
+      );
+    }
+    validateAccount(account);
+    this.tree.setLeaf(index, leafHash(account));
+    this.accounts.set(index, account);
+  }
+
+  /**
+   * Opens a trader account with a starting balance. Deposits through the chain replace
+   * this in the on-chain issue; development and tests use it directly.
+   */
+  openAccount(index: bigint, pubKey: PublicKey, collateral: bigint): Account {
+    if (index < FIRST_USER_ACCOUNT) {
+      throw new StateError("ACCOUNT_RESERVED", `account ${index} is reserved for the system`);
+    }
+    if (this.accounts.has(index)) {
+      throw new StateError("ACCOUNT_EXISTS", `account ${index} already exists`);
+    }
+    const a = newAccount(pubKey, this.markets.length, collateral);
+    this.setAccount(index, a);
+    return a;
+  }
+
+  /** Non-empty accounts, by index. */
+  *entries(): IterableIterator<[bigint, Account]> {
+    yield* this.accounts.entries();
+  }
+}

@@ -1,0 +1,281 @@
+import { ZkClearError } from "../domain/errors.ts";
+import {
+  AMOUNT_BITS,
+  COLLATERAL_BITS,
+  FEE_ACCOUNT,
+  NOTIONAL_BITS,
+  PRICE_BITS,
+  SIZE_BITS,
+  TRADE_PRICE_SHIFT,
+  TRADE_TAKER_SHIFT,
+} from "../domain/constants.ts";
+import { fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
+import { leafPreimage, type Account, type Position } from "../domain/account.ts";
+import { orderMessage, validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
+import { meetsMargin, tradingFee } from "../domain/margin.ts";
+import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { poseidon } from "../domain/hash.ts";
+import type { ExchangeState } from "./state.ts";
+import type { SettleTradesInput, TradeSlotSide } from "./inputs.ts";
+
+/** A match: a buy order and a sell order on one market, filled `qty` lots at `price`. */
+export interface Trade {
+  readonly buy: SignedOrder;
+  readonly sell: SignedOrder;
+  readonly qty: bigint;
+  readonly price: bigint;
+  /** The taker pays the taker fee rate, the maker the maker rate. */
+  readonly takerIsBuyer: boolean;
+}
+
+/** Why a trade was refused: the same rules SettleTrades enforces. */
+export type TradeErrorCode =
+  | "BATCH_TOO_LARGE"
+  | "TRADE_BAD_SIDE"
+  | "TRADE_MARKET_MISMATCH"
+  | "TRADE_SELF"
+  | "TRADE_BAD_QTY"
+  | "TRADE_BAD_PRICE"
+  | "ACCOUNT_NOT_FOUND"
+  | "ORDER_BAD_SIGNATURE"
+  | "ORDER_REPLAYED"
+  | "ORDER_OVERFILLED"
+  | "PRICE_OUTSIDE_LIMIT"
+  | "FEE_ABOVE_MAX"
+  | "POSITION_OUT_OF_RANGE"
+  | "MARGIN_INSUFFICIENT";
+
+export class TradeError extends ZkClearError {
+  readonly tradeIndex: number;
+  constructor(code: TradeErrorCode, tradeIndex: number, message: string) {
+    super(code, `trade ${tradeIndex}: ${message}`);
+    this.tradeIndex = tradeIndex;
+  }
+}
+
+export interface SettledTradeBatch {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly dataCommitment: bigint;
+  readonly priceConfigHash: bigint;
+  readonly totalFees: bigint;
+  /** The circuit's input, padding included. */
+  readonly input: SettleTradesInput;
+}
+
+interface SideResult {
+  readonly account: Account;
+  readonly fee: bigint;
+}
+
+/**
+ * Applies one side of a trade to its account: the twin of TradeSide. Throws TradeError
+ * with the rule that refused it; the account is not modified.
+ */
+export function applyTradeSide(
+  tradeIndex: number,
+  account: Account,
+  so: SignedOrder,
+  qty: bigint,
+  price: bigint,
+  feeRateBps: bigint,
+  markets: readonly MarketParams[],
+  marks: readonly bigint[],
+): SideResult {
+  const o = so.order;
+  const m = o.market;
+  const isBuy = o.side === "buy";
+  const pos = account.positions[m];
+  const fail = (code: TradeErrorCode, msg: string): never => {
+    throw new TradeError(code, tradeIndex, `${o.side} order of account ${o.account}: ${msg}`);
+  };
+
+  if (!verifyOrder(so, account.pubKey)) fail("ORDER_BAD_SIGNATURE", "signature does not match the account key");
+  if (o.nonce < pos.nonce) fail("ORDER_REPLAYED", `nonce ${o.nonce} is below the working nonce ${pos.nonce}`);
+  const newFilled = (o.nonce === pos.nonce ? pos.filled : 0n) + qty;
+  if (newFilled > o.amount) fail("ORDER_OVERFILLED", `fill would take it to ${newFilled} of ${o.amount}`);
+  if (isBuy ? price > o.limitPrice : price < o.limitPrice) {
+    fail("PRICE_OUTSIDE_LIMIT", `price ${price} is beyond its limit ${o.limitPrice}`);
+  }
+  if (feeRateBps > o.maxFeeBps) fail("FEE_ABOVE_MAX", `fee rate ${feeRateBps} bps exceeds its maximum ${o.maxFeeBps} bps`);
+
+  const notional = qty * price;
+  const fee = tradingFee(notional, feeRateBps);
+  const dir = isBuy ? 1n : -1n;
+  const newSize = pos.size + dir * qty;
+  const gross = pos.notional + dir * notional;
+  const closed = newSize === 0n;
+  const newNotional = closed ? 0n : gross;
+  const newCollateral = account.collateral - fee - (closed ? gross : 0n);
+  if (!fitsSigned(newSize, SIZE_BITS)) fail("POSITION_OUT_OF_RANGE", `size ${newSize} exceeds 2^${SIZE_BITS}`);
+  if (!fitsSigned(newNotional, NOTIONAL_BITS)) fail("POSITION_OUT_OF_RANGE", `open notional exceeds 2^${NOTIONAL_BITS}`);
+  if (!fitsSigned(newCollateral, COLLATERAL_BITS)) fail("POSITION_OUT_OF_RANGE", `collateral exceeds 2^${COLLATERAL_BITS}`);
+
+  const newPos: Position = { size: newSize, notional: newNotional, nonce: o.nonce, filled: newFilled };
+  const positions = account.positions.map((p, j) => (j === m ? newPos : p));
+  const next: Account = { ...account, collateral: newCollateral, positions };
+  const reducing = isBuy ? pos.size < 0n && newSize <= 0n : pos.size > 0n && newSize >= 0n;
+  const kind = reducing ? "maintenance" : "initial";
+  if (!meetsMargin(next, marks, markets, kind)) {
+    fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
+  }
+  return { account: next, fee };
+}
+
+/** The trade word of the batch commitment: qty | price << 64 | takerIsBuyer << 128. */
+export function tradeWord(t: Pick<Trade, "qty" | "price" | "takerIsBuyer">): bigint {
+  return (
+    t.qty | (t.price << BigInt(TRADE_PRICE_SHIFT)) | ((t.takerIsBuyer ? 1n : 0n) << BigInt(TRADE_TAKER_SHIFT))
+  );
+}
+
+/** The commitment chain over a batch's trades (padding contributes nothing). */
+export function tradeCommitment(trades: readonly Trade[]): bigint {
+  let c = 0n;
+  for (const t of trades) {
+    c = poseidon([c, orderMessage(t.buy.order), orderMessage(t.sell.order), tradeWord(t)]);
+  }
+  return c;
+}
+
+function sideInput(
+  state: ExchangeState,
+  so: SignedOrder,
+  account: Account,
+): TradeSlotSide {
+  const proof = state.tree.proof(so.order.account);
+  const pre = leafPreimage(account);
+  const m = state.marketCount;
+  return {
+    account: so.order.account,
+    nonce: so.order.nonce,
+    maxFeeBps: so.order.maxFeeBps,
+    amount: so.order.amount,
+    limitPrice: so.order.limitPrice,
+    sigR8x: so.signature.r8x,
+    sigR8y: so.signature.r8y,
+    sigS: so.signature.s,
+    ax: pre[0],
+    ay: pre[1],
+    collateral: pre[2],
+    word: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
+    notional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
+    siblings: proof.siblings.map((s) => [...s]),
+  };
+}
+
+/**
+ * Settles a batch of at most `batchSize` trades at the given mark prices: checks every
+ * rule, moves the state, and returns the SettleTrades input (padded to batchSize).
+ * All-or-nothing: on a refused trade the state is restored and the error rethrown.
+ */
+export function settleTrades(
+  state: ExchangeState,
+  trades: readonly Trade[],
+  marks: readonly bigint[],
+  batchSize: number,
+): SettledTradeBatch {
+  if (trades.length > batchSize) {
+    throw new TradeError("BATCH_TOO_LARGE", 0, `${trades.length} trades do not fit a batch of ${batchSize}`);
+  }
+  const markets = state.markets;
+  const binding = priceConfigHash(markets, marks);
+  const oldRoot = state.root;
+  const undo: [bigint, Account][] = [];
+  const write = (index: bigint, a: Account) => {
+    undo.push([index, state.getAccount(index)]);
+    state.setAccount(index, a);
+  };
+  try {
+    const slots: SettleTradesInput["slots"][number][] = [];
+    let totalFees = 0n;
+    trades.forEach((t, i) => {
+      const fail = (code: TradeErrorCode, msg: string): never => {
+        throw new TradeError(code, i, msg);
+      };
+      validateOrder(t.buy.order, markets.length);
+      validateOrder(t.sell.order, markets.length);
+      if (t.buy.order.side !== "buy" || t.sell.order.side !== "sell") {
+        fail("TRADE_BAD_SIDE", "a trade pairs a buy order with a sell order");
+      }
+      const market = t.buy.order.market;
+      if (t.sell.order.market !== market) fail("TRADE_MARKET_MISMATCH", "orders are on different markets");
+      if (t.buy.order.account === t.sell.order.account) fail("TRADE_SELF", "an account cannot trade with itself");
+      if (t.qty <= 0n || !fitsUnsigned(t.qty, AMOUNT_BITS)) fail("TRADE_BAD_QTY", `quantity ${t.qty} is not in 1..2^64-1`);
+      if (t.price <= 0n || !fitsUnsigned(t.price, PRICE_BITS)) fail("TRADE_BAD_PRICE", `price ${t.price} is not in 1..2^64-1`);
+      for (const so of [t.buy, t.sell]) {
+        if (!state.hasAccount(so.order.account)) fail("ACCOUNT_NOT_FOUND", `account ${so.order.account} does not exist`);
+      }
+      const mk = markets[market];
+      const buyRate = t.takerIsBuyer ? mk.takerFeeBps : mk.makerFeeBps;
+      const sellRate = t.takerIsBuyer ? mk.makerFeeBps : mk.takerFeeBps;
+
+      const sides: TradeSlotSide[] = [];
+      for (const [so, rate] of [[t.buy, buyRate], [t.sell, sellRate]] as const) {
+        const before = state.getAccount(so.order.account);
+        sides.push(sideInput(state, so, before));
+        const r = applyTradeSide(i, before, so, t.qty, t.price, rate, markets, marks);
+        write(so.order.account, r.account);
+        totalFees += r.fee;
+      }
+      slots.push({
+        enabled: 1n,
+        market: BigInt(market),
+        qty: t.qty,
+        price: t.price,
+        takerIsBuyer: t.takerIsBuyer ? 1n : 0n,
+        sides: [sides[0], sides[1]],
+      });
+    });
+
+    const feeBefore = state.getAccount(FEE_ACCOUNT);
+    const feeProof = state.tree.proof(FEE_ACCOUNT);
+    const feePre = leafPreimage(feeBefore);
+    write(FEE_ACCOUNT, { ...feeBefore, collateral: feeBefore.collateral + totalFees });
+
+    const dataCommitment = tradeCommitment(trades);
+    const m = markets.length;
+    const input: SettleTradesInput = {
+      oldRoot,
+      newRoot: state.root,
+      dataCommitment,
+      priceConfigHash: binding,
+      marketParam: markets.map(packMarketParams),
+      mark: [...marks],
+      slots: [...slots, ...Array.from({ length: batchSize - slots.length }, () => paddingSlot(state.depth, m))],
+      feeLeaf: {
+        ax: feePre[0],
+        ay: feePre[1],
+        collateral: feePre[2],
+        word: Array.from({ length: m }, (_, j) => feePre[3 + 2 * j]),
+        notional: Array.from({ length: m }, (_, j) => feePre[4 + 2 * j]),
+        siblings: feeProof.siblings.map((s) => [...s]),
+      },
+    };
+    return { oldRoot, newRoot: state.root, dataCommitment, priceConfigHash: binding, totalFees, input };
+  } catch (e) {
+    for (const [index, a] of undo.reverse()) state.setAccount(index, a);
+    throw e;
+  }
+}
+
+/** An empty slot: all zeros, enabled = 0. It cannot change the state. */
+export function paddingSlot(depth: number, markets: number): SettleTradesInput["slots"][number] {
+  const side = (): TradeSlotSide => ({
+    account: 0n,
+    nonce: 0n,
+    maxFeeBps: 0n,
+    amount: 0n,
+    limitPrice: 0n,
+    sigR8x: 0n,
+    sigR8y: 0n,
+    sigS: 0n,
+    ax: 0n,
+    ay: 0n,
+    collateral: 0n,
+    word: Array<bigint>(markets).fill(0n),
+    notional: Array<bigint>(markets).fill(0n),
+    siblings: Array.from({ length: depth / 2 }, () => [0n, 0n, 0n]),
+  });
+  return { enabled: 0n, market: 0n, qty: 0n, price: 0n, takerIsBuyer: 0n, sides: [side(), side()] };
+}

@@ -1,0 +1,26 @@
+import { SETTLE_TRADES_PUBLIC } from "../engine/inputs.ts";
+import type { ParamSet } from "../domain/params.ts";
+
+/**
+ * The circuits zkclear proves, one per batch kind: which template, from which file, with
+ * which parameters, and the names of its public inputs in order.
+ */
+export interface CircuitSpec {
+  readonly id: string;
+  readonly template: string;
+  readonly source: string;
+  readonly args: (p: ParamSet) => number[];
+  readonly publicInputs: readonly string[];
+}
+
+export const CIRCUITS = {
+  settle_trades: {
+    id: "settle_trades",
+    template: "SettleTrades",
+    source: "settle-trades.circom",
+    args: (p: ParamSet) => [p.batch, p.depth, p.markets],
+    publicInputs: SETTLE_TRADES_PUBLIC,
+  },
+} as const satisfies Record<string, CircuitSpec>;
+
+export type CircuitId = keyof typeof CIRCUITS;

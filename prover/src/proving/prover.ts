@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
+import * as snarkjs from "snarkjs";
+import type { Groth16Proof, VerificationKey } from "snarkjs";
+import { ZkClearError } from "../domain/errors.ts";
+import type { SignalValue } from "../engine/inputs.ts";
+
+export class WitnessError extends ZkClearError {
+  /** The templates on circom's failure stack, innermost first (e.g. "RangeCheck_12"). */
+  readonly templates: string[];
+  constructor(message: string, templates: string[]) {
+    super("WITNESS_CONSTRAINT_FAILED", message);
+    this.templates = templates;
+  }
+}
+
+const calculators = new Map<string, Promise<WitnessCalculator>>();
+
+/** A cached witness calculator for a compiled circuit's .wasm. */
+function calculator(wasmPath: string): Promise<WitnessCalculator> {
+  let c = calculators.get(wasmPath);
+  if (!c) {
+    c = WitnessCalculatorBuilder(fs.readFileSync(wasmPath));
+    calculators.set(wasmPath, c);
+  }
+  return c;
+}
+
+/** Turns circom's "Assert Failed ... Error in template X line: N" into a WitnessError. */
+function witnessError(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  const templates = [...msg.matchAll(/Error in template (\w+) line: (\d+)/g)].map((m) => m[1]);
+  throw new WitnessError(`the witness violates a circuit constraint: ${msg.trim()}`, templates);
+}
+
+/** The full witness (wire values) for the given signals; throws WitnessError on a failed assert. */
+export async function calculateWitness(
+  wasmPath: string,
+  signals: Record<string, SignalValue>,
+): Promise<bigint[]> {
+  const wc = await calculator(wasmPath);
+  try {
+    return await wc.calculateWitness(signals, true);
+  } catch (e) {
+    return witnessError(e);
+  }
+}
+
+/** The witness in snarkjs's .wtns binary format. */
+export async function calculateWtns(
+  wasmPath: string,
+  signals: Record<string, SignalValue>,
+): Promise<Uint8Array> {
+  const wc = await calculator(wasmPath);
+  try {
+    return await wc.calculateWTNSBin(signals, true);
+  } catch (e) {
+    return witnessError(e);
+  }
+}
+
+export interface ProofResult {
+  readonly proof: Groth16Proof;
+  readonly publicSignals: string[];
+  readonly witnessMs: number;
+  readonly proveMs: number;
+}
+
+/** Computes the witness and a Groth16 proof with snarkjs. */
+export async function prove(
+  wasmPath: string,
+  zkeyPath: string,
+  signals: Record<string, SignalValue>,
+): Promise<ProofResult> {
+  const t0 = performance.now();
+  const wtns = await calculateWtns(wasmPath, signals);
+  const t1 = performance.now();
+  const { proof, publicSignals } = await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns });
+  const t2 = performance.now();
+  return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
+}
+
+export function readVerificationKey(path: string): VerificationKey {
+  return JSON.parse(fs.readFileSync(path, "utf8")) as VerificationKey;
+}
+
+export async function verify(
+  vkey: VerificationKey,
+  publicSignals: readonly (string | bigint)[],
+  proof: Groth16Proof,
+): Promise<boolean> {
+  return snarkjs.groth16.verify(vkey, publicSignals.map(String), proof);
+}
+
+/**
+ * snarkjs keeps the bn128 curve's worker threads alive after proving; a process that
+ * proved must call this before it can exit.
+ */
+export async function terminateCurve(): Promise<void> {
+  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+  if (g.curve_bn128) {
+    await g.curve_bn128.terminate();
+    delete g.curve_bn128;
+  }
+}
