@@ -26,8 +26,13 @@ function calculator(wasmPath: string): Promise<WitnessCalculator> {
   return c;
 }
 
-/** Turns circom's "Assert Failed ... Error in template X line: N" into a WitnessError. */
-function witnessError(e: unknown): never {
+/**
+ * Turns circom's "Assert Failed ... Error in template X line: N" into a WitnessError.
+ * A calculator instance keeps appending messages after a failure, so it is dropped and
+ * the next call gets a fresh one: every WitnessError names only its own failure.
+ */
+function witnessError(wasmPath: string, e: unknown): never {
+  calculators.delete(wasmPath);
   const msg = e instanceof Error ? e.message : String(e);
   const templates = [...msg.matchAll(/Error in template (\w+) line: (\d+)/g)].map((m) => m[1]);
   throw new WitnessError(`the witness violates a circuit constraint: ${msg.trim()}`, templates);
@@ -42,7 +47,7 @@ export async function calculateWitness(
   try {
     return await wc.calculateWitness(signals, true);
   } catch (e) {
-    return witnessError(e);
+    return witnessError(wasmPath, e);
   }
 }
 
@@ -55,7 +60,7 @@ export async function calculateWtns(
   try {
     return await wc.calculateWTNSBin(signals, true);
   } catch (e) {
-    return witnessError(e);
+    return witnessError(wasmPath, e);
   }
 }
 
