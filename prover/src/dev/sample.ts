@@ -41,7 +41,14 @@ export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000
 export function order(
   s: Sample,
   trader: Trader,
-  fields: { market: number; side: Side; nonce: bigint; amount: bigint; limitPrice: bigint; maxFeeBps?: bigint },
+  fields: {
+    market: number;
+    side: Side;
+    nonce: bigint;
+    amount: bigint;
+    limitPrice: bigint;
+    maxFeeBps?: bigint;
+  },
 ): SignedOrder {
   const o: Order = { account: trader.index, maxFeeBps: fields.maxFeeBps ?? 10n, ...fields };
   return signOrder(o, trader.keys.privateKey, s.markets.length);
@@ -58,8 +65,20 @@ export function simpleTrade(
   nonces: { buy: bigint; sell: bigint },
 ): Trade {
   return {
-    buy: order(s, buyer, { market, side: "buy", nonce: nonces.buy, amount: qty, limitPrice: price }),
-    sell: order(s, seller, { market, side: "sell", nonce: nonces.sell, amount: qty, limitPrice: price }),
+    buy: order(s, buyer, {
+      market,
+      side: "buy",
+      nonce: nonces.buy,
+      amount: qty,
+      limitPrice: price,
+    }),
+    sell: order(s, seller, {
+      market,
+      side: "sell",
+      nonce: nonces.sell,
+      amount: qty,
+      limitPrice: price,
+    }),
     qty,
     price,
     takerIsBuyer: true,

@@ -51,7 +51,10 @@ export function newAccount(pubKey: PublicKey, markets: number, collateral = 0n):
 /** Range-checks every field of an account; throws AccountError naming the field. */
 export function validateAccount(a: Account): Account {
   if (!isFieldElement(a.pubKey.x) || !isFieldElement(a.pubKey.y)) {
-    throw new AccountError("ACCOUNT_BAD_KEY", "account public key coordinates must be field elements");
+    throw new AccountError(
+      "ACCOUNT_BAD_KEY",
+      "account public key coordinates must be field elements",
+    );
   }
   checkSigned(a.collateral, COLLATERAL_BITS, "collateral");
   a.positions.forEach((p, j) => {

@@ -12,7 +12,10 @@ export function pow2(n: number): bigint {
 /** Checks 0 <= x < 2^bits and returns x; `what` names the value in the error. */
 export function checkUnsigned(x: bigint, bits: number, what: string): bigint {
   if (typeof x !== "bigint") {
-    throw new ValueRangeError("VALUE_NOT_INTEGER", `${what} must be an integer (bigint), got ${typeof x}`);
+    throw new ValueRangeError(
+      "VALUE_NOT_INTEGER",
+      `${what} must be an integer (bigint), got ${typeof x}`,
+    );
   }
   if (x < 0n || x >= pow2(bits)) {
     throw new ValueRangeError("VALUE_OUT_OF_RANGE", `${what} = ${x} is outside [0, 2^${bits})`);
@@ -23,10 +26,16 @@ export function checkUnsigned(x: bigint, bits: number, what: string): bigint {
 /** Checks -2^bits <= x < 2^bits and returns x. */
 export function checkSigned(x: bigint, bits: number, what: string): bigint {
   if (typeof x !== "bigint") {
-    throw new ValueRangeError("VALUE_NOT_INTEGER", `${what} must be an integer (bigint), got ${typeof x}`);
+    throw new ValueRangeError(
+      "VALUE_NOT_INTEGER",
+      `${what} must be an integer (bigint), got ${typeof x}`,
+    );
   }
   if (x < -pow2(bits) || x >= pow2(bits)) {
-    throw new ValueRangeError("VALUE_OUT_OF_RANGE", `${what} = ${x} is outside [-2^${bits}, 2^${bits})`);
+    throw new ValueRangeError(
+      "VALUE_OUT_OF_RANGE",
+      `${what} = ${x} is outside [-2^${bits}, 2^${bits})`,
+    );
   }
   return x;
 }
@@ -56,7 +65,8 @@ export function decodeSigned(f: bigint): bigint {
 
 /** floor(a / b) for a >= 0, b > 0 (bigint division truncates, which is the same here). */
 export function floorDiv(a: bigint, b: bigint): bigint {
-  if (a < 0n || b <= 0n) throw new ValueRangeError("VALUE_OUT_OF_RANGE", `floorDiv needs a >= 0, b > 0`);
+  if (a < 0n || b <= 0n)
+    throw new ValueRangeError("VALUE_OUT_OF_RANGE", `floorDiv needs a >= 0, b > 0`);
   return a / b;
 }
 

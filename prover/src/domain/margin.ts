@@ -27,8 +27,7 @@ export function scaledRequirement(
 ): bigint {
   let r = 0n;
   a.positions.forEach((p, j) => {
-    const rate =
-      kind === "initial" ? markets[j].initialMarginBps : markets[j].maintenanceMarginBps;
+    const rate = kind === "initial" ? markets[j].initialMarginBps : markets[j].maintenanceMarginBps;
     r += abs(p.size) * marks[j] * rate;
   });
   return r;

@@ -42,7 +42,10 @@ export function validateMarkets(markets: readonly MarketParams[]): readonly Mark
       );
     }
     if (m.initialMarginBps === 0n) {
-      throw new MarketConfigError("MARKET_MARGINS", `market ${j} (${m.symbol}): initial margin must be positive`);
+      throw new MarketConfigError(
+        "MARKET_MARGINS",
+        `market ${j} (${m.symbol}): initial margin must be positive`,
+      );
     }
   });
   return markets;
@@ -64,7 +67,10 @@ export function configHash(markets: readonly MarketParams[]): bigint {
 }
 
 /** Poseidon(1 + M)(configHash, marks): the batch's price and configuration binding. */
-export function priceConfigHash(markets: readonly MarketParams[], marks: readonly bigint[]): bigint {
+export function priceConfigHash(
+  markets: readonly MarketParams[],
+  marks: readonly bigint[],
+): bigint {
   if (marks.length !== markets.length) {
     throw new MarketConfigError(
       "MARK_COUNT",
@@ -102,6 +108,12 @@ function m(
   takerFeeBps: bigint,
   liquidationPenaltyBps: bigint,
 ): MarketParams {
-  return { symbol, initialMarginBps, maintenanceMarginBps, makerFeeBps, takerFeeBps, liquidationPenaltyBps };
+  return {
+    symbol,
+    initialMarginBps,
+    maintenanceMarginBps,
+    makerFeeBps,
+    takerFeeBps,
+    liquidationPenaltyBps,
+  };
 }
-

@@ -51,10 +51,16 @@ export class OrderError extends ZkClearError {}
 export function validateOrder(o: Order, markets: number): Order {
   checkUnsigned(o.account, ACCOUNT_BITS, "order account");
   if (o.account < FIRST_USER_ACCOUNT) {
-    throw new OrderError("ORDER_SYSTEM_ACCOUNT", `account ${o.account} is a system account and cannot trade`);
+    throw new OrderError(
+      "ORDER_SYSTEM_ACCOUNT",
+      `account ${o.account} is a system account and cannot trade`,
+    );
   }
   if (!Number.isInteger(o.market) || o.market < 0 || o.market >= markets) {
-    throw new OrderError("ORDER_BAD_MARKET", `market ${o.market} does not exist (0..${markets - 1})`);
+    throw new OrderError(
+      "ORDER_BAD_MARKET",
+      `market ${o.market} does not exist (0..${markets - 1})`,
+    );
   }
   if (o.side !== "buy" && o.side !== "sell") {
     throw new OrderError("ORDER_BAD_SIDE", `side must be "buy" or "sell"`);
@@ -64,7 +70,8 @@ export function validateOrder(o: Order, markets: number): Order {
   checkUnsigned(o.amount, AMOUNT_BITS, "order amount");
   checkUnsigned(o.limitPrice, PRICE_BITS, "order limit price");
   if (o.amount === 0n) throw new OrderError("ORDER_ZERO_AMOUNT", "order amount must be positive");
-  if (o.limitPrice === 0n) throw new OrderError("ORDER_ZERO_PRICE", "order limit price must be positive");
+  if (o.limitPrice === 0n)
+    throw new OrderError("ORDER_ZERO_PRICE", "order limit price must be positive");
   return o;
 }
 

@@ -48,7 +48,12 @@ export interface SettleTradesInput {
 export type SignalValue = string | SignalValue[];
 
 /** The public signals in the circuit's order. A test checks it against the compiled .sym. */
-export const SETTLE_TRADES_PUBLIC = ["oldRoot", "newRoot", "dataCommitment", "priceConfigHash"] as const;
+export const SETTLE_TRADES_PUBLIC = [
+  "oldRoot",
+  "newRoot",
+  "dataCommitment",
+  "priceConfigHash",
+] as const;
 
 export function settleTradesPublicSignals(input: SettleTradesInput): bigint[] {
   return SETTLE_TRADES_PUBLIC.map((k) => input[k]);

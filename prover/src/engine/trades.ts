@@ -96,17 +96,22 @@ export function applyTradeSide(
   const isBuy = o.side === "buy";
   const pos = account.positions[m];
   const fail = (code: TradeErrorCode, msg: string): void => {
-    if (checked) throw new TradeError(code, tradeIndex, `${o.side} order of account ${o.account}: ${msg}`);
+    if (checked)
+      throw new TradeError(code, tradeIndex, `${o.side} order of account ${o.account}: ${msg}`);
   };
 
-  if (!verifyOrder(so, account.pubKey)) fail("ORDER_BAD_SIGNATURE", "signature does not match the account key");
-  if (o.nonce < pos.nonce) fail("ORDER_REPLAYED", `nonce ${o.nonce} is below the working nonce ${pos.nonce}`);
+  if (!verifyOrder(so, account.pubKey))
+    fail("ORDER_BAD_SIGNATURE", "signature does not match the account key");
+  if (o.nonce < pos.nonce)
+    fail("ORDER_REPLAYED", `nonce ${o.nonce} is below the working nonce ${pos.nonce}`);
   const newFilled = (o.nonce === pos.nonce ? pos.filled : 0n) + qty;
-  if (newFilled > o.amount) fail("ORDER_OVERFILLED", `fill would take it to ${newFilled} of ${o.amount}`);
+  if (newFilled > o.amount)
+    fail("ORDER_OVERFILLED", `fill would take it to ${newFilled} of ${o.amount}`);
   if (isBuy ? price > o.limitPrice : price < o.limitPrice) {
     fail("PRICE_OUTSIDE_LIMIT", `price ${price} is beyond its limit ${o.limitPrice}`);
   }
-  if (feeRateBps > o.maxFeeBps) fail("FEE_ABOVE_MAX", `fee rate ${feeRateBps} bps exceeds its maximum ${o.maxFeeBps} bps`);
+  if (feeRateBps > o.maxFeeBps)
+    fail("FEE_ABOVE_MAX", `fee rate ${feeRateBps} bps exceeds its maximum ${o.maxFeeBps} bps`);
 
   const notional = qty * price;
   const fee = tradingFee(notional, feeRateBps);
@@ -116,11 +121,19 @@ export function applyTradeSide(
   const closed = newSize === 0n;
   const newNotional = closed ? 0n : gross;
   const newCollateral = account.collateral - fee - (closed ? gross : 0n);
-  if (!fitsSigned(newSize, SIZE_BITS)) fail("POSITION_OUT_OF_RANGE", `size ${newSize} exceeds 2^${SIZE_BITS}`);
-  if (!fitsSigned(newNotional, NOTIONAL_BITS)) fail("POSITION_OUT_OF_RANGE", `open notional exceeds 2^${NOTIONAL_BITS}`);
-  if (!fitsSigned(newCollateral, COLLATERAL_BITS)) fail("POSITION_OUT_OF_RANGE", `collateral exceeds 2^${COLLATERAL_BITS}`);
+  if (!fitsSigned(newSize, SIZE_BITS))
+    fail("POSITION_OUT_OF_RANGE", `size ${newSize} exceeds 2^${SIZE_BITS}`);
+  if (!fitsSigned(newNotional, NOTIONAL_BITS))
+    fail("POSITION_OUT_OF_RANGE", `open notional exceeds 2^${NOTIONAL_BITS}`);
+  if (!fitsSigned(newCollateral, COLLATERAL_BITS))
+    fail("POSITION_OUT_OF_RANGE", `collateral exceeds 2^${COLLATERAL_BITS}`);
 
-  const newPos: Position = { size: newSize, notional: newNotional, nonce: o.nonce, filled: newFilled };
+  const newPos: Position = {
+    size: newSize,
+    notional: newNotional,
+    nonce: o.nonce,
+    filled: newFilled,
+  };
   const positions = account.positions.map((p, j) => (j === m ? newPos : p));
   const next: Account = { ...account, collateral: newCollateral, positions };
   const reducing = isBuy ? pos.size < 0n && newSize <= 0n : pos.size > 0n && newSize >= 0n;
@@ -134,7 +147,9 @@ export function applyTradeSide(
 /** The trade word of the batch commitment: qty | price << 64 | takerIsBuyer << 128. */
 export function tradeWord(t: Pick<Trade, "qty" | "price" | "takerIsBuyer">): bigint {
   return (
-    t.qty | (t.price << BigInt(TRADE_PRICE_SHIFT)) | ((t.takerIsBuyer ? 1n : 0n) << BigInt(TRADE_TAKER_SHIFT))
+    t.qty |
+    (t.price << BigInt(TRADE_PRICE_SHIFT)) |
+    ((t.takerIsBuyer ? 1n : 0n) << BigInt(TRADE_TAKER_SHIFT))
   );
 }
 
@@ -147,11 +162,7 @@ export function tradeCommitment(trades: readonly Trade[]): bigint {
   return c;
 }
 
-function sideInput(
-  state: ExchangeState,
-  so: SignedOrder,
-  account: Account,
-): TradeSlotSide {
+function sideInput(state: ExchangeState, so: SignedOrder, account: Account): TradeSlotSide {
   const proof = state.tree.proof(so.order.account);
   const pre = leafPreimage(account);
   const m = state.marketCount;
@@ -187,7 +198,11 @@ export function settleTrades(
 ): SettledTradeBatch {
   const checked = !opts.unchecked;
   if (trades.length > batchSize) {
-    throw new TradeError("BATCH_TOO_LARGE", 0, `${trades.length} trades do not fit a batch of ${batchSize}`);
+    throw new TradeError(
+      "BATCH_TOO_LARGE",
+      0,
+      `${trades.length} trades do not fit a batch of ${batchSize}`,
+    );
   }
   const markets = state.markets;
   const binding = priceConfigHash(markets, marks);
@@ -212,13 +227,21 @@ export function settleTrades(
         fail("TRADE_BAD_SIDE", "a trade pairs a buy order with a sell order");
       }
       const market = t.buy.order.market;
-      if (t.sell.order.market !== market) fail("TRADE_MARKET_MISMATCH", "orders are on different markets");
-      if (t.buy.order.account === t.sell.order.account) fail("TRADE_SELF", "an account cannot trade with itself");
-      if (t.qty <= 0n || !fitsUnsigned(t.qty, AMOUNT_BITS)) fail("TRADE_BAD_QTY", `quantity ${t.qty} is not in 1..2^64-1`);
-      if (t.price <= 0n || !fitsUnsigned(t.price, PRICE_BITS)) fail("TRADE_BAD_PRICE", `price ${t.price} is not in 1..2^64-1`);
+      if (t.sell.order.market !== market)
+        fail("TRADE_MARKET_MISMATCH", "orders are on different markets");
+      if (t.buy.order.account === t.sell.order.account)
+        fail("TRADE_SELF", "an account cannot trade with itself");
+      if (t.qty <= 0n || !fitsUnsigned(t.qty, AMOUNT_BITS))
+        fail("TRADE_BAD_QTY", `quantity ${t.qty} is not in 1..2^64-1`);
+      if (t.price <= 0n || !fitsUnsigned(t.price, PRICE_BITS))
+        fail("TRADE_BAD_PRICE", `price ${t.price} is not in 1..2^64-1`);
       for (const so of [t.buy, t.sell]) {
         if (!state.hasAccount(so.order.account)) {
-          throw new TradeError("ACCOUNT_NOT_FOUND", i, `account ${so.order.account} does not exist`);
+          throw new TradeError(
+            "ACCOUNT_NOT_FOUND",
+            i,
+            `account ${so.order.account} does not exist`,
+          );
         }
       }
       const mk = markets[market];
@@ -226,7 +249,10 @@ export function settleTrades(
       const sellRate = t.takerIsBuyer ? mk.makerFeeBps : mk.takerFeeBps;
 
       const sides: TradeSlotSide[] = [];
-      for (const [so, rate] of [[t.buy, buyRate], [t.sell, sellRate]] as const) {
+      for (const [so, rate] of [
+        [t.buy, buyRate],
+        [t.sell, sellRate],
+      ] as const) {
         const before = state.getAccount(so.order.account);
         sides.push(sideInput(state, so, before));
         const r = applyTradeSide(i, before, so, t.qty, t.price, rate, markets, marks, checked);
@@ -257,7 +283,10 @@ export function settleTrades(
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
       mark: [...marks],
-      slots: [...slots, ...Array.from({ length: batchSize - slots.length }, () => paddingSlot(state.depth, m))],
+      slots: [
+        ...slots,
+        ...Array.from({ length: batchSize - slots.length }, () => paddingSlot(state.depth, m)),
+      ],
       feeLeaf: {
         ax: feePre[0],
         ay: feePre[1],
@@ -267,7 +296,14 @@ export function settleTrades(
         siblings: feeProof.siblings.map((s) => [...s]),
       },
     };
-    return { oldRoot, newRoot: state.root, dataCommitment, priceConfigHash: binding, totalFees, input };
+    return {
+      oldRoot,
+      newRoot: state.root,
+      dataCommitment,
+      priceConfigHash: binding,
+      totalFees,
+      input,
+    };
   } catch (e) {
     for (const [index, a] of undo.reverse()) state.setAccount(index, a);
     throw e;

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  packPositionWord,
+  unpackPositionWord,
+  leafHash,
+  newAccount,
+} from "../../prover/src/domain/account.ts";
+import { encodeSigned } from "../../prover/src/domain/amounts.ts";
+import { devKeyPair, generateKeyPair, sign, verify } from "../../prover/src/domain/keys.ts";
+import {
+  orderMessage,
+  signOrder,
+  validateOrder,
+  verifyOrder,
+  type Order,
+} from "../../prover/src/domain/order.ts";
+import {
+  configHash,
+  defaultMarkets,
+  priceConfigHash,
+  validateMarkets,
+} from "../../prover/src/domain/market.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+
+const u = (bits: number) => fc.bigInt(0n, (1n << BigInt(bits)) - 1n);
+
+describe("domain values", function () {
+  it("packs and unpacks position words losslessly (property)", function () {
+    fc.assert(
+      fc.property(
+        fc.bigInt(-(1n << 64n), (1n << 64n) - 1n),
+        u(32),
+        u(64),
+        fc.bigInt(-(1n << 128n), (1n << 128n) - 1n),
+        (size, nonce, filled, notional) => {
+          const p = { size, nonce, filled, notional };
+          assert.deepEqual(unpackPositionWord(packPositionWord(p), encodeSigned(notional)), p);
+          assert.ok(packPositionWord(p) < 1n << 161n);
+        },
+      ),
+    );
+  });
+
+  it("packs an order into 221 bits, one field per slot (property)", function () {
+    fc.assert(
+      fc.property(
+        u(32),
+        fc.nat(5),
+        fc.boolean(),
+        u(32),
+        u(16),
+        u(64),
+        u(64),
+        (account, market, sell, nonce, maxFeeBps, amount, limitPrice) => {
+          const o: Order = {
+            account,
+            market,
+            side: sell ? "sell" : "buy",
+            nonce,
+            maxFeeBps,
+            amount,
+            limitPrice,
+          };
+          const m = orderMessage(o);
+          assert.ok(m < 1n << 221n);
+          assert.equal(m >> 157n, limitPrice);
+          assert.equal((m >> 45n) & 0xffffffffn, nonce);
+          assert.equal(m & 0xfn, 1n);
+        },
+      ),
+    );
+  });
+
+  it("signs and verifies orders; another key or order does not verify", function () {
+    const k = generateKeyPair();
+    const o: Order = {
+      account: 3n,
+      market: 0,
+      side: "buy",
+      nonce: 1n,
+      maxFeeBps: 10n,
+      amount: 5n,
+      limitPrice: 100n,
+    };
+    const so = signOrder(o, k.privateKey, 2);
+    assert.ok(verifyOrder(so, k.publicKey));
+    assert.ok(!verifyOrder(so, devKeyPair("other").publicKey));
+    assert.ok(!verify(k.publicKey, orderMessage({ ...o, amount: 6n }), so.signature));
+    assert.ok(verify(k.publicKey, 42n, sign(k.privateKey, 42n)));
+  });
+
+  it("refuses malformed orders and markets with typed errors", function () {
+    const o: Order = {
+      account: 3n,
+      market: 0,
+      side: "buy",
+      nonce: 1n,
+      maxFeeBps: 10n,
+      amount: 5n,
+      limitPrice: 100n,
+    };
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return "accepted";
+      } catch (e) {
+        assert.ok(e instanceof ZkClearError);
+        return e.code;
+      }
+    };
+    assert.equal(
+      code(() => validateOrder({ ...o, account: 1n }, 2)),
+      "ORDER_SYSTEM_ACCOUNT",
+    );
+    assert.equal(
+      code(() => validateOrder({ ...o, market: 2 }, 2)),
+      "ORDER_BAD_MARKET",
+    );
+    assert.equal(
+      code(() => validateOrder({ ...o, amount: 1n << 64n }, 2)),
+      "VALUE_OUT_OF_RANGE",
+    );
+    assert.equal(
+      code(() => validateOrder({ ...o, nonce: -1n }, 2)),
+      "VALUE_OUT_OF_RANGE",
+    );
+    assert.equal(
+      code(() => validateOrder({ ...o, amount: 0n }, 2)),
+      "ORDER_ZERO_AMOUNT",
+    );
+    const [btc] = defaultMarkets(1);
+    assert.equal(
+      code(() => validateMarkets([{ ...btc, maintenanceMarginBps: 2000n }])),
+      "MARKET_MARGINS",
+    );
+    assert.equal(
+      code(() => priceConfigHash([btc], [0n])),
+      "MARK_ZERO",
+    );
+    assert.equal(
+      code(() => priceConfigHash([btc], [1n, 2n])),
+      "MARK_COUNT",
+    );
+  });
+
+  it("binds configuration and prices: any change moves the hashes", function () {
+    const ms = defaultMarkets(2);
+    const h = priceConfigHash(ms, [1n, 2n]);
+    assert.notEqual(priceConfigHash(ms, [1n, 3n]), h);
+    assert.notEqual(configHash([{ ...ms[0], takerFeeBps: 6n }, ms[1]]), configHash(ms));
+    const a = newAccount(devKeyPair("x").publicKey, 2, 5n);
+    assert.notEqual(leafHash(a), leafHash({ ...a, collateral: 6n }));
+  });
+});
