@@ -52,7 +52,12 @@ declare module "snarkjs" {
     check(r1csFile: FileOrBuffer, wtnsFile: FileOrBuffer, logger?: Logger): Promise<boolean>;
   };
   export const zKey: {
-    newZKey(r1cs: FileOrBuffer, ptau: FileOrBuffer, zkey: FileOrBuffer, logger?: Logger): Promise<unknown>;
+    newZKey(
+      r1cs: FileOrBuffer,
+      ptau: FileOrBuffer,
+      zkey: FileOrBuffer,
+      logger?: Logger,
+    ): Promise<unknown>;
     contribute(
       oldZkey: FileOrBuffer,
       newZkey: FileOrBuffer,
@@ -83,7 +88,13 @@ declare module "snarkjs" {
   };
   export const powersOfTau: {
     newAccumulator(curve: unknown, power: number, file: string, logger?: Logger): Promise<unknown>;
-    contribute(oldPtau: string, newPtau: string, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    contribute(
+      oldPtau: string,
+      newPtau: string,
+      name: string,
+      entropy: string,
+      logger?: Logger,
+    ): Promise<unknown>;
     beacon(
       oldPtau: string,
       newPtau: string,
@@ -96,7 +107,16 @@ declare module "snarkjs" {
     verify(ptau: string, logger?: Logger): Promise<boolean>;
   };
   export const r1cs: {
-    info(r1csFile: string, logger?: Logger): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number }>;
+    info(
+      r1csFile: string,
+      logger?: Logger,
+    ): Promise<{
+      nConstraints: number;
+      nVars: number;
+      nOutputs: number;
+      nPubInputs: number;
+      nPrvInputs: number;
+    }>;
   };
   export const curves: {
     getCurveFromName(name: string): Promise<unknown>;

@@ -8,7 +8,12 @@ import { settleTrades, TradeError, type Trade } from "../../prover/src/engine/tr
 import { SETTLE_TRADES_PUBLIC, type SettleTradesInput } from "../../prover/src/engine/inputs.ts";
 import { order, sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
-import { assertRefusedBy, settleTradesCircuit, TEST_PARAMS, witnessOf } from "../helpers/circuit.ts";
+import {
+  assertRefusedBy,
+  settleTradesCircuit,
+  TEST_PARAMS,
+  witnessOf,
+} from "../helpers/circuit.ts";
 
 const P = TEST_PARAMS;
 const BTC = 0;
@@ -20,7 +25,12 @@ function fresh(traders = 4, collateral?: bigint): Sample {
 
 /** Engine-checked settlement must refuse with `code`; then the unchecked witness must
  * be refused by the circuit in `template`. */
-async function refusedByBoth(make: (s: Sample) => Trade[], code: string, template: string, s = fresh()) {
+async function refusedByBoth(
+  make: (s: Sample) => Trade[],
+  code: string,
+  template: string,
+  s = fresh(),
+) {
   const trades = make(s);
   const root = s.state.root;
   assert.throws(
@@ -44,7 +54,12 @@ describe("SettleTrades circuit (test parameters)", function () {
   it("accepts an engine batch: roots, commitment and binding are the witness's public inputs", async function () {
     const s = fresh();
     const [a, b] = s.traders;
-    const r = settleTrades(s.state, [simpleTrade(s, a, b, BTC, 10n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
+    const r = settleTrades(
+      s.state,
+      [simpleTrade(s, a, b, BTC, 10n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     const w = await witnessOf(r.input);
     assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
     assert.notEqual(r.oldRoot, r.newRoot);
@@ -87,12 +102,18 @@ describe("SettleTrades circuit (test parameters)", function () {
             return {
               // orders larger than the fill: partially filled
               buy: order(s, buyer, {
-                market: t.market, side: "buy", nonce: next(buyer.index, t.market),
-                amount: t.qty + t.extra, limitPrice: price + 100n,
+                market: t.market,
+                side: "buy",
+                nonce: next(buyer.index, t.market),
+                amount: t.qty + t.extra,
+                limitPrice: price + 100n,
               }),
               sell: order(s, seller, {
-                market: t.market, side: "sell", nonce: next(seller.index, t.market),
-                amount: t.qty + t.extra, limitPrice: price - 100n,
+                market: t.market,
+                side: "sell",
+                nonce: next(seller.index, t.market),
+                amount: t.qty + t.extra,
+                limitPrice: price - 100n,
               }),
               qty: t.qty,
               price,
@@ -101,7 +122,12 @@ describe("SettleTrades circuit (test parameters)", function () {
           });
           const r = settleTrades(s.state, trades, s.marks, P.batch);
           const w = await witnessOf(r.input);
-          assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
+          assert.deepEqual(w.slice(1, 5), [
+            r.oldRoot,
+            r.newRoot,
+            r.dataCommitment,
+            r.priceConfigHash,
+          ]);
           assert.equal(r.newRoot, s.state.root);
         },
       ),
@@ -115,13 +141,31 @@ describe("SettleTrades circuit (test parameters)", function () {
     const big = order(s, a, { market: BTC, side: "buy", nonce: 7n, amount: 10n, limitPrice: PX });
     const sell = (n: bigint, qty: bigint) =>
       order(s, b, { market: BTC, side: "sell", nonce: n, amount: qty, limitPrice: PX });
-    const r1 = settleTrades(s.state, [{ buy: big, sell: sell(1n, 4n), qty: 4n, price: PX, takerIsBuyer: false }], s.marks, P.batch);
+    const r1 = settleTrades(
+      s.state,
+      [{ buy: big, sell: sell(1n, 4n), qty: 4n, price: PX, takerIsBuyer: false }],
+      s.marks,
+      P.batch,
+    );
     await witnessOf(r1.input);
-    const r2 = settleTrades(s.state, [{ buy: big, sell: sell(2n, 6n), qty: 6n, price: PX, takerIsBuyer: false }], s.marks, P.batch);
+    const r2 = settleTrades(
+      s.state,
+      [{ buy: big, sell: sell(2n, 6n), qty: 6n, price: PX, takerIsBuyer: false }],
+      s.marks,
+      P.batch,
+    );
     await witnessOf(r2.input);
     assert.equal(s.state.getAccount(a.index).positions[BTC].filled, 10n);
     await refusedByBoth(
-      () => [{ buy: big, sell: order(s, c, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX }), qty: 1n, price: PX, takerIsBuyer: false }],
+      () => [
+        {
+          buy: big,
+          sell: order(s, c, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX }),
+          qty: 1n,
+          price: PX,
+          takerIsBuyer: false,
+        },
+      ],
       "ORDER_OVERFILLED",
       "OrderFillRule",
       s,
@@ -132,9 +176,22 @@ describe("SettleTrades circuit (test parameters)", function () {
     const s = fresh();
     const [a, b] = s.traders;
     const old = order(s, a, { market: BTC, side: "buy", nonce: 3n, amount: 5n, limitPrice: PX });
-    settleTrades(s.state, [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 4n, sell: 1n })], s.marks, P.batch);
+    settleTrades(
+      s.state,
+      [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 4n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     await refusedByBoth(
-      () => [{ buy: old, sell: order(s, b, { market: BTC, side: "sell", nonce: 2n, amount: 1n, limitPrice: PX }), qty: 1n, price: PX, takerIsBuyer: true }],
+      () => [
+        {
+          buy: old,
+          sell: order(s, b, { market: BTC, side: "sell", nonce: 2n, amount: 1n, limitPrice: PX }),
+          qty: 1n,
+          price: PX,
+          takerIsBuyer: true,
+        },
+      ],
       "ORDER_REPLAYED",
       "OrderFillRule",
       s,
@@ -157,7 +214,12 @@ describe("SettleTrades circuit (test parameters)", function () {
       (s) => {
         const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
         const other = { ...t.sell.order, amount: 2n };
-        return [{ ...t, sell: withSignature(t.sell, sign(s.traders[1].keys.privateKey, orderMessage(other))) }];
+        return [
+          {
+            ...t,
+            sell: withSignature(t.sell, sign(s.traders[1].keys.privateKey, orderMessage(other))),
+          },
+        ];
       },
       "ORDER_BAD_SIGNATURE",
       "ForceEqualIfEnabled",
@@ -169,7 +231,9 @@ describe("SettleTrades circuit (test parameters)", function () {
       (s) => {
         const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
         const mallory = devKeyPair("mallory");
-        return [{ ...t, buy: withSignature(t.buy, sign(mallory.privateKey, orderMessage(t.buy.order))) }];
+        return [
+          { ...t, buy: withSignature(t.buy, sign(mallory.privateKey, orderMessage(t.buy.order))) },
+        ];
       },
       "ORDER_BAD_SIGNATURE",
       "ForceEqualIfEnabled",
@@ -180,7 +244,19 @@ describe("SettleTrades circuit (test parameters)", function () {
     await refusedByBoth(
       (s) => {
         const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
-        return [{ ...t, price: PX + 1n, sell: order(s, s.traders[1], { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX }) }];
+        return [
+          {
+            ...t,
+            price: PX + 1n,
+            sell: order(s, s.traders[1], {
+              market: BTC,
+              side: "sell",
+              nonce: 1n,
+              amount: 1n,
+              limitPrice: PX,
+            }),
+          },
+        ];
       },
       "PRICE_OUTSIDE_LIMIT",
       "PriceWithinLimit",
@@ -201,22 +277,46 @@ describe("SettleTrades circuit (test parameters)", function () {
     const s = fresh(4, 700_000n);
     const [a, b, c] = s.traders;
     // a buys 1 lot at 60,000.00: IM 6,000.00 <= 7,000.00 collateral
-    settleTrades(s.state, [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
+    settleTrades(
+      s.state,
+      [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     // the price falls to 54,000: equity 1,000.00 - fees, below IM (5,400) and below MM (2,700)
     // at 56,000: equity ~3,000 >= MM 2,800 but < IM 5,600
     const marks = [56_000_00n, s.marks[1]];
     const reduce: Trade = {
       buy: order(s, c, { market: BTC, side: "buy", nonce: 1n, amount: 1n, limitPrice: 56_000_00n }),
-      sell: order(s, a, { market: BTC, side: "sell", nonce: 2n, amount: 1n, limitPrice: 56_000_00n }),
-      qty: 1n, price: 56_000_00n, takerIsBuyer: true,
+      sell: order(s, a, {
+        market: BTC,
+        side: "sell",
+        nonce: 2n,
+        amount: 1n,
+        limitPrice: 56_000_00n,
+      }),
+      qty: 1n,
+      price: 56_000_00n,
+      takerIsBuyer: true,
     };
     // increasing exposure (a buys more) is refused at these marks
     const increase: Trade = {
       buy: order(s, a, { market: BTC, side: "buy", nonce: 3n, amount: 1n, limitPrice: 56_000_00n }),
-      sell: order(s, c, { market: BTC, side: "sell", nonce: 2n, amount: 1n, limitPrice: 56_000_00n }),
-      qty: 1n, price: 56_000_00n, takerIsBuyer: true,
+      sell: order(s, c, {
+        market: BTC,
+        side: "sell",
+        nonce: 2n,
+        amount: 1n,
+        limitPrice: 56_000_00n,
+      }),
+      qty: 1n,
+      price: 56_000_00n,
+      takerIsBuyer: true,
     };
-    assert.throws(() => settleTrades(s.state, [increase], marks, P.batch), (e: unknown) => (e as TradeError).code === "MARGIN_INSUFFICIENT");
+    assert.throws(
+      () => settleTrades(s.state, [increase], marks, P.batch),
+      (e: unknown) => (e as TradeError).code === "MARGIN_INSUFFICIENT",
+    );
     const r = settleTrades(s.state, [reduce], marks, P.batch);
     await witnessOf(r.input);
     // closing realises the loss into collateral
@@ -231,17 +331,31 @@ describe("SettleTrades circuit (test parameters)", function () {
     const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
     const r = settleTrades(s.state, [t], s.marks, P.batch, { unchecked: true });
     const slot = r.input.slots[0];
-    const tamper = (f: Partial<typeof slot>): SettleTradesInput => ({ ...r.input, slots: [{ ...slot, ...f }, ...r.input.slots.slice(1)] });
+    const tamper = (f: Partial<typeof slot>): SettleTradesInput => ({
+      ...r.input,
+      slots: [{ ...slot, ...f }, ...r.input.slots.slice(1)],
+    });
     await assertRefusedBy(tamper({ qty: 1n << 64n }), "RangeCheck");
     await assertRefusedBy(tamper({ price: FIELD_MODULUS - 1n }), "RangeCheck");
-    assert.throws(() => settleTrades(fresh().state, [{ ...t, qty: 1n << 64n }], s.marks, P.batch), (e: unknown) => (e as TradeError).code === "TRADE_BAD_QTY");
+    assert.throws(
+      () => settleTrades(fresh().state, [{ ...t, qty: 1n << 64n }], s.marks, P.batch),
+      (e: unknown) => (e as TradeError).code === "TRADE_BAD_QTY",
+    );
   });
 
   it("reads a value aliased by adding the modulus as the same field element", async function () {
     const s = fresh();
-    const r = settleTrades(s.state, [simpleTrade(s, s.traders[0], s.traders[1], BTC, 3n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
+    const r = settleTrades(
+      s.state,
+      [simpleTrade(s, s.traders[0], s.traders[1], BTC, 3n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     const slot = r.input.slots[0];
-    const aliased = { ...r.input, slots: [{ ...slot, qty: slot.qty + FIELD_MODULUS }, ...r.input.slots.slice(1)] };
+    const aliased = {
+      ...r.input,
+      slots: [{ ...slot, qty: slot.qty + FIELD_MODULUS }, ...r.input.slots.slice(1)],
+    };
     // the circuit works modulo r: the alias is the same trade, not a bigger one
     const w1 = await witnessOf(r.input);
     const w2 = await witnessOf(aliased);
@@ -251,7 +365,12 @@ describe("SettleTrades circuit (test parameters)", function () {
   it("does not let a padding slot change the state", async function () {
     const s = fresh();
     const [a, b] = s.traders;
-    const applied = settleTrades(s.state, [simpleTrade(s, a, b, BTC, 2n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
+    const applied = settleTrades(
+      s.state,
+      [simpleTrade(s, a, b, BTC, 2n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     // the same genesis, an empty batch: its root does not move
     const s2 = fresh();
     const empty = settleTrades(s2.state, [], s2.marks, P.batch);
@@ -259,7 +378,10 @@ describe("SettleTrades circuit (test parameters)", function () {
     assert.equal(empty.newRoot, empty.oldRoot);
     // the trade's honest slot data, but in a disabled slot
     const disabled = { ...applied.input.slots[0], enabled: 0n };
-    const noop: SettleTradesInput = { ...empty.input, slots: [disabled, ...empty.input.slots.slice(1)] };
+    const noop: SettleTradesInput = {
+      ...empty.input,
+      slots: [disabled, ...empty.input.slots.slice(1)],
+    };
     const w = await witnessOf(noop);
     assert.equal(w[2], noop.oldRoot, "the new root equals the old root");
     // claiming the trade's new root (or its commitment) with the slot disabled is refused
@@ -269,8 +391,18 @@ describe("SettleTrades circuit (test parameters)", function () {
 
   it("refuses self-trades and trades by system accounts", async function () {
     await refusedByBoth(
-      (s) => [{ ...simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n }),
-        sell: order(s, s.traders[0], { market: BTC, side: "sell", nonce: 2n, amount: 1n, limitPrice: PX }) }],
+      (s) => [
+        {
+          ...simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n }),
+          sell: order(s, s.traders[0], {
+            market: BTC,
+            side: "sell",
+            nonce: 2n,
+            amount: 1n,
+            limitPrice: PX,
+          }),
+        },
+      ],
       "TRADE_SELF",
       "SettleTrades",
     );
@@ -278,8 +410,19 @@ describe("SettleTrades circuit (test parameters)", function () {
 
   it("refuses a fee rate above the order's maximum", async function () {
     await refusedByBoth(
-      (s) => [{ ...simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n }),
-        buy: order(s, s.traders[0], { market: BTC, side: "buy", nonce: 1n, amount: 1n, limitPrice: PX, maxFeeBps: 1n }) }],
+      (s) => [
+        {
+          ...simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n }),
+          buy: order(s, s.traders[0], {
+            market: BTC,
+            side: "buy",
+            nonce: 1n,
+            amount: 1n,
+            limitPrice: PX,
+            maxFeeBps: 1n,
+          }),
+        },
+      ],
       "FEE_ABOVE_MAX",
       "TradingFee",
     );
@@ -287,15 +430,31 @@ describe("SettleTrades circuit (test parameters)", function () {
 
   it("refuses prices or configuration other than the bound ones", async function () {
     const s = fresh();
-    const r = settleTrades(s.state, [simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
-    await assertRefusedBy({ ...r.input, mark: [r.input.mark[0] + 1n, r.input.mark[1]] }, "SettleTrades");
-    await assertRefusedBy({ ...r.input, marketParam: [r.input.marketParam[0] + 1n, r.input.marketParam[1]] }, "SettleTrades");
+    const r = settleTrades(
+      s.state,
+      [simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
+    await assertRefusedBy(
+      { ...r.input, mark: [r.input.mark[0] + 1n, r.input.mark[1]] },
+      "SettleTrades",
+    );
+    await assertRefusedBy(
+      { ...r.input, marketParam: [r.input.marketParam[0] + 1n, r.input.marketParam[1]] },
+      "SettleTrades",
+    );
   });
 
   it("refuses forged witnesses at the R1CS level (edited after the witness calculator ran)", async function () {
     const s = fresh(4, 700_000n);
     const [a, b] = s.traders;
-    const r = settleTrades(s.state, [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 1n, sell: 1n })], s.marks, P.batch);
+    const r = settleTrades(
+      s.state,
+      [simpleTrade(s, a, b, BTC, 1n, PX, { buy: 1n, sell: 1n })],
+      s.marks,
+      P.batch,
+    );
     const files = await settleTradesCircuit();
     const r1cs = readR1cs(files.r1cs);
     const sym = readSymbols(files.sym);
@@ -313,14 +472,19 @@ describe("SettleTrades circuit (test parameters)", function () {
       forged[wire] = honest[wire] === 0n ? 1n : 0n;
       const bad = unsatisfiedConstraints(r1cs, forged);
       assert.ok(bad.length > 0, `editing ${signal} must break a constraint`);
-      const touches = bad.some((i) => r1cs.constraints[i].some((lc) => lc.some(([w]) => w === wire)));
+      const touches = bad.some((i) =>
+        r1cs.constraints[i].some((lc) => lc.some(([w]) => w === wire)),
+      );
       assert.ok(touches, `a broken constraint involves ${signal}`);
     }
   });
 
   it("keeps constants.circom and constants.ts in step", async function () {
     const ts = await import("../../prover/src/domain/constants.ts");
-    const circom = fs.readFileSync(new URL("../../circuits/src/constants.circom", import.meta.url), "utf8");
+    const circom = fs.readFileSync(
+      new URL("../../circuits/src/constants.circom", import.meta.url),
+      "utf8",
+    );
     const fns = [...circom.matchAll(/function (\w+)\(\) \{ return (\d+); \}/g)];
     assert.ok(fns.length > 20);
     for (const [, name, value] of fns) {

@@ -24,15 +24,12 @@ export async function witnessOf(input: SettleTradesInput): Promise<bigint[]> {
  */
 export async function assertRefusedBy(input: SettleTradesInput, template: string): Promise<void> {
   const files = await settleTradesCircuit();
-  await assert.rejects(
-    calculateWitness(files.wasm, toSettleTradesSignals(input)),
-    (e: unknown) => {
-      assert.ok(e instanceof WitnessError, `expected a WitnessError, got ${String(e)}`);
-      assert.ok(
-        e.templates.some((t) => t.startsWith(template)),
-        `expected a failure in ${template}, got: ${e.templates.join(" < ")}`,
-      );
-      return true;
-    },
-  );
+  await assert.rejects(calculateWitness(files.wasm, toSettleTradesSignals(input)), (e: unknown) => {
+    assert.ok(e instanceof WitnessError, `expected a WitnessError, got ${String(e)}`);
+    assert.ok(
+      e.templates.some((t) => t.startsWith(template)),
+      `expected a failure in ${template}, got: ${e.templates.join(" < ")}`,
+    );
+    return true;
+  });
 }

@@ -98,7 +98,12 @@ export async function buildCircuit(
   const files = circuitFiles(p.name, circuit);
   const hash = sourceHash(circuit, p);
   const cached = readManifest(files);
-  if (!opts.force && cached?.sourceHash === hash && fs.existsSync(files.r1cs) && fs.existsSync(files.wasm)) {
+  if (
+    !opts.force &&
+    cached?.sourceHash === hash &&
+    fs.existsSync(files.r1cs) &&
+    fs.existsSync(files.wasm)
+  ) {
     log(`${circuit}/${p.name}: up to date (${cached.constraints} constraints)`);
     return cached;
   }
@@ -109,12 +114,29 @@ export async function buildCircuit(
   const t0 = performance.now();
   const rel = (f: string) => path.relative(ROOT, f);
   const out = stripAnsi(
-    await run([rel(files.main), "-l", "node_modules", "--r1cs", "--wasm", "--sym", "--O2", "-o", rel(files.dir)], log),
+    await run(
+      [
+        rel(files.main),
+        "-l",
+        "node_modules",
+        "--r1cs",
+        "--wasm",
+        "--sym",
+        "--O2",
+        "-o",
+        rel(files.dir),
+      ],
+      log,
+    ),
   );
   const compileSeconds = (performance.now() - t0) / 1000;
   const num = (label: string): number => {
     const m = new RegExp(`^${label}: (\\d+)`, "m").exec(out);
-    if (!m) throw new BuildError("CIRCOM_OUTPUT", `could not read "${label}" from circom's output:\n${out}`);
+    if (!m)
+      throw new BuildError(
+        "CIRCOM_OUTPUT",
+        `could not read "${label}" from circom's output:\n${out}`,
+      );
     return Number(m[1]);
   };
   const manifest: BuildManifest = {
@@ -128,6 +150,8 @@ export async function buildCircuit(
     compileSeconds,
   };
   fs.writeFileSync(files.manifest, JSON.stringify(manifest, null, 2));
-  log(`${circuit}/${p.name}: ${manifest.constraints} constraints in ${compileSeconds.toFixed(1)} s`);
+  log(
+    `${circuit}/${p.name}: ${manifest.constraints} constraints in ${compileSeconds.toFixed(1)} s`,
+  );
   return manifest;
 }

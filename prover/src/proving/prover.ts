@@ -80,7 +80,10 @@ export async function prove(
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
-  const { proof, publicSignals } = await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns });
+  const { proof, publicSignals } = await snarkjs.groth16.prove(zkeyPath, {
+    type: "mem",
+    data: wtns,
+  });
   const t2 = performance.now();
   return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
 }

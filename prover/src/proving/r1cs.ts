@@ -29,7 +29,8 @@ function readLE(buf: Buffer, off: number, n: number): bigint {
 
 export function readR1cs(file: string): R1cs {
   const buf = fs.readFileSync(file);
-  if (buf.toString("ascii", 0, 4) !== "r1cs") throw new R1csError("R1CS_BAD_FILE", `${file} is not an r1cs file`);
+  if (buf.toString("ascii", 0, 4) !== "r1cs")
+    throw new R1csError("R1CS_BAD_FILE", `${file} is not an r1cs file`);
   const nSections = buf.readUInt32LE(8);
   let off = 12;
   const sections = new Map<number, { start: number; size: number }>();
@@ -41,7 +42,8 @@ export function readR1cs(file: string): R1cs {
   }
   const header = sections.get(1);
   const body = sections.get(2);
-  if (!header || !body) throw new R1csError("R1CS_BAD_FILE", `${file} lacks its header or constraints`);
+  if (!header || !body)
+    throw new R1csError("R1CS_BAD_FILE", `${file} lacks its header or constraints`);
   let p = header.start;
   const n8 = buf.readUInt32LE(p);
   const prime = readLE(buf, p + 4, n8);
@@ -76,7 +78,10 @@ export function unsatisfiedConstraints(r1cs: R1cs, witness: readonly bigint[]): 
     return acc % r;
   };
   if (witness.length !== r1cs.nWires) {
-    throw new R1csError("R1CS_WITNESS_SIZE", `witness has ${witness.length} wires, the circuit ${r1cs.nWires}`);
+    throw new R1csError(
+      "R1CS_WITNESS_SIZE",
+      `witness has ${witness.length} wires, the circuit ${r1cs.nWires}`,
+    );
   }
   const bad: number[] = [];
   r1cs.constraints.forEach(([a, b, c], i) => {
