@@ -6,15 +6,16 @@ include "constants.circom";
 include "range-check.circom";
 
 // LeafHash(M): the account leaf, Poseidon(3 + 2M) of
-//   [ax, ay, collateral, word[0], notional[0], ..., word[M-1], notional[M-1]].
+//   [ax, ay, balance, word[0], notional[0], ..., word[M-1], notional[M-1]].
 //   M: markets, 1..6 (Poseidon takes at most 16 inputs).
+// The balance word packs collateral with the withdrawal nonce; see AccountLeafUnpack.
 // Preconditions: none for soundness of the hash itself; callers that rely on the
 // meaning of the fields must range-check them (AccountLeafUnpack does).
 template LeafHash(M) {
     assert(M >= 1 && M <= 6);
     signal input ax;
     signal input ay;
-    signal input collateral;
+    signal input balance;
     signal input word[M];
     signal input notional[M];
     signal output hash;
@@ -22,7 +23,7 @@ template LeafHash(M) {
     component h = Poseidon(3 + 2 * M);
     h.inputs[0] <== ax;
     h.inputs[1] <== ay;
-    h.inputs[2] <== collateral;
+    h.inputs[2] <== balance;
     for (var j = 0; j < M; j++) {
         h.inputs[3 + 2 * j] <== word[j];
         h.inputs[4 + 2 * j] <== notional[j];
@@ -32,21 +33,35 @@ template LeafHash(M) {
 
 // AccountLeafUnpack(M): range-checks every field of a leaf preimage read from the tree
 // and splits the position words.
-//   collateral: signed, |.| < 2^128 (checked).
+//   balance: 161 bits (checked) = (collateral + 2^128) | withdrawNonce << 129; collateral
+//     is signed, |.| < 2^128, withdrawNonce < 2^32 (the next withdrawal's nonce).
 //   word[j]: 161 bits (checked) = (size + 2^64) | nonce << 65 | filled << 97.
 //   notional[j]: signed, |.| < 2^128 (checked).
-// Outputs per market: size (signed field element), sizeNegative (bit), nonce (32 bits),
+// Outputs: collateral (signed field element), withdrawNonce; per market: size (signed field element), sizeNegative (bit), nonce (32 bits),
 // filled (64 bits).
 template AccountLeafUnpack(M) {
-    signal input collateral;
+    signal input balance;
     signal input word[M];
     signal input notional[M];
+    signal output collateral;
+    signal output withdrawNonce;
     signal output size[M];
     signal output sizeNegative[M];
     signal output nonce[M];
     signal output filled[M];
 
-    _ <== SignedRangeCheck(COLLATERAL_BITS())(collateral);
+    component balanceBits = Num2Bits(BALANCE_BITS());
+    balanceBits.in <== balance;
+    var biasedCollateral = 0;
+    for (var k = 0; k < BALANCE_NONCE_SHIFT(); k++) {
+        biasedCollateral += balanceBits.out[k] * (1 << k);
+    }
+    collateral <== biasedCollateral - (1 << COLLATERAL_BITS());
+    var wn = 0;
+    for (var k = 0; k < NONCE_BITS(); k++) {
+        wn += balanceBits.out[BALANCE_NONCE_SHIFT() + k] * (1 << k);
+    }
+    withdrawNonce <== wn;
 
     component bits[M];
     for (var j = 0; j < M; j++) {
@@ -70,4 +85,14 @@ template AccountLeafUnpack(M) {
         filled[j] <== f;
         _ <== SignedRangeCheck(NOTIONAL_BITS())(notional[j]);
     }
+}
+
+// PackBalance: (collateral + 2^128) | withdrawNonce << 129.
+// Preconditions: collateral signed |.| < 2^128 and withdrawNonce < 2^32, both checked by
+// the caller, so the word is well formed.
+template PackBalance() {
+    signal input collateral;
+    signal input withdrawNonce;
+    signal output balance;
+    balance <== collateral + (1 << COLLATERAL_BITS()) + withdrawNonce * (1 << BALANCE_NONCE_SHIFT());
 }

@@ -25,6 +25,10 @@ function MARGIN_DIFF_BITS() { return 150; }
 // account indices are packed into 32 bits (the tree depth D is at most 32)
 function ACCOUNT_BITS() { return 32; }
 
+// account leaf balance word: (collateral + 2^128) | withdrawNonce << 129
+function BALANCE_NONCE_SHIFT() { return 129; }
+function BALANCE_BITS() { return 161; }
+
 // account leaf position word: (size + 2^64) | nonce << 65 | filled << 97
 function WORD_NONCE_SHIFT() { return 65; }
 function WORD_FILLED_SHIFT() { return 97; }

@@ -91,14 +91,14 @@ template SettleTrades(B, D, M) {
 
     signal input leafAx[B][2];
     signal input leafAy[B][2];
-    signal input leafCollateral[B][2];
+    signal input leafBalance[B][2];
     signal input leafWord[B][2][M];
     signal input leafNotional[B][2][M];
     signal input siblings[B][2][L][3];
 
     signal input feeAx;
     signal input feeAy;
-    signal input feeCollateral;
+    signal input feeBalance;
     signal input feeWord[M];
     signal input feeNotional[M];
     signal input feeSiblings[L][3];
@@ -191,7 +191,7 @@ template SettleTrades(B, D, M) {
             side[i][s].sigS <== sigS[i][s];
             side[i][s].ax <== leafAx[i][s];
             side[i][s].ay <== leafAy[i][s];
-            side[i][s].collateral <== leafCollateral[i][s];
+            side[i][s].balance <== leafBalance[i][s];
             side[i][s].word <== leafWord[i][s];
             side[i][s].notional <== leafNotional[i][s];
             side[i][s].siblings <== siblings[i][s];
@@ -211,13 +211,14 @@ template SettleTrades(B, D, M) {
 
     // C. The batch's fees reach the fee account in one Merkle update.
     component feeLeaf = AccountLeafUnpack(M);
-    feeLeaf.collateral <== feeCollateral;
+    feeLeaf.balance <== feeBalance;
     feeLeaf.word <== feeWord;
     feeLeaf.notional <== feeNotional;
-    signal newFeeCollateral <== feeCollateral + totalFees;
+    signal newFeeCollateral <== feeLeaf.collateral + totalFees;
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newFeeCollateral);
-    signal oldFeeLeaf <== LeafHash(M)(feeAx, feeAy, feeCollateral, feeWord, feeNotional);
-    signal newFeeLeaf <== LeafHash(M)(feeAx, feeAy, newFeeCollateral, feeWord, feeNotional);
+    signal newFeeBalance <== PackBalance()(newFeeCollateral, feeLeaf.withdrawNonce);
+    signal oldFeeLeaf <== LeafHash(M)(feeAx, feeAy, feeBalance, feeWord, feeNotional);
+    signal newFeeLeaf <== LeafHash(M)(feeAx, feeAy, newFeeBalance, feeWord, feeNotional);
     component feeUpdate = LeafUpdate(L);
     feeUpdate.oldLeaf <== oldFeeLeaf;
     feeUpdate.newLeaf <== newFeeLeaf;

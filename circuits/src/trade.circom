@@ -44,7 +44,7 @@ template TradeSide(SIDE, D, M) {
 
     signal input ax;
     signal input ay;
-    signal input collateral;
+    signal input balance;
     signal input word[M];
     signal input notional[M];
     signal input siblings[L][3];
@@ -68,7 +68,7 @@ template TradeSide(SIDE, D, M) {
 
     // C. The leaf read from the tree is range-checked field by field.
     component old = AccountLeafUnpack(M);
-    old.collateral <== collateral;
+    old.balance <== balance;
     old.word <== word;
     old.notional <== notional;
 
@@ -115,7 +115,7 @@ template TradeSide(SIDE, D, M) {
     signal grossNotional <== selNotional + direction * tradeNotional;
     signal newNotional <== grossNotional * (1 - newZero);
     signal realised <== newZero * grossNotional;
-    signal newCollateral <== collateral - fee - realised;
+    signal newCollateral <== old.collateral - fee - realised;
     _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
 
@@ -149,8 +149,9 @@ template TradeSide(SIDE, D, M) {
         reducing, enabled);
 
     // J. Old leaf is in the tree at rootIn; the new leaf gives the next root.
-    signal oldLeaf <== LeafHash(M)(ax, ay, collateral, word, notional);
-    signal newLeaf <== LeafHash(M)(ax, ay, newCollateral, newWord, newNotionals);
+    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce);
+    signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, newNotionals);
     component update = LeafUpdate(L);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;

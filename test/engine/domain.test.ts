@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  packPositionWord,
-  unpackPositionWord,
   leafHash,
   newAccount,
+  packBalance,
+  packPositionWord,
+  unpackBalance,
+  unpackPositionWord,
 } from "../../prover/src/domain/account.ts";
 import { encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { devKeyPair, generateKeyPair, sign, verify } from "../../prover/src/domain/keys.ts";
@@ -37,6 +39,20 @@ describe("domain values", function () {
           const p = { size, nonce, filled, notional };
           assert.deepEqual(unpackPositionWord(packPositionWord(p), encodeSigned(notional)), p);
           assert.ok(packPositionWord(p) < 1n << 161n);
+        },
+      ),
+    );
+  });
+
+  it("packs and unpacks balance words losslessly (property)", function () {
+    fc.assert(
+      fc.property(
+        fc.bigInt(-(1n << 128n), (1n << 128n) - 1n),
+        u(32),
+        (collateral, withdrawNonce) => {
+          const b = packBalance(collateral, withdrawNonce);
+          assert.ok(b >= 0n && b < 1n << 161n);
+          assert.deepEqual(unpackBalance(b), { collateral, withdrawNonce });
         },
       ),
     );

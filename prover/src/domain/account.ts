@@ -2,6 +2,7 @@ import { poseidon } from "./hash.ts";
 import { ZkClearError } from "./errors.ts";
 import {
   AMOUNT_BITS,
+  BALANCE_NONCE_SHIFT,
   COLLATERAL_BITS,
   NONCE_BITS,
   NOTIONAL_BITS,
@@ -32,10 +33,14 @@ export interface Position {
   readonly filled: bigint;
 }
 
-/** An account leaf: owner key, signed collateral and one position per market. */
+/**
+ * An account leaf: owner key, signed collateral, the nonce its next withdrawal must carry,
+ * and one position per market.
+ */
 export interface Account {
   readonly pubKey: PublicKey;
   readonly collateral: bigint;
+  readonly withdrawNonce: bigint;
   readonly positions: readonly Position[];
 }
 
@@ -45,7 +50,12 @@ export const EMPTY_POSITION: Position = { size: 0n, notional: 0n, nonce: 0n, fil
 
 /** A fresh account holding `collateral` and no positions. */
 export function newAccount(pubKey: PublicKey, markets: number, collateral = 0n): Account {
-  return { pubKey, collateral, positions: Array.from({ length: markets }, () => EMPTY_POSITION) };
+  return {
+    pubKey,
+    collateral,
+    withdrawNonce: 0n,
+    positions: Array.from({ length: markets }, () => EMPTY_POSITION),
+  };
 }
 
 /** Range-checks every field of an account; throws AccountError naming the field. */
@@ -57,6 +67,7 @@ export function validateAccount(a: Account): Account {
     );
   }
   checkSigned(a.collateral, COLLATERAL_BITS, "collateral");
+  checkUnsigned(a.withdrawNonce, NONCE_BITS, "withdrawal nonce");
   a.positions.forEach((p, j) => {
     checkSigned(p.size, SIZE_BITS, `position size (market ${j})`);
     checkSigned(p.notional, NOTIONAL_BITS, `open notional (market ${j})`);
@@ -86,9 +97,22 @@ export function unpackPositionWord(word: bigint, notional: bigint): Position {
   };
 }
 
+/** (collateral + 2^128) | withdrawNonce << 129: the twin of PackBalance. */
+export function packBalance(collateral: bigint, withdrawNonce: bigint): bigint {
+  return (collateral + pow2(COLLATERAL_BITS)) | (withdrawNonce << BigInt(BALANCE_NONCE_SHIFT));
+}
+
+/** Inverse of packBalance. */
+export function unpackBalance(balance: bigint): { collateral: bigint; withdrawNonce: bigint } {
+  return {
+    collateral: (balance & (pow2(BALANCE_NONCE_SHIFT) - 1n)) - pow2(COLLATERAL_BITS),
+    withdrawNonce: balance >> BigInt(BALANCE_NONCE_SHIFT),
+  };
+}
+
 /** The leaf preimage, in the order LeafHash(M) hashes it. */
 export function leafPreimage(a: Account): bigint[] {
-  const out = [a.pubKey.x, a.pubKey.y, encodeSigned(a.collateral)];
+  const out = [a.pubKey.x, a.pubKey.y, packBalance(a.collateral, a.withdrawNonce)];
   for (const p of a.positions) out.push(packPositionWord(p), encodeSigned(p.notional));
   return out;
 }

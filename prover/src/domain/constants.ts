@@ -14,6 +14,9 @@ export const FEE_BITS = 131;
 export const MARGIN_DIFF_BITS = 150;
 export const ACCOUNT_BITS = 32;
 
+export const BALANCE_NONCE_SHIFT = 129;
+export const BALANCE_BITS = 161;
+
 export const WORD_NONCE_SHIFT = 65;
 export const WORD_FILLED_SHIFT = 97;
 export const WORD_BITS = 161;

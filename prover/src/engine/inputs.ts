@@ -5,7 +5,8 @@
 export interface LeafWitness {
   readonly ax: bigint;
   readonly ay: bigint;
-  readonly collateral: bigint;
+  /** The packed balance word: (collateral + 2^128) | withdrawNonce << 129. */
+  readonly balance: bigint;
   readonly word: readonly bigint[];
   readonly notional: readonly bigint[];
   readonly siblings: readonly (readonly bigint[])[];
@@ -89,13 +90,13 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     sigS: perSide((s) => str(s.sigS)),
     leafAx: perSide((s) => str(s.ax)),
     leafAy: perSide((s) => str(s.ay)),
-    leafCollateral: perSide((s) => str(s.collateral)),
+    leafBalance: perSide((s) => str(s.balance)),
     leafWord: perSide((s) => strs(s.word)),
     leafNotional: perSide((s) => strs(s.notional)),
     siblings: perSide((s) => s.siblings.map(strs)),
     feeAx: str(input.feeLeaf.ax),
     feeAy: str(input.feeLeaf.ay),
-    feeCollateral: str(input.feeLeaf.collateral),
+    feeBalance: str(input.feeLeaf.balance),
     feeWord: strs(input.feeLeaf.word),
     feeNotional: strs(input.feeLeaf.notional),
     feeSiblings: input.feeLeaf.siblings.map(strs),
