@@ -52,6 +52,19 @@ function TRADE_TAKER_SHIFT() { return 128; }
 // market parameter word: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
 function MARKET_PARAM_BITS() { return 64; }
 
+// deposits and withdrawals move at most 2^92 - 1 collateral units at a time
+function TRANSFER_BITS() { return 92; }
+// deposit queue entry: account | amount << 32, then the public key
+function DEPOSIT_AMOUNT_SHIFT() { return 32; }
+// withdrawal message: WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, with the
+// recipient as a second hash input
+function WITHDRAW_TAG() { return 2; }
+function WITHDRAW_ACCOUNT_SHIFT() { return 4; }
+function WITHDRAW_NONCE_SHIFT() { return 36; }
+function WITHDRAW_AMOUNT_SHIFT() { return 68; }
+// public withdrawal word: recipient (160 bits) | amount << 160
+function ADDRESS_BITS() { return 160; }
+
 // system accounts
 function FEE_ACCOUNT() { return 1; }
 function INSURANCE_ACCOUNT() { return 2; }

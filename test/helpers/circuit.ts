@@ -1,30 +1,59 @@
 import assert from "node:assert/strict";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { buildCircuit } from "../../prover/src/proving/build.ts";
+import type { CircuitId } from "../../prover/src/proving/circuits.ts";
 import { circuitFiles, type CircuitFiles } from "../../prover/src/proving/paths.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
-import { toSettleTradesSignals, type SettleTradesInput } from "../../prover/src/engine/inputs.ts";
+import {
+  toApplyDepositsSignals,
+  toProcessWithdrawalsSignals,
+  toSettleTradesSignals,
+  type ApplyDepositsInput,
+  type ProcessWithdrawalsInput,
+  type SettleTradesInput,
+  type SignalValue,
+} from "../../prover/src/engine/inputs.ts";
 
 export const TEST_PARAMS = PARAM_SETS.test;
 
-/** Builds (or reuses) the `test` instance of SettleTrades. */
-export async function settleTradesCircuit(): Promise<CircuitFiles> {
-  await buildCircuit("settle_trades", TEST_PARAMS);
-  return circuitFiles(TEST_PARAMS.name, "settle_trades");
+/** Builds (or reuses) the `test` instance of a circuit. */
+export async function testCircuit(id: CircuitId): Promise<CircuitFiles> {
+  await buildCircuit(id, TEST_PARAMS);
+  return circuitFiles(TEST_PARAMS.name, id);
 }
 
-export async function witnessOf(input: SettleTradesInput): Promise<bigint[]> {
-  const files = await settleTradesCircuit();
-  return calculateWitness(files.wasm, toSettleTradesSignals(input));
+export const settleTradesCircuit = () => testCircuit("settle_trades");
+
+type AnyInput =
+  | { kind: "settle_trades"; input: SettleTradesInput }
+  | { kind: "apply_deposits"; input: ApplyDepositsInput }
+  | { kind: "process_withdrawals"; input: ProcessWithdrawalsInput };
+
+function signals(x: AnyInput): Record<string, SignalValue> {
+  switch (x.kind) {
+    case "settle_trades":
+      return toSettleTradesSignals(x.input);
+    case "apply_deposits":
+      return toApplyDepositsSignals(x.input);
+    case "process_withdrawals":
+      return toProcessWithdrawalsSignals(x.input);
+  }
 }
+
+export async function witnessFor(x: AnyInput): Promise<bigint[]> {
+  const files = await testCircuit(x.kind);
+  return calculateWitness(files.wasm, signals(x));
+}
+
+export const witnessOf = (input: SettleTradesInput) => witnessFor({ kind: "settle_trades", input });
 
 /**
  * Asserts that the circuit refuses the input in a template whose name starts with
  * `template` (the reason), not somewhere else.
  */
-export async function assertRefusedBy(input: SettleTradesInput, template: string): Promise<void> {
-  const files = await settleTradesCircuit();
-  await assert.rejects(calculateWitness(files.wasm, toSettleTradesSignals(input)), (e: unknown) => {
+export async function assertRefused(x: AnyInput, template: string): Promise<void> {
+  const files = await testCircuit(x.kind);
+  await assert.rejects(calculateWitness(files.wasm, signals(x)), (e: unknown) => {
     assert.ok(e instanceof WitnessError, `expected a WitnessError, got ${String(e)}`);
     assert.ok(
       e.templates.some((t) => t.startsWith(template)),
@@ -33,3 +62,6 @@ export async function assertRefusedBy(input: SettleTradesInput, template: string
     return true;
   });
 }
+
+export const assertRefusedBy = (input: SettleTradesInput, template: string) =>
+  assertRefused({ kind: "settle_trades", input }, template);

@@ -35,6 +35,14 @@ export const TRADE_TAKER_SHIFT = 128;
 
 export const MARKET_PARAM_BITS = 64;
 
+export const TRANSFER_BITS = 92;
+export const DEPOSIT_AMOUNT_SHIFT = 32;
+export const WITHDRAW_TAG = 2n;
+export const WITHDRAW_ACCOUNT_SHIFT = 4;
+export const WITHDRAW_NONCE_SHIFT = 36;
+export const WITHDRAW_AMOUNT_SHIFT = 68;
+export const ADDRESS_BITS = 160;
+
 /** Index 0 is the empty leaf; 1 and 2 are the system accounts. Traders start at 3. */
 export const FEE_ACCOUNT = 1n;
 export const INSURANCE_ACCOUNT = 2n;

@@ -102,3 +102,114 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     feeSiblings: input.feeLeaf.siblings.map(strs),
   };
 }
+
+type Nested = bigint | readonly Nested[];
+
+function nested(x: Nested): SignalValue {
+  return typeof x === "bigint" ? x.toString() : x.map(nested);
+}
+
+/** Rows of per-slot fields become one signal array per field, in slot order. */
+function transpose<T extends Record<string, Nested>>(
+  rows: readonly T[],
+): Record<string, SignalValue> {
+  const out: Record<string, SignalValue[]> = {};
+  for (const row of rows) {
+    for (const [k, v] of Object.entries(row)) (out[k] ??= []).push(nested(v));
+  }
+  return out;
+}
+
+/** One deposit slot of ApplyDeposits(K, D, M); field names are the circuit's signals. */
+export interface DepositSlotInput {
+  readonly [signal: string]: Nested;
+  readonly enabled: bigint;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly pkX: bigint;
+  readonly pkY: bigint;
+  readonly isNew: bigint;
+  readonly leafAx: bigint;
+  readonly leafAy: bigint;
+  readonly leafBalance: bigint;
+  readonly leafWord: readonly bigint[];
+  readonly leafNotional: readonly bigint[];
+  readonly siblings: readonly (readonly bigint[])[];
+}
+
+export interface ApplyDepositsInput {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly queueFrom: bigint;
+  readonly queueTo: bigint;
+  readonly slots: readonly DepositSlotInput[];
+}
+
+export const APPLY_DEPOSITS_PUBLIC = ["oldRoot", "newRoot", "queueFrom", "queueTo"] as const;
+
+export function applyDepositsPublicSignals(input: ApplyDepositsInput): bigint[] {
+  return APPLY_DEPOSITS_PUBLIC.map((k) => input[k]);
+}
+
+export function toApplyDepositsSignals(input: ApplyDepositsInput): Record<string, SignalValue> {
+  return {
+    oldRoot: str(input.oldRoot),
+    newRoot: str(input.newRoot),
+    queueFrom: str(input.queueFrom),
+    queueTo: str(input.queueTo),
+    ...transpose(input.slots),
+  };
+}
+
+/** One withdrawal slot of ProcessWithdrawals(W, D, M). */
+export interface WithdrawalSlotInput {
+  readonly [signal: string]: Nested;
+  readonly enabled: bigint;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly recipient: bigint;
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
+  readonly leafAx: bigint;
+  readonly leafAy: bigint;
+  readonly leafBalance: bigint;
+  readonly leafWord: readonly bigint[];
+  readonly leafNotional: readonly bigint[];
+  readonly siblings: readonly (readonly bigint[])[];
+}
+
+export interface ProcessWithdrawalsInput {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly priceConfigHash: bigint;
+  readonly payout: readonly bigint[];
+  readonly marketParam: readonly bigint[];
+  readonly mark: readonly bigint[];
+  readonly slots: readonly WithdrawalSlotInput[];
+}
+
+export const PROCESS_WITHDRAWALS_PUBLIC = [
+  "oldRoot",
+  "newRoot",
+  "priceConfigHash",
+  "payout",
+] as const;
+
+export function processWithdrawalsPublicSignals(input: ProcessWithdrawalsInput): bigint[] {
+  return [input.oldRoot, input.newRoot, input.priceConfigHash, ...input.payout];
+}
+
+export function toProcessWithdrawalsSignals(
+  input: ProcessWithdrawalsInput,
+): Record<string, SignalValue> {
+  return {
+    oldRoot: str(input.oldRoot),
+    newRoot: str(input.newRoot),
+    priceConfigHash: str(input.priceConfigHash),
+    payout: strs(input.payout),
+    marketParam: strs(input.marketParam),
+    mark: strs(input.mark),
+    ...transpose(input.slots),
+  };
+}

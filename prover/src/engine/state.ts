@@ -70,6 +70,12 @@ export class ExchangeState {
     this.accounts.set(index, account);
   }
 
+  /** Empties an account's leaf (only to undo a refused batch that created it). */
+  removeAccount(index: bigint): void {
+    this.tree.setLeaf(index, 0n);
+    this.accounts.delete(index);
+  }
+
   /**
    * Opens a trader account with a starting balance. Deposits through the chain replace
    * this in the on-chain issue; development and tests use it directly.

@@ -1,4 +1,8 @@
-import { SETTLE_TRADES_PUBLIC } from "../engine/inputs.ts";
+import {
+  APPLY_DEPOSITS_PUBLIC,
+  PROCESS_WITHDRAWALS_PUBLIC,
+  SETTLE_TRADES_PUBLIC,
+} from "../engine/inputs.ts";
 import type { ParamSet } from "../domain/params.ts";
 
 /**
@@ -20,6 +24,20 @@ export const CIRCUITS = {
     source: "settle-trades.circom",
     args: (p: ParamSet) => [p.batch, p.depth, p.markets],
     publicInputs: SETTLE_TRADES_PUBLIC,
+  },
+  apply_deposits: {
+    id: "apply_deposits",
+    template: "ApplyDeposits",
+    source: "apply-deposits.circom",
+    args: (p: ParamSet) => [p.deposits, p.depth, p.markets],
+    publicInputs: APPLY_DEPOSITS_PUBLIC,
+  },
+  process_withdrawals: {
+    id: "process_withdrawals",
+    template: "ProcessWithdrawals",
+    source: "process-withdrawals.circom",
+    args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
+    publicInputs: PROCESS_WITHDRAWALS_PUBLIC,
   },
 } as const satisfies Record<string, CircuitSpec>;
 

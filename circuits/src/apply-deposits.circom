@@ -1,0 +1,152 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/babyjub.circom";
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+
+// DepositSlot(D, M): credits one queued deposit to its account, creating the account
+// (binding the public key from the deposit) when its leaf is empty.
+//   enabled: bit (padding slots leave root and queue hash unchanged).
+//   account: < 2^D, not 0; amount: < 2^92; pkX, pkY: the depositor's Baby Jubjub key
+//     (the Vault checks it is on the curve; checked again here for new accounts).
+//   isNew: bit chosen by the prover; an existing leaf cannot be proven empty and an
+//     empty leaf has no preimage, so the choice is forced by the tree.
+//   ax, ay, balance, word[M], notional[M]: the existing leaf's preimage (ignored if new).
+//   queueIn -> queueOut: Poseidon(queueIn, account | amount << 32, pkX, pkY) when enabled.
+template DepositSlot(D, M) {
+    var L = D \ 2;
+    signal input enabled;
+    signal input account;
+    signal input amount;
+    signal input pkX;
+    signal input pkY;
+    signal input isNew;
+    signal input ax;
+    signal input ay;
+    signal input balance;
+    signal input word[M];
+    signal input notional[M];
+    signal input siblings[L][3];
+    signal input rootIn;
+    signal input queueIn;
+    signal output rootOut;
+    signal output queueOut;
+
+    // A. The queue entry, exactly as the Vault hashed it.
+    AssertBit()(enabled);
+    AssertBit()(isNew);
+    component accountBits = Num2Bits(D);
+    accountBits.in <== account;
+    RangeCheck(TRANSFER_BITS())(amount);
+    signal accountZero <== IsZero()(account);
+    accountZero * enabled === 0;
+    signal entry <== Poseidon(4)([queueIn, account + amount * (1 << DEPOSIT_AMOUNT_SHIFT()), pkX, pkY]);
+    queueOut <== queueIn + enabled * (entry - queueIn);
+
+    // B. The existing leaf, range-checked; for a new account it starts empty.
+    component old = AccountLeafUnpack(M);
+    old.balance <== balance;
+    old.word <== word;
+    old.notional <== notional;
+    signal existingLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
+    signal oldLeaf <== (1 - isNew) * existingLeaf;
+
+    // C. A new account binds the deposit's key, which must be a curve point.
+    component onCurve = BabyCheck();
+    onCurve.x <== isNew * pkX;
+    onCurve.y <== isNew * (pkY - 1) + 1;
+
+    // D. Credit the deposit.
+    signal keepX <== (1 - isNew) * ax;
+    signal keepY <== (1 - isNew) * ay;
+    signal newAx <== keepX + isNew * pkX;
+    signal newAy <== keepY + isNew * pkY;
+    signal baseCollateral <== (1 - isNew) * old.collateral;
+    signal baseNonce <== (1 - isNew) * old.withdrawNonce;
+    signal newCollateral <== baseCollateral + amount;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
+    signal newBalance <== PackBalance()(newCollateral, baseNonce);
+    signal newWord[M];
+    signal newNotional[M];
+    for (var j = 0; j < M; j++) {
+        // an empty position word is (0 + 2^64)
+        newWord[j] <== word[j] + isNew * ((1 << SIZE_BITS()) - word[j]);
+        newNotional[j] <== (1 - isNew) * notional[j];
+    }
+    signal newLeaf <== LeafHash(M)(newAx, newAy, newBalance, newWord, newNotional);
+
+    // E. Move the root.
+    component update = LeafUpdate(L);
+    update.oldLeaf <== oldLeaf;
+    update.newLeaf <== newLeaf;
+    update.indexBits <== accountBits.out;
+    update.siblings <== siblings;
+    (update.oldRoot - rootIn) * enabled === 0;
+    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
+}
+
+// ApplyDeposits(K, D, M): credits up to K deposits from the Vault's queue, in order.
+// Public inputs (4):
+//   oldRoot, newRoot: account tree roots.
+//   queueFrom: the queue hash after the last deposit already credited.
+//   queueTo: the queue hash after the deposits of this batch (equal to queueFrom for an
+//     empty batch); the contract checks it is the hash it recorded after that deposit,
+//     so exactly those deposits, in order, were credited.
+template ApplyDeposits(K, D, M) {
+    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
+    var L = D \ 2;
+    signal input oldRoot;
+    signal input newRoot;
+    signal input queueFrom;
+    signal input queueTo;
+
+    signal input enabled[K];
+    signal input account[K];
+    signal input amount[K];
+    signal input pkX[K];
+    signal input pkY[K];
+    signal input isNew[K];
+    signal input leafAx[K];
+    signal input leafAy[K];
+    signal input leafBalance[K];
+    signal input leafWord[K][M];
+    signal input leafNotional[K][M];
+    signal input siblings[K][L][3];
+
+    signal root[K + 1];
+    signal queue[K + 1];
+    root[0] <== oldRoot;
+    queue[0] <== queueFrom;
+    component slot[K];
+    for (var i = 0; i < K; i++) {
+        slot[i] = DepositSlot(D, M);
+        slot[i].enabled <== enabled[i];
+        slot[i].account <== account[i];
+        slot[i].amount <== amount[i];
+        slot[i].pkX <== pkX[i];
+        slot[i].pkY <== pkY[i];
+        slot[i].isNew <== isNew[i];
+        slot[i].ax <== leafAx[i];
+        slot[i].ay <== leafAy[i];
+        slot[i].balance <== leafBalance[i];
+        slot[i].word <== leafWord[i];
+        slot[i].notional <== leafNotional[i];
+        slot[i].siblings <== siblings[i];
+        slot[i].rootIn <== root[i];
+        slot[i].queueIn <== queue[i];
+        root[i + 1] <== slot[i].rootOut;
+        queue[i + 1] <== slot[i].queueOut;
+        // once a slot is padding, every later slot is padding: the deposits credited are
+        // a prefix of the queue
+        if (i > 0) {
+            enabled[i] * (1 - enabled[i - 1]) === 0;
+        }
+    }
+    root[K] === newRoot;
+    queue[K] === queueTo;
+}

@@ -1,0 +1,46 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+
+// MarketBinding(M): unpacks and range-checks the market parameters and mark prices and
+// computes the binding that the settlement contract checks:
+//   configHash = Poseidon(M)(param[0..M-1]),
+//   priceConfigHash = Poseidon(1 + M)(configHash, mark[0..M-1]).
+//   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48 (64 bits).
+//   mark[j]: mark price, < 2^64.
+template MarketBinding(M) {
+    signal input param[M];
+    signal input mark[M];
+    signal output imBps[M];
+    signal output mmBps[M];
+    signal output makerFeeBps[M];
+    signal output takerFeeBps[M];
+    signal output priceConfigHash;
+
+    component bits[M];
+    for (var j = 0; j < M; j++) {
+        bits[j] = Num2Bits(MARKET_PARAM_BITS());
+        bits[j].in <== param[j];
+        var field[4] = [0, 0, 0, 0];
+        for (var f = 0; f < 4; f++) {
+            for (var k = 0; k < BPS_BITS(); k++) {
+                field[f] += bits[j].out[BPS_BITS() * f + k] * (1 << k);
+            }
+        }
+        imBps[j] <== field[0];
+        mmBps[j] <== field[1];
+        makerFeeBps[j] <== field[2];
+        takerFeeBps[j] <== field[3];
+        RangeCheck(PRICE_BITS())(mark[j]);
+    }
+    signal configHash <== Poseidon(M)(param);
+    component binding = Poseidon(1 + M);
+    binding.inputs[0] <== configHash;
+    for (var j = 0; j < M; j++) {
+        binding.inputs[1 + j] <== mark[j];
+    }
+    priceConfigHash <== binding.out;
+}

@@ -1,0 +1,168 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
+include "circomlib/circuits/poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+include "margin.circom";
+include "order.circom";
+include "market-binding.circom";
+
+// WithdrawalMessage: what the account key signs to withdraw:
+//   Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient).
+// Preconditions (caller): account < 2^32, nonce < 2^32, amount < 2^92, recipient < 2^160.
+template WithdrawalMessage() {
+    signal input account;
+    signal input nonce;
+    signal input amount;
+    signal input recipient;
+    signal output msg;
+    msg <== Poseidon(2)([
+        WITHDRAW_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()) + nonce * (1 << WITHDRAW_NONCE_SHIFT())
+            + amount * (1 << WITHDRAW_AMOUNT_SHIFT()),
+        recipient
+    ]);
+}
+
+// WithdrawalSlot(D, M): one signed withdrawal of `amount` collateral units to the
+// Ethereum address `recipient`.
+//   The signature is by the key in the account leaf, over the leaf's current withdrawal
+//   nonce, which then increases: a signed withdrawal is paid at most once.
+//   Afterwards collateral stays non-negative and the account meets initial margin at the
+//   batch's mark prices.
+//   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
+//   the Vault pays.
+template WithdrawalSlot(D, M) {
+    var L = D \ 2;
+    signal input enabled;
+    signal input account;
+    signal input amount;
+    signal input recipient;
+    signal input sigR8x;
+    signal input sigR8y;
+    signal input sigS;
+    signal input ax;
+    signal input ay;
+    signal input balance;
+    signal input word[M];
+    signal input notional[M];
+    signal input siblings[L][3];
+    signal input mark[M];
+    signal input imBps[M];
+    signal input mmBps[M];
+    signal input rootIn;
+    signal output rootOut;
+    signal output payout;
+
+    // A. Fields in range; not the empty leaf or a system account.
+    AssertBit()(enabled);
+    component accountBits = Num2Bits(D);
+    accountBits.in <== account;
+    NotSystemAccount()(account, enabled);
+    RangeCheck(TRANSFER_BITS())(amount);
+    RangeCheck(ADDRESS_BITS())(recipient);
+
+    // B. The leaf, range-checked.
+    component old = AccountLeafUnpack(M);
+    old.balance <== balance;
+    old.word <== word;
+    old.notional <== notional;
+
+    // C. Signed by the account key over the current withdrawal nonce.
+    signal msg <== WithdrawalMessage()(account, old.withdrawNonce, amount, recipient);
+    component sig = EdDSAPoseidonVerifier();
+    sig.enabled <== enabled;
+    sig.Ax <== ax;
+    sig.Ay <== ay;
+    sig.R8x <== sigR8x;
+    sig.R8y <== sigR8y;
+    sig.S <== sigS;
+    sig.M <== msg;
+
+    // D. Debit, bump the nonce; collateral stays >= 0 and initial margin holds.
+    signal newCollateral <== old.collateral - amount;
+    signal collateralCheck <== enabled * newCollateral;
+    RangeCheck(COLLATERAL_BITS())(collateralCheck);
+    signal newNonce <== old.withdrawNonce + 1;
+    RangeCheck(NONCE_BITS())(newNonce);
+    MarginRequirement(M)(newCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, enabled);
+
+    // E. Move the root and publish the payout.
+    signal newBalance <== PackBalance()(newCollateral, newNonce);
+    signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, word, notional);
+    component update = LeafUpdate(L);
+    update.oldLeaf <== oldLeaf;
+    update.newLeaf <== newLeaf;
+    update.indexBits <== accountBits.out;
+    update.siblings <== siblings;
+    (update.oldRoot - rootIn) * enabled === 0;
+    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
+    payout <== enabled * (recipient + amount * (1 << ADDRESS_BITS()));
+}
+
+// ProcessWithdrawals(W, D, M): up to W signed withdrawals.
+// Public inputs (3 + W):
+//   oldRoot, newRoot: account tree roots.
+//   priceConfigHash: market configuration and mark prices, as in SettleTrades.
+//   payout[W]: recipient | amount << 160 per slot (0 for padding), paid by the Vault.
+template ProcessWithdrawals(W, D, M) {
+    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
+    var L = D \ 2;
+    signal input oldRoot;
+    signal input newRoot;
+    signal input priceConfigHash;
+    signal input payout[W];
+
+    signal input marketParam[M];
+    signal input mark[M];
+    signal input enabled[W];
+    signal input account[W];
+    signal input amount[W];
+    signal input recipient[W];
+    signal input sigR8x[W];
+    signal input sigR8y[W];
+    signal input sigS[W];
+    signal input leafAx[W];
+    signal input leafAy[W];
+    signal input leafBalance[W];
+    signal input leafWord[W][M];
+    signal input leafNotional[W][M];
+    signal input siblings[W][L][3];
+
+    component binding = MarketBinding(M);
+    binding.param <== marketParam;
+    binding.mark <== mark;
+    binding.priceConfigHash === priceConfigHash;
+
+    signal root[W + 1];
+    root[0] <== oldRoot;
+    component slot[W];
+    for (var i = 0; i < W; i++) {
+        slot[i] = WithdrawalSlot(D, M);
+        slot[i].enabled <== enabled[i];
+        slot[i].account <== account[i];
+        slot[i].amount <== amount[i];
+        slot[i].recipient <== recipient[i];
+        slot[i].sigR8x <== sigR8x[i];
+        slot[i].sigR8y <== sigR8y[i];
+        slot[i].sigS <== sigS[i];
+        slot[i].ax <== leafAx[i];
+        slot[i].ay <== leafAy[i];
+        slot[i].balance <== leafBalance[i];
+        slot[i].word <== leafWord[i];
+        slot[i].notional <== leafNotional[i];
+        slot[i].siblings <== siblings[i];
+        slot[i].mark <== mark;
+        slot[i].imBps <== binding.imBps;
+        slot[i].mmBps <== binding.mmBps;
+        slot[i].rootIn <== root[i];
+        root[i + 1] <== slot[i].rootOut;
+        slot[i].payout === payout[i];
+    }
+    root[W] === newRoot;
+}

@@ -1,0 +1,108 @@
+import { createRequire } from "node:module";
+import { poseidon } from "./hash.ts";
+import { ZkClearError } from "./errors.ts";
+import {
+  ACCOUNT_BITS,
+  ADDRESS_BITS,
+  DEPOSIT_AMOUNT_SHIFT,
+  NONCE_BITS,
+  TRANSFER_BITS,
+  WITHDRAW_ACCOUNT_SHIFT,
+  WITHDRAW_AMOUNT_SHIFT,
+  WITHDRAW_NONCE_SHIFT,
+  WITHDRAW_TAG,
+} from "./constants.ts";
+import { checkUnsigned } from "./amounts.ts";
+import { sign, verify, type EdDSASignature } from "./keys.ts";
+import type { PublicKey } from "./account.ts";
+
+const { inCurve } = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
+  inCurve(p: [bigint, bigint]): boolean;
+};
+
+export class TransferError extends ZkClearError {}
+
+/**
+ * An entry of the Vault's deposit queue. `account` is the index the Vault assigned (a new
+ * account on its first deposit) and `pubKey` the key a new account is created with.
+ */
+export interface Deposit {
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly pubKey: PublicKey;
+}
+
+/** The queue hash after `d`: Poseidon(prev, account | amount << 32, pkX, pkY). */
+export function depositQueueHash(prev: bigint, d: Deposit): bigint {
+  return poseidon([
+    prev,
+    d.account | (d.amount << BigInt(DEPOSIT_AMOUNT_SHIFT)),
+    d.pubKey.x,
+    d.pubKey.y,
+  ]);
+}
+
+/** A Baby Jubjub point an account can be created with (on the curve, not x = 0). */
+export function isUsableKey(k: PublicKey): boolean {
+  return k.x !== 0n && inCurve([k.x, k.y]);
+}
+
+export function validateDeposit(d: Deposit): Deposit {
+  checkUnsigned(d.account, ACCOUNT_BITS, "deposit account");
+  checkUnsigned(d.amount, TRANSFER_BITS, "deposit amount");
+  if (d.account === 0n)
+    throw new TransferError("DEPOSIT_BAD_ACCOUNT", "account 0 is the empty leaf");
+  return d;
+}
+
+/**
+ * A withdrawal as its owner signs it: `amount` collateral units from `account` to the
+ * Ethereum address `recipient`, with the account's current withdrawal nonce.
+ */
+export interface Withdrawal {
+  readonly account: bigint;
+  readonly nonce: bigint;
+  readonly amount: bigint;
+  /** The recipient's 20-byte address as an integer. */
+  readonly recipient: bigint;
+}
+
+export interface SignedWithdrawal {
+  readonly withdrawal: Withdrawal;
+  readonly signature: EdDSASignature;
+}
+
+export function validateWithdrawal(w: Withdrawal): Withdrawal {
+  checkUnsigned(w.account, ACCOUNT_BITS, "withdrawal account");
+  checkUnsigned(w.nonce, NONCE_BITS, "withdrawal nonce");
+  checkUnsigned(w.amount, TRANSFER_BITS, "withdrawal amount");
+  checkUnsigned(w.recipient, ADDRESS_BITS, "withdrawal recipient");
+  if (w.amount === 0n)
+    throw new TransferError("WITHDRAW_ZERO", "withdrawal amount must be positive");
+  return w;
+}
+
+/** The twin of WithdrawalMessage. */
+export function withdrawalMessage(w: Withdrawal): bigint {
+  return poseidon([
+    WITHDRAW_TAG |
+      (w.account << BigInt(WITHDRAW_ACCOUNT_SHIFT)) |
+      (w.nonce << BigInt(WITHDRAW_NONCE_SHIFT)) |
+      (w.amount << BigInt(WITHDRAW_AMOUNT_SHIFT)),
+    w.recipient,
+  ]);
+}
+
+/** recipient | amount << 160: the public payout word the Vault pays. */
+export function payoutWord(w: Pick<Withdrawal, "recipient" | "amount">): bigint {
+  return w.recipient | (w.amount << BigInt(ADDRESS_BITS));
+}
+
+export function signWithdrawal(w: Withdrawal, privateKey: Uint8Array): SignedWithdrawal {
+  validateWithdrawal(w);
+  return { withdrawal: w, signature: sign(privateKey, withdrawalMessage(w)) };
+}
+
+export function verifyWithdrawal(sw: SignedWithdrawal, pubKey: PublicKey): boolean {
+  return verify(pubKey, withdrawalMessage(sw.withdrawal), sw.signature);
+}

@@ -1,0 +1,264 @@
+import { ZkClearError } from "../domain/errors.ts";
+import { COLLATERAL_BITS, FIRST_USER_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
+import { fitsSigned, pow2 } from "../domain/amounts.ts";
+import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
+import { meetsMargin } from "../domain/margin.ts";
+import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import {
+  depositQueueHash,
+  isUsableKey,
+  payoutWord,
+  validateDeposit,
+  validateWithdrawal,
+  verifyWithdrawal,
+  type Deposit,
+  type SignedWithdrawal,
+} from "../domain/transfers.ts";
+import type { ExchangeState } from "./state.ts";
+import type { ApplyDepositsInput, ProcessWithdrawalsInput } from "./inputs.ts";
+
+export type TransferErrorCode =
+  | "BATCH_TOO_LARGE"
+  | "DEPOSIT_BAD_KEY"
+  | "DEPOSIT_OVERFLOW"
+  | "ACCOUNT_NOT_FOUND"
+  | "WITHDRAW_SYSTEM_ACCOUNT"
+  | "WITHDRAW_BAD_NONCE"
+  | "WITHDRAW_BAD_SIGNATURE"
+  | "WITHDRAW_INSUFFICIENT"
+  | "MARGIN_INSUFFICIENT";
+
+export class TransferBatchError extends ZkClearError {
+  readonly slot: number;
+  constructor(code: TransferErrorCode, slot: number, message: string) {
+    super(code, `slot ${slot}: ${message}`);
+    this.slot = slot;
+  }
+}
+
+/** The leaf witness of an account (or zeros for an empty leaf) before it changes. */
+function leafWitness(state: ExchangeState, index: bigint) {
+  const m = state.marketCount;
+  const pre = state.hasAccount(index)
+    ? leafPreimage(state.getAccount(index))
+    : Array<bigint>(3 + 2 * m).fill(0n);
+  return {
+    leafAx: pre[0],
+    leafAy: pre[1],
+    leafBalance: pre[2],
+    leafWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
+    leafNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
+    siblings: state.tree.proof(index).siblings.map((s) => [...s]),
+  };
+}
+
+function withUndo<T>(
+  state: ExchangeState,
+  body: (write: (i: bigint, a: Account | undefined) => void) => T,
+): T {
+  const undo: [bigint, Account | undefined][] = [];
+  const write = (i: bigint, a: Account | undefined) => {
+    undo.push([i, state.hasAccount(i) ? state.getAccount(i) : undefined]);
+    if (a) state.setAccount(i, a);
+    else state.removeAccount(i);
+  };
+  try {
+    return body(write);
+  } catch (e) {
+    for (const [i, a] of undo.reverse()) {
+      if (a) state.setAccount(i, a);
+      else state.removeAccount(i);
+    }
+    throw e;
+  }
+}
+
+function slotsOf<T>(rows: readonly T[], size: number, pad: () => T): T[] {
+  return [...rows, ...Array.from({ length: size - rows.length }, pad)];
+}
+
+export interface AppliedDeposits {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly queueFrom: bigint;
+  readonly queueTo: bigint;
+  readonly input: ApplyDepositsInput;
+}
+
+/**
+ * Credits the next deposits of the Vault's queue (at most `batchSize`), creating accounts
+ * on their first deposit: the twin of ApplyDeposits. All-or-nothing.
+ */
+export function applyDeposits(
+  state: ExchangeState,
+  deposits: readonly Deposit[],
+  queueFrom: bigint,
+  batchSize: number,
+): AppliedDeposits {
+  if (deposits.length > batchSize) {
+    throw new TransferBatchError(
+      "BATCH_TOO_LARGE",
+      0,
+      `${deposits.length} deposits do not fit a batch of ${batchSize}`,
+    );
+  }
+  const oldRoot = state.root;
+  return withUndo(state, (write) => {
+    const rows: ApplyDepositsInput["slots"][number][] = [];
+    let queue = queueFrom;
+    deposits.forEach((d, i) => {
+      validateDeposit(d);
+      const exists = state.hasAccount(d.account);
+      if (!exists && !isUsableKey(d.pubKey)) {
+        throw new TransferBatchError(
+          "DEPOSIT_BAD_KEY",
+          i,
+          `the key for new account ${d.account} is not a usable curve point`,
+        );
+      }
+      const before = leafWitness(state, d.account);
+      const base: Account = exists
+        ? state.getAccount(d.account)
+        : newAccount(d.pubKey, state.marketCount);
+      const collateral = base.collateral + d.amount;
+      if (!fitsSigned(collateral, COLLATERAL_BITS)) {
+        throw new TransferBatchError(
+          "DEPOSIT_OVERFLOW",
+          i,
+          `collateral of account ${d.account} would exceed 2^${COLLATERAL_BITS}`,
+        );
+      }
+      write(d.account, { ...base, collateral });
+      queue = depositQueueHash(queue, d);
+      rows.push({
+        enabled: 1n,
+        account: d.account,
+        amount: d.amount,
+        pkX: d.pubKey.x,
+        pkY: d.pubKey.y,
+        isNew: exists ? 0n : 1n,
+        ...before,
+      });
+    });
+    const m = state.marketCount;
+    const pad = () => ({
+      enabled: 0n,
+      account: 0n,
+      amount: 0n,
+      pkX: 0n,
+      pkY: 0n,
+      isNew: 0n,
+      leafAx: 0n,
+      leafAy: 0n,
+      leafBalance: 0n,
+      leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
+      leafNotional: Array<bigint>(m).fill(0n),
+      siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
+    });
+    const input: ApplyDepositsInput = {
+      oldRoot,
+      newRoot: state.root,
+      queueFrom,
+      queueTo: queue,
+      slots: slotsOf(rows, batchSize, pad),
+    };
+    return { oldRoot, newRoot: state.root, queueFrom, queueTo: queue, input };
+  });
+}
+
+export interface ProcessedWithdrawals {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly priceConfigHash: bigint;
+  /** recipient | amount << 160 per slot, 0 for padding: the public payouts. */
+  readonly payouts: bigint[];
+  readonly input: ProcessWithdrawalsInput;
+}
+
+/**
+ * Debits signed withdrawals (at most `batchSize`): the twin of ProcessWithdrawals. Each
+ * must carry its account's current withdrawal nonce, leave collateral non-negative and
+ * the account above initial margin at `marks`. All-or-nothing.
+ */
+export function processWithdrawals(
+  state: ExchangeState,
+  withdrawals: readonly SignedWithdrawal[],
+  marks: readonly bigint[],
+  batchSize: number,
+): ProcessedWithdrawals {
+  if (withdrawals.length > batchSize) {
+    throw new TransferBatchError(
+      "BATCH_TOO_LARGE",
+      0,
+      `${withdrawals.length} withdrawals do not fit a batch of ${batchSize}`,
+    );
+  }
+  const binding = priceConfigHash(state.markets, marks);
+  const oldRoot = state.root;
+  return withUndo(state, (write) => {
+    const rows: ProcessWithdrawalsInput["slots"][number][] = [];
+    withdrawals.forEach((sw, i) => {
+      const w = validateWithdrawal(sw.withdrawal);
+      const fail = (code: TransferErrorCode, msg: string): never => {
+        throw new TransferBatchError(code, i, `withdrawal from account ${w.account}: ${msg}`);
+      };
+      if (w.account < FIRST_USER_ACCOUNT)
+        fail("WITHDRAW_SYSTEM_ACCOUNT", "system accounts cannot withdraw");
+      if (!state.hasAccount(w.account)) fail("ACCOUNT_NOT_FOUND", "no such account");
+      const acct = state.getAccount(w.account);
+      if (w.nonce !== acct.withdrawNonce)
+        fail("WITHDRAW_BAD_NONCE", `nonce ${w.nonce}, the account expects ${acct.withdrawNonce}`);
+      if (!verifyWithdrawal(sw, acct.pubKey))
+        fail("WITHDRAW_BAD_SIGNATURE", "signature does not match the account key");
+      const next: Account = {
+        ...acct,
+        collateral: acct.collateral - w.amount,
+        withdrawNonce: acct.withdrawNonce + 1n,
+      };
+      if (next.collateral < 0n)
+        fail("WITHDRAW_INSUFFICIENT", `${w.amount} exceeds collateral ${acct.collateral}`);
+      if (!meetsMargin(next, marks, state.markets, "initial"))
+        fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
+      const before = leafWitness(state, w.account);
+      write(w.account, next);
+      rows.push({
+        enabled: 1n,
+        account: w.account,
+        amount: w.amount,
+        recipient: w.recipient,
+        sigR8x: sw.signature.r8x,
+        sigR8y: sw.signature.r8y,
+        sigS: sw.signature.s,
+        ...before,
+      });
+    });
+    const m = state.marketCount;
+    const pad = () => ({
+      enabled: 0n,
+      account: 0n,
+      amount: 0n,
+      recipient: 0n,
+      sigR8x: 0n,
+      sigR8y: 0n,
+      sigS: 0n,
+      leafAx: 0n,
+      leafAy: 0n,
+      leafBalance: 0n,
+      leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
+      leafNotional: Array<bigint>(m).fill(0n),
+      siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
+    });
+    const slots = slotsOf(rows, batchSize, pad);
+    const payouts = slots.map((s) => (s.enabled ? payoutWord(s) : 0n));
+    const input: ProcessWithdrawalsInput = {
+      oldRoot,
+      newRoot: state.root,
+      priceConfigHash: binding,
+      payout: payouts,
+      marketParam: state.markets.map(packMarketParams),
+      mark: [...marks],
+      slots,
+    };
+    return { oldRoot, newRoot: state.root, priceConfigHash: binding, payouts, input };
+  });
+}
