@@ -39,7 +39,7 @@ export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000
 }
 
 export function order(
-  s: Sample,
+  s: { readonly markets: readonly MarketParams[] },
   trader: Trader,
   fields: {
     market: number;
