@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
+
+/// @title PriceOracle: k-of-n signed median prices, one round at a time
+/// @notice See IPriceOracle for the report format, the rules of a round and the aggregation.
+/// @dev Design choices:
+/// - Duplicate signers are caught with a bitmap over the signers' positions in the signer
+///   set, so reports may be submitted in any order (no sorting by address is required of the
+///   submitter). The position lookup is the same storage read that checks membership.
+/// - Medians are computed by inserting each report's prices into per-market sorted columns in
+///   memory (insertion sort; at most MAX_SIGNERS x MAX_MARKETS values).
+/// - Even number of reports: floor((a + b) / 2) of the two middle values, computed in 256 bits.
+/// - The round timestamp is the minimum report timestamp (the most conservative freshness).
+/// - The signer set is capped at MAX_SIGNERS and the market count at MAX_MARKETS to bound gas.
+/// - Ownership is two-step (Ownable2Step): a transfer completes only when the new owner accepts.
+contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
+    /// @notice The largest signer set, hence also the most reports a round can have.
+    uint256 public constant MAX_SIGNERS = 16;
+
+    /// @notice The largest number of markets.
+    uint256 public constant MAX_MARKETS = 8;
+
+    /// @notice keccak256 of the EIP-712 type string of a report.
+    bytes32 public constant REPORT_TYPEHASH =
+        keccak256("Report(uint64 roundId,uint64 timestamp,uint64[] prices)");
+
+    /// @dev Settings read by every submitRound, packed in one storage slot.
+    struct Config {
+        uint64 latestRoundId;
+        uint64 maxAge;
+        uint8 quorum;
+    }
+
+    /// @dev A finalised round. `prices[m]` for m < marketCount; the rest stay 0 and are never written.
+    struct Round {
+        uint64 timestamp;
+        uint8 signerCount;
+        uint64[MAX_MARKETS] prices;
+    }
+
+    /// @dev Working memory of one submitRound (kept in a struct to stay within the stack).
+    struct Scratch {
+        uint64 roundId;
+        uint64 maxAge;
+        // bit (position - 1) is set once that signer has reported in this round
+        uint256 seen;
+        // the oldest report timestamp so far
+        uint64 oldest;
+        uint64[] minPrice;
+        uint64[] maxPrice;
+        // columns[m][0:i] holds the sorted prices of market m from the first i reports
+        uint256[][] columns;
+        // signers[i] signed report i
+        address[] signers;
+    }
+
+    /// @dev The number of markets, fixed at deployment.
+    uint8 private immutable _marketCount;
+
+    Config private _config;
+
+    address[] private _signers;
+
+    /// @dev 1-based position of a signer in `_signers`; 0 for a non-signer.
+    mapping(address account => uint256 position) private _signerPosition;
+
+    /// @dev Per-market bounds; 0 minimum means "not set".
+    uint64[MAX_MARKETS] private _minPrice;
+    uint64[MAX_MARKETS] private _maxPrice;
+
+    mapping(uint64 roundId => Round) private _rounds;
+
+    /// @notice Deploys the oracle.
+    /// @dev Bounds start unset: the owner must call setBounds for every market before the first
+    /// round can be accepted. Emits SignerAdded per signer, MaxAgeChanged and QuorumChanged.
+    /// @param initialOwner The owner (may add and remove signers and change the settings).
+    /// @param marketCount_ The number of markets, 1..MAX_MARKETS.
+    /// @param maxAge_ The maximum age of a report in seconds, > 0.
+    /// @param quorum_ The number of reports a round needs, 1..signers_.length.
+    /// @param signers_ The initial signers, distinct and non-zero, at most MAX_SIGNERS.
+    constructor(
+        address initialOwner,
+        uint8 marketCount_,
+        uint64 maxAge_,
+        uint8 quorum_,
+        address[] memory signers_
+    ) Ownable(initialOwner) EIP712("zkclear PriceOracle", "1") {
+        if (marketCount_ == 0 || marketCount_ > MAX_MARKETS) revert InvalidMarketCount(marketCount_);
+        _marketCount = marketCount_;
+        for (uint256 i = 0; i < signers_.length; ++i) {
+            _addSigner(signers_[i]);
+        }
+        _setMaxAge(maxAge_);
+        _setQuorum(quorum_);
+    }
+
+    // ------------------------------------------------------------------ owner functions
+
+    /// @inheritdoc IPriceOracle
+    function addSigner(address signer) external onlyOwner {
+        _addSigner(signer);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function removeSigner(address signer) external onlyOwner {
+        uint256 position = _signerPosition[signer];
+        if (position == 0) revert NotASigner(signer);
+        uint256 count = _signers.length;
+        if (count - 1 < _config.quorum) revert RemovalBreaksQuorum(signer, _config.quorum);
+        address last = _signers[count - 1];
+        _signers[position - 1] = last;
+        _signerPosition[last] = position;
+        _signers.pop();
+        delete _signerPosition[signer];
+        emit SignerRemoved(signer);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function setQuorum(uint8 newQuorum) external onlyOwner {
+        _setQuorum(newQuorum);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function setMaxAge(uint64 newMaxAge) external onlyOwner {
+        _setMaxAge(newMaxAge);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function setBounds(uint8 market, uint64 minPrice, uint64 maxPrice) external onlyOwner {
+        if (market >= _marketCount) revert UnknownMarket(market);
+        if (minPrice == 0 || minPrice > maxPrice) revert InvalidBounds(minPrice, maxPrice);
+        _minPrice[market] = minPrice;
+        _maxPrice[market] = maxPrice;
+        emit BoundsChanged(market, minPrice, maxPrice);
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// @inheritdoc IPriceOracle
+    function submitRound(uint64 roundId, Report[] calldata reports, bytes[] calldata signatures) external {
+        Config memory config = _config;
+        uint256 count = reports.length;
+
+        // A. The round and the number of reports.
+        uint64 expected = config.latestRoundId + 1;
+        if (roundId != expected) revert UnexpectedRoundId(roundId, expected);
+        if (signatures.length != count) revert ReportCountMismatch(count, signatures.length);
+        if (count < config.quorum) revert NotEnoughReports(count, config.quorum);
+        if (count > MAX_SIGNERS) revert TooManyReports(count, MAX_SIGNERS);
+
+        // B. Every market must have bounds: a misconfigured oracle publishes nothing.
+        Scratch memory scratch = _newScratch(roundId, config.maxAge, count);
+
+        // C. Check each report and insert its prices into the sorted columns.
+        for (uint256 i = 0; i < count; ++i) {
+            _acceptReport(scratch, i, reports[i], signatures[i]);
+        }
+
+        // D. Medians, storage and the event.
+        Round storage round = _rounds[roundId];
+        round.timestamp = scratch.oldest;
+        round.signerCount = uint8(count);
+        uint64[] memory medians = new uint64[](scratch.columns.length);
+        for (uint256 m = 0; m < medians.length; ++m) {
+            uint64 median = _median(scratch.columns[m], count);
+            medians[m] = median;
+            round.prices[m] = median;
+        }
+        _config.latestRoundId = roundId;
+        emit RoundFinalized(roundId, scratch.oldest, medians, scratch.signers);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IPriceOracle
+    function reportDigest(Report calldata report) external view returns (bytes32) {
+        return _reportDigest(report);
+    }
+
+    /// @inheritdoc IPriceOracle
+    function latestRoundId() external view returns (uint64) {
+        return _config.latestRoundId;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function roundPrices(uint64 roundId) external view returns (uint64[] memory prices) {
+        Round storage round = _existingRound(roundId);
+        prices = new uint64[](_marketCount);
+        for (uint256 m = 0; m < prices.length; ++m) {
+            prices[m] = round.prices[m];
+        }
+    }
+
+    /// @inheritdoc IPriceOracle
+    function roundTimestamp(uint64 roundId) external view returns (uint64) {
+        return _existingRound(roundId).timestamp;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function roundSignerCount(uint64 roundId) external view returns (uint8) {
+        return _existingRound(roundId).signerCount;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function signers() external view returns (address[] memory) {
+        return _signers;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function isSigner(address account) external view returns (bool) {
+        return _signerPosition[account] != 0;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function quorum() external view returns (uint8) {
+        return _config.quorum;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function maxAge() external view returns (uint64) {
+        return _config.maxAge;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function marketCount() external view returns (uint8) {
+        return _marketCount;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function bounds(uint8 market) external view returns (uint64 minPrice, uint64 maxPrice) {
+        if (market >= _marketCount) revert UnknownMarket(market);
+        return (_minPrice[market], _maxPrice[market]);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _addSigner(address signer) private {
+        if (signer == address(0)) revert InvalidSigner();
+        if (_signerPosition[signer] != 0) revert SignerAlreadyAdded(signer);
+        if (_signers.length == MAX_SIGNERS) revert TooManySigners(MAX_SIGNERS);
+        _signers.push(signer);
+        _signerPosition[signer] = _signers.length;
+        emit SignerAdded(signer);
+    }
+
+    function _setQuorum(uint8 newQuorum) private {
+        uint256 signerCount = _signers.length;
+        if (newQuorum == 0 || newQuorum > signerCount) revert InvalidQuorum(newQuorum, signerCount);
+        emit QuorumChanged(_config.quorum, newQuorum);
+        _config.quorum = newQuorum;
+    }
+
+    function _setMaxAge(uint64 newMaxAge) private {
+        if (newMaxAge == 0) revert InvalidMaxAge();
+        emit MaxAgeChanged(_config.maxAge, newMaxAge);
+        _config.maxAge = newMaxAge;
+    }
+
+    /// @dev Loads the bounds (reverting with BoundsNotSet for a market without them) and
+    /// allocates the columns and the signer list of a round of `count` reports.
+    function _newScratch(
+        uint64 roundId,
+        uint64 maxAge_,
+        uint256 count
+    ) private view returns (Scratch memory scratch) {
+        uint256 marketCount_ = _marketCount;
+        scratch.roundId = roundId;
+        scratch.maxAge = maxAge_;
+        scratch.oldest = type(uint64).max;
+        scratch.minPrice = new uint64[](marketCount_);
+        scratch.maxPrice = new uint64[](marketCount_);
+        scratch.columns = new uint256[][](marketCount_);
+        for (uint256 m = 0; m < marketCount_; ++m) {
+            uint64 minPrice = _minPrice[m];
+            if (minPrice == 0) revert BoundsNotSet(m);
+            scratch.minPrice[m] = minPrice;
+            scratch.maxPrice[m] = _maxPrice[m];
+            scratch.columns[m] = new uint256[](count);
+        }
+        scratch.signers = new address[](count);
+    }
+
+    /// @dev Checks report `index` (rules 5a-5h of IPriceOracle) and records its signer,
+    /// timestamp and prices in `scratch`.
+    function _acceptReport(
+        Scratch memory scratch,
+        uint256 index,
+        Report calldata report,
+        bytes calldata signature
+    ) private view {
+        // Who signed it: a current signer, once.
+        address signer = _recover(index, _reportDigest(report), signature);
+        uint256 position = _signerPosition[signer];
+        if (position == 0) revert UnknownSigner(index, signer);
+        uint256 bit = 1 << (position - 1);
+        if (scratch.seen & bit != 0) revert DuplicateSigner(index, signer);
+        scratch.seen |= bit;
+        scratch.signers[index] = signer;
+
+        // What it says: this round, fresh, one price per market, each within its bounds.
+        if (report.roundId != scratch.roundId) {
+            revert ReportRoundMismatch(index, report.roundId, scratch.roundId);
+        }
+        uint64 timestamp = report.timestamp;
+        if (timestamp > block.timestamp) revert FutureReport(index, timestamp, block.timestamp);
+        if (block.timestamp - timestamp > scratch.maxAge) {
+            revert StaleReport(index, timestamp, block.timestamp);
+        }
+        if (timestamp < scratch.oldest) scratch.oldest = timestamp;
+        _acceptPrices(scratch, index, report.prices);
+    }
+
+    /// @dev Checks that report `index` has one price per market, each within its bounds, and
+    /// inserts them into the sorted columns.
+    function _acceptPrices(Scratch memory scratch, uint256 index, uint64[] calldata prices) private pure {
+        uint256 marketCount_ = scratch.columns.length;
+        if (prices.length != marketCount_) revert WrongPriceCount(index, prices.length, marketCount_);
+        for (uint256 m = 0; m < marketCount_; ++m) {
+            uint64 price = prices[m];
+            uint64 minPrice = scratch.minPrice[m];
+            uint64 maxPrice = scratch.maxPrice[m];
+            if (price < minPrice || price > maxPrice) {
+                revert PriceOutOfBounds(index, m, price, minPrice, maxPrice);
+            }
+            _insertSorted(scratch.columns[m], index, price);
+        }
+    }
+
+    function _existingRound(uint64 roundId) private view returns (Round storage) {
+        if (roundId == 0 || roundId > _config.latestRoundId) revert UnknownRound(roundId);
+        return _rounds[roundId];
+    }
+
+    /// @dev EIP-712 digest of a report: hashStruct encodes `uint64[] prices` as the keccak256 of
+    /// its elements each padded to 32 bytes, which is what abi.encodePacked does for arrays.
+    function _reportDigest(Report calldata report) private view returns (bytes32) {
+        bytes32 pricesHash = keccak256(abi.encodePacked(report.prices));
+        bytes32 structHash = keccak256(abi.encode(REPORT_TYPEHASH, report.roundId, report.timestamp, pricesHash));
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev Recovers the signer of `digest` from a 65-byte (r, s, v) signature. OpenZeppelin's
+    /// ECDSA refuses high-s (malleable) signatures and v other than 27 or 28.
+    function _recover(uint256 index, bytes32 digest, bytes calldata signature) private pure returns (address) {
+        if (signature.length != 65) revert InvalidSignature(index);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
+        if (err != ECDSA.RecoverError.NoError) revert InvalidSignature(index);
+        return signer;
+    }
+
+    /// @dev Inserts `value` into the sorted prefix `column[0:filled]`, keeping it sorted.
+    function _insertSorted(uint256[] memory column, uint256 filled, uint256 value) private pure {
+        uint256 j = filled;
+        while (j > 0 && column[j - 1] > value) {
+            column[j] = column[j - 1];
+            --j;
+        }
+        column[j] = value;
+    }
+
+    /// @dev Median of the sorted `column[0:count]`, count >= 1: the middle value for an odd count,
+    /// floor of the mean of the two middle values for an even count (values < 2^64, no overflow).
+    function _median(uint256[] memory column, uint256 count) private pure returns (uint64) {
+        uint256 mid = count / 2;
+        if (count % 2 == 1) return uint64(column[mid]);
+        return uint64((column[mid - 1] + column[mid]) / 2);
+    }
+}

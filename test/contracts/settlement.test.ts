@@ -1,0 +1,395 @@
+import assert from "node:assert/strict";
+import { Contract, type JsonRpcSigner } from "ethers";
+import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
+import { PARAM_SETS } from "../../prover/src/domain/params.ts";
+import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
+import { order } from "../../prover/src/dev/sample.ts";
+import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
+import { toSettleTradesSignals } from "../../prover/src/engine/inputs.ts";
+import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
+import { factory } from "../../prover/src/chain/artifacts.ts";
+import { configHash } from "../../prover/src/domain/market.ts";
+import {
+  deposit,
+  postRound,
+  settleDeposits,
+  settleTradeBatch,
+  settleWithdrawals,
+  setupWorld,
+  type Participant,
+  type World,
+} from "../../prover/src/dev/onchain.ts";
+import { ensureDevKeys } from "../../prover/src/proving/keys.ts";
+import { circuitFiles } from "../../prover/src/proving/paths.ts";
+import { prove, terminateCurve, type ProofResult } from "../../prover/src/proving/prover.ts";
+import { increaseTime, prepareTestContracts, revertName, signers } from "../helpers/chain.ts";
+
+const P = PARAM_SETS.test;
+const MARKS = [60_000_00n, 3_000_00n];
+
+async function reverts(p: Promise<unknown>, name: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.equal(revertName(e), name);
+    return true;
+  });
+}
+
+describe("Settlement, Vault and PriceOracle with real proofs (test parameters)", function () {
+  let w: World;
+  let alice: Participant;
+  let bob: Participant;
+  let deployer: JsonRpcSigner;
+  let guardian: JsonRpcSigner;
+  const deposited = new Map<string, bigint>();
+
+  after(terminateCurve);
+
+  before(async function () {
+    await prepareTestContracts();
+    const s = await signers(4);
+    [deployer, guardian] = [s[0], s[0]];
+    w = await setupWorld(P, deployer, [s[1], s[2], s[3]]);
+    [alice, bob] = w.participants;
+  });
+
+  async function proveTrades(trades: Trade[]) {
+    const r = settleTrades(w.state, trades, w.marks, P.batch);
+    const keys = await ensureDevKeys("settle_trades", P);
+    const proof = await prove(
+      circuitFiles(P.name, "settle_trades").wasm,
+      keys.devZkey,
+      toSettleTradesSignals(r.input),
+    );
+    return { r, proof };
+  }
+
+  function submitTradesRaw(
+    proof: ProofResult,
+    args: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
+    round = w.round,
+    sp = toSolidityProof(proof.proof),
+  ) {
+    return w.d.settlement
+      .getFunction("submitTrades")
+      .staticCall(sp, args.oldRoot, args.newRoot, args.dataCommitment, round);
+  }
+
+  describe("deposits", function () {
+    it("credits deposits in order through proven deposit batches, creating accounts on first deposit", async function () {
+      for (const [who, amount] of [
+        [alice, 5_000_000_00n],
+        [bob, 5_000_000_00n],
+        [alice, 1_000_000_00n],
+      ] as const) {
+        await deposit(w, who, amount);
+        const addr = await who.signer.getAddress();
+        deposited.set(addr, (deposited.get(addr) ?? 0n) + amount);
+      }
+      assert.equal(alice.account, 3n);
+      assert.equal(bob.account, 4n);
+      assert.equal(w.pending.length, 3);
+      await settleDeposits(w); // K = 2
+      await settleDeposits(w); // the third deposit
+      assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
+      assert.equal(await w.d.settlement.getFunction("depositsProcessed")(), 3n);
+      assert.equal(w.state.getAccount(3n).collateral, 6_000_000_00n);
+      // nothing left to credit: asking for one more deposit is refused
+      const proofless = {
+        a: [0n, 0n],
+        b: [
+          [0n, 0n],
+          [0n, 0n],
+        ],
+        c: [0n, 0n],
+      };
+      await reverts(
+        w.d.settlement
+          .getFunction("submitDeposits")
+          .staticCall(proofless, w.state.root, w.state.root, 1),
+        "NotEnoughDeposits",
+      );
+    });
+  });
+
+  describe("a trade batch", function () {
+    let proof: ProofResult;
+    let batch: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint };
+
+    before(async function () {
+      await postRound(w, MARKS);
+      const trade: Trade = {
+        buy: order(
+          w,
+          { index: alice.account!, keys: alice.keys },
+          { market: 0, side: "buy", nonce: 1n, amount: 3n, limitPrice: MARKS[0] },
+        ),
+        sell: order(
+          w,
+          { index: bob.account!, keys: bob.keys },
+          { market: 0, side: "sell", nonce: 1n, amount: 2n, limitPrice: MARKS[0] },
+        ),
+        qty: 2n,
+        price: MARKS[0],
+        takerIsBuyer: true,
+      };
+      const made = await proveTrades([trade]);
+      proof = made.proof;
+      batch = made.r;
+    });
+
+    it("verifies with the verifier the build generated", async function () {
+      await submitTradesRaw(proof, batch);
+    });
+
+    it("refuses a wrong old root", async function () {
+      await reverts(submitTradesRaw(proof, { ...batch, oldRoot: batch.oldRoot + 1n }), "StaleRoot");
+    });
+
+    it("refuses each public input tampered with, and at or above the field modulus", async function () {
+      await reverts(
+        submitTradesRaw(proof, { ...batch, newRoot: batch.newRoot + 1n }),
+        "InvalidProof",
+      );
+      await reverts(
+        submitTradesRaw(proof, { ...batch, dataCommitment: batch.dataCommitment + 1n }),
+        "InvalidProof",
+      );
+      await reverts(
+        submitTradesRaw(proof, { ...batch, newRoot: batch.newRoot + FIELD_MODULUS }),
+        "InvalidProof",
+      );
+      await reverts(
+        submitTradesRaw(proof, { ...batch, dataCommitment: batch.dataCommitment + FIELD_MODULUS }),
+        "InvalidProof",
+      );
+    });
+
+    it("refuses each proof element tampered with", async function () {
+      const sp = toSolidityProof(proof.proof);
+      const flat = [
+        sp.a[0],
+        sp.a[1],
+        sp.b[0][0],
+        sp.b[0][1],
+        sp.b[1][0],
+        sp.b[1][1],
+        sp.c[0],
+        sp.c[1],
+      ];
+      for (let i = 0; i < flat.length; i++) {
+        const t = [...flat];
+        t[i] = t[i] + 1n;
+        const bad = {
+          a: [t[0], t[1]],
+          b: [
+            [t[2], t[3]],
+            [t[4], t[5]],
+          ],
+          c: [t[6], t[7]],
+        };
+        await reverts(
+          w.d.settlement
+            .getFunction("submitTrades")
+            .staticCall(bad, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+          "InvalidProof",
+        );
+      }
+    });
+
+    it("refuses prices other than the ones it was proven with", async function () {
+      const proven = w.round;
+      await postRound(w, [MARKS[0] + 1n, MARKS[1]]);
+      await reverts(submitTradesRaw(proof, batch, w.round), "InvalidProof");
+      // the round it was proven at still verifies, and so does a later round at those prices
+      await submitTradesRaw(proof, batch, proven);
+      await postRound(w, MARKS);
+      await submitTradesRaw(proof, batch, w.round);
+    });
+
+    it("refuses a proof of another batch kind", async function () {
+      await reverts(
+        w.d.settlement
+          .getFunction("submitDeposits")
+          .staticCall(toSolidityProof(proof.proof), batch.oldRoot, batch.newRoot, 0),
+        "InvalidProof",
+      );
+      await reverts(
+        w.d.settlement
+          .getFunction("submitWithdrawals")
+          .staticCall(toSolidityProof(proof.proof), batch.oldRoot, batch.newRoot, w.round, [
+            0n,
+            0n,
+          ]),
+        "InvalidProof",
+      );
+    });
+
+    it("refuses another market configuration", async function () {
+      const other = configHash([{ ...w.markets[0], takerFeeBps: 6n }, w.markets[1]]);
+      const a = w.d.addresses;
+      const settlement2 = (await factory("Settlement", deployer, a.libraries).deploy({
+        tradeVerifier: a.verifiers.settle_trades,
+        depositVerifier: a.verifiers.apply_deposits,
+        withdrawalVerifier: a.verifiers.process_withdrawals,
+        oracle: a.oracle,
+        vault: a.vault,
+        configHash: other,
+        marketCount: 2,
+        withdrawalSlots: P.withdrawals,
+        maxPriceAge: 3600,
+        genesisRoot: batch.oldRoot,
+        guardian: await deployer.getAddress(),
+      })) as Contract;
+      await settlement2.waitForDeployment();
+      await reverts(
+        settlement2
+          .getFunction("submitTrades")
+          .staticCall(
+            toSolidityProof(proof.proof),
+            batch.oldRoot,
+            batch.newRoot,
+            batch.dataCommitment,
+            w.round,
+          ),
+        "InvalidProof",
+      );
+    });
+
+    it("accepts nothing while paused, and only the guardian pauses", async function () {
+      const s = w.d.settlement;
+      const [, stranger] = await signers(2);
+      await reverts(
+        (s.connect(stranger) as Contract).getFunction("pause").staticCall(),
+        "NotGuardian",
+      );
+      const rc = await (await (s.connect(guardian) as Contract).getFunction("pause")()).wait();
+      assert.ok(
+        rc.logs.some(
+          (l: { topics: string[]; data: string }) => s.interface.parseLog(l)?.name === "Paused",
+        ),
+      );
+      await reverts(submitTradesRaw(proof, batch), "ContractPaused");
+      await (await (s.connect(guardian) as Contract).getFunction("unpause")()).wait();
+      await submitTradesRaw(proof, batch);
+    });
+
+    it("settles the batch, announces it, and refuses it replayed", async function () {
+      const before = await w.d.settlement.getFunction("batchCount")();
+      const tx = await w.d.settlement.getFunction("submitTrades")(
+        toSolidityProof(proof.proof),
+        batch.oldRoot,
+        batch.newRoot,
+        batch.dataCommitment,
+        w.round,
+      );
+      const rc = await tx.wait();
+      const ev = rc.logs
+        .map((l: { topics: string[]; data: string }) => w.d.settlement.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "BatchSettled");
+      assert.deepEqual(
+        [
+          ev.args.batch,
+          ev.args.kind,
+          ev.args.oldRoot,
+          ev.args.newRoot,
+          ev.args.dataCommitment,
+          ev.args.roundId,
+        ],
+        [before, 1n, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round],
+      );
+      assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
+      await reverts(submitTradesRaw(proof, batch), "StaleRoot");
+    });
+  });
+
+  describe("withdrawals and later batches", function () {
+    it("pays a proven withdrawal exactly once; balances and roots match the engine", async function () {
+      const aliceAddr = await alice.signer.getAddress();
+      const amount = 1_000_000_00n;
+      const sw = signWithdrawal(
+        { account: alice.account!, nonce: 0n, amount, recipient: BigInt(aliceAddr) },
+        alice.keys.privateKey,
+      );
+      await settleWithdrawals(w, [sw]);
+      const vault = w.d.vault;
+      assert.equal(await vault.getFunction("owed")(aliceAddr), amount);
+      const tokenBefore = await w.d.token.getFunction("balanceOf")(aliceAddr);
+      await (await (vault.connect(alice.signer) as Contract).getFunction("claim")()).wait();
+      assert.equal(await w.d.token.getFunction("balanceOf")(aliceAddr), tokenBefore + amount);
+      await reverts(
+        (vault.connect(alice.signer) as Contract).getFunction("claim").staticCall(),
+        "NothingOwed",
+      );
+      // the vault holds what was deposited minus what was paid
+      const total = [...deposited.values()].reduce((a, b) => a + b, 0n);
+      assert.equal(
+        await w.d.token.getFunction("balanceOf")(await vault.getAddress()),
+        total - amount,
+      );
+      assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
+      assert.equal(w.state.getAccount(alice.account!).withdrawNonce, 1n);
+    });
+
+    it("refuses a batch proven against a stale oracle round", async function () {
+      const trade: Trade = {
+        buy: order(
+          w,
+          { index: bob.account!, keys: bob.keys },
+          { market: 1, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[1] },
+        ),
+        sell: order(
+          w,
+          { index: alice.account!, keys: alice.keys },
+          { market: 1, side: "sell", nonce: 1n, amount: 1n, limitPrice: MARKS[1] },
+        ),
+        qty: 1n,
+        price: MARKS[1],
+        takerIsBuyer: false,
+      };
+      const { r, proof } = await proveTrades([trade]);
+      await increaseTime(3601);
+      await reverts(submitTradesRaw(proof, r), "StalePrices");
+      // a fresh round at the same prices makes it acceptable again
+      await postRound(w, MARKS);
+      const receipt = await settleTradeBatchFromProof(w, proof, r);
+      assert.ok(receipt > 0n);
+    });
+
+    async function settleTradeBatchFromProof(
+      world: World,
+      proof: ProofResult,
+      r: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
+    ) {
+      const tx = await world.d.settlement.getFunction("submitTrades")(
+        toSolidityProof(proof.proof),
+        r.oldRoot,
+        r.newRoot,
+        r.dataCommitment,
+        world.round,
+      );
+      const rc = await tx.wait();
+      return BigInt(rc.gasUsed);
+    }
+
+    it("keeps the settlement helpers honest: settleTradeBatch goes through end to end", async function () {
+      const trade: Trade = {
+        buy: order(
+          w,
+          { index: alice.account!, keys: alice.keys },
+          { market: 0, side: "buy", nonce: 2n, amount: 1n, limitPrice: MARKS[0] },
+        ),
+        sell: order(
+          w,
+          { index: bob.account!, keys: bob.keys },
+          { market: 0, side: "sell", nonce: 2n, amount: 1n, limitPrice: MARKS[0] },
+        ),
+        qty: 1n,
+        price: MARKS[0],
+        takerIsBuyer: true,
+      };
+      const rc = await settleTradeBatch(w, [trade]);
+      assert.ok(rc.gasUsed > 0n);
+      assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import hre from "hardhat";
+import { BrowserProvider, type Eip1193Provider, type JsonRpcSigner } from "ethers";
+import { PARAM_SETS } from "../../prover/src/domain/params.ts";
+import { prepareContracts } from "../../prover/src/chain/deploy.ts";
+
+/**
+ * The in-process Hardhat chain through the project's own (ESM) ethers, so contracts,
+ * signers and providers all come from one ethers instance.
+ */
+export const provider = new BrowserProvider(hre.network.provider as unknown as Eip1193Provider);
+
+export async function signers(n: number): Promise<JsonRpcSigner[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => provider.getSigner(i)));
+}
+
+let prepared: Promise<void> | undefined;
+
+/** Generated verifiers for the `test` set and compiled contracts, once per test run. */
+export function prepareTestContracts(): Promise<void> {
+  prepared ??= prepareContracts(PARAM_SETS.test);
+  return prepared;
+}
+
+export async function increaseTime(seconds: number): Promise<void> {
+  await provider.send("evm_increaseTime", [seconds]);
+  await provider.send("evm_mine", []);
+}
+
+/** The custom error name of a reverted call, decoded by the contract's interface. */
+export function revertName(e: unknown): string {
+  const err = e as { revert?: { name?: string }; shortMessage?: string; message?: string };
+  return err.revert?.name ?? err.shortMessage ?? err.message ?? String(e);
+}
