@@ -41,15 +41,21 @@ contract Settlement {
 
     /// @notice The current account-tree root.
     uint256 public stateRoot;
+    // batchCount, depositsProcessed and paused share one storage slot: a batch reads
+    // `paused` and then writes `batchCount`, and a warm slot costs 2,100 gas less.
     /// @notice Batches accepted so far; the next batch gets this number.
     uint64 public batchCount;
     /// @notice Deposits of the Vault's queue already credited.
     uint64 public depositsProcessed;
+    /// @notice Whether batches are refused.
+    bool public paused;
     /// @notice Who may pause.
     address public guardian;
-    bool public paused;
     /// @notice Poseidon(configHash, prices) per oracle round, computed once (bindRound).
     mapping(uint64 => uint256) public roundBinding;
+    /// @notice The oracle round's timestamp, stored by bindRound so a batch need not call
+    /// the oracle.
+    mapping(uint64 => uint64) public roundTime;
 
     /// @notice A batch moved the root. dataCommitment is the trades' commitment, the
     /// deposit queue hash reached, or the withdrawal payouts' hash, by kind.
@@ -157,13 +163,14 @@ contract Settlement {
         else if (marketCount == 3) binding = PoseidonT5.hash([configHash, p[0], p[1], p[2]]);
         else binding = PoseidonT6.hash([configHash, p[0], p[1], p[2], p[3]]);
         roundBinding[roundId] = binding;
+        roundTime[roundId] = oracle.roundTimestamp(roundId);
         emit RoundBound(roundId, binding);
     }
 
-    function _priceBinding(uint64 roundId) private returns (uint256) {
-        uint64 ts = oracle.roundTimestamp(roundId);
+    function _priceBinding(uint64 roundId) private returns (uint256 binding) {
+        binding = bindRound(roundId);
+        uint64 ts = roundTime[roundId];
         if (block.timestamp > ts + maxPriceAge) revert StalePrices(roundId, ts);
-        return bindRound(roundId);
     }
 
     function _accept(

@@ -25,14 +25,25 @@ library Groth16Call {
     }
 
     /// @notice Calls `verifier` with the proof and the public signals; true iff it verifies.
+    /// @dev Lays the call out by hand (selector, the proof's 8 words straight from
+    /// calldata, the signals) to spare the copies abi.encode would make.
     function verify(address verifier, bytes4 sel, Proof calldata proof, uint256[] memory pub)
         internal
         view
         returns (bool ok)
     {
-        bytes memory data = abi.encodePacked(sel, abi.encode(proof.a, proof.b, proof.c), abi.encodePacked(pub));
-        (bool success, bytes memory ret) = verifier.staticcall(data);
-        ok = success && ret.length == 32 && abi.decode(ret, (bool));
+        assembly ("memory-safe") {
+            let n := mload(pub)
+            let ptr := mload(0x40)
+            mstore(ptr, sel)
+            calldatacopy(add(ptr, 4), proof, 256)
+            let dst := add(ptr, 260)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(dst, mul(i, 32)), mload(add(pub, mul(add(i, 1), 32))))
+            }
+            let success := staticcall(gas(), verifier, ptr, add(260, mul(n, 32)), ptr, 32)
+            ok := and(and(success, eq(returndatasize(), 32)), eq(mload(ptr), 1))
+        }
     }
 
     function _decimal(uint256 v) private pure returns (bytes memory out) {

@@ -12,9 +12,10 @@ import { configHash } from "../../prover/src/domain/market.ts";
 import {
   deposit,
   postRound,
+  proveDeposits,
+  proveWithdrawals,
   settleDeposits,
   settleTradeBatch,
-  settleWithdrawals,
   setupWorld,
   type Participant,
   type World,
@@ -88,7 +89,17 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       assert.equal(alice.account, 3n);
       assert.equal(bob.account, 4n);
       assert.equal(w.pending.length, 3);
-      await settleDeposits(w); // K = 2
+      // the first two (K = 2): a proof for two deposits cannot credit one or none
+      const first = await proveDeposits(w);
+      const sp = toSolidityProof(first.proof.proof);
+      const submitDeps = w.d.settlement.getFunction("submitDeposits");
+      await reverts(submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot, 1), "InvalidProof");
+      await reverts(submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot, 0), "InvalidProof");
+      await reverts(
+        submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot + 1n, 2),
+        "InvalidProof",
+      );
+      await (await submitDeps(sp, first.r.oldRoot, first.r.newRoot, 2)).wait();
       await settleDeposits(w); // the third deposit
       assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
       assert.equal(await w.d.settlement.getFunction("depositsProcessed")(), 3n);
@@ -310,7 +321,34 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         { account: alice.account!, nonce: 0n, amount, recipient: BigInt(aliceAddr) },
         alice.keys.privateKey,
       );
-      await settleWithdrawals(w, [sw]);
+      const { r, proof } = await proveWithdrawals(w, [sw]);
+      const sp = toSolidityProof(proof.proof);
+      const submitW = w.d.settlement.getFunction("submitWithdrawals");
+      // every payout, and the roots, are bound by the proof
+      const mallory = BigInt(await deployer.getAddress());
+      const redirected = [mallory | (amount << 160n), 0n];
+      await reverts(
+        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, redirected),
+        "InvalidProof",
+      );
+      await reverts(
+        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0] + (1n << 160n), 0n]),
+        "InvalidProof",
+      );
+      await reverts(
+        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0], 1n]),
+        "InvalidProof",
+      );
+      await reverts(
+        submitW.staticCall(sp, r.oldRoot, r.newRoot + 1n, w.round, r.payouts),
+        "InvalidProof",
+      );
+      await reverts(
+        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0]]),
+        "PayoutCount",
+      );
+      await (await submitW(sp, r.oldRoot, r.newRoot, w.round, r.payouts)).wait();
+      await reverts(submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, r.payouts), "StaleRoot");
       const vault = w.d.vault;
       assert.equal(await vault.getFunction("owed")(aliceAddr), amount);
       const tokenBefore = await w.d.token.getFunction("balanceOf")(aliceAddr);

@@ -156,13 +156,19 @@ async function proveCircuit(
   return prove(circuitFiles(w.p.name, id).wasm, keys.devZkey, signals);
 }
 
-/** Proves and submits the pending deposits (at most K). */
-export async function settleDeposits(w: World): Promise<BatchReceipt> {
+/** Applies the pending deposits (at most K) in the engine and proves them. */
+export async function proveDeposits(w: World) {
   const batch = w.pending.splice(0, w.p.deposits);
   const r = applyDeposits(w.state, batch, w.queueHash, w.p.deposits);
   const proof = await proveCircuit(w, "apply_deposits", toApplyDepositsSignals(r.input));
-  const receipt = await submitDeposits(w.d.settlement, proof.proof, r, batch.length);
   w.queueHash = r.queueTo;
+  return { r, proof, count: batch.length };
+}
+
+/** Proves and submits the pending deposits (at most K). */
+export async function settleDeposits(w: World): Promise<BatchReceipt> {
+  const { r, proof, count } = await proveDeposits(w);
+  const receipt = await submitDeposits(w.d.settlement, proof.proof, r, count);
   return { gasUsed: receipt.gasUsed, proof };
 }
 
@@ -174,13 +180,19 @@ export async function settleTradeBatch(w: World, trades: readonly Trade[]): Prom
   return { gasUsed: receipt.gasUsed, proof };
 }
 
+/** Applies signed withdrawals in the engine and proves them. */
+export async function proveWithdrawals(w: World, ws: readonly SignedWithdrawal[]) {
+  const r = processWithdrawals(w.state, ws, w.marks, w.p.withdrawals);
+  const proof = await proveCircuit(w, "process_withdrawals", toProcessWithdrawalsSignals(r.input));
+  return { r, proof };
+}
+
 /** Proves and submits signed withdrawals at the current round's prices. */
 export async function settleWithdrawals(
   w: World,
   ws: readonly SignedWithdrawal[],
 ): Promise<BatchReceipt> {
-  const r = processWithdrawals(w.state, ws, w.marks, w.p.withdrawals);
-  const proof = await proveCircuit(w, "process_withdrawals", toProcessWithdrawalsSignals(r.input));
+  const { r, proof } = await proveWithdrawals(w, ws);
   const receipt = await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
   return { gasUsed: receipt.gasUsed, proof };
 }
