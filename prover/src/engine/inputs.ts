@@ -120,21 +120,25 @@ function transpose<T extends Record<string, Nested>>(
   return out;
 }
 
-/** One deposit slot of ApplyDeposits(K, D, M); field names are the circuit's signals. */
-export interface DepositSlotInput {
+/** The account leaf and its siblings as a deposit or withdrawal slot names them. */
+export interface LeafSlotFields {
   readonly [signal: string]: Nested;
-  readonly enabled: bigint;
-  readonly account: bigint;
-  readonly amount: bigint;
-  readonly pkX: bigint;
-  readonly pkY: bigint;
-  readonly isNew: bigint;
   readonly leafAx: bigint;
   readonly leafAy: bigint;
   readonly leafBalance: bigint;
   readonly leafWord: readonly bigint[];
   readonly leafNotional: readonly bigint[];
   readonly siblings: readonly (readonly bigint[])[];
+}
+
+/** One deposit slot of ApplyDeposits(K, D, M); field names are the circuit's signals. */
+export interface DepositSlotInput extends LeafSlotFields {
+  readonly enabled: bigint;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly pkX: bigint;
+  readonly pkY: bigint;
+  readonly isNew: bigint;
 }
 
 export interface ApplyDepositsInput {
@@ -162,8 +166,7 @@ export function toApplyDepositsSignals(input: ApplyDepositsInput): Record<string
 }
 
 /** One withdrawal slot of ProcessWithdrawals(W, D, M). */
-export interface WithdrawalSlotInput {
-  readonly [signal: string]: Nested;
+export interface WithdrawalSlotInput extends LeafSlotFields {
   readonly enabled: bigint;
   readonly account: bigint;
   readonly amount: bigint;
@@ -171,12 +174,6 @@ export interface WithdrawalSlotInput {
   readonly sigR8x: bigint;
   readonly sigR8y: bigint;
   readonly sigS: bigint;
-  readonly leafAx: bigint;
-  readonly leafAy: bigint;
-  readonly leafBalance: bigint;
-  readonly leafWord: readonly bigint[];
-  readonly leafNotional: readonly bigint[];
-  readonly siblings: readonly (readonly bigint[])[];
 }
 
 export interface ProcessWithdrawalsInput {

@@ -15,7 +15,7 @@ import {
   type SignedWithdrawal,
 } from "../domain/transfers.ts";
 import type { ExchangeState } from "./state.ts";
-import type { ApplyDepositsInput, ProcessWithdrawalsInput } from "./inputs.ts";
+import type { ApplyDepositsInput, LeafSlotFields, ProcessWithdrawalsInput } from "./inputs.ts";
 
 export type TransferErrorCode =
   | "BATCH_TOO_LARGE"
@@ -49,6 +49,19 @@ function leafWitness(state: ExchangeState, index: bigint) {
     leafWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
     leafNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
     siblings: state.tree.proof(index).siblings.map((s) => [...s]),
+  };
+}
+
+/** The leaf fields of a padding slot: an all-empty leaf with zero siblings. */
+function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
+  const m = state.marketCount;
+  return {
+    leafAx: 0n,
+    leafAy: 0n,
+    leafBalance: 0n,
+    leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
+    leafNotional: Array<bigint>(m).fill(0n),
+    siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
   };
 }
 
@@ -140,7 +153,6 @@ export function applyDeposits(
         ...before,
       });
     });
-    const m = state.marketCount;
     const pad = () => ({
       enabled: 0n,
       account: 0n,
@@ -148,12 +160,7 @@ export function applyDeposits(
       pkX: 0n,
       pkY: 0n,
       isNew: 0n,
-      leafAx: 0n,
-      leafAy: 0n,
-      leafBalance: 0n,
-      leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
-      leafNotional: Array<bigint>(m).fill(0n),
-      siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
+      ...emptyLeafWitness(state),
     });
     const input: ApplyDepositsInput = {
       oldRoot,
@@ -232,7 +239,6 @@ export function processWithdrawals(
         ...before,
       });
     });
-    const m = state.marketCount;
     const pad = () => ({
       enabled: 0n,
       account: 0n,
@@ -241,12 +247,7 @@ export function processWithdrawals(
       sigR8x: 0n,
       sigR8y: 0n,
       sigS: 0n,
-      leafAx: 0n,
-      leafAy: 0n,
-      leafBalance: 0n,
-      leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
-      leafNotional: Array<bigint>(m).fill(0n),
-      siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
+      ...emptyLeafWitness(state),
     });
     const slots = slotsOf(rows, batchSize, pad);
     const payouts = slots.map((s) => (s.enabled ? payoutWord(s) : 0n));
