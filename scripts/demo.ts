@@ -1,4 +1,6 @@
-// The README's first command: npm run demo [-- --params demo|test|bench]
+// The README's first command: npm run demo [-- --params demo|test|bench] [--offline]
+// Runs zkclear end to end on an in-process Hardhat chain with INSECURE development keys.
+// --offline proves and verifies one trade batch with snarkjs only, without a chain.
 import { paramSet } from "../prover/src/domain/params.ts";
 import { runDemo } from "../prover/src/dev/demo.ts";
 import { terminateCurve } from "../prover/src/proving/prover.ts";
@@ -6,26 +8,50 @@ import { terminateCurve } from "../prover/src/proving/prover.ts";
 const i = process.argv.indexOf("--params");
 const p = paramSet(i > 0 ? process.argv[i + 1] : "demo");
 const started = performance.now();
+const hex = (x: bigint) => `0x${x.toString(16).padStart(64, "0")}`;
+const short = (x: bigint) => `${hex(x).slice(0, 10)}…`;
+const log = (s: string) => console.log(`  ${s}`);
 let ok = false;
 try {
-  const r = await runDemo(p, (s) => console.log(`  ${s}`));
-  const hex = (x: bigint) => `0x${x.toString(16).padStart(64, "0")}`;
-  console.log(`
-zkclear demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, M=${p.markets})
-  keys                INSECURE development keys (toxic waste known to this machine)
+  if (process.argv.includes("--offline")) {
+    const r = await runDemo(p, log);
+    console.log(`
+zkclear offline demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, M=${p.markets})
   constraints         ${r.constraints} (${Math.round(r.constraints / p.batch)} per trade slot)
-  trades settled      ${r.trades}
   old root            ${hex(r.batch.oldRoot)}
   new root            ${hex(r.batch.newRoot)}
   data commitment     ${hex(r.batch.dataCommitment)}
-  price/config hash   ${hex(r.batch.priceConfigHash)}
-  fees to fee account ${r.batch.totalFees}
-  witness             ${r.witnessMs.toFixed(0)} ms
-  proof               ${r.proveMs.toFixed(0)} ms (${((r.proveMs * 1000) / r.constraints).toFixed(1)} µs per constraint)
-  proof verifies      ${r.verified ? "yes" : "NO"}
-  tampered root       ${r.tamperedRejected ? "rejected" : "ACCEPTED (bug)"}
+  witness / proof     ${r.witnessMs.toFixed(0)} ms / ${r.proveMs.toFixed(0)} ms
+  proof verifies      ${r.verified ? "yes" : "NO"}; tampered root ${r.tamperedRejected ? "rejected" : "ACCEPTED (bug)"}`);
+    ok = r.verified && r.tamperedRejected;
+  } else {
+    // loaded only here: the in-process chain is not needed offline
+    const { default: hre } = await import("hardhat");
+    const { BrowserProvider } = await import("ethers");
+    const { runChainDemo } = await import("../prover/src/dev/chain-demo.ts");
+    const provider = new BrowserProvider(hre.network.provider as never);
+    const signers = await Promise.all(Array.from({ length: 7 }, (_, k) => provider.getSigner(k)));
+    const r = await runChainDemo(p, signers[0], signers.slice(1), log);
+    const rows = r.batches.map(
+      (b) =>
+        `| ${b.number} | ${b.kind} | ${b.items} | ${short(b.oldRoot)} | ${short(b.newRoot)} | ${b.witnessMs.toFixed(0)} | ${b.proveMs.toFixed(0)} | ${b.gasUsed} |`,
+    );
+    console.log(`
+zkclear demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, M=${p.markets}, K=${p.deposits}, W=${p.withdrawals})
+keys: INSECURE development keys (toxic waste known to this machine); chain: in-process Hardhat
+
+| batch | kind | items | old root | new root | witness ms | prove ms | gas |
+|---|---|---|---|---|---|---|---|
+${rows.join("\n")}
+
+  every batch verified on-chain by its Groth16 verifier
+  deposits            ${r.world.participants.length} (${r.depositGas} gas in all, on-chain Poseidon included)
+  withdrawals paid    ${r.paidOut} units, claimed from the Vault
+  engine root         ${hex(r.finalRoot)}
+  on-chain root       ${hex(r.onChainRoot)} ${r.finalRoot === r.onChainRoot ? "(equal)" : "(DIFFERENT: bug)"}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  ok = r.verified && r.tamperedRejected;
+    ok = r.finalRoot === r.onChainRoot;
+  }
 } finally {
   await terminateCurve();
 }

@@ -10,7 +10,11 @@ import { order, sampleExchange, type Sample } from "./sample.ts";
  * A batch of B signed trades among the sample traders: alternating markets, orders
  * larger than their fills (so some stay working), maker and taker on both sides.
  */
-export function sampleTrades(s: Sample, batch: number): Trade[] {
+export function sampleTrades(
+  s: Pick<Sample, "traders" | "markets" | "marks">,
+  batch: number,
+  nonceBase = 100,
+): Trade[] {
   const trades: Trade[] = [];
   const n = s.traders.length;
   for (let i = 0; i < batch; i++) {
@@ -26,14 +30,14 @@ export function sampleTrades(s: Sample, batch: number): Trade[] {
       buy: order(s, buyer, {
         market,
         side: "buy",
-        nonce: BigInt(100 + i),
+        nonce: BigInt(nonceBase + i),
         amount: qty * 2n,
         limitPrice: price + mark / 500n,
       }),
       sell: order(s, seller, {
         market,
         side: "sell",
-        nonce: BigInt(100 + i),
+        nonce: BigInt(nonceBase + i),
         amount: qty,
         limitPrice: price - mark / 500n,
       }),
