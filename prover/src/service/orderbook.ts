@@ -1,0 +1,158 @@
+import { ZkClearError } from "../domain/errors.ts";
+import type { SignedOrder } from "../domain/order.ts";
+
+/**
+ * A price-time priority limit order book for one market.
+ *
+ * Matching policy (what the operator promises, and what the circuits allow):
+ * - Bids rank by higher limit, asks by lower limit; equal limits rank by arrival (seq).
+ * - An incoming order matches the best resting orders while the prices cross, each at
+ *   the resting (maker) order's limit price; the incoming order is the taker. What is
+ *   left of it rests in the book.
+ * - Fills are partial: a fill is min(what is left of either order).
+ * - Self-trade prevention: when the incoming order would match a resting order of the
+ *   same account, the resting order is cancelled and matching continues.
+ * - The caller may veto a match (for example when it would leave an account below
+ *   margin): the order that would break the rule is cancelled with the reason.
+ * - One working order per account and market: the sequencer removes an account's older
+ *   order when a newer nonce arrives (the circuit would refuse the older one anyway).
+ */
+export interface BookOrder {
+  readonly id: string;
+  readonly seq: number;
+  readonly signed: SignedOrder;
+  /** Quantity still open in the book. */
+  remaining: bigint;
+}
+
+export interface Match {
+  readonly maker: BookOrder;
+  readonly taker: BookOrder;
+  readonly qty: bigint;
+  readonly price: bigint;
+}
+
+export interface Cancellation {
+  readonly order: BookOrder;
+  readonly reason: string;
+}
+
+/** A veto on a match: which side is at fault and why; undefined to accept. */
+export type MatchCheck = (m: Match) => { side: "maker" | "taker"; reason: string } | undefined;
+
+export interface AddResult {
+  readonly matches: Match[];
+  readonly cancelled: Cancellation[];
+  /** Whether the incoming order rests in the book (with its remaining quantity). */
+  readonly rested: boolean;
+}
+
+export class OrderBookError extends ZkClearError {}
+
+export class OrderBook {
+  readonly market: number;
+  private readonly bids: BookOrder[] = [];
+  private readonly asks: BookOrder[] = [];
+
+  constructor(market: number) {
+    this.market = market;
+  }
+
+  /** Matches an incoming order and rests what is left of it. */
+  add(incoming: BookOrder, check: MatchCheck = () => undefined): AddResult {
+    const o = incoming.signed.order;
+    if (o.market !== this.market) {
+      throw new OrderBookError(
+        "BOOK_WRONG_MARKET",
+        `order for market ${o.market} sent to the book of ${this.market}`,
+      );
+    }
+    if (incoming.remaining <= 0n)
+      throw new OrderBookError("BOOK_EMPTY_ORDER", "an order needs a positive quantity");
+    const isBuy = o.side === "buy";
+    const opposite = isBuy ? this.asks : this.bids;
+    const matches: Match[] = [];
+    const cancelled: Cancellation[] = [];
+    while (incoming.remaining > 0n && opposite.length > 0) {
+      const best = opposite[0];
+      const bestLimit = best.signed.order.limitPrice;
+      if (isBuy ? bestLimit > o.limitPrice : bestLimit < o.limitPrice) break;
+      if (best.signed.order.account === o.account) {
+        opposite.shift();
+        cancelled.push({
+          order: best,
+          reason: "self-trade prevention: cancelled by a newer order of the same account",
+        });
+        continue;
+      }
+      const m: Match = {
+        maker: best,
+        taker: incoming,
+        qty: min(best.remaining, incoming.remaining),
+        price: bestLimit,
+      };
+      const veto = check(m);
+      if (veto?.side === "maker") {
+        opposite.shift();
+        cancelled.push({ order: best, reason: veto.reason });
+        continue;
+      }
+      if (veto?.side === "taker") {
+        cancelled.push({ order: incoming, reason: veto.reason });
+        return { matches, cancelled, rested: false };
+      }
+      best.remaining -= m.qty;
+      incoming.remaining -= m.qty;
+      if (best.remaining === 0n) opposite.shift();
+      matches.push(m);
+    }
+    if (incoming.remaining === 0n) return { matches, cancelled, rested: false };
+    this.insert(incoming);
+    return { matches, cancelled, rested: true };
+  }
+
+  /** Removes a resting order; returns it, or undefined if it is not in the book. */
+  cancel(id: string): BookOrder | undefined {
+    for (const side of [this.bids, this.asks]) {
+      const i = side.findIndex((b) => b.id === id);
+      if (i >= 0) return side.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  /** Resting orders of one account. */
+  ordersOf(account: bigint): BookOrder[] {
+    return [...this.bids, ...this.asks].filter((b) => b.signed.order.account === account);
+  }
+
+  /** Best bid and ask limit prices, if any. */
+  top(): { bid?: bigint; ask?: bigint } {
+    return {
+      bid: this.bids[0]?.signed.order.limitPrice,
+      ask: this.asks[0]?.signed.order.limitPrice,
+    };
+  }
+
+  /** Resting orders, best first: [bids, asks]. */
+  snapshot(): [readonly BookOrder[], readonly BookOrder[]] {
+    return [[...this.bids], [...this.asks]];
+  }
+
+  private insert(b: BookOrder): void {
+    const isBuy = b.signed.order.side === "buy";
+    const side = isBuy ? this.bids : this.asks;
+    const limit = b.signed.order.limitPrice;
+    const better = (x: BookOrder) => {
+      const l = x.signed.order.limitPrice;
+      if (l !== limit) return isBuy ? l > limit : l < limit;
+      return x.seq < b.seq;
+    };
+    let i = 0;
+    while (i < side.length && better(side[i])) i++;
+    side.splice(i, 0, b);
+  }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
