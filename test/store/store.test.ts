@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { SignedOrder } from "../../prover/src/domain/order.ts";
+import { Store, StoreError } from "../../prover/src/store/store.ts";
+import { fromJson, toJson } from "../../prover/src/store/json.ts";
+
+function tmpDb(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-store-")), "zkclear.db");
+}
+
+const signed = (nonce: bigint, account = 3n): SignedOrder => ({
+  order: {
+    account,
+    market: 1,
+    side: "buy",
+    nonce,
+    maxFeeBps: 10n,
+    amount: 5n,
+    limitPrice: 12_345n,
+  },
+  signature: { r8x: 1n, r8y: 2n, s: 3n },
+});
+
+describe("SQLite store", function () {
+  it("round-trips bigints through JSON", function () {
+    const v = { a: 1n, b: [-(2n ** 200n), "x"], c: { d: 0n } };
+    assert.deepEqual(fromJson(toJson(v)), v);
+  });
+
+  it("keeps orders and batches across a reopen, in WAL mode", function () {
+    const file = tmpDb();
+    const s = new Store(file);
+    assert.equal(s.journalMode(), "wal");
+    s.insertOrder("a", signed(1n));
+    s.insertOrder("b", signed(2n));
+    s.updateOrder("a", "filled", 0n);
+    const id = s.insertBatch("trades", { trades: [1n, 2n] }, 10n, 11n);
+    s.setBatchStatus(id, "proved", { proof: { pi: ["1"] } });
+    s.setMeta("queueHash", "42");
+    s.close();
+    const t = new Store(file);
+    assert.deepEqual(
+      t.openOrders().map((o) => o.id),
+      ["b"],
+    );
+    assert.deepEqual(t.getOrder("b")?.signed, signed(2n));
+    assert.equal(t.getOrder("a")?.status, "filled");
+    const b = t.getBatch<{ trades: bigint[] }>(id)!;
+    assert.deepEqual(
+      [b.status, b.body.trades, b.oldRoot, b.newRoot],
+      ["proved", [1n, 2n], 10n, 11n],
+    );
+    assert.equal(t.getMeta("queueHash"), "42");
+    assert.equal(t.lastNonce(3n, 1), 2n);
+    assert.equal(t.lastNonce(4n, 1), undefined);
+    t.close();
+  });
+
+  it("refuses a second order with the same account, market and nonce", function () {
+    const s = new Store(tmpDb());
+    s.insertOrder("a", signed(1n));
+    assert.throws(
+      () => s.insertOrder("b", signed(1n)),
+      (e: unknown) => e instanceof StoreError && e.code === "ORDER_DUPLICATE_NONCE",
+    );
+    s.insertOrder("c", signed(1n, 4n));
+    s.close();
+  });
+
+  it("writes a transaction whole or not at all", function () {
+    const s = new Store(tmpDb());
+    assert.throws(() =>
+      s.transaction(() => {
+        s.insertOrder("a", signed(1n));
+        s.insertBatch("trades", {}, 1n, 2n);
+        throw new Error("crash in the middle");
+      }),
+    );
+    assert.equal(s.getOrder("a"), undefined);
+    assert.deepEqual(s.batches(), []);
+    s.close();
+  });
+
+  it("loses no acknowledged order when the process is killed with SIGKILL", async function () {
+    const file = tmpDb();
+    const script = `
+      import { Store } from ${JSON.stringify(path.resolve("prover/src/store/store.ts"))};
+      const s = new Store(${JSON.stringify(file)});
+      for (let i = 1; ; i++) {
+        s.insertOrder("o" + i, { order: { account: 3n, market: 0, side: "sell", nonce: BigInt(i), maxFeeBps: 1n, amount: 1n, limitPrice: 1n }, signature: { r8x: 0n, r8y: 0n, s: 0n } });
+        process.stdout.write("ack o" + i + "\\n");
+      }`;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const acked: string[] = [];
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (d: Buffer) => {
+        for (const line of d.toString().split("\n"))
+          if (line.startsWith("ack ")) acked.push(line.slice(4));
+        if (acked.length >= 50 && !child.killed) {
+          child.kill("SIGKILL");
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.on("exit", r));
+    const s = new Store(file);
+    const stored = new Set(s.openOrders().map((o) => o.id));
+    for (const id of acked) assert.ok(stored.has(id), `acknowledged ${id} survived`);
+    s.close();
+  });
+});
