@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS batches (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS withdrawals (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'batched')),
+  received_at INTEGER NOT NULL,
+  UNIQUE (account, nonce)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -247,6 +256,50 @@ export class Store {
     return rows
       .filter((r) => !statuses || statuses.includes(r.status))
       .map((r) => batchOf<Body>(r));
+  }
+
+  /** Stores an accepted withdrawal request; one per account and withdrawal nonce. */
+  insertWithdrawal(
+    id: string,
+    account: bigint,
+    nonce: bigint,
+    body: unknown,
+    receivedAt = Date.now(),
+  ): void {
+    try {
+      this.db
+        .prepare(
+          "INSERT INTO withdrawals (id, account, nonce, body, status, received_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+        )
+        .run(id, account.toString(), nonce.toString(), toJson(body), receivedAt);
+    } catch (e) {
+      if (String(e).includes("UNIQUE constraint failed")) {
+        throw new StoreError(
+          "WITHDRAWAL_DUPLICATE",
+          `account ${account} already asked for withdrawal nonce ${nonce}`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** Withdrawal requests not yet in a batch, in arrival order. */
+  pendingWithdrawals<Body>(): { id: string; body: Body }[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT id, body FROM withdrawals WHERE status = 'pending' ORDER BY received_at, id",
+        )
+        .all() as {
+        id: string;
+        body: string;
+      }[]
+    ).map((r) => ({ id: r.id, body: fromJson<Body>(r.body) }));
+  }
+
+  markWithdrawalsBatched(ids: readonly string[]): void {
+    const st = this.db.prepare("UPDATE withdrawals SET status = 'batched' WHERE id = ?");
+    for (const id of ids) st.run(id);
   }
 
   getMeta(key: string): string | undefined {

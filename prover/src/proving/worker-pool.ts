@@ -1,0 +1,63 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ParamSet } from "../domain/params.ts";
+import type { SignalValue } from "../engine/inputs.ts";
+import type { CircuitId } from "./circuits.ts";
+import type { ProofResult } from "./prover.ts";
+
+/**
+ * Proves in a separate process so the service's event loop stays responsive; snarkjs
+ * then spreads each proof over every core with its own worker threads. (A worker thread
+ * does not work here: the web-worker package snarkjs uses mistakes any worker thread
+ * for one of its own.) One proof at a time.
+ */
+export class WorkerProver {
+  private readonly child: ChildProcess;
+  private nextId = 0;
+  private dead: Error | undefined;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: ProofResult) => void; reject: (e: Error) => void }
+  >();
+
+  constructor(p: ParamSet) {
+    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), [p.name], {
+      execArgv: ["--import", "tsx"],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.child.on("message", (raw) => {
+      const m = raw as { id: number; result?: ProofResult; error?: string };
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error) w.reject(new Error(m.error));
+      else w.resolve(m.result!);
+    });
+    const fail = (e: Error) => {
+      this.dead = e;
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    this.child.on("error", fail);
+    this.child.on("exit", (code) =>
+      fail(new Error(`the proving process exited with code ${code}`)),
+    );
+  }
+
+  prove(circuit: CircuitId, signals: Record<string, SignalValue>): Promise<ProofResult> {
+    const id = this.nextId++;
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ id, circuit, signals });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once("exit", r));
+    this.child.kill();
+    await exited;
+  }
+}
