@@ -1,0 +1,271 @@
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { z } from "zod";
+import { ZkClearError } from "../domain/errors.ts";
+import { verify } from "../domain/keys.ts";
+import { leafPreimage } from "../domain/account.ts";
+import type { SignedOrder } from "../domain/order.ts";
+import type { SignedWithdrawal } from "../domain/transfers.ts";
+import { toJson } from "../store/json.ts";
+import { accountQueryMessage, type Operator } from "./operator.ts";
+
+/** A non-negative integer as a decimal string (JSON numbers lose precision past 2^53). */
+const uint = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer written as a decimal string")
+  .transform((s) => BigInt(s));
+
+const signature = z.object({ r8x: uint, r8y: uint, s: uint }).strict();
+
+export const OrderBody = z
+  .object({
+    account: uint,
+    market: z.number().int().min(0).max(255),
+    side: z.enum(["buy", "sell"]),
+    nonce: uint,
+    maxFeeBps: uint,
+    amount: uint,
+    limitPrice: uint,
+    signature,
+  })
+  .strict();
+
+export const CancelBody = z.object({ signature }).strict();
+
+export const WithdrawalBody = z
+  .object({
+    account: uint,
+    nonce: uint,
+    amount: uint,
+    recipient: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address"),
+    signature,
+  })
+  .strict();
+
+export const AccountQuery = z.object({ timestamp: uint, r8x: uint, r8y: uint, s: uint }).strict();
+
+/** How long an account-read signature stays valid, seconds. */
+const AUTH_WINDOW = 300n;
+
+class HttpError extends ZkClearError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+function statusOf(code: string): number {
+  if (code.endsWith("NOT_FOUND")) return 404;
+  if (code.includes("DUPLICATE") || code.includes("NONCE") || code === "ORDER_NOT_OPEN") return 409;
+  return 400;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const detail = r.error.issues
+      .map((i) => `${i.path.join(".") || what}: ${i.message}`)
+      .join("; ");
+    throw new HttpError(400, "BAD_REQUEST", `invalid ${what}: ${detail}`);
+  }
+  return r.data;
+}
+
+/** JSON with bigints as decimal strings. */
+function send(value: unknown): string {
+  return toJson(value).replace(/"(-?\d+)n"/g, '"$1"');
+}
+
+/**
+ * The operator's HTTP JSON API (fastify). Every body and query is validated with zod;
+ * errors come back as 4xx { error: CODE, message } and nothing is stored for them.
+ */
+export function buildApi(op: Operator): FastifyInstance {
+  const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
+
+  app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
+    if (err instanceof HttpError)
+      return reply.status(err.status).send({ error: err.code, message: err.message });
+    if (err instanceof ZkClearError)
+      return reply.status(statusOf(err.code)).send({ error: err.code, message: err.message });
+    const fe = err as FastifyError;
+    if (fe.statusCode && fe.statusCode < 500) {
+      return reply
+        .status(fe.statusCode)
+        .send({ error: fe.code ?? "BAD_REQUEST", message: fe.message });
+    }
+    return reply
+      .status(500)
+      .send({ error: "INTERNAL", message: "internal error; the request may be retried" });
+  });
+  app.addHook("onSend", async (_req, reply, payload) => {
+    reply.header("content-type", reply.getHeader("content-type") ?? "application/json");
+    return payload;
+  });
+
+  app.post("/v1/orders", async (req, reply) => {
+    const b = parse(OrderBody, req.body, "order");
+    const so: SignedOrder = {
+      order: {
+        account: b.account,
+        market: b.market,
+        side: b.side,
+        nonce: b.nonce,
+        maxFeeBps: b.maxFeeBps,
+        amount: b.amount,
+        limitPrice: b.limitPrice,
+      },
+      signature: b.signature,
+    };
+    const ack = op.submitOrder(so);
+    return reply.status(201).type("application/json").send(send(ack));
+  });
+
+  app.get("/v1/orders/:id", async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const o = op.getOrder(id);
+    if (!o) throw new HttpError(404, "ORDER_NOT_FOUND", `no order ${id}`);
+    return reply
+      .type("application/json")
+      .send(
+        send({
+          id: o.id,
+          status: o.status,
+          remaining: o.remaining,
+          reason: o.reason,
+          order: o.signed.order,
+        }),
+      );
+  });
+
+  app.delete("/v1/orders/:id", async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const b = parse(CancelBody, req.body, "cancel request");
+    return reply.type("application/json").send(send(op.cancelOrder(id, b.signature)));
+  });
+
+  app.post("/v1/withdrawals", async (req, reply) => {
+    const b = parse(WithdrawalBody, req.body, "withdrawal");
+    const sw: SignedWithdrawal = {
+      withdrawal: {
+        account: b.account,
+        nonce: b.nonce,
+        amount: b.amount,
+        recipient: BigInt(b.recipient),
+      },
+      signature: b.signature,
+    };
+    return reply
+      .status(201)
+      .type("application/json")
+      .send(send({ id: op.requestWithdrawal(sw) }));
+  });
+
+  app.get("/v1/accounts/:index", async (req, reply) => {
+    const index = parse(uint, (req.params as { index: string }).index, "account index");
+    const q = parse(AccountQuery, req.query, "query");
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    if (q.timestamp > now + AUTH_WINDOW || q.timestamp + AUTH_WINDOW < now) {
+      throw new HttpError(
+        401,
+        "AUTH_EXPIRED",
+        `sign a fresh timestamp (within ${AUTH_WINDOW} s of now)`,
+      );
+    }
+    if (!op.state.hasAccount(index))
+      throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${index}`);
+    const acct = op.state.getAccount(index);
+    if (
+      !verify(acct.pubKey, accountQueryMessage(index, q.timestamp), {
+        r8x: q.r8x,
+        r8y: q.r8y,
+        s: q.s,
+      })
+    ) {
+      throw new HttpError(
+        401,
+        "AUTH_FAILED",
+        "only the account's key holder may read it: the signature does not match",
+      );
+    }
+    const proof = op.state.tree.proof(index);
+    return reply
+      .type("application/json")
+      .send(
+        send({
+          index,
+          account: acct,
+          leaf: proof.leaf,
+          preimage: leafPreimage(acct),
+          siblings: proof.siblings,
+          root: op.state.root,
+        }),
+      );
+  });
+
+  app.get("/v1/batches", async (_req, reply) => {
+    const rows = op
+      .batches()
+      .map((b) => ({
+        id: b.id,
+        kind: b.kind,
+        status: b.status,
+        oldRoot: b.oldRoot,
+        newRoot: b.newRoot,
+        txHash: b.txHash,
+        error: b.error,
+      }));
+    return reply.type("application/json").send(send(rows));
+  });
+
+  app.get("/v1/batches/:id", async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    const b = op.batches().find((x) => x.id === id);
+    if (!b)
+      throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${(req.params as { id: string }).id}`);
+    const { circuitInput: _omit, ...body } = b.body;
+    void _omit;
+    return reply.type("application/json").send(send({ ...b, body }));
+  });
+
+  app.get("/health", async (_req, reply) => {
+    const status = op.halted ? "halted" : "ok";
+    return reply
+      .status(op.halted ? 503 : 200)
+      .type("application/json")
+      .send(send({ status, root: op.state.root, halted: op.halted ?? null }));
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    const m = op.metrics;
+    const lines = [
+      "# HELP zkclear_orders_accepted_total Orders accepted and stored.",
+      "# TYPE zkclear_orders_accepted_total counter",
+      `zkclear_orders_accepted_total ${m.ordersAccepted}`,
+      "# HELP zkclear_orders_refused_total Orders refused with a 4xx.",
+      "# TYPE zkclear_orders_refused_total counter",
+      `zkclear_orders_refused_total ${m.ordersRefused}`,
+      "# HELP zkclear_trades_matched_total Trades matched by the books.",
+      "# TYPE zkclear_trades_matched_total counter",
+      `zkclear_trades_matched_total ${m.tradesMatched}`,
+      "# HELP zkclear_batches_settled_total Batches accepted on-chain, by kind.",
+      "# TYPE zkclear_batches_settled_total counter",
+      ...Object.entries(m.batchesSettled).map(
+        ([k, v]) => `zkclear_batches_settled_total{kind="${k}"} ${v}`,
+      ),
+      "# HELP zkclear_batches_refused_total Batches the chain refused.",
+      "# TYPE zkclear_batches_refused_total counter",
+      `zkclear_batches_refused_total ${m.batchesRefused}`,
+      "# HELP zkclear_prove_seconds_total Time spent proving.",
+      "# TYPE zkclear_prove_seconds_total counter",
+      `zkclear_prove_seconds_total ${(m.proveMs / 1000).toFixed(3)}`,
+      "# HELP zkclear_halted Whether the pipeline stopped on a refused batch.",
+      "# TYPE zkclear_halted gauge",
+      `zkclear_halted ${op.halted ? 1 : 0}`,
+      "",
+    ];
+    return reply.type("text/plain; version=0.0.4").send(lines.join("\n"));
+  });
+
+  return app;
+}
