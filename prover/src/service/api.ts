@@ -125,17 +125,15 @@ export function buildApi(op: Operator): FastifyInstance {
     const { id } = req.params as { id: string };
     const o = op.getOrder(id);
     if (!o) throw new HttpError(404, "ORDER_NOT_FOUND", `no order ${id}`);
-    return reply
-      .type("application/json")
-      .send(
-        send({
-          id: o.id,
-          status: o.status,
-          remaining: o.remaining,
-          reason: o.reason,
-          order: o.signed.order,
-        }),
-      );
+    return reply.type("application/json").send(
+      send({
+        id: o.id,
+        status: o.status,
+        remaining: o.remaining,
+        reason: o.reason,
+        order: o.signed.order,
+      }),
+    );
   });
 
   app.delete("/v1/orders/:id", async (req, reply) => {
@@ -189,32 +187,28 @@ export function buildApi(op: Operator): FastifyInstance {
       );
     }
     const proof = op.state.tree.proof(index);
-    return reply
-      .type("application/json")
-      .send(
-        send({
-          index,
-          account: acct,
-          leaf: proof.leaf,
-          preimage: leafPreimage(acct),
-          siblings: proof.siblings,
-          root: op.state.root,
-        }),
-      );
+    return reply.type("application/json").send(
+      send({
+        index,
+        account: acct,
+        leaf: proof.leaf,
+        preimage: leafPreimage(acct),
+        siblings: proof.siblings,
+        root: op.state.root,
+      }),
+    );
   });
 
   app.get("/v1/batches", async (_req, reply) => {
-    const rows = op
-      .batches()
-      .map((b) => ({
-        id: b.id,
-        kind: b.kind,
-        status: b.status,
-        oldRoot: b.oldRoot,
-        newRoot: b.newRoot,
-        txHash: b.txHash,
-        error: b.error,
-      }));
+    const rows = op.batches().map((b) => ({
+      id: b.id,
+      kind: b.kind,
+      status: b.status,
+      oldRoot: b.oldRoot,
+      newRoot: b.newRoot,
+      txHash: b.txHash,
+      error: b.error,
+    }));
     return reply.type("application/json").send(send(rows));
   });
 

@@ -383,6 +383,11 @@ export class Operator {
     return this.store.batches<BatchBody>();
   }
 
+  /** Resolves when the step in progress (if any) is done. */
+  idle(): Promise<void> {
+    return this.busy;
+  }
+
   /** Prices, deposits, batch cutting and the proving pipeline: one step. */
   tick(opts: { flushTrades?: boolean } = {}): Promise<void> {
     this.busy = this.busy.then(() => this.step(opts));

@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import type { Command } from "commander";
+import { Contract, JsonRpcProvider } from "ethers";
+import { leafHash, type Account } from "../domain/account.ts";
+import { sign } from "../domain/keys.ts";
+import { AccountTree } from "../domain/tree.ts";
+import { accountQueryMessage } from "../service/operator.ts";
+import { loadArtifact } from "../chain/artifacts.ts";
+import type { DeploymentAddresses } from "../chain/deploy.ts";
+import { fromJson } from "../store/json.ts";
+import { api, bigintArg, CliError, EXIT, loadKey, print, type Output } from "./common.ts";
+
+export function register(program: Command, out: () => Output): void {
+  program
+    .command("account")
+    .description(
+      "fetch your account leaf and Merkle proof and check them against the on-chain root",
+    )
+    .requiredOption("--key <file>", "keystore")
+    .requiredOption("--account <n>", "your account index")
+    .option("--depth <d>", "tree depth of the deployment", "8")
+    .option("--api <url>", "operator API", "http://127.0.0.1:8080")
+    .option("--rpc <url>", "JSON-RPC endpoint (to compare with the on-chain root)")
+    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
+    .action(async (o: Record<string, string>) => {
+      const keys = loadKey(o.key, o.passphrase);
+      const index = bigintArg("account", o.account);
+      const ts = BigInt(Math.floor(Date.now() / 1000));
+      const sig = sign(keys.privateKey, accountQueryMessage(index, ts));
+      const r = await api(
+        o.api,
+        "GET",
+        `/v1/accounts/${index}?timestamp=${ts}&r8x=${sig.r8x}&r8y=${sig.r8y}&s=${sig.s}`,
+      );
+      // the API writes bigints as decimal strings; read them back as bigints
+      const text = JSON.stringify(r).replace(/"(-?\d+)"/g, '"$1n"');
+      const v = fromJson<{
+        account: Account;
+        leaf: bigint;
+        siblings: [bigint, bigint, bigint][];
+        root: bigint;
+      }>(text);
+      if (leafHash(v.account) !== v.leaf)
+        throw new CliError(
+          "LEAF_MISMATCH",
+          "the account does not hash to the leaf the operator sent",
+          EXIT.refused,
+        );
+      const root = AccountTree.computeRoot(v.leaf, index, v.siblings, Number(o.depth));
+      if (root !== v.root)
+        throw new CliError(
+          "PROOF_MISMATCH",
+          "the Merkle proof does not lead to the operator's root",
+          EXIT.refused,
+        );
+      let onChain: string = "not checked (no --rpc)";
+      if (o.rpc) {
+        const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
+        const provider = new JsonRpcProvider(o.rpc);
+        const chainRoot = BigInt(
+          await new Contract(a.settlement, loadArtifact("Settlement").abi, provider).getFunction(
+            "stateRoot",
+          )(),
+        );
+        provider.destroy();
+        onChain =
+          chainRoot === root
+            ? "equal to the on-chain root: settled"
+            : "the operator is ahead of the chain: batches pending";
+      }
+      print(
+        out(),
+        { index, account: v.account, root, proofValid: true, onChain },
+        `account ${index}: collateral ${v.account.collateral}, positions ${v.account.positions.map((p) => p.size).join(", ")}\nMerkle proof valid for root ${root}; ${onChain}`,
+      );
+    });
+}

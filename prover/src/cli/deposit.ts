@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import type { Command } from "commander";
+import { Contract, JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { loadArtifact } from "../chain/artifacts.ts";
+import type { DeploymentAddresses } from "../chain/deploy.ts";
+import { bigintArg, loadKey, print, spin, type Output } from "./common.ts";
+
+export function register(program: Command, out: () => Output): void {
+  program
+    .command("deposit")
+    .description(
+      "approve and deposit collateral; without --account it opens a new account for your key",
+    )
+    .requiredOption("--key <file>", "keystore (its public key opens the account)")
+    .requiredOption("--amount <units>", "token units")
+    .option("--account <n>", "top up this existing account instead")
+    .option(
+      "--eth-key <hex>",
+      "Ethereum private key paying the tokens (default: the node's first account)",
+    )
+    .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
+    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
+    .action(async (o: Record<string, string>) => {
+      const keys = loadKey(o.key, o.passphrase);
+      const amount = bigintArg("amount", o.amount);
+      const account = o.account === undefined ? 0n : bigintArg("account", o.account);
+      const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
+      const provider = new JsonRpcProvider(o.rpc);
+      const signer: Signer = o.ethKey
+        ? new Wallet(o.ethKey, provider)
+        : await provider.getSigner(0);
+      const token = new Contract(a.token, loadArtifact("TestToken").abi, signer);
+      const vault = new Contract(a.vault, loadArtifact("Vault").abi, signer);
+      const receipt = await spin(out(), "depositing", async () => {
+        await (await token.getFunction("approve")(a.vault, amount)).wait();
+        const pk = account === 0n ? keys.publicKey : { x: 0n, y: 0n };
+        return (await vault.getFunction("deposit")(account, pk.x, pk.y, amount)).wait();
+      });
+      const ev = receipt.logs
+        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "Deposited");
+      provider.destroy();
+      print(
+        out(),
+        { account: ev.args.account, queueIndex: ev.args.index, amount, tx: receipt.hash },
+        `deposited ${amount} to account ${ev.args.account} (queue position ${ev.args.index}); credited when the operator proves its next deposit batch`,
+      );
+    });
+}

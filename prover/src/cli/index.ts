@@ -1,0 +1,36 @@
+// zkclear: the trader and operator command line. Exit codes: 0 done, 1 refused or
+// invalid (by the operator, the chain or a check), 2 bad usage or input.
+import { Command, CommanderError } from "commander";
+import { ZkClearError } from "../domain/errors.ts";
+import { CliError, EXIT, type Output } from "./common.ts";
+import * as keygen from "./keygen.ts";
+import * as deposit from "./deposit.ts";
+import * as order from "./order.ts";
+import * as status from "./status.ts";
+import * as account from "./account.ts";
+import * as withdraw from "./withdraw.ts";
+import * as verifyBatch from "./verify-batch.ts";
+import * as serve from "./serve.ts";
+
+const program = new Command("zkclear")
+  .description("zkclear: proven settlement of perpetual futures")
+  .option("--json", "machine-readable output")
+  .exitOverride();
+const out = (): Output => ({ json: Boolean(program.opts().json) });
+for (const m of [keygen, deposit, order, status, account, withdraw, verifyBatch])
+  m.register(program, out);
+serve.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  const json = out().json;
+  const code = e instanceof ZkClearError ? e.code : "ERROR";
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) console.log(JSON.stringify({ error: code, message }));
+  else console.error(`zkclear: ${message} (${code})`);
+  process.exit(
+    e instanceof CliError ? e.exitCode : e instanceof ZkClearError ? EXIT.usage : EXIT.refused,
+  );
+}

@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { startService } from "../service/serve.ts";
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("run the operator service on 127.0.0.1 (API, sequencer, prover, chain submitter)")
+    .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
+    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--db <file>", "SQLite store", "artifacts/operator.db")
+    .option("--port <n>", "HTTP port", "8080")
+    .option(
+      "--operator-key <hex>",
+      "Ethereum key that submits batches (default: the node's first account)",
+    )
+    .option("--batch-timeout <ms>", "cut a partial trade batch after this long", "5000")
+    .action(async (o: Record<string, string>) => {
+      const s = await startService({
+        rpc: o.rpc,
+        deployment: o.deployment,
+        db: o.db,
+        port: Number(o.port),
+        operatorKey: o.operatorKey,
+        batchTimeoutMs: Number(o.batchTimeout),
+      });
+      const stop = async () => {
+        await s.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}
