@@ -1,0 +1,262 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { Contract, JsonRpcProvider } from "ethers";
+import type { ParamSet } from "../domain/params.ts";
+import { devKeyPair, type KeyPair } from "../domain/keys.ts";
+import { signOrder, type Side } from "../domain/order.ts";
+import { signWithdrawal } from "../domain/transfers.ts";
+import { loadArtifact } from "../chain/artifacts.ts";
+import { deploy, prepareContracts, saveDeployment } from "../chain/deploy.ts";
+import { startService } from "../service/serve.ts";
+import { devOracleWallets, PriceFeeder, randomWalk } from "../service/feeder.ts";
+import type { BatchBody } from "../service/operator.ts";
+import type { ProofResult } from "../proving/prover.ts";
+import { ROOT } from "../proving/paths.ts";
+import { DEFAULT_MARKS } from "./sample.ts";
+
+export interface ServiceDemoRow {
+  readonly id: number;
+  readonly kind: string;
+  readonly items: number;
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly proveMs: number;
+  readonly gasUsed: bigint;
+}
+
+export interface ServiceDemoReport {
+  readonly rows: ServiceDemoRow[];
+  readonly ordersSent: number;
+  readonly latenciesMs: number[];
+  readonly tradesSettled: number;
+  readonly rootsEqual: boolean;
+  readonly rounds: bigint;
+}
+
+const require = createRequire(import.meta.url);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 600_000,
+): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/**
+ * The full demo: a `hardhat node` on 127.0.0.1, the contracts deployed with INSECURE
+ * development keys, the operator service (HTTP API, SQLite store, prover process, chain
+ * submitter), a development price feeder, traders who deposit, send a few dozen signed
+ * orders through the API and withdraw. Every batch is verified on-chain.
+ */
+export async function runServiceDemo(
+  p: ParamSet,
+  log: (s: string) => void,
+  opts: { traders?: number; orders?: number } = {},
+): Promise<ServiceDemoReport> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-demo-"));
+  const rpcPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const rpc = `http://127.0.0.1:${rpcPort}`;
+  await prepareContracts(p, log);
+  log(`starting a hardhat node on ${rpc}`);
+  const cli = path.join(
+    path.dirname(require.resolve("hardhat/package.json")),
+    "internal",
+    "cli",
+    "cli.js",
+  );
+  const node: ChildProcess = spawn(
+    process.execPath,
+    [cli, "node", "--hostname", "127.0.0.1", "--port", String(rpcPort)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", fs.openSync(path.join(dir, "node.log"), "a"), "inherit"],
+    },
+  );
+  const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 100 });
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  try {
+    await until("the chain", () => provider.send("eth_chainId", []).catch(() => undefined));
+    const deployer = await provider.getSigner(0);
+    const oracles = devOracleWallets(3);
+    const d = await deploy(deployer, {
+      params: p,
+      oracle: {
+        signers: oracles.map((w) => w.address),
+        quorum: 2,
+        maxReportAge: 3600,
+        bounds: DEFAULT_MARKS.slice(0, p.markets).map(() => [1n, 1n << 63n] as const),
+      },
+    });
+    const file = saveDeployment(`demo-${rpcPort}`, d.addresses);
+    log(`deployed: Settlement ${d.addresses.settlement}`);
+    const feeder = new PriceFeeder(
+      d.addresses.oracle,
+      await provider.getSigner(9),
+      oracles,
+      2,
+      randomWalk(DEFAULT_MARKS.slice(0, p.markets), 30, 7),
+    );
+    let round = await feeder.postNext();
+    log(`oracle round ${round.roundId}: ${round.prices.join(", ")}`);
+    const apiPort = rpcPort + 1;
+    service = await startService({
+      rpc,
+      deployment: file,
+      db: path.join(dir, "operator.db"),
+      port: apiPort,
+      tickMs: 250,
+      batchTimeoutMs: 1500,
+      log,
+    });
+    const api = service.url;
+
+    const n = opts.traders ?? 6;
+    const traders: { keys: KeyPair; account: bigint }[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = await provider.getSigner(1 + i);
+      const keys = devKeyPair(`demo-trader-${i}`);
+      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, s);
+      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, s);
+      await (await token.getFunction("mint")(await s.getAddress(), 10n ** 12n)).wait();
+      await (await token.getFunction("approve")(d.addresses.vault, 10n ** 12n)).wait();
+      const rc = await (
+        await vault.getFunction("deposit")(0n, keys.publicKey.x, keys.publicKey.y, 10n ** 11n)
+      ).wait();
+      const ev = rc.logs
+        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "Deposited");
+      traders.push({ keys, account: BigInt(ev.args.account) });
+    }
+    log(`${n} traders deposited`);
+    const op = service.operator;
+    await until("the deposits credited", () =>
+      traders.every((t) => op.state.hasAccount(t.account)) ? true : undefined,
+    );
+
+    const latencies: number[] = [];
+    const total = opts.orders ?? 36;
+    const nonces = new Map<string, bigint>();
+    for (let k = 0; k < total; k++) {
+      if (k === Math.floor(total / 2)) {
+        round = await feeder.postNext();
+        log(`oracle round ${round.roundId}: ${round.prices.join(", ")}`);
+        await until("the service to see the new round", async () => (await op.idle(), true));
+      }
+      const t = traders[k % n];
+      const market = Math.floor(k / 2) % p.markets;
+      const side: Side = k % 2 === 0 ? "sell" : "buy";
+      const key = `${t.account}/${market}`;
+      const nonce = (nonces.get(key) ?? 0n) + 1n;
+      nonces.set(key, nonce);
+      const mark = round.prices[market];
+      const limit = side === "buy" ? mark + mark / 1000n : mark - mark / 1000n;
+      const so = signOrder(
+        {
+          account: t.account,
+          market,
+          side,
+          nonce,
+          maxFeeBps: 10n,
+          amount: BigInt(1 + (k % 3)),
+          limitPrice: limit,
+        },
+        t.keys.privateKey,
+        p.markets,
+      );
+      const t0 = performance.now();
+      const res = await fetch(`${api}/v1/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
+          typeof v === "bigint" ? v.toString() : v,
+        ),
+      });
+      latencies.push(performance.now() - t0);
+      if (res.status !== 201) log(`order ${k} refused: ${await res.text()}`);
+    }
+    log(`${total} orders sent; waiting for the trade batches to settle`);
+    await until("trades to settle", () =>
+      !hasPending(op) && op.batches().every((b) => b.status === "settled") ? true : undefined,
+    );
+    for (const t of traders.slice(0, p.withdrawals)) {
+      const to = BigInt(await (await provider.getSigner(1 + traders.indexOf(t))).getAddress());
+      const nonce = op.state.getAccount(t.account).withdrawNonce;
+      const sw = signWithdrawal(
+        { account: t.account, nonce, amount: 1_000_000n, recipient: to },
+        t.keys.privateKey,
+      );
+      op.requestWithdrawal(sw);
+    }
+    await until("the withdrawals to settle", () =>
+      op.metrics.batchesSettled.withdrawals > 0 && op.batches().every((b) => b.status === "settled")
+        ? true
+        : undefined,
+    );
+    if (op.halted) throw new Error(op.halted);
+
+    const rows: ServiceDemoRow[] = [];
+    for (const b of op.batches()) {
+      const rc = b.txHash ? await provider.getTransactionReceipt(b.txHash) : null;
+      const body = b.body as BatchBody;
+      const items =
+        body.kind === "trades"
+          ? body.trades.length
+          : body.kind === "deposits"
+            ? body.deposits.length
+            : body.withdrawals.length;
+      rows.push({
+        id: b.id,
+        kind: b.kind,
+        items,
+        oldRoot: b.oldRoot,
+        newRoot: b.newRoot,
+        proveMs: (b.proof as ProofResult).proveMs,
+        gasUsed: rc?.gasUsed ?? 0n,
+      });
+    }
+    const settlement = new Contract(
+      d.addresses.settlement,
+      loadArtifact("Settlement").abi,
+      provider,
+    );
+    const chainRoot = BigInt(await settlement.getFunction("stateRoot")());
+    return {
+      rows,
+      ordersSent: total,
+      latenciesMs: latencies,
+      tradesSettled: rows.filter((r) => r.kind === "trades").reduce((a, r) => a + r.items, 0),
+      rootsEqual: chainRoot === op.state.root,
+      rounds: round.roundId,
+    };
+  } finally {
+    await service?.stop();
+    provider.destroy();
+    await new Promise<void>((r) => {
+      if (node.exitCode !== null) return r();
+      node.once("exit", () => r());
+      node.kill("SIGTERM");
+    });
+  }
+}
+
+function hasPending(op: {
+  metrics: { tradesMatched: number; batchesSettled: { trades: number } };
+  batches(): { kind: string; body: unknown }[];
+}): boolean {
+  const batched = op
+    .batches()
+    .filter((b) => b.kind === "trades")
+    .reduce((a, b) => a + (b.body as { trades: unknown[] }).trades.length, 0);
+  return batched < op.metrics.tradesMatched;
+}
