@@ -8,7 +8,16 @@ import { accountQueryMessage } from "../service/operator.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import type { DeploymentAddresses } from "../chain/deploy.ts";
 import { fromJson } from "../store/json.ts";
-import { api, bigintArg, CliError, EXIT, loadKey, print, type Output } from "./common.ts";
+import {
+  api,
+  bigintArg,
+  CliError,
+  deploymentParams,
+  EXIT,
+  loadKey,
+  print,
+  type Output,
+} from "./common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -18,7 +27,6 @@ export function register(program: Command, out: () => Output): void {
     )
     .requiredOption("--key <file>", "keystore")
     .requiredOption("--account <n>", "your account index")
-    .option("--depth <d>", "tree depth of the deployment", "8")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
     .option("--rpc <url>", "JSON-RPC endpoint (to compare with the on-chain root)")
     .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
@@ -47,7 +55,12 @@ export function register(program: Command, out: () => Output): void {
           "the account does not hash to the leaf the operator sent",
           EXIT.refused,
         );
-      const root = AccountTree.computeRoot(v.leaf, index, v.siblings, Number(o.depth));
+      const root = AccountTree.computeRoot(
+        v.leaf,
+        index,
+        v.siblings,
+        deploymentParams(o.deployment).depth,
+      );
       if (root !== v.root)
         throw new CliError(
           "PROOF_MISMATCH",

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { ZkClearError } from "../domain/errors.ts";
 import { decryptKey, type Keystore } from "../domain/keystore.ts";
 import type { KeyPair } from "../domain/keys.ts";
+import { paramSet, type ParamSet } from "../domain/params.ts";
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
@@ -104,4 +105,16 @@ export async function api(
       EXIT.refused,
     );
   return json;
+}
+
+/** The parameter set of a saved deployment (for tree depth and market count). */
+export function deploymentParams(file: string): ParamSet {
+  try {
+    return paramSet((JSON.parse(fs.readFileSync(file, "utf8")) as { paramSet: string }).paramSet);
+  } catch (e) {
+    throw new CliError(
+      "DEPLOYMENT_READ",
+      `cannot read the deployment ${file}: ${(e as Error).message}`,
+    );
+  }
 }

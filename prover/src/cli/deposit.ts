@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { Command } from "commander";
-import { Contract, JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { Contract, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../chain/artifacts.ts";
 import type { DeploymentAddresses } from "../chain/deploy.ts";
 import { bigintArg, loadKey, print, spin, type Output } from "./common.ts";
@@ -20,6 +20,7 @@ export function register(program: Command, out: () => Output): void {
     )
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
     .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--mint", "mint the amount first (the development TestToken only)")
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .action(async (o: Record<string, string>) => {
       const keys = loadKey(o.key, o.passphrase);
@@ -27,12 +28,15 @@ export function register(program: Command, out: () => Output): void {
       const account = o.account === undefined ? 0n : bigintArg("account", o.account);
       const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
       const provider = new JsonRpcProvider(o.rpc);
-      const signer: Signer = o.ethKey
-        ? new Wallet(o.ethKey, provider)
-        : await provider.getSigner(0);
+      // one nonce counter for the mint, approve and deposit transactions
+      const signer: Signer = new NonceManager(
+        o.ethKey ? new Wallet(o.ethKey, provider) : await provider.getSigner(0),
+      );
       const token = new Contract(a.token, loadArtifact("TestToken").abi, signer);
       const vault = new Contract(a.vault, loadArtifact("Vault").abi, signer);
       const receipt = await spin(out(), "depositing", async () => {
+        if (o.mint)
+          await (await token.getFunction("mint")(await signer.getAddress(), amount)).wait();
         await (await token.getFunction("approve")(a.vault, amount)).wait();
         const pk = account === 0n ? keys.publicKey : { x: 0n, y: 0n };
         return (await vault.getFunction("deposit")(account, pk.x, pk.y, amount)).wait();

@@ -11,13 +11,14 @@ import * as account from "./account.ts";
 import * as withdraw from "./withdraw.ts";
 import * as verifyBatch from "./verify-batch.ts";
 import * as serve from "./serve.ts";
+import * as feed from "./feed.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
   .option("--json", "machine-readable output")
   .exitOverride();
 const out = (): Output => ({ json: Boolean(program.opts().json) });
-for (const m of [keygen, deposit, order, status, account, withdraw, verifyBatch])
+for (const m of [keygen, deposit, order, status, account, withdraw, verifyBatch, feed])
   m.register(program, out);
 serve.register(program);
 

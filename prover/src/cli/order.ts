@@ -1,6 +1,14 @@
 import type { Command } from "commander";
 import { signOrder, type Side } from "../domain/order.ts";
-import { api, bigintArg, CliError, loadKey, print, type Output } from "./common.ts";
+import {
+  api,
+  bigintArg,
+  CliError,
+  deploymentParams,
+  loadKey,
+  print,
+  type Output,
+} from "./common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -14,7 +22,7 @@ export function register(program: Command, out: () => Output): void {
     .requiredOption("--price <p>", "limit price")
     .requiredOption("--nonce <n>", "order nonce: above every nonce you used on this market")
     .option("--max-fee <bps>", "highest fee rate you accept, basis points", "10")
-    .option("--markets <count>", "markets of the deployment", "2")
+    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
     .action(async (o: Record<string, string>) => {
@@ -32,7 +40,7 @@ export function register(program: Command, out: () => Output): void {
           limitPrice: bigintArg("price", o.price),
         },
         keys.privateKey,
-        Number(o.markets),
+        deploymentParams(o.deployment).markets,
       );
       const r = await api(o.api, "POST", "/v1/orders", { ...so.order, signature: so.signature });
       print(

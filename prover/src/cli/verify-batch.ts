@@ -1,10 +1,9 @@
 import fs from "node:fs";
 import type { Command } from "commander";
-import { paramSet } from "../domain/params.ts";
 import { keyFiles } from "../proving/paths.ts";
 import { readVerificationKey, terminateCurve, verify } from "../proving/prover.ts";
 import type { Groth16Proof } from "snarkjs";
-import { api, CliError, EXIT, print, spin, type Output } from "./common.ts";
+import { api, CliError, deploymentParams, EXIT, print, spin, type Output } from "./common.ts";
 
 const CIRCUIT = {
   trades: "settle_trades",
@@ -16,10 +15,10 @@ export function register(program: Command, out: () => Output): void {
   program
     .command("verify-batch <n>")
     .description("fetch a settled batch from the operator and verify its proof locally")
-    .option("--params <set>", "parameter set of the deployment", "test")
+    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
     .option("--vkey <file>", "verification key (default: the set's development key)")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
-    .action(async (n: string, o: { params: string; vkey?: string; api: string }) => {
+    .action(async (n: string, o: { deployment: string; vkey?: string; api: string }) => {
       const b = await api(o.api, "GET", `/v1/batches/${encodeURIComponent(n)}`);
       const kind = b.kind as keyof typeof CIRCUIT;
       const proof = b.proof as { proof: Groth16Proof; publicSignals: string[] } | null;
@@ -35,7 +34,8 @@ export function register(program: Command, out: () => Output): void {
           EXIT.refused,
         );
       }
-      const vkeyFile = o.vkey ?? keyFiles(paramSet(o.params).name, CIRCUIT[kind]).devVkey;
+      const vkeyFile =
+        o.vkey ?? keyFiles(deploymentParams(o.deployment).name, CIRCUIT[kind]).devVkey;
       if (!fs.existsSync(vkeyFile))
         throw new CliError("NO_VKEY", `no verification key at ${vkeyFile}; pass --vkey`);
       const ok = await spin(out(), "verifying", () =>

@@ -186,9 +186,12 @@ export async function runServiceDemo(
       if (res.status !== 201) log(`order ${k} refused: ${await res.text()}`);
     }
     log(`${total} orders sent; waiting for the trade batches to settle`);
-    await until("trades to settle", () =>
-      !hasPending(op) && op.batches().every((b) => b.status === "settled") ? true : undefined,
-    );
+    const drained = async () => {
+      await op.idle();
+      const w = op.pendingWork();
+      return w.matches + w.withdrawals + w.deposits + w.batches === 0 ? true : undefined;
+    };
+    await until("trades to settle", drained);
     for (const t of traders.slice(0, p.withdrawals)) {
       const to = BigInt(await (await provider.getSigner(1 + traders.indexOf(t))).getAddress());
       const nonce = op.state.getAccount(t.account).withdrawNonce;
@@ -198,11 +201,7 @@ export async function runServiceDemo(
       );
       op.requestWithdrawal(sw);
     }
-    await until("the withdrawals to settle", () =>
-      op.metrics.batchesSettled.withdrawals > 0 && op.batches().every((b) => b.status === "settled")
-        ? true
-        : undefined,
-    );
+    await until("the withdrawals to settle", drained);
     if (op.halted) throw new Error(op.halted);
 
     const rows: ServiceDemoRow[] = [];
@@ -248,15 +247,4 @@ export async function runServiceDemo(
       node.kill("SIGTERM");
     });
   }
-}
-
-function hasPending(op: {
-  metrics: { tradesMatched: number; batchesSettled: { trades: number } };
-  batches(): { kind: string; body: unknown }[];
-}): boolean {
-  const batched = op
-    .batches()
-    .filter((b) => b.kind === "trades")
-    .reduce((a, b) => a + (b.body as { trades: unknown[] }).trades.length, 0);
-  return batched < op.metrics.tradesMatched;
 }

@@ -383,6 +383,16 @@ export class Operator {
     return this.store.batches<BatchBody>();
   }
 
+  /** Work not yet settled on-chain: matched trades, withdrawal requests, batches. */
+  pendingWork(): { matches: number; withdrawals: number; deposits: number; batches: number } {
+    return {
+      matches: this.pending.length,
+      withdrawals: this.store.pendingWithdrawals().length,
+      deposits: this.pendingDeposits.length,
+      batches: this.store.batches(["built", "proved", "submitted"]).length,
+    };
+  }
+
   /** Resolves when the step in progress (if any) is done. */
   idle(): Promise<void> {
     return this.busy;
