@@ -1,4 +1,4 @@
-// The README's first command: npm run demo [-- --params demo|test|bench] [--engine | --offline]
+// The README's first command: npm run demo [-- --params demo|test|bench] [--orders N] [--engine | --offline]
 // Runs zkclear end to end: a hardhat node on 127.0.0.1, the operator service, a price
 // feeder and traders sending orders through the API, with INSECURE development keys.
 // --engine drives the engine directly on an in-process chain (no service);
@@ -28,7 +28,10 @@ zkclear offline demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, 
     ok = r.verified && r.tamperedRejected;
   } else if (!process.argv.includes("--engine")) {
     const { runServiceDemo } = await import("../prover/src/dev/service-demo.ts");
-    const r = await runServiceDemo(p, log);
+    const o = process.argv.indexOf("--orders");
+    const r = await runServiceDemo(p, log, {
+      orders: o > 0 ? Number(process.argv[o + 1]) : undefined,
+    });
     const lat = [...r.latenciesMs].sort((a, b) => a - b);
     const pct = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))].toFixed(1);
     const rows = r.rows.map(
@@ -45,7 +48,7 @@ ${rows.join("\n")}
 
   every batch verified on-chain by its Groth16 verifier
   orders sent         ${r.ordersSent} through the API (latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms)
-  trades settled      ${r.tradesSettled}
+  trades settled      ${r.tradesSettled} in ${r.tradingSeconds.toFixed(1)} s from the first order (${((r.tradesSettled * 60) / r.tradingSeconds).toFixed(1)} trades per minute)
   oracle rounds       ${r.rounds}
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);

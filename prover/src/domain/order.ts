@@ -94,6 +94,14 @@ export function signOrder(o: Order, privateKey: Uint8Array, markets: number): Si
   return { order: o, signature: sign(privateKey, orderMessage(o)) };
 }
 
+// Verifying an EdDSA signature costs tens of milliseconds in BigInt arithmetic; the same
+// signed order object is checked at acceptance, at matching and when its batch is cut.
+const verified = new WeakMap<SignedOrder, string>();
+
 export function verifyOrder(so: SignedOrder, pubKey: PublicKey): boolean {
-  return verify(pubKey, orderMessage(so.order), so.signature);
+  const key = `${pubKey.x}:${pubKey.y}`;
+  if (verified.get(so) === key) return true;
+  const ok = verify(pubKey, orderMessage(so.order), so.signature);
+  if (ok) verified.set(so, key);
+  return ok;
 }
