@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Side, SignedOrder } from "../../prover/src/domain/order.ts";
-import { OrderBook, type BookOrder } from "../../prover/src/service/orderbook.ts";
+import { OrderBook, tradeOfMatch, type BookOrder } from "../../prover/src/service/orderbook.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { order, sampleExchange } from "../../prover/src/dev/sample.ts";
 import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
@@ -148,16 +148,7 @@ describe("order book (price-time priority)", function () {
     });
     b.add(mk(0, "sell", 1n, 3n, px));
     const r = b.add(mk(1, "buy", 1n, 2n, px + 100n));
-    const trades: Trade[] = r.matches.map((m) => {
-      const takerBuys = m.taker.signed.order.side === "buy";
-      return {
-        buy: takerBuys ? m.taker.signed : m.maker.signed,
-        sell: takerBuys ? m.maker.signed : m.taker.signed,
-        qty: m.qty,
-        price: m.price,
-        takerIsBuyer: takerBuys,
-      };
-    });
+    const trades: Trade[] = r.matches.map(tradeOfMatch);
     const settled = settleTrades(s.state, trades, s.marks, P.batch);
     assert.notEqual(settled.newRoot, settled.oldRoot);
     assert.equal(s.state.getAccount(s.traders[0].index).positions[0].filled, 2n);

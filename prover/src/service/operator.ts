@@ -25,7 +25,7 @@ import type { CircuitId } from "../proving/circuits.ts";
 import type { ProofResult } from "../proving/prover.ts";
 import type { BatchKind, Store, StoredBatch } from "../store/store.ts";
 import { fromJson, toJson } from "../store/json.ts";
-import { OrderBook, type BookOrder, type Match } from "./orderbook.ts";
+import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
 export class OperatorError extends ZkClearError {}
 
@@ -262,67 +262,59 @@ export class Operator {
   }
 
   private tradeOf(m: Match): Trade {
-    const takerBuys = m.taker.signed.order.side === "buy";
-    return {
-      buy: takerBuys ? m.taker.signed : m.maker.signed,
-      sell: takerBuys ? m.maker.signed : m.taker.signed,
-      qty: m.qty,
-      price: m.price,
-      takerIsBuyer: takerBuys,
-    };
+    return tradeOfMatch(m);
+  }
+
+  /** Both sides of a match applied to the projected accounts (throws the rule broken). */
+  private applyMatch(m: Match): [Account, Account] {
+    const t = this.tradeOf(m);
+    const mk = this.state.markets[t.buy.order.market];
+    const rates = t.takerIsBuyer
+      ? [mk.takerFeeBps, mk.makerFeeBps]
+      : [mk.makerFeeBps, mk.takerFeeBps];
+    const sides = [t.buy, t.sell].map((so, i) => {
+      try {
+        const acct = this.account(so.order.account);
+        return applyTradeSide(
+          0,
+          acct,
+          so,
+          t.qty,
+          t.price,
+          rates[i],
+          this.state.markets,
+          this.round!.prices,
+        ).account;
+      } catch (e) {
+        throw Object.assign(e instanceof Error ? e : new Error(String(e)), {
+          blame: so === m.maker.signed ? "maker" : "taker",
+        });
+      }
+    });
+    return [sides[0], sides[1]];
   }
 
   /** Refuses a match the circuit would refuse, blaming the side that breaks the rule. */
   private veto(m: Match): { side: "maker" | "taker"; reason: string } | undefined {
     if (!this.round)
       return { side: "taker", reason: "no oracle prices yet: trading starts with the first round" };
-    const t = this.tradeOf(m);
-    const mk = this.state.markets[m.maker.signed.order.market];
-    const rates = t.takerIsBuyer
-      ? [mk.takerFeeBps, mk.makerFeeBps]
-      : [mk.makerFeeBps, mk.takerFeeBps];
-    for (const [i, so] of [t.buy, t.sell].entries()) {
-      try {
-        applyTradeSide(
-          0,
-          this.account(so.order.account),
-          so,
-          t.qty,
-          t.price,
-          rates[i],
-          this.state.markets,
-          this.round.prices,
-        );
-      } catch (e) {
-        const side = so === m.maker.signed ? "maker" : "taker";
-        return {
-          side,
-          reason: e instanceof TradeError ? e.message.replace(/^trade 0: /, "") : String(e),
-        };
-      }
+    try {
+      this.applyMatch(m);
+      return undefined;
+    } catch (e) {
+      const err = e as Error & { blame: "maker" | "taker" };
+      return {
+        side: err.blame,
+        reason: e instanceof TradeError ? e.message.replace(/^trade 0: /, "") : err.message,
+      };
     }
-    return undefined;
   }
 
   private accept(m: Match): void {
+    const [buyer, seller] = this.applyMatch(m);
     const t = this.tradeOf(m);
-    const mk = this.state.markets[m.maker.signed.order.market];
-    const rates = t.takerIsBuyer
-      ? [mk.takerFeeBps, mk.makerFeeBps]
-      : [mk.makerFeeBps, mk.takerFeeBps];
-    for (const [i, so] of [t.buy, t.sell].entries()) {
-      const r = applyTradeSide(
-        0,
-        this.account(so.order.account),
-        so,
-        t.qty,
-        t.price,
-        rates[i],
-        this.state.markets,
-        this.round!.prices,
-      );
-      this.projected.set(so.order.account, r.account);
-    }
+    this.projected.set(t.buy.order.account, buyer);
+    this.projected.set(t.sell.order.account, seller);
     if (m.maker.remaining === 0n) this.orders.delete(m.maker.id);
     this.pending.push(m);
     this.metrics.tradesMatched++;

@@ -1,5 +1,6 @@
 import { ZkClearError } from "../domain/errors.ts";
 import type { SignedOrder } from "../domain/order.ts";
+import type { Trade } from "../engine/trades.ts";
 
 /**
  * A price-time priority limit order book for one market.
@@ -45,6 +46,18 @@ export interface AddResult {
   readonly cancelled: Cancellation[];
   /** Whether the incoming order rests in the book (with its remaining quantity). */
   readonly rested: boolean;
+}
+
+/** The engine's view of a match: the buy and sell orders, with the incoming order as taker. */
+export function tradeOfMatch(m: Match): Trade {
+  const takerBuys = m.taker.signed.order.side === "buy";
+  return {
+    buy: takerBuys ? m.taker.signed : m.maker.signed,
+    sell: takerBuys ? m.maker.signed : m.taker.signed,
+    qty: m.qty,
+    price: m.price,
+    takerIsBuyer: takerBuys,
+  };
 }
 
 export class OrderBookError extends ZkClearError {}
