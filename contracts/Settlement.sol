@@ -19,6 +19,7 @@ contract Settlement {
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
     uint8 public constant KIND_WITHDRAWALS = 3;
+    uint8 public constant KIND_LIQUIDATIONS = 4;
 
     /// @notice Verifier of SettleTrades(B, D, M): [oldRoot, newRoot, dataCommitment, priceConfigHash].
     address public immutable tradeVerifier;
@@ -26,6 +27,8 @@ contract Settlement {
     address public immutable depositVerifier;
     /// @notice Verifier of ProcessWithdrawals(W, D, M): [oldRoot, newRoot, priceConfigHash, payout[W]].
     address public immutable withdrawalVerifier;
+    /// @notice Verifier of LiquidateBatch(L, D, M): [oldRoot, newRoot, dataCommitment, priceConfigHash].
+    address public immutable liquidationVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
     /// @notice Poseidon hash of the markets' packed parameters (see MarketBinding).
@@ -67,6 +70,9 @@ contract Settlement {
         uint256 dataCommitment,
         uint64 roundId
     );
+    /// @notice A liquidation batch settled at these oracle prices: anyone can recompute
+    /// why each account (in the batch file, committed by dataCommitment) was liquidated.
+    event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment);
     /// @notice A round's prices were bound to the configuration.
     event RoundBound(uint64 indexed roundId, uint256 binding);
     event Paused(address indexed by);
@@ -95,6 +101,7 @@ contract Settlement {
         address tradeVerifier;
         address depositVerifier;
         address withdrawalVerifier;
+        address liquidationVerifier;
         IPriceOracle oracle;
         IVault vault;
         uint256 configHash;
@@ -110,6 +117,7 @@ contract Settlement {
         tradeVerifier = c.tradeVerifier;
         depositVerifier = c.depositVerifier;
         withdrawalVerifier = c.withdrawalVerifier;
+        liquidationVerifier = c.liquidationVerifier;
         oracle = c.oracle;
         vault = c.vault;
         configHash = c.configHash;
@@ -206,6 +214,25 @@ contract Settlement {
         pub[2] = dataCommitment;
         pub[3] = _priceBinding(roundId);
         _accept(tradeVerifier, sel4, proof, pub, KIND_TRADES, dataCommitment, roundId);
+    }
+
+    /// @notice Settles a batch of liquidations proven at oracle round `roundId`'s prices;
+    /// the event carries those prices.
+    function submitLiquidations(
+        Groth16Call.Proof calldata proof,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 dataCommitment,
+        uint64 roundId
+    ) external whenNotPaused {
+        uint256[] memory pub = new uint256[](4);
+        pub[0] = oldRoot;
+        pub[1] = newRoot;
+        pub[2] = dataCommitment;
+        pub[3] = _priceBinding(roundId);
+        uint64 n = batchCount;
+        _accept(liquidationVerifier, sel4, proof, pub, KIND_LIQUIDATIONS, dataCommitment, roundId);
+        emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
     }
 
     /// @notice Credits the next `count` deposits of the Vault's queue.

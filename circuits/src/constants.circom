@@ -50,7 +50,8 @@ function TRADE_PRICE_SHIFT() { return 64; }
 function TRADE_TAKER_SHIFT() { return 128; }
 
 // market parameter word: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
-function MARKET_PARAM_BITS() { return 64; }
+//   | liquidationPenaltyBps << 64
+function MARKET_PARAM_BITS() { return 80; }
 
 // deposits and withdrawals move at most 2^92 - 1 collateral units at a time
 function TRANSFER_BITS() { return 92; }

@@ -9,7 +9,8 @@ include "range-check.circom";
 // computes the binding that the settlement contract checks:
 //   configHash = Poseidon(M)(param[0..M-1]),
 //   priceConfigHash = Poseidon(1 + M)(configHash, mark[0..M-1]).
-//   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48 (64 bits).
+//   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
+//             | liquidationPenaltyBps << 64 (80 bits).
 //   mark[j]: mark price, < 2^64.
 template MarketBinding(M) {
     signal input param[M];
@@ -18,14 +19,15 @@ template MarketBinding(M) {
     signal output mmBps[M];
     signal output makerFeeBps[M];
     signal output takerFeeBps[M];
+    signal output penaltyBps[M];
     signal output priceConfigHash;
 
     component bits[M];
     for (var j = 0; j < M; j++) {
         bits[j] = Num2Bits(MARKET_PARAM_BITS());
         bits[j].in <== param[j];
-        var field[4] = [0, 0, 0, 0];
-        for (var f = 0; f < 4; f++) {
+        var field[5] = [0, 0, 0, 0, 0];
+        for (var f = 0; f < 5; f++) {
             for (var k = 0; k < BPS_BITS(); k++) {
                 field[f] += bits[j].out[BPS_BITS() * f + k] * (1 << k);
             }
@@ -34,6 +36,7 @@ template MarketBinding(M) {
         mmBps[j] <== field[1];
         makerFeeBps[j] <== field[2];
         takerFeeBps[j] <== field[3];
+        penaltyBps[j] <== field[4];
         RangeCheck(PRICE_BITS())(mark[j]);
     }
     signal configHash <== Poseidon(M)(param);

@@ -101,12 +101,13 @@ describe("ApplyDeposits circuit (test parameters)", function () {
     const r = applyDeposits(s, ds, 0n, P.deposits);
     // a different end of the queue (e.g. a deposit left out) is refused
     await assertRefused(deposits({ ...r.input, queueTo: r.queueTo + 1n }), "ApplyDeposits");
-    // a padding slot before a real one (a hole in the queue) is refused
+    // a padding slot before a real one (a hole in the queue) is refused by the prefix rule,
+    // even when every slot is otherwise consistent
     const [a, b] = r.input.slots;
-    await assertRefused(
-      deposits({ ...r.input, slots: [{ ...a, enabled: 0n }, b] }),
-      "ApplyDeposits",
-    );
+    const one = applyDeposits(genesis(), [ds[0]], 0n, P.deposits);
+    const [real, pad] = one.input.slots;
+    await witnessFor(deposits(one.input));
+    await assertRefused(deposits({ ...one.input, slots: [pad, real] }), "ApplyDeposits");
     // an amount at 2^92 is refused
     await assertRefused(
       deposits({ ...r.input, slots: [{ ...a, amount: 1n << 92n }, b] }),

@@ -116,6 +116,7 @@ export async function deploy(deployer: Signer, opts: DeployOptions): Promise<Dep
       tradeVerifier: verifiers.settle_trades,
       depositVerifier: verifiers.apply_deposits,
       withdrawalVerifier: verifiers.process_withdrawals,
+      liquidationVerifier: verifiers.liquidate_batch,
       oracle: await oracle.getAddress(),
       vault: await vault.getAddress(),
       configHash: cfg,

@@ -42,6 +42,21 @@ export function submitDeposits(
   return sent(settlement, "submitDeposits", [toSolidityProof(proof), b.oldRoot, b.newRoot, count]);
 }
 
+export function submitLiquidations(
+  settlement: Contract,
+  proof: Groth16Proof,
+  b: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
+  roundId: bigint,
+): Promise<ContractTransactionReceipt> {
+  return sent(settlement, "submitLiquidations", [
+    toSolidityProof(proof),
+    b.oldRoot,
+    b.newRoot,
+    b.dataCommitment,
+    roundId,
+  ]);
+}
+
 export function submitWithdrawals(
   settlement: Contract,
   proof: Groth16Proof,

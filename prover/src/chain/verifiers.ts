@@ -12,6 +12,7 @@ export const VERIFIER_CONTRACTS: Record<CircuitId, string> = {
   settle_trades: "SettleTradesVerifier",
   apply_deposits: "ApplyDepositsVerifier",
   process_withdrawals: "ProcessWithdrawalsVerifier",
+  liquidate_batch: "LiquidateBatchVerifier",
 };
 
 /** Where generated Solidity goes; hardhat.config.cjs compiles it with contracts/. */

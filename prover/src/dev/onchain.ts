@@ -6,8 +6,10 @@ import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { settleTrades, type Trade } from "../engine/trades.ts";
 import { applyDeposits, processWithdrawals } from "../engine/transfers.ts";
+import { liquidate } from "../engine/liquidations.ts";
 import {
   toApplyDepositsSignals,
+  toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
   type SignalValue,
@@ -18,7 +20,12 @@ import { circuitFiles } from "../proving/paths.ts";
 import { prove, type ProofResult } from "../proving/prover.ts";
 import { deploy, type Deployment } from "../chain/deploy.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
-import { submitDeposits, submitTrades, submitWithdrawals } from "../chain/settlement.ts";
+import {
+  submitDeposits,
+  submitLiquidations,
+  submitTrades,
+  submitWithdrawals,
+} from "../chain/settlement.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -194,5 +201,22 @@ export async function settleWithdrawals(
 ): Promise<BatchReceipt> {
   const { r, proof } = await proveWithdrawals(w, ws);
   const receipt = await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
+  return { gasUsed: receipt.gasUsed, proof };
+}
+
+/** Liquidates accounts below maintenance at the current round's prices: engine, proof. */
+export async function proveLiquidations(w: World, accounts: readonly bigint[]) {
+  const r = liquidate(w.state, accounts, w.marks, w.p.liquidations);
+  const proof = await proveCircuit(w, "liquidate_batch", toLiquidateBatchSignals(r.input));
+  return { r, proof };
+}
+
+/** Proves and submits a liquidation batch at the current round's prices. */
+export async function settleLiquidations(
+  w: World,
+  accounts: readonly bigint[],
+): Promise<BatchReceipt> {
+  const { r, proof } = await proveLiquidations(w, accounts);
+  const receipt = await submitLiquidations(w.d.settlement, proof.proof, r, w.round);
   return { gasUsed: receipt.gasUsed, proof };
 }

@@ -33,7 +33,7 @@ export const ORDER_LIMIT_SHIFT = 157;
 export const TRADE_PRICE_SHIFT = 64;
 export const TRADE_TAKER_SHIFT = 128;
 
-export const MARKET_PARAM_BITS = 64;
+export const MARKET_PARAM_BITS = 80;
 
 export const TRANSFER_BITS = 92;
 export const DEPOSIT_AMOUNT_SHIFT = 32;

@@ -51,13 +51,14 @@ export function validateMarkets(markets: readonly MarketParams[]): readonly Mark
   return markets;
 }
 
-/** The 64-bit word the circuit reads: im | mm << 16 | maker << 32 | taker << 48. */
+/** The 80-bit word the circuit reads: im | mm << 16 | maker << 32 | taker << 48 | penalty << 64. */
 export function packMarketParams(m: MarketParams): bigint {
   return (
     m.initialMarginBps |
     (m.maintenanceMarginBps << 16n) |
     (m.makerFeeBps << 32n) |
-    (m.takerFeeBps << 48n)
+    (m.takerFeeBps << 48n) |
+    (m.liquidationPenaltyBps << 64n)
   );
 }
 

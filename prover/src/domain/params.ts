@@ -8,6 +8,7 @@ import { ZkClearError } from "./errors.ts";
  * - markets M: markets per account leaf
  * - deposits K: deposit slots per ApplyDeposits proof
  * - withdrawals W: withdrawal slots per ProcessWithdrawals proof
+ * - liquidations L: liquidation slots per LiquidateBatch proof
  */
 export interface ParamSet {
   readonly name: string;
@@ -16,12 +17,37 @@ export interface ParamSet {
   readonly markets: number;
   readonly deposits: number;
   readonly withdrawals: number;
+  readonly liquidations: number;
 }
 
 export const PARAM_SETS = {
-  test: { name: "test", depth: 8, batch: 2, markets: 2, deposits: 2, withdrawals: 2 },
-  demo: { name: "demo", depth: 16, batch: 4, markets: 2, deposits: 4, withdrawals: 2 },
-  bench: { name: "bench", depth: 24, batch: 16, markets: 4, deposits: 16, withdrawals: 4 },
+  test: {
+    name: "test",
+    depth: 8,
+    batch: 2,
+    markets: 2,
+    deposits: 2,
+    withdrawals: 2,
+    liquidations: 2,
+  },
+  demo: {
+    name: "demo",
+    depth: 16,
+    batch: 4,
+    markets: 2,
+    deposits: 4,
+    withdrawals: 2,
+    liquidations: 2,
+  },
+  bench: {
+    name: "bench",
+    depth: 24,
+    batch: 16,
+    markets: 4,
+    deposits: 16,
+    withdrawals: 4,
+    liquidations: 8,
+  },
 } as const satisfies Record<string, ParamSet & { name: string }>;
 
 export type ParamSetName = keyof typeof PARAM_SETS;

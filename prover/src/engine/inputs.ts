@@ -210,3 +210,45 @@ export function toProcessWithdrawalsSignals(
     ...transpose(input.slots),
   };
 }
+
+/** One slot of LiquidateBatch(L, D, M). */
+export interface LiquidationSlotInput extends LeafSlotFields {
+  readonly enabled: bigint;
+  readonly account: bigint;
+}
+
+export interface LiquidateBatchInput {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly dataCommitment: bigint;
+  readonly priceConfigHash: bigint;
+  readonly marketParam: readonly bigint[];
+  readonly mark: readonly bigint[];
+  readonly slots: readonly LiquidationSlotInput[];
+  readonly fund: LeafWitness;
+}
+
+export const LIQUIDATE_BATCH_PUBLIC = [
+  "oldRoot",
+  "newRoot",
+  "dataCommitment",
+  "priceConfigHash",
+] as const;
+
+export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<string, SignalValue> {
+  return {
+    oldRoot: str(input.oldRoot),
+    newRoot: str(input.newRoot),
+    dataCommitment: str(input.dataCommitment),
+    priceConfigHash: str(input.priceConfigHash),
+    marketParam: strs(input.marketParam),
+    mark: strs(input.mark),
+    ...transpose(input.slots),
+    fundAx: str(input.fund.ax),
+    fundAy: str(input.fund.ay),
+    fundBalance: str(input.fund.balance),
+    fundWord: strs(input.fund.word),
+    fundNotional: strs(input.fund.notional),
+    fundSiblings: input.fund.siblings.map(strs),
+  };
+}

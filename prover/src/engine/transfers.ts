@@ -37,7 +37,7 @@ export class TransferBatchError extends ZkClearError {
 }
 
 /** The leaf witness of an account (or zeros for an empty leaf) before it changes. */
-function leafWitness(state: ExchangeState, index: bigint) {
+export function leafWitness(state: ExchangeState, index: bigint) {
   const m = state.marketCount;
   const pre = state.hasAccount(index)
     ? leafPreimage(state.getAccount(index))
@@ -53,7 +53,7 @@ function leafWitness(state: ExchangeState, index: bigint) {
 }
 
 /** The leaf fields of a padding slot: an all-empty leaf with zero siblings. */
-function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
+export function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
   const m = state.marketCount;
   return {
     leafAx: 0n,

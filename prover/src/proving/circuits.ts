@@ -1,5 +1,6 @@
 import {
   APPLY_DEPOSITS_PUBLIC,
+  LIQUIDATE_BATCH_PUBLIC,
   PROCESS_WITHDRAWALS_PUBLIC,
   SETTLE_TRADES_PUBLIC,
 } from "../engine/inputs.ts";
@@ -38,6 +39,13 @@ export const CIRCUITS = {
     source: "process-withdrawals.circom",
     args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
     publicInputs: PROCESS_WITHDRAWALS_PUBLIC,
+  },
+  liquidate_batch: {
+    id: "liquidate_batch",
+    template: "LiquidateBatch",
+    source: "liquidate-batch.circom",
+    args: (p: ParamSet) => [p.liquidations, p.depth, p.markets],
+    publicInputs: LIQUIDATE_BATCH_PUBLIC,
   },
 } as const satisfies Record<string, CircuitSpec>;
 

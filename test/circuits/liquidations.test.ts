@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { defaultMarkets } from "../../prover/src/domain/market.ts";
+import { newAccount, type Account } from "../../prover/src/domain/account.ts";
+import { priceConfigHash } from "../../prover/src/domain/market.ts";
+import { ExchangeState } from "../../prover/src/engine/state.ts";
+import { liquidate, LiquidationError } from "../../prover/src/engine/liquidations.ts";
+import type { LiquidateBatchInput } from "../../prover/src/engine/inputs.ts";
+import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+
+const P = TEST_PARAMS;
+const markets = defaultMarkets(P.markets);
+const ETH = 3_000_00n;
+
+/**
+ * Account 3: long 1 lot bought at 6,000,000 with 1,250,000 of collateral; account 4 the
+ * matching short. With 5% maintenance, account 3 is exactly at its requirement when the
+ * mark is 5,000,000: 10^4 * (1,250,000 + 5,000,000 - 6,000,000) = 500 * 5,000,000.
+ */
+function world(fundCollateral = 1_000_000n) {
+  const s = ExchangeState.genesis(P.depth, markets);
+  const long: Account = {
+    ...newAccount(devKeyPair("long").publicKey, 2, 1_250_000n),
+    positions: [
+      { size: 1n, notional: 6_000_000n, nonce: 1n, filled: 1n },
+      { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+    ],
+  };
+  const short: Account = {
+    ...newAccount(devKeyPair("short").publicKey, 2, 10_000_000n),
+    positions: [
+      { size: -1n, notional: -6_000_000n, nonce: 1n, filled: 1n },
+      { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+    ],
+  };
+  s.setAccount(3n, long);
+  s.setAccount(4n, short);
+  s.setAccount(INSURANCE_ACCOUNT, {
+    ...s.getAccount(INSURANCE_ACCOUNT),
+    collateral: fundCollateral,
+  });
+  return s;
+}
+
+const liq = (input: LiquidateBatchInput) => ({ kind: "liquidate_batch" as const, input });
+const code = (f: () => unknown) => {
+  try {
+    f();
+    return "accepted";
+  } catch (e) {
+    return (e as LiquidationError).code;
+  }
+};
+
+describe("LiquidateBatch circuit (test parameters)", function () {
+  it("refuses to liquidate a healthy account, even one exactly at its maintenance requirement", async function () {
+    const s = world();
+    assert.equal(
+      code(() => liquidate(s, [3n], [5_000_000n, ETH], P.liquidations)),
+      "LIQUIDATE_HEALTHY",
+    );
+    assert.equal(
+      code(() => liquidate(s, [4n], [5_000_000n, ETH], P.liquidations)),
+      "LIQUIDATE_HEALTHY",
+    );
+    // the witness a dishonest operator would build is refused by the constraints
+    const forged = liquidate(world(), [3n], [5_000_000n, ETH], P.liquidations, { unchecked: true });
+    await assertRefused(liq(forged.input), "LiquidationSlot");
+    // one unit lower it is liquidatable
+    const r = liquidate(world(), [3n], [4_999_999n, ETH], P.liquidations);
+    const w = await witnessFor(liq(r.input));
+    assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
+  });
+
+  it("liquidates an underwater account: the fund takes the position and covers the shortfall", async function () {
+    const s = world();
+    const r = liquidate(s, [3n], [4_000_000n, ETH], P.liquidations);
+    // equity 1,250,000 + 4,000,000 - 6,000,000 = -750,000
+    assert.equal(r.fundDelta, -750_000n);
+    const acct = s.getAccount(3n);
+    assert.deepEqual(
+      [
+        acct.collateral,
+        acct.positions[0].size,
+        acct.positions[0].notional,
+        acct.positions[0].nonce,
+      ],
+      [0n, 0n, 0n, 1n],
+    );
+    const fund = s.getAccount(INSURANCE_ACCOUNT);
+    assert.deepEqual(
+      [fund.collateral, fund.positions[0].size, fund.positions[0].notional],
+      [250_000n, 1n, 4_000_000n],
+    );
+    const w = await witnessFor(liq(r.input));
+    assert.equal(w[2], r.newRoot);
+  });
+
+  it("charges the penalty to a liquidated account that still has equity", async function () {
+    const s = world();
+    // at 4,900,000: equity 150,000; maintenance 245,000; penalty 1% of 4,900,000 = 49,000
+    const r = liquidate(s, [3n], [4_900_000n, ETH], P.liquidations);
+    assert.equal(r.fundDelta, 49_000n);
+    assert.equal(s.getAccount(3n).collateral, 101_000n);
+    await witnessFor(liq(r.input));
+  });
+
+  it("refuses a batch that would drive the insurance fund below zero", async function () {
+    assert.equal(
+      code(() => liquidate(world(100_000n), [3n], [4_000_000n, ETH], P.liquidations)),
+      "FUND_INSUFFICIENT",
+    );
+    const forged = liquidate(world(100_000n), [3n], [4_000_000n, ETH], P.liquidations, {
+      unchecked: true,
+    });
+    await assertRefused(liq(forged.input), "RangeCheck");
+  });
+
+  it("settles a mixed batch with padding and refuses other prices than the bound ones", async function () {
+    const r = liquidate(world(), [3n], [4_500_000n, ETH], P.liquidations);
+    assert.equal(r.input.slots[1].enabled, 0n);
+    await witnessFor(liq(r.input));
+    const marks = [4_400_000n, ETH];
+    await assertRefused(liq({ ...r.input, mark: marks }), "LiquidateBatch");
+    // with the other prices bound too, the slot's own arithmetic no longer matches the roots
+    await assertRefused(
+      liq({ ...r.input, mark: marks, priceConfigHash: priceConfigHash(markets, marks) }),
+      "LiquidateBatch",
+    );
+  });
+
+  it("agrees with the engine on random liquidation batches (property)", async function () {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            collateral: fc.bigInt(0n, 2_000_000n),
+            size: fc.bigInt(1n, 3n),
+            long: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: P.liquidations },
+        ),
+        fc.bigInt(3_000_000n, 9_000_000n),
+        async (rows, mark) => {
+          const s = ExchangeState.genesis(P.depth, markets);
+          s.setAccount(INSURANCE_ACCOUNT, {
+            ...s.getAccount(INSURANCE_ACCOUNT),
+            collateral: 10n ** 12n,
+          });
+          const ids: bigint[] = [];
+          rows.forEach((r, i) => {
+            const size = r.long ? r.size : -r.size;
+            const a: Account = {
+              ...newAccount(devKeyPair(`p${i}`).publicKey, 2, r.collateral),
+              positions: [
+                { size, notional: size * 6_000_000n, nonce: 1n, filled: r.size },
+                { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+              ],
+            };
+            s.setAccount(BigInt(3 + i), a);
+            ids.push(BigInt(3 + i));
+          });
+          const marks = [mark, ETH];
+          const liquidatable = ids.filter(
+            (i) =>
+              code(() => liquidate(cloneOf(s, ids), [i], marks, P.liquidations)) === "accepted",
+          );
+          fc.pre(liquidatable.length > 0);
+          const r = liquidate(s, liquidatable, marks, P.liquidations);
+          const w = await witnessFor(liq(r.input));
+          assert.deepEqual(w.slice(1, 5), [
+            r.oldRoot,
+            r.newRoot,
+            r.dataCommitment,
+            r.priceConfigHash,
+          ]);
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+});
+
+/** A copy of the accounts that matter, so a trial liquidation leaves `s` alone. */
+function cloneOf(s: ExchangeState, ids: bigint[]): ExchangeState {
+  const c = ExchangeState.genesis(P.depth, markets);
+  c.setAccount(INSURANCE_ACCOUNT, s.getAccount(INSURANCE_ACCOUNT));
+  for (const i of ids) c.setAccount(i, s.getAccount(i));
+  return c;
+}
