@@ -31,7 +31,11 @@ describe("liquidations on-chain with real proofs (test parameters)", function ()
     await deposit(w, thin, 1_000_000n); // 10,000.00 against a 60,000.00 lot: 10% margin
     await deposit(w, rich, 100_000_000n);
     await settleDeposits(w);
-    await deposit(w, { signer: rich.signer, keys: rich.keys, account: INSURANCE_ACCOUNT }, 5_000_000n); // fund top-up
+    await deposit(
+      w,
+      { signer: rich.signer, keys: rich.keys, account: INSURANCE_ACCOUNT },
+      5_000_000n,
+    ); // fund top-up
     await settleDeposits(w);
     await postRound(w, MARKS);
     const t = (x: typeof thin) => ({ index: x.account!, keys: x.keys });
