@@ -49,7 +49,8 @@ ${rows.join("\n")}
   every batch verified on-chain by its Groth16 verifier
   orders sent         ${r.ordersSent} through the API (latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms)
   trades settled      ${r.tradesSettled} in ${r.tradingSeconds.toFixed(1)} s from the first order (${((r.tradesSettled * 60) / r.tradingSeconds).toFixed(1)} trades per minute)
-  oracle rounds       ${r.rounds}
+  oracle rounds       ${r.rounds} (the last one a 15% crash of market 0)
+  liquidation         settled ${r.liquidationSeconds.toFixed(1)} s after the crash round was posted
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);
     ok = r.rootsEqual;

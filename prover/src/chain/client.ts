@@ -4,7 +4,12 @@ import type { ProofResult } from "../proving/prover.ts";
 import type { BatchBody, ChainPort } from "../service/operator.ts";
 import { loadArtifact } from "./artifacts.ts";
 import type { DeploymentAddresses } from "./deploy.ts";
-import { submitDeposits, submitTrades, submitWithdrawals } from "./settlement.ts";
+import {
+  submitDeposits,
+  submitLiquidations,
+  submitTrades,
+  submitWithdrawals,
+} from "./settlement.ts";
 
 /** Errors worth another try: the node did not answer, not "the contract refused". */
 function transient(e: unknown): boolean {
@@ -94,6 +99,8 @@ export class ChainClient implements ChainPort {
       if (b.kind === "trades") return submitTrades(this.settlement, proof.proof, b, b.round);
       if (b.kind === "deposits")
         return submitDeposits(this.settlement, proof.proof, b, b.deposits.length);
+      if (b.kind === "liquidations")
+        return submitLiquidations(this.settlement, proof.proof, b, b.round);
       return submitWithdrawals(this.settlement, proof.proof, b, b.round);
     });
     return { txHash: receipt.hash, gasUsed: receipt.gasUsed };

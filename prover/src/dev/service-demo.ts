@@ -11,7 +11,7 @@ import { signWithdrawal } from "../domain/transfers.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { deploy, prepareContracts, saveDeployment } from "../chain/deploy.ts";
 import { startService } from "../service/serve.ts";
-import { devOracleWallets, PriceFeeder, randomWalk } from "../service/feeder.ts";
+import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
 import type { ProofResult } from "../proving/prover.ts";
 import { ROOT } from "../proving/paths.ts";
@@ -36,6 +36,8 @@ export interface ServiceDemoReport {
   readonly tradingSeconds: number;
   readonly rootsEqual: boolean;
   readonly rounds: bigint;
+  /** From posting the crash round to its liquidation settled on-chain. */
+  readonly liquidationSeconds: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -140,8 +142,36 @@ export async function runServiceDemo(
         .find((e: { name: string } | null) => e?.name === "Deposited");
       traders.push({ keys, account: BigInt(ev.args.account) });
     }
-    log(`${n} traders deposited`);
+    // one thin trader (10,000.00 of collateral) and a top-up of the insurance fund
+    const thinSigner = await provider.getSigner(1 + n);
+    const thinKeys = devKeyPair("demo-thin-trader");
+    {
+      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, thinSigner);
+      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, thinSigner);
+      await (await token.getFunction("mint")(await thinSigner.getAddress(), 20_000_000n)).wait();
+      await (await token.getFunction("approve")(d.addresses.vault, 20_000_000n)).wait();
+      const rc = await (
+        await vault.getFunction("deposit")(
+          0n,
+          thinKeys.publicKey.x,
+          thinKeys.publicKey.y,
+          1_000_000n,
+        )
+      ).wait();
+      const ev = rc.logs
+        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "Deposited");
+      traders.push({ keys: thinKeys, account: BigInt(ev.args.account) });
+      await (await vault.getFunction("deposit")(2n, 0n, 0n, 10_000_000n)).wait();
+    }
+    const thin = traders.pop()!;
+    log(
+      `${n} traders and a thin trader (account ${thin.account}) deposited; the insurance fund topped up`,
+    );
     const op = service.operator;
+    await until("the thin trader credited", () =>
+      op.state.hasAccount(thin.account) ? true : undefined,
+    );
     await until("the deposits credited", () =>
       traders.every((t) => op.state.hasAccount(t.account)) ? true : undefined,
     );
@@ -202,6 +232,68 @@ export async function runServiceDemo(
       op.requestWithdrawal(sw);
     }
     await until("the withdrawals to settle", drained);
+
+    // the thin trader goes long one lot of market 0 at the mark; then the price crashes
+    const post = async (so: ReturnType<typeof signOrder>) => {
+      const res = await fetch(`${api}/v1/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
+          typeof v === "bigint" ? v.toString() : v,
+        ),
+      });
+      if (res.status !== 201) log(`order refused: ${await res.text()}`);
+    };
+    const px = round.prices[0];
+    await post(
+      signOrder(
+        {
+          account: traders[0].account,
+          market: 0,
+          side: "sell",
+          nonce: 1000n,
+          maxFeeBps: 10n,
+          amount: 1n,
+          limitPrice: px,
+        },
+        traders[0].keys.privateKey,
+        p.markets,
+      ),
+    );
+    await post(
+      signOrder(
+        {
+          account: thin.account,
+          market: 0,
+          side: "buy",
+          nonce: 1n,
+          maxFeeBps: 10n,
+          amount: 1n,
+          limitPrice: px,
+        },
+        thin.keys.privateKey,
+        p.markets,
+      ),
+    );
+    await until("the thin trader's trade to settle", drained);
+    const crash = round.prices.map((q, j) => (j === 0 ? (q * 85n) / 100n : q));
+    const crashFeeder = new PriceFeeder(
+      d.addresses.oracle,
+      await provider.getSigner(9),
+      oracles,
+      2,
+      scriptedPath([crash]),
+    );
+    const crashedAt = performance.now();
+    round = await crashFeeder.postNext();
+    log(`oracle round ${round.roundId}: market 0 falls 15% to ${round.prices[0]}`);
+    await until("the liquidation to settle", () =>
+      op.batches().some((b) => b.kind === "liquidations" && b.status === "settled")
+        ? true
+        : undefined,
+    );
+    const liquidationSeconds = (performance.now() - crashedAt) / 1000;
+    await until("everything to settle", drained);
     if (op.halted) throw new Error(op.halted);
 
     const rows: ServiceDemoRow[] = [];
@@ -213,7 +305,9 @@ export async function runServiceDemo(
           ? body.trades.length
           : body.kind === "deposits"
             ? body.deposits.length
-            : body.withdrawals.length;
+            : body.kind === "liquidations"
+              ? body.accounts.length
+              : body.withdrawals.length;
       rows.push({
         id: b.id,
         kind: b.kind,
@@ -237,6 +331,7 @@ export async function runServiceDemo(
       latenciesMs: latencies,
       tradesSettled: rows.filter((r) => r.kind === "trades").reduce((a, r) => a + r.items, 0),
       rootsEqual: chainRoot === op.state.root,
+      liquidationSeconds,
       rounds: round.roundId,
     };
   } finally {

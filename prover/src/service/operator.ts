@@ -15,8 +15,10 @@ import {
 import { ExchangeState } from "../engine/state.ts";
 import { applyTradeSide, settleTrades, TradeError, type Trade } from "../engine/trades.ts";
 import { applyDeposits, processWithdrawals } from "../engine/transfers.ts";
+import { isLiquidatable, liquidate } from "../engine/liquidations.ts";
 import {
   toApplyDepositsSignals,
+  toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
   type SignalValue,
@@ -67,6 +69,15 @@ type BatchContent =
       queueTo: bigint;
       oldRoot: bigint;
       newRoot: bigint;
+    }
+  | {
+      kind: "liquidations";
+      accounts: bigint[];
+      marks: bigint[];
+      round: bigint;
+      oldRoot: bigint;
+      newRoot: bigint;
+      dataCommitment: bigint;
     }
   | {
       kind: "withdrawals";
@@ -142,6 +153,11 @@ export class Operator {
   private projected = new Map<bigint, Account>();
   private seq = 0;
   private round: { roundId: bigint; prices: bigint[] } | undefined;
+  /** Accounts with an open position: the only ones a price move can make liquidatable. */
+  private readonly withPositions = new Set<bigint>();
+  /** Accounts in liquidation batches not yet settled: their orders are refused. */
+  private readonly liquidating = new Set<bigint>();
+  private pendingLiquidationCheck = false;
   private queueHash = 0n;
   private depositsSeen = 0;
   private pendingDeposits: Deposit[] = [];
@@ -151,7 +167,7 @@ export class Operator {
     ordersAccepted: 0,
     ordersRefused: 0,
     tradesMatched: 0,
-    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0 },
+    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
     batchesRefused: 0,
     proveMs: 0,
   };
@@ -174,6 +190,9 @@ export class Operator {
     for (const b of o.store.batches<BatchBody>(["refused"])) {
       op.halted = `batch ${b.id} (${b.kind}) was refused by the chain: ${b.error}`;
     }
+    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted"])) {
+      if (b.body.kind === "liquidations") for (const a of b.body.accounts) op.liquidating.add(a);
+    }
     const round = o.store.getMeta("round");
     if (round) op.round = fromJson(round);
     for (const so of o.store.openOrders()) {
@@ -184,8 +203,13 @@ export class Operator {
   }
 
   private replay(body: BatchBody): void {
-    if (body.kind === "trades") settleTrades(this.state, body.trades, body.marks, this.p.batch);
-    else if (body.kind === "deposits") {
+    if (body.kind === "trades") {
+      settleTrades(this.state, body.trades, body.marks, this.p.batch);
+      this.trackPositions(body.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
+    } else if (body.kind === "liquidations") {
+      liquidate(this.state, body.accounts, body.marks, this.p.liquidations);
+      this.trackPositions(body.accounts);
+    } else if (body.kind === "deposits") {
       applyDeposits(this.state, body.deposits, body.queueFrom, this.p.deposits);
       this.queueHash = body.queueTo;
       this.depositsSeen += body.deposits.length;
@@ -212,6 +236,12 @@ export class Operator {
     const o = so.order;
     if (!this.round)
       refuse("NO_PRICES", "no oracle round yet: orders are accepted once prices are posted");
+    if (this.liquidating.has(o.account)) {
+      refuse(
+        "ACCOUNT_IN_LIQUIDATION",
+        `account ${o.account} is being liquidated: its orders are refused until the liquidation settles`,
+      );
+    }
     if (!this.state.hasAccount(o.account))
       refuse("ACCOUNT_NOT_FOUND", `account ${o.account} does not exist (deposit first)`);
     const acct = this.account(o.account);
@@ -400,13 +430,21 @@ export class Operator {
     if (this.halted) return;
     const r = await this.chain.latestRound();
     if (r && (!this.round || r.roundId !== this.round.roundId)) {
+      // matches were checked at the old prices: batch them at those prices first
+      while (this.pending.length > 0) this.cutTrades();
       this.round = r;
+      this.pendingLiquidationCheck = true;
       this.store.setMeta("round", toJson(r));
       this.log(`oracle round ${r.roundId}: ${r.prices.join(", ")}`);
     }
     const fresh = await this.chain.depositsFrom(this.depositsSeen + this.pendingDeposits.length);
     this.pendingDeposits.push(...fresh);
     while (this.pendingDeposits.length > 0) this.cutDeposits();
+    // liquidations go ahead of trades
+    if (this.pendingLiquidationCheck) {
+      this.pendingLiquidationCheck = false;
+      this.cutLiquidations();
+    }
     while (this.pending.length >= this.p.batch || (opts.flushTrades && this.pending.length > 0))
       this.cutTrades();
     if (this.round && this.store.pendingWithdrawals().length > 0) this.cutWithdrawals();
@@ -469,8 +507,60 @@ export class Operator {
         }
       },
     );
+    this.trackPositions(trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
     if (this.pending.length === 0) this.projected.clear();
     this.log(`batch ${id}: ${trades.length} trades`);
+  }
+
+  /** Accounts that now have (or no longer have) an open position. */
+  private trackPositions(accounts: readonly bigint[]): void {
+    for (const a of accounts) {
+      if (this.state.getAccount(a).positions.some((p) => p.size !== 0n)) this.withPositions.add(a);
+      else this.withPositions.delete(a);
+    }
+  }
+
+  /** Liquidates every account the new prices put below maintenance (from the index). */
+  private cutLiquidations(): void {
+    const round = this.round!;
+    const due = [...this.withPositions].filter(
+      (a) =>
+        !this.liquidating.has(a) &&
+        isLiquidatable(this.state.getAccount(a), round.prices, this.state.markets),
+    );
+    for (let i = 0; i < due.length; i += this.p.liquidations) {
+      const accounts = due.slice(i, i + this.p.liquidations);
+      let r;
+      try {
+        r = liquidate(this.state, accounts, round.prices, this.p.liquidations);
+      } catch (e) {
+        this.log(`liquidation refused by the engine: ${String(e)}`);
+        continue;
+      }
+      this.trackPositions(accounts);
+      for (const a of accounts) {
+        this.liquidating.add(a);
+        this.projected.delete(a);
+        for (const book of this.books) {
+          for (const o of book.ordersOf(a)) {
+            book.cancel(o.id);
+            this.orders.delete(o.id);
+            this.store.updateOrder(o.id, "cancelled", o.remaining, "account liquidated");
+          }
+        }
+      }
+      const id = this.stored("liquidations", {
+        kind: "liquidations",
+        accounts,
+        marks: round.prices,
+        round: round.roundId,
+        oldRoot: r.oldRoot,
+        newRoot: r.newRoot,
+        dataCommitment: r.dataCommitment,
+        circuitInput: toLiquidateBatchSignals(r.input),
+      });
+      this.log(`batch ${id}: ${accounts.length} liquidations (accounts ${accounts.join(", ")})`);
+    }
   }
 
   private cutWithdrawals(): void {
@@ -521,12 +611,13 @@ export class Operator {
   }
 
   private signalsOf(body: BatchBody): { circuit: CircuitId; signals: Record<string, SignalValue> } {
-    const circuit: CircuitId =
-      body.kind === "trades"
-        ? "settle_trades"
-        : body.kind === "deposits"
-          ? "apply_deposits"
-          : "process_withdrawals";
+    const circuits: Record<BatchKind, CircuitId> = {
+      trades: "settle_trades",
+      deposits: "apply_deposits",
+      withdrawals: "process_withdrawals",
+      liquidations: "liquidate_batch",
+    };
+    const circuit = circuits[body.kind];
     return { circuit, signals: body.circuitInput };
   }
 
@@ -547,6 +638,8 @@ export class Operator {
     try {
       const r = await this.chain.submit(b.body, b.proof as ProofResult);
       this.store.setBatchStatus(b.id, "settled", { txHash: r.txHash });
+      if (b.body.kind === "liquidations")
+        for (const a of b.body.accounts) this.liquidating.delete(a);
       this.metrics.batchesSettled[b.kind]++;
       this.log(`batch ${b.id}: settled in ${r.txHash} (${r.gasUsed} gas)`);
     } catch (e) {

@@ -18,7 +18,7 @@ export interface StoredOrder {
   readonly receivedAt: number;
 }
 
-export type BatchKind = "trades" | "deposits" | "withdrawals";
+export type BatchKind = "trades" | "deposits" | "withdrawals" | "liquidations";
 /** built: in the engine and stored; proved; submitted: sent on-chain; settled; refused by the chain. */
 export type BatchStatus = "built" | "proved" | "submitted" | "settled" | "refused";
 
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_open ON orders (status, seq);
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('trades', 'deposits', 'withdrawals')),
+  kind TEXT NOT NULL CHECK (kind IN ('trades', 'deposits', 'withdrawals', 'liquidations')),
   status TEXT NOT NULL CHECK (status IN ('built', 'proved', 'submitted', 'settled', 'refused')),
   body TEXT NOT NULL,
   old_root TEXT NOT NULL,
