@@ -244,22 +244,9 @@ export async function runServiceDemo(
       });
       if (res.status !== 201) log(`order refused: ${await res.text()}`);
     };
-    const px = round.prices[0];
-    await post(
-      signOrder(
-        {
-          account: traders[0].account,
-          market: 0,
-          side: "sell",
-          nonce: 1000n,
-          maxFeeBps: 10n,
-          amount: 1n,
-          limitPrice: px,
-        },
-        traders[0].keys.privateKey,
-        p.markets,
-      ),
-    );
+    // the thin trader bids above every resting bid, so it buys from the book or, failing
+    // that, from trader 0's ask at the same price
+    const px = round.prices[0] + round.prices[0] / 100n;
     await post(
       signOrder(
         {
@@ -275,7 +262,24 @@ export async function runServiceDemo(
         p.markets,
       ),
     );
+    await post(
+      signOrder(
+        {
+          account: traders[0].account,
+          market: 0,
+          side: "sell",
+          nonce: 1000n,
+          maxFeeBps: 10n,
+          amount: 1n,
+          limitPrice: px,
+        },
+        traders[0].keys.privateKey,
+        p.markets,
+      ),
+    );
     await until("the thin trader's trade to settle", drained);
+    if (!op.state.getAccount(thin.account).positions[0].size)
+      throw new Error("the thin trader did not get a position");
     const crash = round.prices.map((q, j) => (j === 0 ? (q * 85n) / 100n : q));
     const crashFeeder = new PriceFeeder(
       d.addresses.oracle,
