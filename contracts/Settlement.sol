@@ -208,12 +208,7 @@ contract Settlement {
         uint256 dataCommitment,
         uint64 roundId
     ) external whenNotPaused {
-        uint256[] memory pub = new uint256[](4);
-        pub[0] = oldRoot;
-        pub[1] = newRoot;
-        pub[2] = dataCommitment;
-        pub[3] = _priceBinding(roundId);
-        _accept(tradeVerifier, sel4, proof, pub, KIND_TRADES, dataCommitment, roundId);
+        _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId);
     }
 
     /// @notice Settles a batch of liquidations proven at oracle round `roundId`'s prices;
@@ -225,14 +220,27 @@ contract Settlement {
         uint256 dataCommitment,
         uint64 roundId
     ) external whenNotPaused {
+        uint64 n = batchCount;
+        _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId);
+        emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
+    }
+
+    /// @dev The batch kinds whose public inputs are [oldRoot, newRoot, dataCommitment, binding].
+    function _acceptPriced(
+        address verifier,
+        uint8 kind,
+        Groth16Call.Proof calldata proof,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 dataCommitment,
+        uint64 roundId
+    ) private {
         uint256[] memory pub = new uint256[](4);
         pub[0] = oldRoot;
         pub[1] = newRoot;
         pub[2] = dataCommitment;
         pub[3] = _priceBinding(roundId);
-        uint64 n = batchCount;
-        _accept(liquidationVerifier, sel4, proof, pub, KIND_LIQUIDATIONS, dataCommitment, roundId);
-        emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
+        _accept(verifier, sel4, proof, pub, kind, dataCommitment, roundId);
     }
 
     /// @notice Credits the next `count` deposits of the Vault's queue.
