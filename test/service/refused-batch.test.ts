@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PARAM_SETS } from "../../prover/src/domain/params.ts";
+import { defaultMarkets } from "../../prover/src/domain/market.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { ExchangeState } from "../../prover/src/engine/state.ts";
+import { Store } from "../../prover/src/store/store.ts";
+import { Operator, type ChainPort, type ProverPort } from "../../prover/src/service/operator.ts";
+import type { ProofResult } from "../../prover/src/proving/prover.ts";
+
+/**
+ * The pipeline's reaction to a refusal, in isolation: the chain and the prover are test
+ * doubles here (the real ones are exercised in operator.test.ts and crash-recovery.test.ts).
+ */
+describe("operator: a batch the chain refuses", function () {
+  it("is marked refused with the chain's reason, halts the pipeline and is not retried", async function () {
+    const P = PARAM_SETS.test;
+    const markets = defaultMarkets(P.markets);
+    const genesis = ExchangeState.genesis(P.depth, markets).root;
+    let submits = 0;
+    const chain: ChainPort = {
+      latestRound: async () => undefined,
+      depositsFrom: async (from) =>
+        from === 0 ? [{ account: 3n, amount: 100n, pubKey: devKeyPair("refused").publicKey }] : [],
+      stateRoot: async () => genesis,
+      submit: async () => {
+        submits++;
+        throw new Error("execution reverted: InvalidProof()");
+      },
+    };
+    const prover: ProverPort = {
+      prove: async () =>
+        ({ proof: {}, publicSignals: [], witnessMs: 0, proveMs: 0 }) as unknown as ProofResult,
+    };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-refused-")), "op.db");
+    const store = new Store(file);
+    const op = Operator.open({ params: P, markets, store, chain, prover });
+    await op.tick();
+    const [b] = store.batches();
+    assert.equal(b.status, "refused");
+    assert.match(b.error ?? "", /InvalidProof/);
+    assert.match(op.halted ?? "", /refused/);
+    assert.equal(op.metrics.batchesRefused, 1);
+    await op.tick();
+    assert.equal(submits, 1, "a halted pipeline sends nothing more");
+    store.close();
+    // a restart reports it again instead of dropping it
+    const again = Operator.open({ params: P, markets, store: new Store(file), chain, prover });
+    assert.match(again.halted ?? "", /batch 1/);
+  });
+});
