@@ -26,6 +26,11 @@ export interface DeployOptions {
   /** Oldest oracle round a batch may use, seconds. */
   readonly maxPriceAge?: number;
   readonly guardian?: string;
+  /**
+   * TEST ONLY: verifier addresses to use instead of the generated ones (the auditor's
+   * tests deploy with an accept-all or a foreign-key verifier to show they are caught).
+   */
+  readonly verifierOverrides?: Partial<Record<string, string>>;
 }
 
 export interface DeploymentAddresses {
@@ -87,8 +92,10 @@ export async function deploy(deployer: Signer, opts: DeployOptions): Promise<Dep
   }
   const verifiers: Record<string, string> = {};
   for (const [id, name] of Object.entries(VERIFIER_CONTRACTS)) {
-    const c = await deployed(factory(name, deployer).deploy() as Promise<Contract>);
-    verifiers[id] = await c.getAddress();
+    const override = opts.verifierOverrides?.[id];
+    verifiers[id] =
+      override ??
+      (await (await deployed(factory(name, deployer).deploy() as Promise<Contract>)).getAddress());
   }
   const token = opts.token
     ? new Contract(opts.token, factory("TestToken", deployer).interface, deployer)

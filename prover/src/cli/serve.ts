@@ -13,6 +13,10 @@ export function register(program: Command): void {
       "--operator-key <hex>",
       "Ethereum key that submits batches (default: the node's first account)",
     )
+    .option(
+      "--publish-dir <dir>",
+      "where settled batch files are written for auditors (default: published/ next to --db)",
+    )
     .option("--batch-timeout <ms>", "cut a partial trade batch after this long", "5000")
     .action(async (o: Record<string, string>) => {
       const s = await startService({
@@ -22,6 +26,7 @@ export function register(program: Command): void {
         port: Number(o.port),
         operatorKey: o.operatorKey,
         batchTimeoutMs: Number(o.batchTimeout),
+        publishDir: o.publishDir,
       });
       const stop = async () => {
         await s.stop();

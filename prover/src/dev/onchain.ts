@@ -18,7 +18,7 @@ import type { CircuitId } from "../proving/circuits.ts";
 import { ensureDevKeys } from "../proving/keys.ts";
 import { circuitFiles } from "../proving/paths.ts";
 import { prove, type ProofResult } from "../proving/prover.ts";
-import { deploy, type Deployment } from "../chain/deploy.ts";
+import { deploy, type DeployOptions, type Deployment } from "../chain/deploy.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import {
   submitDeposits,
@@ -62,7 +62,13 @@ export async function setupWorld(
   p: ParamSet,
   deployer: Signer,
   traders: readonly Signer[],
-  opts: { oracleSigners?: number; quorum?: number; fund?: bigint } = {},
+  opts: {
+    oracleSigners?: number;
+    quorum?: number;
+    fund?: bigint;
+    /** Test-only deployment changes (another token, verifier overrides). */
+    deploy?: Partial<DeployOptions>;
+  } = {},
 ): Promise<World> {
   const markets = defaultMarkets(p.markets);
   const oracleWallets = Array.from(
@@ -78,6 +84,7 @@ export async function setupWorld(
       maxReportAge: 3600,
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
     },
+    ...opts.deploy,
   });
   const participants: Participant[] = [];
   for (const [i, signer] of traders.entries()) {

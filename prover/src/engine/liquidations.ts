@@ -52,6 +52,13 @@ export function liquidationPenalty(
   return base / BPS_DENOMINATOR;
 }
 
+/** The commitment chain over a batch's liquidated accounts (padding contributes nothing). */
+export function liquidationCommitment(accounts: readonly bigint[]): bigint {
+  let c = 0n;
+  for (const index of accounts) c = poseidon([c, index]);
+  return c;
+}
+
 export interface LiquidationResult {
   readonly oldRoot: bigint;
   readonly newRoot: bigint;
@@ -93,7 +100,6 @@ export function liquidate(
     const slots: LiquidationSlotInput[] = [];
     let fundDelta = 0n;
     const moved = markets.map(() => ({ size: 0n, notional: 0n }));
-    let commitment = 0n;
     for (const index of accounts) {
       if (index < FIRST_USER_ACCOUNT)
         throw new LiquidationError(
@@ -122,8 +128,8 @@ export function liquidate(
       slots.push({ enabled: 1n, account: index, ...leafWitness(state, index) });
       const positions: Position[] = a.positions.map((p) => ({ ...p, size: 0n, notional: 0n }));
       write(index, { ...a, collateral: kept, positions });
-      commitment = poseidon([commitment, index]);
     }
+    const commitment = liquidationCommitment(accounts);
     const fund = state.getAccount(INSURANCE_ACCOUNT);
     const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
     const pre = leafPreimage(fund);

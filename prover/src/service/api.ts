@@ -7,6 +7,7 @@ import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { toJson } from "../store/json.ts";
 import { accountQueryMessage, type Operator } from "./operator.ts";
+import { CONFIG_FILE, INDEX_FILE, type Publisher } from "./publisher.ts";
 
 /** A non-negative integer as a decimal string (JSON numbers lose precision past 2^53). */
 const uint = z
@@ -80,7 +81,7 @@ function send(value: unknown): string {
  * The operator's HTTP JSON API (fastify). Every body and query is validated with zod;
  * errors come back as 4xx { error: CODE, message } and nothing is stored for them.
  */
-export function buildApi(op: Operator): FastifyInstance {
+export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
@@ -220,6 +221,23 @@ export function buildApi(op: Operator): FastifyInstance {
     const { circuitInput: _omit, ...body } = b.body;
     void _omit;
     return reply.type("application/json").send(send({ ...b, body }));
+  });
+
+  // Published batch data for auditors (docs/batch-files.md): the same names as the files
+  // the publisher writes, so `zkclear audit --files` takes this URL or a directory.
+  app.get("/v1/published/:file", async (req, reply) => {
+    const name = (req.params as { file: string }).file;
+    if (!publisher) throw new HttpError(404, "NOT_PUBLISHED", "this service publishes nothing");
+    let body: unknown;
+    if (name === CONFIG_FILE) body = publisher.config();
+    else if (name === INDEX_FILE) body = publisher.index();
+    else {
+      const m = /^batch-([0-9]{1,9})\.json$/.exec(name);
+      body = m ? publisher.file(Number(m[1])) : undefined;
+    }
+    if (body === undefined)
+      throw new HttpError(404, "NOT_PUBLISHED", `${name} is not published (yet)`);
+    return reply.type("application/json").send(JSON.stringify(body, null, 2));
   });
 
   app.get("/health", async (_req, reply) => {

@@ -27,6 +27,7 @@ import type { CircuitId } from "../proving/circuits.ts";
 import type { ProofResult } from "../proving/prover.ts";
 import type { BatchKind, Store, StoredBatch } from "../store/store.ts";
 import { fromJson, toJson } from "../store/json.ts";
+import type { BatchData } from "../engine/batch-file.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
 export class OperatorError extends ZkClearError {}
@@ -48,46 +49,11 @@ export interface ProverPort {
   prove(circuit: CircuitId, signals: Record<string, SignalValue>): Promise<ProofResult>;
 }
 
-/** What a stored batch holds: enough to replay it in the engine and to submit it. */
-/** A stored batch: its engine-level content and the circuit input computed when it was cut. */
-export type BatchBody = BatchContent & { circuitInput: Record<string, SignalValue> };
-
-type BatchContent =
-  | {
-      kind: "trades";
-      trades: Trade[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      dataCommitment: bigint;
-    }
-  | {
-      kind: "deposits";
-      deposits: Deposit[];
-      queueFrom: bigint;
-      queueTo: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-    }
-  | {
-      kind: "liquidations";
-      accounts: bigint[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      dataCommitment: bigint;
-    }
-  | {
-      kind: "withdrawals";
-      withdrawals: SignedWithdrawal[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      payouts: bigint[];
-    };
+/**
+ * A stored batch: its engine-level data (what is published for auditors) and the circuit
+ * input computed when it was cut.
+ */
+export type BatchBody = BatchData & { circuitInput: Record<string, SignalValue> };
 
 export interface OrderAck {
   readonly id: string;

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
 import { defaultMarkets } from "../domain/market.ts";
@@ -7,7 +8,8 @@ import { ChainClient } from "../chain/client.ts";
 import { WorkerProver } from "../proving/worker-pool.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
-import { Operator } from "./operator.ts";
+import { Operator, type BatchBody } from "./operator.ts";
+import { Publisher } from "./publisher.ts";
 
 export interface ServeOptions {
   readonly rpc: string;
@@ -18,6 +20,8 @@ export interface ServeOptions {
   readonly operatorKey?: string;
   /** How often prices, deposits and the pipeline are looked at, ms. */
   readonly tickMs?: number;
+  /** Where settled batches are published as files (default: published/ next to the db). */
+  readonly publishDir?: string;
   /** A partial trade batch is cut after this long, ms. */
   readonly batchTimeoutMs?: number;
   readonly log?: (s: string) => void;
@@ -44,17 +48,25 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const signer: Signer = o.operatorKey
     ? new Wallet(o.operatorKey, provider)
     : await provider.getSigner(0);
+  const markets = defaultMarkets(p.markets);
   const store = new Store(o.db);
   const prover = new WorkerProver(p);
   const operator = Operator.open({
     params: p,
-    markets: defaultMarkets(p.markets),
+    markets,
     store,
     chain: new ChainClient(addresses, signer),
     prover,
     log,
   });
-  const app = buildApi(operator);
+  const publisher = new Publisher(() => store.batches<BatchBody>(), {
+    chainId: BigInt(addresses.chainId),
+    settlement: addresses.settlement,
+    params: p,
+    markets,
+    dir: o.publishDir ?? path.join(path.dirname(path.resolve(o.db)), "published"),
+  });
+  const app = buildApi(operator, publisher);
   const url = await app.listen({ host: "127.0.0.1", port: o.port });
   log(`zkclear operator for "${p.name}" listening on ${url}`);
   let stopping = false;
@@ -65,6 +77,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     if (flush) lastFlush = Date.now();
     operator
       .tick({ flushTrades: flush })
+      .then(() => publisher.sync())
       .catch((e) => log(`tick failed (will retry): ${String(e)}`));
   }, o.tickMs ?? 1000);
   return {

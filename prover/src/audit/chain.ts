@@ -1,0 +1,326 @@
+import { Contract, Interface, getAddress, id, zeroPadValue, type Log, type Provider } from "ethers";
+import type { Groth16Proof } from "snarkjs";
+
+/**
+ * What the auditor reads from the chain, through nothing but a JSON-RPC provider: the
+ * Settlement contract's configuration, the events of Settlement, Vault, PriceOracle and
+ * the collateral token (for the Vault's balance), and the calldata of batch
+ * transactions (for the proofs). The ABI fragments are written out here so an auditor
+ * needs no compiled artifacts of the operator's.
+ */
+export const SETTLEMENT_ABI = [
+  "function tradeVerifier() view returns (address)",
+  "function depositVerifier() view returns (address)",
+  "function withdrawalVerifier() view returns (address)",
+  "function liquidationVerifier() view returns (address)",
+  "function oracle() view returns (address)",
+  "function vault() view returns (address)",
+  "function configHash() view returns (uint256)",
+  "function marketCount() view returns (uint8)",
+  "function withdrawalSlots() view returns (uint8)",
+  "function stateRoot() view returns (uint256)",
+  "function batchCount() view returns (uint64)",
+  "function roundBinding(uint64) view returns (uint256)",
+  "event BatchSettled(uint64 indexed batch, uint8 indexed kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
+  "event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment)",
+  "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
+  "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
+  "function submitDeposits((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 count)",
+  "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts)",
+];
+export const VAULT_ABI = [
+  "function token() view returns (address)",
+  "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash)",
+  "event Credited(address indexed recipient, uint256 amount)",
+  "event Claimed(address indexed recipient, uint256 amount)",
+];
+export const ORACLE_ABI = [
+  "function roundPrices(uint64) view returns (uint64[])",
+  "function roundTimestamp(uint64) view returns (uint64)",
+  "event RoundFinalized(uint64 indexed roundId, uint64 timestamp, uint64[] prices, address[] signers)",
+];
+export const TOKEN_ABI = [
+  "function balanceOf(address) view returns (uint256)",
+  "event Transfer(address indexed from, address indexed to, uint256 value)",
+];
+
+const settlementIface = new Interface(SETTLEMENT_ABI);
+const vaultIface = new Interface(VAULT_ABI);
+const oracleIface = new Interface(ORACLE_ABI);
+const tokenIface = new Interface(TOKEN_ABI);
+
+export interface SettlementInfo {
+  readonly address: string;
+  readonly verifiers: {
+    readonly settle_trades: string;
+    readonly apply_deposits: string;
+    readonly process_withdrawals: string;
+    readonly liquidate_batch: string;
+  };
+  readonly oracle: string;
+  readonly vault: string;
+  readonly token: string;
+  readonly configHash: bigint;
+  readonly marketCount: number;
+  readonly withdrawalSlots: number;
+}
+
+export async function readSettlement(provider: Provider, address: string): Promise<SettlementInfo> {
+  const s = new Contract(address, settlementIface, provider);
+  if ((await provider.getCode(address)) === "0x")
+    throw new Error(`no contract at ${address}: is this the Settlement address on this chain?`);
+  const call = async <T>(name: string): Promise<T> => (await s.getFunction(name)()) as T;
+  const vault = await call<string>("vault");
+  const token = (await new Contract(vault, vaultIface, provider).getFunction("token")()) as string;
+  return {
+    address: getAddress(address),
+    verifiers: {
+      settle_trades: await call<string>("tradeVerifier"),
+      apply_deposits: await call<string>("depositVerifier"),
+      process_withdrawals: await call<string>("withdrawalVerifier"),
+      liquidate_batch: await call<string>("liquidationVerifier"),
+    },
+    oracle: await call<string>("oracle"),
+    vault,
+    token,
+    configHash: await call<bigint>("configHash"),
+    marketCount: Number(await call<bigint>("marketCount")),
+    withdrawalSlots: Number(await call<bigint>("withdrawalSlots")),
+  };
+}
+
+/** One decoded event, with where it happened. */
+export type ChainEvent = {
+  readonly block: number;
+  readonly txIndex: number;
+  readonly logIndex: number;
+  readonly txHash: string;
+} & (
+  | {
+      name: "BatchSettled";
+      batch: number;
+      kind: number;
+      oldRoot: bigint;
+      newRoot: bigint;
+      commitment: bigint;
+      roundId: bigint;
+    }
+  | { name: "LiquidationsSettled"; batch: number; roundId: bigint; prices: bigint[] }
+  | {
+      name: "Deposited";
+      index: number;
+      account: bigint;
+      pkX: bigint;
+      pkY: bigint;
+      amount: bigint;
+      queueHash: bigint;
+    }
+  | { name: "Credited"; amount: bigint }
+  | { name: "Claimed"; amount: bigint }
+  | { name: "RoundFinalized"; roundId: bigint; timestamp: bigint; prices: bigint[] }
+  | { name: "VaultTransfer"; delta: bigint }
+);
+
+/**
+ * Every event the audit needs in blocks [from, to], in chain order. getLogs is called
+ * per `chunk` blocks, since public endpoints cap the range of one call.
+ */
+export async function fetchEvents(
+  provider: Provider,
+  info: SettlementInfo,
+  from: number,
+  to: number,
+  chunk = 5000,
+): Promise<ChainEvent[]> {
+  const out: ChainEvent[] = [];
+  const vaultTopic = zeroPadValue(info.vault, 32);
+  const transfer = id("Transfer(address,address,uint256)");
+  for (let a = from; a <= to; a += chunk) {
+    const b = Math.min(to, a + chunk - 1);
+    const range = { fromBlock: a, toBlock: b };
+    const [sLogs, vLogs, oLogs, tIn, tOut] = await Promise.all([
+      provider.getLogs({ ...range, address: info.address }),
+      provider.getLogs({ ...range, address: info.vault }),
+      provider.getLogs({ ...range, address: info.oracle }),
+      provider.getLogs({ ...range, address: info.token, topics: [transfer, null, vaultTopic] }),
+      provider.getLogs({ ...range, address: info.token, topics: [transfer, vaultTopic] }),
+    ]);
+    for (const l of sLogs) push(out, l, settlementIface);
+    for (const l of vLogs) push(out, l, vaultIface);
+    for (const l of oLogs) push(out, l, oracleIface);
+    // a transfer from the vault to itself moves nothing: counted in and out
+    for (const l of tIn) pushTransfer(out, l, 1n);
+    for (const l of tOut) pushTransfer(out, l, -1n);
+  }
+  out.sort((x, y) => x.block - y.block || x.txIndex - y.txIndex || x.logIndex - y.logIndex);
+  return out;
+}
+
+const where = (l: Log) => ({
+  block: l.blockNumber,
+  txIndex: l.transactionIndex,
+  logIndex: l.index,
+  txHash: l.transactionHash,
+});
+
+function pushTransfer(out: ChainEvent[], l: Log, sign: bigint): void {
+  const ev = tokenIface.parseLog(l);
+  if (!ev) return;
+  out.push({ ...where(l), name: "VaultTransfer", delta: sign * (ev.args.value as bigint) });
+}
+
+function push(out: ChainEvent[], l: Log, iface: Interface): void {
+  let ev;
+  try {
+    ev = iface.parseLog(l);
+  } catch {
+    return; // an event the audit does not need (pause, signer changes, …)
+  }
+  if (!ev) return;
+  const a = ev.args;
+  const w = where(l);
+  switch (ev.name) {
+    case "BatchSettled":
+      out.push({
+        ...w,
+        name: ev.name,
+        batch: Number(a.batch),
+        kind: Number(a.kind),
+        oldRoot: a.oldRoot,
+        newRoot: a.newRoot,
+        commitment: a.dataCommitment,
+        roundId: a.roundId,
+      });
+      break;
+    case "LiquidationsSettled":
+      out.push({
+        ...w,
+        name: ev.name,
+        batch: Number(a.batch),
+        roundId: a.roundId,
+        prices: [...a.prices],
+      });
+      break;
+    case "Deposited":
+      out.push({
+        ...w,
+        name: ev.name,
+        index: Number(a.index),
+        account: a.account,
+        pkX: a.pkX,
+        pkY: a.pkY,
+        amount: a.amount,
+        queueHash: a.queueHash,
+      });
+      break;
+    case "Credited":
+    case "Claimed":
+      out.push({ ...w, name: ev.name, amount: a.amount });
+      break;
+    case "RoundFinalized":
+      out.push({
+        ...w,
+        name: ev.name,
+        roundId: a.roundId,
+        timestamp: a.timestamp,
+        prices: [...a.prices],
+      });
+      break;
+  }
+}
+
+/** A batch transaction's call, decoded: the proof and the arguments it was sent with. */
+export interface BatchCall {
+  readonly method: string;
+  readonly proof: Groth16Proof;
+  readonly count?: bigint;
+  readonly payouts?: bigint[];
+  readonly dataCommitment?: bigint;
+  readonly roundId?: bigint;
+}
+
+/**
+ * Decodes the Settlement call of a batch transaction. A batch sent through another
+ * contract (a multisig, say) has no direct call to decode: that is reported, not guessed.
+ */
+export async function readBatchCall(
+  provider: Provider,
+  txHash: string,
+  settlement: string,
+): Promise<BatchCall> {
+  const tx = await provider.getTransaction(txHash);
+  if (!tx) throw new Error(`transaction ${txHash} not found`);
+  if (!tx.to || getAddress(tx.to) !== getAddress(settlement))
+    throw new Error(
+      `transaction ${txHash} calls ${tx.to}, not Settlement: the proof is not in its calldata`,
+    );
+  const call = settlementIface.parseTransaction({ data: tx.data });
+  if (!call) throw new Error(`transaction ${txHash}: not a Settlement batch call`);
+  const [p] = call.args as unknown as [{ a: bigint[]; b: bigint[][]; c: bigint[] }];
+  const s = (x: bigint) => x.toString();
+  // the verifier takes G2 coordinates as (c1, c0): back to snarkjs's (c0, c1)
+  const proof: Groth16Proof = {
+    pi_a: [s(p.a[0]), s(p.a[1]), "1"],
+    pi_b: [
+      [s(p.b[0][1]), s(p.b[0][0])],
+      [s(p.b[1][1]), s(p.b[1][0])],
+      ["1", "0"],
+    ],
+    pi_c: [s(p.c[0]), s(p.c[1]), "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+  const args = call.args;
+  switch (call.name) {
+    case "submitTrades":
+    case "submitLiquidations":
+      return { method: call.name, proof, dataCommitment: args[3], roundId: args[4] };
+    case "submitDeposits":
+      return { method: call.name, proof, count: args[3] };
+    case "submitWithdrawals":
+      return { method: call.name, proof, roundId: args[3], payouts: [...args[4]] };
+    default:
+      throw new Error(`transaction ${txHash}: ${call.name} is not a batch submission`);
+  }
+}
+
+export async function settlementAt(
+  provider: Provider,
+  address: string,
+  blockTag: number,
+): Promise<{ stateRoot: bigint; batchCount: number }> {
+  const s = new Contract(address, settlementIface, provider);
+  return {
+    stateRoot: (await s.getFunction("stateRoot")({ blockTag })) as bigint,
+    batchCount: Number(await s.getFunction("batchCount")({ blockTag })),
+  };
+}
+
+export async function roundBinding(provider: Provider, settlement: string, roundId: bigint) {
+  return (await new Contract(settlement, settlementIface, provider).getFunction("roundBinding")(
+    roundId,
+  )) as bigint;
+}
+
+export async function oracleRound(
+  provider: Provider,
+  oracle: string,
+  roundId: bigint,
+): Promise<{ prices: bigint[]; timestamp: bigint }> {
+  const o = new Contract(oracle, oracleIface, provider);
+  return {
+    prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
+    timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
+  };
+}
+
+export async function tokenBalance(
+  provider: Provider,
+  token: string,
+  holder: string,
+  blockTag: number,
+): Promise<bigint> {
+  return (await new Contract(token, tokenIface, provider).getFunction("balanceOf")(holder, {
+    blockTag,
+  })) as bigint;
+}

@@ -1,0 +1,40 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** Where published batch files come from: a directory or the operator's HTTP URL. */
+export interface BatchFileSource {
+  readonly describe: string;
+  /** The file's text, or undefined when it is not there. */
+  read(name: string): Promise<string | undefined>;
+}
+
+/** `dir` or `http(s)://host/v1/published`: the same file names under both. */
+export function batchFileSource(spec: string): BatchFileSource {
+  if (/^https?:\/\//.test(spec)) {
+    const base = spec.replace(/\/$/, "");
+    return {
+      describe: base,
+      async read(name) {
+        let res: Response;
+        try {
+          res = await fetch(`${base}/${name}`);
+        } catch (e) {
+          throw new Error(`cannot reach ${base}: ${(e as Error).message}`);
+        }
+        if (res.status === 404) return undefined;
+        if (!res.ok) throw new Error(`${base}/${name}: HTTP ${res.status}`);
+        return res.text();
+      },
+    };
+  }
+  const dir = path.resolve(spec);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new Error(`batch file directory ${spec} does not exist`);
+  return {
+    describe: dir,
+    async read(name) {
+      const file = path.join(dir, name);
+      return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
+import { order } from "../../prover/src/dev/sample.ts";
+import {
+  deposit,
+  postRound,
+  setupWorld,
+  type Participant,
+  type World,
+} from "../../prover/src/dev/onchain.ts";
+import { ChainClient } from "../../prover/src/chain/client.ts";
+import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
+import { Store } from "../../prover/src/store/store.ts";
+import { Operator, type BatchBody } from "../../prover/src/service/operator.ts";
+import { Publisher } from "../../prover/src/service/publisher.ts";
+import { buildApi } from "../../prover/src/service/api.ts";
+import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
+import { AuditError } from "../../prover/src/audit/auditor.ts";
+import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
+
+const MARKS = [60_000_00n, 3_000_00n];
+
+/**
+ * An honest history made by the real operator (real proofs, real chain, files published
+ * by the service), audited from the chain and the files: every kind of batch, a price
+ * crash and a liquidation. Then the files are tampered with, deleted, served over HTTP,
+ * and the audit is resumed from a checkpoint and followed as batches settle.
+ */
+describe("audit: an honest history from the operator", function () {
+  let w: World;
+  let alice: Participant;
+  let bob: Participant;
+  let thin: Participant;
+  let store: Store;
+  let prover: WorkerProver;
+  let op: Operator;
+  let publisher: Publisher;
+  let dir: string;
+  let checkpoint: string;
+  let app: FastifyInstance | undefined;
+  const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+
+  before(async function () {
+    await prepareTestContracts();
+    const s = await signers(4);
+    w = await setupWorld(P, s[0], [s[1], s[2], s[3]]);
+    [alice, bob, thin] = w.participants;
+    const home = tempDir("zkclear-audit-");
+    dir = path.join(home, "published");
+    checkpoint = path.join(home, "audit.checkpoint.json");
+    store = new Store(path.join(home, "op.db"));
+    prover = new WorkerProver(P);
+    op = Operator.open({
+      params: P,
+      markets: w.markets,
+      store,
+      chain: new ChainClient(w.d.addresses, s[0]),
+      prover,
+    });
+    publisher = new Publisher(() => store.batches<BatchBody>(), {
+      chainId: BigInt(w.d.addresses.chainId),
+      settlement: w.d.addresses.settlement,
+      params: P,
+      markets: w.markets,
+      dir,
+    });
+    // deposits (two batches), the insurance fund, prices, two trade batches
+    await deposit(w, alice, 1_000_000_00n);
+    await deposit(w, bob, 1_000_000_00n);
+    await deposit(w, thin, 1_000_000n);
+    await op.tick();
+    await deposit(
+      w,
+      { signer: bob.signer, keys: bob.keys, account: INSURANCE_ACCOUNT },
+      5_000_000n,
+    );
+    await postRound(w, MARKS);
+    await op.tick();
+    op.submitOrder(
+      order(w, t(alice), { market: 0, side: "sell", nonce: 1n, amount: 3n, limitPrice: MARKS[0] }),
+    );
+    op.submitOrder(
+      order(w, t(bob), { market: 0, side: "buy", nonce: 1n, amount: 2n, limitPrice: MARKS[0] }),
+    );
+    op.submitOrder(
+      order(w, t(thin), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+    );
+    await op.tick({ flushTrades: true });
+    publisher.sync();
+  });
+
+  after(async function () {
+    await app?.close();
+    await prover.close();
+    store.close();
+  });
+
+  it("publishes one file per settled batch whose records hash to the on-chain commitment", async function () {
+    const settled = store.batches().filter((b) => b.status === "settled");
+    assert.ok(settled.length >= 4, `${settled.length} batches settled`);
+    for (let n = 0; n < settled.length; n++) {
+      const f = parseBatchFile(fs.readFileSync(path.join(dir, batchFileName(n)), "utf8"));
+      assert.equal(f.meta.batch, n);
+      assert.equal(f.data.kind, settled[n].kind);
+      assert.equal(f.data.newRoot, settled[n].newRoot);
+    }
+    assert.ok(fs.existsSync(path.join(dir, "config.json")));
+  });
+
+  it("passes on the honest history, replaying every batch and checking solvency after each", async function () {
+    const r = await audit(w, dir, { checkpoint });
+    assert.deepEqual(codes(r), []);
+    assert.equal(r.ok, true);
+    assert.equal(r.counts.batches, Number(await w.d.settlement.getFunction("batchCount")()));
+    assert.equal(r.counts.proofsVerified, r.counts.batches);
+    assert.equal(r.counts.replayed, r.counts.batches);
+    assert.ok(
+      r.checks.every((c) => c.status === "pass"),
+      JSON.stringify(r.checks),
+    );
+    assert.equal(r.head.root, String(op.state.root));
+    assert.equal(r.final?.openInterest[0].long, "3");
+    assert.equal(r.final?.openInterest[0].short, "3");
+    // the accounts are owed exactly what the Vault holds (nothing pending or queued)
+    assert.equal(r.final?.owedToAccounts, r.final?.vaultBalance);
+  });
+
+  it("resumes from its checkpoint and audits only the batches settled since, through a crash and a liquidation", async function () {
+    const before = Number(await w.d.settlement.getFunction("batchCount")());
+    const to = BigInt(await alice.signer.getAddress());
+    op.requestWithdrawal(
+      signWithdrawal(
+        { account: alice.account!, nonce: 0n, amount: 1_000_00n, recipient: to },
+        alice.keys.privateKey,
+      ),
+    );
+    await op.tick();
+    await postRound(w, [40_000_00n, MARKS[1]]);
+    await op.tick();
+    assert.ok(op.batches().some((b) => b.kind === "liquidations" && b.status === "settled"));
+    publisher.sync();
+    const r = await audit(w, dir, { checkpoint });
+    assert.deepEqual(codes(r), []);
+    assert.equal(r.timing.resumedFrom, before);
+    const after = Number(await w.d.settlement.getFunction("batchCount")());
+    assert.equal(r.timing.batchesThisRun, after - before);
+    assert.equal(r.counts.batches, after);
+    assert.equal(r.counts.byKind.liquidations, 1);
+    assert.equal(r.counts.byKind.withdrawals, 1);
+    // pending: the withdrawal is credited in the Vault, not yet claimed
+    assert.equal(r.final?.pendingWithdrawals, "100000");
+    assert.ok(r.rounds.length === 2 && r.rounds[1].prices[0] === "4000000");
+  });
+
+  it("refuses a checkpoint that is not on the chain's history", async function () {
+    const c = fs.readFileSync(checkpoint, "utf8");
+    const forged = path.join(path.dirname(checkpoint), "forged.json");
+    fs.writeFileSync(forged, c.replace(/"lastRoot":"(\d)/, '"lastRoot":"9$1'));
+    await assert.rejects(
+      () => auditorOf(w, dir, { checkpoint: forged }),
+      (e: unknown) => e instanceof AuditError && e.code === "CHECKPOINT_INVALID",
+    );
+  });
+
+  it("audits the files the service serves over HTTP", async function () {
+    app = buildApi(op, publisher);
+    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const r = await audit(w, `${url}/v1/published`);
+    assert.deepEqual(codes(r), []);
+    assert.equal(r.counts.replayed, r.counts.batches);
+  });
+
+  it("finds a tampered batch file: its records no longer hash to the commitment", async function () {
+    const copy = tempDir("zkclear-tampered-");
+    fs.cpSync(dir, copy, { recursive: true });
+    const n = store
+      .batches()
+      .filter((b) => b.status === "settled")
+      .findIndex((b) => b.kind === "trades");
+    const file = path.join(copy, batchFileName(n));
+    const f = JSON.parse(fs.readFileSync(file, "utf8"));
+    f.trades[0].price = String(BigInt(f.trades[0].price) + 1n);
+    fs.writeFileSync(file, JSON.stringify(f));
+    const r = await audit(w, copy);
+    const found = r.findings.find((x) => x.code === "FILE_TAMPERED");
+    assert.equal(found?.batch, n);
+    assert.match(found!.message, /records hash to \d+, the chain recorded commitment \d+/);
+    assert.ok(r.notes.some((x) => x.includes(`replay stopped at batch ${n}`)));
+    assert.equal(r.ok, false);
+  });
+
+  it("finds a missing batch file and says where it looked", async function () {
+    const copy = tempDir("zkclear-missing-");
+    fs.cpSync(dir, copy, { recursive: true });
+    const n = store
+      .batches()
+      .filter((b) => b.status === "settled")
+      .findIndex((b) => b.kind === "liquidations");
+    fs.rmSync(path.join(copy, batchFileName(n)));
+    const r = await audit(w, copy);
+    assert.deepEqual(codes(r), [`${n}:FILE_MISSING`]);
+    assert.match(r.findings[0].message, new RegExp(`${batchFileName(n)} is not published at`));
+  });
+
+  it("follows new batches as they settle", async function () {
+    const seen: number[] = [];
+    const stop = new AbortController();
+    const auditorWithHook = await auditorOf(w, dir, {
+      fileWaitMs: 20_000,
+      onBatch: (b) => seen.push(b.batch),
+    });
+    await auditorWithHook.catchUp();
+    const known = seen.length;
+    const following = auditorWithHook.follow(stop.signal, 200);
+    await deposit(w, alice, 1_000n);
+    await op.tick();
+    const expected = Number(await w.d.settlement.getFunction("batchCount")());
+    publisher.sync();
+    const deadline = Date.now() + 30_000;
+    while (seen.length < expected && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    stop.abort();
+    await following;
+    assert.equal(seen.length, expected);
+    assert.ok(seen.length > known);
+    assert.deepEqual(codes(auditorWithHook.report()), []);
+  });
+});

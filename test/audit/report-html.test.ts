@@ -1,0 +1,318 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AuditReport, BatchPoint, RoundPoint } from "../../prover/src/audit/auditor.ts";
+import { renderHtmlReport } from "../../prover/src/audit/report-html.ts";
+
+/** CI installs Debian's `chromium` package; the test fails (not skips) without it. */
+const CHROMIUM = "/usr/bin/chromium";
+const EVIL = '<script>alert(1)</script> & "quotes"';
+const CHART_KINDS = ["prices", "fund", "open-interest", "batches"];
+const T0 = 1_750_000_000;
+
+/** Ten batches of mixed kinds; the first two were not replayed (no books). */
+function sampleBatches(): BatchPoint[] {
+  const kinds: BatchPoint["kind"][] = [
+    "deposits",
+    "deposits",
+    "trades",
+    "trades",
+    "liquidations",
+    "trades",
+    "withdrawals",
+    "trades",
+    "deposits",
+    "liquidations",
+  ];
+  return kinds.map((kind, i) => ({
+    batch: i + 1,
+    kind,
+    block: 100 + 7 * i,
+    time: T0 + 60 * i,
+    ops: kind === "deposits" ? 3 : i,
+    roundId: kind === "trades" || kind === "liquidations" ? String(1000 + i) : null,
+    ms: 120.5 + i,
+    findings: i === 6 ? 1 : 0,
+    insuranceFund: i < 2 ? null : (10n ** 24n + BigInt(i) * 10n ** 20n).toString(),
+    owedToAccounts: i < 2 ? null : (5n * 10n ** 24n).toString(),
+    vaultBalance: (6n * 10n ** 24n).toString(),
+    openInterest: i < 2 ? null : [String(i * 1000), String(BigInt(i * i) * 10n ** 18n)],
+  }));
+}
+
+/** Four oracle rounds; BTC prices exceed 2^53, ETH prices are constant. */
+function sampleRounds(): RoundPoint[] {
+  return [0, 1, 2, 3].map((k) => ({
+    roundId: String(1000 + k),
+    time: T0 + 90 * k,
+    prices: [(65_000n * 10n ** 18n + BigInt(k * k) * 10n ** 20n).toString(), "300000000000"],
+  }));
+}
+
+function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
+  const batches = sampleBatches();
+  return {
+    format: "zkclear-audit-report/1",
+    ok: false,
+    chainId: "31337",
+    settlement: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    paramSet: "dev",
+    markets: ["BTC-USD", "ETH-USD"],
+    files: "/var/zkclear/published",
+    head: { block: 163, root: (2n ** 250n + 12345n).toString(), batches: batches.length },
+    checks: [
+      { name: "every proof verifies locally", status: "pass", findings: 0 },
+      { name: "batch files match their on-chain commitments", status: "fail", findings: 1 },
+      { name: "solvency: accounts = Vault balance − pending", status: "skipped", findings: 0 },
+    ],
+    findings: [{ code: "FILE_TAMPERED", batch: 7, message: `batch 7: ${EVIL}` }],
+    notes: ["the Vault holds up to 5 more than the accounts are owed (tokens sent to it directly)"],
+    counts: {
+      batches: batches.length,
+      byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2 },
+      proofsVerified: 10,
+      filesChecked: 10,
+      replayed: 8,
+    },
+    final: {
+      accounts: 42,
+      owedToAccounts: (5n * 10n ** 24n).toString(),
+      insuranceFund: "1000900000000000000000000",
+      feeAccount: "777",
+      openInterest: [
+        { long: "9000", short: "9000" },
+        { long: "81000000000000000000", short: "81000000000000000000" },
+      ],
+      vaultBalance: (6n * 10n ** 24n).toString(),
+      pendingWithdrawals: "123",
+      queuedDeposits: "0",
+    },
+    timing: {
+      batchesThisRun: 6,
+      runMs: 4321,
+      msPerBatch: 125.3,
+      phasesMs: { chain: 800, verify: 2500, replay: 400, invariants: 50 },
+      resumedFrom: 5,
+    },
+    batches,
+    rounds: sampleRounds(),
+    ...over,
+  };
+}
+
+/** An audit of an empty deployment: nothing settled, nothing to draw. */
+function emptyReport(): AuditReport {
+  return sampleReport({
+    ok: true,
+    files: null,
+    head: { block: 0, root: "0", batches: 0 },
+    checks: [{ name: "every proof verifies locally", status: "pass", findings: 0 }],
+    findings: [],
+    notes: [],
+    final: null,
+    counts: {
+      batches: 0,
+      byKind: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
+      proofsVerified: 0,
+      filesChecked: 0,
+      replayed: 0,
+    },
+    timing: { batchesThisRun: 0, runMs: 12, msPerBatch: null, phasesMs: {}, resumedFrom: null },
+    batches: [],
+    rounds: [],
+  });
+}
+
+/** Each chart's <svg> markup by its data-chart name. */
+function charts(html: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of html.matchAll(/<svg\b[^>]*\bdata-chart="([^"]+)"[^>]*>[\s\S]*?<\/svg>/g))
+    out.set(m[1], m[0]);
+  return out;
+}
+
+/** Runs headless Chromium on a file; stdout only (it prints harmless dbus noise on stderr). */
+function chromium(dir: string, args: string[]): string {
+  assert.ok(
+    fs.existsSync(CHROMIUM),
+    `${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`,
+  );
+  return execFileSync(
+    CHROMIUM,
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      `--user-data-dir=${path.join(dir, "profile")}`,
+      ...args,
+    ],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 50_000, maxBuffer: 64 << 20 },
+  );
+}
+
+/** The number the page's script wrote into body[data-charts-rendered], per Chromium. */
+function chartsRendered(dir: string, file: string): number | null {
+  const dom = chromium(dir, ["--dump-dom", pathToFileURL(file).href]);
+  const body = /<body\b[^>]*>/.exec(dom);
+  assert.ok(body, `no <body> in the dumped DOM:\n${dom.slice(0, 500)}`);
+  const n = /\bdata-charts-rendered="(\d+)"/.exec(body[0]);
+  return n ? Number(n[1]) : null;
+}
+
+describe("audit HTML report", function () {
+  let dir: string;
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-report-"));
+  });
+
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is one self-contained document", function () {
+    const html = renderHtmlReport(sampleReport());
+    assert.match(html, /^<!doctype html>/i);
+    assert.equal(html.match(/<html\b/g)?.length, 1);
+    assert.doesNotMatch(html, /\b(?:src|href|xlink:href|action|srcset)\s*=/i);
+    assert.doesNotMatch(html, /url\(|@import|<link\b|<img\b|<iframe\b|<object\b|<embed\b/i);
+    assert.doesNotMatch(html, /\w+:\/\//, "no URL of any scheme");
+    assert.equal(html.match(/<script\b/g)?.length, 1, "only the inline chart-count script");
+  });
+
+  it("prints an HTTP batch file source as text, not as a link", function () {
+    const html = renderHtmlReport(sampleReport({ files: "https://operator.example/v1/published" }));
+    assert.ok(html.includes(">https://operator.example/v1/published<"));
+    assert.doesNotMatch(html, /\b(?:src|href)\s*=/i);
+  });
+
+  it("escapes every string from the report", function () {
+    const html = renderHtmlReport(
+      sampleReport({ markets: ["<b>BTC</b>", "ETH&USD"], notes: [`note ${EVIL}`] }),
+    );
+    assert.ok(!html.includes("<script>alert(1)</script>"), "raw script tag from a message");
+    assert.ok(!html.includes("<b>BTC</b>"));
+    assert.ok(
+      html.includes("batch 7: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"),
+    );
+    assert.ok(html.includes("note &lt;script&gt;"));
+    assert.ok(html.includes("ETH&amp;USD"));
+    assert.ok(!/ETH&USD/.test(html));
+  });
+
+  it("shows the verdict, the checks, the findings and the final books", function () {
+    const html = renderHtmlReport(sampleReport());
+    assert.match(html, /class="verdict fail"><strong>FAIL<\/strong><span>1 finding</);
+    for (const s of ["pass", "fail", "skipped"])
+      assert.match(html, new RegExp(`badge ${s}">${s}<`));
+    assert.ok(html.includes("<code>FILE_TAMPERED</code>"));
+    assert.ok(html.includes("/var/zkclear/published"));
+    assert.ok(html.includes("from batch 5"));
+    assert.ok(html.includes((2n ** 250n + 12345n).toString()), "the exact head root");
+    assert.ok(html.includes("1,000,900,000,000,000,000,000,000"), "the insurance fund");
+    assert.ok(html.includes("81,000,000,000,000,000,000"), "ETH-USD open interest");
+    const order = ["<h1>", ">Checks<", ">Findings<", ">Final books<", ">Charts<", ">Batches<"];
+    const at = order.map((s) => html.indexOf(s));
+    assert.ok(at.every((i) => i >= 0));
+    assert.deepEqual(
+      [...at].sort((a, b) => a - b),
+      at,
+      "sections in order",
+    );
+
+    const passing = renderHtmlReport(sampleReport({ ok: true, findings: [], final: null }));
+    assert.match(passing, /class="verdict pass"><strong>PASS</);
+    assert.ok(passing.includes("No findings."));
+    assert.match(passing, /Final books<\/h2><p class="none">Not available/);
+  });
+
+  it("draws the four charts from the report's numbers", function () {
+    const html = renderHtmlReport(sampleReport());
+    const svgs = charts(html);
+    assert.deepEqual([...svgs.keys()], CHART_KINDS);
+    for (const svg of svgs.values()) {
+      assert.match(svg, /^<svg class="chart"/);
+      assert.ok(!svg.includes("no data"));
+      assert.doesNotMatch(svg, /NaN|Infinity|undefined/);
+    }
+    const points = (k: string) => Number(/data-points="(\d+)"/.exec(svgs.get(k)!)![1]);
+    assert.equal(points("prices"), 8, "4 rounds × 2 markets");
+    assert.equal(points("fund"), 8, "the 2 batches without books are skipped");
+    assert.equal(points("open-interest"), 16);
+    assert.equal(points("batches"), 10);
+    // Small multiples (markets differ by orders of magnitude): one labelled panel each.
+    for (const k of ["prices", "open-interest"]) {
+      assert.match(svgs.get(k)!, /class="panel-title"[^>]*>BTC-USD<[\s\S]*>ETH-USD</, k);
+      assert.equal(svgs.get(k)!.match(/class="panel"/g)?.length, 2, k);
+    }
+    // Close values (1.0002e24 … 1.0009e24) still get distinct y tick labels.
+    const labels = [
+      ...svgs.get("fund")!.matchAll(/class="tick y"[^>]*><title>[^<]*<\/title>([^<]*)</g),
+    ];
+    assert.equal(labels.length, 3);
+    assert.equal(new Set(labels.map((m) => m[1])).size, 3, labels.map((m) => m[1]).join(" "));
+    // A legend where one panel has several series.
+    assert.match(svgs.get("batches")!, /class="legend"/);
+    for (const k of ["trades (4)", "deposits (3)", "withdrawals (1)", "liquidations (2)"])
+      assert.ok(svgs.get("batches")!.includes(k), k);
+  });
+
+  it("draws a single point as a dot and a constant series as a flat line", function () {
+    const [b] = sampleBatches().slice(2);
+    const html = renderHtmlReport(
+      sampleReport({ batches: [b], rounds: sampleRounds().map((r) => ({ ...r, prices: ["5"] })) }),
+    );
+    const svgs = charts(html);
+    assert.match(svgs.get("fund")!, /<circle class="dot"/);
+    assert.doesNotMatch(svgs.get("fund")!, /<path/);
+    const flat = /<path class="line" d="([^"]+)"/.exec(svgs.get("prices")!);
+    assert.ok(flat);
+    const ys = new Set([...flat[1].matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => m[1]));
+    assert.equal(ys.size, 1, "constant prices draw a flat line");
+    assert.doesNotMatch(html, /NaN|Infinity/);
+  });
+
+  it("folds a long batch table into <details>", function () {
+    const short = renderHtmlReport(sampleReport());
+    assert.ok(!short.includes("<details"));
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      ...sampleBatches()[i % 10],
+      batch: i + 1,
+    }));
+    const long = renderHtmlReport(sampleReport({ batches: many }));
+    assert.match(long, /<details><summary>Show all 60 batches<\/summary><table class="batches">/);
+    assert.equal(long.match(/<tr>/g)!.length - short.match(/<tr>/g)!.length, 50);
+  });
+
+  it("renders all four charts in headless Chromium", function () {
+    this.timeout(60_000);
+    const file = path.join(dir, "report.html");
+    fs.writeFileSync(file, renderHtmlReport(sampleReport()));
+    assert.equal(chartsRendered(dir, file), 4);
+
+    const png = path.join(dir, "r.png");
+    chromium(dir, [`--screenshot=${png}`, "--window-size=1200,3000", pathToFileURL(file).href]);
+    assert.ok(fs.existsSync(png), "no screenshot written");
+    const bytes = fs.readFileSync(png);
+    assert.equal(bytes.subarray(1, 4).toString("latin1"), "PNG");
+    assert.ok(bytes.length > 20_000, `screenshot is only ${bytes.length} bytes`);
+  });
+
+  it("renders 'no data' charts for an empty history, in the browser too", function () {
+    this.timeout(60_000);
+    const html = renderHtmlReport(emptyReport());
+    const svgs = charts(html);
+    assert.deepEqual([...svgs.keys()], CHART_KINDS);
+    for (const [k, svg] of svgs) assert.ok(svg.includes(">no data<"), `${k} says no data`);
+    assert.ok(html.includes("none: chain and proofs only"));
+    assert.ok(html.includes("No batches."));
+    assert.ok(html.includes("no findings in 0 batches"));
+
+    const file = path.join(dir, "empty.html");
+    fs.writeFileSync(file, html);
+    assert.equal(chartsRendered(dir, file), 4);
+  });
+});
