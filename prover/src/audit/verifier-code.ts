@@ -24,7 +24,10 @@ export const SOLC_SETTINGS = {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts?: Record<string, Record<string, { evm: { deployedBytecode: { object: string } } }>>;
+  contracts?: Record<
+    string,
+    Record<string, { evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >;
 }
 
 let solc: { compile(input: string): string; version(): string } | undefined;
@@ -35,13 +38,18 @@ export function verifierSource(vkey: VerificationKey): string {
 
 /** The runtime bytecode (hex, no 0x) of the verifier generated from `vkey`. */
 export function verifierRuntime(vkey: VerificationKey): string {
+  return compileVerifier(vkey).runtime;
+}
+
+/** The verifier generated from `vkey`, compiled: creation and runtime bytecode (hex). */
+export function compileVerifier(vkey: VerificationKey): { creation: string; runtime: string } {
   solc ??= require("solc") as typeof solc;
   const input = {
     language: "Solidity",
     sources: { "Verifier.sol": { content: verifierSource(vkey) } },
     settings: {
       ...SOLC_SETTINGS,
-      outputSelection: { "*": { "*": ["evm.deployedBytecode.object"] } },
+      outputSelection: { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
   };
   const out = JSON.parse(solc!.compile(JSON.stringify(input))) as SolcOutput;
@@ -50,7 +58,8 @@ export function verifierRuntime(vkey: VerificationKey): string {
   const contracts = Object.values(out.contracts?.["Verifier.sol"] ?? {});
   if (contracts.length !== 1)
     throw new Error("snarkjs's verifier template changed: one contract expected");
-  return contracts[0].evm.deployedBytecode.object;
+  const evm = contracts[0].evm;
+  return { creation: evm.bytecode.object, runtime: evm.deployedBytecode.object };
 }
 
 /** Runtime code without solc's CBOR metadata (its length is the last two bytes). */

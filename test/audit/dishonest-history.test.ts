@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import * as snarkjs from "snarkjs";
+import { Contract, ContractFactory } from "ethers";
+import { order } from "../../prover/src/dev/sample.ts";
+import {
+  deposit,
+  postRound,
+  proveDeposits,
+  setupWorld,
+  type Participant,
+  type World,
+} from "../../prover/src/dev/onchain.ts";
+import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
+import { toSettleTradesSignals } from "../../prover/src/engine/inputs.ts";
+import { batchFileName, toBatchFile, type BatchData } from "../../prover/src/engine/batch-file.ts";
+import { factory } from "../../prover/src/chain/artifacts.ts";
+import { submitDeposits, submitTrades } from "../../prover/src/chain/settlement.ts";
+import { ensureDevKeys } from "../../prover/src/proving/keys.ts";
+import { circuitFiles } from "../../prover/src/proving/paths.ts";
+import { prove } from "../../prover/src/proving/prover.ts";
+import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
+import { compileVerifier } from "../../prover/src/audit/verifier-code.ts";
+import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
+import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { audit, codes, P, tempDir } from "./helpers.ts";
+
+const MARKS = [60_000_00n, 3_000_00n];
+
+/**
+ * Histories no honest operator could settle, made possible by test-only deployments (a
+ * verifier that accepts anything, a verifier of another key, a token that skims a fee),
+ * each with its batch files published as an operator would. The audit must name what is
+ * wrong, at the batch where it happened.
+ */
+describe("audit: dishonest histories", function () {
+  let dir: string;
+
+  before(async function () {
+    await prepareTestContracts();
+  });
+
+  beforeEach(function () {
+    dir = tempDir("zkclear-dishonest-");
+  });
+
+  async function world(deploy: Partial<DeployOptions> = {}): Promise<World> {
+    const s = await signers(3);
+    return setupWorld(P, s[0], [s[1], s[2]], { deploy });
+  }
+
+  async function acceptAll(): Promise<Partial<DeployOptions>> {
+    const [deployer] = await signers(1);
+    const v = await (factory("AcceptAllVerifier", deployer).deploy() as Promise<Contract>);
+    const a = await v.getAddress();
+    return {
+      verifierOverrides: {
+        settle_trades: a,
+        apply_deposits: a,
+        process_withdrawals: a,
+        liquidate_batch: a,
+      },
+    };
+  }
+
+  const batchNo = async (w: World) => Number(await w.d.settlement.getFunction("batchCount")());
+
+  function publish(w: World, n: number, data: BatchData): void {
+    const meta = {
+      chainId: BigInt(w.d.addresses.chainId),
+      settlement: w.d.addresses.settlement,
+      batch: n,
+    };
+    fs.writeFileSync(path.join(dir, batchFileName(n)), JSON.stringify(toBatchFile(data, meta)));
+  }
+
+  /** Deposits for both participants, credited in an honestly proven batch, published. */
+  async function funded(w: World, amounts: [bigint, bigint]): Promise<[Participant, Participant]> {
+    const [a, b] = w.participants;
+    await deposit(w, a, amounts[0]);
+    await deposit(w, b, amounts[1]);
+    const n = await batchNo(w);
+    const deposits = w.pending.slice(0, P.deposits);
+    const { r, proof, count } = await proveDeposits(w);
+    await submitDeposits(w.d.settlement, proof.proof, r, count);
+    publish(w, n, { kind: "deposits", deposits, ...r });
+    return [a, b];
+  }
+
+  /**
+   * A trade batch as a (dishonest) operator settles it: applied in the engine at `marks`,
+   * proven with `zkey`, submitted with `chainNewRoot` as its new root, and published
+   * with the root the chain shows.
+   */
+  async function trades(
+    w: World,
+    ts: Trade[],
+    o: { marks?: bigint[]; chainNewRoot?: bigint; zkey?: string } = {},
+  ): Promise<number> {
+    const n = await batchNo(w);
+    const marks = o.marks ?? w.marks;
+    const r = settleTrades(w.state, ts, marks, P.batch);
+    const zkey = o.zkey ?? (await ensureDevKeys("settle_trades", P)).devZkey;
+    const proof = await prove(
+      circuitFiles(P.name, "settle_trades").wasm,
+      zkey,
+      toSettleTradesSignals(r.input),
+    );
+    const newRoot = o.chainNewRoot ?? r.newRoot;
+    await submitTrades(w.d.settlement, proof.proof, { ...r, newRoot }, w.round);
+    publish(w, n, {
+      kind: "trades",
+      trades: ts,
+      marks,
+      round: w.round,
+      oldRoot: r.oldRoot,
+      newRoot,
+      dataCommitment: r.dataCommitment,
+    });
+    return n;
+  }
+
+  function trade(w: World, buyer: Participant, seller: Participant, qty: bigint, price: bigint) {
+    const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+    return {
+      buy: order(w, t(buyer), {
+        market: 0,
+        side: "buy",
+        nonce: 1n,
+        amount: qty,
+        limitPrice: price,
+      }),
+      sell: order(w, t(seller), {
+        market: 0,
+        side: "sell",
+        nonce: 1n,
+        amount: qty,
+        limitPrice: price,
+      }),
+      qty,
+      price,
+      takerIsBuyer: true,
+    };
+  }
+
+  it("finds a root that does not chain: the batch's data does not lead to the root the chain accepted", async function () {
+    const w = await world(await acceptAll());
+    const [alice, bob] = await funded(w, [1_000_000_00n, 1_000_000_00n]);
+    await postRound(w, MARKS);
+    const n = await trades(w, [trade(w, alice, bob, 1n, MARKS[0])], { chainNewRoot: 12345n });
+    const r = await audit(w, dir);
+    assert.deepEqual(codes(r).sort(), [
+      "-:VERIFIER_MISMATCH",
+      "-:VERIFIER_MISMATCH",
+      "-:VERIFIER_MISMATCH",
+      "-:VERIFIER_MISMATCH",
+      `${n}:PROOF_INVALID`,
+      `${n}:ROOT_NOT_CHAINED`,
+    ]);
+    const f = r.findings.find((x) => x.code === "ROOT_NOT_CHAINED")!;
+    assert.match(f.message, /new root 12345 does not follow from the old root/);
+    assert.equal(r.checks.find((c) => c.name.startsWith("replay"))?.status, "fail");
+  });
+
+  it("finds prices that do not match the oracle: a batch settled at other prices than its round's", async function () {
+    const w = await world(await acceptAll());
+    // the seller can afford a short at a tenth of the price, not at the oracle's
+    const [buyer, seller] = await funded(w, [1_000_000_00n, 100_000n]);
+    await postRound(w, MARKS);
+    const fake = [MARKS[0] / 10n, MARKS[1]];
+    const n = await trades(w, [trade(w, buyer, seller, 1n, fake[0])], { marks: fake });
+    const r = await audit(w, dir);
+    assert.deepEqual(
+      codes(r)
+        .filter((c) => !c.endsWith("VERIFIER_MISMATCH"))
+        .sort(),
+      [`${n}:PRICE_MISMATCH`, `${n}:PROOF_INVALID`, `${n}:REPLAY_REFUSED`],
+    );
+    const price = r.findings.find((x) => x.code === "PRICE_MISMATCH")!;
+    assert.match(
+      price.message,
+      /settled at prices \[600000, 300000\], oracle round 1 published \[6000000, 300000\]/,
+    );
+    const replay = r.findings.find((x) => x.code === "REPLAY_REFUSED")!;
+    assert.match(replay.message, /MARGIN_INSUFFICIENT/);
+  });
+
+  it("finds a verifier that does not match the local keys (a key whose toxic waste the operator knows)", async function () {
+    // another INSECURE key for the same circuit: proofs made with it verify on its verifier
+    const r1cs = circuitFiles(P.name, "settle_trades").r1cs;
+    const zkey = path.join(tempDir("zkclear-foreign-"), "foreign.insecure-dev.zkey");
+    await generateDevZkey({ r1csPath: r1cs, zkeyPath: zkey });
+    const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
+    const [deployer] = await signers(1);
+    const code = compileVerifier(vkey);
+    const foreign = await new ContractFactory([], `0x${code.creation}`, deployer).deploy();
+    await foreign.waitForDeployment();
+    const w = await world({ verifierOverrides: { settle_trades: await foreign.getAddress() } });
+    const [alice, bob] = await funded(w, [1_000_000_00n, 1_000_000_00n]);
+    await postRound(w, MARKS);
+    const n = await trades(w, [trade(w, alice, bob, 1n, MARKS[0])], { zkey });
+    const r = await audit(w, dir);
+    assert.deepEqual(codes(r), ["-:VERIFIER_MISMATCH", `${n}:PROOF_INVALID`]);
+    assert.match(
+      r.findings[0].message,
+      /the settle_trades verifier at 0x[0-9a-fA-F]{40} is not the local key's verifier: the code lacks \d+ constant\(s\) of the local key \(alpha/,
+    );
+    // the replay itself is fine: the data is honest, only the keys are not
+    assert.equal(r.counts.replayed, r.counts.batches);
+  });
+
+  it("finds a broken solvency invariant: a token that skims a fee leaves the Vault short of what was credited", async function () {
+    const [deployer] = await signers(1);
+    const token = await (factory("FeeOnTransferToken", deployer).deploy() as Promise<Contract>);
+    const w = await world({ token: await token.getAddress() });
+    await funded(w, [1_000_000_00n, 2_000_000_00n]);
+    const r = await audit(w, dir);
+    assert.deepEqual(codes(r), ["0:SOLVENCY"]);
+    assert.match(r.findings[0].message, /short by 3000000$/);
+    assert.equal(r.checks.find((c) => c.name.startsWith("solvency"))?.status, "fail");
+    // every other check passes: proofs, keys, files and replay are honest
+    assert.ok(
+      r.checks.filter((c) => !c.name.startsWith("solvency")).every((c) => c.status === "pass"),
+    );
+  });
+});
