@@ -3,6 +3,7 @@
 // feeder and traders sending orders through the API, with INSECURE development keys.
 // --engine drives the engine directly on an in-process chain (no service);
 // --offline proves and verifies one trade batch with snarkjs only, without a chain.
+import path from "node:path";
 import { paramSet } from "../prover/src/domain/params.ts";
 import { runDemo } from "../prover/src/dev/demo.ts";
 import { terminateCurve } from "../prover/src/proving/prover.ts";
@@ -52,8 +53,9 @@ ${rows.join("\n")}
   oracle rounds       ${r.rounds} (the last one a 15% crash of market 0)
   liquidation         settled ${r.liquidationSeconds.toFixed(1)} s after the crash round was posted
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
+  audit               ${r.audit.ok ? "PASSED" : `FAILED with ${r.audit.findings} finding(s)`}: ${r.audit.batches} batches replayed and checked in ${r.audit.seconds.toFixed(1)} s (${r.audit.msPerBatch} ms per batch); report ${path.relative(process.cwd(), r.audit.html)}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    ok = r.rootsEqual;
+    ok = r.rootsEqual && r.audit.ok;
   } else {
     // loaded only here: the in-process chain is not needed offline
     const { default: hre } = await import("hardhat");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -20,10 +21,19 @@ import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
-import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { prepareTestContracts, serveChain, signers } from "../helpers/chain.ts";
 import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+
+/** Runs bin/zkclear without blocking this process (it serves the chain the CLI reads). */
+function zkclear(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("bin/zkclear", args, { timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /**
  * An honest history made by the real operator (real proofs, real chain, files published
@@ -173,6 +183,73 @@ describe("audit: an honest history from the operator", function () {
     const r = await audit(w, `${url}/v1/published`);
     assert.deepEqual(codes(r), []);
     assert.equal(r.counts.replayed, r.counts.batches);
+  });
+
+  it("runs as `zkclear audit` against a JSON-RPC endpoint: terminal, --json and --html, exit codes", async function () {
+    const chain = await serveChain();
+    const html = path.join(tempDir("zkclear-report-"), "report.html");
+    const settlement = w.d.addresses.settlement;
+    try {
+      const ok = await zkclear([
+        "audit",
+        "--rpc",
+        chain.url,
+        "--settlement",
+        settlement,
+        "--files",
+        dir,
+        "--html",
+        html,
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /✓ every proof verifies locally/);
+      assert.match(ok.stdout, /AUDIT PASSED/);
+      assert.match(fs.readFileSync(html, "utf8"), /data-chart="prices"/);
+      const json = await zkclear([
+        "--json",
+        "audit",
+        "--rpc",
+        chain.url,
+        "--settlement",
+        settlement,
+        "--files",
+        dir,
+      ]);
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as {
+        ok: boolean;
+        counts: { replayed: number; batches: number };
+      };
+      assert.equal(report.ok, true);
+      assert.equal(report.counts.replayed, report.counts.batches);
+      const empty = tempDir("zkclear-empty-");
+      fs.copyFileSync(path.join(dir, "config.json"), path.join(empty, "config.json"));
+      const missing = await zkclear([
+        "audit",
+        "--rpc",
+        chain.url,
+        "--settlement",
+        settlement,
+        "--files",
+        empty,
+      ]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stdout, /FILE_MISSING/);
+      assert.match(missing.stdout, /AUDIT FAILED/);
+      const usage = await zkclear([
+        "audit",
+        "--rpc",
+        chain.url,
+        "--settlement",
+        "0x123",
+        "--files",
+        dir,
+      ]);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--settlement must be an address/);
+    } finally {
+      await chain.close();
+    }
   });
 
   it("finds a tampered batch file: its records no longer hash to the commitment", async function () {

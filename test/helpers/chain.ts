@@ -1,4 +1,5 @@
 import hre from "hardhat";
+import { createRequire } from "node:module";
 import { BrowserProvider, type Eip1193Provider, type JsonRpcSigner } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { prepareContracts } from "../../prover/src/chain/deploy.ts";
@@ -30,4 +31,25 @@ export async function increaseTime(seconds: number): Promise<void> {
 export function revertName(e: unknown): string {
   const err = e as { revert?: { name?: string }; shortMessage?: string; message?: string };
   return err.revert?.name ?? err.shortMessage ?? err.message ?? String(e);
+}
+
+/**
+ * Serves the in-process chain over JSON-RPC on 127.0.0.1 (as `hardhat node` does), for
+ * child processes such as the CLI. Hardhat 2's own server class, pinned with hardhat.
+ */
+export async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
+  const require = createRequire(import.meta.url);
+  const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {
+    JsonRpcServer: new (c: { hostname: string; port: number; provider: unknown }) => {
+      listen(): Promise<{ address: string; port: number }>;
+      close(): Promise<void>;
+    };
+  };
+  const server = new JsonRpcServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    provider: hre.network.provider,
+  });
+  const a = await server.listen();
+  return { url: `http://127.0.0.1:${a.port}`, close: () => server.close() };
 }

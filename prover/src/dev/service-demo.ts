@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +14,8 @@ import { startService } from "../service/serve.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
 import type { ProofResult } from "../proving/prover.ts";
-import { ROOT } from "../proving/paths.ts";
+import { ARTIFACTS, ROOT } from "../proving/paths.ts";
+import type { AuditReport } from "../audit/auditor.ts";
 import { DEFAULT_MARKS } from "./sample.ts";
 
 export interface ServiceDemoRow {
@@ -38,6 +39,28 @@ export interface ServiceDemoReport {
   readonly rounds: bigint;
   /** From posting the crash round to its liquidation settled on-chain. */
   readonly liquidationSeconds: number;
+  /** `zkclear audit` of the whole history, as an outsider runs it. */
+  readonly audit: {
+    readonly ok: boolean;
+    readonly batches: number;
+    readonly findings: number;
+    readonly msPerBatch: number | null;
+    readonly seconds: number;
+    readonly html: string;
+  };
+}
+
+/** Runs bin/zkclear (without blocking: this process may be serving what it reads). */
+function zkclear(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      path.join(ROOT, "bin", "zkclear"),
+      args,
+      { cwd: ROOT, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 const require = createRequire(import.meta.url);
@@ -328,6 +351,29 @@ export async function runServiceDemo(
       provider,
     );
     const chainRoot = BigInt(await settlement.getFunction("stateRoot")());
+
+    // the auditor: only the chain and the files the service publishes over HTTP
+    const html = path.join(ARTIFACTS, "audit-report.html");
+    log(`auditing the whole history: zkclear audit --files ${api}/v1/published`);
+    const t0 = performance.now();
+    const run = await zkclear([
+      "--json",
+      "audit",
+      "--rpc",
+      rpc,
+      "--settlement",
+      d.addresses.settlement,
+      "--files",
+      `${api}/v1/published`,
+      "--html",
+      html,
+    ]);
+    const seconds = (performance.now() - t0) / 1000;
+    if (run.code === 2 || !run.stdout.trim().startsWith("{"))
+      throw new Error(`zkclear audit failed to run: ${run.stderr || run.stdout}`);
+    const report = JSON.parse(run.stdout) as AuditReport;
+    for (const f of report.findings)
+      log(`audit finding: batch ${f.batch ?? "-"} ${f.code}: ${f.message}`);
     return {
       rows,
       ordersSent: total,
@@ -337,6 +383,14 @@ export async function runServiceDemo(
       rootsEqual: chainRoot === op.state.root,
       liquidationSeconds,
       rounds: round.roundId,
+      audit: {
+        ok: report.ok,
+        batches: report.counts.batches,
+        findings: report.findings.length,
+        msPerBatch: report.timing.msPerBatch,
+        seconds,
+        html,
+      },
     };
   } finally {
     await service?.stop();
