@@ -190,31 +190,13 @@ describe("audit: an honest history from the operator", function () {
     const html = path.join(tempDir("zkclear-report-"), "report.html");
     const settlement = w.d.addresses.settlement;
     try {
-      const ok = await zkclear([
-        "audit",
-        "--rpc",
-        chain.url,
-        "--settlement",
-        settlement,
-        "--files",
-        dir,
-        "--html",
-        html,
-      ]);
+      const base = ["--rpc", chain.url, "--settlement", settlement];
+      const ok = await zkclear(["audit", ...base, "--files", dir, "--html", html]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, /✓ every proof verifies locally/);
       assert.match(ok.stdout, /AUDIT PASSED/);
       assert.match(fs.readFileSync(html, "utf8"), /data-chart="prices"/);
-      const json = await zkclear([
-        "--json",
-        "audit",
-        "--rpc",
-        chain.url,
-        "--settlement",
-        settlement,
-        "--files",
-        dir,
-      ]);
+      const json = await zkclear(["--json", "audit", ...base, "--files", dir]);
       assert.equal(json.code, 0, json.stderr);
       const report = JSON.parse(json.stdout) as {
         ok: boolean;
@@ -224,27 +206,11 @@ describe("audit: an honest history from the operator", function () {
       assert.equal(report.counts.replayed, report.counts.batches);
       const empty = tempDir("zkclear-empty-");
       fs.copyFileSync(path.join(dir, "config.json"), path.join(empty, "config.json"));
-      const missing = await zkclear([
-        "audit",
-        "--rpc",
-        chain.url,
-        "--settlement",
-        settlement,
-        "--files",
-        empty,
-      ]);
+      const missing = await zkclear(["audit", ...base, "--files", empty]);
       assert.equal(missing.code, 1);
       assert.match(missing.stdout, /FILE_MISSING/);
       assert.match(missing.stdout, /AUDIT FAILED/);
-      const usage = await zkclear([
-        "audit",
-        "--rpc",
-        chain.url,
-        "--settlement",
-        "0x123",
-        "--files",
-        dir,
-      ]);
+      const usage = await zkclear(["audit", "--rpc", chain.url, "--settlement", "0x123"]);
       assert.equal(usage.code, 2);
       assert.match(usage.stderr, /--settlement must be an address/);
     } finally {

@@ -932,7 +932,7 @@ export class Auditor {
           time: Number(r.timestamp),
           prices: r.prices.map(String),
         }))
-        .sort((a, b) => Number(a.roundId) - Number(b.roundId)),
+        .sort((a, b) => (BigInt(a.roundId) < BigInt(b.roundId) ? -1 : 1)),
     };
   }
 }

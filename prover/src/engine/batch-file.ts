@@ -187,9 +187,22 @@ export function toBatchFile(d: BatchData, meta: BatchFileMeta): Record<string, u
 /** Reads one JSON value with the path it came from, so every error names its field. */
 class Reader {
   constructor(
-    private readonly value: unknown,
+    readonly value: unknown,
     readonly path: string,
   ) {}
+
+  static parse(text: string, name: string): Reader {
+    try {
+      return new Reader(JSON.parse(text), name);
+    } catch (e) {
+      throw new BatchFileError(`${name}: not JSON (${(e as Error).message})`);
+    }
+  }
+
+  str(): string {
+    if (typeof this.value !== "string") this.fail("must be a string");
+    return this.value;
+  }
 
   private fail(what: string): never {
     throw new BatchFileError(`${this.path}: ${what}`);
@@ -301,13 +314,8 @@ export interface ParsedBatchFile {
  * field that is wrong; it does not check signatures or the state (replay does that).
  */
 export function parseBatchFile(text: string, name = "batch file"): ParsedBatchFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new BatchFileError(`${name}: not JSON (${(e as Error).message})`);
-  }
-  const r = new Reader(json, name);
+  const r = Reader.parse(text, name);
+  const json = r.value;
   const format = r.field("format");
   if (format.isNull() || (json as { format: unknown }).format !== BATCH_FILE_FORMAT)
     throw new BatchFileError(
@@ -445,21 +453,13 @@ export function toConfigFile(c: PublishedConfig): Record<string, unknown> {
 }
 
 export function parseConfigFile(text: string, name = "config file"): PublishedConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new BatchFileError(`${name}: not JSON (${(e as Error).message})`);
-  }
-  const r = new Reader(json, name);
+  const r = Reader.parse(text, name);
   r.only(["format", "chainId", "settlement", "paramSet", "markets", "configHash"]);
   r.field("format").oneOf([CONFIG_FILE_FORMAT]);
   const ps = r.field("paramSet");
   ps.only(["name", "depth", "batch", "markets", "deposits", "withdrawals", "liquidations"]);
-  const name_ = (json as { paramSet: { name: unknown } }).paramSet.name;
-  if (typeof name_ !== "string") throw new BatchFileError(`${name}.paramSet.name: not a string`);
   const paramSet: ParamSet = {
-    name: name_,
+    name: ps.field("name").str(),
     depth: ps.field("depth").int(),
     batch: ps.field("batch").int(),
     markets: ps.field("markets").int(),
@@ -470,7 +470,7 @@ export function parseConfigFile(text: string, name = "config file"): PublishedCo
   const markets = r
     .field("markets")
     .array()
-    .map((m, i) => {
+    .map((m) => {
       m.only([
         "symbol",
         "initialMarginBps",
@@ -479,11 +479,8 @@ export function parseConfigFile(text: string, name = "config file"): PublishedCo
         "takerFeeBps",
         "liquidationPenaltyBps",
       ]);
-      const symbol = (json as { markets: { symbol: unknown }[] }).markets[i].symbol;
-      if (typeof symbol !== "string")
-        throw new BatchFileError(`${name}.markets[${i}].symbol: not a string`);
       return {
-        symbol,
+        symbol: m.field("symbol").str(),
         initialMarginBps: m.field("initialMarginBps").uint(16),
         maintenanceMarginBps: m.field("maintenanceMarginBps").uint(16),
         makerFeeBps: m.field("makerFeeBps").uint(16),

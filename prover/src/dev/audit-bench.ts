@@ -1,0 +1,153 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Signer } from "ethers";
+import type { ParamSet } from "../domain/params.ts";
+import { signWithdrawal } from "../domain/transfers.ts";
+import { batchFileName, toBatchFile, toConfigFile, type BatchData } from "../engine/batch-file.ts";
+import { settleTrades, type Trade } from "../engine/trades.ts";
+import { toSettleTradesSignals } from "../engine/inputs.ts";
+import { submitDeposits, submitTrades, submitWithdrawals } from "../chain/settlement.ts";
+import { ensureDevKeys } from "../proving/keys.ts";
+import { circuitFiles } from "../proving/paths.ts";
+import { prove } from "../proving/prover.ts";
+import {
+  deposit,
+  postRound,
+  proveDeposits,
+  proveWithdrawals,
+  setupWorld,
+  type Participant,
+  type World,
+} from "./onchain.ts";
+import { DEFAULT_MARKS, order } from "./sample.ts";
+
+/**
+ * A long settlement history for the audit benchmark: deposits, trades, withdrawals and
+ * oracle rounds on a real chain with real proofs, each batch published as the operator
+ * publishes it (zkclear-batch/1 files plus config.json).
+ */
+export interface History {
+  readonly world: World;
+  readonly dir: string;
+  readonly byKind: Record<string, number>;
+  readonly seconds: number;
+}
+
+export async function buildHistory(
+  p: ParamSet,
+  deployer: Signer,
+  traders: Signer[],
+  batches: number,
+  dir: string,
+  log: (s: string) => void = () => {},
+): Promise<History> {
+  const t0 = performance.now();
+  const w = await setupWorld(p, deployer, traders);
+  fs.mkdirSync(dir, { recursive: true });
+  const meta = (batch: number) => ({
+    chainId: BigInt(w.d.addresses.chainId),
+    settlement: w.d.addresses.settlement,
+    batch,
+  });
+  fs.writeFileSync(
+    path.join(dir, "config.json"),
+    JSON.stringify(toConfigFile({ ...meta(0), paramSet: p, markets: w.markets }), null, 2),
+  );
+  let n = 0;
+  const byKind: Record<string, number> = { trades: 0, deposits: 0, withdrawals: 0 };
+  const publish = (data: BatchData) => {
+    fs.writeFileSync(path.join(dir, batchFileName(n)), JSON.stringify(toBatchFile(data, meta(n))));
+    byKind[data.kind]++;
+    n++;
+    if (n % 10 === 0) log(`${n}/${batches} batches settled`);
+  };
+  const depositBatch = async () => {
+    const deposits = w.pending.slice(0, p.deposits);
+    const { r, proof, count } = await proveDeposits(w);
+    await submitDeposits(w.d.settlement, proof.proof, r, count);
+    publish({ kind: "deposits", deposits, ...r });
+  };
+  const tradesKeys = await ensureDevKeys("settle_trades", p);
+  const nonces = new Map<bigint, bigint>();
+  const next = (x: Participant) => {
+    const v = (nonces.get(x.account!) ?? 0n) + 1n;
+    nonces.set(x.account!, v);
+    return v;
+  };
+  const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+  const tradeBatch = async (cycle: number) => {
+    const ps = w.participants;
+    const trades: Trade[] = [];
+    for (let k = 0; k < p.batch; k++) {
+      // pairs trade back and forth, so positions stay small and margin is never short
+      const a = ps[(2 * k) % ps.length];
+      const b = ps[(2 * k + 1) % ps.length];
+      const [buyer, seller] = cycle % 2 ? [a, b] : [b, a];
+      const market = k % p.markets;
+      const price = w.marks[market];
+      trades.push({
+        buy: order(w, t(buyer), {
+          market,
+          side: "buy",
+          nonce: next(buyer),
+          amount: 1n,
+          limitPrice: price,
+        }),
+        sell: order(w, t(seller), {
+          market,
+          side: "sell",
+          nonce: next(seller),
+          amount: 1n,
+          limitPrice: price,
+        }),
+        qty: 1n,
+        price,
+        takerIsBuyer: cycle % 3 === 0,
+      });
+    }
+    const r = settleTrades(w.state, trades, w.marks, p.batch);
+    const proof = await prove(
+      circuitFiles(p.name, "settle_trades").wasm,
+      tradesKeys.devZkey,
+      toSettleTradesSignals(r.input),
+    );
+    await submitTrades(w.d.settlement, proof.proof, r, w.round);
+    publish({ kind: "trades", trades, marks: [...w.marks], round: w.round, ...r });
+  };
+  const withdrawalBatch = async (cycle: number) => {
+    const who = w.participants[cycle % w.participants.length];
+    const account = w.state.getAccount(who.account!);
+    const sw = signWithdrawal(
+      {
+        account: who.account!,
+        nonce: account.withdrawNonce,
+        amount: 1_00n,
+        recipient: BigInt(await who.signer.getAddress()),
+      },
+      who.keys.privateKey,
+    );
+    const { r, proof } = await proveWithdrawals(w, [sw]);
+    await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
+    publish({ kind: "withdrawals", withdrawals: [sw], marks: [...w.marks], round: w.round, ...r });
+  };
+
+  for (const x of w.participants) await deposit(w, x, 1_000_000_000_00n);
+  while (w.pending.length) await depositBatch();
+  const base = DEFAULT_MARKS.slice(0, p.markets);
+  await postRound(w, base);
+  for (let cycle = 0; n < batches; cycle++) {
+    if (cycle % 25 === 24) {
+      // a new oracle round: prices drift a little
+      await postRound(
+        w,
+        base.map((m, j) => m + (m * BigInt(((cycle + j * 7) % 11) - 5)) / 200n),
+      );
+    }
+    if (cycle % 10 === 9) await withdrawalBatch(cycle);
+    else if (cycle % 10 === 4) {
+      await deposit(w, w.participants[cycle % w.participants.length], 1_000_00n);
+      await depositBatch();
+    } else await tradeBatch(cycle);
+  }
+  return { world: w, dir, byKind, seconds: (performance.now() - t0) / 1000 };
+}
