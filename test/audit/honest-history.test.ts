@@ -250,6 +250,20 @@ describe("audit: an honest history from the operator", function () {
     assert.match(r.findings[0].message, new RegExp(`${batchFileName(n)} is not published at`));
   });
 
+  it("does not carry a missing file past the checkpoint: the next run looks for it again", async function () {
+    const copy = tempDir("zkclear-late-");
+    fs.cpSync(dir, copy, { recursive: true });
+    const last = store.batches().filter((b) => b.status === "settled").length - 1;
+    const name = batchFileName(last);
+    fs.renameSync(path.join(copy, name), path.join(copy, `${name}.later`));
+    const cp = path.join(copy, "audit.checkpoint.json");
+    assert.deepEqual(codes(await audit(w, copy, { checkpoint: cp })), [`${last}:FILE_MISSING`]);
+    fs.renameSync(path.join(copy, `${name}.later`), path.join(copy, name));
+    const r = await audit(w, copy, { checkpoint: cp });
+    assert.deepEqual(codes(r), []);
+    assert.equal(r.counts.replayed, r.counts.batches);
+  });
+
   it("follows new batches as they settle", async function () {
     const seen: number[] = [];
     const stop = new AbortController();

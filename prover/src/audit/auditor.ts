@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { getAddress, id, toBeHex, type Provider } from "ethers";
 import type { VerificationKey } from "snarkjs";
@@ -142,6 +143,10 @@ interface Progress {
   lastRoot: bigint;
   lastBatchBlock: number;
   scannedTo: number;
+  /** The hash of block scannedTo: a resumed audit checks the chain still has it. */
+  scannedHash: string | null;
+  /** Notes that belong to the history (carried by checkpoints). */
+  notes: string[];
   /** on: replaying; off: no batch files; stopped: the state is unknown after a finding. */
   replay: "on" | "off" | "stopped";
   replayNote: string | null;
@@ -150,7 +155,8 @@ interface Progress {
   lastQueueHash: bigint;
   pending: PendingDeposit[];
   vaultBalance: bigint;
-  owedWithdrawals: bigint;
+  /** Credited by proven withdrawals and not yet claimed, per recipient. */
+  owed: Record<string, bigint>;
   surplus: bigint;
   rounds: Record<string, { prices: bigint[]; timestamp: bigint }>;
   batches: BatchPoint[];
@@ -174,6 +180,8 @@ export interface AuditorOptions {
   readonly fromBlock?: number;
   /** Resume from this checkpoint file if it exists, and keep it up to date. */
   readonly checkpoint?: string;
+  /** Audit only blocks this many below the latest (reorganisation safety); default 0. */
+  readonly confirmations?: number;
   /** Blocks per getLogs call. */
   readonly logChunk?: number;
   /** How long to wait for a batch file not yet published (follow mode), ms. */
@@ -276,6 +284,8 @@ export class Auditor {
       lastRoot: genesis.root,
       lastBatchBlock: 0,
       scannedTo: (o.fromBlock ?? 0) - 1,
+      scannedHash: null,
+      notes: [],
       replay: o.files ? "on" : "off",
       replayNote: o.files ? null : "no batch files given: chain and proofs checked, no replay",
       queueProcessed: 0,
@@ -283,7 +293,7 @@ export class Auditor {
       lastQueueHash: 0n,
       pending: [],
       vaultBalance: 0n,
-      owedWithdrawals: 0n,
+      owed: {},
       surplus: 0n,
       rounds: {},
       batches: [],
@@ -295,7 +305,7 @@ export class Auditor {
     const a = new Auditor(o, info, chainId, p, resumed?.state ?? genesis, Boolean(resumed));
     if (!resumed) {
       if (o.config.chainId !== chainId || getAddress(o.config.settlement) !== info.address)
-        a.notes.push(
+        a.p.notes.push(
           `the published configuration names chain ${o.config.chainId} / ${o.config.settlement}, ` +
             `the audit is of chain ${chainId} / ${info.address}`,
         );
@@ -313,6 +323,11 @@ export class Auditor {
   private current: Finding[] | undefined;
 
   private checkConfig(ps: ParamSet, markets: readonly MarketParams[]): void {
+    if (this.info.vaultSettlement !== this.info.address)
+      this.find({
+        code: "CONFIG_MISMATCH",
+        message: `the Vault ${this.info.vault} takes credits from ${this.info.vaultSettlement}, not from this Settlement`,
+      });
     const local = configHash(markets);
     if (local !== this.info.configHash)
       this.find({
@@ -347,7 +362,10 @@ export class Auditor {
     // getBlock, not getBlockNumber: ethers caches the block number for a moment
     const latest = await this.o.provider.getBlock("latest");
     if (!latest) throw new AuditError("RPC_FAILED", "the node returned no latest block");
-    const head = latest.number;
+    // only blocks with enough confirmations: a reorganisation behind the scan would
+    // otherwise lose events for good
+    const head = latest.number - (this.o.confirmations ?? 0);
+    if (head < this.p.scannedTo) return; // a node lagging behind what was already audited
     const chunk = this.o.logChunk ?? 5000;
     const total = (await settlementAt(this.o.provider, this.info.address, head)).batchCount;
     this.o.onProgress?.(this.p.nextBatch, total);
@@ -366,6 +384,7 @@ export class Auditor {
         i = j;
       }
       this.p.scannedTo = to;
+      this.p.scannedHash = (await this.o.provider.getBlock(to))?.hash ?? null;
       this.saveCheckpoint();
     }
     await this.checkHead(head);
@@ -382,44 +401,73 @@ export class Auditor {
     }
   }
 
+  /**
+   * The head: the contract's root and count against the events, and solvency now (tokens
+   * can leave after the last batch). Recomputed on every catch-up, so they replace the
+   * previous run's head findings rather than pile up in --follow.
+   */
   private async checkHead(block: number): Promise<void> {
+    const found: Finding[] = [];
     const s = await settlementAt(this.o.provider, this.info.address, block);
     this.head = { block, root: s.stateRoot, batches: s.batchCount };
-    if (s.stateRoot !== this.p.lastRoot || s.batchCount !== this.p.nextBatch) {
-      const already = this.p.findings.some(
-        (f) => f.code === "HEAD_MISMATCH" && f.message.includes(`block ${block}:`),
-      );
-      if (!already)
-        this.find({
-          code: "HEAD_MISMATCH",
-          message:
-            `at block ${block}: Settlement has root ${s.stateRoot} after ${s.batchCount} batches, ` +
-            `its events lead to ${this.p.lastRoot} after ${this.p.nextBatch}`,
-        });
-    }
+    if (s.stateRoot !== this.p.lastRoot || s.batchCount !== this.p.nextBatch)
+      found.push({
+        code: "HEAD_MISMATCH",
+        message:
+          `at block ${block}: Settlement has root ${s.stateRoot} after ${s.batchCount} batches, ` +
+          `its events lead to ${this.p.lastRoot} after ${this.p.nextBatch}`,
+      });
     const balance = await tokenBalance(this.o.provider, this.info.token, this.info.vault, block);
+    this.notes = this.notes.filter((n) => !n.startsWith("the Vault's token balance"));
     if (balance !== this.p.vaultBalance)
-      this.notes = [
-        ...this.notes.filter((n) => !n.startsWith("the Vault's token balance")),
+      this.notes.push(
         `the Vault's token balance is ${balance} but its Transfer events add up to ` +
           `${this.p.vaultBalance}: the token does not report every movement`,
-      ];
+      );
+    if (this.p.replay === "on") {
+      const held = balance < this.p.vaultBalance ? balance : this.p.vaultBalance;
+      const { breaches } = checkInvariants(
+        books(this.state),
+        { ...this.vaultBooks(), balance: held },
+        this.o.config.markets.map((m) => m.symbol),
+      );
+      for (const b of breaches)
+        found.push({ code: b.code, message: `at block ${block}: ${b.message}` });
+    }
+    this.headFindings = found;
+  }
+
+  private headFindings: Finding[] = [];
+
+  private vaultBooks() {
+    return {
+      balance: this.p.vaultBalance,
+      pendingWithdrawals: Object.values(this.p.owed).reduce((a, b) => a + b, 0n),
+      queuedDeposits: this.p.pending.reduce((a, d) => a + d.deposit.amount, 0n),
+    };
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
-    let batch: Extract<ChainEvent, { name: "BatchSettled" }> | undefined;
-    let liquidation: Extract<ChainEvent, { name: "LiquidationsSettled" }> | undefined;
+    const batches: Extract<ChainEvent, { name: "BatchSettled" }>[] = [];
+    const liquidations = new Map<number, Extract<ChainEvent, { name: "LiquidationsSettled" }>>();
     for (const e of events) {
       switch (e.name) {
         case "VaultTransfer":
           this.p.vaultBalance += e.delta;
           break;
         case "Credited":
-          this.p.owedWithdrawals += e.amount;
+          this.p.owed[e.recipient] = (this.p.owed[e.recipient] ?? 0n) + e.amount;
           break;
-        case "Claimed":
-          this.p.owedWithdrawals -= e.amount;
+        case "Claimed": {
+          const owed = this.p.owed[e.recipient] ?? 0n;
+          if (e.amount > owed)
+            this.find({
+              code: "SOLVENCY",
+              message: `the Vault paid ${e.recipient} ${e.amount} but proven withdrawals owed it ${owed}`,
+            });
+          this.p.owed[e.recipient] = owed > e.amount ? owed - e.amount : 0n;
           break;
+        }
         case "RoundFinalized":
           this.p.rounds[e.roundId.toString()] = { prices: e.prices, timestamp: e.timestamp };
           break;
@@ -427,14 +475,15 @@ export class Auditor {
           this.deposited(e);
           break;
         case "BatchSettled":
-          batch = e;
+          batches.push(e);
           break;
         case "LiquidationsSettled":
-          liquidation = e;
+          liquidations.set(e.batch, e);
           break;
       }
     }
-    if (batch) await this.batch(batch, liquidation);
+    // a batch is judged on the state at the end of its transaction
+    for (const b of batches) await this.batch(b, liquidations.get(b.batch));
   }
 
   private deposited(e: Extract<ChainEvent, { name: "Deposited" }>): void {
@@ -485,6 +534,14 @@ export class Auditor {
     const kind = KIND_OF[ev.kind] ?? "trades";
     const markets = this.o.config.markets;
     const queueFrom = this.p.queueHash;
+    if (!KIND_OF[ev.kind]) {
+      this.find({
+        code: "PROOF_UNREADABLE",
+        batch: n,
+        message: `BatchSettled names kind ${ev.kind}, which zkclear does not have`,
+      });
+      this.stopReplay(n, "its kind is unknown");
+    }
 
     // 1. the chain of roots
     if (n !== this.p.nextBatch)
@@ -509,60 +566,82 @@ export class Auditor {
       this.stopReplay(n, "the batch does not start from the replayed state");
     }
 
-    // 2. the proof, with public inputs rebuilt from the chain and the oracle
+    // 2. what the chain says the batch consumed (deposits by queue hash, prices by round),
+    // then the proof from the calldata, with public inputs rebuilt from the chain
     const tc = performance.now();
     let prices: bigint[] | undefined;
+    let binding: bigint | undefined;
     let signals: bigint[] | undefined;
-    let payouts: bigint[] | undefined;
     let depositSlice: PendingDeposit[] = [];
     let proof;
-    try {
-      const call = await readBatchCall(this.o.provider, ev.txHash, this.info.address);
-      proof = call.proof;
-      if (kind === "deposits") {
-        const count = Number(call.count ?? 0n);
-        depositSlice = this.p.pending.slice(0, count);
-        const queueTo = depositSlice.length
-          ? depositSlice[depositSlice.length - 1].queueHash
-          : this.p.queueHash;
-        if (depositSlice.length < count || queueTo !== ev.commitment)
-          this.find({
-            code: "DEPOSIT_QUEUE_MISMATCH",
-            batch: n,
-            message: `credits ${count} deposits up to queue hash ${ev.commitment}; the Vault's queue gives ${queueTo}`,
-          });
-        signals = [ev.oldRoot, ev.newRoot, queueFrom, ev.commitment];
-      } else {
+    if (kind === "deposits") {
+      const k = this.p.pending.findIndex((d) => d.queueHash === ev.commitment);
+      if (k >= 0) depositSlice = this.p.pending.slice(0, k + 1);
+      else if (ev.commitment !== queueFrom)
+        this.find({
+          code: "DEPOSIT_QUEUE_MISMATCH",
+          batch: n,
+          message: `credits the deposit queue up to hash ${ev.commitment}, which the Vault's queue after position ${this.p.queueProcessed} never reaches`,
+        });
+      signals = [ev.oldRoot, ev.newRoot, queueFrom, ev.commitment];
+    } else {
+      const key = ev.roundId.toString();
+      try {
         prices = (await this.round(ev.roundId)).prices;
-        const binding = priceConfigHash(markets, prices);
-        const key = ev.roundId.toString();
-        if (!this.bindings.has(key)) {
-          const onChain = await roundBinding(this.o.provider, this.info.address, ev.roundId);
-          this.bindings.set(key, onChain);
-          if (onChain !== binding)
-            this.find({
-              code: "BINDING_MISMATCH",
-              batch: n,
-              message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}]) is ${binding}`,
-            });
-        }
-        if (kind === "withdrawals") {
-          payouts = call.payouts ?? [];
-          const h = payoutsCommitment(payouts);
-          if (h !== ev.commitment)
-            this.find({
-              code: "PAYOUTS_MISMATCH",
-              batch: n,
-              message: `the event's commitment ${ev.commitment} is not the hash of the paid payouts ${h}`,
-            });
-          signals = [ev.oldRoot, ev.newRoot, binding, ...payouts];
-        } else signals = [ev.oldRoot, ev.newRoot, ev.commitment, binding];
-        if (liq && !sameList(liq.prices, prices))
+        binding = priceConfigHash(markets, prices);
+      } catch (e) {
+        this.find({
+          code: "BINDING_MISMATCH",
+          batch: n,
+          message: `oracle round ${key} cannot be bound to the configuration: ${(e as Error).message}`,
+        });
+      }
+      if (prices && binding !== undefined && !this.bindings.has(key)) {
+        const onChain = await roundBinding(this.o.provider, this.info.address, ev.roundId);
+        this.bindings.set(key, onChain);
+        if (onChain !== binding)
+          this.find({
+            code: "BINDING_MISMATCH",
+            batch: n,
+            message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}]) is ${binding}`,
+          });
+      }
+      if (kind === "liquidations" && prices) {
+        if (!liq)
+          this.find({
+            code: "PRICE_MISMATCH",
+            batch: n,
+            message: "a liquidation batch without its LiquidationsSettled event (prices)",
+          });
+        else if (!sameList(liq.prices, prices))
           this.find({
             code: "PRICE_MISMATCH",
             batch: n,
             message: `LiquidationsSettled carries prices [${liq.prices.join(", ")}], oracle round ${key} has [${prices.join(", ")}]`,
           });
+      }
+      if (kind !== "withdrawals" && binding !== undefined)
+        signals = [ev.oldRoot, ev.newRoot, ev.commitment, binding];
+    }
+    try {
+      const call = await readBatchCall(this.o.provider, ev.txHash, this.info.address);
+      proof = call.proof;
+      if (kind === "deposits" && Number(call.count) !== depositSlice.length)
+        this.find({
+          code: "DEPOSIT_QUEUE_MISMATCH",
+          batch: n,
+          message: `the call credits ${call.count} deposits, the queue hashes say ${depositSlice.length}`,
+        });
+      if (kind === "withdrawals") {
+        const payouts = call.payouts ?? [];
+        const h = payoutsCommitment(payouts);
+        if (h !== ev.commitment)
+          this.find({
+            code: "PAYOUTS_MISMATCH",
+            batch: n,
+            message: `the event's commitment ${ev.commitment} is not the hash of the paid payouts ${h}`,
+          });
+        if (binding !== undefined) signals = [ev.oldRoot, ev.newRoot, binding, ...payouts];
       }
     } catch (e) {
       this.find({ code: "PROOF_UNREADABLE", batch: n, message: (e as Error).message });
@@ -604,14 +683,9 @@ export class Auditor {
     let after: ReturnType<typeof books> | undefined;
     if (this.p.replay === "on") {
       after = books(this.state);
-      const queued = this.p.pending.reduce((s, d) => s + d.deposit.amount, 0n);
       const { breaches, surplus } = checkInvariants(
         after,
-        {
-          balance: this.p.vaultBalance,
-          pendingWithdrawals: this.p.owedWithdrawals,
-          queuedDeposits: queued,
-        },
+        this.vaultBooks(),
         markets.map((m) => m.symbol),
       );
       for (const b of breaches) this.find({ ...b, batch: n });
@@ -685,6 +759,7 @@ export class Auditor {
         message: `${name} is not published at ${this.o.files!.describe}`,
       });
       this.stopReplay(n, `its batch file is missing`);
+      this.frozen = true;
       return undefined;
     }
     const parsed = this.checkFile(ev, kind, text, prices);
@@ -778,15 +853,22 @@ export class Auditor {
 
   // ---------------------------------------------------------------- checkpoints
 
+  /**
+   * A missing file may only be not published yet: the checkpoint stays before it, so the
+   * next run looks again instead of inheriting a stopped replay.
+   */
+  private frozen = false;
+
   private saveCheckpoint(): void {
     const file = this.o.checkpoint;
-    if (!file) return;
+    if (!file || this.frozen) return;
     const body = {
       format: CHECKPOINT_FORMAT,
       chainId: this.chainId,
       settlement: this.info.address,
       paramSet: this.o.config.paramSet.name,
       configHash: configHash(this.o.config.markets),
+      vkeys: vkeysHash(this.o.vkeys),
       progress: this.p,
       accounts: this.p.replay === "on" ? [...this.state.entries()] : [],
     };
@@ -812,6 +894,7 @@ export class Auditor {
       settlement: string;
       paramSet: string;
       configHash: bigint;
+      vkeys: string;
       progress: Progress;
       accounts: [bigint, Account][];
     };
@@ -825,6 +908,7 @@ export class Auditor {
       fail(`it is of chain ${c.chainId} / ${c.settlement}, not ${chainId} / ${info.address}`);
     if (c.paramSet !== o.config.paramSet.name || c.configHash !== configHash(o.config.markets))
       fail("it was made with another configuration");
+    if (c.vkeys !== vkeysHash(o.vkeys)) fail("it was made with other verification keys");
     if (Boolean(o.files) !== (c.progress.replay !== "off"))
       fail(
         o.files ? "it was made without batch files" : "it was made with batch files; give --files",
@@ -834,6 +918,8 @@ export class Auditor {
     const p = c.progress;
     if (p.replay === "on" && state.root !== p.lastRoot)
       fail("its accounts do not hash to its root");
+    if (p.scannedHash && (await o.provider.getBlock(p.scannedTo))?.hash !== p.scannedHash)
+      fail(`the chain no longer has block ${p.scannedTo} as it was scanned (a reorganisation)`);
     if (p.nextBatch > 0) {
       // the checkpoint must be on this chain's history: its last batch, as the chain has it
       const logs = await o.provider.getLogs({
@@ -856,7 +942,7 @@ export class Auditor {
 
   report(): AuditReport {
     const p = this.p;
-    const findings = p.findings;
+    const findings = [...p.findings, ...this.headFindings];
     const byKind = { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 };
     for (const b of p.batches) byKind[b.kind]++;
     const checks = CHECKS.map((c) => {
@@ -868,7 +954,7 @@ export class Auditor {
         findings: n,
       } as const;
     });
-    const notes = [...this.notes];
+    const notes = [...p.notes, ...this.notes];
     if (p.replayNote) notes.push(p.replayNote);
     if (p.surplus > 0n)
       notes.push(
@@ -887,8 +973,8 @@ export class Auditor {
           short: x.short.toString(),
         })),
         vaultBalance: p.vaultBalance.toString(),
-        pendingWithdrawals: p.owedWithdrawals.toString(),
-        queuedDeposits: p.pending.reduce((s, d) => s + d.deposit.amount, 0n).toString(),
+        pendingWithdrawals: this.vaultBooks().pendingWithdrawals.toString(),
+        queuedDeposits: this.vaultBooks().queuedDeposits.toString(),
       };
     }
     const runMs = performance.now() - this.startedAt;
@@ -948,6 +1034,10 @@ function operations(d: BatchData): number {
     case "deposits":
       return d.deposits.length;
   }
+}
+
+function vkeysHash(vkeys: Record<CircuitId, VerificationKey>): string {
+  return createHash("sha256").update(JSON.stringify(vkeys)).digest("hex");
 }
 
 function sameList(a: readonly bigint[], b: readonly bigint[]): boolean {

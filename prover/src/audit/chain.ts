@@ -30,6 +30,7 @@ export const SETTLEMENT_ABI = [
 ];
 export const VAULT_ABI = [
   "function token() view returns (address)",
+  "function settlement() view returns (address)",
   "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash)",
   "event Credited(address indexed recipient, uint256 amount)",
   "event Claimed(address indexed recipient, uint256 amount)",
@@ -59,6 +60,8 @@ export interface SettlementInfo {
   };
   readonly oracle: string;
   readonly vault: string;
+  /** Whom the Vault takes withdrawal credits from: must be this Settlement. */
+  readonly vaultSettlement: string;
   readonly token: string;
   readonly configHash: bigint;
   readonly marketCount: number;
@@ -71,7 +74,9 @@ export async function readSettlement(provider: Provider, address: string): Promi
     throw new Error(`no contract at ${address}: is this the Settlement address on this chain?`);
   const call = async <T>(name: string): Promise<T> => (await s.getFunction(name)()) as T;
   const vault = await call<string>("vault");
-  const token = (await new Contract(vault, vaultIface, provider).getFunction("token")()) as string;
+  const v = new Contract(vault, vaultIface, provider);
+  const token = (await v.getFunction("token")()) as string;
+  const vaultSettlement = getAddress((await v.getFunction("settlement")()) as string);
   return {
     address: getAddress(address),
     verifiers: {
@@ -82,6 +87,7 @@ export async function readSettlement(provider: Provider, address: string): Promi
     },
     oracle: await call<string>("oracle"),
     vault,
+    vaultSettlement,
     token,
     configHash: await call<bigint>("configHash"),
     marketCount: Number(await call<bigint>("marketCount")),
@@ -115,8 +121,8 @@ export type ChainEvent = {
       amount: bigint;
       queueHash: bigint;
     }
-  | { name: "Credited"; amount: bigint }
-  | { name: "Claimed"; amount: bigint }
+  | { name: "Credited"; recipient: string; amount: bigint }
+  | { name: "Claimed"; recipient: string; amount: bigint }
   | { name: "RoundFinalized"; roundId: bigint; timestamp: bigint; prices: bigint[] }
   | { name: "VaultTransfer"; delta: bigint }
 );
@@ -215,7 +221,7 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
       break;
     case "Credited":
     case "Claimed":
-      out.push({ ...w, name: ev.name, amount: a.amount });
+      out.push({ ...w, name: ev.name, recipient: getAddress(a.recipient), amount: a.amount });
       break;
     case "RoundFinalized":
       out.push({

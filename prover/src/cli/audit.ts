@@ -22,6 +22,7 @@ interface AuditCliOptions {
   interval: string;
   html?: string;
   logChunk: string;
+  confirmations: string;
 }
 
 function settlementAddress(o: AuditCliOptions): string {
@@ -71,6 +72,11 @@ export function register(program: Command, out: () => Output): void {
     .option("--interval <ms>", "how often --follow polls", "2000")
     .option("--html <file>", "also write a self-contained HTML report with charts")
     .option("--log-chunk <blocks>", "blocks per eth_getLogs call", "5000")
+    .option(
+      "--confirmations <n>",
+      "audit only blocks this far below the latest (use ~12 or more on public chains)",
+      "0",
+    )
     .action(async (o: AuditCliOptions) => {
       const json = out().json;
       const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: false });
@@ -100,6 +106,7 @@ export function register(program: Command, out: () => Output): void {
         fromBlock: count("from-block", o.fromBlock),
         checkpoint: o.checkpoint,
         logChunk: count("log-chunk", o.logChunk),
+        confirmations: count("confirmations", o.confirmations),
         fileWaitMs: o.follow ? 30_000 : 0,
         onProgress: (done, total) => progress.update(done, total, findings),
         onBatch: (b, f) => {

@@ -9,6 +9,7 @@ const CIRCUIT = {
   trades: "settle_trades",
   deposits: "apply_deposits",
   withdrawals: "process_withdrawals",
+  liquidations: "liquidate_batch",
 } as const;
 
 export function register(program: Command, out: () => Output): void {
