@@ -14,7 +14,7 @@ import {
   toConfigFile,
   type BatchData,
 } from "../../prover/src/engine/batch-file.ts";
-import { books, checkInvariants } from "../../prover/src/audit/invariants.ts";
+import { books, checkInvariants, negativeEquity } from "../../prover/src/audit/invariants.ts";
 import { stripMetadata } from "../../prover/src/audit/verifier-code.ts";
 import { AbiCoder, keccak256 } from "ethers";
 
@@ -180,6 +180,17 @@ describe("audit invariants", function () {
     const bk = books(s.state);
     assert.equal(bk.owedToAccounts, 2_000_000_00n);
     assert.equal(bk.openInterest[0].long, 1n);
+  });
+
+  it("sums the equity of accounts under water at given prices", function () {
+    const s = sampleExchange(P, 2, 1_000n);
+    const [a, b] = s.traders;
+    const t = simpleTrade(s, a, b, 0, 1n, 1_000n, { buy: 1n, sell: 1n });
+    settleTrades(s.state, [t], [1_000n, s.marks[1]], P.batch, { unchecked: true });
+    assert.equal(negativeEquity(s.state, [1_000n, s.marks[1]]), 0n);
+    // the price doubles: the short (b) loses 1,000 on 1,000 of collateral less fees
+    const fees = 1_000n - s.state.getAccount(b.index).collateral;
+    assert.equal(negativeEquity(s.state, [3_000n, s.marks[1]]), -1_000n - fees);
   });
 
   it("strips solc's metadata trailer and nothing else", function () {

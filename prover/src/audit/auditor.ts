@@ -35,7 +35,7 @@ import {
   type SettlementInfo,
 } from "./chain.ts";
 import { matchVerifier } from "./verifier-code.ts";
-import { books, checkInvariants } from "./invariants.ts";
+import { books, checkInvariants, negativeEquity } from "./invariants.ts";
 import type { BatchFileSource } from "./sources.ts";
 
 /** What the audit can find; each comes with the batch and a sentence. */
@@ -956,6 +956,16 @@ export class Auditor {
     });
     const notes = [...p.notes, ...this.notes];
     if (p.replayNote) notes.push(p.replayNote);
+    const latest = Object.entries(p.rounds).sort((a, b) =>
+      BigInt(a[0]) < BigInt(b[0]) ? 1 : -1,
+    )[0];
+    const underwater =
+      p.replay === "on" && latest ? negativeEquity(this.state, latest[1].prices) : 0n;
+    if (underwater < 0n)
+      notes.push(
+        `at oracle round ${latest![0]}'s prices some accounts are under water by ${-underwater} in total ` +
+          `(losses their collateral does not cover; the insurance fund stands behind them until they are liquidated)`,
+      );
     if (p.surplus > 0n)
       notes.push(
         `the Vault holds up to ${p.surplus} more than the accounts are owed (tokens sent to it directly)`,

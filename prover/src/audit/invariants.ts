@@ -1,5 +1,20 @@
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { equity } from "../domain/margin.ts";
 import type { ExchangeState } from "../engine/state.ts";
+
+/**
+ * The equity of accounts that are under water at `marks` (≤ 0): losses their collateral
+ * does not cover. Solvency above nets them against the other accounts' gains; until they
+ * are liquidated, the insurance fund stands behind them, so the report shows the figure.
+ */
+export function negativeEquity(state: ExchangeState, marks: readonly bigint[]): bigint {
+  let total = 0n;
+  for (const [, a] of state.entries()) {
+    const e = equity(a, marks);
+    if (e < 0n) total += e;
+  }
+  return total;
+}
 
 /**
  * The books of a replayed state, summed.
