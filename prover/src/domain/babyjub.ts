@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { modInv } from "./field.ts";
 import { poseidon } from "./hash.ts";
 
 /**
@@ -59,19 +60,6 @@ function mul(p: Projective, k: bigint): Projective {
   return acc;
 }
 
-function inverse(x: bigint): bigint {
-  // Fermat: x^(p-2) mod p
-  let result = 1n;
-  let base = mod(x);
-  let e = P - 2n;
-  while (e > 0n) {
-    if (e & 1n) result = (result * base) % P;
-    base = (base * base) % P;
-    e >>= 1n;
-  }
-  return result;
-}
-
 /** p == q for projective points (cross-multiplied, no inversion). */
 function equal(p: Projective, q: Projective): boolean {
   return mod(p[0] * q[2]) === mod(q[0] * p[2]) && mod(p[1] * q[2]) === mod(q[1] * p[2]);
@@ -80,7 +68,7 @@ function equal(p: Projective, q: Projective): boolean {
 /** k·p in affine coordinates (for tests). */
 export function mulPoint(p: readonly [bigint, bigint], k: bigint): [bigint, bigint] {
   const [x, y, z] = mul([p[0], p[1], 1n], k);
-  const zi = inverse(z);
+  const zi = modInv(z, P);
   return [mod(x * zi), mod(y * zi)];
 }
 

@@ -15,3 +15,21 @@ export function mod(x: bigint): bigint {
 export function isFieldElement(x: unknown): x is bigint {
   return typeof x === "bigint" && x >= 0n && x < FIELD_MODULUS;
 }
+
+/** base^exp mod m, by square-and-multiply. */
+export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  let result = 1n;
+  let b = ((base % m) + m) % m;
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
+  }
+  return result;
+}
+
+/** The inverse of x modulo a prime m (Fermat). */
+export function modInv(x: bigint, m: bigint): bigint {
+  return modPow(x, m - 2n, m);
+}

@@ -34,6 +34,7 @@
  * and the H part over tau^i*(tau^n - 1)*G1, i < n-1, as zkey_new hashes it. That costs an extra
  * nVars + n G1 multiplications, ~1/3 of the run time, but gives a meaningful circuit hash.
  */
+import { modInv, modPow } from "../domain/field.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, rename, rm, mkdir, type FileHandle } from "node:fs/promises";
@@ -1131,22 +1132,6 @@ function bytesToBigIntLE(b: Uint8Array): bigint {
   let x = 0n;
   for (let i = b.byteLength - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
   return x;
-}
-
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let result = 1n;
-  let b = base % m;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return result;
-}
-
-function modInv(x: bigint, m: bigint): bigint {
-  return modPow(((x % m) + m) % m, m - 2n, m); // m prime
 }
 
 /** floor(log2(v)) for v >= 1, and 0 for v = 0 (snarkjs misc.log2 semantics). */
