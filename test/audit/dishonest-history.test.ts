@@ -22,8 +22,9 @@ import { circuitFiles } from "../../prover/src/proving/paths.ts";
 import { prove } from "../../prover/src/proving/prover.ts";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
 import { compileVerifier } from "../../prover/src/audit/verifier-code.ts";
+import { AuditError } from "../../prover/src/audit/auditor.ts";
 import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
-import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { audit, codes, P, tempDir } from "./helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
@@ -240,6 +241,27 @@ describe("audit: dishonest histories", function () {
     assert.match(
       r.findings[0].message,
       /^at block \d+: the accounts are owed 300000000 .* short by 7$/,
+    );
+  });
+
+  it("refuses to resume from a checkpoint whose scanned blocks the chain reorganised away", async function () {
+    const w = await world();
+    const [alice] = await funded(w, [1_000_000_00n, 1_000_000_00n]);
+    const snapshot = await provider.send("evm_snapshot", []);
+    await deposit(w, alice, 5n);
+    const checkpoint = path.join(dir, "audit.checkpoint.json");
+    assert.deepEqual(codes(await audit(w, dir, { checkpoint })), []);
+    // the block the checkpoint ends at is replaced by another one
+    await provider.send("evm_revert", [snapshot]);
+    w.pending.length = 0;
+    await deposit(w, alice, 6n);
+    await new Promise((r) => setTimeout(r, 300)); // past ethers' 250 ms request cache
+    await assert.rejects(
+      () => audit(w, dir, { checkpoint }),
+      (e: unknown) =>
+        e instanceof AuditError &&
+        e.code === "CHECKPOINT_INVALID" &&
+        /no longer has block \d+ as it was scanned/.test(e.message),
     );
   });
 });
