@@ -201,7 +201,8 @@ export interface AuditReport {
   readonly head: { readonly block: number; readonly root: string; readonly batches: number };
   readonly checks: readonly {
     name: string;
-    status: "pass" | "fail" | "skipped";
+    /** partial: passed up to where replay stopped (see notes). */
+    status: "pass" | "fail" | "skipped" | "partial";
     findings: number;
   }[];
   readonly findings: readonly Finding[];
@@ -947,12 +948,15 @@ export class Auditor {
     for (const b of p.batches) byKind[b.kind]++;
     const checks = CHECKS.map((c) => {
       const n = findings.filter((f) => c.codes.includes(f.code)).length;
-      const skipped = c.replay && p.replay === "off";
-      return {
-        name: c.name,
-        status: n ? "fail" : skipped ? "skipped" : "pass",
-        findings: n,
-      } as const;
+      // replay-dependent checks stop with the replay: passed as far as it went
+      const status = n
+        ? "fail"
+        : c.replay && p.replay === "off"
+          ? "skipped"
+          : c.replay && p.replay === "stopped"
+            ? "partial"
+            : "pass";
+      return { name: c.name, status, findings: n } as const;
     });
     const notes = [...p.notes, ...this.notes];
     if (p.replayNote) notes.push(p.replayNote);

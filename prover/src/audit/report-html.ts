@@ -532,7 +532,12 @@ function facts(rows: readonly (readonly [string, unknown])[]): Safe {
   return h`<table class="facts"><tbody>${rows.map(([k, v]) => h`<tr><th>${k}</th><td>${v}</td></tr>`)}</tbody></table>`;
 }
 
-const STATUS_CLASS: Record<string, string> = { pass: "pass", fail: "fail", skipped: "skipped" };
+const STATUS_CLASS: Record<string, string> = {
+  pass: "pass",
+  fail: "fail",
+  skipped: "skipped",
+  partial: "skipped",
+};
 
 function badge(status: string): Safe {
   return h`<span class="badge ${STATUS_CLASS[status] ?? "unknown"}">${status}</span>`;

@@ -2,7 +2,7 @@ import type { AuditReport, BatchPoint, Finding } from "./auditor.ts";
 
 /** Terminal rendering of an audit: a progress bar while it runs, then the report. */
 
-const MARK = { pass: "✓", fail: "✗", skipped: "–" } as const;
+const MARK = { pass: "✓", fail: "✗", skipped: "–", partial: "~" } as const;
 
 export function progressBar(done: number, total: number, width = 30): string {
   const frac = total > 0 ? Math.min(1, done / total) : 1;
@@ -54,7 +54,9 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
   );
   lines.push("");
   for (const c of r.checks)
-    lines.push(`  ${MARK[c.status]} ${c.name}${c.findings ? ` (${c.findings})` : ""}`);
+    lines.push(
+      `  ${MARK[c.status]} ${c.name}${c.findings ? ` (${c.findings})` : ""}${c.status === "partial" ? " (until replay stopped)" : ""}`,
+    );
   lines.push("");
   if (r.findings.length) {
     lines.push(`${r.findings.length} finding(s):`);
