@@ -266,6 +266,33 @@ describe("audit: an honest history from the operator", function () {
     assert.equal(r.counts.replayed, r.counts.batches);
   });
 
+  it("finds a published configuration that is not the deployment's: markets, and the tree's depth", async function () {
+    const config = {
+      chainId: BigInt(w.d.addresses.chainId),
+      settlement: w.d.addresses.settlement,
+      paramSet: P,
+      markets: w.markets.map((m, j) => (j === 0 ? { ...m, takerFeeBps: m.takerFeeBps + 1n } : m)),
+    };
+    const r = await audit(w, dir, { config });
+    const first = (code: string) => r.findings.find((f) => f.code === code);
+    assert.match(
+      first("CONFIG_MISMATCH")!.message,
+      /Settlement's configHash is \d+, the published markets hash to \d+/,
+    );
+    assert.match(
+      first("BINDING_MISMATCH")!.message,
+      /Settlement bound round 1 to \d+; Poseidon\(published configuration, oracle prices \[6000000, 300000\]\) is \d+/,
+    );
+    const deeper = await audit(w, dir, {
+      config: { ...config, markets: w.markets, paramSet: { ...P, depth: P.depth + 2 } },
+    });
+    assert.equal(codes(deeper)[0], "0:GENESIS_MISMATCH");
+    assert.match(
+      deeper.findings[0].message,
+      /not the genesis root \d+ of the published configuration/,
+    );
+  });
+
   it("follows new batches as they settle", async function () {
     const seen: number[] = [];
     const stop = new AbortController();
