@@ -6,22 +6,15 @@ import type { FastifyInstance } from "fastify";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import {
-  deposit,
-  postRound,
-  setupWorld,
-  type Participant,
-  type World,
-} from "../../prover/src/dev/onchain.ts";
-import { ChainClient } from "../../prover/src/chain/client.ts";
-import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
-import { Store } from "../../prover/src/store/store.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import type { Store } from "../../prover/src/store/store.ts";
 import { Operator, type BatchBody } from "../../prover/src/service/operator.ts";
 import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
-import { prepareTestContracts, serveChain, signers } from "../helpers/chain.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { serveChain } from "../helpers/chain.ts";
 import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
@@ -46,8 +39,8 @@ describe("audit: an honest history from the operator", function () {
   let alice: Participant;
   let bob: Participant;
   let thin: Participant;
+  let rig: OperatorRig;
   let store: Store;
-  let prover: WorkerProver;
   let op: Operator;
   let publisher: Publisher;
   let dir: string;
@@ -56,22 +49,11 @@ describe("audit: an honest history from the operator", function () {
   const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
 
   before(async function () {
-    await prepareTestContracts();
-    const s = await signers(4);
-    w = await setupWorld(P, s[0], [s[1], s[2], s[3]]);
+    rig = await startOperator(3, "zkclear-audit-");
+    ({ w, store, op } = rig);
     [alice, bob, thin] = w.participants;
-    const home = tempDir("zkclear-audit-");
-    dir = path.join(home, "published");
-    checkpoint = path.join(home, "audit.checkpoint.json");
-    store = new Store(path.join(home, "op.db"));
-    prover = new WorkerProver(P);
-    op = Operator.open({
-      params: P,
-      markets: w.markets,
-      store,
-      chain: new ChainClient(w.d.addresses, s[0]),
-      prover,
-    });
+    dir = path.join(rig.dir, "published");
+    checkpoint = path.join(rig.dir, "audit.checkpoint.json");
     publisher = new Publisher(() => store.batches<BatchBody>(), {
       chainId: BigInt(w.d.addresses.chainId),
       settlement: w.d.addresses.settlement,
@@ -106,8 +88,7 @@ describe("audit: an honest history from the operator", function () {
 
   after(async function () {
     await app?.close();
-    await prover.close();
-    store.close();
+    await rig.close();
   });
 
   it("publishes one file per settled batch whose records hash to the on-chain commitment", async function () {

@@ -1,25 +1,14 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { sign } from "../../prover/src/domain/keys.ts";
 import { AccountTree } from "../../prover/src/domain/tree.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import {
-  deposit,
-  postRound,
-  setupWorld,
-  type Participant,
-  type World,
-} from "../../prover/src/dev/onchain.ts";
-import { ChainClient } from "../../prover/src/chain/client.ts";
-import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
-import { Store } from "../../prover/src/store/store.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import type { Store } from "../../prover/src/store/store.ts";
 import { accountQueryMessage, Operator } from "../../prover/src/service/operator.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
-import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
@@ -27,8 +16,8 @@ const MARKS = [60_000_00n, 3_000_00n];
 describe("HTTP API", function () {
   let w: World;
   let alice: Participant;
+  let rig: OperatorRig;
   let store: Store;
-  let prover: WorkerProver;
   let op: Operator;
   let app: FastifyInstance;
 
@@ -51,19 +40,9 @@ describe("HTTP API", function () {
   const stored = () => store.openOrders().length;
 
   before(async function () {
-    await prepareTestContracts();
-    const s = await signers(3);
-    w = await setupWorld(P, s[0], [s[1], s[2]]);
+    rig = await startOperator(2, "zkclear-api-");
+    ({ w, store, op } = rig);
     [alice] = w.participants;
-    store = new Store(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-api-")), "api.db"));
-    prover = new WorkerProver(P);
-    op = Operator.open({
-      params: P,
-      markets: w.markets,
-      store,
-      chain: new ChainClient(w.d.addresses, s[0]),
-      prover,
-    });
     app = buildApi(op);
     for (const p of w.participants) await deposit(w, p, 1_000_000_00n);
     await postRound(w, MARKS);
@@ -72,8 +51,7 @@ describe("HTTP API", function () {
 
   after(async function () {
     await app.close();
-    await prover.close();
-    store.close();
+    await rig.close();
   });
 
   it("accepts a signed order, stores it, and reports its status", async function () {

@@ -1,48 +1,25 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import {
-  deposit,
-  postRound,
-  setupWorld,
-  type Participant,
-  type World,
-} from "../../prover/src/dev/onchain.ts";
-import { ChainClient } from "../../prover/src/chain/client.ts";
-import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
-import { Store } from "../../prover/src/store/store.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import type { Store } from "../../prover/src/store/store.ts";
 import { Operator, OperatorError } from "../../prover/src/service/operator.ts";
-import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
-const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
 
 describe("operator: liquidation watcher", function () {
   let w: World;
   let thin: Participant;
   let rich: Participant;
+  let rig: OperatorRig;
   let store: Store;
-  let prover: WorkerProver;
   let op: Operator;
 
   before(async function () {
-    await prepareTestContracts();
-    const s = await signers(3);
-    w = await setupWorld(P, s[0], [s[1], s[2]]);
+    rig = await startOperator(2, "zkclear-liq-");
+    ({ w, store, op } = rig);
     [thin, rich] = w.participants;
-    store = new Store(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-liq-")), "op.db"));
-    prover = new WorkerProver(P);
-    op = Operator.open({
-      params: P,
-      markets: w.markets,
-      store,
-      chain: new ChainClient(w.d.addresses, s[0]),
-      prover,
-    });
     await deposit(w, thin, 1_000_000n);
     await deposit(w, rich, 100_000_000n);
     await op.tick();
@@ -56,8 +33,7 @@ describe("operator: liquidation watcher", function () {
   });
 
   after(async function () {
-    await prover.close();
-    store.close();
+    await rig.close();
   });
 
   it("liquidates an account a price crash puts below maintenance, ahead of trades, and refuses its orders meanwhile", async function () {

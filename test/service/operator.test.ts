@@ -1,34 +1,21 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { sign } from "../../prover/src/domain/keys.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import {
-  deposit,
-  postRound,
-  setupWorld,
-  type Participant,
-  type World,
-} from "../../prover/src/dev/onchain.ts";
-import { ChainClient } from "../../prover/src/chain/client.ts";
-import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
-import { Store } from "../../prover/src/store/store.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import type { Store } from "../../prover/src/store/store.ts";
 import { cancelMessage, Operator, OperatorError } from "../../prover/src/service/operator.ts";
-import { prepareTestContracts, signers } from "../helpers/chain.ts";
+import type { ChainClient } from "../../prover/src/chain/client.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
-const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
 
 describe("operator: sequencing, batches, proofs and settlement on a real chain", function () {
   let w: World;
   let alice: Participant;
   let bob: Participant;
+  let rig: OperatorRig;
   let store: Store;
-  let file: string;
-  let prover: WorkerProver;
   let chain: ChainClient;
   let op: Operator;
 
@@ -43,27 +30,13 @@ describe("operator: sequencing, batches, proofs and settlement on a real chain",
   };
 
   before(async function () {
-    await prepareTestContracts();
-    const s = await signers(3);
-    w = await setupWorld(P, s[0], [s[1], s[2]]);
+    rig = await startOperator(2, "zkclear-op-");
+    ({ w, store, op, chain } = rig);
     [alice, bob] = w.participants;
-    file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-op-")), "op.db");
-    store = new Store(file);
-    prover = new WorkerProver(P);
-    chain = new ChainClient(w.d.addresses, s[0]);
-    op = Operator.open({
-      params: P,
-      markets: w.markets,
-      store,
-      chain,
-      prover,
-      log: (s) => process.env.ZKCLEAR_TEST_LOG && console.log(s),
-    });
   });
 
   after(async function () {
-    await prover.close();
-    store.close();
+    await rig.close();
   });
 
   it("credits on-chain deposits in a proven batch", async function () {
@@ -180,16 +153,8 @@ describe("operator: sequencing, batches, proofs and settlement on a real chain",
     op.submitOrder(resting);
     const root = op.state.root;
     const batches = store.batches().length;
-    store.close();
-    store = new Store(file);
-    op = Operator.open({
-      params: P,
-      markets: w.markets,
-      store,
-      chain,
-      prover,
-      log: (s) => process.env.ZKCLEAR_TEST_LOG && console.log(s),
-    });
+    op = rig.restart();
+    store = rig.store;
     assert.equal(op.state.root, root);
     assert.deepEqual(
       store.openOrders().map((o) => o.signed),

@@ -1,0 +1,70 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PARAM_SETS } from "../../prover/src/domain/params.ts";
+import { setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import { ChainClient } from "../../prover/src/chain/client.ts";
+import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
+import { Store } from "../../prover/src/store/store.ts";
+import { Operator } from "../../prover/src/service/operator.ts";
+import { prepareTestContracts, signers } from "./chain.ts";
+
+/**
+ * The real operator on the in-process chain, as the service and audit tests use it:
+ * a fresh deployment (`test` parameters) with funded traders, an SQLite store in a
+ * temporary directory, a prover process and a chain client.
+ */
+export interface OperatorRig {
+  readonly w: World;
+  /** A temporary directory of the rig's own (the store lives in it). */
+  readonly dir: string;
+  readonly storeFile: string;
+  readonly prover: WorkerProver;
+  readonly chain: ChainClient;
+  store: Store;
+  op: Operator;
+  /** Closes the store and opens the operator again over it, as after a restart. */
+  restart(): Operator;
+  close(): Promise<void>;
+}
+
+export async function startOperator(traders: number, prefix: string): Promise<OperatorRig> {
+  const P = PARAM_SETS.test;
+  await prepareTestContracts();
+  const s = await signers(traders + 1);
+  const w = await setupWorld(P, s[0], s.slice(1));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const storeFile = path.join(dir, "op.db");
+  const prover = new WorkerProver(P);
+  const chain = new ChainClient(w.d.addresses, s[0]);
+  const open = (store: Store) =>
+    Operator.open({
+      params: P,
+      markets: w.markets,
+      store,
+      chain,
+      prover,
+      log: (line) => process.env.ZKCLEAR_TEST_LOG && console.log(line),
+    });
+  const store = new Store(storeFile);
+  const rig: OperatorRig = {
+    w,
+    dir,
+    storeFile,
+    prover,
+    chain,
+    store,
+    op: open(store),
+    restart() {
+      rig.store.close();
+      rig.store = new Store(storeFile);
+      rig.op = open(rig.store);
+      return rig.op;
+    },
+    async close() {
+      await prover.close();
+      rig.store.close();
+    },
+  };
+  return rig;
+}
