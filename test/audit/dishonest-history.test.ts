@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { Contract, ContractFactory } from "ethers";
@@ -7,19 +6,17 @@ import { order } from "../../prover/src/dev/sample.ts";
 import {
   deposit,
   postRound,
-  proveDeposits,
+  proveTrades,
+  settleDeposits,
   setupWorld,
+  writeBatchFile,
   type Participant,
   type World,
 } from "../../prover/src/dev/onchain.ts";
-import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
-import { toSettleTradesSignals } from "../../prover/src/engine/inputs.ts";
-import { batchFileName, toBatchFile, type BatchData } from "../../prover/src/engine/batch-file.ts";
+import type { Trade } from "../../prover/src/engine/trades.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
-import { submitDeposits, submitTrades } from "../../prover/src/chain/settlement.ts";
-import { ensureDevKeys } from "../../prover/src/proving/keys.ts";
+import { submitTrades } from "../../prover/src/chain/settlement.ts";
 import { circuitFiles } from "../../prover/src/proving/paths.ts";
-import { prove } from "../../prover/src/proving/prover.ts";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
 import { compileVerifier } from "../../prover/src/audit/verifier-code.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
@@ -67,25 +64,13 @@ describe("audit: dishonest histories", function () {
 
   const batchNo = async (w: World) => Number(await w.d.settlement.getFunction("batchCount")());
 
-  function publish(w: World, n: number, data: BatchData): void {
-    const meta = {
-      chainId: BigInt(w.d.addresses.chainId),
-      settlement: w.d.addresses.settlement,
-      batch: n,
-    };
-    fs.writeFileSync(path.join(dir, batchFileName(n)), JSON.stringify(toBatchFile(data, meta)));
-  }
-
   /** Deposits for both participants, credited in an honestly proven batch, published. */
   async function funded(w: World, amounts: [bigint, bigint]): Promise<[Participant, Participant]> {
     const [a, b] = w.participants;
     await deposit(w, a, amounts[0]);
     await deposit(w, b, amounts[1]);
     const n = await batchNo(w);
-    const deposits = w.pending.slice(0, P.deposits);
-    const { r, proof, count } = await proveDeposits(w);
-    await submitDeposits(w.d.settlement, proof.proof, r, count);
-    publish(w, n, { kind: "deposits", deposits, ...r });
+    writeBatchFile(w, dir, n, (await settleDeposits(w)).data);
     return [a, b];
   }
 
@@ -100,25 +85,10 @@ describe("audit: dishonest histories", function () {
     o: { marks?: bigint[]; chainNewRoot?: bigint; zkey?: string } = {},
   ): Promise<number> {
     const n = await batchNo(w);
-    const marks = o.marks ?? w.marks;
-    const r = settleTrades(w.state, ts, marks, P.batch);
-    const zkey = o.zkey ?? (await ensureDevKeys("settle_trades", P)).devZkey;
-    const proof = await prove(
-      circuitFiles(P.name, "settle_trades").wasm,
-      zkey,
-      toSettleTradesSignals(r.input),
-    );
+    const { r, proof, data } = await proveTrades(w, ts, o.marks, o.zkey);
     const newRoot = o.chainNewRoot ?? r.newRoot;
     await submitTrades(w.d.settlement, proof.proof, { ...r, newRoot }, w.round);
-    publish(w, n, {
-      kind: "trades",
-      trades: ts,
-      marks,
-      round: w.round,
-      oldRoot: r.oldRoot,
-      newRoot,
-      dataCommitment: r.dataCommitment,
-    });
+    writeBatchFile(w, dir, n, { ...data, newRoot });
     return n;
   }
 

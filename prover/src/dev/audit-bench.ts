@@ -3,19 +3,16 @@ import path from "node:path";
 import type { Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
-import { batchFileName, toBatchFile, toConfigFile, type BatchData } from "../engine/batch-file.ts";
-import { settleTrades, type Trade } from "../engine/trades.ts";
-import { toSettleTradesSignals } from "../engine/inputs.ts";
-import { submitDeposits, submitTrades, submitWithdrawals } from "../chain/settlement.ts";
-import { ensureDevKeys } from "../proving/keys.ts";
-import { circuitFiles } from "../proving/paths.ts";
-import { prove } from "../proving/prover.ts";
+import { CONFIG_FILE_NAME, toConfigFile, type BatchData } from "../engine/batch-file.ts";
+import type { Trade } from "../engine/trades.ts";
 import {
   deposit,
   postRound,
-  proveDeposits,
-  proveWithdrawals,
+  settleDeposits,
+  settleTradeBatch,
+  settleWithdrawals,
   setupWorld,
+  writeBatchFile,
   type Participant,
   type World,
 } from "./onchain.ts";
@@ -44,30 +41,22 @@ export async function buildHistory(
   const t0 = performance.now();
   const w = await setupWorld(p, deployer, traders);
   fs.mkdirSync(dir, { recursive: true });
-  const meta = (batch: number) => ({
+  const config = toConfigFile({
     chainId: BigInt(w.d.addresses.chainId),
     settlement: w.d.addresses.settlement,
-    batch,
+    paramSet: p,
+    markets: w.markets,
   });
-  fs.writeFileSync(
-    path.join(dir, "config.json"),
-    JSON.stringify(toConfigFile({ ...meta(0), paramSet: p, markets: w.markets }), null, 2),
-  );
+  fs.writeFileSync(path.join(dir, CONFIG_FILE_NAME), JSON.stringify(config, null, 2));
   let n = 0;
   const byKind: Record<string, number> = { trades: 0, deposits: 0, withdrawals: 0 };
   const publish = (data: BatchData) => {
-    fs.writeFileSync(path.join(dir, batchFileName(n)), JSON.stringify(toBatchFile(data, meta(n))));
+    writeBatchFile(w, dir, n, data);
     byKind[data.kind]++;
     n++;
     if (n % 10 === 0) log(`${n}/${batches} batches settled`);
   };
-  const depositBatch = async () => {
-    const deposits = w.pending.slice(0, p.deposits);
-    const { r, proof, count } = await proveDeposits(w);
-    await submitDeposits(w.d.settlement, proof.proof, r, count);
-    publish({ kind: "deposits", deposits, ...r });
-  };
-  const tradesKeys = await ensureDevKeys("settle_trades", p);
+  const depositBatch = async () => publish((await settleDeposits(w)).data);
   const nonces = new Map<bigint, bigint>();
   const next = (x: Participant) => {
     const v = (nonces.get(x.account!) ?? 0n) + 1n;
@@ -105,14 +94,7 @@ export async function buildHistory(
         takerIsBuyer: cycle % 3 === 0,
       });
     }
-    const r = settleTrades(w.state, trades, w.marks, p.batch);
-    const proof = await prove(
-      circuitFiles(p.name, "settle_trades").wasm,
-      tradesKeys.devZkey,
-      toSettleTradesSignals(r.input),
-    );
-    await submitTrades(w.d.settlement, proof.proof, r, w.round);
-    publish({ kind: "trades", trades, marks: [...w.marks], round: w.round, ...r });
+    publish((await settleTradeBatch(w, trades)).data);
   };
   const withdrawalBatch = async (cycle: number) => {
     const who = w.participants[cycle % w.participants.length];
@@ -126,9 +108,7 @@ export async function buildHistory(
       },
       who.keys.privateKey,
     );
-    const { r, proof } = await proveWithdrawals(w, [sw]);
-    await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
-    publish({ kind: "withdrawals", withdrawals: [sw], marks: [...w.marks], round: w.round, ...r });
+    publish((await settleWithdrawals(w, [sw])).data);
   };
 
   for (const x of w.participants) await deposit(w, x, 1_000_000_000_00n);

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { Contract, Wallet, type Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { defaultMarkets, type MarketParams } from "../domain/market.ts";
@@ -7,6 +9,7 @@ import { ExchangeState } from "../engine/state.ts";
 import { settleTrades, type Trade } from "../engine/trades.ts";
 import { applyDeposits, processWithdrawals } from "../engine/transfers.ts";
 import { liquidate } from "../engine/liquidations.ts";
+import { batchFileName, toBatchFile, type BatchData } from "../engine/batch-file.ts";
 import {
   toApplyDepositsSignals,
   toLiquidateBatchSignals,
@@ -56,6 +59,8 @@ export interface World {
 export interface BatchReceipt {
   readonly gasUsed: bigint;
   readonly proof: ProofResult;
+  /** What an operator publishes for the batch (engine/batch-file.ts). */
+  readonly data: BatchData;
 }
 
 export async function setupWorld(
@@ -165,9 +170,10 @@ async function proveCircuit(
   w: World,
   id: CircuitId,
   signals: Record<string, SignalValue>,
+  zkey?: string,
 ): Promise<ProofResult> {
-  const keys = await ensureDevKeys(id, w.p);
-  return prove(circuitFiles(w.p.name, id).wasm, keys.devZkey, signals);
+  const key = zkey ?? (await ensureDevKeys(id, w.p)).devZkey;
+  return prove(circuitFiles(w.p.name, id).wasm, key, signals);
 }
 
 /** Applies the pending deposits (at most K) in the engine and proves them. */
@@ -176,29 +182,58 @@ export async function proveDeposits(w: World) {
   const r = applyDeposits(w.state, batch, w.queueHash, w.p.deposits);
   const proof = await proveCircuit(w, "apply_deposits", toApplyDepositsSignals(r.input));
   w.queueHash = r.queueTo;
-  return { r, proof, count: batch.length };
+  const data: BatchData = { kind: "deposits", deposits: batch, ...r };
+  return { r, proof, count: batch.length, data };
 }
 
 /** Proves and submits the pending deposits (at most K). */
 export async function settleDeposits(w: World): Promise<BatchReceipt> {
-  const { r, proof, count } = await proveDeposits(w);
+  const { r, proof, count, data } = await proveDeposits(w);
   const receipt = await submitDeposits(w.d.settlement, proof.proof, r, count);
-  return { gasUsed: receipt.gasUsed, proof };
+  return { gasUsed: receipt.gasUsed, proof, data };
+}
+
+/**
+ * Applies a trade batch in the engine at `marks` (default: the current round's) and
+ * proves it, with the development key unless `zkey` is given.
+ */
+export async function proveTrades(
+  w: World,
+  trades: readonly Trade[],
+  marks: readonly bigint[] = w.marks,
+  zkey?: string,
+) {
+  const r = settleTrades(w.state, trades, marks, w.p.batch);
+  const proof = await proveCircuit(w, "settle_trades", toSettleTradesSignals(r.input), zkey);
+  const data: BatchData = {
+    kind: "trades",
+    trades: [...trades],
+    marks: [...marks],
+    round: w.round,
+    ...r,
+  };
+  return { r, proof, data };
 }
 
 /** Proves and submits a trade batch at the current round's prices. */
 export async function settleTradeBatch(w: World, trades: readonly Trade[]): Promise<BatchReceipt> {
-  const r = settleTrades(w.state, trades, w.marks, w.p.batch);
-  const proof = await proveCircuit(w, "settle_trades", toSettleTradesSignals(r.input));
+  const { r, proof, data } = await proveTrades(w, trades);
   const receipt = await submitTrades(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof };
+  return { gasUsed: receipt.gasUsed, proof, data };
 }
 
 /** Applies signed withdrawals in the engine and proves them. */
 export async function proveWithdrawals(w: World, ws: readonly SignedWithdrawal[]) {
   const r = processWithdrawals(w.state, ws, w.marks, w.p.withdrawals);
   const proof = await proveCircuit(w, "process_withdrawals", toProcessWithdrawalsSignals(r.input));
-  return { r, proof };
+  const data: BatchData = {
+    kind: "withdrawals",
+    withdrawals: [...ws],
+    marks: [...w.marks],
+    round: w.round,
+    ...r,
+  };
+  return { r, proof, data };
 }
 
 /** Proves and submits signed withdrawals at the current round's prices. */
@@ -206,16 +241,23 @@ export async function settleWithdrawals(
   w: World,
   ws: readonly SignedWithdrawal[],
 ): Promise<BatchReceipt> {
-  const { r, proof } = await proveWithdrawals(w, ws);
+  const { r, proof, data } = await proveWithdrawals(w, ws);
   const receipt = await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof };
+  return { gasUsed: receipt.gasUsed, proof, data };
 }
 
 /** Liquidates accounts below maintenance at the current round's prices: engine, proof. */
 export async function proveLiquidations(w: World, accounts: readonly bigint[]) {
   const r = liquidate(w.state, accounts, w.marks, w.p.liquidations);
   const proof = await proveCircuit(w, "liquidate_batch", toLiquidateBatchSignals(r.input));
-  return { r, proof };
+  const data: BatchData = {
+    kind: "liquidations",
+    accounts: [...accounts],
+    marks: [...w.marks],
+    round: w.round,
+    ...r,
+  };
+  return { r, proof, data };
 }
 
 /** Proves and submits a liquidation batch at the current round's prices. */
@@ -223,7 +265,17 @@ export async function settleLiquidations(
   w: World,
   accounts: readonly bigint[],
 ): Promise<BatchReceipt> {
-  const { r, proof } = await proveLiquidations(w, accounts);
+  const { r, proof, data } = await proveLiquidations(w, accounts);
   const receipt = await submitLiquidations(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof };
+  return { gasUsed: receipt.gasUsed, proof, data };
+}
+
+/** Writes a settled batch's file (zkclear-batch/1) as the operator publishes it. */
+export function writeBatchFile(w: World, dir: string, batch: number, data: BatchData): void {
+  const meta = {
+    chainId: BigInt(w.d.addresses.chainId),
+    settlement: w.d.addresses.settlement,
+    batch,
+  };
+  fs.writeFileSync(path.join(dir, batchFileName(batch)), JSON.stringify(toBatchFile(data, meta)));
 }
