@@ -8,7 +8,7 @@ import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { Store } from "../../prover/src/store/store.ts";
-import { Operator, type BatchBody } from "../../prover/src/service/operator.ts";
+import type { Operator } from "../../prover/src/service/operator.ts";
 import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
@@ -54,7 +54,7 @@ describe("audit: an honest history from the operator", function () {
     [alice, bob, thin] = w.participants;
     dir = path.join(rig.dir, "published");
     checkpoint = path.join(rig.dir, "audit.checkpoint.json");
-    publisher = new Publisher(() => store.batches<BatchBody>(), {
+    publisher = new Publisher(store, {
       chainId: BigInt(w.d.addresses.chainId),
       settlement: w.d.addresses.settlement,
       params: P,

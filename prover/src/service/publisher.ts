@@ -9,7 +9,7 @@ import {
   toBatchFile,
   toConfigFile,
 } from "../engine/batch-file.ts";
-import type { StoredBatch } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import type { BatchBody } from "./operator.ts";
 
 export interface PublishTarget {
@@ -19,12 +19,6 @@ export interface PublishTarget {
   readonly markets: readonly MarketParams[];
   /** Where files are written (static hosting, archives); HTTP serves them either way. */
   readonly dir?: string;
-}
-
-/** A settled batch with its on-chain batch number. */
-export interface NumberedBatch {
-  readonly batch: number;
-  readonly stored: StoredBatch<BatchBody>;
 }
 
 export {
@@ -43,7 +37,7 @@ export {
  */
 export class Publisher {
   constructor(
-    private readonly batches: () => StoredBatch<BatchBody>[],
+    private readonly store: Store,
     private readonly t: PublishTarget,
   ) {}
 
@@ -57,43 +51,36 @@ export class Publisher {
     });
   }
 
-  settled(): NumberedBatch[] {
-    return this.batches()
-      .filter((b) => b.status === "settled")
-      .map((stored, batch) => ({ batch, stored }));
-  }
-
   /** Batch `n`'s file, or undefined while it is not settled. */
   file(n: number): Record<string, unknown> | undefined {
-    const b = this.settled()[n];
-    if (!b) return undefined;
-    return this.render(b);
+    const stored = this.store.nthBatch<BatchBody>("settled", n);
+    if (!stored) return undefined;
+    const { circuitInput: _omit, ...data } = stored.body;
+    void _omit;
+    return toBatchFile(data, {
+      chainId: this.t.chainId,
+      settlement: this.t.settlement,
+      batch: n,
+    });
   }
 
   index(): Record<string, unknown> {
     return {
       format: "zkclear-index/1",
       config: CONFIG_FILE,
-      batches: this.settled().map((b) => ({
-        batch: b.batch,
-        kind: b.stored.kind,
-        file: batchFileName(b.batch),
-        txHash: b.stored.txHash,
+      batches: this.store.batchSummaries("settled").map((b, n) => ({
+        batch: n,
+        kind: b.kind,
+        file: batchFileName(n),
+        txHash: b.txHash,
       })),
     };
   }
 
-  private render(b: NumberedBatch): Record<string, unknown> {
-    const { circuitInput: _omit, ...data } = b.stored.body;
-    void _omit;
-    return toBatchFile(data, {
-      chainId: this.t.chainId,
-      settlement: this.t.settlement,
-      batch: b.batch,
-    });
-  }
-
-  /** Writes the files not yet in `dir` (and the config and index). Returns how many. */
+  /**
+   * Writes the files not yet in `dir` (and the config and index). Returns how many. It
+   * runs after every tick, so it reads batch bodies only for the files it writes.
+   */
   sync(): number {
     const dir = this.t.dir;
     if (!dir) return 0;
@@ -105,11 +92,11 @@ export class Publisher {
       fs.renameSync(tmp, path.join(dir, name));
     };
     if (!fs.existsSync(path.join(dir, CONFIG_FILE))) write(CONFIG_FILE, this.config());
-    const settled = this.settled();
-    for (const b of settled) {
-      const name = batchFileName(b.batch);
+    const settled = this.store.countBatches("settled");
+    for (let n = 0; n < settled; n++) {
+      const name = batchFileName(n);
       if (fs.existsSync(path.join(dir, name))) continue;
-      write(name, this.render(b));
+      write(name, this.file(n));
       written++;
     }
     if (written || !fs.existsSync(path.join(dir, INDEX_FILE))) write(INDEX_FILE, this.index());

@@ -8,7 +8,7 @@ import { ChainClient } from "../chain/client.ts";
 import { WorkerProver } from "../proving/worker-pool.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
-import { Operator, type BatchBody } from "./operator.ts";
+import { Operator } from "./operator.ts";
 import { Publisher } from "./publisher.ts";
 
 export interface ServeOptions {
@@ -59,7 +59,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     prover,
     log,
   });
-  const publisher = new Publisher(() => store.batches<BatchBody>(), {
+  const publisher = new Publisher(store, {
     chainId: BigInt(addresses.chainId),
     settlement: addresses.settlement,
     params: p,

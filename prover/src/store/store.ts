@@ -258,6 +258,32 @@ export class Store {
       .map((r) => batchOf<Body>(r));
   }
 
+  /** How many batches have `status` (without reading their bodies). */
+  countBatches(status: BatchStatus): number {
+    return (
+      this.db.prepare("SELECT COUNT(*) AS n FROM batches WHERE status = ?").get(status) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  /** The n-th batch (from 0, in id order) among those with `status`. */
+  nthBatch<Body>(status: BatchStatus, n: number): StoredBatch<Body> | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM batches WHERE status = ? ORDER BY id LIMIT 1 OFFSET ?")
+      .get(status, n) as BatchRow | undefined;
+    return row && batchOf<Body>(row);
+  }
+
+  /** Kind and transaction of the batches with `status`, in id order, without bodies. */
+  batchSummaries(status: BatchStatus): { id: number; kind: BatchKind; txHash: string | null }[] {
+    return (
+      this.db
+        .prepare("SELECT id, kind, tx_hash FROM batches WHERE status = ? ORDER BY id")
+        .all(status) as { id: number; kind: BatchKind; tx_hash: string | null }[]
+    ).map((r) => ({ id: r.id, kind: r.kind, txHash: r.tx_hash }));
+  }
+
   /** Stores an accepted withdrawal request; one per account and withdrawal nonce. */
   insertWithdrawal(
     id: string,
