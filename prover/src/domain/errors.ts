@@ -6,8 +6,9 @@ export class ZkClearError extends Error {
   /** Stable machine-readable error code. */
   readonly code: string;
 
-  constructor(code: string, message: string) {
-    super(message);
+  /** `options.cause`: the error this one wraps (standard Error cause). */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
   }

@@ -38,8 +38,7 @@ export type CeremonyErrorCode =
 export class CeremonyError extends ZkClearError {
   declare readonly code: CeremonyErrorCode;
   constructor(code: CeremonyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message);
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+    super(code, message, options);
   }
 }
 

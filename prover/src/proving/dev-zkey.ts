@@ -67,8 +67,7 @@ export type DevZkeyErrorCode =
 export class DevZkeyError extends ZkClearError {
   declare readonly code: DevZkeyErrorCode;
   constructor(code: DevZkeyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message);
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+    super(code, message, options);
   }
 }
 
