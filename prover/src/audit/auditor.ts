@@ -152,7 +152,6 @@ interface Progress {
   replayNote: string | null;
   queueProcessed: number;
   queueHash: bigint;
-  lastQueueHash: bigint;
   pending: PendingDeposit[];
   vaultBalance: bigint;
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
@@ -291,7 +290,6 @@ export class Auditor {
       replayNote: o.files ? null : "no batch files given: chain and proofs checked, no replay",
       queueProcessed: 0,
       queueHash: 0n,
-      lastQueueHash: 0n,
       pending: [],
       vaultBalance: 0n,
       owed: {},
@@ -493,13 +491,14 @@ export class Auditor {
       amount: e.amount,
       pubKey: { x: e.pkX, y: e.pkY },
     };
-    const expected = depositQueueHash(this.p.lastQueueHash, deposit);
+    // the queue hash before this entry: the last one seen, or the last one credited
+    const previous = this.p.pending.at(-1)?.queueHash ?? this.p.queueHash;
+    const expected = depositQueueHash(previous, deposit);
     if (expected !== e.queueHash)
       this.find({
         code: "DEPOSIT_QUEUE_MISMATCH",
         message: `Vault deposit ${e.index}: queue hash ${e.queueHash} is not Poseidon(previous, entry) = ${expected}`,
       });
-    this.p.lastQueueHash = e.queueHash;
     this.p.pending.push({ index: e.index, deposit, queueHash: e.queueHash });
   }
 
@@ -977,6 +976,7 @@ export class Auditor {
     let final: AuditReport["final"] = null;
     if (p.replay === "on") {
       const b = books(this.state);
+      const vault = this.vaultBooks();
       final = {
         accounts: b.accounts,
         owedToAccounts: b.owedToAccounts.toString(),
@@ -987,8 +987,8 @@ export class Auditor {
           short: x.short.toString(),
         })),
         vaultBalance: p.vaultBalance.toString(),
-        pendingWithdrawals: this.vaultBooks().pendingWithdrawals.toString(),
-        queuedDeposits: this.vaultBooks().queuedDeposits.toString(),
+        pendingWithdrawals: vault.pendingWithdrawals.toString(),
+        queuedDeposits: vault.queuedDeposits.toString(),
       };
     }
     const runMs = performance.now() - this.startedAt;
