@@ -7,7 +7,7 @@ import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { toJson } from "../store/json.ts";
 import { accountQueryMessage, type Operator } from "./operator.ts";
-import { CONFIG_FILE, INDEX_FILE, type Publisher } from "./publisher.ts";
+import type { Publisher } from "./publisher.ts";
 
 /** A non-negative integer as a decimal string (JSON numbers lose precision past 2^53). */
 const uint = z
@@ -228,13 +228,7 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   app.get("/v1/published/:file", async (req, reply) => {
     const name = (req.params as { file: string }).file;
     if (!publisher) throw new HttpError(404, "NOT_PUBLISHED", "this service publishes nothing");
-    let body: unknown;
-    if (name === CONFIG_FILE) body = publisher.config();
-    else if (name === INDEX_FILE) body = publisher.index();
-    else {
-      const m = /^batch-([0-9]{1,9})\.json$/.exec(name);
-      body = m ? publisher.file(Number(m[1])) : undefined;
-    }
+    const body = publisher.document(name);
     if (body === undefined)
       throw new HttpError(404, "NOT_PUBLISHED", `${name} is not published (yet)`);
     return reply.type("application/json").send(JSON.stringify(body, null, 2));

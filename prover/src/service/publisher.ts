@@ -21,11 +21,6 @@ export interface PublishTarget {
   readonly dir?: string;
 }
 
-export {
-  CONFIG_FILE_NAME as CONFIG_FILE,
-  INDEX_FILE_NAME as INDEX_FILE,
-} from "../engine/batch-file.ts";
-
 /**
  * Publishes settled batches for auditors (docs/batch-files.md): one zkclear-batch/1 file
  * per on-chain batch, whose records hash to the batch's on-chain commitment, plus the
@@ -49,6 +44,14 @@ export class Publisher {
       paramSet: t.params,
       markets: t.markets,
     });
+  }
+
+  /** A published document by file name (config, index, batch-NNNNNN), or undefined. */
+  document(name: string): Record<string, unknown> | undefined {
+    if (name === CONFIG_FILE) return this.config();
+    if (name === INDEX_FILE) return this.index();
+    const m = /^batch-([0-9]{1,9})\.json$/.exec(name);
+    return m ? this.file(Number(m[1])) : undefined;
   }
 
   /** Batch `n`'s file, or undefined while it is not settled. */
