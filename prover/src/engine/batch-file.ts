@@ -18,42 +18,23 @@ import { tradeCommitment, type Trade } from "./trades.ts";
  * (docs/batch-files.md): enough to replay the batch in the engine from the state before
  * it, and to recompute the commitment the chain recorded for it.
  */
+/** Every batch moves the tree from one root to the next. */
+interface Roots {
+  oldRoot: bigint;
+  newRoot: bigint;
+}
+
+/** Trades, liquidations and withdrawals are proven at an oracle round's prices. */
+interface Priced extends Roots {
+  marks: bigint[];
+  round: bigint;
+}
+
 export type BatchData =
-  | {
-      kind: "trades";
-      trades: Trade[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      dataCommitment: bigint;
-    }
-  | {
-      kind: "deposits";
-      deposits: Deposit[];
-      queueFrom: bigint;
-      queueTo: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-    }
-  | {
-      kind: "liquidations";
-      accounts: bigint[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      dataCommitment: bigint;
-    }
-  | {
-      kind: "withdrawals";
-      withdrawals: SignedWithdrawal[];
-      marks: bigint[];
-      round: bigint;
-      oldRoot: bigint;
-      newRoot: bigint;
-      payouts: bigint[];
-    };
+  | (Priced & { kind: "trades"; trades: Trade[]; dataCommitment: bigint })
+  | (Roots & { kind: "deposits"; deposits: Deposit[]; queueFrom: bigint; queueTo: bigint })
+  | (Priced & { kind: "liquidations"; accounts: bigint[]; dataCommitment: bigint })
+  | (Priced & { kind: "withdrawals"; withdrawals: SignedWithdrawal[]; payouts: bigint[] });
 
 export type BatchDataKind = BatchData["kind"];
 
