@@ -159,7 +159,7 @@ describe("audit: dishonest histories", function () {
 
   it("finds a verifier that does not match the local keys (a key whose toxic waste the operator knows)", async function () {
     // another INSECURE key for the same circuit: proofs made with it verify on its verifier
-    const r1cs = circuitFiles(P.name, "settle_trades").r1cs;
+    const r1cs = circuitFiles("settle_trades", P).r1cs;
     const zkey = path.join(tempDir("zkclear-foreign-"), "foreign.insecure-dev.zkey");
     await generateDevZkey({ r1csPath: r1cs, zkeyPath: zkey });
     const vkey = await snarkjs.zKey.exportVerificationKey(zkey);

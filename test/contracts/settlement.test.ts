@@ -57,7 +57,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
     const r = settleTrades(w.state, trades, w.marks, P.batch);
     const keys = await ensureDevKeys("settle_trades", P);
     const proof = await prove(
-      circuitFiles(P.name, "settle_trades").wasm,
+      circuitFiles("settle_trades", P).wasm,
       keys.devZkey,
       toSettleTradesSignals(r.input),
     );

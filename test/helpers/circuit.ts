@@ -21,7 +21,7 @@ export const TEST_PARAMS = PARAM_SETS.test;
 /** Builds (or reuses) the `test` instance of a circuit. */
 export async function testCircuit(id: CircuitId): Promise<CircuitFiles> {
   await buildCircuit(id, TEST_PARAMS);
-  return circuitFiles(TEST_PARAMS.name, id);
+  return circuitFiles(id, TEST_PARAMS);
 }
 
 export const settleTradesCircuit = () => testCircuit("settle_trades");

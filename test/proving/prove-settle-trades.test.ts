@@ -27,7 +27,7 @@ describe("Groth16 proof of a test batch with INSECURE development keys", functio
     const s = sampleExchange(P, 4);
     const batch = settleTrades(s.state, sampleTrades(s, P.batch), s.marks, P.batch);
     const res = await prove(
-      circuitFiles(P.name, "settle_trades").wasm,
+      circuitFiles("settle_trades", P).wasm,
       keys.devZkey,
       toSettleTradesSignals(batch.input),
     );

@@ -60,7 +60,7 @@ export function loadVerificationKeys(
   const paramSetName = ps.name;
   const out = {} as Record<CircuitId, VerificationKey>;
   for (const id of Object.keys(CIRCUITS) as CircuitId[]) {
-    const file = dir ? path.join(dir, `${id}.vkey.json`) : keyFiles(paramSetName, id).devVkey;
+    const file = dir ? path.join(dir, `${id}.vkey.json`) : keyFiles(id, ps).devVkey;
     if (!fs.existsSync(file))
       throw new AuditError(
         "VKEY_MISSING",

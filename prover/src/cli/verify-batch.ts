@@ -35,8 +35,7 @@ export function register(program: Command, out: () => Output): void {
           EXIT.refused,
         );
       }
-      const vkeyFile =
-        o.vkey ?? keyFiles(deploymentParams(o.deployment).name, CIRCUIT[kind]).devVkey;
+      const vkeyFile = o.vkey ?? keyFiles(CIRCUIT[kind], deploymentParams(o.deployment)).devVkey;
       if (!fs.existsSync(vkeyFile))
         throw new CliError("NO_VKEY", `no verification key at ${vkeyFile}; pass --vkey`);
       const ok = await spin(out(), "verifying", () =>

@@ -77,7 +77,7 @@ export async function runDemo(p: ParamSet, log: (s: string) => void): Promise<De
   const batch = settleTrades(s.state, trades, s.marks, p.batch);
 
   log(`prover: Groth16 proof of ${keys.build.constraints} constraints ...`);
-  const files = circuitFiles(p.name, "settle_trades");
+  const files = circuitFiles("settle_trades", p);
   const res = await prove(files.wasm, keys.devZkey, toSettleTradesSignals(batch.input));
   const expected = settleTradesPublicSignals(batch.input).map(String);
   if (JSON.stringify(res.publicSignals) !== JSON.stringify(expected)) {

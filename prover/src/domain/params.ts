@@ -54,12 +54,37 @@ export type ParamSetName = keyof typeof PARAM_SETS;
 
 export class ParamSetError extends ZkClearError {}
 
+/** Largest trade batch a derived parameter set may ask for. */
+export const MAX_DERIVED_BATCH = 256;
+
+/**
+ * A parameter set by name: one of PARAM_SETS, or a derived set `<set>-b<B>`, which is
+ * `<set>` with B trade slots per SettleTrades proof (the benchmarks sweep B this way;
+ * its other circuits are the base set's, and share their builds and keys).
+ */
 export function paramSet(name: string): ParamSet {
-  if (!(name in PARAM_SETS)) {
-    throw new ParamSetError(
-      "UNKNOWN_PARAM_SET",
-      `unknown parameter set "${name}"; choose one of ${Object.keys(PARAM_SETS).join(", ")}`,
-    );
+  if (name in PARAM_SETS) return PARAM_SETS[name as ParamSetName];
+  const derived = /^([a-z]+)-b(\d+)$/.exec(name);
+  if (derived && derived[1] in PARAM_SETS) {
+    const batch = Number(derived[2]);
+    if (!Number.isSafeInteger(batch) || batch < 1 || batch > MAX_DERIVED_BATCH) {
+      throw new ParamSetError(
+        "UNKNOWN_PARAM_SET",
+        `parameter set "${name}": the trade batch must be 1..${MAX_DERIVED_BATCH}, got ${derived[2]}`,
+      );
+    }
+    return withBatch(PARAM_SETS[derived[1] as ParamSetName], batch);
   }
-  return PARAM_SETS[name as ParamSetName];
+  throw new ParamSetError(
+    "UNKNOWN_PARAM_SET",
+    `unknown parameter set "${name}"; choose one of ${Object.keys(PARAM_SETS).join(", ")}, ` +
+      `or <set>-b<B> for a set with B trade slots`,
+  );
+}
+
+/** `base` with `batch` trade slots, named `<base>-b<batch>` (the base itself when equal). */
+export function withBatch(base: ParamSet, batch: number): ParamSet {
+  if (batch === base.batch && base.name in PARAM_SETS) return base;
+  const root = base.name.replace(/-b\d+$/, "");
+  return { ...base, name: `${root}-b${batch}`, batch };
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import * as snarkjs from "snarkjs";
 import type { ParamSet } from "../domain/params.ts";
 import { buildCircuit, type BuildManifest } from "./build.ts";
-import type { CircuitId } from "./circuits.ts";
+import { instanceName, type CircuitId } from "./circuits.ts";
 import { generateDevZkey, type DevZkeyInfo } from "./dev-zkey.ts";
 import { circuitFiles, keyFiles, type KeyFiles } from "./paths.ts";
 
@@ -33,13 +33,13 @@ export async function ensureDevKeys(
 ): Promise<DevKeys> {
   const log = opts.log ?? (() => {});
   const build = await buildCircuit(circuit, p, { log });
-  const files = keyFiles(p.name, circuit);
+  const files = keyFiles(circuit, p);
   const manifestPath = `${files.devZkey}.json`;
   if (!opts.force && fs.existsSync(files.devZkey) && fs.existsSync(files.devVkey)) {
     try {
       const info = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as DevKeyManifest;
       if (info.sourceHash === build.sourceHash) {
-        log(`${circuit}/${p.name}: INSECURE development keys up to date`);
+        log(`${instanceName(circuit, p)}: INSECURE development keys up to date`);
         return { ...files, build, generated: false, info };
       }
     } catch {
@@ -48,10 +48,10 @@ export async function ensureDevKeys(
   }
   fs.mkdirSync(files.dir, { recursive: true });
   log(
-    `${circuit}/${p.name}: generating INSECURE development keys (toxic waste known to this machine)`,
+    `${instanceName(circuit, p)}: generating INSECURE development keys (toxic waste known to this machine)`,
   );
   const zkey = await generateDevZkey({
-    r1csPath: circuitFiles(p.name, circuit).r1cs,
+    r1csPath: circuitFiles(circuit, p).r1cs,
     zkeyPath: files.devZkey,
     log,
   });
@@ -59,6 +59,6 @@ export async function ensureDevKeys(
   fs.writeFileSync(files.devVkey, JSON.stringify(vkey, null, 2));
   const info: DevKeyManifest = { ...zkey, sourceHash: build.sourceHash, warning: WARNING };
   fs.writeFileSync(manifestPath, JSON.stringify(info, null, 2));
-  log(`${circuit}/${p.name}: INSECURE development keys in ${zkey.seconds.toFixed(1)} s`);
+  log(`${instanceName(circuit, p)}: INSECURE development keys in ${zkey.seconds.toFixed(1)} s`);
   return { ...files, build, generated: true, info };
 }

@@ -1,19 +1,21 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import type { ParamSet } from "../domain/params.ts";
+import { instanceName, type CircuitId } from "./circuits.ts";
 
 /** Repository root (this file lives in prover/src/proving). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const ARTIFACTS = path.join(ROOT, "artifacts");
 export const CIRCUIT_SOURCES = path.join(ROOT, "circuits", "src");
 
-/** Where a compiled circuit instance lives: artifacts/circuits/<set>/<circuit>/. */
-export function circuitDir(paramSet: string, circuit: string): string {
-  return path.join(ARTIFACTS, "circuits", paramSet, circuit);
+/** Where a compiled circuit instance lives: artifacts/circuits/<circuit>/<params>/. */
+export function circuitDir(circuit: CircuitId, p: ParamSet): string {
+  return path.join(ARTIFACTS, "circuits", instanceName(circuit, p));
 }
 
-/** Where an instance's keys live: artifacts/keys/<set>/<circuit>/. */
-export function keyDir(paramSet: string, circuit: string): string {
-  return path.join(ARTIFACTS, "keys", paramSet, circuit);
+/** Where an instance's keys live: artifacts/keys/<circuit>/<params>/. */
+export function keyDir(circuit: CircuitId, p: ParamSet): string {
+  return path.join(ARTIFACTS, "keys", instanceName(circuit, p));
 }
 
 export interface CircuitFiles {
@@ -25,8 +27,8 @@ export interface CircuitFiles {
   readonly manifest: string;
 }
 
-export function circuitFiles(paramSet: string, circuit: string): CircuitFiles {
-  const dir = circuitDir(paramSet, circuit);
+export function circuitFiles(circuit: CircuitId, p: ParamSet): CircuitFiles {
+  const dir = circuitDir(circuit, p);
   return {
     dir,
     main: path.join(dir, `${circuit}.circom`),
@@ -44,8 +46,8 @@ export interface KeyFiles {
   readonly devVkey: string;
 }
 
-export function keyFiles(paramSet: string, circuit: string): KeyFiles {
-  const dir = keyDir(paramSet, circuit);
+export function keyFiles(circuit: CircuitId, p: ParamSet): KeyFiles {
+  const dir = keyDir(circuit, p);
   return {
     dir,
     devZkey: path.join(dir, `${circuit}.insecure-dev.zkey`),

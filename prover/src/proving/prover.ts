@@ -64,28 +64,102 @@ export async function calculateWtns(
   }
 }
 
+/**
+ * Where a Groth16 proof's time went, in milliseconds, read off snarkjs's own progress
+ * messages (their timestamps bound each step):
+ * - read: the witness, the zkey's header, coefficients and point sections;
+ * - buildAbc: evaluating A, B and C of the QAP at the witness;
+ * - fft: three inverse and three forward FFTs over the domain, and joining A*B - C;
+ * - msmG1: the G1 multi-scalar multiplications (A, B1, C over the wires, H over the domain);
+ * - msmG2: the G2 multi-scalar multiplication (B2 over the wires);
+ * - other: the rest (the final point additions, serialisation).
+ */
+export interface ProvePhases {
+  readonly read: number;
+  readonly buildAbc: number;
+  readonly fft: number;
+  readonly msmG1: number;
+  readonly msmG2: number;
+  readonly other: number;
+}
+
 export interface ProofResult {
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];
   readonly witnessMs: number;
   readonly proveMs: number;
+  /** With `profile`: the proving time by step. */
+  readonly phases?: ProvePhases;
+  /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */
+  readonly peakRssMiB?: number;
 }
 
-/** Computes the witness and a Groth16 proof with snarkjs. */
+type Phase = keyof ProvePhases;
+
+/** Which step a snarkjs / ffjavascript progress message starts or continues. */
+function phaseOf(message: string): Phase {
+  if (/^Reading /.test(message)) return "read";
+  if (message === "Building ABC" || message.startsWith("QAP ")) return "buildAbc";
+  if (/^(I?FFT_[ABC]|Join ABC|JoinABC)/.test(message)) return "fft";
+  if (/multiexp B2/.test(message)) return "msmG2";
+  if (/multiexp [AB1CH]+/.test(message)) return "msmG1";
+  return "other";
+}
+
+/** A snarkjs logger that attributes the time between messages to the step in progress. */
+class PhaseClock {
+  private readonly totals: Record<Phase, number> = {
+    read: 0,
+    buildAbc: 0,
+    fft: 0,
+    msmG1: 0,
+    msmG2: 0,
+    other: 0,
+  };
+  private phase: Phase = "read";
+  private last = performance.now();
+
+  private mark(message: unknown): void {
+    const now = performance.now();
+    this.totals[this.phase] += now - this.last;
+    this.last = now;
+    this.phase = phaseOf(String(message));
+  }
+  readonly debug = (m: unknown) => this.mark(m);
+  readonly info = (m: unknown) => this.mark(m);
+  readonly warn = (m: unknown) => this.mark(m);
+  readonly error = (m: unknown) => this.mark(m);
+
+  finish(): ProvePhases {
+    this.totals[this.phase === "msmG1" ? "other" : this.phase] += performance.now() - this.last;
+    return { ...this.totals };
+  }
+}
+
+/** Computes the witness and a Groth16 proof with snarkjs; `profile` times its steps. */
 export async function prove(
   wasmPath: string,
   zkeyPath: string,
   signals: Record<string, SignalValue>,
+  opts: { profile?: boolean } = {},
 ): Promise<ProofResult> {
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
-  const { proof, publicSignals } = await snarkjs.groth16.prove(zkeyPath, {
-    type: "mem",
-    data: wtns,
-  });
+  const clock = opts.profile ? new PhaseClock() : undefined;
+  const { proof, publicSignals } = await snarkjs.groth16.prove(
+    zkeyPath,
+    { type: "mem", data: wtns },
+    clock,
+  );
   const t2 = performance.now();
-  return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
+  return {
+    proof,
+    publicSignals,
+    witnessMs: t1 - t0,
+    proveMs: t2 - t1,
+    ...(clock ? { phases: clock.finish() } : {}),
+  };
 }
 
 export function readVerificationKey(path: string): VerificationKey {

@@ -45,12 +45,17 @@ export class WorkerProver {
     );
   }
 
-  prove(circuit: CircuitId, signals: Record<string, SignalValue>): Promise<ProofResult> {
+  /** Proves in the child; `profile` times the proof's steps (ProofResult.phases). */
+  prove(
+    circuit: CircuitId,
+    signals: Record<string, SignalValue>,
+    opts: { profile?: boolean } = {},
+  ): Promise<ProofResult> {
     const id = this.nextId++;
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, circuit, signals });
+      this.child.send({ id, circuit, signals, profile: opts.profile });
     });
   }
 
