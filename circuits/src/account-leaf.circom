@@ -1,7 +1,7 @@
 pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 
@@ -20,7 +20,7 @@ template LeafHash(M) {
     signal input notional[M];
     signal output hash;
 
-    component h = Poseidon(3 + 2 * M);
+    component h = SparsePoseidon(3 + 2 * M);
     h.inputs[0] <== ax;
     h.inputs[1] <== ay;
     h.inputs[2] <== balance;

@@ -3,7 +3,7 @@ pragma circom 2.1.9;
 include "circomlib/circuits/babyjub.circom";
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 include "account-leaf.circom";
@@ -45,7 +45,7 @@ template DepositSlot(D, M) {
     RangeCheck(TRANSFER_BITS())(amount);
     signal accountZero <== IsZero()(account);
     accountZero * enabled === 0;
-    signal entry <== Poseidon(4)([queueIn, account + amount * (1 << DEPOSIT_AMOUNT_SHIFT()), pkX, pkY]);
+    signal entry <== SparsePoseidon(4)([queueIn, account + amount * (1 << DEPOSIT_AMOUNT_SHIFT()), pkX, pkY]);
     queueOut <== queueIn + enabled * (entry - queueIn);
 
     // B. The existing leaf, range-checked; for a new account it starts empty.

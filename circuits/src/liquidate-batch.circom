@@ -1,7 +1,7 @@
 pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 include "account-leaf.circom";
@@ -183,7 +183,7 @@ template LiquidateBatch(L, D, M) {
             totalSize[j] += slot[i].sizeMoved[j];
             totalNotional[j] += slot[i].notionalMoved[j];
         }
-        slotHash[i] = Poseidon(2);
+        slotHash[i] = SparsePoseidon(2);
         slotHash[i].inputs[0] <== commitment[i];
         slotHash[i].inputs[1] <== account[i];
         commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);

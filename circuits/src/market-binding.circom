@@ -1,7 +1,7 @@
 pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 
@@ -39,8 +39,8 @@ template MarketBinding(M) {
         penaltyBps[j] <== field[4];
         RangeCheck(PRICE_BITS())(mark[j]);
     }
-    signal configHash <== Poseidon(M)(param);
-    component binding = Poseidon(1 + M);
+    signal configHash <== SparsePoseidon(M)(param);
+    component binding = SparsePoseidon(1 + M);
     binding.inputs[0] <== configHash;
     for (var j = 0; j < M; j++) {
         binding.inputs[1 + j] <== mark[j];

@@ -1,6 +1,6 @@
 pragma circom 2.1.9;
 
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 
 // QuadInsert: places `node` at child position p = b0 + 2*b1 of a 4-ary parent whose
 // other three children are `siblings` (in increasing position order, skipping p).
@@ -50,7 +50,7 @@ template QuadMerkleRoot(L) {
         insert[l].siblings <== siblings[l];
         insert[l].b0 <== indexBits[2 * l];
         insert[l].b1 <== indexBits[2 * l + 1];
-        hash[l] = Poseidon(4);
+        hash[l] = SparsePoseidon(4);
         hash[l].inputs <== insert[l].children;
         level[l + 1] <== hash[l].out;
     }

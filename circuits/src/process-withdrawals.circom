@@ -3,7 +3,7 @@ pragma circom 2.1.9;
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 include "circomlib/circuits/eddsaposeidon.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 include "account-leaf.circom";
@@ -21,7 +21,7 @@ template WithdrawalMessage() {
     signal input amount;
     signal input recipient;
     signal output msg;
-    msg <== Poseidon(2)([
+    msg <== SparsePoseidon(2)([
         WITHDRAW_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()) + nonce * (1 << WITHDRAW_NONCE_SHIFT())
             + amount * (1 << WITHDRAW_AMOUNT_SHIFT()),
         recipient

@@ -2,7 +2,7 @@ pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
-include "circomlib/circuits/poseidon.circom";
+include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 include "account-leaf.circom";
@@ -161,7 +161,7 @@ template SettleTrades(B, D, M) {
         }
         root[i + 1] <== side[i][1].rootOut;
 
-        slotHash[i] = Poseidon(4);
+        slotHash[i] = SparsePoseidon(4);
         slotHash[i].inputs[0] <== commitment[i];
         slotHash[i].inputs[1] <== side[i][0].msg;
         slotHash[i].inputs[2] <== side[i][1].msg;

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { ZkClearError } from "../domain/errors.ts";
+import { modInv } from "../domain/field.ts";
 
 /**
  * A reader for circom's .r1cs files and an independent constraint checker: it evaluates
@@ -100,4 +101,87 @@ export function readSymbols(file: string): Map<string, number> {
     if (w >= 0) map.set(name, w);
   }
   return map;
+}
+
+/**
+ * What the constraints alone determine from the wires in `known` (wire 0 = 1 and the
+ * inputs, say), ignoring how the witness calculator computed the rest: a constraint
+ * whose A and B are known becomes a linear equation in its C; equations are solved by
+ * elimination as they become available, round after round. A wire the result lacks is
+ * not fixed by the constraints (at least not linearly from the known ones): a circuit
+ * whose every wire is fixed this way has one witness per input. Throws on a
+ * contradiction (the known values satisfy no witness).
+ */
+export function wiresFixedBy(r1cs: R1cs, known: ReadonlyMap<number, bigint>): Map<number, bigint> {
+  const r = r1cs.prime;
+  const values = new Map(known);
+  const used = new Array<boolean>(r1cs.constraints.length).fill(false);
+  const value = (lc: LinearCombination): bigint | undefined => {
+    let acc = 0n;
+    for (const [w, c] of lc) {
+      const v = values.get(w);
+      if (v === undefined) return undefined;
+      acc += c * v;
+    }
+    return acc % r;
+  };
+  /** Linear equations sum(coef * wire) = rhs over the wires not yet known. */
+  let system: { terms: Map<number, bigint>; rhs: bigint }[] = [];
+  const reduce = (e: { terms: Map<number, bigint>; rhs: bigint }) => {
+    for (const [w, c] of [...e.terms]) {
+      const v = values.get(w);
+      if (v !== undefined) {
+        e.rhs = (((e.rhs - c * v) % r) + r) % r;
+        e.terms.delete(w);
+      } else if (c % r === 0n) e.terms.delete(w);
+    }
+  };
+  for (let progress = true; progress; ) {
+    progress = false;
+    r1cs.constraints.forEach(([a, b, c], i) => {
+      if (used[i]) return;
+      const av = value(a);
+      const bv = value(b);
+      if (av === undefined || bv === undefined) return;
+      used[i] = true;
+      const terms = new Map<number, bigint>();
+      for (const [w, k] of c) terms.set(w, ((terms.get(w) ?? 0n) + k) % r);
+      system.push({ terms, rhs: (av * bv) % r });
+    });
+    // Gauss-Jordan over the pending equations: solve every wire a row pins down alone.
+    for (const e of system) reduce(e);
+    const rows = system.filter((e) => e.terms.size > 0);
+    for (const e of system)
+      if (e.terms.size === 0 && e.rhs !== 0n)
+        throw new R1csError("R1CS_INCONSISTENT", "the known wires satisfy no witness");
+    for (let i = 0; i < rows.length; i++) {
+      const pivotWire = rows[i].terms.keys().next().value;
+      if (pivotWire === undefined) continue;
+      const inv = modInv(rows[i].terms.get(pivotWire)!, r);
+      for (const [w, c] of rows[i].terms) rows[i].terms.set(w, (c * inv) % r);
+      rows[i].rhs = (rows[i].rhs * inv) % r;
+      for (let j = 0; j < rows.length; j++) {
+        const f = j === i ? 0n : (rows[j].terms.get(pivotWire) ?? 0n);
+        if (f === 0n) continue;
+        for (const [w, c] of rows[i].terms) {
+          const next = ((((rows[j].terms.get(w) ?? 0n) - f * c) % r) + r) % r;
+          if (next === 0n) rows[j].terms.delete(w);
+          else rows[j].terms.set(w, next);
+        }
+        rows[j].rhs = (((rows[j].rhs - f * rows[i].rhs) % r) + r) % r;
+      }
+    }
+    system = [];
+    for (const e of rows) {
+      if (e.terms.size === 1) {
+        const [w, c] = e.terms.entries().next().value!;
+        values.set(w, (e.rhs * modInv(c, r)) % r);
+        progress = true;
+      } else if (e.terms.size === 0) {
+        if (e.rhs !== 0n)
+          throw new R1csError("R1CS_INCONSISTENT", "the known wires satisfy no witness");
+      } else system.push(e);
+    }
+  }
+  return values;
 }
