@@ -1,0 +1,207 @@
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Signer } from "ethers";
+import type { ParamSet } from "../../domain/params.ts";
+import { prepareContracts } from "../../chain/deploy.ts";
+import { buildCircuit } from "../../proving/build.ts";
+import { instanceName } from "../../proving/circuits.ts";
+import type { DevKeyManifest } from "../../proving/keys.ts";
+import { keyFiles } from "../../proving/paths.ts";
+import { readVerificationKey, verify, type ProvePhases } from "../../proving/prover.ts";
+import { WorkerProver } from "../../proving/worker-pool.ts";
+import type { World } from "../onchain.ts";
+import {
+  KIND_CIRCUIT,
+  measureBatches,
+  slots,
+  type BatchKind,
+  type OperationGas,
+} from "./batches.ts";
+
+/** What it cost to compile one circuit instance with circom2 --O2. */
+export interface CompileFigures {
+  readonly constraints: number;
+  readonly wires: number;
+  readonly seconds: number;
+  /** Peak resident memory of the circom process, MiB. */
+  readonly peakRssMiB: number | null;
+  /** True when the build was reused from an earlier run (its recorded figures). */
+  readonly cached: boolean;
+}
+
+/** What it cost to make the instance's INSECURE development keys. */
+export interface KeyFigures {
+  readonly seconds: number;
+  /** Peak resident memory of the key-generation process, MiB (null when reused). */
+  readonly peakRssMiB: number | null;
+  readonly zkeyMiB: number;
+  /** Variables (wires) and evaluation domain of the proving key. */
+  readonly nVars: number;
+  readonly domainSize: number;
+  /** A and B coefficients in the key (what snarkjs evaluates per proof). */
+  readonly coefficients: number;
+  readonly cached: boolean;
+}
+
+/** One full batch of one kind, proved in its own process and settled on the chain. */
+export interface ProofFigures {
+  readonly witnessMs: number;
+  readonly proveMs: number;
+  readonly phases: ProvePhases;
+  /** Peak resident memory of the proving process (witness and proof), MiB. */
+  readonly peakRssMiB: number | null;
+  /** The proof verified with snarkjs against the development verification key. */
+  readonly verified: boolean;
+  /** Gas of the settling transaction (the on-chain verifier accepted the proof). */
+  readonly gas: number;
+}
+
+/** Every figure of one batch kind of one parameter set. */
+export interface KindFigures {
+  readonly set: string;
+  readonly kind: BatchKind;
+  readonly instance: string;
+  /** Slots per batch (B, K, W or L); every measured batch is full. */
+  readonly operations: number;
+  readonly depth: number;
+  readonly markets: number;
+  readonly compile: CompileFigures;
+  readonly keys: KeyFigures;
+  readonly proof: ProofFigures;
+  /** What the set's traders and oracle pay on the same deployment. */
+  readonly userGas: OperationGas;
+}
+
+export interface MeasureOptions {
+  /** Recompile and regenerate keys, so their times are measured now (default true). */
+  readonly fresh: boolean;
+  readonly log: (s: string) => void;
+}
+
+/** Circuit instances already compiled and keyed in this run (sets share instances). */
+export type InstanceCache = Map<string, { compile: CompileFigures; keys: KeyFigures }>;
+
+/** Builds (fresh or reused) one circuit instance and returns its figures. */
+async function compileFigures(
+  kind: BatchKind,
+  p: ParamSet,
+  o: MeasureOptions,
+): Promise<CompileFigures> {
+  const m = await buildCircuit(KIND_CIRCUIT[kind], p, { force: o.fresh, log: o.log });
+  return {
+    constraints: m.constraints,
+    wires: m.wires,
+    seconds: m.compileSeconds,
+    peakRssMiB: m.peakRssMiB ?? null,
+    cached: !o.fresh,
+  };
+}
+
+interface KeysReply {
+  readonly generated?: boolean;
+  readonly info?: DevKeyManifest;
+  readonly zkeyBytes?: number;
+  readonly peakRssMiB?: number;
+  readonly error?: string;
+}
+
+/** Makes (fresh or reused) the instance's development keys in a child process. */
+function keyFigures(kind: BatchKind, p: ParamSet, o: MeasureOptions): Promise<KeyFigures> {
+  const script = fileURLToPath(new URL("./keys-worker.ts", import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [KIND_CIRCUIT[kind], p.name, o.fresh ? "fresh" : "reuse"], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let reply: KeysReply | undefined;
+    child.on("message", (m) => (reply = m as KeysReply));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (!reply || reply.error || !reply.info) {
+        reject(new Error(`key generation for ${p.name}/${kind} failed: ${reply?.error ?? code}`));
+        return;
+      }
+      const i = reply.info;
+      resolve({
+        seconds: i.seconds,
+        peakRssMiB: reply.generated ? (reply.peakRssMiB ?? null) : null,
+        zkeyMiB: (reply.zkeyBytes ?? 0) / 2 ** 20,
+        nVars: i.nVars,
+        domainSize: i.domainSize,
+        coefficients: i.nCoefficients,
+        cached: !reply.generated,
+      });
+    });
+  });
+}
+
+/** Proves each batch in a fresh proving process, with snarkjs's steps timed. */
+export function processPerProof(p: ParamSet): NonNullable<World["prover"]> {
+  return async (id, signals) => {
+    const prover = new WorkerProver(p);
+    try {
+      return await prover.prove(id, signals, { profile: true });
+    } finally {
+      await prover.close();
+    }
+  };
+}
+
+/**
+ * Measures the given kinds of a parameter set end to end: compile each circuit, make
+ * its development keys, generate the verifiers, deploy on the chain behind `deployer`
+ * and settle one full batch of each kind with a real proof. Instances already measured
+ * in this run (`done`) are not rebuilt.
+ */
+export async function measureSet(
+  p: ParamSet,
+  kinds: readonly BatchKind[],
+  chain: { deployer: Signer; traders: readonly Signer[] },
+  o: MeasureOptions,
+  done: InstanceCache = new Map(),
+): Promise<KindFigures[]> {
+  const circuitFigures = new Map<BatchKind, { compile: CompileFigures; keys: KeyFigures }>();
+  for (const kind of kinds) {
+    const instance = instanceName(KIND_CIRCUIT[kind], p);
+    let figures = done.get(instance);
+    if (!figures) {
+      o.log(`${p.name} ${kind}: ${instance}`);
+      const compile = await compileFigures(kind, p, o);
+      figures = { compile, keys: await keyFigures(kind, p, o) };
+      done.set(instance, figures);
+    }
+    circuitFigures.set(kind, figures);
+  }
+  await prepareContracts(p, o.log);
+  const { batches, operations: userGas } = await measureBatches(p, chain.deployer, chain.traders, {
+    kinds,
+    prover: processPerProof(p),
+    log: (s) => o.log(`${p.name} ${s}`),
+  });
+  const out: KindFigures[] = [];
+  for (const b of batches) {
+    const c = circuitFigures.get(b.kind)!;
+    const vkey = readVerificationKey(keyFiles(KIND_CIRCUIT[b.kind], p).devVkey);
+    const verified = await verify(vkey, b.proof.publicSignals, b.proof.proof);
+    out.push({
+      set: p.name,
+      kind: b.kind,
+      instance: instanceName(KIND_CIRCUIT[b.kind], p),
+      operations: slots(p, b.kind),
+      depth: p.depth,
+      markets: p.markets,
+      compile: c.compile,
+      keys: c.keys,
+      proof: {
+        witnessMs: b.proof.witnessMs,
+        proveMs: b.proof.proveMs,
+        phases: b.proof.phases!,
+        peakRssMiB: b.proof.peakRssMiB ?? null,
+        verified,
+        gas: Number(b.gas),
+      },
+      userGas,
+    });
+  }
+  return out.sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
+}
