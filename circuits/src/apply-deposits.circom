@@ -19,7 +19,7 @@ include "merkle.circom";
 //   ax, ay, balance, word[M], notional[M]: the existing leaf's preimage (ignored if new).
 //   queueIn -> queueOut: Poseidon(queueIn, account | amount << 32, pkX, pkY) when enabled.
 template DepositSlot(D, M) {
-    var L = D \ 2;
+    var NL = TREE_LEVELS(D);
     signal input enabled;
     signal input account;
     signal input amount;
@@ -31,7 +31,7 @@ template DepositSlot(D, M) {
     signal input balance;
     signal input word[M];
     signal input notional[M];
-    signal input siblings[L][3];
+    signal input siblings[NL][TREE_SIBLINGS()];
     signal input rootIn;
     signal input queueIn;
     signal output rootOut;
@@ -81,7 +81,7 @@ template DepositSlot(D, M) {
     signal newLeaf <== LeafHash(M)(newAx, newAy, newBalance, newWord, newNotional);
 
     // E. Move the root.
-    component update = LeafUpdate(L);
+    component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;
     update.indexBits <== accountBits.out;
@@ -98,8 +98,8 @@ template DepositSlot(D, M) {
 //     empty batch); the contract checks it is the hash it recorded after that deposit,
 //     so exactly those deposits, in order, were credited.
 template ApplyDeposits(K, D, M) {
-    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
-    var L = D \ 2;
+    assert(D >= 2 && D <= ACCOUNT_BITS());
+    var NL = TREE_LEVELS(D);
     signal input oldRoot;
     signal input newRoot;
     signal input queueFrom;
@@ -116,7 +116,7 @@ template ApplyDeposits(K, D, M) {
     signal input leafBalance[K];
     signal input leafWord[K][M];
     signal input leafNotional[K][M];
-    signal input siblings[K][L][3];
+    signal input siblings[K][NL][TREE_SIBLINGS()];
 
     signal root[K + 1];
     signal queue[K + 1];

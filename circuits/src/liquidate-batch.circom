@@ -21,7 +21,7 @@ include "market-binding.circom";
 //     is below the penalty; negative when the fund covers a shortfall);
 //   sizeMoved[j], notionalMoved[j]: the position and its value at mark, moved to the fund.
 template LiquidationSlot(D, M) {
-    var L = D \ 2;
+    var NL = TREE_LEVELS(D);
     signal input enabled;
     signal input account;
     signal input ax;
@@ -29,7 +29,7 @@ template LiquidationSlot(D, M) {
     signal input balance;
     signal input word[M];
     signal input notional[M];
-    signal input siblings[L][3];
+    signal input siblings[NL][TREE_SIBLINGS()];
     signal input mark[M];
     signal input mmBps[M];
     signal input penaltyBps[M];
@@ -101,7 +101,7 @@ template LiquidationSlot(D, M) {
     signal newBalance <== PackBalance()(kept, old.withdrawNonce);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, zeros);
-    component update = LeafUpdate(L);
+    component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;
     update.indexBits <== accountBits.out;
@@ -119,8 +119,8 @@ template LiquidationSlot(D, M) {
 //   priceConfigHash: the market configuration and mark prices, as in SettleTrades.
 // The batch is invalid if the fund's collateral would end below zero.
 template LiquidateBatch(L, D, M) {
-    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
-    var LV = D \ 2;
+    assert(D >= 2 && D <= ACCOUNT_BITS());
+    var NL = TREE_LEVELS(D);
     signal input oldRoot;
     signal input newRoot;
     signal input dataCommitment;
@@ -135,13 +135,13 @@ template LiquidateBatch(L, D, M) {
     signal input leafBalance[L];
     signal input leafWord[L][M];
     signal input leafNotional[L][M];
-    signal input siblings[L][LV][3];
+    signal input siblings[L][NL][TREE_SIBLINGS()];
     signal input fundAx;
     signal input fundAy;
     signal input fundBalance;
     signal input fundWord[M];
     signal input fundNotional[M];
-    signal input fundSiblings[LV][3];
+    signal input fundSiblings[NL][TREE_SIBLINGS()];
 
     // A. Prices and configuration are the bound ones.
     component binding = MarketBinding(M);
@@ -208,7 +208,7 @@ template LiquidateBatch(L, D, M) {
     signal newFundBalance <== PackBalance()(newFundCollateral, fund.withdrawNonce);
     signal oldFundLeaf <== LeafHash(M)(fundAx, fundAy, fundBalance, fundWord, fundNotional);
     signal newFundLeaf <== LeafHash(M)(fundAx, fundAy, newFundBalance, newFundWord, newFundNotional);
-    component fundUpdate = LeafUpdate(LV);
+    component fundUpdate = LeafUpdate(D);
     fundUpdate.oldLeaf <== oldFundLeaf;
     fundUpdate.newLeaf <== newFundLeaf;
     var fundIndex = INSURANCE_ACCOUNT();

@@ -37,7 +37,7 @@ template WithdrawalMessage() {
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
 //   the Vault pays.
 template WithdrawalSlot(D, M) {
-    var L = D \ 2;
+    var NL = TREE_LEVELS(D);
     signal input enabled;
     signal input account;
     signal input amount;
@@ -50,7 +50,7 @@ template WithdrawalSlot(D, M) {
     signal input balance;
     signal input word[M];
     signal input notional[M];
-    signal input siblings[L][3];
+    signal input siblings[NL][TREE_SIBLINGS()];
     signal input mark[M];
     signal input imBps[M];
     signal input mmBps[M];
@@ -95,7 +95,7 @@ template WithdrawalSlot(D, M) {
     signal newBalance <== PackBalance()(newCollateral, newNonce);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, word, notional);
-    component update = LeafUpdate(L);
+    component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;
     update.indexBits <== accountBits.out;
@@ -111,8 +111,8 @@ template WithdrawalSlot(D, M) {
 //   priceConfigHash: market configuration and mark prices, as in SettleTrades.
 //   payout[W]: recipient | amount << 160 per slot (0 for padding), paid by the Vault.
 template ProcessWithdrawals(W, D, M) {
-    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
-    var L = D \ 2;
+    assert(D >= 2 && D <= ACCOUNT_BITS());
+    var NL = TREE_LEVELS(D);
     signal input oldRoot;
     signal input newRoot;
     signal input priceConfigHash;
@@ -132,7 +132,7 @@ template ProcessWithdrawals(W, D, M) {
     signal input leafBalance[W];
     signal input leafWord[W][M];
     signal input leafNotional[W][M];
-    signal input siblings[W][L][3];
+    signal input siblings[W][NL][TREE_SIBLINGS()];
 
     component binding = MarketBinding(M);
     binding.param <== marketParam;

@@ -12,7 +12,7 @@ include "market-binding.circom";
 
 // SettleTrades(B, D, M): a batch of up to B matched trades moves the account tree from
 // oldRoot to newRoot.
-//   B: trade slots (1..); D: binary tree depth (even, 2..32); M: markets (1..6).
+//   B: trade slots (1..); D: binary tree depth (2..32); M: markets (1..6).
 // Public inputs (4):
 //   oldRoot, newRoot: account tree roots before and after the batch.
 //   dataCommitment: c_B where c_0 = 0 and, for every enabled slot,
@@ -24,8 +24,8 @@ include "market-binding.circom";
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // Every slot's fees accumulate and reach the fee account in one update at the end.
 template SettleTrades(B, D, M) {
-    assert(D % 2 == 0 && D >= 2 && D <= ACCOUNT_BITS());
-    var L = D \ 2;
+    assert(D >= 2 && D <= ACCOUNT_BITS());
+    var NL = TREE_LEVELS(D);
 
     signal input oldRoot;
     signal input newRoot;
@@ -55,14 +55,14 @@ template SettleTrades(B, D, M) {
     signal input leafBalance[B][2];
     signal input leafWord[B][2][M];
     signal input leafNotional[B][2][M];
-    signal input siblings[B][2][L][3];
+    signal input siblings[B][2][NL][TREE_SIBLINGS()];
 
     signal input feeAx;
     signal input feeAy;
     signal input feeBalance;
     signal input feeWord[M];
     signal input feeNotional[M];
-    signal input feeSiblings[L][3];
+    signal input feeSiblings[NL][TREE_SIBLINGS()];
 
     // A. Market configuration and prices are the ones bound by the public input.
     component binding = MarketBinding(M);
@@ -180,7 +180,7 @@ template SettleTrades(B, D, M) {
     signal newFeeBalance <== PackBalance()(newFeeCollateral, feeLeaf.withdrawNonce);
     signal oldFeeLeaf <== LeafHash(M)(feeAx, feeAy, feeBalance, feeWord, feeNotional);
     signal newFeeLeaf <== LeafHash(M)(feeAx, feeAy, newFeeBalance, feeWord, feeNotional);
-    component feeUpdate = LeafUpdate(L);
+    component feeUpdate = LeafUpdate(D);
     feeUpdate.oldLeaf <== oldFeeLeaf;
     feeUpdate.newLeaf <== newFeeLeaf;
     var feeIndex = FEE_ACCOUNT();

@@ -11,7 +11,7 @@ include "margin.circom";
 
 // TradeSide(SIDE, D, M): applies one side of a matched trade (SIDE 0 = the buy order,
 // SIDE 1 = the sell order) to its account and moves the tree root.
-//   D: binary tree depth (even, <= 32); M: markets (<= 6).
+//   D: binary tree depth (2..32); M: markets (<= 6).
 // Inputs from the caller (already checked there):
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
@@ -20,7 +20,7 @@ include "margin.circom";
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
 // Outputs: rootOut (rootIn when disabled), fee, msg (the signed order message).
 template TradeSide(SIDE, D, M) {
-    var L = D \ 2;
+    var NL = TREE_LEVELS(D);
     signal input enabled;
     signal input market;
     signal input marketSelect[M];
@@ -47,7 +47,7 @@ template TradeSide(SIDE, D, M) {
     signal input balance;
     signal input word[M];
     signal input notional[M];
-    signal input siblings[L][3];
+    signal input siblings[NL][TREE_SIBLINGS()];
 
     signal output rootOut;
     signal output fee;
@@ -152,7 +152,7 @@ template TradeSide(SIDE, D, M) {
     signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, newNotionals);
-    component update = LeafUpdate(L);
+    component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;
     update.indexBits <== accountBits.out;

@@ -1,22 +1,37 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { poseidon4 } from "poseidon-lite";
+import { poseidon4, poseidon8 } from "poseidon-lite";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { FIELD_MODULUS, isFieldElement, mod } from "../../prover/src/domain/field.ts";
 import {
   AccountTree,
   type MerkleProof,
-  type SiblingTriple,
   TreeError,
+  circuitSiblings,
   pathDigits,
+  treeShape,
 } from "../../prover/src/domain/tree.ts";
 
 const R = FIELD_MODULUS;
 
+/** The shape from the spec: 3-bit levels while 3 bits are left above, then 2-bit ones. */
+function specShape(depth: number): number[] {
+  const shape: number[] = [];
+  let left = depth;
+  while (left > 0) {
+    const w = left >= 5 || left === 3 ? 3 : 2;
+    shape.push(w);
+    left -= w;
+  }
+  return shape;
+}
+
+const hashN = (c: bigint[]) => (c.length === 8 ? poseidon8(c) : poseidon4(c));
+
 /** zero[l] computed here, independently of the implementation. */
-function zeros(levels: number): bigint[] {
+function zeros(shape: readonly number[]): bigint[] {
   const z = [0n];
-  for (let l = 0; l < levels; l++) z.push(poseidon4([z[l], z[l], z[l], z[l]]));
+  shape.forEach((w, l) => z.push(hashN(new Array<bigint>(1 << w).fill(z[l]))));
   return z;
 }
 
@@ -25,21 +40,24 @@ function zeros(levels: number): bigint[] {
  * level. Deliberately independent of AccountTree's code paths.
  */
 function referenceRoot(leaves: Map<bigint, bigint>, depth: number): bigint {
-  const levels = depth / 2;
-  const z = zeros(levels);
+  const shape = specShape(depth);
+  const z = zeros(shape);
   let level = new Map<bigint, bigint>();
   for (const [i, v] of leaves) if (v !== 0n) level.set(i, v);
-  for (let l = 0; l < levels; l++) {
+  shape.forEach((w, l) => {
     const parents = new Set<bigint>();
-    for (const i of level.keys()) parents.add(i >> 2n);
+    for (const i of level.keys()) parents.add(i >> BigInt(w));
     const next = new Map<bigint, bigint>();
     for (const p of parents) {
-      const c = [0n, 1n, 2n, 3n].map((k) => level.get(p * 4n + k) ?? z[l]);
-      next.set(p, poseidon4(c));
+      const c = Array.from(
+        { length: 1 << w },
+        (_, k) => level.get((p << BigInt(w)) + BigInt(k)) ?? z[l],
+      );
+      next.set(p, hashN(c));
     }
     level = next;
-  }
-  return level.get(0n) ?? z[levels];
+  });
+  return level.get(0n) ?? z[shape.length];
 }
 
 /** Applies entries in order to a plain map (last write wins), as the tree should. */
@@ -100,16 +118,58 @@ describe("field", () => {
 });
 
 describe("AccountTree", () => {
+  it("has the spec's shape at every depth: 8-ary levels, then at most two 4-ary ones", () => {
+    for (let d = 2; d <= 32; d++) {
+      assert.deepEqual(treeShape(d), specShape(d), `depth ${d}`);
+      assert.equal(
+        treeShape(d).reduce((a, b) => a + b, 0),
+        d,
+      );
+    }
+    assert.deepEqual(treeShape(24), new Array(8).fill(3));
+    assert.deepEqual(treeShape(16), [3, 3, 3, 3, 2, 2]);
+    assert.deepEqual(treeShape(8), [3, 3, 2]);
+    assert.deepEqual(treeShape(4), [2, 2]);
+  });
+
   it("empty root is zero[L] for every supported depth", () => {
-    const z = zeros(16);
-    for (let d = 2; d <= 32; d += 2) {
+    for (let d = 2; d <= 32; d++) {
       const t = new AccountTree(d);
       assert.equal(t.depth, d);
-      assert.equal(t.levels, d / 2);
-      assert.equal(t.root, z[d / 2], `depth ${d}`);
+      assert.equal(t.levels, specShape(d).length);
+      assert.equal(t.root, zeros(specShape(d))[t.levels], `depth ${d}`);
       assert.equal(t.size, 0);
       assert.equal(t.nodeCount, 0);
     }
+  });
+
+  it("single-leaf root at D=3 (one 8-ary level) by hand", () => {
+    const t = new AccountTree(3);
+    t.setLeaf(5, 42n);
+    assert.equal(t.root, poseidon8([0n, 0n, 0n, 0n, 0n, 42n, 0n, 0n]));
+    assert.deepEqual(t.proof(5).siblings, [[0n, 0n, 0n, 0n, 0n, 0n, 0n]]);
+    assert.deepEqual(t.proof(2).siblings, [[0n, 0n, 0n, 0n, 42n, 0n, 0n]]);
+  });
+
+  it("an 8-ary level under a 4-ary one at D=5, by hand", () => {
+    const z1 = poseidon8(new Array(8).fill(0n));
+    const t = new AccountTree(5);
+    t.setLeaf(0b10_011, 9n); // digits [3, 2]
+    assert.deepEqual(pathDigits(0b10_011, 5), [3, 2]);
+    const n2 = poseidon8([0n, 0n, 0n, 9n, 0n, 0n, 0n, 0n]);
+    assert.equal(t.root, poseidon4([z1, z1, n2, z1]));
+    assert.deepEqual(t.proof(0b10_011).siblings, [new Array(7).fill(0n), [z1, z1, z1]]);
+  });
+
+  it("pads a proof to the circuit's seven siblings per level with zeros", () => {
+    const t = new AccountTree(5);
+    t.setLeaf(1, 3n);
+    const padded = circuitSiblings(t.proof(1).siblings);
+    assert.deepEqual(
+      padded.map((s) => s.length),
+      [7, 7],
+    );
+    assert.deepEqual(padded[1].slice(3), [0n, 0n, 0n, 0n]);
   });
 
   it("single-leaf root at D=4 computed by hand", () => {
@@ -154,10 +214,11 @@ describe("AccountTree", () => {
     ]);
   });
 
-  it("pathDigits gives base-4 digits leaf level first, up to D=32", () => {
-    assert.deepEqual(pathDigits(0b11_10_01_00, 8), [0, 1, 2, 3]);
-    assert.deepEqual(pathDigits(2n ** 32n - 1n, 32), new Array(16).fill(3));
-    assert.deepEqual(pathDigits(2 ** 31, 32), [...new Array(15).fill(0), 2]);
+  it("pathDigits gives each level's digit leaf level first, up to D=32", () => {
+    assert.deepEqual(pathDigits(0b11_100_100, 8), [4, 4, 3]);
+    assert.deepEqual(pathDigits(2n ** 32n - 1n, 32), [...new Array(10).fill(7), 3]);
+    assert.deepEqual(pathDigits(2 ** 31, 32), [...new Array(10).fill(0), 2]);
+    assert.deepEqual(pathDigits(2n ** 24n - 1n, 24), new Array(8).fill(7));
   });
 
   it("the top index at D=32 (index >= 2^31) works", () => {
@@ -196,7 +257,10 @@ describe("AccountTree", () => {
               const p = t.proof(i);
               assert.equal(p.index, i);
               assert.equal(p.leaf, model.get(i) ?? 0n);
-              assert.equal(p.siblings.length, depth / 2);
+              assert.deepEqual(
+                p.siblings.map((x) => x.length),
+                specShape(depth).map((w) => (1 << w) - 1),
+              );
               assert.ok(AccountTree.verifyProof(p, root, depth));
               assert.equal(AccountTree.computeRoot(p.leaf, p.index, p.siblings, depth), root);
             }
@@ -273,12 +337,12 @@ describe("AccountTree", () => {
     for (let i = 0n; i < 64n; i++) entries.push([i * 3n, 1000n + i]);
     t.bulkLoad(entries);
     const root = t.root;
-    const good: MerkleProof = t.proof(21n); // digits [1, 1, 1, 0]
+    const good: MerkleProof = t.proof(21n); // digits [5, 2, 0]
 
     const clone = (p: MerkleProof): MerkleProof => ({
       index: p.index,
       leaf: p.leaf,
-      siblings: p.siblings.map((s) => [...s] as SiblingTriple),
+      siblings: p.siblings.map((s) => [...s]),
     });
 
     it("the untampered proof verifies", () => {
@@ -287,8 +351,8 @@ describe("AccountTree", () => {
     });
 
     it("any changed sibling", () => {
-      for (let l = 0; l < depth / 2; l++) {
-        for (let k = 0; k < 3; k++) {
+      for (let l = 0; l < good.siblings.length; l++) {
+        for (let k = 0; k < good.siblings[l].length; k++) {
           const p = clone(good);
           p.siblings[l][k] = mod(p.siblings[l][k] + 1n);
           assert.ok(!AccountTree.verifyProof(p, root, depth), `sibling ${l}/${k}`);
@@ -313,7 +377,8 @@ describe("AccountTree", () => {
         { ...clone(good), siblings: good.siblings.slice(1) },
         { ...clone(good), siblings: [...good.siblings, [0n, 0n, 0n]] },
         { ...clone(good), siblings: good.siblings.map((s) => s.slice(0, 2)) },
-        { ...clone(good), siblings: good.siblings.map(() => [0n, 0n, R]) },
+        { ...clone(good), siblings: good.siblings.map((s) => s.map(() => R)) },
+        { ...clone(good), siblings: circuitSiblings(good.siblings) },
         null,
       ];
       for (const p of bad)
@@ -373,15 +438,15 @@ describe("AccountTree", () => {
     });
 
     it("bad depth", () => {
-      for (const d of [3, 1, 7, 33]) expectTreeError(() => new AccountTree(d), "TREE_BAD_DEPTH");
-      expectTreeError(() => new AccountTree(5), "TREE_BAD_DEPTH", /even/);
-      for (const d of [0, -2, 34, 64]) {
+      for (const d of [0, 1, -2, 33, 34, 64]) {
         expectTreeError(() => new AccountTree(d), "TREE_BAD_DEPTH", /\[2, 32\]/);
       }
       expectTreeError(() => new AccountTree(2.5), "TREE_BAD_DEPTH", /integer/);
-      expectTreeError(() => pathDigits(0, 9), "TREE_BAD_DEPTH");
+      expectTreeError(() => pathDigits(0, 33), "TREE_BAD_DEPTH");
       const t = new AccountTree(8);
-      expectTreeError(() => AccountTree.verifyProof(t.proof(0), t.root, 7), "TREE_BAD_DEPTH");
+      expectTreeError(() => AccountTree.verifyProof(t.proof(0), t.root, 33), "TREE_BAD_DEPTH");
+      // a proof for another (valid) depth has another shape: it does not verify
+      assert.equal(AccountTree.verifyProof(t.proof(0), t.root, 7), false);
     });
   });
 

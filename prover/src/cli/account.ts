@@ -46,7 +46,7 @@ export function register(program: Command, out: () => Output): void {
       const v = fromJson<{
         account: Account;
         leaf: bigint;
-        siblings: [bigint, bigint, bigint][];
+        siblings: bigint[][];
         root: bigint;
       }>(text);
       if (leafHash(v.account) !== v.leaf)

@@ -3,7 +3,7 @@ import { ZkClearError } from "./errors.ts";
 /**
  * Circuit parameter sets: the one table the build, the tests, the demo and the
  * benchmarks read.
- * - depth D: binary depth of the account tree (2^D accounts; the tree is 4-ary, D/2 levels)
+ * - depth D: binary depth of the account tree (2^D accounts; 8-ary levels, see treeShape)
  * - batch B: trade slots per SettleTrades proof
  * - markets M: markets per account leaf
  * - deposits K: deposit slots per ApplyDeposits proof

@@ -1,14 +1,22 @@
 /**
- * The zkclear account tree: a sparse Poseidon Merkle tree of arity 4 over the BN254 scalar field.
+ * The zkclear account tree: a sparse Poseidon Merkle tree over the BN254 scalar field whose
+ * nodes have 8 children (Poseidon(8)) from the leaves up and 4 children (Poseidon(4)) in at
+ * most two levels at the top.
  *
- * Layout (the Circom circuit must agree bit for bit):
- * - binary depth D (even, 2..32) gives 2^D leaves and L = D/2 levels of 4-ary nodes;
+ * Layout (circuits/src/merkle.circom must agree bit for bit):
+ * - binary depth D (2..32) gives 2^D leaves; the index is read from the leaves up in levels
+ *   of w_l bits: 3 while at least 3 bits are left for the levels above, then 2
+ *   (D = 3a + 2b, b in {0, 1, 2} as small as it can be): D = 24 is eight 8-ary levels,
+ *   D = 16 four 8-ary and two 4-ary, D = 8 two 8-ary and one 4-ary (see {@link treeShape});
  * - level 0 holds the leaves, level L the root; the empty leaf is 0;
- * - parent = poseidon4([c0, c1, c2, c3]); zero[0] = 0, zero[l+1] = poseidon4([zero[l] x 4]);
- * - leaf i sits at child position (i >> 2l) & 3 at level l, its level-l ancestor has index i >> 2l;
- * - a proof lists, per level, the three other children of the parent in increasing position.
+ * - a level-l node's parent = poseidon(its 2^w_l siblings and itself, in position order);
+ *   zero[0] = 0, zero[l+1] = poseidon([zero[l] x 2^w_l]);
+ * - leaf i's level-l ancestor has index i >> s_l (s_l = w_0 + ... + w_{l-1}) and sits at child
+ *   position (i >> s_l) & (2^w_l - 1) of its parent;
+ * - a proof lists, per level, the 2^w_l - 1 other children of the parent in increasing
+ *   position (the circuit takes 7 per level, the unused ones 0).
  */
-import { poseidon4 } from "poseidon-lite";
+import { poseidon4, poseidon8 } from "poseidon-lite";
 import { ZkClearError } from "./errors.ts";
 import { isFieldElement } from "./field.ts";
 
@@ -28,40 +36,55 @@ export class TreeError extends ZkClearError {
   }
 }
 
-/** The three siblings at one level, in increasing child position (own position skipped). */
-export type SiblingTriple = [bigint, bigint, bigint];
-
 /** Merkle proof of the value at `index` (also a non-membership proof when `leaf` is 0). */
 export interface MerkleProof {
   /** Leaf index in [0, 2^D). */
   index: bigint;
   /** Leaf value (0n for an empty leaf). */
   leaf: bigint;
-  /** `siblings[l]`: the three other children of the level-l node's parent; length L = D/2. */
-  siblings: SiblingTriple[];
+  /**
+   * `siblings[l]`: the other 2^w_l - 1 children of the level-l node's parent, in increasing
+   * position; one entry per level of the tree's shape.
+   */
+  siblings: bigint[][];
 }
 
 /** Smallest and largest accepted binary depth. */
 const MIN_DEPTH = 2;
 const MAX_DEPTH = 32;
+/** Siblings per level in a circuit's input (an 8-ary level's seven; a 4-ary level pads). */
+export const CIRCUIT_SIBLINGS = 7;
 
-/** zero[l] = root of an empty subtree of height l (zero[0] = empty leaf); grown lazily. */
-const ZERO: bigint[] = [0n];
+/** Bits per level from the leaves up: 3 (8 children) and then at most two levels of 2. */
+export function treeShape(depth: number): number[] {
+  const d = checkDepth(depth);
+  const twos = (3 - (d % 3)) % 3;
+  return [...new Array<number>((d - 2 * twos) / 3).fill(3), ...new Array<number>(twos).fill(2)];
+}
 
-function zeroHashes(levels: number): readonly bigint[] {
-  while (ZERO.length <= levels) {
-    const z = ZERO[ZERO.length - 1];
-    ZERO.push(poseidon4([z, z, z, z]));
+function hashChildren(children: bigint[]): bigint {
+  return children.length === 8 ? poseidon8(children) : poseidon4(children);
+}
+
+/** zero[l] = root of an empty subtree of height l for a shape (zero[0] = empty leaf). */
+const ZEROS = new Map<string, readonly bigint[]>();
+
+function zeroHashes(shape: readonly number[]): readonly bigint[] {
+  const key = shape.join(",");
+  let z = ZEROS.get(key);
+  if (!z) {
+    const out = [0n];
+    for (const w of shape)
+      out.push(hashChildren(new Array<bigint>(1 << w).fill(out[out.length - 1])));
+    ZEROS.set(key, out);
+    z = out;
   }
-  return ZERO;
+  return z;
 }
 
 function checkDepth(depth: unknown): number {
   if (typeof depth !== "number" || !Number.isInteger(depth)) {
     throw new TreeError("TREE_BAD_DEPTH", `tree depth must be an integer, got ${String(depth)}`);
-  }
-  if (depth % 2 !== 0) {
-    throw new TreeError("TREE_BAD_DEPTH", `tree depth must be even (arity 4), got ${depth}`);
   }
   if (depth < MIN_DEPTH || depth > MAX_DEPTH) {
     throw new TreeError(
@@ -109,55 +132,65 @@ function checkValue(value: unknown, what: string): bigint {
 }
 
 /**
- * The L = depth/2 child positions (base-4 digits) of `index`, leaf level first:
- * digit l = (index >> 2l) & 3.
+ * The child position of `index`'s ancestor at each level, leaf level first: digit l =
+ * (index >> s_l) & (2^w_l - 1) for the depth's shape.
  */
 export function pathDigits(index: bigint | number, depth: number): number[] {
-  const levels = checkDepth(depth) / 2;
+  const shape = treeShape(depth);
   let i = checkIndex(index, depth);
-  const digits = new Array<number>(levels);
-  for (let l = 0; l < levels; l++) {
-    digits[l] = i & 3;
-    i = (i - (i & 3)) / 4;
-  }
-  return digits;
+  return shape.map((w) => {
+    const digit = i % (1 << w);
+    i = (i - digit) / (1 << w);
+    return digit;
+  });
 }
 
-/** Hashes `node` placed at `digit` among `s` (the other three children in increasing order). */
+/** Hashes `node` placed at `digit` among `s` (the other children in increasing order). */
 function hashWithSiblings(node: bigint, digit: number, s: readonly bigint[]): bigint {
-  switch (digit) {
-    case 0:
-      return poseidon4([node, s[0], s[1], s[2]]);
-    case 1:
-      return poseidon4([s[0], node, s[1], s[2]]);
-    case 2:
-      return poseidon4([s[0], s[1], node, s[2]]);
-    default:
-      return poseidon4([s[0], s[1], s[2], node]);
-  }
+  return hashChildren([...s.slice(0, digit), node, ...s.slice(digit)]);
 }
 
 /**
- * Sparse arity-4 Poseidon Merkle tree of 2^depth leaves. Only nodes that differ from the empty
- * subtree hash of their level are stored (one Map per level keyed by node index).
+ * Pads a proof's siblings to the circuit's input shape: CIRCUIT_SIBLINGS per level, the
+ * unused ones of a 4-ary level 0 (the circuit checks they are).
+ */
+export function circuitSiblings(siblings: readonly (readonly bigint[])[]): bigint[][] {
+  return siblings.map((s) => [...s, ...new Array<bigint>(CIRCUIT_SIBLINGS - s.length).fill(0n)]);
+}
+
+/** The circuit siblings of a padding slot: zero everywhere. */
+export function emptyCircuitSiblings(depth: number): bigint[][] {
+  return treeShape(depth).map(() => new Array<bigint>(CIRCUIT_SIBLINGS).fill(0n));
+}
+
+/**
+ * Sparse Poseidon Merkle tree of 2^depth leaves (shape: {@link treeShape}). Only nodes that
+ * differ from the empty subtree hash of their level are stored (one Map per level keyed by
+ * node index).
  */
 export class AccountTree {
   /** Binary depth D: the tree has 2^D leaves. */
   readonly depth: number;
-  /** Number of 4-ary levels L = D/2 (the length of a proof). */
+  /** Bits per level, leaf level first. */
+  readonly shape: readonly number[];
+  /** Number of levels L (the length of a proof). */
   readonly levels: number;
 
   /** nodes[l] maps node index -> value for non-empty nodes; nodes[0] are the leaves. */
   private readonly nodes: Map<number, bigint>[];
   private readonly zero: readonly bigint[];
-  /** Reused hash input buffer (poseidon-lite copies its input, so reuse is safe). */
-  private readonly buf: bigint[] = [0n, 0n, 0n, 0n];
+  /** Reused hash input buffers per arity (poseidon-lite copies its input, so reuse is safe). */
+  private readonly bufs = new Map<number, bigint[]>([
+    [4, new Array<bigint>(4).fill(0n)],
+    [8, new Array<bigint>(8).fill(0n)],
+  ]);
 
-  /** Creates an empty tree; throws TreeError "TREE_BAD_DEPTH" unless depth is even in [2, 32]. */
+  /** Creates an empty tree; throws TreeError "TREE_BAD_DEPTH" unless depth is in [2, 32]. */
   constructor(depth: number) {
     this.depth = checkDepth(depth);
-    this.levels = depth / 2;
-    this.zero = zeroHashes(this.levels);
+    this.shape = treeShape(depth);
+    this.levels = this.shape.length;
+    this.zero = zeroHashes(this.shape);
     this.nodes = [];
     for (let l = 0; l <= this.levels; l++) this.nodes.push(new Map());
   }
@@ -193,7 +226,8 @@ export class AccountTree {
     if (value === 0n) leaves.delete(i);
     else leaves.set(i, value);
     for (let l = 0; l < this.levels; l++) {
-      const parent = (i - (i & 3)) / 4;
+      const arity = 1 << this.shape[l];
+      const parent = (i - (i % arity)) / arity;
       const h = this.hashChildren(l, parent);
       const up = this.nodes[l + 1];
       const old = up.get(parent) ?? this.zero[l + 1];
@@ -221,7 +255,7 @@ export class AccountTree {
       if ((leaves.get(i) ?? 0n) === v) continue;
       if (v === 0n) leaves.delete(i);
       else leaves.set(i, v);
-      dirty.add((i - (i & 3)) / 4);
+      dirty.add(Math.floor(i / (1 << this.shape[0])));
     }
     staged.clear();
     for (let l = 0; l < this.levels && dirty.size > 0; l++) {
@@ -233,7 +267,7 @@ export class AccountTree {
         if ((up.get(p) ?? z) === h) continue;
         if (h === z) up.delete(p);
         else up.set(p, h);
-        next.add((p - (p & 3)) / 4);
+        if (l + 1 < this.levels) next.add(Math.floor(p / (1 << this.shape[l + 1])));
       }
       dirty = next;
     }
@@ -244,25 +278,27 @@ export class AccountTree {
     const start = checkIndex(index, this.depth);
     const leaf = this.nodes[0].get(start) ?? 0n;
     let i = start;
-    const siblings: SiblingTriple[] = new Array<SiblingTriple>(this.levels);
+    const siblings: bigint[][] = new Array<bigint[]>(this.levels);
     for (let l = 0; l < this.levels; l++) {
       const m = this.nodes[l];
       const z = this.zero[l];
-      const d = i & 3;
+      const arity = 1 << this.shape[l];
+      const d = i % arity;
       const base = i - d;
-      const s: SiblingTriple = [0n, 0n, 0n];
-      for (let c = 0, k = 0; c < 4; c++) {
-        if (c !== d) s[k++] = m.get(base + c) ?? z;
+      const s: bigint[] = [];
+      for (let c = 0; c < arity; c++) {
+        if (c !== d) s.push(m.get(base + c) ?? z);
       }
       siblings[l] = s;
-      i = base / 4;
+      i = base / arity;
     }
     return { index: BigInt(start), leaf, siblings };
   }
 
   /**
-   * Root obtained by placing `leaf` at `index` and hashing up with `siblings` (L triples).
-   * Throws TreeError on malformed input (bad depth, index, values or sibling shape).
+   * Root obtained by placing `leaf` at `index` and hashing up with `siblings` (one list of
+   * 2^w_l - 1 per level). Throws TreeError on malformed input (bad depth, index, values or
+   * sibling shape).
    */
   static computeRoot(
     leaf: bigint,
@@ -270,23 +306,27 @@ export class AccountTree {
     siblings: readonly (readonly bigint[])[],
     depth: number,
   ): bigint {
-    const levels = checkDepth(depth) / 2;
+    const shape = treeShape(depth);
     let i = checkIndex(index, depth);
     let node = checkValue(leaf, "leaf value");
-    if (!Array.isArray(siblings) || siblings.length !== levels) {
+    if (!Array.isArray(siblings) || siblings.length !== shape.length) {
       throw new TreeError(
         "TREE_BAD_PROOF",
-        `expected ${levels} sibling triples for depth ${depth}, got ${Array.isArray(siblings) ? siblings.length : typeof siblings}`,
+        `expected ${shape.length} sibling lists for depth ${depth}, got ${Array.isArray(siblings) ? siblings.length : typeof siblings}`,
       );
     }
-    for (let l = 0; l < levels; l++) {
+    for (let l = 0; l < shape.length; l++) {
+      const arity = 1 << shape[l];
       const s = siblings[l];
-      if (!Array.isArray(s) || s.length !== 3) {
-        throw new TreeError("TREE_BAD_PROOF", `siblings[${l}] must be an array of 3 elements`);
+      if (!Array.isArray(s) || s.length !== arity - 1) {
+        throw new TreeError(
+          "TREE_BAD_PROOF",
+          `siblings[${l}] must be an array of ${arity - 1} elements (level ${l} has ${arity} children)`,
+        );
       }
-      for (let k = 0; k < 3; k++) checkValue(s[k], `siblings[${l}][${k}]`);
-      node = hashWithSiblings(node, i & 3, s);
-      i = (i - (i & 3)) / 4;
+      for (let k = 0; k < s.length; k++) checkValue(s[k], `siblings[${l}][${k}]`);
+      node = hashWithSiblings(node, i % arity, s);
+      i = (i - (i % arity)) / arity;
     }
     return node;
   }
@@ -316,17 +356,20 @@ export class AccountTree {
     }
   }
 
-  /** Hash of the four children of node `parent` at level l + 1 (no hash if all are empty). */
+  /** Hash of the children of node `parent` at level l + 1 (no hash if all are empty). */
   private hashChildren(l: number, parent: number): bigint {
     const m = this.nodes[l];
     const z = this.zero[l];
-    const base = parent * 4;
-    const b = this.buf;
-    b[0] = m.get(base) ?? z;
-    b[1] = m.get(base + 1) ?? z;
-    b[2] = m.get(base + 2) ?? z;
-    b[3] = m.get(base + 3) ?? z;
-    if (b[0] === z && b[1] === z && b[2] === z && b[3] === z) return this.zero[l + 1];
-    return poseidon4(b);
+    const arity = 1 << this.shape[l];
+    const base = parent * arity;
+    const b = this.bufs.get(arity)!;
+    let empty = true;
+    for (let c = 0; c < arity; c++) {
+      const v = m.get(base + c) ?? z;
+      b[c] = v;
+      if (v !== z) empty = false;
+    }
+    if (empty) return this.zero[l + 1];
+    return hashChildren(b);
   }
 }

@@ -1,4 +1,5 @@
 import { ZkClearError } from "../domain/errors.ts";
+import { circuitSiblings } from "../domain/tree.ts";
 import {
   BPS_DENOMINATOR,
   COLLATERAL_BITS,
@@ -186,7 +187,7 @@ export function liquidate(
         balance: pre[2],
         word: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
         notional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
-        siblings: fundProof.siblings.map((s) => [...s]),
+        siblings: circuitSiblings(fundProof.siblings),
       },
     };
     return {

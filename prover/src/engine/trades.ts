@@ -1,4 +1,5 @@
 import { ZkClearError } from "../domain/errors.ts";
+import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
 import {
   AMOUNT_BITS,
   COLLATERAL_BITS,
@@ -180,7 +181,7 @@ function sideInput(state: ExchangeState, so: SignedOrder, account: Account): Tra
     balance: pre[2],
     word: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
     notional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
-    siblings: proof.siblings.map((s) => [...s]),
+    siblings: circuitSiblings(proof.siblings),
   };
 }
 
@@ -293,7 +294,7 @@ export function settleTrades(
         balance: feePre[2],
         word: Array.from({ length: m }, (_, j) => feePre[3 + 2 * j]),
         notional: Array.from({ length: m }, (_, j) => feePre[4 + 2 * j]),
-        siblings: feeProof.siblings.map((s) => [...s]),
+        siblings: circuitSiblings(feeProof.siblings),
       },
     };
     return {
@@ -326,7 +327,7 @@ export function paddingSlot(depth: number, markets: number): SettleTradesInput["
     balance: 0n,
     word: Array<bigint>(markets).fill(0n),
     notional: Array<bigint>(markets).fill(0n),
-    siblings: Array.from({ length: depth / 2 }, () => [0n, 0n, 0n]),
+    siblings: emptyCircuitSiblings(depth),
   });
   return { enabled: 0n, market: 0n, qty: 0n, price: 0n, takerIsBuyer: 0n, sides: [side(), side()] };
 }

@@ -1,4 +1,5 @@
 import { ZkClearError } from "../domain/errors.ts";
+import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
 import { COLLATERAL_BITS, FIRST_USER_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
 import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
@@ -48,7 +49,7 @@ export function leafWitness(state: ExchangeState, index: bigint) {
     leafBalance: pre[2],
     leafWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
     leafNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
-    siblings: state.tree.proof(index).siblings.map((s) => [...s]),
+    siblings: circuitSiblings(state.tree.proof(index).siblings),
   };
 }
 
@@ -61,7 +62,7 @@ export function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
     leafBalance: 0n,
     leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
     leafNotional: Array<bigint>(m).fill(0n),
-    siblings: Array.from({ length: state.depth / 2 }, () => [0n, 0n, 0n]),
+    siblings: emptyCircuitSiblings(state.depth),
   };
 }
 

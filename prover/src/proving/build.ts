@@ -112,8 +112,9 @@ export interface ProbeBuild {
   readonly constraints: number;
   readonly wires: number;
   readonly r1cs: string;
-  /** With `wasm`: the witness calculator. */
+  /** With `wasm`: the witness calculator and the signal names (.sym). */
   readonly wasm?: string;
+  readonly sym?: string;
 }
 
 /**
@@ -138,7 +139,7 @@ export async function compileProbe(
   );
   const rel = (f: string) => path.relative(ROOT, f);
   const args = [rel(main), "-l", "node_modules", "--r1cs", "--O2", "-o", rel(dir)];
-  if (opts.wasm) args.push("--wasm");
+  if (opts.wasm) args.push("--wasm", "--sym");
   const { out: raw } = await run(args, () => {});
   const out = stripAnsi(raw);
   return {
@@ -146,7 +147,9 @@ export async function compileProbe(
       circomCount(out, "non-linear constraints") + circomCount(out, "linear constraints"),
     wires: circomCount(out, "wires"),
     r1cs: path.join(dir, `${name}.r1cs`),
-    ...(opts.wasm ? { wasm: path.join(dir, `${name}_js`, `${name}.wasm`) } : {}),
+    ...(opts.wasm
+      ? { wasm: path.join(dir, `${name}_js`, `${name}.wasm`), sym: path.join(dir, `${name}.sym`) }
+      : {}),
   };
 }
 

@@ -106,7 +106,7 @@ export function readSymbols(file: string): Map<string, number> {
 /**
  * What the constraints alone determine from the wires in `known` (wire 0 = 1 and the
  * inputs, say), ignoring how the witness calculator computed the rest: a constraint
- * whose A and B are known becomes a linear equation in its C; equations are solved by
+ * whose A or B is known is a linear equation in the other wires; equations are solved by
  * elimination as they become available, round after round. A wire the result lacks is
  * not fixed by the constraints (at least not linearly from the known ones): a circuit
  * whose every wire is fixed this way has one witness per input. Throws on a
@@ -140,13 +140,19 @@ export function wiresFixedBy(r1cs: R1cs, known: ReadonlyMap<number, bigint>): Ma
     progress = false;
     r1cs.constraints.forEach(([a, b, c], i) => {
       if (used[i]) return;
+      // A.w * B.w = C.w is linear in the unknowns as soon as A or B is known
       const av = value(a);
-      const bv = value(b);
-      if (av === undefined || bv === undefined) return;
+      const bv = av === undefined ? value(b) : undefined;
+      if (av === undefined && bv === undefined) return;
       used[i] = true;
       const terms = new Map<number, bigint>();
-      for (const [w, k] of c) terms.set(w, ((terms.get(w) ?? 0n) + k) % r);
-      system.push({ terms, rhs: (av * bv) % r });
+      const add = (lc: LinearCombination, k: bigint) => {
+        for (const [w, coef] of lc) terms.set(w, ((terms.get(w) ?? 0n) + k * coef) % r);
+      };
+      if (av !== undefined) add(b, av);
+      else add(a, bv!);
+      add(c, r - 1n);
+      system.push({ terms, rhs: 0n });
     });
     // Gauss-Jordan over the pending equations: solve every wire a row pins down alone.
     for (const e of system) reduce(e);

@@ -45,7 +45,7 @@ export async function measureTradeBudget(
   };
   const blocks = {
     signature: await probe("signature", "order.circom", "OrderSignature()"),
-    leafUpdate: await probe("leaf_update", "merkle.circom", `LeafUpdate(${D / 2})`),
+    leafUpdate: await probe("leaf_update", "merkle.circom", `LeafUpdate(${D})`),
     leafHash: await probe("leaf_hash", "account-leaf.circom", `LeafHash(${M})`),
     leafUnpack: await probe("leaf_unpack", "account-leaf.circom", `AccountLeafUnpack(${M})`),
     margin: await probe("margin", "margin.circom", `MarginRequirement(${M})`),

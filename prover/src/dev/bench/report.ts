@@ -247,7 +247,32 @@ function budgetSection(r: BenchResults): string {
       `${int(b.blocks.leafHash)}, a leaf read with its range checks ${int(b.blocks.leafUnpack)}, a margin ` +
       `check ${int(b.blocks.margin)}, the commitment's Poseidon(4) ${int(b.blocks.commitmentHash)}.`,
     "",
+    stretchParagraph(b),
+    "",
   ].join("\n");
+}
+
+/** What the 25,000-per-trade stretch goal would take, from the budget's own figures. */
+function stretchParagraph(b: NonNullable<BenchResults["budget"]>): string {
+  const floor = 2 * b.blocks.signature + 2 * b.blocks.leafUpdate;
+  const rest = b.perTrade - floor;
+  const layout = 2 * 96 * (b.markets - 1);
+  if (b.perTrade <= 25_000)
+    return `One trade costs ${int(b.perTrade)} constraints: within the 25,000 stretch goal.`;
+  return (
+    `**The 25,000 stretch goal.** The two signatures and the four Merkle paths alone cost ` +
+    `${int(floor)} (${pct(floor / b.perTrade)} of a trade), which leaves ${int(25_000 - floor)} for ` +
+    `everything else, where it takes ${int(rest)} now: two leaf reads whose every field is ` +
+    `range-checked, four leaf hashes, two margin checks and the order, fill, fee and position rules. ` +
+    `Cheaper leaf layouts help only a little: keeping a market's size and notional in one word, ` +
+    `and decomposing only the traded market's order word, would save about ${int(layout)}. ` +
+    `Going below means dropping the range checks of what a circuit reads (the tree only ever ` +
+    `holds values some circuit range-checked when it wrote them, but each circuit checking its ` +
+    `own inputs is a rule here), or replacing circomlib's audited EdDSA-Poseidon verifier ` +
+    `(${int(b.blocks.signature)} each) by a cheaper one of our own. The first weakens what each ` +
+    `proof shows on its own and the second trades an audited component for a few thousand ` +
+    `constraints; this project makes neither trade.`
+  );
 }
 
 function phaseSection(r: BenchResults): string {
