@@ -33,6 +33,8 @@ function trades(
     proof: {
       witnessMs: proveMs * 0.05,
       proveMs,
+      runs: 1,
+      proveMsRuns: [proveMs],
       phases: { read: 1, buildAbc: 1, fft: 1, msmG1: proveMs - 4, msmG2: 1, other: 0 },
       peakRssMiB: 900,
       verified: true,

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,7 +40,12 @@ export function peakRssProbe(): PeakRssProbe {
   };
 }
 
-/** This process's peak resident set size so far, MiB (worker threads included). */
+const { peakKiB } = createRequire(import.meta.url)("./peak-rss.cjs") as { peakKiB: () => number };
+
+/**
+ * This process's peak resident set size so far, MiB (worker threads included): VmHWM on
+ * Linux, which unlike getrusage's maxrss does not count the parent's memory at the fork.
+ */
 export function ownPeakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
+  return peakKiB() / 1024;
 }

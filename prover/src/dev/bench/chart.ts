@@ -10,7 +10,12 @@ interface Series {
   readonly values: readonly (number | null)[];
   readonly logY?: boolean;
   /** Horizontal reference lines, such as a goal. */
-  readonly lines?: readonly { readonly value: number; readonly label: string }[];
+  readonly lines?: readonly {
+    readonly value: number;
+    readonly label: string;
+    /** Where the label goes: above the line's right end (default) or below its left end. */
+    readonly place?: "right-above" | "left-below";
+  }[];
   readonly format: (v: number) => string;
 }
 
@@ -97,9 +102,13 @@ function panel(batches: readonly number[], s: Series, x0: number, y0: number): s
   );
   for (const l of s.lines ?? []) {
     const y = ly(l.value);
+    const label =
+      l.place === "left-below"
+        ? `<text x="${x0 + PAD.left + 4}" y="${y + 14}" font-size="11" fill="${GOAL}">${esc(l.label)}</text>`
+        : `<text x="${x0 + PAD.left + pw - 4}" y="${y - 5}" font-size="11" fill="${GOAL}" text-anchor="end">${esc(l.label)}</text>`;
     parts.push(
       `<line x1="${x0 + PAD.left}" x2="${x0 + PAD.left + pw}" y1="${y}" y2="${y}" stroke="${GOAL}" stroke-dasharray="5 4"/>`,
-      `<text x="${x0 + PAD.left + pw - 4}" y="${y - 5}" font-size="11" fill="${GOAL}" text-anchor="end">${esc(l.label)}</text>`,
+      label,
     );
   }
   const pts = batches
@@ -148,7 +157,7 @@ export function scalingChart(points: readonly SweepPoint[], title: string): stri
       unit: "gas",
       logY: true,
       values: f.map((x) => (x ? x.proof.gas / x.operations : null)),
-      lines: [{ value: 17_000, label: "goal at B=16: 17,000" }],
+      lines: [{ value: 17_000, label: "goal at B=16: 17,000", place: "left-below" }],
       format: (v) => shortNumber(v),
     },
     {

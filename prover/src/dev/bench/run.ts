@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly budget: boolean;
   /** Recompile and regenerate keys (default); false reuses what artifacts/ holds. */
   readonly fresh: boolean;
+  /** Proofs per measured batch, each in a fresh process; the median is reported. */
+  readonly repeat: number;
   /** Where BENCHMARKS.md goes; its JSON and image go to `<dir>/docs/benchmarks/`. */
   readonly outDir: string;
   readonly command: string;
@@ -41,7 +43,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (v === undefined) return undefined;
     return v === "none" ? [] : v.split(",").map((s) => s.trim());
   };
-  const known = new Set(["--sets", "--kinds", "--sweep", "--sweep-base", "--out"]);
+  const known = new Set(["--sets", "--kinds", "--sweep", "--sweep-base", "--out", "--repeat"]);
   for (const [i, a] of argv.entries()) {
     if (!a.startsWith("--")) {
       if (i > 0 && known.has(argv[i - 1])) continue;
@@ -61,6 +63,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (!Number.isInteger(b) || b < 1) throw new Error(`--sweep: "${s}" is not a batch size`);
     return b;
   });
+  const repeat = Number(value("--repeat") ?? 3);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 25)
+    throw new Error(`--repeat takes a whole number of proofs from 1 to 25`);
   const sweepBase = value("--sweep-base") ?? "bench";
   paramSet(sweepBase);
   const full = !argv.some((a) =>
@@ -73,6 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     sweepBase,
     budget: !argv.includes("--no-budget"),
     fresh: !argv.includes("--reuse"),
+    repeat,
     // only a full run replaces the committed report
     outDir: value("--out") ?? (full ? ROOT : path.join(ARTIFACTS, "bench")),
     command: ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" "),
@@ -97,7 +103,7 @@ export async function runBench(
 ): Promise<{ results: BenchResults; files: string[] }> {
   const t0 = performance.now();
   const done: InstanceCache = new Map();
-  const measure = { fresh: o.fresh, log };
+  const measure = { fresh: o.fresh, repeat: o.repeat, log };
   const sets: KindFigures[] = [];
   for (const name of o.sets) {
     log(`== ${name}`);
