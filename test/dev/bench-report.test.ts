@@ -32,6 +32,7 @@ function trades(
     },
     proof: {
       witnessMs: proveMs * 0.05,
+      witnessColdMs: proveMs * 0.07,
       proveMs,
       runs: 1,
       proveMsRuns: [proveMs],

@@ -19,12 +19,14 @@ process.on(
     circuit: CircuitId;
     signals: Record<string, SignalValue>;
     profile?: boolean;
+    warm?: boolean;
   }) => {
     try {
       await curve;
       const keys = await ensureDevKeys(m.circuit, p);
       const result = await prove(circuitFiles(m.circuit, p).wasm, keys.devZkey, m.signals, {
         profile: m.profile,
+        warm: m.warm,
       });
       process.send!({ id: m.id, result: { ...result, peakRssMiB: ownPeakRssMiB() } });
     } catch (e) {

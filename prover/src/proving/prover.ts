@@ -88,6 +88,12 @@ export interface ProofResult {
   readonly publicSignals: string[];
   readonly witnessMs: number;
   readonly proveMs: number;
+  /**
+   * With `warm`: the first witness of this batch in this process (loading the witness
+   * calculator and running its code cold); `witnessMs` is then a second, warm one, as a
+   * long-lived proving process computes every witness after its first.
+   */
+  readonly witnessColdMs?: number;
   /** With `profile`: the proving time by step. */
   readonly phases?: ProvePhases;
   /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */
@@ -136,13 +142,22 @@ class PhaseClock {
   }
 }
 
-/** Computes the witness and a Groth16 proof with snarkjs; `profile` times its steps. */
+/**
+ * Computes the witness and a Groth16 proof with snarkjs; `profile` times the proof's
+ * steps, `warm` computes the witness twice and times both (witnessColdMs, witnessMs).
+ */
 export async function prove(
   wasmPath: string,
   zkeyPath: string,
   signals: Record<string, SignalValue>,
-  opts: { profile?: boolean } = {},
+  opts: { profile?: boolean; warm?: boolean } = {},
 ): Promise<ProofResult> {
+  let witnessColdMs: number | undefined;
+  if (opts.warm) {
+    const c0 = performance.now();
+    await calculateWtns(wasmPath, signals);
+    witnessColdMs = performance.now() - c0;
+  }
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
@@ -158,6 +173,7 @@ export async function prove(
     publicSignals,
     witnessMs: t1 - t0,
     proveMs: t2 - t1,
+    ...(witnessColdMs !== undefined ? { witnessColdMs } : {}),
     ...(clock ? { phases: clock.finish() } : {}),
   };
 }

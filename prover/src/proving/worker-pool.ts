@@ -45,17 +45,20 @@ export class WorkerProver {
     );
   }
 
-  /** Proves in the child; `profile` times the proof's steps (ProofResult.phases). */
+  /**
+   * Proves in the child; `profile` times the proof's steps (ProofResult.phases), `warm`
+   * times a cold and a warm witness (ProofResult.witnessColdMs, witnessMs).
+   */
   prove(
     circuit: CircuitId,
     signals: Record<string, SignalValue>,
-    opts: { profile?: boolean } = {},
+    opts: { profile?: boolean; warm?: boolean } = {},
   ): Promise<ProofResult> {
     const id = this.nextId++;
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, circuit, signals, profile: opts.profile });
+      this.child.send({ id, circuit, signals, profile: opts.profile, warm: opts.warm });
     });
   }
 

@@ -22,6 +22,7 @@ const spread = (f: KindFigures) =>
 /** Wall time of a proof per constraint, microseconds. */
 export const usPerConstraint = (f: KindFigures) => (f.proof.proveMs * 1000) / f.compile.constraints;
 export const witnessShare = (f: KindFigures) => f.proof.witnessMs / f.proof.proveMs;
+const coldWitnessShare = (f: KindFigures) => f.proof.witnessColdMs / f.proof.proveMs;
 export const perOp = (f: KindFigures, v: number) => v / f.operations;
 const perTrade = (f: KindFigures) => perOp(f, f.proof.witnessMs + f.proof.proveMs);
 
@@ -71,9 +72,11 @@ function goals(r: BenchResults): string {
   }
   if (all.length) {
     const worst = Math.max(...all.map(witnessShare));
+    const worstCold = Math.max(...all.map(coldWitnessShare));
     rows.push([
       "witness generation: at most 10% of proving time",
-      `at most ${pct(worst)} over all ${all.length} proofs`,
+      `at most ${pct(worst)} over all ${all.length} proofs (a proving process's witnesses after its ` +
+        `first); the first in a fresh process, loading included: at most ${pct(worstCold)}`,
       mark(worst <= 0.1),
     ]);
   }
@@ -128,6 +131,7 @@ function provingTable(sets: readonly KindFigures[]): string {
       "kind",
       "slots",
       "witness ms",
+      "first witness ms",
       "prove ms",
       "prove s, runs",
       "prove ms per op",
@@ -142,6 +146,7 @@ function provingTable(sets: readonly KindFigures[]): string {
       KIND_LABEL[f.kind],
       f.operations,
       int(f.proof.witnessMs),
+      int(f.proof.witnessColdMs),
       int(f.proof.proveMs),
       spread(f),
       int(perOp(f, f.proof.witnessMs + f.proof.proveMs)),
@@ -458,7 +463,10 @@ export function benchmarksMarkdown(r: BenchResults, image: string, jsonPath: str
     "",
     circuitTable(r.sets),
     "",
-    "Proving a full batch and settling it on the chain:",
+    "Proving a full batch and settling it on the chain. The witness is a proving process's " +
+      "second (what the operator's long-lived proving process spends on every batch after its " +
+      "first); the first witness in a fresh process also loads the witness calculator and runs " +
+      "its WebAssembly before the engine has optimised it:",
     "",
     provingTable(r.sets),
     "",
