@@ -48,7 +48,31 @@ declare module "ffjavascript" {
     toObject(a: Uint8Array): bigint;
     fromObject(a: bigint): Uint8Array;
     mul(a: Uint8Array, b: Uint8Array): Uint8Array;
+    neg(a: Uint8Array): Uint8Array;
     inv(a: Uint8Array): Uint8Array;
+    random(): Uint8Array;
+    /** The multiplicative generator, Montgomery form (the coset shift at the full 2-adicity). */
+    readonly shift: Uint8Array;
+    fft<T extends Uint8Array | BigBuffer>(
+      a: T,
+      inverse?: string,
+      unused?: string,
+      logger?: unknown,
+      name?: string,
+    ): Promise<T>;
+    ifft<T extends Uint8Array | BigBuffer>(
+      a: T,
+      inverse?: string,
+      unused?: string,
+      logger?: unknown,
+      name?: string,
+    ): Promise<T>;
+    /** a[i] * first * inc^i for every i. */
+    batchApplyKey<T extends Uint8Array | BigBuffer>(
+      a: T,
+      first: Uint8Array,
+      inc: Uint8Array,
+    ): Promise<T>;
     eq(a: Uint8Array, b: Uint8Array): boolean;
   }
 
@@ -64,6 +88,14 @@ declare module "ffjavascript" {
     fromRprLEM(buff: Uint8Array, offset?: number): Uint8Array;
     toRprLEM(buff: Uint8Array, offset: number, p: Uint8Array): void;
     isZero(p: Uint8Array): boolean;
+    toObject(p: Uint8Array): bigint[] | bigint[][];
+    /** Sum of scalars[i] * bases[i] (affine Montgomery bases, standard-form scalars). */
+    multiExpAffine(
+      bases: Uint8Array | BigBuffer,
+      scalars: Uint8Array | BigBuffer,
+      logger?: unknown,
+      name?: string,
+    ): Promise<Uint8Array>;
   }
 
   export interface Bn128Curve {
@@ -110,6 +142,24 @@ declare module "ffjavascript" {
     addFunction(name: string): WasmFunctionBuilder;
     exportFunction(name: string, exportName?: string): void;
   }
+
+  /** A byte buffer in 1 GiB pages, for what a Uint8Array cannot hold. */
+  export class BigBuffer {
+    constructor(size: number);
+    readonly byteLength: number;
+    readonly buffers: Uint8Array[];
+    slice(from?: number, to?: number): Uint8Array | BigBuffer;
+    set(buff: Uint8Array | BigBuffer, offset?: number): void;
+  }
+
+  export const Scalar: {
+    eq(a: bigint | number, b: bigint | number): boolean;
+    fromRprLE(buff: Uint8Array, offset?: number, n8?: number): bigint;
+  };
+
+  export const utils: {
+    stringifyBigInts(o: unknown): unknown;
+  };
 
   export function buildBn128(
     singleThread?: boolean,

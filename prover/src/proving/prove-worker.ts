@@ -6,7 +6,7 @@ import type { CircuitId } from "./circuits.ts";
 import { ensureDevKeys } from "./keys.ts";
 import { circuitFiles } from "./paths.ts";
 import { ownPeakRssMiB } from "./peak-rss.ts";
-import { prove } from "./prover.ts";
+import { prove, type ProveEngine } from "./prover.ts";
 
 const p = paramSet(process.argv[2]);
 // The curve (and its worker threads) is built once, before the first request, so a
@@ -20,6 +20,7 @@ process.on(
     signals: Record<string, SignalValue>;
     profile?: boolean;
     warm?: boolean;
+    engine?: ProveEngine;
   }) => {
     try {
       await curve;
@@ -27,6 +28,7 @@ process.on(
       const result = await prove(circuitFiles(m.circuit, p).wasm, keys.devZkey, m.signals, {
         profile: m.profile,
         warm: m.warm,
+        engine: m.engine,
       });
       process.send!({ id: m.id, result: { ...result, peakRssMiB: ownPeakRssMiB() } });
     } catch (e) {

@@ -4,6 +4,7 @@ import * as snarkjs from "snarkjs";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import { ZkClearError } from "../domain/errors.ts";
 import type { SignalValue } from "../engine/inputs.ts";
+import { groth16Prove } from "./groth16.ts";
 
 export class WitnessError extends ZkClearError {
   /** The templates on circom's failure stack, innermost first (e.g. "RangeCheck_12"). */
@@ -143,14 +144,21 @@ class PhaseClock {
 }
 
 /**
- * Computes the witness and a Groth16 proof with snarkjs; `profile` times the proof's
+ * Which Groth16 prover makes the proof: zkclear's (`groth16Prove`, the default) or
+ * snarkjs's own `groth16.prove`, which the benchmark measures it against.
+ */
+export type ProveEngine = "zkclear" | "snarkjs";
+
+/**
+ * Computes the witness and a Groth16 proof (`groth16Prove`: snarkjs's prover with "build
+ * ABC" on every thread); `profile` times the proof's
  * steps, `warm` computes the witness twice and times both (witnessColdMs, witnessMs).
  */
 export async function prove(
   wasmPath: string,
   zkeyPath: string,
   signals: Record<string, SignalValue>,
-  opts: { profile?: boolean; warm?: boolean } = {},
+  opts: { profile?: boolean; warm?: boolean; engine?: ProveEngine } = {},
 ): Promise<ProofResult> {
   let witnessColdMs: number | undefined;
   if (opts.warm) {
@@ -162,11 +170,10 @@ export async function prove(
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
   const clock = opts.profile ? new PhaseClock() : undefined;
-  const { proof, publicSignals } = await snarkjs.groth16.prove(
-    zkeyPath,
-    { type: "mem", data: wtns },
-    clock,
-  );
+  const { proof, publicSignals } =
+    opts.engine === "snarkjs"
+      ? await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns }, clock)
+      : await groth16Prove(zkeyPath, wtns, clock);
   const t2 = performance.now();
   return {
     proof,

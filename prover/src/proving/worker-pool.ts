@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { ParamSet } from "../domain/params.ts";
 import type { SignalValue } from "../engine/inputs.ts";
 import type { CircuitId } from "./circuits.ts";
-import type { ProofResult } from "./prover.ts";
+import type { ProofResult, ProveEngine } from "./prover.ts";
 
 /**
  * Proves in a separate process so the service's event loop stays responsive; snarkjs
@@ -52,13 +52,14 @@ export class WorkerProver {
   prove(
     circuit: CircuitId,
     signals: Record<string, SignalValue>,
-    opts: { profile?: boolean; warm?: boolean } = {},
+    opts: { profile?: boolean; warm?: boolean; engine?: ProveEngine } = {},
   ): Promise<ProofResult> {
     const id = this.nextId++;
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, circuit, signals, profile: opts.profile, warm: opts.warm });
+      const { profile, warm, engine } = opts;
+      this.child.send({ id, circuit, signals, profile, warm, engine });
     });
   }
 
