@@ -13,6 +13,7 @@ import {
   verify,
   type ProofResult,
   type ProvePhases,
+  type ProveEngine,
 } from "../../proving/prover.ts";
 import { WorkerProver } from "../../proving/worker-pool.ts";
 import type { World } from "../onchain.ts";
@@ -70,6 +71,15 @@ export interface ProofFigures {
   readonly verified: boolean;
   /** Gas of the settling transaction (the on-chain verifier accepted the proof). */
   readonly gas: number;
+  /**
+   * The same batch and key proved by snarkjs's own `groth16.prove` (the baseline of
+   * zkclear's prover), as many times, each run alternating with one of zkclear's.
+   */
+  readonly snarkjs?: {
+    readonly proveMs: number;
+    readonly proveMsRuns: readonly number[];
+    readonly phases: ProvePhases;
+  };
 }
 
 /** Every figure of one batch kind of one parameter set. */
@@ -93,6 +103,8 @@ export interface MeasureOptions {
   readonly fresh: boolean;
   /** Proofs of each measured batch (its median is reported). */
   readonly repeat: number;
+  /** The batch kind of this set also proved with snarkjs's own prover, if any. */
+  readonly baseline?: BatchKind;
   readonly log: (s: string) => void;
 }
 
@@ -156,6 +168,14 @@ function keyFigures(kind: BatchKind, p: ParamSet, o: MeasureOptions): Promise<Ke
 /** A measured proof: the median run, with every run's times. */
 export interface RepeatedProof extends ProofResult {
   readonly runs: readonly ProofResult[];
+  /** With a baseline: snarkjs's proofs of the same batch. */
+  readonly snarkjsRuns?: readonly ProofResult[];
+}
+
+/** The run with the median proving time (the lower middle one of an even count). */
+function medianRun(runs: readonly ProofResult[]): ProofResult {
+  const byTime = [...runs].sort((a, b) => a.proveMs - b.proveMs);
+  return byTime[Math.floor((byTime.length - 1) / 2)]!;
 }
 
 /**
@@ -168,28 +188,45 @@ export function processPerProof(
   p: ParamSet,
   measured: ReadonlySet<CircuitId>,
   repeat: number,
+  baseline?: CircuitId,
 ): NonNullable<World["prover"]> {
   const seen = new Set<CircuitId>();
-  const once = async (id: CircuitId, signals: Record<string, SignalValue>) => {
+  const once = async (
+    id: CircuitId,
+    signals: Record<string, SignalValue>,
+    engine: ProveEngine = "zkclear",
+  ) => {
     const prover = new WorkerProver(p);
     try {
-      return await prover.prove(id, signals, { profile: true, warm: true });
+      return await prover.prove(id, signals, { profile: true, warm: true, engine });
     } finally {
       await prover.close();
     }
   };
   return async (id, signals) => {
-    const times = measured.has(id) && !seen.has(id) ? repeat : 1;
+    const first = measured.has(id) && !seen.has(id);
+    const times = first ? repeat : 1;
     seen.add(id);
     const runs: ProofResult[] = [];
-    for (let i = 0; i < times; i++) runs.push(await once(id, signals));
-    const byTime = [...runs].sort((a, b) => a.proveMs - b.proveMs);
-    const median = byTime[Math.floor((byTime.length - 1) / 2)];
+    const snarkjsRuns: ProofResult[] = [];
+    for (let i = 0; i < times; i++) {
+      runs.push(await once(id, signals));
+      // Alternating, so that a slow spell of the machine hits both provers alike.
+      if (first && id === baseline) snarkjsRuns.push(await once(id, signals, "snarkjs"));
+    }
+    const median = medianRun(runs);
     const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     const witnessMs = mid(runs.map((r) => r.witnessMs));
     const witnessColdMs = mid(runs.map((r) => r.witnessColdMs ?? r.witnessMs));
     const peakRssMiB = Math.max(...runs.map((r) => r.peakRssMiB ?? 0)) || undefined;
-    const result: RepeatedProof = { ...median, witnessMs, witnessColdMs, peakRssMiB, runs };
+    const result: RepeatedProof = {
+      ...median,
+      witnessMs,
+      witnessColdMs,
+      peakRssMiB,
+      runs,
+      ...(snarkjsRuns.length ? { snarkjsRuns } : {}),
+    };
     return result;
   };
 }
@@ -222,7 +259,12 @@ export async function measureSet(
   await prepareContracts(p, o.log);
   const { batches, operations: userGas } = await measureBatches(p, chain.deployer, chain.traders, {
     kinds,
-    prover: processPerProof(p, new Set(kinds.map((k) => KIND_CIRCUIT[k])), o.repeat),
+    prover: processPerProof(
+      p,
+      new Set(kinds.map((k) => KIND_CIRCUIT[k])),
+      o.repeat,
+      o.baseline && kinds.includes(o.baseline) ? KIND_CIRCUIT[o.baseline] : undefined,
+    ),
     log: (s) => o.log(`${p.name} ${s}`),
   });
   const out: KindFigures[] = [];
@@ -230,6 +272,7 @@ export async function measureSet(
     const c = circuitFigures.get(b.kind)!;
     const vkey = readVerificationKey(keyFiles(KIND_CIRCUIT[b.kind], p).devVkey);
     const verified = await verify(vkey, b.proof.publicSignals, b.proof.proof);
+    const base = (b.proof as RepeatedProof).snarkjsRuns;
     out.push({
       set: p.name,
       kind: b.kind,
@@ -249,6 +292,15 @@ export async function measureSet(
         peakRssMiB: b.proof.peakRssMiB ?? null,
         verified,
         gas: Number(b.gas),
+        ...(base
+          ? {
+              snarkjs: {
+                proveMs: medianRun(base).proveMs,
+                proveMsRuns: base.map((r) => r.proveMs),
+                phases: medianRun(base).phases!,
+              },
+            }
+          : {}),
       },
       userGas,
     });

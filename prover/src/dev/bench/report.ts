@@ -6,6 +6,7 @@
 import type { BatchKind } from "./batches.ts";
 import type { KindFigures } from "./measure.ts";
 import type { BenchResults } from "./results.ts";
+import type { ProvePhases } from "../../proving/prover.ts";
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const dec = (n: number, d = 1) =>
@@ -21,6 +22,9 @@ const spread = (f: KindFigures) =>
 
 /** Wall time of a proof per constraint, microseconds. */
 export const usPerConstraint = (f: KindFigures) => (f.proof.proveMs * 1000) / f.compile.constraints;
+/** snarkjs's own prover on the same batch and key (the baseline), µs per constraint. */
+const snarkjsUsPerConstraint = (f: KindFigures) =>
+  f.proof.snarkjs ? (f.proof.snarkjs.proveMs * 1000) / f.compile.constraints : undefined;
 export const witnessShare = (f: KindFigures) => f.proof.witnessMs / f.proof.proveMs;
 const coldWitnessShare = (f: KindFigures) => f.proof.witnessColdMs / f.proof.proveMs;
 export const perOp = (f: KindFigures, v: number) => v / f.operations;
@@ -66,7 +70,9 @@ function goals(r: BenchResults): string {
     ]);
     rows.push([
       "proving wall time per constraint on 2 cores: at most 90 µs",
-      `${dec(usPerConstraint(bench))} µs (bench trades); worst of all ${all.length} proofs ${dec(Math.max(...all.map(usPerConstraint)))} µs`,
+      `${dec(usPerConstraint(bench))} µs (bench trades; snarkjs's own prover on the same batch: ` +
+        `${bench.proof.snarkjs ? `${dec(snarkjsUsPerConstraint(bench)!)} µs` : "not measured"}); ` +
+        `worst of all ${all.length} proofs ${dec(Math.max(...all.map(usPerConstraint)))} µs`,
       mark(usPerConstraint(bench) <= 90),
     ]);
   }
@@ -333,12 +339,43 @@ function phaseSection(r: BenchResults): string {
   return [
     `## Where the proving time goes`,
     "",
-    `snarkjs's Groth16 prover (\`groth16_prove.js\`) evaluates the witness against the key's A and B ` +
-      `coefficients ("build ABC"), runs three inverse and three forward FFTs over the evaluation ` +
-      `domain (the next power of two above the constraints) to get the quotient H, and then five ` +
-      `multi-scalar multiplications (MSMs): A, B1 and C in G1 over the wires, H in G1 over the domain, ` +
-      `and B2 in G2 over the wires. Each step's time below is read off snarkjs's own progress messages ` +
-      `during the real proof (\`prove(..., { profile: true })\`).`,
+    `zkclear's Groth16 prover (\`prover/src/proving/groth16.ts\`: snarkjs's algorithm, key and proof ` +
+      `formats, on ffjavascript's curve) evaluates the witness against the key's A and B coefficients ` +
+      `("build ABC"), runs three inverse and three forward FFTs over the evaluation domain (the next ` +
+      `power of two above the constraints) to get the quotient H, and then five multi-scalar ` +
+      `multiplications (MSMs): A, B1 and C in G1 over the wires, H in G1 over the domain, and B2 in ` +
+      `G2 over the wires. snarkjs 0.7.6 builds ABC in a JavaScript loop on one thread while the ` +
+      `other core waits; zkclear's prover gives each worker thread a share of the domain and ` +
+      `evaluates it with the curve's WebAssembly routine. Each step's time below is read off the ` +
+      `prover's progress messages during the real proof (\`prove(..., { profile: true })\`).`,
+    "",
+    bench?.proof.snarkjs
+      ? [
+          `The \`bench\` trade batch, proved alternately by both provers (each run in a fresh process):`,
+          "",
+          table(
+            ["prover", "prove ms (median)", "runs, s", "µs / constraint", "build ABC", "MSM + FFT"],
+            [
+              ["snarkjs 0.7.6 `groth16.prove`", bench.proof.snarkjs],
+              ["zkclear `groth16Prove`", bench.proof],
+            ].map(([name, x]) => {
+              const f = x as {
+                proveMs: number;
+                proveMsRuns: readonly number[];
+                phases: ProvePhases;
+              };
+              return [
+                name as string,
+                int(f.proveMs),
+                f.proveMsRuns.map((ms) => dec(ms / 1000)).join(", "),
+                dec((f.proveMs * 1000) / bench.compile.constraints),
+                `${int(f.phases.buildAbc)} ms (${pct(f.phases.buildAbc / f.proveMs)})`,
+                `${int(f.phases.msmG1 + f.phases.msmG2 + f.phases.fft)} ms`,
+              ];
+            }),
+          ),
+        ].join("\n")
+      : "",
     "",
     table(
       [
@@ -361,7 +398,7 @@ function phaseSection(r: BenchResults): string {
     b && bench
       ? `At \`bench\` trades the MSMs take ${pct((b.msmG1 + b.msmG2) / bench.proof.proveMs)} of the proof ` +
         `and the FFTs ${pct(b.fft / bench.proof.proveMs)}. ` +
-        `That is the floor for this prover on this machine: snarkjs's MSMs and FFTs run in ` +
+        `That is the floor for this prover on this machine: ffjavascript's MSMs and FFTs run in ` +
         `WebAssembly on ffjavascript's worker threads (one per core), so even with nothing else ` +
         `to do a proof costs ${dec(((b.msmG1 + b.msmG2 + b.fft) * 1000) / bench.compile.constraints)} µs per constraint here. ` +
         `A G2 term costs about ${dec(b.msmG2 / bench.keys.nVars / (b.msmG1 / (3 * bench.keys.nVars + bench.keys.domainSize)))}× a G1 term ` +
@@ -384,7 +421,14 @@ function anchors(r: BenchResults): string {
         [
           "snarkjs, wall time per constraint",
           "about 83 µs on two cores (the issue's anchor; no published 2-core figure was found). Nearest: 86.0 s for 3,069,484 constraints on 8 cores / 16 threads, 28.0 µs wall (about 112 µs on 2 cores if it scaled linearly)",
-          ours(bench ? `${dec(usPerConstraint(bench))} µs at \`bench\` trades` : ""),
+          ours(
+            bench
+              ? `${dec(usPerConstraint(bench))} µs at \`bench\` trades with zkclear's prover` +
+                  (bench.proof.snarkjs
+                    ? `; snarkjs 0.7.6 itself: ${dec(snarkjsUsPerConstraint(bench)!)} µs`
+                    : "")
+              : "",
+          ),
           "[anonklub circom benchmark](https://github.com/anonklub/anonklub/blob/a6451389c78d1b84ce2f051172fc6e78f438a664/circuits/circom/benchmark/README.md)",
         ],
         [
@@ -392,7 +436,7 @@ function anchors(r: BenchResults): string {
           "about 19 µs (the issue's anchor). Nearest published: 9.6 s for the same 3.07M constraints on 8 cores, 3.1 µs wall, about 25 µs of core time: 9x faster than snarkjs there",
           ours(
             bench
-              ? `snarkjs here: ${dec(2 * usPerConstraint(bench))} µs of core time (2 cores)`
+              ? `zkclear's prover (ffjavascript, WebAssembly) here: ${dec(2 * usPerConstraint(bench))} µs of core time (2 cores)`
               : "",
           ),
           "[anonklub circom benchmark](https://github.com/anonklub/anonklub/blob/a6451389c78d1b84ce2f051172fc6e78f438a664/circuits/circom/benchmark/README.md)",
