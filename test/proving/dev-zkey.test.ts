@@ -1,9 +1,8 @@
 // Tests for the INSECURE development zkey generator (prover/src/proving/dev-zkey.ts).
 // Every key and ptau written here is insecure by construction; file names say so.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBn128, type Bn128Curve } from "ffjavascript";
 import * as snarkjs from "snarkjs";
@@ -20,6 +19,7 @@ import {
   readPtauInfo,
   runGroth16Ceremony,
 } from "../../prover/src/proving/ceremony.ts";
+import { compileFixture as compileFixtureInto } from "../helpers/fixture.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
@@ -28,25 +28,9 @@ const R1CS = join(OUT, "tiny.r1cs");
 const WASM = join(OUT, "tiny_js/tiny.wasm");
 const INPUT = { a: 3, b: 5, secret: 11 };
 
-/** Compiles the fixture with circom2 (WASI: paths must be relative to the cwd). */
+/** Compiles the fixture with circom2. */
 function compileFixture(): void {
-  mkdirSync(OUT, { recursive: true });
-  execFileSync(
-    process.execPath,
-    [
-      "node_modules/circom2/cli.js",
-      relative(ROOT, FIXTURE),
-      "-l",
-      "node_modules",
-      "--r1cs",
-      "--wasm",
-      "--sym",
-      "--O2",
-      "-o",
-      relative(ROOT, OUT),
-    ],
-    { cwd: ROOT, stdio: "pipe" },
-  );
+  compileFixtureInto(FIXTURE, OUT);
 }
 
 /** Sections of an iden3 binary file (zkey/ptau), by id; asserts each id is unique. */

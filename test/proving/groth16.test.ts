@@ -1,43 +1,21 @@
 // Tests for zkclear's Groth16 prover (prover/src/proving/groth16.ts), on a small circuit
 // compiled here and its INSECURE development key.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as binFileUtils from "@iden3/binfileutils";
 import { BigBuffer, buildBn128, type Bn128Curve } from "ffjavascript";
 import * as snarkjs from "snarkjs";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
 import { buildAbc, groth16Prove, wtnsValues } from "../../prover/src/proving/groth16.ts";
 import { calculateWtns } from "../../prover/src/proving/prover.ts";
+import { ROOT, compileFixture } from "../helpers/fixture.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
 const OUT = join(ROOT, "artifacts/test-fixtures/groth16");
 const WASM = join(OUT, "tiny_js/tiny.wasm");
 const ZKEY = join(OUT, "tiny.dev.insecure.zkey");
 const INPUT = { a: "3", b: "5", secret: "11" };
 const COEF = 44;
-
-function compileFixture(): void {
-  mkdirSync(OUT, { recursive: true });
-  execFileSync(
-    process.execPath,
-    [
-      "node_modules/circom2/cli.js",
-      relative(ROOT, FIXTURE),
-      "-l",
-      "node_modules",
-      "--r1cs",
-      "--wasm",
-      "--O2",
-      "-o",
-      relative(ROOT, OUT),
-    ],
-    { cwd: ROOT, stdio: "pipe" },
-  );
-}
 
 async function keySections(): Promise<{
   coeffs: Uint8Array;
@@ -111,7 +89,7 @@ describe("Groth16 prover (build ABC on every thread)", function () {
   let wtns: Uint8Array;
 
   before(async function () {
-    compileFixture();
+    compileFixture(FIXTURE, OUT);
     await generateDevZkey({ r1csPath: join(OUT, "tiny.r1cs"), zkeyPath: ZKEY });
     curve = await buildBn128();
     wtns = await calculateWtns(WASM, INPUT);
