@@ -2,8 +2,7 @@
 // Every key and ptau written here is insecure by construction; file names say so.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { buildBn128, type Bn128Curve } from "ffjavascript";
 import * as snarkjs from "snarkjs";
 import {
@@ -19,19 +18,14 @@ import {
   readPtauInfo,
   runGroth16Ceremony,
 } from "../../prover/src/proving/ceremony.ts";
-import { compileFixture as compileFixtureInto } from "../helpers/fixture.ts";
+import { compileCircom } from "../../prover/src/proving/build.ts";
+import { ROOT } from "../../prover/src/proving/paths.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
 const OUT = join(ROOT, "artifacts/test-fixtures/dev-zkey");
 const R1CS = join(OUT, "tiny.r1cs");
 const WASM = join(OUT, "tiny_js/tiny.wasm");
 const INPUT = { a: 3, b: 5, secret: 11 };
-
-/** Compiles the fixture with circom2. */
-function compileFixture(): void {
-  compileFixtureInto(FIXTURE, OUT);
-}
 
 /** Sections of an iden3 binary file (zkey/ptau), by id; asserts each id is unique. */
 function readSections(file: string, magic: string): Map<number, Uint8Array> {
@@ -134,7 +128,7 @@ describe("INSECURE dev zkey generator", function () {
   const potFinal = join(OUT, "pot8_final.insecure.ptau");
 
   before(async function () {
-    compileFixture();
+    await compileCircom(FIXTURE, OUT, { wasm: true });
     curve = await buildBn128();
     devKey = join(OUT, "tiny.dev.insecure.zkey");
     devInfo = await generateDevZkey({ r1csPath: R1CS, zkeyPath: devKey });

@@ -7,8 +7,9 @@ import { BigBuffer, buildBn128, type Bn128Curve } from "ffjavascript";
 import * as snarkjs from "snarkjs";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
 import { buildAbc, groth16Prove, wtnsValues } from "../../prover/src/proving/groth16.ts";
+import { compileCircom } from "../../prover/src/proving/build.ts";
+import { ROOT } from "../../prover/src/proving/paths.ts";
 import { calculateWtns } from "../../prover/src/proving/prover.ts";
-import { ROOT, compileFixture } from "../helpers/fixture.ts";
 
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
 const OUT = join(ROOT, "artifacts/test-fixtures/groth16");
@@ -89,7 +90,7 @@ describe("Groth16 prover (build ABC on every thread)", function () {
   let wtns: Uint8Array;
 
   before(async function () {
-    compileFixture(FIXTURE, OUT);
+    await compileCircom(FIXTURE, OUT, { wasm: true });
     await generateDevZkey({ r1csPath: join(OUT, "tiny.r1cs"), zkeyPath: ZKEY });
     curve = await buildBn128();
     wtns = await calculateWtns(WASM, INPUT);

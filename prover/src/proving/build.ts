@@ -84,6 +84,23 @@ function run(
   });
 }
 
+/**
+ * Compiles the circom file `main` with circom2 --O2 into `outDir` (r1cs, and with `wasm`
+ * the witness calculator and the .sym); circom2 runs under WASI, so it is given paths
+ * relative to the project root.
+ */
+export function compileCircom(
+  main: string,
+  outDir: string,
+  opts: { wasm?: boolean; log?: (s: string) => void } = {},
+): Promise<{ out: string; peakRssMiB?: number }> {
+  fs.mkdirSync(outDir, { recursive: true });
+  const rel = (f: string) => path.relative(ROOT, f);
+  const args = [rel(main), "-l", "node_modules", "--r1cs", "--O2", "-o", rel(outDir)];
+  if (opts.wasm) args.push("--wasm", "--sym");
+  return run(args, opts.log ?? (() => {}));
+}
+
 function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, "");
@@ -137,10 +154,7 @@ export async function compileProbe(
     main,
     `pragma circom 2.1.9;\ninclude "${include}";\n${opts.body ?? ""}\ncomponent main = ${expr};\n`,
   );
-  const rel = (f: string) => path.relative(ROOT, f);
-  const args = [rel(main), "-l", "node_modules", "--r1cs", "--O2", "-o", rel(dir)];
-  if (opts.wasm) args.push("--wasm", "--sym");
-  const { out: raw } = await run(args, () => {});
+  const { out: raw } = await compileCircom(main, dir, { wasm: opts.wasm });
   const out = stripAnsi(raw);
   return {
     constraints:
@@ -180,21 +194,7 @@ export async function buildCircuit(
   fs.writeFileSync(files.main, mainSource(circuit, p, files));
   log(`${instanceName(circuit, p)}: compiling with circom2 ${CIRCOM_VERSION} --O2 ...`);
   const t0 = performance.now();
-  const rel = (f: string) => path.relative(ROOT, f);
-  const compiled = await run(
-    [
-      rel(files.main),
-      "-l",
-      "node_modules",
-      "--r1cs",
-      "--wasm",
-      "--sym",
-      "--O2",
-      "-o",
-      rel(files.dir),
-    ],
-    log,
-  );
+  const compiled = await compileCircom(files.main, files.dir, { wasm: true, log });
   const out = stripAnsi(compiled.out);
   const compileSeconds = (performance.now() - t0) / 1000;
   const num = (label: string) => circomCount(out, label);

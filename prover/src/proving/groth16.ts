@@ -27,6 +27,7 @@ import {
   type TaskCommand,
   type WasmCurveGroup,
 } from "ffjavascript";
+import { ZkClearError } from "../domain/errors.ts";
 
 /** A snarkjs-style logger (debug is what the steps report on). */
 export interface ProveLogger {
@@ -63,9 +64,13 @@ interface Groth16Header {
   delta2: Uint8Array;
 }
 
-class ProveError extends Error {
-  constructor(what: string) {
-    super(`groth16 prove: ${what}`);
+/** What the prover refuses: a malformed witness or key, or a witness for another circuit. */
+export class ProveError extends ZkClearError {
+  constructor(
+    code: "PROVE_BAD_WITNESS" | "PROVE_BAD_KEY" | "PROVE_WITNESS_MISMATCH" | "PROVE_TOO_LARGE",
+    what: string,
+  ) {
+    super(code, `groth16 prove: ${what}`);
   }
 }
 
@@ -73,7 +78,8 @@ class ProveError extends Error {
 export function wtnsValues(wtns: Uint8Array): { values: Uint8Array; nWitness: number } {
   const dv = new DataView(wtns.buffer, wtns.byteOffset, wtns.byteLength);
   const magic = String.fromCharCode(...wtns.subarray(0, 4));
-  if (magic !== "wtns") throw new ProveError("the witness is not a .wtns file");
+  if (magic !== "wtns")
+    throw new ProveError("PROVE_BAD_WITNESS", "the witness is not a .wtns file");
   const nSections = dv.getUint32(8, true);
   let p = 12;
   let nWitness = -1;
@@ -84,7 +90,11 @@ export function wtnsValues(wtns: Uint8Array): { values: Uint8Array; nWitness: nu
     const body = p + 12;
     if (type === 1) {
       const n8 = dv.getUint32(body, true);
-      if (n8 !== N8) throw new ProveError(`the witness has ${n8}-byte values, not bn128's 32`);
+      if (n8 !== N8)
+        throw new ProveError(
+          "PROVE_BAD_WITNESS",
+          `the witness has ${n8}-byte values, not bn128's 32`,
+        );
       nWitness = dv.getUint32(body + 4 + n8, true);
     } else if (type === 2) {
       // A copy, so that the values own their buffer (worker messages copy whole buffers).
@@ -92,9 +102,10 @@ export function wtnsValues(wtns: Uint8Array): { values: Uint8Array; nWitness: nu
     }
     p = body + size;
   }
-  if (values === undefined || nWitness < 0) throw new ProveError("the witness file is incomplete");
+  if (values === undefined || nWitness < 0)
+    throw new ProveError("PROVE_BAD_WITNESS", "the witness file is incomplete");
   if (values.byteLength !== nWitness * N8)
-    throw new ProveError("the witness section has the wrong size");
+    throw new ProveError("PROVE_BAD_WITNESS", "the witness section has the wrong size");
   return { values, nWitness };
 }
 
@@ -102,7 +113,7 @@ async function readHeader(curve: Curve, fd: BinFile, sections: Sections): Promis
   await binFileUtils.startReadUniqueSection(fd, sections, 1);
   const protocol = await fd.readULE32();
   await binFileUtils.endReadSection(fd);
-  if (protocol !== 1) throw new ProveError("the proving key is not a Groth16 key");
+  if (protocol !== 1) throw new ProveError("PROVE_BAD_KEY", "the proving key is not a Groth16 key");
 
   await binFileUtils.startReadUniqueSection(fd, sections, 2);
   const n8q = await fd.readULE32();
@@ -110,7 +121,7 @@ async function readHeader(curve: Curve, fd: BinFile, sections: Sections): Promis
   const n8r = await fd.readULE32();
   const r = await binFileUtils.readBigInt(fd, n8r);
   if (!Scalar.eq(q, curve.q) || !Scalar.eq(r, curve.r)) {
-    throw new ProveError("the proving key is not for bn128");
+    throw new ProveError("PROVE_BAD_KEY", "the proving key is not for bn128");
   }
   const nVars = await fd.readULE32();
   const nPublic = await fd.readULE32();
@@ -126,7 +137,7 @@ async function readHeader(curve: Curve, fd: BinFile, sections: Sections): Promis
   await binFileUtils.endReadSection(fd);
   const power = Math.log2(domainSize);
   if (!Number.isInteger(power))
-    throw new ProveError(`domain size ${domainSize} is not a power of 2`);
+    throw new ProveError("PROVE_BAD_KEY", `domain size ${domainSize} is not a power of 2`);
   return { nVars, nPublic, domainSize, power, alpha1, beta1, beta2, delta1, delta2 };
 }
 
@@ -147,7 +158,10 @@ function u32Reader(buff: Buff): (pos: number) => number {
 function bytes(buff: Buff, from: number, to: number): Uint8Array {
   const s = buff.slice(from, to) as Uint8Array | BigBuffer;
   if (!(s instanceof Uint8Array)) {
-    throw new ProveError(`a share of ${to - from} bytes is too large for one worker thread`);
+    throw new ProveError(
+      "PROVE_TOO_LARGE",
+      `a share of ${to - from} bytes is too large for one worker thread`,
+    );
   }
   return s;
 }
@@ -170,7 +184,7 @@ export async function buildAbc(
   const read = u32Reader(coeffs);
   const nCoef = read(0);
   if (coeffs.byteLength !== 4 + nCoef * COEF_SIZE) {
-    throw new ProveError("the key's coefficient section has the wrong size");
+    throw new ProveError("PROVE_BAD_KEY", "the key's coefficient section has the wrong size");
   }
   const threads: number = curve.tm.concurrency;
   const perShare = Math.ceil(domainSize / threads);
@@ -179,7 +193,8 @@ export async function buildAbc(
     return { from, n: Math.min(perShare, domainSize - from) };
   }).filter((s) => s.n > 0);
 
-  // Where each share's coefficients start (one pass; also checks the ordering).
+  // Where each share's coefficients start, in one pass that also checks every row and
+  // whether the rows are in order.
   const starts = new Array<number>(shares.length + 1).fill(nCoef);
   starts[0] = 0;
   let sorted = true;
@@ -187,13 +202,11 @@ export async function buildAbc(
   let last = 0;
   for (let i = 0; i < nCoef; i++) {
     const c = read(4 + i * COEF_SIZE + 4);
-    if (c < last) {
-      sorted = false;
-      break;
+    if (c >= domainSize) {
+      throw new ProveError("PROVE_BAD_KEY", `coefficient ${i} is for row ${c}, outside the domain`);
     }
-    if (c >= domainSize)
-      throw new ProveError(`coefficient ${i} is for row ${c}, outside the domain`);
-    while (share < shares.length && c >= shares[share]!.from) starts[share++] = i;
+    if (c < last) sorted = false;
+    while (sorted && share < shares.length && c >= shares[share]!.from) starts[share++] = i;
     last = c;
   }
 
@@ -290,7 +303,10 @@ export async function groth16Prove(
   try {
     const key = await readHeader(curve, fd, sections);
     if (nWitness !== key.nVars) {
-      throw new ProveError(`the witness has ${nWitness} values and the key's circuit ${key.nVars}`);
+      throw new ProveError(
+        "PROVE_WITNESS_MISMATCH",
+        `the witness has ${nWitness} values and the key's circuit ${key.nVars}`,
+      );
     }
     if (logger) logger.debug("Reading Coeffs");
     const coeffs = await binFileUtils.readSection(fd, sections, 4);

@@ -58,8 +58,7 @@ export class WorkerProver {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const { profile, warm, engine } = opts;
-      this.child.send({ id, circuit, signals, profile, warm, engine });
+      this.child.send({ id, circuit, signals, ...opts });
     });
   }
 

@@ -50,8 +50,16 @@ export interface KeyFigures {
   readonly cached: boolean;
 }
 
+/** A prover's time on one batch: the median run, every run, and the median run's steps. */
+export interface ProverFigures {
+  readonly proveMs: number;
+  /** Every run's proving time, ms, in the order they ran. */
+  readonly proveMsRuns: readonly number[];
+  readonly phases: ProvePhases;
+}
+
 /** One full batch of one kind, proved in its own process and settled on the chain. */
-export interface ProofFigures {
+export interface ProofFigures extends ProverFigures {
   /**
    * Medians over `runs` proofs of the same batch, each in a fresh proving process. The
    * witness is the warm one (a second witness in the process, as the operator's
@@ -60,11 +68,7 @@ export interface ProofFigures {
    */
   readonly witnessMs: number;
   readonly witnessColdMs: number;
-  readonly proveMs: number;
   readonly runs: number;
-  /** Every run's proving time, ms, in the order they ran. */
-  readonly proveMsRuns: readonly number[];
-  readonly phases: ProvePhases;
   /** Peak resident memory of the proving process (witness and proof), MiB. */
   readonly peakRssMiB: number | null;
   /** The proof verified with snarkjs against the development verification key. */
@@ -75,11 +79,7 @@ export interface ProofFigures {
    * The same batch and key proved by snarkjs's own `groth16.prove` (the baseline of
    * zkclear's prover), as many times, each run alternating with one of zkclear's.
    */
-  readonly snarkjs?: {
-    readonly proveMs: number;
-    readonly proveMsRuns: readonly number[];
-    readonly phases: ProvePhases;
-  };
+  readonly snarkjs?: ProverFigures;
 }
 
 /** Every figure of one batch kind of one parameter set. */
@@ -172,10 +172,20 @@ export interface RepeatedProof extends ProofResult {
   readonly snarkjsRuns?: readonly ProofResult[];
 }
 
-/** The run with the median proving time (the lower middle one of an even count). */
-function medianRun(runs: readonly ProofResult[]): ProofResult {
-  const byTime = [...runs].sort((a, b) => a.proveMs - b.proveMs);
-  return byTime[Math.floor((byTime.length - 1) / 2)]!;
+/** The lower middle of `xs` by `key` (the median of an odd count). */
+function lowerMedian<T>(xs: readonly T[], key: (x: T) => number): T {
+  const sorted = [...xs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** A prover's figures over its runs of one batch. */
+function proverFigures(runs: readonly ProofResult[]): ProverFigures {
+  const median = lowerMedian(runs, (r) => r.proveMs);
+  return {
+    proveMs: median.proveMs,
+    proveMsRuns: runs.map((r) => r.proveMs),
+    phases: median.phases!,
+  };
 }
 
 /**
@@ -214,8 +224,8 @@ export function processPerProof(
       // Alternating, so that a slow spell of the machine hits both provers alike.
       if (first && id === baseline) snarkjsRuns.push(await once(id, signals, "snarkjs"));
     }
-    const median = medianRun(runs);
-    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const median = lowerMedian(runs, (r) => r.proveMs);
+    const mid = (xs: number[]) => lowerMedian(xs, (x) => x);
     const witnessMs = mid(runs.map((r) => r.witnessMs));
     const witnessColdMs = mid(runs.map((r) => r.witnessColdMs ?? r.witnessMs));
     const peakRssMiB = Math.max(...runs.map((r) => r.peakRssMiB ?? 0)) || undefined;
@@ -272,7 +282,8 @@ export async function measureSet(
     const c = circuitFigures.get(b.kind)!;
     const vkey = readVerificationKey(keyFiles(KIND_CIRCUIT[b.kind], p).devVkey);
     const verified = await verify(vkey, b.proof.publicSignals, b.proof.proof);
-    const base = (b.proof as RepeatedProof).snarkjsRuns;
+    const { runs = [b.proof], snarkjsRuns: baseline } = b.proof as Partial<RepeatedProof>;
+
     out.push({
       set: p.name,
       kind: b.kind,
@@ -285,22 +296,12 @@ export async function measureSet(
       proof: {
         witnessMs: b.proof.witnessMs,
         witnessColdMs: b.proof.witnessColdMs ?? b.proof.witnessMs,
-        proveMs: b.proof.proveMs,
-        runs: (b.proof as RepeatedProof).runs?.length ?? 1,
-        proveMsRuns: (b.proof as RepeatedProof).runs?.map((r) => r.proveMs) ?? [b.proof.proveMs],
-        phases: b.proof.phases!,
+        ...proverFigures(runs),
+        runs: runs.length,
         peakRssMiB: b.proof.peakRssMiB ?? null,
         verified,
         gas: Number(b.gas),
-        ...(base
-          ? {
-              snarkjs: {
-                proveMs: medianRun(base).proveMs,
-                proveMsRuns: base.map((r) => r.proveMs),
-                phases: medianRun(base).phases!,
-              },
-            }
-          : {}),
+        ...(baseline ? { snarkjs: proverFigures(baseline) } : {}),
       },
       userGas,
     });
