@@ -1,6 +1,7 @@
 // Tests for zkclear's Groth16 prover (prover/src/proving/groth16.ts), on a small circuit
 // compiled here and its INSECURE development key.
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as binFileUtils from "@iden3/binfileutils";
 import { BigBuffer, buildBn128, type Bn128Curve } from "ffjavascript";
@@ -82,6 +83,19 @@ function wtnsFile(values: Uint8Array, count: number): Uint8Array {
   return out;
 }
 
+/** The coefficient section with its entries permuted (i -> 7i + 3 mod n), so rows are out of order. */
+function shuffle(coeffs: Uint8Array): Uint8Array {
+  const n = new DataView(coeffs.buffer, coeffs.byteOffset).getUint32(0, true);
+  assert.notEqual(n % 7, 0, "7i + 3 mod n is a permutation");
+  const out = new Uint8Array(coeffs.byteLength);
+  out.set(coeffs.subarray(0, 4));
+  for (let i = 0; i < n; i++) {
+    const j = (i * 7 + 3) % n;
+    out.set(coeffs.subarray(4 + j * COEF, 4 + (j + 1) * COEF), 4 + i * COEF);
+  }
+  return out;
+}
+
 const asBytes = (b: Uint8Array | BigBuffer): Uint8Array =>
   b instanceof Uint8Array ? b : (b.slice(0, b.byteLength) as Uint8Array);
 
@@ -140,32 +154,69 @@ describe("Groth16 prover (build ABC on every thread)", function () {
     assert.ok(curve.tm.concurrency >= 2, "the domain is split between threads");
 
     // Shuffled coefficients (not ordered by constraint): every thread gets all of them.
-    const n = coeffs.byteLength / COEF;
-    const shuffled = new Uint8Array(coeffs.byteLength);
-    shuffled.set(coeffs.subarray(0, 4));
-    for (let i = 0; i < Math.floor(n); i++) {
-      const j = (i * 7 + 3) % Math.floor(n); // a permutation: gcd(7, n) = 1 is checked below
-      shuffled.set(coeffs.subarray(4 + j * COEF, 4 + (j + 1) * COEF), 4 + i * COEF);
-    }
-    assert.notEqual(Math.floor(n) % 7, 0);
+    const shuffled = shuffle(coeffs);
     const fromShuffled = await buildAbc(curve, shuffled, values, domainSize, nVars);
     for (let m = 0; m < 3; m++) assert.deepEqual(asBytes(fromShuffled[m]!), want[m]);
+  });
+
+  it("refuses a coefficient outside the domain in either coefficient order", async function () {
+    const { coeffs, nVars, domainSize } = await keySections();
+    const { values } = wtnsValues(wtns);
+    for (const c of [coeffs, shuffle(coeffs)]) {
+      // The last coefficient's row (in the sorted key the highest) is moved past the domain.
+      const bad = c.slice();
+      new DataView(bad.buffer).setUint32(bad.byteLength - COEF + 4, domainSize, true);
+      await assert.rejects(buildAbc(curve, bad, values, domainSize, nVars), {
+        code: "PROVE_BAD_KEY",
+        message: new RegExp(`is for row ${domainSize}, outside the domain`),
+      });
+    }
+  });
+
+  it("refuses a key that is not a bn128 Groth16 key, saying which", async function () {
+    const key = readFileSync(ZKEY);
+    const { fd, sections } = await binFileUtils.readBinFile(ZKEY, "zkey", 2);
+    await fd.close();
+    const [s1, s2] = [sections[1]![0]!.p, sections[2]![0]!.p];
+    const cases: [string, (k: Buffer) => void, RegExp][] = [
+      ["plonk", (k) => k.writeUInt32LE(2, s1), /not a Groth16 key/],
+      ["another q", (k) => (k[s2 + 4] = k[s2 + 4]! ^ 1), /not for bn128/],
+      ["domain 3", (k) => k.writeUInt32LE(3, s2 + 80), /domain size 3 is not a power of 2/],
+    ];
+    for (const [name, corrupt, why] of cases) {
+      const k = Buffer.from(key);
+      corrupt(k);
+      const file = join(OUT, `tiny.${name.replace(" ", "-")}.insecure.zkey`);
+      writeFileSync(file, k);
+      await assert.rejects(groth16Prove(file, wtns), { code: "PROVE_BAD_KEY", message: why }, name);
+    }
   });
 
   it("refuses a witness that is not for the key, or not a witness, saying which", async function () {
     // A well-formed witness file with one value fewer than the key's circuit has.
     const { values, nWitness } = wtnsValues(wtns);
     const short = wtnsFile(values.subarray(0, values.byteLength - 32), nWitness - 1);
-    await assert.rejects(
-      groth16Prove(ZKEY, short),
-      new RegExp(`the witness has ${nWitness - 1} values and the key's circuit ${nWitness}`),
-    );
+    await assert.rejects(groth16Prove(ZKEY, short), {
+      code: "PROVE_WITNESS_MISMATCH",
+      message: new RegExp(
+        `the witness has ${nWitness - 1} values and the key's circuit ${nWitness}`,
+      ),
+    });
     const lying = wtnsFile(values, nWitness + 1); // a count its values do not match
     await assert.rejects(groth16Prove(ZKEY, lying), /witness section has the wrong size/);
     await assert.rejects(
       groth16Prove(ZKEY, new TextEncoder().encode("not a witness file")),
       /not a \.wtns file/,
     );
+    const wide = wtnsFile(values, nWitness);
+    new DataView(wide.buffer).setUint32(24, 48, true); // a 48-byte field (not bn128's Fr)
+    await assert.rejects(groth16Prove(ZKEY, wide), {
+      code: "PROVE_BAD_WITNESS",
+      message: /48-byte values, not bn128's 32/,
+    });
+    const noValues = wtnsFile(values, nWitness);
+    new DataView(noValues.buffer).setUint32(8, 1, true); // the header section alone
+    await assert.rejects(groth16Prove(ZKEY, noValues), /the witness file is incomplete/);
     const { coeffs, nVars, domainSize } = await keySections();
     await assert.rejects(
       buildAbc(
