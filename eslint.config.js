@@ -1,6 +1,48 @@
-// ESLint flat config: TypeScript sources are linted with type-aware-free recommended rules.
+// ESLint flat config: TypeScript sources are linted with type-aware-free recommended rules,
+// and the import direction of prover/src is enforced (README, "Layout").
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+
+/**
+ * What each folder of prover/src may import besides itself: domain is pure; the engine
+ * builds on domain; proving, chain and store use domain only; the auditor uses the engine,
+ * proving and its own chain reader; deploy composes proving and chain; the service wires
+ * everything but the auditor and deploy; the CLI sits on top. Nothing in production
+ * imports dev/ (development fixtures, the demo, benchmarks) or test/.
+ */
+const LAYERS = {
+  domain: [],
+  engine: ["domain"],
+  proving: ["domain"],
+  chain: ["domain"],
+  store: ["domain"],
+  audit: ["domain", "engine", "proving"],
+  deploy: ["domain", "proving", "chain"],
+  service: ["domain", "engine", "proving", "chain", "store"],
+  cli: ["domain", "engine", "proving", "chain", "store", "audit", "deploy", "service"],
+};
+const FOLDERS = [...Object.keys(LAYERS), "dev"];
+
+const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
+  files: [`prover/src/${folder}/**/*.ts`],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          ...FOLDERS.filter((f) => f !== folder && !allowed.includes(f)).map((f) => ({
+            group: [`../${f}/*`, `../../${f}/*`, `**/prover/src/${f}/*`],
+            message: `prover/src/${folder} ${allowed.length ? `may import only ${allowed.join(", ")}` : "imports none of the other folders"} (the import direction in eslint.config.js)`,
+          })),
+          {
+            group: ["**/test/*", "**/test/**"],
+            message: "production code never imports the tests",
+          },
+        ],
+      },
+    ],
+  },
+}));
 
 export default tseslint.config(
   { ignores: ["artifacts/", "node_modules/"] },
@@ -25,4 +67,5 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  ...layerRules,
 );

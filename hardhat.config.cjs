@@ -1,19 +1,14 @@
 // Hardhat 2 configuration. CommonJS JavaScript, so neither the CLI nor the library needs
 // ts-node in this ESM package.
 // Solidity 0.8.28 comes from the `solc` npm package (solcjs): nothing is downloaded.
-// Generated Groth16 verifiers live in artifacts/generated/contracts and are compiled
-// alongside contracts/.
-const fs = require("node:fs");
-const path = require("node:path");
+// The Groth16 verifiers are not compiled here: deploy generates each from its
+// verification key and compiles it with the same solc and settings
+// (prover/src/proving/verifier-contract.ts).
 require("@nomicfoundation/hardhat-ethers");
 const { subtask } = require("hardhat/config");
-const {
-  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
-  TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
-} = require("hardhat/builtin-tasks/task-names");
+const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require("hardhat/builtin-tasks/task-names");
 
 const SOLC_VERSION = "0.8.28";
-const GENERATED = path.join(__dirname, "artifacts", "generated", "contracts");
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }) => {
   const solc = require("solc");
@@ -28,17 +23,6 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }) 
     version: solcVersion,
     longVersion: solc.version().replace(/\.Emscripten.*$/, ""),
   };
-});
-
-subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS).setAction(async (_args, _hre, runSuper) => {
-  const own = await runSuper();
-  const generated = fs.existsSync(GENERATED)
-    ? fs
-        .readdirSync(GENERATED)
-        .filter((f) => f.endsWith(".sol"))
-        .map((f) => path.join(GENERATED, f))
-    : [];
-  return [...own, ...generated];
 });
 
 /** @type {import("hardhat/config").HardhatUserConfig} */

@@ -15,7 +15,8 @@ import { loadAuditConfig, loadVerificationKeys } from "../prover/src/audit/input
 import { batchFileSource } from "../prover/src/audit/sources.ts";
 import { renderHtmlReport } from "../prover/src/audit/report-html.ts";
 import { terminateCurve } from "../prover/src/proving/prover.ts";
-import { ARTIFACTS } from "../prover/src/proving/paths.ts";
+import { ARTIFACTS } from "../prover/src/domain/paths.ts";
+import { ensureDevKeySet } from "../prover/src/proving/key-sets.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,7 +28,8 @@ const provider = new BrowserProvider(hre.network.provider as unknown as Eip1193P
 const log = (s: string) => console.log(`  ${s}`);
 
 try {
-  await prepareContracts(p, log);
+  await ensureDevKeySet(p, log);
+  await prepareContracts(log);
   const signers = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-audit-bench-"));
   console.log(`building a history of ${batches} batches ("${p.name}", real proofs)…`);
@@ -39,7 +41,7 @@ try {
   );
   const settlement = h.world.d.addresses.settlement;
   const files = batchFileSource(dir);
-  const chainId = BigInt(h.world.d.addresses.chainId);
+  const chainId = h.world.d.chainId;
   const config = await loadAuditConfig({ files, chainId, settlement });
   const vkeys = loadVerificationKeys(config.paramSet);
   const checkpoint = path.join(dir, "audit.checkpoint.json");

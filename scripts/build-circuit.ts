@@ -1,7 +1,7 @@
 // Compiles circuit instances: tsx scripts/build-circuit.ts [paramSet ...] [--force]
 import { paramSet } from "../prover/src/domain/params.ts";
 import { buildCircuit } from "../prover/src/proving/build.ts";
-import { CIRCUITS, type CircuitId } from "../prover/src/proving/circuits.ts";
+import { CIRCUITS, type CircuitId } from "../prover/src/domain/circuits.ts";
 
 const args = process.argv.slice(2);
 const force = args.includes("--force");

@@ -1,7 +1,7 @@
 // Makes INSECURE development keys: tsx scripts/dev-keys.ts [paramSet ...] [--force]
 import { paramSet } from "../prover/src/domain/params.ts";
 import { ensureDevKeys } from "../prover/src/proving/keys.ts";
-import { CIRCUITS, type CircuitId } from "../prover/src/proving/circuits.ts";
+import { CIRCUITS, type CircuitId } from "../prover/src/domain/circuits.ts";
 import { terminateCurve } from "../prover/src/proving/prover.ts";
 
 const args = process.argv.slice(2);

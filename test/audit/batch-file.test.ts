@@ -5,18 +5,17 @@ import { signWithdrawal, payoutWord } from "../../prover/src/domain/transfers.ts
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { processWithdrawals } from "../../prover/src/engine/transfers.ts";
 import {
-  batchCommitment,
   BatchFileError,
   parseBatchFile,
   parseConfigFile,
-  payoutsCommitment,
   toBatchFile,
   toConfigFile,
-  type BatchData,
 } from "../../prover/src/engine/batch-file.ts";
 import { books, checkInvariants, negativeEquity } from "../../prover/src/audit/invariants.ts";
-import { stripMetadata } from "../../prover/src/audit/verifier-code.ts";
 import { AbiCoder, keccak256 } from "ethers";
+import { payoutsCommitment, type BatchData } from "../../prover/src/domain/batch.ts";
+import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
+import { stripMetadata } from "../../prover/src/proving/verifier-contract.ts";
 
 const P = PARAM_SETS.test;
 const META = {

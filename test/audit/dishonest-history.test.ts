@@ -7,22 +7,25 @@ import {
   deposit,
   postRound,
   proveTrades,
+  proverWithKey,
   settleDeposits,
   setupWorld,
   writeBatchFile,
   type Participant,
   type World,
 } from "../../prover/src/dev/onchain.ts";
-import type { Trade } from "../../prover/src/engine/trades.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
-import { submitTrades } from "../../prover/src/chain/settlement.ts";
+import { submitBatch } from "../../prover/src/chain/settlement.ts";
 import { circuitFiles } from "../../prover/src/proving/paths.ts";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
-import { compileVerifier } from "../../prover/src/audit/verifier-code.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
 import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
+
+type WorldDeploy = Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
 import { prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { audit, codes, P, tempDir } from "./helpers.ts";
+import { type Trade } from "../../prover/src/domain/batch.ts";
+import { compileVerifier } from "../../prover/src/proving/verifier-contract.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
 
@@ -43,12 +46,12 @@ describe("audit: dishonest histories", function () {
     dir = tempDir("zkclear-dishonest-");
   });
 
-  async function world(deploy: Partial<DeployOptions> = {}): Promise<World> {
+  async function world(deploy: WorldDeploy = {}): Promise<World> {
     const s = await signers(3);
     return setupWorld(P, s[0], [s[1], s[2]], { deploy });
   }
 
-  async function acceptAll(): Promise<Partial<DeployOptions>> {
+  async function acceptAll(): Promise<WorldDeploy> {
     const [deployer] = await signers(1);
     const v = await (factory("AcceptAllVerifier", deployer).deploy() as Promise<Contract>);
     const a = await v.getAddress();
@@ -85,9 +88,10 @@ describe("audit: dishonest histories", function () {
     o: { marks?: bigint[]; chainNewRoot?: bigint; zkey?: string } = {},
   ): Promise<number> {
     const n = await batchNo(w);
-    const { r, proof, data } = await proveTrades(w, ts, o.marks, o.zkey);
-    const newRoot = o.chainNewRoot ?? r.newRoot;
-    await submitTrades(w.d.settlement, proof.proof, { ...r, newRoot }, w.round);
+    const prover = o.zkey ? proverWithKey(w, "settle_trades", o.zkey) : undefined;
+    const { proof, data } = await proveTrades(w, ts, o.marks, prover);
+    const newRoot = o.chainNewRoot ?? data.newRoot;
+    await submitBatch(w.d.settlement, { ...data, newRoot }, proof.proof);
     writeBatchFile(w, dir, n, { ...data, newRoot });
     return n;
   }

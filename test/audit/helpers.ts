@@ -24,7 +24,7 @@ export async function auditorOf(
     provider,
     settlement: w.d.addresses.settlement,
     config: {
-      chainId: BigInt(w.d.addresses.chainId),
+      chainId: w.d.chainId,
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets,

@@ -55,7 +55,7 @@ describe("audit: an honest history from the operator", function () {
     dir = path.join(rig.dir, "published");
     checkpoint = path.join(rig.dir, "audit.checkpoint.json");
     publisher = new Publisher(store, {
-      chainId: BigInt(w.d.addresses.chainId),
+      chainId: w.d.chainId,
       settlement: w.d.addresses.settlement,
       params: P,
       markets: w.markets,
@@ -249,7 +249,7 @@ describe("audit: an honest history from the operator", function () {
 
   it("finds a published configuration that is not the deployment's: markets, and the tree's depth", async function () {
     const config = {
-      chainId: BigInt(w.d.addresses.chainId),
+      chainId: w.d.chainId,
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets.map((m, j) => (j === 0 ? { ...m, takerFeeBps: m.takerFeeBps + 1n } : m)),

@@ -7,7 +7,7 @@ import { newAccount, type Account } from "../../prover/src/domain/account.ts";
 import { priceConfigHash } from "../../prover/src/domain/market.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { liquidate, LiquidationError } from "../../prover/src/engine/liquidations.ts";
-import type { LiquidateBatchInput } from "../../prover/src/engine/inputs.ts";
+import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 
 const P = TEST_PARAMS;

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
 import { orderMessage, type SignedOrder } from "../../prover/src/domain/order.ts";
-import { settleTrades, TradeError, type Trade } from "../../prover/src/engine/trades.ts";
-import { SETTLE_TRADES_PUBLIC, type SettleTradesInput } from "../../prover/src/engine/inputs.ts";
+import { settleTrades, TradeError } from "../../prover/src/engine/trades.ts";
+import { SETTLE_TRADES_PUBLIC, type SettleTradesInput } from "../../prover/src/domain/inputs.ts";
 import { order, sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import {
@@ -14,6 +14,7 @@ import {
   TEST_PARAMS,
   witnessOf,
 } from "../helpers/circuit.ts";
+import { type Trade } from "../../prover/src/domain/batch.ts";
 
 const P = TEST_PARAMS;
 const BTC = 0;

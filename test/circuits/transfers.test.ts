@@ -14,9 +14,10 @@ import { settleTrades } from "../../prover/src/engine/trades.ts";
 import type {
   ApplyDepositsInput,
   ProcessWithdrawalsInput,
-} from "../../prover/src/engine/inputs.ts";
-import { DEFAULT_MARKS, sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
+} from "../../prover/src/domain/inputs.ts";
+import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { DEFAULT_MARKS } from "../../prover/src/domain/market.ts";
 
 const P = TEST_PARAMS;
 const MARKS = DEFAULT_MARKS.slice(0, P.markets);

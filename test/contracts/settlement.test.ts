@@ -4,8 +4,7 @@ import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
-import { toSettleTradesSignals } from "../../prover/src/engine/inputs.ts";
+
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
 import { configHash } from "../../prover/src/domain/market.ts";
@@ -13,6 +12,7 @@ import {
   deposit,
   postRound,
   proveDeposits,
+  proveTrades as proveTradeBatch,
   proveWithdrawals,
   settleDeposits,
   settleTradeBatch,
@@ -20,10 +20,11 @@ import {
   type Participant,
   type World,
 } from "../../prover/src/dev/onchain.ts";
-import { ensureDevKeys } from "../../prover/src/proving/keys.ts";
-import { circuitFiles } from "../../prover/src/proving/paths.ts";
-import { prove, terminateCurve, type ProofResult } from "../../prover/src/proving/prover.ts";
+
+import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { increaseTime, prepareTestContracts, revertName, signers } from "../helpers/chain.ts";
+import { type Trade } from "../../prover/src/domain/batch.ts";
+import { type ProofResult } from "../../prover/src/domain/ports.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
@@ -53,16 +54,10 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
     [alice, bob] = w.participants;
   });
 
-  async function proveTrades(trades: Trade[]) {
-    const r = settleTrades(w.state, trades, w.marks, P.batch);
-    const keys = await ensureDevKeys("settle_trades", P);
-    const proof = await prove(
-      circuitFiles("settle_trades", P).wasm,
-      keys.devZkey,
-      toSettleTradesSignals(r.input),
-    );
+  const proveTrades = async (trades: Trade[]) => {
+    const { data: r, proof } = await proveTradeBatch(w, trades);
     return { r, proof };
-  }
+  };
 
   function submitTradesRaw(
     proof: ProofResult,
@@ -93,13 +88,19 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       const first = await proveDeposits(w);
       const sp = toSolidityProof(first.proof.proof);
       const submitDeps = w.d.settlement.getFunction("submitDeposits");
-      await reverts(submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot, 1), "InvalidProof");
-      await reverts(submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot, 0), "InvalidProof");
       await reverts(
-        submitDeps.staticCall(sp, first.r.oldRoot, first.r.newRoot + 1n, 2),
+        submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot, 1),
         "InvalidProof",
       );
-      await (await submitDeps(sp, first.r.oldRoot, first.r.newRoot, 2)).wait();
+      await reverts(
+        submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot, 0),
+        "InvalidProof",
+      );
+      await reverts(
+        submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot + 1n, 2),
+        "InvalidProof",
+      );
+      await (await submitDeps(sp, first.data.oldRoot, first.data.newRoot, 2)).wait();
       await settleDeposits(w); // the third deposit
       assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
       assert.equal(await w.d.settlement.getFunction("depositsProcessed")(), 3n);
@@ -322,7 +323,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         { account: alice.account!, nonce: 0n, amount, recipient: BigInt(aliceAddr) },
         alice.keys.privateKey,
       );
-      const { r, proof } = await proveWithdrawals(w, [sw]);
+      const { data: r, proof } = await proveWithdrawals(w, [sw]);
       const sp = toSolidityProof(proof.proof);
       const submitW = w.d.settlement.getFunction("submitWithdrawals");
       // every payout, and the roots, are bound by the proof

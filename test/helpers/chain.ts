@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { BrowserProvider, type Eip1193Provider, type JsonRpcSigner } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { prepareContracts } from "../../prover/src/chain/deploy.ts";
+import { ensureDevKeySet } from "../../prover/src/proving/key-sets.ts";
 
 /**
  * The in-process Hardhat chain through the project's own (ESM) ethers, so contracts,
@@ -18,7 +19,7 @@ let prepared: Promise<void> | undefined;
 
 /** Generated verifiers for the `test` set and compiled contracts, once per test run. */
 export function prepareTestContracts(): Promise<void> {
-  prepared ??= prepareContracts(PARAM_SETS.test);
+  prepared ??= ensureDevKeySet(PARAM_SETS.test).then(() => prepareContracts());
   return prepared;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { buildCircuit } from "../../prover/src/proving/build.ts";
-import type { CircuitId } from "../../prover/src/proving/circuits.ts";
+import type { CircuitId } from "../../prover/src/domain/circuits.ts";
 import { circuitFiles, type CircuitFiles } from "../../prover/src/proving/paths.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
 import {
@@ -14,7 +14,7 @@ import {
   type ProcessWithdrawalsInput,
   type SettleTradesInput,
   type SignalValue,
-} from "../../prover/src/engine/inputs.ts";
+} from "../../prover/src/domain/inputs.ts";
 
 export const TEST_PARAMS = PARAM_SETS.test;
 

@@ -35,7 +35,7 @@ export async function startOperator(traders: number, prefix: string): Promise<Op
   const w = await setupWorld(P, s[0], s.slice(1));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
-  const prover = new WorkerProver(P);
+  const prover = new WorkerProver(P, w.keys);
   const chain = new ChainClient(w.d.addresses, s[0]);
   const open = (store: Store) =>
     Operator.open({

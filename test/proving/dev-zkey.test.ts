@@ -19,7 +19,7 @@ import {
   runGroth16Ceremony,
 } from "../../prover/src/proving/ceremony.ts";
 import { compileCircom } from "../../prover/src/proving/build.ts";
-import { ROOT } from "../../prover/src/proving/paths.ts";
+import { ROOT } from "../../prover/src/domain/paths.ts";
 
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
 const OUT = join(ROOT, "artifacts/test-fixtures/dev-zkey");

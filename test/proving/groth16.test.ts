@@ -9,8 +9,8 @@ import * as snarkjs from "snarkjs";
 import { generateDevZkey } from "../../prover/src/proving/dev-zkey.ts";
 import { buildAbc, groth16Prove, wtnsValues } from "../../prover/src/proving/groth16.ts";
 import { compileCircom } from "../../prover/src/proving/build.ts";
-import { ROOT } from "../../prover/src/proving/paths.ts";
 import { calculateWtns } from "../../prover/src/proving/prover.ts";
+import { ROOT } from "../../prover/src/domain/paths.ts";
 
 const FIXTURE = join(ROOT, "test/fixtures/dev-zkey/tiny.circom");
 const OUT = join(ROOT, "artifacts/test-fixtures/groth16");

@@ -7,7 +7,7 @@ import { settleTrades } from "../../prover/src/engine/trades.ts";
 import {
   settleTradesPublicSignals,
   toSettleTradesSignals,
-} from "../../prover/src/engine/inputs.ts";
+} from "../../prover/src/domain/inputs.ts";
 import { ensureDevKeys } from "../../prover/src/proving/keys.ts";
 import { circuitFiles } from "../../prover/src/proving/paths.ts";
 import {

@@ -6,9 +6,10 @@ import { AccountTree } from "../../prover/src/domain/tree.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { Store } from "../../prover/src/store/store.ts";
-import { accountQueryMessage, Operator } from "../../prover/src/service/operator.ts";
+import { Operator } from "../../prover/src/service/operator.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { accountQueryMessage } from "../../prover/src/domain/messages.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
@@ -170,5 +171,9 @@ describe("HTTP API", function () {
     assert.match(m.headers["content-type"] as string, /text\/plain/);
     assert.match(m.body, /zkclear_orders_accepted_total 2/);
     assert.match(m.body, /zkclear_batches_settled_total\{kind="deposits"\} 1/);
+    // prom-client's process metrics and the latency histograms are there too
+    assert.match(m.body, /zkclear_process_cpu_seconds_total \d/);
+    assert.match(m.body, /zkclear_order_intake_seconds_bucket\{le="0.01"\} \d+/);
+    assert.match(m.body, /zkclear_prove_seconds_count\{kind="deposits"\} 1/);
   });
 });

@@ -7,7 +7,9 @@ import { Contract, JsonRpcProvider, Wallet, type JsonRpcSigner } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { signOrder, type Side } from "../../prover/src/domain/order.ts";
-import { deploy, saveDeployment, type Deployment } from "../../prover/src/chain/deploy.ts";
+import type { DeployedContracts } from "../../prover/src/chain/deploy.ts";
+import { deployZkclear, saveDeployment } from "../../prover/src/deploy/deploy.ts";
+import { devKeySet } from "../../prover/src/proving/key-sets.ts";
 import { signReport, submitRoundArgs } from "../../prover/src/chain/oracle-reports.ts";
 import { loadArtifact } from "../../prover/src/chain/artifacts.ts";
 import { prepareTestContracts } from "../helpers/chain.ts";
@@ -49,7 +51,7 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
   let node: ChildProcess | undefined;
   let service: ChildProcess | undefined;
   let provider: JsonRpcProvider;
-  let d: Deployment;
+  let d: DeployedContracts;
   let deploymentFile: string;
   const acked: string[] = [];
   const keys = [devKeyPair("crash-0"), devKeyPair("crash-1")];
@@ -148,8 +150,9 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
     const oracles = [1, 2, 3].map(
       (i) => new Wallet(`0x${(0x2000 + i).toString(16).padStart(64, "0")}`),
     );
-    d = await deploy(deployer, {
+    const made = await deployZkclear(deployer, {
       params: P,
+      keys: devKeySet(P),
       oracle: {
         signers: oracles.map((w) => w.address),
         quorum: 2,
@@ -157,7 +160,8 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
         bounds: MARKS.map(() => [1n, 1n << 63n] as const),
       },
     });
-    deploymentFile = saveDeployment(`crash-${rpcPort}`, d.addresses);
+    d = made.contracts;
+    deploymentFile = saveDeployment(path.join(dir, "deployment.json"), made.deployment);
     // two traders deposit and open accounts 3 and 4
     for (let i = 0; i < 2; i++) {
       const s: JsonRpcSigner = await provider.getSigner(1 + i);

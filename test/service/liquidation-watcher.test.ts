@@ -62,7 +62,7 @@ describe("operator: liquidation watcher", function () {
     await ticking;
     const liq = op.batches().filter((b) => b.kind === "liquidations");
     assert.equal(liq.length, 1);
-    assert.deepEqual((liq[0].body as { accounts: bigint[] }).accounts, [thin.account]);
+    assert.deepEqual((liq[0].body as { accounts: readonly bigint[] }).accounts, [thin.account]);
     assert.equal(liq[0].status, "settled");
     assert.equal(op.metrics.batchesSettled.liquidations, settledBefore + 1);
     assert.equal(op.state.getAccount(thin.account!).positions[0].size, 0n);
@@ -79,7 +79,7 @@ describe("operator: liquidation watcher", function () {
 
   it("refuses orders from an account while its liquidation is pending", function () {
     // simulate the window between cutting and settling the liquidation batch
-    (op as unknown as { liquidating: Set<bigint> }).liquidating.add(thin.account!);
+    (op as unknown as { ctx: { liquidating: Set<bigint> } }).ctx.liquidating.add(thin.account!);
     const o = order(
       w,
       { index: thin.account!, keys: thin.keys },
@@ -89,6 +89,6 @@ describe("operator: liquidation watcher", function () {
       () => op.submitOrder(o),
       (e: unknown) => e instanceof OperatorError && e.code === "ACCOUNT_IN_LIQUIDATION",
     );
-    (op as unknown as { liquidating: Set<bigint> }).liquidating.delete(thin.account!);
+    (op as unknown as { ctx: { liquidating: Set<bigint> } }).ctx.liquidating.delete(thin.account!);
   });
 });

@@ -4,9 +4,10 @@ import { sign } from "../../prover/src/domain/keys.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { Store } from "../../prover/src/store/store.ts";
-import { cancelMessage, Operator, OperatorError } from "../../prover/src/service/operator.ts";
+import { Operator, OperatorError } from "../../prover/src/service/operator.ts";
 import type { ChainClient } from "../../prover/src/chain/client.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { cancelMessage } from "../../prover/src/domain/messages.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
 
@@ -116,15 +117,20 @@ describe("operator: sequencing, batches, proofs and settlement on a real chain",
     const [open] = store.openOrders();
     assert.equal(
       codeOf(() =>
-        op.cancelOrder(open.id, sign(alice.keys.privateKey, cancelMessage(open.signed))),
+        op.cancelOrder(open.id, sign(alice.keys.privateKey, cancelMessage(open.signed.order))),
       ),
       "CANCEL_BAD_SIGNATURE",
     );
-    const ack = op.cancelOrder(open.id, sign(bob.keys.privateKey, cancelMessage(open.signed)));
+    const ack = op.cancelOrder(
+      open.id,
+      sign(bob.keys.privateKey, cancelMessage(open.signed.order)),
+    );
     assert.equal(ack.status, "cancelled");
     assert.equal(store.getOrder(open.id)?.status, "cancelled");
     assert.equal(
-      codeOf(() => op.cancelOrder(open.id, sign(bob.keys.privateKey, cancelMessage(open.signed)))),
+      codeOf(() =>
+        op.cancelOrder(open.id, sign(bob.keys.privateKey, cancelMessage(open.signed.order))),
+      ),
       "ORDER_NOT_OPEN",
     );
   });

@@ -4,7 +4,8 @@ import type { Side, SignedOrder } from "../../prover/src/domain/order.ts";
 import { OrderBook, tradeOfMatch, type BookOrder } from "../../prover/src/service/orderbook.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { order, sampleExchange } from "../../prover/src/dev/sample.ts";
-import { settleTrades, type Trade } from "../../prover/src/engine/trades.ts";
+import { settleTrades } from "../../prover/src/engine/trades.ts";
+import { type Trade } from "../../prover/src/domain/batch.ts";
 
 let seq = 0;
 /** A book entry with a placeholder signature: the book never looks at signatures. */

@@ -7,8 +7,9 @@ import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { Store } from "../../prover/src/store/store.ts";
-import { Operator, type ChainPort, type ProverPort } from "../../prover/src/service/operator.ts";
-import type { ProofResult } from "../../prover/src/proving/prover.ts";
+import { Operator } from "../../prover/src/service/operator.ts";
+import { type ProofResult } from "../../prover/src/domain/ports.ts";
+import { type ChainPort, type ProverPort } from "../../prover/src/domain/ports.ts";
 
 /**
  * The pipeline's reaction to a refusal, in isolation: the chain and the prover are test

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SignedOrder } from "../../prover/src/domain/order.ts";
 import { Store, StoreError } from "../../prover/src/store/store.ts";
-import { fromJson, toJson } from "../../prover/src/store/json.ts";
+import { fromJson, toJson } from "../../prover/src/domain/json.ts";
 
 function tmpDb(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-store-")), "zkclear.db");

@@ -1,5 +1,9 @@
 import { Contract, Interface, getAddress, id, zeroPadValue, type Log, type Provider } from "ethers";
 import type { Groth16Proof } from "snarkjs";
+import { AuditError } from "./findings.ts";
+import type { BatchKind } from "../domain/batch.ts";
+import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
+import type { CircuitId } from "../domain/circuits.ts";
 
 /**
  * What the auditor reads from the chain, through nothing but a JSON-RPC provider: the
@@ -9,10 +13,10 @@ import type { Groth16Proof } from "snarkjs";
  * needs no compiled artifacts of the operator's.
  */
 export const SETTLEMENT_ABI = [
-  "function tradeVerifier() view returns (address)",
-  "function depositVerifier() view returns (address)",
-  "function withdrawalVerifier() view returns (address)",
-  "function liquidationVerifier() view returns (address)",
+  ...BATCH_KIND_NAMES.map(
+    (k) => `function ${BATCH_KINDS[k].verifierGetter}() view returns (address)`,
+  ),
+  ...BATCH_KIND_NAMES.map((k) => BATCH_KINDS[k].submitAbi),
   "function oracle() view returns (address)",
   "function vault() view returns (address)",
   "function configHash() view returns (uint256)",
@@ -23,10 +27,6 @@ export const SETTLEMENT_ABI = [
   "function roundBinding(uint64) view returns (uint256)",
   "event BatchSettled(uint64 indexed batch, uint8 indexed kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
   "event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment)",
-  "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
-  "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
-  "function submitDeposits((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 count)",
-  "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts)",
 ];
 export const VAULT_ABI = [
   "function token() view returns (address)",
@@ -52,12 +52,8 @@ const tokenIface = new Interface(TOKEN_ABI);
 
 export interface SettlementInfo {
   readonly address: string;
-  readonly verifiers: {
-    readonly settle_trades: string;
-    readonly apply_deposits: string;
-    readonly process_withdrawals: string;
-    readonly liquidate_batch: string;
-  };
+  /** Each batch kind's verifier, by circuit. */
+  readonly verifiers: Readonly<Record<CircuitId, string>>;
   readonly oracle: string;
   readonly vault: string;
   /** Whom the Vault takes withdrawal credits from: must be this Settlement. */
@@ -71,7 +67,10 @@ export interface SettlementInfo {
 export async function readSettlement(provider: Provider, address: string): Promise<SettlementInfo> {
   const s = new Contract(address, settlementIface, provider);
   if ((await provider.getCode(address)) === "0x")
-    throw new Error(`no contract at ${address}: is this the Settlement address on this chain?`);
+    throw new AuditError(
+      "NOT_SETTLEMENT",
+      `no contract at ${address}: is this the Settlement address on this chain?`,
+    );
   const call = async <T>(name: string): Promise<T> => (await s.getFunction(name)()) as T;
   const vault = await call<string>("vault");
   const v = new Contract(vault, vaultIface, provider);
@@ -79,12 +78,14 @@ export async function readSettlement(provider: Provider, address: string): Promi
   const vaultSettlement = getAddress((await v.getFunction("settlement")()) as string);
   return {
     address: getAddress(address),
-    verifiers: {
-      settle_trades: await call<string>("tradeVerifier"),
-      apply_deposits: await call<string>("depositVerifier"),
-      process_withdrawals: await call<string>("withdrawalVerifier"),
-      liquidate_batch: await call<string>("liquidationVerifier"),
-    },
+    verifiers: Object.fromEntries(
+      await Promise.all(
+        BATCH_KIND_NAMES.map(async (k) => [
+          BATCH_KINDS[k].circuit,
+          await call<string>(BATCH_KINDS[k].verifierGetter),
+        ]),
+      ),
+    ) as Record<CircuitId, string>,
     oracle: await call<string>("oracle"),
     vault,
     vaultSettlement,
@@ -237,12 +238,10 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
 
 /** A batch transaction's call, decoded: the proof and the arguments it was sent with. */
 export interface BatchCall {
-  readonly method: string;
+  readonly kind: BatchKind;
   readonly proof: Groth16Proof;
-  readonly count?: bigint;
-  readonly payouts?: bigint[];
-  readonly dataCommitment?: bigint;
-  readonly roundId?: bigint;
+  /** The call's other arguments by name (the kind's submitAbi). */
+  readonly args: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -255,13 +254,18 @@ export async function readBatchCall(
   settlement: string,
 ): Promise<BatchCall> {
   const tx = await provider.getTransaction(txHash);
-  if (!tx) throw new Error(`transaction ${txHash} not found`);
+  if (!tx) throw new AuditError("BATCH_CALL_UNREADABLE", `transaction ${txHash} not found`);
   if (!tx.to || getAddress(tx.to) !== getAddress(settlement))
-    throw new Error(
+    throw new AuditError(
+      "BATCH_CALL_UNREADABLE",
       `transaction ${txHash} calls ${tx.to}, not Settlement: the proof is not in its calldata`,
     );
   const call = settlementIface.parseTransaction({ data: tx.data });
-  if (!call) throw new Error(`transaction ${txHash}: not a Settlement batch call`);
+  if (!call)
+    throw new AuditError(
+      "BATCH_CALL_UNREADABLE",
+      `transaction ${txHash}: not a Settlement batch call`,
+    );
   const [p] = call.args as unknown as [{ a: bigint[]; b: bigint[][]; c: bigint[] }];
   const s = (x: bigint) => x.toString();
   // the verifier takes G2 coordinates as (c1, c0): back to snarkjs's (c0, c1)
@@ -276,18 +280,13 @@ export async function readBatchCall(
     protocol: "groth16",
     curve: "bn128",
   };
-  const args = call.args;
-  switch (call.name) {
-    case "submitTrades":
-    case "submitLiquidations":
-      return { method: call.name, proof, dataCommitment: args[3], roundId: args[4] };
-    case "submitDeposits":
-      return { method: call.name, proof, count: args[3] };
-    case "submitWithdrawals":
-      return { method: call.name, proof, roundId: args[3], payouts: [...args[4]] };
-    default:
-      throw new Error(`transaction ${txHash}: ${call.name} is not a batch submission`);
-  }
+  const kind = BATCH_KIND_NAMES.find((k) => BATCH_KINDS[k].method === call.name);
+  if (!kind)
+    throw new AuditError(
+      "BATCH_CALL_UNREADABLE",
+      `transaction ${txHash}: ${call.name} is not a batch submission`,
+    );
+  return { kind, proof, args: call.args.toObject() };
 }
 
 export async function settlementAt(

@@ -4,7 +4,7 @@ import type { VerificationKey } from "snarkjs";
 import { defaultMarkets } from "../domain/market.ts";
 import { paramSet, PARAM_SETS, type ParamSet } from "../domain/params.ts";
 import { CONFIG_FILE_NAME, parseConfigFile, type PublishedConfig } from "../engine/batch-file.ts";
-import { CIRCUITS, type CircuitId } from "../proving/circuits.ts";
+import { CIRCUITS, type CircuitId } from "../domain/circuits.ts";
 import { keyFiles } from "../proving/paths.ts";
 import { AuditError } from "./auditor.ts";
 import type { BatchFileSource } from "./sources.ts";

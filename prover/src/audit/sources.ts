@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { AuditError } from "./findings.ts";
 
 /** Where published batch files come from: a directory or the operator's HTTP URL. */
 export interface BatchFileSource {
@@ -19,17 +20,18 @@ export function batchFileSource(spec: string): BatchFileSource {
         try {
           res = await fetch(`${base}/${name}`);
         } catch (e) {
-          throw new Error(`cannot reach ${base}: ${(e as Error).message}`);
+          throw new AuditError("FILES_UNREADABLE", `cannot reach ${base}: ${(e as Error).message}`);
         }
         if (res.status === 404) return undefined;
-        if (!res.ok) throw new Error(`${base}/${name}: HTTP ${res.status}`);
+        if (!res.ok)
+          throw new AuditError("FILES_UNREADABLE", `${base}/${name}: HTTP ${res.status}`);
         return res.text();
       },
     };
   }
   const dir = path.resolve(spec);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
-    throw new Error(`batch file directory ${spec} does not exist`);
+    throw new AuditError("FILES_UNREADABLE", `batch file directory ${spec} does not exist`);
   return {
     describe: dir,
     async read(name) {

@@ -3,10 +3,10 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
-import { ZkClearError } from "../domain/errors.ts";
-import { ARTIFACTS, ROOT } from "../proving/paths.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+import { ARTIFACTS, ROOT } from "../domain/paths.ts";
 
-export class ChainBuildError extends ZkClearError {}
+export class ChainBuildError extends ZkClearError<CodeOf<"build">> {}
 
 /** Hardhat's output folder (hardhat.config.cjs: paths.artifacts). */
 export const HARDHAT_ARTIFACTS = path.join(ARTIFACTS, "hardhat");

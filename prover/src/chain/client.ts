@@ -1,15 +1,11 @@
 import { Contract, NonceManager, type Signer } from "ethers";
+import type { Groth16Proof } from "snarkjs";
+import type { BatchData } from "../domain/batch.ts";
+import type { ChainPort, Round } from "../domain/ports.ts";
 import type { Deposit } from "../domain/transfers.ts";
-import type { ProofResult } from "../proving/prover.ts";
-import type { BatchBody, ChainPort } from "../service/operator.ts";
 import { loadArtifact } from "./artifacts.ts";
-import type { DeploymentAddresses } from "./deploy.ts";
-import {
-  submitDeposits,
-  submitLiquidations,
-  submitTrades,
-  submitWithdrawals,
-} from "./settlement.ts";
+import type { DeploymentAddresses } from "../domain/deployment.ts";
+import { submitBatch } from "./settlement.ts";
 
 /** Errors worth another try: the node did not answer, not "the contract refused". */
 function transient(e: unknown): boolean {
@@ -62,7 +58,7 @@ export class ChainClient implements ChainPort {
     }
   }
 
-  async latestRound(): Promise<{ roundId: bigint; prices: bigint[] } | undefined> {
+  async latestRound(): Promise<Round | undefined> {
     return this.retry("latestRound", async () => {
       const id = BigInt(await this.oracle.getFunction("latestRoundId")());
       if (id === 0n) return undefined;
@@ -94,15 +90,8 @@ export class ChainClient implements ChainPort {
     );
   }
 
-  async submit(b: BatchBody, proof: ProofResult): Promise<{ txHash: string; gasUsed: bigint }> {
-    const receipt = await this.retry("submit", () => {
-      if (b.kind === "trades") return submitTrades(this.settlement, proof.proof, b, b.round);
-      if (b.kind === "deposits")
-        return submitDeposits(this.settlement, proof.proof, b, b.deposits.length);
-      if (b.kind === "liquidations")
-        return submitLiquidations(this.settlement, proof.proof, b, b.round);
-      return submitWithdrawals(this.settlement, proof.proof, b, b.round);
-    });
+  async submit(b: BatchData, proof: Groth16Proof): Promise<{ txHash: string; gasUsed: bigint }> {
+    const receipt = await this.retry("submit", () => submitBatch(this.settlement, b, proof));
     return { txHash: receipt.hash, gasUsed: receipt.gasUsed };
   }
 }

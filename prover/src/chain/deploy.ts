@@ -1,12 +1,11 @@
-import fs from "node:fs";
-import path from "node:path";
-import { Contract, type Signer } from "ethers";
+import { Contract, ContractFactory, type Signer } from "ethers";
+import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
+import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
+import type { DeploymentAddresses } from "../domain/deployment.ts";
+import { genesisRoot } from "../domain/genesis.ts";
+import { configHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
-import { configHash, defaultMarkets, type MarketParams } from "../domain/market.ts";
-import { ExchangeState } from "../engine/state.ts";
-import { ARTIFACTS } from "../proving/paths.ts";
 import { compileContracts, factory } from "./artifacts.ts";
-import { generateDevVerifiers, VERIFIER_CONTRACTS } from "./verifiers.ts";
 
 export interface OracleSetup {
   readonly signers: readonly string[];
@@ -19,49 +18,46 @@ export interface OracleSetup {
 
 export interface DeployOptions {
   readonly params: ParamSet;
-  readonly markets?: readonly MarketParams[];
+  readonly markets: readonly MarketParams[];
   readonly oracle: OracleSetup;
+  /**
+   * Each circuit's verifier as creation bytecode (hex): the verifier generated from the
+   * key set's verification key (proving/verifier-contract.ts).
+   */
+  readonly verifiers: Readonly<Record<CircuitId, string>>;
   /** An existing ERC20 collateral token; a TestToken is deployed when absent. */
   readonly token?: string;
   /** Oldest oracle round a batch may use, seconds. */
   readonly maxPriceAge?: number;
   readonly guardian?: string;
   /**
-   * TEST ONLY: verifier addresses to use instead of the generated ones (the auditor's
-   * tests deploy with an accept-all or a foreign-key verifier to show they are caught).
+   * TEST ONLY: verifier addresses to use instead of deploying the generated ones (the
+   * auditor's tests deploy with an accept-all or a foreign-key verifier to show they are
+   * caught).
    */
-  readonly verifierOverrides?: Partial<Record<string, string>>;
+  readonly verifierOverrides?: Partial<Record<CircuitId, string>>;
 }
 
-export interface DeploymentAddresses {
-  readonly chainId: string;
-  readonly paramSet: string;
-  readonly token: string;
-  readonly oracle: string;
-  readonly vault: string;
-  readonly settlement: string;
-  readonly verifiers: Record<string, string>;
-  readonly libraries: Record<string, string>;
-  readonly genesisRoot: string;
-  readonly configHash: string;
-}
-
-export interface Deployment {
+/** The contracts of a deployment, connected to the deployer. */
+export interface DeployedContracts {
   readonly addresses: DeploymentAddresses;
+  readonly chainId: bigint;
+  /** The block of the first deployment transaction (where an audit starts). */
+  readonly block: number;
+  readonly genesisRoot: bigint;
+  readonly configHash: bigint;
+  readonly maxPriceAge: number;
+  readonly guardian: string;
   readonly token: Contract;
   readonly oracle: Contract;
   readonly vault: Contract;
   readonly settlement: Contract;
 }
 
-/** Writes the generated verifiers for the parameter set and compiles every contract. */
-export async function prepareContracts(
-  p: ParamSet,
-  log: (s: string) => void = () => {},
-): Promise<void> {
-  await generateDevVerifiers(p, log);
+/** Compiles the hand-written contracts (contracts/) with solcjs through Hardhat. */
+export function prepareContracts(log: (s: string) => void = () => {}): Promise<void> {
   log("compiling contracts (solc 0.8.28, solcjs)");
-  await compileContracts();
+  return compileContracts();
 }
 
 async function deployed(c: Promise<Contract> | Contract): Promise<Contract> {
@@ -71,31 +67,42 @@ async function deployed(c: Promise<Contract> | Contract): Promise<Contract> {
 }
 
 /**
- * Deploys zkclear: Poseidon libraries, the three generated verifiers, the price oracle,
- * the vault (and a test token if none is given) and the Settlement contract, wired
- * together. Contracts must have been prepared (prepareContracts) for the same set.
+ * Deploys zkclear: the Poseidon libraries, one verifier per circuit, the price oracle, the
+ * vault (and a test token if none is given) and the Settlement contract, wired together.
+ * The contracts must have been compiled (prepareContracts).
  */
-export async function deploy(deployer: Signer, opts: DeployOptions): Promise<Deployment> {
+export async function deployContracts(
+  deployer: Signer,
+  opts: DeployOptions,
+): Promise<DeployedContracts> {
   const p = opts.params;
-  const markets = opts.markets ?? defaultMarkets(p.markets);
+  const markets = opts.markets;
   const owner = await deployer.getAddress();
-  const as = (c: Contract) => c as unknown as Contract;
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
-    await tx.wait();
+    return tx.wait();
   };
 
+  const firstBlock = (await deployer.provider!.getBlockNumber()) + 1;
   const libraries: Record<string, string> = {};
   for (const lib of ["PoseidonT3", "PoseidonT4", "PoseidonT5", "PoseidonT6"]) {
     const c = await deployed(factory(lib, deployer).deploy() as Promise<Contract>);
     libraries[lib] = await c.getAddress();
   }
-  const verifiers: Record<string, string> = {};
-  for (const [id, name] of Object.entries(VERIFIER_CONTRACTS)) {
+  const verifiers = {} as Record<CircuitId, string>;
+  for (const id of CIRCUIT_IDS) {
     const override = opts.verifierOverrides?.[id];
     verifiers[id] =
       override ??
-      (await (await deployed(factory(name, deployer).deploy() as Promise<Contract>)).getAddress());
+      (await (
+        await deployed(
+          new ContractFactory(
+            [],
+            `0x${opts.verifiers[id].replace(/^0x/, "")}`,
+            deployer,
+          ).deploy() as Promise<Contract>,
+        )
+      ).getAddress());
   }
   const token = opts.token
     ? new Contract(opts.token, factory("TestToken", deployer).interface, deployer)
@@ -108,7 +115,7 @@ export async function deploy(deployer: Signer, opts: DeployOptions): Promise<Dep
     ]) as Promise<Contract>,
   );
   for (let j = 0; j < markets.length; j++)
-    await send(as(oracle), "setBounds", j, o.bounds[j][0], o.bounds[j][1]);
+    await send(oracle, "setBounds", j, o.bounds[j][0], o.bounds[j][1]);
 
   const vault = await deployed(
     factory("Vault", deployer, libraries).deploy(
@@ -116,47 +123,47 @@ export async function deploy(deployer: Signer, opts: DeployOptions): Promise<Dep
       p.depth,
     ) as Promise<Contract>,
   );
-  const genesis = ExchangeState.genesis(p.depth, markets).root;
+  const genesis = genesisRoot(p.depth, markets.length);
   const cfg = configHash(markets);
+  const maxPriceAge = opts.maxPriceAge ?? 3600;
+  const guardian = opts.guardian ?? owner;
+  // each kind's verifier goes in the constructor field named like its getter
+  const kindVerifiers = Object.fromEntries(
+    BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
+  );
   const settlement = await deployed(
     factory("Settlement", deployer, libraries).deploy({
-      tradeVerifier: verifiers.settle_trades,
-      depositVerifier: verifiers.apply_deposits,
-      withdrawalVerifier: verifiers.process_withdrawals,
-      liquidationVerifier: verifiers.liquidate_batch,
+      ...kindVerifiers,
       oracle: await oracle.getAddress(),
       vault: await vault.getAddress(),
       configHash: cfg,
       marketCount: markets.length,
       withdrawalSlots: p.withdrawals,
-      maxPriceAge: opts.maxPriceAge ?? 3600,
+      maxPriceAge,
       genesisRoot: genesis,
-      guardian: opts.guardian ?? owner,
+      guardian,
     }) as Promise<Contract>,
   );
   await send(vault, "setSettlement", await settlement.getAddress());
-
-  const network = await deployer.provider?.getNetwork();
-  const addresses: DeploymentAddresses = {
-    chainId: String(network?.chainId ?? 0n),
-    paramSet: p.name,
-    token: await token.getAddress(),
-    oracle: await oracle.getAddress(),
-    vault: await vault.getAddress(),
-    settlement: await settlement.getAddress(),
-    verifiers,
-    libraries,
-    genesisRoot: genesis.toString(),
-    configHash: cfg.toString(),
+  const network = await deployer.provider!.getNetwork();
+  return {
+    addresses: {
+      token: await token.getAddress(),
+      oracle: await oracle.getAddress(),
+      vault: await vault.getAddress(),
+      settlement: await settlement.getAddress(),
+      verifiers,
+      libraries,
+    },
+    chainId: network.chainId,
+    block: firstBlock,
+    genesisRoot: genesis,
+    configHash: cfg,
+    maxPriceAge,
+    guardian,
+    token,
+    oracle,
+    vault,
+    settlement,
   };
-  return { addresses, token, oracle, vault, settlement };
-}
-
-/** Saves a deployment's addresses to artifacts/deployments/<name>.json. */
-export function saveDeployment(name: string, a: DeploymentAddresses): string {
-  const dir = path.join(ARTIFACTS, "deployments");
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify(a, null, 2));
-  return file;
 }

@@ -7,7 +7,7 @@ import {
 } from "ethers";
 import { checkUnsigned } from "../domain/amounts.ts";
 import { PRICE_BITS } from "../domain/constants.ts";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
 /**
  * Price reports for contracts/PriceOracle.sol: the EIP-712 domain and type, signing,
@@ -70,7 +70,7 @@ export interface ReportSigner {
   ): Promise<string>;
 }
 
-export class OracleReportError extends ZkClearError {}
+export class OracleReportError extends ZkClearError<CodeOf<"chain">> {}
 
 /** The EIP-712 domain of the oracle at `oracleAddress` on chain `chainId`. */
 export function oracleDomain(oracleAddress: string, chainId: bigint | number): TypedDataDomain {

@@ -1,73 +1,25 @@
 import type { Contract, ContractTransactionReceipt } from "ethers";
 import type { Groth16Proof } from "snarkjs";
+import type { BatchData } from "../domain/batch.ts";
+import { BATCH_KINDS, submitArgs } from "../domain/batch-kinds.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import { toSolidityProof } from "./calldata.ts";
 
+export class SubmitError extends ZkClearError<CodeOf<"chain">> {}
+
 /**
- * Submitting proven batches to the Settlement contract. Each function sends one
- * transaction and waits for its receipt; a revert surfaces as ethers' error with the
- * contract's custom error.
+ * Submits a proven batch to the Settlement contract: its kind's submit function
+ * (../domain/batch-kinds.ts) with the proof and the kind's arguments, then waits for the
+ * receipt. A revert surfaces as ethers' error carrying the contract's custom error.
  */
-async function sent(
-  c: Contract,
-  method: string,
-  args: unknown[],
+export async function submitBatch(
+  settlement: Contract,
+  batch: BatchData,
+  proof: Groth16Proof,
 ): Promise<ContractTransactionReceipt> {
-  const tx = await c.getFunction(method)(...args);
+  const method = BATCH_KINDS[batch.kind].method;
+  const tx = await settlement.getFunction(method)(toSolidityProof(proof), ...submitArgs(batch));
   const receipt = (await tx.wait()) as ContractTransactionReceipt | null;
-  if (!receipt) throw new Error(`${method}: no receipt`);
+  if (!receipt) throw new SubmitError("NO_RECEIPT", `${method}: the node returned no receipt`);
   return receipt;
-}
-
-export function submitTrades(
-  settlement: Contract,
-  proof: Groth16Proof,
-  b: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
-  roundId: bigint,
-): Promise<ContractTransactionReceipt> {
-  return sent(settlement, "submitTrades", [
-    toSolidityProof(proof),
-    b.oldRoot,
-    b.newRoot,
-    b.dataCommitment,
-    roundId,
-  ]);
-}
-
-export function submitDeposits(
-  settlement: Contract,
-  proof: Groth16Proof,
-  b: { oldRoot: bigint; newRoot: bigint },
-  count: number,
-): Promise<ContractTransactionReceipt> {
-  return sent(settlement, "submitDeposits", [toSolidityProof(proof), b.oldRoot, b.newRoot, count]);
-}
-
-export function submitLiquidations(
-  settlement: Contract,
-  proof: Groth16Proof,
-  b: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
-  roundId: bigint,
-): Promise<ContractTransactionReceipt> {
-  return sent(settlement, "submitLiquidations", [
-    toSolidityProof(proof),
-    b.oldRoot,
-    b.newRoot,
-    b.dataCommitment,
-    roundId,
-  ]);
-}
-
-export function submitWithdrawals(
-  settlement: Contract,
-  proof: Groth16Proof,
-  b: { oldRoot: bigint; newRoot: bigint; payouts: readonly bigint[] },
-  roundId: bigint,
-): Promise<ContractTransactionReceipt> {
-  return sent(settlement, "submitWithdrawals", [
-    toSolidityProof(proof),
-    b.oldRoot,
-    b.newRoot,
-    roundId,
-    [...b.payouts],
-  ]);
 }

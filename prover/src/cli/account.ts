@@ -1,23 +1,22 @@
-import fs from "node:fs";
 import type { Command } from "commander";
 import { Contract, JsonRpcProvider } from "ethers";
 import { leafHash, type Account } from "../domain/account.ts";
 import { sign } from "../domain/keys.ts";
 import { AccountTree } from "../domain/tree.ts";
-import { accountQueryMessage } from "../service/operator.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
-import type { DeploymentAddresses } from "../chain/deploy.ts";
-import { fromJson } from "../store/json.ts";
+import { fromJson } from "../domain/json.ts";
 import {
   api,
   bigintArg,
   CliError,
-  deploymentParams,
   EXIT,
   loadKey,
   print,
   type Output,
+  deployment,
+  DEFAULT_DEPLOYMENT,
 } from "./common.ts";
+import { accountQueryMessage } from "../domain/messages.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -29,7 +28,7 @@ export function register(program: Command, out: () => Output): void {
     .requiredOption("--account <n>", "your account index")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
     .option("--rpc <url>", "JSON-RPC endpoint (to compare with the on-chain root)")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .action(async (o: Record<string, string>) => {
       const keys = loadKey(o.key, o.passphrase);
@@ -59,7 +58,7 @@ export function register(program: Command, out: () => Output): void {
         v.leaf,
         index,
         v.siblings,
-        deploymentParams(o.deployment).depth,
+        deployment(o.deployment).paramSet.depth,
       );
       if (root !== v.root)
         throw new CliError(
@@ -69,7 +68,7 @@ export function register(program: Command, out: () => Output): void {
         );
       let onChain: string = "not checked (no --rpc)";
       if (o.rpc) {
-        const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
+        const a = deployment(o.deployment).addresses;
         const provider = new JsonRpcProvider(o.rpc);
         const chainRoot = BigInt(
           await new Contract(a.settlement, loadArtifact("Settlement").abi, provider).getFunction(

@@ -7,7 +7,7 @@ import { renderHtmlReport } from "../audit/report-html.ts";
 import { batchFileSource } from "../audit/sources.ts";
 import { batchLine, ProgressLine, renderTerminalReport } from "../audit/terminal.ts";
 import { terminateCurve } from "../proving/prover.ts";
-import { CliError, EXIT, type Output } from "./common.ts";
+import { CliError, EXIT, type Output, deployment, DEFAULT_DEPLOYMENT } from "./common.ts";
 
 interface AuditCliOptions {
   rpc: string;
@@ -31,14 +31,7 @@ function settlementAddress(o: AuditCliOptions): string {
       throw new CliError("BAD_ARGUMENT", `--settlement must be an address, got ${o.settlement}`);
     return o.settlement;
   }
-  try {
-    return (JSON.parse(fs.readFileSync(o.deployment, "utf8")) as { settlement: string }).settlement;
-  } catch (e) {
-    throw new CliError(
-      "DEPLOYMENT_READ",
-      `give --settlement, or a readable --deployment (${o.deployment}: ${(e as Error).message})`,
-    );
-  }
+  return deployment(o.deployment).addresses.settlement;
 }
 
 function count(name: string, v: string): number {
@@ -56,7 +49,7 @@ export function register(program: Command, out: () => Output): void {
     )
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
     .option("--settlement <address>", "Settlement contract (default: from --deployment)")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option(
       "--files <dir|url>",
       "published batch files: a directory or the operator's /v1/published URL",

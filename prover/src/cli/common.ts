@@ -1,15 +1,17 @@
 import fs from "node:fs";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type ErrorCode } from "../domain/errors.ts";
+import { isErrorCode } from "../domain/error-codes.ts";
 import { decryptKey, type Keystore } from "../domain/keystore.ts";
 import type { KeyPair } from "../domain/keys.ts";
-import { paramSet, type ParamSet } from "../domain/params.ts";
+import type { Deployment } from "../domain/deployment.ts";
+import { loadDeployment } from "../deploy/deploy.ts";
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
 export class CliError extends ZkClearError {
   readonly exitCode: number;
-  constructor(code: string, message: string, exitCode: number = EXIT.usage) {
+  constructor(code: ErrorCode, message: string, exitCode: number = EXIT.usage) {
     super(code, message);
     this.exitCode = exitCode;
   }
@@ -100,21 +102,17 @@ export async function api(
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok)
     throw new CliError(
-      String(json.error ?? `HTTP_${res.status}`),
+      typeof json.error === "string" && isErrorCode(json.error) ? json.error : "API_REFUSED",
       String(json.message ?? res.statusText),
       EXIT.refused,
     );
   return json;
 }
 
-/** The parameter set of a saved deployment (for tree depth and market count). */
-export function deploymentParams(file: string): ParamSet {
-  try {
-    return paramSet((JSON.parse(fs.readFileSync(file, "utf8")) as { paramSet: string }).paramSet);
-  } catch (e) {
-    throw new CliError(
-      "DEPLOYMENT_READ",
-      `cannot read the deployment ${file}: ${(e as Error).message}`,
-    );
-  }
+/** The default deployment file of a local `hardhat node` (chain id 31337). */
+export const DEFAULT_DEPLOYMENT = "artifacts/deployments/chain-31337.json";
+
+/** A saved deployment (deploy's file); a missing or invalid one is a usage error. */
+export function deployment(file: string): Deployment {
+  return loadDeployment(file);
 }

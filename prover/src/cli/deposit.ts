@@ -1,9 +1,15 @@
-import fs from "node:fs";
 import type { Command } from "commander";
 import { Contract, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../chain/artifacts.ts";
-import type { DeploymentAddresses } from "../chain/deploy.ts";
-import { bigintArg, loadKey, print, spin, type Output } from "./common.ts";
+import {
+  bigintArg,
+  loadKey,
+  print,
+  spin,
+  type Output,
+  deployment,
+  DEFAULT_DEPLOYMENT,
+} from "./common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -19,14 +25,14 @@ export function register(program: Command, out: () => Output): void {
       "Ethereum private key paying the tokens (default: the node's first account)",
     )
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--mint", "mint the amount first (the development TestToken only)")
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .action(async (o: Record<string, string>) => {
       const keys = loadKey(o.key, o.passphrase);
       const amount = bigintArg("amount", o.amount);
       const account = o.account === undefined ? 0n : bigintArg("account", o.account);
-      const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
+      const a = deployment(o.deployment).addresses;
       const provider = new JsonRpcProvider(o.rpc);
       // one nonce counter for the mint, approve and deposit transactions
       const signer: Signer = new NonceManager(

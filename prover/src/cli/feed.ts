@@ -1,10 +1,8 @@
-import fs from "node:fs";
 import type { Command } from "commander";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import type { DeploymentAddresses } from "../chain/deploy.ts";
-import { DEFAULT_MARKS } from "../dev/sample.ts";
 import { devOracleWallets, PriceFeeder, randomWalk } from "../service/feeder.ts";
-import { bigintArg, deploymentParams, print, type Output } from "./common.ts";
+import { bigintArg, print, type Output, deployment, DEFAULT_DEPLOYMENT } from "./common.ts";
+import { DEFAULT_MARKS } from "../domain/market.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -21,10 +19,10 @@ export function register(program: Command, out: () => Output): void {
       "Ethereum key that sends the rounds (default: the node's tenth account)",
     )
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .action(async (o: Record<string, string>) => {
-      const a = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
-      const m = deploymentParams(o.deployment).markets;
+      const a = deployment(o.deployment).addresses;
+      const m = deployment(o.deployment).paramSet.markets;
       const start = o.prices
         ? o.prices.split(",").map((x) => bigintArg("prices", x.trim()))
         : DEFAULT_MARKS.slice(0, m);

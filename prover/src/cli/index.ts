@@ -13,13 +13,25 @@ import * as verifyBatch from "./verify-batch.ts";
 import * as serve from "./serve.ts";
 import * as feed from "./feed.ts";
 import * as audit from "./audit.ts";
+import * as deploy from "./deploy.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
   .option("--json", "machine-readable output")
   .exitOverride();
 const out = (): Output => ({ json: Boolean(program.opts().json) });
-for (const m of [keygen, deposit, order, status, account, withdraw, verifyBatch, feed, audit])
+for (const m of [
+  deploy,
+  keygen,
+  deposit,
+  order,
+  status,
+  account,
+  withdraw,
+  verifyBatch,
+  feed,
+  audit,
+])
   m.register(program, out);
 serve.register(program);
 

@@ -4,10 +4,11 @@ import {
   api,
   bigintArg,
   CliError,
-  deploymentParams,
   loadKey,
   print,
   type Output,
+  deployment,
+  DEFAULT_DEPLOYMENT,
 } from "./common.ts";
 
 export function register(program: Command, out: () => Output): void {
@@ -22,7 +23,7 @@ export function register(program: Command, out: () => Output): void {
     .requiredOption("--price <p>", "limit price")
     .requiredOption("--nonce <n>", "order nonce: above every nonce you used on this market")
     .option("--max-fee <bps>", "highest fee rate you accept, basis points", "10")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
     .action(async (o: Record<string, string>) => {
@@ -40,7 +41,7 @@ export function register(program: Command, out: () => Output): void {
           limitPrice: bigintArg("price", o.price),
         },
         keys.privateKey,
-        deploymentParams(o.deployment).markets,
+        deployment(o.deployment).paramSet.markets,
       );
       const r = await api(o.api, "POST", "/v1/orders", { ...so.order, signature: so.signature });
       print(

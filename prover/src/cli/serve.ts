@@ -1,12 +1,14 @@
 import type { Command } from "commander";
 import { startService } from "../service/serve.ts";
+import { DEFAULT_DEPLOYMENT, deployment } from "./common.ts";
 
 export function register(program: Command): void {
   program
     .command("serve")
     .description("run the operator service on 127.0.0.1 (API, sequencer, prover, chain submitter)")
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
+    .option("--keys <dir>", "the deployment's ceremony key set, if it moved since deploy")
     .option("--db <file>", "SQLite store", "artifacts/operator.db")
     .option("--port <n>", "HTTP port", "8080")
     .option(
@@ -21,7 +23,8 @@ export function register(program: Command): void {
     .action(async (o: Record<string, string>) => {
       const s = await startService({
         rpc: o.rpc,
-        deployment: o.deployment,
+        deployment: deployment(o.deployment),
+        keys: o.keys,
         db: o.db,
         port: Number(o.port),
         operatorKey: o.operatorKey,

@@ -3,7 +3,16 @@ import type { Command } from "commander";
 import { keyFiles } from "../proving/paths.ts";
 import { readVerificationKey, terminateCurve, verify } from "../proving/prover.ts";
 import type { Groth16Proof } from "snarkjs";
-import { api, CliError, deploymentParams, EXIT, print, spin, type Output } from "./common.ts";
+import {
+  api,
+  CliError,
+  EXIT,
+  print,
+  spin,
+  type Output,
+  deployment,
+  DEFAULT_DEPLOYMENT,
+} from "./common.ts";
 
 const CIRCUIT = {
   trades: "settle_trades",
@@ -16,7 +25,7 @@ export function register(program: Command, out: () => Output): void {
   program
     .command("verify-batch <n>")
     .description("fetch a settled batch from the operator and verify its proof locally")
-    .option("--deployment <file>", "deployment addresses", "artifacts/deployments/chain-31337.json")
+    .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--vkey <file>", "verification key (default: the set's development key)")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
     .action(async (n: string, o: { deployment: string; vkey?: string; api: string }) => {
@@ -35,7 +44,7 @@ export function register(program: Command, out: () => Output): void {
           EXIT.refused,
         );
       }
-      const vkeyFile = o.vkey ?? keyFiles(CIRCUIT[kind], deploymentParams(o.deployment)).devVkey;
+      const vkeyFile = o.vkey ?? keyFiles(CIRCUIT[kind], deployment(o.deployment).paramSet).devVkey;
       if (!fs.existsSync(vkeyFile))
         throw new CliError("NO_VKEY", `no verification key at ${vkeyFile}; pass --vkey`);
       const ok = await spin(out(), "verifying", () =>

@@ -3,8 +3,7 @@ import path from "node:path";
 import type { Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
-import { CONFIG_FILE_NAME, toConfigFile, type BatchData } from "../engine/batch-file.ts";
-import type { Trade } from "../engine/trades.ts";
+import { CONFIG_FILE_NAME, toConfigFile } from "../engine/batch-file.ts";
 import {
   deposit,
   postRound,
@@ -16,7 +15,10 @@ import {
   type Participant,
   type World,
 } from "./onchain.ts";
-import { DEFAULT_MARKS, order } from "./sample.ts";
+import { order } from "./sample.ts";
+import { type Trade } from "../domain/batch.ts";
+import { type BatchData } from "../domain/batch.ts";
+import { DEFAULT_MARKS } from "../domain/market.ts";
 
 /**
  * A long settlement history for the audit benchmark: deposits, trades, withdrawals and
@@ -42,7 +44,7 @@ export async function buildHistory(
   const w = await setupWorld(p, deployer, traders);
   fs.mkdirSync(dir, { recursive: true });
   const config = toConfigFile({
-    chainId: BigInt(w.d.addresses.chainId),
+    chainId: w.d.chainId,
     settlement: w.d.addresses.settlement,
     paramSet: p,
     markets: w.markets,

@@ -2,7 +2,7 @@ import type { Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import { prepareContracts } from "../chain/deploy.ts";
-import { DEFAULT_MARKS, type Trader } from "./sample.ts";
+import { type Trader } from "./sample.ts";
 import { sampleTrades } from "./demo.ts";
 import {
   deposit,
@@ -14,6 +14,8 @@ import {
   type BatchReceipt,
   type World,
 } from "./onchain.ts";
+import { DEFAULT_MARKS } from "../domain/market.ts";
+import { ensureDevKeySet } from "../proving/key-sets.ts";
 
 export interface DemoBatch {
   readonly kind: "deposits" | "trades" | "withdrawals";
@@ -49,7 +51,8 @@ export async function runChainDemo(
   log: (s: string) => void,
   tradeBatches = 2,
 ): Promise<ChainDemoReport> {
-  await prepareContracts(p, log);
+  await ensureDevKeySet(p, log);
+  await prepareContracts(log);
   const n = Math.min(traderSigners.length, p.deposits);
   log(`deploying (parameter set "${p.name}") and funding ${n} traders`);
   const w = await setupWorld(p, deployer, traderSigners.slice(0, n));

@@ -1,10 +1,11 @@
 import type { ParamSet } from "../domain/params.ts";
-import { toSettleTradesSignals, settleTradesPublicSignals } from "../engine/inputs.ts";
-import { settleTrades, type SettledTradeBatch, type Trade } from "../engine/trades.ts";
+import { toSettleTradesSignals, settleTradesPublicSignals } from "../domain/inputs.ts";
+import { settleTrades, type SettledTradeBatch } from "../engine/trades.ts";
 import { ensureDevKeys } from "../proving/keys.ts";
 import { circuitFiles } from "../proving/paths.ts";
 import { prove, readVerificationKey, verify } from "../proving/prover.ts";
 import { order, sampleExchange, type Sample } from "./sample.ts";
+import { type Trade } from "../domain/batch.ts";
 
 /**
  * A batch of B signed trades among the sample traders: alternating markets, orders

@@ -5,30 +5,20 @@ import type { ParamSet } from "../domain/params.ts";
 import { defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
+import type { BatchData, BatchDataOf, BatchKind, BatchRequestOf, Trade } from "../domain/batch.ts";
+import type { CircuitId } from "../domain/circuits.ts";
+import type { ProofResult, ProverPort } from "../domain/ports.ts";
 import { ExchangeState } from "../engine/state.ts";
-import { settleTrades, type Trade } from "../engine/trades.ts";
-import { applyDeposits, processWithdrawals } from "../engine/transfers.ts";
-import { liquidate } from "../engine/liquidations.ts";
-import { batchFileName, toBatchFile, type BatchData } from "../engine/batch-file.ts";
-import {
-  toApplyDepositsSignals,
-  toLiquidateBatchSignals,
-  toProcessWithdrawalsSignals,
-  toSettleTradesSignals,
-  type SignalValue,
-} from "../engine/inputs.ts";
-import type { CircuitId } from "../proving/circuits.ts";
-import { ensureDevKeys } from "../proving/keys.ts";
-import { circuitFiles } from "../proving/paths.ts";
-import { prove, type ProofResult } from "../proving/prover.ts";
-import { deploy, type DeployOptions, type Deployment } from "../chain/deploy.ts";
+import { applyBatch } from "../engine/kinds.ts";
+import { batchFileName, toBatchFile } from "../engine/batch-file.ts";
+import { ensureDevKeySet, type KeySet } from "../proving/key-sets.ts";
+import { LocalProver } from "../proving/local-prover.ts";
+import type { DeployOptions, DeployedContracts } from "../chain/deploy.ts";
+import { deployZkclear } from "../deploy/deploy.ts";
+import type { Deployment } from "../domain/deployment.ts";
+import { ChainClient } from "../chain/client.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
-import {
-  submitDeposits,
-  submitLiquidations,
-  submitTrades,
-  submitWithdrawals,
-} from "../chain/settlement.ts";
+import { proveBatch as pipelineProve, submitProven } from "../service/pipeline.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -44,7 +34,10 @@ export interface Participant {
 export interface World {
   readonly p: ParamSet;
   readonly markets: readonly MarketParams[];
-  readonly d: Deployment;
+  /** The deployed contracts, connected to the deployer. */
+  readonly d: DeployedContracts;
+  /** The deployment as its file records it. */
+  readonly deployment: Deployment;
   readonly state: ExchangeState;
   readonly oracleWallets: readonly Wallet[];
   readonly participants: Participant[];
@@ -54,18 +47,26 @@ export interface World {
   queueHash: bigint;
   round: bigint;
   marks: bigint[];
+  /** The key set batches are proven with (the set's development keys). */
+  readonly keys: KeySet;
   /**
-   * Proves a batch; default: in this process with the set's development key. The
-   * benchmarks prove in a fresh proving process per batch, to measure its memory.
+   * Proves a batch; default: in this process with the key set. The benchmarks prove in a
+   * fresh proving process per batch, to measure its memory.
    */
-  prover?: (id: CircuitId, signals: Record<string, SignalValue>) => Promise<ProofResult>;
+  prover: ProverPort;
+  /** Submits batches as the operator's chain client does (the deployer's key). */
+  readonly chain: ChainClient;
 }
 
-export interface BatchReceipt {
-  readonly gasUsed: bigint;
+/** A batch the engine applied and the prover proved. */
+export interface ProvenBatch<K extends BatchKind = BatchKind> {
+  readonly data: BatchDataOf<K>;
   readonly proof: ProofResult;
-  /** What an operator publishes for the batch (engine/batch-file.ts). */
-  readonly data: BatchData;
+}
+
+/** A proven batch the chain accepted, and the gas it cost. */
+export interface BatchReceipt<K extends BatchKind = BatchKind> extends ProvenBatch<K> {
+  readonly gasUsed: bigint;
 }
 
 export async function setupWorld(
@@ -77,7 +78,7 @@ export async function setupWorld(
     quorum?: number;
     fund?: bigint;
     /** Test-only deployment changes (another token, verifier overrides). */
-    deploy?: Partial<DeployOptions>;
+    deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
   } = {},
 ): Promise<World> {
   const markets = defaultMarkets(p.markets);
@@ -85,9 +86,11 @@ export async function setupWorld(
     { length: opts.oracleSigners ?? 3 },
     (_, i) => new Wallet(`0x${(0x1000 + i).toString(16).padStart(64, "0")}`),
   );
-  const d = await deploy(deployer, {
+  const keys = await ensureDevKeySet(p);
+  const { deployment, contracts: d } = await deployZkclear(deployer, {
     params: p,
     markets,
+    keys,
     oracle: {
       signers: oracleWallets.map((w) => w.address),
       quorum: opts.quorum ?? 2,
@@ -112,6 +115,10 @@ export async function setupWorld(
     p,
     markets,
     d,
+    deployment,
+    keys,
+    prover: new LocalProver(p, keys),
+    chain: new ChainClient(d.addresses, deployer),
     state: ExchangeState.genesis(p.depth, markets),
     oracleWallets,
     participants,
@@ -171,115 +178,135 @@ export async function postRound(
   return { roundGas: BigInt(r1.gasUsed), bindGas: BigInt(r2.gasUsed) };
 }
 
-async function proveCircuit(
+/**
+ * Cuts a batch in the engine and proves it: the operator pipeline's steps
+ * (service/batcher.ts applies with the same engine entry, service/pipeline.ts proves).
+ */
+export async function proveBatch<K extends BatchKind>(
   w: World,
-  id: CircuitId,
-  signals: Record<string, SignalValue>,
-  zkey?: string,
-): Promise<ProofResult> {
-  if (!zkey && w.prover) return w.prover(id, signals);
-  const key = zkey ?? (await ensureDevKeys(id, w.p)).devZkey;
-  return prove(circuitFiles(id, w.p).wasm, key, signals);
+  req: BatchRequestOf<K>,
+  prover: ProverPort = w.prover,
+): Promise<ProvenBatch<K>> {
+  const applied = applyBatch(w.state, req, w.p);
+  const data = applied.data as BatchDataOf<K>;
+  const proof = await pipelineProve(prover, data, applied.signals);
+  return { data, proof };
+}
+
+/** Cuts, proves and submits a batch as the operator does; returns the gas it cost. */
+export async function settleBatch<K extends BatchKind>(
+  w: World,
+  req: BatchRequestOf<K>,
+): Promise<BatchReceipt<K>> {
+  const { data, proof } = await proveBatch(w, req);
+  const r = await submitProven(w.chain, data, proof);
+  return { gasUsed: r.gasUsed, proof, data };
+}
+
+/** The pending deposits (at most K) as a batch request. */
+function depositRequest(w: World): BatchRequestOf<"deposits"> {
+  return { kind: "deposits", deposits: w.pending.splice(0, w.p.deposits), queueFrom: w.queueHash };
 }
 
 /** Applies the pending deposits (at most K) in the engine and proves them. */
-export async function proveDeposits(w: World) {
-  const batch = w.pending.splice(0, w.p.deposits);
-  const r = applyDeposits(w.state, batch, w.queueHash, w.p.deposits);
-  const proof = await proveCircuit(w, "apply_deposits", toApplyDepositsSignals(r.input));
-  w.queueHash = r.queueTo;
-  const data: BatchData = { kind: "deposits", deposits: batch, ...r };
-  return { r, proof, count: batch.length, data };
+export async function proveDeposits(w: World): Promise<ProvenBatch<"deposits">> {
+  const b = await proveBatch<"deposits">(w, depositRequest(w));
+  w.queueHash = b.data.queueTo;
+  return b;
 }
 
 /** Proves and submits the pending deposits (at most K). */
-export async function settleDeposits(w: World): Promise<BatchReceipt> {
-  const { r, proof, count, data } = await proveDeposits(w);
-  const receipt = await submitDeposits(w.d.settlement, proof.proof, r, count);
-  return { gasUsed: receipt.gasUsed, proof, data };
+export async function settleDeposits(w: World): Promise<BatchReceipt<"deposits">> {
+  const b = await settleBatch<"deposits">(w, depositRequest(w));
+  w.queueHash = b.data.queueTo;
+  return b;
+}
+
+/** A prover with another proving key for one circuit (tests of foreign keys). */
+export function proverWithKey(w: World, circuit: CircuitId, zkey: string): ProverPort {
+  return new LocalProver(w.p, {
+    ...w.keys,
+    circuits: { ...w.keys.circuits, [circuit]: { zkey, vkey: "" } },
+  });
 }
 
 /**
  * Applies a trade batch in the engine at `marks` (default: the current round's) and
- * proves it, with the development key unless `zkey` is given.
+ * proves it, with the world's prover unless another is given.
  */
-export async function proveTrades(
+export function proveTrades(
   w: World,
   trades: readonly Trade[],
   marks: readonly bigint[] = w.marks,
-  zkey?: string,
-) {
-  const r = settleTrades(w.state, trades, marks, w.p.batch);
-  const proof = await proveCircuit(w, "settle_trades", toSettleTradesSignals(r.input), zkey);
-  const data: BatchData = {
-    kind: "trades",
-    trades: [...trades],
-    marks: [...marks],
-    round: w.round,
-    ...r,
-  };
-  return { r, proof, data };
+  prover?: ProverPort,
+): Promise<ProvenBatch<"trades">> {
+  return proveBatch<"trades">(w, { kind: "trades", trades, marks, round: w.round }, prover);
 }
 
 /** Proves and submits a trade batch at the current round's prices. */
-export async function settleTradeBatch(w: World, trades: readonly Trade[]): Promise<BatchReceipt> {
-  const { r, proof, data } = await proveTrades(w, trades);
-  const receipt = await submitTrades(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof, data };
+export function settleTradeBatch(
+  w: World,
+  trades: readonly Trade[],
+): Promise<BatchReceipt<"trades">> {
+  return settleBatch<"trades">(w, { kind: "trades", trades, marks: w.marks, round: w.round });
 }
 
 /** Applies signed withdrawals in the engine and proves them. */
-export async function proveWithdrawals(w: World, ws: readonly SignedWithdrawal[]) {
-  const r = processWithdrawals(w.state, ws, w.marks, w.p.withdrawals);
-  const proof = await proveCircuit(w, "process_withdrawals", toProcessWithdrawalsSignals(r.input));
-  const data: BatchData = {
+export function proveWithdrawals(
+  w: World,
+  withdrawals: readonly SignedWithdrawal[],
+): Promise<ProvenBatch<"withdrawals">> {
+  return proveBatch<"withdrawals">(w, {
     kind: "withdrawals",
-    withdrawals: [...ws],
-    marks: [...w.marks],
+    withdrawals,
+    marks: w.marks,
     round: w.round,
-    ...r,
-  };
-  return { r, proof, data };
+  });
 }
 
 /** Proves and submits signed withdrawals at the current round's prices. */
-export async function settleWithdrawals(
+export function settleWithdrawals(
   w: World,
-  ws: readonly SignedWithdrawal[],
-): Promise<BatchReceipt> {
-  const { r, proof, data } = await proveWithdrawals(w, ws);
-  const receipt = await submitWithdrawals(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof, data };
+  withdrawals: readonly SignedWithdrawal[],
+): Promise<BatchReceipt<"withdrawals">> {
+  return settleBatch<"withdrawals">(w, {
+    kind: "withdrawals",
+    withdrawals,
+    marks: w.marks,
+    round: w.round,
+  });
 }
 
 /** Liquidates accounts below maintenance at the current round's prices: engine, proof. */
-export async function proveLiquidations(w: World, accounts: readonly bigint[]) {
-  const r = liquidate(w.state, accounts, w.marks, w.p.liquidations);
-  const proof = await proveCircuit(w, "liquidate_batch", toLiquidateBatchSignals(r.input));
-  const data: BatchData = {
+export function proveLiquidations(
+  w: World,
+  accounts: readonly bigint[],
+): Promise<ProvenBatch<"liquidations">> {
+  return proveBatch<"liquidations">(w, {
     kind: "liquidations",
-    accounts: [...accounts],
-    marks: [...w.marks],
+    accounts,
+    marks: w.marks,
     round: w.round,
-    ...r,
-  };
-  return { r, proof, data };
+  });
 }
 
 /** Proves and submits a liquidation batch at the current round's prices. */
-export async function settleLiquidations(
+export function settleLiquidations(
   w: World,
   accounts: readonly bigint[],
-): Promise<BatchReceipt> {
-  const { r, proof, data } = await proveLiquidations(w, accounts);
-  const receipt = await submitLiquidations(w.d.settlement, proof.proof, r, w.round);
-  return { gasUsed: receipt.gasUsed, proof, data };
+): Promise<BatchReceipt<"liquidations">> {
+  return settleBatch<"liquidations">(w, {
+    kind: "liquidations",
+    accounts,
+    marks: w.marks,
+    round: w.round,
+  });
 }
 
 /** Writes a settled batch's file (zkclear-batch/1) as the operator publishes it. */
 export function writeBatchFile(w: World, dir: string, batch: number, data: BatchData): void {
   const meta = {
-    chainId: BigInt(w.d.addresses.chainId),
+    chainId: w.d.chainId,
     settlement: w.d.addresses.settlement,
     batch,
   };

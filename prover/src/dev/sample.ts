@@ -1,10 +1,10 @@
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
-import { defaultMarkets, type MarketParams } from "../domain/market.ts";
+import { DEFAULT_MARKS, defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { signOrder, type Order, type SignedOrder, type Side } from "../domain/order.ts";
 import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { ExchangeState } from "../engine/state.ts";
-import type { Trade } from "../engine/trades.ts";
+import { type Trade } from "../domain/batch.ts";
 
 /**
  * Development fixtures: traders with INSECURE deterministic keys (derived from a public
@@ -23,7 +23,6 @@ export interface Sample {
 }
 
 /** Default mark prices per market (quote units per lot). */
-export const DEFAULT_MARKS = [60_000_00n, 3_000_00n, 150_00n, 1_00n, 2_00n, 15n];
 
 export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000_00n): Sample {
   const markets = defaultMarkets(p.markets);

@@ -9,14 +9,16 @@ import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side } from "../domain/order.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
-import { deploy, prepareContracts, saveDeployment } from "../chain/deploy.ts";
+import { prepareContracts } from "../chain/deploy.ts";
+import { deployZkclear, loadDeployment, saveDeployment } from "../deploy/deploy.ts";
 import { startService } from "../service/serve.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
-import type { ProofResult } from "../proving/prover.ts";
-import { ARTIFACTS, ROOT } from "../proving/paths.ts";
 import type { AuditReport } from "../audit/auditor.ts";
-import { DEFAULT_MARKS } from "./sample.ts";
+import { type ProofResult } from "../domain/ports.ts";
+import { ARTIFACTS, ROOT } from "../domain/paths.ts";
+import { DEFAULT_MARKS } from "../domain/market.ts";
+import { ensureDevKeySet } from "../proving/key-sets.ts";
 
 export interface ServiceDemoRow {
   readonly id: number;
@@ -94,7 +96,8 @@ export async function runServiceDemo(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-demo-"));
   const rpcPort = 20_000 + Math.floor(Math.random() * 20_000);
   const rpc = `http://127.0.0.1:${rpcPort}`;
-  await prepareContracts(p, log);
+  const keys = await ensureDevKeySet(p, log);
+  await prepareContracts(log);
   log(`starting a hardhat node on ${rpc}`);
   const cli = path.join(
     path.dirname(require.resolve("hardhat/package.json")),
@@ -116,8 +119,10 @@ export async function runServiceDemo(
     await until("the chain", () => provider.send("eth_chainId", []).catch(() => undefined));
     const deployer = await provider.getSigner(0);
     const oracles = devOracleWallets(3);
-    const d = await deploy(deployer, {
+    const { deployment, contracts: d } = await deployZkclear(deployer, {
       params: p,
+      keys,
+      log,
       oracle: {
         signers: oracles.map((w) => w.address),
         quorum: 2,
@@ -125,7 +130,7 @@ export async function runServiceDemo(
         bounds: DEFAULT_MARKS.slice(0, p.markets).map(() => [1n, 1n << 63n] as const),
       },
     });
-    const file = saveDeployment(`demo-${rpcPort}`, d.addresses);
+    const file = saveDeployment(path.join(dir, "deployment.json"), deployment);
     log(`deployed: Settlement ${d.addresses.settlement}`);
     const feeder = new PriceFeeder(
       d.addresses.oracle,
@@ -139,7 +144,7 @@ export async function runServiceDemo(
     const apiPort = rpcPort + 1;
     service = await startService({
       rpc,
-      deployment: file,
+      deployment: loadDeployment(file),
       db: path.join(dir, "operator.db"),
       port: apiPort,
       tickMs: 250,

@@ -1,5 +1,5 @@
 import { poseidon } from "./hash.ts";
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import {
   AMOUNT_BITS,
   BALANCE_NONCE_SHIFT,
@@ -44,7 +44,7 @@ export interface Account {
   readonly positions: readonly Position[];
 }
 
-export class AccountError extends ZkClearError {}
+export class AccountError extends ZkClearError<CodeOf<"state">> {}
 
 export const EMPTY_POSITION: Position = { size: 0n, notional: 0n, nonce: 0n, filled: 0n };
 

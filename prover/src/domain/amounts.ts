@@ -1,8 +1,8 @@
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import { FIELD_MODULUS, mod } from "./field.ts";
 
 /** Raised when a value does not fit the width the protocol gives it. */
-export class ValueRangeError extends ZkClearError {}
+export class ValueRangeError extends ZkClearError<CodeOf<"value">> {}
 
 /** 2^n as a bigint. */
 export function pow2(n: number): bigint {

@@ -1,3 +1,4 @@
+import { ZkClearError } from "./errors.ts";
 import * as P from "poseidon-lite";
 
 type PoseidonFn = (inputs: bigint[]) => bigint;
@@ -27,6 +28,10 @@ const BY_ARITY: Record<number, PoseidonFn> = {
  */
 export function poseidon(inputs: readonly bigint[]): bigint {
   const fn = BY_ARITY[inputs.length];
-  if (!fn) throw new Error(`poseidon: arity ${inputs.length} is not in 1..16`);
+  if (!fn)
+    throw new ZkClearError(
+      "VALUE_OUT_OF_RANGE",
+      `poseidon: arity ${inputs.length} is not in 1..16`,
+    );
   return fn([...inputs]);
 }

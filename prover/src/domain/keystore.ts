@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import { keyPairFromPrivate, type KeyPair } from "./keys.ts";
 
-export class KeystoreError extends ZkClearError {}
+export class KeystoreError extends ZkClearError<CodeOf<"keystore">> {}
 
 /** A passphrase-encrypted Baby Jubjub key: scrypt (N = 2^15) and AES-256-GCM. */
 export interface Keystore {

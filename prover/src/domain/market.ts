@@ -1,5 +1,5 @@
 import { poseidon } from "./hash.ts";
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import { BPS_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
 
@@ -20,7 +20,7 @@ export interface MarketParams {
   readonly liquidationPenaltyBps: bigint;
 }
 
-export class MarketConfigError extends ZkClearError {}
+export class MarketConfigError extends ZkClearError<CodeOf<"market">> {}
 
 /** Checks the parameters of every market and returns them. */
 export function validateMarkets(markets: readonly MarketParams[]): readonly MarketParams[] {
@@ -84,6 +84,9 @@ export function priceConfigHash(
   });
   return poseidon([configHash(markets), ...marks]);
 }
+
+/** Development starting prices of the default markets, in quote units per lot. */
+export const DEFAULT_MARKS = [60_000_00n, 3_000_00n, 150_00n, 1_00n, 2_00n, 15n];
 
 /** A default market table for development and tests: BTC-like and ETH-like perps. */
 export function defaultMarkets(count: number): MarketParams[] {

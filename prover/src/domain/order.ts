@@ -1,4 +1,4 @@
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import {
   ACCOUNT_BITS,
   AMOUNT_BITS,
@@ -45,7 +45,7 @@ export interface SignedOrder {
   readonly signature: EdDSASignature;
 }
 
-export class OrderError extends ZkClearError {}
+export class OrderError extends ZkClearError<CodeOf<"order">> {}
 
 /** Range-checks an order's fields against the protocol widths. */
 export function validateOrder(o: Order, markets: number): Order {

@@ -1,4 +1,4 @@
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 
 /**
  * Circuit parameter sets: the one table the build, the tests, the demo and the
@@ -52,7 +52,7 @@ export const PARAM_SETS = {
 
 export type ParamSetName = keyof typeof PARAM_SETS;
 
-export class ParamSetError extends ZkClearError {}
+export class ParamSetError extends ZkClearError<CodeOf<"value">> {}
 
 /** Largest trade batch a derived parameter set may ask for. */
 export const MAX_DERIVED_BATCH = 256;

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { poseidon } from "./hash.ts";
-import { ZkClearError } from "./errors.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import {
   ACCOUNT_BITS,
   ADDRESS_BITS,
@@ -20,7 +20,7 @@ const { inCurve } = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
   inCurve(p: [bigint, bigint]): boolean;
 };
 
-export class TransferError extends ZkClearError {}
+export class TransferError extends ZkClearError<CodeOf<"transfer">> {}
 
 /**
  * An entry of the Vault's deposit queue. `account` is the index the Vault assigned (a new

@@ -12,10 +12,10 @@ import { abs, fitsSigned } from "../domain/amounts.ts";
 import { leafPreimage, type Account, type Position } from "../domain/account.ts";
 import { equity, scaledRequirement } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
-import { poseidon } from "../domain/hash.ts";
+import { liquidationCommitment } from "../domain/batch.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./transfers.ts";
-import type { LiquidateBatchInput, LiquidationSlotInput } from "./inputs.ts";
+import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
 
 export type LiquidationErrorCode =
   | "BATCH_TOO_LARGE"
@@ -51,13 +51,6 @@ export function liquidationPenalty(
     base += abs(p.size) * marks[j] * markets[j].liquidationPenaltyBps;
   });
   return base / BPS_DENOMINATOR;
-}
-
-/** The commitment chain over a batch's liquidated accounts (padding contributes nothing). */
-export function liquidationCommitment(accounts: readonly bigint[]): bigint {
-  let c = 0n;
-  for (const index of accounts) c = poseidon([c, index]);
-  return c;
 }
 
 export interface LiquidationResult {

@@ -6,14 +6,12 @@ import {
   type Account,
   type PublicKey,
 } from "../domain/account.ts";
-import { FEE_ACCOUNT, INSURANCE_ACCOUNT, FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { SYSTEM_ACCOUNTS, SYSTEM_KEY } from "../domain/genesis.ts";
 import { validateMarkets, type MarketParams } from "../domain/market.ts";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
-export class StateError extends ZkClearError {}
-
-/** The system accounts' key: no signature can be made for it, and they never trade. */
-export const SYSTEM_KEY: PublicKey = { x: 0n, y: 0n };
+export class StateError extends ZkClearError<CodeOf<"state">> {}
 
 /**
  * The exchange state: the account tree plus the account preimages behind its leaves.
@@ -34,8 +32,8 @@ export class ExchangeState {
   /** Genesis: the fee account (1) and the insurance fund (2), both empty. */
   static genesis(depth: number, markets: readonly MarketParams[]): ExchangeState {
     const s = new ExchangeState(depth, markets);
-    s.setAccount(FEE_ACCOUNT, newAccount(SYSTEM_KEY, markets.length));
-    s.setAccount(INSURANCE_ACCOUNT, newAccount(SYSTEM_KEY, markets.length));
+    for (const index of SYSTEM_ACCOUNTS)
+      s.setAccount(index, newAccount(SYSTEM_KEY, markets.length));
     return s;
   }
 

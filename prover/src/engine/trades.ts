@@ -7,27 +7,15 @@ import {
   NOTIONAL_BITS,
   PRICE_BITS,
   SIZE_BITS,
-  TRADE_PRICE_SHIFT,
-  TRADE_TAKER_SHIFT,
 } from "../domain/constants.ts";
 import { fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
 import { leafPreimage, type Account, type Position } from "../domain/account.ts";
-import { orderMessage, validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
+import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
+import { tradeCommitment, type Trade } from "../domain/batch.ts";
 import { meetsMargin, tradingFee } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
-import { poseidon } from "../domain/hash.ts";
 import type { ExchangeState } from "./state.ts";
-import type { SettleTradesInput, TradeSlotSide } from "./inputs.ts";
-
-/** A match: a buy order and a sell order on one market, filled `qty` lots at `price`. */
-export interface Trade {
-  readonly buy: SignedOrder;
-  readonly sell: SignedOrder;
-  readonly qty: bigint;
-  readonly price: bigint;
-  /** The taker pays the taker fee rate, the maker the maker rate. */
-  readonly takerIsBuyer: boolean;
-}
+import type { SettleTradesInput, TradeSlotSide } from "../domain/inputs.ts";
 
 /** Why a trade was refused: the same rules SettleTrades enforces. */
 export type TradeErrorCode =
@@ -143,24 +131,6 @@ export function applyTradeSide(
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
   return { account: next, fee };
-}
-
-/** The trade word of the batch commitment: qty | price << 64 | takerIsBuyer << 128. */
-export function tradeWord(t: Pick<Trade, "qty" | "price" | "takerIsBuyer">): bigint {
-  return (
-    t.qty |
-    (t.price << BigInt(TRADE_PRICE_SHIFT)) |
-    ((t.takerIsBuyer ? 1n : 0n) << BigInt(TRADE_TAKER_SHIFT))
-  );
-}
-
-/** The commitment chain over a batch's trades (padding contributes nothing). */
-export function tradeCommitment(trades: readonly Trade[]): bigint {
-  let c = 0n;
-  for (const t of trades) {
-    c = poseidon([c, orderMessage(t.buy.order), orderMessage(t.sell.order), tradeWord(t)]);
-  }
-  return c;
 }
 
 function sideInput(state: ExchangeState, so: SignedOrder, account: Account): TradeSlotSide {

@@ -16,7 +16,11 @@ import {
   type SignedWithdrawal,
 } from "../domain/transfers.ts";
 import type { ExchangeState } from "./state.ts";
-import type { ApplyDepositsInput, LeafSlotFields, ProcessWithdrawalsInput } from "./inputs.ts";
+import type {
+  ApplyDepositsInput,
+  LeafSlotFields,
+  ProcessWithdrawalsInput,
+} from "../domain/inputs.ts";
 
 export type TransferErrorCode =
   | "BATCH_TOO_LARGE"

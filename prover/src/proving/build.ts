@@ -3,13 +3,14 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import type { ParamSet } from "../domain/params.ts";
-import { CIRCUITS, instanceName, type CircuitId } from "./circuits.ts";
+import { CIRCUITS, instanceName, type CircuitId } from "../domain/circuits.ts";
 import { peakRssProbe } from "./peak-rss.ts";
-import { CIRCUIT_SOURCES, ROOT, circuitFiles, type CircuitFiles } from "./paths.ts";
+import { circuitFiles, type CircuitFiles } from "./paths.ts";
+import { CIRCUIT_SOURCES, ROOT } from "../domain/paths.ts";
 
-export class BuildError extends ZkClearError {}
+export class BuildError extends ZkClearError<CodeOf<"build">> {}
 
 export interface BuildManifest {
   readonly circuit: string;

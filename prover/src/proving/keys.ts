@@ -2,7 +2,7 @@ import fs from "node:fs";
 import * as snarkjs from "snarkjs";
 import type { ParamSet } from "../domain/params.ts";
 import { buildCircuit, type BuildManifest } from "./build.ts";
-import { instanceName, type CircuitId } from "./circuits.ts";
+import { instanceName, type CircuitId } from "../domain/circuits.ts";
 import { generateDevZkey, type DevZkeyInfo } from "./dev-zkey.ts";
 import { circuitFiles, keyFiles, type KeyFiles } from "./paths.ts";
 

@@ -1,12 +1,7 @@
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { ParamSet } from "../domain/params.ts";
-import { instanceName, type CircuitId } from "./circuits.ts";
-
-/** Repository root (this file lives in prover/src/proving). */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const ARTIFACTS = path.join(ROOT, "artifacts");
-export const CIRCUIT_SOURCES = path.join(ROOT, "circuits", "src");
+import { ARTIFACTS } from "../domain/paths.ts";
+import { instanceName, type CircuitId } from "../domain/circuits.ts";
 
 /** Where a compiled circuit instance lives: artifacts/circuits/<circuit>/<params>/. */
 export function circuitDir(circuit: CircuitId, p: ParamSet): string {

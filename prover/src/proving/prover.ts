@@ -2,8 +2,10 @@ import fs from "node:fs";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
+import type { ProofResult, ProvePhases } from "../domain/ports.ts";
+
 import { ZkClearError } from "../domain/errors.ts";
-import type { SignalValue } from "../engine/inputs.ts";
+import type { SignalValue } from "../domain/inputs.ts";
 import { groth16Prove } from "./groth16.ts";
 
 export class WitnessError extends ZkClearError {
@@ -63,42 +65,6 @@ export async function calculateWtns(
   } catch (e) {
     return witnessError(wasmPath, e);
   }
-}
-
-/**
- * Where a Groth16 proof's time went, in milliseconds, read off snarkjs's own progress
- * messages (their timestamps bound each step):
- * - read: the witness, the zkey's header, coefficients and point sections;
- * - buildAbc: evaluating A, B and C of the QAP at the witness;
- * - fft: three inverse and three forward FFTs over the domain, and joining A*B - C;
- * - msmG1: the G1 multi-scalar multiplications (A, B1, C over the wires, H over the domain);
- * - msmG2: the G2 multi-scalar multiplication (B2 over the wires);
- * - other: the rest (the final point additions, serialisation).
- */
-export interface ProvePhases {
-  readonly read: number;
-  readonly buildAbc: number;
-  readonly fft: number;
-  readonly msmG1: number;
-  readonly msmG2: number;
-  readonly other: number;
-}
-
-export interface ProofResult {
-  readonly proof: Groth16Proof;
-  readonly publicSignals: string[];
-  readonly witnessMs: number;
-  readonly proveMs: number;
-  /**
-   * With `warm`: the first witness of this batch in this process (loading the witness
-   * calculator and running its code cold); `witnessMs` is then a second, warm one, as a
-   * long-lived proving process computes every witness after its first.
-   */
-  readonly witnessColdMs?: number;
-  /** With `profile`: the proving time by step. */
-  readonly phases?: ProvePhases;
-  /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */
-  readonly peakRssMiB?: number;
 }
 
 type Phase = keyof ProvePhases;

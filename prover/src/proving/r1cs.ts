@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import { modInv } from "../domain/field.ts";
 
 /**
@@ -20,7 +20,7 @@ export interface R1cs {
   readonly constraints: Constraint[];
 }
 
-export class R1csError extends ZkClearError {}
+export class R1csError extends ZkClearError<CodeOf<"build">> {}
 
 function readLE(buf: Buffer, off: number, n: number): bigint {
   let x = 0n;

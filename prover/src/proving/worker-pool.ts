@@ -1,9 +1,16 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ZkClearError } from "../domain/errors.ts";
+import { isErrorCode } from "../domain/error-codes.ts";
 import type { ParamSet } from "../domain/params.ts";
-import type { SignalValue } from "../engine/inputs.ts";
-import type { CircuitId } from "./circuits.ts";
-import type { ProofResult, ProveEngine } from "./prover.ts";
+import type { KeySet } from "./key-sets.ts";
+import type { SignalValue } from "../domain/inputs.ts";
+import type { CircuitId } from "../domain/circuits.ts";
+import type { ProveEngine } from "./prover.ts";
+import { type ProofResult } from "../domain/ports.ts";
+
+/** A refusal or failure of the proving process, with the code it reported. */
+export class ProvingProcessError extends ZkClearError {}
 
 /**
  * Proves in a separate process so the service's event loop stays responsive; snarkjs
@@ -20,18 +27,29 @@ export class WorkerProver {
     { resolve: (r: ProofResult) => void; reject: (e: Error) => void }
   >();
 
-  constructor(p: ParamSet) {
-    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), [p.name], {
+  constructor(p: ParamSet, keys: KeySet) {
+    const args = [p.name, JSON.stringify(keys)];
+    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), args, {
       execArgv: ["--import", "tsx"],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.on("message", (raw) => {
-      const m = raw as { id: number; result?: ProofResult; error?: string };
+      const m = raw as {
+        id: number;
+        result?: ProofResult;
+        error?: { code: string; message: string };
+      };
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
-      if (m.error) w.reject(new Error(m.error));
+      if (m.error)
+        w.reject(
+          new ProvingProcessError(
+            isErrorCode(m.error.code) ? m.error.code : "PROVE_FAILED",
+            m.error.message,
+          ),
+        );
       else w.resolve(m.result!);
     });
     const fail = (e: Error) => {
@@ -39,9 +57,14 @@ export class WorkerProver {
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
-    this.child.on("error", fail);
-    this.child.on("exit", (code) =>
-      fail(new Error(`the proving process exited with code ${code}`)),
+    this.child.on("error", (e) => fail(new ProvingProcessError("PROVER_EXITED", e.message)));
+    this.child.on("exit", (code, signal) =>
+      fail(
+        new ProvingProcessError(
+          "PROVER_EXITED",
+          `the proving process exited (${signal ?? `code ${code}`})`,
+        ),
+      ),
     );
   }
 

@@ -1,13 +1,15 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ZkClearError } from "../domain/errors.ts";
+import { httpStatus } from "../domain/error-codes.ts";
 import { verify } from "../domain/keys.ts";
 import { leafPreimage } from "../domain/account.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
-import { toJson } from "../store/json.ts";
-import { accountQueryMessage, type Operator } from "./operator.ts";
+import { toJson } from "../domain/json.ts";
+import { type Operator } from "./operator.ts";
 import type { Publisher } from "./publisher.ts";
+import { accountQueryMessage } from "../domain/messages.ts";
 
 /** A non-negative integer as a decimal string (JSON numbers lose precision past 2^53). */
 const uint = z
@@ -47,19 +49,8 @@ export const AccountQuery = z.object({ timestamp: uint, r8x: uint, r8y: uint, s:
 /** How long an account-read signature stays valid, seconds. */
 const AUTH_WINDOW = 300n;
 
-class HttpError extends ZkClearError {
-  readonly status: number;
-  constructor(status: number, code: string, message: string) {
-    super(code, message);
-    this.status = status;
-  }
-}
-
-function statusOf(code: string): number {
-  if (code.endsWith("NOT_FOUND")) return 404;
-  if (code.includes("DUPLICATE") || code.includes("NONCE") || code === "ORDER_NOT_OPEN") return 409;
-  return 400;
-}
+/** A refusal of the API itself; its status, like every refusal's, comes from its code. */
+class HttpError extends ZkClearError {}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
@@ -67,7 +58,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
     const detail = r.error.issues
       .map((i) => `${i.path.join(".") || what}: ${i.message}`)
       .join("; ");
-    throw new HttpError(400, "BAD_REQUEST", `invalid ${what}: ${detail}`);
+    throw new HttpError("BAD_REQUEST", `invalid ${what}: ${detail}`);
   }
   return r.data;
 }
@@ -85,10 +76,8 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
-    if (err instanceof HttpError)
-      return reply.status(err.status).send({ error: err.code, message: err.message });
     if (err instanceof ZkClearError)
-      return reply.status(statusOf(err.code)).send({ error: err.code, message: err.message });
+      return reply.status(httpStatus(err.code)).send({ error: err.code, message: err.message });
     const fe = err as FastifyError;
     if (fe.statusCode && fe.statusCode < 500) {
       return reply
@@ -118,14 +107,16 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
       },
       signature: b.signature,
     };
+    const t0 = performance.now();
     const ack = op.submitOrder(so);
+    op.prometheus.orderIntake(performance.now() - t0);
     return reply.status(201).type("application/json").send(send(ack));
   });
 
   app.get("/v1/orders/:id", async (req, reply) => {
     const { id } = req.params as { id: string };
     const o = op.getOrder(id);
-    if (!o) throw new HttpError(404, "ORDER_NOT_FOUND", `no order ${id}`);
+    if (!o) throw new HttpError("ORDER_NOT_FOUND", `no order ${id}`);
     return reply.type("application/json").send(
       send({
         id: o.id,
@@ -166,13 +157,12 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     const now = BigInt(Math.floor(Date.now() / 1000));
     if (q.timestamp > now + AUTH_WINDOW || q.timestamp + AUTH_WINDOW < now) {
       throw new HttpError(
-        401,
         "AUTH_EXPIRED",
         `sign a fresh timestamp (within ${AUTH_WINDOW} s of now)`,
       );
     }
     if (!op.state.hasAccount(index))
-      throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${index}`);
+      throw new HttpError("ACCOUNT_NOT_FOUND", `no account ${index}`);
     const acct = op.state.getAccount(index);
     if (
       !verify(acct.pubKey, accountQueryMessage(index, q.timestamp), {
@@ -182,7 +172,6 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
       })
     ) {
       throw new HttpError(
-        401,
         "AUTH_FAILED",
         "only the account's key holder may read it: the signature does not match",
       );
@@ -216,8 +205,7 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   app.get("/v1/batches/:id", async (req, reply) => {
     const id = Number((req.params as { id: string }).id);
     const b = op.batches().find((x) => x.id === id);
-    if (!b)
-      throw new HttpError(404, "BATCH_NOT_FOUND", `no batch ${(req.params as { id: string }).id}`);
+    if (!b) throw new HttpError("BATCH_NOT_FOUND", `no batch ${(req.params as { id: string }).id}`);
     const { circuitInput: _omit, ...body } = b.body;
     void _omit;
     return reply.type("application/json").send(send({ ...b, body }));
@@ -227,10 +215,9 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   // the publisher writes, so `zkclear audit --files` takes this URL or a directory.
   app.get("/v1/published/:file", async (req, reply) => {
     const name = (req.params as { file: string }).file;
-    if (!publisher) throw new HttpError(404, "NOT_PUBLISHED", "this service publishes nothing");
+    if (!publisher) throw new HttpError("NOT_PUBLISHED", "this service publishes nothing");
     const body = publisher.document(name);
-    if (body === undefined)
-      throw new HttpError(404, "NOT_PUBLISHED", `${name} is not published (yet)`);
+    if (body === undefined) throw new HttpError("NOT_PUBLISHED", `${name} is not published (yet)`);
     return reply.type("application/json").send(JSON.stringify(body, null, 2));
   });
 
@@ -243,34 +230,7 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   });
 
   app.get("/metrics", async (_req, reply) => {
-    const m = op.metrics;
-    const lines = [
-      "# HELP zkclear_orders_accepted_total Orders accepted and stored.",
-      "# TYPE zkclear_orders_accepted_total counter",
-      `zkclear_orders_accepted_total ${m.ordersAccepted}`,
-      "# HELP zkclear_orders_refused_total Orders refused with a 4xx.",
-      "# TYPE zkclear_orders_refused_total counter",
-      `zkclear_orders_refused_total ${m.ordersRefused}`,
-      "# HELP zkclear_trades_matched_total Trades matched by the books.",
-      "# TYPE zkclear_trades_matched_total counter",
-      `zkclear_trades_matched_total ${m.tradesMatched}`,
-      "# HELP zkclear_batches_settled_total Batches accepted on-chain, by kind.",
-      "# TYPE zkclear_batches_settled_total counter",
-      ...Object.entries(m.batchesSettled).map(
-        ([k, v]) => `zkclear_batches_settled_total{kind="${k}"} ${v}`,
-      ),
-      "# HELP zkclear_batches_refused_total Batches the chain refused.",
-      "# TYPE zkclear_batches_refused_total counter",
-      `zkclear_batches_refused_total ${m.batchesRefused}`,
-      "# HELP zkclear_prove_seconds_total Time spent proving.",
-      "# TYPE zkclear_prove_seconds_total counter",
-      `zkclear_prove_seconds_total ${(m.proveMs / 1000).toFixed(3)}`,
-      "# HELP zkclear_halted Whether the pipeline stopped on a refused batch.",
-      "# TYPE zkclear_halted gauge",
-      `zkclear_halted ${op.halted ? 1 : 0}`,
-      "",
-    ];
-    return reply.type("text/plain; version=0.0.4").send(lines.join("\n"));
+    return reply.type(op.prometheus.contentType).send(await op.prometheus.text());
   });
 
   return app;

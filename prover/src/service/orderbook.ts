@@ -1,6 +1,6 @@
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import type { SignedOrder } from "../domain/order.ts";
-import type { Trade } from "../engine/trades.ts";
+import { type Trade } from "../domain/batch.ts";
 
 /**
  * A price-time priority limit order book for one market.
@@ -60,7 +60,7 @@ export function tradeOfMatch(m: Match): Trade {
   };
 }
 
-export class OrderBookError extends ZkClearError {}
+export class OrderBookError extends ZkClearError<CodeOf<"operator">> {}
 
 export class OrderBook {
   readonly market: number;

@@ -1,19 +1,20 @@
-import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import { paramSet } from "../domain/params.ts";
-import { defaultMarkets } from "../domain/market.ts";
-import type { DeploymentAddresses } from "../chain/deploy.ts";
+import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { WorkerProver } from "../proving/worker-pool.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
 import { Operator } from "./operator.ts";
 import { Publisher } from "./publisher.ts";
+import { checkDeployment, deploymentKeySet } from "./startup.ts";
 
 export interface ServeOptions {
   readonly rpc: string;
-  readonly deployment: string;
+  /** The deployment (deploy's file, read with loadDeployment). */
+  readonly deployment: Deployment;
+  /** A directory holding the deployment's ceremony key set, if it moved since deploy. */
+  readonly keys?: string;
   readonly db: string;
   readonly port: number;
   /** The operator's Ethereum key; the node's first account when absent (local chains). */
@@ -39,29 +40,38 @@ export interface RunningService {
  */
 export async function startService(o: ServeOptions): Promise<RunningService> {
   const log = o.log ?? ((s: string) => console.log(`[${new Date().toISOString()}] ${s}`));
-  const addresses = JSON.parse(fs.readFileSync(o.deployment, "utf8")) as DeploymentAddresses;
-  const p = paramSet(addresses.paramSet);
+  const d = o.deployment;
+  const p = d.paramSet;
+  const markets = d.markets;
   const provider = new JsonRpcProvider(o.rpc, undefined, {
     staticNetwork: true,
     pollingInterval: 200,
   });
+  const keys = deploymentKeySet(d, o.keys);
+  try {
+    await checkDeployment(d, provider, keys);
+  } catch (e) {
+    provider.destroy();
+    throw e;
+  }
+  if (keys.kind === "development")
+    log(`proving with INSECURE development keys of "${p.name}": never for real funds`);
   const signer: Signer = o.operatorKey
     ? new Wallet(o.operatorKey, provider)
     : await provider.getSigner(0);
-  const markets = defaultMarkets(p.markets);
   const store = new Store(o.db);
-  const prover = new WorkerProver(p);
+  const prover = new WorkerProver(p, keys);
   const operator = Operator.open({
     params: p,
     markets,
     store,
-    chain: new ChainClient(addresses, signer),
+    chain: new ChainClient(d.addresses, signer),
     prover,
     log,
   });
   const publisher = new Publisher(store, {
-    chainId: BigInt(addresses.chainId),
-    settlement: addresses.settlement,
+    chainId: d.chainId,
+    settlement: d.addresses.settlement,
     params: p,
     markets,
     dir: o.publishDir ?? path.join(path.dirname(path.resolve(o.db)), "published"),

@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import type { SignedOrder } from "../domain/order.ts";
-import { fromJson, toJson } from "./json.ts";
+import { fromJson, toJson } from "../domain/json.ts";
 
-export class StoreError extends ZkClearError {}
+export class StoreError extends ZkClearError<CodeOf<"store" | "operator">> {}
 
 export type OrderStatus = "open" | "filled" | "cancelled";
 

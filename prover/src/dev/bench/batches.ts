@@ -2,9 +2,7 @@ import type { Signer } from "ethers";
 import { INSURANCE_ACCOUNT } from "../../domain/constants.ts";
 import type { ParamSet } from "../../domain/params.ts";
 import { signWithdrawal } from "../../domain/transfers.ts";
-import type { Trade } from "../../engine/trades.ts";
-import type { ProofResult } from "../../proving/prover.ts";
-import type { CircuitId } from "../../proving/circuits.ts";
+import type { CircuitId } from "../../domain/circuits.ts";
 import {
   deposit,
   postRound,
@@ -18,6 +16,8 @@ import {
   type World,
 } from "../onchain.ts";
 import { order } from "../sample.ts";
+import { type Trade } from "../../domain/batch.ts";
+import { type ProofResult } from "../../domain/ports.ts";
 
 /** The four batch kinds, each proved by its own circuit and settled by its own call. */
 export const BATCH_KINDS = ["trades", "deposits", "withdrawals", "liquidations"] as const;

@@ -3,7 +3,7 @@
 // figure is key generation's own. Started by prover/src/dev/bench/measure.ts.
 import fs from "node:fs";
 import { paramSet } from "../../domain/params.ts";
-import type { CircuitId } from "../../proving/circuits.ts";
+import type { CircuitId } from "../../domain/circuits.ts";
 import { ensureDevKeys } from "../../proving/keys.ts";
 import { ownPeakRssMiB } from "../../proving/peak-rss.ts";
 import { terminateCurve } from "../../proving/prover.ts";

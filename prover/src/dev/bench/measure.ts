@@ -4,19 +4,14 @@ import type { Signer } from "ethers";
 import type { ParamSet } from "../../domain/params.ts";
 import { prepareContracts } from "../../chain/deploy.ts";
 import { buildCircuit } from "../../proving/build.ts";
-import { instanceName, type CircuitId } from "../../proving/circuits.ts";
-import type { SignalValue } from "../../engine/inputs.ts";
+import { instanceName, type CircuitId } from "../../domain/circuits.ts";
+import type { SignalValue } from "../../domain/inputs.ts";
 import type { DevKeyManifest } from "../../proving/keys.ts";
 import { keyFiles } from "../../proving/paths.ts";
-import {
-  readVerificationKey,
-  verify,
-  type ProofResult,
-  type ProvePhases,
-  type ProveEngine,
-} from "../../proving/prover.ts";
+import { readVerificationKey, verify, type ProveEngine } from "../../proving/prover.ts";
 import { WorkerProver } from "../../proving/worker-pool.ts";
-import type { World } from "../onchain.ts";
+import { devKeySet } from "../../proving/key-sets.ts";
+import type { ProverPort } from "../../domain/ports.ts";
 import {
   KIND_CIRCUIT,
   measureBatches,
@@ -24,6 +19,7 @@ import {
   type BatchKind,
   type OperationGas,
 } from "./batches.ts";
+import { type ProofResult, type ProvePhases } from "../../domain/ports.ts";
 
 /** What it cost to compile one circuit instance with circom2 --O2. */
 export interface CompileFigures {
@@ -199,21 +195,24 @@ export function processPerProof(
   measured: ReadonlySet<CircuitId>,
   repeat: number,
   baseline?: CircuitId,
-): NonNullable<World["prover"]> {
+): ProverPort {
   const seen = new Set<CircuitId>();
   const once = async (
     id: CircuitId,
     signals: Record<string, SignalValue>,
     engine: ProveEngine = "zkclear",
   ) => {
-    const prover = new WorkerProver(p);
+    const prover = new WorkerProver(p, devKeySet(p));
     try {
       return await prover.prove(id, signals, { profile: true, warm: true, engine });
     } finally {
       await prover.close();
     }
   };
-  return async (id, signals) => {
+  const prove = async (
+    id: CircuitId,
+    signals: Record<string, SignalValue>,
+  ): Promise<RepeatedProof> => {
     const first = measured.has(id) && !seen.has(id);
     const times = first ? repeat : 1;
     seen.add(id);
@@ -239,6 +238,7 @@ export function processPerProof(
     };
     return result;
   };
+  return { prove };
 }
 
 /**
@@ -266,7 +266,7 @@ export async function measureSet(
     }
     circuitFigures.set(kind, figures);
   }
-  await prepareContracts(p, o.log);
+  await prepareContracts(o.log);
   const { batches, operations: userGas } = await measureBatches(p, chain.deployer, chain.traders, {
     kinds,
     prover: processPerProof(

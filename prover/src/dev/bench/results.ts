@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT } from "../../proving/paths.ts";
 import type { TradeBudget } from "./budget.ts";
 import type { KindFigures } from "./measure.ts";
+import { ROOT } from "../../domain/paths.ts";
 
 /** The machine a benchmark ran on. */
 export interface Machine {

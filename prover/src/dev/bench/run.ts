@@ -2,14 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Signer } from "ethers";
 import { paramSet, withBatch } from "../../domain/params.ts";
-import { instanceName } from "../../proving/circuits.ts";
-import { ARTIFACTS, ROOT } from "../../proving/paths.ts";
+import { instanceName } from "../../domain/circuits.ts";
 import { BATCH_KINDS, type BatchKind } from "./batches.ts";
 import { measureTradeBudget } from "./budget.ts";
 import { scalingChart } from "./chart.ts";
 import { measureSet, type InstanceCache, type KindFigures } from "./measure.ts";
 import { benchmarksMarkdown } from "./report.ts";
 import { commit, machine, toolchain, type BenchResults, type SweepPoint } from "./results.ts";
+import { ARTIFACTS, ROOT } from "../../domain/paths.ts";
 
 export interface BenchOptions {
   readonly sets: readonly string[];

@@ -3,14 +3,17 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import ejs from "ejs";
 import type { VerificationKey } from "snarkjs";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+
+export class VerifierContractError extends ZkClearError<CodeOf<"build">> {}
 
 /**
- * Whether a deployed Groth16 verifier is the one a verification key makes: the auditor
- * renders snarkjs's Solidity template with the local key, compiles it with the same
- * solc and settings as hardhat.config.cjs, and compares the runtime bytecode with the
- * code at the verifier's address. The CBOR metadata trailer (a hash of the source text,
- * comments and file names included) is not compared; every instruction and every
- * constant of the key is.
+ * The Groth16 verifier contract of a verification key: snarkjs's Solidity template
+ * rendered with the key and compiled with solc (the `solc` npm package) with the same
+ * settings as hardhat.config.cjs. `deploy` deploys exactly this bytecode, and the service
+ * at start-up and the auditor check a deployed verifier against it: the runtime bytecode
+ * is compared without solc's CBOR metadata trailer (a hash of the source text, comments
+ * and file names included); every instruction and every constant of the key is compared.
  */
 const require = createRequire(import.meta.url);
 const SNARKJS_ROOT = path.resolve(path.dirname(require.resolve("snarkjs")), "..");
@@ -43,6 +46,9 @@ export function verifierRuntime(vkey: VerificationKey): string {
 
 /** The verifier generated from `vkey`, compiled: creation and runtime bytecode (hex). */
 export function compileVerifier(vkey: VerificationKey): { creation: string; runtime: string } {
+  const key = JSON.stringify(vkey);
+  const hit = compiled.get(key);
+  if (hit) return hit;
   solc ??= require("solc") as typeof solc;
   const input = {
     language: "Solidity",
@@ -54,13 +60,25 @@ export function compileVerifier(vkey: VerificationKey): { creation: string; runt
   };
   const out = JSON.parse(solc!.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length) throw new Error(`solc: ${errors.map((e) => e.formattedMessage).join("\n")}`);
+  if (errors.length)
+    throw new VerifierContractError(
+      "SOLC_FAILED",
+      `solc: ${errors.map((e) => e.formattedMessage).join("\n")}`,
+    );
   const contracts = Object.values(out.contracts?.["Verifier.sol"] ?? {});
   if (contracts.length !== 1)
-    throw new Error("snarkjs's verifier template changed: one contract expected");
+    throw new VerifierContractError(
+      "VERIFIER_TEMPLATE_CHANGED",
+      "snarkjs's verifier template changed: one contract expected",
+    );
   const evm = contracts[0].evm;
-  return { creation: evm.bytecode.object, runtime: evm.deployedBytecode.object };
+  const out2 = { creation: evm.bytecode.object, runtime: evm.deployedBytecode.object };
+  compiled.set(key, out2);
+  return out2;
 }
+
+/** Compiled verifiers by key (solcjs takes a second or so per verifier). */
+const compiled = new Map<string, { creation: string; runtime: string }>();
 
 /** Runtime code without solc's CBOR metadata (its length is the last two bytes). */
 export function stripMetadata(hex: string): string {

@@ -1,0 +1,161 @@
+import type { Provider } from "ethers";
+import { payoutsCommitment, type BatchKind } from "../domain/batch.ts";
+import { BATCH_KINDS } from "../domain/batch-kinds.ts";
+import { priceConfigHash } from "../domain/market.ts";
+import type { PublishedConfig } from "../engine/batch-file.ts";
+import type { SettledEvent } from "./batch-replay.ts";
+import { readBatchCall, roundBinding, type BatchCall, type ChainEvent } from "./chain.ts";
+import type { Finding } from "./findings.ts";
+import type { PendingDeposit, Progress } from "./progress.ts";
+
+/**
+ * The chain-side checks of one settled batch: its roots chain on, the deposits it
+ * credited are the Vault's queue, its oracle round binds to the configuration as
+ * Settlement bound it, and its call (proof and arguments) agrees with its event.
+ */
+export type LiquidationsEvent = Extract<ChainEvent, { name: "LiquidationsSettled" }>;
+
+export interface ChainCheckContext {
+  readonly p: Progress;
+  readonly provider: Provider;
+  readonly settlement: string;
+  readonly config: PublishedConfig;
+  /** Round bindings already compared with Settlement's, by round id. */
+  readonly bindings: Map<string, bigint>;
+  find(f: Finding): void;
+  stopReplay(n: number, why: string): void;
+  round(roundId: bigint): Promise<{ prices: bigint[]; timestamp: bigint }>;
+}
+
+function sameList(a: readonly bigint[], b: readonly bigint[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function checkRoots(ctx: ChainCheckContext, ev: SettledEvent): void {
+  const n = ev.batch;
+  if (n !== ctx.p.nextBatch)
+    ctx.find({
+      code: "BATCH_GAP",
+      batch: n,
+      message: `expected batch ${ctx.p.nextBatch}, the chain emitted batch ${n}`,
+    });
+  if (ev.oldRoot === ctx.p.lastRoot) return;
+  if (n === 0)
+    ctx.find({
+      code: "GENESIS_MISMATCH",
+      batch: n,
+      message: `the first batch starts from root ${ev.oldRoot}, not the genesis root ${ctx.p.lastRoot} of the published configuration`,
+    });
+  else
+    ctx.find({
+      code: "ROOT_GAP",
+      batch: n,
+      message: `starts from root ${ev.oldRoot}, batch ${n - 1} ended at ${ctx.p.lastRoot}`,
+    });
+  ctx.stopReplay(n, "the batch does not start from the replayed state");
+}
+
+/** The queued deposits a deposit batch credited, found by the queue hash it reached. */
+export function depositSlice(
+  ctx: ChainCheckContext,
+  ev: SettledEvent,
+  queueFrom: bigint,
+): PendingDeposit[] {
+  const k = ctx.p.pending.findIndex((d) => d.queueHash === ev.commitment);
+  if (k >= 0) return ctx.p.pending.slice(0, k + 1);
+  if (ev.commitment !== queueFrom)
+    ctx.find({
+      code: "DEPOSIT_QUEUE_MISMATCH",
+      batch: ev.batch,
+      message: `credits the deposit queue up to hash ${ev.commitment}, which the Vault's queue after position ${ctx.p.queueProcessed} never reaches`,
+    });
+  return [];
+}
+
+/** A priced batch's oracle prices and their binding, checked against Settlement's. */
+export async function pricedBinding(
+  ctx: ChainCheckContext,
+  ev: SettledEvent,
+  kind: BatchKind,
+  liq: LiquidationsEvent | undefined,
+): Promise<{ prices?: bigint[]; binding?: bigint }> {
+  const n = ev.batch;
+  const key = ev.roundId.toString();
+  let prices: bigint[] | undefined;
+  let binding: bigint | undefined;
+  try {
+    prices = (await ctx.round(ev.roundId)).prices;
+    binding = priceConfigHash(ctx.config.markets, prices);
+  } catch (e) {
+    ctx.find({
+      code: "BINDING_MISMATCH",
+      batch: n,
+      message: `oracle round ${key} cannot be bound to the configuration: ${(e as Error).message}`,
+    });
+  }
+  if (prices && binding !== undefined && !ctx.bindings.has(key)) {
+    const onChain = await roundBinding(ctx.provider, ctx.settlement, ev.roundId);
+    ctx.bindings.set(key, onChain);
+    if (onChain !== binding)
+      ctx.find({
+        code: "BINDING_MISMATCH",
+        batch: n,
+        message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}]) is ${binding}`,
+      });
+  }
+  if (kind === "liquidations" && prices) {
+    if (!liq)
+      ctx.find({
+        code: "PRICE_MISMATCH",
+        batch: n,
+        message: "a liquidation batch without its LiquidationsSettled event (prices)",
+      });
+    else if (!sameList(liq.prices, prices))
+      ctx.find({
+        code: "PRICE_MISMATCH",
+        batch: n,
+        message: `LiquidationsSettled carries prices [${liq.prices.join(", ")}], oracle round ${key} has [${prices.join(", ")}]`,
+      });
+  }
+  return { prices, binding };
+}
+
+/** The batch's Settlement call (its proof and arguments), checked against its event. */
+export async function batchCall(
+  ctx: ChainCheckContext,
+  ev: SettledEvent,
+  kind: BatchKind,
+  depositCount: number,
+): Promise<BatchCall | undefined> {
+  const n = ev.batch;
+  let call: BatchCall;
+  try {
+    call = await readBatchCall(ctx.provider, ev.txHash, ctx.settlement);
+  } catch (e) {
+    ctx.find({ code: "PROOF_UNREADABLE", batch: n, message: (e as Error).message });
+    return undefined;
+  }
+  if (call.kind !== kind)
+    ctx.find({
+      code: "PROOF_UNREADABLE",
+      batch: n,
+      message: `BatchSettled says ${kind}, the transaction calls ${BATCH_KINDS[call.kind].method}`,
+    });
+  if (kind === "deposits" && Number(call.args.count) !== depositCount)
+    ctx.find({
+      code: "DEPOSIT_QUEUE_MISMATCH",
+      batch: n,
+      message: `the call credits ${call.args.count} deposits, the queue hashes say ${depositCount}`,
+    });
+  if (kind === "withdrawals") {
+    const payouts = (call.args.payouts ?? []) as bigint[];
+    const h = payoutsCommitment(payouts);
+    if (h !== ev.commitment)
+      ctx.find({
+        code: "PAYOUTS_MISMATCH",
+        batch: n,
+        message: `the event's commitment ${ev.commitment} is not the hash of the paid payouts ${h}`,
+      });
+  }
+  return call;
+}

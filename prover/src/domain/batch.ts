@@ -1,0 +1,99 @@
+import { keccak256 } from "ethers";
+import { poseidon } from "./hash.ts";
+import { TRADE_PRICE_SHIFT, TRADE_TAKER_SHIFT } from "./constants.ts";
+import { orderMessage, type SignedOrder } from "./order.ts";
+import { depositQueueHash, type Deposit, type SignedWithdrawal } from "./transfers.ts";
+
+/**
+ * A batch's private data, as the operator cuts it, proves it, keeps it and publishes it for
+ * auditors (docs/batch-files.md): enough to replay it in the engine from the state before
+ * it, and to recompute the commitment the chain recorded for it. The batch kinds and
+ * everything that varies by kind are in ./batch-kinds.ts.
+ */
+
+/** A match: a buy order and a sell order on one market, filled `qty` lots at `price`. */
+export interface Trade {
+  readonly buy: SignedOrder;
+  readonly sell: SignedOrder;
+  readonly qty: bigint;
+  readonly price: bigint;
+  /** The taker pays the taker fee rate, the maker the maker rate. */
+  readonly takerIsBuyer: boolean;
+}
+
+/** Trades, liquidations and withdrawals are proven at an oracle round's prices. */
+export interface Priced {
+  readonly marks: readonly bigint[];
+  readonly round: bigint;
+}
+
+/**
+ * What the operator decides a batch holds, before the engine applies it: the engine adds
+ * the roots and what follows from the data (commitment, queue hash, payouts).
+ */
+export type BatchRequest =
+  | (Priced & { readonly kind: "trades"; readonly trades: readonly Trade[] })
+  | { readonly kind: "deposits"; readonly deposits: readonly Deposit[]; readonly queueFrom: bigint }
+  | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly SignedWithdrawal[] })
+  | (Priced & { readonly kind: "liquidations"; readonly accounts: readonly bigint[] });
+
+/** Every applied batch moves the tree from one root to the next. */
+interface Roots {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+}
+
+/** A batch as applied: its request, its roots and what the engine derived. */
+export type BatchData =
+  | (Extract<BatchRequest, { kind: "trades" }> & Roots & { readonly dataCommitment: bigint })
+  | (Extract<BatchRequest, { kind: "deposits" }> & Roots & { readonly queueTo: bigint })
+  | (Extract<BatchRequest, { kind: "withdrawals" }> &
+      Roots & { readonly payouts: readonly bigint[] })
+  | (Extract<BatchRequest, { kind: "liquidations" }> & Roots & { readonly dataCommitment: bigint });
+
+export type BatchKind = BatchData["kind"];
+// Indexed through maps (not Extract) so that BatchDataOf<K> is covariant in K.
+type DataByKind = { [D in BatchData as D["kind"]]: D };
+type RequestByKind = { [R in BatchRequest as R["kind"]]: R };
+export type BatchDataOf<K extends BatchKind> = DataByKind[K];
+export type BatchRequestOf<K extends BatchKind> = RequestByKind[K];
+
+/** The trade word of the batch commitment: qty | price << 64 | takerIsBuyer << 128. */
+export function tradeWord(t: Pick<Trade, "qty" | "price" | "takerIsBuyer">): bigint {
+  return (
+    t.qty |
+    (t.price << BigInt(TRADE_PRICE_SHIFT)) |
+    ((t.takerIsBuyer ? 1n : 0n) << BigInt(TRADE_TAKER_SHIFT))
+  );
+}
+
+/**
+ * The commitment chain over a batch's trades (SettleTrades' dataCommitment):
+ * c' = Poseidon(c, buyMsg, sellMsg, tradeWord); padding contributes nothing.
+ */
+export function tradeCommitment(trades: readonly Trade[]): bigint {
+  let c = 0n;
+  for (const t of trades) {
+    c = poseidon([c, orderMessage(t.buy.order), orderMessage(t.sell.order), tradeWord(t)]);
+  }
+  return c;
+}
+
+/** LiquidateBatch's dataCommitment: c' = Poseidon(c, account) per liquidated account. */
+export function liquidationCommitment(accounts: readonly bigint[]): bigint {
+  let c = 0n;
+  for (const index of accounts) c = poseidon([c, index]);
+  return c;
+}
+
+/** keccak256(abi.encode(uint256[] payouts)): what Settlement records for a withdrawal batch. */
+export function payoutsCommitment(payouts: readonly bigint[]): bigint {
+  const words = [0x20n, BigInt(payouts.length), ...payouts];
+  const hex = words.map((w) => w.toString(16).padStart(64, "0")).join("");
+  return BigInt(keccak256(`0x${hex}`));
+}
+
+/** The deposit queue hash reached from `queueFrom` by crediting `deposits` in order. */
+export function depositsCommitment(queueFrom: bigint, deposits: readonly Deposit[]): bigint {
+  return deposits.reduce((h, d) => depositQueueHash(h, d), queueFrom);
+}

@@ -1,0 +1,109 @@
+import {
+  APPLY_DEPOSITS_PUBLIC,
+  LIQUIDATE_BATCH_PUBLIC,
+  PROCESS_WITHDRAWALS_PUBLIC,
+  SETTLE_TRADES_PUBLIC,
+  toApplyDepositsSignals,
+  toLiquidateBatchSignals,
+  toProcessWithdrawalsSignals,
+  toSettleTradesSignals,
+  type ApplyDepositsInput,
+  type LiquidateBatchInput,
+  type ProcessWithdrawalsInput,
+  type SettleTradesInput,
+  type SignalValue,
+} from "./inputs.ts";
+import type { ParamSet } from "./params.ts";
+
+/**
+ * The circuits zkclear proves (one per batch kind, see ./batch-kinds.ts): which template,
+ * from which file, with which parameters, the names of its public inputs in order, how its
+ * input is serialised into signals, and the name of its generated Solidity verifier.
+ */
+export interface CircuitSpec<Input = never> {
+  readonly id: string;
+  readonly template: string;
+  readonly source: string;
+  readonly args: (p: ParamSet) => number[];
+  /** The template's parameter names, in the order of `args`. */
+  readonly argNames: readonly string[];
+  readonly publicInputs: readonly string[];
+  /** How many public signals the instance has (an array input counts each element). */
+  readonly publicCount: (p: ParamSet) => number;
+  /** The input in the template's signal names (./inputs.ts). */
+  readonly toSignals: (input: Input) => Record<string, SignalValue>;
+  /** Contract name of the verifier generated from the circuit's key. */
+  readonly verifier: string;
+}
+
+/** Each circuit's input shape (./inputs.ts), by circuit id. */
+export interface CircuitInputs {
+  settle_trades: SettleTradesInput;
+  apply_deposits: ApplyDepositsInput;
+  process_withdrawals: ProcessWithdrawalsInput;
+  liquidate_batch: LiquidateBatchInput;
+}
+
+export type CircuitId = keyof CircuitInputs;
+
+export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]> } = {
+  settle_trades: {
+    id: "settle_trades",
+    template: "SettleTrades",
+    source: "settle-trades.circom",
+    args: (p: ParamSet) => [p.batch, p.depth, p.markets],
+    argNames: ["B", "D", "M"],
+    publicInputs: SETTLE_TRADES_PUBLIC,
+    publicCount: () => SETTLE_TRADES_PUBLIC.length,
+    toSignals: toSettleTradesSignals,
+    verifier: "SettleTradesVerifier",
+  },
+  apply_deposits: {
+    id: "apply_deposits",
+    template: "ApplyDeposits",
+    source: "apply-deposits.circom",
+    args: (p: ParamSet) => [p.deposits, p.depth, p.markets],
+    argNames: ["K", "D", "M"],
+    publicInputs: APPLY_DEPOSITS_PUBLIC,
+    publicCount: () => APPLY_DEPOSITS_PUBLIC.length,
+    toSignals: toApplyDepositsSignals,
+    verifier: "ApplyDepositsVerifier",
+  },
+  process_withdrawals: {
+    id: "process_withdrawals",
+    template: "ProcessWithdrawals",
+    source: "process-withdrawals.circom",
+    args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
+    argNames: ["W", "D", "M"],
+    publicInputs: PROCESS_WITHDRAWALS_PUBLIC,
+    publicCount: (p: ParamSet) => PROCESS_WITHDRAWALS_PUBLIC.length - 1 + p.withdrawals,
+    toSignals: toProcessWithdrawalsSignals,
+    verifier: "ProcessWithdrawalsVerifier",
+  },
+  liquidate_batch: {
+    id: "liquidate_batch",
+    template: "LiquidateBatch",
+    source: "liquidate-batch.circom",
+    args: (p: ParamSet) => [p.liquidations, p.depth, p.markets],
+    argNames: ["L", "D", "M"],
+    publicInputs: LIQUIDATE_BATCH_PUBLIC,
+    publicCount: () => LIQUIDATE_BATCH_PUBLIC.length,
+    toSignals: toLiquidateBatchSignals,
+    verifier: "LiquidateBatchVerifier",
+  },
+};
+
+/** The circuit ids, in the table's order. */
+export const CIRCUIT_IDS = Object.keys(CIRCUITS) as CircuitId[];
+
+/**
+ * A circuit instance's name: the circuit and its parameters, e.g. `settle_trades/B16-D24-M4`.
+ * Builds and keys are kept per instance, so parameter sets that share an instance (the
+ * benchmark's `bench-b<B>` sets share bench's deposit, withdrawal and liquidation
+ * circuits) share its build and keys.
+ */
+export function instanceName(circuit: CircuitId, p: ParamSet): string {
+  const spec: CircuitSpec<never> = CIRCUITS[circuit];
+  const args = spec.args(p);
+  return `${circuit}/${args.map((a, i) => `${spec.argNames[i]}${a}`).join("-")}`;
+}

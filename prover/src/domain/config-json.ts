@@ -1,0 +1,72 @@
+import type { Reader } from "./json-reader.ts";
+import { configHash, type MarketParams } from "./market.ts";
+import type { ParamSet } from "./params.ts";
+
+/**
+ * The exchange's configuration (parameter set and markets) as the published files and the
+ * deployment file write it, and read back with every field checked: one format for both.
+ */
+const MARKET_FIELDS = [
+  "symbol",
+  "initialMarginBps",
+  "maintenanceMarginBps",
+  "makerFeeBps",
+  "takerFeeBps",
+  "liquidationPenaltyBps",
+] as const;
+
+const PARAM_FIELDS = [
+  "name",
+  "depth",
+  "batch",
+  "markets",
+  "deposits",
+  "withdrawals",
+  "liquidations",
+] as const;
+
+export function marketsJson(markets: readonly MarketParams[]): Record<string, string>[] {
+  return markets.map((m) =>
+    Object.fromEntries(MARKET_FIELDS.map((f) => [f, f === "symbol" ? m.symbol : m[f].toString()])),
+  );
+}
+
+export function readMarkets(r: Reader): MarketParams[] {
+  return r.array().map((m) => {
+    m.only(MARKET_FIELDS);
+    return {
+      symbol: m.field("symbol").str(),
+      initialMarginBps: m.field("initialMarginBps").uint(16),
+      maintenanceMarginBps: m.field("maintenanceMarginBps").uint(16),
+      makerFeeBps: m.field("makerFeeBps").uint(16),
+      takerFeeBps: m.field("takerFeeBps").uint(16),
+      liquidationPenaltyBps: m.field("liquidationPenaltyBps").uint(16),
+    };
+  });
+}
+
+export function readParamSet(r: Reader): ParamSet {
+  r.only(PARAM_FIELDS);
+  return {
+    name: r.field("name").str(),
+    depth: r.field("depth").int(),
+    batch: r.field("batch").int(),
+    markets: r.field("markets").int(),
+    deposits: r.field("deposits").int(),
+    withdrawals: r.field("withdrawals").int(),
+    liquidations: r.field("liquidations").int(),
+  };
+}
+
+/** The stated configuration hash, checked against the markets' own. */
+export function readConfigHash(
+  r: Reader,
+  markets: readonly MarketParams[],
+  fail: (message: string) => Error,
+): bigint {
+  const stated = r.uint();
+  const computed = configHash(markets);
+  if (stated !== computed)
+    throw fail(`${r.path}: ${stated} is not the hash of its markets (${computed})`);
+  return stated;
+}

@@ -1,0 +1,175 @@
+import { CIRCUIT_IDS, type CircuitId } from "./circuits.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
+import { Reader } from "./json-reader.ts";
+import { validateMarkets, type MarketParams } from "./market.ts";
+import { marketsJson, readConfigHash, readMarkets, readParamSet } from "./config-json.ts";
+import type { ParamSet } from "./params.ts";
+
+/**
+ * A deployment file (zkclear-deployment/1): everything the service, the CLI, the demo and
+ * the auditor need to know of one deployment, written once by `deploy`: the chain, the
+ * contracts' addresses and the block they were deployed in, the parameter set, the
+ * markets and their configuration hash, the genesis root, the oracle's signers, the roles,
+ * and which keys the verifiers were made from (development or ceremony) with each key
+ * file's hash. The service refuses to start when the chain or its keys do not match it.
+ */
+export const DEPLOYMENT_FORMAT = "zkclear-deployment/1";
+
+export interface DeploymentAddresses {
+  readonly token: string;
+  readonly oracle: string;
+  readonly vault: string;
+  readonly settlement: string;
+  readonly verifiers: Readonly<Record<CircuitId, string>>;
+  readonly libraries: Readonly<Record<string, string>>;
+}
+
+export interface DeployedKey {
+  /** Where the key files were when the deployment was made. */
+  readonly zkey: string;
+  readonly vkey: string;
+  /** sha256 (hex) of each file: the service proves only with these exact keys. */
+  readonly zkeySha256: string;
+  readonly vkeySha256: string;
+}
+
+export interface DeploymentKeys {
+  /** development: INSECURE keys made on one machine; ceremony: a phase-2 ceremony's keys. */
+  readonly kind: "development" | "ceremony";
+  /** "development", or the ceremony key set's directory. */
+  readonly source: string;
+  readonly circuits: Readonly<Record<CircuitId, DeployedKey>>;
+}
+
+export interface Deployment {
+  readonly chainId: bigint;
+  /** The block of the deployment (an auditor's first block). */
+  readonly block: number;
+  readonly paramSet: ParamSet;
+  readonly markets: readonly MarketParams[];
+  readonly configHash: bigint;
+  readonly genesisRoot: bigint;
+  /** Oldest oracle round (seconds) a batch may use. */
+  readonly maxPriceAge: number;
+  readonly addresses: DeploymentAddresses;
+  readonly oracle: {
+    readonly signers: readonly string[];
+    readonly quorum: number;
+    readonly maxReportAge: number;
+  };
+  readonly roles: Readonly<Record<string, string>>;
+  readonly keys: DeploymentKeys;
+}
+
+export class DeploymentError extends ZkClearError<CodeOf<"batch">> {}
+
+const dec = (v: bigint) => v.toString();
+
+/** The deployment as its JSON file. */
+export function toDeploymentFile(d: Deployment): Record<string, unknown> {
+  return {
+    format: DEPLOYMENT_FORMAT,
+    chainId: dec(d.chainId),
+    block: d.block,
+    paramSet: { ...d.paramSet },
+    markets: marketsJson(d.markets),
+    configHash: dec(d.configHash),
+    genesisRoot: dec(d.genesisRoot),
+    maxPriceAge: d.maxPriceAge,
+    addresses: d.addresses,
+    oracle: d.oracle,
+    roles: d.roles,
+    keys: d.keys,
+  };
+}
+
+/**
+ * Reads a deployment file, checking every field and that the configuration hash is the
+ * markets' (a hand-edited market would otherwise go unnoticed until the chain refused).
+ */
+export function parseDeployment(text: string, name = "deployment file"): Deployment {
+  const r = Reader.parse(text, name, (m) => new DeploymentError("DEPLOYMENT_INVALID", m));
+  r.only([
+    "format",
+    "chainId",
+    "block",
+    "paramSet",
+    "markets",
+    "configHash",
+    "genesisRoot",
+    "maxPriceAge",
+    "addresses",
+    "oracle",
+    "roles",
+    "keys",
+  ]);
+  r.field("format").oneOf([DEPLOYMENT_FORMAT]);
+  const fail = (m: string) => new DeploymentError("DEPLOYMENT_INVALID", m);
+  const paramSet = readParamSet(r.field("paramSet"));
+  const markets = validateMarkets(readMarkets(r.field("markets")));
+  const stated = readConfigHash(r.field("configHash"), markets, fail);
+  if (markets.length !== paramSet.markets)
+    throw new DeploymentError(
+      "DEPLOYMENT_INVALID",
+      `${name}: ${markets.length} markets for a parameter set of ${paramSet.markets}`,
+    );
+  const a = r.field("addresses");
+  a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
+  const addr = (x: Reader) => `0x${x.address().toString(16).padStart(40, "0")}`;
+  const byCircuit = <T>(x: Reader, f: (y: Reader) => T): Record<CircuitId, T> => {
+    x.only(CIRCUIT_IDS);
+    return Object.fromEntries(CIRCUIT_IDS.map((id) => [id, f(x.field(id))])) as Record<
+      CircuitId,
+      T
+    >;
+  };
+  const libs = a.field("libraries");
+  const o = r.field("oracle");
+  o.only(["signers", "quorum", "maxReportAge"]);
+  const k = r.field("keys");
+  k.only(["kind", "source", "circuits"]);
+  const roles = r.field("roles");
+  return {
+    chainId: r.field("chainId").uint(),
+    block: r.field("block").int(),
+    paramSet,
+    markets,
+    configHash: stated,
+    genesisRoot: r.field("genesisRoot").uint(),
+    maxPriceAge: r.field("maxPriceAge").int(),
+    addresses: {
+      token: addr(a.field("token")),
+      oracle: addr(a.field("oracle")),
+      vault: addr(a.field("vault")),
+      settlement: addr(a.field("settlement")),
+      verifiers: byCircuit(a.field("verifiers"), addr),
+      libraries: Object.fromEntries(
+        Object.keys(libs.value as object).map((l) => [l, addr(libs.field(l))]),
+      ),
+    },
+    oracle: {
+      signers: o
+        .field("signers")
+        .array()
+        .map((s) => addr(s)),
+      quorum: o.field("quorum").int(),
+      maxReportAge: o.field("maxReportAge").int(),
+    },
+    roles: Object.fromEntries(
+      Object.keys(roles.value as object).map((role) => [role, addr(roles.field(role))]),
+    ),
+    keys: {
+      kind: k.field("kind").oneOf(["development", "ceremony"] as const),
+      source: k.field("source").str(),
+      circuits: byCircuit(k.field("circuits"), (c) => {
+        c.only(["zkey", "vkey", "zkeySha256", "vkeySha256"]);
+        return {
+          zkey: c.field("zkey").str(),
+          vkey: c.field("vkey").str(),
+          zkeySha256: c.field("zkeySha256").str(),
+          vkeySha256: c.field("vkeySha256").str(),
+        };
+      }),
+    },
+  };
+}

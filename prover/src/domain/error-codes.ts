@@ -1,0 +1,215 @@
+/**
+ * Every code a ZkClearError can carry, once: its area (which part of zkclear refuses) and
+ * the HTTP status the API answers with. A code crosses process and HTTP boundaries as is
+ * (the proving process sends it with the message; the API puts it in `error`), and the
+ * status comes from this table, never from matching strings. The audit's findings are a
+ * vocabulary of their own (audit/findings.ts): they describe a history, not a refusal.
+ */
+type Area =
+  | "value" // ranges and encodings of plain values
+  | "market"
+  | "order"
+  | "transfer" // deposits and withdrawals
+  | "tree"
+  | "state" // the engine's exchange state
+  | "trade" // the trading rules
+  | "liquidation"
+  | "batch" // batch kinds, files and deployment files
+  | "keystore"
+  | "operator" // the service's intake and pipeline
+  | "store"
+  | "http"
+  | "build" // circuits and contracts
+  | "keys" // development keys, ceremonies and key sets
+  | "prove"
+  | "chain"
+  | "startup"
+  | "audit"
+  | "cli";
+
+const BAD = 400;
+const AUTH = 401;
+const MISSING = 404;
+const CONFLICT = 409;
+const UNAVAILABLE = 503;
+const INTERNAL = 500;
+
+export const ERROR_CODES = {
+  VALUE_OUT_OF_RANGE: { area: "value", http: BAD },
+  VALUE_NOT_INTEGER: { area: "value", http: BAD },
+  FORMAT_INVALID: { area: "value", http: BAD },
+  UNKNOWN_PARAM_SET: { area: "value", http: BAD },
+
+  MARKET_COUNT: { area: "market", http: BAD },
+  MARKET_MARGINS: { area: "market", http: BAD },
+  MARK_COUNT: { area: "market", http: BAD },
+  MARK_ZERO: { area: "market", http: BAD },
+
+  ORDER_SYSTEM_ACCOUNT: { area: "order", http: BAD },
+  ORDER_BAD_MARKET: { area: "order", http: BAD },
+  ORDER_BAD_SIDE: { area: "order", http: BAD },
+  ORDER_ZERO_AMOUNT: { area: "order", http: BAD },
+  ORDER_ZERO_PRICE: { area: "order", http: BAD },
+
+  DEPOSIT_BAD_ACCOUNT: { area: "transfer", http: BAD },
+  WITHDRAW_ZERO: { area: "transfer", http: BAD },
+
+  TREE_BAD_DEPTH: { area: "tree", http: BAD },
+  TREE_BAD_PROOF: { area: "tree", http: BAD },
+  TREE_BAD_VALUE: { area: "tree", http: BAD },
+  TREE_INDEX_OUT_OF_RANGE: { area: "tree", http: BAD },
+
+  ACCOUNT_BAD_KEY: { area: "state", http: BAD },
+  ACCOUNT_EXISTS: { area: "state", http: CONFLICT },
+  ACCOUNT_MARKETS: { area: "state", http: BAD },
+  ACCOUNT_NOT_FOUND: { area: "state", http: MISSING },
+  ACCOUNT_RESERVED: { area: "state", http: BAD },
+
+  BATCH_TOO_LARGE: { area: "trade", http: BAD },
+  TRADE_BAD_SIDE: { area: "trade", http: BAD },
+  TRADE_MARKET_MISMATCH: { area: "trade", http: BAD },
+  TRADE_SELF: { area: "trade", http: BAD },
+  TRADE_BAD_QTY: { area: "trade", http: BAD },
+  TRADE_BAD_PRICE: { area: "trade", http: BAD },
+  ORDER_BAD_SIGNATURE: { area: "trade", http: BAD },
+  ORDER_REPLAYED: { area: "trade", http: CONFLICT },
+  ORDER_OVERFILLED: { area: "trade", http: CONFLICT },
+  PRICE_OUTSIDE_LIMIT: { area: "trade", http: BAD },
+  FEE_ABOVE_MAX: { area: "trade", http: BAD },
+  POSITION_OUT_OF_RANGE: { area: "trade", http: BAD },
+  MARGIN_INSUFFICIENT: { area: "trade", http: BAD },
+  DEPOSIT_BAD_KEY: { area: "trade", http: BAD },
+  DEPOSIT_OVERFLOW: { area: "trade", http: BAD },
+  WITHDRAW_SYSTEM_ACCOUNT: { area: "trade", http: BAD },
+  WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
+  WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
+  WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
+
+  LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
+  LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
+  FUND_INSUFFICIENT: { area: "liquidation", http: BAD },
+  FUND_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
+
+  BATCH_VIEW_INCOMPLETE: { area: "batch", http: INTERNAL },
+  BATCH_FILE_INVALID: { area: "batch", http: BAD },
+  DEPLOYMENT_INVALID: { area: "batch", http: BAD },
+  DEPLOYMENT_UNREADABLE: { area: "batch", http: BAD },
+
+  KEYSTORE_FORMAT: { area: "keystore", http: BAD },
+  KEYSTORE_MISMATCH: { area: "keystore", http: BAD },
+  KEYSTORE_PASSPHRASE: { area: "keystore", http: AUTH },
+  KEYSTORE_WEAK_PASSPHRASE: { area: "keystore", http: BAD },
+
+  NO_PRICES: { area: "operator", http: UNAVAILABLE },
+  ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
+  ORDER_NONCE_USED: { area: "operator", http: CONFLICT },
+  ORDER_NOT_FOUND: { area: "operator", http: MISSING },
+  ORDER_NOT_OPEN: { area: "operator", http: CONFLICT },
+  CANCEL_BAD_SIGNATURE: { area: "operator", http: BAD },
+  MATCH_REFUSED: { area: "operator", http: BAD },
+  REPLAY_MISMATCH: { area: "operator", http: INTERNAL },
+  BOOK_EMPTY_ORDER: { area: "operator", http: BAD },
+  BOOK_WRONG_MARKET: { area: "operator", http: BAD },
+
+  ORDER_DUPLICATE_NONCE: { area: "store", http: CONFLICT },
+  WITHDRAWAL_DUPLICATE: { area: "store", http: CONFLICT },
+  BATCH_NOT_FOUND: { area: "store", http: MISSING },
+
+  BAD_REQUEST: { area: "http", http: BAD },
+  AUTH_EXPIRED: { area: "http", http: AUTH },
+  AUTH_FAILED: { area: "http", http: AUTH },
+  NOT_PUBLISHED: { area: "http", http: MISSING },
+
+  CIRCOM_FAILED: { area: "build", http: INTERNAL },
+  CIRCOM_OUTPUT: { area: "build", http: INTERNAL },
+  CIRCUIT_NOT_BUILT: { area: "build", http: INTERNAL },
+  SOLC_FAILED: { area: "build", http: INTERNAL },
+  ARTIFACT_MISSING: { area: "build", http: INTERNAL },
+  LIBRARY_MISSING: { area: "build", http: INTERNAL },
+  VERIFIER_TEMPLATE_CHANGED: { area: "build", http: INTERNAL },
+  R1CS_BAD_FILE: { area: "build", http: BAD },
+  R1CS_INCONSISTENT: { area: "build", http: BAD },
+  R1CS_WITNESS_SIZE: { area: "build", http: BAD },
+
+  CIRCUIT_TOO_LARGE: { area: "keys", http: BAD },
+  R1CS_CUSTOM_GATES: { area: "keys", http: BAD },
+  R1CS_MALFORMED: { area: "keys", http: BAD },
+  R1CS_READ_FAILED: { area: "keys", http: BAD },
+  R1CS_WRONG_CURVE: { area: "keys", http: BAD },
+  WASM_FAILURE: { area: "keys", http: INTERNAL },
+  ZKEY_WRITE_FAILED: { area: "keys", http: INTERNAL },
+  INVALID_OPTIONS: { area: "keys", http: BAD },
+  PTAU_READ_FAILED: { area: "keys", http: BAD },
+  PTAU_WRONG_CURVE: { area: "keys", http: BAD },
+  PTAU_NOT_PREPARED: { area: "keys", http: BAD },
+  PTAU_TOO_SMALL: { area: "keys", http: BAD },
+  ZKEY_NEW_FAILED: { area: "keys", http: INTERNAL },
+  CONTRIBUTION_FAILED: { area: "keys", http: INTERNAL },
+  BEACON_FAILED: { area: "keys", http: INTERNAL },
+  VERIFY_FAILED: { area: "keys", http: BAD },
+  EXPORT_FAILED: { area: "keys", http: INTERNAL },
+  KEY_MISSING: { area: "keys", http: INTERNAL },
+  KEYSET_INVALID: { area: "keys", http: BAD },
+  KEYSET_PARAMS: { area: "keys", http: BAD },
+  KEYSET_UNREADABLE: { area: "keys", http: BAD },
+
+  WITNESS_CONSTRAINT_FAILED: { area: "prove", http: BAD },
+  PROVE_BAD_KEY: { area: "prove", http: BAD },
+  PROVE_BAD_WITNESS: { area: "prove", http: BAD },
+  PROVE_TOO_LARGE: { area: "prove", http: BAD },
+  PROVE_WITNESS_MISMATCH: { area: "prove", http: BAD },
+  PROVE_FAILED: { area: "prove", http: INTERNAL },
+  PROVER_EXITED: { area: "prove", http: UNAVAILABLE },
+
+  NO_RECEIPT: { area: "chain", http: UNAVAILABLE },
+  MEDIAN_EMPTY: { area: "chain", http: BAD },
+  REPORT_NO_PRICES: { area: "chain", http: BAD },
+  REPORT_SIGNATURE_MISMATCH: { area: "chain", http: BAD },
+  ROUND_EMPTY: { area: "chain", http: BAD },
+  ROUND_PRICE_COUNT: { area: "chain", http: BAD },
+  BATCH_CALL_UNREADABLE: { area: "chain", http: BAD },
+
+  DEPLOYMENT_CHAIN_MISMATCH: { area: "startup", http: INTERNAL },
+  DEPLOYMENT_NOT_FOUND: { area: "startup", http: INTERNAL },
+  CONFIG_MISMATCH: { area: "startup", http: INTERNAL },
+  VERIFIER_MISMATCH: { area: "startup", http: INTERNAL },
+  KEY_MISMATCH: { area: "startup", http: INTERNAL },
+
+  RPC_FAILED: { area: "audit", http: UNAVAILABLE },
+  NOT_SETTLEMENT: { area: "audit", http: BAD },
+  CHECKPOINT_INVALID: { area: "audit", http: BAD },
+  CONFIG_INVALID: { area: "audit", http: BAD },
+  CONFIG_MISSING: { area: "audit", http: BAD },
+  VKEY_MISSING: { area: "audit", http: BAD },
+  VKEY_INVALID: { area: "audit", http: BAD },
+  FILES_UNREADABLE: { area: "audit", http: BAD },
+
+  BAD_ARGUMENT: { area: "cli", http: BAD },
+  API_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
+  API_REFUSED: { area: "cli", http: BAD },
+  RPC_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
+  FILE_EXISTS: { area: "cli", http: CONFLICT },
+  KEYSTORE_READ: { area: "cli", http: BAD },
+  LEAF_MISMATCH: { area: "cli", http: BAD },
+  PROOF_MISMATCH: { area: "cli", http: BAD },
+  NOT_PROVED: { area: "cli", http: CONFLICT },
+  NO_PASSPHRASE: { area: "cli", http: BAD },
+  NO_VKEY: { area: "cli", http: BAD },
+  ROOTS_MISMATCH: { area: "cli", http: BAD },
+} as const satisfies Record<string, { area: Area; http: number }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes of one area: an error class of that area takes only these. */
+export type CodeOf<A extends Area> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K]["area"] extends A ? K : never;
+}[ErrorCode];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The HTTP status the API answers a refusal with (500 for a code it does not know). */
+export function httpStatus(code: string): number {
+  return isErrorCode(code) ? ERROR_CODES[code].http : INTERNAL;
+}

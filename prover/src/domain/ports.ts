@@ -1,0 +1,64 @@
+import type { Groth16Proof } from "snarkjs";
+import type { BatchData } from "./batch.ts";
+import type { CircuitId } from "./circuits.ts";
+import type { SignalValue } from "./inputs.ts";
+import type { Deposit } from "./transfers.ts";
+
+/**
+ * Where a Groth16 proof's time went, in milliseconds:
+ * - read: the witness, the zkey's header, coefficients and point sections;
+ * - buildAbc: evaluating A, B and C of the QAP at the witness;
+ * - fft: the inverse and forward FFTs over the domain, and joining A*B - C;
+ * - msmG1: the G1 multi-scalar multiplications (A, B1, C over the wires, H over the domain);
+ * - msmG2: the G2 multi-scalar multiplication (B2 over the wires);
+ * - other: the rest (the final point additions, serialisation).
+ */
+export interface ProvePhases {
+  readonly read: number;
+  readonly buildAbc: number;
+  readonly fft: number;
+  readonly msmG1: number;
+  readonly msmG2: number;
+  readonly other: number;
+}
+
+/** A proof (snarkjs's JSON format), its public signals and what it cost. */
+export interface ProofResult {
+  readonly proof: Groth16Proof;
+  readonly publicSignals: string[];
+  readonly witnessMs: number;
+  readonly proveMs: number;
+  /**
+   * With `warm`: the first witness of this batch in this process (loading the witness
+   * calculator and running its code cold); `witnessMs` is then a second, warm one, as a
+   * long-lived proving process computes every witness after its first.
+   */
+  readonly witnessColdMs?: number;
+  /** With `profile`: the proving time by step. */
+  readonly phases?: ProvePhases;
+  /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */
+  readonly peakRssMiB?: number;
+}
+
+/** Proves a circuit input: the proving process of the service, or proving in this process. */
+export interface ProverPort {
+  prove(circuit: CircuitId, signals: Record<string, SignalValue>): Promise<ProofResult>;
+}
+
+/** An oracle round: its id and one price per market. */
+export interface Round {
+  readonly roundId: bigint;
+  readonly prices: readonly bigint[];
+}
+
+/** What the operator needs from the chain; the real one is prover/src/chain/client.ts. */
+export interface ChainPort {
+  /** The oracle's latest round, if any. */
+  latestRound(): Promise<Round | undefined>;
+  /** Vault deposits with queue index >= `from`, in order. */
+  depositsFrom(from: number): Promise<Deposit[]>;
+  /** The Settlement contract's current root. */
+  stateRoot(): Promise<bigint>;
+  /** Sends a proven batch (its kind's submit function) and waits for its receipt. */
+  submit(batch: BatchData, proof: Groth16Proof): Promise<{ txHash: string; gasUsed: bigint }>;
+}

@@ -1,0 +1,208 @@
+import { getAddress } from "ethers";
+import type { EdDSASignature } from "../domain/keys.ts";
+import type { Side, SignedOrder } from "../domain/order.ts";
+import { payoutWord } from "../domain/transfers.ts";
+import type { BatchDataOf, BatchKind } from "../domain/batch.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import type { Reader } from "../domain/json-reader.ts";
+
+/** A published file (batch, configuration) that does not follow its format. */
+export class BatchFileError extends ZkClearError {
+  constructor(message: string) {
+    super("BATCH_FILE_INVALID", message);
+  }
+}
+
+/**
+ * How each batch kind's records are written to and read from its published file
+ * (zkclear-batch/1, docs/batch-files.md), beside the head every file has (./batch-file.ts).
+ * One codec per kind: the type below makes a new batch kind add its own.
+ */
+export interface BatchHead {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  /** The commitment the file states (the auditor recomputes it from the records). */
+  readonly commitment: bigint;
+  /** For priced kinds: the oracle round and its prices. */
+  readonly round: bigint;
+  readonly marks: readonly bigint[];
+}
+
+export interface BatchCodec<K extends BatchKind> {
+  /** The kind's own fields, beside the head. */
+  readonly fields: readonly string[];
+  write(d: BatchDataOf<K>): Record<string, unknown>;
+  /** Reads the kind's fields (each checked, naming its path on error) into the batch's data. */
+  read(r: Reader, head: BatchHead, name: string): BatchDataOf<K>;
+}
+
+export const dec = (v: bigint) => v.toString();
+const sig = (s: EdDSASignature) => ({ r8x: dec(s.r8x), r8y: dec(s.r8y), s: dec(s.s) });
+const orderJson = (so: SignedOrder) => ({
+  account: dec(so.order.account),
+  market: so.order.market,
+  side: so.order.side,
+  nonce: dec(so.order.nonce),
+  maxFeeBps: dec(so.order.maxFeeBps),
+  amount: dec(so.order.amount),
+  limitPrice: dec(so.order.limitPrice),
+  signature: sig(so.signature),
+});
+const address = (v: bigint) => getAddress(`0x${v.toString(16).padStart(40, "0")}`);
+
+const readSig = (r: Reader): EdDSASignature => {
+  r.only(["r8x", "r8y", "s"]);
+  return { r8x: r.field("r8x").uint(), r8y: r.field("r8y").uint(), s: r.field("s").uint() };
+};
+
+const readOrder = (r: Reader): SignedOrder => {
+  r.only(["account", "market", "side", "nonce", "maxFeeBps", "amount", "limitPrice", "signature"]);
+  return {
+    order: {
+      account: r.field("account").uint(64),
+      market: r.field("market").int(),
+      side: r.field("side").oneOf<Side>(["buy", "sell"]),
+      nonce: r.field("nonce").uint(64),
+      maxFeeBps: r.field("maxFeeBps").uint(16),
+      amount: r.field("amount").uint(64),
+      limitPrice: r.field("limitPrice").uint(64),
+    },
+    signature: readSig(r.field("signature")),
+  };
+};
+
+export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
+  trades: {
+    fields: ["trades"],
+    write: (d) => ({
+      trades: d.trades.map((t) => ({
+        buy: orderJson(t.buy),
+        sell: orderJson(t.sell),
+        qty: dec(t.qty),
+        price: dec(t.price),
+        takerIsBuyer: t.takerIsBuyer,
+      })),
+    }),
+    read: (r, h) => ({
+      kind: "trades",
+      trades: r
+        .field("trades")
+        .array()
+        .map((t) => {
+          t.only(["buy", "sell", "qty", "price", "takerIsBuyer"]);
+          return {
+            buy: readOrder(t.field("buy")),
+            sell: readOrder(t.field("sell")),
+            qty: t.field("qty").uint(64),
+            price: t.field("price").uint(64),
+            takerIsBuyer: t.field("takerIsBuyer").bool(),
+          };
+        }),
+      marks: h.marks,
+      round: h.round,
+      oldRoot: h.oldRoot,
+      newRoot: h.newRoot,
+      dataCommitment: h.commitment,
+    }),
+  },
+  deposits: {
+    fields: ["queueFrom", "queueTo", "deposits"],
+    write: (d) => ({
+      queueFrom: dec(d.queueFrom),
+      queueTo: dec(d.queueTo),
+      deposits: d.deposits.map((x) => ({
+        account: dec(x.account),
+        amount: dec(x.amount),
+        pkX: dec(x.pubKey.x),
+        pkY: dec(x.pubKey.y),
+      })),
+    }),
+    read: (r, h) => ({
+      kind: "deposits",
+      deposits: r
+        .field("deposits")
+        .array()
+        .map((d) => {
+          d.only(["account", "amount", "pkX", "pkY"]);
+          return {
+            account: d.field("account").uint(64),
+            amount: d.field("amount").uint(),
+            pubKey: { x: d.field("pkX").uint(), y: d.field("pkY").uint() },
+          };
+        }),
+      queueFrom: r.field("queueFrom").uint(),
+      queueTo: r.field("queueTo").uint(),
+      oldRoot: h.oldRoot,
+      newRoot: h.newRoot,
+    }),
+  },
+  withdrawals: {
+    fields: ["withdrawals", "payouts"],
+    write: (d) => ({
+      withdrawals: d.withdrawals.map((w) => ({
+        account: dec(w.withdrawal.account),
+        nonce: dec(w.withdrawal.nonce),
+        amount: dec(w.withdrawal.amount),
+        recipient: address(w.withdrawal.recipient),
+        signature: sig(w.signature),
+      })),
+      payouts: d.payouts.map(dec),
+    }),
+    read: (r, h, name) => {
+      const withdrawals = r
+        .field("withdrawals")
+        .array()
+        .map((w) => {
+          w.only(["account", "nonce", "amount", "recipient", "signature"]);
+          return {
+            withdrawal: {
+              account: w.field("account").uint(64),
+              nonce: w.field("nonce").uint(64),
+              amount: w.field("amount").uint(),
+              recipient: w.field("recipient").address(),
+            },
+            signature: readSig(w.field("signature")),
+          };
+        });
+      const payouts = r
+        .field("payouts")
+        .array()
+        .map((p) => p.uint());
+      withdrawals.forEach((w, i) => {
+        if (payouts[i] !== payoutWord(w.withdrawal))
+          throw new BatchFileError(`${name}.payouts[${i}]: does not pay withdrawal ${i}`);
+      });
+      payouts.slice(withdrawals.length).forEach((p, i) => {
+        if (p !== 0n)
+          throw new BatchFileError(
+            `${name}.payouts[${withdrawals.length + i}]: a slot without a withdrawal pays nothing (0)`,
+          );
+      });
+      return {
+        kind: "withdrawals",
+        withdrawals,
+        payouts,
+        marks: h.marks,
+        round: h.round,
+        oldRoot: h.oldRoot,
+        newRoot: h.newRoot,
+      };
+    },
+  },
+  liquidations: {
+    fields: ["accounts"],
+    write: (d) => ({ accounts: d.accounts.map(dec) }),
+    read: (r, h) => ({
+      kind: "liquidations",
+      accounts: r
+        .field("accounts")
+        .array()
+        .map((a) => a.uint(64)),
+      marks: h.marks,
+      round: h.round,
+      oldRoot: h.oldRoot,
+      newRoot: h.newRoot,
+      dataCommitment: h.commitment,
+    }),
+  },
+};

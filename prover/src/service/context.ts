@@ -1,0 +1,47 @@
+import type { BatchData, BatchKind } from "../domain/batch.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import type { SignalValue } from "../domain/inputs.ts";
+import type { ParamSet } from "../domain/params.ts";
+import type { Round } from "../domain/ports.ts";
+import type { ExchangeState } from "../engine/state.ts";
+import type { Store } from "../store/store.ts";
+import type { Timings } from "./metrics.ts";
+
+export class OperatorError extends ZkClearError {}
+
+/**
+ * A stored batch: its data (what is published for auditors) and the circuit input computed
+ * when it was cut, so that proving after a restart needs no engine.
+ */
+export type BatchBody = BatchData & { circuitInput: Record<string, SignalValue> };
+
+export interface OrderAck {
+  readonly id: string;
+  readonly status: "open" | "filled" | "cancelled";
+  readonly remaining: bigint;
+  readonly reason?: string;
+}
+
+export interface OperatorMetrics {
+  ordersAccepted: number;
+  ordersRefused: number;
+  tradesMatched: number;
+  batchesSettled: Record<BatchKind, number>;
+  batchesRefused: number;
+  proveMs: number;
+}
+
+/** What the operator's parts (sequencer, batcher, pipeline) share. */
+export interface OperatorContext {
+  readonly p: ParamSet;
+  readonly state: ExchangeState;
+  readonly store: Store;
+  readonly log: (s: string) => void;
+  readonly metrics: OperatorMetrics;
+  /** Accounts in liquidation batches not yet settled: their orders are refused. */
+  readonly liquidating: Set<bigint>;
+  /** The oracle round the operator trades at, once there is one. */
+  round(): Round | undefined;
+  /** Where proving and submission times are reported (Prometheus histograms). */
+  readonly timings: Timings;
+}

@@ -1,0 +1,137 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
+import type { BatchKind } from "../domain/batch.ts";
+import type { OperatorMetrics } from "./context.ts";
+
+/** What the operator reports as it works (the service's Prometheus metrics observe it). */
+export interface Timings {
+  proved(kind: BatchKind, ms: number): void;
+  submitted(kind: BatchKind, ms: number): void;
+}
+
+export const NO_TIMINGS: Timings = { proved: () => {}, submitted: () => {} };
+
+/** Latency buckets (seconds) for order intake: milliseconds to a second. */
+const INTAKE_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+/** Proving and submission take seconds to minutes. */
+const SLOW_BUCKETS = [0.5, 1, 2, 5, 10, 20, 40, 60, 120, 300];
+
+/**
+ * The service's Prometheus metrics with prom-client, in a registry of its own: the process
+ * metrics prom-client collects (CPU, memory, event-loop lag, ...), the operator's counters
+ * (read at scrape time from the operator's own counts), and latency histograms of order
+ * intake, proving and submission, so dashboards and alerts work as operators expect.
+ */
+export class ServiceMetrics implements Timings {
+  readonly registry = new Registry();
+  private readonly intake: Histogram;
+  private readonly prove: Histogram<"kind">;
+  private readonly submit: Histogram<"kind">;
+
+  constructor(counts: OperatorMetrics, halted: () => boolean, pending: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "zkclear_" });
+    new Counter({
+      name: "zkclear_orders_accepted_total",
+      help: "Orders accepted and stored.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.ordersAccepted);
+      },
+    });
+    new Counter({
+      name: "zkclear_orders_refused_total",
+      help: "Orders refused with a 4xx.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.ordersRefused);
+      },
+    });
+    new Counter({
+      name: "zkclear_trades_matched_total",
+      help: "Trades matched by the books.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.tradesMatched);
+      },
+    });
+    new Counter({
+      name: "zkclear_batches_settled_total",
+      help: "Batches accepted on-chain, by kind.",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        this.reset();
+        for (const k of BATCH_KIND_NAMES) this.inc({ kind: k }, counts.batchesSettled[k]);
+      },
+    });
+    new Counter({
+      name: "zkclear_batches_refused_total",
+      help: "Batches the chain refused.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.batchesRefused);
+      },
+    });
+    new Gauge({
+      name: "zkclear_halted",
+      help: "Whether the pipeline stopped on a refused batch.",
+      registers,
+      collect() {
+        this.set(halted() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "zkclear_batches_pending",
+      help: "Batches cut and not yet settled on-chain.",
+      registers,
+      collect() {
+        this.set(pending());
+      },
+    });
+    this.intake = new Histogram({
+      name: "zkclear_order_intake_seconds",
+      help: "Time to check, store and match an order, from request to acknowledgement.",
+      buckets: INTAKE_BUCKETS,
+      registers,
+    });
+    this.prove = new Histogram({
+      name: "zkclear_prove_seconds",
+      help: "Proving time of a batch, by kind.",
+      labelNames: ["kind"],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.submit = new Histogram({
+      name: "zkclear_submit_seconds",
+      help: "Time from sending a batch to its receipt, by kind.",
+      labelNames: ["kind"],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+  }
+
+  orderIntake(ms: number): void {
+    this.intake.observe(ms / 1000);
+  }
+
+  proved(kind: BatchKind, ms: number): void {
+    this.prove.observe({ kind }, ms / 1000);
+  }
+
+  submitted(kind: BatchKind, ms: number): void {
+    this.submit.observe({ kind }, ms / 1000);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
