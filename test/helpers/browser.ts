@@ -125,8 +125,21 @@ export function unpackChromium(): Promise<UnpackedChromium> {
 /** A headless Chromium with a fresh profile, removed when the browser closes. */
 export async function launchBrowser(): Promise<Browser> {
   const chromium = await unpackChromium();
+  try {
+    fs.accessSync(chromium.executable, fs.constants.X_OK);
+  } catch (e) {
+    throw new Error(
+      `headless Chromium ${chromium.version} from ${PACKAGE} is not executable at ` +
+        `${chromium.executable} (remove node_modules/.cache/zkclear-chromium to unpack it again): ${String(e)}`,
+    );
+  }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-chromium-profile-"));
   const libraryPath = [chromium.libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  const env = {
+    ...process.env,
+    LD_LIBRARY_PATH: libraryPath,
+    FONTCONFIG_FILE: chromium.fontConfig,
+  };
   try {
     const browser = await puppeteer.launch({
       executablePath: chromium.executable,
@@ -134,18 +147,25 @@ export async function launchBrowser(): Promise<Browser> {
       pipe: true,
       args: FLAGS,
       userDataDir: profile,
-      env: { ...process.env, LD_LIBRARY_PATH: libraryPath, FONTCONFIG_FILE: chromium.fontConfig },
+      env,
       timeout: 30_000,
     });
     browser.once("disconnected", () => fs.rmSync(profile, { recursive: true, force: true }));
     return browser;
   } catch (e) {
     fs.rmSync(profile, { recursive: true, force: true });
+    // Over a pipe, puppeteer does not pass on what the browser printed: ask it again.
+    const probe = spawnSync(chromium.executable, ["--version"], {
+      env,
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    const said = `${probe.stdout ?? ""}${probe.stderr ?? ""}`.trim().slice(-600);
     throw new Error(
       `headless Chromium ${chromium.version} from ${PACKAGE} did not start ` +
-        `(${chromium.executable}; check its libraries with: ` +
-        `LD_LIBRARY_PATH=${chromium.libDir} ldd ${chromium.executable}): ` +
-        (e instanceof Error ? e.message : String(e)),
+        `(${chromium.executable}): ${e instanceof Error ? e.message : String(e)}` +
+        (said ? `; it says: ${said}` : "") +
+        `; check its libraries with: LD_LIBRARY_PATH=${chromium.libDir} ldd ${chromium.executable}`,
     );
   }
 }
