@@ -5,8 +5,8 @@ import tseslint from "typescript-eslint";
 
 /**
  * What each folder of prover/src may import besides itself: domain is pure; the engine
- * builds on domain; proving, chain and store use domain only; the auditor uses the engine,
- * proving and its own chain reader; deploy composes proving and chain; the service wires
+ * builds on domain; proving, chain and store use domain only; report (HTML and SVG markup)
+ * stands alone; the auditor uses the engine, proving, report and its own chain reader; deploy composes proving and chain; the service wires
  * everything but the auditor and deploy; the CLI sits on top. Nothing in production
  * imports dev/ (development fixtures, the demo, benchmarks) or test/.
  */
@@ -16,10 +16,11 @@ const LAYERS = {
   proving: ["domain"],
   chain: ["domain"],
   store: ["domain"],
-  audit: ["domain", "engine", "proving"],
+  report: [],
+  audit: ["domain", "engine", "proving", "report"],
   deploy: ["domain", "proving", "chain"],
   service: ["domain", "engine", "proving", "chain", "store"],
-  cli: ["domain", "engine", "proving", "chain", "store", "audit", "deploy", "service"],
+  cli: ["domain", "engine", "proving", "chain", "store", "report", "audit", "deploy", "service"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "dev"];
 

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AuditReport, BatchPoint, RoundPoint } from "../../prover/src/audit/auditor.ts";
 import { renderHtmlReport } from "../../prover/src/audit/report-html.ts";
+import { withPage, type Page, type PageRecord } from "../helpers/browser.ts";
 
-/** CI installs Debian's `chromium` package; the test fails (not skips) without it. */
-const CHROMIUM = "/usr/bin/chromium";
 const EVIL = '<script>alert(1)</script> & "quotes"';
 const CHART_KINDS = ["prices", "fund", "open-interest", "batches"];
 const T0 = 1_750_000_000;
@@ -134,32 +132,24 @@ function charts(html: string): Map<string, string> {
   return out;
 }
 
-/** Runs headless Chromium on a file; stdout only (it prints harmless dbus noise on stderr). */
-function chromium(dir: string, args: string[]): string {
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)`,
+/**
+ * Opens the report file in headless Chromium (from the npm package, test/helpers/browser.ts) and
+ * returns the number its script wrote into body[data-charts-rendered] and what the page loaded.
+ */
+async function openReport<T>(
+  file: string,
+  fn: (page: Page, seen: PageRecord) => Promise<T> = async () => undefined as T,
+): Promise<{ rendered: number | null; seen: PageRecord; result: T }> {
+  const url = pathToFileURL(file).href;
+  const viewport = { width: 1200, height: 3000 };
+  return withPage(
+    { url },
+    async (page, seen) => {
+      const n = await page.evaluate(() => document.body.dataset.chartsRendered ?? null);
+      return { rendered: n === null ? null : Number(n), seen, result: await fn(page, seen) };
+    },
+    { viewport },
   );
-  return execFileSync(
-    CHROMIUM,
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      `--user-data-dir=${path.join(dir, "profile")}`,
-      ...args,
-    ],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 50_000, maxBuffer: 64 << 20 },
-  );
-}
-
-/** The number the page's script wrote into body[data-charts-rendered], per Chromium. */
-function chartsRendered(dir: string, file: string): number | null {
-  const dom = chromium(dir, ["--dump-dom", pathToFileURL(file).href]);
-  const body = /<body\b[^>]*>/.exec(dom);
-  assert.ok(body, `no <body> in the dumped DOM:\n${dom.slice(0, 500)}`);
-  const n = /\bdata-charts-rendered="(\d+)"/.exec(body[0]);
-  return n ? Number(n[1]) : null;
 }
 
 describe("audit HTML report", function () {
@@ -287,21 +277,23 @@ describe("audit HTML report", function () {
     assert.equal(long.match(/<tr>/g)!.length - short.match(/<tr>/g)!.length, 50);
   });
 
-  it("renders all four charts in headless Chromium", function () {
+  it("renders all four charts in headless Chromium, loading nothing else", async function () {
     this.timeout(60_000);
     const file = path.join(dir, "report.html");
     fs.writeFileSync(file, renderHtmlReport(sampleReport()));
-    assert.equal(chartsRendered(dir, file), 4);
-
-    const png = path.join(dir, "r.png");
-    chromium(dir, [`--screenshot=${png}`, "--window-size=1200,3000", pathToFileURL(file).href]);
-    assert.ok(fs.existsSync(png), "no screenshot written");
-    const bytes = fs.readFileSync(png);
-    assert.equal(bytes.subarray(1, 4).toString("latin1"), "PNG");
-    assert.ok(bytes.length > 20_000, `screenshot is only ${bytes.length} bytes`);
+    const {
+      rendered,
+      seen,
+      result: png,
+    } = await openReport(file, (page) => page.screenshot({ fullPage: true }));
+    assert.equal(rendered, 4);
+    assert.deepEqual(seen.requests, [pathToFileURL(file).href], "the page loads only itself");
+    assert.deepEqual(seen.errors, [], "no script error, no CSP violation");
+    assert.equal(Buffer.from(png).subarray(1, 4).toString("latin1"), "PNG");
+    assert.ok(png.length > 20_000, `screenshot is only ${png.length} bytes`);
   });
 
-  it("renders 'no data' charts for an empty history, in the browser too", function () {
+  it("renders 'no data' charts for an empty history, in the browser too", async function () {
     this.timeout(60_000);
     const html = renderHtmlReport(emptyReport());
     const svgs = charts(html);
@@ -313,6 +305,8 @@ describe("audit HTML report", function () {
 
     const file = path.join(dir, "empty.html");
     fs.writeFileSync(file, html);
-    assert.equal(chartsRendered(dir, file), 4);
+    const { rendered, seen } = await openReport(file);
+    assert.equal(rendered, 4);
+    assert.deepEqual(seen.errors, []);
   });
 });

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { scalingChart } from "../../prover/src/dev/bench/chart.ts";
 import type { KindFigures } from "../../prover/src/dev/bench/measure.ts";
 import { benchmarksMarkdown } from "../../prover/src/dev/bench/report.ts";
 import type { BenchResults } from "../../prover/src/dev/bench/results.ts";
 import { parseBenchArgs } from "../../prover/src/dev/bench/run.ts";
+import { withPage } from "../helpers/browser.ts";
 
 /** A trade batch's figures, scaled from a per-trade cost (the report only does arithmetic). */
 function trades(
@@ -108,6 +113,43 @@ describe("benchmark report", function () {
     assert.match(svg, /^<svg [^>]+>/);
     assert.match(svg, /not measured/);
     assert.match(svg, /<\/svg>\n$/);
+  });
+
+  it("draws the sweep as an SVG file a browser shows on its own", async function () {
+    this.timeout(60_000);
+    const points = [1, 2, 4].map((batch) => ({
+      batch,
+      figures: trades("bench", batch, { usPerConstraint: 80, gas: 250_000 + batch * 16_000 }),
+    }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-chart-"));
+    try {
+      const file = path.join(dir, "scaling.svg");
+      fs.writeFileSync(file, scalingChart(points, "sweep"));
+      const url = pathToFileURL(file).href;
+      await withPage({ url }, async (page, seen) => {
+        const drawn = await page.evaluate(() => {
+          const svg = document.documentElement as unknown as SVGSVGElement;
+          const box = svg.getBBox();
+          const css = getComputedStyle(svg.querySelector(".reference")!);
+          return {
+            root: svg.tagName,
+            width: box.width,
+            panels: svg.querySelectorAll("g.panel").length,
+            lines: svg.querySelectorAll("path.line").length,
+            dash: css.strokeDasharray,
+          };
+        });
+        assert.deepEqual(
+          { ...drawn, width: drawn.width > 900 },
+          { root: "svg", width: true, panels: 4, lines: 4, dash: "5px, 4px" },
+          "its own styles apply",
+        );
+        assert.deepEqual(seen.requests, [url]);
+        assert.deepEqual(seen.errors, []);
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses unknown options, kinds and parameter sets, and writes partial runs aside", function () {

@@ -17,9 +17,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { buildBn128 } from "ffjavascript";
-import { readR1cs } from "r1csfile";
 import * as snarkjs from "snarkjs";
 import { BN128_Q, BN128_R, requiredDomainPower } from "./dev-zkey.ts";
+import { readR1csHeader } from "./r1cs.ts";
 
 export type CeremonyErrorCode =
   | "INVALID_OPTIONS"
@@ -178,22 +178,15 @@ export async function checkPtauFitsCircuit(
 ): Promise<CircuitFit> {
   let header;
   try {
-    header = await readR1cs(r1csPath, {
-      loadConstraints: false,
-      loadMap: false,
-      loadCustomGates: false,
-      getFieldFromPrime: (prime: bigint) => ({ prime }),
-    });
+    header = readR1csHeader(r1csPath);
   } catch (err) {
-    throw new CeremonyError("R1CS_READ_FAILED", `cannot read ${r1csPath}: ${errMsg(err)}`, {
-      cause: err,
-    });
+    throw new CeremonyError("R1CS_READ_FAILED", errMsg(err), { cause: err });
   }
   if (header.prime !== BN128_R) {
     throw new CeremonyError("R1CS_READ_FAILED", `${r1csPath}: not a bn128 circuit`);
   }
   const ptau = await readPtauInfo(ptauPath);
-  const nPublic = header.nOutputs + header.nPubInputs;
+  const nPublic = header.nPubOut + header.nPubIn;
   const circuitPower = requiredDomainPower(header.nConstraints, nPublic);
   if (!ptau.preparedForPhase2) {
     throw new CeremonyError(
@@ -212,7 +205,7 @@ export async function checkPtauFitsCircuit(
   }
   return {
     nConstraints: header.nConstraints,
-    nVars: header.nVars,
+    nVars: header.nWires,
     nPublic,
     circuitPower,
     ptau,

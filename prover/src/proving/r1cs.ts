@@ -1,12 +1,17 @@
 import fs from "node:fs";
-import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+import { ZkClearError } from "../domain/errors.ts";
 import { modInv } from "../domain/field.ts";
 
 /**
- * A reader for circom's .r1cs files and an independent constraint checker: it evaluates
- * every constraint (A.w) * (B.w) = C.w over the field, which is what a Groth16 proof
- * attests. Tests use it to show that a witness edited after the witness calculator ran
- * (a "forged witness") is refused by the constraints themselves.
+ * The project's one reader of circom's .r1cs files (iden3 binary format: "r1cs", u32 version,
+ * u32 nSections, then sections `u32 type, u64 size, body`; 1 = header, 2 = constraints), and an
+ * independent constraint checker: it evaluates every constraint (A.w) * (B.w) = C.w over the
+ * field, which is what a Groth16 proof attests. Tests use it to show that a witness edited after
+ * the witness calculator ran (a "forged witness") is refused by the constraints themselves.
+ *
+ * Three depths of reading: `readR1csHeader` (the header section only, for key sizes and
+ * checks), `readR1csRaw` (header plus the constraint section's bytes in file order, for the
+ * key generator), `readR1cs` (every constraint parsed into bigints, for checks in tests).
  */
 export type LinearCombination = Array<[wire: number, coeff: bigint]>;
 export type Constraint = [LinearCombination, LinearCombination, LinearCombination];
@@ -20,53 +25,173 @@ export interface R1cs {
   readonly constraints: Constraint[];
 }
 
-export class R1csError extends ZkClearError<CodeOf<"build">> {}
+/** The header section (1) of an r1cs file. */
+export interface R1csHeader {
+  /** Bytes of a field element. */
+  readonly n8: number;
+  readonly prime: bigint;
+  readonly nWires: number;
+  readonly nPubOut: number;
+  readonly nPubIn: number;
+  readonly nPrvIn: number;
+  readonly nLabels: bigint;
+  readonly nConstraints: number;
+  /** Custom gates (PLONK only) are declared by sections 4 and 5. */
+  readonly useCustomGates: boolean;
+}
 
+export interface RawR1cs {
+  readonly header: R1csHeader;
+  /** The body of section 2: per constraint, A, B and C as `u32 n, n × (u32 wire, n8 coeff)`. */
+  readonly constraints: Uint8Array;
+}
+
+export type R1csErrorCode =
+  | "R1CS_READ_FAILED"
+  | "R1CS_MALFORMED"
+  | "R1CS_WITNESS_SIZE"
+  | "R1CS_INCONSISTENT";
+
+export class R1csError extends ZkClearError<R1csErrorCode> {
+  constructor(code: R1csErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** An n-byte little-endian integer, n a multiple of 8 (read 64 bits at a time). */
 function readLE(buf: Buffer, off: number, n: number): bigint {
   let x = 0n;
-  for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(buf[off + i]);
+  for (let i = n - 8; i >= 0; i -= 8) x = (x << 64n) | buf.readBigUInt64LE(off + i);
   return x;
 }
 
-export function readR1cs(file: string): R1cs {
-  const buf = fs.readFileSync(file);
-  if (buf.toString("ascii", 0, 4) !== "r1cs")
-    throw new R1csError("R1CS_BAD_FILE", `${file} is not an r1cs file`);
-  const nSections = buf.readUInt32LE(8);
-  let off = 12;
-  const sections = new Map<number, { start: number; size: number }>();
-  for (let s = 0; s < nSections; s++) {
-    const type = buf.readUInt32LE(off);
-    const size = Number(buf.readBigUInt64LE(off + 4));
-    sections.set(type, { start: off + 12, size });
-    off += 12 + size;
+const SECTION_HEADER = 1;
+const SECTION_CONSTRAINTS = 2;
+const SECTION_CUSTOM_GATES = 4;
+
+/** Where each section's body lies in the file (byte offset and size), by section type. */
+type SectionTable = Map<number, { start: number; size: number }>;
+
+/**
+ * Reads the section table through `read(position, length)`, checking the magic, that no
+ * section runs past the end and that none appears twice.
+ */
+function sectionTable(
+  file: string,
+  fileSize: number,
+  read: (position: number, length: number) => Buffer,
+): SectionTable {
+  const malformed = (why: string) => new R1csError("R1CS_MALFORMED", `${file}: ${why}`);
+  if (fileSize < 12 || read(0, 4).toString("latin1") !== "r1cs")
+    throw malformed("not an r1cs file");
+  const nSections = read(8, 4).readUInt32LE(0);
+  const sections: SectionTable = new Map();
+  let pos = 12;
+  for (let i = 0; i < nSections; i++) {
+    if (pos + 12 > fileSize) throw malformed("truncated section table");
+    const entry = read(pos, 12);
+    const type = entry.readUInt32LE(0);
+    const size = Number(entry.readBigUInt64LE(4));
+    pos += 12;
+    if (pos + size > fileSize) throw malformed(`section ${type} runs past the end of the file`);
+    if (sections.has(type)) throw malformed(`section ${type} appears twice`);
+    sections.set(type, { start: pos, size });
+    pos += size;
   }
-  const header = sections.get(1);
-  const body = sections.get(2);
-  if (!header || !body)
-    throw new R1csError("R1CS_BAD_FILE", `${file} lacks its header or constraints`);
-  let p = header.start;
-  const n8 = buf.readUInt32LE(p);
-  const prime = readLE(buf, p + 4, n8);
-  p += 4 + n8;
-  const nWires = buf.readUInt32LE(p);
-  const nPubOut = buf.readUInt32LE(p + 4);
-  const nPubIn = buf.readUInt32LE(p + 8);
-  const nPrvIn = buf.readUInt32LE(p + 12);
-  const nConstraints = buf.readUInt32LE(p + 24);
-  const constraints: Constraint[] = [];
-  p = body.start;
+  for (const id of [SECTION_HEADER, SECTION_CONSTRAINTS])
+    if (!sections.has(id)) throw malformed(`missing section ${id}`);
+  return sections;
+}
+
+function parseHeader(file: string, body: Buffer, sections: SectionTable): R1csHeader {
+  const n8 = body.length >= 4 ? body.readUInt32LE(0) : 0;
+  if (n8 === 0 || n8 % 8 !== 0 || body.length < 4 + n8 + 28)
+    throw new R1csError("R1CS_MALFORMED", `${file}: header section of ${body.length} bytes`);
+  const p = 4 + n8;
+  return {
+    n8,
+    prime: readLE(body, 4, n8),
+    nWires: body.readUInt32LE(p),
+    nPubOut: body.readUInt32LE(p + 4),
+    nPubIn: body.readUInt32LE(p + 8),
+    nPrvIn: body.readUInt32LE(p + 12),
+    nLabels: body.readBigUInt64LE(p + 16),
+    nConstraints: body.readUInt32LE(p + 24),
+    useCustomGates: sections.has(SECTION_CUSTOM_GATES),
+  };
+}
+
+function readFailed(file: string, err: unknown): R1csError {
+  return new R1csError(
+    "R1CS_READ_FAILED",
+    `cannot read r1cs file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
+}
+
+/** The header of an r1cs file, reading only the section table and the header section. */
+export function readR1csHeader(file: string): R1csHeader {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    throw readFailed(file, err);
+  }
+  try {
+    const read = (position: number, length: number): Buffer => {
+      const b = Buffer.alloc(length);
+      if (fs.readSync(fd, b, 0, length, position) !== length)
+        throw new R1csError("R1CS_MALFORMED", `${file}: truncated`);
+      return b;
+    };
+    const sections = sectionTable(file, fs.fstatSync(fd).size, read);
+    const h = sections.get(SECTION_HEADER)!;
+    return parseHeader(file, read(h.start, h.size), sections);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The header and the constraint section's bytes, as they are in the file. */
+export function readR1csRaw(file: string): RawR1cs {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (err) {
+    throw readFailed(file, err);
+  }
+  const sections = sectionTable(file, buf.length, (at, n) => buf.subarray(at, at + n));
+  const h = sections.get(SECTION_HEADER)!;
+  const c = sections.get(SECTION_CONSTRAINTS)!;
+  return {
+    header: parseHeader(file, buf.subarray(h.start, h.start + h.size), sections),
+    constraints: buf.subarray(c.start, c.start + c.size),
+  };
+}
+
+/** Every constraint parsed (coefficients as bigints, terms in file order). */
+export function readR1cs(file: string): R1cs {
+  const { header, constraints: body } = readR1csRaw(file);
+  const { n8, nConstraints } = header;
+  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const truncated = () =>
+    new R1csError("R1CS_MALFORMED", `${file}: constraint section ends inside a constraint`);
+  let p = 0;
   const readLc = (): LinearCombination => {
-    const n = buf.readUInt32LE(p);
+    if (p + 4 > view.length) throw truncated();
+    const n = view.readUInt32LE(p);
     p += 4;
+    if (p + n * (4 + n8) > view.length) throw truncated();
     const lc: LinearCombination = [];
     for (let i = 0; i < n; i++) {
-      lc.push([buf.readUInt32LE(p), readLE(buf, p + 4, n8)]);
+      lc.push([view.readUInt32LE(p), readLE(view, p + 4, n8)]);
       p += 4 + n8;
     }
     return lc;
   };
+  const constraints: Constraint[] = [];
   for (let c = 0; c < nConstraints; c++) constraints.push([readLc(), readLc(), readLc()]);
+  const { prime, nWires, nPubOut, nPubIn, nPrvIn } = header;
   return { prime, nWires, nPubOut, nPubIn, nPrvIn, constraints };
 }
 
