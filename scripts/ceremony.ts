@@ -1,19 +1,26 @@
 /**
  * Production Groth16 keys from a phase-1 powers of tau (prepared for phase 2):
  *
- *   tsx scripts/ceremony.ts --r1cs X.r1cs --ptau powersOfTau28_hez_final_20.ptau --out DIR
- *       [--contributions N] [--beacon HEX] [--beacon-iterations K] [--name NAME]
- *       [--keep-intermediate]
+ *   npm run keys:ceremony -- --params <set> --ptau powersOfTau28_hez_final_20.ptau --out DIR
+ *       [--contributions N] [--beacon HEX] [--beacon-iterations K]
+ *     every circuit of the parameter set, as one key set (DIR/<circuit>.zkey,
+ *     DIR/<circuit>.vkey.json, DIR/keyset.json) for `zkclear deploy --keys DIR`;
  *
- * Contribution entropy comes from crypto.randomBytes. Writes DIR/NAME_final.zkey and
- * DIR/NAME_verification_key.json and prints a JSON summary. See prover/src/proving/ceremony.ts.
+ *   npm run keys:ceremony -- --r1cs X.r1cs --ptau F --out DIR [--name NAME] [--keep-intermediate] ...
+ *     one circuit: DIR/NAME_final.zkey and DIR/NAME_verification_key.json.
+ *
+ * Contribution entropy comes from crypto.randomBytes. Prints a JSON summary. See
+ * prover/src/proving/ceremony.ts and ceremony-key-set.ts.
  */
 import { parseArgs } from "node:util";
+import { paramSet } from "../prover/src/domain/params.ts";
 import { CeremonyError, runGroth16Ceremony } from "../prover/src/proving/ceremony.ts";
+import { runCeremonyKeySet } from "../prover/src/proving/ceremony-key-set.ts";
+import { terminateCurve } from "../prover/src/proving/prover.ts";
 
 const USAGE =
-  "usage: tsx scripts/ceremony.ts --r1cs FILE --ptau FILE --out DIR [--contributions N] " +
-  "[--beacon HEX] [--beacon-iterations K] [--name NAME] [--keep-intermediate]";
+  "usage: npm run keys:ceremony -- (--params SET | --r1cs FILE) --ptau FILE --out DIR " +
+  "[--contributions N] [--beacon HEX] [--beacon-iterations K] [--name NAME] [--keep-intermediate]";
 
 async function main(): Promise<number> {
   let values;
@@ -21,6 +28,7 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         r1cs: { type: "string" },
+        params: { type: "string" },
         ptau: { type: "string" },
         out: { type: "string" },
         contributions: { type: "string" },
@@ -41,7 +49,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.r1cs || !values.ptau || !values.out) {
+  if (!(values.r1cs || values.params) || !values.ptau || !values.out) {
     console.error(USAGE);
     return 2;
   }
@@ -53,16 +61,28 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const beacon =
+    values.beacon === undefined ? undefined : { hashHex: values.beacon, iterationsExp: iterations };
+  if (values.params) {
+    const keys = await runCeremonyKeySet({
+      params: paramSet(values.params),
+      ptau: values.ptau,
+      outDir: values.out,
+      contributions,
+      beacon,
+      log: (m) => console.error(`[ceremony] ${m}`),
+    });
+    await terminateCurve();
+    console.log(JSON.stringify(keys, null, 2));
+    return 0;
+  }
   const result = await runGroth16Ceremony({
-    r1csPath: values.r1cs,
+    r1csPath: values.r1cs!,
     ptauPath: values.ptau,
     outDir: values.out,
     name: values.name,
     contributions,
-    beacon:
-      values.beacon === undefined
-        ? undefined
-        : { hashHex: values.beacon, iterationsExp: iterations },
+    beacon,
     keepIntermediate: values["keep-intermediate"] ?? false,
     log: (m) => console.error(`[ceremony] ${m}`),
   });

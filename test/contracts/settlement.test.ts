@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BATCH_KIND_NAMES, BATCH_KINDS } from "../../prover/src/domain/batch-kinds.ts";
 import { Contract, type JsonRpcSigner } from "ethers";
 import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -69,6 +70,15 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       .getFunction("submitTrades")
       .staticCall(sp, args.oldRoot, args.newRoot, args.dataCommitment, round);
   }
+
+  it("numbers batch kinds as the kind table does", async function () {
+    for (const k of BATCH_KIND_NAMES)
+      assert.equal(
+        await w.d.settlement.getFunction(`KIND_${k.toUpperCase()}`)(),
+        BigInt(BATCH_KINDS[k].number),
+        k,
+      );
+  });
 
   describe("deposits", function () {
     it("credits deposits in order through proven deposit batches, creating accounts on first deposit", async function () {

@@ -3,7 +3,7 @@ import { getAddress, type Provider } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
-import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
+
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { verify } from "../proving/prover.ts";
@@ -28,6 +28,7 @@ import {
 import { loadCheckpoint, saveCheckpoint, type CheckpointScope } from "./checkpoint.ts";
 import { AuditError, type Finding } from "./findings.ts";
 import { books, checkInvariants } from "./invariants.ts";
+import { bookEvents } from "./events.ts";
 import { newProgress, type BatchPoint, type Progress } from "./progress.ts";
 import { buildReport, type AuditReport } from "./report.ts";
 import type { BatchFileSource } from "./sources.ts";
@@ -239,59 +240,9 @@ export class Auditor implements ReplayContext, ChainCheckContext {
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
-    const batches: Extract<ChainEvent, { name: "BatchSettled" }>[] = [];
-    const liquidations = new Map<number, Extract<ChainEvent, { name: "LiquidationsSettled" }>>();
-    for (const e of events) {
-      switch (e.name) {
-        case "VaultTransfer":
-          this.p.vaultBalance += e.delta;
-          break;
-        case "Credited":
-          this.p.owed[e.recipient] = (this.p.owed[e.recipient] ?? 0n) + e.amount;
-          break;
-        case "Claimed": {
-          const owed = this.p.owed[e.recipient] ?? 0n;
-          if (e.amount > owed)
-            this.find({
-              code: "SOLVENCY",
-              message: `the Vault paid ${e.recipient} ${e.amount} but proven withdrawals owed it ${owed}`,
-            });
-          this.p.owed[e.recipient] = owed > e.amount ? owed - e.amount : 0n;
-          break;
-        }
-        case "RoundFinalized":
-          this.p.rounds[e.roundId.toString()] = { prices: e.prices, timestamp: e.timestamp };
-          break;
-        case "Deposited":
-          this.deposited(e);
-          break;
-        case "BatchSettled":
-          batches.push(e);
-          break;
-        case "LiquidationsSettled":
-          liquidations.set(e.batch, e);
-          break;
-      }
-    }
+    const { batches, liquidations } = bookEvents(this.p, events, (f) => this.find(f));
     // a batch is judged on the state at the end of its transaction
     for (const b of batches) await this.batch(b, liquidations.get(b.batch));
-  }
-
-  private deposited(e: Extract<ChainEvent, { name: "Deposited" }>): void {
-    const deposit: Deposit = {
-      account: e.account,
-      amount: e.amount,
-      pubKey: { x: e.pkX, y: e.pkY },
-    };
-    // the queue hash before this entry: the last one seen, or the last one credited
-    const previous = this.p.pending.at(-1)?.queueHash ?? this.p.queueHash;
-    const expected = depositQueueHash(previous, deposit);
-    if (expected !== e.queueHash)
-      this.find({
-        code: "DEPOSIT_QUEUE_MISMATCH",
-        message: `Vault deposit ${e.index}: queue hash ${e.queueHash} is not Poseidon(previous, entry) = ${expected}`,
-      });
-    this.p.pending.push({ index: e.index, deposit, queueHash: e.queueHash });
   }
 
   private async blockTime(block: number): Promise<number> {

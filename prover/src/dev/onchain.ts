@@ -79,6 +79,8 @@ export async function setupWorld(
     fund?: bigint;
     /** Test-only deployment changes (another token, verifier overrides). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
+    /** The key set to deploy and prove with; default: the set's development keys. */
+    keys?: KeySet;
   } = {},
 ): Promise<World> {
   const markets = defaultMarkets(p.markets);
@@ -86,7 +88,7 @@ export async function setupWorld(
     { length: opts.oracleSigners ?? 3 },
     (_, i) => new Wallet(`0x${(0x1000 + i).toString(16).padStart(64, "0")}`),
   );
-  const keys = await ensureDevKeySet(p);
+  const keys = opts.keys ?? (await ensureDevKeySet(p));
   const { deployment, contracts: d } = await deployZkclear(deployer, {
     params: p,
     markets,

@@ -1,0 +1,71 @@
+import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
+import type { SettledEvent } from "./batch-replay.ts";
+import type { LiquidationsEvent } from "./batch-checks.ts";
+import type { ChainEvent } from "./chain.ts";
+import type { Finding } from "./findings.ts";
+import type { Progress } from "./progress.ts";
+
+/**
+ * Books one transaction's events into the audit's progress: the Vault's token movements,
+ * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding),
+ * oracle rounds, and the deposit queue (each entry's hash recomputed). Returns the
+ * transaction's settled batches, which the auditor judges on the state at its end.
+ */
+export function bookEvents(
+  p: Progress,
+  events: readonly ChainEvent[],
+  find: (f: Finding) => void,
+): { batches: SettledEvent[]; liquidations: Map<number, LiquidationsEvent> } {
+  const batches: SettledEvent[] = [];
+  const liquidations = new Map<number, LiquidationsEvent>();
+  for (const e of events) {
+    switch (e.name) {
+      case "VaultTransfer":
+        p.vaultBalance += e.delta;
+        break;
+      case "Credited":
+        p.owed[e.recipient] = (p.owed[e.recipient] ?? 0n) + e.amount;
+        break;
+      case "Claimed": {
+        const owed = p.owed[e.recipient] ?? 0n;
+        if (e.amount > owed)
+          find({
+            code: "SOLVENCY",
+            message: `the Vault paid ${e.recipient} ${e.amount} but proven withdrawals owed it ${owed}`,
+          });
+        p.owed[e.recipient] = owed > e.amount ? owed - e.amount : 0n;
+        break;
+      }
+      case "RoundFinalized":
+        p.rounds[e.roundId.toString()] = { prices: e.prices, timestamp: e.timestamp };
+        break;
+      case "Deposited":
+        queueDeposit(p, e, find);
+        break;
+      case "BatchSettled":
+        batches.push(e);
+        break;
+      case "LiquidationsSettled":
+        liquidations.set(e.batch, e);
+        break;
+    }
+  }
+  return { batches, liquidations };
+}
+
+function queueDeposit(
+  p: Progress,
+  e: Extract<ChainEvent, { name: "Deposited" }>,
+  find: (f: Finding) => void,
+): void {
+  const deposit: Deposit = { account: e.account, amount: e.amount, pubKey: { x: e.pkX, y: e.pkY } };
+  // the queue hash before this entry: the last one seen, or the last one credited
+  const previous = p.pending.at(-1)?.queueHash ?? p.queueHash;
+  const expected = depositQueueHash(previous, deposit);
+  if (expected !== e.queueHash)
+    find({
+      code: "DEPOSIT_QUEUE_MISMATCH",
+      message: `Vault deposit ${e.index}: queue hash ${e.queueHash} is not Poseidon(previous, entry) = ${expected}`,
+    });
+  p.pending.push({ index: e.index, deposit, queueHash: e.queueHash });
+}
