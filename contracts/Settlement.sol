@@ -31,7 +31,13 @@ contract Settlement {
     address public immutable liquidationVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
-    /// @notice Poseidon hash of the markets' packed parameters (see MarketBinding).
+    /// @notice This deployment's domain, Poseidon(chain id, this contract's address): every
+    /// message an account signs (orders, withdrawals) names it, so a signature for one
+    /// deployment is worth nothing on another or on a redeployment.
+    uint256 public immutable domain;
+    /// @notice Poseidon(marketsHash, domain), marketsHash being the Poseidon hash of the
+    /// markets' packed parameters: what every priced proof binds (MarketBinding), which
+    /// binds the markets and, through the domain, every signature the proof checks.
     uint256 public immutable configHash;
     /// @notice Markets per account leaf (M); the oracle publishes one price per market.
     uint8 public immutable marketCount;
@@ -104,7 +110,7 @@ contract Settlement {
         address liquidationVerifier;
         IPriceOracle oracle;
         IVault vault;
-        uint256 configHash;
+        uint256 marketsHash;
         uint8 marketCount;
         uint8 withdrawalSlots;
         uint64 maxPriceAge;
@@ -120,7 +126,8 @@ contract Settlement {
         liquidationVerifier = c.liquidationVerifier;
         oracle = c.oracle;
         vault = c.vault;
-        configHash = c.configHash;
+        domain = PoseidonT3.hash([block.chainid, uint256(uint160(address(this)))]);
+        configHash = PoseidonT3.hash([c.marketsHash, domain]);
         marketCount = c.marketCount;
         withdrawalSlots = c.withdrawalSlots;
         maxPriceAge = c.maxPriceAge;

@@ -127,6 +127,8 @@ template LiquidateBatch(L, D, M) {
     signal input priceConfigHash;
 
     signal input marketParam[M];
+    // the deployment domain (MarketBinding): bound through priceConfigHash
+    signal input domain;
     signal input mark[M];
     signal input enabled[L];
     signal input account[L];
@@ -147,6 +149,7 @@ template LiquidateBatch(L, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
     // B. The liquidations, in order.

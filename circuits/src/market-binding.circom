@@ -7,14 +7,19 @@ include "range-check.circom";
 
 // MarketBinding(M): unpacks and range-checks the market parameters and mark prices and
 // computes the binding that the settlement contract checks:
-//   configHash = Poseidon(M)(param[0..M-1]),
+//   configHash = Poseidon(2)(Poseidon(M)(param[0..M-1]), domain),
 //   priceConfigHash = Poseidon(1 + M)(configHash, mark[0..M-1]).
+//   domain: the deployment domain Poseidon(chainId, Settlement address), which Settlement
+//     computes in its constructor; every message an account signs names it, so binding it
+//     here binds every signature the batch checks to this one deployment.
 //   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
 //             | liquidationPenaltyBps << 64 (80 bits).
 //   mark[j]: mark price, < 2^64.
+// TypeScript twin: prover/src/domain/market.ts (configHash, priceConfigHash).
 template MarketBinding(M) {
     signal input param[M];
     signal input mark[M];
+    signal input domain;
     signal output imBps[M];
     signal output mmBps[M];
     signal output makerFeeBps[M];
@@ -39,7 +44,8 @@ template MarketBinding(M) {
         penaltyBps[j] <== field[4];
         RangeCheck(PRICE_BITS())(mark[j]);
     }
-    signal configHash <== SparsePoseidon(M)(param);
+    signal marketsHash <== SparsePoseidon(M)(param);
+    signal configHash <== SparsePoseidon(2)([marketsHash, domain]);
     component binding = SparsePoseidon(1 + M);
     binding.inputs[0] <== configHash;
     for (var j = 0; j < M; j++) {

@@ -13,18 +13,22 @@ include "order.circom";
 include "market-binding.circom";
 
 // WithdrawalMessage: what the account key signs to withdraw:
-//   Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient).
-// Preconditions (caller): account < 2^32, nonce < 2^32, amount < 2^92, recipient < 2^160.
+//   Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient, domain).
+// Preconditions (caller): account < 2^32, nonce < 2^32, amount < 2^92, recipient < 2^160;
+// domain is the deployment domain bound by the batch's MarketBinding.
+// TypeScript twin: prover/src/domain/transfers.ts (withdrawalMessage).
 template WithdrawalMessage() {
     signal input account;
     signal input nonce;
     signal input amount;
     signal input recipient;
+    signal input domain;
     signal output msg;
-    msg <== SparsePoseidon(2)([
+    msg <== SparsePoseidon(3)([
         WITHDRAW_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()) + nonce * (1 << WITHDRAW_NONCE_SHIFT())
             + amount * (1 << WITHDRAW_AMOUNT_SHIFT()),
-        recipient
+        recipient,
+        domain
     ]);
 }
 
@@ -34,8 +38,10 @@ template WithdrawalMessage() {
 //   nonce, which then increases: a signed withdrawal is paid at most once.
 //   Afterwards collateral stays non-negative and the account meets initial margin at the
 //   batch's mark prices.
+//   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
 //   the Vault pays.
+// TypeScript twin: prover/src/engine/transfers.ts (processWithdrawals).
 template WithdrawalSlot(D, M) {
     var NL = TREE_LEVELS(D);
     signal input enabled;
@@ -55,6 +61,7 @@ template WithdrawalSlot(D, M) {
     signal input imBps[M];
     signal input mmBps[M];
     signal input rootIn;
+    signal input domain;
     signal output rootOut;
     signal output payout;
 
@@ -65,6 +72,8 @@ template WithdrawalSlot(D, M) {
     NotSystemAccount()(account, enabled);
     RangeCheck(TRANSFER_BITS())(amount);
     RangeCheck(ADDRESS_BITS())(recipient);
+    signal noRecipient <== IsZero()(recipient);
+    noRecipient * enabled === 0;
 
     // B. The leaf, range-checked.
     component old = AccountLeafUnpack(M);
@@ -73,7 +82,7 @@ template WithdrawalSlot(D, M) {
     old.notional <== notional;
 
     // C. Signed by the account key over the current withdrawal nonce.
-    signal msg <== WithdrawalMessage()(account, old.withdrawNonce, amount, recipient);
+    signal msg <== WithdrawalMessage()(account, old.withdrawNonce, amount, recipient, domain);
     component sig = EdDSAPoseidonVerifier();
     sig.enabled <== enabled;
     sig.Ax <== ax;
@@ -119,6 +128,8 @@ template ProcessWithdrawals(W, D, M) {
     signal input payout[W];
 
     signal input marketParam[M];
+    // the deployment domain (MarketBinding): bound through priceConfigHash
+    signal input domain;
     signal input mark[M];
     signal input enabled[W];
     signal input account[W];
@@ -137,6 +148,7 @@ template ProcessWithdrawals(W, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
     signal root[W + 1];
@@ -161,6 +173,7 @@ template ProcessWithdrawals(W, D, M) {
         slot[i].imBps <== binding.imBps;
         slot[i].mmBps <== binding.mmBps;
         slot[i].rootIn <== root[i];
+        slot[i].domain <== domain;
         root[i + 1] <== slot[i].rootOut;
         slot[i].payout === payout[i];
     }

@@ -19,7 +19,7 @@ include "market-binding.circom";
 //     c_{i+1} = Poseidon(c_i, buyMsg, sellMsg, qty | price << 64 | takerIsBuyer << 128);
 //     a disabled (padding) slot leaves it unchanged.
 //   priceConfigHash: the market configuration and mark prices (MarketBinding).
-// Private inputs: market parameters and mark prices; per slot the trade (enabled,
+// Private inputs: market parameters, the deployment domain and mark prices; per slot the trade (enabled,
 // market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // Every slot's fees accumulate and reach the fee account in one update at the end.
@@ -33,6 +33,8 @@ template SettleTrades(B, D, M) {
     signal input priceConfigHash;
 
     signal input marketParam[M];
+    // the deployment domain (MarketBinding): bound through priceConfigHash
+    signal input domain;
     signal input mark[M];
 
     signal input enabled[B];
@@ -68,6 +70,7 @@ template SettleTrades(B, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
     // B. Trades, in order; each moves the root and extends the commitment.
@@ -139,6 +142,7 @@ template SettleTrades(B, D, M) {
             // padding slots pay no fee, so all-zero padding passes the fee rule
             side[i][s].feeRateBps <== enabled[i] * (s == 0 ? buyRate[i] : sellRate[i]);
             side[i][s].mark <== mark;
+            side[i][s].domain <== domain;
             side[i][s].imBps <== binding.imBps;
             side[i][s].mmBps <== binding.mmBps;
             side[i][s].rootIn <== s == 0 ? root[i] : side[i][0].rootOut;

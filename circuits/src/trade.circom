@@ -8,6 +8,7 @@ include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
 include "margin.circom";
+include "sparse-poseidon.circom";
 
 // TradeSide(SIDE, D, M): applies one side of a matched trade (SIDE 0 = the buy order,
 // SIDE 1 = the sell order) to its account and moves the tree root.
@@ -15,10 +16,12 @@ include "margin.circom";
 // Inputs from the caller (already checked there):
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
-//   imBps[M], mmBps[M] (< 2^16), rootIn.
+//   imBps[M], mmBps[M] (< 2^16), rootIn, domain (bound by the batch's MarketBinding).
 // Private inputs checked here: the order (account, nonce, maxFeeBps, amount, limitPrice,
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
-// Outputs: rootOut (rootIn when disabled), fee, msg (the signed order message).
+// Outputs: rootOut (rootIn when disabled), fee, msg (the packed order, which the batch
+// commitment records; the key signs Poseidon(domain, msg)).
+// TypeScript twin: prover/src/engine/trades.ts (applyTradeSide).
 template TradeSide(SIDE, D, M) {
     var NL = TREE_LEVELS(D);
     signal input enabled;
@@ -32,6 +35,7 @@ template TradeSide(SIDE, D, M) {
     signal input imBps[M];
     signal input mmBps[M];
     signal input rootIn;
+    signal input domain;
 
     signal input account;
     signal input nonce;
@@ -62,9 +66,11 @@ template TradeSide(SIDE, D, M) {
     RangeCheck(AMOUNT_BITS())(amount);
     RangeCheck(PRICE_BITS())(limitPrice);
 
-    // B. The order is signed by the key in the account leaf.
+    // B. The order is signed by the key in the account leaf, for this deployment: the key
+    // signs Poseidon(domain, order), so an order signed for another deployment never passes.
     msg <== OrderMessage()(account, market, SIDE, nonce, maxFeeBps, amount, limitPrice);
-    OrderSignature()(enabled, ax, ay, sigR8x, sigR8y, sigS, msg);
+    signal signedMsg <== SparsePoseidon(2)([domain, msg]);
+    OrderSignature()(enabled, ax, ay, sigR8x, sigR8y, sigS, signedMsg);
 
     // C. The leaf read from the tree is range-checked field by field.
     component old = AccountLeafUnpack(M);

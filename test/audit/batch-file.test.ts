@@ -38,6 +38,7 @@ function withdrawalsBatch(): BatchData {
   const sw = signWithdrawal(
     { account: a.index, nonce: 0n, amount: 5_00n, recipient: 0xabcn },
     a.keys.privateKey,
+    s.domain,
   );
   const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
   return { kind: "withdrawals", withdrawals: [sw], marks: s.marks, round: 1n, ...r };

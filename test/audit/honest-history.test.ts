@@ -128,6 +128,7 @@ describe("audit: an honest history from the operator", function () {
       signWithdrawal(
         { account: alice.account!, nonce: 0n, amount: 1_000_00n, recipient: to },
         alice.keys.privateKey,
+        w.domain,
       ),
     );
     await op.tick();

@@ -9,6 +9,7 @@ import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { liquidate, LiquidationError } from "../../prover/src/engine/liquidations.ts";
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 
 const P = TEST_PARAMS;
 const markets = defaultMarkets(P.markets);
@@ -20,7 +21,7 @@ const ETH = 3_000_00n;
  * mark is 5,000,000: 10^4 * (1,250,000 + 5,000,000 - 6,000,000) = 500 * 5,000,000.
  */
 function world(fundCollateral = 1_000_000n) {
-  const s = ExchangeState.genesis(P.depth, markets);
+  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
   const long: Account = {
     ...newAccount(devKeyPair("long").publicKey, 2, 1_250_000n),
     positions: [
@@ -126,7 +127,11 @@ describe("LiquidateBatch circuit (test parameters)", function () {
     await assertRefused(liq({ ...r.input, mark: marks }), "LiquidateBatch");
     // with the other prices bound too, the slot's own arithmetic no longer matches the roots
     await assertRefused(
-      liq({ ...r.input, mark: marks, priceConfigHash: priceConfigHash(markets, marks) }),
+      liq({
+        ...r.input,
+        mark: marks,
+        priceConfigHash: priceConfigHash(markets, SAMPLE_DOMAIN, marks),
+      }),
       "LiquidateBatch",
     );
   });
@@ -144,7 +149,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
         ),
         fc.bigInt(3_000_000n, 9_000_000n),
         async (rows, mark) => {
-          const s = ExchangeState.genesis(P.depth, markets);
+          const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
           s.setAccount(INSURANCE_ACCOUNT, {
             ...s.getAccount(INSURANCE_ACCOUNT),
             collateral: 10n ** 12n,
@@ -185,7 +190,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
 
 /** A copy of the accounts that matter, so a trial liquidation leaves `s` alone. */
 function cloneOf(s: ExchangeState, ids: bigint[]): ExchangeState {
-  const c = ExchangeState.genesis(P.depth, markets);
+  const c = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
   c.setAccount(INSURANCE_ACCOUNT, s.getAccount(INSURANCE_ACCOUNT));
   for (const i of ids) c.setAccount(i, s.getAccount(i));
   return c;

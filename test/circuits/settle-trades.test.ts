@@ -3,7 +3,11 @@ import fs from "node:fs";
 import fc from "fast-check";
 import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
-import { orderMessage, type SignedOrder } from "../../prover/src/domain/order.ts";
+import {
+  orderMessage,
+  signedOrderMessage,
+  type SignedOrder,
+} from "../../prover/src/domain/order.ts";
 import { settleTrades, TradeError } from "../../prover/src/engine/trades.ts";
 import { SETTLE_TRADES_PUBLIC, type SettleTradesInput } from "../../prover/src/domain/inputs.ts";
 import { order, sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
@@ -15,6 +19,7 @@ import {
   witnessOf,
 } from "../helpers/circuit.ts";
 import { type Trade } from "../../prover/src/domain/batch.ts";
+import { deploymentDomain } from "../../prover/src/domain/messages.ts";
 
 const P = TEST_PARAMS;
 const BTC = 0;
@@ -235,6 +240,19 @@ describe("SettleTrades circuit (test parameters)", function () {
         return [
           { ...t, buy: withSignature(t.buy, sign(mallory.privateKey, orderMessage(t.buy.order))) },
         ];
+      },
+      "ORDER_BAD_SIGNATURE",
+      "ForceEqualIfEnabled",
+    );
+  });
+
+  it("refuses an order signed for another deployment (another chain or Settlement)", async function () {
+    await refusedByBoth(
+      (s) => {
+        const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
+        const elsewhere = deploymentDomain(1n, "0x00000000000000000000000000000000000000aa");
+        const sig = sign(s.traders[0].keys.privateKey, signedOrderMessage(t.buy.order, elsewhere));
+        return [{ ...t, buy: withSignature(t.buy, sig) }];
       },
       "ORDER_BAD_SIGNATURE",
       "ForceEqualIfEnabled",

@@ -3,7 +3,12 @@ import fc from "fast-check";
 import { FIRST_USER_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
-import { signWithdrawal, type Deposit } from "../../prover/src/domain/transfers.ts";
+import {
+  signWithdrawal,
+  withdrawalMessage,
+  type Deposit,
+} from "../../prover/src/domain/transfers.ts";
+import { sign } from "../../prover/src/domain/keys.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import {
   applyDeposits,
@@ -16,8 +21,11 @@ import type {
   ProcessWithdrawalsInput,
 } from "../../prover/src/domain/inputs.ts";
 import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
-import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { assertRefused, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { DEFAULT_MARKS } from "../../prover/src/domain/market.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
+import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
 
 const P = TEST_PARAMS;
 const MARKS = DEFAULT_MARKS.slice(0, P.markets);
@@ -25,7 +33,7 @@ const key = (i: number) => devKeyPair(`depositor-${i}`).publicKey;
 const RECIPIENT = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 
 function genesis() {
-  return ExchangeState.genesis(P.depth, defaultMarkets(P.markets));
+  return ExchangeState.genesis(P.depth, defaultMarkets(P.markets), SAMPLE_DOMAIN);
 }
 
 const deposits = (input: ApplyDepositsInput) => ({ kind: "apply_deposits" as const, input });
@@ -129,6 +137,7 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     const sw = signWithdrawal(
       { account: t.index, nonce: 0n, amount: 400_000n, recipient: RECIPIENT },
       t.keys.privateKey,
+      s.domain,
     );
     const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
     const w = await witnessFor(withdrawals(r.input));
@@ -150,6 +159,7 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     const fresh = signWithdrawal(
       { account: t.index, nonce: 1n, amount: 400_000n, recipient: RECIPIENT },
       t.keys.privateKey,
+      s.domain,
     );
     const r2 = processWithdrawals(s.state, [fresh], s.marks, P.withdrawals);
     const replay = {
@@ -164,18 +174,48 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     );
   });
 
+  it("refuses a withdrawal to the zero address, even properly signed", async function () {
+    const s = funded();
+    const t = s.traders[0];
+    const w0 = { account: t.index, nonce: 0n, amount: 1_000n, recipient: 0n };
+    assert.equal(
+      code(() => signWithdrawal(w0, t.keys.privateKey, s.domain)),
+      "WITHDRAW_NO_RECIPIENT",
+    );
+    // a valid batch, then the slot rewritten to the zero address and signed as such
+    const sw = signWithdrawal({ ...w0, recipient: RECIPIENT }, t.keys.privateKey, s.domain);
+    const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
+    const sig = sign(t.keys.privateKey, withdrawalMessage(w0, s.domain));
+    const [slot, pad] = r.input.slots;
+    const files = await testCircuit("process_withdrawals");
+    await assert.rejects(
+      calculateWitness(
+        files.wasm,
+        CIRCUITS.process_withdrawals.toSignals({
+          ...r.input,
+          payout: [1_000n << 160n, 0n],
+          slots: [{ ...slot, recipient: 0n, sigR8x: sig.r8x, sigR8y: sig.r8y, sigS: sig.s }, pad],
+        }),
+      ),
+      (e: unknown) =>
+        e instanceof WitnessError && e.templates[0]?.startsWith("WithdrawalSlot") === true,
+    );
+  });
+
   it("refuses another key's signature, a changed recipient, and an overdraft", async function () {
     const s = funded();
     const t = s.traders[0];
     const sw = signWithdrawal(
       { account: t.index, nonce: 0n, amount: 1_000n, recipient: RECIPIENT },
       t.keys.privateKey,
+      s.domain,
     );
     const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
     const [slot, pad] = r.input.slots;
     const mallory = signWithdrawal(
       { account: t.index, nonce: 0n, amount: 1_000n, recipient: RECIPIENT },
       devKeyPair("mallory").privateKey,
+      s.domain,
     );
     await assertRefused(
       withdrawals({
@@ -201,6 +241,7 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     const big = signWithdrawal(
       { account: t.index, nonce: 0n, amount: 2_000_000n, recipient: RECIPIENT },
       t.keys.privateKey,
+      s.domain,
     );
     assert.equal(
       code(() => processWithdrawals(funded().state, [big], s.marks, P.withdrawals)),
@@ -229,6 +270,7 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     const sw = signWithdrawal(
       { account: a.index, nonce: 0n, amount: 398_000n, recipient: RECIPIENT },
       a.keys.privateKey,
+      s.domain,
     );
     assert.equal(
       code(() => processWithdrawals(s.state, [sw], MARKS, P.withdrawals)),
@@ -237,6 +279,7 @@ describe("ProcessWithdrawals circuit (test parameters)", function () {
     const ok = signWithdrawal(
       { account: a.index, nonce: 0n, amount: 300_000n, recipient: RECIPIENT },
       a.keys.privateKey,
+      s.domain,
     );
     const r = processWithdrawals(s.state, [ok], MARKS, P.withdrawals);
     await witnessFor(withdrawals(r.input));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../../prover/src/domain/batch-kinds.ts";
+import { deploymentDomain } from "../../prover/src/domain/messages.ts";
 import { Contract, type JsonRpcSigner } from "ethers";
 import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -8,7 +9,7 @@ import { order } from "../../prover/src/dev/sample.ts";
 
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
-import { configHash } from "../../prover/src/domain/market.ts";
+import { configHash, marketsHash } from "../../prover/src/domain/market.ts";
 import {
   deposit,
   postRound,
@@ -246,26 +247,28 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       );
     });
 
-    it("refuses another market configuration", async function () {
-      const other = configHash([{ ...w.markets[0], takerFeeBps: 6n }, w.markets[1]]);
+    it("refuses a proof made for another market configuration or another deployment", async function () {
       const a = w.d.addresses;
-      const settlement2 = (await factory("Settlement", deployer, a.libraries).deploy({
-        tradeVerifier: a.verifiers.settle_trades,
-        depositVerifier: a.verifiers.apply_deposits,
-        withdrawalVerifier: a.verifiers.process_withdrawals,
-        liquidationVerifier: a.verifiers.liquidate_batch,
-        oracle: a.oracle,
-        vault: a.vault,
-        configHash: other,
-        marketCount: 2,
-        withdrawalSlots: P.withdrawals,
-        maxPriceAge: 3600,
-        genesisRoot: batch.oldRoot,
-        guardian: await deployer.getAddress(),
-      })) as Contract;
-      await settlement2.waitForDeployment();
-      await reverts(
-        settlement2
+      const deployWith = async (markets: typeof w.markets) => {
+        const c = (await factory("Settlement", deployer, a.libraries).deploy({
+          tradeVerifier: a.verifiers.settle_trades,
+          depositVerifier: a.verifiers.apply_deposits,
+          withdrawalVerifier: a.verifiers.process_withdrawals,
+          liquidationVerifier: a.verifiers.liquidate_batch,
+          oracle: a.oracle,
+          vault: a.vault,
+          marketsHash: marketsHash(markets),
+          marketCount: 2,
+          withdrawalSlots: P.withdrawals,
+          maxPriceAge: 3600,
+          genesisRoot: batch.oldRoot,
+          guardian: await deployer.getAddress(),
+        })) as Contract;
+        await c.waitForDeployment();
+        return c;
+      };
+      const submit = (c: Contract) =>
+        c
           .getFunction("submitTrades")
           .staticCall(
             toSolidityProof(proof.proof),
@@ -273,9 +276,20 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
             batch.newRoot,
             batch.dataCommitment,
             w.round,
-          ),
+          );
+      // other markets: another configuration hash
+      await reverts(
+        submit(await deployWith([{ ...w.markets[0], takerFeeBps: 6n }, w.markets[1]])),
         "InvalidProof",
       );
+      // the same markets at another address (a redeployment): another domain, so the
+      // orders the proof checked were signed for another deployment
+      const twin = await deployWith(w.markets);
+      const domain = BigInt(await twin.getFunction("domain")());
+      assert.equal(domain, deploymentDomain(w.d.chainId, await twin.getAddress()));
+      assert.notEqual(domain, w.domain);
+      assert.equal(BigInt(await twin.getFunction("configHash")()), configHash(w.markets, domain));
+      await reverts(submit(twin), "InvalidProof");
     });
 
     it("accepts nothing while paused, and only the guardian pauses", async function () {
@@ -332,6 +346,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       const sw = signWithdrawal(
         { account: alice.account!, nonce: 0n, amount, recipient: BigInt(aliceAddr) },
         alice.keys.privateKey,
+        w.domain,
       );
       const { data: r, proof } = await proveWithdrawals(w, [sw]);
       const sp = toSolidityProof(proof.proof);

@@ -14,7 +14,7 @@ import { genesisRoot } from "../../prover/src/domain/genesis.ts";
 import { priceConfigHash } from "../../prover/src/domain/market.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
-import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
+import { SAMPLE_DOMAIN, sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
 import { applyBatch } from "../../prover/src/engine/kinds.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { loadArtifact } from "../../prover/src/chain/artifacts.ts";
@@ -78,6 +78,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
           signWithdrawal(
             { account: c.index, nonce: 0n, amount: 5n, recipient: 0xabcdefn },
             c.keys.privateKey,
+            s.domain,
           ),
         ],
         marks,
@@ -89,7 +90,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
     for (const req of requests) {
       const spec = BATCH_KINDS[req.kind];
       const applied = applyBatch(s.state, req, P);
-      const binding = "marks" in req ? priceConfigHash(s.markets, req.marks) : undefined;
+      const binding = "marks" in req ? priceConfigHash(s.markets, s.domain, req.marks) : undefined;
       const files = await testCircuit(spec.circuit);
       const witness = await calculateWitness(files.wasm, applied.signals);
       const expected = batchPublicSignals(applied.data, binding);
@@ -120,7 +121,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
     for (const p of [PARAM_SETS.test, PARAM_SETS.demo])
       assert.equal(
         genesisRoot(p.depth, p.markets),
-        ExchangeState.genesis(p.depth, sampleExchange(p, 0).markets).root,
+        ExchangeState.genesis(p.depth, sampleExchange(p, 0).markets, SAMPLE_DOMAIN).root,
       );
   });
 

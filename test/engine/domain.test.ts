@@ -12,6 +12,7 @@ import { encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { devKeyPair, generateKeyPair, sign, verify } from "../../prover/src/domain/keys.ts";
 import {
   orderMessage,
+  signedOrderMessage,
   signOrder,
   validateOrder,
   verifyOrder,
@@ -24,6 +25,8 @@ import {
   validateMarkets,
 } from "../../prover/src/domain/market.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { deploymentDomain } from "../../prover/src/domain/messages.ts";
 
 const u = (bits: number) => fc.bigInt(0n, (1n << BigInt(bits)) - 1n);
 
@@ -99,10 +102,14 @@ describe("domain values", function () {
       amount: 5n,
       limitPrice: 100n,
     };
-    const so = signOrder(o, k.privateKey, 2);
-    assert.ok(verifyOrder(so, k.publicKey));
-    assert.ok(!verifyOrder(so, devKeyPair("other").publicKey));
-    assert.ok(!verify(k.publicKey, orderMessage({ ...o, amount: 6n }), so.signature));
+    const so = signOrder(o, k.privateKey, 2, SAMPLE_DOMAIN);
+    assert.ok(verifyOrder(so, k.publicKey, SAMPLE_DOMAIN));
+    assert.ok(!verifyOrder(so, devKeyPair("other").publicKey, SAMPLE_DOMAIN));
+    // an order signed for one deployment is not valid on another
+    assert.ok(!verifyOrder(so, k.publicKey, deploymentDomain(31337n, 2n)));
+    assert.ok(
+      !verify(k.publicKey, signedOrderMessage({ ...o, amount: 6n }, SAMPLE_DOMAIN), so.signature),
+    );
     assert.ok(verify(k.publicKey, 42n, sign(k.privateKey, 42n)));
   });
 
@@ -151,20 +158,25 @@ describe("domain values", function () {
       "MARKET_MARGINS",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], [0n])),
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [0n])),
       "MARK_ZERO",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], [1n, 2n])),
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n, 2n])),
       "MARK_COUNT",
     );
   });
 
   it("binds configuration and prices: any change moves the hashes", function () {
     const ms = defaultMarkets(2);
-    const h = priceConfigHash(ms, [1n, 2n]);
-    assert.notEqual(priceConfigHash(ms, [1n, 3n]), h);
-    assert.notEqual(configHash([{ ...ms[0], takerFeeBps: 6n }, ms[1]]), configHash(ms));
+    const h = priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 2n]);
+    assert.notEqual(priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 3n]), h);
+    assert.notEqual(
+      configHash([{ ...ms[0], takerFeeBps: 6n }, ms[1]], SAMPLE_DOMAIN),
+      configHash(ms, SAMPLE_DOMAIN),
+    );
+    // and the deployment: the same markets on another chain or contract hash otherwise
+    assert.notEqual(configHash(ms, deploymentDomain(1n, 1n)), configHash(ms, SAMPLE_DOMAIN));
     const a = newAccount(devKeyPair("x").publicKey, 2, 5n);
     assert.notEqual(leafHash(a), leafHash({ ...a, collateral: 6n }));
   });

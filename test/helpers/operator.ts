@@ -41,6 +41,7 @@ export async function startOperator(traders: number, prefix: string): Promise<Op
     Operator.open({
       params: P,
       markets: w.markets,
+      domain: w.domain,
       store,
       chain,
       prover,

@@ -136,7 +136,7 @@ describe("HTTP API", function () {
   it("shows an account and its Merkle proof only to its key holder", async function () {
     const ts = BigInt(Math.floor(Date.now() / 1000));
     const q = (key: Uint8Array, t: bigint) => {
-      const sig = sign(key, accountQueryMessage(alice.account!, t));
+      const sig = sign(key, accountQueryMessage(alice.account!, t, w.domain));
       return `/v1/accounts/${alice.account}?timestamp=${t}&r8x=${sig.r8x}&r8y=${sig.r8y}&s=${sig.s}`;
     };
     const ok = await app.inject({ method: "GET", url: q(alice.keys.privateKey, ts) });

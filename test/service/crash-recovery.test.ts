@@ -53,6 +53,7 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
   let provider: JsonRpcProvider;
   let d: DeployedContracts;
   let deploymentFile: string;
+  let domain: bigint;
   const acked: string[] = [];
   const keys = [devKeyPair("crash-0"), devKeyPair("crash-1")];
   let nonce = 0n;
@@ -115,6 +116,7 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
         },
         keys[i].privateKey,
         P.markets,
+        domain,
       );
       const r = await fetch(`${api}/v1/orders`, {
         method: "POST",
@@ -161,6 +163,7 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
       },
     });
     d = made.contracts;
+    domain = made.deployment.domain;
     deploymentFile = saveDeployment(path.join(dir, "deployment.json"), made.deployment);
     // two traders deposit and open accounts 3 and 4
     for (let i = 0; i < 2; i++) {

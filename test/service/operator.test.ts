@@ -117,19 +117,25 @@ describe("operator: sequencing, batches, proofs and settlement on a real chain",
     const [open] = store.openOrders();
     assert.equal(
       codeOf(() =>
-        op.cancelOrder(open.id, sign(alice.keys.privateKey, cancelMessage(open.signed.order))),
+        op.cancelOrder(
+          open.id,
+          sign(alice.keys.privateKey, cancelMessage(open.signed.order, w.domain)),
+        ),
       ),
       "CANCEL_BAD_SIGNATURE",
     );
     const ack = op.cancelOrder(
       open.id,
-      sign(bob.keys.privateKey, cancelMessage(open.signed.order)),
+      sign(bob.keys.privateKey, cancelMessage(open.signed.order, w.domain)),
     );
     assert.equal(ack.status, "cancelled");
     assert.equal(store.getOrder(open.id)?.status, "cancelled");
     assert.equal(
       codeOf(() =>
-        op.cancelOrder(open.id, sign(bob.keys.privateKey, cancelMessage(open.signed.order))),
+        op.cancelOrder(
+          open.id,
+          sign(bob.keys.privateKey, cancelMessage(open.signed.order, w.domain)),
+        ),
       ),
       "ORDER_NOT_OPEN",
     );
@@ -140,6 +146,7 @@ describe("operator: sequencing, batches, proofs and settlement on a real chain",
     const sw = signWithdrawal(
       { account: alice.account!, nonce: 0n, amount: 1_000_00n, recipient: to },
       alice.keys.privateKey,
+      w.domain,
     );
     op.requestWithdrawal(sw);
     assert.throws(() => op.requestWithdrawal(sw), /nonce/);

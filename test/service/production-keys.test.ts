@@ -152,6 +152,7 @@ describe("production keys: a ceremony key set deployed, served and settled (test
         },
         who.keys.privateKey,
         P.markets,
+        w.domain,
       );
       const r: Response = await fetch(`${service!.url}/v1/orders`, {
         method: "POST",
@@ -184,7 +185,7 @@ describe("production keys: a ceremony key set deployed, served and settled (test
     const markets = defaultMarkets(P.markets).map((m, j) =>
       j === 0 ? { ...m, initialMarginBps: m.initialMarginBps + 1n } : m,
     );
-    const e = await refusal({ ...d, markets, configHash: configHash(markets) });
+    const e = await refusal({ ...d, markets, configHash: configHash(markets, d.domain) });
     assert.equal(e.code, "CONFIG_MISMATCH");
     assert.match(e.message, /Settlement's configHash is \d+; the deployment file says \d+/);
   });

@@ -10,6 +10,7 @@ import { Store } from "../../prover/src/store/store.ts";
 import { Operator } from "../../prover/src/service/operator.ts";
 import { type ProofResult } from "../../prover/src/domain/ports.ts";
 import { type ChainPort, type ProverPort } from "../../prover/src/domain/ports.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 
 /**
  * The pipeline's reaction to a refusal, in isolation: the chain and the prover are test
@@ -19,7 +20,7 @@ describe("operator: a batch the chain refuses", function () {
   it("is marked refused with the chain's reason, halts the pipeline and is not retried", async function () {
     const P = PARAM_SETS.test;
     const markets = defaultMarkets(P.markets);
-    const genesis = ExchangeState.genesis(P.depth, markets).root;
+    const genesis = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN).root;
     let submits = 0;
     const chain: ChainPort = {
       latestRound: async () => undefined,
@@ -37,7 +38,7 @@ describe("operator: a batch the chain refuses", function () {
     };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-refused-")), "op.db");
     const store = new Store(file);
-    const op = Operator.open({ params: P, markets, store, chain, prover });
+    const op = Operator.open({ params: P, markets, domain: SAMPLE_DOMAIN, store, chain, prover });
     await op.tick();
     const [b] = store.batches();
     assert.equal(b.status, "refused");
@@ -48,7 +49,14 @@ describe("operator: a batch the chain refuses", function () {
     assert.equal(submits, 1, "a halted pipeline sends nothing more");
     store.close();
     // a restart reports it again instead of dropping it
-    const again = Operator.open({ params: P, markets, store: new Store(file), chain, prover });
+    const again = Operator.open({
+      params: P,
+      markets,
+      domain: SAMPLE_DOMAIN,
+      store: new Store(file),
+      chain,
+      prover,
+    });
     assert.match(again.halted ?? "", /batch 1/);
   });
 });

@@ -6,6 +6,7 @@ import type { CircuitId } from "../domain/circuits.ts";
 
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import { verify } from "../proving/prover.ts";
 import {
   fetchEvents,
@@ -94,6 +95,11 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     this.resumedFrom = resumed ? p.nextBatch : null;
   }
 
+  /** The audited deployment's domain (the chain and Settlement audited, not as published). */
+  get domain(): bigint {
+    return this.state.domain;
+  }
+
   get provider(): Provider {
     return this.o.provider;
   }
@@ -126,7 +132,11 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     let resumed: { p: Progress; state: ExchangeState } | undefined;
     if (o.checkpoint && fs.existsSync(o.checkpoint))
       resumed = await loadCheckpoint(o.checkpoint, scopeOf(o, chainId, info), o.provider);
-    const genesis = ExchangeState.genesis(ps.depth, markets);
+    const genesis = ExchangeState.genesis(
+      ps.depth,
+      markets,
+      deploymentDomain(chainId, info.address),
+    );
     const p = resumed?.p ?? newProgress(genesis.root, o.fromBlock ?? 0, Boolean(o.files));
     const a = new Auditor(o, info, chainId, p, resumed?.state ?? genesis, Boolean(resumed));
     if (!resumed) {

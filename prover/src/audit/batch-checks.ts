@@ -20,6 +20,7 @@ export interface ChainCheckContext {
   readonly provider: Provider;
   readonly settlement: string;
   readonly config: PublishedConfig;
+  readonly domain: bigint;
   /** Round bindings already compared with Settlement's, by round id. */
   readonly bindings: Map<string, bigint>;
   find(f: Finding): void;
@@ -85,7 +86,7 @@ export async function pricedBinding(
   let binding: bigint | undefined;
   try {
     prices = (await ctx.round(ev.roundId)).prices;
-    binding = priceConfigHash(ctx.config.markets, prices);
+    binding = priceConfigHash(ctx.config.markets, ctx.domain, prices);
   } catch (e) {
     ctx.find({
       code: "BINDING_MISMATCH",

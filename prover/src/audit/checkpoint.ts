@@ -6,6 +6,7 @@ import type { Account } from "../domain/account.ts";
 import type { CircuitId } from "../domain/circuits.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { configHash } from "../domain/market.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { AuditError } from "./findings.ts";
@@ -40,6 +41,8 @@ export interface CheckpointScope {
   readonly withFiles: boolean;
 }
 
+const domainOf = (scope: CheckpointScope) => deploymentDomain(scope.chainId, scope.settlement);
+
 function vkeysHash(vkeys: Record<CircuitId, VerificationKey>): string {
   return createHash("sha256").update(JSON.stringify(vkeys)).digest("hex");
 }
@@ -56,7 +59,7 @@ export function saveCheckpoint(
     chainId: scope.chainId,
     settlement: scope.settlement,
     paramSet: scope.config.paramSet.name,
-    configHash: configHash(scope.config.markets),
+    configHash: configHash(scope.config.markets, domainOf(scope)),
     vkeys: vkeysHash(scope.vkeys),
     progress: p,
     accounts: p.replay === "on" ? [...state.entries()] : [],
@@ -94,7 +97,10 @@ export async function loadCheckpoint(
     fail(
       `it is of chain ${c.chainId} / ${c.settlement}, not ${scope.chainId} / ${scope.settlement}`,
     );
-  if (c.paramSet !== config.paramSet.name || c.configHash !== configHash(config.markets))
+  if (
+    c.paramSet !== config.paramSet.name ||
+    c.configHash !== configHash(config.markets, domainOf(scope))
+  )
     fail("it was made with another configuration");
   if (c.vkeys !== vkeysHash(scope.vkeys)) fail("it was made with other verification keys");
   if (scope.withFiles !== (c.progress.replay !== "off"))
@@ -103,7 +109,7 @@ export async function loadCheckpoint(
         ? "it was made without batch files"
         : "it was made with batch files; give --files",
     );
-  const state = ExchangeState.genesis(config.paramSet.depth, config.markets);
+  const state = ExchangeState.genesis(config.paramSet.depth, config.markets, domainOf(scope));
   for (const [i, a] of c.accounts) state.setAccount(i, a);
   const p = c.progress;
   if (p.replay === "on" && state.root !== p.lastRoot) fail("its accounts do not hash to its root");

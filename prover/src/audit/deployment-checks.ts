@@ -2,6 +2,9 @@ import type { Provider } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import type { CircuitId } from "../domain/circuits.ts";
 import { configHash } from "../domain/market.ts";
+import { deploymentDomain } from "../domain/messages.ts";
+
+const chainIdOf = async (p: Provider) => (await p.getNetwork()).chainId;
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { SettlementInfo } from "./chain.ts";
 import type { Finding } from "./findings.ts";
@@ -26,11 +29,11 @@ export async function deploymentFindings(
       code: "CONFIG_MISMATCH",
       message: `the Vault ${info.vault} takes credits from ${info.vaultSettlement}, not from this Settlement`,
     });
-  const local = configHash(markets);
+  const local = configHash(markets, deploymentDomain(await chainIdOf(provider), info.address));
   if (local !== info.configHash)
     found.push({
       code: "CONFIG_MISMATCH",
-      message: `Settlement's configHash is ${info.configHash}, the published markets hash to ${local}`,
+      message: `Settlement's configHash is ${info.configHash}, the published markets with this deployment's domain hash to ${local}`,
     });
   if (info.marketCount !== markets.length || info.withdrawalSlots !== ps.withdrawals)
     found.push({

@@ -3,7 +3,7 @@ import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
 import type { DeploymentAddresses } from "../domain/deployment.ts";
 import { genesisRoot } from "../domain/genesis.ts";
-import { configHash, type MarketParams } from "../domain/market.ts";
+import { marketsHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { compileContracts, factory } from "./artifacts.ts";
 
@@ -45,6 +45,8 @@ export interface DeployedContracts {
   /** The block of the first deployment transaction (where an audit starts). */
   readonly block: number;
   readonly genesisRoot: bigint;
+  /** Settlement's domain and configHash, as it computed them. */
+  readonly domain: bigint;
   readonly configHash: bigint;
   readonly maxPriceAge: number;
   readonly guardian: string;
@@ -124,7 +126,7 @@ export async function deployContracts(
     ) as Promise<Contract>,
   );
   const genesis = genesisRoot(p.depth, markets.length);
-  const cfg = configHash(markets);
+  const mh = marketsHash(markets);
   const maxPriceAge = opts.maxPriceAge ?? 3600;
   const guardian = opts.guardian ?? owner;
   // each kind's verifier goes in the constructor field named like its getter
@@ -136,7 +138,7 @@ export async function deployContracts(
       ...kindVerifiers,
       oracle: await oracle.getAddress(),
       vault: await vault.getAddress(),
-      configHash: cfg,
+      marketsHash: mh,
       marketCount: markets.length,
       withdrawalSlots: p.withdrawals,
       maxPriceAge,
@@ -158,7 +160,8 @@ export async function deployContracts(
     chainId: network.chainId,
     block: firstBlock,
     genesisRoot: genesis,
-    configHash: cfg,
+    domain: BigInt(await settlement.getFunction("domain")()),
+    configHash: BigInt(await settlement.getFunction("configHash")()),
     maxPriceAge,
     guardian,
     token,

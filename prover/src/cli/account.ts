@@ -34,7 +34,10 @@ export function register(program: Command, out: () => Output): void {
       const keys = loadKey(o.key, o.passphrase);
       const index = bigintArg("account", o.account);
       const ts = BigInt(Math.floor(Date.now() / 1000));
-      const sig = sign(keys.privateKey, accountQueryMessage(index, ts));
+      const sig = sign(
+        keys.privateKey,
+        accountQueryMessage(index, ts, deployment(o.deployment).domain),
+      );
       const r = await api(
         o.api,
         "GET",

@@ -42,6 +42,7 @@ export function register(program: Command, out: () => Output): void {
         },
         keys.privateKey,
         deployment(o.deployment).paramSet.markets,
+        deployment(o.deployment).domain,
       );
       const r = await api(o.api, "POST", "/v1/orders", { ...so.order, signature: so.signature });
       print(

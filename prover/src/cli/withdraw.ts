@@ -1,7 +1,16 @@
 import type { Command } from "commander";
 import { getAddress } from "ethers";
 import { signWithdrawal } from "../domain/transfers.ts";
-import { api, bigintArg, CliError, loadKey, print, type Output } from "./common.ts";
+import {
+  api,
+  bigintArg,
+  CliError,
+  DEFAULT_DEPLOYMENT,
+  deployment,
+  loadKey,
+  print,
+  type Output,
+} from "./common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -14,6 +23,7 @@ export function register(program: Command, out: () => Output): void {
     .requiredOption("--nonce <n>", "your account's withdrawal nonce (0 for the first)")
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .option("--api <url>", "operator API", "http://127.0.0.1:8080")
+    .option("--deployment <file>", "deployment file (its domain is signed)", DEFAULT_DEPLOYMENT)
     .action(async (o: Record<string, string>) => {
       let to: string;
       try {
@@ -30,6 +40,7 @@ export function register(program: Command, out: () => Output): void {
           recipient: BigInt(to),
         },
         keys.privateKey,
+        deployment(o.deployment).domain,
       );
       const r = await api(o.api, "POST", "/v1/withdrawals", {
         account: sw.withdrawal.account,

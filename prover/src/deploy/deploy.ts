@@ -8,7 +8,8 @@ import {
   type Deployment,
   type DeploymentKeys,
 } from "../domain/deployment.ts";
-import { defaultMarkets, type MarketParams } from "../domain/market.ts";
+import { configHash, defaultMarkets, type MarketParams } from "../domain/market.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import { ARTIFACTS } from "../domain/paths.ts";
 import { checkKeys, fileSha256, readVerificationKeys, type KeySet } from "../proving/key-sets.ts";
 import { compileVerifier } from "../proving/verifier-contract.ts";
@@ -60,11 +61,21 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
   const verifiers = {} as Record<CircuitId, string>;
   for (const id of CIRCUIT_IDS) verifiers[id] = compileVerifier(vkeys[id]).creation;
   const contracts = await deployContracts(deployer, { ...req, markets, verifiers });
+  // Settlement computes its domain and configuration hash itself; the TypeScript twins must
+  // agree, or every proof the operator makes would be refused
+  const domain = deploymentDomain(contracts.chainId, contracts.addresses.settlement);
+  if (contracts.domain !== domain || contracts.configHash !== configHash(markets, domain))
+    throw new DeploymentError(
+      "DEPLOYMENT_INVALID",
+      `Settlement computed domain ${contracts.domain} and configHash ${contracts.configHash}; ` +
+        `the TypeScript twins give ${domain} and ${configHash(markets, domain)}`,
+    );
   const deployment: Deployment = {
     chainId: contracts.chainId,
     block: contracts.block,
     paramSet: req.params,
     markets,
+    domain: contracts.domain,
     configHash: contracts.configHash,
     genesisRoot: contracts.genesisRoot,
     maxPriceAge: contracts.maxPriceAge,

@@ -109,6 +109,7 @@ export async function buildHistory(
         recipient: BigInt(await who.signer.getAddress()),
       },
       who.keys.privateKey,
+      w.domain,
     );
     publish((await settleWithdrawals(w, [sw])).data);
   };

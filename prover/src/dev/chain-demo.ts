@@ -85,7 +85,7 @@ export async function runChainDemo(
   const traders: Trader[] = w.participants.map((x) => ({ index: x.account!, keys: x.keys }));
   for (let b = 0; b < tradeBatches; b++) {
     const trades = sampleTrades(
-      { traders, markets: w.markets, marks: w.marks },
+      { traders, markets: w.markets, marks: w.marks, domain: w.domain },
       p.batch,
       100 + b * p.batch,
     );
@@ -102,6 +102,7 @@ export async function runChainDemo(
       signWithdrawal(
         { account: who.account!, nonce, amount, recipient: BigInt(await who.signer.getAddress()) },
         who.keys.privateKey,
+        w.domain,
       ),
     );
     paidOut += amount;

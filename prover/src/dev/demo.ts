@@ -12,7 +12,7 @@ import { type Trade } from "../domain/batch.ts";
  * larger than their fills (so some stay working), maker and taker on both sides.
  */
 export function sampleTrades(
-  s: Pick<Sample, "traders" | "markets" | "marks">,
+  s: Pick<Sample, "traders" | "markets" | "marks" | "domain">,
   batch: number,
   nonceBase = 100,
 ): Trade[] {

@@ -34,6 +34,8 @@ export interface Participant {
 export interface World {
   readonly p: ParamSet;
   readonly markets: readonly MarketParams[];
+  /** The deployment's domain: what every signed message names. */
+  readonly domain: bigint;
   /** The deployed contracts, connected to the deployer. */
   readonly d: DeployedContracts;
   /** The deployment as its file records it. */
@@ -121,7 +123,8 @@ export async function setupWorld(
     keys,
     prover: new LocalProver(p, keys),
     chain: new ChainClient(d.addresses, deployer),
-    state: ExchangeState.genesis(p.depth, markets),
+    domain: deployment.domain,
+    state: ExchangeState.genesis(p.depth, markets, deployment.domain),
     oracleWallets,
     participants,
     pending: [],

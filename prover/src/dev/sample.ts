@@ -4,6 +4,7 @@ import { signOrder, type Order, type SignedOrder, type Side } from "../domain/or
 import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { ExchangeState } from "../engine/state.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import { type Trade } from "../domain/batch.ts";
 
 /**
@@ -18,15 +19,19 @@ export interface Trader {
 export interface Sample {
   readonly state: ExchangeState;
   readonly markets: readonly MarketParams[];
+  /** The deployment domain signatures name (a development one for engine-only samples). */
+  readonly domain: bigint;
   readonly traders: Trader[];
   readonly marks: bigint[];
 }
 
-/** Default mark prices per market (quote units per lot). */
+/** The domain of engine-only samples: chain 31337, a Settlement at address 1. */
+export const SAMPLE_DOMAIN = deploymentDomain(31337n, 1n);
 
 export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000_00n): Sample {
   const markets = defaultMarkets(p.markets);
-  const state = ExchangeState.genesis(p.depth, markets);
+  const domain = SAMPLE_DOMAIN;
+  const state = ExchangeState.genesis(p.depth, markets, domain);
   const list: Trader[] = [];
   for (let i = 0; i < traders; i++) {
     const index = FIRST_USER_ACCOUNT + BigInt(i);
@@ -34,11 +39,11 @@ export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000
     state.openAccount(index, keys.publicKey, collateral);
     list.push({ index, keys });
   }
-  return { state, markets, traders: list, marks: DEFAULT_MARKS.slice(0, p.markets) };
+  return { state, markets, domain, traders: list, marks: DEFAULT_MARKS.slice(0, p.markets) };
 }
 
 export function order(
-  s: { readonly markets: readonly MarketParams[] },
+  s: { readonly markets: readonly MarketParams[]; readonly domain: bigint },
   trader: Trader,
   fields: {
     market: number;
@@ -50,7 +55,7 @@ export function order(
   },
 ): SignedOrder {
   const o: Order = { account: trader.index, maxFeeBps: fields.maxFeeBps ?? 10n, ...fields };
-  return signOrder(o, trader.keys.privateKey, s.markets.length);
+  return signOrder(o, trader.keys.privateKey, s.markets.length, s.domain);
 }
 
 /** A trade between two traders at `price`, fully filling two fresh orders of `qty`. */

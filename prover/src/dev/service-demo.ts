@@ -221,6 +221,7 @@ export async function runServiceDemo(
         { account: t.account, market, side, nonce, maxFeeBps: 10n, amount, limitPrice: limit },
         t.keys.privateKey,
         p.markets,
+        deployment.domain,
       );
     });
     const latencies: number[] = [];
@@ -256,6 +257,7 @@ export async function runServiceDemo(
       const sw = signWithdrawal(
         { account: t.account, nonce, amount: 1_000_000n, recipient: to },
         t.keys.privateKey,
+        deployment.domain,
       );
       op.requestWithdrawal(sw);
     }
@@ -288,6 +290,7 @@ export async function runServiceDemo(
         },
         thin.keys.privateKey,
         p.markets,
+        deployment.domain,
       ),
     );
     await post(
@@ -303,6 +306,7 @@ export async function runServiceDemo(
         },
         traders[0].keys.privateKey,
         p.markets,
+        deployment.domain,
       ),
     );
     await until("the thin trader's trade to settle", drained);

@@ -58,15 +58,18 @@ export function readParamSet(r: Reader): ParamSet {
   };
 }
 
-/** The stated configuration hash, checked against the markets' own. */
+/** The stated configuration hash, checked against the markets' and the domain's. */
 export function readConfigHash(
   r: Reader,
   markets: readonly MarketParams[],
+  domain: bigint,
   fail: (message: string) => Error,
 ): bigint {
   const stated = r.uint();
-  const computed = configHash(markets);
+  const computed = configHash(markets, domain);
   if (stated !== computed)
-    throw fail(`${r.path}: ${stated} is not the hash of its markets (${computed})`);
+    throw fail(
+      `${r.path}: ${stated} is not the hash of its markets and its deployment's domain (${computed})`,
+    );
   return stated;
 }

@@ -1,4 +1,6 @@
+import { getAddress } from "ethers";
 import { CIRCUIT_IDS, type CircuitId } from "./circuits.ts";
+import { deploymentDomain } from "./messages.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import { Reader } from "./json-reader.ts";
 import { validateMarkets, type MarketParams } from "./market.ts";
@@ -47,6 +49,9 @@ export interface Deployment {
   readonly block: number;
   readonly paramSet: ParamSet;
   readonly markets: readonly MarketParams[];
+  /** Poseidon(chainId, Settlement): what every signed message names (messages.ts). */
+  readonly domain: bigint;
+  /** Poseidon(marketsHash, domain): Settlement's configHash. */
   readonly configHash: bigint;
   readonly genesisRoot: bigint;
   /** Oldest oracle round (seconds) a batch may use. */
@@ -73,6 +78,7 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
     block: d.block,
     paramSet: { ...d.paramSet },
     markets: marketsJson(d.markets),
+    domain: dec(d.domain),
     configHash: dec(d.configHash),
     genesisRoot: dec(d.genesisRoot),
     maxPriceAge: d.maxPriceAge,
@@ -95,6 +101,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     "block",
     "paramSet",
     "markets",
+    "domain",
     "configHash",
     "genesisRoot",
     "maxPriceAge",
@@ -107,15 +114,20 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const fail = (m: string) => new DeploymentError("DEPLOYMENT_INVALID", m);
   const paramSet = readParamSet(r.field("paramSet"));
   const markets = validateMarkets(readMarkets(r.field("markets")));
-  const stated = readConfigHash(r.field("configHash"), markets, fail);
+  const chainId = r.field("chainId").uint();
+  const a = r.field("addresses");
+  a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
+  const addr = (x: Reader) => getAddress(`0x${x.address().toString(16).padStart(40, "0")}`);
+  const settlement = addr(a.field("settlement"));
+  const domain = r.field("domain").uint();
+  if (domain !== deploymentDomain(chainId, settlement))
+    throw fail(`${name}.domain: ${domain} is not Poseidon(chainId, Settlement address)`);
+  const stated = readConfigHash(r.field("configHash"), markets, domain, fail);
   if (markets.length !== paramSet.markets)
     throw new DeploymentError(
       "DEPLOYMENT_INVALID",
       `${name}: ${markets.length} markets for a parameter set of ${paramSet.markets}`,
     );
-  const a = r.field("addresses");
-  a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
-  const addr = (x: Reader) => `0x${x.address().toString(16).padStart(40, "0")}`;
   const byCircuit = <T>(x: Reader, f: (y: Reader) => T): Record<CircuitId, T> => {
     x.only(CIRCUIT_IDS);
     return Object.fromEntries(CIRCUIT_IDS.map((id) => [id, f(x.field(id))])) as Record<
@@ -130,10 +142,11 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   k.only(["kind", "source", "circuits"]);
   const roles = r.field("roles");
   return {
-    chainId: r.field("chainId").uint(),
+    chainId,
     block: r.field("block").int(),
     paramSet,
     markets,
+    domain,
     configHash: stated,
     genesisRoot: r.field("genesisRoot").uint(),
     maxPriceAge: r.field("maxPriceAge").int(),
@@ -141,7 +154,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
       token: addr(a.field("token")),
       oracle: addr(a.field("oracle")),
       vault: addr(a.field("vault")),
-      settlement: addr(a.field("settlement")),
+      settlement,
       verifiers: byCircuit(a.field("verifiers"), addr),
       libraries: Object.fromEntries(
         Object.keys(libs.value as object).map((l) => [l, addr(libs.field(l))]),

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
 
   DEPOSIT_BAD_ACCOUNT: { area: "transfer", http: BAD },
   WITHDRAW_ZERO: { area: "transfer", http: BAD },
+  WITHDRAW_NO_RECIPIENT: { area: "transfer", http: BAD },
 
   TREE_BAD_DEPTH: { area: "tree", http: BAD },
   TREE_BAD_PROOF: { area: "tree", http: BAD },

@@ -40,6 +40,8 @@ export interface SettleTradesInput {
   readonly dataCommitment: bigint;
   readonly priceConfigHash: bigint;
   readonly marketParam: readonly bigint[];
+  /** The deployment domain (MarketBinding): every signature names it. */
+  readonly domain: bigint;
   readonly mark: readonly bigint[];
   readonly slots: readonly TradeSlot[];
   readonly feeLeaf: LeafWitness;
@@ -74,6 +76,7 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     dataCommitment: str(input.dataCommitment),
     priceConfigHash: str(input.priceConfigHash),
     marketParam: strs(input.marketParam),
+    domain: str(input.domain),
     mark: strs(input.mark),
     enabled: slots.map((s) => str(s.enabled)),
     market: slots.map((s) => str(s.market)),
@@ -182,6 +185,7 @@ export interface ProcessWithdrawalsInput {
   readonly priceConfigHash: bigint;
   readonly payout: readonly bigint[];
   readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
   readonly mark: readonly bigint[];
   readonly slots: readonly WithdrawalSlotInput[];
 }
@@ -206,6 +210,7 @@ export function toProcessWithdrawalsSignals(
     priceConfigHash: str(input.priceConfigHash),
     payout: strs(input.payout),
     marketParam: strs(input.marketParam),
+    domain: str(input.domain),
     mark: strs(input.mark),
     ...transpose(input.slots),
   };
@@ -223,6 +228,7 @@ export interface LiquidateBatchInput {
   readonly dataCommitment: bigint;
   readonly priceConfigHash: bigint;
   readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
   readonly mark: readonly bigint[];
   readonly slots: readonly LiquidationSlotInput[];
   readonly fund: LeafWitness;
@@ -242,6 +248,7 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     dataCommitment: str(input.dataCommitment),
     priceConfigHash: str(input.priceConfigHash),
     marketParam: strs(input.marketParam),
+    domain: str(input.domain),
     mark: strs(input.mark),
     ...transpose(input.slots),
     fundAx: str(input.fund.ax),

@@ -62,14 +62,24 @@ export function packMarketParams(m: MarketParams): bigint {
   );
 }
 
-/** Poseidon(M) of the packed parameter words: what the contract stores. */
-export function configHash(markets: readonly MarketParams[]): bigint {
+/** Poseidon(M) of the packed parameter words: the markets' part of the configuration. */
+export function marketsHash(markets: readonly MarketParams[]): bigint {
   return poseidon(markets.map(packMarketParams));
+}
+
+/**
+ * Poseidon(marketsHash, domain): the configuration hash Settlement computes in its
+ * constructor from the markets' hash and its own deployment domain (messages.ts), the
+ * twin of MarketBinding's configHash.
+ */
+export function configHash(markets: readonly MarketParams[], domain: bigint): bigint {
+  return poseidon([marketsHash(markets), domain]);
 }
 
 /** Poseidon(1 + M)(configHash, marks): the batch's price and configuration binding. */
 export function priceConfigHash(
   markets: readonly MarketParams[],
+  domain: bigint,
   marks: readonly bigint[],
 ): bigint {
   if (marks.length !== markets.length) {
@@ -82,7 +92,7 @@ export function priceConfigHash(
     checkUnsigned(p, PRICE_BITS, `mark price of market ${j}`);
     if (p === 0n) throw new MarketConfigError("MARK_ZERO", `mark price of market ${j} is zero`);
   });
-  return poseidon([configHash(markets), ...marks]);
+  return poseidon([configHash(markets, domain), ...marks]);
 }
 
 /** Development starting prices of the default markets, in quote units per lot. */

@@ -4,14 +4,16 @@ import { orderMessage, type Order } from "./order.ts";
 
 /**
  * Every message an account key signs, each with its own tag so that a signature for one
- * kind can never pass as another:
- * - order (ORDER_TAG, in the packed order word: domain/order.ts, circuit OrderMessage);
- * - withdrawal (WITHDRAW_TAG, in the packed withdrawal word: domain/transfers.ts, circuit
- *   WithdrawalMessage);
- * - cancel: Poseidon(CANCEL_TAG, orderMessage) — asks the operator to take an order off its
- *   book (off-chain; the circuits never see it);
- * - account query: Poseidon(QUERY_TAG, account, timestamp) — lets the key holder read its
- *   leaf and Merkle proof from the operator (off-chain).
+ * kind can never pass as another, and each naming the deployment (its domain, below) so
+ * that a signature for one deployment is worth nothing on another or on a redeployment:
+ * - order: Poseidon(domain, ORDER_TAG | packed order) (order.ts, signedOrderMessage;
+ *   circuit TradeSide);
+ * - withdrawal: Poseidon(WITHDRAW_TAG | packed withdrawal, recipient, domain)
+ *   (transfers.ts, withdrawalMessage; circuit WithdrawalMessage);
+ * - cancel: Poseidon(CANCEL_TAG, domain, packed order) — asks the operator to take an order
+ *   off its book (off-chain; the circuits never see it);
+ * - account query: Poseidon(QUERY_TAG, domain, account, timestamp) — lets the key holder
+ *   read its leaf and Merkle proof from an operator or a replica (off-chain).
  */
 export const MESSAGE_TAGS = {
   order: ORDER_TAG,
@@ -20,12 +22,21 @@ export const MESSAGE_TAGS = {
   accountQuery: 4n,
 } as const;
 
+/**
+ * A deployment's domain: Poseidon(chainId, Settlement address). Settlement computes the same
+ * in its constructor and binds it into its configHash, which every batch proof takes
+ * (MarketBinding), so the circuits check every signature against this one deployment.
+ */
+export function deploymentDomain(chainId: bigint, settlement: string | bigint): bigint {
+  return poseidon([chainId, BigInt(settlement)]);
+}
+
 /** The cancel request an account signs for one of its orders. */
-export function cancelMessage(o: Order): bigint {
-  return poseidon([MESSAGE_TAGS.cancel, orderMessage(o)]);
+export function cancelMessage(o: Order, domain: bigint): bigint {
+  return poseidon([MESSAGE_TAGS.cancel, domain, orderMessage(o)]);
 }
 
 /** The message a key holder signs to read its account at `timestamp` (unix seconds). */
-export function accountQueryMessage(account: bigint, timestamp: bigint): bigint {
-  return poseidon([MESSAGE_TAGS.accountQuery, account, timestamp]);
+export function accountQueryMessage(account: bigint, timestamp: bigint, domain: bigint): bigint {
+  return poseidon([MESSAGE_TAGS.accountQuery, domain, account, timestamp]);
 }

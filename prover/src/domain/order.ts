@@ -17,6 +17,7 @@ import {
 } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
+import { poseidon } from "./hash.ts";
 import type { PublicKey } from "./account.ts";
 
 export type Side = "buy" | "sell";
@@ -89,19 +90,33 @@ export function orderMessage(o: Order): bigint {
   );
 }
 
-export function signOrder(o: Order, privateKey: Uint8Array, markets: number): SignedOrder {
-  validateOrder(o, markets);
-  return { order: o, signature: sign(privateKey, orderMessage(o)) };
+/**
+ * What the owner's key signs: Poseidon(domain, orderMessage), the twin of TradeSide's
+ * signed message. `domain` is the deployment's (messages.ts, deploymentDomain), so an order
+ * signed for one deployment is worth nothing on another.
+ */
+export function signedOrderMessage(o: Order, domain: bigint): bigint {
+  return poseidon([domain, orderMessage(o)]);
 }
 
-// Verifying an EdDSA signature costs tens of milliseconds in BigInt arithmetic; the same
-// signed order object is checked at acceptance, at matching and when its batch is cut.
+export function signOrder(
+  o: Order,
+  privateKey: Uint8Array,
+  markets: number,
+  domain: bigint,
+): SignedOrder {
+  validateOrder(o, markets);
+  return { order: o, signature: sign(privateKey, signedOrderMessage(o, domain)) };
+}
+
+// Verifying an EdDSA signature costs milliseconds in BigInt arithmetic; the same signed
+// order object is checked at acceptance, at matching and when its batch is cut.
 const verified = new WeakMap<SignedOrder, string>();
 
-export function verifyOrder(so: SignedOrder, pubKey: PublicKey): boolean {
-  const key = `${pubKey.x}:${pubKey.y}`;
+export function verifyOrder(so: SignedOrder, pubKey: PublicKey, domain: bigint): boolean {
+  const key = `${pubKey.x}:${pubKey.y}:${domain}`;
   if (verified.get(so) === key) return true;
-  const ok = verify(pubKey, orderMessage(so.order), so.signature);
+  const ok = verify(pubKey, signedOrderMessage(so.order, domain), so.signature);
   if (ok) verified.set(so, key);
   return ok;
 }

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { poseidon } from "./hash.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import {
@@ -15,10 +14,7 @@ import {
 import { checkUnsigned } from "./amounts.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
 import type { PublicKey } from "./account.ts";
-
-const { inCurve } = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
-  inCurve(p: [bigint, bigint]): boolean;
-};
+import { isUsablePublicKey } from "./babyjub.ts";
 
 export class TransferError extends ZkClearError<CodeOf<"transfer">> {}
 
@@ -42,9 +38,12 @@ export function depositQueueHash(prev: bigint, d: Deposit): bigint {
   ]);
 }
 
-/** A Baby Jubjub point an account can be created with (on the curve, not x = 0). */
+/**
+ * A Baby Jubjub point an account can be created with: on the curve, x ≠ 0 and not of small
+ * order (babyjub.ts), the Vault's rule, so the engine credits every deposit the Vault queues.
+ */
 export function isUsableKey(k: PublicKey): boolean {
-  return k.x !== 0n && inCurve([k.x, k.y]);
+  return isUsablePublicKey(k);
 }
 
 export function validateDeposit(d: Deposit): Deposit {
@@ -79,17 +78,26 @@ export function validateWithdrawal(w: Withdrawal): Withdrawal {
   checkUnsigned(w.recipient, ADDRESS_BITS, "withdrawal recipient");
   if (w.amount === 0n)
     throw new TransferError("WITHDRAW_ZERO", "withdrawal amount must be positive");
+  if (w.recipient === 0n)
+    throw new TransferError(
+      "WITHDRAW_NO_RECIPIENT",
+      "a withdrawal to the zero address could never be claimed: name a recipient",
+    );
   return w;
 }
 
-/** The twin of WithdrawalMessage. */
-export function withdrawalMessage(w: Withdrawal): bigint {
+/**
+ * What the owner's key signs to withdraw, for the deployment `domain`: the twin of
+ * WithdrawalMessage, Poseidon(tag | account | nonce | amount, recipient, domain).
+ */
+export function withdrawalMessage(w: Withdrawal, domain: bigint): bigint {
   return poseidon([
     WITHDRAW_TAG |
       (w.account << BigInt(WITHDRAW_ACCOUNT_SHIFT)) |
       (w.nonce << BigInt(WITHDRAW_NONCE_SHIFT)) |
       (w.amount << BigInt(WITHDRAW_AMOUNT_SHIFT)),
     w.recipient,
+    domain,
   ]);
 }
 
@@ -98,11 +106,15 @@ export function payoutWord(w: Pick<Withdrawal, "recipient" | "amount">): bigint 
   return w.recipient | (w.amount << BigInt(ADDRESS_BITS));
 }
 
-export function signWithdrawal(w: Withdrawal, privateKey: Uint8Array): SignedWithdrawal {
+export function signWithdrawal(
+  w: Withdrawal,
+  privateKey: Uint8Array,
+  domain: bigint,
+): SignedWithdrawal {
   validateWithdrawal(w);
-  return { withdrawal: w, signature: sign(privateKey, withdrawalMessage(w)) };
+  return { withdrawal: w, signature: sign(privateKey, withdrawalMessage(w, domain)) };
 }
 
-export function verifyWithdrawal(sw: SignedWithdrawal, pubKey: PublicKey): boolean {
-  return verify(pubKey, withdrawalMessage(sw.withdrawal), sw.signature);
+export function verifyWithdrawal(sw: SignedWithdrawal, pubKey: PublicKey, domain: bigint): boolean {
+  return verify(pubKey, withdrawalMessage(sw.withdrawal, domain), sw.signature);
 }

@@ -11,6 +11,7 @@ import {
   type BatchHead,
 } from "./batch-codecs.ts";
 import { Reader } from "../domain/json-reader.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import { marketsJson, readConfigHash, readMarkets, readParamSet } from "../domain/config-json.ts";
 
 /**
@@ -134,7 +135,7 @@ export function toConfigFile(c: PublishedConfig): Record<string, unknown> {
     settlement: getAddress(c.settlement),
     paramSet: { ...c.paramSet },
     markets: marketsJson(c.markets),
-    configHash: dec(configHash(c.markets)),
+    configHash: dec(configHash(c.markets, deploymentDomain(c.chainId, c.settlement))),
   };
 }
 
@@ -144,11 +145,11 @@ export function parseConfigFile(text: string, name = "config file"): PublishedCo
   r.field("format").oneOf([CONFIG_FILE_FORMAT]);
   const paramSet = readParamSet(r.field("paramSet"));
   const markets = readMarkets(r.field("markets"));
-  readConfigHash(r.field("configHash"), markets, (m) => new BatchFileError(m));
-  return {
-    chainId: r.field("chainId").uint(),
-    settlement: getAddress(`0x${r.field("settlement").address().toString(16).padStart(40, "0")}`),
-    paramSet,
-    markets,
-  };
+  const chainId = r.field("chainId").uint();
+  const settlement = getAddress(
+    `0x${r.field("settlement").address().toString(16).padStart(40, "0")}`,
+  );
+  const domain = deploymentDomain(chainId, settlement);
+  readConfigHash(r.field("configHash"), markets, domain, (m) => new BatchFileError(m));
+  return { chainId, settlement, paramSet, markets };
 }

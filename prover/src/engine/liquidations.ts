@@ -83,7 +83,7 @@ export function liquidate(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, marks);
+  const binding = priceConfigHash(markets, state.domain, marks);
   const oldRoot = state.root;
   const undo: [bigint, Account][] = [];
   const write = (i: bigint, a: Account) => {
@@ -165,6 +165,7 @@ export function liquidate(
       dataCommitment: commitment,
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
+      domain: state.domain,
       mark: [...marks],
       slots: [
         ...slots,

@@ -20,18 +20,21 @@ export class StateError extends ZkClearError<CodeOf<"state">> {}
 export class ExchangeState {
   readonly depth: number;
   readonly markets: readonly MarketParams[];
+  /** The deployment domain every signed message names (domain/messages.ts). */
+  readonly domain: bigint;
   readonly tree: AccountTree;
   private readonly accounts = new Map<bigint, Account>();
 
-  private constructor(depth: number, markets: readonly MarketParams[]) {
+  private constructor(depth: number, markets: readonly MarketParams[], domain: bigint) {
     this.depth = depth;
     this.markets = validateMarkets(markets);
+    this.domain = domain;
     this.tree = new AccountTree(depth);
   }
 
   /** Genesis: the fee account (1) and the insurance fund (2), both empty. */
-  static genesis(depth: number, markets: readonly MarketParams[]): ExchangeState {
-    const s = new ExchangeState(depth, markets);
+  static genesis(depth: number, markets: readonly MarketParams[], domain: bigint): ExchangeState {
+    const s = new ExchangeState(depth, markets, domain);
     for (const index of SYSTEM_ACCOUNTS)
       s.setAccount(index, newAccount(SYSTEM_KEY, markets.length));
     return s;

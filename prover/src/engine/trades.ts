@@ -76,10 +76,11 @@ export function applyTradeSide(
   qty: bigint,
   price: bigint,
   feeRateBps: bigint,
-  markets: readonly MarketParams[],
+  config: { readonly markets: readonly MarketParams[]; readonly domain: bigint },
   marks: readonly bigint[],
   checked = true,
 ): SideResult {
+  const markets = config.markets;
   const o = so.order;
   const m = o.market;
   const isBuy = o.side === "buy";
@@ -89,7 +90,7 @@ export function applyTradeSide(
       throw new TradeError(code, tradeIndex, `${o.side} order of account ${o.account}: ${msg}`);
   };
 
-  if (!verifyOrder(so, account.pubKey))
+  if (!verifyOrder(so, account.pubKey, config.domain))
     fail("ORDER_BAD_SIGNATURE", "signature does not match the account key");
   if (o.nonce < pos.nonce)
     fail("ORDER_REPLAYED", `nonce ${o.nonce} is below the working nonce ${pos.nonce}`);
@@ -176,7 +177,7 @@ export function settleTrades(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, marks);
+  const binding = priceConfigHash(markets, state.domain, marks);
   const oldRoot = state.root;
   const undo: [bigint, Account][] = [];
   const write = (index: bigint, a: Account, validate = true) => {
@@ -226,7 +227,7 @@ export function settleTrades(
       ] as const) {
         const before = state.getAccount(so.order.account);
         sides.push(sideInput(state, so, before));
-        const r = applyTradeSide(i, before, so, t.qty, t.price, rate, markets, marks, checked);
+        const r = applyTradeSide(i, before, so, t.qty, t.price, rate, state, marks, checked);
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
       }
@@ -253,6 +254,7 @@ export function settleTrades(
       dataCommitment,
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
+      domain: state.domain,
       mark: [...marks],
       slots: [
         ...slots,

@@ -205,7 +205,7 @@ export function processWithdrawals(
       `${withdrawals.length} withdrawals do not fit a batch of ${batchSize}`,
     );
   }
-  const binding = priceConfigHash(state.markets, marks);
+  const binding = priceConfigHash(state.markets, state.domain, marks);
   const oldRoot = state.root;
   return withUndo(state, (write) => {
     const rows: ProcessWithdrawalsInput["slots"][number][] = [];
@@ -220,7 +220,7 @@ export function processWithdrawals(
       const acct = state.getAccount(w.account);
       if (w.nonce !== acct.withdrawNonce)
         fail("WITHDRAW_BAD_NONCE", `nonce ${w.nonce}, the account expects ${acct.withdrawNonce}`);
-      if (!verifyWithdrawal(sw, acct.pubKey))
+      if (!verifyWithdrawal(sw, acct.pubKey, state.domain))
         fail("WITHDRAW_BAD_SIGNATURE", "signature does not match the account key");
       const next: Account = {
         ...acct,
@@ -262,6 +262,7 @@ export function processWithdrawals(
       priceConfigHash: binding,
       payout: payouts,
       marketParam: state.markets.map(packMarketParams),
+      domain: state.domain,
       mark: [...marks],
       slots,
     };

@@ -165,7 +165,7 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
       throw new HttpError("ACCOUNT_NOT_FOUND", `no account ${index}`);
     const acct = op.state.getAccount(index);
     if (
-      !verify(acct.pubKey, accountQueryMessage(index, q.timestamp), {
+      !verify(acct.pubKey, accountQueryMessage(index, q.timestamp, op.state.domain), {
         r8x: q.r8x,
         r8y: q.r8y,
         s: q.s,

@@ -18,6 +18,8 @@ export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } fr
 export interface OperatorOptions {
   readonly params: ParamSet;
   readonly markets: readonly MarketParams[];
+  /** The deployment's domain (domain/messages.ts): what every signed message names. */
+  readonly domain: bigint;
   readonly store: Store;
   readonly chain: ChainPort;
   readonly prover: ProverPort;
@@ -62,7 +64,7 @@ export class Operator {
     this.p = o.params;
     this.store = o.store;
     this.chain = o.chain;
-    this.state = ExchangeState.genesis(o.params.depth, o.markets);
+    this.state = ExchangeState.genesis(o.params.depth, o.markets, o.domain);
     this.prometheus = new ServiceMetrics(
       this.metrics,
       () => this.halted !== undefined,

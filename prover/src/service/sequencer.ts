@@ -71,7 +71,7 @@ export class Sequencer {
     if (!ctx.state.hasAccount(o.account))
       refuse("ACCOUNT_NOT_FOUND", `account ${o.account} does not exist (deposit first)`);
     const acct = this.account(o.account);
-    if (!verifyOrder(so, acct.pubKey))
+    if (!verifyOrder(so, acct.pubKey, ctx.state.domain))
       refuse("ORDER_BAD_SIGNATURE", "the signature does not match the account key");
     const last = ctx.store.lastNonce(o.account, o.market);
     const working = acct.positions[o.market].nonce;
@@ -128,7 +128,8 @@ export class Sequencer {
     const sides = [t.buy, t.sell].map((so, i) => {
       try {
         const acct = this.account(so.order.account);
-        return applyTradeSide(0, acct, so, t.qty, t.price, rates[i], markets, prices).account;
+        return applyTradeSide(0, acct, so, t.qty, t.price, rates[i], this.ctx.state, prices)
+          .account;
       } catch (e) {
         throw Object.assign(
           e instanceof Error ? e : new OperatorError("MATCH_REFUSED", String(e)),
@@ -204,7 +205,9 @@ export class Sequencer {
     const stored = this.ctx.store.getOrder(id);
     if (!stored) throw new OperatorError("ORDER_NOT_FOUND", `no order ${id}`);
     const acct = this.ctx.state.getAccount(stored.signed.order.account);
-    if (!verify(acct.pubKey, cancelMessage(stored.signed.order), signature)) {
+    if (
+      !verify(acct.pubKey, cancelMessage(stored.signed.order, this.ctx.state.domain), signature)
+    ) {
       throw new OperatorError(
         "CANCEL_BAD_SIGNATURE",
         "the cancel request is not signed by the order's account key",
@@ -228,7 +231,7 @@ export class Sequencer {
     if (!state.hasAccount(w.account))
       throw new OperatorError("ACCOUNT_NOT_FOUND", `account ${w.account} does not exist`);
     const acct = state.getAccount(w.account);
-    if (!verifyWithdrawal(sw, acct.pubKey))
+    if (!verifyWithdrawal(sw, acct.pubKey, state.domain))
       throw new OperatorError(
         "WITHDRAW_BAD_SIGNATURE",
         "the signature does not match the account key",

@@ -64,6 +64,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const operator = Operator.open({
     params: p,
     markets,
+    domain: d.domain,
     store,
     chain: new ChainClient(d.addresses, signer),
     prover,

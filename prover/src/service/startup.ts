@@ -4,6 +4,7 @@ import { CIRCUIT_IDS } from "../domain/circuits.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { configHash } from "../domain/market.ts";
+import { deploymentDomain } from "../domain/messages.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import {
   ceremonyKeySet,
@@ -66,7 +67,7 @@ export async function checkDeployment(
     );
   const settlement = new Contract(at, loadArtifact("Settlement").abi, provider);
   const onChain = BigInt(await settlement.getFunction("configHash")());
-  const local = configHash(d.markets);
+  const local = configHash(d.markets, deploymentDomain(chainId, at));
   if (onChain !== d.configHash || local !== d.configHash)
     throw new StartupError(
       "CONFIG_MISMATCH",

@@ -213,6 +213,7 @@ export async function measureBatches(
             recipient: BigInt(await who.signer.getAddress()),
           },
           who.keys.privateKey,
+          w.domain,
         ),
       );
     }
