@@ -33,7 +33,8 @@ const gyp = process.env.npm_config_node_gyp ?? (fs.existsSync(bundled) ? bundled
 const args = ["rebuild", "--release", "--directory", dir];
 // Node's own headers are on the machine: never download them.
 const nodedir = process.env.npm_config_nodedir ?? path.dirname(path.dirname(process.execPath));
-if (fs.existsSync(path.join(nodedir, "include", "node", "node_api.h"))) args.push(`--nodedir=${nodedir}`);
+if (fs.existsSync(path.join(nodedir, "include", "node", "node_api.h")))
+  args.push(`--nodedir=${nodedir}`);
 const started = Date.now();
 const r = gyp
   ? spawnSync(process.execPath, [gyp, ...args], { stdio: "inherit" })

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -52,24 +54,39 @@ inline void mulByPowers(Fr* x, size_t n, const Fr& scale, const Fr& g) {
   });
 }
 
+// Twiddles for every stage of an FFT of size n = 2^k, stage by stage: the stage of span
+// m = 2h reads T[h .. 2h) = w_m^0 .. w_m^(h-1), contiguous. Made once per (k, direction)
+// and kept (n elements: 16 MiB at 2^19).
+inline const std::vector<Fr>& twiddles(unsigned k, bool inverse) {
+  static std::mutex m;
+  static std::map<std::pair<unsigned, bool>, std::vector<Fr>> cache;
+  std::lock_guard<std::mutex> l(m);
+  std::vector<Fr>& T = cache[{k, inverse}];
+  if (!T.empty()) return T;
+  const size_t n = size_t(1) << k;
+  T.resize(n);
+  Fr w = rootOfUnity(k);
+  if (inverse) w = w.inv();
+  Fr* top = T.data() + n / 2;  // w^j, j < n/2
+  ThreadPool::get().parallelFor(n / 2, [&](size_t from, size_t to) {
+    Fr p = w.pow(u64(from));
+    for (size_t j = from; j < to; j++) {
+      top[j] = p;
+      p = p * w;
+    }
+  });
+  for (size_t h = n / 4; h >= 1; h /= 2)
+    for (size_t j = 0; j < h; j++) T[h + j] = T[2 * h + 2 * j];
+  return T;
+}
+
 // In-place FFT of a (n = 2^k elements, k <= 28); inverse: the inverse FFT.
 inline void fft(Fr* a, size_t n, bool inverse) {
   if (n <= 1) return;
   const unsigned k = log2Exact(n);
   if ((size_t(1) << k) != n || k > FR_TWO_ADICITY) throw std::invalid_argument("fft size");
   ThreadPool& pool = ThreadPool::get();
-  Fr w = rootOfUnity(k);
-  if (inverse) w = w.inv();
-
-  // Twiddles w^j for j < n/2.
-  std::vector<Fr> tw(n / 2);
-  pool.parallelFor(n / 2, [&](size_t from, size_t to) {
-    Fr p = w.pow(u64(from));
-    for (size_t j = from; j < to; j++) {
-      tw[j] = p;
-      p = p * w;
-    }
-  });
+  const Fr* T = twiddles(k, inverse).data();
 
   pool.parallelFor(n, [&](size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
@@ -78,18 +95,18 @@ inline void fft(Fr* a, size_t n, bool inverse) {
     }
   });
 
-  // Stages of span m = 2^s. The first ones work in blocks that fit in cache: each block
-  // of 2^blk elements goes through every stage up to 2^blk in one go.
-  const unsigned blk = std::min(k, 12u);
+  // The first stages work in blocks that fit in cache: each block of 2^blk elements goes
+  // through every stage of span up to 2^blk in one go.
+  const unsigned blk = std::min(k, 11u);
   const size_t bsize = size_t(1) << blk;
   pool.parallelFor(n / bsize, [&](size_t from, size_t to) {
     for (size_t b = from; b < to; b++) {
       Fr* x = a + b * bsize;
-      for (unsigned s = 1; s <= blk; s++) {
-        const size_t m = size_t(1) << s, h = m / 2, step = n / m;
-        for (size_t base = 0; base < bsize; base += m) {
+      for (size_t h = 1; h < bsize; h *= 2) {
+        const Fr* tw = T + h;
+        for (size_t base = 0; base < bsize; base += 2 * h) {
           for (size_t j = 0; j < h; j++) {
-            Fr t = x[base + j + h] * tw[j * step];
+            Fr t = x[base + j + h] * tw[j];
             Fr u = x[base + j];
             x[base + j] = u + t;
             x[base + j + h] = u - t;
@@ -99,12 +116,13 @@ inline void fft(Fr* a, size_t n, bool inverse) {
     }
   }, 1);
   for (unsigned s = blk + 1; s <= k; s++) {
-    const size_t m = size_t(1) << s, h = m / 2, step = n / m;
-    // Butterfly index q in [0, n/2): block q / h, offset q % h.
+    const size_t h = size_t(1) << (s - 1);
+    const Fr* tw = T + h;
+    // Butterfly q in [0, n/2): block q >> (s-1), offset q & (h-1).
     pool.parallelFor(n / 2, [&](size_t from, size_t to) {
       for (size_t q = from; q < to; q++) {
-        const size_t j = q % h, base = (q / h) * m;
-        Fr t = a[base + j + h] * tw[j * step];
+        const size_t j = q & (h - 1), base = (q >> (s - 1)) << s;
+        Fr t = a[base + j + h] * tw[j];
         Fr u = a[base + j];
         a[base + j] = u + t;
         a[base + j + h] = u - t;

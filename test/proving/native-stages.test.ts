@@ -99,6 +99,14 @@ describe("native prover stages against ffjavascript", function () {
       ),
       { numRuns: 40 },
     );
+    // A domain past the addon's cache-sized blocks (2^11), so that its later stages run too.
+    const big = concat(
+      Array.from({ length: 1 << 13 }, (_, i) => Fr.e(BigInt(i) * 0x9e3779b97f4a7c15n + 7n)),
+    );
+    for (const inverse of [false, true]) {
+      const want = (inverse ? await Fr.ifft(big) : await Fr.fft(big)) as Uint8Array;
+      assert.deepEqual(new Uint8Array(S.fft(big, inverse)), want, `2^13, inverse ${inverse}`);
+    }
     assert.throws(() => S.fft(new Uint8Array(96), false), /power of 2/);
   });
 

@@ -72,7 +72,9 @@ export class ProveError extends ZkClearError {
       | "PROVE_BAD_KEY"
       | "PROVE_WITNESS_MISMATCH"
       | "PROVE_TOO_LARGE"
-      | "PROVE_NATIVE_FAILED",
+      | "PROVE_NATIVE_FAILED"
+      | "PROVE_NATIVE_UNAVAILABLE"
+      | "PROVE_BAD_ENGINE",
     what: string,
   ) {
     super(code, `groth16 prove: ${what}`);

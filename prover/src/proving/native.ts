@@ -67,12 +67,15 @@ function cpuFlags(): Set<string> {
   return new Set(line ? line.split(":")[1]!.trim().split(/\s+/) : []);
 }
 
+/** Loads the addon from another file than native/build's (for tests of the fallback). */
+export const NATIVE_ADDON_ENV = "ZKCLEAR_NATIVE_ADDON";
+
 function load(): { addon?: NativeAddon; why?: string } {
-  const file = path.join(BUILD, "zkclear_prover.node");
-  if (!fs.existsSync(file)) return { why: "the addon was not built (npm run build:native)" };
+  const file = process.env[NATIVE_ADDON_ENV] || path.join(BUILD, "zkclear_prover.node");
+  if (!fs.existsSync(file)) return { why: `${file} was not built (npm run build:native)` };
   try {
     const built = JSON.parse(
-      fs.readFileSync(path.join(BUILD, "..", "cpu-flags.json"), "utf8"),
+      fs.readFileSync(path.join(path.dirname(file), "..", "cpu-flags.json"), "utf8"),
     ) as string[];
     const here = cpuFlags();
     const missing = built.filter((f) => !here.has(f));
@@ -105,7 +108,6 @@ const NATIVE_CODES = [
   "PROVE_WITNESS_MISMATCH",
   "PROVE_TOO_LARGE",
 ] as const;
-type NativeCode = (typeof NATIVE_CODES)[number];
 
 /** The addon's refusal as a ProveError with the same code (and message). */
 export function asProveError(e: unknown): ProveError {
@@ -161,7 +163,13 @@ export async function nativeGroth16Prove(
     number,
   ];
   return {
-    proof: { pi_a: g1(out.a), pi_b: g2(out.b), pi_c: g1(out.c), protocol: "groth16", curve: "bn128" },
+    proof: {
+      pi_a: g1(out.a),
+      pi_b: g2(out.b),
+      pi_c: g1(out.c),
+      protocol: "groth16",
+      curve: "bn128",
+    },
     publicSignals,
     phases: { read, buildAbc, fft, msmG1, msmG2, other },
   };

@@ -4,7 +4,8 @@ import * as snarkjs from "snarkjs";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import { ZkClearError } from "../domain/errors.ts";
 import type { SignalValue } from "../engine/inputs.ts";
-import { groth16Prove } from "./groth16.ts";
+import { groth16Prove, ProveError } from "./groth16.ts";
+import { nativeGroth16Prove, nativeProver, nativeUnavailable } from "./native.ts";
 
 export class WitnessError extends ZkClearError {
   /** The templates on circom's failure stack, innermost first (e.g. "RangeCheck_12"). */
@@ -85,6 +86,8 @@ export interface ProvePhases {
 }
 
 export interface ProofResult {
+  /** The prover that made the proof. */
+  readonly engine: ProveEngine;
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];
   readonly witnessMs: number;
@@ -144,15 +147,77 @@ class PhaseClock {
 }
 
 /**
- * Which Groth16 prover makes the proof: zkclear's (`groth16Prove`, the default) or
- * snarkjs's own `groth16.prove`, which the benchmark measures it against.
+ * Which Groth16 prover makes the proof: zkclear's native prover (`native`: the C++ addon in
+ * native/, the default wherever it loads), zkclear's WebAssembly prover (`zkclear`:
+ * `groth16Prove`, on ffjavascript) or snarkjs's own `groth16.prove` (`snarkjs`, the
+ * baseline the benchmark measures them against). All three make proofs of the same keys
+ * in the same format, accepted by the same verifiers.
  */
-export type ProveEngine = "zkclear" | "snarkjs";
+export const PROVE_ENGINES = ["native", "zkclear", "snarkjs"] as const;
+export type ProveEngine = (typeof PROVE_ENGINES)[number];
+
+/** The environment variable that forces an engine (`native`, `zkclear` or `snarkjs`). */
+export const ENGINE_ENV = "ZKCLEAR_PROVER";
+
+let fallbackSaid = false;
 
 /**
- * Computes the witness and a Groth16 proof (`groth16Prove`: snarkjs's prover with "build
- * ABC" on every thread); `profile` times the proof's
- * steps, `warm` computes the witness twice and times both (witnessColdMs, witnessMs).
+ * The engine `prove` uses when none is given: the one named by ZKCLEAR_PROVER if set,
+ * else `native` where the addon loads, else the WebAssembly prover (`zkclear`), which is
+ * then said once per process on stderr.
+ */
+export function defaultEngine(): ProveEngine {
+  const forced = process.env[ENGINE_ENV];
+  if (forced !== undefined && forced !== "") {
+    const e = PROVE_ENGINES.find((x) => x === forced);
+    if (!e) {
+      throw new ProveError(
+        "PROVE_BAD_ENGINE",
+        `${ENGINE_ENV}=${forced} names no prover: use one of ${PROVE_ENGINES.join(", ")}`,
+      );
+    }
+    return e;
+  }
+  if (nativeProver()) return "native";
+  if (!fallbackSaid) {
+    fallbackSaid = true;
+    console.warn(
+      `zkclear: the native prover is unavailable (${nativeUnavailable()}); proving with the WebAssembly prover`,
+    );
+  }
+  return "zkclear";
+}
+
+/** A proof by the named engine (its profile, when asked, from the engine's own clock). */
+async function proveWith(
+  engine: ProveEngine,
+  zkeyPath: string,
+  wtns: Uint8Array,
+  profile: boolean,
+): Promise<{ proof: Groth16Proof; publicSignals: string[]; phases?: ProvePhases }> {
+  if (engine === "native") {
+    const addon = nativeProver();
+    if (!addon) {
+      throw new ProveError(
+        "PROVE_NATIVE_UNAVAILABLE",
+        `the native prover was asked for but is unavailable: ${nativeUnavailable()}`,
+      );
+    }
+    const r = await nativeGroth16Prove(addon, zkeyPath, wtns);
+    return profile ? r : { proof: r.proof, publicSignals: r.publicSignals };
+  }
+  const clock = profile ? new PhaseClock() : undefined;
+  const r =
+    engine === "snarkjs"
+      ? await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns }, clock)
+      : await groth16Prove(zkeyPath, wtns, clock);
+  return { ...r, ...(clock ? { phases: clock.finish() } : {}) };
+}
+
+/**
+ * Computes the witness and a Groth16 proof with `engine` (default: {@link defaultEngine});
+ * `profile` times the proof's steps, `warm` computes the witness twice and times both
+ * (witnessColdMs, witnessMs).
  */
 export async function prove(
   wasmPath: string,
@@ -160,6 +225,7 @@ export async function prove(
   signals: Record<string, SignalValue>,
   opts: { profile?: boolean; warm?: boolean; engine?: ProveEngine } = {},
 ): Promise<ProofResult> {
+  const engine = opts.engine ?? defaultEngine();
   let witnessColdMs: number | undefined;
   if (opts.warm) {
     const c0 = performance.now();
@@ -169,19 +235,21 @@ export async function prove(
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
-  const clock = opts.profile ? new PhaseClock() : undefined;
-  const { proof, publicSignals } =
-    opts.engine === "snarkjs"
-      ? await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns }, clock)
-      : await groth16Prove(zkeyPath, wtns, clock);
+  const { proof, publicSignals, phases } = await proveWith(
+    engine,
+    zkeyPath,
+    wtns,
+    opts.profile ?? false,
+  );
   const t2 = performance.now();
   return {
+    engine,
     proof,
     publicSignals,
     witnessMs: t1 - t0,
     proveMs: t2 - t1,
     ...(witnessColdMs !== undefined ? { witnessColdMs } : {}),
-    ...(clock ? { phases: clock.finish() } : {}),
+    ...(phases ? { phases } : {}),
   };
 }
 

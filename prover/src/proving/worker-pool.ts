@@ -6,8 +6,9 @@ import type { CircuitId } from "./circuits.ts";
 import type { ProofResult, ProveEngine } from "./prover.ts";
 
 /**
- * Proves in a separate process so the service's event loop stays responsive; snarkjs
- * then spreads each proof over every core with its own worker threads. (A worker thread
+ * Proves in a separate process so the service's event loop stays responsive; each
+ * prover then spreads a proof over every core (the native prover with its thread pool,
+ * the WebAssembly ones with ffjavascript's worker threads). (A worker thread
  * does not work here: the web-worker package snarkjs uses mistakes any worker thread
  * for one of its own.) One proof at a time.
  */
@@ -20,8 +21,10 @@ export class WorkerProver {
     { resolve: (r: ProofResult) => void; reject: (e: Error) => void }
   >();
 
-  constructor(p: ParamSet) {
-    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), [p.name], {
+  /** `engine`: the prover the process uses unless a request names another (default: defaultEngine()). */
+  constructor(p: ParamSet, engine?: ProveEngine) {
+    const args = engine ? [p.name, engine] : [p.name];
+    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), args, {
       execArgv: ["--import", "tsx"],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
