@@ -6,6 +6,7 @@ import { ZkClearError } from "../domain/errors.ts";
 import type { SignalValue } from "../engine/inputs.ts";
 import { groth16Prove, ProveError } from "./groth16.ts";
 import { nativeGroth16Prove, nativeProver, nativeUnavailable } from "./native.ts";
+import { calculateWtnsNative, nativeWitnessFor } from "./native-witness.ts";
 
 export class WitnessError extends ZkClearError {
   /** The templates on circom's failure stack, innermost first (e.g. "RangeCheck_12"). */
@@ -53,8 +54,29 @@ export async function calculateWitness(
   }
 }
 
-/** The witness in snarkjs's .wtns binary format. */
+/**
+ * The witness in snarkjs's .wtns binary format: by the circuit's native calculator where it
+ * was built (native-witness.ts; ZKCLEAR_WITNESS=wasm switches it off), else by circom's
+ * WebAssembly one.
+ */
 export async function calculateWtns(
+  wasmPath: string,
+  signals: Record<string, SignalValue>,
+): Promise<Uint8Array> {
+  const native = nativeWitnessFor(wasmPath);
+  if (native) {
+    return calculateWtnsNative(
+      native,
+      signals,
+      (f) =>
+        new WitnessError(`the witness violates a circuit constraint: ${f.message}`, f.templates),
+    );
+  }
+  return calculateWtnsWasm(wasmPath, signals);
+}
+
+/** The witness by circom's WebAssembly calculator, in snarkjs's .wtns binary format. */
+export async function calculateWtnsWasm(
   wasmPath: string,
   signals: Record<string, SignalValue>,
 ): Promise<Uint8Array> {
@@ -98,6 +120,11 @@ export interface ProofResult {
    * long-lived proving process computes every witness after its first.
    */
   readonly witnessColdMs?: number;
+  /**
+   * With `warm`, when the witness came from the circuit's native calculator: the
+   * WebAssembly calculator's witness of the same inputs, warm (its second in the process).
+   */
+  readonly witnessWasmMs?: number;
   /** With `profile`: the proving time by step. */
   readonly phases?: ProvePhases;
   /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */
@@ -227,10 +254,17 @@ export async function prove(
 ): Promise<ProofResult> {
   const engine = opts.engine ?? defaultEngine();
   let witnessColdMs: number | undefined;
+  let witnessWasmMs: number | undefined;
   if (opts.warm) {
     const c0 = performance.now();
     await calculateWtns(wasmPath, signals);
     witnessColdMs = performance.now() - c0;
+    if (nativeWitnessFor(wasmPath)) {
+      await calculateWtnsWasm(wasmPath, signals);
+      const w0 = performance.now();
+      await calculateWtnsWasm(wasmPath, signals);
+      witnessWasmMs = performance.now() - w0;
+    }
   }
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
@@ -249,6 +283,7 @@ export async function prove(
     witnessMs: t1 - t0,
     proveMs: t2 - t1,
     ...(witnessColdMs !== undefined ? { witnessColdMs } : {}),
+    ...(witnessWasmMs !== undefined ? { witnessWasmMs } : {}),
     ...(phases ? { phases } : {}),
   };
 }

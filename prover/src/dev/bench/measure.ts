@@ -73,6 +73,8 @@ export interface ProofFigures extends Omit<ProverFigures, "peakRssMiB"> {
    */
   readonly witnessMs: number;
   readonly witnessColdMs: number;
+  /** With the native witness calculator: the WebAssembly calculator's (warm) on the same batch. */
+  readonly witnessWasmMs?: number;
   readonly runs: number;
   /** Peak resident memory of the proving process (witness and proof), MiB. */
   readonly peakRssMiB: number | null;
@@ -250,11 +252,15 @@ export function processPerProof(
     const mid = (xs: number[]) => lowerMedian(xs, (x) => x);
     const witnessMs = mid(runs.map((r) => r.witnessMs));
     const witnessColdMs = mid(runs.map((r) => r.witnessColdMs ?? r.witnessMs));
+    const wasmWitness = runs.flatMap((r) =>
+      r.witnessWasmMs !== undefined ? [r.witnessWasmMs] : [],
+    );
     const peakRssMiB = Math.max(...runs.map((r) => r.peakRssMiB ?? 0)) || undefined;
     const result: RepeatedProof = {
       ...median,
       witnessMs,
       witnessColdMs,
+      ...(wasmWitness.length ? { witnessWasmMs: mid(wasmWitness) } : {}),
       peakRssMiB,
       runs,
       ...(snarkjsRuns.length ? { snarkjsRuns } : {}),
@@ -321,6 +327,7 @@ export async function measureSet(
       proof: {
         witnessMs: b.proof.witnessMs,
         witnessColdMs: b.proof.witnessColdMs ?? b.proof.witnessMs,
+        ...(b.proof.witnessWasmMs !== undefined ? { witnessWasmMs: b.proof.witnessWasmMs } : {}),
         engine: b.proof.engine,
         proveMs: primary.proveMs,
         proveMsRuns: primary.proveMsRuns,

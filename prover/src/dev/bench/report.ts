@@ -342,6 +342,7 @@ function nativeSection(r: BenchResults): string {
       "native µs / constraint",
       "WebAssembly µs / constraint",
       "witness ms",
+      "WebAssembly witness ms",
       "witness / native prove",
       "native peak MiB",
       "WebAssembly peak MiB",
@@ -357,6 +358,7 @@ function nativeSection(r: BenchResults): string {
         dec(usPerConstraint(f)),
         dec((w.proveMs * 1000) / f.compile.constraints),
         int(f.proof.witnessMs),
+        f.proof.witnessWasmMs !== undefined ? int(f.proof.witnessWasmMs) : "",
         pct(witnessShare(f)),
         peak(f.proof.peakRssMiB),
         peak(w.peakRssMiB),
@@ -388,8 +390,10 @@ function nativeSection(r: BenchResults): string {
       "proves every measured batch; each of its runs is followed by one of zkclear's WebAssembly " +
       "prover (`groth16Prove`, on ffjavascript) on the same batch and key, each in a fresh " +
       "proving process, so a slow spell of the shared machine hits both alike. Medians; the " +
-      "speed-up is the WebAssembly prover's time over the native one's. Peak memory is the " +
-      "proving process's (witness calculator included).",
+      "speed-up is the WebAssembly prover's time over the native one's. The witness is the " +
+      "circuit's native calculator's where it was built (circom's C++ with zkclear's field " +
+      "runtime, `native/witness/`), beside circom's WebAssembly calculator on the same inputs. " +
+      "Peak memory is the proving process's (witness calculators included).",
     "",
     compared,
     "",
