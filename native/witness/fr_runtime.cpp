@@ -8,6 +8,7 @@
 // reading (values above (r-1)/2 are negative); bitwise operations on the canonical
 // integer, masked to 254 bits and reduced; shifts by a negative amount shift the other
 // way, by 254 or more give 0; integer conversions fail unless the value fits in 32 bits.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,17 @@ constexpr u64 TOP_MASK = 0x3fffffffffffffffULL;  // 254 bits
   std::fprintf(stderr, "zkclear witness: %s\n", what);
   std::fflush(stdout);
   std::abort();
+}
+
+// A small integer held in shortVal (circom's index arithmetic stays in these).
+inline bool isShort(const FrElement* e) { return (e->type & (Fr_LONG | MONT)) == 0; }
+
+// r = x when x fits a short; false otherwise.
+inline bool shortResult(FrElement* r, int64_t x) {
+  if (x < INT32_MIN || x > INT32_MAX) return false;
+  r->shortVal = int32_t(x);
+  r->type = Fr_SHORT;
+  return true;
 }
 
 Fr raw(const u64* v) {
@@ -86,13 +98,17 @@ bool isNegative(const Fr& canonical) { return zk::lt256(HALF, canonical.v); }
 
 // The signed comparison a < b (circom's <).
 bool signedLess(const FrElement* pa, const FrElement* pb) {
+  if (isShort(pa) && isShort(pb)) return pa->shortVal < pb->shortVal;
   Fr a = decode(pa).canonical(), b = decode(pb).canonical();
   bool na = isNegative(a), nb = isNegative(b);
   if (na != nb) return na;
   return zk::lt256(a.v, b.v);  // same sign: the canonical order is the signed order
 }
 
-bool equal(const FrElement* a, const FrElement* b) { return decode(a) == decode(b); }
+bool equal(const FrElement* a, const FrElement* b) {
+  if (isShort(a) && isShort(b)) return a->shortVal == b->shortVal;
+  return decode(a) == decode(b);
+}
 
 // Masked to 254 bits, then reduced once (the result is below 2^254 < 2r).
 void reduceMasked(u64* c) {
@@ -162,12 +178,37 @@ void bitwise(FrElement* r, const FrElement* pa, const FrElement* pb, Op op) {
 
 extern "C" {
 
+// Makes an element that holds a small integer a short one (what circom's own constants
+// are not always), so that index arithmetic on it stays on the short fast paths.
+void zkclear_shorten(PFrElement e) {
+  if (isShort(e)) return;
+  Fr c = decode(e).canonical();
+  if (!(c.v[1] | c.v[2] | c.v[3]) && c.v[0] <= INT32_MAX) {
+    shortResult(e, int64_t(c.v[0]));
+    return;
+  }
+  Fr m = (-decode(e)).canonical();
+  if (!(m.v[1] | m.v[2] | m.v[3]) && m.v[0] <= INT32_MAX) shortResult(e, -int64_t(m.v[0]));
+}
+
 void Fr_copy(PFrElement r, PFrElement a) { *r = *a; }
 void Fr_copyn(PFrElement r, PFrElement a, int n) { std::memmove(r, a, size_t(n) * sizeof(FrElement)); }
-void Fr_add(PFrElement r, PFrElement a, PFrElement b) { encode(r, decode(a) + decode(b)); }
-void Fr_sub(PFrElement r, PFrElement a, PFrElement b) { encode(r, decode(a) - decode(b)); }
-void Fr_neg(PFrElement r, PFrElement a) { encode(r, -decode(a)); }
-void Fr_mul(PFrElement r, PFrElement a, PFrElement b) { encode(r, decode(a) * decode(b)); }
+void Fr_add(PFrElement r, PFrElement a, PFrElement b) {
+  if (isShort(a) && isShort(b) && shortResult(r, int64_t(a->shortVal) + b->shortVal)) return;
+  encode(r, decode(a) + decode(b));
+}
+void Fr_sub(PFrElement r, PFrElement a, PFrElement b) {
+  if (isShort(a) && isShort(b) && shortResult(r, int64_t(a->shortVal) - b->shortVal)) return;
+  encode(r, decode(a) - decode(b));
+}
+void Fr_neg(PFrElement r, PFrElement a) {
+  if (isShort(a) && shortResult(r, -int64_t(a->shortVal))) return;
+  encode(r, -decode(a));
+}
+void Fr_mul(PFrElement r, PFrElement a, PFrElement b) {
+  if (isShort(a) && isShort(b) && shortResult(r, int64_t(a->shortVal) * b->shortVal)) return;
+  encode(r, decode(a) * decode(b));
+}
 void Fr_square(PFrElement r, PFrElement a) { encode(r, decode(a).sqr()); }
 void Fr_band(PFrElement r, PFrElement a, PFrElement b) { bitwise(r, a, b, [](u64 x, u64 y) { return x & y; }); }
 void Fr_bor(PFrElement r, PFrElement a, PFrElement b) { bitwise(r, a, b, [](u64 x, u64 y) { return x | y; }); }
@@ -208,7 +249,7 @@ void Fr_toLongNormal(PFrElement r, PFrElement a) {
 }
 void Fr_toMontgomery(PFrElement r, PFrElement a) { encode(r, decode(a)); }
 
-int Fr_isTrue(PFrElement e) { return !decode(e).isZero(); }
+int Fr_isTrue(PFrElement e) { return isShort(e) ? e->shortVal != 0 : !decode(e).isZero(); }
 int Fr_toInt(PFrElement e) {
   if (!(e->type & Fr_LONG) && !(e->type & MONT)) return e->shortVal;
   Fr c = decode(e).canonical();

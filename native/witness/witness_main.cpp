@@ -22,6 +22,8 @@
 #include "calcwit.hpp"
 #include "circom.hpp"
 
+extern "C" void zkclear_shorten(PFrElement e);  // fr_runtime.cpp
+
 namespace {
 
 [[noreturn]] void refuse(const std::string& why) {
@@ -88,6 +90,7 @@ Circom_Circuit* loadCircuit(const char* path) {
   if (get_size_of_constants())
     std::memcpy(c->circuitConstants, d.take(get_size_of_constants() * sizeof(FrElement)),
                 get_size_of_constants() * sizeof(FrElement));
+  for (uint i = 0; i < get_size_of_constants(); i++) zkclear_shorten(&c->circuitConstants[i]);
   if (get_size_of_io_map() > 0) {
     std::vector<u32> index(get_size_of_io_map());
     for (auto& i : index) i = d.u32();

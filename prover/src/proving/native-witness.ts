@@ -140,6 +140,14 @@ export function buildNativeWitness(wasmPath: string): { seconds: number } | { er
   const t0 = performance.now();
   const objs: string[] = [];
   const cxx = (src: string, obj: string, extra: string[] = []) => {
+    objs.push(obj);
+    // circom's generated objects are kept: a change of zkclear's runtime rebuilds only its own.
+    if (
+      src.startsWith(f.dir) &&
+      fs.existsSync(obj) &&
+      fs.statSync(obj).mtimeMs > fs.statSync(src).mtimeMs
+    )
+      return;
     const r = spawnSync(
       "g++",
       ["-std=c++17", "-O1", "-w", `-I${f.dir}`, ...extra, "-c", src, "-o", obj],
@@ -149,7 +157,6 @@ export function buildNativeWitness(wasmPath: string): { seconds: number } | { er
       throw new NativeWitnessError(
         `g++ ${path.basename(src)}: ${(r.stderr || r.error?.message || "").slice(0, 400)}`,
       );
-    objs.push(obj);
   };
   try {
     cxx(path.join(f.dir, `${name}.cpp`), path.join(f.dir, `${name}.o`));
@@ -165,7 +172,5 @@ export function buildNativeWitness(wasmPath: string): { seconds: number } | { er
     return { seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
-  } finally {
-    for (const o of objs) fs.rmSync(o, { force: true });
   }
 }
