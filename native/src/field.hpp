@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <x86intrin.h>
 
 namespace zk {
 
@@ -103,34 +104,34 @@ struct Fp {
   bool operator!=(const Fp& o) const { return !(*this == o); }
 
   Fp operator+(const Fp& b) const {
-    Fp r;
-    u128 c = 0;
-    for (int i = 0; i < 4; i++) {
-      c += (u128)v[i] + b.v[i];
-      r.v[i] = (u64)c;
-      c >>= 64;
-    }
-    r.subPIfNeeded();
-    return r;
+    // a + b < 2p < 2^256 (p < 2^254): add, then subtract p unless that borrows.
+    u64 s0, s1, s2, s3, t0, t1, t2, t3;
+    unsigned char c = _addcarry_u64(0, v[0], b.v[0], (unsigned long long*)&s0);
+    c = _addcarry_u64(c, v[1], b.v[1], (unsigned long long*)&s1);
+    c = _addcarry_u64(c, v[2], b.v[2], (unsigned long long*)&s2);
+    _addcarry_u64(c, v[3], b.v[3], (unsigned long long*)&s3);
+    unsigned char br = _subborrow_u64(0, s0, Params::P[0], (unsigned long long*)&t0);
+    br = _subborrow_u64(br, s1, Params::P[1], (unsigned long long*)&t1);
+    br = _subborrow_u64(br, s2, Params::P[2], (unsigned long long*)&t2);
+    br = _subborrow_u64(br, s3, Params::P[3], (unsigned long long*)&t3);
+    const u64 keep = -u64(br);  // all ones: s < p, keep s
+    return Fp{{(s0 & keep) | (t0 & ~keep), (s1 & keep) | (t1 & ~keep), (s2 & keep) | (t2 & ~keep),
+               (s3 & keep) | (t3 & ~keep)}};
   }
 
   Fp operator-(const Fp& b) const {
-    Fp r;
-    u64 borrow = 0;
-    for (int i = 0; i < 4; i++) {
-      u128 d = (u128)v[i] - b.v[i] - borrow;
-      r.v[i] = (u64)d;
-      borrow = (u64)(d >> 64) & 1;
-    }
-    if (borrow) {
-      u128 c = 0;
-      for (int i = 0; i < 4; i++) {
-        c += (u128)r.v[i] + Params::P[i];
-        r.v[i] = (u64)c;
-        c >>= 64;
-      }
-    }
-    return r;
+    // a - b, plus p if that borrowed.
+    u64 d0, d1, d2, d3;
+    unsigned char br = _subborrow_u64(0, v[0], b.v[0], (unsigned long long*)&d0);
+    br = _subborrow_u64(br, v[1], b.v[1], (unsigned long long*)&d1);
+    br = _subborrow_u64(br, v[2], b.v[2], (unsigned long long*)&d2);
+    br = _subborrow_u64(br, v[3], b.v[3], (unsigned long long*)&d3);
+    const u64 m = -u64(br);
+    unsigned char c = _addcarry_u64(0, d0, Params::P[0] & m, (unsigned long long*)&d0);
+    c = _addcarry_u64(c, d1, Params::P[1] & m, (unsigned long long*)&d1);
+    c = _addcarry_u64(c, d2, Params::P[2] & m, (unsigned long long*)&d2);
+    _addcarry_u64(c, d3, Params::P[3] & m, (unsigned long long*)&d3);
+    return Fp{{d0, d1, d2, d3}};
   }
 
   Fp operator-() const { return isZero() ? *this : Fp{{Params::P[0], Params::P[1], Params::P[2], Params::P[3]}} - *this; }

@@ -89,8 +89,9 @@ export async function calculateWtnsWasm(
 }
 
 /**
- * Where a Groth16 proof's time went, in milliseconds, read off snarkjs's own progress
- * messages (their timestamps bound each step):
+ * Where a Groth16 proof's time went, in milliseconds: for the native prover as the addon
+ * times its stages; for the WebAssembly provers read off snarkjs's own progress messages
+ * (their timestamps bound each step):
  * - read: the witness, the zkey's header, coefficients and point sections;
  * - buildAbc: evaluating A, B and C of the QAP at the witness;
  * - fft: three inverse and three forward FFTs over the domain, and joining A*B - C;
