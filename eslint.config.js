@@ -46,7 +46,7 @@ const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ["artifacts/", "node_modules/"] },
+  { ignores: ["artifacts/", "node_modules/", "native/build/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -61,6 +61,11 @@ export default tseslint.config(
       },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // Plain Node scripts run before the dev dependencies (tsx) may be there: npm's install.
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {
     rules: {

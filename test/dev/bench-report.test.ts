@@ -14,7 +14,7 @@ import { withPage } from "../helpers/browser.ts";
 function trades(
   set: string,
   batch: number,
-  o: { usPerConstraint: number; gas: number },
+  o: { usPerConstraint: number; gas: number; wasmSpeedUp?: number },
 ): KindFigures {
   const constraints = 30_000 * batch + 10_000;
   const proveMs = (constraints * o.usPerConstraint) / 1000;
@@ -36,6 +36,17 @@ function trades(
       cached: false,
     },
     proof: {
+      engine: "native",
+      ...(o.wasmSpeedUp
+        ? {
+            wasm: {
+              proveMs: proveMs * o.wasmSpeedUp,
+              proveMsRuns: [proveMs * o.wasmSpeedUp],
+              phases: { read: 1, buildAbc: 1, fft: 1, msmG1: 1, msmG2: 1, other: 0 },
+              peakRssMiB: 1500,
+            },
+          }
+        : {}),
       witnessMs: proveMs * 0.05,
       witnessColdMs: proveMs * 0.07,
       proveMs,
@@ -96,6 +107,35 @@ describe("benchmark report", function () {
     );
     assert.match(goalRow(slow, "proving wall time"), /\*\*missed\*\*/);
     assert.match(goalRow(slow, "gas per trade"), /18,750 at B=16.*\*\*missed\*\*/);
+  });
+
+  it("sets the native prover against the WebAssembly prover: the goal of a third, and every proof side by side", function () {
+    const fast = benchmarksMarkdown(
+      results(trades("bench", 16, { usPerConstraint: 25, gas: 257_000, wasmSpeedUp: 3.2 }), null),
+      "s.svg",
+      "b.json",
+    );
+    assert.match(
+      goalRow(fast, "native prover"),
+      /3\.20× faster: 12,250 ms against 39,200 ms.*\| met \|$/,
+    );
+    assert.match(
+      fast,
+      /\| bench trades \| 490,000 \| 12,250 \| 39,200 \| 3\.20× \| 25\.0 \| 80\.0 \|/,
+    );
+    const slow = benchmarksMarkdown(
+      results(trades("bench", 16, { usPerConstraint: 25, gas: 257_000, wasmSpeedUp: 2.5 }), null),
+      "s.svg",
+      "b.json",
+    );
+    assert.match(goalRow(slow, "native prover"), /2\.50× faster.*\*\*missed\*\*/);
+    const none = benchmarksMarkdown(
+      results(trades("bench", 16, { usPerConstraint: 25, gas: 257_000 }), null),
+      "s.svg",
+      "b.json",
+    );
+    assert.equal(goalRow(none, "native prover"), "");
+    assert.doesNotMatch(none, /side by side/);
   });
 
   it("reports a sweep point that could not be measured, with the reason, in the table and the chart", function () {

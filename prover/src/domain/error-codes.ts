@@ -160,6 +160,10 @@ export const ERROR_CODES = {
   PROVE_TOO_LARGE: { area: "prove", http: BAD },
   PROVE_WITNESS_MISMATCH: { area: "prove", http: BAD },
   PROVE_FAILED: { area: "prove", http: INTERNAL },
+  PROVE_NATIVE_FAILED: { area: "prove", http: INTERNAL },
+  PROVE_NATIVE_UNAVAILABLE: { area: "prove", http: INTERNAL },
+  PROVE_BAD_ENGINE: { area: "prove", http: BAD },
+  WITNESS_NATIVE_FAILED: { area: "prove", http: INTERNAL },
   PROVER_EXITED: { area: "prove", http: UNAVAILABLE },
 
   NO_RECEIPT: { area: "chain", http: UNAVAILABLE },

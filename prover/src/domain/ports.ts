@@ -5,7 +5,18 @@ import type { SignalValue } from "./inputs.ts";
 import type { Deposit } from "./transfers.ts";
 
 /**
- * Where a Groth16 proof's time went, in milliseconds:
+ * Which Groth16 prover makes a proof: zkclear's native prover (`native`: the C++ addon in
+ * native/, the default wherever it loads), zkclear's WebAssembly prover (`zkclear`,
+ * on ffjavascript) or snarkjs's own `groth16.prove` (`snarkjs`, the baseline the benchmark
+ * measures them against). All three make proofs of the same keys in the same format,
+ * accepted by the same verifiers.
+ */
+export const PROVE_ENGINES = ["native", "zkclear", "snarkjs"] as const;
+export type ProveEngine = (typeof PROVE_ENGINES)[number];
+
+/**
+ * Where a Groth16 proof's time went, in milliseconds (the native prover's own stage clock,
+ * or read off snarkjs's progress messages for the WebAssembly provers):
  * - read: the witness, the zkey's header, coefficients and point sections;
  * - buildAbc: evaluating A, B and C of the QAP at the witness;
  * - fft: the inverse and forward FFTs over the domain, and joining A*B - C;
@@ -24,6 +35,8 @@ export interface ProvePhases {
 
 /** A proof (snarkjs's JSON format), its public signals and what it cost. */
 export interface ProofResult {
+  /** The prover that made the proof. */
+  readonly engine: ProveEngine;
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];
   readonly witnessMs: number;
@@ -34,6 +47,11 @@ export interface ProofResult {
    * long-lived proving process computes every witness after its first.
    */
   readonly witnessColdMs?: number;
+  /**
+   * With `warm`, when the witness came from the circuit's native calculator: the
+   * WebAssembly calculator's witness of the same inputs, warm (its second in the process).
+   */
+  readonly witnessWasmMs?: number;
   /** With `profile`: the proving time by step. */
   readonly phases?: ProvePhases;
   /** From a proving process (WorkerProver): its peak resident memory so far, MiB. */

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { CIRCUITS, instanceName, type CircuitId } from "../domain/circuits.ts";
+import { buildNativeWitness, nativeRuntimeHash, nativeWitnessFiles } from "./native-witness.ts";
 import { peakRssProbe } from "./peak-rss.ts";
 import { circuitFiles, type CircuitFiles } from "./paths.ts";
 import { CIRCUIT_SOURCES, ROOT } from "../domain/paths.ts";
@@ -24,6 +25,13 @@ export interface BuildManifest {
   readonly compileSeconds: number;
   /** Peak resident memory of the circom process, MiB (undefined if it did not report). */
   readonly peakRssMiB?: number;
+  /**
+   * The native witness calculator (circom's C++ built with g++, native-witness.ts): the
+   * seconds its build took, or why it was not built (the WebAssembly one is then used).
+   */
+  readonly nativeWitness?:
+    | { readonly seconds: number; readonly runtimeHash: string }
+    | { readonly error: string };
 }
 
 const require = createRequire(import.meta.url);
@@ -87,18 +95,19 @@ function run(
 
 /**
  * Compiles the circom file `main` with circom2 --O2 into `outDir` (r1cs, and with `wasm`
- * the witness calculator and the .sym); circom2 runs under WASI, so it is given paths
- * relative to the project root.
+ * the witness calculator and the .sym, with `cpp` the C++ witness code as well); circom2
+ * runs under WASI, so it is given paths relative to the project root.
  */
 export function compileCircom(
   main: string,
   outDir: string,
-  opts: { wasm?: boolean; log?: (s: string) => void } = {},
+  opts: { wasm?: boolean; cpp?: boolean; log?: (s: string) => void } = {},
 ): Promise<{ out: string; peakRssMiB?: number }> {
   fs.mkdirSync(outDir, { recursive: true });
   const rel = (f: string) => path.relative(ROOT, f);
   const args = [rel(main), "-l", "node_modules", "--r1cs", "--O2", "-o", rel(outDir)];
   if (opts.wasm) args.push("--wasm", "--sym");
+  if (opts.cpp) args.push("--c");
   return run(args, opts.log ?? (() => {}));
 }
 
@@ -168,6 +177,24 @@ export async function compileProbe(
   };
 }
 
+/** Builds the instance's native witness calculator, saying how it went. */
+function nativeWitness(
+  circuit: CircuitId,
+  p: ParamSet,
+  wasm: string,
+  log: (s: string) => void,
+): NonNullable<BuildManifest["nativeWitness"]> {
+  log(`${instanceName(circuit, p)}: building the native witness calculator (g++) ...`);
+  const r = buildNativeWitness(wasm);
+  log(
+    `${instanceName(circuit, p)}: native witness calculator ` +
+      ("error" in r
+        ? `not built (the WebAssembly one is used): ${r.error}`
+        : `built in ${r.seconds.toFixed(1)} s`),
+  );
+  return "error" in r ? r : { seconds: r.seconds, runtimeHash: nativeRuntimeHash() };
+}
+
 /**
  * Compiles a circuit instance with circom2 --O2 into artifacts/circuits/<circuit>/<params>/,
  * unless a build with the same source hash is already there.
@@ -184,9 +211,18 @@ export async function buildCircuit(
   if (
     !opts.force &&
     cached?.sourceHash === hash &&
+    cached.nativeWitness !== undefined &&
+    fs.existsSync(nativeWitnessFiles(files.wasm).dat) &&
     fs.existsSync(files.r1cs) &&
     fs.existsSync(files.wasm)
   ) {
+    const nw = cached.nativeWitness;
+    if ("runtimeHash" in nw && nw.runtimeHash !== nativeRuntimeHash()) {
+      // zkclear's field runtime changed, not the circuit: rebuild the calculator only.
+      const rebuilt = { ...cached, nativeWitness: nativeWitness(circuit, p, files.wasm, log) };
+      fs.writeFileSync(files.manifest, JSON.stringify(rebuilt, null, 2));
+      return rebuilt;
+    }
     log(`${cached.instance}: up to date (${cached.constraints} constraints)`);
     return cached;
   }
@@ -195,10 +231,11 @@ export async function buildCircuit(
   fs.writeFileSync(files.main, mainSource(circuit, p, files));
   log(`${instanceName(circuit, p)}: compiling with circom2 ${CIRCOM_VERSION} --O2 ...`);
   const t0 = performance.now();
-  const compiled = await compileCircom(files.main, files.dir, { wasm: true, log });
+  const compiled = await compileCircom(files.main, files.dir, { wasm: true, cpp: true, log });
   const out = stripAnsi(compiled.out);
   const compileSeconds = (performance.now() - t0) / 1000;
   const num = (label: string) => circomCount(out, label);
+  const nw = nativeWitness(circuit, p, files.wasm, log);
   const manifest: BuildManifest = {
     circuit,
     instance: instanceName(circuit, p),
@@ -209,6 +246,7 @@ export async function buildCircuit(
     wires: num("wires"),
     compileSeconds,
     peakRssMiB: compiled.peakRssMiB,
+    nativeWitness: nw,
   };
   fs.writeFileSync(files.manifest, JSON.stringify(manifest, null, 2));
   log(

@@ -67,7 +67,14 @@ interface Groth16Header {
 /** What the prover refuses: a malformed witness or key, or a witness for another circuit. */
 export class ProveError extends ZkClearError {
   constructor(
-    code: "PROVE_BAD_WITNESS" | "PROVE_BAD_KEY" | "PROVE_WITNESS_MISMATCH" | "PROVE_TOO_LARGE",
+    code:
+      | "PROVE_BAD_WITNESS"
+      | "PROVE_BAD_KEY"
+      | "PROVE_WITNESS_MISMATCH"
+      | "PROVE_TOO_LARGE"
+      | "PROVE_NATIVE_FAILED"
+      | "PROVE_NATIVE_UNAVAILABLE"
+      | "PROVE_BAD_ENGINE",
     what: string,
   ) {
     super(code, `groth16 prove: ${what}`);

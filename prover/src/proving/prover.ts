@@ -2,11 +2,19 @@ import fs from "node:fs";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
-import type { ProofResult, ProvePhases } from "../domain/ports.ts";
-
 import { ZkClearError } from "../domain/errors.ts";
+
+export { PROVE_ENGINES, type ProveEngine };
 import type { SignalValue } from "../domain/inputs.ts";
-import { groth16Prove } from "./groth16.ts";
+import {
+  PROVE_ENGINES,
+  type ProofResult,
+  type ProveEngine,
+  type ProvePhases,
+} from "../domain/ports.ts";
+import { groth16Prove, ProveError } from "./groth16.ts";
+import { nativeGroth16Prove, nativeProver, nativeUnavailable } from "./native.ts";
+import { calculateWtnsNative, nativeWitnessFor } from "./native-witness.ts";
 
 export class WitnessError extends ZkClearError {
   /** The templates on circom's failure stack, innermost first (e.g. "RangeCheck_12"). */
@@ -54,8 +62,29 @@ export async function calculateWitness(
   }
 }
 
-/** The witness in snarkjs's .wtns binary format. */
+/**
+ * The witness in snarkjs's .wtns binary format: by the circuit's native calculator where it
+ * was built (native-witness.ts; ZKCLEAR_WITNESS=wasm switches it off), else by circom's
+ * WebAssembly one.
+ */
 export async function calculateWtns(
+  wasmPath: string,
+  signals: Record<string, SignalValue>,
+): Promise<Uint8Array> {
+  const native = nativeWitnessFor(wasmPath);
+  if (native) {
+    return calculateWtnsNative(
+      native,
+      signals,
+      (f) =>
+        new WitnessError(`the witness violates a circuit constraint: ${f.message}`, f.templates),
+    );
+  }
+  return calculateWtnsWasm(wasmPath, signals);
+}
+
+/** The witness by circom's WebAssembly calculator, in snarkjs's .wtns binary format. */
+export async function calculateWtnsWasm(
   wasmPath: string,
   signals: Record<string, SignalValue>,
 ): Promise<Uint8Array> {
@@ -109,16 +138,68 @@ class PhaseClock {
   }
 }
 
-/**
- * Which Groth16 prover makes the proof: zkclear's (`groth16Prove`, the default) or
- * snarkjs's own `groth16.prove`, which the benchmark measures it against.
- */
-export type ProveEngine = "zkclear" | "snarkjs";
+/** The environment variable that forces an engine (`native`, `zkclear` or `snarkjs`). */
+export const ENGINE_ENV = "ZKCLEAR_PROVER";
+
+let fallbackSaid = false;
 
 /**
- * Computes the witness and a Groth16 proof (`groth16Prove`: snarkjs's prover with "build
- * ABC" on every thread); `profile` times the proof's
- * steps, `warm` computes the witness twice and times both (witnessColdMs, witnessMs).
+ * The engine `prove` uses when none is given: the one named by ZKCLEAR_PROVER if set,
+ * else `native` where the addon loads, else the WebAssembly prover (`zkclear`), which is
+ * then said once per process on stderr.
+ */
+export function defaultEngine(): ProveEngine {
+  const forced = process.env[ENGINE_ENV];
+  if (forced !== undefined && forced !== "") {
+    const e = PROVE_ENGINES.find((x) => x === forced);
+    if (!e) {
+      throw new ProveError(
+        "PROVE_BAD_ENGINE",
+        `${ENGINE_ENV}=${forced} names no prover: use one of ${PROVE_ENGINES.join(", ")}`,
+      );
+    }
+    return e;
+  }
+  if (nativeProver()) return "native";
+  if (!fallbackSaid) {
+    fallbackSaid = true;
+    console.warn(
+      `zkclear: the native prover is unavailable (${nativeUnavailable()}); proving with the WebAssembly prover`,
+    );
+  }
+  return "zkclear";
+}
+
+/** A proof by the named engine (its profile, when asked, from the engine's own clock). */
+async function proveWith(
+  engine: ProveEngine,
+  zkeyPath: string,
+  wtns: Uint8Array,
+  profile: boolean,
+): Promise<{ proof: Groth16Proof; publicSignals: string[]; phases?: ProvePhases }> {
+  if (engine === "native") {
+    const addon = nativeProver();
+    if (!addon) {
+      throw new ProveError(
+        "PROVE_NATIVE_UNAVAILABLE",
+        `the native prover was asked for but is unavailable: ${nativeUnavailable()}`,
+      );
+    }
+    const r = await nativeGroth16Prove(addon, zkeyPath, wtns);
+    return profile ? r : { proof: r.proof, publicSignals: r.publicSignals };
+  }
+  const clock = profile ? new PhaseClock() : undefined;
+  const r =
+    engine === "snarkjs"
+      ? await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns }, clock)
+      : await groth16Prove(zkeyPath, wtns, clock);
+  return { ...r, ...(clock ? { phases: clock.finish() } : {}) };
+}
+
+/**
+ * Computes the witness and a Groth16 proof with `engine` (default: {@link defaultEngine});
+ * `profile` times the proof's steps, `warm` computes the witness twice and times both
+ * (witnessColdMs, witnessMs).
  */
 export async function prove(
   wasmPath: string,
@@ -126,28 +207,39 @@ export async function prove(
   signals: Record<string, SignalValue>,
   opts: { profile?: boolean; warm?: boolean; engine?: ProveEngine } = {},
 ): Promise<ProofResult> {
+  const engine = opts.engine ?? defaultEngine();
   let witnessColdMs: number | undefined;
+  let witnessWasmMs: number | undefined;
   if (opts.warm) {
     const c0 = performance.now();
     await calculateWtns(wasmPath, signals);
     witnessColdMs = performance.now() - c0;
+    if (nativeWitnessFor(wasmPath)) {
+      await calculateWtnsWasm(wasmPath, signals);
+      const w0 = performance.now();
+      await calculateWtnsWasm(wasmPath, signals);
+      witnessWasmMs = performance.now() - w0;
+    }
   }
   const t0 = performance.now();
   const wtns = await calculateWtns(wasmPath, signals);
   const t1 = performance.now();
-  const clock = opts.profile ? new PhaseClock() : undefined;
-  const { proof, publicSignals } =
-    opts.engine === "snarkjs"
-      ? await snarkjs.groth16.prove(zkeyPath, { type: "mem", data: wtns }, clock)
-      : await groth16Prove(zkeyPath, wtns, clock);
+  const { proof, publicSignals, phases } = await proveWith(
+    engine,
+    zkeyPath,
+    wtns,
+    opts.profile ?? false,
+  );
   const t2 = performance.now();
   return {
+    engine,
     proof,
     publicSignals,
     witnessMs: t1 - t0,
     proveMs: t2 - t1,
     ...(witnessColdMs !== undefined ? { witnessColdMs } : {}),
-    ...(clock ? { phases: clock.finish() } : {}),
+    ...(witnessWasmMs !== undefined ? { witnessWasmMs } : {}),
+    ...(phases ? { phases } : {}),
   };
 }
 

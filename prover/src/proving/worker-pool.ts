@@ -13,8 +13,9 @@ import { type ProofResult } from "../domain/ports.ts";
 export class ProvingProcessError extends ZkClearError {}
 
 /**
- * Proves in a separate process so the service's event loop stays responsive; snarkjs
- * then spreads each proof over every core with its own worker threads. (A worker thread
+ * Proves in a separate process so the service's event loop stays responsive; each
+ * prover then spreads a proof over every core (the native prover with its thread pool,
+ * the WebAssembly ones with ffjavascript's worker threads). (A worker thread
  * does not work here: the web-worker package snarkjs uses mistakes any worker thread
  * for one of its own.) One proof at a time.
  */
@@ -27,8 +28,9 @@ export class WorkerProver {
     { resolve: (r: ProofResult) => void; reject: (e: Error) => void }
   >();
 
-  constructor(p: ParamSet, keys: KeySet) {
-    const args = [p.name, JSON.stringify(keys)];
+  /** `engine`: the prover the process uses unless a request names another (default: defaultEngine()). */
+  constructor(p: ParamSet, keys: KeySet, engine?: ProveEngine) {
+    const args = [p.name, JSON.stringify(keys), ...(engine ? [engine] : [])];
     this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), args, {
       execArgv: ["--import", "tsx"],
       serialization: "advanced",

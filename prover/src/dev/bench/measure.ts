@@ -8,7 +8,13 @@ import { instanceName, type CircuitId } from "../../domain/circuits.ts";
 import type { SignalValue } from "../../domain/inputs.ts";
 import type { DevKeyManifest } from "../../proving/keys.ts";
 import { keyFiles } from "../../proving/paths.ts";
-import { readVerificationKey, verify, type ProveEngine } from "../../proving/prover.ts";
+import {
+  defaultEngine,
+  readVerificationKey,
+  verify,
+  type ProveEngine,
+} from "../../proving/prover.ts";
+import type { ProofResult, ProvePhases } from "../../domain/ports.ts";
 import { WorkerProver } from "../../proving/worker-pool.ts";
 import { devKeySet } from "../../proving/key-sets.ts";
 import type { ProverPort } from "../../domain/ports.ts";
@@ -19,7 +25,6 @@ import {
   type BatchKind,
   type OperationGas,
 } from "./batches.ts";
-import { type ProofResult, type ProvePhases } from "../../domain/ports.ts";
 
 /** What it cost to compile one circuit instance with circom2 --O2. */
 export interface CompileFigures {
@@ -52,10 +57,14 @@ export interface ProverFigures {
   /** Every run's proving time, ms, in the order they ran. */
   readonly proveMsRuns: readonly number[];
   readonly phases: ProvePhases;
+  /** The highest peak resident memory of its proving processes, MiB. */
+  readonly peakRssMiB: number | null;
 }
 
 /** One full batch of one kind, proved in its own process and settled on the chain. */
-export interface ProofFigures extends ProverFigures {
+export interface ProofFigures extends Omit<ProverFigures, "peakRssMiB"> {
+  /** The prover of these figures and of the settled proof (the default engine). */
+  readonly engine: ProveEngine;
   /**
    * Medians over `runs` proofs of the same batch, each in a fresh proving process. The
    * witness is the warm one (a second witness in the process, as the operator's
@@ -64,6 +73,8 @@ export interface ProofFigures extends ProverFigures {
    */
   readonly witnessMs: number;
   readonly witnessColdMs: number;
+  /** With the native witness calculator: the WebAssembly calculator's (warm) on the same batch. */
+  readonly witnessWasmMs?: number;
   readonly runs: number;
   /** Peak resident memory of the proving process (witness and proof), MiB. */
   readonly peakRssMiB: number | null;
@@ -76,6 +87,11 @@ export interface ProofFigures extends ProverFigures {
    * zkclear's prover), as many times, each run alternating with one of zkclear's.
    */
   readonly snarkjs?: ProverFigures;
+  /**
+   * When `engine` is the native prover: the same batch and key proved by zkclear's
+   * WebAssembly prover as many times, each run alternating with a native one.
+   */
+  readonly wasm?: ProverFigures;
 }
 
 /** Every figure of one batch kind of one parameter set. */
@@ -101,6 +117,8 @@ export interface MeasureOptions {
   readonly repeat: number;
   /** The batch kind of this set also proved with snarkjs's own prover, if any. */
   readonly baseline?: BatchKind;
+  /** Prove every measured batch with the WebAssembly prover too, alternating (default true). */
+  readonly compareWasm?: boolean;
   readonly log: (s: string) => void;
 }
 
@@ -166,6 +184,8 @@ export interface RepeatedProof extends ProofResult {
   readonly runs: readonly ProofResult[];
   /** With a baseline: snarkjs's proofs of the same batch. */
   readonly snarkjsRuns?: readonly ProofResult[];
+  /** Compared: the WebAssembly prover's proofs of the same batch. */
+  readonly wasmRuns?: readonly ProofResult[];
 }
 
 /** The lower middle of `xs` by `key` (the median of an odd count). */
@@ -181,28 +201,33 @@ function proverFigures(runs: readonly ProofResult[]): ProverFigures {
     proveMs: median.proveMs,
     proveMsRuns: runs.map((r) => r.proveMs),
     phases: median.phases!,
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB ?? 0)) || null,
   };
 }
 
 /**
- * Proves each batch in a fresh proving process, with snarkjs's steps timed. The first
- * proof of each circuit in `measured` (the batch the benchmark reports) is made `repeat`
- * times, each in its own process, and the run with the median proving time is returned
- * with all the runs; other proofs (setting up the state) are made once.
+ * Proves each batch in a fresh proving process with the default engine, its steps timed.
+ * The first proof of each circuit in `measured` (the batch the benchmark reports) is made
+ * `repeat` times, each in its own process, and the run with the median proving time is
+ * returned with all the runs; other proofs (setting up the state) are made once. With
+ * `compareWasm` (and the native prover as the default), each measured run is followed by
+ * one of the WebAssembly prover; with `baseline`, by one of snarkjs's.
  */
 export function processPerProof(
   p: ParamSet,
   measured: ReadonlySet<CircuitId>,
   repeat: number,
   baseline?: CircuitId,
+  compareWasm = true,
 ): ProverPort {
   const seen = new Set<CircuitId>();
+  const primary = defaultEngine();
   const once = async (
     id: CircuitId,
     signals: Record<string, SignalValue>,
-    engine: ProveEngine = "zkclear",
+    engine: ProveEngine = primary,
   ) => {
-    const prover = new WorkerProver(p, devKeySet(p));
+    const prover = new WorkerProver(p, devKeySet(p), engine);
     try {
       return await prover.prove(id, signals, { profile: true, warm: true, engine });
     } finally {
@@ -218,23 +243,31 @@ export function processPerProof(
     seen.add(id);
     const runs: ProofResult[] = [];
     const snarkjsRuns: ProofResult[] = [];
+    const wasmRuns: ProofResult[] = [];
     for (let i = 0; i < times; i++) {
       runs.push(await once(id, signals));
-      // Alternating, so that a slow spell of the machine hits both provers alike.
+      // Alternating, so that a slow spell of the machine hits every prover alike.
+      if (first && compareWasm && primary !== "zkclear")
+        wasmRuns.push(await once(id, signals, "zkclear"));
       if (first && id === baseline) snarkjsRuns.push(await once(id, signals, "snarkjs"));
     }
     const median = lowerMedian(runs, (r) => r.proveMs);
     const mid = (xs: number[]) => lowerMedian(xs, (x) => x);
     const witnessMs = mid(runs.map((r) => r.witnessMs));
     const witnessColdMs = mid(runs.map((r) => r.witnessColdMs ?? r.witnessMs));
+    const wasmWitness = runs.flatMap((r) =>
+      r.witnessWasmMs !== undefined ? [r.witnessWasmMs] : [],
+    );
     const peakRssMiB = Math.max(...runs.map((r) => r.peakRssMiB ?? 0)) || undefined;
     const result: RepeatedProof = {
       ...median,
       witnessMs,
       witnessColdMs,
+      ...(wasmWitness.length ? { witnessWasmMs: mid(wasmWitness) } : {}),
       peakRssMiB,
       runs,
       ...(snarkjsRuns.length ? { snarkjsRuns } : {}),
+      ...(wasmRuns.length ? { wasmRuns } : {}),
     };
     return result;
   };
@@ -274,6 +307,7 @@ export async function measureSet(
       new Set(kinds.map((k) => KIND_CIRCUIT[k])),
       o.repeat,
       o.baseline && kinds.includes(o.baseline) ? KIND_CIRCUIT[o.baseline] : undefined,
+      o.compareWasm ?? true,
     ),
     log: (s) => o.log(`${p.name} ${s}`),
   });
@@ -282,7 +316,8 @@ export async function measureSet(
     const c = circuitFigures.get(b.kind)!;
     const vkey = readVerificationKey(keyFiles(KIND_CIRCUIT[b.kind], p).devVkey);
     const verified = await verify(vkey, b.proof.publicSignals, b.proof.proof);
-    const { runs = [b.proof], snarkjsRuns: baseline } = b.proof as Partial<RepeatedProof>;
+    const { runs = [b.proof], snarkjsRuns: baseline, wasmRuns } = b.proof as Partial<RepeatedProof>;
+    const primary = proverFigures(runs);
 
     out.push({
       set: p.name,
@@ -296,12 +331,17 @@ export async function measureSet(
       proof: {
         witnessMs: b.proof.witnessMs,
         witnessColdMs: b.proof.witnessColdMs ?? b.proof.witnessMs,
-        ...proverFigures(runs),
+        ...(b.proof.witnessWasmMs !== undefined ? { witnessWasmMs: b.proof.witnessWasmMs } : {}),
+        engine: b.proof.engine,
+        proveMs: primary.proveMs,
+        proveMsRuns: primary.proveMsRuns,
+        phases: primary.phases,
         runs: runs.length,
         peakRssMiB: b.proof.peakRssMiB ?? null,
         verified,
         gas: Number(b.gas),
         ...(baseline ? { snarkjs: proverFigures(baseline) } : {}),
+        ...(wasmRuns ? { wasm: proverFigures(wasmRuns) } : {}),
       },
       userGas,
     });

@@ -77,6 +77,17 @@ function goals(r: BenchResults): string {
       mark(usPerConstraint(bench) <= 90),
     ]);
   }
+  if (bench?.proof.wasm) {
+    const w = bench.proof.wasm;
+    const ratio = w.proveMs / bench.proof.proveMs;
+    rows.push([
+      "native prover: the bench trade batch in at most a third of the WebAssembly prover's time, alternating in one run",
+      `${dec(ratio, 2)}× faster: ${int(bench.proof.proveMs)} ms against ${int(w.proveMs)} ms ` +
+        `(medians of ${bench.proof.runs} alternating runs each); ` +
+        `${dec(usPerConstraint(bench))} µs against ${dec((w.proveMs * 1000) / bench.compile.constraints)} µs per constraint`,
+      mark(ratio >= 3),
+    ]);
+  }
   if (all.length) {
     const worst = Math.max(...all.map(witnessShare));
     const worstCold = Math.max(...all.map(coldWitnessShare));
@@ -303,6 +314,97 @@ function stretchParagraph(b: NonNullable<BenchResults["budget"]>): string {
   );
 }
 
+const peak = (n: number | null | undefined) => (n ? int(n) : "");
+
+/**
+ * Every measured proof by the native prover and by the WebAssembly prover, alternately in
+ * this run, with the native prover's stages.
+ */
+function nativeSection(r: BenchResults): string {
+  const all = [
+    ...r.sets,
+    ...(r.sweep?.points.flatMap((p) => (p.figures ? [p.figures] : [])) ?? []),
+  ];
+  const seen = new Set<string>();
+  const proofs = all.filter((f) => {
+    if (!f.proof.wasm || seen.has(f.instance)) return false;
+    seen.add(f.instance);
+    return true;
+  });
+  if (!proofs.length) return "";
+  const compared = table(
+    [
+      "proof",
+      "constraints",
+      "native ms",
+      "WebAssembly ms",
+      "speed-up",
+      "native µs / constraint",
+      "WebAssembly µs / constraint",
+      "witness ms",
+      "WebAssembly witness ms",
+      "witness / native prove",
+      "native peak MiB",
+      "WebAssembly peak MiB",
+    ],
+    proofs.map((f) => {
+      const w = f.proof.wasm!;
+      return [
+        `${f.set} ${KIND_LABEL[f.kind]}`,
+        int(f.compile.constraints),
+        int(f.proof.proveMs),
+        int(w.proveMs),
+        `${dec(w.proveMs / f.proof.proveMs, 2)}×`,
+        dec(usPerConstraint(f)),
+        dec((w.proveMs * 1000) / f.compile.constraints),
+        int(f.proof.witnessMs),
+        f.proof.witnessWasmMs !== undefined ? int(f.proof.witnessWasmMs) : "",
+        pct(witnessShare(f)),
+        peak(f.proof.peakRssMiB),
+        peak(w.peakRssMiB),
+      ];
+    }),
+  );
+  const stages = table(
+    ["proof", "native ms", "read", "build ABC", "FFT", "MSM G1", "MSM G2", "other"],
+    proofs.map((f) => {
+      const ph = f.proof.phases;
+      const t = f.proof.proveMs;
+      return [
+        `${f.set} ${KIND_LABEL[f.kind]}`,
+        int(t),
+        pct(ph.read / t),
+        pct(ph.buildAbc / t),
+        pct(ph.fft / t),
+        pct(ph.msmG1 / t),
+        pct(ph.msmG2 / t),
+        pct(Math.max(0, t - ph.read - ph.buildAbc - ph.fft - ph.msmG1 - ph.msmG2) / t),
+      ];
+    }),
+  );
+  return [
+    "## Native and WebAssembly provers, side by side",
+    "",
+    "zkclear's native prover (`native/`, a C++ Node-API addon built by `npm ci`: Montgomery " +
+      "arithmetic on 64-bit limbs, a multi-threaded Pippenger MSM and FFT on one thread pool) " +
+      "proves every measured batch; each of its runs is followed by one of zkclear's WebAssembly " +
+      "prover (`groth16Prove`, on ffjavascript) on the same batch and key, each in a fresh " +
+      "proving process, so a slow spell of the shared machine hits both alike. Medians; the " +
+      "speed-up is the WebAssembly prover's time over the native one's. The witness is the " +
+      "circuit's native calculator's where it was built (circom's C++ with zkclear's field " +
+      "runtime, `native/witness/`), beside circom's WebAssembly calculator on the same inputs. " +
+      "Peak memory is the proving process's (witness calculators included).",
+    "",
+    compared,
+    "",
+    "Where the native prover's time goes (the stages are timed inside the addon; other: the " +
+      "blinding, the final sums, and the JavaScript around the call):",
+    "",
+    stages,
+    "",
+  ].join("\n");
+}
+
 /** One prover's row of the side-by-side table, on the batch `batch`. */
 function proverRow(name: string, f: ProverFigures, batch: KindFigures): string[] {
   return [
@@ -328,9 +430,12 @@ function phaseSection(r: BenchResults): string {
     return true;
   });
   if (!proofs.length) return "";
+  // This section is the WebAssembly prover's: its alternate runs when native is the default.
+  const wasmOf = (f: KindFigures) =>
+    f.proof.engine === "native" && f.proof.wasm ? f.proof.wasm : f.proof;
   const rows = proofs.map((f) => {
-    const ph = f.proof.phases;
-    const t = f.proof.proveMs;
+    const ph = wasmOf(f).phases;
+    const t = wasmOf(f).proveMs;
     const g1Points = 3 * f.keys.nVars + f.keys.domainSize;
     return [
       `${f.set} ${KIND_LABEL[f.kind]}`,
@@ -348,9 +453,10 @@ function phaseSection(r: BenchResults): string {
     ];
   });
   const bench = find(r, "bench", "trades");
-  const b = bench?.proof.phases;
+  const b = bench ? wasmOf(bench).phases : undefined;
+  const bMs = bench ? wasmOf(bench).proveMs : 1;
   return [
-    `## Where the proving time goes`,
+    `## Where the WebAssembly prover's time goes`,
     "",
     `zkclear's Groth16 prover (\`prover/src/proving/groth16.ts\`: snarkjs's algorithm, key and proof ` +
       `formats, on ffjavascript's curve) evaluates the witness against the key's A and B coefficients ` +
@@ -364,13 +470,22 @@ function phaseSection(r: BenchResults): string {
     "",
     bench?.proof.snarkjs
       ? [
-          `The \`bench\` trade batch, proved alternately by both provers (each run in a fresh process):`,
+          `The \`bench\` trade batch, proved alternately by every prover (each run in a fresh process):`,
           "",
           table(
             ["prover", "prove ms (median)", "runs, s", "µs / constraint", "build ABC", "MSM + FFT"],
             [
               proverRow("snarkjs 0.7.6 `groth16.prove`", bench.proof.snarkjs, bench),
-              proverRow("zkclear `groth16Prove`", bench.proof, bench),
+              ...(bench.proof.wasm
+                ? [proverRow("zkclear `groth16Prove` (WebAssembly)", bench.proof.wasm, bench)]
+                : []),
+              proverRow(
+                bench.proof.engine === "native"
+                  ? "zkclear native (`native/`)"
+                  : "zkclear `groth16Prove`",
+                bench.proof,
+                bench,
+              ),
             ],
           ),
         ].join("\n")
@@ -395,14 +510,14 @@ function phaseSection(r: BenchResults): string {
     ),
     "",
     b && bench
-      ? `At \`bench\` trades the MSMs take ${pct((b.msmG1 + b.msmG2) / bench.proof.proveMs)} of the proof ` +
-        `and the FFTs ${pct(b.fft / bench.proof.proveMs)}. ` +
+      ? `At \`bench\` trades the MSMs take ${pct((b.msmG1 + b.msmG2) / bMs)} of the proof ` +
+        `and the FFTs ${pct(b.fft / bMs)}. ` +
         `That is the floor for this prover on this machine: ffjavascript's MSMs and FFTs run in ` +
         `WebAssembly on ffjavascript's worker threads (one per core), so even with nothing else ` +
         `to do a proof costs ${dec(((b.msmG1 + b.msmG2 + b.fft) * 1000) / bench.compile.constraints)} µs per constraint here. ` +
         `A G2 term costs about ${dec(b.msmG2 / bench.keys.nVars / (b.msmG1 / (3 * bench.keys.nVars + bench.keys.domainSize)))}× a G1 term ` +
-        `(G2 points live over the quadratic extension). Below this floor only a native prover goes: ` +
-        `rapidsnark's assembly MSMs are several times faster per core (see the published figures).`
+        `(G2 points live over the quadratic extension). Below this floor only a native prover goes ` +
+        `(zkclear's own: the section above; rapidsnark's: the published figures).`
       : "",
     "",
   ].join("\n");
@@ -520,6 +635,7 @@ export function benchmarksMarkdown(r: BenchResults, image: string, jsonPath: str
     "",
     sweepSection(r, image),
     budgetSection(r),
+    nativeSection(r),
     phaseSection(r),
     anchors(r),
     "## Reproducing",
