@@ -259,7 +259,7 @@ describe("audit: an honest history from the operator", function () {
     const first = (code: string) => r.findings.find((f) => f.code === code);
     assert.match(
       first("CONFIG_MISMATCH")!.message,
-      /Settlement's configHash is \d+, the published markets hash to \d+/,
+      /Settlement's configHash is \d+, the published markets with this deployment's domain hash to \d+/,
     );
     assert.match(
       first("BINDING_MISMATCH")!.message,

@@ -7,6 +7,7 @@ import { ChainClient } from "../../prover/src/chain/client.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
 import { Store } from "../../prover/src/store/store.ts";
 import { Operator } from "../../prover/src/service/operator.ts";
+import { devWallet } from "../../prover/src/service/serve.ts";
 import { prepareTestContracts, signers } from "./chain.ts";
 
 /**
@@ -36,7 +37,7 @@ export async function startOperator(traders: number, prefix: string): Promise<Op
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
   const prover = new WorkerProver(P, w.keys);
-  const chain = new ChainClient(w.d.addresses, s[0]);
+  const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), { pollMs: 100 });
   const open = (store: Store) =>
     Operator.open({
       params: P,

@@ -163,9 +163,10 @@ describe("HTTP API", function () {
   it("serves batches, health and Prometheus metrics", async function () {
     const b = await app.inject({ method: "GET", url: "/v1/batches" });
     assert.deepEqual(
-      b.json().map((x: { kind: string; status: string }) => [x.kind, x.status]),
+      b.json().batches.map((x: { kind: string; status: string }) => [x.kind, x.status]),
       [["deposits", "settled"]],
     );
+    assert.equal(b.json().next, null);
     assert.equal((await app.inject({ method: "GET", url: "/health" })).json().status, "ok");
     const m = await app.inject({ method: "GET", url: "/metrics" });
     assert.match(m.headers["content-type"] as string, /text\/plain/);

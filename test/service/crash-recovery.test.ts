@@ -88,13 +88,18 @@ describe("operator service: crash recovery with SIGKILL (real processes)", funct
     return { status: r.status, json: (await r.json()) as unknown };
   }
 
+  type BatchRow = { id: number; kind: string; status: string; newRoot: string };
   async function batches() {
-    return (await get("/v1/batches")).json as {
-      id: number;
-      kind: string;
-      status: string;
-      newRoot: string;
-    }[];
+    const all: BatchRow[] = [];
+    for (let after: number | null = 0; after !== null; ) {
+      const page = (await get(`/v1/batches?after=${after}`)).json as {
+        batches: BatchRow[];
+        next: number | null;
+      };
+      all.push(...page.batches);
+      after = page.next;
+    }
+    return all;
   }
 
   async function trade(qty: bigint) {

@@ -194,7 +194,12 @@ describe("production keys: a ceremony key set deployed, served and settled (test
     // the same file, pointed at a deployment whose verifiers were made from development keys
     const s = await signers(2);
     const dev = await setupWorld(P, s[0], [s[1]]);
-    const e = await refusal({ ...loadDeployment(file), addresses: dev.deployment.addresses });
+    const e = await refusal({
+      ...loadDeployment(file),
+      addresses: dev.deployment.addresses,
+      domain: dev.deployment.domain,
+      configHash: dev.deployment.configHash,
+    });
     assert.equal(e.code, "VERIFIER_MISMATCH");
     assert.match(e.message, /is not the verifier of the ceremony key the service would prove with/);
   });

@@ -7,6 +7,7 @@ import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { Store } from "../../prover/src/store/store.ts";
+import { SubmitError } from "../../prover/src/chain/settlement.ts";
 import { Operator } from "../../prover/src/service/operator.ts";
 import { type ProofResult } from "../../prover/src/domain/ports.ts";
 import { type ChainPort, type ProverPort } from "../../prover/src/domain/ports.ts";
@@ -27,10 +28,13 @@ describe("operator: a batch the chain refuses", function () {
       depositsFrom: async (from) =>
         from === 0 ? [{ account: 3n, amount: 100n, pubKey: devKeyPair("refused").publicKey }] : [],
       stateRoot: async () => genesis,
-      submit: async () => {
+      // the contract refuses it when asked (the gas estimate), so no transaction is made
+      prepare: async () => {
         submits++;
-        throw new Error("execution reverted: InvalidProof()");
+        throw new SubmitError("BATCH_REFUSED", "submitDeposits: Settlement refuses it (InvalidProof)");
       },
+      send: async () => assert.fail("nothing is sent"),
+      submit: async () => assert.fail("the pipeline prepares, stores, then sends"),
     };
     const prover: ProverPort = {
       prove: async () =>

@@ -1,42 +1,72 @@
-import { Contract, NonceManager, type Signer } from "ethers";
+import { Contract, keccak256, type HDNodeWallet, type Provider, type Wallet } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
-import type { ChainPort, Round } from "../domain/ports.ts";
+import { BATCH_KINDS, submitArgs } from "../domain/batch-kinds.ts";
+import type { DeploymentAddresses } from "../domain/deployment.ts";
+import type { ChainPort, Round, SentBatch, SignedTx } from "../domain/ports.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import { loadArtifact } from "./artifacts.ts";
-import type { DeploymentAddresses } from "../domain/deployment.ts";
-import { submitBatch } from "./settlement.ts";
+import { toSolidityProof } from "./calldata.ts";
+import { SubmitError } from "./settlement.ts";
 
 /** Errors worth another try: the node did not answer, not "the contract refused". */
-function transient(e: unknown): boolean {
+export function transient(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return (
     code === "NETWORK_ERROR" ||
     code === "TIMEOUT" ||
     code === "SERVER_ERROR" ||
-    code === "ECONNREFUSED"
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "UNKNOWN_ERROR"
   );
+}
+
+/** The contract's custom error name in an ethers error, if it has one. */
+function revertName(e: unknown): string | undefined {
+  return (e as { revert?: { name?: string } }).revert?.name;
 }
 
 /**
  * The operator's view of a deployment through ethers v6: oracle rounds, the Vault's
- * deposit queue, the Settlement root, and batch submission with one nonce manager (so
- * consecutive transactions never collide), retries on transient errors and receipts.
+ * deposit queue, the Settlement root, and batch submission. A batch's transaction is
+ * signed here with the operator's key before it is sent (`prepare`), so that its hash and
+ * nonce can be stored first: after a crash the operator finds its own transaction (sent
+ * again if it was lost, never a second one for the same batch). Transient node errors are
+ * retried with backoff; a refusal by the contract is not.
  */
 export class ChainClient implements ChainPort {
   readonly settlement: Contract;
   readonly vault: Contract;
   readonly oracle: Contract;
+  private readonly provider: Provider;
   private readonly retries: number;
-  private readonly nonces: NonceManager;
+  private readonly pollMs: number;
+  private readonly waitMs: number;
+  /** The next nonce to use, once learnt from the node. */
+  private nonce: number | undefined;
 
-  constructor(addresses: DeploymentAddresses, signer: Signer, opts: { retries?: number } = {}) {
-    const managed = new NonceManager(signer);
-    this.nonces = managed;
-    this.settlement = new Contract(addresses.settlement, loadArtifact("Settlement").abi, managed);
-    this.vault = new Contract(addresses.vault, loadArtifact("Vault").abi, managed);
-    this.oracle = new Contract(addresses.oracle, loadArtifact("PriceOracle").abi, managed);
-    this.retries = opts.retries ?? 3;
+  /**
+   * @param opts.retries tries of a call the node failed to answer (transient errors)
+   * @param opts.pollMs how often a sent transaction's receipt is looked for (default 500)
+   * @param opts.waitMs how long `send` waits for a receipt before it answers "pending"
+   *   (default 120 s); the operator asks again at its next step, sending the transaction
+   *   again if the node lost it
+   */
+  constructor(
+    addresses: DeploymentAddresses,
+    private readonly signer: Wallet | HDNodeWallet,
+    opts: { retries?: number; pollMs?: number; waitMs?: number } = {},
+  ) {
+    if (!signer.provider)
+      throw new SubmitError("NO_PROVIDER", "the operator's key must be connected to a node");
+    this.provider = signer.provider;
+    this.settlement = new Contract(addresses.settlement, loadArtifact("Settlement").abi, signer);
+    this.vault = new Contract(addresses.vault, loadArtifact("Vault").abi, this.provider);
+    this.oracle = new Contract(addresses.oracle, loadArtifact("PriceOracle").abi, this.provider);
+    this.retries = opts.retries ?? 4;
+    this.pollMs = opts.pollMs ?? 500;
+    this.waitMs = opts.waitMs ?? 120_000;
   }
 
   private async retry<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -44,13 +74,9 @@ export class ChainClient implements ChainPort {
       try {
         return await f();
       } catch (e) {
-        // another sender used the key (or a restart lost count): learn the nonce again
-        if ((e as { code?: string }).code === "NONCE_EXPIRED" && attempt < this.retries) {
-          this.nonces.reset();
-          continue;
-        }
         if (attempt >= this.retries || !transient(e)) {
-          if (e instanceof Error) e.message = `${what}: ${e.message}`;
+          if (e instanceof Error && !e.message.startsWith(what))
+            e.message = `${what}: ${e.message}`;
           throw e;
         }
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
@@ -90,8 +116,113 @@ export class ChainClient implements ChainPort {
     );
   }
 
+  /**
+   * Signs the batch's transaction without sending it. The contract is asked first (gas
+   * estimate): a batch it would refuse is a SubmitError naming its custom error, and no
+   * transaction exists.
+   */
+  async prepare(b: BatchData, proof: Groth16Proof): Promise<SignedTx> {
+    const method = BATCH_KINDS[b.kind].method;
+    const data = this.settlement.interface.encodeFunctionData(method, [
+      toSolidityProof(proof),
+      ...submitArgs(b),
+    ]);
+    const to = await this.settlement.getAddress();
+    const from = this.signer.address;
+    let gas: bigint;
+    try {
+      gas = await this.retry("estimate", () => this.provider.estimateGas({ to, from, data }));
+    } catch (e) {
+      if (transient(e)) throw e;
+      const name = revertName(this.decode(e)) ?? (e as Error).message;
+      throw new SubmitError("BATCH_REFUSED", `${method}: Settlement refuses it (${name})`, {
+        cause: e,
+      });
+    }
+    // the node's count wins when another client of this key sent transactions meanwhile
+    const pending = await this.retry("nonce", () => this.signer.getNonce("pending"));
+    const nonce = Math.max(this.nonce ?? 0, pending);
+    const tx = await this.retry("populate", () =>
+      this.signer.populateTransaction({ to, data, nonce, gasLimit: (gas * 12n) / 10n }),
+    );
+    const raw = await this.signer.signTransaction(tx);
+    this.nonce = nonce + 1;
+    return { hash: keccak256(raw), nonce, raw };
+  }
+
+  /** ethers' error with the contract's custom error decoded, if it carries revert data. */
+  private decode(e: unknown): unknown {
+    const data = (e as { data?: string }).data;
+    if (typeof data !== "string") return e;
+    try {
+      const parsed = this.settlement.interface.parseError(data);
+      return parsed ? { revert: { name: parsed.name } } : e;
+    } catch {
+      return e;
+    }
+  }
+
+  /**
+   * Sends a signed transaction (again, if the node lost it) and waits for its receipt. A
+   * transaction whose nonce was taken by another can never land: `dead`.
+   */
+  async send(tx: SignedTx): Promise<SentBatch> {
+    const known = await this.receiptOf(tx.hash);
+    if (known) return known;
+    try {
+      await this.retry("send", () => this.provider.broadcastTransaction(tx.raw));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const msg = String((e as Error).message);
+      // the node has it already (a resend), or mined it meanwhile
+      const again = await this.receiptOf(tx.hash);
+      if (again) return again;
+      if (code === "NONCE_EXPIRED" || /nonce too low/i.test(msg)) {
+        this.nonce = undefined;
+        return { status: "dead" };
+      }
+      if (!/already known|known transaction|already imported/i.test(msg)) throw e;
+    }
+    return this.awaitReceipt(tx);
+  }
+
+  /**
+   * Polls for the receipt until `waitMs` has passed: then the transaction is dead if its
+   * nonce was used by a mined transaction (and it has no receipt), else still pending.
+   */
+  private async awaitReceipt(tx: SignedTx): Promise<SentBatch> {
+    const until = Date.now() + this.waitMs;
+    for (;;) {
+      const r = await this.receiptOf(tx.hash);
+      if (r) return r;
+      const mined = await this.retry("nonce", () => this.signer.getNonce("latest"));
+      if (mined > tx.nonce) {
+        // mined meanwhile, or its nonce went to another transaction; ethers answers a
+        // repeated call from a cache for 250 ms, so look again after that
+        await new Promise((res) => setTimeout(res, 300));
+        const late = await this.receiptOf(tx.hash);
+        if (late) return late;
+        this.nonce = undefined;
+        return { status: "dead" };
+      }
+      if (Date.now() >= until) return { status: "pending" };
+      await new Promise((res) => setTimeout(res, this.pollMs));
+    }
+  }
+
+  private async receiptOf(hash: string): Promise<SentBatch | undefined> {
+    const r = await this.retry("receipt", () => this.provider.getTransactionReceipt(hash));
+    if (!r) return undefined;
+    return r.status === 1
+      ? { status: "mined", txHash: r.hash, gasUsed: r.gasUsed }
+      : { status: "reverted", txHash: r.hash, gasUsed: r.gasUsed };
+  }
+
+  /** Sends a proven batch and waits for its receipt (prepare, then send). */
   async submit(b: BatchData, proof: Groth16Proof): Promise<{ txHash: string; gasUsed: bigint }> {
-    const receipt = await this.retry("submit", () => submitBatch(this.settlement, b, proof));
-    return { txHash: receipt.hash, gasUsed: receipt.gasUsed };
+    const sent = await this.send(await this.prepare(b, proof));
+    if (sent.status !== "mined")
+      throw new SubmitError("BATCH_REFUSED", `${BATCH_KINDS[b.kind].method}: ${sent.status}`);
+    return { txHash: sent.txHash, gasUsed: sent.gasUsed };
   }
 }

@@ -19,6 +19,7 @@ import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import { proveBatch as pipelineProve, submitProven } from "../service/pipeline.ts";
+import { devWallet } from "../service/serve.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -122,7 +123,8 @@ export async function setupWorld(
     deployment,
     keys,
     prover: new LocalProver(p, keys),
-    chain: new ChainClient(d.addresses, deployer),
+    // the operator's key: Hardhat's first development account, the deployer of the tests
+    chain: new ChainClient(d.addresses, devWallet(0).connect(deployer.provider), { pollMs: 100 }),
     domain: deployment.domain,
     state: ExchangeState.genesis(p.depth, markets, deployment.domain),
     oracleWallets,

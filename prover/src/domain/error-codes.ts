@@ -102,6 +102,7 @@ export const ERROR_CODES = {
   KEYSTORE_WEAK_PASSPHRASE: { area: "keystore", http: BAD },
 
   NO_PRICES: { area: "operator", http: UNAVAILABLE },
+  OPERATOR_HALTED: { area: "operator", http: UNAVAILABLE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },
   ORDER_NOT_FOUND: { area: "operator", http: MISSING },
@@ -120,6 +121,8 @@ export const ERROR_CODES = {
   AUTH_EXPIRED: { area: "http", http: AUTH },
   AUTH_FAILED: { area: "http", http: AUTH },
   NOT_PUBLISHED: { area: "http", http: MISSING },
+  UNSUPPORTED_CHARSET: { area: "http", http: 415 },
+  WITHDRAWAL_NOT_FOUND: { area: "http", http: MISSING },
 
   CIRCOM_FAILED: { area: "build", http: INTERNAL },
   CIRCOM_OUTPUT: { area: "build", http: INTERNAL },
@@ -167,6 +170,8 @@ export const ERROR_CODES = {
   PROVER_EXITED: { area: "prove", http: UNAVAILABLE },
 
   NO_RECEIPT: { area: "chain", http: UNAVAILABLE },
+  NO_PROVIDER: { area: "chain", http: INTERNAL },
+  BATCH_REFUSED: { area: "chain", http: INTERNAL },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },
   REPORT_SIGNATURE_MISMATCH: { area: "chain", http: BAD },
@@ -179,6 +184,7 @@ export const ERROR_CODES = {
   CONFIG_MISMATCH: { area: "startup", http: INTERNAL },
   VERIFIER_MISMATCH: { area: "startup", http: INTERNAL },
   KEY_MISMATCH: { area: "startup", http: INTERNAL },
+  OPERATOR_KEY_MISSING: { area: "startup", http: INTERNAL },
 
   RPC_FAILED: { area: "audit", http: UNAVAILABLE },
   NOT_SETTLEMENT: { area: "audit", http: BAD },

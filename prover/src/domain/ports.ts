@@ -69,6 +69,22 @@ export interface Round {
   readonly prices: readonly bigint[];
 }
 
+/** A batch's transaction, signed but perhaps not yet sent: stored before it is sent. */
+export interface SignedTx {
+  readonly hash: string;
+  readonly nonce: number;
+  /** The signed transaction, to send again if the node lost it. */
+  readonly raw: string;
+}
+
+/**
+ * What became of a sent transaction. dead: its nonce was used by another; it never lands.
+ * pending: not mined within the client's wait; ask again later.
+ */
+export type SentBatch =
+  | { readonly status: "mined" | "reverted"; readonly txHash: string; readonly gasUsed: bigint }
+  | { readonly status: "dead" | "pending" };
+
 /** What the operator needs from the chain; the real one is prover/src/chain/client.ts. */
 export interface ChainPort {
   /** The oracle's latest round, if any. */
@@ -77,6 +93,13 @@ export interface ChainPort {
   depositsFrom(from: number): Promise<Deposit[]>;
   /** The Settlement contract's current root. */
   stateRoot(): Promise<bigint>;
-  /** Sends a proven batch (its kind's submit function) and waits for its receipt. */
+  /**
+   * Signs a proven batch's transaction (its kind's submit function) without sending it;
+   * refuses (SubmitError BATCH_REFUSED) a batch the contract would refuse.
+   */
+  prepare(batch: BatchData, proof: Groth16Proof): Promise<SignedTx>;
+  /** Sends a signed transaction (again, if lost) and waits for what becomes of it. */
+  send(tx: SignedTx): Promise<SentBatch>;
+  /** prepare, then send: a proven batch settled, or a SubmitError. */
   submit(batch: BatchData, proof: Groth16Proof): Promise<{ txHash: string; gasUsed: bigint }>;
 }

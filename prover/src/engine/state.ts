@@ -13,6 +13,9 @@ import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
 export class StateError extends ZkClearError<CodeOf<"state">> {}
 
+/** The accounts as they were before a run of writes (undefined: the leaf was empty). */
+export type StateJournal = ReadonlyMap<bigint, Account | undefined>;
+
 /**
  * The exchange state: the account tree plus the account preimages behind its leaves.
  * Every write goes through setAccount, so the tree and the map never disagree.
@@ -67,14 +70,47 @@ export class ExchangeState {
       );
     }
     if (validate) validateAccount(account);
+    this.record(index);
     this.tree.setLeaf(index, leafHash(account));
     this.accounts.set(index, account);
   }
 
   /** Empties an account's leaf (only to undo a refused batch that created it). */
   removeAccount(index: bigint): void {
+    this.record(index);
     this.tree.setLeaf(index, 0n);
     this.accounts.delete(index);
+  }
+
+  // ------------------------------------------------------------- a journal of writes
+
+  private journal: Map<bigint, Account | undefined> | undefined;
+
+  private record(index: bigint): void {
+    if (this.journal && !this.journal.has(index)) this.journal.set(index, this.accounts.get(index));
+  }
+
+  /**
+   * Starts recording what every write replaces, so that the writes made until
+   * `stopJournal` can be undone (`rollback`): the operator undoes a batch the chain would
+   * refuse (a liquidation whose oracle round was superseded) when nothing was cut after it.
+   */
+  startJournal(): void {
+    this.journal = new Map();
+  }
+
+  stopJournal(): StateJournal {
+    const j = this.journal ?? new Map();
+    this.journal = undefined;
+    return j;
+  }
+
+  /** Puts back every account a journal recorded, as it was before the journaled writes. */
+  rollback(j: StateJournal): void {
+    for (const [index, before] of j) {
+      if (before) this.setAccount(index, before, false);
+      else this.removeAccount(index);
+    }
   }
 
   /**

@@ -20,9 +20,11 @@ export class ProvingProcessError extends ZkClearError {}
  * for one of its own.) One proof at a time.
  */
 export class WorkerProver {
-  private readonly child: ChildProcess;
+  private child: ChildProcess;
   private nextId = 0;
   private dead: Error | undefined;
+  private closed = false;
+  private readonly args: string[];
   private readonly waiting = new Map<
     number,
     { resolve: (r: ProofResult) => void; reject: (e: Error) => void }
@@ -30,13 +32,22 @@ export class WorkerProver {
 
   /** `engine`: the prover the process uses unless a request names another (default: defaultEngine()). */
   constructor(p: ParamSet, keys: KeySet, engine?: ProveEngine) {
-    const args = [p.name, JSON.stringify(keys), ...(engine ? [engine] : [])];
-    this.child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), args, {
+    this.args = [p.name, JSON.stringify(keys), ...(engine ? [engine] : [])];
+    this.child = this.spawn();
+  }
+
+  /**
+   * Starts the proving process. If it dies (killed, out of memory), the proofs it was making
+   * fail with PROVER_EXITED and the next request starts a new one.
+   */
+  private spawn(): ChildProcess {
+    const child = fork(fileURLToPath(new URL("./prove-worker.ts", import.meta.url)), this.args, {
       execArgv: ["--import", "tsx"],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.child.on("message", (raw) => {
+    this.dead = undefined;
+    child.on("message", (raw) => {
       const m = raw as {
         id: number;
         result?: ProofResult;
@@ -55,12 +66,13 @@ export class WorkerProver {
       else w.resolve(m.result!);
     });
     const fail = (e: Error) => {
+      if (child !== this.child) return;
       this.dead = e;
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
-    this.child.on("error", (e) => fail(new ProvingProcessError("PROVER_EXITED", e.message)));
-    this.child.on("exit", (code, signal) =>
+    child.on("error", (e) => fail(new ProvingProcessError("PROVER_EXITED", e.message)));
+    child.on("exit", (code, signal) =>
       fail(
         new ProvingProcessError(
           "PROVER_EXITED",
@@ -68,6 +80,7 @@ export class WorkerProver {
         ),
       ),
     );
+    return child;
   }
 
   /**
@@ -80,7 +93,8 @@ export class WorkerProver {
     opts: { profile?: boolean; warm?: boolean; engine?: ProveEngine } = {},
   ): Promise<ProofResult> {
     const id = this.nextId++;
-    if (this.dead) return Promise.reject(this.dead);
+    if (this.closed) return Promise.reject(new ProvingProcessError("PROVER_EXITED", "closed"));
+    if (this.dead) this.child = this.spawn();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.child.send({ id, circuit, signals, ...opts });
@@ -88,7 +102,8 @@ export class WorkerProver {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    this.closed = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once("exit", r));
     this.child.kill();
     await exited;

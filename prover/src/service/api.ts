@@ -44,6 +44,19 @@ export const WithdrawalBody = z
   })
   .strict();
 
+/** The default and the largest page of GET /v1/batches. */
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+export const BatchPage = z
+  .object({
+    after: uint.optional(),
+    limit: uint
+      .refine((n) => n >= 1n && n <= BigInt(MAX_PAGE), `must be 1..${MAX_PAGE}`)
+      .optional(),
+  })
+  .strict();
+
 export const AccountQuery = z.object({ timestamp: uint, r8x: uint, r8y: uint, s: uint }).strict();
 
 /** How long an account-read signature stays valid, seconds. */
@@ -87,6 +100,16 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     return reply
       .status(500)
       .send({ error: "INTERNAL", message: "internal error; the request may be retried" });
+  });
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset is refused, not misread
+  app.addHook("onRequest", async (req) => {
+    const type = req.headers["content-type"];
+    const charset = type && /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+    if (charset && !/^utf-?8$/i.test(charset))
+      throw new HttpError(
+        "UNSUPPORTED_CHARSET",
+        `the body is declared as ${charset}; send JSON in UTF-8 (or without a charset)`,
+      );
   });
   app.addHook("onSend", async (_req, reply, payload) => {
     reply.header("content-type", reply.getHeader("content-type") ?? "application/json");
@@ -189,26 +212,40 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     );
   });
 
-  app.get("/v1/batches", async (_req, reply) => {
-    const rows = op.batches().map((b) => ({
-      id: b.id,
-      kind: b.kind,
-      status: b.status,
-      oldRoot: b.oldRoot,
-      newRoot: b.newRoot,
-      txHash: b.txHash,
-      error: b.error,
-    }));
-    return reply.type("application/json").send(send(rows));
+  // A page of batch summaries (never bodies): ?after=<id>&limit=<n>, at most MAX_PAGE.
+  app.get("/v1/batches", async (req, reply) => {
+    const q = parse(BatchPage, req.query, "query");
+    const limit = Number(q.limit ?? BigInt(DEFAULT_PAGE));
+    const rows = op.batchPage(Number(q.after ?? 0n), limit);
+    // a full page may have more after it; a short one is the last
+    const next = rows.length === limit ? rows[rows.length - 1].id : null;
+    return reply.type("application/json").send(send({ batches: rows, next }));
   });
 
   app.get("/v1/batches/:id", async (req, reply) => {
-    const id = Number((req.params as { id: string }).id);
-    const b = op.batches().find((x) => x.id === id);
-    if (!b) throw new HttpError("BATCH_NOT_FOUND", `no batch ${(req.params as { id: string }).id}`);
+    const id = parse(uint, (req.params as { id: string }).id, "batch id");
+    const b = op.batch(Number(id));
+    if (!b) throw new HttpError("BATCH_NOT_FOUND", `no batch ${id}`);
     const { circuitInput: _omit, ...body } = b.body;
     void _omit;
-    return reply.type("application/json").send(send({ ...b, body }));
+    const { tx: _tx, ...rest } = b;
+    void _tx;
+    return reply.type("application/json").send(send({ ...rest, body }));
+  });
+
+  app.get("/v1/withdrawals/:id", async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const w = op.withdrawal(id);
+    if (!w) throw new HttpError("WITHDRAWAL_NOT_FOUND", `no withdrawal request ${id}`);
+    return reply.type("application/json").send(
+      send({
+        id: w.id,
+        account: w.account,
+        nonce: w.nonce,
+        status: w.status,
+        reason: w.reason,
+      }),
+    );
   });
 
   // Published batch data for auditors (docs/batch-files.md): the same names as the files
@@ -226,7 +263,14 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     return reply
       .status(op.halted ? 503 : 200)
       .type("application/json")
-      .send(send({ status, root: op.state.root, halted: op.halted ?? null }));
+      .send(
+        send({
+          status,
+          root: op.state.root,
+          halted: op.halted ?? null,
+          failing: op.lastFailure ?? null,
+        }),
+      );
   });
 
   app.get("/metrics", async (_req, reply) => {

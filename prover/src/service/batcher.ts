@@ -1,8 +1,12 @@
+import type { Account } from "../domain/account.ts";
 import type { BatchData, BatchKind, BatchRequest } from "../domain/batch.ts";
+import type { StoredBatch } from "../store/store.ts";
+import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable } from "../engine/liquidations.ts";
+import { TransferBatchError } from "../engine/transfers.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
 import type { Sequencer } from "./sequencer.ts";
 
@@ -12,9 +16,25 @@ import type { Sequencer } from "./sequencer.ts";
  * before anything proves or publishes it. Deposits in queue order, liquidations ahead of
  * trades, trades at the prices they were matched at, withdrawals at the current round.
  */
+/** How many batches a state snapshot is taken after. */
+export const SNAPSHOT_EVERY = 100;
+
+/** What a snapshot holds: the accounts and where the deposit queue stands. */
+interface Snapshot {
+  readonly accounts: [bigint, Account][];
+  readonly depositsSeen: number;
+  readonly queueHash: bigint;
+}
+
 export class Batcher {
   /** Accounts with an open position: the only ones a price move can make liquidatable. */
   private readonly withPositions = new Set<bigint>();
+  /**
+   * The liquidation batch in flight, with what its writes replaced: nothing is cut after a
+   * liquidation until it settles, so that if its oracle round is superseded before it
+   * lands (Settlement takes liquidations only at the latest round) it can be undone.
+   */
+  openLiquidation: { readonly id: number; readonly journal: StateJournal } | undefined;
   /** Deposits seen on-chain, not yet in a batch. */
   readonly pendingDeposits: Deposit[] = [];
   private queueHash = 0n;
@@ -30,10 +50,18 @@ export class Batcher {
     return this.depositsSeen + this.pendingDeposits.length;
   }
 
-  /** Applies a stored batch again (the restart's replay); throws if the root differs. */
-  replay(body: BatchBody): void {
+  /**
+   * Applies a stored batch again (the restart's replay); throws if the root differs. A
+   * liquidation batch not yet settled (always the last, see openLiquidation) is journaled.
+   */
+  replay(b: StoredBatch<BatchBody>): void {
+    const body = b.body;
     const before = this.ctx.state.root;
+    const inFlight = b.kind === "liquidations" && b.status !== "settled";
+    if (inFlight) this.ctx.state.startJournal();
     const r = applyBatch(this.ctx.state, body, this.ctx.p);
+    if (inFlight) this.openLiquidation = { id: b.id, journal: this.ctx.state.stopJournal() };
+    this.lastBatch = b.id;
     if (r.data.newRoot !== body.newRoot || before !== body.oldRoot) {
       throw new OperatorError(
         "REPLAY_MISMATCH",
@@ -54,43 +82,93 @@ export class Batcher {
     if (d.kind === "liquidations") this.trackPositions(d.accounts);
   }
 
-  /** Applies and stores one batch; `extra` runs in the same store transaction. */
-  private cut(kind: BatchKind, req: BatchRequest, extra: () => void = () => {}): number {
+  /** Applies and stores one batch; `extra(id)` runs in the same store transaction. */
+  private cut(kind: BatchKind, req: BatchRequest, extra: (id: number) => void = () => {}): number {
     const r = applyBatch(this.ctx.state, req, this.ctx.p);
     const body: BatchBody = { ...r.data, circuitInput: r.signals };
     const id = this.ctx.store.transaction(() => {
-      extra();
-      return this.ctx.store.insertBatch(kind, body, body.oldRoot, body.newRoot);
+      const id = this.ctx.store.insertBatch(kind, body, body.oldRoot, body.newRoot);
+      extra(id);
+      return id;
     });
     this.afterApply(r.data);
+    this.lastBatch = id;
     this.ctx.log(`batch ${id}: ${batchOperations(r.data)} ${kind}`);
     return id;
   }
 
-  /** Cuts every queued deposit into deposit batches of K. */
-  cutDeposits(): void {
-    while (this.pendingDeposits.length > 0) {
-      const ds = this.pendingDeposits.splice(0, this.ctx.p.deposits);
-      this.cut("deposits", { kind: "deposits", deposits: ds, queueFrom: this.queueHash });
-    }
+  /** Cuts the oldest queued deposits (at most K) into one deposit batch. */
+  cutDeposit(): void {
+    const ds = this.pendingDeposits.slice(0, this.ctx.p.deposits);
+    this.cut("deposits", { kind: "deposits", deposits: ds, queueFrom: this.queueHash });
+    this.pendingDeposits.splice(0, ds.length);
   }
 
-  /** Cuts the oldest pending matches into one trade batch at the current round. */
+  // ---------------------------------------------------------------- snapshots
+
+  /** The last batch applied (cut or replayed). */
+  private lastBatch = 0;
+
+  /**
+   * Saves the state after the last batch, every SNAPSHOT_EVERY batches, when nothing after
+   * it can be undone (no liquidation in flight): a restart then replays only what follows.
+   */
+  snapshotIfDue(): void {
+    const last = this.ctx.store.snapshots.latestBatch() ?? 0;
+    if (this.openLiquidation || this.lastBatch - last < SNAPSHOT_EVERY) return;
+    const state: Snapshot = {
+      accounts: [...this.ctx.state.entries()],
+      depositsSeen: this.depositsSeen,
+      queueHash: this.queueHash,
+    };
+    this.ctx.store.snapshots.save(this.lastBatch, this.ctx.state.root, state);
+  }
+
+  /**
+   * Loads the latest snapshot if its batch is still part of the history and its accounts
+   * hash to that batch's root; returns the batch to replay after (0: from genesis).
+   */
+  restoreSnapshot(): number {
+    const { store, state } = this.ctx;
+    const s = store.snapshots.latest<Snapshot>();
+    if (!s) return 0;
+    const b = store.getBatch(s.batch);
+    const usable = b && b.status !== "dropped" && b.newRoot === s.root;
+    if (usable) {
+      state.startJournal();
+      for (const [index, a] of s.state.accounts) state.setAccount(index, a, false);
+      const journal = state.stopJournal();
+      if (state.root === s.root) {
+        this.depositsSeen = s.state.depositsSeen;
+        this.queueHash = s.state.queueHash;
+        this.lastBatch = s.batch;
+        this.trackPositions(s.state.accounts.map(([i]) => i));
+        return s.batch;
+      }
+      state.rollback(journal);
+    }
+    // a snapshot that does not hold is never trusted: replay everything
+    this.ctx.log(`snapshot at batch ${s.batch} does not match its batch: replaying from genesis`);
+    store.snapshots.clear();
+    return 0;
+  }
+
+  /**
+   * Cuts the oldest pending matches (of one round: they were checked at its prices) into one
+   * trade batch, and marks them batched in the same transaction.
+   */
   cutTrades(): void {
     const round = this.ctx.round()!;
-    const { trades, touched } = this.seq.take(this.ctx.p.batch);
-    const { store } = this.ctx;
-    this.cut(
-      "trades",
-      { kind: "trades", trades, marks: round.prices, round: round.roundId },
-      () => {
-        for (const o of touched) {
-          // fills of matches still pending stay counted as open quantity until batched
-          const remaining = o.remaining + this.seq.pendingFill(o.id);
-          if (store.getOrder(o.id)?.status === "cancelled") continue;
-          store.updateOrder(o.id, remaining === 0n ? "filled" : "open", remaining);
-        }
-      },
+    const taken = this.seq.take(this.ctx.p.batch);
+    if (!taken) return;
+    if (taken.round !== round.roundId)
+      throw new OperatorError(
+        "REPLAY_MISMATCH",
+        `matches of round ${taken.round} are pending at round ${round.roundId}`,
+      );
+    const { trades, seqs } = taken;
+    this.cut("trades", { kind: "trades", trades, marks: round.prices, round: round.roundId }, (id) =>
+      this.ctx.store.matches.markBatched(seqs, id),
     );
     this.seq.settleProjections();
   }
@@ -112,41 +190,86 @@ export class Batcher {
       (a) =>
         !liquidating.has(a) && isLiquidatable(state.getAccount(a), round.prices, state.markets),
     );
-    for (let i = 0; i < due.length; i += p.liquidations) {
-      const accounts = due.slice(i, i + p.liquidations);
-      try {
-        this.cut("liquidations", {
-          kind: "liquidations",
-          accounts,
-          marks: round.prices,
-          round: round.roundId,
-        });
-      } catch (e) {
-        this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
-        continue;
-      }
-      for (const a of accounts) {
-        liquidating.add(a);
-        this.seq.cancelAccount(a, "account liquidated");
-      }
+    // one batch at a time (the rest after it settles): it must stay the last batch cut
+    if (due.length === 0) return;
+    const accounts = due.slice(0, p.liquidations);
+    state.startJournal();
+    try {
+      const id = this.cut("liquidations", {
+        kind: "liquidations",
+        accounts,
+        marks: round.prices,
+        round: round.roundId,
+      });
+      this.openLiquidation = { id, journal: state.stopJournal() };
+    } catch (e) {
+      state.stopJournal();
+      this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
+      return;
+    }
+    for (const a of accounts) {
+      liquidating.add(a);
+      this.seq.cancelAccount(a, "account liquidated");
     }
   }
 
-  /** Cuts the oldest withdrawal requests into one withdrawal batch at the current round. */
+  /**
+   * Undoes the in-flight liquidation batch: its oracle round was superseded before it
+   * landed, so Settlement would refuse it. The accounts return to their state before it,
+   * the batch is marked dropped, and the watcher looks again at the new round.
+   */
+  dropLiquidation(b: StoredBatch<BatchBody>, why: string): void {
+    const open = this.openLiquidation;
+    if (!open || open.id !== b.id || b.body.kind !== "liquidations") return;
+    this.ctx.state.rollback(open.journal);
+    if (this.ctx.state.root !== b.oldRoot)
+      throw new OperatorError("REPLAY_MISMATCH", `undoing batch ${b.id} gave another root`);
+    this.ctx.store.setBatchStatus(b.id, "dropped", { error: why });
+    for (const a of b.body.accounts) this.ctx.liquidating.delete(a);
+    this.trackPositions(b.body.accounts);
+    this.openLiquidation = undefined;
+    this.ctx.log(`batch ${b.id}: liquidation dropped (${why}); looking again`);
+  }
+
+  /** The in-flight liquidation settled: batches may be cut after it again. */
+  liquidationSettled(id: number): void {
+    if (this.openLiquidation?.id === id) this.openLiquidation = undefined;
+  }
+
+  /**
+   * Cuts the oldest withdrawal requests into one withdrawal batch at the current round. A
+   * request the engine refuses (it can no longer be paid) is refused alone, with its
+   * reason, together with the same account's later requests (their nonces follow it); the
+   * others go on in the batch.
+   */
   cutWithdrawals(): void {
     const { store } = this.ctx;
     const round = this.ctx.round()!;
-    const reqs = store.pendingWithdrawals<SignedWithdrawal>().slice(0, this.ctx.p.withdrawals);
-    const withdrawals = reqs.map((x) => x.body);
-    try {
-      this.cut(
-        "withdrawals",
-        { kind: "withdrawals", withdrawals, marks: round.prices, round: round.roundId },
-        () => store.markWithdrawalsBatched(reqs.map((x) => x.id)),
-      );
-    } catch (e) {
-      this.ctx.log(`withdrawals refused by the engine: ${String(e)}`);
-      store.markWithdrawalsBatched(reqs.map((x) => x.id));
+    let reqs = store.withdrawals.pending<SignedWithdrawal>(this.ctx.p.withdrawals);
+    while (reqs.length > 0) {
+      const withdrawals = reqs.map((x) => x.body);
+      const ids = reqs.map((x) => x.id);
+      try {
+        this.cut(
+          "withdrawals",
+          { kind: "withdrawals", withdrawals, marks: round.prices, round: round.roundId },
+          () => store.withdrawals.markBatched(ids),
+        );
+        return;
+      } catch (e) {
+        if (!(e instanceof TransferBatchError)) throw e;
+        const bad = reqs[e.slot];
+        const gone = reqs.filter((x) => x.account === bad.account && x.nonce >= bad.nonce);
+        store.transaction(() => {
+          for (const x of gone)
+            store.withdrawals.refuse(
+              x.id,
+              x === bad ? e.message : `it follows request ${bad.id}, which was refused (${e.code})`,
+            );
+        });
+        this.ctx.log(`withdrawal ${bad.id} refused: ${e.message}`);
+        reqs = reqs.filter((x) => !gone.includes(x));
+      }
     }
   }
 }

@@ -42,6 +42,10 @@ export interface OperatorContext {
   readonly liquidating: Set<bigint>;
   /** The oracle round the operator trades at, once there is one. */
   round(): Round | undefined;
+  /** Why the operator is halted (a refused batch, a store failure), if it is. */
+  halted(): string | undefined;
+  /** Halts the operator for a failure it cannot recover from without a restart. */
+  fail(why: string): void;
   /** Where proving and submission times are reported (Prometheus histograms). */
   readonly timings: Timings;
 }

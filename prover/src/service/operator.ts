@@ -82,17 +82,33 @@ export class Operator {
       liquidating: new Set(),
       round: () => this.round,
       timings: this.prometheus,
+      halted: () => this.halted,
+      fail: (why) => {
+        this.failed ??= why;
+        this.ctx.log(`HALTED: ${why}`);
+      },
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer);
-    this.pipeline = new Pipeline(this.ctx, o.prover, o.chain);
+    this.pipeline = new Pipeline(this.ctx, o.prover, o.chain, {
+      settled: (b) => this.batcher.liquidationSettled(b.id),
+      staleLiquidation: (b, why) => {
+        this.batcher.dropLiquidation(b, why);
+        this.pendingLiquidationCheck = true;
+      },
+    });
   }
 
-  /** Opens the operator over a store: replays every stored batch, then the open orders. */
+  /**
+   * Opens the operator over a store: loads the latest state snapshot (if it still holds)
+   * and replays the batches after it, then puts back the round, the open orders and the
+   * pending matches.
+   */
   static open(o: OperatorOptions): Operator {
     const op = new Operator(o);
-    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted", "settled"]))
-      op.batcher.replay(b.body);
+    const from = op.batcher.restoreSnapshot();
+    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted", "settled"], from))
+      op.batcher.replay(b);
     op.pipeline.restore();
     for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted"])) {
       if (b.body.kind === "liquidations")
@@ -104,9 +120,12 @@ export class Operator {
     return op;
   }
 
-  /** Why the pipeline stopped (a batch the chain refused), if it did. */
+  /** A failure only a restart recovers from (the store refused a write), if any. */
+  private failed: string | undefined;
+
+  /** Why the operator stopped (a batch the chain refused, a store failure), if it did. */
   get halted(): string | undefined {
-    return this.pipeline.halted;
+    return this.pipeline.halted ?? this.failed;
   }
 
   submitOrder(so: SignedOrder): OrderAck {
@@ -125,17 +144,33 @@ export class Operator {
     return this.store.getOrder(id);
   }
 
+  /** Every batch with its body (tools and tests; the API reads pages). */
   batches() {
     return this.store.batches<BatchBody>();
+  }
+
+  batch(id: number) {
+    return this.store.getBatch<BatchBody>(id);
+  }
+
+  batchPage(after: number, limit: number) {
+    return this.store.batchPage(after, limit);
+  }
+
+  withdrawal(id: string) {
+    return this.store.withdrawals.get(id);
   }
 
   /** Work not yet settled on-chain: matched trades, withdrawal requests, batches. */
   pendingWork(): { matches: number; withdrawals: number; deposits: number; batches: number } {
     return {
       matches: this.sequencer.pending.length,
-      withdrawals: this.store.pendingWithdrawals().length,
+      withdrawals: this.store.withdrawals.countPending(),
       deposits: this.batcher.pendingDeposits.length,
-      batches: this.store.batches(["built", "proved", "submitted"]).length,
+      batches:
+        this.store.countBatches("built") +
+        this.store.countBatches("proved") +
+        this.store.countBatches("submitted"),
     };
   }
 
@@ -144,17 +179,83 @@ export class Operator {
     return this.busy;
   }
 
-  /** Prices, deposits, batch cutting and the proving pipeline: one step. */
+  /**
+   * Prices, deposits, batch cutting and the proving pipeline: one step, after the one in
+   * progress. The promise rejects if this step failed; the operator goes on regardless: a
+   * failure (the node or the proving process not answering) is retried at a later tick,
+   * after a backoff that doubles with each failure in a row (up to 30 s). A batch the chain
+   * or the prover refuses is not a failure: it halts the pipeline with its reason.
+   */
   tick(opts: { flushTrades?: boolean } = {}): Promise<void> {
-    this.busy = this.busy.then(() => this.step(opts));
-    return this.busy;
+    const step = this.busy.then(() => this.step(opts));
+    this.busy = step.then(
+      (ran) => {
+        if (ran) this.failures = 0;
+      },
+      (e: unknown) => {
+        this.failures++;
+        this.retryAt = Date.now() + Math.min(30_000, 250 * 2 ** this.failures);
+        this.lastFailure = e instanceof Error ? e.message : String(e);
+        this.ctx.log(
+          `step failed (${this.failures} in a row), retrying in ${this.retryAt - Date.now()} ms: ${this.lastFailure}`,
+        );
+      },
+    );
+    return step.then(() => {});
   }
 
-  private async step(opts: { flushTrades?: boolean }): Promise<void> {
-    if (this.halted) return;
+  private failures = 0;
+  private retryAt = 0;
+  /** The last step's failure, while steps keep failing (reported by /health). */
+  lastFailure: string | undefined;
+
+  /**
+   * Cuts what is due, one batch at a time, yielding to the event loop between batches so
+   * that a burst of cutting never stalls the API.
+   */
+  private async cut(opts: { flushTrades?: boolean }): Promise<void> {
+    const seq = this.sequencer;
+    const yieldNow = () => new Promise((r) => setImmediate(r));
+    while (this.batcher.pendingDeposits.length > 0) {
+      this.batcher.cutDeposit();
+      await yieldNow();
+    }
+    // liquidations go ahead of trades; while one is in flight nothing else is cut
+    if (this.pendingLiquidationCheck && this.round) {
+      this.pendingLiquidationCheck = false;
+      this.batcher.cutLiquidations();
+      // the watcher looks again once the batch settles: more may be due than fit one
+      if (this.batcher.openLiquidation) {
+        this.pendingLiquidationCheck = true;
+        return;
+      }
+    }
+    // withdrawals are checked against the state after every pending match: cut those first
+    const withdrawals = this.round !== undefined && this.store.withdrawals.countPending() > 0;
+    while (
+      seq.pending.length >= this.p.batch ||
+      ((opts.flushTrades || withdrawals) && seq.pending.length > 0)
+    ) {
+      this.batcher.cutTrades();
+      await yieldNow();
+    }
+    if (withdrawals) this.batcher.cutWithdrawals();
+    this.batcher.snapshotIfDue();
+  }
+
+  /** One step; false when it did not run (halted, or waiting out a backoff). */
+  private async step(opts: { flushTrades?: boolean }): Promise<boolean> {
+    if (this.halted || Date.now() < this.retryAt) return false;
     const seq = this.sequencer;
     const r = await this.chain.latestRound();
     if (r && (!this.round || r.roundId !== this.round.roundId)) {
+      // a liquidation cut at the old round can no longer land: undo it first; one already
+      // sent is resolved by the pipeline before the operator moves to the new round
+      await this.pipeline.dropSuperseded();
+      if (this.batcher.openLiquidation) {
+        await this.pipeline.run();
+        return true;
+      }
       // matches were checked at the old prices: batch them at those prices first
       while (seq.pending.length > 0) this.batcher.cutTrades();
       this.round = r;
@@ -164,15 +265,9 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
-    this.batcher.cutDeposits();
-    // liquidations go ahead of trades
-    if (this.pendingLiquidationCheck) {
-      this.pendingLiquidationCheck = false;
-      this.batcher.cutLiquidations();
-    }
-    while (seq.pending.length >= this.p.batch || (opts.flushTrades && seq.pending.length > 0))
-      this.batcher.cutTrades();
-    if (this.round && this.store.pendingWithdrawals().length > 0) this.batcher.cutWithdrawals();
+    // nothing is cut after a liquidation in flight (it may have to be undone)
+    if (!this.batcher.openLiquidation) await this.cut(opts);
     await this.pipeline.run();
+    return true;
   }
 }

@@ -151,7 +151,8 @@ export class OrderBook {
     return [[...this.bids], [...this.asks]];
   }
 
-  private insert(b: BookOrder): void {
+  /** Rests an order in the book without matching it (restoring a book after a restart). */
+  insert(b: BookOrder): void {
     const isBuy = b.signed.order.side === "buy";
     const side = isBuy ? this.bids : this.asks;
     const limit = b.signed.order.limitPrice;

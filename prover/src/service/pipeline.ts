@@ -1,7 +1,8 @@
 import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { SignalValue } from "../domain/inputs.ts";
-import type { ChainPort, ProofResult, ProverPort } from "../domain/ports.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import type { ChainPort, ProofResult, ProverPort, SignedTx } from "../domain/ports.ts";
 import type { StoredBatch } from "../store/store.ts";
 import type { BatchBody, OperatorContext } from "./context.ts";
 
@@ -18,6 +19,7 @@ export function proveBatch(
   return prover.prove(BATCH_KINDS[d.kind].circuit, signals);
 }
 
+/** Prepares, sends and waits for a proven batch (no store: the demo, benchmarks, tests). */
 export function submitProven(
   chain: ChainPort,
   d: BatchData,
@@ -39,6 +41,22 @@ export function dataOf(body: BatchBody): BatchData {
  * reported); a batch that already landed is recognised from the chain's root and never
  * sent twice.
  */
+/** Codes with which the prover refuses a batch for good (a broken rule, a foreign key). */
+const REFUSED_BY_PROVER = new Set<string>([
+  "WITNESS_CONSTRAINT_FAILED",
+  "PROVE_BAD_WITNESS",
+  "PROVE_BAD_KEY",
+  "PROVE_WITNESS_MISMATCH",
+  "PROVE_TOO_LARGE",
+]);
+
+/** What the pipeline tells the batcher: a batch settled, or a liquidation went stale. */
+export interface PipelineHooks {
+  settled(b: StoredBatch<BatchBody>): void;
+  /** The liquidation's oracle round was superseded before it landed: undo it. */
+  staleLiquidation(b: StoredBatch<BatchBody>, why: string): void;
+}
+
 export class Pipeline {
   halted: string | undefined;
 
@@ -46,6 +64,7 @@ export class Pipeline {
     private readonly ctx: OperatorContext,
     private readonly prover: ProverPort,
     private readonly chain: ChainPort,
+    private readonly hooks: PipelineHooks,
   ) {}
 
   /** Reports a batch refused in an earlier run (the halt survives restarts). */
@@ -58,18 +77,51 @@ export class Pipeline {
   /** Proves and submits every stored batch not yet settled, in order. */
   async run(): Promise<void> {
     for (const b of this.ctx.store.batches<BatchBody>(["built", "proved", "submitted"])) {
-      if (b.status === "built") await this.prove(b);
+      // Settlement takes a liquidation only at the latest round: one cut at a round since
+      // superseded is undone instead of being proved and refused
+      if (b.status !== "submitted" && (await this.superseded(b))) return;
+      if (b.status === "built" && !(await this.prove(b))) return;
       await this.submit(this.ctx.store.getBatch<BatchBody>(b.id)!);
-      if (this.halted) return;
+      // strictly in order: the next batch waits until this one settled
+      if (this.halted || this.ctx.store.getBatch(b.id)?.status !== "settled") return;
     }
   }
 
-  private async prove(b: StoredBatch<BatchBody>): Promise<void> {
-    const proof = await proveBatch(this.prover, b.body, b.body.circuitInput);
+  /** Drops the first unsettled batch if it is a liquidation at a superseded round. */
+  async dropSuperseded(): Promise<void> {
+    const [first] = this.ctx.store.batches<BatchBody>(["built", "proved"]);
+    if (first) await this.superseded(first);
+  }
+
+  /** Whether `b` is a liquidation at a round the oracle has moved past (it was dropped). */
+  private async superseded(b: StoredBatch<BatchBody>): Promise<boolean> {
+    if (b.body.kind !== "liquidations") return false;
+    const latest = await this.chain.latestRound();
+    if (!latest || latest.roundId === b.body.round) return false;
+    this.hooks.staleLiquidation(
+      b,
+      `oracle round ${b.body.round} was superseded by round ${latest.roundId} before it landed`,
+    );
+    return true;
+  }
+
+  /** Proves a batch; a circuit or key that refuses it (for good) halts the pipeline. */
+  private async prove(b: StoredBatch<BatchBody>): Promise<boolean> {
+    let proof;
+    try {
+      proof = await proveBatch(this.prover, b.body, b.body.circuitInput);
+    } catch (e) {
+      if (e instanceof ZkClearError && REFUSED_BY_PROVER.has(e.code)) {
+        this.halt(b, `the prover refuses it: ${e.message}`);
+        return false;
+      }
+      throw e; // the proving process, not the batch: retry later
+    }
     this.ctx.metrics.proveMs += proof.proveMs;
     this.ctx.timings.proved(b.kind, proof.witnessMs + proof.proveMs);
     this.ctx.store.setBatchStatus(b.id, "proved", { proof });
     this.ctx.log(`batch ${b.id}: proved in ${(proof.proveMs / 1000).toFixed(1)} s`);
+    return true;
   }
 
   private settled(b: StoredBatch<BatchBody>, txHash?: string): void {
@@ -77,9 +129,19 @@ export class Pipeline {
     if (b.body.kind === "liquidations")
       for (const a of b.body.accounts) this.ctx.liquidating.delete(a);
     this.ctx.metrics.batchesSettled[b.kind]++;
+    this.hooks.settled(b);
   }
 
+  /**
+   * Sends a proven batch, or finds what became of the transaction sent for it before a
+   * restart. The signed transaction is stored (status submitted) before it is sent, so a
+   * batch is never sent twice: after a crash its own transaction is looked for, sent again
+   * if the node lost it, and a new one is made only when that one can never land (its
+   * nonce was used). A chain already at the batch's new root (or later) means it settled.
+   * Transient node errors propagate: the operator retries at a later tick.
+   */
   private async submit(b: StoredBatch<BatchBody>): Promise<void> {
+    if (b.status === "submitted" && b.tx) return this.await(b, b.tx);
     // never submit twice: if the chain already moved past this batch, it landed
     const root = await this.chain.stateRoot();
     if (root !== b.oldRoot) {
@@ -91,25 +153,56 @@ export class Pipeline {
       this.halt(b, `the chain's root ${root} is neither this batch's old root nor a later one`);
       return;
     }
-    this.ctx.store.setBatchStatus(b.id, "submitted");
+    let tx;
     try {
-      const t0 = performance.now();
-      const r = await submitProven(this.chain, dataOf(b.body), b.proof as ProofResult);
-      this.ctx.timings.submitted(b.kind, performance.now() - t0);
-      this.settled(b, r.txHash);
-      this.ctx.log(`batch ${b.id}: settled in ${r.txHash} (${r.gasUsed} gas)`);
+      tx = await this.chain.prepare(dataOf(b.body), (b.proof as ProofResult).proof);
     } catch (e) {
-      // a refusal that left the root unchanged is reported and stops the pipeline
-      if ((await this.chain.stateRoot()) === b.newRoot) {
-        this.settled(b);
-        return;
-      }
-      this.halt(b, e instanceof Error ? e.message : String(e));
+      if (!(e instanceof ZkClearError)) throw e; // the node, not the contract: retry later
+      // a liquidation refused because a round came between our check and now
+      if (await this.superseded(b)) return;
+      this.halt(b, e.message);
+      return;
     }
+    this.ctx.store.setBatchStatus(b.id, "submitted", { tx });
+    await this.await(b, tx);
   }
 
+  /** Waits for a stored transaction (sending it again if the node lost it). */
+  private async await(b: StoredBatch<BatchBody>, tx: SignedTx): Promise<void> {
+    const t0 = performance.now();
+    const sent = await this.chain.send(tx);
+    if (sent.status === "mined") {
+      this.ctx.timings.submitted(b.kind, performance.now() - t0);
+      this.settled(b, sent.txHash);
+      this.ctx.log(`batch ${b.id}: settled in ${sent.txHash} (${sent.gasUsed} gas)`);
+      return;
+    }
+    if (sent.status === "pending") {
+      this.ctx.log(`batch ${b.id}: transaction ${tx.hash} not mined yet; looking again later`);
+      return;
+    }
+    const root = await this.chain.stateRoot();
+    if (this.isLaterRoot(root, b)) {
+      this.settled(b);
+      this.ctx.log(`batch ${b.id}: on-chain (another transaction of ours landed it)`);
+      return;
+    }
+    if (sent.status === "dead" && root === b.oldRoot) {
+      // its nonce went to another transaction: it can never land; make a new one
+      this.ctx.store.setBatchStatus(b.id, "proved", { tx: null });
+      this.ctx.log(`batch ${b.id}: transaction ${tx.hash} can never land; sending a new one`);
+      return this.submit(this.ctx.store.getBatch<BatchBody>(b.id)!);
+    }
+    if (await this.superseded(b)) return;
+    this.halt(
+      b,
+      `its transaction ${tx.hash} ${sent.status === "dead" ? "was replaced" : "reverted"}`,
+    );
+  }
+
+  /** Whether the chain's root is this batch's new root or a later batch's (it landed). */
   private isLaterRoot(root: bigint, b: StoredBatch<BatchBody>): boolean {
-    return this.ctx.store.batches<BatchBody>().some((x) => x.id >= b.id && x.newRoot === root);
+    return this.ctx.store.batchReaching(root, b.id) !== undefined;
   }
 
   private halt(b: StoredBatch<BatchBody>, why: string): void {

@@ -1,36 +1,41 @@
 import { createHash } from "node:crypto";
 import type { Account } from "../domain/account.ts";
-import type { ErrorCode } from "../domain/errors.ts";
 import type { Trade } from "../domain/batch.ts";
+import type { ErrorCode } from "../domain/errors.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
+import { verify } from "../domain/keys.ts";
+import { toJson } from "../domain/json.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { orderMessage, validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
-import { verify } from "../domain/keys.ts";
-import {
-  validateWithdrawal,
-  verifyWithdrawal,
-  type SignedWithdrawal,
-} from "../domain/transfers.ts";
+import { validateWithdrawal, verifyWithdrawal, type SignedWithdrawal } from "../domain/transfers.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts";
+import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
 function orderId(so: SignedOrder): string {
   return createHash("sha256").update(orderMessage(so.order).toString()).digest("hex").slice(0, 32);
 }
 
+/** A match not yet in a trade batch: its stored sequence number and its oracle round. */
+export interface PendingMatch {
+  readonly seq: number;
+  readonly match: Match;
+  readonly round: bigint;
+}
+
 /**
  * Order intake and matching: refuses bad orders, cancels and withdrawal requests with a
- * clear reason, stores what it accepts before acknowledging it, and keeps one price-time
- * book per market. Matches wait here (`pending`) until the batcher cuts them into a trade
- * batch; `projected` holds the accounts as those matches leave them, so a new match is
- * checked against every earlier one.
+ * clear reason, and keeps one price-time book per market. An order, the matches it makes
+ * and both sides' fills are stored in one transaction before any response reports them, so
+ * a reported fill survives a crash. Matches wait here (`pending`) until the batcher cuts
+ * them into a trade batch; `projected` holds the accounts as those matches leave them, so
+ * every new match (and every intake check) sees every earlier one.
  */
 export class Sequencer {
   private readonly books: OrderBook[];
-  private readonly orders = new Map<string, BookOrder>();
   /** Matched, not yet batched. */
-  pending: Match[] = [];
+  pending: PendingMatch[] = [];
   /** Accounts as the pending matches leave them (for the margin veto). */
   private readonly projected = new Map<bigint, Account>();
   private seq = 0;
@@ -39,16 +44,45 @@ export class Sequencer {
     this.books = ctx.state.markets.map((_, j) => new OrderBook(j));
   }
 
-  /** Puts the stored open orders back in the books, in arrival order (after a restart). */
+  /**
+   * Puts the stored open orders back in the books and the stored pending matches back in
+   * line, in the order they came (after a restart): exactly the fills that were reported.
+   */
   restore(): void {
-    for (const so of this.ctx.store.openOrders()) {
+    const { store } = this.ctx;
+    for (const so of store.openOrders()) {
       this.seq = Math.max(this.seq, so.seq);
-      this.book({ id: so.id, seq: so.seq, signed: so.signed, remaining: so.remaining });
+      this.books[so.signed.order.market].insert({
+        id: so.id,
+        seq: so.seq,
+        signed: so.signed,
+        remaining: so.remaining,
+      });
+    }
+    const round = this.ctx.round();
+    for (const m of store.matches.pending()) {
+      const side = (id: string): BookOrder => {
+        const o = store.getOrder(id)!;
+        return { id, seq: o.seq, signed: o.signed, remaining: o.remaining };
+      };
+      const match: Match = { maker: side(m.maker), taker: side(m.taker), qty: m.qty, price: m.price };
+      if (round?.roundId === m.round) this.project(match);
+      this.pending.push({ seq: m.seq, match, round: m.round });
     }
   }
 
-  private account(index: bigint): Account {
+  account(index: bigint): Account {
     return this.projected.get(index) ?? this.ctx.state.getAccount(index);
+  }
+
+  /** Refuses intake while the pipeline is halted (503): nothing could settle. */
+  private open(what: string): void {
+    const why = this.ctx.halted();
+    if (why)
+      throw new OperatorError(
+        "OPERATOR_HALTED",
+        `the operator takes no ${what} while it is halted: ${why}`,
+      );
   }
 
   /** Refuses a bad order with a clear reason; accepts, stores, then matches a good one. */
@@ -58,9 +92,11 @@ export class Sequencer {
       ctx.metrics.ordersRefused++;
       throw new OperatorError(code, msg);
     };
+    this.open("orders");
     validateOrder(so.order, ctx.state.marketCount);
     const o = so.order;
-    if (!ctx.round())
+    const round = ctx.round();
+    if (!round)
       refuse("NO_PRICES", "no oracle round yet: orders are accepted once prices are posted");
     if (ctx.liquidating.has(o.account)) {
       refuse(
@@ -81,46 +117,60 @@ export class Sequencer {
         `nonce ${o.nonce} is not above the last one used on market ${o.market} (${last ?? working}); sign a new order with a higher nonce`,
       );
     }
-    const id = orderId(so);
-    ctx.store.insertOrder(id, so, Date.now());
-    ctx.metrics.ordersAccepted++;
-    // one working order per account and market: a newer nonce retires the older one
-    for (const old of this.books[o.market].ordersOf(o.account)) {
-      this.books[o.market].cancel(old.id);
-      this.orders.delete(old.id);
-      ctx.store.updateOrder(old.id, "cancelled", old.remaining, "replaced by a newer order");
-    }
-    return this.book({ id, seq: ++this.seq, signed: so, remaining: o.amount });
-  }
+    const others = this.books
+      .filter((_, j) => j !== o.market)
+      .flatMap((b) => b.ordersOf(o.account))
+      .map((b) => b.signed);
+    const margin = checkOrderMargin(acct, so, others, ctx.state, round!.prices);
+    if (margin) refuse("MARGIN_INSUFFICIENT", margin);
 
-  private book(entry: BookOrder): OrderAck {
-    const result = this.books[entry.signed.order.market].add(entry, (m) => this.veto(m));
-    for (const c of result.cancelled) {
-      this.orders.delete(c.order.id);
-      this.ctx.store.updateOrder(c.order.id, "cancelled", c.order.remaining, c.reason);
+    const id = orderId(so);
+    const entry: BookOrder = { id, seq: this.seq + 1, signed: so, remaining: o.amount };
+    const book = this.books[o.market];
+    // one working order per account and market: a newer nonce retires the older one
+    const replaced = book.ordersOf(o.account);
+    for (const old of replaced) book.cancel(old.id);
+    const result = book.add(entry, (m) => this.veto(m));
+    this.seq++;
+    try {
+      ctx.store.transaction(() => {
+        ctx.store.insertOrder(id, so, Date.now());
+        for (const old of replaced)
+          ctx.store.updateOrder(old.id, "cancelled", old.remaining, "replaced by a newer order");
+        for (const c of result.cancelled)
+          ctx.store.updateOrder(c.order.id, "cancelled", c.order.remaining, c.reason);
+        for (const m of result.matches) {
+          const seq = ctx.store.matches.insert({
+            maker: m.maker.id,
+            taker: m.taker.id,
+            qty: m.qty,
+            price: m.price,
+            round: round!.roundId,
+          });
+          this.pending.push({ seq, match: m, round: round!.roundId });
+          ctx.store.updateOrder(m.maker.id, statusOf(m.maker), m.maker.remaining);
+        }
+        if (!result.cancelled.some((c) => c.order.id === id))
+          ctx.store.updateOrder(id, statusOf(entry), entry.remaining);
+      });
+    } catch (e) {
+      // the books moved but the store did not: nothing more may be accepted until a
+      // restart rebuilds them from the store
+      ctx.fail(`the store refused an order's writes: ${String(e)}`);
+      throw e;
     }
-    for (const m of result.matches) this.accept(m);
-    if (result.rested) this.orders.set(entry.id, entry);
-    const cancelled = result.cancelled.find((c) => c.order.id === entry.id);
+    ctx.metrics.ordersAccepted++;
+    ctx.metrics.tradesMatched += result.matches.length;
+    const cancelled = result.cancelled.find((c) => c.order.id === id);
     if (cancelled)
-      return {
-        id: entry.id,
-        status: "cancelled",
-        remaining: entry.remaining,
-        reason: cancelled.reason,
-      };
-    return {
-      id: entry.id,
-      status: entry.remaining === 0n ? "filled" : "open",
-      remaining: entry.remaining,
-    };
+      return { id, status: "cancelled", remaining: entry.remaining, reason: cancelled.reason };
+    return { id, status: statusOf(entry), remaining: entry.remaining };
   }
 
   /** Both sides of a match applied to the projected accounts (throws the rule broken). */
   private applyMatch(m: Match): [Account, Account] {
     const t = tradeOfMatch(m);
-    const markets = this.ctx.state.markets;
-    const mk = markets[t.buy.order.market];
+    const mk = this.ctx.state.markets[t.buy.order.market];
     const rates = t.takerIsBuyer
       ? [mk.takerFeeBps, mk.makerFeeBps]
       : [mk.makerFeeBps, mk.takerFeeBps];
@@ -133,21 +183,31 @@ export class Sequencer {
       } catch (e) {
         throw Object.assign(
           e instanceof Error ? e : new OperatorError("MATCH_REFUSED", String(e)),
-          {
-            blame: so === m.maker.signed ? "maker" : "taker",
-          },
+          { blame: so === m.maker.signed ? "maker" : "taker" },
         );
       }
     });
     return [sides[0], sides[1]];
   }
 
-  /** Refuses a match the circuit would refuse, blaming the side that breaks the rule. */
+  /** Applies a match to the projected accounts. */
+  private project(m: Match): void {
+    const [buyer, seller] = this.applyMatch(m);
+    const t = tradeOfMatch(m);
+    this.projected.set(t.buy.order.account, buyer);
+    this.projected.set(t.sell.order.account, seller);
+  }
+
+  /**
+   * Refuses a match the circuit would refuse, blaming the side that breaks the rule; a
+   * match it lets through is applied to the projected accounts at once, so the next match
+   * of the same order is checked against it.
+   */
   private veto(m: Match): { side: "maker" | "taker"; reason: string } | undefined {
     if (!this.ctx.round())
       return { side: "taker", reason: "no oracle prices yet: trading starts with the first round" };
     try {
-      this.applyMatch(m);
+      this.project(m);
       return undefined;
     } catch (e) {
       const err = e as Error & { blame: "maker" | "taker" };
@@ -158,29 +218,18 @@ export class Sequencer {
     }
   }
 
-  private accept(m: Match): void {
-    const [buyer, seller] = this.applyMatch(m);
-    const t = tradeOfMatch(m);
-    this.projected.set(t.buy.order.account, buyer);
-    this.projected.set(t.sell.order.account, seller);
-    if (m.maker.remaining === 0n) this.orders.delete(m.maker.id);
-    this.pending.push(m);
-    this.ctx.metrics.tradesMatched++;
-  }
-
-  /** Takes up to `n` pending matches, oldest first, as trades; the orders they touch. */
-  take(n: number): { trades: Trade[]; touched: BookOrder[] } {
-    const ms = this.pending.splice(0, n);
-    const touched = new Map<string, BookOrder>();
-    for (const m of ms) for (const o of [m.maker, m.taker]) touched.set(o.id, o);
-    return { trades: ms.map(tradeOfMatch), touched: [...touched.values()] };
-  }
-
-  /** Quantity of `orderId` in matches still pending (counted as open until batched). */
-  pendingFill(orderId: string): bigint {
-    return this.pending
-      .filter((m) => m.maker.id === orderId || m.taker.id === orderId)
-      .reduce((a, m) => a + m.qty, 0n);
+  /** Takes up to `n` pending matches, oldest first, as trades of one round. */
+  take(n: number): { trades: Trade[]; seqs: number[]; round: bigint } | undefined {
+    if (this.pending.length === 0) return undefined;
+    const round = this.pending[0].round;
+    let k = 0;
+    while (k < n && k < this.pending.length && this.pending[k].round === round) k++;
+    const taken = this.pending.splice(0, k);
+    return {
+      trades: taken.map((p) => tradeOfMatch(p.match)),
+      seqs: taken.map((p) => p.seq),
+      round,
+    };
   }
 
   /** Forgets the projections once every pending match is in a batch (the state has them). */
@@ -194,7 +243,6 @@ export class Sequencer {
     for (const book of this.books) {
       for (const o of book.ordersOf(account)) {
         book.cancel(o.id);
-        this.orders.delete(o.id);
         this.ctx.store.updateOrder(o.id, "cancelled", o.remaining, reason);
       }
     }
@@ -205,9 +253,7 @@ export class Sequencer {
     const stored = this.ctx.store.getOrder(id);
     if (!stored) throw new OperatorError("ORDER_NOT_FOUND", `no order ${id}`);
     const acct = this.ctx.state.getAccount(stored.signed.order.account);
-    if (
-      !verify(acct.pubKey, cancelMessage(stored.signed.order, this.ctx.state.domain), signature)
-    ) {
+    if (!verify(acct.pubKey, cancelMessage(stored.signed.order, this.ctx.state.domain), signature)) {
       throw new OperatorError(
         "CANCEL_BAD_SIGNATURE",
         "the cancel request is not signed by the order's account key",
@@ -219,34 +265,47 @@ export class Sequencer {
         "ORDER_NOT_OPEN",
         `order ${id} is ${stored.status}, not resting in the book`,
       );
-    this.orders.delete(id);
     this.ctx.store.updateOrder(id, "cancelled", resting.remaining, "cancelled by its owner");
     return { id, status: "cancelled", remaining: resting.remaining };
   }
 
-  /** Accepts a signed withdrawal request (stored before it is acknowledged). */
+  /**
+   * Accepts a signed withdrawal request (stored before it is acknowledged), or refuses it at
+   * once when it could not be paid now: more than the account's free collateral after its
+   * pending trades and earlier requests, or below initial margin afterwards.
+   */
   requestWithdrawal(sw: SignedWithdrawal): string {
     const { state, store } = this.ctx;
+    this.open("withdrawals");
     const w = validateWithdrawal(sw.withdrawal);
     if (!state.hasAccount(w.account))
       throw new OperatorError("ACCOUNT_NOT_FOUND", `account ${w.account} does not exist`);
-    const acct = state.getAccount(w.account);
+    const acct = this.account(w.account);
     if (!verifyWithdrawal(sw, acct.pubKey, state.domain))
       throw new OperatorError(
         "WITHDRAW_BAD_SIGNATURE",
         "the signature does not match the account key",
       );
-    const queued = store
-      .pendingWithdrawals<SignedWithdrawal>()
-      .filter((x) => x.body.withdrawal.account === w.account).length;
-    if (w.nonce !== acct.withdrawNonce + BigInt(queued)) {
+    const queued = store.withdrawals.pendingOf(w.account);
+    const next = acct.withdrawNonce + BigInt(queued.length);
+    if (w.nonce !== next) {
       throw new OperatorError(
         "WITHDRAW_BAD_NONCE",
-        `withdrawal nonce ${w.nonce}; the next one for account ${w.account} is ${acct.withdrawNonce + BigInt(queued)}`,
+        `withdrawal nonce ${w.nonce}; the next one for account ${w.account} is ${next}`,
       );
     }
-    const id = `w-${w.account}-${w.nonce}`;
-    store.insertWithdrawal(id, w.account, w.nonce, sw);
+    const round = this.ctx.round();
+    if (round) {
+      const amounts = queued.map((q) => (q.body as SignedWithdrawal).withdrawal.amount);
+      const refusal = checkWithdrawalFunds(acct, [...amounts, w.amount], state, round.prices);
+      if (refusal) throw new OperatorError(refusal.code, refusal.message);
+    }
+    const id = `w-${createHash("sha256").update(toJson(sw)).digest("hex").slice(0, 24)}`;
+    store.withdrawals.insert(id, w.account, w.nonce, sw);
     return id;
   }
+}
+
+function statusOf(o: BookOrder): "open" | "filled" {
+  return o.remaining === 0n ? "filled" : "open";
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { ZkClearError } from "../domain/errors.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { WorkerProver } from "../proving/worker-pool.ts";
@@ -17,7 +18,11 @@ export interface ServeOptions {
   readonly keys?: string;
   readonly db: string;
   readonly port: number;
-  /** The operator's Ethereum key; the node's first account when absent (local chains). */
+  /**
+   * The operator's Ethereum key (it signs every batch transaction). Required except on a
+   * local development chain (id 31337), where it defaults to the first account of Hardhat's
+   * well-known development mnemonic (INSECURE: the whole world knows it).
+   */
   readonly operatorKey?: string;
   /** How often prices, deposits and the pipeline are looked at, ms. */
   readonly tickMs?: number;
@@ -33,6 +38,26 @@ export interface RunningService {
   readonly operator: Operator;
   stop(): Promise<void>;
 }
+
+/** Hardhat's development mnemonic: its accounts are funded on every local Hardhat chain. */
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Account `i` of Hardhat's development mnemonic (INSECURE: for local chains only). */
+export function devWallet(i = 0): HDNodeWallet {
+  return HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
+}
+
+/** The operator's key: the one given, or on a local development chain Hardhat's first. */
+export function operatorWallet(key: string | undefined, chainId: bigint): Wallet | HDNodeWallet {
+  if (key) return new Wallet(key);
+  if (chainId === 31337n) return devWallet(0);
+  throw new ServeError(
+    "OPERATOR_KEY_MISSING",
+    `chain ${chainId} is not a local development chain: give the operator's key (--operator-key)`,
+  );
+}
+
+export class ServeError extends ZkClearError {}
 
 /**
  * `zkclear serve`: the operator service on 127.0.0.1 — HTTP API, sequencer, prover
@@ -56,9 +81,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   }
   if (keys.kind === "development")
     log(`proving with INSECURE development keys of "${p.name}": never for real funds`);
-  const signer: Signer = o.operatorKey
-    ? new Wallet(o.operatorKey, provider)
-    : await provider.getSigner(0);
+  const signer = operatorWallet(o.operatorKey, d.chainId).connect(provider);
   const store = new Store(o.db);
   const prover = new WorkerProver(p, keys);
   const operator = Operator.open({
@@ -89,7 +112,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     operator
       .tick({ flushTrades: flush })
       .then(() => publisher.sync())
-      .catch((e) => log(`tick failed (will retry): ${String(e)}`));
+      .catch(() => {}); // logged and retried with backoff by the operator
   }, o.tickMs ?? 1000);
   return {
     url,

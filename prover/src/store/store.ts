@@ -1,119 +1,54 @@
 import Database from "better-sqlite3";
-import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+import type { BatchKind } from "../domain/batch.ts";
 import type { SignedOrder } from "../domain/order.ts";
-import { fromJson, toJson } from "../domain/json.ts";
+import type { SignedTx } from "../domain/ports.ts";
+import { toJson } from "../domain/json.ts";
+import { MatchTable } from "./matches.ts";
+import {
+  batchOf,
+  orderOf,
+  summaryOf,
+  type BatchRow,
+  type BatchSummary,
+  type OrderRow,
+  type OrderStatus,
+  type StoredBatch,
+  type StoredOrder,
+} from "./rows.ts";
+import { migrate, type BatchStatus } from "./schema.ts";
+import { SnapshotTable } from "./snapshots.ts";
+import { StoreError } from "./store-error.ts";
+import { WithdrawalTable } from "./withdrawals.ts";
 
-export class StoreError extends ZkClearError<CodeOf<"store" | "operator">> {}
+export { StoreError } from "./store-error.ts";
+export type { BatchStatus } from "./schema.ts";
+export type { BatchSummary, OrderStatus, StoredBatch, StoredOrder } from "./rows.ts";
+export type { StoredMatch } from "./matches.ts";
+export type { StoredWithdrawal } from "./withdrawals.ts";
 
-export type OrderStatus = "open" | "filled" | "cancelled";
-
-export interface StoredOrder {
-  readonly id: string;
-  readonly seq: number;
-  readonly signed: SignedOrder;
-  readonly status: OrderStatus;
-  /** Quantity not yet matched. */
-  readonly remaining: bigint;
-  readonly reason: string | null;
-  readonly receivedAt: number;
-}
-
-export type BatchKind = "trades" | "deposits" | "withdrawals" | "liquidations";
-/** built: in the engine and stored; proved; submitted: sent on-chain; settled; refused by the chain. */
-export type BatchStatus = "built" | "proved" | "submitted" | "settled" | "refused";
-
-export interface StoredBatch<Body = unknown> {
-  readonly id: number;
-  readonly kind: BatchKind;
-  readonly status: BatchStatus;
-  readonly body: Body;
-  readonly oldRoot: bigint;
-  readonly newRoot: bigint;
-  readonly proof: unknown;
-  readonly txHash: string | null;
-  readonly error: string | null;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS orders (
-  id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL UNIQUE,
-  account TEXT NOT NULL,
-  market INTEGER NOT NULL,
-  nonce TEXT NOT NULL,
-  signed TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled')),
-  remaining TEXT NOT NULL,
-  reason TEXT,
-  received_at INTEGER NOT NULL,
-  UNIQUE (account, market, nonce)
-);
-CREATE INDEX IF NOT EXISTS orders_open ON orders (status, seq);
-CREATE TABLE IF NOT EXISTS batches (
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('trades', 'deposits', 'withdrawals', 'liquidations')),
-  status TEXT NOT NULL CHECK (status IN ('built', 'proved', 'submitted', 'settled', 'refused')),
-  body TEXT NOT NULL,
-  old_root TEXT NOT NULL,
-  new_root TEXT NOT NULL,
-  proof TEXT,
-  tx_hash TEXT,
-  error TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS withdrawals (
-  id TEXT PRIMARY KEY,
-  account TEXT NOT NULL,
-  nonce TEXT NOT NULL,
-  body TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'batched')),
-  received_at INTEGER NOT NULL,
-  UNIQUE (account, nonce)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
-
-interface OrderRow {
-  id: string;
-  seq: number;
-  signed: string;
-  status: OrderStatus;
-  remaining: string;
-  reason: string | null;
-  received_at: number;
-}
-
-interface BatchRow {
-  id: number;
-  kind: BatchKind;
-  status: BatchStatus;
-  body: string;
-  old_root: string;
-  new_root: string;
-  proof: string | null;
-  tx_hash: string | null;
-  error: string | null;
-  created_at: number;
-  updated_at: number;
-}
+const SUMMARY = "id, kind, status, old_root, new_root, tx_hash, error, created_at, updated_at";
 
 /**
- * The operator's durable state in SQLite (WAL, synchronous = FULL): every accepted order
- * and every batch is on disk when the call that stores it returns, so acknowledging
- * after it can never lose an order or a batch.
+ * The operator's durable state in SQLite (WAL, synchronous = FULL): every accepted order,
+ * every match, every withdrawal request and every batch is on disk when the call that
+ * stores it returns, so acknowledging after it can never lose one. Every read the API
+ * makes is O(page): statuses and ids are indexed, and lists read summaries, not bodies.
  */
 export class Store {
   private readonly db: Database.Database;
+  readonly withdrawals: WithdrawalTable;
+  readonly matches: MatchTable;
+  readonly snapshots: SnapshotTable;
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
-    this.db.exec(SCHEMA);
+    migrate(this.db);
+    this.withdrawals = new WithdrawalTable(this.db);
+    this.matches = new MatchTable(this.db);
+    this.snapshots = new SnapshotTable(this.db);
   }
 
   close(): void {
@@ -129,6 +64,8 @@ export class Store {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
+
+  // ---------------------------------------------------------------- orders
 
   /** Stores a newly accepted order; refuses a second order with the same account, market and nonce. */
   insertOrder(id: string, signed: SignedOrder, receivedAt = Date.now()): StoredOrder {
@@ -205,6 +142,8 @@ export class Store {
     );
   }
 
+  // ---------------------------------------------------------------- batches
+
   insertBatch<Body>(
     kind: BatchKind,
     body: Body,
@@ -224,19 +163,21 @@ export class Store {
   setBatchStatus(
     id: number,
     status: BatchStatus,
-    fields: { proof?: unknown; txHash?: string; error?: string } = {},
+    fields: { proof?: unknown; txHash?: string; error?: string; tx?: SignedTx | null } = {},
     now = Date.now(),
   ): void {
     const r = this.db
       .prepare(
         `UPDATE batches SET status = ?, proof = COALESCE(?, proof), tx_hash = COALESCE(?, tx_hash),
-         error = COALESCE(?, error), updated_at = ? WHERE id = ?`,
+         error = COALESCE(?, error), tx = CASE WHEN ? THEN ? ELSE tx END, updated_at = ? WHERE id = ?`,
       )
       .run(
         status,
         fields.proof === undefined ? null : toJson(fields.proof),
         fields.txHash ?? null,
         fields.error ?? null,
+        fields.tx === undefined ? 0 : 1,
+        fields.tx ? toJson(fields.tx) : null,
         now,
         id,
       );
@@ -250,12 +191,34 @@ export class Store {
     return row && batchOf<Body>(row);
   }
 
-  /** Batches in order, optionally only those with one of `statuses`. */
-  batches<Body>(statuses?: readonly BatchStatus[]): StoredBatch<Body>[] {
-    const rows = this.db.prepare("SELECT * FROM batches ORDER BY id").all() as BatchRow[];
-    return rows
-      .filter((r) => !statuses || statuses.includes(r.status))
-      .map((r) => batchOf<Body>(r));
+  /** Batches in order (with bodies), optionally only those with one of `statuses`, after `after`. */
+  batches<Body>(statuses?: readonly BatchStatus[], after = 0): StoredBatch<Body>[] {
+    const where = statuses ? `AND status IN (${statuses.map(() => "?").join(", ")})` : "";
+    return (
+      this.db
+        .prepare(`SELECT * FROM batches WHERE id > ? ${where} ORDER BY id`)
+        .all(after, ...(statuses ?? [])) as BatchRow[]
+    ).map((r) => batchOf<Body>(r));
+  }
+
+  /** A page of batch summaries (no bodies), in id order after `after`, at most `limit`. */
+  batchPage(after: number, limit: number): BatchSummary[] {
+    return (
+      this.db
+        .prepare(`SELECT ${SUMMARY} FROM batches WHERE id > ? ORDER BY id LIMIT ?`)
+        .all(after, limit) as BatchRow[]
+    ).map(summaryOf);
+  }
+
+  /** The id of the last batch whose new root is `root`, at or after `from`, if any. */
+  batchReaching(root: bigint, from: number): number | undefined {
+    return (
+      (
+        this.db
+          .prepare("SELECT MAX(id) AS id FROM batches WHERE id >= ? AND new_root = ?")
+          .get(from, root.toString()) as { id: number | null }
+      ).id ?? undefined
+    );
   }
 
   /** How many batches have `status` (without reading their bodies). */
@@ -284,49 +247,7 @@ export class Store {
     ).map((r) => ({ id: r.id, kind: r.kind, txHash: r.tx_hash }));
   }
 
-  /** Stores an accepted withdrawal request; one per account and withdrawal nonce. */
-  insertWithdrawal(
-    id: string,
-    account: bigint,
-    nonce: bigint,
-    body: unknown,
-    receivedAt = Date.now(),
-  ): void {
-    try {
-      this.db
-        .prepare(
-          "INSERT INTO withdrawals (id, account, nonce, body, status, received_at) VALUES (?, ?, ?, ?, 'pending', ?)",
-        )
-        .run(id, account.toString(), nonce.toString(), toJson(body), receivedAt);
-    } catch (e) {
-      if (String(e).includes("UNIQUE constraint failed")) {
-        throw new StoreError(
-          "WITHDRAWAL_DUPLICATE",
-          `account ${account} already asked for withdrawal nonce ${nonce}`,
-        );
-      }
-      throw e;
-    }
-  }
-
-  /** Withdrawal requests not yet in a batch, in arrival order. */
-  pendingWithdrawals<Body>(): { id: string; body: Body }[] {
-    return (
-      this.db
-        .prepare(
-          "SELECT id, body FROM withdrawals WHERE status = 'pending' ORDER BY received_at, id",
-        )
-        .all() as {
-        id: string;
-        body: string;
-      }[]
-    ).map((r) => ({ id: r.id, body: fromJson<Body>(r.body) }));
-  }
-
-  markWithdrawalsBatched(ids: readonly string[]): void {
-    const st = this.db.prepare("UPDATE withdrawals SET status = 'batched' WHERE id = ?");
-    for (const id of ids) st.run(id);
-  }
+  // ---------------------------------------------------------------- meta
 
   getMeta(key: string): string | undefined {
     return (
@@ -343,32 +264,4 @@ export class Store {
       )
       .run(key, value);
   }
-}
-
-function orderOf(r: OrderRow): StoredOrder {
-  return {
-    id: r.id,
-    seq: r.seq,
-    signed: fromJson<SignedOrder>(r.signed),
-    status: r.status,
-    remaining: BigInt(r.remaining),
-    reason: r.reason,
-    receivedAt: r.received_at,
-  };
-}
-
-function batchOf<Body>(r: BatchRow): StoredBatch<Body> {
-  return {
-    id: r.id,
-    kind: r.kind,
-    status: r.status,
-    body: fromJson<Body>(r.body),
-    oldRoot: BigInt(r.old_root),
-    newRoot: BigInt(r.new_root),
-    proof: r.proof === null ? null : fromJson<unknown>(r.proof),
-    txHash: r.tx_hash,
-    error: r.error,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
 }

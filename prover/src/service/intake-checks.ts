@@ -1,0 +1,69 @@
+import type { Account } from "../domain/account.ts";
+import type { ErrorCode } from "../domain/errors.ts";
+import { meetsMargin } from "../domain/margin.ts";
+import type { MarketParams } from "../domain/market.ts";
+import type { SignedOrder } from "../domain/order.ts";
+import { applyTradeSide, TradeError } from "../engine/trades.ts";
+
+/**
+ * The checks intake makes before it acknowledges an order or a withdrawal, so that what it
+ * accepts can trade or be paid (the circuits would refuse it later otherwise): an order must
+ * leave its account above margin if it filled in full at its limit (with the account's
+ * resting orders on the other markets filled too), as exchanges check order margin; a
+ * withdrawal must be covered by free collateral after the account's pending matches and
+ * earlier requests, at the latest prices.
+ */
+type Config = { readonly markets: readonly MarketParams[]; readonly domain: bigint };
+
+/** Why the order could not be margined, or undefined when it can. */
+export function checkOrderMargin(
+  account: Account,
+  so: SignedOrder,
+  others: readonly SignedOrder[],
+  config: Config,
+  marks: readonly bigint[],
+): string | undefined {
+  const rate = (o: SignedOrder) => {
+    const mk = config.markets[o.order.market];
+    return o.order.maxFeeBps < mk.takerFeeBps ? o.order.maxFeeBps : mk.takerFeeBps;
+  };
+  let a = account;
+  // the worst case: every other resting order of the account fills in full at its limit
+  for (const o of others)
+    a = applyTradeSide(0, a, o, o.order.amount, o.order.limitPrice, rate(o), config, marks, false)
+      .account;
+  try {
+    applyTradeSide(0, a, so, so.order.amount, so.order.limitPrice, rate(so), config, marks);
+    return undefined;
+  } catch (e) {
+    if (e instanceof TradeError && e.code === "MARGIN_INSUFFICIENT")
+      return (
+        `filled in full at its limit (with the account's other resting orders) it would leave ` +
+        `account ${so.order.account} below its margin at the latest prices: deposit more or order less`
+      );
+    if (e instanceof TradeError) return e.message.replace(/^trade 0: /, "");
+    throw e;
+  }
+}
+
+/** Why withdrawing `amounts` (in order) could not be paid now, or undefined. */
+export function checkWithdrawalFunds(
+  account: Account,
+  amounts: readonly bigint[],
+  config: Config,
+  marks: readonly bigint[],
+): { code: ErrorCode; message: string } | undefined {
+  const total = amounts.reduce((s, x) => s + x, 0n);
+  const after: Account = { ...account, collateral: account.collateral - total };
+  if (after.collateral < 0n)
+    return {
+      code: "WITHDRAW_INSUFFICIENT",
+      message: `withdrawing ${total} in all exceeds the account's collateral ${account.collateral} (after its pending trades)`,
+    };
+  if (!meetsMargin(after, marks, config.markets, "initial"))
+    return {
+      code: "MARGIN_INSUFFICIENT",
+      message: `after withdrawing ${total} in all the account would be below initial margin at the latest prices`,
+    };
+  return undefined;
+}

@@ -1,0 +1,3 @@
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+
+export class StoreError extends ZkClearError<CodeOf<"store" | "operator">> {}
