@@ -7,7 +7,7 @@ import { ZkClearError } from "../domain/errors.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { CIRCUITS, instanceName, type CircuitId } from "./circuits.ts";
 import { peakRssProbe } from "./peak-rss.ts";
-import { CIRCUIT_SOURCES, ROOT, circuitFiles, type CircuitFiles } from "./paths.ts";
+import { CIRCUIT_BUILDS, CIRCUIT_SOURCES, ROOT, circuitFiles, type CircuitFiles } from "./paths.ts";
 
 export class BuildError extends ZkClearError {}
 
@@ -145,7 +145,7 @@ export async function compileProbe(
   expr: string,
   opts: { wasm?: boolean; body?: string } = {},
 ): Promise<ProbeBuild> {
-  const dir = path.join(ROOT, "artifacts", "probes", name);
+  const dir = path.join(CIRCUIT_BUILDS, "probes", name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const main = path.join(dir, `${name}.circom`);

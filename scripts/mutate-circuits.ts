@@ -1,0 +1,44 @@
+// Mutation testing of zkclear's circuit templates (slow: hours; not part of npm test).
+//   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
+//                              [--id order.circom:94:delete ...] [--jobs 2] [--list]
+// Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
+// the summary per template is printed at the end. See docs/verification.md.
+import {
+  allMutants,
+  DEFAULT_REPORT,
+  runMutants,
+  scores,
+} from "../prover/src/verify/mutation-run.ts";
+
+const args = process.argv.slice(2);
+const many = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? a.split(",") : []));
+const opts = {
+  files: many("--file"),
+  templates: many("--template"),
+  ids: many("--id"),
+  jobs: Number(many("--jobs")[0] ?? 2),
+  log: (s: string) => console.log(s),
+};
+if (args.includes("--list")) {
+  for (const m of allMutants(opts))
+    console.log(
+      `${m.id}\t${m.template}\t${m.before.replace(/\s+/g, " ")}  =>  ${m.after.replace(/\s+/g, " ")}`,
+    );
+} else {
+  const report = await runMutants(opts);
+  console.log(`\nreport: ${DEFAULT_REPORT}\n`);
+  console.log(
+    "| file | template | mutants | killed | survived | did not compile | timeout | score |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const s of scores(report)) {
+    const judged = s.killed + s.survived;
+    const score = judged ? `${((100 * s.killed) / judged).toFixed(0)}%` : "-";
+    console.log(
+      `| ${s.file} | ${s.template} | ${s.mutants} | ${s.killed} | ${s.survived} | ${s.invalid} | ${s.timeout} | ${score} |`,
+    );
+  }
+  for (const [id, r] of Object.entries(report.results))
+    if (r.outcome === "survived")
+      console.log(`survived: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+}
