@@ -45,53 +45,67 @@ export function splitCases(
   const tried = new Set<string>();
   for (const seed of prop.frontier(maxUnknowns)) {
     if (known(seed)) continue;
-    // the parametric constraints around the seed, without those that only define a wire
-    // nothing else here uses (they constrain nothing else)
-    let group = prop
+    // the parametric constraints around the seed
+    const around = prop
       .constraintsOf(seed)
       .map(parametric)
       .filter((x): x is Parametric => !!x);
-    for (let changed = true; changed; ) {
-      changed = false;
-      const uses = new Map<number, number>();
-      for (const g of group)
-        for (const w of prop.wiresOf(g.ci)) if (!known(w)) uses.set(w, (uses.get(w) ?? 0) + 1);
-      const before = group.length;
-      group = group.filter(
-        (g) =>
-          !g.c.some(
-            ([w]) =>
-              w !== seed && !known(w) && uses.get(w) === 1 && !g.other.some(([x]) => x === w),
-          ),
-      );
-      changed = group.length !== before;
-    }
-    // split on the factors most constraints share; leave out the constraints of the others
     const uses = new Map<string, number>();
-    for (const g of group) uses.set(g.key, (uses.get(g.key) ?? 0) + 1);
-    const keys = [...uses]
-      .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
-      .slice(0, maxSplits)
-      .map(([k]) => k);
-    group = group.filter((g) => keys.includes(g.key));
-    const unknowns = new Set<number>();
-    for (const g of group) for (const w of prop.wiresOf(g.ci)) if (!known(w)) unknowns.add(w);
-    if (group.length === 0 || unknowns.size > maxUnknowns) continue;
-    const sig = `${seed}|${[...unknowns].sort().join(",")}|${keys.join(";")}`;
-    if (tried.has(sig)) continue;
-    tried.add(sig);
-    const pending = prop.rowsWithin(unknowns);
-    let common: Set<number> | undefined;
-    for (let world = 0; world < 1 << keys.length; world++) {
-      const fixed = solveCase(group, keys, world, pending, unknowns, prop, p);
-      common = common ? new Set([...common].filter((w) => fixed.has(w))) : fixed;
-      if (common.size === 0) break;
+    const fewest = new Map<string, number>();
+    for (const g of around) {
+      uses.set(g.key, (uses.get(g.key) ?? 0) + 1);
+      const n = prop.wiresOf(g.ci).filter((w) => !known(w)).length;
+      fewest.set(g.key, Math.min(fewest.get(g.key) ?? n, n));
     }
-    for (const w of common ?? []) {
-      if (!known(w)) {
-        prop.fix(w, Status.Cases);
-        fixedTotal++;
+    const bit = (k: string) => Number(prop.twoValued.has(k));
+    // two orders of the factors to split on: bits first (path bits, signs), or those
+    // whose constraints have the fewest other unknowns first (zero tests); then those most
+    // constraints share. As many as the limits allow; the other factors' constraints are
+    // left out.
+    const orders = [
+      (x: string, y: string) =>
+        bit(y) - bit(x) || uses.get(y)! - uses.get(x)! || x.localeCompare(y),
+      (x: string, y: string) =>
+        fewest.get(x)! - fewest.get(y)! ||
+        bit(y) - bit(x) ||
+        uses.get(y)! - uses.get(x)! ||
+        x.localeCompare(y),
+    ];
+    for (const order of orders) {
+      const ranked = [...uses.keys()].sort(order);
+      const keys: string[] = [];
+      let group: Parametric[] = [];
+      const unknowns = new Set<number>();
+      for (const key of ranked) {
+        if (keys.length >= maxSplits) break;
+        const more = around.filter((g) => g.key === key);
+        const fresh = new Set(unknowns);
+        for (const g of more) for (const w of prop.wiresOf(g.ci)) if (!known(w)) fresh.add(w);
+        if (fresh.size > maxUnknowns) continue;
+        keys.push(key);
+        group = [...group, ...more];
+        for (const w of fresh) unknowns.add(w);
       }
+      if (group.length === 0) continue;
+      const sig = `${[...unknowns].sort().join(",")}|${keys.join(";")}`;
+      if (tried.has(sig)) continue;
+      tried.add(sig);
+      const pending = prop.rowsWithin(unknowns);
+      let common: Set<number> | undefined;
+      for (let world = 0; world < 1 << keys.length; world++) {
+        const fixed = solveCase(group, keys, world, pending, unknowns, prop, p);
+        common = common ? new Set([...common].filter((w) => fixed.has(w))) : fixed;
+        if (common.size === 0) break;
+      }
+      let any = false;
+      for (const w of common ?? []) {
+        if (!known(w)) {
+          prop.fix(w, Status.Cases);
+          fixedTotal++;
+          any = true;
+        }
+      }
+      if (any) break;
     }
   }
   return fixedTotal;

@@ -18,6 +18,11 @@ export interface DeterminismOptions {
   readonly maxConstraints?: number;
   /** Per query (default 2000 ms). */
   readonly timeoutMs?: number;
+  /**
+   * Ask the solver about single wires (default true). Without, only bit blocks go to the
+   * solver: enough for zkclear's own templates and much faster (the test does this).
+   */
+  readonly wireQueries?: boolean;
   /** Queries at most over the whole run (default 5000). */
   readonly maxQueries?: number;
   /** Called after each solver round. */
@@ -93,7 +98,11 @@ export async function analyseDeterminism(
         fixed++;
       }
     }
-    for (const w of prop.frontier()) {
+    if (fixed > 0) {
+      opts.log?.(`  solver on bit blocks: ${fixed} fixed, ${countKnown()} of ${r1cs.nWires} known`);
+      continue;
+    }
+    for (const w of opts.wireQueries === false ? [] : prop.frontier()) {
       const key = `wire:${w}`;
       if (prop.isKnown(w) || (asked.get(key) ?? -1) >= knownCount || !budgetLeft()) continue;
       asked.set(key, knownCount);

@@ -253,7 +253,15 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         .filter(([, b]) => b.deps.includes(m.file))
         .sort((a, b) => a[1].seconds - b[1].seconds)
         .map(([t]) => t);
-      const { start: _s, end: _e, ...rest } = m;
+      const rest: Omit<Mutant, "start" | "end"> = {
+        id: m.id,
+        file: m.file,
+        template: m.template,
+        line: m.line,
+        kind: m.kind,
+        before: m.before,
+        after: m.after,
+      };
       report.mutants[m.id] = rest;
       let result: MutantResult;
       if (tests.length === 0) {
