@@ -1,6 +1,6 @@
 // Mutation testing of zkclear's circuit templates (slow: hours; not part of npm test).
 //   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
-//                              [--id order.circom:94:delete ...] [--jobs 2] [--list]
+//                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
 // Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
 // the summary per template is printed at the end. See docs/verification.md.
 import {
@@ -17,6 +17,7 @@ const opts = {
   templates: many("--template"),
   ids: many("--id"),
   jobs: Number(many("--jobs")[0] ?? 2),
+  again: args.includes("--again"),
   log: (s: string) => console.log(s),
 };
 if (args.includes("--list")) {

@@ -16,8 +16,14 @@ export interface DeterminismOptions {
   readonly maxUnknowns?: number;
   /** Constraints at most in a query (default 16). */
   readonly maxConstraints?: number;
-  /** Per query (default 2000 ms). */
+  /** Per single-wire query (default 500 ms). */
   readonly timeoutMs?: number;
+  /**
+   * Per bit-block query (default 60 s). These are decided in well under a second on an
+   * idle machine; the margin keeps a loaded machine (a mutation run) from turning a
+   * slow answer into an undecided wire.
+   */
+  readonly bitBlockTimeoutMs?: number;
   /**
    * Ask the solver about single wires (default true). Without, only bit blocks go to the
    * solver: enough for zkclear's own templates and much faster (the test does this).
@@ -93,7 +99,7 @@ export async function analyseDeterminism(
       if ((asked.get(key) ?? -1) >= knownCount || !budgetLeft()) continue;
       asked.set(key, knownCount);
       n++;
-      if (await ask(-1, bitBlockQuery(r1cs.prime, block), 10 * timeoutMs)) {
+      if (await ask(-1, bitBlockQuery(r1cs.prime, block), opts.bitBlockTimeoutMs ?? 60_000)) {
         prop.fixBits(bits);
         fixed++;
       }

@@ -7,7 +7,9 @@ import type { CircuitDeterminism, GroupCount } from "./circuit-determinism.ts";
  */
 export const EXPLAINED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
   {
-    pattern: /\.(OrderSignature\.verifier|sig)\./,
+    // the verifier's subcomponents only: its own signals (Ax, Ay, R8x, R8y, S, M, enabled)
+    // are the wires that tie it to the leaf and the order, and must be fixed
+    pattern: /\.(OrderSignature\.verifier|sig)\.\w+(\[\])*\./,
     reason:
       "circomlib's EdDSAPoseidonVerifier: Montgomery and Edwards formulas divide by values that are nonzero for points of the curve's prime-order subgroup (docs/verification.md)",
   },

@@ -42,6 +42,8 @@ export interface MutationOptions {
   readonly templates?: readonly string[];
   /** Mutant ids to run (exactly these). */
   readonly ids?: readonly string[];
+  /** Run the selected mutants again even if the report has decided them. */
+  readonly again?: boolean;
   /** Parallel mutants (default 2). */
   readonly jobs?: number;
   /** Per mutant (default 20 minutes). */
@@ -73,7 +75,9 @@ function inputsHash(): string {
   const h = createHash("sha256");
   for (const f of circomFiles()) h.update(f).update(fs.readFileSync(path.join(SOURCES, f)));
   for (const f of testFiles()) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
-  for (const f of ["test/helpers/circuit.ts", "prover/src/proving/build.ts"])
+  const verify = path.join("prover", "src", "verify");
+  const tools = fs.readdirSync(path.join(ROOT, verify)).map((f) => path.join(verify, f));
+  for (const f of ["test/helpers/circuit.ts", "prover/src/proving/build.ts", ...tools.sort()])
     h.update(fs.readFileSync(path.join(ROOT, f)));
   return h.digest("hex").slice(0, 16);
 }
@@ -239,7 +243,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const report = readReport(reportFile, hash);
   await baseline(report, timeoutSeconds, log);
   writeReport(reportFile, report);
-  const todo = allMutants(opts).filter((m) => !report.results[m.id]);
+  const todo = allMutants(opts).filter((m) => opts.again || !report.results[m.id]);
   log(`${todo.length} mutants to run (${Object.keys(report.results).length} already decided)`);
   const jobs = Math.max(1, opts.jobs ?? 2);
   let next = 0;
