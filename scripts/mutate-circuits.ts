@@ -1,13 +1,16 @@
 // Mutation testing of zkclear's circuit templates (slow: hours; not part of npm test).
 //   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
 //                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
+//                              [--summary]   (the table from the report so far, running nothing)
 // Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
 // the summary per template is printed at the end. See docs/verification.md.
+import fs from "node:fs";
 import {
   allMutants,
   DEFAULT_REPORT,
   runMutants,
   scores,
+  type MutationReport,
 } from "../prover/src/verify/mutation-run.ts";
 
 const args = process.argv.slice(2);
@@ -26,7 +29,9 @@ if (args.includes("--list")) {
       `${m.id}\t${m.template}\t${m.before.replace(/\s+/g, " ")}  =>  ${m.after.replace(/\s+/g, " ")}`,
     );
 } else {
-  const report = await runMutants(opts);
+  const report: MutationReport = args.includes("--summary")
+    ? JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8"))
+    : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
   console.log(
     "| file | template | mutants | killed | survived | did not compile | timeout | score |",
@@ -40,6 +45,6 @@ if (args.includes("--list")) {
     );
   }
   for (const [id, r] of Object.entries(report.results))
-    if (r.outcome === "survived")
-      console.log(`survived: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+    if (r.outcome === "survived" || r.outcome === "timeout")
+      console.log(`${r.outcome}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
 }
