@@ -172,6 +172,30 @@ describe("SettleTrades circuit (test parameters)", function () {
     );
   });
 
+  it("fills at the edges of the fill rule: a nonce 2^32 - 2 above the working order, 2^64 - 2 lots left", async function () {
+    // every bit of both range checks in OrderFillRule is needed here: one bit fewer
+    // (a mutant of order.circom) refuses this honest trade
+    const s = fresh();
+    const [a, b] = s.traders;
+    const far = order(s, a, {
+      market: BTC,
+      side: "buy",
+      nonce: (1n << 32n) - 1n,
+      amount: (1n << 64n) - 1n,
+      limitPrice: PX,
+    });
+    const one = order(s, b, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX });
+    const r = settleTrades(
+      s.state,
+      [{ buy: far, sell: one, qty: 1n, price: PX, takerIsBuyer: false }],
+      s.marks,
+      P.batch,
+    );
+    await witnessOf(r.input);
+    assert.equal(s.state.getAccount(a.index).positions[BTC].nonce, (1n << 32n) - 1n);
+    assert.equal(s.state.getAccount(a.index).positions[BTC].filled, 1n);
+  });
+
   it("refuses a replayed order (nonce below the working order)", async function () {
     const s = fresh();
     const [a, b] = s.traders;
