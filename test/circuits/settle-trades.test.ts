@@ -172,9 +172,9 @@ describe("SettleTrades circuit (test parameters)", function () {
     );
   });
 
-  it("fills at the edges of the fill rule: a nonce 2^32 - 2 above the working order, 2^64 - 2 lots left", async function () {
-    // every bit of both range checks in OrderFillRule is needed here: one bit fewer
-    // (a mutant of order.circom) refuses this honest trade
+  it("fills at the edges of the order rules: a nonce 2^32 - 2 above the working order, 2^64 - 2 lots left, limits 2^64 - 2 from the price", async function () {
+    // every bit of the range checks in OrderFillRule and PriceWithinLimit is needed
+    // here: one bit fewer (a mutant of order.circom) refuses these honest trades
     const s = fresh();
     const [a, b] = s.traders;
     const far = order(s, a, {
@@ -182,7 +182,7 @@ describe("SettleTrades circuit (test parameters)", function () {
       side: "buy",
       nonce: (1n << 32n) - 1n,
       amount: (1n << 64n) - 1n,
-      limitPrice: PX,
+      limitPrice: (1n << 64n) - 1n,
     });
     const one = order(s, b, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX });
     const r = settleTrades(
@@ -194,6 +194,31 @@ describe("SettleTrades circuit (test parameters)", function () {
     await witnessOf(r.input);
     assert.equal(s.state.getAccount(a.index).positions[BTC].nonce, (1n << 32n) - 1n);
     assert.equal(s.state.getAccount(a.index).positions[BTC].filled, 1n);
+    // and a sell whose limit is 2^64 - 2 below the price (with collateral for such a price)
+    const rich = fresh(4, 1n << 100n);
+    const [c, d] = rich.traders;
+    const top = (1n << 64n) - 1n;
+    const buy = order(rich, c, {
+      market: BTC,
+      side: "buy",
+      nonce: 1n,
+      amount: 1n,
+      limitPrice: top,
+    });
+    const sell = order(rich, d, {
+      market: BTC,
+      side: "sell",
+      nonce: 1n,
+      amount: 1n,
+      limitPrice: 1n,
+    });
+    const r2 = settleTrades(
+      rich.state,
+      [{ buy, sell, qty: 1n, price: top, takerIsBuyer: true }],
+      rich.marks,
+      P.batch,
+    );
+    await witnessOf(r2.input);
   });
 
   it("refuses a replayed order (nonce below the working order)", async function () {
