@@ -289,7 +289,7 @@ describe("SettleTrades circuit (test parameters)", function () {
     );
   });
 
-  it("refuses an execution price outside a limit", async function () {
+  it("refuses an execution price outside a limit, on either side", async function () {
     await refusedByBoth(
       (s) => {
         const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
@@ -300,6 +300,28 @@ describe("SettleTrades circuit (test parameters)", function () {
             sell: order(s, s.traders[1], {
               market: BTC,
               side: "sell",
+              nonce: 1n,
+              amount: 1n,
+              limitPrice: PX,
+            }),
+          },
+        ];
+      },
+      "PRICE_OUTSIDE_LIMIT",
+      "PriceWithinLimit",
+    );
+    // and a sell below its limit (a mutant without the sell side's check passed every
+    // test before this one)
+    await refusedByBoth(
+      (s) => {
+        const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
+        return [
+          {
+            ...t,
+            price: PX - 1n,
+            buy: order(s, s.traders[0], {
+              market: BTC,
+              side: "buy",
               nonce: 1n,
               amount: 1n,
               limitPrice: PX,
