@@ -178,6 +178,55 @@ describe("SettleTrades circuit (test parameters)", function () {
     );
   });
 
+  it("fills at the edges of the order rules: a nonce 2^32 - 2 above the working order, 2^64 - 2 lots left, limits 2^64 - 2 from the price", async function () {
+    // every bit of the range checks in OrderFillRule and PriceWithinLimit is needed
+    // here: one bit fewer (a mutant of order.circom) refuses these honest trades
+    const s = fresh();
+    const [a, b] = s.traders;
+    const far = order(s, a, {
+      market: BTC,
+      side: "buy",
+      nonce: (1n << 32n) - 1n,
+      amount: (1n << 64n) - 1n,
+      limitPrice: (1n << 64n) - 1n,
+    });
+    const one = order(s, b, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: PX });
+    const r = settleTrades(
+      s.state,
+      [{ buy: far, sell: one, qty: 1n, price: PX, takerIsBuyer: false }],
+      s.marks,
+      P.batch,
+    );
+    await witnessOf(r.input);
+    assert.equal(s.state.getAccount(a.index).positions[BTC].nonce, (1n << 32n) - 1n);
+    assert.equal(s.state.getAccount(a.index).positions[BTC].filled, 1n);
+    // and a sell whose limit is 2^64 - 2 below the price (with collateral for such a price)
+    const rich = fresh(4, 1n << 100n);
+    const [c, d] = rich.traders;
+    const top = (1n << 64n) - 1n;
+    const buy = order(rich, c, {
+      market: BTC,
+      side: "buy",
+      nonce: 1n,
+      amount: 1n,
+      limitPrice: top,
+    });
+    const sell = order(rich, d, {
+      market: BTC,
+      side: "sell",
+      nonce: 1n,
+      amount: 1n,
+      limitPrice: 1n,
+    });
+    const r2 = settleTrades(
+      rich.state,
+      [{ buy, sell, qty: 1n, price: top, takerIsBuyer: true }],
+      rich.marks,
+      P.batch,
+    );
+    await witnessOf(r2.input);
+  });
+
   it("refuses a replayed order (nonce below the working order)", async function () {
     const s = fresh();
     const [a, b] = s.traders;
@@ -259,7 +308,7 @@ describe("SettleTrades circuit (test parameters)", function () {
     );
   });
 
-  it("refuses an execution price outside a limit", async function () {
+  it("refuses an execution price outside a limit, on either side", async function () {
     await refusedByBoth(
       (s) => {
         const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
@@ -270,6 +319,28 @@ describe("SettleTrades circuit (test parameters)", function () {
             sell: order(s, s.traders[1], {
               market: BTC,
               side: "sell",
+              nonce: 1n,
+              amount: 1n,
+              limitPrice: PX,
+            }),
+          },
+        ];
+      },
+      "PRICE_OUTSIDE_LIMIT",
+      "PriceWithinLimit",
+    );
+    // and a sell below its limit (a mutant without the sell side's check passed every
+    // test before this one)
+    await refusedByBoth(
+      (s) => {
+        const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
+        return [
+          {
+            ...t,
+            price: PX - 1n,
+            buy: order(s, s.traders[0], {
+              market: BTC,
+              side: "buy",
               nonce: 1n,
               amount: 1n,
               limitPrice: PX,

@@ -20,6 +20,7 @@ type Area =
   | "store"
   | "http"
   | "build" // circuits and contracts
+  | "verify" // the circuits' own verification (determinism, mutants)
   | "keys" // development keys, ceremonies and key sets
   | "prove"
   | "chain"
@@ -131,6 +132,9 @@ export const ERROR_CODES = {
   ARTIFACT_MISSING: { area: "build", http: INTERNAL },
   LIBRARY_MISSING: { area: "build", http: INTERNAL },
   VERIFIER_TEMPLATE_CHANGED: { area: "build", http: INTERNAL },
+  MUTANT_UNKNOWN: { area: "verify", http: BAD },
+  MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
+  SMT_KNOWN_TARGET: { area: "verify", http: INTERNAL },
   R1CS_BAD_FILE: { area: "build", http: BAD },
   R1CS_INCONSISTENT: { area: "build", http: BAD },
   R1CS_WITNESS_SIZE: { area: "build", http: BAD },

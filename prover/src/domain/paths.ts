@@ -5,4 +5,3 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 /** Everything generated: builds, keys, compiled contracts, deployments. Never committed. */
 export const ARTIFACTS = path.join(ROOT, "artifacts");
-export const CIRCUIT_SOURCES = path.join(ROOT, "circuits", "src");

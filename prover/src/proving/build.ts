@@ -8,8 +8,7 @@ import type { ParamSet } from "../domain/params.ts";
 import { CIRCUITS, instanceName, type CircuitId } from "../domain/circuits.ts";
 import { buildNativeWitness, nativeRuntimeHash, nativeWitnessFiles } from "./native-witness.ts";
 import { peakRssProbe } from "./peak-rss.ts";
-import { circuitFiles, type CircuitFiles } from "./paths.ts";
-import { CIRCUIT_SOURCES, ROOT } from "../domain/paths.ts";
+import { CIRCUIT_BUILDS, CIRCUIT_SOURCES, ROOT, circuitFiles, type CircuitFiles } from "./paths.ts";
 
 export class BuildError extends ZkClearError<CodeOf<"build">> {}
 
@@ -155,7 +154,7 @@ export async function compileProbe(
   expr: string,
   opts: { wasm?: boolean; body?: string } = {},
 ): Promise<ProbeBuild> {
-  const dir = path.join(ROOT, "artifacts", "probes", name);
+  const dir = path.join(CIRCUIT_BUILDS, "probes", name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const main = path.join(dir, `${name}.circom`);

@@ -1,11 +1,26 @@
 import path from "node:path";
 import type { ParamSet } from "../domain/params.ts";
-import { ARTIFACTS } from "../domain/paths.ts";
+import { ARTIFACTS, ROOT } from "../domain/paths.ts";
 import { instanceName, type CircuitId } from "../domain/circuits.ts";
+
+export { ARTIFACTS, ROOT };
+
+/**
+ * Where circuit sources are read and circuit builds (instances under circuits/, single
+ * templates under probes/) are written. The mutation runner (scripts/mutate-circuits.ts)
+ * sets ZKCLEAR_CIRCUIT_SOURCES and ZKCLEAR_CIRCUIT_BUILDS to a mutant's copy under
+ * artifacts/mutants/ to run the circuit tests against it; both must lie inside the
+ * repository (circom2 runs under WASI with paths relative to ROOT).
+ */
+export const CIRCUIT_SOURCES = path.resolve(
+  ROOT,
+  process.env.ZKCLEAR_CIRCUIT_SOURCES || path.join("circuits", "src"),
+);
+export const CIRCUIT_BUILDS = path.resolve(ROOT, process.env.ZKCLEAR_CIRCUIT_BUILDS || "artifacts");
 
 /** Where a compiled circuit instance lives: artifacts/circuits/<circuit>/<params>/. */
 export function circuitDir(circuit: CircuitId, p: ParamSet): string {
-  return path.join(ARTIFACTS, "circuits", instanceName(circuit, p));
+  return path.join(CIRCUIT_BUILDS, "circuits", instanceName(circuit, p));
 }
 
 /** Where an instance's keys live: artifacts/keys/<circuit>/<params>/. */

@@ -1,0 +1,50 @@
+// Mutation testing of zkclear's circuit templates (slow: hours; not part of npm test).
+//   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
+//                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
+//                              [--summary]   (the table from the report so far, running nothing)
+// Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
+// the summary per template is printed at the end. See docs/verification.md.
+import fs from "node:fs";
+import {
+  allMutants,
+  DEFAULT_REPORT,
+  runMutants,
+  scores,
+  type MutationReport,
+} from "../prover/src/verify/mutation-run.ts";
+
+const args = process.argv.slice(2);
+const many = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? a.split(",") : []));
+const opts = {
+  files: many("--file"),
+  templates: many("--template"),
+  ids: many("--id"),
+  jobs: Number(many("--jobs")[0] ?? 2),
+  again: args.includes("--again"),
+  log: (s: string) => console.log(s),
+};
+if (args.includes("--list")) {
+  for (const m of allMutants(opts))
+    console.log(
+      `${m.id}\t${m.template}\t${m.before.replace(/\s+/g, " ")}  =>  ${m.after.replace(/\s+/g, " ")}`,
+    );
+} else {
+  const report: MutationReport = args.includes("--summary")
+    ? JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8"))
+    : await runMutants(opts);
+  console.log(`\nreport: ${DEFAULT_REPORT}\n`);
+  console.log(
+    "| file | template | mutants | killed | survived | did not compile | timeout | score |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const s of scores(report)) {
+    const judged = s.killed + s.survived;
+    const score = judged ? `${((100 * s.killed) / judged).toFixed(0)}%` : "-";
+    console.log(
+      `| ${s.file} | ${s.template} | ${s.mutants} | ${s.killed} | ${s.survived} | ${s.invalid} | ${s.timeout} | ${score} |`,
+    );
+  }
+  for (const [id, r] of Object.entries(report.results))
+    if (r.outcome === "survived" || r.outcome === "timeout")
+      console.log(`${r.outcome}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+}

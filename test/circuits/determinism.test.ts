@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { circuitDeterminism, circuitIds } from "../../prover/src/verify/circuit-determinism.ts";
+import { unexplained } from "../../prover/src/verify/explained.ts";
+import { LocalSolver } from "../../prover/src/verify/smt.ts";
+import { TEST_PARAMS } from "../helpers/circuit.ts";
+
+// Every production circuit has one witness per input: each wire is fixed by the inputs
+// (propagation, case splits, z3 on bit blocks), except circomlib's IsZero inverses (free
+// witnesses: in one constraint, flowing nowhere) and what docs/verification.md explains
+// by hand (EXPLAINED in prover/src/verify/explained.ts). `npm run verify:circuits` is the
+// full report, at the demo parameters too.
+describe("determinism: every wire of every circuit is fixed by its inputs (test parameters)", function () {
+  let solver: LocalSolver;
+  before(async function () {
+    solver = await LocalSolver.create();
+  });
+  after(function () {
+    solver?.close();
+  });
+
+  for (const id of circuitIds()) {
+    it(`${id}: no wire left open but those explained`, async function () {
+      const d = await circuitDeterminism(id, TEST_PARAMS, solver, { wireQueries: false });
+      const open = unexplained(d);
+      assert.deepEqual(
+        open.map((g) => `${g.wires} x ${g.example}`),
+        [],
+        `${id}: wires the constraints do not fix`,
+      );
+      // the free witnesses are IsZero's inverses and nothing else
+      for (const g of d.freeWitness) assert.match(g.group, /\.(isz\.inv|inv)$/, g.example);
+      assert.ok(d.result.propagation > d.result.wires / 2);
+    });
+  }
+});

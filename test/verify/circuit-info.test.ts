@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
+import { readR1cs } from "../../prover/src/proving/r1cs.ts";
+import {
+  inputSignals,
+  mainInputWires,
+  readWireNames,
+} from "../../prover/src/verify/circuit-info.ts";
+import type { CircuitDeterminism } from "../../prover/src/verify/circuit-determinism.ts";
+import { unexplained } from "../../prover/src/verify/explained.ts";
+import { settleTradesCircuit } from "../helpers/circuit.ts";
+
+describe("determinism report: inputs and explanations", function () {
+  it("takes main's inputs from the .sym file: --O2 drops inputs fixed to 0 but the header counts them", async function () {
+    const files = await settleTradesCircuit();
+    const r1cs = readR1cs(files.r1cs);
+    const names = readWireNames(files.sym);
+    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "settle-trades.circom"), "utf8");
+    const inputs = mainInputWires(names, inputSignals(source, "SettleTrades"));
+    // the 4-ary level's unused siblings (3 of 7 per side and the fee account's) are gone
+    assert.ok(inputs.length < r1cs.nPubIn + r1cs.nPrvIn, `${inputs.length} input wires`);
+    const header = r1cs.nPubIn + r1cs.nPrvIn;
+    const taken = Array.from({ length: header }, (_, i) => 1 + i).filter(
+      (w) => !inputs.includes(w),
+    );
+    assert.ok(taken.length > 0);
+    // the wires the header would take for inputs include intermediate signals
+    assert.ok(
+      taken.some((w) => names.names.get(w)!.some((n) => n === "main.root[1]")),
+      "main.root[1] sits among the first header-count wires",
+    );
+    assert.deepEqual(inputs.slice(0, 4), [1, 2, 3, 4]); // the public inputs come first
+  });
+
+  it("explains circomlib's EdDSA internals but not the verifier's own inputs", function () {
+    const group = (g: string) => ({ group: g, wires: 1, example: g });
+    const d = {
+      undecided: [
+        group("main.side[][].OrderSignature.verifier.mulAny.segments[].bits[].adder.lamda"),
+        group("main.side[][].OrderSignature.verifier.Ax"),
+        group("main.slot[].sig.h2bits.out[]"),
+        group("main.slot[].sig.M"),
+        group("main.side[][].fee"),
+      ],
+      conditional: [],
+    } as unknown as CircuitDeterminism;
+    assert.deepEqual(
+      unexplained(d).map((g) => g.group),
+      ["main.side[][].OrderSignature.verifier.Ax", "main.slot[].sig.M", "main.side[][].fee"],
+    );
+  });
+});
