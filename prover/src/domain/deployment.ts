@@ -1,3 +1,4 @@
+import { getAddress } from "ethers";
 import { CIRCUIT_IDS, type CircuitId } from "./circuits.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import { Reader } from "./json-reader.ts";
@@ -57,6 +58,13 @@ export interface Deployment {
     readonly quorum: number;
     readonly maxReportAge: number;
   };
+  /**
+   * Who holds which power, by role name: `deployer`; `owner` (proposes and executes the
+   * governance timelock's calls) and `timelock` (Settlement's and the oracle's
+   * DEFAULT_ADMIN_ROLE); `oracleAdmin` (proposes and executes the oracle timelock's calls)
+   * and `oracleTimelock` (the oracle's ORACLE_ADMIN_ROLE); `operator` (OPERATOR_ROLE:
+   * submits batches); `guardian` (GUARDIAN_ROLE: pauses). See the README's security section.
+   */
   readonly roles: Readonly<Record<string, string>>;
   readonly keys: DeploymentKeys;
 }
@@ -115,7 +123,8 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     );
   const a = r.field("addresses");
   a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
-  const addr = (x: Reader) => `0x${x.address().toString(16).padStart(40, "0")}`;
+  // checksummed, as deploy writes them: the file reads back exactly as it was written
+  const addr = (x: Reader) => getAddress(`0x${x.address().toString(16).padStart(40, "0")}`);
   const byCircuit = <T>(x: Reader, f: (y: Reader) => T): Record<CircuitId, T> => {
     x.only(CIRCUIT_IDS);
     return Object.fromEntries(CIRCUIT_IDS.map((id) => [id, f(x.field(id))])) as Record<
