@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity 0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
+import {Governed} from "./Governed.sol";
+
+/// @notice Who the oracle tells about every round it finalises (the Settlement contract).
+interface IRoundConsumer {
+    /// @notice Round `roundId` was finalised with this timestamp.
+    function onRound(uint64 roundId, uint64 timestamp) external;
+}
 
 /// @title PriceOracle: k-of-n signed median prices, one round at a time
 /// @notice See IPriceOracle for the report format, the rules of a round and the aggregation.
@@ -15,11 +20,22 @@ import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 ///   submitter). The position lookup is the same storage read that checks membership.
 /// - Medians are computed by inserting each report's prices into per-market sorted columns in
 ///   memory (insertion sort; at most MAX_SIGNERS x MAX_MARKETS values).
-/// - Even number of reports: floor((a + b) / 2) of the two middle values, computed in 256 bits.
-/// - The round timestamp is the minimum report timestamp (the most conservative freshness).
+/// - The price is the lower median (index (k - 1) / 2 of the sorted reports), so it is always
+///   one of the reports; see IPriceOracle for why fewer than k / 2 faulty reports cannot move
+///   it outside the honest reports' range.
+/// - The round timestamp is the minimum report timestamp (the most conservative freshness), and
+///   it must exceed the previous round's; the latest round's id and timestamp share one slot
+///   with the settings, so Settlement's check of "is this the latest round, and how old is
+///   it" is one cold storage read.
 /// - The signer set is capped at MAX_SIGNERS and the market count at MAX_MARKETS to bound gas.
-/// - Ownership is two-step (Ownable2Step): a transfer completes only when the new owner accepts.
-contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
+/// - Roles (Governed = AccessControl): ORACLE_ADMIN_ROLE changes signers and quorum (together,
+///   always a majority), bounds and the report age; DEFAULT_ADMIN_ROLE grants it. Both are held
+///   by timelocks in a deployment; DEFAULT_ADMIN_ROLE can never be left without a holder, so the
+///   oracle can always be reconfigured (through the timelock's delay).
+contract PriceOracle is IPriceOracle, Governed, EIP712 {
+    /// @notice The role that sets signers and quorum, bounds and the maximum report age.
+    bytes32 public constant ORACLE_ADMIN_ROLE = keccak256("ORACLE_ADMIN_ROLE");
+
     /// @notice The largest signer set, hence also the most reports a round can have.
     uint256 public constant MAX_SIGNERS = 16;
 
@@ -30,11 +46,32 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
     bytes32 public constant REPORT_TYPEHASH =
         keccak256("Report(uint64 roundId,uint64 timestamp,uint64[] prices)");
 
-    /// @dev Settings read by every submitRound, packed in one storage slot.
+    /// @dev Settings read by every submitRound, and the latest round, packed in one storage slot.
     struct Config {
         uint64 latestRoundId;
+        uint64 latestTimestamp;
         uint64 maxAge;
         uint8 quorum;
+    }
+
+    /// @notice Constructor arguments.
+    /// @param admin DEFAULT_ADMIN_ROLE: grants and revokes ORACLE_ADMIN_ROLE (the governance timelock).
+    /// @param oracleAdmin ORACLE_ADMIN_ROLE (the oracle admin's timelock).
+    /// @param marketCount The number of markets, 1..MAX_MARKETS.
+    /// @param maxAge The maximum age of a report in seconds, > 0.
+    /// @param quorum The number of reports a round needs, a majority of the signers.
+    /// @param signers The initial signers, distinct and non-zero, 1..MAX_SIGNERS of them.
+    /// @param minPrices Per market, the lowest accepted price (> 0).
+    /// @param maxPrices Per market, the highest accepted price (>= minPrices[m]).
+    struct Setup {
+        address admin;
+        address oracleAdmin;
+        uint8 marketCount;
+        uint64 maxAge;
+        uint8 quorum;
+        address[] signers;
+        uint64[] minPrices;
+        uint64[] maxPrices;
     }
 
     /// @dev A finalised round. `prices[m]` for m < marketCount; the rest stay 0 and are never written.
@@ -70,74 +107,68 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
     /// @dev 1-based position of a signer in `_signers`; 0 for a non-signer.
     mapping(address account => uint256 position) private _signerPosition;
 
-    /// @dev Per-market bounds; 0 minimum means "not set".
+    /// @dev Per-market bounds, set for every market at deployment (minimum > 0).
     uint64[MAX_MARKETS] private _minPrice;
     uint64[MAX_MARKETS] private _maxPrice;
 
     mapping(uint64 roundId => Round) private _rounds;
 
-    /// @notice Deploys the oracle.
-    /// @dev Bounds start unset: the owner must call setBounds for every market before the first
-    /// round can be accepted. Emits SignerAdded per signer, MaxAgeChanged and QuorumChanged.
-    /// @param initialOwner The owner (may add and remove signers and change the settings).
-    /// @param marketCount_ The number of markets, 1..MAX_MARKETS.
-    /// @param maxAge_ The maximum age of a report in seconds, > 0.
-    /// @param quorum_ The number of reports a round needs, 1..signers_.length.
-    /// @param signers_ The initial signers, distinct and non-zero, at most MAX_SIGNERS.
-    constructor(
-        address initialOwner,
-        uint8 marketCount_,
-        uint64 maxAge_,
-        uint8 quorum_,
-        address[] memory signers_
-    ) Ownable(initialOwner) EIP712("zkclear PriceOracle", "1") {
-        if (marketCount_ == 0 || marketCount_ > MAX_MARKETS) revert InvalidMarketCount(marketCount_);
-        _marketCount = marketCount_;
-        for (uint256 i = 0; i < signers_.length; ++i) {
-            _addSigner(signers_[i]);
+    /// @notice The contract told about every round (Settlement), set once by the deployer.
+    address public consumer;
+    address private immutable _deployer;
+
+    /// @notice The consumer was set.
+    event ConsumerSet(address consumer);
+    /// @notice The consumer is already set, or the caller is not the deployer.
+    error ConsumerAlreadySet();
+
+    /// @notice Deploys the oracle with its roles, signers, quorum and every market's bounds.
+    /// @dev Emits RoleGranted for both roles, SignerAdded per signer, QuorumChanged,
+    /// MaxAgeChanged and BoundsChanged per market.
+    constructor(Setup memory c) EIP712("zkclear PriceOracle", "1") {
+        if (c.marketCount == 0 || c.marketCount > MAX_MARKETS) revert InvalidMarketCount(c.marketCount);
+        _marketCount = c.marketCount;
+        _deployer = msg.sender;
+        _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
+        _grantRole(ORACLE_ADMIN_ROLE, c.oracleAdmin);
+        _setSigners(c.signers, c.quorum);
+        _setMaxAge(c.maxAge);
+        if (c.minPrices.length != c.marketCount || c.maxPrices.length != c.marketCount) {
+            revert BoundsCount(c.minPrices.length, c.marketCount);
         }
-        _setMaxAge(maxAge_);
-        _setQuorum(quorum_);
+        for (uint8 m = 0; m < c.marketCount; ++m) {
+            _setBounds(m, c.minPrices[m], c.maxPrices[m]);
+        }
     }
 
-    // ------------------------------------------------------------------ owner functions
-
-    /// @inheritdoc IPriceOracle
-    function addSigner(address signer) external onlyOwner {
-        _addSigner(signer);
+    /// @notice Wires the consumer (the Settlement contract), once, by the deployer, and tells
+    /// it the latest round. Every later round is announced to it as it is finalised, so
+    /// Settlement knows the latest round without calling the oracle. Nobody can change it.
+    function setConsumer(address consumer_) external {
+        if (msg.sender != _deployer || consumer != address(0) || consumer_ == address(0)) {
+            revert ConsumerAlreadySet();
+        }
+        consumer = consumer_;
+        emit ConsumerSet(consumer_);
+        Config storage config = _config;
+        IRoundConsumer(consumer_).onRound(config.latestRoundId, config.latestTimestamp);
     }
 
-    /// @inheritdoc IPriceOracle
-    function removeSigner(address signer) external onlyOwner {
-        uint256 position = _signerPosition[signer];
-        if (position == 0) revert NotASigner(signer);
-        uint256 count = _signers.length;
-        if (count - 1 < _config.quorum) revert RemovalBreaksQuorum(signer, _config.quorum);
-        address last = _signers[count - 1];
-        _signers[position - 1] = last;
-        _signerPosition[last] = position;
-        _signers.pop();
-        delete _signerPosition[signer];
-        emit SignerRemoved(signer);
-    }
+    // ------------------------------------------------------------------ oracle admin functions
 
     /// @inheritdoc IPriceOracle
-    function setQuorum(uint8 newQuorum) external onlyOwner {
-        _setQuorum(newQuorum);
+    function setSigners(address[] calldata newSigners, uint8 newQuorum) external onlyRole(ORACLE_ADMIN_ROLE) {
+        _setSigners(newSigners, newQuorum);
     }
 
     /// @inheritdoc IPriceOracle
-    function setMaxAge(uint64 newMaxAge) external onlyOwner {
+    function setMaxAge(uint64 newMaxAge) external onlyRole(ORACLE_ADMIN_ROLE) {
         _setMaxAge(newMaxAge);
     }
 
     /// @inheritdoc IPriceOracle
-    function setBounds(uint8 market, uint64 minPrice, uint64 maxPrice) external onlyOwner {
-        if (market >= _marketCount) revert UnknownMarket(market);
-        if (minPrice == 0 || minPrice > maxPrice) revert InvalidBounds(minPrice, maxPrice);
-        _minPrice[market] = minPrice;
-        _maxPrice[market] = maxPrice;
-        emit BoundsChanged(market, minPrice, maxPrice);
+    function setBounds(uint8 market, uint64 minPrice, uint64 maxPrice) external onlyRole(ORACLE_ADMIN_ROLE) {
+        _setBounds(market, minPrice, maxPrice);
     }
 
     // ------------------------------------------------------------------ rounds
@@ -154,7 +185,7 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
         if (count < config.quorum) revert NotEnoughReports(count, config.quorum);
         if (count > MAX_SIGNERS) revert TooManyReports(count, MAX_SIGNERS);
 
-        // B. Every market must have bounds: a misconfigured oracle publishes nothing.
+        // B. The bounds, and memory for the columns.
         Scratch memory scratch = _newScratch(roundId, config.maxAge, count);
 
         // C. Check each report and insert its prices into the sorted columns.
@@ -162,7 +193,10 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
             _acceptReport(scratch, i, reports[i], signatures[i]);
         }
 
-        // D. Medians, storage and the event.
+        // D. Time moves forward: the round is newer than the previous one.
+        if (scratch.oldest <= config.latestTimestamp) revert RoundNotNewer(scratch.oldest, config.latestTimestamp);
+
+        // E. Medians, storage and the event.
         Round storage round = _rounds[roundId];
         round.timestamp = scratch.oldest;
         round.signerCount = uint8(count);
@@ -173,7 +207,12 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
             round.prices[m] = median;
         }
         _config.latestRoundId = roundId;
+        _config.latestTimestamp = scratch.oldest;
         emit RoundFinalized(roundId, scratch.oldest, medians, scratch.signers);
+
+        // F. Tell the consumer (Settlement) that this is the latest round now.
+        address c = consumer;
+        if (c != address(0)) IRoundConsumer(c).onRound(roundId, scratch.oldest);
     }
 
     // ------------------------------------------------------------------ views
@@ -186,6 +225,12 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
     /// @inheritdoc IPriceOracle
     function latestRoundId() external view returns (uint64) {
         return _config.latestRoundId;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function latestRound() external view returns (uint64 roundId, uint64 timestamp) {
+        Config storage config = _config;
+        return (config.latestRoundId, config.latestTimestamp);
     }
 
     /// @inheritdoc IPriceOracle
@@ -240,20 +285,35 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
-    function _addSigner(address signer) private {
-        if (signer == address(0)) revert InvalidSigner();
-        if (_signerPosition[signer] != 0) revert SignerAlreadyAdded(signer);
-        if (_signers.length == MAX_SIGNERS) revert TooManySigners(MAX_SIGNERS);
-        _signers.push(signer);
-        _signerPosition[signer] = _signers.length;
-        emit SignerAdded(signer);
-    }
-
-    function _setQuorum(uint8 newQuorum) private {
-        uint256 signerCount = _signers.length;
-        if (newQuorum == 0 || newQuorum > signerCount) revert InvalidQuorum(newQuorum, signerCount);
+    /// @dev Replaces the signer set and the quorum; the quorum must be a majority of the new set.
+    function _setSigners(address[] memory newSigners, uint8 newQuorum) private {
+        for (uint256 i = _signers.length; i > 0; --i) {
+            address old = _signers[i - 1];
+            _signers.pop();
+            delete _signerPosition[old];
+            emit SignerRemoved(old);
+        }
+        if (newSigners.length > MAX_SIGNERS) revert TooManySigners(MAX_SIGNERS);
+        for (uint256 i = 0; i < newSigners.length; ++i) {
+            address signer = newSigners[i];
+            if (signer == address(0)) revert InvalidSigner();
+            if (_signerPosition[signer] != 0) revert SignerAlreadyAdded(signer);
+            _signers.push(signer);
+            _signerPosition[signer] = i + 1;
+            emit SignerAdded(signer);
+        }
+        uint256 n = newSigners.length;
+        if (n == 0 || newQuorum < n / 2 + 1 || newQuorum > n) revert InvalidQuorum(newQuorum, n);
         emit QuorumChanged(_config.quorum, newQuorum);
         _config.quorum = newQuorum;
+    }
+
+    function _setBounds(uint8 market, uint64 minPrice, uint64 maxPrice) private {
+        if (market >= _marketCount) revert UnknownMarket(market);
+        if (minPrice == 0 || minPrice > maxPrice) revert InvalidBounds(minPrice, maxPrice);
+        _minPrice[market] = minPrice;
+        _maxPrice[market] = maxPrice;
+        emit BoundsChanged(market, minPrice, maxPrice);
     }
 
     function _setMaxAge(uint64 newMaxAge) private {
@@ -262,8 +322,8 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
         _config.maxAge = newMaxAge;
     }
 
-    /// @dev Loads the bounds (reverting with BoundsNotSet for a market without them) and
-    /// allocates the columns and the signer list of a round of `count` reports.
+    /// @dev Loads the bounds and allocates the columns and the signer list of a round of
+    /// `count` reports.
     function _newScratch(
         uint64 roundId,
         uint64 maxAge_,
@@ -277,16 +337,14 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
         scratch.maxPrice = new uint64[](marketCount_);
         scratch.columns = new uint256[][](marketCount_);
         for (uint256 m = 0; m < marketCount_; ++m) {
-            uint64 minPrice = _minPrice[m];
-            if (minPrice == 0) revert BoundsNotSet(m);
-            scratch.minPrice[m] = minPrice;
+            scratch.minPrice[m] = _minPrice[m];
             scratch.maxPrice[m] = _maxPrice[m];
             scratch.columns[m] = new uint256[](count);
         }
         scratch.signers = new address[](count);
     }
 
-    /// @dev Checks report `index` (rules 5a-5h of IPriceOracle) and records its signer,
+    /// @dev Checks report `index` (rules 4a-4h of IPriceOracle) and records its signer,
     /// timestamp and prices in `scratch`.
     function _acceptReport(
         Scratch memory scratch,
@@ -367,11 +425,9 @@ contract PriceOracle is IPriceOracle, Ownable2Step, EIP712 {
         column[j] = value;
     }
 
-    /// @dev Median of the sorted `column[0:count]`, count >= 1: the middle value for an odd count,
-    /// floor of the mean of the two middle values for an even count (values < 2^64, no overflow).
+    /// @dev Lower median of the sorted `column[0:count]`, count >= 1: the element at index
+    /// (count - 1) / 2, always one of the reported values.
     function _median(uint256[] memory column, uint256 count) private pure returns (uint64) {
-        uint256 mid = count / 2;
-        if (count % 2 == 1) return uint64(column[mid]);
-        return uint64((column[mid - 1] + column[mid]) / 2);
+        return uint64(column[(count - 1) / 2]);
     }
 }

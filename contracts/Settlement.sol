@@ -8,18 +8,54 @@ import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
+import {Governed} from "./Governed.sol";
 
 /// @title Settlement
 /// @notice Keeps zkclear's account-tree root and moves it only with a valid Groth16 proof
-/// of a batch: trades, deposits or withdrawals, each with its own verifier. Every batch
-/// is checked against the current root, the market configuration hash stored here and
-/// the oracle round's prices, and is announced with an event auditors replay.
-contract Settlement {
+/// of a batch: trades, deposits, withdrawals or liquidations, each with its own verifier.
+/// Every batch is checked against the current root, the market configuration hash stored
+/// here and the oracle round's prices, and is announced with an event auditors replay.
+///
+/// Rules every batch must meet (each refusal has its own error):
+/// - the sender holds OPERATOR_ROLE                   -> AccessControlUnauthorizedAccount
+/// - the contract is not paused                       -> ContractPaused
+/// - it was proven from the current root              -> StaleRoot
+/// - it changes the root (no empty or no-op batch takes a batch number)
+///                                                    -> NoOpBatch, EmptyBatch
+/// - the proof verifies for the public inputs built here -> InvalidProof
+///
+/// The price rule, for the batches proven at an oracle round's prices (trades, withdrawals,
+/// liquidations), at round r, where `lastRoundUsed` is the round of the last such batch and
+/// the oracle's latest round is what the oracle announces to this contract with every round
+/// it finalises (`onRound`; PriceOracle.setConsumer wires it at deployment):
+/// 0. r was announced: r <= the oracle's latest round  -> RoundNotAnnounced
+/// 1. rounds never go backwards: r >= lastRoundUsed   -> RoundBehind
+/// 2. if r is not the oracle's latest round, round r + 1's timestamp (its oldest report,
+///    at or before the moment it was finalised, so the check is conservative) is less than
+///    `roundGrace` seconds old: a batch matched and proven at r may land shortly after a new
+///    round, never long after. Liquidations get no grace: they must use the latest round,
+///    since a liquidation hurts its account at the batch's prices  -> RoundSuperseded
+/// 3. round r is fresh: block.timestamp - roundTimestamp(r) <= maxPriceAge -> StalePrices
+/// A batch that meets them sets lastRoundUsed = r.
+///
+/// Roles (see Governed): DEFAULT_ADMIN_ROLE, held by the governance timelock, grants and
+/// revokes the others and can never be left without a holder; OPERATOR_ROLE submits
+/// batches; GUARDIAN_ROLE pauses for at most MAX_PAUSE at a time (the pause expires by
+/// itself unless renewed) and unpauses early. No role can move the root without a proof,
+/// change the verifiers, the configuration, the oracle or the Vault (all immutable), or
+/// move user funds.
+contract Settlement is Governed {
     /// @notice Batch kinds, as emitted in BatchSettled.
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
     uint8 public constant KIND_WITHDRAWALS = 3;
     uint8 public constant KIND_LIQUIDATIONS = 4;
+    /// @notice Submits batches.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Pauses (for at most MAX_PAUSE at a time) and unpauses.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice The longest one pause lasts; the guardian must renew it to pause longer.
+    uint64 public constant MAX_PAUSE = 3 days;
 
     /// @notice Verifier of SettleTrades(B, D, M): [oldRoot, newRoot, dataCommitment, priceConfigHash].
     address public immutable tradeVerifier;
@@ -45,21 +81,32 @@ contract Settlement {
     uint8 public immutable withdrawalSlots;
     /// @notice Oldest oracle round (in seconds) a batch may be proven against.
     uint64 public immutable maxPriceAge;
+    /// @notice How long (seconds, measured from the next round's timestamp) a trade or
+    /// withdrawal batch may still use a round after a newer one was posted.
+    uint64 public immutable roundGrace;
     bytes4 private immutable sel4;
     bytes4 private immutable selWithdrawals;
 
     /// @notice The current account-tree root.
     uint256 public stateRoot;
-    // batchCount, depositsProcessed and paused share one storage slot: a batch reads
-    // `paused` and then writes `batchCount`, and a warm slot costs 2,100 gas less.
-    /// @notice Batches accepted so far; the next batch gets this number.
-    uint64 public batchCount;
-    /// @notice Deposits of the Vault's queue already credited.
-    uint64 public depositsProcessed;
-    /// @notice Whether batches are refused.
-    bool public paused;
-    /// @notice Who may pause.
-    address public guardian;
+    /// @dev What every batch reads and writes, in one storage slot (a batch reads it once,
+    /// cold, and every other access is warm). 40 bits hold 10^12 batches, deposits or rounds,
+    /// and unix seconds until the year 36812.
+    struct Counters {
+        // batches accepted so far; the next batch gets this number
+        uint40 batchCount;
+        // deposits of the Vault's queue already credited
+        uint40 depositsProcessed;
+        // batches and deposits are refused until this time: the end of the last pause
+        uint40 pausedUntil;
+        // the oracle round of the last batch proven at oracle prices (0 before any)
+        uint40 lastRoundUsed;
+        // the oracle's latest round and its timestamp, as the oracle announced them (onRound)
+        uint40 latestRoundId;
+        uint40 latestRoundTime;
+    }
+
+    Counters private _counters;
     /// @notice Poseidon(configHash, prices) per oracle round, computed once (bindRound).
     mapping(uint64 => uint256) public roundBinding;
     /// @notice The oracle round's timestamp, stored by bindRound so a batch need not call
@@ -81,19 +128,40 @@ contract Settlement {
     event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment);
     /// @notice A round's prices were bound to the configuration.
     event RoundBound(uint64 indexed roundId, uint256 binding);
-    event Paused(address indexed by);
+    /// @notice The guardian paused (or renewed a pause) until `until`.
+    event Paused(address indexed by, uint64 until);
+    /// @notice The guardian ended the pause early.
     event Unpaused(address indexed by);
-    event GuardianChanged(address indexed guardian);
 
     /// @notice The batch was proven from another root than the current one.
     error StaleRoot(uint256 expected, uint256 given);
     /// @notice The proof does not verify for these public inputs.
     error InvalidProof();
-    /// @notice No batch is accepted while paused.
-    error ContractPaused();
-    error NotGuardian();
-    /// @notice The oracle round is too old for a batch.
+    /// @notice No batch is accepted while paused (until `until`).
+    error ContractPaused(uint64 until);
+    /// @notice A pause lasts more than 0 and at most MAX_PAUSE seconds.
+    error BadPauseDuration(uint64 duration, uint64 maxPause);
+    /// @notice The oracle round is too old for a batch (price rule 3).
     error StalePrices(uint64 roundId, uint64 timestamp);
+    /// @notice The round is older than the one the previous priced batch used (price rule 1).
+    error RoundBehind(uint64 roundId, uint64 lastRoundUsed);
+    /// @notice A newer round than `roundId` exists, and was posted more than the grace ago
+    /// (no grace for liquidations) (price rule 2).
+    error RoundSuperseded(uint64 roundId, uint64 latestRoundId);
+    /// @notice The round is newer than the latest round the oracle announced to this
+    /// contract (the oracle is not wired to it).
+    error RoundNotAnnounced(uint64 roundId, uint64 latestRoundId);
+    /// @notice Only the oracle announces rounds.
+    error NotOracle();
+    /// @notice A round id or timestamp beyond 40 bits (10^12 rounds; the year 36812).
+    error RoundOutOfRange(uint64 roundId, uint64 timestamp);
+    /// @notice The batch would not change the root.
+    error NoOpBatch(uint256 root);
+    /// @notice A deposit batch must credit at least one deposit.
+    error EmptyBatch();
+    /// @notice The deposit at queue position `index` was reclaimed by its depositor: the
+    /// queue cannot be credited at or beyond it.
+    error DepositReclaimed(uint64 index);
     /// @notice The oracle publishes another number of markets than the configuration.
     error MarketCountMismatch(uint256 oracle, uint256 config);
     /// @notice The deposit batch asks for more deposits than are queued.
@@ -114,7 +182,11 @@ contract Settlement {
         uint8 marketCount;
         uint8 withdrawalSlots;
         uint64 maxPriceAge;
+        uint64 roundGrace;
         uint256 genesisRoot;
+        /// DEFAULT_ADMIN_ROLE: the governance timelock.
+        address admin;
+        address operator;
         address guardian;
     }
 
@@ -131,39 +203,80 @@ contract Settlement {
         marketCount = c.marketCount;
         withdrawalSlots = c.withdrawalSlots;
         maxPriceAge = c.maxPriceAge;
+        roundGrace = c.roundGrace;
         stateRoot = c.genesisRoot;
-        guardian = c.guardian;
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
-        emit GuardianChanged(c.guardian);
+        _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
+        _grantRole(OPERATOR_ROLE, c.operator);
+        _grantRole(GUARDIAN_ROLE, c.guardian);
+        // rounds finalised before the oracle is wired to this contract (setConsumer)
+        (uint64 roundId, uint64 timestamp) = c.oracle.latestRound();
+        _counters.latestRoundId = uint40(roundId);
+        _counters.latestRoundTime = uint40(timestamp);
     }
 
     modifier whenNotPaused() {
-        if (paused) revert ContractPaused();
+        uint40 until = _counters.pausedUntil;
+        if (block.timestamp < until) revert ContractPaused(until);
         _;
     }
 
-    modifier onlyGuardian() {
-        if (msg.sender != guardian) revert NotGuardian();
-        _;
+    /// @notice Whether batches and deposits are refused now.
+    function paused() public view returns (bool) {
+        return block.timestamp < _counters.pausedUntil;
     }
 
-    /// @notice Stops accepting batches.
-    function pause() external onlyGuardian {
-        paused = true;
-        emit Paused(msg.sender);
+    /// @notice Batches accepted so far; the next batch gets this number.
+    function batchCount() external view returns (uint64) {
+        return _counters.batchCount;
     }
 
-    /// @notice Accepts batches again.
-    function unpause() external onlyGuardian {
-        paused = false;
+    /// @notice Deposits of the Vault's queue already credited.
+    function depositsProcessed() external view returns (uint64) {
+        return _counters.depositsProcessed;
+    }
+
+    /// @notice Batches and deposits are refused until this time: the end of the current or
+    /// last pause (0 if never paused).
+    function pausedUntil() external view returns (uint64) {
+        return _counters.pausedUntil;
+    }
+
+    /// @notice The oracle round of the last batch proven at oracle prices (0 before any).
+    function lastRoundUsed() external view returns (uint64) {
+        return _counters.lastRoundUsed;
+    }
+
+    /// @notice The oracle's latest round and its timestamp, as the oracle announced them.
+    function latestRound() external view returns (uint64 roundId, uint64 timestamp) {
+        Counters storage c = _counters;
+        return (c.latestRoundId, c.latestRoundTime);
+    }
+
+    /// @notice The oracle announces each round it finalises (PriceOracle.submitRound calls
+    /// this once it is wired to this contract), so a batch learns whether its round is the
+    /// latest without calling the oracle. Only the oracle may call it.
+    function onRound(uint64 roundId, uint64 timestamp) external {
+        if (msg.sender != address(oracle)) revert NotOracle();
+        if (roundId > type(uint40).max || timestamp > type(uint40).max) revert RoundOutOfRange(roundId, timestamp);
+        Counters storage c = _counters;
+        c.latestRoundId = uint40(roundId);
+        c.latestRoundTime = uint40(timestamp);
+    }
+    /// @notice Refuses batches and deposits for `duration` seconds from now (at most
+    /// MAX_PAUSE); called while paused, it renews the pause to end `duration` from now.
+    function pause(uint64 duration) external onlyRole(GUARDIAN_ROLE) {
+        if (duration == 0 || duration > MAX_PAUSE) revert BadPauseDuration(duration, MAX_PAUSE);
+        uint64 until = uint64(block.timestamp) + duration;
+        _counters.pausedUntil = uint40(until);
+        emit Paused(msg.sender, until);
+    }
+
+    /// @notice Ends the pause now.
+    function unpause() external onlyRole(GUARDIAN_ROLE) {
+        if (block.timestamp < _counters.pausedUntil) _counters.pausedUntil = uint40(block.timestamp);
         emit Unpaused(msg.sender);
-    }
-
-    /// @notice Hands the guardian role to another address.
-    function setGuardian(address guardian_) external onlyGuardian {
-        guardian = guardian_;
-        emit GuardianChanged(guardian_);
     }
 
     /// @notice Computes and stores Poseidon(configHash, prices) for an oracle round, so
@@ -182,10 +295,24 @@ contract Settlement {
         emit RoundBound(roundId, binding);
     }
 
-    function _priceBinding(uint64 roundId) private returns (uint256 binding) {
+    /// @dev The price rule (see the contract's description): the round's binding, once the
+    /// round is not behind the last one used, not superseded for longer than `grace`, and
+    /// fresh. The common case (the latest round, already bound) reads the counters' slot,
+    /// which the oracle keeps current, and the binding: no call to the oracle.
+    function _priceBinding(uint64 roundId, uint64 grace) private returns (uint256 binding) {
+        Counters memory c = _counters;
+        if (roundId < c.lastRoundUsed) revert RoundBehind(roundId, c.lastRoundUsed);
+        if (roundId > c.latestRoundId) revert RoundNotAnnounced(roundId, c.latestRoundId);
         binding = bindRound(roundId);
-        uint64 ts = roundTime[roundId];
-        if (block.timestamp > ts + maxPriceAge) revert StalePrices(roundId, ts);
+        uint64 ts = c.latestRoundTime;
+        if (roundId != c.latestRoundId) {
+            // a newer round exists: how long ago was the next one posted?
+            uint64 next = roundId + 1 == c.latestRoundId ? ts : oracle.roundTimestamp(roundId + 1);
+            if (block.timestamp >= uint256(next) + grace) revert RoundSuperseded(roundId, c.latestRoundId);
+            ts = roundTime[roundId];
+        }
+        if (block.timestamp > uint256(ts) + maxPriceAge) revert StalePrices(roundId, ts);
+        if (roundId != c.lastRoundUsed) _counters.lastRoundUsed = uint40(roundId);
     }
 
     function _accept(
@@ -199,10 +326,11 @@ contract Settlement {
     ) private {
         uint256 oldRoot = stateRoot;
         if (pub[0] != oldRoot) revert StaleRoot(oldRoot, pub[0]);
+        if (pub[1] == oldRoot) revert NoOpBatch(oldRoot);
         if (!Groth16Call.verify(verifier, sel, proof, pub)) revert InvalidProof();
         stateRoot = pub[1];
-        uint64 n = batchCount;
-        batchCount = n + 1;
+        uint40 n = _counters.batchCount;
+        _counters.batchCount = n + 1;
         emit BatchSettled(n, kind, oldRoot, pub[1], dataCommitment, roundId);
     }
 
@@ -214,21 +342,21 @@ contract Settlement {
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external whenNotPaused {
-        _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId);
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+        _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId, roundGrace);
     }
 
-    /// @notice Settles a batch of liquidations proven at oracle round `roundId`'s prices;
-    /// the event carries those prices.
+    /// @notice Settles a batch of liquidations proven at oracle round `roundId`'s prices,
+    /// which must be the oracle's latest round (no grace); the event carries those prices.
     function submitLiquidations(
         Groth16Call.Proof calldata proof,
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external whenNotPaused {
-        uint64 n = batchCount;
-        _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId);
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+        uint64 n = _counters.batchCount;
+        _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0);
         emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
     }
 
@@ -240,30 +368,35 @@ contract Settlement {
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
-        uint64 roundId
+        uint64 roundId,
+        uint64 grace
     ) private {
         uint256[] memory pub = new uint256[](4);
         pub[0] = oldRoot;
         pub[1] = newRoot;
         pub[2] = dataCommitment;
-        pub[3] = _priceBinding(roundId);
+        pub[3] = _priceBinding(roundId, grace);
         _accept(verifier, sel4, proof, pub, kind, dataCommitment, roundId);
     }
 
-    /// @notice Credits the next `count` deposits of the Vault's queue.
+    /// @notice Credits the next `count` deposits of the Vault's queue (at least one, and none
+    /// at or beyond a deposit its depositor reclaimed).
     function submitDeposits(Groth16Call.Proof calldata proof, uint256 oldRoot, uint256 newRoot, uint64 count)
         external
+        onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        uint64 from = depositsProcessed;
-        uint64 queued = vault.depositCount();
+        if (count == 0) revert EmptyBatch();
+        uint64 from = _counters.depositsProcessed;
+        (uint64 queued, uint64 firstReclaimed) = vault.depositQueue();
+        if (from + count > firstReclaimed) revert DepositReclaimed(firstReclaimed);
         if (from + count > queued) revert NotEnoughDeposits(from + count, queued);
         uint256[] memory pub = new uint256[](4);
         pub[0] = oldRoot;
         pub[1] = newRoot;
         pub[2] = vault.queueHashAt(from);
         pub[3] = vault.queueHashAt(from + count);
-        depositsProcessed = from + count;
+        _counters.depositsProcessed = uint40(from + count);
         _accept(depositVerifier, sel4, proof, pub, KIND_DEPOSITS, pub[3], 0);
     }
 
@@ -275,13 +408,13 @@ contract Settlement {
         uint256 newRoot,
         uint64 roundId,
         uint256[] calldata payouts
-    ) external whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
         uint256 w = withdrawalSlots;
         if (payouts.length != w) revert PayoutCount(payouts.length, w);
         uint256[] memory pub = new uint256[](3 + w);
         pub[0] = oldRoot;
         pub[1] = newRoot;
-        pub[2] = _priceBinding(roundId);
+        pub[2] = _priceBinding(roundId, roundGrace);
         for (uint256 i = 0; i < w; i++) pub[3 + i] = payouts[i];
         _accept(
             withdrawalVerifier, selWithdrawals, proof, pub, KIND_WITHDRAWALS, uint256(keccak256(abi.encode(payouts))), roundId

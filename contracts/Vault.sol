@@ -6,12 +6,49 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {IVault} from "./interfaces/IVault.sol";
+import {ISettlement} from "./interfaces/ISettlement.sol";
 
 /// @title Vault
 /// @notice Holds zkclear's ERC20 collateral. Deposits join a queue kept as a Poseidon hash
 /// chain that the ApplyDeposits circuit recomputes; withdrawals proven by the
-/// ProcessWithdrawals circuit are credited here by the Settlement contract and claimed
-/// by their recipients (pull payments, paid once).
+/// ProcessWithdrawals circuit are credited here by the Settlement contract and paid to
+/// their recipients (pull payments, paid once, triggered by anyone).
+///
+/// Deposit rules (each refusal has its own error):
+/// - the Settlement contract is wired and not paused        -> SettlementNotSet, DepositsPaused
+/// - no deposit has been reclaimed (the queue is still open) -> DepositQueueClosed
+/// - minDeposit <= amount <= MAX_DEPOSIT, for the amount asked and the amount that
+///   arrived                                                 -> BadAmount
+/// - a new account's key is a Baby Jubjub point (BadPublicKey) that is not of small order
+///   (SmallOrderKey: 8 * A = O, a key no signature can be verified for in the circuit);
+///   the tree has room (TreeFull); a top-up names an existing account (UnknownAccount)
+/// - what the account has been credited in total stays within accountDepositCap
+///                                                           -> AccountCapExceeded
+/// The queue entry and the Deposited event carry the amount that ARRIVED (the Vault's
+/// balance after the transfer minus before), so a token that skims a fee on transfer
+/// credits what the Vault holds.
+///
+/// Why the caps keep every deposit provable: the circuits hold collateral as a signed
+/// 128-bit value. A deposit moves less than 2^92 (the circuits' transfer width). What all
+/// deposits to one account add up to is capped at accountDepositCap = min(2^100, 2^126 / 2^D),
+/// so nothing an account is sent can push it out of range, and all accounts together can
+/// never be credited more than 2^126. The circuits conserve value (what one account gains
+/// another, the fee account or the insurance fund loses, and margin keeps every account's
+/// equity from going below its requirement, the insurance fund covering liquidations), so
+/// equity is bounded by the total credited, and a deposit batch cannot fail for range.
+///
+/// Reclaim: if the deposit at queue position i is still not credited
+/// (i >= Settlement.depositsProcessed()) `depositDeadline` seconds after it was made (or
+/// after the last pause ended, whichever is later), its depositor can `reclaimDeposit` it
+/// and is paid the amount back, once. Settlement then refuses any deposit batch that would
+/// credit position i or beyond, so no deposit is ever paid twice: a reclaim ends deposit
+/// processing at that position for good (the queue closes; later deposits are refused,
+/// and those already queued behind it are reclaimable at once). An operator that censors
+/// deposits thus loses its deposit queue.
+///
+/// Nothing here can be changed after deployment: the token, the depth, the minimum, the
+/// deadline and the Settlement (wired once, at deployment, by the deployer) are fixed, and
+/// no role can move tokens except as proven withdrawals and reclaims pay them.
 contract Vault is IVault, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -19,15 +56,23 @@ contract Vault is IVault, ReentrancyGuard {
     uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant BJJ_A = 168700;
     uint256 private constant BJJ_D = 168696;
-    /// @notice Deposits move less than 2^92 units at a time (the circuits' width).
-    uint256 public constant MAX_TRANSFER = (1 << 92) - 1;
+    /// @notice Deposits move less than 2^92 units at a time (the circuits' transfer width).
+    uint256 public constant MAX_DEPOSIT = (1 << 92) - 1;
     /// @notice The first index a trader account can have (0: empty, 1: fees, 2: insurance).
     uint32 public constant FIRST_USER_ACCOUNT = 3;
+    uint64 private constant NONE = type(uint64).max;
+    uint256 private constant RECLAIMED = 1 << 224;
 
     /// @notice The collateral token.
     IERC20 public immutable token;
     /// @notice Number of account indices the tree holds (2^D).
     uint64 public immutable accountCapacity;
+    /// @notice The smallest deposit.
+    uint256 public immutable minDeposit;
+    /// @notice Seconds after which a deposit not yet credited may be reclaimed.
+    uint64 public immutable depositDeadline;
+    /// @notice The most all deposits to one account may add up to: min(2^100, 2^126 / 2^D).
+    uint256 public immutable accountDepositCap;
     /// @notice The Settlement contract, the only one that may credit withdrawals.
     address public settlement;
     address private immutable deployer;
@@ -36,13 +81,19 @@ contract Vault is IVault, ReentrancyGuard {
     uint64 public nextAccount = FIRST_USER_ACCOUNT;
     /// @inheritdoc IVault
     uint64 public depositCount;
+    /// @notice The first reclaimed queue position (type(uint64).max while none is).
+    uint64 public firstReclaimed = NONE;
     mapping(uint64 => uint256) private queueHashes;
+    /// @dev Per queue position: depositor | time << 160 | reclaimed flag << 224.
+    mapping(uint64 => uint256) private entries;
+    /// @notice What deposits (not reclaimed) have queued for each account in total.
+    mapping(uint64 => uint256) public deposited;
     /// @notice Tokens credited by proven withdrawals and not yet claimed, per recipient.
     mapping(address => uint256) public owed;
     /// @notice Sum of `owed`: tokens held for withdrawals already proven.
     uint256 public totalOwed;
 
-    /// @notice A deposit joined the queue.
+    /// @notice A deposit joined the queue; `amount` is what arrived.
     event Deposited(
         uint64 indexed index,
         uint64 indexed account,
@@ -58,29 +109,66 @@ contract Vault is IVault, ReentrancyGuard {
     event Claimed(address indexed recipient, uint256 amount);
     /// @notice The Settlement contract was set.
     event SettlementSet(address settlement);
+    /// @notice The deposit at queue position `index` was paid back to its depositor; the
+    /// queue is closed from the first reclaimed position on.
+    event DepositReclaimed(uint64 indexed index, uint64 indexed account, address indexed depositor, uint256 amount);
 
-    /// @notice The amount is zero or not below 2^92.
+    /// @notice The amount is below minDeposit or above MAX_DEPOSIT (asked, or arrived).
     error BadAmount(uint256 amount);
-    /// @notice A new account's key is not a usable Baby Jubjub point.
+    /// @notice A new account's key is not a Baby Jubjub point.
     error BadPublicKey();
+    /// @notice A new account's key is a point of small order (8 * A = O): no signature
+    /// for it verifies in the circuits, so its orders and withdrawals could never be proven.
+    error SmallOrderKey();
     /// @notice The account does not exist (and is not being created by an earlier deposit).
     error UnknownAccount(uint64 account);
     /// @notice Every account index is taken.
     error TreeFull();
+    /// @notice The account's deposits would add up to more than accountDepositCap.
+    error AccountCapExceeded(uint64 account, uint256 deposited, uint256 amount);
     /// @notice Only the Settlement contract may call this.
     error NotSettlement();
-    /// @notice Nothing is owed to the caller.
+    /// @notice Nothing is owed to the recipient.
     error NothingOwed();
+    /// @notice Payments to the zero address are refused.
+    error ZeroRecipient();
     /// @notice The Settlement contract is already set, or the caller may not set it.
     error SettlementAlreadySet();
+    /// @notice Deposits wait until the Settlement contract is wired.
+    error SettlementNotSet();
+    /// @notice Settlement is paused: deposits are refused until `until`.
+    error DepositsPaused(uint64 until);
+    /// @notice A deposit was reclaimed at queue position `index`: the queue takes no more.
+    error DepositQueueClosed(uint64 index);
     /// @notice The queue does not have that many deposits.
     error UnknownQueuePosition(uint64 n);
+    /// @notice Only the depositor may reclaim its deposit.
+    error NotDepositor(uint64 index, address depositor);
+    /// @notice The deposit was already reclaimed.
+    error AlreadyReclaimed(uint64 index);
+    /// @notice The deposit was credited by a proven batch: it is in the account now.
+    error DepositCredited(uint64 index);
+    /// @notice The deposit may be reclaimed from `reclaimableAt` on.
+    error DeadlineNotReached(uint64 index, uint256 reclaimableAt);
+    /// @notice (account, amount, pkX, pkY) is not the entry queued at `index`.
+    error WrongQueueEntry(uint64 index);
+    /// @notice A constructor argument is out of range.
+    error BadSetup();
 
     /// @param token_ the collateral token
-    /// @param depth the account tree's binary depth D (2^D accounts)
-    constructor(IERC20 token_, uint8 depth) {
+    /// @param depth the account tree's binary depth D (2^D accounts), 1..32
+    /// @param minDeposit_ the smallest deposit, 1..MAX_DEPOSIT
+    /// @param depositDeadline_ seconds after which an uncredited deposit may be reclaimed, > 0
+    constructor(IERC20 token_, uint8 depth, uint256 minDeposit_, uint64 depositDeadline_) {
+        if (depth == 0 || depth > 32 || minDeposit_ == 0 || minDeposit_ > MAX_DEPOSIT || depositDeadline_ == 0) {
+            revert BadSetup();
+        }
         token = token_;
         accountCapacity = uint64(1) << depth;
+        minDeposit = minDeposit_;
+        depositDeadline = depositDeadline_;
+        uint256 share = (uint256(1) << 126) >> depth;
+        accountDepositCap = share < (1 << 100) ? share : (1 << 100);
         deployer = msg.sender;
     }
 
@@ -93,35 +181,90 @@ contract Vault is IVault, ReentrancyGuard {
 
     /// @notice Deposits `amount` collateral. With `account` = 0 a new account is created
     /// for the Baby Jubjub key (pkX, pkY) and its index is returned; otherwise the amount
-    /// is credited to an existing account (the key is ignored).
+    /// is credited to an existing account (the key is ignored). The queue records what
+    /// arrived, which the Deposited event reports.
     /// @dev The caller must have approved the Vault for `amount` tokens.
     function deposit(uint64 account, uint256 pkX, uint256 pkY, uint256 amount)
         external
         nonReentrant
         returns (uint64 index)
     {
-        if (amount == 0 || amount > MAX_TRANSFER) revert BadAmount(amount);
+        _checkOpen();
+        if (amount < minDeposit || amount > MAX_DEPOSIT) revert BadAmount(amount);
         if (account == 0) {
-            if (!_usableKey(pkX, pkY)) revert BadPublicKey();
+            if (!_onCurve(pkX, pkY)) revert BadPublicKey();
+            if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
             if (nextAccount >= accountCapacity) revert TreeFull();
             account = nextAccount++;
         } else {
             if (account >= nextAccount) revert UnknownAccount(account);
             (pkX, pkY) = (0, 0);
         }
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _receive(amount);
+        uint256 total = deposited[account] + received;
+        if (total > accountDepositCap) revert AccountCapExceeded(account, deposited[account], received);
+        deposited[account] = total;
         uint64 n = depositCount;
-        uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (amount << 32), pkX, pkY]);
+        uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (received << 32), pkX, pkY]);
         queueHashes[n + 1] = h;
+        entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160);
         depositCount = n + 1;
-        emit Deposited(n, account, msg.sender, pkX, pkY, amount, h);
+        emit Deposited(n, account, msg.sender, pkX, pkY, received, h);
         return account;
+    }
+
+    /// @notice Pays back the deposit at queue position `index` to its depositor, who alone
+    /// may call this, once the deposit is `depositDeadline` seconds old (counted from the
+    /// end of the last pause if that is later) and still not credited, or at once if an
+    /// earlier position was already reclaimed. (account, amount, pkX, pkY) are the entry as
+    /// the Deposited event reported it. From then on, no batch credits this position or any
+    /// after it.
+    function reclaimDeposit(uint64 index, uint64 account, uint256 amount, uint256 pkX, uint256 pkY)
+        external
+        nonReentrant
+    {
+        if (index >= depositCount) revert UnknownQueuePosition(index);
+        uint256 e = entries[index];
+        address depositor = address(uint160(e));
+        if (msg.sender != depositor) revert NotDepositor(index, depositor);
+        if (e & RECLAIMED != 0) revert AlreadyReclaimed(index);
+        if (
+            amount > MAX_DEPOSIT || uint256(account) >> 32 != 0
+                || PoseidonT5.hash([queueHashes[index], uint256(account) | (amount << 32), pkX, pkY])
+                    != queueHashes[index + 1]
+        ) revert WrongQueueEntry(index);
+        ISettlement s = ISettlement(settlement);
+        if (index < s.depositsProcessed()) revert DepositCredited(index);
+        if (index < firstReclaimed) {
+            // the queue is still open up to here: the deadline applies
+            uint256 start = uint64(e >> 160);
+            uint256 pauseEnd = s.pausedUntil();
+            if (pauseEnd > start) start = pauseEnd;
+            if (block.timestamp < start + depositDeadline) revert DeadlineNotReached(index, start + depositDeadline);
+            firstReclaimed = index;
+        }
+        entries[index] = e | RECLAIMED;
+        deposited[account] -= amount;
+        token.safeTransfer(depositor, amount);
+        emit DepositReclaimed(index, account, depositor, amount);
+    }
+
+    /// @inheritdoc IVault
+    function depositQueue() external view returns (uint64 count, uint64 firstReclaimed_) {
+        return (depositCount, firstReclaimed);
     }
 
     /// @inheritdoc IVault
     function queueHashAt(uint64 n) external view returns (uint256) {
         if (n > depositCount) revert UnknownQueuePosition(n);
         return queueHashes[n];
+    }
+
+    /// @notice Who queued the deposit at `index`, when, and whether it was reclaimed.
+    function depositEntry(uint64 index) external view returns (address depositor, uint64 time, bool reclaimed) {
+        if (index >= depositCount) revert UnknownQueuePosition(index);
+        uint256 e = entries[index];
+        return (address(uint160(e)), uint64(e >> 160), e & RECLAIMED != 0);
     }
 
     /// @inheritdoc IVault
@@ -134,20 +277,74 @@ contract Vault is IVault, ReentrancyGuard {
 
     /// @notice Pays the caller everything proven withdrawals credited to it.
     function claim() external nonReentrant {
-        uint256 amount = owed[msg.sender];
-        if (amount == 0) revert NothingOwed();
-        owed[msg.sender] = 0;
-        totalOwed -= amount;
-        token.safeTransfer(msg.sender, amount);
-        emit Claimed(msg.sender, amount);
+        _pay(msg.sender);
     }
 
-    function _usableKey(uint256 x, uint256 y) private pure returns (bool) {
-        if (x == 0 || x >= R || y >= R) return false;
+    /// @notice Pays `recipient` everything proven withdrawals credited to it. Anyone may
+    /// call it (the tokens go to the recipient, never to the caller), so a recipient that
+    /// cannot call `claim` itself, such as a contract, is still paid.
+    function claimFor(address recipient) external nonReentrant {
+        _pay(recipient);
+    }
+
+    function _pay(address recipient) private {
+        if (recipient == address(0)) revert ZeroRecipient();
+        uint256 amount = owed[recipient];
+        if (amount == 0) revert NothingOwed();
+        owed[recipient] = 0;
+        totalOwed -= amount;
+        token.safeTransfer(recipient, amount);
+        emit Claimed(recipient, amount);
+    }
+
+    /// @dev Deposits need a wired, unpaused Settlement and an open queue.
+    function _checkOpen() private view {
+        address s = settlement;
+        if (s == address(0)) revert SettlementNotSet();
+        if (ISettlement(s).paused()) revert DepositsPaused(ISettlement(s).pausedUntil());
+        uint64 closedAt = firstReclaimed;
+        if (closedAt != NONE) revert DepositQueueClosed(closedAt);
+    }
+
+    /// @dev Takes `amount` from the caller; returns what arrived, refusing it out of range.
+    function _receive(uint256 amount) private returns (uint256 received) {
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        received = token.balanceOf(address(this)) - before;
+        if (received < minDeposit || received > MAX_DEPOSIT) revert BadAmount(received);
+    }
+
+    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
+        if (x >= R || y >= R) return false;
         uint256 x2 = mulmod(x, x, R);
         uint256 y2 = mulmod(y, y, R);
         uint256 lhs = addmod(mulmod(BJJ_A, x2, R), y2, R);
         uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, R), R), R);
         return lhs == rhs;
+    }
+
+    /// @dev Whether the curve point (x, y) has order dividing 8 (the curve's cofactor): the
+    /// identity (0, 1), (0, -1) of order 2, the two points (x, 0) of order 4 and the four
+    /// of order 8. Computes 8 * (x, y) by three doublings in projective coordinates
+    /// (X : Y : Z) = (X/Z, Y/Z), with the doubling formulas for a*x^2 + y^2 = 1 + d*x^2*y^2
+    /// (Bernstein, Birkner, Joye, Lange, Peters 2008, "dbl-2008-bbjlp"; no inversion). The
+    /// curve is complete (a square, d not), so Z never becomes 0. 8P = O iff X = 0 and Y = Z.
+    function _smallOrder(uint256 x, uint256 y) private pure returns (bool) {
+        uint256 px = x;
+        uint256 py = y;
+        uint256 pz = 1;
+        for (uint256 i = 0; i < 3; ++i) {
+            uint256 b = mulmod(addmod(px, py, R), addmod(px, py, R), R);
+            uint256 c = mulmod(px, px, R);
+            uint256 d = mulmod(py, py, R);
+            uint256 e = mulmod(BJJ_A, c, R);
+            uint256 f = addmod(e, d, R);
+            uint256 h = mulmod(pz, pz, R);
+            uint256 j = addmod(f, R - addmod(h, h, R), R);
+            px = mulmod(addmod(b, R - addmod(c, d, R), R), j, R);
+            py = mulmod(f, addmod(e, R - d, R), R);
+            pz = mulmod(f, j, R);
+        }
+        return px == 0 && py == pz;
     }
 }

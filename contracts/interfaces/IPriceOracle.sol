@@ -3,8 +3,9 @@ pragma solidity 0.8.28;
 
 /// @title IPriceOracle: a k-of-n signed price oracle for zkclear
 /// @notice A set of n signers sign EIP-712 price reports; anyone submits at least k of them
-/// (k = quorum) as the next round, and the round's price for each market is the median of the
-/// reports' prices. Settlement reads finalised rounds and binds their prices into batch proofs.
+/// (k = quorum) as the next round, and the round's price for each market is the lower median
+/// of the reports' prices. Settlement reads finalised rounds and binds their prices into batch
+/// proofs.
 ///
 /// A report is EIP-712 typed data under the domain
 /// `{name: "zkclear PriceOracle", version: "1", chainId, verifyingContract: the oracle}` with the
@@ -15,8 +16,7 @@ pragma solidity 0.8.28;
 /// 1. `roundId == latestRoundId() + 1` (rounds start at 1)            -> UnexpectedRoundId
 /// 2. as many signatures as reports                                   -> ReportCountMismatch
 /// 3. quorum <= reports.length <= MAX_SIGNERS                         -> NotEnoughReports / TooManyReports
-/// 4. every market has bounds set                                     -> BoundsNotSet
-/// 5. for each report i, in the order given:
+/// 4. for each report i, in the order given:
 ///    a. its signature is a 65-byte (r, s, v) ECDSA signature with a low s  -> InvalidSignature
 ///    b. it recovers to a current signer                              -> UnknownSigner
 ///    c. that signer has not signed an earlier report of this round   -> DuplicateSigner
@@ -25,17 +25,35 @@ pragma solidity 0.8.28;
 ///    f. `block.timestamp - report.timestamp <= maxAge()`             -> StaleReport
 ///    g. `report.prices.length == marketCount()`                      -> WrongPriceCount
 ///    h. `minPrice <= price <= maxPrice` for every market             -> PriceOutOfBounds
+/// 5. the round's timestamp (its oldest report's) is strictly greater than the previous
+///    round's, so time never goes backwards from one round to the next -> RoundNotNewer
 ///
-/// Aggregation: the price of market m is the median of the reports' m-th prices: the middle
-/// value for an odd number of reports, the floor of the mean of the two middle values for an
-/// even number. The round's timestamp is the OLDEST report timestamp (the minimum), so a
-/// consumer that checks `block.timestamp - roundTimestamp(r) <= x` knows that every report that
-/// went into round r was at most x seconds old.
+/// Aggregation: the price of market m is the LOWER MEDIAN of the k reports' m-th prices, the
+/// element at index (k - 1) / 2 (rounded down) of the sorted values: the middle value for an
+/// odd k, the lower of the two middle values for an even k. The price is therefore always one
+/// of the reported prices, never a mean. The round's timestamp is the OLDEST report timestamp
+/// (the minimum), so a consumer that checks `block.timestamp - roundTimestamp(r) <= x` knows
+/// that every report that went into round r was at most x seconds old.
 ///
-/// Trust: the submitter chooses which signed reports make a round, but each must come from a
-/// distinct current signer, be fresh and lie within bounds. A median of k reports stays between
-/// honest values while fewer than half of them are faulty, so choose k >= 2f + 1 to tolerate f
-/// faulty signers.
+/// What one faulty signer can do (the median rule): if fewer than half of a round's k reports
+/// are faulty (f < k / 2), the lower median lies within the range of the honest reports of the
+/// round: at most f values lie below the lowest honest value and f <= (k - 1) / 2, so the
+/// element at index (k - 1) / 2 is not below it; at most f lie above the highest honest value
+/// and f <= k - 1 - (k - 1) / 2, so it is not above it either. A report far off therefore
+/// cannot move the price beyond what honest signers reported, with an odd or an even count.
+///
+/// Trust: the submitter chooses which k signed reports make a round (it may cherry-pick), but
+/// each must come from a distinct current signer, be fresh and lie within bounds. The quorum
+/// is always a majority of the signers (k >= floor(n / 2) + 1, enforced by setSigners), so a
+/// minority of signers can never make a round alone. To tolerate f faulty signers whatever
+/// subset a submitter picks, the quorum must be at least 2f + 1: then every admissible subset
+/// holds fewer than k / 2 faulty reports. With k = 2 (for example 2 of 3), one faulty signer
+/// together with a submitter that picks its report can choose the lower of two prices.
+///
+/// Administration: ORACLE_ADMIN_ROLE (held by a timelock, see contracts/Timelock.sol) sets
+/// the signers together with the quorum, the per-market bounds and the maximum report age;
+/// DEFAULT_ADMIN_ROLE (the governance timelock) grants and revokes ORACLE_ADMIN_ROLE and can
+/// never be left without a holder. Nobody can stop anyone from submitting a valid round.
 interface IPriceOracle {
     /// @notice One signer's price report, the EIP-712 struct
     /// `Report(uint64 roundId,uint64 timestamp,uint64[] prices)`.
@@ -90,7 +108,8 @@ interface IPriceOracle {
     /// @notice A maximum report age of 0 seconds was given.
     error InvalidMaxAge();
 
-    /// @notice The quorum is 0 or above the number of signers.
+    /// @notice The quorum is not a majority of the signers (floor(n / 2) + 1 <= quorum <= n), or
+    /// there are no signers.
     /// @param quorum The refused quorum.
     /// @param signerCount The number of signers.
     error InvalidQuorum(uint256 quorum, uint256 signerCount);
@@ -102,22 +121,18 @@ interface IPriceOracle {
     /// @param signer The address given.
     error SignerAlreadyAdded(address signer);
 
-    /// @notice `signer` is not in the signer set.
-    /// @param signer The address given.
-    error NotASigner(address signer);
-
     /// @notice The signer set is full.
     /// @param maxSigners The largest signer set (MAX_SIGNERS).
     error TooManySigners(uint256 maxSigners);
 
-    /// @notice Removing `signer` would leave fewer signers than the quorum; lower the quorum first.
-    /// @param signer The signer whose removal was refused.
-    /// @param quorum The current quorum.
-    error RemovalBreaksQuorum(address signer, uint256 quorum);
-
     /// @notice The market index is not below marketCount().
     /// @param market The market index given.
     error UnknownMarket(uint256 market);
+
+    /// @notice The constructor needs one (min, max) pair per market.
+    /// @param given The number of pairs given.
+    /// @param marketCount The number of markets.
+    error BoundsCount(uint256 given, uint256 marketCount);
 
     /// @notice Bounds must satisfy 0 < minPrice <= maxPrice.
     /// @param minPrice The lowest price given.
@@ -145,10 +160,6 @@ interface IPriceOracle {
     /// @param count The number of reports.
     /// @param maxReports MAX_SIGNERS.
     error TooManyReports(uint256 count, uint256 maxReports);
-
-    /// @notice Market `market` has no bounds, so the oracle cannot publish; the owner must call setBounds.
-    /// @param market The market without bounds.
-    error BoundsNotSet(uint256 market);
 
     /// @notice Signature `index` is not a 65-byte, low-s ECDSA signature that recovers to an address.
     /// @param index The report index.
@@ -197,34 +208,31 @@ interface IPriceOracle {
     /// @param maxPrice The market's highest accepted price.
     error PriceOutOfBounds(uint256 index, uint256 market, uint64 price, uint64 minPrice, uint64 maxPrice);
 
+    /// @notice The round's timestamp (its oldest report's) is not after the previous round's.
+    /// @param timestamp The round's timestamp.
+    /// @param previous The previous round's timestamp.
+    error RoundNotNewer(uint64 timestamp, uint64 previous);
+
     /// @notice The round has not been finalised (round 0 never exists).
     /// @param roundId The round asked for.
     error UnknownRound(uint64 roundId);
 
-    // ------------------------------------------------------------------ owner functions
+    // ------------------------------------------------------------------ oracle admin functions
 
-    /// @notice Adds `signer` to the signer set. Owner only.
-    /// @dev Reverts with InvalidSigner, SignerAlreadyAdded or TooManySigners. Emits SignerAdded.
-    /// @param signer The address to add.
-    function addSigner(address signer) external;
+    /// @notice Replaces the whole signer set and the quorum at once. ORACLE_ADMIN_ROLE only.
+    /// @dev Reverts with InvalidSigner, SignerAlreadyAdded, TooManySigners, or InvalidQuorum
+    /// unless floor(n / 2) + 1 <= newQuorum <= n for the n new signers. Emits SignerRemoved for
+    /// every old signer, SignerAdded for every new one (in the order given), then QuorumChanged.
+    /// @param newSigners The new signers, distinct and non-zero, 1..MAX_SIGNERS of them.
+    /// @param newQuorum The new quorum k, a majority of the new signers.
+    function setSigners(address[] calldata newSigners, uint8 newQuorum) external;
 
-    /// @notice Removes `signer` from the signer set. Owner only.
-    /// @dev Reverts with NotASigner, or RemovalBreaksQuorum if fewer than quorum() signers would
-    /// remain. Emits SignerRemoved. The order of signers() may change.
-    /// @param signer The address to remove.
-    function removeSigner(address signer) external;
-
-    /// @notice Sets the number of reports a round needs. Owner only.
-    /// @dev Reverts with InvalidQuorum unless 1 <= newQuorum <= number of signers. Emits QuorumChanged.
-    /// @param newQuorum The new quorum k.
-    function setQuorum(uint8 newQuorum) external;
-
-    /// @notice Sets the maximum age of a report, in seconds. Owner only.
+    /// @notice Sets the maximum age of a report, in seconds. ORACLE_ADMIN_ROLE only.
     /// @dev Reverts with InvalidMaxAge for 0. Emits MaxAgeChanged.
     /// @param newMaxAge The new maximum age.
     function setMaxAge(uint64 newMaxAge) external;
 
-    /// @notice Sets the accepted price range of `market`, both ends inclusive. Owner only.
+    /// @notice Sets the accepted price range of `market`, both ends inclusive. ORACLE_ADMIN_ROLE only.
     /// @dev Reverts with UnknownMarket or InvalidBounds (0 < minPrice <= maxPrice). Emits BoundsChanged.
     /// @param market The market index, below marketCount().
     /// @param minPrice The lowest accepted price.
@@ -252,6 +260,12 @@ interface IPriceOracle {
     /// @notice The last finalised round, 0 before the first.
     /// @return The round number.
     function latestRoundId() external view returns (uint64);
+
+    /// @notice The last finalised round and its timestamp, from one storage slot (what
+    /// Settlement reads on every priced batch); (0, 0) before the first round.
+    /// @return roundId The round number.
+    /// @return timestamp Its timestamp (its oldest report's).
+    function latestRound() external view returns (uint64 roundId, uint64 timestamp);
 
     /// @notice The median prices of a finalised round, one per market.
     /// @dev Reverts with UnknownRound for a round that does not exist.
@@ -292,7 +306,7 @@ interface IPriceOracle {
     /// @return The market count.
     function marketCount() external view returns (uint8);
 
-    /// @notice The accepted price range of `market`; (0, 0) until setBounds is called.
+    /// @notice The accepted price range of `market` (set for every market at deployment).
     /// @dev Reverts with UnknownMarket for an index not below marketCount().
     /// @param market The market index.
     /// @return minPrice The lowest accepted price.

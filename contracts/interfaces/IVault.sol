@@ -7,9 +7,13 @@ interface IVault {
     /// @notice Number of deposits ever queued.
     function depositCount() external view returns (uint64);
 
+    /// @notice The queue's length and the position of the first deposit its depositor
+    /// reclaimed (type(uint64).max if none): no batch may credit that position or beyond.
+    function depositQueue() external view returns (uint64 count, uint64 firstReclaimed);
+
     /// @notice The deposit queue hash after the first `n` deposits (0 for n = 0).
     function queueHashAt(uint64 n) external view returns (uint256);
 
-    /// @notice Owes `amount` tokens to `recipient`, who claims them with `claim`.
+    /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
     function credit(address recipient, uint256 amount) external;
 }

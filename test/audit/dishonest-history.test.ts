@@ -31,7 +31,7 @@ const MARKS = [60_000_00n, 3_000_00n];
 
 /**
  * Histories no honest operator could settle, made possible by test-only deployments (a
- * verifier that accepts anything, a verifier of another key, a token that skims a fee),
+ * verifier that accepts anything, a verifier of another key, a token whose issuer seizes),
  * each with its batch files published as an operator would. The audit must name what is
  * wrong, at the batch where it happened.
  */
@@ -185,11 +185,16 @@ describe("audit: dishonest histories", function () {
     assert.equal(r.counts.replayed, r.counts.batches);
   });
 
-  it("finds a broken solvency invariant: a token that skims a fee leaves the Vault short of what was credited", async function () {
+  it("finds a broken solvency invariant: tokens taken from the Vault before a deposit batch leave it short of what the batch credits", async function () {
     const [deployer] = await signers(1);
-    const token = await (factory("FeeOnTransferToken", deployer).deploy() as Promise<Contract>);
+    const token = await (factory("SeizableToken", deployer).deploy() as Promise<Contract>);
     const w = await world({ token: await token.getAddress() });
-    await funded(w, [1_000_000_00n, 2_000_000_00n]);
+    const [a, b] = w.participants;
+    await deposit(w, a, 1_000_000_00n);
+    await deposit(w, b, 2_000_000_00n);
+    await (await token.getFunction("seize")(w.d.addresses.vault, 3_000_000n)).wait();
+    const n = await batchNo(w);
+    writeBatchFile(w, dir, n, (await settleDeposits(w)).data);
     const r = await audit(w, dir);
     // at the deposit batch, and still at the head
     assert.deepEqual(codes(r), ["0:SOLVENCY", "-:SOLVENCY"]);
@@ -199,6 +204,17 @@ describe("audit: dishonest histories", function () {
     assert.ok(
       r.checks.filter((c) => !c.name.startsWith("solvency")).every((c) => c.status === "pass"),
     );
+  });
+
+  it("finds the books balanced with a token that skims a fee on transfer: the Vault credits what arrived", async function () {
+    const [deployer] = await signers(1);
+    const token = await (factory("FeeOnTransferToken", deployer).deploy() as Promise<Contract>);
+    const w = await world({ token: await token.getAddress() });
+    const [a, b] = await funded(w, [1_000_000_00n, 2_000_000_00n]);
+    // 1% was skimmed on the way in: the accounts hold 99% of what their owners sent
+    assert.equal(w.state.getAccount(a.account!).collateral, 99_000_000n);
+    assert.equal(w.state.getAccount(b.account!).collateral, 198_000_000n);
+    assert.deepEqual(codes(await audit(w, dir)), []);
   });
 
   it("finds tokens taken from the Vault after the last batch: solvency is checked at the head too", async function () {

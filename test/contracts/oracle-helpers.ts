@@ -61,34 +61,47 @@ export interface OracleDeployOptions {
   readonly signers: readonly ({ getAddress(): Promise<string> } | string)[];
   readonly quorum: number;
   readonly maxAge?: bigint;
-  /** Per market [min, max]; its length is the market count unless marketCount is given. */
+  /** Per market [min, max]; its length is the market count. */
   readonly bounds: readonly (readonly [bigint, bigint])[];
-  /** Defaults to bounds.length; markets beyond bounds.length are left without bounds. */
-  readonly marketCount?: number;
-  /** Deployer and owner; defaults to the first Hardhat account. */
+  /**
+   * Deployer, DEFAULT_ADMIN_ROLE and ORACLE_ADMIN_ROLE holder; defaults to the first Hardhat
+   * account (a deployment gives both roles to timelocks: test/contracts/governance.test.ts).
+   */
   readonly owner?: HardhatEthersSigner;
 }
 
-/** Deploys a PriceOracle and sets the given bounds; returns it connected to the owner. */
+/** The PriceOracle constructor's argument (PriceOracle.Setup) for `opts`, owner as both admins. */
+export async function oracleSetup(
+  opts: OracleDeployOptions & { owner: HardhatEthersSigner },
+): Promise<Record<string, unknown>> {
+  const me = await opts.owner.getAddress();
+  return {
+    admin: me,
+    oracleAdmin: me,
+    marketCount: opts.bounds.length,
+    maxAge: opts.maxAge ?? 300n,
+    quorum: opts.quorum,
+    signers: await Promise.all(
+      opts.signers.map((s) => (typeof s === "string" ? s : s.getAddress())),
+    ),
+    minPrices: opts.bounds.map((b) => b[0]),
+    maxPrices: opts.bounds.map((b) => b[1]),
+  };
+}
+
+/** Deploys a PriceOracle with the given bounds; returns it connected to the owner. */
 export async function deployOracle(opts: OracleDeployOptions): Promise<Contract> {
   const owner = opts.owner ?? (await hre.ethers.getSigners())[0];
-  const signers = await Promise.all(
-    opts.signers.map((s) => (typeof s === "string" ? s : s.getAddress())),
-  );
   const factory = await hre.ethers.getContractFactory("PriceOracle", owner);
-  const deployed = await factory.deploy(
-    await owner.getAddress(),
-    opts.marketCount ?? opts.bounds.length,
-    opts.maxAge ?? 300n,
-    opts.quorum,
-    signers,
-  );
+  const deployed = await factory.deploy(await oracleSetup({ ...opts, owner }));
   await deployed.waitForDeployment();
-  const oracle = await hre.ethers.getContractAt("PriceOracle", await deployed.getAddress(), owner);
-  for (const [m, [min, max]] of opts.bounds.entries()) {
-    await (await oracle.setBounds(m, min, max)).wait();
-  }
-  return oracle;
+  return hre.ethers.getContractAt("PriceOracle", await deployed.getAddress(), owner);
+}
+
+/** Moves the chain's clock `seconds` forward and mines a block. */
+export async function increaseTime(seconds: bigint | number): Promise<void> {
+  await hre.network.provider.send("evm_increaseTime", [Number(seconds)]);
+  await hre.network.provider.send("evm_mine", []);
 }
 
 /**

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers";
 import fc from "fast-check";
-import { getBytes, hexlify, keccak256, Signature, toUtf8Bytes, ZeroAddress } from "ethers";
+import {
+  getBytes,
+  hexlify,
+  keccak256,
+  Signature,
+  toUtf8Bytes,
+  ZeroAddress,
+  ZeroHash,
+} from "ethers";
 import type { Contract, Wallet } from "ethers" with { "resolution-mode": "require" };
 import {
   aggregateRound,
@@ -20,8 +28,10 @@ import {
   deployOracle,
   eventsOf,
   expectCustomError,
+  increaseTime,
   labelledWallet,
   latestTimestamp,
+  oracleSetup,
   oracleWallets,
   setNextTimestamp,
   signReports,
@@ -120,8 +130,11 @@ describe("PriceOracle", function () {
       assert.equal(await oracle.maxAge(), MAX_AGE);
       assert.equal(await oracle.marketCount(), 2n);
       assert.equal(await oracle.latestRoundId(), 0n);
+      assert.deepEqual([...(await oracle.latestRound())], [0n, 0n]);
       assert.deepEqual([...(await oracle.bounds(1))], [...BOUNDS[1]]);
-      assert.equal(await oracle.owner(), await owner.getAddress());
+      const me = await owner.getAddress();
+      assert.equal(await oracle.hasRole(await oracle.ORACLE_ADMIN_ROLE(), me), true);
+      assert.equal(await oracle.hasRole(await oracle.DEFAULT_ADMIN_ROLE(), me), true);
 
       const domain = await oracle.eip712Domain();
       assert.equal(domain.name, ORACLE_DOMAIN_NAME);
@@ -140,67 +153,134 @@ describe("PriceOracle", function () {
       }
     });
 
-    it("emits SignerAdded per signer, MaxAgeChanged and QuorumChanged", async function () {
+    it("emits RoleGranted per role, SignerAdded per signer, QuorumChanged, MaxAgeChanged and BoundsChanged per market", async function () {
       const factory = await hre.ethers.getContractFactory("PriceOracle", owner);
-      const c = await factory.deploy(await owner.getAddress(), 2, 60, 2, [
-        wallets[0].address,
-        wallets[1].address,
-      ]);
+      const c = await factory.deploy(
+        await oracleSetup({
+          owner,
+          signers: wallets.slice(0, 2),
+          quorum: 2,
+          maxAge: 60n,
+          bounds: BOUNDS,
+        }),
+      );
       const receipt = await c.deploymentTransaction()?.wait();
       assert.ok(receipt);
       const names = receipt.logs.map((l) => factory.interface.parseLog(l)?.name);
       assert.deepEqual(names, [
-        "OwnershipTransferred",
+        "RoleGranted",
+        "RoleGranted",
         "SignerAdded",
         "SignerAdded",
-        "MaxAgeChanged",
         "QuorumChanged",
+        "MaxAgeChanged",
+        "BoundsChanged",
+        "BoundsChanged",
       ]);
-      const quorum = receipt.logs.map((l) => factory.interface.parseLog(l)).at(-1);
+      const quorum = receipt.logs.map((l) => factory.interface.parseLog(l))[4];
       assert.deepEqual(quorum?.args.toArray(), [0n, 2n]);
     });
 
-    it("refuses a bad market count, quorum, signer list or owner", async function () {
+    it("refuses a bad market count, quorum (below a majority), signer list, bounds or admin", async function () {
       const factory = await hre.ethers.getContractFactory("PriceOracle", owner);
-      const me = await owner.getAddress();
-      const two = [wallets[0].address, wallets[1].address];
-      await expectCustomError(factory.deploy(me, 0, 60, 1, two), factory, "InvalidMarketCount", [
-        0n,
-      ]);
-      await expectCustomError(factory.deploy(me, 9, 60, 1, two), factory, "InvalidMarketCount", [
-        9n,
-      ]);
-      await factory.deploy(me, 8, 60, 1, two); // MAX_MARKETS
-      await expectCustomError(factory.deploy(me, 2, 60, 3, two), factory, "InvalidQuorum", [
-        3n,
-        2n,
-      ]);
-      await expectCustomError(factory.deploy(me, 2, 60, 0, two), factory, "InvalidQuorum", [
-        0n,
-        2n,
-      ]);
-      await expectCustomError(factory.deploy(me, 2, 60, 1, []), factory, "InvalidQuorum", [1n, 0n]);
-      await expectCustomError(factory.deploy(me, 2, 0, 1, two), factory, "InvalidMaxAge", []);
+      const setup = async (o: Partial<Record<string, unknown>>, quorum = 2, n = 3) => ({
+        ...(await oracleSetup({ owner, signers: wallets.slice(0, n), quorum, bounds: BOUNDS })),
+        ...o,
+      });
+      const eight = Array.from({ length: 8 }, () => 1n);
       await expectCustomError(
-        factory.deploy(me, 2, 60, 1, [two[0], two[0]]),
+        factory.deploy(await setup({ marketCount: 0, minPrices: [], maxPrices: [] })),
+        factory,
+        "InvalidMarketCount",
+        [0n],
+      );
+      await expectCustomError(
+        factory.deploy(
+          await setup({ marketCount: 9, minPrices: [...eight, 1n], maxPrices: [...eight, 1n] }),
+        ),
+        factory,
+        "InvalidMarketCount",
+        [9n],
+      );
+      await factory.deploy(await setup({ marketCount: 8, minPrices: eight, maxPrices: eight })); // MAX_MARKETS
+      // the quorum is a majority: 2 or 3 of 3, 3 or 4 of 4
+      await expectCustomError(factory.deploy(await setup({}, 1)), factory, "InvalidQuorum", [
+        1n,
+        3n,
+      ]);
+      await expectCustomError(factory.deploy(await setup({}, 4)), factory, "InvalidQuorum", [
+        4n,
+        3n,
+      ]);
+      await expectCustomError(factory.deploy(await setup({}, 2, 4)), factory, "InvalidQuorum", [
+        2n,
+        4n,
+      ]);
+      await factory.deploy(await setup({}, 3, 4));
+      await expectCustomError(
+        factory.deploy(await setup({ signers: [] }, 0)),
+        factory,
+        "InvalidQuorum",
+        [0n, 0n],
+      );
+      await expectCustomError(
+        factory.deploy(await setup({ maxAge: 0 })),
+        factory,
+        "InvalidMaxAge",
+        [],
+      );
+      const two = [wallets[0].address, wallets[1].address];
+      await expectCustomError(
+        factory.deploy(await setup({ signers: [two[0], two[0]] })),
         factory,
         "SignerAlreadyAdded",
         [two[0]],
       );
       await expectCustomError(
-        factory.deploy(me, 2, 60, 1, [two[0], ZeroAddress]),
+        factory.deploy(await setup({ signers: [two[0], ZeroAddress] })),
         factory,
         "InvalidSigner",
         [],
       );
       const many = oracleWallets(17, "many").map((w) => w.address);
-      await factory.deploy(me, 2, 60, 1, many.slice(0, 16)); // MAX_SIGNERS
-      await expectCustomError(factory.deploy(me, 2, 60, 1, many), factory, "TooManySigners", [16n]);
+      await factory.deploy(await setup({ signers: many.slice(0, 16), quorum: 9 })); // MAX_SIGNERS
       await expectCustomError(
-        factory.deploy(ZeroAddress, 2, 60, 1, two),
+        factory.deploy(await setup({ signers: many, quorum: 9 })),
         factory,
-        "OwnableInvalidOwner",
-        [ZeroAddress],
+        "TooManySigners",
+        [16n],
+      );
+      // every market needs bounds, and sane ones
+      await expectCustomError(
+        factory.deploy(await setup({ minPrices: [1n], maxPrices: [1n] })),
+        factory,
+        "BoundsCount",
+        [1n, 2n],
+      );
+      await expectCustomError(
+        factory.deploy(await setup({ minPrices: [1n, 0n], maxPrices: [1n, 5n] })),
+        factory,
+        "InvalidBounds",
+        [0n, 5n],
+      );
+      await expectCustomError(
+        factory.deploy(await setup({ minPrices: [1n, 6n], maxPrices: [1n, 5n] })),
+        factory,
+        "InvalidBounds",
+        [6n, 5n],
+      );
+      // no role is ever held by the zero address
+      const zeroRole = await expectCustomError(
+        factory.deploy(await setup({ admin: ZeroAddress })),
+        factory,
+        "ZeroAccount",
+      );
+      assert.equal(zeroRole[0], ZeroHash); // DEFAULT_ADMIN_ROLE
+      await expectCustomError(
+        factory.deploy(await setup({ oracleAdmin: ZeroAddress })),
+        factory,
+        "ZeroAccount",
+        [keccak256(toUtf8Bytes("ORACLE_ADMIN_ROLE"))],
       );
     });
   });
@@ -231,7 +311,7 @@ describe("PriceOracle", function () {
       );
     });
 
-    it("takes the floor of the mean of the two middle prices of an even number of reports", async function () {
+    it("takes the lower of the two middle prices of an even number of reports: always a reported price", async function () {
       // Signers in no particular order; the two middle values have an odd sum in market 0.
       const signed = await reportsBy([3, 0, 4, 2], 1n, {
         prices: [
@@ -242,10 +322,10 @@ describe("PriceOracle", function () {
         ],
       });
       await submit(signed);
-      // market 0: 1_001 1_002 | 1_005 1_010 -> floor(2_007 / 2) = 1_003
-      // market 1: 10 20 | 40 100_000 -> 30
-      assert.deepEqual(await prices(oracle, 1n), [1_003n, 30n]);
-      assert.equal(medianPrice([1_010n, 1_002n, 1_001n, 1_005n]), 1_003n);
+      // market 0: 1_001 1_002 | 1_005 1_010 -> 1_002 (a mean, 1_003, is nobody's report)
+      // market 1: 10 20 | 40 100_000 -> 20
+      assert.deepEqual(await prices(oracle, 1n), [1_002n, 20n]);
+      assert.equal(medianPrice([1_010n, 1_002n, 1_001n, 1_005n]), 1_002n);
       assert.equal(await oracle.roundSignerCount(1n), 4n);
     });
 
@@ -269,7 +349,7 @@ describe("PriceOracle", function () {
       const seven = oracleWallets(7, "property signer");
       const o = await deployOracle({
         signers: seven,
-        quorum: 1,
+        quorum: 4,
         maxAge: 10n ** 9n,
         bounds: [
           [1n, 2n ** 64n - 1n],
@@ -290,10 +370,12 @@ describe("PriceOracle", function () {
       });
       await fc.assert(
         fc.asyncProperty(
-          fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 7 }),
+          fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 4, maxLength: 7 }),
           fc.array(report, { minLength: 7, maxLength: 7 }),
           async (who, reports) => {
             const round = ((await o.latestRoundId()) as bigint) + 1n;
+            // past every report age of the previous round: round timestamps increase
+            await increaseTime(1001);
             const now = await latestTimestamp();
             const signed = await Promise.all(
               who.map((w, i) =>
@@ -478,22 +560,6 @@ describe("PriceOracle", function () {
       assert.deepEqual(await prices(oracle, 1n), [1_000n, 10n]);
     });
 
-    it("a market without bounds: no round at all until the owner sets them", async function () {
-      const o = await deployOracle({ signers: wallets, quorum: 3, bounds: [], marketCount: 2 });
-      const signed = await signReports(
-        o,
-        wallets.slice(0, 3),
-        1n,
-        await latestTimestamp(),
-        PRICES.slice(0, 3),
-      );
-      await expectCustomError(submitRound(o, 1n, signed), o, "BoundsNotSet", [0n]);
-      await (await o.setBounds(0, ...BOUNDS[0])).wait();
-      await expectCustomError(submitRound(o, 1n, signed), o, "BoundsNotSet", [1n]);
-      await (await o.setBounds(1, ...BOUNDS[1])).wait();
-      await submitRound(o, 1n, signed);
-    });
-
     it("a report with too few or too many prices", async function () {
       const [a, b] = await reportsBy([0, 1]);
       const [one] = await reportsBy([2], 1n, { prices: [[60_000n]] });
@@ -504,11 +570,12 @@ describe("PriceOracle", function () {
 
     it("a round out of sequence: skipping, replaying round 1, round 0", async function () {
       const one = await reportsBy([0, 1, 2], 1n);
-      const two = await reportsBy([0, 1, 2], 2n);
+      const two = await reportsBy([0, 1, 2], 2n, { timestamp: (await latestTimestamp()) + 5n });
       await expectCustomError(submit(two, 2n), oracle, "UnexpectedRoundId", [2n, 1n]);
       await expectCustomError(submit(one, 0n), oracle, "UnexpectedRoundId", [0n, 1n]);
       await submit(one);
       await expectCustomError(submit(one, 1n), oracle, "UnexpectedRoundId", [1n, 2n]);
+      await setNextTimestamp(two[0].report.timestamp);
       await submit(two, 2n);
       assert.equal(await oracle.latestRoundId(), 2n);
     });
@@ -574,140 +641,153 @@ describe("PriceOracle", function () {
   });
 
   describe("administration", function () {
-    it("owner-only functions refuse everyone else", async function () {
+    it("only ORACLE_ADMIN_ROLE changes signers, bounds and report age; only DEFAULT_ADMIN_ROLE grants it", async function () {
       const s = oracle.connect(stranger) as Contract;
-      const who = [await stranger.getAddress()];
+      const who = await stranger.getAddress();
+      const oracleAdmin = await oracle.ORACLE_ADMIN_ROLE();
+      const admin = await oracle.DEFAULT_ADMIN_ROLE();
       const newSigner = hre.ethers.Wallet.createRandom().address;
-      await expectCustomError(s.addSigner(newSigner), oracle, "OwnableUnauthorizedAccount", who);
-      await expectCustomError(
-        s.removeSigner(wallets[0].address),
-        oracle,
-        "OwnableUnauthorizedAccount",
+      const three = [wallets[0].address, wallets[1].address, newSigner];
+      await expectCustomError(s.setSigners(three, 2), oracle, "AccessControlUnauthorizedAccount", [
         who,
-      );
-      await expectCustomError(s.setQuorum(2), oracle, "OwnableUnauthorizedAccount", who);
-      await expectCustomError(s.setMaxAge(60), oracle, "OwnableUnauthorizedAccount", who);
-      await expectCustomError(s.setBounds(0, 1, 2), oracle, "OwnableUnauthorizedAccount", who);
-      await expectCustomError(
-        s.transferOwnership(who[0]),
-        oracle,
-        "OwnableUnauthorizedAccount",
+        oracleAdmin,
+      ]);
+      await expectCustomError(s.setMaxAge(60), oracle, "AccessControlUnauthorizedAccount", [
         who,
+        oracleAdmin,
+      ]);
+      await expectCustomError(s.setBounds(0, 1, 2), oracle, "AccessControlUnauthorizedAccount", [
+        who,
+        oracleAdmin,
+      ]);
+      await expectCustomError(
+        s.grantRole(oracleAdmin, who),
+        oracle,
+        "AccessControlUnauthorizedAccount",
+        [who, admin],
       );
       assert.equal(await oracle.quorum(), 3n);
       assert.equal(await oracle.isSigner(newSigner), false);
+
+      // split roles: the oracle admin cannot grant roles, the admin cannot change signers
+      const factory = await hre.ethers.getContractFactory("PriceOracle", owner);
+      const split = await factory.deploy({
+        ...(await oracleSetup({ owner, signers: wallets, quorum: 3, bounds: BOUNDS })),
+        oracleAdmin: who,
+      });
+      await split.waitForDeployment();
+      const asOracleAdmin = split.connect(stranger) as Contract;
+      await (await asOracleAdmin.setSigners(three, 2)).wait();
+      assert.equal(await split.isSigner(newSigner), true);
+      await expectCustomError(
+        asOracleAdmin.grantRole(oracleAdmin, await owner.getAddress()),
+        split,
+        "AccessControlUnauthorizedAccount",
+        [who, admin],
+      );
+      await expectCustomError(
+        split.setSigners(three, 3),
+        split,
+        "AccessControlUnauthorizedAccount",
+        [await owner.getAddress(), oracleAdmin],
+      );
     });
 
-    it("ownership moves in two steps", async function () {
-      const to = await stranger.getAddress();
-      await (await oracle.transferOwnership(to)).wait();
-      assert.equal(await oracle.owner(), await owner.getAddress());
-      await (await (oracle.connect(stranger) as Contract).acceptOwnership()).wait();
-      assert.equal(await oracle.owner(), to);
-      await expectCustomError(oracle.setQuorum(2), oracle, "OwnableUnauthorizedAccount", [
-        await owner.getAddress(),
+    it("keeps an admin: the last DEFAULT_ADMIN_ROLE holder cannot renounce or revoke it, and no role goes to the zero address", async function () {
+      const me = await owner.getAddress();
+      const other = await stranger.getAddress();
+      const admin = await oracle.DEFAULT_ADMIN_ROLE();
+      const oracleAdmin = await oracle.ORACLE_ADMIN_ROLE();
+      // the renounce that left the old oracle without an owner, and so without a way to
+      // replace its signers, is refused
+      await expectCustomError(oracle.renounceRole(admin, me), oracle, "LastAdmin", []);
+      await expectCustomError(oracle.revokeRole(admin, me), oracle, "LastAdmin", []);
+      await expectCustomError(oracle.grantRole(oracleAdmin, ZeroAddress), oracle, "ZeroAccount", [
+        oracleAdmin,
       ]);
+      // the oracle admin may leave; the admin can always appoint another
+      await (await oracle.renounceRole(oracleAdmin, me)).wait();
+      await expectCustomError(oracle.setMaxAge(60), oracle, "AccessControlUnauthorizedAccount", [
+        me,
+        oracleAdmin,
+      ]);
+      await (await oracle.grantRole(oracleAdmin, other)).wait();
+      await (await (oracle.connect(stranger) as Contract).setMaxAge(60)).wait();
+      assert.equal(await oracle.maxAge(), 60n);
+      // with a second admin, the first may go
+      await (await oracle.grantRole(admin, other)).wait();
+      await (await oracle.renounceRole(admin, me)).wait();
+      assert.equal(await oracle.hasRole(admin, me), false);
+      await expectCustomError(
+        (oracle.connect(stranger) as Contract).renounceRole(admin, other),
+        oracle,
+        "LastAdmin",
+        [],
+      );
     });
 
-    it("adds and removes signers with events, and rounds follow the new set", async function () {
+    it("setSigners replaces the set and the quorum at once, with events; rounds follow the new set", async function () {
       const extra = labelledWallet("extra signer");
-      const added = await (await oracle.addSigner(extra.address)).wait();
-      assert.deepEqual(
-        eventsOf(added, oracle, "SignerAdded").map((e) => e.args.signer),
-        [extra.address],
-      );
-      assert.equal(await oracle.isSigner(extra.address), true);
-      assert.equal((await oracle.signers()).length, 6);
-      await expectCustomError(oracle.addSigner(extra.address), oracle, "SignerAlreadyAdded", [
-        extra.address,
-      ]);
-      await expectCustomError(oracle.addSigner(ZeroAddress), oracle, "InvalidSigner", []);
-
-      // Remove a signer from the middle: the last one takes its place.
-      const removed = await (await oracle.removeSigner(wallets[1].address)).wait();
-      assert.deepEqual(
-        eventsOf(removed, oracle, "SignerRemoved").map((e) => e.args.signer),
-        [wallets[1].address],
-      );
-      assert.equal(await oracle.isSigner(wallets[1].address), false);
-      assert.deepEqual(
-        [...(await oracle.signers())],
-        [wallets[0], extra, wallets[2], wallets[3], wallets[4]].map((w) => w.address),
-      );
-      await expectCustomError(oracle.removeSigner(wallets[1].address), oracle, "NotASigner", [
-        wallets[1].address,
-      ]);
-
-      // The removed signer is refused; the moved and the new signer count once each.
-      const now = await latestTimestamp();
-      const [x] = await signReports(oracle, [extra], 1n, now, [PRICES[3]]);
-      const [r0, r1, r4] = await reportsBy([0, 1, 4]);
-      await expectCustomError(submit([r0, r1, x]), oracle, "UnknownSigner", [
-        1n,
-        wallets[1].address,
-      ]);
-      await expectCustomError(submit([x, r0, x]), oracle, "DuplicateSigner", [2n, extra.address]);
-      await submit([x, r4, r0]);
-      assert.deepEqual(await prices(oracle, 1n), [60_000n, 3_000n]);
-
-      // A signer added after a removal and the moved signer stay distinct, and the moved one
-      // can be removed in turn.
       const late = labelledWallet("late signer");
-      await (await oracle.addSigner(late.address)).wait();
-      const pair = await signReports(oracle, [extra, late], 2n, await latestTimestamp(), [
-        PRICES[0],
-        PRICES[1],
-      ]);
-      await submit([...pair, ...(await reportsBy([2], 2n))], 2n);
-      await (await oracle.removeSigner(extra.address)).wait();
+      const next = [extra.address, wallets[2].address, late.address];
+      const receipt = await (await oracle.setSigners(next, 2)).wait();
+      assert.ok(receipt);
       assert.deepEqual(
-        [...(await oracle.signers())],
-        [wallets[0], late, wallets[2], wallets[3], wallets[4]].map((w) => w.address),
+        eventsOf(receipt, oracle, "SignerRemoved").map((e) => e.args.signer),
+        [...wallets].reverse().map((w) => w.address),
       );
-      await (await oracle.removeSigner(late.address)).wait();
       assert.deepEqual(
-        [...(await oracle.signers())],
-        [wallets[0], wallets[4], wallets[2], wallets[3]].map((w) => w.address),
+        eventsOf(receipt, oracle, "SignerAdded").map((e) => e.args.signer),
+        next,
       );
-      assert.equal(await oracle.isSigner(extra.address), false);
-      assert.equal(await oracle.isSigner(wallets[4].address), true);
+      assert.deepEqual(eventsOf(receipt, oracle, "QuorumChanged")[0].args.toArray(), [3n, 2n]);
+      assert.deepEqual([...(await oracle.signers())], next);
+      for (const w of wallets) assert.equal(await oracle.isSigner(w.address), w === wallets[2]);
+
+      // a removed signer is refused; the new ones count once each
+      const now = await latestTimestamp();
+      const [x, y] = await signReports(oracle, [extra, late], 1n, now, [PRICES[3], PRICES[4]]);
+      const [r0] = await reportsBy([0]);
+      await expectCustomError(submit([x, r0]), oracle, "UnknownSigner", [1n, wallets[0].address]);
+      await expectCustomError(submit([x, x]), oracle, "DuplicateSigner", [1n, extra.address]);
+      await submit([x, y]);
+      // lower median of [60_500, 59_000] and [3_001, 2_500]
+      assert.deepEqual(await prices(oracle, 1n), [59_000n, 2_500n]);
     });
 
-    it("keeps 1 <= quorum <= signers: setQuorum and removeSigner refuse to break it", async function () {
-      await expectCustomError(oracle.setQuorum(6), oracle, "InvalidQuorum", [6n, 5n]);
-      await expectCustomError(oracle.setQuorum(0), oracle, "InvalidQuorum", [0n, 5n]);
-      const changed = await (await oracle.setQuorum(5)).wait();
-      assert.deepEqual(eventsOf(changed, oracle, "QuorumChanged")[0].args.toArray(), [3n, 5n]);
-      await expectCustomError(
-        oracle.removeSigner(wallets[4].address),
-        oracle,
-        "RemovalBreaksQuorum",
-        [wallets[4].address, 5n],
-      );
-      await expectCustomError(submit(await reportsBy([0, 1, 2, 3])), oracle, "NotEnoughReports", [
+    it("setSigners keeps the quorum a majority of the signers, and the set valid", async function () {
+      const five = wallets.map((w) => w.address);
+      // the change the issue describes (quorum 1 over many signers) is refused
+      await expectCustomError(oracle.setSigners(five, 1), oracle, "InvalidQuorum", [1n, 5n]);
+      await expectCustomError(oracle.setSigners(five, 2), oracle, "InvalidQuorum", [2n, 5n]);
+      await expectCustomError(oracle.setSigners(five, 6), oracle, "InvalidQuorum", [6n, 5n]);
+      await expectCustomError(oracle.setSigners(five.slice(0, 4), 2), oracle, "InvalidQuorum", [
+        2n,
         4n,
-        5n,
       ]);
-      await (await oracle.setQuorum(4)).wait();
-      await (await oracle.removeSigner(wallets[4].address)).wait();
-      assert.equal((await oracle.signers()).length, 4);
-      await submit(await reportsBy([0, 1, 2, 3]));
-
-      // Down to one signer with quorum 1; the last signer cannot be removed.
-      await (await oracle.setQuorum(1)).wait();
-      for (const i of [3, 2, 1]) await (await oracle.removeSigner(wallets[i].address)).wait();
+      await expectCustomError(oracle.setSigners([], 0), oracle, "InvalidQuorum", [0n, 0n]);
       await expectCustomError(
-        oracle.removeSigner(wallets[0].address),
+        oracle.setSigners([five[0], five[1], five[0]], 2),
         oracle,
-        "RemovalBreaksQuorum",
-        [wallets[0].address, 1n],
+        "SignerAlreadyAdded",
+        [five[0]],
       );
-      await submit(await reportsBy([0], 2n), 2n);
-
-      // At most MAX_SIGNERS.
-      for (const w of oracleWallets(15, "filler")) await (await oracle.addSigner(w.address)).wait();
-      const seventeenth = hre.ethers.Wallet.createRandom().address;
-      await expectCustomError(oracle.addSigner(seventeenth), oracle, "TooManySigners", [16n]);
+      await expectCustomError(
+        oracle.setSigners([five[0], ZeroAddress, five[1]], 2),
+        oracle,
+        "InvalidSigner",
+        [],
+      );
+      const many = oracleWallets(17, "filler").map((w) => w.address);
+      await expectCustomError(oracle.setSigners(many, 9), oracle, "TooManySigners", [16n]);
+      // a refused change leaves everything as it was
+      assert.deepEqual([...(await oracle.signers())], five);
+      assert.equal(await oracle.quorum(), 3n);
+      // at the edges: 16 signers with 9, and one signer with 1
+      await (await oracle.setSigners(many.slice(0, 16), 9)).wait();
+      assert.equal((await oracle.signers()).length, 16);
+      await (await oracle.setSigners([five[0]], 1)).wait();
+      await submit(await reportsBy([0]));
     });
 
     it("setMaxAge emits MaxAgeChanged, refuses 0, and applies to the next round", async function () {
@@ -732,6 +812,127 @@ describe("PriceOracle", function () {
       await expectCustomError(oracle.bounds(2), oracle, "UnknownMarket", [2n]);
       await expectCustomError(oracle.setBounds(0, 0, 2), oracle, "InvalidBounds", [0n, 2n]);
       await expectCustomError(oracle.setBounds(0, 3, 2), oracle, "InvalidBounds", [3n, 2n]);
+    });
+
+    it("announces rounds to its consumer, wired once by the deployer", async function () {
+      const factory = await hre.ethers.getContractFactory("RoundConsumerProbe", owner);
+      const probe = await factory.deploy();
+      await probe.waitForDeployment();
+      const at = await probe.getAddress();
+      await expectCustomError(
+        (oracle.connect(stranger) as Contract).setConsumer(at),
+        oracle,
+        "ConsumerAlreadySet",
+        [],
+      );
+      await submit(await reportsBy([0, 1, 2]));
+      const t1 = await oracle.roundTimestamp(1n);
+      // wiring tells the consumer the latest round at once
+      await (await oracle.setConsumer(at)).wait();
+      assert.equal(await oracle.consumer(), at);
+      assert.deepEqual([...(await probe.last())], [1n, t1]);
+      await expectCustomError(oracle.setConsumer(at), oracle, "ConsumerAlreadySet", []);
+      await submit(await reportsBy([0, 1, 2], 2n), 2n);
+      assert.deepEqual([...(await probe.last())], [2n, await oracle.roundTimestamp(2n)]);
+      assert.deepEqual([...(await oracle.latestRound())], [2n, await oracle.roundTimestamp(2n)]);
+    });
+  });
+
+  describe("adversarial reports: the lower median", function () {
+    /** Round `round` from the given signers' prices (market 0; market 1 fixed at 3_000). */
+    async function roundOf(indices: readonly number[], p0: readonly bigint[], round = 1n) {
+      const signed = await reportsBy(indices, round, { prices: p0.map((p) => [p, 3_000n]) });
+      await submit(signed, round);
+      return (await prices(oracle, round))[0];
+    }
+
+    it("one signer far off cannot move the price beyond the honest reports (odd count)", async function () {
+      // the highest and the lowest price the bounds admit
+      assert.equal(await roundOf([0, 1, 4], [60_000n, 60_010n, 1_000_000n]), 60_010n);
+      assert.equal(await roundOf([0, 1, 4], [60_000n, 60_010n, 1_000n], 2n), 60_000n);
+    });
+
+    it("an even count: the price is one of the reports, within the honest ones' range", async function () {
+      const o4 = await deployOracle({ signers: wallets, quorum: 4, bounds: BOUNDS });
+      const sub = async (p0: bigint[], round: bigint) => {
+        const signed = await signReports(
+          o4,
+          wallets.slice(0, 4),
+          round,
+          await latestTimestamp(),
+          p0.map((p) => [p, 3_000n]),
+        );
+        await submitRound(o4, round, signed);
+        return (await prices(o4, round))[0];
+      };
+      // one faulty report of four, far above or far below: the mean of the two middle
+      // values would be a price nobody reported; the lower median is an honest one
+      assert.equal(await sub([60_000n, 59_990n, 60_010n, 1_000_000n], 1n), 60_000n);
+      assert.equal(await sub([60_000n, 59_990n, 60_010n, 1_000n], 2n), 59_990n);
+      assert.equal(medianPrice([60_000n, 59_990n, 60_010n, 1_000_000n]), 60_000n);
+    });
+
+    it("with two reports (2 of 3), one faulty report can pull the price down but never up: the quorum must be 2f + 1 to tolerate f", async function () {
+      const o3 = await deployOracle({ signers: wallets.slice(0, 3), quorum: 2, bounds: BOUNDS });
+      const sub = async (p0: bigint[], round: bigint) => {
+        const signed = await signReports(
+          o3,
+          wallets.slice(0, 2),
+          round,
+          await latestTimestamp(),
+          p0.map((p) => [p, 3_000n]),
+        );
+        await submitRound(o3, round, signed);
+        return (await prices(o3, round))[0];
+      };
+      // the old mean rule gave 530_000 here: one signer moved the price alone
+      assert.equal(await sub([60_000n, 1_000_000n], 1n), 60_000n);
+      // half the reports faulty is not "fewer than half": this is the documented limit
+      assert.equal(await sub([60_000n, 1_000n], 2n), 1_000n);
+    });
+
+    it("a cherry-picked subset: whichever quorum of reports a submitter picks, one faulty signer of five (quorum 3) stays within the honest range", async function () {
+      // honest signers 0..3 around 60_000; signer 4 reports the highest admissible price
+      const honest = [59_990n, 60_000n, 60_010n, 60_020n];
+      const all = [...honest, 1_000_000n];
+      const subsets: number[][] = [];
+      for (let a = 0; a < 5; a++)
+        for (let b = a + 1; b < 5; b++) for (let c = b + 1; c < 5; c++) subsets.push([a, b, c]);
+      let round = 1n;
+      const seen = new Set<bigint>();
+      for (const picked of [...subsets, [0, 1, 2, 4], [1, 2, 3, 4], [0, 1, 2, 3, 4]]) {
+        const price = await roundOf(
+          picked,
+          picked.map((i) => all[i]),
+          round++,
+        );
+        assert.ok(price >= honest[0] && price <= honest[3], `${picked}: ${price}`);
+        seen.add(price);
+      }
+      // the submitter's choice moves the price only among honest values
+      assert.ok([...seen].every((p) => honest.includes(p)));
+    });
+  });
+
+  describe("round timestamps", function () {
+    it("refuses a round whose timestamp is not after the previous round's: time never goes backwards", async function () {
+      const t = await latestTimestamp();
+      await submit(await reportsBy([0, 1, 2], 1n, { timestamp: t }));
+      assert.deepEqual([...(await oracle.latestRound())], [1n, t]);
+      // the same second again
+      await expectCustomError(
+        submit(await reportsBy([0, 1, 2], 2n, { timestamp: t }), 2n),
+        oracle,
+        "RoundNotNewer",
+        [t, t],
+      );
+      // newer reports, but one older one makes the round's (oldest) timestamp go back
+      const newer = await reportsBy([0, 1], 2n, { timestamp: t + 1n });
+      const [old] = await reportsBy([2], 2n, { timestamp: t - 10n });
+      await expectCustomError(submit([...newer, old], 2n), oracle, "RoundNotNewer", [t - 10n, t]);
+      const [fresh] = await reportsBy([2], 2n, { timestamp: t + 1n });
+      await submit([...newer, fresh], 2n);
+      assert.deepEqual([...(await oracle.latestRound())], [2n, t + 1n]);
     });
   });
 

@@ -103,9 +103,10 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot, 1),
         "InvalidProof",
       );
+      // no deposit batch credits nothing: it would take a batch number for nothing
       await reverts(
         submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot, 0),
-        "InvalidProof",
+        "EmptyBatch",
       );
       await reverts(
         submitDeps.staticCall(sp, first.data.oldRoot, first.data.newRoot + 1n, 2),
@@ -230,10 +231,14 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
     });
 
     it("refuses a proof of another batch kind", async function () {
+      // a deposit waits in the queue, so the deposit verifier gets to check the proof
+      await deposit(w, alice, 1n);
+      const aliceAddr = await alice.signer.getAddress();
+      deposited.set(aliceAddr, deposited.get(aliceAddr)! + 1n);
       await reverts(
         w.d.settlement
           .getFunction("submitDeposits")
-          .staticCall(toSolidityProof(proof.proof), batch.oldRoot, batch.newRoot, 0),
+          .staticCall(toSolidityProof(proof.proof), batch.oldRoot, batch.newRoot, 1),
         "InvalidProof",
       );
       await reverts(
@@ -261,7 +266,10 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
           marketCount: 2,
           withdrawalSlots: P.withdrawals,
           maxPriceAge: 3600,
+          roundGrace: 60,
           genesisRoot: batch.oldRoot,
+          admin: await deployer.getAddress(),
+          operator: await deployer.getAddress(),
           guardian: await deployer.getAddress(),
         })) as Contract;
         await c.waitForDeployment();
@@ -290,16 +298,30 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       assert.notEqual(domain, w.domain);
       assert.equal(BigInt(await twin.getFunction("configHash")()), configHash(w.markets, domain));
       await reverts(submit(twin), "InvalidProof");
+      // a Settlement the oracle does not announce rounds to knows none after its deployment
+      await postRound(w, MARKS);
+      await reverts(
+        twin
+          .getFunction("submitTrades")
+          .staticCall(
+            toSolidityProof(proof.proof),
+            batch.oldRoot,
+            batch.newRoot,
+            batch.dataCommitment,
+            w.round,
+          ),
+        "RoundNotAnnounced",
+      );
     });
 
     it("accepts nothing while paused, and only the guardian pauses", async function () {
       const s = w.d.settlement;
       const [, stranger] = await signers(2);
       await reverts(
-        (s.connect(stranger) as Contract).getFunction("pause").staticCall(),
-        "NotGuardian",
+        (s.connect(stranger) as Contract).getFunction("pause").staticCall(3600),
+        "AccessControlUnauthorizedAccount",
       );
-      const rc = await (await (s.connect(guardian) as Contract).getFunction("pause")()).wait();
+      const rc = await (await (s.connect(guardian) as Contract).getFunction("pause")(3600)).wait();
       assert.ok(
         rc.logs.some(
           (l: { topics: string[]; data: string }) => s.interface.parseLog(l)?.name === "Paused",
@@ -308,6 +330,35 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       await reverts(submitTradesRaw(proof, batch), "ContractPaused");
       await (await (s.connect(guardian) as Contract).getFunction("unpause")()).wait();
       await submitTradesRaw(proof, batch);
+    });
+
+    it("refuses a batch from anyone but the operator", async function () {
+      const [, stranger] = await signers(2);
+      const s = w.d.settlement.connect(stranger) as Contract;
+      const sp = toSolidityProof(proof.proof);
+      // a third party holding a proven batch (or the published data) cannot land it first
+      await reverts(
+        s
+          .getFunction("submitTrades")
+          .staticCall(sp, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+        "AccessControlUnauthorizedAccount",
+      );
+      await reverts(
+        s.getFunction("submitDeposits").staticCall(sp, batch.oldRoot, batch.newRoot, 1),
+        "AccessControlUnauthorizedAccount",
+      );
+      await reverts(
+        s
+          .getFunction("submitWithdrawals")
+          .staticCall(sp, batch.oldRoot, batch.newRoot, w.round, [0n, 0n]),
+        "AccessControlUnauthorizedAccount",
+      );
+      await reverts(
+        s
+          .getFunction("submitLiquidations")
+          .staticCall(sp, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+        "AccessControlUnauthorizedAccount",
+      );
     });
 
     it("settles the batch, announces it, and refuses it replayed", async function () {
@@ -336,6 +387,24 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       );
       assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), w.state.root);
       await reverts(submitTradesRaw(proof, batch), "StaleRoot");
+    });
+
+    it("refuses a batch that changes nothing (it would take a batch number)", async function () {
+      // an empty trade batch has a valid proof from the current root
+      const empty = await proveTradeBatch(w, []);
+      assert.equal(empty.data.newRoot, empty.data.oldRoot);
+      await reverts(
+        w.d.settlement
+          .getFunction("submitTrades")
+          .staticCall(
+            toSolidityProof(empty.proof.proof),
+            empty.data.oldRoot,
+            empty.data.newRoot,
+            empty.data.dataCommitment,
+            w.round,
+          ),
+        "NoOpBatch",
+      );
     });
   });
 
@@ -412,7 +481,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         takerIsBuyer: false,
       };
       const { r, proof } = await proveTrades([trade]);
-      await increaseTime(3601);
+      await increaseTime(Number(await w.d.settlement.getFunction("maxPriceAge")()) + 1);
       await reverts(submitTradesRaw(proof, r), "StalePrices");
       // a fresh round at the same prices makes it acceptable again
       await postRound(w, MARKS);

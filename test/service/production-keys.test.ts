@@ -103,7 +103,11 @@ describe("production keys: a ceremony key set deployed, served and settled (test
     await prepareTestContracts();
     keys = await ceremonyKeys();
     const s = await signers(4);
-    w = await setupWorld(P, s[0], [s[1], s[2]], { keys });
+    // the service submits with its own key: the deployment names it the operator
+    w = await setupWorld(P, s[0], [s[1], s[2]], {
+      keys,
+      deploy: { operator: new Wallet(operatorKey).address },
+    });
     await provider.send("hardhat_setBalance", [
       new Wallet(operatorKey).address,
       "0x56BC75E2D63100000",
@@ -136,6 +140,12 @@ describe("production keys: a ceremony key set deployed, served and settled (test
     await until("the deposits settled", () =>
       op.batches().some((b) => b.kind === "deposits" && b.status === "settled") ? true : undefined,
     );
+    // the operator may credit the deposits in two batches, and learns of the round on a
+    // later tick than the one that saw the deposits: wait for both accounts, and below,
+    // offer the orders again while it has no prices yet
+    await until("both accounts credited", () =>
+      op.state.hasAccount(alice.account!) && op.state.hasAccount(bob.account!) ? true : undefined,
+    );
     for (const [who, side] of [
       [alice, "buy"],
       [bob, "sell"],
@@ -154,13 +164,20 @@ describe("production keys: a ceremony key set deployed, served and settled (test
         P.markets,
         w.domain,
       );
-      const r: Response = await fetch(`${service!.url}/v1/orders`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
-          typeof v === "bigint" ? v.toString() : v,
-        ),
-      });
+      const post = () =>
+        fetch(`${service!.url}/v1/orders`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
+            typeof v === "bigint" ? v.toString() : v,
+          ),
+        });
+      let r: Response = await post();
+      for (let i = 0; i < 50 && r.status === 503; i++) {
+        assert.match(await r.text(), /NO_PRICES/);
+        await new Promise((ok) => setTimeout(ok, 200));
+        r = await post();
+      }
       assert.equal(r.status, 201, await r.text());
     }
     const trades = await until("the trade batch settled", () =>

@@ -6,6 +6,21 @@ import { genesisRoot } from "../domain/genesis.ts";
 import { marketsHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { compileContracts, factory } from "./artifacts.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+
+export class DeployError extends ZkClearError<CodeOf<"chain">> {}
+
+/** Defaults of the deployment parameters (`zkclear deploy` prints what it used). */
+export const DEPLOY_DEFAULTS = {
+  /** Oldest oracle round a batch may use, seconds. */
+  maxPriceAge: 300,
+  /** How long after a newer round a trade or withdrawal batch may still use the older one. */
+  roundGrace: 60,
+  /** Seconds after which an uncredited deposit may be reclaimed. */
+  depositDeadline: 86_400,
+  /** Minimum delay of both timelocks, seconds. */
+  timelockDelay: 2 * 86_400,
+} as const;
 
 export interface OracleSetup {
   readonly signers: readonly string[];
@@ -27,8 +42,23 @@ export interface DeployOptions {
   readonly verifiers: Readonly<Record<CircuitId, string>>;
   /** An existing ERC20 collateral token; a TestToken is deployed when absent. */
   readonly token?: string;
-  /** Oldest oracle round a batch may use, seconds. */
+  /** Oldest oracle round a batch may use, seconds (default DEPLOY_DEFAULTS.maxPriceAge). */
   readonly maxPriceAge?: number;
+  /** Grace after a newer round for trade and withdrawal batches, seconds. */
+  readonly roundGrace?: number;
+  /** Smallest deposit, token units (default: one whole token, 10^decimals). */
+  readonly minDeposit?: bigint;
+  /** Seconds after which an uncredited deposit may be reclaimed. */
+  readonly depositDeadline?: number;
+  /** Minimum delay of the timelocks, seconds. */
+  readonly timelockDelay?: number;
+  /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
+  readonly owner?: string;
+  /** Proposer and executor of the oracle's timelock (signers, quorum, bounds); default: the owner. */
+  readonly oracleAdmin?: string;
+  /** Who submits batches; default: the deployer. */
+  readonly operator?: string;
+  /** Who may pause (for at most 3 days at a time); default: the deployer. */
   readonly guardian?: string;
   /**
    * TEST ONLY: verifier addresses to use instead of deploying the generated ones (the
@@ -36,6 +66,22 @@ export interface DeployOptions {
    * caught).
    */
   readonly verifierOverrides?: Partial<Record<CircuitId, string>>;
+}
+
+/**
+ * Who holds which power in a deployment. `timelock` holds DEFAULT_ADMIN_ROLE of Settlement
+ * and of the oracle (grants and revokes every role, after its delay); `owner` proposes and
+ * executes its calls. `oracleTimelock` holds the oracle's ORACLE_ADMIN_ROLE (signers and
+ * quorum, bounds, report age); `oracleAdmin` proposes and executes its calls.
+ */
+export interface DeploymentRoles {
+  readonly deployer: string;
+  readonly owner: string;
+  readonly timelock: string;
+  readonly oracleAdmin: string;
+  readonly oracleTimelock: string;
+  readonly operator: string;
+  readonly guardian: string;
 }
 
 /** The contracts of a deployment, connected to the deployer. */
@@ -49,8 +95,14 @@ export interface DeployedContracts {
   readonly domain: bigint;
   readonly configHash: bigint;
   readonly maxPriceAge: number;
-  readonly guardian: string;
+  readonly roundGrace: number;
+  readonly minDeposit: bigint;
+  readonly depositDeadline: number;
+  readonly timelockDelay: number;
+  readonly roles: DeploymentRoles;
   readonly token: Contract;
+  readonly timelock: Contract;
+  readonly oracleTimelock: Contract;
   readonly oracle: Contract;
   readonly vault: Contract;
   readonly settlement: Contract;
@@ -69,9 +121,11 @@ async function deployed(c: Promise<Contract> | Contract): Promise<Contract> {
 }
 
 /**
- * Deploys zkclear: the Poseidon libraries, one verifier per circuit, the price oracle, the
- * vault (and a test token if none is given) and the Settlement contract, wired together.
- * The contracts must have been compiled (prepareContracts).
+ * Deploys zkclear: the Poseidon libraries, one verifier per circuit, the two timelocks
+ * (governance and oracle), the price oracle, the vault (and a test token if none is given)
+ * and the Settlement contract, wired together. The contracts must have been compiled
+ * (prepareContracts). Every role is granted in a constructor; the deployer keeps none
+ * (beyond those the options give it).
  */
 export async function deployContracts(
   deployer: Signer,
@@ -79,7 +133,12 @@ export async function deployContracts(
 ): Promise<DeployedContracts> {
   const p = opts.params;
   const markets = opts.markets;
-  const owner = await deployer.getAddress();
+  const me = await deployer.getAddress();
+  const owner = opts.owner ?? me;
+  const oracleAdmin = opts.oracleAdmin ?? owner;
+  const operator = opts.operator ?? me;
+  const guardian = opts.guardian ?? me;
+  const timelockDelay = opts.timelockDelay ?? DEPLOY_DEFAULTS.timelockDelay;
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
     return tx.wait();
@@ -110,25 +169,57 @@ export async function deployContracts(
     ? new Contract(opts.token, factory("TestToken", deployer).interface, deployer)
     : await deployed(factory("TestToken", deployer).deploy() as Promise<Contract>);
 
-  const o = opts.oracle;
-  const oracle = await deployed(
-    factory("PriceOracle", deployer).deploy(owner, markets.length, o.maxReportAge, o.quorum, [
-      ...o.signers,
-    ]) as Promise<Contract>,
-  );
-  for (let j = 0; j < markets.length; j++)
-    await send(oracle, "setBounds", j, o.bounds[j][0], o.bounds[j][1]);
+  const timelockOf = (proposer: string) =>
+    deployed(
+      factory("Timelock", deployer).deploy(
+        timelockDelay,
+        [proposer],
+        [proposer],
+      ) as Promise<Contract>,
+    );
+  const timelock = await timelockOf(owner);
+  const oracleTimelock = await timelockOf(oracleAdmin);
 
+  const o = opts.oracle;
+  if (o.bounds.length !== markets.length)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `the oracle needs one [min, max] price range per market: ${o.bounds.length} for ${markets.length} markets`,
+    );
+  const oracle = await deployed(
+    factory("PriceOracle", deployer).deploy({
+      admin: await timelock.getAddress(),
+      oracleAdmin: await oracleTimelock.getAddress(),
+      marketCount: markets.length,
+      maxAge: o.maxReportAge,
+      quorum: o.quorum,
+      signers: [...o.signers],
+      minPrices: o.bounds.map((b) => b[0]),
+      maxPrices: o.bounds.map((b) => b[1]),
+    }) as Promise<Contract>,
+  );
+
+  const minDeposit =
+    opts.minDeposit ??
+    10n **
+      BigInt(
+        await token
+          .getFunction("decimals")()
+          .catch(() => 0n),
+      );
+  const depositDeadline = opts.depositDeadline ?? DEPLOY_DEFAULTS.depositDeadline;
   const vault = await deployed(
     factory("Vault", deployer, libraries).deploy(
       await token.getAddress(),
       p.depth,
+      minDeposit,
+      depositDeadline,
     ) as Promise<Contract>,
   );
   const genesis = genesisRoot(p.depth, markets.length);
   const mh = marketsHash(markets);
-  const maxPriceAge = opts.maxPriceAge ?? 3600;
-  const guardian = opts.guardian ?? owner;
+  const maxPriceAge = opts.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge;
+  const roundGrace = opts.roundGrace ?? DEPLOY_DEFAULTS.roundGrace;
   // each kind's verifier goes in the constructor field named like its getter
   const kindVerifiers = Object.fromEntries(
     BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
@@ -142,11 +233,16 @@ export async function deployContracts(
       marketCount: markets.length,
       withdrawalSlots: p.withdrawals,
       maxPriceAge,
+      roundGrace,
       genesisRoot: genesis,
+      admin: await timelock.getAddress(),
+      operator,
       guardian,
     }) as Promise<Contract>,
   );
   await send(vault, "setSettlement", await settlement.getAddress());
+  // the oracle announces every round to Settlement (its latest round, without a call)
+  await send(oracle, "setConsumer", await settlement.getAddress());
   const network = await deployer.provider!.getNetwork();
   return {
     addresses: {
@@ -163,8 +259,22 @@ export async function deployContracts(
     domain: BigInt(await settlement.getFunction("domain")()),
     configHash: BigInt(await settlement.getFunction("configHash")()),
     maxPriceAge,
-    guardian,
+    roundGrace,
+    minDeposit,
+    depositDeadline,
+    timelockDelay,
+    roles: {
+      deployer: me,
+      owner,
+      timelock: await timelock.getAddress(),
+      oracleAdmin,
+      oracleTimelock: await oracleTimelock.getAddress(),
+      operator,
+      guardian,
+    },
     token,
+    timelock,
+    oracleTimelock,
     oracle,
     vault,
     settlement,

@@ -165,16 +165,16 @@ export function submitRoundArgs(roundId: bigint, signed: readonly SignedReport[]
 }
 
 /**
- * The median of `values` as PriceOracle computes it: the middle value of an odd count, the
- * floor of the mean of the two middle values of an even count.
+ * The lower median of `values` as PriceOracle computes it: the element at index
+ * floor((k - 1) / 2) of the k sorted values (the middle value of an odd count, the lower of
+ * the two middle values of an even count), so it is always one of the values.
  */
 export function medianPrice(values: readonly bigint[]): bigint {
   if (values.length === 0) {
     throw new OracleReportError("MEDIAN_EMPTY", "the median of no values is undefined");
   }
   const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2n;
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 /** What PriceOracle stores for a round made of `reports`. */
@@ -186,7 +186,7 @@ export interface AggregatedRound {
 }
 
 /**
- * TypeScript twin of the contract's aggregation: per-market medians and the minimum
+ * TypeScript twin of the contract's aggregation: per-market lower medians and the minimum
  * timestamp. The reports must all have the same number of prices.
  */
 export function aggregateRound(reports: readonly OracleReport[]): AggregatedRound {

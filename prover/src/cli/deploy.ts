@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { getAddress, JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
-import { prepareContracts } from "../chain/deploy.ts";
+import { DEPLOY_DEFAULTS, prepareContracts } from "../chain/deploy.ts";
 import { defaultDeploymentFile, deployZkclear, saveDeployment } from "../deploy/deploy.ts";
 import { checkKeys, keySetFrom } from "../proving/key-sets.ts";
 import { devOracleWallets } from "../service/feeder.ts";
@@ -10,6 +10,20 @@ import { bigintArg, CliError, print, type Output } from "./common.ts";
 /** The smallest quorum that is a majority of `n` signers. */
 export function majority(n: number): number {
   return Math.floor(n / 2) + 1;
+}
+
+function addressArg(flag: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(v) || /^0x0{40}$/.test(v))
+    throw new CliError("BAD_ARGUMENT", `--${flag}: ${v} is not a non-zero address`);
+  return getAddress(v);
+}
+
+function secondsArg(flag: string, v: string): number {
+  const n = bigintArg(flag, v);
+  if (n > 10n ** 10n)
+    throw new CliError("BAD_ARGUMENT", `--${flag}: ${v} seconds is more than 300 years`);
+  return Number(n);
 }
 
 function signerList(spec: string): string[] {
@@ -40,8 +54,41 @@ export function register(program: Command, out: () => Output): void {
       "oracle signer addresses, comma-separated (default: three INSECURE development signers)",
     )
     .option("--quorum <k>", "reports a round needs (default: a majority of the signers)")
-    .option("--max-price-age <s>", "oldest oracle round a batch may use, seconds", "3600")
-    .option("--guardian <address>", "who may pause (default: the deployer)")
+    .option(
+      "--max-price-age <s>",
+      "oldest oracle round a batch may use, seconds",
+      String(DEPLOY_DEFAULTS.maxPriceAge),
+    )
+    .option(
+      "--round-grace <s>",
+      "how long after a newer oracle round a trade or withdrawal batch may still use the older one, seconds",
+      String(DEPLOY_DEFAULTS.roundGrace),
+    )
+    .option("--min-deposit <units>", "smallest deposit in token units (default: one whole token)")
+    .option(
+      "--deposit-deadline <s>",
+      "seconds after which a deposit the operator has not credited may be reclaimed",
+      String(DEPLOY_DEFAULTS.depositDeadline),
+    )
+    .option(
+      "--owner <address>",
+      "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
+    )
+    .option("--admin <address>", "same as --owner")
+    .option(
+      "--oracle-admin <address>",
+      "proposer and executor of the oracle's timelock: signers, quorum, bounds (default: the owner)",
+    )
+    .option("--operator <address>", "who submits batches (default: the deployer)")
+    .option(
+      "--guardian <address>",
+      "who may pause, 3 days at most at a time (default: the deployer)",
+    )
+    .option(
+      "--timelock-delay <s>",
+      "minimum delay of both timelocks, seconds",
+      String(DEPLOY_DEFAULTS.timelockDelay),
+    )
     .option("--out <file>", "deployment file (default: artifacts/deployments/chain-<id>.json)")
     .action(async (o: Record<string, string>) => {
       const p = paramSet(o.params);
@@ -56,36 +103,71 @@ export function register(program: Command, out: () => Output): void {
           "BAD_ARGUMENT",
           `--quorum ${quorum}: a round must need a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
         );
+      const maxPriceAge = secondsArg("max-price-age", o.maxPriceAge);
+      if (o.owner && o.admin && getAddress(o.owner) !== getAddress(o.admin))
+        throw new CliError("BAD_ARGUMENT", "--owner and --admin name the same role: give one");
+      const roles = {
+        owner: addressArg("owner", o.owner) ?? addressArg("admin", o.admin),
+        oracleAdmin: addressArg("oracle-admin", o.oracleAdmin),
+        operator: addressArg("operator", o.operator),
+        guardian: addressArg("guardian", o.guardian),
+      };
+      const minDeposit = o.minDeposit ? bigintArg("min-deposit", o.minDeposit) : undefined;
+      if (minDeposit === 0n)
+        throw new CliError("BAD_ARGUMENT", "--min-deposit: the smallest deposit must be above 0");
       const provider = new JsonRpcProvider(o.rpc);
       try {
         const deployer: Signer = o.key ? new Wallet(o.key, provider) : await provider.getSigner(0);
         const log = (s: string) => (out().json ? undefined : console.error(s));
         await prepareContracts(log);
-        const { deployment } = await deployZkclear(deployer, {
+        const { deployment, contracts: c } = await deployZkclear(deployer, {
           params: p,
           keys,
           token: o.token,
-          guardian: o.guardian,
-          maxPriceAge: Number(bigintArg("max-price-age", o.maxPriceAge)),
+          ...roles,
+          maxPriceAge,
+          roundGrace: secondsArg("round-grace", o.roundGrace),
+          minDeposit,
+          depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
+          timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           oracle: {
             signers,
             quorum,
-            maxReportAge: 3600,
+            // a report older than a batch may use its round is of no use
+            maxReportAge: maxPriceAge,
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
           },
           log,
         });
         const file = saveDeployment(o.out ?? defaultDeploymentFile(deployment.chainId), deployment);
-        const roles = Object.entries(deployment.roles)
+        const roleLines = Object.entries(deployment.roles)
           .map(([r, a]) => `  ${r}: ${a}`)
           .join("\n");
+        const parameters = {
+          maxPriceAge: c.maxPriceAge,
+          roundGrace: c.roundGrace,
+          minDeposit: c.minDeposit.toString(),
+          depositDeadline: c.depositDeadline,
+          timelockDelay: c.timelockDelay,
+        };
         print(
           out(),
-          { file, ...deployment.addresses, roles: deployment.roles, keys: deployment.keys.kind },
+          {
+            file,
+            ...deployment.addresses,
+            roles: deployment.roles,
+            parameters,
+            keys: deployment.keys.kind,
+          },
           `deployed "${p.name}" on chain ${deployment.chainId} with ${deployment.keys.kind} keys` +
             `\n  Settlement: ${deployment.addresses.settlement}\n  Vault: ${deployment.addresses.vault}` +
             `\n  oracle: ${deployment.addresses.oracle} (${quorum} of ${signers.length} signers)` +
-            `\nroles:\n${roles}\nwritten to ${file}`,
+            `\nroles:\n${roleLines}` +
+            `\nparameters:\n` +
+            Object.entries(parameters)
+              .map(([k, v]) => `  ${k}: ${v}`)
+              .join("\n") +
+            `\nwritten to ${file}`,
         );
       } finally {
         provider.destroy();

@@ -85,7 +85,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
       quorum: req.oracle.quorum,
       maxReportAge: req.oracle.maxReportAge,
     },
-    roles: { deployer: await deployer.getAddress(), guardian: contracts.guardian },
+    roles: { ...contracts.roles },
     keys,
   };
   return { deployment, contracts };

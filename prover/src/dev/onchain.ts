@@ -49,6 +49,8 @@ export interface World {
   /** Queue hash of the last credited deposit. */
   queueHash: bigint;
   round: bigint;
+  /** The timestamp of the last round posted (round timestamps must increase). */
+  roundTime: bigint;
   marks: bigint[];
   /** The key set batches are proven with (the set's development keys). */
   readonly keys: KeySet;
@@ -71,6 +73,9 @@ export interface ProvenBatch<K extends BatchKind = BatchKind> {
 export interface BatchReceipt<K extends BatchKind = BatchKind> extends ProvenBatch<K> {
   readonly gasUsed: bigint;
 }
+
+/** The timelock delay of a test world (seconds): tests wait it out with evm_increaseTime. */
+export const WORLD_TIMELOCK_DELAY = 600;
 
 export async function setupWorld(
   p: ParamSet,
@@ -102,6 +107,9 @@ export async function setupWorld(
       maxReportAge: 3600,
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
     },
+    // a test world: any deposit above zero, and a short timelock delay to wait out
+    minDeposit: 1n,
+    timelockDelay: WORLD_TIMELOCK_DELAY,
     ...opts.deploy,
   });
   const participants: Participant[] = [];
@@ -132,11 +140,16 @@ export async function setupWorld(
     pending: [],
     queueHash: 0n,
     round: 0n,
+    roundTime: 0n,
     marks: [],
   };
 }
 
-/** A participant deposits; a first deposit creates its account. Returns the gas used. */
+/**
+ * A participant deposits; a first deposit creates its account. The engine is given what the
+ * Vault recorded (the amount that arrived), as the operator reads it from the event.
+ * Returns the gas used.
+ */
 export async function deposit(w: World, who: Participant, amount: bigint): Promise<bigint> {
   const vault = w.d.vault.connect(who.signer) as Contract;
   const k = who.keys.publicKey;
@@ -151,12 +164,21 @@ export async function deposit(w: World, who: Participant, amount: bigint): Promi
     .map((l: { topics: string[]; data: string }) => w.d.vault.interface.parseLog(l))
     .find((e: { name: string } | null) => e?.name === "Deposited");
   const account = BigInt(ev.args.account);
-  w.pending.push({ account, amount, pubKey: { x: BigInt(ev.args.pkX), y: BigInt(ev.args.pkY) } });
+  w.pending.push({
+    account,
+    amount: BigInt(ev.args.amount),
+    pubKey: { x: BigInt(ev.args.pkX), y: BigInt(ev.args.pkY) },
+  });
   who.account = account;
   return BigInt(receipt.gasUsed);
 }
 
-/** Posts an oracle round signed by the first `quorum` wallets and binds it. */
+/**
+ * Posts an oracle round signed by the oracle wallets and binds it. Its reports carry the
+ * latest block's timestamp, or one second after the previous round's if that is later
+ * (ethers may answer "latest" from a 250 ms cache, and round timestamps must increase;
+ * the block that takes the round is later than both).
+ */
 export async function postRound(
   w: World,
   prices: readonly bigint[],
@@ -166,21 +188,18 @@ export async function postRound(
   const chainId = (await provider!.getNetwork()).chainId;
   const roundId = w.round + 1n;
   const oracleAddr = await w.d.oracle.getAddress();
+  const latest = BigInt(block!.timestamp);
+  const timestamp = latest > w.roundTime ? latest : w.roundTime + 1n;
   const signed = [];
   for (const wallet of w.oracleWallets) {
-    signed.push(
-      await signReport(wallet, oracleAddr, chainId, {
-        roundId,
-        timestamp: BigInt(block!.timestamp),
-        prices,
-      }),
-    );
+    signed.push(await signReport(wallet, oracleAddr, chainId, { roundId, timestamp, prices }));
   }
   const r1 = await (
     await w.d.oracle.getFunction("submitRound")(...submitRoundArgs(roundId, signed))
   ).wait();
   const r2 = await (await w.d.settlement.getFunction("bindRound")(roundId)).wait();
   w.round = roundId;
+  w.roundTime = timestamp;
   w.marks = [...prices];
   return { roundGas: BigInt(r1.gasUsed), bindGas: BigInt(r2.gasUsed) };
 }

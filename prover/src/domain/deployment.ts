@@ -62,6 +62,13 @@ export interface Deployment {
     readonly quorum: number;
     readonly maxReportAge: number;
   };
+  /**
+   * Who holds which power, by role name: `deployer`; `owner` (proposes and executes the
+   * governance timelock's calls) and `timelock` (Settlement's and the oracle's
+   * DEFAULT_ADMIN_ROLE); `oracleAdmin` (proposes and executes the oracle timelock's calls)
+   * and `oracleTimelock` (the oracle's ORACLE_ADMIN_ROLE); `operator` (OPERATOR_ROLE:
+   * submits batches); `guardian` (GUARDIAN_ROLE: pauses). See the README's security section.
+   */
   readonly roles: Readonly<Record<string, string>>;
   readonly keys: DeploymentKeys;
 }
@@ -117,6 +124,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const chainId = r.field("chainId").uint();
   const a = r.field("addresses");
   a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
+  // checksummed, as deploy writes them: the file reads back exactly as it was written
   const addr = (x: Reader) => getAddress(`0x${x.address().toString(16).padStart(40, "0")}`);
   const settlement = addr(a.field("settlement"));
   const domain = r.field("domain").uint();

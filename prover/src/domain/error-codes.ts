@@ -182,6 +182,7 @@ export const ERROR_CODES = {
   ROUND_EMPTY: { area: "chain", http: BAD },
   ROUND_PRICE_COUNT: { area: "chain", http: BAD },
   BATCH_CALL_UNREADABLE: { area: "chain", http: BAD },
+  DEPLOY_INVALID: { area: "chain", http: BAD },
 
   DEPLOYMENT_CHAIN_MISMATCH: { area: "startup", http: INTERNAL },
   DEPLOYMENT_NOT_FOUND: { area: "startup", http: INTERNAL },

@@ -44,6 +44,8 @@ export function scriptedPath(rounds: readonly (readonly bigint[])[]): PricePath 
 
 export class PriceFeeder {
   private readonly oracle: Contract;
+  /** The timestamp of the last round this feeder posted. */
+  private last = 0n;
 
   constructor(
     oracleAddress: string,
@@ -55,14 +57,25 @@ export class PriceFeeder {
     this.oracle = new Contract(oracleAddress, loadArtifact("PriceOracle").abi, submitter);
   }
 
-  /** Posts the next round, signed by `quorum` of the signers. Returns its id and prices. */
+  /**
+   * Posts the next round, signed by `quorum` of the signers. Returns its id and prices. Its
+   * reports carry the latest block's timestamp, or one second after the previous round's if
+   * that is later: round timestamps must increase (and ethers may answer "latest" from a
+   * 250 ms cache); the block that takes the round is later than both.
+   */
   async postNext(): Promise<{ roundId: bigint; prices: bigint[] }> {
     const provider = this.oracle.runner!.provider!;
-    const roundId = BigInt(await this.oracle.getFunction("latestRoundId")()) + 1n;
+    const [latestId, latestTime] = (await this.oracle.getFunction("latestRound")()) as [
+      bigint,
+      bigint,
+    ];
+    const roundId = BigInt(latestId) + 1n;
     const prices = this.path(Number(roundId));
     const block = await provider.getBlock("latest");
     const chainId = (await provider.getNetwork()).chainId;
-    const timestamp = BigInt(block!.timestamp);
+    const previous = BigInt(latestTime) > this.last ? BigInt(latestTime) : this.last;
+    const now = BigInt(block!.timestamp);
+    const timestamp = now > previous ? now : previous + 1n;
     const signed = await Promise.all(
       this.signers
         .slice(0, this.quorum)
@@ -73,6 +86,7 @@ export class PriceFeeder {
     await (
       await this.oracle.getFunction("submitRound")(...submitRoundArgs(roundId, signed))
     ).wait();
+    this.last = timestamp;
     return { roundId, prices };
   }
 }

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+/// @title ISettlement
+/// @notice What the Vault needs from the Settlement contract: whether it is paused, when the
+/// last pause ends (or ended), and how much of the deposit queue has been credited.
+interface ISettlement {
+    /// @notice Whether batches and deposits are refused now.
+    function paused() external view returns (bool);
+
+    /// @notice The end of the current or last pause (0 if never paused).
+    function pausedUntil() external view returns (uint64);
+
+    /// @notice Deposits of the Vault's queue already credited by proven batches.
+    function depositsProcessed() external view returns (uint64);
+}

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {IVault} from "../interfaces/IVault.sol";
+
+/// @title SettlementStub
+/// @notice TEST ONLY: plays the Settlement contract for the Vault's own tests, so the
+/// Vault's rules can be broken directly: a settable pause and credited-deposit count, and
+/// `credit` forwarded as Settlement forwards proven withdrawals.
+contract SettlementStub {
+    uint64 public pausedUntil;
+    uint64 public depositsProcessed;
+
+    function paused() external view returns (bool) {
+        return block.timestamp < pausedUntil;
+    }
+
+    function setPausedUntil(uint64 until) external {
+        pausedUntil = until;
+    }
+
+    function setDepositsProcessed(uint64 n) external {
+        depositsProcessed = n;
+    }
+
+    function credit(IVault vault, address recipient, uint256 amount) external {
+        vault.credit(recipient, amount);
+    }
+}
