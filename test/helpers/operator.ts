@@ -29,7 +29,11 @@ export interface OperatorRig {
   close(): Promise<void>;
 }
 
-export async function startOperator(traders: number, prefix: string): Promise<OperatorRig> {
+export async function startOperator(
+  traders: number,
+  prefix: string,
+  extra: { snapshotEvery?: number; log?: (line: string) => void } = {},
+): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
   await prepareTestContracts();
   const s = await signers(traders + 1);
@@ -47,6 +51,7 @@ export async function startOperator(traders: number, prefix: string): Promise<Op
       chain,
       prover,
       log: (line) => process.env.ZKCLEAR_TEST_LOG && console.log(line),
+      ...extra,
     });
   const store = new Store(storeFile);
   const rig: OperatorRig = {

@@ -135,6 +135,11 @@ export class ChainClient implements ChainPort {
     } catch (e) {
       if (transient(e)) throw e;
       const name = revertName(this.decode(e)) ?? (e as Error).message;
+      // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up
+      if (name === "ContractPaused")
+        throw new SubmitError("SETTLEMENT_PAUSED", `${method}: Settlement is paused`, {
+          cause: e,
+        });
       throw new SubmitError("BATCH_REFUSED", `${method}: Settlement refuses it (${name})`, {
         cause: e,
       });

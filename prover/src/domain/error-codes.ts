@@ -21,6 +21,7 @@ type Area =
   | "http"
   | "build" // circuits and contracts
   | "verify" // the circuits' own verification (determinism, mutants)
+  | "dev" // development rigs, the chaos run
   | "keys" // development keys, ceremonies and key sets
   | "prove"
   | "chain"
@@ -132,6 +133,9 @@ export const ERROR_CODES = {
   ARTIFACT_MISSING: { area: "build", http: INTERNAL },
   LIBRARY_MISSING: { area: "build", http: INTERNAL },
   VERIFIER_TEMPLATE_CHANGED: { area: "build", http: INTERNAL },
+  RIG_TIMEOUT: { area: "dev", http: INTERNAL },
+  RIG_MISMATCH: { area: "dev", http: INTERNAL },
+  CHAOS_INVARIANT: { area: "dev", http: INTERNAL },
   MUTANT_UNKNOWN: { area: "verify", http: BAD },
   MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
   SMT_KNOWN_TARGET: { area: "verify", http: INTERNAL },
@@ -176,6 +180,7 @@ export const ERROR_CODES = {
   NO_RECEIPT: { area: "chain", http: UNAVAILABLE },
   NO_PROVIDER: { area: "chain", http: INTERNAL },
   BATCH_REFUSED: { area: "chain", http: INTERNAL },
+  SETTLEMENT_PAUSED: { area: "chain", http: UNAVAILABLE },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },
   REPORT_SIGNATURE_MISMATCH: { area: "chain", http: BAD },

@@ -43,6 +43,7 @@ export class Batcher {
   constructor(
     private readonly ctx: OperatorContext,
     private readonly seq: Sequencer,
+    private readonly snapshotEvery = SNAPSHOT_EVERY,
   ) {}
 
   /** Where the next look at the Vault's queue starts. */
@@ -110,12 +111,12 @@ export class Batcher {
   private lastBatch = 0;
 
   /**
-   * Saves the state after the last batch, every SNAPSHOT_EVERY batches, when nothing after
+   * Saves the state after the last batch, every `snapshotEvery` batches, when nothing after
    * it can be undone (no liquidation in flight): a restart then replays only what follows.
    */
   snapshotIfDue(): void {
     const last = this.ctx.store.snapshots.latestBatch() ?? 0;
-    if (this.openLiquidation || this.lastBatch - last < SNAPSHOT_EVERY) return;
+    if (this.openLiquidation || this.lastBatch - last < this.snapshotEvery) return;
     const state: Snapshot = {
       accounts: [...this.ctx.state.entries()],
       depositsSeen: this.depositsSeen,

@@ -24,6 +24,8 @@ export interface OperatorOptions {
   readonly chain: ChainPort;
   readonly prover: ProverPort;
   readonly log?: (s: string) => void;
+  /** A state snapshot is saved every this many batches (default 100). */
+  readonly snapshotEvery?: number;
 }
 
 /**
@@ -89,7 +91,7 @@ export class Operator {
       },
     };
     this.sequencer = new Sequencer(this.ctx);
-    this.batcher = new Batcher(this.ctx, this.sequencer);
+    this.batcher = new Batcher(this.ctx, this.sequencer, o.snapshotEvery);
     this.pipeline = new Pipeline(this.ctx, o.prover, o.chain, {
       settled: (b) => this.batcher.liquidationSettled(b.id),
       staleLiquidation: (b, why) => {
@@ -107,8 +109,10 @@ export class Operator {
   static open(o: OperatorOptions): Operator {
     const op = new Operator(o);
     const from = op.batcher.restoreSnapshot();
-    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted", "settled"], from))
+    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted", "settled"], from)) {
       op.batcher.replay(b);
+      op.replayedOnOpen++;
+    }
     op.pipeline.restore();
     for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted"])) {
       if (b.body.kind === "liquidations")
@@ -119,6 +123,9 @@ export class Operator {
     op.sequencer.restore();
     return op;
   }
+
+  /** How many batches `open` replayed (those after the snapshot it loaded, if any). */
+  replayedOnOpen = 0;
 
   /** A failure only a restart recovers from (the store refused a write), if any. */
   private failed: string | undefined;

@@ -157,7 +157,8 @@ export class Pipeline {
     try {
       tx = await this.chain.prepare(dataOf(b.body), (b.proof as ProofResult).proof);
     } catch (e) {
-      if (!(e instanceof ZkClearError)) throw e; // the node, not the contract: retry later
+      // the node, not the contract, or a pause: retry later
+      if (!(e instanceof ZkClearError) || e.code === "SETTLEMENT_PAUSED") throw e;
       // a liquidation refused because a round came between our check and now
       if (await this.superseded(b)) return;
       this.halt(b, e.message);

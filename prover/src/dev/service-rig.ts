@@ -1,0 +1,424 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import {
+  Contract,
+  JsonRpcProvider,
+  Wallet,
+  ZeroHash,
+  toBeHex,
+  zeroPadValue,
+  type JsonRpcSigner,
+} from "ethers";
+import { PARAM_SETS, type ParamSet } from "../domain/params.ts";
+import { devKeyPair, sign, type KeyPair } from "../domain/keys.ts";
+import { signOrder, type Side } from "../domain/order.ts";
+import { cancelMessage } from "../domain/messages.ts";
+import { signWithdrawal } from "../domain/transfers.ts";
+import type { DeployedContracts } from "../chain/deploy.ts";
+import { prepareContracts } from "../chain/deploy.ts";
+import { loadArtifact } from "../chain/artifacts.ts";
+import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
+import { deployZkclear, saveDeployment } from "../deploy/deploy.ts";
+import { devKeySet, ensureDevKeySet } from "../proving/key-sets.ts";
+import { ROOT } from "../domain/paths.ts";
+import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+
+export class RigError extends ZkClearError<CodeOf<"dev">> {}
+
+/**
+ * The real service as separate processes, for tests and the chaos run: a `hardhat node` on
+ * a free loopback port, zkclear deployed on it with INSECURE development keys (governance
+ * timelocks without delay, so a test can act as governance), traders with deposits, an
+ * oracle round, and `zkclear serve` started, killed (SIGKILL) and restarted at will.
+ */
+export interface RigOptions {
+  readonly params?: ParamSet;
+  readonly traders?: number;
+  /** Collateral each trader deposits (token units). */
+  readonly deposit?: bigint;
+  /** `serve --batch-timeout`, ms: how long a partial trade batch waits. */
+  readonly batchTimeoutMs?: number;
+  readonly marks?: readonly bigint[];
+  readonly log?: (s: string) => void;
+}
+
+export type Json = Record<string, unknown>;
+export interface Reply {
+  readonly status: number;
+  readonly json: Json;
+}
+export interface BatchRow {
+  readonly id: number;
+  readonly kind: string;
+  readonly status: string;
+  readonly newRoot: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const text = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `f` until it yields a value (errors count as "not yet"). */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined>,
+  ms = 180_000,
+): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms)
+      throw new RigError("RIG_TIMEOUT", `timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export function stop(c: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    c.once("exit", () => r());
+    c.kill(signal);
+  });
+}
+
+export class ServiceRig {
+  readonly p: ParamSet;
+  readonly marks: bigint[];
+  /** Trader i's Baby Jubjub keys; its account is `accounts[i]`. */
+  readonly keys: KeyPair[] = [];
+  readonly accounts: bigint[] = [];
+  /** Ethereum address of trader i (recipient of its withdrawals). */
+  readonly addresses: string[] = [];
+  service: ChildProcess | undefined;
+  deploymentFile = "";
+  domain = 0n;
+  d!: DeployedContracts;
+  private roundId = 0n;
+  private proposals = 0;
+  private lastTs = 0n;
+  private readonly oracles = [1, 2, 3].map(
+    (i) => new Wallet(`0x${(0x2000 + i).toString(16).padStart(64, "0")}`),
+  );
+
+  private constructor(
+    readonly dir: string,
+    readonly rpc: string,
+    readonly api: string,
+    readonly provider: JsonRpcProvider,
+    private readonly node: ChildProcess,
+    private readonly o: RigOptions,
+  ) {
+    this.p = o.params ?? PARAM_SETS.test;
+    this.marks = [...(o.marks ?? [60_000_00n, 3_000_00n])];
+  }
+
+  /** Starts the node, deploys, funds the traders, posts prices and starts the service. */
+  static async start(o: RigOptions = {}): Promise<ServiceRig> {
+    const p = o.params ?? PARAM_SETS.test;
+    await ensureDevKeySet(p);
+    await prepareContracts();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-rig-"));
+    const [rpcPort, apiPort] = [await freePort(), await freePort()];
+    const require = createRequire(import.meta.url);
+    const cli = path.join(
+      path.dirname(require.resolve("hardhat/package.json")),
+      "internal/cli/cli.js",
+    );
+    const node = spawn(
+      process.execPath,
+      [cli, "node", "--hostname", "127.0.0.1", "--port", String(rpcPort)],
+      { cwd: ROOT, stdio: ["ignore", fs.openSync(path.join(dir, "node.log"), "a"), "inherit"] },
+    );
+    const rpc = `http://127.0.0.1:${rpcPort}`;
+    const provider = new JsonRpcProvider(rpc, undefined, {
+      staticNetwork: true,
+      pollingInterval: 100,
+    });
+    const rig = new ServiceRig(dir, rpc, `http://127.0.0.1:${apiPort}`, provider, node, o);
+    await until("the hardhat node", () => provider.send("eth_chainId", []));
+    await rig.deploy();
+    rig.service = rig.startService();
+    await rig.healthy();
+    await until("the deposit batch", async () =>
+      (await rig.batches()).some((b) => b.kind === "deposits" && b.status === "settled")
+        ? true
+        : undefined,
+    );
+    return rig;
+  }
+
+  private async deploy(): Promise<void> {
+    const deployer = await this.provider.getSigner(0);
+    const made = await deployZkclear(deployer, {
+      params: this.p,
+      keys: devKeySet(this.p),
+      timelockDelay: 0,
+      oracle: {
+        signers: this.oracles.map((w) => w.address),
+        quorum: 2,
+        maxReportAge: 3600,
+        bounds: this.marks.map(() => [1n, 1n << 63n] as const),
+      },
+    });
+    this.d = made.contracts;
+    this.domain = made.deployment.domain;
+    this.deploymentFile = saveDeployment(path.join(this.dir, "deployment.json"), made.deployment);
+    const n = this.o.traders ?? 2;
+    for (let i = 0; i < n; i++) {
+      const s: JsonRpcSigner = await this.provider.getSigner(1 + i);
+      const keys = devKeyPair(`rig-${i}`);
+      const token = new Contract(this.d.addresses.token, loadArtifact("TestToken").abi, s);
+      const vault = new Contract(this.d.addresses.vault, loadArtifact("Vault").abi, s);
+      const amount = this.o.deposit ?? 1_000_000_000n;
+      await (await token.getFunction("mint")(await s.getAddress(), amount)).wait();
+      await (await token.getFunction("approve")(this.d.addresses.vault, amount)).wait();
+      await (
+        await vault.getFunction("deposit")(0n, keys.publicKey.x, keys.publicKey.y, amount)
+      ).wait();
+      this.keys.push(keys);
+      // accounts 0-2 are the system's; the Vault numbers new accounts in deposit order
+      this.accounts.push(BigInt(3 + i));
+      this.addresses.push(await s.getAddress());
+    }
+    await this.postRound(this.marks);
+  }
+
+  /** Posts the next oracle round (signed by two of the three oracle signers). */
+  async postRound(prices: readonly bigint[]): Promise<bigint> {
+    const block = await this.provider.getBlock("latest");
+    let ts = BigInt(block!.timestamp);
+    if (ts <= this.lastTs) {
+      await this.provider.send("evm_increaseTime", [Number(this.lastTs - ts) + 1]);
+      await this.provider.send("evm_mine", []);
+      ts = BigInt((await this.provider.getBlock("latest"))!.timestamp);
+    }
+    this.lastTs = ts;
+    const roundId = ++this.roundId;
+    const chainId = this.d.chainId;
+    const signed = await Promise.all(
+      this.oracles
+        .slice(0, 2)
+        .map((w) =>
+          signReport(w, this.d.addresses.oracle, chainId, { roundId, timestamp: ts, prices }),
+        ),
+    );
+    const oracle = new Contract(
+      this.d.addresses.oracle,
+      loadArtifact("PriceOracle").abi,
+      await this.provider.getSigner(0),
+    );
+    await (await oracle.getFunction("submitRound")(...submitRoundArgs(roundId, signed))).wait();
+    this.marks.splice(0, this.marks.length, ...prices);
+    return roundId;
+  }
+
+  startService(extra: string[] = []): ChildProcess {
+    const log = fs.openSync(path.join(this.dir, "service.log"), "a");
+    return spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "prover/src/cli/index.ts",
+        "serve",
+        "--rpc",
+        this.rpc,
+        "--deployment",
+        this.deploymentFile,
+        "--db",
+        path.join(this.dir, "operator.db"),
+        "--port",
+        new URL(this.api).port,
+        "--batch-timeout",
+        String(this.o.batchTimeoutMs ?? 300),
+        ...extra,
+      ],
+      { cwd: ROOT, stdio: ["ignore", log, log] },
+    );
+  }
+
+  /** Kills the service (SIGKILL by default) and starts it again. */
+  async restart(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    await stop(this.service, signal);
+    this.service = this.startService();
+  }
+
+  /** Waits until the API answers (any status). */
+  healthy(): Promise<Reply> {
+    return until("the service's API", async () => this.get("/health"));
+  }
+
+  serviceLog(): string {
+    return fs.readFileSync(path.join(this.dir, "service.log"), "utf8");
+  }
+
+  async get(p: string): Promise<Reply> {
+    const r = await fetch(`${this.api}${p}`);
+    return { status: r.status, json: (await r.json()) as Json };
+  }
+
+  async send(method: string, p: string, body: unknown, type = "application/json"): Promise<Reply> {
+    const r = await fetch(`${this.api}${p}`, {
+      method,
+      headers: { "content-type": type },
+      body: typeof body === "string" ? body : text(body),
+    });
+    return { status: r.status, json: (await r.json()) as Json };
+  }
+
+  /** Trader i's signed order as the API takes it. */
+  order(
+    i: number,
+    o: { market?: number; side: Side; nonce: bigint; amount: bigint; limitPrice?: bigint },
+  ): Json {
+    const market = o.market ?? 0;
+    const so = signOrder(
+      {
+        account: this.accounts[i],
+        market,
+        side: o.side,
+        nonce: o.nonce,
+        maxFeeBps: 10n,
+        amount: o.amount,
+        limitPrice: o.limitPrice ?? this.marks[market],
+      },
+      this.keys[i].privateKey,
+      this.p.markets,
+      this.domain,
+    );
+    return { ...so.order, signature: so.signature };
+  }
+
+  postOrder(body: Json): Promise<Reply> {
+    return this.send("POST", "/v1/orders", body);
+  }
+
+  /** Cancels order `id` of trader i (signed over the order it names). */
+  async cancel(i: number, id: string): Promise<Reply> {
+    const o = (await this.get(`/v1/orders/${id}`)).json.order as Json;
+    const order = Object.fromEntries(
+      Object.entries(o).map(([k, v]) => [k, k === "side" ? v : BigInt(v as string)]),
+    ) as unknown as Parameters<typeof cancelMessage>[0];
+    const signature = sign(this.keys[i].privateKey, cancelMessage(order, this.domain));
+    return this.send("DELETE", `/v1/orders/${id}`, { signature });
+  }
+
+  /** Trader i's signed withdrawal request, paid to its own address. */
+  withdrawal(i: number, nonce: bigint, amount: bigint): Json {
+    const recipient = this.addresses[i];
+    const sw = signWithdrawal(
+      { account: this.accounts[i], nonce, amount, recipient: BigInt(recipient) },
+      this.keys[i].privateKey,
+      this.domain,
+    );
+    return { ...sw.withdrawal, recipient, signature: sw.signature };
+  }
+
+  /** Every batch, page by page. */
+  async batches(): Promise<BatchRow[]> {
+    const all: BatchRow[] = [];
+    for (let after: number | null = 0; after !== null; ) {
+      const page = (await this.get(`/v1/batches?after=${after}`)).json as unknown as {
+        batches: BatchRow[];
+        next: number | null;
+      };
+      all.push(...page.batches);
+      after = page.next;
+    }
+    return all;
+  }
+
+  settlement(): Contract {
+    return new Contract(this.d.addresses.settlement, loadArtifact("Settlement").abi, this.provider);
+  }
+
+  /**
+   * Waits until every batch settled, then checks the chain holds each exactly once and is
+   * at the last one's root; returns the batches.
+   */
+  async settledEverything(ms = 300_000): Promise<BatchRow[]> {
+    const bs = await until(
+      "every batch settled",
+      async () => {
+        const all = await this.batches();
+        const open = all.filter((b) => b.status !== "settled" && b.status !== "dropped");
+        return all.length > 0 && open.length === 0 ? all : undefined;
+      },
+      ms,
+    );
+    const settled = bs.filter((b) => b.status === "settled");
+    const s = this.settlement();
+    const count = Number(await s.getFunction("batchCount")());
+    if (count !== settled.length)
+      throw new RigError(
+        "RIG_MISMATCH",
+        `the chain holds ${count} batches, the service settled ${settled.length}`,
+      );
+    const root = BigInt(await s.getFunction("stateRoot")()).toString();
+    if (root !== settled[settled.length - 1].newRoot)
+      throw new RigError(
+        "RIG_MISMATCH",
+        `the chain's root ${root} is not the last settled batch's`,
+      );
+    return bs;
+  }
+
+  /** Governance (the deployer proposes and executes through the zero-delay timelock). */
+  async govern(target: string, data: string): Promise<void> {
+    const t = new Contract(
+      await this.d.timelock.getAddress(),
+      loadArtifact("Timelock").abi,
+      await this.provider.getSigner(0),
+    );
+    const salt = zeroPadValue(toBeHex(++this.proposals), 32);
+    await (await t.getFunction("schedule")(target, 0n, data, ZeroHash, salt, 0n)).wait();
+    await (await t.getFunction("execute")(target, 0n, data, ZeroHash, salt)).wait();
+  }
+
+  /** `zkclear audit` against the node and the service's published files. */
+  audit(): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "prover/src/cli/index.ts",
+          "audit",
+          "--rpc",
+          this.rpc,
+          "--settlement",
+          this.d.addresses.settlement,
+          "--files",
+          path.join(this.dir, "published"),
+        ],
+        { cwd: ROOT, maxBuffer: 1 << 24 },
+        (e, stdout, stderr) =>
+          resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await stop(this.service, "SIGTERM");
+    await stop(this.node, "SIGTERM");
+    this.provider.destroy();
+  }
+}
