@@ -41,7 +41,9 @@ export async function startOperator(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
   const prover = new WorkerProver(P, w.keys);
-  const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), { pollMs: 100 });
+  const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), {
+    pollMs: 100,
+  });
   const open = (store: Store) =>
     Operator.open({
       params: P,

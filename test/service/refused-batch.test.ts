@@ -31,7 +31,10 @@ describe("operator: a batch the chain refuses", function () {
       // the contract refuses it when asked (the gas estimate), so no transaction is made
       prepare: async () => {
         submits++;
-        throw new SubmitError("BATCH_REFUSED", "submitDeposits: Settlement refuses it (InvalidProof)");
+        throw new SubmitError(
+          "BATCH_REFUSED",
+          "submitDeposits: Settlement refuses it (InvalidProof)",
+        );
       },
       send: async () => assert.fail("nothing is sent"),
       submit: async () => assert.fail("the pipeline prepares, stores, then sends"),

@@ -170,6 +170,8 @@ export class ServiceRig {
       params: this.p,
       keys: devKeySet(this.p),
       timelockDelay: 0,
+      // a run without new rounds for longer than the default 5 minutes stays within age
+      maxPriceAge: 3600,
       oracle: {
         signers: this.oracles.map((w) => w.address),
         quorum: 2,

@@ -27,15 +27,21 @@ export interface AppliedBatch {
   readonly signals: Record<string, SignalValue>;
 }
 
+/** trustSignatures: replaying batches this operator checked before (see SettleOptions). */
+export interface ApplyOptions {
+  readonly trustSignatures?: boolean;
+}
+
 type Apply<K extends BatchKind> = (
   state: ExchangeState,
   req: BatchRequestOf<K>,
   p: ParamSet,
+  o: ApplyOptions,
 ) => { data: BatchDataOf<K>; signals: Record<string, SignalValue> };
 
 const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
-  trades: (state, req, p) => {
-    const r = settleTrades(state, req.trades, req.marks, p.batch);
+  trades: (state, req, p, o) => {
+    const r = settleTrades(state, req.trades, req.marks, p.batch, o);
     return {
       data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, dataCommitment: r.dataCommitment },
       signals: CIRCUITS.settle_trades.toSignals(r.input),
@@ -48,8 +54,8 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       signals: CIRCUITS.apply_deposits.toSignals(r.input),
     };
   },
-  withdrawals: (state, req, p) => {
-    const r = processWithdrawals(state, req.withdrawals, req.marks, p.withdrawals);
+  withdrawals: (state, req, p, o) => {
+    const r = processWithdrawals(state, req.withdrawals, req.marks, p.withdrawals, o);
     return {
       data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, payouts: r.payouts },
       signals: CIRCUITS.process_withdrawals.toSignals(r.input),
@@ -68,7 +74,12 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
  * Applies a batch to the state: throws (leaving the state as it was) if any rule refuses
  * it, else moves the state and returns the batch's data and its circuit's input.
  */
-export function applyBatch(state: ExchangeState, req: BatchRequest, p: ParamSet): AppliedBatch {
-  const r = (APPLY[req.kind] as Apply<BatchKind>)(state, req as never, p);
+export function applyBatch(
+  state: ExchangeState,
+  req: BatchRequest,
+  p: ParamSet,
+  o: ApplyOptions = {},
+): AppliedBatch {
+  const r = (APPLY[req.kind] as Apply<BatchKind>)(state, req as never, p, o);
   return { ...r, circuit: BATCH_KINDS[req.kind].circuit };
 }

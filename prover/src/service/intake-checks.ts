@@ -30,8 +30,17 @@ export function checkOrderMargin(
   let a = account;
   // the worst case: every other resting order of the account fills in full at its limit
   for (const o of others)
-    a = applyTradeSide(0, a, o, o.order.amount, o.order.limitPrice, rate(o), config, marks, false)
-      .account;
+    a = applyTradeSide(
+      0,
+      a,
+      o,
+      o.order.amount,
+      o.order.limitPrice,
+      rate(o),
+      config,
+      marks,
+      false,
+    ).account;
   try {
     applyTradeSide(0, a, so, so.order.amount, so.order.limitPrice, rate(so), config, marks);
     return undefined;

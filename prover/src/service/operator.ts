@@ -24,7 +24,7 @@ export interface OperatorOptions {
   readonly chain: ChainPort;
   readonly prover: ProverPort;
   readonly log?: (s: string) => void;
-  /** A state snapshot is saved every this many batches (default 100). */
+  /** A state snapshot is saved every this many batches (default SNAPSHOT_EVERY, 20). */
   readonly snapshotEvery?: number;
 }
 

@@ -84,6 +84,9 @@ export class Publisher {
    * Writes the files not yet in `dir` (and the config and index). Returns how many. It
    * runs after every tick, so it reads batch bodies only for the files it writes.
    */
+  /** Files 0..upTo-1 are in `dir` (this process wrote or found them). */
+  private upTo = 0;
+
   sync(): number {
     const dir = this.t.dir;
     if (!dir) return 0;
@@ -96,12 +99,14 @@ export class Publisher {
     };
     if (!fs.existsSync(path.join(dir, CONFIG_FILE))) write(CONFIG_FILE, this.config());
     const settled = this.store.countBatches("settled");
-    for (let n = 0; n < settled; n++) {
+    // files before `upTo` are known to be written: each tick looks only at new batches
+    for (let n = this.upTo; n < settled; n++) {
       const name = batchFileName(n);
       if (fs.existsSync(path.join(dir, name))) continue;
       write(name, this.file(n));
       written++;
     }
+    this.upTo = settled;
     if (written || !fs.existsSync(path.join(dir, INDEX_FILE))) write(INDEX_FILE, this.index());
     return written;
   }

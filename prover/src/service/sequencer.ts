@@ -7,7 +7,11 @@ import { verify } from "../domain/keys.ts";
 import { toJson } from "../domain/json.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { orderMessage, validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
-import { validateWithdrawal, verifyWithdrawal, type SignedWithdrawal } from "../domain/transfers.ts";
+import {
+  validateWithdrawal,
+  verifyWithdrawal,
+  type SignedWithdrawal,
+} from "../domain/transfers.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts";
 import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
@@ -65,7 +69,12 @@ export class Sequencer {
         const o = store.getOrder(id)!;
         return { id, seq: o.seq, signed: o.signed, remaining: o.remaining };
       };
-      const match: Match = { maker: side(m.maker), taker: side(m.taker), qty: m.qty, price: m.price };
+      const match: Match = {
+        maker: side(m.maker),
+        taker: side(m.taker),
+        qty: m.qty,
+        price: m.price,
+      };
       if (round?.roundId === m.round) this.project(match);
       this.pending.push({ seq: m.seq, match, round: m.round });
     }
@@ -253,7 +262,9 @@ export class Sequencer {
     const stored = this.ctx.store.getOrder(id);
     if (!stored) throw new OperatorError("ORDER_NOT_FOUND", `no order ${id}`);
     const acct = this.ctx.state.getAccount(stored.signed.order.account);
-    if (!verify(acct.pubKey, cancelMessage(stored.signed.order, this.ctx.state.domain), signature)) {
+    if (
+      !verify(acct.pubKey, cancelMessage(stored.signed.order, this.ctx.state.domain), signature)
+    ) {
       throw new OperatorError(
         "CANCEL_BAD_SIGNATURE",
         "the cancel request is not signed by the order's account key",
