@@ -8,7 +8,7 @@ import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
-import {Governed} from "./Governed.sol";
+import {EscapeHatch} from "./EscapeHatch.sol";
 
 /// @title Settlement
 /// @notice Keeps zkclear's account-tree root and moves it only with a valid Groth16 proof
@@ -18,6 +18,7 @@ import {Governed} from "./Governed.sol";
 ///
 /// Rules every batch must meet (each refusal has its own error):
 /// - the sender holds OPERATOR_ROLE                   -> AccessControlUnauthorizedAccount
+/// - the exchange is not frozen (EscapeHatch)         -> ExchangeFrozen
 /// - the contract is not paused                       -> ContractPaused
 /// - it was proven from the current root              -> StaleRoot
 /// - it changes the root (no empty or no-op batch takes a batch number)
@@ -44,12 +45,13 @@ import {Governed} from "./Governed.sol";
 /// itself unless renewed) and unpauses early. No role can move the root without a proof,
 /// change the verifiers, the configuration, the oracle or the Vault (all immutable), or
 /// move user funds.
-contract Settlement is Governed {
+contract Settlement is EscapeHatch {
     /// @notice Batch kinds, as emitted in BatchSettled.
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
     uint8 public constant KIND_WITHDRAWALS = 3;
     uint8 public constant KIND_LIQUIDATIONS = 4;
+    uint8 public constant KIND_FORCED = 5;
     /// @notice Submits batches.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     /// @notice Pauses (for at most MAX_PAUSE at a time) and unpauses.
@@ -65,6 +67,9 @@ contract Settlement is Governed {
     address public immutable withdrawalVerifier;
     /// @notice Verifier of LiquidateBatch(L, D, M): [oldRoot, newRoot, dataCommitment, priceConfigHash].
     address public immutable liquidationVerifier;
+    /// @notice Verifier of AnswerForced(F = W, D, M): [oldRoot, newRoot, priceConfigHash,
+    /// queueFrom, queueTo, outcomes, payout[W]].
+    address public immutable forcedVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
     /// @notice This deployment's domain, Poseidon(chain id, this contract's address): every
@@ -86,6 +91,7 @@ contract Settlement is Governed {
     uint64 public immutable roundGrace;
     bytes4 private immutable sel4;
     bytes4 private immutable selWithdrawals;
+    bytes4 private immutable selForced;
 
     /// @notice The current account-tree root.
     uint256 public stateRoot;
@@ -126,6 +132,9 @@ contract Settlement is Governed {
     /// @notice A liquidation batch settled at these oracle prices: anyone can recompute
     /// why each account (in the batch file, committed by dataCommitment) was liquidated.
     event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment);
+    /// @notice Batch `batch` answered forced requests [from, from + count) with these
+    /// outcomes (3 bits each: 1 paid, 2 bad signature, 3 cannot pay, 4 no account).
+    event ForcedAnswered(uint64 indexed batch, uint64 from, uint64 count, uint256 outcomes);
     /// @notice A round's prices were bound to the configuration.
     event RoundBound(uint64 indexed roundId, uint256 binding);
     /// @notice The guardian paused (or renewed a pause) until `until`.
@@ -168,6 +177,8 @@ contract Settlement is Governed {
     error NotEnoughDeposits(uint64 requested, uint64 queued);
     /// @notice Wrong number of withdrawal payouts.
     error PayoutCount(uint256 given, uint256 expected);
+    /// @notice A forced batch answers 1..withdrawalSlots requests, no more than are queued.
+    error ForcedCount(uint64 count, uint64 queuedUnanswered, uint256 slots);
     /// @notice Poseidon on-chain covers up to four markets.
     error UnsupportedMarketCount(uint8 marketCount);
 
@@ -176,6 +187,7 @@ contract Settlement is Governed {
         address depositVerifier;
         address withdrawalVerifier;
         address liquidationVerifier;
+        address forcedVerifier;
         IPriceOracle oracle;
         IVault vault;
         uint256 marketsHash;
@@ -183,6 +195,10 @@ contract Settlement is Governed {
         uint8 withdrawalSlots;
         uint64 maxPriceAge;
         uint64 roundGrace;
+        /// Seconds before an unanswered forced request or uncredited deposit allows a freeze.
+        uint64 forcedDeadline;
+        /// Wei a forced request costs.
+        uint256 forcedRequestFee;
         uint256 genesisRoot;
         /// DEFAULT_ADMIN_ROLE: the governance timelock.
         address admin;
@@ -190,12 +206,13 @@ contract Settlement is Governed {
         address guardian;
     }
 
-    constructor(Config memory c) {
+    constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, MAX_PAUSE) {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
         tradeVerifier = c.tradeVerifier;
         depositVerifier = c.depositVerifier;
         withdrawalVerifier = c.withdrawalVerifier;
         liquidationVerifier = c.liquidationVerifier;
+        forcedVerifier = c.forcedVerifier;
         oracle = c.oracle;
         vault = c.vault;
         domain = PoseidonT3.hash([block.chainid, uint256(uint160(address(this)))]);
@@ -207,6 +224,7 @@ contract Settlement is Governed {
         stateRoot = c.genesisRoot;
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
+        selForced = Groth16Call.selector(6 + uint256(c.withdrawalSlots));
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(OPERATOR_ROLE, c.operator);
         _grantRole(GUARDIAN_ROLE, c.guardian);
@@ -279,6 +297,27 @@ contract Settlement is Governed {
         emit Unpaused(msg.sender);
     }
 
+    /// @notice Sends the fees of answered forced requests to `to`.
+    function collectForcedFees(address to) external onlyRole(OPERATOR_ROLE) {
+        _collectForcedFees(to);
+    }
+
+    function _accountsOpened() internal view override returns (uint64) {
+        return vault.nextAccount();
+    }
+
+    function _oldestUncreditedDeposit() internal view override returns (bool waiting, uint256 time) {
+        uint64 next = _counters.depositsProcessed;
+        if (next >= vault.depositCount()) return (false, 0);
+        (, uint64 t,) = vault.depositEntry(next);
+        return (true, t);
+    }
+
+    function _freezeSnapshot() internal view override returns (uint256 root, uint64 batches, uint64 roundId) {
+        Counters memory c = _counters;
+        return (stateRoot, c.batchCount, c.latestRoundId);
+    }
+
     /// @notice Computes and stores Poseidon(configHash, prices) for an oracle round, so
     /// that batches proven at that round's prices need not hash on-chain. Anyone may call.
     function bindRound(uint64 roundId) public returns (uint256 binding) {
@@ -326,7 +365,8 @@ contract Settlement is Governed {
     ) private {
         uint256 oldRoot = stateRoot;
         if (pub[0] != oldRoot) revert StaleRoot(oldRoot, pub[0]);
-        if (pub[1] == oldRoot) revert NoOpBatch(oldRoot);
+        // a forced batch that refuses every request keeps the root: it still answers them
+        if (pub[1] == oldRoot && kind != KIND_FORCED) revert NoOpBatch(oldRoot);
         if (!Groth16Call.verify(verifier, sel, proof, pub)) revert InvalidProof();
         stateRoot = pub[1];
         uint40 n = _counters.batchCount;
@@ -342,7 +382,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId, roundGrace);
     }
 
@@ -354,7 +394,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint64 n = _counters.batchCount;
         _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0);
         emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
@@ -384,6 +424,7 @@ contract Settlement is Governed {
     function submitDeposits(Groth16Call.Proof calldata proof, uint256 oldRoot, uint256 newRoot, uint64 count)
         external
         onlyRole(OPERATOR_ROLE)
+        whenNotFrozen
         whenNotPaused
     {
         if (count == 0) revert EmptyBatch();
@@ -408,7 +449,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint64 roundId,
         uint256[] calldata payouts
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint256 w = withdrawalSlots;
         if (payouts.length != w) revert PayoutCount(payouts.length, w);
         uint256[] memory pub = new uint256[](3 + w);
@@ -423,5 +464,51 @@ contract Settlement is Governed {
             uint256 p = payouts[i];
             if (p != 0) vault.credit(address(uint160(p)), p >> 160);
         }
+    }
+
+    /// @notice Answers the next `count` forced requests of the queue with a proof at round
+    /// `roundId`'s prices (the price rule applies, with the grace): each is paid or refused
+    /// for a proven reason (`outcomes`); paid ones are credited to their recipients in the
+    /// Vault. The only way the forced queue advances. A batch that refuses every request
+    /// leaves the root as it is and still takes a batch number: it answers them.
+    function submitForced(
+        Groth16Call.Proof calldata proof,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 roundId,
+        uint64 count,
+        uint256 outcomes,
+        uint256[] calldata payouts
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
+        uint256[] memory pub = _forcedPublic(oldRoot, newRoot, roundId, count, outcomes, payouts);
+        _accept(forcedVerifier, selForced, proof, pub, KIND_FORCED, pub[4], roundId);
+        for (uint256 i = 0; i < payouts.length; i++) {
+            uint256 p = payouts[i];
+            if (p != 0) vault.credit(address(uint160(p)), p >> 160);
+        }
+    }
+
+    /// @dev AnswerForced's public inputs; consumes `count` requests of the forced queue and
+    /// announces their outcomes (the batch reverts as a whole if the proof fails).
+    function _forcedPublic(
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 roundId,
+        uint64 count,
+        uint256 outcomes,
+        uint256[] calldata payouts
+    ) private returns (uint256[] memory pub) {
+        uint256 w = withdrawalSlots;
+        if (payouts.length != w) revert PayoutCount(payouts.length, w);
+        (uint64 queued, uint64 from) = _forcedQueue();
+        if (count == 0 || count > w || from + count > queued) revert ForcedCount(count, queued - from, w);
+        pub = new uint256[](6 + w);
+        pub[0] = oldRoot;
+        pub[1] = newRoot;
+        pub[2] = _priceBinding(roundId, roundGrace);
+        (pub[3], pub[4]) = _answerForced(count);
+        pub[5] = outcomes;
+        for (uint256 i = 0; i < w; i++) pub[6 + i] = payouts[i];
+        emit ForcedAnswered(_counters.batchCount, from, count, outcomes);
     }
 }

@@ -138,6 +138,8 @@ contract Vault is IVault, ReentrancyGuard {
     error SettlementNotSet();
     /// @notice Settlement is paused: deposits are refused until `until`.
     error DepositsPaused(uint64 until);
+    /// @notice The exchange is frozen: no more deposits.
+    error ExchangeFrozen();
     /// @notice A deposit was reclaimed at queue position `index`: the queue takes no more.
     error DepositQueueClosed(uint64 index);
     /// @notice The queue does not have that many deposits.
@@ -235,8 +237,9 @@ contract Vault is IVault, ReentrancyGuard {
         ) revert WrongQueueEntry(index);
         ISettlement s = ISettlement(settlement);
         if (index < s.depositsProcessed()) revert DepositCredited(index);
-        if (index < firstReclaimed) {
-            // the queue is still open up to here: the deadline applies
+        if (index < firstReclaimed && !s.frozen()) {
+            // the queue is still open up to here: the deadline applies (after a freeze no
+            // batch can credit it any more, so it is reclaimable at once)
             uint256 start = uint64(e >> 160);
             uint256 pauseEnd = s.pausedUntil();
             if (pauseEnd > start) start = pauseEnd;
@@ -301,6 +304,7 @@ contract Vault is IVault, ReentrancyGuard {
     function _checkOpen() private view {
         address s = settlement;
         if (s == address(0)) revert SettlementNotSet();
+        if (ISettlement(s).frozen()) revert ExchangeFrozen();
         if (ISettlement(s).paused()) revert DepositsPaused(ISettlement(s).pausedUntil());
         uint64 closedAt = firstReclaimed;
         if (closedAt != NONE) revert DepositQueueClosed(closedAt);

@@ -11,6 +11,9 @@ interface ISettlement {
     /// @notice The end of the current or last pause (0 if never paused).
     function pausedUntil() external view returns (uint64);
 
+    /// @notice Whether the exchange is frozen (for good): no deposits, only exits and reclaims.
+    function frozen() external view returns (bool);
+
     /// @notice Deposits of the Vault's queue already credited by proven batches.
     function depositsProcessed() external view returns (uint64);
 }

@@ -5,11 +5,12 @@ import {IVault} from "../interfaces/IVault.sol";
 
 /// @title SettlementStub
 /// @notice TEST ONLY: plays the Settlement contract for the Vault's own tests, so the
-/// Vault's rules can be broken directly: a settable pause and credited-deposit count, and
+/// Vault's rules can be broken directly: a settable pause, freeze and credited-deposit count, and
 /// `credit` forwarded as Settlement forwards proven withdrawals.
 contract SettlementStub {
     uint64 public pausedUntil;
     uint64 public depositsProcessed;
+    bool public frozen;
 
     function paused() external view returns (bool) {
         return block.timestamp < pausedUntil;
@@ -17,6 +18,10 @@ contract SettlementStub {
 
     function setPausedUntil(uint64 until) external {
         pausedUntil = until;
+    }
+
+    function setFrozen(bool f) external {
+        frozen = f;
     }
 
     function setDepositsProcessed(uint64 n) external {

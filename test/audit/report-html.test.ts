@@ -70,7 +70,7 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     notes: ["the Vault holds up to 5 more than the accounts are owed (tokens sent to it directly)"],
     counts: {
       batches: batches.length,
-      byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2 },
+      byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2, forced: 0 },
       proofsVerified: 10,
       filesChecked: 10,
       replayed: 8,
@@ -113,7 +113,7 @@ function emptyReport(): AuditReport {
     final: null,
     counts: {
       batches: 0,
-      byKind: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
+      byKind: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
       proofsVerified: 0,
       filesChecked: 0,
       replayed: 0,

@@ -1,3 +1,4 @@
+import type { ForcedRequest } from "../domain/forced.ts";
 import { Contract, keccak256, type HDNodeWallet, type Provider, type Wallet } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
@@ -106,6 +107,27 @@ export class ChainClient implements ChainPort {
           account: BigInt(a.account),
           amount: BigInt(a.amount),
           pubKey: { x: BigInt(a.pkX), y: BigInt(a.pkY) },
+        }));
+    });
+  }
+
+  async forcedFrom(from: number): Promise<ForcedRequest[]> {
+    return this.retry("forced", async () => {
+      const [count] = (await this.settlement.getFunction("forcedQueue")()) as bigint[];
+      if (Number(count) <= from) return [];
+      const events = await this.settlement.queryFilter(
+        this.settlement.filters.ForcedRequested(),
+        0,
+      );
+      return events
+        .map((e) => ("args" in e ? e.args : undefined))
+        .filter((a): a is NonNullable<typeof a> => a !== undefined && Number(a.index) >= from)
+        .sort((a, b) => Number(a.index) - Number(b.index))
+        .map((a) => ({
+          account: BigInt(a.account),
+          amount: BigInt(a.amount),
+          recipient: BigInt(a.recipient),
+          signature: { r8x: BigInt(a.sigR8x), r8y: BigInt(a.sigR8y), s: BigInt(a.sigS) },
         }));
     });
   }

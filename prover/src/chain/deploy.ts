@@ -18,6 +18,13 @@ export const DEPLOY_DEFAULTS = {
   roundGrace: 60,
   /** Seconds after which an uncredited deposit may be reclaimed. */
   depositDeadline: 86_400,
+  /**
+   * Seconds the operator has to answer a forced request (or credit a deposit) before anyone
+   * may freeze the exchange; more than one pause (3 days).
+   */
+  forcedDeadline: 7 * 86_400,
+  /** What a forced request costs, wei (paid to the operator when it is answered). */
+  forcedRequestFee: 10n ** 15n,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
 } as const;
@@ -50,6 +57,10 @@ export interface DeployOptions {
   readonly minDeposit?: bigint;
   /** Seconds after which an uncredited deposit may be reclaimed. */
   readonly depositDeadline?: number;
+  /** Seconds before an unanswered forced request or uncredited deposit lets anyone freeze. */
+  readonly forcedDeadline?: number;
+  /** What a forced request costs, wei. */
+  readonly forcedRequestFee?: bigint;
   /** Minimum delay of the timelocks, seconds. */
   readonly timelockDelay?: number;
   /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
@@ -98,6 +109,8 @@ export interface DeployedContracts {
   readonly roundGrace: number;
   readonly minDeposit: bigint;
   readonly depositDeadline: number;
+  readonly forcedDeadline: number;
+  readonly forcedRequestFee: bigint;
   readonly timelockDelay: number;
   readonly roles: DeploymentRoles;
   readonly token: Contract;
@@ -220,6 +233,8 @@ export async function deployContracts(
   const mh = marketsHash(markets);
   const maxPriceAge = opts.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge;
   const roundGrace = opts.roundGrace ?? DEPLOY_DEFAULTS.roundGrace;
+  const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
+  const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
   // each kind's verifier goes in the constructor field named like its getter
   const kindVerifiers = Object.fromEntries(
     BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
@@ -234,6 +249,8 @@ export async function deployContracts(
       withdrawalSlots: p.withdrawals,
       maxPriceAge,
       roundGrace,
+      forcedDeadline,
+      forcedRequestFee,
       genesisRoot: genesis,
       admin: await timelock.getAddress(),
       operator,
@@ -262,6 +279,8 @@ export async function deployContracts(
     roundGrace,
     minDeposit,
     depositDeadline,
+    forcedDeadline,
+    forcedRequestFee,
     timelockDelay,
     roles: {
       deployer: me,

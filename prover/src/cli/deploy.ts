@@ -71,6 +71,16 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.depositDeadline),
     )
     .option(
+      "--forced-deadline <s>",
+      "seconds the operator has to answer a forced request (or credit a deposit) before anyone may freeze; more than 3 days",
+      String(DEPLOY_DEFAULTS.forcedDeadline),
+    )
+    .option(
+      "--forced-fee <wei>",
+      "what a forced withdrawal request costs, wei",
+      String(DEPLOY_DEFAULTS.forcedRequestFee),
+    )
+    .option(
       "--owner <address>",
       "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
     )
@@ -129,6 +139,8 @@ export function register(program: Command, out: () => Output): void {
           roundGrace: secondsArg("round-grace", o.roundGrace),
           minDeposit,
           depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
+          forcedDeadline: secondsArg("forced-deadline", o.forcedDeadline),
+          forcedRequestFee: bigintArg("forced-fee", o.forcedFee),
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           oracle: {
             signers,
@@ -148,6 +160,8 @@ export function register(program: Command, out: () => Output): void {
           roundGrace: c.roundGrace,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
+          forcedDeadline: c.forcedDeadline,
+          forcedRequestFee: c.forcedRequestFee.toString(),
           timelockDelay: c.timelockDelay,
         };
         print(

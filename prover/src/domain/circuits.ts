@@ -1,12 +1,15 @@
 import {
+  ANSWER_FORCED_PUBLIC,
   APPLY_DEPOSITS_PUBLIC,
   LIQUIDATE_BATCH_PUBLIC,
   PROCESS_WITHDRAWALS_PUBLIC,
   SETTLE_TRADES_PUBLIC,
+  toAnswerForcedSignals,
   toApplyDepositsSignals,
   toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
+  type AnswerForcedInput,
   type ApplyDepositsInput,
   type LiquidateBatchInput,
   type ProcessWithdrawalsInput,
@@ -42,6 +45,7 @@ export interface CircuitInputs {
   apply_deposits: ApplyDepositsInput;
   process_withdrawals: ProcessWithdrawalsInput;
   liquidate_batch: LiquidateBatchInput;
+  answer_forced: AnswerForcedInput;
 }
 
 export type CircuitId = keyof CircuitInputs;
@@ -90,6 +94,18 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => LIQUIDATE_BATCH_PUBLIC.length,
     toSignals: toLiquidateBatchSignals,
     verifier: "LiquidateBatchVerifier",
+  },
+  answer_forced: {
+    id: "answer_forced",
+    template: "AnswerForced",
+    source: "answer-forced.circom",
+    // F, the forced requests a proof answers, is the parameter set's W
+    args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
+    argNames: ["F", "D", "M"],
+    publicInputs: ANSWER_FORCED_PUBLIC,
+    publicCount: (p: ParamSet) => ANSWER_FORCED_PUBLIC.length - 1 + p.withdrawals,
+    toSignals: toAnswerForcedSignals,
+    verifier: "AnswerForcedVerifier",
   },
 };
 

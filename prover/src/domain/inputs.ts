@@ -259,3 +259,67 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     fundSiblings: input.fund.siblings.map(strs),
   };
 }
+
+/** One request slot of AnswerForced(F, D, M): the queued request and its account's leaf. */
+export interface ForcedSlotInput extends LeafSlotFields {
+  readonly enabled: bigint;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly recipient: bigint;
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
+}
+
+export interface AnswerForcedInput {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly priceConfigHash: bigint;
+  readonly queueFrom: bigint;
+  readonly queueTo: bigint;
+  /** sum outcome[i] * 8^i (engine/forced.ts, FORCED_OUTCOMES). */
+  readonly outcomes: bigint;
+  readonly payout: readonly bigint[];
+  readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
+  readonly mark: readonly bigint[];
+  readonly slots: readonly ForcedSlotInput[];
+}
+
+export const ANSWER_FORCED_PUBLIC = [
+  "oldRoot",
+  "newRoot",
+  "priceConfigHash",
+  "queueFrom",
+  "queueTo",
+  "outcomes",
+  "payout",
+] as const;
+
+export function answerForcedPublicSignals(input: AnswerForcedInput): bigint[] {
+  return [
+    input.oldRoot,
+    input.newRoot,
+    input.priceConfigHash,
+    input.queueFrom,
+    input.queueTo,
+    input.outcomes,
+    ...input.payout,
+  ];
+}
+
+export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, SignalValue> {
+  return {
+    oldRoot: str(input.oldRoot),
+    newRoot: str(input.newRoot),
+    priceConfigHash: str(input.priceConfigHash),
+    queueFrom: str(input.queueFrom),
+    queueTo: str(input.queueTo),
+    outcomes: str(input.outcomes),
+    payout: strs(input.payout),
+    marketParam: strs(input.marketParam),
+    domain: str(input.domain),
+    mark: strs(input.mark),
+    ...transpose(input.slots),
+  };
+}

@@ -1,3 +1,4 @@
+import type { ForcedRequest } from "./forced.ts";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "./batch.ts";
 import type { CircuitId } from "./circuits.ts";
@@ -91,6 +92,11 @@ export interface ChainPort {
   latestRound(): Promise<Round | undefined>;
   /** Vault deposits with queue index >= `from`, in order. */
   depositsFrom(from: number): Promise<Deposit[]>;
+  /**
+   * Settlement's forced withdrawal requests with queue index >= `from`, in order (absent in
+   * test doubles that never see one).
+   */
+  forcedFrom?(from: number): Promise<ForcedRequest[]>;
   /** The Settlement contract's current root. */
   stateRoot(): Promise<bigint>;
   /**

@@ -46,7 +46,7 @@ export class Operator {
     ordersAccepted: 0,
     ordersRefused: 0,
     tradesMatched: 0,
-    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
+    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
     batchesRefused: 0,
     proveMs: 0,
   };
@@ -227,6 +227,15 @@ export class Operator {
       this.batcher.cutDeposit();
       await yieldNow();
     }
+    // forced requests come first, each answered against the state after every pending
+    // match (cut those first): their deadline can freeze the exchange
+    if (this.round && this.batcher.pendingForced.length > 0) {
+      while (seq.pending.length > 0) this.batcher.cutTrades();
+      while (this.batcher.pendingForced.length > 0) {
+        this.batcher.cutForced();
+        await yieldNow();
+      }
+    }
     // liquidations go ahead of trades; while one is in flight nothing else is cut
     if (this.pendingLiquidationCheck && this.round) {
       this.pendingLiquidationCheck = false;
@@ -272,6 +281,8 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
+    const forced = (await this.chain.forcedFrom?.(this.batcher.nextForced)) ?? [];
+    this.batcher.pendingForced.push(...forced);
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
     await this.pipeline.run();
