@@ -157,15 +157,26 @@ template ForcedSlot(D, M) {
     signal msg <== ForcedMessage()(account, old.withdrawNonce, amount, recipient, domain);
     signal keyX <== ax + isEmpty * 5299619240641551281634865583518297030282874472190772894086521144482721001553;
     signal keyY <== ay + isEmpty * (16950150798460657717958625567821834550301663161624707787222815936182638968203 - ay);
-    signal valid <== EdDSAPoseidonValid()(keyX, keyY, sigR8x, sigR8y, sigS, msg);
+    component verdict = EdDSAPoseidonValid();
+    verdict.Ax <== keyX;
+    verdict.Ay <== keyY;
+    verdict.R8x <== sigR8x;
+    verdict.R8y <== sigR8y;
+    verdict.S <== sigS;
+    verdict.M <== msg;
+    signal valid <== verdict.valid;
 
     // D. Can it be paid? Collateral stays >= 0, initial margin holds at the marks
     // (10^4 * equity >= sum |size| * mark * imBps), and the nonce can still grow.
     // |newCollateral| < 2^129 and |10^4 * equity - requirement| < 2^149, so the top bit of
     // each biased value is the sign.
+    // (each biased value goes through a product with `enabled`, as ProcessWithdrawals
+    // does, so that its bit decomposition stays a row of its own for the determinism
+    // check; a padding slot's 0 reads as non-negative and pays nothing)
     signal newCollateral <== old.collateral - amount;
+    signal collateralChecked <== enabled * newCollateral;
     component collateralSign = Num2Bits(130);
-    collateralSign.in <== newCollateral + (1 << 129);
+    collateralSign.in <== collateralChecked + (1 << 129);
     signal markValue[M];
     signal absMarkValue[M];
     signal imTerm[M];
@@ -178,8 +189,9 @@ template ForcedSlot(D, M) {
         equity += markValue[j] - notional[j];
         requirement += imTerm[j];
     }
+    signal marginChecked <== enabled * (BPS_DENOMINATOR() * equity - requirement);
     component marginSign = Num2Bits(151);
-    marginSign.in <== BPS_DENOMINATOR() * equity - requirement + (1 << 150);
+    marginSign.in <== marginChecked + (1 << 150);
     signal nonceExhausted <== IsEqual()([old.withdrawNonce, (1 << NONCE_BITS()) - 1]);
     signal fundsOk <== collateralSign.out[129] * marginSign.out[150];
     signal canPay <== fundsOk * (1 - nonceExhausted);
@@ -251,42 +263,42 @@ template AnswerForced(F, D, M) {
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
-    signal root[F + 1];
+    signal answerRoot[F + 1];
     signal queue[F + 1];
-    root[0] <== oldRoot;
+    answerRoot[0] <== oldRoot;
     queue[0] <== queueFrom;
-    component slot[F];
+    component answer[F];
     var packed = 0;
     for (var i = 0; i < F; i++) {
         if (i > 0) {
             // a prefix: a request is answered only after the one before it
             enabled[i] * (1 - enabled[i - 1]) === 0;
         }
-        slot[i] = ForcedSlot(D, M);
-        slot[i].enabled <== enabled[i];
-        slot[i].account <== account[i];
-        slot[i].amount <== amount[i];
-        slot[i].recipient <== recipient[i];
-        slot[i].sigR8x <== sigR8x[i];
-        slot[i].sigR8y <== sigR8y[i];
-        slot[i].sigS <== sigS[i];
-        slot[i].ax <== leafAx[i];
-        slot[i].ay <== leafAy[i];
-        slot[i].balance <== leafBalance[i];
-        slot[i].word <== leafWord[i];
-        slot[i].notional <== leafNotional[i];
-        slot[i].siblings <== siblings[i];
-        slot[i].mark <== mark;
-        slot[i].imBps <== binding.imBps;
-        slot[i].rootIn <== root[i];
-        slot[i].queueIn <== queue[i];
-        slot[i].domain <== domain;
-        root[i + 1] <== slot[i].rootOut;
-        queue[i + 1] <== slot[i].queueOut;
-        slot[i].payout === payout[i];
-        packed += slot[i].outcome * (8 ** i);
+        answer[i] = ForcedSlot(D, M);
+        answer[i].enabled <== enabled[i];
+        answer[i].account <== account[i];
+        answer[i].amount <== amount[i];
+        answer[i].recipient <== recipient[i];
+        answer[i].sigR8x <== sigR8x[i];
+        answer[i].sigR8y <== sigR8y[i];
+        answer[i].sigS <== sigS[i];
+        answer[i].ax <== leafAx[i];
+        answer[i].ay <== leafAy[i];
+        answer[i].balance <== leafBalance[i];
+        answer[i].word <== leafWord[i];
+        answer[i].notional <== leafNotional[i];
+        answer[i].siblings <== siblings[i];
+        answer[i].mark <== mark;
+        answer[i].imBps <== binding.imBps;
+        answer[i].rootIn <== answerRoot[i];
+        answer[i].queueIn <== queue[i];
+        answer[i].domain <== domain;
+        answerRoot[i + 1] <== answer[i].rootOut;
+        queue[i + 1] <== answer[i].queueOut;
+        answer[i].payout === payout[i];
+        packed += answer[i].outcome * (8 ** i);
     }
-    root[F] === newRoot;
+    answerRoot[F] === newRoot;
     queue[F] === queueTo;
     outcomes === packed;
 }

@@ -65,6 +65,8 @@ function WITHDRAW_NONCE_SHIFT() { return 36; }
 function WITHDRAW_AMOUNT_SHIFT() { return 68; }
 // forced withdrawal request: the withdrawal's layout under its own tag
 function FORCED_TAG() { return 5; }
+// exit message: EXIT_TAG | account << 4, with the recipient as a second hash input
+function EXIT_TAG() { return 6; }
 // public withdrawal word: recipient (160 bits) | amount << 160
 function ADDRESS_BITS() { return 160; }
 

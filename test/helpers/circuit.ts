@@ -7,11 +7,13 @@ import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.
 import {
   toAnswerForcedSignals,
   toApplyDepositsSignals,
+  toExitAccountSignals,
   toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
   type AnswerForcedInput,
   type ApplyDepositsInput,
+  type ExitAccountInput,
   type LiquidateBatchInput,
   type ProcessWithdrawalsInput,
   type SettleTradesInput,
@@ -33,7 +35,8 @@ type AnyInput =
   | { kind: "apply_deposits"; input: ApplyDepositsInput }
   | { kind: "process_withdrawals"; input: ProcessWithdrawalsInput }
   | { kind: "liquidate_batch"; input: LiquidateBatchInput }
-  | { kind: "answer_forced"; input: AnswerForcedInput };
+  | { kind: "answer_forced"; input: AnswerForcedInput }
+  | { kind: "exit_account"; input: ExitAccountInput };
 
 function signals(x: AnyInput): Record<string, SignalValue> {
   switch (x.kind) {
@@ -47,6 +50,8 @@ function signals(x: AnyInput): Record<string, SignalValue> {
       return toLiquidateBatchSignals(x.input);
     case "answer_forced":
       return toAnswerForcedSignals(x.input);
+    case "exit_account":
+      return toExitAccountSignals(x.input);
   }
 }
 
@@ -72,6 +77,7 @@ export async function assertRefused(x: AnyInput, template: string): Promise<void
       "ProcessWithdrawals",
       "LiquidateBatch",
       "AnswerForced",
+      "ExitAccount",
     ].includes(template);
     const ok = main
       ? e.templates[0]?.startsWith(template)

@@ -284,7 +284,8 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     const known = kindOfNumber(ev.kind);
     const kind = known ?? "trades";
     const spec = BATCH_KINDS[kind];
-    const queueFrom = this.p.queueHash;
+    // a forced batch starts where the last one ended (its commitment is the hash reached)
+    const queueFrom = kind === "forced" ? (this.p.forcedHash ?? 0n) : this.p.queueHash;
     if (!known) {
       this.find({
         code: "PROOF_UNREADABLE",
@@ -314,6 +315,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
         binding: priced?.binding,
         queueFrom,
         payouts: call.args.payouts as bigint[] | undefined,
+        outcomes: call.args.outcomes as bigint | undefined,
       });
       const ok = await verify(this.o.vkeys[spec.circuit], signals, call.proof);
       if (ok) this.p.proofsVerified++;
@@ -328,6 +330,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
 
     // 3. the batch file: commitment, then replay from the state before it
     let ops: number | null = kind === "deposits" ? deposits.length : null;
+    if (kind === "forced") this.p.forcedHash = ev.commitment;
     if (kind === "deposits") {
       this.p.pending.splice(0, deposits.length);
       if (deposits.length) this.p.queueHash = deposits[deposits.length - 1].queueHash;

@@ -46,6 +46,8 @@ export interface Progress {
   replayNote: string | null;
   queueProcessed: number;
   queueHash: bigint;
+  /** The forced queue's hash after the requests answered so far (absent: none yet). */
+  forcedHash?: bigint;
   pending: PendingDeposit[];
   vaultBalance: bigint;
   /** Credited by proven withdrawals and not yet claimed, per recipient. */

@@ -1,16 +1,19 @@
 import {
   ANSWER_FORCED_PUBLIC,
   APPLY_DEPOSITS_PUBLIC,
+  EXIT_ACCOUNT_PUBLIC,
   LIQUIDATE_BATCH_PUBLIC,
   PROCESS_WITHDRAWALS_PUBLIC,
   SETTLE_TRADES_PUBLIC,
   toAnswerForcedSignals,
   toApplyDepositsSignals,
+  toExitAccountSignals,
   toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
   type AnswerForcedInput,
   type ApplyDepositsInput,
+  type ExitAccountInput,
   type LiquidateBatchInput,
   type ProcessWithdrawalsInput,
   type SettleTradesInput,
@@ -46,6 +49,7 @@ export interface CircuitInputs {
   process_withdrawals: ProcessWithdrawalsInput;
   liquidate_batch: LiquidateBatchInput;
   answer_forced: AnswerForcedInput;
+  exit_account: ExitAccountInput;
 }
 
 export type CircuitId = keyof CircuitInputs;
@@ -106,6 +110,18 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: (p: ParamSet) => ANSWER_FORCED_PUBLIC.length - 1 + p.withdrawals,
     toSignals: toAnswerForcedSignals,
     verifier: "AnswerForcedVerifier",
+  },
+  // not a batch kind: the exit after a freeze, proven by the user (domain/exit.ts)
+  exit_account: {
+    id: "exit_account",
+    template: "ExitAccount",
+    source: "exit-account.circom",
+    args: (p: ParamSet) => [p.depth, p.markets],
+    argNames: ["D", "M"],
+    publicInputs: EXIT_ACCOUNT_PUBLIC,
+    publicCount: () => EXIT_ACCOUNT_PUBLIC.length,
+    toSignals: toExitAccountSignals,
+    verifier: "ExitAccountVerifier",
   },
 };
 

@@ -323,3 +323,52 @@ export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, 
     ...transpose(input.slots),
   };
 }
+
+/** The input of ExitAccount(D, M): one account's leaf, path and exit signature. */
+export interface ExitAccountInput extends LeafSlotFields {
+  readonly root: bigint;
+  readonly priceConfigHash: bigint;
+  readonly account: bigint;
+  readonly recipient: bigint;
+  readonly payout: bigint;
+  readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
+  readonly mark: readonly bigint[];
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
+}
+
+export const EXIT_ACCOUNT_PUBLIC = [
+  "root",
+  "priceConfigHash",
+  "account",
+  "recipient",
+  "payout",
+] as const;
+
+export function exitAccountPublicSignals(input: ExitAccountInput): bigint[] {
+  return EXIT_ACCOUNT_PUBLIC.map((k) => input[k]);
+}
+
+export function toExitAccountSignals(input: ExitAccountInput): Record<string, SignalValue> {
+  return {
+    root: str(input.root),
+    priceConfigHash: str(input.priceConfigHash),
+    account: str(input.account),
+    recipient: str(input.recipient),
+    payout: str(input.payout),
+    marketParam: strs(input.marketParam),
+    domain: str(input.domain),
+    mark: strs(input.mark),
+    leafAx: str(input.leafAx),
+    leafAy: str(input.leafAy),
+    leafBalance: str(input.leafBalance),
+    leafWord: strs(input.leafWord),
+    leafNotional: strs(input.leafNotional),
+    siblings: input.siblings.map(strs),
+    sigR8x: str(input.sigR8x),
+    sigR8y: str(input.sigR8y),
+    sigS: str(input.sigS),
+  };
+}

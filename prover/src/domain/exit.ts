@@ -1,0 +1,44 @@
+import { poseidon } from "./hash.ts";
+import { ACCOUNT_BITS, ADDRESS_BITS, EXIT_TAG, WITHDRAW_ACCOUNT_SHIFT } from "./constants.ts";
+import { checkUnsigned } from "./amounts.ts";
+import { equity } from "./margin.ts";
+import { sign, verify, type EdDSASignature } from "./keys.ts";
+import type { Account, PublicKey } from "./account.ts";
+
+/**
+ * The exit after a freeze: an account's key names the address its exit pays, and the payout
+ * is max(0, equity) at the marks of the round recorded at the freeze (positions settle at
+ * those marks). Twin of ExitAccount (circuits/src/exit-account.circom).
+ */
+
+/** Poseidon(EXIT_TAG | account << 4, recipient, domain): what the key signs to exit. */
+export function exitMessage(account: bigint, recipient: bigint, domain: bigint): bigint {
+  checkUnsigned(account, ACCOUNT_BITS, "exit account");
+  checkUnsigned(recipient, ADDRESS_BITS, "exit recipient");
+  return poseidon([EXIT_TAG | (account << BigInt(WITHDRAW_ACCOUNT_SHIFT)), recipient, domain]);
+}
+
+export function signExit(
+  account: bigint,
+  recipient: bigint,
+  privateKey: Uint8Array,
+  domain: bigint,
+): EdDSASignature {
+  return sign(privateKey, exitMessage(account, recipient, domain));
+}
+
+export function verifyExit(
+  account: bigint,
+  recipient: bigint,
+  sig: EdDSASignature,
+  pubKey: PublicKey,
+  domain: bigint,
+): boolean {
+  return verify(pubKey, exitMessage(account, recipient, domain), sig);
+}
+
+/** What an exit pays: max(0, equity at `marks`). */
+export function exitPayout(a: Account, marks: readonly bigint[]): bigint {
+  const e = equity(a, marks);
+  return e > 0n ? e : 0n;
+}
