@@ -26,6 +26,8 @@ const CHECK = "every priced batch used an admissible oracle round";
 const RULES: RoundRuleParams = { maxPriceAge: 300n, roundGrace: 60n };
 /** Rounds 1, 2, 3 finalised at 1000, 1100, 1200; round 4 later, at 1300. */
 const TIMES: Record<string, bigint> = { "1": 1000n, "2": 1100n, "3": 1200n, "4": 1300n };
+/** Each round was posted (its block) 10 s after its timestamp (its oldest report). */
+const POSTED: Record<string, bigint> = { "1": 1010n, "2": 1110n, "3": 1210n, "4": 1310n };
 
 /** A trade batch at the latest round (3), 50 s after it, after a batch at round 2. */
 function view(over: Partial<PricedBatchView> = {}): PricedBatchView {
@@ -37,6 +39,7 @@ function view(over: Partial<PricedBatchView> = {}): PricedBatchView {
     latest: { id: 3n, timestamp: 1200n },
     lastRoundUsed: 2n,
     timestampOf: (id) => TIMES[id.toString()],
+    postedAtOf: (id) => POSTED[id.toString()],
     ...over,
   };
 }
@@ -73,28 +76,39 @@ describe("audit: the price rule, as a pure function of chain data", function () 
     assert.equal(reason(v), "the previous priced batch used round 3");
   });
 
-  it("rule 2: a superseded round only while round r + 1 is younger than the grace (boundary: exactly at the grace fails)", function () {
-    // round 2, superseded by round 3 at 1200: admissible up to 1259, not at 1260
-    assert.deepEqual(broken(view({ roundId: 2n, lastRoundUsed: 2n, blockTime: 1259n })), []);
-    const v = view({ roundId: 2n, lastRoundUsed: 2n, blockTime: 1260n });
+  it("rule 2: a superseded round only while round r + 1 was posted less than the grace ago (boundary: exactly at the grace fails)", function () {
+    // round 2, superseded by round 3 posted at 1210: admissible up to 1269, not at 1270
+    assert.deepEqual(broken(view({ roundId: 2n, lastRoundUsed: 2n, blockTime: 1269n })), []);
+    const v = view({ roundId: 2n, lastRoundUsed: 2n, blockTime: 1270n });
     assert.deepEqual(broken(v), [2]);
     assert.equal(
       reason(v),
-      "round 3 (timestamp 1200) superseded it 60 s before the batch's block (time 1260), not less than the grace of 60 s; the latest round was 3",
+      "round 3 (posted at 1210) superseded it 60 s before the batch's block (time 1270), not less than the grace of 60 s; the latest round was 3",
     );
-    // round 1 two rounds behind: the grace runs from round 2's timestamp, not the latest's
-    assert.deepEqual(broken(view({ roundId: 1n, lastRoundUsed: 1n, blockTime: 1159n })), []);
-    const old = view({ roundId: 1n, lastRoundUsed: 1n, blockTime: 1160n });
+    // round 1 two rounds behind: the grace runs from when round 2 was posted, not the latest
+    assert.deepEqual(broken(view({ roundId: 1n, lastRoundUsed: 1n, blockTime: 1169n })), []);
+    const old = view({ roundId: 1n, lastRoundUsed: 1n, blockTime: 1170n });
     assert.deepEqual(broken(old), [2]);
-    assert.match(reason(old)!, /^round 2 \(timestamp 1100\) superseded it 60 s before/);
+    assert.match(reason(old)!, /^round 2 \(posted at 1110\) superseded it 60 s before/);
+    // a round posted late on old reports (timestamp 1200, posted at 1300) does not cut the
+    // grace of the round before it short: it runs from 1300
+    const late = (blockTime: bigint) =>
+      view({
+        roundId: 2n,
+        lastRoundUsed: 2n,
+        blockTime,
+        postedAtOf: (id) => (id === 3n ? 1300n : POSTED[id.toString()]),
+      });
+    assert.deepEqual(broken(late(1359n)), []);
+    assert.deepEqual(broken(late(1360n)), [2]);
   });
 
   it("rule 2: liquidations get no grace: only the latest round", function () {
     const liq = (roundId: bigint, blockTime: bigint) =>
       view({ kind: "liquidations", roundId, blockTime, lastRoundUsed: 2n });
-    assert.deepEqual(broken(liq(3n, 1200n)), []);
-    assert.deepEqual(broken(liq(2n, 1199n)), []); // (before round 3's reports were made)
-    const v = liq(2n, 1200n);
+    assert.deepEqual(broken(liq(3n, 1210n)), []);
+    assert.deepEqual(broken(liq(2n, 1209n)), []); // (before round 3 was posted)
+    const v = liq(2n, 1210n);
     assert.deepEqual(broken(v), [2]);
     assert.equal(reason(v), "a liquidation must use the latest round, which was 3");
     // the same batch as a withdrawal is within the grace
@@ -119,7 +133,7 @@ describe("audit: the price rule, as a pure function of chain data", function () 
     assert.equal(f.batch, 7);
     assert.match(
       f.message,
-      /^batch 7 \(trades\) used oracle round 1, which breaks price rule 2 \(a superseded round only within the grace\): round 2 \(timestamp 1100\)/,
+      /^batch 7 \(trades\) used oracle round 1, which breaks price rule 2 \(a superseded round only within the grace\): round 2 \(posted at 1110\)/,
     );
   });
 

@@ -11,6 +11,7 @@ import {
   oracleLatestRound,
   oracleRound,
   readSettlement,
+  roundPostedAt,
   settlementAt,
   tokenBalance,
   type ChainEvent,
@@ -256,6 +257,12 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     const key = roundId.toString();
     this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, roundId);
     return this.p.rounds[key];
+  }
+
+  async postedAt(roundId: bigint): Promise<bigint | undefined> {
+    const block = this.p.rounds[roundId.toString()]?.postedBlock;
+    if (block !== undefined) return BigInt(await this.blockTime(block));
+    return roundPostedAt(this.o.provider, this.o.settlement, roundId);
   }
 
   stopReplay(n: number, why: string): void {

@@ -33,6 +33,12 @@ export interface ChainCheckContext {
   find(f: Finding): void;
   stopReplay(n: number, why: string): void;
   round(roundId: bigint): Promise<{ prices: bigint[]; timestamp: bigint }>;
+  /**
+   * When round `roundId` was posted (the time of the block that finalised it; Settlement's
+   * roundPostedAt for a round posted before the scan began): the start of the grace of the
+   * round before it.
+   */
+  postedAt(roundId: bigint): Promise<bigint | undefined>;
   /** Settlement's maxPriceAge and roundGrace, read from the chain. */
   readonly roundRule: RoundRuleParams;
 }
@@ -147,6 +153,7 @@ export async function admissibleRound(
   // rounds finalised before the batch (ids are consecutive) whose timestamps the rule reads
   for (const id of [r, r + 1n])
     if (latest !== null && id <= latest.id) await ctx.round(id).catch(() => undefined);
+  const next = latest !== null && r < latest.id ? await ctx.postedAt(r + 1n) : undefined;
   const view = {
     batch: ev.batch,
     kind,
@@ -155,6 +162,7 @@ export async function admissibleRound(
     latest,
     lastRoundUsed: ctx.p.lastRoundUsed,
     timestampOf: (id: bigint) => ctx.p.rounds[id.toString()]?.timestamp,
+    postedAtOf: (id: bigint) => (id === r + 1n ? next : undefined),
   };
   for (const breach of roundBreaches(view, ctx.roundRule)) ctx.find(roundFinding(view, breach));
   ctx.p.lastRoundUsed = r;

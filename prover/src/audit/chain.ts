@@ -27,6 +27,7 @@ export const SETTLEMENT_ABI = [
   "function roundBinding(uint64) view returns (uint256)",
   "function maxPriceAge() view returns (uint64)",
   "function roundGrace() view returns (uint64)",
+  "function roundPostedAt(uint64) view returns (uint256)",
   "event BatchSettled(uint64 indexed batch, uint8 indexed kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
   "event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment)",
 ];
@@ -325,6 +326,19 @@ export async function oracleRound(
     prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
     timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
   };
+}
+
+/** When Settlement learnt of round `roundId` (roundPostedAt; undefined if it cannot say). */
+export async function roundPostedAt(
+  provider: Provider,
+  settlement: string,
+  roundId: bigint,
+): Promise<bigint | undefined> {
+  const s = new Contract(settlement, settlementIface, provider);
+  const t = (await s
+    .getFunction("roundPostedAt")(roundId)
+    .catch(() => 0n)) as bigint;
+  return t === 0n ? undefined : t;
 }
 
 /**

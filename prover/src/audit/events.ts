@@ -45,7 +45,11 @@ export function bookEvents(
         break;
       }
       case "RoundFinalized":
-        p.rounds[e.roundId.toString()] = { prices: e.prices, timestamp: e.timestamp };
+        p.rounds[e.roundId.toString()] = {
+          prices: e.prices,
+          timestamp: e.timestamp,
+          postedBlock: e.block,
+        };
         if (p.latestRound === null || e.roundId > p.latestRound.id)
           p.latestRound = { id: e.roundId, timestamp: e.timestamp };
         break;

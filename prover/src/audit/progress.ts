@@ -52,7 +52,8 @@ export interface Progress {
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
   owed: Record<string, bigint>;
   surplus: bigint;
-  rounds: Record<string, { prices: bigint[]; timestamp: bigint }>;
+  /** Rounds seen: prices, timestamp, and the block that posted them (from RoundFinalized). */
+  rounds: Record<string, { prices: bigint[]; timestamp: bigint; postedBlock?: number }>;
   /** The oracle's latest round as far as scanned (null: none yet). */
   latestRound: RoundStamp | null;
   /** The round of the last priced batch (0 before any, as in Settlement). */

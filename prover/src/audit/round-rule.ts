@@ -7,8 +7,9 @@ import type { Finding } from "./findings.ts";
  * withdrawals, liquidations) was admissible when it landed if
  * 0. r was finalised: r <= the oracle's latest round;
  * 1. rounds never go backwards: r >= the round of the previous priced batch;
- * 2. if r is not the latest round, round r + 1's timestamp + roundGrace > the block's time
- *    (liquidations get no grace: they must use the latest round);
+ * 2. if r is not the latest round, round r + 1 was posted (the time of the block that
+ *    finalised it) less than roundGrace before the block's time (liquidations get no
+ *    grace: they must use the latest round);
  * 3. r is fresh: block time - timestamp(r) <= maxPriceAge.
  * The auditor gathers the inputs from events (RoundFinalized, BatchSettled), block times
  * and Settlement's immutables; every broken rule is a ROUND_INADMISSIBLE finding.
@@ -39,6 +40,8 @@ export interface PricedBatchView {
   readonly lastRoundUsed: bigint;
   /** A round's timestamp, for rounds finalised before the batch (undefined if unknown). */
   readonly timestampOf: (roundId: bigint) => bigint | undefined;
+  /** When a round was posted (its block's time), for round r + 1 (undefined if unknown). */
+  readonly postedAtOf: (roundId: bigint) => bigint | undefined;
 }
 
 /** The rules, by number, as the findings name them. */
@@ -88,11 +91,11 @@ export function roundBreaches(b: PricedBatchView, params: RoundRuleParams): Roun
   // 2. superseded: round r + 1 posted less than the grace ago (no grace for liquidations)
   if (latest !== null && r < latest.id) {
     const grace = b.kind === "liquidations" ? 0n : params.roundGrace;
-    const next = known(r + 1n);
+    const next = b.postedAtOf(r + 1n);
     if (next === undefined)
       out.push({
         rule: 2,
-        reason: `round ${r + 1n} was finalised before the batch but its timestamp is unknown`,
+        reason: `round ${r + 1n} was finalised before the batch but when it was posted is unknown`,
       });
     else if (b.blockTime >= next + grace)
       out.push({
@@ -100,7 +103,7 @@ export function roundBreaches(b: PricedBatchView, params: RoundRuleParams): Roun
         reason:
           b.kind === "liquidations"
             ? `a liquidation must use the latest round, which was ${latest.id}`
-            : `round ${r + 1n} (timestamp ${next}) superseded it ${b.blockTime - next} s before ` +
+            : `round ${r + 1n} (posted at ${next}) superseded it ${b.blockTime - next} s before ` +
               `the batch's block (time ${b.blockTime}), not less than the grace of ${grace} s; ` +
               `the latest round was ${latest.id}`,
       });
