@@ -1,15 +1,21 @@
 import type { Command } from "commander";
 import { getAddress, JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
-import { DEPLOY_DEFAULTS, prepareContracts } from "../chain/deploy.ts";
+import {
+  checkTiming,
+  defaultMaxReportAge,
+  DEPLOY_DEFAULTS,
+  MIN_ORACLE_QUORUM,
+  prepareContracts,
+} from "../chain/deploy.ts";
 import { defaultDeploymentFile, deployZkclear, saveDeployment } from "../deploy/deploy.ts";
 import { checkKeys, keySetFrom } from "../proving/key-sets.ts";
 import { devOracleWallets } from "../service/feeder.ts";
 import { bigintArg, CliError, print, type Output } from "./common.ts";
 
-/** The smallest quorum that is a majority of `n` signers. */
+/** The smallest quorum the oracle takes for `n` signers: a majority, and at least 3. */
 export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
+  return Math.max(MIN_ORACLE_QUORUM, Math.floor(n / 2) + 1);
 }
 
 function addressArg(flag: string, v: string | undefined): string | undefined {
@@ -51,9 +57,16 @@ export function register(program: Command, out: () => Output): void {
     .option("--token <address>", "collateral ERC20 (default: deploy a TestToken)")
     .option(
       "--oracle-signers <list>",
-      "oracle signer addresses, comma-separated (default: three INSECURE development signers)",
+      `oracle signer addresses, comma-separated, at least 3 (default: ${DEPLOY_DEFAULTS.devOracleSigners} INSECURE development signers)`,
     )
-    .option("--quorum <k>", "reports a round needs (default: a majority of the signers)")
+    .option(
+      "--quorum <k>",
+      `reports a round needs: at least 3 and a majority of the signers (default: ${DEPLOY_DEFAULTS.devOracleQuorum} for the development signers, else the smallest allowed)`,
+    )
+    .option(
+      "--max-report-age <s>",
+      "oldest oracle report a round may include, seconds; below --max-price-age (default: a fifth of it)",
+    )
     .option(
       "--max-price-age <s>",
       "oldest oracle round a batch may use, seconds",
@@ -96,14 +109,32 @@ export function register(program: Command, out: () => Output): void {
       checkKeys(keys);
       const signers = o.oracleSigners
         ? signerList(o.oracleSigners)
-        : devOracleWallets(3).map((w) => w.address);
-      const quorum = o.quorum ? Number(bigintArg("quorum", o.quorum)) : majority(signers.length);
+        : devOracleWallets(DEPLOY_DEFAULTS.devOracleSigners).map((w) => w.address);
+      const quorum = o.quorum
+        ? Number(bigintArg("quorum", o.quorum))
+        : o.oracleSigners
+          ? majority(signers.length)
+          : DEPLOY_DEFAULTS.devOracleQuorum;
       if (quorum < majority(signers.length) || quorum > signers.length)
         throw new CliError(
           "BAD_ARGUMENT",
-          `--quorum ${quorum}: a round must need a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
+          signers.length < MIN_ORACLE_QUORUM
+            ? `--oracle-signers: ${signers.length} signers; a round needs at least ${MIN_ORACLE_QUORUM} reports (one signer must never pick the median)`
+            : `--quorum ${quorum}: a round must need at least ${MIN_ORACLE_QUORUM} reports and a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
         );
       const maxPriceAge = secondsArg("max-price-age", o.maxPriceAge);
+      const roundGrace = secondsArg("round-grace", o.roundGrace);
+      const maxReportAge = o.maxReportAge
+        ? secondsArg("max-report-age", o.maxReportAge)
+        : defaultMaxReportAge(maxPriceAge);
+      try {
+        checkTiming(maxPriceAge, roundGrace, maxReportAge);
+      } catch (e) {
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--max-price-age ${maxPriceAge}, --round-grace ${roundGrace}, --max-report-age ${maxReportAge}: ${(e as Error).message}`,
+        );
+      }
       if (o.owner && o.admin && getAddress(o.owner) !== getAddress(o.admin))
         throw new CliError("BAD_ARGUMENT", "--owner and --admin name the same role: give one");
       const roles = {
@@ -126,15 +157,15 @@ export function register(program: Command, out: () => Output): void {
           token: o.token,
           ...roles,
           maxPriceAge,
-          roundGrace: secondsArg("round-grace", o.roundGrace),
+          roundGrace,
           minDeposit,
           depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           oracle: {
             signers,
             quorum,
-            // a report older than a batch may use its round is of no use
-            maxReportAge: maxPriceAge,
+            // well below maxPriceAge: a round of the oldest admissible reports stays usable
+            maxReportAge,
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
           },
           log,
@@ -146,6 +177,7 @@ export function register(program: Command, out: () => Output): void {
         const parameters = {
           maxPriceAge: c.maxPriceAge,
           roundGrace: c.roundGrace,
+          maxReportAge,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
           timelockDelay: c.timelockDelay,
