@@ -18,6 +18,37 @@ export function majority(n: number): number {
   return Math.max(MIN_ORACLE_QUORUM, Math.floor(n / 2) + 1);
 }
 
+/** Hardhat's development chain id: the only chain where shared role keys are merely warned about. */
+export const DEV_CHAIN_ID = 31337n;
+
+/**
+ * What is wrong with the roles of a deployment on `chainId`: outside development the guardian
+ * and the operator must not be the owner's key (one key would then pause, submit and
+ * administer every role), unless `allowShared`. Returns the refusal (or null) and the
+ * warnings to print.
+ */
+export function sharedKeyCheck(
+  chainId: bigint,
+  roles: { owner: string; operator: string; guardian: string },
+  allowShared: boolean,
+): { refusal: string | null; warnings: string[] } {
+  const shared = (["guardian", "operator"] as const).filter(
+    (r) => getAddress(roles[r]) === getAddress(roles.owner),
+  );
+  if (shared.length === 0) return { refusal: null, warnings: [] };
+  const what = `the ${shared.join(" and the ")} ${shared.length > 1 ? "are" : "is"} the owner's key ${roles.owner}`;
+  if (chainId === DEV_CHAIN_ID)
+    return {
+      refusal: null,
+      warnings: [`WARNING: ${what} (acceptable on the development chain only)`],
+    };
+  if (allowShared) return { refusal: null, warnings: [`WARNING: ${what} (--allow-shared-keys)`] };
+  return {
+    refusal: `${what} on chain ${chainId}: give --guardian and --operator keys of their own (or --allow-shared-keys)`,
+    warnings: [],
+  };
+}
+
 function addressArg(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (!/^0x[0-9a-fA-F]{40}$/.test(v) || /^0x0{40}$/.test(v))
@@ -102,6 +133,10 @@ export function register(program: Command, out: () => Output): void {
       "minimum delay of both timelocks, seconds",
       String(DEPLOY_DEFAULTS.timelockDelay),
     )
+    .option(
+      "--allow-shared-keys",
+      "outside the development chain, let the guardian or the operator be the owner's key",
+    )
     .option("--out <file>", "deployment file (default: artifacts/deployments/chain-<id>.json)")
     .action(async (o: Record<string, string>) => {
       const p = paramSet(o.params);
@@ -150,6 +185,18 @@ export function register(program: Command, out: () => Output): void {
       try {
         const deployer: Signer = o.key ? new Wallet(o.key, provider) : await provider.getSigner(0);
         const log = (s: string) => (out().json ? undefined : console.error(s));
+        const me = await deployer.getAddress();
+        const check = sharedKeyCheck(
+          (await provider.getNetwork()).chainId,
+          {
+            owner: roles.owner ?? me,
+            operator: roles.operator ?? me,
+            guardian: roles.guardian ?? me,
+          },
+          (o as Record<string, unknown>).allowSharedKeys === true,
+        );
+        if (check.refusal) throw new CliError("BAD_ARGUMENT", check.refusal);
+        for (const w of check.warnings) console.error(w);
         await prepareContracts(log);
         const { deployment, contracts: c } = await deployZkclear(deployer, {
           params: p,
