@@ -19,7 +19,7 @@ import { signOrder, type Side } from "../domain/order.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import type { DeployedContracts } from "../chain/deploy.ts";
-import { prepareContracts } from "../chain/deploy.ts";
+import { defaultMaxReportAge, prepareContracts } from "../chain/deploy.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import { deployZkclear, saveDeployment } from "../deploy/deploy.ts";
@@ -174,8 +174,8 @@ export class ServiceRig {
       maxPriceAge: 3600,
       oracle: {
         signers: this.oracles.map((w) => w.address),
-        quorum: 2,
-        maxReportAge: 3600,
+        quorum: 3,
+        maxReportAge: defaultMaxReportAge(3600),
         bounds: this.marks.map(() => [1n, 1n << 63n] as const),
       },
     });
@@ -202,7 +202,7 @@ export class ServiceRig {
     await this.postRound(this.marks);
   }
 
-  /** Posts the next oracle round (signed by two of the three oracle signers). */
+  /** Posts the next oracle round (signed by the three oracle signers: the quorum). */
   async postRound(prices: readonly bigint[]): Promise<bigint> {
     const block = await this.provider.getBlock("latest");
     let ts = BigInt(block!.timestamp);
@@ -216,7 +216,7 @@ export class ServiceRig {
     const chainId = this.d.chainId;
     const signed = await Promise.all(
       this.oracles
-        .slice(0, 2)
+        .slice(0, 3)
         .map((w) =>
           signReport(w, this.d.addresses.oracle, chainId, { roundId, timestamp: ts, prices }),
         ),
