@@ -136,6 +136,11 @@ export class ChainClient implements ChainPort {
       if (transient(e)) throw e;
       const name = revertName(this.decode(e)) ?? (e as Error).message;
       // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up
+      // a batch late for its oracle round: the operator cuts it again at the latest round
+      if (name === "RoundSuperseded" || name === "StalePrices")
+        throw new SubmitError("BATCH_LATE", `${method}: Settlement refuses it (${name})`, {
+          cause: e,
+        });
       if (name === "ContractPaused")
         throw new SubmitError("SETTLEMENT_PAUSED", `${method}: Settlement is paused`, {
           cause: e,

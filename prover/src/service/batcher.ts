@@ -7,6 +7,7 @@ import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable } from "../engine/liquidations.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
+import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
 import type { Sequencer } from "./sequencer.ts";
 
@@ -169,11 +170,21 @@ export class Batcher {
         `matches of round ${taken.round} are pending at round ${round.roundId}`,
       );
     const { trades, seqs } = taken;
-    this.cut(
-      "trades",
-      { kind: "trades", trades, marks: round.prices, round: round.roundId },
-      (id) => this.ctx.store.matches.markBatched(seqs, id),
-    );
+    try {
+      this.cut(
+        "trades",
+        { kind: "trades", trades, marks: round.prices, round: round.roundId },
+        (id) => this.ctx.store.matches.markBatched(seqs, id),
+      );
+    } catch (e) {
+      // matches are checked when made; only fills cut again at a later round (a late
+      // batch) can fail here: reported fills cannot be taken back, so stop and say so
+      if (!(e instanceof TradeError)) throw e;
+      this.ctx.fail(
+        `reported fills (matches ${seqs.join(", ")}) cannot settle at oracle round ${round.roundId}: ${e.message}`,
+      );
+      return;
+    }
     this.seq.settleProjections();
   }
 

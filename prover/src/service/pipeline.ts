@@ -55,6 +55,8 @@ export interface PipelineHooks {
   settled(b: StoredBatch<BatchBody>): void;
   /** The liquidation's oracle round was superseded before it landed: undo it. */
   staleLiquidation(b: StoredBatch<BatchBody>, why: string): void;
+  /** Settlement refused the batch as late for its oracle round: cut it again. */
+  late(b: StoredBatch<BatchBody>, why: string): void;
 }
 
 export class Pipeline {
@@ -161,6 +163,11 @@ export class Pipeline {
       if (!(e instanceof ZkClearError) || e.code === "SETTLEMENT_PAUSED") throw e;
       // a liquidation refused because a round came between our check and now
       if (await this.superseded(b)) return;
+      // a trade or withdrawal batch that missed its round's window: redo it at the latest
+      if (e.code === "BATCH_LATE") {
+        this.hooks.late(b, e.message);
+        return;
+      }
       this.halt(b, e.message);
       return;
     }
