@@ -3,7 +3,7 @@ import type { Contract } from "ethers";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant } from "../../prover/src/dev/onchain.ts";
 import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
-import { increaseTime, signers } from "../helpers/chain.ts";
+import { increaseTime, provider, signers } from "../helpers/chain.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 import type { BatchBody } from "../../prover/src/service/operator.ts";
 
@@ -71,5 +71,61 @@ describe("operator: a batch late for its oracle round is cut again at the latest
     assert.equal(await rig.chain.stateRoot(), rig.op.state.root);
     for (const ack of [sell, buy]) assert.equal(rig.store.getOrder(ack.id)?.status, "filled");
     assert.equal(rig.op.state.getAccount(bob.account!).positions[0].size, 2n);
+  });
+});
+
+describe("operator: a transaction that reverts because it was mined too late is redone, not a halt", function () {
+  let rig: OperatorRig;
+  let alice: Participant;
+  let bob: Participant;
+
+  before(async function () {
+    rig = await startOperator(2, "zkclear-late-mined-", { waitMs: 1500 });
+    [alice, bob] = rig.w.participants;
+    await deposit(rig.w, alice, 1_000_000_00n);
+    await deposit(rig.w, bob, 1_000_000_00n);
+    await rig.op.tick();
+    await postRound(rig.w, MARKS);
+    await rig.op.tick();
+  });
+
+  after(async function () {
+    await rig.close();
+  });
+
+  it("asks Settlement why, and cuts the fills again at a newer round", async function () {
+    const w = rig.w;
+    const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+    rig.op.submitOrder(
+      order(w, t(alice), { market: 0, side: "sell", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+    );
+    rig.op.submitOrder(
+      order(w, t(bob), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+    );
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      await rig.op.tick({ flushTrades: true });
+      const [sent] = rig.store.batches().filter((b) => b.kind === "trades");
+      assert.equal(sent.status, "submitted");
+      // the block that mines it comes after the round's age ran out: it reverts
+      await provider.send("evm_increaseTime", [DEPLOY_DEFAULTS.maxPriceAge + 1]);
+      await provider.send("evm_mine", []);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+    await rig.op.tick();
+    assert.equal(rig.op.halted, undefined, "a late transaction is not a halt");
+    await postRound(w, MARKS);
+    for (let i = 0; i < 10; i++) {
+      await rig.op.tick({ flushTrades: true }).catch(() => {});
+      if (rig.store.batches().some((b) => b.kind === "trades" && b.status === "settled")) break;
+    }
+    const trades = rig.store.batches<BatchBody>().filter((b) => b.kind === "trades");
+    assert.deepEqual(
+      trades.map((b) => b.status),
+      ["dropped", "settled"],
+    );
+    assert.equal(rig.op.halted, undefined);
+    assert.equal(await rig.chain.stateRoot(), rig.op.state.root);
   });
 });

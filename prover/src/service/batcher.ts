@@ -133,26 +133,25 @@ export class Batcher {
    */
   restoreSnapshot(): number {
     const { store, state } = this.ctx;
-    const s = store.snapshots.latest<Snapshot>();
-    if (!s) return 0;
-    const b = store.getBatch(s.batch);
-    const usable = b && b.status !== "dropped" && b.newRoot === s.root;
-    if (usable) {
-      state.startJournal();
-      for (const [index, a] of s.state.accounts) state.setAccount(index, a, false);
-      const journal = state.stopJournal();
-      if (state.root === s.root) {
-        this.depositsSeen = s.state.depositsSeen;
-        this.queueHash = s.state.queueHash;
-        this.lastBatch = s.batch;
-        this.trackPositions(s.state.accounts.map(([i]) => i));
-        return s.batch;
+    // the latest that holds; one that does not is deleted, never trusted
+    for (let s = store.snapshots.latest<Snapshot>(); s; s = store.snapshots.latest<Snapshot>()) {
+      const b = store.getBatch(s.batch);
+      if (b && b.status === "settled" && b.newRoot === s.root) {
+        state.startJournal();
+        for (const [index, a] of s.state.accounts) state.setAccount(index, a, false);
+        const journal = state.stopJournal();
+        if (state.root === s.root) {
+          this.depositsSeen = s.state.depositsSeen;
+          this.queueHash = s.state.queueHash;
+          this.lastBatch = s.batch;
+          this.trackPositions(s.state.accounts.map(([i]) => i));
+          return s.batch;
+        }
+        state.rollback(journal);
       }
-      state.rollback(journal);
+      this.ctx.log(`snapshot at batch ${s.batch} does not match its batch: deleted`);
+      store.snapshots.delete(s.batch);
     }
-    // a snapshot that does not hold is never trusted: replay everything
-    this.ctx.log(`snapshot at batch ${s.batch} does not match its batch: replaying from genesis`);
-    store.snapshots.clear();
     return 0;
   }
 

@@ -153,7 +153,12 @@ export class Operator {
   private redoLate(b: StoredBatch<BatchBody>, why: string): void {
     const store = this.store;
     const latest = this.latestSeen;
-    if (!latest) return;
+    const round = "round" in b.body ? b.body.round : undefined;
+    // cut again only at a newer round; until one is posted the batch waits (asked again)
+    if (!latest || (round !== undefined && latest.roundId <= round)) {
+      this.ctx.log(`batch ${b.id}: late (${why}); waiting for a newer oracle round`);
+      return;
+    }
     store.transaction(() => {
       for (const x of store.batches<BatchBody>(["built", "proved", "submitted"], b.id - 1)) {
         store.setBatchStatus(x.id, "dropped", {
@@ -171,6 +176,8 @@ export class Operator {
     );
     this.init();
     this.load();
+    // a liquidation cut after the late batch was dropped with it: look again now
+    this.pendingLiquidationCheck = true;
   }
 
   /** The latest oracle round the operator has read from the chain. */
@@ -292,14 +299,14 @@ export class Operator {
     // withdrawals are checked against the state after every pending match: cut those first
     const withdrawals = this.round !== undefined && this.store.withdrawals.countPending() > 0;
     while (
-      seq.pending.length >= this.p.batch ||
-      ((opts.flushTrades || withdrawals) && seq.pending.length > 0)
+      !this.halted &&
+      (seq.pending.length >= this.p.batch ||
+        ((opts.flushTrades || withdrawals) && seq.pending.length > 0))
     ) {
       this.batcher.cutTrades();
       await yieldNow();
     }
-    if (withdrawals) this.batcher.cutWithdrawals();
-    this.batcher.snapshotIfDue();
+    if (withdrawals && !this.halted) this.batcher.cutWithdrawals();
   }
 
   /** One step; false when it did not run (halted, or waiting out a backoff). */
@@ -327,7 +334,10 @@ export class Operator {
     this.batcher.pendingDeposits.push(...fresh);
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
+    if (this.halted) return true;
     await this.pipeline.run();
+    // a snapshot holds only settled state: taken when nothing is in flight
+    if (this.pendingWork().batches === 0) this.batcher.snapshotIfDue();
     return true;
   }
 }

@@ -202,10 +202,27 @@ export class Pipeline {
       return this.submit(this.ctx.store.getBatch<BatchBody>(b.id)!);
     }
     if (await this.superseded(b)) return;
-    this.halt(
-      b,
-      `its transaction ${tx.hash} ${sent.status === "dead" ? "was replaced" : "reverted"}`,
-    );
+    if (sent.status === "reverted") {
+      // why? Settlement is asked again, as it stands now
+      try {
+        await this.chain.check(dataOf(b.body), (b.proof as ProofResult).proof);
+      } catch (e) {
+        if (!(e instanceof ZkClearError)) throw e;
+        if (e.code === "BATCH_LATE") {
+          this.hooks.late(b, `its transaction ${tx.hash} reverted: ${e.message}`);
+          return;
+        }
+        if (e.code !== "SETTLEMENT_PAUSED") {
+          this.halt(b, `its transaction ${tx.hash} reverted: ${e.message}`);
+          return;
+        }
+      }
+      // paused when it was mined, or nothing refuses it now: a new transaction, later
+      this.ctx.store.setBatchStatus(b.id, "proved", { tx: null });
+      this.ctx.log(`batch ${b.id}: transaction ${tx.hash} reverted; sending a new one later`);
+      return;
+    }
+    this.halt(b, `its transaction ${tx.hash} was replaced`);
   }
 
   /** Whether the chain's root is this batch's new root or a later batch's (it landed). */
