@@ -10,7 +10,7 @@ import {
   revertName,
   signers,
 } from "../helpers/chain.ts";
-import { SMALL_ORDER_POINTS } from "./small-order.ts";
+import { SMALL_ORDER_POINTS } from "../helpers/small-order.ts";
 
 const DEADLINE = 3600n;
 const MIN = 10n;

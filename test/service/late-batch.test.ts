@@ -21,7 +21,7 @@ describe("operator: a batch late for its oracle round is cut again at the latest
   let bob: Participant;
 
   before(async function () {
-    rig = await startOperator(2, "zkclear-late-");
+    rig = await startOperator(2, "zkclear-late-", { waitMs: 1500 });
     [alice, bob] = rig.w.participants;
     await deposit(rig.w, alice, 1_000_000_00n);
     await deposit(rig.w, bob, 1_000_000_00n);
@@ -72,40 +72,29 @@ describe("operator: a batch late for its oracle round is cut again at the latest
     for (const ack of [sell, buy]) assert.equal(rig.store.getOrder(ack.id)?.status, "filled");
     assert.equal(rig.op.state.getAccount(bob.account!).positions[0].size, 2n);
   });
-});
 
-describe("operator: a transaction that reverts because it was mined too late is redone, not a halt", function () {
-  let rig: OperatorRig;
-  let alice: Participant;
-  let bob: Participant;
-
-  before(async function () {
-    rig = await startOperator(2, "zkclear-late-mined-", { waitMs: 1500 });
-    [alice, bob] = rig.w.participants;
-    await deposit(rig.w, alice, 1_000_000_00n);
-    await deposit(rig.w, bob, 1_000_000_00n);
-    await rig.op.tick();
-    await postRound(rig.w, MARKS);
-    await rig.op.tick();
-  });
-
-  after(async function () {
-    await rig.close();
-  });
-
-  it("asks Settlement why, and cuts the fills again at a newer round", async function () {
+  it("asks Settlement why a transaction mined too late reverted, and cuts its fills again at a newer round", async function () {
     const w = rig.w;
     const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+    const before = Math.max(...rig.store.batches().map((b) => b.id));
+    const trades = () =>
+      rig.store.batches<BatchBody>().filter((b) => b.kind === "trades" && b.id > before);
     rig.op.submitOrder(
-      order(w, t(alice), { market: 0, side: "sell", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+      order(w, t(alice), {
+        market: 0,
+        side: "sell",
+        nonce: 2n,
+        amount: 1n,
+        limitPrice: w.marks[0],
+      }),
     );
     rig.op.submitOrder(
-      order(w, t(bob), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+      order(w, t(bob), { market: 0, side: "buy", nonce: 2n, amount: 1n, limitPrice: w.marks[0] }),
     );
     await provider.send("evm_setAutomine", [false]);
     try {
       await rig.op.tick({ flushTrades: true });
-      const [sent] = rig.store.batches().filter((b) => b.kind === "trades");
+      const [sent] = trades();
       assert.equal(sent.status, "submitted");
       // the block that mines it comes after the round's age ran out: it reverts
       await provider.send("evm_increaseTime", [DEPLOY_DEFAULTS.maxPriceAge + 1]);
@@ -115,14 +104,13 @@ describe("operator: a transaction that reverts because it was mined too late is 
     }
     await rig.op.tick();
     assert.equal(rig.op.halted, undefined, "a late transaction is not a halt");
-    await postRound(w, MARKS);
+    await postRound(w, w.marks);
     for (let i = 0; i < 10; i++) {
       await rig.op.tick({ flushTrades: true }).catch(() => {});
-      if (rig.store.batches().some((b) => b.kind === "trades" && b.status === "settled")) break;
+      if (trades().some((b) => b.status === "settled")) break;
     }
-    const trades = rig.store.batches<BatchBody>().filter((b) => b.kind === "trades");
     assert.deepEqual(
-      trades.map((b) => b.status),
+      trades().map((b) => b.status),
       ["dropped", "settled"],
     );
     assert.equal(rig.op.halted, undefined);
