@@ -21,8 +21,9 @@ interface IRoundConsumer {
 /// - Medians are computed by inserting each report's prices into per-market sorted columns in
 ///   memory (insertion sort; at most MAX_SIGNERS x MAX_MARKETS values).
 /// - The price is the lower median (index (k - 1) / 2 of the sorted reports), so it is always
-///   one of the reports; see IPriceOracle for why fewer than k / 2 faulty reports cannot move
-///   it outside the honest reports' range.
+///   one of the reports. A round has k >= quorum >= MIN_QUORUM = 3 reports; see IPriceOracle
+///   for why at most floor((k - 1) / 2) faulty reports (one, with three) cannot move it
+///   outside the honest reports' range.
 /// - The round timestamp is the minimum report timestamp (the most conservative freshness), and
 ///   it must exceed the previous round's; the latest round's id and timestamp share one slot
 ///   with the settings, so Settlement's check of "is this the latest round, and how old is
@@ -42,6 +43,10 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// @notice The largest number of markets.
     uint256 public constant MAX_MARKETS = 8;
 
+    /// @notice The smallest quorum: a round has at least 3 reports, so its lower median is
+    /// always between two honest reports while one signer is faulty (see IPriceOracle).
+    uint256 public constant MIN_QUORUM = 3;
+
     /// @notice keccak256 of the EIP-712 type string of a report.
     bytes32 public constant REPORT_TYPEHASH =
         keccak256("Report(uint64 roundId,uint64 timestamp,uint64[] prices)");
@@ -59,7 +64,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// @param oracleAdmin ORACLE_ADMIN_ROLE (the oracle admin's timelock).
     /// @param marketCount The number of markets, 1..MAX_MARKETS.
     /// @param maxAge The maximum age of a report in seconds, > 0.
-    /// @param quorum The number of reports a round needs, a majority of the signers.
+    /// @param quorum The number of reports a round needs: a majority of the signers, and at least MIN_QUORUM (3).
     /// @param signers The initial signers, distinct and non-zero, 1..MAX_SIGNERS of them.
     /// @param minPrices Per market, the lowest accepted price (> 0).
     /// @param maxPrices Per market, the highest accepted price (>= minPrices[m]).
@@ -285,7 +290,8 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Replaces the signer set and the quorum; the quorum must be a majority of the new set.
+    /// @dev Replaces the signer set and the quorum; the quorum must be a majority of the new
+    /// set and at least MIN_QUORUM (so a set has at least 3 signers).
     function _setSigners(address[] memory newSigners, uint8 newQuorum) private {
         for (uint256 i = _signers.length; i > 0; --i) {
             address old = _signers[i - 1];
@@ -303,7 +309,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
             emit SignerAdded(signer);
         }
         uint256 n = newSigners.length;
-        if (n == 0 || newQuorum < n / 2 + 1 || newQuorum > n) revert InvalidQuorum(newQuorum, n);
+        if (newQuorum < MIN_QUORUM || newQuorum < n / 2 + 1 || newQuorum > n) revert InvalidQuorum(newQuorum, n);
         emit QuorumChanged(_config.quorum, newQuorum);
         _config.quorum = newQuorum;
     }

@@ -31,13 +31,23 @@ import {EscapeHatch} from "./EscapeHatch.sol";
 /// it finalises (`onRound`; PriceOracle.setConsumer wires it at deployment):
 /// 0. r was announced: r <= the oracle's latest round  -> RoundNotAnnounced
 /// 1. rounds never go backwards: r >= lastRoundUsed   -> RoundBehind
-/// 2. if r is not the oracle's latest round, round r + 1's timestamp (its oldest report,
-///    at or before the moment it was finalised, so the check is conservative) is less than
-///    `roundGrace` seconds old: a batch matched and proven at r may land shortly after a new
-///    round, never long after. Liquidations get no grace: they must use the latest round,
-///    since a liquidation hurts its account at the batch's prices  -> RoundSuperseded
+/// 2. if r is not the oracle's latest round, round r + 1 was POSTED (finalised on the oracle,
+///    which announced it here: `roundPostedAt`) less than `roundGrace` seconds ago: a batch
+///    matched and proven at r may land shortly after a new round, never long after. The
+///    grace runs from when r + 1 was posted, not from its timestamp (its oldest report), so
+///    a round posted late, built on old reports, does not cut the grace short. Liquidations
+///    get no grace: they must use the latest round, since a liquidation hurts its account
+///    at the batch's prices                                      -> RoundSuperseded
 /// 3. round r is fresh: block.timestamp - roundTimestamp(r) <= maxPriceAge -> StalePrices
-/// A batch that meets them sets lastRoundUsed = r.
+/// A batch that meets them sets lastRoundUsed = r. The timing is sound by construction:
+/// 0 < roundGrace <= maxPriceAge and the oracle's maximum report age is below maxPriceAge
+/// (the constructor refuses anything else, BadTiming), so a fresh round is usable for a
+/// while after it is posted.
+///
+/// Pauses and the Vault's reclaim deadline: `pausedTime()` is the total time spent paused
+/// so far (pauses ended early count only up to their end); the Vault counts a deposit's
+/// deadline in unpaused time, so a pause extends a pending deadline by exactly its length
+/// and never postpones a reclaim already due.
 ///
 /// Roles (see Governed): DEFAULT_ADMIN_ROLE, held by the governance timelock, grants and
 /// revokes the others and can never be left without a holder; OPERATOR_ROLE submits
@@ -86,7 +96,7 @@ contract Settlement is EscapeHatch {
     uint8 public immutable withdrawalSlots;
     /// @notice Oldest oracle round (in seconds) a batch may be proven against.
     uint64 public immutable maxPriceAge;
-    /// @notice How long (seconds, measured from the next round's timestamp) a trade or
+    /// @notice How long (seconds, measured from when the next round was posted) a trade or
     /// withdrawal batch may still use a round after a newer one was posted.
     uint64 public immutable roundGrace;
     bytes4 private immutable sel4;
@@ -113,6 +123,19 @@ contract Settlement is EscapeHatch {
     }
 
     Counters private _counters;
+    /// @dev The pause clock, read and written only by pause, unpause and pausedTime.
+    struct PauseClock {
+        // when the current (or last) pause began; it runs to min(now, pausedUntil)
+        uint40 start;
+        // seconds spent in the pauses before it
+        uint40 total;
+    }
+
+    PauseClock private _pauseClock;
+    /// @notice When (block time) the oracle announced round `roundId` here (onRound): the
+    /// start of the grace of the round before it (price rule 2). 0 for rounds finalised
+    /// before the oracle was wired to this contract, except its latest round then.
+    mapping(uint64 roundId => uint256 postedAt) public roundPostedAt;
     /// @notice Poseidon(configHash, prices) per oracle round, computed once (bindRound).
     mapping(uint64 => uint256) public roundBinding;
     /// @notice The oracle round's timestamp, stored by bindRound so a batch need not call
@@ -181,6 +204,9 @@ contract Settlement is EscapeHatch {
     error ForcedCount(uint64 count, uint64 queuedUnanswered, uint256 slots);
     /// @notice Poseidon on-chain covers up to four markets.
     error UnsupportedMarketCount(uint8 marketCount);
+    /// @notice The timing is refused: 0 < maxPriceAge, roundGrace <= maxPriceAge and the
+    /// oracle's maximum report age < maxPriceAge are required.
+    error BadTiming(uint64 maxPriceAge, uint64 roundGrace, uint64 maxReportAge);
 
     struct Config {
         address tradeVerifier;
@@ -208,6 +234,10 @@ contract Settlement is EscapeHatch {
 
     constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, MAX_PAUSE) {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
+        uint64 maxReportAge = c.oracle.maxAge();
+        if (c.maxPriceAge == 0 || c.roundGrace > c.maxPriceAge || maxReportAge >= c.maxPriceAge) {
+            revert BadTiming(c.maxPriceAge, c.roundGrace, maxReportAge);
+        }
         tradeVerifier = c.tradeVerifier;
         depositVerifier = c.depositVerifier;
         withdrawalVerifier = c.withdrawalVerifier;
@@ -281,14 +311,22 @@ contract Settlement is EscapeHatch {
         Counters storage c = _counters;
         c.latestRoundId = uint40(roundId);
         c.latestRoundTime = uint40(timestamp);
+        roundPostedAt[roundId] = block.timestamp;
     }
+
     /// @notice Refuses batches and deposits for `duration` seconds from now (at most
     /// MAX_PAUSE); called while paused, it renews the pause to end `duration` from now.
     function pause(uint64 duration) external onlyRole(GUARDIAN_ROLE) {
         if (duration == 0 || duration > MAX_PAUSE) revert BadPauseDuration(duration, MAX_PAUSE);
-        uint64 until = uint64(block.timestamp) + duration;
-        _counters.pausedUntil = uint40(until);
-        emit Paused(msg.sender, until);
+        uint40 until = _counters.pausedUntil;
+        if (block.timestamp >= until) {
+            // a new pause: the last one (if any) is over, add it to the total
+            PauseClock memory clock = _pauseClock;
+            _pauseClock = PauseClock({start: uint40(block.timestamp), total: clock.total + (until - clock.start)});
+        }
+        uint64 end = uint64(block.timestamp) + duration;
+        _counters.pausedUntil = uint40(end);
+        emit Paused(msg.sender, end);
     }
 
     /// @notice Ends the pause now.
@@ -316,6 +354,22 @@ contract Settlement is EscapeHatch {
     function _freezeSnapshot() internal view override returns (uint256 root, uint64 batches, uint64 roundId) {
         Counters memory c = _counters;
         return (stateRoot, c.batchCount, c.latestRoundId);
+    }
+
+    /// @notice Seconds spent paused so far, in all pauses (a pause counts from when it began
+    /// to when it ended: expired, renewed to a later end, or ended early by unpause).
+    function pausedTime() public view returns (uint64) {
+        PauseClock memory clock = _pauseClock;
+        uint256 end = _counters.pausedUntil;
+        if (block.timestamp < end) end = block.timestamp;
+        return uint64(clock.total + (end - clock.start));
+    }
+
+    /// @notice For the Vault, in one call: the end of the current or last pause, the seconds
+    /// spent paused so far (pausedTime), the deposits already credited and whether frozen.
+    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed, bool isFrozen) {
+        Counters memory c = _counters;
+        return (c.pausedUntil, pausedTime(), c.depositsProcessed, frozen());
     }
 
     /// @notice Computes and stores Poseidon(configHash, prices) for an oracle round, so
@@ -346,8 +400,9 @@ contract Settlement is EscapeHatch {
         uint64 ts = c.latestRoundTime;
         if (roundId != c.latestRoundId) {
             // a newer round exists: how long ago was the next one posted?
-            uint64 next = roundId + 1 == c.latestRoundId ? ts : oracle.roundTimestamp(roundId + 1);
-            if (block.timestamp >= uint256(next) + grace) revert RoundSuperseded(roundId, c.latestRoundId);
+            if (block.timestamp >= roundPostedAt[roundId + 1] + grace) {
+                revert RoundSuperseded(roundId, c.latestRoundId);
+            }
             ts = roundTime[roundId];
         }
         if (block.timestamp > uint256(ts) + maxPriceAge) revert StalePrices(roundId, ts);

@@ -38,8 +38,10 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// equity is bounded by the total credited, and a deposit batch cannot fail for range.
 ///
 /// Reclaim: if the deposit at queue position i is still not credited
-/// (i >= Settlement.depositsProcessed()) `depositDeadline` seconds after it was made (or
-/// after the last pause ended, whichever is later), its depositor can `reclaimDeposit` it
+/// (i >= Settlement.depositsProcessed()) once `depositDeadline` seconds of UNPAUSED time
+/// have passed since it was made (the deadline is extended by exactly the time Settlement
+/// spent paused meanwhile, Settlement.pausedTime(), so a pause never postpones a reclaim
+/// already due and a short pause only delays it by its length), its depositor can `reclaimDeposit` it
 /// and is paid the amount back, once. Settlement then refuses any deposit batch that would
 /// credit position i or beyond, so no deposit is ever paid twice: a reclaim ends deposit
 /// processing at that position for good (the queue closes; later deposits are refused,
@@ -61,7 +63,7 @@ contract Vault is IVault, ReentrancyGuard {
     /// @notice The first index a trader account can have (0: empty, 1: fees, 2: insurance).
     uint32 public constant FIRST_USER_ACCOUNT = 3;
     uint64 private constant NONE = type(uint64).max;
-    uint256 private constant RECLAIMED = 1 << 224;
+    uint256 private constant RECLAIMED = 1 << 240;
 
     /// @notice The collateral token.
     IERC20 public immutable token;
@@ -84,7 +86,8 @@ contract Vault is IVault, ReentrancyGuard {
     /// @notice The first reclaimed queue position (type(uint64).max while none is).
     uint64 public firstReclaimed = NONE;
     mapping(uint64 => uint256) private queueHashes;
-    /// @dev Per queue position: depositor | time << 160 | reclaimed flag << 224.
+    /// @dev Per queue position: depositor | time << 160 | Settlement.pausedTime() at that
+    /// time << 200 | reclaimed flag << 240 (times are 40-bit unix seconds).
     mapping(uint64 => uint256) private entries;
     /// @notice What deposits (not reclaimed) have queued for each account in total.
     mapping(uint64 => uint256) public deposited;
@@ -191,7 +194,7 @@ contract Vault is IVault, ReentrancyGuard {
         nonReentrant
         returns (uint64 index)
     {
-        _checkOpen();
+        uint256 pausedSeconds = _checkOpen();
         if (amount < minDeposit || amount > MAX_DEPOSIT) revert BadAmount(amount);
         if (account == 0) {
             if (!_onCurve(pkX, pkY)) revert BadPublicKey();
@@ -209,15 +212,15 @@ contract Vault is IVault, ReentrancyGuard {
         uint64 n = depositCount;
         uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (received << 32), pkX, pkY]);
         queueHashes[n + 1] = h;
-        entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160);
+        entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
         depositCount = n + 1;
         emit Deposited(n, account, msg.sender, pkX, pkY, received, h);
         return account;
     }
 
     /// @notice Pays back the deposit at queue position `index` to its depositor, who alone
-    /// may call this, once the deposit is `depositDeadline` seconds old (counted from the
-    /// end of the last pause if that is later) and still not credited, or at once if an
+    /// may call this, once `depositDeadline` seconds of unpaused time have passed since the
+    /// deposit and it is still not credited, or at once if an
     /// earlier position was already reclaimed. (account, amount, pkX, pkY) are the entry as
     /// the Deposited event reported it. From then on, no batch credits this position or any
     /// after it.
@@ -235,15 +238,17 @@ contract Vault is IVault, ReentrancyGuard {
                 || PoseidonT5.hash([queueHashes[index], uint256(account) | (amount << 32), pkX, pkY])
                     != queueHashes[index + 1]
         ) revert WrongQueueEntry(index);
-        ISettlement s = ISettlement(settlement);
-        if (index < s.depositsProcessed()) revert DepositCredited(index);
-        if (index < firstReclaimed && !s.frozen()) {
-            // the queue is still open up to here: the deadline applies (after a freeze no
-            // batch can credit it any more, so it is reclaimable at once)
-            uint256 start = uint64(e >> 160);
-            uint256 pauseEnd = s.pausedUntil();
-            if (pauseEnd > start) start = pauseEnd;
-            if (block.timestamp < start + depositDeadline) revert DeadlineNotReached(index, start + depositDeadline);
+        (uint64 pauseEnd, uint64 pausedNow, uint64 processed, bool isFrozen) = ISettlement(settlement).vaultView();
+        if (index < processed) revert DepositCredited(index);
+        if (index < firstReclaimed && !isFrozen) {
+            // the queue is still open up to here: the deadline applies, in unpaused time
+            // (after a freeze no batch can credit it any more: reclaimable at once)
+            uint256 unpaused = block.timestamp - uint40(e >> 160) - (pausedNow - uint40(e >> 200));
+            if (unpaused < depositDeadline) {
+                // if paused now, the clock restarts when the pause ends
+                uint256 resume = pauseEnd > block.timestamp ? pauseEnd : block.timestamp;
+                revert DeadlineNotReached(index, resume + depositDeadline - unpaused);
+            }
             firstReclaimed = index;
         }
         entries[index] = e | RECLAIMED;
@@ -267,7 +272,7 @@ contract Vault is IVault, ReentrancyGuard {
     function depositEntry(uint64 index) external view returns (address depositor, uint64 time, bool reclaimed) {
         if (index >= depositCount) revert UnknownQueuePosition(index);
         uint256 e = entries[index];
-        return (address(uint160(e)), uint64(e >> 160), e & RECLAIMED != 0);
+        return (address(uint160(e)), uint40(e >> 160), e & RECLAIMED != 0);
     }
 
     /// @inheritdoc IVault
@@ -300,14 +305,17 @@ contract Vault is IVault, ReentrancyGuard {
         emit Claimed(recipient, amount);
     }
 
-    /// @dev Deposits need a wired, unpaused Settlement and an open queue.
-    function _checkOpen() private view {
+    /// @dev Deposits need a wired, unpaused Settlement and an open queue; returns
+    /// Settlement's pausedTime() now.
+    function _checkOpen() private view returns (uint256 pausedSeconds) {
         address s = settlement;
         if (s == address(0)) revert SettlementNotSet();
-        if (ISettlement(s).frozen()) revert ExchangeFrozen();
-        if (ISettlement(s).paused()) revert DepositsPaused(ISettlement(s).pausedUntil());
+        (uint64 until, uint64 pausedNow,, bool isFrozen) = ISettlement(s).vaultView();
+        if (isFrozen) revert ExchangeFrozen();
+        if (block.timestamp < until) revert DepositsPaused(until);
         uint64 closedAt = firstReclaimed;
         if (closedAt != NONE) revert DepositQueueClosed(closedAt);
+        return pausedNow;
     }
 
     /// @dev Takes `amount` from the caller; returns what arrived, refusing it out of range.

@@ -15,7 +15,7 @@ pragma solidity 0.8.28;
 /// Rules of `submitRound`, in the order they are checked (each has its own error):
 /// 1. `roundId == latestRoundId() + 1` (rounds start at 1)            -> UnexpectedRoundId
 /// 2. as many signatures as reports                                   -> ReportCountMismatch
-/// 3. quorum <= reports.length <= MAX_SIGNERS                         -> NotEnoughReports / TooManyReports
+/// 3. quorum (>= 3) <= reports.length <= MAX_SIGNERS                 -> NotEnoughReports / TooManyReports
 /// 4. for each report i, in the order given:
 ///    a. its signature is a 65-byte (r, s, v) ECDSA signature with a low s  -> InvalidSignature
 ///    b. it recovers to a current signer                              -> UnknownSigner
@@ -35,20 +35,24 @@ pragma solidity 0.8.28;
 /// (the minimum), so a consumer that checks `block.timestamp - roundTimestamp(r) <= x` knows
 /// that every report that went into round r was at most x seconds old.
 ///
-/// What one faulty signer can do (the median rule): if fewer than half of a round's k reports
-/// are faulty (f < k / 2), the lower median lies within the range of the honest reports of the
-/// round: at most f values lie below the lowest honest value and f <= (k - 1) / 2, so the
-/// element at index (k - 1) / 2 is not below it; at most f lie above the highest honest value
-/// and f <= k - 1 - (k - 1) / 2, so it is not above it either. A report far off therefore
-/// cannot move the price beyond what honest signers reported, with an odd or an even count.
+/// What faulty signers can do (the median rule): with k reports of which f are faulty, the
+/// lower median lies within the range of the round's honest reports whenever
+/// f <= floor((k - 1) / 2): at most f values lie below the lowest honest value and
+/// f <= (k - 1) / 2, so the element at index (k - 1) / 2 is not below it; at most f lie above
+/// the highest honest value and f <= k - 1 - (k - 1) / 2, so it is not above it either.
+/// With k = 2 this allows no faulty report at all (the lower median of two is the lower
+/// report, which a faulty signer chooses), so a round needs k >= 3 reports: the quorum is
+/// at least MIN_QUORUM = 3 (and a majority of the signers), enforced by the constructor and
+/// setSigners. Then ONE faulty signer can never move the price outside the honest reports'
+/// range, whatever k >= 3 reports a submitter picks.
 ///
-/// Trust: the submitter chooses which k signed reports make a round (it may cherry-pick), but
-/// each must come from a distinct current signer, be fresh and lie within bounds. The quorum
-/// is always a majority of the signers (k >= floor(n / 2) + 1, enforced by setSigners), so a
-/// minority of signers can never make a round alone. To tolerate f faulty signers whatever
-/// subset a submitter picks, the quorum must be at least 2f + 1: then every admissible subset
-/// holds fewer than k / 2 faulty reports. With k = 2 (for example 2 of 3), one faulty signer
-/// together with a submitter that picks its report can choose the lower of two prices.
+/// Trust: the submitter chooses which k >= quorum signed reports make a round (it may
+/// cherry-pick, and include every faulty signer's report), but each must come from a
+/// distinct current signer, be fresh and lie within bounds. The quorum is always a majority
+/// of the signers (k >= floor(n / 2) + 1), so a minority of signers can never make a round
+/// alone. The price stays within the honest range whatever subset is picked while at most
+/// floor((quorum - 1) / 2) signers are faulty (one for a quorum of 3 or 4, two for 5): to
+/// tolerate f faulty signers, set the quorum to at least 2f + 1.
 ///
 /// Administration: ORACLE_ADMIN_ROLE (held by a timelock, see contracts/Timelock.sol) sets
 /// the signers together with the quorum, the per-market bounds and the maximum report age;
@@ -108,8 +112,8 @@ interface IPriceOracle {
     /// @notice A maximum report age of 0 seconds was given.
     error InvalidMaxAge();
 
-    /// @notice The quorum is not a majority of the signers (floor(n / 2) + 1 <= quorum <= n), or
-    /// there are no signers.
+    /// @notice The quorum is below 3, or not a majority of the signers
+    /// (max(3, floor(n / 2) + 1) <= quorum <= n is required).
     /// @param quorum The refused quorum.
     /// @param signerCount The number of signers.
     error InvalidQuorum(uint256 quorum, uint256 signerCount);
@@ -221,10 +225,11 @@ interface IPriceOracle {
 
     /// @notice Replaces the whole signer set and the quorum at once. ORACLE_ADMIN_ROLE only.
     /// @dev Reverts with InvalidSigner, SignerAlreadyAdded, TooManySigners, or InvalidQuorum
-    /// unless floor(n / 2) + 1 <= newQuorum <= n for the n new signers. Emits SignerRemoved for
-    /// every old signer, SignerAdded for every new one (in the order given), then QuorumChanged.
-    /// @param newSigners The new signers, distinct and non-zero, 1..MAX_SIGNERS of them.
-    /// @param newQuorum The new quorum k, a majority of the new signers.
+    /// unless max(3, floor(n / 2) + 1) <= newQuorum <= n for the n new signers. Emits
+    /// SignerRemoved for every old signer, SignerAdded for every new one (in the order given),
+    /// then QuorumChanged.
+    /// @param newSigners The new signers, distinct and non-zero, 3..MAX_SIGNERS of them.
+    /// @param newQuorum The new quorum k, at least 3 and a majority of the new signers.
     function setSigners(address[] calldata newSigners, uint8 newQuorum) external;
 
     /// @notice Sets the maximum age of a report, in seconds. ORACLE_ADMIN_ROLE only.

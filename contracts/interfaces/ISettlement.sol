@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 /// @title ISettlement
 /// @notice What the Vault needs from the Settlement contract: whether it is paused, when the
-/// last pause ends (or ended), and how much of the deposit queue has been credited.
+/// last pause ends (or ended), how long it has been paused in total, and how much of the
+/// deposit queue has been credited.
 interface ISettlement {
     /// @notice Whether batches and deposits are refused now.
     function paused() external view returns (bool);
@@ -16,4 +17,11 @@ interface ISettlement {
 
     /// @notice Deposits of the Vault's queue already credited by proven batches.
     function depositsProcessed() external view returns (uint64);
+
+    /// @notice Seconds spent paused so far, in all pauses.
+    function pausedTime() external view returns (uint64);
+
+    /// @notice In one call: the end of the current or last pause, pausedTime(),
+    /// depositsProcessed() and frozen().
+    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed, bool isFrozen);
 }

@@ -18,6 +18,7 @@ import { serveChain } from "../helpers/chain.ts";
 import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+const ROUND_CHECK = "every priced batch used an admissible oracle round";
 
 /** Runs bin/zkclear without blocking this process (it serves the chain the CLI reads). */
 function zkclear(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -114,6 +115,8 @@ describe("audit: an honest history from the operator", function () {
       r.checks.every((c) => c.status === "pass"),
       JSON.stringify(r.checks),
     );
+    const check = r.checks.find((c) => c.name === ROUND_CHECK);
+    assert.deepEqual(check, { name: ROUND_CHECK, status: "pass", findings: 0 });
     assert.equal(r.head.root, String(op.state.root));
     assert.equal(r.final?.openInterest[0].long, "3");
     assert.equal(r.final?.openInterest[0].short, "3");
@@ -136,8 +139,32 @@ describe("audit: an honest history from the operator", function () {
     await op.tick();
     assert.ok(op.batches().some((b) => b.kind === "liquidations" && b.status === "settled"));
     publisher.sync();
+    // the same checkpoint with a later round as the last one used: the resumed audit must
+    // judge the new priced batches against what the checkpoint carries
+    const forged = path.join(path.dirname(checkpoint), "later-round.json");
+    const carried = fs.readFileSync(checkpoint, "utf8");
+    assert.match(carried, /"lastRoundUsed":"1n"/);
+    fs.writeFileSync(forged, carried.replace(/"lastRoundUsed":"1n"/, '"lastRoundUsed":"9n"'));
     const r = await audit(w, dir, { checkpoint });
     assert.deepEqual(codes(r), []);
+    assert.equal(r.checks.find((c) => c.name === ROUND_CHECK)?.status, "pass");
+    assert.match(fs.readFileSync(checkpoint, "utf8"), /"lastRoundUsed":"2n"/);
+    const behind = await audit(w, dir, { checkpoint: forged });
+    const priced = r.batches.filter((b) => b.batch >= before && b.roundId !== null);
+    // the withdrawal goes back from round 9; the liquidation after it, at round 2, does not
+    // go back from the withdrawal's round 1
+    assert.deepEqual(
+      priced.map((b) => b.kind),
+      ["withdrawals", "liquidations"],
+    );
+    assert.deepEqual(codes(behind), [`${priced[0].batch}:ROUND_INADMISSIBLE`]);
+    assert.match(
+      behind.findings[0].message,
+      new RegExp(
+        `^batch ${priced[0].batch} \\(withdrawals\\) used oracle round 1, which breaks price rule 1 \\(rounds never go backwards\\): the previous priced batch used round 9$`,
+      ),
+    );
+    assert.equal(behind.checks.find((c) => c.name === ROUND_CHECK)?.status, "fail");
     assert.equal(r.timing.resumedFrom, before);
     const after = Number(await w.d.settlement.getFunction("batchCount")());
     assert.equal(r.timing.batchesThisRun, after - before);

@@ -126,7 +126,7 @@ describe("governance: roles, timelocks and the pause", function () {
     const tl = w.d.oracleTimelock;
     const before = [...(await o.getFunction("signers")())];
     const next = [before[0], before[1], await stranger.getAddress()];
-    const data = o.interface.encodeFunctionData("setSigners", [next, 2]);
+    const data = o.interface.encodeFunctionData("setSigners", [next, 3]);
     const asStranger = tl.connect(stranger) as Contract;
     assert.deepEqual(
       await refusal(
@@ -179,7 +179,7 @@ describe("governance: roles, timelocks and the pause", function () {
     ]);
     assert.deepEqual([...(await o.getFunction("signers")())], next);
     // a change scheduled and cancelled never happens
-    const undo = await schedule(tl, o, o.interface.encodeFunctionData("setSigners", [before, 2]));
+    const undo = await schedule(tl, o, o.interface.encodeFunctionData("setSigners", [before, 3]));
     const cancelled = await (await tl.getFunction("cancel")(undo.id)).wait();
     assert.ok(
       cancelled.logs.some(

@@ -158,8 +158,8 @@ describe("PriceOracle", function () {
       const c = await factory.deploy(
         await oracleSetup({
           owner,
-          signers: wallets.slice(0, 2),
-          quorum: 2,
+          signers: wallets.slice(0, 3),
+          quorum: 3,
           maxAge: 60n,
           bounds: BOUNDS,
         }),
@@ -172,18 +172,19 @@ describe("PriceOracle", function () {
         "RoleGranted",
         "SignerAdded",
         "SignerAdded",
+        "SignerAdded",
         "QuorumChanged",
         "MaxAgeChanged",
         "BoundsChanged",
         "BoundsChanged",
       ]);
-      const quorum = receipt.logs.map((l) => factory.interface.parseLog(l))[4];
-      assert.deepEqual(quorum?.args.toArray(), [0n, 2n]);
+      const quorum = receipt.logs.map((l) => factory.interface.parseLog(l))[5];
+      assert.deepEqual(quorum?.args.toArray(), [0n, 3n]);
     });
 
-    it("refuses a bad market count, quorum (below a majority), signer list, bounds or admin", async function () {
+    it("refuses a bad market count, quorum (below 3 or a majority), signer list, bounds or admin", async function () {
       const factory = await hre.ethers.getContractFactory("PriceOracle", owner);
-      const setup = async (o: Partial<Record<string, unknown>>, quorum = 2, n = 3) => ({
+      const setup = async (o: Partial<Record<string, unknown>>, quorum = 3, n = 3) => ({
         ...(await oracleSetup({ owner, signers: wallets.slice(0, n), quorum, bounds: BOUNDS })),
         ...o,
       });
@@ -203,10 +204,19 @@ describe("PriceOracle", function () {
         [9n],
       );
       await factory.deploy(await setup({ marketCount: 8, minPrices: eight, maxPrices: eight })); // MAX_MARKETS
-      // the quorum is a majority: 2 or 3 of 3, 3 or 4 of 4
+      // the quorum is at least 3 and a majority: 3 of 3, 3 or 4 of 4
       await expectCustomError(factory.deploy(await setup({}, 1)), factory, "InvalidQuorum", [
         1n,
         3n,
+      ]);
+      // 2 of 3 is a majority, but a round of two reports lets one signer pick the price
+      await expectCustomError(factory.deploy(await setup({}, 2)), factory, "InvalidQuorum", [
+        2n,
+        3n,
+      ]);
+      await expectCustomError(factory.deploy(await setup({}, 2, 2)), factory, "InvalidQuorum", [
+        2n,
+        2n,
       ]);
       await expectCustomError(factory.deploy(await setup({}, 4)), factory, "InvalidQuorum", [
         4n,
@@ -648,7 +658,7 @@ describe("PriceOracle", function () {
       const admin = await oracle.DEFAULT_ADMIN_ROLE();
       const newSigner = hre.ethers.Wallet.createRandom().address;
       const three = [wallets[0].address, wallets[1].address, newSigner];
-      await expectCustomError(s.setSigners(three, 2), oracle, "AccessControlUnauthorizedAccount", [
+      await expectCustomError(s.setSigners(three, 3), oracle, "AccessControlUnauthorizedAccount", [
         who,
         oracleAdmin,
       ]);
@@ -677,7 +687,7 @@ describe("PriceOracle", function () {
       });
       await split.waitForDeployment();
       const asOracleAdmin = split.connect(stranger) as Contract;
-      await (await asOracleAdmin.setSigners(three, 2)).wait();
+      await (await asOracleAdmin.setSigners(three, 3)).wait();
       assert.equal(await split.isSigner(newSigner), true);
       await expectCustomError(
         asOracleAdmin.grantRole(oracleAdmin, await owner.getAddress()),
@@ -730,7 +740,7 @@ describe("PriceOracle", function () {
       const extra = labelledWallet("extra signer");
       const late = labelledWallet("late signer");
       const next = [extra.address, wallets[2].address, late.address];
-      const receipt = await (await oracle.setSigners(next, 2)).wait();
+      const receipt = await (await oracle.setSigners(next, 3)).wait();
       assert.ok(receipt);
       assert.deepEqual(
         eventsOf(receipt, oracle, "SignerRemoved").map((e) => e.args.signer),
@@ -740,22 +750,25 @@ describe("PriceOracle", function () {
         eventsOf(receipt, oracle, "SignerAdded").map((e) => e.args.signer),
         next,
       );
-      assert.deepEqual(eventsOf(receipt, oracle, "QuorumChanged")[0].args.toArray(), [3n, 2n]);
+      assert.deepEqual(eventsOf(receipt, oracle, "QuorumChanged")[0].args.toArray(), [3n, 3n]);
       assert.deepEqual([...(await oracle.signers())], next);
       for (const w of wallets) assert.equal(await oracle.isSigner(w.address), w === wallets[2]);
 
       // a removed signer is refused; the new ones count once each
       const now = await latestTimestamp();
       const [x, y] = await signReports(oracle, [extra, late], 1n, now, [PRICES[3], PRICES[4]]);
-      const [r0] = await reportsBy([0]);
-      await expectCustomError(submit([x, r0]), oracle, "UnknownSigner", [1n, wallets[0].address]);
-      await expectCustomError(submit([x, x]), oracle, "DuplicateSigner", [1n, extra.address]);
-      await submit([x, y]);
-      // lower median of [60_500, 59_000] and [3_001, 2_500]
-      assert.deepEqual(await prices(oracle, 1n), [59_000n, 2_500n]);
+      const [r0, r2] = await reportsBy([0, 2]);
+      await expectCustomError(submit([x, r0, y]), oracle, "UnknownSigner", [
+        1n,
+        wallets[0].address,
+      ]);
+      await expectCustomError(submit([x, r2, x]), oracle, "DuplicateSigner", [2n, extra.address]);
+      await submit([x, r2, y]);
+      // lower median of [60_500, 59_990, 59_000] and [3_001, 3_020, 2_500]
+      assert.deepEqual(await prices(oracle, 1n), [59_990n, 3_001n]);
     });
 
-    it("setSigners keeps the quorum a majority of the signers, and the set valid", async function () {
+    it("setSigners keeps the quorum at least 3 and a majority of the signers, and the set valid", async function () {
       const five = wallets.map((w) => w.address);
       // the change the issue describes (quorum 1 over many signers) is refused
       await expectCustomError(oracle.setSigners(five, 1), oracle, "InvalidQuorum", [1n, 5n]);
@@ -766,14 +779,24 @@ describe("PriceOracle", function () {
         4n,
       ]);
       await expectCustomError(oracle.setSigners([], 0), oracle, "InvalidQuorum", [0n, 0n]);
+      // a majority, but a round of two reports: one signer would pick the lower median
+      await expectCustomError(oracle.setSigners(five.slice(0, 3), 2), oracle, "InvalidQuorum", [
+        2n,
+        3n,
+      ]);
+      await expectCustomError(oracle.setSigners(five.slice(0, 2), 2), oracle, "InvalidQuorum", [
+        2n,
+        2n,
+      ]);
+      await expectCustomError(oracle.setSigners([five[0]], 1), oracle, "InvalidQuorum", [1n, 1n]);
       await expectCustomError(
-        oracle.setSigners([five[0], five[1], five[0]], 2),
+        oracle.setSigners([five[0], five[1], five[0]], 3),
         oracle,
         "SignerAlreadyAdded",
         [five[0]],
       );
       await expectCustomError(
-        oracle.setSigners([five[0], ZeroAddress, five[1]], 2),
+        oracle.setSigners([five[0], ZeroAddress, five[1]], 3),
         oracle,
         "InvalidSigner",
         [],
@@ -783,11 +806,11 @@ describe("PriceOracle", function () {
       // a refused change leaves everything as it was
       assert.deepEqual([...(await oracle.signers())], five);
       assert.equal(await oracle.quorum(), 3n);
-      // at the edges: 16 signers with 9, and one signer with 1
+      // at the edges: 16 signers with 9, and three signers with 3
       await (await oracle.setSigners(many.slice(0, 16), 9)).wait();
       assert.equal((await oracle.signers()).length, 16);
-      await (await oracle.setSigners([five[0]], 1)).wait();
-      await submit(await reportsBy([0]));
+      await (await oracle.setSigners(five.slice(0, 3), 3)).wait();
+      await submit(await reportsBy([0, 1, 2]));
     });
 
     it("setMaxAge emits MaxAgeChanged, refuses 0, and applies to the next round", async function () {
@@ -872,23 +895,24 @@ describe("PriceOracle", function () {
       assert.equal(medianPrice([60_000n, 59_990n, 60_010n, 1_000_000n]), 60_000n);
     });
 
-    it("with two reports (2 of 3), one faulty report can pull the price down but never up: the quorum must be 2f + 1 to tolerate f", async function () {
-      const o3 = await deployOracle({ signers: wallets.slice(0, 3), quorum: 2, bounds: BOUNDS });
-      const sub = async (p0: bigint[], round: bigint) => {
-        const signed = await signReports(
-          o3,
-          wallets.slice(0, 2),
-          round,
-          await latestTimestamp(),
-          p0.map((p) => [p, 3_000n]),
-        );
-        await submitRound(o3, round, signed);
-        return (await prices(o3, round))[0];
-      };
-      // the old mean rule gave 530_000 here: one signer moved the price alone
-      assert.equal(await sub([60_000n, 1_000_000n], 1n), 60_000n);
-      // half the reports faulty is not "fewer than half": this is the documented limit
-      assert.equal(await sub([60_000n, 1_000n], 2n), 1_000n);
+    it("a round of two reports is refused: one dishonest signer and one honest report cannot make the price the dishonest one", async function () {
+      // the attack on a quorum of 2 (the lower median of two reports is the lower one, which
+      // the dishonest signer picks): no oracle takes a quorum below 3, and a round needs it
+      const [honest, rogue] = await reportsBy([0, 4], 1n, {
+        prices: [
+          [60_000n, 3_000n],
+          [1_000n, 1_000n],
+        ],
+      });
+      await expectCustomError(submit([honest, rogue]), oracle, "NotEnoughReports", [2n, 3n]);
+      // with a third (honest) report the dishonest price is never the median, low or high
+      for (const [round, far] of [
+        [1n, 1_000n],
+        [2n, 1_000_000n],
+      ] as const) {
+        const p = await roundOf([0, 1, 4], [60_000n, 60_010n, far], round);
+        assert.ok(p >= 60_000n && p <= 60_010n, `${far}: ${p}`);
+      }
     });
 
     it("a cherry-picked subset: whichever quorum of reports a submitter picks, one faulty signer of five (quorum 3) stays within the honest range", async function () {

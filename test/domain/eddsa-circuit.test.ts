@@ -7,11 +7,11 @@ import {
   mulPoint,
   verifyEdDSAPoseidon,
 } from "../../prover/src/domain/babyjub.ts";
-import { modPow } from "../../prover/src/domain/field.ts";
 import { keyPairFromPrivate, sign } from "../../prover/src/domain/keys.ts";
 import { isUsableKey } from "../../prover/src/domain/transfers.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
+import { SMALL_ORDER_POINTS } from "../helpers/small-order.ts";
 
 const bj = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
   Base8: [bigint, bigint];
@@ -20,64 +20,14 @@ const bj = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
   inCurve(p: [bigint, bigint]): boolean;
 };
 const P = bj.r;
-const A = 168700n;
-const D = 168696n;
 const mod = (x: bigint) => ((x % P) + P) % P;
-
-/** A square root mod p (Tonelli–Shanks), or undefined for a non-residue. */
-function sqrt(n: bigint): bigint | undefined {
-  n = mod(n);
-  if (n === 0n) return 0n;
-  if (modPow(n, (P - 1n) / 2n, P) !== 1n) return undefined;
-  let q = P - 1n;
-  let s = 0n;
-  while (q % 2n === 0n) {
-    q /= 2n;
-    s++;
-  }
-  let z = 2n;
-  while (modPow(z, (P - 1n) / 2n, P) !== P - 1n) z++;
-  let m = s;
-  let c = modPow(z, q, P);
-  let t = modPow(n, q, P);
-  let r = modPow(n, (q + 1n) / 2n, P);
-  while (t !== 1n) {
-    let i = 0n;
-    let t2 = t;
-    while (t2 !== 1n) {
-      t2 = mod(t2 * t2);
-      i++;
-    }
-    const b = modPow(c, 1n << (m - i - 1n), P);
-    m = i;
-    c = mod(b * b);
-    t = mod(t * c);
-    r = mod(r * b);
-  }
-  return r;
-}
-
-/** Every point of small order (order 1, 2, 4 or 8): subOrder times points off the subgroup. */
-function smallOrderPoints(): [bigint, bigint][] {
-  const found = new Map<string, [bigint, bigint]>();
-  for (let y = 2n; found.size < 8 && y < 500n; y++) {
-    const x2 = mod((1n - y * y) * modPow(mod(A - D * y * y), P - 2n, P));
-    const x = sqrt(x2);
-    if (x === undefined) continue;
-    for (const px of [x, mod(-x)]) {
-      const t = mulPoint([px, y], bj.subOrder);
-      found.set(`${t[0]}:${t[1]}`, t);
-    }
-  }
-  return [...found.values()];
-}
 
 type Sig = { r8x: bigint; r8y: bigint; s: bigint };
 type Key = { x: bigint; y: bigint };
 
 describe("EdDSA-Poseidon: the TypeScript verifier agrees with circomlib's verifier circuit", function () {
   let probe: ProbeBuild;
-  const small = smallOrderPoints();
+  const small = SMALL_ORDER_POINTS.map(([x, y]) => [x, y] as [bigint, bigint]);
 
   before(async function () {
     probe = await compileProbe("eddsa_verifier", "order.circom", "EdDSAPoseidonVerifier()", {

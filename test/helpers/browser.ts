@@ -150,7 +150,11 @@ export async function launchBrowser(): Promise<Browser> {
       env,
       timeout: 30_000,
     });
-    browser.once("disconnected", () => fs.rmSync(profile, { recursive: true, force: true }));
+    // Chromium's helper processes may still write to the profile after the disconnect:
+    // remove it in the background, retrying, and never fail a test over a temporary folder
+    browser.once("disconnected", () =>
+      fs.rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }, () => {}),
+    );
     return browser;
   } catch (e) {
     fs.rmSync(profile, { recursive: true, force: true });

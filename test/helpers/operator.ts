@@ -32,7 +32,7 @@ export interface OperatorRig {
 export async function startOperator(
   traders: number,
   prefix: string,
-  extra: { snapshotEvery?: number; log?: (line: string) => void } = {},
+  extra: { snapshotEvery?: number; log?: (line: string) => void; waitMs?: number } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
   await prepareTestContracts();
@@ -43,6 +43,7 @@ export async function startOperator(
   const prover = new WorkerProver(P, w.keys);
   const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), {
     pollMs: 100,
+    waitMs: extra.waitMs,
   });
   const open = (store: Store) =>
     Operator.open({
@@ -52,8 +53,8 @@ export async function startOperator(
       store,
       chain,
       prover,
-      log: (line) => process.env.ZKCLEAR_TEST_LOG && console.log(line),
-      ...extra,
+      snapshotEvery: extra.snapshotEvery,
+      log: extra.log ?? ((line) => process.env.ZKCLEAR_TEST_LOG && console.log(line)),
     });
   const store = new Store(storeFile);
   const rig: OperatorRig = {

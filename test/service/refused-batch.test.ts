@@ -36,6 +36,7 @@ describe("operator: a batch the chain refuses", function () {
           "submitDeposits: Settlement refuses it (InvalidProof)",
         );
       },
+      check: async () => assert.fail("nothing was sent, so nothing is checked again"),
       send: async () => assert.fail("nothing is sent"),
       submit: async () => assert.fail("the pipeline prepares, stores, then sends"),
     };

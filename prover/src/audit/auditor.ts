@@ -1,8 +1,6 @@
 import fs from "node:fs";
 import { getAddress, type Provider } from "ethers";
-import type { VerificationKey } from "snarkjs";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
-import type { CircuitId } from "../domain/circuits.ts";
 
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
@@ -10,8 +8,10 @@ import { deploymentDomain } from "../domain/messages.ts";
 import { verify } from "../proving/prover.ts";
 import {
   fetchEvents,
+  oracleLatestRound,
   oracleRound,
   readSettlement,
+  roundPostedAt,
   settlementAt,
   tokenBalance,
   type ChainEvent,
@@ -19,6 +19,7 @@ import {
 } from "./chain.ts";
 import { batchData, replayBatch, type ReplayContext, type SettledEvent } from "./batch-replay.ts";
 import {
+  admissibleRound,
   batchCall,
   checkRoots,
   depositSlice,
@@ -33,33 +34,14 @@ import { bookEvents } from "./events.ts";
 import { newProgress, type BatchPoint, type Progress } from "./progress.ts";
 import { buildReport, type AuditReport } from "./report.ts";
 import type { BatchFileSource } from "./sources.ts";
+import type { AuditorOptions } from "./options.ts";
 import { deploymentFindings } from "./deployment-checks.ts";
+import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
 
 export { AuditError, type Finding, type FindingCode } from "./findings.ts";
 export type { AuditReport } from "./report.ts";
+export type { AuditorOptions } from "./options.ts";
 export type { BatchPoint, RoundPoint } from "./progress.ts";
-
-export interface AuditorOptions {
-  readonly provider: Provider;
-  readonly settlement: string;
-  readonly config: PublishedConfig;
-  /** The local verification keys the proofs must verify under. */
-  readonly vkeys: Record<CircuitId, VerificationKey>;
-  /** Published batch files; without them the audit checks chain and proofs only. */
-  readonly files?: BatchFileSource;
-  /** First block to scan (the deployment block) when not resuming. */
-  readonly fromBlock?: number;
-  /** Resume from this checkpoint file if it exists, and keep it up to date. */
-  readonly checkpoint?: string;
-  /** Audit only blocks this many below the latest (reorganisation safety); default 0. */
-  readonly confirmations?: number;
-  /** Blocks per getLogs call. */
-  readonly logChunk?: number;
-  /** How long to wait for a batch file not yet published (follow mode), ms. */
-  readonly fileWaitMs?: number;
-  readonly onBatch?: (b: BatchPoint, findings: readonly Finding[]) => void;
-  readonly onProgress?: (done: number, total: number) => void;
-}
 
 /**
  * The auditor: checks a zkclear deployment's whole settlement history from the chain
@@ -116,6 +98,10 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     return this.o.files!;
   }
 
+  get roundRule(): RoundRuleParams {
+    return { maxPriceAge: this.info.maxPriceAge, roundGrace: this.info.roundGrace };
+  }
+
   get fileWaitMs(): number {
     return this.o.fileWaitMs ?? 0;
   }
@@ -145,6 +131,8 @@ export class Auditor implements ReplayContext, ChainCheckContext {
           `the published configuration names chain ${o.config.chainId} / ${o.config.settlement}, ` +
             `the audit is of chain ${chainId} / ${info.address}`,
         );
+      // the oracle's rounds before the scan: the latest one is where the price rule starts
+      a.p.latestRound = await oracleLatestRound(o.provider, info.oracle, a.p.scannedTo);
       const t0 = performance.now();
       for (const f of await deploymentFindings(info, o.config, o.vkeys, o.provider)) a.find(f);
       a.phases.verifierCode = performance.now() - t0;
@@ -250,9 +238,10 @@ export class Auditor implements ReplayContext, ChainCheckContext {
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
-    const { batches, liquidations } = bookEvents(this.p, events, (f) => this.find(f));
+    const { batches, liquidations, latestRound } = bookEvents(this.p, events, (f) => this.find(f));
     // a batch is judged on the state at the end of its transaction
-    for (const b of batches) await this.batch(b, liquidations.get(b.batch));
+    for (const b of batches)
+      await this.batch(b, liquidations.get(b.batch), latestRound.get(b.batch) ?? null);
   }
 
   private async blockTime(block: number): Promise<number> {
@@ -270,13 +259,23 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     return this.p.rounds[key];
   }
 
+  async postedAt(roundId: bigint): Promise<bigint | undefined> {
+    const block = this.p.rounds[roundId.toString()]?.postedBlock;
+    if (block !== undefined) return BigInt(await this.blockTime(block));
+    return roundPostedAt(this.o.provider, this.o.settlement, roundId);
+  }
+
   stopReplay(n: number, why: string): void {
     if (this.p.replay !== "on") return;
     this.p.replay = "stopped";
     this.p.replayNote = `replay stopped at batch ${n}: ${why}; later batches were checked on-chain only`;
   }
 
-  private async batch(ev: SettledEvent, liq: LiquidationsEvent | undefined): Promise<void> {
+  private async batch(
+    ev: SettledEvent,
+    liq: LiquidationsEvent | undefined,
+    latestRound: RoundStamp | null,
+  ): Promise<void> {
     const t0 = performance.now();
     const found: Finding[] = [];
     this.current = found;
@@ -305,6 +304,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     const priced = spec.priced ? await pricedBinding(this, ev, kind, liq) : undefined;
     const call = await batchCall(this, ev, kind, deposits.length);
     const time = await this.blockTime(ev.block);
+    if (spec.priced) await admissibleRound(this, ev, kind, latestRound, BigInt(time));
     this.phases.chain += performance.now() - tc;
     const tv = performance.now();
     if (call && (!spec.priced || priced?.binding !== undefined)) {

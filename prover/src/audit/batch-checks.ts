@@ -7,11 +7,18 @@ import type { SettledEvent } from "./batch-replay.ts";
 import { readBatchCall, roundBinding, type BatchCall, type ChainEvent } from "./chain.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
+import {
+  roundBreaches,
+  roundFinding,
+  type RoundRuleParams,
+  type RoundStamp,
+} from "./round-rule.ts";
 
 /**
  * The chain-side checks of one settled batch: its roots chain on, the deposits it
  * credited are the Vault's queue, its oracle round binds to the configuration as
- * Settlement bound it, and its call (proof and arguments) agrees with its event.
+ * Settlement bound it and was admissible (the price rule), and its call (proof and
+ * arguments) agrees with its event.
  */
 export type LiquidationsEvent = Extract<ChainEvent, { name: "LiquidationsSettled" }>;
 
@@ -26,6 +33,14 @@ export interface ChainCheckContext {
   find(f: Finding): void;
   stopReplay(n: number, why: string): void;
   round(roundId: bigint): Promise<{ prices: bigint[]; timestamp: bigint }>;
+  /**
+   * When round `roundId` was posted (the time of the block that finalised it; Settlement's
+   * roundPostedAt for a round posted before the scan began): the start of the grace of the
+   * round before it.
+   */
+  postedAt(roundId: bigint): Promise<bigint | undefined>;
+  /** Settlement's maxPriceAge and roundGrace, read from the chain. */
+  readonly roundRule: RoundRuleParams;
 }
 
 function sameList(a: readonly bigint[], b: readonly bigint[]): boolean {
@@ -119,6 +134,38 @@ export async function pricedBinding(
       });
   }
   return { prices, binding };
+}
+
+/**
+ * The price rule (round-rule.ts) for a priced batch that landed at `blockTime` while
+ * `latest` was the oracle's latest round: the timestamps of its round and the next are
+ * gathered (events first, the oracle for rounds finalised before the scan began), every
+ * broken rule is a finding, and the batch's round becomes the last one used.
+ */
+export async function admissibleRound(
+  ctx: ChainCheckContext,
+  ev: SettledEvent,
+  kind: BatchKind,
+  latest: RoundStamp | null,
+  blockTime: bigint,
+): Promise<void> {
+  const r = ev.roundId;
+  // rounds finalised before the batch (ids are consecutive) whose timestamps the rule reads
+  for (const id of [r, r + 1n])
+    if (latest !== null && id <= latest.id) await ctx.round(id).catch(() => undefined);
+  const next = latest !== null && r < latest.id ? await ctx.postedAt(r + 1n) : undefined;
+  const view = {
+    batch: ev.batch,
+    kind,
+    roundId: r,
+    blockTime,
+    latest,
+    lastRoundUsed: ctx.p.lastRoundUsed,
+    timestampOf: (id: bigint) => ctx.p.rounds[id.toString()]?.timestamp,
+    postedAtOf: (id: bigint) => (id === r + 1n ? next : undefined),
+  };
+  for (const breach of roundBreaches(view, ctx.roundRule)) ctx.find(roundFinding(view, breach));
+  ctx.p.lastRoundUsed = r;
 }
 
 /** The batch's Settlement call (its proof and arguments), checked against its event. */

@@ -25,6 +25,9 @@ export const SETTLEMENT_ABI = [
   "function stateRoot() view returns (uint256)",
   "function batchCount() view returns (uint64)",
   "function roundBinding(uint64) view returns (uint256)",
+  "function maxPriceAge() view returns (uint64)",
+  "function roundGrace() view returns (uint64)",
+  "function roundPostedAt(uint64) view returns (uint256)",
   "event BatchSettled(uint64 indexed batch, uint8 indexed kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
   "event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment)",
 ];
@@ -38,6 +41,7 @@ export const VAULT_ABI = [
 export const ORACLE_ABI = [
   "function roundPrices(uint64) view returns (uint64[])",
   "function roundTimestamp(uint64) view returns (uint64)",
+  "function latestRound() view returns (uint64 roundId, uint64 timestamp)",
   "event RoundFinalized(uint64 indexed roundId, uint64 timestamp, uint64[] prices, address[] signers)",
 ];
 export const TOKEN_ABI = [
@@ -62,6 +66,9 @@ export interface SettlementInfo {
   readonly configHash: bigint;
   readonly marketCount: number;
   readonly withdrawalSlots: number;
+  /** The price rule's immutables (see round-rule.ts), seconds. */
+  readonly maxPriceAge: bigint;
+  readonly roundGrace: bigint;
 }
 
 export async function readSettlement(provider: Provider, address: string): Promise<SettlementInfo> {
@@ -93,6 +100,8 @@ export async function readSettlement(provider: Provider, address: string): Promi
     configHash: await call<bigint>("configHash"),
     marketCount: Number(await call<bigint>("marketCount")),
     withdrawalSlots: Number(await call<bigint>("withdrawalSlots")),
+    maxPriceAge: await call<bigint>("maxPriceAge"),
+    roundGrace: await call<bigint>("roundGrace"),
   };
 }
 
@@ -317,6 +326,35 @@ export async function oracleRound(
     prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
     timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
   };
+}
+
+/** When Settlement learnt of round `roundId` (roundPostedAt; undefined if it cannot say). */
+export async function roundPostedAt(
+  provider: Provider,
+  settlement: string,
+  roundId: bigint,
+): Promise<bigint | undefined> {
+  const s = new Contract(settlement, settlementIface, provider);
+  const t = (await s
+    .getFunction("roundPostedAt")(roundId)
+    .catch(() => 0n)) as bigint;
+  return t === 0n ? undefined : t;
+}
+
+/**
+ * The oracle's latest round at the end of block `blockTag` (null: none yet, or no oracle
+ * there then): where an audit that starts after the oracle's first rounds begins.
+ */
+export async function oracleLatestRound(
+  provider: Provider,
+  oracle: string,
+  blockTag: number,
+): Promise<{ id: bigint; timestamp: bigint } | null> {
+  if (blockTag < 0 || (await provider.getCode(oracle, blockTag)) === "0x") return null;
+  const [id, timestamp] = (await new Contract(oracle, oracleIface, provider).getFunction(
+    "latestRound",
+  )({ blockTag })) as [bigint, bigint];
+  return id === 0n ? null : { id, timestamp };
 }
 
 export async function tokenBalance(

@@ -18,7 +18,7 @@ import type { Progress } from "./progress.ts";
  * configuration, the verification keys and the scanned block's hash, so that a later run
  * resumes exactly where this one stopped, and refuses a checkpoint of anything else.
  */
-export const CHECKPOINT_FORMAT = "zkclear-audit-checkpoint/1";
+export const CHECKPOINT_FORMAT = "zkclear-audit-checkpoint/2";
 
 interface CheckpointBody {
   format: string;

@@ -4,20 +4,28 @@ import type { LiquidationsEvent } from "./batch-checks.ts";
 import type { ChainEvent } from "./chain.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
+import type { RoundStamp } from "./round-rule.ts";
 
 /**
  * Books one transaction's events into the audit's progress: the Vault's token movements,
  * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding),
- * oracle rounds, and the deposit queue (each entry's hash recomputed). Returns the
- * transaction's settled batches, which the auditor judges on the state at its end.
+ * oracle rounds (and which was the latest one at each batch's log, for the price rule), and
+ * the deposit queue (each entry's hash recomputed). Returns the transaction's settled
+ * batches, which the auditor judges on the state at its end.
  */
 export function bookEvents(
   p: Progress,
   events: readonly ChainEvent[],
   find: (f: Finding) => void,
-): { batches: SettledEvent[]; liquidations: Map<number, LiquidationsEvent> } {
+): {
+  batches: SettledEvent[];
+  liquidations: Map<number, LiquidationsEvent>;
+  /** The oracle's latest round just before each batch's BatchSettled log. */
+  latestRound: Map<number, RoundStamp | null>;
+} {
   const batches: SettledEvent[] = [];
   const liquidations = new Map<number, LiquidationsEvent>();
+  const latestRound = new Map<number, RoundStamp | null>();
   for (const e of events) {
     switch (e.name) {
       case "VaultTransfer":
@@ -37,20 +45,27 @@ export function bookEvents(
         break;
       }
       case "RoundFinalized":
-        p.rounds[e.roundId.toString()] = { prices: e.prices, timestamp: e.timestamp };
+        p.rounds[e.roundId.toString()] = {
+          prices: e.prices,
+          timestamp: e.timestamp,
+          postedBlock: e.block,
+        };
+        if (p.latestRound === null || e.roundId > p.latestRound.id)
+          p.latestRound = { id: e.roundId, timestamp: e.timestamp };
         break;
       case "Deposited":
         queueDeposit(p, e, find);
         break;
       case "BatchSettled":
         batches.push(e);
+        latestRound.set(e.batch, p.latestRound);
         break;
       case "LiquidationsSettled":
         liquidations.set(e.batch, e);
         break;
     }
   }
-  return { batches, liquidations };
+  return { batches, liquidations, latestRound };
 }
 
 function queueDeposit(

@@ -1,36 +1,10 @@
 import { ZkClearError } from "../domain/errors.ts";
 
-/** What the audit can find; each comes with the batch and a sentence. */
-export type FindingCode =
-  | "CONFIG_MISMATCH"
-  | "VERIFIER_MISMATCH"
-  | "GENESIS_MISMATCH"
-  | "BATCH_GAP"
-  | "ROOT_GAP"
-  | "HEAD_MISMATCH"
-  | "PROOF_UNREADABLE"
-  | "PROOF_INVALID"
-  | "BINDING_MISMATCH"
-  | "PRICE_MISMATCH"
-  | "DEPOSIT_QUEUE_MISMATCH"
-  | "PAYOUTS_MISMATCH"
-  | "FILE_MISSING"
-  | "FILE_INVALID"
-  | "FILE_TAMPERED"
-  | "FILE_MISMATCH"
-  | "REPLAY_REFUSED"
-  | "ROOT_NOT_CHAINED"
-  | "SOLVENCY"
-  | "OPEN_INTEREST";
-
-export interface Finding {
-  readonly code: FindingCode;
-  readonly batch?: number;
-  readonly message: string;
-}
-
-/** The report's checklist: each check and the findings that fail it. */
-export const CHECKS: readonly { name: string; codes: readonly FindingCode[]; replay?: true }[] = [
+/**
+ * The report's checklist: each check and the findings that fail it. It is the one table of
+ * what the audit can find: FindingCode is derived from it.
+ */
+const CHECK_TABLE = [
   { name: "configuration hash equals the published markets", codes: ["CONFIG_MISMATCH"] },
   { name: "on-chain verifiers equal the local verification keys", codes: ["VERIFIER_MISMATCH"] },
   {
@@ -42,6 +16,7 @@ export const CHECKS: readonly { name: string; codes: readonly FindingCode[]; rep
     name: "price bindings match the oracle rounds and the configuration",
     codes: ["BINDING_MISMATCH", "PRICE_MISMATCH"],
   },
+  { name: "every priced batch used an admissible oracle round", codes: ["ROUND_INADMISSIBLE"] },
   { name: "deposit batches credit the Vault's queue", codes: ["DEPOSIT_QUEUE_MISMATCH"] },
   {
     name: "batch files match their on-chain commitments",
@@ -55,7 +30,23 @@ export const CHECKS: readonly { name: string; codes: readonly FindingCode[]; rep
   },
   { name: "solvency: accounts = Vault balance − pending", codes: ["SOLVENCY"], replay: true },
   { name: "open interest: long = short per market", codes: ["OPEN_INTEREST"], replay: true },
-];
+] as const satisfies readonly { name: string; codes: readonly string[]; replay?: true }[];
+
+/** What the audit can find; each comes with the batch and a sentence. */
+export type FindingCode = (typeof CHECK_TABLE)[number]["codes"][number];
+
+/** The checklist (CHECK_TABLE), typed for the report. */
+export const CHECKS: readonly {
+  readonly name: string;
+  readonly codes: readonly FindingCode[];
+  readonly replay?: true;
+}[] = CHECK_TABLE;
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly batch?: number;
+  readonly message: string;
+}
 
 /** Why the audit itself could not run (not a finding about the history). */
 export type AuditErrorCode =

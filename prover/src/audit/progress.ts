@@ -1,6 +1,7 @@
 import type { Deposit } from "../domain/transfers.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
+import type { RoundStamp } from "./round-rule.ts";
 
 /** One audited batch, for the report's charts and tables. */
 export interface BatchPoint {
@@ -53,7 +54,12 @@ export interface Progress {
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
   owed: Record<string, bigint>;
   surplus: bigint;
-  rounds: Record<string, { prices: bigint[]; timestamp: bigint }>;
+  /** Rounds seen: prices, timestamp, and the block that posted them (from RoundFinalized). */
+  rounds: Record<string, { prices: bigint[]; timestamp: bigint; postedBlock?: number }>;
+  /** The oracle's latest round as far as scanned (null: none yet). */
+  latestRound: RoundStamp | null;
+  /** The round of the last priced batch (0 before any, as in Settlement). */
+  lastRoundUsed: bigint;
   batches: BatchPoint[];
   findings: Finding[];
   proofsVerified: number;
@@ -79,6 +85,8 @@ export function newProgress(genesisRoot: bigint, fromBlock: number, withFiles: b
     owed: {},
     surplus: 0n,
     rounds: {},
+    latestRound: null,
+    lastRoundUsed: 0n,
     batches: [],
     findings: [],
     proofsVerified: 0,

@@ -144,28 +144,7 @@ export class ChainClient implements ChainPort {
    * transaction exists.
    */
   async prepare(b: BatchData, proof: Groth16Proof): Promise<SignedTx> {
-    const method = BATCH_KINDS[b.kind].method;
-    const data = this.settlement.interface.encodeFunctionData(method, [
-      toSolidityProof(proof),
-      ...submitArgs(b),
-    ]);
-    const to = await this.settlement.getAddress();
-    const from = this.signer.address;
-    let gas: bigint;
-    try {
-      gas = await this.retry("estimate", () => this.provider.estimateGas({ to, from, data }));
-    } catch (e) {
-      if (transient(e)) throw e;
-      const name = revertName(this.decode(e)) ?? (e as Error).message;
-      // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up
-      if (name === "ContractPaused")
-        throw new SubmitError("SETTLEMENT_PAUSED", `${method}: Settlement is paused`, {
-          cause: e,
-        });
-      throw new SubmitError("BATCH_REFUSED", `${method}: Settlement refuses it (${name})`, {
-        cause: e,
-      });
-    }
+    const { to, data, gas } = await this.estimate(b, proof);
     // the node's count wins when another client of this key sent transactions meanwhile
     const pending = await this.retry("nonce", () => this.signer.getNonce("pending"));
     const nonce = Math.max(this.nonce ?? 0, pending);
@@ -175,6 +154,48 @@ export class ChainClient implements ChainPort {
     const raw = await this.signer.signTransaction(tx);
     this.nonce = nonce + 1;
     return { hash: keccak256(raw), nonce, raw };
+  }
+
+  /**
+   * Whether Settlement would take the batch now (its gas estimate), without signing
+   * anything: the refusal classified as in `prepare`. The operator asks after a
+   * transaction of its reverted, to learn why.
+   */
+  async check(b: BatchData, proof: Groth16Proof): Promise<void> {
+    await this.estimate(b, proof);
+  }
+
+  private async estimate(
+    b: BatchData,
+    proof: Groth16Proof,
+  ): Promise<{ to: string; data: string; gas: bigint }> {
+    const method = BATCH_KINDS[b.kind].method;
+    const data = this.settlement.interface.encodeFunctionData(method, [
+      toSolidityProof(proof),
+      ...submitArgs(b),
+    ]);
+    const to = await this.settlement.getAddress();
+    const from = this.signer.address;
+    try {
+      const gas = await this.retry("estimate", () => this.provider.estimateGas({ to, from, data }));
+      return { to, data, gas };
+    } catch (e) {
+      if (transient(e)) throw e;
+      const name = revertName(this.decode(e)) ?? (e as Error).message;
+      // a batch late for its oracle round: the operator cuts it again at the latest round
+      if (name === "RoundSuperseded" || name === "StalePrices")
+        throw new SubmitError("BATCH_LATE", `${method}: Settlement refuses it (${name})`, {
+          cause: e,
+        });
+      // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up
+      if (name === "ContractPaused")
+        throw new SubmitError("SETTLEMENT_PAUSED", `${method}: Settlement is paused`, {
+          cause: e,
+        });
+      throw new SubmitError("BATCH_REFUSED", `${method}: Settlement refuses it (${name})`, {
+        cause: e,
+      });
+    }
   }
 
   /** ethers' error with the contract's custom error decoded, if it carries revert data. */

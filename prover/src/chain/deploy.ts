@@ -13,9 +13,16 @@ export class DeployError extends ZkClearError<CodeOf<"chain">> {}
 /** Defaults of the deployment parameters (`zkclear deploy` prints what it used). */
 export const DEPLOY_DEFAULTS = {
   /** Oldest oracle round a batch may use, seconds. */
-  maxPriceAge: 300,
-  /** How long after a newer round a trade or withdrawal batch may still use the older one. */
-  roundGrace: 60,
+  maxPriceAge: 600,
+  /**
+   * How long after a newer round was posted a trade or withdrawal batch may still use the
+   * older one, seconds: more than a batch's proving time (up to ~125 s for the bench trade
+   * batch in WebAssembly), so a batch proven while a round is posted still lands.
+   */
+  roundGrace: 180,
+  /** Development oracle signers, and the quorum of their rounds (at least 3, see PriceOracle). */
+  devOracleSigners: 5,
+  devOracleQuorum: 3,
   /** Seconds after which an uncredited deposit may be reclaimed. */
   depositDeadline: 86_400,
   /**
@@ -121,6 +128,38 @@ export interface DeployedContracts {
   readonly settlement: Contract;
 }
 
+/** The smallest quorum the oracle accepts (PriceOracle.MIN_QUORUM). */
+export const MIN_ORACLE_QUORUM = 3;
+
+/**
+ * The default maximum report age for a price age: a fifth of it (120 s for 600 s), so a
+ * round made of the oldest admissible reports is still usable for most of maxPriceAge.
+ */
+export function defaultMaxReportAge(maxPriceAge: number): number {
+  return Math.max(1, Math.floor(maxPriceAge / 5));
+}
+
+/**
+ * Refuses timing parameters that make the price rule meaningless (Settlement's constructor
+ * refuses them too): maxPriceAge 0, a grace longer than the price age, or an oracle report
+ * age at or above the price age (a round of old reports would be stale, or nearly, when
+ * posted).
+ */
+export function checkTiming(maxPriceAge: number, roundGrace: number, maxReportAge: number): void {
+  if (!(maxPriceAge > 0))
+    throw new DeployError("DEPLOY_INVALID", `maxPriceAge must be above 0 seconds`);
+  if (roundGrace > maxPriceAge)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `roundGrace ${roundGrace} s is more than maxPriceAge ${maxPriceAge} s`,
+    );
+  if (maxReportAge >= maxPriceAge)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `the oracle's maxReportAge ${maxReportAge} s must be below maxPriceAge ${maxPriceAge} s`,
+    );
+}
+
 /** Compiles the hand-written contracts (contracts/) with solcjs through Hardhat. */
 export function prepareContracts(log: (s: string) => void = () => {}): Promise<void> {
   log("compiling contracts (solc 0.8.28, solcjs)");
@@ -152,6 +191,16 @@ export async function deployContracts(
   const operator = opts.operator ?? me;
   const guardian = opts.guardian ?? me;
   const timelockDelay = opts.timelockDelay ?? DEPLOY_DEFAULTS.timelockDelay;
+  // refused before anything is deployed (the contracts refuse them too)
+  const o = opts.oracle;
+  const maxPriceAge = opts.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge;
+  const roundGrace = opts.roundGrace ?? DEPLOY_DEFAULTS.roundGrace;
+  checkTiming(maxPriceAge, roundGrace, o.maxReportAge);
+  if (o.quorum < MIN_ORACLE_QUORUM || o.quorum < Math.floor(o.signers.length / 2) + 1)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `oracle quorum ${o.quorum} of ${o.signers.length} signers: it must be at least ${MIN_ORACLE_QUORUM} and a majority`,
+    );
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
     return tx.wait();
@@ -193,7 +242,6 @@ export async function deployContracts(
   const timelock = await timelockOf(owner);
   const oracleTimelock = await timelockOf(oracleAdmin);
 
-  const o = opts.oracle;
   if (o.bounds.length !== markets.length)
     throw new DeployError(
       "DEPLOY_INVALID",
@@ -231,8 +279,6 @@ export async function deployContracts(
   );
   const genesis = genesisRoot(p.depth, markets.length);
   const mh = marketsHash(markets);
-  const maxPriceAge = opts.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge;
-  const roundGrace = opts.roundGrace ?? DEPLOY_DEFAULTS.roundGrace;
   const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
   const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
   // each kind's verifier goes in the constructor field named like its getter

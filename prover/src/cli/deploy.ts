@@ -1,15 +1,52 @@
 import type { Command } from "commander";
 import { getAddress, JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
-import { DEPLOY_DEFAULTS, prepareContracts } from "../chain/deploy.ts";
+import {
+  checkTiming,
+  defaultMaxReportAge,
+  DEPLOY_DEFAULTS,
+  MIN_ORACLE_QUORUM,
+  prepareContracts,
+} from "../chain/deploy.ts";
 import { defaultDeploymentFile, deployZkclear, saveDeployment } from "../deploy/deploy.ts";
 import { checkKeys, keySetFrom } from "../proving/key-sets.ts";
 import { devOracleWallets } from "../service/feeder.ts";
 import { bigintArg, CliError, print, type Output } from "./common.ts";
 
-/** The smallest quorum that is a majority of `n` signers. */
+/** The smallest quorum the oracle takes for `n` signers: a majority, and at least 3. */
 export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
+  return Math.max(MIN_ORACLE_QUORUM, Math.floor(n / 2) + 1);
+}
+
+/** Hardhat's development chain id: the only chain where shared role keys are merely warned about. */
+export const DEV_CHAIN_ID = 31337n;
+
+/**
+ * What is wrong with the roles of a deployment on `chainId`: outside development the guardian
+ * and the operator must not be the owner's key (one key would then pause, submit and
+ * administer every role), unless `allowShared`. Returns the refusal (or null) and the
+ * warnings to print.
+ */
+export function sharedKeyCheck(
+  chainId: bigint,
+  roles: { owner: string; operator: string; guardian: string },
+  allowShared: boolean,
+): { refusal: string | null; warnings: string[] } {
+  const shared = (["guardian", "operator"] as const).filter(
+    (r) => getAddress(roles[r]) === getAddress(roles.owner),
+  );
+  if (shared.length === 0) return { refusal: null, warnings: [] };
+  const what = `the ${shared.join(" and the ")} ${shared.length > 1 ? "are" : "is"} the owner's key ${roles.owner}`;
+  if (chainId === DEV_CHAIN_ID)
+    return {
+      refusal: null,
+      warnings: [`WARNING: ${what} (acceptable on the development chain only)`],
+    };
+  if (allowShared) return { refusal: null, warnings: [`WARNING: ${what} (--allow-shared-keys)`] };
+  return {
+    refusal: `${what} on chain ${chainId}: give --guardian and --operator keys of their own (or --allow-shared-keys)`,
+    warnings: [],
+  };
 }
 
 function addressArg(flag: string, v: string | undefined): string | undefined {
@@ -51,9 +88,16 @@ export function register(program: Command, out: () => Output): void {
     .option("--token <address>", "collateral ERC20 (default: deploy a TestToken)")
     .option(
       "--oracle-signers <list>",
-      "oracle signer addresses, comma-separated (default: three INSECURE development signers)",
+      `oracle signer addresses, comma-separated, at least 3 (default: ${DEPLOY_DEFAULTS.devOracleSigners} INSECURE development signers)`,
     )
-    .option("--quorum <k>", "reports a round needs (default: a majority of the signers)")
+    .option(
+      "--quorum <k>",
+      `reports a round needs: at least 3 and a majority of the signers (default: ${DEPLOY_DEFAULTS.devOracleQuorum} for the development signers, else the smallest allowed)`,
+    )
+    .option(
+      "--max-report-age <s>",
+      "oldest oracle report a round may include, seconds; below --max-price-age (default: a fifth of it)",
+    )
     .option(
       "--max-price-age <s>",
       "oldest oracle round a batch may use, seconds",
@@ -99,6 +143,10 @@ export function register(program: Command, out: () => Output): void {
       "minimum delay of both timelocks, seconds",
       String(DEPLOY_DEFAULTS.timelockDelay),
     )
+    .option(
+      "--allow-shared-keys",
+      "outside the development chain, let the guardian or the operator be the owner's key",
+    )
     .option("--out <file>", "deployment file (default: artifacts/deployments/chain-<id>.json)")
     .action(async (o: Record<string, string>) => {
       const p = paramSet(o.params);
@@ -106,14 +154,32 @@ export function register(program: Command, out: () => Output): void {
       checkKeys(keys);
       const signers = o.oracleSigners
         ? signerList(o.oracleSigners)
-        : devOracleWallets(3).map((w) => w.address);
-      const quorum = o.quorum ? Number(bigintArg("quorum", o.quorum)) : majority(signers.length);
+        : devOracleWallets(DEPLOY_DEFAULTS.devOracleSigners).map((w) => w.address);
+      const quorum = o.quorum
+        ? Number(bigintArg("quorum", o.quorum))
+        : o.oracleSigners
+          ? majority(signers.length)
+          : DEPLOY_DEFAULTS.devOracleQuorum;
       if (quorum < majority(signers.length) || quorum > signers.length)
         throw new CliError(
           "BAD_ARGUMENT",
-          `--quorum ${quorum}: a round must need a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
+          signers.length < MIN_ORACLE_QUORUM
+            ? `--oracle-signers: ${signers.length} signers; a round needs at least ${MIN_ORACLE_QUORUM} reports (one signer must never pick the median)`
+            : `--quorum ${quorum}: a round must need at least ${MIN_ORACLE_QUORUM} reports and a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
         );
       const maxPriceAge = secondsArg("max-price-age", o.maxPriceAge);
+      const roundGrace = secondsArg("round-grace", o.roundGrace);
+      const maxReportAge = o.maxReportAge
+        ? secondsArg("max-report-age", o.maxReportAge)
+        : defaultMaxReportAge(maxPriceAge);
+      try {
+        checkTiming(maxPriceAge, roundGrace, maxReportAge);
+      } catch (e) {
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--max-price-age ${maxPriceAge}, --round-grace ${roundGrace}, --max-report-age ${maxReportAge}: ${(e as Error).message}`,
+        );
+      }
       if (o.owner && o.admin && getAddress(o.owner) !== getAddress(o.admin))
         throw new CliError("BAD_ARGUMENT", "--owner and --admin name the same role: give one");
       const roles = {
@@ -129,6 +195,18 @@ export function register(program: Command, out: () => Output): void {
       try {
         const deployer: Signer = o.key ? new Wallet(o.key, provider) : await provider.getSigner(0);
         const log = (s: string) => (out().json ? undefined : console.error(s));
+        const me = await deployer.getAddress();
+        const check = sharedKeyCheck(
+          (await provider.getNetwork()).chainId,
+          {
+            owner: roles.owner ?? me,
+            operator: roles.operator ?? me,
+            guardian: roles.guardian ?? me,
+          },
+          (o as Record<string, unknown>).allowSharedKeys === true,
+        );
+        if (check.refusal) throw new CliError("BAD_ARGUMENT", check.refusal);
+        for (const w of check.warnings) console.error(w);
         await prepareContracts(log);
         const { deployment, contracts: c } = await deployZkclear(deployer, {
           params: p,
@@ -136,7 +214,7 @@ export function register(program: Command, out: () => Output): void {
           token: o.token,
           ...roles,
           maxPriceAge,
-          roundGrace: secondsArg("round-grace", o.roundGrace),
+          roundGrace,
           minDeposit,
           depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
           forcedDeadline: secondsArg("forced-deadline", o.forcedDeadline),
@@ -145,8 +223,8 @@ export function register(program: Command, out: () => Output): void {
           oracle: {
             signers,
             quorum,
-            // a report older than a batch may use its round is of no use
-            maxReportAge: maxPriceAge,
+            // well below maxPriceAge: a round of the oldest admissible reports stays usable
+            maxReportAge,
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
           },
           log,
@@ -158,6 +236,7 @@ export function register(program: Command, out: () => Output): void {
         const parameters = {
           maxPriceAge: c.maxPriceAge,
           roundGrace: c.roundGrace,
+          maxReportAge,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
           forcedDeadline: c.forcedDeadline,

@@ -1,4 +1,4 @@
-import { ServiceRig, RigError, type Json } from "./service-rig.ts";
+import { ServiceRig, RigError, until, type Json } from "./service-rig.ts";
 
 /**
  * The chaos run: the real service (its own process, a `hardhat node`, real proofs) takes
@@ -128,6 +128,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       await rig.restart("SIGKILL");
     }
     await rig.healthy();
+    // the last instance may not have cut what arrived just before the last kill: wait for
+    // every acknowledged request to leave "pending" before judging the batches
+    await until(
+      "every acknowledged withdrawal out of pending",
+      async () => {
+        for (const id of withdrawals)
+          if ((await rig.get(`/v1/withdrawals/${id}`)).json.status === "pending") return undefined;
+        return true;
+      },
+      600_000,
+    );
     const bs = await rig.settledEverything(600_000);
     for (const [id, want] of acked) {
       const r = await rig.get(`/v1/orders/${id}`);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Contract, Wallet, type Signer } from "ethers";
+import { Contract, Wallet, type JsonRpcApiProvider, type Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
@@ -13,7 +13,12 @@ import { applyBatch } from "../engine/kinds.ts";
 import { batchFileName, toBatchFile } from "../engine/batch-file.ts";
 import { ensureDevKeySet, type KeySet } from "../proving/key-sets.ts";
 import { LocalProver } from "../proving/local-prover.ts";
-import type { DeployOptions, DeployedContracts } from "../chain/deploy.ts";
+import {
+  DEPLOY_DEFAULTS,
+  defaultMaxReportAge,
+  type DeployOptions,
+  type DeployedContracts,
+} from "../chain/deploy.ts";
 import { deployZkclear } from "../deploy/deploy.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
@@ -84,6 +89,8 @@ export async function setupWorld(
   opts: {
     oracleSigners?: number;
     quorum?: number;
+    /** The oracle's maximum report age; default: a fifth of maxPriceAge. */
+    maxReportAge?: number;
     fund?: bigint;
     /** Test-only deployment changes (another token, verifier overrides). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
@@ -103,8 +110,10 @@ export async function setupWorld(
     keys,
     oracle: {
       signers: oracleWallets.map((w) => w.address),
-      quorum: opts.quorum ?? 2,
-      maxReportAge: 3600,
+      quorum: opts.quorum ?? DEPLOY_DEFAULTS.devOracleQuorum,
+      maxReportAge:
+        opts.maxReportAge ??
+        defaultMaxReportAge(opts.deploy?.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge),
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
     },
     // a test world: any deposit above zero, and a short timelock delay to wait out
@@ -183,12 +192,16 @@ export async function postRound(
   w: World,
   prices: readonly bigint[],
 ): Promise<{ roundGas: bigint; bindGas: bigint }> {
-  const provider = w.d.oracle.runner?.provider;
-  const block = await provider!.getBlock("latest");
-  const chainId = (await provider!.getNetwork()).chainId;
+  const provider = w.d.oracle.runner?.provider as JsonRpcApiProvider;
+  // asked raw: ethers answers "latest" from a 250 ms cache, which lags evm_increaseTime by
+  // more than the oracle's report age
+  const block = (await provider.send("eth_getBlockByNumber", ["latest", false])) as {
+    timestamp: string;
+  };
+  const chainId = (await provider.getNetwork()).chainId;
   const roundId = w.round + 1n;
   const oracleAddr = await w.d.oracle.getAddress();
-  const latest = BigInt(block!.timestamp);
+  const latest = BigInt(block.timestamp);
   const timestamp = latest > w.roundTime ? latest : w.roundTime + 1n;
   const signed = [];
   for (const wallet of w.oracleWallets) {

@@ -9,7 +9,7 @@ import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side } from "../domain/order.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
-import { prepareContracts } from "../chain/deploy.ts";
+import { defaultMaxReportAge, DEPLOY_DEFAULTS, prepareContracts } from "../chain/deploy.ts";
 import { deployZkclear, loadDeployment, saveDeployment } from "../deploy/deploy.ts";
 import { startService } from "../service/serve.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
@@ -118,15 +118,16 @@ export async function runServiceDemo(
   try {
     await until("the chain", () => provider.send("eth_chainId", []).catch(() => undefined));
     const deployer = await provider.getSigner(0);
-    const oracles = devOracleWallets(3);
+    const oracles = devOracleWallets(DEPLOY_DEFAULTS.devOracleSigners);
+    const quorum = DEPLOY_DEFAULTS.devOracleQuorum;
     const { deployment, contracts: d } = await deployZkclear(deployer, {
       params: p,
       keys,
       log,
       oracle: {
         signers: oracles.map((w) => w.address),
-        quorum: 2,
-        maxReportAge: 3600,
+        quorum,
+        maxReportAge: defaultMaxReportAge(DEPLOY_DEFAULTS.maxPriceAge),
         bounds: DEFAULT_MARKS.slice(0, p.markets).map(() => [1n, 1n << 63n] as const),
       },
     });
@@ -136,7 +137,7 @@ export async function runServiceDemo(
       d.addresses.oracle,
       await provider.getSigner(9),
       oracles,
-      2,
+      quorum,
       randomWalk(DEFAULT_MARKS.slice(0, p.markets), 30, 7),
     );
     let round = await feeder.postNext();
@@ -317,7 +318,7 @@ export async function runServiceDemo(
       d.addresses.oracle,
       await provider.getSigner(9),
       oracles,
-      2,
+      quorum,
       scriptedPath([crash]),
     );
     const crashedAt = performance.now();

@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -19,15 +18,15 @@ import { signOrder, type Side } from "../domain/order.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import type { DeployedContracts } from "../chain/deploy.ts";
-import { prepareContracts } from "../chain/deploy.ts";
+import { defaultMaxReportAge, prepareContracts } from "../chain/deploy.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import { deployZkclear, saveDeployment } from "../deploy/deploy.ts";
 import { devKeySet, ensureDevKeySet } from "../proving/key-sets.ts";
 import { ROOT } from "../domain/paths.ts";
-import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+import { RigError, freePort, stop, until } from "./processes.ts";
 
-export class RigError extends ZkClearError<CodeOf<"dev">> {}
+export { RigError, freePort, stop, until };
 
 /**
  * The real service as separate processes, for tests and the chaos run: a `hardhat node` on
@@ -58,45 +57,8 @@ export interface BatchRow {
   readonly newRoot: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `f` until it yields a value (errors count as "not yet"). */
-export async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined>,
-  ms = 180_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms)
-      throw new RigError("RIG_TIMEOUT", `timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-export function stop(c: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    c.once("exit", () => r());
-    c.kill(signal);
-  });
-}
 
 export class ServiceRig {
   readonly p: ParamSet;
@@ -174,8 +136,8 @@ export class ServiceRig {
       maxPriceAge: 3600,
       oracle: {
         signers: this.oracles.map((w) => w.address),
-        quorum: 2,
-        maxReportAge: 3600,
+        quorum: 3,
+        maxReportAge: defaultMaxReportAge(3600),
         bounds: this.marks.map(() => [1n, 1n << 63n] as const),
       },
     });
@@ -202,7 +164,7 @@ export class ServiceRig {
     await this.postRound(this.marks);
   }
 
-  /** Posts the next oracle round (signed by two of the three oracle signers). */
+  /** Posts the next oracle round (signed by the three oracle signers: the quorum). */
   async postRound(prices: readonly bigint[]): Promise<bigint> {
     const block = await this.provider.getBlock("latest");
     let ts = BigInt(block!.timestamp);
@@ -216,7 +178,7 @@ export class ServiceRig {
     const chainId = this.d.chainId;
     const signed = await Promise.all(
       this.oracles
-        .slice(0, 2)
+        .slice(0, 3)
         .map((w) =>
           signReport(w, this.d.addresses.oracle, chainId, { roundId, timestamp: ts, prices }),
         ),

@@ -181,6 +181,7 @@ export const ERROR_CODES = {
   NO_PROVIDER: { area: "chain", http: INTERNAL },
   BATCH_REFUSED: { area: "chain", http: INTERNAL },
   SETTLEMENT_PAUSED: { area: "chain", http: UNAVAILABLE },
+  BATCH_LATE: { area: "chain", http: INTERNAL },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },
   REPORT_SIGNATURE_MISMATCH: { area: "chain", http: BAD },

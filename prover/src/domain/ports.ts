@@ -104,6 +104,8 @@ export interface ChainPort {
    * refuses (SubmitError BATCH_REFUSED) a batch the contract would refuse.
    */
   prepare(batch: BatchData, proof: Groth16Proof): Promise<SignedTx>;
+  /** Whether Settlement would take the batch now; throws the classified refusal if not. */
+  check(batch: BatchData, proof: Groth16Proof): Promise<void>;
   /** Sends a signed transaction (again, if lost) and waits for what becomes of it. */
   send(tx: SignedTx): Promise<SentBatch>;
   /** prepare, then send: a proven batch settled, or a SubmitError. */

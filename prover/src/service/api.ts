@@ -8,6 +8,7 @@ import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { toJson } from "../domain/json.ts";
 import { type Operator } from "./operator.ts";
+import { dataOf } from "./pipeline.ts";
 import type { Publisher } from "./publisher.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
 
@@ -226,11 +227,9 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     const id = parse(uint, (req.params as { id: string }).id, "batch id");
     const b = op.batch(Number(id));
     if (!b) throw new HttpError("BATCH_NOT_FOUND", `no batch ${id}`);
-    const { circuitInput: _omit, ...body } = b.body;
-    void _omit;
     const { tx: _tx, ...rest } = b;
     void _tx;
-    return reply.type("application/json").send(send({ ...rest, body }));
+    return reply.type("application/json").send(send({ ...rest, body: dataOf(b.body) }));
   });
 
   app.get("/v1/withdrawals/:id", async (req, reply) => {

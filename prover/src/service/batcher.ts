@@ -8,6 +8,7 @@ import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable } from "../engine/liquidations.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
+import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
 import type { Sequencer } from "./sequencer.ts";
 
@@ -169,28 +170,27 @@ export class Batcher {
    */
   restoreSnapshot(): number {
     const { store, state } = this.ctx;
-    const s = store.snapshots.latest<Snapshot>();
-    if (!s) return 0;
-    const b = store.getBatch(s.batch);
-    const usable = b && b.status !== "dropped" && b.newRoot === s.root;
-    if (usable) {
-      state.startJournal();
-      for (const [index, a] of s.state.accounts) state.setAccount(index, a, false);
-      const journal = state.stopJournal();
-      if (state.root === s.root) {
-        this.depositsSeen = s.state.depositsSeen;
-        this.queueHash = s.state.queueHash;
-        this.forcedSeen = s.state.forcedSeen ?? 0;
-        this.forcedHash = s.state.forcedHash ?? 0n;
-        this.lastBatch = s.batch;
-        this.trackPositions(s.state.accounts.map(([i]) => i));
-        return s.batch;
+    // the latest that holds; one that does not is deleted, never trusted
+    for (let s = store.snapshots.latest<Snapshot>(); s; s = store.snapshots.latest<Snapshot>()) {
+      const b = store.getBatch(s.batch);
+      if (b && b.status === "settled" && b.newRoot === s.root) {
+        state.startJournal();
+        for (const [index, a] of s.state.accounts) state.setAccount(index, a, false);
+        const journal = state.stopJournal();
+        if (state.root === s.root) {
+          this.depositsSeen = s.state.depositsSeen;
+          this.queueHash = s.state.queueHash;
+          this.forcedSeen = s.state.forcedSeen ?? 0;
+          this.forcedHash = s.state.forcedHash ?? 0n;
+          this.lastBatch = s.batch;
+          this.trackPositions(s.state.accounts.map(([i]) => i));
+          return s.batch;
+        }
+        state.rollback(journal);
       }
-      state.rollback(journal);
+      this.ctx.log(`snapshot at batch ${s.batch} does not match its batch: deleted`);
+      store.snapshots.delete(s.batch);
     }
-    // a snapshot that does not hold is never trusted: replay everything
-    this.ctx.log(`snapshot at batch ${s.batch} does not match its batch: replaying from genesis`);
-    store.snapshots.clear();
     return 0;
   }
 
@@ -208,11 +208,21 @@ export class Batcher {
         `matches of round ${taken.round} are pending at round ${round.roundId}`,
       );
     const { trades, seqs } = taken;
-    this.cut(
-      "trades",
-      { kind: "trades", trades, marks: round.prices, round: round.roundId },
-      (id) => this.ctx.store.matches.markBatched(seqs, id),
-    );
+    try {
+      this.cut(
+        "trades",
+        { kind: "trades", trades, marks: round.prices, round: round.roundId },
+        (id) => this.ctx.store.matches.markBatched(seqs, id),
+      );
+    } catch (e) {
+      // matches are checked when made; only fills cut again at a later round (a late
+      // batch) can fail here: reported fills cannot be taken back, so stop and say so
+      if (!(e instanceof TradeError)) throw e;
+      this.ctx.fail(
+        `reported fills (matches ${seqs.join(", ")}) cannot settle at oracle round ${round.roundId}: ${e.message}`,
+      );
+      return;
+    }
     this.seq.settleProjections();
   }
 

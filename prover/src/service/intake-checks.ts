@@ -11,7 +11,7 @@ import { applyTradeSide, TradeError } from "../engine/trades.ts";
  * leave its account above margin if it filled in full at its limit (with the account's
  * resting orders on the other markets filled too), as exchanges check order margin; a
  * withdrawal must be covered by free collateral after the account's pending matches and
- * earlier requests, at the latest prices.
+ * earlier requests, at the latest prices. The caller has checked the order's signature.
  */
 type Config = { readonly markets: readonly MarketParams[]; readonly domain: bigint };
 
@@ -40,9 +40,23 @@ export function checkOrderMargin(
       config,
       marks,
       false,
+      false,
     ).account;
   try {
-    applyTradeSide(0, a, so, so.order.amount, so.order.limitPrice, rate(so), config, marks);
+    // signatures were checked when the orders came in: not again here
+    const verify = false;
+    applyTradeSide(
+      0,
+      a,
+      so,
+      so.order.amount,
+      so.order.limitPrice,
+      rate(so),
+      config,
+      marks,
+      true,
+      verify,
+    );
     return undefined;
   } catch (e) {
     if (e instanceof TradeError && e.code === "MARGIN_INSUFFICIENT")

@@ -11,7 +11,8 @@ import { Batcher } from "./batcher.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
-import { Sequencer } from "./sequencer.ts";
+import { Sequencer, withdrawalId } from "./sequencer.ts";
+import type { StoredBatch } from "../store/store.ts";
 
 export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } from "./context.ts";
 
@@ -41,7 +42,6 @@ export interface OperatorOptions {
  */
 export class Operator {
   readonly p: ParamSet;
-  readonly state: ExchangeState;
   readonly metrics: OperatorMetrics = {
     ordersAccepted: 0,
     ordersRefused: 0,
@@ -52,21 +52,21 @@ export class Operator {
   };
   private readonly store: Store;
   private readonly chain: ChainPort;
-  private readonly ctx: OperatorContext;
-  private readonly sequencer: Sequencer;
-  private readonly batcher: Batcher;
-  private readonly pipeline: Pipeline;
+  // the in-memory operator, made again (as after a restart) when late batches are redone
+  private ctx!: OperatorContext;
+  private sequencer!: Sequencer;
+  private batcher!: Batcher;
+  private pipeline!: Pipeline;
   private round: Round | undefined;
   private pendingLiquidationCheck = false;
   private busy: Promise<void> = Promise.resolve();
   /** The service's Prometheus metrics (GET /metrics). */
   readonly prometheus: ServiceMetrics;
 
-  private constructor(o: OperatorOptions) {
+  private constructor(private readonly o: OperatorOptions) {
     this.p = o.params;
     this.store = o.store;
     this.chain = o.chain;
-    this.state = ExchangeState.genesis(o.params.depth, o.markets, o.domain);
     this.prometheus = new ServiceMetrics(
       this.metrics,
       () => this.halted !== undefined,
@@ -75,9 +75,22 @@ export class Operator {
         this.store.countBatches("proved") +
         this.store.countBatches("submitted"),
     );
+    this.init();
+  }
+
+  /** The exchange state after every batch cut so far. */
+  get state(): ExchangeState {
+    return this.ctx.state;
+  }
+
+  /** The in-memory operator from nothing: state at genesis, empty books, no round. */
+  private init(): void {
+    const o = this.o;
+    this.round = undefined;
+    this.pendingLiquidationCheck = false;
     this.ctx = {
       p: o.params,
-      state: this.state,
+      state: ExchangeState.genesis(o.params.depth, o.markets, o.domain),
       store: o.store,
       log: o.log ?? (() => {}),
       metrics: this.metrics,
@@ -98,6 +111,7 @@ export class Operator {
         this.batcher.dropLiquidation(b, why);
         this.pendingLiquidationCheck = true;
       },
+      late: (b, why) => this.redoLate(b, why),
     });
   }
 
@@ -108,21 +122,66 @@ export class Operator {
    */
   static open(o: OperatorOptions): Operator {
     const op = new Operator(o);
-    const from = op.batcher.restoreSnapshot();
-    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted", "settled"], from)) {
-      op.batcher.replay(b);
-      op.replayedOnOpen++;
-    }
-    op.pipeline.restore();
-    for (const b of o.store.batches<BatchBody>(["built", "proved", "submitted"])) {
-      if (b.body.kind === "liquidations")
-        for (const a of b.body.accounts) op.ctx.liquidating.add(a);
-    }
-    const round = o.store.getMeta("round");
-    if (round) op.round = fromJson(round);
-    op.sequencer.restore();
+    op.load();
     return op;
   }
+
+  private load(): void {
+    const store = this.store;
+    const from = this.batcher.restoreSnapshot();
+    for (const b of store.batches<BatchBody>(["built", "proved", "submitted", "settled"], from)) {
+      this.batcher.replay(b);
+      this.replayedOnOpen++;
+    }
+    this.pipeline.restore();
+    for (const b of store.batches<BatchBody>(["built", "proved", "submitted"])) {
+      if (b.body.kind === "liquidations")
+        for (const a of b.body.accounts) this.ctx.liquidating.add(a);
+    }
+    const round = store.getMeta("round");
+    if (round) this.round = fromJson(round);
+    this.sequencer.restore();
+  }
+
+  /**
+   * Settlement refused batch `b` as late (its oracle round superseded for longer than the
+   * grace, or too old): it and every batch cut after it are dropped and cut again at the
+   * latest round, as they were: the same fills (reported fills stand), withdrawal requests
+   * and deposits, at the new prices. A fill the new prices no longer allow halts the
+   * operator, saying so (cutTrades).
+   */
+  private redoLate(b: StoredBatch<BatchBody>, why: string): void {
+    const store = this.store;
+    const latest = this.latestSeen;
+    const round = "round" in b.body ? b.body.round : undefined;
+    // cut again only at a newer round; until one is posted the batch waits (asked again)
+    if (!latest || (round !== undefined && latest.roundId <= round)) {
+      this.ctx.log(`batch ${b.id}: late (${why}); waiting for a newer oracle round`);
+      return;
+    }
+    store.transaction(() => {
+      for (const x of store.batches<BatchBody>(["built", "proved", "submitted"], b.id - 1)) {
+        store.setBatchStatus(x.id, "dropped", {
+          error: x.id === b.id ? why : `cut after batch ${b.id}, which was late`,
+        });
+        if (x.body.kind === "trades") store.matches.unbatch(x.id, latest.roundId);
+        if (x.body.kind === "withdrawals")
+          store.withdrawals.unbatch(x.body.withdrawals.map(withdrawalId));
+      }
+      store.matches.reprice(latest.roundId);
+      store.setMeta("round", toJson(latest));
+    });
+    this.ctx.log(
+      `batch ${b.id}: late (${why}); it and the batches after it are cut again at round ${latest.roundId}`,
+    );
+    this.init();
+    this.load();
+    // a liquidation cut after the late batch was dropped with it: look again now
+    this.pendingLiquidationCheck = true;
+  }
+
+  /** The latest oracle round the operator has read from the chain. */
+  private latestSeen: Round | undefined;
 
   /** How many batches `open` replayed (those after the snapshot it loaded, if any). */
   replayedOnOpen = 0;
@@ -249,14 +308,14 @@ export class Operator {
     // withdrawals are checked against the state after every pending match: cut those first
     const withdrawals = this.round !== undefined && this.store.withdrawals.countPending() > 0;
     while (
-      seq.pending.length >= this.p.batch ||
-      ((opts.flushTrades || withdrawals) && seq.pending.length > 0)
+      !this.halted &&
+      (seq.pending.length >= this.p.batch ||
+        ((opts.flushTrades || withdrawals) && seq.pending.length > 0))
     ) {
       this.batcher.cutTrades();
       await yieldNow();
     }
-    if (withdrawals) this.batcher.cutWithdrawals();
-    this.batcher.snapshotIfDue();
+    if (withdrawals && !this.halted) this.batcher.cutWithdrawals();
   }
 
   /** One step; false when it did not run (halted, or waiting out a backoff). */
@@ -264,6 +323,7 @@ export class Operator {
     if (this.halted || Date.now() < this.retryAt) return false;
     const seq = this.sequencer;
     const r = await this.chain.latestRound();
+    this.latestSeen = r;
     if (r && (!this.round || r.roundId !== this.round.roundId)) {
       // a liquidation cut at the old round can no longer land: undo it first; one already
       // sent is resolved by the pipeline before the operator moves to the new round
@@ -285,7 +345,10 @@ export class Operator {
     this.batcher.pendingForced.push(...forced);
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
+    if (this.halted) return true;
     await this.pipeline.run();
+    // a snapshot holds only settled state: taken when nothing is in flight
+    if (this.pendingWork().batches === 0) this.batcher.snapshotIfDue();
     return true;
   }
 }

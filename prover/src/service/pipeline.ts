@@ -55,6 +55,8 @@ export interface PipelineHooks {
   settled(b: StoredBatch<BatchBody>): void;
   /** The liquidation's oracle round was superseded before it landed: undo it. */
   staleLiquidation(b: StoredBatch<BatchBody>, why: string): void;
+  /** Settlement refused the batch as late for its oracle round: cut it again. */
+  late(b: StoredBatch<BatchBody>, why: string): void;
 }
 
 export class Pipeline {
@@ -161,6 +163,11 @@ export class Pipeline {
       if (!(e instanceof ZkClearError) || e.code === "SETTLEMENT_PAUSED") throw e;
       // a liquidation refused because a round came between our check and now
       if (await this.superseded(b)) return;
+      // a trade or withdrawal batch that missed its round's window: redo it at the latest
+      if (e.code === "BATCH_LATE") {
+        this.hooks.late(b, e.message);
+        return;
+      }
       this.halt(b, e.message);
       return;
     }
@@ -195,10 +202,27 @@ export class Pipeline {
       return this.submit(this.ctx.store.getBatch<BatchBody>(b.id)!);
     }
     if (await this.superseded(b)) return;
-    this.halt(
-      b,
-      `its transaction ${tx.hash} ${sent.status === "dead" ? "was replaced" : "reverted"}`,
-    );
+    if (sent.status === "reverted") {
+      // why? Settlement is asked again, as it stands now
+      try {
+        await this.chain.check(dataOf(b.body), (b.proof as ProofResult).proof);
+      } catch (e) {
+        if (!(e instanceof ZkClearError)) throw e;
+        if (e.code === "BATCH_LATE") {
+          this.hooks.late(b, `its transaction ${tx.hash} reverted: ${e.message}`);
+          return;
+        }
+        if (e.code !== "SETTLEMENT_PAUSED") {
+          this.halt(b, `its transaction ${tx.hash} reverted: ${e.message}`);
+          return;
+        }
+      }
+      // paused when it was mined, or nothing refuses it now: a new transaction, later
+      this.ctx.store.setBatchStatus(b.id, "proved", { tx: null });
+      this.ctx.log(`batch ${b.id}: transaction ${tx.hash} reverted; sending a new one later`);
+      return;
+    }
+    this.halt(b, `its transaction ${tx.hash} was replaced`);
   }
 
   /** Whether the chain's root is this batch's new root or a later batch's (it landed). */

@@ -10,6 +10,7 @@ import {
   toConfigFile,
 } from "../engine/batch-file.ts";
 import type { Store } from "../store/store.ts";
+import { dataOf } from "./pipeline.ts";
 import type { BatchBody } from "./operator.ts";
 
 export interface PublishTarget {
@@ -58,9 +59,7 @@ export class Publisher {
   file(n: number): Record<string, unknown> | undefined {
     const stored = this.store.nthBatch<BatchBody>("settled", n);
     if (!stored) return undefined;
-    const { circuitInput: _omit, ...data } = stored.body;
-    void _omit;
-    return toBatchFile(data, {
+    return toBatchFile(dataOf(stored.body), {
       chainId: this.t.chainId,
       settlement: this.t.settlement,
       batch: n,

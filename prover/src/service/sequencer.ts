@@ -17,6 +17,11 @@ import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts
 import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
+/** A withdrawal request's id: a hash of the signed request. */
+export function withdrawalId(sw: SignedWithdrawal): string {
+  return `w-${createHash("sha256").update(toJson(sw)).digest("hex").slice(0, 24)}`;
+}
+
 function orderId(so: SignedOrder): string {
   return createHash("sha256").update(orderMessage(so.order).toString()).digest("hex").slice(0, 32);
 }
@@ -311,7 +316,7 @@ export class Sequencer {
       const refusal = checkWithdrawalFunds(acct, [...amounts, w.amount], state, round.prices);
       if (refusal) throw new OperatorError(refusal.code, refusal.message);
     }
-    const id = `w-${createHash("sha256").update(toJson(sw)).digest("hex").slice(0, 24)}`;
+    const id = withdrawalId(sw);
     store.withdrawals.insert(id, w.account, w.nonce, sw);
     return id;
   }

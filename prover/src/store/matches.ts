@@ -56,6 +56,18 @@ export class MatchTable {
     for (const s of seqs) st.run(batch, s);
   }
 
+  /** The matches of a dropped trade batch are pending again, checked at round `round`. */
+  unbatch(batch: number, round: bigint): void {
+    this.db
+      .prepare("UPDATE matches SET batch = NULL, round = ? WHERE batch = ?")
+      .run(round.toString(), batch);
+  }
+
+  /** Every pending match is to be batched at round `round` (its fill stands). */
+  reprice(round: bigint): void {
+    this.db.prepare("UPDATE matches SET round = ? WHERE batch IS NULL").run(round.toString());
+  }
+
   /** Every match of an order (its fills), oldest first. */
   ofOrder(id: string): StoredMatch[] {
     return (

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_open ON orders (status, seq);
 CREATE INDEX IF NOT EXISTS orders_account ON orders (account, market);
+-- nonces are decimal text: by length, then text, is by value (lastNonce reads one entry)
+CREATE INDEX IF NOT EXISTS orders_last_nonce ON orders (account, market, length(nonce), nonce);
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN (${list(BATCH_KIND_NAMES)})),

@@ -39,6 +39,11 @@ export class SnapshotTable {
     );
   }
 
+  /** Forgets one snapshot (it did not hold). */
+  delete(batch: number): void {
+    this.db.prepare("DELETE FROM snapshots WHERE batch = ?").run(batch);
+  }
+
   /** Forgets every snapshot (one that does not load is never trusted). */
   clear(): void {
     this.db.prepare("DELETE FROM snapshots").run();

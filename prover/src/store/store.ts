@@ -133,13 +133,13 @@ export class Store {
 
   /** The highest nonce an account has used on a market, if any. */
   lastNonce(account: bigint, market: number): bigint | undefined {
-    const rows = this.db
-      .prepare("SELECT nonce FROM orders WHERE account = ? AND market = ?")
-      .all(account.toString(), market) as { nonce: string }[];
-    return rows.reduce<bigint | undefined>(
-      (m, r) => (m === undefined || BigInt(r.nonce) > m ? BigInt(r.nonce) : m),
-      undefined,
-    );
+    // decimal text without leading zeros: longer is larger, then text order is value order
+    const row = this.db
+      .prepare(
+        "SELECT nonce FROM orders WHERE account = ? AND market = ? ORDER BY length(nonce) DESC, nonce DESC LIMIT 1",
+      )
+      .get(account.toString(), market) as { nonce: string } | undefined;
+    return row && BigInt(row.nonce);
   }
 
   // ---------------------------------------------------------------- batches

@@ -99,6 +99,14 @@ export class WithdrawalTable {
     for (const id of ids) st.run(id);
   }
 
+  /** Requests of a dropped batch are pending again. */
+  unbatch(ids: readonly string[]): void {
+    const st = this.db.prepare(
+      "UPDATE withdrawals SET status = 'pending' WHERE id = ? AND status = 'batched'",
+    );
+    for (const id of ids) st.run(id);
+  }
+
   /** Refuses a request for good (its nonce stays unused), saying why. */
   refuse(id: string, reason: string): void {
     this.db

@@ -61,6 +61,7 @@ function standIns(
       root = BigInt(tx.raw);
       return { status: "mined", txHash: tx.hash, gasUsed: 0n };
     },
+    check: async () => {},
     submit: async () => ({ txHash: "0x0", gasUsed: 0n }),
   };
   const prover: ProverPort = {
