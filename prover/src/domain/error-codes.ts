@@ -87,6 +87,7 @@ export const ERROR_CODES = {
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
+  EXIT_UNSIGNED: { area: "trade", http: BAD },
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
@@ -97,6 +98,8 @@ export const ERROR_CODES = {
   BATCH_FILE_INVALID: { area: "batch", http: BAD },
   DEPLOYMENT_INVALID: { area: "batch", http: BAD },
   DEPLOYMENT_UNREADABLE: { area: "batch", http: BAD },
+  EXIT_DATA_INVALID: { area: "batch", http: BAD },
+  EXIT_DATA_MISMATCH: { area: "batch", http: BAD },
 
   KEYSTORE_FORMAT: { area: "keystore", http: BAD },
   KEYSTORE_MISMATCH: { area: "keystore", http: BAD },
@@ -205,6 +208,8 @@ export const ERROR_CODES = {
   VKEY_MISSING: { area: "audit", http: BAD },
   VKEY_INVALID: { area: "audit", http: BAD },
   FILES_UNREADABLE: { area: "audit", http: BAD },
+  REPLICA_INCOMPLETE: { area: "audit", http: BAD },
+  REPLICA_ROOT_MISMATCH: { area: "audit", http: BAD },
 
   BAD_ARGUMENT: { area: "cli", http: BAD },
   API_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
@@ -218,6 +223,13 @@ export const ERROR_CODES = {
   NO_PASSPHRASE: { area: "cli", http: BAD },
   NO_VKEY: { area: "cli", http: BAD },
   ROOTS_MISMATCH: { area: "cli", http: BAD },
+  CHAIN_REFUSED: { area: "cli", http: BAD },
+  NOT_FROZEN: { area: "cli", http: CONFLICT },
+  NONCE_UNKNOWN: { area: "cli", http: BAD },
+  RECEIPT_MISSING: { area: "cli", http: MISSING },
+  RECEIPT_STALE: { area: "cli", http: CONFLICT },
+  RECEIPT_INVALID: { area: "cli", http: BAD },
+  DEPOSIT_NOT_FOUND: { area: "cli", http: MISSING },
 } as const satisfies Record<string, { area: Area; http: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
