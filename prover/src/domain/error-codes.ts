@@ -87,6 +87,7 @@ export const ERROR_CODES = {
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
+  EXIT_UNSIGNED: { area: "trade", http: BAD },
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
