@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {Governed} from "./Governed.sol";
+import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 
 /// @title EscapeHatch
 /// @notice The way out that needs no operator: forced withdrawal requests, and a freeze
@@ -39,6 +40,27 @@ import {Governed} from "./Governed.sol";
 /// A pause blocks neither requests nor the freeze, and does not extend the deadline (it
 /// blocks batches, so a pause renewed beyond the deadline lets users leave);
 /// forcedDeadline > MAX_PAUSE, so one pause alone never leads to a freeze.
+///
+/// Exit. After the freeze each account leaves once with a proof of ExitAccount against the
+/// frozen root at the marks of the oracle round recorded at the freeze: payout = max(0, its
+/// equity at those marks), sent to the address its key signed. The exits share `exitPool`,
+/// what the Vault held for the tree at the freeze (its balance, less withdrawals already
+/// owed and deposits never credited, which their depositors reclaim). So that no exit is
+/// paid at another's expense, exits proven during the exit window (exitWindow seconds
+/// after the freeze) are claims, paid after the window by settleExit:
+///   paid = payout * min(1, exitPool / claimed)   (rounded down; claimed: the window's total)
+/// Who bears a shortfall: trader accounts have claims; the fee account and the insurance
+/// fund have no key and exit (sent by the admin, to an address it names) only after the
+/// window, from what the window's claims left, the fee account first: so a shortfall takes
+/// the insurance fund first, then the fee account, and only then every trader pro rata.
+/// A trader exit proven after the window is paid at once, up to what is left.
+/// An account under water at the freeze exits with 0: its loss is the shortfall.
+/// Rules (each refusal has its own error): the exchange is frozen (NotFrozen); an account
+/// exits once (AlreadyExited); a system account's exit is sent by the admin after the
+/// window, the fee account's first (SystemExit); a claim is settled once, after the window
+/// (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
+/// frozen round's binding, the account, the recipient and the payout (InvalidProof).
+/// A pause blocks no exit.
 abstract contract EscapeHatch is Governed {
     /// @dev BN254 scalar field, Baby Jubjub's curve constants and prime subgroup order.
     uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -48,12 +70,18 @@ abstract contract EscapeHatch is Governed {
     uint256 private constant MAX_FORCED_AMOUNT = (1 << 92) - 1;
     uint256 private constant REFUNDED = 1 << 224;
     uint32 private constant FIRST_TRADER = 3;
+    uint32 private constant FEE_ACCOUNT = 1;
+    uint32 private constant INSURANCE_ACCOUNT = 2;
+    uint8 private constant EXIT_CLAIMED = 1;
+    uint8 private constant EXIT_PAID = 2;
 
     /// @notice Seconds the operator has to answer a forced request or credit a deposit
     /// before anyone may freeze the exchange.
     uint64 public immutable forcedDeadline;
     /// @notice What a forced request costs (wei).
     uint256 public immutable forcedRequestFee;
+    /// @notice Seconds after the freeze during which exits are claims, shared pro rata.
+    uint64 public immutable exitWindow;
 
     /// @dev One slot: the forced queue's counters and the freeze.
     struct EscapeState {
@@ -72,6 +100,24 @@ abstract contract EscapeHatch is Governed {
     uint256 public frozenRoot;
     /// @notice Fees of answered requests, not yet collected by the operator.
     uint256 public forcedFeesEarned;
+    /// @dev The exits: the pool at the freeze, the window's claims, and what exits after
+    /// the window were paid (each < 2^128: the Vault's caps bound all credits by 2^126).
+    struct ExitTotals {
+        uint128 pool;
+        uint128 claimed;
+        uint128 latePaid;
+    }
+
+    /// @dev One account's exit: claimed in the window or paid, to whom, how much.
+    struct ExitRecord {
+        uint8 status;
+        address recipient;
+        uint128 payout;
+        uint128 paid;
+    }
+
+    ExitTotals private _exits;
+    mapping(uint32 => ExitRecord) private _exitOf;
     mapping(uint64 => uint256) private forcedHashes;
     /// @dev Per queue position: requester | time << 160 | refunded flag << 224.
     mapping(uint64 => uint256) private forcedEntries;
@@ -90,6 +136,10 @@ abstract contract EscapeHatch is Governed {
     );
     /// @notice The exchange is frozen for good: from now on only exits.
     event Frozen(address indexed by, uint256 root, uint64 batches, uint64 roundId);
+    /// @notice An exit proven during the exit window: paid after it (settleExit).
+    event ExitClaimed(uint32 indexed account, address indexed recipient, uint256 payout);
+    /// @notice An exit credited `paid` of its `payout` to `recipient` in the Vault.
+    event ExitPaid(uint32 indexed account, address indexed recipient, uint256 payout, uint256 paid);
     /// @notice A never answered request's fee went back to its requester.
     event ForcedFeeRefunded(uint64 indexed index, address indexed requester, uint256 amount);
     /// @notice The operator collected the fees of answered requests.
@@ -117,19 +167,44 @@ abstract contract EscapeHatch is Governed {
     error BadForcedDeadline(uint64 deadline);
     /// @notice Fees cannot be paid out to the zero address, and there are none to collect.
     error NoFees();
+    /// @notice The exit window must be at least a day.
+    error BadExitWindow(uint64 window);
+    /// @notice The account has exited already.
+    error AlreadyExited(uint32 account);
+    /// @notice The exit window is open until `windowEnd`.
+    error ExitWindowOpen(uint256 windowEnd);
+    /// @notice A system account's exit is sent by the admin, after the window, the fee
+    /// account's before the insurance fund's.
+    error SystemExit(uint32 account);
+    /// @notice The account has no claim waiting to be settled.
+    error NothingToSettle(uint32 account);
+    /// @notice The exit proof does not verify for the frozen root and round.
+    error InvalidExitProof();
 
-    constructor(uint64 forcedDeadline_, uint256 forcedRequestFee_, uint64 maxPause) {
+    constructor(uint64 forcedDeadline_, uint256 forcedRequestFee_, uint64 exitWindow_, uint64 maxPause) {
         if (forcedDeadline_ <= maxPause || forcedDeadline_ > type(uint40).max) {
             revert BadForcedDeadline(forcedDeadline_);
         }
+        if (exitWindow_ < 1 days || exitWindow_ > type(uint40).max) revert BadExitWindow(exitWindow_);
         forcedDeadline = forcedDeadline_;
         forcedRequestFee = forcedRequestFee_;
+        exitWindow = exitWindow_;
     }
 
     /// @dev What the hatch reads of Settlement.
     function _accountsOpened() internal view virtual returns (uint64);
     function _oldestUncreditedDeposit() internal view virtual returns (bool waiting, uint256 time);
-    function _freezeSnapshot() internal view virtual returns (uint256 root, uint64 batches, uint64 roundId);
+    function _freezeSnapshot()
+        internal
+        view
+        virtual
+        returns (uint256 root, uint64 batches, uint64 roundId, uint256 pool);
+    /// @dev Whether ExitAccount's proof verifies for these public inputs.
+    function _verifyExit(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view virtual returns (bool);
+    /// @dev The binding of the marks recorded at the freeze (Poseidon(configHash, prices)).
+    function _frozenBinding(uint64 roundId) internal virtual returns (uint256);
+    /// @dev Owes `amount` to `recipient` in the Vault.
+    function _creditExit(address recipient, uint256 amount) internal virtual;
 
     modifier whenNotFrozen() {
         uint40 at = _escape.frozenAt;
@@ -177,12 +252,94 @@ abstract contract EscapeHatch is Governed {
         if (waiting) depositDue = time + forcedDeadline;
         bool overdue = (forcedDue != 0 && block.timestamp >= forcedDue) || (depositDue != 0 && block.timestamp >= depositDue);
         if (!overdue) revert NothingOverdue(forcedDue, depositDue);
-        (uint256 root, uint64 batches, uint64 roundId) = _freezeSnapshot();
+        (uint256 root, uint64 batches, uint64 roundId, uint256 pool) = _freezeSnapshot();
         frozenRoot = root;
+        _exits.pool = uint128(pool);
         _escape.frozenAt = uint40(block.timestamp);
         _escape.frozenRound = uint40(roundId);
         _escape.frozenBatches = uint40(batches);
         emit Frozen(msg.sender, root, batches, roundId);
+    }
+
+    /// @notice One account's exit after the freeze (see the contract's description): a
+    /// proof of ExitAccount that `account`'s leaf in the frozen root pays `payout` at the
+    /// frozen round's marks to `recipient`, which a trader's key signed. Anyone may send a
+    /// trader's exit; the fee account's and the insurance fund's are sent by the admin after
+    /// the window. During the window it is a claim (settleExit pays it after); after the
+    /// window it is paid at once, up to what is left.
+    function exit(Groth16Call.Proof calldata proof, uint32 account, address recipient, uint256 payout) external {
+        EscapeState memory e = _escape;
+        if (e.frozenAt == 0) revert NotFrozen();
+        ExitRecord storage r = _exitOf[account];
+        if (r.status != 0) revert AlreadyExited(account);
+        uint256 windowEnd = uint256(e.frozenAt) + exitWindow;
+        bool inWindow = block.timestamp < windowEnd;
+        if (account < FIRST_TRADER) {
+            bool feesFirst = account != INSURANCE_ACCOUNT || _exitOf[FEE_ACCOUNT].status != 0;
+            if (inWindow || !feesFirst || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert SystemExit(account);
+        }
+        uint256[] memory pub = new uint256[](5);
+        pub[0] = frozenRoot;
+        pub[1] = _frozenBinding(e.frozenRound);
+        pub[2] = account;
+        pub[3] = uint256(uint160(recipient));
+        pub[4] = payout;
+        if (!_verifyExit(proof, pub)) revert InvalidExitProof();
+        // payout <= the account's equity, bounded by all credits (< 2^126, the Vault's caps)
+        r.recipient = recipient;
+        r.payout = uint128(payout);
+        if (inWindow) {
+            r.status = EXIT_CLAIMED;
+            _exits.claimed += uint128(payout);
+            emit ExitClaimed(account, recipient, payout);
+        } else {
+            ExitTotals memory t = _exits;
+            uint256 reserved = t.claimed < t.pool ? t.claimed : t.pool;
+            uint256 left = t.pool - reserved - t.latePaid;
+            uint256 paid = payout < left ? payout : left;
+            _exits.latePaid = uint128(t.latePaid + paid);
+            _pay(r, account, paid);
+        }
+    }
+
+    /// @notice Pays a claim made during the exit window, once the window is over (anyone
+    /// may call it): payout * min(1, exitPool / claimed), rounded down.
+    function settleExit(uint32 account) external {
+        EscapeState memory e = _escape;
+        if (e.frozenAt == 0) revert NotFrozen();
+        uint256 windowEnd = uint256(e.frozenAt) + exitWindow;
+        if (block.timestamp < windowEnd) revert ExitWindowOpen(windowEnd);
+        ExitRecord storage r = _exitOf[account];
+        if (r.status != EXIT_CLAIMED) revert NothingToSettle(account);
+        ExitTotals memory t = _exits;
+        uint256 paid = t.claimed <= t.pool ? r.payout : (uint256(r.payout) * t.pool) / t.claimed;
+        _pay(r, account, paid);
+    }
+
+    function _pay(ExitRecord storage r, uint32 account, uint256 paid) private {
+        r.status = EXIT_PAID;
+        r.paid = uint128(paid);
+        if (paid != 0) _creditExit(r.recipient, paid);
+        emit ExitPaid(account, r.recipient, r.payout, paid);
+    }
+
+    /// @notice The exits: the pool at the freeze, the payouts claimed in the window, what
+    /// exits after the window were paid, and when the window ends (0 while not frozen).
+    function exitInfo() external view returns (uint256 pool, uint256 claimed, uint256 latePaid, uint64 windowEnd) {
+        ExitTotals memory t = _exits;
+        uint40 at = _escape.frozenAt;
+        return (t.pool, t.claimed, t.latePaid, at == 0 ? 0 : uint64(at + exitWindow));
+    }
+
+    /// @notice One account's exit: status (0 none, 1 claimed in the window, 2 paid), the
+    /// recipient, the payout proven and what was paid.
+    function exitOf(uint32 account)
+        external
+        view
+        returns (uint8 status, address recipient, uint256 payout, uint256 paid)
+    {
+        ExitRecord memory r = _exitOf[account];
+        return (r.status, r.recipient, r.payout, r.paid);
     }
 
     /// @notice Pays back the fee of a request no batch answered before the freeze, to its

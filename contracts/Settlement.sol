@@ -80,6 +80,8 @@ contract Settlement is EscapeHatch {
     /// @notice Verifier of AnswerForced(F = W, D, M): [oldRoot, newRoot, priceConfigHash,
     /// queueFrom, queueTo, outcomes, payout[W]].
     address public immutable forcedVerifier;
+    /// @notice Verifier of ExitAccount(D, M): [root, priceConfigHash, account, recipient, payout].
+    address public immutable exitVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
     /// @notice This deployment's domain, Poseidon(chain id, this contract's address): every
@@ -102,6 +104,7 @@ contract Settlement is EscapeHatch {
     bytes4 private immutable sel4;
     bytes4 private immutable selWithdrawals;
     bytes4 private immutable selForced;
+    bytes4 private immutable selExit;
 
     /// @notice The current account-tree root.
     uint256 public stateRoot;
@@ -214,6 +217,7 @@ contract Settlement is EscapeHatch {
         address withdrawalVerifier;
         address liquidationVerifier;
         address forcedVerifier;
+        address exitVerifier;
         IPriceOracle oracle;
         IVault vault;
         uint256 marketsHash;
@@ -225,6 +229,8 @@ contract Settlement is EscapeHatch {
         uint64 forcedDeadline;
         /// Wei a forced request costs.
         uint256 forcedRequestFee;
+        /// Seconds after a freeze during which exits are claims shared pro rata.
+        uint64 exitWindow;
         uint256 genesisRoot;
         /// DEFAULT_ADMIN_ROLE: the governance timelock.
         address admin;
@@ -232,7 +238,7 @@ contract Settlement is EscapeHatch {
         address guardian;
     }
 
-    constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, MAX_PAUSE) {
+    constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, c.exitWindow, MAX_PAUSE) {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
         uint64 maxReportAge = c.oracle.maxAge();
         if (c.maxPriceAge == 0 || c.roundGrace > c.maxPriceAge || maxReportAge >= c.maxPriceAge) {
@@ -243,6 +249,7 @@ contract Settlement is EscapeHatch {
         withdrawalVerifier = c.withdrawalVerifier;
         liquidationVerifier = c.liquidationVerifier;
         forcedVerifier = c.forcedVerifier;
+        exitVerifier = c.exitVerifier;
         oracle = c.oracle;
         vault = c.vault;
         domain = PoseidonT3.hash([block.chainid, uint256(uint160(address(this)))]);
@@ -255,6 +262,7 @@ contract Settlement is EscapeHatch {
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
         selForced = Groth16Call.selector(6 + uint256(c.withdrawalSlots));
+        selExit = Groth16Call.selector(5);
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(OPERATOR_ROLE, c.operator);
         _grantRole(GUARDIAN_ROLE, c.guardian);
@@ -351,9 +359,29 @@ contract Settlement is EscapeHatch {
         return (true, t);
     }
 
-    function _freezeSnapshot() internal view override returns (uint256 root, uint64 batches, uint64 roundId) {
+    function _freezeSnapshot()
+        internal
+        view
+        override
+        returns (uint256 root, uint64 batches, uint64 roundId, uint256 pool)
+    {
         Counters memory c = _counters;
-        return (stateRoot, c.batchCount, c.latestRoundId);
+        return (stateRoot, c.batchCount, c.latestRoundId, vault.exitPool(c.depositsProcessed));
+    }
+
+    function _verifyExit(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view override returns (bool) {
+        return Groth16Call.verify(exitVerifier, selExit, proof, pub);
+    }
+
+    /// @dev The marks of the round recorded at the freeze; with no round ever posted, no
+    /// trade ever settled (no position is open), and the marks are zeros.
+    function _frozenBinding(uint64 roundId) internal override returns (uint256) {
+        if (roundId != 0) return bindRound(roundId);
+        return _bindPrices(new uint64[](marketCount));
+    }
+
+    function _creditExit(address recipient, uint256 amount) internal override {
+        vault.credit(recipient, amount);
     }
 
     /// @notice Seconds spent paused so far, in all pauses (a pause counts from when it began
@@ -379,13 +407,18 @@ contract Settlement is EscapeHatch {
         if (binding != 0) return binding;
         uint64[] memory p = oracle.roundPrices(roundId);
         if (p.length != marketCount) revert MarketCountMismatch(p.length, marketCount);
-        if (marketCount == 1) binding = PoseidonT3.hash([configHash, p[0]]);
-        else if (marketCount == 2) binding = PoseidonT4.hash([configHash, p[0], p[1]]);
-        else if (marketCount == 3) binding = PoseidonT5.hash([configHash, p[0], p[1], p[2]]);
-        else binding = PoseidonT6.hash([configHash, p[0], p[1], p[2], p[3]]);
+        binding = _bindPrices(p);
         roundBinding[roundId] = binding;
         roundTime[roundId] = oracle.roundTimestamp(roundId);
         emit RoundBound(roundId, binding);
+    }
+
+    /// @dev Poseidon(configHash, prices): what MarketBinding computes in the circuits.
+    function _bindPrices(uint64[] memory p) private view returns (uint256) {
+        if (marketCount == 1) return PoseidonT3.hash([configHash, p[0]]);
+        if (marketCount == 2) return PoseidonT4.hash([configHash, p[0], p[1]]);
+        if (marketCount == 3) return PoseidonT5.hash([configHash, p[0], p[1], p[2]]);
+        return PoseidonT6.hash([configHash, p[0], p[1], p[2], p[3]]);
     }
 
     /// @dev The price rule (see the contract's description): the round's binding, once the

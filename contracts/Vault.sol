@@ -89,6 +89,10 @@ contract Vault is IVault, ReentrancyGuard {
     /// @dev Per queue position: depositor | time << 160 | Settlement.pausedTime() at that
     /// time << 200 | reclaimed flag << 240 (times are 40-bit unix seconds).
     mapping(uint64 => uint256) private entries;
+    /// @dev What the first n deposits of the queue add up to (arrived amounts).
+    mapping(uint64 => uint256) private queuedTotals;
+    /// @notice What reclaims have paid back in total.
+    uint256 public reclaimedTotal;
     /// @notice What deposits (not reclaimed) have queued for each account in total.
     mapping(uint64 => uint256) public deposited;
     /// @notice Tokens credited by proven withdrawals and not yet claimed, per recipient.
@@ -213,6 +217,7 @@ contract Vault is IVault, ReentrancyGuard {
         uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (received << 32), pkX, pkY]);
         queueHashes[n + 1] = h;
         entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
+        queuedTotals[n + 1] = queuedTotals[n] + received;
         depositCount = n + 1;
         emit Deposited(n, account, msg.sender, pkX, pkY, received, h);
         return account;
@@ -253,8 +258,19 @@ contract Vault is IVault, ReentrancyGuard {
         }
         entries[index] = e | RECLAIMED;
         deposited[account] -= amount;
+        reclaimedTotal += amount;
         token.safeTransfer(depositor, amount);
         emit DepositReclaimed(index, account, depositor, amount);
+    }
+
+    /// @inheritdoc IVault
+    function exitPool(uint64 processed) external view returns (uint256) {
+        // never-credited deposits: every reclaim so far was of one (a credited deposit is
+        // never reclaimable), and those not reclaimed yet will be
+        uint256 uncredited = queuedTotals[depositCount] - queuedTotals[processed] - reclaimedTotal;
+        uint256 held = token.balanceOf(address(this));
+        uint256 reserved = totalOwed + uncredited;
+        return held > reserved ? held - reserved : 0;
     }
 
     /// @inheritdoc IVault

@@ -23,19 +23,21 @@ template ExitMessage() {
     msg <== SparsePoseidon(3)([EXIT_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()), recipient, domain]);
 }
 
-// ExitAccount(D, M): after the freeze, one trader account's way out without the operator.
+// ExitAccount(D, M): after the freeze, one account's way out without the operator.
 // Proves that
 //   - the account's leaf is in the tree of root `root` (Settlement checks it is the frozen
-//     root) at index `account`;
-//   - the account's key signed ExitMessage(account, recipient, domain) (the domain is bound
-//     through priceConfigHash, so the signature is for this deployment);
+//     root) at index `account` (not 0, the empty leaf);
+//   - for a trader account (>= 3): the account's key signed ExitMessage(account, recipient,
+//     domain) (the domain is bound through priceConfigHash, so the signature is for this
+//     deployment). The system accounts (1 fees, 2 insurance) have no key: their proof checks
+//     no signature, and Settlement lets only its admin send it, after every trader's claim;
 //   - payout = max(0, equity) at the marks bound by priceConfigHash (Settlement checks it is
 //     the binding of the round recorded at the freeze), where
 //     equity = collateral + sum_j (size_j * mark_j - notional_j): positions settle at the
 //     marks, never below zero. The payout is bound to the proven leaf, never to a
 //     caller-supplied amount.
 // Public inputs (5): root, priceConfigHash, account, recipient, payout.
-// Ranges: account < 2^D, not a system account; recipient < 2^160, not 0; the leaf's fields
+// Ranges: 0 < account < 2^D; recipient < 2^160, not 0; the leaf's fields
 // are range-checked by AccountLeafUnpack; |equity| < 2^133 (M <= 6), so the top bit of
 // equity + 2^133 (134 bits) is its sign; payout < 2^133.
 // The Merkle path reuses LeafUpdate with the same leaf on both sides (it recomputes the
@@ -66,7 +68,10 @@ template ExitAccount(D, M) {
     // A. The account and the recipient.
     component accountBits = Num2Bits(D);
     accountBits.in <== account;
-    NotSystemAccount()(account, 1);
+    signal isEmpty <== IsZero()(account);
+    isEmpty === 0;
+    signal notFeeNorInsurance <== (account - FEE_ACCOUNT()) * (account - INSURANCE_ACCOUNT());
+    signal isSystem <== IsZero()(notFeeNorInsurance);
     RangeCheck(ADDRESS_BITS())(recipient);
     signal noRecipient <== IsZero()(recipient);
     noRecipient === 0;
@@ -91,10 +96,10 @@ template ExitAccount(D, M) {
     path.siblings <== siblings;
     path.oldRoot === root;
 
-    // D. The account key names the recipient (an empty leaf has no key: x = 0 fails).
+    // D. A trader's key names the recipient (an empty leaf has no key: x = 0 fails).
     signal msg <== ExitMessage()(account, recipient, domain);
     component sig = EdDSAPoseidonVerifier();
-    sig.enabled <== 1;
+    sig.enabled <== 1 - isSystem;
     sig.Ax <== leafAx;
     sig.Ay <== leafAy;
     sig.R8x <== sigR8x;

@@ -20,6 +20,11 @@ interface IVault {
     /// @notice Who queued the deposit at `index`, when, and whether it was reclaimed.
     function depositEntry(uint64 index) external view returns (address depositor, uint64 time, bool reclaimed);
 
+    /// @notice What the Vault holds for the account tree when the first `processed` deposits
+    /// are credited: its balance less what proven withdrawals are owed and less the deposits
+    /// never credited (reclaimed or reclaimable). The exits after a freeze share it.
+    function exitPool(uint64 processed) external view returns (uint256);
+
     /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
     function credit(address recipient, uint256 amount) external;
 }

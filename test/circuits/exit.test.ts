@@ -6,6 +6,7 @@ import { exitInput } from "../../prover/src/engine/exit.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 
 const P = TEST_PARAMS;
 const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
@@ -110,5 +111,24 @@ describe("ExitAccount circuit (test parameters)", function () {
   it("refuses other marks than the binding names", async function () {
     const flat = inputFor(s, 3);
     await assertRefused(exit({ ...flat, mark: crash }), "ExitAccount");
+  });
+
+  it("lets the fee account and the insurance fund exit without a key, but not the empty leaf", async function () {
+    for (const system of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+      const input = exitInput(s.state, system, TO, null, s.marks);
+      assert.equal(input.payout, exitPayout(s.state.getAccount(system), s.marks));
+      assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
+    }
+    assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks), /empty leaf/);
+    // a trader's exit without its signature is refused by the twin and by the circuit
+    assert.throws(
+      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks),
+      /EXIT_UNSIGNED|signature/,
+    );
+    const unsigned = { ...inputFor(s, 0), sigR8x: 0n, sigR8y: 0n, sigS: 0n };
+    await assertRefused(exit(unsigned), "EdDSAPoseidonVerifier");
+    // the fee account's leaf claimed at index 0 (the empty leaf) is refused
+    const fee = exitInput(s.state, FEE_ACCOUNT, TO, null, s.marks);
+    await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
   });
 });

@@ -32,6 +32,8 @@ export const DEPLOY_DEFAULTS = {
   forcedDeadline: 7 * 86_400,
   /** What a forced request costs, wei (paid to the operator when it is answered). */
   forcedRequestFee: 10n ** 15n,
+  /** Seconds after a freeze during which exits are claims shared pro rata (at least a day). */
+  exitWindow: 14 * 86_400,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
 } as const;
@@ -68,6 +70,8 @@ export interface DeployOptions {
   readonly forcedDeadline?: number;
   /** What a forced request costs, wei. */
   readonly forcedRequestFee?: bigint;
+  /** Seconds after a freeze during which exits are claims shared pro rata. */
+  readonly exitWindow?: number;
   /** Minimum delay of the timelocks, seconds. */
   readonly timelockDelay?: number;
   /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
@@ -118,6 +122,7 @@ export interface DeployedContracts {
   readonly depositDeadline: number;
   readonly forcedDeadline: number;
   readonly forcedRequestFee: bigint;
+  readonly exitWindow: number;
   readonly timelockDelay: number;
   readonly roles: DeploymentRoles;
   readonly token: Contract;
@@ -281,6 +286,7 @@ export async function deployContracts(
   const mh = marketsHash(markets);
   const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
   const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
+  const exitWindow = opts.exitWindow ?? DEPLOY_DEFAULTS.exitWindow;
   // each kind's verifier goes in the constructor field named like its getter
   const kindVerifiers = Object.fromEntries(
     BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
@@ -297,6 +303,8 @@ export async function deployContracts(
       roundGrace,
       forcedDeadline,
       forcedRequestFee,
+      exitWindow,
+      exitVerifier: verifiers.exit_account,
       genesisRoot: genesis,
       admin: await timelock.getAddress(),
       operator,
@@ -327,6 +335,7 @@ export async function deployContracts(
     depositDeadline,
     forcedDeadline,
     forcedRequestFee,
+    exitWindow,
     timelockDelay,
     roles: {
       deployer: me,

@@ -125,6 +125,11 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.forcedRequestFee),
     )
     .option(
+      "--exit-window <s>",
+      "seconds after a freeze during which exits are claims shared pro rata; at least a day",
+      String(DEPLOY_DEFAULTS.exitWindow),
+    )
+    .option(
       "--owner <address>",
       "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
     )
@@ -219,6 +224,7 @@ export function register(program: Command, out: () => Output): void {
           depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
           forcedDeadline: secondsArg("forced-deadline", o.forcedDeadline),
           forcedRequestFee: bigintArg("forced-fee", o.forcedFee),
+          exitWindow: secondsArg("exit-window", o.exitWindow),
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           oracle: {
             signers,
@@ -241,6 +247,7 @@ export function register(program: Command, out: () => Output): void {
           depositDeadline: c.depositDeadline,
           forcedDeadline: c.forcedDeadline,
           forcedRequestFee: c.forcedRequestFee.toString(),
+          exitWindow: c.exitWindow,
           timelockDelay: c.timelockDelay,
         };
         print(

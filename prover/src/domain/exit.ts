@@ -42,3 +42,26 @@ export function exitPayout(a: Account, marks: readonly bigint[]): bigint {
   const e = equity(a, marks);
   return e > 0n ? e : 0n;
 }
+
+/**
+ * How Settlement shares the exit pool (contracts/EscapeHatch.sol, exit and settleExit):
+ * the window's claims are paid payout * min(1, pool / claimed), rounded down; exits after
+ * the window (the fee account's, then the insurance fund's, and late traders', in the order
+ * given) are paid at once, each up to what is left. What the exits are paid never adds up
+ * to more than the pool.
+ */
+export function shareExitPool(
+  pool: bigint,
+  windowClaims: readonly bigint[],
+  lateExits: readonly bigint[],
+): { window: bigint[]; late: bigint[]; left: bigint } {
+  const claimed = windowClaims.reduce((a, b) => a + b, 0n);
+  const window = windowClaims.map((p) => (claimed <= pool ? p : (p * pool) / claimed));
+  let left = pool - (claimed < pool ? claimed : pool);
+  const late = lateExits.map((p) => {
+    const paid = p < left ? p : left;
+    left -= paid;
+    return paid;
+  });
+  return { window, late, left };
+}
