@@ -18,7 +18,7 @@ import { devWallet } from "../../prover/src/service/serve.ts";
 import type { Operator } from "../../prover/src/service/operator.ts";
 import type { Store } from "../../prover/src/store/store.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
-import { increaseTime, serveChain } from "../helpers/chain.ts";
+import { increaseTime, provider, serveChain } from "../helpers/chain.ts";
 import { P, tempDir } from "../audit/helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
@@ -76,7 +76,7 @@ function refused(r: Run, code: number, error: string, message?: RegExp): Record<
  * refused before the deadline and accepted after it, a deposit reclaimed, and exit data
  * rebuilt from a replica (a directory and the operator's URL) or taken from a receipt.
  */
-describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit-data", function () {
+describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit-data, exit, settle-exit", function () {
   let rig: OperatorRig;
   let w: World;
   let op: Operator;
@@ -448,5 +448,84 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
       1,
       "RECEIPT_MISSING",
     );
+  });
+
+  it("exit proves the account's exit on this machine and Settlement records the claim within the window; a second exit and another key are refused", async function () {
+    const data = path.join(dir, `exit-${alice.account}.json`);
+    const args = (who: string, file = data) => [
+      "exit",
+      "--key",
+      keyFile(who),
+      "--account",
+      String(alice.account),
+      "--to",
+      TO,
+      "--data",
+      file,
+      ...base,
+    ];
+    refused(await zkclear(args("bob")), 2, "KEYSTORE_MISMATCH", /not account 3's key/);
+    const r = ok(await zkclear(args("alice")));
+    const payout = parseExitDataFile(fs.readFileSync(data, "utf8")).payout;
+    assert.equal(r.status, "claimed");
+    assert.equal(r.payout, String(payout));
+    assert.ok(Number(r.proveMs) > 0);
+    console.log(`      exit proved by the CLI in ${r.proveMs} ms (${r.engine}, test parameters)`);
+    const [status, recipient, claimed] = (await settlement().getFunction("exitOf")(
+      alice.account!,
+    )) as [bigint, string, bigint];
+    assert.deepEqual([status, recipient.toLowerCase(), claimed], [1n, TO, payout]);
+    refused(await zkclear(args("alice")), 1, "CHAIN_REFUSED", /exited already \(claimed\)/);
+    // settling is for after the window
+    const early = refused(
+      await zkclear(["settle-exit", "--account", String(alice.account), ...base]),
+      1,
+      "CHAIN_REFUSED",
+      /open until/,
+    );
+    assert.equal(early.reason, "ExitWindowOpen");
+  });
+
+  it("after the window: settle-exit pays the claim and claims it from the Vault; a late exit is paid at once", async function () {
+    const [, , , windowEnd] = (await settlement().getFunction("exitInfo")()) as bigint[];
+    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+    await increaseTime(Number(windowEnd - now) + 1);
+    const balance = async (a: string) => BigInt(await w.d.token.getFunction("balanceOf")(a));
+    const before = await balance(TO);
+    const payout = parseExitDataFile(
+      fs.readFileSync(path.join(dir, `exit-${alice.account}.json`), "utf8"),
+    ).payout;
+    const s = ok(await zkclear(["settle-exit", "--account", String(alice.account), ...base]));
+    assert.equal(s.paid, String(payout));
+    assert.equal(s.claimedFromVault, String(payout));
+    assert.equal(await balance(TO), before + payout);
+    refused(
+      await zkclear(["settle-exit", "--account", String(alice.account), ...base]),
+      1,
+      "CHAIN_REFUSED",
+      /no claim to settle/,
+    );
+    // bob exits late: paid at once from what is left, and claimed for his address
+    const bobTo = await bob.signer.getAddress();
+    const bobData = path.join(dir, `exit-${bob.account}.json`);
+    const bobPayout = parseExitDataFile(fs.readFileSync(bobData, "utf8")).payout;
+    const bobBefore = await balance(bobTo);
+    const r = ok(
+      await zkclear([
+        "exit",
+        "--key",
+        keyFile("bob"),
+        "--account",
+        String(bob.account),
+        "--to",
+        bobTo,
+        "--data",
+        bobData,
+        ...base,
+      ]),
+    );
+    assert.equal(r.status, "paid");
+    assert.equal(r.paid, String(bobPayout));
+    assert.equal(await balance(bobTo), bobBefore + bobPayout);
   });
 });

@@ -2,13 +2,13 @@ import fs from "node:fs";
 import type { Command } from "commander";
 import { getAddress } from "ethers";
 import type { VerificationKey } from "snarkjs";
-import { toSolidityProof } from "../chain/calldata.ts";
+import { EXIT_STATUS, exitCallArgs } from "../chain/exit.ts";
 import { CIRCUITS } from "../domain/circuits.ts";
 import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
 import { signExit } from "../domain/exit.ts";
 import { parseExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import type { Deployment } from "../domain/deployment.ts";
-import { exitAccountPublicSignals } from "../domain/inputs.ts";
+import { exitAccountPublicSignals, type ExitAccountInput } from "../domain/inputs.ts";
 import type { ProofResult } from "../domain/ports.ts";
 import { exitInputFromData } from "../engine/exit-data.ts";
 import { fileSha256 } from "../proving/key-sets.ts";
@@ -47,8 +47,6 @@ interface ExitOptions extends ChainOptions {
   passphrase?: string;
 }
 
-const STATUS = ["none", "claimed", "paid"] as const;
-
 export function explainExitRefusal(
   r: Refusal,
 ): { message: string; details?: Record<string, unknown> } | undefined {
@@ -62,13 +60,11 @@ export function explainExitRefusal(
         message: `the exit window is open until ${isoTime(r.args[0] as bigint)}: settle after it`,
         details: { windowEnd: r.args[0] },
       };
-    case "ExitWindowClosed":
-      return { message: "the exit window is closed" };
     case "SystemExit":
       return {
         message: `account ${r.args[0]} is a system account: only Settlement's admin exits it, after the window, fees before insurance`,
       };
-    case "InvalidProof":
+    case "InvalidExitProof":
       return {
         message:
           "Settlement refused the proof: the exit data is not at the frozen root, the marks are not the frozen round's, or the keys are not the deployment's",
@@ -104,7 +100,7 @@ export async function proveExit(
   recipient: string,
   privateKey: Uint8Array | null,
   zkey: string,
-): Promise<{ result: ProofResult; ms: number }> {
+): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
   const sig = privateKey ? signExit(data.account, BigInt(recipient), privateKey, d.domain) : null;
   const input = exitInputFromData(data, d.markets, BigInt(recipient), sig);
   const wasm = circuitFiles("exit_account", d.paramSet).wasm;
@@ -124,7 +120,7 @@ export async function proveExit(
       "PROOF_MISMATCH",
       "the exit proof does not verify with the deployment's key",
     );
-  return { result, ms };
+  return { input, result, ms };
 }
 
 /** Pays the recipient what the Vault owes it (claimFor), if anything. */
@@ -211,16 +207,16 @@ export function register(program: Command, out: () => Output): void {
       if (status !== 0n)
         throw new CliError(
           "CHAIN_REFUSED",
-          `account ${account} has exited already (${STATUS[Number(status)]})${status === 1n ? ": zkclear settle-exit after the window" : ""}`,
+          `account ${account} has exited already (${EXIT_STATUS[Number(status)]})${status === 1n ? ": zkclear settle-exit after the window" : ""}`,
           EXIT.refused,
         );
       const zkey = exitZkey(d, o.zkey);
-      const { result, ms } = await asRefusal(() =>
+      const { input, result, ms } = await asRefusal(() =>
         spin(out(), "proving the exit", () =>
           proveExit(d, data, to, keys?.privateKey ?? null, zkey),
         ),
       );
-      const args = [toSolidityProof(result.proof), account, to, data.payout];
+      const args = exitCallArgs(input, result.proof);
       const ok = await simulate(
         out(),
         () => s.getFunction("exit").staticCall(...args),
