@@ -259,6 +259,13 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
       "KEYSTORE_MISMATCH",
       /belongs to another key/,
     );
+    // the nonce from a replica's tree (rebuilt up to the live root): the key is checked there too
+    refused(
+      await zkclear(args("carol", alice.account!, ["--from", published])),
+      2,
+      "KEYSTORE_MISMATCH",
+      /published: account 3 belongs to another key/,
+    );
     // an account the Vault never opened: the chain's refusal, decoded
     const r = refused(await zkclear(args("carol", 9n, ["--nonce", "0"])), 1, "CHAIN_REFUSED");
     assert.equal(r.reason, "BadForcedRequest");
