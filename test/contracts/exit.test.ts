@@ -240,8 +240,10 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       const claims = [a, b, c].map((x) => exitPayout(w.state.getAccount(x.account!), w.marks));
       assert.equal(claimed, claims[0] + claims[1] + claims[2]);
       assert.ok(claimed > pool, "the claims exceed the pool: a shortfall");
-      for (const x of [a, b, c])
-        await (await settlement.getFunction("settleExit")(x.account!)).wait();
+      for (const x of [a, b, c]) {
+        const rc = await (await settlement.getFunction("settleExit")(x.account!)).wait();
+        if (x === b) console.log(`      gas of settleExit: ${rc.gasUsed}`);
+      }
       assert.deepEqual(
         await refusal(settlement, settlement.getFunction("settleExit").staticCall(b.account!)),
         { name: "NothingToSettle", args: [b.account!] },
@@ -249,7 +251,10 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, null);
       const ei = await proveExit(w, INSURANCE_ACCOUNT, TREASURY, null);
       assert.ok(ef.input.payout > 0n && ei.input.payout > 0n);
-      await (await asAdmin(w, ef.args)).execute();
+      const rc = await (await asAdmin(w, ef.args)).execute();
+      console.log(
+        `      gas of the fee account's exit after the window (through the timelock): ${rc.gasUsed}`,
+      );
       await (await asAdmin(w, ei.args)).execute();
       const expected = shareExitPool(pool, claims, [ef.input.payout, ei.input.payout]);
       const paid = async (acc: bigint) => big(await settlement.getFunction("exitOf")(acc))[3];
