@@ -285,7 +285,9 @@ abstract contract EscapeHatch is Governed {
         pub[3] = uint256(uint160(recipient));
         pub[4] = payout;
         if (!_verifyExit(proof, pub)) revert InvalidExitProof();
-        // payout <= the account's equity, bounded by all credits (< 2^126, the Vault's caps)
+        // a proven payout is an equity, far below 2^128 (positions and marks are bounded);
+        // refused rather than truncated if it ever were not
+        if (payout > type(uint128).max) revert InvalidExitProof();
         r.recipient = recipient;
         r.payout = uint128(payout);
         if (inWindow) {
