@@ -49,15 +49,17 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 /// paid at another's expense, exits proven during the exit window (exitWindow seconds
 /// after the freeze) are claims, paid after the window by settleExit:
 ///   paid = payout * min(1, exitPool / claimed)   (rounded down; claimed: the window's total)
-/// Who bears a shortfall: trader accounts have claims; the fee account and the insurance
-/// fund have no key and exit (sent by the admin, to an address it names) only after the
-/// window, from what the window's claims left, the fee account first: so a shortfall takes
-/// the insurance fund first, then the fee account, and only then every trader pro rata.
-/// A trader exit proven after the window is paid at once, up to what is left.
+/// A trader exit proven after the window is paid at once, up to what is left. The fee
+/// account and the insurance fund have no key: their exits are sent by the admin, to an
+/// address it names, only after a second window (2 * exitWindow after the freeze), the fee
+/// account's first, and are paid from what is left then. So a shortfall is borne by the
+/// insurance fund first, then the fee account, then the traders who claimed in the window
+/// pro rata; a trader who waits past the window is paid before the system accounts while
+/// the second window lasts, and after it only from what the others left.
 /// An account under water at the freeze exits with 0: its loss is the shortfall.
 /// Rules (each refusal has its own error): the exchange is frozen (NotFrozen); an account
 /// exits once (AlreadyExited); a system account's exit is sent by the admin after the
-/// window, the fee account's first (SystemExit); a claim is settled once, after the window
+/// second window, the fee account's first (SystemExit); a claim is settled once, after the window
 /// (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
 /// frozen round's binding, the account, the recipient and the payout (InvalidProof).
 /// A pause blocks no exit.
@@ -100,12 +102,13 @@ abstract contract EscapeHatch is Governed {
     uint256 public frozenRoot;
     /// @notice Fees of answered requests, not yet collected by the operator.
     uint256 public forcedFeesEarned;
-    /// @dev The exits: the pool at the freeze, the window's claims, and what exits after
-    /// the window were paid (each < 2^128: the Vault's caps bound all credits by 2^126).
+    /// @dev The exits: the pool at the freeze, what exits after the window were paid (both
+    /// at most the Vault's balance), and the window's claims.
     struct ExitTotals {
         uint128 pool;
-        uint128 claimed;
         uint128 latePaid;
+        // payouts are each below 2^128; their sum is kept whole
+        uint256 claimed;
     }
 
     /// @dev One account's exit: claimed in the window or paid, to whom, how much.
@@ -173,8 +176,8 @@ abstract contract EscapeHatch is Governed {
     error AlreadyExited(uint32 account);
     /// @notice The exit window is open until `windowEnd`.
     error ExitWindowOpen(uint256 windowEnd);
-    /// @notice A system account's exit is sent by the admin, after the window, the fee
-    /// account's before the insurance fund's.
+    /// @notice A system account's exit is sent by the admin, after the second window (2 *
+    /// exitWindow after the freeze), the fee account's before the insurance fund's.
     error SystemExit(uint32 account);
     /// @notice The account has no claim waiting to be settled.
     error NothingToSettle(uint32 account);
@@ -254,7 +257,8 @@ abstract contract EscapeHatch is Governed {
         if (!overdue) revert NothingOverdue(forcedDue, depositDue);
         (uint256 root, uint64 batches, uint64 roundId, uint256 pool) = _freezeSnapshot();
         frozenRoot = root;
-        _exits.pool = uint128(pool);
+        // a balance beyond 2^128 is not a real token's; the exits then share 2^128 - 1
+        _exits.pool = pool > type(uint128).max ? type(uint128).max : uint128(pool);
         _escape.frozenAt = uint40(block.timestamp);
         _escape.frozenRound = uint40(roundId);
         _escape.frozenBatches = uint40(batches);
@@ -265,7 +269,7 @@ abstract contract EscapeHatch is Governed {
     /// proof of ExitAccount that `account`'s leaf in the frozen root pays `payout` at the
     /// frozen round's marks to `recipient`, which a trader's key signed. Anyone may send a
     /// trader's exit; the fee account's and the insurance fund's are sent by the admin after
-    /// the window. During the window it is a claim (settleExit pays it after); after the
+    /// the second window. During the window it is a claim (settleExit pays it after); after the
     /// window it is paid at once, up to what is left.
     function exit(Groth16Call.Proof calldata proof, uint32 account, address recipient, uint256 payout) external {
         EscapeState memory e = _escape;
@@ -276,7 +280,9 @@ abstract contract EscapeHatch is Governed {
         bool inWindow = block.timestamp < windowEnd;
         if (account < FIRST_TRADER) {
             bool feesFirst = account != INSURANCE_ACCOUNT || _exitOf[FEE_ACCOUNT].status != 0;
-            if (inWindow || !feesFirst || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert SystemExit(account);
+            // a second window after the first: late traders are paid before the system
+            bool early = block.timestamp < windowEnd + exitWindow;
+            if (early || !feesFirst || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert SystemExit(account);
         }
         uint256[] memory pub = new uint256[](5);
         pub[0] = frozenRoot;
@@ -285,12 +291,14 @@ abstract contract EscapeHatch is Governed {
         pub[3] = uint256(uint160(recipient));
         pub[4] = payout;
         if (!_verifyExit(proof, pub)) revert InvalidExitProof();
-        // payout <= the account's equity, bounded by all credits (< 2^126, the Vault's caps)
+        // a proven payout is an equity, far below 2^128 (positions and marks are bounded);
+        // refused rather than truncated if it ever were not
+        if (payout > type(uint128).max) revert InvalidExitProof();
         r.recipient = recipient;
         r.payout = uint128(payout);
         if (inWindow) {
             r.status = EXIT_CLAIMED;
-            _exits.claimed += uint128(payout);
+            _exits.claimed += payout;
             emit ExitClaimed(account, recipient, payout);
         } else {
             ExitTotals memory t = _exits;

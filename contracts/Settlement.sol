@@ -352,9 +352,12 @@ contract Settlement is EscapeHatch {
         return vault.nextAccount();
     }
 
+    /// @dev The oldest deposit a batch could still credit: from a reclaimed position on,
+    /// none can (they are paid back, not waiting), so they never make a freeze due.
     function _oldestUncreditedDeposit() internal view override returns (bool waiting, uint256 time) {
         uint64 next = _counters.depositsProcessed;
-        if (next >= vault.depositCount()) return (false, 0);
+        (uint64 count, uint64 closedAt) = vault.depositQueue();
+        if (next >= count || next >= closedAt) return (false, 0);
         (, uint64 t,) = vault.depositEntry(next);
         return (true, t);
     }

@@ -163,6 +163,15 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(r.root, String(await stateRoot()));
     assert.equal(r.batch, await batchCount());
     const book = JSON.parse(fs.readFileSync(String(r.receipt), "utf8"));
+    assert.equal(
+      r.receipt,
+      path.join(
+        dir,
+        "receipts",
+        `31337-${w.d.addresses.settlement.toLowerCase()}`,
+        `account-${bob.account}.json`,
+      ),
+    );
     assert.equal(book.format, "zkclear-receipts/1");
     assert.equal(book.receipts.length, 1);
     assert.equal(book.receipts[0].root, `${await stateRoot()}n`);
@@ -502,7 +511,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     const payout = parseExitDataFile(
       fs.readFileSync(path.join(dir, `exit-${alice.account}.json`), "utf8"),
     ).payout;
-    const s = ok(await zkclear(["settle-exit", "--account", String(alice.account), ...base]));
+    const s = ok(await zkclear(["exit", "--settle", "--account", String(alice.account), ...base]));
     assert.equal(s.paid, String(payout));
     assert.equal(s.claimedFromVault, String(payout));
     assert.equal(await balance(TO), before + payout);
@@ -534,5 +543,47 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(r.status, "paid");
     assert.equal(r.paid, String(bobPayout));
     assert.equal(await balance(bobTo), bobBefore + bobPayout);
+
+    // the fee account has no key: its exit is proved here and sent by the admin's timelock
+    const feeData = path.join(dir, "exit-1.json");
+    ok(
+      await zkclear([
+        "exit-data",
+        "--account",
+        "1",
+        "--from",
+        published,
+        "--out",
+        feeData,
+        ...base,
+      ]),
+    );
+    const sys = ok(
+      await zkclear([
+        "exit",
+        "--system",
+        "--account",
+        "1",
+        "--to",
+        TO,
+        "--data",
+        feeData,
+        "--calldata",
+        ...base,
+      ]),
+    );
+    const call = settlement().interface.parseTransaction({ data: String(sys.calldata) })!;
+    assert.equal(call.name, "exit");
+    assert.deepEqual(
+      [call.args[1], call.args[2].toLowerCase(), call.args[3]],
+      [1n, TO, parseExitDataFile(fs.readFileSync(feeData, "utf8")).payout],
+    );
+    // sent by anyone else, Settlement refuses it for its reason
+    const direct = refused(
+      await zkclear(["exit", "--system", "--account", "1", "--to", TO, "--data", feeData, ...base]),
+      1,
+      "CHAIN_REFUSED",
+    );
+    assert.equal(direct.reason, "SystemExit");
   });
 });

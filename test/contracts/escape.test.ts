@@ -246,6 +246,34 @@ describe("forced requests and the freeze (real chain, test parameters)", functio
   });
 });
 
+describe("a deposit its depositor reclaimed makes no freeze due (real chain)", function () {
+  after(terminateCurve);
+
+  it("counts only deposits a batch could still credit: after a reclaim, nothing is overdue", async function () {
+    await prepareTestContracts();
+    const s = await signers(3);
+    const w = await setupWorld(P, s[0], [s[1], s[2]], {
+      deploy: { forcedDeadline: DEADLINE, depositDeadline: 3600 },
+    });
+    const [alice, bob] = w.participants;
+    await deposit(w, alice, 1_000n);
+    await settleDeposits(w);
+    await deposit(w, bob, 2_000n);
+    const d = w.pending[0];
+    await increaseTime(3600);
+    const vault = w.d.vault.connect(bob.signer) as Contract;
+    await (
+      await vault.getFunction("reclaimDeposit")(1n, d.account, d.amount, d.pubKey.x, d.pubKey.y)
+    ).wait();
+    await increaseTime(DEADLINE);
+    const settlement = w.d.settlement;
+    assert.deepEqual(await refusal(settlement, settlement.getFunction("freeze").staticCall()), {
+      name: "NothingOverdue",
+      args: [0n, 0n],
+    });
+  });
+});
+
 describe("a deposit the operator leaves uncredited past the deadline lets anyone freeze (real chain)", function () {
   let w: World;
   after(terminateCurve);

@@ -163,16 +163,22 @@ export function refuse(
   message: string,
   details: Record<string, unknown> = {},
 ): void {
-  if (out.json)
-    console.log(
-      JSON.stringify(
-        { error: code, message, ...details },
-        (_k, v) => (typeof v === "bigint" ? v.toString() : v),
-        2,
-      ),
-    );
+  if (out.json) console.log(line({ error: code, message, ...details }));
   else console.error(`zkclear: ${message} (${code})`);
   process.exitCode = EXIT.refused;
+}
+
+function line(value: Record<string, unknown>): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+/**
+ * Prints a result as print() does, but --json on one line: scripts (the escape demo) read
+ * the last line of a command's output as its answer.
+ */
+export function report(out: Output, value: Record<string, unknown>, human: string): void {
+  if (out.json) console.log(line(value));
+  else console.log(human);
 }
 
 /** The events of `contract` in a transaction receipt, by name. */

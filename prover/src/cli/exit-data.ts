@@ -7,9 +7,10 @@ import { exitDataOf } from "../engine/exit-data.ts";
 import { oracleRound } from "../audit/chain.ts";
 import { readFreeze, rebuildTree, type FreezeState } from "../audit/replica-tree.ts";
 import { batchFileSource } from "../audit/sources.ts";
-import { bigintArg, CliError, EXIT, print, spin, type Output } from "./common.ts";
+import { bigintArg, CliError, EXIT, spin, type Output } from "./common.ts";
 import {
   asRefusal,
+  report,
   chainOptions,
   connect,
   isoTime,
@@ -145,7 +146,7 @@ export function register(program: Command, out: () => Output): void {
         out: o.out ?? null,
       };
       if (out().json || o.out)
-        print(
+        report(
           out(),
           summary,
           `account ${account}: exits with ${data.payout} at the marks of round ${data.roundId} (frozen ${isoTime(freeze.frozenAt)}); leaf and path checked against the frozen root ${data.root}\n` +

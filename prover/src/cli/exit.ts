@@ -14,9 +14,10 @@ import { exitInputFromData } from "../engine/exit-data.ts";
 import { fileSha256 } from "../proving/key-sets.ts";
 import { circuitFiles } from "../proving/paths.ts";
 import { prove, terminateCurve, verify } from "../proving/prover.ts";
-import { CliError, EXIT, loadKey, print, spin, type Output } from "./common.ts";
+import { CliError, EXIT, loadKey, spin, type Output } from "./common.ts";
 import {
   address,
+  report,
   asRefusal,
   chainOptions,
   connect,
@@ -40,8 +41,11 @@ import { frozenState } from "./exit-data.ts";
 interface ExitOptions extends ChainOptions {
   key?: string;
   account: string;
-  to: string;
-  data: string;
+  to?: string;
+  data?: string;
+  settle?: boolean;
+  system?: boolean;
+  calldata?: boolean;
   zkey?: string;
   claim: boolean;
   passphrase?: string;
@@ -62,7 +66,7 @@ export function explainExitRefusal(
       };
     case "SystemExit":
       return {
-        message: `account ${r.args[0]} is a system account: only Settlement's admin exits it, after the window, fees before insurance`,
+        message: `account ${r.args[0]} is a system account: only Settlement's admin exits it (zkclear exit --system --calldata, sent through the timelock), after the windows, fees before insurance`,
       };
     case "InvalidExitProof":
       return {
@@ -149,8 +153,14 @@ export function register(program: Command, out: () => Output): void {
         "after a freeze: prove your account's exit on this machine and send it (a claim within the exit window, paid after it)",
       )
       .requiredOption("--account <n>", "account index")
-      .requiredOption("--to <address>", "recipient of the payout")
-      .requiredOption("--data <file>", "exit data (zkclear exit-data --out)")
+      .option("--to <address>", "recipient of the payout")
+      .option("--data <file>", "exit data (zkclear exit-data --out)")
+      .option("--settle", "after the window: settle the account's claim instead (as settle-exit)")
+      .option("--system", "the fee account (1) or the insurance fund (2): no key")
+      .option(
+        "--calldata",
+        "prove, but print Settlement.exit's calldata instead of sending it (the admin's timelock sends a system account's exit)",
+      )
       .option(
         "--key <file>",
         "keystore (the account key signs the recipient; not for accounts 1 and 2)",
@@ -159,6 +169,9 @@ export function register(program: Command, out: () => Output): void {
       .option("--no-claim", "leave a payment owed in the Vault (claim it later)")
       .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)"),
   ).action(async (o: ExitOptions) => {
+    if (o.settle) return settleExit(o, out());
+    if (!o.to || !o.data)
+      throw new CliError("BAD_ARGUMENT", "give --to and --data (or --settle after the window)");
     const to = address("to", o.to);
     if (!/^(0|[1-9][0-9]*)$/.test(o.account))
       throw new CliError(
@@ -179,6 +192,13 @@ export function register(program: Command, out: () => Output): void {
         `${o.data} is account ${data.account}'s, not ${account}'s`,
       );
     const system = account < FIRST_USER_ACCOUNT;
+    if (o.system !== undefined && o.system !== system)
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `--system is for the fee account and the insurance fund, not account ${account}`,
+      );
+    if (system && o.key)
+      throw new CliError("BAD_ARGUMENT", `account ${account} has no key: leave out --key`);
     if (!system && !o.key)
       throw new CliError("BAD_ARGUMENT", `account ${account}'s exit needs its key: give --key`);
     const keys = o.key ? loadKey(o.key, o.passphrase) : null;
@@ -217,6 +237,21 @@ export function register(program: Command, out: () => Output): void {
         ),
       );
       const args = exitCallArgs(input, result.proof);
+      if (o.calldata) {
+        report(
+          out(),
+          {
+            account,
+            recipient: to,
+            payout: data.payout,
+            settlement: d.addresses.settlement,
+            calldata: s.interface.encodeFunctionData("exit", args),
+            proveMs: Math.round(ms),
+          },
+          `account ${account}'s exit (payout ${data.payout} to ${to}), proved in ${(ms / 1000).toFixed(1)} s; send this call to Settlement ${d.addresses.settlement}${system ? " through its admin (the governance timelock), after the windows" : ""}:\n${s.interface.encodeFunctionData("exit", args)}`,
+        );
+        return;
+      }
       const ok = await simulate(
         out(),
         () => s.getFunction("exit").staticCall(...args),
@@ -228,7 +263,7 @@ export function register(program: Command, out: () => Output): void {
       const r = outcome(c, receipt);
       const claimed = r.status === "paid" && o.claim ? await claim(c, to) : 0n;
       const [, , , windowEnd] = (await s.getFunction("exitInfo")()) as bigint[];
-      print(
+      report(
         out(),
         {
           account,
@@ -262,42 +297,48 @@ export function register(program: Command, out: () => Output): void {
       )
       .requiredOption("--account <n>", "account index")
       .option("--no-claim", "leave the payment owed in the Vault"),
-  ).action(async (o: ChainOptions & { account: string; claim: boolean }) => {
-    if (!/^(0|[1-9][0-9]*)$/.test(o.account))
-      throw new CliError(
-        "BAD_ARGUMENT",
-        `--account must be a non-negative integer, got ${o.account}`,
-      );
-    const account = BigInt(o.account);
-    const c = await connect(o);
-    try {
-      const s = c.settlement;
-      const ok = await simulate(
-        out(),
-        () => s.getFunction("settleExit").staticCall(account),
-        [s.interface],
-        explainExitRefusal,
-      );
-      if (!ok) return;
-      const receipt = await (await s.getFunction("settleExit")(account)).wait();
-      const [ev] = eventsOf(s, receipt, "ExitPaid");
-      const recipient = ev.recipient as string;
-      const claimed = o.claim ? await claim(c, recipient) : 0n;
-      print(
-        out(),
-        {
-          account,
-          recipient,
-          payout: ev.payout,
-          paid: ev.paid,
-          claimedFromVault: claimed,
-          tx: receipt.hash,
-          gasUsed: receipt.gasUsed,
-        },
-        `account ${account}'s exit settled: claimed ${ev.payout}, paid ${ev.paid} to ${recipient}${claimed ? ` (claimed ${claimed} from the Vault)` : ""}`,
-      );
-    } finally {
-      c.close();
-    }
-  });
+  ).action((o: ChainOptions & { account: string; claim: boolean }) => settleExit(o, out()));
+}
+
+/** settleExit(account) after the window, then the Vault's claimFor its recipient. */
+async function settleExit(
+  o: ChainOptions & { account: string; claim: boolean },
+  out: Output,
+): Promise<void> {
+  if (!/^(0|[1-9][0-9]*)$/.test(o.account))
+    throw new CliError(
+      "BAD_ARGUMENT",
+      `--account must be a non-negative integer, got ${o.account}`,
+    );
+  const account = BigInt(o.account);
+  const c = await connect(o);
+  try {
+    const s = c.settlement;
+    const ok = await simulate(
+      out,
+      () => s.getFunction("settleExit").staticCall(account),
+      [s.interface],
+      explainExitRefusal,
+    );
+    if (!ok) return;
+    const receipt = await (await s.getFunction("settleExit")(account)).wait();
+    const [ev] = eventsOf(s, receipt, "ExitPaid");
+    const recipient = ev.recipient as string;
+    const claimed = o.claim ? await claim(c, recipient) : 0n;
+    report(
+      out,
+      {
+        account,
+        recipient,
+        payout: ev.payout,
+        paid: ev.paid,
+        claimedFromVault: claimed,
+        tx: receipt.hash,
+        gasUsed: receipt.gasUsed,
+      },
+      `account ${account}'s exit settled: claimed ${ev.payout}, paid ${ev.paid} to ${recipient}${claimed ? ` (claimed ${claimed} from the Vault)` : ""}`,
+    );
+  } finally {
+    c.close();
+  }
 }

@@ -3,9 +3,10 @@ import { forceWithdrawArgs, signForcedRequest } from "../domain/forced.ts";
 import type { KeyPair } from "../domain/keys.ts";
 import { rebuildTree } from "../audit/replica-tree.ts";
 import { batchFileSource } from "../audit/sources.ts";
-import { bigintArg, CliError, loadKey, print, spin, type Output } from "./common.ts";
+import { bigintArg, CliError, loadKey, spin, type Output } from "./common.ts";
 import {
   address,
+  report,
   chainOptions,
   connect,
   eventsOf,
@@ -150,7 +151,7 @@ export function register(program: Command, out: () => Output): void {
       const [ev] = eventsOf(s, receipt, "ForcedRequested");
       const time = BigInt((await c.provider.getBlock(receipt.blockNumber))!.timestamp);
       const dueAt = time + deadline;
-      print(
+      report(
         out(),
         {
           queueIndex: ev.index,

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { print, type Output } from "./common.ts";
+import { type Output } from "./common.ts";
 import {
   chainOptions,
+  report,
   connect,
   eventsOf,
   isoTime,
@@ -60,7 +61,7 @@ export function register(program: Command, out: () => Output): void {
       const receipt = await (await s.getFunction("freeze")()).wait();
       const [ev] = eventsOf(s, receipt, "Frozen");
       const [frozenAt] = (await s.getFunction("freezeInfo")()) as bigint[];
-      print(
+      report(
         out(),
         {
           frozen: true,

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { bigintArg, CliError, EXIT, print, type Output } from "./common.ts";
+import { bigintArg, CliError, EXIT, type Output } from "./common.ts";
 import {
   chainOptions,
+  report,
   connect,
   eventsOf,
   isoTime,
@@ -66,7 +67,7 @@ export function register(program: Command, out: () => Output): void {
       if (!ok) return;
       const receipt = await (await v.getFunction("reclaimDeposit")(...args)).wait();
       const [ev] = eventsOf(v, receipt, "DepositReclaimed");
-      print(
+      report(
         out(),
         {
           index,
