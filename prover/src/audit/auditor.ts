@@ -7,16 +7,25 @@ import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { verify } from "../proving/prover.ts";
 import {
-  fetchEvents,
+  exitInfoAt,
   oracleLatestRound,
   oracleRound,
   readSettlement,
   roundPostedAt,
   settlementAt,
   tokenBalance,
-  type ChainEvent,
   type SettlementInfo,
 } from "./chain.ts";
+import { fetchEvents, type ChainEvent } from "./chain-events.ts";
+import {
+  bookEscape,
+  checkForcedBatch,
+  checkNotFrozen,
+  escapeHeadFindings,
+  type AnsweredEvent,
+  type EscapeContext,
+} from "./escape.ts";
+import type { BatchData, BatchDataOf } from "../domain/batch.ts";
 import { batchData, replayBatch, type ReplayContext, type SettledEvent } from "./batch-replay.ts";
 import {
   admissibleRound,
@@ -49,7 +58,7 @@ export type { BatchPoint, RoundPoint } from "./progress.ts";
  * reuses the engine (replay) and snarkjs verification; it reads the chain through any
  * JSON-RPC provider. See docs/audit.md for each check.
  */
-export class Auditor implements ReplayContext, ChainCheckContext {
+export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext {
   state: ExchangeState;
   private readonly blockTimes = new Map<number, number>();
   readonly bindings = new Map<string, bigint>();
@@ -63,6 +72,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
   private batchesThisRun = 0;
   private readonly resumedFrom: number | null;
   private head = { block: 0, root: 0n, batches: 0 };
+  private headTime = 0;
   private notes: string[] = [];
 
   private constructor(
@@ -100,6 +110,15 @@ export class Auditor implements ReplayContext, ChainCheckContext {
 
   get roundRule(): RoundRuleParams {
     return { maxPriceAge: this.info.maxPriceAge, roundGrace: this.info.roundGrace };
+  }
+
+  get forcedDeadline(): bigint | null {
+    return this.info.forcedDeadline;
+  }
+
+  backing(): bigint {
+    const v = this.vaultBooks();
+    return v.balance - v.pendingWithdrawals - v.queuedDeposits;
   }
 
   get fileWaitMs(): number {
@@ -214,7 +233,15 @@ export class Auditor implements ReplayContext, ChainCheckContext {
         `the Vault's token balance is ${balance} but its Transfer events add up to ` +
           `${this.p.vaultBalance}: the token does not report every movement`,
       );
-    if (this.p.replay === "on") {
+    // after the freeze the accounts leave by exits, which the tree does not record: the
+    // solvency of the books becomes the exits' (within the pool held at the freeze)
+    const frozen = this.p.freeze;
+    this.notes = this.notes.filter((n) => !n.startsWith("frozen at block"));
+    if (frozen)
+      this.notes.push(
+        `frozen at block ${frozen.block}: solvency is checked as the exits against the pool of ${frozen.backing} held for the accounts then`,
+      );
+    if (this.p.replay === "on" && !frozen) {
       const held = balance < this.p.vaultBalance ? balance : this.p.vaultBalance;
       const { breaches } = checkInvariants(
         books(this.state),
@@ -224,6 +251,13 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       for (const b of breaches)
         found.push({ code: b.code, message: `at block ${block}: ${b.message}` });
     }
+    const frozenState =
+      frozen && this.p.replay === "on"
+        ? { state: this.state, marks: (await this.round(frozen.roundId)).prices }
+        : undefined;
+    const exits = frozen ? await exitInfoAt(this.o.provider, this.info.address, block) : undefined;
+    this.headTime = await this.blockTime(block);
+    found.push(...escapeHeadFindings(this, this.headTime, frozenState, exits));
     this.headFindings = found;
   }
 
@@ -233,18 +267,27 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     return {
       balance: this.p.vaultBalance,
       pendingWithdrawals: Object.values(this.p.owed).reduce((a, b) => a + b, 0n),
-      queuedDeposits: this.p.pending.reduce((a, d) => a + d.deposit.amount, 0n),
+      queuedDeposits: this.p.pending.reduce(
+        (a, d) => a + (d.reclaimed ? 0n : d.deposit.amount),
+        0n,
+      ),
     };
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
     const { batches, liquidations, latestRound } = bookEvents(this.p, events, (f) => this.find(f));
+    const answered = await bookEscape(this, events);
     // a batch is judged on the state at the end of its transaction
     for (const b of batches)
-      await this.batch(b, liquidations.get(b.batch), latestRound.get(b.batch) ?? null);
+      await this.batch(
+        b,
+        liquidations.get(b.batch),
+        latestRound.get(b.batch) ?? null,
+        answered.get(b.batch),
+      );
   }
 
-  private async blockTime(block: number): Promise<number> {
+  async blockTime(block: number): Promise<number> {
     let t = this.blockTimes.get(block);
     if (t === undefined) {
       t = (await this.o.provider.getBlock(block))?.timestamp ?? 0;
@@ -275,6 +318,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     ev: SettledEvent,
     liq: LiquidationsEvent | undefined,
     latestRound: RoundStamp | null,
+    answered: AnsweredEvent | undefined,
   ): Promise<void> {
     const t0 = performance.now();
     const found: Finding[] = [];
@@ -294,8 +338,9 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       this.stopReplay(n, "its kind is unknown");
     }
 
-    // 1. the chain of roots
+    // 1. the chain of roots, never after the freeze
     checkRoots(this, ev);
+    checkNotFrozen(this, ev);
 
     // 2. what the chain says the batch consumed (deposits by queue hash, prices by round),
     // then the proof from the calldata, with public inputs rebuilt from the chain
@@ -337,12 +382,20 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       this.p.queueProcessed += deposits.length;
     }
     const tr = performance.now();
+    let file: BatchData | undefined;
+    let replayed: BatchData | undefined;
     if (this.p.replay === "on") {
-      const data = await batchData(this, ev, kind, priced?.prices, deposits, queueFrom);
-      if (data) {
-        ops = batchOperations(data);
-        replayBatch(this, n, data, priced?.prices ?? [], ev.newRoot);
+      file = await batchData(this, ev, kind, priced?.prices, deposits, queueFrom);
+      if (file) {
+        ops = batchOperations(file);
+        replayed = replayBatch(this, n, file, priced?.prices ?? [], ev.newRoot);
       }
+    }
+    if (kind === "forced") {
+      const forced = (d: BatchData | undefined) =>
+        d?.kind === "forced" ? (d as BatchDataOf<"forced">) : undefined;
+      checkForcedBatch(this, ev, call, answered, forced(file), forced(replayed));
+      ops ??= answered?.count ?? null;
     }
     this.phases.replay += performance.now() - tr;
 
@@ -407,6 +460,8 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       settlement: this.info.address,
       files: this.o.files?.describe ?? null,
       head: this.head,
+      headTime: this.headTime,
+      forcedDeadline: this.info.forcedDeadline,
       headFindings: this.headFindings,
       notes: this.notes,
       vaultBooks: this.vaultBooks(),

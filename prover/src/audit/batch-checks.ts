@@ -4,7 +4,8 @@ import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { priceConfigHash } from "../domain/market.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { SettledEvent } from "./batch-replay.ts";
-import { readBatchCall, roundBinding, type BatchCall, type ChainEvent } from "./chain.ts";
+import { readBatchCall, roundBinding, type BatchCall } from "./chain.ts";
+import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
 import {
