@@ -7,13 +7,11 @@ import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { verify } from "../proving/prover.ts";
 import {
-  exitInfoAt,
   oracleLatestRound,
   oracleRound,
   readSettlement,
   roundPostedAt,
   settlementAt,
-  tokenBalance,
   type SettlementInfo,
 } from "./chain.ts";
 import { fetchEvents, type ChainEvent } from "./chain-events.ts";
@@ -21,7 +19,6 @@ import {
   bookEscape,
   checkForcedBatch,
   checkNotFrozen,
-  escapeHeadFindings,
   type AnsweredEvent,
   type EscapeContext,
 } from "./escape.ts";
@@ -38,7 +35,8 @@ import {
 } from "./batch-checks.ts";
 import { loadCheckpoint, saveCheckpoint, type CheckpointScope } from "./checkpoint.ts";
 import { AuditError, type Finding } from "./findings.ts";
-import { books, checkInvariants } from "./invariants.ts";
+import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
+import { checkHead } from "./head-checks.ts";
 import { bookEvents } from "./events.ts";
 import { newProgress, type BatchPoint, type Progress } from "./progress.ts";
 import { buildReport, type AuditReport } from "./report.ts";
@@ -76,8 +74,8 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   private notes: string[] = [];
 
   private constructor(
-    private readonly o: AuditorOptions,
-    private readonly info: SettlementInfo,
+    readonly o: AuditorOptions,
+    readonly info: SettlementInfo,
     readonly chainId: bigint,
     readonly p: Progress,
     state: ExchangeState,
@@ -211,59 +209,20 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   }
 
   /**
-   * The head: the contract's root and count against the events, and solvency now (tokens
-   * can leave after the last batch). Recomputed on every catch-up, so they replace the
-   * previous run's head findings rather than pile up in --follow.
+   * The head (./head-checks.ts): recomputed on every catch-up, so its findings and notes
+   * replace the previous run's rather than pile up in --follow.
    */
   private async checkHead(block: number): Promise<void> {
-    const found: Finding[] = [];
-    const s = await settlementAt(this.o.provider, this.info.address, block);
-    this.head = { block, root: s.stateRoot, batches: s.batchCount };
-    if (s.stateRoot !== this.p.lastRoot || s.batchCount !== this.p.nextBatch)
-      found.push({
-        code: "HEAD_MISMATCH",
-        message:
-          `at block ${block}: Settlement has root ${s.stateRoot} after ${s.batchCount} batches, ` +
-          `its events lead to ${this.p.lastRoot} after ${this.p.nextBatch}`,
-      });
-    const balance = await tokenBalance(this.o.provider, this.info.token, this.info.vault, block);
-    this.notes = this.notes.filter((n) => !n.startsWith("the Vault's token balance"));
-    if (balance !== this.p.vaultBalance)
-      this.notes.push(
-        `the Vault's token balance is ${balance} but its Transfer events add up to ` +
-          `${this.p.vaultBalance}: the token does not report every movement`,
-      );
-    // after the freeze the accounts leave by exits, which the tree does not record: the
-    // solvency of the books becomes the exits' (within the pool held at the freeze)
-    const frozen = this.p.freeze;
-    this.notes = this.notes.filter((n) => !n.startsWith("frozen at block"));
-    if (frozen)
-      this.notes.push(
-        `frozen at block ${frozen.block}: solvency is checked as the exits against the pool of ${frozen.backing} held for the accounts then`,
-      );
-    if (this.p.replay === "on" && !frozen) {
-      const held = balance < this.p.vaultBalance ? balance : this.p.vaultBalance;
-      const { breaches } = checkInvariants(
-        books(this.state),
-        { ...this.vaultBooks(), balance: held },
-        this.o.config.markets.map((m) => m.symbol),
-      );
-      for (const b of breaches)
-        found.push({ code: b.code, message: `at block ${block}: ${b.message}` });
-    }
-    const frozenState =
-      frozen && this.p.replay === "on"
-        ? { state: this.state, marks: (await this.round(frozen.roundId)).prices }
-        : undefined;
-    const exits = frozen ? await exitInfoAt(this.o.provider, this.info.address, block) : undefined;
-    this.headTime = await this.blockTime(block);
-    found.push(...escapeHeadFindings(this, this.headTime, frozenState, exits));
-    this.headFindings = found;
+    const h = await checkHead(this, block, this.notes);
+    this.head = h.head;
+    this.headTime = h.time;
+    this.notes = h.notes;
+    this.headFindings = h.findings;
   }
 
   private headFindings: Finding[] = [];
 
-  private vaultBooks() {
+  vaultBooks(): VaultBooks {
     return {
       balance: this.p.vaultBalance,
       pendingWithdrawals: Object.values(this.p.owed).reduce((a, b) => a + b, 0n),
