@@ -5,7 +5,6 @@ import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kind
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
-import { verify } from "../proving/prover.ts";
 import {
   oracleLatestRound,
   oracleRound,
@@ -28,6 +27,7 @@ import {
   admissibleRound,
   batchCall,
   checkRoots,
+  verifyBatchProof,
   depositSlice,
   pricedBinding,
   type ChainCheckContext,
@@ -38,7 +38,7 @@ import { AuditError, type Finding } from "./findings.ts";
 import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
 import { checkHead } from "./head-checks.ts";
 import { bookEvents } from "./events.ts";
-import { newProgress, type BatchPoint, type Progress } from "./progress.ts";
+import { batchPoint, newProgress, type Progress } from "./progress.ts";
 import { buildReport, type AuditReport } from "./report.ts";
 import type { BatchFileSource } from "./sources.ts";
 import type { AuditorOptions } from "./options.ts";
@@ -96,6 +96,10 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
 
   get settlement(): string {
     return this.info.address;
+  }
+
+  get vkeys(): AuditorOptions["vkeys"] {
+    return this.o.vkeys;
   }
 
   get config(): PublishedConfig {
@@ -311,25 +315,8 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     if (spec.priced) await admissibleRound(this, ev, kind, latestRound, BigInt(time));
     this.phases.chain += performance.now() - tc;
     const tv = performance.now();
-    if (call && (!spec.priced || priced?.binding !== undefined)) {
-      const signals = spec.publicSignals({
-        oldRoot: ev.oldRoot,
-        newRoot: ev.newRoot,
-        commitment: ev.commitment,
-        binding: priced?.binding,
-        queueFrom,
-        payouts: call.args.payouts as bigint[] | undefined,
-        outcomes: call.args.outcomes as bigint | undefined,
-      });
-      const ok = await verify(this.o.vkeys[spec.circuit], signals, call.proof);
-      if (ok) this.p.proofsVerified++;
-      else
-        this.find({
-          code: "PROOF_INVALID",
-          batch: n,
-          message: `the ${kind} proof does not verify under the local ${spec.circuit} key with public inputs rebuilt from the chain${priced ? ` and oracle round ${ev.roundId}` : ""}`,
-        });
-    }
+    if (call && (!spec.priced || priced?.binding !== undefined))
+      await verifyBatchProof(this, ev, kind, call, priced?.binding, queueFrom);
     this.phases.verify += performance.now() - tv;
 
     // 3. the batch file: commitment, then replay from the state before it
@@ -377,20 +364,13 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     this.p.lastBatchBlock = ev.block;
     this.p.nextBatch = n + 1;
     this.batchesThisRun++;
-    const point: BatchPoint = {
-      batch: n,
-      kind,
-      block: ev.block,
-      time,
-      ops,
-      roundId: spec.priced ? ev.roundId.toString() : null,
-      ms: Math.round((performance.now() - t0) * 10) / 10,
-      findings: found.length,
-      insuranceFund: after ? after.insuranceFund.toString() : null,
-      owedToAccounts: after ? after.owedToAccounts.toString() : null,
-      vaultBalance: this.p.vaultBalance.toString(),
-      openInterest: after ? after.openInterest.map((x) => x.long.toString()) : null,
-    };
+    const point = batchPoint(
+      { batch: n, kind, block: ev.block, time, ops, findings: found.length },
+      spec.priced ? ev.roundId : null,
+      performance.now() - t0,
+      after,
+      this.p.vaultBalance,
+    );
     this.p.batches.push(point);
     this.current = undefined;
     this.o.onBatch?.(point, found);

@@ -3,6 +3,7 @@ import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
 import type { RoundStamp } from "./round-rule.ts";
 import type { ForcedOutcome } from "../engine/forced.ts";
+import type { Books } from "./invariants.ts";
 
 /** One audited batch, for the report's charts and tables. */
 export interface BatchPoint {
@@ -147,5 +148,24 @@ export function newProgress(genesisRoot: bigint, fromBlock: number, withFiles: b
     proofsVerified: 0,
     filesChecked: 0,
     replayed: 0,
+  };
+}
+
+/** A batch's point for the report, with the books after it (when replayed). */
+export function batchPoint(
+  b: Pick<BatchPoint, "batch" | "kind" | "block" | "time" | "ops" | "findings">,
+  roundId: bigint | null,
+  ms: number,
+  after: Books | undefined,
+  vaultBalance: bigint,
+): BatchPoint {
+  return {
+    ...b,
+    roundId: roundId === null ? null : roundId.toString(),
+    ms: Math.round(ms * 10) / 10,
+    insuranceFund: after ? after.insuranceFund.toString() : null,
+    owedToAccounts: after ? after.owedToAccounts.toString() : null,
+    vaultBalance: vaultBalance.toString(),
+    openInterest: after ? after.openInterest.map((x) => x.long.toString()) : null,
   };
 }
