@@ -12,6 +12,7 @@ import {
   settleDeposits,
   settleTradeBatch,
   setupWorld,
+  writeBatchFile,
   WORLD_TIMELOCK_DELAY,
   type Participant,
   type World,
@@ -19,6 +20,7 @@ import {
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { increaseTime, prepareTestContracts, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
+import { audit, codes, tempDir } from "../audit/helpers.ts";
 
 const P = PARAM_SETS.test;
 const DAY = 86_400;
@@ -39,6 +41,7 @@ async function frozenWorld(crash: bigint): Promise<{
   t: Participant[];
   olderRoot: Awaited<ReturnType<typeof proveExit>>;
   dIndex: bigint;
+  files: string;
 }> {
   const s = await signers(5);
   const w = await setupWorld(P, s[0], s.slice(1), {
@@ -48,9 +51,11 @@ async function frozenWorld(crash: bigint): Promise<{
   await deposit(w, a, 1_000_000n);
   await deposit(w, b, 100_000_000n);
   await deposit(w, c, 500_000n);
-  await settleDeposits(w);
+  // the batch files, as the operator publishes them: the auditor replays them
+  const files = tempDir("zkclear-exit-");
+  writeBatchFile(w, files, 0, (await settleDeposits(w)).data);
   await deposit(w, { signer: b.signer, keys: b.keys, account: INSURANCE_ACCOUNT }, FUND);
-  await settleDeposits(w);
+  writeBatchFile(w, files, 1, (await settleDeposits(w)).data);
   // C's exit against the tree before the trade, at the marks the freeze will record
   const olderRoot = await proveExit(w, c.account!, `0x${"c0".repeat(20)}`, c.keys, [
     crash,
@@ -60,16 +65,17 @@ async function frozenWorld(crash: bigint): Promise<{
   const k = (x: Participant) => ({ index: x.account!, keys: x.keys });
   const o = (x: Participant, side: "buy" | "sell") =>
     order(w, k(x), { market: 0, side, nonce: 1n, amount: 1n, limitPrice: MARKS[0] });
-  await settleTradeBatch(w, [
+  const trade = await settleTradeBatch(w, [
     { buy: o(a, "buy"), sell: o(b, "sell"), qty: 1n, price: MARKS[0], takerIsBuyer: true },
   ]);
+  writeBatchFile(w, files, 2, trade.data);
   // D deposits; the operator never credits it
   await deposit(w, d, 300_000n);
   const dIndex = BigInt(await w.d.vault.getFunction("depositCount")()) - 1n;
   w.pending.length = 0;
   await increaseTime(DEADLINE);
   await postRound(w, [crash, MARKS[1]]);
-  return { w, t: [a, b, c, d], olderRoot, dIndex };
+  return { w, t: [a, b, c, d], olderRoot, dIndex, files };
 }
 
 let salts = 0;
@@ -106,10 +112,11 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
     let pool: bigint;
     let olderRoot: Awaited<ReturnType<typeof proveExit>>;
     let dIndex: bigint;
+    let files: string;
     const to = (i: number) => `0x${(0xe0 + i).toString(16).padStart(40, "0")}`;
 
     before(async function () {
-      ({ w, t, olderRoot, dIndex } = await frozenWorld(40_000_00n));
+      ({ w, t, olderRoot, dIndex, files } = await frozenWorld(40_000_00n));
       settlement = w.d.settlement;
     });
 
@@ -289,6 +296,10 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       // the recipients are paid by the Vault
       await (await w.d.vault.getFunction("claimFor")(to(1))).wait();
       assert.equal(BigInt(await w.d.token.getFunction("balanceOf")(to(1))), expected.window[1]);
+      // an auditor replays the published files and checks the freeze and every exit
+      const report = await audit(w, files);
+      assert.deepEqual(codes(report), []);
+      assert.equal(report.ok, true);
     });
   });
 

@@ -33,6 +33,7 @@ const BAD = 400;
 const AUTH = 401;
 const MISSING = 404;
 const CONFLICT = 409;
+const GONE = 410;
 const UNAVAILABLE = 503;
 const INTERNAL = 500;
 
@@ -108,6 +109,7 @@ export const ERROR_CODES = {
 
   NO_PRICES: { area: "operator", http: UNAVAILABLE },
   OPERATOR_HALTED: { area: "operator", http: UNAVAILABLE },
+  EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },
   ORDER_NOT_FOUND: { area: "operator", http: MISSING },
@@ -185,6 +187,7 @@ export const ERROR_CODES = {
   NO_PROVIDER: { area: "chain", http: INTERNAL },
   BATCH_REFUSED: { area: "chain", http: INTERNAL },
   SETTLEMENT_PAUSED: { area: "chain", http: UNAVAILABLE },
+  SETTLEMENT_FROZEN: { area: "chain", http: GONE },
   BATCH_LATE: { area: "chain", http: INTERNAL },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },

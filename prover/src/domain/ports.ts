@@ -86,6 +86,30 @@ export type SentBatch =
   | { readonly status: "mined" | "reverted"; readonly txHash: string; readonly gasUsed: bigint }
   | { readonly status: "dead" | "pending" };
 
+/** A forced request as Settlement queued it, with its position, requester and time. */
+export interface ForcedEntry {
+  readonly index: number;
+  readonly request: ForcedRequest;
+  readonly requester: string;
+  /** The block time of its ForcedRequested event (seconds): its deadline runs from here. */
+  readonly requestedAt: number;
+}
+
+/** The escape hatch as Settlement stands (EscapeHatch.sol). */
+export interface EscapeView {
+  /** Seconds the operator has to answer a forced request. */
+  readonly forcedDeadline: number;
+  /** The latest block's time (seconds): forced deadlines are judged in chain time. */
+  readonly chainTime: number;
+  /** The freeze, once it happened (final). */
+  readonly frozen: {
+    readonly at: number;
+    readonly root: bigint;
+    readonly batches: number;
+    readonly roundId: bigint;
+  } | null;
+}
+
 /** What the operator needs from the chain; the real one is prover/src/chain/client.ts. */
 export interface ChainPort {
   /** The oracle's latest round, if any. */
@@ -96,7 +120,9 @@ export interface ChainPort {
    * Settlement's forced withdrawal requests with queue index >= `from`, in order (absent in
    * test doubles that never see one).
    */
-  forcedFrom?(from: number): Promise<ForcedRequest[]>;
+  forcedFrom?(from: number): Promise<ForcedEntry[]>;
+  /** The forced deadline, the chain's time and the freeze (absent in test doubles). */
+  escape?(): Promise<EscapeView>;
   /** The Settlement contract's current root. */
   stateRoot(): Promise<bigint>;
   /**

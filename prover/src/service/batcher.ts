@@ -84,11 +84,11 @@ export class Batcher {
         `replaying stored ${body.kind} batch gave another root than stored`,
       );
     }
-    this.afterApply(r.data);
+    this.afterApply(r.data, b.id);
   }
 
-  /** The operator's indexes follow every applied batch. */
-  private afterApply(d: BatchData): void {
+  /** The operator's indexes follow every applied batch (batch `id`). */
+  private afterApply(d: BatchData, id: number): void {
     if (d.kind === "deposits") {
       this.queueHash = d.queueTo;
       this.depositsSeen += d.deposits.length;
@@ -97,6 +97,7 @@ export class Batcher {
       this.trackPositions(d.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
     if (d.kind === "liquidations") this.trackPositions(d.accounts);
     if (d.kind === "forced") {
+      this.ctx.forcedAnswered?.(id, this.forcedSeen, d.requests.length, d.outcomes);
       this.forcedHash = d.queueTo;
       this.forcedSeen += d.requests.length;
     }
@@ -111,7 +112,7 @@ export class Batcher {
       extra(id);
       return id;
     });
-    this.afterApply(r.data);
+    this.afterApply(r.data, id);
     this.lastBatch = id;
     this.ctx.log(`batch ${id}: ${batchOperations(r.data)} ${kind}`);
     return id;
