@@ -2,7 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { Contract, JsonRpcProvider, Wallet, getAddress, type Interface, type Signer } from "ethers";
+import {
+  Contract,
+  JsonRpcProvider,
+  NonceManager,
+  Wallet,
+  getAddress,
+  type Interface,
+  type Signer,
+} from "ethers";
 import { loadArtifact } from "../chain/artifacts.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ZkClearError, type ErrorCode } from "../domain/errors.ts";
@@ -74,7 +82,11 @@ export async function connect(o: ChainOptions): Promise<EscapeChain> {
       `${o.rpc} is chain ${chainId}, the deployment ${o.deployment} is on chain ${d.chainId}`,
     );
   }
-  const runner: Signer = o.ethKey ? new Wallet(o.ethKey, provider) : await provider.getSigner(0);
+  // one nonce counter for the command's transactions (an exit, then its claim): ethers
+  // answers the pending nonce from a cache that lags a transaction just mined
+  const runner: Signer = new NonceManager(
+    o.ethKey ? new Wallet(o.ethKey, provider) : await provider.getSigner(0),
+  );
   return {
     deployment: d,
     provider,

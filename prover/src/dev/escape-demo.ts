@@ -10,7 +10,7 @@ import { shareExitPool } from "../domain/exit.ts";
 import { CONFIG_FILE_NAME, INDEX_FILE_NAME } from "../engine/batch-file.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { devWallet } from "../service/serve.ts";
-import { RigError, ServiceRig, stop } from "./service-rig.ts";
+import { RigError, ServiceRig, stop, until } from "./service-rig.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const PASS = "escape-demo";
@@ -24,6 +24,11 @@ export interface EscapeDemoReport {
     readonly payout: bigint;
     readonly paid: bigint;
     readonly proveMs: number;
+  }[];
+  readonly system: readonly {
+    readonly who: string;
+    readonly payout: bigint;
+    readonly paid: bigint;
   }[];
   readonly reclaimed: bigint;
   readonly vaultLeft: bigint;
@@ -133,6 +138,11 @@ async function story(
   for (const r of [await order(0, "buy"), await order(1, "sell")])
     if (r.status >= 300)
       throw new RigError("DEMO_STEP_FAILED", `order refused: ${JSON.stringify(r.json)}`);
+  await until("the trade batch", async () =>
+    (await rig.batches()).some((b) => b.kind === "trades" && b.status === "settled")
+      ? true
+      : undefined,
+  );
   await rig.settledEverything();
   const replica = path.join(rig.dir, "replica");
   log(`an auditor copies the published batch files: ${await mirror(rig.api, replica)} batches`);
@@ -170,6 +180,9 @@ async function story(
     "5000000",
     "--to",
     rig.addresses[2],
+    // the withdrawal nonce from the replica (cleo never withdrew: 0)
+    "--from",
+    replica,
     "--eth-key",
     ethKey(3),
     ...common,
@@ -252,10 +265,17 @@ async function story(
   await exitOf(3);
   log("after the window: the claims are settled pro rata; dev exits late, paid from what is left");
 
-  // the system accounts: the admin (the governance timelock) sends their exits
+  // the system accounts: after the second window, the admin (the governance timelock)
+  // sends their exits, the fee account's first
+  const exitWindow = Number(await settlement.getFunction("exitWindow")());
+  await rig.provider.send("evm_increaseTime", [exitWindow + 1]);
+  await rig.provider.send("evm_mine", []);
   const treasury = rig.addresses[0];
-  const lateSystem: bigint[] = [];
-  for (const account of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+  const system: { who: string; payout: bigint; paid: bigint }[] = [];
+  for (const [who, account] of [
+    ["fee account", FEE_ACCOUNT],
+    ["insurance fund", INSURANCE_ACCOUNT],
+  ] as const) {
     const data = path.join(rig.dir, `system-${account}.exit.json`);
     await must("exit-data", [
       "exit-data",
@@ -280,8 +300,10 @@ async function story(
       ...common,
     ]);
     await rig.govern(rig.d.addresses.settlement, String(r.calldata));
-    lateSystem.push(BigInt(String(r.payout)));
+    const [, , , paid] = [...(await settlement.getFunction("exitOf")(account))].map(BigInt);
+    system.push({ who, payout: BigInt(String(r.payout)), paid });
   }
+  log("after the second window the admin exits the fee account, then the insurance fund");
 
   for (const e of exits) {
     const [, , , paid] = [...(await settlement.getFunction("exitOf")(e.account))].map(BigInt);
@@ -290,7 +312,7 @@ async function story(
   const expected = shareExitPool(
     pool,
     exits.slice(0, 3).map((e) => e.payout),
-    [exits[3].payout, ...lateSystem],
+    [exits[3].payout, ...system.map((x) => x.payout)],
   );
   // everyone claims what the Vault owes them
   const claimer = await rig.provider.getSigner(0);
@@ -316,6 +338,7 @@ async function story(
   return {
     pool,
     exits,
+    system,
     reclaimed: 7_000_000n,
     vaultLeft,
     // every payment owed was claimed: what is left is the pool less what the exits were paid
