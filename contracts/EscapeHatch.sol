@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+import {BabyJubjub} from "./BabyJubjub.sol";
 import {Governed} from "./Governed.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 
@@ -61,14 +62,11 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 /// exits once (AlreadyExited); a system account's exit is sent by the admin after the
 /// second window, the fee account's first (SystemExit); a claim is settled once, after the window
 /// (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
-/// frozen round's binding, the account, the recipient and the payout (InvalidProof).
+/// frozen round's binding, the account, the recipient and the payout (InvalidExitProof).
 /// A pause blocks no exit.
 abstract contract EscapeHatch is Governed {
-    /// @dev BN254 scalar field, Baby Jubjub's curve constants and prime subgroup order.
-    uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 private constant BJJ_A = 168700;
-    uint256 private constant BJJ_D = 168696;
-    uint256 private constant BJJ_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041;
+    /// @dev Baby Jubjub's prime subgroup order: a signature's S is below it.
+    uint256 private constant BJJ_ORDER = BabyJubjub.ORDER;
     uint256 private constant MAX_FORCED_AMOUNT = (1 << 92) - 1;
     uint256 private constant REFUNDED = 1 << 224;
     uint32 private constant FIRST_TRADER = 3;
@@ -229,7 +227,7 @@ abstract contract EscapeHatch is Governed {
             account < FIRST_TRADER || account >= _accountsOpened() || amount == 0 || amount > MAX_FORCED_AMOUNT
                 || recipient == address(0)
         ) revert BadForcedRequest(account, amount, recipient);
-        if (s >= BJJ_ORDER || !_onCurve(r8x, r8y)) revert BadSignatureEncoding();
+        if (s >= BJJ_ORDER || !BabyJubjub.onCurve(r8x, r8y)) revert BadSignatureEncoding();
         EscapeState storage e = _escape;
         index = e.forcedCount;
         uint256 sigHash = PoseidonT4.hash([r8x, r8y, s]);
@@ -420,12 +418,4 @@ abstract contract EscapeHatch is Governed {
         return (e.frozenAt, e.frozenRound, e.frozenBatches);
     }
 
-    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
-        if (x >= R || y >= R) return false;
-        uint256 x2 = mulmod(x, x, R);
-        uint256 y2 = mulmod(y, y, R);
-        uint256 lhs = addmod(mulmod(BJJ_A, x2, R), y2, R);
-        uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, R), R), R);
-        return lhs == rhs;
-    }
 }

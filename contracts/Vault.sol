@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+import {BabyJubjub} from "./BabyJubjub.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
 
@@ -54,10 +55,9 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 contract Vault is IVault, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    /// @dev BN254 scalar field and the Baby Jubjub curve a*x^2 + y^2 = 1 + d*x^2*y^2.
-    uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 private constant BJJ_A = 168700;
-    uint256 private constant BJJ_D = 168696;
+    /// @dev The BN254 scalar field and the curve's a (the small-order check doubles points).
+    uint256 private constant R = BabyJubjub.R;
+    uint256 private constant BJJ_A = BabyJubjub.A;
     /// @notice Deposits move less than 2^92 units at a time (the circuits' transfer width).
     uint256 public constant MAX_DEPOSIT = (1 << 92) - 1;
     /// @notice The first index a trader account can have (0: empty, 1: fees, 2: insurance).
@@ -201,7 +201,7 @@ contract Vault is IVault, ReentrancyGuard {
         uint256 pausedSeconds = _checkOpen();
         if (amount < minDeposit || amount > MAX_DEPOSIT) revert BadAmount(amount);
         if (account == 0) {
-            if (!_onCurve(pkX, pkY)) revert BadPublicKey();
+            if (!BabyJubjub.onCurve(pkX, pkY)) revert BadPublicKey();
             if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
             if (nextAccount >= accountCapacity) revert TreeFull();
             account = nextAccount++;
@@ -342,14 +342,6 @@ contract Vault is IVault, ReentrancyGuard {
         if (received < minDeposit || received > MAX_DEPOSIT) revert BadAmount(received);
     }
 
-    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
-        if (x >= R || y >= R) return false;
-        uint256 x2 = mulmod(x, x, R);
-        uint256 y2 = mulmod(y, y, R);
-        uint256 lhs = addmod(mulmod(BJJ_A, x2, R), y2, R);
-        uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, R), R), R);
-        return lhs == rhs;
-    }
 
     /// @dev Whether the curve point (x, y) has order dividing 8 (the curve's cofactor): the
     /// identity (0, 1), (0, -1) of order 2, the two points (x, 0) of order 4 and the four

@@ -21,7 +21,9 @@ import {
   type Receipt,
   type ReceiptBook,
 } from "../domain/receipts.ts";
-import { CliError, DEFAULT_DEPLOYMENT, deployment, EXIT, type Output } from "./common.ts";
+import { CliError, DEFAULT_DEPLOYMENT, deployment, EXIT, spin, type Output } from "./common.ts";
+import { rebuildTree } from "../audit/replica-tree.ts";
+import { batchFileSource } from "../audit/sources.ts";
 
 /**
  * What the escape-hatch commands share (force-withdraw, freeze, reclaim-deposit, exit-data,
@@ -258,4 +260,28 @@ export function saveReceipt(dir: string, d: Deployment, r: Receipt): string {
   fs.writeFileSync(tmp, toReceiptsFile(addReceipt(book, r)));
   fs.renameSync(tmp, file);
   return file;
+}
+
+/**
+ * The account tree rebuilt from a replica of the published batch files (a directory or a
+ * URL) and the chain, without the operator (audit/replica-tree.ts): up to the freeze, or
+ * up to now if not frozen.
+ */
+export async function replicaTree(
+  c: EscapeChain,
+  from: string,
+  params: string | undefined,
+  out: Output,
+): Promise<Awaited<ReturnType<typeof rebuildTree>> & { describe: string }> {
+  const files = batchFileSource(from);
+  const t = await spin(out, "replaying the replica's batches", () =>
+    rebuildTree({
+      provider: c.provider,
+      settlement: c.deployment.addresses.settlement,
+      files,
+      params,
+      fromBlock: c.deployment.block,
+    }),
+  );
+  return { ...t, describe: files.describe };
 }

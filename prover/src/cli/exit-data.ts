@@ -5,11 +5,11 @@ import { toExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import { receiptExitData } from "../domain/receipts.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
 import { oracleRound } from "../audit/chain.ts";
-import { readFreeze, rebuildTree, type FreezeState } from "../audit/replica-tree.ts";
-import { batchFileSource } from "../audit/sources.ts";
-import { bigintArg, CliError, EXIT, spin, type Output } from "./common.ts";
+import { readFreeze, type FreezeState } from "../audit/replica-tree.ts";
+import { bigintArg, CliError, EXIT, type Output } from "./common.ts";
 import {
   asRefusal,
+  replicaTree,
   report,
   chainOptions,
   connect,
@@ -47,16 +47,7 @@ async function fromReplica(
   account: bigint,
   out: Output,
 ): Promise<ExitData> {
-  const files = batchFileSource(o.from);
-  const t = await spin(out, "replaying the replica's batches", () =>
-    rebuildTree({
-      provider: c.provider,
-      settlement: c.deployment.addresses.settlement,
-      files,
-      params: o.params,
-      fromBlock: c.deployment.block,
-    }),
-  );
+  const t = await replicaTree(c, o.from, o.params, out);
   if (!t.freeze) throw new CliError("NOT_FROZEN", "the exchange is not frozen", EXIT.refused);
   if (!t.state.hasAccount(account) || account === 0n)
     throw new CliError(
@@ -74,7 +65,7 @@ async function fromReplica(
       roundId: t.freeze.roundId,
       marks: t.marks,
     },
-    `replica ${files.describe}`,
+    `replica ${t.describe}`,
   );
 }
 

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import { forceWithdrawArgs, signForcedRequest } from "../domain/forced.ts";
 import type { KeyPair } from "../domain/keys.ts";
-import { rebuildTree } from "../audit/replica-tree.ts";
-import { batchFileSource } from "../audit/sources.ts";
-import { bigintArg, CliError, loadKey, spin, type Output } from "./common.ts";
+import { bigintArg, CliError, loadKey, type Output } from "./common.ts";
 import {
   address,
+  replicaTree,
   report,
   chainOptions,
   connect,
@@ -68,21 +67,12 @@ async function nonceOf(
       );
   };
   if (o.from) {
-    const files = batchFileSource(o.from);
-    const t = await spin(out, "rebuilding the tree from the replica", () =>
-      rebuildTree({
-        provider: c.provider,
-        settlement: c.deployment.addresses.settlement,
-        files,
-        params: o.params,
-        fromBlock: c.deployment.block,
-      }),
-    );
+    const t = await replicaTree(c, o.from, o.params, out);
     if (!t.state.hasAccount(account))
       throw new CliError("NONCE_UNKNOWN", `account ${account} is not in the replica's tree`);
     const a = t.state.getAccount(account);
-    owner(a.pubKey.x, a.pubKey.y, files.describe);
-    return { nonce: a.withdrawNonce, source: `replica ${files.describe} (batch ${t.batches})` };
+    owner(a.pubKey.x, a.pubKey.y, t.describe);
+    return { nonce: a.withdrawNonce, source: `replica ${t.describe} (batch ${t.batches})` };
   }
   const file = receiptsFile(receiptsDir(o.receipts), c.deployment, account);
   const newest = readReceipts(file)?.receipts[0];
