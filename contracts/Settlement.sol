@@ -8,7 +8,7 @@ import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
-import {Governed} from "./Governed.sol";
+import {EscapeHatch} from "./EscapeHatch.sol";
 
 /// @title Settlement
 /// @notice Keeps zkclear's account-tree root and moves it only with a valid Groth16 proof
@@ -18,6 +18,7 @@ import {Governed} from "./Governed.sol";
 ///
 /// Rules every batch must meet (each refusal has its own error):
 /// - the sender holds OPERATOR_ROLE                   -> AccessControlUnauthorizedAccount
+/// - the exchange is not frozen (EscapeHatch)         -> ExchangeFrozen
 /// - the contract is not paused                       -> ContractPaused
 /// - it was proven from the current root              -> StaleRoot
 /// - it changes the root (no empty or no-op batch takes a batch number)
@@ -54,12 +55,13 @@ import {Governed} from "./Governed.sol";
 /// itself unless renewed) and unpauses early. No role can move the root without a proof,
 /// change the verifiers, the configuration, the oracle or the Vault (all immutable), or
 /// move user funds.
-contract Settlement is Governed {
+contract Settlement is EscapeHatch {
     /// @notice Batch kinds, as emitted in BatchSettled.
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
     uint8 public constant KIND_WITHDRAWALS = 3;
     uint8 public constant KIND_LIQUIDATIONS = 4;
+    uint8 public constant KIND_FORCED = 5;
     /// @notice Submits batches.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     /// @notice Pauses (for at most MAX_PAUSE at a time) and unpauses.
@@ -75,6 +77,11 @@ contract Settlement is Governed {
     address public immutable withdrawalVerifier;
     /// @notice Verifier of LiquidateBatch(L, D, M): [oldRoot, newRoot, dataCommitment, priceConfigHash].
     address public immutable liquidationVerifier;
+    /// @notice Verifier of AnswerForced(F = W, D, M): [oldRoot, newRoot, priceConfigHash,
+    /// queueFrom, queueTo, outcomes, payout[W]].
+    address public immutable forcedVerifier;
+    /// @notice Verifier of ExitAccount(D, M): [root, priceConfigHash, account, recipient, payout].
+    address public immutable exitVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
     /// @notice This deployment's domain, Poseidon(chain id, this contract's address): every
@@ -96,6 +103,8 @@ contract Settlement is Governed {
     uint64 public immutable roundGrace;
     bytes4 private immutable sel4;
     bytes4 private immutable selWithdrawals;
+    bytes4 private immutable selForced;
+    bytes4 private immutable selExit;
 
     /// @notice The current account-tree root.
     uint256 public stateRoot;
@@ -149,6 +158,9 @@ contract Settlement is Governed {
     /// @notice A liquidation batch settled at these oracle prices: anyone can recompute
     /// why each account (in the batch file, committed by dataCommitment) was liquidated.
     event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment);
+    /// @notice Batch `batch` answered forced requests [from, from + count) with these
+    /// outcomes (3 bits each: 1 paid, 2 bad signature, 3 cannot pay, 4 no account).
+    event ForcedAnswered(uint64 indexed batch, uint64 from, uint64 count, uint256 outcomes);
     /// @notice A round's prices were bound to the configuration.
     event RoundBound(uint64 indexed roundId, uint256 binding);
     /// @notice The guardian paused (or renewed a pause) until `until`.
@@ -191,6 +203,8 @@ contract Settlement is Governed {
     error NotEnoughDeposits(uint64 requested, uint64 queued);
     /// @notice Wrong number of withdrawal payouts.
     error PayoutCount(uint256 given, uint256 expected);
+    /// @notice A forced batch answers 1..withdrawalSlots requests, no more than are queued.
+    error ForcedCount(uint64 count, uint64 queuedUnanswered, uint256 slots);
     /// @notice Poseidon on-chain covers up to four markets.
     error UnsupportedMarketCount(uint8 marketCount);
     /// @notice The timing is refused: 0 < maxPriceAge, roundGrace <= maxPriceAge and the
@@ -202,6 +216,8 @@ contract Settlement is Governed {
         address depositVerifier;
         address withdrawalVerifier;
         address liquidationVerifier;
+        address forcedVerifier;
+        address exitVerifier;
         IPriceOracle oracle;
         IVault vault;
         uint256 marketsHash;
@@ -209,6 +225,12 @@ contract Settlement is Governed {
         uint8 withdrawalSlots;
         uint64 maxPriceAge;
         uint64 roundGrace;
+        /// Seconds before an unanswered forced request or uncredited deposit allows a freeze.
+        uint64 forcedDeadline;
+        /// Wei a forced request costs.
+        uint256 forcedRequestFee;
+        /// Seconds after a freeze during which exits are claims shared pro rata.
+        uint64 exitWindow;
         uint256 genesisRoot;
         /// DEFAULT_ADMIN_ROLE: the governance timelock.
         address admin;
@@ -216,7 +238,7 @@ contract Settlement is Governed {
         address guardian;
     }
 
-    constructor(Config memory c) {
+    constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, c.exitWindow, MAX_PAUSE) {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
         uint64 maxReportAge = c.oracle.maxAge();
         if (c.maxPriceAge == 0 || c.roundGrace > c.maxPriceAge || maxReportAge >= c.maxPriceAge) {
@@ -226,6 +248,8 @@ contract Settlement is Governed {
         depositVerifier = c.depositVerifier;
         withdrawalVerifier = c.withdrawalVerifier;
         liquidationVerifier = c.liquidationVerifier;
+        forcedVerifier = c.forcedVerifier;
+        exitVerifier = c.exitVerifier;
         oracle = c.oracle;
         vault = c.vault;
         domain = PoseidonT3.hash([block.chainid, uint256(uint160(address(this)))]);
@@ -237,6 +261,8 @@ contract Settlement is Governed {
         stateRoot = c.genesisRoot;
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
+        selForced = Groth16Call.selector(6 + uint256(c.withdrawalSlots));
+        selExit = Groth16Call.selector(5);
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(OPERATOR_ROLE, c.operator);
         _grantRole(GUARDIAN_ROLE, c.guardian);
@@ -317,6 +343,50 @@ contract Settlement is Governed {
         emit Unpaused(msg.sender);
     }
 
+    /// @notice Sends the fees of answered forced requests to `to`.
+    function collectForcedFees(address to) external onlyRole(OPERATOR_ROLE) {
+        _collectForcedFees(to);
+    }
+
+    function _accountsOpened() internal view override returns (uint64) {
+        return vault.nextAccount();
+    }
+
+    /// @dev The oldest deposit a batch could still credit: from a reclaimed position on,
+    /// none can (they are paid back, not waiting), so they never make a freeze due.
+    function _oldestUncreditedDeposit() internal view override returns (bool waiting, uint256 time) {
+        uint64 next = _counters.depositsProcessed;
+        (uint64 count, uint64 closedAt) = vault.depositQueue();
+        if (next >= count || next >= closedAt) return (false, 0);
+        (, uint64 t,) = vault.depositEntry(next);
+        return (true, t);
+    }
+
+    function _freezeSnapshot()
+        internal
+        view
+        override
+        returns (uint256 root, uint64 batches, uint64 roundId, uint256 pool)
+    {
+        Counters memory c = _counters;
+        return (stateRoot, c.batchCount, c.latestRoundId, vault.exitPool(c.depositsProcessed));
+    }
+
+    function _verifyExit(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view override returns (bool) {
+        return Groth16Call.verify(exitVerifier, selExit, proof, pub);
+    }
+
+    /// @dev The marks of the round recorded at the freeze; with no round ever posted, no
+    /// trade ever settled (no position is open), and the marks are zeros.
+    function _frozenBinding(uint64 roundId) internal override returns (uint256) {
+        if (roundId != 0) return bindRound(roundId);
+        return _bindPrices(new uint64[](marketCount));
+    }
+
+    function _creditExit(address recipient, uint256 amount) internal override {
+        vault.credit(recipient, amount);
+    }
+
     /// @notice Seconds spent paused so far, in all pauses (a pause counts from when it began
     /// to when it ended: expired, renewed to a later end, or ended early by unpause).
     function pausedTime() public view returns (uint64) {
@@ -327,10 +397,10 @@ contract Settlement is Governed {
     }
 
     /// @notice For the Vault, in one call: the end of the current or last pause, the seconds
-    /// spent paused so far (pausedTime) and the deposits already credited.
-    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed) {
+    /// spent paused so far (pausedTime), the deposits already credited and whether frozen.
+    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed, bool isFrozen) {
         Counters memory c = _counters;
-        return (c.pausedUntil, pausedTime(), c.depositsProcessed);
+        return (c.pausedUntil, pausedTime(), c.depositsProcessed, frozen());
     }
 
     /// @notice Computes and stores Poseidon(configHash, prices) for an oracle round, so
@@ -340,13 +410,18 @@ contract Settlement is Governed {
         if (binding != 0) return binding;
         uint64[] memory p = oracle.roundPrices(roundId);
         if (p.length != marketCount) revert MarketCountMismatch(p.length, marketCount);
-        if (marketCount == 1) binding = PoseidonT3.hash([configHash, p[0]]);
-        else if (marketCount == 2) binding = PoseidonT4.hash([configHash, p[0], p[1]]);
-        else if (marketCount == 3) binding = PoseidonT5.hash([configHash, p[0], p[1], p[2]]);
-        else binding = PoseidonT6.hash([configHash, p[0], p[1], p[2], p[3]]);
+        binding = _bindPrices(p);
         roundBinding[roundId] = binding;
         roundTime[roundId] = oracle.roundTimestamp(roundId);
         emit RoundBound(roundId, binding);
+    }
+
+    /// @dev Poseidon(configHash, prices): what MarketBinding computes in the circuits.
+    function _bindPrices(uint64[] memory p) private view returns (uint256) {
+        if (marketCount == 1) return PoseidonT3.hash([configHash, p[0]]);
+        if (marketCount == 2) return PoseidonT4.hash([configHash, p[0], p[1]]);
+        if (marketCount == 3) return PoseidonT5.hash([configHash, p[0], p[1], p[2]]);
+        return PoseidonT6.hash([configHash, p[0], p[1], p[2], p[3]]);
     }
 
     /// @dev The price rule (see the contract's description): the round's binding, once the
@@ -381,7 +456,8 @@ contract Settlement is Governed {
     ) private {
         uint256 oldRoot = stateRoot;
         if (pub[0] != oldRoot) revert StaleRoot(oldRoot, pub[0]);
-        if (pub[1] == oldRoot) revert NoOpBatch(oldRoot);
+        // a forced batch that refuses every request keeps the root: it still answers them
+        if (pub[1] == oldRoot && kind != KIND_FORCED) revert NoOpBatch(oldRoot);
         if (!Groth16Call.verify(verifier, sel, proof, pub)) revert InvalidProof();
         stateRoot = pub[1];
         uint40 n = _counters.batchCount;
@@ -397,7 +473,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId, roundGrace);
     }
 
@@ -409,7 +485,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint64 n = _counters.batchCount;
         _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0);
         emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
@@ -439,6 +515,7 @@ contract Settlement is Governed {
     function submitDeposits(Groth16Call.Proof calldata proof, uint256 oldRoot, uint256 newRoot, uint64 count)
         external
         onlyRole(OPERATOR_ROLE)
+        whenNotFrozen
         whenNotPaused
     {
         if (count == 0) revert EmptyBatch();
@@ -463,7 +540,7 @@ contract Settlement is Governed {
         uint256 newRoot,
         uint64 roundId,
         uint256[] calldata payouts
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint256 w = withdrawalSlots;
         if (payouts.length != w) revert PayoutCount(payouts.length, w);
         uint256[] memory pub = new uint256[](3 + w);
@@ -478,5 +555,51 @@ contract Settlement is Governed {
             uint256 p = payouts[i];
             if (p != 0) vault.credit(address(uint160(p)), p >> 160);
         }
+    }
+
+    /// @notice Answers the next `count` forced requests of the queue with a proof at round
+    /// `roundId`'s prices (the price rule applies, with the grace): each is paid or refused
+    /// for a proven reason (`outcomes`); paid ones are credited to their recipients in the
+    /// Vault. The only way the forced queue advances. A batch that refuses every request
+    /// leaves the root as it is and still takes a batch number: it answers them.
+    function submitForced(
+        Groth16Call.Proof calldata proof,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 roundId,
+        uint64 count,
+        uint256 outcomes,
+        uint256[] calldata payouts
+    ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
+        uint256[] memory pub = _forcedPublic(oldRoot, newRoot, roundId, count, outcomes, payouts);
+        _accept(forcedVerifier, selForced, proof, pub, KIND_FORCED, pub[4], roundId);
+        for (uint256 i = 0; i < payouts.length; i++) {
+            uint256 p = payouts[i];
+            if (p != 0) vault.credit(address(uint160(p)), p >> 160);
+        }
+    }
+
+    /// @dev AnswerForced's public inputs; consumes `count` requests of the forced queue and
+    /// announces their outcomes (the batch reverts as a whole if the proof fails).
+    function _forcedPublic(
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint64 roundId,
+        uint64 count,
+        uint256 outcomes,
+        uint256[] calldata payouts
+    ) private returns (uint256[] memory pub) {
+        uint256 w = withdrawalSlots;
+        if (payouts.length != w) revert PayoutCount(payouts.length, w);
+        (uint64 queued, uint64 from) = _forcedQueue();
+        if (count == 0 || count > w || from + count > queued) revert ForcedCount(count, queued - from, w);
+        pub = new uint256[](6 + w);
+        pub[0] = oldRoot;
+        pub[1] = newRoot;
+        pub[2] = _priceBinding(roundId, roundGrace);
+        (pub[3], pub[4]) = _answerForced(count);
+        pub[5] = outcomes;
+        for (uint256 i = 0; i < w; i++) pub[6 + i] = payouts[i];
+        emit ForcedAnswered(_counters.batchCount, from, count, outcomes);
     }
 }

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+import {BabyJubjub} from "./BabyJubjub.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
 
@@ -54,10 +55,9 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 contract Vault is IVault, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    /// @dev BN254 scalar field and the Baby Jubjub curve a*x^2 + y^2 = 1 + d*x^2*y^2.
-    uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 private constant BJJ_A = 168700;
-    uint256 private constant BJJ_D = 168696;
+    /// @dev The BN254 scalar field and the curve's a (the small-order check doubles points).
+    uint256 private constant R = BabyJubjub.R;
+    uint256 private constant BJJ_A = BabyJubjub.A;
     /// @notice Deposits move less than 2^92 units at a time (the circuits' transfer width).
     uint256 public constant MAX_DEPOSIT = (1 << 92) - 1;
     /// @notice The first index a trader account can have (0: empty, 1: fees, 2: insurance).
@@ -89,6 +89,10 @@ contract Vault is IVault, ReentrancyGuard {
     /// @dev Per queue position: depositor | time << 160 | Settlement.pausedTime() at that
     /// time << 200 | reclaimed flag << 240 (times are 40-bit unix seconds).
     mapping(uint64 => uint256) private entries;
+    /// @dev What the first n deposits of the queue add up to (arrived amounts).
+    mapping(uint64 => uint256) private queuedTotals;
+    /// @notice What reclaims have paid back in total.
+    uint256 public reclaimedTotal;
     /// @notice What deposits (not reclaimed) have queued for each account in total.
     mapping(uint64 => uint256) public deposited;
     /// @notice Tokens credited by proven withdrawals and not yet claimed, per recipient.
@@ -141,6 +145,8 @@ contract Vault is IVault, ReentrancyGuard {
     error SettlementNotSet();
     /// @notice Settlement is paused: deposits are refused until `until`.
     error DepositsPaused(uint64 until);
+    /// @notice The exchange is frozen: no more deposits.
+    error ExchangeFrozen();
     /// @notice A deposit was reclaimed at queue position `index`: the queue takes no more.
     error DepositQueueClosed(uint64 index);
     /// @notice The queue does not have that many deposits.
@@ -195,7 +201,7 @@ contract Vault is IVault, ReentrancyGuard {
         uint256 pausedSeconds = _checkOpen();
         if (amount < minDeposit || amount > MAX_DEPOSIT) revert BadAmount(amount);
         if (account == 0) {
-            if (!_onCurve(pkX, pkY)) revert BadPublicKey();
+            if (!BabyJubjub.onCurve(pkX, pkY)) revert BadPublicKey();
             if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
             if (nextAccount >= accountCapacity) revert TreeFull();
             account = nextAccount++;
@@ -211,6 +217,7 @@ contract Vault is IVault, ReentrancyGuard {
         uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (received << 32), pkX, pkY]);
         queueHashes[n + 1] = h;
         entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
+        queuedTotals[n + 1] = queuedTotals[n] + received;
         depositCount = n + 1;
         emit Deposited(n, account, msg.sender, pkX, pkY, received, h);
         return account;
@@ -236,10 +243,11 @@ contract Vault is IVault, ReentrancyGuard {
                 || PoseidonT5.hash([queueHashes[index], uint256(account) | (amount << 32), pkX, pkY])
                     != queueHashes[index + 1]
         ) revert WrongQueueEntry(index);
-        (uint64 pauseEnd, uint64 pausedNow, uint64 processed) = ISettlement(settlement).vaultView();
+        (uint64 pauseEnd, uint64 pausedNow, uint64 processed, bool isFrozen) = ISettlement(settlement).vaultView();
         if (index < processed) revert DepositCredited(index);
-        if (index < firstReclaimed) {
+        if (index < firstReclaimed && !isFrozen) {
             // the queue is still open up to here: the deadline applies, in unpaused time
+            // (after a freeze no batch can credit it any more: reclaimable at once)
             uint256 unpaused = block.timestamp - uint40(e >> 160) - (pausedNow - uint40(e >> 200));
             if (unpaused < depositDeadline) {
                 // if paused now, the clock restarts when the pause ends
@@ -250,8 +258,19 @@ contract Vault is IVault, ReentrancyGuard {
         }
         entries[index] = e | RECLAIMED;
         deposited[account] -= amount;
+        reclaimedTotal += amount;
         token.safeTransfer(depositor, amount);
         emit DepositReclaimed(index, account, depositor, amount);
+    }
+
+    /// @inheritdoc IVault
+    function exitPool(uint64 processed) external view returns (uint256) {
+        // never-credited deposits: every reclaim so far was of one (a credited deposit is
+        // never reclaimable), and those not reclaimed yet will be
+        uint256 uncredited = queuedTotals[depositCount] - queuedTotals[processed] - reclaimedTotal;
+        uint256 held = token.balanceOf(address(this));
+        uint256 reserved = totalOwed + uncredited;
+        return held > reserved ? held - reserved : 0;
     }
 
     /// @inheritdoc IVault
@@ -307,7 +326,8 @@ contract Vault is IVault, ReentrancyGuard {
     function _checkOpen() private view returns (uint256 pausedSeconds) {
         address s = settlement;
         if (s == address(0)) revert SettlementNotSet();
-        (uint64 until, uint64 pausedNow, ) = ISettlement(s).vaultView();
+        (uint64 until, uint64 pausedNow,, bool isFrozen) = ISettlement(s).vaultView();
+        if (isFrozen) revert ExchangeFrozen();
         if (block.timestamp < until) revert DepositsPaused(until);
         uint64 closedAt = firstReclaimed;
         if (closedAt != NONE) revert DepositQueueClosed(closedAt);
@@ -322,14 +342,6 @@ contract Vault is IVault, ReentrancyGuard {
         if (received < minDeposit || received > MAX_DEPOSIT) revert BadAmount(received);
     }
 
-    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
-        if (x >= R || y >= R) return false;
-        uint256 x2 = mulmod(x, x, R);
-        uint256 y2 = mulmod(y, y, R);
-        uint256 lhs = addmod(mulmod(BJJ_A, x2, R), y2, R);
-        uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, R), R), R);
-        return lhs == rhs;
-    }
 
     /// @dev Whether the curve point (x, y) has order dividing 8 (the curve's cofactor): the
     /// identity (0, 1), (0, -1) of order 2, the two points (x, 0) of order 4 and the four

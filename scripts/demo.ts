@@ -1,8 +1,9 @@
-// The README's first command: npm run demo [-- --params demo|test|bench] [--orders N] [--engine | --offline]
+// The README's first command: npm run demo [-- --params demo|test|bench] [--orders N] [--engine | --offline | --escape]
 // Runs zkclear end to end: a hardhat node on 127.0.0.1, the operator service, a price
 // feeder and traders sending orders through the API, with INSECURE development keys.
 // --engine drives the engine directly on an in-process chain (no service);
-// --offline proves and verifies one trade batch with snarkjs only, without a chain.
+// --offline proves and verifies one trade batch with snarkjs only, without a chain;
+// --escape runs the escape hatch's story (the operator goes dark; a freeze; every trader exits).
 import path from "node:path";
 import { paramSet } from "../prover/src/domain/params.ts";
 import { runDemo } from "../prover/src/dev/demo.ts";
@@ -16,7 +17,29 @@ const short = (x: bigint) => `${hex(x).slice(0, 10)}…`;
 const log = (s: string) => console.log(`  ${s}`);
 let ok = false;
 try {
-  if (process.argv.includes("--offline")) {
+  if (process.argv.includes("--escape")) {
+    const { runEscapeDemo } = await import("../prover/src/dev/escape-demo.ts");
+    const e = await runEscapeDemo(i > 0 ? p : paramSet("test"), log);
+    const rows = e.exits.map(
+      (x) =>
+        `| ${x.who} | ${x.account} | ${x.payout} | ${x.paid} | ${x.payout - x.paid} | ${x.proveMs.toFixed(0)} |`,
+    );
+    console.log(`
+zkclear escape demo — the operator goes dark; anyone freezes; every account exits with a proof
+keys: INSECURE development keys; chain: hardhat node on 127.0.0.1
+
+| trader | account | payout proven | paid | shortfall borne | exit proof ms |
+|---|---|---|---|---|---|
+${rows.join("\n")}
+
+  pool at the freeze  ${e.pool} (what the Vault held for the account tree)
+  system accounts     ${e.system.map((x) => `${x.who} proved ${x.payout}, paid ${x.paid}`).join("; ")}
+  reclaimed deposit   ${e.reclaimed} (queued, never credited)
+  Vault left          ${e.vaultLeft} (the rules leave ${e.expectedLeft}: ${e.vaultLeft === e.expectedLeft ? "equal" : "DIFFERENT (bug)"})
+  audit               ${e.audit.ok ? "PASSED" : `FAILED: ${e.audit.out}`}
+  wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    ok = e.audit.ok && e.vaultLeft === e.expectedLeft;
+  } else if (process.argv.includes("--offline")) {
     const r = await runDemo(p, log);
     console.log(`
 zkclear offline demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, M=${p.markets})

@@ -63,6 +63,10 @@ function WITHDRAW_TAG() { return 2; }
 function WITHDRAW_ACCOUNT_SHIFT() { return 4; }
 function WITHDRAW_NONCE_SHIFT() { return 36; }
 function WITHDRAW_AMOUNT_SHIFT() { return 68; }
+// forced withdrawal request: the withdrawal's layout under its own tag
+function FORCED_TAG() { return 5; }
+// exit message: EXIT_TAG | account << 4, with the recipient as a second hash input
+function EXIT_TAG() { return 6; }
 // public withdrawal word: recipient (160 bits) | amount << 160
 function ADDRESS_BITS() { return 160; }
 

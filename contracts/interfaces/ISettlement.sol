@@ -12,13 +12,16 @@ interface ISettlement {
     /// @notice The end of the current or last pause (0 if never paused).
     function pausedUntil() external view returns (uint64);
 
+    /// @notice Whether the exchange is frozen (for good): no deposits, only exits and reclaims.
+    function frozen() external view returns (bool);
+
     /// @notice Deposits of the Vault's queue already credited by proven batches.
     function depositsProcessed() external view returns (uint64);
 
     /// @notice Seconds spent paused so far, in all pauses.
     function pausedTime() external view returns (uint64);
 
-    /// @notice In one call: the end of the current or last pause, pausedTime() and
-    /// depositsProcessed().
-    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed);
+    /// @notice In one call: the end of the current or last pause, pausedTime(),
+    /// depositsProcessed() and frozen().
+    function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed, bool isFrozen);
 }

@@ -14,6 +14,17 @@ interface IVault {
     /// @notice The deposit queue hash after the first `n` deposits (0 for n = 0).
     function queueHashAt(uint64 n) external view returns (uint256);
 
+    /// @notice The next account index a first deposit gets: accounts below it are opened.
+    function nextAccount() external view returns (uint64);
+
+    /// @notice Who queued the deposit at `index`, when, and whether it was reclaimed.
+    function depositEntry(uint64 index) external view returns (address depositor, uint64 time, bool reclaimed);
+
+    /// @notice What the Vault holds for the account tree when the first `processed` deposits
+    /// are credited: its balance less what proven withdrawals are owed and less the deposits
+    /// never credited (reclaimed or reclaimable). The exits after a freeze share it.
+    function exitPool(uint64 processed) external view returns (uint256);
+
     /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
     function credit(address recipient, uint256 amount) external;
 }

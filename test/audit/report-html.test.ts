@@ -70,7 +70,7 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     notes: ["the Vault holds up to 5 more than the accounts are owed (tokens sent to it directly)"],
     counts: {
       batches: batches.length,
-      byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2 },
+      byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2, forced: 0 },
       proofsVerified: 10,
       filesChecked: 10,
       replayed: 8,
@@ -97,7 +97,57 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     },
     batches,
     rounds: sampleRounds(),
+    escape: sampleEscape(),
     ...over,
+  };
+}
+
+/** Two forced requests (one paid, one unanswered at the freeze), the freeze, two exits. */
+function sampleEscape(): AuditReport["escape"] {
+  const forced = {
+    account: "3",
+    recipient: "0x00000000000000000000000000000000000a11ce",
+    requester: "0x00000000000000000000000000000000000a11ce",
+  };
+  return {
+    forcedDeadline: "604800",
+    forced: [
+      {
+        ...forced,
+        index: 0,
+        amount: "1234",
+        requestedAt: T0,
+        dueAt: T0 + 604_800,
+        batch: 4,
+        answeredAt: T0 + 60,
+        outcome: "paid",
+        status: "answered",
+      },
+      {
+        ...forced,
+        index: 1,
+        amount: (10n ** 24n).toString(),
+        requestedAt: T0 + 100,
+        dueAt: T0 + 604_900,
+        batch: null,
+        answeredAt: null,
+        outcome: null,
+        status: "unanswered at the freeze",
+      },
+    ],
+    freeze: {
+      block: 160,
+      time: T0 + 700_000,
+      by: "0x00000000000000000000000000000000000b0b00",
+      root: (2n ** 250n + 12345n).toString(),
+      batches: 10,
+      roundId: "1003",
+      backing: (6n * 10n ** 24n).toString(),
+    },
+    exits: [
+      { account: 3, recipient: forced.recipient, payout: "5000", paid: "5000" },
+      { account: 4, recipient: forced.recipient, payout: "7000", paid: null },
+    ],
   };
 }
 
@@ -113,7 +163,7 @@ function emptyReport(): AuditReport {
     final: null,
     counts: {
       batches: 0,
-      byKind: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
+      byKind: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
       proofsVerified: 0,
       filesChecked: 0,
       replayed: 0,
@@ -121,6 +171,7 @@ function emptyReport(): AuditReport {
     timing: { batchesThisRun: 0, runMs: 12, msPerBatch: null, phasesMs: {}, resumedFrom: null },
     batches: [],
     rounds: [],
+    escape: { forcedDeadline: "604800", forced: [], freeze: null, exits: [] },
   });
 }
 
@@ -217,6 +268,27 @@ describe("audit HTML report", function () {
     assert.match(passing, /class="verdict pass"><strong>PASS</);
     assert.ok(passing.includes("No findings."));
     assert.match(passing, /Final books<\/h2><p class="none">Not available/);
+  });
+
+  it("lists each forced request with its deadline and answer, the freeze and each exit", function () {
+    const html = renderHtmlReport(sampleReport());
+    const section = html.slice(
+      html.indexOf("<h2>Escape hatch</h2>"),
+      html.indexOf("<h2>Charts</h2>"),
+    );
+    assert.match(section, /Forced requests \(deadline 604800 s\)/);
+    assert.match(section, /batch 4, 2025-06-15T15:07:40Z<\/td><td>paid<\/td>/);
+    assert.match(section, /badge fail">unanswered at the freeze</);
+    assert.match(
+      section,
+      /Frozen at block 160 .* after 10 batches; exit prices of oracle round 1003/,
+    );
+    assert.match(
+      section,
+      /<td>4<\/td><td><code>0x0+a11ce<\/code><\/td><td><span class="num" title="7000">7,000<\/span><\/td><td>claimed, not yet paid</,
+    );
+    const empty = renderHtmlReport(emptyReport());
+    assert.match(empty, /No forced request, no freeze, no exit\./);
   });
 
   it("draws the four charts from the report's numbers", function () {

@@ -29,7 +29,12 @@ describe("determinism: every wire of every circuit is fixed by its inputs (test 
       );
       // the free witnesses are IsZero's inverses and nothing else
       for (const g of d.freeWitness) assert.match(g.group, /\.(isz\.inv|inv)$/, g.example);
-      assert.ok(d.result.propagation > d.result.wires / 2);
+      // most of what is not explained by hand is fixed by propagation (AnswerForced's
+      // explained verdict and what follows it are more than half of its wires)
+      const explained = [...d.undecided, ...d.conditional]
+        .filter((g) => !open.includes(g))
+        .reduce((n, g) => n + g.wires, 0);
+      assert.ok(d.result.propagation > (d.result.wires - explained) / 2);
     });
   }
 });

@@ -1,3 +1,4 @@
+import { signForcedRequest } from "../../prover/src/domain/forced.ts";
 import assert from "node:assert/strict";
 import { Interface } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -85,6 +86,27 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         round: 1n,
       },
       { kind: "liquidations", accounts: [a.index], marks: crash, round: 2n },
+      {
+        kind: "forced",
+        requests: [
+          signForcedRequest(
+            { account: c.index, amount: 7n, recipient: 0xabcdefn },
+            1n,
+            c.keys.privateKey,
+            s.domain,
+          ),
+          // signed by another key: refused, and still bound to the queue
+          signForcedRequest(
+            { account: b.index, amount: 7n, recipient: 0xabcdefn },
+            0n,
+            c.keys.privateKey,
+            s.domain,
+          ),
+        ],
+        queueFrom: 11n,
+        marks: crash,
+        round: 2n,
+      },
     ];
     const seen = new Set<string>();
     for (const req of requests) {

@@ -5,11 +5,15 @@ import type { CircuitId } from "../../prover/src/domain/circuits.ts";
 import { circuitFiles, type CircuitFiles } from "../../prover/src/proving/paths.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
 import {
+  toAnswerForcedSignals,
   toApplyDepositsSignals,
+  toExitAccountSignals,
   toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
+  type AnswerForcedInput,
   type ApplyDepositsInput,
+  type ExitAccountInput,
   type LiquidateBatchInput,
   type ProcessWithdrawalsInput,
   type SettleTradesInput,
@@ -30,7 +34,9 @@ type AnyInput =
   | { kind: "settle_trades"; input: SettleTradesInput }
   | { kind: "apply_deposits"; input: ApplyDepositsInput }
   | { kind: "process_withdrawals"; input: ProcessWithdrawalsInput }
-  | { kind: "liquidate_batch"; input: LiquidateBatchInput };
+  | { kind: "liquidate_batch"; input: LiquidateBatchInput }
+  | { kind: "answer_forced"; input: AnswerForcedInput }
+  | { kind: "exit_account"; input: ExitAccountInput };
 
 function signals(x: AnyInput): Record<string, SignalValue> {
   switch (x.kind) {
@@ -42,6 +48,10 @@ function signals(x: AnyInput): Record<string, SignalValue> {
       return toProcessWithdrawalsSignals(x.input);
     case "liquidate_batch":
       return toLiquidateBatchSignals(x.input);
+    case "answer_forced":
+      return toAnswerForcedSignals(x.input);
+    case "exit_account":
+      return toExitAccountSignals(x.input);
   }
 }
 
@@ -61,9 +71,14 @@ export async function assertRefused(x: AnyInput, template: string): Promise<void
   await assert.rejects(calculateWitness(files.wasm, signals(x)), (e: unknown) => {
     assert.ok(e instanceof WitnessError, `expected a WitnessError, got ${String(e)}`);
     // every stack ends in the main template, so naming it means "failed in its own body"
-    const main = ["SettleTrades", "ApplyDeposits", "ProcessWithdrawals", "LiquidateBatch"].includes(
-      template,
-    );
+    const main = [
+      "SettleTrades",
+      "ApplyDeposits",
+      "ProcessWithdrawals",
+      "LiquidateBatch",
+      "AnswerForced",
+      "ExitAccount",
+    ].includes(template);
     const ok = main
       ? e.templates[0]?.startsWith(template)
       : e.templates.some((t) => t.startsWith(template));

@@ -5,23 +5,29 @@ import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kind
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
-import { verify } from "../proving/prover.ts";
 import {
-  fetchEvents,
   oracleLatestRound,
   oracleRound,
   readSettlement,
   roundPostedAt,
   settlementAt,
-  tokenBalance,
-  type ChainEvent,
   type SettlementInfo,
 } from "./chain.ts";
+import { fetchEvents, type ChainEvent } from "./chain-events.ts";
+import {
+  bookEscape,
+  checkForcedBatch,
+  checkNotFrozen,
+  type AnsweredEvent,
+  type EscapeContext,
+} from "./escape.ts";
+import type { BatchData, BatchDataOf } from "../domain/batch.ts";
 import { batchData, replayBatch, type ReplayContext, type SettledEvent } from "./batch-replay.ts";
 import {
   admissibleRound,
   batchCall,
   checkRoots,
+  verifyBatchProof,
   depositSlice,
   pricedBinding,
   type ChainCheckContext,
@@ -29,9 +35,10 @@ import {
 } from "./batch-checks.ts";
 import { loadCheckpoint, saveCheckpoint, type CheckpointScope } from "./checkpoint.ts";
 import { AuditError, type Finding } from "./findings.ts";
-import { books, checkInvariants } from "./invariants.ts";
+import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
+import { checkHead } from "./head-checks.ts";
 import { bookEvents } from "./events.ts";
-import { newProgress, type BatchPoint, type Progress } from "./progress.ts";
+import { batchPoint, newProgress, type Progress } from "./progress.ts";
 import { buildReport, type AuditReport } from "./report.ts";
 import type { BatchFileSource } from "./sources.ts";
 import type { AuditorOptions } from "./options.ts";
@@ -49,7 +56,7 @@ export type { BatchPoint, RoundPoint } from "./progress.ts";
  * reuses the engine (replay) and snarkjs verification; it reads the chain through any
  * JSON-RPC provider. See docs/audit.md for each check.
  */
-export class Auditor implements ReplayContext, ChainCheckContext {
+export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext {
   state: ExchangeState;
   private readonly blockTimes = new Map<number, number>();
   readonly bindings = new Map<string, bigint>();
@@ -63,11 +70,12 @@ export class Auditor implements ReplayContext, ChainCheckContext {
   private batchesThisRun = 0;
   private readonly resumedFrom: number | null;
   private head = { block: 0, root: 0n, batches: 0 };
+  private headTime = 0;
   private notes: string[] = [];
 
   private constructor(
-    private readonly o: AuditorOptions,
-    private readonly info: SettlementInfo,
+    readonly o: AuditorOptions,
+    readonly info: SettlementInfo,
     readonly chainId: bigint,
     readonly p: Progress,
     state: ExchangeState,
@@ -90,6 +98,10 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     return this.info.address;
   }
 
+  get vkeys(): AuditorOptions["vkeys"] {
+    return this.o.vkeys;
+  }
+
   get config(): PublishedConfig {
     return this.o.config;
   }
@@ -100,6 +112,15 @@ export class Auditor implements ReplayContext, ChainCheckContext {
 
   get roundRule(): RoundRuleParams {
     return { maxPriceAge: this.info.maxPriceAge, roundGrace: this.info.roundGrace };
+  }
+
+  get forcedDeadline(): bigint | null {
+    return this.info.forcedDeadline;
+  }
+
+  backing(): bigint {
+    const v = this.vaultBooks();
+    return v.balance - v.pendingWithdrawals - v.queuedDeposits;
   }
 
   get fileWaitMs(): number {
@@ -192,59 +213,44 @@ export class Auditor implements ReplayContext, ChainCheckContext {
   }
 
   /**
-   * The head: the contract's root and count against the events, and solvency now (tokens
-   * can leave after the last batch). Recomputed on every catch-up, so they replace the
-   * previous run's head findings rather than pile up in --follow.
+   * The head (./head-checks.ts): recomputed on every catch-up, so its findings and notes
+   * replace the previous run's rather than pile up in --follow.
    */
   private async checkHead(block: number): Promise<void> {
-    const found: Finding[] = [];
-    const s = await settlementAt(this.o.provider, this.info.address, block);
-    this.head = { block, root: s.stateRoot, batches: s.batchCount };
-    if (s.stateRoot !== this.p.lastRoot || s.batchCount !== this.p.nextBatch)
-      found.push({
-        code: "HEAD_MISMATCH",
-        message:
-          `at block ${block}: Settlement has root ${s.stateRoot} after ${s.batchCount} batches, ` +
-          `its events lead to ${this.p.lastRoot} after ${this.p.nextBatch}`,
-      });
-    const balance = await tokenBalance(this.o.provider, this.info.token, this.info.vault, block);
-    this.notes = this.notes.filter((n) => !n.startsWith("the Vault's token balance"));
-    if (balance !== this.p.vaultBalance)
-      this.notes.push(
-        `the Vault's token balance is ${balance} but its Transfer events add up to ` +
-          `${this.p.vaultBalance}: the token does not report every movement`,
-      );
-    if (this.p.replay === "on") {
-      const held = balance < this.p.vaultBalance ? balance : this.p.vaultBalance;
-      const { breaches } = checkInvariants(
-        books(this.state),
-        { ...this.vaultBooks(), balance: held },
-        this.o.config.markets.map((m) => m.symbol),
-      );
-      for (const b of breaches)
-        found.push({ code: b.code, message: `at block ${block}: ${b.message}` });
-    }
-    this.headFindings = found;
+    const h = await checkHead(this, block, this.notes);
+    this.head = h.head;
+    this.headTime = h.time;
+    this.notes = h.notes;
+    this.headFindings = h.findings;
   }
 
   private headFindings: Finding[] = [];
 
-  private vaultBooks() {
+  vaultBooks(): VaultBooks {
     return {
       balance: this.p.vaultBalance,
       pendingWithdrawals: Object.values(this.p.owed).reduce((a, b) => a + b, 0n),
-      queuedDeposits: this.p.pending.reduce((a, d) => a + d.deposit.amount, 0n),
+      queuedDeposits: this.p.pending.reduce(
+        (a, d) => a + (d.reclaimed ? 0n : d.deposit.amount),
+        0n,
+      ),
     };
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
     const { batches, liquidations, latestRound } = bookEvents(this.p, events, (f) => this.find(f));
+    const answered = await bookEscape(this, events);
     // a batch is judged on the state at the end of its transaction
     for (const b of batches)
-      await this.batch(b, liquidations.get(b.batch), latestRound.get(b.batch) ?? null);
+      await this.batch(
+        b,
+        liquidations.get(b.batch),
+        latestRound.get(b.batch) ?? null,
+        answered.get(b.batch),
+      );
   }
 
-  private async blockTime(block: number): Promise<number> {
+  async blockTime(block: number): Promise<number> {
     let t = this.blockTimes.get(block);
     if (t === undefined) {
       t = (await this.o.provider.getBlock(block))?.timestamp ?? 0;
@@ -275,6 +281,7 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     ev: SettledEvent,
     liq: LiquidationsEvent | undefined,
     latestRound: RoundStamp | null,
+    answered: AnsweredEvent | undefined,
   ): Promise<void> {
     const t0 = performance.now();
     const found: Finding[] = [];
@@ -283,7 +290,8 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     const known = kindOfNumber(ev.kind);
     const kind = known ?? "trades";
     const spec = BATCH_KINDS[kind];
-    const queueFrom = this.p.queueHash;
+    // a forced batch starts where the last one ended (its commitment is the hash reached)
+    const queueFrom = kind === "forced" ? (this.p.forcedHash ?? 0n) : this.p.queueHash;
     if (!known) {
       this.find({
         code: "PROOF_UNREADABLE",
@@ -293,8 +301,9 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       this.stopReplay(n, "its kind is unknown");
     }
 
-    // 1. the chain of roots
+    // 1. the chain of roots, never after the freeze
     checkRoots(this, ev);
+    checkNotFrozen(this, ev);
 
     // 2. what the chain says the batch consumed (deposits by queue hash, prices by round),
     // then the proof from the calldata, with public inputs rebuilt from the chain
@@ -306,40 +315,33 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     if (spec.priced) await admissibleRound(this, ev, kind, latestRound, BigInt(time));
     this.phases.chain += performance.now() - tc;
     const tv = performance.now();
-    if (call && (!spec.priced || priced?.binding !== undefined)) {
-      const signals = spec.publicSignals({
-        oldRoot: ev.oldRoot,
-        newRoot: ev.newRoot,
-        commitment: ev.commitment,
-        binding: priced?.binding,
-        queueFrom,
-        payouts: call.args.payouts as bigint[] | undefined,
-      });
-      const ok = await verify(this.o.vkeys[spec.circuit], signals, call.proof);
-      if (ok) this.p.proofsVerified++;
-      else
-        this.find({
-          code: "PROOF_INVALID",
-          batch: n,
-          message: `the ${kind} proof does not verify under the local ${spec.circuit} key with public inputs rebuilt from the chain${priced ? ` and oracle round ${ev.roundId}` : ""}`,
-        });
-    }
+    if (call && (!spec.priced || priced?.binding !== undefined))
+      await verifyBatchProof(this, ev, kind, call, priced?.binding, queueFrom);
     this.phases.verify += performance.now() - tv;
 
     // 3. the batch file: commitment, then replay from the state before it
     let ops: number | null = kind === "deposits" ? deposits.length : null;
+    if (kind === "forced") this.p.forcedHash = ev.commitment;
     if (kind === "deposits") {
       this.p.pending.splice(0, deposits.length);
       if (deposits.length) this.p.queueHash = deposits[deposits.length - 1].queueHash;
       this.p.queueProcessed += deposits.length;
     }
     const tr = performance.now();
+    let file: BatchData | undefined;
+    let replayed: BatchData | undefined;
     if (this.p.replay === "on") {
-      const data = await batchData(this, ev, kind, priced?.prices, deposits, queueFrom);
-      if (data) {
-        ops = batchOperations(data);
-        replayBatch(this, n, data, priced?.prices ?? [], ev.newRoot);
+      file = await batchData(this, ev, kind, priced?.prices, deposits, queueFrom);
+      if (file) {
+        ops = batchOperations(file);
+        replayed = replayBatch(this, n, file, priced?.prices ?? [], ev.newRoot);
       }
+    }
+    if (kind === "forced") {
+      const forced = (d: BatchData | undefined) =>
+        d?.kind === "forced" ? (d as BatchDataOf<"forced">) : undefined;
+      checkForcedBatch(this, ev, call, answered, forced(file), forced(replayed));
+      ops ??= answered?.count ?? null;
     }
     this.phases.replay += performance.now() - tr;
 
@@ -362,20 +364,13 @@ export class Auditor implements ReplayContext, ChainCheckContext {
     this.p.lastBatchBlock = ev.block;
     this.p.nextBatch = n + 1;
     this.batchesThisRun++;
-    const point: BatchPoint = {
-      batch: n,
-      kind,
-      block: ev.block,
-      time,
-      ops,
-      roundId: spec.priced ? ev.roundId.toString() : null,
-      ms: Math.round((performance.now() - t0) * 10) / 10,
-      findings: found.length,
-      insuranceFund: after ? after.insuranceFund.toString() : null,
-      owedToAccounts: after ? after.owedToAccounts.toString() : null,
-      vaultBalance: this.p.vaultBalance.toString(),
-      openInterest: after ? after.openInterest.map((x) => x.long.toString()) : null,
-    };
+    const point = batchPoint(
+      { batch: n, kind, block: ev.block, time, ops, findings: found.length },
+      spec.priced ? ev.roundId : null,
+      performance.now() - t0,
+      after,
+      this.p.vaultBalance,
+    );
     this.p.batches.push(point);
     this.current = undefined;
     this.o.onBatch?.(point, found);
@@ -404,6 +399,8 @@ export class Auditor implements ReplayContext, ChainCheckContext {
       settlement: this.info.address,
       files: this.o.files?.describe ?? null,
       head: this.head,
+      headTime: this.headTime,
+      forcedDeadline: this.info.forcedDeadline,
       headFindings: this.headFindings,
       notes: this.notes,
       vaultBooks: this.vaultBooks(),

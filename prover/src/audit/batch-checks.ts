@@ -1,10 +1,14 @@
 import type { Provider } from "ethers";
+import type { VerificationKey } from "snarkjs";
+import { verify } from "../proving/prover.ts";
+import type { CircuitId } from "../domain/circuits.ts";
 import { payoutsCommitment, type BatchKind } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { priceConfigHash } from "../domain/market.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { SettledEvent } from "./batch-replay.ts";
-import { readBatchCall, roundBinding, type BatchCall, type ChainEvent } from "./chain.ts";
+import { readBatchCall, roundBinding, type BatchCall } from "./chain.ts";
+import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
 import {
@@ -24,6 +28,8 @@ export type LiquidationsEvent = Extract<ChainEvent, { name: "LiquidationsSettled
 
 export interface ChainCheckContext {
   readonly p: Progress;
+  /** The local verification keys, by circuit. */
+  readonly vkeys: Readonly<Record<CircuitId, VerificationKey>>;
   readonly provider: Provider;
   readonly settlement: string;
   readonly config: PublishedConfig;
@@ -206,4 +212,36 @@ export async function batchCall(
       });
   }
   return call;
+}
+
+/**
+ * The batch's proof from its calldata, verified with the local key and public inputs
+ * rebuilt from the chain (the event's roots and commitment, the round's binding, the queue
+ * hash it started from, the call's payouts and outcomes).
+ */
+export async function verifyBatchProof(
+  ctx: ChainCheckContext,
+  ev: SettledEvent,
+  kind: BatchKind,
+  call: BatchCall,
+  binding: bigint | undefined,
+  queueFrom: bigint,
+): Promise<void> {
+  const spec = BATCH_KINDS[kind];
+  const signals = spec.publicSignals({
+    oldRoot: ev.oldRoot,
+    newRoot: ev.newRoot,
+    commitment: ev.commitment,
+    binding,
+    queueFrom,
+    payouts: call.args.payouts as bigint[] | undefined,
+    outcomes: call.args.outcomes as bigint | undefined,
+  });
+  if (await verify(ctx.vkeys[spec.circuit], signals, call.proof)) ctx.p.proofsVerified++;
+  else
+    ctx.find({
+      code: "PROOF_INVALID",
+      batch: ev.batch,
+      message: `the ${kind} proof does not verify under the local ${spec.circuit} key with public inputs rebuilt from the chain${spec.priced ? ` and oracle round ${ev.roundId}` : ""}`,
+    });
 }

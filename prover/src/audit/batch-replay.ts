@@ -6,7 +6,7 @@ import { toJson } from "../domain/json.ts";
 import { batchFileName, parseBatchFile } from "../engine/batch-file.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import type { ExchangeState } from "../engine/state.ts";
-import type { ChainEvent } from "./chain.ts";
+import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
@@ -148,7 +148,8 @@ function checkFile(
 
 /**
  * Replays one batch in the engine (the operator's own entry, engine/kinds.ts) at the
- * oracle's prices, and compares the root with the chain's.
+ * oracle's prices, and compares the root with the chain's. Returns the engine's batch data
+ * (for kinds whose outcomes the chain announces: forced batches), undefined if refused.
  */
 export function replayBatch(
   ctx: ReplayContext,
@@ -156,10 +157,11 @@ export function replayBatch(
   d: BatchData,
   prices: bigint[],
   chainRoot: bigint,
-): void {
+): BatchData | undefined {
   const p = ctx.config.paramSet;
+  let applied: BatchData;
   try {
-    applyBatch(ctx.state, "marks" in d ? { ...d, marks: prices } : d, p);
+    applied = applyBatch(ctx.state, "marks" in d ? { ...d, marks: prices } : d, p).data;
   } catch (e) {
     const code = e instanceof ZkClearError ? ` (${e.code})` : "";
     ctx.find({
@@ -168,7 +170,7 @@ export function replayBatch(
       message: `the engine refuses the ${d.kind} batch at the oracle's prices: ${(e as Error).message}${code}`,
     });
     ctx.stopReplay(n, "the engine refuses it");
-    return;
+    return undefined;
   }
   ctx.p.replayed++;
   if (ctx.state.root !== chainRoot) {
@@ -179,4 +181,5 @@ export function replayBatch(
     });
     ctx.stopReplay(n, "its new root is not the replayed one");
   }
+  return applied;
 }

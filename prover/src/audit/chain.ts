@@ -1,4 +1,4 @@
-import { Contract, Interface, getAddress, id, zeroPadValue, type Log, type Provider } from "ethers";
+import { Contract, Interface, getAddress, type Provider } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import { AuditError } from "./findings.ts";
 import type { BatchKind } from "../domain/batch.ts";
@@ -30,6 +30,15 @@ export const SETTLEMENT_ABI = [
   "function roundPostedAt(uint64) view returns (uint256)",
   "event BatchSettled(uint64 indexed batch, uint8 indexed kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
   "event LiquidationsSettled(uint64 indexed batch, uint64 indexed roundId, uint64[] prices, uint256 dataCommitment)",
+  // the escape hatch (EscapeHatch.sol, inherited by Settlement) and the exit
+  "function forcedDeadline() view returns (uint64)",
+  "function freezeInfo() view returns (uint64 frozenAt, uint64 roundId, uint64 batches)",
+  "function exitInfo() view returns (uint256 pool, uint256 claimed, uint256 paidOut, uint64 windowEnd)",
+  "event ForcedRequested(uint64 indexed index, uint32 indexed account, address indexed requester, uint256 amount, address recipient, uint256 sigR8x, uint256 sigR8y, uint256 sigS, uint256 queueHash)",
+  "event ForcedAnswered(uint64 indexed batch, uint64 from, uint64 count, uint256 outcomes)",
+  "event Frozen(address indexed by, uint256 root, uint64 batches, uint64 roundId)",
+  "event ExitClaimed(uint32 indexed account, address indexed recipient, uint256 payout)",
+  "event ExitPaid(uint32 indexed account, address indexed recipient, uint256 payout, uint256 paid)",
 ];
 export const VAULT_ABI = [
   "function token() view returns (address)",
@@ -37,6 +46,7 @@ export const VAULT_ABI = [
   "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash)",
   "event Credited(address indexed recipient, uint256 amount)",
   "event Claimed(address indexed recipient, uint256 amount)",
+  "event DepositReclaimed(uint64 indexed index, uint64 indexed account, address indexed depositor, uint256 amount)",
 ];
 export const ORACLE_ABI = [
   "function roundPrices(uint64) view returns (uint64[])",
@@ -49,10 +59,10 @@ export const TOKEN_ABI = [
   "event Transfer(address indexed from, address indexed to, uint256 value)",
 ];
 
-const settlementIface = new Interface(SETTLEMENT_ABI);
-const vaultIface = new Interface(VAULT_ABI);
-const oracleIface = new Interface(ORACLE_ABI);
-const tokenIface = new Interface(TOKEN_ABI);
+export const settlementIface = new Interface(SETTLEMENT_ABI);
+export const vaultIface = new Interface(VAULT_ABI);
+export const oracleIface = new Interface(ORACLE_ABI);
+export const tokenIface = new Interface(TOKEN_ABI);
 
 export interface SettlementInfo {
   readonly address: string;
@@ -69,6 +79,8 @@ export interface SettlementInfo {
   /** The price rule's immutables (see round-rule.ts), seconds. */
   readonly maxPriceAge: bigint;
   readonly roundGrace: bigint;
+  /** Seconds the operator has to answer a forced request (null: no escape hatch). */
+  readonly forcedDeadline: bigint | null;
 }
 
 export async function readSettlement(provider: Provider, address: string): Promise<SettlementInfo> {
@@ -102,147 +114,8 @@ export async function readSettlement(provider: Provider, address: string): Promi
     withdrawalSlots: Number(await call<bigint>("withdrawalSlots")),
     maxPriceAge: await call<bigint>("maxPriceAge"),
     roundGrace: await call<bigint>("roundGrace"),
+    forcedDeadline: await call<bigint>("forcedDeadline").catch(() => null),
   };
-}
-
-/** One decoded event, with where it happened. */
-export type ChainEvent = {
-  readonly block: number;
-  readonly txIndex: number;
-  readonly logIndex: number;
-  readonly txHash: string;
-} & (
-  | {
-      name: "BatchSettled";
-      batch: number;
-      kind: number;
-      oldRoot: bigint;
-      newRoot: bigint;
-      commitment: bigint;
-      roundId: bigint;
-    }
-  | { name: "LiquidationsSettled"; batch: number; roundId: bigint; prices: bigint[] }
-  | {
-      name: "Deposited";
-      index: number;
-      account: bigint;
-      pkX: bigint;
-      pkY: bigint;
-      amount: bigint;
-      queueHash: bigint;
-    }
-  | { name: "Credited"; recipient: string; amount: bigint }
-  | { name: "Claimed"; recipient: string; amount: bigint }
-  | { name: "RoundFinalized"; roundId: bigint; timestamp: bigint; prices: bigint[] }
-  | { name: "VaultTransfer"; delta: bigint }
-);
-
-/**
- * Every event the audit needs in blocks [from, to], in chain order. getLogs is called
- * per `chunk` blocks, since public endpoints cap the range of one call.
- */
-export async function fetchEvents(
-  provider: Provider,
-  info: SettlementInfo,
-  from: number,
-  to: number,
-  chunk = 5000,
-): Promise<ChainEvent[]> {
-  const out: ChainEvent[] = [];
-  const vaultTopic = zeroPadValue(info.vault, 32);
-  const transfer = id("Transfer(address,address,uint256)");
-  for (let a = from; a <= to; a += chunk) {
-    const b = Math.min(to, a + chunk - 1);
-    const range = { fromBlock: a, toBlock: b };
-    const [sLogs, vLogs, oLogs, tIn, tOut] = await Promise.all([
-      provider.getLogs({ ...range, address: info.address }),
-      provider.getLogs({ ...range, address: info.vault }),
-      provider.getLogs({ ...range, address: info.oracle }),
-      provider.getLogs({ ...range, address: info.token, topics: [transfer, null, vaultTopic] }),
-      provider.getLogs({ ...range, address: info.token, topics: [transfer, vaultTopic] }),
-    ]);
-    for (const l of sLogs) push(out, l, settlementIface);
-    for (const l of vLogs) push(out, l, vaultIface);
-    for (const l of oLogs) push(out, l, oracleIface);
-    // a transfer from the vault to itself moves nothing: counted in and out
-    for (const l of tIn) pushTransfer(out, l, 1n);
-    for (const l of tOut) pushTransfer(out, l, -1n);
-  }
-  out.sort((x, y) => x.block - y.block || x.txIndex - y.txIndex || x.logIndex - y.logIndex);
-  return out;
-}
-
-const where = (l: Log) => ({
-  block: l.blockNumber,
-  txIndex: l.transactionIndex,
-  logIndex: l.index,
-  txHash: l.transactionHash,
-});
-
-function pushTransfer(out: ChainEvent[], l: Log, sign: bigint): void {
-  const ev = tokenIface.parseLog(l);
-  if (!ev) return;
-  out.push({ ...where(l), name: "VaultTransfer", delta: sign * (ev.args.value as bigint) });
-}
-
-function push(out: ChainEvent[], l: Log, iface: Interface): void {
-  let ev;
-  try {
-    ev = iface.parseLog(l);
-  } catch {
-    return; // an event the audit does not need (pause, signer changes, …)
-  }
-  if (!ev) return;
-  const a = ev.args;
-  const w = where(l);
-  switch (ev.name) {
-    case "BatchSettled":
-      out.push({
-        ...w,
-        name: ev.name,
-        batch: Number(a.batch),
-        kind: Number(a.kind),
-        oldRoot: a.oldRoot,
-        newRoot: a.newRoot,
-        commitment: a.dataCommitment,
-        roundId: a.roundId,
-      });
-      break;
-    case "LiquidationsSettled":
-      out.push({
-        ...w,
-        name: ev.name,
-        batch: Number(a.batch),
-        roundId: a.roundId,
-        prices: [...a.prices],
-      });
-      break;
-    case "Deposited":
-      out.push({
-        ...w,
-        name: ev.name,
-        index: Number(a.index),
-        account: a.account,
-        pkX: a.pkX,
-        pkY: a.pkY,
-        amount: a.amount,
-        queueHash: a.queueHash,
-      });
-      break;
-    case "Credited":
-    case "Claimed":
-      out.push({ ...w, name: ev.name, recipient: getAddress(a.recipient), amount: a.amount });
-      break;
-    case "RoundFinalized":
-      out.push({
-        ...w,
-        name: ev.name,
-        roundId: a.roundId,
-        timestamp: a.timestamp,
-        prices: [...a.prices],
-      });
-      break;
-  }
 }
 
 /** A batch transaction's call, decoded: the proof and the arguments it was sent with. */
@@ -366,4 +239,24 @@ export async function tokenBalance(
   return (await new Contract(token, tokenIface, provider).getFunction("balanceOf")(holder, {
     blockTag,
   })) as bigint;
+}
+
+/**
+ * The exit pool and its use (Settlement.exitInfo, at `blockTag`); undefined where
+ * Settlement has no exits (a deployment before them).
+ */
+export async function exitInfoAt(
+  provider: Provider,
+  settlement: string,
+  blockTag: number,
+): Promise<{ pool: bigint; claimed: bigint; paidOut: bigint; windowEnd: bigint } | undefined> {
+  const s = new Contract(settlement, settlementIface, provider);
+  try {
+    const [pool, claimed, paidOut, windowEnd] = (await s.getFunction("exitInfo")({
+      blockTag,
+    })) as bigint[];
+    return { pool, claimed, paidOut, windowEnd };
+  } catch {
+    return undefined;
+  }
 }

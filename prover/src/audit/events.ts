@@ -1,7 +1,7 @@
 import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
 import type { SettledEvent } from "./batch-replay.ts";
 import type { LiquidationsEvent } from "./batch-checks.ts";
-import type { ChainEvent } from "./chain.ts";
+import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
 import type { RoundStamp } from "./round-rule.ts";
@@ -10,7 +10,7 @@ import type { RoundStamp } from "./round-rule.ts";
  * Books one transaction's events into the audit's progress: the Vault's token movements,
  * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding),
  * oracle rounds (and which was the latest one at each batch's log, for the price rule), and
- * the deposit queue (each entry's hash recomputed). Returns the transaction's settled
+ * the deposit queue (each entry's hash recomputed; reclaimed entries marked). Returns the transaction's settled
  * batches, which the auditor judges on the state at its end.
  */
 export function bookEvents(
@@ -56,6 +56,12 @@ export function bookEvents(
       case "Deposited":
         queueDeposit(p, e, find);
         break;
+      case "DepositReclaimed": {
+        // paid back to its depositor: no longer in the Vault, never credited
+        const d = p.pending.find((x) => x.index === e.index);
+        if (d) d.reclaimed = true;
+        break;
+      }
       case "BatchSettled":
         batches.push(e);
         latestRound.set(e.batch, p.latestRound);

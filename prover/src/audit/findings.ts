@@ -30,6 +30,24 @@ const CHECK_TABLE = [
   },
   { name: "solvency: accounts = Vault balance − pending", codes: ["SOLVENCY"], replay: true },
   { name: "open interest: long = short per market", codes: ["OPEN_INTEREST"], replay: true },
+  {
+    name: "forced requests answered within the deadline, in queue order",
+    codes: ["FORCED_QUEUE_MISMATCH", "FORCED_LATE", "FORCED_OVERDUE"],
+  },
+  {
+    name: "forced answers (outcomes, payouts) are the replay's",
+    codes: ["FORCED_ANSWER_MISMATCH"],
+    replay: true,
+  },
+  {
+    name: "the freeze holds the last batch's root; no batch after it",
+    codes: ["FREEZE_MISMATCH", "BATCH_AFTER_FREEZE"],
+  },
+  {
+    name: "exits pay the frozen state's equity, once, within the pool",
+    codes: ["EXIT_UNFROZEN", "EXIT_TWICE", "EXIT_PAYOUT", "EXIT_OVERPAID", "EXIT_POOL"],
+    replay: true,
+  },
 ] as const satisfies readonly { name: string; codes: readonly string[]; replay?: true }[];
 
 /** What the audit can find; each comes with the batch and a sentence. */

@@ -68,8 +68,7 @@ export function loadVerificationKeys(
           (dir ? "" : ` (run \`npm run keys:dev -- ${paramSetName}\` or give --vkeys <dir>)`),
       );
     out[id] = JSON.parse(fs.readFileSync(file, "utf8")) as VerificationKey;
-    const expected =
-      id === "process_withdrawals" ? 3 + ps.withdrawals : CIRCUITS[id].publicInputs.length;
+    const expected = CIRCUITS[id].publicCount(ps);
     const nPublic = (out[id] as unknown as { nPublic: number }).nPublic;
     if (nPublic !== expected)
       throw new AuditError(

@@ -2,6 +2,8 @@ import type { Deposit } from "../domain/transfers.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
 import type { RoundStamp } from "./round-rule.ts";
+import type { ForcedOutcome } from "../engine/forced.ts";
+import type { Books } from "./invariants.ts";
 
 /** One audited batch, for the report's charts and tables. */
 export interface BatchPoint {
@@ -30,6 +32,54 @@ export interface PendingDeposit {
   readonly index: number;
   readonly deposit: Deposit;
   readonly queueHash: bigint;
+  /** Paid back to its depositor (Vault.reclaimDeposit): no longer in the Vault. */
+  reclaimed?: boolean;
+}
+
+/** A forced withdrawal request (ForcedRequested) and how it was answered. */
+export interface ForcedRecord {
+  readonly index: number;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly recipient: string;
+  readonly requester: string;
+  readonly signature: { readonly r8x: bigint; readonly r8y: bigint; readonly s: bigint };
+  /** The forced queue's hash after it. */
+  readonly queueHash: bigint;
+  readonly block: number;
+  /** Its block's time (seconds): the deadline runs from here. */
+  readonly time: number;
+  /** The forced batch that answered it (ForcedAnswered), with its outcome code's name. */
+  answer?: {
+    readonly batch: number;
+    readonly block: number;
+    readonly time: number;
+    readonly outcome: ForcedOutcome | null;
+  };
+}
+
+/** Settlement's freeze (Frozen), and what the auditor's books held for the tree then. */
+export interface FreezeRecord {
+  readonly block: number;
+  readonly time: number;
+  readonly by: string;
+  readonly root: bigint;
+  readonly batches: number;
+  readonly roundId: bigint;
+  /** Vault balance − pending withdrawals − queued deposits at the freeze (the exit pool). */
+  readonly backing: bigint;
+}
+
+/** One account's exit after the freeze (ExitClaimed, then ExitPaid; or ExitPaid alone). */
+export interface ExitRecord {
+  readonly account: number;
+  readonly recipient: string;
+  readonly payout: bigint;
+  /** The block of its claim in the window, if claimed there. */
+  claimedBlock?: number;
+  /** What the Vault was told to pay, once paid. */
+  paid?: bigint;
+  paidBlock?: number;
 }
 
 /** Everything the audit carries from batch to batch: what a checkpoint saves. */
@@ -47,6 +97,8 @@ export interface Progress {
   replayNote: string | null;
   queueProcessed: number;
   queueHash: bigint;
+  /** The forced queue's hash after the requests answered so far (absent: none yet). */
+  forcedHash?: bigint;
   pending: PendingDeposit[];
   vaultBalance: bigint;
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
@@ -63,6 +115,12 @@ export interface Progress {
   proofsVerified: number;
   filesChecked: number;
   replayed: number;
+  /** Forced requests by queue position (absent in checkpoints before them: none). */
+  forced?: ForcedRecord[];
+  /** The freeze, once Settlement emitted it. */
+  freeze?: FreezeRecord;
+  /** Exits, in the order they were first seen. */
+  exits?: ExitRecord[];
 }
 
 /** The progress of an audit from genesis, scanning from `fromBlock`. */
@@ -90,5 +148,24 @@ export function newProgress(genesisRoot: bigint, fromBlock: number, withFiles: b
     proofsVerified: 0,
     filesChecked: 0,
     replayed: 0,
+  };
+}
+
+/** A batch's point for the report, with the books after it (when replayed). */
+export function batchPoint(
+  b: Pick<BatchPoint, "batch" | "kind" | "block" | "time" | "ops" | "findings">,
+  roundId: bigint | null,
+  ms: number,
+  after: Books | undefined,
+  vaultBalance: bigint,
+): BatchPoint {
+  return {
+    ...b,
+    roundId: roundId === null ? null : roundId.toString(),
+    ms: Math.round(ms * 10) / 10,
+    insuranceFund: after ? after.insuranceFund.toString() : null,
+    owedToAccounts: after ? after.owedToAccounts.toString() : null,
+    vaultBalance: vaultBalance.toString(),
+    openInterest: after ? after.openInterest.map((x) => x.long.toString()) : null,
   };
 }

@@ -23,6 +23,7 @@ const KIND_COLOR: Record<(typeof KINDS)[number], string> = {
   deposits: "#2ca02c",
   withdrawals: "#ff7f0e",
   liquidations: "#d62728",
+  forced: "#9467bd",
 };
 
 /** Colour of market j: the same on every chart. */

@@ -4,9 +4,10 @@
  */
 import type { AuditReport } from "./auditor.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
+import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
 
-/** The batch kinds in the order the report lists them. */
-export const KINDS = ["trades", "deposits", "withdrawals", "liquidations"] as const;
+/** The batch kinds in the order the report lists them (their numbers' order). */
+export const KINDS = BATCH_KIND_NAMES;
 
 /** Parses a decimal integer string; null for null or anything that is not one. */
 export function toBig(text: string | null | undefined): bigint | null {

@@ -1,11 +1,12 @@
 /**
  * The sections of the audit's HTML report, in page order: verdict with deployment and run,
- * checks, findings and notes, final books, charts, and the batch table.
+ * checks, findings and notes, final books, the escape hatch, charts, and the batch table.
  */
 import type { AuditReport } from "./auditor.ts";
 import { auditCharts } from "./report-charts.ts";
 import { amount, isoTime, KINDS, marketName, ms, plural } from "./report-format.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
+import { escapeSection } from "./report-escape.ts";
 
 /** A table from a header row and rows of cells (escaped unless Safe). */
 function table(head: readonly string[], rows: readonly (readonly unknown[])[], cls = ""): Safe {
@@ -152,6 +153,7 @@ export function reportSections(r: AuditReport): Safe[] {
     checksSection(r),
     findingsSection(r),
     finalSection(r),
+    escapeSection(r.escape),
     chartsSection(r),
     batchesSection(r),
   ];

@@ -5,6 +5,7 @@ import type { ExchangeState } from "../engine/state.ts";
 import { CHECKS, type Finding } from "./findings.ts";
 import { books, negativeEquity } from "./invariants.ts";
 import type { BatchPoint, Progress, RoundPoint } from "./progress.ts";
+import { escapeReport, type EscapeReport } from "./report-escape.ts";
 
 export interface AuditReport {
   readonly format: "zkclear-audit-report/1";
@@ -49,6 +50,8 @@ export interface AuditReport {
   };
   readonly batches: readonly BatchPoint[];
   readonly rounds: readonly RoundPoint[];
+  /** Forced requests, the freeze and the exits (./report-escape.ts). */
+  readonly escape: EscapeReport;
 }
 
 /** What the report is assembled from: the audit's progress and this run's figures. */
@@ -61,6 +64,9 @@ export interface AuditRun {
   /** Where the batch files came from, if any. */
   readonly files: string | null;
   readonly head: { readonly block: number; readonly root: bigint; readonly batches: number };
+  /** The head block's time (seconds): where forced deadlines are judged. */
+  readonly headTime: number;
+  readonly forcedDeadline: bigint | null;
   readonly headFindings: readonly Finding[];
   /** Notes about the head (recomputed each catch-up). */
   readonly notes: readonly string[];
@@ -163,5 +169,6 @@ export function buildReport(r: AuditRun): AuditReport {
         prices: round.prices.map(String),
       }))
       .sort((a, b) => (BigInt(a.roundId) < BigInt(b.roundId) ? -1 : 1)),
+    escape: escapeReport(p, r.forcedDeadline, r.headTime),
   };
 }

@@ -1,4 +1,5 @@
 import type { AuditReport, BatchPoint, Finding } from "./auditor.ts";
+import { escapeLines } from "./report-escape.ts";
 
 /** Terminal rendering of an audit: a progress bar while it runs, then the report. */
 
@@ -49,7 +50,7 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
   const k = r.counts.byKind;
   lines.push(
     `audited ${r.counts.batches} batches (${k.trades} trades, ${k.deposits} deposits, ` +
-      `${k.withdrawals} withdrawals, ${k.liquidations} liquidations): ${r.counts.proofsVerified} proofs verified, ` +
+      `${k.withdrawals} withdrawals, ${k.liquidations} liquidations, ${k.forced} forced): ${r.counts.proofsVerified} proofs verified, ` +
       `${r.counts.filesChecked} files checked, ${r.counts.replayed} replayed`,
   );
   lines.push("");
@@ -67,6 +68,7 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
     lines.push("");
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
+  lines.push(...escapeLines(r.escape, maxFindings));
   if (r.final) {
     const f = r.final;
     lines.push(

@@ -1,9 +1,23 @@
-import { Contract, keccak256, type HDNodeWallet, type Provider, type Wallet } from "ethers";
+import {
+  Contract,
+  keccak256,
+  type HDNodeWallet,
+  type JsonRpcApiProvider,
+  type Provider,
+  type Wallet,
+} from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS, submitArgs } from "../domain/batch-kinds.ts";
 import type { DeploymentAddresses } from "../domain/deployment.ts";
-import type { ChainPort, Round, SentBatch, SignedTx } from "../domain/ports.ts";
+import type {
+  ChainPort,
+  EscapeView,
+  ForcedEntry,
+  Round,
+  SentBatch,
+  SignedTx,
+} from "../domain/ports.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { toSolidityProof } from "./calldata.ts";
@@ -110,6 +124,73 @@ export class ChainClient implements ChainPort {
     });
   }
 
+  async forcedFrom(from: number): Promise<ForcedEntry[]> {
+    return this.retry("forced", async () => {
+      const [count] = (await this.settlement.getFunction("forcedQueue")()) as bigint[];
+      if (Number(count) <= from) return [];
+      const events = await this.settlement.queryFilter(
+        this.settlement.filters.ForcedRequested(),
+        0,
+      );
+      const out: ForcedEntry[] = [];
+      for (const e of events) {
+        if (!("args" in e) || Number(e.args.index) < from) continue;
+        const a = e.args;
+        out.push({
+          index: Number(a.index),
+          requester: String(a.requester),
+          requestedAt: await this.blockTime(e.blockNumber),
+          request: {
+            account: BigInt(a.account),
+            amount: BigInt(a.amount),
+            recipient: BigInt(a.recipient),
+            signature: { r8x: BigInt(a.sigR8x), r8y: BigInt(a.sigR8y), s: BigInt(a.sigS) },
+          },
+        });
+      }
+      return out.sort((x, y) => x.index - y.index);
+    });
+  }
+
+  private readonly blockTimes = new Map<number, number>();
+
+  private async blockTime(block: number): Promise<number> {
+    let t = this.blockTimes.get(block);
+    if (t === undefined) {
+      t = (await this.provider.getBlock(block))?.timestamp ?? 0;
+      this.blockTimes.set(block, t);
+    }
+    return t;
+  }
+
+  private forcedDeadline: number | undefined;
+
+  async escape(): Promise<EscapeView> {
+    return this.retry("escape", async () => {
+      const s = this.settlement;
+      this.forcedDeadline ??= Number(await s.getFunction("forcedDeadline")());
+      // asked raw where possible: ethers answers "latest" from a short cache
+      const raw = this.provider as Partial<JsonRpcApiProvider>;
+      const block = raw.send
+        ? ((await raw.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string })
+        : { timestamp: String((await this.provider.getBlock("latest"))?.timestamp ?? 0) };
+      const [at, roundId, batches] = (await s.getFunction("freezeInfo")()) as bigint[];
+      return {
+        forcedDeadline: this.forcedDeadline,
+        chainTime: Number(BigInt(block.timestamp)),
+        frozen:
+          at === 0n
+            ? null
+            : {
+                at: Number(at),
+                root: BigInt(await s.getFunction("frozenRoot")()),
+                batches: Number(batches),
+                roundId: BigInt(roundId),
+              },
+      };
+    });
+  }
+
   async stateRoot(): Promise<bigint> {
     return this.retry("stateRoot", async () =>
       BigInt(await this.settlement.getFunction("stateRoot")()),
@@ -163,6 +244,11 @@ export class ChainClient implements ChainPort {
       // a batch late for its oracle round: the operator cuts it again at the latest round
       if (name === "RoundSuperseded" || name === "StalePrices")
         throw new SubmitError("BATCH_LATE", `${method}: Settlement refuses it (${name})`, {
+          cause: e,
+        });
+      // the exchange is frozen for good: no batch will ever be taken
+      if (name === "ExchangeFrozen")
+        throw new SubmitError("SETTLEMENT_FROZEN", `${method}: Settlement is frozen`, {
           cause: e,
         });
       // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up

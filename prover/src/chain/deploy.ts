@@ -25,6 +25,15 @@ export const DEPLOY_DEFAULTS = {
   devOracleQuorum: 3,
   /** Seconds after which an uncredited deposit may be reclaimed. */
   depositDeadline: 86_400,
+  /**
+   * Seconds the operator has to answer a forced request (or credit a deposit) before anyone
+   * may freeze the exchange; more than one pause (3 days).
+   */
+  forcedDeadline: 7 * 86_400,
+  /** What a forced request costs, wei (paid to the operator when it is answered). */
+  forcedRequestFee: 10n ** 15n,
+  /** Seconds after a freeze during which exits are claims shared pro rata (at least a day). */
+  exitWindow: 14 * 86_400,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
 } as const;
@@ -57,6 +66,12 @@ export interface DeployOptions {
   readonly minDeposit?: bigint;
   /** Seconds after which an uncredited deposit may be reclaimed. */
   readonly depositDeadline?: number;
+  /** Seconds before an unanswered forced request or uncredited deposit lets anyone freeze. */
+  readonly forcedDeadline?: number;
+  /** What a forced request costs, wei. */
+  readonly forcedRequestFee?: bigint;
+  /** Seconds after a freeze during which exits are claims shared pro rata. */
+  readonly exitWindow?: number;
   /** Minimum delay of the timelocks, seconds. */
   readonly timelockDelay?: number;
   /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
@@ -105,6 +120,9 @@ export interface DeployedContracts {
   readonly roundGrace: number;
   readonly minDeposit: bigint;
   readonly depositDeadline: number;
+  readonly forcedDeadline: number;
+  readonly forcedRequestFee: bigint;
+  readonly exitWindow: number;
   readonly timelockDelay: number;
   readonly roles: DeploymentRoles;
   readonly token: Contract;
@@ -266,6 +284,9 @@ export async function deployContracts(
   );
   const genesis = genesisRoot(p.depth, markets.length);
   const mh = marketsHash(markets);
+  const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
+  const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
+  const exitWindow = opts.exitWindow ?? DEPLOY_DEFAULTS.exitWindow;
   // each kind's verifier goes in the constructor field named like its getter
   const kindVerifiers = Object.fromEntries(
     BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
@@ -280,6 +301,10 @@ export async function deployContracts(
       withdrawalSlots: p.withdrawals,
       maxPriceAge,
       roundGrace,
+      forcedDeadline,
+      forcedRequestFee,
+      exitWindow,
+      exitVerifier: verifiers.exit_account,
       genesisRoot: genesis,
       admin: await timelock.getAddress(),
       operator,
@@ -308,6 +333,9 @@ export async function deployContracts(
     roundGrace,
     minDeposit,
     depositDeadline,
+    forcedDeadline,
+    forcedRequestFee,
+    exitWindow,
     timelockDelay,
     roles: {
       deployer: me,

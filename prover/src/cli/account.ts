@@ -17,6 +17,7 @@ import {
   DEFAULT_DEPLOYMENT,
 } from "./common.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
+import { receiptsDir, saveReceipt } from "./escape-common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -30,6 +31,10 @@ export function register(program: Command, out: () => Output): void {
     .option("--rpc <url>", "JSON-RPC endpoint (to compare with the on-chain root)")
     .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
+    .option(
+      "--receipts <dir>",
+      "keep the checked leaf and path here, for an exit without the operator (default: $ZKCLEAR_RECEIPTS or ~/.zkclear/receipts)",
+    )
     .action(async (o: Record<string, string>) => {
       const keys = loadKey(o.key, o.passphrase);
       const index = bigintArg("account", o.account);
@@ -70,24 +75,31 @@ export function register(program: Command, out: () => Output): void {
           EXIT.refused,
         );
       let onChain: string = "not checked (no --rpc)";
+      let batch: number | null = null;
       if (o.rpc) {
         const a = deployment(o.deployment).addresses;
         const provider = new JsonRpcProvider(o.rpc);
-        const chainRoot = BigInt(
-          await new Contract(a.settlement, loadArtifact("Settlement").abi, provider).getFunction(
-            "stateRoot",
-          )(),
-        );
+        const settlement = new Contract(a.settlement, loadArtifact("Settlement").abi, provider);
+        const chainRoot = BigInt(await settlement.getFunction("stateRoot")());
+        if (chainRoot === root) batch = Number(await settlement.getFunction("batchCount")());
         provider.destroy();
         onChain =
           chainRoot === root
             ? "equal to the on-chain root: settled"
             : "the operator is ahead of the chain: batches pending";
       }
+      const receipt = saveReceipt(receiptsDir(o.receipts), deployment(o.deployment), {
+        account: index,
+        leaf: v.account,
+        siblings: v.siblings,
+        root,
+        batch,
+        checkedAt: Number(ts),
+      });
       print(
         out(),
-        { index, account: v.account, root, proofValid: true, onChain },
-        `account ${index}: collateral ${v.account.collateral}, positions ${v.account.positions.map((p) => p.size).join(", ")}\nMerkle proof valid for root ${root}; ${onChain}`,
+        { index, account: v.account, root, proofValid: true, onChain, batch, receipt },
+        `account ${index}: collateral ${v.account.collateral}, positions ${v.account.positions.map((p) => p.size).join(", ")}\nMerkle proof valid for root ${root}; ${onChain}\nreceipt kept in ${receipt} (your exit data after a freeze at this root)`,
       );
     });
 }

@@ -115,6 +115,21 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.depositDeadline),
     )
     .option(
+      "--forced-deadline <s>",
+      "seconds the operator has to answer a forced request (or credit a deposit) before anyone may freeze; more than 3 days",
+      String(DEPLOY_DEFAULTS.forcedDeadline),
+    )
+    .option(
+      "--forced-fee <wei>",
+      "what a forced withdrawal request costs, wei",
+      String(DEPLOY_DEFAULTS.forcedRequestFee),
+    )
+    .option(
+      "--exit-window <s>",
+      "seconds after a freeze during which exits are claims shared pro rata; at least a day",
+      String(DEPLOY_DEFAULTS.exitWindow),
+    )
+    .option(
       "--owner <address>",
       "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
     )
@@ -207,6 +222,9 @@ export function register(program: Command, out: () => Output): void {
           roundGrace,
           minDeposit,
           depositDeadline: secondsArg("deposit-deadline", o.depositDeadline),
+          forcedDeadline: secondsArg("forced-deadline", o.forcedDeadline),
+          forcedRequestFee: bigintArg("forced-fee", o.forcedFee),
+          exitWindow: secondsArg("exit-window", o.exitWindow),
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           oracle: {
             signers,
@@ -227,6 +245,9 @@ export function register(program: Command, out: () => Output): void {
           maxReportAge,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
+          forcedDeadline: c.forcedDeadline,
+          forcedRequestFee: c.forcedRequestFee.toString(),
+          exitWindow: c.exitWindow,
           timelockDelay: c.timelockDelay,
         };
         print(

@@ -14,6 +14,11 @@ import * as serve from "./serve.ts";
 import * as feed from "./feed.ts";
 import * as audit from "./audit.ts";
 import * as deploy from "./deploy.ts";
+import * as forceWithdraw from "./force-withdraw.ts";
+import * as freeze from "./freeze.ts";
+import * as reclaimDeposit from "./reclaim-deposit.ts";
+import * as exitData from "./exit-data.ts";
+import * as exit from "./exit.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -31,6 +36,11 @@ for (const m of [
   verifyBatch,
   feed,
   audit,
+  forceWithdraw,
+  freeze,
+  reclaimDeposit,
+  exitData,
+  exit,
 ])
   m.register(program, out);
 serve.register(program);

@@ -25,6 +25,11 @@ import { ChainClient } from "../chain/client.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import { proveBatch as pipelineProve, submitProven } from "../service/pipeline.ts";
 import { devWallet } from "../service/serve.ts";
+import { signExit } from "../domain/exit.ts";
+import { exitInput } from "../engine/exit.ts";
+import { CIRCUITS } from "../domain/circuits.ts";
+import type { ExitAccountInput } from "../domain/inputs.ts";
+import { exitCallArgs } from "../chain/exit.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -350,4 +355,23 @@ export function writeBatchFile(w: World, dir: string, batch: number, data: Batch
     batch,
   };
   fs.writeFileSync(path.join(dir, batchFileName(batch)), JSON.stringify(toBatchFile(data, meta)));
+}
+
+/**
+ * Proves `account`'s exit from the world's state (the tree at the frozen root) at `marks`
+ * (default: the latest round's, the one a freeze records), paying `recipient`; the key
+ * signs the recipient (null for the system accounts). Returns Settlement.exit's arguments.
+ */
+export async function proveExit(
+  w: World,
+  account: bigint,
+  recipient: string,
+  key: KeyPair | null,
+  marks: readonly bigint[] = w.marks,
+): Promise<{ input: ExitAccountInput; args: ReturnType<typeof exitCallArgs>; proveMs: number }> {
+  const to = BigInt(recipient);
+  const sig = key ? signExit(account, to, key.privateKey, w.domain) : null;
+  const input = exitInput(w.state, account, to, sig, marks);
+  const r = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
+  return { input, args: exitCallArgs(input, r.proof), proveMs: r.proveMs };
 }

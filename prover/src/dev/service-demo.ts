@@ -344,7 +344,9 @@ export async function runServiceDemo(
             ? body.deposits.length
             : body.kind === "liquidations"
               ? body.accounts.length
-              : body.withdrawals.length;
+              : body.kind === "forced"
+                ? body.requests.length
+                : body.withdrawals.length;
       rows.push({
         id: b.id,
         kind: b.kind,

@@ -37,8 +37,8 @@ export { RigError, freePort, stop, until };
 export interface RigOptions {
   readonly params?: ParamSet;
   readonly traders?: number;
-  /** Collateral each trader deposits (token units). */
-  readonly deposit?: bigint;
+  /** Collateral each trader deposits (token units), or trader i's at index i. */
+  readonly deposit?: bigint | readonly bigint[];
   /** `serve --batch-timeout`, ms: how long a partial trade batch waits. */
   readonly batchTimeoutMs?: number;
   readonly marks?: readonly bigint[];
@@ -150,7 +150,8 @@ export class ServiceRig {
       const keys = devKeyPair(`rig-${i}`);
       const token = new Contract(this.d.addresses.token, loadArtifact("TestToken").abi, s);
       const vault = new Contract(this.d.addresses.vault, loadArtifact("Vault").abi, s);
-      const amount = this.o.deposit ?? 1_000_000_000n;
+      const d = this.o.deposit ?? 1_000_000_000n;
+      const amount = typeof d === "bigint" ? d : d[i];
       await (await token.getFunction("mint")(await s.getAddress(), amount)).wait();
       await (await token.getFunction("approve")(this.d.addresses.vault, amount)).wait();
       await (
@@ -356,8 +357,8 @@ export class ServiceRig {
     await (await t.getFunction("execute")(target, 0n, data, ZeroHash, salt)).wait();
   }
 
-  /** `zkclear audit` against the node and the service's published files. */
-  audit(): Promise<{ code: number; out: string }> {
+  /** `zkclear audit` against the node and the service's published files (or a copy). */
+  audit(files = path.join(this.dir, "published")): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
@@ -371,7 +372,7 @@ export class ServiceRig {
           "--settlement",
           this.d.addresses.settlement,
           "--files",
-          path.join(this.dir, "published"),
+          files,
         ],
         { cwd: ROOT, maxBuffer: 1 << 24 },
         (e, stdout, stderr) =>

@@ -24,6 +24,8 @@ export interface SettledView {
   readonly binding?: bigint;
   readonly queueFrom?: bigint;
   readonly payouts?: readonly bigint[];
+  /** A forced batch's packed outcomes (its call's argument). */
+  readonly outcomes?: bigint;
 }
 
 /** Everything that varies by batch kind, in one place. */
@@ -54,7 +56,9 @@ export interface BatchKindSpec<K extends BatchKind> {
   /** The proof's public inputs, in the circuit's order, from what the chain records. */
   readonly publicSignals: (v: SettledView) => bigint[];
   /** What the chain records beyond roots, commitment and binding (the call's arguments). */
-  readonly callView?: (d: BatchDataOf<K>) => Pick<SettledView, "queueFrom" | "payouts">;
+  readonly callView?: (
+    d: BatchDataOf<K>,
+  ) => Pick<SettledView, "queueFrom" | "payouts" | "outcomes">;
 }
 
 export class BatchKindError extends ZkClearError<CodeOf<"batch">> {}
@@ -144,6 +148,38 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     operations: (d) => d.accounts.length,
     commitment: (d) => liquidationCommitment(d.accounts),
     publicSignals: committedAndPriced,
+  },
+  forced: {
+    kind: "forced",
+    number: 5,
+    circuit: "answer_forced",
+    priced: true,
+    method: "submitForced",
+    submitAbi:
+      "function submitForced((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint64 count, uint256 outcomes, uint256[] payouts)",
+    verifierGetter: "forcedVerifier",
+    submitArgs: (d) => [
+      d.oldRoot,
+      d.newRoot,
+      d.round,
+      d.requests.length,
+      d.outcomes,
+      [...d.payouts],
+    ],
+    slots: (p) => p.withdrawals,
+    operations: (d) => d.requests.length,
+    // BatchSettled's dataCommitment: the forced queue hash reached
+    commitment: (d) => d.queueTo,
+    publicSignals: (v) => [
+      v.oldRoot,
+      v.newRoot,
+      need(v.binding, "the price binding"),
+      need(v.queueFrom, "the forced queue start"),
+      v.commitment,
+      need(v.outcomes, "the outcomes"),
+      ...need(v.payouts, "the payouts"),
+    ],
+    callView: (d) => ({ queueFrom: d.queueFrom, payouts: d.payouts, outcomes: d.outcomes }),
   },
 };
 

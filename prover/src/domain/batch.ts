@@ -3,6 +3,7 @@ import { poseidon } from "./hash.ts";
 import { TRADE_PRICE_SHIFT, TRADE_TAKER_SHIFT } from "./constants.ts";
 import { orderMessage, type SignedOrder } from "./order.ts";
 import { depositQueueHash, type Deposit, type SignedWithdrawal } from "./transfers.ts";
+import type { ForcedRequest } from "./forced.ts";
 
 /**
  * A batch's private data, as the operator cuts it, proves it, keeps it and publishes it for
@@ -35,7 +36,13 @@ export type BatchRequest =
   | (Priced & { readonly kind: "trades"; readonly trades: readonly Trade[] })
   | { readonly kind: "deposits"; readonly deposits: readonly Deposit[]; readonly queueFrom: bigint }
   | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly SignedWithdrawal[] })
-  | (Priced & { readonly kind: "liquidations"; readonly accounts: readonly bigint[] });
+  | (Priced & { readonly kind: "liquidations"; readonly accounts: readonly bigint[] })
+  | (Priced & {
+      readonly kind: "forced";
+      /** The next requests of Settlement's forced queue, from the queue hash `queueFrom`. */
+      readonly requests: readonly ForcedRequest[];
+      readonly queueFrom: bigint;
+    });
 
 /** Every applied batch moves the tree from one root to the next. */
 interface Roots {
@@ -49,7 +56,14 @@ export type BatchData =
   | (Extract<BatchRequest, { kind: "deposits" }> & Roots & { readonly queueTo: bigint })
   | (Extract<BatchRequest, { kind: "withdrawals" }> &
       Roots & { readonly payouts: readonly bigint[] })
-  | (Extract<BatchRequest, { kind: "liquidations" }> & Roots & { readonly dataCommitment: bigint });
+  | (Extract<BatchRequest, { kind: "liquidations" }> & Roots & { readonly dataCommitment: bigint })
+  | (Extract<BatchRequest, { kind: "forced" }> &
+      Roots & {
+        readonly queueTo: bigint;
+        /** AnswerForced's packed outcomes (engine/forced.ts). */
+        readonly outcomes: bigint;
+        readonly payouts: readonly bigint[];
+      });
 
 export type BatchKind = BatchData["kind"];
 // Indexed through maps (not Extract) so that BatchDataOf<K> is covariant in K.

@@ -1,13 +1,19 @@
 import {
+  ANSWER_FORCED_PUBLIC,
   APPLY_DEPOSITS_PUBLIC,
+  EXIT_ACCOUNT_PUBLIC,
   LIQUIDATE_BATCH_PUBLIC,
   PROCESS_WITHDRAWALS_PUBLIC,
   SETTLE_TRADES_PUBLIC,
+  toAnswerForcedSignals,
   toApplyDepositsSignals,
+  toExitAccountSignals,
   toLiquidateBatchSignals,
   toProcessWithdrawalsSignals,
   toSettleTradesSignals,
+  type AnswerForcedInput,
   type ApplyDepositsInput,
+  type ExitAccountInput,
   type LiquidateBatchInput,
   type ProcessWithdrawalsInput,
   type SettleTradesInput,
@@ -42,6 +48,8 @@ export interface CircuitInputs {
   apply_deposits: ApplyDepositsInput;
   process_withdrawals: ProcessWithdrawalsInput;
   liquidate_batch: LiquidateBatchInput;
+  answer_forced: AnswerForcedInput;
+  exit_account: ExitAccountInput;
 }
 
 export type CircuitId = keyof CircuitInputs;
@@ -90,6 +98,30 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => LIQUIDATE_BATCH_PUBLIC.length,
     toSignals: toLiquidateBatchSignals,
     verifier: "LiquidateBatchVerifier",
+  },
+  answer_forced: {
+    id: "answer_forced",
+    template: "AnswerForced",
+    source: "answer-forced.circom",
+    // F, the forced requests a proof answers, is the parameter set's W
+    args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
+    argNames: ["F", "D", "M"],
+    publicInputs: ANSWER_FORCED_PUBLIC,
+    publicCount: (p: ParamSet) => ANSWER_FORCED_PUBLIC.length - 1 + p.withdrawals,
+    toSignals: toAnswerForcedSignals,
+    verifier: "AnswerForcedVerifier",
+  },
+  // not a batch kind: the exit after a freeze, proven by the user (domain/exit.ts)
+  exit_account: {
+    id: "exit_account",
+    template: "ExitAccount",
+    source: "exit-account.circom",
+    args: (p: ParamSet) => [p.depth, p.markets],
+    argNames: ["D", "M"],
+    publicInputs: EXIT_ACCOUNT_PUBLIC,
+    publicCount: () => EXIT_ACCOUNT_PUBLIC.length,
+    toSignals: toExitAccountSignals,
+    verifier: "ExitAccountVerifier",
   },
 };
 

@@ -38,6 +38,10 @@ export const MARKET_PARAM_BITS = 80;
 export const TRANSFER_BITS = 92;
 export const DEPOSIT_AMOUNT_SHIFT = 32;
 export const WITHDRAW_TAG = 2n;
+/** A forced withdrawal request (on-chain, answered in a proven batch); same layout as a withdrawal. */
+export const FORCED_TAG = 5n;
+/** The exit after a freeze names its recipient (domain/exit.ts); same layout as a withdrawal's account. */
+export const EXIT_TAG = 6n;
 export const WITHDRAW_ACCOUNT_SHIFT = 4;
 export const WITHDRAW_NONCE_SHIFT = 36;
 export const WITHDRAW_AMOUNT_SHIFT = 68;

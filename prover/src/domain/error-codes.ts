@@ -33,6 +33,7 @@ const BAD = 400;
 const AUTH = 401;
 const MISSING = 404;
 const CONFLICT = 409;
+const GONE = 410;
 const UNAVAILABLE = 503;
 const INTERNAL = 500;
 
@@ -87,6 +88,7 @@ export const ERROR_CODES = {
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
+  EXIT_UNSIGNED: { area: "trade", http: BAD },
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
@@ -97,6 +99,8 @@ export const ERROR_CODES = {
   BATCH_FILE_INVALID: { area: "batch", http: BAD },
   DEPLOYMENT_INVALID: { area: "batch", http: BAD },
   DEPLOYMENT_UNREADABLE: { area: "batch", http: BAD },
+  EXIT_DATA_INVALID: { area: "batch", http: BAD },
+  EXIT_DATA_MISMATCH: { area: "batch", http: BAD },
 
   KEYSTORE_FORMAT: { area: "keystore", http: BAD },
   KEYSTORE_MISMATCH: { area: "keystore", http: BAD },
@@ -105,6 +109,7 @@ export const ERROR_CODES = {
 
   NO_PRICES: { area: "operator", http: UNAVAILABLE },
   OPERATOR_HALTED: { area: "operator", http: UNAVAILABLE },
+  EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },
   ORDER_NOT_FOUND: { area: "operator", http: MISSING },
@@ -135,6 +140,7 @@ export const ERROR_CODES = {
   VERIFIER_TEMPLATE_CHANGED: { area: "build", http: INTERNAL },
   RIG_TIMEOUT: { area: "dev", http: INTERNAL },
   RIG_MISMATCH: { area: "dev", http: INTERNAL },
+  DEMO_STEP_FAILED: { area: "dev", http: INTERNAL },
   CHAOS_INVARIANT: { area: "dev", http: INTERNAL },
   MUTANT_UNKNOWN: { area: "verify", http: BAD },
   MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
@@ -181,6 +187,7 @@ export const ERROR_CODES = {
   NO_PROVIDER: { area: "chain", http: INTERNAL },
   BATCH_REFUSED: { area: "chain", http: INTERNAL },
   SETTLEMENT_PAUSED: { area: "chain", http: UNAVAILABLE },
+  SETTLEMENT_FROZEN: { area: "chain", http: GONE },
   BATCH_LATE: { area: "chain", http: INTERNAL },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },
@@ -205,6 +212,8 @@ export const ERROR_CODES = {
   VKEY_MISSING: { area: "audit", http: BAD },
   VKEY_INVALID: { area: "audit", http: BAD },
   FILES_UNREADABLE: { area: "audit", http: BAD },
+  REPLICA_INCOMPLETE: { area: "audit", http: BAD },
+  REPLICA_ROOT_MISMATCH: { area: "audit", http: BAD },
 
   BAD_ARGUMENT: { area: "cli", http: BAD },
   API_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
@@ -218,6 +227,13 @@ export const ERROR_CODES = {
   NO_PASSPHRASE: { area: "cli", http: BAD },
   NO_VKEY: { area: "cli", http: BAD },
   ROOTS_MISMATCH: { area: "cli", http: BAD },
+  CHAIN_REFUSED: { area: "cli", http: BAD },
+  NOT_FROZEN: { area: "cli", http: CONFLICT },
+  NONCE_UNKNOWN: { area: "cli", http: BAD },
+  RECEIPT_MISSING: { area: "cli", http: MISSING },
+  RECEIPT_STALE: { area: "cli", http: CONFLICT },
+  RECEIPT_INVALID: { area: "cli", http: BAD },
+  DEPOSIT_NOT_FOUND: { area: "cli", http: MISSING },
 } as const satisfies Record<string, { area: Area; http: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -259,3 +259,116 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     fundSiblings: input.fund.siblings.map(strs),
   };
 }
+
+/** One request slot of AnswerForced(F, D, M): the queued request and its account's leaf. */
+export interface ForcedSlotInput extends LeafSlotFields {
+  readonly enabled: bigint;
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly recipient: bigint;
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
+}
+
+export interface AnswerForcedInput {
+  readonly oldRoot: bigint;
+  readonly newRoot: bigint;
+  readonly priceConfigHash: bigint;
+  readonly queueFrom: bigint;
+  readonly queueTo: bigint;
+  /** sum outcome[i] * 8^i (engine/forced.ts, FORCED_OUTCOMES). */
+  readonly outcomes: bigint;
+  readonly payout: readonly bigint[];
+  readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
+  readonly mark: readonly bigint[];
+  readonly slots: readonly ForcedSlotInput[];
+}
+
+export const ANSWER_FORCED_PUBLIC = [
+  "oldRoot",
+  "newRoot",
+  "priceConfigHash",
+  "queueFrom",
+  "queueTo",
+  "outcomes",
+  "payout",
+] as const;
+
+export function answerForcedPublicSignals(input: AnswerForcedInput): bigint[] {
+  return [
+    input.oldRoot,
+    input.newRoot,
+    input.priceConfigHash,
+    input.queueFrom,
+    input.queueTo,
+    input.outcomes,
+    ...input.payout,
+  ];
+}
+
+export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, SignalValue> {
+  return {
+    oldRoot: str(input.oldRoot),
+    newRoot: str(input.newRoot),
+    priceConfigHash: str(input.priceConfigHash),
+    queueFrom: str(input.queueFrom),
+    queueTo: str(input.queueTo),
+    outcomes: str(input.outcomes),
+    payout: strs(input.payout),
+    marketParam: strs(input.marketParam),
+    domain: str(input.domain),
+    mark: strs(input.mark),
+    ...transpose(input.slots),
+  };
+}
+
+/** The input of ExitAccount(D, M): one account's leaf, path and exit signature. */
+export interface ExitAccountInput extends LeafSlotFields {
+  readonly root: bigint;
+  readonly priceConfigHash: bigint;
+  readonly account: bigint;
+  readonly recipient: bigint;
+  readonly payout: bigint;
+  readonly marketParam: readonly bigint[];
+  readonly domain: bigint;
+  readonly mark: readonly bigint[];
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
+}
+
+export const EXIT_ACCOUNT_PUBLIC = [
+  "root",
+  "priceConfigHash",
+  "account",
+  "recipient",
+  "payout",
+] as const;
+
+export function exitAccountPublicSignals(input: ExitAccountInput): bigint[] {
+  return EXIT_ACCOUNT_PUBLIC.map((k) => input[k]);
+}
+
+export function toExitAccountSignals(input: ExitAccountInput): Record<string, SignalValue> {
+  return {
+    root: str(input.root),
+    priceConfigHash: str(input.priceConfigHash),
+    account: str(input.account),
+    recipient: str(input.recipient),
+    payout: str(input.payout),
+    marketParam: strs(input.marketParam),
+    domain: str(input.domain),
+    mark: strs(input.mark),
+    leafAx: str(input.leafAx),
+    leafAy: str(input.leafAy),
+    leafBalance: str(input.leafBalance),
+    leafWord: strs(input.leafWord),
+    leafNotional: strs(input.leafNotional),
+    siblings: input.siblings.map(strs),
+    sigR8x: str(input.sigR8x),
+    sigR8y: str(input.sigR8y),
+    sigS: str(input.sigS),
+  };
+}

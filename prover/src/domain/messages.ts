@@ -1,5 +1,5 @@
 import { poseidon } from "./hash.ts";
-import { ORDER_TAG, WITHDRAW_TAG } from "./constants.ts";
+import { EXIT_TAG, FORCED_TAG, ORDER_TAG, WITHDRAW_TAG } from "./constants.ts";
 import { orderMessage, type Order } from "./order.ts";
 
 /**
@@ -13,13 +13,20 @@ import { orderMessage, type Order } from "./order.ts";
  * - cancel: Poseidon(CANCEL_TAG, domain, packed order) — asks the operator to take an order
  *   off its book (off-chain; the circuits never see it);
  * - account query: Poseidon(QUERY_TAG, domain, account, timestamp) — lets the key holder
- *   read its leaf and Merkle proof from an operator or a replica (off-chain).
+ *   read its leaf and Merkle proof from an operator or a replica (off-chain);
+ * - forced withdrawal: Poseidon(FORCED_TAG | packed withdrawal, recipient, domain), the
+ *   withdrawal's layout under its own tag (forced.ts, forcedRequestMessage); put on-chain
+ *   (Settlement.forceWithdraw) and checked by the circuit that answers it;
+ * - exit: Poseidon(EXIT_TAG | account << 4, recipient, domain), the address an exit after
+ *   a freeze pays (exit.ts, exitMessage; circuit ExitMessage).
  */
 export const MESSAGE_TAGS = {
   order: ORDER_TAG,
   withdrawal: WITHDRAW_TAG,
   cancel: 3n,
   accountQuery: 4n,
+  forcedWithdrawal: FORCED_TAG,
+  exit: EXIT_TAG,
 } as const;
 
 /**

@@ -1,3 +1,4 @@
+import type { ForcedRequest } from "./forced.ts";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "./batch.ts";
 import type { CircuitId } from "./circuits.ts";
@@ -85,12 +86,43 @@ export type SentBatch =
   | { readonly status: "mined" | "reverted"; readonly txHash: string; readonly gasUsed: bigint }
   | { readonly status: "dead" | "pending" };
 
+/** A forced request as Settlement queued it, with its position, requester and time. */
+export interface ForcedEntry {
+  readonly index: number;
+  readonly request: ForcedRequest;
+  readonly requester: string;
+  /** The block time of its ForcedRequested event (seconds): its deadline runs from here. */
+  readonly requestedAt: number;
+}
+
+/** The escape hatch as Settlement stands (EscapeHatch.sol). */
+export interface EscapeView {
+  /** Seconds the operator has to answer a forced request. */
+  readonly forcedDeadline: number;
+  /** The latest block's time (seconds): forced deadlines are judged in chain time. */
+  readonly chainTime: number;
+  /** The freeze, once it happened (final). */
+  readonly frozen: {
+    readonly at: number;
+    readonly root: bigint;
+    readonly batches: number;
+    readonly roundId: bigint;
+  } | null;
+}
+
 /** What the operator needs from the chain; the real one is prover/src/chain/client.ts. */
 export interface ChainPort {
   /** The oracle's latest round, if any. */
   latestRound(): Promise<Round | undefined>;
   /** Vault deposits with queue index >= `from`, in order. */
   depositsFrom(from: number): Promise<Deposit[]>;
+  /**
+   * Settlement's forced withdrawal requests with queue index >= `from`, in order (absent in
+   * test doubles that never see one).
+   */
+  forcedFrom?(from: number): Promise<ForcedEntry[]>;
+  /** The forced deadline, the chain's time and the freeze (absent in test doubles). */
+  escape?(): Promise<EscapeView>;
   /** The Settlement contract's current root. */
   stateRoot(): Promise<bigint>;
   /**

@@ -205,4 +205,47 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
       dataCommitment: h.commitment,
     }),
   },
+  forced: {
+    fields: ["queueFrom", "queueTo", "requests", "outcomes", "payouts"],
+    write: (d) => ({
+      queueFrom: dec(d.queueFrom),
+      queueTo: dec(d.queueTo),
+      requests: d.requests.map((q) => ({
+        account: dec(q.account),
+        amount: dec(q.amount),
+        recipient: address(q.recipient),
+        signature: sig(q.signature),
+      })),
+      outcomes: dec(d.outcomes),
+      payouts: d.payouts.map(dec),
+    }),
+    // the outcomes and payouts are what the engine re-derives on replay (the auditor
+    // compares them with the call's): the file states them for readers
+    read: (r, h) => ({
+      kind: "forced",
+      requests: r
+        .field("requests")
+        .array()
+        .map((q) => {
+          q.only(["account", "amount", "recipient", "signature"]);
+          return {
+            account: q.field("account").uint(32),
+            amount: q.field("amount").uint(),
+            recipient: q.field("recipient").address(),
+            signature: readSig(q.field("signature")),
+          };
+        }),
+      queueFrom: r.field("queueFrom").uint(),
+      queueTo: r.field("queueTo").uint(),
+      outcomes: r.field("outcomes").uint(),
+      payouts: r
+        .field("payouts")
+        .array()
+        .map((p) => p.uint()),
+      marks: h.marks,
+      round: h.round,
+      oldRoot: h.oldRoot,
+      newRoot: h.newRoot,
+    }),
+  },
 };

@@ -13,6 +13,7 @@ import type { ExchangeState } from "./state.ts";
 import { settleTrades } from "./trades.ts";
 import { applyDeposits, processWithdrawals } from "./transfers.ts";
 import { liquidate } from "./liquidations.ts";
+import { answerForced } from "./forced.ts";
 
 /**
  * The engine's twin of each batch kind: applies a batch request to the state (every rule
@@ -66,6 +67,20 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
     return {
       data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, dataCommitment: r.dataCommitment },
       signals: CIRCUITS.liquidate_batch.toSignals(r.input),
+    };
+  },
+  forced: (state, req, p) => {
+    const r = answerForced(state, req.requests, req.queueFrom, req.marks, p.withdrawals);
+    return {
+      data: {
+        ...req,
+        oldRoot: r.oldRoot,
+        newRoot: r.newRoot,
+        queueTo: r.queueTo,
+        outcomes: r.packedOutcomes,
+        payouts: r.payouts,
+      },
+      signals: CIRCUITS.answer_forced.toSignals(r.input),
     };
   },
 };

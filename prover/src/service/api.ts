@@ -58,6 +58,16 @@ export const BatchPage = z
   })
   .strict();
 
+/** GET /v1/forced: ?from=<queue position>&limit=<n>, at most MAX_PAGE. */
+export const ForcedPage = z
+  .object({
+    from: uint.optional(),
+    limit: uint
+      .refine((n) => n >= 1n && n <= BigInt(MAX_PAGE), `must be 1..${MAX_PAGE}`)
+      .optional(),
+  })
+  .strict();
+
 export const AccountQuery = z.object({ timestamp: uint, r8x: uint, r8y: uint, s: uint }).strict();
 
 /** How long an account-read signature stays valid, seconds. */
@@ -223,6 +233,25 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
     return reply.type("application/json").send(send({ batches: rows, next }));
   });
 
+  // Forced withdrawal requests seen on Settlement, from queue position ?from= (default 0),
+  // with their deadlines and answers; the freeze once there is one.
+  app.get("/v1/forced", async (req, reply) => {
+    const q = parse(ForcedPage, req.query, "query");
+    const limit = Number(q.limit ?? BigInt(DEFAULT_PAGE));
+    const from = Number(q.from ?? 0n);
+    const rows = op.forced.page(from, limit, (b) => op.isSettled(b));
+    const escape = op.forced.escape;
+    return reply.type("application/json").send(
+      send({
+        forcedDeadline: escape?.forcedDeadline ?? null,
+        frozen: escape?.frozen ?? null,
+        requests: rows,
+        // a full page may have more after it; a short one is the last
+        next: rows.length === limit ? rows[rows.length - 1].index + 1 : null,
+      }),
+    );
+  });
+
   app.get("/v1/batches/:id", async (req, reply) => {
     const id = parse(uint, (req.params as { id: string }).id, "batch id");
     const b = op.batch(Number(id));
@@ -258,15 +287,16 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
   });
 
   app.get("/health", async (_req, reply) => {
-    const status = op.halted ? "halted" : "ok";
+    const status = op.frozen ? "frozen" : op.halted ? "halted" : "ok";
     return reply
-      .status(op.halted ? 503 : 200)
+      .status(status === "ok" ? 200 : 503)
       .type("application/json")
       .send(
         send({
           status,
           root: op.state.root,
           halted: op.halted ?? null,
+          frozen: op.frozen ?? null,
           failing: op.lastFailure ?? null,
         }),
       );

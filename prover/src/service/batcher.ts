@@ -4,6 +4,7 @@ import type { StoredBatch } from "../store/store.ts";
 import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
+import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable } from "../engine/liquidations.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
@@ -25,6 +26,9 @@ interface Snapshot {
   readonly accounts: [bigint, Account][];
   readonly depositsSeen: number;
   readonly queueHash: bigint;
+  /** Forced requests answered and the forced queue hash (absent in older snapshots: 0). */
+  readonly forcedSeen?: number;
+  readonly forcedHash?: bigint;
 }
 
 export class Batcher {
@@ -40,6 +44,10 @@ export class Batcher {
   readonly pendingDeposits: Deposit[] = [];
   private queueHash = 0n;
   private depositsSeen = 0;
+  /** Forced requests seen on Settlement's queue, not yet in a batch. */
+  readonly pendingForced: ForcedRequest[] = [];
+  private forcedHash = 0n;
+  private forcedSeen = 0;
 
   constructor(
     private readonly ctx: OperatorContext,
@@ -50,6 +58,11 @@ export class Batcher {
   /** Where the next look at the Vault's queue starts. */
   get nextDeposit(): number {
     return this.depositsSeen + this.pendingDeposits.length;
+  }
+
+  /** Where the next look at Settlement's forced queue starts. */
+  get nextForced(): number {
+    return this.forcedSeen + this.pendingForced.length;
   }
 
   /**
@@ -71,11 +84,11 @@ export class Batcher {
         `replaying stored ${body.kind} batch gave another root than stored`,
       );
     }
-    this.afterApply(r.data);
+    this.afterApply(r.data, b.id);
   }
 
-  /** The operator's indexes follow every applied batch. */
-  private afterApply(d: BatchData): void {
+  /** The operator's indexes follow every applied batch (batch `id`). */
+  private afterApply(d: BatchData, id: number): void {
     if (d.kind === "deposits") {
       this.queueHash = d.queueTo;
       this.depositsSeen += d.deposits.length;
@@ -83,6 +96,11 @@ export class Batcher {
     if (d.kind === "trades")
       this.trackPositions(d.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
     if (d.kind === "liquidations") this.trackPositions(d.accounts);
+    if (d.kind === "forced") {
+      this.ctx.forcedAnswered?.(id, this.forcedSeen, d.requests.length, d.outcomes);
+      this.forcedHash = d.queueTo;
+      this.forcedSeen += d.requests.length;
+    }
   }
 
   /** Applies and stores one batch; `extra(id)` runs in the same store transaction. */
@@ -94,7 +112,7 @@ export class Batcher {
       extra(id);
       return id;
     });
-    this.afterApply(r.data);
+    this.afterApply(r.data, id);
     this.lastBatch = id;
     this.ctx.log(`batch ${id}: ${batchOperations(r.data)} ${kind}`);
     return id;
@@ -105,6 +123,24 @@ export class Batcher {
     const ds = this.pendingDeposits.slice(0, this.ctx.p.deposits);
     this.cut("deposits", { kind: "deposits", deposits: ds, queueFrom: this.queueHash });
     this.pendingDeposits.splice(0, ds.length);
+  }
+
+  /**
+   * Answers the oldest forced requests (at most F = W) in one batch at the current round:
+   * each is paid or refused with its proven reason (engine/forced.ts); a forced request is
+   * never dropped, so the batch always cuts.
+   */
+  cutForced(): void {
+    const round = this.ctx.round()!;
+    const requests = this.pendingForced.slice(0, this.ctx.p.withdrawals);
+    this.cut("forced", {
+      kind: "forced",
+      requests,
+      queueFrom: this.forcedHash,
+      marks: round.prices,
+      round: round.roundId,
+    });
+    this.pendingForced.splice(0, requests.length);
   }
 
   // ---------------------------------------------------------------- snapshots
@@ -123,6 +159,8 @@ export class Batcher {
       accounts: [...this.ctx.state.entries()],
       depositsSeen: this.depositsSeen,
       queueHash: this.queueHash,
+      forcedSeen: this.forcedSeen,
+      forcedHash: this.forcedHash,
     };
     this.ctx.store.snapshots.save(this.lastBatch, this.ctx.state.root, state);
   }
@@ -143,6 +181,8 @@ export class Batcher {
         if (state.root === s.root) {
           this.depositsSeen = s.state.depositsSeen;
           this.queueHash = s.state.queueHash;
+          this.forcedSeen = s.state.forcedSeen ?? 0;
+          this.forcedHash = s.state.forcedHash ?? 0n;
           this.lastBatch = s.batch;
           this.trackPositions(s.state.accounts.map(([i]) => i));
           return s.batch;

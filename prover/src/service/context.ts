@@ -46,6 +46,10 @@ export interface OperatorContext {
   halted(): string | undefined;
   /** Halts the operator for a failure it cannot recover from without a restart. */
   fail(why: string): void;
+  /** Why the operator takes no more work because Settlement is frozen, once it is. */
+  frozen(): string | undefined;
+  /** A forced batch (cut or replayed) answers requests [from, from + count). */
+  forcedAnswered?(batch: number, from: number, count: number, outcomes: bigint): void;
   /** Where proving and submission times are reported (Prometheus histograms). */
   readonly timings: Timings;
 }

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { OperatorMetrics } from "./context.ts";
+import type { ForcedStats } from "./forced-book.ts";
 
 /** What the operator reports as it works (the service's Prometheus metrics observe it). */
 export interface Timings {
@@ -28,7 +29,12 @@ export class ServiceMetrics implements Timings {
   private readonly prove: Histogram<"kind">;
   private readonly submit: Histogram<"kind">;
 
-  constructor(counts: OperatorMetrics, halted: () => boolean, pending: () => number) {
+  constructor(
+    counts: OperatorMetrics,
+    halted: () => boolean,
+    pending: () => number,
+    forced: () => ForcedStats,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "zkclear_" });
     new Counter({
@@ -93,6 +99,45 @@ export class ServiceMetrics implements Timings {
         this.set(pending());
       },
     });
+    // the escape hatch: forced requests waiting, how close the oldest is to its deadline
+    // (after it anyone may freeze the exchange), and the freeze
+    const gauge = (name: string, help: string, value: (s: ForcedStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value(forced()));
+        },
+      });
+    gauge(
+      "zkclear_forced_requests_seen",
+      "Forced withdrawal requests seen on Settlement's queue.",
+      (s) => s.seen,
+    );
+    gauge(
+      "zkclear_forced_pending",
+      "Forced requests not yet answered by a settled batch.",
+      (s) => s.pending,
+    );
+    gauge(
+      "zkclear_forced_overdue",
+      "Forced requests pending past their deadline: anyone may freeze the exchange.",
+      (s) => s.overdue,
+    );
+    gauge(
+      "zkclear_forced_oldest_pending_age_seconds",
+      "Chain-time age of the oldest pending forced request (0: none pending).",
+      (s) => s.oldestPendingAge,
+    );
+    gauge(
+      "zkclear_forced_deadline_seconds",
+      "Settlement's forcedDeadline: the time the operator has to answer a forced request.",
+      (s) => s.deadline,
+    );
+    gauge("zkclear_frozen", "Whether Settlement is frozen (final: no batch lands again).", (s) =>
+      s.frozen ? 1 : 0,
+    );
     this.intake = new Histogram({
       name: "zkclear_order_intake_seconds",
       help: "Time to check, store and match an order, from request to acknowledgement.",

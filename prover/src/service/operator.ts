@@ -10,6 +10,7 @@ import type { Store } from "../store/store.ts";
 import { Batcher } from "./batcher.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
+import { ForcedBook } from "./forced-book.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer, withdrawalId } from "./sequencer.ts";
 import type { StoredBatch } from "../store/store.ts";
@@ -46,7 +47,7 @@ export class Operator {
     ordersAccepted: 0,
     ordersRefused: 0,
     tradesMatched: 0,
-    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0 },
+    batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
     batchesRefused: 0,
     proveMs: 0,
   };
@@ -62,6 +63,10 @@ export class Operator {
   private busy: Promise<void> = Promise.resolve();
   /** The service's Prometheus metrics (GET /metrics). */
   readonly prometheus: ServiceMetrics;
+  /** Forced requests seen on Settlement, their deadlines and answers (GET /v1/forced). */
+  readonly forced = new ForcedBook();
+  /** Forced batches known to have settled (settled is final). */
+  private readonly settledBatches = new Set<number>();
 
   private constructor(private readonly o: OperatorOptions) {
     this.p = o.params;
@@ -74,6 +79,7 @@ export class Operator {
         this.store.countBatches("built") +
         this.store.countBatches("proved") +
         this.store.countBatches("submitted"),
+      () => this.forced.stats((b) => this.isSettled(b)),
     );
     this.init();
   }
@@ -88,6 +94,8 @@ export class Operator {
     const o = this.o;
     this.round = undefined;
     this.pendingLiquidationCheck = false;
+    // the batches are replayed (load): their answers come back with them
+    this.forced.resetAnswers();
     this.ctx = {
       p: o.params,
       state: ExchangeState.genesis(o.params.depth, o.markets, o.domain),
@@ -102,6 +110,9 @@ export class Operator {
         this.failed ??= why;
         this.ctx.log(`HALTED: ${why}`);
       },
+      frozen: () => this.frozenWhy,
+      forcedAnswered: (batch, from, count, outcomes) =>
+        this.forced.answered(batch, from, count, outcomes),
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer, o.snapshotEvery);
@@ -188,6 +199,38 @@ export class Operator {
 
   /** A failure only a restart recovers from (the store refused a write), if any. */
   private failed: string | undefined;
+
+  /** Whether batch `id` settled on-chain. */
+  isSettled(id: number): boolean {
+    if (this.settledBatches.has(id)) return true;
+    if (this.store.getBatch(id)?.status !== "settled") return false;
+    this.settledBatches.add(id);
+    return true;
+  }
+
+  private frozenWhy: string | undefined;
+
+  /**
+   * Why the operator takes no more work, once it has seen Settlement frozen: the freeze is
+   * final, no batch can land again, users leave by exits. Intake answers EXCHANGE_FROZEN.
+   */
+  get frozen(): string | undefined {
+    return this.frozenWhy;
+  }
+
+  /** Stops for good once Settlement is frozen, saying so once. */
+  private noticeFreeze(): void {
+    const f = this.forced.escape?.frozen;
+    if (!f || this.frozenWhy) return;
+    const unsent = this.pendingWork().batches;
+    this.frozenWhy =
+      `Settlement was frozen at ${new Date(f.at * 1000).toISOString()} at root ${f.root} after ` +
+      `${f.batches} batches (exit prices: oracle round ${f.roundId}); accounts leave by exits`;
+    this.ctx.log(
+      `FROZEN: ${this.frozenWhy}. The operator cuts and sends no more batches` +
+        (unsent ? ` (${unsent} batch(es) cut and not settled will never land)` : ""),
+    );
+  }
 
   /** Why the operator stopped (a batch the chain refused, a store failure), if it did. */
   get halted(): string | undefined {
@@ -286,6 +329,15 @@ export class Operator {
       this.batcher.cutDeposit();
       await yieldNow();
     }
+    // forced requests come first, each answered against the state after every pending
+    // match (cut those first): their deadline can freeze the exchange
+    if (this.round && this.batcher.pendingForced.length > 0) {
+      while (seq.pending.length > 0) this.batcher.cutTrades();
+      while (this.batcher.pendingForced.length > 0) {
+        this.batcher.cutForced();
+        await yieldNow();
+      }
+    }
     // liquidations go ahead of trades; while one is in flight nothing else is cut
     if (this.pendingLiquidationCheck && this.round) {
       this.pendingLiquidationCheck = false;
@@ -312,6 +364,11 @@ export class Operator {
   /** One step; false when it did not run (halted, or waiting out a backoff). */
   private async step(opts: { flushTrades?: boolean }): Promise<boolean> {
     if (this.halted || Date.now() < this.retryAt) return false;
+    // forced requests and the freeze first: a frozen exchange takes nothing more
+    if (this.chain.escape) this.forced.setEscape(await this.chain.escape());
+    if (this.chain.forcedFrom) this.forced.add(await this.chain.forcedFrom(this.forced.size));
+    this.noticeFreeze();
+    if (this.frozenWhy) return true;
     const seq = this.sequencer;
     const r = await this.chain.latestRound();
     this.latestSeen = r;
@@ -332,6 +389,7 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
+    this.batcher.pendingForced.push(...this.forced.requestsFrom(this.batcher.nextForced));
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
     if (this.halted) return true;

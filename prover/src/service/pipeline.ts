@@ -161,6 +161,11 @@ export class Pipeline {
     } catch (e) {
       // the node, not the contract, or a pause: retry later
       if (!(e instanceof ZkClearError) || e.code === "SETTLEMENT_PAUSED") throw e;
+      // frozen for good: nothing lands again (the operator stops at its next step)
+      if (e.code === "SETTLEMENT_FROZEN") {
+        this.ctx.log(`batch ${b.id}: not sent: ${e.message}`);
+        return;
+      }
       // a liquidation refused because a round came between our check and now
       if (await this.superseded(b)) return;
       // a trade or withdrawal batch that missed its round's window: redo it at the latest
@@ -210,6 +215,11 @@ export class Pipeline {
         if (!(e instanceof ZkClearError)) throw e;
         if (e.code === "BATCH_LATE") {
           this.hooks.late(b, `its transaction ${tx.hash} reverted: ${e.message}`);
+          return;
+        }
+        if (e.code === "SETTLEMENT_FROZEN") {
+          this.ctx.store.setBatchStatus(b.id, "proved", { tx: null });
+          this.ctx.log(`batch ${b.id}: its transaction ${tx.hash} reverted: ${e.message}`);
           return;
         }
         if (e.code !== "SETTLEMENT_PAUSED") {

@@ -89,8 +89,17 @@ export class Sequencer {
     return this.projected.get(index) ?? this.ctx.state.getAccount(index);
   }
 
-  /** Refuses intake while the pipeline is halted (503): nothing could settle. */
+  /**
+   * Refuses intake once Settlement is frozen (410: for good) and while the pipeline is
+   * halted (503): nothing could settle.
+   */
   private open(what: string): void {
+    const frozen = this.ctx.frozen();
+    if (frozen)
+      throw new OperatorError(
+        "EXCHANGE_FROZEN",
+        `the exchange is frozen: it takes no ${what}, ever; ${frozen}`,
+      );
     const why = this.ctx.halted();
     if (why)
       throw new OperatorError(

@@ -9,9 +9,20 @@ export const EXPLAINED: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
   {
     // the verifier's subcomponents only: its own signals (Ax, Ay, R8x, R8y, S, M, enabled)
     // are the wires that tie it to the leaf and the order, and must be fixed
-    pattern: /\.(OrderSignature\.verifier|sig)\.\w+(\[\])*\./,
+    pattern: /\.(OrderSignature\.verifier|sig|verdict)\.\w+(\[\])*\./,
     reason:
       "circomlib's EdDSAPoseidonVerifier: Montgomery and Edwards formulas divide by values that are nonzero for points of the curve's prime-order subgroup (docs/verification.md)",
+  },
+  {
+    // AnswerForced only (its slot and root arrays have names of their own): the verdict on
+    // a forced request's signature is IsEqual of two points the explained verifier
+    // formulas compute, so it is fixed exactly when they are; everything that follows
+    // from it in the slot (paid or not, the new leaf, the path's nodes, the outcome) and
+    // the roots carried from slot to slot are functions of it
+    pattern:
+      /^main\.answer\[\]\.(verdict\.eq[XY]|valid|sigOk|paidCore|paid|outcome|newLeaf|update\.)|^main\.answerRoot\[\]$/,
+    reason:
+      "AnswerForced's signature verdict and what follows from it: fixed when the EdDSA formulas' denominators are nonzero, which holds on curve points (R8 checked by Settlement, the key by the Vault, the base point for an empty leaf) (docs/verification.md)",
   },
 ];
 

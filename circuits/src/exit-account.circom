@@ -1,0 +1,120 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
+include "sparse-poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+include "order.circom";
+include "market-binding.circom";
+
+// ExitMessage: what the account key signs to name the address its exit pays:
+//   Poseidon(EXIT_TAG | account << 4, recipient, domain).
+// Preconditions (caller): account < 2^32, recipient < 2^160.
+// TypeScript twin: prover/src/domain/exit.ts (exitMessage).
+template ExitMessage() {
+    signal input account;
+    signal input recipient;
+    signal input domain;
+    signal output msg;
+    msg <== SparsePoseidon(3)([EXIT_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()), recipient, domain]);
+}
+
+// ExitAccount(D, M): after the freeze, one account's way out without the operator.
+// Proves that
+//   - the account's leaf is in the tree of root `root` (Settlement checks it is the frozen
+//     root) at index `account` (not 0, the empty leaf);
+//   - for a trader account (>= 3): the account's key signed ExitMessage(account, recipient,
+//     domain) (the domain is bound through priceConfigHash, so the signature is for this
+//     deployment). The system accounts (1 fees, 2 insurance) have no key: their proof checks
+//     no signature, and Settlement lets only its admin send it, after every trader's claim;
+//   - payout = max(0, equity) at the marks bound by priceConfigHash (Settlement checks it is
+//     the binding of the round recorded at the freeze), where
+//     equity = collateral + sum_j (size_j * mark_j - notional_j): positions settle at the
+//     marks, never below zero. The payout is bound to the proven leaf, never to a
+//     caller-supplied amount.
+// Public inputs (5): root, priceConfigHash, account, recipient, payout.
+// Ranges: 0 < account < 2^D; recipient < 2^160, not 0; the leaf's fields
+// are range-checked by AccountLeafUnpack; |equity| < 2^133 (M <= 6), so the top bit of
+// equity + 2^133 (134 bits) is its sign; payout < 2^133.
+// The Merkle path reuses LeafUpdate with the same leaf on both sides (it recomputes the
+// root twice: a dedicated read-only path would halve that part).
+// TypeScript twin: prover/src/domain/exit.ts (exitPayout, exitInput).
+template ExitAccount(D, M) {
+    assert(D >= 2 && D <= ACCOUNT_BITS());
+    var NL = TREE_LEVELS(D);
+    signal input root;
+    signal input priceConfigHash;
+    signal input account;
+    signal input recipient;
+    signal input payout;
+
+    signal input marketParam[M];
+    signal input domain;
+    signal input mark[M];
+    signal input leafAx;
+    signal input leafAy;
+    signal input leafBalance;
+    signal input leafWord[M];
+    signal input leafNotional[M];
+    signal input siblings[NL][TREE_SIBLINGS()];
+    signal input sigR8x;
+    signal input sigR8y;
+    signal input sigS;
+
+    // A. The account and the recipient.
+    component accountBits = Num2Bits(D);
+    accountBits.in <== account;
+    signal isEmpty <== IsZero()(account);
+    isEmpty === 0;
+    signal notFeeNorInsurance <== (account - FEE_ACCOUNT()) * (account - INSURANCE_ACCOUNT());
+    signal isSystem <== IsZero()(notFeeNorInsurance);
+    RangeCheck(ADDRESS_BITS())(recipient);
+    signal noRecipient <== IsZero()(recipient);
+    noRecipient === 0;
+
+    // B. The prices and the configuration, as Settlement binds them.
+    component binding = MarketBinding(M);
+    binding.param <== marketParam;
+    binding.mark <== mark;
+    binding.domain <== domain;
+    binding.priceConfigHash === priceConfigHash;
+
+    // C. The leaf is in the tree.
+    component leaf = AccountLeafUnpack(M);
+    leaf.balance <== leafBalance;
+    leaf.word <== leafWord;
+    leaf.notional <== leafNotional;
+    signal leafHash <== LeafHash(M)(leafAx, leafAy, leafBalance, leafWord, leafNotional);
+    component path = LeafUpdate(D);
+    path.oldLeaf <== leafHash;
+    path.newLeaf <== leafHash;
+    path.indexBits <== accountBits.out;
+    path.siblings <== siblings;
+    path.oldRoot === root;
+
+    // D. A trader's key names the recipient (an empty leaf has no key: x = 0 fails).
+    signal msg <== ExitMessage()(account, recipient, domain);
+    component sig = EdDSAPoseidonVerifier();
+    sig.enabled <== 1 - isSystem;
+    sig.Ax <== leafAx;
+    sig.Ay <== leafAy;
+    sig.R8x <== sigR8x;
+    sig.R8y <== sigR8y;
+    sig.S <== sigS;
+    sig.M <== msg;
+
+    // E. payout = max(0, equity at the marks).
+    signal markValue[M];
+    var equity = leaf.collateral;
+    for (var j = 0; j < M; j++) {
+        markValue[j] <== leaf.size[j] * mark[j];
+        equity += markValue[j] - leafNotional[j];
+    }
+    component sign = Num2Bits(134);
+    sign.in <== equity + (1 << 133);
+    payout === sign.out[133] * equity;
+}

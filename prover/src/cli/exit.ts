@@ -1,0 +1,344 @@
+import fs from "node:fs";
+import type { Command } from "commander";
+import { getAddress } from "ethers";
+import type { VerificationKey } from "snarkjs";
+import { EXIT_STATUS, exitCallArgs } from "../chain/exit.ts";
+import { CIRCUITS } from "../domain/circuits.ts";
+import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { signExit } from "../domain/exit.ts";
+import { parseExitDataFile, type ExitData } from "../domain/exit-data.ts";
+import type { Deployment } from "../domain/deployment.ts";
+import { exitAccountPublicSignals, type ExitAccountInput } from "../domain/inputs.ts";
+import type { ProofResult } from "../domain/ports.ts";
+import { exitInputFromData } from "../engine/exit-data.ts";
+import { fileSha256 } from "../proving/key-sets.ts";
+import { circuitFiles } from "../proving/paths.ts";
+import { prove, terminateCurve, verify } from "../proving/prover.ts";
+import { CliError, EXIT, loadKey, spin, type Output } from "./common.ts";
+import {
+  address,
+  report,
+  asRefusal,
+  chainOptions,
+  connect,
+  eventsOf,
+  isoTime,
+  simulate,
+  type ChainOptions,
+  type EscapeChain,
+  type Refusal,
+} from "./escape-common.ts";
+import { frozenState } from "./exit-data.ts";
+
+/**
+ * `zkclear exit`: proves ExitAccount on this machine from exit data (zkclear exit-data) and
+ * the account key's signature of the recipient, and sends it to Settlement.exit. Within
+ * the exit window the exit is a claim, paid by `zkclear settle-exit` after the window
+ * (claim * min(1, pool / claimed)); after the window it is paid at once. The Vault then
+ * owes the recipient, who claims (done here unless --no-claim).
+ */
+
+interface ExitOptions extends ChainOptions {
+  key?: string;
+  account: string;
+  to?: string;
+  data?: string;
+  settle?: boolean;
+  system?: boolean;
+  calldata?: boolean;
+  zkey?: string;
+  claim: boolean;
+  passphrase?: string;
+}
+
+export function explainExitRefusal(
+  r: Refusal,
+): { message: string; details?: Record<string, unknown> } | undefined {
+  switch (r.name) {
+    case "NotFrozen":
+      return { message: "the exchange is not frozen: exits start after a freeze" };
+    case "AlreadyExited":
+      return { message: `account ${r.args[0]} has exited already (once per account)` };
+    case "ExitWindowOpen":
+      return {
+        message: `the exit window is open until ${isoTime(r.args[0] as bigint)}: settle after it`,
+        details: { windowEnd: r.args[0] },
+      };
+    case "SystemExit":
+      return {
+        message: `account ${r.args[0]} is a system account: only Settlement's admin exits it (zkclear exit --system --calldata, sent through the timelock), after the windows, fees before insurance`,
+      };
+    case "InvalidExitProof":
+      return {
+        message:
+          "Settlement refused the proof: the exit data is not at the frozen root, the marks are not the frozen round's, or the keys are not the deployment's",
+      };
+    case "NothingToSettle":
+      return { message: `account ${r.args[0]} has no claim to settle` };
+    default:
+      return undefined;
+  }
+}
+
+/** The deployment's ExitAccount proving key (or --zkey), checked against its recorded hash. */
+function exitZkey(d: Deployment, override: string | undefined): string {
+  const k = d.keys.circuits.exit_account;
+  const file = override ?? k.zkey;
+  if (!fs.existsSync(file))
+    throw new CliError(
+      "KEY_MISSING",
+      `no ExitAccount proving key at ${file}: give --zkey <file> (the deployment's key, sha256 ${k.zkeySha256})`,
+    );
+  if (fileSha256(file) !== k.zkeySha256)
+    throw new CliError(
+      "KEY_MISMATCH",
+      `${file} is not the deployment's ExitAccount proving key (sha256 ${k.zkeySha256})`,
+    );
+  return file;
+}
+
+/** Proves the exit on this machine and checks the proof with the deployment's key. */
+export async function proveExit(
+  d: Deployment,
+  data: ExitData,
+  recipient: string,
+  privateKey: Uint8Array | null,
+  zkey: string,
+): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
+  const sig = privateKey ? signExit(data.account, BigInt(recipient), privateKey, d.domain) : null;
+  const input = exitInputFromData(data, d.markets, BigInt(recipient), sig);
+  const wasm = circuitFiles("exit_account", d.paramSet).wasm;
+  if (!fs.existsSync(wasm))
+    throw new CliError(
+      "CIRCUIT_NOT_BUILT",
+      `the ExitAccount witness calculator ${wasm} is missing: npm run build:circuit -- ${d.paramSet.name}`,
+    );
+  const t0 = performance.now();
+  const result = await prove(wasm, zkey, CIRCUITS.exit_account.toSignals(input));
+  const ms = performance.now() - t0;
+  const vkey = JSON.parse(
+    fs.readFileSync(d.keys.circuits.exit_account.vkey, "utf8"),
+  ) as VerificationKey;
+  if (!(await verify(vkey, exitAccountPublicSignals(input), result.proof)))
+    throw new CliError(
+      "PROOF_MISMATCH",
+      "the exit proof does not verify with the deployment's key",
+    );
+  return { input, result, ms };
+}
+
+/** Pays the recipient what the Vault owes it (claimFor), if anything. */
+async function claim(c: EscapeChain, recipient: string): Promise<bigint> {
+  const owed = (await c.vault.getFunction("owed")(recipient)) as bigint;
+  if (owed === 0n) return 0n;
+  await (await c.vault.getFunction("claimFor")(recipient)).wait();
+  return owed;
+}
+
+function outcome(
+  c: EscapeChain,
+  receipt: Parameters<typeof eventsOf>[1],
+): { status: "claimed" | "paid"; payout: bigint; paid: bigint | null } {
+  const paid = eventsOf(c.settlement, receipt, "ExitPaid")[0];
+  if (paid) return { status: "paid", payout: paid.payout as bigint, paid: paid.paid as bigint };
+  const claimed = eventsOf(c.settlement, receipt, "ExitClaimed")[0];
+  return { status: "claimed", payout: claimed?.payout as bigint, paid: null };
+}
+
+export function register(program: Command, out: () => Output): void {
+  chainOptions(
+    program
+      .command("exit")
+      .description(
+        "after a freeze: prove your account's exit on this machine and send it (a claim within the exit window, paid after it)",
+      )
+      .requiredOption("--account <n>", "account index")
+      .option("--to <address>", "recipient of the payout")
+      .option("--data <file>", "exit data (zkclear exit-data --out)")
+      .option("--settle", "after the window: settle the account's claim instead (as settle-exit)")
+      .option("--system", "the fee account (1) or the insurance fund (2): no key")
+      .option(
+        "--calldata",
+        "prove, but print Settlement.exit's calldata instead of sending it (the admin's timelock sends a system account's exit)",
+      )
+      .option(
+        "--key <file>",
+        "keystore (the account key signs the recipient; not for accounts 1 and 2)",
+      )
+      .option("--zkey <file>", "ExitAccount proving key (default: the deployment's)")
+      .option("--no-claim", "leave a payment owed in the Vault (claim it later)")
+      .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)"),
+  ).action(async (o: ExitOptions) => {
+    if (o.settle) return settleExit(o, out());
+    if (!o.to || !o.data)
+      throw new CliError("BAD_ARGUMENT", "give --to and --data (or --settle after the window)");
+    const to = address("to", o.to);
+    if (!/^(0|[1-9][0-9]*)$/.test(o.account))
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `--account must be a non-negative integer, got ${o.account}`,
+      );
+    const account = BigInt(o.account);
+    let text: string;
+    try {
+      text = fs.readFileSync(o.data, "utf8");
+    } catch (e) {
+      throw new CliError("BAD_ARGUMENT", `cannot read ${o.data}: ${(e as Error).message}`);
+    }
+    const data = parseExitDataFile(text, o.data);
+    if (data.account !== account)
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `${o.data} is account ${data.account}'s, not ${account}'s`,
+      );
+    const system = account < FIRST_USER_ACCOUNT;
+    if (o.system !== undefined && o.system !== system)
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `--system is for the fee account and the insurance fund, not account ${account}`,
+      );
+    if (system && o.key)
+      throw new CliError("BAD_ARGUMENT", `account ${account} has no key: leave out --key`);
+    if (!system && !o.key)
+      throw new CliError("BAD_ARGUMENT", `account ${account}'s exit needs its key: give --key`);
+    const keys = o.key ? loadKey(o.key, o.passphrase) : null;
+    if (
+      keys &&
+      (keys.publicKey.x !== data.leaf.pubKey.x || keys.publicKey.y !== data.leaf.pubKey.y)
+    )
+      throw new CliError("KEYSTORE_MISMATCH", `${o.key} is not account ${account}'s key`);
+    const c = await connect(o);
+    try {
+      const d = c.deployment;
+      if (data.chainId !== d.chainId || data.settlement !== getAddress(d.addresses.settlement))
+        throw new CliError(
+          "EXIT_DATA_MISMATCH",
+          `${o.data} is for chain ${data.chainId} / ${data.settlement}, the deployment is ${d.chainId} / ${d.addresses.settlement}`,
+        );
+      const freeze = await frozenState(c);
+      if (data.root !== freeze.root || data.roundId !== freeze.roundId)
+        throw new CliError(
+          "ROOTS_MISMATCH",
+          `${o.data} is at root ${data.root} (round ${data.roundId}), the freeze at root ${freeze.root} (round ${freeze.roundId}): make it again with zkclear exit-data`,
+          EXIT.refused,
+        );
+      const s = c.settlement;
+      const [status] = (await s.getFunction("exitOf")(account)) as [bigint];
+      if (status !== 0n)
+        throw new CliError(
+          "CHAIN_REFUSED",
+          `account ${account} has exited already (${EXIT_STATUS[Number(status)]})${status === 1n ? ": zkclear settle-exit after the window" : ""}`,
+          EXIT.refused,
+        );
+      const zkey = exitZkey(d, o.zkey);
+      const { input, result, ms } = await asRefusal(() =>
+        spin(out(), "proving the exit", () =>
+          proveExit(d, data, to, keys?.privateKey ?? null, zkey),
+        ),
+      );
+      const args = exitCallArgs(input, result.proof);
+      if (o.calldata) {
+        report(
+          out(),
+          {
+            account,
+            recipient: to,
+            payout: data.payout,
+            settlement: d.addresses.settlement,
+            calldata: s.interface.encodeFunctionData("exit", args),
+            proveMs: Math.round(ms),
+          },
+          `account ${account}'s exit (payout ${data.payout} to ${to}), proved in ${(ms / 1000).toFixed(1)} s; send this call to Settlement ${d.addresses.settlement}${system ? " through its admin (the governance timelock), after the windows" : ""}:\n${s.interface.encodeFunctionData("exit", args)}`,
+        );
+        return;
+      }
+      const ok = await simulate(
+        out(),
+        () => s.getFunction("exit").staticCall(...args),
+        [s.interface],
+        explainExitRefusal,
+      );
+      if (!ok) return;
+      const receipt = await (await s.getFunction("exit")(...args)).wait();
+      const r = outcome(c, receipt);
+      const claimed = r.status === "paid" && o.claim ? await claim(c, to) : 0n;
+      const [, , , windowEnd] = (await s.getFunction("exitInfo")()) as bigint[];
+      report(
+        out(),
+        {
+          account,
+          recipient: to,
+          payout: data.payout,
+          status: r.status,
+          paid: r.paid,
+          claimedFromVault: claimed,
+          windowEnd,
+          proveMs: Math.round(ms),
+          witnessMs: Math.round(result.witnessMs),
+          engine: result.engine,
+          tx: receipt.hash,
+          gasUsed: receipt.gasUsed,
+        },
+        r.status === "paid"
+          ? `account ${account} exited: payout ${data.payout}, paid ${r.paid} to ${to}${claimed ? ` (claimed ${claimed} from the Vault)` : " (owed in the Vault: claim it)"}; proved in ${(ms / 1000).toFixed(1)} s`
+          : `account ${account} exited: payout ${data.payout} claimed for ${to}; paid after the window ends ${isoTime(windowEnd)} by: zkclear settle-exit --account ${account}; proved in ${(ms / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      c.close();
+      await terminateCurve();
+    }
+  });
+
+  chainOptions(
+    program
+      .command("settle-exit")
+      .description(
+        "after the exit window: pay an exit claimed within it (its share of the pool) and claim it from the Vault",
+      )
+      .requiredOption("--account <n>", "account index")
+      .option("--no-claim", "leave the payment owed in the Vault"),
+  ).action((o: ChainOptions & { account: string; claim: boolean }) => settleExit(o, out()));
+}
+
+/** settleExit(account) after the window, then the Vault's claimFor its recipient. */
+async function settleExit(
+  o: ChainOptions & { account: string; claim: boolean },
+  out: Output,
+): Promise<void> {
+  if (!/^(0|[1-9][0-9]*)$/.test(o.account))
+    throw new CliError(
+      "BAD_ARGUMENT",
+      `--account must be a non-negative integer, got ${o.account}`,
+    );
+  const account = BigInt(o.account);
+  const c = await connect(o);
+  try {
+    const s = c.settlement;
+    const ok = await simulate(
+      out,
+      () => s.getFunction("settleExit").staticCall(account),
+      [s.interface],
+      explainExitRefusal,
+    );
+    if (!ok) return;
+    const receipt = await (await s.getFunction("settleExit")(account)).wait();
+    const [ev] = eventsOf(s, receipt, "ExitPaid");
+    const recipient = ev.recipient as string;
+    const claimed = o.claim ? await claim(c, recipient) : 0n;
+    report(
+      out,
+      {
+        account,
+        recipient,
+        payout: ev.payout,
+        paid: ev.paid,
+        claimedFromVault: claimed,
+        tx: receipt.hash,
+        gasUsed: receipt.gasUsed,
+      },
+      `account ${account}'s exit settled: claimed ${ev.payout}, paid ${ev.paid} to ${recipient}${claimed ? ` (claimed ${claimed} from the Vault)` : ""}`,
+    );
+  } finally {
+    c.close();
+  }
+}

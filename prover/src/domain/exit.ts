@@ -1,0 +1,67 @@
+import { poseidon } from "./hash.ts";
+import { ACCOUNT_BITS, ADDRESS_BITS, EXIT_TAG, WITHDRAW_ACCOUNT_SHIFT } from "./constants.ts";
+import { checkUnsigned } from "./amounts.ts";
+import { equity } from "./margin.ts";
+import { sign, verify, type EdDSASignature } from "./keys.ts";
+import type { Account, PublicKey } from "./account.ts";
+
+/**
+ * The exit after a freeze: an account's key names the address its exit pays, and the payout
+ * is max(0, equity) at the marks of the round recorded at the freeze (positions settle at
+ * those marks). Twin of ExitAccount (circuits/src/exit-account.circom).
+ */
+
+/** Poseidon(EXIT_TAG | account << 4, recipient, domain): what the key signs to exit. */
+export function exitMessage(account: bigint, recipient: bigint, domain: bigint): bigint {
+  checkUnsigned(account, ACCOUNT_BITS, "exit account");
+  checkUnsigned(recipient, ADDRESS_BITS, "exit recipient");
+  return poseidon([EXIT_TAG | (account << BigInt(WITHDRAW_ACCOUNT_SHIFT)), recipient, domain]);
+}
+
+export function signExit(
+  account: bigint,
+  recipient: bigint,
+  privateKey: Uint8Array,
+  domain: bigint,
+): EdDSASignature {
+  return sign(privateKey, exitMessage(account, recipient, domain));
+}
+
+export function verifyExit(
+  account: bigint,
+  recipient: bigint,
+  sig: EdDSASignature,
+  pubKey: PublicKey,
+  domain: bigint,
+): boolean {
+  return verify(pubKey, exitMessage(account, recipient, domain), sig);
+}
+
+/** What an exit pays: max(0, equity at `marks`). */
+export function exitPayout(a: Account, marks: readonly bigint[]): bigint {
+  const e = equity(a, marks);
+  return e > 0n ? e : 0n;
+}
+
+/**
+ * How Settlement shares the exit pool (contracts/EscapeHatch.sol, exit and settleExit):
+ * the window's claims are paid payout * min(1, pool / claimed), rounded down; exits after
+ * the window (the fee account's, then the insurance fund's, and late traders', in the order
+ * given) are paid at once, each up to what is left. What the exits are paid never adds up
+ * to more than the pool.
+ */
+export function shareExitPool(
+  pool: bigint,
+  windowClaims: readonly bigint[],
+  lateExits: readonly bigint[],
+): { window: bigint[]; late: bigint[]; left: bigint } {
+  const claimed = windowClaims.reduce((a, b) => a + b, 0n);
+  const window = windowClaims.map((p) => (claimed <= pool ? p : (p * pool) / claimed));
+  let left = pool - (claimed < pool ? claimed : pool);
+  const late = lateExits.map((p) => {
+    const paid = p < left ? p : left;
+    left -= paid;
+    return paid;
+  });
+  return { window, late, left };
+}

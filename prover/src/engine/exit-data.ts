@@ -1,0 +1,95 @@
+import { getAddress } from "ethers";
+import { leafPreimage } from "../domain/account.ts";
+import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import { exitPayout } from "../domain/exit.ts";
+import { checkExitData, exitDataDomain, type ExitData } from "../domain/exit-data.ts";
+import type { ExitAccountInput } from "../domain/inputs.ts";
+import type { EdDSASignature } from "../domain/keys.ts";
+import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { circuitSiblings } from "../domain/tree.ts";
+import type { ExchangeState } from "./state.ts";
+
+/** The freeze an exit is proven against, as Settlement records it. */
+export interface FreezePoint {
+  readonly chainId: bigint;
+  readonly settlement: string;
+  /** freezeInfo().batches */
+  readonly batches: number;
+  /** freezeInfo().roundId and the oracle's prices of that round. */
+  readonly roundId: bigint;
+  readonly marks: readonly bigint[];
+}
+
+/**
+ * `account`'s exit data in `state` (the tree at the frozen root, rebuilt by a replica):
+ * its leaf, its siblings and the payout at the freeze's marks.
+ */
+export function exitDataOf(
+  state: ExchangeState,
+  account: bigint,
+  at: FreezePoint,
+  source: string,
+): ExitData {
+  if (account === 0n || !state.hasAccount(account))
+    throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
+  const leaf = state.getAccount(account);
+  return checkExitData({
+    chainId: at.chainId,
+    settlement: getAddress(at.settlement),
+    depth: state.depth,
+    account,
+    leaf,
+    siblings: state.tree.proof(account).siblings,
+    root: state.root,
+    batches: at.batches,
+    roundId: at.roundId,
+    marks: [...at.marks],
+    payout: exitPayout(leaf, at.marks),
+    source,
+  });
+}
+
+/**
+ * ExitAccount's input from exit data alone (no tree): the same input engine/exit.ts
+ * exitInput builds from the whole state (a test checks both agree). A trader account
+ * needs its key's signature of the recipient (domain/exit.ts signExit); the fee account
+ * and the insurance fund have no key and take null.
+ */
+export function exitInputFromData(
+  d: ExitData,
+  markets: readonly MarketParams[],
+  recipient: bigint,
+  signature: EdDSASignature | null,
+): ExitAccountInput {
+  checkExitData(d);
+  const system = d.account < FIRST_USER_ACCOUNT;
+  if (!system && signature === null)
+    throw new ZkClearError(
+      "EXIT_UNSIGNED",
+      `account ${d.account}'s exit needs its key's signature`,
+    );
+  const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
+  const domain = exitDataDomain(d);
+  const m = markets.length;
+  const pre = leafPreimage(d.leaf);
+  return {
+    root: d.root,
+    priceConfigHash: priceConfigHash(markets, domain, d.marks),
+    account: d.account,
+    recipient,
+    payout: d.payout,
+    marketParam: markets.map(packMarketParams),
+    domain,
+    mark: [...d.marks],
+    leafAx: pre[0],
+    leafAy: pre[1],
+    leafBalance: pre[2],
+    leafWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
+    leafNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
+    siblings: circuitSiblings(d.siblings),
+    sigR8x: sig.r8x,
+    sigR8y: sig.r8y,
+    sigS: sig.s,
+  };
+}

@@ -1,0 +1,47 @@
+import type { EdDSASignature } from "../domain/keys.ts";
+import { exitPayout } from "../domain/exit.ts";
+import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import type { ExitAccountInput } from "../domain/inputs.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import type { ExchangeState } from "./state.ts";
+import { leafWitness } from "./transfers.ts";
+
+/**
+ * The input of ExitAccount for `account` in `state` (the tree at the frozen root, as a
+ * replica or the user's receipt rebuilds it), paying `recipient` at `marks` (the round
+ * recorded at the freeze): the twin of ExitAccount. A trader account needs its key's
+ * signature of the recipient (domain/exit.ts signExit); the fee account and the insurance
+ * fund have no key and take `null` (the circuit checks no signature for them).
+ */
+export function exitInput(
+  state: ExchangeState,
+  account: bigint,
+  recipient: bigint,
+  signature: EdDSASignature | null,
+  marks: readonly bigint[],
+): ExitAccountInput {
+  if (account === 0n)
+    throw new ZkClearError("ACCOUNT_NOT_FOUND", "account 0 is the empty leaf: it does not exit");
+  // the system accounts have no key: their exit is sent by Settlement's admin, unsigned
+  const system = account < FIRST_USER_ACCOUNT;
+  if (!system && signature === null)
+    throw new ZkClearError("EXIT_UNSIGNED", `account ${account}'s exit needs its key's signature`);
+  const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
+  if (!state.hasAccount(account))
+    throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
+  return {
+    root: state.root,
+    priceConfigHash: priceConfigHash(state.markets, state.domain, marks),
+    account,
+    recipient,
+    payout: exitPayout(state.getAccount(account), marks),
+    marketParam: state.markets.map(packMarketParams),
+    domain: state.domain,
+    mark: [...marks],
+    ...leafWitness(state, account),
+    sigR8x: sig.r8x,
+    sigR8y: sig.r8y,
+    sigS: sig.s,
+  };
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { signExit, exitPayout, verifyExit } from "../../prover/src/domain/exit.ts";
+import { equity } from "../../prover/src/domain/margin.ts";
+import { exitAccountPublicSignals, type ExitAccountInput } from "../../prover/src/domain/inputs.ts";
+import { exitInput } from "../../prover/src/engine/exit.ts";
+import { settleTrades } from "../../prover/src/engine/trades.ts";
+import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
+import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+
+const P = TEST_PARAMS;
+const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
+const exit = (input: ExitAccountInput) => ({ kind: "exit_account" as const, input });
+
+function inputFor(s: Sample, trader: number, marks = s.marks, signer = trader): ExitAccountInput {
+  const t = s.traders[trader];
+  const sig = signExit(t.index, TO, s.traders[signer].keys.privateKey, s.domain);
+  return exitInput(s.state, t.index, TO, sig, marks);
+}
+
+async function publicOf(input: ExitAccountInput): Promise<bigint[]> {
+  const w = await witnessFor(exit(input));
+  return w.slice(1, 1 + exitAccountPublicSignals(input).length);
+}
+
+/**
+ * ExitAccount: the exit after a freeze pays max(0, equity at the frozen round's marks) to
+ * the address the account key named, for a leaf in the given root; nothing else passes.
+ */
+describe("ExitAccount circuit (test parameters)", function () {
+  let s: Sample;
+  /** Marks at which trader 2 (long) is under water. */
+  let crash: bigint[];
+
+  before(function () {
+    s = sampleExchange(P, 4, 1_000_000n);
+    // trader 2 buys 1 lot of market 0 from trader 3 at the mark (10% of it is margin)
+    const trade = simpleTrade(s, s.traders[2], s.traders[3], 0, 1n, s.marks[0], {
+      buy: 1n,
+      sell: 1n,
+    });
+    settleTrades(s.state, [trade], s.marks, P.batch);
+    crash = [s.marks[0] / 2n, s.marks[1]];
+  });
+
+  it("pays the equity of a flat account, and of an open position at the marks, as the engine does", async function () {
+    const flat = inputFor(s, 0);
+    assert.equal(flat.payout, s.state.getAccount(s.traders[0].index).collateral);
+    assert.deepEqual(await publicOf(flat), exitAccountPublicSignals(flat));
+    // the short side gains when the price halves: positions settle at the marks
+    const short = inputFor(s, 3, crash);
+    const e = equity(s.state.getAccount(s.traders[3].index), crash);
+    assert.ok(e > s.state.getAccount(s.traders[3].index).collateral);
+    assert.equal(short.payout, e);
+    assert.deepEqual(await publicOf(short), exitAccountPublicSignals(short));
+  });
+
+  it("pays 0 to an account under water, never a negative amount", async function () {
+    const long = s.state.getAccount(s.traders[2].index);
+    assert.ok(equity(long, crash) < 0n, "trader 2 is under water at the crash marks");
+    const under = inputFor(s, 2, crash);
+    assert.equal(under.payout, 0n);
+    assert.equal(exitPayout(long, crash), 0n);
+    assert.deepEqual(await publicOf(under), exitAccountPublicSignals(under));
+    // claiming its (negative) equity, or anything above 0, is refused
+    await assertRefused(exit({ ...under, payout: equity(long, crash) }), "ExitAccount");
+    await assertRefused(exit({ ...under, payout: 1n }), "ExitAccount");
+  });
+
+  it("refuses a payout above the equity (the amount is bound to the proven leaf)", async function () {
+    const flat = inputFor(s, 0);
+    await assertRefused(exit({ ...flat, payout: flat.payout + 1n }), "ExitAccount");
+  });
+
+  it("refuses another root, another account's index, and another account's leaf", async function () {
+    const flat = inputFor(s, 0);
+    await assertRefused(exit({ ...flat, root: flat.root + 1n }), "ExitAccount");
+    // trader 0's leaf and signature, claimed at trader 1's index
+    await assertRefused(exit({ ...flat, account: s.traders[1].index }), "ExitAccount");
+    // trader 1's leaf data (richer or not) with trader 0's signature at trader 0's index
+    const other = inputFor(s, 1);
+    await assertRefused(
+      exit({
+        ...flat,
+        leafAx: other.leafAx,
+        leafAy: other.leafAy,
+        leafBalance: other.leafBalance,
+        siblings: other.siblings,
+      }),
+      "ExitAccount",
+    );
+  });
+
+  it("refuses a recipient the account key did not sign, and another key's signature", async function () {
+    const flat = inputFor(s, 0);
+    await assertRefused(exit({ ...flat, recipient: TO + 1n }), "EdDSAPoseidonVerifier");
+    const stranger = inputFor(s, 0, s.marks, 1);
+    assert.equal(
+      verifyExit(
+        s.traders[0].index,
+        TO,
+        { r8x: stranger.sigR8x, r8y: stranger.sigR8y, s: stranger.sigS },
+        s.traders[0].keys.publicKey,
+        s.domain,
+      ),
+      false,
+    );
+    await assertRefused(exit(stranger), "EdDSAPoseidonVerifier");
+  });
+
+  it("refuses other marks than the binding names", async function () {
+    const flat = inputFor(s, 3);
+    await assertRefused(exit({ ...flat, mark: crash }), "ExitAccount");
+  });
+
+  it("lets the fee account and the insurance fund exit without a key, but not the empty leaf", async function () {
+    for (const system of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+      const input = exitInput(s.state, system, TO, null, s.marks);
+      assert.equal(input.payout, exitPayout(s.state.getAccount(system), s.marks));
+      assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
+    }
+    assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks), /empty leaf/);
+    // a trader's exit without its signature is refused by the twin and by the circuit
+    assert.throws(
+      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks),
+      /EXIT_UNSIGNED|signature/,
+    );
+    const unsigned = { ...inputFor(s, 0), sigR8x: 0n, sigR8y: 0n, sigS: 0n };
+    await assertRefused(exit(unsigned), "EdDSAPoseidonVerifier");
+    // the fee account's leaf claimed at index 0 (the empty leaf) is refused
+    const fee = exitInput(s.state, FEE_ACCOUNT, TO, null, s.marks);
+    await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
+  });
+});

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { signForcedRequest, type ForcedRequest } from "../../prover/src/domain/forced.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import type { AnswerForcedInput } from "../../prover/src/domain/inputs.ts";
+import { answerForcedPublicSignals } from "../../prover/src/domain/inputs.ts";
+import { answerForced, unpackOutcomes, FORCED_OUTCOMES } from "../../prover/src/engine/forced.ts";
+import { settleTrades } from "../../prover/src/engine/trades.ts";
+import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
+import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+
+const P = TEST_PARAMS;
+const RECIPIENT = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
+const forced = (input: AnswerForcedInput) => ({ kind: "answer_forced" as const, input });
+
+function request(s: Sample, trader: number, amount: bigint, signer = trader): ForcedRequest {
+  const t = s.traders[trader];
+  const nonce = s.state.getAccount(t.index).withdrawNonce;
+  return signForcedRequest(
+    { account: t.index, amount, recipient: RECIPIENT },
+    nonce,
+    s.traders[signer].keys.privateKey,
+    s.domain,
+  );
+}
+
+/** The circuit's public signals, as its witness computes them (after the constant 1). */
+async function publicOf(input: AnswerForcedInput): Promise<bigint[]> {
+  const w = await witnessFor(forced(input));
+  return w.slice(1, 1 + answerForcedPublicSignals(input).length);
+}
+
+describe("AnswerForced circuit (test parameters)", function () {
+  it("pays a request signed by the account key and refuses one signed by another key, as the engine does", async function () {
+    const s = sampleExchange(P, 3);
+    const before = s.state.getAccount(s.traders[0].index);
+    const reqs = [request(s, 0, 1_000n), request(s, 1, 500n, 2)];
+    const r = answerForced(s.state, reqs, 77n, s.marks, P.withdrawals);
+    assert.deepEqual(r.outcomes, ["paid", "bad_signature"]);
+    assert.deepEqual(unpackOutcomes(r.packedOutcomes, 2), r.outcomes);
+    assert.equal(r.payouts[0], RECIPIENT | (1_000n << 160n));
+    assert.equal(r.payouts[1], 0n);
+    const after = s.state.getAccount(s.traders[0].index);
+    assert.equal(after.collateral, before.collateral - 1_000n);
+    assert.equal(after.withdrawNonce, before.withdrawNonce + 1n);
+    assert.deepEqual(await publicOf(r.input), answerForcedPublicSignals(r.input));
+    // replayed after it was paid, the same signature is stale (the nonce moved): refused
+    const again = answerForced(s.state, [reqs[0]], r.queueTo, s.marks, P.withdrawals);
+    assert.deepEqual(again.outcomes, ["bad_signature"]);
+    assert.equal(again.newRoot, again.oldRoot);
+    assert.deepEqual(await publicOf(again.input), answerForcedPublicSignals(again.input));
+  });
+
+  it("refuses for lack of collateral, for initial margin, and for an account with no leaf, as the engine does", async function () {
+    const s = sampleExchange(P, 4);
+    // traders 2 and 3 trade: trader 2 holds a position whose margin needs collateral
+    const trade = simpleTrade(s, s.traders[2], s.traders[3], 0, 1_000n, s.marks[0], {
+      buy: 1n,
+      sell: 1n,
+    });
+    settleTrades(s.state, [trade], s.marks, P.batch);
+    const c0 = s.state.getAccount(s.traders[0].index).collateral;
+    const c2 = s.state.getAccount(s.traders[2].index).collateral;
+    const overdraw = answerForced(s.state, [request(s, 0, c0 + 1n)], 0n, s.marks, P.withdrawals);
+    assert.deepEqual(overdraw.outcomes, ["cannot_pay"]);
+    assert.deepEqual(await publicOf(overdraw.input), answerForcedPublicSignals(overdraw.input));
+    // all of trader 2's collateral: it stays >= 0, but the position's margin fails
+    const margin = answerForced(s.state, [request(s, 2, c2)], 0n, s.marks, P.withdrawals);
+    assert.deepEqual(margin.outcomes, ["cannot_pay"]);
+    assert.deepEqual(await publicOf(margin.input), answerForcedPublicSignals(margin.input));
+    // an account index whose first deposit is not credited: the empty leaf
+    const ghost = signForcedRequest(
+      { account: 200n, amount: 5n, recipient: RECIPIENT },
+      0n,
+      devKeyPair("ghost").privateKey,
+      s.domain,
+    );
+    const none = answerForced(s.state, [ghost], 0n, s.marks, P.withdrawals);
+    assert.deepEqual(none.outcomes, ["no_account"]);
+    assert.deepEqual(await publicOf(none.input), answerForcedPublicSignals(none.input));
+  });
+
+  describe("forged witnesses", function () {
+    let s: Sample;
+    let good: ReturnType<typeof answerForced>;
+    let bad: ReturnType<typeof answerForced>;
+    before(function () {
+      s = sampleExchange(P, 3);
+      const copy = sampleExchange(P, 3);
+      good = answerForced(s.state, [request(s, 0, 1_000n)], 5n, s.marks, P.withdrawals);
+      bad = answerForced(copy.state, [request(copy, 1, 1_000n, 2)], 5n, s.marks, P.withdrawals);
+    });
+
+    it("refuses paying a request whose signature does not verify", async function () {
+      const slot = bad.input.slots[0];
+      const paid = FORCED_OUTCOMES.paid;
+      await assertRefused(
+        forced({
+          ...bad.input,
+          outcomes: paid,
+          payout: [slot.recipient | (slot.amount << 160n), 0n],
+        }),
+        "AnswerForced",
+      );
+    });
+
+    it("refuses refusing a request that must be paid (claiming a bad signature)", async function () {
+      await assertRefused(
+        forced({
+          ...good.input,
+          newRoot: good.input.oldRoot,
+          outcomes: FORCED_OUTCOMES.bad_signature,
+          payout: [0n, 0n],
+        }),
+        "AnswerForced",
+      );
+    });
+
+    it("refuses a payout to another recipient or of another amount", async function () {
+      const p = good.input.payout[0];
+      await assertRefused(forced({ ...good.input, payout: [p + 1n, 0n] }), "AnswerForced");
+      await assertRefused(
+        forced({ ...good.input, payout: [p + (1n << 160n), 0n] }),
+        "AnswerForced",
+      );
+    });
+
+    it("refuses another queue end, a skipped request, and a request not in the queue", async function () {
+      await assertRefused(forced({ ...good.input, queueTo: good.queueTo + 1n }), "AnswerForced");
+      const [real, pad] = good.input.slots;
+      await assertRefused(forced({ ...good.input, slots: [pad, real] }), "AnswerForced");
+      // the same request with another amount is another queue entry
+      await assertRefused(
+        forced({ ...good.input, slots: [{ ...real, amount: real.amount + 1n }, pad] }),
+        "AnswerForced",
+      );
+    });
+
+    it("refuses claiming an existing account has no leaf", async function () {
+      const [real, pad] = bad.input.slots;
+      await assertRefused(
+        forced({
+          ...bad.input,
+          outcomes: FORCED_OUTCOMES.no_account,
+          slots: [{ ...real, leafAx: 0n }, pad],
+        }),
+        "ForcedSlot",
+      );
+    });
+  });
+});
