@@ -6,6 +6,7 @@ import path from "node:path";
 import type { SignedOrder } from "../../prover/src/domain/order.ts";
 import { Store, StoreError } from "../../prover/src/store/store.ts";
 import { fromJson, toJson } from "../../prover/src/domain/json.ts";
+import Database from "better-sqlite3";
 
 function tmpDb(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-store-")), "zkclear.db");
@@ -57,6 +58,50 @@ describe("SQLite store", function () {
     assert.equal(t.lastNonce(3n, 1), 2n);
     assert.equal(t.lastNonce(4n, 1), undefined);
     t.close();
+  });
+
+  it("brings a version 2 store (four batch kinds) up to this one, keeping its rows and the references to its batches", function () {
+    const file = tmpDb();
+    const old = new Database(file);
+    old.exec(`
+      CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('trades', 'deposits', 'withdrawals', 'liquidations')),
+        status TEXT NOT NULL,
+        body TEXT NOT NULL,
+        old_root TEXT NOT NULL,
+        new_root TEXT NOT NULL,
+        proof TEXT, tx TEXT, tx_hash TEXT, error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE snapshots (
+        batch INTEGER PRIMARY KEY REFERENCES batches (id),
+        root TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL
+      );
+      INSERT INTO batches VALUES (1, 'deposits', 'settled', '{}', '1', '2', NULL, NULL, NULL, NULL, 0, 0);
+      INSERT INTO snapshots VALUES (1, '2', '{}', 0);
+      PRAGMA user_version = 2;
+    `);
+    assert.throws(() =>
+      old.exec(
+        `INSERT INTO batches VALUES (2, 'forced', 'built', '{}', '2', '3', NULL, NULL, NULL, NULL, 0, 0)`,
+      ),
+    );
+    old.close();
+    const s = new Store(file);
+    assert.equal(s.getBatch(1)?.kind, "deposits");
+    const id = s.insertBatch("forced", { requests: [] }, 2n, 3n);
+    assert.equal(s.getBatch(id)?.kind, "forced");
+    s.close();
+    const raw = new Database(file);
+    assert.equal(raw.pragma("user_version", { simple: true }), 3);
+    const sql = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'snapshots'").get() as {
+      sql: string;
+    };
+    assert.match(sql.sql, /REFERENCES batches \(id\)/);
+    assert.deepEqual(raw.pragma("foreign_key_check"), []);
+    raw.close();
   });
 
   it("refuses a second order with the same account, market and nonce", function () {

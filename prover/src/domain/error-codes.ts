@@ -123,6 +123,7 @@ export const ERROR_CODES = {
   ORDER_DUPLICATE_NONCE: { area: "store", http: CONFLICT },
   WITHDRAWAL_DUPLICATE: { area: "store", http: CONFLICT },
   BATCH_NOT_FOUND: { area: "store", http: MISSING },
+  STORE_SCHEMA: { area: "store", http: INTERNAL },
 
   BAD_REQUEST: { area: "http", http: BAD },
   AUTH_EXPIRED: { area: "http", http: AUTH },

@@ -1,11 +1,12 @@
 import type Database from "better-sqlite3";
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
+import { StoreError } from "./store-error.ts";
 
 /**
  * The operator store's schema, versioned with SQLite's user_version: a store made by an
  * earlier version is brought up to this one when opened (each step in one transaction).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(", ");
 
@@ -76,15 +77,22 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-/** Rebuilds `table` under its current definition, keeping the columns both have. */
+/**
+ * Rebuilds `table` under its current definition (a new CHECK list, new columns), keeping
+ * the columns both have: the new table is made under another name, filled, and renamed
+ * over the old one, so the other tables' REFERENCES to it stay as they are written.
+ * Foreign keys must be off (migrate turns them off around the whole migration).
+ */
 function rebuild(db: Database.Database, table: string): void {
+  const ddl = new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(([\\s\\S]*?)\\n\\);`).exec(TABLES);
+  if (!ddl) throw new StoreError("STORE_SCHEMA", `no definition of table ${table}`);
   const old = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
-  db.exec(`ALTER TABLE ${table} RENAME TO ${table}_old`);
-  db.exec(TABLES);
-  const now = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+  db.exec(`CREATE TABLE ${table}_next (${ddl[1]}\n)`);
+  const now = (db.pragma(`table_info(${table}_next)`) as { name: string }[]).map((c) => c.name);
   const both = old.filter((c) => now.includes(c)).join(", ");
-  db.exec(`INSERT INTO ${table} (${both}) SELECT ${both} FROM ${table}_old`);
-  db.exec(`DROP TABLE ${table}_old`);
+  db.exec(`INSERT INTO ${table}_next (${both}) SELECT ${both} FROM ${table}`);
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(`ALTER TABLE ${table}_next RENAME TO ${table}`);
 }
 
 /** Creates the tables, or brings an earlier store up to SCHEMA_VERSION. */
@@ -96,16 +104,31 @@ export function migrate(db: Database.Database): void {
         n: number;
       }
     ).n === 0;
-  db.transaction(() => {
-    if (!fresh && version < 2) {
-      // v1: no stored transactions, no dropped batches, no refused withdrawals, no matches
-      db.exec("DROP INDEX IF EXISTS withdrawals_live");
-      rebuild(db, "batches");
-      rebuild(db, "withdrawals");
-    }
-    db.exec(TABLES);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  if (!fresh && version === SCHEMA_VERSION) return void db.exec(TABLES);
+  // a table that others reference is rebuilt with foreign keys off, then checked
+  const fk = Number(db.pragma("foreign_keys", { simple: true }));
+  db.pragma("foreign_keys = OFF");
+  try {
+    db.transaction(() => {
+      if (!fresh && version < 2) {
+        // v1: no stored transactions, no dropped batches, no refused withdrawals, no matches
+        db.exec("DROP INDEX IF EXISTS withdrawals_live");
+        rebuild(db, "withdrawals");
+      }
+      // v2: four batch kinds (v3 adds the answers to forced requests)
+      if (!fresh && version < 3) rebuild(db, "batches");
+      db.exec(TABLES);
+      const broken = db.pragma("foreign_key_check") as unknown[];
+      if (broken.length > 0)
+        throw new StoreError(
+          "STORE_SCHEMA",
+          `migrating the store to version ${SCHEMA_VERSION} broke ${broken.length} references`,
+        );
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  } finally {
+    db.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+  }
 }
 
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
