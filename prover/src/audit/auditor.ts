@@ -12,6 +12,7 @@ import {
   roundPostedAt,
   settlementAt,
   type SettlementInfo,
+  latestBlockNumber,
 } from "./chain.ts";
 import { fetchEvents, type ChainEvent } from "./chain-events.ts";
 import {
@@ -170,12 +171,12 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
 
   /** Audits every batch settled up to the chain's head. */
   async catchUp(): Promise<void> {
-    // getBlock, not getBlockNumber: ethers caches the block number for a moment
-    const latest = await this.o.provider.getBlock("latest");
-    if (!latest) throw new AuditError("RPC_FAILED", "the node returned no latest block");
+    const latest = await latestBlockNumber(this.o.provider);
+    if (latest === undefined)
+      throw new AuditError("RPC_FAILED", "the node returned no latest block");
     // only blocks with enough confirmations: a reorganisation behind the scan would
     // otherwise lose events for good
-    const head = latest.number - (this.o.confirmations ?? 0);
+    const head = latest - (this.o.confirmations ?? 0);
     if (head < this.p.scannedTo) return; // a node lagging behind what was already audited
     const chunk = this.o.logChunk ?? 5000;
     const total = (await settlementAt(this.o.provider, this.info.address, head)).batchCount;

@@ -1,4 +1,4 @@
-import { Contract, Interface, getAddress, type Provider } from "ethers";
+import { Contract, Interface, getAddress, type JsonRpcApiProvider, type Provider } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import { AuditError } from "./findings.ts";
 import type { BatchKind } from "../domain/batch.ts";
@@ -259,4 +259,20 @@ export async function exitInfoAt(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The number of the chain's latest block, asked raw where the provider allows: ethers
+ * answers "latest" (getBlock and getBlockNumber alike) from a cache of a few hundred
+ * milliseconds, which misses a block mined just before.
+ */
+export async function latestBlockNumber(provider: Provider): Promise<number | undefined> {
+  const raw = provider as Partial<JsonRpcApiProvider>;
+  if (raw.send) {
+    const b = (await raw.send("eth_getBlockByNumber", ["latest", false])) as {
+      number: string;
+    } | null;
+    return b ? Number(BigInt(b.number)) : undefined;
+  }
+  return (await provider.getBlock("latest"))?.number;
 }

@@ -4,7 +4,7 @@ import { deploymentDomain } from "../domain/messages.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { batchData, replayBatch, type ReplayContext } from "./batch-replay.ts";
-import { oracleRound, readSettlement, settlementAt } from "./chain.ts";
+import { latestBlockNumber, oracleRound, readSettlement, settlementAt } from "./chain.ts";
 import { fetchEvents } from "./chain-events.ts";
 import { bookEvents } from "./events.ts";
 import type { Finding } from "./findings.ts";
@@ -90,7 +90,8 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     chainId,
     settlement: info.address,
   });
-  const head = await o.provider.getBlockNumber();
+  const head = await latestBlockNumber(o.provider);
+  if (head === undefined) throw new ReplicaError("RPC_FAILED", "the node returned no latest block");
   const freeze = await readFreeze(o.provider, info.address);
   const frozen = freeze.frozenAt !== 0n ? freeze : null;
   const live = await settlementAt(o.provider, info.address, head);
