@@ -27,6 +27,7 @@ const DAY = 86_400;
 /** The escape deadline of these worlds: more than one pause (3 days). */
 const DEADLINE = 4 * DAY;
 const FEE = 10n ** 15n;
+const FEES_TO = "0x00000000000000000000000000000000000000f0";
 const BJJ_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
 
 async function latestTime(): Promise<bigint> {
@@ -336,16 +337,38 @@ describe("a deposit the operator leaves uncredited past the deadline lets anyone
     );
   });
 
-  it("refuses a forced deadline a single pause could outlast", async function () {
+  it("refuses a forced deadline a single pause could outlast, and an exit window under a day", async function () {
     const s = await signers(1);
+    const refusedWith = (name: string) => (e: unknown) => {
+      const data = (e as { data?: string }).data;
+      const parsed = data ? w.d.settlement.interface.parseError(data) : null;
+      assert.equal(parsed?.name, name);
+      return true;
+    };
     await assert.rejects(
       setupWorld(P, s[0], [], { deploy: { forcedDeadline: 3 * DAY } }),
-      (e: unknown) => {
-        const data = (e as { data?: string }).data;
-        const parsed = data ? w.d.settlement.interface.parseError(data) : null;
-        assert.equal(parsed?.name, "BadForcedDeadline");
-        return true;
-      },
+      refusedWith("BadForcedDeadline"),
+    );
+    await assert.rejects(
+      setupWorld(P, s[0], [], { deploy: { exitWindow: DAY - 1 } }),
+      refusedWith("BadExitWindow"),
+    );
+  });
+
+  it("lets only the operator collect the fees of answered requests, and refuses when there are none", async function () {
+    const settlement = w.d.settlement;
+    const [alice] = w.participants;
+    const stranger = settlement.connect(alice.signer) as Contract;
+    assert.equal(
+      (await refusal(settlement, stranger.getFunction("collectForcedFees").staticCall(FEES_TO)))
+        .name,
+      "AccessControlUnauthorizedAccount",
+    );
+    // this world answered no request: nothing was earned
+    assert.equal(BigInt(await settlement.getFunction("forcedFeesEarned")()), 0n);
+    assert.deepEqual(
+      await refusal(settlement, settlement.getFunction("collectForcedFees").staticCall(FEES_TO)),
+      { name: "NoFees", args: [] },
     );
   });
 });

@@ -16,4 +16,3 @@ export function exitCallArgs(
 
 /** Settlement.exitOf's status codes. */
 export const EXIT_STATUS = ["none", "claimed", "paid"] as const;
-export type ExitStatus = (typeof EXIT_STATUS)[number];
