@@ -6,8 +6,10 @@ import tseslint from "typescript-eslint";
 /**
  * What each folder of prover/src may import besides itself: domain is pure; the engine
  * builds on domain; proving, chain and store use domain only; report (HTML and SVG markup)
- * stands alone; the auditor uses the engine, proving, report and its own chain reader; deploy composes proving and chain; the service wires
- * everything but the auditor and deploy; the CLI sits on top. Nothing in production
+ * stands alone; the auditor uses the engine, proving, report and its own chain reader; the
+ * explorer page renders what the engine computes; a replica (the data committee's member) is an
+ * auditor that keeps, serves and attests the data; deploy composes proving and chain; the
+ * service wires everything but the auditor, the replica and deploy; the CLI sits on top. Nothing in production
  * imports dev/ (development fixtures, the demo, benchmarks) or test/.
  */
 const LAYERS = {
@@ -18,9 +20,23 @@ const LAYERS = {
   store: ["domain"],
   report: [],
   audit: ["domain", "engine", "proving", "report"],
+  explorer: ["domain", "engine", "report"],
+  replica: ["domain", "engine", "proving", "report", "audit", "explorer"],
   deploy: ["domain", "proving", "chain"],
-  service: ["domain", "engine", "proving", "chain", "store"],
-  cli: ["domain", "engine", "proving", "chain", "store", "report", "audit", "deploy", "service"],
+  service: ["domain", "engine", "proving", "chain", "store", "explorer"],
+  cli: [
+    "domain",
+    "engine",
+    "proving",
+    "chain",
+    "store",
+    "report",
+    "audit",
+    "explorer",
+    "replica",
+    "deploy",
+    "service",
+  ],
 };
 const FOLDERS = [...Object.keys(LAYERS), "dev"];
 

@@ -37,6 +37,13 @@ export interface BatchKindSpec<K extends BatchKind> {
   readonly circuit: CircuitId;
   /** Whether it is proven at an oracle round's prices. */
   readonly priced: boolean;
+  /**
+   * Whether Settlement takes it only with k of n data committee signatures (Committee.sol,
+   * ./committee.ts): the kinds whose data is not on-chain (trades, withdrawals,
+   * liquidations). Deposits and forced answers replay from the chain alone, so a committee
+   * that stops signing can never block the escape hatch.
+   */
+  readonly attested: boolean;
   /** Settlement's submit function; it takes the proof, then `submitArgs`. */
   readonly method: string;
   /**
@@ -82,6 +89,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     number: 1,
     circuit: "settle_trades",
     priced: true,
+    attested: true,
     method: "submitTrades",
     submitAbi:
       "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
@@ -97,6 +105,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     number: 2,
     circuit: "apply_deposits",
     priced: false,
+    attested: false,
     method: "submitDeposits",
     submitAbi:
       "function submitDeposits((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 count)",
@@ -118,6 +127,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     number: 3,
     circuit: "process_withdrawals",
     priced: true,
+    attested: true,
     method: "submitWithdrawals",
     submitAbi:
       "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts)",
@@ -139,6 +149,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     number: 4,
     circuit: "liquidate_batch",
     priced: true,
+    attested: true,
     method: "submitLiquidations",
     submitAbi:
       "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
@@ -154,6 +165,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     number: 5,
     circuit: "answer_forced",
     priced: true,
+    attested: false,
     method: "submitForced",
     submitAbi:
       "function submitForced((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint64 count, uint256 outcomes, uint256[] payouts)",

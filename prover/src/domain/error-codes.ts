@@ -27,6 +27,7 @@ type Area =
   | "chain"
   | "startup"
   | "audit"
+  | "committee" // the data availability committee: attestations and replicas
   | "cli";
 
 const BAD = 400;
@@ -215,6 +216,23 @@ export const ERROR_CODES = {
   FILES_UNREADABLE: { area: "audit", http: BAD },
   REPLICA_INCOMPLETE: { area: "audit", http: BAD },
   REPLICA_ROOT_MISMATCH: { area: "audit", http: BAD },
+
+  // a replica refuses to attest a batch (each says why; the operator collects elsewhere)
+  ATTEST_KIND: { area: "committee", http: BAD },
+  ATTEST_FOREIGN: { area: "committee", http: BAD },
+  ATTEST_NOT_NEXT: { area: "committee", http: CONFLICT },
+  ATTEST_FILE_INVALID: { area: "committee", http: BAD },
+  ATTEST_TAMPERED: { area: "committee", http: BAD },
+  ATTEST_PRICES: { area: "committee", http: BAD },
+  ATTEST_BAD_PROOF: { area: "committee", http: BAD },
+  ATTEST_REPLAY_REFUSED: { area: "committee", http: BAD },
+  ATTEST_ROOT_MISMATCH: { area: "committee", http: BAD },
+  ATTEST_INSOLVENT: { area: "committee", http: BAD },
+  ATTEST_HALTED: { area: "committee", http: UNAVAILABLE },
+  // the operator could not gather k signatures
+  COMMITTEE_UNREACHED: { area: "committee", http: UNAVAILABLE },
+  COMMITTEE_SHORT: { area: "committee", http: UNAVAILABLE },
+  REPLICA_DB_INVALID: { area: "committee", http: INTERNAL },
 
   BAD_ARGUMENT: { area: "cli", http: BAD },
   API_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
