@@ -2,7 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
-import { setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import { devAttestor, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import type { AttestorPort } from "../../prover/src/domain/ports.ts";
 import { ChainClient } from "../../prover/src/chain/client.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
 import { Store } from "../../prover/src/store/store.ts";
@@ -32,7 +33,13 @@ export interface OperatorRig {
 export async function startOperator(
   traders: number,
   prefix: string,
-  extra: { snapshotEvery?: number; log?: (line: string) => void; waitMs?: number } = {},
+  extra: {
+    snapshotEvery?: number;
+    log?: (line: string) => void;
+    waitMs?: number;
+    /** Who attests batches (default: the development committee's keys, in this process). */
+    attestor?: AttestorPort;
+  } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
   await prepareTestContracts();
@@ -44,6 +51,7 @@ export async function startOperator(
   const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), {
     pollMs: 100,
     waitMs: extra.waitMs,
+    attestor: extra.attestor ?? devAttestor(w.d),
   });
   const open = (store: Store) =>
     Operator.open({
