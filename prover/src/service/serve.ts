@@ -9,6 +9,7 @@ import { buildApi } from "./api.ts";
 import { Operator } from "./operator.ts";
 import { Publisher } from "./publisher.ts";
 import { checkDeployment, deploymentKeySet } from "./startup.ts";
+import { operatorExplorerSource } from "./explorer-source.ts";
 
 export interface ServeOptions {
   readonly rpc: string;
@@ -84,12 +85,13 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const signer = operatorWallet(o.operatorKey, d.chainId).connect(provider);
   const store = new Store(o.db);
   const prover = new WorkerProver(p, keys);
+  const chain = new ChainClient(d.addresses, signer);
   const operator = Operator.open({
     params: p,
     markets,
     domain: d.domain,
     store,
-    chain: new ChainClient(d.addresses, signer),
+    chain,
     prover,
     log,
   });
@@ -100,9 +102,16 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     markets,
     dir: o.publishDir ?? path.join(path.dirname(path.resolve(o.db)), "published"),
   });
-  const app = buildApi(operator, publisher);
+  const explorer = operatorExplorerSource({
+    op: operator,
+    chain,
+    chainId: d.chainId,
+    settlement: d.addresses.settlement,
+    params: p.name,
+  });
+  const app = buildApi(operator, publisher, explorer);
   const url = await app.listen({ host: "127.0.0.1", port: o.port });
-  log(`zkclear operator for "${p.name}" listening on ${url}`);
+  log(`zkclear operator for "${p.name}" listening on ${url} (explorer: ${url}/explorer)`);
   let stopping = false;
   let lastFlush = Date.now();
   const timer = setInterval(() => {
