@@ -1,4 +1,10 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { toDeploymentFile } from "../../prover/src/domain/deployment.ts";
+import { encryptKey } from "../../prover/src/domain/keystore.ts";
 import {
   BPS_DENOMINATOR,
   FEE_ACCOUNT,
@@ -66,6 +72,30 @@ describe("explorer: the page in headless Chromium against the operator (real cha
         x.rig.w.domain,
       ),
     );
+
+  /** `zkclear account --print-query` with the participant's keystore: what a user pastes. */
+  async function cliQuery(who: Participant): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(x.rig.dir, "cli-"));
+    const key = path.join(dir, "key.json");
+    const deployment = path.join(dir, "deployment.json");
+    fs.writeFileSync(key, JSON.stringify(encryptKey(who.keys, "explorer passphrase")));
+    fs.writeFileSync(deployment, JSON.stringify(toDeploymentFile(x.rig.w.deployment)));
+    const { stdout } = await promisify(execFile)(
+      "bin/zkclear",
+      [
+        "account",
+        "--key",
+        key,
+        "--account",
+        String(who.account),
+        "--deployment",
+        deployment,
+        "--print-query",
+      ],
+      { env: { ...process.env, ZKCLEAR_PASSPHRASE: "explorer passphrase" }, timeout: 120_000 },
+    );
+    return stdout.trim();
+  }
 
   /** Pastes a query into the account view and waits for its answer (figures or refusal). */
   async function ask(page: Page, q: string): Promise<void> {
@@ -151,7 +181,13 @@ describe("explorer: the page in headless Chromium against the operator (real cha
     await withPage(
       { url: `${x.url}/explorer` },
       async (page, seen) => {
-        await ask(page, query(x.alice));
+        const pasted = await cliQuery(x.alice);
+        assert.equal(
+          (JSON.parse(pasted) as { account: string }).account,
+          String(index),
+          "the CLI prints one line of JSON",
+        );
+        await ask(page, pasted);
         assert.equal(await page.$eval("#account-error", (e) => (e as HTMLElement).hidden), true);
         const a = op.state.getAccount(index);
         const m = op.state.markets;
