@@ -15,6 +15,7 @@ import { equity, scaledRequirement } from "../../prover/src/domain/margin.ts";
 import { exitDataOf } from "../../prover/src/engine/exit-data.ts";
 import { accountQueryJson, signAccountQuery } from "../../prover/src/explorer/query.ts";
 import type { Participant } from "../../prover/src/dev/onchain.ts";
+import type { ProofResult } from "../../prover/src/domain/ports.ts";
 import {
   launchBrowser,
   withPage,
@@ -118,6 +119,7 @@ describe("explorer: the page in headless Chromium against the operator (real cha
             kind: tr.querySelector(".kind")?.textContent,
             newRoot: tr.querySelector('[data-k="new-root"]')?.getAttribute("data-value"),
             proof: tr.querySelector("a")?.getAttribute("href"),
+            short: tr.querySelector("a")?.textContent,
           })),
         );
         assert.deepEqual(
@@ -127,6 +129,11 @@ describe("explorer: the page in headless Chromium against the operator (real cha
             kind: b.kind,
             newRoot: b.newRoot.toString(),
             proof: `/v1/batches/${b.id}`,
+            short: `π_a 0x${BigInt((b.proof as ProofResult).proof.pi_a[0])
+              .toString(16)
+              .slice(0, 8)}…${BigInt((b.proof as ProofResult).proof.pi_a[0])
+              .toString(16)
+              .slice(-4)}`,
           })),
         );
         assert.equal(await value(page, "root"), op.state.root.toString());

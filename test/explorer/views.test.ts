@@ -4,6 +4,7 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { signAccountQuery } from "../../prover/src/explorer/query.ts";
+import { duration } from "../../prover/src/explorer/page.ts";
 import {
   accountView,
   checkQuery,
@@ -103,5 +104,15 @@ describe("explorer: account queries, open interest and exit data on an engine st
       refusal(() => exitDataView(s, 3n, point, "test", { q: q(bob), now: NOW })).code,
       "AUTH_FAILED",
     );
+  });
+
+  it("says deadlines as people do", function () {
+    assert.deepEqual([604_800, 86_400, 9_000, 125, 5].map(duration), [
+      "7 days",
+      "1 day",
+      "2 h 30 min",
+      "2 min 5 s",
+      "5 s",
+    ]);
   });
 });

@@ -35,6 +35,16 @@ function time(t: number | null): Safe {
   return h`<time datetime="${iso}" data-value="${t}">${iso.replace("T", " ")}</time>`;
 }
 
+/** Seconds as people say them: "7 days", "2 h 30 min", "45 s". */
+export function duration(seconds: number): string {
+  if (seconds > 0 && seconds % 86_400 === 0)
+    return `${seconds / 86_400} day${seconds === 86_400 ? "" : "s"}`;
+  if (seconds >= 3600)
+    return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${seconds} s`;
+}
+
 function section(id: string, title: string, body: Safe, note?: string): Safe {
   return h`<section id="${id}"><h2>${title}</h2>${note ? h`<p class="note">${note}</p>` : null}${body}</section>`;
 }
@@ -69,7 +79,7 @@ function forcedRow(f: ExplorerForcedRequest): Safe {
 function freezeBanner(s: ExplorerSnapshot): Safe {
   const f = s.freeze;
   if (!f)
-    return h`<div class="banner live" id="freeze" data-frozen="false">Live: not frozen. A forced request not answered within ${num(s.forced.deadline)} s lets anyone freeze the exchange.</div>`;
+    return h`<div class="banner live" id="freeze" data-frozen="false">Live: not frozen. A forced request not answered within ${duration(s.forced.deadline)} lets anyone freeze the exchange.</div>`;
   return h`<div class="banner frozen" id="freeze" data-frozen="true"><strong>Frozen</strong> at ${time(f.at)},
 after ${num(f.batches, "freeze-batches")} batches, root ${short(f.root, "freeze-root")}, exit prices of oracle round ${num(f.roundId, "freeze-round")}.
 Exits so far: ${num(f.exits, "exits")} (claiming ${num(f.claimed, "exits-claimed")}). Accounts leave by exits; download your exit data below.</div>`;
@@ -94,7 +104,7 @@ export function renderExplorerPage(s: ExplorerSnapshot): string {
   );
   const priceHeads = s.markets.map((m) => `price ${m.index}`);
   const body = h`<header><h1>zkclear explorer</h1>
-<p class="deployment">chain ${num(d.chainId, "chain")} · Settlement ${short(d.settlement, "settlement")} · parameters <code>${d.params}</code> ·
+<p class="deployment">chain <code data-k="chain" data-value="${d.chainId.toString()}">${d.chainId.toString()}</code> · Settlement ${short(d.settlement, "settlement")} · parameters <code>${d.params}</code> ·
 served by <strong data-k="source">${d.source}</strong>${d.member ? h` (member ${short(d.member, "member")})` : null}</p>
 <p class="deployment">state root ${short(s.root, "root")} · on-chain root ${short(s.chainRoot, "chain-root")} · as of ${time(s.at)} · <a href="/explorer">refresh</a> · <a href="/v1/explorer">JSON</a></p>
 </header>
@@ -125,7 +135,7 @@ ${section(
     s.forced.requests.map(forcedRow),
     "no forced request",
   ),
-  `The operator must answer each within ${s.forced.deadline} s of its request, or anyone may freeze the exchange.`,
+  `The operator must answer each within ${duration(s.forced.deadline)} of its request, or anyone may freeze the exchange.`,
 )}
 </main>`;
   return `<!doctype html>

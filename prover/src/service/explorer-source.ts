@@ -41,10 +41,10 @@ async function orElse<T>(read: () => Promise<T>, fallback: T): Promise<T> {
   }
 }
 
-/** pi_a's x, cut: enough to tell proofs apart at a glance. */
-function shortProof(proof: unknown): string {
-  const a = (proof as { pi_a?: unknown[] } | null)?.pi_a?.[0];
-  const hex = BigInt(String(a ?? 0)).toString(16);
+/** The proof's pi_a x, cut: enough to tell proofs apart at a glance (the store keeps a ProofResult). */
+function shortProof(stored: unknown): string {
+  const proof = (stored as { proof?: { pi_a?: unknown[] } }).proof;
+  const hex = BigInt(String(proof?.pi_a?.[0] ?? 0)).toString(16);
   return `π_a 0x${hex.slice(0, 8)}…${hex.slice(-4)}`;
 }
 
