@@ -314,6 +314,11 @@ export class Operator {
     return this.store.batchPage(after, limit);
   }
 
+  /** The latest `limit` batches, newest first, and how many there are in all (the explorer). */
+  latestBatches(limit: number) {
+    return { batches: this.store.latestBatches<BatchBody>(limit), total: this.store.batchTotal() };
+  }
+
   withdrawal(id: string) {
     return this.store.withdrawals.get(id);
   }
