@@ -36,9 +36,11 @@ ${rows.join("\n")}
   system accounts     ${e.system.map((x) => `${x.who} proved ${x.payout}, paid ${x.paid}`).join("; ")}
   reclaimed deposit   ${e.reclaimed} (queued, never credited)
   Vault left          ${e.vaultLeft} (the rules leave ${e.expectedLeft}: ${e.vaultLeft === e.expectedLeft ? "equal" : "DIFFERENT (bug)"})
+  data committee      two replicas attested every trade batch; exits used a replica's data
+  explorer            ${e.explorer.url}: ${e.explorer.frozen ? "frozen" : "NOT FROZEN (bug)"}, ${e.explorer.exits} exits shown
   audit               ${e.audit.ok ? "PASSED" : `FAILED: ${e.audit.out}`}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    ok = e.audit.ok && e.vaultLeft === e.expectedLeft;
+    ok = e.audit.ok && e.vaultLeft === e.expectedLeft && e.explorer.frozen && e.explorer.exits > 0;
   } else if (process.argv.includes("--offline")) {
     const r = await runDemo(p, log);
     console.log(`

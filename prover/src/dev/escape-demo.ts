@@ -7,7 +7,6 @@ import { encryptKey } from "../domain/keystore.ts";
 import { devKeyPair } from "../domain/keys.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { shareExitPool } from "../domain/exit.ts";
-import { CONFIG_FILE_NAME, INDEX_FILE_NAME } from "../engine/batch-file.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { devWallet } from "../service/serve.ts";
 import { RigError, ServiceRig, stop, until } from "./service-rig.ts";
@@ -34,6 +33,8 @@ export interface EscapeDemoReport {
   readonly vaultLeft: bigint;
   readonly expectedLeft: bigint;
   readonly audit: { readonly ok: boolean; readonly findings: number; readonly out: string };
+  /** What a replica's explorer page shows at the end. */
+  readonly explorer: { readonly url: string; readonly frozen: boolean; readonly exits: number };
 }
 
 interface Cli {
@@ -73,28 +74,13 @@ async function must(what: string, args: readonly string[]): Promise<Record<strin
   return r.json;
 }
 
-/** The auditor's copy of the operator's published files: index, config and every batch. */
-async function mirror(api: string, dir: string): Promise<number> {
-  fs.mkdirSync(dir, { recursive: true });
-  const get = async (name: string) => {
-    const r = await fetch(`${api}/v1/published/${name}`);
-    if (!r.ok) throw new RigError("DEMO_STEP_FAILED", `${name}: HTTP ${r.status}`);
-    const text = await r.text();
-    fs.writeFileSync(path.join(dir, name), text);
-    return JSON.parse(text) as { batches?: { file: string }[] };
-  };
-  await get(CONFIG_FILE_NAME);
-  const index = await get(INDEX_FILE_NAME);
-  for (const b of index.batches ?? []) await get(b.file);
-  return index.batches?.length ?? 0;
-}
-
 /**
  * `npm run demo -- --escape`: users leave without the operator. Traders trade through the
  * operator service; then the operator goes dark, ignoring everyone (a withdrawal gets no
  * answer, a deposit is never credited); the oracle crashes market 0, leaving one trader
  * under water; a trader's forced request expires; anyone freezes; every trader exits with
- * a proof made by the CLI from an auditor's copy of the published files; the depositor
+ * a proof made by the CLI from the data a committee replica serves (the data committee is
+ * two replicas, `zkclear replica`, which attested every batch before it landed); the depositor
  * reclaims; the system accounts exit last; the Vault ends with what the rules leave in it,
  * and the audit passes. A hardhat node on 127.0.0.1, INSECURE development keys.
  */
@@ -108,6 +94,8 @@ export async function runEscapeDemo(
     traders: names.length,
     // ana is thin (she goes long one lot at 10% margin), ben is rich (he sells it)
     deposit: [1_000_000n, 1_000_000_000n, 100_000_000n, 100_000_000n],
+    // the data committee: two replicas, each attesting every batch before it lands
+    replicas: 2,
     log,
   });
   try {
@@ -144,12 +132,24 @@ async function story(
       : undefined,
   );
   await rig.settledEverything();
-  const replica = path.join(rig.dir, "replica");
-  log(`an auditor copies the published batch files: ${await mirror(rig.api, replica)} batches`);
+  // the committee's copy: the second replica's published files (what it attested and replayed)
+  const replica = `${rig.replicas[1].url}/v1/published`;
+  const held = await until("the replicas", async () => {
+    const counts = await Promise.all(
+      rig.replicas.map(
+        async (r) =>
+          ((await (await fetch(`${r.url}/v1/replica`)).json()) as { batches: number }).batches,
+      ),
+    );
+    const settled = (await rig.batches()).filter((b) => b.status === "settled").length;
+    return counts.every((c) => c === settled) ? settled : undefined;
+  });
+  log(`both committee replicas hold and replayed all ${held} batches (each attested the trades)`);
 
-  log("the operator goes dark: from now on it answers nobody");
+  log("the operator goes dark: from now on it answers nobody, and its files are gone with it");
   await stop(rig.service, "SIGKILL");
   rig.service = undefined;
+  fs.rmSync(path.join(rig.dir, "published"), { recursive: true, force: true });
   const w = await fetch(`${rig.api}/v1/withdrawals`, { method: "POST" }).catch(() => undefined);
   log(`cleo asks the operator for a withdrawal: ${w ? `HTTP ${w.status}` : "no answer"}`);
 
@@ -180,7 +180,7 @@ async function story(
     "5000000",
     "--to",
     rig.addresses[2],
-    // the withdrawal nonce from the replica (cleo never withdrew: 0)
+    // the withdrawal nonce from a committee replica (cleo never withdrew: 0)
     "--from",
     replica,
     "--eth-key",
@@ -247,7 +247,7 @@ async function story(
     });
   };
   for (const i of [0, 1, 2]) await exitOf(i);
-  log(`ana, ben and cleo prove their exits from the replica in the window (claims)`);
+  log(`ana, ben and cleo prove their exits with data from a replica, in the window (claims)`);
 
   const now = (await rig.provider.getBlock("latest"))!.timestamp;
   await rig.provider.send("evm_increaseTime", [Number(windowEnd) - now + 1]);
@@ -328,7 +328,18 @@ async function story(
     ).getFunction("balanceOf")(rig.d.addresses.vault),
   );
 
-  log("the audit replays the replica and checks the freeze and every exit");
+  // the explorer page of the other replica shows the freeze and the exits
+  const page = (await (await fetch(`${rig.replicas[0].url}/v1/explorer`)).json()) as {
+    freeze: { exits: number; batches: number } | null;
+  };
+  const explorer = {
+    url: `${rig.replicas[0].url}/explorer`,
+    frozen: page.freeze !== null,
+    exits: page.freeze?.exits ?? 0,
+  };
+  log(`replica ${rig.replicas[0].url}/explorer shows the freeze and ${explorer.exits} exits`);
+
+  log("the audit replays a replica's files and checks the freeze and every exit");
   const run = await rig.audit(replica);
   const audit = {
     ok: run.code === 0,
@@ -340,6 +351,7 @@ async function story(
     exits,
     system,
     reclaimed: 7_000_000n,
+    explorer,
     vaultLeft,
     // every payment owed was claimed: what is left is the pool less what the exits were paid
     expectedLeft: [...expected.window, ...expected.late].reduce((a, b) => a - b, pool),

@@ -43,6 +43,12 @@ export interface RigOptions {
   readonly batchTimeoutMs?: number;
   readonly marks?: readonly bigint[];
   readonly log?: (s: string) => void;
+  /**
+   * Data committee replicas to run (`zkclear replica`, development members 0..n-1), which
+   * the service asks for attestations; 0 (default): the service signs with the development
+   * committee keys itself.
+   */
+  readonly replicas?: number;
 }
 
 export type Json = Record<string, unknown>;
@@ -69,6 +75,8 @@ export class ServiceRig {
   /** Ethereum address of trader i (recipient of its withdrawals). */
   readonly addresses: string[] = [];
   service: ChildProcess | undefined;
+  /** The replicas (their URLs and processes), when RigOptions.replicas asked for them. */
+  readonly replicas: { url: string; port: number; proc: ChildProcess | undefined }[] = [];
   deploymentFile = "";
   domain = 0n;
   d!: DeployedContracts;
@@ -116,7 +124,16 @@ export class ServiceRig {
     const rig = new ServiceRig(dir, rpc, `http://127.0.0.1:${apiPort}`, provider, node, o);
     await until("the hardhat node", () => provider.send("eth_chainId", []));
     await rig.deploy();
-    rig.service = rig.startService();
+    for (let i = 0; i < (o.replicas ?? 0); i++) {
+      const port = await freePort();
+      rig.replicas.push({ url: `http://127.0.0.1:${port}`, port, proc: undefined });
+      rig.startReplica(i);
+    }
+    for (const r of rig.replicas)
+      await until(`replica ${r.url}`, () => fetch(`${r.url}/health`).catch(() => undefined));
+    rig.service = rig.startService(
+      rig.replicas.length ? ["--replicas", rig.replicas.map((r) => r.url).join(",")] : [],
+    );
     await rig.healthy();
     await until("the deposit batch", async () =>
       (await rig.batches()).some((b) => b.kind === "deposits" && b.status === "settled")
@@ -218,6 +235,38 @@ export class ServiceRig {
       ],
       { cwd: ROOT, stdio: ["ignore", log, log] },
     );
+  }
+
+  /**
+   * Starts replica i (development committee member i) following the operator's published
+   * files, or `source` (another replica's), with its database in the rig's directory.
+   */
+  startReplica(i: number, source = `${this.api}/v1/published`): ChildProcess {
+    const r = this.replicas[i];
+    const log = fs.openSync(path.join(this.dir, `replica-${i}.log`), "a");
+    r.proc = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "prover/src/cli/index.ts",
+        "replica",
+        "--rpc",
+        this.rpc,
+        "--deployment",
+        this.deploymentFile,
+        "--source",
+        source,
+        "--db",
+        path.join(this.dir, `replica-${i}.db`),
+        "--key",
+        `dev:${i}`,
+        "--port",
+        String(r.port),
+      ],
+      { cwd: ROOT, stdio: ["ignore", log, log] },
+    );
+    return r.proc;
   }
 
   /** Kills the service (SIGKILL by default) and starts it again. */
@@ -384,6 +433,7 @@ export class ServiceRig {
 
   async close(): Promise<void> {
     await stop(this.service, "SIGTERM");
+    for (const r of this.replicas) await stop(r.proc, "SIGTERM");
     await stop(this.node, "SIGTERM");
     this.provider.destroy();
   }
