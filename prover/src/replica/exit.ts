@@ -20,6 +20,11 @@ export async function replicaExitData(r: Replica, account: bigint): Promise<Exit
         "ACCOUNT_NOT_FOUND",
         `account ${account} has no leaf in this replica's tree (${p.nextBatch} batches replayed)`,
       );
+    if (p.replay !== "on")
+      throw new ReplicaError(
+        "REPLICA_INCOMPLETE",
+        `this replica's tree is not the chain's: ${p.replayNote ?? "its replay stopped"}`,
+      );
     const frozen = freeze.frozenAt !== 0n;
     if (frozen && (p.nextBatch !== freeze.batches || state.root !== freeze.root))
       throw new ReplicaError(
