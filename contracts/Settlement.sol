@@ -9,6 +9,8 @@ import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 import {EscapeHatch} from "./EscapeHatch.sol";
+import {DataAvailability} from "./DataAvailability.sol";
+import {ICommittee} from "./interfaces/ICommittee.sol";
 
 /// @title Settlement
 /// @notice Keeps zkclear's account-tree root and moves it only with a valid Groth16 proof
@@ -23,6 +25,9 @@ import {EscapeHatch} from "./EscapeHatch.sol";
 /// - it was proven from the current root              -> StaleRoot
 /// - it changes the root (no empty or no-op batch takes a batch number)
 ///                                                    -> NoOpBatch, EmptyBatch
+/// - trades, withdrawals, liquidations: at least k of the n data committee members signed
+///   this batch's attestation (DataAvailability, Committee.check)
+///                        -> NotEnoughAttestations, NotAMember, DuplicateMember, InvalidAttestation
 /// - the proof verifies for the public inputs built here -> InvalidProof
 ///
 /// The price rule, for the batches proven at an oracle round's prices (trades, withdrawals,
@@ -55,7 +60,7 @@ import {EscapeHatch} from "./EscapeHatch.sol";
 /// itself unless renewed) and unpauses early. No role can move the root without a proof,
 /// change the verifiers, the configuration, the oracle or the Vault (all immutable), or
 /// move user funds.
-contract Settlement is EscapeHatch {
+contract Settlement is EscapeHatch, DataAvailability {
     /// @notice Batch kinds, as emitted in BatchSettled.
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
@@ -220,6 +225,8 @@ contract Settlement is EscapeHatch {
         address exitVerifier;
         IPriceOracle oracle;
         IVault vault;
+        /// The data availability committee (trades, withdrawals and liquidations need k of n).
+        ICommittee committee;
         uint256 marketsHash;
         uint8 marketCount;
         uint8 withdrawalSlots;
@@ -238,7 +245,10 @@ contract Settlement is EscapeHatch {
         address guardian;
     }
 
-    constructor(Config memory c) EscapeHatch(c.forcedDeadline, c.forcedRequestFee, c.exitWindow, MAX_PAUSE) {
+    constructor(Config memory c)
+        EscapeHatch(c.forcedDeadline, c.forcedRequestFee, c.exitWindow, MAX_PAUSE)
+        DataAvailability(c.committee)
+    {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
         uint64 maxReportAge = c.oracle.maxAge();
         if (c.maxPriceAge == 0 || c.roundGrace > c.maxPriceAge || maxReportAge >= c.maxPriceAge) {
@@ -445,19 +455,34 @@ contract Settlement is EscapeHatch {
         if (roundId != c.lastRoundUsed) _counters.lastRoundUsed = uint40(roundId);
     }
 
+    /// @dev The verifier of a batch kind and its function selector (by public input count).
+    function _verifierOf(uint8 kind) private view returns (address, bytes4) {
+        if (kind == KIND_TRADES) return (tradeVerifier, sel4);
+        if (kind == KIND_DEPOSITS) return (depositVerifier, sel4);
+        if (kind == KIND_WITHDRAWALS) return (withdrawalVerifier, selWithdrawals);
+        if (kind == KIND_LIQUIDATIONS) return (liquidationVerifier, sel4);
+        return (forcedVerifier, selForced);
+    }
+
+    /// @dev Accepts a batch whose public inputs are built: from the current root, changing
+    /// it (but for a forced batch), attested by the committee (trades, withdrawals and
+    /// liquidations: the kinds whose data is not on-chain), with a valid proof.
     function _accept(
-        address verifier,
-        bytes4 sel,
         Groth16Call.Proof calldata proof,
         uint256[] memory pub,
         uint8 kind,
         uint256 dataCommitment,
-        uint64 roundId
+        uint64 roundId,
+        bytes calldata attestations
     ) private {
         uint256 oldRoot = stateRoot;
         if (pub[0] != oldRoot) revert StaleRoot(oldRoot, pub[0]);
         // a forced batch that refuses every request keeps the root: it still answers them
         if (pub[1] == oldRoot && kind != KIND_FORCED) revert NoOpBatch(oldRoot);
+        if (kind != KIND_DEPOSITS && kind != KIND_FORCED) {
+            _checkAttested(_counters.batchCount, kind, oldRoot, pub[1], dataCommitment, attestations);
+        }
+        (address verifier, bytes4 sel) = _verifierOf(kind);
         if (!Groth16Call.verify(verifier, sel, proof, pub)) revert InvalidProof();
         stateRoot = pub[1];
         uint40 n = _counters.batchCount;
@@ -467,14 +492,16 @@ contract Settlement is EscapeHatch {
 
     /// @notice Settles a batch of trades proven at oracle round `roundId`'s prices.
     /// @param oldRoot the root the batch was proven from (must be the current root)
+    /// @param attestations k committee members' signatures of the batch (DataAvailability)
     function submitTrades(
         Groth16Call.Proof calldata proof,
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
-        uint64 roundId
+        uint64 roundId,
+        bytes calldata attestations
     ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
-        _acceptPriced(tradeVerifier, KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId, roundGrace);
+        _acceptPriced(KIND_TRADES, proof, oldRoot, newRoot, dataCommitment, roundId, roundGrace, attestations);
     }
 
     /// @notice Settles a batch of liquidations proven at oracle round `roundId`'s prices,
@@ -484,30 +511,31 @@ contract Settlement is EscapeHatch {
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
-        uint64 roundId
+        uint64 roundId,
+        bytes calldata attestations
     ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint64 n = _counters.batchCount;
-        _acceptPriced(liquidationVerifier, KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0);
+        _acceptPriced(KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0, attestations);
         emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
     }
 
     /// @dev The batch kinds whose public inputs are [oldRoot, newRoot, dataCommitment, binding].
     function _acceptPriced(
-        address verifier,
         uint8 kind,
         Groth16Call.Proof calldata proof,
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
         uint64 roundId,
-        uint64 grace
+        uint64 grace,
+        bytes calldata attestations
     ) private {
         uint256[] memory pub = new uint256[](4);
         pub[0] = oldRoot;
         pub[1] = newRoot;
         pub[2] = dataCommitment;
         pub[3] = _priceBinding(roundId, grace);
-        _accept(verifier, sel4, proof, pub, kind, dataCommitment, roundId);
+        _accept(proof, pub, kind, dataCommitment, roundId, attestations);
     }
 
     /// @notice Credits the next `count` deposits of the Vault's queue (at least one, and none
@@ -529,7 +557,7 @@ contract Settlement is EscapeHatch {
         pub[2] = vault.queueHashAt(from);
         pub[3] = vault.queueHashAt(from + count);
         _counters.depositsProcessed = uint40(from + count);
-        _accept(depositVerifier, sel4, proof, pub, KIND_DEPOSITS, pub[3], 0);
+        _accept(proof, pub, KIND_DEPOSITS, pub[3], 0, msg.data[0:0]);
     }
 
     /// @notice Settles signed withdrawals proven at round `roundId`'s prices and credits
@@ -539,22 +567,30 @@ contract Settlement is EscapeHatch {
         uint256 oldRoot,
         uint256 newRoot,
         uint64 roundId,
-        uint256[] calldata payouts
+        uint256[] calldata payouts,
+        bytes calldata attestations
     ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
+        (uint256[] memory pub, uint256 commitment) = _withdrawalPublic(oldRoot, newRoot, roundId, payouts);
+        _accept(proof, pub, KIND_WITHDRAWALS, commitment, roundId, attestations);
+        for (uint256 i = 0; i < payouts.length; i++) {
+            uint256 p = payouts[i];
+            if (p != 0) vault.credit(address(uint160(p)), p >> 160);
+        }
+    }
+
+    /// @dev ProcessWithdrawals' public inputs and the payouts' commitment.
+    function _withdrawalPublic(uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] calldata payouts)
+        private
+        returns (uint256[] memory pub, uint256 commitment)
+    {
         uint256 w = withdrawalSlots;
         if (payouts.length != w) revert PayoutCount(payouts.length, w);
-        uint256[] memory pub = new uint256[](3 + w);
+        commitment = uint256(keccak256(abi.encode(payouts)));
+        pub = new uint256[](3 + w);
         pub[0] = oldRoot;
         pub[1] = newRoot;
         pub[2] = _priceBinding(roundId, roundGrace);
         for (uint256 i = 0; i < w; i++) pub[3 + i] = payouts[i];
-        _accept(
-            withdrawalVerifier, selWithdrawals, proof, pub, KIND_WITHDRAWALS, uint256(keccak256(abi.encode(payouts))), roundId
-        );
-        for (uint256 i = 0; i < w; i++) {
-            uint256 p = payouts[i];
-            if (p != 0) vault.credit(address(uint160(p)), p >> 160);
-        }
     }
 
     /// @notice Answers the next `count` forced requests of the queue with a proof at round
@@ -572,7 +608,7 @@ contract Settlement is EscapeHatch {
         uint256[] calldata payouts
     ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint256[] memory pub = _forcedPublic(oldRoot, newRoot, roundId, count, outcomes, payouts);
-        _accept(forcedVerifier, selForced, proof, pub, KIND_FORCED, pub[4], roundId);
+        _accept(proof, pub, KIND_FORCED, pub[4], roundId, msg.data[0:0]);
         for (uint256 i = 0; i < payouts.length; i++) {
             uint256 p = payouts[i];
             if (p != 0) vault.credit(address(uint160(p)), p >> 160);

@@ -9,6 +9,7 @@ import {
   setupWorld,
   type Participant,
   type World,
+  devAttestations,
 } from "../../prover/src/dev/onchain.ts";
 import { submitBatch } from "../../prover/src/chain/settlement.ts";
 import { CHECKS } from "../../prover/src/audit/findings.ts";
@@ -181,7 +182,12 @@ describe("audit: the price rule on a real chain (real proofs, test parameters)",
     const late = await proveTrades(w, [trade(a, b, 2n)]);
     await postRound(w, [60_000_00n, 3_010_00n]);
     await postRound(w, [60_000_00n, 3_020_00n]);
-    await submitBatch(w.d.settlement, late.data, late.proof.proof);
+    await submitBatch(
+      w.d.settlement,
+      late.data,
+      late.proof.proof,
+      await devAttestations(w.d, late.data),
+    );
     assert.equal(late.data.round + 2n, w.round);
     // ethers answers getBlock("latest") from a cache for 250 ms: let the audit see the head
     await new Promise((r) => setTimeout(r, 300));

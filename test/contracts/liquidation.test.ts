@@ -11,6 +11,8 @@ import {
   settleTradeBatch,
   setupWorld,
   type World,
+  devAttestations,
+  devAttestationsFor,
 } from "../../prover/src/dev/onchain.ts";
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
@@ -74,14 +76,37 @@ describe("liquidations on-chain with real proofs (test parameters)", function ()
     const submit = w.d.settlement.getFunction("submitLiquidations");
     const sp = toSolidityProof(proof.proof);
     await assert.rejects(
-      submit.staticCall(sp, r.oldRoot, r.newRoot + 1n, r.dataCommitment, w.round),
+      submit.staticCall(
+        sp,
+        r.oldRoot,
+        r.newRoot + 1n,
+        r.dataCommitment,
+        w.round,
+        await devAttestationsFor(w.d, "liquidations", r.oldRoot, r.newRoot + 1n, r.dataCommitment),
+      ),
       (e: unknown) => revertName(e) === "InvalidProof",
     );
     await assert.rejects(
-      submit.staticCall(sp, r.oldRoot, r.newRoot, r.dataCommitment + 1n, w.round),
+      submit.staticCall(
+        sp,
+        r.oldRoot,
+        r.newRoot,
+        r.dataCommitment + 1n,
+        w.round,
+        await devAttestationsFor(w.d, "liquidations", r.oldRoot, r.newRoot, r.dataCommitment + 1n),
+      ),
       (e: unknown) => revertName(e) === "InvalidProof",
     );
-    const rc = await (await submit(sp, r.oldRoot, r.newRoot, r.dataCommitment, w.round)).wait();
+    const rc = await (
+      await submit(
+        sp,
+        r.oldRoot,
+        r.newRoot,
+        r.dataCommitment,
+        w.round,
+        await devAttestations(w.d, r),
+      )
+    ).wait();
     const ev = rc.logs
       .map((l: { topics: string[]; data: string }) =>
         (w.d.settlement as Contract).interface.parseLog(l),

@@ -17,6 +17,7 @@ import {
   type Participant,
   type ProvenBatch,
   type World,
+  devAttestations,
 } from "../../prover/src/dev/onchain.ts";
 import { submitBatch } from "../../prover/src/chain/settlement.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
@@ -54,7 +55,8 @@ describe("the price rule: batches use the latest oracle round (real proofs, test
   }
 
   const chainRoot = async () => BigInt(await w.d.settlement.getFunction("stateRoot")());
-  const submit = (b: ProvenBatch) => submitBatch(w.d.settlement, b.data, b.proof.proof);
+  const submit = async (b: ProvenBatch) =>
+    submitBatch(w.d.settlement, b.data, b.proof.proof, await devAttestations(w.d, b.data));
   const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
   /** `buyer` buys `qty` of `market` from `seller` at `price`, with fresh orders. */
   const trade = (

@@ -12,6 +12,7 @@ import { factory } from "../../prover/src/chain/artifacts.ts";
 import { configHash, marketsHash } from "../../prover/src/domain/market.ts";
 import {
   deposit,
+  devAttestationsFor,
   postRound,
   proveDeposits,
   proveTrades as proveTradeBatch,
@@ -25,7 +26,7 @@ import {
 
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { increaseTime, prepareTestContracts, revertName, signers } from "../helpers/chain.ts";
-import { type Trade } from "../../prover/src/domain/batch.ts";
+import { payoutsCommitment, type BatchKind, type Trade } from "../../prover/src/domain/batch.ts";
 import { type ProofResult } from "../../prover/src/domain/ports.ts";
 
 const P = PARAM_SETS.test;
@@ -61,7 +62,11 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
     return { r, proof };
   };
 
-  function submitTradesRaw(
+  /** The development committee's signatures of what the call submits. */
+  const att = (kind: BatchKind, oldRoot: bigint, newRoot: bigint, dataCommitment: bigint) =>
+    devAttestationsFor(w.d, kind, oldRoot, newRoot, dataCommitment);
+
+  async function submitTradesRaw(
     proof: ProofResult,
     args: { oldRoot: bigint; newRoot: bigint; dataCommitment: bigint },
     round = w.round,
@@ -69,7 +74,14 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
   ) {
     return w.d.settlement
       .getFunction("submitTrades")
-      .staticCall(sp, args.oldRoot, args.newRoot, args.dataCommitment, round);
+      .staticCall(
+        sp,
+        args.oldRoot,
+        args.newRoot,
+        args.dataCommitment,
+        round,
+        await att("trades", args.oldRoot, args.newRoot, args.dataCommitment),
+      );
   }
 
   it("numbers batch kinds as the kind table does", async function () {
@@ -214,7 +226,14 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         await reverts(
           w.d.settlement
             .getFunction("submitTrades")
-            .staticCall(bad, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+            .staticCall(
+              bad,
+              batch.oldRoot,
+              batch.newRoot,
+              batch.dataCommitment,
+              w.round,
+              await att("trades", batch.oldRoot, batch.newRoot, batch.dataCommitment),
+            ),
           "InvalidProof",
         );
       }
@@ -244,10 +263,14 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       await reverts(
         w.d.settlement
           .getFunction("submitWithdrawals")
-          .staticCall(toSolidityProof(proof.proof), batch.oldRoot, batch.newRoot, w.round, [
-            0n,
-            0n,
-          ]),
+          .staticCall(
+            toSolidityProof(proof.proof),
+            batch.oldRoot,
+            batch.newRoot,
+            w.round,
+            [0n, 0n],
+            await att("withdrawals", batch.oldRoot, batch.newRoot, payoutsCommitment([0n, 0n])),
+          ),
         "InvalidProof",
       );
     });
@@ -264,6 +287,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
           exitVerifier: a.verifiers.exit_account,
           oracle: a.oracle,
           vault: a.vault,
+          committee: a.committee,
           marketsHash: marketsHash(markets),
           marketCount: 2,
           withdrawalSlots: P.withdrawals,
@@ -280,16 +304,26 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         await c.waitForDeployment();
         return c;
       };
-      const submit = (c: Contract) =>
-        c
-          .getFunction("submitTrades")
-          .staticCall(
-            toSolidityProof(proof.proof),
+      // the committee signs for the contract the batch is sent to: the proof is what fails
+      const submit = async (c: Contract) =>
+        c.getFunction("submitTrades").staticCall(
+          toSolidityProof(proof.proof),
+          batch.oldRoot,
+          batch.newRoot,
+          batch.dataCommitment,
+          w.round,
+          await devAttestationsFor(
+            {
+              chainId: w.d.chainId,
+              addresses: { settlement: await c.getAddress() },
+              settlement: c,
+            },
+            "trades",
             batch.oldRoot,
             batch.newRoot,
             batch.dataCommitment,
-            w.round,
-          );
+          ),
+        );
       // other markets: another configuration hash
       await reverts(
         submit(await deployWith([{ ...w.markets[0], takerFeeBps: 6n }, w.markets[1]])),
@@ -314,6 +348,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
             batch.newRoot,
             batch.dataCommitment,
             w.round,
+            await att("trades", batch.oldRoot, batch.newRoot, batch.dataCommitment),
           ),
         "RoundNotAnnounced",
       );
@@ -345,7 +380,14 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       await reverts(
         s
           .getFunction("submitTrades")
-          .staticCall(sp, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+          .staticCall(
+            sp,
+            batch.oldRoot,
+            batch.newRoot,
+            batch.dataCommitment,
+            w.round,
+            await att("trades", batch.oldRoot, batch.newRoot, batch.dataCommitment),
+          ),
         "AccessControlUnauthorizedAccount",
       );
       await reverts(
@@ -355,13 +397,27 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       await reverts(
         s
           .getFunction("submitWithdrawals")
-          .staticCall(sp, batch.oldRoot, batch.newRoot, w.round, [0n, 0n]),
+          .staticCall(
+            sp,
+            batch.oldRoot,
+            batch.newRoot,
+            w.round,
+            [0n, 0n],
+            await att("withdrawals", batch.oldRoot, batch.newRoot, payoutsCommitment([0n, 0n])),
+          ),
         "AccessControlUnauthorizedAccount",
       );
       await reverts(
         s
           .getFunction("submitLiquidations")
-          .staticCall(sp, batch.oldRoot, batch.newRoot, batch.dataCommitment, w.round),
+          .staticCall(
+            sp,
+            batch.oldRoot,
+            batch.newRoot,
+            batch.dataCommitment,
+            w.round,
+            await att("liquidations", batch.oldRoot, batch.newRoot, batch.dataCommitment),
+          ),
         "AccessControlUnauthorizedAccount",
       );
     });
@@ -374,6 +430,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         batch.newRoot,
         batch.dataCommitment,
         w.round,
+        await att("trades", batch.oldRoot, batch.newRoot, batch.dataCommitment),
       );
       const rc = await tx.wait();
       const ev = rc.logs
@@ -407,6 +464,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
             empty.data.newRoot,
             empty.data.dataCommitment,
             w.round,
+            await att("trades", empty.data.oldRoot, empty.data.newRoot, empty.data.dataCommitment),
           ),
         "NoOpBatch",
       );
@@ -429,27 +487,86 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
       const mallory = BigInt(await deployer.getAddress());
       const redirected = [mallory | (amount << 160n), 0n];
       await reverts(
-        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, redirected),
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          redirected,
+          await att("withdrawals", r.oldRoot, r.newRoot, payoutsCommitment(redirected)),
+        ),
         "InvalidProof",
       );
       await reverts(
-        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0] + (1n << 160n), 0n]),
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          [r.payouts[0] + (1n << 160n), 0n],
+          await att(
+            "withdrawals",
+            r.oldRoot,
+            r.newRoot,
+            payoutsCommitment([r.payouts[0] + (1n << 160n), 0n]),
+          ),
+        ),
         "InvalidProof",
       );
       await reverts(
-        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0], 1n]),
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          [r.payouts[0], 1n],
+          await att("withdrawals", r.oldRoot, r.newRoot, payoutsCommitment([r.payouts[0], 1n])),
+        ),
         "InvalidProof",
       );
       await reverts(
-        submitW.staticCall(sp, r.oldRoot, r.newRoot + 1n, w.round, r.payouts),
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot + 1n,
+          w.round,
+          r.payouts,
+          await att("withdrawals", r.oldRoot, r.newRoot + 1n, payoutsCommitment(r.payouts)),
+        ),
         "InvalidProof",
       );
       await reverts(
-        submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, [r.payouts[0]]),
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          [r.payouts[0]],
+          await att("withdrawals", r.oldRoot, r.newRoot, payoutsCommitment([r.payouts[0]])),
+        ),
         "PayoutCount",
       );
-      await (await submitW(sp, r.oldRoot, r.newRoot, w.round, r.payouts)).wait();
-      await reverts(submitW.staticCall(sp, r.oldRoot, r.newRoot, w.round, r.payouts), "StaleRoot");
+      await (
+        await submitW(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          r.payouts,
+          await att("withdrawals", r.oldRoot, r.newRoot, payoutsCommitment(r.payouts)),
+        )
+      ).wait();
+      await reverts(
+        submitW.staticCall(
+          sp,
+          r.oldRoot,
+          r.newRoot,
+          w.round,
+          r.payouts,
+          await att("withdrawals", r.oldRoot, r.newRoot, payoutsCommitment(r.payouts)),
+        ),
+        "StaleRoot",
+      );
       const vault = w.d.vault;
       assert.equal(await vault.getFunction("owed")(aliceAddr), amount);
       const tokenBefore = await w.d.token.getFunction("balanceOf")(aliceAddr);
@@ -505,6 +622,7 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
         r.newRoot,
         r.dataCommitment,
         world.round,
+        await att("trades", r.oldRoot, r.newRoot, r.dataCommitment),
       );
       const rc = await tx.wait();
       return BigInt(rc.gasUsed);

@@ -5,7 +5,13 @@ import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 import { signReport, submitRoundArgs } from "../../prover/src/chain/oracle-reports.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
 import { marketsHash } from "../../prover/src/domain/market.ts";
-import { deposit, postRound, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import {
+  deposit,
+  postRound,
+  setupWorld,
+  type World,
+  devAttestationsFor,
+} from "../../prover/src/dev/onchain.ts";
 import { increaseTime, prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
 
@@ -64,7 +70,16 @@ async function tradeVerdict(w: World, round: bigint): Promise<string> {
   const root = (await s.getFunction("stateRoot")()) as bigint;
   const r = await refusal(
     s,
-    s.getFunction("submitTrades").staticCall(ZERO_PROOF, root, root + 1n, 0n, round),
+    s
+      .getFunction("submitTrades")
+      .staticCall(
+        ZERO_PROOF,
+        root,
+        root + 1n,
+        0n,
+        round,
+        await devAttestationsFor(w.d, "trades", root, root + 1n, 0n),
+      ),
   );
   return r.name;
 }
@@ -163,6 +178,7 @@ describe("timing: the round grace, the timing parameters and the reclaim deadlin
           forcedVerifier: a.verifiers.answer_forced,
           exitVerifier: a.verifiers.exit_account,
           oracle: a.oracle,
+          committee: a.committee,
           vault: a.vault,
           marketsHash: marketsHash(w.markets),
           marketCount: 2,

@@ -1,5 +1,6 @@
 import {
   Contract,
+  Interface,
   keccak256,
   type HDNodeWallet,
   type JsonRpcApiProvider,
@@ -8,9 +9,10 @@ import {
 } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
-import { BATCH_KINDS, submitArgs } from "../domain/batch-kinds.ts";
+import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
 import type { DeploymentAddresses } from "../domain/deployment.ts";
 import type {
+  AttestorPort,
   ChainPort,
   EscapeView,
   ForcedEntry,
@@ -20,8 +22,7 @@ import type {
 } from "../domain/ports.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import { loadArtifact } from "./artifacts.ts";
-import { toSolidityProof } from "./calldata.ts";
-import { SubmitError } from "./settlement.ts";
+import { callArgs, SubmitError } from "./settlement.ts";
 
 /** Errors worth another try: the node did not answer, not "the contract refused". */
 export function transient(e: unknown): boolean {
@@ -35,6 +36,15 @@ export function transient(e: unknown): boolean {
     code === "UNKNOWN_ERROR"
   );
 }
+
+/** Committee.sol's refusals of a batch's attestations. */
+const COMMITTEE_ERRORS = new Set([
+  "BadAttestationsLength",
+  "InvalidAttestation",
+  "NotAMember",
+  "DuplicateMember",
+  "NotEnoughAttestations",
+]);
 
 /** The contract's custom error name in an ethers error, if it has one. */
 function revertName(e: unknown): string | undefined {
@@ -59,6 +69,10 @@ export class ChainClient implements ChainPort {
   private readonly waitMs: number;
   /** The next nonce to use, once learnt from the node. */
   private nonce: number | undefined;
+  private readonly attestor: AttestorPort | undefined;
+  private readonly committeeErrors = new Interface(loadArtifact("Committee").abi);
+  /** The last attestations gathered, by batch number and data: asked once per batch. */
+  private attested: { key: string; packed: string } | undefined;
 
   /**
    * @param opts.retries tries of a call the node failed to answer (transient errors)
@@ -66,11 +80,13 @@ export class ChainClient implements ChainPort {
    * @param opts.waitMs how long `send` waits for a receipt before it answers "pending"
    *   (default 120 s); the operator asks again at its next step, sending the transaction
    *   again if the node lost it
+   * @param opts.attestor gathers the data committee's signatures of trade, withdrawal and
+   *   liquidation batches (without one, Settlement refuses them)
    */
   constructor(
     addresses: DeploymentAddresses,
     private readonly signer: Wallet | HDNodeWallet,
-    opts: { retries?: number; pollMs?: number; waitMs?: number } = {},
+    opts: { retries?: number; pollMs?: number; waitMs?: number; attestor?: AttestorPort } = {},
   ) {
     if (!signer.provider)
       throw new SubmitError("NO_PROVIDER", "the operator's key must be connected to a node");
@@ -81,6 +97,23 @@ export class ChainClient implements ChainPort {
     this.retries = opts.retries ?? 4;
     this.pollMs = opts.pollMs ?? 500;
     this.waitMs = opts.waitMs ?? 120_000;
+    this.attestor = opts.attestor;
+  }
+
+  /**
+   * The committee's signatures of `b` as Settlement's next batch ("0x" for kinds that need
+   * none, or with no attestor). Asked once per batch: a check after a revert reuses them.
+   */
+  private async attestations(b: BatchData, proof: Groth16Proof): Promise<string> {
+    if (!BATCH_KINDS[b.kind].attested || !this.attestor) return "0x";
+    const batch = Number(
+      await this.retry("batchCount", () => this.settlement.getFunction("batchCount")()),
+    );
+    const key = `${batch}:${b.oldRoot}:${b.newRoot}:${batchCommitment(b)}`;
+    if (this.attested?.key === key) return this.attested.packed;
+    const packed = await this.attestor.attest({ batch, data: b, proof });
+    this.attested = { key, packed };
+    return packed;
   }
 
   private async retry<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -229,10 +262,11 @@ export class ChainClient implements ChainPort {
     proof: Groth16Proof,
   ): Promise<{ to: string; data: string; gas: bigint }> {
     const method = BATCH_KINDS[b.kind].method;
-    const data = this.settlement.interface.encodeFunctionData(method, [
-      toSolidityProof(proof),
-      ...submitArgs(b),
-    ]);
+    const attestations = await this.attestations(b, proof);
+    const data = this.settlement.interface.encodeFunctionData(
+      method,
+      callArgs(b, proof, attestations),
+    );
     const to = await this.settlement.getAddress();
     const from = this.signer.address;
     try {
@@ -251,6 +285,15 @@ export class ChainClient implements ChainPort {
         throw new SubmitError("SETTLEMENT_FROZEN", `${method}: Settlement is frozen`, {
           cause: e,
         });
+      // the committee's signatures no longer do (its members changed): gather them again
+      if (COMMITTEE_ERRORS.has(name)) {
+        this.attested = undefined;
+        throw new SubmitError(
+          "BATCH_UNATTESTED",
+          `${method}: Settlement refuses the committee's signatures (${name})`,
+          { cause: e },
+        );
+      }
       // a pause ends by itself (at most MAX_PAUSE): wait it out, do not give the batch up
       if (name === "ContractPaused")
         throw new SubmitError("SETTLEMENT_PAUSED", `${method}: Settlement is paused`, {
@@ -267,7 +310,9 @@ export class ChainClient implements ChainPort {
     const data = (e as { data?: string }).data;
     if (typeof data !== "string") return e;
     try {
-      const parsed = this.settlement.interface.parseError(data);
+      // Settlement's own errors, or the committee's (Committee.check reverts inside a batch)
+      const parsed =
+        this.settlement.interface.parseError(data) ?? this.committeeErrors.parseError(data);
       return parsed ? { revert: { name: parsed.name } } : e;
     } catch {
       return e;

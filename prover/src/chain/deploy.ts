@@ -6,6 +6,7 @@ import { genesisRoot } from "../domain/genesis.ts";
 import { marketsHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { compileContracts, factory } from "./artifacts.ts";
+import { devCommitteeWallets } from "./committee.ts";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
 export class DeployError extends ZkClearError<CodeOf<"chain">> {}
@@ -36,7 +37,24 @@ export const DEPLOY_DEFAULTS = {
   exitWindow: 14 * 86_400,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
+  /** Development data committee: members (INSECURE keys, chain/committee.ts) and threshold. */
+  devCommitteeMembers: 2,
+  devCommitteeThreshold: 2,
 } as const;
+
+/** The data availability committee (Committee.sol): its members' addresses and k. */
+export interface CommitteeSetup {
+  readonly members: readonly string[];
+  readonly threshold: number;
+}
+
+/** The INSECURE development committee (chain/committee.ts devCommitteeWallets). */
+export function devCommittee(): CommitteeSetup {
+  return {
+    members: devCommitteeWallets(DEPLOY_DEFAULTS.devCommitteeMembers).map((w) => w.address),
+    threshold: DEPLOY_DEFAULTS.devCommitteeThreshold,
+  };
+}
 
 export interface OracleSetup {
   readonly signers: readonly string[];
@@ -51,6 +69,8 @@ export interface DeployOptions {
   readonly params: ParamSet;
   readonly markets: readonly MarketParams[];
   readonly oracle: OracleSetup;
+  /** The data committee; its members and threshold are governed by the governance timelock. */
+  readonly committee: CommitteeSetup;
   /**
    * Each circuit's verifier as creation bytecode (hex): the verifier generated from the
    * key set's verification key (proving/verifier-contract.ts).
@@ -129,6 +149,7 @@ export interface DeployedContracts {
   readonly timelock: Contract;
   readonly oracleTimelock: Contract;
   readonly oracle: Contract;
+  readonly committee: Contract;
   readonly vault: Contract;
   readonly settlement: Contract;
 }
@@ -179,7 +200,7 @@ async function deployed(c: Promise<Contract> | Contract): Promise<Contract> {
 
 /**
  * Deploys zkclear: the Poseidon libraries, one verifier per circuit, the two timelocks
- * (governance and oracle), the price oracle, the vault (and a test token if none is given)
+ * (governance and oracle), the price oracle, the data committee, the vault (and a test token if none is given)
  * and the Settlement contract, wired together. The contracts must have been compiled
  * (prepareContracts). Every role is granted in a constructor; the deployer keeps none
  * (beyond those the options give it).
@@ -205,6 +226,12 @@ export async function deployContracts(
     throw new DeployError(
       "DEPLOY_INVALID",
       `oracle quorum ${o.quorum} of ${o.signers.length} signers: it must be at least ${MIN_ORACLE_QUORUM} and a majority`,
+    );
+  const cm = opts.committee;
+  if (cm.threshold < 1 || cm.threshold > cm.members.length)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `committee threshold ${cm.threshold} of ${cm.members.length} members: it must be 1..${cm.members.length}`,
     );
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
@@ -265,6 +292,16 @@ export async function deployContracts(
     }) as Promise<Contract>,
   );
 
+  // the committee's members and threshold change only through the governance timelock
+  const committee = await deployed(
+    factory("Committee", deployer).deploy(
+      await timelock.getAddress(),
+      await timelock.getAddress(),
+      [...cm.members],
+      cm.threshold,
+    ) as Promise<Contract>,
+  );
+
   const minDeposit =
     opts.minDeposit ??
     10n **
@@ -296,6 +333,7 @@ export async function deployContracts(
       ...kindVerifiers,
       oracle: await oracle.getAddress(),
       vault: await vault.getAddress(),
+      committee: await committee.getAddress(),
       marketsHash: mh,
       marketCount: markets.length,
       withdrawalSlots: p.withdrawals,
@@ -319,6 +357,7 @@ export async function deployContracts(
     addresses: {
       token: await token.getAddress(),
       oracle: await oracle.getAddress(),
+      committee: await committee.getAddress(),
       vault: await vault.getAddress(),
       settlement: await settlement.getAddress(),
       verifiers,
@@ -350,6 +389,7 @@ export async function deployContracts(
     timelock,
     oracleTimelock,
     oracle,
+    committee,
     vault,
     settlement,
   };

@@ -11,6 +11,7 @@ import {
 import { defaultDeploymentFile, deployZkclear, saveDeployment } from "../deploy/deploy.ts";
 import { checkKeys, keySetFrom } from "../proving/key-sets.ts";
 import { devOracleWallets } from "../service/feeder.ts";
+import { devCommitteeWallets } from "../chain/committee.ts";
 import { bigintArg, CliError, print, type Output } from "./common.ts";
 
 /** The smallest quorum the oracle takes for `n` signers: a majority, and at least 3. */
@@ -95,6 +96,14 @@ export function register(program: Command, out: () => Output): void {
       `reports a round needs: at least 3 and a majority of the signers (default: ${DEPLOY_DEFAULTS.devOracleQuorum} for the development signers, else the smallest allowed)`,
     )
     .option(
+      "--committee <list>",
+      `data committee member addresses (the replicas' keys), comma-separated (default: ${DEPLOY_DEFAULTS.devCommitteeMembers} INSECURE development members)`,
+    )
+    .option(
+      "--committee-threshold <k>",
+      `members that must attest each trade, withdrawal and liquidation batch, 1..members (default: ${DEPLOY_DEFAULTS.devCommitteeThreshold} for the development members, else all of them)`,
+    )
+    .option(
       "--max-report-age <s>",
       "oldest oracle report a round may include, seconds; below --max-price-age (default: a fifth of it)",
     )
@@ -172,6 +181,19 @@ export function register(program: Command, out: () => Output): void {
             ? `--oracle-signers: ${signers.length} signers; a round needs at least ${MIN_ORACLE_QUORUM} reports (one signer must never pick the median)`
             : `--quorum ${quorum}: a round must need at least ${MIN_ORACLE_QUORUM} reports and a majority of the ${signers.length} signers (${majority(signers.length)}..${signers.length})`,
         );
+      const members = o.committee
+        ? signerList(o.committee)
+        : devCommitteeWallets(DEPLOY_DEFAULTS.devCommitteeMembers).map((w) => w.address);
+      const committeeThreshold = o.committeeThreshold
+        ? Number(bigintArg("committee-threshold", o.committeeThreshold))
+        : o.committee
+          ? members.length
+          : DEPLOY_DEFAULTS.devCommitteeThreshold;
+      if (committeeThreshold < 1 || committeeThreshold > members.length)
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--committee-threshold ${committeeThreshold}: it must be 1..${members.length} (the members)`,
+        );
       const maxPriceAge = secondsArg("max-price-age", o.maxPriceAge);
       const roundGrace = secondsArg("round-grace", o.roundGrace);
       const maxReportAge = o.maxReportAge
@@ -233,6 +255,7 @@ export function register(program: Command, out: () => Output): void {
             maxReportAge,
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
           },
+          committee: { members, threshold: committeeThreshold },
           log,
         });
         const file = saveDeployment(o.out ?? defaultDeploymentFile(deployment.chainId), deployment);
@@ -262,6 +285,7 @@ export function register(program: Command, out: () => Output): void {
           `deployed "${p.name}" on chain ${deployment.chainId} with ${deployment.keys.kind} keys` +
             `\n  Settlement: ${deployment.addresses.settlement}\n  Vault: ${deployment.addresses.vault}` +
             `\n  oracle: ${deployment.addresses.oracle} (${quorum} of ${signers.length} signers)` +
+            `\n  data committee: ${deployment.addresses.committee} (${committeeThreshold} of ${members.length} members)` +
             `\nroles:\n${roleLines}` +
             `\nparameters:\n` +
             Object.entries(parameters)

@@ -20,6 +20,10 @@ export function register(program: Command): void {
       "where settled batch files are written for auditors (default: published/ next to --db)",
     )
     .option("--batch-timeout <ms>", "cut a partial trade batch after this long", "5000")
+    .option(
+      "--replicas <urls>",
+      "the data committee's replicas (zkclear replica), comma-separated (default on a development chain: INSECURE in-process development committee keys)",
+    )
     .action(async (o: Record<string, string>) => {
       const s = await startService({
         rpc: o.rpc,
@@ -30,6 +34,7 @@ export function register(program: Command): void {
         operatorKey: o.operatorKey,
         batchTimeoutMs: Number(o.batchTimeout),
         publishDir: o.publishDir,
+        replicas: o.replicas ? o.replicas.split(",").filter(Boolean) : undefined,
       });
       const stop = async () => {
         await s.stop();

@@ -85,6 +85,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
       quorum: req.oracle.quorum,
       maxReportAge: req.oracle.maxReportAge,
     },
+    committee: { members: [...req.committee.members], threshold: req.committee.threshold },
     roles: { ...contracts.roles },
     keys,
   };

@@ -16,6 +16,7 @@ import { LocalProver } from "../proving/local-prover.ts";
 import {
   DEPLOY_DEFAULTS,
   defaultMaxReportAge,
+  devCommittee,
   type DeployOptions,
   type DeployedContracts,
 } from "../chain/deploy.ts";
@@ -30,6 +31,10 @@ import { exitInput } from "../engine/exit.ts";
 import { CIRCUITS } from "../domain/circuits.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { exitCallArgs } from "../chain/exit.ts";
+import { devCommitteeWallets, signAttestation } from "../chain/committee.ts";
+import { packAttestations } from "../domain/committee.ts";
+import { batchCommitment } from "../domain/batch-kinds.ts";
+import { KeyAttestor } from "../service/committee.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -84,6 +89,45 @@ export interface BatchReceipt<K extends BatchKind = BatchKind> extends ProvenBat
   readonly gasUsed: bigint;
 }
 
+/**
+ * The development committee's keys signing in this process (INSECURE, checks nothing): for
+ * rigs that test something else. The committee itself is tested with real replicas.
+ */
+export function devAttestor(d: Pick<DeployedContracts, "chainId" | "addresses">): KeyAttestor {
+  return new KeyAttestor(devCommitteeWallets(DEPLOY_DEFAULTS.devCommitteeMembers), {
+    chainId: d.chainId,
+    settlement: d.addresses.settlement,
+  });
+}
+
+/** Settlement's `attestations` argument for `data` as its next batch (development committee). */
+export function devAttestations(
+  d: { chainId: bigint; addresses: { settlement: string }; settlement: Contract },
+  data: BatchData,
+): Promise<string> {
+  return devAttestationsFor(d, data.kind, data.oldRoot, data.newRoot, batchCommitment(data));
+}
+
+/**
+ * The development committee's signatures of whatever a test submits as the next batch
+ * (forged roots or commitments included: Settlement then judges the proof, not the
+ * committee).
+ */
+export async function devAttestationsFor(
+  d: { chainId: bigint; addresses: { settlement: string }; settlement: Contract },
+  kind: BatchKind,
+  oldRoot: bigint,
+  newRoot: bigint,
+  dataCommitment: bigint,
+  signers: readonly Wallet[] = devCommitteeWallets(DEPLOY_DEFAULTS.devCommitteeMembers),
+): Promise<string> {
+  const batch = Number(await d.settlement.getFunction("batchCount")());
+  const a = { batch, kind, oldRoot, newRoot, dataCommitment };
+  return packAttestations(
+    await Promise.all(signers.map((w) => signAttestation(w, d.chainId, d.addresses.settlement, a))),
+  );
+}
+
 /** The timelock delay of a test world (seconds): tests wait it out with evm_increaseTime. */
 export const WORLD_TIMELOCK_DELAY = 600;
 
@@ -121,6 +165,8 @@ export async function setupWorld(
         defaultMaxReportAge(opts.deploy?.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge),
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
     },
+    // the development committee (its keys sign in this process: World.chain's attestor)
+    committee: devCommittee(),
     // a test world: any deposit above zero, and a short timelock delay to wait out
     minDeposit: 1n,
     timelockDelay: WORLD_TIMELOCK_DELAY,
@@ -146,7 +192,10 @@ export async function setupWorld(
     keys,
     prover: new LocalProver(p, keys),
     // the operator's key: Hardhat's first development account, the deployer of the tests
-    chain: new ChainClient(d.addresses, devWallet(0).connect(deployer.provider), { pollMs: 100 }),
+    chain: new ChainClient(d.addresses, devWallet(0).connect(deployer.provider), {
+      pollMs: 100,
+      attestor: devAttestor(d),
+    }),
     domain: deployment.domain,
     state: ExchangeState.genesis(p.depth, markets, deployment.domain),
     oracleWallets,

@@ -9,7 +9,12 @@ import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side } from "../domain/order.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
-import { defaultMaxReportAge, DEPLOY_DEFAULTS, prepareContracts } from "../chain/deploy.ts";
+import {
+  defaultMaxReportAge,
+  devCommittee,
+  DEPLOY_DEFAULTS,
+  prepareContracts,
+} from "../chain/deploy.ts";
 import { deployZkclear, loadDeployment, saveDeployment } from "../deploy/deploy.ts";
 import { startService } from "../service/serve.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
@@ -124,6 +129,7 @@ export async function runServiceDemo(
       params: p,
       keys,
       log,
+      committee: devCommittee(),
       oracle: {
         signers: oracles.map((w) => w.address),
         quorum,

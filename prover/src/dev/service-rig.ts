@@ -18,7 +18,7 @@ import { signOrder, type Side } from "../domain/order.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { signWithdrawal } from "../domain/transfers.ts";
 import type { DeployedContracts } from "../chain/deploy.ts";
-import { defaultMaxReportAge, prepareContracts } from "../chain/deploy.ts";
+import { defaultMaxReportAge, devCommittee, prepareContracts } from "../chain/deploy.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { signReport, submitRoundArgs } from "../chain/oracle-reports.ts";
 import { deployZkclear, saveDeployment } from "../deploy/deploy.ts";
@@ -134,6 +134,7 @@ export class ServiceRig {
       timelockDelay: 0,
       // a run without new rounds for longer than the default 5 minutes stays within age
       maxPriceAge: 3600,
+      committee: devCommittee(),
       oracle: {
         signers: this.oracles.map((w) => w.address),
         quorum: 3,

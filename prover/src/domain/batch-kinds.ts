@@ -44,7 +44,10 @@ export interface BatchKindSpec<K extends BatchKind> {
    * that stops signing can never block the escape hatch.
    */
   readonly attested: boolean;
-  /** Settlement's submit function; it takes the proof, then `submitArgs`. */
+  /**
+   * Settlement's submit function; it takes the proof, then `submitArgs`, then (attested
+   * kinds) the committee's packed signatures.
+   */
   readonly method: string;
   /**
    * The submit function's ABI (human-readable, named arguments), so that an auditor reads
@@ -92,7 +95,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     attested: true,
     method: "submitTrades",
     submitAbi:
-      "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
+      "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId, bytes attestations)",
     verifierGetter: "tradeVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.batch,
@@ -130,7 +133,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     attested: true,
     method: "submitWithdrawals",
     submitAbi:
-      "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts)",
+      "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts, bytes attestations)",
     verifierGetter: "withdrawalVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.round, [...d.payouts]],
     slots: (p) => p.withdrawals,
@@ -152,7 +155,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     attested: true,
     method: "submitLiquidations",
     submitAbi:
-      "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId)",
+      "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId, bytes attestations)",
     verifierGetter: "liquidationVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.liquidations,

@@ -11,7 +11,8 @@ import type { ParamSet } from "./params.ts";
  * A deployment file (zkclear-deployment/1): everything the service, the CLI, the demo and
  * the auditor need to know of one deployment, written once by `deploy`: the chain, the
  * contracts' addresses and the block they were deployed in, the parameter set, the
- * markets and their configuration hash, the genesis root, the oracle's signers, the roles,
+ * markets and their configuration hash, the genesis root, the oracle's signers, the data
+ * committee, the roles,
  * and which keys the verifiers were made from (development or ceremony) with each key
  * file's hash. The service refuses to start when the chain or its keys do not match it.
  */
@@ -20,6 +21,8 @@ export const DEPLOYMENT_FORMAT = "zkclear-deployment/1";
 export interface DeploymentAddresses {
   readonly token: string;
   readonly oracle: string;
+  /** The data availability committee (Committee.sol). */
+  readonly committee: string;
   readonly vault: string;
   readonly settlement: string;
   readonly verifiers: Readonly<Record<CircuitId, string>>;
@@ -62,6 +65,11 @@ export interface Deployment {
     readonly quorum: number;
     readonly maxReportAge: number;
   };
+  /** The data committee at deployment (members and k; governed later by the timelock). */
+  readonly committee: {
+    readonly members: readonly string[];
+    readonly threshold: number;
+  };
   /**
    * Who holds which power, by role name: `deployer`; `owner` (proposes and executes the
    * governance timelock's calls) and `timelock` (Settlement's and the oracle's
@@ -91,6 +99,7 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
     maxPriceAge: d.maxPriceAge,
     addresses: d.addresses,
     oracle: d.oracle,
+    committee: d.committee,
     roles: d.roles,
     keys: d.keys,
   };
@@ -114,6 +123,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     "maxPriceAge",
     "addresses",
     "oracle",
+    "committee",
     "roles",
     "keys",
   ]);
@@ -123,7 +133,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const markets = validateMarkets(readMarkets(r.field("markets")));
   const chainId = r.field("chainId").uint();
   const a = r.field("addresses");
-  a.only(["token", "oracle", "vault", "settlement", "verifiers", "libraries"]);
+  a.only(["token", "oracle", "committee", "vault", "settlement", "verifiers", "libraries"]);
   // checksummed, as deploy writes them: the file reads back exactly as it was written
   const addr = (x: Reader) => getAddress(`0x${x.address().toString(16).padStart(40, "0")}`);
   const settlement = addr(a.field("settlement"));
@@ -146,6 +156,8 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const libs = a.field("libraries");
   const o = r.field("oracle");
   o.only(["signers", "quorum", "maxReportAge"]);
+  const cm = r.field("committee");
+  cm.only(["members", "threshold"]);
   const k = r.field("keys");
   k.only(["kind", "source", "circuits"]);
   const roles = r.field("roles");
@@ -161,6 +173,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     addresses: {
       token: addr(a.field("token")),
       oracle: addr(a.field("oracle")),
+      committee: addr(a.field("committee")),
       vault: addr(a.field("vault")),
       settlement,
       verifiers: byCircuit(a.field("verifiers"), addr),
@@ -175,6 +188,13 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
         .map((s) => addr(s)),
       quorum: o.field("quorum").int(),
       maxReportAge: o.field("maxReportAge").int(),
+    },
+    committee: {
+      members: cm
+        .field("members")
+        .array()
+        .map((m) => addr(m)),
+      threshold: cm.field("threshold").int(),
     },
     roles: Object.fromEntries(
       Object.keys(roles.value as object).map((role) => [role, addr(roles.field(role))]),

@@ -191,6 +191,7 @@ export const ERROR_CODES = {
   SETTLEMENT_PAUSED: { area: "chain", http: UNAVAILABLE },
   SETTLEMENT_FROZEN: { area: "chain", http: GONE },
   BATCH_LATE: { area: "chain", http: INTERNAL },
+  BATCH_UNATTESTED: { area: "chain", http: UNAVAILABLE },
   MEDIAN_EMPTY: { area: "chain", http: BAD },
   REPORT_NO_PRICES: { area: "chain", http: BAD },
   REPORT_SIGNATURE_MISMATCH: { area: "chain", http: BAD },

@@ -137,3 +137,20 @@ export interface ChainPort {
   /** prepare, then send: a proven batch settled, or a SubmitError. */
   submit(batch: BatchData, proof: Groth16Proof): Promise<{ txHash: string; gasUsed: bigint }>;
 }
+
+/** A proven batch the data committee is asked to attest, as batch `batch` of Settlement. */
+export interface AttestationRequest {
+  readonly batch: number;
+  readonly data: BatchData;
+  readonly proof: Groth16Proof;
+}
+
+/**
+ * Gathers the data committee's signatures of a batch (domain/committee.ts): the replicas
+ * over HTTP in the service (service/committee.ts), development keys in dev rigs. Answers
+ * Settlement's `attestations` argument (packed), or throws a CommitteeError saying which
+ * members refused and why.
+ */
+export interface AttestorPort {
+  attest(r: AttestationRequest): Promise<string>;
+}

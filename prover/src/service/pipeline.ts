@@ -50,6 +50,14 @@ const REFUSED_BY_PROVER = new Set<string>([
   "PROVE_TOO_LARGE",
 ]);
 
+/** Refusals that pass: the batch is sent at a later tick. */
+const RETRY_LATER = new Set<string>([
+  "SETTLEMENT_PAUSED",
+  "BATCH_UNATTESTED",
+  "COMMITTEE_SHORT",
+  "COMMITTEE_UNREACHED",
+]);
+
 /** What the pipeline tells the batcher: a batch settled, or a liquidation went stale. */
 export interface PipelineHooks {
   settled(b: StoredBatch<BatchBody>): void;
@@ -159,8 +167,9 @@ export class Pipeline {
     try {
       tx = await this.chain.prepare(dataOf(b.body), (b.proof as ProofResult).proof);
     } catch (e) {
-      // the node, not the contract, or a pause: retry later
-      if (!(e instanceof ZkClearError) || e.code === "SETTLEMENT_PAUSED") throw e;
+      // the node, not the contract, a pause, or a data committee that has not (yet) attested
+      // the batch (a replica behind or down, members replaced): retry later
+      if (!(e instanceof ZkClearError) || RETRY_LATER.has(e.code)) throw e;
       // frozen for good: nothing lands again (the operator stops at its next step)
       if (e.code === "SETTLEMENT_FROZEN") {
         this.ctx.log(`batch ${b.id}: not sent: ${e.message}`);
@@ -222,12 +231,12 @@ export class Pipeline {
           this.ctx.log(`batch ${b.id}: its transaction ${tx.hash} reverted: ${e.message}`);
           return;
         }
-        if (e.code !== "SETTLEMENT_PAUSED") {
+        if (!RETRY_LATER.has(e.code)) {
           this.halt(b, `its transaction ${tx.hash} reverted: ${e.message}`);
           return;
         }
       }
-      // paused when it was mined, or nothing refuses it now: a new transaction, later
+      // paused or unattested when it was mined, or nothing refuses it now: a new one, later
       this.ctx.store.setBatchStatus(b.id, "proved", { tx: null });
       this.ctx.log(`batch ${b.id}: transaction ${tx.hash} reverted; sending a new one later`);
       return;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { getAddress, HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
@@ -8,6 +8,8 @@ import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
 import { Operator } from "./operator.ts";
 import { Publisher } from "./publisher.ts";
+import { KeyAttestor, ReplicaAttestor } from "./committee.ts";
+import { devCommitteeWallets } from "../chain/committee.ts";
 import { checkDeployment, deploymentKeySet } from "./startup.ts";
 
 export interface ServeOptions {
@@ -30,6 +32,13 @@ export interface ServeOptions {
   readonly publishDir?: string;
   /** A partial trade batch is cut after this long, ms. */
   readonly batchTimeoutMs?: number;
+  /**
+   * The data committee's replicas (`zkclear replica` URLs), asked to attest every trade,
+   * withdrawal and liquidation batch. Required except on a local development chain, where
+   * without them the development committee keys sign in this process (INSECURE, checks
+   * nothing: only for trying the service out).
+   */
+  readonly replicas?: readonly string[];
   readonly log?: (s: string) => void;
 }
 
@@ -58,6 +67,29 @@ export function operatorWallet(key: string | undefined, chainId: bigint): Wallet
 }
 
 export class ServeError extends ZkClearError {}
+
+/** Who attests the operator's batches: the replicas, or on a development chain its own keys. */
+function attestorFor(o: ServeOptions, provider: JsonRpcProvider, log: (s: string) => void) {
+  const d = o.deployment;
+  const target = { chainId: d.chainId, settlement: d.addresses.settlement };
+  if (o.replicas?.length) {
+    log(`data committee: asking ${o.replicas.join(", ")}`);
+    return new ReplicaAttestor(o.replicas, provider, target);
+  }
+  if (d.chainId !== 31337n)
+    throw new ServeError(
+      "COMMITTEE_UNREACHED",
+      `chain ${d.chainId} is not a local development chain: name the data committee's replicas (--replicas)`,
+    );
+  const wallets = devCommitteeWallets(d.committee.members.length);
+  if (wallets.some((w, i) => getAddress(w.address) !== getAddress(d.committee.members[i])))
+    throw new ServeError(
+      "COMMITTEE_UNREACHED",
+      "the deployment's data committee is not the development committee: name its replicas (--replicas)",
+    );
+  log("data committee: INSECURE development committee keys sign in this process (no replica)");
+  return new KeyAttestor(wallets, target);
+}
 
 /**
  * `zkclear serve`: the operator service on 127.0.0.1 — HTTP API, sequencer, prover
@@ -89,7 +121,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     markets,
     domain: d.domain,
     store,
-    chain: new ChainClient(d.addresses, signer),
+    chain: new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) }),
     prover,
     log,
   });
