@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
-import { setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import { devAttestor, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
+import type { AttestorPort } from "../../prover/src/domain/ports.ts";
 import { ChainClient } from "../../prover/src/chain/client.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
 import { Store } from "../../prover/src/store/store.ts";
@@ -32,18 +34,27 @@ export interface OperatorRig {
 export async function startOperator(
   traders: number,
   prefix: string,
-  extra: { snapshotEvery?: number; log?: (line: string) => void; waitMs?: number } = {},
+  extra: {
+    snapshotEvery?: number;
+    log?: (line: string) => void;
+    waitMs?: number;
+    /** Deployment changes (the replica tests name their own committee). */
+    deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
+    /** Who signs attested batches; default: the development committee's keys. */
+    attestor?: (w: World) => AttestorPort;
+  } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
   await prepareTestContracts();
   const s = await signers(traders + 1);
-  const w = await setupWorld(P, s[0], s.slice(1));
+  const w = await setupWorld(P, s[0], s.slice(1), { deploy: extra.deploy });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
   const prover = new WorkerProver(P, w.keys);
   const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), {
     pollMs: 100,
     waitMs: extra.waitMs,
+    attestor: extra.attestor ? extra.attestor(w) : devAttestor(w.d),
   });
   const open = (store: Store) =>
     Operator.open({

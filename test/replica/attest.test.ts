@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { order } from "../../prover/src/dev/sample.ts";
 import {
   deposit,
+  devAttestationsFor,
   postRound,
   proveTrades,
   settleDeposits,
@@ -19,7 +20,11 @@ import {
 import { submitBatch } from "../../prover/src/chain/settlement.ts";
 import type { Trade } from "../../prover/src/domain/batch.ts";
 import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
-import { attestationDigest, attestationSigner } from "../../prover/src/domain/committee.ts";
+import {
+  attestationDigest,
+  attestationSigner,
+  packAttestations,
+} from "../../prover/src/domain/committee.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { parseBatchFile, toBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { batchFileSource } from "../../prover/src/audit/sources.ts";
@@ -49,6 +54,7 @@ describe("replica: attestations", function () {
   let batch: ProvenBatch<"trades">;
   let depositsFile: Json;
   let depositsProof: unknown;
+  let signature: string;
   const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
 
   function trade(qty: bigint, nonce: bigint): Trade {
@@ -91,7 +97,10 @@ describe("replica: attestations", function () {
   before(async function () {
     await prepareTestContracts();
     const s = await signers(3);
-    w = await setupWorld(P, s[0], [s[1], s[2]]);
+    // the committee is this replica's member alone: its signature is what Settlement takes
+    w = await setupWorld(P, s[0], [s[1], s[2]], {
+      deploy: { committee: { members: [MEMBER.address], threshold: 1 } },
+    });
     [alice, bob] = w.participants;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-replica-attest-"));
     await deposit(w, alice, 1_000_000_00n);
@@ -198,6 +207,7 @@ describe("replica: attestations", function () {
       dataCommitment: batch.data.dataCommitment,
     };
     const sig = String(r.body.signature);
+    signature = sig;
     assert.match(sig, /^0x[0-9a-f]{130}$/);
     assert.equal(attestationSigner(w.d.chainId, w.d.addresses.settlement, at, sig), MEMBER.address);
     const [stored] = replica.db.attestations();
@@ -216,8 +226,8 @@ describe("replica: attestations", function () {
     );
   });
 
-  it("follows the batch it signed from its own attested file once it settles (the upstream has none)", async function () {
-    await submitBatch(w.d.settlement, batch.data, batch.proof.proof);
+  it("follows the batch it signed from its own attested file once it settles with its signature (the upstream has none)", async function () {
+    await submitBatch(w.d.settlement, batch.data, batch.proof.proof, packAttestations([signature]));
     assert.equal(fs.existsSync(path.join(dir, "batch-000001.json")), false);
     await replica.catchUp();
     const s = replica.status();
@@ -243,7 +253,16 @@ describe("replica: attestations", function () {
   it("halts on a finding and answers every later request ATTEST_HALTED with the reason", async function () {
     // the next batch settles with a tampered published file: the replica has not signed it
     const next = await proveTrades(w, [trade(1n, 2n)]);
-    await submitBatch(w.d.settlement, next.data, next.proof.proof);
+    // signed by the member's key outside the replica (as if the replica had been bypassed)
+    const sigs = await devAttestationsFor(
+      w.d,
+      "trades",
+      next.data.oldRoot,
+      next.data.newRoot,
+      next.data.dataCommitment,
+      [MEMBER],
+    );
+    await submitBatch(w.d.settlement, next.data, next.proof.proof, sigs);
     const tampered = { ...next.data, trades: [{ ...next.data.trades[0], qty: 5n }] };
     writeBatchFile(w, dir, 2, tampered);
     await replica.catchUp();

@@ -17,6 +17,7 @@ import { readFreeze } from "../../prover/src/audit/replica-tree.ts";
 import { batchFileSource } from "../../prover/src/audit/sources.ts";
 import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
+import { ReplicaAttestor } from "../../prover/src/service/committee.ts";
 import { Replica } from "../../prover/src/replica/replica.ts";
 import { buildReplicaApi } from "../../prover/src/replica/http.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -25,6 +26,8 @@ import { increaseTime, provider } from "../helpers/chain.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
+const KEYS = { a: 0xa1, b: 0xb2, c: 0xc3 };
+const member = (key: number) => new Wallet(`0x${key.toString(16).padStart(64, "0")}`);
 
 interface Running {
   replica: Replica;
@@ -51,15 +54,16 @@ describe("replica: survives the operator", function () {
   const dbOf = (name: string) => path.join(rig.dir, `${name}.db`);
   const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
 
-  async function start(name: string, upstream: string, key: number): Promise<Running> {
+  async function start(name: keyof typeof KEYS, upstream: string): Promise<Running> {
     const replica = await Replica.open({
       provider,
       settlement: w.d.addresses.settlement,
       db: dbOf(name),
       upstream: batchFileSource(upstream),
-      wallet: new Wallet(`0x${key.toString(16).padStart(64, "0")}`),
+      wallet: member(KEYS[name]),
       fromBlock: w.deployment.block,
-      fileWaitMs: 0,
+      fileWaitMs: 500,
+      log: (line) => process.env.ZKCLEAR_TEST_LOG && console.log(`replica ${name}: ${line}`),
     });
     const app = buildReplicaApi(replica);
     const url = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -85,7 +89,22 @@ describe("replica: survives the operator", function () {
   const chainBatches = async () => Number(await w.d.settlement.getFunction("batchCount")());
 
   before(async function () {
-    rig = await startOperator(3, "zkclear-replica-");
+    // the committee is replicas a and b (one signature of the two is enough: batches settle
+    // while one of them is stopped); the operator asks the running replicas over HTTP
+    rig = await startOperator(3, "zkclear-replica-", {
+      deploy: {
+        committee: { members: [member(KEYS.a).address, member(KEYS.b).address], threshold: 1 },
+      },
+      attestor: (w) => ({
+        attest: (r) =>
+          new ReplicaAttestor(
+            running.map((x) => x.url),
+            provider,
+            { chainId: w.d.chainId, settlement: w.d.addresses.settlement },
+            30_000,
+          ).attest(r),
+      }),
+    });
     w = rig.w;
     [alice, bob, thin] = w.participants;
     await deposit(w, alice, 1_000_000_00n);
@@ -99,7 +118,6 @@ describe("replica: survives the operator", function () {
     );
     await postRound(w, MARKS);
     await rig.op.tick();
-    await trade(1n, 2n);
     const publisher = new Publisher(rig.store, {
       chainId: w.d.chainId,
       settlement: w.d.addresses.settlement,
@@ -116,9 +134,13 @@ describe("replica: survives the operator", function () {
     await rig?.close();
   });
 
-  it("two replicas follow the operator's published files to the chain's root", async function () {
-    const a = await start("a", opUrl, 0xa1);
-    const b = await start("b", opUrl, 0xb2);
+  it("two replicas follow the operator's published files and sign its trade batches", async function () {
+    const a = await start("a", opUrl);
+    const b = await start("b", opUrl);
+    await trade(1n, 2n);
+    assert.equal(rig.store.countBatches("settled"), await chainBatches(), "the trades settled");
+    assert.equal(a.replica.db.attestations().length, 1);
+    assert.equal(b.replica.db.attestations().length, 1);
     await a.replica.catchUp();
     await b.replica.catchUp();
     const n = await chainBatches();
@@ -146,7 +168,7 @@ describe("replica: survives the operator", function () {
     await trade(3n, 1n);
     const n = await chainBatches();
     assert.equal(n, before.batches + 2);
-    const again = await start("a", opUrl, 0xa1);
+    const again = await start("a", opUrl);
     // resumed from the database (not from genesis), then caught up
     assert.equal(again.replica.status().batches, before.batches);
     assert.equal(again.replica.status().root, before.root);
@@ -232,7 +254,7 @@ describe("replica: survives the operator", function () {
 
   it("a new replica bootstraps from another replica, without the operator", async function () {
     const from = running[0];
-    const c = await start("c", `${from.url}/v1/published`, 0xc3);
+    const c = await start("c", `${from.url}/v1/published`);
     await c.replica.catchUp();
     const s = c.replica.status();
     assert.equal(s.halted, null);
