@@ -39,6 +39,8 @@ export interface ReplicaOptions {
   readonly params?: string;
   /** Verification keys (default: this checkout's development keys of the parameter set). */
   readonly vkeys?: Record<CircuitId, VerificationKey>;
+  /** Or the directory of <circuit>.vkey.json files to load them from. */
+  readonly vkeysDir?: string;
   /** First block to scan on a fresh database (the deployment's). */
   readonly fromBlock?: number;
   /** How long to wait for a batch file not yet published, ms (default 2000). */
@@ -98,7 +100,7 @@ export class Replica {
     try {
       const files = new ReplicaFileSource(db, o.upstream);
       const config = await loadAuditConfig({ files, params: o.params, chainId, settlement });
-      const vkeys = o.vkeys ?? loadVerificationKeys(config.paramSet);
+      const vkeys = o.vkeys ?? loadVerificationKeys(config.paramSet, o.vkeysDir);
       const configText = JSON.stringify(toConfigFile(config), null, 2) + "\n";
       db.bind({
         config: configText,
