@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +19,7 @@ import {
   type World,
 } from "../../prover/src/dev/onchain.ts";
 import { submitBatch } from "../../prover/src/chain/settlement.ts";
+import { devCommitteeWallets } from "../../prover/src/chain/committee.ts";
 import type { Trade } from "../../prover/src/domain/batch.ts";
 import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
 import {
@@ -30,7 +32,7 @@ import { parseBatchFile, toBatchFile } from "../../prover/src/engine/batch-file.
 import { batchFileSource } from "../../prover/src/audit/sources.ts";
 import { Replica } from "../../prover/src/replica/replica.ts";
 import { buildReplicaApi } from "../../prover/src/replica/http.ts";
-import { prepareTestContracts, provider, signers } from "../helpers/chain.ts";
+import { prepareTestContracts, provider, serveChain, signers } from "../helpers/chain.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
@@ -273,5 +275,48 @@ describe("replica: attestations", function () {
     const st = (await app.inject({ method: "GET", url: "/v1/replica" })).json() as Json;
     assert.match(String(st.halted), /FILE_TAMPERED/);
     assert.equal((await app.inject({ method: "GET", url: "/health" })).statusCode, 503);
+  });
+
+  it("zkclear replica: bootstraps from this replica, one log line per batch, the status over HTTP, a clean stop on SIGTERM", async function () {
+    const chain = await serveChain();
+    // this replica holds batches 0 and 1 (batch 2's published file is tampered with)
+    const source = `${await app.listen({ host: "127.0.0.1", port: 0 })}/v1/published`;
+    const proc = spawn(
+      "bin/zkclear",
+      [
+        "replica",
+        ...["--rpc", chain.url, "--settlement", w.d.addresses.settlement],
+        ...["--source", source, "--db", path.join(dir, "cli.db"), "--key", "dev:0"],
+        ...["--params", P.name, "--from-block", String(w.deployment.block)],
+        ...["--file-wait", "0", "--interval", "300", "--port", "0"],
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    proc.stdout.on("data", (b: Buffer) => (output += b.toString()));
+    proc.stderr.on("data", (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (c) => resolve(c)));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/waiting: /.test(output) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const url = /serving (http:\/\/[0-9.:]+)/.exec(output)?.[1];
+      assert.ok(url, output);
+      assert.match(output, /batch 0 \(deposits\): replayed/);
+      assert.match(output, /batch 1 \(trades\): replayed/);
+      assert.match(output, /waiting: batch-000002.json is not published at/);
+      const st = (await (await fetch(`${url}/v1/replica`)).json()) as Json;
+      assert.equal(st.member, devCommitteeWallets(1)[0].address);
+      assert.equal(st.halted, null);
+      assert.match(String(st.waiting), /batch-000002.json/);
+      await new Promise((r) => setTimeout(r, 1000)); // more steps: nothing logged again
+      assert.equal(output.match(/batch 1 \(trades\)/g)?.length, 1, output);
+      assert.equal(output.match(/waiting: /g)?.length, 1, output);
+    } finally {
+      proc.kill("SIGTERM");
+      assert.equal(await exited, 0, output);
+      await chain.close();
+    }
+    assert.match(output, /stopping/);
   });
 });

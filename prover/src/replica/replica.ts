@@ -147,12 +147,23 @@ export class Replica {
     this.o.log?.(line);
   }
 
-  private logBatch(b: BatchPoint, found: readonly Finding[]): void {
-    if (found.length === 0) this.log(`batch ${b.batch} (${b.kind}): replayed`);
-    else
+  /** Batches logged so far: a step that starts again from the checkpoint logs only new ones. */
+  private logged = 0;
+  private lastWaiting: string | null = null;
+
+  private logBatch(b: BatchPoint, all: readonly Finding[]): void {
+    // a missing file is said once by the step ("waiting: ..."), not at every retry
+    const found = all.filter((f) => f.code !== "FILE_MISSING");
+    if (found.length)
       this.log(
         `batch ${b.batch} (${b.kind}): ${found.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
       );
+    else if (b.batch >= this.logged && all.length === 0)
+      this.log(
+        `batch ${b.batch} (${b.kind}): ${this.auditor.p.replay === "on" ? "replayed" : "checked on-chain only (not replayed: an earlier batch's file is missing)"}`,
+      );
+    if (all.length === 0 && this.auditor.p.replay === "on")
+      this.logged = Math.max(this.logged, b.batch + 1);
   }
 
   /** A batch the replay accepted: its file goes to the database with the next checkpoint. */
@@ -201,7 +212,11 @@ export class Replica {
     const missing = this.auditor.p.findings.find((f) => f.code === "FILE_MISSING");
     if (missing) {
       this.waiting = `${missing.message}${this.files.upstreamError ? ` (${this.files.upstreamError})` : ""}`;
-      this.log(`waiting: ${this.waiting}`);
+      if (this.waiting !== this.lastWaiting) this.log(`waiting: ${this.waiting}`);
+    }
+    if (this.waiting !== this.lastWaiting) {
+      if (this.waiting === null) this.log("caught up");
+      this.lastWaiting = this.waiting;
     }
   }
 
