@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Wallet } from "ethers";
+import { Wallet, type Contract } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { order } from "../../prover/src/dev/sample.ts";
 import {
@@ -19,6 +19,8 @@ import {
   type World,
 } from "../../prover/src/dev/onchain.ts";
 import { submitBatch } from "../../prover/src/chain/settlement.ts";
+import { factory } from "../../prover/src/chain/artifacts.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devCommitteeWallets } from "../../prover/src/chain/committee.ts";
 import type { Trade } from "../../prover/src/domain/batch.ts";
 import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
@@ -318,5 +320,63 @@ describe("replica: attestations", function () {
       await chain.close();
     }
     assert.match(output, /stopping/);
+  });
+});
+
+/**
+ * Tokens taken from the Vault (a token whose issuer seizes) after the deposits were
+ * credited: the next batch is honest and proven, but after it the accounts would be owed
+ * more than the Vault holds, so the replica refuses to attest it.
+ */
+describe("replica: attestations with the Vault short", function () {
+  it("refuses a batch after which the books do not balance (ATTEST_INSOLVENT)", async function () {
+    await prepareTestContracts();
+    const s = await signers(3);
+    const token = await (factory("SeizableToken", s[0]).deploy() as Promise<Contract>);
+    const w = await setupWorld(P, s[0], [s[1], s[2]], {
+      deploy: {
+        committee: { members: [MEMBER.address], threshold: 1 },
+        token: await token.getAddress(),
+      },
+    });
+    const [a, b] = w.participants;
+    await deposit(w, a, 1_000_000_00n);
+    await deposit(w, b, 1_000_000_00n);
+    await settleDeposits(w);
+    await postRound(w, MARKS);
+    await (await token.getFunction("seize")(w.d.addresses.vault, 5_000n)).wait();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-replica-short-"));
+    const replica = await Replica.open({
+      provider,
+      settlement: w.d.addresses.settlement,
+      db: path.join(dir, "replica.db"),
+      wallet: MEMBER,
+      params: P.name,
+      fromBlock: w.deployment.block,
+      fileWaitMs: 0,
+    });
+    try {
+      const k = (x: Participant) => ({ index: x.account!, keys: x.keys });
+      const o = (x: Participant, side: "buy" | "sell") =>
+        order(w, k(x), { market: 0, side, nonce: 1n, amount: 1n, limitPrice: MARKS[0] });
+      const next = await proveTrades(w, [
+        { buy: o(a, "buy"), sell: o(b, "sell"), qty: 1n, price: MARKS[0], takerIsBuyer: true },
+      ]);
+      const file = toBatchFile(next.data, {
+        chainId: w.d.chainId,
+        settlement: w.d.addresses.settlement,
+        batch: 1,
+      });
+      await assert.rejects(replica.attest(file, next.proof.proof), (e: unknown) => {
+        assert.ok(e instanceof ZkClearError, String(e));
+        assert.equal(e.code, "ATTEST_INSOLVENT");
+        assert.match(e.message, /after batch 1: the accounts are owed \d+ .* short by 5000$/);
+        return true;
+      });
+      assert.equal(replica.status().halted, null, "a refusal, not a finding of the history");
+      assert.equal(replica.db.attestations().length, 0);
+    } finally {
+      replica.close();
+    }
   });
 });

@@ -267,6 +267,10 @@ export class ReplicaDb {
     })();
   }
 
+  countAttestations(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM attestations").get() as { n: number }).n;
+  }
+
   attestations(): SignedAttestation[] {
     return (
       this.db

@@ -252,7 +252,7 @@ export class Replica {
       root: this.auditor.state.root,
       halted: this.halted,
       waiting: this.waiting,
-      attestations: this.db.attestations().length,
+      attestations: this.db.countAttestations(),
     };
   }
 
