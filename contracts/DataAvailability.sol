@@ -25,9 +25,14 @@ abstract contract DataAvailability {
 
     /// @notice The committee is not a contract.
     error NoCommittee();
+    /// @notice A new committee must take over later than an unanswered forced request lets
+    /// users freeze the exchange (so they can leave before it signs anything).
+    error CommitteeDelayTooShort(uint64 changeDelay, uint64 forcedDeadline);
 
-    constructor(ICommittee committee_) {
+    constructor(ICommittee committee_, uint64 forcedDeadline) {
         if (address(committee_).code.length == 0) revert NoCommittee();
+        uint64 delay = committee_.changeDelay();
+        if (delay <= forcedDeadline) revert CommitteeDelayTooShort(delay, forcedDeadline);
         committee = committee_;
     }
 

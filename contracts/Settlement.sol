@@ -247,7 +247,7 @@ contract Settlement is EscapeHatch, DataAvailability {
 
     constructor(Config memory c)
         EscapeHatch(c.forcedDeadline, c.forcedRequestFee, c.exitWindow, MAX_PAUSE)
-        DataAvailability(c.committee)
+        DataAvailability(c.committee, c.forcedDeadline)
     {
         if (c.marketCount == 0 || c.marketCount > 4) revert UnsupportedMarketCount(c.marketCount);
         uint64 maxReportAge = c.oracle.maxAge();

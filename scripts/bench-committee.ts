@@ -77,7 +77,7 @@ try {
     const rc = await submitBatch(w.d.settlement, d, proven.proof.proof, att);
     rows.push({ signatures: k, gas: rc.gasUsed });
   }
-  const fmt = (x: bigint | number) => Number(x).toLocaleString("en-US");
+  const fmt = (x: bigint | number) => Math.round(Number(x)).toLocaleString("en-US");
   console.log(
     "| signatures (k) | gas per trade batch | one more signature | added per batch | added per trade, B=16 | added per trade, B=64 | per trade, B=16 | per trade, B=64 |",
   );

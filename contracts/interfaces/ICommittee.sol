@@ -10,4 +10,7 @@ interface ICommittee {
 
     /// @notice How many distinct members must sign a batch.
     function threshold() external view returns (uint8);
+
+    /// @notice Seconds between setting a new committee and its taking over.
+    function changeDelay() external view returns (uint64);
 }

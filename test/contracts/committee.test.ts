@@ -236,6 +236,53 @@ describe("data committee: k of n attestations on Settlement", function () {
     );
   });
 
+  it("refuses a committee that could take over before users can freeze (CommitteeDelayTooShort)", async function () {
+    const a = w.d.addresses;
+    const fd = Number(await w.d.settlement.getFunction("forcedDeadline")());
+    const quick = await factory("Committee", deployer).deploy(
+      deployer.address,
+      deployer.address,
+      members.map((x) => x.address),
+      2,
+      fd,
+    );
+    await quick.waitForDeployment();
+    const settlementF = factory("Settlement", deployer, a.libraries);
+    const cfg = {
+      tradeVerifier: a.verifiers.settle_trades,
+      depositVerifier: a.verifiers.apply_deposits,
+      withdrawalVerifier: a.verifiers.process_withdrawals,
+      liquidationVerifier: a.verifiers.liquidate_batch,
+      forcedVerifier: a.verifiers.answer_forced,
+      exitVerifier: a.verifiers.exit_account,
+      oracle: a.oracle,
+      vault: a.vault,
+      committee: await quick.getAddress(),
+      marketsHash: 1n,
+      marketCount: 2,
+      withdrawalSlots: P.withdrawals,
+      maxPriceAge: 3600,
+      roundGrace: 60,
+      forcedDeadline: fd,
+      forcedRequestFee: 0n,
+      exitWindow: 14 * 86_400,
+      genesisRoot: 1n,
+      admin: deployer.address,
+      operator: deployer.address,
+      guardian: deployer.address,
+    };
+    assert.deepEqual(
+      await refusal(
+        settlementF,
+        settlementF.getDeployTransaction(cfg).then((tx) => deployer.sendTransaction(tx)),
+      ),
+      {
+        name: "CommitteeDelayTooShort",
+        args: [BigInt(fd), BigInt(fd)],
+      },
+    );
+  });
+
   it("changes members and threshold only through the governance timelock, with the rules kept", async function () {
     const [, stranger] = await signers(2);
     const role = await committee.getFunction("COMMITTEE_ADMIN_ROLE")();
@@ -284,15 +331,30 @@ describe("data committee: k of n attestations on Settlement", function () {
     );
     const many = Array.from({ length: 33 }, () => Wallet.createRandom().address);
     assert.equal((await through(many, 1, salt(5)))?.name, "TooManyMembers");
-    // a new committee: a third member, 2 of 3; the old pair still signs, a removed one not
+    // a new committee (member 1 and a newcomer, 2 of 2) is set, but the one in force signs
+    // until the change delay (longer than the forced deadline) has passed
     const third = Wallet.createRandom();
     assert.equal(await through([m[1], third.address], 2, salt(6)), undefined);
+    const delay = Number(await committee.getFunction("changeDelay")());
+    const forcedDeadline = Number(await w.d.settlement.getFunction("forcedDeadline")());
+    assert.ok(delay > forcedDeadline, "a user can freeze before a new committee signs");
+    const [pendingMembers, pendingK, activatesAt] =
+      await committee.getFunction("pendingCommittee")();
+    assert.deepEqual([[...pendingMembers], pendingK], [[m[1], third.address], 2n]);
+    await postRound(w, MARKS); // the timelock's delay made the round stale
+    assert.deepEqual(await refused(packAttestations(await sign([third, members[1]]))), {
+      name: "NotAMember",
+      args: [0n, third.address],
+    });
+    await submit(packAttestations(await sign(members)));
+    const now = (await deployer.provider.getBlock("latest"))!.timestamp;
+    await increaseTime(Number(activatesAt) - now);
+    await postRound(w, MARKS);
     assert.deepEqual(await readCommittee(deployer.provider, w.d.addresses.settlement), {
       address: w.d.addresses.committee,
       members: [m[1], third.address],
       threshold: 2,
     });
-    await postRound(w, MARKS); // the timelock's delay made the round stale
     const old = await sign(members);
     assert.deepEqual(await refused(packAttestations(old)), {
       name: "NotAMember",

@@ -38,10 +38,10 @@ export async function startOperator(
     snapshotEvery?: number;
     log?: (line: string) => void;
     waitMs?: number;
+    /** Who attests batches (default: the development committee's keys, in this process). */
+    attestor?: AttestorPort;
     /** Deployment changes (the replica tests name their own committee). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
-    /** Who signs attested batches; default: the development committee's keys. */
-    attestor?: (w: World) => AttestorPort;
   } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
@@ -54,7 +54,7 @@ export async function startOperator(
   const chain = new ChainClient(w.d.addresses, devWallet(0).connect(s[0].provider), {
     pollMs: 100,
     waitMs: extra.waitMs,
-    attestor: extra.attestor ? extra.attestor(w) : devAttestor(w.d),
+    attestor: extra.attestor ?? devAttestor(w.d),
   });
   const open = (store: Store) =>
     Operator.open({

@@ -95,15 +95,15 @@ describe("replica: survives the operator", function () {
       deploy: {
         committee: { members: [member(KEYS.a).address, member(KEYS.b).address], threshold: 1 },
       },
-      attestor: (w) => ({
+      attestor: {
         attest: (r) =>
           new ReplicaAttestor(
             running.map((x) => x.url),
             provider,
-            { chainId: w.d.chainId, settlement: w.d.addresses.settlement },
+            { chainId: rig.w.d.chainId, settlement: rig.w.d.addresses.settlement },
             30_000,
           ).attest(r),
-      }),
+      },
     });
     w = rig.w;
     [alice, bob, thin] = w.participants;

@@ -40,6 +40,11 @@ export const DEPLOY_DEFAULTS = {
   /** Development data committee: members (INSECURE keys, chain/committee.ts) and threshold. */
   devCommitteeMembers: 2,
   devCommitteeThreshold: 2,
+  /**
+   * Seconds before a new committee takes over, beyond the forced deadline: a user who sees a
+   * change coming has this long after the freeze becomes possible to call it.
+   */
+  committeeDelayMargin: 2 * 86_400,
 } as const;
 
 /** The data availability committee (Committee.sol): its members' addresses and k. */
@@ -71,6 +76,11 @@ export interface DeployOptions {
   readonly oracle: OracleSetup;
   /** The data committee; its members and threshold are governed by the governance timelock. */
   readonly committee: CommitteeSetup;
+  /**
+   * Seconds before a new committee takes over; more than forcedDeadline (Settlement refuses
+   * less). Default: forcedDeadline + DEPLOY_DEFAULTS.committeeDelayMargin.
+   */
+  readonly committeeDelay?: number;
   /**
    * Each circuit's verifier as creation bytecode (hex): the verifier generated from the
    * key set's verification key (proving/verifier-contract.ts).
@@ -292,13 +302,23 @@ export async function deployContracts(
     }) as Promise<Contract>,
   );
 
-  // the committee's members and threshold change only through the governance timelock
+  // the committee's members and threshold change only through the governance timelock, and
+  // a new committee takes over only after the forced deadline (and a margin)
+  const committeeDelay =
+    opts.committeeDelay ??
+    (opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline) + DEPLOY_DEFAULTS.committeeDelayMargin;
+  if (committeeDelay <= (opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline))
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `committee change delay ${committeeDelay} s must be above the forced deadline`,
+    );
   const committee = await deployed(
     factory("Committee", deployer).deploy(
       await timelock.getAddress(),
       await timelock.getAddress(),
       [...cm.members],
       cm.threshold,
+      committeeDelay,
     ) as Promise<Contract>,
   );
 

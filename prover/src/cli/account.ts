@@ -18,6 +18,7 @@ import {
 } from "./common.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
 import { receiptsDir, saveReceipt } from "./escape-common.ts";
+import { accountQueryJson, signAccountQuery } from "../explorer/query.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -32,6 +33,10 @@ export function register(program: Command, out: () => Output): void {
     .option("--deployment <file>", "deployment file (npm run deploy writes it)", DEFAULT_DEPLOYMENT)
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .option(
+      "--print-query",
+      "print the signed account query as JSON (for the explorer page's account view, valid 5 minutes) instead of calling the API",
+    )
+    .option(
       "--receipts <dir>",
       "keep the checked leaf and path here, for an exit without the operator (default: $ZKCLEAR_RECEIPTS or ~/.zkclear/receipts)",
     )
@@ -39,10 +44,13 @@ export function register(program: Command, out: () => Output): void {
       const keys = loadKey(o.key, o.passphrase);
       const index = bigintArg("account", o.account);
       const ts = BigInt(Math.floor(Date.now() / 1000));
-      const sig = sign(
-        keys.privateKey,
-        accountQueryMessage(index, ts, deployment(o.deployment).domain),
-      );
+      const domain = deployment(o.deployment).domain;
+      if (o.printQuery) {
+        // for the explorer's account view: the page's server checks it, nothing is fetched here
+        console.log(accountQueryJson(signAccountQuery(keys.privateKey, index, ts, domain)));
+        return;
+      }
+      const sig = sign(keys.privateKey, accountQueryMessage(index, ts, domain));
       const r = await api(
         o.api,
         "GET",

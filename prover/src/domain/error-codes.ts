@@ -132,6 +132,7 @@ export const ERROR_CODES = {
   NOT_PUBLISHED: { area: "http", http: MISSING },
   UNSUPPORTED_CHARSET: { area: "http", http: 415 },
   WITHDRAWAL_NOT_FOUND: { area: "http", http: MISSING },
+  EXIT_DATA_UNAVAILABLE: { area: "http", http: CONFLICT },
 
   CIRCOM_FAILED: { area: "build", http: INTERNAL },
   CIRCOM_OUTPUT: { area: "build", http: INTERNAL },

@@ -11,6 +11,8 @@ import { type Operator } from "./operator.ts";
 import { dataOf } from "./pipeline.ts";
 import type { Publisher } from "./publisher.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
+import { registerExplorer } from "../explorer/routes.ts";
+import type { ExplorerSource } from "../explorer/source.ts";
 
 /** A non-negative integer as a decimal string (JSON numbers lose precision past 2^53). */
 const uint = z
@@ -94,9 +96,14 @@ function send(value: unknown): string {
 
 /**
  * The operator's HTTP JSON API (fastify). Every body and query is validated with zod;
- * errors come back as 4xx { error: CODE, message } and nothing is stored for them.
+ * errors come back as 4xx { error: CODE, message } and nothing is stored for them. With an
+ * explorer source, the explorer page and its JSON are mounted too (explorer/routes.ts).
  */
-export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
+export function buildApi(
+  op: Operator,
+  publisher?: Publisher,
+  explorer?: ExplorerSource,
+): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
@@ -301,6 +308,8 @@ export function buildApi(op: Operator, publisher?: Publisher): FastifyInstance {
         }),
       );
   });
+
+  if (explorer) registerExplorer(app, explorer);
 
   app.get("/metrics", async (_req, reply) => {
     return reply.type(op.prometheus.contentType).send(await op.prometheus.text());

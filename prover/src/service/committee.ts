@@ -56,26 +56,34 @@ export class ReplicaAttestor implements AttestorPort {
     const a = attestationOf(r);
     const file = toBatchFile(r.data, { ...this.target, batch: r.batch });
     const body = JSON.stringify({ file, proof: r.proof });
-    const answers = await Promise.all(this.urls.map((u) => this.ask(u, body)));
     const bySigner = new Map<string, string>();
     const why: string[] = [];
-    for (const [i, ans] of answers.entries()) {
-      const url = this.urls[i];
-      if ("refused" in ans) {
-        why.push(`${url}: ${ans.refused}`);
-        continue;
-      }
+    // a replica's answer counts once it recovers to a member not yet counted; anything
+    // else (a refusal, garbage, silence) is noted and ignored
+    const judge = (url: string, ans: Answer) => {
+      if ("refused" in ans) return void why.push(`${url}: ${ans.refused}`);
       let signer: string;
       try {
         signer = attestationSigner(this.target.chainId, this.target.settlement, a, ans.signature);
       } catch (e) {
-        why.push(`${url}: an unreadable signature (${(e as Error).message})`);
-        continue;
+        return void why.push(`${url}: an unreadable signature (${(e as Error).message})`);
       }
       if (!isMember.has(signer)) why.push(`${url}: signed by ${signer}, not a committee member`);
       else if (bySigner.has(signer)) why.push(`${url}: a second signature of member ${signer}`);
       else bySigner.set(signer, ans.signature);
-    }
+    };
+    // done as soon as k members signed: the others are not waited for
+    const abort = new AbortController();
+    await new Promise<void>((resolve) => {
+      let open = this.urls.length;
+      for (const url of this.urls)
+        void this.ask(url, body, abort.signal).then((ans) => {
+          judge(url, ans);
+          open--;
+          if (bySigner.size >= threshold || open === 0) resolve();
+        });
+    });
+    abort.abort();
     if (bySigner.size < threshold)
       throw new CommitteeError(
         "COMMITTEE_SHORT",
@@ -85,31 +93,56 @@ export class ReplicaAttestor implements AttestorPort {
     return packAttestations([...bySigner.values()].slice(0, threshold));
   }
 
-  private async ask(
-    url: string,
-    body: string,
-  ): Promise<{ signature: string } | { refused: string }> {
-    let res: Response;
+  /** One replica's answer; never throws (a failure is a refusal saying why). */
+  private async ask(url: string, body: string, stop: AbortSignal): Promise<Answer> {
     try {
-      res = await fetch(`${url.replace(/\/$/, "")}/v1/attest`, {
+      const res = await fetch(`${url.replace(/\/$/, "")}/v1/attest`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([stop, AbortSignal.timeout(this.timeoutMs)]),
       });
+      const text = await readCapped(res, MAX_ANSWER_BYTES);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return { refused: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+      }
+      if (typeof json !== "object" || json === null || Array.isArray(json))
+        return { refused: `HTTP ${res.status}: not a JSON object` };
+      const o = json as { signature?: unknown; error?: unknown; message?: unknown };
+      if (res.ok && typeof o.signature === "string") return { signature: o.signature };
+      return {
+        refused: `${String(o.error ?? res.status)}: ${String(o.message ?? "").slice(0, 500)}`,
+      };
     } catch (e) {
-      return { refused: `unreachable (${(e as Error).message})` };
+      return { refused: `no answer (${(e as Error).message})` };
     }
-    const text = await res.text();
-    let json: { signature?: unknown; error?: unknown; message?: unknown };
-    try {
-      json = JSON.parse(text) as typeof json;
-    } catch {
-      return { refused: `HTTP ${res.status}: ${text.slice(0, 200)}` };
-    }
-    if (res.ok && typeof json.signature === "string") return { signature: json.signature };
-    return { refused: `${String(json.error ?? res.status)}: ${String(json.message ?? text)}` };
   }
+}
+
+type Answer = { signature: string } | { refused: string };
+
+/** An answer is a signature or a short refusal: a replica cannot make the operator read more. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new CommitteeError("COMMITTEE_UNREACHED", `an answer over ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**

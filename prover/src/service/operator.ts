@@ -17,6 +17,9 @@ import type { StoredBatch } from "../store/store.ts";
 
 export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } from "./context.ts";
 
+/** Default of OperatorOptions.committeeWaitMs. */
+const COMMITTEE_WAIT_MS = 10 * 60_000;
+
 export interface OperatorOptions {
   readonly params: ParamSet;
   readonly markets: readonly MarketParams[];
@@ -28,6 +31,12 @@ export interface OperatorOptions {
   readonly log?: (s: string) => void;
   /** A state snapshot is saved every this many batches (default SNAPSHOT_EVERY, 20). */
   readonly snapshotEvery?: number;
+  /**
+   * How long a trade, withdrawal or liquidation batch may wait for the data committee's
+   * signatures before it and the batches after it are dropped, so that deposits and forced
+   * answers (which need none) are cut and sent first; ms, default 10 minutes.
+   */
+  readonly committeeWaitMs?: number;
 }
 
 /**
@@ -116,14 +125,21 @@ export class Operator {
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer, o.snapshotEvery);
-    this.pipeline = new Pipeline(this.ctx, o.prover, o.chain, {
-      settled: (b) => this.batcher.liquidationSettled(b.id),
-      staleLiquidation: (b, why) => {
-        this.batcher.dropLiquidation(b, why);
-        this.pendingLiquidationCheck = true;
+    this.pipeline = new Pipeline(
+      this.ctx,
+      o.prover,
+      o.chain,
+      {
+        settled: (b) => this.batcher.liquidationSettled(b.id),
+        staleLiquidation: (b, why) => {
+          this.batcher.dropLiquidation(b, why);
+          this.pendingLiquidationCheck = true;
+        },
+        late: (b, why) => this.redoLate(b, why),
+        unattested: (b, why) => this.redoUnattested(b, why),
       },
-      late: (b, why) => this.redoLate(b, why),
-    });
+      o.committeeWaitMs ?? COMMITTEE_WAIT_MS,
+    );
   }
 
   /**
@@ -162,7 +178,6 @@ export class Operator {
    * operator, saying so (cutTrades).
    */
   private redoLate(b: StoredBatch<BatchBody>, why: string): void {
-    const store = this.store;
     const latest = this.latestSeen;
     const round = "round" in b.body ? b.body.round : undefined;
     // cut again only at a newer round; until one is posted the batch waits (asked again)
@@ -170,24 +185,57 @@ export class Operator {
       this.ctx.log(`batch ${b.id}: late (${why}); waiting for a newer oracle round`);
       return;
     }
-    store.transaction(() => {
-      for (const x of store.batches<BatchBody>(["built", "proved", "submitted"], b.id - 1)) {
-        store.setBatchStatus(x.id, "dropped", {
-          error: x.id === b.id ? why : `cut after batch ${b.id}, which was late`,
-        });
-        if (x.body.kind === "trades") store.matches.unbatch(x.id, latest.roundId);
-        if (x.body.kind === "withdrawals")
-          store.withdrawals.unbatch(x.body.withdrawals.map(withdrawalId));
-      }
-      store.matches.reprice(latest.roundId);
-      store.setMeta("round", toJson(latest));
-    });
+    this.dropFrom(b, why, "late", latest);
     this.ctx.log(
       `batch ${b.id}: late (${why}); it and the batches after it are cut again at round ${latest.roundId}`,
     );
     this.init();
     this.load();
     // a liquidation cut after the late batch was dropped with it: look again now
+    this.pendingLiquidationCheck = true;
+  }
+
+  /**
+   * Drops `b` and every batch cut after it (their fills and withdrawal requests pending
+   * again), at `round`'s prices if given (a late batch), else at their own.
+   */
+  private dropFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): void {
+    const store = this.store;
+    store.transaction(() => {
+      for (const x of store.batches<BatchBody>(["built", "proved", "submitted"], b.id - 1)) {
+        store.setBatchStatus(x.id, "dropped", {
+          error: x.id === b.id ? why : `cut after batch ${b.id}, which was ${what}`,
+        });
+        const r = round?.roundId ?? ("round" in x.body ? x.body.round : 0n);
+        if (x.body.kind === "trades") store.matches.unbatch(x.id, r);
+        if (x.body.kind === "withdrawals")
+          store.withdrawals.unbatch(x.body.withdrawals.map(withdrawalId));
+      }
+      if (round) {
+        store.matches.reprice(round.roundId);
+        store.setMeta("round", toJson(round));
+      }
+    });
+  }
+
+  /** Until when only deposits and forced answers are cut (the committee did not attest). */
+  private holdAttestedUntil = 0;
+
+  /**
+   * The data committee has not attested `b` for `committeeWaitMs`: it and the batches after
+   * it are dropped (fills and withdrawal requests pending again), and for the next
+   * `committeeWaitMs` only deposits and forced answers are cut, against the settled state,
+   * so that the committee withholding signatures never holds up the way out. Then trading
+   * is tried again.
+   */
+  private redoUnattested(b: StoredBatch<BatchBody>, why: string): void {
+    this.dropFrom(b, why, "not attested");
+    this.holdAttestedUntil = Date.now() + (this.o.committeeWaitMs ?? COMMITTEE_WAIT_MS);
+    this.ctx.log(
+      `batch ${b.id}: the data committee has not attested it (${why}); it and the batches after it are dropped, deposits and forced answers go first`,
+    );
+    this.init();
+    this.load();
     this.pendingLiquidationCheck = true;
   }
 
@@ -266,6 +314,11 @@ export class Operator {
     return this.store.batchPage(after, limit);
   }
 
+  /** The latest `limit` batches, newest first, and how many there are in all (the explorer). */
+  latestBatches(limit: number) {
+    return { batches: this.store.latestBatches<BatchBody>(limit), total: this.store.batchTotal() };
+  }
+
   withdrawal(id: string) {
     return this.store.withdrawals.get(id);
   }
@@ -329,15 +382,19 @@ export class Operator {
       this.batcher.cutDeposit();
       await yieldNow();
     }
+    // the committee did not attest: only what needs no attestation, from the settled state
+    const hold = Date.now() < this.holdAttestedUntil;
     // forced requests come first, each answered against the state after every pending
-    // match (cut those first): their deadline can freeze the exchange
+    // match (cut those first, unless the committee holds them up): their deadline can
+    // freeze the exchange
     if (this.round && this.batcher.pendingForced.length > 0) {
-      while (seq.pending.length > 0) this.batcher.cutTrades();
+      while (!hold && seq.pending.length > 0) this.batcher.cutTrades();
       while (this.batcher.pendingForced.length > 0) {
         this.batcher.cutForced();
         await yieldNow();
       }
     }
+    if (hold) return;
     // liquidations go ahead of trades; while one is in flight nothing else is cut
     if (this.pendingLiquidationCheck && this.round) {
       this.pendingLiquidationCheck = false;

@@ -65,16 +65,25 @@ export interface PipelineHooks {
   staleLiquidation(b: StoredBatch<BatchBody>, why: string): void;
   /** Settlement refused the batch as late for its oracle round: cut it again. */
   late(b: StoredBatch<BatchBody>, why: string): void;
+  /** The data committee has not attested the batch for the committee wait: drop it. */
+  unattested(b: StoredBatch<BatchBody>, why: string): void;
 }
+
+/** The committee has not (yet) attested a batch: wait, then give way (hooks.unattested). */
+const UNATTESTED = new Set<string>(["BATCH_UNATTESTED", "COMMITTEE_SHORT", "COMMITTEE_UNREACHED"]);
 
 export class Pipeline {
   halted: string | undefined;
+
+  /** When each batch was first found unattested (ms): it gives way after the wait. */
+  private readonly unattestedSince = new Map<number, number>();
 
   constructor(
     private readonly ctx: OperatorContext,
     private readonly prover: ProverPort,
     private readonly chain: ChainPort,
     private readonly hooks: PipelineHooks,
+    private readonly committeeWaitMs = Infinity,
   ) {}
 
   /** Reports a batch refused in an earlier run (the halt survives restarts). */
@@ -167,8 +176,17 @@ export class Pipeline {
     try {
       tx = await this.chain.prepare(dataOf(b.body), (b.proof as ProofResult).proof);
     } catch (e) {
-      // the node, not the contract, a pause, or a data committee that has not (yet) attested
-      // the batch (a replica behind or down, members replaced): retry later
+      // a data committee that has not (yet) attested the batch (a replica behind or down,
+      // members replaced): retry later, and after the wait give way to what needs none
+      if (e instanceof ZkClearError && UNATTESTED.has(e.code)) {
+        const since = this.unattestedSince.get(b.id) ?? Date.now();
+        this.unattestedSince.set(b.id, since);
+        if (Date.now() - since < this.committeeWaitMs) throw e;
+        this.unattestedSince.delete(b.id);
+        this.hooks.unattested(b, e.message);
+        return;
+      }
+      // the node, not the contract, or a pause: retry later
       if (!(e instanceof ZkClearError) || RETRY_LATER.has(e.code)) throw e;
       // frozen for good: nothing lands again (the operator stops at its next step)
       if (e.code === "SETTLEMENT_FROZEN") {

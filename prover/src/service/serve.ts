@@ -11,6 +11,7 @@ import { Publisher } from "./publisher.ts";
 import { KeyAttestor, ReplicaAttestor } from "./committee.ts";
 import { devCommitteeWallets } from "../chain/committee.ts";
 import { checkDeployment, deploymentKeySet } from "./startup.ts";
+import { operatorExplorerSource } from "./explorer-source.ts";
 
 export interface ServeOptions {
   readonly rpc: string;
@@ -116,12 +117,13 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const signer = operatorWallet(o.operatorKey, d.chainId).connect(provider);
   const store = new Store(o.db);
   const prover = new WorkerProver(p, keys);
+  const chain = new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) });
   const operator = Operator.open({
     params: p,
     markets,
     domain: d.domain,
     store,
-    chain: new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) }),
+    chain,
     prover,
     log,
   });
@@ -132,9 +134,16 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     markets,
     dir: o.publishDir ?? path.join(path.dirname(path.resolve(o.db)), "published"),
   });
-  const app = buildApi(operator, publisher);
+  const explorer = operatorExplorerSource({
+    op: operator,
+    chain,
+    chainId: d.chainId,
+    settlement: d.addresses.settlement,
+    params: p.name,
+  });
+  const app = buildApi(operator, publisher, explorer);
   const url = await app.listen({ host: "127.0.0.1", port: o.port });
-  log(`zkclear operator for "${p.name}" listening on ${url}`);
+  log(`zkclear operator for "${p.name}" listening on ${url} (explorer: ${url}/explorer)`);
   let stopping = false;
   let lastFlush = Date.now();
   const timer = setInterval(() => {

@@ -210,6 +210,18 @@ export class Store {
     ).map(summaryOf);
   }
 
+  /** The latest `limit` batches (any status), newest first, with their bodies and proofs. */
+  latestBatches<Body>(limit: number): StoredBatch<Body>[] {
+    return (
+      this.db.prepare("SELECT * FROM batches ORDER BY id DESC LIMIT ?").all(limit) as BatchRow[]
+    ).map((r) => batchOf<Body>(r));
+  }
+
+  /** How many batches the store holds, of every status. */
+  batchTotal(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM batches").get() as { n: number }).n;
+  }
+
   /** The id of the last batch whose new root is `root`, at or after `from`, if any. */
   batchReaching(root: bigint, from: number): number | undefined {
     return (
