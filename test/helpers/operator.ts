@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { devAttestor, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
+import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
 import type { AttestorPort } from "../../prover/src/domain/ports.ts";
 import { ChainClient } from "../../prover/src/chain/client.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
@@ -39,12 +40,14 @@ export async function startOperator(
     waitMs?: number;
     /** Who attests batches (default: the development committee's keys, in this process). */
     attestor?: AttestorPort;
+    /** Deployment changes (the replica tests name their own committee). */
+    deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
   } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
   await prepareTestContracts();
   const s = await signers(traders + 1);
-  const w = await setupWorld(P, s[0], s.slice(1));
+  const w = await setupWorld(P, s[0], s.slice(1), { deploy: extra.deploy });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
   const prover = new WorkerProver(P, w.keys);

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { getAddress, type Provider } from "ethers";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
 
@@ -34,7 +33,12 @@ import {
   type ChainCheckContext,
   type LiquidationsEvent,
 } from "./batch-checks.ts";
-import { loadCheckpoint, saveCheckpoint, type CheckpointScope } from "./checkpoint.ts";
+import {
+  checkpointFile,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointScope,
+} from "./checkpoint.ts";
 import { AuditError, type Finding } from "./findings.ts";
 import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
 import { checkHead } from "./head-checks.ts";
@@ -138,8 +142,9 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     const ps = o.config.paramSet;
     const markets = o.config.markets;
     let resumed: { p: Progress; state: ExchangeState } | undefined;
-    if (o.checkpoint && fs.existsSync(o.checkpoint))
-      resumed = await loadCheckpoint(o.checkpoint, scopeOf(o, chainId, info), o.provider);
+    const target = typeof o.checkpoint === "string" ? checkpointFile(o.checkpoint) : o.checkpoint;
+    if (target?.read() !== undefined)
+      resumed = await loadCheckpoint(target, scopeOf(o, chainId, info), o.provider);
     const genesis = ExchangeState.genesis(
       ps.depth,
       markets,
@@ -336,6 +341,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       if (file) {
         ops = batchOperations(file);
         replayed = replayBatch(this, n, file, priced?.prices ?? [], ev.newRoot);
+        if (replayed && this.state.root === ev.newRoot) this.o.onReplayed?.(ev, file);
       }
     }
     if (kind === "forced") {

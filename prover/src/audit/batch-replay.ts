@@ -50,11 +50,12 @@ export async function batchData(
 ): Promise<BatchData | undefined> {
   const n = ev.batch;
   const name = batchFileName(n);
-  let text = await ctx.files.read(name);
+  const hint = { commitment: ev.commitment, newRoot: ev.newRoot };
+  let text = await ctx.files.read(name, hint);
   const waitUntil = Date.now() + ctx.fileWaitMs;
   while (text === undefined && Date.now() < waitUntil) {
     await new Promise((r) => setTimeout(r, 250));
-    text = await ctx.files.read(name);
+    text = await ctx.files.read(name, hint);
   }
   if (kind === "deposits") {
     if (text !== undefined) {

@@ -41,15 +41,44 @@ export interface CheckpointScope {
   readonly withFiles: boolean;
 }
 
+/**
+ * Where a checkpoint's text is kept: a JSON file (checkpointFile, `zkclear audit
+ * --checkpoint`) or any other store (the replica keeps it in its SQLite database, in the
+ * same transaction as the batch files it accepted).
+ */
+export interface CheckpointTarget {
+  /** Names it in messages. */
+  readonly describe: string;
+  /** The saved text, or undefined when there is none yet. */
+  read(): string | undefined;
+  /** Replaces the saved text, atomically. */
+  write(text: string): void;
+}
+
+/** A checkpoint kept in a JSON file, written atomically (a temporary file renamed over it). */
+export function checkpointFile(file: string): CheckpointTarget {
+  return {
+    describe: file,
+    read: () => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined),
+    write(text) {
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, file);
+    },
+  };
+}
+
+const targetOf = (t: string | CheckpointTarget) => (typeof t === "string" ? checkpointFile(t) : t);
+
 const domainOf = (scope: CheckpointScope) => deploymentDomain(scope.chainId, scope.settlement);
 
-function vkeysHash(vkeys: Record<CircuitId, VerificationKey>): string {
+export function vkeysHash(vkeys: Record<CircuitId, VerificationKey>): string {
   return createHash("sha256").update(JSON.stringify(vkeys)).digest("hex");
 }
 
-/** Writes a checkpoint atomically (a temporary file renamed over it). */
+/** Writes a checkpoint atomically to its target (a file path or a CheckpointTarget). */
 export function saveCheckpoint(
-  file: string,
+  target: string | CheckpointTarget,
   scope: CheckpointScope,
   p: Progress,
   state: ExchangeState,
@@ -64,9 +93,7 @@ export function saveCheckpoint(
     progress: p,
     accounts: p.replay === "on" ? [...state.entries()] : [],
   };
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, toJson(body));
-  fs.renameSync(tmp, file);
+  targetOf(target).write(toJson(body));
 }
 
 /**
@@ -75,19 +102,22 @@ export function saveCheckpoint(
  * batch's root); throws CHECKPOINT_INVALID saying why otherwise.
  */
 export async function loadCheckpoint(
-  file: string,
+  target: string | CheckpointTarget,
   scope: CheckpointScope,
   provider: Provider,
 ): Promise<{ p: Progress; state: ExchangeState }> {
+  const t = targetOf(target);
   const fail = (why: string): never => {
     throw new AuditError(
       "CHECKPOINT_INVALID",
-      `checkpoint ${file}: ${why}; delete it to audit from genesis`,
+      `checkpoint ${t.describe}: ${why}; delete it to audit from genesis`,
     );
   };
   let c: CheckpointBody;
   try {
-    c = fromJson(fs.readFileSync(file, "utf8"));
+    const text = t.read();
+    if (text === undefined) return fail("there is none");
+    c = fromJson(text);
   } catch (e) {
     return fail(`unreadable (${(e as Error).message})`);
   }

@@ -5,6 +5,9 @@ import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { Finding } from "./findings.ts";
 import type { BatchPoint } from "./progress.ts";
 import type { BatchFileSource } from "./sources.ts";
+import type { CheckpointTarget } from "./checkpoint.ts";
+import type { BatchData } from "../domain/batch.ts";
+import type { SettledEvent } from "./batch-replay.ts";
 
 /** What an audit is of (chain, contract, configuration, keys, files) and how it runs. */
 export interface AuditorOptions {
@@ -17,8 +20,11 @@ export interface AuditorOptions {
   readonly files?: BatchFileSource;
   /** First block to scan (the deployment block) when not resuming. */
   readonly fromBlock?: number;
-  /** Resume from this checkpoint file if it exists, and keep it up to date. */
-  readonly checkpoint?: string;
+  /**
+   * Resume from this checkpoint (a JSON file, or another target: the replica's database)
+   * if it holds one, and keep it up to date.
+   */
+  readonly checkpoint?: string | CheckpointTarget;
   /** Audit only blocks this many below the latest (reorganisation safety); default 0. */
   readonly confirmations?: number;
   /** Blocks per getLogs call. */
@@ -26,5 +32,10 @@ export interface AuditorOptions {
   /** How long to wait for a batch file not yet published (follow mode), ms. */
   readonly fileWaitMs?: number;
   readonly onBatch?: (b: BatchPoint, findings: readonly Finding[]) => void;
+  /**
+   * A batch replayed to the chain's new root, with the data replay used (the file's, or the
+   * Vault's queue for deposits): the replica stores its file.
+   */
+  readonly onReplayed?: (ev: SettledEvent, data: BatchData) => void;
   readonly onProgress?: (done: number, total: number) => void;
 }

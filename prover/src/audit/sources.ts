@@ -2,11 +2,21 @@ import fs from "node:fs";
 import path from "node:path";
 import { AuditError } from "./findings.ts";
 
+/**
+ * What the chain recorded of the batch whose file is asked for: a source holding several
+ * candidate files for one batch number (a replica's attested files) answers the one that
+ * states these.
+ */
+export interface BatchFileHint {
+  readonly commitment: bigint;
+  readonly newRoot: bigint;
+}
+
 /** Where published batch files come from: a directory or the operator's HTTP URL. */
 export interface BatchFileSource {
   readonly describe: string;
   /** The file's text, or undefined when it is not there. */
-  read(name: string): Promise<string | undefined>;
+  read(name: string, hint?: BatchFileHint): Promise<string | undefined>;
 }
 
 /** `dir` or `http(s)://host/v1/published`: the same file names under both. */

@@ -19,6 +19,7 @@ import * as freeze from "./freeze.ts";
 import * as reclaimDeposit from "./reclaim-deposit.ts";
 import * as exitData from "./exit-data.ts";
 import * as exit from "./exit.ts";
+import * as replica from "./replica.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -41,6 +42,7 @@ for (const m of [
   reclaimDeposit,
   exitData,
   exit,
+  replica,
 ])
   m.register(program, out);
 serve.register(program);
