@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { Wallet } from "ethers";
+import { withPage, type Page } from "../helpers/browser.ts";
+import { accountQueryJson, signAccountQuery } from "../../prover/src/explorer/query.ts";
 import type { FastifyInstance } from "fastify";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
@@ -250,6 +252,50 @@ describe("replica: survives the operator", function () {
     const missing = await fetch(`${running[0].url}/v1/exit-data/999`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: string }).error, "ACCOUNT_NOT_FOUND");
+  });
+
+  it("its explorer page works with the operator stopped: the freeze, the engine's figures, an account for its key holder only", async function () {
+    const r = running[0];
+    const engine = rig.op.state;
+    const value = (page: Page, k: string, scope = "body") =>
+      page.$eval(`${scope} [data-k="${k}"]`, (e) => e.getAttribute("data-value"));
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const mine = accountQueryJson(
+      signAccountQuery(alice.keys.privateKey, alice.account!, now, w.domain),
+    );
+    // bob signs a query for alice's account: refused
+    const forged = accountQueryJson(
+      signAccountQuery(bob.keys.privateKey, alice.account!, now, w.domain),
+    );
+    await withPage({ url: `${r.url}/explorer` }, async (page, seen) => {
+      assert.equal(await page.$eval("#freeze", (e) => e.getAttribute("data-frozen")), "true");
+      assert.equal(await value(page, "batch-count"), String(r.replica.status().batches));
+      assert.equal(await value(page, "insurance-fund"), String(engine.getAccount(2n).collateral));
+      assert.equal(await value(page, "fee-account"), String(engine.getAccount(1n).collateral));
+      const ask = async (q: string) => {
+        await page.$eval("#query", (e, v) => ((e as HTMLTextAreaElement).value = v), q);
+        await page.click("#account-show");
+        await page.waitForSelector("#account-view:not([hidden]), #account-error:not([hidden])");
+      };
+      await ask(forged);
+      assert.match(await page.$eval("#account-error", (e) => e.textContent ?? ""), /AUTH_FAILED/);
+      await ask(mine);
+      assert.equal(await page.$eval("#account-error", (e) => (e as HTMLElement).hidden), true);
+      assert.equal(
+        await value(page, "collateral"),
+        String(engine.getAccount(alice.account!).collateral),
+      );
+      assert.deepEqual(
+        seen.errors.filter((e) => !/401/.test(e)),
+        [],
+        "no console error but the refusal",
+      );
+      assert.deepEqual(
+        seen.requests.filter((u) => !u.startsWith(`${r.url}/`) && !u.startsWith("data:")),
+        [],
+        "nothing from another origin (the operator is gone)",
+      );
+    });
   });
 
   it("a new replica bootstraps from another replica, without the operator", async function () {

@@ -6,6 +6,8 @@ import { toJson } from "../domain/json.ts";
 import { CONFIG_FILE_NAME, INDEX_FILE_NAME, batchFileName } from "../engine/batch-file.ts";
 import { replicaExitData } from "./exit.ts";
 import type { Replica } from "./replica.ts";
+import { replicaExplorerSource } from "./explorer-source.ts";
+import { registerExplorer } from "../explorer/routes.ts";
 
 /** A refusal of the replica's HTTP layer; its status comes from its code. */
 class HttpError extends ZkClearError {}
@@ -32,7 +34,7 @@ export function replicaIndex(r: Replica): Record<string, unknown> {
 /**
  * A replica's HTTP API (fastify; errors as { error, message } with the status of the
  * code, like the operator's): its copy of the published files under the operator's names,
- * any account's exit data, attestations, its status and health. Other replicas and
+ * any account's exit data, attestations, its status and health, and the explorer page. Other replicas and
  * `zkclear exit-data --from <url>/v1/published` read it as they read the operator.
  */
 export function buildReplicaApi(r: Replica): FastifyInstance {
@@ -49,6 +51,10 @@ export function buildReplicaApi(r: Replica): FastifyInstance {
         .send({ error: fe.code ?? "BAD_REQUEST", message: fe.message });
     return reply.status(500).send({ error: "INTERNAL", message: (err as Error).message });
   });
+
+  // the explorer page (GET /explorer, /v1/explorer): the replica's own copy, no operator
+  const params = (JSON.parse(r.configText) as { paramSet?: { name?: string } }).paramSet?.name;
+  registerExplorer(app, replicaExplorerSource(r, params ?? ""));
 
   app.get("/v1/published/:file", async (req, reply) => {
     const name = (req.params as { file: string }).file;
