@@ -261,6 +261,9 @@ export class ServiceRig {
         path.join(this.dir, `replica-${i}.db`),
         "--key",
         `dev:${i}`,
+        // the operator (and its config.json) may not be up yet: the rig's parameter set
+        "--params",
+        this.p.name,
         "--port",
         String(r.port),
       ],
