@@ -12,13 +12,11 @@ import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./co
 import { ServiceMetrics } from "./metrics.ts";
 import { ForcedBook } from "./forced-book.ts";
 import { Pipeline } from "./pipeline.ts";
-import { Sequencer, withdrawalId } from "./sequencer.ts";
+import { Sequencer } from "./sequencer.ts";
+import { COMMITTEE_WAIT_MS, dropBatchesFrom, Redo } from "./redo.ts";
 import type { StoredBatch } from "../store/store.ts";
 
 export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } from "./context.ts";
-
-/** Default of OperatorOptions.committeeWaitMs. */
-const COMMITTEE_WAIT_MS = 10 * 60_000;
 
 export interface OperatorOptions {
   readonly params: ParamSet;
@@ -135,10 +133,10 @@ export class Operator {
           this.batcher.dropLiquidation(b, why);
           this.pendingLiquidationCheck = true;
         },
-        late: (b, why) => this.redoLate(b, why),
-        unattested: (b, why) => this.redoUnattested(b, why),
+        late: (b, why) => this.redo.late(b, why),
+        unattested: (b, why) => this.redo.unattested(b, why),
       },
-      o.committeeWaitMs ?? COMMITTEE_WAIT_MS,
+      this.committeeWaitMs,
     );
   }
 
@@ -170,77 +168,28 @@ export class Operator {
     this.sequencer.restore();
   }
 
-  /**
-   * Settlement refused batch `b` as late (its oracle round superseded for longer than the
-   * grace, or too old): it and every batch cut after it are dropped and cut again at the
-   * latest round, as they were: the same fills (reported fills stand), withdrawal requests
-   * and deposits, at the new prices. A fill the new prices no longer allow halts the
-   * operator, saying so (cutTrades).
-   */
-  private redoLate(b: StoredBatch<BatchBody>, why: string): void {
-    const latest = this.latestSeen;
-    const round = "round" in b.body ? b.body.round : undefined;
-    // cut again only at a newer round; until one is posted the batch waits (asked again)
-    if (!latest || (round !== undefined && latest.roundId <= round)) {
-      this.ctx.log(`batch ${b.id}: late (${why}); waiting for a newer oracle round`);
-      return;
-    }
-    this.dropFrom(b, why, "late", latest);
-    this.ctx.log(
-      `batch ${b.id}: late (${why}); it and the batches after it are cut again at round ${latest.roundId}`,
-    );
+  /** Redoes late or unattested batches (./redo.ts). */
+  private readonly redo = new Redo(this);
+
+  /** Drops the batches from `b` on, then starts the in-memory operator again from the store. */
+  restartFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): void {
+    dropBatchesFrom(this.store, b, why, what, round);
     this.init();
     this.load();
-    // a liquidation cut after the late batch was dropped with it: look again now
+    // a liquidation cut after the dropped batch was dropped with it: look again now
     this.pendingLiquidationCheck = true;
   }
 
-  /**
-   * Drops `b` and every batch cut after it (their fills and withdrawal requests pending
-   * again), at `round`'s prices if given (a late batch), else at their own.
-   */
-  private dropFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): void {
-    const store = this.store;
-    store.transaction(() => {
-      for (const x of store.batches<BatchBody>(["built", "proved", "submitted"], b.id - 1)) {
-        store.setBatchStatus(x.id, "dropped", {
-          error: x.id === b.id ? why : `cut after batch ${b.id}, which was ${what}`,
-        });
-        const r = round?.roundId ?? ("round" in x.body ? x.body.round : 0n);
-        if (x.body.kind === "trades") store.matches.unbatch(x.id, r);
-        if (x.body.kind === "withdrawals")
-          store.withdrawals.unbatch(x.body.withdrawals.map(withdrawalId));
-      }
-      if (round) {
-        store.matches.reprice(round.roundId);
-        store.setMeta("round", toJson(round));
-      }
-    });
+  log(line: string): void {
+    this.ctx.log(line);
   }
 
-  /** Until when only deposits and forced answers are cut (the committee did not attest). */
-  private holdAttestedUntil = 0;
-
-  /**
-   * The data committee has not attested `b` for `committeeWaitMs`: it and the batches after
-   * it are dropped (fills and withdrawal requests pending again), and for the next
-   * `committeeWaitMs` only deposits and forced answers are cut, against the settled state,
-   * so that the committee withholding signatures never holds up the way out. Then trading
-   * is tried again.
-   */
-  private redoUnattested(b: StoredBatch<BatchBody>, why: string): void {
-    this.dropFrom(b, why, "not attested");
-    this.holdAttestedUntil = Date.now() + (this.o.committeeWaitMs ?? COMMITTEE_WAIT_MS);
-    this.ctx.log(
-      `batch ${b.id}: the data committee has not attested it (${why}); it and the batches after it are dropped, deposits and forced answers go first`,
-    );
-    this.init();
-    this.load();
-    this.pendingLiquidationCheck = true;
+  get committeeWaitMs(): number {
+    return this.o.committeeWaitMs ?? COMMITTEE_WAIT_MS;
   }
 
   /** The latest oracle round the operator has read from the chain. */
-  private latestSeen: Round | undefined;
+  latestSeen: Round | undefined;
 
   /** How many batches `open` replayed (those after the snapshot it loaded, if any). */
   replayedOnOpen = 0;
@@ -383,7 +332,7 @@ export class Operator {
       await yieldNow();
     }
     // the committee did not attest: only what needs no attestation, from the settled state
-    const hold = Date.now() < this.holdAttestedUntil;
+    const hold = Date.now() < this.redo.holdAttestedUntil;
     // forced requests come first, each answered against the state after every pending
     // match (cut those first, unless the committee holds them up): their deadline can
     // freeze the exchange
