@@ -7,7 +7,9 @@ import {ICommittee} from "./interfaces/ICommittee.sol";
 /// @notice The attestation Settlement requires of its data committee (Committee.sol) for
 /// the batch kinds whose data is not on-chain: an EIP-712 message (TypeScript twin:
 /// prover/src/domain/committee.ts) naming this chain and this contract (the domain), and the
-/// batch's number, kind, old and new roots and data commitment (BatchSettled's). A signature
+/// batch's number, kind, old and new roots, data commitment and oracle round (BatchSettled's:
+/// every field the chain records of the batch, so a member never signs for data that differs
+/// from what lands, even in a field the commitment does not cover). A signature
 /// is therefore good for one batch of one deployment only. The domain is computed with the
 /// chain id at call time, so a fork with another chain id does not accept this chain's.
 abstract contract DataAvailability {
@@ -17,7 +19,9 @@ abstract contract DataAvailability {
     bytes32 private constant VERSION_HASH = keccak256("1");
     /// @notice The attested message's type.
     bytes32 public constant ATTESTATION_TYPEHASH =
-        keccak256("BatchData(uint64 batch,uint8 kind,uint256 oldRoot,uint256 newRoot,uint256 dataCommitment)");
+        keccak256(
+            "BatchData(uint64 batch,uint8 kind,uint256 oldRoot,uint256 newRoot,uint256 dataCommitment,uint64 roundId)"
+        );
 
     /// @notice The data availability committee (immutable; its members and threshold are
     /// governed in it, behind the governance timelock).
@@ -37,13 +41,16 @@ abstract contract DataAvailability {
     }
 
     /// @notice The digest members sign for batch `batch`.
-    function attestationDigest(uint64 batch, uint8 kind, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment)
-        public
-        view
-        returns (bytes32)
-    {
+    function attestationDigest(
+        uint64 batch,
+        uint8 kind,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 dataCommitment,
+        uint64 roundId
+    ) public view returns (bytes32) {
         bytes32 domainSeparator = keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
-        bytes32 structHash = keccak256(abi.encode(ATTESTATION_TYPEHASH, batch, kind, oldRoot, newRoot, dataCommitment));
+        bytes32 structHash = keccak256(abi.encode(ATTESTATION_TYPEHASH, batch, kind, oldRoot, newRoot, dataCommitment, roundId));
         return keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash));
     }
 
@@ -54,8 +61,9 @@ abstract contract DataAvailability {
         uint256 oldRoot,
         uint256 newRoot,
         uint256 dataCommitment,
+        uint64 roundId,
         bytes calldata attestations
     ) internal view {
-        committee.check(attestationDigest(batch, kind, oldRoot, newRoot, dataCommitment), attestations);
+        committee.check(attestationDigest(batch, kind, oldRoot, newRoot, dataCommitment, roundId), attestations);
     }
 }

@@ -480,7 +480,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         // a forced batch that refuses every request keeps the root: it still answers them
         if (pub[1] == oldRoot && kind != KIND_FORCED) revert NoOpBatch(oldRoot);
         if (kind != KIND_DEPOSITS && kind != KIND_FORCED) {
-            _checkAttested(_counters.batchCount, kind, oldRoot, pub[1], dataCommitment, attestations);
+            _checkAttested(_counters.batchCount, kind, oldRoot, pub[1], dataCommitment, roundId, attestations);
         }
         (address verifier, bytes4 sel) = _verifierOf(kind);
         if (!Groth16Call.verify(verifier, sel, proof, pub)) revert InvalidProof();

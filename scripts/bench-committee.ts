@@ -72,6 +72,7 @@ try {
       d.oldRoot,
       d.newRoot,
       d.dataCommitment,
+      d.round,
       wallets.slice(0, k),
     );
     const rc = await submitBatch(w.d.settlement, d, proven.proof.proof, att);

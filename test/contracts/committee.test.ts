@@ -85,7 +85,7 @@ describe("data committee: k of n attestations on Settlement", function () {
   const b = () => batch.data;
   const sign = (
     signersOf: readonly (Wallet | HDNodeWallet)[],
-    o: { batch?: number; newRoot?: bigint } = {},
+    o: { batch?: number; newRoot?: bigint; roundId?: bigint } = {},
   ) =>
     Promise.all(
       signersOf.map(async (m) => {
@@ -104,6 +104,7 @@ describe("data committee: k of n attestations on Settlement", function () {
               { name: "oldRoot", type: "uint256" },
               { name: "newRoot", type: "uint256" },
               { name: "dataCommitment", type: "uint256" },
+              { name: "roundId", type: "uint64" },
             ],
           },
           {
@@ -112,6 +113,7 @@ describe("data committee: k of n attestations on Settlement", function () {
             oldRoot: b().oldRoot,
             newRoot: o.newRoot ?? b().newRoot,
             dataCommitment: b().dataCommitment,
+            roundId: o.roundId ?? w.round,
           },
         );
       }),
@@ -137,6 +139,7 @@ describe("data committee: k of n attestations on Settlement", function () {
       oldRoot: b().oldRoot,
       newRoot: b().newRoot,
       dataCommitment: b().dataCommitment,
+      roundId: b().round,
     };
     assert.equal(
       await w.d.settlement.getFunction("attestationDigest")(
@@ -145,6 +148,7 @@ describe("data committee: k of n attestations on Settlement", function () {
         a.oldRoot,
         a.newRoot,
         a.dataCommitment,
+        a.roundId,
       ),
       attestationDigest(w.d.chainId, w.d.addresses.settlement, a),
     );
@@ -186,12 +190,15 @@ describe("data committee: k of n attestations on Settlement", function () {
     });
   });
 
-  it("refuses signatures of another batch: another number, another root, another deployment", async function () {
+  it("refuses signatures of another batch: another number, root, oracle round or deployment", async function () {
     const n = Number(await w.d.settlement.getFunction("batchCount")());
     const later = await sign(members, { batch: n + 1 });
     assert.equal((await refused(packAttestations(later))).name, "NotAMember");
     const otherRoot = await sign(members, { newRoot: b().newRoot + 1n });
     assert.equal((await refused(packAttestations(otherRoot))).name, "NotAMember");
+    // the same batch signed at another oracle round (same prices or not): another message
+    const otherRound = await sign(members, { roundId: w.round - 1n });
+    assert.equal((await refused(packAttestations(otherRound))).name, "NotAMember");
     // signed for a twin deployment (another Settlement address): another domain
     const twin = {
       chainId: w.d.chainId,
@@ -204,6 +211,7 @@ describe("data committee: k of n attestations on Settlement", function () {
       b().oldRoot,
       b().newRoot,
       b().dataCommitment,
+      b().round,
     );
     assert.equal((await refused(foreign)).name, "NotAMember");
   });

@@ -82,7 +82,14 @@ describe("liquidations on-chain with real proofs (test parameters)", function ()
         r.newRoot + 1n,
         r.dataCommitment,
         w.round,
-        await devAttestationsFor(w.d, "liquidations", r.oldRoot, r.newRoot + 1n, r.dataCommitment),
+        await devAttestationsFor(
+          w.d,
+          "liquidations",
+          r.oldRoot,
+          r.newRoot + 1n,
+          r.dataCommitment,
+          w.round,
+        ),
       ),
       (e: unknown) => revertName(e) === "InvalidProof",
     );
@@ -93,7 +100,14 @@ describe("liquidations on-chain with real proofs (test parameters)", function ()
         r.newRoot,
         r.dataCommitment + 1n,
         w.round,
-        await devAttestationsFor(w.d, "liquidations", r.oldRoot, r.newRoot, r.dataCommitment + 1n),
+        await devAttestationsFor(
+          w.d,
+          "liquidations",
+          r.oldRoot,
+          r.newRoot,
+          r.dataCommitment + 1n,
+          w.round,
+        ),
       ),
       (e: unknown) => revertName(e) === "InvalidProof",
     );

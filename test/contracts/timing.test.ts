@@ -78,7 +78,7 @@ async function tradeVerdict(w: World, round: bigint): Promise<string> {
         root + 1n,
         0n,
         round,
-        await devAttestationsFor(w.d, "trades", root, root + 1n, 0n),
+        await devAttestationsFor(w.d, "trades", root, root + 1n, 0n, round),
       ),
   );
   return r.name;

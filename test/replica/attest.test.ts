@@ -209,6 +209,7 @@ describe("replica: attestations", function () {
       oldRoot: batch.data.oldRoot,
       newRoot: batch.data.newRoot,
       dataCommitment: batch.data.dataCommitment,
+      roundId: batch.data.round,
     };
     const sig = String(r.body.signature);
     signature = sig;
@@ -254,7 +255,7 @@ describe("replica: attestations", function () {
     assert.equal(parseBatchFile(f1.body).data.newRoot, batch.data.newRoot);
   });
 
-  it("halts on a finding and answers every later request ATTEST_HALTED with the reason", async function () {
+  it("takes a published file that is not the chain's batch for no file: it waits, says why, attests nothing, and recovers from the true file", async function () {
     // the next batch settles with a tampered published file: the replica has not signed it
     const next = await proveTrades(w, [trade(1n, 2n)]);
     // signed by the member's key outside the replica (as if the replica had been bypassed)
@@ -264,24 +265,47 @@ describe("replica: attestations", function () {
       next.data.oldRoot,
       next.data.newRoot,
       next.data.dataCommitment,
+      next.data.round,
       [MEMBER],
     );
     await submitBatch(w.d.settlement, next.data, next.proof.proof, sigs);
     const tampered = { ...next.data, trades: [{ ...next.data.trades[0], qty: 5n }] };
     writeBatchFile(w, dir, 2, tampered);
     await replica.catchUp();
-    assert.match(String(replica.status().halted), /batch 2: FILE_TAMPERED/);
+    // a malicious upstream cannot stop the replica for good: the file is "not there"
+    assert.equal(replica.status().halted, null);
+    assert.match(String(replica.status().waiting), /batch-000002\.json is not the chain's batch/);
     const after = await proveTrades(w, [trade(1n, 3n)]);
     const m = await refused(fileOf(3, after), after.proof.proof, "ATTEST_HALTED", 503);
-    assert.match(m, /FILE_TAMPERED/);
+    assert.match(m, /behind the chain/);
     const st = (await app.inject({ method: "GET", url: "/v1/replica" })).json() as Json;
-    assert.match(String(st.halted), /FILE_TAMPERED/);
-    assert.equal((await app.inject({ method: "GET", url: "/health" })).statusCode, 503);
+    assert.match(String(st.waiting), /not the chain's batch/);
+    // the operator publishes the true file: the replica catches up
+    writeBatchFile(w, dir, 2, next.data);
+    await replica.catchUp();
+    assert.equal(replica.status().waiting, null);
+    assert.equal(replica.status().halted, null);
+    assert.equal(replica.status().batches, 3);
+    // batch 3 lands and its file is never published: the next test bootstraps up to it
+    await submitBatch(
+      w.d.settlement,
+      after.data,
+      after.proof.proof,
+      await devAttestationsFor(
+        w.d,
+        "trades",
+        after.data.oldRoot,
+        after.data.newRoot,
+        after.data.dataCommitment,
+        after.data.round,
+        [MEMBER],
+      ),
+    );
   });
 
   it("zkclear replica: bootstraps from this replica, one log line per batch, the status over HTTP, a clean stop on SIGTERM", async function () {
     const chain = await serveChain();
-    // this replica holds batches 0 and 1 (batch 2's published file is tampered with)
+    // this replica holds batches 0 to 2 (batch 3's file is published nowhere)
     const source = `${await app.listen({ host: "127.0.0.1", port: 0 })}/v1/published`;
     const proc = spawn(
       "bin/zkclear",
@@ -306,11 +330,12 @@ describe("replica: attestations", function () {
       assert.ok(url, output);
       assert.match(output, /batch 0 \(deposits\): replayed/);
       assert.match(output, /batch 1 \(trades\): replayed/);
-      assert.match(output, /waiting: batch-000002.json is not published at/);
+      assert.match(output, /batch 2 \(trades\): replayed/);
+      assert.match(output, /waiting: batch-000003.json is not published at/);
       const st = (await (await fetch(`${url}/v1/replica`)).json()) as Json;
       assert.equal(st.member, devCommitteeWallets(1)[0].address);
       assert.equal(st.halted, null);
-      assert.match(String(st.waiting), /batch-000002.json/);
+      assert.match(String(st.waiting), /batch-000003.json/);
       await new Promise((r) => setTimeout(r, 1000)); // more steps: nothing logged again
       assert.equal(output.match(/batch 1 \(trades\)/g)?.length, 1, output);
       assert.equal(output.match(/waiting: /g)?.length, 1, output);

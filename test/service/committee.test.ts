@@ -71,6 +71,7 @@ async function standIn(
           oldRoot: BigInt(f.oldRoot),
           newRoot: BigInt(f.newRoot),
           dataCommitment: BigInt(f.commitment),
+          roundId: BigInt(f.roundId),
         };
         const signature = await signAttestation(key, w.d.chainId, w.d.addresses.settlement, a);
         res.writeHead(200).end(JSON.stringify({ signature }));
@@ -188,6 +189,7 @@ describe("operator: gathering the data committee's signatures", function () {
       oldRoot: r.data.oldRoot,
       newRoot: r.data.newRoot,
       dataCommitment: r.data.dataCommitment,
+      roundId: r.data.round,
     };
     const signers_ = [0, 1].map((i) =>
       attestationSigner(

@@ -212,8 +212,10 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     while (!signal.aborted) {
       await this.catchUp();
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        // the listener goes with the wait: one per wait would pile up on a long-lived signal
+        const done = () => (clearTimeout(t), signal.removeEventListener("abort", done), resolve());
+        const t = setTimeout(done, intervalMs);
+        signal.addEventListener("abort", done, { once: true });
       });
     }
   }

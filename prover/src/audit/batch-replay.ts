@@ -50,7 +50,12 @@ export async function batchData(
 ): Promise<BatchData | undefined> {
   const n = ev.batch;
   const name = batchFileName(n);
-  const hint = { commitment: ev.commitment, newRoot: ev.newRoot };
+  const hint = {
+    commitment: ev.commitment,
+    newRoot: ev.newRoot,
+    oldRoot: ev.oldRoot,
+    roundId: ev.roundId,
+  };
   let text = await ctx.files.read(name, hint);
   const waitUntil = Date.now() + ctx.fileWaitMs;
   while (text === undefined && Date.now() < waitUntil) {

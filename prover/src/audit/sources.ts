@@ -10,6 +10,9 @@ import { AuditError } from "./findings.ts";
 export interface BatchFileHint {
   readonly commitment: bigint;
   readonly newRoot: bigint;
+  /** The rest of what the chain recorded of the batch (BatchSettled). */
+  readonly oldRoot?: bigint;
+  readonly roundId?: bigint;
 }
 
 /** Where published batch files come from: a directory or the operator's HTTP URL. */

@@ -105,7 +105,14 @@ export function devAttestations(
   d: { chainId: bigint; addresses: { settlement: string }; settlement: Contract },
   data: BatchData,
 ): Promise<string> {
-  return devAttestationsFor(d, data.kind, data.oldRoot, data.newRoot, batchCommitment(data));
+  return devAttestationsFor(
+    d,
+    data.kind,
+    data.oldRoot,
+    data.newRoot,
+    batchCommitment(data),
+    "round" in data ? data.round : 0n,
+  );
 }
 
 /**
@@ -119,10 +126,11 @@ export async function devAttestationsFor(
   oldRoot: bigint,
   newRoot: bigint,
   dataCommitment: bigint,
+  roundId: bigint,
   signers: readonly Wallet[] = devCommitteeWallets(DEPLOY_DEFAULTS.devCommitteeMembers),
 ): Promise<string> {
   const batch = Number(await d.settlement.getFunction("batchCount")());
-  const a = { batch, kind, oldRoot, newRoot, dataCommitment };
+  const a = { batch, kind, oldRoot, newRoot, dataCommitment, roundId };
   return packAttestations(
     await Promise.all(signers.map((w) => signAttestation(w, d.chainId, d.addresses.settlement, a))),
   );

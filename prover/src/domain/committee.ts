@@ -7,7 +7,7 @@ import { ZkClearError, type CodeOf } from "./errors.ts";
  * The data availability committee's attestation (Committee.sol, Settlement's
  * DataAvailability): a member signs, with its Ethereum key and EIP-712, that it holds the
  * data of batch `batch` of one deployment and that replaying it from `oldRoot` gives
- * `newRoot` with commitment `dataCommitment` (BatchSettled's, by kind). Settlement takes a
+ * `newRoot` with commitment `dataCommitment` at oracle round `roundId` (BatchSettled's fields, by kind). Settlement takes a
  * batch of an attested kind (batch-kinds.ts `attested`) only with valid signatures of at
  * least `threshold` distinct members over exactly this message. The domain names the chain
  * and the Settlement contract, so a signature is worth nothing on another deployment, and
@@ -24,6 +24,7 @@ export const ATTESTATION_TYPES = {
     { name: "oldRoot", type: "uint256" },
     { name: "newRoot", type: "uint256" },
     { name: "dataCommitment", type: "uint256" },
+    { name: "roundId", type: "uint64" },
   ],
 };
 
@@ -39,6 +40,8 @@ export interface Attestation {
   readonly newRoot: bigint;
   /** BatchSettled's dataCommitment: BATCH_KINDS[kind].commitment of the batch's data. */
   readonly dataCommitment: bigint;
+  /** The oracle round it is proven and settled at (BatchSettled's roundId). */
+  readonly roundId: bigint;
 }
 
 export class CommitteeError extends ZkClearError<CodeOf<"committee">> {}
@@ -67,6 +70,7 @@ export function attestationMessage(a: Attestation) {
     oldRoot: a.oldRoot,
     newRoot: a.newRoot,
     dataCommitment: a.dataCommitment,
+    roundId: a.roundId,
   };
 }
 

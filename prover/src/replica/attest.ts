@@ -143,6 +143,8 @@ export async function checkAttestRequest(
       oldRoot: d.oldRoot,
       newRoot: d.newRoot,
       dataCommitment: commitment,
+      // the signature names the round too: the batch lands only at the round the file states
+      roundId: "round" in d ? d.round : 0n,
     },
   };
 }
@@ -176,4 +178,36 @@ function replayChecks(ctx: AttestContext, n: number, d: BatchData): void {
   } finally {
     state.rollback(state.stopJournal());
   }
+}
+
+/**
+ * The checks that need no state, made before the replica takes its lock: the body is a
+ * batch file of this deployment, of a kind the committee attests. Returns its number.
+ */
+export function precheckAttest(
+  file: unknown,
+  chainId: bigint,
+  settlement: string,
+): { batch: number } {
+  let parsed;
+  try {
+    parsed = parseBatchFile(JSON.stringify(file), "the file");
+  } catch (e) {
+    throw new CommitteeError(
+      "ATTEST_FILE_INVALID",
+      `the batch file does not parse: ${(e as Error).message}`,
+    );
+  }
+  const { meta, data } = parsed;
+  if (!BATCH_KINDS[data.kind].attested)
+    throw new CommitteeError(
+      "ATTEST_KIND",
+      `batch ${meta.batch} is a ${data.kind} batch: its data is on-chain, the committee does not attest it`,
+    );
+  if (meta.chainId !== chainId || getAddress(meta.settlement) !== settlement)
+    throw new CommitteeError(
+      "ATTEST_FOREIGN",
+      `the file is of chain ${meta.chainId} / Settlement ${meta.settlement}; this replica attests chain ${chainId} / ${settlement}`,
+    );
+  return { batch: meta.batch };
 }

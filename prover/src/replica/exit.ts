@@ -15,15 +15,16 @@ import type { Replica } from "./replica.ts";
 export async function replicaExitData(r: Replica, account: bigint): Promise<ExitData> {
   const freeze = await readFreeze(r.provider, r.settlement);
   return r.withState(async ({ state, progress: p }) => {
-    if (account === 0n || !state.hasAccount(account))
-      throw new ZkClearError(
-        "ACCOUNT_NOT_FOUND",
-        `account ${account} has no leaf in this replica's tree (${p.nextBatch} batches replayed)`,
-      );
+    // a stopped replay first: its tree says nothing about which accounts exist
     if (p.replay !== "on")
       throw new ReplicaError(
         "REPLICA_INCOMPLETE",
         `this replica's tree is not the chain's: ${p.replayNote ?? "its replay stopped"}`,
+      );
+    if (account === 0n || !state.hasAccount(account))
+      throw new ZkClearError(
+        "ACCOUNT_NOT_FOUND",
+        `account ${account} has no leaf in this replica's tree (${p.nextBatch} batches replayed)`,
       );
     const frozen = freeze.frozenAt !== 0n;
     if (frozen && (p.nextBatch !== freeze.batches || state.root !== freeze.root))

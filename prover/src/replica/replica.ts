@@ -1,4 +1,4 @@
-import { getAddress, type Provider, type Wallet } from "ethers";
+import { Contract, getAddress, type Provider, type Wallet } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
 import type { CircuitId } from "../domain/circuits.ts";
@@ -21,7 +21,8 @@ import { vkeysHash } from "../audit/checkpoint.ts";
 import { loadAuditConfig, loadVerificationKeys } from "../audit/inputs.ts";
 import type { Progress } from "../audit/progress.ts";
 import type { BatchFileSource } from "../audit/sources.ts";
-import { checkAttestRequest } from "./attest.ts";
+import { checkAttestRequest, precheckAttest } from "./attest.ts";
+import { AuditError } from "../audit/findings.ts";
 import { ReplicaDb, type HeldFile } from "./db.ts";
 import { Lock } from "./lock.ts";
 import { ReplicaFileSource } from "./source.ts";
@@ -98,10 +99,23 @@ export class Replica {
     const settlement = getAddress(o.settlement);
     const db = new ReplicaDb(o.db, { chainId, settlement });
     try {
-      const files = new ReplicaFileSource(db, o.upstream);
+      const files = new ReplicaFileSource(db, o.upstream, { chainId, settlement });
       const config = await loadAuditConfig({ files, params: o.params, chainId, settlement });
       const vkeys = o.vkeys ?? loadVerificationKeys(config.paramSet, o.vkeysDir);
       const configText = JSON.stringify(toConfigFile(config), null, 2) + "\n";
+      // the configuration must be Settlement's before it is bound to the database for good
+      const hash = configHash(config.markets, deploymentDomain(chainId, settlement));
+      const onChain = BigInt(
+        await new Contract(settlement, ["function configHash() view returns (uint256)"], o.provider)
+          .getFunction("configHash")()
+          .catch(() => 0n),
+      );
+      if (hash !== onChain)
+        throw new AuditError(
+          "CONFIG_INVALID",
+          `the configuration from ${files.describe} hashes to ${hash}; Settlement's configHash is ${onChain}` +
+            (db.config() !== undefined ? ` (the database ${o.db} holds it: delete it)` : ""),
+        );
       db.bind({
         config: configText,
         configHash: configHash(config.markets, deploymentDomain(chainId, settlement)),
@@ -225,8 +239,10 @@ export class Replica {
     while (!signal.aborted) {
       await this.catchUp();
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        // the listener goes with the wait: one per wait would pile up on a long-lived signal
+        const done = () => (clearTimeout(t), signal.removeEventListener("abort", done), resolve());
+        const t = setTimeout(done, intervalMs);
+        signal.addEventListener("abort", done, { once: true });
       });
     }
   }
@@ -280,7 +296,15 @@ export class Replica {
    * file, the proof and the signature, then answers the EIP-712 signature.
    */
   attest(file: unknown, proof: unknown): Promise<{ member: string; signature: string }> {
+    // what needs no state is refused before the lock: a stranger's garbage never makes the
+    // replica step (the step and the checks below hold the lock the follow loop needs)
+    const pre = precheckAttest(file, this.chainId, this.settlement);
     return this.lock.run(async () => {
+      if (pre.batch < this.auditor.p.nextBatch)
+        throw new CommitteeError(
+          "ATTEST_NOT_NEXT",
+          `the file is batch ${pre.batch}; the chain already has ${this.auditor.p.nextBatch} batches`,
+        );
       await this.step();
       const halted = this.halted;
       if (halted) throw new CommitteeError("ATTEST_HALTED", `this replica halted: ${halted}`);

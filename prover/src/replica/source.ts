@@ -1,4 +1,6 @@
-import { CONFIG_FILE_NAME } from "../engine/batch-file.ts";
+import { getAddress } from "ethers";
+import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
+import { batchFileName, CONFIG_FILE_NAME, parseBatchFile } from "../engine/batch-file.ts";
 import type { BatchFileHint, BatchFileSource } from "../audit/sources.ts";
 import type { ReplicaDb } from "./db.ts";
 
@@ -19,6 +21,7 @@ export class ReplicaFileSource implements BatchFileSource {
   constructor(
     private readonly db: ReplicaDb,
     private readonly upstream: BatchFileSource | undefined,
+    private readonly deployment: { readonly chainId: bigint; readonly settlement: string },
   ) {}
 
   get describe(): string {
@@ -49,7 +52,46 @@ export class ReplicaFileSource implements BatchFileSource {
       this.upstreamError = (e as Error).message;
       return undefined;
     }
-    if (text !== undefined && m) this.answered.set(name, text);
+    if (text === undefined || !m) return text;
+    // an upstream's file that is not the chain's batch is not this batch's data: "not there"
+    // (the replica waits, says why, and takes the right file from a later answer or another
+    // source) rather than a finding that would stop the replica for good
+    const wrong = hint && this.notTheChains(text, Number(m[1]), hint);
+    if (wrong) {
+      this.upstreamError = `${this.upstream.describe}/${name} is not the chain's batch: ${wrong}`;
+      return undefined;
+    }
+    this.answered.set(name, text);
     return text;
+  }
+
+  /** Why `text` is not batch `n` as the chain recorded it (undefined: it is). */
+  private notTheChains(text: string, n: number, hint: BatchFileHint): string | undefined {
+    let f;
+    try {
+      f = parseBatchFile(text, batchFileName(n));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const d = f.data;
+    const wrong: string[] = [];
+    if (f.meta.chainId !== this.deployment.chainId) wrong.push(`chain ${f.meta.chainId}`);
+    if (getAddress(f.meta.settlement) !== this.deployment.settlement)
+      wrong.push(`Settlement ${f.meta.settlement}`);
+    if (f.meta.batch !== n) wrong.push(`batch number ${f.meta.batch}`);
+    if (hint.oldRoot !== undefined && d.oldRoot !== hint.oldRoot)
+      wrong.push(`old root ${d.oldRoot}`);
+    if (d.newRoot !== hint.newRoot) wrong.push(`new root ${d.newRoot}`);
+    if (
+      hint.roundId !== undefined &&
+      "round" in d &&
+      BATCH_KINDS[d.kind].priced &&
+      d.round !== hint.roundId
+    )
+      wrong.push(`round ${d.round}`);
+    const commitment = batchCommitment(d);
+    if (commitment !== hint.commitment || f.statedCommitment !== hint.commitment)
+      wrong.push(`records hashing to ${commitment}`);
+    return wrong.length ? wrong.join(", ") : undefined;
   }
 }

@@ -28,6 +28,7 @@ function attestationOf(r: AttestationRequest): Attestation {
     oldRoot: r.data.oldRoot,
     newRoot: r.data.newRoot,
     dataCommitment: batchCommitment(r.data),
+    roundId: "round" in r.data ? r.data.round : 0n,
   };
 }
 
