@@ -109,7 +109,9 @@ export class ChainClient implements ChainPort {
     const batch = Number(
       await this.retry("batchCount", () => this.settlement.getFunction("batchCount")()),
     );
-    const key = `${batch}:${b.oldRoot}:${b.newRoot}:${batchCommitment(b)}`;
+    // everything the attestation names: a batch cut again at a newer round keeps its roots
+    const round = "round" in b ? b.round : 0n;
+    const key = `${batch}:${b.kind}:${b.oldRoot}:${b.newRoot}:${batchCommitment(b)}:${round}`;
     if (this.attested?.key === key) return this.attested.packed;
     const packed = await this.attestor.attest({ batch, data: b, proof });
     this.attested = { key, packed };
