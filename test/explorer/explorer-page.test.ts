@@ -277,8 +277,9 @@ describe("explorer: the page in headless Chromium against the operator (real cha
     );
   });
 
-  it("shows a frozen exchange, and gives the exit data at the frozen root", async function () {
+  it("shows a frozen exchange and its exits, and gives the exit data at the frozen root", async function () {
     await x.freeze();
+    const payout = await x.exit(x.carol);
     const root = BigInt(await x.rig.w.d.settlement.getFunction("frozenRoot")());
     await withPage(
       { url: `${x.url}/explorer` },
@@ -286,7 +287,8 @@ describe("explorer: the page in headless Chromium against the operator (real cha
         assert.equal(await page.$eval("#freeze", (e) => e.getAttribute("data-frozen")), "true");
         assert.equal(await value(page, "freeze-root"), root.toString());
         assert.equal(await value(page, "freeze-round"), "2");
-        assert.equal(await value(page, "exits"), "0");
+        assert.equal(await value(page, "exits"), "1");
+        assert.equal(await value(page, "exits-claimed"), payout.toString());
         await ask(page, query(x.bob));
         const href = await page.$eval("#exit-data-link", (e) => e.getAttribute("href")!);
         const data = parseExitDataFile(

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       size,
     );
     await x.freeze();
+    await x.exit(x.carol);
     await withPage(page, (p) => p.screenshot({ path: shot("frozen"), fullPage: true }), size);
     console.log(`wrote ${["overview", "account", "frozen"].map(shot).join(", ")}`);
   } finally {

@@ -1,4 +1,8 @@
 import type { Contract } from "ethers";
+import { exitCallArgs } from "../../prover/src/chain/exit.ts";
+import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
+import { signExit } from "../../prover/src/domain/exit.ts";
+import { exitInput } from "../../prover/src/engine/exit.ts";
 import type { FastifyInstance } from "fastify";
 import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 import { forceWithdrawArgs, signForcedRequest } from "../../prover/src/domain/forced.ts";
@@ -29,6 +33,8 @@ export interface ExplorerRig {
   readonly url: string;
   readonly settlement: string;
   freeze(): Promise<void>;
+  /** After the freeze: `who` proves its exit (a real proof) and Settlement takes it. */
+  exit(who: Participant): Promise<bigint>;
   close(): Promise<void>;
 }
 
@@ -100,6 +106,15 @@ export async function startExplorerRig(): Promise<ExplorerRig> {
       await increaseTime(DEPLOY_DEFAULTS.forcedDeadline + 5);
       await (await w.d.settlement.getFunction("freeze")()).wait();
       await rig.op.tick();
+    },
+    async exit(who: Participant) {
+      const to = BigInt(await who.signer.getAddress());
+      const sig = signExit(who.account!, to, who.keys.privateKey, w.domain);
+      const input = exitInput(rig.op.state, who.account!, to, sig, w.marks);
+      const proof = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
+      const s = w.d.settlement.connect(who.signer) as Contract;
+      await (await s.getFunction("exit")(...exitCallArgs(input, proof.proof))).wait();
+      return input.payout;
     },
     async close() {
       await app.close();
