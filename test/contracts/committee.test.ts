@@ -11,7 +11,13 @@ import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
-import { devCommitteeWallets, readCommittee } from "../../prover/src/chain/committee.ts";
+import { deployContracts } from "../../prover/src/chain/deploy.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import {
+  devCommitteeWallets,
+  readCommittee,
+  signAttestation,
+} from "../../prover/src/chain/committee.ts";
 import { attestationDigest, packAttestations } from "../../prover/src/domain/committee.ts";
 import {
   deposit,
@@ -83,41 +89,23 @@ describe("data committee: k of n attestations on Settlement", function () {
   });
 
   const b = () => batch.data;
-  const sign = (
+  /** Members' signatures of this batch, or of a variant (another number, root or round). */
+  const sign = async (
     signersOf: readonly (Wallet | HDNodeWallet)[],
     o: { batch?: number; newRoot?: bigint; roundId?: bigint } = {},
-  ) =>
-    Promise.all(
-      signersOf.map(async (m) => {
-        const n = o.batch ?? Number(await w.d.settlement.getFunction("batchCount")());
-        return m.signTypedData(
-          {
-            name: "zkclear data committee",
-            version: "1",
-            chainId: w.d.chainId,
-            verifyingContract: w.d.addresses.settlement,
-          },
-          {
-            BatchData: [
-              { name: "batch", type: "uint64" },
-              { name: "kind", type: "uint8" },
-              { name: "oldRoot", type: "uint256" },
-              { name: "newRoot", type: "uint256" },
-              { name: "dataCommitment", type: "uint256" },
-              { name: "roundId", type: "uint64" },
-            ],
-          },
-          {
-            batch: n,
-            kind: 1,
-            oldRoot: b().oldRoot,
-            newRoot: o.newRoot ?? b().newRoot,
-            dataCommitment: b().dataCommitment,
-            roundId: o.roundId ?? w.round,
-          },
-        );
-      }),
+  ) => {
+    const a = {
+      batch: o.batch ?? Number(await w.d.settlement.getFunction("batchCount")()),
+      kind: "trades" as const,
+      oldRoot: b().oldRoot,
+      newRoot: o.newRoot ?? b().newRoot,
+      dataCommitment: b().dataCommitment,
+      roundId: o.roundId ?? w.round,
+    };
+    return Promise.all(
+      signersOf.map((m) => signAttestation(m, w.d.chainId, w.d.addresses.settlement, a)),
     );
+  };
   const submit = (attestations: string) =>
     w.d.settlement
       .getFunction("submitTrades")
@@ -289,6 +277,46 @@ describe("data committee: k of n attestations on Settlement", function () {
         args: [BigInt(fd), BigInt(fd)],
       },
     );
+    // a committee that is not a contract (an account's address) cannot check anything
+    const noContract = { ...cfg, committee: deployer.address };
+    assert.equal(
+      (
+        await refusal(
+          settlementF,
+          settlementF.getDeployTransaction(noContract).then((tx) => deployer.sendTransaction(tx)),
+        )
+      ).name,
+      "NoCommittee",
+    );
+  });
+
+  it("deploy refuses a threshold outside 1..n and a change delay not above the forced deadline, before deploying anything", async function () {
+    const before = await deployer.provider.getBlockNumber();
+    const opts = {
+      params: P,
+      markets: w.markets,
+      verifiers: {} as Parameters<typeof deployContracts>[1]["verifiers"],
+      oracle: { signers: [], quorum: 3, maxReportAge: 60, bounds: [] },
+      committee: { members: members.map((m) => m.address), threshold: 2 },
+    };
+    for (const [bad, why] of [
+      [{ committee: { members: opts.committee.members, threshold: 0 } }, /threshold 0 of 2/],
+      [{ committee: { members: opts.committee.members, threshold: 3 } }, /threshold 3 of 2/],
+      [{ forcedDeadline: 100, committeeDelay: 100 }, /change delay 100 s must be above/],
+    ] as const)
+      await assert.rejects(
+        deployContracts(deployer, {
+          ...opts,
+          oracle: {
+            ...opts.oracle,
+            signers: ["0x" + "11".repeat(20), "0x" + "22".repeat(20), "0x" + "33".repeat(20)],
+          },
+          ...bad,
+        }),
+        (e: unknown) =>
+          e instanceof ZkClearError && e.code === "DEPLOY_INVALID" && why.test(e.message),
+      );
+    assert.equal(await deployer.provider.getBlockNumber(), before, "nothing was deployed");
   });
 
   it("changes members and threshold only through the governance timelock, with the rules kept", async function () {

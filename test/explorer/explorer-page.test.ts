@@ -268,7 +268,17 @@ describe("explorer: the page in headless Chromium against the operator (real cha
         await ask(page, '{"account": "3", "timestamp": "x"}');
         assert.match(
           await page.$eval("#account-error", (e) => e.textContent ?? ""),
-          /timestamp must be a non-negative integer/,
+          /^FORMAT_INVALID: the query's timestamp must be a non-negative integer/,
+        );
+        await ask(page, "not a query");
+        assert.match(
+          await page.$eval("#account-error", (e) => e.textContent ?? ""),
+          /^FORMAT_INVALID: the query is not JSON/,
+        );
+        await ask(page, "[1, 2]");
+        assert.match(
+          await page.$eval("#account-error", (e) => e.textContent ?? ""),
+          /^FORMAT_INVALID: the query must be a JSON object/,
         );
         // the browser logs the two refused requests (401) as failed loads; nothing else
         clean(seen, x.url, [/status of 401/]);

@@ -1,4 +1,5 @@
 import { getAddress, type Provider } from "ethers";
+import { followLoop } from "./follow.ts";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
 
 import type { PublishedConfig } from "../engine/batch-file.ts";
@@ -209,15 +210,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
 
   /** Audits new batches as they settle until `signal` aborts. */
   async follow(signal: AbortSignal, intervalMs = 1000): Promise<void> {
-    while (!signal.aborted) {
-      await this.catchUp();
-      await new Promise<void>((resolve) => {
-        // the listener goes with the wait: one per wait would pile up on a long-lived signal
-        const done = () => (clearTimeout(t), signal.removeEventListener("abort", done), resolve());
-        const t = setTimeout(done, intervalMs);
-        signal.addEventListener("abort", done, { once: true });
-      });
-    }
+    return followLoop(signal, intervalMs, () => this.catchUp());
   }
 
   /**

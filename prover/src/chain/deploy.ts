@@ -243,6 +243,16 @@ export async function deployContracts(
       "DEPLOY_INVALID",
       `committee threshold ${cm.threshold} of ${cm.members.length} members: it must be 1..${cm.members.length}`,
     );
+  // a new committee takes over only after the forced deadline (and a margin): Settlement
+  // refuses less, checked here before anything is deployed
+  const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
+  const committeeDelay =
+    opts.committeeDelay ?? forcedDeadline + DEPLOY_DEFAULTS.committeeDelayMargin;
+  if (committeeDelay <= forcedDeadline)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `committee change delay ${committeeDelay} s must be above the forced deadline ${forcedDeadline} s`,
+    );
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
     return tx.wait();
@@ -302,16 +312,7 @@ export async function deployContracts(
     }) as Promise<Contract>,
   );
 
-  // the committee's members and threshold change only through the governance timelock, and
-  // a new committee takes over only after the forced deadline (and a margin)
-  const committeeDelay =
-    opts.committeeDelay ??
-    (opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline) + DEPLOY_DEFAULTS.committeeDelayMargin;
-  if (committeeDelay <= (opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline))
-    throw new DeployError(
-      "DEPLOY_INVALID",
-      `committee change delay ${committeeDelay} s must be above the forced deadline`,
-    );
+  // the committee's members and threshold change only through the governance timelock
   const committee = await deployed(
     factory("Committee", deployer).deploy(
       await timelock.getAddress(),
@@ -341,7 +342,6 @@ export async function deployContracts(
   );
   const genesis = genesisRoot(p.depth, markets.length);
   const mh = marketsHash(markets);
-  const forcedDeadline = opts.forcedDeadline ?? DEPLOY_DEFAULTS.forcedDeadline;
   const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
   const exitWindow = opts.exitWindow ?? DEPLOY_DEFAULTS.exitWindow;
   // each kind's verifier goes in the constructor field named like its getter

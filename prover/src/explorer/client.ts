@@ -18,22 +18,27 @@ export const EXPLORER_CLIENT_JS = String.raw`(function () {
     view.hidden = true;
   }
 
+  // the query, or a refusal in the server's form ({ error: code, message }): shown alike
   function parseQuery(text) {
+    var bad = function (message) {
+      return { refusal: { error: "FORMAT_INVALID", message: message } };
+    };
     var q;
     try {
       q = JSON.parse(text);
     } catch (e) {
-      throw new Error("the query is not JSON: paste what zkclear account --print-query printed");
+      return bad("the query is not JSON: paste what zkclear account --print-query printed");
     }
-    if (!q || typeof q !== "object" || Array.isArray(q)) throw new Error("the query must be a JSON object");
-    FIELDS.forEach(function (f) {
+    if (!q || typeof q !== "object" || Array.isArray(q)) return bad("the query must be a JSON object");
+    for (var i = 0; i < FIELDS.length; i++) {
+      var f = FIELDS[i];
       var v = q[f];
       if (typeof v === "number") v = String(v);
       if (typeof v !== "string" || !/^(0|[1-9][0-9]*)$/.test(v))
-        throw new Error("the query's " + f + " must be a non-negative integer written as a decimal string");
+        return bad("the query's " + f + " must be a non-negative integer written as a decimal string");
       q[f] = v;
-    });
-    return q;
+    }
+    return { query: q };
   }
 
   function grouped(s) {
@@ -106,13 +111,12 @@ export const EXPLORER_CLIENT_JS = String.raw`(function () {
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     errorBox.hidden = true;
-    var q;
-    try {
-      q = parseQuery(document.getElementById("query").value);
-    } catch (e) {
-      fail(e.message);
+    var parsed = parseQuery(document.getElementById("query").value);
+    if (parsed.refusal) {
+      fail(parsed.refusal.error + ": " + parsed.refusal.message);
       return;
     }
+    var q = parsed.query;
     var qs = "?timestamp=" + q.timestamp + "&r8x=" + q.r8x + "&r8y=" + q.r8y + "&s=" + q.s;
     var base = "/v1/explorer/accounts/" + q.account;
     fetch(base + qs, { headers: { accept: "application/json" } })

@@ -1,4 +1,5 @@
 import { Contract, getAddress, type Provider, type Wallet } from "ethers";
+import { followLoop } from "../audit/follow.ts";
 import type { VerificationKey } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
 import type { CircuitId } from "../domain/circuits.ts";
@@ -236,15 +237,7 @@ export class Replica {
 
   /** Follows the chain until `signal` aborts, one step every `intervalMs`. */
   async follow(signal: AbortSignal, intervalMs = 1000): Promise<void> {
-    while (!signal.aborted) {
-      await this.catchUp();
-      await new Promise<void>((resolve) => {
-        // the listener goes with the wait: one per wait would pile up on a long-lived signal
-        const done = () => (clearTimeout(t), signal.removeEventListener("abort", done), resolve());
-        const t = setTimeout(done, intervalMs);
-        signal.addEventListener("abort", done, { once: true });
-      });
-    }
+    return followLoop(signal, intervalMs, () => this.catchUp());
   }
 
   /** Why the replica does not attest (a finding of its audit), or null. */
