@@ -9,7 +9,9 @@ import {
 } from "ethers";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
-import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
+import { BATCH_KINDS } from "../domain/batch-kinds.ts";
+import { attestationOf } from "../domain/committee.ts";
+import { toJson } from "../domain/json.ts";
 import type { DeploymentAddresses } from "../domain/deployment.ts";
 import type {
   AttestorPort,
@@ -110,8 +112,7 @@ export class ChainClient implements ChainPort {
       await this.retry("batchCount", () => this.settlement.getFunction("batchCount")()),
     );
     // everything the attestation names: a batch cut again at a newer round keeps its roots
-    const round = "round" in b ? b.round : 0n;
-    const key = `${batch}:${b.kind}:${b.oldRoot}:${b.newRoot}:${batchCommitment(b)}:${round}`;
+    const key = toJson(attestationOf(batch, b));
     if (this.attested?.key === key) return this.attested.packed;
     const packed = await this.attestor.attest({ batch, data: b, proof });
     this.attested = { key, packed };

@@ -32,8 +32,7 @@ import { CIRCUITS } from "../domain/circuits.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { exitCallArgs } from "../chain/exit.ts";
 import { devCommitteeWallets, signAttestation } from "../chain/committee.ts";
-import { packAttestations } from "../domain/committee.ts";
-import { batchCommitment } from "../domain/batch-kinds.ts";
+import { attestationOf, packAttestations } from "../domain/committee.ts";
 import { KeyAttestor } from "../service/committee.ts";
 
 /**
@@ -105,14 +104,8 @@ export function devAttestations(
   d: { chainId: bigint; addresses: { settlement: string }; settlement: Contract },
   data: BatchData,
 ): Promise<string> {
-  return devAttestationsFor(
-    d,
-    data.kind,
-    data.oldRoot,
-    data.newRoot,
-    batchCommitment(data),
-    "round" in data ? data.round : 0n,
-  );
+  const a = attestationOf(0, data);
+  return devAttestationsFor(d, a.kind, a.oldRoot, a.newRoot, a.dataCommitment, a.roundId);
 }
 
 /**

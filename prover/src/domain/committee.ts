@@ -1,6 +1,6 @@
 import { concat, getAddress, recoverAddress, Signature, TypedDataEncoder } from "ethers";
-import type { BatchKind } from "./batch.ts";
-import { BATCH_KINDS } from "./batch-kinds.ts";
+import type { BatchData, BatchKind } from "./batch.ts";
+import { BATCH_KINDS, batchCommitment } from "./batch-kinds.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 
 /**
@@ -45,6 +45,18 @@ export interface Attestation {
 }
 
 export class CommitteeError extends ZkClearError<CodeOf<"committee">> {}
+
+/** What a member signs for `d` as Settlement's batch number `batch`. */
+export function attestationOf(batch: number, d: BatchData): Attestation {
+  return {
+    batch,
+    kind: d.kind,
+    oldRoot: d.oldRoot,
+    newRoot: d.newRoot,
+    dataCommitment: batchCommitment(d),
+    roundId: "round" in d ? d.round : 0n,
+  };
+}
 
 /** The EIP-712 domain of a deployment's attestations. */
 export function attestationDomain(chainId: bigint, settlement: string) {

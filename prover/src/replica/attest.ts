@@ -3,7 +3,7 @@ import type { Groth16Proof, VerificationKey } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
-import { CommitteeError, type Attestation } from "../domain/committee.ts";
+import { attestationOf, CommitteeError, type Attestation } from "../domain/committee.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { priceConfigHash } from "../domain/market.ts";
 import { batchFileName, parseBatchFile, type PublishedConfig } from "../engine/batch-file.ts";
@@ -137,15 +137,8 @@ export async function checkAttestRequest(
   return {
     data: d,
     name: batchFileName(n),
-    attestation: {
-      batch: n,
-      kind: d.kind,
-      oldRoot: d.oldRoot,
-      newRoot: d.newRoot,
-      dataCommitment: commitment,
-      // the signature names the round too: the batch lands only at the round the file states
-      roundId: "round" in d ? d.round : 0n,
-    },
+    // the signature names the round too: the batch lands only at the round the file states
+    attestation: attestationOf(n, d),
   };
 }
 

@@ -1,11 +1,10 @@
 import { getAddress, type HDNodeWallet, type Provider, type Wallet } from "ethers";
 import {
+  attestationOf,
   attestationSigner,
   CommitteeError,
   packAttestations,
-  type Attestation,
 } from "../domain/committee.ts";
-import { batchCommitment } from "../domain/batch-kinds.ts";
 import type { AttestationRequest, AttestorPort } from "../domain/ports.ts";
 import { toBatchFile } from "../engine/batch-file.ts";
 import { readCommittee, signAttestation } from "../chain/committee.ts";
@@ -19,17 +18,6 @@ import { readCommittee, signAttestation } from "../chain/committee.ts";
 export interface AttestationTarget {
   readonly chainId: bigint;
   readonly settlement: string;
-}
-
-function attestationOf(r: AttestationRequest): Attestation {
-  return {
-    batch: r.batch,
-    kind: r.data.kind,
-    oldRoot: r.data.oldRoot,
-    newRoot: r.data.newRoot,
-    dataCommitment: batchCommitment(r.data),
-    roundId: "round" in r.data ? r.data.round : 0n,
-  };
 }
 
 /**
@@ -54,7 +42,7 @@ export class ReplicaAttestor implements AttestorPort {
   async attest(r: AttestationRequest): Promise<string> {
     const { members, threshold } = await readCommittee(this.provider, this.target.settlement);
     const isMember = new Set(members.map((m) => getAddress(m)));
-    const a = attestationOf(r);
+    const a = attestationOf(r.batch, r.data);
     const file = toBatchFile(r.data, { ...this.target, batch: r.batch });
     const body = JSON.stringify({ file, proof: r.proof });
     const bySigner = new Map<string, string>();
@@ -158,7 +146,7 @@ export class KeyAttestor implements AttestorPort {
   ) {}
 
   async attest(r: AttestationRequest): Promise<string> {
-    const a = attestationOf(r);
+    const a = attestationOf(r.batch, r.data);
     const sigs = await Promise.all(
       this.wallets.map((w) => signAttestation(w, this.target.chainId, this.target.settlement, a)),
     );
