@@ -30,7 +30,12 @@ import {
   packAttestations,
 } from "../../prover/src/domain/committee.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
-import { parseBatchFile, toBatchFile } from "../../prover/src/engine/batch-file.ts";
+import {
+  CONFIG_FILE_NAME,
+  parseBatchFile,
+  toBatchFile,
+  toConfigFile,
+} from "../../prover/src/engine/batch-file.ts";
 import { batchFileSource } from "../../prover/src/audit/sources.ts";
 import { Replica } from "../../prover/src/replica/replica.ts";
 import { buildReplicaApi } from "../../prover/src/replica/http.ts";
@@ -301,6 +306,46 @@ describe("replica: attestations", function () {
         [MEMBER],
       ),
     );
+  });
+
+  it("refuses a configuration that is not Settlement's before its database keeps it (CONFIG_INVALID)", async function () {
+    const forged = toConfigFile({
+      chainId: w.d.chainId,
+      settlement: w.d.addresses.settlement,
+      paramSet: P,
+      markets: w.markets.map((m, i) => (i === 0 ? { ...m, takerFeeBps: m.takerFeeBps + 1n } : m)),
+    });
+    const upstream = {
+      describe: "a forged upstream",
+      read: async (name: string) =>
+        name === CONFIG_FILE_NAME ? JSON.stringify(forged) : undefined,
+    };
+    const db = path.join(dir, "forged-config.db");
+    await assert.rejects(
+      Replica.open({
+        provider,
+        settlement: w.d.addresses.settlement,
+        db,
+        upstream,
+        wallet: MEMBER,
+      }),
+      (e: unknown) =>
+        e instanceof ZkClearError &&
+        e.code === "CONFIG_INVALID" &&
+        /Settlement's configHash is/.test(e.message),
+    );
+    // nothing was bound: the same database opens with the honest configuration
+    const honest = await Replica.open({
+      provider,
+      settlement: w.d.addresses.settlement,
+      db,
+      upstream: batchFileSource(dir),
+      wallet: MEMBER,
+      params: P.name,
+      fromBlock: w.deployment.block,
+      fileWaitMs: 0,
+    });
+    honest.close();
   });
 
   it("zkclear replica: bootstraps from this replica, one log line per batch, the status over HTTP, a clean stop on SIGTERM", async function () {
