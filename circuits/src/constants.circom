@@ -30,9 +30,18 @@ function BALANCE_NONCE_SHIFT() { return 129; }
 function BALANCE_BITS() { return 161; }
 
 // account leaf position word: (size + 2^64) | nonce << 65 | filled << 97
+//   | (fundingIndex + 2^63) << 161
 function WORD_NONCE_SHIFT() { return 65; }
 function WORD_FILLED_SHIFT() { return 97; }
-function WORD_BITS() { return 161; }
+function WORD_FUNDING_SHIFT() { return 161; }
+function WORD_BITS() { return 225; }
+
+// funding index: signed, -2^63 <= index < 2^63, in 10^-6 quote units per lot; a payment
+// is ceil(size * (index - lastIndex) / FUNDING_SCALE) quote units (prover/src/domain/funding.ts)
+function FUNDING_INDEX_BITS() { return 63; }
+function FUNDING_SCALE() { return 1000000; }
+// the remainder of that division is below FUNDING_SCALE < 2^20
+function FUNDING_REMAINDER_BITS() { return 20; }
 
 // signed order message: tag | account << 4 | market << 36 | side << 44 | nonce << 45
 //                       | maxFeeBps << 77 | amount << 93 | limitPrice << 157   (221 bits)

@@ -4,10 +4,12 @@ import {
   AMOUNT_BITS,
   BALANCE_NONCE_SHIFT,
   COLLATERAL_BITS,
+  FUNDING_INDEX_BITS,
   NONCE_BITS,
   NOTIONAL_BITS,
   SIZE_BITS,
   WORD_FILLED_SHIFT,
+  WORD_FUNDING_SHIFT,
   WORD_NONCE_SHIFT,
 } from "./constants.ts";
 import { checkSigned, checkUnsigned, decodeSigned, encodeSigned, pow2 } from "./amounts.ts";
@@ -25,12 +27,15 @@ export interface PublicKey {
  * - notional: signed open notional (entry cost) in quote units, |.| < 2^128: a buy adds
  *   qty * price, a sell subtracts it; it is realised into collateral when size returns to 0.
  * - nonce, filled: the working order on this market, its nonce and how much has filled.
+ * - fundingIndex: the market's cumulative funding index when this position last paid or
+ *   received funding (domain/funding.ts), signed, |.| <= 2^63.
  */
 export interface Position {
   readonly size: bigint;
   readonly notional: bigint;
   readonly nonce: bigint;
   readonly filled: bigint;
+  readonly fundingIndex: bigint;
 }
 
 /**
@@ -46,7 +51,13 @@ export interface Account {
 
 export class AccountError extends ZkClearError<CodeOf<"state">> {}
 
-export const EMPTY_POSITION: Position = { size: 0n, notional: 0n, nonce: 0n, filled: 0n };
+export const EMPTY_POSITION: Position = {
+  size: 0n,
+  notional: 0n,
+  nonce: 0n,
+  filled: 0n,
+  fundingIndex: 0n,
+};
 
 /** A fresh account holding `collateral` and no positions. */
 export function newAccount(pubKey: PublicKey, markets: number, collateral = 0n): Account {
@@ -73,16 +84,18 @@ export function validateAccount(a: Account): Account {
     checkSigned(p.notional, NOTIONAL_BITS, `open notional (market ${j})`);
     checkUnsigned(p.nonce, NONCE_BITS, `working-order nonce (market ${j})`);
     checkUnsigned(p.filled, AMOUNT_BITS, `working-order filled amount (market ${j})`);
+    checkSigned(p.fundingIndex, FUNDING_INDEX_BITS, `funding index paid to (market ${j})`);
   });
   return a;
 }
 
-/** (size + 2^64) | nonce << 65 | filled << 97 */
+/** (size + 2^64) | nonce << 65 | filled << 97 | (fundingIndex + 2^63) << 161 */
 export function packPositionWord(p: Position): bigint {
   return (
     (p.size + pow2(SIZE_BITS)) |
     (p.nonce << BigInt(WORD_NONCE_SHIFT)) |
-    (p.filled << BigInt(WORD_FILLED_SHIFT))
+    (p.filled << BigInt(WORD_FILLED_SHIFT)) |
+    ((p.fundingIndex + pow2(FUNDING_INDEX_BITS)) << BigInt(WORD_FUNDING_SHIFT))
   );
 }
 
@@ -93,6 +106,7 @@ export function unpackPositionWord(word: bigint, notional: bigint): Position {
     size: (word & sizeMask) - pow2(SIZE_BITS),
     nonce: (word >> BigInt(WORD_NONCE_SHIFT)) & (pow2(NONCE_BITS) - 1n),
     filled: (word >> BigInt(WORD_FILLED_SHIFT)) & (pow2(AMOUNT_BITS) - 1n),
+    fundingIndex: (word >> BigInt(WORD_FUNDING_SHIFT)) - pow2(FUNDING_INDEX_BITS),
     notional: decodeSigned(notional),
   };
 }

@@ -19,7 +19,14 @@ export const BALANCE_BITS = 161;
 
 export const WORD_NONCE_SHIFT = 65;
 export const WORD_FILLED_SHIFT = 97;
-export const WORD_BITS = 161;
+/** The funding index the position last paid at, biased by 2^63 (domain/funding.ts). */
+export const WORD_FUNDING_SHIFT = 161;
+export const WORD_BITS = 225;
+
+/** |funding index| <= 2^63 (signed; an int64 on-chain), in 10^-6 quote units per lot. */
+export const FUNDING_INDEX_BITS = 63;
+/** Funding indices count 10^-6 quote units per lot; rates count parts per million. */
+export const FUNDING_SCALE = 1_000_000n;
 
 export const ORDER_TAG = 1n;
 export const ORDER_ACCOUNT_SHIFT = 4;

@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   MARKET_MARGINS: { area: "market", http: BAD },
   MARK_COUNT: { area: "market", http: BAD },
   MARK_ZERO: { area: "market", http: BAD },
+  FUNDING_INDEX_COUNT: { area: "market", http: BAD },
 
   ORDER_SYSTEM_ACCOUNT: { area: "order", http: BAD },
   ORDER_BAD_MARKET: { area: "order", http: BAD },

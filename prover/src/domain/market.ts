@@ -1,4 +1,5 @@
 import { poseidon } from "./hash.ts";
+import { checkIndices, fundingHash } from "./funding.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import { BPS_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
@@ -76,8 +77,23 @@ export function configHash(markets: readonly MarketParams[], domain: bigint): bi
   return poseidon([marketsHash(markets), domain]);
 }
 
-/** Poseidon(1 + M)(configHash, marks): the batch's price and configuration binding. */
+/**
+ * Poseidon(2)(Poseidon(1 + M)(configHash, marks), fundingHash(indices)): the batch's
+ * price, funding and configuration binding (MarketBinding's priceConfigHash; Settlement
+ * computes it per oracle round, the indices being the Funding contract's for that round).
+ */
 export function priceConfigHash(
+  markets: readonly MarketParams[],
+  domain: bigint,
+  marks: readonly bigint[],
+  indices: readonly bigint[],
+): bigint {
+  checkIndices(indices, markets.length);
+  return poseidon([pricesHash(markets, domain, marks), fundingHash(indices)]);
+}
+
+/** Poseidon(1 + M)(configHash, marks): the price part of the binding. */
+export function pricesHash(
   markets: readonly MarketParams[],
   domain: bigint,
   marks: readonly bigint[],
