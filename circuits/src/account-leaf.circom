@@ -35,10 +35,11 @@ template LeafHash(M) {
 // and splits the position words.
 //   balance: 161 bits (checked) = (collateral + 2^128) | withdrawNonce << 129; collateral
 //     is signed, |.| < 2^128, withdrawNonce < 2^32 (the next withdrawal's nonce).
-//   word[j]: 161 bits (checked) = (size + 2^64) | nonce << 65 | filled << 97.
+//   word[j]: 225 bits (checked) = (size + 2^64) | nonce << 65 | filled << 97
+//     | (lastIndex + 2^63) << 161.
 //   notional[j]: signed, |.| < 2^128 (checked).
 // Outputs: collateral (signed field element), withdrawNonce; per market: size (signed field element), sizeNegative (bit), nonce (32 bits),
-// filled (64 bits).
+// filled (64 bits), lastIndex (the funding index it last paid at, signed, |.| <= 2^63).
 template AccountLeafUnpack(M) {
     signal input balance;
     signal input word[M];
@@ -49,6 +50,7 @@ template AccountLeafUnpack(M) {
     signal output sizeNegative[M];
     signal output nonce[M];
     signal output filled[M];
+    signal output lastIndex[M];
 
     component balanceBits = Num2Bits(BALANCE_BITS());
     balanceBits.in <== balance;
@@ -83,6 +85,11 @@ template AccountLeafUnpack(M) {
             f += bits[j].out[WORD_FILLED_SHIFT() + k] * (1 << k);
         }
         filled[j] <== f;
+        var li = 0;
+        for (var k = 0; k <= FUNDING_INDEX_BITS(); k++) {
+            li += bits[j].out[WORD_FUNDING_SHIFT() + k] * (1 << k);
+        }
+        lastIndex[j] <== li - (1 << FUNDING_INDEX_BITS());
         _ <== SignedRangeCheck(NOTIONAL_BITS())(notional[j]);
     }
 }

@@ -13,6 +13,7 @@ include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
 include "market-binding.circom";
+include "funding.circom";
 
 // ForcedMessage: what the account key signs for a forced withdrawal:
 //   Poseidon(FORCED_TAG | account << 4 | nonce << 36 | amount << 68, recipient, domain).
@@ -101,8 +102,8 @@ template EdDSAPoseidonValid() {
 //     and bumps the withdrawal nonce, so the same signature never pays twice.
 // Preconditions: what Settlement checks for every queued request (account in 3..2^D-1,
 //   amount < 2^92, recipient < 2^160, R8 on the curve, S below the subgroup order); for a
-//   padding slot the prover supplies R8 = (0, 1) and S = 0. mark < 2^64, bps < 2^16 (bound
-//   by MarketBinding). A non-empty leaf's key is a Vault-checked key (x != 0).
+//   padding slot the prover supplies R8 = (0, 1) and S = 0. mark < 2^64, bps < 2^16,
+//   |index| <= 2^63 (bound by MarketBinding). A non-empty leaf's key is a Vault-checked key (x != 0).
 // TypeScript twin: prover/src/engine/forced.ts (answerForced).
 template ForcedSlot(D, M) {
     var NL = TREE_LEVELS(D);
@@ -120,6 +121,7 @@ template ForcedSlot(D, M) {
     signal input notional[M];
     signal input siblings[NL][TREE_SIBLINGS()];
     signal input mark[M];
+    signal input index[M];
     signal input imBps[M];
     signal input rootIn;
     signal input queueIn;
@@ -173,7 +175,15 @@ template ForcedSlot(D, M) {
     // (each biased value goes through a product with `enabled`, as ProcessWithdrawals
     // does, so that its bit decomposition stays a row of its own for the determinism
     // check; a padding slot's 0 reads as non-negative and pays nothing)
-    signal newCollateral <== old.collateral - amount;
+    // Funding accrued at the batch's indices is settled first; a paid answer writes it,
+    // a refused one leaves the leaf as it was.
+    component funding = SettleFunding(M);
+    funding.collateral <== old.collateral;
+    funding.size <== old.size;
+    funding.lastIndex <== old.lastIndex;
+    funding.index <== index;
+    funding.word <== word;
+    signal newCollateral <== funding.collateralOut - amount;
     signal collateralChecked <== enabled * newCollateral;
     component collateralSign = Num2Bits(130);
     collateralSign.in <== collateralChecked + (1 << 129);
@@ -205,7 +215,7 @@ template ForcedSlot(D, M) {
 
     // F. Pay: debit, bump the nonce, move the root; otherwise the leaf stays.
     signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce + 1);
-    signal paidLeaf <== LeafHash(M)(ax, ay, newBalance, word, notional);
+    signal paidLeaf <== LeafHash(M)(ax, ay, newBalance, funding.wordOut, notional);
     signal newLeaf <== oldLeaf + paid * (paidLeaf - oldLeaf);
     component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
@@ -221,7 +231,8 @@ template ForcedSlot(D, M) {
 // for a proven reason.
 // Public inputs (6 + F):
 //   oldRoot, newRoot: account tree roots (equal when every request is refused).
-//   priceConfigHash: market configuration and mark prices, as in SettleTrades.
+//   priceConfigHash: market configuration, mark prices and funding indices, as in
+//     SettleTrades.
 //   queueFrom, queueTo: the forced queue's hashes before and after the answered requests;
 //     Settlement checks both against the hashes it recorded, so exactly those requests, in
 //     order, were answered.
@@ -243,6 +254,7 @@ template AnswerForced(F, D, M) {
     signal input marketParam[M];
     signal input domain;
     signal input mark[M];
+    signal input fundingIndex[M];
     signal input enabled[F];
     signal input account[F];
     signal input amount[F];
@@ -260,6 +272,7 @@ template AnswerForced(F, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
@@ -289,6 +302,7 @@ template AnswerForced(F, D, M) {
         answer[i].notional <== leafNotional[i];
         answer[i].siblings <== siblings[i];
         answer[i].mark <== mark;
+        answer[i].index <== fundingIndex;
         answer[i].imBps <== binding.imBps;
         answer[i].rootIn <== answerRoot[i];
         answer[i].queueIn <== queue[i];

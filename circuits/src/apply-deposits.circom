@@ -74,8 +74,10 @@ template DepositSlot(D, M) {
     signal newWord[M];
     signal newNotional[M];
     for (var j = 0; j < M; j++) {
-        // an empty position word is (0 + 2^64)
-        newWord[j] <== word[j] + isNew * ((1 << SIZE_BITS()) - word[j]);
+        // an empty position word is (0 + 2^64) | (0 + 2^63) << 161: size 0, funding index 0
+        // (a position of size 0 owes no funding, whatever the index it records)
+        newWord[j] <== word[j] + isNew * ((1 << SIZE_BITS())
+            + (1 << (WORD_FUNDING_SHIFT() + FUNDING_INDEX_BITS())) - word[j]);
         newNotional[j] <== (1 - isNew) * notional[j];
     }
     signal newLeaf <== LeafHash(M)(newAx, newAy, newBalance, newWord, newNotional);

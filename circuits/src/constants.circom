@@ -42,6 +42,8 @@ function FUNDING_INDEX_BITS() { return 63; }
 function FUNDING_SCALE() { return 1000000; }
 // the remainder of that division is below FUNDING_SCALE < 2^20
 function FUNDING_REMAINDER_BITS() { return 20; }
+// |payment| <= 2^112: |owed| < 6 * 2^128 and owed / 10^6 < 2^111
+function FUNDING_PAYMENT_BITS() { return 112; }
 
 // signed order message: tag | account << 4 | market << 36 | side << 44 | nonce << 45
 //                       | maxFeeBps << 77 | amount << 93 | limitPrice << 157   (221 bits)

@@ -10,6 +10,7 @@ include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
 include "market-binding.circom";
+include "funding.circom";
 
 // ExitMessage: what the account key signs to name the address its exit pays:
 //   Poseidon(EXIT_TAG | account << 4, recipient, domain).
@@ -31,10 +32,11 @@ template ExitMessage() {
 //     domain) (the domain is bound through priceConfigHash, so the signature is for this
 //     deployment). The system accounts (1 fees, 2 insurance) have no key: their proof checks
 //     no signature, and Settlement lets only its admin send it, after every trader's claim;
-//   - payout = max(0, equity) at the marks bound by priceConfigHash (Settlement checks it is
-//     the binding of the round recorded at the freeze), where
-//     equity = collateral + sum_j (size_j * mark_j - notional_j): positions settle at the
-//     marks, never below zero. The payout is bound to the proven leaf, never to a
+//   - payout = max(0, equity) at the marks and funding indices bound by priceConfigHash
+//     (Settlement checks it is the binding of the round recorded at the freeze), where
+//     equity = collateral - funding + sum_j (size_j * mark_j - notional_j), funding being
+//     the account's accrued funding at those indices (SettleFunding): positions settle at
+//     the marks, never below zero. The payout is bound to the proven leaf, never to a
 //     caller-supplied amount.
 // Public inputs (5): root, priceConfigHash, account, recipient, payout.
 // Ranges: 0 < account < 2^D; recipient < 2^160, not 0; the leaf's fields
@@ -55,6 +57,7 @@ template ExitAccount(D, M) {
     signal input marketParam[M];
     signal input domain;
     signal input mark[M];
+    signal input fundingIndex[M];
     signal input leafAx;
     signal input leafAy;
     signal input leafBalance;
@@ -80,6 +83,7 @@ template ExitAccount(D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
@@ -107,9 +111,15 @@ template ExitAccount(D, M) {
     sig.S <== sigS;
     sig.M <== msg;
 
-    // E. payout = max(0, equity at the marks).
+    // E. payout = max(0, equity at the marks, after funding).
+    component funding = SettleFunding(M);
+    funding.collateral <== leaf.collateral;
+    funding.size <== leaf.size;
+    funding.lastIndex <== leaf.lastIndex;
+    funding.index <== fundingIndex;
+    funding.word <== leafWord;
     signal markValue[M];
-    var equity = leaf.collateral;
+    var equity = funding.collateralOut;
     for (var j = 0; j < M; j++) {
         markValue[j] <== leaf.size[j] * mark[j];
         equity += markValue[j] - leafNotional[j];

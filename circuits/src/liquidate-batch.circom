@@ -8,14 +8,18 @@ include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
 include "market-binding.circom";
+include "funding.circom";
 
 // LiquidationSlot(D, M): liquidates one account whose equity is below its maintenance
-// requirement at the batch's mark prices. Its positions are closed at the mark price
+// requirement at the batch's mark prices, after its accrued funding at the batch's indices
+// is settled (SettleFunding), so an account funding pushed under is liquidated and one
+// funding kept healthy is not. Its positions are closed at the mark price
 // against the insurance fund (the fund takes them over), the liquidation penalty goes to
 // the fund, and a negative equity is covered by the fund.
 //   enabled: bit; padding slots change nothing.
 //   account: < 2^D, not a system account; leaf preimage and siblings: as in TradeSide.
-//   mark[M] < 2^64, mmBps[M] and penaltyBps[M] < 2^16: checked by MarketBinding.
+//   mark[M] < 2^64, index[M] (|.| <= 2^63), mmBps[M] and penaltyBps[M] < 2^16: checked by
+//   MarketBinding.
 // Outputs (0 when disabled), summed by the batch into one fund update:
 //   fundDelta: equity - what the account keeps (the penalty, or the whole equity when it
 //     is below the penalty; negative when the fund covers a shortfall);
@@ -31,6 +35,7 @@ template LiquidationSlot(D, M) {
     signal input notional[M];
     signal input siblings[NL][TREE_SIBLINGS()];
     signal input mark[M];
+    signal input index[M];
     signal input mmBps[M];
     signal input penaltyBps[M];
     signal input rootIn;
@@ -48,13 +53,19 @@ template LiquidationSlot(D, M) {
     old.balance <== balance;
     old.word <== word;
     old.notional <== notional;
+    component funding = SettleFunding(M);
+    funding.collateral <== old.collateral;
+    funding.size <== old.size;
+    funding.lastIndex <== old.lastIndex;
+    funding.index <== index;
+    funding.word <== word;
 
     // B. Equity, maintenance requirement and penalty base at the marks.
     signal markValue[M];
     signal absMarkValue[M];
     signal mmTerm[M];
     signal penaltyTerm[M];
-    var equity = old.collateral;
+    var equity = funding.collateralOut;
     var maintenance = 0;
     var penaltyBase = 0;
     for (var j = 0; j < M; j++) {
@@ -93,7 +104,7 @@ template LiquidationSlot(D, M) {
     signal newWord[M];
     signal zeros[M];
     for (var j = 0; j < M; j++) {
-        newWord[j] <== word[j] - old.size[j];
+        newWord[j] <== funding.wordOut[j] - old.size[j];
         zeros[j] <== 0;
         sizeMoved[j] <== enabled * old.size[j];
         notionalMoved[j] <== enabled * markValue[j];
@@ -116,8 +127,11 @@ template LiquidationSlot(D, M) {
 // Public inputs (4):
 //   oldRoot, newRoot: account tree roots.
 //   dataCommitment: c_L with c_0 = 0 and c_{i+1} = Poseidon(c_i, account_i) per enabled slot.
-//   priceConfigHash: the market configuration and mark prices, as in SettleTrades.
-// The batch is invalid if the fund's collateral would end below zero.
+//   priceConfigHash: the market configuration, mark prices and funding indices, as in
+//     SettleTrades.
+// The fund settles its own accrued funding before it takes the positions (it holds
+// positions like any account). The batch is invalid if the fund's collateral would end
+// below zero.
 template LiquidateBatch(L, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -130,6 +144,8 @@ template LiquidateBatch(L, D, M) {
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
     signal input mark[M];
+    // funding indices at the batch's round: bound through priceConfigHash
+    signal input fundingIndex[M];
     signal input enabled[L];
     signal input account[L];
     signal input leafAx[L];
@@ -149,6 +165,7 @@ template LiquidateBatch(L, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
@@ -177,6 +194,7 @@ template LiquidateBatch(L, D, M) {
         slot[i].notional <== leafNotional[i];
         slot[i].siblings <== siblings[i];
         slot[i].mark <== mark;
+        slot[i].index <== fundingIndex;
         slot[i].mmBps <== binding.mmBps;
         slot[i].penaltyBps <== binding.penaltyBps;
         slot[i].rootIn <== root[i];
@@ -198,13 +216,19 @@ template LiquidateBatch(L, D, M) {
     fund.balance <== fundBalance;
     fund.word <== fundWord;
     fund.notional <== fundNotional;
-    signal newFundCollateral <== fund.collateral + totalDelta;
+    component fundFunding = SettleFunding(M);
+    fundFunding.collateral <== fund.collateral;
+    fundFunding.size <== fund.size;
+    fundFunding.lastIndex <== fund.lastIndex;
+    fundFunding.index <== fundingIndex;
+    fundFunding.word <== fundWord;
+    signal newFundCollateral <== fundFunding.collateralOut + totalDelta;
     RangeCheck(COLLATERAL_BITS())(newFundCollateral);
     signal newFundWord[M];
     signal newFundNotional[M];
     for (var j = 0; j < M; j++) {
         _ <== SignedRangeCheck(SIZE_BITS())(fund.size[j] + totalSize[j]);
-        newFundWord[j] <== fundWord[j] + totalSize[j];
+        newFundWord[j] <== fundFunding.wordOut[j] + totalSize[j];
         newFundNotional[j] <== fundNotional[j] + totalNotional[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }

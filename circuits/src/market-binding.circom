@@ -5,20 +5,25 @@ include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 
-// MarketBinding(M): unpacks and range-checks the market parameters and mark prices and
-// computes the binding that the settlement contract checks:
+// MarketBinding(M): unpacks and range-checks the market parameters, mark prices and
+// funding indices and computes the binding that the settlement contract checks:
 //   configHash = Poseidon(2)(Poseidon(M)(param[0..M-1]), domain),
-//   priceConfigHash = Poseidon(1 + M)(configHash, mark[0..M-1]).
+//   priceConfigHash = Poseidon(2)(Poseidon(1 + M)(configHash, mark[0..M-1]),
+//                                 Poseidon(M)(index[0..M-1] + 2^63)).
 //   domain: the deployment domain Poseidon(chainId, Settlement address), which Settlement
 //     computes in its constructor; every message an account signs names it, so binding it
 //     here binds every signature the batch checks to this one deployment.
 //   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
 //             | liquidationPenaltyBps << 64 (80 bits).
 //   mark[j]: mark price, < 2^64.
-// TypeScript twin: prover/src/domain/market.ts (configHash, priceConfigHash).
+//   index[j]: market j's cumulative funding index (signed, -2^63 <= index < 2^63; checked
+//     here), as the Funding contract recorded it for the batch's oracle round.
+// TypeScript twin: prover/src/domain/market.ts (configHash, priceConfigHash) and
+// prover/src/domain/funding.ts (fundingHash).
 template MarketBinding(M) {
     signal input param[M];
     signal input mark[M];
+    signal input index[M];
     signal input domain;
     signal output imBps[M];
     signal output mmBps[M];
@@ -46,10 +51,14 @@ template MarketBinding(M) {
     }
     signal marketsHash <== SparsePoseidon(M)(param);
     signal configHash <== SparsePoseidon(2)([marketsHash, domain]);
-    component binding = SparsePoseidon(1 + M);
-    binding.inputs[0] <== configHash;
+    component prices = SparsePoseidon(1 + M);
+    prices.inputs[0] <== configHash;
+    signal biasedIndex[M];
     for (var j = 0; j < M; j++) {
-        binding.inputs[1 + j] <== mark[j];
+        prices.inputs[1 + j] <== mark[j];
+        biasedIndex[j] <== index[j] + (1 << FUNDING_INDEX_BITS());
+        RangeCheck(FUNDING_INDEX_BITS() + 1)(biasedIndex[j]);
     }
-    priceConfigHash <== binding.out;
+    signal fundingHash <== SparsePoseidon(M)(biasedIndex);
+    priceConfigHash <== SparsePoseidon(2)([prices.out, fundingHash]);
 }

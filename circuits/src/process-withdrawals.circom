@@ -11,6 +11,7 @@ include "merkle.circom";
 include "margin.circom";
 include "order.circom";
 include "market-binding.circom";
+include "funding.circom";
 
 // WithdrawalMessage: what the account key signs to withdraw:
 //   Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient, domain).
@@ -36,8 +37,9 @@ template WithdrawalMessage() {
 // Ethereum address `recipient`.
 //   The signature is by the key in the account leaf, over the leaf's current withdrawal
 //   nonce, which then increases: a signed withdrawal is paid at most once.
-//   Afterwards collateral stays non-negative and the account meets initial margin at the
-//   batch's mark prices.
+//   Accrued funding at the batch's indices is settled first (SettleFunding); afterwards
+//   collateral stays non-negative and the account meets initial margin at the batch's
+//   mark prices.
 //   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
 //   the Vault pays.
@@ -58,6 +60,7 @@ template WithdrawalSlot(D, M) {
     signal input notional[M];
     signal input siblings[NL][TREE_SIBLINGS()];
     signal input mark[M];
+    signal input index[M];
     signal input imBps[M];
     signal input mmBps[M];
     signal input rootIn;
@@ -92,8 +95,15 @@ template WithdrawalSlot(D, M) {
     sig.S <== sigS;
     sig.M <== msg;
 
-    // D. Debit, bump the nonce; collateral stays >= 0 and initial margin holds.
-    signal newCollateral <== old.collateral - amount;
+    // D. Settle funding, debit, bump the nonce; collateral stays >= 0 and initial margin
+    // holds.
+    component funding = SettleFunding(M);
+    funding.collateral <== old.collateral;
+    funding.size <== old.size;
+    funding.lastIndex <== old.lastIndex;
+    funding.index <== index;
+    funding.word <== word;
+    signal newCollateral <== funding.collateralOut - amount;
     signal collateralCheck <== enabled * newCollateral;
     RangeCheck(COLLATERAL_BITS())(collateralCheck);
     signal newNonce <== old.withdrawNonce + 1;
@@ -103,7 +113,7 @@ template WithdrawalSlot(D, M) {
     // E. Move the root and publish the payout.
     signal newBalance <== PackBalance()(newCollateral, newNonce);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
-    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, funding.wordOut, notional);
     component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;
@@ -117,7 +127,8 @@ template WithdrawalSlot(D, M) {
 // ProcessWithdrawals(W, D, M): up to W signed withdrawals.
 // Public inputs (3 + W):
 //   oldRoot, newRoot: account tree roots.
-//   priceConfigHash: market configuration and mark prices, as in SettleTrades.
+//   priceConfigHash: market configuration, mark prices and funding indices, as in
+//     SettleTrades.
 //   payout[W]: recipient | amount << 160 per slot (0 for padding), paid by the Vault.
 template ProcessWithdrawals(W, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
@@ -131,6 +142,8 @@ template ProcessWithdrawals(W, D, M) {
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
     signal input mark[M];
+    // funding indices at the batch's round: bound through priceConfigHash
+    signal input fundingIndex[M];
     signal input enabled[W];
     signal input account[W];
     signal input amount[W];
@@ -148,6 +161,7 @@ template ProcessWithdrawals(W, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
@@ -170,6 +184,7 @@ template ProcessWithdrawals(W, D, M) {
         slot[i].notional <== leafNotional[i];
         slot[i].siblings <== siblings[i];
         slot[i].mark <== mark;
+        slot[i].index <== fundingIndex;
         slot[i].imBps <== binding.imBps;
         slot[i].mmBps <== binding.mmBps;
         slot[i].rootIn <== root[i];

@@ -18,11 +18,15 @@ include "market-binding.circom";
 //   dataCommitment: c_B where c_0 = 0 and, for every enabled slot,
 //     c_{i+1} = Poseidon(c_i, buyMsg, sellMsg, qty | price << 64 | takerIsBuyer << 128);
 //     a disabled (padding) slot leaves it unchanged.
-//   priceConfigHash: the market configuration and mark prices (MarketBinding).
-// Private inputs: market parameters, the deployment domain and mark prices; per slot the trade (enabled,
+//   priceConfigHash: the market configuration, mark prices and funding indices
+//     (MarketBinding).
+// Private inputs: market parameters, the deployment domain, mark prices and funding
+// indices; per slot the trade (enabled,
 // market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // Every slot's fees accumulate and reach the fee account in one update at the end.
+// Every trading account settles its accrued funding first (TradeSide); the fee account
+// holds no position, so it has none to settle.
 template SettleTrades(B, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -36,6 +40,8 @@ template SettleTrades(B, D, M) {
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
     signal input mark[M];
+    // the markets' funding indices at the batch's round: bound through priceConfigHash
+    signal input fundingIndex[M];
 
     signal input enabled[B];
     signal input market[B];
@@ -70,6 +76,7 @@ template SettleTrades(B, D, M) {
     component binding = MarketBinding(M);
     binding.param <== marketParam;
     binding.mark <== mark;
+    binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.priceConfigHash === priceConfigHash;
 
@@ -142,6 +149,7 @@ template SettleTrades(B, D, M) {
             // padding slots pay no fee, so all-zero padding passes the fee rule
             side[i][s].feeRateBps <== enabled[i] * (s == 0 ? buyRate[i] : sellRate[i]);
             side[i][s].mark <== mark;
+            side[i][s].index <== fundingIndex;
             side[i][s].domain <== domain;
             side[i][s].imBps <== binding.imBps;
             side[i][s].mmBps <== binding.mmBps;

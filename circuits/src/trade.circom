@@ -8,6 +8,7 @@ include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
 include "margin.circom";
+include "funding.circom";
 include "sparse-poseidon.circom";
 
 // TradeSide(SIDE, D, M): applies one side of a matched trade (SIDE 0 = the buy order,
@@ -16,9 +17,12 @@ include "sparse-poseidon.circom";
 // Inputs from the caller (already checked there):
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
-//   imBps[M], mmBps[M] (< 2^16), rootIn, domain (bound by the batch's MarketBinding).
+//   imBps[M], mmBps[M] (< 2^16), index[M] (funding indices, |.| <= 2^63), rootIn, domain
+//   (bound by the batch's MarketBinding).
 // Private inputs checked here: the order (account, nonce, maxFeeBps, amount, limitPrice,
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
+// The account's accrued funding is settled into its collateral (SettleFunding) before the
+// trade, so the margin check sees equity after funding.
 // Outputs: rootOut (rootIn when disabled), fee, msg (the packed order, which the batch
 // commitment records; the key signs Poseidon(domain, msg)).
 // TypeScript twin: prover/src/engine/trades.ts (applyTradeSide).
@@ -34,6 +38,7 @@ template TradeSide(SIDE, D, M) {
     signal input mark[M];
     signal input imBps[M];
     signal input mmBps[M];
+    signal input index[M];
     signal input rootIn;
     signal input domain;
 
@@ -78,27 +83,32 @@ template TradeSide(SIDE, D, M) {
     old.word <== word;
     old.notional <== notional;
 
+    // C'. Accrued funding is settled into collateral; every position moves to the
+    // current index (SettleFunding).
+    component funding = SettleFunding(M);
+    funding.collateral <== old.collateral;
+    funding.size <== old.size;
+    funding.lastIndex <== old.lastIndex;
+    funding.index <== index;
+    funding.word <== word;
+
     // D. Select the traded market's fields.
-    var selWord = 0;
     var selNotional = 0;
     var selSize = 0;
     var selNegative = 0;
     var selNonce = 0;
     var selFilled = 0;
-    signal pickWord[M];
     signal pickNotional[M];
     signal pickSize[M];
     signal pickNegative[M];
     signal pickNonce[M];
     signal pickFilled[M];
     for (var j = 0; j < M; j++) {
-        pickWord[j] <== marketSelect[j] * word[j];
         pickNotional[j] <== marketSelect[j] * notional[j];
         pickSize[j] <== marketSelect[j] * old.size[j];
         pickNegative[j] <== marketSelect[j] * old.sizeNegative[j];
         pickNonce[j] <== marketSelect[j] * old.nonce[j];
         pickFilled[j] <== marketSelect[j] * old.filled[j];
-        selWord += pickWord[j];
         selNotional += pickNotional[j];
         selSize += pickSize[j];
         selNegative += pickNegative[j];
@@ -121,7 +131,7 @@ template TradeSide(SIDE, D, M) {
     signal grossNotional <== selNotional + direction * tradeNotional;
     signal newNotional <== grossNotional * (1 - newZero);
     signal realised <== newZero * grossNotional;
-    signal newCollateral <== old.collateral - fee - realised;
+    signal newCollateral <== funding.collateralOut - fee - realised;
     _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
 
@@ -134,16 +144,17 @@ template TradeSide(SIDE, D, M) {
         reducing <== (1 - selNegative - oldZero) * (1 - newNegative);
     }
 
-    // H. Write the traded market back; other markets are unchanged.
-    signal newWordT <== newSize + (1 << SIZE_BITS())
-        + nonce * (1 << WORD_NONCE_SHIFT())
-        + newFilled * (1 << WORD_FILLED_SHIFT());
+    // H. Write the traded market back (size, nonce and filled change; the funding field is
+    // already current); other markets keep their settled words.
+    signal wordChange <== (newSize - selSize)
+        + (nonce - selNonce) * (1 << WORD_NONCE_SHIFT())
+        + (newFilled - selFilled) * (1 << WORD_FILLED_SHIFT());
     signal newWord[M];
     signal newNotionals[M];
     signal newSizes[M];
     signal newNegatives[M];
     for (var j = 0; j < M; j++) {
-        newWord[j] <== word[j] + marketSelect[j] * (newWordT - selWord);
+        newWord[j] <== funding.wordOut[j] + marketSelect[j] * wordChange;
         newNotionals[j] <== notional[j] + marketSelect[j] * (newNotional - selNotional);
         newSizes[j] <== old.size[j] + marketSelect[j] * (newSize - selSize);
         newNegatives[j] <== old.sizeNegative[j] + marketSelect[j] * (newNegative - selNegative);

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
+import { fundingPayments } from "../../prover/src/domain/batch.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
 import { signWithdrawal, payoutWord } from "../../prover/src/domain/transfers.ts";
@@ -29,7 +31,15 @@ function tradesBatch(): BatchData {
   const [a, b] = s.traders;
   const t = simpleTrade(s, a, b, 0, 2n, s.marks[0], { buy: 1n, sell: 1n });
   const r = settleTrades(s.state, [t], s.marks, P.batch);
-  return { kind: "trades", trades: [t], marks: s.marks, round: 3n, ...r };
+  return {
+    kind: "trades",
+    trades: [t],
+    marks: s.marks,
+    round: 3n,
+    fundingIndices: zeroIndices(P.markets),
+    ...r,
+    funding: fundingPayments(r.funding),
+  };
 }
 
 function withdrawalsBatch(): BatchData {
@@ -41,7 +51,15 @@ function withdrawalsBatch(): BatchData {
     s.domain,
   );
   const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
-  return { kind: "withdrawals", withdrawals: [sw], marks: s.marks, round: 1n, ...r };
+  return {
+    kind: "withdrawals",
+    withdrawals: [sw],
+    marks: s.marks,
+    round: 1n,
+    fundingIndices: zeroIndices(P.markets),
+    ...r,
+    funding: fundingPayments(r.funding),
+  };
 }
 
 const text = (d: BatchData) => JSON.stringify(toBatchFile(d, META));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { newAccount } from "../../prover/src/domain/account.ts";
 import { exitPayout } from "../../prover/src/domain/exit.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
@@ -33,7 +34,9 @@ describe("audit: exits against the frozen state (synthetic events)", function ()
   state.setAccount(3n, rich);
   state.setAccount(4n, poor);
   const payoutOf = (a: number) =>
-    state.hasAccount(BigInt(a)) ? exitPayout(state.getAccount(BigInt(a)), MARKS) : undefined;
+    state.hasAccount(BigInt(a))
+      ? exitPayout(state.getAccount(BigInt(a)), MARKS, zeroIndices(MARKS.length))
+      : undefined;
   let block = 100;
   const claimed = (account: number, payout: bigint, recipient = TO): ExitEvent => ({
     block: block++,

@@ -90,6 +90,7 @@ describe("audit: forced requests and the freeze", function () {
       queueFrom: forcedHash,
       marks: w.marks,
       round: w.round,
+      fundingIndices: w.fundingIndices,
     });
     forcedHash = data.queueTo;
     writeBatchFile(w, dir, n, data);
@@ -167,6 +168,7 @@ describe("audit: forced requests and the freeze", function () {
       queueFrom: 0n,
       marks: w.marks,
       round: w.round,
+      fundingIndices: w.fundingIndices,
     });
     // the account is debited (the proven root) but the operator says it cannot pay, and
     // keeps the money: nothing is credited to the recipient

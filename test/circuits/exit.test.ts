@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { signExit, exitPayout, verifyExit } from "../../prover/src/domain/exit.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
 import { exitAccountPublicSignals, type ExitAccountInput } from "../../prover/src/domain/inputs.ts";
@@ -9,13 +10,14 @@ import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 
 const P = TEST_PARAMS;
+const ZERO = zeroIndices(P.markets);
 const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 const exit = (input: ExitAccountInput) => ({ kind: "exit_account" as const, input });
 
 function inputFor(s: Sample, trader: number, marks = s.marks, signer = trader): ExitAccountInput {
   const t = s.traders[trader];
   const sig = signExit(t.index, TO, s.traders[signer].keys.privateKey, s.domain);
-  return exitInput(s.state, t.index, TO, sig, marks);
+  return exitInput(s.state, t.index, TO, sig, marks, zeroIndices(marks.length));
 }
 
 async function publicOf(input: ExitAccountInput): Promise<bigint[]> {
@@ -60,7 +62,7 @@ describe("ExitAccount circuit (test parameters)", function () {
     assert.ok(equity(long, crash) < 0n, "trader 2 is under water at the crash marks");
     const under = inputFor(s, 2, crash);
     assert.equal(under.payout, 0n);
-    assert.equal(exitPayout(long, crash), 0n);
+    assert.equal(exitPayout(long, crash, zeroIndices(crash.length)), 0n);
     assert.deepEqual(await publicOf(under), exitAccountPublicSignals(under));
     // claiming its (negative) equity, or anything above 0, is refused
     await assertRefused(exit({ ...under, payout: equity(long, crash) }), "ExitAccount");
@@ -115,20 +117,20 @@ describe("ExitAccount circuit (test parameters)", function () {
 
   it("lets the fee account and the insurance fund exit without a key, but not the empty leaf", async function () {
     for (const system of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
-      const input = exitInput(s.state, system, TO, null, s.marks);
-      assert.equal(input.payout, exitPayout(s.state.getAccount(system), s.marks));
+      const input = exitInput(s.state, system, TO, null, s.marks, ZERO);
+      assert.equal(input.payout, exitPayout(s.state.getAccount(system), s.marks, ZERO));
       assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
     }
-    assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks), /empty leaf/);
+    assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks, ZERO), /empty leaf/);
     // a trader's exit without its signature is refused by the twin and by the circuit
     assert.throws(
-      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks),
+      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks, ZERO),
       /EXIT_UNSIGNED|signature/,
     );
     const unsigned = { ...inputFor(s, 0), sigR8x: 0n, sigR8y: 0n, sigS: 0n };
     await assertRefused(exit(unsigned), "EdDSAPoseidonVerifier");
     // the fee account's leaf claimed at index 0 (the empty leaf) is refused
-    const fee = exitInput(s.state, FEE_ACCOUNT, TO, null, s.marks);
+    const fee = exitInput(s.state, FEE_ACCOUNT, TO, null, s.marks, ZERO);
     await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
   });
 });

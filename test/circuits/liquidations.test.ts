@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import fc from "fast-check";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
@@ -25,15 +26,15 @@ function world(fundCollateral = 1_000_000n) {
   const long: Account = {
     ...newAccount(devKeyPair("long").publicKey, 2, 1_250_000n),
     positions: [
-      { size: 1n, notional: 6_000_000n, nonce: 1n, filled: 1n },
-      { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+      { size: 1n, notional: 6_000_000n, nonce: 1n, filled: 1n, fundingIndex: 0n },
+      { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n },
     ],
   };
   const short: Account = {
     ...newAccount(devKeyPair("short").publicKey, 2, 10_000_000n),
     positions: [
-      { size: -1n, notional: -6_000_000n, nonce: 1n, filled: 1n },
-      { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+      { size: -1n, notional: -6_000_000n, nonce: 1n, filled: 1n, fundingIndex: 0n },
+      { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n },
     ],
   };
   s.setAccount(3n, long);
@@ -130,7 +131,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
       liq({
         ...r.input,
         mark: marks,
-        priceConfigHash: priceConfigHash(markets, SAMPLE_DOMAIN, marks),
+        priceConfigHash: priceConfigHash(markets, SAMPLE_DOMAIN, marks, zeroIndices(2)),
       }),
       "LiquidateBatch",
     );
@@ -160,8 +161,8 @@ describe("LiquidateBatch circuit (test parameters)", function () {
             const a: Account = {
               ...newAccount(devKeyPair(`p${i}`).publicKey, 2, r.collateral),
               positions: [
-                { size, notional: size * 6_000_000n, nonce: 1n, filled: r.size },
-                { size: 0n, notional: 0n, nonce: 0n, filled: 0n },
+                { size, notional: size * 6_000_000n, nonce: 1n, filled: r.size, fundingIndex: 0n },
+                { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n },
               ],
             };
             s.setAccount(BigInt(3 + i), a);

@@ -395,11 +395,15 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
           batches: await batchCount(),
           roundId: w.round,
           marks: [...marks],
+          fundingIndices: w.fundingIndices,
         },
         data.source,
       );
       assert.deepEqual(data, expected);
-      assert.equal(data.payout, exitPayout(op.state.getAccount(who.account!), [...marks]));
+      assert.equal(
+        data.payout,
+        exitPayout(op.state.getAccount(who.account!), [...marks], w.fundingIndices),
+      );
       assert.equal(r.payout, String(data.payout));
       assert.match(data.source, /^replica /);
     }

@@ -239,7 +239,9 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
     it("after the window pays each claim pro rata; the system accounts get what is left (nothing); the Vault never pays more than the pool", async function () {
       const [a, b, c] = t;
       const [, claimed] = big(await settlement.getFunction("exitInfo")());
-      const claims = [a, b, c].map((x) => exitPayout(w.state.getAccount(x.account!), w.marks));
+      const claims = [a, b, c].map((x) =>
+        exitPayout(w.state.getAccount(x.account!), w.marks, w.fundingIndices),
+      );
       assert.equal(claimed, claims[0] + claims[1] + claims[2]);
       assert.ok(claimed > pool, "the claims exceed the pool: a shortfall");
       for (const x of [a, b, c]) {

@@ -90,6 +90,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       queueFrom: 0n,
       marks: w.marks,
       round: w.round,
+      fundingIndices: w.fundingIndices,
     });
     assert.deepEqual(unpackOutcomes(proven.data.outcomes, 2), ["paid", "bad_signature"]);
     // a proof of other outcomes does not verify: claiming the theft was paid
@@ -140,6 +141,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       queueFrom: BigInt(await settlement.getFunction("forcedHashAt")(2n)),
       marks: w.marks,
       round: w.round,
+      fundingIndices: w.fundingIndices,
     });
     assert.deepEqual(unpackOutcomes(proven.data.outcomes, 1), ["cannot_pay"]);
     assert.equal(proven.data.newRoot, root);
@@ -159,6 +161,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       queueFrom: BigInt(await settlement.getFunction("forcedHashAt")(2n)),
       marks: w.marks,
       round: w.round,
+      fundingIndices: w.fundingIndices,
     });
     const receipt = await submitBatch(settlement, fresh.data, fresh.proof.proof);
     const ev = receipt.logs

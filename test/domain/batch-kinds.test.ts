@@ -1,4 +1,5 @@
 import { signForcedRequest } from "../../prover/src/domain/forced.ts";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import assert from "node:assert/strict";
 import { Interface } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -25,6 +26,7 @@ import { prepareTestContracts } from "../helpers/chain.ts";
 import { testCircuit } from "../helpers/circuit.ts";
 
 const P = PARAM_SETS.test;
+const ZERO = zeroIndices(P.markets);
 
 /**
  * The vocabulary tables (domain/batch-kinds.ts, domain/circuits.ts) against what they
@@ -72,6 +74,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         trades: [simpleTrade(s, a, b, 0, 1500n, marks[0], { buy: 1n, sell: 1n })],
         marks,
         round: 1n,
+        fundingIndices: ZERO,
       },
       {
         kind: "withdrawals",
@@ -84,8 +87,15 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         ],
         marks,
         round: 1n,
+        fundingIndices: ZERO,
       },
-      { kind: "liquidations", accounts: [a.index], marks: crash, round: 2n },
+      {
+        kind: "liquidations",
+        accounts: [a.index],
+        marks: crash,
+        round: 2n,
+        fundingIndices: ZERO,
+      },
       {
         kind: "forced",
         requests: [
@@ -106,13 +116,17 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         queueFrom: 11n,
         marks: crash,
         round: 2n,
+        fundingIndices: ZERO,
       },
     ];
     const seen = new Set<string>();
     for (const req of requests) {
       const spec = BATCH_KINDS[req.kind];
       const applied = applyBatch(s.state, req, P);
-      const binding = "marks" in req ? priceConfigHash(s.markets, s.domain, req.marks) : undefined;
+      const binding =
+        "marks" in req
+          ? priceConfigHash(s.markets, s.domain, req.marks, req.fundingIndices)
+          : undefined;
       const files = await testCircuit(spec.circuit);
       const witness = await calculateWitness(files.wasm, applied.signals);
       const expected = batchPublicSignals(applied.data, binding);

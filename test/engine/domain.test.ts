@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import fc from "fast-check";
 import {
   leafHash,
@@ -38,10 +39,11 @@ describe("domain values", function () {
         u(32),
         u(64),
         fc.bigInt(-(1n << 128n), (1n << 128n) - 1n),
-        (size, nonce, filled, notional) => {
-          const p = { size, nonce, filled, notional };
+        fc.bigInt(-(1n << 63n), (1n << 63n) - 1n),
+        (size, nonce, filled, notional, fundingIndex) => {
+          const p = { size, nonce, filled, notional, fundingIndex };
           assert.deepEqual(unpackPositionWord(packPositionWord(p), encodeSigned(notional)), p);
-          assert.ok(packPositionWord(p) < 1n << 161n);
+          assert.ok(packPositionWord(p) < 1n << 225n);
         },
       ),
     );
@@ -158,19 +160,19 @@ describe("domain values", function () {
       "MARKET_MARGINS",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [0n])),
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [0n], zeroIndices(1))),
       "MARK_ZERO",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n, 2n])),
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n, 2n], zeroIndices(1))),
       "MARK_COUNT",
     );
   });
 
   it("binds configuration and prices: any change moves the hashes", function () {
     const ms = defaultMarkets(2);
-    const h = priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 2n]);
-    assert.notEqual(priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 3n]), h);
+    const h = priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 2n], zeroIndices(2));
+    assert.notEqual(priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 3n], zeroIndices(2)), h);
     assert.notEqual(
       configHash([{ ...ms[0], takerFeeBps: 6n }, ms[1]], SAMPLE_DOMAIN),
       configHash(ms, SAMPLE_DOMAIN),

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { signExit } from "../../prover/src/domain/exit.ts";
 import {
   parseExitDataFile,
@@ -42,7 +43,13 @@ function code(c: string): (e: unknown) => boolean {
 describe("exit data and receipts: an account's way out from its leaf and path alone", function () {
   let s: Sample;
   let data: ExitData;
-  const freeze = { chainId: 31337n, settlement: SETTLEMENT, batches: 7, roundId: 3n };
+  const freeze = {
+    chainId: 31337n,
+    settlement: SETTLEMENT,
+    batches: 7,
+    roundId: 3n,
+    fundingIndices: zeroIndices(P.markets),
+  };
 
   before(function () {
     s = sampleExchange(P, 4, 1_000_000n);
@@ -60,14 +67,21 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       const sig = signExit(t.index, TO, t.keys.privateKey, s.domain);
       assert.deepEqual(
         exitInputFromData(d, s.markets, TO, sig),
-        exitInput(s.state, t.index, TO, sig, s.marks),
+        exitInput(s.state, t.index, TO, sig, s.marks, freeze.fundingIndices),
       );
     }
     // an open position is settled at the marks in the payout the data states
     assert.equal(data.root, s.state.root);
     assert.equal(
       data.payout,
-      exitInput(s.state, s.traders[2].index, TO, { r8x: 0n, r8y: 0n, s: 0n }, s.marks).payout,
+      exitInput(
+        s.state,
+        s.traders[2].index,
+        TO,
+        { r8x: 0n, r8y: 0n, s: 0n },
+        s.marks,
+        freeze.fundingIndices,
+      ).payout,
     );
   });
 
@@ -177,7 +191,13 @@ describe("exit data and receipts: an account's way out from its leaf and path al
 
     it("gives the exit data of the receipt at the frozen root, and says the receipt is stale otherwise", function () {
       const book = addReceipt(empty(), receiptAt(s.state.root, 5));
-      const at = { root: s.state.root, batches: 5, roundId: 3n, marks: s.marks };
+      const at = {
+        root: s.state.root,
+        batches: 5,
+        roundId: 3n,
+        marks: s.marks,
+        fundingIndices: freeze.fundingIndices,
+      };
       const d = receiptExitData(book, at, "receipt test");
       assert.deepEqual(d, exitDataOf(s.state, t().index, { ...freeze, ...at }, "receipt test"));
       assert.throws(

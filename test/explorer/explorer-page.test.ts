@@ -232,6 +232,7 @@ describe("explorer: the page in headless Chromium against the operator (real cha
             settlement: x.settlement,
             batches,
             roundId: 2n,
+            fundingIndices: x.rig.w.fundingIndices,
             marks: MARKS_2,
           },
           `operator ${x.settlement}`,

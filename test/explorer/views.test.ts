@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
@@ -92,6 +93,7 @@ describe("explorer: account queries, open interest and exit data on an engine st
       batches: 4,
       roundId: 9n,
       marks: MARKS,
+      fundingIndices: zeroIndices(MARKS.length),
     };
     const d = exitDataView(s, 3n, { ...point, root: s.root }, "test", { q: q(), now: NOW });
     assert.equal(d.root, s.root);

@@ -110,7 +110,7 @@ export async function startExplorerRig(): Promise<ExplorerRig> {
     async exit(who: Participant) {
       const to = BigInt(await who.signer.getAddress());
       const sig = signExit(who.account!, to, who.keys.privateKey, w.domain);
-      const input = exitInput(rig.op.state, who.account!, to, sig, w.marks);
+      const input = exitInput(rig.op.state, who.account!, to, sig, w.marks, w.fundingIndices);
       const proof = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
       const s = w.d.settlement.connect(who.signer) as Contract;
       await (await s.getFunction("exit")(...exitCallArgs(input, proof.proof))).wait();

@@ -230,6 +230,7 @@ describe("replica: survives the operator", function () {
             batches: freeze.batches,
             roundId: freeze.roundId,
             marks,
+            fundingIndices: w.fundingIndices,
           },
           served.source,
         );

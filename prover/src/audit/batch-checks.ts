@@ -38,7 +38,10 @@ export interface ChainCheckContext {
   readonly bindings: Map<string, bigint>;
   find(f: Finding): void;
   stopReplay(n: number, why: string): void;
-  round(roundId: bigint): Promise<{ prices: bigint[]; timestamp: bigint }>;
+  /** An oracle round's prices and time, and the Funding contract's indices for it. */
+  round(
+    roundId: bigint,
+  ): Promise<{ prices: bigint[]; timestamp: bigint; fundingIndices: bigint[] }>;
   /**
    * When round `roundId` was posted (the time of the block that finalised it; Settlement's
    * roundPostedAt for a round posted before the scan began): the start of the grace of the

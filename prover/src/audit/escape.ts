@@ -221,7 +221,13 @@ export function checkNotFrozen(ctx: EscapeContext, ev: SettledEvent): void {
 export function escapeHeadFindings(
   ctx: EscapeContext,
   headTime: number,
-  frozenState: { state: ExchangeState; marks: readonly bigint[] } | undefined,
+  frozenState:
+    | {
+        state: ExchangeState;
+        marks: readonly bigint[];
+        fundingIndices: readonly bigint[];
+      }
+    | undefined,
   exitInfo: { pool: bigint; claimed: bigint } | undefined,
 ): Finding[] {
   const p = ctx.p;
@@ -242,7 +248,9 @@ export function escapeHeadFindings(
         payoutOf: s
           ? (a) => {
               const i = BigInt(a);
-              return s.state.hasAccount(i) ? exitPayout(s.state.getAccount(i), s.marks) : undefined;
+              return s.state.hasAccount(i)
+                ? exitPayout(s.state.getAccount(i), s.marks, s.fundingIndices)
+                : undefined;
             }
           : undefined,
         pool: exitInfo?.pool,

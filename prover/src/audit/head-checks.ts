@@ -11,7 +11,7 @@ export interface HeadContext extends EscapeContext {
   readonly info: SettlementInfo;
   readonly state: ExchangeState;
   vaultBooks(): VaultBooks;
-  round(roundId: bigint): Promise<{ prices: bigint[] }>;
+  round(roundId: bigint): Promise<{ prices: bigint[]; fundingIndices: bigint[] }>;
 }
 
 /**
@@ -68,7 +68,11 @@ export async function checkHead(
   }
   const frozenState =
     frozen && p.replay === "on"
-      ? { state: ctx.state, marks: (await ctx.round(frozen.roundId)).prices }
+      ? await ctx.round(frozen.roundId).then((r) => ({
+          state: ctx.state,
+          marks: r.prices,
+          fundingIndices: r.fundingIndices,
+        }))
       : undefined;
   const exits = frozen ? await exitInfoAt(o.provider, info.address, block) : undefined;
   const time = await ctx.blockTime(block);

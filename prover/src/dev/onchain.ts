@@ -34,6 +34,7 @@ import { exitCallArgs } from "../chain/exit.ts";
 import { devCommitteeWallets, signAttestation } from "../chain/committee.ts";
 import { attestationOf, packAttestations } from "../domain/committee.ts";
 import { KeyAttestor } from "../service/committee.ts";
+import { zeroIndices } from "../domain/funding.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -66,6 +67,8 @@ export interface World {
   /** The timestamp of the last round posted (round timestamps must increase). */
   roundTime: bigint;
   marks: bigint[];
+  /** The funding indices the Funding contract records for the latest round. */
+  fundingIndices: bigint[];
   /** The key set batches are proven with (the set's development keys). */
   readonly keys: KeySet;
   /**
@@ -206,6 +209,7 @@ export async function setupWorld(
     round: 0n,
     roundTime: 0n,
     marks: [],
+    fundingIndices: zeroIndices(p.markets),
   };
 }
 
@@ -334,7 +338,11 @@ export function proveTrades(
   marks: readonly bigint[] = w.marks,
   prover?: ProverPort,
 ): Promise<ProvenBatch<"trades">> {
-  return proveBatch<"trades">(w, { kind: "trades", trades, marks, round: w.round }, prover);
+  return proveBatch<"trades">(
+    w,
+    { kind: "trades", trades, marks, round: w.round, fundingIndices: w.fundingIndices },
+    prover,
+  );
 }
 
 /** Proves and submits a trade batch at the current round's prices. */
@@ -342,7 +350,13 @@ export function settleTradeBatch(
   w: World,
   trades: readonly Trade[],
 ): Promise<BatchReceipt<"trades">> {
-  return settleBatch<"trades">(w, { kind: "trades", trades, marks: w.marks, round: w.round });
+  return settleBatch<"trades">(w, {
+    kind: "trades",
+    trades,
+    marks: w.marks,
+    round: w.round,
+    fundingIndices: w.fundingIndices,
+  });
 }
 
 /** Applies signed withdrawals in the engine and proves them. */
@@ -355,6 +369,7 @@ export function proveWithdrawals(
     withdrawals,
     marks: w.marks,
     round: w.round,
+    fundingIndices: w.fundingIndices,
   });
 }
 
@@ -368,6 +383,7 @@ export function settleWithdrawals(
     withdrawals,
     marks: w.marks,
     round: w.round,
+    fundingIndices: w.fundingIndices,
   });
 }
 
@@ -381,6 +397,7 @@ export function proveLiquidations(
     accounts,
     marks: w.marks,
     round: w.round,
+    fundingIndices: w.fundingIndices,
   });
 }
 
@@ -394,6 +411,7 @@ export function settleLiquidations(
     accounts,
     marks: w.marks,
     round: w.round,
+    fundingIndices: w.fundingIndices,
   });
 }
 
@@ -418,10 +436,11 @@ export async function proveExit(
   recipient: string,
   key: KeyPair | null,
   marks: readonly bigint[] = w.marks,
+  fundingIndices: readonly bigint[] = w.fundingIndices,
 ): Promise<{ input: ExitAccountInput; args: ReturnType<typeof exitCallArgs>; proveMs: number }> {
   const to = BigInt(recipient);
   const sig = key ? signExit(account, to, key.privateKey, w.domain) : null;
-  const input = exitInput(w.state, account, to, sig, marks);
+  const input = exitInput(w.state, account, to, sig, marks, fundingIndices);
   const r = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
   return { input, args: exitCallArgs(input, r.proof), proveMs: r.proveMs };
 }

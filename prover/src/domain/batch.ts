@@ -22,10 +22,15 @@ export interface Trade {
   readonly takerIsBuyer: boolean;
 }
 
-/** Trades, liquidations and withdrawals are proven at an oracle round's prices. */
+/**
+ * Trades, liquidations, withdrawals and forced answers are proven at an oracle round's
+ * prices and at the funding indices the Funding contract records for that round.
+ */
 export interface Priced {
   readonly marks: readonly bigint[];
   readonly round: bigint;
+  /** The markets' funding indices for `round` (signed; domain/funding.ts). */
+  readonly fundingIndices: readonly bigint[];
 }
 
 /**
@@ -50,15 +55,37 @@ interface Roots {
   readonly newRoot: bigint;
 }
 
+/** Funding one account settled in a batch, in quote units (negative: it received). */
+export interface FundingPayment {
+  readonly account: bigint;
+  readonly payment: bigint;
+}
+
+/**
+ * What a priced batch settled in funding, by account in ascending order: every account
+ * that owed or was owed funding (its payment may round to 0). Derived by the engine,
+ * published in the batch file, checked by the auditor (each entry keeps less than one
+ * quote unit of rounding for the system).
+ */
+interface FundingSettled {
+  readonly funding: readonly FundingPayment[];
+}
+
 /** A batch as applied: its request, its roots and what the engine derived. */
 export type BatchData =
-  | (Extract<BatchRequest, { kind: "trades" }> & Roots & { readonly dataCommitment: bigint })
+  | (Extract<BatchRequest, { kind: "trades" }> &
+      Roots &
+      FundingSettled & { readonly dataCommitment: bigint })
   | (Extract<BatchRequest, { kind: "deposits" }> & Roots & { readonly queueTo: bigint })
   | (Extract<BatchRequest, { kind: "withdrawals" }> &
-      Roots & { readonly payouts: readonly bigint[] })
-  | (Extract<BatchRequest, { kind: "liquidations" }> & Roots & { readonly dataCommitment: bigint })
+      Roots &
+      FundingSettled & { readonly payouts: readonly bigint[] })
+  | (Extract<BatchRequest, { kind: "liquidations" }> &
+      Roots &
+      FundingSettled & { readonly dataCommitment: bigint })
   | (Extract<BatchRequest, { kind: "forced" }> &
-      Roots & {
+      Roots &
+      FundingSettled & {
         readonly queueTo: bigint;
         /** AnswerForced's packed outcomes (engine/forced.ts). */
         readonly outcomes: bigint;
@@ -71,6 +98,13 @@ type DataByKind = { [D in BatchData as D["kind"]]: D };
 type RequestByKind = { [R in BatchRequest as R["kind"]]: R };
 export type BatchDataOf<K extends BatchKind> = DataByKind[K];
 export type BatchRequestOf<K extends BatchKind> = RequestByKind[K];
+
+/** A batch's funding payments in their published order (ascending account). */
+export function fundingPayments(byAccount: ReadonlyMap<bigint, bigint>): FundingPayment[] {
+  return [...byAccount]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([account, payment]) => ({ account, payment }));
+}
 
 /** The trade word of the batch commitment: qty | price << 64 | takerIsBuyer << 128. */
 export function tradeWord(t: Pick<Trade, "qty" | "price" | "takerIsBuyer">): bigint {

@@ -27,6 +27,10 @@ export const WORD_BITS = 225;
 export const FUNDING_INDEX_BITS = 63;
 /** Funding indices count 10^-6 quote units per lot; rates count parts per million. */
 export const FUNDING_SCALE = 1_000_000n;
+/** The remainder of a payment's division by FUNDING_SCALE fits 20 bits (10^6 < 2^20). */
+export const FUNDING_REMAINDER_BITS = 20;
+/** |a funding payment| <= 2^112 (|owed| < 6 * 2^128, / 10^6). */
+export const FUNDING_PAYMENT_BITS = 112;
 
 export const ORDER_TAG = 1n;
 export const ORDER_ACCOUNT_SHIFT = 4;

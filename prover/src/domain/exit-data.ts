@@ -34,7 +34,9 @@ export interface ExitData {
   /** The oracle round recorded at the freeze, and its prices: the exit marks. */
   readonly roundId: bigint;
   readonly marks: readonly bigint[];
-  /** max(0, equity at the marks): what the exit proof states. */
+  /** The markets' funding indices at that round (the Funding contract's). */
+  readonly fundingIndices: readonly bigint[];
+  /** max(0, equity at the marks after funding): what the exit proof states. */
   readonly payout: bigint;
   /** Where it came from: "replica <dir or URL>" or "receipt <file>". */
   readonly source: string;
@@ -81,7 +83,12 @@ export function checkExitData(d: ExitData, name = "exit data"): ExitData {
       "EXIT_DATA_INVALID",
       `${name}: ${d.marks.length} marks for ${d.leaf.positions.length} markets`,
     );
-  const payout = exitPayout(d.leaf, d.marks);
+  if (d.fundingIndices.length !== d.leaf.positions.length)
+    throw new ExitDataError(
+      "EXIT_DATA_INVALID",
+      `${name}: ${d.fundingIndices.length} funding indices for ${d.leaf.positions.length} markets`,
+    );
+  const payout = exitPayout(d.leaf, d.marks, d.fundingIndices);
   if (payout !== d.payout)
     throw new ExitDataError(
       "EXIT_DATA_MISMATCH",
@@ -111,6 +118,7 @@ const FIELDS = [
   "batches",
   "roundId",
   "marks",
+  "fundingIndices",
   "payout",
   "source",
 ] as const;
@@ -159,6 +167,9 @@ export function parseExitDataFile(text: string, name = "exit data file"): ExitDa
     batches: int("batches"),
     roundId: big("roundId"),
     marks: list("marks").map((x, j) => big(`marks[${j}]`, x)),
+    fundingIndices: list("fundingIndices").map((x, j) =>
+      typeof x === "bigint" ? x : bad(`fundingIndices[${j}] must be an integer`),
+    ),
     payout: big("payout"),
     source: typeof raw.source === "string" ? raw.source : bad("source must be a string"),
   };

@@ -2,13 +2,14 @@ import { poseidon } from "./hash.ts";
 import { ACCOUNT_BITS, ADDRESS_BITS, EXIT_TAG, WITHDRAW_ACCOUNT_SHIFT } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
 import { equity } from "./margin.ts";
+import { settleFunding } from "./funding.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
 import type { Account, PublicKey } from "./account.ts";
 
 /**
  * The exit after a freeze: an account's key names the address its exit pays, and the payout
  * is max(0, equity) at the marks of the round recorded at the freeze (positions settle at
- * those marks). Twin of ExitAccount (circuits/src/exit-account.circom).
+ * those marks), after the account's accrued funding at that round's indices. Twin of ExitAccount (circuits/src/exit-account.circom).
  */
 
 /** Poseidon(EXIT_TAG | account << 4, recipient, domain): what the key signs to exit. */
@@ -37,9 +38,13 @@ export function verifyExit(
   return verify(pubKey, exitMessage(account, recipient, domain), sig);
 }
 
-/** What an exit pays: max(0, equity at `marks`). */
-export function exitPayout(a: Account, marks: readonly bigint[]): bigint {
-  const e = equity(a, marks);
+/** What an exit pays: max(0, equity at `marks` after funding accrued to `indices`). */
+export function exitPayout(
+  a: Account,
+  marks: readonly bigint[],
+  indices: readonly bigint[],
+): bigint {
+  const e = equity(settleFunding(a, indices).account, marks);
   return e > 0n ? e : 0n;
 }
 

@@ -92,3 +92,18 @@ export function settleFunding(a: Account, indices: readonly bigint[]): FundingSe
     payment,
   };
 }
+
+/**
+ * The funding ledger's basis: sum over accounts and markets of size * the index the
+ * position last paid at (10^-6 quote units). Every settlement adds to it exactly what it
+ * settles (owed), and a trade or a liquidation moves a position between two accounts at
+ * the same index, so the basis always equals the exact funding settled so far; what the
+ * accounts paid in all (the rounded payments) exceeds it by the rounding the system kept:
+ *   0 <= sum(payments) * 10^6 - basis < 10^6 * settlements.
+ * The auditor checks that ledger after every batch.
+ */
+export function fundingBasis(accounts: Iterable<Account>): bigint {
+  let basis = 0n;
+  for (const a of accounts) for (const p of a.positions) basis += p.size * p.fundingIndex;
+  return basis;
+}

@@ -1,3 +1,4 @@
+import { encodeSigned } from "./amounts.ts";
 /**
  * The input shape of SettleTrades(B, D, M), defined once: the engine fills it, the
  * prover serialises it (toSettleTradesSignals), the tests and the CLI reuse it.
@@ -43,6 +44,8 @@ export interface SettleTradesInput {
   /** The deployment domain (MarketBinding): every signature names it. */
   readonly domain: bigint;
   readonly mark: readonly bigint[];
+  /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
+  readonly fundingIndex: readonly bigint[];
   readonly slots: readonly TradeSlot[];
   readonly feeLeaf: LeafWitness;
 }
@@ -64,6 +67,8 @@ export function settleTradesPublicSignals(input: SettleTradesInput): bigint[] {
 
 const str = (x: bigint): string => x.toString();
 const strs = (xs: readonly bigint[]): string[] => xs.map(str);
+/** A signed value as the field element circuits read (x mod r). */
+const signedStr = (x: bigint): string => encodeSigned(x).toString();
 
 /** Serialises the input into the signal names of SettleTrades. */
 export function toSettleTradesSignals(input: SettleTradesInput): Record<string, SignalValue> {
@@ -78,6 +83,7 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     mark: strs(input.mark),
+    fundingIndex: input.fundingIndex.map(signedStr),
     enabled: slots.map((s) => str(s.enabled)),
     market: slots.map((s) => str(s.market)),
     qty: slots.map((s) => str(s.qty)),
@@ -187,6 +193,8 @@ export interface ProcessWithdrawalsInput {
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
   readonly mark: readonly bigint[];
+  /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
+  readonly fundingIndex: readonly bigint[];
   readonly slots: readonly WithdrawalSlotInput[];
 }
 
@@ -212,6 +220,7 @@ export function toProcessWithdrawalsSignals(
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     mark: strs(input.mark),
+    fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
   };
 }
@@ -230,6 +239,8 @@ export interface LiquidateBatchInput {
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
   readonly mark: readonly bigint[];
+  /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
+  readonly fundingIndex: readonly bigint[];
   readonly slots: readonly LiquidationSlotInput[];
   readonly fund: LeafWitness;
 }
@@ -250,6 +261,7 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     mark: strs(input.mark),
+    fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
     fundAx: str(input.fund.ax),
     fundAy: str(input.fund.ay),
@@ -283,6 +295,8 @@ export interface AnswerForcedInput {
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
   readonly mark: readonly bigint[];
+  /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
+  readonly fundingIndex: readonly bigint[];
   readonly slots: readonly ForcedSlotInput[];
 }
 
@@ -320,6 +334,7 @@ export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, 
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     mark: strs(input.mark),
+    fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
   };
 }
@@ -334,6 +349,8 @@ export interface ExitAccountInput extends LeafSlotFields {
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
   readonly mark: readonly bigint[];
+  /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
+  readonly fundingIndex: readonly bigint[];
   readonly sigR8x: bigint;
   readonly sigR8y: bigint;
   readonly sigS: bigint;
@@ -361,6 +378,7 @@ export function toExitAccountSignals(input: ExitAccountInput): Record<string, Si
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     mark: strs(input.mark),
+    fundingIndex: input.fundingIndex.map(signedStr),
     leafAx: str(input.leafAx),
     leafAy: str(input.leafAy),
     leafBalance: str(input.leafBalance),

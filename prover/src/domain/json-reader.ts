@@ -62,6 +62,18 @@ export class Reader {
     return n;
   }
 
+  /** A signed integer written as a decimal string ("-12", "0", "7"), |.| < 2^bits. */
+  sint(bits: number): bigint {
+    const v = this.value;
+    if (typeof v !== "string" || !/^(0|-?[1-9][0-9]*)$/.test(v))
+      this.fail(`must be an integer as a decimal string, got ${JSON.stringify(v)}`);
+    const n = BigInt(v);
+    const m = n < 0n ? -n : n;
+    if (m > 1n << BigInt(bits) || (n >= 0n && m === 1n << BigInt(bits)))
+      this.fail(`${v} does not fit [-2^${bits}, 2^${bits})`);
+    return n;
+  }
+
   int(): number {
     const v = this.value;
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)

@@ -64,10 +64,14 @@ export interface ProverPort {
   prove(circuit: CircuitId, signals: Record<string, SignalValue>): Promise<ProofResult>;
 }
 
-/** An oracle round: its id and one price per market. */
+/**
+ * An oracle round: its id, one price per market, and the funding indices the Funding
+ * contract records for it (what a batch proven at this round settles funding to).
+ */
 export interface Round {
   readonly roundId: bigint;
   readonly prices: readonly bigint[];
+  readonly fundingIndices: readonly bigint[];
 }
 
 /** A batch's transaction, signed but perhaps not yet sent: stored before it is sent. */

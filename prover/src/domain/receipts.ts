@@ -108,7 +108,13 @@ export function parseReceiptsFile(text: string, name = "receipts file"): Receipt
  */
 export function receiptExitData(
   book: ReceiptBook,
-  freeze: { root: bigint; batches: number; roundId: bigint; marks: readonly bigint[] },
+  freeze: {
+    root: bigint;
+    batches: number;
+    roundId: bigint;
+    marks: readonly bigint[];
+    fundingIndices: readonly bigint[];
+  },
   source: string,
 ): ExitData {
   const r = book.receipts.find((x) => x.root === freeze.root);
@@ -132,7 +138,8 @@ export function receiptExitData(
     batches: freeze.batches,
     roundId: freeze.roundId,
     marks: [...freeze.marks],
-    payout: exitPayout(r.leaf, freeze.marks),
+    fundingIndices: [...freeze.fundingIndices],
+    payout: exitPayout(r.leaf, freeze.marks, freeze.fundingIndices),
     source,
   });
 }

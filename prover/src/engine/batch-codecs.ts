@@ -2,7 +2,7 @@ import { getAddress } from "ethers";
 import type { EdDSASignature } from "../domain/keys.ts";
 import type { Side, SignedOrder } from "../domain/order.ts";
 import { payoutWord } from "../domain/transfers.ts";
-import type { BatchDataOf, BatchKind } from "../domain/batch.ts";
+import type { BatchDataOf, BatchKind, FundingPayment } from "../domain/batch.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Reader } from "../domain/json-reader.ts";
 
@@ -23,9 +23,12 @@ export interface BatchHead {
   readonly newRoot: bigint;
   /** The commitment the file states (the auditor recomputes it from the records). */
   readonly commitment: bigint;
-  /** For priced kinds: the oracle round and its prices. */
+  /** For priced kinds: the oracle round, its prices and its funding indices. */
   readonly round: bigint;
   readonly marks: readonly bigint[];
+  readonly fundingIndices: readonly bigint[];
+  /** For priced kinds: the funding the batch settled, by account. */
+  readonly funding: readonly FundingPayment[];
 }
 
 export interface BatchCodec<K extends BatchKind> {
@@ -100,6 +103,8 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         }),
       marks: h.marks,
       round: h.round,
+      fundingIndices: h.fundingIndices,
+      funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,
       dataCommitment: h.commitment,
@@ -184,6 +189,8 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         payouts,
         marks: h.marks,
         round: h.round,
+        fundingIndices: h.fundingIndices,
+        funding: h.funding,
         oldRoot: h.oldRoot,
         newRoot: h.newRoot,
       };
@@ -200,6 +207,8 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         .map((a) => a.uint(64)),
       marks: h.marks,
       round: h.round,
+      fundingIndices: h.fundingIndices,
+      funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,
       dataCommitment: h.commitment,
@@ -244,6 +253,8 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         .map((p) => p.uint()),
       marks: h.marks,
       round: h.round,
+      fundingIndices: h.fundingIndices,
+      funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,
     }),

@@ -1,4 +1,5 @@
 import { getAddress } from "ethers";
+import { FUNDING_INDEX_BITS } from "../domain/constants.ts";
 import { configHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
 import type { BatchData, BatchKind } from "../domain/batch.ts";
@@ -52,6 +53,10 @@ export function toBatchFile(d: BatchData, meta: BatchFileMeta): Record<string, u
     commitment: dec(batchCommitment(d)),
     roundId: priced ? dec(d.round) : null,
     prices: priced ? d.marks.map(dec) : null,
+    fundingIndices: priced ? d.fundingIndices.map(dec) : null,
+    funding: priced
+      ? d.funding.map((f) => ({ account: dec(f.account), payment: dec(f.payment) }))
+      : null,
     ...codec.write(d as never),
   };
 }
@@ -69,6 +74,8 @@ const HEAD = [
   "commitment",
   "roundId",
   "prices",
+  "fundingIndices",
+  "funding",
 ];
 
 /** A published batch file, read back: where it belongs, its data, and what it claims. */
@@ -100,14 +107,25 @@ export function parseBatchFile(text: string, name = "batch file"): ParsedBatchFi
   const priced = BATCH_KINDS[kind].priced;
   const roundR = r.field("roundId");
   const pricesR = r.field("prices");
-  if (!priced && !(roundR.isNull() && pricesR.isNull()))
-    throw new BatchFileError(`${name}: a ${kind} batch has no roundId or prices (null)`);
+  const indicesR = r.field("fundingIndices");
+  const fundingR = r.field("funding");
+  if (!priced && !(roundR.isNull() && pricesR.isNull() && indicesR.isNull() && fundingR.isNull()))
+    throw new BatchFileError(
+      `${name}: a ${kind} batch has no roundId, prices, fundingIndices or funding (null)`,
+    );
   const head: BatchHead = {
     oldRoot: r.field("oldRoot").uint(),
     newRoot: r.field("newRoot").uint(),
     commitment: r.field("commitment").uint(),
     round: priced ? roundR.uint(64) : 0n,
     marks: priced ? pricesR.array().map((x) => x.uint(64)) : [],
+    fundingIndices: priced ? indicesR.array().map((x) => x.sint(FUNDING_INDEX_BITS)) : [],
+    funding: priced
+      ? fundingR.array().map((f) => {
+          f.only(["account", "payment"]);
+          return { account: f.field("account").uint(64), payment: f.field("payment").sint(256) };
+        })
+      : [],
   };
   const codec = BATCH_CODECS[kind] as BatchCodec<BatchKind>;
   r.only([...HEAD, ...codec.fields]);

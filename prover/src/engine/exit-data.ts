@@ -19,6 +19,8 @@ export interface FreezePoint {
   /** freezeInfo().roundId and the oracle's prices of that round. */
   readonly roundId: bigint;
   readonly marks: readonly bigint[];
+  /** The Funding contract's indices for that round. */
+  readonly fundingIndices: readonly bigint[];
 }
 
 /**
@@ -45,7 +47,8 @@ export function exitDataOf(
     batches: at.batches,
     roundId: at.roundId,
     marks: [...at.marks],
-    payout: exitPayout(leaf, at.marks),
+    fundingIndices: [...at.fundingIndices],
+    payout: exitPayout(leaf, at.marks, at.fundingIndices),
     source,
   });
 }
@@ -75,13 +78,14 @@ export function exitInputFromData(
   const pre = leafPreimage(d.leaf);
   return {
     root: d.root,
-    priceConfigHash: priceConfigHash(markets, domain, d.marks),
+    priceConfigHash: priceConfigHash(markets, domain, d.marks, d.fundingIndices),
     account: d.account,
     recipient,
     payout: d.payout,
     marketParam: markets.map(packMarketParams),
     domain,
     mark: [...d.marks],
+    fundingIndex: [...d.fundingIndices],
     leafAx: pre[0],
     leafAy: pre[1],
     leafBalance: pre[2],

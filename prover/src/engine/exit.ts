@@ -10,7 +10,7 @@ import { leafWitness } from "./transfers.ts";
 /**
  * The input of ExitAccount for `account` in `state` (the tree at the frozen root, as a
  * replica or the user's receipt rebuilds it), paying `recipient` at `marks` (the round
- * recorded at the freeze): the twin of ExitAccount. A trader account needs its key's
+ * recorded at the freeze) after funding at `indices` (that round's): the twin of ExitAccount. A trader account needs its key's
  * signature of the recipient (domain/exit.ts signExit); the fee account and the insurance
  * fund have no key and take `null` (the circuit checks no signature for them).
  */
@@ -20,6 +20,7 @@ export function exitInput(
   recipient: bigint,
   signature: EdDSASignature | null,
   marks: readonly bigint[],
+  indices: readonly bigint[],
 ): ExitAccountInput {
   if (account === 0n)
     throw new ZkClearError("ACCOUNT_NOT_FOUND", "account 0 is the empty leaf: it does not exit");
@@ -32,13 +33,14 @@ export function exitInput(
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
   return {
     root: state.root,
-    priceConfigHash: priceConfigHash(state.markets, state.domain, marks),
+    priceConfigHash: priceConfigHash(state.markets, state.domain, marks, indices),
     account,
     recipient,
-    payout: exitPayout(state.getAccount(account), marks),
+    payout: exitPayout(state.getAccount(account), marks, indices),
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
     mark: [...marks],
+    fundingIndex: [...indices],
     ...leafWitness(state, account),
     sigR8x: sig.r8x,
     sigR8y: sig.r8y,

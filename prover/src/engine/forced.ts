@@ -4,6 +4,7 @@ import type { Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import { payoutWord } from "../domain/transfers.ts";
+import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
   forcedQueueHash,
   validateForcedRequest,
@@ -59,6 +60,8 @@ export interface AnsweredForced {
   readonly packedOutcomes: bigint;
   /** recipient | amount << 160 per slot when paid, else 0: the public payouts. */
   readonly payouts: bigint[];
+  /** Funding settled by each paid account, by account (quote units). */
+  readonly funding: ReadonlyMap<bigint, bigint>;
   readonly input: AnswerForcedInput;
 }
 
@@ -75,7 +78,9 @@ function canPay(state: ExchangeState, next: Account, marks: readonly bigint[]): 
  * Answers the next forced requests of Settlement's queue (at most `batchSize`), in order,
  * starting at queue hash `queueFrom`: the twin of AnswerForced. Each request is paid (the
  * amount is debited and the withdrawal nonce bumped) or refused for the first reason that
- * applies: no_account, bad_signature, cannot_pay. Never refuses a request Settlement
+ * applies: no_account, bad_signature, cannot_pay. Whether it can be paid is judged after
+ * the account's accrued funding at `indices` is settled; a paid answer writes that
+ * settlement, a refused one leaves the account as it was. Never refuses a request Settlement
  * queued; throws only for a batch too large or a malformed request (which Settlement
  * refuses), leaving the state as it was.
  */
@@ -85,6 +90,7 @@ export function answerForced(
   queueFrom: bigint,
   marks: readonly bigint[],
   batchSize: number,
+  indices: readonly bigint[] = zeroIndices(marks.length),
 ): AnsweredForced {
   if (requests.length > batchSize)
     throw new TransferBatchError(
@@ -94,7 +100,8 @@ export function answerForced(
     );
   requests.forEach(validateForcedRequest);
   const oldRoot = state.root;
-  const binding = priceConfigHash(state.markets, state.domain, marks);
+  const binding = priceConfigHash(state.markets, state.domain, marks, indices);
+  const funding = new Map<bigint, bigint>();
   const rows: ForcedSlotInput[] = [];
   const outcomes: ForcedOutcome[] = [];
   let queue = queueFrom;
@@ -102,7 +109,8 @@ export function answerForced(
     const before = leafWitness(state, r.account);
     let outcome: ForcedOutcome = "no_account";
     if (state.hasAccount(r.account)) {
-      const acct = state.getAccount(r.account);
+      const settled = settleFunding(state.getAccount(r.account), indices);
+      const acct = settled.account;
       const next: Account = {
         ...acct,
         collateral: acct.collateral - r.amount,
@@ -114,6 +122,7 @@ export function answerForced(
       else {
         outcome = "paid";
         state.setAccount(r.account, next);
+        if (settled.owed !== 0n) funding.set(r.account, settled.payment);
       }
     }
     outcomes.push(outcome);
@@ -154,6 +163,7 @@ export function answerForced(
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
     mark: [...marks],
+    fundingIndex: [...indices],
     slots,
   };
   return {
@@ -163,6 +173,7 @@ export function answerForced(
     outcomes,
     packedOutcomes,
     payouts,
+    funding,
     input,
   };
 }

@@ -6,6 +6,7 @@ import type {
   BatchRequestOf,
 } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
+import { fundingPayments } from "../domain/batch.ts";
 import { CIRCUITS, type CircuitId } from "../domain/circuits.ts";
 import type { SignalValue } from "../domain/inputs.ts";
 import type { ParamSet } from "../domain/params.ts";
@@ -42,9 +43,15 @@ type Apply<K extends BatchKind> = (
 
 const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
   trades: (state, req, p, o) => {
-    const r = settleTrades(state, req.trades, req.marks, p.batch, o);
+    const r = settleTrades(state, req.trades, req.marks, p.batch, o, req.fundingIndices);
     return {
-      data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, dataCommitment: r.dataCommitment },
+      data: {
+        ...req,
+        oldRoot: r.oldRoot,
+        newRoot: r.newRoot,
+        dataCommitment: r.dataCommitment,
+        funding: fundingPayments(r.funding),
+      },
       signals: CIRCUITS.settle_trades.toSignals(r.input),
     };
   },
@@ -56,21 +63,47 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
     };
   },
   withdrawals: (state, req, p, o) => {
-    const r = processWithdrawals(state, req.withdrawals, req.marks, p.withdrawals, o);
+    const r = processWithdrawals(
+      state,
+      req.withdrawals,
+      req.marks,
+      p.withdrawals,
+      o,
+      req.fundingIndices,
+    );
     return {
-      data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, payouts: r.payouts },
+      data: {
+        ...req,
+        oldRoot: r.oldRoot,
+        newRoot: r.newRoot,
+        payouts: r.payouts,
+        funding: fundingPayments(r.funding),
+      },
       signals: CIRCUITS.process_withdrawals.toSignals(r.input),
     };
   },
   liquidations: (state, req, p) => {
-    const r = liquidate(state, req.accounts, req.marks, p.liquidations);
+    const r = liquidate(state, req.accounts, req.marks, p.liquidations, {}, req.fundingIndices);
     return {
-      data: { ...req, oldRoot: r.oldRoot, newRoot: r.newRoot, dataCommitment: r.dataCommitment },
+      data: {
+        ...req,
+        oldRoot: r.oldRoot,
+        newRoot: r.newRoot,
+        dataCommitment: r.dataCommitment,
+        funding: fundingPayments(r.funding),
+      },
       signals: CIRCUITS.liquidate_batch.toSignals(r.input),
     };
   },
   forced: (state, req, p) => {
-    const r = answerForced(state, req.requests, req.queueFrom, req.marks, p.withdrawals);
+    const r = answerForced(
+      state,
+      req.requests,
+      req.queueFrom,
+      req.marks,
+      p.withdrawals,
+      req.fundingIndices,
+    );
     return {
       data: {
         ...req,
@@ -79,6 +112,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
         queueTo: r.queueTo,
         outcomes: r.packedOutcomes,
         payouts: r.payouts,
+        funding: fundingPayments(r.funding),
       },
       signals: CIRCUITS.answer_forced.toSignals(r.input),
     };

@@ -13,6 +13,7 @@ import { leafPreimage, type Account, type Position } from "../domain/account.ts"
 import { equity, scaledRequirement } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
 import { liquidationCommitment } from "../domain/batch.ts";
+import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./transfers.ts";
 import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
@@ -58,14 +59,17 @@ export interface LiquidationResult {
   readonly newRoot: bigint;
   readonly dataCommitment: bigint;
   readonly priceConfigHash: bigint;
-  /** What the insurance fund gained (negative: paid) in collateral. */
+  /** What the insurance fund gained (negative: paid) in collateral, funding aside. */
   readonly fundDelta: bigint;
+  /** Funding settled by each liquidated account and the fund, by account (quote units). */
+  readonly funding: ReadonlyMap<bigint, bigint>;
   readonly input: LiquidateBatchInput;
 }
 
 /**
- * Liquidates accounts below maintenance: the twin of LiquidateBatch. Each account's
- * positions move to the insurance fund at the mark price, it keeps max(equity - penalty,
+ * Liquidates accounts below maintenance: the twin of LiquidateBatch. Each account (and
+ * the fund) first settles its accrued funding at `indices`, so whether it is below
+ * maintenance is judged after funding. Each account's positions move to the insurance fund at the mark price, it keeps max(equity - penalty,
  * 0) and the fund takes the rest (or covers the shortfall). All-or-nothing.
  */
 export function liquidate(
@@ -74,6 +78,7 @@ export function liquidate(
   marks: readonly bigint[],
   batchSize: number,
   opts: { unchecked?: boolean } = {},
+  indices: readonly bigint[] = zeroIndices(marks.length),
 ): LiquidationResult {
   const checked = !opts.unchecked;
   if (accounts.length > batchSize) {
@@ -83,8 +88,9 @@ export function liquidate(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, state.domain, marks);
+  const binding = priceConfigHash(markets, state.domain, marks, indices);
   const oldRoot = state.root;
+  const funding = new Map<bigint, bigint>();
   const undo: [bigint, Account][] = [];
   const write = (i: bigint, a: Account) => {
     undo.push([i, state.getAccount(i)]);
@@ -102,7 +108,9 @@ export function liquidate(
         );
       if (!state.hasAccount(index))
         throw new LiquidationError("ACCOUNT_NOT_FOUND", `account ${index} does not exist`);
-      const a = state.getAccount(index);
+      const settled = settleFunding(state.getAccount(index), indices);
+      const a = settled.account;
+      if (settled.owed !== 0n) funding.set(index, settled.payment);
       if (checked && !isLiquidatable(a, marks, markets)) {
         throw new LiquidationError(
           "LIQUIDATE_HEALTHY",
@@ -124,9 +132,12 @@ export function liquidate(
       write(index, { ...a, collateral: kept, positions });
     }
     const commitment = liquidationCommitment(accounts);
-    const fund = state.getAccount(INSURANCE_ACCOUNT);
+    const storedFund = state.getAccount(INSURANCE_ACCOUNT);
     const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
-    const pre = leafPreimage(fund);
+    const pre = leafPreimage(storedFund);
+    const fundSettled = settleFunding(storedFund, indices);
+    const fund = fundSettled.account;
+    if (fundSettled.owed !== 0n) funding.set(INSURANCE_ACCOUNT, fundSettled.payment);
     const newFund: Account = {
       ...fund,
       collateral: fund.collateral + fundDelta,
@@ -155,7 +166,7 @@ export function liquidate(
     // unchecked (adversarial tests only): write what a dishonest operator would
     if (checked) write(INSURANCE_ACCOUNT, newFund);
     else {
-      undo.push([INSURANCE_ACCOUNT, fund]);
+      undo.push([INSURANCE_ACCOUNT, storedFund]);
       state.setAccount(INSURANCE_ACCOUNT, newFund, false);
     }
     const m = markets.length;
@@ -167,6 +178,7 @@ export function liquidate(
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
       mark: [...marks],
+      fundingIndex: [...indices],
       slots: [
         ...slots,
         ...Array.from({ length: batchSize - slots.length }, () => ({
@@ -190,6 +202,7 @@ export function liquidate(
       dataCommitment: commitment,
       priceConfigHash: binding,
       fundDelta,
+      funding,
       input,
     };
   } catch (e) {

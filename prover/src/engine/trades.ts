@@ -14,6 +14,7 @@ import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts
 import { tradeCommitment, type Trade } from "../domain/batch.ts";
 import { meetsMargin, tradingFee } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { settleFunding, zeroIndices, type FundingSettlement } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
 import type { SettleTradesInput, TradeSlotSide } from "../domain/inputs.ts";
 
@@ -48,6 +49,11 @@ export interface SettledTradeBatch {
   readonly dataCommitment: bigint;
   readonly priceConfigHash: bigint;
   readonly totalFees: bigint;
+  /**
+   * Funding each trading account settled before its first trade here (quote units), by
+   * account: every account that owed or was owed anything, even less than a unit.
+   */
+  readonly funding: ReadonlyMap<bigint, bigint>;
   /** The circuit's input, padding included. */
   readonly input: SettleTradesInput;
 }
@@ -69,25 +75,32 @@ export interface SettleOptions {
 interface SideResult {
   readonly account: Account;
   readonly fee: bigint;
+  /** The funding settled before the trade (domain/funding.ts). */
+  readonly funding: FundingSettlement;
 }
 
 /**
- * Applies one side of a trade to its account: the twin of TradeSide. Throws TradeError
- * with the rule that refused it; the account is not modified.
+ * Applies one side of a trade to its account: the twin of TradeSide. The account's
+ * accrued funding at `indices` is settled first (domain/funding.ts), so the margin check
+ * sees equity after funding. Throws TradeError with the rule that refused it; the account
+ * is not modified.
  */
 export function applyTradeSide(
   tradeIndex: number,
-  account: Account,
+  unsettled: Account,
   so: SignedOrder,
   qty: bigint,
   price: bigint,
   feeRateBps: bigint,
   config: { readonly markets: readonly MarketParams[]; readonly domain: bigint },
   marks: readonly bigint[],
+  indices: readonly bigint[],
   checked = true,
   verifySignature = true,
 ): SideResult {
   const markets = config.markets;
+  const funding = settleFunding(unsettled, indices);
+  const account = funding.account;
   const o = so.order;
   const m = o.market;
   const isBuy = o.side === "buy";
@@ -130,6 +143,7 @@ export function applyTradeSide(
     notional: newNotional,
     nonce: o.nonce,
     filled: newFilled,
+    fundingIndex: pos.fundingIndex,
   };
   const positions = account.positions.map((p, j) => (j === m ? newPos : p));
   const next: Account = { ...account, collateral: newCollateral, positions };
@@ -138,7 +152,7 @@ export function applyTradeSide(
   if (!meetsMargin(next, marks, markets, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
-  return { account: next, fee };
+  return { account: next, fee, funding };
 }
 
 function sideInput(state: ExchangeState, so: SignedOrder, account: Account): TradeSlotSide {
@@ -174,6 +188,7 @@ export function settleTrades(
   marks: readonly bigint[],
   batchSize: number,
   opts: SettleOptions = {},
+  indices: readonly bigint[] = zeroIndices(marks.length),
 ): SettledTradeBatch {
   const checked = !opts.unchecked;
   if (trades.length > batchSize) {
@@ -184,8 +199,9 @@ export function settleTrades(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, state.domain, marks);
+  const binding = priceConfigHash(markets, state.domain, marks, indices);
   const oldRoot = state.root;
+  const funding = new Map<bigint, bigint>();
   const undo: [bigint, Account][] = [];
   const write = (index: bigint, a: Account, validate = true) => {
     undo.push([index, state.getAccount(index)]);
@@ -243,11 +259,14 @@ export function settleTrades(
           rate,
           state,
           marks,
+          indices,
           checked,
           !opts.trustSignatures,
         );
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
+        // an account trading twice in a batch settles once: the second owes nothing more
+        if (r.funding.owed !== 0n) funding.set(so.order.account, r.funding.payment);
       }
       slots.push({
         enabled: 1n,
@@ -274,6 +293,7 @@ export function settleTrades(
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
       mark: [...marks],
+      fundingIndex: [...indices],
       slots: [
         ...slots,
         ...Array.from({ length: batchSize - slots.length }, () => paddingSlot(state.depth, m)),
@@ -293,6 +313,7 @@ export function settleTrades(
       dataCommitment,
       priceConfigHash: binding,
       totalFees,
+      funding,
       input,
     };
   } catch (e) {

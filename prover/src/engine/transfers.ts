@@ -5,6 +5,7 @@ import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
   depositQueueHash,
   isUsableKey,
@@ -184,13 +185,16 @@ export interface ProcessedWithdrawals {
   readonly priceConfigHash: bigint;
   /** recipient | amount << 160 per slot, 0 for padding: the public payouts. */
   readonly payouts: bigint[];
+  /** Funding each withdrawing account settled first, by account (quote units). */
+  readonly funding: ReadonlyMap<bigint, bigint>;
   readonly input: ProcessWithdrawalsInput;
 }
 
 /**
  * Debits signed withdrawals (at most `batchSize`): the twin of ProcessWithdrawals. Each
- * must carry its account's current withdrawal nonce, leave collateral non-negative and
- * the account above initial margin at `marks`. All-or-nothing.
+ * account's accrued funding at `indices` is settled first; each withdrawal must carry its
+ * account's current withdrawal nonce, leave collateral non-negative and the account above
+ * initial margin at `marks`. All-or-nothing.
  */
 export function processWithdrawals(
   state: ExchangeState,
@@ -198,6 +202,7 @@ export function processWithdrawals(
   marks: readonly bigint[],
   batchSize: number,
   opts: { readonly trustSignatures?: boolean } = {},
+  indices: readonly bigint[] = zeroIndices(marks.length),
 ): ProcessedWithdrawals {
   if (withdrawals.length > batchSize) {
     throw new TransferBatchError(
@@ -206,8 +211,9 @@ export function processWithdrawals(
       `${withdrawals.length} withdrawals do not fit a batch of ${batchSize}`,
     );
   }
-  const binding = priceConfigHash(state.markets, state.domain, marks);
+  const binding = priceConfigHash(state.markets, state.domain, marks, indices);
   const oldRoot = state.root;
+  const funding = new Map<bigint, bigint>();
   return withUndo(state, (write) => {
     const rows: ProcessWithdrawalsInput["slots"][number][] = [];
     withdrawals.forEach((sw, i) => {
@@ -218,7 +224,9 @@ export function processWithdrawals(
       if (w.account < FIRST_USER_ACCOUNT)
         fail("WITHDRAW_SYSTEM_ACCOUNT", "system accounts cannot withdraw");
       if (!state.hasAccount(w.account)) fail("ACCOUNT_NOT_FOUND", "no such account");
-      const acct = state.getAccount(w.account);
+      const stored = state.getAccount(w.account);
+      const settled = settleFunding(stored, indices);
+      const acct = settled.account;
       if (w.nonce !== acct.withdrawNonce)
         fail("WITHDRAW_BAD_NONCE", `nonce ${w.nonce}, the account expects ${acct.withdrawNonce}`);
       if (!opts.trustSignatures && !verifyWithdrawal(sw, acct.pubKey, state.domain))
@@ -234,6 +242,7 @@ export function processWithdrawals(
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
       const before = leafWitness(state, w.account);
       write(w.account, next);
+      if (settled.owed !== 0n) funding.set(w.account, settled.payment);
       rows.push({
         enabled: 1n,
         account: w.account,
@@ -265,8 +274,9 @@ export function processWithdrawals(
       marketParam: state.markets.map(packMarketParams),
       domain: state.domain,
       mark: [...marks],
+      fundingIndex: [...indices],
       slots,
     };
-    return { oldRoot, newRoot: state.root, priceConfigHash: binding, payouts, input };
+    return { oldRoot, newRoot: state.root, priceConfigHash: binding, payouts, funding, input };
   });
 }

@@ -7,6 +7,7 @@ import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable } from "../engine/liquidations.ts";
+import { settleFunding } from "../domain/funding.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
 import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
@@ -139,6 +140,7 @@ export class Batcher {
       queueFrom: this.forcedHash,
       marks: round.prices,
       round: round.roundId,
+      fundingIndices: round.fundingIndices,
     });
     this.pendingForced.splice(0, requests.length);
   }
@@ -212,7 +214,13 @@ export class Batcher {
     try {
       this.cut(
         "trades",
-        { kind: "trades", trades, marks: round.prices, round: round.roundId },
+        {
+          kind: "trades",
+          trades,
+          marks: round.prices,
+          round: round.roundId,
+          fundingIndices: round.fundingIndices,
+        },
         (id) => this.ctx.store.matches.markBatched(seqs, id),
       );
     } catch (e) {
@@ -242,7 +250,12 @@ export class Batcher {
     const round = this.ctx.round()!;
     const due = [...this.withPositions].filter(
       (a) =>
-        !liquidating.has(a) && isLiquidatable(state.getAccount(a), round.prices, state.markets),
+        !liquidating.has(a) &&
+        isLiquidatable(
+          settleFunding(state.getAccount(a), round.fundingIndices).account,
+          round.prices,
+          state.markets,
+        ),
     );
     // one batch at a time (the rest after it settles): it must stay the last batch cut
     if (due.length === 0) return;
@@ -254,6 +267,7 @@ export class Batcher {
         accounts,
         marks: round.prices,
         round: round.roundId,
+        fundingIndices: round.fundingIndices,
       });
       this.openLiquidation = { id, journal: state.stopJournal() };
     } catch (e) {
@@ -306,7 +320,13 @@ export class Batcher {
       try {
         this.cut(
           "withdrawals",
-          { kind: "withdrawals", withdrawals, marks: round.prices, round: round.roundId },
+          {
+            kind: "withdrawals",
+            withdrawals,
+            marks: round.prices,
+            round: round.roundId,
+            fundingIndices: round.fundingIndices,
+          },
           () => store.withdrawals.markBatched(ids),
         );
         return;

@@ -4,6 +4,7 @@ import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
+import { settleFunding } from "../domain/funding.ts";
 
 /**
  * The checks intake makes before it acknowledges an order or a withdrawal, so that what it
@@ -11,7 +12,7 @@ import { applyTradeSide, TradeError } from "../engine/trades.ts";
  * leave its account above margin if it filled in full at its limit (with the account's
  * resting orders on the other markets filled too), as exchanges check order margin; a
  * withdrawal must be covered by free collateral after the account's pending matches and
- * earlier requests, at the latest prices. The caller has checked the order's signature.
+ * earlier requests, at the latest prices and funding indices. The caller has checked the order's signature.
  */
 type Config = { readonly markets: readonly MarketParams[]; readonly domain: bigint };
 
@@ -22,6 +23,7 @@ export function checkOrderMargin(
   others: readonly SignedOrder[],
   config: Config,
   marks: readonly bigint[],
+  indices: readonly bigint[],
 ): string | undefined {
   const rate = (o: SignedOrder) => {
     const mk = config.markets[o.order.market];
@@ -39,6 +41,7 @@ export function checkOrderMargin(
       rate(o),
       config,
       marks,
+      indices,
       false,
       false,
     ).account;
@@ -54,6 +57,7 @@ export function checkOrderMargin(
       rate(so),
       config,
       marks,
+      indices,
       true,
       verify,
     );
@@ -75,13 +79,16 @@ export function checkWithdrawalFunds(
   amounts: readonly bigint[],
   config: Config,
   marks: readonly bigint[],
+  indices: readonly bigint[],
 ): { code: ErrorCode; message: string } | undefined {
   const total = amounts.reduce((s, x) => s + x, 0n);
-  const after: Account = { ...account, collateral: account.collateral - total };
+  // the withdrawal batch settles the account's funding first: judge it after funding
+  const settled = settleFunding(account, indices).account;
+  const after: Account = { ...settled, collateral: settled.collateral - total };
   if (after.collateral < 0n)
     return {
       code: "WITHDRAW_INSUFFICIENT",
-      message: `withdrawing ${total} in all exceeds the account's collateral ${account.collateral} (after its pending trades)`,
+      message: `withdrawing ${total} in all exceeds the account's collateral ${settled.collateral} (after its pending trades and funding)`,
     };
   if (!meetsMargin(after, marks, config.markets, "initial"))
     return {

@@ -144,7 +144,14 @@ export class Sequencer {
       .filter((_, j) => j !== o.market)
       .flatMap((b) => b.ordersOf(o.account))
       .map((b) => b.signed);
-    const margin = checkOrderMargin(acct, so, others, ctx.state, round!.prices);
+    const margin = checkOrderMargin(
+      acct,
+      so,
+      others,
+      ctx.state,
+      round!.prices,
+      round!.fundingIndices,
+    );
     if (margin) refuse("MARGIN_INSUFFICIENT", margin);
 
     const id = orderId(so);
@@ -197,12 +204,21 @@ export class Sequencer {
     const rates = t.takerIsBuyer
       ? [mk.takerFeeBps, mk.makerFeeBps]
       : [mk.makerFeeBps, mk.takerFeeBps];
-    const prices = this.ctx.round()!.prices;
+    const { prices, fundingIndices } = this.ctx.round()!;
     const sides = [t.buy, t.sell].map((so, i) => {
       try {
         const acct = this.account(so.order.account);
-        return applyTradeSide(0, acct, so, t.qty, t.price, rates[i], this.ctx.state, prices)
-          .account;
+        return applyTradeSide(
+          0,
+          acct,
+          so,
+          t.qty,
+          t.price,
+          rates[i],
+          this.ctx.state,
+          prices,
+          fundingIndices,
+        ).account;
       } catch (e) {
         throw Object.assign(
           e instanceof Error ? e : new OperatorError("MATCH_REFUSED", String(e)),
@@ -322,7 +338,13 @@ export class Sequencer {
     const round = this.ctx.round();
     if (round) {
       const amounts = queued.map((q) => (q.body as SignedWithdrawal).withdrawal.amount);
-      const refusal = checkWithdrawalFunds(acct, [...amounts, w.amount], state, round.prices);
+      const refusal = checkWithdrawalFunds(
+        acct,
+        [...amounts, w.amount],
+        state,
+        round.prices,
+        round.fundingIndices,
+      );
       if (refusal) throw new OperatorError(refusal.code, refusal.message);
     }
     const id = withdrawalId(sw);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Groth16Proof } from "snarkjs";
+import { zeroIndices } from "../../domain/funding.ts";
 import { defaultMarkets } from "../../domain/market.ts";
 import { devKeyPair } from "../../domain/keys.ts";
 import { paramSet, type ParamSet } from "../../domain/params.ts";
@@ -89,6 +90,7 @@ export async function benchRestart(
   const round: Round = {
     roundId: 1n,
     prices: markets.map((_, i) => (i === 0 ? 60_000_00n : 3_000_00n)),
+    fundingIndices: zeroIndices(markets.length),
   };
   const deposits: Deposit[] = keys.map((k, i) => ({
     account: BigInt(3 + i),
