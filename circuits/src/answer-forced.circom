@@ -183,6 +183,7 @@ template ForcedSlot(D, M) {
     funding.lastIndex <== old.lastIndex;
     funding.index <== index;
     funding.word <== word;
+    funding.enabled <== enabled;
     signal newCollateral <== funding.collateralOut - amount;
     signal collateralChecked <== enabled * newCollateral;
     component collateralSign = Num2Bits(130);

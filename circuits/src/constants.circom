@@ -36,14 +36,13 @@ function WORD_FILLED_SHIFT() { return 97; }
 function WORD_FUNDING_SHIFT() { return 161; }
 function WORD_BITS() { return 225; }
 
-// funding index: signed, -2^63 <= index < 2^63, in 10^-6 quote units per lot; a payment
-// is ceil(size * (index - lastIndex) / FUNDING_SCALE) quote units (prover/src/domain/funding.ts)
+// funding index: signed, -2^63 <= index < 2^63, in 2^-20 quote units per lot; a payment
+// is ceil(size * (index - lastIndex) / 2^20) quote units (prover/src/domain/funding.ts)
 function FUNDING_INDEX_BITS() { return 63; }
-function FUNDING_SCALE() { return 1000000; }
-// the remainder of that division is below FUNDING_SCALE < 2^20
-function FUNDING_REMAINDER_BITS() { return 20; }
-// |payment| <= 2^112: |owed| < 6 * 2^128 and owed / 10^6 < 2^111
-function FUNDING_PAYMENT_BITS() { return 112; }
+function FUNDING_SCALE_BITS() { return 20; }
+// |owed| = |sum_j size_j * (index_j - lastIndex_j)| < 6 * 2^128 < 2^131 (M <= 6); the
+// payment is read from the bits of owed + 2^20 - 1 + 2^132 (133 bits)
+function FUNDING_OWED_BITS() { return 132; }
 
 // signed order message: tag | account << 4 | market << 36 | side << 44 | nonce << 45
 //                       | maxFeeBps << 77 | amount << 93 | limitPrice << 157   (221 bits)

@@ -118,6 +118,7 @@ template ExitAccount(D, M) {
     funding.lastIndex <== leaf.lastIndex;
     funding.index <== fundingIndex;
     funding.word <== leafWord;
+    funding.enabled <== 1;
     signal markValue[M];
     var equity = funding.collateralOut;
     for (var j = 0; j < M; j++) {

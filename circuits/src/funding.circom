@@ -1,30 +1,35 @@
 pragma circom 2.1.9;
 
+include "circomlib/circuits/bitify.circom";
 include "constants.circom";
-include "range-check.circom";
 
 // SettleFunding(M): settles an account's accrued funding into its collateral and moves
 // every position to the current funding index.
-//   owed = sum_j size[j] * (index[j] - lastIndex[j])        (10^-6 quote units)
-//   payment = ceil(owed / FUNDING_SCALE)                     (quote units; < 0: received)
+//   owed = sum_j size[j] * (index[j] - lastIndex[j])        (2^-20 quote units)
+//   payment = ceil(owed / 2^20)                              (quote units; < 0: received)
 //   collateralOut = collateral - payment
 //   wordOut[j] = word[j] with its funding field set to index[j]
+// enabled (bit, the caller's): 0 pays nothing (a padding slot, whose leaf is not written).
+// The payment is a product with it, so that it stays a wire of its own under --O2 and
+// the range checks of values built from it read that wire, not these bits.
 // Rounding up favours the system whichever side the account is on.
 // Preconditions (the caller checks them):
-//   size[j]: signed |.| < 2^64; lastIndex[j]: signed |.| <= 2^63, the funding field of
-//   word[j] (AccountLeafUnpack); index[j]: signed |.| <= 2^63 (MarketBinding); M <= 6,
-//   so |owed| < 2^131.
-//   collateral: signed |.| < 2^128, so |collateralOut| < 2^128 + 2^112.
-// payment is range-checked (|payment| <= 2^112, which |owed| / 10^6 < 2^111 meets), so
-// payment * 10^6 - owed = remainder holds over the integers and, with 0 <= remainder <
-// 10^6, payment is the ceiling, and the only one.
+//   size[j]: signed |.| <= 2^64; lastIndex[j]: signed |.| <= 2^63, the funding field of
+//   word[j] (AccountLeafUnpack); index[j]: signed |.| <= 2^63 (MarketBinding); M <= 6.
+//   So |owed| < 6 * 2^128 < 2^131, and owed + 2^20 - 1 + 2^132 lies in [0, 2^133): its
+//   133 bits are unique, and bits 20.. of it are floor((owed + 2^20 - 1) / 2^20) + 2^112,
+//   that is ceil(owed / 2^20) + 2^112. No witness is guessed: every wire is a function of
+//   the inputs.
+//   collateral: signed |.| < 2^128; |payment| < 2^111, so |collateralOut| < 2^128 + 2^111.
 // TypeScript twin: prover/src/domain/funding.ts (settleFunding).
 template SettleFunding(M) {
+    assert(M >= 1 && M <= 6);
     signal input collateral;
     signal input size[M];
     signal input lastIndex[M];
     signal input index[M];
     signal input word[M];
+    signal input enabled;
     signal output collateralOut;
     signal output payment;
     signal output wordOut[M];
@@ -36,17 +41,14 @@ template SettleFunding(M) {
         owed += term[j];
         wordOut[j] <== word[j] + (index[j] - lastIndex[j]) * (1 << WORD_FUNDING_SHIFT());
     }
-    // payment is the ceiling of owed / 10^6: the witness computes it from the signed
-    // value; the constraints below fix it.
-    // (circom compares field elements as signed values in (-p/2, p/2])
-    var negative = owed < 0 ? 1 : 0;
-    var magnitude = negative == 1 ? -owed : owed;
-    var q = negative == 1 ? -(magnitude \ FUNDING_SCALE())
-                           : (magnitude + FUNDING_SCALE() - 1) \ FUNDING_SCALE();
-    payment <-- q;
-    _ <== SignedRangeCheck(FUNDING_PAYMENT_BITS())(payment);
-    signal remainder <== payment * FUNDING_SCALE() - owed;
-    RangeCheck(FUNDING_REMAINDER_BITS())(remainder);
-    RangeCheck(FUNDING_REMAINDER_BITS())(FUNDING_SCALE() - 1 - remainder);
+    var S = FUNDING_SCALE_BITS();
+    var B = FUNDING_OWED_BITS();
+    component bits = Num2Bits(B + 1);
+    bits.in <== owed + (1 << S) - 1 + (1 << B);
+    var ceiling = 0;
+    for (var k = S; k <= B; k++) {
+        ceiling += bits.out[k] * (1 << (k - S));
+    }
+    payment <== enabled * (ceiling - (1 << (B - S)));
     collateralOut <== collateral - payment;
 }

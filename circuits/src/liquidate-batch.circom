@@ -59,6 +59,7 @@ template LiquidationSlot(D, M) {
     funding.lastIndex <== old.lastIndex;
     funding.index <== index;
     funding.word <== word;
+    funding.enabled <== enabled;
 
     // B. Equity, maintenance requirement and penalty base at the marks.
     signal markValue[M];
@@ -222,6 +223,7 @@ template LiquidateBatch(L, D, M) {
     fundFunding.lastIndex <== fund.lastIndex;
     fundFunding.index <== fundingIndex;
     fundFunding.word <== fundWord;
+    fundFunding.enabled <== 1;
     signal newFundCollateral <== fundFunding.collateralOut + totalDelta;
     RangeCheck(COLLATERAL_BITS())(newFundCollateral);
     signal newFundWord[M];

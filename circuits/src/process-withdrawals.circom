@@ -103,6 +103,7 @@ template WithdrawalSlot(D, M) {
     funding.lastIndex <== old.lastIndex;
     funding.index <== index;
     funding.word <== word;
+    funding.enabled <== enabled;
     signal newCollateral <== funding.collateralOut - amount;
     signal collateralCheck <== enabled * newCollateral;
     RangeCheck(COLLATERAL_BITS())(collateralCheck);

@@ -91,6 +91,7 @@ template TradeSide(SIDE, D, M) {
     funding.lastIndex <== old.lastIndex;
     funding.index <== index;
     funding.word <== word;
+    funding.enabled <== enabled;
 
     // D. Select the traded market's fields.
     var selNotional = 0;

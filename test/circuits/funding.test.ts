@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { newAccount, packPositionWord, type Account } from "../../prover/src/domain/account.ts";
-import { FUNDING_SCALE, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import {
+  FUNDING_SCALE,
+  INSURANCE_ACCOUNT,
+  RATE_DENOMINATOR,
+} from "../../prover/src/domain/constants.ts";
+import { indexStep } from "../../prover/src/domain/funding-rate.ts";
 import { settleFunding, zeroIndices } from "../../prover/src/domain/funding.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets, priceConfigHash } from "../../prover/src/domain/market.ts";
@@ -31,8 +36,8 @@ const ETH = 3_000_00n;
 const MARKS = [BTC, ETH];
 const ZERO = zeroIndices(P.markets);
 
-/** A funding index after `ticks` ticks at `ratePpm` on the BTC price: rate * price each. */
-const after = (ticks: bigint, ratePpm: bigint): bigint[] => [ticks * ratePpm * BTC, 0n];
+/** A funding index after `ticks` ticks at `ratePpm` on the BTC price. */
+const after = (ticks: bigint, ratePpm: bigint): bigint[] => [ticks * indexStep(ratePpm, BTC), 0n];
 
 const pos = (size: bigint, notional: bigint, fundingIndex = 0n) => ({
   size,
@@ -56,6 +61,7 @@ describe("SettleFunding: accrued funding is settled on touch (circuit twin of do
     lastIndex: a.positions.map((p) => encodeSigned(p.fundingIndex).toString()),
     index: indices.map((x) => encodeSigned(x).toString()),
     word: a.positions.map((p) => packPositionWord(p).toString()),
+    enabled: "1",
   });
   const account = (collateral: bigint, positions: ReturnType<typeof pos>[]): Account => ({
     ...newAccount(devKeyPair("funding").publicKey, 2, collateral),
@@ -85,12 +91,12 @@ describe("SettleFunding: accrued funding is settled on touch (circuit twin of do
   });
 
   it("rounds against the account on both sides: a payer pays the fraction, a receiver loses it", async function () {
-    // one lot long and one short, the index up by 1 (10^-6 quote units per lot)
+    // one lot long and one short, the index up by 1 (2^-20 quote units per lot)
     const long = account(100n, [pos(1n, 0n), pos(0n, 0n)]);
     const short = account(100n, [pos(-1n, 0n), pos(0n, 0n)]);
     assert.equal(settleFunding(long, [1n, 0n]).payment, 1n);
     assert.equal(settleFunding(short, [1n, 0n]).payment, 0n);
-    // exactly 10^6: no fraction, each side one unit
+    // exactly 2^20: no fraction, each side one unit
     assert.equal(settleFunding(long, [FUNDING_SCALE, 0n]).payment, 1n);
     assert.equal(settleFunding(short, [FUNDING_SCALE, 0n]).payment, -1n);
     // the index falling: the long receives (rounded down), the short pays (rounded up)
@@ -158,7 +164,7 @@ describe("funding in the circuits that read accounts (test parameters)", functio
       );
       // 2 lots * 3 ticks * rate * price / 10^6, exact here: what the long pays the short receives
       const longPays = (2n * idx[0]) / FUNDING_SCALE;
-      assert.equal(longPays, (2n * 3n * rate * BTC) / FUNDING_SCALE);
+      assert.equal(longPays, (2n * 3n * rate * BTC) / RATE_DENOMINATOR);
       assert.equal(r.funding.get(a.index), longPays);
       assert.equal(r.funding.get(b.index), -longPays);
       // both sides moved to the current index on every market

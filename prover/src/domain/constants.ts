@@ -23,14 +23,15 @@ export const WORD_FILLED_SHIFT = 97;
 export const WORD_FUNDING_SHIFT = 161;
 export const WORD_BITS = 225;
 
-/** |funding index| <= 2^63 (signed; an int64 on-chain), in 10^-6 quote units per lot. */
+/** |funding index| <= 2^63 (signed; an int64 on-chain), in 2^-20 quote units per lot. */
 export const FUNDING_INDEX_BITS = 63;
-/** Funding indices count 10^-6 quote units per lot; rates count parts per million. */
-export const FUNDING_SCALE = 1_000_000n;
-/** The remainder of a payment's division by FUNDING_SCALE fits 20 bits (10^6 < 2^20). */
-export const FUNDING_REMAINDER_BITS = 20;
-/** |a funding payment| <= 2^112 (|owed| < 6 * 2^128, / 10^6). */
-export const FUNDING_PAYMENT_BITS = 112;
+/** Funding indices count 2^-20 quote units per lot (rates count parts per million). */
+export const FUNDING_SCALE_BITS = 20;
+export const FUNDING_SCALE = 1n << 20n;
+/** |owed| < 2^131 for M <= 6; SettleFunding reads the payment from 133 bits. */
+export const FUNDING_OWED_BITS = 132;
+/** Funding rates count parts per million of the oracle price per interval. */
+export const RATE_DENOMINATOR = 1_000_000n;
 
 export const ORDER_TAG = 1n;
 export const ORDER_ACCOUNT_SHIFT = 4;

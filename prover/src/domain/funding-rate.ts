@@ -1,4 +1,4 @@
-import { FUNDING_SCALE } from "./constants.ts";
+import { FUNDING_SCALE, RATE_DENOMINATOR } from "./constants.ts";
 import type { Trade } from "./batch.ts";
 
 /**
@@ -36,7 +36,7 @@ export function premiumRatePpm(flow: MarketFlow, indexPrice: bigint, capPpm: big
   if (flow.qty === 0n || indexPrice <= 0n) return 0n;
   const base = flow.qty * indexPrice;
   // BigInt division truncates toward zero
-  const premium = ((flow.notional - base) * FUNDING_SCALE) / base;
+  const premium = ((flow.notional - base) * RATE_DENOMINATOR) / base;
   if (premium > capPpm) return capPpm;
   if (premium < -capPpm) return -capPpm;
   return premium;
@@ -51,11 +51,20 @@ export function fundingRates(
   return flows.map((f, j) => premiumRatePpm(f, indexPrices[j], capPpm));
 }
 
-/** The indices after a tick: I_j + rate_j * price_j, as the Funding contract computes them. */
+/**
+ * What a tick adds to market j's index: trunc(rate_j * price_j * 2^20 / 10^6), in 2^-20
+ * quote units per lot, as the Funding contract computes it (Solidity's division truncates
+ * toward zero, as BigInt's does).
+ */
+export function indexStep(ratePpm: bigint, price: bigint): bigint {
+  return (ratePpm * price * FUNDING_SCALE) / RATE_DENOMINATOR;
+}
+
+/** The indices after a tick at `ratesPpm` on `prices`. */
 export function nextIndices(
   indices: readonly bigint[],
   ratesPpm: readonly bigint[],
   prices: readonly bigint[],
 ): bigint[] {
-  return indices.map((x, j) => x + ratesPpm[j] * prices[j]);
+  return indices.map((x, j) => x + indexStep(ratesPpm[j], prices[j]));
 }

@@ -6,16 +6,16 @@ import type { Account } from "./account.ts";
 
 /**
  * Funding: each market has a cumulative funding index I (signed, |I| <= 2^63, counted in
- * 10^-6 quote units per lot). At each funding tick the Funding contract moves it by
- * rate * price, the rate in parts per million of the oracle price (capped on-chain), so a
- * long of one lot owes rate * price / 10^6 quote units per tick: longs pay shorts when the
- * rate is positive, shorts pay longs when it is negative.
+ * 2^-20 quote units per lot). At each funding tick the Funding contract moves it by
+ * trunc(rate * price * 2^20 / 10^6), the rate in parts per million of the oracle price
+ * (capped on-chain), so a long of one lot owes about rate * price / 10^6 quote units per
+ * tick: longs pay shorts when the rate is positive, shorts pay longs when it is negative.
  *
  * Every position records the index it last paid at (Position.fundingIndex). Whenever a
  * circuit reads an account for a margin check, a payout or a liquidation, it first
  * settles the account's accrued funding into collateral:
- *   owed    = sum_j size_j * (I_j - lastIndex_j)          (exact, 10^-6 quote units)
- *   payment = ceil(owed / 10^6)                           (quote units)
+ *   owed    = sum_j size_j * (I_j - lastIndex_j)          (exact, 2^-20 quote units)
+ *   payment = ceil(owed / 2^20)                           (quote units)
  *   collateral -= payment; lastIndex_j = I_j for every market.
  * Rounding up favours the system on both sides: a payer pays the fraction, a receiver
  * loses it. The dust (< 1 quote unit per settlement) stays in the Vault unassigned; the
@@ -51,7 +51,7 @@ export function fundingHash(indices: readonly bigint[]): bigint {
   return poseidon(indices.map((x) => x + pow2(FUNDING_INDEX_BITS)));
 }
 
-/** The exact funding an account owes at `indices` (negative: it is owed), in 10^-6 quote units. */
+/** The exact funding an account owes at `indices` (negative: it is owed), in 2^-20 quote units. */
 export function accruedFunding(a: Account, indices: readonly bigint[]): bigint {
   let owed = 0n;
   a.positions.forEach((p, j) => {
@@ -70,9 +70,9 @@ export function fundingPayment(owed: bigint): bigint {
 export interface FundingSettlement {
   /** The account after settlement: collateral less the payment, every index current. */
   readonly account: Account;
-  /** Exact amount owed, 10^-6 quote units (negative when the account receives). */
+  /** Exact amount owed, 2^-20 quote units (negative when the account receives). */
   readonly owed: bigint;
-  /** ceil(owed / 10^6) quote units, taken from collateral (negative: credited). */
+  /** ceil(owed / 2^20) quote units, taken from collateral (negative: credited). */
   readonly payment: bigint;
 }
 
@@ -95,11 +95,11 @@ export function settleFunding(a: Account, indices: readonly bigint[]): FundingSe
 
 /**
  * The funding ledger's basis: sum over accounts and markets of size * the index the
- * position last paid at (10^-6 quote units). Every settlement adds to it exactly what it
+ * position last paid at (2^-20 quote units). Every settlement adds to it exactly what it
  * settles (owed), and a trade or a liquidation moves a position between two accounts at
  * the same index, so the basis always equals the exact funding settled so far; what the
  * accounts paid in all (the rounded payments) exceeds it by the rounding the system kept:
- *   0 <= sum(payments) * 10^6 - basis < 10^6 * settlements.
+ *   0 <= sum(payments) * 2^20 - basis < 2^20 * settlements.
  * The auditor checks that ledger after every batch.
  */
 export function fundingBasis(accounts: Iterable<Account>): bigint {
