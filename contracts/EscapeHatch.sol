@@ -202,7 +202,8 @@ abstract contract EscapeHatch is Governed {
         returns (uint256 root, uint64 batches, uint64 roundId, uint256 pool);
     /// @dev Whether ExitAccount's proof verifies for these public inputs.
     function _verifyExit(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view virtual returns (bool);
-    /// @dev The binding of the marks recorded at the freeze (Poseidon(configHash, prices)).
+    /// @dev The binding of the round recorded at the freeze (its priceConfigHash: the marks
+    /// and the funding indices in effect at that round).
     function _frozenBinding(uint64 roundId) internal virtual returns (uint256);
     /// @dev Owes `amount` to `recipient` in the Vault.
     function _creditExit(address recipient, uint256 amount) internal virtual;

@@ -11,6 +11,7 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 import {EscapeHatch} from "./EscapeHatch.sol";
 import {DataAvailability} from "./DataAvailability.sol";
 import {ICommittee} from "./interfaces/ICommittee.sol";
+import {Funding} from "./Funding.sol";
 
 /// @title Settlement
 /// @notice Keeps zkclear's account-tree root and moves it only with a valid Groth16 proof
@@ -48,6 +49,13 @@ import {ICommittee} from "./interfaces/ICommittee.sol";
 /// 0 < roundGrace <= maxPriceAge and the oracle's maximum report age is below maxPriceAge
 /// (the constructor refuses anything else, BadTiming), so a fresh round is usable for a
 /// while after it is posted.
+///
+/// Funding: the constructor creates this deployment's Funding contract (`funding`), with the
+/// funding interval and the cap on the rate per interval from the configuration (immutable
+/// there). The operator ticks it (at most once per interval, each rate capped, never while
+/// paused or frozen); a tick's indices take effect from the oracle round after the latest
+/// posted, so a round's binding never changes once the round exists. Every priced proof at
+/// round r binds Poseidon(Poseidon(configHash, prices of r), funding.hashOf(r)).
 ///
 /// Pauses and the Vault's reclaim deadline: `pausedTime()` is the total time spent paused
 /// so far (pauses ended early count only up to their end); the Vault counts a deposit's
@@ -97,6 +105,8 @@ contract Settlement is EscapeHatch, DataAvailability {
     /// markets' packed parameters: what every priced proof binds (MarketBinding), which
     /// binds the markets and, through the domain, every signature the proof checks.
     uint256 public immutable configHash;
+    /// @notice The funding indices (created here; its interval and rate cap are immutable).
+    Funding public immutable funding;
     /// @notice Markets per account leaf (M); the oracle publishes one price per market.
     uint8 public immutable marketCount;
     /// @notice Withdrawal slots per batch (W).
@@ -144,7 +154,7 @@ contract Settlement is EscapeHatch, DataAvailability {
     /// start of the grace of the round before it (price rule 2). 0 for rounds finalised
     /// before the oracle was wired to this contract, except its latest round then.
     mapping(uint64 roundId => uint256 postedAt) public roundPostedAt;
-    /// @notice Poseidon(configHash, prices) per oracle round, computed once (bindRound).
+    /// @notice Each oracle round's priceConfigHash, computed once (bindRound).
     mapping(uint64 => uint256) public roundBinding;
     /// @notice The oracle round's timestamp, stored by bindRound so a batch need not call
     /// the oracle.
@@ -243,6 +253,10 @@ contract Settlement is EscapeHatch, DataAvailability {
         address admin;
         address operator;
         address guardian;
+        /// Seconds per funding period (at most one funding tick per period), > 0.
+        uint64 fundingInterval;
+        /// The cap on |funding rate| per tick, parts per million of the price, 1..100,000.
+        uint32 maxFundingRatePpm;
     }
 
     constructor(Config memory c)
@@ -268,6 +282,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         withdrawalSlots = c.withdrawalSlots;
         maxPriceAge = c.maxPriceAge;
         roundGrace = c.roundGrace;
+        funding = new Funding(c.oracle, c.marketCount, c.fundingInterval, c.maxFundingRatePpm, c.maxPriceAge);
         stateRoot = c.genesisRoot;
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
@@ -387,10 +402,10 @@ contract Settlement is EscapeHatch, DataAvailability {
     }
 
     /// @dev The marks of the round recorded at the freeze; with no round ever posted, no
-    /// trade ever settled (no position is open), and the marks are zeros.
+    /// trade ever settled (no position is open), and the marks are zeros (the indices tick 0's).
     function _frozenBinding(uint64 roundId) internal override returns (uint256) {
         if (roundId != 0) return bindRound(roundId);
-        return _bindPrices(new uint64[](marketCount));
+        return _bind(new uint64[](marketCount), 0);
     }
 
     function _creditExit(address recipient, uint256 amount) internal override {
@@ -413,20 +428,28 @@ contract Settlement is EscapeHatch, DataAvailability {
         return (c.pausedUntil, pausedTime(), c.depositsProcessed, frozen());
     }
 
-    /// @notice Computes and stores Poseidon(configHash, prices) for an oracle round, so
-    /// that batches proven at that round's prices need not hash on-chain. Anyone may call.
+    /// @notice Computes and stores an oracle round's priceConfigHash (its prices and the
+    /// funding indices in effect at it, see _bind), so that batches proven at that round
+    /// need not hash on-chain. Anyone may call.
     function bindRound(uint64 roundId) public returns (uint256 binding) {
         binding = roundBinding[roundId];
         if (binding != 0) return binding;
         uint64[] memory p = oracle.roundPrices(roundId);
         if (p.length != marketCount) revert MarketCountMismatch(p.length, marketCount);
-        binding = _bindPrices(p);
+        binding = _bind(p, roundId);
         roundBinding[roundId] = binding;
         roundTime[roundId] = oracle.roundTimestamp(roundId);
         emit RoundBound(roundId, binding);
     }
 
-    /// @dev Poseidon(configHash, prices): what MarketBinding computes in the circuits.
+    /// @dev Poseidon(Poseidon(configHash, prices), funding.hashOf(roundId)): the
+    /// priceConfigHash MarketBinding computes in the circuits (the outer Poseidon is
+    /// Funding's bindingOf, which keeps this contract's code small).
+    function _bind(uint64[] memory p, uint64 roundId) private view returns (uint256) {
+        return funding.bindingOf(_bindPrices(p), roundId);
+    }
+
+    /// @dev Poseidon(configHash, prices): the price part of the binding.
     function _bindPrices(uint64[] memory p) private view returns (uint256) {
         if (marketCount == 1) return PoseidonT3.hash([configHash, p[0]]);
         if (marketCount == 2) return PoseidonT4.hash([configHash, p[0], p[1]]);

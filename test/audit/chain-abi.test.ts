@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Interface } from "ethers";
 import { loadArtifact } from "../../prover/src/chain/artifacts.ts";
 import { SETTLEMENT_ABI, VAULT_ABI } from "../../prover/src/audit/chain.ts";
+import { FUNDING_ABI } from "../../prover/src/audit/deployment-checks.ts";
 import { prepareTestContracts } from "../helpers/chain.ts";
 
 /**
@@ -38,8 +39,9 @@ describe("audit: the auditor's ABI fragments are the contracts'", function () {
     return missing;
   }
 
-  it("reads Settlement's and the Vault's functions and events with their compiled signatures", function () {
+  it("reads Settlement's, the Vault's and Funding's functions and events with their compiled signatures", function () {
     assert.deepEqual(compare(SETTLEMENT_ABI, "Settlement"), []);
     assert.deepEqual(compare(VAULT_ABI, "Vault"), []);
+    assert.deepEqual(compare(FUNDING_ABI, "Funding"), []);
   });
 });

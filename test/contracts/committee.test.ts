@@ -11,7 +11,7 @@ import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
-import { deployContracts } from "../../prover/src/chain/deploy.ts";
+import { DEPLOY_DEFAULTS, deployContracts } from "../../prover/src/chain/deploy.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import {
   devCommitteeWallets,
@@ -266,6 +266,8 @@ describe("data committee: k of n attestations on Settlement", function () {
       admin: deployer.address,
       operator: deployer.address,
       guardian: deployer.address,
+      fundingInterval: DEPLOY_DEFAULTS.fundingInterval,
+      maxFundingRatePpm: DEPLOY_DEFAULTS.maxFundingRatePpm,
     };
     assert.deepEqual(
       await refusal(

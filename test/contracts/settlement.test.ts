@@ -9,6 +9,7 @@ import { order } from "../../prover/src/dev/sample.ts";
 
 import { toSolidityProof } from "../../prover/src/chain/calldata.ts";
 import { factory } from "../../prover/src/chain/artifacts.ts";
+import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 import { configHash, marketsHash } from "../../prover/src/domain/market.ts";
 import {
   deposit,
@@ -311,6 +312,8 @@ describe("Settlement, Vault and PriceOracle with real proofs (test parameters)",
           admin: await deployer.getAddress(),
           operator: await deployer.getAddress(),
           guardian: await deployer.getAddress(),
+          fundingInterval: DEPLOY_DEFAULTS.fundingInterval,
+          maxFundingRatePpm: DEPLOY_DEFAULTS.maxFundingRatePpm,
         })) as Contract;
         await c.waitForDeployment();
         return c;

@@ -192,6 +192,8 @@ describe("timing: the round grace, the timing parameters and the reclaim deadlin
           admin: me,
           operator: me,
           guardian: me,
+          fundingInterval: DEPLOY_DEFAULTS.fundingInterval,
+          maxFundingRatePpm: DEPLOY_DEFAULTS.maxFundingRatePpm,
         }) as Promise<Contract>;
       const settlement = w.d.settlement;
       for (const [age, grace] of [

@@ -1,11 +1,11 @@
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
-import type { DeploymentAddresses } from "../domain/deployment.ts";
+import { fundingParamsProblem, type DeploymentAddresses } from "../domain/deployment.ts";
 import { genesisRoot } from "../domain/genesis.ts";
 import { marketsHash, type MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
-import { compileContracts, factory } from "./artifacts.ts";
+import { compileContracts, factory, loadArtifact } from "./artifacts.ts";
 import { devCommitteeWallets } from "./committee.ts";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
@@ -45,6 +45,10 @@ export const DEPLOY_DEFAULTS = {
    * change coming has this long after the freeze becomes possible to call it.
    */
   committeeDelayMargin: 2 * 86_400,
+  /** Seconds per funding period: at most one funding tick per period (hourly). */
+  fundingInterval: 3600,
+  /** The cap on |funding rate| per tick, parts per million of the price (0.1% an hour). */
+  maxFundingRatePpm: 1000,
 } as const;
 
 /** The data availability committee (Committee.sol): its members' addresses and k. */
@@ -104,6 +108,10 @@ export interface DeployOptions {
   readonly exitWindow?: number;
   /** Minimum delay of the timelocks, seconds. */
   readonly timelockDelay?: number;
+  /** Seconds per funding period (default DEPLOY_DEFAULTS.fundingInterval). */
+  readonly fundingInterval?: number;
+  /** The cap on |funding rate| per tick, ppm of the price (default DEPLOY_DEFAULTS.maxFundingRatePpm). */
+  readonly maxFundingRatePpm?: number;
   /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
   readonly owner?: string;
   /** Proposer and executor of the oracle's timelock (signers, quorum, bounds); default: the owner. */
@@ -154,6 +162,9 @@ export interface DeployedContracts {
   readonly forcedRequestFee: bigint;
   readonly exitWindow: number;
   readonly timelockDelay: number;
+  /** The Funding contract's interval (seconds) and rate cap (ppm), as it holds them. */
+  readonly fundingInterval: number;
+  readonly maxFundingRatePpm: number;
   readonly roles: DeploymentRoles;
   readonly token: Contract;
   readonly timelock: Contract;
@@ -162,6 +173,8 @@ export interface DeployedContracts {
   readonly committee: Contract;
   readonly vault: Contract;
   readonly settlement: Contract;
+  /** The Funding contract Settlement created. */
+  readonly funding: Contract;
 }
 
 /** The smallest quorum the oracle accepts (PriceOracle.MIN_QUORUM). */
@@ -196,6 +209,12 @@ export function checkTiming(maxPriceAge: number, roundGrace: number, maxReportAg
     );
 }
 
+/** Refuses funding parameters Funding's constructor would refuse (BadFundingConfig). */
+export function checkFunding(interval: number, maxRatePpm: number): void {
+  const problem = fundingParamsProblem({ interval, maxRatePpm });
+  if (problem) throw new DeployError("DEPLOY_INVALID", problem);
+}
+
 /** Compiles the hand-written contracts (contracts/) with solcjs through Hardhat. */
 export function prepareContracts(log: (s: string) => void = () => {}): Promise<void> {
   log("compiling contracts (solc 0.8.28, solcjs)");
@@ -211,9 +230,9 @@ async function deployed(c: Promise<Contract> | Contract): Promise<Contract> {
 /**
  * Deploys zkclear: the Poseidon libraries, one verifier per circuit, the two timelocks
  * (governance and oracle), the price oracle, the data committee, the vault (and a test token if none is given)
- * and the Settlement contract, wired together. The contracts must have been compiled
- * (prepareContracts). Every role is granted in a constructor; the deployer keeps none
- * (beyond those the options give it).
+ * and the Settlement contract (which creates the Funding contract), wired together. The
+ * contracts must have been compiled (prepareContracts). Every role is granted in a
+ * constructor; the deployer keeps none (beyond those the options give it).
  */
 export async function deployContracts(
   deployer: Signer,
@@ -232,6 +251,9 @@ export async function deployContracts(
   const maxPriceAge = opts.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge;
   const roundGrace = opts.roundGrace ?? DEPLOY_DEFAULTS.roundGrace;
   checkTiming(maxPriceAge, roundGrace, o.maxReportAge);
+  const fundingInterval = opts.fundingInterval ?? DEPLOY_DEFAULTS.fundingInterval;
+  const maxFundingRatePpm = opts.maxFundingRatePpm ?? DEPLOY_DEFAULTS.maxFundingRatePpm;
+  checkFunding(fundingInterval, maxFundingRatePpm);
   if (o.quorum < MIN_ORACLE_QUORUM || o.quorum < Math.floor(o.signers.length / 2) + 1)
     throw new DeployError(
       "DEPLOY_INVALID",
@@ -260,7 +282,8 @@ export async function deployContracts(
 
   const firstBlock = (await deployer.provider!.getBlockNumber()) + 1;
   const libraries: Record<string, string> = {};
-  for (const lib of ["PoseidonT3", "PoseidonT4", "PoseidonT5", "PoseidonT6"]) {
+  // T2..T5 hash the funding indices (Funding.sol), T3..T6 a round's prices (Settlement)
+  for (const lib of ["PoseidonT2", "PoseidonT3", "PoseidonT4", "PoseidonT5", "PoseidonT6"]) {
     const c = await deployed(factory(lib, deployer).deploy() as Promise<Contract>);
     libraries[lib] = await c.getAddress();
   }
@@ -367,7 +390,14 @@ export async function deployContracts(
       admin: await timelock.getAddress(),
       operator,
       guardian,
+      fundingInterval,
+      maxFundingRatePpm,
     }) as Promise<Contract>,
+  );
+  const funding = new Contract(
+    String(await settlement.getFunction("funding")()),
+    loadArtifact("Funding").abi,
+    deployer,
   );
   await send(vault, "setSettlement", await settlement.getAddress());
   // the oracle announces every round to Settlement (its latest round, without a call)
@@ -380,6 +410,7 @@ export async function deployContracts(
       committee: await committee.getAddress(),
       vault: await vault.getAddress(),
       settlement: await settlement.getAddress(),
+      funding: await funding.getAddress(),
       verifiers,
       libraries,
     },
@@ -396,6 +427,8 @@ export async function deployContracts(
     forcedRequestFee,
     exitWindow,
     timelockDelay,
+    fundingInterval: Number(await funding.getFunction("interval")()),
+    maxFundingRatePpm: Number(await funding.getFunction("maxRatePpm")()),
     roles: {
       deployer: me,
       owner,
@@ -412,5 +445,6 @@ export async function deployContracts(
     committee,
     vault,
     settlement,
+    funding,
   };
 }

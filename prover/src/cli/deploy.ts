@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { getAddress, JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
 import {
+  checkFunding,
   checkTiming,
   defaultMaxReportAge,
   DEPLOY_DEFAULTS,
@@ -139,6 +140,16 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.exitWindow),
     )
     .option(
+      "--funding-interval <s>",
+      "seconds per funding period: at most one funding tick per period",
+      String(DEPLOY_DEFAULTS.fundingInterval),
+    )
+    .option(
+      "--max-funding-rate <ppm>",
+      "the cap on |funding rate| per tick, parts per million of the price (1..100000)",
+      String(DEPLOY_DEFAULTS.maxFundingRatePpm),
+    )
+    .option(
       "--owner <address>",
       "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
     )
@@ -207,6 +218,16 @@ export function register(program: Command, out: () => Output): void {
           `--max-price-age ${maxPriceAge}, --round-grace ${roundGrace}, --max-report-age ${maxReportAge}: ${(e as Error).message}`,
         );
       }
+      const fundingInterval = secondsArg("funding-interval", o.fundingInterval);
+      const maxFundingRatePpm = Number(bigintArg("max-funding-rate", o.maxFundingRate));
+      try {
+        checkFunding(fundingInterval, maxFundingRatePpm);
+      } catch (e) {
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--funding-interval ${fundingInterval}, --max-funding-rate ${o.maxFundingRate}: ${(e as Error).message}`,
+        );
+      }
       if (o.owner && o.admin && getAddress(o.owner) !== getAddress(o.admin))
         throw new CliError("BAD_ARGUMENT", "--owner and --admin name the same role: give one");
       const roles = {
@@ -248,6 +269,8 @@ export function register(program: Command, out: () => Output): void {
           forcedRequestFee: bigintArg("forced-fee", o.forcedFee),
           exitWindow: secondsArg("exit-window", o.exitWindow),
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
+          fundingInterval,
+          maxFundingRatePpm,
           oracle: {
             signers,
             quorum,
@@ -272,6 +295,8 @@ export function register(program: Command, out: () => Output): void {
           forcedRequestFee: c.forcedRequestFee.toString(),
           exitWindow: c.exitWindow,
           timelockDelay: c.timelockDelay,
+          fundingInterval: c.fundingInterval,
+          maxFundingRatePpm: c.maxFundingRatePpm,
         };
         print(
           out(),
@@ -286,6 +311,7 @@ export function register(program: Command, out: () => Output): void {
             `\n  Settlement: ${deployment.addresses.settlement}\n  Vault: ${deployment.addresses.vault}` +
             `\n  oracle: ${deployment.addresses.oracle} (${quorum} of ${signers.length} signers)` +
             `\n  data committee: ${deployment.addresses.committee} (${committeeThreshold} of ${members.length} members)` +
+            `\n  Funding: ${deployment.addresses.funding} (a tick per ${c.fundingInterval} s at most, |rate| <= ${c.maxFundingRatePpm} ppm)` +
             `\nroles:\n${roleLines}` +
             `\nparameters:\n` +
             Object.entries(parameters)

@@ -86,6 +86,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
       maxReportAge: req.oracle.maxReportAge,
     },
     committee: { members: [...req.committee.members], threshold: req.committee.threshold },
+    funding: { interval: contracts.fundingInterval, maxRatePpm: contracts.maxFundingRatePpm },
     roles: { ...contracts.roles },
     keys,
   };

@@ -12,7 +12,7 @@ import type { ParamSet } from "./params.ts";
  * the auditor need to know of one deployment, written once by `deploy`: the chain, the
  * contracts' addresses and the block they were deployed in, the parameter set, the
  * markets and their configuration hash, the genesis root, the oracle's signers, the data
- * committee, the roles,
+ * committee, the funding interval and rate cap (the Funding contract's immutables), the roles,
  * and which keys the verifiers were made from (development or ceremony) with each key
  * file's hash. The service refuses to start when the chain or its keys do not match it.
  */
@@ -25,8 +25,37 @@ export interface DeploymentAddresses {
   readonly committee: string;
   readonly vault: string;
   readonly settlement: string;
+  /** The funding indices (Funding.sol), created by Settlement's constructor. */
+  readonly funding: string;
   readonly verifiers: Readonly<Record<CircuitId, string>>;
   readonly libraries: Readonly<Record<string, string>>;
+}
+
+/** The largest cap on |funding rate| per tick a deployment may set: Funding.MAX_RATE_CAP_PPM (10%). */
+export const MAX_FUNDING_RATE_CAP_PPM = 100_000;
+
+/** A deployment's funding parameters: Funding.sol's immutables, from Settlement's configuration. */
+export interface FundingParams {
+  /** Seconds per funding period: at most one tick per period of unix time. */
+  readonly interval: number;
+  /** The cap on |rate| per tick, parts per million of the oracle price. */
+  readonly maxRatePpm: number;
+}
+
+/**
+ * What is wrong with funding parameters (Funding's constructor refuses the same, with
+ * BadFundingConfig), or null: the interval must be at least a second, the cap 1..100,000 ppm.
+ */
+export function fundingParamsProblem(f: FundingParams): string | null {
+  if (!Number.isSafeInteger(f.interval) || f.interval < 1)
+    return `the funding interval must be a whole number of seconds above 0, got ${f.interval}`;
+  if (
+    !Number.isSafeInteger(f.maxRatePpm) ||
+    f.maxRatePpm < 1 ||
+    f.maxRatePpm > MAX_FUNDING_RATE_CAP_PPM
+  )
+    return `the maximum funding rate must be 1..${MAX_FUNDING_RATE_CAP_PPM} ppm per interval, got ${f.maxRatePpm}`;
+  return null;
 }
 
 export interface DeployedKey {
@@ -70,6 +99,8 @@ export interface Deployment {
     readonly members: readonly string[];
     readonly threshold: number;
   };
+  /** The funding interval and rate cap (immutable: no role changes them). */
+  readonly funding: FundingParams;
   /**
    * Who holds which power, by role name: `deployer`; `owner` (proposes and executes the
    * governance timelock's calls) and `timelock` (Settlement's and the oracle's
@@ -100,6 +131,7 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
     addresses: d.addresses,
     oracle: d.oracle,
     committee: d.committee,
+    funding: d.funding,
     roles: d.roles,
     keys: d.keys,
   };
@@ -124,6 +156,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     "addresses",
     "oracle",
     "committee",
+    "funding",
     "roles",
     "keys",
   ]);
@@ -133,7 +166,16 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const markets = validateMarkets(readMarkets(r.field("markets")));
   const chainId = r.field("chainId").uint();
   const a = r.field("addresses");
-  a.only(["token", "oracle", "committee", "vault", "settlement", "verifiers", "libraries"]);
+  a.only([
+    "token",
+    "oracle",
+    "committee",
+    "vault",
+    "settlement",
+    "funding",
+    "verifiers",
+    "libraries",
+  ]);
   // checksummed, as deploy writes them: the file reads back exactly as it was written
   const addr = (x: Reader) => getAddress(`0x${x.address().toString(16).padStart(40, "0")}`);
   const settlement = addr(a.field("settlement"));
@@ -158,6 +200,14 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   o.only(["signers", "quorum", "maxReportAge"]);
   const cm = r.field("committee");
   cm.only(["members", "threshold"]);
+  const fr = r.field("funding");
+  fr.only(["interval", "maxRatePpm"]);
+  const funding = {
+    interval: fr.field("interval").int(),
+    maxRatePpm: fr.field("maxRatePpm").int(),
+  };
+  const fundingProblem = fundingParamsProblem(funding);
+  if (fundingProblem) throw fail(`${name}.funding: ${fundingProblem}`);
   const k = r.field("keys");
   k.only(["kind", "source", "circuits"]);
   const roles = r.field("roles");
@@ -176,6 +226,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
       committee: addr(a.field("committee")),
       vault: addr(a.field("vault")),
       settlement,
+      funding: addr(a.field("funding")),
       verifiers: byCircuit(a.field("verifiers"), addr),
       libraries: Object.fromEntries(
         Object.keys(libs.value as object).map((l) => [l, addr(libs.field(l))]),
@@ -196,6 +247,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
         .map((m) => addr(m)),
       threshold: cm.field("threshold").int(),
     },
+    funding,
     roles: Object.fromEntries(
       Object.keys(roles.value as object).map((role) => [role, addr(roles.field(role))]),
     ),

@@ -201,6 +201,15 @@ export const ERROR_CODES = {
   ROUND_PRICE_COUNT: { area: "chain", http: BAD },
   BATCH_CALL_UNREADABLE: { area: "chain", http: BAD },
   DEPLOY_INVALID: { area: "chain", http: BAD },
+  // Funding.sol refuses a tick (chain/funding.ts; frozen and paused are SETTLEMENT_*)
+  FUNDING_NOT_OPERATOR: { area: "chain", http: AUTH },
+  FUNDING_RATE_COUNT: { area: "chain", http: BAD },
+  FUNDING_RATE_ABOVE_CAP: { area: "chain", http: BAD },
+  FUNDING_TOO_SOON: { area: "chain", http: CONFLICT },
+  FUNDING_STALE_PRICES: { area: "chain", http: UNAVAILABLE },
+  FUNDING_NO_ROUND: { area: "chain", http: CONFLICT },
+  FUNDING_INDEX_OUT_OF_RANGE: { area: "chain", http: BAD },
+  FUNDING_REFUSED: { area: "chain", http: INTERNAL },
 
   DEPLOYMENT_CHAIN_MISMATCH: { area: "startup", http: INTERNAL },
   DEPLOYMENT_NOT_FOUND: { area: "startup", http: INTERNAL },

@@ -43,7 +43,7 @@ export function deploymentKeySet(d: Deployment, override?: string): KeySet {
 /**
  * Checks, before the service starts, that it can prove batches the chain will accept:
  * the chain is the deployment's, Settlement's configuration hash is the deployment's
- * markets', every verifier Settlement calls is exactly the verifier of the key the
+ * markets', its Funding contract and funding parameters are the file's, every verifier Settlement calls is exactly the verifier of the key the
  * service proves with, and the keys on disk are the ones the deployment recorded. Throws
  * a StartupError saying which differs. Nothing is built or made here: a missing key or
  * circuit build is a KeySetError naming the command that makes it.
@@ -73,6 +73,7 @@ export async function checkDeployment(
       "CONFIG_MISMATCH",
       `Settlement's configHash is ${onChain}; the deployment file says ${d.configHash} and its markets hash to ${local}`,
     );
+  await checkFundingOf(d, settlement, provider);
   checkKeySet(keys, d.paramSet);
   for (const id of CIRCUIT_IDS) {
     const recorded = d.keys.circuits[id];
@@ -97,6 +98,24 @@ export async function checkDeployment(
         `Settlement's ${k} verifier at ${address} is not the verifier of the ${keys.kind} key the service would prove with (${files(keys, spec.circuit)}): ${m.detail}`,
       );
   }
+}
+
+/** Settlement's Funding contract is the file's, with the file's interval and rate cap. */
+async function checkFundingOf(d: Deployment, settlement: Contract, provider: Provider) {
+  const at = getAddress(String(await settlement.getFunction("funding")()));
+  const funding = new Contract(at, loadArtifact("Funding").abi, provider);
+  const interval = Number(await funding.getFunction("interval")());
+  const maxRatePpm = Number(await funding.getFunction("maxRatePpm")());
+  if (
+    at !== getAddress(d.addresses.funding) ||
+    interval !== d.funding.interval ||
+    maxRatePpm !== d.funding.maxRatePpm
+  )
+    throw new StartupError(
+      "CONFIG_MISMATCH",
+      `Settlement's Funding is ${at} (a tick per ${interval} s, |rate| <= ${maxRatePpm} ppm); ` +
+        `the deployment file says ${d.addresses.funding} (${d.funding.interval} s, ${d.funding.maxRatePpm} ppm)`,
+    );
 }
 
 function files(keys: KeySet, id: keyof KeySet["circuits"]): string {

@@ -62,7 +62,7 @@ export interface OperationGas {
   readonly depositTopUp: number;
   /** PriceOracle.submitRound with every development signer's report. */
   readonly oracleRound: number;
-  /** Settlement.bindRound: Poseidon(configHash, prices) once per round. */
+  /** Settlement.bindRound: Poseidon(Poseidon(configHash, prices), fundingHash) once per round. */
   readonly bindRound: number;
 }
 
