@@ -28,6 +28,10 @@ contract Funding is IFunding {
     uint32 public constant MAX_RATE_CAP_PPM = 100_000;
     /// @dev Indices are hashed biased by 2^63, as the circuits read them.
     uint256 private constant BIAS = 1 << 63;
+    /// @dev Index units per quote unit (indices count 2^-20 quote units per lot).
+    int256 private constant INDEX_UNIT = 1 << 20;
+    /// @dev Rates count parts per million of the price.
+    int256 private constant RATE_DENOMINATOR = 1_000_000;
 
     /// @notice The Settlement contract that created this one.
     address public immutable settlement;
@@ -110,8 +114,9 @@ contract Funding is IFunding {
         if (block.timestamp < until) revert ContractPaused(until);
     }
 
-    /// @dev I_j + rate_j * price_j at round `roundId`'s prices, exactly (int256), each
-    /// checked to fit an int64 (rule 9).
+    /// @dev I_j + rate_j * price_j * 2^20 / 10^6 (truncated toward zero, as domain/funding-rate.ts
+    /// indexStep does) at round `roundId`'s prices, in int256, each checked to fit an int64
+    /// (rule 9). Indices count 2^-20 quote units per lot.
     function _advance(int64[4] storage current, int32[] calldata ratesPpm, uint64 roundId)
         private
         view
@@ -122,7 +127,7 @@ contract Funding is IFunding {
         if (prices.length != m) revert MarketCountMismatch(prices.length, m);
         out = new int64[](m);
         for (uint256 j = 0; j < m; j++) {
-            int256 v = int256(current[j]) + int256(ratesPpm[j]) * int256(uint256(prices[j]));
+            int256 v = int256(current[j]) + (int256(ratesPpm[j]) * int256(uint256(prices[j])) * INDEX_UNIT) / RATE_DENOMINATOR;
             if (v < type(int64).min || v > type(int64).max) revert IndexOutOfRange(j, v);
             next[j] = int64(v);
             out[j] = int64(v);

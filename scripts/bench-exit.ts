@@ -58,6 +58,7 @@ try {
         batches: 1,
         roundId: 1n,
         marks: s.marks,
+        fundingIndices: s.marks.map(() => 0n),
       },
       "bench",
     );

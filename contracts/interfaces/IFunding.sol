@@ -3,9 +3,10 @@ pragma solidity 0.8.28;
 
 /// @title IFunding: zkclear's funding indices, advanced by capped ticks
 /// @notice Each market j has a signed cumulative funding index I_j (an int64, counted in
-/// 10^-6 quote units per lot). A tick, at most one per `interval`, moves every index by
-/// rate_j * price_j, the rate in parts per million of the oracle's latest price, |rate_j| at
-/// most `maxRatePpm`; a long of one lot then owes rate_j * price_j / 10^6 quote units
+/// 2^-20 quote units per lot). A tick, at most one per `interval`, moves every index by
+/// trunc(rate_j * price_j * 2^20 / 10^6), the rate in parts per million of the oracle's
+/// latest price, |rate_j| at most `maxRatePpm`; a long of one lot then owes about
+/// rate_j * price_j / 10^6 quote units
 /// (longs pay shorts for a positive rate, shorts pay longs for a negative one). Positions
 /// settle what they owe whenever a circuit touches them (prover/src/domain/funding.ts).
 ///
@@ -58,7 +59,7 @@ interface IFunding {
     /// @notice There is no tick `tick` (ticks 0..count - 1 exist).
     error UnknownTick(uint64 tick, uint64 count);
 
-    /// @notice Advances every market's index by ratesPpm[j] * price_j (the oracle's latest
+    /// @notice Advances every market's index by trunc(ratesPpm[j] * price_j * 2^20 / 10^6) (the oracle's latest
     /// round's prices), effective from the next oracle round. OPERATOR_ROLE of Settlement only.
     /// @param ratesPpm One rate per market, parts per million of the price, |rate| <= maxRatePpm.
     /// @return tick The new tick's number.

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { indexStep } from "../../prover/src/domain/funding-rate.ts";
+import { FUNDING_SCALE, RATE_DENOMINATOR } from "../../prover/src/domain/constants.ts";
 import { Contract, ZeroHash, id, type JsonRpcSigner } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { fundingHash } from "../../prover/src/domain/funding.ts";
@@ -186,7 +188,7 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     const r = await client.tick([CAP, -CAP]);
     assert.equal(await now(), w.roundTime + BigInt(DEPLOY_DEFAULTS.maxPriceAge));
     console.log(`      gas of a tick (M = 2): ${r.gasUsed}`);
-    const indices = [CAP * MARKS[0], -CAP * MARKS[1]];
+    const indices = [indexStep(CAP, MARKS[0]), indexStep(-CAP, MARKS[1])];
     assert.deepEqual(r, { ...r, tick: 1, fromRound: before + 1n, priceRound: before, indices });
     const t1 = await client.tickAt(1);
     assert.deepEqual(t1.indices, indices);
@@ -234,7 +236,7 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     await postRound(w, MARKS);
     const again = await client.tick([-7n, 0n]);
     assert.equal(again.tick, r.tick + 1);
-    assert.deepEqual(again.indices, [r.indices[0] - 7n * MARKS[0], r.indices[1]]);
+    assert.deepEqual(again.indices, [r.indices[0] + indexStep(-7n, MARKS[0]), r.indices[1]]);
   });
 
   it("hashOf, indicesOf and tickOf pick the last tick with fromRound <= the round: before, at and after each tick's", async function () {
@@ -281,28 +283,36 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     console.log(`      gas of bindRound (M = 2, ${await client.tickCount()} ticks): ${after.gas}`);
   });
 
-  it("keeps every index in [-2^63, 2^63): both ends taken, one step beyond refused (IndexOutOfRange)", async function () {
+  it("keeps every index in [-2^63, 2^63): the ends taken, one step beyond refused (IndexOutOfRange)", async function () {
     const [i0, i1] = await client.indicesAt(w.round + 1n);
-    // rates of -1 and +1 at prices that land exactly on -2^63 and 2^63 - 1
+    // rates of -1 and +1 at the largest prices whose steps stay inside: a step is
+    // trunc(price * 2^20 / 10^6), so the indices land within one unit of -2^63 and 2^63 - 1
+    const price = (room: bigint) => (room * RATE_DENOMINATOR) / FUNDING_SCALE;
+    const prices = [price(2n ** 63n + i0), price(I64_MAX - i1)];
     await mineAt(await client.nextTickTime());
-    await postRound(w, [2n ** 63n + i0, I64_MAX - i1]);
+    await postRound(w, prices);
     const edge = await client.tick([-1n, 1n]);
-    assert.deepEqual(edge.indices, [I64_MIN, I64_MAX]);
-    assert.equal((await client.tickAt(edge.tick)).fundingHash, fundingHash([I64_MIN, I64_MAX]));
+    const ends = [i0 + indexStep(-1n, prices[0]), i1 + indexStep(1n, prices[1])];
+    assert.deepEqual(edge.indices, ends);
+    assert.ok(ends[0] - I64_MIN <= 1n && I64_MAX - ends[1] <= 1n, "within a unit of the ends");
+    assert.equal((await client.tickAt(edge.tick)).fundingHash, fundingHash(ends));
     await mineAt(await client.nextTickTime());
     await postRound(w, MARKS);
     assert.deepEqual(await verdict([-1n, 0n]), {
       name: "IndexOutOfRange",
-      args: [0n, I64_MIN - MARKS[0]],
+      args: [0n, ends[0] + indexStep(-1n, MARKS[0])],
     });
     assert.deepEqual(await verdict([0n, 1n]), {
       name: "IndexOutOfRange",
-      args: [1n, I64_MAX + MARKS[1]],
+      args: [1n, ends[1] + indexStep(1n, MARKS[1])],
     });
     assert.equal(await codeOf(client.tick([0n, 1n])), "FUNDING_INDEX_OUT_OF_RANGE");
     // back inside: taken
     const back = await client.tick([1n, -1n]);
-    assert.deepEqual(back.indices, [I64_MIN + MARKS[0], I64_MAX - MARKS[1]]);
+    assert.deepEqual(back.indices, [
+      ends[0] + indexStep(1n, MARKS[0]),
+      ends[1] + indexStep(-1n, MARKS[1]),
+    ]);
   });
 
   it("refuses a tick once Settlement is frozen (ExchangeFrozen)", async function () {

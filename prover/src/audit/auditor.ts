@@ -2,11 +2,12 @@ import { getAddress, type Provider } from "ethers";
 import { followLoop } from "./follow.ts";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
 
-import type { PublishedConfig } from "../engine/batch-file.ts";
+import { batchFileName, type PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import {
   oracleLatestRound,
+  fundingIndicesAt,
   oracleRound,
   readSettlement,
   roundPostedAt,
@@ -50,6 +51,7 @@ import type { BatchFileSource } from "./sources.ts";
 import type { AuditorOptions } from "./options.ts";
 import { deploymentFindings } from "./deployment-checks.ts";
 import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
+import { checkFundingIndices, checkFundingReplay } from "./funding-checks.ts";
 
 export { AuditError, type Finding, type FindingCode } from "./findings.ts";
 export type { AuditReport } from "./report.ts";
@@ -65,6 +67,8 @@ export type { BatchPoint, RoundPoint } from "./progress.ts";
 export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext {
   state: ExchangeState;
   private readonly blockTimes = new Map<number, number>();
+  /** The Funding contract's indices of the rounds asked so far, by round id. */
+  private readonly fundingIndices = new Map<string, bigint[]>();
   readonly bindings = new Map<string, bigint>();
   readonly phases: Record<string, number> = {
     chain: 0,
@@ -260,10 +264,17 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     return t;
   }
 
-  async round(roundId: bigint): Promise<{ prices: bigint[]; timestamp: bigint }> {
+  async round(
+    roundId: bigint,
+  ): Promise<{ prices: bigint[]; timestamp: bigint; fundingIndices: bigint[] }> {
     const key = roundId.toString();
     this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, roundId);
-    return this.p.rounds[key];
+    let indices = this.fundingIndices.get(key);
+    if (!indices) {
+      indices = await fundingIndicesAt(this.o.provider, this.info.funding, roundId);
+      this.fundingIndices.set(key, indices);
+    }
+    return { ...this.p.rounds[key], fundingIndices: indices };
   }
 
   async postedAt(roundId: bigint): Promise<bigint | undefined> {
@@ -335,7 +346,16 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       file = await batchData(this, ev, kind, priced?.prices, deposits, queueFrom);
       if (file) {
         ops = batchOperations(file);
-        replayed = replayBatch(this, n, file, priced?.prices ?? [], ev.newRoot);
+        checkFundingIndices(this, n, batchFileName(n), file, priced?.fundingIndices);
+        replayed = replayBatch(
+          this,
+          n,
+          file,
+          priced?.prices ?? [],
+          priced?.fundingIndices ?? [],
+          ev.newRoot,
+        );
+        if (replayed) checkFundingReplay(this, n, file, replayed);
         if (replayed && this.state.root === ev.newRoot) this.o.onReplayed?.(ev, file);
       }
     }

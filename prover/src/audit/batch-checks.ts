@@ -103,14 +103,15 @@ export async function pricedBinding(
   ev: SettledEvent,
   kind: BatchKind,
   liq: LiquidationsEvent | undefined,
-): Promise<{ prices?: bigint[]; binding?: bigint }> {
+): Promise<{ prices?: bigint[]; fundingIndices?: bigint[]; binding?: bigint }> {
   const n = ev.batch;
   const key = ev.roundId.toString();
   let prices: bigint[] | undefined;
+  let fundingIndices: bigint[] | undefined;
   let binding: bigint | undefined;
   try {
-    prices = (await ctx.round(ev.roundId)).prices;
-    binding = priceConfigHash(ctx.config.markets, ctx.domain, prices);
+    ({ prices, fundingIndices } = await ctx.round(ev.roundId));
+    binding = priceConfigHash(ctx.config.markets, ctx.domain, prices, fundingIndices);
   } catch (e) {
     ctx.find({
       code: "BINDING_MISMATCH",
@@ -125,7 +126,7 @@ export async function pricedBinding(
       ctx.find({
         code: "BINDING_MISMATCH",
         batch: n,
-        message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}]) is ${binding}`,
+        message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${binding}`,
       });
   }
   if (kind === "liquidations" && prices) {
@@ -142,7 +143,7 @@ export async function pricedBinding(
         message: `LiquidationsSettled carries prices [${liq.prices.join(", ")}], oracle round ${key} has [${prices.join(", ")}]`,
       });
   }
-  return { prices, binding };
+  return { prices, fundingIndices, binding };
 }
 
 /**

@@ -154,7 +154,7 @@ function checkFile(
 
 /**
  * Replays one batch in the engine (the operator's own entry, engine/kinds.ts) at the
- * oracle's prices, and compares the root with the chain's. Returns the engine's batch data
+ * oracle's prices and the Funding contract's indices, and compares the root with the chain's. Returns the engine's batch data
  * (for kinds whose outcomes the chain announces: forced batches), undefined if refused.
  */
 export function replayBatch(
@@ -162,12 +162,14 @@ export function replayBatch(
   n: number,
   d: BatchData,
   prices: bigint[],
+  fundingIndices: bigint[],
   chainRoot: bigint,
 ): BatchData | undefined {
   const p = ctx.config.paramSet;
   let applied: BatchData;
   try {
-    applied = applyBatch(ctx.state, "marks" in d ? { ...d, marks: prices } : d, p).data;
+    const req = "marks" in d ? { ...d, marks: prices, fundingIndices } : d;
+    applied = applyBatch(ctx.state, req, p).data;
   } catch (e) {
     const code = e instanceof ZkClearError ? ` (${e.code})` : "";
     ctx.find({

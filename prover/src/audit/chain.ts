@@ -18,6 +18,7 @@ export const SETTLEMENT_ABI = [
   ),
   ...BATCH_KIND_NAMES.map((k) => BATCH_KINDS[k].submitAbi),
   "function oracle() view returns (address)",
+  "function funding() view returns (address)",
   "function vault() view returns (address)",
   "function configHash() view returns (uint256)",
   "function marketCount() view returns (uint8)",
@@ -69,6 +70,8 @@ export interface SettlementInfo {
   /** Each batch kind's verifier, by circuit. */
   readonly verifiers: Readonly<Record<CircuitId, string>>;
   readonly oracle: string;
+  /** Settlement's Funding contract: the funding indices of each round. */
+  readonly funding: string;
   readonly vault: string;
   /** Whom the Vault takes withdrawal credits from: must be this Settlement. */
   readonly vaultSettlement: string;
@@ -106,6 +109,7 @@ export async function readSettlement(provider: Provider, address: string): Promi
       ),
     ) as Record<CircuitId, string>,
     oracle: await call<string>("oracle"),
+    funding: await call<string>("funding"),
     vault,
     vaultSettlement,
     token,
@@ -199,6 +203,18 @@ export async function oracleRound(
     prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
     timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
   };
+}
+
+const fundingIface = new Interface(["function indicesOf(uint64 roundId) view returns (int64[])"]);
+
+/** The funding indices the Funding contract records for round `roundId`. */
+export async function fundingIndicesAt(
+  provider: Provider,
+  funding: string,
+  roundId: bigint,
+): Promise<bigint[]> {
+  const f = new Contract(funding, fundingIface, provider);
+  return ((await f.getFunction("indicesOf")(roundId)) as bigint[]).map(BigInt);
 }
 
 /** When Settlement learnt of round `roundId` (roundPostedAt; undefined if it cannot say). */

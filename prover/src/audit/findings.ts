@@ -31,6 +31,11 @@ const CHECK_TABLE = [
   { name: "solvency: accounts = Vault balance − pending", codes: ["SOLVENCY"], replay: true },
   { name: "open interest: long = short per market", codes: ["OPEN_INTEREST"], replay: true },
   {
+    name: "funding: the Funding contract's indices; what longs pay, shorts receive (plus rounding)",
+    codes: ["FUNDING_INDEX_MISMATCH", "FUNDING_NOT_CONSERVED"],
+    replay: true,
+  },
+  {
     name: "forced requests answered within the deadline, in queue order",
     codes: ["FORCED_QUEUE_MISMATCH", "FORCED_LATE", "FORCED_OVERDUE"],
   },

@@ -1,3 +1,4 @@
+import type { FundingLedger } from "./funding-checks.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
@@ -104,6 +105,8 @@ export interface Progress {
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
   owed: Record<string, bigint>;
   surplus: bigint;
+  /** The funding ledger over the replayed history (audit/funding-checks.ts). */
+  funding?: FundingLedger;
   /** Rounds seen: prices, timestamp, and the block that posted them (from RoundFinalized). */
   rounds: Record<string, { prices: bigint[]; timestamp: bigint; postedBlock?: number }>;
   /** The oracle's latest round as far as scanned (null: none yet). */

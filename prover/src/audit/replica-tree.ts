@@ -4,7 +4,13 @@ import { deploymentDomain } from "../domain/messages.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { batchData, replayBatch, type ReplayContext } from "./batch-replay.ts";
-import { latestBlockNumber, oracleRound, readSettlement, settlementAt } from "./chain.ts";
+import {
+  fundingIndicesAt,
+  latestBlockNumber,
+  oracleRound,
+  readSettlement,
+  settlementAt,
+} from "./chain.ts";
 import { fetchEvents } from "./chain-events.ts";
 import { bookEvents } from "./events.ts";
 import type { Finding } from "./findings.ts";
@@ -74,6 +80,8 @@ export interface RebuiltTree {
   readonly freeze: FreezeState | null;
   /** The oracle's prices of the freeze's round (empty when live). */
   readonly marks: readonly bigint[];
+  /** The Funding contract's indices at the freeze's round (empty when not frozen). */
+  readonly fundingIndices: readonly bigint[];
 }
 
 /**
@@ -123,6 +131,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
   // deposits are booked in chain order before the batches that credit them
   const { batches } = bookEvents(p, events, () => {});
   const prices = new Map<bigint, bigint[]>();
+  const fundings = new Map<bigint, bigint[]>();
   for (const ev of batches) {
     if (ev.batch >= upTo) break;
     const kind = kindOfNumber(ev.kind);
@@ -132,10 +141,14 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     }
     const priced = BATCH_KINDS[kind].priced;
     let marks: bigint[] = [];
+    let indices: bigint[] = [];
     if (priced) {
       marks =
         prices.get(ev.roundId) ?? (await oracleRound(o.provider, info.oracle, ev.roundId)).prices;
       prices.set(ev.roundId, marks);
+      indices =
+        fundings.get(ev.roundId) ?? (await fundingIndicesAt(o.provider, info.funding, ev.roundId));
+      fundings.set(ev.roundId, indices);
     }
     let deposits: PendingDeposit[] = [];
     const queueFrom = kind === "forced" ? (p.forcedHash ?? 0n) : p.queueHash;
@@ -145,7 +158,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     }
     const data = await batchData(ctx, ev, kind, priced ? marks : undefined, deposits, queueFrom);
     if (stopped || !data) break;
-    replayBatch(ctx, ev.batch, data, marks, ev.newRoot);
+    replayBatch(ctx, ev.batch, data, marks, indices, ev.newRoot);
     if (stopped) break;
     if (kind === "forced") p.forcedHash = ev.commitment;
     if (kind === "deposits") {
@@ -170,5 +183,8 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
       `replaying the ${upTo} batches of ${o.files.describe} gives root ${state.root}, Settlement's ${frozen ? "frozen" : "current"} root is ${target}`,
     );
   const marks = frozen ? (await oracleRound(o.provider, info.oracle, frozen.roundId)).prices : [];
-  return { state, config, chainId, batches: upTo, freeze: frozen, marks };
+  const fundingIndices = frozen
+    ? await fundingIndicesAt(o.provider, info.funding, frozen.roundId)
+    : [];
+  return { state, config, chainId, batches: upTo, freeze: frozen, marks, fundingIndices };
 }

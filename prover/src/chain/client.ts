@@ -65,6 +65,8 @@ export class ChainClient implements ChainPort {
   readonly settlement: Contract;
   readonly vault: Contract;
   readonly oracle: Contract;
+  /** The funding indices (Funding.sol): each round's, for the batches proven at it. */
+  readonly funding: Contract;
   private readonly provider: Provider;
   private readonly retries: number;
   private readonly pollMs: number;
@@ -96,6 +98,7 @@ export class ChainClient implements ChainPort {
     this.settlement = new Contract(addresses.settlement, loadArtifact("Settlement").abi, signer);
     this.vault = new Contract(addresses.vault, loadArtifact("Vault").abi, this.provider);
     this.oracle = new Contract(addresses.oracle, loadArtifact("PriceOracle").abi, this.provider);
+    this.funding = new Contract(addresses.funding, loadArtifact("Funding").abi, this.provider);
     this.retries = opts.retries ?? 4;
     this.pollMs = opts.pollMs ?? 500;
     this.waitMs = opts.waitMs ?? 120_000;
@@ -139,7 +142,8 @@ export class ChainClient implements ChainPort {
       const id = BigInt(await this.oracle.getFunction("latestRoundId")());
       if (id === 0n) return undefined;
       const prices = (await this.oracle.getFunction("roundPrices")(id)) as bigint[];
-      return { roundId: id, prices: prices.map(BigInt) };
+      const indices = (await this.funding.getFunction("indicesOf")(id)) as bigint[];
+      return { roundId: id, prices: prices.map(BigInt), fundingIndices: indices.map(BigInt) };
     });
   }
 

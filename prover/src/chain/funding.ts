@@ -17,7 +17,7 @@ export interface FundingTick {
   readonly fromRound: bigint;
   /** block.timestamp / interval when it was made. */
   readonly period: bigint;
-  /** One per market, 10^-6 quote units per lot. */
+  /** One per market, 2^-20 quote units per lot. */
   readonly indices: readonly bigint[];
   /** Poseidon(M)(I_j + 2^63) (domain/funding.ts fundingHash). */
   readonly fundingHash: bigint;
@@ -181,7 +181,7 @@ export class FundingClient {
   }
 
   /**
-   * Ticks: every market's index moves by ratesPpm[j] * its price at the oracle's latest
+   * Ticks: every market's index moves by trunc(ratesPpm[j] * price * 2^20 / 10^6) at the oracle's latest
    * round, from the next round on. The contract is asked first (gas estimate), so a tick it
    * would refuse is a FundingChainError naming the rule (TICK_REFUSALS) and no transaction
    * is sent; a node that does not answer is ethers' error, as it is.

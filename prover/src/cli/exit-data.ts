@@ -4,7 +4,7 @@ import { getAddress } from "ethers";
 import { toExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import { receiptExitData } from "../domain/receipts.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
 import { readFreeze, type FreezeState } from "../audit/replica-tree.ts";
 import { bigintArg, CliError, EXIT, type Output } from "./common.ts";
 import {
@@ -64,6 +64,7 @@ async function fromReplica(
       batches: t.batches,
       roundId: t.freeze.roundId,
       marks: t.marks,
+      fundingIndices: t.fundingIndices,
     },
     `replica ${t.describe}`,
   );
@@ -85,7 +86,12 @@ async function fromReceipt(
     );
   const marks = (await oracleRound(c.provider, c.deployment.addresses.oracle, freeze.roundId))
     .prices;
-  return receiptExitData(book, { ...freeze, marks }, `receipt ${file}`);
+  const fundingIndices = await fundingIndicesAt(
+    c.provider,
+    c.deployment.addresses.funding,
+    freeze.roundId,
+  );
+  return receiptExitData(book, { ...freeze, marks, fundingIndices }, `receipt ${file}`);
 }
 
 export function register(program: Command, out: () => Output): void {

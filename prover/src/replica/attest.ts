@@ -34,6 +34,8 @@ export interface AttestContext {
   vaultBooks(): VaultBooks;
   /** The oracle's prices of a round (empty or throwing when it has none). */
   roundPrices(roundId: bigint): Promise<bigint[]>;
+  /** The Funding contract's indices for a round. */
+  roundIndices(roundId: bigint): Promise<bigint[]>;
 }
 
 /** A batch that passed every check: what to sign and what to store. */
@@ -95,6 +97,7 @@ export async function checkAttestRequest(
       `batch ${n}'s records hash to ${commitment}, the file states commitment ${statedCommitment}`,
     );
   let prices: bigint[] = [];
+  let indices: bigint[] = [];
   if ("marks" in d && spec.priced) {
     try {
       prices = await ctx.roundPrices(d.round);
@@ -108,6 +111,19 @@ export async function checkAttestRequest(
         "ATTEST_PRICES",
         `batch ${n} is at marks [${d.marks.join(", ")}]; oracle round ${d.round} published [${prices.join(", ")}]`,
       );
+    try {
+      indices = await ctx.roundIndices(d.round);
+    } catch (e) {
+      refuse(
+        "ATTEST_PRICES",
+        `the funding indices of round ${d.round} cannot be read: ${(e as Error).message}`,
+      );
+    }
+    if (!sameList(d.fundingIndices, indices))
+      refuse(
+        "ATTEST_PRICES",
+        `batch ${n} settles funding at indices [${d.fundingIndices.join(", ")}]; the Funding contract's for round ${d.round} are [${indices.join(", ")}]`,
+      );
   }
 
   // 4. replay on the live state, always rolled back
@@ -119,7 +135,7 @@ export async function checkAttestRequest(
     newRoot: d.newRoot,
     commitment,
     binding: spec.priced
-      ? priceConfigHash(ctx.config.markets, ctx.state.domain, prices)
+      ? priceConfigHash(ctx.config.markets, ctx.state.domain, prices, indices)
       : undefined,
     payouts: "payouts" in d ? d.payouts : undefined,
   });

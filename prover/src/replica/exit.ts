@@ -1,6 +1,6 @@
 import type { ExitData } from "../domain/exit-data.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
 import { readFreeze, ReplicaError } from "../audit/replica-tree.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Replica } from "./replica.ts";
@@ -38,10 +38,21 @@ export async function replicaExitData(r: Replica, account: bigint): Promise<Exit
         ? state.markets.map(() => 0n)
         : (p.rounds[roundId.toString()]?.prices ??
           (await oracleRound(r.provider, r.oracle, roundId)).prices);
+    const fundingIndices =
+      roundId === 0n
+        ? state.markets.map(() => 0n)
+        : await fundingIndicesAt(r.provider, r.funding, roundId);
     return exitDataOf(
       state,
       account,
-      { chainId: r.chainId, settlement: r.settlement, batches: p.nextBatch, roundId, marks },
+      {
+        chainId: r.chainId,
+        settlement: r.settlement,
+        batches: p.nextBatch,
+        roundId,
+        marks,
+        fundingIndices,
+      },
       `replica ${r.member}${frozen ? "" : " (live: not frozen)"}`,
     );
   });

@@ -17,7 +17,7 @@ import { batchFileName, toBatchFile, toConfigFile } from "../engine/batch-file.t
 import type { ExchangeState } from "../engine/state.ts";
 import { Auditor, type BatchPoint, type Finding } from "../audit/auditor.ts";
 import type { SettledEvent } from "../audit/batch-replay.ts";
-import { oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
 import { vkeysHash } from "../audit/checkpoint.ts";
 import { loadAuditConfig, loadVerificationKeys } from "../audit/inputs.ts";
 import type { Progress } from "../audit/progress.ts";
@@ -280,6 +280,11 @@ export class Replica {
     return this.auditor.info.oracle;
   }
 
+  /** The Settlement's Funding contract (for exit data). */
+  get funding(): string {
+    return this.auditor.info.funding;
+  }
+
   get provider(): Provider {
     return this.o.provider;
   }
@@ -318,6 +323,7 @@ export class Replica {
           nextBatch: a.p.nextBatch,
           vaultBooks: () => a.vaultBooks(),
           roundPrices: async (id) => (await oracleRound(this.o.provider, a.info.oracle, id)).prices,
+          roundIndices: (id) => fundingIndicesAt(this.o.provider, a.info.funding, id),
         },
         fileText,
         proof,

@@ -23,7 +23,11 @@ import type { StoredBatch } from "../store/store.ts";
 export interface OperatorSourceOptions {
   readonly op: Operator;
   /** Settlement and the oracle, connected to a node (a ChainClient's). */
-  readonly chain: { readonly settlement: Contract; readonly oracle: Contract };
+  readonly chain: {
+    readonly settlement: Contract;
+    readonly oracle: Contract;
+    readonly funding: Contract;
+  };
   readonly chainId: bigint;
   readonly settlement: string;
   readonly params: string;
@@ -182,12 +186,23 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
           "EXIT_DATA_UNAVAILABLE",
           "no oracle round yet: exit data states a payout at a round's prices",
         );
+      const fundingIndices = (
+        (await chain.funding.getFunction("indicesOf")(roundId)) as bigint[]
+      ).map(BigInt);
       const root = f ? f.root : BigInt(await chain.settlement.getFunction("stateRoot")());
       const batches = f ? f.batches : Number(await chain.settlement.getFunction("batchCount")());
       return exitDataView(
         state,
         index,
-        { chainId: o.chainId, settlement: o.settlement, batches, roundId, marks, root },
+        {
+          chainId: o.chainId,
+          settlement: o.settlement,
+          batches,
+          roundId,
+          marks,
+          fundingIndices,
+          root,
+        },
         `operator ${o.settlement}`,
         { q: query, now: now() },
       );
