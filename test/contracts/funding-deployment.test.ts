@@ -40,10 +40,12 @@ const MAX_CODE_SIZE = 24_576;
 describe("Funding in a deployment: parameters, the deployment file, the startup and audit checks", function () {
   let w: World;
   let deployer: JsonRpcSigner;
-  const fundingIface = new Interface(loadArtifact("Funding").abi);
+  // read once the contracts are compiled (a fresh clone has no artifacts at load time)
+  let fundingIface: Interface;
 
   before(async function () {
     await prepareTestContracts();
+    fundingIface = new Interface(loadArtifact("Funding").abi);
     const [s0] = await signers(1);
     deployer = await uncached.getSigner(0);
     w = await setupWorld(P, s0, [], {
