@@ -3,10 +3,12 @@ import fc from "fast-check";
 import { FUNDING_SCALE } from "../../prover/src/domain/constants.ts";
 import { fundingBasis, zeroIndices } from "../../prover/src/domain/funding.ts";
 import {
+  addFlows,
   fundingRates,
   marketFlows,
   nextIndices,
   premiumRatePpm,
+  tradePremiumPpm,
 } from "../../prover/src/domain/funding-rate.ts";
 import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
@@ -75,29 +77,56 @@ describe("funding: the engine's ledger and the rate rule", function () {
     );
   });
 
-  it("sets the rate from the premium of traded prices over the oracle's, capped, truncated toward zero", function () {
-    const P0 = 1_000_00n;
-    // one lot at 1% above the index: +10,000 ppm, capped at 1,000
-    assert.equal(premiumRatePpm({ qty: 1n, notional: 1_010_00n }, P0, 1_000n), 1_000n);
-    assert.equal(premiumRatePpm({ qty: 1n, notional: 1_010_00n }, P0, 20_000n), 10_000n);
-    // below the index: shorts pay (negative rate), capped the same
-    assert.equal(premiumRatePpm({ qty: 2n, notional: 2n * 99_990n }, P0, 1_000n), -100n);
-    assert.equal(premiumRatePpm({ qty: 1n, notional: 90_000n }, P0, 1_000n), -1_000n);
+  it("sets the rate from the volume-weighted premium of traded prices over the marks, each trade clamped to the cap, truncated toward zero", function () {
+    const M0 = 1_000_00n;
+    // one lot at 1% above the mark: +10,000 ppm, clamped to a cap of 1,000
+    assert.equal(tradePremiumPpm(1_010_00n, M0, 1_000n), 1_000n);
+    assert.equal(tradePremiumPpm(1_010_00n, M0, 20_000n), 10_000n);
+    // below the mark: shorts pay (a negative rate), clamped the same
+    assert.equal(tradePremiumPpm(99_990n, M0, 1_000n), -100n);
+    assert.equal(tradePremiumPpm(90_000n, M0, 1_000n), -1_000n);
     // truncated toward zero both ways: +0.5 ppm and -0.5 ppm give 0
-    assert.equal(premiumRatePpm({ qty: 2n, notional: 2n * 10n ** 6n + 1n }, 10n ** 6n, 10n), 0n);
-    assert.equal(premiumRatePpm({ qty: 2n, notional: 2n * 10n ** 6n - 1n }, 10n ** 6n, 10n), 0n);
+    assert.equal(premiumRatePpm({ qty: 2n, premium: 1n }), 0n);
+    assert.equal(premiumRatePpm({ qty: 2n, premium: -1n }), 0n);
     // no trades: no premium
-    assert.equal(premiumRatePpm({ qty: 0n, notional: 0n }, P0, 1_000n), 0n);
-    // a volume-weighted price over a window's trades, one rate per market
+    assert.equal(premiumRatePpm({ qty: 0n, premium: 0n }), 0n);
+    // weighted by volume over a window's batches, one rate per market
     const s = sampleExchange(P);
     const [a, b] = s.traders;
-    const trades = [
-      simpleTrade(s, a, b, 0, 1n, s.marks[0] + 60_00n, { buy: 1n, sell: 1n }),
-      simpleTrade(s, a, b, 0, 3n, s.marks[0], { buy: 2n, sell: 2n }),
-    ];
-    const flows = marketFlows(trades, P.markets);
-    assert.deepEqual(flows[0], { qty: 4n, notional: 4n * s.marks[0] + 60_00n });
-    // vwap is 1,500 above 6,000,000: 250 ppm
-    assert.deepEqual(fundingRates(flows, s.marks, 1_000n), [250n, 0n]);
+    const first = marketFlows(
+      [simpleTrade(s, a, b, 0, 1n, s.marks[0] + 60_00n, { buy: 1n, sell: 1n })],
+      s.marks,
+      1_000n,
+    );
+    const second = marketFlows(
+      [simpleTrade(s, a, b, 0, 3n, s.marks[0], { buy: 2n, sell: 2n })],
+      s.marks,
+      1_000n,
+    );
+    const window = addFlows(first, second);
+    assert.deepEqual(window[0], { qty: 4n, premium: 1_000n });
+    // (1 lot at +1,000 ppm, 3 at 0) / 4 lots: 250 ppm
+    assert.deepEqual(fundingRates(window), [250n, 0n]);
+  });
+
+  it("keeps a one-lot trade at an extreme price from setting the rate (the review's wash trade)", function () {
+    const s = sampleExchange(P);
+    const [a, b, c, d] = s.traders;
+    const cap = 1_000n;
+    // 100 honest lots at the mark, then one lot between two accounts of one trader at 10x
+    const honest = marketFlows(
+      [simpleTrade(s, a, b, 0, 100n, s.marks[0], { buy: 1n, sell: 1n })],
+      s.marks,
+      cap,
+    );
+    const wash = marketFlows(
+      [simpleTrade(s, c, d, 0, 1n, s.marks[0] * 10n, { buy: 1n, sell: 1n })],
+      s.marks,
+      cap,
+    );
+    const rate = fundingRates(addFlows(honest, wash))[0];
+    // at most cap / 101 lots: 9 ppm, not the cap
+    assert.equal(rate, cap / 101n);
+    assert.ok(rate < cap / 100n);
   });
 });

@@ -3,52 +3,64 @@ import type { Trade } from "./batch.ts";
 
 /**
  * The funding rate rule (README, "Funding"): at each tick, market j's rate, in parts per
- * million of the oracle price per interval, is the premium of the exchange's prices over
- * the oracle's, capped:
- *   rate_j = clamp(trunc((vwap_j - index_j) * 10^6 / index_j), -cap, cap)
- * where vwap_j is the volume-weighted price of market j's trades in the trade batches
- * settled on-chain since the previous tick (BatchSettled events after the previous
- * FundingTicked event and before this one, in chain order), index_j is market j's price at
- * the oracle round the tick reads (its priceRound), cap is the Funding contract's
- * maxRatePpm, and trunc rounds toward zero. A market without trades in the window gets 0.
- * The contract enforces the cap; the auditor recomputes the rule from the batch files.
+ * million of the price per interval, is the volume-weighted premium of the exchange's
+ * trades over the oracle, each trade's premium clamped to the cap first:
+ *   premium_t = clamp(trunc((price_t - mark_t) * 10^6 / mark_t), -cap, cap)
+ *   rate_j    = trunc(sum_t qty_t * premium_t / sum_t qty_t)
+ * over market j's trades in the trade batches settled on-chain since the previous tick
+ * (BatchSettled events after the previous FundingTicked event and before this one, in chain
+ * order), mark_t being the mark price of the oracle round the trade's batch was proven at,
+ * cap the Funding contract's maxRatePpm, trunc rounding toward zero. A market without
+ * trades in the window gets 0. Clamping each trade before weighting keeps a small trade at
+ * an extreme price from setting the rate: one lot at any price moves the rate by at most
+ * cap / (lots traded in the window). The contract enforces the cap; the auditor recomputes
+ * the rule from the batch files.
  */
 
-/** What a funding window saw on one market: lots traded and their value. */
+/** What a funding window saw on one market: lots traded, and the sum of qty * premium (ppm). */
 export interface MarketFlow {
   readonly qty: bigint;
-  readonly notional: bigint;
+  readonly premium: bigint;
 }
 
-/** Sums trades into one flow per market. */
-export function marketFlows(trades: Iterable<Trade>, markets: number): MarketFlow[] {
-  const flows = Array.from({ length: markets }, () => ({ qty: 0n, notional: 0n }));
-  for (const t of trades) {
-    const f = flows[t.buy.order.market];
-    f.qty += t.qty;
-    f.notional += t.qty * t.price;
-  }
-  return flows;
-}
-
-/** One market's rate under the rule, in ppm per interval. */
-export function premiumRatePpm(flow: MarketFlow, indexPrice: bigint, capPpm: bigint): bigint {
-  if (flow.qty === 0n || indexPrice <= 0n) return 0n;
-  const base = flow.qty * indexPrice;
+/** One trade's premium over the mark its batch was proven at, in ppm, clamped to +-cap. */
+export function tradePremiumPpm(price: bigint, mark: bigint, capPpm: bigint): bigint {
+  if (mark <= 0n) return 0n;
   // BigInt division truncates toward zero
-  const premium = ((flow.notional - base) * RATE_DENOMINATOR) / base;
+  const premium = ((price - mark) * RATE_DENOMINATOR) / mark;
   if (premium > capPpm) return capPpm;
   if (premium < -capPpm) return -capPpm;
   return premium;
 }
 
-/** Every market's rate under the rule. */
-export function fundingRates(
-  flows: readonly MarketFlow[],
-  indexPrices: readonly bigint[],
+/** The flows of one trade batch proven at `marks`, one per market. */
+export function marketFlows(
+  trades: Iterable<Trade>,
+  marks: readonly bigint[],
   capPpm: bigint,
-): bigint[] {
-  return flows.map((f, j) => premiumRatePpm(f, indexPrices[j], capPpm));
+): MarketFlow[] {
+  const flows = marks.map(() => ({ qty: 0n, premium: 0n }));
+  for (const t of trades) {
+    const j = t.buy.order.market;
+    flows[j].qty += t.qty;
+    flows[j].premium += t.qty * tradePremiumPpm(t.price, marks[j], capPpm);
+  }
+  return flows;
+}
+
+/** Two windows' (or batches') flows together. */
+export function addFlows(a: readonly MarketFlow[], b: readonly MarketFlow[]): MarketFlow[] {
+  return a.map((f, j) => ({ qty: f.qty + b[j].qty, premium: f.premium + b[j].premium }));
+}
+
+/** A market's rate under the rule, in ppm per interval (within +-cap, as each premium is). */
+export function premiumRatePpm(flow: MarketFlow): bigint {
+  return flow.qty === 0n ? 0n : flow.premium / flow.qty;
+}
+
+/** Every market's rate under the rule. */
+export function fundingRates(flows: readonly MarketFlow[]): bigint[] {
+  return flows.map(premiumRatePpm);
 }
 
 /**
