@@ -135,6 +135,7 @@ describe("audit: funding ticks, payments and the rate rule", function () {
     let dir: string;
     let alice: Participant;
     let bob: Participant;
+    let checkpoint: string;
     const ruled: bigint[][] = [];
 
     before(async function () {
@@ -145,6 +146,9 @@ describe("audit: funding ticks, payments and the rate rule", function () {
       // the exchange trades 2 lots above the oracle: longs will pay
       const w1 = [trade(w, alice, bob, 2n, 6_003_000n, 1n)];
       await settled(w, dir, w1);
+      // an audit checkpointed in the middle of the first tick's window
+      checkpoint = path.join(dir, "..", `${path.basename(dir)}.checkpoint.json`);
+      assert.deepEqual(codes(await audit(w, dir, { checkpoint })), []);
       ruled.push(await tick(w, w1));
       // alice (long 2) pays, bob (short 2) receives; 1 lot trades below the oracle
       const w2 = [trade(w, bob, alice, 1n, 5_997_000n, 2n)];
@@ -192,6 +196,12 @@ describe("audit: funding ticks, payments and the rate rule", function () {
       assert.match(text, /tick 2 block \d+ at round \d+: BTC[^ ]* -501, ETH[^ ]* 0/);
       const html = renderHtmlReport(r);
       assert.equal(html.match(/badge pass">follows</g)?.length, 2);
+
+      // resumed from the checkpoint: the first window's trades came through it
+      const resumed = await audit(w, dir, { checkpoint });
+      assert.equal(resumed.timing.resumedFrom, 2);
+      assert.deepEqual(codes(resumed), []);
+      assert.deepEqual(resumed.funding, r.funding);
     });
 
     it("finds a tick whose rate departs from the rule (FUNDING_RATE_RULE), naming the market and both rates", async function () {
