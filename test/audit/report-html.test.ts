@@ -98,7 +98,35 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     batches,
     rounds: sampleRounds(),
     escape: sampleEscape(),
+    funding: sampleFunding(),
     ...over,
+  };
+}
+
+/** A ledger and two ticks: the first follows the rule, the second departs from it. */
+function sampleFunding(): AuditReport["funding"] {
+  return {
+    ledger: { paid: "12001", received: "12000", kept: "1", settlements: 4 },
+    ticks: [
+      {
+        tick: 1,
+        block: 120,
+        priceRound: "1001",
+        prices: ["6000000", "300000"],
+        ratesPpm: ["500", "0"],
+        rulePpm: ["500", "0"],
+        indices: ["3145728000", "0"],
+      },
+      {
+        tick: 2,
+        block: 150,
+        priceRound: "1003",
+        prices: ["6000000", "300000"],
+        ratesPpm: ["700", "-20"],
+        rulePpm: ["-500", "-20"],
+        indices: ["7549747200", "-6291456"],
+      },
+    ],
   };
 }
 
@@ -172,6 +200,7 @@ function emptyReport(): AuditReport {
     batches: [],
     rounds: [],
     escape: { forcedDeadline: "604800", forced: [], freeze: null, exits: [] },
+    funding: { ledger: null, ticks: [] },
   });
 }
 
@@ -289,6 +318,32 @@ describe("audit HTML report", function () {
     );
     const empty = renderHtmlReport(emptyReport());
     assert.match(empty, /No forced request, no freeze, no exit\./);
+  });
+
+  it("shows the funding ledger and each tick's rates beside the rule's", function () {
+    const html = renderHtmlReport(sampleReport());
+    const section = html.slice(
+      html.indexOf("<h2>Funding</h2>"),
+      html.indexOf("<h2>Escape hatch</h2>"),
+    );
+    assert.ok(html.indexOf(">Final books<") < html.indexOf("<h2>Funding</h2>"));
+    assert.match(
+      section,
+      /paid by the accounts that owed<\/th><td><span class="num" title="12001">12,001</,
+    );
+    assert.match(section, /rounding kept by the system<\/th><td><span class="num" title="1">1</);
+    assert.match(section, /<th>settlements<\/th><td>4</);
+    assert.match(section, /<th>BTC-USD rate \(ppm\)<\/th><th>BTC-USD rule \(ppm\)<\/th>/);
+    assert.match(
+      section,
+      /<td>1<\/td><td>120<\/td><td>1001<\/td><td class="num">500<\/td><td class="num">500<\/td>/,
+    );
+    assert.match(section, /<td class="num">700<\/td><td class="num">-500<\/td>/);
+    assert.equal(section.match(/badge pass">follows</g)?.length, 1);
+    assert.equal(section.match(/badge fail">departs</g)?.length, 1);
+    const empty = renderHtmlReport(emptyReport());
+    assert.match(empty, /Ledger<\/h3><p class="none">Not available: no batch files/);
+    assert.match(empty, /No funding tick\./);
   });
 
   it("draws the four charts from the report's numbers", function () {

@@ -7,6 +7,7 @@ import { ExchangeState } from "../engine/state.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import {
   oracleLatestRound,
+  fundingCapPpm,
   fundingIndicesAt,
   oracleRound,
   readSettlement,
@@ -52,6 +53,7 @@ import type { AuditorOptions } from "./options.ts";
 import { deploymentFindings } from "./deployment-checks.ts";
 import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
 import { checkFundingIndices, checkFundingReplay } from "./funding-checks.ts";
+import { addTradeFlows, checkTick, type FundingTickedEvent } from "./funding-ticks.ts";
 
 export { AuditError, type Finding, type FindingCode } from "./findings.ts";
 export type { AuditReport } from "./report.ts";
@@ -243,16 +245,38 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   }
 
   private async transaction(events: ChainEvent[]): Promise<void> {
-    const { batches, liquidations, latestRound } = bookEvents(this.p, events, (f) => this.find(f));
+    const { batches, liquidations, latestRound, ticks } = bookEvents(this.p, events, (f) =>
+      this.find(f),
+    );
     const answered = await bookEscape(this, events);
-    // a batch is judged on the state at the end of its transaction
-    for (const b of batches)
-      await this.batch(
-        b,
-        liquidations.get(b.batch),
-        latestRound.get(b.batch) ?? null,
-        answered.get(b.batch),
-      );
+    // a batch is judged on the state at the end of its transaction; a funding tick takes
+    // the trades of the batches logged before it (chain order)
+    const inOrder = [...batches, ...ticks].sort((x, y) => x.logIndex - y.logIndex);
+    for (const e of inOrder)
+      if (e.name === "FundingTicked") await this.tick(e);
+      else
+        await this.batch(
+          e,
+          liquidations.get(e.batch),
+          latestRound.get(e.batch) ?? null,
+          answered.get(e.batch),
+        );
+  }
+
+  /** The Funding contract's cap on |rate| (immutable: read once per run). */
+  private capPpm: bigint | undefined;
+
+  /** A funding tick: its rates against the rule, its indices against the previous ones. */
+  private async tick(ev: FundingTickedEvent): Promise<void> {
+    this.capPpm ??= await fundingCapPpm(this.o.provider, this.info.funding);
+    const key = ev.priceRound.toString();
+    this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, ev.priceRound);
+    checkTick(
+      { p: this.p, markets: this.o.config.markets.map((m) => m.symbol), find: (f) => this.find(f) },
+      ev,
+      this.p.rounds[key].prices,
+      this.capPpm,
+    );
   }
 
   async blockTime(block: number): Promise<number> {
@@ -359,6 +383,13 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
         if (replayed && this.state.root === ev.newRoot) this.o.onReplayed?.(ev, file);
       }
     }
+    // the funding window's trades (unknown when the file was not read)
+    if (kind === "trades")
+      addTradeFlows(
+        this.p,
+        file?.kind === "trades" ? file.trades : undefined,
+        this.o.config.markets.length,
+      );
     if (kind === "forced") {
       const forced = (d: BatchData | undefined) =>
         d?.kind === "forced" ? (d as BatchDataOf<"forced">) : undefined;

@@ -1,4 +1,5 @@
-import { getAddress, id, zeroPadValue, type Interface, type Log, type Provider } from "ethers";
+import { getAddress, id, Interface, zeroPadValue, type Log, type Provider } from "ethers";
+import { FUNDING_ABI } from "./deployment-checks.ts";
 import {
   oracleIface,
   settlementIface,
@@ -9,8 +10,8 @@ import {
 
 /**
  * The events the audit reads, decoded: Settlement's batches, forced requests, freeze and
- * exits, the Vault's queue, credits, claims and reclaims, the oracle's rounds, and the
- * collateral token's transfers in and out of the Vault.
+ * exits, the Vault's queue, credits, claims and reclaims, the oracle's rounds, the Funding
+ * contract's ticks, and the collateral token's transfers in and out of the Vault.
  */
 /** One decoded event, with where it happened. */
 export type ChainEvent = {
@@ -59,7 +60,17 @@ export type ChainEvent = {
   | { name: "Frozen"; by: string; root: bigint; batches: number; roundId: bigint }
   | { name: "ExitClaimed"; account: number; recipient: string; payout: bigint }
   | { name: "ExitPaid"; account: number; recipient: string; payout: bigint; paid: bigint }
+  | {
+      name: "FundingTicked";
+      tick: number;
+      fromRound: bigint;
+      priceRound: bigint;
+      ratesPpm: bigint[];
+      indices: bigint[];
+    }
 );
+
+const fundingIface = new Interface(FUNDING_ABI);
 
 /**
  * Every event the audit needs in blocks [from, to], in chain order. getLogs is called
@@ -78,16 +89,18 @@ export async function fetchEvents(
   for (let a = from; a <= to; a += chunk) {
     const b = Math.min(to, a + chunk - 1);
     const range = { fromBlock: a, toBlock: b };
-    const [sLogs, vLogs, oLogs, tIn, tOut] = await Promise.all([
+    const [sLogs, vLogs, oLogs, fLogs, tIn, tOut] = await Promise.all([
       provider.getLogs({ ...range, address: info.address }),
       provider.getLogs({ ...range, address: info.vault }),
       provider.getLogs({ ...range, address: info.oracle }),
+      provider.getLogs({ ...range, address: info.funding }),
       provider.getLogs({ ...range, address: info.token, topics: [transfer, null, vaultTopic] }),
       provider.getLogs({ ...range, address: info.token, topics: [transfer, vaultTopic] }),
     ]);
     for (const l of sLogs) push(out, l, settlementIface);
     for (const l of vLogs) push(out, l, vaultIface);
     for (const l of oLogs) push(out, l, oracleIface);
+    for (const l of fLogs) push(out, l, fundingIface);
     // a transfer from the vault to itself moves nothing: counted in and out
     for (const l of tIn) pushTransfer(out, l, 1n);
     for (const l of tOut) pushTransfer(out, l, -1n);
@@ -211,6 +224,17 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
         payout: a.payout,
         ...(ev.name === "ExitPaid" ? { paid: a.paid as bigint } : {}),
       } as ChainEvent);
+      break;
+    case "FundingTicked":
+      out.push({
+        ...w,
+        name: ev.name,
+        tick: Number(a.tick),
+        fromRound: a.fromRound,
+        priceRound: a.priceRound,
+        ratesPpm: [...a.ratesPpm].map(BigInt),
+        indices: [...a.indices].map(BigInt),
+      });
       break;
     case "RoundFinalized":
       out.push({

@@ -205,7 +205,16 @@ export async function oracleRound(
   };
 }
 
-const fundingIface = new Interface(["function indicesOf(uint64 roundId) view returns (int64[])"]);
+const fundingIface = new Interface([
+  "function indicesOf(uint64 roundId) view returns (int64[])",
+  "function maxRatePpm() view returns (uint32)",
+]);
+
+/** The Funding contract's cap on |rate| per tick, parts per million (immutable there). */
+export async function fundingCapPpm(provider: Provider, funding: string): Promise<bigint> {
+  const f = new Contract(funding, fundingIface, provider);
+  return BigInt((await f.getFunction("maxRatePpm")()) as bigint);
+}
 
 /** The funding indices the Funding contract records for round `roundId`. */
 export async function fundingIndicesAt(

@@ -5,13 +5,14 @@ import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
 import type { RoundStamp } from "./round-rule.ts";
+import type { FundingTickedEvent } from "./funding-ticks.ts";
 
 /**
  * Books one transaction's events into the audit's progress: the Vault's token movements,
  * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding),
  * oracle rounds (and which was the latest one at each batch's log, for the price rule), and
  * the deposit queue (each entry's hash recomputed; reclaimed entries marked). Returns the transaction's settled
- * batches, which the auditor judges on the state at its end.
+ * batches, which the auditor judges on the state at its end, and its funding ticks.
  */
 export function bookEvents(
   p: Progress,
@@ -22,10 +23,13 @@ export function bookEvents(
   liquidations: Map<number, LiquidationsEvent>;
   /** The oracle's latest round just before each batch's BatchSettled log. */
   latestRound: Map<number, RoundStamp | null>;
+  /** The transaction's funding ticks (judged in log order among its batches). */
+  ticks: FundingTickedEvent[];
 } {
   const batches: SettledEvent[] = [];
   const liquidations = new Map<number, LiquidationsEvent>();
   const latestRound = new Map<number, RoundStamp | null>();
+  const ticks: FundingTickedEvent[] = [];
   for (const e of events) {
     switch (e.name) {
       case "VaultTransfer":
@@ -69,9 +73,12 @@ export function bookEvents(
       case "LiquidationsSettled":
         liquidations.set(e.batch, e);
         break;
+      case "FundingTicked":
+        ticks.push(e);
+        break;
     }
   }
-  return { batches, liquidations, latestRound };
+  return { batches, liquidations, latestRound, ticks };
 }
 
 function queueDeposit(

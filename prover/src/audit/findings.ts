@@ -31,8 +31,8 @@ const CHECK_TABLE = [
   { name: "solvency: accounts = Vault balance − pending", codes: ["SOLVENCY"], replay: true },
   { name: "open interest: long = short per market", codes: ["OPEN_INTEREST"], replay: true },
   {
-    name: "funding: the Funding contract's indices; what longs pay, shorts receive (plus rounding)",
-    codes: ["FUNDING_INDEX_MISMATCH", "FUNDING_NOT_CONSERVED"],
+    name: "funding: the Funding contract's indices; what longs pay, shorts receive (plus rounding); each tick's rate is the rule's",
+    codes: ["FUNDING_INDEX_MISMATCH", "FUNDING_NOT_CONSERVED", "FUNDING_RATE_RULE"],
     replay: true,
   },
   {

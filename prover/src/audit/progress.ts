@@ -1,4 +1,6 @@
 import type { FundingLedger } from "./funding-checks.ts";
+import type { TickRecord } from "./funding-ticks.ts";
+import type { MarketFlow } from "../domain/funding-rate.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
@@ -107,6 +109,13 @@ export interface Progress {
   surplus: bigint;
   /** The funding ledger over the replayed history (audit/funding-checks.ts). */
   funding?: FundingLedger;
+  /**
+   * The trades settled since the last funding tick, per market (missing markets: none);
+   * null (or absent) while some trade batch of the window could not be read.
+   */
+  fundingFlows?: MarketFlow[] | null;
+  /** The funding ticks seen (FundingTicked), with the rule's rates (audit/funding-ticks.ts). */
+  fundingTicks?: TickRecord[];
   /** Rounds seen: prices, timestamp, and the block that posted them (from RoundFinalized). */
   rounds: Record<string, { prices: bigint[]; timestamp: bigint; postedBlock?: number }>;
   /** The oracle's latest round as far as scanned (null: none yet). */
@@ -143,6 +152,8 @@ export function newProgress(genesisRoot: bigint, fromBlock: number, withFiles: b
     vaultBalance: 0n,
     owed: {},
     surplus: 0n,
+    fundingFlows: withFiles ? [] : null,
+    fundingTicks: [],
     rounds: {},
     latestRound: null,
     lastRoundUsed: 0n,

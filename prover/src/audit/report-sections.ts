@@ -1,12 +1,13 @@
 /**
  * The sections of the audit's HTML report, in page order: verdict with deployment and run,
- * checks, findings and notes, final books, the escape hatch, charts, and the batch table.
+ * checks, findings and notes, final books, funding, the escape hatch, charts, and the batch table.
  */
 import type { AuditReport } from "./auditor.ts";
 import { auditCharts } from "./report-charts.ts";
 import { amount, isoTime, KINDS, marketName, ms, plural } from "./report-format.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
 import { escapeSection } from "./report-escape.ts";
+import { fundingSection } from "./report-funding.ts";
 
 /** A table from a header row and rows of cells (escaped unless Safe). */
 function table(head: readonly string[], rows: readonly (readonly unknown[])[], cls = ""): Safe {
@@ -153,6 +154,7 @@ export function reportSections(r: AuditReport): Safe[] {
     checksSection(r),
     findingsSection(r),
     finalSection(r),
+    fundingSection(r.funding, r.markets),
     escapeSection(r.escape),
     chartsSection(r),
     batchesSection(r),

@@ -6,6 +6,7 @@ import { CHECKS, type Finding } from "./findings.ts";
 import { books, negativeEquity } from "./invariants.ts";
 import type { BatchPoint, Progress, RoundPoint } from "./progress.ts";
 import { escapeReport, type EscapeReport } from "./report-escape.ts";
+import { fundingReport, type FundingReport } from "./report-funding.ts";
 
 export interface AuditReport {
   readonly format: "zkclear-audit-report/1";
@@ -52,6 +53,8 @@ export interface AuditReport {
   readonly rounds: readonly RoundPoint[];
   /** Forced requests, the freeze and the exits (./report-escape.ts). */
   readonly escape: EscapeReport;
+  /** The funding ledger and ticks (./report-funding.ts). */
+  readonly funding: FundingReport;
 }
 
 /** What the report is assembled from: the audit's progress and this run's figures. */
@@ -170,5 +173,6 @@ export function buildReport(r: AuditRun): AuditReport {
       }))
       .sort((a, b) => (BigInt(a.roundId) < BigInt(b.roundId) ? -1 : 1)),
     escape: escapeReport(p, r.forcedDeadline, r.headTime),
+    funding: fundingReport(p),
   };
 }

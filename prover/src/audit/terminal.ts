@@ -1,5 +1,6 @@
 import type { AuditReport, BatchPoint, Finding } from "./auditor.ts";
 import { escapeLines } from "./report-escape.ts";
+import { fundingLines } from "./report-funding.ts";
 
 /** Terminal rendering of an audit: a progress bar while it runs, then the report. */
 
@@ -79,6 +80,7 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
       `open interest: ${f.openInterest.map((x, j) => `${r.markets[j]} ${x.long} long / ${x.short} short`).join("; ")}`,
     );
   }
+  lines.push(...fundingLines(r.funding, r.markets, maxFindings));
   const t = r.timing;
   lines.push(
     `time: ${(t.runMs / 1000).toFixed(1)} s for ${t.batchesThisRun} batches` +
