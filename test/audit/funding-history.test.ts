@@ -107,7 +107,7 @@ describe("audit: funding ticks, payments and the rate rule", function () {
     await mineAt(await funding.nextTickTime());
     await postRound(w, MARKS);
     const { maxRatePpm } = await funding.params();
-    const ruled = fundingRates(marketFlows(window, MARKS.length), MARKS, maxRatePpm);
+    const ruled = fundingRates(marketFlows(window, MARKS, maxRatePpm));
     await funding.tick(rates ?? ruled);
     await postRound(w, MARKS);
     return ruled;

@@ -50,7 +50,7 @@ describe("audit: a funding tick against the rule and the previous indices", func
     prev.map((x, j) => x + indexStep(rates[j], PRICES[j]));
 
   it("takes a tick at the rule's rates whose indices are the previous plus rate x price", function () {
-    addTradeFlows(p, [trade(0, 2n, 6_003_000n)], 2);
+    addTradeFlows(p, [trade(0, 2n, 6_003_000n)], PRICES, 1000n);
     const i1 = stepped([0n, 0n], [498n, 0n]);
     const t = checkTick(ctx(), ev(1, [498n, 0n], i1), PRICES, 1000n);
     assert.equal(found.length, 0);
@@ -79,25 +79,25 @@ describe("audit: a funding tick against the rule and the previous indices", func
 
   it("caps the rule at the Funding contract's maxRatePpm, for either sign", function () {
     // 1% above on BTC, 1% below on ETH: the rule says +-10,000 ppm, the cap 1,000
-    addTradeFlows(p, [trade(0, 1n, 6_060_007n), trade(1, 3n, 297_000n)], 2);
+    addTradeFlows(p, [trade(0, 1n, 6_060_007n), trade(1, 3n, 297_000n)], PRICES, 1000n);
     const rates = [1000n, -1000n];
     const t = checkTick(ctx(), ev(1, rates, stepped([0n, 0n], rates)), PRICES, 1000n);
     assert.deepEqual(t.rulePpm, rates);
     assert.equal(found.length, 0);
-    addTradeFlows(p, [trade(0, 1n, 6_060_007n)], 2);
+    addTradeFlows(p, [trade(0, 1n, 6_060_007n)], PRICES, 1000n);
     checkTick(ctx(), ev(2, [999n, 0n], stepped(t.indices as bigint[], [999n, 0n])), PRICES, 1000n);
     assert.deepEqual(
       found.map((f) => f.message.replace(/\(block \d+\) /, "")),
       [
-        "funding tick 2 set BTC-USD's rate to 999 ppm; the rule gives 1000 ppm: 1 lots traded for 6060007 since the previous tick (volume-weighted price 6060007), oracle price 6000007 at round 2, cap 1000 ppm",
+        "funding tick 2 set BTC-USD's rate to 999 ppm; the rule gives 1000 ppm: 1 lots traded since the previous tick at a volume-weighted premium of 1000 ppm over their batches' marks (each trade clamped to the cap), oracle price 6000007 at round 2, cap 1000 ppm",
       ],
     );
   });
 
   it("leaves the rule unchecked for a window with a trade batch it could not read, and checks the next one", function () {
-    addTradeFlows(p, [trade(0, 1n, 6_060_007n)], 2);
-    addTradeFlows(p, undefined, 2); // a file missing or not matching the chain
-    addTradeFlows(p, [trade(0, 1n, 6_000_007n)], 2);
+    addTradeFlows(p, [trade(0, 1n, 6_060_007n)], PRICES, 1000n);
+    addTradeFlows(p, undefined, PRICES, 1000n); // a file missing or not matching the chain
+    addTradeFlows(p, [trade(0, 1n, 6_000_007n)], PRICES, 1000n);
     const t = checkTick(ctx(), ev(1, [777n, 0n], stepped([0n, 0n], [777n, 0n])), PRICES, 1000n);
     assert.equal(t.rulePpm, null);
     assert.equal(found.length, 0);
@@ -116,7 +116,7 @@ describe("audit: a funding tick against the rule and the previous indices", func
 
   it("checks no rule without batch files (the window is never known)", function () {
     p = newProgress(0n, 0, false);
-    addTradeFlows(p, undefined, 2);
+    addTradeFlows(p, undefined, PRICES, 1000n);
     const t = checkTick(ctx(), ev(1, [5n, 0n], stepped([0n, 0n], [5n, 0n])), PRICES, 1000n);
     assert.equal(t.rulePpm, null);
     assert.equal(found.length, 0);

@@ -384,12 +384,15 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       }
     }
     // the funding window's trades (unknown when the file was not read)
-    if (kind === "trades")
+    if (kind === "trades") {
+      this.capPpm ??= await fundingCapPpm(this.o.provider, this.info.funding);
       addTradeFlows(
         this.p,
         file?.kind === "trades" ? file.trades : undefined,
-        this.o.config.markets.length,
+        file?.kind === "trades" ? file.marks : [],
+        this.capPpm,
       );
+    }
     if (kind === "forced") {
       const forced = (d: BatchData | undefined) =>
         d?.kind === "forced" ? (d as BatchDataOf<"forced">) : undefined;

@@ -46,7 +46,8 @@ export function freshFlows(p: Pick<Progress, "replay">): MarketFlow[] | null {
 export function addTradeFlows(
   p: Progress,
   trades: readonly Trade[] | undefined,
-  markets: number,
+  marks: readonly bigint[],
+  capPpm: bigint,
 ): void {
   const flows = p.fundingFlows;
   if (!flows) return;
@@ -54,10 +55,10 @@ export function addTradeFlows(
     p.fundingFlows = null;
     return;
   }
-  const added = marketFlows(trades, markets);
+  const added = marketFlows(trades, marks, capPpm);
   p.fundingFlows = added.map((f, j) => ({
     qty: (flows[j]?.qty ?? 0n) + f.qty,
-    notional: (flows[j]?.notional ?? 0n) + f.notional,
+    premium: (flows[j]?.premium ?? 0n) + f.premium,
   }));
 }
 
@@ -89,15 +90,15 @@ export function checkTick(
   // 1. the rule, from the window's trades
   const window = p.fundingFlows;
   const flows = window
-    ? Array.from({ length: m }, (_, j) => window[j] ?? { qty: 0n, notional: 0n })
+    ? Array.from({ length: m }, (_, j) => window[j] ?? { qty: 0n, premium: 0n })
     : null;
-  const rule = flows ? fundingRates(flows, prices, capPpm) : null;
+  const rule = flows ? fundingRates(flows) : null;
   if (rule)
     rule.forEach((r, j) => {
       if (r === rates[j]) return;
       const f = flows![j];
       const traded = f.qty
-        ? `${f.qty} lots traded for ${f.notional} since the previous tick (volume-weighted price ${f.notional / f.qty})`
+        ? `${f.qty} lots traded since the previous tick at a volume-weighted premium of ${f.premium / f.qty} ppm over their batches' marks (each trade clamped to the cap)`
         : "no trade since the previous tick";
       ctx.find({
         code: "FUNDING_RATE_RULE",
