@@ -212,7 +212,7 @@ describe("audit: funding ticks, payments and the rate rule", function () {
       assert.deepEqual(codes(r), ["-:FUNDING_RATE_RULE"]);
       assert.match(
         r.findings[0].message,
-        /^funding tick 3 \(block \d+\) set BTC\S* rate to 700 ppm; the rule gives 0 ppm: 1 lots traded for 6000007 since the previous tick \(volume-weighted price 6000007\), oracle price 6000007 at round \d+, cap 1000 ppm$/,
+        /^funding tick 3 \(block \d+\) set BTC\S* rate to 700 ppm; the rule gives 0 ppm: 1 lots traded since the previous tick at a volume-weighted premium of 0 ppm over their batches' marks \(each trade clamped to the cap\), oracle price 6000007 at round \d+, cap 1000 ppm$/,
       );
       assert.equal(r.checks.find((c) => c.name.startsWith(FUNDING_CHECK))!.status, "fail");
       assert.match(renderTerminalReport(r), /tick 3 .*: BTC\S* 700 \(rule 0\), ETH\S* 0/);
