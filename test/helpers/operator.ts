@@ -60,7 +60,7 @@ export async function startOperator(
     attestor: extra.attestor ?? devAttestor(w.d),
   });
   const funding = extra.funding
-    ? new ChainFunding(w.d.addresses, devWallet(0).connect(s[0].provider))
+    ? new ChainFunding(w.d.addresses, devWallet(0).connect(s[0].provider), w.deployment.block)
     : undefined;
   const open = (store: Store) =>
     Operator.open({

@@ -35,9 +35,18 @@ export class ChainFunding implements FundingPort {
   private params: { interval: bigint; maxRatePpm: bigint } | undefined;
   private readonly seen: (FundingTickView & Place)[] = [];
   /** FundingTicked events are read up to this block. */
-  private scanned = -1;
+  private scanned: number;
 
-  constructor(addresses: DeploymentAddresses, signer: Signer) {
+  /**
+   * @param fromBlock the deployment's block (nothing of it is older): where the events are
+   *   read from
+   */
+  constructor(
+    addresses: DeploymentAddresses,
+    signer: Signer,
+    private readonly fromBlock = 0,
+  ) {
+    this.scanned = fromBlock - 1;
     if (!signer.provider)
       throw new FundingChainError("NO_PROVIDER", "the operator's key must be connected to a node");
     this.provider = signer.provider;
@@ -110,11 +119,11 @@ export class ChainFunding implements FundingPort {
   async tradeRootsSinceTick(): Promise<bigint[]> {
     const latest = (await this.latestBlock()).number;
     const ticks = await this.tickEvents(latest);
-    const last: Place = ticks.at(-1) ?? { block: -1, index: -1 };
+    const last: Place = ticks.at(-1) ?? { block: this.fromBlock - 1, index: -1 };
     const s = this.settlement;
     const logs = await s.queryFilter(
       s.filters.BatchSettled(null, BATCH_KINDS.trades.number),
-      Math.max(0, last.block),
+      Math.max(this.fromBlock, last.block),
       latest,
     );
     return logs

@@ -126,7 +126,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     store,
     chain,
     prover,
-    funding: new ChainFunding(d.addresses, signer),
+    funding: new ChainFunding(d.addresses, signer, d.block),
     log,
   });
   const publisher = new Publisher(store, {
