@@ -76,6 +76,13 @@ ${rows.join("\n")}
   orders sent         ${r.ordersSent} through the API (latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms)
   trades settled      ${r.tradesSettled} in ${r.tradingSeconds.toFixed(1)} s from the first order (${((r.tradesSettled * 60) / r.tradingSeconds).toFixed(1)} trades per minute)
   oracle rounds       ${r.rounds} (the last one a 15% crash of market 0)
+  funding             ${r.funding.ticks.length} ticks, every ${r.funding.interval} s of chain time (moved forward), cap ${r.funding.maxRatePpm} ppm; ${r.funding.seconds.toFixed(1)} s of wall time
+${r.funding.ticks.map((t) => `    tick ${t.tick} at round ${t.priceRound}'s prices: rates ${t.ratesPpm.join(", ")} ppm; indices ${t.indices.join(", ")} (from round ${t.fromRound})`).join("\n")}
+
+| account | who | funding paid | funding received |
+|---|---|---|---|
+${r.funding.byAccount.map((a) => `| ${a.account} | ${a.who} | ${a.paid} | ${a.received} |`).join("\n")}
+
   liquidation         settled ${r.liquidationSeconds.toFixed(1)} s after the crash round was posted
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
   audit               ${r.audit.ok ? "PASSED" : `FAILED with ${r.audit.findings} finding(s)`}: ${r.audit.batches} batches replayed and checked in ${r.audit.seconds.toFixed(1)} s (${r.audit.msPerBatch} ms per batch); report ${path.relative(process.cwd(), r.audit.html)}

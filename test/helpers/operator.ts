@@ -6,6 +6,7 @@ import { devAttestor, setupWorld, type World } from "../../prover/src/dev/onchai
 import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
 import type { AttestorPort } from "../../prover/src/domain/ports.ts";
 import { ChainClient } from "../../prover/src/chain/client.ts";
+import { ChainFunding } from "../../prover/src/chain/funding-port.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
 import { Store } from "../../prover/src/store/store.ts";
 import { Operator } from "../../prover/src/service/operator.ts";
@@ -42,6 +43,8 @@ export async function startOperator(
     attestor?: AttestorPort;
     /** Deployment changes (the replica tests name their own committee). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
+    /** The operator ticks funding, as the service does (default: it never ticks). */
+    funding?: boolean;
   } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
@@ -56,6 +59,9 @@ export async function startOperator(
     waitMs: extra.waitMs,
     attestor: extra.attestor ?? devAttestor(w.d),
   });
+  const funding = extra.funding
+    ? new ChainFunding(w.d.addresses, devWallet(0).connect(s[0].provider), w.deployment.block)
+    : undefined;
   const open = (store: Store) =>
     Operator.open({
       params: P,
@@ -65,6 +71,7 @@ export async function startOperator(
       chain,
       prover,
       snapshotEvery: extra.snapshotEvery,
+      funding,
       log: extra.log ?? ((line) => process.env.ZKCLEAR_TEST_LOG && console.log(line)),
     });
   const store = new Store(storeFile);

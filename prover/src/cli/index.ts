@@ -20,6 +20,7 @@ import * as reclaimDeposit from "./reclaim-deposit.ts";
 import * as exitData from "./exit-data.ts";
 import * as exit from "./exit.ts";
 import * as replica from "./replica.ts";
+import * as funding from "./funding.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -43,6 +44,7 @@ for (const m of [
   exitData,
   exit,
   replica,
+  funding,
 ])
   m.register(program, out);
 serve.register(program);

@@ -20,7 +20,8 @@ import { startService } from "../service/serve.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
 import type { AuditReport } from "../audit/auditor.ts";
-import { type ProofResult } from "../domain/ports.ts";
+import type { FundingTickView, ProofResult } from "../domain/ports.ts";
+import { FundingClient } from "../chain/funding.ts";
 import { ARTIFACTS, ROOT } from "../domain/paths.ts";
 import { DEFAULT_MARKS } from "../domain/market.ts";
 import { ensureDevKeySet } from "../proving/key-sets.ts";
@@ -46,6 +47,24 @@ export interface ServiceDemoReport {
   readonly rounds: bigint;
   /** From posting the crash round to its liquidation settled on-chain. */
   readonly liquidationSeconds: number;
+  /**
+   * Funding: the ticks the service made (two intervals, the chain's time moved to each
+   * tick time) and what each account paid and received, from the settled batches' funding
+   * records (what the published batch files carry).
+   */
+  readonly funding: {
+    readonly interval: bigint;
+    readonly maxRatePpm: bigint;
+    readonly ticks: readonly FundingTickView[];
+    readonly byAccount: readonly {
+      readonly who: string;
+      readonly account: bigint;
+      readonly paid: bigint;
+      readonly received: bigint;
+    }[];
+    /** Wall time spent moving the chain to the tick times and waiting for the ticks. */
+    readonly seconds: number;
+  };
   /** `zkclear audit` of the whole history, as an outsider runs it. */
   readonly audit: {
     readonly ok: boolean;
@@ -122,6 +141,12 @@ export async function runServiceDemo(
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   try {
     await until("the chain", () => provider.send("eth_chainId", []).catch(() => undefined));
+    // the deployment at the start of a funding period: no tick is due before the demo
+    // moves the chain's time to the next tick time
+    const interval = BigInt(DEPLOY_DEFAULTS.fundingInterval);
+    const start = BigInt((await provider.getBlock("latest"))!.timestamp);
+    await provider.send("evm_setNextBlockTimestamp", [Number((start / interval + 1n) * interval)]);
+    await provider.send("evm_mine", []);
     const deployer = await provider.getSigner(0);
     const oracles = devOracleWallets(DEPLOY_DEFAULTS.devOracleSigners);
     const quorum = DEPLOY_DEFAULTS.devOracleQuorum;
@@ -211,10 +236,43 @@ export async function runServiceDemo(
       traders.every((t) => op.state.hasAccount(t.account)) ? true : undefined,
     );
 
-    // sign every order first, so the timings below measure the service, not the client
+    // funding: the chain's time moves to the next tick time, a round is posted there, the
+    // service ticks at the rule's rates; a round after it makes batches settle funding
+    const fundingClient = new FundingClient(d.addresses.funding, provider);
+    let fundingMs = 0;
+    const fundingTick = async (n: number) => {
+      const f0 = performance.now();
+      const next = await fundingClient.nextTickTime();
+      const block = (await provider.send("eth_getBlockByNumber", ["latest", false])) as {
+        timestamp: string;
+      };
+      if (BigInt(block.timestamp) < next) {
+        await provider.send("evm_setNextBlockTimestamp", [Number(next)]);
+        await provider.send("evm_mine", []);
+      }
+      // the tick reads a round at the prices the traders traded against: their premium
+      round = await new PriceFeeder(
+        d.addresses.oracle,
+        await provider.getSigner(9),
+        oracles,
+        quorum,
+        scriptedPath([round.prices]),
+      ).postNext();
+      log(`funding interval ${n}: chain time ${next}; oracle round ${round.roundId}`);
+      await until(`funding tick ${n}`, () =>
+        (op.funding?.current.tick ?? 0) >= n ? true : undefined,
+      );
+      round = await feeder.postNext();
+      log(`oracle round ${round.roundId}: ${round.prices.join(", ")} (settles funding tick ${n})`);
+      fundingMs += performance.now() - f0;
+    };
+
+    // each phase's orders are signed first, so the timings below measure the service, not
+    // the client; traders pay a premium (sells at +0.05%, buys up to +0.1% over the oracle
+    // price), so longs pay funding
     const total = opts.orders ?? 36;
     const nonces = new Map<string, bigint>();
-    const signed = Array.from({ length: total }, (_, k) => {
+    const signAt = (k: number) => {
       const t = traders[k % n];
       const market = Math.floor(k / 2) % p.markets;
       const side: Side = k % 2 === 0 ? "sell" : "buy";
@@ -222,7 +280,7 @@ export async function runServiceDemo(
       const nonce = (nonces.get(key) ?? 0n) + 1n;
       nonces.set(key, nonce);
       const mark = round.prices[market];
-      const limit = side === "buy" ? mark + mark / 500n : mark - mark / 500n;
+      const limit = side === "buy" ? mark + mark / 1000n : mark + mark / 2000n;
       const amount = BigInt(1 + (k % 3));
       return signOrder(
         { account: t.account, market, side, nonce, maxFeeBps: 10n, amount, limitPrice: limit },
@@ -230,34 +288,36 @@ export async function runServiceDemo(
         p.markets,
         deployment.domain,
       );
-    });
+    };
     const latencies: number[] = [];
-    const started = performance.now();
-    for (let k = 0; k < total; k++) {
-      if (k === Math.floor(total / 2)) {
-        round = await feeder.postNext();
-        log(`oracle round ${round.roundId}: ${round.prices.join(", ")}`);
-      }
-      const so = signed[k];
-      const t0 = performance.now();
-      const res = await fetch(`${api}/v1/orders`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
-          typeof v === "bigint" ? v.toString() : v,
-        ),
-      });
-      latencies.push(performance.now() - t0);
-      if (res.status !== 201) log(`order ${k} refused: ${await res.text()}`);
-    }
-    log(`${total} orders sent; waiting for the trade batches to settle`);
     const drained = async () => {
       await op.idle();
       const w = op.pendingWork();
       return w.matches + w.withdrawals + w.deposits + w.batches === 0 ? true : undefined;
     };
-    await until("trades to settle", drained);
-    const tradingSeconds = (performance.now() - started) / 1000;
+    const sendOrders = async (from: number, to: number) => {
+      const signed = Array.from({ length: to - from }, (_, i) => signAt(from + i));
+      for (const so of signed) {
+        const t0 = performance.now();
+        const res = await fetch(`${api}/v1/orders`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
+            typeof v === "bigint" ? v.toString() : v,
+          ),
+        });
+        latencies.push(performance.now() - t0);
+        if (res.status !== 201) log(`order refused: ${await res.text()}`);
+      }
+      log(`${to - from} orders sent; waiting for the trade batches to settle`);
+      await until("trades to settle", drained);
+    };
+    const started = performance.now();
+    await sendOrders(0, Math.floor(total / 2));
+    await fundingTick(1);
+    await sendOrders(Math.floor(total / 2), total);
+    const tradingSeconds = (performance.now() - started - fundingMs) / 1000;
+    await fundingTick(2);
     for (const t of traders.slice(0, p.withdrawals)) {
       const to = BigInt(await (await provider.getSigner(1 + traders.indexOf(t))).getAddress());
       const nonce = op.state.getAccount(t.account).withdrawNonce;
@@ -339,6 +399,25 @@ export async function runServiceDemo(
     await until("everything to settle", drained);
     if (op.halted) throw new Error(op.halted);
 
+    // funding per account, from the settled batches' funding records
+    const names = new Map<bigint, string>([
+      ...traders.map((t, i) => [t.account, `trader ${i}`] as const),
+      [thin.account, "thin trader"],
+    ]);
+    const sums = new Map<bigint, { paid: bigint; received: bigint }>();
+    for (const b of op.batches()) {
+      if (b.status !== "settled" || !("funding" in b.body)) continue;
+      for (const f of b.body.funding) {
+        const x = sums.get(f.account) ?? { paid: 0n, received: 0n };
+        if (f.payment > 0n) x.paid += f.payment;
+        else x.received -= f.payment;
+        sums.set(f.account, x);
+      }
+    }
+    const fundingView = op.funding;
+    if (!fundingView || fundingView.current.tick < 2)
+      throw new Error("the service made fewer than two funding ticks");
+
     const rows: ServiceDemoRow[] = [];
     for (const b of op.batches()) {
       const rc = b.txHash ? await provider.getTransactionReceipt(b.txHash) : null;
@@ -401,6 +480,19 @@ export async function runServiceDemo(
       rootsEqual: chainRoot === op.state.root,
       liquidationSeconds,
       rounds: round.roundId,
+      funding: {
+        interval: fundingView.interval,
+        maxRatePpm: fundingView.maxRatePpm,
+        ticks: fundingView.ticks,
+        byAccount: [...sums]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([account, x]) => ({
+            who: names.get(account) ?? `account ${account}`,
+            account,
+            ...x,
+          })),
+        seconds: fundingMs / 1000,
+      },
       audit: {
         ok: report.ok,
         batches: report.counts.batches,

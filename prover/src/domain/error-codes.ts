@@ -111,6 +111,8 @@ export const ERROR_CODES = {
 
   NO_PRICES: { area: "operator", http: UNAVAILABLE },
   OPERATOR_HALTED: { area: "operator", http: UNAVAILABLE },
+  FUNDING_NOT_READ: { area: "operator", http: UNAVAILABLE },
+  FUNDING_WINDOW_UNKNOWN: { area: "operator", http: INTERNAL },
   EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },

@@ -158,3 +158,51 @@ export interface AttestationRequest {
 export interface AttestorPort {
   attest(r: AttestationRequest): Promise<string>;
 }
+
+/** A funding tick as the chain recorded it (Funding's FundingTicked event; tick 0 has none). */
+export interface FundingTickView {
+  readonly tick: number;
+  /** The first oracle round whose batches settle funding to these indices. */
+  readonly fromRound: bigint;
+  /** The oracle round whose prices the rates were applied to (fromRound - 1). */
+  readonly priceRound: bigint;
+  /** One per market, ppm of the price per interval. */
+  readonly ratesPpm: readonly bigint[];
+  /** One per market, 2^-20 quote units per lot (domain/funding.ts). */
+  readonly indices: readonly bigint[];
+  readonly txHash: string;
+}
+
+/** The Funding contract as the operator reads it before each possible tick. */
+export interface FundingStatus {
+  /** Seconds per funding period, and the cap on |rate| (ppm), as the contract holds them. */
+  readonly interval: bigint;
+  readonly maxRatePpm: bigint;
+  /** When (unix seconds, chain time) the next tick may come. */
+  readonly nextTickTime: bigint;
+  /** The latest block's time. */
+  readonly chainTime: bigint;
+  /** The tick in effect for new rounds: its number, from which round, its indices. */
+  readonly current: {
+    readonly tick: number;
+    readonly fromRound: bigint;
+    readonly indices: readonly bigint[];
+  };
+  /** Every FundingTicked event so far, in tick order. */
+  readonly ticks: readonly FundingTickView[];
+}
+
+/**
+ * What the operator needs of the Funding contract (the real one: chain/funding-port.ts):
+ * its state, the funding window of the rate rule (domain/funding-rate.ts) and the tick.
+ */
+export interface FundingPort {
+  status(): Promise<FundingStatus>;
+  /**
+   * The new roots of the trade batches settled on-chain after the last FundingTicked event
+   * (from the deployment if there is none), in chain order: the window of the next tick.
+   */
+  tradeRootsSinceTick(): Promise<bigint[]>;
+  /** Ticks at `ratesPpm`; a refusal is a ZkClearError with the rule's code. */
+  tick(ratesPpm: readonly bigint[]): Promise<FundingTickView>;
+}

@@ -60,6 +60,9 @@ export const BatchPage = z
   })
   .strict();
 
+/** How many of the latest funding ticks GET /v1/funding shows. */
+const FUNDING_TICKS_SHOWN = 24;
+
 /** GET /v1/forced: ?from=<queue position>&limit=<n>, at most MAX_PAGE. */
 export const ForcedPage = z
   .object({
@@ -291,6 +294,31 @@ export function buildApi(
     const body = publisher.document(name);
     if (body === undefined) throw new HttpError("NOT_PUBLISHED", `${name} is not published (yet)`);
     return reply.type("application/json").send(JSON.stringify(body, null, 2));
+  });
+
+  // Funding (service/funding.ts): the contract's interval and cap, the indices in effect for
+  // new rounds, the last ticks with their rates, and when the next tick may come.
+  app.get("/v1/funding", async (_req, reply) => {
+    const f = op.funding;
+    if (!f)
+      throw new HttpError(
+        "FUNDING_NOT_READ",
+        "the operator has not read the Funding contract yet; ask again shortly",
+      );
+    return reply.type("application/json").send(
+      send({
+        interval: f.interval,
+        maxRatePpm: f.maxRatePpm,
+        tick: f.current.tick,
+        fromRound: f.current.fromRound,
+        indices: f.current.indices,
+        ratesPpm: f.ticks.at(-1)?.ratesPpm ?? f.current.indices.map(() => 0n),
+        nextTickTime: f.nextTickTime,
+        chainTime: f.chainTime,
+        ticks: f.ticks.slice(-FUNDING_TICKS_SHOWN),
+        refused: f.refused,
+      }),
+    );
   });
 
   app.get("/health", async (_req, reply) => {

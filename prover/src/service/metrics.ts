@@ -3,6 +3,7 @@ import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { OperatorMetrics } from "./context.ts";
 import type { ForcedStats } from "./forced-book.ts";
+import type { FundingView } from "./funding.ts";
 
 /** What the operator reports as it works (the service's Prometheus metrics observe it). */
 export interface Timings {
@@ -34,6 +35,7 @@ export class ServiceMetrics implements Timings {
     halted: () => boolean,
     pending: () => number,
     forced: () => ForcedStats,
+    funding: () => FundingView | undefined = () => undefined,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "zkclear_" });
@@ -138,6 +140,52 @@ export class ServiceMetrics implements Timings {
     gauge("zkclear_frozen", "Whether Settlement is frozen (final: no batch lands again).", (s) =>
       s.frozen ? 1 : 0,
     );
+    // funding (./funding.ts): per market the last tick's rate and the index in effect for
+    // new rounds, and when the next tick may come (absent until the chain was read)
+    const lastRates = (f: FundingView) =>
+      f.ticks.at(-1)?.ratesPpm ?? f.current.indices.map(() => 0n);
+    new Gauge({
+      name: "zkclear_funding_rate_ppm",
+      help: "The last funding tick's rate per market, ppm of the oracle price per interval (longs pay when positive).",
+      labelNames: ["market"],
+      registers,
+      collect() {
+        this.reset();
+        const f = funding();
+        if (f) lastRates(f).forEach((r, j) => this.set({ market: String(j) }, Number(r)));
+      },
+    });
+    new Gauge({
+      name: "zkclear_funding_index",
+      help: "The funding index per market in effect for new oracle rounds, 2^-20 quote units per lot.",
+      labelNames: ["market"],
+      registers,
+      collect() {
+        this.reset();
+        const f = funding();
+        if (f) f.current.indices.forEach((x, j) => this.set({ market: String(j) }, Number(x)));
+      },
+    });
+    new Gauge({
+      name: "zkclear_funding_ticks",
+      help: "Funding ticks made since the deployment (tick 0, the deployment's, not counted).",
+      registers,
+      collect() {
+        this.reset();
+        const f = funding();
+        if (f) this.set(f.current.tick);
+      },
+    });
+    new Gauge({
+      name: "zkclear_funding_next_tick_time_seconds",
+      help: "When (unix seconds) the next funding tick may come.",
+      registers,
+      collect() {
+        this.reset();
+        const f = funding();
+        if (f) this.set(Number(f.nextTickTime));
+      },
+    });
     this.intake = new Histogram({
       name: "zkclear_order_intake_seconds",
       help: "Time to check, store and match an order, from request to acknowledgement.",

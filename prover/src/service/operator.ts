@@ -2,7 +2,7 @@ import type { MarketParams } from "../domain/market.ts";
 import type { ParamSet } from "../domain/params.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
-import type { ChainPort, ProverPort, Round } from "../domain/ports.ts";
+import type { ChainPort, FundingPort, ProverPort, Round } from "../domain/ports.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
@@ -11,6 +11,7 @@ import { Batcher } from "./batcher.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ForcedBook } from "./forced-book.ts";
+import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
 import { COMMITTEE_WAIT_MS, dropBatchesFrom, Redo } from "./redo.ts";
@@ -35,6 +36,11 @@ export interface OperatorOptions {
    * answers (which need none) are cut and sent first; ms, default 10 minutes.
    */
   readonly committeeWaitMs?: number;
+  /**
+   * The Funding contract: with it the operator ticks funding when due (./funding.ts); the
+   * service always has one, test rigs only when they ask.
+   */
+  readonly funding?: FundingPort;
 }
 
 /**
@@ -72,6 +78,8 @@ export class Operator {
   readonly prometheus: ServiceMetrics;
   /** Forced requests seen on Settlement, their deadlines and answers (GET /v1/forced). */
   readonly forced = new ForcedBook();
+  /** Funding ticks, when the operator has the Funding contract. */
+  private readonly fundingTicker: FundingTicker | undefined;
   /** Forced batches known to have settled (settled is final). */
   private readonly settledBatches = new Set<number>();
 
@@ -87,7 +95,10 @@ export class Operator {
         this.store.countBatches("proved") +
         this.store.countBatches("submitted"),
       () => this.forced.stats((b) => this.isSettled(b)),
+      () => this.fundingTicker?.view,
     );
+    this.fundingTicker =
+      o.funding && new FundingTicker(o.funding, o.store, o.markets.length, (s) => this.ctx.log(s));
     this.init();
   }
 
@@ -196,6 +207,11 @@ export class Operator {
 
   /** A failure only a restart recovers from (the store refused a write), if any. */
   private failed: string | undefined;
+
+  /** Funding as last read from the chain (undefined without the Funding contract or before the first read). */
+  get funding() {
+    return this.fundingTicker?.view;
+  }
 
   /** Whether batch `id` settled on-chain. */
   isSettled(id: number): boolean {
@@ -400,6 +416,12 @@ export class Operator {
     if (!this.batcher.openLiquidation) await this.cut(opts);
     if (this.halted) return true;
     await this.pipeline.run();
+    // funding ticks between batch transactions: the window it reads is the chain's order
+    if (this.fundingTicker && !this.halted)
+      await this.fundingTicker.step(
+        () => this.chain.latestRound(),
+        this.store.countBatches("submitted") > 0,
+      );
     // a snapshot holds only settled state: taken when nothing is in flight
     if (this.pendingWork().batches === 0) this.batcher.snapshotIfDue();
     return true;

@@ -3,6 +3,7 @@ import { getAddress, HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
+import { ChainFunding } from "../chain/funding-port.ts";
 import { WorkerProver } from "../proving/worker-pool.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
@@ -125,6 +126,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     store,
     chain,
     prover,
+    funding: new ChainFunding(d.addresses, signer, d.block),
     log,
   });
   const publisher = new Publisher(store, {
