@@ -113,7 +113,7 @@ describe("operator: funding ticks on a real chain", function () {
     await rig.op.tick();
     assert.equal(await funding.tickCount(), 2);
     const [ev] = await funding.tickEvents();
-    const rule = fundingRates(marketFlows(tradesOf([b1.id]), 2), MARKS, CAP);
+    const rule = fundingRates(marketFlows(tradesOf([b1.id]), MARKS, CAP));
     assert.deepEqual(rule, [500n, 0n]);
     assert.deepEqual(ev.ratesPpm, rule);
     assert.equal(ev.priceRound, w.round);
@@ -149,7 +149,7 @@ describe("operator: funding ticks on a real chain", function () {
     await rig.op.tick();
     assert.equal(await funding.tickCount(), 3);
     const ev = (await funding.tickEvents())[1];
-    const rule = fundingRates(marketFlows(tradesOf([b2.id]), 2), MARKS, CAP);
+    const rule = fundingRates(marketFlows(tradesOf([b2.id]), MARKS, CAP));
     assert.deepEqual(rule, [200n, 0n]);
     assert.deepEqual(ev.ratesPpm, rule);
     const i2 = [i1[0] + indexStep(200n, MARKS[0]), i1[1]];
@@ -200,7 +200,7 @@ describe("operator: funding ticks on a real chain", function () {
     assert.equal(await funding.tickCount(), 4);
     assert.equal(rig.op.funding?.refused, null);
     const ev = (await funding.tickEvents())[2];
-    assert.deepEqual(ev.ratesPpm, fundingRates(marketFlows(tradesOf([b3.id]), 2), MARKS, CAP));
+    assert.deepEqual(ev.ratesPpm, fundingRates(marketFlows(tradesOf([b3.id]), MARKS, CAP)));
     assert.deepEqual(ev.ratesPpm, [-500n, 0n]);
     assert.equal(await rig.chain.stateRoot(), rig.op.state.root);
   });

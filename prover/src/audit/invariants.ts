@@ -1,4 +1,5 @@
-import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { FEE_ACCOUNT, FUNDING_SCALE, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { fundingBasis } from "../domain/funding.ts";
 import { equity } from "../domain/margin.ts";
 import type { ExchangeState } from "../engine/state.ts";
 
@@ -26,10 +27,18 @@ export function negativeEquity(state: ExchangeState, marks: readonly bigint[]): 
  * the fee account and the insurance fund included — changes only when tokens enter or
  * leave. It is also the accounts' total equity at any prices, because unrealised PnL
  * nets to zero when long and short open interest are equal.
+ *
+ * Funding is settled into collateral only when an account is next read, so at any moment
+ * some of it is credited to receivers and not yet debited from payers (or the reverse).
+ * What the positions still owe nets, over all accounts, to basis / 2^20 (the funding basis,
+ * domain/funding.ts: sum size * (I - lastIndex) summed over accounts is -basis when open
+ * interest is equal), so the accounts are owed
+ * Σ (collateral − open notional) + basis / 2^20, rounded down: less than the Vault holds by
+ * the rounding the system kept.
  */
 export interface Books {
   readonly accounts: number;
-  /** Σ collateral − Σ open notional: what the accounts are owed in total. */
+  /** Σ collateral − Σ open notional + unsettled funding: what the accounts are owed in total. */
   readonly owedToAccounts: bigint;
   readonly collateral: bigint;
   readonly insuranceFund: bigint;
@@ -53,6 +62,9 @@ export function books(state: ExchangeState): Books {
       else oi[j].short -= p.size;
     });
   }
+  const basis = fundingBasis([...state.entries()].map(([, a]) => a));
+  const floorDiv = (x: bigint, d: bigint) => (x >= 0n ? x / d : -((-x + d - 1n) / d));
+  owed += floorDiv(basis, FUNDING_SCALE);
   return {
     accounts,
     owedToAccounts: owed,
@@ -96,7 +108,7 @@ export function checkInvariants(
       code: "SOLVENCY",
       message:
         `the accounts are owed ${b.owedToAccounts} (collateral ${b.collateral} incl. insurance fund ` +
-        `${b.insuranceFund}, minus open notional) but the Vault holds ${v.balance} − pending ` +
+        `${b.insuranceFund}, minus open notional, plus funding not yet settled) but the Vault holds ${v.balance} − pending ` +
         `withdrawals ${v.pendingWithdrawals} − queued deposits ${v.queuedDeposits} = ${backing}: ` +
         `short by ${b.owedToAccounts - backing}`,
     });

@@ -1,6 +1,6 @@
 import type { Trade } from "../domain/batch.ts";
 import { ZkClearError } from "../domain/errors.ts";
-import { fundingRates, marketFlows } from "../domain/funding-rate.ts";
+import { addFlows, fundingRates, marketFlows } from "../domain/funding-rate.ts";
 import type { FundingPort, FundingStatus, FundingTickView, Round } from "../domain/ports.ts";
 import type { Store } from "../store/store.ts";
 import { OperatorError, type BatchBody } from "./context.ts";
@@ -62,11 +62,13 @@ export class FundingTicker {
     if (inFlight || Date.now() < this.retryAt || time < s.nextTickTime) return undefined;
     const latest = await latestRound();
     if (!latest || latest.roundId < s.current.fromRound) return undefined;
-    const trades = await this.windowTrades();
+    const window = await this.windowTrades();
+    const trades = window.flatMap((b) => b.trades);
     const rates = fundingRates(
-      marketFlows(trades, this.markets),
-      latest.prices.slice(0, this.markets),
-      s.maxRatePpm,
+      window.reduce(
+        (flows, b) => addFlows(flows, marketFlows(b.trades, b.marks, s.maxRatePpm)),
+        marketFlows([], latest.prices.slice(0, this.markets), s.maxRatePpm),
+      ),
     );
     let t: FundingTickView;
     try {
@@ -96,9 +98,12 @@ export class FundingTicker {
     return t;
   }
 
-  /** The trades of the window: the trade batches settled since the last tick, in chain order. */
-  private async windowTrades(): Promise<Trade[]> {
-    const trades: Trade[] = [];
+  /**
+   * The window: the trade batches settled since the last tick, in chain order, each with the
+   * marks it was proven at (the rule weighs each trade's premium over its batch's mark).
+   */
+  private async windowTrades(): Promise<{ trades: readonly Trade[]; marks: readonly bigint[] }[]> {
+    const batches: { trades: readonly Trade[]; marks: readonly bigint[] }[] = [];
     for (const root of await this.port.tradeRootsSinceTick()) {
       const id = this.store.batchReaching(root, 0);
       const b = id === undefined ? undefined : this.store.getBatch<BatchBody>(id);
@@ -107,8 +112,8 @@ export class FundingTicker {
           "FUNDING_WINDOW_UNKNOWN",
           `a trade batch settled on-chain at root ${root} is not a settled trade batch of this store: the funding window cannot be read`,
         );
-      trades.push(...b.body.trades);
+      batches.push({ trades: b.body.trades, marks: b.body.marks });
     }
-    return trades;
+    return batches;
   }
 }
