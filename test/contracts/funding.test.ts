@@ -196,7 +196,7 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     assert.equal(t1.period, (await now()) / INTERVAL);
     const [ev] = await client.tickEvents();
     assert.deepEqual(
-      { ...ev, block: 0, txHash: "" },
+      { ...ev, block: 0, logIndex: 0, txHash: "" },
       {
         tick: 1,
         fromRound: before + 1n,
@@ -204,6 +204,7 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
         ratesPpm: [CAP, -CAP],
         indices,
         block: 0,
+        logIndex: 0,
         txHash: "",
       },
     );

@@ -10,7 +10,7 @@ import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { DeploymentAddresses } from "../domain/deployment.ts";
 import type { FundingPort, FundingStatus, FundingTickView } from "../domain/ports.ts";
 import { loadArtifact } from "./artifacts.ts";
-import { FundingChainError, FundingClient } from "./funding.ts";
+import { FundingChainError, FundingClient, type FundingTickEvent } from "./funding.ts";
 
 /** Where a log sits in the chain: block, then log index in the block (chain order). */
 interface Place {
@@ -33,7 +33,7 @@ export class ChainFunding implements FundingPort {
   private readonly settlement: Contract;
   private readonly provider: Provider;
   private params: { interval: bigint; maxRatePpm: bigint } | undefined;
-  private readonly seen: (FundingTickView & Place)[] = [];
+  private readonly seen: FundingTickEvent[] = [];
   /** FundingTicked events are read up to this block. */
   private scanned: number;
 
@@ -59,23 +59,9 @@ export class ChainFunding implements FundingPort {
   }
 
   /** The FundingTicked events up to the latest block (read from where the last read ended). */
-  private async tickEvents(latest: number): Promise<(FundingTickView & Place)[]> {
+  private async tickEvents(latest: number): Promise<FundingTickEvent[]> {
     if (latest > this.scanned) {
-      const c = this.client.contract;
-      const logs = await c.queryFilter(c.filters.FundingTicked(), this.scanned + 1, latest);
-      for (const e of logs.filter((l): l is EventLog => "args" in l)) {
-        const a = e.args;
-        this.seen.push({
-          tick: Number(a.tick),
-          fromRound: BigInt(a.fromRound),
-          priceRound: BigInt(a.priceRound),
-          ratesPpm: [...(a.ratesPpm as bigint[])].map(BigInt),
-          indices: [...(a.indices as bigint[])].map(BigInt),
-          txHash: e.transactionHash,
-          block: e.blockNumber,
-          index: e.index,
-        });
-      }
+      this.seen.push(...(await this.client.tickEvents(this.scanned + 1, latest)));
       this.seen.sort((x, y) => x.tick - y.tick);
       this.scanned = latest;
     }
@@ -94,7 +80,7 @@ export class ChainFunding implements FundingPort {
       nextTickTime: await this.client.nextTickTime(),
       chainTime: block.timestamp,
       current: { tick: current.tick, fromRound: current.fromRound, indices: current.indices },
-      ticks: ticks.map(({ block: _b, index: _i, ...t }) => t),
+      ticks: ticks.map(({ block: _b, logIndex: _i, ...t }) => t),
     };
   }
 
@@ -119,7 +105,10 @@ export class ChainFunding implements FundingPort {
   async tradeRootsSinceTick(): Promise<bigint[]> {
     const latest = (await this.latestBlock()).number;
     const ticks = await this.tickEvents(latest);
-    const last: Place = ticks.at(-1) ?? { block: this.fromBlock - 1, index: -1 };
+    const tip = ticks.at(-1);
+    const last: Place = tip
+      ? { block: tip.block, index: tip.logIndex }
+      : { block: this.fromBlock - 1, index: -1 };
     const s = this.settlement;
     const logs = await s.queryFilter(
       s.filters.BatchSettled(null, BATCH_KINDS.trades.number),
@@ -133,15 +122,7 @@ export class ChainFunding implements FundingPort {
       .map((l) => BigInt(l.args.newRoot));
   }
 
-  async tick(ratesPpm: readonly bigint[]): Promise<FundingTickView> {
-    const r = await this.client.tick(ratesPpm);
-    return {
-      tick: r.tick,
-      fromRound: r.fromRound,
-      priceRound: r.priceRound,
-      ratesPpm: [...ratesPpm],
-      indices: r.indices,
-      txHash: r.txHash,
-    };
+  tick(ratesPpm: readonly bigint[]): Promise<FundingTickView> {
+    return this.client.tick(ratesPpm);
   }
 }

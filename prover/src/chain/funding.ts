@@ -1,5 +1,6 @@
 import { Contract, type ContractRunner, type Interface } from "ethers";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
+import type { FundingTickView } from "../domain/ports.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { transient } from "./client.ts";
 
@@ -23,26 +24,27 @@ export interface FundingTick {
   readonly fundingHash: bigint;
 }
 
-/** A FundingTicked event: what a tick changed, and with which rates at which round's prices. */
-export interface FundingTickEvent {
-  readonly tick: number;
-  readonly fromRound: bigint;
-  /** The oracle round whose prices the rates were applied to (fromRound - 1). */
-  readonly priceRound: bigint;
-  readonly ratesPpm: readonly bigint[];
-  readonly indices: readonly bigint[];
+/** A FundingTicked event and where it sits in the chain (block, then log index). */
+export interface FundingTickEvent extends FundingTickView {
   readonly block: number;
-  readonly txHash: string;
+  readonly logIndex: number;
 }
 
-/** A tick the chain took. */
-export interface TickReceipt {
-  readonly tick: number;
-  readonly fromRound: bigint;
-  readonly priceRound: bigint;
-  readonly indices: readonly bigint[];
-  readonly txHash: string;
+/** A tick the chain took, and its gas. */
+export interface TickReceipt extends FundingTickView {
   readonly gasUsed: bigint;
+}
+
+/** A FundingTicked event's arguments as the tick they record. */
+function tickOf(args: Record<string, unknown>, txHash: string): FundingTickView {
+  return {
+    tick: Number(args.tick),
+    fromRound: BigInt(args.fromRound as bigint),
+    priceRound: BigInt(args.priceRound as bigint),
+    ratesPpm: [...(args.ratesPpm as bigint[])].map(BigInt),
+    indices: [...(args.indices as bigint[])].map(BigInt),
+    txHash,
+  };
 }
 
 /**
@@ -142,26 +144,20 @@ export class FundingClient {
     return out;
   }
 
-  /** The FundingTicked events from block `fromBlock` on, in tick order. */
-  async tickEvents(fromBlock = 0): Promise<FundingTickEvent[]> {
+  /** The FundingTicked events of blocks `fromBlock` to `toBlock` (default: latest), in tick order. */
+  async tickEvents(fromBlock = 0, toBlock?: number): Promise<FundingTickEvent[]> {
     const events = await this.contract.queryFilter(
       this.contract.filters.FundingTicked(),
       fromBlock,
+      toBlock,
     );
     return events
       .filter((e) => "args" in e)
-      .map((e) => {
-        const a = (e as unknown as { args: Record<string, unknown> }).args;
-        return {
-          tick: Number(a.tick),
-          fromRound: BigInt(a.fromRound as bigint),
-          priceRound: BigInt(a.priceRound as bigint),
-          ratesPpm: [...(a.ratesPpm as bigint[])].map(BigInt),
-          indices: [...(a.indices as bigint[])].map(BigInt),
-          block: e.blockNumber,
-          txHash: e.transactionHash,
-        };
-      })
+      .map((e) => ({
+        ...tickOf((e as unknown as { args: Record<string, unknown> }).args, e.transactionHash),
+        block: e.blockNumber,
+        logIndex: e.index,
+      }))
       .sort((x, y) => x.tick - y.tick);
   }
 
@@ -209,14 +205,7 @@ export class FundingClient {
       .map((l: { topics: string[]; data: string }) => this.contract.interface.parseLog(l))
       .find((x: { name: string } | null) => x?.name === "FundingTicked");
     if (!ev) throw new FundingChainError("FUNDING_REFUSED", "tick: no FundingTicked event");
-    return {
-      tick: Number(ev.args.tick),
-      fromRound: BigInt(ev.args.fromRound),
-      priceRound: BigInt(ev.args.priceRound),
-      indices: [...(ev.args.indices as bigint[])].map(BigInt),
-      txHash: String(receipt.hash),
-      gasUsed: BigInt(receipt.gasUsed),
-    };
+    return { ...tickOf(ev.args, String(receipt.hash)), gasUsed: BigInt(receipt.gasUsed) };
   }
 }
 
