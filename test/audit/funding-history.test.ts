@@ -175,10 +175,13 @@ describe("audit: funding ticks, payments and the rate rule", function () {
       // batch 2: alice pays ceil(2 x 2,988.0034...) = 5,977, bob gets 5,976; batch 3: bob pays
       // ceil(3,006.0035...) = 3,007, alice gets 3,006
       assert.deepEqual(files, { paid: 5_977n + 3_007n, received: 5_976n + 3_006n, settlements: 4 });
+      // every settlement here pairs a payer and a receiver of one fractional amount x: the
+      // system keeps ceil(x) - x + x - floor(x) = 1 per pair, and nothing is left unsettled
       assert.deepEqual(r.funding.ledger, {
         paid: String(files.paid),
         received: String(files.received),
-        kept: String(files.paid - files.received),
+        unsettled: "0",
+        kept: "2",
         settlements: files.settlements,
       });
       assert.deepEqual(
@@ -191,7 +194,7 @@ describe("audit: funding ticks, payments and the rate rule", function () {
       const text = renderTerminalReport(r);
       assert.match(
         text,
-        /funding: paid 8984, received 8982, rounding kept 2 over 4 settlement\(s\)/,
+        /funding: paid 8984, received 8982, still owed by positions 0, rounding kept 2 over 4 settlement\(s\)/,
       );
       assert.match(text, /tick 2 block \d+ at round \d+: BTC[^ ]* -501, ETH[^ ]* 0/);
       const html = renderHtmlReport(r);

@@ -5,6 +5,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AuditReport, BatchPoint, RoundPoint } from "../../prover/src/audit/auditor.ts";
 import { renderHtmlReport } from "../../prover/src/audit/report-html.ts";
+import { fundingReport } from "../../prover/src/audit/report-funding.ts";
+import { newProgress } from "../../prover/src/audit/progress.ts";
+import { FUNDING_SCALE } from "../../prover/src/domain/constants.ts";
 import { withPage, type Page, type PageRecord } from "../helpers/browser.ts";
 
 const EVIL = '<script>alert(1)</script> & "quotes"';
@@ -106,7 +109,7 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
 /** A ledger and two ticks: the first follows the rule, the second departs from it. */
 function sampleFunding(): AuditReport["funding"] {
   return {
-    ledger: { paid: "12001", received: "12000", kept: "1", settlements: 4 },
+    ledger: { paid: "12001", received: "12000", unsettled: "0", kept: "1", settlements: 4 },
     ticks: [
       {
         tick: 1,
@@ -332,6 +335,10 @@ describe("audit HTML report", function () {
       /paid by the accounts that owed<\/th><td><span class="num" title="12001">12,001</,
     );
     assert.match(section, /rounding kept by the system<\/th><td><span class="num" title="1">1</);
+    assert.match(
+      section,
+      /still owed by positions, not settled yet<\/th><td><span class="num" title="0">0</,
+    );
     assert.match(section, /<th>settlements<\/th><td>4</);
     assert.match(section, /<th>BTC-USD rate \(ppm\)<\/th><th>BTC-USD rule \(ppm\)<\/th>/);
     assert.match(
@@ -344,6 +351,21 @@ describe("audit HTML report", function () {
     const empty = renderHtmlReport(emptyReport());
     assert.match(empty, /Ledger<\/h3><p class="none">Not available: no batch files/);
     assert.match(empty, /No funding tick\./);
+  });
+
+  it("separates the funding positions still owe from the rounding the system kept", function () {
+    // longs paid 10 units, settled exactly 9.5 (the basis); the shorts were not read yet
+    const p = newProgress(0n, 0, true);
+    p.funding = { paid: 10n, received: 0n, settlements: 1, basis: (19n * FUNDING_SCALE) / 2n };
+    const l = fundingReport(p).ledger!;
+    // the shorts are still owed 9.5 (shown truncated), and the system kept the payer's 0.5
+    assert.deepEqual([l.unsettled, l.kept], ["-9", "0"]);
+    // once the shorts are read they receive 9 (9.5 rounded down): nothing is owed, 1 kept
+    p.funding = { ...p.funding, received: 9n, settlements: 2, basis: 0n };
+    assert.deepEqual(
+      [fundingReport(p).ledger!.unsettled, fundingReport(p).ledger!.kept],
+      ["0", "1"],
+    );
   });
 
   it("draws the four charts from the report's numbers", function () {

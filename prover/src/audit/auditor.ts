@@ -52,7 +52,7 @@ import type { BatchFileSource } from "./sources.ts";
 import type { AuditorOptions } from "./options.ts";
 import { deploymentFindings } from "./deployment-checks.ts";
 import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
-import { checkFundingIndices, checkFundingReplay } from "./funding-checks.ts";
+import { checkFundingIndices, checkFundingLedger, checkFundingReplay } from "./funding-checks.ts";
 import { addTradeFlows, checkTick, type FundingTickedEvent } from "./funding-ticks.ts";
 
 export { AuditError, type Finding, type FindingCode } from "./findings.ts";
@@ -406,6 +406,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     let after: ReturnType<typeof books> | undefined;
     if (this.p.replay === "on") {
       after = books(this.state);
+      if (BATCH_KINDS[kind].priced) checkFundingLedger(this, n, after.fundingBasis);
       const { breaches, surplus } = checkInvariants(
         after,
         this.vaultBooks(),

@@ -1,7 +1,5 @@
 import { FUNDING_SCALE } from "../domain/constants.ts";
 import type { BatchData, FundingPayment } from "../domain/batch.ts";
-import { fundingBasis } from "../domain/funding.ts";
-import type { ExchangeState } from "../engine/state.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
 
@@ -25,15 +23,28 @@ export interface FundingLedger {
   received: bigint;
   /** Settlements so far (entries of the batch files' funding records). */
   settlements: number;
+  /**
+   * The funding basis of the replayed state after the last batch checked (2^-20 quote
+   * units): the exact funding settled so far. What the positions still owe, net, is -basis.
+   */
+  basis?: bigint;
 }
 
-export const emptyLedger = (): FundingLedger => ({ paid: 0n, received: 0n, settlements: 0 });
+export const emptyLedger = (): FundingLedger => ({
+  paid: 0n,
+  received: 0n,
+  settlements: 0,
+  basis: 0n,
+});
 
 interface FundingContext {
   readonly p: Progress;
-  readonly state: ExchangeState;
   find(f: Finding): void;
 }
+
+/** The rounding the system kept so far, 2^-20 quote units: what was paid net, beyond the basis. */
+export const roundingKept = (l: FundingLedger): bigint =>
+  (l.paid - l.received) * FUNDING_SCALE - (l.basis ?? 0n);
 
 const listOf = (xs: readonly FundingPayment[]) =>
   xs.map((f) => `${f.account}: ${f.payment}`).join(", ") || "none";
@@ -64,7 +75,7 @@ export function checkFundingIndices(
 }
 
 /**
- * The file's funding records against the replay's, then the ledger on the replayed state.
+ * The file's funding records against the replay's; the replay's go into the ledger.
  * `replayed` is the engine's data for the batch (undefined if replay refused it).
  */
 export function checkFundingReplay(
@@ -95,15 +106,24 @@ export function checkFundingReplay(
   ledger.paid += due.paid;
   ledger.received += due.received;
   ledger.settlements += replayed.funding.length;
-  const accounts = [...ctx.state.entries()].map(([, a]) => a);
-  const dust = (ledger.paid - ledger.received) * FUNDING_SCALE - fundingBasis(accounts);
+}
+
+/**
+ * The ledger on the replayed state after a batch, given its funding basis (invariants.ts
+ * books computes it with the rest of the books): the rounding kept must lie in
+ * [0, 2^20 * settlements).
+ */
+export function checkFundingLedger(ctx: FundingContext, n: number, basis: bigint): void {
+  const ledger = (ctx.p.funding ??= emptyLedger());
+  ledger.basis = basis;
+  const dust = roundingKept(ledger);
   if (dust < 0n || dust >= FUNDING_SCALE * BigInt(Math.max(ledger.settlements, 1)))
     ctx.find({
       code: "FUNDING_NOT_CONSERVED",
       batch: n,
       message:
         `after this batch the accounts have paid ${ledger.paid} and received ${ledger.received} in funding; ` +
-        `the positions' funding basis says ${fundingBasis(accounts)} / 2^20 was settled: the rounding ` +
+        `the positions' funding basis says ${basis} / 2^20 was settled: the rounding ` +
         `kept would be ${dust} / 2^20 over ${ledger.settlements} settlements, outside [0, 1) unit each`,
     });
 }

@@ -40,6 +40,8 @@ export interface Books {
   readonly accounts: number;
   /** Σ collateral − Σ open notional + unsettled funding: what the accounts are owed in total. */
   readonly owedToAccounts: bigint;
+  /** The funding basis (domain/funding.ts), 2^-20 quote units: the funding ledger reads it. */
+  readonly fundingBasis: bigint;
   readonly collateral: bigint;
   readonly insuranceFund: bigint;
   readonly feeAccount: bigint;
@@ -68,6 +70,7 @@ export function books(state: ExchangeState): Books {
   return {
     accounts,
     owedToAccounts: owed,
+    fundingBasis: basis,
     collateral,
     insuranceFund: state.getAccount(INSURANCE_ACCOUNT).collateral,
     feeAccount: state.getAccount(FEE_ACCOUNT).collateral,

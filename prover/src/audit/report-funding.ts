@@ -5,7 +5,8 @@
  * ./funding-ticks.ts keep it); shown in the terminal and as a section of the HTML page.
  */
 import type { Progress } from "./progress.ts";
-import { emptyLedger } from "./funding-checks.ts";
+import { emptyLedger, roundingKept } from "./funding-checks.ts";
+import { FUNDING_SCALE } from "../domain/constants.ts";
 import { amount } from "./report-format.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
 
@@ -16,7 +17,12 @@ export interface FundingReport {
     readonly paid: string;
     /** Quote units credited to the accounts that were owed funding. */
     readonly received: string;
-    /** paid − received: the rounding the system kept (less than 1 per settlement). */
+    /**
+     * Funding the positions still owe, net, not settled yet (their accounts were not read
+     * since): quote units, truncated toward zero. Payers settle it when next read.
+     */
+    readonly unsettled: string;
+    /** paid − received − the exact funding settled: the rounding the system kept, rounded down. */
     readonly kept: string;
     readonly settlements: number;
   } | null;
@@ -43,7 +49,8 @@ export function fundingReport(p: Progress): FundingReport {
         ? {
             paid: l.paid.toString(),
             received: l.received.toString(),
-            kept: (l.paid - l.received).toString(),
+            unsettled: (-(l.basis ?? 0n) / FUNDING_SCALE).toString(),
+            kept: (roundingKept(l) / FUNDING_SCALE).toString(),
             settlements: l.settlements,
           }
         : null,
@@ -68,8 +75,8 @@ export function fundingLines(f: FundingReport, markets: readonly string[], max =
   const name = (j: number) => markets[j] ?? `market ${j}`;
   if (f.ledger && (f.ledger.settlements || f.ticks.length))
     lines.push(
-      `funding: paid ${f.ledger.paid}, received ${f.ledger.received}, rounding kept ${f.ledger.kept} ` +
-        `over ${f.ledger.settlements} settlement(s)`,
+      `funding: paid ${f.ledger.paid}, received ${f.ledger.received}, still owed by positions ` +
+        `${f.ledger.unsettled}, rounding kept ${f.ledger.kept} over ${f.ledger.settlements} settlement(s)`,
     );
   if (f.ticks.length) {
     lines.push(
@@ -103,6 +110,7 @@ export function fundingSection(f: FundingReport, markets: readonly string[]): Sa
         [
           ["paid by the accounts that owed", amount(f.ledger.paid)],
           ["received by the accounts owed", amount(f.ledger.received)],
+          ["still owed by positions, not settled yet", amount(f.ledger.unsettled)],
           ["rounding kept by the system", amount(f.ledger.kept)],
           ["settlements", grouped(f.ledger.settlements)],
         ] as const
