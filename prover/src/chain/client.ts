@@ -142,9 +142,17 @@ export class ChainClient implements ChainPort {
       const id = BigInt(await this.oracle.getFunction("latestRoundId")());
       if (id === 0n) return undefined;
       const prices = (await this.oracle.getFunction("roundPrices")(id)) as bigint[];
-      const indices = (await this.funding.getFunction("indicesOf")(id)) as bigint[];
-      return { roundId: id, prices: prices.map(BigInt), fundingIndices: indices.map(BigInt) };
+      return {
+        roundId: id,
+        prices: prices.map(BigInt),
+        fundingIndices: await this.fundingIndices(id),
+      };
     });
+  }
+
+  /** The funding indices the Funding contract records for oracle round `roundId`. */
+  async fundingIndices(roundId: bigint): Promise<bigint[]> {
+    return ((await this.funding.getFunction("indicesOf")(roundId)) as bigint[]).map(BigInt);
   }
 
   async depositsFrom(from: number): Promise<Deposit[]> {

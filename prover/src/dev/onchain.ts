@@ -273,9 +273,7 @@ export async function postRound(
   w.round = roundId;
   w.roundTime = timestamp;
   w.marks = [...prices];
-  w.fundingIndices = ((await w.chain.funding.getFunction("indicesOf")(roundId)) as bigint[]).map(
-    BigInt,
-  );
+  w.fundingIndices = await w.chain.fundingIndices(roundId);
   return { roundGas: BigInt(r1.gasUsed), bindGas: BigInt(r2.gasUsed) };
 }
 

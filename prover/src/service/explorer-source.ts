@@ -26,7 +26,7 @@ export interface OperatorSourceOptions {
   readonly chain: {
     readonly settlement: Contract;
     readonly oracle: Contract;
-    readonly funding: Contract;
+    fundingIndices(roundId: bigint): Promise<bigint[]>;
   };
   readonly chainId: bigint;
   readonly settlement: string;
@@ -186,9 +186,7 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
           "EXIT_DATA_UNAVAILABLE",
           "no oracle round yet: exit data states a payout at a round's prices",
         );
-      const fundingIndices = (
-        (await chain.funding.getFunction("indicesOf")(roundId)) as bigint[]
-      ).map(BigInt);
+      const fundingIndices = await chain.fundingIndices(roundId);
       const root = f ? f.root : BigInt(await chain.settlement.getFunction("stateRoot")());
       const batches = f ? f.batches : Number(await chain.settlement.getFunction("batchCount")());
       return exitDataView(
