@@ -122,6 +122,43 @@ describe("batch files (zkclear-batch/1)", function () {
     );
   });
 
+  it("reads signed funding indices and funding records, and refuses them out of range or on a deposit batch", function () {
+    const d = tradesBatch();
+    const back = parseBatchFile(
+      mutate(d, (j) => {
+        j.fundingIndices = ["-9223372036854775808", "9223372036854775807"];
+        j.funding = [{ account: "3", payment: "-12" }];
+      }),
+    ).data;
+    assert.ok("fundingIndices" in back && "funding" in back);
+    assert.deepEqual(back.fundingIndices, [-(2n ** 63n), 2n ** 63n - 1n]);
+    assert.deepEqual(back.funding, [{ account: 3n, payment: -12n }]);
+    assert.throws(
+      () => parseBatchFile(mutate(d, (j) => (j.fundingIndices = ["9223372036854775808", "0"]))),
+      refusedWith(/fundingIndices\[0\].*does not fit/),
+    );
+    assert.throws(
+      () => parseBatchFile(mutate(d, (j) => (j.fundingIndices = ["-07", "0"]))),
+      refusedWith(/fundingIndices\[0\].*integer as a decimal string/),
+    );
+    assert.throws(
+      () => parseBatchFile(mutate(d, (j) => (j.funding = [{ account: "3", payment: "1", x: 1 }]))),
+      refusedWith(/funding\[0\].*unknown field/),
+    );
+    const deposits = {
+      kind: "deposits",
+      deposits: [],
+      queueFrom: 0n,
+      queueTo: 0n,
+      oldRoot: 1n,
+      newRoot: 1n,
+    } as BatchData;
+    assert.throws(
+      () => parseBatchFile(mutate(deposits, (j) => (j.fundingIndices = ["0", "0"]))),
+      refusedWith(/no roundId, prices, fundingIndices or funding/),
+    );
+  });
+
   it("refuses withdrawal payouts that do not pay the listed withdrawals", function () {
     const d = withdrawalsBatch();
     assert.throws(

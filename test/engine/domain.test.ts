@@ -167,6 +167,19 @@ describe("domain values", function () {
       code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n, 2n], zeroIndices(1))),
       "MARK_COUNT",
     );
+    // one funding index per market, each an int64
+    assert.equal(
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n], zeroIndices(2))),
+      "FUNDING_INDEX_COUNT",
+    );
+    assert.equal(
+      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [2n ** 63n])),
+      "VALUE_OUT_OF_RANGE",
+    );
+    assert.notEqual(
+      priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [-1n]),
+      priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [0n]),
+    );
   });
 
   it("binds configuration and prices: any change moves the hashes", function () {

@@ -135,6 +135,15 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       edit((j) => (j.siblings = [])),
       code("EXIT_DATA_INVALID"),
     );
+    // the payout is after funding at the stated indices: other indices, another payout
+    assert.throws(
+      edit((j) => (j.fundingIndices = ["1000000000n", "0n"])),
+      /the leaf pays/,
+    );
+    assert.throws(
+      edit((j) => (j.fundingIndices = ["0n"])),
+      /1 funding indices for 2 markets/,
+    );
     assert.throws(() => parseExitDataFile("{"), code("EXIT_DATA_INVALID"));
   });
 
