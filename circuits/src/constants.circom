@@ -77,6 +77,13 @@ function WITHDRAW_AMOUNT_SHIFT() { return 68; }
 function FORCED_TAG() { return 5; }
 // exit message: EXIT_TAG | account << 4, with the recipient as a second hash input
 function EXIT_TAG() { return 6; }
+// liquidator's standing offer: OFFER_TAG | account << 4 | nonce << 36, then the domain and
+// one term per market: maxSize | discountBps << 64 (80 bits)
+function OFFER_TAG() { return 7; }
+function OFFER_ACCOUNT_SHIFT() { return 4; }
+function OFFER_NONCE_SHIFT() { return 36; }
+function OFFER_DISCOUNT_SHIFT() { return 64; }
+function OFFER_TERM_BITS() { return 80; }
 // public withdrawal word: recipient (160 bits) | amount << 160
 function ADDRESS_BITS() { return 160; }
 

@@ -54,6 +54,13 @@ export const WITHDRAW_TAG = 2n;
 export const FORCED_TAG = 5n;
 /** The exit after a freeze names its recipient (domain/exit.ts); same layout as a withdrawal's account. */
 export const EXIT_TAG = 6n;
+/** A liquidator's standing offer (domain/offer.ts): OFFER_TAG | account << 4 | nonce << 36. */
+export const OFFER_TAG = 7n;
+export const OFFER_ACCOUNT_SHIFT = 4;
+export const OFFER_NONCE_SHIFT = 36;
+/** One offer term per market: maxSize | discountBps << 64 (80 bits). */
+export const OFFER_DISCOUNT_SHIFT = 64;
+export const OFFER_TERM_BITS = 80;
 export const WITHDRAW_ACCOUNT_SHIFT = 4;
 export const WITHDRAW_NONCE_SHIFT = 36;
 export const WITHDRAW_AMOUNT_SHIFT = 68;

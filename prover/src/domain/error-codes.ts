@@ -14,6 +14,7 @@ type Area =
   | "state" // the engine's exchange state
   | "trade" // the trading rules
   | "liquidation"
+  | "offer" // liquidators' standing offers
   | "batch" // batch kinds, files and deployment files
   | "keystore"
   | "operator" // the service's intake and pipeline
@@ -49,6 +50,10 @@ export const ERROR_CODES = {
   MARK_COUNT: { area: "market", http: BAD },
   MARK_ZERO: { area: "market", http: BAD },
   FUNDING_INDEX_COUNT: { area: "market", http: BAD },
+
+  OFFER_SYSTEM_ACCOUNT: { area: "offer", http: BAD },
+  OFFER_TERM_COUNT: { area: "offer", http: BAD },
+  OFFER_EMPTY: { area: "offer", http: BAD },
 
   ORDER_SYSTEM_ACCOUNT: { area: "order", http: BAD },
   ORDER_BAD_MARKET: { area: "order", http: BAD },

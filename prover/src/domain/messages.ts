@@ -1,5 +1,5 @@
 import { poseidon } from "./hash.ts";
-import { EXIT_TAG, FORCED_TAG, ORDER_TAG, WITHDRAW_TAG } from "./constants.ts";
+import { EXIT_TAG, FORCED_TAG, OFFER_TAG, ORDER_TAG, WITHDRAW_TAG } from "./constants.ts";
 import { orderMessage, type Order } from "./order.ts";
 
 /**
@@ -18,7 +18,9 @@ import { orderMessage, type Order } from "./order.ts";
  *   withdrawal's layout under its own tag (forced.ts, forcedRequestMessage); put on-chain
  *   (Settlement.forceWithdraw) and checked by the circuit that answers it;
  * - exit: Poseidon(EXIT_TAG | account << 4, recipient, domain), the address an exit after
- *   a freeze pays (exit.ts, exitMessage; circuit ExitMessage).
+ *   a freeze pays (exit.ts, exitMessage; circuit ExitMessage);
+ * - liquidator offer: Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, terms)
+ *   (offer.ts, offerMessage; circuit OfferMessage).
  */
 export const MESSAGE_TAGS = {
   order: ORDER_TAG,
@@ -27,6 +29,7 @@ export const MESSAGE_TAGS = {
   accountQuery: 4n,
   forcedWithdrawal: FORCED_TAG,
   exit: EXIT_TAG,
+  offer: OFFER_TAG,
 } as const;
 
 /**
