@@ -19,8 +19,8 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// change them. The rate itself is the operator's choice within the cap (the README states
 /// the rule it follows); what a tick can do is bounded by the cap, once per interval.
 ///
-/// Storage per tick: its fromRound and period (one slot, the only one `tickOf`'s binary
-/// search reads), its indices (four int64 in one slot) and their fundingHash.
+/// Storage per tick: its fromRound, period and time (one slot, the only one `tickOf`'s
+/// binary search reads), its indices (four int64 in one slot) and their fundingHash.
 contract Funding is IFunding {
     /// @notice Settlement's operator role: who may tick.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
@@ -50,6 +50,9 @@ contract Funding is IFunding {
         uint64 fromRound;
         // block.timestamp / interval when it was made (at deployment, for tick 0)
         uint64 period;
+        // block.timestamp when it was made (0 for tick 0: the first tick waits for the next
+        // period only)
+        uint64 time;
         // the indices, markets 0..M-1 (the rest 0)
         int64[4] indices;
         // Poseidon(M)(I_j + 2^63)
@@ -76,6 +79,7 @@ contract Funding is IFunding {
             Tick({
                 fromRound: 0,
                 period: uint64(block.timestamp / interval_),
+                time: 0,
                 indices: zero,
                 fundingHash: _hash(zero, marketCount_)
             })
@@ -93,13 +97,23 @@ contract Funding is IFunding {
         }
         Tick storage last = _ticks[_ticks.length - 1];
         uint64 period = uint64(block.timestamp / interval);
-        if (period <= last.period) revert FundingTooSoon((last.period + 1) * interval);
+        if (period <= last.period || block.timestamp < last.time + interval / 2) {
+            revert FundingTooSoon(_nextTime(last));
+        }
         (uint64 roundId, uint64 ts) = oracle.latestRound();
-        if (block.timestamp > uint256(ts) + maxPriceAge) revert StalePrices(roundId, ts);
         if (roundId + 1 <= last.fromRound) revert NoRoundSinceTick(roundId, last.fromRound);
+        if (block.timestamp > uint256(ts) + maxPriceAge) revert StalePrices(roundId, ts);
         (int64[4] memory next, int64[] memory out) = _advance(last.indices, ratesPpm, roundId);
         n = uint64(_ticks.length);
-        _ticks.push(Tick({fromRound: roundId + 1, period: period, indices: next, fundingHash: _hash(next, m)}));
+        _ticks.push(
+            Tick({
+                fromRound: roundId + 1,
+                period: period,
+                time: uint64(block.timestamp),
+                indices: next,
+                fundingHash: _hash(next, m)
+            })
+        );
         emit FundingTicked(n, roundId + 1, roundId, ratesPpm, out);
     }
 
@@ -185,7 +199,14 @@ contract Funding is IFunding {
 
     /// @inheritdoc IFunding
     function nextTickTime() external view returns (uint64) {
-        return (_ticks[_ticks.length - 1].period + 1) * interval;
+        return _nextTime(_ticks[_ticks.length - 1]);
+    }
+
+    /// @dev Rule 6: the start of the period after `last`'s, and half an interval after it.
+    function _nextTime(Tick storage last) private view returns (uint64) {
+        uint64 periodStart = (last.period + 1) * interval;
+        uint64 spaced = last.time + interval / 2;
+        return periodStart > spaced ? periodStart : spaced;
     }
 
     function _indices(int64[4] storage stored) private view returns (int64[] memory out) {

@@ -23,10 +23,13 @@ pragma solidity 0.8.28;
 /// 3. Settlement is not paused                           -> ContractPaused
 /// 4. one rate per market                                -> RateCountMismatch
 /// 5. |rate_j| <= maxRatePpm for every market            -> RateAboveCap
-/// 6. a new period: block.timestamp / interval > the last tick's period -> FundingTooSoon
-/// 7. the oracle's latest round is at most maxPriceAge old -> StalePrices
-/// 8. a round was posted since the last tick: latestRound + 1 > the last tick's fromRound
+/// 6. a new period: block.timestamp / interval > the last tick's period, and at least
+///    interval / 2 seconds since the last tick (so a late tick at the end of one period and
+///    the next at the start of the following one cannot land seconds apart; tick 0, made at
+///    deployment, does not count)                      -> FundingTooSoon
+/// 7. a round was posted since the last tick: latestRound + 1 > the last tick's fromRound
 ///                                                       -> NoRoundSinceTick
+/// 8. the oracle's latest round is at most maxPriceAge old -> StalePrices
 /// 9. every new index lies in [-2^63, 2^63)              -> IndexOutOfRange
 interface IFunding {
     /// @notice Tick `tick` moved the indices by `ratesPpm` at oracle round `priceRound`'s
@@ -90,6 +93,7 @@ interface IFunding {
         returns (uint64 fromRound, uint64 period, int64[] memory indices, uint256 fundingHash);
 
     /// @notice When (unix seconds) the next tick may come: the start of the period after the
-    /// last tick's (a new oracle round is also needed).
+    /// last tick's, or half an interval after the last tick if that is later (a new oracle
+    /// round is also needed).
     function nextTickTime() external view returns (uint64);
 }

@@ -222,13 +222,36 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     assert.equal(await codeOf(client.tick([1n, 1n])), "FUNDING_TOO_SOON");
   });
 
+  it("spaces ticks by half an interval: a late tick and the next period's cannot land seconds apart (FundingTooSoon)", async function () {
+    const next = await client.nextTickTime();
+    // a tick 10 s before its period ends
+    await mineAt(next + INTERVAL - 10n);
+    await postRound(w, MARKS);
+    const late = await client.tick([1_000n, -1_000n]);
+    // (the tick's block is the latest)
+    const spaced = (await now()) + INTERVAL / 2n;
+    assert.ok(spaced > next + INTERVAL, "the spacing, not the period, decides here");
+    assert.equal(await client.nextTickTime(), spaced);
+    // the next period has begun, but half an interval has not passed
+    await mineAt(next + INTERVAL + 1n);
+    await postRound(w, MARKS);
+    assert.deepEqual(await verdict([1n, 1n]), { name: "FundingTooSoon", args: [spaced] });
+    assert.equal(await codeOf(client.tick([1n, 1n])), "FUNDING_TOO_SOON");
+    // at the spaced time it passes
+    await mineAt(spaced);
+    await postRound(w, MARKS);
+    const again = await client.tick([1n, 1n]);
+    assert.equal(again.tick, late.tick + 1);
+  });
+
   it("needs a new oracle round between two ticks, even in a new period (NoRoundSinceTick)", async function () {
     const next = await client.nextTickTime();
-    // a round 100 s before a period ends, a tick at it, and the next period 101 s later
+    // a round 100 s before a period ends, a tick at it, and the next period half an
+    // interval later (the earliest the next tick may come)
     await mineAt(next + INTERVAL - 100n);
     await postRound(w, [MARKS[0] + 1n, MARKS[1] - 1n]);
     const r = await client.tick([500n, 250n]);
-    await mineAt(next + INTERVAL + 1n);
+    await mineAt((await now()) + INTERVAL / 2n);
     assert.deepEqual(await verdict([1n, 1n]), {
       name: "NoRoundSinceTick",
       args: [w.round, w.round + 1n],
@@ -242,7 +265,7 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
 
   it("hashOf, indicesOf and tickOf pick the last tick with fromRound <= the round: before, at and after each tick's", async function () {
     const ticks = await client.ticks();
-    assert.equal(ticks.length, 4);
+    assert.equal(ticks.length, 6); // tick 0 and the five the tests above made
     for (let k = 1; k < ticks.length; k++) assert.ok(ticks[k].fromRound > ticks[k - 1].fromRound);
     const rounds = new Set<bigint>([0n, 2n ** 64n - 1n]);
     for (const t of ticks.slice(1)) for (const d of [-1n, 0n, 1n]) rounds.add(t.fromRound + d);
