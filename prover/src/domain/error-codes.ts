@@ -100,6 +100,7 @@ export const ERROR_CODES = {
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
   FUND_INSUFFICIENT: { area: "liquidation", http: BAD },
   FUND_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
+  OFFER_DISCOUNT_ABOVE_PENALTY: { area: "liquidation", http: BAD },
 
   BATCH_VIEW_INCOMPLETE: { area: "batch", http: INTERNAL },
   BATCH_FILE_INVALID: { area: "batch", http: BAD },

@@ -11,6 +11,7 @@ import { Batcher } from "./batcher.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ForcedBook } from "./forced-book.ts";
+import { OfferBook } from "./offer-book.ts";
 import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
@@ -78,6 +79,8 @@ export class Operator {
   readonly prometheus: ServiceMetrics;
   /** Forced requests seen on Settlement, their deadlines and answers (GET /v1/forced). */
   readonly forced = new ForcedBook();
+  /** Liquidators' standing offers (POST/GET /v1/liquidator-offers; the watcher's rule reads them). */
+  readonly offers = new OfferBook(() => this.ctx);
   /** Funding ticks, when the operator has the Funding contract. */
   private readonly fundingTicker: FundingTicker | undefined;
   /** Forced batches known to have settled (settled is final). */
