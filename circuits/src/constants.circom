@@ -84,6 +84,9 @@ function OFFER_ACCOUNT_SHIFT() { return 4; }
 function OFFER_NONCE_SHIFT() { return 36; }
 function OFFER_DISCOUNT_SHIFT() { return 64; }
 function OFFER_TERM_BITS() { return 80; }
+// liquidation taker word in LiquidateBatch's commitment:
+//   taker | takeBits << 32 | (sum_j take_j * discountBps_j << 16j) << (32 + M)
+function LIQUIDATION_TAKE_SHIFT() { return 32; }
 // public withdrawal word: recipient (160 bits) | amount << 160
 function ADDRESS_BITS() { return 160; }
 

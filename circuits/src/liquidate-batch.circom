@@ -1,29 +1,114 @@
 pragma circom 2.1.9;
 
 include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
 include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 include "account-leaf.circom";
 include "merkle.circom";
 include "order.circom";
+include "margin.circom";
 include "market-binding.circom";
 include "funding.circom";
+
+// OfferMessage(M): what a liquidator's key signs for its standing offer:
+//   Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, term[0], ..., term[M-1]),
+//   term[j] = maxSize_j | discountBps_j << 64.
+// Preconditions (caller): account < 2^32, nonce < 2^32, so the head is unique; domain is
+// the deployment domain bound by the batch's MarketBinding. M <= 6 (Poseidon(2 + M)).
+// TypeScript twin: prover/src/domain/offer.ts (offerMessage).
+template OfferMessage(M) {
+    signal input account;
+    signal input nonce;
+    signal input domain;
+    signal input term[M];
+    signal output msg;
+    component h = SparsePoseidon(2 + M);
+    h.inputs[0] <== OFFER_TAG() + account * (1 << OFFER_ACCOUNT_SHIFT()) + nonce * (1 << OFFER_NONCE_SHIFT());
+    h.inputs[1] <== domain;
+    for (var j = 0; j < M; j++) {
+        h.inputs[2 + j] <== term[j];
+    }
+    msg <== h.out;
+}
+
+// TakeBits(M): take[j] are bits, and all 0 unless takerEnabled (a bit, checked by the
+// caller): a position goes to a liquidator only in a slot that has one.
+template TakeBits(M) {
+    signal input take[M];
+    signal input takerEnabled;
+    for (var j = 0; j < M; j++) {
+        AssertBit()(take[j]);
+        take[j] * (1 - takerEnabled) === 0;
+    }
+}
+
+// TakerIsNotAccount: when enabled, the liquidator is not the liquidated account.
+//   taker, account: < 2^32 (caller); enabled: bit (caller).
+template TakerIsNotAccount() {
+    signal input taker;
+    signal input account;
+    signal input enabled;
+    signal same <== IsZero()(taker - account);
+    same * enabled === 0;
+}
+
+// OfferCoversSize: a taken position is within the offer's size: take * (maxSize - |size|)
+// is in [0, 2^64).
+//   maxSize < 2^64 (from the offer term's bits), |size| <= 2^64 (AccountLeafUnpack):
+//   the difference lies in (-2^65, 2^64), and a negative one is r - d with r - d > 2^253,
+//   so the 64-bit check passes exactly when |size| <= maxSize (or take = 0).
+template OfferCoversSize() {
+    signal input take;
+    signal input maxSize;
+    signal input absSize;
+    signal slack <== take * (maxSize - absSize);
+    RangeCheck(SIZE_BITS())(slack);
+}
+
+// DiscountWithinPenalty: a taken position's discount is at most the market's penalty:
+// take * (penaltyBps - discountBps) is in [0, 2^16); both are < 2^16 (caller).
+template DiscountWithinPenalty() {
+    signal input take;
+    signal input penaltyBps;
+    signal input discountBps;
+    signal slack <== take * (penaltyBps - discountBps);
+    RangeCheck(BPS_BITS())(slack);
+}
 
 // LiquidationSlot(D, M): liquidates one account whose equity is below its maintenance
 // requirement at the batch's mark prices, after its accrued funding at the batch's indices
 // is settled (SettleFunding), so an account funding pushed under is liquidated and one
-// funding kept healthy is not. Its positions are closed at the mark price
-// against the insurance fund (the fund takes them over), the liquidation penalty goes to
-// the fund, and a negative equity is covered by the fund.
+// funding kept healthy is not. Its positions are closed at the mark price: those the
+// slot's liquidator takes (take[j] = 1) move to the liquidator, the others to the
+// insurance fund. The liquidation penalty goes to the fund less the liquidator's share,
+// and a negative equity is covered by the fund.
 //   enabled: bit; padding slots change nothing.
 //   account: < 2^D, not a system account; leaf preimage and siblings: as in TradeSide.
-//   mark[M] < 2^64, index[M] (|.| <= 2^63), mmBps[M] and penaltyBps[M] < 2^16: checked by
-//   MarketBinding.
+//   mark[M] < 2^64, index[M] (|.| <= 2^63), imBps[M], mmBps[M] and penaltyBps[M] < 2^16:
+//   checked by MarketBinding. domain: bound by MarketBinding.
+// The liquidator (takerEnabled = 1, only in an enabled slot):
+//   taker: < 2^D, not a system account, not `account`; its leaf preimage and siblings in
+//     the tree after the account's update (the root chain rootIn -> mid -> rootOut).
+//   offerNonce < 2^32, offerTerm[j] < 2^80 (= maxSize | discountBps << 64), offerSig*: its
+//     standing offer, signed by its leaf key over OfferMessage naming `domain`.
+//   take[j]: bits, 0 unless takerEnabled. For each taken market: |size_j| <= maxSize_j and
+//     discountBps_j <= penaltyBps_j.
+//   It settles its own funding at the batch's indices, takes each taken position at the
+//   mark (size += size_j, notional += size_j * mark_j), is paid
+//     share = floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4) <= penalty,
+//   and meets its initial margin afterwards. Its word keeps its order nonce and filled.
 // Outputs (0 when disabled), summed by the batch into one fund update:
 //   fundDelta: equity - what the account keeps (the penalty, or the whole equity when it
-//     is below the penalty; negative when the fund covers a shortfall);
-//   sizeMoved[j], notionalMoved[j]: the position and its value at mark, moved to the fund.
+//     is below the penalty; negative when the fund covers a shortfall) - share;
+//   sizeMoved[j], notionalMoved[j]: the untaken position and its value at mark, moved to
+//     the fund;
+//   takerWord: takerEnabled * (taker | takeBits << 32 | (sum_j take_j * discountBps_j
+//     << 16j) << (32 + M)), committed by the batch (134 bits at most for M <= 6).
+// TypeScript twin: prover/src/engine/liquidations.ts (liquidate) and
+// prover/src/engine/liquidators.ts (checkTaker, takeOver, liquidatorShare).
 template LiquidationSlot(D, M) {
     var NL = TREE_LEVELS(D);
     signal input enabled;
@@ -34,15 +119,32 @@ template LiquidationSlot(D, M) {
     signal input word[M];
     signal input notional[M];
     signal input siblings[NL][TREE_SIBLINGS()];
+    signal input takerEnabled;
+    signal input taker;
+    signal input takerAx;
+    signal input takerAy;
+    signal input takerBalance;
+    signal input takerWord[M];
+    signal input takerNotional[M];
+    signal input takerSiblings[NL][TREE_SIBLINGS()];
+    signal input offerNonce;
+    signal input offerTerm[M];
+    signal input offerSigR8x;
+    signal input offerSigR8y;
+    signal input offerSigS;
+    signal input take[M];
     signal input mark[M];
     signal input index[M];
+    signal input imBps[M];
     signal input mmBps[M];
     signal input penaltyBps[M];
+    signal input domain;
     signal input rootIn;
     signal output rootOut;
     signal output fundDelta;
     signal output sizeMoved[M];
     signal output notionalMoved[M];
+    signal output committedTaker;
 
     // A. The account and its leaf, range-checked.
     AssertBit()(enabled);
@@ -101,14 +203,13 @@ template LiquidationSlot(D, M) {
     signal kept <== afterPenalty * (1 - negative);
     _ <== SignedRangeCheck(COLLATERAL_BITS())(kept);
 
-    // F. The new leaf: no positions, working orders kept (so they cannot be replayed).
+    // F. The account's new leaf: no positions, working orders kept (so they cannot be
+    // replayed). Root rootIn -> mid.
     signal newWord[M];
     signal zeros[M];
     for (var j = 0; j < M; j++) {
         newWord[j] <== funding.wordOut[j] - old.size[j];
         zeros[j] <== 0;
-        sizeMoved[j] <== enabled * old.size[j];
-        notionalMoved[j] <== enabled * markValue[j];
     }
     signal newBalance <== PackBalance()(kept, old.withdrawNonce);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
@@ -119,19 +220,142 @@ template LiquidationSlot(D, M) {
     update.indexBits <== accountBits.out;
     update.siblings <== siblings;
     (update.oldRoot - rootIn) * enabled === 0;
-    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
-    fundDelta <== enabled * (equitySignal - kept);
+    signal mid <== rootIn + enabled * (update.newRoot - rootIn);
+
+    // G. The liquidator: a user account other than the liquidated one, whose signed offer
+    // covers every position it takes, with a discount within the penalty.
+    AssertBit()(takerEnabled);
+    takerEnabled * (1 - enabled) === 0;
+    TakeBits(M)(take, takerEnabled);
+    component takerBits = Num2Bits(D);
+    takerBits.in <== taker;
+    NotSystemAccount()(taker, takerEnabled);
+    TakerIsNotAccount()(taker, account, takerEnabled);
+    RangeCheck(NONCE_BITS())(offerNonce);
+    component termBits[M];
+    signal maxSize[M];
+    signal discountBps[M];
+    signal absSize[M];
+    for (var j = 0; j < M; j++) {
+        termBits[j] = Num2Bits(OFFER_TERM_BITS());
+        termBits[j].in <== offerTerm[j];
+        var ms = 0;
+        for (var k = 0; k < OFFER_DISCOUNT_SHIFT(); k++) {
+            ms += termBits[j].out[k] * (1 << k);
+        }
+        maxSize[j] <== ms;
+        var d = 0;
+        for (var k = OFFER_DISCOUNT_SHIFT(); k < OFFER_TERM_BITS(); k++) {
+            d += termBits[j].out[k] * (1 << (k - OFFER_DISCOUNT_SHIFT()));
+        }
+        discountBps[j] <== d;
+        absSize[j] <== old.size[j] * (1 - 2 * old.sizeNegative[j]);
+        OfferCoversSize()(take[j], maxSize[j], absSize[j]);
+        DiscountWithinPenalty()(take[j], penaltyBps[j], discountBps[j]);
+    }
+    component taker_ = AccountLeafUnpack(M);
+    taker_.balance <== takerBalance;
+    taker_.word <== takerWord;
+    taker_.notional <== takerNotional;
+    signal offerMsg <== OfferMessage(M)(taker, offerNonce, domain, offerTerm);
+    component sig = EdDSAPoseidonVerifier();
+    sig.enabled <== takerEnabled;
+    sig.Ax <== takerAx;
+    sig.Ay <== takerAy;
+    sig.R8x <== offerSigR8x;
+    sig.R8y <== offerSigR8y;
+    sig.S <== offerSigS;
+    sig.M <== offerMsg;
+
+    // H. share = floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4), unique
+    // thanks to the range checks; at most the penalty since every taken discount is.
+    signal takenValue[M];
+    signal shareTerm[M];
+    var shareBase = 0;
+    for (var j = 0; j < M; j++) {
+        takenValue[j] <== take[j] * absMarkValue[j];
+        shareTerm[j] <== takenValue[j] * discountBps[j];
+        shareBase += shareTerm[j];
+    }
+    signal share;
+    signal shareRemainder;
+    share <-- shareBase \ BPS_DENOMINATOR();
+    shareRemainder <-- shareBase % BPS_DENOMINATOR();
+    shareBase === share * BPS_DENOMINATOR() + shareRemainder;
+    RangeCheck(14)(shareRemainder);
+    RangeCheck(14)(BPS_DENOMINATOR() - 1 - shareRemainder);
+    RangeCheck(MARGIN_DIFF_BITS())(share);
+
+    // I. The liquidator settles its funding, takes the positions at the mark, is paid its
+    // share and meets its initial margin. Root mid -> rootOut.
+    component takerFunding = SettleFunding(M);
+    takerFunding.collateral <== taker_.collateral;
+    takerFunding.size <== taker_.size;
+    takerFunding.lastIndex <== taker_.lastIndex;
+    takerFunding.index <== index;
+    takerFunding.word <== takerWord;
+    takerFunding.enabled <== takerEnabled;
+    signal takerCollateral <== takerFunding.collateralOut + share;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(takerCollateral);
+    signal takenSize[M];
+    signal takerSize[M];
+    signal takerSizeNegative[M];
+    signal newTakerWord[M];
+    signal takenNotional[M];
+    signal newTakerNotional[M];
+    for (var j = 0; j < M; j++) {
+        takenSize[j] <== take[j] * old.size[j];
+        takerSize[j] <== taker_.size[j] + takenSize[j];
+        takerSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(takerSize[j]);
+        newTakerWord[j] <== takerFunding.wordOut[j] + takenSize[j];
+        takenNotional[j] <== take[j] * markValue[j];
+        newTakerNotional[j] <== takerNotional[j] + takenNotional[j];
+        _ <== SignedRangeCheck(NOTIONAL_BITS())(newTakerNotional[j]);
+    }
+    MarginRequirement(M)(takerCollateral, takerSize, takerSizeNegative, newTakerNotional, mark, imBps, mmBps, 0, takerEnabled);
+    signal newTakerBalance <== PackBalance()(takerCollateral, taker_.withdrawNonce);
+    signal oldTakerLeaf <== LeafHash(M)(takerAx, takerAy, takerBalance, takerWord, takerNotional);
+    signal newTakerLeaf <== LeafHash(M)(takerAx, takerAy, newTakerBalance, newTakerWord, newTakerNotional);
+    component takerUpdate = LeafUpdate(D);
+    takerUpdate.oldLeaf <== oldTakerLeaf;
+    takerUpdate.newLeaf <== newTakerLeaf;
+    takerUpdate.indexBits <== takerBits.out;
+    takerUpdate.siblings <== takerSiblings;
+    (takerUpdate.oldRoot - mid) * takerEnabled === 0;
+    rootOut <== mid + takerEnabled * (takerUpdate.newRoot - mid);
+
+    // J. The fund's part: what no liquidator took, and the rest of the equity.
+    // take[j] <= takerEnabled <= enabled, so enabled - take[j] = enabled * (1 - take[j]).
+    for (var j = 0; j < M; j++) {
+        sizeMoved[j] <== (enabled - take[j]) * old.size[j];
+        notionalMoved[j] <== (enabled - take[j]) * markValue[j];
+    }
+    fundDelta <== enabled * (equitySignal - kept) - share;
+
+    // K. What the batch commits of the liquidator (0 without one).
+    signal takenDiscount[M];
+    var packed = 0;
+    for (var j = 0; j < M; j++) {
+        takenDiscount[j] <== take[j] * discountBps[j];
+        packed += take[j] * (1 << (LIQUIDATION_TAKE_SHIFT() + j));
+        packed += takenDiscount[j] * (1 << (LIQUIDATION_TAKE_SHIFT() + M + BPS_BITS() * j));
+    }
+    committedTaker <== takerEnabled * taker + packed;
 }
 
-// LiquidateBatch(L, D, M): up to L liquidations at the batch's mark prices, and one
-// update of the insurance fund (account 2) with their totals.
+// LiquidateBatch(L, D, M): up to L liquidations at the batch's mark prices, each with
+// at most one liquidator taking some of its positions, and one update of the insurance
+// fund (account 2) with what the liquidators did not take.
 // Public inputs (4):
 //   oldRoot, newRoot: account tree roots.
-//   dataCommitment: c_L with c_0 = 0 and c_{i+1} = Poseidon(c_i, account_i) per enabled slot.
+//   dataCommitment: c_L with c_0 = 0 and c_{i+1} = Poseidon(c_i, account_i, takerWord_i)
+//     per enabled slot, takerWord_i = LiquidationSlot's committedTaker (0 without a
+//     liquidator). TypeScript twin: prover/src/domain/batch.ts (liquidationCommitment).
 //   priceConfigHash: the market configuration, mark prices and funding indices, as in
 //     SettleTrades.
 // The fund settles its own accrued funding before it takes the positions (it holds
-// positions like any account). The batch is invalid if the fund's collateral would end
+// positions like any account); it pays a liquidator's share when the account's equity
+// does not cover it. The batch is invalid if the fund's collateral would end
 // below zero.
 template LiquidateBatch(L, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
@@ -155,6 +379,20 @@ template LiquidateBatch(L, D, M) {
     signal input leafWord[L][M];
     signal input leafNotional[L][M];
     signal input siblings[L][NL][TREE_SIBLINGS()];
+    signal input takerEnabled[L];
+    signal input taker[L];
+    signal input takerAx[L];
+    signal input takerAy[L];
+    signal input takerBalance[L];
+    signal input takerWord[L][M];
+    signal input takerNotional[L][M];
+    signal input takerSiblings[L][NL][TREE_SIBLINGS()];
+    signal input offerNonce[L];
+    signal input offerTerm[L][M];
+    signal input offerSigR8x[L];
+    signal input offerSigR8y[L];
+    signal input offerSigS[L];
+    signal input take[L][M];
     signal input fundAx;
     signal input fundAy;
     signal input fundBalance;
@@ -194,10 +432,26 @@ template LiquidateBatch(L, D, M) {
         slot[i].word <== leafWord[i];
         slot[i].notional <== leafNotional[i];
         slot[i].siblings <== siblings[i];
+        slot[i].takerEnabled <== takerEnabled[i];
+        slot[i].taker <== taker[i];
+        slot[i].takerAx <== takerAx[i];
+        slot[i].takerAy <== takerAy[i];
+        slot[i].takerBalance <== takerBalance[i];
+        slot[i].takerWord <== takerWord[i];
+        slot[i].takerNotional <== takerNotional[i];
+        slot[i].takerSiblings <== takerSiblings[i];
+        slot[i].offerNonce <== offerNonce[i];
+        slot[i].offerTerm <== offerTerm[i];
+        slot[i].offerSigR8x <== offerSigR8x[i];
+        slot[i].offerSigR8y <== offerSigR8y[i];
+        slot[i].offerSigS <== offerSigS[i];
+        slot[i].take <== take[i];
         slot[i].mark <== mark;
         slot[i].index <== fundingIndex;
+        slot[i].imBps <== binding.imBps;
         slot[i].mmBps <== binding.mmBps;
         slot[i].penaltyBps <== binding.penaltyBps;
+        slot[i].domain <== domain;
         slot[i].rootIn <== root[i];
         root[i + 1] <== slot[i].rootOut;
         totalDelta += slot[i].fundDelta;
@@ -205,9 +459,10 @@ template LiquidateBatch(L, D, M) {
             totalSize[j] += slot[i].sizeMoved[j];
             totalNotional[j] += slot[i].notionalMoved[j];
         }
-        slotHash[i] = SparsePoseidon(2);
+        slotHash[i] = SparsePoseidon(3);
         slotHash[i].inputs[0] <== commitment[i];
         slotHash[i].inputs[1] <== account[i];
+        slotHash[i].inputs[2] <== slot[i].committedTaker;
         commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);
     }
 

@@ -160,7 +160,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.liquidations,
     operations: (d) => d.accounts.length,
-    commitment: (d) => liquidationCommitment(d.accounts),
+    commitment: (d) => liquidationCommitment(d.accounts, d.takers),
     publicSignals: committedAndPriced,
   },
   forced: {

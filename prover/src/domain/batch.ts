@@ -1,7 +1,13 @@
 import { keccak256 } from "ethers";
 import { poseidon } from "./hash.ts";
-import { TRADE_PRICE_SHIFT, TRADE_TAKER_SHIFT } from "./constants.ts";
+import {
+  BPS_BITS,
+  LIQUIDATION_TAKE_SHIFT,
+  TRADE_PRICE_SHIFT,
+  TRADE_TAKER_SHIFT,
+} from "./constants.ts";
 import { orderMessage, type SignedOrder } from "./order.ts";
+import type { SignedOffer } from "./offer.ts";
 import { depositQueueHash, type Deposit, type SignedWithdrawal } from "./transfers.ts";
 import type { ForcedRequest } from "./forced.ts";
 
@@ -23,6 +29,17 @@ export interface Trade {
 }
 
 /**
+ * A liquidator taking over some of a liquidated account's positions under its signed
+ * standing offer (./offer.ts): take[j] hands market j's position to it (at the mark, paid
+ * the offer's discount out of the penalty); the insurance fund takes the rest.
+ */
+export interface LiquidationTakerRequest {
+  readonly offer: SignedOffer;
+  /** One flag per market. */
+  readonly take: readonly boolean[];
+}
+
+/**
  * Trades, liquidations, withdrawals and forced answers are proven at an oracle round's
  * prices and at the funding indices the Funding contract records for that round.
  */
@@ -41,7 +58,15 @@ export type BatchRequest =
   | (Priced & { readonly kind: "trades"; readonly trades: readonly Trade[] })
   | { readonly kind: "deposits"; readonly deposits: readonly Deposit[]; readonly queueFrom: bigint }
   | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly SignedWithdrawal[] })
-  | (Priced & { readonly kind: "liquidations"; readonly accounts: readonly bigint[] })
+  | (Priced & {
+      readonly kind: "liquidations";
+      readonly accounts: readonly bigint[];
+      /**
+       * Aligned with `accounts`: the liquidator taking positions of each (null, or the
+       * field absent: the insurance fund takes everything).
+       */
+      readonly takers?: readonly (LiquidationTakerRequest | null)[];
+    })
   | (Priced & {
       readonly kind: "forced";
       /** The next requests of Settlement's forced queue, from the queue hash `queueFrom`. */
@@ -127,10 +152,36 @@ export function tradeCommitment(trades: readonly Trade[]): bigint {
   return c;
 }
 
-/** LiquidateBatch's dataCommitment: c' = Poseidon(c, account) per liquidated account. */
-export function liquidationCommitment(accounts: readonly bigint[]): bigint {
+/**
+ * Who took what of one liquidation, as LiquidationSlot commits it (0 without a taker):
+ *   taker | takeBits << 32 | (sum_j take_j * discountBps_j << 16j) << (32 + M),
+ * takeBits = sum_j take_j << j, M = take.length (the markets).
+ */
+export function liquidationTakerWord(t: LiquidationTakerRequest | null | undefined): bigint {
+  if (!t) return 0n;
+  const m = t.take.length;
+  let word = t.offer.offer.account;
+  t.take.forEach((taken, j) => {
+    if (!taken) return;
+    const discount = t.offer.offer.terms[j]?.discountBps ?? 0n;
+    word |= 1n << BigInt(LIQUIDATION_TAKE_SHIFT + j);
+    word |= discount << BigInt(LIQUIDATION_TAKE_SHIFT + m + BPS_BITS * j);
+  });
+  return word;
+}
+
+/**
+ * LiquidateBatch's dataCommitment: c' = Poseidon(c, account, takerWord) per liquidated
+ * account, takerWord = liquidationTakerWord of its taker (0: the fund takes everything).
+ */
+export function liquidationCommitment(
+  accounts: readonly bigint[],
+  takers: readonly (LiquidationTakerRequest | null)[] = [],
+): bigint {
   let c = 0n;
-  for (const index of accounts) c = poseidon([c, index]);
+  accounts.forEach((index, i) => {
+    c = poseidon([c, index, liquidationTakerWord(takers[i])]);
+  });
   return c;
 }
 

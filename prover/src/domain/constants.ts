@@ -61,6 +61,11 @@ export const OFFER_NONCE_SHIFT = 36;
 /** One offer term per market: maxSize | discountBps << 64 (80 bits). */
 export const OFFER_DISCOUNT_SHIFT = 64;
 export const OFFER_TERM_BITS = 80;
+/**
+ * A liquidation's taker word in LiquidateBatch's commitment (domain/batch.ts
+ * liquidationTakerWord): taker | takeBits << 32 | discounts << (32 + M).
+ */
+export const LIQUIDATION_TAKE_SHIFT = 32;
 export const WITHDRAW_ACCOUNT_SHIFT = 4;
 export const WITHDRAW_NONCE_SHIFT = 36;
 export const WITHDRAW_AMOUNT_SHIFT = 68;

@@ -225,10 +225,30 @@ export function toProcessWithdrawalsSignals(
   };
 }
 
-/** One slot of LiquidateBatch(L, D, M). */
+/**
+ * One slot of LiquidateBatch(L, D, M): the liquidated account's leaf, and the liquidator
+ * taking some of its positions (takerEnabled 0: none, the taker fields are padding).
+ */
 export interface LiquidationSlotInput extends LeafSlotFields {
   readonly enabled: bigint;
   readonly account: bigint;
+  readonly takerEnabled: bigint;
+  readonly taker: bigint;
+  /** The taker's leaf in the tree after this slot's account is written. */
+  readonly takerAx: bigint;
+  readonly takerAy: bigint;
+  readonly takerBalance: bigint;
+  readonly takerWord: readonly bigint[];
+  readonly takerNotional: readonly bigint[];
+  readonly takerSiblings: readonly (readonly bigint[])[];
+  /** The taker's signed offer (domain/offer.ts): nonce, terms (offerTermWord), signature. */
+  readonly offerNonce: bigint;
+  readonly offerTerm: readonly bigint[];
+  readonly offerSigR8x: bigint;
+  readonly offerSigR8y: bigint;
+  readonly offerSigS: bigint;
+  /** One bit per market: the taker takes that position (0 without a taker). */
+  readonly take: readonly bigint[];
 }
 
 export interface LiquidateBatchInput {

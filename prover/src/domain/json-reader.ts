@@ -40,6 +40,12 @@ export class Reader {
     return new Reader((v as Record<string, unknown>)[name], `${this.path}.${name}`, this.error);
   }
 
+  /** Whether this object has the (optional) field `name`. */
+  has(name: string): boolean {
+    const v = this.value;
+    return typeof v === "object" && v !== null && !Array.isArray(v) && name in v;
+  }
+
   /** Refuses fields the format does not define (a typo must not pass unnoticed). */
   only(names: readonly string[]): this {
     const extra = Object.keys(this.value as object).filter((k) => !names.includes(k));

@@ -2,7 +2,14 @@ import { getAddress } from "ethers";
 import type { EdDSASignature } from "../domain/keys.ts";
 import type { Side, SignedOrder } from "../domain/order.ts";
 import { payoutWord } from "../domain/transfers.ts";
-import type { BatchDataOf, BatchKind, FundingPayment } from "../domain/batch.ts";
+import type {
+  BatchDataOf,
+  BatchKind,
+  FundingPayment,
+  LiquidationTakerRequest,
+} from "../domain/batch.ts";
+import type { SignedOffer } from "../domain/offer.ts";
+import { BPS_BITS, NONCE_BITS, SIZE_BITS } from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Reader } from "../domain/json-reader.ts";
 
@@ -71,6 +78,70 @@ const readOrder = (r: Reader): SignedOrder => {
       limitPrice: r.field("limitPrice").uint(64),
     },
     signature: readSig(r.field("signature")),
+  };
+};
+
+const offerJson = (so: SignedOffer) => ({
+  account: dec(so.offer.account),
+  nonce: dec(so.offer.nonce),
+  terms: so.offer.terms.map((t) => ({ maxSize: dec(t.maxSize), discountBps: dec(t.discountBps) })),
+  signature: sig(so.signature),
+});
+
+const readOffer = (r: Reader): SignedOffer => {
+  r.only(["account", "nonce", "terms", "signature"]);
+  return {
+    offer: {
+      account: r.field("account").uint(32),
+      nonce: r.field("nonce").uint(NONCE_BITS),
+      terms: r
+        .field("terms")
+        .array()
+        .map((t) => {
+          t.only(["maxSize", "discountBps"]);
+          return {
+            maxSize: t.field("maxSize").uint(SIZE_BITS),
+            discountBps: t.field("discountBps").uint(BPS_BITS),
+          };
+        }),
+    },
+    signature: readSig(r.field("signature")),
+  };
+};
+
+/** A liquidation's taker: its signed offer and what it took (null: the fund took it all). */
+const takerJson = (t: LiquidationTakerRequest | null) =>
+  t && { offer: offerJson(t.offer), take: [...t.take] };
+
+const readLiquidated = (
+  r: Reader,
+  name: string,
+): { accounts: bigint[]; takers?: (LiquidationTakerRequest | null)[] } => {
+  const accounts = r
+    .field("accounts")
+    .array()
+    .map((a) => a.uint(64));
+  if (!r.has("takers")) return { accounts };
+  const takers = r
+    .field("takers")
+    .array()
+    .map((t) => readTaker(t));
+  if (takers.length !== accounts.length)
+    throw new BatchFileError(
+      `${name}.takers: one entry (or null) per account: ${accounts.length} accounts, ${takers.length} takers`,
+    );
+  return { accounts, takers };
+};
+
+const readTaker = (r: Reader): LiquidationTakerRequest | null => {
+  if (r.isNull()) return null;
+  r.only(["offer", "take"]);
+  return {
+    offer: readOffer(r.field("offer")),
+    take: r
+      .field("take")
+      .array()
+      .map((x) => x.bool()),
   };
 };
 
@@ -197,14 +268,15 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
     },
   },
   liquidations: {
-    fields: ["accounts"],
-    write: (d) => ({ accounts: d.accounts.map(dec) }),
-    read: (r, h) => ({
+    // takers (optional: files from before liquidators have none) is aligned with accounts
+    fields: ["accounts", "takers"],
+    write: (d) => ({
+      accounts: d.accounts.map(dec),
+      ...(d.takers ? { takers: d.takers.map(takerJson) } : {}),
+    }),
+    read: (r, h, name) => ({
       kind: "liquidations",
-      accounts: r
-        .field("accounts")
-        .array()
-        .map((a) => a.uint(64)),
+      ...readLiquidated(r, name),
       marks: h.marks,
       round: h.round,
       fundingIndices: h.fundingIndices,

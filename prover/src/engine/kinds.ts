@@ -13,7 +13,7 @@ import type { ParamSet } from "../domain/params.ts";
 import type { ExchangeState } from "./state.ts";
 import { settleTrades } from "./trades.ts";
 import { applyDeposits, processWithdrawals } from "./transfers.ts";
-import { liquidate } from "./liquidations.ts";
+import { liquidate, liquidationRequests } from "./liquidations.ts";
 import { answerForced } from "./forced.ts";
 
 /**
@@ -83,7 +83,14 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
     };
   },
   liquidations: (state, req, p) => {
-    const r = liquidate(state, req.accounts, req.marks, p.liquidations, {}, req.fundingIndices);
+    const r = liquidate(
+      state,
+      liquidationRequests(req.accounts, req.takers),
+      req.marks,
+      p.liquidations,
+      {},
+      req.fundingIndices,
+    );
     return {
       data: {
         ...req,

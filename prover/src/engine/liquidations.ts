@@ -17,6 +17,23 @@ import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./transfers.ts";
 import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
+import {
+  checkTaker,
+  noTakerFields,
+  takeOver,
+  type LiquidationRequest,
+  type LiquidationTaken,
+  type LiquidationTakerRequest,
+} from "./liquidators.ts";
+
+export {
+  liquidationRequests,
+  liquidatorShare,
+  LiquidatorError,
+  type LiquidationRequest,
+  type LiquidationTaken,
+  type LiquidationTakerRequest,
+} from "./liquidators.ts";
 
 export type LiquidationErrorCode =
   | "BATCH_TOO_LARGE"
@@ -61,46 +78,60 @@ export interface LiquidationResult {
   readonly priceConfigHash: bigint;
   /** What the insurance fund gained (negative: paid) in collateral, funding aside. */
   readonly fundDelta: bigint;
-  /** Funding settled by each liquidated account and the fund, by account (quote units). */
+  /**
+   * Funding settled by each liquidated account, each liquidator and the fund, by account
+   * (quote units).
+   */
   readonly funding: ReadonlyMap<bigint, bigint>;
+  /** What each liquidator took, in the order of the liquidations that had one. */
+  readonly takers: readonly LiquidationTaken[];
   readonly input: LiquidateBatchInput;
 }
 
 /**
  * Liquidates accounts below maintenance: the twin of LiquidateBatch. Each account (and
  * the fund) first settles its accrued funding at `indices`, so whether it is below
- * maintenance is judged after funding. Each account's positions move to the insurance fund at the mark price, it keeps max(equity - penalty,
- * 0) and the fund takes the rest (or covers the shortfall). All-or-nothing.
+ * maintenance is judged after funding. The account keeps max(equity - penalty, 0). A
+ * request may name a liquidator (LiquidationRequest.taker) that takes the positions its
+ * take flags name under its signed offer (./liquidators.ts: it settles its own funding,
+ * takes them at the mark, is paid its share of the penalty and must meet initial margin);
+ * the insurance fund takes every other position at the mark and the rest of the equity
+ * (or covers the shortfall, and pays the liquidator's share when the equity does not).
+ * A bare account index is a request without a liquidator. All-or-nothing.
  */
 export function liquidate(
   state: ExchangeState,
-  accounts: readonly bigint[],
+  requests: readonly (bigint | LiquidationRequest)[],
   marks: readonly bigint[],
   batchSize: number,
   opts: { unchecked?: boolean } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
 ): LiquidationResult {
   const checked = !opts.unchecked;
-  if (accounts.length > batchSize) {
+  if (requests.length > batchSize) {
     throw new LiquidationError(
       "BATCH_TOO_LARGE",
-      `${accounts.length} liquidations do not fit a batch of ${batchSize}`,
+      `${requests.length} liquidations do not fit a batch of ${batchSize}`,
     );
   }
+  const reqs = requests.map((r) => (typeof r === "bigint" ? { account: r } : r));
+  const accounts = reqs.map((r) => r.account);
+  const takerRequests: (LiquidationTakerRequest | null)[] = reqs.map((r) => r.taker ?? null);
   const markets = state.markets;
   const binding = priceConfigHash(markets, state.domain, marks, indices);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
+  const takers: LiquidationTaken[] = [];
   const undo: [bigint, Account][] = [];
   const write = (i: bigint, a: Account) => {
     undo.push([i, state.getAccount(i)]);
-    state.setAccount(i, a);
+    state.setAccount(i, a, checked);
   };
   try {
     const slots: LiquidationSlotInput[] = [];
     let fundDelta = 0n;
     const moved = markets.map(() => ({ size: 0n, notional: 0n }));
-    for (const index of accounts) {
+    for (const { account: index, taker } of reqs) {
       if (index < FIRST_USER_ACCOUNT)
         throw new LiquidationError(
           "LIQUIDATE_SYSTEM_ACCOUNT",
@@ -117,21 +148,32 @@ export function liquidate(
           `account ${index} meets its maintenance requirement at these prices`,
         );
       }
+      if (taker) checkTaker(state, index, a, taker, checked);
       const e = equity(a, marks);
-      const kept =
-        e - liquidationPenalty(a, marks, markets) > 0n
-          ? e - liquidationPenalty(a, marks, markets)
-          : 0n;
-      fundDelta += e - kept;
+      const afterPenalty = e - liquidationPenalty(a, marks, markets);
+      const kept = afterPenalty > 0n ? afterPenalty : 0n;
+      const accountFields = { enabled: 1n, account: index, ...leafWitness(state, index) };
+      const positions: Position[] = a.positions.map((p) => ({ ...p, size: 0n, notional: 0n }));
+      write(index, { ...a, collateral: kept, positions });
+      let share = 0n;
+      let takerFields = noTakerFields(state);
+      if (taker) {
+        const t = takeOver(state, index, a, taker, marks, indices, markets, checked);
+        share = t.share;
+        takerFields = t.fields;
+        if (t.owed) funding.set(t.taken.taker, t.payment);
+        takers.push(t.taken);
+        write(t.taken.taker, t.newTaker);
+      }
+      fundDelta += e - kept - share;
       a.positions.forEach((p, j) => {
+        if (taker?.take[j]) return;
         moved[j].size += p.size;
         moved[j].notional += p.size * marks[j];
       });
-      slots.push({ enabled: 1n, account: index, ...leafWitness(state, index) });
-      const positions: Position[] = a.positions.map((p) => ({ ...p, size: 0n, notional: 0n }));
-      write(index, { ...a, collateral: kept, positions });
+      slots.push({ ...accountFields, ...takerFields });
     }
-    const commitment = liquidationCommitment(accounts);
+    const commitment = liquidationCommitment(accounts, takerRequests);
     const storedFund = state.getAccount(INSURANCE_ACCOUNT);
     const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
     const pre = leafPreimage(storedFund);
@@ -185,6 +227,7 @@ export function liquidate(
           enabled: 0n,
           account: 0n,
           ...emptyLeafWitness(state),
+          ...noTakerFields(state),
         })),
       ],
       fund: {
@@ -203,6 +246,7 @@ export function liquidate(
       priceConfigHash: binding,
       fundDelta,
       funding,
+      takers,
       input,
     };
   } catch (e) {
