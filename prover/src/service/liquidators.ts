@@ -1,10 +1,12 @@
 import type { Account } from "../domain/account.ts";
-import { abs, fitsSigned } from "../domain/amounts.ts";
-import { BPS_DENOMINATOR, NOTIONAL_BITS, SIZE_BITS } from "../domain/constants.ts";
+import { fitsSigned } from "../domain/amounts.ts";
+import { COLLATERAL_BITS, NOTIONAL_BITS, SIZE_BITS } from "../domain/constants.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { offerCovers, type SignedOffer } from "../domain/offer.ts";
+import type { LiquidationTakerRequest } from "../domain/batch.ts";
+import { liquidatorShare } from "../engine/liquidations.ts";
 
 /** A standing offer as the watcher sees it. */
 export interface StandingOffer {
@@ -13,17 +15,15 @@ export interface StandingOffer {
   readonly seq: number;
 }
 
-/** A liquidator taking positions of one liquidated account (engine's LiquidationTakerRequest). */
-export interface TakerChoice {
-  readonly offer: SignedOffer;
-  /** One flag per market: the position of that market goes to the liquidator. */
-  readonly take: readonly boolean[];
-}
+/** A liquidator taking positions of one liquidated account (the batch request's taker). */
+export type TakerChoice = LiquidationTakerRequest;
 
 export interface TakerRuleInput {
   /** The accounts the batch liquidates, in batch order. */
   readonly accounts: readonly bigint[];
   readonly offers: readonly StandingOffer[];
+  /** Accounts that may not take positions now (the operator's reasons), if any. */
+  readonly busy?: (index: bigint) => boolean;
   /** An account as the state holds it now (undefined: no such account). */
   readonly account: (index: bigint) => Account | undefined;
   readonly marks: readonly bigint[];
@@ -38,18 +38,19 @@ export function termCovers(o: SignedOffer, j: number, size: bigint, market: Mark
   );
 }
 
-/** The share a liquidator is paid for what it takes: floor(sum |size| * mark * discount / 10^4). */
+/** The share a liquidator is paid for what it takes (the engine's liquidatorShare). */
 export function takerShare(
   positions: readonly { size: bigint }[],
   take: readonly boolean[],
   o: SignedOffer,
   marks: readonly bigint[],
 ): bigint {
-  let sum = 0n;
-  positions.forEach((p, j) => {
-    if (take[j]) sum += abs(p.size) * marks[j] * o.offer.terms[j].discountBps;
-  });
-  return sum / BPS_DENOMINATOR;
+  return liquidatorShare(
+    positions.map((p) => p.size),
+    marks,
+    take,
+    o.offer.terms.map((t) => t.discountBps),
+  );
 }
 
 /**
@@ -73,9 +74,13 @@ export function afterTaking(
         }
       : p,
   );
-  if (next.some((p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS)))
+  const collateral = taker.collateral + share;
+  if (
+    !fitsSigned(collateral, COLLATERAL_BITS) ||
+    next.some((p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS))
+  )
     return undefined;
-  return { ...taker, collateral: taker.collateral + share, positions: next };
+  return { ...taker, collateral, positions: next };
 }
 
 /**
@@ -83,8 +88,9 @@ export function afterTaking(
  * a pure function of the batch's accounts, the standing offers and the state:
  *
  * For each account the batch liquidates, in batch order, the candidates are the standing
- * offers of other accounts that exist and are not liquidated in the same batch and that
- * cover at least one of its positions. An offer covers market j's position when its term j
+ * offers of other accounts that exist, are not liquidated in the same batch, are not busy
+ * (the operator's: matches of theirs wait for a trade batch) and cover at least one of its
+ * positions. An offer covers market j's position when its term j
  * has 0 < |size| <= maxSize and a discount no higher than the market's liquidation penalty
  * (the circuit refuses a higher one). A candidate takes every position its offer covers;
  * its discount is the highest discountBps among those positions (the rate the fund pays at
@@ -113,7 +119,10 @@ export function chooseTakers(x: TakerRuleInput): (TakerChoice | null)[] {
     if (!liquidated) return null;
     const positions = liquidated.positions;
     const candidates = x.offers
-      .filter((o) => !inBatch.has(o.signed.offer.account) && x.account(o.signed.offer.account))
+      .filter((o) => {
+        const who = o.signed.offer.account;
+        return !inBatch.has(who) && !x.busy?.(who) && x.account(who) !== undefined;
+      })
       .map((o) => {
         const take = positions.map((p, j) => termCovers(o.signed, j, p.size, x.markets[j]));
         const discounts = o.signed.offer.terms.filter((_, j) => take[j]).map((t) => t.discountBps);
