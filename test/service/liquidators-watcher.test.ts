@@ -8,7 +8,9 @@ import { signOffer, type OfferTerm } from "../../prover/src/domain/offer.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import { liquidationPenalty, liquidatorShare } from "../../prover/src/engine/liquidations.ts";
-import type { BatchBody, Operator } from "../../prover/src/service/operator.ts";
+import type { Contract } from "ethers";
+import { OperatorError, type BatchBody, type Operator } from "../../prover/src/service/operator.ts";
+import { signers } from "../helpers/chain.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
@@ -23,6 +25,7 @@ describe("operator: liquidators take liquidated positions", function () {
   let rich: Participant;
   let liq: Participant;
   let poor: Participant;
+  let thin3: Participant;
   let rig: OperatorRig;
   let op: Operator;
   let app: FastifyInstance;
@@ -74,14 +77,15 @@ describe("operator: liquidators take liquidated positions", function () {
     );
 
   before(async function () {
-    rig = await startOperator(5, "zkclear-liqtake-");
+    rig = await startOperator(6, "zkclear-liqtake-");
     ({ w, op } = rig);
-    [thin, thin2, rich, liq, poor] = w.participants;
+    [thin, thin2, rich, liq, poor, thin3] = w.participants;
     await deposit(w, thin, 1_000_000n);
     await deposit(w, thin2, 1_000_000n);
     await deposit(w, rich, 100_000_000n);
     await deposit(w, liq, 5_000_000n);
     await deposit(w, poor, 100_000n);
+    await deposit(w, thin3, 1_000_000n);
     await op.tick();
     await deposit(
       w,
@@ -166,5 +170,86 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     assert.equal(await metric("fund"), 1);
     assert.equal(await metric("liquidator"), 1);
+  });
+
+  it("while the batch is in flight the taker's orders wait; a superseded batch is undone, the taker with it", async function () {
+    await goLong(thin3, 3n, 28_000_00n);
+    await postOffer(liq, 3n, offerBtc(5n, 50n));
+    // a resting sell of the liquidator's, above the market
+    const resting = op.submitOrder(
+      order(w, t(liq), { market: 0, side: "sell", nonce: 1n, amount: 1n, limitPrice: 30_000_00n }),
+    );
+    assert.equal(resting.status, "open");
+    const liqBefore = op.state.getAccount(liq.account!);
+    const [guardian] = await signers(1);
+    const s = w.d.settlement.connect(guardian) as Contract;
+    await (await s.getFunction("pause")(3600n)).wait();
+    try {
+      await postRound(w, [18_000_00n, MARKS[1]]);
+      // cut and proved at the crash round, held back by the pause
+      await assert.rejects(op.tick(), /paused/);
+      const held = liquidations().at(-1)!;
+      assert.notEqual(held.status, "settled");
+      assert.deepEqual(held.body.accounts, [thin3.account]);
+      assert.equal(held.body.takers?.[0]?.offer.offer.account, liq.account);
+      assert.equal(op.state.getAccount(liq.account!).positions[0].size, 2n);
+      assert.throws(
+        () =>
+          op.submitOrder(
+            order(w, t(liq), {
+              market: 1,
+              side: "buy",
+              nonce: 1n,
+              amount: 1n,
+              limitPrice: MARKS[1],
+            }),
+          ),
+        (e: unknown) => e instanceof OperatorError && e.code === "ACCOUNT_TAKING_LIQUIDATION",
+      );
+      // its resting order does not match meanwhile: it is cancelled, saying why
+      const hit = op.submitOrder(
+        order(w, t(rich), {
+          market: 0,
+          side: "buy",
+          nonce: 10n,
+          amount: 1n,
+          limitPrice: 30_000_00n,
+        }),
+      );
+      assert.equal(hit.status, "open");
+      const cancelled = op.getOrder(resting.id)!;
+      assert.equal(cancelled.status, "cancelled");
+      assert.match(cancelled.reason ?? "", /liquidated positions in a batch not yet settled/);
+      // the crash is superseded by a round at which thin3 is healthy before the batch lands
+      await postRound(w, [28_000_00n, MARKS[1]]);
+    } finally {
+      await (await s.getFunction("unpause")()).wait();
+    }
+    const held = liquidations().at(-1)!;
+    for (let i = 0; i < 20 && liquidations().at(-1)!.status !== "dropped"; i++) {
+      await new Promise((r) => setTimeout(r, 600));
+      await op.tick().catch(() => {});
+    }
+    assert.equal(liquidations().at(-1)!.status, "dropped", JSON.stringify(held.status));
+    assert.deepEqual(op.state.getAccount(liq.account!), liqBefore, "the take was undone");
+    assert.equal(op.state.getAccount(thin3.account!).positions[0].size, 1n);
+    const index = (op as unknown as { batcher: { withPositions: Set<bigint> } }).batcher
+      .withPositions;
+    assert.ok(index.has(liq.account!) && index.has(thin3.account!));
+    // the liquidator trades again
+    const again = op.submitOrder(
+      order(w, t(liq), {
+        market: 1,
+        side: "buy",
+        nonce: 2n,
+        amount: 1n,
+        limitPrice: MARKS[1] - 100n,
+      }),
+    );
+    assert.equal(again.status, "open");
+    await op.tick();
+    assert.equal(op.halted, undefined);
+    assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
+    assert.equal(await metric("liquidator"), 1, "a dropped batch counts nothing");
   });
 });
