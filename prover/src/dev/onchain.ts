@@ -5,7 +5,14 @@ import type { ParamSet } from "../domain/params.ts";
 import { defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
-import type { BatchData, BatchDataOf, BatchKind, BatchRequestOf, Trade } from "../domain/batch.ts";
+import type {
+  BatchData,
+  BatchDataOf,
+  BatchKind,
+  BatchRequestOf,
+  LiquidationTakerRequest,
+  Trade,
+} from "../domain/batch.ts";
 import type { CircuitId } from "../domain/circuits.ts";
 import type { ProofResult, ProverPort } from "../domain/ports.ts";
 import { ExchangeState } from "../engine/state.ts";
@@ -388,14 +395,19 @@ export function settleWithdrawals(
   });
 }
 
-/** Liquidates accounts below maintenance at the current round's prices: engine, proof. */
+/**
+ * Liquidates accounts below maintenance at the current round's prices: engine, proof.
+ * `takers` (aligned with `accounts`): the liquidators taking their positions.
+ */
 export function proveLiquidations(
   w: World,
   accounts: readonly bigint[],
+  takers?: readonly (LiquidationTakerRequest | null)[],
 ): Promise<ProvenBatch<"liquidations">> {
   return proveBatch<"liquidations">(w, {
     kind: "liquidations",
     accounts,
+    ...(takers ? { takers } : {}),
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
@@ -406,10 +418,12 @@ export function proveLiquidations(
 export function settleLiquidations(
   w: World,
   accounts: readonly bigint[],
+  takers?: readonly (LiquidationTakerRequest | null)[],
 ): Promise<BatchReceipt<"liquidations">> {
   return settleBatch<"liquidations">(w, {
     kind: "liquidations",
     accounts,
+    ...(takers ? { takers } : {}),
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
