@@ -8,7 +8,7 @@ import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
-import { chooseTakers } from "./liquidators.ts";
+import { chooseTakers, handoverCount } from "./liquidators.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
 import { TradeError } from "../engine/trades.ts";
@@ -255,21 +255,11 @@ export class Batcher {
    */
   private readonly handover = new Map<number, { liquidator: number; fund: number }>();
 
-  /** How many positions of `accounts` go to a liquidator and how many to the fund. */
   private handoverOf(
     accounts: readonly bigint[],
-    takers: readonly (LiquidationTakerRequest | null)[] = [],
-  ): { liquidator: number; fund: number } {
-    let liquidator = 0;
-    let fund = 0;
-    accounts.forEach((a, i) =>
-      this.ctx.state.getAccount(a).positions.forEach((p, j) => {
-        if (p.size === 0n) return;
-        if (takers[i]?.take[j]) liquidator++;
-        else fund++;
-      }),
-    );
-    return { liquidator, fund };
+    takers?: readonly (LiquidationTakerRequest | null)[],
+  ) {
+    return handoverCount(accounts, takers, (a) => this.ctx.state.getAccount(a));
   }
 
   /**
@@ -317,6 +307,7 @@ export class Batcher {
         });
         this.openLiquidation = { id, journal: state.stopJournal() };
         this.handover.set(id, handover);
+        for (const t of takers ?? []) if (t) this.ctx.taking.add(t.offer.offer.account);
         return true;
       } catch (e) {
         state.stopJournal();
@@ -332,8 +323,6 @@ export class Batcher {
       }
     };
     if (!cut(chosen.some((t) => t) ? chosen : undefined)) return;
-    const body = this.ctx.store.getBatch<BatchBody>(this.openLiquidation!.id)!.body;
-    for (const t of takersOf(body)) this.ctx.taking.add(t);
     for (const a of accounts) {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");

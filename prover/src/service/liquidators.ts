@@ -144,3 +144,21 @@ export function chooseTakers(x: TakerRuleInput): (TakerChoice | null)[] {
     return null;
   });
 }
+
+/** How many positions of `accounts` go to their liquidator and how many to the fund. */
+export function handoverCount(
+  accounts: readonly bigint[],
+  takers: readonly (TakerChoice | null)[] | undefined,
+  account: (index: bigint) => Account,
+): { liquidator: number; fund: number } {
+  let liquidator = 0;
+  let fund = 0;
+  accounts.forEach((a, i) =>
+    account(a).positions.forEach((p, j) => {
+      if (p.size === 0n) return;
+      if (takers?.[i]?.take[j]) liquidator++;
+      else fund++;
+    }),
+  );
+  return { liquidator, fund };
+}
