@@ -44,7 +44,11 @@ export class OfferBook {
     ctx.log(
       stored.withdrawn
         ? `liquidator ${o.account} withdrew its offer (nonce ${o.nonce})`
-        : `liquidator ${o.account} offers ${o.terms.map((t) => `${t.maxSize}@${t.discountBps}bps`).join(", ")} (nonce ${o.nonce})`,
+        : `liquidator ${o.account} offers ${o.terms
+            .flatMap((t, j) =>
+              t.maxSize > 0n ? [`market ${j} up to ${t.maxSize} at ${t.discountBps} bps`] : [],
+            )
+            .join(", ")} (nonce ${o.nonce})`,
     );
     return stored;
   }
