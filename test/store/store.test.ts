@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SignedOrder } from "../../prover/src/domain/order.ts";
 import { Store, StoreError } from "../../prover/src/store/store.ts";
+import { SCHEMA_VERSION } from "../../prover/src/store/schema.ts";
 import { fromJson, toJson } from "../../prover/src/domain/json.ts";
 import Database from "better-sqlite3";
 
@@ -95,7 +96,7 @@ describe("SQLite store", function () {
     assert.equal(s.getBatch(id)?.kind, "forced");
     s.close();
     const raw = new Database(file);
-    assert.equal(raw.pragma("user_version", { simple: true }), 3);
+    assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
     const sql = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'snapshots'").get() as {
       sql: string;
     };

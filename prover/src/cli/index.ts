@@ -21,6 +21,7 @@ import * as exitData from "./exit-data.ts";
 import * as exit from "./exit.ts";
 import * as replica from "./replica.ts";
 import * as funding from "./funding.ts";
+import * as liquidator from "./liquidator.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -45,6 +46,7 @@ for (const m of [
   exit,
   replica,
   funding,
+  liquidator,
 ])
   m.register(program, out);
 serve.register(program);

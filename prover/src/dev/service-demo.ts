@@ -25,6 +25,10 @@ import { FundingClient } from "../chain/funding.ts";
 import { ARTIFACTS, ROOT } from "../domain/paths.ts";
 import { DEFAULT_MARKS } from "../domain/market.ts";
 import { ensureDevKeySet } from "../proving/key-sets.ts";
+import { encryptKey } from "../domain/keystore.ts";
+import { equity } from "../domain/margin.ts";
+import { settleFunding } from "../domain/funding.ts";
+import { liquidatorShare } from "../engine/liquidations.ts";
 
 export interface ServiceDemoRow {
   readonly id: number;
@@ -47,6 +51,25 @@ export interface ServiceDemoReport {
   readonly rounds: bigint;
   /** From posting the crash round to its liquidation settled on-chain. */
   readonly liquidationSeconds: number;
+  /**
+   * The liquidator: its standing offer (posted with `zkclear liquidator offer` before the
+   * crash), what it took of the crashed account, the share it was paid, and its equity
+   * before the crash (at the marks then) and after the liquidation (at the crash's marks).
+   */
+  readonly liquidator: {
+    readonly account: bigint;
+    readonly market: string;
+    readonly maxSize: bigint;
+    readonly discountBps: bigint;
+    readonly took: readonly {
+      readonly market: string;
+      readonly size: bigint;
+      readonly mark: bigint;
+    }[];
+    readonly share: bigint;
+    readonly equityBefore: bigint;
+    readonly equityAfter: bigint;
+  };
   /**
    * Funding: the ticks the service made (two intervals, the chain's time moved to each
    * tick time) and what each account paid and received, from the settled batches' funding
@@ -225,15 +248,34 @@ export async function runServiceDemo(
       await (await vault.getFunction("deposit")(2n, 0n, 0n, 10_000_000n)).wait();
     }
     const thin = traders.pop()!;
+    // a liquidator (50,000.00 of collateral) that will take over the thin trader's position
+    const liqSigner = await provider.getSigner(2 + n);
+    const liqKeys = devKeyPair("demo-liquidator");
+    let liqAccount: bigint;
+    {
+      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, liqSigner);
+      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, liqSigner);
+      await (await token.getFunction("mint")(await liqSigner.getAddress(), 5_000_000n)).wait();
+      await (await token.getFunction("approve")(d.addresses.vault, 5_000_000n)).wait();
+      const rc = await (
+        await vault.getFunction("deposit")(0n, liqKeys.publicKey.x, liqKeys.publicKey.y, 5_000_000n)
+      ).wait();
+      const ev = rc.logs
+        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "Deposited");
+      liqAccount = BigInt(ev.args.account);
+    }
     log(
-      `${n} traders and a thin trader (account ${thin.account}) deposited; the insurance fund topped up`,
+      `${n} traders, a thin trader (account ${thin.account}) and a liquidator (account ${liqAccount}) deposited; the insurance fund topped up`,
     );
     const op = service.operator;
     await until("the thin trader credited", () =>
       op.state.hasAccount(thin.account) ? true : undefined,
     );
     await until("the deposits credited", () =>
-      traders.every((t) => op.state.hasAccount(t.account)) ? true : undefined,
+      traders.every((t) => op.state.hasAccount(t.account)) && op.state.hasAccount(liqAccount)
+        ? true
+        : undefined,
     );
 
     // funding: the chain's time moves to the next tick time, a round is posted there, the
@@ -379,6 +421,34 @@ export async function runServiceDemo(
     await until("the thin trader's trade to settle", drained);
     if (!op.state.getAccount(thin.account).positions[0].size)
       throw new Error("the thin trader did not get a position");
+    // the liquidator posts its standing offer with the CLI: up to 5 lots of market 0 at a
+    // discount of half the penalty
+    const market0 = deployment.markets[0];
+    const offer = { maxSize: 5n, discountBps: market0.liquidationPenaltyBps / 2n };
+    const passphrase = "demo liquidator passphrase (INSECURE)";
+    const keystore = path.join(dir, "liquidator.key.json");
+    fs.writeFileSync(keystore, JSON.stringify(encryptKey(liqKeys, passphrase)));
+    const posted = await zkclear([
+      "liquidator",
+      "offer",
+      "--account",
+      String(liqAccount),
+      "--key",
+      keystore,
+      "--passphrase",
+      passphrase,
+      "--market",
+      `${market0.symbol}:${offer.maxSize}:${offer.discountBps}`,
+      "--deployment",
+      file,
+      "--api",
+      api,
+    ]);
+    if (posted.code !== 0) throw new Error(`zkclear liquidator offer failed: ${posted.stderr}`);
+    log(posted.stdout.trim());
+    const thinBefore = op.state.getAccount(thin.account);
+    const liqBefore = op.state.getAccount(liqAccount);
+    const equityBefore = equity(liqBefore, round.prices);
     const crash = round.prices.map((q, j) => (j === 0 ? (q * 85n) / 100n : q));
     const crashFeeder = new PriceFeeder(
       d.addresses.oracle,
@@ -398,11 +468,45 @@ export async function runServiceDemo(
     const liquidationSeconds = (performance.now() - crashedAt) / 1000;
     await until("everything to settle", drained);
     if (op.halted) throw new Error(op.halted);
+    // the liquidation was taken by the liquidator
+    const liqBatch = op.batches().find((b) => b.kind === "liquidations" && b.status === "settled")!;
+    const taker =
+      liqBatch.body.kind === "liquidations"
+        ? liqBatch.body.takers?.[liqBatch.body.accounts.indexOf(thin.account)]
+        : undefined;
+    if (taker?.offer.offer.account !== liqAccount)
+      throw new Error("the liquidator did not take the thin trader's position");
+    const liqAfter = op.state.getAccount(liqAccount);
+    const indices = liqBatch.body.kind === "liquidations" ? liqBatch.body.fundingIndices : [];
+    const settledBefore = settleFunding(liqBefore, indices).account;
+    const share = liquidatorShare(
+      thinBefore.positions.map((p) => p.size),
+      round.prices,
+      taker.take,
+      taker.offer.offer.terms.map((t) => t.discountBps),
+    );
+    // what the batch paid it: its collateral after, less before (its funding settled first)
+    if (liqAfter.collateral - settledBefore.collateral !== share)
+      throw new Error("the liquidator was not paid its share");
+    const liquidator = {
+      account: liqAccount,
+      market: market0.symbol,
+      ...offer,
+      took: thinBefore.positions.flatMap((p, j) =>
+        taker.take[j]
+          ? [{ market: deployment.markets[j].symbol, size: p.size, mark: round.prices[j] }]
+          : [],
+      ),
+      share,
+      equityBefore,
+      equityAfter: equity(liqAfter, round.prices),
+    };
 
     // funding per account, from the settled batches' funding records
     const names = new Map<bigint, string>([
       ...traders.map((t, i) => [t.account, `trader ${i}`] as const),
       [thin.account, "thin trader"],
+      [liqAccount, "liquidator"],
     ]);
     const sums = new Map<bigint, { paid: bigint; received: bigint }>();
     for (const b of op.batches()) {
@@ -479,6 +583,7 @@ export async function runServiceDemo(
       tradesSettled: rows.filter((r) => r.kind === "trades").reduce((a, r) => a + r.items, 0),
       rootsEqual: chainRoot === op.state.root,
       liquidationSeconds,
+      liquidator,
       rounds: round.roundId,
       funding: {
         interval: fundingView.interval,

@@ -53,7 +53,6 @@ export const ERROR_CODES = {
 
   OFFER_SYSTEM_ACCOUNT: { area: "offer", http: BAD },
   OFFER_TERM_COUNT: { area: "offer", http: BAD },
-  OFFER_EMPTY: { area: "offer", http: BAD },
 
   ORDER_SYSTEM_ACCOUNT: { area: "order", http: BAD },
   ORDER_BAD_MARKET: { area: "order", http: BAD },
@@ -129,6 +128,9 @@ export const ERROR_CODES = {
   FUNDING_WINDOW_UNKNOWN: { area: "operator", http: INTERNAL },
   EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
+  ACCOUNT_TAKING_LIQUIDATION: { area: "operator", http: CONFLICT },
+  OFFER_NONCE_USED: { area: "operator", http: CONFLICT },
+  OFFER_BAD_SIGNATURE: { area: "operator", http: BAD },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },
   ORDER_NOT_FOUND: { area: "operator", http: MISSING },
   ORDER_NOT_OPEN: { area: "operator", http: CONFLICT },

@@ -48,7 +48,10 @@ export interface SignedOffer {
 
 export class OfferError extends ZkClearError<CodeOf<"offer">> {}
 
-/** Range-checks an offer against the protocol widths and the exchange's market count. */
+/**
+ * Range-checks an offer against the protocol widths and the exchange's market count. An
+ * offer of all-zero terms is valid: it withdraws (isWithdrawal).
+ */
 export function validateOffer(o: Offer, markets: number): Offer {
   checkUnsigned(o.account, ACCOUNT_BITS, "offer account");
   if (o.account < FIRST_USER_ACCOUNT) {
@@ -68,10 +71,15 @@ export function validateOffer(o: Offer, markets: number): Offer {
     checkUnsigned(t.maxSize, SIZE_BITS, `offer maxSize (market ${j})`);
     checkUnsigned(t.discountBps, BPS_BITS, `offer discountBps (market ${j})`);
   });
-  if (o.terms.every((t) => t.maxSize === 0n)) {
-    throw new OfferError("OFFER_EMPTY", "an offer must cover at least one market (maxSize > 0)");
-  }
   return o;
+}
+
+/**
+ * An offer whose every term is maxSize 0 covers nothing: signed with a higher nonce, it
+ * withdraws the liquidator's standing offer with the operator.
+ */
+export function isWithdrawal(o: Offer): boolean {
+  return o.terms.every((t) => t.maxSize === 0n);
 }
 
 /** One market's term as the circuit reads it: maxSize | discountBps << 64 (80 bits). */

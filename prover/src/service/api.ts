@@ -6,6 +6,8 @@ import { verify } from "../domain/keys.ts";
 import { leafPreimage } from "../domain/account.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
+import type { SignedOffer } from "../domain/offer.ts";
+import type { StoredOffer } from "../store/store.ts";
 import { toJson } from "../domain/json.ts";
 import { type Operator } from "./operator.ts";
 import { dataOf } from "./pipeline.ts";
@@ -46,6 +48,31 @@ export const WithdrawalBody = z
     signature,
   })
   .strict();
+
+/** A liquidator's signed standing offer: one term per market (all maxSize 0: withdrawn). */
+export const OfferBody = z
+  .object({
+    account: uint,
+    nonce: uint,
+    terms: z
+      .array(z.object({ maxSize: uint, discountBps: uint }).strict())
+      .min(1)
+      .max(255),
+    signature,
+  })
+  .strict();
+
+/** An offer as the API shows it: public, without its signature. */
+function offerView(o: StoredOffer) {
+  return {
+    account: o.account,
+    nonce: o.nonce,
+    status: o.withdrawn ? "withdrawn" : "standing",
+    terms: o.signed.offer.terms,
+    acknowledgedAt: o.acknowledgedAt,
+    seq: o.seq,
+  };
+}
 
 /** The default and the largest page of GET /v1/batches. */
 const DEFAULT_PAGE = 100;
@@ -193,6 +220,41 @@ export function buildApi(
       .status(201)
       .type("application/json")
       .send(send({ id: op.requestWithdrawal(sw) }));
+  });
+
+  // Liquidators' standing offers (service/offer-book.ts): bids to take over liquidated
+  // positions, public on this operator (the watcher's rule ranks them in the open).
+  app.post("/v1/liquidator-offers", async (req, reply) => {
+    const b = parse(OfferBody, req.body, "offer");
+    const so: SignedOffer = {
+      offer: { account: b.account, nonce: b.nonce, terms: b.terms },
+      signature: b.signature,
+    };
+    return reply
+      .status(201)
+      .type("application/json")
+      .send(send(offerView(op.offers.submit(so))));
+  });
+
+  app.get("/v1/liquidator-offers", async (_req, reply) => {
+    return reply
+      .type("application/json")
+      .send(send({ offers: op.offers.standing().map(offerView) }));
+  });
+
+  // One liquidator's latest offer (standing or withdrawn) and the nonce its next one needs.
+  app.get("/v1/liquidator-offers/:account", async (req, reply) => {
+    const account = parse(uint, (req.params as { account: string }).account, "account index");
+    if (!op.state.hasAccount(account))
+      throw new HttpError("ACCOUNT_NOT_FOUND", `no account ${account}`);
+    const o = op.offers.of(account);
+    return reply.type("application/json").send(
+      send({
+        account,
+        offer: o ? offerView(o) : null,
+        nextNonce: o ? o.nonce + 1n : 1n,
+      }),
+    );
   });
 
   app.get("/v1/accounts/:index", async (req, reply) => {

@@ -6,7 +6,9 @@ import { batchOperations } from "../domain/batch-kinds.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
-import { isLiquidatable } from "../engine/liquidations.ts";
+import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
+import type { LiquidationTakerRequest } from "../domain/batch.ts";
+import { chooseTakers, handoverCount } from "./liquidators.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
 import { TradeError } from "../engine/trades.ts";
@@ -74,7 +76,10 @@ export class Batcher {
     const body = b.body;
     const before = this.ctx.state.root;
     const inFlight = b.kind === "liquidations" && b.status !== "settled";
-    if (inFlight) this.ctx.state.startJournal();
+    if (inFlight && body.kind === "liquidations") {
+      this.ctx.state.startJournal();
+      this.handover.set(b.id, this.handoverOf(body.accounts, body.takers));
+    }
     // its own batches, checked when cut: the roots are checked, the signatures not again
     const r = applyBatch(this.ctx.state, body, this.ctx.p, { trustSignatures: true });
     if (inFlight) this.openLiquidation = { id: b.id, journal: this.ctx.state.stopJournal() };
@@ -96,7 +101,7 @@ export class Batcher {
     }
     if (d.kind === "trades")
       this.trackPositions(d.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
-    if (d.kind === "liquidations") this.trackPositions(d.accounts);
+    if (d.kind === "liquidations") this.trackPositions([...d.accounts, ...takersOf(d)]);
     if (d.kind === "forced") {
       this.ctx.forcedAnswered?.(id, this.forcedSeen, d.requests.length, d.outcomes);
       this.forcedHash = d.queueTo;
@@ -244,7 +249,24 @@ export class Batcher {
     }
   }
 
-  /** Liquidates every account the current prices put below maintenance (from the index). */
+  /**
+   * Positions each in-flight liquidation batch hands to liquidators and to the fund, counted
+   * when it is cut (or replayed unsettled) and reported once it settles.
+   */
+  private readonly handover = new Map<number, { liquidator: number; fund: number }>();
+
+  private handoverOf(
+    accounts: readonly bigint[],
+    takers?: readonly (LiquidationTakerRequest | null)[],
+  ) {
+    return handoverCount(accounts, takers, (a) => this.ctx.state.getAccount(a));
+  }
+
+  /**
+   * Liquidates every account the current prices put below maintenance (from the index),
+   * handing each one's positions to a liquidator by the watcher's rule (./liquidators.ts)
+   * and the rest to the fund.
+   */
   cutLiquidations(): void {
     const { state, p, liquidating } = this.ctx;
     const round = this.ctx.round()!;
@@ -260,21 +282,47 @@ export class Batcher {
     // one batch at a time (the rest after it settles): it must stay the last batch cut
     if (due.length === 0) return;
     const accounts = due.slice(0, p.liquidations);
-    state.startJournal();
-    try {
-      const id = this.cut("liquidations", {
-        kind: "liquidations",
-        accounts,
-        marks: round.prices,
-        round: round.roundId,
-        fundingIndices: round.fundingIndices,
-      });
-      this.openLiquidation = { id, journal: state.stopJournal() };
-    } catch (e) {
-      state.stopJournal();
-      this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
-      return;
-    }
+    const chosen = chooseTakers({
+      accounts,
+      offers: this.ctx.store.offers.standing(),
+      // an account with matches waiting for a trade batch is margined on projections
+      // that would not include the take: it takes nothing this time
+      busy: (i) => this.seq.hasPending(i),
+      account: (i) => (state.hasAccount(i) ? state.getAccount(i) : undefined),
+      marks: round.prices,
+      indices: round.fundingIndices,
+      markets: state.markets,
+    });
+    const cut = (takers: readonly (LiquidationTakerRequest | null)[] | undefined) => {
+      const handover = this.handoverOf(accounts, takers);
+      state.startJournal();
+      try {
+        const id = this.cut("liquidations", {
+          kind: "liquidations",
+          accounts,
+          ...(takers ? { takers } : {}),
+          marks: round.prices,
+          round: round.roundId,
+          fundingIndices: round.fundingIndices,
+        });
+        this.openLiquidation = { id, journal: state.stopJournal() };
+        this.handover.set(id, handover);
+        for (const t of takers ?? []) if (t) this.ctx.taking.add(t.offer.offer.account);
+        return true;
+      } catch (e) {
+        state.stopJournal();
+        if (takers && e instanceof LiquidatorError) {
+          // the rule mirrors the engine's checks: this is a bug, but the fund still liquidates
+          this.ctx.log(
+            `a liquidator was refused by the engine (${e.code}: ${e.message}); the fund takes every position`,
+          );
+          return cut(undefined);
+        }
+        this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
+        return false;
+      }
+    };
+    if (!cut(chosen.some((t) => t) ? chosen : undefined)) return;
     for (const a of accounts) {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");
@@ -294,14 +342,27 @@ export class Batcher {
       throw new OperatorError("REPLAY_MISMATCH", `undoing batch ${b.id} gave another root`);
     this.ctx.store.setBatchStatus(b.id, "dropped", { error: why });
     for (const a of b.body.accounts) this.ctx.liquidating.delete(a);
-    this.trackPositions(b.body.accounts);
+    for (const t of takersOf(b.body)) this.ctx.taking.delete(t);
+    this.handover.delete(b.id);
+    this.trackPositions([...b.body.accounts, ...takersOf(b.body)]);
     this.openLiquidation = undefined;
     this.ctx.log(`batch ${b.id}: liquidation dropped (${why}); looking again`);
   }
 
-  /** The in-flight liquidation settled: batches may be cut after it again. */
-  liquidationSettled(id: number): void {
-    if (this.openLiquidation?.id === id) this.openLiquidation = undefined;
+  /**
+   * A liquidation batch settled: its takers trade again, its positions are counted, and
+   * batches may be cut after it again.
+   */
+  liquidationSettled(b: StoredBatch<BatchBody>): void {
+    if (b.body.kind !== "liquidations") return;
+    for (const t of takersOf(b.body)) this.ctx.taking.delete(t);
+    const h = this.handover.get(b.id);
+    if (h) {
+      this.ctx.metrics.liquidatedPositions.liquidator += h.liquidator;
+      this.ctx.metrics.liquidatedPositions.fund += h.fund;
+      this.handover.delete(b.id);
+    }
+    if (this.openLiquidation?.id === b.id) this.openLiquidation = undefined;
   }
 
   /**
@@ -346,4 +407,10 @@ export class Batcher {
       }
     }
   }
+}
+
+/** The liquidators of a liquidation batch (none for other kinds). */
+export function takersOf(d: BatchData): bigint[] {
+  if (d.kind !== "liquidations" || !d.takers) return [];
+  return d.takers.flatMap((t) => (t ? [t.offer.offer.account] : []));
 }

@@ -29,6 +29,8 @@ export interface OperatorMetrics {
   batchesSettled: Record<BatchKind, number>;
   batchesRefused: number;
   proveMs: number;
+  /** Positions of settled liquidation batches, by who took them over. */
+  liquidatedPositions: { liquidator: number; fund: number };
 }
 
 /** What the operator's parts (sequencer, batcher, pipeline) share. */
@@ -40,6 +42,11 @@ export interface OperatorContext {
   readonly metrics: OperatorMetrics;
   /** Accounts in liquidation batches not yet settled: their orders are refused. */
   readonly liquidating: Set<bigint>;
+  /**
+   * Liquidators taking positions in a liquidation batch not yet settled (it may be undone):
+   * their new orders are refused and their resting orders do not match meanwhile.
+   */
+  readonly taking: Set<bigint>;
   /** The oracle round the operator trades at, once there is one. */
   round(): Round | undefined;
   /** Why the operator is halted (a refused batch, a store failure), if it is. */

@@ -77,6 +77,17 @@ export class ServiceMetrics implements Timings {
       },
     });
     new Counter({
+      name: "zkclear_liquidations_positions_total",
+      help: "Positions of settled liquidation batches, by who took them over: a liquidator under its offer, or the insurance fund.",
+      labelNames: ["taker"],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ taker: "liquidator" }, counts.liquidatedPositions.liquidator);
+        this.inc({ taker: "fund" }, counts.liquidatedPositions.fund);
+      },
+    });
+    new Counter({
       name: "zkclear_batches_refused_total",
       help: "Batches the chain refused.",
       registers,

@@ -7,10 +7,11 @@ import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
-import { Batcher } from "./batcher.ts";
+import { Batcher, takersOf } from "./batcher.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ForcedBook } from "./forced-book.ts";
+import { OfferBook } from "./offer-book.ts";
 import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
@@ -63,6 +64,7 @@ export class Operator {
     batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
     batchesRefused: 0,
     proveMs: 0,
+    liquidatedPositions: { liquidator: 0, fund: 0 },
   };
   private readonly store: Store;
   private readonly chain: ChainPort;
@@ -78,6 +80,8 @@ export class Operator {
   readonly prometheus: ServiceMetrics;
   /** Forced requests seen on Settlement, their deadlines and answers (GET /v1/forced). */
   readonly forced = new ForcedBook();
+  /** Liquidators' standing offers (POST/GET /v1/liquidator-offers; the watcher's rule reads them). */
+  readonly offers = new OfferBook(() => this.ctx);
   /** Funding ticks, when the operator has the Funding contract. */
   private readonly fundingTicker: FundingTicker | undefined;
   /** Forced batches known to have settled (settled is final). */
@@ -121,6 +125,7 @@ export class Operator {
       log: o.log ?? (() => {}),
       metrics: this.metrics,
       liquidating: new Set(),
+      taking: new Set(),
       round: () => this.round,
       timings: this.prometheus,
       halted: () => this.halted,
@@ -139,7 +144,7 @@ export class Operator {
       o.prover,
       o.chain,
       {
-        settled: (b) => this.batcher.liquidationSettled(b.id),
+        settled: (b) => this.batcher.liquidationSettled(b),
         staleLiquidation: (b, why) => {
           this.batcher.dropLiquidation(b, why);
           this.pendingLiquidationCheck = true;
@@ -171,8 +176,10 @@ export class Operator {
     }
     this.pipeline.restore();
     for (const b of store.batches<BatchBody>(["built", "proved", "submitted"])) {
-      if (b.body.kind === "liquidations")
+      if (b.body.kind === "liquidations") {
         for (const a of b.body.accounts) this.ctx.liquidating.add(a);
+        for (const t of takersOf(b.body)) this.ctx.taking.add(t);
+      }
     }
     const round = store.getMeta("round");
     if (round) this.round = fromJson(round);

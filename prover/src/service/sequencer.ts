@@ -127,6 +127,12 @@ export class Sequencer {
         `account ${o.account} is being liquidated: its orders are refused until the liquidation settles`,
       );
     }
+    if (ctx.taking.has(o.account)) {
+      refuse(
+        "ACCOUNT_TAKING_LIQUIDATION",
+        `account ${o.account} is taking over liquidated positions in a batch not yet settled: its orders are refused until it settles (seconds)`,
+      );
+    }
     if (!ctx.state.hasAccount(o.account))
       refuse("ACCOUNT_NOT_FOUND", `account ${o.account} does not exist (deposit first)`);
     const acct = this.account(o.account);
@@ -245,6 +251,12 @@ export class Sequencer {
   private veto(m: Match): { side: "maker" | "taker"; reason: string } | undefined {
     if (!this.ctx.round())
       return { side: "taker", reason: "no oracle prices yet: trading starts with the first round" };
+    // a liquidator's resting order waits for no batch: a take in flight may yet be undone
+    if (this.ctx.taking.has(m.maker.signed.order.account))
+      return {
+        side: "maker",
+        reason: "its account took over liquidated positions in a batch not yet settled",
+      };
     try {
       this.project(m);
       return undefined;
@@ -269,6 +281,15 @@ export class Sequencer {
       seqs: taken.map((p) => p.seq),
       round,
     };
+  }
+
+  /** Whether a match of `account` waits for a trade batch. */
+  hasPending(account: bigint): boolean {
+    return this.pending.some(
+      (p) =>
+        p.match.maker.signed.order.account === account ||
+        p.match.taker.signed.order.account === account,
+    );
   }
 
   /** Forgets the projections once every pending match is in a batch (the state has them). */

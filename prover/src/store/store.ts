@@ -4,6 +4,7 @@ import type { SignedOrder } from "../domain/order.ts";
 import type { SignedTx } from "../domain/ports.ts";
 import { toJson } from "../domain/json.ts";
 import { MatchTable } from "./matches.ts";
+import { OfferTable } from "./offers.ts";
 import {
   batchOf,
   orderOf,
@@ -24,13 +25,14 @@ export { StoreError } from "./store-error.ts";
 export type { BatchStatus } from "./schema.ts";
 export type { BatchSummary, OrderStatus, StoredBatch, StoredOrder } from "./rows.ts";
 export type { StoredMatch } from "./matches.ts";
+export type { StoredOffer } from "./offers.ts";
 export type { StoredWithdrawal } from "./withdrawals.ts";
 
 const SUMMARY = "id, kind, status, old_root, new_root, tx_hash, error, created_at, updated_at";
 
 /**
  * The operator's durable state in SQLite (WAL, synchronous = FULL): every accepted order,
- * every match, every withdrawal request and every batch is on disk when the call that
+ * every match, every withdrawal request, every liquidator's offer and every batch is on disk when the call that
  * stores it returns, so acknowledging after it can never lose one. Every read the API
  * makes is O(page): statuses and ids are indexed, and lists read summaries, not bodies.
  */
@@ -39,6 +41,7 @@ export class Store {
   readonly withdrawals: WithdrawalTable;
   readonly matches: MatchTable;
   readonly snapshots: SnapshotTable;
+  readonly offers: OfferTable;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -49,6 +52,7 @@ export class Store {
     this.withdrawals = new WithdrawalTable(this.db);
     this.matches = new MatchTable(this.db);
     this.snapshots = new SnapshotTable(this.db);
+    this.offers = new OfferTable(this.db);
   }
 
   close(): void {

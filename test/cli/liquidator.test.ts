@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { encryptKey } from "../../prover/src/domain/keystore.ts";
+import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
+import { deposit, postRound, type Participant } from "../../prover/src/dev/onchain.ts";
+import { buildApi } from "../../prover/src/service/api.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+
+const PASSPHRASE = "a long passphrase for the liquidator test";
+
+interface Run {
+  code: number;
+  json: Record<string, unknown>;
+  out: string;
+}
+
+function zkclear(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      "bin/zkclear",
+      args,
+      { timeout: 120_000, env: { ...process.env, ZKCLEAR_PASSPHRASE: PASSPHRASE } },
+      (err, stdout, stderr) => {
+        let json: Record<string, unknown> = {};
+        try {
+          json = JSON.parse(stdout) as Record<string, unknown>;
+        } catch {
+          // human output, or the assertion on the exit code shows it
+        }
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code, json, out: `${stdout}\n${stderr}` });
+      },
+    );
+  });
+}
+
+/** `zkclear liquidator offer | withdraw | show` against the operator's API. */
+describe("cli: zkclear liquidator", function () {
+  let rig: OperatorRig;
+  let app: FastifyInstance;
+  let liq: Participant;
+  let url: string;
+  let file: string;
+  let key: string;
+  const args = (...xs: string[]) => [
+    ...xs,
+    "--account",
+    String(liq.account),
+    "--key",
+    key,
+    "--deployment",
+    file,
+    "--api",
+    url,
+  ];
+
+  before(async function () {
+    rig = await startOperator(1, "zkclear-cli-liq-");
+    [liq] = rig.w.participants;
+    await deposit(rig.w, liq, 1_000_000_00n);
+    await postRound(rig.w, [60_000_00n, 3_000_00n]);
+    await rig.op.tick();
+    app = buildApi(rig.op);
+    url = await app.listen({ host: "127.0.0.1", port: 0 });
+    file = saveDeployment(path.join(rig.dir, "deployment.json"), rig.w.deployment);
+    key = path.join(rig.dir, "liq.json");
+    fs.writeFileSync(key, JSON.stringify(encryptKey(liq.keys, PASSPHRASE)));
+  });
+
+  after(async function () {
+    await app?.close();
+    await rig?.close();
+  });
+
+  it("signs and posts an offer by market name, with the next nonce the operator reports", async function () {
+    const symbol = rig.w.markets[0].symbol;
+    const r = await zkclear([
+      "--json",
+      ...args("liquidator", "offer", "--market", `${symbol}:2:40`),
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.json.status, "standing");
+    assert.equal(r.json.nonce, "1");
+    assert.deepEqual(r.json.terms, [
+      { maxSize: "2", discountBps: "40" },
+      { maxSize: "0", discountBps: "0" },
+    ]);
+    // by index, both markets; the nonce follows on
+    const again = await zkclear([
+      "--json",
+      ...args(
+        "liquidator",
+        "offer",
+        "--market",
+        "0:3:30",
+        "--market",
+        `${rig.w.markets[1].symbol.toLowerCase()}:5:20`,
+      ),
+    ]);
+    assert.equal(again.code, 0, again.out);
+    assert.equal(again.json.nonce, "2");
+    const human = await zkclear(["liquidator", "show", "--deployment", file, "--api", url]);
+    assert.equal(human.code, 0, human.out);
+    assert.match(human.out, new RegExp(`account ${liq.account}: standing, nonce 2`));
+    assert.match(human.out, new RegExp(`${symbol} up to 3 lots at 30 bps`));
+  });
+
+  it("refuses a stale nonce (the operator's code, exit 1) and a market it does not know (exit 2)", async function () {
+    const stale = await zkclear([
+      "--json",
+      ...args("liquidator", "offer", "--market", "0:1:1", "--nonce", "2"),
+    ]);
+    assert.equal(stale.code, 1, stale.out);
+    assert.equal(stale.json.error, "OFFER_NONCE_USED");
+    const unknown = await zkclear([
+      "--json",
+      ...args("liquidator", "offer", "--market", "NOPE-PERP:1:1"),
+    ]);
+    assert.equal(unknown.code, 2, unknown.out);
+    assert.equal(unknown.json.error, "BAD_ARGUMENT");
+    assert.match(String(unknown.json.message), /no market NOPE-PERP/);
+    const none = await zkclear(["--json", ...args("liquidator", "offer")]);
+    assert.equal(none.code, 2, none.out);
+    const above = await zkclear(["--json", ...args("liquidator", "offer", "--market", "0:1:101")]);
+    assert.equal(above.code, 1, above.out);
+    assert.equal(above.json.error, "OFFER_DISCOUNT_ABOVE_PENALTY");
+  });
+
+  it("withdraws: the offer leaves the public list, its nonce stays", async function () {
+    const r = await zkclear(["--json", ...args("liquidator", "withdraw")]);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.json.status, "withdrawn");
+    const list = await zkclear(["--json", "liquidator", "show", "--api", url]);
+    assert.deepEqual(list.json.offers, []);
+    const one = await zkclear([
+      "--json",
+      "liquidator",
+      "show",
+      "--account",
+      String(liq.account),
+      "--api",
+      url,
+    ]);
+    assert.equal((one.json.offer as { status: string }).status, "withdrawn");
+    assert.equal(one.json.nextNonce, "4");
+  });
+});
