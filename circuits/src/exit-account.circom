@@ -56,6 +56,8 @@ template ExitAccount(D, M) {
 
     signal input marketParam[M];
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     signal input fundingIndex[M];
     signal input leafAx;
@@ -85,6 +87,7 @@ template ExitAccount(D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     // C. The leaf is in the tree.

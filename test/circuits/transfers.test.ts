@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import fc from "fast-check";
 import { FIRST_USER_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
@@ -33,7 +34,7 @@ const key = (i: number) => devKeyPair(`depositor-${i}`).publicKey;
 const RECIPIENT = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 
 function genesis() {
-  return ExchangeState.genesis(P.depth, defaultMarkets(P.markets), SAMPLE_DOMAIN);
+  return ExchangeState.genesis(P.depth, defaultMarkets(P.markets), SAMPLE_DOMAIN, devOwners());
 }
 
 const deposits = (input: ApplyDepositsInput) => ({ kind: "apply_deposits" as const, input });

@@ -107,6 +107,8 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
       settlement: w.d.addresses.settlement,
       params: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
       dir: published,
     });
     await deposit(w, alice, 1_000_000_00n);

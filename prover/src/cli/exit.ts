@@ -106,7 +106,7 @@ export async function proveExit(
   zkey: string,
 ): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
   const sig = privateKey ? signExit(data.account, BigInt(recipient), privateKey, d.domain) : null;
-  const input = exitInputFromData(data, d.markets, BigInt(recipient), sig);
+  const input = exitInputFromData(data, d, BigInt(recipient), sig);
   const wasm = circuitFiles("exit_account", d.paramSet).wasm;
   if (!fs.existsSync(wasm))
     throw new CliError(

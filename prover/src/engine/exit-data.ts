@@ -61,7 +61,7 @@ export function exitDataOf(
  */
 export function exitInputFromData(
   d: ExitData,
-  markets: readonly MarketParams[],
+  config: { readonly markets: readonly MarketParams[]; readonly fundFloor: bigint },
   recipient: bigint,
   signature: EdDSASignature | null,
 ): ExitAccountInput {
@@ -74,16 +74,22 @@ export function exitInputFromData(
     );
   const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
   const domain = exitDataDomain(d);
+  const markets = config.markets;
   const m = markets.length;
   const pre = leafPreimage(d.leaf);
   return {
     root: d.root,
-    priceConfigHash: priceConfigHash(markets, domain, d.marks, d.fundingIndices),
+    priceConfigHash: priceConfigHash(
+      { markets, fundFloor: config.fundFloor, domain },
+      d.marks,
+      d.fundingIndices,
+    ),
     account: d.account,
     recipient,
     payout: d.payout,
     marketParam: markets.map(packMarketParams),
     domain,
+    fundFloor: config.fundFloor,
     mark: [...d.marks],
     fundingIndex: [...d.fundingIndices],
     leafAx: pre[0],

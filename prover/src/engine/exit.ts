@@ -33,12 +33,13 @@ export function exitInput(
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
   return {
     root: state.root,
-    priceConfigHash: priceConfigHash(state.markets, state.domain, marks, indices),
+    priceConfigHash: priceConfigHash(state, marks, indices),
     account,
     recipient,
     payout: exitPayout(state.getAccount(account), marks, indices),
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
+    fundFloor: state.fundFloor,
     mark: [...marks],
     fundingIndex: [...indices],
     ...leafWitness(state, account),

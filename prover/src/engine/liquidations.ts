@@ -88,7 +88,7 @@ export function liquidate(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, state.domain, marks, indices);
+  const binding = priceConfigHash(state, marks, indices);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   const undo: [bigint, Account][] = [];
@@ -177,6 +177,7 @@ export function liquidate(
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
+      fundFloor: state.fundFloor,
       mark: [...marks],
       fundingIndex: [...indices],
       slots: [
