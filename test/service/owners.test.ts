@@ -71,7 +71,7 @@ describe("operator: the fee and fund owners on a real chain", function () {
         limitPrice: MARKS[0],
       }),
     );
-    await op.tick();
+    await op.tick({ flushTrades: true });
     assert.equal(op.state.getAccount(FEE_ACCOUNT).collateral, 4_200n);
   });
 
