@@ -30,8 +30,9 @@ template ExitMessage() {
 //     root) at index `account` (not 0, the empty leaf);
 //   - for a trader account (>= 3): the account's key signed ExitMessage(account, recipient,
 //     domain) (the domain is bound through priceConfigHash, so the signature is for this
-//     deployment). The system accounts (1 fees, 2 insurance) have no key: their proof checks
-//     no signature, and Settlement lets only its admin send it, after every trader's claim;
+//     deployment). The system accounts (1 fees, 2 insurance) hold their owners' keys, but
+//     their exits are not signed: their proof checks no signature, and Settlement lets only
+//     its admin send it, after every trader's claim;
 //   - payout = max(0, equity) at the marks and funding indices bound by priceConfigHash
 //     (Settlement checks it is the binding of the round recorded at the freeze), where
 //     equity = collateral - funding + sum_j (size_j * mark_j - notional_j), funding being

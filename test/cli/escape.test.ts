@@ -550,7 +550,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(r.paid, String(bobPayout));
     assert.equal(await balance(bobTo), bobBefore + bobPayout);
 
-    // the fee account has no key: its exit is proved here and sent by the admin's timelock
+    // the fee account's exit is unsigned: it is proved here and sent by the admin's timelock
     const feeData = path.join(dir, "exit-1.json");
     ok(
       await zkclear([

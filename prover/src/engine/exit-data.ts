@@ -57,7 +57,7 @@ export function exitDataOf(
  * ExitAccount's input from exit data alone (no tree): the same input engine/exit.ts
  * exitInput builds from the whole state (a test checks both agree). A trader account
  * needs its key's signature of the recipient (domain/exit.ts signExit); the fee account
- * and the insurance fund have no key and take null.
+ * and the insurance fund take null (their exits are the admin's, unsigned).
  */
 export function exitInputFromData(
   d: ExitData,
