@@ -64,7 +64,7 @@ try {
     );
     const input = exitInputFromData(
       data,
-      s.markets,
+      s.state,
       TO,
       signExit(a.index, TO, a.keys.privateKey, s.domain),
     );

@@ -254,6 +254,8 @@ template AnswerForced(F, D, M) {
 
     signal input marketParam[M];
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     signal input fundingIndex[M];
     signal input enabled[F];
@@ -275,6 +277,7 @@ template AnswerForced(F, D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     signal answerRoot[F + 1];

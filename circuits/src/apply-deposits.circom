@@ -13,7 +13,10 @@ include "merkle.circom";
 // (binding the public key from the deposit) when its leaf is empty.
 //   enabled: bit (padding slots leave root and queue hash unchanged).
 //   account: < 2^D, not 0; amount: < 2^92; pkX, pkY: the depositor's Baby Jubjub key
-//     (the Vault checks it is on the curve; checked again here for new accounts).
+//     (the Vault checks it is on the curve; checked again here for new accounts). A top-up
+//     of an existing account (a trader's, the fee account's or the insurance fund's) names
+//     no key, (0, 0), as the Vault queues it: it credits the amount and keeps the leaf's
+//     key, so no deposit can replace an account's key (a system account's owner included).
 //   isNew: bit chosen by the prover; an existing leaf cannot be proven empty and an
 //     empty leaf has no preimage, so the choice is forced by the tree.
 //   ax, ay, balance, word[M], notional[M]: the existing leaf's preimage (ignored if new).
@@ -56,7 +59,11 @@ template DepositSlot(D, M) {
     signal existingLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal oldLeaf <== (1 - isNew) * existingLeaf;
 
-    // C. A new account binds the deposit's key, which must be a curve point.
+    // C. A new account binds the deposit's key, which must be a curve point; a top-up names
+    // none.
+    signal topUp <== enabled * (1 - isNew);
+    topUp * pkX === 0;
+    topUp * pkY === 0;
     component onCurve = BabyCheck();
     onCurve.x <== isNew * pkX;
     onCurve.y <== isNew * (pkY - 1) + 1;

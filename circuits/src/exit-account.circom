@@ -30,8 +30,9 @@ template ExitMessage() {
 //     root) at index `account` (not 0, the empty leaf);
 //   - for a trader account (>= 3): the account's key signed ExitMessage(account, recipient,
 //     domain) (the domain is bound through priceConfigHash, so the signature is for this
-//     deployment). The system accounts (1 fees, 2 insurance) have no key: their proof checks
-//     no signature, and Settlement lets only its admin send it, after every trader's claim;
+//     deployment). The system accounts (1 fees, 2 insurance) hold their owners' keys, but
+//     their exits are not signed: their proof checks no signature, and Settlement lets only
+//     its admin send it, after every trader's claim;
 //   - payout = max(0, equity) at the marks and funding indices bound by priceConfigHash
 //     (Settlement checks it is the binding of the round recorded at the freeze), where
 //     equity = collateral - funding + sum_j (size_j * mark_j - notional_j), funding being
@@ -56,6 +57,8 @@ template ExitAccount(D, M) {
 
     signal input marketParam[M];
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     signal input fundingIndex[M];
     signal input leafAx;
@@ -85,6 +88,7 @@ template ExitAccount(D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     // C. The leaf is in the tree.

@@ -368,6 +368,8 @@ template LiquidateBatch(L, D, M) {
     signal input marketParam[M];
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     // funding indices at the batch's round: bound through priceConfigHash
     signal input fundingIndex[M];
@@ -406,6 +408,7 @@ template LiquidateBatch(L, D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     // B. The liquidations, in order.

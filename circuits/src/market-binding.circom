@@ -5,9 +5,11 @@ include "sparse-poseidon.circom";
 include "constants.circom";
 include "range-check.circom";
 
-// MarketBinding(M): unpacks and range-checks the market parameters, mark prices and
-// funding indices and computes the binding that the settlement contract checks:
-//   configHash = Poseidon(2)(Poseidon(M)(param[0..M-1]), domain),
+// MarketBinding(M): unpacks and range-checks the market parameters, the fund floor, mark
+// prices and funding indices and computes the binding that the settlement contract checks:
+//   configHash = Poseidon(2)(marketsHash, domain),
+//   marketsHash = Poseidon(M + 1)(param[0..M-1], fundFloor) (the deployer computes it,
+//     Settlement stores Poseidon(marketsHash, domain) without recomputing it),
 //   priceConfigHash = Poseidon(2)(Poseidon(1 + M)(configHash, mark[0..M-1]),
 //                                 Poseidon(M)(index[0..M-1] + 2^63)).
 //   domain: the deployment domain Poseidon(chainId, Settlement address), which Settlement
@@ -15,6 +17,8 @@ include "range-check.circom";
 //     here binds every signature the batch checks to this one deployment.
 //   param[j]: imBps | mmBps << 16 | makerFeeBps << 32 | takerFeeBps << 48
 //             | liquidationPenaltyBps << 64 (80 bits).
+//   fundFloor: the least collateral the insurance fund (account 2) keeps after its owner's
+//     withdrawals and trades, in collateral units; 0 <= fundFloor < 2^127 (checked here).
 //   mark[j]: mark price, < 2^64.
 //   index[j]: market j's cumulative funding index (signed, -2^63 <= index < 2^63; checked
 //     here), as the Funding contract recorded it for the batch's oracle round.
@@ -25,6 +29,7 @@ template MarketBinding(M) {
     signal input mark[M];
     signal input index[M];
     signal input domain;
+    signal input fundFloor;
     signal output imBps[M];
     signal output mmBps[M];
     signal output makerFeeBps[M];
@@ -49,7 +54,13 @@ template MarketBinding(M) {
         penaltyBps[j] <== field[4];
         RangeCheck(PRICE_BITS())(mark[j]);
     }
-    signal marketsHash <== SparsePoseidon(M)(param);
+    RangeCheck(COLLATERAL_BITS() - 1)(fundFloor);
+    component markets = SparsePoseidon(M + 1);
+    for (var j = 0; j < M; j++) {
+        markets.inputs[j] <== param[j];
+    }
+    markets.inputs[M] <== fundFloor;
+    signal marketsHash <== markets.out;
     signal configHash <== SparsePoseidon(2)([marketsHash, domain]);
     component prices = SparsePoseidon(1 + M);
     prices.inputs[0] <== configHash;

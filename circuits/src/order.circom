@@ -118,3 +118,14 @@ template NotSystemAccount() {
     signal isSystem <== IsZero()(a012);
     isSystem * enabled === 0;
 }
+
+// NotFeeAccount: an order's account is neither the empty leaf 0 nor the fee account 1
+// (which collects fees and never trades); the insurance fund 2 trades with its owner's
+// orders. Skipped when enabled = 0.
+template NotFeeAccount() {
+    signal input account;
+    signal input enabled;
+    signal a01 <== account * (account - FEE_ACCOUNT());
+    signal isFee <== IsZero()(a01);
+    isFee * enabled === 0;
+}

@@ -35,11 +35,14 @@ template WithdrawalMessage() {
 
 // WithdrawalSlot(D, M): one signed withdrawal of `amount` collateral units to the
 // Ethereum address `recipient`.
+//   account: any account but the empty leaf 0, the fee account (1) and the insurance fund
+//   (2) included: their leaves hold their owners' keys (domain/genesis.ts).
 //   The signature is by the key in the account leaf, over the leaf's current withdrawal
 //   nonce, which then increases: a signed withdrawal is paid at most once.
 //   Accrued funding at the batch's indices is settled first (SettleFunding); afterwards
-//   collateral stays non-negative and the account meets initial margin at the batch's
-//   mark prices.
+//   collateral stays non-negative (the insurance fund's stays >= fundFloor) and the
+//   account meets initial margin at the batch's mark prices.
+//   fundFloor: < 2^127, range-checked by the batch's MarketBinding.
 //   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
 //   the Vault pays.
@@ -65,14 +68,17 @@ template WithdrawalSlot(D, M) {
     signal input mmBps[M];
     signal input rootIn;
     signal input domain;
+    signal input fundFloor;
     signal output rootOut;
     signal output payout;
 
-    // A. Fields in range; not the empty leaf or a system account.
+    // A. Fields in range; not the empty leaf.
     AssertBit()(enabled);
     component accountBits = Num2Bits(D);
     accountBits.in <== account;
-    NotSystemAccount()(account, enabled);
+    signal accountZero <== IsZero()(account);
+    accountZero * enabled === 0;
+    signal isFund <== IsZero()(account - INSURANCE_ACCOUNT());
     RangeCheck(TRANSFER_BITS())(amount);
     RangeCheck(ADDRESS_BITS())(recipient);
     signal noRecipient <== IsZero()(recipient);
@@ -95,8 +101,8 @@ template WithdrawalSlot(D, M) {
     sig.S <== sigS;
     sig.M <== msg;
 
-    // D. Settle funding, debit, bump the nonce; collateral stays >= 0 and initial margin
-    // holds.
+    // D. Settle funding, debit, bump the nonce; collateral stays >= 0 (the fund's >= its
+    // floor: one range check covers both, the floor being >= 0) and initial margin holds.
     component funding = SettleFunding(M);
     funding.collateral <== old.collateral;
     funding.size <== old.size;
@@ -105,7 +111,8 @@ template WithdrawalSlot(D, M) {
     funding.word <== word;
     funding.enabled <== enabled;
     signal newCollateral <== funding.collateralOut - amount;
-    signal collateralCheck <== enabled * newCollateral;
+    signal floor <== isFund * fundFloor;
+    signal collateralCheck <== enabled * (newCollateral - floor);
     RangeCheck(COLLATERAL_BITS())(collateralCheck);
     signal newNonce <== old.withdrawNonce + 1;
     RangeCheck(NONCE_BITS())(newNonce);
@@ -142,6 +149,8 @@ template ProcessWithdrawals(W, D, M) {
     signal input marketParam[M];
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     // funding indices at the batch's round: bound through priceConfigHash
     signal input fundingIndex[M];
@@ -164,6 +173,7 @@ template ProcessWithdrawals(W, D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     signal root[W + 1];
@@ -190,6 +200,7 @@ template ProcessWithdrawals(W, D, M) {
         slot[i].mmBps <== binding.mmBps;
         slot[i].rootIn <== root[i];
         slot[i].domain <== domain;
+        slot[i].fundFloor <== fundFloor;
         root[i + 1] <== slot[i].rootOut;
         slot[i].payout === payout[i];
     }

@@ -20,10 +20,12 @@ include "market-binding.circom";
 //     a disabled (padding) slot leaves it unchanged.
 //   priceConfigHash: the market configuration, mark prices and funding indices
 //     (MarketBinding).
-// Private inputs: market parameters, the deployment domain, mark prices and funding
-// indices; per slot the trade (enabled,
+// Private inputs: market parameters, the deployment domain, the insurance fund's floor,
+// mark prices and funding indices; per slot the trade (enabled,
 // market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
+// A side's account is a trader's or the insurance fund's (its owner's orders; the fund
+// ends at or above fundFloor), never the fee account (TradeSide).
 // Every slot's fees accumulate and reach the fee account in one update at the end.
 // Every trading account settles its accrued funding first (TradeSide); the fee account
 // holds no position, so it has none to settle.
@@ -39,6 +41,8 @@ template SettleTrades(B, D, M) {
     signal input marketParam[M];
     // the deployment domain (MarketBinding): bound through priceConfigHash
     signal input domain;
+    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    signal input fundFloor;
     signal input mark[M];
     // the markets' funding indices at the batch's round: bound through priceConfigHash
     signal input fundingIndex[M];
@@ -78,6 +82,7 @@ template SettleTrades(B, D, M) {
     binding.mark <== mark;
     binding.index <== fundingIndex;
     binding.domain <== domain;
+    binding.fundFloor <== fundFloor;
     binding.priceConfigHash === priceConfigHash;
 
     // B. Trades, in order; each moves the root and extends the commitment.
@@ -151,6 +156,7 @@ template SettleTrades(B, D, M) {
             side[i][s].mark <== mark;
             side[i][s].index <== fundingIndex;
             side[i][s].domain <== domain;
+            side[i][s].fundFloor <== fundFloor;
             side[i][s].imBps <== binding.imBps;
             side[i][s].mmBps <== binding.mmBps;
             side[i][s].rootIn <== s == 0 ? root[i] : side[i][0].rootOut;

@@ -18,7 +18,10 @@ include "sparse-poseidon.circom";
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
 //   imBps[M], mmBps[M] (< 2^16), index[M] (funding indices, |.| <= 2^63), rootIn, domain
-//   (bound by the batch's MarketBinding).
+//   and fundFloor (< 2^127) (bound and checked by the batch's MarketBinding).
+// The account is any trader's or the insurance fund's (2, whose leaf holds the fund
+// owner's key), never the empty leaf 0 nor the fee account 1 (NotFeeAccount); after a
+// trade of the fund its collateral is still >= fundFloor, on top of the margin check.
 // Private inputs checked here: the order (account, nonce, maxFeeBps, amount, limitPrice,
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
 // The account's accrued funding is settled into its collateral (SettleFunding) before the
@@ -41,6 +44,7 @@ template TradeSide(SIDE, D, M) {
     signal input index[M];
     signal input rootIn;
     signal input domain;
+    signal input fundFloor;
 
     signal input account;
     signal input nonce;
@@ -65,7 +69,7 @@ template TradeSide(SIDE, D, M) {
     // A. Order fields are range-checked; the account index gives the Merkle path.
     component accountBits = Num2Bits(D);
     accountBits.in <== account;
-    NotSystemAccount()(account, enabled);
+    NotFeeAccount()(account, enabled);
     RangeCheck(NONCE_BITS())(nonce);
     RangeCheck(BPS_BITS())(maxFeeBps);
     RangeCheck(AMOUNT_BITS())(amount);
@@ -165,6 +169,13 @@ template TradeSide(SIDE, D, M) {
     // trade only reduced its exposure.
     MarginRequirement(M)(newCollateral, newSizes, newNegatives, newNotionals, mark, imBps, mmBps,
         reducing, enabled);
+
+    // I'. The insurance fund keeps at least its floor: newCollateral - fundFloor >= 0
+    // (|newCollateral| < 2^128 and fundFloor < 2^127, so a shortfall wraps far above 2^128).
+    signal isFund <== IsZero()(account - INSURANCE_ACCOUNT());
+    signal fundTrade <== isFund * enabled;
+    signal aboveFloor <== fundTrade * (newCollateral - fundFloor);
+    RangeCheck(COLLATERAL_BITS())(aboveFloor);
 
     // J. Old leaf is in the tree at rootIn; the new leaf gives the next root.
     signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce);

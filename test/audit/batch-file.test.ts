@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { fundingPayments } from "../../prover/src/domain/batch.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -184,6 +185,8 @@ describe("batch files (zkclear-batch/1)", function () {
       settlement: META.settlement,
       paramSet: P,
       markets: s.markets,
+      fundFloor: 0n,
+      owners: devOwners(),
     });
     assert.equal(parseConfigFile(JSON.stringify(c)).markets.length, P.markets);
     const bad = {
@@ -192,7 +195,7 @@ describe("batch files (zkclear-batch/1)", function () {
     };
     assert.throws(
       () => parseConfigFile(JSON.stringify(bad)),
-      refusedWith(/configHash: \d+ is not the hash of its markets/),
+      refusedWith(/configHash: \d+ is not the hash of its markets, fund floor/),
     );
   });
 });

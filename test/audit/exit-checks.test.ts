@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { newAccount } from "../../prover/src/domain/account.ts";
 import { exitPayout } from "../../prover/src/domain/exit.ts";
@@ -21,7 +22,7 @@ const OTHER = "0x0000000000000000000000000000000000000B0B";
  */
 describe("audit: exits against the frozen state (synthetic events)", function () {
   const markets = defaultMarkets(P.markets);
-  const state = ExchangeState.genesis(P.depth, markets, 1n);
+  const state = ExchangeState.genesis(P.depth, markets, 1n, devOwners());
   const key = devKeyPair("exit-check").publicKey;
   const rich = newAccount(key, P.markets, 10_000n);
   // long 1 BTC bought at 70,000.00: at 60,000.00 it lost 1,000,000 > its 500,000

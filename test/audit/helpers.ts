@@ -28,6 +28,8 @@ export async function auditorOf(
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
     },
     vkeys: loadVerificationKeys(P),
     files: files === undefined ? undefined : batchFileSource(files),

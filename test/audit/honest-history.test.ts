@@ -60,6 +60,8 @@ describe("audit: an honest history from the operator", function () {
       settlement: w.d.addresses.settlement,
       params: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
       dir,
     });
     // deposits (two batches), the insurance fund, prices, two trade batches
@@ -281,12 +283,14 @@ describe("audit: an honest history from the operator", function () {
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets.map((m, j) => (j === 0 ? { ...m, takerFeeBps: m.takerFeeBps + 1n } : m)),
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
     };
     const r = await audit(w, dir, { config });
     const first = (code: string) => r.findings.find((f) => f.code === code);
     assert.match(
       first("CONFIG_MISMATCH")!.message,
-      /Settlement's configHash is \d+, the published markets with this deployment's domain hash to \d+/,
+      /Settlement's configHash is \d+, the published markets and fund floor 0 with this deployment's domain hash to \d+/,
     );
     assert.match(
       first("BINDING_MISMATCH")!.message,

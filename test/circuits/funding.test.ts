@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import fc from "fast-check";
 import { encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { newAccount, packPositionWord, type Account } from "../../prover/src/domain/account.ts";
@@ -207,7 +208,7 @@ describe("funding in the circuits that read accounts (test parameters)", functio
     );
     // and the bound binding with the other indices' leaves but the bound indices declared
     await assertRefusedBy({ ...forged.r.input, fundingIndex: idx }, "SettleTrades");
-    assert.equal(forged.r.priceConfigHash, priceConfigHash(markets, forged.s.domain, MARKS, other));
+    assert.equal(forged.r.priceConfigHash, priceConfigHash(forged.s.state, MARKS, other));
   });
 
   it("refuses a trade of an account funding took below initial margin (engine and circuit)", async function () {
@@ -236,7 +237,7 @@ describe("funding in the circuits that read accounts (test parameters)", functio
   describe("liquidations judge accounts after funding", function () {
     /** Account 3 long 1 lot at 6,000,000 with 1,250,000: exactly at maintenance at 5,000,000. */
     function world() {
-      const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+      const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
       const mk = (label: string, collateral: bigint, size: bigint): Account => ({
         ...newAccount(devKeyPair(label).publicKey, 2, collateral),
         positions: [pos(size, size * 6_000_000n), pos(0n, 0n)],

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import fc from "fast-check";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
@@ -22,7 +23,7 @@ const ETH = 3_000_00n;
  * mark is 5,000,000: 10^4 * (1,250,000 + 5,000,000 - 6,000,000) = 500 * 5,000,000.
  */
 function world(fundCollateral = 1_000_000n) {
-  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   const long: Account = {
     ...newAccount(devKeyPair("long").publicKey, 2, 1_250_000n),
     positions: [
@@ -131,7 +132,11 @@ describe("LiquidateBatch circuit (test parameters)", function () {
       liq({
         ...r.input,
         mark: marks,
-        priceConfigHash: priceConfigHash(markets, SAMPLE_DOMAIN, marks, zeroIndices(2)),
+        priceConfigHash: priceConfigHash(
+          { markets, fundFloor: 0n, domain: SAMPLE_DOMAIN },
+          marks,
+          zeroIndices(2),
+        ),
       }),
       "LiquidateBatch",
     );
@@ -150,7 +155,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
         ),
         fc.bigInt(3_000_000n, 9_000_000n),
         async (rows, mark) => {
-          const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+          const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
           s.setAccount(INSURANCE_ACCOUNT, {
             ...s.getAccount(INSURANCE_ACCOUNT),
             collateral: 10n ** 12n,
@@ -191,7 +196,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
 
 /** A copy of the accounts that matter, so a trial liquidation leaves `s` alone. */
 function cloneOf(s: ExchangeState, ids: bigint[]): ExchangeState {
-  const c = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+  const c = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   c.setAccount(INSURANCE_ACCOUNT, s.getAccount(INSURANCE_ACCOUNT));
   for (const i of ids) c.setAccount(i, s.getAccount(i));
   return c;

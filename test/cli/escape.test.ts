@@ -107,6 +107,8 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
       settlement: w.d.addresses.settlement,
       params: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
       dir: published,
     });
     await deposit(w, alice, 1_000_000_00n);
@@ -548,7 +550,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(r.paid, String(bobPayout));
     assert.equal(await balance(bobTo), bobBefore + bobPayout);
 
-    // the fee account has no key: its exit is proved here and sent by the admin's timelock
+    // the fee account's exit is unsigned: it is proved here and sent by the admin's timelock
     const feeData = path.join(dir, "exit-1.json");
     ok(
       await zkclear([

@@ -66,7 +66,7 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
       oracle: a.oracle,
       vault: a.vault,
       committee: a.committee,
-      marketsHash: marketsHash(w.markets),
+      marketsHash: marketsHash(w.markets, 0n),
       marketCount: 2,
       withdrawalSlots: P.withdrawals,
       maxPriceAge: 3600,
@@ -202,6 +202,8 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
     };
     const vkeys = readVerificationKeys(w.keys);
     assert.deepEqual(

@@ -180,7 +180,7 @@ describe("timing: the round grace, the timing parameters and the reclaim deadlin
           oracle: a.oracle,
           committee: a.committee,
           vault: a.vault,
-          marketsHash: marketsHash(w.markets),
+          marketsHash: marketsHash(w.markets, 0n),
           marketCount: 2,
           withdrawalSlots: P.withdrawals,
           maxPriceAge,

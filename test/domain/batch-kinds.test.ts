@@ -1,4 +1,5 @@
 import { signForcedRequest } from "../../prover/src/domain/forced.ts";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import assert from "node:assert/strict";
 import { Interface } from "ethers";
@@ -124,9 +125,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
       const spec = BATCH_KINDS[req.kind];
       const applied = applyBatch(s.state, req, P);
       const binding =
-        "marks" in req
-          ? priceConfigHash(s.markets, s.domain, req.marks, req.fundingIndices)
-          : undefined;
+        "marks" in req ? priceConfigHash(s.state, req.marks, req.fundingIndices) : undefined;
       const files = await testCircuit(spec.circuit);
       const witness = await calculateWitness(files.wasm, applied.signals);
       const expected = batchPublicSignals(applied.data, binding);
@@ -156,8 +155,9 @@ describe("batch kinds and circuits: one table each, checked against the circuits
   it("computes the genesis root the engine starts from", function () {
     for (const p of [PARAM_SETS.test, PARAM_SETS.demo])
       assert.equal(
-        genesisRoot(p.depth, p.markets),
-        ExchangeState.genesis(p.depth, sampleExchange(p, 0).markets, SAMPLE_DOMAIN).root,
+        genesisRoot(p.depth, p.markets, devOwners()),
+        ExchangeState.genesis(p.depth, sampleExchange(p, 0).markets, SAMPLE_DOMAIN, devOwners())
+          .root,
       );
   });
 

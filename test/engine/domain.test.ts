@@ -24,12 +24,20 @@ import {
   defaultMarkets,
   priceConfigHash,
   validateMarkets,
+  type MarketParams,
 } from "../../prover/src/domain/market.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { deploymentDomain } from "../../prover/src/domain/messages.ts";
 
 const u = (bits: number) => fc.bigInt(0n, (1n << BigInt(bits)) - 1n);
+
+/** The sample deployment's bound configuration with these markets and no fund floor. */
+const cfg = (markets: readonly MarketParams[]) => ({
+  markets,
+  fundFloor: 0n,
+  domain: SAMPLE_DOMAIN,
+});
 
 describe("domain values", function () {
   it("packs and unpacks position words losslessly (property)", function () {
@@ -160,38 +168,44 @@ describe("domain values", function () {
       "MARKET_MARGINS",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [0n], zeroIndices(1))),
+      code(() => priceConfigHash(cfg([btc]), [0n], zeroIndices(1))),
       "MARK_ZERO",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n, 2n], zeroIndices(1))),
+      code(() => priceConfigHash(cfg([btc]), [1n, 2n], zeroIndices(1))),
       "MARK_COUNT",
     );
     // one funding index per market, each an int64
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n], zeroIndices(2))),
+      code(() => priceConfigHash(cfg([btc]), [1n], zeroIndices(2))),
       "FUNDING_INDEX_COUNT",
     );
     assert.equal(
-      code(() => priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [2n ** 63n])),
+      code(() => priceConfigHash(cfg([btc]), [1n], [2n ** 63n])),
       "VALUE_OUT_OF_RANGE",
     );
     assert.notEqual(
-      priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [-1n]),
-      priceConfigHash([btc], SAMPLE_DOMAIN, [1n], [0n]),
+      priceConfigHash(cfg([btc]), [1n], [-1n]),
+      priceConfigHash(cfg([btc]), [1n], [0n]),
     );
   });
 
   it("binds configuration and prices: any change moves the hashes", function () {
     const ms = defaultMarkets(2);
-    const h = priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 2n], zeroIndices(2));
-    assert.notEqual(priceConfigHash(ms, SAMPLE_DOMAIN, [1n, 3n], zeroIndices(2)), h);
-    assert.notEqual(
-      configHash([{ ...ms[0], takerFeeBps: 6n }, ms[1]], SAMPLE_DOMAIN),
-      configHash(ms, SAMPLE_DOMAIN),
-    );
+    const h = priceConfigHash(cfg(ms), [1n, 2n], zeroIndices(2));
+    assert.notEqual(priceConfigHash(cfg(ms), [1n, 3n], zeroIndices(2)), h);
+    assert.notEqual(configHash(cfg([{ ...ms[0], takerFeeBps: 6n }, ms[1]])), configHash(cfg(ms)));
     // and the deployment: the same markets on another chain or contract hash otherwise
-    assert.notEqual(configHash(ms, deploymentDomain(1n, 1n)), configHash(ms, SAMPLE_DOMAIN));
+    assert.notEqual(
+      configHash({ ...cfg(ms), domain: deploymentDomain(1n, 1n) }),
+      configHash(cfg(ms)),
+    );
+    // and the insurance fund's floor (MarketBinding hashes it with the markets)
+    assert.notEqual(configHash({ ...cfg(ms), fundFloor: 1n }), configHash(cfg(ms)));
+    assert.throws(
+      () => configHash({ ...cfg(ms), fundFloor: 1n << 127n }),
+      (e: unknown) => e instanceof ZkClearError && e.code === "VALUE_OUT_OF_RANGE",
+    );
     const a = newAccount(devKeyPair("x").publicKey, 2, 5n);
     assert.notEqual(leafHash(a), leafHash({ ...a, collateral: 6n }));
   });

@@ -66,7 +66,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       const d = exitDataOf(s.state, t.index, { ...freeze, marks: s.marks }, "test");
       const sig = signExit(t.index, TO, t.keys.privateKey, s.domain);
       assert.deepEqual(
-        exitInputFromData(d, s.markets, TO, sig),
+        exitInputFromData(d, s.state, TO, sig),
         exitInput(s.state, t.index, TO, sig, s.marks, freeze.fundingIndices),
       );
     }
@@ -86,7 +86,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
   });
 
   it("refuses a trader's exit input without the key's signature", function () {
-    assert.throws(() => exitInputFromData(data, s.markets, TO, null), code("EXIT_UNSIGNED"));
+    assert.throws(() => exitInputFromData(data, s.state, TO, null), code("EXIT_UNSIGNED"));
   });
 
   it("round-trips its file, and refuses a changed leaf, path, payout or format for its reason", function () {

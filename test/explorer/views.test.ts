@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
@@ -36,7 +37,7 @@ function refusal(fn: () => unknown): ZkClearError {
 describe("explorer: account queries, open interest and exit data on an engine state", function () {
   const alice = devKeyPair("explorer-alice");
   const bob = devKeyPair("explorer-bob");
-  const s = ExchangeState.genesis(8, defaultMarkets(2), DOMAIN);
+  const s = ExchangeState.genesis(8, defaultMarkets(2), DOMAIN, devOwners());
   s.openAccount(3n, alice.publicKey, 5_000_00n);
   s.openAccount(4n, bob.publicKey, 5_000_00n);
   const a = s.getAccount(3n);

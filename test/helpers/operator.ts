@@ -67,6 +67,8 @@ export async function startOperator(
       params: P,
       markets: w.markets,
       domain: w.domain,
+      owners: w.deployment.owners,
+      fundFloor: w.deployment.fundFloor,
       store,
       chain,
       prover,

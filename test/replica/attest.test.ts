@@ -314,6 +314,8 @@ describe("replica: attestations", function () {
       settlement: w.d.addresses.settlement,
       paramSet: P,
       markets: w.markets.map((m, i) => (i === 0 ? { ...m, takerFeeBps: m.takerFeeBps + 1n } : m)),
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
     });
     const upstream = {
       describe: "a forged upstream",

@@ -125,6 +125,8 @@ describe("replica: survives the operator", function () {
       settlement: w.d.addresses.settlement,
       params: P,
       markets: w.markets,
+      fundFloor: w.deployment.fundFloor,
+      owners: w.deployment.owners,
     });
     opApp = buildApi(rig.op, publisher);
     opUrl = `${await opApp.listen({ host: "127.0.0.1", port: 0 })}/v1/published`;
@@ -244,7 +246,7 @@ describe("replica: survives the operator", function () {
     const to = BigInt(`0x${"e1".repeat(20)}`);
     const input = exitInputFromData(
       data,
-      w.markets,
+      w.state,
       to,
       signExit(alice.account!, to, alice.keys.privateKey, w.domain),
     );

@@ -217,6 +217,8 @@ describe("operator: gathering the data committee's signatures", function () {
       params: P,
       markets: w.markets,
       domain: w.domain,
+      owners: w.deployment.owners,
+      fundFloor: w.deployment.fundFloor,
       store,
       chain,
       prover: w.prover,

@@ -202,7 +202,7 @@ describe("production keys: a ceremony key set deployed, served and settled (test
     const markets = defaultMarkets(P.markets).map((m, j) =>
       j === 0 ? { ...m, initialMarginBps: m.initialMarginBps + 1n } : m,
     );
-    const e = await refusal({ ...d, markets, configHash: configHash(markets, d.domain) });
+    const e = await refusal({ ...d, markets, configHash: configHash({ ...d, markets }) });
     assert.equal(e.code, "CONFIG_MISMATCH");
     assert.match(e.message, /Settlement's configHash is \d+; the deployment file says \d+/);
   });

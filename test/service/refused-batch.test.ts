@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,7 +22,7 @@ describe("operator: a batch the chain refuses", function () {
   it("is marked refused with the chain's reason, halts the pipeline and is not retried", async function () {
     const P = PARAM_SETS.test;
     const markets = defaultMarkets(P.markets);
-    const genesis = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN).root;
+    const genesis = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners()).root;
     let submits = 0;
     const chain: ChainPort = {
       latestRound: async () => undefined,
@@ -46,7 +47,15 @@ describe("operator: a batch the chain refuses", function () {
     };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-refused-")), "op.db");
     const store = new Store(file);
-    const op = Operator.open({ params: P, markets, domain: SAMPLE_DOMAIN, store, chain, prover });
+    const op = Operator.open({
+      params: P,
+      markets,
+      domain: SAMPLE_DOMAIN,
+      owners: devOwners(),
+      store,
+      chain,
+      prover,
+    });
     await op.tick();
     const [b] = store.batches();
     assert.equal(b.status, "refused");
@@ -61,6 +70,7 @@ describe("operator: a batch the chain refuses", function () {
       params: P,
       markets,
       domain: SAMPLE_DOMAIN,
+      owners: devOwners(),
       store: new Store(file),
       chain,
       prover,

@@ -156,6 +156,8 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       ps.depth,
       markets,
       deploymentDomain(chainId, info.address),
+      o.config.owners,
+      o.config.fundFloor,
     );
     const p = resumed?.p ?? newProgress(genesis.root, o.fromBlock ?? 0, Boolean(o.files));
     const a = new Auditor(o, info, chainId, p, resumed?.state ?? genesis, Boolean(resumed));

@@ -111,7 +111,11 @@ export async function pricedBinding(
   let binding: bigint | undefined;
   try {
     ({ prices, fundingIndices } = await ctx.round(ev.roundId));
-    binding = priceConfigHash(ctx.config.markets, ctx.domain, prices, fundingIndices);
+    binding = priceConfigHash(
+      { markets: ctx.config.markets, fundFloor: ctx.config.fundFloor, domain: ctx.domain },
+      prices,
+      fundingIndices,
+    );
   } catch (e) {
     ctx.find({
       code: "BINDING_MISMATCH",

@@ -88,7 +88,7 @@ export function saveCheckpoint(
     chainId: scope.chainId,
     settlement: scope.settlement,
     paramSet: scope.config.paramSet.name,
-    configHash: configHash(scope.config.markets, domainOf(scope)),
+    configHash: configHash({ ...scope.config, domain: domainOf(scope) }),
     vkeys: vkeysHash(scope.vkeys),
     progress: p,
     accounts: p.replay === "on" ? [...state.entries()] : [],
@@ -129,7 +129,7 @@ export async function loadCheckpoint(
     );
   if (
     c.paramSet !== config.paramSet.name ||
-    c.configHash !== configHash(config.markets, domainOf(scope))
+    c.configHash !== configHash({ ...config, domain: domainOf(scope) })
   )
     fail("it was made with another configuration");
   if (c.vkeys !== vkeysHash(scope.vkeys)) fail("it was made with other verification keys");
@@ -139,7 +139,13 @@ export async function loadCheckpoint(
         ? "it was made without batch files"
         : "it was made with batch files; give --files",
     );
-  const state = ExchangeState.genesis(config.paramSet.depth, config.markets, domainOf(scope));
+  const state = ExchangeState.genesis(
+    config.paramSet.depth,
+    config.markets,
+    domainOf(scope),
+    config.owners,
+    config.fundFloor,
+  );
   for (const [i, a] of c.accounts) state.setAccount(i, a);
   const p = c.progress;
   if (p.replay === "on" && state.root !== p.lastRoot) fail("its accounts do not hash to its root");

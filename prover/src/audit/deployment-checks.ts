@@ -2,6 +2,7 @@ import { Contract, getAddress, type Provider } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import type { CircuitId } from "../domain/circuits.ts";
 import { configHash } from "../domain/market.ts";
+import { genesisRoot } from "../domain/genesis.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { fundingParamsProblem, type FundingParams } from "../domain/deployment.ts";
 
@@ -28,11 +29,16 @@ export const FUNDING_ABI = [
   "event FundingTicked(uint64 indexed tick, uint64 fromRound, uint64 priceRound, int32[] ratesPpm, int64[] indices)",
 ];
 const SETTLEMENT_FUNDING_ABI = ["function funding() view returns (address)"];
+const GENESIS_ABI = [
+  "function batchCount() view returns (uint64)",
+  "function stateRoot() view returns (uint256)",
+];
 
 /**
  * The deployment's checks, made once per audit: the Vault takes credits from this
- * Settlement, Settlement's configuration hash and dimensions are the published
- * configuration's, its Funding contract is its own (fundingFindings), and every on-chain
+ * Settlement, Settlement's configuration hash (markets and fund floor) and dimensions are
+ * the published configuration's, its root before any batch is the published owners'
+ * genesis root, its Funding contract is its own (fundingFindings), and every on-chain
  * verifier is exactly the verifier the local verification key makes (bytecode compared).
  * `funding`: the interval and rate cap the deployment states, when the auditor has them.
  */
@@ -50,12 +56,28 @@ export async function deploymentFindings(
       code: "CONFIG_MISMATCH",
       message: `the Vault ${info.vault} takes credits from ${info.vaultSettlement}, not from this Settlement`,
     });
-  const local = configHash(markets, deploymentDomain(await chainIdOf(provider), info.address));
+  const local = configHash({
+    markets,
+    fundFloor: config.fundFloor,
+    domain: deploymentDomain(await chainIdOf(provider), info.address),
+  });
   if (local !== info.configHash)
     found.push({
       code: "CONFIG_MISMATCH",
-      message: `Settlement's configHash is ${info.configHash}, the published markets with this deployment's domain hash to ${local}`,
+      message: `Settlement's configHash is ${info.configHash}, the published markets and fund floor ${config.fundFloor} with this deployment's domain hash to ${local}`,
     });
+  // before the first batch Settlement's root is its genesis root: the published owners' keys
+  // must make it (afterwards the first batch's old root is checked against it, GENESIS_MISMATCH)
+  const settlement = new Contract(info.address, GENESIS_ABI, provider);
+  if (BigInt(String(await settlement.getFunction("batchCount")())) === 0n) {
+    const root = BigInt(String(await settlement.getFunction("stateRoot")()));
+    const genesis = genesisRoot(ps.depth, markets.length, config.owners);
+    if (root !== genesis)
+      found.push({
+        code: "GENESIS_MISMATCH",
+        message: `Settlement's root before any batch is ${root}, the genesis root of the published owners' keys is ${genesis}`,
+      });
+  }
   if (info.marketCount !== markets.length || info.withdrawalSlots !== ps.withdrawals)
     found.push({
       code: "CONFIG_MISMATCH",

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { VerificationKey } from "snarkjs";
 import { defaultMarkets } from "../domain/market.ts";
+import { devOwners } from "../domain/owners.ts";
 import { paramSet, PARAM_SETS, type ParamSet } from "../domain/params.ts";
 import { CONFIG_FILE_NAME, parseConfigFile, type PublishedConfig } from "../engine/batch-file.ts";
 import { CIRCUITS, type CircuitId } from "../domain/circuits.ts";
@@ -46,6 +47,9 @@ export async function loadAuditConfig(o: {
     settlement: o.settlement,
     paramSet: ps,
     markets: defaultMarkets(ps.markets),
+    // a development deployment: the INSECURE development owners and no fund floor
+    fundFloor: 0n,
+    owners: devOwners(),
   };
 }
 

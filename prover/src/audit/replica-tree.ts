@@ -110,6 +110,8 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     config.paramSet.depth,
     config.markets,
     deploymentDomain(chainId, info.address),
+    config.owners,
+    config.fundFloor,
   );
   const fromBlock = o.fromBlock ?? 0;
   const p = newProgress(state.root, fromBlock, true);

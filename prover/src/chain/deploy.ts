@@ -4,6 +4,7 @@ import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
 import { fundingParamsProblem, type DeploymentAddresses } from "../domain/deployment.ts";
 import { genesisRoot } from "../domain/genesis.ts";
 import { marketsHash, type MarketParams } from "../domain/market.ts";
+import { devOwners, validateOwners, type Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
 import { compileContracts, factory, loadArtifact } from "./artifacts.ts";
 import { devCommitteeWallets } from "./committee.ts";
@@ -112,6 +113,13 @@ export interface DeployOptions {
   readonly fundingInterval?: number;
   /** The cap on |funding rate| per tick, ppm of the price (default DEPLOY_DEFAULTS.maxFundingRatePpm). */
   readonly maxFundingRatePpm?: number;
+  /**
+   * The fee account's and the insurance fund's owners' keys (domain/owners.ts), put in
+   * their genesis leaves; default: the INSECURE development owners (devOwners).
+   */
+  readonly owners?: Owners;
+  /** The insurance fund's floor (collateral units) the configuration binds; default 0. */
+  readonly fundFloor?: bigint;
   /** Proposer and executor of the governance timelock (Settlement's and the oracle's admin); default: the deployer. */
   readonly owner?: string;
   /** Proposer and executor of the oracle's timelock (signers, quorum, bounds); default: the owner. */
@@ -151,6 +159,9 @@ export interface DeployedContracts {
   /** The block of the first deployment transaction (where an audit starts). */
   readonly block: number;
   readonly genesisRoot: bigint;
+  /** The owners in the genesis leaves and the fund floor in marketsHash. */
+  readonly owners: Owners;
+  readonly fundFloor: bigint;
   /** Settlement's domain and configHash, as it computed them. */
   readonly domain: bigint;
   readonly configHash: bigint;
@@ -363,8 +374,12 @@ export async function deployContracts(
       depositDeadline,
     ) as Promise<Contract>,
   );
-  const genesis = genesisRoot(p.depth, markets.length);
-  const mh = marketsHash(markets);
+  const owners = validateOwners(opts.owners ?? devOwners());
+  const fundFloor = opts.fundFloor ?? 0n;
+  const genesis = genesisRoot(p.depth, markets.length, owners);
+  // Settlement stores Poseidon(marketsHash, domain) and never recomputes marketsHash: the
+  // fund floor is bound by being hashed in here (MarketBinding's marketsHash)
+  const mh = marketsHash(markets, fundFloor);
   const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
   const exitWindow = opts.exitWindow ?? DEPLOY_DEFAULTS.exitWindow;
   // each kind's verifier goes in the constructor field named like its getter
@@ -417,6 +432,8 @@ export async function deployContracts(
     chainId: network.chainId,
     block: firstBlock,
     genesisRoot: genesis,
+    owners,
+    fundFloor,
     domain: BigInt(await settlement.getFunction("domain")()),
     configHash: BigInt(await settlement.getFunction("configHash")()),
     maxPriceAge,

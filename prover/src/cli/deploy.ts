@@ -1,4 +1,16 @@
+import fs from "node:fs";
 import type { Command } from "commander";
+import type { PublicKey } from "../domain/account.ts";
+import type { Keystore } from "../domain/keystore.ts";
+import { FUND_FLOOR_BITS } from "../domain/market.ts";
+import {
+  devOwners,
+  formatPublicKey,
+  isDevOwners,
+  parsePublicKey,
+  validateOwners,
+  type Owners,
+} from "../domain/owners.ts";
 import { getAddress, JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { paramSet } from "../domain/params.ts";
 import {
@@ -63,6 +75,43 @@ function secondsArg(flag: string, v: string): number {
   if (n > 10n ** 10n)
     throw new CliError("BAD_ARGUMENT", `--${flag}: ${v} seconds is more than 300 years`);
   return Number(n);
+}
+
+/**
+ * A system account owner's public key: "x,y" in decimal as keygen prints it, or a keystore
+ * file (its public key is read; no passphrase needed).
+ */
+export function ownerKeyArg(flag: string, v: string): PublicKey {
+  if (fs.existsSync(v)) {
+    try {
+      const k = (JSON.parse(fs.readFileSync(v, "utf8")) as Keystore).publicKey;
+      return parsePublicKey(`${k.x},${k.y}`, `--${flag} ${v}`);
+    } catch (e) {
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `--${flag}: ${v} is not a keystore with a public key (${(e as Error).message})`,
+      );
+    }
+  }
+  try {
+    return parsePublicKey(v, `--${flag}`);
+  } catch (e) {
+    throw new CliError("BAD_ARGUMENT", (e as Error).message);
+  }
+}
+
+/** The owners deploy puts in the genesis leaves; default: the INSECURE development owners. */
+export function ownersArg(o: { feeOwner?: string; fundOwner?: string }): Owners {
+  const dev = devOwners();
+  const owners = {
+    fee: o.feeOwner ? ownerKeyArg("fee-owner", o.feeOwner) : dev.fee,
+    fund: o.fundOwner ? ownerKeyArg("fund-owner", o.fundOwner) : dev.fund,
+  };
+  try {
+    return validateOwners(owners);
+  } catch (e) {
+    throw new CliError("BAD_ARGUMENT", (e as Error).message);
+  }
 }
 
 function signerList(spec: string): string[] {
@@ -172,6 +221,19 @@ export function register(program: Command, out: () => Output): void {
       "--allow-shared-keys",
       "outside the development chain, let the guardian or the operator be the owner's key",
     )
+    .option(
+      "--fee-owner <pubkey>",
+      'the fee account\'s owner, who withdraws the fees: a Baby Jubjub public key "x,y" as keygen prints it, or its keystore file (default: an INSECURE development key)',
+    )
+    .option(
+      "--fund-owner <pubkey>",
+      "the insurance fund's owner, who tops it up, withdraws down to the floor and trades its positions out: as --fee-owner (default: an INSECURE development key)",
+    )
+    .option(
+      "--fund-floor <units>",
+      "collateral the insurance fund keeps after its owner's withdrawals and trades (bound into the configuration)",
+      "0",
+    )
     .option("--out <file>", "deployment file (default: artifacts/deployments/chain-<id>.json)")
     .action(async (o: Record<string, string>) => {
       const p = paramSet(o.params);
@@ -236,6 +298,13 @@ export function register(program: Command, out: () => Output): void {
         operator: addressArg("operator", o.operator),
         guardian: addressArg("guardian", o.guardian),
       };
+      const owners = ownersArg(o);
+      const fundFloor = bigintArg("fund-floor", o.fundFloor);
+      if (fundFloor >= 1n << BigInt(FUND_FLOOR_BITS))
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--fund-floor: ${fundFloor} is not below 2^${FUND_FLOOR_BITS}`,
+        );
       const minDeposit = o.minDeposit ? bigintArg("min-deposit", o.minDeposit) : undefined;
       if (minDeposit === 0n)
         throw new CliError("BAD_ARGUMENT", "--min-deposit: the smallest deposit must be above 0");
@@ -279,6 +348,8 @@ export function register(program: Command, out: () => Output): void {
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
           },
           committee: { members, threshold: committeeThreshold },
+          owners,
+          fundFloor,
           log,
         });
         const file = saveDeployment(o.out ?? defaultDeploymentFile(deployment.chainId), deployment);
@@ -297,13 +368,20 @@ export function register(program: Command, out: () => Output): void {
           timelockDelay: c.timelockDelay,
           fundingInterval: c.fundingInterval,
           maxFundingRatePpm: c.maxFundingRatePpm,
+          fundFloor: c.fundFloor.toString(),
         };
+        const insecure = isDevOwners(owners) ? " (INSECURE development keys)" : "";
         print(
           out(),
           {
             file,
             ...deployment.addresses,
             roles: deployment.roles,
+            owners: {
+              fee: formatPublicKey(owners.fee),
+              fund: formatPublicKey(owners.fund),
+              insecure: insecure !== "",
+            },
             parameters,
             keys: deployment.keys.kind,
           },
@@ -313,6 +391,7 @@ export function register(program: Command, out: () => Output): void {
             `\n  data committee: ${deployment.addresses.committee} (${committeeThreshold} of ${members.length} members)` +
             `\n  Funding: ${deployment.addresses.funding} (a tick per ${c.fundingInterval} s at most, |rate| <= ${c.maxFundingRatePpm} ppm)` +
             `\nroles:\n${roleLines}` +
+            `\nowners${insecure}:\n  fee account: ${formatPublicKey(owners.fee)}\n  insurance fund: ${formatPublicKey(owners.fund)}` +
             `\nparameters:\n` +
             Object.entries(parameters)
               .map(([k, v]) => `  ${k}: ${v}`)

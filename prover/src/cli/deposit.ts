@@ -3,6 +3,7 @@ import { Contract, JsonRpcProvider, NonceManager, Wallet, type Signer } from "et
 import { loadArtifact } from "../chain/artifacts.ts";
 import {
   bigintArg,
+  CliError,
   loadKey,
   print,
   spin,
@@ -17,9 +18,12 @@ export function register(program: Command, out: () => Output): void {
     .description(
       "approve and deposit collateral; without --account it opens a new account for your key",
     )
-    .requiredOption("--key <file>", "keystore (its public key opens the account)")
+    .option("--key <file>", "keystore (its public key opens the account; not for a top-up)")
     .requiredOption("--amount <units>", "token units")
-    .option("--account <n>", "top up this existing account instead")
+    .option(
+      "--account <n>",
+      "top up this existing account instead (2 tops up the insurance fund); names no key",
+    )
     .option(
       "--eth-key <hex>",
       "Ethereum private key paying the tokens (default: the node's first account)",
@@ -29,9 +33,15 @@ export function register(program: Command, out: () => Output): void {
     .option("--mint", "mint the amount first (the development TestToken only)")
     .option("--passphrase <p>", "passphrase (or ZKCLEAR_PASSPHRASE)")
     .action(async (o: Record<string, string>) => {
-      const keys = loadKey(o.key, o.passphrase);
       const amount = bigintArg("amount", o.amount);
       const account = o.account === undefined ? 0n : bigintArg("account", o.account);
+      if (account === 0n && o.key === undefined)
+        throw new CliError(
+          "BAD_ARGUMENT",
+          "a new account needs --key (its public key opens it); give --account to top one up",
+        );
+      // a top-up names no key: the account keeps its own (the Vault queues (0, 0))
+      const pk = account === 0n ? loadKey(o.key, o.passphrase).publicKey : { x: 0n, y: 0n };
       const a = deployment(o.deployment).addresses;
       const provider = new JsonRpcProvider(o.rpc);
       // one nonce counter for the mint, approve and deposit transactions
@@ -44,7 +54,6 @@ export function register(program: Command, out: () => Output): void {
         if (o.mint)
           await (await token.getFunction("mint")(await signer.getAddress(), amount)).wait();
         await (await token.getFunction("approve")(a.vault, amount)).wait();
-        const pk = account === 0n ? keys.publicKey : { x: 0n, y: 0n };
         return (await vault.getFunction("deposit")(account, pk.x, pk.y, amount)).wait();
       });
       const ev = receipt.logs

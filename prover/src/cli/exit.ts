@@ -106,7 +106,7 @@ export async function proveExit(
   zkey: string,
 ): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
   const sig = privateKey ? signExit(data.account, BigInt(recipient), privateKey, d.domain) : null;
-  const input = exitInputFromData(data, d.markets, BigInt(recipient), sig);
+  const input = exitInputFromData(data, d, BigInt(recipient), sig);
   const wasm = circuitFiles("exit_account", d.paramSet).wasm;
   if (!fs.existsSync(wasm))
     throw new CliError(
@@ -156,7 +156,10 @@ export function register(program: Command, out: () => Output): void {
       .option("--to <address>", "recipient of the payout")
       .option("--data <file>", "exit data (zkclear exit-data --out)")
       .option("--settle", "after the window: settle the account's claim instead (as settle-exit)")
-      .option("--system", "the fee account (1) or the insurance fund (2): no key")
+      .option(
+        "--system",
+        "the fee account (1) or the insurance fund (2): the admin's exit, unsigned",
+      )
       .option(
         "--calldata",
         "prove, but print Settlement.exit's calldata instead of sending it (the admin's timelock sends a system account's exit)",
@@ -198,7 +201,10 @@ export function register(program: Command, out: () => Output): void {
         `--system is for the fee account and the insurance fund, not account ${account}`,
       );
     if (system && o.key)
-      throw new CliError("BAD_ARGUMENT", `account ${account} has no key: leave out --key`);
+      throw new CliError(
+        "BAD_ARGUMENT",
+        `account ${account}'s exit is unsigned (the admin's): leave out --key`,
+      );
     if (!system && !o.key)
       throw new CliError("BAD_ARGUMENT", `account ${account}'s exit needs its key: give --key`);
     const keys = o.key ? loadKey(o.key, o.passphrase) : null;

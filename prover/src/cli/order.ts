@@ -16,7 +16,10 @@ export function register(program: Command, out: () => Output): void {
     .command("order")
     .description("sign a limit order and send it to the operator")
     .requiredOption("--key <file>", "keystore")
-    .requiredOption("--account <n>", "your account index")
+    .requiredOption(
+      "--account <n>",
+      "your account index (2: the insurance fund, with its owner's key; the fee account 1 never trades)",
+    )
     .requiredOption("--market <m>", "market index")
     .requiredOption("--side <side>", "buy or sell")
     .requiredOption("--amount <lots>", "size in lots")

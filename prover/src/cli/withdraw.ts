@@ -17,7 +17,10 @@ export function register(program: Command, out: () => Output): void {
     .command("withdraw")
     .description("sign a withdrawal to an Ethereum address; claim it from the Vault once settled")
     .requiredOption("--key <file>", "keystore")
-    .requiredOption("--account <n>", "your account index")
+    .requiredOption(
+      "--account <n>",
+      "your account index (1: the fee account, 2: the insurance fund, with its owner's key)",
+    )
     .requiredOption("--amount <units>", "collateral units")
     .requiredOption("--to <address>", "recipient address")
     .requiredOption("--nonce <n>", "your account's withdrawal nonce (0 for the first)")

@@ -10,6 +10,7 @@ import {
 } from "../domain/deployment.ts";
 import { configHash, defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { deploymentDomain } from "../domain/messages.ts";
+import { isDevOwners } from "../domain/owners.ts";
 import { ARTIFACTS } from "../domain/paths.ts";
 import { checkKeys, fileSha256, readVerificationKeys, type KeySet } from "../proving/key-sets.ts";
 import { compileVerifier } from "../proving/verifier-contract.ts";
@@ -57,6 +58,11 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
   if (req.keys.kind === "development")
     log(`keys: INSECURE development keys of "${req.params.name}" (never for real funds)`);
   else log(`keys: ceremony key set ${req.keys.source}`);
+  if (!req.owners || isDevOwners(req.owners))
+    log(
+      "owners: INSECURE development keys of the fee account and the insurance fund (anyone can derive them: never for real funds)",
+    );
+  log(`fund floor: ${req.fundFloor ?? 0n}`);
   const vkeys = readVerificationKeys(req.keys);
   const verifiers = {} as Record<CircuitId, string>;
   for (const id of CIRCUIT_IDS) verifiers[id] = compileVerifier(vkeys[id]).creation;
@@ -64,19 +70,22 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
   // Settlement computes its domain and configuration hash itself; the TypeScript twins must
   // agree, or every proof the operator makes would be refused
   const domain = deploymentDomain(contracts.chainId, contracts.addresses.settlement);
-  if (contracts.domain !== domain || contracts.configHash !== configHash(markets, domain))
+  const local = configHash({ markets, fundFloor: contracts.fundFloor, domain });
+  if (contracts.domain !== domain || contracts.configHash !== local)
     throw new DeploymentError(
       "DEPLOYMENT_INVALID",
       `Settlement computed domain ${contracts.domain} and configHash ${contracts.configHash}; ` +
-        `the TypeScript twins give ${domain} and ${configHash(markets, domain)}`,
+        `the TypeScript twins give ${domain} and ${local}`,
     );
   const deployment: Deployment = {
     chainId: contracts.chainId,
     block: contracts.block,
     paramSet: req.params,
     markets,
+    fundFloor: contracts.fundFloor,
     domain: contracts.domain,
     configHash: contracts.configHash,
+    owners: contracts.owners,
     genesisRoot: contracts.genesisRoot,
     maxPriceAge: contracts.maxPriceAge,
     addresses: contracts.addresses,

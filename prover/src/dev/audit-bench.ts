@@ -48,6 +48,8 @@ export async function buildHistory(
     settlement: w.d.addresses.settlement,
     paramSet: p,
     markets: w.markets,
+    fundFloor: w.deployment.fundFloor,
+    owners: w.deployment.owners,
   });
   fs.writeFileSync(path.join(dir, CONFIG_FILE_NAME), JSON.stringify(config, null, 2));
   let n = 0;

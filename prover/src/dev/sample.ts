@@ -1,4 +1,5 @@
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
+import { devOwners } from "../domain/owners.ts";
 import { DEFAULT_MARKS, defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { signOrder, type Order, type SignedOrder, type Side } from "../domain/order.ts";
 import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
@@ -28,10 +29,20 @@ export interface Sample {
 /** The domain of engine-only samples: chain 31337, a Settlement at address 1. */
 export const SAMPLE_DOMAIN = deploymentDomain(31337n, 1n);
 
-export function sampleExchange(p: ParamSet, traders = 4, collateral = 10_000_000_00n): Sample {
+/**
+ * A sample exchange: `traders` funded traders (accounts 3..), the INSECURE development
+ * owners in the system accounts (domain/owners.ts devOwnerKeys signs for them) and the
+ * fund floor `fundFloor` (default 0).
+ */
+export function sampleExchange(
+  p: ParamSet,
+  traders = 4,
+  collateral = 10_000_000_00n,
+  fundFloor = 0n,
+): Sample {
   const markets = defaultMarkets(p.markets);
   const domain = SAMPLE_DOMAIN;
-  const state = ExchangeState.genesis(p.depth, markets, domain);
+  const state = ExchangeState.genesis(p.depth, markets, domain, devOwners(), fundFloor);
   const list: Trader[] = [];
   for (let i = 0; i < traders; i++) {
     const index = FIRST_USER_ACCOUNT + BigInt(i);

@@ -1,6 +1,8 @@
 import type { Reader } from "./json-reader.ts";
-import { configHash, type MarketParams } from "./market.ts";
+import { configHash, FUND_FLOOR_BITS, type BoundConfig, type MarketParams } from "./market.ts";
 import type { ParamSet } from "./params.ts";
+import { validateOwners, type Owners } from "./owners.ts";
+import type { PublicKey } from "./account.ts";
 
 /**
  * The exchange's configuration (parameter set and markets) as the published files and the
@@ -58,18 +60,40 @@ export function readParamSet(r: Reader): ParamSet {
   };
 }
 
-/** The stated configuration hash, checked against the markets' and the domain's. */
+/** The system accounts' owners' public keys: `{ fee: {x, y}, fund: {x, y} }` in decimal. */
+export function ownersJson(o: Owners): Record<string, Record<string, string>> {
+  const key = (k: PublicKey) => ({ x: k.x.toString(), y: k.y.toString() });
+  return { fee: key(o.fee), fund: key(o.fund) };
+}
+
+export function readOwners(r: Reader): Owners {
+  r.only(["fee", "fund"]);
+  const key = (k: Reader): PublicKey => {
+    k.only(["x", "y"]);
+    return { x: k.field("x").uint(), y: k.field("y").uint() };
+  };
+  return validateOwners({ fee: key(r.field("fee")), fund: key(r.field("fund")) });
+}
+
+/** The insurance fund's floor: collateral units, a decimal string, < 2^127. */
+export function readFundFloor(r: Reader): bigint {
+  return r.uint(FUND_FLOOR_BITS);
+}
+
+/**
+ * The stated configuration hash, checked against the markets', the fund floor's and the
+ * domain's.
+ */
 export function readConfigHash(
   r: Reader,
-  markets: readonly MarketParams[],
-  domain: bigint,
+  config: BoundConfig,
   fail: (message: string) => Error,
 ): bigint {
   const stated = r.uint();
-  const computed = configHash(markets, domain);
+  const computed = configHash(config);
   if (stated !== computed)
     throw fail(
-      `${r.path}: ${stated} is not the hash of its markets and its deployment's domain (${computed})`,
+      `${r.path}: ${stated} is not the hash of its markets, fund floor and deployment's domain (${computed})`,
     );
   return stated;
 }

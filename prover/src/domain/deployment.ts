@@ -4,19 +4,30 @@ import { deploymentDomain } from "./messages.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import { Reader } from "./json-reader.ts";
 import { validateMarkets, type MarketParams } from "./market.ts";
-import { marketsJson, readConfigHash, readMarkets, readParamSet } from "./config-json.ts";
+import {
+  marketsJson,
+  ownersJson,
+  readConfigHash,
+  readFundFloor,
+  readMarkets,
+  readOwners,
+  readParamSet,
+} from "./config-json.ts";
+import { genesisRoot } from "./genesis.ts";
+import type { Owners } from "./owners.ts";
 import type { ParamSet } from "./params.ts";
 
 /**
- * A deployment file (zkclear-deployment/1): everything the service, the CLI, the demo and
+ * A deployment file (zkclear-deployment/2): everything the service, the CLI, the demo and
  * the auditor need to know of one deployment, written once by `deploy`: the chain, the
  * contracts' addresses and the block they were deployed in, the parameter set, the
- * markets and their configuration hash, the genesis root, the oracle's signers, the data
+ * markets, the insurance fund's floor and their configuration hash, the system accounts'
+ * owners and the genesis root, the oracle's signers, the data
  * committee, the funding interval and rate cap (the Funding contract's immutables), the roles,
  * and which keys the verifiers were made from (development or ceremony) with each key
  * file's hash. The service refuses to start when the chain or its keys do not match it.
  */
-export const DEPLOYMENT_FORMAT = "zkclear-deployment/1";
+export const DEPLOYMENT_FORMAT = "zkclear-deployment/2";
 
 export interface DeploymentAddresses {
   readonly token: string;
@@ -81,10 +92,15 @@ export interface Deployment {
   readonly block: number;
   readonly paramSet: ParamSet;
   readonly markets: readonly MarketParams[];
+  /** The insurance fund's floor (collateral units) the configuration binds (MarketBinding). */
+  readonly fundFloor: bigint;
   /** Poseidon(chainId, Settlement): what every signed message names (messages.ts). */
   readonly domain: bigint;
-  /** Poseidon(marketsHash, domain): Settlement's configHash. */
+  /** Poseidon(marketsHash(markets, fundFloor), domain): Settlement's configHash. */
   readonly configHash: bigint;
+  /** The fee account's and the insurance fund's owners' keys, in their genesis leaves. */
+  readonly owners: Owners;
+  /** genesisRoot(depth, markets, owners): Settlement's first root. */
   readonly genesisRoot: bigint;
   /** Oldest oracle round (seconds) a batch may use. */
   readonly maxPriceAge: number;
@@ -124,8 +140,10 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
     block: d.block,
     paramSet: { ...d.paramSet },
     markets: marketsJson(d.markets),
+    fundFloor: dec(d.fundFloor),
     domain: dec(d.domain),
     configHash: dec(d.configHash),
+    owners: ownersJson(d.owners),
     genesisRoot: dec(d.genesisRoot),
     maxPriceAge: d.maxPriceAge,
     addresses: d.addresses,
@@ -138,8 +156,9 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
 }
 
 /**
- * Reads a deployment file, checking every field and that the configuration hash is the
- * markets' (a hand-edited market would otherwise go unnoticed until the chain refused).
+ * Reads a deployment file, checking every field, that the configuration hash is the
+ * markets' and fund floor's, and that the genesis root is the owners' (a hand-edited market
+ * or owner would otherwise go unnoticed until the chain refused).
  */
 export function parseDeployment(text: string, name = "deployment file"): Deployment {
   const r = Reader.parse(text, name, (m) => new DeploymentError("DEPLOYMENT_INVALID", m));
@@ -149,8 +168,10 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     "block",
     "paramSet",
     "markets",
+    "fundFloor",
     "domain",
     "configHash",
+    "owners",
     "genesisRoot",
     "maxPriceAge",
     "addresses",
@@ -182,11 +203,19 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   const domain = r.field("domain").uint();
   if (domain !== deploymentDomain(chainId, settlement))
     throw fail(`${name}.domain: ${domain} is not Poseidon(chainId, Settlement address)`);
-  const stated = readConfigHash(r.field("configHash"), markets, domain, fail);
+  const fundFloor = readFundFloor(r.field("fundFloor"));
+  const stated = readConfigHash(r.field("configHash"), { markets, fundFloor, domain }, fail);
   if (markets.length !== paramSet.markets)
     throw new DeploymentError(
       "DEPLOYMENT_INVALID",
       `${name}: ${markets.length} markets for a parameter set of ${paramSet.markets}`,
+    );
+  const owners = readOwners(r.field("owners"));
+  const genesis = r.field("genesisRoot").uint();
+  const ownersGenesis = genesisRoot(paramSet.depth, markets.length, owners);
+  if (genesis !== ownersGenesis)
+    throw fail(
+      `${name}.genesisRoot: ${genesis} is not the genesis root of its owners' keys (${ownersGenesis})`,
     );
   const byCircuit = <T>(x: Reader, f: (y: Reader) => T): Record<CircuitId, T> => {
     x.only(CIRCUIT_IDS);
@@ -216,9 +245,11 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     block: r.field("block").int(),
     paramSet,
     markets,
+    fundFloor,
     domain,
     configHash: stated,
-    genesisRoot: r.field("genesisRoot").uint(),
+    owners,
+    genesisRoot: genesis,
     maxPriceAge: r.field("maxPriceAge").int(),
     addresses: {
       token: addr(a.field("token")),

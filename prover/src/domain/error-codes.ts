@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   VALUE_NOT_INTEGER: { area: "value", http: BAD },
   FORMAT_INVALID: { area: "value", http: BAD },
   UNKNOWN_PARAM_SET: { area: "value", http: BAD },
+  OWNER_BAD_KEY: { area: "value", http: BAD },
 
   MARKET_COUNT: { area: "market", http: BAD },
   MARKET_MARGINS: { area: "market", http: BAD },
@@ -90,7 +91,9 @@ export const ERROR_CODES = {
   MARGIN_INSUFFICIENT: { area: "trade", http: BAD },
   DEPOSIT_BAD_KEY: { area: "trade", http: BAD },
   DEPOSIT_OVERFLOW: { area: "trade", http: BAD },
-  WITHDRAW_SYSTEM_ACCOUNT: { area: "trade", http: BAD },
+  DEPOSIT_KEY_ON_TOP_UP: { area: "trade", http: BAD },
+  WITHDRAW_EMPTY_ACCOUNT: { area: "trade", http: BAD },
+  FUND_BELOW_FLOOR: { area: "trade", http: BAD },
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },

@@ -43,6 +43,8 @@ export interface SettleTradesInput {
   readonly marketParam: readonly bigint[];
   /** The deployment domain (MarketBinding): every signature names it. */
   readonly domain: bigint;
+  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -82,6 +84,7 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     priceConfigHash: str(input.priceConfigHash),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
+    fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     enabled: slots.map((s) => str(s.enabled)),
@@ -192,6 +195,8 @@ export interface ProcessWithdrawalsInput {
   readonly payout: readonly bigint[];
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
+  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -219,6 +224,7 @@ export function toProcessWithdrawalsSignals(
     payout: strs(input.payout),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
+    fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -258,6 +264,8 @@ export interface LiquidateBatchInput {
   readonly priceConfigHash: bigint;
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
+  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -280,6 +288,7 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     priceConfigHash: str(input.priceConfigHash),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
+    fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -314,6 +323,8 @@ export interface AnswerForcedInput {
   readonly payout: readonly bigint[];
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
+  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -353,6 +364,7 @@ export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, 
     payout: strs(input.payout),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
+    fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -368,6 +380,8 @@ export interface ExitAccountInput extends LeafSlotFields {
   readonly payout: bigint;
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
+  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -397,6 +411,7 @@ export function toExitAccountSignals(input: ExitAccountInput): Record<string, Si
     payout: str(input.payout),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
+    fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     leafAx: str(input.leafAx),

@@ -1,7 +1,7 @@
 import { poseidon } from "./hash.ts";
 import { checkIndices, fundingHash } from "./funding.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
-import { BPS_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
+import { BPS_BITS, COLLATERAL_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
 
 /**
@@ -63,9 +63,33 @@ export function packMarketParams(m: MarketParams): bigint {
   );
 }
 
-/** Poseidon(M) of the packed parameter words: the markets' part of the configuration. */
-export function marketsHash(markets: readonly MarketParams[]): bigint {
-  return poseidon(markets.map(packMarketParams));
+/**
+ * What the circuits bind of a deployment's configuration (MarketBinding): the markets, the
+ * insurance fund's floor and the deployment domain. The engine's ExchangeState is one.
+ */
+export interface BoundConfig {
+  readonly markets: readonly MarketParams[];
+  /** The least collateral the insurance fund keeps after its owner's withdrawals and trades. */
+  readonly fundFloor: bigint;
+  /** The deployment domain Poseidon(chainId, Settlement) (messages.ts). */
+  readonly domain: bigint;
+}
+
+/** The fund floor is a collateral amount: 0 <= fundFloor < 2^127 (MarketBinding checks it). */
+export const FUND_FLOOR_BITS = COLLATERAL_BITS - 1;
+
+export function checkFundFloor(fundFloor: bigint): bigint {
+  checkUnsigned(fundFloor, FUND_FLOOR_BITS, "fund floor");
+  return fundFloor;
+}
+
+/**
+ * Poseidon(M + 1)(packed parameter words, fundFloor): the markets' part of the
+ * configuration, MarketBinding's marketsHash. The deployer computes it; Settlement stores
+ * Poseidon(marketsHash, domain) without recomputing it.
+ */
+export function marketsHash(markets: readonly MarketParams[], fundFloor: bigint): bigint {
+  return poseidon([...markets.map(packMarketParams), checkFundFloor(fundFloor)]);
 }
 
 /**
@@ -73,8 +97,8 @@ export function marketsHash(markets: readonly MarketParams[]): bigint {
  * constructor from the markets' hash and its own deployment domain (messages.ts), the
  * twin of MarketBinding's configHash.
  */
-export function configHash(markets: readonly MarketParams[], domain: bigint): bigint {
-  return poseidon([marketsHash(markets), domain]);
+export function configHash(c: BoundConfig): bigint {
+  return poseidon([marketsHash(c.markets, c.fundFloor), c.domain]);
 }
 
 /**
@@ -83,21 +107,17 @@ export function configHash(markets: readonly MarketParams[], domain: bigint): bi
  * computes it per oracle round, the indices being the Funding contract's for that round).
  */
 export function priceConfigHash(
-  markets: readonly MarketParams[],
-  domain: bigint,
+  c: BoundConfig,
   marks: readonly bigint[],
   indices: readonly bigint[],
 ): bigint {
-  checkIndices(indices, markets.length);
-  return poseidon([pricesHash(markets, domain, marks), fundingHash(indices)]);
+  checkIndices(indices, c.markets.length);
+  return poseidon([pricesHash(c, marks), fundingHash(indices)]);
 }
 
 /** Poseidon(1 + M)(configHash, marks): the price part of the binding. */
-export function pricesHash(
-  markets: readonly MarketParams[],
-  domain: bigint,
-  marks: readonly bigint[],
-): bigint {
+export function pricesHash(c: BoundConfig, marks: readonly bigint[]): bigint {
+  const markets = c.markets;
   if (marks.length !== markets.length) {
     throw new MarketConfigError(
       "MARK_COUNT",
@@ -108,7 +128,7 @@ export function pricesHash(
     checkUnsigned(p, PRICE_BITS, `mark price of market ${j}`);
     if (p === 0n) throw new MarketConfigError("MARK_ZERO", `mark price of market ${j} is zero`);
   });
-  return poseidon([configHash(markets, domain), ...marks]);
+  return poseidon([configHash(c), ...marks]);
 }
 
 /** Development starting prices of the default markets, in quote units per lot. */

@@ -3,7 +3,7 @@ import {
   ACCOUNT_BITS,
   AMOUNT_BITS,
   BPS_BITS,
-  FIRST_USER_ACCOUNT,
+  FEE_ACCOUNT,
   NONCE_BITS,
   ORDER_ACCOUNT_SHIFT,
   ORDER_AMOUNT_SHIFT,
@@ -51,10 +51,14 @@ export class OrderError extends ZkClearError<CodeOf<"order">> {}
 /** Range-checks an order's fields against the protocol widths. */
 export function validateOrder(o: Order, markets: number): Order {
   checkUnsigned(o.account, ACCOUNT_BITS, "order account");
-  if (o.account < FIRST_USER_ACCOUNT) {
+  // traders and the insurance fund (its owner's orders) trade; the empty leaf and the
+  // fee account never do (TradeSide's NotFeeAccount)
+  if (o.account <= FEE_ACCOUNT) {
     throw new OrderError(
       "ORDER_SYSTEM_ACCOUNT",
-      `account ${o.account} is a system account and cannot trade`,
+      o.account === FEE_ACCOUNT
+        ? "account 1 is the fee account: it collects fees and never trades"
+        : "account 0 is the empty leaf and cannot trade",
     );
   }
   if (!Number.isInteger(o.market) || o.market < 0 || o.market >= markets) {

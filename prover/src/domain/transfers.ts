@@ -20,7 +20,8 @@ export class TransferError extends ZkClearError<CodeOf<"transfer">> {}
 
 /**
  * An entry of the Vault's deposit queue. `account` is the index the Vault assigned (a new
- * account on its first deposit) and `pubKey` the key a new account is created with.
+ * account on its first deposit) and `pubKey` the key a new account is created with; a
+ * top-up of an existing account (the insurance fund's too) names none, (0, 0).
  */
 export interface Deposit {
   readonly account: bigint;

@@ -1,6 +1,7 @@
 import { getAddress } from "ethers";
 import { FUNDING_INDEX_BITS } from "../domain/constants.ts";
-import { configHash, type MarketParams } from "../domain/market.ts";
+import { configHash, type BoundConfig, type MarketParams } from "../domain/market.ts";
+import type { Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
 import type { BatchData, BatchKind } from "../domain/batch.ts";
 import { BATCH_KIND_NAMES, BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
@@ -13,7 +14,15 @@ import {
 } from "./batch-codecs.ts";
 import { Reader } from "../domain/json-reader.ts";
 import { deploymentDomain } from "../domain/messages.ts";
-import { marketsJson, readConfigHash, readMarkets, readParamSet } from "../domain/config-json.ts";
+import {
+  marketsJson,
+  ownersJson,
+  readConfigHash,
+  readFundFloor,
+  readMarkets,
+  readOwners,
+  readParamSet,
+} from "../domain/config-json.ts";
 
 /**
  * The published file of a settled batch (format zkclear-batch/1, docs/batch-files.md): the
@@ -135,17 +144,31 @@ export function parseBatchFile(text: string, name = "batch file"): ParsedBatchFi
 
 // ---------------------------------------------------------------- the configuration
 
-export const CONFIG_FILE_FORMAT = "zkclear-config/1";
+export const CONFIG_FILE_FORMAT = "zkclear-config/2";
 
-/** What an auditor needs besides the batches: the parameter set and the markets. */
+/**
+ * What an auditor needs besides the batches: the parameter set, the markets, the
+ * insurance fund's floor and the system accounts' owners (the genesis leaves' keys).
+ */
 export interface PublishedConfig {
   readonly chainId: bigint;
   readonly settlement: string;
   readonly paramSet: ParamSet;
   readonly markets: readonly MarketParams[];
+  readonly fundFloor: bigint;
+  readonly owners: Owners;
 }
 
-/** The published configuration file (zkclear-config/1, docs/batch-files.md). */
+/** The configuration the circuits bind (MarketBinding) of a published configuration. */
+export function boundConfigOf(c: PublishedConfig): BoundConfig {
+  return {
+    markets: c.markets,
+    fundFloor: c.fundFloor,
+    domain: deploymentDomain(c.chainId, c.settlement),
+  };
+}
+
+/** The published configuration file (zkclear-config/2, docs/batch-files.md). */
 export function toConfigFile(c: PublishedConfig): Record<string, unknown> {
   return {
     format: CONFIG_FILE_FORMAT,
@@ -153,13 +176,24 @@ export function toConfigFile(c: PublishedConfig): Record<string, unknown> {
     settlement: getAddress(c.settlement),
     paramSet: { ...c.paramSet },
     markets: marketsJson(c.markets),
-    configHash: dec(configHash(c.markets, deploymentDomain(c.chainId, c.settlement))),
+    fundFloor: dec(c.fundFloor),
+    owners: ownersJson(c.owners),
+    configHash: dec(configHash(boundConfigOf(c))),
   };
 }
 
 export function parseConfigFile(text: string, name = "config file"): PublishedConfig {
   const r = Reader.parse(text, name, (m) => new BatchFileError(m));
-  r.only(["format", "chainId", "settlement", "paramSet", "markets", "configHash"]);
+  r.only([
+    "format",
+    "chainId",
+    "settlement",
+    "paramSet",
+    "markets",
+    "fundFloor",
+    "owners",
+    "configHash",
+  ]);
   r.field("format").oneOf([CONFIG_FILE_FORMAT]);
   const paramSet = readParamSet(r.field("paramSet"));
   const markets = readMarkets(r.field("markets"));
@@ -168,6 +202,12 @@ export function parseConfigFile(text: string, name = "config file"): PublishedCo
     `0x${r.field("settlement").address().toString(16).padStart(40, "0")}`,
   );
   const domain = deploymentDomain(chainId, settlement);
-  readConfigHash(r.field("configHash"), markets, domain, (m) => new BatchFileError(m));
-  return { chainId, settlement, paramSet, markets };
+  const fundFloor = readFundFloor(r.field("fundFloor"));
+  const owners = readOwners(r.field("owners"));
+  readConfigHash(
+    r.field("configHash"),
+    { markets, fundFloor, domain },
+    (m) => new BatchFileError(m),
+  );
+  return { chainId, settlement, paramSet, markets, fundFloor, owners };
 }

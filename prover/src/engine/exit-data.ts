@@ -57,11 +57,11 @@ export function exitDataOf(
  * ExitAccount's input from exit data alone (no tree): the same input engine/exit.ts
  * exitInput builds from the whole state (a test checks both agree). A trader account
  * needs its key's signature of the recipient (domain/exit.ts signExit); the fee account
- * and the insurance fund have no key and take null.
+ * and the insurance fund take null (their exits are the admin's, unsigned).
  */
 export function exitInputFromData(
   d: ExitData,
-  markets: readonly MarketParams[],
+  config: { readonly markets: readonly MarketParams[]; readonly fundFloor: bigint },
   recipient: bigint,
   signature: EdDSASignature | null,
 ): ExitAccountInput {
@@ -74,16 +74,22 @@ export function exitInputFromData(
     );
   const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
   const domain = exitDataDomain(d);
+  const markets = config.markets;
   const m = markets.length;
   const pre = leafPreimage(d.leaf);
   return {
     root: d.root,
-    priceConfigHash: priceConfigHash(markets, domain, d.marks, d.fundingIndices),
+    priceConfigHash: priceConfigHash(
+      { markets, fundFloor: config.fundFloor, domain },
+      d.marks,
+      d.fundingIndices,
+    ),
     account: d.account,
     recipient,
     payout: d.payout,
     marketParam: markets.map(packMarketParams),
     domain,
+    fundFloor: config.fundFloor,
     mark: [...d.marks],
     fundingIndex: [...d.fundingIndices],
     leafAx: pre[0],

@@ -12,7 +12,7 @@ import { leafWitness } from "./transfers.ts";
  * replica or the user's receipt rebuilds it), paying `recipient` at `marks` (the round
  * recorded at the freeze) after funding at `indices` (that round's): the twin of ExitAccount. A trader account needs its key's
  * signature of the recipient (domain/exit.ts signExit); the fee account and the insurance
- * fund have no key and take `null` (the circuit checks no signature for them).
+ * fund take `null`: their exits are unsigned (the circuit checks no signature for them).
  */
 export function exitInput(
   state: ExchangeState,
@@ -24,7 +24,8 @@ export function exitInput(
 ): ExitAccountInput {
   if (account === 0n)
     throw new ZkClearError("ACCOUNT_NOT_FOUND", "account 0 is the empty leaf: it does not exit");
-  // the system accounts have no key: their exit is sent by Settlement's admin, unsigned
+  // the system accounts' exits are not signed (their owners' keys are not asked): Settlement's
+  // admin sends them
   const system = account < FIRST_USER_ACCOUNT;
   if (!system && signature === null)
     throw new ZkClearError("EXIT_UNSIGNED", `account ${account}'s exit needs its key's signature`);
@@ -33,12 +34,13 @@ export function exitInput(
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
   return {
     root: state.root,
-    priceConfigHash: priceConfigHash(state.markets, state.domain, marks, indices),
+    priceConfigHash: priceConfigHash(state, marks, indices),
     account,
     recipient,
     payout: exitPayout(state.getAccount(account), marks, indices),
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
+    fundFloor: state.fundFloor,
     mark: [...marks],
     fundingIndex: [...indices],
     ...leafWitness(state, account),

@@ -100,7 +100,7 @@ export function answerForced(
     );
   requests.forEach(validateForcedRequest);
   const oldRoot = state.root;
-  const binding = priceConfigHash(state.markets, state.domain, marks, indices);
+  const binding = priceConfigHash(state, marks, indices);
   const funding = new Map<bigint, bigint>();
   const rows: ForcedSlotInput[] = [];
   const outcomes: ForcedOutcome[] = [];
@@ -162,6 +162,7 @@ export function answerForced(
     payout: payouts,
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
+    fundFloor: state.fundFloor,
     mark: [...marks],
     fundingIndex: [...indices],
     slots,

@@ -118,7 +118,7 @@ export function liquidate(
   const accounts = reqs.map((r) => r.account);
   const takerRequests: (LiquidationTakerRequest | null)[] = reqs.map((r) => r.taker ?? null);
   const markets = state.markets;
-  const binding = priceConfigHash(markets, state.domain, marks, indices);
+  const binding = priceConfigHash(state, marks, indices);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   const takers: LiquidationTaken[] = [];
@@ -219,6 +219,7 @@ export function liquidate(
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
+      fundFloor: state.fundFloor,
       mark: [...marks],
       fundingIndex: [...indices],
       slots: [

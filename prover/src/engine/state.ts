@@ -7,8 +7,14 @@ import {
   type PublicKey,
 } from "../domain/account.ts";
 import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
-import { SYSTEM_ACCOUNTS, SYSTEM_KEY } from "../domain/genesis.ts";
-import { validateMarkets, type MarketParams } from "../domain/market.ts";
+import { genesisAccounts } from "../domain/genesis.ts";
+import {
+  checkFundFloor,
+  validateMarkets,
+  type BoundConfig,
+  type MarketParams,
+} from "../domain/market.ts";
+import type { Owners } from "../domain/owners.ts";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 
 export class StateError extends ZkClearError<CodeOf<"state">> {}
@@ -20,26 +26,43 @@ export type StateJournal = ReadonlyMap<bigint, Account | undefined>;
  * The exchange state: the account tree plus the account preimages behind its leaves.
  * Every write goes through setAccount, so the tree and the map never disagree.
  */
-export class ExchangeState {
+export class ExchangeState implements BoundConfig {
   readonly depth: number;
   readonly markets: readonly MarketParams[];
   /** The deployment domain every signed message names (domain/messages.ts). */
   readonly domain: bigint;
+  /** The insurance fund's floor the configuration binds (MarketBinding). */
+  readonly fundFloor: bigint;
   readonly tree: AccountTree;
   private readonly accounts = new Map<bigint, Account>();
 
-  private constructor(depth: number, markets: readonly MarketParams[], domain: bigint) {
+  private constructor(
+    depth: number,
+    markets: readonly MarketParams[],
+    domain: bigint,
+    fundFloor: bigint,
+  ) {
     this.depth = depth;
     this.markets = validateMarkets(markets);
     this.domain = domain;
+    this.fundFloor = checkFundFloor(fundFloor);
     this.tree = new AccountTree(depth);
   }
 
-  /** Genesis: the fee account (1) and the insurance fund (2), both empty. */
-  static genesis(depth: number, markets: readonly MarketParams[], domain: bigint): ExchangeState {
-    const s = new ExchangeState(depth, markets, domain);
-    for (const index of SYSTEM_ACCOUNTS)
-      s.setAccount(index, newAccount(SYSTEM_KEY, markets.length));
+  /**
+   * Genesis: the fee account (1) and the insurance fund (2), both empty, with their
+   * owners' keys (domain/genesis.ts); `fundFloor` is the configuration's (default 0).
+   */
+  static genesis(
+    depth: number,
+    markets: readonly MarketParams[],
+    domain: bigint,
+    owners: Owners,
+    fundFloor = 0n,
+  ): ExchangeState {
+    const s = new ExchangeState(depth, markets, domain, fundFloor);
+    for (const [index, account] of genesisAccounts(owners, markets.length))
+      s.setAccount(index, account);
     return s;
   }
 

@@ -4,6 +4,7 @@ import {
   AMOUNT_BITS,
   COLLATERAL_BITS,
   FEE_ACCOUNT,
+  INSURANCE_ACCOUNT,
   NOTIONAL_BITS,
   PRICE_BITS,
   SIZE_BITS,
@@ -33,7 +34,8 @@ export type TradeErrorCode =
   | "PRICE_OUTSIDE_LIMIT"
   | "FEE_ABOVE_MAX"
   | "POSITION_OUT_OF_RANGE"
-  | "MARGIN_INSUFFICIENT";
+  | "MARGIN_INSUFFICIENT"
+  | "FUND_BELOW_FLOOR";
 
 export class TradeError extends ZkClearError {
   readonly tradeIndex: number;
@@ -82,7 +84,8 @@ interface SideResult {
 /**
  * Applies one side of a trade to its account: the twin of TradeSide. The account's
  * accrued funding at `indices` is settled first (domain/funding.ts), so the margin check
- * sees equity after funding. Throws TradeError with the rule that refused it; the account
+ * sees equity after funding; the insurance fund (its owner's orders) also keeps at least
+ * the configuration's fundFloor. Throws TradeError with the rule that refused it; the account
  * is not modified.
  */
 export function applyTradeSide(
@@ -92,7 +95,11 @@ export function applyTradeSide(
   qty: bigint,
   price: bigint,
   feeRateBps: bigint,
-  config: { readonly markets: readonly MarketParams[]; readonly domain: bigint },
+  config: {
+    readonly markets: readonly MarketParams[];
+    readonly domain: bigint;
+    readonly fundFloor: bigint;
+  },
   marks: readonly bigint[],
   indices: readonly bigint[],
   checked = true,
@@ -152,6 +159,11 @@ export function applyTradeSide(
   if (!meetsMargin(next, marks, markets, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
+  if (o.account === INSURANCE_ACCOUNT && newCollateral < config.fundFloor)
+    fail(
+      "FUND_BELOW_FLOOR",
+      `after the trade the insurance fund would keep ${newCollateral}, below its floor ${config.fundFloor}`,
+    );
   return { account: next, fee, funding };
 }
 
@@ -199,7 +211,7 @@ export function settleTrades(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(markets, state.domain, marks, indices);
+  const binding = priceConfigHash(state, marks, indices);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   const undo: [bigint, Account][] = [];
@@ -292,6 +304,7 @@ export function settleTrades(
       priceConfigHash: binding,
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
+      fundFloor: state.fundFloor,
       mark: [...marks],
       fundingIndex: [...indices],
       slots: [

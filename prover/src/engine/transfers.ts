@@ -1,6 +1,6 @@
 import { ZkClearError } from "../domain/errors.ts";
 import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
-import { COLLATERAL_BITS, FIRST_USER_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
+import { COLLATERAL_BITS, INSURANCE_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
 import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
@@ -27,8 +27,10 @@ export type TransferErrorCode =
   | "BATCH_TOO_LARGE"
   | "DEPOSIT_BAD_KEY"
   | "DEPOSIT_OVERFLOW"
+  | "DEPOSIT_KEY_ON_TOP_UP"
   | "ACCOUNT_NOT_FOUND"
-  | "WITHDRAW_SYSTEM_ACCOUNT"
+  | "WITHDRAW_EMPTY_ACCOUNT"
+  | "FUND_BELOW_FLOOR"
   | "WITHDRAW_BAD_NONCE"
   | "WITHDRAW_BAD_SIGNATURE"
   | "WITHDRAW_INSUFFICIENT"
@@ -128,6 +130,14 @@ export function applyDeposits(
     deposits.forEach((d, i) => {
       validateDeposit(d);
       const exists = state.hasAccount(d.account);
+      // the Vault queues a top-up with no key: no deposit replaces an account's key
+      if (exists && (d.pubKey.x !== 0n || d.pubKey.y !== 0n)) {
+        throw new TransferBatchError(
+          "DEPOSIT_KEY_ON_TOP_UP",
+          i,
+          `a top-up of existing account ${d.account} names a key (${d.pubKey.x}, ${d.pubKey.y}); it names none, (0, 0), and keeps the account's key`,
+        );
+      }
       if (!exists && !isUsableKey(d.pubKey)) {
         throw new TransferBatchError(
           "DEPOSIT_BAD_KEY",
@@ -191,10 +201,13 @@ export interface ProcessedWithdrawals {
 }
 
 /**
- * Debits signed withdrawals (at most `batchSize`): the twin of ProcessWithdrawals. Each
+ * Debits signed withdrawals (at most `batchSize`): the twin of ProcessWithdrawals. Any
+ * account but the empty leaf 0 withdraws with its key's signature: a trader's, the fee
+ * account's (1, its owner's key) or the insurance fund's (2, its owner's key). Each
  * account's accrued funding at `indices` is settled first; each withdrawal must carry its
- * account's current withdrawal nonce, leave collateral non-negative and the account above
- * initial margin at `marks`. All-or-nothing.
+ * account's current withdrawal nonce, leave collateral non-negative (the fund's at or
+ * above the configuration's fundFloor) and the account above initial margin at `marks`.
+ * All-or-nothing.
  */
 export function processWithdrawals(
   state: ExchangeState,
@@ -211,7 +224,7 @@ export function processWithdrawals(
       `${withdrawals.length} withdrawals do not fit a batch of ${batchSize}`,
     );
   }
-  const binding = priceConfigHash(state.markets, state.domain, marks, indices);
+  const binding = priceConfigHash(state, marks, indices);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   return withUndo(state, (write) => {
@@ -221,8 +234,7 @@ export function processWithdrawals(
       const fail = (code: TransferErrorCode, msg: string): never => {
         throw new TransferBatchError(code, i, `withdrawal from account ${w.account}: ${msg}`);
       };
-      if (w.account < FIRST_USER_ACCOUNT)
-        fail("WITHDRAW_SYSTEM_ACCOUNT", "system accounts cannot withdraw");
+      if (w.account === 0n) fail("WITHDRAW_EMPTY_ACCOUNT", "account 0 is the empty leaf");
       if (!state.hasAccount(w.account)) fail("ACCOUNT_NOT_FOUND", "no such account");
       const stored = state.getAccount(w.account);
       const settled = settleFunding(stored, indices);
@@ -238,6 +250,11 @@ export function processWithdrawals(
       };
       if (next.collateral < 0n)
         fail("WITHDRAW_INSUFFICIENT", `${w.amount} exceeds collateral ${acct.collateral}`);
+      if (w.account === INSURANCE_ACCOUNT && next.collateral < state.fundFloor)
+        fail(
+          "FUND_BELOW_FLOOR",
+          `the insurance fund would keep ${next.collateral}, below its floor ${state.fundFloor}`,
+        );
       if (!meetsMargin(next, marks, state.markets, "initial"))
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
       const before = leafWitness(state, w.account);
@@ -273,6 +290,7 @@ export function processWithdrawals(
       payout: payouts,
       marketParam: state.markets.map(packMarketParams),
       domain: state.domain,
+      fundFloor: state.fundFloor,
       mark: [...marks],
       fundingIndex: [...indices],
       slots,

@@ -134,9 +134,7 @@ export async function checkAttestRequest(
     oldRoot: d.oldRoot,
     newRoot: d.newRoot,
     commitment,
-    binding: spec.priced
-      ? priceConfigHash(ctx.config.markets, ctx.state.domain, prices, indices)
-      : undefined,
+    binding: spec.priced ? priceConfigHash(ctx.state, prices, indices) : undefined,
     payouts: "payouts" in d ? d.payouts : undefined,
   });
   let valid = false;

@@ -20,7 +20,7 @@ export interface ReplicaScope {
 
 /** What the replay is of, bound on first use: the configuration and the keys. */
 export interface ReplicaBinding {
-  /** The published configuration (zkclear-config/1 text). */
+  /** The published configuration (zkclear-config/2 text). */
   readonly config: string;
   /** configHash of that configuration (domain/market.ts). */
   readonly configHash: bigint;

@@ -11,9 +11,8 @@ import {
   CommitteeError,
 } from "../domain/committee.ts";
 import { configHash } from "../domain/market.ts";
-import { deploymentDomain } from "../domain/messages.ts";
 import { toJson } from "../domain/json.ts";
-import { batchFileName, toBatchFile, toConfigFile } from "../engine/batch-file.ts";
+import { batchFileName, boundConfigOf, toBatchFile, toConfigFile } from "../engine/batch-file.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import { Auditor, type BatchPoint, type Finding } from "../audit/auditor.ts";
 import type { SettledEvent } from "../audit/batch-replay.ts";
@@ -105,7 +104,7 @@ export class Replica {
       const vkeys = o.vkeys ?? loadVerificationKeys(config.paramSet, o.vkeysDir);
       const configText = JSON.stringify(toConfigFile(config), null, 2) + "\n";
       // the configuration must be Settlement's before it is bound to the database for good
-      const hash = configHash(config.markets, deploymentDomain(chainId, settlement));
+      const hash = configHash(boundConfigOf(config));
       const onChain = BigInt(
         await new Contract(settlement, ["function configHash() view returns (uint256)"], o.provider)
           .getFunction("configHash")()
@@ -119,7 +118,7 @@ export class Replica {
         );
       db.bind({
         config: configText,
-        configHash: configHash(config.markets, deploymentDomain(chainId, settlement)),
+        configHash: hash,
         vkeys: vkeysHash(vkeys),
       });
       const r = new Replica(o, db, files, chainId, settlement, vkeys, configText);

@@ -5,6 +5,7 @@ import type { MarketParams } from "../domain/market.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { settleFunding } from "../domain/funding.ts";
+import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 
 /**
  * The checks intake makes before it acknowledges an order or a withdrawal, so that what it
@@ -14,7 +15,11 @@ import { settleFunding } from "../domain/funding.ts";
  * withdrawal must be covered by free collateral after the account's pending matches and
  * earlier requests, at the latest prices and funding indices. The caller has checked the order's signature.
  */
-type Config = { readonly markets: readonly MarketParams[]; readonly domain: bigint };
+type Config = {
+  readonly markets: readonly MarketParams[];
+  readonly domain: bigint;
+  readonly fundFloor: bigint;
+};
 
 /** Why the order could not be margined, or undefined when it can. */
 export function checkOrderMargin(
@@ -73,8 +78,12 @@ export function checkOrderMargin(
   }
 }
 
-/** Why withdrawing `amounts` (in order) could not be paid now, or undefined. */
+/**
+ * Why withdrawing `amounts` (in order) from account `index` could not be paid now, or
+ * undefined. The insurance fund (its owner's withdrawals) keeps at least its floor.
+ */
 export function checkWithdrawalFunds(
+  index: bigint,
   account: Account,
   amounts: readonly bigint[],
   config: Config,
@@ -89,6 +98,11 @@ export function checkWithdrawalFunds(
     return {
       code: "WITHDRAW_INSUFFICIENT",
       message: `withdrawing ${total} in all exceeds the account's collateral ${settled.collateral} (after its pending trades and funding)`,
+    };
+  if (index === INSURANCE_ACCOUNT && after.collateral < config.fundFloor)
+    return {
+      code: "FUND_BELOW_FLOOR",
+      message: `withdrawing ${total} in all would leave the insurance fund ${after.collateral}, below its floor ${config.fundFloor}`,
     };
   if (!meetsMargin(after, marks, config.markets, "initial"))
     return {

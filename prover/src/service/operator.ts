@@ -1,4 +1,5 @@
 import type { MarketParams } from "../domain/market.ts";
+import type { Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
@@ -25,6 +26,9 @@ export interface OperatorOptions {
   readonly markets: readonly MarketParams[];
   /** The deployment's domain (domain/messages.ts): what every signed message names. */
   readonly domain: bigint;
+  /** The system accounts' owners (their genesis leaves' keys) and the fund floor. */
+  readonly owners: Owners;
+  readonly fundFloor?: bigint;
   readonly store: Store;
   readonly chain: ChainPort;
   readonly prover: ProverPort;
@@ -120,7 +124,7 @@ export class Operator {
     this.forced.resetAnswers();
     this.ctx = {
       p: o.params,
-      state: ExchangeState.genesis(o.params.depth, o.markets, o.domain),
+      state: ExchangeState.genesis(o.params.depth, o.markets, o.domain, o.owners, o.fundFloor),
       store: o.store,
       log: o.log ?? (() => {}),
       metrics: this.metrics,

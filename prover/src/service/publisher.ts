@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { MarketParams } from "../domain/market.ts";
+import type { Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
 import {
   batchFileName,
@@ -18,6 +19,8 @@ export interface PublishTarget {
   readonly settlement: string;
   readonly params: ParamSet;
   readonly markets: readonly MarketParams[];
+  readonly fundFloor: bigint;
+  readonly owners: Owners;
   /** Where files are written (static hosting, archives); HTTP serves them either way. */
   readonly dir?: string;
 }
@@ -44,6 +47,8 @@ export class Publisher {
       settlement: t.settlement,
       paramSet: t.params,
       markets: t.markets,
+      fundFloor: t.fundFloor,
+      owners: t.owners,
     });
   }
 

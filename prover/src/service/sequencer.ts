@@ -360,6 +360,7 @@ export class Sequencer {
     if (round) {
       const amounts = queued.map((q) => (q.body as SignedWithdrawal).withdrawal.amount);
       const refusal = checkWithdrawalFunds(
+        w.account,
         acct,
         [...amounts, w.amount],
         state,

@@ -123,6 +123,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     params: p,
     markets,
     domain: d.domain,
+    owners: d.owners,
+    fundFloor: d.fundFloor,
     store,
     chain,
     prover,
@@ -134,6 +136,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     settlement: d.addresses.settlement,
     params: p,
     markets,
+    fundFloor: d.fundFloor,
+    owners: d.owners,
     dir: o.publishDir ?? path.join(path.dirname(path.resolve(o.db)), "published"),
   });
   const explorer = operatorExplorerSource({

@@ -67,11 +67,15 @@ export async function checkDeployment(
     );
   const settlement = new Contract(at, loadArtifact("Settlement").abi, provider);
   const onChain = BigInt(await settlement.getFunction("configHash")());
-  const local = configHash(d.markets, deploymentDomain(chainId, at));
+  const local = configHash({
+    markets: d.markets,
+    fundFloor: d.fundFloor,
+    domain: deploymentDomain(chainId, at),
+  });
   if (onChain !== d.configHash || local !== d.configHash)
     throw new StartupError(
       "CONFIG_MISMATCH",
-      `Settlement's configHash is ${onChain}; the deployment file says ${d.configHash} and its markets hash to ${local}`,
+      `Settlement's configHash is ${onChain}; the deployment file says ${d.configHash} and its markets and fund floor hash to ${local}`,
     );
   await checkFundingOf(d, settlement, provider);
   checkKeySet(keys, d.paramSet);

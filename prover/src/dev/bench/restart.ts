@@ -5,6 +5,7 @@ import type { Groth16Proof } from "snarkjs";
 import { zeroIndices } from "../../domain/funding.ts";
 import { defaultMarkets } from "../../domain/market.ts";
 import { devKeyPair } from "../../domain/keys.ts";
+import { devOwners } from "../../domain/owners.ts";
 import { paramSet, type ParamSet } from "../../domain/params.ts";
 import { signOrder } from "../../domain/order.ts";
 import type { ChainPort, ProofResult, ProverPort, Round } from "../../domain/ports.ts";
@@ -98,12 +99,21 @@ export async function benchRestart(
     pubKey: k.publicKey,
   }));
   const { chain, prover } = standIns(
-    ExchangeState.genesis(p.depth, markets, DOMAIN).root,
+    ExchangeState.genesis(p.depth, markets, DOMAIN, devOwners()).root,
     round,
     deposits,
   );
   const open = (store: Store, snapshotEvery?: number) =>
-    Operator.open({ params: p, markets, domain: DOMAIN, store, chain, prover, snapshotEvery });
+    Operator.open({
+      params: p,
+      markets,
+      domain: DOMAIN,
+      owners: devOwners(),
+      store,
+      chain,
+      prover,
+      snapshotEvery,
+    });
   let store = new Store(file);
   let op = open(store);
   await op.tick();
