@@ -178,6 +178,9 @@ template SettleTrades(B, D, M) {
             totalFees += feeSum[i][s];
         }
         root[i + 1] <== side[i][1].rootOut;
+        // the fund's floor (TradeSide's floorSlack): at most one side is the fund, since a
+        // trade is never a self-trade, so one range check of the sum covers both
+        FundAboveFloor()(side[i][0].floorSlack + side[i][1].floorSlack);
 
         slotHash[i] = SparsePoseidon(4);
         slotHash[i].inputs[0] <== commitment[i];

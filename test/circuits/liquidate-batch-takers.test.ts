@@ -1,3 +1,4 @@
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
@@ -135,7 +136,7 @@ describe("LiquidateBatch circuit with liquidators (test parameters)", function (
         fc.bigInt(3_500_000n, 6_500_000n),
         async (rows, liquidators, btc) => {
           const marks = [btc, 300_000n];
-          const base = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+          const base = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
           base.setAccount(INSURANCE_ACCOUNT, {
             ...base.getAccount(INSURANCE_ACCOUNT),
             collateral: 10n ** 12n,
@@ -180,7 +181,7 @@ describe("LiquidateBatch circuit with liquidators (test parameters)", function (
             return taken(account, offerOf(BigInt(9 + r.taker), terms), take);
           });
           const copy = () => {
-            const c = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+            const c = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
             for (const i of [INSURANCE_ACCOUNT, 10n, 11n, ...requests.map((q) => q.account)])
               c.setAccount(i, base.getAccount(i));
             return c;

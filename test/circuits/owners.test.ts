@@ -261,7 +261,7 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       assert.equal(s.state.getAccount(s.traders[0].index).positions[BTC].size, 1n);
     });
 
-    it("refuses a fund trade that ends below the floor (engine; circuit: TradeSide)", async function () {
+    it("refuses a fund trade that ends below the floor (engine; circuit: FundAboveFloor)", async function () {
       const s = fundLong(1_300_000n, 1_298_801n);
       const root = s.state.root;
       assert.throws(
@@ -270,7 +270,7 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       );
       assert.equal(s.state.root, root);
       const forged = settleTrades(s.state, [fundSells(s)], s.marks, P.batch, { unchecked: true });
-      await assertRefusedBy(forged.input, "TradeSide");
+      await assertRefusedBy(forged.input, "FundAboveFloor");
     });
 
     it("refuses the fund's order signed by another key than the fund owner's", async function () {

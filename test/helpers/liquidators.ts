@@ -1,3 +1,4 @@
+import { devOwners } from "../../prover/src/domain/owners.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
@@ -40,7 +41,7 @@ const flat = pos(0n, 0n);
 export const keyOf = (i: bigint) => devKeyPair(`liq-${i}`);
 
 export function world(): ExchangeState {
-  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN);
+  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   const put = (i: bigint, collateral: bigint, positions: Position[]) => {
     const a: Account = { ...newAccount(keyOf(i).publicKey, 2, collateral), positions };
     s.setAccount(i, a);
