@@ -86,6 +86,7 @@ ${r.funding.byAccount.map((a) => `| ${a.account} | ${a.who} | ${a.paid} | ${a.re
   liquidation         settled ${r.liquidationSeconds.toFixed(1)} s after the crash round was posted, taken by the liquidator
   liquidator          account ${r.liquidator.account}, offer ${r.liquidator.market} up to ${r.liquidator.maxSize} lots at ${r.liquidator.discountBps} bps (zkclear liquidator offer); took ${r.liquidator.took.map((t) => `${t.size} lot(s) of ${t.market} at ${t.mark}`).join(", ")}
                       share paid ${r.liquidator.share}; equity ${r.liquidator.equityBefore} before the crash, ${r.liquidator.equityAfter} after (at the marks): profit ${r.liquidator.equityAfter - r.liquidator.equityBefore}
+  fee withdrawal      the fee owner withdrew ${r.feeWithdrawal.amount} in fees to the treasury ${r.feeWithdrawal.treasury} (proven withdrawal batch); the Vault paid it ${r.feeWithdrawal.treasuryBalance}
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
   audit               ${r.audit.ok ? "PASSED" : `FAILED with ${r.audit.findings} finding(s)`}: ${r.audit.batches} batches replayed and checked in ${r.audit.seconds.toFixed(1)} s (${r.audit.msPerBatch} ms per batch); report ${path.relative(process.cwd(), r.audit.html)}
   wall time           ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { Contract, JsonRpcProvider } from "ethers";
+import { Contract, JsonRpcProvider, getAddress, id } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side } from "../domain/order.ts";
@@ -29,6 +29,8 @@ import { encryptKey } from "../domain/keystore.ts";
 import { equity } from "../domain/margin.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { liquidatorShare } from "../engine/liquidations.ts";
+import { devOwnerKeys } from "../domain/owners.ts";
+import { FEE_ACCOUNT } from "../domain/constants.ts";
 
 export interface ServiceDemoRow {
   readonly id: number;
@@ -87,6 +89,15 @@ export interface ServiceDemoReport {
     }[];
     /** Wall time spent moving the chain to the tick times and waiting for the ticks. */
     readonly seconds: number;
+  };
+  /**
+   * The fee owner's withdrawal of the fees collected, to a treasury address: proven,
+   * settled, and paid by the Vault (the treasury's token balance after claimFor).
+   */
+  readonly feeWithdrawal: {
+    readonly treasury: string;
+    readonly amount: bigint;
+    readonly treasuryBalance: bigint;
   };
   /** `zkclear audit` of the whole history, as an outsider runs it. */
   readonly audit: {
@@ -502,6 +513,33 @@ export async function runServiceDemo(
       equityAfter: equity(liqAfter, round.prices),
     };
 
+    // the fee owner withdraws the fees collected to the treasury in a proven withdrawal
+    // batch (signed with the fee account's key, the INSECURE development fee owner's), and
+    // anyone may have the Vault pay the treasury
+    const treasury = getAddress(id("zkclear demo treasury").slice(0, 42));
+    const fees = op.state.getAccount(FEE_ACCOUNT).collateral;
+    if (fees <= 0n) throw new Error("the demo's trades collected no fees");
+    op.requestWithdrawal(
+      signWithdrawal(
+        {
+          account: FEE_ACCOUNT,
+          nonce: op.state.getAccount(FEE_ACCOUNT).withdrawNonce,
+          amount: fees,
+          recipient: BigInt(treasury),
+        },
+        devOwnerKeys().fee.privateKey,
+        deployment.domain,
+      ),
+    );
+    await until("the fee withdrawal to settle", drained);
+    const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, deployer);
+    await (await vault.getFunction("claimFor")(treasury)).wait();
+    const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, provider);
+    const treasuryBalance = BigInt(await token.getFunction("balanceOf")(treasury));
+    if (treasuryBalance !== fees) throw new Error("the treasury was not paid the fees");
+    log(`fee owner withdrew ${fees} in fees to the treasury ${treasury}`);
+    const feeWithdrawal = { treasury, amount: fees, treasuryBalance };
+
     // funding per account, from the settled batches' funding records
     const names = new Map<bigint, string>([
       ...traders.map((t, i) => [t.account, `trader ${i}`] as const),
@@ -598,6 +636,7 @@ export async function runServiceDemo(
           })),
         seconds: fundingMs / 1000,
       },
+      feeWithdrawal,
       audit: {
         ok: report.ok,
         batches: report.counts.batches,
