@@ -312,7 +312,7 @@ template LiquidationSlot(D, M) {
         newTakerNotional[j] <== takerNotional[j] + takenNotional[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newTakerNotional[j]);
     }
-    MarginRequirement(M)(takerCollateral, takerSize, takerSizeNegative, newTakerNotional, mark, imBps, mmBps, 0, takerEnabled);
+    MarginRequirement(M)(takerCollateral, takerSize, takerSizeNegative, newTakerNotional, mark, imBps, mmBps, 0, 0, takerEnabled);
     signal newTakerBalance <== PackBalance()(takerCollateral, taker_.withdrawNonce);
     signal oldTakerLeaf <== LeafHash(M)(takerAx, takerAy, takerBalance, takerWord, takerNotional);
     signal newTakerLeaf <== LeafHash(M)(takerAx, takerAy, newTakerBalance, newTakerWord, newTakerNotional);

@@ -3,8 +3,9 @@ pragma circom 2.1.9;
 include "constants.circom";
 include "range-check.circom";
 
-// MarginRequirement(M): proves that an account meets its margin requirement:
-//   10^4 * equity >= sum_j |size_j| * mark_j * bps_j,
+// MarginRequirement(M): proves that an account meets its margin requirement with `floor`
+// of equity to spare:
+//   10^4 * equity >= sum_j |size_j| * mark_j * bps_j + 10^4 * floor,
 //   equity = collateral + sum_j (size_j * mark_j - notional_j),
 // where bps_j is the initial-margin rate, or the maintenance rate when `reducing` is 1.
 //   collateral: signed, |.| < 2^128, range-checked by the caller.
@@ -12,9 +13,10 @@ include "range-check.circom";
 //   notional[j]: signed, |.| < 2^128, checked by the caller.
 //   mark[j]: < 2^64; imBps[j], mmBps[j]: < 2^16; checked by the caller.
 //   reducing: bit (caller constrains).
+//   floor: 0 <= floor < 2^127 (caller checks; the insurance fund's floor, 0 for others).
 //   enabled: bit; when 0 the check is skipped (padding slots).
-// With M <= 6 every intermediate stays below 2^148 in magnitude, so the final
-// 150-bit range check cannot be passed by a negative difference.
+// With M <= 6 every intermediate stays below 2^148 in magnitude (10^4 * floor < 2^141),
+// so the final 150-bit range check cannot be passed by a negative difference.
 template MarginRequirement(M) {
     signal input collateral;
     signal input size[M];
@@ -24,6 +26,7 @@ template MarginRequirement(M) {
     signal input imBps[M];
     signal input mmBps[M];
     signal input reducing;
+    signal input floor;
     signal input enabled;
 
     signal markValue[M];
@@ -43,6 +46,6 @@ template MarginRequirement(M) {
         maintenanceReq += mmTerm[j];
     }
     signal requirement <== initialReq + reducing * (maintenanceReq - initialReq);
-    signal surplus <== enabled * (BPS_DENOMINATOR() * equity - requirement);
+    signal surplus <== enabled * (BPS_DENOMINATOR() * (equity - floor) - requirement);
     RangeCheck(MARGIN_DIFF_BITS())(surplus);
 }

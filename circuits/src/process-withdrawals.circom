@@ -101,8 +101,9 @@ template WithdrawalSlot(D, M) {
     sig.S <== sigS;
     sig.M <== msg;
 
-    // D. Settle funding, debit, bump the nonce; collateral stays >= 0 (the fund's >= its
-    // floor: one range check covers both, the floor being >= 0) and initial margin holds.
+    // D. Settle funding, debit, bump the nonce; collateral stays >= 0 and initial margin
+    // holds, for the insurance fund with its floor of equity to spare (MarginRequirement's
+    // floor: the fund's value at the marks, not only its collateral, stays above it).
     component funding = SettleFunding(M);
     funding.collateral <== old.collateral;
     funding.size <== old.size;
@@ -112,11 +113,11 @@ template WithdrawalSlot(D, M) {
     funding.enabled <== enabled;
     signal newCollateral <== funding.collateralOut - amount;
     signal floor <== isFund * fundFloor;
-    signal collateralCheck <== enabled * (newCollateral - floor);
+    signal collateralCheck <== enabled * newCollateral;
     RangeCheck(COLLATERAL_BITS())(collateralCheck);
     signal newNonce <== old.withdrawNonce + 1;
     RangeCheck(NONCE_BITS())(newNonce);
-    MarginRequirement(M)(newCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, enabled);
+    MarginRequirement(M)(newCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, floor, enabled);
 
     // E. Move the root and publish the payout.
     signal newBalance <== PackBalance()(newCollateral, newNonce);

@@ -25,7 +25,8 @@ include "market-binding.circom";
 // market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // A side's account is a trader's or the insurance fund's (its owner's orders; the fund
-// ends at or above fundFloor), never the fee account (TradeSide).
+// keeps its equity at the marks at least fundFloor above its margin requirement), never
+// the fee account (TradeSide).
 // Every slot's fees accumulate and reach the fee account in one update at the end.
 // Every trading account settles its accrued funding first (TradeSide); the fee account
 // holds no position, so it has none to settle.
@@ -178,9 +179,6 @@ template SettleTrades(B, D, M) {
             totalFees += feeSum[i][s];
         }
         root[i + 1] <== side[i][1].rootOut;
-        // the fund's floor (TradeSide's floorSlack): at most one side is the fund, since a
-        // trade is never a self-trade, so one range check of the sum covers both
-        FundAboveFloor()(side[i][0].floorSlack + side[i][1].floorSlack);
 
         slotHash[i] = SparsePoseidon(4);
         slotHash[i].inputs[0] <== commitment[i];

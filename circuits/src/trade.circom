@@ -11,17 +11,6 @@ include "margin.circom";
 include "funding.circom";
 include "sparse-poseidon.circom";
 
-// FundAboveFloor: the fund's collateral after a trade is at least the configuration's floor.
-//   slack: the sum of a trade's two TradeSide floorSlack outputs (newCollateral - fundFloor
-//   for the fund's side, 0 for others; never two fund sides, as a trade is no self-trade).
-//   In [0, 2^128) exactly when the fund (if it trades) ends at or above the floor: a
-//   shortfall wraps far above 2^128 (|newCollateral| < 2^128, fundFloor < 2^127).
-// TypeScript twin: prover/src/engine/trades.ts (FUND_BELOW_FLOOR).
-template FundAboveFloor() {
-    signal input slack;
-    RangeCheck(COLLATERAL_BITS())(slack);
-}
-
 // TradeSide(SIDE, D, M): applies one side of a matched trade (SIDE 0 = the buy order,
 // SIDE 1 = the sell order) to its account and moves the tree root.
 //   D: binary tree depth (2..32); M: markets (<= 6).
@@ -32,15 +21,14 @@ template FundAboveFloor() {
 //   and fundFloor (< 2^127) (bound and checked by the batch's MarketBinding).
 // The account is any trader's or the insurance fund's (2, whose leaf holds the fund
 // owner's key), never the empty leaf 0 nor the fee account 1 (NotFeeAccount); after a
-// trade of the fund its collateral is still >= fundFloor, on top of the margin check (the
-// caller range-checks floorSlack: the check is only complete with it).
+// trade of the fund its equity at the marks is at least fundFloor plus its margin
+// requirement (MarginRequirement's floor).
 // Private inputs checked here: the order (account, nonce, maxFeeBps, amount, limitPrice,
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
 // The account's accrued funding is settled into its collateral (SettleFunding) before the
 // trade, so the margin check sees equity after funding.
 // Outputs: rootOut (rootIn when disabled), fee, msg (the packed order, which the batch
-// commitment records; the key signs Poseidon(domain, msg)), floorSlack (newCollateral -
-// fundFloor for the fund's side, else 0; the caller must range-check it, 128 bits).
+// commitment records; the key signs Poseidon(domain, msg)).
 // TypeScript twin: prover/src/engine/trades.ts (applyTradeSide).
 template TradeSide(SIDE, D, M) {
     var NL = TREE_LEVELS(D);
@@ -78,8 +66,6 @@ template TradeSide(SIDE, D, M) {
     signal output rootOut;
     signal output fee;
     signal output msg;
-    // newCollateral - fundFloor when the fund trades, else 0: for the caller to range-check
-    signal output floorSlack;
 
     // A. Order fields are range-checked; the account index gives the Merkle path.
     component accountBits = Num2Bits(D);
@@ -181,18 +167,12 @@ template TradeSide(SIDE, D, M) {
     }
 
     // I. After the trade the account meets initial margin, or maintenance margin if the
-    // trade only reduced its exposure.
-    MarginRequirement(M)(newCollateral, newSizes, newNegatives, newNotionals, mark, imBps, mmBps,
-        reducing, enabled);
-
-    // I'. The insurance fund keeps at least its floor: floorSlack = newCollateral - fundFloor
-    // for the fund's side (0 for any other account or a padding slot). The caller range-checks
-    // it (COLLATERAL_BITS: |newCollateral| < 2^128 and fundFloor < 2^127, so a shortfall
-    // wraps far above 2^128); SettleTrades checks the sum of a trade's two sides once, which
-    // is exact because a trade never has the fund on both sides (no self-trade).
+    // trade only reduced its exposure; the insurance fund with its floor of equity to spare
+    // (its value at the marks, so an off-market trade cannot pass value below the floor).
     signal isFund <== IsZero()(account - INSURANCE_ACCOUNT());
-    signal fundTrade <== isFund * enabled;
-    floorSlack <== fundTrade * (newCollateral - fundFloor);
+    signal floor <== isFund * fundFloor;
+    MarginRequirement(M)(newCollateral, newSizes, newNegatives, newNotionals, mark, imBps, mmBps,
+        reducing, floor, enabled);
 
     // J. Old leaf is in the tree at rootIn; the new leaf gives the next root.
     signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce);

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  BPS_DENOMINATOR,
   FEE_ACCOUNT,
   FIRST_USER_ACCOUNT,
   INSURANCE_ACCOUNT,
 } from "../../prover/src/domain/constants.ts";
 import { devKeyPair, sign, type KeyPair } from "../../prover/src/domain/keys.ts";
+import { marginSurplus } from "../../prover/src/domain/margin.ts";
 import { genesisRoot } from "../../prover/src/domain/genesis.ts";
 import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
 import {
@@ -110,6 +112,17 @@ function fundLong(collateral: bigint, fundFloor: bigint): Sample {
     ),
   });
   return s;
+}
+
+/**
+ * The highest floor with which the fund may sell 1 of its 2 lots at PX (fundSells): its
+ * equity at the marks after the trade, less its maintenance margin.
+ */
+function boundaryFloor(collateral = 1_300_000n): bigint {
+  const s = fundLong(collateral, 0n);
+  settleTrades(s.state, [fundSells(s)], s.marks, P.batch);
+  const fund = s.state.getAccount(INSURANCE_ACCOUNT);
+  return marginSurplus(fund, s.marks, s.state.markets, "maintenance") / BPS_DENOMINATOR;
 }
 
 /** The fund sells 1 of its 2 lots to trader 3 at PX (the fund is the maker: 2 bps, 1,200). */
@@ -248,7 +261,8 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
 
   describe("trades", function () {
     it("trades the fund's position out with its owner's order: the position shrinks", async function () {
-      const s = fundLong(1_300_000n, 1_298_800n);
+      const floor = boundaryFloor();
+      const s = fundLong(1_300_000n, floor);
       const r = settleTrades(s.state, [fundSells(s)], s.marks, P.batch);
       await assertRefusedBy({ ...r.input, fundFloor: 0n }, "SettleTrades");
       const w = await witnessFor({ kind: "settle_trades", input: r.input });
@@ -256,13 +270,18 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       const fund = s.state.getAccount(INSURANCE_ACCOUNT);
       assert.equal(fund.positions[BTC].size, 1n);
       assert.equal(fund.positions[BTC].notional, PX);
-      // the maker's fee, and exactly the floor is left
+      // the maker's fee is paid, and the fund's equity at the marks is exactly its floor
+      // plus its maintenance margin (the trade reduces its position)
       assert.equal(fund.collateral, 1_298_800n);
+      assert.equal(
+        marginSurplus(fund, s.marks, s.state.markets, "maintenance") / BPS_DENOMINATOR,
+        floor,
+      );
       assert.equal(s.state.getAccount(s.traders[0].index).positions[BTC].size, 1n);
     });
 
-    it("refuses a fund trade that ends below the floor (engine; circuit: FundAboveFloor)", async function () {
-      const s = fundLong(1_300_000n, 1_298_801n);
+    it("refuses a fund trade that leaves its equity below the floor plus its margin (engine; circuit: MarginRequirement)", async function () {
+      const s = fundLong(1_300_000n, boundaryFloor() + 1n);
       const root = s.state.root;
       assert.throws(
         () => settleTrades(s.state, [fundSells(s)], s.marks, P.batch),
@@ -270,7 +289,28 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       );
       assert.equal(s.state.root, root);
       const forged = settleTrades(s.state, [fundSells(s)], s.marks, P.batch, { unchecked: true });
-      await assertRefusedBy(forged.input, "FundAboveFloor");
+      await assertRefusedBy(forged.input, "MarginRequirement");
+    });
+
+    it("refuses an off-market fund trade that passes the fund's value to the buyer although its collateral stays (engine and circuit)", async function () {
+      // the floor the trade at the mark meets exactly; the same lot sold at price 1 leaves
+      // the fund's collateral where it was (nothing realised: the position only shrinks) but
+      // hands the buyer the lot's value: the fund's equity falls below the floor
+      // (a fund with 10,000,000: after the cheap sale it still meets its maintenance margin)
+      const s = fundLong(10_000_000n, boundaryFloor(10_000_000n));
+      const cheap: Trade = {
+        ...fundSells(s),
+        sell: order(s, FUND, { market: BTC, side: "sell", nonce: 1n, amount: 1n, limitPrice: 1n }),
+        price: 1n,
+      };
+      assert.throws(
+        () => settleTrades(s.state, [cheap], s.marks, P.batch),
+        (e: unknown) => e instanceof TradeError && e.code === "FUND_BELOW_FLOOR",
+      );
+      const forged = settleTrades(s.state, [cheap], s.marks, P.batch, { unchecked: true });
+      // what a collateral floor alone would have let through
+      assert.ok(s.state.getAccount(INSURANCE_ACCOUNT).collateral >= boundaryFloor(10_000_000n));
+      await assertRefusedBy(forged.input, "MarginRequirement");
     });
 
     it("refuses the fund's order signed by another key than the fund owner's", async function () {

@@ -52,6 +52,22 @@ export function meetsMargin(
   return marginSurplus(a, marks, markets, kind) >= 0n;
 }
 
+/**
+ * Whether the account meets the margin kind with `floor` of equity to spare:
+ * 10^4 * (equity - floor) >= requirement, MarginRequirement's check with its floor input
+ * (the insurance fund's floor, so its value at the marks stays above it, not only its
+ * collateral).
+ */
+export function meetsMarginAbove(
+  a: Account,
+  marks: readonly bigint[],
+  markets: readonly MarketParams[],
+  kind: MarginKind,
+  floor: bigint,
+): boolean {
+  return marginSurplus(a, marks, markets, kind) >= BPS_DENOMINATOR * floor;
+}
+
 /** fee = floor(notional * rateBps / 10^4): the twin of TradingFee. */
 export function tradingFee(notional: bigint, rateBps: bigint): bigint {
   return (notional * rateBps) / BPS_DENOMINATOR;

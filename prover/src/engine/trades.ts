@@ -13,7 +13,7 @@ import { fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
 import { leafPreimage, type Account, type Position } from "../domain/account.ts";
 import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
 import { tradeCommitment, type Trade } from "../domain/batch.ts";
-import { meetsMargin, tradingFee } from "../domain/margin.ts";
+import { equity, meetsMargin, meetsMarginAbove, tradingFee } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
 import { settleFunding, zeroIndices, type FundingSettlement } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
@@ -159,10 +159,13 @@ export function applyTradeSide(
   if (!meetsMargin(next, marks, markets, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
-  if (o.account === INSURANCE_ACCOUNT && newCollateral < config.fundFloor)
+  if (
+    o.account === INSURANCE_ACCOUNT &&
+    !meetsMarginAbove(next, marks, markets, kind, config.fundFloor)
+  )
     fail(
       "FUND_BELOW_FLOOR",
-      `after the trade the insurance fund would keep ${newCollateral}, below its floor ${config.fundFloor}`,
+      `after the trade the insurance fund's equity at the marks, ${equity(next, marks)}, would not cover its floor ${config.fundFloor} plus its ${kind} margin`,
     );
   return { account: next, fee, funding };
 }

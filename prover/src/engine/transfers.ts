@@ -3,7 +3,7 @@ import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
 import { COLLATERAL_BITS, INSURANCE_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
 import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
-import { meetsMargin } from "../domain/margin.ts";
+import { equity, meetsMargin, meetsMarginAbove } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
@@ -250,10 +250,13 @@ export function processWithdrawals(
       };
       if (next.collateral < 0n)
         fail("WITHDRAW_INSUFFICIENT", `${w.amount} exceeds collateral ${acct.collateral}`);
-      if (w.account === INSURANCE_ACCOUNT && next.collateral < state.fundFloor)
+      if (
+        w.account === INSURANCE_ACCOUNT &&
+        !meetsMarginAbove(next, marks, state.markets, "initial", state.fundFloor)
+      )
         fail(
           "FUND_BELOW_FLOOR",
-          `the insurance fund would keep ${next.collateral}, below its floor ${state.fundFloor}`,
+          `the insurance fund's equity at the marks would be ${equity(next, marks)}, not its floor ${state.fundFloor} plus its initial margin`,
         );
       if (!meetsMargin(next, marks, state.markets, "initial"))
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");

@@ -1,6 +1,6 @@
 import type { Account } from "../domain/account.ts";
 import type { ErrorCode } from "../domain/errors.ts";
-import { meetsMargin } from "../domain/margin.ts";
+import { equity, meetsMargin, meetsMarginAbove } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
@@ -99,10 +99,13 @@ export function checkWithdrawalFunds(
       code: "WITHDRAW_INSUFFICIENT",
       message: `withdrawing ${total} in all exceeds the account's collateral ${settled.collateral} (after its pending trades and funding)`,
     };
-  if (index === INSURANCE_ACCOUNT && after.collateral < config.fundFloor)
+  if (
+    index === INSURANCE_ACCOUNT &&
+    !meetsMarginAbove(after, marks, config.markets, "initial", config.fundFloor)
+  )
     return {
       code: "FUND_BELOW_FLOOR",
-      message: `withdrawing ${total} in all would leave the insurance fund ${after.collateral}, below its floor ${config.fundFloor}`,
+      message: `withdrawing ${total} in all would leave the insurance fund's equity at the latest prices, ${equity(after, marks)}, below its floor ${config.fundFloor} plus its initial margin`,
     };
   if (!meetsMargin(after, marks, config.markets, "initial"))
     return {
