@@ -34,15 +34,28 @@ template OfferMessage(M) {
     msg <== h.out;
 }
 
-// TakeBits(M): take[j] are bits, and all 0 unless takerEnabled (a bit, checked by the
-// caller): a position goes to a liquidator only in a slot that has one.
+// TakeBits(M): take[j] are bits, all 0 unless takerEnabled (a bit, checked by the caller):
+// a position goes to a liquidator only in a slot that has one; a slot that has one takes
+// at least one position (takerEnabled * IsZero(sum take) === 0), and only positions of
+// nonzero size (take[j] * IsZero(size[j]) === 0), as the engine requires
+// (OFFER_NOT_COVERING).
+//   size[j]: the liquidated account's signed sizes (AccountLeafUnpack); sum take <= M.
+// TypeScript twin: prover/src/engine/liquidators.ts (the offer covers every taken position).
 template TakeBits(M) {
     signal input take[M];
     signal input takerEnabled;
+    signal input size[M];
+    signal flat[M];
+    var sum = 0;
     for (var j = 0; j < M; j++) {
         AssertBit()(take[j]);
         take[j] * (1 - takerEnabled) === 0;
+        flat[j] <== IsZero()(size[j]);
+        take[j] * flat[j] === 0;
+        sum += take[j];
     }
+    signal none <== IsZero()(sum);
+    takerEnabled * none === 0;
 }
 
 // TakerIsNotAccount: when enabled, the liquidator is not the liquidated account.
@@ -226,7 +239,7 @@ template LiquidationSlot(D, M) {
     // covers every position it takes, with a discount within the penalty.
     AssertBit()(takerEnabled);
     takerEnabled * (1 - enabled) === 0;
-    TakeBits(M)(take, takerEnabled);
+    TakeBits(M)(take, takerEnabled, old.size);
     component takerBits = Num2Bits(D);
     takerBits.in <== taker;
     NotSystemAccount()(taker, takerEnabled);

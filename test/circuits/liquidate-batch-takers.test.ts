@@ -114,6 +114,25 @@ describe("LiquidateBatch circuit with liquidators (test parameters)", function (
     await assertRefused(liq({ ...t.input, dataCommitment: r.dataCommitment }), "LiquidateBatch");
   });
 
+  it("refuses a liquidator that takes nothing, or takes a zero-size position, in TakeBits (the engine's OFFER_NOT_COVERING)", async function () {
+    const offer = offerOf(5n, OFFER_TERMS);
+    // 3 holds 1 BTC and no ETH
+    for (const take of [
+      [false, false],
+      [true, true],
+      [false, true],
+    ]) {
+      const request = taken(3n, offer, take);
+      assert.throws(
+        () => liquidate(world(), [request], MARKS, P.liquidations, {}, INDICES),
+        (e: unknown) => e instanceof ZkClearError && e.code === "OFFER_NOT_COVERING",
+      );
+      const f = forged([request]);
+      assert.equal(f.input.slots[0].takerEnabled, 1n);
+      await assertRefused(liq(f.input), "TakeBits");
+    }
+  });
+
   it("agrees with the engine on random batches with liquidators (property)", async function () {
     // accounts below maintenance by `deficit` (funding at INDICES moves at most 40)
     const row = fc.record({

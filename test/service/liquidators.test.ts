@@ -250,4 +250,26 @@ describe("service: the watcher's liquidator rule", function () {
     ];
     assert.deepEqual(who(rule([3n, 4n], state, offers)), [null, null]);
   });
+
+  it("never hands positions to an account that is itself liquidatable (due in a later batch)", function () {
+    // 4: short 1 BTC with 10,000 of collateral, below maintenance (300,000) at the mark; the
+    // batch liquidates 3 only (as if the batcher cut 4 for a later batch). Taking 3's long
+    // would leave 4 flat and meeting initial margin: it would escape its own penalty.
+    const offers = [
+      offer(4n, 1, [
+        [5n, 10n],
+        [0n, 0n],
+      ]),
+      offer(5n, 2, [
+        [5n, 50n],
+        [0n, 0n],
+      ]),
+    ];
+    const due = { "3": liquidated, "4": acct(10_000n, [-1n, 0n]), "5": acct(RICH) };
+    assert.deepEqual(who(rule([3n], due, offers)), [5n]);
+    assert.deepEqual(who(rule([3n], { ...due, "5": acct(10_000n) }, offers.slice(0, 1))), [null]);
+    // the same short above maintenance is a candidate, and the better discount wins
+    const healthy = { ...due, "4": acct(RICH, [-1n, 0n]) };
+    assert.deepEqual(who(rule([3n], healthy, offers)), [4n]);
+  });
 });

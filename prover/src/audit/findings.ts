@@ -8,6 +8,10 @@ const CHECK_TABLE = [
   { name: "configuration hash equals the published markets", codes: ["CONFIG_MISMATCH"] },
   { name: "on-chain verifiers equal the local verification keys", codes: ["VERIFIER_MISMATCH"] },
   {
+    name: "the system accounts' owner keys are not the public development keys (outside chain 31337)",
+    codes: ["OWNER_INSECURE"],
+  },
+  {
     name: "roots chain from genesis without a gap",
     codes: ["GENESIS_MISMATCH", "BATCH_GAP", "ROOT_GAP", "HEAD_MISMATCH"],
   },

@@ -4,9 +4,10 @@ import type { PublicKey } from "../domain/account.ts";
 import type { Keystore } from "../domain/keystore.ts";
 import { FUND_FLOOR_BITS } from "../domain/market.ts";
 import {
+  DEV_CHAIN_ID,
+  devOwnerRoles,
   devOwners,
   formatPublicKey,
-  isDevOwners,
   parsePublicKey,
   validateOwners,
   type Owners,
@@ -33,7 +34,7 @@ export function majority(n: number): number {
 }
 
 /** Hardhat's development chain id: the only chain where shared role keys are merely warned about. */
-export const DEV_CHAIN_ID = 31337n;
+export { DEV_CHAIN_ID };
 
 /**
  * What is wrong with the roles of a deployment on `chainId`: outside development the guardian
@@ -100,12 +101,24 @@ export function ownerKeyArg(flag: string, v: string): PublicKey {
   }
 }
 
-/** The owners deploy puts in the genesis leaves; default: the INSECURE development owners. */
+/**
+ * The owners deploy puts in the genesis leaves: both --fee-owner and --fund-owner, or
+ * neither (then both INSECURE development owners). One alone is refused, naming the
+ * missing flag: the other owner would silently be a key anyone can derive.
+ */
 export function ownersArg(o: { feeOwner?: string; fundOwner?: string }): Owners {
-  const dev = devOwners();
+  if (o.feeOwner === undefined && o.fundOwner === undefined) return devOwners();
+  if (o.feeOwner === undefined || o.fundOwner === undefined) {
+    const [given, missing] =
+      o.feeOwner === undefined ? ["fund-owner", "fee-owner"] : ["fee-owner", "fund-owner"];
+    throw new CliError(
+      "OWNER_MISSING",
+      `--${given} without --${missing}: give both owners' keys (or neither, for the INSECURE development owners)`,
+    );
+  }
   const owners = {
-    fee: o.feeOwner ? ownerKeyArg("fee-owner", o.feeOwner) : dev.fee,
-    fund: o.fundOwner ? ownerKeyArg("fund-owner", o.fundOwner) : dev.fund,
+    fee: ownerKeyArg("fee-owner", o.feeOwner),
+    fund: ownerKeyArg("fund-owner", o.fundOwner),
   };
   try {
     return validateOwners(owners);
@@ -223,11 +236,11 @@ export function register(program: Command, out: () => Output): void {
     )
     .option(
       "--fee-owner <pubkey>",
-      'the fee account\'s owner, who withdraws the fees: a Baby Jubjub public key "x,y" as keygen prints it, or its keystore file (default: an INSECURE development key)',
+      'the fee account\'s owner, who withdraws the fees: a Baby Jubjub public key "x,y" as keygen prints it, or its keystore file; give --fund-owner too (neither: both INSECURE development keys)',
     )
     .option(
       "--fund-owner <pubkey>",
-      "the insurance fund's owner, who tops it up, withdraws down to the floor and trades its positions out: as --fee-owner (default: an INSECURE development key)",
+      "the insurance fund's owner, who tops it up, withdraws down to the floor and trades its positions out: as --fee-owner, and give --fee-owner too (neither: both INSECURE development keys)",
     )
     .option(
       "--fund-floor <units>",
@@ -370,7 +383,9 @@ export function register(program: Command, out: () => Output): void {
           maxFundingRatePpm: c.maxFundingRatePpm,
           fundFloor: c.fundFloor.toString(),
         };
-        const insecure = isDevOwners(owners) ? " (INSECURE development keys)" : "";
+        const insecure = devOwnerRoles(owners);
+        const label = (r: keyof Owners) =>
+          insecure.includes(r) ? " (INSECURE development key: anyone can derive it)" : "";
         print(
           out(),
           {
@@ -380,7 +395,7 @@ export function register(program: Command, out: () => Output): void {
             owners: {
               fee: formatPublicKey(owners.fee),
               fund: formatPublicKey(owners.fund),
-              insecure: insecure !== "",
+              insecure,
             },
             parameters,
             keys: deployment.keys.kind,
@@ -391,7 +406,8 @@ export function register(program: Command, out: () => Output): void {
             `\n  data committee: ${deployment.addresses.committee} (${committeeThreshold} of ${members.length} members)` +
             `\n  Funding: ${deployment.addresses.funding} (a tick per ${c.fundingInterval} s at most, |rate| <= ${c.maxFundingRatePpm} ppm)` +
             `\nroles:\n${roleLines}` +
-            `\nowners${insecure}:\n  fee account: ${formatPublicKey(owners.fee)}\n  insurance fund: ${formatPublicKey(owners.fund)}` +
+            `\nowners:\n  fee account: ${formatPublicKey(owners.fee)}${label("fee")}` +
+            `\n  insurance fund: ${formatPublicKey(owners.fund)}${label("fund")}` +
             `\nparameters:\n` +
             Object.entries(parameters)
               .map(([k, v]) => `  ${k}: ${v}`)

@@ -10,7 +10,7 @@ import {
 } from "../domain/deployment.ts";
 import { configHash, defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { deploymentDomain } from "../domain/messages.ts";
-import { isDevOwners } from "../domain/owners.ts";
+import { devOwners, devOwnerWarnings } from "../domain/owners.ts";
 import { ARTIFACTS } from "../domain/paths.ts";
 import { checkKeys, fileSha256, readVerificationKeys, type KeySet } from "../proving/key-sets.ts";
 import { compileVerifier } from "../proving/verifier-contract.ts";
@@ -58,10 +58,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
   if (req.keys.kind === "development")
     log(`keys: INSECURE development keys of "${req.params.name}" (never for real funds)`);
   else log(`keys: ceremony key set ${req.keys.source}`);
-  if (!req.owners || isDevOwners(req.owners))
-    log(
-      "owners: INSECURE development keys of the fee account and the insurance fund (anyone can derive them: never for real funds)",
-    );
+  for (const w of devOwnerWarnings(req.owners ?? devOwners())) log(`owners: ${w}`);
   log(`fund floor: ${req.fundFloor ?? 0n}`);
   const vkeys = readVerificationKeys(req.keys);
   const verifiers = {} as Record<CircuitId, string>;

@@ -268,6 +268,7 @@ export const ERROR_CODES = {
   REPLICA_DB_INVALID: { area: "committee", http: INTERNAL },
 
   BAD_ARGUMENT: { area: "cli", http: BAD },
+  OWNER_MISSING: { area: "cli", http: BAD },
   API_UNREACHABLE: { area: "cli", http: UNAVAILABLE },
   API_REFUSED: { area: "cli", http: BAD },
   RPC_UNREACHABLE: { area: "cli", http: UNAVAILABLE },

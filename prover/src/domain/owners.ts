@@ -30,10 +30,25 @@ export function devOwners(): Owners {
   return { fee: k.fee.publicKey, fund: k.fund.publicKey };
 }
 
-/** Whether these are the development owners (shown INSECURE wherever they appear). */
-export function isDevOwners(o: Owners): boolean {
+/** Hardhat's development chain id: the only chain where development owner keys are expected. */
+export const DEV_CHAIN_ID = 31337n;
+
+/**
+ * The roles whose key is an INSECURE development owner's key, either one (anyone can derive
+ * its private key), fee first: each is shown INSECURE wherever owners appear.
+ */
+export function devOwnerRoles(o: Owners): (keyof Owners)[] {
   const d = devOwners();
-  return sameKey(o.fee, d.fee) && sameKey(o.fund, d.fund);
+  // either development key in either role: both are public
+  return (["fee", "fund"] as const).filter((r) => sameKey(o[r], d.fee) || sameKey(o[r], d.fund));
+}
+
+/** The warning for each development owner key in `o` (none: []). */
+export function devOwnerWarnings(o: Owners): string[] {
+  return devOwnerRoles(o).map(
+    (r) =>
+      `WARNING: the ${DEV_OWNER_LABELS[r]}'s key is the INSECURE development key (anyone can derive its private key: never for real funds)`,
+  );
 }
 
 export function sameKey(a: PublicKey, b: PublicKey): boolean {

@@ -6,7 +6,7 @@ import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { offerCovers, type SignedOffer } from "../domain/offer.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
-import { liquidatorShare } from "../engine/liquidations.ts";
+import { isLiquidatable, liquidatorShare } from "../engine/liquidations.ts";
 
 /** A standing offer as the watcher sees it. */
 export interface StandingOffer {
@@ -88,8 +88,10 @@ export function afterTaking(
  * a pure function of the batch's accounts, the standing offers and the state:
  *
  * For each account the batch liquidates, in batch order, the candidates are the standing
- * offers of other accounts that exist, are not liquidated in the same batch, are not busy
- * (the operator's: matches of theirs wait for a trade batch) and cover at least one of its
+ * offers of other accounts that exist, are not liquidated in the same batch, are not
+ * liquidatable themselves at the marks after their funding (an account due in a later batch
+ * would escape its own penalty by taking an opposite position), are not busy (the
+ * operator's: matches of theirs wait for a trade batch) and cover at least one of its
  * positions. An offer covers market j's position when its term j
  * has 0 < |size| <= maxSize and a discount no higher than the market's liquidation penalty
  * (the circuit refuses a higher one). A candidate takes every position its offer covers;
@@ -114,6 +116,18 @@ export function chooseTakers(x: TakerRuleInput): (TakerChoice | null)[] {
     const a = x.account(i);
     return a && settleFunding(a, x.indices).account;
   };
+  // accounts below maintenance now (due in this batch or a later one) never take
+  const dueMemo = new Map<bigint, boolean>();
+  const due = (i: bigint): boolean => {
+    let d = dueMemo.get(i);
+    if (d === undefined) {
+      const a = x.account(i);
+      d =
+        a !== undefined && isLiquidatable(settleFunding(a, x.indices).account, x.marks, x.markets);
+      dueMemo.set(i, d);
+    }
+    return d;
+  };
   return x.accounts.map((index) => {
     const liquidated = x.account(index);
     if (!liquidated) return null;
@@ -121,7 +135,7 @@ export function chooseTakers(x: TakerRuleInput): (TakerChoice | null)[] {
     const candidates = x.offers
       .filter((o) => {
         const who = o.signed.offer.account;
-        return !inBatch.has(who) && !x.busy?.(who) && x.account(who) !== undefined;
+        return !inBatch.has(who) && !x.busy?.(who) && x.account(who) !== undefined && !due(who);
       })
       .map((o) => {
         const take = positions.map((p, j) => termCovers(o.signed, j, p.size, x.markets[j]));
