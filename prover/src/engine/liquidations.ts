@@ -29,6 +29,7 @@ import {
 export {
   liquidationRequests,
   liquidatorShare,
+  takePositions,
   LiquidatorError,
   type LiquidationRequest,
   type LiquidationTaken,

@@ -9,15 +9,16 @@ import {
   SIZE_BITS,
 } from "../domain/constants.ts";
 import { abs, checkUnsigned, fitsSigned, pow2 } from "../domain/amounts.ts";
-import { leafPreimage, type Account } from "../domain/account.ts";
+import type { Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { offerCovers, offerTermWord, verifyOffer } from "../domain/offer.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
-import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
+import { emptyCircuitSiblings } from "../domain/tree.ts";
 import type { LiquidationSlotInput } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
+import { leafWitness } from "./transfers.ts";
 
 export type { LiquidationTakerRequest } from "../domain/batch.ts";
 
@@ -203,6 +204,35 @@ export function checkTaker(
   });
 }
 
+/**
+ * The liquidator after it takes each taken position at the mark (its size, and notional
+ * size * mark, added to its own) and is paid `share`: LiquidationSlot section I, on the
+ * taker as it stands after settling its funding. Undefined when a field would leave its
+ * width (the circuit's range checks). The watcher's rule (service/liquidators.ts) tries
+ * candidates with it, `takeOver` applies it.
+ */
+export function takePositions(
+  taker: Account,
+  sizes: readonly bigint[],
+  take: readonly boolean[],
+  marks: readonly bigint[],
+  share: bigint,
+): Account | undefined {
+  const next: Account = {
+    ...taker,
+    collateral: taker.collateral + share,
+    positions: taker.positions.map((p, j) =>
+      take[j] ? { ...p, size: p.size + sizes[j], notional: p.notional + sizes[j] * marks[j] } : p,
+    ),
+  };
+  const fits =
+    fitsSigned(next.collateral, COLLATERAL_BITS) &&
+    next.positions.every(
+      (p) => fitsSigned(p.size, SIZE_BITS) && fitsSigned(p.notional, NOTIONAL_BITS),
+    );
+  return fits ? next : undefined;
+}
+
 /** The taker's side of one liquidation: its new account, its share and its slot fields. */
 export interface TakeOver {
   readonly newTaker: Account;
@@ -235,26 +265,13 @@ export function takeOver(
   if (!state.hasAccount(taker)) {
     throw new LiquidatorError("LIQUIDATOR_NOT_FOUND", `liquidator ${taker} does not exist`);
   }
-  const stored = state.getAccount(taker);
-  const pre = leafPreimage(stored);
-  const proof = state.tree.proof(taker);
-  const settled = settleFunding(stored, indices);
+  const leaf = leafWitness(state, taker);
+  const settled = settleFunding(state.getAccount(taker), indices);
   const discountBps = o.terms.map((term) => term.discountBps);
   const sizes = liquidated.positions.map((p) => p.size);
   const share = liquidatorShare(sizes, marks, t.take, discountBps);
-  const newTaker: Account = {
-    ...settled.account,
-    collateral: settled.account.collateral + share,
-    positions: settled.account.positions.map((p, j) =>
-      t.take[j] ? { ...p, size: p.size + sizes[j], notional: p.notional + sizes[j] * marks[j] } : p,
-    ),
-  };
-  if (
-    !fitsSigned(newTaker.collateral, COLLATERAL_BITS) ||
-    newTaker.positions.some(
-      (p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS),
-    )
-  ) {
+  const newTaker = takePositions(settled.account, sizes, t.take, marks, share);
+  if (!newTaker) {
     throw new LiquidatorError(
       "LIQUIDATOR_POSITION_OUT_OF_RANGE",
       `liquidator ${taker}'s position or collateral would overflow`,
@@ -266,7 +283,6 @@ export function takeOver(
       `liquidator ${taker} would not meet its initial margin after taking account ${account}'s positions`,
     );
   }
-  const m = markets.length;
   return {
     newTaker,
     share,
@@ -276,12 +292,12 @@ export function takeOver(
     fields: {
       takerEnabled: 1n,
       taker,
-      takerAx: pre[0],
-      takerAy: pre[1],
-      takerBalance: pre[2],
-      takerWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
-      takerNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
-      takerSiblings: circuitSiblings(proof.siblings),
+      takerAx: leaf.leafAx,
+      takerAy: leaf.leafAy,
+      takerBalance: leaf.leafBalance,
+      takerWord: leaf.leafWord,
+      takerNotional: leaf.leafNotional,
+      takerSiblings: leaf.siblings,
       offerNonce: o.nonce,
       offerTerm: o.terms.map(offerTermWord),
       offerSigR8x: t.offer.signature.r8x,

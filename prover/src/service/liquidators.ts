@@ -1,12 +1,10 @@
 import type { Account } from "../domain/account.ts";
-import { fitsSigned } from "../domain/amounts.ts";
-import { COLLATERAL_BITS, NOTIONAL_BITS, SIZE_BITS } from "../domain/constants.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { offerCovers, type SignedOffer } from "../domain/offer.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
-import { isLiquidatable, liquidatorShare } from "../engine/liquidations.ts";
+import { isLiquidatable, liquidatorShare, takePositions } from "../engine/liquidations.ts";
 
 /** A standing offer as the watcher sees it. */
 export interface StandingOffer {
@@ -51,36 +49,6 @@ export function takerShare(
     take,
     o.offer.terms.map((t) => t.discountBps),
   );
-}
-
-/**
- * `taker` after taking `take` of `positions` at the marks and being paid `share`; undefined
- * when a position would leave the protocol's range. Taking at the mark leaves equity as it
- * is (size * mark - notional grows by the same amount on both sides).
- */
-export function afterTaking(
-  taker: Account,
-  positions: readonly { size: bigint }[],
-  take: readonly boolean[],
-  marks: readonly bigint[],
-  share: bigint,
-): Account | undefined {
-  const next = taker.positions.map((p, j) =>
-    take[j]
-      ? {
-          ...p,
-          size: p.size + positions[j].size,
-          notional: p.notional + positions[j].size * marks[j],
-        }
-      : p,
-  );
-  const collateral = taker.collateral + share;
-  if (
-    !fitsSigned(collateral, COLLATERAL_BITS) ||
-    next.some((p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS))
-  )
-    return undefined;
-  return { ...taker, collateral, positions: next };
 }
 
 /**
@@ -150,7 +118,13 @@ export function chooseTakers(x: TakerRuleInput): (TakerChoice | null)[] {
     for (const c of candidates) {
       const who = c.o.signed.offer.account;
       const share = takerShare(positions, c.take, c.o.signed, x.marks);
-      const after = afterTaking(current(who)!, positions, c.take, x.marks, share);
+      const after = takePositions(
+        current(who)!,
+        positions.map((p) => p.size),
+        c.take,
+        x.marks,
+        share,
+      );
       if (!after || !meetsMargin(after, x.marks, x.markets, "initial")) continue;
       taken.set(who, after);
       return { offer: c.o.signed, take: c.take };
