@@ -60,6 +60,15 @@ export function validateOffer(o: Offer, markets: number): Offer {
       `account ${o.account} is a system account and cannot be a liquidator`,
     );
   }
+  return checkOfferWidths(o, markets);
+}
+
+/**
+ * The offer's nonce and terms in their widths, one term per market: what the circuit's
+ * inputs need (validateOffer adds the account rules; the engine checks no more than this
+ * for the forged witnesses of adversarial tests).
+ */
+export function checkOfferWidths(o: Offer, markets: number): Offer {
   checkUnsigned(o.nonce, NONCE_BITS, "offer nonce");
   if (o.terms.length !== markets) {
     throw new OfferError(

@@ -1,19 +1,17 @@
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import {
   BPS_DENOMINATOR,
-  BPS_BITS,
   COLLATERAL_BITS,
   FIRST_USER_ACCOUNT,
-  NONCE_BITS,
   NOTIONAL_BITS,
   SIZE_BITS,
 } from "../domain/constants.ts";
-import { abs, checkUnsigned, fitsSigned, pow2 } from "../domain/amounts.ts";
+import { abs, fitsSigned, pow2 } from "../domain/amounts.ts";
 import type { Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { settleFunding } from "../domain/funding.ts";
-import { offerCovers, offerTermWord, verifyOffer } from "../domain/offer.ts";
+import { checkOfferWidths, offerCovers, offerTermWord, verifyOffer } from "../domain/offer.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { emptyCircuitSiblings } from "../domain/tree.ts";
 import type { LiquidationSlotInput } from "../domain/inputs.ts";
@@ -150,11 +148,7 @@ export function checkTaker(
         `${o.terms.length} terms and ${t.take.length} take flags given`,
     );
   }
-  checkUnsigned(o.nonce, NONCE_BITS, "offer nonce");
-  o.terms.forEach((term, j) => {
-    checkUnsigned(term.maxSize, SIZE_BITS, `offer maxSize (market ${j})`);
-    checkUnsigned(term.discountBps, BPS_BITS, `offer discountBps (market ${j})`);
-  });
+  checkOfferWidths(o, m);
   if (!checked) return;
   if (taker < FIRST_USER_ACCOUNT) {
     throw new LiquidatorError(
