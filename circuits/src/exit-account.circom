@@ -28,11 +28,12 @@ template ExitMessage() {
 // Proves that
 //   - the account's leaf is in the tree of root `root` (Settlement checks it is the frozen
 //     root) at index `account` (not 0, the empty leaf);
-//   - for a trader account (>= 3): the account's key signed ExitMessage(account, recipient,
-//     domain) (the domain is bound through priceConfigHash, so the signature is for this
-//     deployment). The system accounts (1 fees, 2 insurance) hold their owners' keys, but
-//     their exits are not signed: their proof checks no signature, and Settlement lets only
-//     its admin send it, after every trader's claim;
+//   - the leaf's key signed ExitMessage(account, recipient, domain), for every account: a
+//     trader's key, and for the system accounts (1 fees, 2 insurance fund) their owners'
+//     keys, which genesis puts in their leaves (prover/src/domain/owners.ts). No exit is
+//     unsigned, so nobody but the key holder names where an account's exit pays (the domain
+//     is bound through priceConfigHash, so the signature is for this deployment). Settlement
+//     only orders the system exits (after a second window, the fee account's first);
 //   - payout = max(0, equity) at the marks and funding indices bound by priceConfigHash
 //     (Settlement checks it is the binding of the round recorded at the freeze), where
 //     equity = collateral - funding + sum_j (size_j * mark_j - notional_j), funding being
@@ -40,12 +41,13 @@ template ExitMessage() {
 //     the marks, never below zero. The payout is bound to the proven leaf, never to a
 //     caller-supplied amount.
 // Public inputs (5): root, priceConfigHash, account, recipient, payout.
+// No precondition on the leaf's key: one with x = 0 (the empty leaf's) fails the verifier.
 // Ranges: 0 < account < 2^D; recipient < 2^160, not 0; the leaf's fields
 // are range-checked by AccountLeafUnpack; |equity| < 2^133 (M <= 6), so the top bit of
 // equity + 2^133 (134 bits) is its sign; payout < 2^133.
 // The Merkle path reuses LeafUpdate with the same leaf on both sides (it recomputes the
 // root twice: a dedicated read-only path would halve that part).
-// TypeScript twin: prover/src/domain/exit.ts (exitPayout, exitInput).
+// TypeScript twins: prover/src/domain/exit.ts (exitPayout), prover/src/engine/exit.ts (exitInput).
 template ExitAccount(D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -76,8 +78,6 @@ template ExitAccount(D, M) {
     accountBits.in <== account;
     signal isEmpty <== IsZero()(account);
     isEmpty === 0;
-    signal notFeeNorInsurance <== (account - FEE_ACCOUNT()) * (account - INSURANCE_ACCOUNT());
-    signal isSystem <== IsZero()(notFeeNorInsurance);
     RangeCheck(ADDRESS_BITS())(recipient);
     signal noRecipient <== IsZero()(recipient);
     noRecipient === 0;
@@ -104,10 +104,12 @@ template ExitAccount(D, M) {
     path.siblings <== siblings;
     path.oldRoot === root;
 
-    // D. A trader's key names the recipient (an empty leaf has no key: x = 0 fails).
+    // D. The leaf's key names the recipient, for every account, the system accounts
+    // included (their owners' keys); the verifier is always enabled (an empty leaf has no
+    // key: x = 0 fails).
     signal msg <== ExitMessage()(account, recipient, domain);
     component sig = EdDSAPoseidonVerifier();
-    sig.enabled <== 1 - isSystem;
+    sig.enabled <== 1;
     sig.Ax <== leafAx;
     sig.Ay <== leafAy;
     sig.R8x <== sigR8x;

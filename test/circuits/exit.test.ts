@@ -8,6 +8,8 @@ import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 
 const P = TEST_PARAMS;
 const ZERO = zeroIndices(P.markets);
@@ -27,7 +29,8 @@ async function publicOf(input: ExitAccountInput): Promise<bigint[]> {
 
 /**
  * ExitAccount: the exit after a freeze pays max(0, equity at the frozen round's marks) to
- * the address the account key named, for a leaf in the given root; nothing else passes.
+ * the address the leaf's key named (a trader's, or the fee or fund owner's: every exit is
+ * signed), for a leaf in the given root; nothing else passes.
  */
 describe("ExitAccount circuit (test parameters)", function () {
   let s: Sample;
@@ -115,22 +118,53 @@ describe("ExitAccount circuit (test parameters)", function () {
     await assertRefused(exit({ ...flat, mark: crash }), "ExitAccount");
   });
 
-  it("lets the fee account and the insurance fund exit without a key, but not the empty leaf", async function () {
-    for (const system of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
-      const input = exitInput(s.state, system, TO, null, s.marks, ZERO);
-      assert.equal(input.payout, exitPayout(s.state.getAccount(system), s.marks, ZERO));
+  it("needs the fee owner's and the fund owner's signatures for their accounts' exits, as a trader's", async function () {
+    const owners = devOwnerKeys();
+    const systems = [
+      { account: FEE_ACCOUNT, owner: owners.fee, other: owners.fund },
+      { account: INSURANCE_ACCOUNT, owner: owners.fund, other: owners.fee },
+    ];
+    for (const { account, owner, other } of systems) {
+      // signed by the owner whose key is in the leaf: passes, paying the account's equity
+      const sig = signExit(account, TO, owner.privateKey, s.domain);
+      const input = exitInput(s.state, account, TO, sig, s.marks, ZERO);
+      assert.equal(input.payout, exitPayout(s.state.getAccount(account), s.marks, ZERO));
       assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
+      // no signature: the twin refuses it, and the circuit's verifier (always enabled) too
+      assert.throws(
+        () => exitInput(s.state, account, TO, null, s.marks, ZERO),
+        (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_UNSIGNED",
+      );
+      await assertRefused(
+        exit({ ...input, sigR8x: 0n, sigR8y: 0n, sigS: 0n }),
+        "EdDSAPoseidonVerifier",
+      );
+      // signed by another key (the other owner's, a trader's): refused
+      for (const k of [other, s.traders[0].keys]) {
+        const wrong = signExit(account, TO, k.privateKey, s.domain);
+        assert.equal(verifyExit(account, TO, wrong, owner.publicKey, s.domain), false);
+        await assertRefused(
+          exit(exitInput(s.state, account, TO, wrong, s.marks, ZERO)),
+          "EdDSAPoseidonVerifier",
+        );
+      }
+      // the owner's signature of another recipient: the proof cannot name a substitute
+      await assertRefused(exit({ ...input, recipient: TO + 1n }), "EdDSAPoseidonVerifier");
     }
+  });
+
+  it("refuses an unsigned trader's exit and the empty leaf", async function () {
     assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks, ZERO), /empty leaf/);
     // a trader's exit without its signature is refused by the twin and by the circuit
     assert.throws(
       () => exitInput(s.state, s.traders[0].index, TO, null, s.marks, ZERO),
-      /EXIT_UNSIGNED|signature/,
+      (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_UNSIGNED",
     );
     const unsigned = { ...inputFor(s, 0), sigR8x: 0n, sigR8y: 0n, sigS: 0n };
     await assertRefused(exit(unsigned), "EdDSAPoseidonVerifier");
-    // the fee account's leaf claimed at index 0 (the empty leaf) is refused
-    const fee = exitInput(s.state, FEE_ACCOUNT, TO, null, s.marks, ZERO);
+    // the fee account's leaf and its owner's signature claimed at index 0 (the empty leaf)
+    const feeSig = signExit(FEE_ACCOUNT, TO, devOwnerKeys().fee.privateKey, s.domain);
+    const fee = exitInput(s.state, FEE_ACCOUNT, TO, feeSig, s.marks, ZERO);
     await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
   });
 });

@@ -21,6 +21,8 @@ import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 
 const P = PARAM_SETS.test;
 const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
@@ -87,6 +89,26 @@ describe("exit data and receipts: an account's way out from its leaf and path al
 
   it("refuses a trader's exit input without the key's signature", function () {
     assert.throws(() => exitInputFromData(data, s.state, TO, null), code("EXIT_UNSIGNED"));
+  });
+
+  it("needs the fee and fund owners' signatures for the system accounts' exits (EXIT_UNSIGNED without)", function () {
+    const owners = devOwnerKeys();
+    for (const [account, owner] of [
+      [FEE_ACCOUNT, owners.fee],
+      [INSURANCE_ACCOUNT, owners.fund],
+    ] as const) {
+      const d = exitDataOf(s.state, account, { ...freeze, marks: s.marks }, "test");
+      assert.throws(() => exitInputFromData(d, s.state, TO, null), code("EXIT_UNSIGNED"));
+      assert.throws(
+        () => exitInput(s.state, account, TO, null, s.marks, freeze.fundingIndices),
+        code("EXIT_UNSIGNED"),
+      );
+      // signed by the owner: both builders give the same input, carrying that signature
+      const sig = signExit(account, TO, owner.privateKey, s.domain);
+      const input = exitInputFromData(d, s.state, TO, sig);
+      assert.deepEqual(input, exitInput(s.state, account, TO, sig, s.marks, freeze.fundingIndices));
+      assert.deepEqual([input.sigR8x, input.sigR8y, input.sigS], [sig.r8x, sig.r8y, sig.s]);
+    }
   });
 
   it("round-trips its file, and refuses a changed leaf, path, payout or format for its reason", function () {

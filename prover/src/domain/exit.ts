@@ -1,5 +1,13 @@
 import { poseidon } from "./hash.ts";
-import { ACCOUNT_BITS, ADDRESS_BITS, EXIT_TAG, WITHDRAW_ACCOUNT_SHIFT } from "./constants.ts";
+import {
+  ACCOUNT_BITS,
+  ADDRESS_BITS,
+  EXIT_TAG,
+  FEE_ACCOUNT,
+  FIRST_USER_ACCOUNT,
+  WITHDRAW_ACCOUNT_SHIFT,
+} from "./constants.ts";
+import { ZkClearError } from "./errors.ts";
 import { checkUnsigned } from "./amounts.ts";
 import { equity } from "./margin.ts";
 import { settleFunding } from "./funding.ts";
@@ -36,6 +44,23 @@ export function verifyExit(
   domain: bigint,
 ): boolean {
   return verify(pubKey, exitMessage(account, recipient, domain), sig);
+}
+
+/**
+ * The signature every exit needs (ExitAccount's verifier is always enabled): a trader's
+ * key's, and for the fee account and the insurance fund their owners' (domain/owners.ts).
+ * A missing one is EXIT_UNSIGNED.
+ */
+export function requireExitSignature(account: bigint, sig: EdDSASignature | null): EdDSASignature {
+  if (sig !== null) return sig;
+  const whose =
+    account < FIRST_USER_ACCOUNT
+      ? `its owner's key (the ${account === FEE_ACCOUNT ? "fee" : "fund"} owner's)`
+      : "its key";
+  throw new ZkClearError(
+    "EXIT_UNSIGNED",
+    `account ${account}'s exit needs the signature of ${whose}: no exit is unsigned`,
+  );
 }
 
 /** What an exit pays: max(0, equity at `marks` after funding accrued to `indices`). */

@@ -1,8 +1,7 @@
 import { getAddress } from "ethers";
 import { leafPreimage } from "../domain/account.ts";
-import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
-import { exitPayout } from "../domain/exit.ts";
+import { exitPayout, requireExitSignature } from "../domain/exit.ts";
 import { checkExitData, exitDataDomain, type ExitData } from "../domain/exit-data.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
@@ -55,9 +54,9 @@ export function exitDataOf(
 
 /**
  * ExitAccount's input from exit data alone (no tree): the same input engine/exit.ts
- * exitInput builds from the whole state (a test checks both agree). A trader account
- * needs its key's signature of the recipient (domain/exit.ts signExit); the fee account
- * and the insurance fund take null (their exits are the admin's, unsigned).
+ * exitInput builds from the whole state (a test checks both agree). Every account needs
+ * its leaf key's signature of the recipient (domain/exit.ts signExit): the fee account's
+ * and the insurance fund's are their owners' (EXIT_UNSIGNED without one).
  */
 export function exitInputFromData(
   d: ExitData,
@@ -66,13 +65,7 @@ export function exitInputFromData(
   signature: EdDSASignature | null,
 ): ExitAccountInput {
   checkExitData(d);
-  const system = d.account < FIRST_USER_ACCOUNT;
-  if (!system && signature === null)
-    throw new ZkClearError(
-      "EXIT_UNSIGNED",
-      `account ${d.account}'s exit needs its key's signature`,
-    );
-  const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
+  const sig = requireExitSignature(d.account, signature);
   const domain = exitDataDomain(d);
   const markets = config.markets;
   const m = markets.length;

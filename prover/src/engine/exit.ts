@@ -1,6 +1,5 @@
 import type { EdDSASignature } from "../domain/keys.ts";
-import { exitPayout } from "../domain/exit.ts";
-import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { exitPayout, requireExitSignature } from "../domain/exit.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
@@ -10,9 +9,10 @@ import { leafWitness } from "./transfers.ts";
 /**
  * The input of ExitAccount for `account` in `state` (the tree at the frozen root, as a
  * replica or the user's receipt rebuilds it), paying `recipient` at `marks` (the round
- * recorded at the freeze) after funding at `indices` (that round's): the twin of ExitAccount. A trader account needs its key's
- * signature of the recipient (domain/exit.ts signExit); the fee account and the insurance
- * fund take `null`: their exits are unsigned (the circuit checks no signature for them).
+ * recorded at the freeze) after funding at `indices` (that round's): the twin of
+ * ExitAccount (circuits/src/exit-account.circom). Every account needs its leaf key's
+ * signature of the recipient (domain/exit.ts signExit): a trader's key, and for the fee
+ * account and the insurance fund their owners' keys (domain/owners.ts); none exits unsigned.
  */
 export function exitInput(
   state: ExchangeState,
@@ -24,12 +24,7 @@ export function exitInput(
 ): ExitAccountInput {
   if (account === 0n)
     throw new ZkClearError("ACCOUNT_NOT_FOUND", "account 0 is the empty leaf: it does not exit");
-  // the system accounts' exits are not signed (their owners' keys are not asked): Settlement's
-  // admin sends them
-  const system = account < FIRST_USER_ACCOUNT;
-  if (!system && signature === null)
-    throw new ZkClearError("EXIT_UNSIGNED", `account ${account}'s exit needs its key's signature`);
-  const sig = system || signature === null ? { r8x: 0n, r8y: 0n, s: 0n } : signature;
+  const sig = requireExitSignature(account, signature);
   if (!state.hasAccount(account))
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
   return {
