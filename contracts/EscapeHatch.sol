@@ -44,24 +44,27 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 ///
 /// Exit. After the freeze each account leaves once with a proof of ExitAccount against the
 /// frozen root at the marks of the oracle round recorded at the freeze: payout = max(0, its
-/// equity at those marks), sent to the address its key signed. The exits share `exitPool`,
-/// what the Vault held for the tree at the freeze (its balance, less withdrawals already
-/// owed and deposits never credited, which their depositors reclaim). So that no exit is
-/// paid at another's expense, exits proven during the exit window (exitWindow seconds
-/// after the freeze) are claims, paid after the window by settleExit:
+/// equity at those marks), sent to the address its leaf's key signed: a trader's key, and
+/// for the fee account and the insurance fund their owners' keys (genesis puts them in
+/// their leaves). No exit is unsigned, so no role, the admin included, names where an exit
+/// pays, and anyone may send any exit. The exits share `exitPool`, what the Vault held for
+/// the tree at the freeze (its balance, less withdrawals already owed and deposits never
+/// credited, which their depositors reclaim). So that no exit is paid at another's expense,
+/// exits proven during the exit window (exitWindow seconds after the freeze) are claims,
+/// paid after the window by settleExit:
 ///   paid = payout * min(1, exitPool / claimed)   (rounded down; claimed: the window's total)
 /// A trader exit proven after the window is paid at once, up to what is left. The fee
-/// account and the insurance fund have no key: their exits are sent by the admin, to an
-/// address it names, only after a second window (2 * exitWindow after the freeze), the fee
-/// account's first, and are paid from what is left then. So a shortfall is borne by the
-/// insurance fund first, then the fee account, then the traders who claimed in the window
-/// pro rata; a trader who waits past the window is paid before the system accounts while
-/// the second window lasts, and after it only from what the others left.
+/// account's and the insurance fund's exits are taken only after a second window
+/// (2 * exitWindow after the freeze), the fee account's first, and are paid from what is
+/// left then. So a shortfall is borne by the insurance fund first, then the fee account,
+/// then the traders who claimed in the window pro rata; a trader who waits past the window
+/// is paid before the system accounts while the second window lasts, and after it only
+/// from what the others left.
 /// An account under water at the freeze exits with 0: its loss is the shortfall.
 /// Rules (each refusal has its own error): the exchange is frozen (NotFrozen); an account
-/// exits once (AlreadyExited); a system account's exit is sent by the admin after the
-/// second window, the fee account's first (SystemExit); a claim is settled once, after the window
-/// (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
+/// exits once (AlreadyExited); a system account exits only after the second window, the
+/// fee account before the insurance fund (SystemExit); a claim is settled once, after the
+/// window (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
 /// frozen round's binding, the account, the recipient and the payout (InvalidExitProof).
 /// A pause blocks no exit.
 abstract contract EscapeHatch is Governed {
@@ -174,8 +177,8 @@ abstract contract EscapeHatch is Governed {
     error AlreadyExited(uint32 account);
     /// @notice The exit window is open until `windowEnd`.
     error ExitWindowOpen(uint256 windowEnd);
-    /// @notice A system account's exit is sent by the admin, after the second window (2 *
-    /// exitWindow after the freeze), the fee account's before the insurance fund's.
+    /// @notice A system account exits only after the second window (2 * exitWindow after
+    /// the freeze), the fee account before the insurance fund.
     error SystemExit(uint32 account);
     /// @notice The account has no claim waiting to be settled.
     error NothingToSettle(uint32 account);
@@ -266,10 +269,11 @@ abstract contract EscapeHatch is Governed {
 
     /// @notice One account's exit after the freeze (see the contract's description): a
     /// proof of ExitAccount that `account`'s leaf in the frozen root pays `payout` at the
-    /// frozen round's marks to `recipient`, which a trader's key signed. Anyone may send a
-    /// trader's exit; the fee account's and the insurance fund's are sent by the admin after
-    /// the second window. During the window it is a claim (settleExit pays it after); after the
-    /// window it is paid at once, up to what is left.
+    /// frozen round's marks to `recipient`, which the leaf's key signed (a trader's, or the
+    /// fee or fund owner's). Anyone may send any exit: the signature inside the proof names
+    /// the recipient. The fee account's and the insurance fund's are taken only after the
+    /// second window, the fee account's first. During the window a trader's exit is a claim
+    /// (settleExit pays it after); after the window an exit is paid at once, up to what is left.
     function exit(Groth16Call.Proof calldata proof, uint32 account, address recipient, uint256 payout) external {
         EscapeState memory e = _escape;
         if (e.frozenAt == 0) revert NotFrozen();
@@ -281,7 +285,7 @@ abstract contract EscapeHatch is Governed {
             bool feesFirst = account != INSURANCE_ACCOUNT || _exitOf[FEE_ACCOUNT].status != 0;
             // a second window after the first: late traders are paid before the system
             bool early = block.timestamp < windowEnd + exitWindow;
-            if (early || !feesFirst || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert SystemExit(account);
+            if (early || !feesFirst) revert SystemExit(account);
         }
         uint256[] memory pub = new uint256[](5);
         pub[0] = frozenRoot;

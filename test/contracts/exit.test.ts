@@ -4,6 +4,7 @@ import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
 import { exitPayout, shareExitPool } from "../../prover/src/domain/exit.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import {
   deposit,
@@ -29,6 +30,8 @@ const WINDOW = 2 * DAY;
 const MARKS = [60_000_00n, 3_000_00n];
 const FUND = 200_000n;
 const TREASURY = "0x00000000000000000000000000000000000fee01";
+/** The fee and fund owners' keys in a test world's genesis leaves (INSECURE development keys). */
+const OWNERS = devOwnerKeys();
 
 /**
  * A world where trader A is long one lot (10% margin) against B, C is flat, D's deposit is
@@ -82,7 +85,8 @@ let salts = 0;
 
 /**
  * Schedules Settlement.exit(args) through the governance timelock (Settlement's admin) and
- * waits out its delay; returns the call to execute it, and its dry run.
+ * waits out its delay; returns the call to execute it, and its dry run. The admin has no
+ * power over exits: the tests use it to show it gets no more than a stranger.
  */
 async function asAdmin(w: World, args: readonly unknown[]) {
   const tl = w.d.timelock;
@@ -218,14 +222,16 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       await (await settlement.getFunction("exit")(...ec.args)).wait();
     });
 
-    it("lets a system account exit only by the admin, after the window, fees before insurance", async function () {
-      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, null);
-      const stranger = () => settlement.getFunction("exit").staticCall(...ef.args);
-      assert.deepEqual(await refusal(settlement, stranger()), {
+    it("refuses a system account's exit, owner-signed, before the second window, whoever sends it (SystemExit)", async function () {
+      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, OWNERS.fee);
+      const stranger = settlement.connect(t[3].signer) as Contract;
+      const send = () => stranger.getFunction("exit").staticCall(...ef.args);
+      // in the window
+      assert.deepEqual(await refusal(settlement, send()), {
         name: "SystemExit",
         args: [FEE_ACCOUNT],
       });
-      // the admin, in the window
+      // the admin (the governance timelock) is refused alike: it has no say over exits
       const early = await asAdmin(w, ef.args);
       assert.deepEqual(await refusal(settlement, early.dryRun()), {
         name: "SystemExit",
@@ -233,7 +239,10 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       });
       await increaseTime(WINDOW);
       // after the window, in the second one (late traders first): still refused
-      assert.equal((await refusal(settlement, early.dryRun())).name, "SystemExit");
+      assert.deepEqual(await refusal(settlement, send()), {
+        name: "SystemExit",
+        args: [FEE_ACCOUNT],
+      });
     });
 
     it("after the window pays each claim pro rata; the system accounts get what is left (nothing); the Vault never pays more than the pool", async function () {
@@ -252,24 +261,30 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
         await refusal(settlement, settlement.getFunction("settleExit").staticCall(b.account!)),
         { name: "NothingToSettle", args: [b.account!] },
       );
-      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, null);
-      const ei = await proveExit(w, INSURANCE_ACCOUNT, TREASURY, null);
+      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, OWNERS.fee);
+      const ei = await proveExit(w, INSURANCE_ACCOUNT, TREASURY, OWNERS.fund);
       assert.ok(ef.input.payout > 0n && ei.input.payout > 0n);
       await increaseTime(WINDOW);
-      // after the second window: a stranger still cannot; the insurance fund not before the fees
-      assert.equal(
-        (await refusal(settlement, settlement.getFunction("exit").staticCall(...ef.args))).name,
-        "SystemExit",
+      // after the second window, sent by a stranger: the insurance fund not before the fees
+      const stranger = settlement.connect(t[3].signer) as Contract;
+      assert.deepEqual(
+        await refusal(settlement, stranger.getFunction("exit").staticCall(...ei.args)),
+        { name: "SystemExit", args: [INSURANCE_ACCOUNT] },
       );
-      assert.deepEqual(await refusal(settlement, (await asAdmin(w, ei.args)).dryRun()), {
-        name: "SystemExit",
-        args: [INSURANCE_ACCOUNT],
-      });
-      const rc = await (await asAdmin(w, ef.args)).execute();
-      console.log(
-        `      gas of the fee account's exit after the window (through the timelock): ${rc.gasUsed}`,
+      // the admin cannot name another recipient for the owner-signed proof: the proof binds it
+      const [proof, account, , payout] = ef.args;
+      const admin = await w.d.timelock.getAddress();
+      assert.deepEqual(
+        await refusal(settlement, (await asAdmin(w, [proof, account, admin, payout])).dryRun()),
+        { name: "InvalidExitProof", args: [] },
       );
-      await (await asAdmin(w, ei.args)).execute();
+      const rc = await (await stranger.getFunction("exit")(...ef.args)).wait();
+      console.log(`      gas of the fee account's exit after the second window: ${rc.gasUsed}`);
+      await (await stranger.getFunction("exit")(...ei.args)).wait();
+      for (const acc of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+        const [status, recipient] = await settlement.getFunction("exitOf")(acc);
+        assert.deepEqual([status, String(recipient).toLowerCase()], [2n, TREASURY]);
+      }
       const expected = shareExitPool(pool, claims, [ef.input.payout, ei.input.payout]);
       const paid = async (acc: bigint) => big(await settlement.getFunction("exitOf")(acc))[3];
       assert.deepEqual(
@@ -328,10 +343,14 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       console.log(`      gas of a late exit (paid at once): ${rcLate.gasUsed}`);
       claims.push(ec.input.payout);
       await increaseTime(WINDOW);
-      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, null);
-      const ei = await proveExit(w, INSURANCE_ACCOUNT, TREASURY, null);
-      await (await asAdmin(w, ef.args)).execute();
-      await (await asAdmin(w, ei.args)).execute();
+      // after the second window a stranger sends the owners' signed exits, fees first: each is
+      // paid to the treasury its owner signed
+      const ef = await proveExit(w, FEE_ACCOUNT, TREASURY, OWNERS.fee);
+      const ei = await proveExit(w, INSURANCE_ACCOUNT, TREASURY, OWNERS.fund);
+      const stranger = settlement.connect(t[3].signer) as Contract;
+      await (await stranger.getFunction("exit")(...ef.args)).wait();
+      await (await stranger.getFunction("exit")(...ei.args)).wait();
+      const owed = BigInt(await w.d.vault.getFunction("owed")(TREASURY));
       const paid = async (acc: bigint) => big(await settlement.getFunction("exitOf")(acc))[3];
       const expected = shareExitPool(pool, claims.slice(0, 2), [
         claims[2],
@@ -347,6 +366,10 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       assert.equal(await paid(INSURANCE_ACCOUNT), expected.late[2]);
       assert.equal(ei.input.payout - expected.late[2], deficit, "the fund bears the shortfall");
       assert.equal(expected.left, 0n);
+      // the Vault owes the signed treasury both system payments, and pays them to it
+      assert.equal(owed, ef.input.payout + expected.late[2]);
+      await (await w.d.vault.getFunction("claimFor")(TREASURY)).wait();
+      assert.equal(BigInt(await w.d.token.getFunction("balanceOf")(TREASURY)), owed);
     });
   });
 });

@@ -448,19 +448,20 @@ export function writeBatchFile(w: World, dir: string, batch: number, data: Batch
 
 /**
  * Proves `account`'s exit from the world's state (the tree at the frozen root) at `marks`
- * (default: the latest round's, the one a freeze records), paying `recipient`; the key
- * signs the recipient (null for the system accounts). Returns Settlement.exit's arguments.
+ * (default: the latest round's, the one a freeze records), paying `recipient`; `key` (the
+ * account's leaf key: a trader's, or the fee or fund owner's, devOwnerKeys in a test world)
+ * signs the recipient. Returns Settlement.exit's arguments.
  */
 export async function proveExit(
   w: World,
   account: bigint,
   recipient: string,
-  key: KeyPair | null,
+  key: KeyPair,
   marks: readonly bigint[] = w.marks,
   fundingIndices: readonly bigint[] = w.fundingIndices,
 ): Promise<{ input: ExitAccountInput; args: ReturnType<typeof exitCallArgs>; proveMs: number }> {
   const to = BigInt(recipient);
-  const sig = key ? signExit(account, to, key.privateKey, w.domain) : null;
+  const sig = signExit(account, to, key.privateKey, w.domain);
   const input = exitInput(w.state, account, to, sig, marks, fundingIndices);
   const r = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
   return { input, args: exitCallArgs(input, r.proof), proveMs: r.proveMs };
