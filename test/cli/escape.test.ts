@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { encryptKey } from "../../prover/src/domain/keystore.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { toDeploymentFile } from "../../prover/src/domain/deployment.ts";
 import { exitPayout } from "../../prover/src/domain/exit.ts";
 import { parseExitDataFile } from "../../prover/src/domain/exit-data.ts";
@@ -24,6 +25,7 @@ import { P, tempDir } from "../audit/helpers.ts";
 const MARKS = [60_000_00n, 3_000_00n];
 const PASS = "correct horse battery";
 const TO = "0x00000000000000000000000000000000000a11ce";
+const TREASURY = "0x0000000000000000000000000000000000007ea5";
 
 interface Run {
   code: number;
@@ -549,47 +551,83 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(r.status, "paid");
     assert.equal(r.paid, String(bobPayout));
     assert.equal(await balance(bobTo), bobBefore + bobPayout);
+  });
 
-    // the fee account's exit is unsigned: it is proved here and sent by the admin's timelock
-    const feeData = path.join(dir, "exit-1.json");
-    ok(
-      await zkclear([
-        "exit-data",
-        "--account",
-        "1",
-        "--from",
-        published,
-        "--out",
-        feeData,
-        ...base,
-      ]),
-    );
-    const sys = ok(
-      await zkclear([
+  it("the fee and fund owners sign their accounts' exits to a treasury, after the second window, fees first", async function () {
+    const owners = devOwnerKeys();
+    fs.writeFileSync(keyFile("fee-owner"), JSON.stringify(encryptKey(owners.fee, PASS)));
+    fs.writeFileSync(keyFile("fund-owner"), JSON.stringify(encryptKey(owners.fund, PASS)));
+    const data = (account: number) => path.join(dir, `exit-${account}.json`);
+    for (const account of [1, 2])
+      ok(
+        await zkclear([
+          "exit-data",
+          "--account",
+          String(account),
+          "--from",
+          published,
+          "--out",
+          data(account),
+          ...base,
+        ]),
+      );
+    const exit = (account: number, key?: string, ...more: string[]) =>
+      zkclear([
         "exit",
-        "--system",
+        ...(key ? ["--key", keyFile(key)] : []),
         "--account",
-        "1",
+        String(account),
         "--to",
-        TO,
+        TREASURY,
         "--data",
-        feeData,
-        "--calldata",
+        data(account),
+        ...more,
         ...base,
-      ]),
+      ]);
+    // every exit is signed: no key, or another key than the one in the leaf, is refused here
+    refused(await exit(1), 2, "BAD_ARGUMENT", /signed by the fee owner's key: give --key/);
+    refused(await exit(1, "fund-owner"), 2, "KEYSTORE_MISMATCH", /not account 1's key/);
+    refused(await exit(2, "alice"), 2, "KEYSTORE_MISMATCH", /the fund owner's key/);
+    // in the second window (late traders first) Settlement refuses it, saying when it may
+    const early = refused(await exit(1, "fee-owner"), 1, "CHAIN_REFUSED", /second window/);
+    assert.equal(early.reason, "SystemExit");
+    assert.doesNotMatch(String(early.message), /admin/);
+
+    const [, , , windowEnd] = (await settlement().getFunction("exitInfo")()) as bigint[];
+    const exitWindow = BigInt(await settlement().getFunction("exitWindow")());
+    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+    await increaseTime(Number(windowEnd + exitWindow - now) + 1);
+    // after it: the fund not before the fees
+    const fundFirst = refused(await exit(2, "fund-owner"), 1, "CHAIN_REFUSED", /fee account/);
+    assert.equal(fundFirst.reason, "SystemExit");
+
+    const balance = async (a: string) => BigInt(await w.d.token.getFunction("balanceOf")(a));
+    // the fee owner's exit, sent like a trader's: paid at once to the treasury it signed
+    const feePayout = parseExitDataFile(fs.readFileSync(data(1), "utf8")).payout;
+    assert.ok(feePayout > 0n, "the fee account collected the trades' fees");
+    const fee = ok(await exit(1, "fee-owner"));
+    assert.deepEqual(
+      [fee.status, fee.paid, fee.claimedFromVault],
+      ["paid", String(feePayout), String(feePayout)],
     );
-    const call = settlement().interface.parseTransaction({ data: String(sys.calldata) })!;
+    assert.equal(await balance(TREASURY), feePayout);
+    // the fund owner's exit, proved here and printed as calldata that anyone sends
+    const fund = ok(await exit(2, "fund-owner", "--calldata"));
+    const call = settlement().interface.parseTransaction({ data: String(fund.calldata) })!;
     assert.equal(call.name, "exit");
+    const fundPayout = parseExitDataFile(fs.readFileSync(data(2), "utf8")).payout;
     assert.deepEqual(
       [call.args[1], call.args[2].toLowerCase(), call.args[3]],
-      [1n, TO, parseExitDataFile(fs.readFileSync(feeData, "utf8")).payout],
+      [2n, TREASURY, fundPayout],
     );
-    // sent by anyone else, Settlement refuses it for its reason
-    const direct = refused(
-      await zkclear(["exit", "--system", "--account", "1", "--to", TO, "--data", feeData, ...base]),
-      1,
-      "CHAIN_REFUSED",
-    );
-    assert.equal(direct.reason, "SystemExit");
+    const stranger = await provider.getSigner(7);
+    await (
+      await stranger.sendTransaction({
+        to: w.d.addresses.settlement,
+        data: String(fund.calldata),
+      })
+    ).wait();
+    const [status, recipient] = (await settlement().getFunction("exitOf")(2n)) as [bigint, string];
+    assert.deepEqual([status, recipient.toLowerCase()], [2n, TREASURY]);
   });
 });

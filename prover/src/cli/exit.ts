@@ -4,7 +4,7 @@ import { getAddress } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import { EXIT_STATUS, exitCallArgs } from "../chain/exit.ts";
 import { CIRCUITS } from "../domain/circuits.ts";
-import { FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { signExit } from "../domain/exit.ts";
 import { parseExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import type { Deployment } from "../domain/deployment.ts";
@@ -32,10 +32,12 @@ import { frozenState } from "./exit-data.ts";
 
 /**
  * `zkclear exit`: proves ExitAccount on this machine from exit data (zkclear exit-data) and
- * the account key's signature of the recipient, and sends it to Settlement.exit. Within
- * the exit window the exit is a claim, paid by `zkclear settle-exit` after the window
- * (claim * min(1, pool / claimed)); after the window it is paid at once. The Vault then
- * owes the recipient, who claims (done here unless --no-claim).
+ * the account key's signature of the recipient, and sends it to Settlement.exit. Every
+ * account signs its exit: a trader with her key, the fee account (1) and the insurance fund
+ * (2) with their owners' keys (domain/owners.ts), after the second window, fees first.
+ * Within the exit window a trader's exit is a claim, paid by `zkclear settle-exit` after the
+ * window (claim * min(1, pool / claimed)); after the window an exit is paid at once. The
+ * Vault then owes the recipient, who claims (done here unless --no-claim).
  */
 
 interface ExitOptions extends ChainOptions {
@@ -44,7 +46,6 @@ interface ExitOptions extends ChainOptions {
   to?: string;
   data?: string;
   settle?: boolean;
-  system?: boolean;
   calldata?: boolean;
   zkey?: string;
   claim: boolean;
@@ -66,7 +67,7 @@ export function explainExitRefusal(
       };
     case "SystemExit":
       return {
-        message: `account ${r.args[0]} is a system account: only Settlement's admin exits it (zkclear exit --system --calldata, sent through the timelock), after the windows, fees before insurance`,
+        message: `account ${r.args[0]} is a system account: it exits only after the second window (2 × exitWindow after the freeze), the fee account (1) before the insurance fund (2)`,
       };
     case "InvalidExitProof":
       return {
@@ -78,6 +79,13 @@ export function explainExitRefusal(
     default:
       return undefined;
   }
+}
+
+/** Whose key signs a system account's exit (its owner's); undefined for a trader. */
+function ownerOf(account: bigint): string | undefined {
+  if (account === FEE_ACCOUNT) return "the fee owner's key";
+  if (account === INSURANCE_ACCOUNT) return "the fund owner's key";
+  return undefined;
 }
 
 /** The deployment's ExitAccount proving key (or --zkey), checked against its recorded hash. */
@@ -102,10 +110,10 @@ export async function proveExit(
   d: Deployment,
   data: ExitData,
   recipient: string,
-  privateKey: Uint8Array | null,
+  privateKey: Uint8Array,
   zkey: string,
 ): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
-  const sig = privateKey ? signExit(data.account, BigInt(recipient), privateKey, d.domain) : null;
+  const sig = signExit(data.account, BigInt(recipient), privateKey, d.domain);
   const input = exitInputFromData(data, d, BigInt(recipient), sig);
   const wasm = circuitFiles("exit_account", d.paramSet).wasm;
   if (!fs.existsSync(wasm))
@@ -157,16 +165,12 @@ export function register(program: Command, out: () => Output): void {
       .option("--data <file>", "exit data (zkclear exit-data --out)")
       .option("--settle", "after the window: settle the account's claim instead (as settle-exit)")
       .option(
-        "--system",
-        "the fee account (1) or the insurance fund (2): the admin's exit, unsigned",
-      )
-      .option(
         "--calldata",
-        "prove, but print Settlement.exit's calldata instead of sending it (the admin's timelock sends a system account's exit)",
+        "prove, but print Settlement.exit's calldata instead of sending it (anyone may send it)",
       )
       .option(
         "--key <file>",
-        "keystore (the account key signs the recipient; not for accounts 1 and 2)",
+        "keystore of the account's key, which signs the recipient (accounts 1 and 2: the fee or fund owner's key)",
       )
       .option("--zkey <file>", "ExitAccount proving key (default: the deployment's)")
       .option("--no-claim", "leave a payment owed in the Vault (claim it later)")
@@ -194,25 +198,18 @@ export function register(program: Command, out: () => Output): void {
         "BAD_ARGUMENT",
         `${o.data} is account ${data.account}'s, not ${account}'s`,
       );
-    const system = account < FIRST_USER_ACCOUNT;
-    if (o.system !== undefined && o.system !== system)
+    const whose = ownerOf(account);
+    if (!o.key)
       throw new CliError(
         "BAD_ARGUMENT",
-        `--system is for the fee account and the insurance fund, not account ${account}`,
+        `account ${account}'s exit is signed by ${whose ?? "its key"}: give --key`,
       );
-    if (system && o.key)
+    const keys = loadKey(o.key, o.passphrase);
+    if (keys.publicKey.x !== data.leaf.pubKey.x || keys.publicKey.y !== data.leaf.pubKey.y)
       throw new CliError(
-        "BAD_ARGUMENT",
-        `account ${account}'s exit is unsigned (the admin's): leave out --key`,
+        "KEYSTORE_MISMATCH",
+        `${o.key} is not account ${account}'s key${whose ? ` (${whose}, in its leaf)` : ""}`,
       );
-    if (!system && !o.key)
-      throw new CliError("BAD_ARGUMENT", `account ${account}'s exit needs its key: give --key`);
-    const keys = o.key ? loadKey(o.key, o.passphrase) : null;
-    if (
-      keys &&
-      (keys.publicKey.x !== data.leaf.pubKey.x || keys.publicKey.y !== data.leaf.pubKey.y)
-    )
-      throw new CliError("KEYSTORE_MISMATCH", `${o.key} is not account ${account}'s key`);
     const c = await connect(o);
     try {
       const d = c.deployment;
@@ -238,9 +235,7 @@ export function register(program: Command, out: () => Output): void {
         );
       const zkey = exitZkey(d, o.zkey);
       const { input, result, ms } = await asRefusal(() =>
-        spin(out(), "proving the exit", () =>
-          proveExit(d, data, to, keys?.privateKey ?? null, zkey),
-        ),
+        spin(out(), "proving the exit", () => proveExit(d, data, to, keys.privateKey, zkey)),
       );
       const args = exitCallArgs(input, result.proof);
       if (o.calldata) {
@@ -254,7 +249,7 @@ export function register(program: Command, out: () => Output): void {
             calldata: s.interface.encodeFunctionData("exit", args),
             proveMs: Math.round(ms),
           },
-          `account ${account}'s exit (payout ${data.payout} to ${to}), proved in ${(ms / 1000).toFixed(1)} s; send this call to Settlement ${d.addresses.settlement}${system ? " through its admin (the governance timelock), after the windows" : ""}:\n${s.interface.encodeFunctionData("exit", args)}`,
+          `account ${account}'s exit (payout ${data.payout} to ${to}), proved in ${(ms / 1000).toFixed(1)} s; anyone may send this call to Settlement ${d.addresses.settlement}${whose ? " after the second window (the fee account's first)" : ""}:\n${s.interface.encodeFunctionData("exit", args)}`,
         );
         return;
       }
