@@ -33,7 +33,7 @@ keys: INSECURE development keys; chain: hardhat node on 127.0.0.1
 ${rows.join("\n")}
 
   pool at the freeze  ${e.pool} (what the Vault held for the account tree)
-  system accounts     ${e.system.map((x) => `${x.who} proved ${x.payout}, paid ${x.paid}`).join("; ")}
+  system accounts     ${e.system.map((x) => `${x.who} proved ${x.payout}, paid ${x.paid}`).join("; ")} (owner-signed exits to the treasury ${e.treasury})
   reclaimed deposit   ${e.reclaimed} (queued, never credited)
   Vault left          ${e.vaultLeft} (the rules leave ${e.expectedLeft}: ${e.vaultLeft === e.expectedLeft ? "equal" : "DIFFERENT (bug)"})
   data committee      two replicas attested every trade batch; exits used a replica's data

@@ -1,12 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execFile } from "node:child_process";
-import { Contract } from "ethers";
+import { Contract, getAddress, id } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { encryptKey } from "../domain/keystore.ts";
 import { devKeyPair } from "../domain/keys.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { shareExitPool } from "../domain/exit.ts";
+import { devOwnerKeys } from "../domain/owners.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { devWallet } from "../service/serve.ts";
 import { RigError, ServiceRig, stop, until } from "./service-rig.ts";
@@ -24,11 +25,13 @@ export interface EscapeDemoReport {
     readonly paid: bigint;
     readonly proveMs: number;
   }[];
+  /** The system accounts' exits, signed by their owners to `treasury`, fees first. */
   readonly system: readonly {
     readonly who: string;
     readonly payout: bigint;
     readonly paid: bigint;
   }[];
+  readonly treasury: string;
   readonly reclaimed: bigint;
   readonly vaultLeft: bigint;
   readonly expectedLeft: bigint;
@@ -81,8 +84,8 @@ async function must(what: string, args: readonly string[]): Promise<Record<strin
  * under water; a trader's forced request expires; anyone freezes; every trader exits with
  * a proof made by the CLI from the data a committee replica serves (the data committee is
  * two replicas, `zkclear replica`, which attested every batch before it landed); the depositor
- * reclaims; the system accounts exit last; the Vault ends with what the rules leave in it,
- * and the audit passes. A hardhat node on 127.0.0.1, INSECURE development keys.
+ * reclaims; the system accounts exit last, their owners signing their exits to a treasury;
+ * the Vault ends with what the rules leave in it, and the audit passes. A hardhat node on 127.0.0.1, INSECURE development keys.
  */
 export async function runEscapeDemo(
   p: ParamSet,
@@ -265,16 +268,18 @@ async function story(
   await exitOf(3);
   log("after the window: the claims are settled pro rata; dev exits late, paid from what is left");
 
-  // the system accounts: after the second window, the admin (the governance timelock)
-  // sends their exits, the fee account's first
+  // the system accounts: after the second window their owners sign their exits to a
+  // treasury (the INSECURE development owners' keys here), the fee account's first; anyone
+  // sends them
   const exitWindow = Number(await settlement.getFunction("exitWindow")());
   await rig.provider.send("evm_increaseTime", [exitWindow + 1]);
   await rig.provider.send("evm_mine", []);
-  const treasury = rig.addresses[0];
+  const treasury = getAddress(id("zkclear demo treasury").slice(0, 42));
+  const owners = devOwnerKeys();
   const system: { who: string; payout: bigint; paid: bigint }[] = [];
-  for (const [who, account] of [
-    ["fee account", FEE_ACCOUNT],
-    ["insurance fund", INSURANCE_ACCOUNT],
+  for (const [who, account, owner] of [
+    ["fee account", FEE_ACCOUNT, owners.fee],
+    ["insurance fund", INSURANCE_ACCOUNT, owners.fund],
   ] as const) {
     const data = path.join(rig.dir, `system-${account}.exit.json`);
     await must("exit-data", [
@@ -287,23 +292,27 @@ async function story(
       data,
       ...common,
     ]);
-    const r = await must("exit (system)", [
+    const ownerKey = path.join(rig.dir, `owner-${account}.key.json`);
+    fs.writeFileSync(ownerKey, JSON.stringify(encryptKey(owner, PASS)));
+    const r = await must(`exit (${who})`, [
       "exit",
-      "--system",
+      "--key",
+      ownerKey,
       "--account",
       String(account),
       "--to",
       treasury,
       "--data",
       data,
-      "--calldata",
+      "--eth-key",
+      ethKey(9),
       ...common,
     ]);
-    await rig.govern(rig.d.addresses.settlement, String(r.calldata));
-    const [, , , paid] = [...(await settlement.getFunction("exitOf")(account))].map(BigInt);
-    system.push({ who, payout: BigInt(String(r.payout)), paid });
+    system.push({ who, payout: BigInt(String(r.payout)), paid: BigInt(String(r.paid)) });
   }
-  log("after the second window the admin exits the fee account, then the insurance fund");
+  log(
+    `after the second window the fee owner, then the fund owner, sign their accounts' exits to the treasury ${treasury}`,
+  );
 
   for (const e of exits) {
     const [, , , paid] = [...(await settlement.getFunction("exitOf")(e.account))].map(BigInt);
@@ -328,10 +337,14 @@ async function story(
     ).getFunction("balanceOf")(rig.d.addresses.vault),
   );
 
-  // the explorer page of the other replica shows the freeze and the exits
-  const page = (await (await fetch(`${rig.replicas[0].url}/v1/explorer`)).json()) as {
-    freeze: { exits: number; batches: number } | null;
-  };
+  // the explorer page of the other replica shows the freeze and the exits, once the replica
+  // (which follows the chain by polling) has seen the last of them
+  type Page = { freeze: { exits: number; batches: number } | null };
+  const everyExit = exits.length + system.length;
+  const page = await until("the replica's explorer to show every exit", async () => {
+    const p = (await (await fetch(`${rig.replicas[0].url}/v1/explorer`)).json()) as Page;
+    return (p.freeze?.exits ?? 0) >= everyExit ? p : undefined;
+  });
   const explorer = {
     url: `${rig.replicas[0].url}/explorer`,
     frozen: page.freeze !== null,
@@ -350,6 +363,7 @@ async function story(
     pool,
     exits,
     system,
+    treasury,
     reclaimed: 7_000_000n,
     explorer,
     vaultLeft,
