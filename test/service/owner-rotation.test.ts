@@ -181,6 +181,23 @@ describe("operator: owner key rotation through the governance on a real chain", 
     assert.equal(await w.d.token.getFunction("balanceOf")(TREASURY), fees);
   });
 
+  it("keeps the new keys through a restart: replayed from the store, nothing the old keys signed comes back", async function () {
+    const root = op.state.root;
+    op = rig.restart();
+    await op.tick();
+    assert.equal(op.halted, undefined);
+    assert.equal(op.state.root, root);
+    assert.deepEqual(op.state.getAccount(FEE_ACCOUNT).pubKey, NEW_FEE.publicKey);
+    assert.deepEqual(op.state.getAccount(INSURANCE_ACCOUNT).pubKey, NEW_FUND.publicKey);
+    assert.equal(rig.store.withdrawals.countPending(), 0);
+    // the only resting order of the fund is the one its new key signed
+    const fundOrders = rig.store
+      .openOrders()
+      .filter((o) => o.signed.order.account === INSURANCE_ACCOUNT);
+    assert.equal(fundOrders.length, 1);
+    assert.equal(fundOrders[0].signed.order.nonce, 2n);
+  });
+
   it("the auditor lists both rotations with the batch that applied them, and the keys now", async function () {
     const r = await audit(w, undefined);
     assert.deepEqual(r.findings, []);
