@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {BabyJubjub} from "./BabyJubjub.sol";
 import {IVault} from "./interfaces/IVault.sol";
@@ -49,9 +50,16 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// and those already queued behind it are reclaimable at once). An operator that censors
 /// deposits thus loses its deposit queue.
 ///
-/// Nothing here can be changed after deployment: the token, the depth, the minimum, the
-/// deadline and the Settlement (wired once, at deployment, by the deployer) are fixed, and
-/// no role can move tokens except as proven withdrawals and reclaims pay them.
+/// Owner keys: the governance (whoever holds Settlement's DEFAULT_ADMIN_ROLE: the timelock,
+/// so each call waits out its delay) may queue a new Baby Jubjub key for the fee account (1)
+/// or the insurance fund (2) with `queueOwnerKey`: a queue entry of amount 0 naming the key,
+/// which ApplyDeposits writes into the account's leaf in queue order (a key named for any
+/// other existing account fails the circuit). Such an entry pays nothing back: it cannot be
+/// reclaimed (NothingToReclaim), so it can neither close the queue nor move tokens.
+///
+/// Nothing else here can be changed after deployment: the token, the depth, the minimum,
+/// the deadline and the Settlement (wired once, at deployment, by the deployer) are fixed,
+/// and no role can move tokens except as proven withdrawals and reclaims pay them.
 contract Vault is IVault, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -62,6 +70,9 @@ contract Vault is IVault, ReentrancyGuard {
     uint256 public constant MAX_DEPOSIT = (1 << 92) - 1;
     /// @notice The first index a trader account can have (0: empty, 1: fees, 2: insurance).
     uint32 public constant FIRST_USER_ACCOUNT = 3;
+    /// @notice The system accounts whose owner's key the governance may rotate: fees, insurance.
+    uint64 public constant FEE_ACCOUNT = 1;
+    uint64 public constant INSURANCE_ACCOUNT = 2;
     uint64 private constant NONE = type(uint64).max;
     uint256 private constant RECLAIMED = 1 << 240;
 
@@ -110,6 +121,10 @@ contract Vault is IVault, ReentrancyGuard {
         uint256 amount,
         uint256 queueHash
     );
+    /// @notice The governance queued `pkX, pkY` as the owner's key of system account `account`
+    /// at queue position `index` (the Deposited event of the same entry has amount 0); the key
+    /// replaces the leaf's when a deposit batch credits that position.
+    event OwnerKeyQueued(uint64 indexed index, uint64 indexed account, uint256 pkX, uint256 pkY);
     /// @notice A proven withdrawal was credited to `recipient`.
     event Credited(address indexed recipient, uint256 amount);
     /// @notice `recipient` was paid what it was owed.
@@ -161,6 +176,13 @@ contract Vault is IVault, ReentrancyGuard {
     error DeadlineNotReached(uint64 index, uint256 reclaimableAt);
     /// @notice (account, amount, pkX, pkY) is not the entry queued at `index`.
     error WrongQueueEntry(uint64 index);
+    /// @notice Only the governance (a holder of Settlement's DEFAULT_ADMIN_ROLE) may queue an
+    /// owner key; `caller` does not hold it.
+    error NotGovernance(address caller);
+    /// @notice Only the fee account (1) and the insurance fund (2) have owners whose key rotates.
+    error NotOwnedAccount(uint64 account);
+    /// @notice The entry at `index` queued an owner key (amount 0): there is nothing to pay back.
+    error NothingToReclaim(uint64 index);
     /// @notice A constructor argument is out of range.
     error BadSetup();
 
@@ -223,6 +245,37 @@ contract Vault is IVault, ReentrancyGuard {
         return account;
     }
 
+    /// @notice Queues `(pkX, pkY)` as the new owner key of the fee account (1) or the insurance
+    /// fund (2): a queue entry Poseidon(queue, account | 0 << 32, pkX, pkY) with amount 0, which
+    /// the next deposit batch to credit it writes into the account's leaf (ApplyDeposits); from
+    /// then on the new key signs for the account and the old one no longer does. Only the
+    /// governance may call it (the timelock holding Settlement's DEFAULT_ADMIN_ROLE, so a
+    /// rotation is public as a scheduled call for the timelock's delay first); the key must be
+    /// a Baby Jubjub point not of small order; refused while deposits are (not wired, frozen,
+    /// paused, queue closed), since the entry is credited in the same queue.
+    /// @inheritdoc IVault
+    function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY)
+        external
+        nonReentrant
+        returns (uint64 index)
+    {
+        address s = settlement;
+        if (s == address(0)) revert SettlementNotSet();
+        if (!IAccessControl(s).hasRole(bytes32(0), msg.sender)) revert NotGovernance(msg.sender);
+        if (account != FEE_ACCOUNT && account != INSURANCE_ACCOUNT) revert NotOwnedAccount(account);
+        if (!BabyJubjub.onCurve(pkX, pkY)) revert BadPublicKey();
+        if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
+        uint256 pausedSeconds = _checkOpen();
+        index = depositCount;
+        uint256 h = PoseidonT5.hash([queueHashes[index], uint256(account), pkX, pkY]);
+        queueHashes[index + 1] = h;
+        entries[index] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
+        queuedTotals[index + 1] = queuedTotals[index];
+        depositCount = index + 1;
+        emit Deposited(index, account, msg.sender, pkX, pkY, 0, h);
+        emit OwnerKeyQueued(index, account, pkX, pkY);
+    }
+
     /// @notice Pays back the deposit at queue position `index` to its depositor, who alone
     /// may call this, once `depositDeadline` seconds of unpaused time have passed since the
     /// deposit and it is still not credited, or at once if an
@@ -243,6 +296,9 @@ contract Vault is IVault, ReentrancyGuard {
                 || PoseidonT5.hash([queueHashes[index], uint256(account) | (amount << 32), pkX, pkY])
                     != queueHashes[index + 1]
         ) revert WrongQueueEntry(index);
+        // an owner key entry (queueOwnerKey) holds no tokens: reclaiming it would only close
+        // the queue for everyone
+        if (amount == 0) revert NothingToReclaim(index);
         (uint64 pauseEnd, uint64 pausedNow, uint64 processed, bool isFrozen) = ISettlement(settlement).vaultView();
         if (index < processed) revert DepositCredited(index);
         if (index < firstReclaimed && !isFrozen) {

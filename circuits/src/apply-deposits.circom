@@ -10,13 +10,21 @@ include "account-leaf.circom";
 include "merkle.circom";
 
 // DepositSlot(D, M): credits one queued deposit to its account, creating the account
-// (binding the public key from the deposit) when its leaf is empty.
+// (binding the public key from the deposit) when its leaf is empty, or rotating a system
+// account owner's key when the entry names one.
+// TypeScript twin: prover/src/engine/transfers.ts applyDeposits.
 //   enabled: bit (padding slots leave root and queue hash unchanged).
-//   account: < 2^D, not 0; amount: < 2^92; pkX, pkY: the depositor's Baby Jubjub key
-//     (the Vault checks it is on the curve; checked again here for new accounts). A top-up
-//     of an existing account (a trader's, the fee account's or the insurance fund's) names
-//     no key, (0, 0), as the Vault queues it: it credits the amount and keeps the leaf's
-//     key, so no deposit can replace an account's key (a system account's owner included).
+//   account: < 2^D, not 0; amount: < 2^92 (0 for an owner key entry); pkX, pkY: field
+//     elements, the key the entry names, (0, 0) for none.
+//   New account (isNew = 1): the entry names the depositor's key, a curve point (the Vault
+//     also refuses small-order keys), bound into the new leaf.
+//   Top-up (isNew = 0, key (0, 0)): credits the amount and keeps the leaf's key, as the
+//     Vault queues every deposit to an existing account.
+//   Owner key rotation (isNew = 0, key != (0, 0)): only for account FEE_ACCOUNT() or
+//     INSURANCE_ACCOUNT() (queued by the governance through Vault.queueOwnerKey); the key
+//     must be a curve point and REPLACES the leaf's key (the amount, 0 from the Vault, is
+//     still credited). A key named on any other existing account (a trader's) is refused,
+//     so no deposit can replace a trader's key.
 //   isNew: bit chosen by the prover; an existing leaf cannot be proven empty and an
 //     empty leaf has no preimage, so the choice is forced by the tree.
 //   ax, ay, balance, word[M], notional[M]: the existing leaf's preimage (ignored if new).
@@ -60,19 +68,28 @@ template DepositSlot(D, M) {
     signal oldLeaf <== (1 - isNew) * existingLeaf;
 
     // C. A new account binds the deposit's key, which must be a curve point; a top-up names
-    // none.
+    // none, except an owner key rotation of the fee account or the insurance fund, whose key
+    // must be a curve point too and replaces the leaf's.
     signal topUp <== enabled * (1 - isNew);
-    topUp * pkX === 0;
-    topUp * pkY === 0;
+    signal noKeyX <== IsZero()(pkX);
+    signal noKeyY <== IsZero()(pkY);
+    signal noKey <== noKeyX * noKeyY;
+    signal rotate <== topUp * (1 - noKey);
+    // account is a D-bit number, so (account - 1) * (account - 2) is 0 only for 1 and 2
+    signal ownedProduct <== (account - FEE_ACCOUNT()) * (account - INSURANCE_ACCOUNT());
+    signal owned <== IsZero()(ownedProduct);
+    rotate * (1 - owned) === 0;
+    // isNew and rotate exclude each other (rotate has a factor 1 - isNew): a bit
+    signal takeKey <== isNew + rotate;
     component onCurve = BabyCheck();
-    onCurve.x <== isNew * pkX;
-    onCurve.y <== isNew * (pkY - 1) + 1;
+    onCurve.x <== takeKey * pkX;
+    onCurve.y <== takeKey * (pkY - 1) + 1;
 
     // D. Credit the deposit.
-    signal keepX <== (1 - isNew) * ax;
-    signal keepY <== (1 - isNew) * ay;
-    signal newAx <== keepX + isNew * pkX;
-    signal newAy <== keepY + isNew * pkY;
+    signal keepX <== (1 - takeKey) * ax;
+    signal keepY <== (1 - takeKey) * ay;
+    signal newAx <== keepX + takeKey * pkX;
+    signal newAy <== keepY + takeKey * pkY;
     signal baseCollateral <== (1 - isNew) * old.collateral;
     signal baseNonce <== (1 - isNew) * old.withdrawNonce;
     signal newCollateral <== baseCollateral + amount;

@@ -25,6 +25,11 @@ interface IVault {
     /// never credited (reclaimed or reclaimable). The exits after a freeze share it.
     function exitPool(uint64 processed) external view returns (uint256);
 
+    /// @notice Queues a new owner key for the fee account (1) or the insurance fund (2), by the
+    /// governance only: a deposit-queue entry of amount 0 that a deposit batch writes into the
+    /// account's leaf. Returns its queue position.
+    function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY) external returns (uint64 index);
+
     /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
     function credit(address recipient, uint256 amount) external;
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ownerFindings } from "../../prover/src/audit/deployment-checks.ts";
+import {
+  currentOwners,
+  ownerFindings,
+  recordRotations,
+} from "../../prover/src/audit/owner-checks.ts";
+import { newProgress } from "../../prover/src/audit/progress.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { CHECKS } from "../../prover/src/audit/findings.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { DEV_CHAIN_ID, devOwners } from "../../prover/src/domain/owners.ts";
@@ -27,5 +33,42 @@ describe("audit: no public development owner key outside the development chain",
 
   it("is a check of the report's checklist, failed by OWNER_INSECURE", function () {
     assert.equal(CHECKS.filter((c) => c.codes.includes("OWNER_INSECURE")).length, 1);
+  });
+
+  it("judges the keys now: a development key rotated away is not found, one rotated in is, naming the batch", function () {
+    const dev = devOwners();
+    const away = [{ account: FEE_ACCOUNT, key: own, batch: 4, queueIndex: 7 }];
+    const owners = currentOwners(dev, away);
+    assert.deepEqual(owners, { fee: own, fund: dev.fund });
+    assert.deepEqual(
+      ownerFindings(1n, owners, away).map((f) => f.message.split(" key ")[0]),
+      ["on chain 1 the fund owner's"],
+    );
+    const back = [...away, { account: INSURANCE_ACCOUNT, key: own, batch: 5, queueIndex: 9 }];
+    assert.deepEqual(ownerFindings(1n, currentOwners(dev, back), back), []);
+    const into = [{ account: INSURANCE_ACCOUNT, key: dev.fee, batch: 6, queueIndex: 11 }];
+    const f = ownerFindings(1n, currentOwners({ fee: own, fund: own }, into), into);
+    assert.equal(f.length, 1);
+    assert.match(
+      f[0].message,
+      /the fund owner's key is a public development key, rotated to it by batch 6/,
+    );
+  });
+
+  it("records the rotations a deposit batch credits, and only those (not top-ups or new accounts)", function () {
+    const p = newProgress(0n, 0, false);
+    const entry = (index: number, account: bigint, pubKey: { x: bigint; y: bigint }) => ({
+      index,
+      deposit: { account, amount: 0n, pubKey },
+      queueHash: 0n,
+    });
+    recordRotations(p, 3, [
+      entry(0, 3n, own),
+      entry(1, INSURANCE_ACCOUNT, { x: 0n, y: 0n }),
+      entry(2, FEE_ACCOUNT, own),
+    ]);
+    assert.deepEqual(p.ownerRotations, [
+      { account: FEE_ACCOUNT, key: own, batch: 3, queueIndex: 2 },
+    ]);
   });
 });

@@ -71,6 +71,7 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     ],
     findings: [{ code: "FILE_TAMPERED", batch: 7, message: `batch 7: ${EVIL}` }],
     notes: ["the Vault holds up to 5 more than the accounts are owed (tokens sent to it directly)"],
+    owners: { fee: "1,2", fund: "3,4", rotations: [] },
     counts: {
       batches: batches.length,
       byKind: { trades: 4, deposits: 3, withdrawals: 1, liquidations: 2, forced: 0 },

@@ -51,6 +51,7 @@ import { buildReport, type AuditReport } from "./report.ts";
 import type { BatchFileSource } from "./sources.ts";
 import type { AuditorOptions } from "./options.ts";
 import { deploymentFindings } from "./deployment-checks.ts";
+import { recordRotations } from "./owner-checks.ts";
 import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
 import { checkFundingIndices, checkFundingLedger, checkFundingReplay } from "./funding-checks.ts";
 import { addTradeFlows, checkTick, type FundingTickedEvent } from "./funding-ticks.ts";
@@ -361,6 +362,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     let ops: number | null = kind === "deposits" ? deposits.length : null;
     if (kind === "forced") this.p.forcedHash = ev.commitment;
     if (kind === "deposits") {
+      recordRotations(this.p, n, deposits);
       this.p.pending.splice(0, deposits.length);
       if (deposits.length) this.p.queueHash = deposits[deposits.length - 1].queueHash;
       this.p.queueProcessed += deposits.length;

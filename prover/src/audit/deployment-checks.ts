@@ -5,7 +5,6 @@ import { configHash } from "../domain/market.ts";
 import { genesisRoot } from "../domain/genesis.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { fundingParamsProblem, type FundingParams } from "../domain/deployment.ts";
-import { DEV_CHAIN_ID, DEV_OWNER_LABELS, devOwnerRoles, type Owners } from "../domain/owners.ts";
 
 const chainIdOf = async (p: Provider) => (await p.getNetwork()).chainId;
 import type { PublishedConfig } from "../engine/batch-file.ts";
@@ -39,8 +38,7 @@ const GENESIS_ABI = [
  * The deployment's checks, made once per audit: the Vault takes credits from this
  * Settlement, Settlement's configuration hash (markets and fund floor) and dimensions are
  * the published configuration's, its root before any batch is the published owners'
- * genesis root, no owner key is a public development key outside the development chain
- * (ownerFindings), its Funding contract is its own (fundingFindings), and every on-chain
+ * genesis root (the owner keys now are judged at the head: owner-checks.ts), its Funding contract is its own (fundingFindings), and every on-chain
  * verifier is exactly the verifier the local verification key makes (bytecode compared).
  * `funding`: the interval and rate cap the deployment states, when the auditor has them.
  */
@@ -87,7 +85,6 @@ export async function deploymentFindings(
         `Settlement has ${info.marketCount} markets and ${info.withdrawalSlots} withdrawal slots, ` +
         `parameter set "${ps.name}" has ${markets.length} and ${ps.withdrawals}`,
     });
-  found.push(...ownerFindings(await chainIdOf(provider), config.owners));
   found.push(...(await fundingFindings(info, provider, funding)));
   for (const [circuit, address] of Object.entries(info.verifiers) as [CircuitId, string][]) {
     const m = matchVerifier(await provider.getCode(address), vkeys[circuit]);
@@ -98,19 +95,6 @@ export async function deploymentFindings(
       });
   }
   return found;
-}
-
-/**
- * OWNER_INSECURE for each system account whose owner key is a development owner key
- * (derivable by anyone: its holder could withdraw the fees, or the fund down to its floor)
- * on a chain other than the development chain.
- */
-export function ownerFindings(chainId: bigint, owners: Owners): Finding[] {
-  if (chainId === DEV_CHAIN_ID) return [];
-  return devOwnerRoles(owners).map((r) => ({
-    code: "OWNER_INSECURE",
-    message: `on chain ${chainId} the ${DEV_OWNER_LABELS[r]}'s key is a public development key: anyone can derive its private key and sign for the ${r === "fee" ? "fee account" : "insurance fund"}`,
-  }));
 }
 
 /**

@@ -4,12 +4,14 @@ import { exitInfoAt, settlementAt, tokenBalance, type SettlementInfo } from "./c
 import { escapeHeadFindings, type EscapeContext } from "./escape.ts";
 import type { Finding } from "./findings.ts";
 import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
+import { currentOwners, ownerFindings } from "./owner-checks.ts";
 
 /** What the head's checks read of the auditor. */
 export interface HeadContext extends EscapeContext {
   readonly o: AuditorOptions;
   readonly info: SettlementInfo;
   readonly state: ExchangeState;
+  readonly chainId: bigint;
   vaultBooks(): VaultBooks;
   round(roundId: bigint): Promise<{ prices: bigint[]; fundingIndices: bigint[] }>;
 }
@@ -75,6 +77,9 @@ export async function checkHead(
         }))
       : undefined;
   const exits = frozen ? await exitInfoAt(o.provider, info.address, block) : undefined;
+  // the owners' keys now (after the rotations credited so far)
+  const rotations = p.ownerRotations ?? [];
+  found.push(...ownerFindings(ctx.chainId, currentOwners(o.config.owners, rotations), rotations));
   const time = await ctx.blockTime(block);
   found.push(...escapeHeadFindings(ctx, time, frozenState, exits));
   return {

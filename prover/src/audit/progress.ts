@@ -2,6 +2,7 @@ import type { FundingLedger } from "./funding-checks.ts";
 import type { TickRecord } from "./funding-ticks.ts";
 import type { MarketFlow } from "../domain/funding-rate.ts";
 import type { Deposit } from "../domain/transfers.ts";
+import type { PublicKey } from "../domain/account.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
 import type { RoundStamp } from "./round-rule.ts";
@@ -37,6 +38,18 @@ export interface PendingDeposit {
   readonly queueHash: bigint;
   /** Paid back to its depositor (Vault.reclaimDeposit): no longer in the Vault. */
   reclaimed?: boolean;
+}
+
+/**
+ * An owner key rotation a proven deposit batch applied: the governance's queue entry
+ * (Vault.queueOwnerKey) naming a new key for the fee account or the insurance fund.
+ */
+export interface OwnerRotation {
+  readonly account: bigint;
+  readonly key: PublicKey;
+  /** The deposit batch that credited it, and its position in the Vault's queue. */
+  readonly batch: number;
+  readonly queueIndex: number;
 }
 
 /** A forced withdrawal request (ForcedRequested) and how it was answered. */
@@ -103,6 +116,8 @@ export interface Progress {
   /** The forced queue's hash after the requests answered so far (absent: none yet). */
   forcedHash?: bigint;
   pending: PendingDeposit[];
+  /** Owner key rotations credited so far, in queue order (absent in older checkpoints). */
+  ownerRotations?: OwnerRotation[];
   vaultBalance: bigint;
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
   owed: Record<string, bigint>;
@@ -149,6 +164,7 @@ export function newProgress(genesisRoot: bigint, fromBlock: number, withFiles: b
     queueProcessed: 0,
     queueHash: 0n,
     pending: [],
+    ownerRotations: [],
     vaultBalance: 0n,
     owed: {},
     surplus: 0n,

@@ -6,6 +6,9 @@ import { CHECKS, type Finding } from "./findings.ts";
 import { books, negativeEquity } from "./invariants.ts";
 import type { BatchPoint, Progress, RoundPoint } from "./progress.ts";
 import { escapeReport, type EscapeReport } from "./report-escape.ts";
+import { FEE_ACCOUNT } from "../domain/constants.ts";
+import { formatPublicKey } from "../domain/owners.ts";
+import { currentOwners } from "./owner-checks.ts";
 import { fundingReport, type FundingReport } from "./report-funding.ts";
 
 export interface AuditReport {
@@ -25,6 +28,20 @@ export interface AuditReport {
   }[];
   readonly findings: readonly Finding[];
   readonly notes: readonly string[];
+  /**
+   * The system accounts' owner keys now ("x,y"), and the rotations proven deposit batches
+   * applied (account, new key, the batch, its queue position), in order.
+   */
+  readonly owners: {
+    readonly fee: string;
+    readonly fund: string;
+    readonly rotations: readonly {
+      account: string;
+      key: string;
+      batch: number;
+      queueIndex: number;
+    }[];
+  };
   readonly counts: {
     readonly batches: number;
     readonly byKind: Record<BatchKind, number>;
@@ -102,6 +119,12 @@ export function buildReport(r: AuditRun): AuditReport {
     return { name: c.name, status, findings: n } as const;
   });
   const notes = [...p.notes, ...r.notes];
+  const rotations = p.ownerRotations ?? [];
+  const owners = currentOwners(r.config.owners, rotations);
+  for (const x of rotations)
+    notes.push(
+      `owner key rotation: account ${x.account} (${x.account === FEE_ACCOUNT ? "fees" : "insurance fund"}) to ${formatPublicKey(x.key)} by deposit batch ${x.batch} (queue position ${x.queueIndex})`,
+    );
   if (p.replayNote) notes.push(p.replayNote);
   const latest = Object.entries(p.rounds).sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? 1 : -1))[0];
   const underwater = p.replay === "on" && latest ? negativeEquity(r.state, latest[1].prices) : 0n;
@@ -149,6 +172,16 @@ export function buildReport(r: AuditRun): AuditReport {
     checks,
     findings,
     notes,
+    owners: {
+      fee: formatPublicKey(owners.fee),
+      fund: formatPublicKey(owners.fund),
+      rotations: rotations.map((x) => ({
+        account: x.account.toString(),
+        key: formatPublicKey(x.key),
+        batch: x.batch,
+        queueIndex: x.queueIndex,
+      })),
+    },
     counts: {
       batches: p.batches.length,
       byKind,

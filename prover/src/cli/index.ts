@@ -22,6 +22,7 @@ import * as exit from "./exit.ts";
 import * as replica from "./replica.ts";
 import * as funding from "./funding.ts";
 import * as liquidator from "./liquidator.ts";
+import * as owner from "./owner.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -47,6 +48,7 @@ for (const m of [
   replica,
   funding,
   liquidator,
+  owner,
 ])
   m.register(program, out);
 serve.register(program);

@@ -92,6 +92,7 @@ export const ERROR_CODES = {
   DEPOSIT_BAD_KEY: { area: "trade", http: BAD },
   DEPOSIT_OVERFLOW: { area: "trade", http: BAD },
   DEPOSIT_KEY_ON_TOP_UP: { area: "trade", http: BAD },
+  OWNER_ROTATION_BAD_KEY: { area: "trade", http: BAD },
   WITHDRAW_EMPTY_ACCOUNT: { area: "trade", http: BAD },
   FUND_BELOW_FLOOR: { area: "trade", http: BAD },
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },

@@ -4,6 +4,8 @@ import {
   ACCOUNT_BITS,
   ADDRESS_BITS,
   DEPOSIT_AMOUNT_SHIFT,
+  FEE_ACCOUNT,
+  INSURANCE_ACCOUNT,
   NONCE_BITS,
   TRANSFER_BITS,
   WITHDRAW_ACCOUNT_SHIFT,
@@ -21,7 +23,9 @@ export class TransferError extends ZkClearError<CodeOf<"transfer">> {}
 /**
  * An entry of the Vault's deposit queue. `account` is the index the Vault assigned (a new
  * account on its first deposit) and `pubKey` the key a new account is created with; a
- * top-up of an existing account (the insurance fund's too) names none, (0, 0).
+ * top-up of an existing account (the insurance fund's too) names none, (0, 0). The
+ * governance's owner key entries (Vault.queueOwnerKey) name the new owner key of the fee
+ * account or the insurance fund, with amount 0: a rotation (see isRotation).
  */
 export interface Deposit {
   readonly account: bigint;
@@ -45,6 +49,25 @@ export function depositQueueHash(prev: bigint, d: Deposit): bigint {
  */
 export function isUsableKey(k: PublicKey): boolean {
   return isUsablePublicKey(k);
+}
+
+/** Whether the entry names a key ((0, 0) names none). */
+export function namesKey(d: Deposit): boolean {
+  return d.pubKey.x !== 0n || d.pubKey.y !== 0n;
+}
+
+/** The system accounts whose owner key the governance may rotate: the fee account, the fund. */
+export function isOwnedAccount(account: bigint): boolean {
+  return account === FEE_ACCOUNT || account === INSURANCE_ACCOUNT;
+}
+
+/**
+ * Whether the entry is an owner key rotation: it names a key for the fee account or the
+ * insurance fund (which exist from genesis on). The twin of DepositSlot's rotate (for an
+ * existing leaf).
+ */
+export function isRotation(d: Deposit): boolean {
+  return isOwnedAccount(d.account) && namesKey(d);
 }
 
 export function validateDeposit(d: Deposit): Deposit {

@@ -1,6 +1,6 @@
 import { ZkClearError } from "../domain/errors.ts";
 import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
-import { COLLATERAL_BITS, INSURANCE_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
+import { COLLATERAL_BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
 import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
 import { equity, meetsMargin, meetsMarginAbove } from "../domain/margin.ts";
@@ -8,7 +8,9 @@ import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
   depositQueueHash,
+  isOwnedAccount,
   isUsableKey,
+  namesKey,
   payoutWord,
   validateDeposit,
   validateWithdrawal,
@@ -28,6 +30,7 @@ export type TransferErrorCode =
   | "DEPOSIT_BAD_KEY"
   | "DEPOSIT_OVERFLOW"
   | "DEPOSIT_KEY_ON_TOP_UP"
+  | "OWNER_ROTATION_BAD_KEY"
   | "ACCOUNT_NOT_FOUND"
   | "WITHDRAW_EMPTY_ACCOUNT"
   | "FUND_BELOW_FLOOR"
@@ -108,7 +111,9 @@ export interface AppliedDeposits {
 
 /**
  * Credits the next deposits of the Vault's queue (at most `batchSize`), creating accounts
- * on their first deposit: the twin of ApplyDeposits. All-or-nothing.
+ * on their first deposit and replacing the fee account's or the fund's owner key when an
+ * entry names one (Vault.queueOwnerKey): the twin of ApplyDeposits (DepositSlot).
+ * All-or-nothing.
  */
 export function applyDeposits(
   state: ExchangeState,
@@ -130,12 +135,21 @@ export function applyDeposits(
     deposits.forEach((d, i) => {
       validateDeposit(d);
       const exists = state.hasAccount(d.account);
-      // the Vault queues a top-up with no key: no deposit replaces an account's key
-      if (exists && (d.pubKey.x !== 0n || d.pubKey.y !== 0n)) {
+      const rotation = exists && namesKey(d);
+      // the Vault queues a top-up with no key; only the governance's owner key entries
+      // (Vault.queueOwnerKey) name one, for the fee account or the insurance fund
+      if (rotation && !isOwnedAccount(d.account)) {
         throw new TransferBatchError(
           "DEPOSIT_KEY_ON_TOP_UP",
           i,
-          `a top-up of existing account ${d.account} names a key (${d.pubKey.x}, ${d.pubKey.y}); it names none, (0, 0), and keeps the account's key`,
+          `a top-up of existing account ${d.account} names a key (${d.pubKey.x}, ${d.pubKey.y}); only the fee account (${FEE_ACCOUNT}) and the insurance fund (${INSURANCE_ACCOUNT}) have owner keys that rotate, a trader's key never changes`,
+        );
+      }
+      if (rotation && !isUsableKey(d.pubKey)) {
+        throw new TransferBatchError(
+          "OWNER_ROTATION_BAD_KEY",
+          i,
+          `the new owner key (${d.pubKey.x}, ${d.pubKey.y}) for account ${d.account} is not a usable curve point`,
         );
       }
       if (!exists && !isUsableKey(d.pubKey)) {
@@ -146,9 +160,11 @@ export function applyDeposits(
         );
       }
       const before = leafWitness(state, d.account);
-      const base: Account = exists
-        ? state.getAccount(d.account)
-        : newAccount(d.pubKey, state.marketCount);
+      const base: Account = !exists
+        ? newAccount(d.pubKey, state.marketCount)
+        : rotation
+          ? { ...state.getAccount(d.account), pubKey: d.pubKey }
+          : state.getAccount(d.account);
       const collateral = base.collateral + d.amount;
       if (!fitsSigned(collateral, COLLATERAL_BITS)) {
         throw new TransferBatchError(

@@ -4,6 +4,7 @@ import type { StoredBatch } from "../store/store.ts";
 import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
 import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
+import { endOldKey, rotatedAccounts } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
@@ -124,11 +125,32 @@ export class Batcher {
     return id;
   }
 
-  /** Cuts the oldest queued deposits (at most K) into one deposit batch. */
-  cutDeposit(): void {
+  /**
+   * Cuts the oldest queued deposits (at most K) into one deposit batch. An owner key rotation
+   * among them (the governance's Vault.queueOwnerKey) ends what the old key signed: the
+   * account's matches still pending are cut into trade batches first (they were signed with
+   * the key then in the leaf), and in the batch's own transaction its resting orders are
+   * cancelled and its pending withdrawal requests refused, each with the reason (the circuits
+   * would refuse the old key's signatures after the rotation). Returns false, cutting nothing,
+   * when those matches cannot be cut now (`tradesAllowed` false: the committee holds trade
+   * batches back) or the operator halted.
+   */
+  cutDeposit(tradesAllowed = true): boolean {
     const ds = this.pendingDeposits.slice(0, this.ctx.p.deposits);
-    this.cut("deposits", { kind: "deposits", deposits: ds, queueFrom: this.queueHash });
+    const rotated = rotatedAccounts(ds);
+    for (const a of rotated) {
+      while (this.seq.hasPending(a)) {
+        const before = this.seq.pending.length;
+        if (!tradesAllowed) return false;
+        this.cutTrades();
+        if (this.ctx.halted() || this.seq.pending.length === before) return false;
+      }
+    }
+    this.cut("deposits", { kind: "deposits", deposits: ds, queueFrom: this.queueHash }, (id) => {
+      for (const a of rotated) endOldKey(this.ctx, this.seq, a, id);
+    });
     this.pendingDeposits.splice(0, ds.length);
+    return true;
   }
 
   /**

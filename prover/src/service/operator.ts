@@ -354,12 +354,13 @@ export class Operator {
   private async cut(opts: { flushTrades?: boolean }): Promise<void> {
     const seq = this.sequencer;
     const yieldNow = () => new Promise((r) => setImmediate(r));
-    while (this.batcher.pendingDeposits.length > 0) {
-      this.batcher.cutDeposit();
-      await yieldNow();
-    }
     // the committee did not attest: only what needs no attestation, from the settled state
     const hold = Date.now() < this.redo.holdAttestedUntil;
+    // a rotation waits for the old key's pending matches, which wait out a hold
+    while (this.batcher.pendingDeposits.length > 0 && this.batcher.cutDeposit(!hold)) {
+      await yieldNow();
+    }
+    if (this.halted) return;
     // forced requests come first, each answered against the state after every pending
     // match (cut those first, unless the committee holds them up): their deadline can
     // freeze the exchange

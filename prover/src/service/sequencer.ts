@@ -297,7 +297,7 @@ export class Sequencer {
     if (this.pending.length === 0) this.projected.clear();
   }
 
-  /** Cancels an account's resting orders (it is being liquidated). */
+  /** Cancels an account's resting orders (it is being liquidated, or its owner key rotated). */
   cancelAccount(account: bigint, reason: string): void {
     this.projected.delete(account);
     for (const book of this.books) {
