@@ -82,6 +82,15 @@ export interface TakerRuleResult {
  * 10^4). A candidate that would not is skipped (and reported in `failed`, as is one
  * skipped for being liquidatable); when none is left the insurance fund takes everything.
  *
+ * Active and suspended offers (the offer book's rule, README "Suspended offers"): an offer
+ * is acknowledged only if its account backs it (service/offer-backing.ts) at the current
+ * round; it is checked again, at the round current then, for every account of a batch the
+ * operator cuts or undoes and for every account this rule reports in `failed`, once the
+ * liquidation batch is cut; a check that finds it unbacked suspends it, one that finds a
+ * suspended offer backed makes it active again with its old seq; a new oracle round checks
+ * nothing by itself. Which offers are active is an input (`offers`): this function decides
+ * nothing about it.
+ *
  * The candidates are walked lazily in rank order (rankedCandidates): the work per
  * liquidated account is the offers ranked before the chosen one in the markets of its
  * positions, not the book.
