@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { encryptKey } from "../../prover/src/domain/keystore.ts";
 import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
 import { deposit, postRound, type Participant } from "../../prover/src/dev/onchain.ts";
+import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
@@ -127,6 +128,14 @@ describe("cli: zkclear liquidator", function () {
     const above = await zkclear(["--json", ...args("liquidator", "offer", "--market", "0:1:101")]);
     assert.equal(above.code, 1, above.out);
     assert.equal(above.json.error, "OFFER_DISCOUNT_ABOVE_PENALTY");
+    // 1,000 lots at 60,000.00 need 6,000,000.00 of initial margin: not backed
+    const unbacked = await zkclear([
+      "--json",
+      ...args("liquidator", "offer", "--market", "0:1000:10"),
+    ]);
+    assert.equal(unbacked.code, 1, unbacked.out);
+    assert.equal(unbacked.json.error, "OFFER_NOT_BACKED");
+    assert.match(String(unbacked.json.message), /lacks 500000000 of equity/);
   });
 
   it("withdraws: the offer leaves the public list, its nonce stays", async function () {
@@ -146,5 +155,37 @@ describe("cli: zkclear liquidator", function () {
     ]);
     assert.equal((one.json.offer as { status: string }).status, "withdrawn");
     assert.equal(one.json.nextNonce, "4");
+  });
+
+  it("shows an offer suspended once a withdrawal leaves it unbacked, and standing again after a deposit", async function () {
+    // 10 lots at 60,000.00: 60,000.00 of initial margin out of 1,000,000.00
+    const posted = await zkclear(["--json", ...args("liquidator", "offer", "--market", "0:10:30")]);
+    assert.equal(posted.code, 0, posted.out);
+    const { w, op } = rig;
+    op.requestWithdrawal(
+      signWithdrawal(
+        {
+          account: liq.account!,
+          nonce: 0n,
+          amount: 950_000_00n,
+          recipient: BigInt(await liq.signer.getAddress()),
+        },
+        liq.keys.privateKey,
+        w.domain,
+      ),
+    );
+    await op.tick();
+    const show = () => zkclear(["liquidator", "show", "--deployment", file, "--api", url]);
+    const after = await show();
+    assert.equal(after.code, 0, after.out);
+    assert.match(
+      after.out,
+      new RegExp(
+        `account ${liq.account}: suspended, nonce 4, .*\\(suspended: account ${liq.account} lacks 1000000 of equity to back its offer`,
+      ),
+    );
+    await deposit(w, liq, 10_000_00n);
+    await op.tick();
+    assert.match((await show()).out, new RegExp(`account ${liq.account}: standing, nonce 4`));
   });
 });

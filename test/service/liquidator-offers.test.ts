@@ -141,6 +141,22 @@ describe("HTTP API: liquidators' offers", function () {
       400,
       "OFFER_DISCOUNT_ABOVE_PENALTY",
     );
+    // 1,000 lots at 60,000.00 need 6,000,000.00 of initial margin; it deposited 1,000,000.00
+    const big = post(
+      body(
+        signed(liq, {
+          nonce: 2n,
+          terms: [
+            { maxSize: 1000n, discountBps: 50n },
+            { maxSize: 0n, discountBps: 0n },
+          ],
+        }),
+      ),
+    );
+    const r = await big;
+    assert.equal(r.statusCode, 400, r.body);
+    assert.equal(r.json().error, "OFFER_NOT_BACKED");
+    assert.match(r.json().message, /lacks 500000000 of equity/);
     await refused(
       { ...body(forged), terms: [{ maxSize: "1", discountBps: "1" }] },
       400,

@@ -75,6 +75,15 @@ describe("operator: liquidators take liquidated positions", function () {
         await op.prometheus.text(),
       )?.[1],
     );
+  const offers = async (status: string) =>
+    Number(
+      new RegExp(`zkclear_liquidator_offers\\{status="${status}"\\} (\\d+)`).exec(
+        await op.prometheus.text(),
+      )?.[1],
+    );
+  const offerOf = async (who: Participant) =>
+    (await app.inject({ method: "GET", url: `/v1/liquidator-offers/${who.account}` })).json()
+      .offer as { status: string; suspendedBecause?: string };
 
   before(async function () {
     rig = await startOperator(6, "zkclear-liqtake-");
@@ -84,7 +93,8 @@ describe("operator: liquidators take liquidated positions", function () {
     await deposit(w, thin2, 1_000_000n);
     await deposit(w, rich, 100_000_000n);
     await deposit(w, liq, 5_000_000n);
-    await deposit(w, poor, 100_000n);
+    // enough to back a one-lot offer, not to carry it after the crash (below)
+    await deposit(w, poor, 1_300_000n);
     await deposit(w, thin3, 1_000_000n);
     await op.tick();
     await deposit(
@@ -104,10 +114,22 @@ describe("operator: liquidators take liquidated positions", function () {
 
   it("hands a crashed account's position to the best liquidator with margin for it, pays its share, and the fund the rest; on-chain", async function () {
     await goLong(thin, 1n, MARKS[0]);
-    // poor offers the lower discount but cannot margin a lot at 40,000.00 (4,000.00 needed)
-    await postOffer(poor, 1n, offerBtc(5n, 10n));
+    // poor goes long 10 ETH; its 13,000.00 back that and one more BTC lot at 60,000.00
+    // (9,000.00 of initial margin), so it may offer the lower discount for one lot
+    op.submitOrder(
+      order(w, t(rich), { market: 1, side: "sell", nonce: 1n, amount: 10n, limitPrice: MARKS[1] }),
+    );
+    op.submitOrder(
+      order(w, t(poor), { market: 1, side: "buy", nonce: 1n, amount: 10n, limitPrice: MARKS[1] }),
+    );
+    await op.tick({ flushTrades: true });
+    assert.equal(op.state.getAccount(poor.account!).positions[1].size, 10n);
+    await postOffer(poor, 1n, offerBtc(1n, 10n));
     await postOffer(liq, 1n, offerBtc(5n, 50n));
-    const crash = [40_000_00n, MARKS[1]];
+    assert.equal((await offerOf(poor)).status, "standing");
+    // BTC and ETH fall: poor keeps about 3,000.00 of equity (above its 1,000.00 of
+    // maintenance) but would need 6,000.00 to carry a BTC lot at 40,000.00 as well
+    const crash = [40_000_00n, 2_000_00n];
     const before = new Map<bigint, Account>(
       [thin, liq, poor].map((x) => [x.account!, op.state.getAccount(x.account!)]),
     );
@@ -150,10 +172,16 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.ok(index.has(liq.account!));
     assert.equal(await metric("liquidator"), 1);
     assert.equal(await metric("fund"), 0);
+    // poor's offer was found wanting: checked again at the crash round, it is suspended
+    const suspended = await offerOf(poor);
+    assert.equal(suspended.status, "suspended");
+    assert.match(suspended.suspendedBecause ?? "", /lacks \d+ of equity to back its offer/);
+    assert.equal(await offers("suspended"), 1);
+    assert.equal(await offers("active"), 1);
   });
 
-  it("the fund takes a position no liquidator with margin covers", async function () {
-    // liq withdraws; poor's offer still stands, and still lacks the margin
+  it("the fund takes a position no liquidator with margin covers; a deposit makes a suspended offer active again", async function () {
+    // liq withdraws; poor's offer stays suspended (nothing of poor's changed since)
     await postOffer(liq, 2n, offerBtc(0n, 0n));
     await goLong(thin2, 2n, 40_000_00n);
     const fundSize = op.state.getAccount(INSURANCE_ACCOUNT).positions[0].size;
@@ -170,6 +198,13 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     assert.equal(await metric("fund"), 1);
     assert.equal(await metric("liquidator"), 1);
+    assert.equal((await offerOf(poor)).status, "suspended");
+    // a deposit batch changes poor: its offer is checked again, backed, active
+    await deposit(w, poor, 1n);
+    await op.tick();
+    assert.equal((await offerOf(poor)).status, "standing");
+    assert.equal(await offers("suspended"), 0);
+    await postOffer(poor, 2n, offerBtc(0n, 0n));
   });
 
   it("while the batch is in flight the taker's orders wait; a superseded batch is undone, the taker with it", async function () {

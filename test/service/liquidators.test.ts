@@ -7,6 +7,7 @@ import {
   takerShare,
   type StandingOffer,
 } from "../../prover/src/service/liquidators.ts";
+import { OfferIndex } from "../../prover/src/service/offer-index.ts";
 
 // BTC-like and ETH-like: initial margin 10%, maintenance 5%, liquidation penalty 100 bps
 const markets = defaultMarkets(2);
@@ -38,7 +39,8 @@ const offer = (
 });
 
 const RICH = 100_000_000n;
-const who = (r: ReturnType<typeof chooseTakers>) => r.map((t) => t?.offer.offer.account ?? null);
+const who = (r: ReturnType<typeof chooseTakers>["takers"]) =>
+  r.map((t) => t?.offer.offer.account ?? null);
 
 function rule(
   accounts: readonly bigint[],
@@ -47,12 +49,12 @@ function rule(
 ) {
   return chooseTakers({
     accounts,
-    offers,
+    offers: OfferIndex.of(offers, markets.length),
     account: (i) => state[String(i)],
     marks,
     indices,
     markets,
-  });
+  }).takers;
 }
 
 describe("service: the watcher's liquidator rule", function () {
@@ -138,23 +140,23 @@ describe("service: the watcher's liquidator rule", function () {
     };
     const r = chooseTakers({
       accounts: [3n],
-      offers,
+      offers: OfferIndex.of(offers, markets.length),
       account: (i) => ({ ...state, "4": owing })[String(i)],
       marks,
       // long 1 lot pays 106,001 of funding: 1,300,000 - 106,001 + a share of 6,000 < 1,200,000,
       // the initial margin of two lots
       indices: [106_001n << 20n, 0n],
       markets,
-    });
+    }).takers;
     assert.deepEqual(who(r), [5n]);
     const r0 = chooseTakers({
       accounts: [3n],
-      offers,
+      offers: OfferIndex.of(offers, markets.length),
       account: (i) => ({ ...state, "4": owing })[String(i)],
       marks,
       indices: [106_000n << 20n, 0n],
       markets,
-    });
+    }).takers;
     assert.deepEqual(who(r0), [4n]);
   });
 

@@ -93,4 +93,58 @@ describe("store: liquidators' offers", function () {
     assert.equal(check.pragma("user_version", { simple: true }), SCHEMA_VERSION);
     check.close();
   });
+
+  it("a suspension is stored with its reason, survives a reopen, and is lifted by setSuspended or by a new offer", function () {
+    const file = tmpDb();
+    let s = new Store(file);
+    const a = s.offers.put(offer(3n, 1n), false);
+    s.offers.put(offer(4n, 1n), false);
+    s.offers.setSuspended(3n, "account 3 lacks 5 of equity");
+    s.close();
+    s = new Store(file);
+    assert.equal(s.offers.get(3n)?.suspended, "account 3 lacks 5 of equity");
+    assert.equal(s.offers.get(4n)?.suspended, undefined);
+    assert.deepEqual(
+      s.offers.standing().map((o) => [o.account, o.suspended]),
+      [
+        [3n, "account 3 lacks 5 of equity"],
+        [4n, undefined],
+      ],
+      "a suspended offer is still standing",
+    );
+    s.offers.setSuspended(3n, undefined);
+    assert.equal(s.offers.get(3n)?.suspended, undefined);
+    assert.equal(s.offers.get(3n)?.seq, a.seq, "active again in its old rank");
+    s.offers.setSuspended(3n, "again");
+    assert.equal(s.offers.put(offer(3n, 2n), false).suspended, undefined);
+    assert.equal(s.offers.get(3n)?.suspended, undefined, "a new offer is active");
+    // a withdrawn offer is not suspended
+    s.offers.put(offer(3n, 3n, 0n, 0n), true);
+    s.offers.setSuspended(3n, "no");
+    assert.equal(s.offers.get(3n)?.suspended, undefined);
+    s.close();
+  });
+
+  it("a version 4 store's offers gain the suspension column when opened, and keep their rows", function () {
+    const file = tmpDb();
+    const s = new Store(file);
+    s.offers.put(offer(3n, 1n), false, 1000);
+    s.close();
+    const raw = new Database(file);
+    raw.exec(`CREATE TABLE offers_v4 (
+      account TEXT PRIMARY KEY, nonce TEXT NOT NULL, signed TEXT NOT NULL,
+      withdrawn INTEGER NOT NULL CHECK (withdrawn IN (0, 1)), seq INTEGER NOT NULL UNIQUE,
+      acknowledged_at INTEGER NOT NULL);
+      INSERT INTO offers_v4 SELECT account, nonce, signed, withdrawn, seq, acknowledged_at FROM offers;
+      DROP TABLE offers; ALTER TABLE offers_v4 RENAME TO offers; PRAGMA user_version = 4;`);
+    raw.close();
+    const again = new Store(file);
+    assert.equal(again.offers.get(3n)?.acknowledgedAt, 1000);
+    again.offers.setSuspended(3n, "why");
+    assert.equal(again.offers.get(3n)?.suspended, "why");
+    again.close();
+    const check = new Database(file);
+    assert.equal(check.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    check.close();
+  });
 });

@@ -177,11 +177,12 @@ export function register(program: Command, out: () => Output): void {
         account: string;
         nonce: string;
         status: string;
+        suspendedBecause?: string;
         terms: { maxSize: string; discountBps: string }[];
         acknowledgedAt: number;
       };
       const line = (v: View) =>
-        `account ${v.account}: ${v.status}, nonce ${v.nonce}, since ${new Date(v.acknowledgedAt).toISOString()}: ${fmtTerms(v.terms, markets)}`;
+        `account ${v.account}: ${v.status}, nonce ${v.nonce}, since ${new Date(v.acknowledgedAt).toISOString()}: ${fmtTerms(v.terms, markets)}${v.suspendedBecause ? ` (suspended: ${v.suspendedBecause})` : ""}`;
       if (o.account !== undefined) {
         const account = bigintArg("account", o.account);
         const r = await api(o.api, "GET", `/v1/liquidator-offers/${account}`);

@@ -54,6 +54,7 @@ export const ERROR_CODES = {
 
   OFFER_SYSTEM_ACCOUNT: { area: "offer", http: BAD },
   OFFER_TERM_COUNT: { area: "offer", http: BAD },
+  OFFER_NOT_BACKED: { area: "offer", http: BAD },
 
   ORDER_SYSTEM_ACCOUNT: { area: "order", http: BAD },
   ORDER_BAD_MARKET: { area: "order", http: BAD },

@@ -67,7 +67,8 @@ function offerView(o: StoredOffer) {
   return {
     account: o.account,
     nonce: o.nonce,
-    status: o.withdrawn ? "withdrawn" : "standing",
+    status: o.withdrawn ? "withdrawn" : o.suspended !== undefined ? "suspended" : "standing",
+    ...(o.suspended !== undefined ? { suspendedBecause: o.suspended } : {}),
     terms: o.signed.offer.terms,
     acknowledgedAt: o.acknowledgedAt,
     seq: o.seq,

@@ -15,6 +15,8 @@ import { TransferBatchError } from "../engine/transfers.ts";
 import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
 import type { Sequencer } from "./sequencer.ts";
+import type { OfferBook } from "./offer-book.ts";
+import { accountsOf, takersOf } from "./batch-accounts.ts";
 
 /**
  * Cuts batches: applies each to the engine's state (every rule its circuit enforces) and
@@ -56,6 +58,7 @@ export class Batcher {
   constructor(
     private readonly ctx: OperatorContext,
     private readonly seq: Sequencer,
+    private readonly offers: OfferBook,
     private readonly snapshotEvery = SNAPSHOT_EVERY,
   ) {}
 
@@ -122,6 +125,8 @@ export class Batcher {
     this.afterApply(r.data, id);
     this.lastBatch = id;
     this.ctx.log(`batch ${id}: ${batchOperations(r.data)} ${kind}`);
+    // the offers of the accounts it changed are backed as before, or no longer, or again
+    this.offers.recheck(accountsOf(r.data));
     return id;
   }
 
@@ -304,9 +309,9 @@ export class Batcher {
     // one batch at a time (the rest after it settles): it must stay the last batch cut
     if (due.length === 0) return;
     const accounts = due.slice(0, p.liquidations);
-    const chosen = chooseTakers({
+    const { takers: chosen, failed } = chooseTakers({
       accounts,
-      offers: this.ctx.store.offers.standing(),
+      offers: this.offers.ranked(),
       // an account with matches waiting for a trade batch is margined on projections
       // that would not include the take: it takes nothing this time
       busy: (i) => this.seq.hasPending(i),
@@ -344,7 +349,10 @@ export class Batcher {
         return false;
       }
     };
-    if (!cut(chosen.some((t) => t) ? chosen : undefined)) return;
+    const done = cut(chosen.some((t) => t) ? chosen : undefined);
+    // offers the rule found wanting are suspended if their accounts no longer back them
+    this.offers.recheck(failed);
+    if (!done) return;
     for (const a of accounts) {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");
@@ -367,6 +375,7 @@ export class Batcher {
     for (const t of takersOf(b.body)) this.ctx.taking.delete(t);
     this.handover.delete(b.id);
     this.trackPositions([...b.body.accounts, ...takersOf(b.body)]);
+    this.offers.recheck([...b.body.accounts, ...takersOf(b.body)]);
     this.openLiquidation = undefined;
     this.ctx.log(`batch ${b.id}: liquidation dropped (${why}); looking again`);
   }
@@ -429,10 +438,4 @@ export class Batcher {
       }
     }
   }
-}
-
-/** The liquidators of a liquidation batch (none for other kinds). */
-export function takersOf(d: BatchData): bigint[] {
-  if (d.kind !== "liquidations" || !d.takers) return [];
-  return d.takers.flatMap((t) => (t ? [t.offer.offer.account] : []));
 }

@@ -4,6 +4,7 @@ import type { BatchKind } from "../domain/batch.ts";
 import type { OperatorMetrics } from "./context.ts";
 import type { ForcedStats } from "./forced-book.ts";
 import type { FundingView } from "./funding.ts";
+import type { OfferCounts } from "./offer-book.ts";
 
 /** What the operator reports as it works (the service's Prometheus metrics observe it). */
 export interface Timings {
@@ -36,6 +37,7 @@ export class ServiceMetrics implements Timings {
     pending: () => number,
     forced: () => ForcedStats,
     funding: () => FundingView | undefined = () => undefined,
+    offers: () => OfferCounts = () => ({ active: 0, suspended: 0 }),
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "zkclear_" });
@@ -155,6 +157,18 @@ export class ServiceMetrics implements Timings {
     // new rounds, and when the next tick may come (absent until the chain was read)
     const lastRates = (f: FundingView) =>
       f.ticks.at(-1)?.ratesPpm ?? f.current.indices.map(() => 0n);
+    new Gauge({
+      name: "zkclear_liquidator_offers",
+      help: "Liquidators' standing offers by status: active (backed when last checked, ranked by the watcher's rule) or suspended (their account no longer backed them).",
+      labelNames: ["status"],
+      registers,
+      collect() {
+        this.reset();
+        const c = offers();
+        this.set({ status: "active" }, c.active);
+        this.set({ status: "suspended" }, c.suspended);
+      },
+    });
     new Gauge({
       name: "zkclear_funding_rate_ppm",
       help: "The last funding tick's rate per market, ppm of the oracle price per interval (longs pay when positive).",

@@ -8,7 +8,8 @@ import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
-import { Batcher, takersOf } from "./batcher.ts";
+import { Batcher } from "./batcher.ts";
+import { takersOf } from "./batch-accounts.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ForcedBook } from "./forced-book.ts";
@@ -104,6 +105,7 @@ export class Operator {
         this.store.countBatches("submitted"),
       () => this.forced.stats((b) => this.isSettled(b)),
       () => this.fundingTicker?.view,
+      () => this.offers.counts(),
     );
     this.fundingTicker =
       o.funding && new FundingTicker(o.funding, o.store, o.markets.length, (s) => this.ctx.log(s));
@@ -142,7 +144,7 @@ export class Operator {
         this.forced.answered(batch, from, count, outcomes),
     };
     this.sequencer = new Sequencer(this.ctx);
-    this.batcher = new Batcher(this.ctx, this.sequencer, o.snapshotEvery);
+    this.batcher = new Batcher(this.ctx, this.sequencer, this.offers, o.snapshotEvery);
     this.pipeline = new Pipeline(
       this.ctx,
       o.prover,

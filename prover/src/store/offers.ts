@@ -17,6 +17,12 @@ export interface StoredOffer {
   readonly seq: number;
   /** Wall-clock ms when the operator acknowledged it. */
   readonly acknowledgedAt: number;
+  /**
+   * Why the offer is suspended (its account no longer backs it, service/offer-backing.ts),
+   * while it is; absent for an active offer. A suspended offer stays the liquidator's
+   * latest but is not a candidate until a later check finds it backed again.
+   */
+  readonly suspended?: string;
 }
 
 interface Row {
@@ -26,6 +32,7 @@ interface Row {
   withdrawn: number;
   seq: number;
   acknowledged_at: number;
+  suspended: string | null;
 }
 
 const of = (r: Row): StoredOffer => ({
@@ -35,6 +42,7 @@ const of = (r: Row): StoredOffer => ({
   withdrawn: r.withdrawn === 1,
   seq: r.seq,
   acknowledgedAt: r.acknowledged_at,
+  ...(r.suspended === null ? {} : { suspended: r.suspended }),
 });
 
 /** The liquidators' standing offers: one row per liquidator, the latest nonce wins. */
@@ -44,6 +52,7 @@ export class OfferTable {
   /**
    * Stores `signed` as its account's latest offer, in one transaction with the check that
    * its nonce is above the stored one (OFFER_NONCE_USED otherwise); returns the stored row.
+   * A new offer is active: it was checked as backed before it was stored.
    */
   put(signed: SignedOffer, withdrawn: boolean, now = Date.now()): StoredOffer {
     const { account, nonce } = signed.offer;
@@ -61,11 +70,11 @@ export class OfferTable {
       ).next;
       this.db
         .prepare(
-          `INSERT INTO offers (account, nonce, signed, withdrawn, seq, acknowledged_at)
-           VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO offers (account, nonce, signed, withdrawn, seq, acknowledged_at, suspended)
+           VALUES (?, ?, ?, ?, ?, ?, NULL)
            ON CONFLICT(account) DO UPDATE SET nonce = excluded.nonce, signed = excluded.signed,
              withdrawn = excluded.withdrawn, seq = excluded.seq,
-             acknowledged_at = excluded.acknowledged_at`,
+             acknowledged_at = excluded.acknowledged_at, suspended = NULL`,
         )
         .run(account.toString(), nonce.toString(), toJson(signed), withdrawn ? 1 : 0, seq, now);
       return { account, nonce, signed, withdrawn, seq, acknowledgedAt: now };
@@ -80,7 +89,17 @@ export class OfferTable {
     return row && of(row);
   }
 
-  /** The standing (not withdrawn) offers, earliest acknowledged first. */
+  /**
+   * Marks `account`'s standing offer suspended, saying why (`why`), or active again
+   * (undefined). Its seq stays: an offer active again keeps its place in the ranking.
+   */
+  setSuspended(account: bigint, why: string | undefined): void {
+    this.db
+      .prepare("UPDATE offers SET suspended = ? WHERE account = ? AND withdrawn = 0")
+      .run(why ?? null, account.toString());
+  }
+
+  /** The standing (not withdrawn) offers, active and suspended, earliest acknowledged first. */
   standing(): StoredOffer[] {
     return (
       this.db.prepare("SELECT * FROM offers WHERE withdrawn = 0 ORDER BY seq").all() as Row[]

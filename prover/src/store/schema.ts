@@ -6,7 +6,7 @@ import { StoreError } from "./store-error.ts";
  * The operator store's schema, versioned with SQLite's user_version: a store made by an
  * earlier version is brought up to this one when opened (each step in one transaction).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(", ");
 
@@ -75,14 +75,16 @@ CREATE TABLE IF NOT EXISTS snapshots (
   created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- liquidators' standing offers: one per liquidator, its latest nonce (withdrawn: all terms 0)
+-- liquidators' standing offers: one per liquidator, its latest nonce (withdrawn: all terms 0);
+-- suspended: why its account no longer backs it (NULL: active)
 CREATE TABLE IF NOT EXISTS offers (
   account TEXT PRIMARY KEY,
   nonce TEXT NOT NULL,
   signed TEXT NOT NULL,
   withdrawn INTEGER NOT NULL CHECK (withdrawn IN (0, 1)),
   seq INTEGER NOT NULL UNIQUE,
-  acknowledged_at INTEGER NOT NULL
+  acknowledged_at INTEGER NOT NULL,
+  suspended TEXT
 );
 `;
 
@@ -126,7 +128,8 @@ export function migrate(db: Database.Database): void {
       }
       // v2: four batch kinds (v3 adds the answers to forced requests)
       if (!fresh && version < 3) rebuild(db, "batches");
-      // v4: the liquidators' offers, a new table (TABLES creates it)
+      // v5: an offer's suspension (v4 made the offers table, which TABLES creates)
+      if (!fresh && version === 4) rebuild(db, "offers");
       db.exec(TABLES);
       const broken = db.pragma("foreign_key_check") as unknown[];
       if (broken.length > 0)

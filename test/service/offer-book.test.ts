@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EMPTY_POSITION, newAccount, type Account } from "../../prover/src/domain/account.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import type { Round } from "../../prover/src/domain/ports.ts";
+import type { ExchangeState } from "../../prover/src/engine/state.ts";
+import type { OperatorContext } from "../../prover/src/service/context.ts";
+import { chooseTakers } from "../../prover/src/service/liquidators.ts";
+import { OfferBook } from "../../prover/src/service/offer-book.ts";
+import { Store } from "../../prover/src/store/store.ts";
+import { INDICES, MARKS, keyOf, markets, offerOf, world } from "../helpers/liquidators.ts";
+
+/**
+ * The operator's offer book over a real engine state and a real SQLite store, with the
+ * round set by the test (test parameters: 10% initial margin, 5% maintenance; BTC at
+ * 49,000.00, ETH at 3,000.00 in MARKS). Accounts of helpers/liquidators world(), and:
+ *   8: no collateral; 9: 1,000,000 flat (backs 2 BTC at 4,900,000: 980,000);
+ *   10: long 2 BTC, to be liquidated in the rule's runs.
+ */
+function open(file: string, state = world()) {
+  const put = (i: bigint, collateral: bigint, btc = 0n) => {
+    const a = newAccount(keyOf(i).publicKey, 2, collateral);
+    state.setAccount(i, {
+      ...a,
+      positions: [
+        { ...EMPTY_POSITION, size: btc, notional: btc * MARKS[0], nonce: btc && 1n },
+        a.positions[1],
+      ],
+    });
+  };
+  if (!state.hasAccount(8n)) {
+    put(8n, 0n);
+    put(9n, 1_000_000n);
+    put(10n, 10_000n, 2n);
+  }
+  const store = new Store(file);
+  let round: Round | undefined = { roundId: 1n, prices: MARKS, fundingIndices: INDICES };
+  const logs: string[] = [];
+  const ctx = {
+    state,
+    store,
+    log: (s: string) => logs.push(s),
+    round: () => round,
+    frozen: () => undefined,
+  } as unknown as OperatorContext;
+  const book = new OfferBook(() => ctx);
+  return {
+    state,
+    store,
+    book,
+    logs,
+    at: (prices: readonly bigint[] | undefined) => {
+      round = prices && { roundId: 2n, prices, fundingIndices: INDICES };
+    },
+  };
+}
+
+const refused = (f: () => unknown, pattern: RegExp) =>
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof ZkClearError, String(e));
+    assert.equal(e.code, "OFFER_NOT_BACKED", e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+
+/** The rule liquidating `accounts` over the book's active offers at `marks`. */
+const rule = (state: ExchangeState, book: OfferBook, accounts: bigint[], marks = MARKS) =>
+  chooseTakers({
+    accounts,
+    offers: book.ranked(),
+    account: (i) => (state.hasAccount(i) ? state.getAccount(i) : undefined),
+    marks,
+    indices: INDICES,
+    markets,
+  });
+
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-book-")), "z.db");
+
+describe("service: the offer book acknowledges backed offers only and suspends those that lose their backing", function () {
+  it("refuses an offer its account does not back, with OFFER_NOT_BACKED saying what is lacking; stores nothing", function () {
+    const { book, store } = open(tmp());
+    // no collateral: one BTC lot needs 490,000 of initial margin
+    refused(
+      () =>
+        book.submit(
+          offerOf(8n, [
+            [1n, 50n],
+            [0n, 0n],
+          ]),
+        ),
+      /account 8 lacks 490000 of equity.*1 lots of BTC-PERP/,
+    );
+    // 5: 1,000,000 and short 1 ETH (receiving 10 of funding). Each market alone is backed
+    // (BTC: 490,000 + 30,000; 20 more short ETH: 21 * 30,000), both together are not
+    refused(
+      () =>
+        book.submit(
+          offerOf(5n, [
+            [1n, 50n],
+            [20n, 50n],
+          ]),
+        ),
+      /account 5 lacks 119990 of equity.*needs an initial margin of 1120000.*equity after funding is 1000010/,
+    );
+    // 3: long 1 BTC with 1,250,000 bought at 6,000,000: below maintenance at 4,900,000
+    refused(
+      () =>
+        book.submit(
+          offerOf(3n, [
+            [1n, 10n],
+            [0n, 0n],
+          ]),
+        ),
+      /account 3 is liquidatable/,
+    );
+    // no round yet: no marks to check at
+    const fresh = open(tmp());
+    fresh.at(undefined);
+    refused(
+      () =>
+        fresh.book.submit(
+          offerOf(9n, [
+            [1n, 10n],
+            [0n, 0n],
+          ]),
+        ),
+      /no oracle round yet/,
+    );
+    assert.deepEqual(store.offers.standing(), []);
+    assert.deepEqual(book.counts(), { active: 0, suspended: 0 });
+  });
+
+  it("acknowledges a backed offer: the worse direction per market, the margin boundary exact", function () {
+    const { book } = open(tmp());
+    assert.equal(
+      book.submit(
+        offerOf(5n, [
+          [1n, 50n],
+          [0n, 0n],
+        ]),
+      ).suspended,
+      undefined,
+    );
+    // short 1 ETH: 32 more lots short is 33 * 30,000 = 990,000 <= 1,000,010
+    assert.equal(
+      book.submit(
+        offerOf(
+          5n,
+          [
+            [0n, 0n],
+            [32n, 50n],
+          ],
+          { nonce: 2n },
+        ),
+      ).nonce,
+      2n,
+    );
+    refused(
+      () =>
+        book.submit(
+          offerOf(
+            5n,
+            [
+              [0n, 0n],
+              [33n, 50n],
+            ],
+            { nonce: 3n },
+          ),
+        ),
+      /lacks 19990/,
+    );
+    // 9: 2 BTC lots need exactly its 1,000,000 less 20,000; 3 lots do not fit
+    book.submit(
+      offerOf(9n, [
+        [2n, 10n],
+        [0n, 0n],
+      ]),
+    );
+    refused(
+      () =>
+        book.submit(
+          offerOf(
+            9n,
+            [
+              [3n, 10n],
+              [0n, 0n],
+            ],
+            { nonce: 2n },
+          ),
+        ),
+      /lacks 470000/,
+    );
+    // a withdrawal needs no backing
+    book.submit(
+      offerOf(8n, [
+        [0n, 0n],
+        [0n, 0n],
+      ]),
+    );
+    assert.deepEqual(book.counts(), { active: 2, suspended: 0 });
+  });
+
+  it("suspends an offer whose account withdrew collateral (it is not chosen), makes it active again after a deposit; the status survives a restart", function () {
+    const file = tmp();
+    const { book, state, store, logs } = open(file);
+    const best = book.submit(
+      offerOf(9n, [
+        [2n, 10n],
+        [0n, 0n],
+      ]),
+    );
+    book.submit(
+      offerOf(4n, [
+        [10n, 50n],
+        [10n, 50n],
+      ]),
+    );
+    assert.deepEqual(rule(state, book, [10n]).takers[0]?.offer.offer.account, 9n);
+    // a withdrawal batch took 9 down to 900,000: 2 lots (980,000) are no longer backed
+    const nine = state.getAccount(9n);
+    state.setAccount(9n, { ...nine, collateral: 900_000n });
+    book.recheck([9n, 10n, 77n]);
+    assert.match(store.offers.get(9n)?.suspended ?? "", /account 9 lacks 80000 of equity/);
+    assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    assert.ok(logs.some((l) => /liquidator 9's offer is suspended/.test(l)));
+    const r = rule(state, book, [10n]);
+    assert.equal(r.takers[0]?.offer.offer.account, 4n, "the suspended offer is not walked");
+    assert.deepEqual(r.failed, []);
+    // it stays suspended (and listed) through a restart of the store and the book
+    store.close();
+    const again = open(file, state);
+    assert.equal(again.store.offers.standing().length, 2);
+    assert.deepEqual(again.book.counts(), { active: 1, suspended: 1 });
+    assert.equal(rule(state, again.book, [10n]).takers[0]?.offer.offer.account, 4n);
+    // a deposit of 80,000 backs it again: active, in its old rank (seq kept), chosen again
+    state.setAccount(9n, { ...nine, collateral: 980_000n });
+    again.book.recheck([9n]);
+    const back = again.store.offers.get(9n)!;
+    assert.equal(back.suspended, undefined);
+    assert.equal(back.seq, best.seq);
+    assert.deepEqual(again.book.counts(), { active: 2, suspended: 0 });
+    assert.equal(rule(state, again.book, [10n]).takers[0]?.offer.offer.account, 9n);
+    again.store.close();
+  });
+
+  it("an offer the rule finds wanting after a price move is reported, and suspended when checked again", function () {
+    const { book, state, store, at } = open(tmp());
+    book.submit(
+      offerOf(9n, [
+        [2n, 10n],
+        [0n, 0n],
+      ]),
+    );
+    book.submit(
+      offerOf(4n, [
+        [10n, 50n],
+        [10n, 50n],
+      ]),
+    );
+    // BTC up to 52,000.00: 9 would need 1,040,000 for 10's two lots, it has 1,000,000 + 10,400
+    const up = [5_200_000n, MARKS[1]];
+    at(up);
+    const r = rule(state, book, [10n], up);
+    assert.equal(r.takers[0]?.offer.offer.account, 4n);
+    assert.deepEqual(r.failed, [9n]);
+    book.recheck(r.failed);
+    assert.match(store.offers.get(9n)?.suspended ?? "", /lacks 40000/);
+    assert.deepEqual(rule(state, book, [10n], up).failed, [], "not walked again");
+    // the price comes back: nothing re-checks it until its account changes or it is re-posted
+    at(MARKS);
+    assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    const reposted = book.submit(
+      offerOf(
+        9n,
+        [
+          [2n, 10n],
+          [0n, 0n],
+        ],
+        { nonce: 2n },
+      ),
+    );
+    assert.equal(reposted.suspended, undefined);
+    assert.deepEqual(book.counts(), { active: 2, suspended: 0 });
+  });
+
+  it("an account that became liquidatable is skipped by the rule, reported, and its offer suspended", function () {
+    const { book, state } = open(tmp());
+    book.submit(
+      offerOf(9n, [
+        [2n, 10n],
+        [0n, 0n],
+      ]),
+    );
+    // 9 went long 2 BTC at 60,000.00 (a trade batch after it was acknowledged)
+    const nine: Account = state.getAccount(9n);
+    state.setAccount(9n, {
+      ...nine,
+      positions: [
+        { ...EMPTY_POSITION, size: 2n, notional: 12_000_000n, nonce: 1n },
+        nine.positions[1],
+      ],
+    });
+    const r = rule(state, book, [10n]);
+    assert.deepEqual(r.takers, [null]);
+    assert.deepEqual(r.failed, [9n]);
+    book.recheck(r.failed);
+    assert.deepEqual(book.counts(), { active: 0, suspended: 1 });
+  });
+});
