@@ -244,6 +244,8 @@ Napi::Value EddsaInit(const Napi::CallbackInfo& info) {
     return out;
   };
   auto& v = eddsa::verifier();
+  // once per process: batches may be running on other threads by a second call
+  if (v.ready) return env.Undefined();
   std::vector<Fr> b8x = elements(info[0], "b8x"), b8y = elements(info[1], "b8y");
   if (b8x.size() != 1 || b8y.size() != 1) throw Napi::RangeError::New(env, "eddsaInit: B8 is two elements");
   auto params = [&](eddsa::PoseidonParams& p, int t, int c, int m, int r) {
