@@ -7,7 +7,8 @@
 // d = 168696) over BN254's scalar field Fr. Points are projective (X : Y : Z); the unified
 // addition of Bernstein–Birkner–Joye–Lange–Peters 2008 is complete on this curve (a is a
 // square, d is not), as is its doubling. S·B8 uses a fixed-base table (64 windows of 4 bits,
-// built once); h·(8·A) a 4-bit window over a table of the key's multiples.
+// built once); h·(8·A) a 4-bit window from the top (256 doublings), or for a key that signed
+// before, the key's own fixed-base table (KeyTables). A verdict never depends on the path.
 //
 // Poseidon (circomlib's, the same rounds as poseidon-lite) takes its round constants and
 // MDS matrix from the caller once (the addon's JavaScript loader reads them from

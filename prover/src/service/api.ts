@@ -136,7 +136,7 @@ export function buildApi(
   explorer?: ExplorerSource,
 ): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
-  // orders are acknowledged after their group's commit (./intake.ts)
+  // orders are answered once their group is on disk (./intake.ts: group commit)
   const intake = new Intake(op);
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
