@@ -3,6 +3,9 @@
 // @zk-kit/eddsa-poseidon): the same verdict on valid signatures and on every kind of bad
 // one, with and without the order's Poseidon(domain, message) hashed natively.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import fc from "fast-check";
 import { createRequire } from "node:module";
 import { devKeyPair, sign, type KeyPair } from "../../prover/src/domain/keys.ts";
@@ -15,6 +18,8 @@ import {
   verifyNative,
   type SignatureCheck,
 } from "../../prover/src/proving/signatures.ts";
+import { NATIVE_ADDON_ENV } from "../../prover/src/proving/native.ts";
+import { ROOT } from "../../prover/src/domain/paths.ts";
 
 const bj = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
   Base8: [bigint, bigint];
@@ -146,5 +151,37 @@ describe("native EdDSA-Poseidon verifier against the JavaScript one", function (
     assert.deepEqual(await Promise.all(checks.map((c) => batcher.check(c))), js);
     // a key seen again is checked through its own table (eddsa.hpp KeyTables): same verdicts
     assert.deepEqual(await verifyNative(checks), js);
+  });
+
+  it("falls back to the JavaScript verifier, with the same verdicts, when the addon is missing", function () {
+    const dir = path.join(ROOT, "artifacts/test-fixtures/signatures");
+    fs.mkdirSync(dir, { recursive: true });
+    const script = path.join(dir, "fallback.ts");
+    const mod = (f: string) => JSON.stringify(path.join(ROOT, "prover/src", f));
+    fs.writeFileSync(
+      script,
+      [
+        `import { devKeyPair, sign } from ${mod("domain/keys.ts")};`,
+        `import { poseidon } from ${mod("domain/hash.ts")};`,
+        `import { SignatureBatcher, nativeSignatures, verifyNative } from ${mod("proving/signatures.ts")};`,
+        `const k = devKeyPair("fallback");`,
+        `const good = { pubKey: k.publicKey, signature: sign(k.privateKey, poseidon([5n, 9n])), message: 9n, domain: 5n };`,
+        `const bad = { ...good, message: 10n };`,
+        `const b = new SignatureBatcher();`,
+        `console.log(JSON.stringify([nativeSignatures(), await verifyNative([good]) ?? null, await b.check(good), await b.check(bad)]));`,
+      ].join("\n"),
+    );
+    const child = spawnSync(process.execPath, ["--import", "tsx", script], {
+      cwd: ROOT,
+      env: { ...process.env, [NATIVE_ADDON_ENV]: path.join(dir, "missing.node") },
+      encoding: "utf8",
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout.trim().split("\n").pop()!), [
+      false,
+      null,
+      true,
+      false,
+    ]);
   });
 });
