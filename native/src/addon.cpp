@@ -5,6 +5,8 @@
 //     PROVE_* code.
 //   threads() -> the size of the thread pool.
 //   stages: the prover's steps one by one, for tests that compare them with ffjavascript.
+//   eddsaInit(...) once, then eddsaVerify(items, hashMessage) -> Promise<Uint8Array>:
+//     EdDSA-Poseidon signature checks in batches off the main thread (eddsa.hpp).
 #include <napi.h>
 
 #include <cstring>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "eddsa.hpp"
 #include "prover.hpp"
 
 namespace {
@@ -228,6 +231,74 @@ Napi::Value Field(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(env, "field: fq or fr");
 }
 
+// eddsaInit(b8x, b8y, c3, m3, roundsP3, c6, m6, roundsP6): Baby Jubjub's B8 and Poseidon's
+// constants for t = 3 and t = 6 (canonical 32-byte little-endian elements), once per process.
+Napi::Value EddsaInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 8) throw Napi::TypeError::New(env, "eddsaInit(b8x, b8y, c3, m3, roundsP3, c6, m6, roundsP6)");
+  auto elements = [&](const Napi::Value& v, const char* name) {
+    std::vector<uint8_t> b = copyBytes(v, name);
+    requireElements<Fr>(env, b, name);
+    std::vector<Fr> out(b.size() / 32);
+    for (size_t i = 0; i < out.size(); i++) out[i] = Fr::fromCanonicalBytes(b.data() + 32 * i);
+    return out;
+  };
+  auto& v = eddsa::verifier();
+  // once per process: batches may be running on other threads by a second call
+  if (v.ready) return env.Undefined();
+  std::vector<Fr> b8x = elements(info[0], "b8x"), b8y = elements(info[1], "b8y");
+  if (b8x.size() != 1 || b8y.size() != 1) throw Napi::RangeError::New(env, "eddsaInit: B8 is two elements");
+  auto params = [&](eddsa::PoseidonParams& p, int t, int c, int m, int r) {
+    p.t = t;
+    p.roundsP = info[r].As<Napi::Number>().Int32Value();
+    p.C = elements(info[c], "C");
+    p.M = elements(info[m], "M");
+    if (p.C.size() != size_t((p.roundsF + p.roundsP) * t) || p.M.size() != size_t(t * t))
+      throw Napi::RangeError::New(env, "eddsaInit: Poseidon constants of the wrong size");
+  };
+  params(v.p2, 3, 2, 3, 4);
+  params(v.p5, 6, 5, 6, 7);
+  v.initCurve(b8x[0], b8y[0]);
+  v.ready = true;
+  return env.Undefined();
+}
+
+class EddsaWorker : public Napi::AsyncWorker {
+ public:
+  EddsaWorker(Napi::Env env, std::vector<uint8_t> items, bool hashMessage)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), items_(std::move(items)),
+        hash_(hashMessage) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    const size_t n = items_.size() / ITEM;
+    ok_.resize(n);
+    const auto& v = eddsa::verifier();
+    for (size_t i = 0; i < n; i++) ok_[i] = v.verify(items_.data() + i * ITEM, hash_) ? 1 : 0;
+  }
+  void OnOK() override { deferred_.Resolve(bytes(Env(), ok_.data(), ok_.size())); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  static constexpr size_t ITEM = 7 * 32;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<uint8_t> items_;
+  bool hash_;
+  std::vector<uint8_t> ok_;
+};
+
+// eddsaVerify(items, hashMessage): a promise of one byte per item (1: valid), checked on
+// libuv's thread pool. An item is Ax, Ay, R8x, R8y, S, m0, m1, big-endian (see eddsa.hpp).
+Napi::Value EddsaVerify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!eddsa::verifier().ready) throw Napi::Error::New(env, "eddsaVerify before eddsaInit");
+  std::vector<uint8_t> items = copyBytes(info[0], "items");
+  if (items.size() % EddsaWorker::ITEM != 0) throw Napi::RangeError::New(env, "eddsaVerify: items of 7 elements");
+  auto* w = new EddsaWorker(env, std::move(items), info[1].ToBoolean().Value());
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prove", Napi::Function::New(env, Prove));
   exports.Set("threads", Napi::Function::New(env, Threads));
@@ -239,6 +310,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   stages.Set("computeH", Napi::Function::New(env, ComputeH));
   stages.Set("field", Napi::Function::New(env, Field));
   exports.Set("stages", stages);
+  exports.Set("eddsaInit", Napi::Function::New(env, EddsaInit));
+  exports.Set("eddsaVerify", Napi::Function::New(env, EddsaVerify));
   return exports;
 }
 

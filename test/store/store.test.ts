@@ -130,6 +130,32 @@ describe("SQLite store", function () {
     s.close();
   });
 
+  it("commits a group whole or not at all, durable once its fsync resolves, FULL sync after it", async function () {
+    const file = tmpDb();
+    const s = new Store(file);
+    assert.throws(() =>
+      s.commitGroup(() => {
+        s.insertOrder("a", signed(1n));
+        throw new Error("crash in the middle");
+      }),
+    );
+    assert.equal(s.getOrder("a"), undefined);
+    const { value, durable } = s.commitGroup(() => {
+      s.insertOrder("b", signed(2n));
+      s.insertOrder("c", signed(3n));
+      return 2;
+    });
+    assert.equal(value, 2);
+    await durable;
+    // another connection sees both (committed), and the other writes are synchronous again
+    const other = new Database(file, { readonly: true });
+    assert.equal((other.prepare("SELECT COUNT(*) AS n FROM orders").get() as { n: number }).n, 2);
+    other.close();
+    const db = (s as unknown as { db: Database.Database }).db;
+    assert.equal(db.pragma("synchronous", { simple: true }), 2); // FULL
+    s.close();
+  });
+
   it("loses no acknowledged order when the process is killed with SIGKILL", async function () {
     const file = tmpDb();
     const script = `

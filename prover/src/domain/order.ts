@@ -114,13 +114,31 @@ export function signOrder(
 }
 
 // Verifying an EdDSA signature costs milliseconds in BigInt arithmetic; the same signed
-// order object is checked at acceptance, at matching and when its batch is cut.
-const verified = new WeakMap<SignedOrder, string>();
+// order object is checked at acceptance, at matching and when its batch is cut. The service's
+// intake checks signatures in batches before it sequences them (service/intake.ts) and
+// records each verdict here, so the sequencer's check reads it instead of computing it again.
+const verdicts = new WeakMap<SignedOrder, { key: string; ok: boolean }>();
+
+const verdictKey = (pubKey: PublicKey, domain: bigint) => `${pubKey.x}:${pubKey.y}:${domain}`;
+
+/**
+ * Records whether `so`'s signature is valid for `pubKey` under `domain`, as a verifier
+ * equivalent to {@link verify} found (the native verifier: test/proving checks it against this).
+ */
+export function recordOrderVerdict(
+  so: SignedOrder,
+  pubKey: PublicKey,
+  domain: bigint,
+  ok: boolean,
+): void {
+  verdicts.set(so, { key: verdictKey(pubKey, domain), ok });
+}
 
 export function verifyOrder(so: SignedOrder, pubKey: PublicKey, domain: bigint): boolean {
-  const key = `${pubKey.x}:${pubKey.y}:${domain}`;
-  if (verified.get(so) === key) return true;
+  const key = verdictKey(pubKey, domain);
+  const known = verdicts.get(so);
+  if (known?.key === key) return known.ok;
   const ok = verify(pubKey, signedOrderMessage(so.order, domain), so.signature);
-  if (ok) verified.set(so, key);
+  if (ok) verdicts.set(so, { key, ok });
   return ok;
 }

@@ -55,6 +55,19 @@ export interface NativeAddon {
   }>;
   threads(): number;
   stages: NativeStages;
+  /** Baby Jubjub's B8 and Poseidon's constants (t = 3 and 6), once (native/src/eddsa.hpp). */
+  eddsaInit?(
+    b8x: Uint8Array,
+    b8y: Uint8Array,
+    c3: Uint8Array,
+    m3: Uint8Array,
+    roundsP3: number,
+    c6: Uint8Array,
+    m6: Uint8Array,
+    roundsP6: number,
+  ): void;
+  /** One byte per 7-element item (1: a valid signature), computed off the main thread. */
+  eddsaVerify?(items: Uint8Array, hashMessage: boolean): Promise<Uint8Array>;
 }
 
 let loaded: { addon?: NativeAddon; why?: string } | undefined;

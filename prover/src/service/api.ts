@@ -10,6 +10,7 @@ import type { SignedOffer } from "../domain/offer.ts";
 import type { StoredOffer } from "../store/store.ts";
 import { toJson } from "../domain/json.ts";
 import { type Operator } from "./operator.ts";
+import { Intake } from "./intake.ts";
 import { dataOf } from "./pipeline.ts";
 import type { Publisher } from "./publisher.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
@@ -136,6 +137,8 @@ export function buildApi(
   explorer?: ExplorerSource,
 ): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
+  // orders are answered once their group is on disk (./intake.ts: group commit)
+  const intake = new Intake(op);
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
     if (err instanceof ZkClearError)
@@ -180,7 +183,7 @@ export function buildApi(
       signature: b.signature,
     };
     const t0 = performance.now();
-    const ack = op.submitOrder(so);
+    const ack = await intake.submit(so);
     op.prometheus.orderIntake(performance.now() - t0);
     return reply.status(201).type("application/json").send(send(ack));
   });

@@ -213,7 +213,7 @@ export class ServiceMetrics implements Timings {
     });
     this.intake = new Histogram({
       name: "zkclear_order_intake_seconds",
-      help: "Time to check, store and match an order, from request to acknowledgement.",
+      help: "Time to check, match and store an order durably (its group commit included), from request to acknowledgement.",
       buckets: INTAKE_BUCKETS,
       registers,
     });

@@ -267,6 +267,11 @@ export class Operator {
     return this.sequencer.submitOrder(so);
   }
 
+  /** Sequences a group of orders, arrival order, under one durable commit (Sequencer). */
+  submitOrders(orders: readonly SignedOrder[]): ReturnType<Sequencer["submitOrders"]> {
+    return this.sequencer.submitOrders(orders);
+  }
+
   cancelOrder(id: string, signature: EdDSASignature): OrderAck {
     return this.sequencer.cancelOrder(id, signature);
   }

@@ -66,6 +66,13 @@ export class OrderBook {
   readonly market: number;
   private readonly bids: BookOrder[] = [];
   private readonly asks: BookOrder[] = [];
+  /**
+   * The resting orders by id and by account, so that intake's per-order look-ups (an
+   * account's orders, a cancel) cost the same however deep the book is; a place in a side is
+   * found by binary search on (limit, seq).
+   */
+  private readonly byId = new Map<string, BookOrder>();
+  private readonly byAccount = new Map<bigint, Set<BookOrder>>();
 
   constructor(market: number) {
     this.market = market;
@@ -91,7 +98,7 @@ export class OrderBook {
       const bestLimit = best.signed.order.limitPrice;
       if (isBuy ? bestLimit > o.limitPrice : bestLimit < o.limitPrice) break;
       if (best.signed.order.account === o.account) {
-        opposite.shift();
+        this.forget(opposite.shift()!);
         cancelled.push({
           order: best,
           reason: "self-trade prevention: cancelled by a newer order of the same account",
@@ -106,7 +113,7 @@ export class OrderBook {
       };
       const veto = check(m);
       if (veto?.side === "maker") {
-        opposite.shift();
+        this.forget(opposite.shift()!);
         cancelled.push({ order: best, reason: veto.reason });
         continue;
       }
@@ -116,7 +123,7 @@ export class OrderBook {
       }
       best.remaining -= m.qty;
       incoming.remaining -= m.qty;
-      if (best.remaining === 0n) opposite.shift();
+      if (best.remaining === 0n) this.forget(opposite.shift()!);
       matches.push(m);
     }
     if (incoming.remaining === 0n) return { matches, cancelled, rested: false };
@@ -126,16 +133,19 @@ export class OrderBook {
 
   /** Removes a resting order; returns it, or undefined if it is not in the book. */
   cancel(id: string): BookOrder | undefined {
-    for (const side of [this.bids, this.asks]) {
-      const i = side.findIndex((b) => b.id === id);
-      if (i >= 0) return side.splice(i, 1)[0];
-    }
-    return undefined;
+    const b = this.byId.get(id);
+    if (!b) return undefined;
+    const side = this.sideOf(b);
+    const at = this.place(side, b);
+    side.splice(side[at] === b ? at : side.indexOf(b), 1);
+    this.forget(b);
+    return b;
   }
 
   /** Resting orders of one account. */
   ordersOf(account: bigint): BookOrder[] {
-    return [...this.bids, ...this.asks].filter((b) => b.signed.order.account === account);
+    const mine = this.byAccount.get(account);
+    return mine ? [...mine].sort((x, y) => x.seq - y.seq) : [];
   }
 
   /** Best bid and ask limit prices, if any. */
@@ -153,17 +163,43 @@ export class OrderBook {
 
   /** Rests an order in the book without matching it (restoring a book after a restart). */
   insert(b: BookOrder): void {
+    const side = this.sideOf(b);
+    side.splice(this.place(side, b), 0, b);
+    this.byId.set(b.id, b);
+    const mine = this.byAccount.get(b.signed.order.account);
+    if (mine) mine.add(b);
+    else this.byAccount.set(b.signed.order.account, new Set([b]));
+  }
+
+  private sideOf(b: BookOrder): BookOrder[] {
+    return b.signed.order.side === "buy" ? this.bids : this.asks;
+  }
+
+  /** The index of the first order of `side` that `b` ranks before (or `b`'s own index). */
+  private place(side: readonly BookOrder[], b: BookOrder): number {
     const isBuy = b.signed.order.side === "buy";
-    const side = isBuy ? this.bids : this.asks;
     const limit = b.signed.order.limitPrice;
     const better = (x: BookOrder) => {
       const l = x.signed.order.limitPrice;
       if (l !== limit) return isBuy ? l > limit : l < limit;
       return x.seq < b.seq;
     };
-    let i = 0;
-    while (i < side.length && better(side[i])) i++;
-    side.splice(i, 0, b);
+    let lo = 0;
+    let hi = side.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (better(side[mid]!)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops a removed order from the indexes. */
+  private forget(b: BookOrder): void {
+    this.byId.delete(b.id);
+    const mine = this.byAccount.get(b.signed.order.account);
+    mine?.delete(b);
+    if (mine?.size === 0) this.byAccount.delete(b.signed.order.account);
   }
 }
 

@@ -203,6 +203,44 @@ export class Sequencer {
     return { id, status: statusOf(entry), remaining: entry.remaining };
   }
 
+  /**
+   * Sequences `orders` in the given (arrival) order as {@link submitOrder} does each, in one
+   * store transaction (Store.commitGroup: group commit). Each order's outcome (its ack or its
+   * refusal) may be reported only once `durable` resolves, when the group is on disk; if the
+   * commit or its fsync fails, every order of the group fails with it and the operator halts
+   * (the books moved, the store may not have).
+   */
+  submitOrders(orders: readonly SignedOrder[]): {
+    outcomes: ({ ack: OrderAck } | { error: unknown })[];
+    durable: Promise<void>;
+  } {
+    const outcomes: ({ ack: OrderAck } | { error: unknown })[] = [];
+    const failed = (e: unknown) => {
+      this.ctx.fail(`the store refused a group of orders' commit: ${String(e)}`);
+      return { outcomes: orders.map(() => ({ error: e })), durable: Promise.resolve() };
+    };
+    try {
+      const { durable } = this.ctx.store.commitGroup(() => {
+        for (const so of orders) {
+          try {
+            outcomes.push({ ack: this.submitOrder(so) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      });
+      return {
+        outcomes,
+        durable: durable.catch((e: unknown) => {
+          this.ctx.fail(`the disk refused to sync a group of orders: ${String(e)}`);
+          throw e;
+        }),
+      };
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
   /** Both sides of a match applied to the projected accounts (throws the rule broken). */
   private applyMatch(m: Match): [Account, Account] {
     const t = tradeOfMatch(m);
