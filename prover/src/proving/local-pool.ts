@@ -34,6 +34,11 @@ export class LocalProvingPool implements ProvingPool {
     return this.provers.length;
   }
 
+  /** The proving processes' pids (operators and tests: which process to look at). */
+  pids(): (number | undefined)[] {
+    return this.provers.map((p) => p.pid);
+  }
+
   enqueue(job: ProofJob): Promise<void> {
     const k = jobKey(job);
     if (!this.outcomes.has(k)) {
@@ -45,8 +50,18 @@ export class LocalProvingPool implements ProvingPool {
     return Promise.resolve();
   }
 
+  /** The job's outcome; a final one is handed out once (then forgotten). */
   outcome(job: ProofJob): Promise<ProofOutcome> {
-    return Promise.resolve(this.outcomes.get(jobKey(job)) ?? { status: "pending" });
+    const k = jobKey(job);
+    const o = this.outcomes.get(k);
+    if (o && o.status !== "pending") this.outcomes.delete(k);
+    return Promise.resolve(
+      o ?? {
+        status: "failed",
+        code: "PROVE_FAILED",
+        message: `no job ${k} in this pool (handed out already, or never handed over)`,
+      },
+    );
   }
 
   /** Starts the first jobs in line on the idle processes. */
@@ -88,11 +103,6 @@ export class LocalProvingPool implements ProvingPool {
       this.idle.push(i);
       this.dispatch();
     }
-  }
-
-  /** Forgets a job's outcome once the operator has collected it. */
-  forget(job: ProofJob): void {
-    this.outcomes.delete(jobKey(job));
   }
 
   async close(): Promise<void> {

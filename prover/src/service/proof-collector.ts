@@ -13,6 +13,8 @@ import type { BatchBody, OperatorContext } from "./context.ts";
 import { REFUSED_BY_PROVER } from "../proving/refusals.ts";
 import type { BatchData } from "../domain/batch.ts";
 
+const keyOf = (j: ProofJob) => `${j.batch}:${j.newRoot}:${j.attempt}`;
+
 /** A proof the operator refused: which batch, attempt and worker, and why. */
 export interface RejectedProof {
   readonly batch: number;
@@ -68,7 +70,7 @@ export class ProofCollector {
   }
 
   private async handOver(job: ProofJob): Promise<void> {
-    const key = `${job.batch}:${job.newRoot}:${job.attempt}`;
+    const key = keyOf(job);
     if (this.handed.has(key)) return;
     await this.pool.enqueue(job);
     this.handed.add(key);
@@ -108,6 +110,8 @@ export class ProofCollector {
       this.ctx.metrics.proveMs += o.result.proveMs;
       this.ctx.timings.proved(b.kind, o.result.witnessMs + o.result.proveMs);
       this.ctx.store.setBatchStatus(b.id, "proved", { proof: o.result });
+      this.handed.delete(keyOf(job));
+      this.attempts.delete(b.id);
       this.collected.push({
         batch: b.id,
         worker: o.worker,
