@@ -96,9 +96,9 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
   });
 
   it("two worker processes prove a run of batches concurrently; every batch lands once, in order", async function () {
-    await trade(8);
+    await trade(6);
     const bs = await rig.settledEverything();
-    assert.ok(bs.filter((b) => b.kind === "trades").length >= 4);
+    assert.ok(bs.filter((b) => b.kind === "trades").length >= 3);
     const log = rig.serviceLog();
     assert.match(log, /proved by a /);
     assert.match(log, /proved by b /);
@@ -125,11 +125,11 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
 
   it("the queue server restarted while jobs are queued: nothing is lost", async function () {
     await stopWorker("c");
-    await trade(4);
-    const queued = await until("two batches queued", async () => {
+    await trade(2);
+    const queued = await until("a batch queued", async () => {
       const bs = await built();
       const js = await jobs();
-      return bs.length >= 2 && bs.every((b) => js.some((j) => j.batch === b.id)) ? bs : undefined;
+      return bs.length >= 1 && bs.every((b) => js.some((j) => j.batch === b.id)) ? bs : undefined;
     });
     await pg.stop();
     await pg.start();
@@ -141,11 +141,11 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
 
   it("the operator killed with proofs outstanding: on restart it collects what was proved meanwhile", async function () {
     await stopWorker("d");
-    await trade(4);
-    const outstanding = await until("two batches queued", async () => {
+    await trade(2);
+    const outstanding = await until("a batch queued", async () => {
       const bs = await built();
       const js = await jobs();
-      return bs.length >= 2 && bs.every((b) => js.some((j) => j.batch === b.id)) ? bs : undefined;
+      return bs.length >= 1 && bs.every((b) => js.some((j) => j.batch === b.id)) ? bs : undefined;
     });
     await stop(rig.service, "SIGKILL");
     // the jobs are proved while the operator is down
