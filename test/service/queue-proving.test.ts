@@ -5,6 +5,7 @@ import { startPostgres, type PostgresServer } from "../../prover/src/dev/postgre
 import { startProverWorker, workerLog } from "../../prover/src/dev/queue-rig.ts";
 import { ServiceRig, stop, until } from "../../prover/src/dev/service-rig.ts";
 import type { ProofResult } from "../../prover/src/domain/ports.ts";
+import { BN128_Q } from "../../prover/src/proving/dev-zkey-common.ts";
 import { devKeySet } from "../../prover/src/proving/key-sets.ts";
 import { LocalProver } from "../../prover/src/proving/local-prover.ts";
 import { queueName } from "../../prover/src/proving/queue-jobs.ts";
@@ -164,34 +165,41 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
       assert.equal((await jobs()).filter((j) => j.batch === b.id).length, 1);
   });
 
-  it("a worker returning a bad proof: refused (PROOF_REJECTED, the worker named), proved again", async function () {
+  it("a worker returning bad proofs (a forged one, another batch's): refused (PROOF_REJECTED, the worker named), proved again", async function () {
     await stopWorker("e");
     const prover = new LocalProver(rig.p, devKeySet(rig.p));
-    let bad = 0;
-    let refused = "";
+    // the real proofs the rogue made, by batch: it answers a job with another batch's
+    const made = new Map<number, ProofResult>();
     const rogue = await QueueWorker.start({
       url: pg.url,
       queue,
       paramSet: rig.p.name,
       name: "rogue",
-      // a real proof of the job with its A point negated: on the curve, but not a proof
       prove: async (job): Promise<ProofResult> => {
         const r = await prover.prove(job.circuit, job.signals);
-        bad++;
+        made.set(job.batch, r);
+        const other = [...made].find(([b]) => b !== job.batch);
+        if (other) return other[1];
+        // a real proof of the job with its A point negated: on the curve, but not a proof
         const [x, y, z] = r.proof.pi_a;
-        const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-        return { ...r, proof: { ...r.proof, pi_a: [x, String(q - BigInt(y)), z] } };
+        return { ...r, proof: { ...r.proof, pi_a: [x, String(BN128_Q - BigInt(y)), z] } };
       },
     });
+    const refusal = (why: string) =>
+      new RegExp(`PROOF_REJECTED: batch (\\d+) attempt \\d+: the proof from worker rogue ${why}`);
+    let forged = "";
     try {
-      await trade(2);
-      await until("a bad proof returned", async () => (bad > 0 ? true : undefined));
-      refused = await until(
-        "the refusal",
-        async () =>
-          /PROOF_REJECTED: batch (\d+) attempt 0: the proof from worker rogue does not verify/.exec(
-            rig.serviceLog(),
-          )?.[1],
+      await trade(4);
+      forged = await until(
+        "both refusals",
+        async () => {
+          const log = rig.serviceLog();
+          const m = refusal("does not verify").exec(log);
+          return m && refusal("names other public inputs than the batch's").test(log)
+            ? m[1]
+            : undefined;
+        },
+        300_000,
       );
     } finally {
       await rogue.stop();
@@ -199,7 +207,7 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
     startWorker("f");
     const bs = await rig.settledEverything();
     assert.ok(bs.every((b) => b.status === "settled" || b.status === "dropped"));
-    assert.match(rig.serviceLog(), new RegExp(`batch ${refused}: proved by f `));
+    assert.match(rig.serviceLog(), new RegExp(`batch ${forged}: proved by f `));
     const audit = await rig.audit();
     assert.equal(audit.code, 0, audit.out);
   });
