@@ -1,4 +1,6 @@
-// The README's first command: npm run demo [-- --params demo|test|bench] [--orders N] [--engine | --offline | --escape]
+// The README's first command: npm run demo [-- --params demo|test|bench] [--orders N] [--workers N] [--engine | --offline | --escape]
+// --workers N proves through a job queue (PostgreSQL + pg-boss, started here) with N
+// `zkclear prover-worker` processes instead of the service's own proving process;
 // Runs zkclear end to end: a hardhat node on 127.0.0.1, the operator service, a price
 // feeder and traders sending orders through the API, with INSECURE development keys.
 // --engine drives the engine directly on an in-process chain (no service);
@@ -55,8 +57,10 @@ zkclear offline demo — parameter set "${p.name}" (D=${p.depth}, B=${p.batch}, 
   } else if (!process.argv.includes("--engine")) {
     const { runServiceDemo } = await import("../prover/src/dev/service-demo.ts");
     const o = process.argv.indexOf("--orders");
+    const w = process.argv.indexOf("--workers");
     const r = await runServiceDemo(p, log, {
       orders: o > 0 ? Number(process.argv[o + 1]) : undefined,
+      workers: w > 0 ? Number(process.argv[w + 1]) : undefined,
     });
     const lat = [...r.latenciesMs].sort((a, b) => a - b);
     const pct = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))].toFixed(1);

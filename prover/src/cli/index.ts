@@ -11,6 +11,7 @@ import * as account from "./account.ts";
 import * as withdraw from "./withdraw.ts";
 import * as verifyBatch from "./verify-batch.ts";
 import * as serve from "./serve.ts";
+import * as proverWorker from "./prover-worker.ts";
 import * as feed from "./feed.ts";
 import * as audit from "./audit.ts";
 import * as deploy from "./deploy.ts";
@@ -52,6 +53,7 @@ for (const m of [
 ])
   m.register(program, out);
 serve.register(program);
+proverWorker.register(program);
 
 try {
   await program.parseAsync(process.argv);

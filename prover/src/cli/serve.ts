@@ -24,6 +24,17 @@ export function register(program: Command): void {
       "--replicas <urls>",
       "the data committee's replicas (zkclear replica), comma-separated (default on a development chain: INSECURE in-process development committee keys)",
     )
+    .option("--provers <n>", "local proving processes (without --queue)", "1")
+    .option(
+      "--queue <url>",
+      "job queue (postgres://...): proving jobs go to zkclear prover-worker processes",
+    )
+    .option(
+      "--job-expiry <s>",
+      "seconds a worker may hold a job before it is given to another",
+      "900",
+    )
+    .option("--queue-maintenance <s>", "seconds between the queue's expiry checks", "10")
     .action(async (o: Record<string, string>) => {
       const s = await startService({
         rpc: o.rpc,
@@ -35,6 +46,10 @@ export function register(program: Command): void {
         batchTimeoutMs: Number(o.batchTimeout),
         publishDir: o.publishDir,
         replicas: o.replicas ? o.replicas.split(",").filter(Boolean) : undefined,
+        provers: Number(o.provers),
+        queue: o.queue,
+        jobExpirySeconds: Number(o.jobExpiry),
+        queueMaintenanceSeconds: Number(o.queueMaintenance),
       });
       const stop = async () => {
         await s.stop();

@@ -17,6 +17,8 @@ import {
 } from "../chain/deploy.ts";
 import { deployZkclear, loadDeployment, saveDeployment } from "../deploy/deploy.ts";
 import { startService } from "../service/serve.ts";
+import { startPostgres } from "./postgres.ts";
+import { startProverWorkers } from "./queue-rig.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
 import type { AuditReport } from "../audit/auditor.ts";
@@ -149,7 +151,7 @@ async function until<T>(
 export async function runServiceDemo(
   p: ParamSet,
   log: (s: string) => void,
-  opts: { traders?: number; orders?: number } = {},
+  opts: { traders?: number; orders?: number; workers?: number } = {},
 ): Promise<ServiceDemoReport> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-demo-"));
   const rpcPort = 20_000 + Math.floor(Math.random() * 20_000);
@@ -173,6 +175,9 @@ export async function runServiceDemo(
   );
   const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 100 });
   let service: Awaited<ReturnType<typeof startService>> | undefined;
+  // with workers: a PostgreSQL job queue of the demo's own and prover worker processes
+  const pg = opts.workers ? await startPostgres() : undefined;
+  let workers: ReturnType<typeof startProverWorkers> | undefined;
   try {
     await until("the chain", () => provider.send("eth_chainId", []).catch(() => undefined));
     // the deployment at the start of a funding period: no tick is due before the demo
@@ -208,7 +213,12 @@ export async function runServiceDemo(
     let round = await feeder.postNext();
     log(`oracle round ${round.roundId}: ${round.prices.join(", ")}`);
     const apiPort = rpcPort + 1;
+    if (pg) {
+      workers = startProverWorkers({ dir, deploymentFile: file }, pg.url, opts.workers!);
+      log(`job queue: PostgreSQL on ${pg.url}; ${opts.workers} prover workers (logs in ${dir})`);
+    }
     service = await startService({
+      ...(pg ? { queue: pg.url, queueMaintenanceSeconds: 2 } : {}),
       rpc,
       deployment: loadDeployment(file),
       db: path.join(dir, "operator.db"),
@@ -648,6 +658,8 @@ export async function runServiceDemo(
     };
   } finally {
     await service?.stop();
+    await workers?.stop();
+    await pg?.close();
     provider.destroy();
     await new Promise<void>((r) => {
       if (node.exitCode !== null) return r();

@@ -49,6 +49,10 @@ export interface RigOptions {
    * committee keys itself.
    */
   readonly replicas?: number;
+  /** More `zkclear serve` arguments, at every start (e.g. --queue, --provers). */
+  readonly serveArgs?: readonly string[];
+  /** Runs after the deployment, before the service starts (e.g. starting prover workers). */
+  readonly beforeService?: (rig: ServiceRig) => Promise<void>;
 }
 
 export type Json = Record<string, unknown>;
@@ -131,6 +135,7 @@ export class ServiceRig {
     }
     for (const r of rig.replicas)
       await until(`replica ${r.url}`, () => fetch(`${r.url}/health`).catch(() => undefined));
+    await o.beforeService?.(rig);
     rig.service = rig.startService(
       rig.replicas.length ? ["--replicas", rig.replicas.map((r) => r.url).join(",")] : [],
     );
@@ -231,6 +236,7 @@ export class ServiceRig {
         new URL(this.api).port,
         "--batch-timeout",
         String(this.o.batchTimeoutMs ?? 300),
+        ...(this.o.serveArgs ?? []),
         ...extra,
       ],
       { cwd: ROOT, stdio: ["ignore", log, log] },

@@ -209,6 +209,8 @@ export const ERROR_CODES = {
   PROVE_BAD_ENGINE: { area: "prove", http: BAD },
   WITNESS_NATIVE_FAILED: { area: "prove", http: INTERNAL },
   PROVER_EXITED: { area: "prove", http: UNAVAILABLE },
+  PROOF_REJECTED: { area: "prove", http: INTERNAL },
+  PROVE_QUEUE_FAILED: { area: "prove", http: UNAVAILABLE },
 
   NO_RECEIPT: { area: "chain", http: UNAVAILABLE },
   NO_PROVIDER: { area: "chain", http: INTERNAL },

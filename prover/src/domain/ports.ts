@@ -65,6 +65,63 @@ export interface ProverPort {
 }
 
 /**
+ * A batch's proving job: the circuit input of one batch, proved by any prover of a pool.
+ * `attempt` numbers the jobs of one batch (a refused proof makes the next attempt); a job is
+ * identified by (batch, newRoot, attempt), so handing it over again is harmless.
+ */
+export interface ProofJob {
+  readonly batch: number;
+  readonly kind: BatchData["kind"];
+  readonly circuit: CircuitId;
+  readonly newRoot: bigint;
+  readonly attempt: number;
+  readonly signals: Record<string, SignalValue>;
+}
+
+/** When a job moved through the pool (ms since the epoch), for the queue's overhead. */
+export interface JobTimes {
+  readonly enqueuedAt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+}
+
+/** What became of a proving job: still queued or proving, proved (by `worker`), or failed. */
+export type ProofOutcome =
+  | { readonly status: "pending" }
+  | {
+      readonly status: "proved";
+      readonly result: ProofResult;
+      readonly worker: string;
+      readonly times: JobTimes;
+    }
+  | {
+      readonly status: "failed";
+      readonly code: string;
+      readonly message: string;
+      readonly worker?: string;
+    };
+
+/**
+ * Provers that prove many batches at once (local proving processes, or workers on a job
+ * queue): jobs go in in batch order, proofs come back in any order. Nothing a pool returns
+ * is trusted: the operator verifies every proof against the batch's own public inputs.
+ */
+export interface ProvingPool {
+  /** Hands a job to the provers; a job already handed over (same id) is left as it is. */
+  enqueue(job: ProofJob): Promise<void>;
+  /** The job's outcome so far. */
+  outcome(job: ProofJob): Promise<ProofOutcome>;
+  close(): Promise<void>;
+}
+
+/** Checks a proof of `circuit` against public inputs the operator computed itself. */
+export type ProofVerifier = (
+  circuit: CircuitId,
+  publicSignals: readonly bigint[],
+  proof: Groth16Proof,
+) => Promise<boolean>;
+
+/**
  * An oracle round: its id, one price per market, and the funding indices the Funding
  * contract records for it (what a batch proven at this round settles funding to).
  */

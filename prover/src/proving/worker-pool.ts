@@ -101,6 +101,11 @@ export class WorkerProver {
     });
   }
 
+  /** The proving process's pid (a new one after it died and was replaced). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;

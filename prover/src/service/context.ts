@@ -29,6 +29,8 @@ export interface OperatorMetrics {
   batchesSettled: Record<BatchKind, number>;
   batchesRefused: number;
   proveMs: number;
+  /** Proofs a pool returned that the operator refused (PROOF_REJECTED). */
+  proofsRejected: number;
   /** Positions of settled liquidation batches, by who took them over. */
   liquidatedPositions: { liquidator: number; fund: number };
 }

@@ -98,6 +98,15 @@ export class ServiceMetrics implements Timings {
         this.inc(counts.batchesRefused);
       },
     });
+    new Counter({
+      name: "zkclear_proofs_rejected_total",
+      help: "Proofs a prover returned that did not verify against the batch (PROOF_REJECTED).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.proofsRejected);
+      },
+    });
     new Gauge({
       name: "zkclear_halted",
       help: "Whether the pipeline stopped on a refused batch.",

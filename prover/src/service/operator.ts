@@ -3,7 +3,14 @@ import type { Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
-import type { ChainPort, FundingPort, ProverPort, Round } from "../domain/ports.ts";
+import type {
+  ChainPort,
+  FundingPort,
+  ProofVerifier,
+  ProverPort,
+  ProvingPool,
+  Round,
+} from "../domain/ports.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
@@ -33,6 +40,12 @@ export interface OperatorOptions {
   readonly store: Store;
   readonly chain: ChainPort;
   readonly prover: ProverPort;
+  /**
+   * Pipelined proving: a pool of provers (local processes or workers on a job queue) and
+   * the verifier every proof it returns is checked with; without it `prover` proves one
+   * batch at a time.
+   */
+  readonly pool?: { readonly jobs: ProvingPool; readonly verifier: ProofVerifier };
   readonly log?: (s: string) => void;
   /** A state snapshot is saved every this many batches (default SNAPSHOT_EVERY, 20). */
   readonly snapshotEvery?: number;
@@ -69,6 +82,7 @@ export class Operator {
     batchesSettled: { trades: 0, deposits: 0, withdrawals: 0, liquidations: 0, forced: 0 },
     batchesRefused: 0,
     proveMs: 0,
+    proofsRejected: 0,
     liquidatedPositions: { liquidator: 0, fund: 0 },
   };
   private readonly store: Store;
@@ -159,7 +173,13 @@ export class Operator {
         unattested: (b, why) => this.redo.unattested(b, why),
       },
       this.committeeWaitMs,
+      o.pool,
     );
+  }
+
+  /** With a pool: the proofs collected and refused since the operator (re)started. */
+  get proofs() {
+    return this.pipeline.collector;
   }
 
   /**

@@ -2,9 +2,18 @@ import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { SignalValue } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
-import type { ChainPort, ProofResult, ProverPort, SignedTx } from "../domain/ports.ts";
+import type {
+  ChainPort,
+  ProofResult,
+  ProofVerifier,
+  ProverPort,
+  ProvingPool,
+  SignedTx,
+} from "../domain/ports.ts";
+import { REFUSED_BY_PROVER } from "../proving/refusals.ts";
 import type { StoredBatch } from "../store/store.ts";
 import type { BatchBody, OperatorContext } from "./context.ts";
+import { ProofCollector } from "./proof-collector.ts";
 
 /**
  * The operator pipeline's two steps after the engine has cut a batch (./batcher.ts), shared
@@ -35,21 +44,6 @@ export function dataOf(body: BatchBody): BatchData {
   return data as BatchData;
 }
 
-/**
- * Proves and submits stored batches strictly in store order, one at a time, and resumes
- * where it stopped after a restart. A batch the chain refuses halts the pipeline (and is
- * reported); a batch that already landed is recognised from the chain's root and never
- * sent twice.
- */
-/** Codes with which the prover refuses a batch for good (a broken rule, a foreign key). */
-const REFUSED_BY_PROVER = new Set<string>([
-  "WITNESS_CONSTRAINT_FAILED",
-  "PROVE_BAD_WITNESS",
-  "PROVE_BAD_KEY",
-  "PROVE_WITNESS_MISMATCH",
-  "PROVE_TOO_LARGE",
-]);
-
 /** Refusals that pass: the batch is sent at a later tick. */
 const RETRY_LATER = new Set<string>([
   "SETTLEMENT_PAUSED",
@@ -72,8 +66,18 @@ export interface PipelineHooks {
 /** The committee has not (yet) attested a batch: wait, then give way (hooks.unattested). */
 const UNATTESTED = new Set<string>(["BATCH_UNATTESTED", "COMMITTEE_SHORT", "COMMITTEE_UNREACHED"]);
 
+/**
+ * Proves and submits stored batches strictly in store order, and resumes where it stopped
+ * after a restart. With a single prover it proves one batch at a time; with a pool
+ * (./proof-collector.ts) every batch cut is handed over at once, proofs come back in any
+ * order and are verified, and the batches are still submitted strictly in order. A batch the
+ * chain refuses halts the pipeline (and is reported); a batch that already landed is
+ * recognised from the chain's root and never sent twice.
+ */
 export class Pipeline {
   halted: string | undefined;
+  /** With a pool: hands jobs over and collects verified proofs. */
+  readonly collector: ProofCollector | undefined;
 
   /** When each batch was first found unattested (ms): it gives way after the wait. */
   private readonly unattestedSince = new Map<number, number>();
@@ -84,7 +88,11 @@ export class Pipeline {
     private readonly chain: ChainPort,
     private readonly hooks: PipelineHooks,
     private readonly committeeWaitMs = Infinity,
-  ) {}
+    pool?: { readonly jobs: ProvingPool; readonly verifier: ProofVerifier },
+  ) {
+    this.collector =
+      pool && new ProofCollector(ctx, pool.jobs, pool.verifier, (b, why) => this.halt(b, why));
+  }
 
   /** Reports a batch refused in an earlier run (the halt survives restarts). */
   restore(): void {
@@ -95,6 +103,7 @@ export class Pipeline {
 
   /** Proves and submits every stored batch not yet settled, in order. */
   async run(): Promise<void> {
+    if (this.collector) return this.runPipelined(this.collector);
     for (const b of this.ctx.store.batches<BatchBody>(["built", "proved", "submitted"])) {
       // Settlement takes a liquidation only at the latest round: one cut at a round since
       // superseded is undone instead of being proved and refused
@@ -102,6 +111,23 @@ export class Pipeline {
       if (b.status === "built" && !(await this.prove(b))) return;
       await this.submit(this.ctx.store.getBatch<BatchBody>(b.id)!);
       // strictly in order: the next batch waits until this one settled
+      if (this.halted || this.ctx.store.getBatch(b.id)?.status !== "settled") return;
+    }
+  }
+
+  /**
+   * Hands every built batch to the pool and collects the proofs back, then submits the
+   * proved ones strictly in order: it stops at the first batch whose proof is not back yet.
+   */
+  private async runPipelined(collector: ProofCollector): Promise<void> {
+    const open = this.ctx.store.batches<BatchBody>(["built", "proved", "submitted"]);
+    // the first batch may be a liquidation at a superseded round: dropped, not proved
+    if (open[0] && open[0].status !== "submitted" && (await this.superseded(open[0]))) return;
+    await collector.collect(open.filter((b) => b.status === "built"));
+    for (const b of this.ctx.store.batches<BatchBody>(["built", "proved", "submitted"])) {
+      if (this.halted || b.status === "built") return;
+      if (b.status !== "submitted" && (await this.superseded(b))) return;
+      await this.submit(b);
       if (this.halted || this.ctx.store.getBatch(b.id)?.status !== "settled") return;
     }
   }

@@ -4,7 +4,12 @@ import { ZkClearError } from "../domain/errors.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { ChainFunding } from "../chain/funding-port.ts";
-import { WorkerProver } from "../proving/worker-pool.ts";
+import { LocalProvingPool } from "../proving/local-pool.ts";
+import { keySetVerifier } from "../proving/proof-check.ts";
+import { terminateCurve } from "../proving/prover.ts";
+import { queueName, redact } from "../proving/queue-jobs.ts";
+import { QueueProvingPool } from "../proving/queue-pool.ts";
+import type { ProverPort } from "../domain/ports.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
 import { Operator } from "./operator.ts";
@@ -41,6 +46,14 @@ export interface ServeOptions {
    * nothing: only for trying the service out).
    */
   readonly replicas?: readonly string[];
+  /** Local proving processes (the embedded pool, without a queue; default 1). */
+  readonly provers?: number;
+  /** The job queue (postgres://...): jobs go to `zkclear prover-worker`s instead. */
+  readonly queue?: string;
+  /** How long a worker may hold a job before another gets it, seconds (default 900). */
+  readonly jobExpirySeconds?: number;
+  /** How often the queue puts back jobs of dead workers, seconds (default 10). */
+  readonly queueMaintenanceSeconds?: number;
   readonly log?: (s: string) => void;
 }
 
@@ -69,6 +82,12 @@ export function operatorWallet(key: string | undefined, chainId: bigint): Wallet
 }
 
 export class ServeError extends ZkClearError {}
+
+/** The service proves through its pool only. */
+const POOL_ONLY: ProverPort = {
+  prove: () =>
+    Promise.reject(new ServeError("PROVE_FAILED", "the service proves through its pool")),
+};
 
 /** Who attests the operator's batches: the replicas, or on a development chain its own keys. */
 function attestorFor(o: ServeOptions, provider: JsonRpcProvider, log: (s: string) => void) {
@@ -117,7 +136,21 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     log(`proving with INSECURE development keys of "${p.name}": never for real funds`);
   const signer = operatorWallet(o.operatorKey, d.chainId).connect(provider);
   const store = new Store(o.db);
-  const prover = new WorkerProver(p, keys);
+  const pool = o.queue
+    ? await QueueProvingPool.open({
+        url: o.queue,
+        queue: queueName(d.chainId, d.addresses.settlement),
+        paramSet: p.name,
+        jobExpirySeconds: o.jobExpirySeconds,
+        maintenanceSeconds: o.queueMaintenanceSeconds,
+        log,
+      })
+    : new LocalProvingPool(p, keys, o.provers ?? 1);
+  log(
+    o.queue
+      ? `proving: jobs on the queue ${redact(o.queue)} (run zkclear prover-worker --queue <url>)`
+      : `proving: ${o.provers ?? 1} local proving process(es)`,
+  );
   const chain = new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) });
   const operator = Operator.open({
     params: p,
@@ -127,7 +160,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     fundFloor: d.fundFloor,
     store,
     chain,
-    prover,
+    prover: POOL_ONLY,
+    pool: { jobs: pool, verifier: keySetVerifier(keys) },
     funding: new ChainFunding(d.addresses, signer, d.block),
     log,
   });
@@ -169,7 +203,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       clearInterval(timer);
       await operator.idle().catch(() => {});
       await app.close();
-      await prover.close();
+      await pool.close();
+      await terminateCurve();
       store.close();
       provider.destroy();
     },

@@ -1,0 +1,119 @@
+import { createHash } from "node:crypto";
+import PgBoss from "pg-boss";
+import type { CircuitId } from "../domain/circuits.ts";
+import { ZkClearError } from "../domain/errors.ts";
+import type { ProofJob, ProofResult } from "../domain/ports.ts";
+import { fromJson, toJson } from "../domain/json.ts";
+
+/**
+ * What the operator (./queue-pool.ts) and the provers (./queue-worker.ts) share about the
+ * job queue: pg-boss on PostgreSQL. One queue per deployment, named after its chain and
+ * Settlement address, so that several deployments may share a server.
+ */
+export class QueueError extends ZkClearError {}
+
+/** The queue of a deployment's proving jobs. */
+export function queueName(chainId: bigint, settlement: string): string {
+  return `zkclear-prove-${chainId}-${settlement.toLowerCase()}`;
+}
+
+/** A job's id: a UUID made from the queue, the batch, its new root and the attempt. */
+export function jobId(queue: string, j: Pick<ProofJob, "batch" | "newRoot" | "attempt">): string {
+  const h = createHash("sha256")
+    .update(`${queue}/${j.batch}/${j.newRoot}/${j.attempt}`)
+    .digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A job as it travels: the circuit input as zkclear JSON (bigints as strings). */
+export interface JobData {
+  readonly batch: number;
+  readonly kind: ProofJob["kind"];
+  readonly circuit: CircuitId;
+  readonly newRoot: string;
+  readonly attempt: number;
+  /** The parameter set the job's circuit belongs to (a prover refuses another). */
+  readonly paramSet: string;
+  readonly signals: string;
+}
+
+/** A finished job's output: a proof (made by `worker`, timed), or a refusal for good. */
+export interface JobOutput {
+  readonly worker: string;
+  readonly proof?: string;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export function jobData(j: ProofJob, paramSet: string): JobData {
+  return {
+    batch: j.batch,
+    kind: j.kind,
+    circuit: j.circuit,
+    newRoot: j.newRoot.toString(),
+    attempt: j.attempt,
+    paramSet,
+    signals: toJson(j.signals),
+  };
+}
+
+export function jobOf(d: JobData): ProofJob {
+  return {
+    batch: d.batch,
+    kind: d.kind,
+    circuit: d.circuit,
+    newRoot: BigInt(d.newRoot),
+    attempt: d.attempt,
+    signals: fromJson(d.signals),
+  };
+}
+
+export const proofOf = (o: JobOutput): ProofResult => fromJson<ProofResult>(o.proof!);
+export const proofText = (r: ProofResult): string => toJson(r);
+
+export interface QueueOptions {
+  readonly url: string;
+  /**
+   * How often expired jobs (a prover that died mid-proof) are put back, seconds (pg-boss
+   * maintenance; default 10). Every process on the queue takes part.
+   */
+  readonly maintenanceSeconds?: number;
+  readonly log?: (s: string) => void;
+}
+
+/** Connects to the queue server, making pg-boss's schema and `queue` if they are missing. */
+export async function openQueue(o: QueueOptions, queue: string): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: o.url,
+    maintenanceIntervalSeconds: o.maintenanceSeconds ?? 10,
+    // completed jobs stay a day before archiving: the operator collects from either table
+    archiveCompletedAfterSeconds: 24 * 3600,
+  });
+  // a lost connection (the server restarting) is reported here and retried by pg-boss
+  boss.on("error", (e: Error) => o.log?.(`queue: ${e.message}`));
+  try {
+    await boss.start();
+    if (!(await boss.getQueue(queue))) {
+      try {
+        await boss.createQueue(queue, { name: queue, retryLimit: 10, retryDelay: 0 });
+      } catch (e) {
+        // another process made it in the meantime
+        if (!(await boss.getQueue(queue))) throw e;
+      }
+    }
+  } catch (e) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => {});
+    throw new QueueError(
+      "PROVE_QUEUE_FAILED",
+      `the job queue at ${redact(o.url)} is unreachable: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  return boss;
+}
+
+/** The URL without its password (for messages). */
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, "$1:***@");
+}
