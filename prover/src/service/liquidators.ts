@@ -87,9 +87,9 @@ export interface TakerRuleResult {
  * round; it is checked again, at the round current then, for every account of a batch the
  * operator cuts or undoes and for every account this rule reports in `failed`, once the
  * liquidation batch is cut; a check that finds it unbacked suspends it, one that finds a
- * suspended offer backed makes it active again with its old seq; a new oracle round checks
- * nothing by itself. Which offers are active is an input (`offers`): this function decides
- * nothing about it.
+ * suspended offer backed makes it active again with its old seq; at the first liquidation
+ * cut of a new oracle round the book also checks again its K longest-suspended offers.
+ * Which offers are active is an input (`offers`): this function decides nothing about it.
  *
  * The candidates are walked lazily in rank order (rankedCandidates): the work per
  * liquidated account is the covering offers ranked before the chosen one in the markets
