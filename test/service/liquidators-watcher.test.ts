@@ -181,12 +181,14 @@ describe("operator: liquidators take liquidated positions", function () {
   });
 
   it("the fund takes a position no liquidator with margin covers; a deposit makes a suspended offer active again", async function () {
-    // liq withdraws; poor's offer stays suspended (nothing of poor's changed since)
+    // liq withdraws; poor's offer stays suspended: ETH still at 2,000.00, poor's 3,000.00
+    // of equity do not back a BTC lot at 28,000.00 (4,800.00 of initial margin with its
+    // ETH), so the new round's re-check of suspended offers leaves it suspended
     await postOffer(liq, 2n, offerBtc(0n, 0n));
     await goLong(thin2, 2n, 40_000_00n);
     const fundSize = op.state.getAccount(INSURANCE_ACCOUNT).positions[0].size;
     const poorBefore = op.state.getAccount(poor.account!);
-    await postRound(w, [28_000_00n, MARKS[1]]);
+    await postRound(w, [28_000_00n, 2_000_00n]);
     await op.tick();
     const liqs = liquidations();
     assert.equal(liqs.length, 2);
@@ -198,6 +200,11 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     assert.equal(await metric("fund"), 1);
     assert.equal(await metric("liquidator"), 1);
+    assert.equal((await offerOf(poor)).status, "suspended");
+    // ETH back at 3,000.00 would back it, but a round without a liquidation checks nothing
+    await postRound(w, [28_000_00n, MARKS[1]]);
+    await op.tick();
+    assert.equal(liquidations().length, 2);
     assert.equal((await offerOf(poor)).status, "suspended");
     // a deposit batch changes poor: its offer is checked again, backed, active
     await deposit(w, poor, 1n);
