@@ -28,7 +28,16 @@ const term = fc.record({
   discountBps: fc.constantFrom(0n, 10n, 10n, 50n, 100n, 101n, 150n, 151n),
 });
 const N = 12;
-/** Accounts 3..3+N-1 (some missing), offers of some of them and of missing ones. */
+/** Junk offers at most: small maxSize (below most positions), low discounts, so they rank first. */
+const J = 40;
+const junkTerm = fc.record({
+  maxSize: fc.constantFrom(0n, 1n, 1n, 1n, 2n),
+  discountBps: fc.constantFrom(0n, 0n, 10n),
+});
+/**
+ * Accounts 3..3+N-1 (some missing), offers of some of them and of missing ones; and junk
+ * liquidators 100.. (existing, flat, some without margin) whose offers mostly cover nothing.
+ */
 const book = fc.record({
   accounts: fc.array(fc.option(account, { freq: 6 }), { minLength: N, maxLength: N }),
   offers: fc.uniqueArray(
@@ -38,7 +47,17 @@ const book = fc.record({
     }),
     { selector: (o) => o.who, maxLength: N },
   ),
-  seqs: fc.uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: N, maxLength: N }),
+  junk: fc.array(
+    fc.record({
+      collateral: fc.constantFrom(0n, 1_500_000n, 50_000_000n),
+      terms: fc.array(junkTerm, { minLength: M, maxLength: M }),
+    }),
+    { maxLength: J },
+  ),
+  seqs: fc.uniqueArray(fc.integer({ min: 1, max: 1000 }), {
+    minLength: N + J,
+    maxLength: N + J,
+  }),
   liquidated: fc.uniqueArray(fc.integer({ min: 3, max: 3 + N }), { minLength: 1, maxLength: 4 }),
   busy: fc.uniqueArray(fc.integer({ min: 3, max: 3 + N }), { maxLength: 2 }),
   funding: fc.array(fc.integer({ min: -20, max: 20 }), { minLength: M, maxLength: M }),
@@ -60,13 +79,22 @@ function setup(b: Book) {
       })),
     });
   });
-  const offers: StandingOffer[] = b.offers.map((o, i) => ({
-    seq: b.seqs[i],
-    signed: {
-      offer: { account: BigInt(o.who), nonce: 1n, terms: o.terms },
-      signature: { r8x: 0n, r8y: 0n, s: 0n },
-    },
-  }));
+  const standing = (who: bigint, seq: number, terms: Book["offers"][number]["terms"]) => ({
+    seq,
+    signed: { offer: { account: who, nonce: 1n, terms }, signature: { r8x: 0n, r8y: 0n, s: 0n } },
+  });
+  b.junk.forEach((j, i) =>
+    state.set(BigInt(100 + i), {
+      pubKey: { x: 1n, y: 2n },
+      collateral: j.collateral,
+      withdrawNonce: 0n,
+      positions: marks.map(() => EMPTY_POSITION),
+    }),
+  );
+  const offers: StandingOffer[] = [
+    ...b.offers.map((o, i) => standing(BigInt(o.who), b.seqs[i], o.terms)),
+    ...b.junk.map((j, i) => standing(BigInt(100 + i), b.seqs[N + i], j.terms)),
+  ];
   const busy = new Set(b.busy.map(BigInt));
   const input = {
     accounts: b.liquidated.map(BigInt),
@@ -125,5 +153,52 @@ describe("service: the watcher's rule walks the offer index lazily", function ()
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("walks past 10,000 offers that cover nothing (1 lot at discount 0, ranked first) without reading each (review finding 4)", function () {
+    const flat = (collateral: bigint): Account => ({
+      pubKey: { x: 1n, y: 2n },
+      collateral,
+      withdrawNonce: 0n,
+      positions: marks.map(() => EMPTY_POSITION),
+    });
+    const state = new Map<bigint, Account>();
+    const one = (who: bigint, seq: number, maxSize: bigint, discountBps: bigint) => ({
+      seq,
+      signed: {
+        offer: { account: who, nonce: 1n, terms: marks.map(() => ({ maxSize, discountBps })) },
+        signature: { r8x: 0n, r8y: 0n, s: 0n },
+      },
+    });
+    const offers: StandingOffer[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      state.set(BigInt(100 + i), flat(50_000_000n));
+      offers.push(one(BigInt(100 + i), i + 1, 1n, 0n));
+    }
+    state.set(10n, flat(10n ** 12n));
+    offers.push(one(10n, 10_001, 100n, 40n));
+    state.set(3n, {
+      ...flat(1_000n),
+      positions: marks.map((m, j) => ({
+        ...EMPTY_POSITION,
+        size: j === 2 ? 0n : 2n,
+        notional: 2n * m,
+      })),
+    });
+    const index = OfferIndex.of(offers, M);
+    index.steps = 0;
+    const input = {
+      accounts: [3n],
+      account: (i: bigint) => state.get(i),
+      marks,
+      indices: marks.map(() => 0n),
+      markets,
+    };
+    const r = chooseTakers({ ...input, offers: index });
+    assert.equal(r.takers[0]?.offer.offer.account, 10n);
+    assert.deepEqual(r.takers[0]?.take, [true, true, false]);
+    assert.deepEqual(r.takers, chooseTakersSorted({ ...input, offers }));
+    // two markets walked, each a descent or two of a treap of ~10^4 nodes
+    assert.ok(index.steps < 400, `the walk visited ${index.steps} index nodes`);
   });
 });

@@ -181,12 +181,14 @@ describe("operator: liquidators take liquidated positions", function () {
   });
 
   it("the fund takes a position no liquidator with margin covers; a deposit makes a suspended offer active again", async function () {
-    // liq withdraws; poor's offer stays suspended (nothing of poor's changed since)
+    // liq withdraws; poor's offer stays suspended: ETH still at 2,000.00, poor's 3,000.00
+    // of equity do not back a BTC lot at 28,000.00 (4,800.00 of initial margin with its
+    // ETH), so the new round's re-check of suspended offers leaves it suspended
     await postOffer(liq, 2n, offerBtc(0n, 0n));
     await goLong(thin2, 2n, 40_000_00n);
     const fundSize = op.state.getAccount(INSURANCE_ACCOUNT).positions[0].size;
     const poorBefore = op.state.getAccount(poor.account!);
-    await postRound(w, [28_000_00n, MARKS[1]]);
+    await postRound(w, [28_000_00n, 2_000_00n]);
     await op.tick();
     const liqs = liquidations();
     assert.equal(liqs.length, 2);
@@ -198,6 +200,11 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     assert.equal(await metric("fund"), 1);
     assert.equal(await metric("liquidator"), 1);
+    assert.equal((await offerOf(poor)).status, "suspended");
+    // ETH back at 3,000.00 would back it, but a round without a liquidation checks nothing
+    await postRound(w, [28_000_00n, MARKS[1]]);
+    await op.tick();
+    assert.equal(liquidations().length, 2);
     assert.equal((await offerOf(poor)).status, "suspended");
     // a deposit batch changes poor: its offer is checked again, backed, active
     await deposit(w, poor, 1n);
@@ -286,5 +293,53 @@ describe("operator: liquidators take liquidated positions", function () {
     assert.equal(op.halted, undefined);
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     assert.equal(await metric("liquidator"), 1, "a dropped batch counts nothing");
+  });
+
+  it("a suspended offer is active again by itself at the first liquidation of a round that backs it (no deposit, no new offer)", async function () {
+    // poor is the only liquidator: 1 BTC lot at 10 bps
+    await postOffer(liq, 4n, offerBtc(0n, 0n));
+    await postOffer(poor, 3n, offerBtc(1n, 10n));
+    assert.equal((await offerOf(poor)).status, "standing");
+    // BTC to 18,000.00, ETH to 2,000.00: thin3 is liquidated; poor's 3,000.00 of equity
+    // cannot carry a BTC lot as well (3,800.00 of initial margin): found wanting, suspended
+    await postRound(w, [18_000_00n, 2_000_00n]);
+    await op.tick();
+    const crashed = liquidations().at(-1)!;
+    assert.equal(crashed.status, "settled");
+    assert.deepEqual(crashed.body.accounts, [thin3.account]);
+    assert.equal(crashed.body.takers, undefined);
+    assert.equal((await offerOf(poor)).status, "suspended");
+    // thin sells a BTC lot (to rich's resting buy) on a thin margin
+    await deposit(w, thin, 200_000n);
+    await op.tick();
+    op.submitOrder(
+      order(w, t(thin), {
+        market: 0,
+        side: "sell",
+        nonce: 40n,
+        amount: 1n,
+        limitPrice: 18_000_00n,
+      }),
+    );
+    await op.tick({ flushTrades: true });
+    assert.equal(op.state.getAccount(thin.account!).positions[0].size, -1n);
+    const poorBefore = op.state.getAccount(poor.account!);
+    // BTC to 60,000.00, ETH back at 3,000.00: thin is liquidated. Nothing of poor's changed,
+    // but at this round its 13,000.00 back the offer (9,000.00 needed): the round's first
+    // cut checks it again before the rule walks, and it takes thin's position
+    await postRound(w, [60_000_00n, MARKS[1]]);
+    await op.tick();
+    const last = liquidations().at(-1)!;
+    assert.equal(last.status, "settled");
+    assert.deepEqual(last.body.accounts, [thin.account]);
+    assert.equal(last.body.takers?.[0]?.offer.offer.account, poor.account);
+    assert.equal(op.state.getAccount(poor.account!).positions[0].size, -1n);
+    // the batch's own check (its takers) then finds that short lot plus another one more
+    // than poor carries: suspended again, by rule (a), not for lack of a re-check
+    const after = await offerOf(poor);
+    assert.equal(after.status, "suspended");
+    assert.match(after.suspendedBecause ?? "", /lacks \d+ of equity to back its offer/);
+    assert.deepEqual(op.state.getAccount(poor.account!).positions[1], poorBefore.positions[1]);
+    assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
   });
 });

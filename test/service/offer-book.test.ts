@@ -19,7 +19,7 @@ import { INDICES, MARKS, keyOf, markets, offerOf, world } from "../helpers/liqui
  *   8: no collateral; 9: 1,000,000 flat (backs 2 BTC at 4,900,000: 980,000);
  *   10: long 2 BTC, to be liquidated in the rule's runs.
  */
-function open(file: string, state = world()) {
+function open(file: string, state = world(), recheckPerRound?: number) {
   const put = (i: bigint, collateral: bigint, btc = 0n) => {
     const a = newAccount(keyOf(i).publicKey, 2, collateral);
     state.setAccount(i, {
@@ -45,14 +45,15 @@ function open(file: string, state = world()) {
     round: () => round,
     frozen: () => undefined,
   } as unknown as OperatorContext;
-  const book = new OfferBook(() => ctx);
+  const book = new OfferBook(() => ctx, recheckPerRound);
   return {
     state,
     store,
     book,
     logs,
+    /** A new oracle round at `prices` (undefined: no round). */
     at: (prices: readonly bigint[] | undefined) => {
-      round = prices && { roundId: 2n, prices, fundingIndices: INDICES };
+      round = prices && { roundId: (round?.roundId ?? 1n) + 1n, prices, fundingIndices: INDICES };
     },
   };
 }
@@ -245,8 +246,8 @@ describe("service: the offer book acknowledges backed offers only and suspends t
     again.store.close();
   });
 
-  it("an offer the rule finds wanting after a price move is reported, and suspended when checked again", function () {
-    const { book, state, store, at } = open(tmp());
+  it("an offer the rule finds wanting after a price move is reported, suspended when checked again, and active again at the first cut of a round that backs it", function () {
+    const { book, state, store, at, logs } = open(tmp());
     book.submit(
       offerOf(9n, [
         [2n, 10n],
@@ -268,9 +269,24 @@ describe("service: the offer book acknowledges backed offers only and suspends t
     book.recheck(r.failed);
     assert.match(store.offers.get(9n)?.suspended ?? "", /lacks 40000/);
     assert.deepEqual(rule(state, book, [10n], up).failed, [], "not walked again");
-    // the price comes back: nothing re-checks it until its account changes or it is re-posted
+    // still up at the next round: checked again at its first cut, still suspended
+    at(up);
+    assert.equal(rule(state, book, [10n], up).takers[0]?.offer.offer.account, 4n);
+    assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    // the price comes back: the round alone changes nothing until a liquidation cut walks
+    // the book; its first walk checks the suspended offer again, finds it backed, and it
+    // is chosen (in its old rank) in that very walk
     at(MARKS);
     assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    assert.equal(rule(state, book, [10n]).takers[0]?.offer.offer.account, 9n);
+    assert.deepEqual(book.counts(), { active: 2, suspended: 0 });
+    assert.equal(store.offers.get(9n)?.suspended, undefined);
+    assert.ok(logs.some((l) => /liquidator 9's offer is active again/.test(l)));
+    // suspended again; a re-posted offer (a higher nonce) is active at once, if backed
+    at(up);
+    book.recheck(rule(state, book, [10n], up).failed);
+    assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    at(MARKS);
     const reposted = book.submit(
       offerOf(
         9n,
@@ -307,5 +323,50 @@ describe("service: the offer book acknowledges backed offers only and suspends t
     assert.deepEqual(r.failed, [9n]);
     book.recheck(r.failed);
     assert.deepEqual(book.counts(), { active: 0, suspended: 1 });
+  });
+
+  it("a new round checks again at most K suspended offers, the longest suspended first; one still unbacked goes to the end of the line", function () {
+    const file = tmp();
+    const { book, state, store, at } = open(file, undefined, 1);
+    // 9 backs 2 BTC (980,000 of 1,000,000); 11 gets the same
+    const nine = state.getAccount(9n);
+    state.setAccount(11n, { ...newAccount(keyOf(11n).publicKey, 2, 1_000_000n) });
+    const two = (i: bigint) =>
+      book.submit(
+        offerOf(i, [
+          [2n, 10n],
+          [0n, 0n],
+        ]),
+      );
+    two(9n);
+    two(11n);
+    // 11 withdraws (suspended first), then 9 (suspended second)
+    state.setAccount(11n, { ...state.getAccount(11n), collateral: 900_000n });
+    book.recheck([11n]);
+    state.setAccount(9n, { ...nine, collateral: 900_000n });
+    book.recheck([9n]);
+    assert.deepEqual(book.counts(), { active: 0, suspended: 2 });
+    // 9 is backed again (as by a deposit the operator has not batched with it): only a
+    // re-check finds it. Round 2, K = 1: 11 is checked (the longest suspended), still
+    // unbacked, and goes to the end of the line; 9 is not checked
+    state.setAccount(9n, { ...nine, collateral: 1_000_000n });
+    at(MARKS);
+    assert.deepEqual(rule(state, book, [10n]).takers, [null]);
+    assert.deepEqual(book.counts(), { active: 0, suspended: 2 });
+    // a second walk at the same round checks nothing again
+    book.ranked();
+    assert.notEqual(store.offers.get(9n)?.suspended, undefined);
+    // round 3: 9's turn; backed, active again and chosen
+    at(MARKS);
+    assert.equal(rule(state, book, [10n]).takers[0]?.offer.offer.account, 9n);
+    assert.deepEqual(book.counts(), { active: 1, suspended: 1 });
+    // after a restart the line is the suspended offers in acknowledgement order
+    store.close();
+    const again = open(file, state, 1);
+    state.setAccount(11n, { ...state.getAccount(11n), collateral: 1_000_000n });
+    again.at(MARKS);
+    again.book.ranked();
+    assert.deepEqual(again.book.counts(), { active: 2, suspended: 0 });
+    again.store.close();
   });
 });

@@ -87,13 +87,14 @@ export interface TakerRuleResult {
  * round; it is checked again, at the round current then, for every account of a batch the
  * operator cuts or undoes and for every account this rule reports in `failed`, once the
  * liquidation batch is cut; a check that finds it unbacked suspends it, one that finds a
- * suspended offer backed makes it active again with its old seq; a new oracle round checks
- * nothing by itself. Which offers are active is an input (`offers`): this function decides
- * nothing about it.
+ * suspended offer backed makes it active again with its old seq; at the first liquidation
+ * cut of a new oracle round the book also checks again its K longest-suspended offers.
+ * Which offers are active is an input (`offers`): this function decides nothing about it.
  *
  * The candidates are walked lazily in rank order (rankedCandidates): the work per
- * liquidated account is the offers ranked before the chosen one in the markets of its
- * positions, not the book.
+ * liquidated account is the covering offers ranked before the chosen one in the markets
+ * of its positions, O(log n) each; the offers that cover nothing there (maxSize below the
+ * position, discount above the penalty) are skipped by the index without being read.
  */
 export function chooseTakers(x: TakerRuleInput): TakerRuleResult {
   const inBatch = new Set(x.accounts);
@@ -165,7 +166,8 @@ const ranksBefore = (a: Key, b: Key) =>
 /**
  * The candidates for an account with `positions`, in the rule's rank order, lazily: a
  * merge of the per-market lists (by (discountBps_j, seq)) of the markets where it holds a
- * position, keeping only entries whose term covers that position. An offer's rank key
+ * position, keeping only entries whose term covers that position (the index skips the
+ * others: RankedOffers.inMarket's filter; the check here repeats it). An offer's rank key
  * (its highest discount over what it covers, seq) is at least the key of each of its
  * covering entries, so once every list's next entry ranks after a candidate seen so far,
  * no offer not yet seen can rank before it: it is the next one.
@@ -177,16 +179,16 @@ export function* rankedCandidates(
 ): Generator<Candidate> {
   const covers = (o: StandingOffer, j: number) =>
     termCovers(o.signed, j, positions[j].size, x.markets[j]);
+  // the index skips the entries that cannot cover market j's position
+  const walk = (j: number, size: bigint) =>
+    x.offers.inMarket(j, {
+      minSize: size < 0n ? -size : size,
+      maxDiscount: x.markets[j].liquidationPenaltyBps,
+    });
   const cursors = positions.flatMap((p, j) =>
     p.size === 0n
       ? []
-      : [
-          {
-            j,
-            it: x.offers.inMarket(j)[Symbol.iterator](),
-            head: undefined as Candidate | undefined,
-          },
-        ],
+      : [{ j, it: walk(j, p.size)[Symbol.iterator](), head: undefined as Candidate | undefined }],
   );
   const advance = (c: (typeof cursors)[number]) => {
     for (let n = c.it.next(); !n.done; n = c.it.next()) {

@@ -19,13 +19,29 @@ export interface OfferCounts {
  * (./offer-index.ts), updated one offer at a time, which the watcher's rule walks at every
  * liquidation cut; an offer whose account no longer backs it when checked again
  * (recheck) is suspended: kept in the store, out of the index, until a later check finds
- * it backed.
+ * it backed. At the first liquidation cut of each new oracle round (ranked) the book
+ * checks again up to `recheckPerRound` suspended offers, the longest suspended first, so
+ * an offer a price spike suspended comes back by itself once prices recover.
  */
 export class OfferBook {
   /** The standing offers (active and suspended) by account, and the active ones ranked. */
   private book: { offers: Map<bigint, StoredOffer>; index: OfferIndex } | undefined;
+  /**
+   * The suspended offers' accounts, longest suspended first (insertion order; those
+   * suspended before a restart first, in acknowledgement order). A re-check at a new round
+   * that leaves one suspended moves it to the end, so every one is checked in turn.
+   */
+  private readonly suspendedOrder = new Set<bigint>();
+  /** The oracle round whose suspended offers were last checked again (ranked). */
+  private liftedAt: bigint | undefined;
 
-  constructor(private readonly ctx: () => OperatorContext) {}
+  /** At most this many suspended offers are checked again per new oracle round. */
+  static readonly RECHECK_PER_ROUND = 32;
+
+  constructor(
+    private readonly ctx: () => OperatorContext,
+    private readonly recheckPerRound = OfferBook.RECHECK_PER_ROUND,
+  ) {}
 
   /** The in-memory book, loaded from the store on first use. */
   private loaded() {
@@ -35,6 +51,7 @@ export class OfferBook {
       for (const o of this.ctx().store.offers.standing()) {
         offers.set(o.account, o);
         if (o.suspended === undefined) index.add({ signed: o.signed, seq: o.seq });
+        else this.suspendedOrder.add(o.account);
       }
       this.book = { offers, index };
     }
@@ -91,6 +108,7 @@ export class OfferBook {
     }
     const book = this.loaded();
     const stored = ctx.store.offers.put(so, withdrawal);
+    this.suspendedOrder.delete(o.account);
     if (withdrawal) {
       book.offers.delete(o.account);
       book.index.remove(o.account);
@@ -136,9 +154,11 @@ export class OfferBook {
       if (why === undefined) delete (next as { suspended?: string }).suspended;
       book.offers.set(a, next);
       if (why === undefined) {
+        this.suspendedOrder.delete(a);
         book.index.add({ signed: o.signed, seq: o.seq });
         ctx.log(`liquidator ${a}'s offer is active again: its account backs it`);
       } else {
+        this.suspendedOrder.add(a);
         book.index.remove(a);
         ctx.log(`liquidator ${a}'s offer is suspended: ${why}`);
       }
@@ -150,9 +170,23 @@ export class OfferBook {
     return this.ctx().store.offers.standing();
   }
 
-  /** The active offers, ranked per market, as the watcher's rule walks them. */
+  /**
+   * The active offers, ranked per market, as the watcher's rule walks them. The first call
+   * at a new oracle round first checks again the `recheckPerRound` longest-suspended offers
+   * (recheck): those backed at the new prices are active again for this walk; those still
+   * unbacked go to the end of the line. K checks per round bound the work whatever the
+   * number of suspended offers.
+   */
   ranked(): RankedOffers {
-    return this.loaded().index;
+    const book = this.loaded();
+    const round = this.ctx().round();
+    if (round && round.roundId !== this.liftedAt) {
+      this.liftedAt = round.roundId;
+      const turn = [...take(this.suspendedOrder, this.recheckPerRound)];
+      this.recheck(turn);
+      for (const a of turn) if (this.suspendedOrder.delete(a)) this.suspendedOrder.add(a); // still suspended: last
+    }
+    return book.index;
   }
 
   counts(): OfferCounts {
@@ -163,5 +197,14 @@ export class OfferBook {
   /** An account's latest offer (standing, suspended or withdrawn), if any. */
   of(account: bigint): StoredOffer | undefined {
     return this.ctx().store.offers.get(account);
+  }
+}
+
+function* take<T>(xs: Iterable<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  let i = 0;
+  for (const x of xs) {
+    yield x;
+    if (++i >= n) return;
   }
 }
