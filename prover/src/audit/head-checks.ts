@@ -4,7 +4,7 @@ import { exitInfoAt, settlementAt, tokenBalance, type SettlementInfo } from "./c
 import { escapeHeadFindings, type EscapeContext } from "./escape.ts";
 import type { Finding } from "./findings.ts";
 import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
-import { currentOwners, ownerFindings } from "./owner-checks.ts";
+import { currentOwners, ownerFindings, pendingRotations } from "./owner-checks.ts";
 
 /** What the head's checks read of the auditor. */
 export interface HeadContext extends EscapeContext {
@@ -79,7 +79,14 @@ export async function checkHead(
   const exits = frozen ? await exitInfoAt(o.provider, info.address, block) : undefined;
   // the owners' keys now (after the rotations credited so far)
   const rotations = p.ownerRotations ?? [];
-  found.push(...ownerFindings(ctx.chainId, currentOwners(o.config.owners, rotations), rotations));
+  found.push(
+    ...ownerFindings(
+      ctx.chainId,
+      currentOwners(o.config.owners, rotations),
+      rotations,
+      pendingRotations(p.pending),
+    ),
+  );
   const time = await ctx.blockTime(block);
   found.push(...escapeHeadFindings(ctx, time, frozenState, exits));
   return {
