@@ -62,10 +62,10 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 /// account's and the insurance fund's exits are taken only after a second window
 /// (2 * exitWindow after the freeze), the fee account's first (the fund waits for it only
 /// until 3 * exitWindow after the freeze, so a fee owner who never exits cannot lock the
-/// fund's exit), and are paid from what is left then. So a shortfall is borne by the insurance fund first, then the fee account,
-/// then the traders who claimed in the window pro rata; a trader who waits past the window
-/// is paid before the system accounts while the second window lasts, and after it only
-/// from what the others left.
+/// fund's exit), and are paid from what is left then. So a shortfall is borne by the
+/// insurance fund first, then the fee account, then the traders who claimed in the window
+/// pro rata; a trader who waits past the window is paid before the system accounts while
+/// the second window lasts, and after it only from what the others left.
 /// An account under water at the freeze exits with 0: its loss is the shortfall.
 /// Rules (each refusal has its own error): the exchange is frozen (NotFrozen); an account
 /// exits once (AlreadyExited); a system account exits only after the second window, the
