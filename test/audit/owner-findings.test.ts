@@ -101,5 +101,16 @@ describe("audit: no public development owner key outside the development chain",
       /the rotation queued at position 5, not credited yet, names a public development key as the fund owner's/,
     );
     assert.deepEqual(ownerFindings(DEV_CHAIN_ID, owners, [], pending), []);
+    // one recorded behind a closed queue (Vault.ownerRotation, no position) is judged too
+    const stranded = ownerFindings(
+      1n,
+      owners,
+      [],
+      [{ account: FEE_ACCOUNT, key: dev.fund, queueIndex: null }],
+    );
+    assert.match(
+      stranded[0].message,
+      /the rotation recorded behind the closed deposit queue, not credited yet, names a public development key as the fee owner's/,
+    );
   });
 });

@@ -12,9 +12,11 @@ import {
   settleDeposits,
   setupWorld,
   WORLD_TIMELOCK_DELAY,
+  writeBatchFile,
   type Participant,
   type World,
 } from "../../prover/src/dev/onchain.ts";
+import { audit, codes, tempDir } from "../audit/helpers.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { increaseTime, prepareTestContracts, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
@@ -65,16 +67,18 @@ async function rotate(w: World, account: bigint, key: { x: bigint; y: bigint }) 
 }
 
 /** A world whose fund holds FUND (credited), with a posted round. */
-async function fundedWorld(): Promise<{ w: World; t: Participant[] }> {
+async function fundedWorld(): Promise<{ w: World; t: Participant[]; files: string }> {
   const s = await signers(3);
   const w = await setupWorld(P, s[0], s.slice(1), {
     deploy: { forcedDeadline: DEADLINE, exitWindow: WINDOW },
   });
   const [a] = w.participants;
   await deposit(w, { signer: a.signer, keys: a.keys, account: INSURANCE_ACCOUNT }, FUND);
-  await settleDeposits(w);
+  // the batch file, as the operator publishes it: the auditor replays it
+  const files = tempDir("zkclear-censor-");
+  writeBatchFile(w, files, 0, (await settleDeposits(w)).data);
   await postRound(w, MARKS);
-  return { w, t: w.participants };
+  return { w, t: w.participants, files };
 }
 
 const ownerRotation = async (w: World, account: bigint) =>
@@ -92,11 +96,12 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
   describe("the queue closed by a reclaim before the rotation (the review's scenario)", function () {
     let w: World;
     let t: Participant[];
+    let files: string;
     let settlement: Contract;
 
     before(async function () {
       await prepareTestContracts();
-      ({ w, t } = await fundedWorld());
+      ({ w, t, files } = await fundedWorld());
       settlement = w.d.settlement;
     });
 
@@ -143,6 +148,15 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
         name: "NothingOverdue",
         args: [0n, time + BigInt(DEADLINE)],
       });
+      // the auditor reads it from the Vault (no queue event shows it) and reports it
+      const report = await audit(w, files);
+      assert.deepEqual(codes(report), []);
+      assert.ok(
+        report.notes.some((n) =>
+          n.startsWith(`owner key rotation stranded: account 2 to ${NEW_FUND.publicKey.x},`),
+        ),
+        report.notes.join("\n"),
+      );
     });
 
     it("after forcedDeadline anyone freezes; the governance can rotate no more", async function () {
@@ -205,12 +219,13 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
 
   describe("a rotation the operator never credits (the queue open)", function () {
     let w: World;
+    let files: string;
     let settlement: Contract;
     let position: bigint;
 
     before(async function () {
       await prepareTestContracts();
-      ({ w } = await fundedWorld());
+      ({ w, files } = await fundedWorld());
       settlement = w.d.settlement;
     });
 
@@ -228,6 +243,16 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
       );
       assert.equal(await vault.getFunction("exitSigner")(INSURANCE_ACCOUNT, position + 1n), 0n);
       assert.equal(await vault.getFunction("exitSigner")(FEE_ACCOUNT, 0n), 0n);
+      // the auditor reports the pending rotation
+      const report = await audit(w, files);
+      assert.ok(
+        report.notes.some((n) =>
+          n.startsWith(
+            `owner key rotation pending: account 2 (insurance fund) to ${NEW_FUND.publicKey.x},`,
+          ),
+        ),
+        report.notes.join("\n"),
+      );
       assert.deepEqual(await refusal(settlement, settlement.getFunction("freeze").staticCall()), {
         name: "NothingOverdue",
         args: [0n, time + BigInt(DEADLINE)],

@@ -21,11 +21,14 @@ import type { OwnerRotation, PendingDeposit, Progress } from "./progress.ts";
  * freeze: Vault.exitSigner).
  */
 
-/** A rotation queued in the deposit queue that no proven batch credited yet. */
+/**
+ * A rotation no proven batch credited yet: queued in the deposit queue, or recorded without
+ * a queue entry behind a closed queue (queueIndex null: Vault.ownerRotation, stranded).
+ */
 export interface PendingRotation {
   readonly account: bigint;
   readonly key: PublicKey;
-  readonly queueIndex: number;
+  readonly queueIndex: number | null;
 }
 
 /** The rotations among the deposits queued and not credited yet, in queue order. */
@@ -75,7 +78,7 @@ export function ownerFindings(
     .filter((x) => sameKey(x.key, dev.fee) || sameKey(x.key, dev.fund))
     .map((x) => ({
       code: "OWNER_INSECURE",
-      message: `on chain ${chainId} the rotation queued at position ${x.queueIndex}, not credited yet, names a public development key as the ${DEV_OWNER_LABELS[roleOf(x.account)]}'s: once credited (or, after a freeze, for the exit) anyone can sign for the ${x.account === FEE_ACCOUNT ? "fee account" : "insurance fund"}`,
+      message: `on chain ${chainId} the rotation ${x.queueIndex === null ? "recorded behind the closed deposit queue" : `queued at position ${x.queueIndex}`}, not credited yet, names a public development key as the ${DEV_OWNER_LABELS[roleOf(x.account)]}'s: once credited (or, after a freeze, for the exit) anyone can sign for the ${x.account === FEE_ACCOUNT ? "fee account" : "insurance fund"}`,
     }));
   const now = devOwnerRoles(owners).map((r): Finding => {
     const last = rotations.filter((x) => (x.account === FEE_ACCOUNT) === (r === "fee")).at(-1);
