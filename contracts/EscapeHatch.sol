@@ -36,7 +36,8 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 ///                                                               -> BadForcedRequest
 /// - R8 on the curve, S < subgroup order                        -> BadSignatureEncoding
 /// - freeze: only when the oldest unanswered forced request, or the oldest uncredited
-///   deposit, is at least forcedDeadline seconds old            -> NothingOverdue
+///   deposit or owner key rotation (Vault.oldestUncredited: a rotation recorded behind a
+///   closed queue counts), is at least forcedDeadline seconds old -> NothingOverdue
 /// - freeze once; nothing undoes it                              -> ExchangeFrozen
 /// A pause blocks neither requests nor the freeze, and does not extend the deadline (it
 /// blocks batches, so a pause renewed beyond the deadline lets users leave);
@@ -46,7 +47,11 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 /// frozen root at the marks of the oracle round recorded at the freeze: payout = max(0, its
 /// equity at those marks), sent to the address its leaf's key signed: a trader's key, and
 /// for the fee account and the insurance fund their owners' keys (genesis puts them in
-/// their leaves). No exit is unsigned, so no role, the admin included, names where an exit
+/// their leaves), or, when the governance's latest rotation of that owner's key was not
+/// credited by the frozen root, the NEW key: the exit's `signer` (ExitAccount's sixth public
+/// input) must then be its Poseidon hash (Vault.exitSigner), else 0 (the leaf's key; always
+/// 0 for a trader), so an operator that censored a rotation cannot leave the old key in
+/// charge of the system exits. No exit is unsigned, so no role, the admin included, names where an exit
 /// pays, and anyone may send any exit. The exits share `exitPool`, what the Vault held for
 /// the tree at the freeze (its balance, less withdrawals already owed and deposits never
 /// credited, which their depositors reclaim). So that no exit is paid at another's expense,
@@ -55,15 +60,17 @@ import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 ///   paid = payout * min(1, exitPool / claimed)   (rounded down; claimed: the window's total)
 /// A trader exit proven after the window is paid at once, up to what is left. The fee
 /// account's and the insurance fund's exits are taken only after a second window
-/// (2 * exitWindow after the freeze), the fee account's first, and are paid from what is
-/// left then. So a shortfall is borne by the insurance fund first, then the fee account,
-/// then the traders who claimed in the window pro rata; a trader who waits past the window
-/// is paid before the system accounts while the second window lasts, and after it only
-/// from what the others left.
+/// (2 * exitWindow after the freeze), the fee account's first (the fund waits for it only
+/// until 3 * exitWindow after the freeze, so a fee owner who never exits cannot lock the
+/// fund's exit), and are paid from what is left then. So a shortfall is borne by the
+/// insurance fund first, then the fee account, then the traders who claimed in the window
+/// pro rata; a trader who waits past the window is paid before the system accounts while
+/// the second window lasts, and after it only from what the others left.
 /// An account under water at the freeze exits with 0: its loss is the shortfall.
 /// Rules (each refusal has its own error): the exchange is frozen (NotFrozen); an account
 /// exits once (AlreadyExited); a system account exits only after the second window, the
-/// fee account before the insurance fund (SystemExit); a claim is settled once, after the
+/// fee account before the insurance fund until the third window has passed (SystemExit);
+/// the signer is the expected one (WrongExitSigner); a claim is settled once, after the
 /// window (ExitWindowOpen, NothingToSettle); the proof verifies against the frozen root, the
 /// frozen round's binding, the account, the recipient and the payout (InvalidExitProof).
 /// A pause blocks no exit.
@@ -178,10 +185,13 @@ abstract contract EscapeHatch is Governed {
     /// @notice The exit window is open until `windowEnd`.
     error ExitWindowOpen(uint256 windowEnd);
     /// @notice A system account exits only after the second window (2 * exitWindow after
-    /// the freeze), the fee account before the insurance fund.
+    /// the freeze), the fee account before the insurance fund (until 3 * exitWindow).
     error SystemExit(uint32 account);
     /// @notice The account has no claim waiting to be settled.
     error NothingToSettle(uint32 account);
+    /// @notice The exit names the wrong signer: `expected` is Poseidon of the system account's
+    /// governed key that the frozen root did not credit yet, or 0 (the leaf's key signs).
+    error WrongExitSigner(uint32 account, uint256 expected);
     /// @notice The exit proof does not verify for the frozen root and round.
     error InvalidExitProof();
 
@@ -198,6 +208,9 @@ abstract contract EscapeHatch is Governed {
     /// @dev What the hatch reads of Settlement.
     function _accountsOpened() internal view virtual returns (uint64);
     function _oldestUncreditedDeposit() internal view virtual returns (bool waiting, uint256 time);
+    /// @dev Poseidon of the key that signs a system account's exit when its latest governed
+    /// key was not credited by the frozen root (Vault.exitSigner), else 0 (the leaf's key).
+    function _exitSigner(uint32 account) internal view virtual returns (uint256);
     function _freezeSnapshot()
         internal
         view
@@ -272,27 +285,37 @@ abstract contract EscapeHatch is Governed {
     /// frozen round's marks to `recipient`, which the leaf's key signed (a trader's, or the
     /// fee or fund owner's). Anyone may send any exit: the signature inside the proof names
     /// the recipient. The fee account's and the insurance fund's are taken only after the
-    /// second window, the fee account's first. During the window a trader's exit is a claim
+    /// second window, the fee account's first (the fund alone after the third window);
+    /// `signer`: 0, or for account 1 or 2 with a rotation the frozen root did not credit, the
+    /// Poseidon hash of the governed key (WrongExitSigner otherwise). During the window a trader's exit is a claim
     /// (settleExit pays it after); after the window an exit is paid at once, up to what is left.
-    function exit(Groth16Call.Proof calldata proof, uint32 account, address recipient, uint256 payout) external {
+    function exit(Groth16Call.Proof calldata proof, uint32 account, address recipient, uint256 payout, uint256 signer)
+        external
+    {
         EscapeState memory e = _escape;
         if (e.frozenAt == 0) revert NotFrozen();
         ExitRecord storage r = _exitOf[account];
         if (r.status != 0) revert AlreadyExited(account);
         uint256 windowEnd = uint256(e.frozenAt) + exitWindow;
         bool inWindow = block.timestamp < windowEnd;
+        uint256 expected;
         if (account < FIRST_TRADER) {
-            bool feesFirst = account != INSURANCE_ACCOUNT || _exitOf[FEE_ACCOUNT].status != 0;
+            // the fund waits for the fee account, but only until a third window has passed
+            bool feesFirst = account != INSURANCE_ACCOUNT || _exitOf[FEE_ACCOUNT].status != 0
+                || block.timestamp >= windowEnd + 2 * uint256(exitWindow);
             // a second window after the first: late traders are paid before the system
             bool early = block.timestamp < windowEnd + exitWindow;
             if (early || !feesFirst) revert SystemExit(account);
+            expected = _exitSigner(account);
         }
-        uint256[] memory pub = new uint256[](5);
+        if (signer != expected) revert WrongExitSigner(account, expected);
+        uint256[] memory pub = new uint256[](6);
         pub[0] = frozenRoot;
         pub[1] = _frozenBinding(e.frozenRound);
         pub[2] = account;
         pub[3] = uint256(uint160(recipient));
         pub[4] = payout;
+        pub[5] = signer;
         if (!_verifyExit(proof, pub)) revert InvalidExitProof();
         // a proven payout is an equity, far below 2^128 (positions and marks are bounded);
         // refused rather than truncated if it ever were not

@@ -287,7 +287,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         sel4 = Groth16Call.selector(4);
         selWithdrawals = Groth16Call.selector(3 + uint256(c.withdrawalSlots));
         selForced = Groth16Call.selector(6 + uint256(c.withdrawalSlots));
-        selExit = Groth16Call.selector(5);
+        selExit = Groth16Call.selector(6);
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(OPERATOR_ROLE, c.operator);
         _grantRole(GUARDIAN_ROLE, c.guardian);
@@ -377,14 +377,14 @@ contract Settlement is EscapeHatch, DataAvailability {
         return vault.nextAccount();
     }
 
-    /// @dev The oldest deposit a batch could still credit: from a reclaimed position on,
-    /// none can (they are paid back, not waiting), so they never make a freeze due.
-    function _oldestUncreditedDeposit() internal view override returns (bool waiting, uint256 time) {
-        uint64 next = _counters.depositsProcessed;
-        (uint64 count, uint64 closedAt) = vault.depositQueue();
-        if (next >= count || next >= closedAt) return (false, 0);
-        (, uint64 t,) = vault.depositEntry(next);
-        return (true, t);
+    /// @dev The oldest deposit or owner key a batch could still credit (Vault.oldestUncredited:
+    /// reclaimed positions never make a freeze due, a rotation behind a closed queue does).
+    function _oldestUncreditedDeposit() internal view override returns (bool, uint256) {
+        return vault.oldestUncredited(_counters.depositsProcessed);
+    }
+
+    function _exitSigner(uint32 account) internal view override returns (uint256) {
+        return vault.exitSigner(account, _counters.depositsProcessed);
     }
 
     function _freezeSnapshot()

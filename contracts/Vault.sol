@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {PoseidonT3} from "poseidon-solidity/PoseidonT3.sol";
 import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {BabyJubjub} from "./BabyJubjub.sol";
 import {IVault} from "./interfaces/IVault.sol";
@@ -56,6 +57,14 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// which ApplyDeposits writes into the account's leaf in queue order (a key named for any
 /// other existing account fails the circuit). Such an entry pays nothing back: it cannot be
 /// reclaimed (NothingToReclaim), so it can neither close the queue nor move tokens.
+/// The Vault also records the latest governed key of each system account (`ownerRotation`:
+/// the key, its Poseidon hash, when, and its queue position, or none). With the queue closed
+/// by a reclaim the key is recorded without a queue entry (no batch could ever credit it);
+/// while Settlement is paused it is queued as usual (a pause does not hold a rotation back).
+/// A recorded key not yet credited (no position, or at a position a batch has not credited
+/// yet) is pending: `oldestUncredited` makes it overdue forcedDeadline after it was recorded
+/// (Settlement's freeze), and after a freeze `exitSigner` names it as the key that signs the
+/// account's exit, so a censoring operator ends in a freeze, never in the old key acting on.
 ///
 /// Nothing else here can be changed after deployment: the token, the depth, the minimum,
 /// the deadline and the Settlement (wired once, at deployment, by the deployer) are fixed,
@@ -102,6 +111,18 @@ contract Vault is IVault, ReentrancyGuard {
     mapping(uint64 => uint256) private entries;
     /// @dev What the first n deposits of the queue add up to (arrived amounts).
     mapping(uint64 => uint256) private queuedTotals;
+    /// @dev The latest key the governance named for a system account (account => rotation).
+    struct OwnerRotation {
+        uint256 pkX;
+        uint256 pkY;
+        // Poseidon(pkX, pkY): what ExitAccount's `signer` names
+        uint256 keyHash;
+        uint64 time;
+        // its queue position; NONE: recorded without a queue entry (the queue was closed)
+        uint64 position;
+    }
+
+    mapping(uint64 => OwnerRotation) private rotations;
     /// @notice What reclaims have paid back in total.
     uint256 public reclaimedTotal;
     /// @notice What deposits (not reclaimed) have queued for each account in total.
@@ -125,6 +146,10 @@ contract Vault is IVault, ReentrancyGuard {
     /// at queue position `index` (the Deposited event of the same entry has amount 0); the key
     /// replaces the leaf's when a deposit batch credits that position.
     event OwnerKeyQueued(uint64 indexed index, uint64 indexed account, uint256 pkX, uint256 pkY);
+    /// @notice The governance named `pkX, pkY` as the owner's key of system account `account`
+    /// while the deposit queue was closed: recorded without a queue entry, no batch credits
+    /// it; it makes a freeze due forcedDeadline later and then signs the account's exit.
+    event OwnerKeyStranded(uint64 indexed account, uint256 pkX, uint256 pkY);
     /// @notice A proven withdrawal was credited to `recipient`.
     event Credited(address indexed recipient, uint256 amount);
     /// @notice `recipient` was paid what it was owed.
@@ -251,8 +276,10 @@ contract Vault is IVault, ReentrancyGuard {
     /// then on the new key signs for the account and the old one no longer does. Only the
     /// governance may call it (the timelock holding Settlement's DEFAULT_ADMIN_ROLE, so a
     /// rotation is public as a scheduled call for the timelock's delay first); the key must be
-    /// a Baby Jubjub point not of small order; refused while deposits are (not wired, frozen,
-    /// paused, queue closed), since the entry is credited in the same queue.
+    /// a Baby Jubjub point not of small order; refused when Settlement is not wired or frozen.
+    /// Not refused while paused (queued; credited after the pause) nor with the queue closed:
+    /// then the key is recorded without a queue entry (OwnerKeyStranded, returns
+    /// type(uint64).max) and makes a freeze due forcedDeadline later (see ownerRotation).
     /// @inheritdoc IVault
     function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY)
         external
@@ -265,15 +292,55 @@ contract Vault is IVault, ReentrancyGuard {
         if (account != FEE_ACCOUNT && account != INSURANCE_ACCOUNT) revert NotOwnedAccount(account);
         if (!BabyJubjub.onCurve(pkX, pkY)) revert BadPublicKey();
         if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
-        uint256 pausedSeconds = _checkOpen();
-        index = depositCount;
-        uint256 h = PoseidonT5.hash([queueHashes[index], uint256(account), pkX, pkY]);
-        queueHashes[index + 1] = h;
-        entries[index] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
-        queuedTotals[index + 1] = queuedTotals[index];
-        depositCount = index + 1;
-        emit Deposited(index, account, msg.sender, pkX, pkY, 0, h);
-        emit OwnerKeyQueued(index, account, pkX, pkY);
+        (, uint64 pausedNow,, bool isFrozen) = ISettlement(s).vaultView();
+        if (isFrozen) revert ExchangeFrozen();
+        index = NONE;
+        if (firstReclaimed == NONE) {
+            index = depositCount;
+            uint256 h = PoseidonT5.hash([queueHashes[index], uint256(account), pkX, pkY]);
+            queueHashes[index + 1] = h;
+            entries[index] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (uint256(pausedNow) << 200);
+            queuedTotals[index + 1] = queuedTotals[index];
+            depositCount = index + 1;
+            emit Deposited(index, account, msg.sender, pkX, pkY, 0, h);
+            emit OwnerKeyQueued(index, account, pkX, pkY);
+        } else {
+            emit OwnerKeyStranded(account, pkX, pkY);
+        }
+        rotations[account] = OwnerRotation(pkX, pkY, PoseidonT3.hash([pkX, pkY]), uint64(block.timestamp), index);
+    }
+
+    /// @notice The latest owner key the governance named for `account` (1 or 2): the key, its
+    /// Poseidon hash, when (0: never rotated) and its queue position (type(uint64).max:
+    /// recorded while the queue was closed, never credited).
+    function ownerRotation(uint64 account)
+        external
+        view
+        returns (uint256 pkX, uint256 pkY, uint256 keyHash, uint64 time, uint64 position)
+    {
+        OwnerRotation memory r = rotations[account];
+        return (r.pkX, r.pkY, r.keyHash, r.time, r.position);
+    }
+
+    /// @inheritdoc IVault
+    function exitSigner(uint64 account, uint64 processed) external view returns (uint256) {
+        OwnerRotation memory r = rotations[account];
+        return r.time != 0 && r.position >= processed ? r.keyHash : 0;
+    }
+
+    /// @inheritdoc IVault
+    function oldestUncredited(uint64 processed) external view returns (bool waiting, uint256 time) {
+        if (processed < depositCount && processed < firstReclaimed) {
+            waiting = true;
+            time = uint40(entries[processed] >> 160);
+        }
+        for (uint64 a = FEE_ACCOUNT; a <= INSURANCE_ACCOUNT; ++a) {
+            OwnerRotation memory r = rotations[a];
+            if (r.time != 0 && r.position >= processed && (!waiting || r.time < time)) {
+                waiting = true;
+                time = r.time;
+            }
+        }
     }
 
     /// @notice Pays back the deposit at queue position `index` to its depositor, who alone

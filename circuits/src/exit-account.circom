@@ -34,20 +34,28 @@ template ExitMessage() {
 //     unsigned, so nobody but the key holder names where an account's exit pays (the domain
 //     is bound through priceConfigHash, so the signature is for this deployment). Settlement
 //     only orders the system exits (after a second window, the fee account's first);
+//   - or, with `signer` != 0, for the system accounts only (account 1 or 2: a trader's exit
+//     with signer != 0 fails), the key (signerX, signerY) with Poseidon(signerX, signerY) ==
+//     signer signed it instead: the owner key the governance queued that the frozen root
+//     did not credit yet (Settlement requires signer == Vault.exitSigner for accounts 1, 2,
+//     and 0 for traders), so a rotation an operator censored still takes the exit from the
+//     old key;
 //   - payout = max(0, equity) at the marks and funding indices bound by priceConfigHash
 //     (Settlement checks it is the binding of the round recorded at the freeze), where
 //     equity = collateral - funding + sum_j (size_j * mark_j - notional_j), funding being
 //     the account's accrued funding at those indices (SettleFunding): positions settle at
 //     the marks, never below zero. The payout is bound to the proven leaf, never to a
 //     caller-supplied amount.
-// Public inputs (5): root, priceConfigHash, account, recipient, payout.
+// Public inputs (6): root, priceConfigHash, account, recipient, payout, signer.
 // No precondition on the leaf's key: one with x = 0 (the empty leaf's) fails the verifier.
-// Ranges: 0 < account < 2^D; recipient < 2^160, not 0; the leaf's fields
+// signer: any field element (0: the leaf's key signs; else a Poseidon hash, checked);
+// signerX, signerY: free when signer = 0 (they then reach no constraint's outcome).
+// Ranges: 0 < account < 2^D (D >= 2, so 3 < 2^D for the LessThan(D) of account < 3); recipient < 2^160, not 0; the leaf's fields
 // are range-checked by AccountLeafUnpack; |equity| < 2^133 (M <= 6), so the top bit of
 // equity + 2^133 (134 bits) is its sign; payout < 2^133.
 // The Merkle path reuses LeafUpdate with the same leaf on both sides (it recomputes the
 // root twice: a dedicated read-only path would halve that part).
-// TypeScript twins: prover/src/domain/exit.ts (exitPayout), prover/src/engine/exit.ts (exitInput).
+// TypeScript twins: prover/src/domain/exit.ts (exitPayout, exitSignerHash), prover/src/engine/exit.ts (exitInput).
 template ExitAccount(D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -56,6 +64,7 @@ template ExitAccount(D, M) {
     signal input account;
     signal input recipient;
     signal input payout;
+    signal input signer;
 
     signal input marketParam[M];
     signal input domain;
@@ -72,6 +81,8 @@ template ExitAccount(D, M) {
     signal input sigR8x;
     signal input sigR8y;
     signal input sigS;
+    signal input signerX;
+    signal input signerY;
 
     // A. The account and the recipient.
     component accountBits = Num2Bits(D);
@@ -104,14 +115,22 @@ template ExitAccount(D, M) {
     path.siblings <== siblings;
     path.oldRoot === root;
 
-    // D. The leaf's key names the recipient, for every account, the system accounts
+    // D. The signing key names the recipient, for every account, the system accounts
     // included (their owners' keys); the verifier is always enabled (an empty leaf has no
-    // key: x = 0 fails).
+    // key: x = 0 fails). signer = 0: the leaf's key; signer != 0 (accounts 1, 2 only): the
+    // key hashing to signer.
+    signal byLeaf <== IsZero()(signer);
+    signal isSystem <== LessThan(D)([account, INSURANCE_ACCOUNT() + 1]);
+    (1 - byLeaf) * (1 - isSystem) === 0;
+    signal signerHash <== SparsePoseidon(2)([signerX, signerY]);
+    (1 - byLeaf) * (signerHash - signer) === 0;
+    signal keyX <== leafAx + (1 - byLeaf) * (signerX - leafAx);
+    signal keyY <== leafAy + (1 - byLeaf) * (signerY - leafAy);
     signal msg <== ExitMessage()(account, recipient, domain);
     component sig = EdDSAPoseidonVerifier();
     sig.enabled <== 1;
-    sig.Ax <== leafAx;
-    sig.Ay <== leafAy;
+    sig.Ax <== keyX;
+    sig.Ay <== keyY;
     sig.R8x <== sigR8x;
     sig.R8y <== sigR8y;
     sig.S <== sigS;

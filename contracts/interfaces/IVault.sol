@@ -27,8 +27,20 @@ interface IVault {
 
     /// @notice Queues a new owner key for the fee account (1) or the insurance fund (2), by the
     /// governance only: a deposit-queue entry of amount 0 that a deposit batch writes into the
-    /// account's leaf. Returns its queue position.
+    /// account's leaf. Returns its queue position (type(uint64).max with the queue closed: the
+    /// key is then recorded without an entry, see oldestUncredited and exitSigner).
     function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY) external returns (uint64 index);
+
+    /// @notice The oldest entry a batch could still credit, for Settlement's freeze: the
+    /// deposit at queue position `processed` (if queued before any reclaim), or a system
+    /// account's latest governed key not credited by the first `processed` deposits (recorded
+    /// at a position >= processed, or without one because the queue was closed). Returns
+    /// whether one is waiting and when it was queued.
+    function oldestUncredited(uint64 processed) external view returns (bool waiting, uint256 time);
+
+    /// @notice Poseidon(pkX, pkY) of `account`'s latest governed key if the first `processed`
+    /// deposits do not credit it (its exit after a freeze is signed by that key), else 0.
+    function exitSigner(uint64 account, uint64 processed) external view returns (uint256);
 
     /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
     function credit(address recipient, uint256 amount) external;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   currentOwners,
   ownerFindings,
+  pendingRotations,
   recordRotations,
 } from "../../prover/src/audit/owner-checks.ts";
 import { newProgress } from "../../prover/src/audit/progress.ts";
@@ -70,5 +71,46 @@ describe("audit: no public development owner key outside the development chain",
     assert.deepEqual(p.ownerRotations, [
       { account: FEE_ACCOUNT, key: own, batch: 3, queueIndex: 2 },
     ]);
+  });
+
+  it("judges a rotation queued but not credited: a pending development key is OWNER_INSECURE, naming its position", function () {
+    const dev = devOwners();
+    const entry = (index: number, account: bigint, pubKey: { x: bigint; y: bigint }) => ({
+      index,
+      deposit: { account, amount: 0n, pubKey },
+      queueHash: 0n,
+    });
+    const pending = pendingRotations([
+      entry(4, 3n, dev.fund),
+      entry(5, INSURANCE_ACCOUNT, dev.fee),
+      entry(6, FEE_ACCOUNT, own),
+    ]);
+    // a new account's key is no rotation; both rotations are pending, in queue order
+    assert.deepEqual(pending, [
+      { account: INSURANCE_ACCOUNT, key: dev.fee, queueIndex: 5 },
+      { account: FEE_ACCOUNT, key: own, queueIndex: 6 },
+    ]);
+    const owners = { fee: own, fund: devKeyPair("a fund key of its own").publicKey };
+    const f = ownerFindings(1n, owners, [], pending);
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ["OWNER_INSECURE"],
+    );
+    assert.match(
+      f[0].message,
+      /the rotation queued at position 5, not credited yet, names a public development key as the fund owner's/,
+    );
+    assert.deepEqual(ownerFindings(DEV_CHAIN_ID, owners, [], pending), []);
+    // one recorded behind a closed queue (Vault.ownerRotation, no position) is judged too
+    const stranded = ownerFindings(
+      1n,
+      owners,
+      [],
+      [{ account: FEE_ACCOUNT, key: dev.fund, queueIndex: null }],
+    );
+    assert.match(
+      stranded[0].message,
+      /the rotation recorded behind the closed deposit queue, not credited yet, names a public development key as the fee owner's/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
-import { signExit, exitPayout, verifyExit } from "../../prover/src/domain/exit.ts";
+import { exitPayout, exitSignerHash, signExit, verifyExit } from "../../prover/src/domain/exit.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
 import { exitAccountPublicSignals, type ExitAccountInput } from "../../prover/src/domain/inputs.ts";
 import { exitInput } from "../../prover/src/engine/exit.ts";
@@ -10,6 +10,7 @@ import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
 
 const P = TEST_PARAMS;
 const ZERO = zeroIndices(P.markets);
@@ -166,5 +167,48 @@ describe("ExitAccount circuit (test parameters)", function () {
     const feeSig = signExit(FEE_ACCOUNT, TO, devOwnerKeys().fee.privateKey, s.domain);
     const fee = exitInput(s.state, FEE_ACCOUNT, TO, feeSig, s.marks, ZERO);
     await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
+  });
+
+  it("with signer != 0 takes a system account's exit signed by the key hashing to it (a pending owner key), never a trader's", async function () {
+    const pending = devKeyPair("pending fund owner");
+    const sig = signExit(INSURANCE_ACCOUNT, TO, pending.privateKey, s.domain);
+    const input = exitInput(s.state, INSURANCE_ACCOUNT, TO, sig, s.marks, ZERO, pending.publicKey);
+    assert.equal(input.signer, exitSignerHash(pending.publicKey));
+    assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
+    // the pending key's signature with signer 0: the leaf's key is checked, refused
+    await assertRefused(exit({ ...input, signer: 0n }), "EdDSAPoseidonVerifier");
+    // signer != Poseidon(signerX, signerY): refused in ExitAccount's body
+    await assertRefused(exit({ ...input, signer: input.signer + 1n }), "ExitAccount");
+    // the old (leaf) key's signature with the pending key named: refused by the verifier
+    const old = signExit(INSURANCE_ACCOUNT, TO, devOwnerKeys().fund.privateKey, s.domain);
+    await assertRefused(
+      exit({ ...input, sigR8x: old.r8x, sigR8y: old.r8y, sigS: old.s }),
+      "EdDSAPoseidonVerifier",
+    );
+    // signer 0 with the leaf key's signature still passes (no rotation pending)
+    const leaf = exitInput(s.state, INSURANCE_ACCOUNT, TO, old, s.marks, ZERO);
+    assert.equal(leaf.signer, 0n);
+    assert.deepEqual(await publicOf(leaf), exitAccountPublicSignals(leaf));
+    // a trader with a signer != 0: the twin refuses it, and so does the circuit
+    const t = s.traders[0];
+    const own = devKeyPair("a trader's second key");
+    const tSig = signExit(t.index, TO, own.privateKey, s.domain);
+    assert.throws(
+      () => exitInput(s.state, t.index, TO, tSig, s.marks, ZERO, own.publicKey),
+      (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_SIGNER_NOT_SYSTEM",
+    );
+    const trader = inputFor(s, 0);
+    await assertRefused(
+      exit({
+        ...trader,
+        signer: exitSignerHash(own.publicKey),
+        signerX: own.publicKey.x,
+        signerY: own.publicKey.y,
+        sigR8x: tSig.r8x,
+        sigR8y: tSig.r8y,
+        sigS: tSig.s,
+      }),
+      "ExitAccount",
+    );
   });
 });

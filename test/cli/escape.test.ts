@@ -12,7 +12,15 @@ import { forcedQueueHash, signForcedRequest } from "../../prover/src/domain/forc
 import { batchFileName } from "../../prover/src/engine/batch-file.ts";
 import { exitDataOf } from "../../prover/src/engine/exit-data.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import {
+  deposit,
+  postRound,
+  WORLD_TIMELOCK_DELAY,
+  type Participant,
+  type World,
+} from "../../prover/src/dev/onchain.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { ZeroHash, id } from "ethers";
 import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { devWallet } from "../../prover/src/service/serve.ts";
@@ -26,6 +34,8 @@ const MARKS = [60_000_00n, 3_000_00n];
 const PASS = "correct horse battery";
 const TO = "0x00000000000000000000000000000000000a11ce";
 const TREASURY = "0x0000000000000000000000000000000000007ea5";
+/** The fee owner's key the governance rotates to and the gone operator never credits. */
+const NEW_FEE_OWNER = devKeyPair("escape cli: rotated fee owner");
 
 interface Run {
   code: number;
@@ -327,6 +337,22 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     );
   });
 
+  it("the governance rotates the fee owner's key; the gone operator never credits it", async function () {
+    const vault = w.d.vault;
+    const k = NEW_FEE_OWNER.publicKey;
+    const data = vault.interface.encodeFunctionData("queueOwnerKey", [1n, k.x, k.y]);
+    const to = await vault.getAddress();
+    const tl = w.d.timelock;
+    const salt = id("escape cli rotation");
+    await (
+      await tl.getFunction("schedule")(to, 0n, data, ZeroHash, salt, WORLD_TIMELOCK_DELAY)
+    ).wait();
+    await increaseTime(WORLD_TIMELOCK_DELAY);
+    await (await tl.getFunction("execute")(to, 0n, data, ZeroHash, salt)).wait();
+    const [x, y] = (await vault.getFunction("ownerRotation")(1n)) as bigint[];
+    assert.deepEqual([x, y], [k.x, k.y]);
+  });
+
   it("freeze succeeds once the forced request is overdue, recording the root of the last batch", async function () {
     const deadline = Number(await settlement().getFunction("forcedDeadline")());
     await increaseTime(deadline);
@@ -557,6 +583,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     const owners = devOwnerKeys();
     fs.writeFileSync(keyFile("fee-owner"), JSON.stringify(encryptKey(owners.fee, PASS)));
     fs.writeFileSync(keyFile("fund-owner"), JSON.stringify(encryptKey(owners.fund, PASS)));
+    fs.writeFileSync(keyFile("new-fee-owner"), JSON.stringify(encryptKey(NEW_FEE_OWNER, PASS)));
     const data = (account: number) => path.join(dir, `exit-${account}.json`);
     for (const account of [1, 2])
       ok(
@@ -586,10 +613,18 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
       ]);
     // every exit is signed: no key, or another key than the one in the leaf, is refused here
     refused(await exit(1), 2, "BAD_ARGUMENT", /signed by the fee owner's key: give --key/);
-    refused(await exit(1, "fund-owner"), 2, "KEYSTORE_MISMATCH", /not account 1's key/);
     refused(await exit(2, "alice"), 2, "KEYSTORE_MISMATCH", /the fund owner's key/);
+    // the fee owner's rotation was never credited: the NEW key signs, the old one (in the
+    // leaf) is refused, as is any other
+    for (const wrong of ["fee-owner", "fund-owner"])
+      refused(
+        await exit(1, wrong),
+        2,
+        "KEYSTORE_MISMATCH",
+        /not the owner key the governance queued for account 1/,
+      );
     // in the second window (late traders first) Settlement refuses it, saying when it may
-    const early = refused(await exit(1, "fee-owner"), 1, "CHAIN_REFUSED", /second window/);
+    const early = refused(await exit(1, "new-fee-owner"), 1, "CHAIN_REFUSED", /second window/);
     assert.equal(early.reason, "SystemExit");
     assert.doesNotMatch(String(early.message), /admin/);
 
@@ -605,7 +640,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     // the fee owner's exit, sent like a trader's: paid at once to the treasury it signed
     const feePayout = parseExitDataFile(fs.readFileSync(data(1), "utf8")).payout;
     assert.ok(feePayout > 0n, "the fee account collected the trades' fees");
-    const fee = ok(await exit(1, "fee-owner"));
+    const fee = ok(await exit(1, "new-fee-owner"));
     assert.deepEqual(
       [fee.status, fee.paid, fee.claimedFromVault],
       ["paid", String(feePayout), String(feePayout)],
@@ -617,8 +652,8 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
     assert.equal(call.name, "exit");
     const fundPayout = parseExitDataFile(fs.readFileSync(data(2), "utf8")).payout;
     assert.deepEqual(
-      [call.args[1], call.args[2].toLowerCase(), call.args[3]],
-      [2n, TREASURY, fundPayout],
+      [call.args[1], call.args[2].toLowerCase(), call.args[3], call.args[4]],
+      [2n, TREASURY, fundPayout, 0n],
     );
     const stranger = await provider.getSigner(7);
     await (

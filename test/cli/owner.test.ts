@@ -7,7 +7,13 @@ import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { formatPublicKey } from "../../prover/src/domain/owners.ts";
 import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
-import { setupWorld, WORLD_TIMELOCK_DELAY, type World } from "../../prover/src/dev/onchain.ts";
+import {
+  deposit,
+  setupWorld,
+  WORLD_TIMELOCK_DELAY,
+  type World,
+} from "../../prover/src/dev/onchain.ts";
+import type { Contract } from "ethers";
 import { devWallet } from "../../prover/src/service/serve.ts";
 import { increaseTime, prepareTestContracts, serveChain, signers } from "../helpers/chain.ts";
 
@@ -126,18 +132,73 @@ describe("cli: zkclear owner rotate and show", function () {
     const owners = shown.json.owners as Record<string, { x: string; y: string }>;
     // no deposit batch has credited it yet: the fund's key is still the genesis one
     assert.equal(`${owners.fund.x},${owners.fund.y}`, formatPublicKey(w.deployment.owners.fund));
-    const rotations = shown.json.rotations as { role: string; applied: boolean; index: string }[];
+    const rotations = shown.json.rotations as {
+      role: string;
+      applied: boolean;
+      index: string;
+      state: string;
+      freezeDueAt: string;
+    }[];
     assert.deepEqual(
-      rotations.map((r) => [r.role, r.applied, r.index]),
-      [["fund", false, String(count - 1n)]],
+      rotations.map((r) => [r.role, r.applied, r.index, r.state]),
+      [["fund", false, String(count - 1n), "waiting"]],
     );
+    // uncredited, it makes a freeze due forcedDeadline after it was queued
+    const [, , , queuedAt] = (await w.d.vault.getFunction("ownerRotation")(2n)) as bigint[];
+    const deadline = (await w.d.settlement.getFunction("forcedDeadline")()) as bigint;
+    assert.equal(rotations[0].freezeDueAt, String(queuedAt + deadline));
     const human = await zkclear(["owner", "show", ...on()]);
     assert.equal(human.code, 0, human.out);
     assert.match(human.out, /fund owner \(account 2\): \d+,\d+ \(INSECURE development key\)/);
     assert.match(
       human.out,
       new RegExp(
-        `rotation at queue position ${count - 1n}: fund -> ${key} \\(waiting for a deposit batch\\)`,
+        `rotation at queue position ${count - 1n}: fund -> ${key} \\(waiting for a deposit batch; makes a freeze due from \\d{4}-`,
+      ),
+    );
+  });
+
+  it("records a rotation behind a closed queue as stranded, and says when it makes a freeze due", async function () {
+    // a deposit the operator never credits, reclaimed after the deadline: the queue closes
+    const [puppet] = w.participants;
+    await deposit(w, puppet, 1_000n);
+    const [count] = (await w.d.vault.getFunction("depositQueue")()) as bigint[];
+    await increaseTime(Number(await w.d.vault.getFunction("depositDeadline")()));
+    const pk = puppet.keys.publicKey;
+    await (
+      await (w.d.vault.connect(puppet.signer) as Contract).getFunction("reclaimDeposit")(
+        count - 1n,
+        puppet.account!,
+        1_000n,
+        pk.x,
+        pk.y,
+      )
+    ).wait();
+    const fee = formatPublicKey(devKeyPair("cli rotated fee owner").publicKey);
+    const args = ["--json", "owner", "rotate", "--role", "fee", "--key", fee, ...on()];
+    assert.equal((await zkclear(args)).code, 0);
+    await increaseTime(WORLD_TIMELOCK_DELAY);
+    const done = await zkclear([...args, "--execute"]);
+    assert.equal(done.code, 0, done.out);
+    assert.deepEqual([done.json.stranded, done.json.queueIndex], [true, null]);
+    const [, , , at] = (await w.d.vault.getFunction("ownerRotation")(1n)) as bigint[];
+    const due = at + ((await w.d.settlement.getFunction("forcedDeadline")()) as bigint);
+    assert.equal(done.json.freezeDueAt, String(due));
+    const shown = await zkclear(["--json", "owner", "show", ...on()]);
+    const rotations = shown.json.rotations as { role: string; state: string; index: unknown }[];
+    assert.deepEqual(
+      rotations.map((r) => [r.role, r.state, r.index]),
+      [
+        // the fund's rotation, queued before the reclaimed position, can still be credited
+        ["fund", "waiting", String(count - 2n)],
+        ["fee", "stranded", null],
+      ],
+    );
+    const human = await zkclear(["owner", "show", ...on()]);
+    assert.match(
+      human.out,
+      new RegExp(
+        `rotation recorded without a queue entry: fee -> ${fee} \\(stranded: the deposit queue is closed`,
       ),
     );
   });

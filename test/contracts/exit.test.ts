@@ -201,12 +201,15 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       const [proof, account, recipient, payout] = ec.args;
       // C's proof presented for D's account (which has no leaf)
       assert.equal(
-        (await call([proof, t[3].account!, recipient, payout])).name,
+        (await call([proof, t[3].account!, recipient, payout, 0n])).name,
         "InvalidExitProof",
       );
-      assert.equal((await call([proof, account, to(9), payout])).name, "InvalidExitProof");
-      assert.equal((await call([proof, account, recipient, payout + 1n])).name, "InvalidExitProof");
-      assert.deepEqual(await call([proof, b.account!, recipient, payout]), {
+      assert.equal((await call([proof, account, to(9), payout, 0n])).name, "InvalidExitProof");
+      assert.equal(
+        (await call([proof, account, recipient, payout + 1n, 0n])).name,
+        "InvalidExitProof",
+      );
+      assert.deepEqual(await call([proof, b.account!, recipient, payout, 0n]), {
         name: "AlreadyExited",
         args: [b.account!],
       });
@@ -275,7 +278,7 @@ describe("exits after a freeze (real chain, real proofs, test parameters)", func
       const [proof, account, , payout] = ef.args;
       const admin = await w.d.timelock.getAddress();
       assert.deepEqual(
-        await refusal(settlement, (await asAdmin(w, [proof, account, admin, payout])).dryRun()),
+        await refusal(settlement, (await asAdmin(w, [proof, account, admin, payout, 0n])).dryRun()),
         { name: "InvalidExitProof", args: [] },
       );
       const rc = await (await stranger.getFunction("exit")(...ef.args)).wait();

@@ -156,17 +156,27 @@ describe("Vault.queueOwnerKey: owner key rotation by the governance", function (
       assert.deepEqual(await refusal(vault, b.op.tryExecute()), { name: b.error, args: b.args });
   });
 
-  it("is refused while Settlement is paused, like a deposit", async function () {
+  it("is queued while Settlement is paused (a pause does not hold a rotation back), unlike a deposit", async function () {
     const op = await schedule(queueData(INSURANCE_ACCOUNT, NEW_KEY));
     await increaseTime(WORLD_TIMELOCK_DELAY);
     const s = w.d.settlement.connect(guardian) as Contract;
     await (await s.getFunction("pause")(3600n)).wait();
     const until = (await w.d.settlement.getFunction("pausedUntil")()) as bigint;
-    assert.deepEqual(await refusal(vault, op.tryExecute()), {
-      name: "DepositsPaused",
-      args: [until],
-    });
-    await (await s.getFunction("unpause")()).wait();
+    const k = w.participants[0].keys.publicKey;
+    assert.deepEqual(
+      await refusal(
+        vault,
+        (vault.connect(fundOwner) as Contract).getFunction("deposit").staticCall(0n, k.x, k.y, 5n),
+      ),
+      { name: "DepositsPaused", args: [until] },
+    );
+    const [count] = (await vault.getFunction("depositQueue")()) as bigint[];
     await (await op.execute()).wait();
+    const [, , , , position] = (await vault.getFunction("ownerRotation")(
+      INSURANCE_ACCOUNT,
+    )) as bigint[];
+    assert.equal(position, count);
+    assert.equal((await vault.getFunction("depositQueue")())[0], count + 1n);
+    await (await s.getFunction("unpause")()).wait();
   });
 });

@@ -79,7 +79,9 @@ describe("Vault", function () {
     await prepareTestContracts();
     [owner, user, other] = await signers(3);
     const t5 = await deployed("PoseidonT5");
-    libraries = { PoseidonT5: await t5.getAddress() };
+    // T3 hashes a governed owner key (queueOwnerKey), T5 the deposit queue
+    const t3 = await deployed("PoseidonT3");
+    libraries = { PoseidonT3: await t3.getAddress(), PoseidonT5: await t5.getAddress() };
   });
 
   it("queues deposits as the Poseidon hash chain the circuit recomputes", async function () {

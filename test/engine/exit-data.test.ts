@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
-import { signExit } from "../../prover/src/domain/exit.ts";
+import { exitSignerHash, signExit } from "../../prover/src/domain/exit.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import {
   parseExitDataFile,
   toExitDataFile,
@@ -109,6 +110,29 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       assert.deepEqual(input, exitInput(s.state, account, TO, sig, s.marks, freeze.fundingIndices));
       assert.deepEqual([input.sigR8x, input.sigR8y, input.sigS], [sig.r8x, sig.r8y, sig.s]);
     }
+  });
+
+  it("builds a system account's exit signed by its pending owner key (signer = Poseidon(key)) as the engine does, never a trader's", function () {
+    const pending = devKeyPair("pending fee owner");
+    const d = exitDataOf(s.state, FEE_ACCOUNT, { ...freeze, marks: s.marks }, "test");
+    const sig = signExit(FEE_ACCOUNT, TO, pending.privateKey, s.domain);
+    const input = exitInputFromData(d, s.state, TO, sig, pending.publicKey);
+    assert.deepEqual(
+      input,
+      exitInput(s.state, FEE_ACCOUNT, TO, sig, s.marks, freeze.fundingIndices, pending.publicKey),
+    );
+    assert.deepEqual(
+      [input.signer, input.signerX, input.signerY],
+      [exitSignerHash(pending.publicKey), pending.publicKey.x, pending.publicKey.y],
+    );
+    // without a pending key: signer 0, the leaf's key signs
+    assert.equal(exitInputFromData(d, s.state, TO, sig).signer, 0n);
+    const t = s.traders[0];
+    const td = exitDataOf(s.state, t.index, { ...freeze, marks: s.marks }, "test");
+    assert.throws(
+      () => exitInputFromData(td, s.state, TO, sig, pending.publicKey),
+      code("EXIT_SIGNER_NOT_SYSTEM"),
+    );
   });
 
   it("round-trips its file, and refuses a changed leaf, path, payout or format for its reason", function () {

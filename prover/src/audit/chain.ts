@@ -4,6 +4,7 @@ import { AuditError } from "./findings.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 
 /**
  * What the auditor reads from the chain, through nothing but a JSON-RPC provider: the
@@ -48,6 +49,7 @@ export const VAULT_ABI = [
   "event Credited(address indexed recipient, uint256 amount)",
   "event Claimed(address indexed recipient, uint256 amount)",
   "event DepositReclaimed(uint64 indexed index, uint64 indexed account, address indexed depositor, uint256 amount)",
+  "function ownerRotation(uint64 account) view returns (uint256 pkX, uint256 pkY, uint256 keyHash, uint64 time, uint64 position)",
 ];
 export const ORACLE_ABI = [
   "function roundPrices(uint64) view returns (uint64[])",
@@ -264,6 +266,30 @@ export async function tokenBalance(
   return (await new Contract(token, tokenIface, provider).getFunction("balanceOf")(holder, {
     blockTag,
   })) as bigint;
+}
+
+/** Vault.ownerRotation's position of a key recorded without a queue entry (queue closed). */
+const NO_POSITION = 2n ** 64n - 1n;
+
+/**
+ * The owner keys the governance recorded behind a closed deposit queue (Vault.ownerRotation
+ * with no queue position, at `blockTag`): no batch credits them, they make a freeze due and
+ * sign the account's exit after it. The deposit queue's events do not show them.
+ */
+export async function strandedRotationsAt(
+  provider: Provider,
+  vault: string,
+  blockTag: number,
+): Promise<{ account: bigint; key: { x: bigint; y: bigint }; time: bigint }[]> {
+  const v = new Contract(vault, vaultIface, provider);
+  const out = [];
+  for (const account of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+    const [x, y, , time, position] = (await v.getFunction("ownerRotation")(account, {
+      blockTag,
+    })) as bigint[];
+    if (time !== 0n && position === NO_POSITION) out.push({ account, key: { x, y }, time });
+  }
+  return out;
 }
 
 /**

@@ -1,10 +1,17 @@
 import type { AuditorOptions } from "./options.ts";
 import type { ExchangeState } from "../engine/state.ts";
-import { exitInfoAt, settlementAt, tokenBalance, type SettlementInfo } from "./chain.ts";
+import {
+  exitInfoAt,
+  settlementAt,
+  strandedRotationsAt,
+  tokenBalance,
+  type SettlementInfo,
+} from "./chain.ts";
 import { escapeHeadFindings, type EscapeContext } from "./escape.ts";
 import type { Finding } from "./findings.ts";
 import { books, checkInvariants, type VaultBooks } from "./invariants.ts";
-import { currentOwners, ownerFindings } from "./owner-checks.ts";
+import { currentOwners, ownerFindings, pendingRotations } from "./owner-checks.ts";
+import { formatPublicKey } from "../domain/owners.ts";
 
 /** What the head's checks read of the auditor. */
 export interface HeadContext extends EscapeContext {
@@ -44,7 +51,10 @@ export async function checkHead(
     });
   const balance = await tokenBalance(o.provider, info.token, info.vault, block);
   const notes = previousNotes.filter(
-    (n) => !n.startsWith("the Vault's token balance") && !n.startsWith("frozen at block"),
+    (n) =>
+      !n.startsWith("the Vault's token balance") &&
+      !n.startsWith("frozen at block") &&
+      !n.startsWith("owner key rotation stranded"),
   );
   if (balance !== p.vaultBalance)
     notes.push(
@@ -77,9 +87,19 @@ export async function checkHead(
         }))
       : undefined;
   const exits = frozen ? await exitInfoAt(o.provider, info.address, block) : undefined;
-  // the owners' keys now (after the rotations credited so far)
+  // the owners' keys now (after the rotations credited so far), and those pending
   const rotations = p.ownerRotations ?? [];
-  found.push(...ownerFindings(ctx.chainId, currentOwners(o.config.owners, rotations), rotations));
+  const stranded = await strandedRotationsAt(o.provider, info.vault, block);
+  for (const x of stranded)
+    notes.push(
+      `owner key rotation stranded: account ${x.account} to ${formatPublicKey(x.key)}, recorded at ${x.time} behind the closed deposit queue (no batch can credit it: a freeze is due forcedDeadline after it, and the key signs the account's exit)`,
+    );
+  found.push(
+    ...ownerFindings(ctx.chainId, currentOwners(o.config.owners, rotations), rotations, [
+      ...pendingRotations(p.pending),
+      ...stranded.map((x) => ({ ...x, queueIndex: null })),
+    ]),
+  );
   const time = await ctx.blockTime(block);
   found.push(...escapeHeadFindings(ctx, time, frozenState, exits));
   return {

@@ -8,7 +8,7 @@ import type { BatchPoint, Progress, RoundPoint } from "./progress.ts";
 import { escapeReport, type EscapeReport } from "./report-escape.ts";
 import { FEE_ACCOUNT } from "../domain/constants.ts";
 import { formatPublicKey } from "../domain/owners.ts";
-import { currentOwners } from "./owner-checks.ts";
+import { currentOwners, pendingRotations } from "./owner-checks.ts";
 import { fundingReport, type FundingReport } from "./report-funding.ts";
 
 export interface AuditReport {
@@ -124,6 +124,10 @@ export function buildReport(r: AuditRun): AuditReport {
   for (const x of rotations)
     notes.push(
       `owner key rotation: account ${x.account} (${x.account === FEE_ACCOUNT ? "fees" : "insurance fund"}) to ${formatPublicKey(x.key)} by deposit batch ${x.batch} (queue position ${x.queueIndex})`,
+    );
+  for (const x of pendingRotations(p.pending))
+    notes.push(
+      `owner key rotation pending: account ${x.account} (${x.account === FEE_ACCOUNT ? "fees" : "insurance fund"}) to ${formatPublicKey(x.key)} queued at position ${x.queueIndex}, not credited yet (uncredited past the forced deadline it makes a freeze due; after a freeze this key signs the account's exit)`,
     );
   if (p.replayNote) notes.push(p.replayNote);
   const latest = Object.entries(p.rounds).sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? 1 : -1))[0];

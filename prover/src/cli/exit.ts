@@ -7,6 +7,7 @@ import { CIRCUITS } from "../domain/circuits.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { signExit } from "../domain/exit.ts";
 import { parseExitDataFile, type ExitData } from "../domain/exit-data.ts";
+import type { PublicKey } from "../domain/account.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { exitAccountPublicSignals, type ExitAccountInput } from "../domain/inputs.ts";
 import type { ProofResult } from "../domain/ports.ts";
@@ -34,7 +35,10 @@ import { frozenState } from "./exit-data.ts";
  * `zkclear exit`: proves ExitAccount on this machine from exit data (zkclear exit-data) and
  * the account key's signature of the recipient, and sends it to Settlement.exit. Every
  * account signs its exit: a trader with her key, the fee account (1) and the insurance fund
- * (2) with their owners' keys (domain/owners.ts), after the second window, fees first.
+ * (2) with their owners' keys (domain/owners.ts), after the second window, fees first (the
+ * fund without the fee account after a third window); when the governance's latest rotation
+ * of that owner's key was not credited by the frozen root (Vault.exitSigner), the NEW key's
+ * keystore signs instead of the leaf's.
  * Within the exit window a trader's exit is a claim, paid by `zkclear settle-exit` after the
  * window (claim * min(1, pool / claimed)); after the window an exit is paid at once. The
  * Vault then owes the recipient, who claims (done here unless --no-claim).
@@ -69,6 +73,13 @@ export function explainExitRefusal(
       return {
         message: `account ${r.args[0]} is a system account: it exits only after the second window (2 × exitWindow after the freeze), the fee account (1) before the insurance fund (2)`,
       };
+    case "WrongExitSigner":
+      return {
+        message:
+          (r.args[1] as bigint) === 0n
+            ? `account ${r.args[0]}'s exit is signed by its leaf's key (no owner key rotation is pending)`
+            : `account ${r.args[0]}'s exit is signed by the owner key the governance queued and the frozen root did not credit (Poseidon ${r.args[1]}): give that key's keystore`,
+      };
     case "InvalidExitProof":
       return {
         message:
@@ -86,6 +97,19 @@ function ownerOf(account: bigint): string | undefined {
   if (account === FEE_ACCOUNT) return "the fee owner's key";
   if (account === INSURANCE_ACCOUNT) return "the fund owner's key";
   return undefined;
+}
+
+/**
+ * The owner key that signs a system account's exit instead of its leaf's: the governance's
+ * latest rotation if the frozen root did not credit it (Vault.exitSigner != 0), else null.
+ */
+async function pendingOwnerKey(c: EscapeChain, account: bigint): Promise<PublicKey | null> {
+  if (account !== FEE_ACCOUNT && account !== INSURANCE_ACCOUNT) return null;
+  const processed = (await c.settlement.getFunction("depositsProcessed")()) as bigint;
+  const hash = (await c.vault.getFunction("exitSigner")(account, processed)) as bigint;
+  if (hash === 0n) return null;
+  const [x, y] = (await c.vault.getFunction("ownerRotation")(account)) as bigint[];
+  return { x, y };
 }
 
 /** The deployment's ExitAccount proving key (or --zkey), checked against its recorded hash. */
@@ -112,9 +136,10 @@ export async function proveExit(
   recipient: string,
   privateKey: Uint8Array,
   zkey: string,
+  pending: PublicKey | null = null,
 ): Promise<{ input: ExitAccountInput; result: ProofResult; ms: number }> {
   const sig = signExit(data.account, BigInt(recipient), privateKey, d.domain);
-  const input = exitInputFromData(data, d, BigInt(recipient), sig);
+  const input = exitInputFromData(data, d, BigInt(recipient), sig, pending);
   const wasm = circuitFiles("exit_account", d.paramSet).wasm;
   if (!fs.existsSync(wasm))
     throw new CliError(
@@ -205,13 +230,18 @@ export function register(program: Command, out: () => Output): void {
         `account ${account}'s exit is signed by ${whose ?? "its key"}: give --key`,
       );
     const keys = loadKey(o.key, o.passphrase);
-    if (keys.publicKey.x !== data.leaf.pubKey.x || keys.publicKey.y !== data.leaf.pubKey.y)
-      throw new CliError(
-        "KEYSTORE_MISMATCH",
-        `${o.key} is not account ${account}'s key${whose ? ` (${whose}, in its leaf)` : ""}`,
-      );
     const c = await connect(o);
     try {
+      // a rotation the frozen root did not credit: the governed key signs, not the leaf's
+      const pending = await pendingOwnerKey(c, account);
+      const signing = pending ?? data.leaf.pubKey;
+      if (keys.publicKey.x !== signing.x || keys.publicKey.y !== signing.y)
+        throw new CliError(
+          "KEYSTORE_MISMATCH",
+          pending
+            ? `${o.key} is not the owner key the governance queued for account ${account} (${pending.x},${pending.y}): the frozen root did not credit that rotation, so its key signs the exit`
+            : `${o.key} is not account ${account}'s key${whose ? ` (${whose}, in its leaf)` : ""}`,
+        );
       const d = c.deployment;
       if (data.chainId !== d.chainId || data.settlement !== getAddress(d.addresses.settlement))
         throw new CliError(
@@ -235,7 +265,9 @@ export function register(program: Command, out: () => Output): void {
         );
       const zkey = exitZkey(d, o.zkey);
       const { input, result, ms } = await asRefusal(() =>
-        spin(out(), "proving the exit", () => proveExit(d, data, to, keys.privateKey, zkey)),
+        spin(out(), "proving the exit", () =>
+          proveExit(d, data, to, keys.privateKey, zkey, pending),
+        ),
       );
       const args = exitCallArgs(input, result.proof);
       if (o.calldata) {

@@ -26,13 +26,15 @@ export function explainFreezeRefusal(
   if (!due.length)
     return {
       message:
-        "nothing is waiting for the operator: a freeze needs a forced request or a deposit left unanswered for the forced deadline",
+        "nothing is waiting for the operator: a freeze needs a forced request, a deposit or an owner key rotation left unanswered for the forced deadline",
       details: { forcedDueAt, depositDueAt, freezableAt: null },
     };
   const at = due.reduce((a, b) => (a < b ? a : b));
   const parts = [
     forcedDueAt ? `the oldest unanswered forced request is overdue at ${isoTime(forcedDueAt)}` : "",
-    depositDueAt ? `the oldest uncredited deposit is overdue at ${isoTime(depositDueAt)}` : "",
+    depositDueAt
+      ? `the oldest uncredited deposit or owner key rotation is overdue at ${isoTime(depositDueAt)}`
+      : "",
   ].filter(Boolean);
   return {
     message: `nothing is overdue yet: ${parts.join("; ")}; a freeze is possible from ${isoTime(at)} (Unix ${at})`,

@@ -46,36 +46,84 @@ export function rotationCall(
   };
 }
 
-/** An owner key the Vault queued (OwnerKeyQueued), and whether a proven batch applied it. */
+/**
+ * An owner key the governance named (OwnerKeyQueued, or OwnerKeyStranded with the queue
+ * closed: index null), and its state: applied by a proven deposit batch; waiting for one;
+ * or stranded (no batch can ever credit it: recorded without a queue entry, or queued at or
+ * after the first reclaimed position). A waiting or stranded rotation that is the Vault's
+ * latest for its account makes a freeze due at `freezeDueAt` (recorded + forcedDeadline).
+ */
 export interface QueuedOwnerKey {
-  readonly index: bigint;
+  readonly index: bigint | null;
   readonly role: OwnerRole;
   readonly key: PublicKey;
   readonly applied: boolean;
+  readonly state: "applied" | "waiting" | "stranded";
+  readonly freezeDueAt: bigint | null;
 }
+
+const NO_POSITION = 2n ** 64n - 1n;
 
 /**
  * The owners' keys now: the deployment's genesis owners, each replaced by the last key the
  * governance queued for it (OwnerKeyQueued) that a proven deposit batch credited
- * (queue position < Settlement.depositsProcessed()); the rotations, applied or waiting.
+ * (queue position < Settlement.depositsProcessed()); the rotations, applied, waiting or
+ * stranded behind a closed queue.
  */
 export async function ownersOnChain(
   c: EscapeChain,
 ): Promise<{ owners: Owners; rotations: QueuedOwnerKey[] }> {
   const processed = BigInt(await c.settlement.getFunction("depositsProcessed")());
-  const logs = await c.vault.queryFilter(c.vault.filters.OwnerKeyQueued(), c.deployment.block);
+  const [, closedAt] = (await c.vault.getFunction("depositQueue")()) as bigint[];
+  const deadline = BigInt(await c.settlement.getFunction("forcedDeadline")());
+  const latest = new Map<bigint, { time: bigint; position: bigint; x: bigint }>();
+  for (const account of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+    const [x, , , time, position] = (await c.vault.getFunction("ownerRotation")(
+      account,
+    )) as bigint[];
+    if (time !== 0n) latest.set(account, { time, position, x });
+  }
+  const from = c.deployment.block;
+  const logs = [
+    ...(await c.vault.queryFilter(c.vault.filters.OwnerKeyQueued(), from)),
+    ...(await c.vault.queryFilter(c.vault.filters.OwnerKeyStranded(), from)),
+  ].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   const rotations = logs
     .map((l) => c.vault.interface.parseLog(l)!)
-    .map((e) => ({
-      index: BigInt(e.args.index),
-      role: (BigInt(e.args.account) === FEE_ACCOUNT ? "fee" : "fund") as OwnerRole,
-      key: { x: BigInt(e.args.pkX), y: BigInt(e.args.pkY) },
-      applied: BigInt(e.args.index) < processed,
-    }))
-    .sort((a, b) => (a.index < b.index ? -1 : 1));
+    .map((e): QueuedOwnerKey => {
+      const account = BigInt(e.args.account);
+      const index = e.name === "OwnerKeyQueued" ? BigInt(e.args.index) : null;
+      const applied = index !== null && index < processed;
+      const stranded = index === null || index >= closedAt;
+      const l = latest.get(account);
+      const isLatest =
+        l !== undefined && l.position === (index ?? NO_POSITION) && l.x === BigInt(e.args.pkX);
+      return {
+        index,
+        role: account === FEE_ACCOUNT ? "fee" : "fund",
+        key: { x: BigInt(e.args.pkX), y: BigInt(e.args.pkY) },
+        applied,
+        state: applied ? "applied" : stranded ? "stranded" : "waiting",
+        freezeDueAt: !applied && isLatest ? l.time + deadline : null,
+      };
+    });
   const owners = { ...c.deployment.owners };
   for (const r of rotations) if (r.applied) owners[r.role] = r.key;
   return { owners, rotations };
+}
+
+/** How `owner show` words a rotation's state. */
+function rotationLine(r: QueuedOwnerKey): string {
+  const where =
+    r.index === null ? "recorded without a queue entry" : `at queue position ${r.index}`;
+  const due = r.freezeDueAt !== null ? `; makes a freeze due from ${isoTime(r.freezeDueAt)}` : "";
+  const state =
+    r.state === "applied"
+      ? "applied"
+      : r.state === "waiting"
+        ? `waiting for a deposit batch${due}`
+        : `stranded: the deposit queue is closed (a deposit was reclaimed), no batch can credit it${due}; after the freeze this key signs the account's exit`;
+  return `rotation ${where}: ${r.role} -> ${formatPublicKey(r.key)} (${state})`;
 }
 
 interface RotateOptions extends ChainOptions {
@@ -163,11 +211,33 @@ async function rotate(out: Output, o: RotateOptions): Promise<void> {
     if (!ok) return;
     const receipt = await (await timelock.getFunction("execute")(...args)).wait();
     const [ev] = eventsOf(c.vault, receipt, "OwnerKeyQueued");
+    if (!ev) {
+      const due =
+        BigInt((await receipt.getBlock()).timestamp) +
+        BigInt(await c.settlement.getFunction("forcedDeadline")());
+      report(
+        out,
+        {
+          executed: true,
+          operation: opId,
+          role,
+          key,
+          queueIndex: null,
+          stranded: true,
+          freezeDueAt: due,
+          tx: receipt.hash,
+        },
+        `recorded the ${role} owner's new key ${formatPublicKey(key)} WITHOUT a queue entry: the deposit queue is closed (a deposit was reclaimed), so no batch can credit it. ` +
+          `Anyone may freeze the exchange from ${isoTime(due)}; the new key then signs the account's exit (zkclear exit --key <new key>)`,
+      );
+      return;
+    }
     report(
       out,
       { executed: true, operation: opId, role, key, queueIndex: ev.index, tx: receipt.hash },
       `queued the ${role} owner's new key ${formatPublicKey(key)} at deposit queue position ${String(ev.index)}: ` +
-        `it replaces the old key once the operator's next deposit batch credits that position (zkclear owner show)`,
+        `it replaces the old key once the operator's next deposit batch credits that position (zkclear owner show); ` +
+        `uncredited, it makes a freeze due after the forced deadline`,
     );
   } finally {
     c.close();
@@ -187,10 +257,7 @@ async function show(out: Output, o: ChainOptions): Promise<void> {
           (r) =>
             `${r} owner (account ${OWNER_ACCOUNTS[r]}): ${formatPublicKey(owners[r])}${insecure.includes(r) ? " (INSECURE development key)" : ""}`,
         ),
-        ...rotations.map(
-          (r) =>
-            `rotation at queue position ${r.index}: ${r.role} -> ${formatPublicKey(r.key)} (${r.applied ? "applied" : "waiting for a deposit batch"})`,
-        ),
+        ...rotations.map(rotationLine),
       ].join("\n"),
     );
   } finally {

@@ -450,7 +450,8 @@ export function writeBatchFile(w: World, dir: string, batch: number, data: Batch
  * Proves `account`'s exit from the world's state (the tree at the frozen root) at `marks`
  * (default: the latest round's, the one a freeze records), paying `recipient`; `key` (the
  * account's leaf key: a trader's, or the fee or fund owner's, devOwnerKeys in a test world)
- * signs the recipient. Returns Settlement.exit's arguments.
+ * signs the recipient. `pending`: `key` is a system account's pending governed owner key, not
+ * its leaf's (the exit names signer = Poseidon(key)). Returns Settlement.exit's arguments.
  */
 export async function proveExit(
   w: World,
@@ -459,10 +460,19 @@ export async function proveExit(
   key: KeyPair,
   marks: readonly bigint[] = w.marks,
   fundingIndices: readonly bigint[] = w.fundingIndices,
+  pending = false,
 ): Promise<{ input: ExitAccountInput; args: ReturnType<typeof exitCallArgs>; proveMs: number }> {
   const to = BigInt(recipient);
   const sig = signExit(account, to, key.privateKey, w.domain);
-  const input = exitInput(w.state, account, to, sig, marks, fundingIndices);
+  const input = exitInput(
+    w.state,
+    account,
+    to,
+    sig,
+    marks,
+    fundingIndices,
+    pending ? key.publicKey : null,
+  );
   const r = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
   return { input, args: exitCallArgs(input, r.proof), proveMs: r.proveMs };
 }

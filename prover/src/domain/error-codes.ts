@@ -100,6 +100,7 @@ export const ERROR_CODES = {
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
   EXIT_UNSIGNED: { area: "trade", http: BAD },
+  EXIT_SIGNER_NOT_SYSTEM: { area: "trade", http: BAD },
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },

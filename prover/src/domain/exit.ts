@@ -5,6 +5,7 @@ import {
   EXIT_TAG,
   FEE_ACCOUNT,
   FIRST_USER_ACCOUNT,
+  INSURANCE_ACCOUNT,
   WITHDRAW_ACCOUNT_SHIFT,
 } from "./constants.ts";
 import { ZkClearError } from "./errors.ts";
@@ -61,6 +62,31 @@ export function requireExitSignature(account: bigint, sig: EdDSASignature | null
     "EXIT_UNSIGNED",
     `account ${account}'s exit needs the signature of ${whose}: no exit is unsigned`,
   );
+}
+
+/**
+ * ExitAccount's `signer` for an exit signed by `key` instead of the leaf's key: Poseidon(x, y)
+ * (Vault.exitSigner names the pending governed owner key so; 0 when the leaf's key signs).
+ */
+export function exitSignerHash(key: PublicKey): bigint {
+  return poseidon([key.x, key.y]);
+}
+
+/**
+ * The signer fields of ExitAccount's input: the leaf's key (`pending` null: signer 0) or a
+ * system account's pending governed owner key; a trader has none (EXIT_SIGNER_NOT_SYSTEM).
+ */
+export function exitSignerFields(
+  account: bigint,
+  pending: PublicKey | null,
+): { signer: bigint; signerX: bigint; signerY: bigint } {
+  if (pending === null) return { signer: 0n, signerX: 0n, signerY: 0n };
+  if (account !== FEE_ACCOUNT && account !== INSURANCE_ACCOUNT)
+    throw new ZkClearError(
+      "EXIT_SIGNER_NOT_SYSTEM",
+      `account ${account} is a trader: only the fee account (1) and the insurance fund (2) exit with a key other than their leaf's (a pending owner key)`,
+    );
+  return { signer: exitSignerHash(pending), signerX: pending.x, signerY: pending.y };
 }
 
 /** What an exit pays: max(0, equity at `marks` after funding accrued to `indices`). */

@@ -378,6 +378,11 @@ export interface ExitAccountInput extends LeafSlotFields {
   readonly account: bigint;
   readonly recipient: bigint;
   readonly payout: bigint;
+  /**
+   * 0: the leaf's key signs; else Poseidon(signerX, signerY), the pending governed owner key
+   * that signs a system account's exit (Vault.exitSigner; accounts 1 and 2 only).
+   */
+  readonly signer: bigint;
   readonly marketParam: readonly bigint[];
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
@@ -388,6 +393,9 @@ export interface ExitAccountInput extends LeafSlotFields {
   readonly sigR8x: bigint;
   readonly sigR8y: bigint;
   readonly sigS: bigint;
+  /** The signing key when signer != 0 (0, 0 when the leaf's key signs). */
+  readonly signerX: bigint;
+  readonly signerY: bigint;
 }
 
 export const EXIT_ACCOUNT_PUBLIC = [
@@ -396,6 +404,7 @@ export const EXIT_ACCOUNT_PUBLIC = [
   "account",
   "recipient",
   "payout",
+  "signer",
 ] as const;
 
 export function exitAccountPublicSignals(input: ExitAccountInput): bigint[] {
@@ -409,6 +418,7 @@ export function toExitAccountSignals(input: ExitAccountInput): Record<string, Si
     account: str(input.account),
     recipient: str(input.recipient),
     payout: str(input.payout),
+    signer: str(input.signer),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
@@ -423,5 +433,7 @@ export function toExitAccountSignals(input: ExitAccountInput): Record<string, Si
     sigR8x: str(input.sigR8x),
     sigR8y: str(input.sigR8y),
     sigS: str(input.sigS),
+    signerX: str(input.signerX),
+    signerY: str(input.signerY),
   };
 }

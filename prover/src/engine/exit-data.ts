@@ -1,7 +1,7 @@
 import { getAddress } from "ethers";
-import { leafPreimage } from "../domain/account.ts";
+import { leafPreimage, type PublicKey } from "../domain/account.ts";
 import { ZkClearError } from "../domain/errors.ts";
-import { exitPayout, requireExitSignature } from "../domain/exit.ts";
+import { exitPayout, exitSignerFields, requireExitSignature } from "../domain/exit.ts";
 import { checkExitData, exitDataDomain, type ExitData } from "../domain/exit-data.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
@@ -56,13 +56,15 @@ export function exitDataOf(
  * ExitAccount's input from exit data alone (no tree): the same input engine/exit.ts
  * exitInput builds from the whole state (a test checks both agree). Every account needs
  * its leaf key's signature of the recipient (domain/exit.ts signExit): the fee account's
- * and the insurance fund's are their owners' (EXIT_UNSIGNED without one).
+ * and the insurance fund's are their owners' (EXIT_UNSIGNED without one); `pending` is the
+ * system account's governed owner key the frozen root did not credit (engine/exit.ts).
  */
 export function exitInputFromData(
   d: ExitData,
   config: { readonly markets: readonly MarketParams[]; readonly fundFloor: bigint },
   recipient: bigint,
   signature: EdDSASignature | null,
+  pending: PublicKey | null = null,
 ): ExitAccountInput {
   checkExitData(d);
   const sig = requireExitSignature(d.account, signature);
@@ -80,6 +82,7 @@ export function exitInputFromData(
     account: d.account,
     recipient,
     payout: d.payout,
+    ...exitSignerFields(d.account, pending),
     marketParam: markets.map(packMarketParams),
     domain,
     fundFloor: config.fundFloor,

@@ -1,5 +1,6 @@
 import type { EdDSASignature } from "../domain/keys.ts";
-import { exitPayout, requireExitSignature } from "../domain/exit.ts";
+import { exitPayout, exitSignerFields, requireExitSignature } from "../domain/exit.ts";
+import type { PublicKey } from "../domain/account.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
@@ -13,6 +14,8 @@ import { leafWitness } from "./transfers.ts";
  * ExitAccount (circuits/src/exit-account.circom). Every account needs its leaf key's
  * signature of the recipient (domain/exit.ts signExit): a trader's key, and for the fee
  * account and the insurance fund their owners' keys (domain/owners.ts); none exits unsigned.
+ * `pending`: for account 1 or 2, the governed owner key the frozen root did not credit yet
+ * (Vault.exitSigner), which then signs instead of the leaf's key (signer = its Poseidon).
  */
 export function exitInput(
   state: ExchangeState,
@@ -21,6 +24,7 @@ export function exitInput(
   signature: EdDSASignature | null,
   marks: readonly bigint[],
   indices: readonly bigint[],
+  pending: PublicKey | null = null,
 ): ExitAccountInput {
   if (account === 0n)
     throw new ZkClearError("ACCOUNT_NOT_FOUND", "account 0 is the empty leaf: it does not exit");
@@ -33,6 +37,7 @@ export function exitInput(
     account,
     recipient,
     payout: exitPayout(state.getAccount(account), marks, indices),
+    ...exitSignerFields(account, pending),
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
     fundFloor: state.fundFloor,
