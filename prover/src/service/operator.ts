@@ -18,6 +18,8 @@ import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
 import { COMMITTEE_WAIT_MS, dropBatchesFrom, Redo } from "./redo.ts";
+import { dropOverdueMatches, noticeRotations, ROTATION_WAIT_MS } from "./owner-rotation.ts";
+import { isOwnedAccount, isRotation } from "../domain/transfers.ts";
 import type { StoredBatch } from "../store/store.ts";
 
 export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } from "./context.ts";
@@ -42,6 +44,13 @@ export interface OperatorOptions {
    * answers (which need none) are cut and sent first; ms, default 10 minutes.
    */
   readonly committeeWaitMs?: number;
+  /**
+   * How long a queued owner key rotation waits, from when the operator first sees it, for
+   * the account's pending matches while the committee holds trade batches back; then they
+   * are dropped with their reason and the rotation is credited. ms, default 1 hour
+   * (ROTATION_WAIT_MS); keep it well under half the deployment's depositDeadline.
+   */
+  readonly rotationWaitMs?: number;
   /**
    * The Funding contract: with it the operator ticks funding when due (./funding.ts); the
    * service always has one, test rigs only when they ask.
@@ -142,6 +151,10 @@ export class Operator {
       frozen: () => this.frozenWhy,
       forcedAnswered: (batch, from, count, outcomes) =>
         this.forced.answered(batch, from, count, outcomes),
+      rotating: (a) =>
+        isOwnedAccount(a)
+          ? this.batcher.queued.find((q) => isRotation(q.deposit) && q.deposit.account === a)?.at
+          : undefined,
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer, this.offers, o.snapshotEvery);
@@ -363,7 +376,10 @@ export class Operator {
     const yieldNow = () => new Promise((r) => setImmediate(r));
     // the committee did not attest: only what needs no attestation, from the settled state
     const hold = Date.now() < this.redo.holdAttestedUntil;
-    // a rotation waits for the old key's pending matches, which wait out a hold
+    // a rotation waits for the old key's pending matches, which wait out a hold, but only
+    // for rotationWaitMs: then they are dropped (the deposits ahead of it go meanwhile)
+    const wait = this.o.rotationWaitMs ?? ROTATION_WAIT_MS;
+    while (hold && dropOverdueMatches(this.ctx, seq, this.batcher.queued, wait) > 0);
     while (this.batcher.pendingDeposits.length > 0 && this.batcher.cutDeposit(!hold)) {
       await yieldNow();
     }
@@ -430,6 +446,7 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
+    if (fresh.length > 0) noticeRotations(this.ctx, seq, this.batcher.queued.slice(-fresh.length));
     this.batcher.pendingForced.push(...this.forced.requestsFrom(this.batcher.nextForced));
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
