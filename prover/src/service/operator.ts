@@ -98,6 +98,8 @@ export class Operator {
   readonly offers = new OfferBook(() => this.ctx);
   /** Funding ticks, when the operator has the Funding contract. */
   private readonly fundingTicker: FundingTicker | undefined;
+  /** Owner key rotations seen on the Vault's queue: position → account (kept across redos). */
+  private readonly rotationsSeen = new Map<number, bigint>();
   /** Forced batches known to have settled (settled is final). */
   private readonly settledBatches = new Set<number>();
 
@@ -151,10 +153,14 @@ export class Operator {
       frozen: () => this.frozenWhy,
       forcedAnswered: (batch, from, count, outcomes) =>
         this.forced.answered(batch, from, count, outcomes),
-      rotating: (a) =>
-        isOwnedAccount(a)
-          ? this.batcher.queued.find((q) => isRotation(q.deposit) && q.deposit.account === a)?.at
-          : undefined,
+      rotating: (a) => {
+        if (!isOwnedAccount(a)) return undefined;
+        // not yet in a batch (one dropped since puts it back, before the queue is read again)
+        const credited = this.batcher.nextDeposit - this.batcher.pendingDeposits.length;
+        for (const [at, account] of this.rotationsSeen)
+          if (account === a && at >= credited) return at;
+        return undefined;
+      },
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer, this.offers, o.snapshotEvery);
@@ -446,7 +452,10 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
-    if (fresh.length > 0) noticeRotations(this.ctx, seq, this.batcher.queued.slice(-fresh.length));
+    const seen = this.batcher.queued.slice(this.batcher.pendingDeposits.length - fresh.length);
+    for (const q of seen)
+      if (isRotation(q.deposit)) this.rotationsSeen.set(q.at, q.deposit.account);
+    noticeRotations(this.ctx, seq, seen);
     this.batcher.pendingForced.push(...this.forced.requestsFrom(this.batcher.nextForced));
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);
