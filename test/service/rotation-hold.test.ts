@@ -52,21 +52,21 @@ async function refusingReplica(): Promise<{ url: string; close(): Promise<void> 
  * A fund key rotation queued while the fund has a fill pending, with and without the data
  * committee withholding its signatures (real chain, real proofs, the real ReplicaAttestor
  * against replicas that refuse). During the hold the deposits ahead of the rotation are
- * credited at once; the rotation waits for the fund's match at most the rotation wait, then
- * the match is dropped with its reason and the rotation credited. Without a hold the match
- * settles first, as before.
+ * credited at once; the rotation waits for the fund's matches at most the rotation wait,
+ * then they are dropped with their reason (with a later match that passed only after one of
+ * them) and the rotation credited. Without a hold the matches settle first, as before.
  */
 describe("operator: a fund key rotation during a committee hold", function () {
   for (const hold of [true, false])
     it(
       hold
-        ? "credits the deposits ahead of the rotation during the hold, then drops the held fill after the rotation wait and credits the rotation"
-        : "control, no hold: the fund's fill settles before the rotation and nothing is dropped",
+        ? "credits the deposits ahead of the rotation during the hold, then drops the held fills (and one that relied on them) after the rotation wait and credits the rotation"
+        : "control, no hold: the fund's fills settle before the rotation and nothing is dropped",
       async function () {
         const replicas = hold ? [await refusingReplica(), await refusingReplica()] : [];
         const committee: { now?: AttestorPort } = {};
         const logs: string[] = [];
-        const rig: OperatorRig = await startOperator(2, "zkclear-rotation-hold-", {
+        const rig: OperatorRig = await startOperator(3, "zkclear-rotation-hold-", {
           attestor: { attest: (r) => committee.now!.attest(r) },
           committeeWaitMs: COMMITTEE_WAIT_MS,
           rotationWaitMs: ROTATION_WAIT_MS,
@@ -82,7 +82,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
             )
           : devAttestor(w.d);
         try {
-          const [alice, bob] = w.participants;
+          const [alice, bob, carol] = w.participants;
           const settlement = w.d.settlement;
           const processed = async () => Number(await settlement.getFunction("depositsProcessed")());
           const queueLength = async () =>
@@ -97,6 +97,8 @@ describe("operator: a fund key rotation during a committee hold", function () {
           };
           await deposit(w, alice, 1_000_000_00n);
           await deposit(w, bob, 1_000_000_00n);
+          // carol's collateral covers the initial margin of 1 BTC lot (600,000), not of 2
+          await deposit(w, carol, 900_000n);
           await deposit(
             w,
             { signer: bob.signer, keys: bob.keys, account: INSURANCE_ACCOUNT },
@@ -127,6 +129,16 @@ describe("operator: a fund key rotation during a committee hold", function () {
           const sell = op.submitOrder(order(w, fund, { ...btc, side: "sell" }));
           const buy = op.submitOrder(order(w, t(bob), { ...btc, side: "buy" }));
           assert.equal(buy.status, "filled");
+          // the fund sells carol 1 lot; carol sells 2 to alice: short 1 after her long 1,
+          // which she could not be without it (short 2 needs 1,200,000)
+          const sell2 = op.submitOrder(order(w, fund, { ...btc, nonce: 2n, side: "sell" }));
+          const carolBuy = op.submitOrder(order(w, t(carol), { ...btc, side: "buy" }));
+          assert.equal(carolBuy.status, "filled");
+          const carolSell = op.submitOrder(
+            order(w, t(carol), { ...btc, nonce: 2n, amount: 2n, side: "sell" }),
+          );
+          const aliceBuy = op.submitOrder(order(w, t(alice), { ...btc, amount: 2n, side: "buy" }));
+          assert.equal(aliceBuy.status, "filled");
           const eth = { market: 1, side: "buy" as const, nonce: 1n, amount: 1n };
           const resting = op.submitOrder(order(w, fund, { ...eth, limitPrice: 100n }));
           assert.equal(resting.status, "open");
@@ -158,7 +170,14 @@ describe("operator: a fund key rotation during a committee hold", function () {
               (e: unknown) => e instanceof OperatorError && e.code === "ORDER_BAD_SIGNATURE",
             );
             assert.ok(await tickUntil(async () => (await processed()) === total));
-            // the fund's match in a trade batch first, then the deposits (K = 2 a batch)
+            // the fund's matches in a trade batch first (B = 2 a batch), then the deposits
+            // (K = 2 a batch), then carol's sale to alice
+            assert.ok(
+              await tickUntil(() => {
+                const p = op.pendingWork();
+                return p.matches === 0 && p.batches === 0;
+              }),
+            );
             const cut = store.batches<{ kind: string }>(undefined, before);
             assert.deepEqual(
               cut.map((b) => [b.kind, b.status]),
@@ -166,8 +185,10 @@ describe("operator: a fund key rotation during a committee hold", function () {
                 ["trades", "settled"],
                 ["deposits", "settled"],
                 ["deposits", "settled"],
+                ["trades", "settled"],
               ],
             );
+            assert.equal(op.state.getAccount(carol.account!).positions[0].size, -1n);
             assert.equal(store.getOrder(buy.id)!.status, "filled");
             assert.equal(store.getOrder(sell.id)!.status, "filled");
             assert.equal(op.state.getAccount(bob.account!).positions[0].size, 1n);
@@ -186,7 +207,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
             op.state.getAccount(INSURANCE_ACCOUNT).pubKey,
             devOwnerKeys().fund.publicKey,
           );
-          assert.equal(store.matches.pending().length, 1);
+          assert.equal(store.matches.pending().length, 3);
           // while it waits, the fund's new orders (old key) are refused, saying why
           assert.throws(
             () => op.submitOrder(order(w, fund, { ...eth, nonce: 2n, limitPrice: 100n })),
@@ -206,7 +227,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
           assert.deepEqual(op.state.getAccount(INSURANCE_ACCOUNT).pubKey, k);
           assert.equal(store.matches.pending().length, 0);
           assert.deepEqual(store.matches.ofOrder(buy.id), []);
-          for (const o of [buy, sell]) {
+          for (const o of [buy, sell, carolBuy, sell2]) {
             const x = store.getOrder(o.id)!;
             assert.equal(x.status, "cancelled");
             assert.equal(x.remaining, 1n);
@@ -215,7 +236,19 @@ describe("operator: a fund key rotation during a committee hold", function () {
               /fill of 1 at 6000000 \(match \d+\) was dropped: the fund owner's key of account 2 was rotated by deposit queue entry \d+, and the data committee held the trade back for longer than the rotation wait \(30 s\)/,
             );
           }
-          // nothing of the fill reached the state; alice's deposits did
+          // carol's sale to alice was checked against her dropped long: it goes with it
+          for (const o of [carolSell, aliceBuy]) {
+            const x = store.getOrder(o.id)!;
+            assert.equal(x.status, "cancelled");
+            assert.equal(x.remaining, 2n);
+            assert.match(
+              x.reason!,
+              /fill of 2 at 6000000 \(match \d+\) was dropped: it was checked against a fill dropped when account 2's owner key was rotated \(deposit queue entry \d+\)/,
+            );
+          }
+          // nothing of the fills reached the state; alice's deposits did
+          assert.equal(op.state.getAccount(carol.account!).positions[0].size, 0n);
+          assert.equal(op.state.getAccount(alice.account!).positions[0].size, 0n);
           assert.equal(op.state.getAccount(bob.account!).positions[0].size, 0n);
           assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).positions[0].size, 0n);
           assert.equal(op.state.getAccount(alice.account!).collateral, 1_000_000_00n + 12n);
