@@ -45,6 +45,9 @@ export async function startOperator(
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
     /** The operator ticks funding, as the service does (default: it never ticks). */
     funding?: boolean;
+    /** OperatorOptions.committeeWaitMs and rotationWaitMs (default: the operator's). */
+    committeeWaitMs?: number;
+    rotationWaitMs?: number;
   } = {},
 ): Promise<OperatorRig> {
   const P = PARAM_SETS.test;
@@ -73,6 +76,8 @@ export async function startOperator(
       chain,
       prover,
       snapshotEvery: extra.snapshotEvery,
+      committeeWaitMs: extra.committeeWaitMs,
+      rotationWaitMs: extra.rotationWaitMs,
       funding,
       log: extra.log ?? ((line) => process.env.ZKCLEAR_TEST_LOG && console.log(line)),
     });

@@ -135,6 +135,7 @@ export const ERROR_CODES = {
   EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },
   ACCOUNT_TAKING_LIQUIDATION: { area: "operator", http: CONFLICT },
+  ACCOUNT_KEY_ROTATING: { area: "operator", http: CONFLICT },
   OFFER_NONCE_USED: { area: "operator", http: CONFLICT },
   OFFER_BAD_SIGNATURE: { area: "operator", http: BAD },
   ORDER_NONCE_USED: { area: "operator", http: CONFLICT },

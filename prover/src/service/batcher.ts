@@ -3,8 +3,8 @@ import type { BatchData, BatchKind, BatchRequest } from "../domain/batch.ts";
 import type { StoredBatch } from "../store/store.ts";
 import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
-import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
-import { endOldKey, rotatedAccounts } from "./owner-rotation.ts";
+import { isRotation, type Deposit, type SignedWithdrawal } from "../domain/transfers.ts";
+import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
@@ -65,6 +65,11 @@ export class Batcher {
   /** Where the next look at the Vault's queue starts. */
   get nextDeposit(): number {
     return this.depositsSeen + this.pendingDeposits.length;
+  }
+
+  /** The deposits not yet in a batch, with their queue positions. */
+  get queued(): QueuedDeposit[] {
+    return this.pendingDeposits.map((deposit, i) => ({ at: this.depositsSeen + i, deposit }));
   }
 
   /** Where the next look at Settlement's forced queue starts. */
@@ -136,12 +141,19 @@ export class Batcher {
    * account's matches still pending are cut into trade batches first (they were signed with
    * the key then in the leaf), and in the batch's own transaction its resting orders are
    * cancelled and its pending withdrawal requests refused, each with the reason (the circuits
-   * would refuse the old key's signatures after the rotation). Returns false, cutting nothing,
-   * when those matches cannot be cut now (`tradesAllowed` false: the committee holds trade
-   * batches back) or the operator halted.
+   * would refuse the old key's signatures after the rotation). While the committee holds
+   * trade batches back (`tradesAllowed` false) those matches cannot be cut: the batch stops
+   * short of the first such rotation, so that the deposits ahead of it are still credited.
+   * Returns false, cutting nothing, when the next entry is such a rotation or the operator
+   * halted.
    */
   cutDeposit(tradesAllowed = true): boolean {
-    const ds = this.pendingDeposits.slice(0, this.ctx.p.deposits);
+    let ds = this.pendingDeposits.slice(0, this.ctx.p.deposits);
+    if (!tradesAllowed) {
+      const stop = ds.findIndex((d) => isRotation(d) && this.seq.hasPending(d.account));
+      if (stop === 0) return false;
+      if (stop > 0) ds = ds.slice(0, stop);
+    }
     const rotated = rotatedAccounts(ds);
     for (const a of rotated) {
       while (this.seq.hasPending(a)) {

@@ -59,6 +59,11 @@ export interface OperatorContext {
   frozen(): string | undefined;
   /** A forced batch (cut or replayed) answers requests [from, from + count). */
   forcedAnswered?(batch: number, from: number, count: number, outcomes: bigint): void;
+  /**
+   * The deposit queue position of a rotation of `account`'s owner key seen on-chain and not
+   * yet credited, if any: its orders are refused meanwhile (they would be signed by the old key).
+   */
+  rotating?(account: bigint): number | undefined;
   /** Where proving and submission times are reported (Prometheus histograms). */
   readonly timings: Timings;
 }

@@ -25,6 +25,8 @@ import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
 import { COMMITTEE_WAIT_MS, dropBatchesFrom, Redo } from "./redo.ts";
+import { dropOverdueMatches, noticeRotations, ROTATION_WAIT_MS } from "./owner-rotation.ts";
+import { isOwnedAccount, isRotation } from "../domain/transfers.ts";
 import type { StoredBatch } from "../store/store.ts";
 
 export { OperatorError, type BatchBody, type OrderAck, type OperatorMetrics } from "./context.ts";
@@ -55,6 +57,13 @@ export interface OperatorOptions {
    * answers (which need none) are cut and sent first; ms, default 10 minutes.
    */
   readonly committeeWaitMs?: number;
+  /**
+   * How long a queued owner key rotation waits, from when the operator first sees it, for
+   * the account's pending matches while the committee holds trade batches back; then they
+   * are dropped with their reason and the rotation is credited. ms, default 1 hour
+   * (ROTATION_WAIT_MS); keep it well under half the deployment's depositDeadline.
+   */
+  readonly rotationWaitMs?: number;
   /**
    * The Funding contract: with it the operator ticks funding when due (./funding.ts); the
    * service always has one, test rigs only when they ask.
@@ -103,6 +112,8 @@ export class Operator {
   readonly offers = new OfferBook(() => this.ctx);
   /** Funding ticks, when the operator has the Funding contract. */
   private readonly fundingTicker: FundingTicker | undefined;
+  /** Owner key rotations seen on the Vault's queue: position → account (kept across redos). */
+  private readonly rotationsSeen = new Map<number, bigint>();
   /** Forced batches known to have settled (settled is final). */
   private readonly settledBatches = new Set<number>();
 
@@ -156,6 +167,14 @@ export class Operator {
       frozen: () => this.frozenWhy,
       forcedAnswered: (batch, from, count, outcomes) =>
         this.forced.answered(batch, from, count, outcomes),
+      rotating: (a) => {
+        if (!isOwnedAccount(a)) return undefined;
+        // not yet in a batch (one dropped since puts it back, before the queue is read again)
+        const credited = this.batcher.nextDeposit - this.batcher.pendingDeposits.length;
+        for (const [at, account] of this.rotationsSeen)
+          if (account === a && at >= credited) return at;
+        return undefined;
+      },
     };
     this.sequencer = new Sequencer(this.ctx);
     this.batcher = new Batcher(this.ctx, this.sequencer, this.offers, o.snapshotEvery);
@@ -383,7 +402,10 @@ export class Operator {
     const yieldNow = () => new Promise((r) => setImmediate(r));
     // the committee did not attest: only what needs no attestation, from the settled state
     const hold = Date.now() < this.redo.holdAttestedUntil;
-    // a rotation waits for the old key's pending matches, which wait out a hold
+    // a rotation waits for the old key's pending matches, which wait out a hold, but only
+    // for rotationWaitMs: then they are dropped (the deposits ahead of it go meanwhile)
+    const wait = this.o.rotationWaitMs ?? ROTATION_WAIT_MS;
+    while (hold && dropOverdueMatches(this.ctx, seq, this.batcher.queued, wait) > 0);
     while (this.batcher.pendingDeposits.length > 0 && this.batcher.cutDeposit(!hold)) {
       await yieldNow();
     }
@@ -450,6 +472,10 @@ export class Operator {
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
+    const seen = this.batcher.queued.slice(this.batcher.pendingDeposits.length - fresh.length);
+    for (const q of seen)
+      if (isRotation(q.deposit)) this.rotationsSeen.set(q.at, q.deposit.account);
+    noticeRotations(this.ctx, seq, seen);
     this.batcher.pendingForced.push(...this.forced.requestsFrom(this.batcher.nextForced));
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);

@@ -1,18 +1,125 @@
 import { FEE_ACCOUNT } from "../domain/constants.ts";
 import { isRotation, type Deposit } from "../domain/transfers.ts";
 import type { OperatorContext } from "./context.ts";
-import type { Sequencer } from "./sequencer.ts";
+import type { PendingMatch, Sequencer } from "./sequencer.ts";
 
 /**
  * Owner key rotations at the operator: the governance's Vault.queueOwnerKey entries among
  * the deposits a batch credits replace the fee account's or the fund's key, and what the old
  * key signed can no longer be proven after that batch (the batcher cuts the account's
  * pending matches before it, then calls endOldKey in the batch's transaction).
+ *
+ * From the moment the entry is seen on-chain (noticeRotations) the account's resting orders
+ * are cancelled and its new orders refused (they would be signed by the old key). While the
+ * data committee holds trade batches back, the deposits ahead of the entry are credited
+ * without it; the entry waits for the account's pending matches at most `rotationWaitMs`
+ * from when it was seen, then those matches are dropped (dropOverdueMatches) and it is
+ * credited.
  */
+
+/** Default of OperatorOptions.rotationWaitMs: 1 hour (well under depositDeadline / 2). */
+export const ROTATION_WAIT_MS = 60 * 60_000;
+
+/** A deposit queue entry not yet credited, with its position in the Vault's queue. */
+export interface QueuedDeposit {
+  readonly at: number;
+  readonly deposit: Deposit;
+}
 
 /** The accounts whose owner key `deposits` rotate, once each. */
 export function rotatedAccounts(deposits: readonly Deposit[]): bigint[] {
   return [...new Set(deposits.filter(isRotation).map((d) => d.account))];
+}
+
+const roleOf = (account: bigint) => (account === FEE_ACCOUNT ? "fee" : "fund");
+
+/** Why what `account`'s previous owner key signed is cancelled: rotated by `by`. */
+export function rotatedReason(account: bigint, by: string): string {
+  return `the ${roleOf(account)} owner's key of account ${account} was rotated by ${by}: what the previous key signed can no longer settle; sign again with the new key`;
+}
+
+/** Where the time an entry was first seen is kept (survives restarts and redone batches). */
+const seenKey = (at: number) => `rotation-seen:${at}`;
+
+/** When the operator first saw the rotation at queue position `at` (ms), if it did. */
+export function rotationSeenAt(ctx: OperatorContext, at: number): number | undefined {
+  const v = ctx.store.getMeta(seenKey(at));
+  return v === undefined ? undefined : Number(v);
+}
+
+/**
+ * The rotation entries among `queued` seen for the first time: their time is stored and
+ * their accounts' resting orders (signed by the old key) are cancelled, saying why.
+ */
+export function noticeRotations(
+  ctx: OperatorContext,
+  seq: Sequencer,
+  queued: readonly QueuedDeposit[],
+  now = Date.now(),
+): void {
+  for (const q of queued) {
+    if (!isRotation(q.deposit) || rotationSeenAt(ctx, q.at) !== undefined) continue;
+    const a = q.deposit.account;
+    ctx.store.transaction(() => {
+      ctx.store.setMeta(seenKey(q.at), String(now));
+      seq.cancelAccount(a, rotatedReason(a, `deposit queue entry ${q.at} (not yet credited)`));
+    });
+    ctx.log(
+      `deposit queue entry ${q.at}: the ${roleOf(a)} owner's key of account ${a} is rotated; its resting orders are cancelled and its new orders refused until a deposit batch credits it`,
+    );
+  }
+}
+
+/**
+ * The first rotation entry among `queued` whose account `a` still has matches pending and
+ * whose wait is over: those matches (and any checked against them that no longer pass)
+ * are dropped, both orders of each cancelled with the reason, so that the entry can be
+ * credited. Called while the committee holds trade batches back (they cannot settle).
+ * Returns how many matches were dropped.
+ */
+export function dropOverdueMatches(
+  ctx: OperatorContext,
+  seq: Sequencer,
+  queued: readonly QueuedDeposit[],
+  waitMs: number,
+  now = Date.now(),
+): number {
+  const due = queued.find(
+    (q) =>
+      isRotation(q.deposit) &&
+      seq.hasPending(q.deposit.account) &&
+      now - (rotationSeenAt(ctx, q.at) ?? now) >= waitMs,
+  );
+  if (!due) return 0;
+  const a = due.deposit.account;
+  const ofAccount = (p: PendingMatch) =>
+    [p.match.maker, p.match.taker].some((o) => o.signed.order.account === a);
+  const dropped = seq.dropPending(ofAccount);
+  const secs = Math.round(waitMs / 1000);
+  const why = (p: PendingMatch) =>
+    ofAccount(p)
+      ? `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: the ${roleOf(a)} owner's key of account ${a} was rotated by deposit queue entry ${due.at}, and the data committee held the trade back for longer than the rotation wait (${secs} s); the order is cancelled: sign again (account ${a} with the new key)`
+      : `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: it was checked against a fill dropped when account ${a}'s owner key was rotated (deposit queue entry ${due.at}); the order is cancelled: sign again`;
+  const { store } = ctx;
+  try {
+    store.transaction(() => {
+      for (const p of dropped) {
+        store.matches.drop(p.seq);
+        for (const o of [p.match.maker, p.match.taker]) {
+          const stored = store.getOrder(o.id)!;
+          store.updateOrder(o.id, "cancelled", stored.remaining + p.match.qty, why(p));
+        }
+      }
+    });
+  } catch (e) {
+    // the books moved but the store did not: only a restart rebuilds them
+    ctx.fail(`the store refused to drop the old key's matches: ${String(e)}`);
+    throw e;
+  }
+  ctx.log(
+    `deposit queue entry ${due.at}: ${dropped.length} pending match(es) of account ${a} dropped (the committee held them back past the rotation wait of ${secs} s); the rotation is credited`,
+  );
+  return dropped.length;
 }
 
 /**
@@ -26,13 +133,12 @@ export function endOldKey(
   account: bigint,
   batch: number,
 ): void {
-  const role = account === FEE_ACCOUNT ? "fee" : "fund";
-  const why = `the ${role} owner's key of account ${account} was rotated by deposit batch ${batch}: what the previous key signed can no longer settle; sign again with the new key`;
+  const why = rotatedReason(account, `deposit batch ${batch}`);
   seq.cancelAccount(account, why);
   const { withdrawals } = ctx.store;
   const refused = withdrawals.pendingOf(account);
   for (const x of refused) withdrawals.refuse(x.id, why);
   ctx.log(
-    `batch ${batch}: ${role} owner key rotated; ${refused.length} pending withdrawal(s) of account ${account} refused, its resting orders cancelled`,
+    `batch ${batch}: ${roleOf(account)} owner key rotated; ${refused.length} pending withdrawal(s) of account ${account} refused, its resting orders cancelled`,
   );
 }

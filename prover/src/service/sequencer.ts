@@ -133,6 +133,12 @@ export class Sequencer {
         `account ${o.account} is taking over liquidated positions in a batch not yet settled: its orders are refused until it settles (seconds)`,
       );
     }
+    const rotation = ctx.rotating?.(o.account);
+    if (rotation !== undefined)
+      refuse(
+        "ACCOUNT_KEY_ROTATING",
+        `account ${o.account}'s owner key is being rotated (deposit queue entry ${rotation}, not yet credited): its orders are refused until a deposit batch credits the new key; then sign with the new key`,
+      );
     if (!ctx.state.hasAccount(o.account))
       refuse("ACCOUNT_NOT_FOUND", `account ${o.account} does not exist (deposit first)`);
     const acct = this.account(o.account);
@@ -328,6 +334,34 @@ export class Sequencer {
         p.match.maker.signed.order.account === account ||
         p.match.taker.signed.order.account === account,
     );
+  }
+
+  /**
+   * Takes the pending matches `drop` names out of line, with those checked against them
+   * that no longer pass once they are gone, projects the rest again and takes both orders
+   * of each out of the books; returns what was taken out (the caller stores it).
+   */
+  dropPending(drop: (p: PendingMatch) => boolean): PendingMatch[] {
+    const round = this.ctx.round()?.roundId;
+    const out: PendingMatch[] = [];
+    const keep: PendingMatch[] = [];
+    // a match checked at the current round is projected again (throws the rule it breaks)
+    const passes = (p: PendingMatch) => {
+      if (p.round !== round) return true;
+      try {
+        this.project(p.match);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    this.projected.clear();
+    for (const p of this.pending) (drop(p) || !passes(p) ? out : keep).push(p);
+    this.pending = keep;
+    for (const p of out)
+      for (const o of [p.match.maker, p.match.taker])
+        this.books[o.signed.order.market].cancel(o.id);
+    return out;
   }
 
   /** Forgets the projections once every pending match is in a batch (the state has them). */

@@ -63,6 +63,14 @@ export class MatchTable {
       .run(round.toString(), batch);
   }
 
+  /**
+   * Deletes a pending match that will never settle (its orders are cancelled with the
+   * reason in the same transaction: the old owner key's fills past the rotation wait).
+   */
+  drop(seq: number): void {
+    this.db.prepare("DELETE FROM matches WHERE seq = ? AND batch IS NULL").run(seq);
+  }
+
   /** Every pending match is to be batched at round `round` (its fill stands). */
   reprice(round: bigint): void {
     this.db.prepare("UPDATE matches SET round = ? WHERE batch IS NULL").run(round.toString());
