@@ -14,11 +14,10 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Groth16Proof } from "snarkjs";
-import type { ChainPort, ProofResult, ProverPort, Round } from "../../domain/ports.ts";
+import type { Round } from "../../domain/ports.ts";
 import type { Deposit } from "../../domain/transfers.ts";
-import type { BatchData } from "../../domain/batch.ts";
 import { RigError } from "../processes.ts";
+import { standIns } from "./stand-ins.ts";
 import { INTAKE_DOMAIN, INTAKE_PARAMS, intakeMarks } from "./intake-orders.ts";
 
 type Mod<T> = Promise<T>;
@@ -53,33 +52,11 @@ const deposits: Deposit[] = Array.from({ length: n }, (_, i) => ({
   amount: 10n ** 15n,
   pubKey: devKeyPair(`intake-${i}`).publicKey,
 }));
-let stateRoot = ExchangeState.genesis(p.depth, markets, INTAKE_DOMAIN, devOwners()).root;
-let txs = 0;
-const chain: ChainPort = {
-  latestRound: async () => round,
-  depositsFrom: async (i) => deposits.slice(i),
-  stateRoot: async () => stateRoot,
-  prepare: async (b: BatchData) => ({
-    hash: `0x${(++txs).toString(16)}`,
-    nonce: txs,
-    raw: String(b.newRoot),
-  }),
-  send: async (tx) => {
-    stateRoot = BigInt(tx.raw);
-    return { status: "mined", txHash: tx.hash, gasUsed: 0n };
-  },
-  check: async () => {},
-  submit: async () => ({ txHash: "0x0", gasUsed: 0n }),
-};
-const prover: ProverPort = {
-  prove: async () =>
-    ({
-      proof: {} as Groth16Proof,
-      publicSignals: [],
-      witnessMs: 0,
-      proveMs: 0,
-    }) as unknown as ProofResult,
-};
+const { chain, prover } = standIns(
+  ExchangeState.genesis(p.depth, markets, INTAKE_DOMAIN, devOwners()).root,
+  round,
+  deposits,
+);
 const store = new Store(db);
 const op = Operator.open({
   params: p,

@@ -1,22 +1,21 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Groth16Proof } from "snarkjs";
 import { zeroIndices } from "../../domain/funding.ts";
 import { defaultMarkets } from "../../domain/market.ts";
 import { devKeyPair } from "../../domain/keys.ts";
 import { devOwners } from "../../domain/owners.ts";
 import { paramSet, type ParamSet } from "../../domain/params.ts";
 import { signOrder } from "../../domain/order.ts";
-import type { ChainPort, ProofResult, ProverPort, Round } from "../../domain/ports.ts";
+import type { Round } from "../../domain/ports.ts";
 import type { Deposit } from "../../domain/transfers.ts";
-import type { BatchData } from "../../domain/batch.ts";
 import { Store } from "../../store/store.ts";
 import { ExchangeState } from "../../engine/state.ts";
 import { Operator } from "../../service/operator.ts";
 import { SNAPSHOT_EVERY } from "../../service/batcher.ts";
 import { buildApi } from "../../service/api.ts";
 import { RigError } from "../service-rig.ts";
+import { standIns } from "./stand-ins.ts";
 
 /**
  * Restart time and `GET /v1/batches` latency against history length. A history of real
@@ -41,42 +40,6 @@ const DOMAIN = 1n;
 /** Trade batches after the last snapshot: the restart replays these. */
 const TRADES_AFTER = SNAPSHOT_EVERY - 1;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** A chain that takes every batch at once, and a prover that proves nothing. */
-function standIns(
-  genesis: bigint,
-  round: Round,
-  deposits: Deposit[],
-): { chain: ChainPort; prover: ProverPort } {
-  let root = genesis;
-  let n = 0;
-  const chain: ChainPort = {
-    latestRound: async () => round,
-    depositsFrom: async (from) => deposits.slice(from),
-    stateRoot: async () => root,
-    prepare: async (b: BatchData) => ({
-      hash: `0x${(++n).toString(16)}`,
-      nonce: n,
-      raw: String(b.newRoot),
-    }),
-    send: async (tx) => {
-      root = BigInt(tx.raw);
-      return { status: "mined", txHash: tx.hash, gasUsed: 0n };
-    },
-    check: async () => {},
-    submit: async () => ({ txHash: "0x0", gasUsed: 0n }),
-  };
-  const prover: ProverPort = {
-    prove: async () =>
-      ({
-        proof: {} as Groth16Proof,
-        publicSignals: [],
-        witnessMs: 0,
-        proveMs: 0,
-      }) as unknown as ProofResult,
-  };
-  return { chain, prover };
-}
 
 export async function benchRestart(
   lengths: readonly number[],
