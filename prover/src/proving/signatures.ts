@@ -147,7 +147,8 @@ export async function verifyNative(
 /**
  * Collects checks as they come and sends them to the native verifier in batches, at most
  * `inFlight` batches at a time (each on a thread of libuv's pool): a check waits at most for
- * the batch before it. Without the addon each check is decided in this thread.
+ * the batch before it. Without the addon each check is decided in this thread. The waiting
+ * list holds what the caller sends: the intake holds at most its `maxInFlight` orders.
  */
 export class SignatureBatcher {
   private waiting: { check: SignatureCheck; done: (ok: boolean) => void }[] = [];
