@@ -7,6 +7,7 @@
 //   stages: the prover's steps one by one, for tests that compare them with ffjavascript.
 //   eddsaInit(...) once, then eddsaVerify(items, hashMessage) -> Promise<Uint8Array>:
 //     EdDSA-Poseidon signature checks in batches off the main thread (eddsa.hpp).
+//   eddsaTables() -> { built, held }: the verifier's per-key tables (eddsa.hpp KeyTables).
 #include <napi.h>
 
 #include <cstring>
@@ -299,6 +300,16 @@ Napi::Value EddsaVerify(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// eddsaTables(): { built, held }, the per-key tables built since the start and held now.
+Napi::Value EddsaTables(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = eddsa::verifier().keys.stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("built", Napi::Number::New(env, double(st.first)));
+  o.Set("held", Napi::Number::New(env, double(st.second)));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prove", Napi::Function::New(env, Prove));
   exports.Set("threads", Napi::Function::New(env, Threads));
@@ -312,6 +323,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stages", stages);
   exports.Set("eddsaInit", Napi::Function::New(env, EddsaInit));
   exports.Set("eddsaVerify", Napi::Function::New(env, EddsaVerify));
+  exports.Set("eddsaTables", Napi::Function::New(env, EddsaTables));
   return exports;
 }
 

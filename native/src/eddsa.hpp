@@ -8,7 +8,7 @@
 // addition of Bernstein–Birkner–Joye–Lange–Peters 2008 is complete on this curve (a is a
 // square, d is not), as is its doubling. S·B8 uses a fixed-base table (64 windows of 4 bits,
 // built once); h·(8·A) a 4-bit window from the top (256 doublings), or for a key that signed
-// before, the key's own fixed-base table (KeyTables). A verdict never depends on the path.
+// signed validly before, the key's own fixed-base table (KeyTables). A verdict never depends on the path.
 //
 // Poseidon (circomlib's, the same rounds as poseidon-lite) takes its round constants and
 // MDS matrix from the caller once (the addon's JavaScript loader reads them from
@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <list>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -183,36 +185,63 @@ inline Point mulTable(const Curve& c, const Table& t, const u64* k) {
 }
 
 // The fixed-base tables of keys that sign again and again (an exchange's traders sign many
-// orders each): a key gets its table on its second signature, and then needs 64 additions
-// instead of 256 doublings. Bounded: past KEY_TABLES keys the cache starts over.
+// orders each): a key gets its table after its second valid signature, and then needs 64
+// additions instead of 256 doublings. Only valid signatures count, so a flood of forged
+// signatures under other people's keys builds no table. Bounded: past KEY_TABLES keys the
+// least recently used table goes (one at a time); the count of valid signatures per key is
+// kept for at most SEEN keys (then it starts over: a key then waits one more signature).
 class KeyTables {
  public:
   static constexpr size_t KEY_TABLES = 512;
-  // The table of 8·A for the key whose coordinates are the 64 bytes at `key`, once the key has
-  // been seen before; null the first time.
-  std::shared_ptr<const Table> get(const Curve& c, const uint8_t* key, const Point& a8) {
+  static constexpr size_t SEEN = 4 * KEY_TABLES;
+
+  // The table of the key whose coordinates are the 64 bytes at `key`, or null (none yet).
+  std::shared_ptr<const Table> get(const uint8_t* key) {
+    std::string k(reinterpret_cast<const char*>(key), 64);
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = tables_.find(k);
+    if (it == tables_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second.second);  // most recently used first
+    return it->second.first;
+  }
+
+  // A signature under the key (8·A = a8) was valid: on the key's second one, its table is built.
+  void valid(const Curve& c, const uint8_t* key, const Point& a8) {
     std::string k(reinterpret_cast<const char*>(key), 64);
     {
       std::lock_guard<std::mutex> lock(m_);
-      auto it = tables_.find(k);
-      if (it != tables_.end()) return it->second;
+      if (tables_.count(k)) return;
       if (++seen_[k] < 2) {
-        if (seen_.size() > 4 * KEY_TABLES) seen_.clear();
-        return nullptr;
+        if (seen_.size() > SEEN) seen_.clear();
+        return;
       }
+      seen_.erase(k);
     }
     auto t = std::make_shared<Table>();
     buildTable(c, a8, *t);
     std::lock_guard<std::mutex> lock(m_);
-    if (tables_.size() >= KEY_TABLES) tables_.clear();
-    tables_[k] = t;
-    return t;
+    if (tables_.count(k)) return;  // another thread built it meanwhile
+    built_++;
+    if (tables_.size() >= KEY_TABLES) {
+      tables_.erase(lru_.back());
+      lru_.pop_back();
+    }
+    lru_.push_front(k);
+    tables_[k] = {t, lru_.begin()};
+  }
+
+  // Tables built since the start, and tables held now (for tests and metrics).
+  std::pair<uint64_t, size_t> stats() {
+    std::lock_guard<std::mutex> lock(m_);
+    return {built_, tables_.size()};
   }
 
  private:
   std::mutex m_;
   std::unordered_map<std::string, int> seen_;
-  std::unordered_map<std::string, std::shared_ptr<const Table>> tables_;
+  std::list<std::string> lru_;  // keys with a table, most recently used first
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const Table>, std::list<std::string>::iterator>> tables_;
+  uint64_t built_ = 0;
 };
 
 // k·p with a 4-bit window, from the top.
@@ -276,11 +305,13 @@ struct Verifier {
     }
     Fr in5[5] = {rx, ry, ax, ay, m};
     Fr h = poseidon(p5, in5).canonical();
-    auto table = keys.get(curve, item, a8);
+    auto table = keys.get(item);
     Point ha8 = table ? mulTable(curve, *table, h.v) : mul(curve, a8, h.v);
     Point left = mulTable(curve, curve.base, s);
     Point right = add(curve, Point{rx, ry, Fr::one()}, ha8);
-    return equal(left, right);
+    if (!equal(left, right)) return false;
+    if (!table) keys.valid(curve, item, a8);
+    return true;
   }
 };
 

@@ -18,7 +18,7 @@ import {
   verifyNative,
   type SignatureCheck,
 } from "../../prover/src/proving/signatures.ts";
-import { NATIVE_ADDON_ENV } from "../../prover/src/proving/native.ts";
+import { NATIVE_ADDON_ENV, nativeProver } from "../../prover/src/proving/native.ts";
 import { ROOT } from "../../prover/src/domain/paths.ts";
 
 const bj = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
@@ -26,6 +26,7 @@ const bj = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as {
   subOrder: bigint;
   r: bigint;
   inCurve(p: [bigint, bigint]): boolean;
+  addPoint(p: [bigint, bigint], q: [bigint, bigint]): [bigint, bigint];
 };
 const P = bj.r;
 const L = bj.subOrder;
@@ -53,6 +54,8 @@ const TAMPER = [
   "key-small-order",
   "r8-off-curve",
   "x>=p",
+  "message+p",
+  "domain+p",
 ] as const;
 type Tamper = (typeof TAMPER)[number];
 
@@ -92,6 +95,13 @@ function tamper(c: SignatureCheck, how: Tamper, other: KeyPair): SignatureCheck 
       return { ...c, signature: { ...s, r8x: (s.r8x + 2n) % P } };
     case "x>=p":
       return { ...c, pubKey: { x: c.pubKey.x + P, y: c.pubKey.y } };
+    case "message+p":
+      // the same message modulo p: Poseidon would reduce it, both verifiers refuse it
+      return { ...c, message: c.message + P };
+    case "domain+p":
+      return c.domain === undefined
+        ? { ...c, message: c.message + P }
+        : { ...c, domain: c.domain + P };
   }
 }
 
@@ -151,6 +161,87 @@ describe("native EdDSA-Poseidon verifier against the JavaScript one", function (
     assert.deepEqual(await Promise.all(checks.map((c) => batcher.check(c))), js);
     // a key seen again is checked through its own table (eddsa.hpp KeyTables): same verdicts
     assert.deepEqual(await verifyNative(checks), js);
+  });
+
+  it("refuses a message or domain at or above p on both paths, though Poseidon would reduce it", async function () {
+    const c = signed(KEYS[0]!, 41n, 7n);
+    for (const bad of [
+      { ...c, message: c.message + P },
+      { ...c, domain: c.domain! + P },
+      { ...signed(KEYS[1]!, 42n), message: 42n + P },
+    ]) {
+      assert.equal(verifyCheck(bad), false);
+      assert.deepEqual(await verifyNative([bad]), [false]);
+    }
+    assert.equal(verifyCheck(c), true);
+  });
+
+  describe("per-key tables (eddsa.hpp KeyTables)", function () {
+    const tables = () => nativeProver()!.eddsaTables!();
+    // many keys cheaply: private keys a0 + i (one point addition each) and one nonce r for
+    // all, so S = r + 8·h·a (mod l) satisfies S·B8 = R8 + 8·h·A
+    const r = 987_654_321n;
+    const R8 = mulPoint(bj.Base8, r);
+    let a = 123_456_789n;
+    let A = mulPoint(bj.Base8, a);
+    const fresh = (n: number) =>
+      Array.from({ length: n }, () => {
+        a += 1n;
+        A = bj.addPoint(A, bj.Base8);
+        const pubKey = { x: A[0], y: A[1] };
+        const m = poseidon([5n, 77n]);
+        const h = poseidon([R8[0], R8[1], A[0], A[1], m]);
+        const check: SignatureCheck = {
+          pubKey,
+          signature: { r8x: R8[0], r8y: R8[1], s: (r + 8n * h * a) % L },
+          message: 77n,
+          domain: 5n,
+        };
+        return check;
+      });
+    /** `n` valid checks by each key, in one native batch; all must pass. */
+    const signAll = async (keys: SignatureCheck[], n: number) => {
+      const checks = keys.flatMap((c) => Array.from({ length: n }, () => c));
+      assert.ok((await verifyNative(checks))!.every((ok) => ok));
+    };
+
+    it("builds a key's table only after its second valid signature, never for invalid ones", async function () {
+      const [k] = fresh(1);
+      assert.equal(verifyCheck(k!), true);
+      const before = tables().built;
+      // each forgery twice: a valid signature would have built the table the second time
+      const forged = TAMPER.filter((t) => t !== "none" && t !== "key")
+        .map((t) => tamper(k!, t, KEYS[0]!))
+        .flatMap((c) => [c, c]);
+      assert.deepEqual(
+        await verifyNative(forged),
+        forged.map(() => false),
+      );
+      assert.equal(tables().built, before, "forged signatures under a key build no table");
+      await signAll([k!], 1);
+      assert.equal(tables().built, before, "one valid signature builds no table");
+      await signAll([k!], 1);
+      assert.equal(tables().built, before + 1, "the second valid signature builds it");
+      await signAll([k!], 3);
+      assert.equal(tables().built, before + 1, "later signatures use it");
+    });
+
+    it("keeps at most 512 tables, evicting the least recently used one (not all of them)", async function () {
+      const [kept] = fresh(1);
+      await signAll([kept!], 2); // its table
+      const others = fresh(520);
+      for (let i = 0; i < others.length; i += 40) {
+        await signAll(others.slice(i, i + 40), 2);
+        await signAll([kept!], 1); // recently used: never the one evicted
+        assert.ok(tables().held <= 512, `${tables().held} tables held`);
+      }
+      assert.equal(tables().held, 512);
+      const built = tables().built;
+      await signAll([kept!], 1);
+      assert.equal(tables().built, built, "the recently used key kept its table");
+      await signAll([others[0]!], 2);
+      assert.equal(tables().built, built + 1, "the least recently used key lost its table");
+    });
   });
 
   it("falls back to the JavaScript verifier, with the same verdicts, when the addon is missing", function () {

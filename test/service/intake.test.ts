@@ -7,6 +7,8 @@ import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { SignedOrder } from "../../prover/src/domain/order.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
+import { Intake, INTAKE_LIMITS, type IntakeTarget } from "../../prover/src/service/intake.ts";
+import type { OperatorError } from "../../prover/src/service/context.ts";
 import { nativeSignatures } from "../../prover/src/proving/signatures.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
@@ -168,5 +170,118 @@ describe("order intake (group commit, native signature checks)", function () {
       [...seqs].sort((x, y) => x - y),
       "stored in arrival order",
     );
+  });
+  it("holds at most maxInFlight orders unanswered: one more is refused at once with INTAKE_BUSY", async function () {
+    assert.equal(INTAKE_LIMITS.maxInFlight, 4096);
+    const intake = new Intake(rig.op, undefined, { maxInFlight: 2 });
+    const [a, b, c] = [alice, bob, carol].map((p) => make(p, 0, "buy", MARKS[0]! / 3n));
+    const first = intake.submit(a!);
+    const second = intake.submit(b!);
+    await assert.rejects(intake.submit(c!), (e: OperatorError) => e.code === "INTAKE_BUSY");
+    assert.equal(intake.pending, 2);
+    assert.equal((await first).status, "open");
+    assert.equal((await second).status, "open");
+    assert.equal(intake.pending, 0);
+    // refused without a trace: its nonce is still free once the line has room
+    assert.equal(committed((await intake.submit(c!)).id)?.status, "open");
+  });
+
+  it("answers 503 INTAKE_BUSY through the API when the intake is full, storing nothing for it", async function () {
+    const small = buildApi(rig.op, undefined, undefined, { maxInFlight: 1 });
+    try {
+      const orders = [alice, bob, carol].map((p) => make(p, 1, "buy", MARKS[1]! / 3n));
+      const rs = await Promise.all(
+        orders.map((so) => small.inject({ method: "POST", url: "/v1/orders", payload: body(so) })),
+      );
+      const busy = rs.filter((r) => r.statusCode === 503);
+      assert.ok(busy.length >= 1, rs.map((r) => r.statusCode).join(","));
+      for (const r of busy) assert.equal((r.json() as { error: string }).error, "INTAKE_BUSY");
+      for (const r of rs.filter((r) => r.statusCode !== 503))
+        assert.equal(r.statusCode, 201, r.body);
+      // the refused ones were not stored: sent again, one at a time, they are taken
+      for (const [i, r] of rs.entries())
+        if (r.statusCode === 503) {
+          const again = await small.inject({
+            method: "POST",
+            url: "/v1/orders",
+            payload: body(orders[i]!),
+          });
+          assert.equal(again.statusCode, 201, again.body);
+        }
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("sequences at most maxGroup orders under one commit, in arrival order", async function () {
+    assert.equal(INTAKE_LIMITS.maxGroup, 512);
+    const sizes: number[] = [];
+    const target: IntakeTarget = {
+      get state() {
+        return rig.op.state;
+      },
+      submitOrders: (orders) => {
+        sizes.push(orders.length);
+        return rig.op.submitOrders(orders);
+      },
+    };
+    const intake = new Intake(target, undefined, { maxGroup: 2 });
+    const orders = [alice, bob, carol].flatMap((p) =>
+      [0, 1].map((m) =>
+        make(p, m, p === bob ? "sell" : "buy", p === bob ? MARKS[m]! * 3n : MARKS[m]! / 4n),
+      ),
+    );
+    orders.push(make(alice, 0, "buy", MARKS[0]! / 4n));
+    const acks = await Promise.all(orders.map((so) => intake.submit(so)));
+    assert.ok(
+      sizes.every((n) => n >= 1 && n <= 2),
+      `group sizes ${sizes.join(",")}`,
+    );
+    assert.equal(
+      sizes.reduce((x, y) => x + y, 0),
+      orders.length,
+    );
+    assert.ok(sizes.includes(2), "orders are still grouped");
+    const seqs = acks.map((a) => rig.store.getOrder(a.id)!.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      "stored in arrival order",
+    );
+  });
+
+  // last: it halts the operator
+  it("answers ORDER_OUTCOME_UNKNOWN, naming the order, when the group was committed but its fsync failed", async function () {
+    const store = rig.store;
+    const original = store.commitGroup.bind(store);
+    store.commitGroup = <T>(fn: () => T) => {
+      const r = original(fn);
+      // the disk fails the sync after the commit (EIO)
+      const failed = r.durable.then(() => {
+        throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      });
+      return { value: r.value, durable: failed };
+    };
+    try {
+      const orders = [alice, carol].map((p) => make(p, 0, "buy", MARKS[0]! / 5n));
+      const rs = await Promise.all(orders.map((so) => post(body(so))));
+      for (const [i, r] of rs.entries()) {
+        assert.equal(r.statusCode, 500, r.body);
+        const { error, message } = r.json() as { error: string; message: string };
+        assert.equal(error, "ORDER_OUTCOME_UNKNOWN");
+        const o = orders[i]!.order;
+        assert.match(message, new RegExp(`account ${o.account}, market 0, nonce ${o.nonce}\\)`));
+        assert.match(message, /EIO/);
+        // it is committed: after a restart it stands and may trade
+        const id = /order ([0-9a-f]+) /.exec(message)![1]!;
+        assert.equal(committed(id)?.status, "open");
+      }
+      // and the operator halted: nothing more is taken
+      const next = await post(body(make(bob, 0, "sell", MARKS[0]! * 5n)));
+      assert.equal(next.statusCode, 503, next.body);
+      assert.equal((next.json() as { error: string }).error, "OPERATOR_HALTED");
+    } finally {
+      store.commitGroup = original;
+    }
   });
 });

@@ -156,6 +156,28 @@ describe("SQLite store", function () {
     s.close();
   });
 
+  it("reports a log it cannot open after the commit as the group's durability failing, not as a refusal", async function () {
+    const file = tmpDb();
+    const s = new Store(file);
+    const open = fs.openSync;
+    // the process is out of file descriptors when the group's log is to be opened
+    fs.openSync = ((p: fs.PathLike, ...rest: never[]) => {
+      if (String(p).endsWith("-wal"))
+        throw Object.assign(new Error("EMFILE: too many open files"), { code: "EMFILE" });
+      return (open as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync;
+    let r: ReturnType<Store["commitGroup"]>;
+    try {
+      r = s.commitGroup(() => s.insertOrder("d", signed(4n)));
+    } finally {
+      fs.openSync = open;
+    }
+    await assert.rejects(r.durable, /EMFILE/);
+    // it was committed all the same: the order is there (its outcome is unknown, not refused)
+    assert.equal(s.getOrder("d")?.id, "d");
+    s.close();
+  });
+
   it("loses no acknowledged order when the process is killed with SIGKILL", async function () {
     const file = tmpDb();
     const script = `

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { INTAKE_LIMITS } from "../service/intake.ts";
 import { startService } from "../service/serve.ts";
 import { DEFAULT_DEPLOYMENT, deployment } from "./common.ts";
 
@@ -35,6 +36,16 @@ export function register(program: Command): void {
       "900",
     )
     .option("--queue-maintenance <s>", "seconds between the queue's expiry checks", "10")
+    .option(
+      "--max-orders-in-flight <n>",
+      "orders taken and not yet answered; past it POST /v1/orders answers 503 INTAKE_BUSY",
+      String(INTAKE_LIMITS.maxInFlight),
+    )
+    .option(
+      "--max-order-group <n>",
+      "orders sequenced under one commit (the event loop runs between groups)",
+      String(INTAKE_LIMITS.maxGroup),
+    )
     .action(async (o: Record<string, string>) => {
       const s = await startService({
         rpc: o.rpc,
@@ -50,6 +61,7 @@ export function register(program: Command): void {
         queue: o.queue,
         jobExpirySeconds: Number(o.jobExpiry),
         queueMaintenanceSeconds: Number(o.queueMaintenance),
+        intake: { maxInFlight: Number(o.maxOrdersInFlight), maxGroup: Number(o.maxOrderGroup) },
       });
       const stop = async () => {
         await s.stop();

@@ -130,6 +130,8 @@ export const ERROR_CODES = {
 
   NO_PRICES: { area: "operator", http: UNAVAILABLE },
   OPERATOR_HALTED: { area: "operator", http: UNAVAILABLE },
+  INTAKE_BUSY: { area: "operator", http: UNAVAILABLE },
+  ORDER_OUTCOME_UNKNOWN: { area: "operator", http: INTERNAL },
   FUNDING_NOT_READ: { area: "operator", http: UNAVAILABLE },
   FUNDING_WINDOW_UNKNOWN: { area: "operator", http: INTERNAL },
   EXCHANGE_FROZEN: { area: "operator", http: GONE },

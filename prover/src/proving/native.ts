@@ -68,6 +68,8 @@ export interface NativeAddon {
   ): void;
   /** One byte per 7-element item (1: a valid signature), computed off the main thread. */
   eddsaVerify?(items: Uint8Array, hashMessage: boolean): Promise<Uint8Array>;
+  /** The verifier's per-key tables: built since the start, held now (eddsa.hpp KeyTables). */
+  eddsaTables?(): { built: number; held: number };
 }
 
 let loaded: { addon?: NativeAddon; why?: string } | undefined;

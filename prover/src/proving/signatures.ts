@@ -1,8 +1,9 @@
 /**
  * EdDSA-Poseidon signature checks in batches, off the event loop: the native addon's
  * verifier (native/src/eddsa.hpp) when it is built, else domain/babyjub.ts in this thread.
- * Both decide exactly as domain/keys.ts `verify` (test/proving/signatures.test.ts compares
- * them on valid, tampered and malformed signatures).
+ * Both decide exactly alike (test/proving/signatures.test.ts compares them on valid, tampered
+ * and malformed signatures): every number must be a field element (the message and domain
+ * too: one at or above p is refused, not reduced by Poseidon) and S below the subgroup order.
  *
  * A check names the key, the signature and the message; with `domain`, the signed message
  * is Poseidon(domain, message), as an order's (domain/order.ts signedOrderMessage), and the
@@ -33,8 +34,9 @@ const bj = require("@zk-kit/baby-jubjub") as {
 const P = bj.r;
 const ITEM = 7 * 32;
 
-/** The JS decision, in this thread. */
+/** The JS decision, in this thread (the native verifier's: ill-formed numbers are invalid). */
 export function verifyCheck(c: SignatureCheck): boolean {
+  if (!wellFormed(c)) return false;
   const m = c.domain === undefined ? c.message : poseidon([c.domain, c.message]);
   return verifyEdDSAPoseidon(m, c.signature, c.pubKey);
 }
@@ -145,7 +147,8 @@ export async function verifyNative(
 /**
  * Collects checks as they come and sends them to the native verifier in batches, at most
  * `inFlight` batches at a time (each on a thread of libuv's pool): a check waits at most for
- * the batch before it. Without the addon each check is decided in this thread.
+ * the batch before it. Without the addon each check is decided in this thread. The waiting
+ * list holds what the caller sends: the intake holds at most its `maxInFlight` orders.
  */
 export class SignatureBatcher {
   private waiting: { check: SignatureCheck; done: (ok: boolean) => void }[] = [];

@@ -10,7 +10,7 @@ import type { SignedOffer } from "../domain/offer.ts";
 import type { StoredOffer } from "../store/store.ts";
 import { toJson } from "../domain/json.ts";
 import { type Operator } from "./operator.ts";
-import { Intake } from "./intake.ts";
+import { Intake, type IntakeLimits } from "./intake.ts";
 import { dataOf } from "./pipeline.ts";
 import type { Publisher } from "./publisher.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
@@ -135,10 +135,12 @@ export function buildApi(
   op: Operator,
   publisher?: Publisher,
   explorer?: ExplorerSource,
+  intakeLimits?: Partial<IntakeLimits>,
 ): FastifyInstance {
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
-  // orders are answered once their group is on disk (./intake.ts: group commit)
-  const intake = new Intake(op);
+  // orders are answered once their group is on disk (./intake.ts: group commit), at most
+  // intakeLimits.maxInFlight at a time (then 503 INTAKE_BUSY)
+  const intake = new Intake(op, undefined, intakeLimits);
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
     if (err instanceof ZkClearError)

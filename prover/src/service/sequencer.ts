@@ -212,9 +212,11 @@ export class Sequencer {
   /**
    * Sequences `orders` in the given (arrival) order as {@link submitOrder} does each, in one
    * store transaction (Store.commitGroup: group commit). Each order's outcome (its ack or its
-   * refusal) may be reported only once `durable` resolves, when the group is on disk; if the
-   * commit or its fsync fails, every order of the group fails with it and the operator halts
-   * (the books moved, the store may not have).
+   * refusal) may be reported only once `durable` resolves, when the group is on disk. If the
+   * commit fails, every order of the group fails with it (nothing is stored); if the commit
+   * lands but opening or syncing the log fails, `durable` rejects: the acks stand in the store
+   * but their outcome is unknown to the client (the intake answers ORDER_OUTCOME_UNKNOWN).
+   * Either way the operator halts (the books moved, the disk may not have).
    */
   submitOrders(orders: readonly SignedOrder[]): {
     outcomes: ({ ack: OrderAck } | { error: unknown })[];

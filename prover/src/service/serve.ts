@@ -12,6 +12,7 @@ import { QueueProvingPool } from "../proving/queue-pool.ts";
 import type { ProverPort } from "../domain/ports.ts";
 import { Store } from "../store/store.ts";
 import { buildApi } from "./api.ts";
+import type { IntakeLimits } from "./intake.ts";
 import { Operator } from "./operator.ts";
 import { Publisher } from "./publisher.ts";
 import { KeyAttestor, ReplicaAttestor } from "./committee.ts";
@@ -54,6 +55,8 @@ export interface ServeOptions {
   readonly jobExpirySeconds?: number;
   /** How often the queue puts back jobs of dead workers, seconds (default 10). */
   readonly queueMaintenanceSeconds?: number;
+  /** The order intake's bounds (default INTAKE_LIMITS: 4,096 orders in flight, groups of 512). */
+  readonly intake?: Partial<IntakeLimits>;
   readonly log?: (s: string) => void;
 }
 
@@ -181,7 +184,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     settlement: d.addresses.settlement,
     params: p.name,
   });
-  const app = buildApi(operator, publisher, explorer);
+  const app = buildApi(operator, publisher, explorer, o.intake);
   const url = await app.listen({ host: "127.0.0.1", port: o.port });
   log(`zkclear operator for "${p.name}" listening on ${url} (explorer: ${url}/explorer)`);
   let stopping = false;

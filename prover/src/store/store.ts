@@ -99,11 +99,16 @@ export class Store {
     } finally {
       this.db.pragma("synchronous = FULL");
     }
-    this.walFd ??= fs.openSync(`${this.path}-wal`, "r");
-    const fd = this.walFd;
-    const durable = new Promise<void>((resolve, reject) =>
-      fs.fsync(fd, (e) => (e ? reject(e) : resolve())),
-    );
+    // the transaction is committed from here on: a failure to open or sync the log is the
+    // group's durability failing (`durable` rejects), never a refusal of its writes
+    const durable = new Promise<void>((resolve, reject) => {
+      try {
+        this.walFd ??= fs.openSync(`${this.path}-wal`, "r");
+      } catch (e) {
+        return reject(e);
+      }
+      fs.fsync(this.walFd, (e) => (e ? reject(e) : resolve()));
+    });
     return { value, durable };
   }
 
