@@ -134,7 +134,12 @@ describe("operator service: the proof collector never takes a worker's word", fu
       const [x] = r.c.rejected;
       assert.equal(x.error.code, "PROOF_REJECTED");
       assert.equal(x.worker, "rogue");
-      assert.match(x.error.message, new RegExp(`${code}.*own witness check of the batch passes`));
+      assert.match(
+        x.error.message,
+        new RegExp(
+          `the refusal from worker rogue \\(${code}: .*\\) is not taken: the operator's own witness check of the batch passes`,
+        ),
+      );
       assert.deepEqual(
         r.pool.handed.map((j) => j.attempt),
         [0, 1],

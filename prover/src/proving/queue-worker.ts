@@ -75,17 +75,29 @@ export class QueueWorker {
 
   private async work(j: PgBoss.JobWithMetadata<JobData>): Promise<void> {
     const startedAt = Date.now();
-    const d = j.data;
     let output: JobOutput;
-    if (d.paramSet !== this.o.paramSet) {
-      await this.settle(j, "fail", {
-        message: `prover has keys for "${this.o.paramSet}", the job is "${d.paramSet}"`,
-      });
+    // a job's data is anyone's with the queue's credential: one this prover cannot read
+    // fails with the reason, and the worker goes on to the next
+    let d: JobData;
+    let job: ProofJob;
+    try {
+      d = j.data;
+      if (d.paramSet !== this.o.paramSet) {
+        await this.settle(j, "fail", {
+          message: `prover has keys for "${this.o.paramSet}", the job is "${d.paramSet}"`,
+        });
+        return;
+      }
+      job = jobOf(d);
+    } catch (e) {
+      const message = `the job's data is unreadable: ${e instanceof Error ? e.message : String(e)}`;
+      this.log(`job ${j.id}: ${message}`);
+      await this.settle(j, "fail", { message, worker: this.name });
       return;
     }
     this.log(`batch ${d.batch} (${d.kind}, attempt ${d.attempt}): proving`);
     try {
-      const result = await this.o.prove(jobOf(d));
+      const result = await this.o.prove(job);
       output = { worker: this.name, proof: proofText(result), startedAt, finishedAt: Date.now() };
       this.proved++;
       this.log(`batch ${d.batch}: proved in ${(result.proveMs / 1000).toFixed(1)} s`);

@@ -123,7 +123,8 @@ export class ProofCollector {
             b,
             job,
             o.worker ?? "(unnamed)",
-            `reports ${o.code} (${o.message}), but the operator's own witness check of the batch passes`,
+            `(${o.code}: ${o.message}) is not taken: the operator's own witness check of the batch passes`,
+            "refusal",
           );
           continue;
         }
@@ -184,10 +185,11 @@ export class ProofCollector {
     job: ProofJob,
     worker: string,
     why: string,
+    what: "proof" | "refusal" = "proof",
   ): Promise<void> {
     const error = new ZkClearError(
       "PROOF_REJECTED",
-      `batch ${b.id} attempt ${job.attempt}: the outcome from worker ${worker} ${why}`,
+      `batch ${b.id} attempt ${job.attempt}: the ${what} from worker ${worker} ${why}`,
     );
     this.rejected.push({ batch: b.id, attempt: job.attempt, worker, error });
     this.ctx.metrics.proofsRejected++;
