@@ -28,7 +28,8 @@ export interface QueueWorkerOptions extends QueueOptions {
  * `zkclear prover-worker`: takes proving jobs from the queue one at a time, proves them and
  * completes each with the proof (or with the prover's refusal, for good). A prover that dies
  * mid-proof leaves its job active: it expires and pg-boss gives it to another. Nothing a
- * worker returns is trusted: the operator verifies every proof itself.
+ * worker returns is trusted: the operator checks every proof, and every refusal (by its own
+ * witness check), itself; a job whose data this worker cannot read is failed with the reason.
  */
 export class QueueWorker {
   readonly name: string;

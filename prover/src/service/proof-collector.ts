@@ -45,8 +45,11 @@ export interface CollectedJob extends JobTimes {
  * pool (in batch order), and collects the proofs that came back, in any order. Each proof is
  * verified against the batch's own public inputs, computed here from its stored data and
  * the configuration (never the worker's): a proof that fails is refused (PROOF_REJECTED,
- * the worker named) and the batch is proved again as the next attempt. A proved batch is
- * stored as `proved`; the pipeline submits them strictly in order.
+ * the worker named) and the batch is proved again as the next attempt, after a backoff that
+ * doubles with each attempt. A malformed or non-canonical result is refused the same way,
+ * and so is a worker's refusal of the batch unless the operator's own witness check of the
+ * stored input refuses it too (only then the pipeline halts). A proved batch is stored as
+ * `proved`; the pipeline submits them strictly in order.
  *
  * Nothing here needs to survive a crash: the jobs' ids are made from (batch, root, attempt),
  * so after a restart the same jobs are handed over again (no duplicates) and their outcomes
