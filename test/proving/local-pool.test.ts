@@ -73,4 +73,24 @@ describe("proving: the embedded pool of local proving processes", function () {
     assert.equal(o.status, "failed");
     if (o.status === "failed") assert.equal(o.code, "WITNESS_CONSTRAINT_FAILED", o.message);
   });
+
+  it("closed while a proof is in flight: close() returns promptly, nothing is requeued or dispatched again (no busy loop)", async function () {
+    const keys = await ensureDevKeySet(P);
+    const one = new LocalProvingPool(P, keys, 1);
+    const j = job(7);
+    await one.enqueue(j);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    await one.close();
+    assert.ok(performance.now() - t0 < 5000, `close() took ${performance.now() - t0} ms`);
+    const o = await one.outcome(j);
+    assert.equal(o.status, "failed", JSON.stringify(o));
+    if (o.status === "failed") assert.equal(o.code, "PROVER_EXITED");
+    // the event loop is free: no job spins on the closed prover
+    const cpu = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 300));
+    const used = process.cpuUsage(cpu);
+    assert.ok(used.user + used.system < 150_000, `${used.user + used.system} µs of CPU while idle`);
+    await assert.rejects(one.enqueue(job(8)), /the proving pool is closed/);
+  });
 });

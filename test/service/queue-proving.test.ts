@@ -8,6 +8,7 @@ import type { ProofResult } from "../../prover/src/domain/ports.ts";
 import { BN128_Q } from "../../prover/src/proving/dev-zkey-common.ts";
 import { devKeySet } from "../../prover/src/proving/key-sets.ts";
 import { LocalProver } from "../../prover/src/proving/local-prover.ts";
+import { loadDeployment } from "../../prover/src/deploy/deploy.ts";
 import { queueName } from "../../prover/src/proving/queue-jobs.ts";
 import { QueueWorker } from "../../prover/src/proving/queue-worker.ts";
 
@@ -81,7 +82,7 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
       serveArgs: ["--queue", pg.url, "--job-expiry", "20", "--queue-maintenance", "1"],
       beforeService: async (r) => {
         rig = r;
-        queue = queueName(r.d.chainId, r.d.addresses.settlement);
+        queue = queueName(loadDeployment(r.deploymentFile));
         startWorker("a");
         startWorker("b");
       },

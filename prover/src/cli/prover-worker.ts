@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const log = (s: string) => console.log(`[${new Date().toISOString()}] ${s}`);
       const w = await QueueWorker.start({
         url: o.queue,
-        queue: queueName(d.chainId, d.addresses.settlement),
+        queue: queueName(d),
         paramSet: d.paramSet.name,
         prove: (job) => prover.prove(job.circuit, job.signals),
         name: o.name,

@@ -115,6 +115,16 @@ export interface ProvingPool {
 }
 
 /** Checks a proof of `circuit` against public inputs the operator computed itself. */
+/**
+ * The operator's own check of a circuit input: computes its witness and throws the
+ * circuit's refusal (WITNESS_CONSTRAINT_FAILED) if it breaks a constraint. A pool's word
+ * that a batch is refused is never taken: this decides.
+ */
+export type InputCheck = (
+  circuit: CircuitId,
+  signals: Record<string, SignalValue>,
+) => Promise<void>;
+
 export type ProofVerifier = (
   circuit: CircuitId,
   publicSignals: readonly bigint[],

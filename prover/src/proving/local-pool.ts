@@ -22,6 +22,8 @@ export class LocalProvingPool implements ProvingPool {
   private readonly line: ProofJob[] = [];
   private readonly outcomes = new Map<string, ProofOutcome>();
   private readonly enqueuedAt = new Map<string, number>();
+  /** close() was called: nothing is dispatched or requeued any more. */
+  private closing = false;
 
   constructor(p: ParamSet, keys: KeySet, n: number) {
     if (!Number.isInteger(n) || n < 1)
@@ -40,6 +42,8 @@ export class LocalProvingPool implements ProvingPool {
   }
 
   enqueue(job: ProofJob): Promise<void> {
+    if (this.closing)
+      return Promise.reject(new ZkClearError("PROVE_FAILED", "the proving pool is closed"));
     const k = jobKey(job);
     if (!this.outcomes.has(k)) {
       this.outcomes.set(k, { status: "pending" });
@@ -66,7 +70,7 @@ export class LocalProvingPool implements ProvingPool {
 
   /** Starts the first jobs in line on the idle processes. */
   private dispatch(): void {
-    while (this.idle.length > 0 && this.line.length > 0) {
+    while (!this.closing && this.idle.length > 0 && this.line.length > 0) {
       const i = this.idle.shift()!;
       const job = this.line.shift()!;
       void this.run(i, job);
@@ -86,7 +90,15 @@ export class LocalProvingPool implements ProvingPool {
         times: { enqueuedAt: this.enqueuedAt.get(k)!, startedAt, finishedAt: Date.now() },
       });
     } catch (e) {
-      if (e instanceof ZkClearError && e.code === "PROVER_EXITED") {
+      if (this.closing) {
+        // closed under the job: nothing is requeued (the operator hands it over again)
+        this.outcomes.set(k, {
+          status: "failed",
+          code: "PROVER_EXITED",
+          message: "the proving pool was closed",
+          worker,
+        });
+      } else if (e instanceof ZkClearError && e.code === "PROVER_EXITED") {
         // the process died under the job: it is proved again, first in line
         this.line.unshift(job);
       } else {
@@ -106,6 +118,8 @@ export class LocalProvingPool implements ProvingPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.line.length = 0;
     await Promise.all(this.provers.map((p) => p.close()));
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
-import type { CircuitId } from "../domain/circuits.ts";
+import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
+import type { Deployment } from "../domain/deployment.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { ProofJob, ProofResult } from "../domain/ports.ts";
 import { fromJson, toJson } from "../domain/json.ts";
@@ -12,9 +13,21 @@ import { fromJson, toJson } from "../domain/json.ts";
  */
 export class QueueError extends ZkClearError {}
 
-/** The queue of a deployment's proving jobs. */
-export function queueName(chainId: bigint, settlement: string): string {
-  return `zkclear-prove-${chainId}-${settlement.toLowerCase()}`;
+/**
+ * The queue of a deployment's proving jobs: its chain and Settlement address, and a hash of
+ * what tells one deployment there from another (its block, genesis root, configuration
+ * hash and verification keys), so that a dev chain redeployed at the same address never
+ * reads an earlier deployment's outcomes, and a prover with other keys never sees its jobs.
+ */
+export function queueName(
+  d: Pick<Deployment, "chainId" | "block" | "genesisRoot" | "configHash" | "addresses" | "keys">,
+): string {
+  const vkeys = CIRCUIT_IDS.map((id) => d.keys.circuits[id]?.vkeySha256 ?? "");
+  const tag = createHash("sha256")
+    .update([d.block, d.genesisRoot, d.configHash, ...vkeys].join("/"))
+    .digest("hex")
+    .slice(0, 12);
+  return `zkclear-prove-${d.chainId}-${d.addresses.settlement.toLowerCase()}-${tag}`;
 }
 
 /** A job's id: a UUID made from the queue, the batch, its new root and the attempt. */

@@ -72,19 +72,38 @@ export class QueueProvingPool implements ProvingPool {
     }
     if (!j) return { status: "failed", code: "PROVE_QUEUE_FAILED", message: "the job is gone" };
     const out = j.output as (JobOutput & { message?: string; value?: { message?: string } }) | null;
-    if (j.state === "completed" && out?.proof)
+    if (j.state === "completed" && out?.proof) {
+      // anything may come back (anyone with the queue's credential completes jobs): a text
+      // that is not JSON is a failed attempt here; the collector checks the rest
+      let result;
+      try {
+        result = proofOf(out);
+      } catch (e) {
+        return {
+          status: "failed",
+          code: "PROOF_REJECTED",
+          message: `the proof is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+          worker: String(out.worker),
+        };
+      }
       return {
         status: "proved",
-        result: proofOf(out),
-        worker: out.worker,
+        result,
+        worker: String(out.worker),
         times: {
           enqueuedAt: new Date(j.createdOn).getTime(),
           startedAt: out.startedAt,
           finishedAt: new Date(j.completedOn ?? Date.now()).getTime(),
         },
       };
+    }
     if (j.state === "completed" && out?.error)
-      return { status: "failed", ...out.error, worker: out.worker };
+      return {
+        status: "failed",
+        code: String(out.error.code),
+        message: String(out.error.message),
+        worker: String(out.worker),
+      };
     if (j.state === "failed" || j.state === "cancelled" || j.state === "completed")
       return {
         status: "failed",

@@ -28,7 +28,8 @@ export interface QueueWorkerOptions extends QueueOptions {
  * `zkclear prover-worker`: takes proving jobs from the queue one at a time, proves them and
  * completes each with the proof (or with the prover's refusal, for good). A prover that dies
  * mid-proof leaves its job active: it expires and pg-boss gives it to another. Nothing a
- * worker returns is trusted: the operator verifies every proof itself.
+ * worker returns is trusted: the operator checks every proof, and every refusal (by its own
+ * witness check), itself; a job whose data this worker cannot read is failed with the reason.
  */
 export class QueueWorker {
   readonly name: string;
@@ -75,17 +76,29 @@ export class QueueWorker {
 
   private async work(j: PgBoss.JobWithMetadata<JobData>): Promise<void> {
     const startedAt = Date.now();
-    const d = j.data;
     let output: JobOutput;
-    if (d.paramSet !== this.o.paramSet) {
-      await this.settle(j, "fail", {
-        message: `prover has keys for "${this.o.paramSet}", the job is "${d.paramSet}"`,
-      });
+    // a job's data is anyone's with the queue's credential: one this prover cannot read
+    // fails with the reason, and the worker goes on to the next
+    let d: JobData;
+    let job: ProofJob;
+    try {
+      d = j.data;
+      if (d.paramSet !== this.o.paramSet) {
+        await this.settle(j, "fail", {
+          message: `prover has keys for "${this.o.paramSet}", the job is "${d.paramSet}"`,
+        });
+        return;
+      }
+      job = jobOf(d);
+    } catch (e) {
+      const message = `the job's data is unreadable: ${e instanceof Error ? e.message : String(e)}`;
+      this.log(`job ${j.id}: ${message}`);
+      await this.settle(j, "fail", { message, worker: this.name });
       return;
     }
     this.log(`batch ${d.batch} (${d.kind}, attempt ${d.attempt}): proving`);
     try {
-      const result = await this.o.prove(jobOf(d));
+      const result = await this.o.prove(job);
       output = { worker: this.name, proof: proofText(result), startedAt, finishedAt: Date.now() };
       this.proved++;
       this.log(`batch ${d.batch}: proved in ${(result.proveMs / 1000).toFixed(1)} s`);

@@ -31,6 +31,8 @@ export interface OperatorMetrics {
   proveMs: number;
   /** Proofs a pool returned that the operator refused (PROOF_REJECTED). */
   proofsRejected: number;
+  /** Failed proving attempts of each batch not yet proved (pool only), by batch id. */
+  proofAttempts: Map<number, number>;
   /** Positions of settled liquidation batches, by who took them over. */
   liquidatedPositions: { liquidator: number; fund: number };
 }

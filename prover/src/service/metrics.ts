@@ -108,6 +108,16 @@ export class ServiceMetrics implements Timings {
       },
     });
     new Gauge({
+      name: "zkclear_proof_attempts",
+      help: "Failed proving attempts of each batch not yet proved (an ALERT is logged from 5).",
+      labelNames: ["batch"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [batch, n] of counts.proofAttempts) this.set({ batch: String(batch) }, n);
+      },
+    });
+    new Gauge({
       name: "zkclear_halted",
       help: "Whether the pipeline stopped on a refused batch.",
       registers,

@@ -6,6 +6,7 @@ import type { EdDSASignature } from "../domain/keys.ts";
 import type {
   ChainPort,
   FundingPort,
+  InputCheck,
   ProofVerifier,
   ProverPort,
   ProvingPool,
@@ -47,7 +48,11 @@ export interface OperatorOptions {
    * the verifier every proof it returns is checked with; without it `prover` proves one
    * batch at a time.
    */
-  readonly pool?: { readonly jobs: ProvingPool; readonly verifier: ProofVerifier };
+  readonly pool?: {
+    readonly jobs: ProvingPool;
+    readonly verifier: ProofVerifier;
+    readonly inputCheck: InputCheck;
+  };
   readonly log?: (s: string) => void;
   /** A state snapshot is saved every this many batches (default SNAPSHOT_EVERY, 20). */
   readonly snapshotEvery?: number;
@@ -92,6 +97,7 @@ export class Operator {
     batchesRefused: 0,
     proveMs: 0,
     proofsRejected: 0,
+    proofAttempts: new Map(),
     liquidatedPositions: { liquidator: 0, fund: 0 },
   };
   private readonly store: Store;

@@ -4,6 +4,7 @@ import type { SignalValue } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type {
   ChainPort,
+  InputCheck,
   ProofResult,
   ProofVerifier,
   ProverPort,
@@ -88,10 +89,17 @@ export class Pipeline {
     private readonly chain: ChainPort,
     private readonly hooks: PipelineHooks,
     private readonly committeeWaitMs = Infinity,
-    pool?: { readonly jobs: ProvingPool; readonly verifier: ProofVerifier },
+    pool?: {
+      readonly jobs: ProvingPool;
+      readonly verifier: ProofVerifier;
+      readonly inputCheck: InputCheck;
+    },
   ) {
     this.collector =
-      pool && new ProofCollector(ctx, pool.jobs, pool.verifier, (b, why) => this.halt(b, why));
+      pool &&
+      new ProofCollector(ctx, pool.jobs, pool.verifier, pool.inputCheck, (b, why) =>
+        this.halt(b, why),
+      );
   }
 
   /** Reports a batch refused in an earlier run (the halt survives restarts). */
@@ -226,6 +234,7 @@ export class Pipeline {
         this.hooks.late(b, e.message);
         return;
       }
+      if (await this.reproveInvalid(b, e)) return;
       this.halt(b, e.message);
       return;
     }
@@ -275,6 +284,7 @@ export class Pipeline {
           this.ctx.log(`batch ${b.id}: its transaction ${tx.hash} reverted: ${e.message}`);
           return;
         }
+        if (await this.reproveInvalid(b, e)) return;
         if (!RETRY_LATER.has(e.code)) {
           this.halt(b, `its transaction ${tx.hash} reverted: ${e.message}`);
           return;
@@ -291,6 +301,20 @@ export class Pipeline {
   /** Whether the chain's root is this batch's new root or a later batch's (it landed). */
   private isLaterRoot(root: bigint, b: StoredBatch<BatchBody>): boolean {
     return this.ctx.store.batchReaching(root, b.id) !== undefined;
+  }
+
+  /**
+   * Settlement refused a pool's proof as invalid (InvalidProof): the proof, made by a worker,
+   * not the batch, is at fault, so the batch is proved again (a fresh attempt) instead of
+   * halting. With the single prover (its own proof) it halts as any other refusal.
+   */
+  private async reproveInvalid(b: StoredBatch<BatchBody>, e: ZkClearError): Promise<boolean> {
+    if (!this.collector || e.code !== "BATCH_REFUSED" || !/\bInvalidProof\b/.test(e.message))
+      return false;
+    this.ctx.store.setBatchStatus(b.id, "built", { tx: null });
+    this.ctx.log(`batch ${b.id}: Settlement refuses its proof (${e.message}); proving it again`);
+    await this.collector.proveAgain(b);
+    return true;
   }
 
   private halt(b: StoredBatch<BatchBody>, why: string): void {

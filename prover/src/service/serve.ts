@@ -5,7 +5,7 @@ import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { ChainFunding } from "../chain/funding-port.ts";
 import { LocalProvingPool } from "../proving/local-pool.ts";
-import { keySetVerifier } from "../proving/proof-check.ts";
+import { circuitInputCheck, keySetVerifier } from "../proving/proof-check.ts";
 import { terminateCurve } from "../proving/prover.ts";
 import { queueName, redact } from "../proving/queue-jobs.ts";
 import { QueueProvingPool } from "../proving/queue-pool.ts";
@@ -142,7 +142,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
   const pool = o.queue
     ? await QueueProvingPool.open({
         url: o.queue,
-        queue: queueName(d.chainId, d.addresses.settlement),
+        queue: queueName(d),
         paramSet: p.name,
         jobExpirySeconds: o.jobExpirySeconds,
         maintenanceSeconds: o.queueMaintenanceSeconds,
@@ -164,7 +164,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     store,
     chain,
     prover: POOL_ONLY,
-    pool: { jobs: pool, verifier: keySetVerifier(keys) },
+    pool: { jobs: pool, verifier: keySetVerifier(keys), inputCheck: circuitInputCheck(p) },
     funding: new ChainFunding(d.addresses, signer, d.block),
     log,
   });

@@ -3,6 +3,7 @@ import PgBoss from "pg-boss";
 import { paramSet } from "../../domain/params.ts";
 import { fromJson } from "../../domain/json.ts";
 import type { ProofResult } from "../../domain/ports.ts";
+import { loadDeployment } from "../../deploy/deploy.ts";
 import { queueName } from "../../proving/queue-jobs.ts";
 import { startPostgres } from "../postgres.ts";
 import { startProverWorker, workerLog } from "../queue-rig.ts";
@@ -123,7 +124,7 @@ export async function benchPipeline(o: {
     });
     await stop(boot, "SIGTERM");
     await reader.start();
-    const queue = queueName(rig.d.chainId, rig.d.addresses.settlement);
+    const queue = queueName(loadDeployment(rig.deploymentFile));
     let nonce = 0n;
     for (const n of o.workers) {
       const names = Array.from({ length: n }, (_, i) => `n${n}-w${i}`);
