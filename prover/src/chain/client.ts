@@ -18,13 +18,18 @@ import type {
   ChainPort,
   EscapeView,
   ForcedEntry,
+  OwnerRotationView,
   Round,
   SentBatch,
   SignedTx,
 } from "../domain/ports.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { Deposit } from "../domain/transfers.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { callArgs, SubmitError } from "./settlement.ts";
+
+/** Vault.ownerRotation's position of a key recorded behind a closed queue (stranded). */
+const NOT_QUEUED = 2n ** 64n - 1n;
 
 /** Errors worth another try: the node did not answer, not "the contract refused". */
 export function transient(e: unknown): boolean {
@@ -169,6 +174,23 @@ export class ChainClient implements ChainPort {
           amount: BigInt(a.amount),
           pubKey: { x: BigInt(a.pkX), y: BigInt(a.pkY) },
         }));
+    });
+  }
+
+  async ownerRotations(): Promise<OwnerRotationView[]> {
+    return this.retry("ownerRotation", async () => {
+      const out: OwnerRotationView[] = [];
+      for (const account of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
+        const r = (await this.vault.getFunction("ownerRotation")(account)) as bigint[];
+        const [time, position] = [r[3], r[4]];
+        if (time === 0n) continue;
+        out.push({
+          account,
+          time: Number(time),
+          position: position === NOT_QUEUED ? null : Number(position),
+        });
+      }
+      return out;
     });
   }
 

@@ -166,6 +166,18 @@ export interface ForcedEntry {
   readonly requestedAt: number;
 }
 
+/** Vault.ownerRotation of an owned account the governance rotated. */
+export interface OwnerRotationView {
+  readonly account: bigint;
+  /** When it was recorded (chain seconds). */
+  readonly time: number;
+  /**
+   * Its deposit queue position, or null when it was recorded behind a closed queue
+   * (stranded: OwnerKeyStranded, no batch can credit it).
+   */
+  readonly position: number | null;
+}
+
 /** The escape hatch as Settlement stands (EscapeHatch.sol). */
 export interface EscapeView {
   /** Seconds the operator has to answer a forced request. */
@@ -194,6 +206,11 @@ export interface ChainPort {
   forcedFrom?(from: number): Promise<ForcedEntry[]>;
   /** The forced deadline, the chain's time and the freeze (absent in test doubles). */
   escape?(): Promise<EscapeView>;
+  /**
+   * The Vault's latest governed owner key rotation of each owned account (ownerRotation of
+   * accounts 1 and 2; only those ever rotated), absent in test doubles that never rotate.
+   */
+  ownerRotations?(): Promise<OwnerRotationView[]>;
   /** The Settlement contract's current root. */
   stateRoot(): Promise<bigint>;
   /**

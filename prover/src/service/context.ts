@@ -7,6 +7,14 @@ import type { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
 import type { Timings } from "./metrics.ts";
 
+/** An owner key rotation not yet credited, as the operator knows it. */
+export interface Rotating {
+  /** Its deposit queue position; null when stranded (recorded behind a closed queue). */
+  readonly at: number | null;
+  /** When the Vault recorded it (chain seconds), when read from Vault.ownerRotation. */
+  readonly time?: number;
+}
+
 export class OperatorError extends ZkClearError {}
 
 /**
@@ -62,10 +70,11 @@ export interface OperatorContext {
   /** A forced batch (cut or replayed) answers requests [from, from + count). */
   forcedAnswered?(batch: number, from: number, count: number, outcomes: bigint): void;
   /**
-   * The deposit queue position of a rotation of `account`'s owner key seen on-chain and not
-   * yet credited, if any: its orders are refused meanwhile (they would be signed by the old key).
+   * A rotation of `account`'s owner key seen on-chain and not yet credited (queued, or
+   * stranded behind a closed queue), if any: its orders and withdrawals are refused meanwhile
+   * (they would be signed by the old key).
    */
-  rotating?(account: bigint): number | undefined;
+  rotating?(account: bigint): Rotating | undefined;
   /** Where proving and submission times are reported (Prometheus histograms). */
   readonly timings: Timings;
 }

@@ -9,6 +9,7 @@ import type {
   InputCheck,
   ProofVerifier,
   ProverPort,
+  OwnerRotationView,
   ProvingPool,
   Round,
 } from "../domain/ports.ts";
@@ -26,7 +27,12 @@ import { FundingTicker } from "./funding.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Sequencer } from "./sequencer.ts";
 import { COMMITTEE_WAIT_MS, dropBatchesFrom, Redo } from "./redo.ts";
-import { dropOverdueMatches, noticeRotations, ROTATION_WAIT_MS } from "./owner-rotation.ts";
+import {
+  dropOverdueMatches,
+  noticeRotations,
+  noticeStranded,
+  ROTATION_WAIT_MS,
+} from "./owner-rotation.ts";
 import { isOwnedAccount, isRotation } from "../domain/transfers.ts";
 import type { StoredBatch } from "../store/store.ts";
 
@@ -120,6 +126,8 @@ export class Operator {
   private readonly fundingTicker: FundingTicker | undefined;
   /** Owner key rotations seen on the Vault's queue: position → account (kept across redos). */
   private readonly rotationsSeen = new Map<number, bigint>();
+  /** The Vault's latest rotation of each owned account, as last read (readRotations). */
+  private vaultRotations: readonly OwnerRotationView[] = [];
   /** Forced batches known to have settled (settled is final). */
   private readonly settledBatches = new Set<number>();
 
@@ -177,8 +185,11 @@ export class Operator {
         if (!isOwnedAccount(a)) return undefined;
         // not yet in a batch (one dropped since puts it back, before the queue is read again)
         const credited = this.batcher.nextDeposit - this.batcher.pendingDeposits.length;
+        for (const r of this.vaultRotations)
+          if (r.account === a && (r.position === null || r.position >= credited))
+            return { at: r.position, time: r.time };
         for (const [at, account] of this.rotationsSeen)
-          if (account === a && at >= credited) return at;
+          if (account === a && at >= credited) return { at };
         return undefined;
       },
     };
@@ -247,6 +258,19 @@ export class Operator {
     this.load();
     // a liquidation cut after the dropped batch was dropped with it: look again now
     this.pendingLiquidationCheck = true;
+  }
+
+  /**
+   * Reads the Vault's record of the owned accounts' latest owner key rotations: one not yet
+   * credited (queued, or stranded behind a closed queue) refuses the account's orders and
+   * withdrawals; a stranded one also cancels its resting orders and refuses its pending
+   * withdrawals, once. Every step does it; the service also before its API serves, so that
+   * nothing the old key signs is taken after a restart before the first step.
+   */
+  async readRotations(): Promise<void> {
+    if (!this.chain.ownerRotations) return;
+    this.vaultRotations = await this.chain.ownerRotations();
+    noticeStranded(this.ctx, this.sequencer, this.vaultRotations);
   }
 
   log(line: string): void {
@@ -482,6 +506,7 @@ export class Operator {
     for (const q of seen)
       if (isRotation(q.deposit)) this.rotationsSeen.set(q.at, q.deposit.account);
     noticeRotations(this.ctx, seq, seen);
+    await this.readRotations();
     this.batcher.pendingForced.push(...this.forced.requestsFrom(this.batcher.nextForced));
     // nothing is cut after a liquidation in flight (it may have to be undone)
     if (!this.batcher.openLiquidation) await this.cut(opts);

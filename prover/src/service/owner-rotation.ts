@@ -1,6 +1,7 @@
 import { FEE_ACCOUNT } from "../domain/constants.ts";
+import type { OwnerRotationView } from "../domain/ports.ts";
 import { isRotation, type Deposit } from "../domain/transfers.ts";
-import type { OperatorContext } from "./context.ts";
+import type { OperatorContext, Rotating } from "./context.ts";
 import type { PendingMatch, Sequencer } from "./sequencer.ts";
 
 /**
@@ -15,6 +16,12 @@ import type { PendingMatch, Sequencer } from "./sequencer.ts";
  * without it; the entry waits for the account's pending matches at most `rotationWaitMs`
  * from when it was seen, then those matches are dropped (dropOverdueMatches) and it is
  * credited.
+ *
+ * The operator also reads the Vault's record of each owned account's latest rotation
+ * (Vault.ownerRotation) at startup and every step. One recorded behind a closed deposit queue
+ * (stranded: OwnerKeyStranded) is never credited: from when the operator reads it, the
+ * account's resting orders are cancelled, its pending withdrawals refused, and its new
+ * orders and withdrawals refused (noticeStranded), until the freeze it makes due.
  */
 
 /** Default of OperatorOptions.rotationWaitMs: 1 hour (well under depositDeadline / 2). */
@@ -36,6 +43,48 @@ const roleOf = (account: bigint) => (account === FEE_ACCOUNT ? "fee" : "fund");
 /** Why what `account`'s previous owner key signed is cancelled: rotated by `by`. */
 export function rotatedReason(account: bigint, by: string): string {
   return `the ${roleOf(account)} owner's key of account ${account} was rotated by ${by}: what the previous key signed can no longer settle; sign again with the new key`;
+}
+
+const when = (secs: number) => new Date(secs * 1000).toISOString();
+
+/** Why `account`'s `what` are refused while rotation `r` of its owner key is not credited. */
+export function rotatingReason(account: bigint, r: Rotating, what: string): string {
+  if (r.at === null)
+    return `the ${roleOf(account)} owner's key of account ${account} was rotated by the governance${r.time === undefined ? "" : ` at ${when(r.time)}`} behind the closed deposit queue (stranded: OwnerKeyStranded, no deposit batch can credit it): its ${what} signed by the old key are refused; a freeze is due forcedDeadline after the rotation, then the new key signs the account's exit`;
+  return `account ${account}'s owner key is being rotated (deposit queue entry ${r.at}, not yet credited): its ${what} are refused until a deposit batch credits the new key; then sign with the new key`;
+}
+
+/** Where a stranded rotation's handling is recorded (done once, survives restarts). */
+const strandedKey = (r: OwnerRotationView) => `rotation-stranded:${r.account}:${r.time}`;
+
+/**
+ * The stranded rotations among `views` read for the first time: each account's resting
+ * orders are cancelled and its pending withdrawal requests refused (the old key signed them
+ * and the new one can never be credited), saying why. Returns how many were new.
+ */
+export function noticeStranded(
+  ctx: OperatorContext,
+  seq: Sequencer,
+  views: readonly OwnerRotationView[],
+): number {
+  let n = 0;
+  for (const r of views) {
+    if (r.position !== null || ctx.store.getMeta(strandedKey(r)) !== undefined) continue;
+    const a = r.account;
+    const { withdrawals } = ctx.store;
+    const refused = withdrawals.pendingOf(a);
+    ctx.store.transaction(() => {
+      ctx.store.setMeta(strandedKey(r), String(Date.now()));
+      const why = rotatingReason(a, { at: null, time: r.time }, "orders and withdrawals");
+      seq.cancelAccount(a, why);
+      for (const x of refused) withdrawals.refuse(x.id, why);
+    });
+    ctx.log(
+      `the ${roleOf(a)} owner's key of account ${a} was rotated at ${when(r.time)} behind the closed deposit queue (stranded): its resting orders are cancelled, ${refused.length} pending withdrawal(s) refused, and its new orders and withdrawals refused`,
+    );
+    n++;
+  }
+  return n;
 }
 
 /** Where the time an entry was first seen is kept (survives restarts and redone batches). */

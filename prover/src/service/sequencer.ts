@@ -15,6 +15,7 @@ import {
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts";
 import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
+import { rotatingReason } from "./owner-rotation.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
 /** A withdrawal request's id: a hash of the signed request. */
@@ -134,11 +135,7 @@ export class Sequencer {
       );
     }
     const rotation = ctx.rotating?.(o.account);
-    if (rotation !== undefined)
-      refuse(
-        "ACCOUNT_KEY_ROTATING",
-        `account ${o.account}'s owner key is being rotated (deposit queue entry ${rotation}, not yet credited): its orders are refused until a deposit batch credits the new key; then sign with the new key`,
-      );
+    if (rotation) refuse("ACCOUNT_KEY_ROTATING", rotatingReason(o.account, rotation, "orders"));
     if (!ctx.state.hasAccount(o.account))
       refuse("ACCOUNT_NOT_FOUND", `account ${o.account} does not exist (deposit first)`);
     const acct = this.account(o.account);
@@ -414,6 +411,12 @@ export class Sequencer {
     const { state, store } = this.ctx;
     this.open("withdrawals");
     const w = validateWithdrawal(sw.withdrawal);
+    const rotation = this.ctx.rotating?.(w.account);
+    if (rotation)
+      throw new OperatorError(
+        "ACCOUNT_KEY_ROTATING",
+        rotatingReason(w.account, rotation, "withdrawals"),
+      );
     if (!state.hasAccount(w.account))
       throw new OperatorError("ACCOUNT_NOT_FOUND", `account ${w.account} does not exist`);
     const acct = this.account(w.account);

@@ -168,6 +168,8 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     funding: new ChainFunding(d.addresses, signer, d.block),
     log,
   });
+  // a rotation recorded while the operator was down refuses the old key before the API serves
+  await operator.readRotations();
   const publisher = new Publisher(store, {
     chainId: d.chainId,
     settlement: d.addresses.settlement,
