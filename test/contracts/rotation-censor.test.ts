@@ -340,9 +340,14 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
       assert.equal(await vault.getFunction("exitSigner")(INSURANCE_ACCOUNT, processed), hash);
     });
 
-    it("refuses recording a key at frozenAt + 2 * exitWindow (the system exits open)", async function () {
+    it("records a key up to a second before frozenAt + 2 * exitWindow, refuses it from then on", async function () {
+      const again = await rotate(w, INSURANCE_ACCOUNT, NEW_FUND.publicKey);
       const op = await rotate(w, INSURANCE_ACCOUNT, devKeyPair("too late").publicKey);
-      await provider.send("evm_mine", [Number(frozenAt) + 2 * WINDOW]);
+      const opens = Number(frozenAt) + 2 * WINDOW;
+      await provider.send("evm_setNextBlockTimestamp", [opens - 1]);
+      assert.equal((await again.run()).time, BigInt(opens - 1));
+      assert.equal((await ownerRotation(w, INSURANCE_ACCOUNT))[3], BigInt(opens - 1));
+      await provider.send("evm_mine", [opens]);
       assert.deepEqual(await refusal(w.d.vault, op.dryRun()), { name: "ExchangeFrozen", args: [] });
       assert.equal((await ownerRotation(w, INSURANCE_ACCOUNT))[0], NEW_FUND.publicKey.x);
     });
