@@ -65,6 +65,9 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// yet) is pending: `oldestUncredited` makes it overdue forcedDeadline after it was recorded
 /// (Settlement's freeze), and after a freeze `exitSigner` names it as the key that signs the
 /// account's exit, so a censoring operator ends in a freeze, never in the old key acting on.
+/// A freeze does not end the governance's say either (a rotation scheduled on the timelock
+/// when the freeze came): until the system exits open (frozenAt + 2 * exitWindow) a key is
+/// still recorded without a queue entry, and exitSigner names it; after that it is fixed.
 ///
 /// Nothing else here can be changed after deployment: the token, the depth, the minimum,
 /// the deadline and the Settlement (wired once, at deployment, by the deployer) are fixed,
@@ -276,10 +279,12 @@ contract Vault is IVault, ReentrancyGuard {
     /// then on the new key signs for the account and the old one no longer does. Only the
     /// governance may call it (the timelock holding Settlement's DEFAULT_ADMIN_ROLE, so a
     /// rotation is public as a scheduled call for the timelock's delay first); the key must be
-    /// a Baby Jubjub point not of small order; refused when Settlement is not wired or frozen.
+    /// a Baby Jubjub point not of small order; refused when Settlement is not wired.
     /// Not refused while paused (queued; credited after the pause) nor with the queue closed:
     /// then the key is recorded without a queue entry (OwnerKeyStranded, returns
     /// type(uint64).max) and makes a freeze due forcedDeadline later (see ownerRotation).
+    /// Once frozen it is recorded the same way (exitSigner names it), but only while no system
+    /// exit can be taken yet: at or after frozenAt + 2 * exitWindow it is refused (ExchangeFrozen).
     /// @inheritdoc IVault
     function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY)
         external
@@ -293,9 +298,17 @@ contract Vault is IVault, ReentrancyGuard {
         if (!BabyJubjub.onCurve(pkX, pkY)) revert BadPublicKey();
         if (_smallOrder(pkX, pkY)) revert SmallOrderKey();
         (, uint64 pausedNow,, bool isFrozen) = ISettlement(s).vaultView();
-        if (isFrozen) revert ExchangeFrozen();
         index = NONE;
-        if (firstReclaimed == NONE) {
+        if (isFrozen) {
+            // a freeze during the timelock's delay must not leave the old key signing the
+            // system exits: the key is recorded (no batch will ever credit it) until those
+            // exits open; from then on (and so before the account exits) it cannot change
+            (uint64 frozenAt,,) = ISettlement(s).freezeInfo();
+            if (block.timestamp >= uint256(frozenAt) + 2 * uint256(ISettlement(s).exitWindow())) {
+                revert ExchangeFrozen();
+            }
+            emit OwnerKeyStranded(account, pkX, pkY);
+        } else if (firstReclaimed == NONE) {
             index = depositCount;
             uint256 h = PoseidonT5.hash([queueHashes[index], uint256(account), pkX, pkY]);
             queueHashes[index + 1] = h;

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 /// @title ISettlement
 /// @notice What the Vault needs from the Settlement contract: whether it is paused, when the
 /// last pause ends (or ended), how long it has been paused in total, and how much of the
-/// deposit queue has been credited.
+/// deposit queue has been credited; once frozen, when, and the exit window.
 interface ISettlement {
     /// @notice Whether batches and deposits are refused now.
     function paused() external view returns (bool);
@@ -24,4 +24,10 @@ interface ISettlement {
     /// @notice In one call: the end of the current or last pause, pausedTime(),
     /// depositsProcessed() and frozen().
     function vaultView() external view returns (uint64 until, uint64 pausedSeconds, uint64 processed, bool isFrozen);
+
+    /// @notice When the exchange was frozen (0: not frozen), the frozen round and batches.
+    function freezeInfo() external view returns (uint64 frozenAt, uint64 roundId, uint64 batches);
+
+    /// @notice The exit window after a freeze (seconds); system accounts exit after two.
+    function exitWindow() external view returns (uint64);
 }

@@ -28,7 +28,8 @@ interface IVault {
     /// @notice Queues a new owner key for the fee account (1) or the insurance fund (2), by the
     /// governance only: a deposit-queue entry of amount 0 that a deposit batch writes into the
     /// account's leaf. Returns its queue position (type(uint64).max with the queue closed: the
-    /// key is then recorded without an entry, see oldestUncredited and exitSigner).
+    /// key is then recorded without an entry, see oldestUncredited and exitSigner; the same
+    /// once frozen, until frozenAt + 2 * exitWindow, when the system exits open: refused after).
     function queueOwnerKey(uint64 account, uint256 pkX, uint256 pkY) external returns (uint64 index);
 
     /// @notice The oldest entry a batch could still credit, for Settlement's freeze: the

@@ -18,7 +18,7 @@ import {
 } from "../../prover/src/dev/onchain.ts";
 import { audit, codes, tempDir } from "../audit/helpers.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
-import { increaseTime, prepareTestContracts, signers } from "../helpers/chain.ts";
+import { increaseTime, prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
 
 const P = PARAM_SETS.test;
@@ -36,8 +36,11 @@ const NEW_FUND = devKeyPair("governed fund owner");
 
 let salts = 0;
 
-/** Schedules Vault.queueOwnerKey(account, key) on the governance timelock, waits, runs it. */
-async function rotate(w: World, account: bigint, key: { x: bigint; y: bigint }) {
+/**
+ * Schedules Vault.queueOwnerKey(account, key) on the governance timelock and (unless `wait`
+ * is false) waits out its delay; `run` executes it.
+ */
+async function rotate(w: World, account: bigint, key: { x: bigint; y: bigint }, wait = true) {
   const vault = w.d.vault;
   const tl = w.d.timelock;
   const to = await vault.getAddress();
@@ -46,7 +49,7 @@ async function rotate(w: World, account: bigint, key: { x: bigint; y: bigint }) 
   await (
     await tl.getFunction("schedule")(to, 0n, data, ZeroHash, salt, WORLD_TIMELOCK_DELAY)
   ).wait();
-  await increaseTime(WORLD_TIMELOCK_DELAY);
+  if (wait) await increaseTime(WORLD_TIMELOCK_DELAY);
   return {
     run: async () => {
       const rc = await (await tl.getFunction("execute")(to, 0n, data, ZeroHash, salt)).wait();
@@ -159,15 +162,16 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
       );
     });
 
-    it("after forcedDeadline anyone freezes; the governance can rotate no more", async function () {
+    it("after forcedDeadline anyone freezes; once the system exits open the governance can rotate no more", async function () {
       await increaseTime(DEADLINE);
       await (await settlement.getFunction("freeze")()).wait();
       const op = await rotate(w, FEE_ACCOUNT, devKeyPair("too late").publicKey);
+      await increaseTime(2 * WINDOW);
       assert.deepEqual(await refusal(w.d.vault, op.dryRun()), { name: "ExchangeFrozen", args: [] });
+      assert.equal((await ownerRotation(w, FEE_ACCOUNT))[3], 0n, "the fee account: never rotated");
     });
 
     it("refuses a non-zero signer for the fee account (no rotation pending) and takes its leaf-key exit", async function () {
-      await increaseTime(2 * WINDOW);
       const stray = devKeyPair("not a governed key");
       const e = await proveExit(w, FEE_ACCOUNT, TREASURY, stray, w.marks, w.fundingIndices, true);
       assert.deepEqual(
@@ -288,6 +292,92 @@ describe("a censored owner key rotation: freeze due, the governed key signs the 
       const [status, , , paid] = [...(await settlement.getFunction("exitOf")(INSURANCE_ACCOUNT))];
       assert.deepEqual([status, paid], [2n, FUND]);
       assert.deepEqual([...(await settlement.getFunction("exitOf")(FEE_ACCOUNT))][0], 0n);
+    });
+  });
+  /**
+   * The review's finding: the thief of the old fund key, with the operator, makes a freeze
+   * come while the governance's rotation waits out the timelock's delay (here a deposit left
+   * uncredited past forcedDeadline). The rotation is still recorded, and signs the exit.
+   */
+  describe("a freeze during the timelock's delay", function () {
+    let w: World;
+    let t: Participant[];
+    let settlement: Contract;
+    let frozenAt: bigint;
+
+    before(async function () {
+      await prepareTestContracts();
+      ({ w, t } = await fundedWorld());
+      settlement = w.d.settlement;
+    });
+
+    it("records the key executed after the freeze without a queue entry; exitSigner names it", async function () {
+      const vault = w.d.vault;
+      await deposit(w, t[1], 1_000_000n);
+      w.pending.length = 0; // the operator never credits it: a freeze is due
+      await increaseTime(DEADLINE);
+      const op = await rotate(w, INSURANCE_ACCOUNT, NEW_FUND.publicKey, false);
+      await (await settlement.getFunction("freeze")()).wait();
+      [frozenAt] = [...(await settlement.getFunction("freezeInfo")())] as bigint[];
+      const count = await vault.getFunction("depositCount")();
+      // nobody but the governance records a key, frozen or not
+      const stranger = vault.connect(t[0].signer) as Contract;
+      const [x, y] = [NEW_FUND.publicKey.x, NEW_FUND.publicKey.y];
+      assert.deepEqual(
+        await refusal(vault, stranger.getFunction("queueOwnerKey").staticCall(2n, x, y)),
+        { name: "NotGovernance", args: [await t[0].signer.getAddress()] },
+      );
+      await increaseTime(WORLD_TIMELOCK_DELAY);
+      const { events, time } = await op.run();
+      assert.deepEqual(
+        events.map((e) => e.name),
+        ["OwnerKeyStranded"],
+      );
+      assert.equal(await vault.getFunction("depositCount")(), count, "no queue entry");
+      const hash = exitSignerHash(NEW_FUND.publicKey);
+      assert.deepEqual(await ownerRotation(w, INSURANCE_ACCOUNT), [x, y, hash, time, NONE]);
+      const processed = await settlement.getFunction("depositsProcessed")();
+      assert.equal(await vault.getFunction("exitSigner")(INSURANCE_ACCOUNT, processed), hash);
+    });
+
+    it("records a key up to a second before frozenAt + 2 * exitWindow, refuses it from then on", async function () {
+      const again = await rotate(w, INSURANCE_ACCOUNT, NEW_FUND.publicKey);
+      const op = await rotate(w, INSURANCE_ACCOUNT, devKeyPair("too late").publicKey);
+      const opens = Number(frozenAt) + 2 * WINDOW;
+      await provider.send("evm_setNextBlockTimestamp", [opens - 1]);
+      assert.equal((await again.run()).time, BigInt(opens - 1));
+      assert.equal((await ownerRotation(w, INSURANCE_ACCOUNT))[3], BigInt(opens - 1));
+      await provider.send("evm_mine", [opens]);
+      assert.deepEqual(await refusal(w.d.vault, op.dryRun()), { name: "ExchangeFrozen", args: [] });
+      assert.equal((await ownerRotation(w, INSURANCE_ACCOUNT))[0], NEW_FUND.publicKey.x);
+    });
+
+    it("refuses the old (stolen) fund key's exit (WrongExitSigner) and pays the governed key's", async function () {
+      // the fee account first (no rotation: its leaf key, signer 0), so the fund need not wait
+      await (
+        await settlement.getFunction("exit")(
+          ...(await proveExit(w, FEE_ACCOUNT, TREASURY, OLD.fee)).args,
+        )
+      ).wait();
+      const hash = exitSignerHash(NEW_FUND.publicKey);
+      const old = await proveExit(w, INSURANCE_ACCOUNT, THIEF, OLD.fund);
+      assert.deepEqual(
+        await refusal(settlement, settlement.getFunction("exit").staticCall(...old.args)),
+        { name: "WrongExitSigner", args: [INSURANCE_ACCOUNT, hash] },
+      );
+      const e = await proveExit(
+        w,
+        INSURANCE_ACCOUNT,
+        TREASURY,
+        NEW_FUND,
+        w.marks,
+        w.fundingIndices,
+        true,
+      );
+      assert.equal(e.input.signer, hash);
+      await (await settlement.getFunction("exit")(...e.args)).wait();
+      const [status, to, , paid] = [...(await settlement.getFunction("exitOf")(INSURANCE_ACCOUNT))];
+      assert.deepEqual([status, String(to).toLowerCase(), paid], [2n, TREASURY, FUND]);
     });
   });
 });

@@ -48,9 +48,10 @@ export function rotationCall(
 
 /**
  * An owner key the governance named (OwnerKeyQueued, or OwnerKeyStranded with the queue
- * closed: index null), and its state: applied by a proven deposit batch; waiting for one;
- * or stranded (no batch can ever credit it: recorded without a queue entry, or queued at or
- * after the first reclaimed position). A waiting or stranded rotation that is the Vault's
+ * closed or the exchange frozen: index null), and its state: applied by a proven deposit
+ * batch; waiting for one; or stranded (no batch can ever credit it: recorded without a queue
+ * entry, queued at or after the first reclaimed position, or not credited when the exchange
+ * froze: `frozen`). Before a freeze, a waiting or stranded rotation that is the Vault's
  * latest for its account makes a freeze due at `freezeDueAt` (recorded + forcedDeadline).
  */
 export interface QueuedOwnerKey {
@@ -60,6 +61,7 @@ export interface QueuedOwnerKey {
   readonly applied: boolean;
   readonly state: "applied" | "waiting" | "stranded";
   readonly freezeDueAt: bigint | null;
+  readonly frozen: boolean;
 }
 
 const NO_POSITION = 2n ** 64n - 1n;
@@ -76,6 +78,7 @@ export async function ownersOnChain(
   const processed = BigInt(await c.settlement.getFunction("depositsProcessed")());
   const [, closedAt] = (await c.vault.getFunction("depositQueue")()) as bigint[];
   const deadline = BigInt(await c.settlement.getFunction("forcedDeadline")());
+  const frozen = Boolean(await c.settlement.getFunction("frozen")());
   const latest = new Map<bigint, { time: bigint; position: bigint; x: bigint }>();
   for (const account of [FEE_ACCOUNT, INSURANCE_ACCOUNT]) {
     const [x, , , time, position] = (await c.vault.getFunction("ownerRotation")(
@@ -94,7 +97,7 @@ export async function ownersOnChain(
       const account = BigInt(e.args.account);
       const index = e.name === "OwnerKeyQueued" ? BigInt(e.args.index) : null;
       const applied = index !== null && index < processed;
-      const stranded = index === null || index >= closedAt;
+      const stranded = frozen || index === null || index >= closedAt;
       const l = latest.get(account);
       const isLatest =
         l !== undefined && l.position === (index ?? NO_POSITION) && l.x === BigInt(e.args.pkX);
@@ -104,7 +107,8 @@ export async function ownersOnChain(
         key: { x: BigInt(e.args.pkX), y: BigInt(e.args.pkY) },
         applied,
         state: applied ? "applied" : stranded ? "stranded" : "waiting",
-        freezeDueAt: !applied && isLatest ? l.time + deadline : null,
+        freezeDueAt: !applied && isLatest && !frozen ? l.time + deadline : null,
+        frozen,
       };
     });
   const owners = { ...c.deployment.owners };
@@ -122,7 +126,9 @@ function rotationLine(r: QueuedOwnerKey): string {
       ? "applied"
       : r.state === "waiting"
         ? `waiting for a deposit batch${due}`
-        : `stranded: the deposit queue is closed (a deposit was reclaimed), no batch can credit it${due}; after the freeze this key signs the account's exit`;
+        : r.frozen
+          ? "stranded: the exchange is frozen, no batch can credit it; if the latest, this key signs the account's exit"
+          : `stranded: the deposit queue is closed (a deposit was reclaimed), no batch can credit it${due}; after the freeze this key signs the account's exit`;
   return `rotation ${where}: ${r.role} -> ${formatPublicKey(r.key)} (${state})`;
 }
 
@@ -206,11 +212,33 @@ async function rotate(out: Output, o: RotateOptions): Promise<void> {
           ? {
               message: `the timelock ${String(r.args[0])} does not hold Settlement's admin role: this deployment's governance is elsewhere`,
             }
-          : undefined,
+          : r.name === "ExchangeFrozen"
+            ? {
+                message: `the exchange is frozen and its system exits are open (2 exit windows after the freeze): the ${role} owner's key can no longer change`,
+              }
+            : undefined,
     );
     if (!ok) return;
     const receipt = await (await timelock.getFunction("execute")(...args)).wait();
     const [ev] = eventsOf(c.vault, receipt, "OwnerKeyQueued");
+    if (!ev && (await c.settlement.getFunction("frozen")())) {
+      report(
+        out,
+        {
+          executed: true,
+          operation: opId,
+          role,
+          key,
+          queueIndex: null,
+          stranded: true,
+          freezeDueAt: null,
+          tx: receipt.hash,
+        },
+        `recorded the ${role} owner's new key ${formatPublicKey(key)} WITHOUT a queue entry: the exchange is frozen. ` +
+          `The new key signs the account's exit (zkclear exit --key <new key>); it can no longer change once the system exits open`,
+      );
+      return;
+    }
     if (!ev) {
       const due =
         BigInt((await receipt.getBlock()).timestamp) +
