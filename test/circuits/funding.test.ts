@@ -24,6 +24,7 @@ import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import {
+  EXIT_ACCOUNT_PUBLIC,
   exitAccountPublicSignals,
   processWithdrawalsPublicSignals,
   SETTLE_TRADES_PUBLIC,
@@ -335,7 +336,7 @@ describe("funding in the circuits that read accounts (test parameters)", functio
     const funded = exitInput(s.state, a.index, TO, sig, MARKS, idx);
     assert.equal(flat.payout - funded.payout, owed);
     const we = await witnessFor({ kind: "exit_account", input: funded });
-    assert.deepEqual(we.slice(1, 6), exitAccountPublicSignals(funded));
+    assert.deepEqual(we.slice(1, 1 + EXIT_ACCOUNT_PUBLIC.length), exitAccountPublicSignals(funded));
     await assertRefused(
       { kind: "exit_account", input: { ...funded, payout: flat.payout } },
       "ExitAccount",
