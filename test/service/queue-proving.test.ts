@@ -98,9 +98,16 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
   });
 
   it("two worker processes prove a run of batches concurrently; every batch lands once, in order", async function () {
+    // both workers fetch before the first batch is cut (a cold start takes a while)
+    await until("both workers on the queue", async () =>
+      ["a", "b"].every((w) => workerLog(rig, w).includes("on the queue")) ? true : undefined,
+    );
     await trade(6);
-    const bs = await rig.settledEverything();
-    assert.ok(bs.filter((b) => b.kind === "trades").length >= 3);
+    // the six trades are three batches of two; wait for the last to be cut and settled too
+    const bs = await until("three trade batches settled", async () => {
+      const all = await rig.settledEverything();
+      return all.filter((b) => b.kind === "trades").length >= 3 ? all : undefined;
+    });
     const log = rig.serviceLog();
     assert.match(log, /proved by a /);
     assert.match(log, /proved by b /);
