@@ -1,3 +1,4 @@
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -172,7 +173,12 @@ describe("SQLite store", function () {
     } finally {
       fs.openSync = open;
     }
-    await assert.rejects(r.durable, /EMFILE/);
+    await assert.rejects(r.durable, (e: unknown) => {
+      assert.ok(e instanceof ZkClearError);
+      assert.equal(e.code, "STORE_NOT_DURABLE");
+      assert.match(e.message, /-wal could not be synced: EMFILE/);
+      return true;
+    });
     // it was committed all the same: the order is there (its outcome is unknown, not refused)
     assert.equal(s.getOrder("d")?.id, "d");
     s.close();

@@ -153,6 +153,7 @@ export const ERROR_CODES = {
   WITHDRAWAL_DUPLICATE: { area: "store", http: CONFLICT },
   BATCH_NOT_FOUND: { area: "store", http: MISSING },
   STORE_SCHEMA: { area: "store", http: INTERNAL },
+  STORE_NOT_DURABLE: { area: "store", http: INTERNAL },
 
   BAD_REQUEST: { area: "http", http: BAD },
   AUTH_EXPIRED: { area: "http", http: AUTH },

@@ -142,17 +142,18 @@ export class Intake {
     } catch (e) {
       done = { outcomes: group.map(() => ({ error: e })), durable: Promise.resolve() };
     }
-    const answer = (failure?: unknown) =>
+    const answer = (failure: { cause: unknown } | null) =>
       group.forEach((w, i) => {
         const o = done.outcomes[i]!;
         if (!("ack" in o)) w.reject(o.error);
-        else if (failure === undefined) w.resolve(o.ack);
-        else w.reject(outcomeUnknown(w.so, o.ack, failure));
+        else if (failure === null) w.resolve(o.ack);
+        else w.reject(outcomeUnknown(w.so, o.ack, failure.cause));
       });
     // the next group is sequenced while this one's fsync runs; its answers wait for it
     done.durable.then(
-      () => answer(),
-      (e: unknown) => answer(e ?? new Error("the group's fsync failed")),
+      () => answer(null),
+      // the store rejects `durable` with STORE_NOT_DURABLE, naming the log and the cause
+      (cause: unknown) => answer({ cause }),
     );
   }
 }

@@ -102,12 +102,19 @@ export class Store {
     // the transaction is committed from here on: a failure to open or sync the log is the
     // group's durability failing (`durable` rejects), never a refusal of its writes
     const durable = new Promise<void>((resolve, reject) => {
+      const notDurable = (e: unknown) =>
+        reject(
+          new StoreError(
+            "STORE_NOT_DURABLE",
+            `the write-ahead log ${this.path}-wal could not be synced: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        );
       try {
         this.walFd ??= fs.openSync(`${this.path}-wal`, "r");
       } catch (e) {
-        return reject(e);
+        return notDurable(e);
       }
-      fs.fsync(this.walFd, (e) => (e ? reject(e) : resolve()));
+      fs.fsync(this.walFd, (e) => (e ? notDurable(e) : resolve()));
     });
     return { value, durable };
   }
