@@ -6,7 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "./processes.ts";
+import { freePort, RigError } from "./processes.ts";
 
 const BIN = process.env.ZK_PG_BIN ?? "/usr/lib/postgresql/15/bin";
 
@@ -93,7 +93,10 @@ export async function startPostgres(
       await new Promise((r) => setTimeout(r, 50));
     }
     opts.log?.(output);
-    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${output.slice(-500)}`);
+    throw new RigError(
+      "RIG_SERVER_START",
+      `PostgreSQL did not start on 127.0.0.1:${port}: ${output.slice(-500)}`,
+    );
   };
 
   /** The postmaster's pid from its pid file (runuser forks it as a child of its own). */

@@ -172,6 +172,8 @@ export const ERROR_CODES = {
   VERIFIER_TEMPLATE_CHANGED: { area: "build", http: INTERNAL },
   RIG_TIMEOUT: { area: "dev", http: INTERNAL },
   RIG_MISMATCH: { area: "dev", http: INTERNAL },
+  RIG_SERVER_START: { area: "dev", http: INTERNAL },
+  RIG_REFUSED: { area: "dev", http: INTERNAL },
   DEMO_STEP_FAILED: { area: "dev", http: INTERNAL },
   CHAOS_INVARIANT: { area: "dev", http: INTERNAL },
   MUTANT_UNKNOWN: { area: "verify", http: BAD },

@@ -7,6 +7,7 @@ import { loadDeployment } from "../../deploy/deploy.ts";
 import { queueName } from "../../proving/queue-jobs.ts";
 import { startPostgres } from "../postgres.ts";
 import { startProverWorker, workerLog } from "../queue-rig.ts";
+import { RigError } from "../processes.ts";
 import { ServiceRig, stop, until, type BatchRow } from "../service-rig.ts";
 
 /**
@@ -143,7 +144,8 @@ export async function benchPipeline(o: {
           [1, "buy"],
         ] as const) {
           const r = await rig.postOrder(rig.order(i, { side, nonce, amount: 1n }));
-          if (r.status !== 201) throw new Error(`order refused: ${JSON.stringify(r.json)}`);
+          if (r.status !== 201)
+            throw new RigError("RIG_REFUSED", `order refused: ${JSON.stringify(r.json)}`);
         }
         acked.push(Date.now());
       }
