@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { Contract, ZeroHash, id } from "ethers";
+import { Contract } from "ethers";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair, type KeyPair } from "../../prover/src/domain/keys.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
-import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import {
   deposit,
@@ -12,7 +11,8 @@ import {
   type Participant,
   type World,
 } from "../../prover/src/dev/onchain.ts";
-import { OperatorError, type Operator } from "../../prover/src/service/operator.ts";
+import { type Operator } from "../../prover/src/service/operator.ts";
+import { feeWithdrawal, refusalOf, scheduleOwnerKey, settleAll } from "../helpers/rotation.ts";
 import { increaseTime } from "../helpers/chain.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 
@@ -40,45 +40,16 @@ describe("operator: owner key rotations read from the Vault (queued and stranded
   let salts = 0;
   const old = devOwnerKeys();
   const fund = (keys: KeyPair) => ({ index: INSURANCE_ACCOUNT, keys });
-  const refused = (f: () => unknown) => {
-    try {
-      f();
-      return { code: "accepted", message: "" };
-    } catch (e) {
-      return { code: (e as OperatorError).code, message: (e as Error).message };
-    }
-  };
+  const refused = refusalOf;
   const feeOut = (keys: KeyPair, nonce: bigint, amount: bigint) =>
-    signWithdrawal(
-      { account: FEE_ACCOUNT, nonce, amount, recipient: BigInt(TREASURY) },
-      keys.privateKey,
-      w.domain,
-    );
+    feeWithdrawal(w, keys, nonce, amount, TREASURY);
+  const settle = () => settleAll(op);
 
   /** Vault.queueOwnerKey(account, keys) through the governance timelock, after its delay. */
   async function rotate(account: bigint, keys: KeyPair) {
-    const tl = w.d.timelock;
-    const to = await w.d.vault.getAddress();
-    const k = keys.publicKey;
-    const data = w.d.vault.interface.encodeFunctionData("queueOwnerKey", [account, k.x, k.y]);
-    const salt = id(`stranded test ${salts++}`);
-    await (
-      await tl.getFunction("schedule")(to, 0n, data, ZeroHash, salt, WORLD_TIMELOCK_DELAY)
-    ).wait();
+    const execute = await scheduleOwnerKey(w, account, keys, `stranded test ${salts++}`);
     await increaseTime(WORLD_TIMELOCK_DELAY);
-    await (await tl.getFunction("execute")(to, 0n, data, ZeroHash, salt)).wait();
-  }
-
-  /** Ticks until every batch cut has settled on-chain (the operator never halts). */
-  async function settle() {
-    await op.tick();
-    for (let i = 0; i < 30 && op.pendingWork().batches > 0; i++) {
-      assert.equal(op.halted, undefined);
-      await new Promise((r) => setTimeout(r, 200));
-      await op.tick();
-    }
-    assert.equal(op.halted, undefined);
-    assert.equal(op.pendingWork().batches, 0);
+    await (await execute()).wait();
   }
 
   before(async function () {
