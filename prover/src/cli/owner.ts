@@ -221,28 +221,19 @@ async function rotate(out: Output, o: RotateOptions): Promise<void> {
     if (!ok) return;
     const receipt = await (await timelock.getFunction("execute")(...args)).wait();
     const [ev] = eventsOf(c.vault, receipt, "OwnerKeyQueued");
-    if (!ev && (await c.settlement.getFunction("frozen")())) {
-      report(
-        out,
-        {
-          executed: true,
-          operation: opId,
-          role,
-          key,
-          queueIndex: null,
-          stranded: true,
-          freezeDueAt: null,
-          tx: receipt.hash,
-        },
-        `recorded the ${role} owner's new key ${formatPublicKey(key)} WITHOUT a queue entry: the exchange is frozen. ` +
-          `The new key signs the account's exit (zkclear exit --key <new key>); it can no longer change once the system exits open`,
-      );
-      return;
-    }
     if (!ev) {
-      const due =
-        BigInt((await receipt.getBlock()).timestamp) +
-        BigInt(await c.settlement.getFunction("forcedDeadline")());
+      // recorded without a queue entry: after a freeze (the new key signs the exit), or
+      // behind a queue a reclaim closed (a freeze is due forcedDeadline after it)
+      const frozen = Boolean(await c.settlement.getFunction("frozen")());
+      const due = frozen
+        ? null
+        : BigInt((await receipt.getBlock()).timestamp) +
+          BigInt(await c.settlement.getFunction("forcedDeadline")());
+      const why =
+        due === null
+          ? `the exchange is frozen. The new key signs the account's exit (zkclear exit --key <new key>); it can no longer change once the system exits open`
+          : `the deposit queue is closed (a deposit was reclaimed), so no batch can credit it. ` +
+            `Anyone may freeze the exchange from ${isoTime(due)}; the new key then signs the account's exit (zkclear exit --key <new key>)`;
       report(
         out,
         {
@@ -255,8 +246,7 @@ async function rotate(out: Output, o: RotateOptions): Promise<void> {
           freezeDueAt: due,
           tx: receipt.hash,
         },
-        `recorded the ${role} owner's new key ${formatPublicKey(key)} WITHOUT a queue entry: the deposit queue is closed (a deposit was reclaimed), so no batch can credit it. ` +
-          `Anyone may freeze the exchange from ${isoTime(due)}; the new key then signs the account's exit (zkclear exit --key <new key>)`,
+        `recorded the ${role} owner's new key ${formatPublicKey(key)} WITHOUT a queue entry: ${why}`,
       );
       return;
     }
