@@ -5,6 +5,7 @@ import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import type { ProofJob } from "../../prover/src/domain/ports.ts";
 import { ensureDevKeySet } from "../../prover/src/proving/key-sets.ts";
 import { LocalProver } from "../../prover/src/proving/local-prover.ts";
+import { openQueue } from "../../prover/src/proving/queue-jobs.ts";
 import { QueueWorker } from "../../prover/src/proving/queue-worker.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 
@@ -43,6 +44,22 @@ describe("proving: the queue worker survives jobs it cannot read", function () {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
+
+  it("processes opening a new queue at once all get it: PostgreSQL's deadlock between them is looked at again", async function () {
+    // the operator and its workers started together: without the second look, about two
+    // rounds in three ended with one process refused "deadlock detected"
+    for (let round = 0; round < 6; round++) {
+      const name = `${QUEUE}-race-${round}`;
+      const opened = await Promise.allSettled(
+        Array.from({ length: 5 }, () => openQueue({ url: pg.url }, name)),
+      );
+      for (const o of opened)
+        if (o.status === "fulfilled") await o.value.stop({ graceful: false, wait: true });
+      const refused = opened.flatMap((o) => (o.status === "rejected" ? [String(o.reason)] : []));
+      assert.deepEqual(refused, [], `round ${round}`);
+      assert.ok(await boss.getQueue(name), `round ${round}: the queue was made`);
+    }
+  });
 
   it("bad job data (null, missing fields, signals not JSON) fails with a reason; the worker goes on", async function () {
     const keys = await ensureDevKeySet(P);

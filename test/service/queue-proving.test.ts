@@ -48,6 +48,21 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
     }
   }
 
+  /** Waits for every named worker's log to match `re`; a timeout reports their logs and exits. */
+  async function workersLog(names: string[], re: RegExp, what: string): Promise<void> {
+    try {
+      await until(what, async () =>
+        names.every((w) => re.test(workerLog(rig, w))) ? true : undefined,
+      );
+    } catch (e) {
+      const logs = names.map((w) => {
+        const c = workers.get(w);
+        return `worker ${w} (exit ${c?.exitCode ?? c?.signalCode ?? "running"}):\n${workerLog(rig, w).slice(-2000)}`;
+      });
+      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`, { cause: e });
+    }
+  }
+
   const built = async () => (await rig.batches()).filter((b) => b.status === "built");
 
   /** The queue's jobs as (batch, attempt, state) rows, read from PostgreSQL itself. */
@@ -99,9 +114,7 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
 
   it("two worker processes prove a run of batches concurrently; every batch lands once, in order", async function () {
     // both workers fetch before the first batch is cut (a cold start takes a while)
-    await until("both workers on the queue", async () =>
-      ["a", "b"].every((w) => workerLog(rig, w).includes("on the queue")) ? true : undefined,
-    );
+    await workersLog(["a", "b"], /on the queue/, "both workers on the queue");
     await trade(6);
     // the six trades are three batches of two; wait for the last to be cut and settled too
     const bs = await until("three trade batches settled", async () => {
@@ -117,12 +130,10 @@ describe("operator service: pipelined proving on a job queue (pg-boss, PostgreSQ
 
   it("a worker killed with SIGKILL mid-proof: its job is proved again by another, nothing lands twice", async function () {
     await stopWorker("b");
-    const before = workerLog(rig, "a").split("proving").length;
+    const before = workerLog(rig, "a").split("proving").length - 1;
     await trade(2);
     // the batch's job is in worker a's hands: kill it there
-    await until("worker a proving", async () =>
-      workerLog(rig, "a").split("proving").length > before ? true : undefined,
-    );
+    await workersLog(["a"], new RegExp(`(proving[^]*){${before + 1}}`), "worker a proving");
     const [b] = await built();
     await stopWorker("a", "SIGKILL");
     startWorker("c");

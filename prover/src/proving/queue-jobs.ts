@@ -107,14 +107,7 @@ export async function openQueue(o: QueueOptions, queue: string): Promise<PgBoss>
   boss.on("error", (e: Error) => o.log?.(`queue: ${e.message}`));
   try {
     await boss.start();
-    if (!(await boss.getQueue(queue))) {
-      try {
-        await boss.createQueue(queue, { name: queue, retryLimit: 10, retryDelay: 0 });
-      } catch (e) {
-        // another process made it in the meantime
-        if (!(await boss.getQueue(queue))) throw e;
-      }
-    }
+    await ensureQueue(boss, queue);
   } catch (e) {
     await boss.stop({ graceful: false, wait: true }).catch(() => {});
     throw new QueueError(
@@ -124,6 +117,25 @@ export async function openQueue(o: QueueOptions, queue: string): Promise<PgBoss>
     );
   }
   return boss;
+}
+
+/**
+ * Makes `queue` unless it exists. Processes starting together on a fresh server (the
+ * operator and its workers) race here, and PostgreSQL may end the race with a deadlock,
+ * aborting all but one: whoever lost looks again, after a short random pause, and finds the
+ * queue the winner made. The last attempt's error is thrown.
+ */
+async function ensureQueue(boss: PgBoss, queue: string, attempts = 8): Promise<void> {
+  for (let k = 1; ; k++) {
+    if (await boss.getQueue(queue)) return;
+    try {
+      await boss.createQueue(queue, { name: queue, retryLimit: 10, retryDelay: 0 });
+      return;
+    } catch (e) {
+      if (k >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30 * k));
+    }
+  }
 }
 
 /** The URL without its password (for messages). */
