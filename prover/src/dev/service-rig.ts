@@ -12,6 +12,7 @@ import {
   zeroPadValue,
   type JsonRpcSigner,
 } from "ethers";
+import { DEFAULT_MARKS } from "../domain/market.ts";
 import { PARAM_SETS, type ParamSet } from "../domain/params.ts";
 import { devKeyPair, sign, type KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side } from "../domain/order.ts";
@@ -100,7 +101,7 @@ export class ServiceRig {
     private readonly o: RigOptions,
   ) {
     this.p = o.params ?? PARAM_SETS.test;
-    this.marks = [...(o.marks ?? [60_000_00n, 3_000_00n])];
+    this.marks = [...(o.marks ?? DEFAULT_MARKS.slice(0, this.p.markets))];
   }
 
   /** Starts the node, deploys, funds the traders, posts prices and starts the service. */

@@ -1,5 +1,6 @@
 import type { Signer } from "ethers";
 import { INSURANCE_ACCOUNT } from "../../domain/constants.ts";
+import { DEFAULT_MARKS } from "../../domain/market.ts";
 import type { ParamSet } from "../../domain/params.ts";
 import { signWithdrawal } from "../../domain/transfers.ts";
 import type { CircuitId } from "../../domain/circuits.ts";
@@ -67,7 +68,7 @@ export interface OperationGas {
 }
 
 /** Oracle prices the benchmark trades at (quote units per lot), per market. */
-export const BENCH_MARKS = [60_000_00n, 3_000_00n, 150_00n, 1_00n, 2_00n, 15n];
+export const BENCH_MARKS = DEFAULT_MARKS;
 /** The crash that puts the thin traders below maintenance: market 0 falls 15%. */
 const CRASH_BPS = 8_500n;
 /** A thin trader's collateral: 10,000.00 against one 60,000.00 lot at 10% initial margin. */
