@@ -1,5 +1,6 @@
 import {
   Contract,
+  getAddress,
   Interface,
   keccak256,
   type HDNodeWallet,
@@ -8,6 +9,7 @@ import {
   type Wallet,
 } from "ethers";
 import type { Groth16Proof } from "snarkjs";
+import type { ObservedRound } from "../domain/anomalies.ts";
 import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { attestationOf } from "../domain/committee.ts";
@@ -152,6 +154,32 @@ export class ChainClient implements ChainPort {
         prices: prices.map(BigInt),
         fundingIndices: await this.fundingIndices(id),
       };
+    });
+  }
+
+  /**
+   * Oracle round `roundId`: its prices (the medians PriceOracle stored) and each signer's
+   * reported prices. The oracle keeps only the medians; the reports are in the calldata of
+   * the transaction that emitted the round's RoundFinalized event, decoded here. When that
+   * transaction did not call the oracle's submitRound directly (a contract relayed it: the
+   * reports are in an inner call, which a node gives only with tracing) reports is null.
+   */
+  async oracleRound(roundId: bigint): Promise<ObservedRound | undefined> {
+    return this.retry("oracleRound", async () => {
+      const latest = BigInt(await this.oracle.getFunction("latestRoundId")());
+      if (roundId < 1n || roundId > latest) return undefined;
+      const prices = ((await this.oracle.getFunction("roundPrices")(roundId)) as bigint[]).map(
+        BigInt,
+      );
+      const [event] = await this.oracle.queryFilter(this.oracle.filters.RoundFinalized(roundId), 0);
+      const tx = event && (await this.provider.getTransaction(event.transactionHash));
+      let reports: bigint[][] | null = null;
+      if (tx?.to && getAddress(tx.to) === getAddress(this.oracle.target as string)) {
+        const call = this.oracle.interface.parseTransaction({ data: tx.data, value: tx.value });
+        if (call?.name === "submitRound" && BigInt(call.args[0]) === roundId)
+          reports = (call.args[1] as { prices: bigint[] }[]).map((r) => [...r.prices].map(BigInt));
+      }
+      return { roundId, prices, reports };
     });
   }
 
