@@ -96,12 +96,12 @@ export class AnomalyWatch {
       if (fresh) await this.readRounds(latest);
       this.observe(now);
       this.lastAt = now;
-      if (this.failing) this.log("anomaly watch: the oracle answers again");
+      if (this.failing) this.log("anomaly watch: observing again");
       this.failing = false;
     } catch (e) {
-      // the operator goes on: the watch tries again at the next step
+      // the operator goes on: the watch tries again at the next step (said once)
       if (!this.failing)
-        this.log(`anomaly watch: reading oracle rounds failed, trying again: ${String(e)}`);
+        this.log(`anomaly watch: an observation failed, trying again at each step: ${String(e)}`);
       this.failing = true;
     }
   }

@@ -157,7 +157,10 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       ? `proving: jobs on the queue ${redact(o.queue)} (run zkclear prover-worker --queue <url>)`
       : `proving: ${o.provers ?? 1} local proving process(es)`,
   );
-  const chain = new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) });
+  const chain = new ChainClient(d.addresses, signer, {
+    attestor: attestorFor(o, provider, log),
+    fromBlock: d.block,
+  });
   const operator = Operator.open({
     params: p,
     markets,
