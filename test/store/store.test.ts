@@ -106,6 +106,25 @@ describe("SQLite store", function () {
     raw.close();
   });
 
+  it("lists the withdrawal requests received since a time and not refused (the anomaly watch's outflow)", function () {
+    const s = new Store(tmpDb());
+    s.withdrawals.insert("w1", 3n, 0n, { amount: 1n }, 1_000);
+    s.withdrawals.insert("w2", 3n, 1n, { amount: 2n }, 2_000);
+    s.withdrawals.insert("w3", 4n, 0n, { amount: 3n }, 3_000);
+    s.withdrawals.insert("w4", 4n, 1n, { amount: 4n }, 4_000);
+    s.withdrawals.markBatched(["w2"]);
+    s.withdrawals.refuse("w3", "not enough collateral");
+    assert.deepEqual(
+      s.withdrawals.liveSince<{ amount: bigint }>(2_000).map((w) => [w.id, w.body.amount]),
+      [
+        ["w2", 2n],
+        ["w4", 4n],
+      ],
+    );
+    assert.deepEqual(s.withdrawals.liveSince(5_000), []);
+    s.close();
+  });
+
   it("refuses a second order with the same account, market and nonce", function () {
     const s = new Store(tmpDb());
     s.insertOrder("a", signed(1n));

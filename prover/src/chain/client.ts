@@ -1,5 +1,6 @@
 import {
   Contract,
+  getAddress,
   Interface,
   keccak256,
   type HDNodeWallet,
@@ -8,6 +9,7 @@ import {
   type Wallet,
 } from "ethers";
 import type { Groth16Proof } from "snarkjs";
+import type { ObservedRound } from "../domain/anomalies.ts";
 import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { attestationOf } from "../domain/committee.ts";
@@ -79,6 +81,7 @@ export class ChainClient implements ChainPort {
   /** The next nonce to use, once learnt from the node. */
   private nonce: number | undefined;
   private readonly attestor: AttestorPort | undefined;
+  private readonly fromBlock: number;
   private readonly committeeErrors = new Interface(loadArtifact("Committee").abi);
   /** The last attestations gathered, by batch number and data: asked once per batch. */
   private attested: { key: string; packed: string } | undefined;
@@ -91,11 +94,18 @@ export class ChainClient implements ChainPort {
    *   again if the node lost it
    * @param opts.attestor gathers the data committee's signatures of trade, withdrawal and
    *   liquidation batches (without one, Settlement refuses them)
+   * @param opts.fromBlock the deployment's block: oracle events are looked for from it (default 0)
    */
   constructor(
     addresses: DeploymentAddresses,
     private readonly signer: Wallet | HDNodeWallet,
-    opts: { retries?: number; pollMs?: number; waitMs?: number; attestor?: AttestorPort } = {},
+    opts: {
+      retries?: number;
+      pollMs?: number;
+      waitMs?: number;
+      attestor?: AttestorPort;
+      fromBlock?: number;
+    } = {},
   ) {
     if (!signer.provider)
       throw new SubmitError("NO_PROVIDER", "the operator's key must be connected to a node");
@@ -108,6 +118,7 @@ export class ChainClient implements ChainPort {
     this.pollMs = opts.pollMs ?? 500;
     this.waitMs = opts.waitMs ?? 120_000;
     this.attestor = opts.attestor;
+    this.fromBlock = opts.fromBlock ?? 0;
   }
 
   /**
@@ -153,6 +164,40 @@ export class ChainClient implements ChainPort {
         fundingIndices: await this.fundingIndices(id),
       };
     });
+  }
+
+  /**
+   * Oracle round `roundId`: its prices (the medians PriceOracle stored) and each signer's
+   * reported prices. The oracle keeps only the medians; the reports are in the calldata of
+   * the transaction that emitted the round's RoundFinalized event, decoded here. When that
+   * transaction did not call the oracle's submitRound directly (a contract relayed it: the
+   * reports are in an inner call, which a node gives only with tracing) reports is null.
+   */
+  async oracleRound(roundId: bigint): Promise<ObservedRound | undefined> {
+    const prices = await this.retry("oracleRound", async () => {
+      const latest = BigInt(await this.oracle.getFunction("latestRoundId")());
+      if (roundId < 1n || roundId > latest) return undefined;
+      return ((await this.oracle.getFunction("roundPrices")(roundId)) as bigint[]).map(BigInt);
+    });
+    if (!prices) return undefined;
+    // the reports are a bonus: a node that refuses the log query leaves the spread unmeasured
+    const reports = await this.retry("roundReports", () => this.roundReports(roundId)).catch(
+      () => null,
+    );
+    return { roundId, prices, reports };
+  }
+
+  /** The signers' reported prices of round `roundId`, from its submitRound calldata (see oracleRound). */
+  private async roundReports(roundId: bigint): Promise<bigint[][] | null> {
+    const [event] = await this.oracle.queryFilter(
+      this.oracle.filters.RoundFinalized(roundId),
+      this.fromBlock,
+    );
+    const tx = event && (await this.provider.getTransaction(event.transactionHash));
+    if (!tx?.to || getAddress(tx.to) !== getAddress(this.oracle.target as string)) return null;
+    const call = this.oracle.interface.parseTransaction({ data: tx.data, value: tx.value });
+    if (call?.name !== "submitRound" || BigInt(call.args[0]) !== roundId) return null;
+    return (call.args[1] as { prices: bigint[] }[]).map((r) => [...r.prices].map(BigInt));
   }
 
   /** The funding indices the Funding contract records for oracle round `roundId`. */

@@ -1,10 +1,15 @@
 import type { Command } from "commander";
+import { ANOMALY_KIND_NAMES, ANOMALY_KINDS, type AnomalyThresholds } from "../domain/anomalies.ts";
 import { INTAKE_LIMITS } from "../service/intake.ts";
 import { startService } from "../service/serve.ts";
 import { DEFAULT_DEPLOYMENT, deployment } from "./common.ts";
 
+/** commander's key of an option: --anomaly-price-jump-bps → anomalyPriceJumpBps. */
+const optionKey = (flag: string) =>
+  flag.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
 export function register(program: Command): void {
-  program
+  const serve = program
     .command("serve")
     .description("run the operator service on 127.0.0.1 (API, sequencer, prover, chain submitter)")
     .option("--rpc <url>", "JSON-RPC endpoint", "http://127.0.0.1:8545")
@@ -45,29 +50,39 @@ export function register(program: Command): void {
       "--max-order-group <n>",
       "orders sequenced under one commit (the event loop runs between groups)",
       String(INTAKE_LIMITS.maxGroup),
-    )
-    .action(async (o: Record<string, string>) => {
-      const s = await startService({
-        rpc: o.rpc,
-        deployment: deployment(o.deployment),
-        keys: o.keys,
-        db: o.db,
-        port: Number(o.port),
-        operatorKey: o.operatorKey,
-        batchTimeoutMs: Number(o.batchTimeout),
-        publishDir: o.publishDir,
-        replicas: o.replicas ? o.replicas.split(",").filter(Boolean) : undefined,
-        provers: Number(o.provers),
-        queue: o.queue,
-        jobExpirySeconds: Number(o.jobExpiry),
-        queueMaintenanceSeconds: Number(o.queueMaintenance),
-        intake: { maxInFlight: Number(o.maxOrdersInFlight), maxGroup: Number(o.maxOrderGroup) },
-      });
-      const stop = async () => {
-        await s.stop();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    );
+  // the anomaly watch's thresholds, one option per kind of domain/anomalies.ts's table
+  for (const k of ANOMALY_KIND_NAMES)
+    serve.option(
+      `${ANOMALY_KINDS[k].option} <bps>`,
+      `anomaly threshold, basis points: ${ANOMALY_KINDS[k].meaning}`,
+      String(ANOMALY_KINDS[k].defaultBps),
+    );
+  serve.action(async (o: Record<string, string>) => {
+    const s = await startService({
+      rpc: o.rpc,
+      deployment: deployment(o.deployment),
+      keys: o.keys,
+      db: o.db,
+      port: Number(o.port),
+      operatorKey: o.operatorKey,
+      batchTimeoutMs: Number(o.batchTimeout),
+      publishDir: o.publishDir,
+      replicas: o.replicas ? o.replicas.split(",").filter(Boolean) : undefined,
+      provers: Number(o.provers),
+      queue: o.queue,
+      jobExpirySeconds: Number(o.jobExpiry),
+      queueMaintenanceSeconds: Number(o.queueMaintenance),
+      intake: { maxInFlight: Number(o.maxOrdersInFlight), maxGroup: Number(o.maxOrderGroup) },
+      anomalies: Object.fromEntries(
+        ANOMALY_KIND_NAMES.map((k) => [k, Number(o[optionKey(ANOMALY_KINDS[k].option)])]),
+      ) as Partial<AnomalyThresholds>,
     });
+    const stop = async () => {
+      await s.stop();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 }

@@ -189,8 +189,15 @@ export class ServiceRig {
     await this.postRound(this.marks);
   }
 
-  /** Posts the next oracle round (signed by the three oracle signers: the quorum). */
-  async postRound(prices: readonly bigint[]): Promise<bigint> {
+  /**
+   * Posts the next oracle round (signed by the three oracle signers: the quorum). Each
+   * signer reports `prices`, or signer i `reports[i]` when given (the oracle stores their
+   * medians, which `prices` must then be: the rig's marks).
+   */
+  async postRound(
+    prices: readonly bigint[],
+    reports?: readonly (readonly bigint[])[],
+  ): Promise<bigint> {
     const block = await this.provider.getBlock("latest");
     let ts = BigInt(block!.timestamp);
     if (ts <= this.lastTs) {
@@ -202,11 +209,13 @@ export class ServiceRig {
     const roundId = ++this.roundId;
     const chainId = this.d.chainId;
     const signed = await Promise.all(
-      this.oracles
-        .slice(0, 3)
-        .map((w) =>
-          signReport(w, this.d.addresses.oracle, chainId, { roundId, timestamp: ts, prices }),
-        ),
+      this.oracles.slice(0, 3).map((w, i) =>
+        signReport(w, this.d.addresses.oracle, chainId, {
+          roundId,
+          timestamp: ts,
+          prices: reports?.[i] ?? prices,
+        }),
+      ),
     );
     const oracle = new Contract(
       this.d.addresses.oracle,

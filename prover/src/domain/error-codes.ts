@@ -133,6 +133,7 @@ export const ERROR_CODES = {
   INTAKE_BUSY: { area: "operator", http: UNAVAILABLE },
   ORDER_OUTCOME_UNKNOWN: { area: "operator", http: INTERNAL },
   FUNDING_NOT_READ: { area: "operator", http: UNAVAILABLE },
+  ANOMALY_THRESHOLD_INVALID: { area: "operator", http: BAD },
   FUNDING_WINDOW_UNKNOWN: { area: "operator", http: INTERNAL },
   EXCHANGE_FROZEN: { area: "operator", http: GONE },
   ACCOUNT_IN_LIQUIDATION: { area: "operator", http: CONFLICT },

@@ -1,3 +1,4 @@
+import type { ObservedRound } from "./anomalies.ts";
 import type { ForcedRequest } from "./forced.ts";
 import type { Groth16Proof } from "snarkjs";
 import type { BatchData } from "./batch.ts";
@@ -197,6 +198,11 @@ export interface EscapeView {
 export interface ChainPort {
   /** The oracle's latest round, if any. */
   latestRound(): Promise<Round | undefined>;
+  /**
+   * Oracle round `roundId`'s prices and its signers' reports, for the anomaly watch
+   * (undefined: no such round; absent in test doubles, which are not watched).
+   */
+  oracleRound?(roundId: bigint): Promise<ObservedRound | undefined>;
   /** Vault deposits with queue index >= `from`, in order. */
   depositsFrom(from: number): Promise<Deposit[]>;
   /**

@@ -1,5 +1,13 @@
 import { grouped, h, type Safe } from "../report/markup.ts";
+import {
+  ANOMALY_KIND_NAMES,
+  ANOMALY_WINDOW_MS,
+  anomalyKey,
+  anomalyMarket,
+  type AnomalyRecord,
+} from "../domain/anomalies.ts";
 import type {
+  ExplorerAnomalies,
   ExplorerBatch,
   ExplorerForcedRequest,
   ExplorerRound,
@@ -76,6 +84,27 @@ function forcedRow(f: ExplorerForcedRequest): Safe {
 <td class="forced-${status}" data-k="status">${status}</td><td>${num(f.batch, "batch")}</td></tr>`;
 }
 
+function anomalyRow(a: AnomalyRecord): Safe {
+  const status = a.until === null ? "active" : "ended";
+  return h`<tr data-anomaly="${anomalyKey(a)}" class="anomaly-${status}"><td data-k="kind">${a.kind}</td>
+<td data-k="market">${anomalyMarket(a)}</td><td data-k="status">${status}</td>
+<td>${num(Math.round(a.peakBps), "peak-bps")} bps</td><td>${num(a.thresholdBps, "threshold-bps")} bps</td>
+<td>${time(a.since)}</td><td>${time(a.until)}</td><td data-k="message">${a.message}</td></tr>`;
+}
+
+/** The operator's anomalies: active first, then the latest ended ones, and the thresholds. */
+function anomalies(a: ExplorerAnomalies | null): Safe {
+  if (!a)
+    return h`<p class="empty">This source does not watch for anomalies (the operator does).</p>`;
+  const thresholds = ANOMALY_KIND_NAMES.map((k) => `${k} > ${a.thresholds[k]} bps`).join(", ");
+  return h`${table(
+    ["kind", "market", "status", "peak", "threshold", "since", "until", "what happened"],
+    [...a.active, ...a.recent].map(anomalyRow),
+    "no anomaly seen",
+  )}
+<p class="note">Thresholds: ${thresholds} (price jumps and the signers' spread per market and round; the fund's fall and the withdrawals within ${ANOMALY_WINDOW_MS / 60_000} min). Detection only: nothing is paused by it.</p>`;
+}
+
 function freezeBanner(s: ExplorerSnapshot): Safe {
   const f = s.freeze;
   if (!f)
@@ -116,6 +145,7 @@ ${section(
   h`${table(["market", "mark", "open interest long", "open interest short"], markets, "no markets")}
 <dl class="funds"><dt>insurance fund</dt><dd>${num(s.insuranceFund, "insurance-fund")}</dd><dt>fee account</dt><dd>${num(s.feeAccount, "fee-account")}</dd><dt>batches</dt><dd>${num(s.batchCount, "batch-count")}</dd></dl>`,
 )}
+${section("anomalies", "Anomalies", anomalies(s.anomalies))}
 ${section("account", "Your account", accountForm(), "Your collateral, positions, equity and margin at the latest prices, and your exit data, for the key holder only.")}
 ${section(
   "batches",

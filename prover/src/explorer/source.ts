@@ -1,4 +1,5 @@
 import type { Position } from "../domain/account.ts";
+import type { AnomalyRecord, AnomalyThresholds } from "../domain/anomalies.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import type { ExitData } from "../domain/exit-data.ts";
 import type { ForcedOutcome } from "../engine/forced.ts";
@@ -68,6 +69,17 @@ export interface ExplorerSnapshot {
   readonly forced: ExplorerForced;
   /** null while the exchange is live. */
   readonly freeze: ExplorerFreeze | null;
+  /** The operator's anomaly watch (null: the source does not watch, as a replica). */
+  readonly anomalies: ExplorerAnomalies | null;
+}
+
+/** What the operator's anomaly watch saw (domain/anomalies.ts): detection only, nothing paused. */
+export interface ExplorerAnomalies {
+  readonly thresholds: AnomalyThresholds;
+  /** Active now, in the order they started. */
+  readonly active: readonly AnomalyRecord[];
+  /** Ended, the latest first. */
+  readonly recent: readonly AnomalyRecord[];
 }
 
 export interface ExplorerDeployment {

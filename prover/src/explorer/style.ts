@@ -21,6 +21,8 @@ code { font: 12px ui-monospace, "DejaVu Sans Mono", monospace; }
 .kind-liquidations, .kind-forced { background: #fff1d6; }
 .status-refused, .status-dropped, .forced-overdue, .forced-refused { color: #b3261e; }
 .forced-paid { color: #1e7a34; }
+.anomaly-active td { background: #fdecea; } .anomaly-active [data-k="status"] { color: #b3261e; font-weight: 600; }
+td[data-k="message"] { white-space: normal; }
 dl.funds { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; margin: 10px 0 0; }
 dl.funds dt { color: var(--muted); }
 dl.funds dd { margin: 0; }

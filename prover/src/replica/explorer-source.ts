@@ -122,6 +122,8 @@ export function replicaExplorerSource(r: Replica, params: string): ExplorerSourc
                 claimed: exits.reduce((a, e) => a + e.payout, 0n),
               }
             : null,
+          // a replica follows settled batches; the operator watches for anomalies
+          anomalies: null,
         };
       });
     },

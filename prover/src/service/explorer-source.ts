@@ -165,6 +165,9 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
             })),
         },
         freeze,
+        anomalies: (({ thresholds, active, recent }) => ({ thresholds, active, recent }))(
+          op.anomalies.view(),
+        ),
       };
     },
 

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
 import type { BatchKind } from "../domain/batch.ts";
+import type { AnomalyView } from "./anomaly-watch.ts";
 import type { OperatorMetrics } from "./context.ts";
 import type { ForcedStats } from "./forced-book.ts";
 import type { FundingView } from "./funding.ts";
@@ -271,4 +272,32 @@ export class ServiceMetrics implements Timings {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * The anomaly watch's metrics (./anomaly-watch.ts) in `registry`: anomalies started since
+ * the service started, and which are active now, by kind and market ("all" for the
+ * exchange-wide kinds); every kind and market is present, 0 until it fires.
+ */
+export function registerAnomalyMetrics(registry: Registry, view: () => AnomalyView): void {
+  new Counter({
+    name: "zkclear_anomalies_total",
+    help: "Anomalies started (price jumps, oracle signers' spread, the fund's fall, outflows), by kind and market.",
+    labelNames: ["kind", "market"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of view().labels) this.inc({ kind: l.kind, market: l.market }, l.started);
+    },
+  });
+  new Gauge({
+    name: "zkclear_anomaly_active",
+    help: "Whether an anomaly of this kind and market is active now (1) or not (0).",
+    labelNames: ["kind", "market"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of view().labels) this.set({ kind: l.kind, market: l.market }, l.active ? 1 : 0);
+    },
+  });
 }

@@ -20,7 +20,9 @@ import type { Store } from "../store/store.ts";
 import { Batcher } from "./batcher.ts";
 import { takersOf } from "./batch-accounts.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
-import { ServiceMetrics } from "./metrics.ts";
+import { registerAnomalyMetrics, ServiceMetrics } from "./metrics.ts";
+import { AnomalyWatch } from "./anomaly-watch.ts";
+import type { AnomalyThresholds } from "../domain/anomalies.ts";
 import { ForcedBook } from "./forced-book.ts";
 import { OfferBook } from "./offer-book.ts";
 import { FundingTicker } from "./funding.ts";
@@ -80,6 +82,8 @@ export interface OperatorOptions {
    * service always has one, test rigs only when they ask.
    */
   readonly funding?: FundingPort;
+  /** The anomaly watch's thresholds, bps (default: domain/anomalies.ts ANOMALY_KINDS). */
+  readonly anomalies?: Partial<AnomalyThresholds>;
 }
 
 /**
@@ -122,6 +126,8 @@ export class Operator {
   readonly forced = new ForcedBook();
   /** Liquidators' standing offers (POST/GET /v1/liquidator-offers; the watcher's rule reads them). */
   readonly offers = new OfferBook(() => this.ctx);
+  /** Price jumps, signers' spread, the fund's fall, outflows (./anomaly-watch.ts). */
+  readonly anomalies: AnomalyWatch;
   /** Funding ticks, when the operator has the Funding contract. */
   private readonly fundingTicker: FundingTicker | undefined;
   /** Owner key rotations seen on the Vault's queue: position → account (kept across redos). */
@@ -148,6 +154,12 @@ export class Operator {
     );
     this.fundingTicker =
       o.funding && new FundingTicker(o.funding, o.store, o.markets.length, (s) => this.ctx.log(s));
+    this.anomalies = new AnomalyWatch(
+      o,
+      () => this.ctx.state,
+      (s) => this.ctx.log(s),
+    );
+    registerAnomalyMetrics(this.prometheus.registry, () => this.anomalies.view());
     this.init();
   }
 
@@ -485,6 +497,7 @@ export class Operator {
     const seq = this.sequencer;
     const r = await this.chain.latestRound();
     this.latestSeen = r;
+    await this.anomalies.step(r);
     if (r && (!this.round || r.roundId !== this.round.roundId)) {
       // a liquidation cut at the old round can no longer land: undo it first; one already
       // sent is resolved by the pipeline before the operator moves to the new round

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { getAddress, HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { ZkClearError } from "../domain/errors.ts";
+import type { AnomalyThresholds } from "../domain/anomalies.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ChainClient } from "../chain/client.ts";
 import { ChainFunding } from "../chain/funding-port.ts";
@@ -57,6 +58,8 @@ export interface ServeOptions {
   readonly queueMaintenanceSeconds?: number;
   /** The order intake's bounds (default INTAKE_LIMITS: 4,096 orders in flight, groups of 512). */
   readonly intake?: Partial<IntakeLimits>;
+  /** The anomaly watch's thresholds, bps (default: domain/anomalies.ts ANOMALY_KINDS). */
+  readonly anomalies?: Partial<AnomalyThresholds>;
   readonly log?: (s: string) => void;
 }
 
@@ -154,7 +157,10 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       ? `proving: jobs on the queue ${redact(o.queue)} (run zkclear prover-worker --queue <url>)`
       : `proving: ${o.provers ?? 1} local proving process(es)`,
   );
-  const chain = new ChainClient(d.addresses, signer, { attestor: attestorFor(o, provider, log) });
+  const chain = new ChainClient(d.addresses, signer, {
+    attestor: attestorFor(o, provider, log),
+    fromBlock: d.block,
+  });
   const operator = Operator.open({
     params: p,
     markets,
@@ -166,6 +172,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     prover: POOL_ONLY,
     pool: { jobs: pool, verifier: keySetVerifier(keys), inputCheck: circuitInputCheck(p) },
     funding: new ChainFunding(d.addresses, signer, d.block),
+    anomalies: o.anomalies,
     log,
   });
   // a rotation recorded while the operator was down refuses the old key before the API serves

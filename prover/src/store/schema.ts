@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS withdrawals (
 CREATE UNIQUE INDEX IF NOT EXISTS withdrawals_live ON withdrawals (account, nonce)
   WHERE status != 'refused';
 CREATE INDEX IF NOT EXISTS withdrawals_pending ON withdrawals (status, received_at);
+CREATE INDEX IF NOT EXISTS withdrawals_received ON withdrawals (received_at);
 CREATE TABLE IF NOT EXISTS matches (
   seq INTEGER PRIMARY KEY,
   maker TEXT NOT NULL REFERENCES orders (id),

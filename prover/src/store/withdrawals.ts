@@ -86,6 +86,17 @@ export class WithdrawalTable {
     ).map((r) => of(r));
   }
 
+  /** Requests received at `since` (ms) or later and not refused, in arrival order. */
+  liveSince<Body>(since: number): StoredWithdrawal<Body>[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM withdrawals WHERE received_at >= ? AND status != 'refused' ORDER BY received_at, id",
+        )
+        .all(since) as Row[]
+    ).map((r) => of<Body>(r));
+  }
+
   countPending(): number {
     return (
       this.db.prepare("SELECT COUNT(*) AS n FROM withdrawals WHERE status = 'pending'").get() as {
