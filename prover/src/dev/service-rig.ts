@@ -127,26 +127,38 @@ export class ServiceRig {
       pollingInterval: 100,
     });
     const rig = new ServiceRig(dir, rpc, `http://127.0.0.1:${apiPort}`, provider, node, o);
-    await until("the hardhat node", () => provider.send("eth_chainId", []));
-    await rig.deploy();
+    try {
+      await rig.boot();
+      return rig;
+    } catch (e) {
+      // the caller never gets the rig to close: stop what was started (no orphan node)
+      await rig.close();
+      throw e;
+    }
+  }
+
+  /** Deploys, starts the replicas and the service, and waits for the first deposit batch. */
+  private async boot(): Promise<void> {
+    const o = this.o;
+    await until("the hardhat node", () => this.provider.send("eth_chainId", []));
+    await this.deploy();
     for (let i = 0; i < (o.replicas ?? 0); i++) {
       const port = await freePort();
-      rig.replicas.push({ url: `http://127.0.0.1:${port}`, port, proc: undefined });
-      rig.startReplica(i);
+      this.replicas.push({ url: `http://127.0.0.1:${port}`, port, proc: undefined });
+      this.startReplica(i);
     }
-    for (const r of rig.replicas)
+    for (const r of this.replicas)
       await until(`replica ${r.url}`, () => fetch(`${r.url}/health`).catch(() => undefined));
-    await o.beforeService?.(rig);
-    rig.service = rig.startService(
-      rig.replicas.length ? ["--replicas", rig.replicas.map((r) => r.url).join(",")] : [],
+    await o.beforeService?.(this);
+    this.service = this.startService(
+      this.replicas.length ? ["--replicas", this.replicas.map((r) => r.url).join(",")] : [],
     );
-    await rig.healthy();
+    await this.healthy();
     await until("the deposit batch", async () =>
-      (await rig.batches()).some((b) => b.kind === "deposits" && b.status === "settled")
+      (await this.batches()).some((b) => b.kind === "deposits" && b.status === "settled")
         ? true
         : undefined,
     );
-    return rig;
   }
 
   private async deploy(): Promise<void> {
