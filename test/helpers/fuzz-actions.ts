@@ -53,7 +53,7 @@ export type Step =
       badSig: boolean;
       pick: number;
     }
-  | { kind: "freeze"; who: ActorName }
+  | { kind: "freeze"; who: ActorName; wait: boolean }
   | { kind: "exit"; who: ActorName; account: number; payout: bigint; recipient: ActorName }
   | { kind: "settleExit"; who: ActorName; account: number }
   | { kind: "claim"; who: ActorName; for: ActorName | "self" | "zero" }
@@ -239,6 +239,8 @@ export async function planStep(
       };
     }
     case "freeze": {
+      // a user who waits out the forced deadline first
+      if (step.wait) t = advanceTo(w, t + FUZZ_TIMING.forcedDeadline);
       let overdue = false;
       const deadline = FUZZ_TIMING.forcedDeadline;
       if (m.forcedProcessed < m.forced.length)
@@ -372,4 +374,10 @@ export async function planStep(
 function payExit(m: Model, recipient: string, paid: bigint): void {
   m.exitPaid += paid;
   if (paid !== 0n) credit(m, recipient, paid);
+}
+
+/** Moves the clock so that the next call's block time is `t`; returns it. */
+function advanceTo(w: FuzzWorld, t: number): number {
+  w.clock = t - 1;
+  return t;
 }

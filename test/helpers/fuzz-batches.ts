@@ -19,20 +19,32 @@ import { credit, type Model } from "./fuzz-model.ts";
  */
 export const BATCHES = ["trades", "deposits", "withdrawals", "liquidations", "forced"] as const;
 
+/**
+ * What is wrong with a batch, at most one thing: sent by `who` (any actor) instead of the
+ * operator, from a stale root, to the same root, at the round before the latest, round 0
+ * or a round not announced, with a wrong number of payout slots, without attestations.
+ */
+export const BATCH_FAULTS = [
+  "sender",
+  "staleRoot",
+  "sameRoot",
+  "previousRound",
+  "roundZero",
+  "roundAhead",
+  "slots",
+  "noAttest",
+] as const;
+
 export interface BatchStep {
   kind: "batch";
   batch: (typeof BATCHES)[number];
+  fault: (typeof BATCH_FAULTS)[number] | null;
   who: ActorName;
-  root: "current" | "stale";
-  same: boolean;
-  round: "latest" | "previous" | "zero" | "ahead";
   /** Deposits or forced requests it credits or answers; fit: those waiting, 1..the slots. */
   count: number | "fit";
   /** Per withdrawal slot, the share (per mille) of the tree's value it pays. */
   shares: readonly number[];
   recipients: readonly ActorName[];
-  badSlots: boolean;
-  noAttest: boolean;
   /** The new root (and a trade batch's commitment). */
   seed: bigint;
 }
@@ -51,21 +63,30 @@ function priceRefusal(m: Model, r: number, grace: number, t: number): string | n
   return null;
 }
 
-export async function batchCall(w: FuzzWorld, m: Model, b: BatchStep, t: number): Promise<Call> {
+export async function batchCall(w: FuzzWorld, m: Model, step: BatchStep, t: number): Promise<Call> {
+  const f = step.fault;
+  const b = {
+    ...step,
+    who: f === "sender" ? step.who : ("operator" as const),
+    badSlots: f === "slots",
+    noAttest: f === "noAttest",
+  };
   const stale = m.roots.filter((r) => r !== m.root);
   const oldRoot =
-    b.root === "current"
+    f !== "staleRoot"
       ? m.root
       : stale.length
         ? stale[Number(b.seed % BigInt(stale.length))]
         : m.root ^ 1n;
-  const newRoot = b.same ? oldRoot : b.seed === m.root ? b.seed + 1n : b.seed;
-  const roundId = {
-    latest: m.latestRound,
-    previous: Math.max(0, m.latestRound - 1),
-    zero: 0,
-    ahead: m.latestRound + 1,
-  }[b.round];
+  const newRoot = f === "sameRoot" ? oldRoot : b.seed === m.root ? b.seed + 1n : b.seed;
+  const roundId =
+    f === "previousRound"
+      ? Math.max(0, m.latestRound - 1)
+      : f === "roundZero"
+        ? 0
+        : f === "roundAhead"
+          ? m.latestRound + 1
+          : m.latestRound;
   const slots = FUZZ_PARAMS.withdrawals;
   const amounts = b.shares.slice(0, slots).map((s) => (m.treeValue * BigInt(s)) / 1000n);
   const payouts = amounts

@@ -10,7 +10,7 @@ import {
 } from "./fuzz-world.ts";
 import { digest, observe, violations, ROLE_NAMES, type Model } from "./fuzz-model.ts";
 import { AMOUNTS, planStep, type Step } from "./fuzz-actions.ts";
-import { BATCHES } from "./fuzz-batches.ts";
+import { BATCHES, BATCH_FAULTS } from "./fuzz-batches.ts";
 import { planRoleStep, ROGUE_CALLS, type RoleStep } from "./fuzz-roles.ts";
 
 /**
@@ -157,34 +157,26 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
     }),
   },
   {
-    weight: 9,
+    weight: 12,
     arbitrary: fc.record({
       kind: fc.constant("batch" as const),
       batch: fc.constantFrom(...BATCHES),
-      who: operatorMostly,
-      root: fc.constantFrom(
-        "current" as const,
-        "current" as const,
-        "current" as const,
-        "stale" as const,
+      fault: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom(...BATCH_FAULTS) },
       ),
-      same: rare,
-      round: fc.constantFrom(
-        ...(["latest", "latest", "latest", "latest", "previous", "zero", "ahead"] as const),
-      ),
+      who: actor,
       count: fc.oneof(
         { weight: 4, arbitrary: fc.constant("fit" as const) },
         { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) },
       ),
       shares: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 2, maxLength: 2 }),
       recipients: fc.array(actor, { minLength: 2, maxLength: 2 }),
-      badSlots: rare,
-      noAttest: rare,
       seed: fc.bigInt(2n, 1n << 250n),
     }),
   },
   {
-    weight: 5,
+    weight: 6,
     arbitrary: fc.record({
       kind: fc.constant("round" as const),
       who: actor,
@@ -197,7 +189,7 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
     arbitrary: fc.record({
       kind: fc.constant("pause" as const),
       who: mostly("guardian"),
-      duration: fc.constantFrom(0, 1, 600, 3600, 86_400, 259_200, 259_201),
+      duration: fc.constantFrom(0, 1, 60, 600, 3600, 259_200, 259_201),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unpause" as const), who: actor }) },
@@ -226,7 +218,10 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
       pick,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("freeze" as const), who: actor }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("freeze" as const), who: actor, wait: fc.boolean() }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -271,7 +266,7 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant("time" as const),
-      seconds: fc.constantFrom(1, 30, 200, 700, 3600, 86_400, 2 * 86_400, 4 * 86_400, 4 * 86_400),
+      seconds: fc.constantFrom(1, 30, 60, 200, 200, 700, 3600, 86_400, 2 * 86_400, 4 * 86_400),
     }),
   },
   {
@@ -304,14 +299,55 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
   },
 ];
 
-/** Random sequences of up to `maxSteps` steps. */
-export function stepSequences(
-  maxSteps: number,
-): fc.Arbitrary<Iterable<fc.AsyncCommand<Model, Real>>> {
-  return fc.commands(
-    [fc.oneof(...steps).map((s) => new StepCommand(s) as fc.AsyncCommand<Model, Real>)],
-    { maxCommands: maxSteps, size: "max" },
-  );
+/**
+ * A start every sequence shares, with random amounts and roots: an oracle round, a first
+ * deposit by each depositor and the operator's deposit batches crediting them, so that the
+ * random steps after it find accounts with value in the tree.
+ */
+const warmUp: fc.Arbitrary<AnyStep[]> = fc
+  .tuple(
+    fc.array(fc.bigInt(1n, 10n ** 9n), { minLength: 2, maxLength: 2 }),
+    fc.array(some, { minLength: 3, maxLength: 3 }),
+    fc.array(fc.bigInt(2n, 1n << 250n), { minLength: 2, maxLength: 2 }),
+  )
+  .map(([prices, amounts, seeds]): AnyStep[] => [
+    { kind: "round", who: "operator", variant: "good", prices },
+    ...DEPOSITORS.map(
+      (who, i): AnyStep => ({
+        kind: "deposit",
+        who,
+        target: "new",
+        amount: "some",
+        some: amounts[i],
+        badKey: false,
+        pick: 0,
+      }),
+    ),
+    ...seeds.map(
+      (seed): AnyStep => ({
+        kind: "batch",
+        batch: "deposits",
+        fault: null,
+        who: "operator",
+        count: "fit",
+        shares: [0, 0],
+        recipients: ["alice", "bob"],
+        seed,
+      }),
+    ),
+  ]);
+
+/** The warm-up, then random sequences of up to `maxSteps` steps. */
+export function stepSequences(maxSteps: number): fc.Arbitrary<fc.AsyncCommand<Model, Real>[]> {
+  return fc
+    .tuple(
+      warmUp,
+      fc.commands(
+        [fc.oneof(...steps).map((s) => new StepCommand(s) as fc.AsyncCommand<Model, Real>)],
+        { maxCommands: maxSteps, size: "max" },
+      ),
+    )
+    .map(([start, cmds]) => [...start.map((s) => new StepCommand(s)), ...cmds]);
 }
 
 export type { Real as FuzzReal };
