@@ -19,9 +19,11 @@ export type RoleStep =
       target: ActorName | "timelock";
     }
   | { kind: "directRole"; who: ActorName; role: RoleName; grant: boolean; target: ActorName }
-  | { kind: "rogue"; who: ActorName; call: number };
+  | { kind: "rogue"; who: ActorName; call: number }
+  | { kind: "timelockRogue"; call: number };
 
-export const ROGUE_CALLS = 8;
+export const ROGUE_CALLS = 9;
+export const TIMELOCK_ROGUE_CALLS = 4;
 const OWNER_KEY = devKeyPair("fuzz-owner").publicKey;
 
 /** Governed's rule for a grant or revocation made by an admin (LastAdmin), or null. */
@@ -98,7 +100,61 @@ export async function planRoleStep(
     }
     case "rogue":
       return [await rogueCall(w, m, step.who, step.call % ROGUE_CALLS, t)];
+    case "timelockRogue":
+      return timelockRogue(w, step.call % TIMELOCK_ROGUE_CALLS, t);
   }
+}
+
+/**
+ * The governance itself (the timelock, which holds DEFAULT_ADMIN_ROLE and the committee's
+ * admin role) moving funds or rewiring: its proposer schedules the call and executes it
+ * after the delay; the call must be refused (the timelock passes on the revert).
+ */
+async function timelockRogue(w: FuzzWorld, n: number, t: number): Promise<Call[]> {
+  const timelock = await w.d.timelock.getAddress();
+  const vault = await w.d.vault.getAddress();
+  const [target, data, expected] = [
+    [
+      w.d.vault,
+      w.d.vault.interface.encodeFunctionData("credit", [timelock, 10n ** 6n]),
+      "NotSettlement",
+    ],
+    [
+      w.d.token,
+      w.d.token.interface.encodeFunctionData("transferFrom", [vault, timelock, 1n]),
+      "ERC20InsufficientAllowance",
+    ],
+    [
+      w.d.vault,
+      w.d.vault.interface.encodeFunctionData("setSettlement", [timelock]),
+      "SettlementAlreadySet",
+    ],
+    [
+      w.d.oracle,
+      w.d.oracle.interface.encodeFunctionData("setConsumer", [timelock]),
+      "ConsumerAlreadySet",
+    ],
+  ][n] as [Call["contract"], string, string];
+  const op = [await target.getAddress(), 0n, data, ZeroHash, zeroPadValue(toBeHex(t), 32)];
+  return [
+    {
+      who: "owner",
+      contract: w.d.timelock,
+      method: "schedule",
+      args: [...op, FUZZ_TIMING.timelockDelay],
+      expected: null,
+      onSuccess: () => {},
+    },
+    {
+      who: "owner",
+      contract: w.d.timelock,
+      method: "execute",
+      args: op,
+      advance: FUZZ_TIMING.timelockDelay,
+      expected,
+      onSuccess: () => {},
+    },
+  ];
 }
 
 /** A call outside the rules: it must be refused whoever sends it. */
@@ -149,7 +205,10 @@ async function rogueCall(
       // an admin may queue an owner key (that is the governance's power, not fuzzed here)
       if (m.roles.admin.has(me)) return c(w.d.vault, "credit", [me, 1n], "NotSettlement");
       return c(w.d.vault, "queueOwnerKey", [1n, OWNER_KEY.x, OWNER_KEY.y], "NotGovernance");
-    default:
+    case 7:
       return c(w.d.oracle, "setSigners", [[me, me, me], 1], "AccessControlUnauthorizedAccount");
+    default:
+      // the committee's admin is the timelock
+      return c(w.d.committee, "setMembers", [[me], 1], "AccessControlUnauthorizedAccount");
   }
 }

@@ -11,7 +11,7 @@ import {
 import { digest, observe, violations, ROLE_NAMES, type Model } from "./fuzz-model.ts";
 import { AMOUNTS, planStep, type Step } from "./fuzz-actions.ts";
 import { BATCHES, BATCH_FAULTS } from "./fuzz-batches.ts";
-import { planRoleStep, ROGUE_CALLS, type RoleStep } from "./fuzz-roles.ts";
+import { planRoleStep, ROGUE_CALLS, TIMELOCK_ROGUE_CALLS, type RoleStep } from "./fuzz-roles.ts";
 
 /**
  * Runs the fuzzed steps (fast-check commands) against the chain and checks the invariants
@@ -63,7 +63,12 @@ export async function runStep(
   if (LOG) console.log(`step ${stats.steps}: ${show(step)}`);
   let calls: Call[] = [];
   if (step.kind === "time") advance(w, step.seconds);
-  else if (step.kind === "timelockRole" || step.kind === "directRole" || step.kind === "rogue")
+  else if (
+    step.kind === "timelockRole" ||
+    step.kind === "directRole" ||
+    step.kind === "rogue" ||
+    step.kind === "timelockRogue"
+  )
     calls = await planRoleStep(w, m, step, w.clock + 1);
   else {
     const c = await planStep(w, m, step, w.clock + 1);
@@ -295,6 +300,13 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
       kind: fc.constant("rogue" as const),
       who: actor,
       call: fc.integer({ min: 0, max: ROGUE_CALLS - 1 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("timelockRogue" as const),
+      call: fc.integer({ min: 0, max: TIMELOCK_ROGUE_CALLS - 1 }),
     }),
   },
 ];
