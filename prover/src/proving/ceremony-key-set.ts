@@ -46,6 +46,8 @@ export async function runCeremonyKeySet(o: {
   readonly outDir: string;
   readonly contributions?: number;
   readonly beacon?: CeremonyBeacon;
+  /** Check each final zkey against its r1cs and the ptau (default true; see runGroth16Ceremony). */
+  readonly verify?: boolean;
   readonly log?: (s: string) => void;
 }): Promise<KeySet> {
   const log = o.log ?? (() => {});
@@ -64,6 +66,7 @@ export async function runCeremonyKeySet(o: {
         contributions: o.contributions ?? 1,
         beacon: o.beacon,
         terminateCurve: false,
+        verify: o.verify,
         log: (m) => log(`${id}: ${m}`),
       });
       const names = ceremonyKeyNames(id);
