@@ -1,0 +1,133 @@
+// Solidity's SMTChecker over every production contract, offline: solc 0.8.28 (the `solc` npm
+// package) writes the SMT queries, z3 (the `z3-solver` npm package) answers them.
+//   npm run verify:contracts -- [--contract Vault,Funding] [--engine all|chc|bmc]
+//                               [--timeout 10000] [--json artifacts/verify/smtchecker.json]
+//                               [--queries DIR]
+// Prints a table per contract (targets checked, proved safe, violated, unknown) and each
+// violation with solc's counterexample. See docs/verification.md, "Contracts: SMTChecker".
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { ARTIFACTS, ROOT } from "../prover/src/proving/paths.ts";
+import {
+  TARGET_NAMES,
+  checkerInput,
+  lineAt,
+  readFindings,
+  runModelChecker,
+  tally,
+  type Compile,
+  type ContractRef,
+  type Engine,
+  type QueryRecord,
+} from "../prover/src/verify/smtchecker.ts";
+import { SmtLibZ3 } from "../prover/src/verify/smtlib-z3.ts";
+
+const require = createRequire(import.meta.url);
+const solc = require("solc") as {
+  compile(input: string, callbacks: Record<string, (s: string) => unknown>): string;
+  version(): string;
+};
+
+const args = process.argv.slice(2);
+const value = (flag: string) => args[args.indexOf(flag) + 1];
+const engine = (args.includes("--engine") ? value("--engine") : "all") as Engine;
+const timeoutMs = args.includes("--timeout") ? Number(value("--timeout")) : 10_000;
+const only = args.includes("--contract") ? value("--contract").split(",") : undefined;
+const jsonFile = args.includes("--json")
+  ? value("--json")
+  : path.join(ARTIFACTS, "verify", "smtchecker.json");
+const queryDir = args.includes("--queries") ? value("--queries") : undefined;
+
+/** Deployable contracts of contracts/ (not contracts/test, not abstract, not interfaces). */
+function productionContracts(): ContractRef[] {
+  const dir = path.join(ROOT, "contracts");
+  const out: ContractRef[] = [];
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".sol"))
+    .sort()) {
+    const text = fs.readFileSync(path.join(dir, f), "utf8");
+    for (const m of text.matchAll(/^contract\s+(\w+)/gm))
+      out.push({ file: `contracts/${f}`, name: m[1] });
+  }
+  return out;
+}
+
+// every source solc reads, for line numbers: the project's, then node_modules
+const texts = new Map<string, string>();
+function readSource(p: string): string | undefined {
+  if (texts.has(p)) return texts.get(p);
+  for (const base of [ROOT, path.join(ROOT, "node_modules")]) {
+    const f = path.join(base, p);
+    if (fs.existsSync(f)) {
+      const text = fs.readFileSync(f, "utf8");
+      texts.set(p, text);
+      return text;
+    }
+  }
+  return undefined;
+}
+const compile: Compile = (input, callbacks) =>
+  solc.compile(input, {
+    ...callbacks,
+    import: (p: string) => {
+      const text = readSource(p);
+      return text === undefined ? { error: `not found: ${p}` } : { contents: text };
+    },
+  });
+
+const z3 = SmtLibZ3.create();
+console.log(
+  `solc ${solc.version()}, z3 ${z3.version()} (z3-solver, WebAssembly); engine ${engine}, ${timeoutMs} ms per query`,
+);
+const report = [];
+for (const c of productionContracts()) {
+  if (only && !only.includes(c.name)) continue;
+  const t0 = Date.now();
+  const input = checkerInput({ [c.file]: readSource(c.file)! }, c, {
+    engine,
+    targets: TARGET_NAMES,
+    timeoutMs,
+  });
+  let n = 0;
+  const { output, queries } = runModelChecker(compile, input, z3.answer(timeoutMs), {
+    onQuery: (q: QueryRecord, query: string) => {
+      process.stdout.write(`\r  ${c.name}: ${++n} queries, last ${q.answer} in ${q.ms} ms   `);
+      if (!queryDir) return;
+      fs.mkdirSync(queryDir, { recursive: true });
+      fs.writeFileSync(path.join(queryDir, `${c.name}-${n}-${q.answer}.smt2`), query);
+    },
+  });
+  const { findings, notes } = readFindings(output, (f, o) => lineAt(readSource(f) ?? "", o));
+  const rows = tally(findings);
+  const seconds = (Date.now() - t0) / 1000;
+  const answers: Record<string, number> = {};
+  for (const q of queries) answers[q.answer] = (answers[q.answer] ?? 0) + 1;
+  console.log(
+    `\n\n${c.name} (${c.file}): ${queries.length} queries, ${seconds.toFixed(0)} s; answers ${JSON.stringify(answers)}`,
+  );
+  console.log("| target | checked | proved safe | violated | unknown |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const r of rows)
+    console.log(`| ${r.target} | ${r.checked} | ${r.safe} | ${r.violated} | ${r.unknown} |`);
+  const open = findings.filter((f) => f.verdict !== "safe");
+  for (const f of open.sort((a, b) => a.file.localeCompare(b.file) || a.start - b.start)) {
+    console.log(
+      `  ${f.verdict.padEnd(8)} ${f.engine} ${f.target} ${f.file}:${f.line}  ${f.message}`,
+    );
+    if (f.counterexample) console.log(f.counterexample.replace(/^/gm, "      "));
+  }
+  const noteCounts = new Map<string, number>();
+  for (const nt of notes) noteCounts.set(nt.message, (noteCounts.get(nt.message) ?? 0) + 1);
+  for (const [m, k] of noteCounts) console.log(`  note (${k}x): ${m.split("\n")[0]}`);
+  report.push({ contract: c, engine, timeoutMs, seconds, answers, rows, findings, notes });
+}
+await z3.close();
+fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+fs.writeFileSync(
+  jsonFile,
+  JSON.stringify({ solc: solc.version(), z3: z3.version(), contracts: report }, null, 1),
+);
+console.log(`\nwritten: ${jsonFile}`);
+process.exit(0);
