@@ -15,6 +15,7 @@ import {
   lineAt,
   readFindings,
   runModelChecker,
+  settled,
   tally,
   type Compile,
   type ContractRef,
@@ -111,8 +112,7 @@ for (const c of productionContracts()) {
   console.log("| --- | --- | --- | --- | --- |");
   for (const r of rows)
     console.log(`| ${r.target} | ${r.checked} | ${r.safe} | ${r.violated} | ${r.unknown} |`);
-  const open = findings.filter((f) => f.verdict !== "safe");
-  for (const f of open.sort((a, b) => a.file.localeCompare(b.file) || a.start - b.start)) {
+  for (const f of settled(findings).filter((f) => f.verdict !== "safe")) {
     console.log(
       `  ${f.verdict.padEnd(8)} ${f.engine} ${f.target} ${f.file}:${f.line}  ${f.message}`,
     );
@@ -122,12 +122,13 @@ for (const c of productionContracts()) {
   for (const nt of notes) noteCounts.set(nt.message, (noteCounts.get(nt.message) ?? 0) + 1);
   for (const [m, k] of noteCounts) console.log(`  note (${k}x): ${m.split("\n")[0]}`);
   report.push({ contract: c, engine, timeoutMs, seconds, answers, rows, findings, notes });
+  // after every contract: a long run stopped early keeps what it decided
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+  fs.writeFileSync(
+    jsonFile,
+    JSON.stringify({ solc: solc.version(), z3: z3.version(), contracts: report }, null, 1),
+  );
 }
 await z3.close();
-fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
-fs.writeFileSync(
-  jsonFile,
-  JSON.stringify({ solc: solc.version(), z3: z3.version(), contracts: report }, null, 1),
-);
 console.log(`\nwritten: ${jsonFile}`);
 process.exit(0);

@@ -247,10 +247,10 @@ export interface TargetRow {
 }
 
 /**
- * Counts per target. A target both engines report is counted once, by its best verdict
- * (a CHC proof settles what BMC left unknown; a violation found by either is one).
+ * One finding per place and target, the best verdict of the engines: a CHC proof settles
+ * what BMC left unknown, and a violation found by either is one.
  */
-export function tally(findings: readonly Finding[]): TargetRow[] {
+export function settled(findings: readonly Finding[]): Finding[] {
   const best = new Map<string, Finding>();
   const rank: Record<Verdict, number> = { violated: 2, safe: 1, unknown: 0 };
   for (const f of findings) {
@@ -258,8 +258,13 @@ export function tally(findings: readonly Finding[]): TargetRow[] {
     const prev = best.get(k);
     if (!prev || rank[f.verdict] > rank[prev.verdict]) best.set(k, f);
   }
+  return [...best.values()].sort((a, b) => a.file.localeCompare(b.file) || a.start - b.start);
+}
+
+/** Counts per target, over `settled` findings. */
+export function tally(findings: readonly Finding[]): TargetRow[] {
   const rows = new Map<Target, TargetRow>();
-  for (const f of best.values()) {
+  for (const f of settled(findings)) {
     const row = rows.get(f.target) ?? {
       target: f.target,
       checked: 0,
