@@ -2,7 +2,9 @@
 // package) writes the SMT queries, z3 (the `z3-solver` npm package) answers them.
 //   npm run verify:contracts -- [--contract Vault,Funding] [--engine all|chc|bmc]
 //                               [--timeout 10000] [--json artifacts/verify/smtchecker.json]
-//                               [--queries DIR]
+//                               [--queries DIR] [--custom-reverts]
+// --custom-reverts: check the sources as written; by default each `revert Name(args)` is
+// checked as `revert()`, which solc 0.8.28's SMTChecker understands (plain-reverts.ts).
 // Prints a table per contract (targets checked, proved safe, violated, unknown) and each
 // violation with solc's counterexample. See docs/verification.md, "Contracts: SMTChecker".
 import fs from "node:fs";
@@ -23,6 +25,7 @@ import {
   type QueryRecord,
 } from "../prover/src/verify/smtchecker.ts";
 import { SmtLibZ3 } from "../prover/src/verify/smtlib-z3.ts";
+import { plainReverts } from "../prover/src/verify/plain-reverts.ts";
 
 const require = createRequire(import.meta.url);
 const solc = require("solc") as {
@@ -39,6 +42,7 @@ const jsonFile = args.includes("--json")
   ? value("--json")
   : path.join(ARTIFACTS, "verify", "smtchecker.json");
 const queryDir = args.includes("--queries") ? value("--queries") : undefined;
+const plain = !args.includes("--custom-reverts");
 
 /** Deployable contracts of contracts/ (not contracts/test, not abstract, not interfaces). */
 function productionContracts(): ContractRef[] {
@@ -55,14 +59,21 @@ function productionContracts(): ContractRef[] {
   return out;
 }
 
-// every source solc reads, for line numbers: the project's, then node_modules
+// every source solc reads (the project's, then node_modules), as checked: with custom-error
+// reverts made plain (plain-reverts.ts) unless --custom-reverts; kept for line numbers
 const texts = new Map<string, string>();
+let plainCount = 0;
 function readSource(p: string): string | undefined {
   if (texts.has(p)) return texts.get(p);
   for (const base of [ROOT, path.join(ROOT, "node_modules")]) {
     const f = path.join(base, p);
     if (fs.existsSync(f)) {
-      const text = fs.readFileSync(f, "utf8");
+      let text = fs.readFileSync(f, "utf8");
+      if (plain) {
+        const r = plainReverts(text);
+        text = r.text;
+        plainCount += r.count;
+      }
       texts.set(p, text);
       return text;
     }
@@ -80,7 +91,7 @@ const compile: Compile = (input, callbacks) =>
 
 const z3 = SmtLibZ3.create();
 console.log(
-  `solc ${solc.version()}, z3 ${z3.version()} (z3-solver, WebAssembly); engine ${engine}, ${timeoutMs} ms per query`,
+  `solc ${solc.version()}, z3 ${z3.version()} (z3-solver, WebAssembly); engine ${engine}, ${timeoutMs} ms per query; ${plain ? "custom-error reverts checked as revert()" : "sources as written"}`,
 );
 const report = [];
 for (const c of productionContracts()) {
@@ -121,7 +132,17 @@ for (const c of productionContracts()) {
   const noteCounts = new Map<string, number>();
   for (const nt of notes) noteCounts.set(nt.message, (noteCounts.get(nt.message) ?? 0) + 1);
   for (const [m, k] of noteCounts) console.log(`  note (${k}x): ${m.split("\n")[0]}`);
-  report.push({ contract: c, engine, timeoutMs, seconds, answers, rows, findings, notes });
+  report.push({
+    contract: c,
+    engine,
+    timeoutMs,
+    plainReverts: plain,
+    seconds,
+    answers,
+    rows,
+    findings,
+    notes,
+  });
   // after every contract: a long run stopped early keeps what it decided
   fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
   fs.writeFileSync(
@@ -130,5 +151,6 @@ for (const c of productionContracts()) {
   );
 }
 await z3.close();
-console.log(`\nwritten: ${jsonFile}`);
+if (plain) console.log(`\n${plainCount} custom-error reverts checked as revert()`);
+console.log(`written: ${jsonFile}`);
 process.exit(0);
