@@ -132,6 +132,11 @@ for (const c of productionContracts()) {
   const noteCounts = new Map<string, number>();
   for (const nt of notes) noteCounts.set(nt.message, (noteCounts.get(nt.message) ?? 0) + 1);
   for (const [m, k] of noteCounts) console.log(`  note (${k}x): ${m.split("\n")[0]}`);
+  const refused = notes.filter((nt) => /Error trying to invoke SMT solver/.test(nt.message));
+  for (const nt of refused)
+    console.log(`  refused  ${nt.file}:${nt.line}  (z3 refused solc's query)`);
+  const refusals = [...new Set(queries.flatMap((q) => (q.error ? [q.error] : [])))];
+  for (const e of refusals.slice(0, 5)) console.log(`  z3: ${e.slice(0, 160)}`);
   report.push({
     contract: c,
     engine,
@@ -139,6 +144,7 @@ for (const c of productionContracts()) {
     plainReverts: plain,
     seconds,
     answers,
+    refusals,
     rows,
     findings,
     notes,

@@ -94,6 +94,8 @@ export interface QueryRecord {
   ms: number;
   /** the first word of the answer: sat, unsat, unknown, error or timeout */
   answer: string;
+  /** the solver's complaint, when it refused the query */
+  error?: string;
 }
 
 /** Answers one SMT-LIB 2 query with the solver's output (`sat`, `unsat`, `unknown` first). */
@@ -132,6 +134,8 @@ export function runModelChecker(
       ms: Date.now() - t0,
       answer: timedOut ? "timeout" : firstWord(output),
     };
+    const complaint = /\(error "([^"]*)"/.exec(output);
+    if (record.answer === "error" && complaint) record.error = complaint[1].slice(0, 300);
     queries.push(record);
     opts.onQuery?.(record, query);
     // solc reads the first word: sat, unsat or unknown (anything else is an error)
