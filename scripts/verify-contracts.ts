@@ -18,6 +18,7 @@ import {
   readFindings,
   runModelChecker,
   settled,
+  SmtCheckerError,
   tally,
   type Compile,
   type ContractRef,
@@ -90,10 +91,18 @@ const compile: Compile = (input, callbacks) =>
   });
 
 const z3 = SmtLibZ3.create();
+const report: object[] = [];
+/** After every contract: a long run stopped early keeps what it decided. */
+function writeReport() {
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+  fs.writeFileSync(
+    jsonFile,
+    JSON.stringify({ solc: solc.version(), z3: z3.version(), contracts: report }, null, 1),
+  );
+}
 console.log(
   `solc ${solc.version()}, z3 ${z3.version()} (z3-solver, WebAssembly); engine ${engine}, ${timeoutMs} ms per query; ${plain ? "custom-error reverts checked as revert()" : "sources as written"}`,
 );
-const report = [];
 for (const c of productionContracts()) {
   if (only && !only.includes(c.name)) continue;
   const t0 = Date.now();
@@ -103,14 +112,35 @@ for (const c of productionContracts()) {
     timeoutMs,
   });
   let n = 0;
-  const { output, queries } = runModelChecker(compile, input, z3.answer(timeoutMs), {
-    onQuery: (q: QueryRecord, query: string) => {
-      process.stdout.write(`\r  ${c.name}: ${++n} queries, last ${q.answer} in ${q.ms} ms   `);
-      if (!queryDir) return;
-      fs.mkdirSync(queryDir, { recursive: true });
-      fs.writeFileSync(path.join(queryDir, `${c.name}-${n}-${q.answer}.smt2`), query);
-    },
-  });
+  let run;
+  try {
+    run = runModelChecker(compile, input, z3.answer(timeoutMs), {
+      onQuery: (q: QueryRecord, query: string) => {
+        process.stdout.write(`\r  ${c.name}: ${++n} queries, last ${q.answer} in ${q.ms} ms   `);
+        if (!queryDir) return;
+        fs.mkdirSync(queryDir, { recursive: true });
+        fs.writeFileSync(path.join(queryDir, `${c.name}-${n}-${q.answer}.smt2`), query);
+      },
+    });
+  } catch (err) {
+    // solc itself can fail on a contract (PriceOracle: out of memory); the others go on
+    if (!(err instanceof SmtCheckerError)) throw err;
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(
+      `\n\n${c.name} (${c.file}): NOT CHECKED after ${seconds.toFixed(0)} s, ${n} queries: ${err.message.split("\n")[0]}`,
+    );
+    report.push({
+      contract: c,
+      engine,
+      timeoutMs,
+      plainReverts: plain,
+      seconds,
+      failed: err.message,
+    });
+    writeReport();
+    continue;
+  }
+  const { output, queries } = run;
   const { findings, notes } = readFindings(output, (f, o) => lineAt(readSource(f) ?? "", o));
   const rows = tally(findings);
   const seconds = (Date.now() - t0) / 1000;
@@ -149,12 +179,7 @@ for (const c of productionContracts()) {
     findings,
     notes,
   });
-  // after every contract: a long run stopped early keeps what it decided
-  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
-  fs.writeFileSync(
-    jsonFile,
-    JSON.stringify({ solc: solc.version(), z3: z3.version(), contracts: report }, null, 1),
-  );
+  writeReport();
 }
 await z3.close();
 if (plain) console.log(`\n${plainCount} custom-error reverts checked as revert()`);
