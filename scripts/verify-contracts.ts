@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
 import { ARTIFACTS, ROOT } from "../prover/src/proving/paths.ts";
 import {
   TARGET_NAMES,
@@ -27,6 +28,22 @@ import {
 } from "../prover/src/verify/smtchecker.ts";
 import { SmtLibZ3 } from "../prover/src/verify/smtlib-z3.ts";
 import { plainReverts } from "../prover/src/verify/plain-reverts.ts";
+
+// solc's SMT encoding of Settlement recurses deeper than Node's default stack allows
+// ("RangeError: Maximum call stack size exceeded" inside soljson.js): the script runs itself
+// again once, with the shell's stack limit raised and Node's --stack-size below it.
+if (!process.execArgv.some((a) => a.startsWith("--stack-size"))) {
+  const raise =
+    'ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -Hs)" 2>/dev/null; s=$(ulimit -s); ' +
+    'if [ "$s" = unlimited ]; then k=200000; else k=$((s * 7 / 8)); fi; ' +
+    'n=$1; shift; exec "$n" --stack-size=$k "$@"';
+  const r = spawnSync(
+    "bash",
+    ["-c", raise, "bash", process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: "inherit" },
+  );
+  process.exit(r.status ?? 1);
+}
 
 const require = createRequire(import.meta.url);
 const solc = require("solc") as {
