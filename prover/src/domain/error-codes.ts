@@ -181,6 +181,7 @@ export const ERROR_CODES = {
   MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
   SMT_KNOWN_TARGET: { area: "verify", http: INTERNAL },
   SMTCHECKER_COMPILE: { area: "verify", http: BAD },
+  SMT_SOLVER_START: { area: "verify", http: INTERNAL },
   R1CS_BAD_FILE: { area: "build", http: BAD },
   R1CS_INCONSISTENT: { area: "build", http: BAD },
   R1CS_WITNESS_SIZE: { area: "build", http: BAD },

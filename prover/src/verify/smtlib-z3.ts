@@ -5,7 +5,7 @@ import {
   Worker,
   type MessagePort,
 } from "node:worker_threads";
-import type { Answer } from "./smtchecker.ts";
+import { SmtCheckerError, type Answer } from "./smtchecker.ts";
 
 /**
  * z3 (the `z3-solver` npm package, WebAssembly, offline) answering whole SMT-LIB 2 scripts
@@ -86,7 +86,11 @@ export class SmtLibZ3 {
     this.worker.unref();
     Atomics.wait(this.flag, 0, 0, 120_000);
     const ready = receiveMessageOnPort(this.port)?.message as { version: string } | undefined;
-    if (!ready) throw new Error("z3-solver did not start in a worker thread within 2 minutes");
+    if (!ready)
+      throw new SmtCheckerError(
+        "SMT_SOLVER_START",
+        "z3-solver did not start in a worker thread within 2 minutes",
+      );
     this.z3Version = ready.version;
   }
 
