@@ -47,6 +47,13 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// always between two honest reports while one signer is faulty (see IPriceOracle).
     uint256 public constant MIN_QUORUM = 3;
 
+    /// @notice The largest breaker bound: a move of 100% of the previous price.
+    uint16 public constant MAX_BREAKER_MOVE_BPS = 10_000;
+
+    /// @notice The longest breaker cool-down: a day, so no configuration keeps a market
+    /// reduce-only for long after one move.
+    uint32 public constant MAX_BREAKER_COOLDOWN = 1 days;
+
     /// @notice keccak256 of the EIP-712 type string of a report.
     bytes32 public constant REPORT_TYPEHASH =
         keccak256("Report(uint64 roundId,uint64 timestamp,uint64[] prices)");
@@ -68,6 +75,10 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// @param signers The initial signers, distinct and non-zero, 1..MAX_SIGNERS of them.
     /// @param minPrices Per market, the lowest accepted price (> 0).
     /// @param maxPrices Per market, the highest accepted price (>= minPrices[m]).
+    /// @param breakerMoveBps The largest move from one round to the next that leaves a market
+    /// open, basis points of the previous price, 1..MAX_BREAKER_MOVE_BPS (immutable).
+    /// @param breakerCooldown Seconds (round time) a tripped market stays reduce-only,
+    /// 1..MAX_BREAKER_COOLDOWN (immutable).
     struct Setup {
         address admin;
         address oracleAdmin;
@@ -77,12 +88,16 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
         address[] signers;
         uint64[] minPrices;
         uint64[] maxPrices;
+        uint16 breakerMoveBps;
+        uint32 breakerCooldown;
     }
 
     /// @dev A finalised round. `prices[m]` for m < marketCount; the rest stay 0 and are never written.
     struct Round {
         uint64 timestamp;
         uint8 signerCount;
+        // bit m: market m was reduce-only at this round's timestamp (the breaker rule)
+        uint8 reduceOnly;
         uint64[MAX_MARKETS] prices;
     }
 
@@ -104,6 +119,15 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
 
     /// @dev The number of markets, fixed at deployment.
     uint8 private immutable _marketCount;
+
+    /// @inheritdoc IPriceOracle
+    uint16 public immutable breakerMoveBps;
+
+    /// @inheritdoc IPriceOracle
+    uint32 public immutable breakerCooldown;
+
+    /// @dev Per market, until when (round time) it is reduce-only.
+    uint64[MAX_MARKETS] private _breakerUntil;
 
     Config private _config;
 
@@ -133,6 +157,12 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     constructor(Setup memory c) EIP712("zkclear PriceOracle", "1") {
         if (c.marketCount == 0 || c.marketCount > MAX_MARKETS) revert InvalidMarketCount(c.marketCount);
         _marketCount = c.marketCount;
+        if (
+            c.breakerMoveBps == 0 || c.breakerMoveBps > MAX_BREAKER_MOVE_BPS || c.breakerCooldown == 0
+                || c.breakerCooldown > MAX_BREAKER_COOLDOWN
+        ) revert InvalidBreaker(c.breakerMoveBps, c.breakerCooldown);
+        breakerMoveBps = c.breakerMoveBps;
+        breakerCooldown = c.breakerCooldown;
         _deployer = msg.sender;
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(ORACLE_ADMIN_ROLE, c.oracleAdmin);
@@ -211,6 +241,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
             medians[m] = median;
             round.prices[m] = median;
         }
+        round.reduceOnly = _breakers(roundId, scratch.oldest, medians);
         _config.latestRoundId = roundId;
         _config.latestTimestamp = scratch.oldest;
         emit RoundFinalized(roundId, scratch.oldest, medians, scratch.signers);
@@ -245,6 +276,17 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
         for (uint256 m = 0; m < prices.length; ++m) {
             prices[m] = round.prices[m];
         }
+    }
+
+    /// @inheritdoc IPriceOracle
+    function roundReduceOnly(uint64 roundId) external view returns (uint8) {
+        return _existingRound(roundId).reduceOnly;
+    }
+
+    /// @inheritdoc IPriceOracle
+    function breakerUntil(uint8 market) external view returns (uint64) {
+        if (market >= _marketCount) revert UnknownMarket(market);
+        return _breakerUntil[market];
     }
 
     /// @inheritdoc IPriceOracle
@@ -393,6 +435,27 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
                 revert PriceOutOfBounds(index, m, price, minPrice, maxPrice);
             }
             _insertSorted(scratch.columns[m], index, price);
+        }
+    }
+
+    /// @dev The breaker rule (IPriceOracle): trips every market that moved more than
+    /// breakerMoveBps since round `roundId - 1`, and returns the markets reduce-only at `time`.
+    function _breakers(uint64 roundId, uint64 time, uint64[] memory prices) private returns (uint8 mask) {
+        uint64[MAX_MARKETS] storage previous = _rounds[roundId - 1].prices;
+        for (uint256 m = 0; m < prices.length; ++m) {
+            uint64 until = _breakerUntil[m];
+            uint64 before = previous[m];
+            uint64 price = prices[m];
+            // round 1 has no previous round (its prices read 0): nothing to compare
+            if (roundId > 1) {
+                uint256 move = price > before ? price - before : before - price;
+                if (move * 10_000 > uint256(breakerMoveBps) * before) {
+                    until = time + breakerCooldown;
+                    _breakerUntil[m] = until;
+                    emit BreakerTripped(uint8(m), roundId, before, price, until);
+                }
+            }
+            if (time < until) mask |= uint8(1 << m);
         }
     }
 

@@ -55,7 +55,9 @@ import {Funding} from "./Funding.sol";
 /// there). The operator ticks it (at most once per interval, each rate capped, never while
 /// paused or frozen); a tick's indices take effect from the oracle round after the latest
 /// posted, so a round's binding never changes once the round exists. Every priced proof at
-/// round r binds Poseidon(Poseidon(configHash, prices of r), funding.hashOf(r)).
+/// round r binds Poseidon(Poseidon(configHash, prices of r), funding.hashOf(r)); a trade batch
+/// binds Poseidon(that, the round's reduce-only markets) instead (roundTradeBinding: the
+/// oracle's circuit breakers, PriceOracle.roundReduceOnly).
 ///
 /// Pauses and the Vault's reclaim deadline: `pausedTime()` is the total time spent paused
 /// so far (pauses ended early count only up to their end); the Vault counts a deposit's
@@ -159,6 +161,11 @@ contract Settlement is EscapeHatch, DataAvailability {
     /// @notice The oracle round's timestamp, stored by bindRound so a batch need not call
     /// the oracle.
     mapping(uint64 => uint64) public roundTime;
+    /// @notice Each oracle round's binding for trade batches: Poseidon(roundBinding, the
+    /// round's reduce-only markets), so a trade batch is proven against the round's circuit
+    /// breakers (PriceOracle.roundReduceOnly; SettleTrades refuses an increasing trade in a
+    /// reduce-only market).
+    mapping(uint64 => uint256) public roundTradeBinding;
 
     /// @notice A batch moved the root. dataCommitment is the trades' commitment, the
     /// deposit queue hash reached, or the withdrawal payouts' hash, by kind.
@@ -439,6 +446,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         binding = _bind(p, roundId);
         roundBinding[roundId] = binding;
         roundTime[roundId] = oracle.roundTimestamp(roundId);
+        roundTradeBinding[roundId] = PoseidonT3.hash([binding, oracle.roundReduceOnly(roundId)]);
         emit RoundBound(roundId, binding);
     }
 
@@ -558,6 +566,8 @@ contract Settlement is EscapeHatch, DataAvailability {
         pub[1] = newRoot;
         pub[2] = dataCommitment;
         pub[3] = _priceBinding(roundId, grace);
+        // trades are also bound to the round's reduce-only markets (its circuit breakers)
+        if (kind == KIND_TRADES) pub[3] = roundTradeBinding[roundId];
         _accept(proof, pub, kind, dataCommitment, roundId, attestations);
     }
 

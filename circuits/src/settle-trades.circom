@@ -18,10 +18,12 @@ include "market-binding.circom";
 //   dataCommitment: c_B where c_0 = 0 and, for every enabled slot,
 //     c_{i+1} = Poseidon(c_i, buyMsg, sellMsg, qty | price << 64 | takerIsBuyer << 128);
 //     a disabled (padding) slot leaves it unchanged.
-//   priceConfigHash: the market configuration, mark prices and funding indices
-//     (MarketBinding).
+//   tradeBinding: Poseidon(2)(priceConfigHash, reduceOnly), priceConfigHash binding the
+//     market configuration, mark prices and funding indices (MarketBinding) and reduceOnly
+//     the round's reduce-only markets (bit j: market j's circuit breaker is on,
+//     PriceOracle.roundReduceOnly; Settlement.roundTradeBinding).
 // Private inputs: market parameters, the deployment domain, the insurance fund's floor,
-// mark prices and funding indices; per slot the trade (enabled,
+// mark prices, funding indices and the reduce-only mask (M bits, checked here); per slot the trade (enabled,
 // market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // A side's account is a trader's or the insurance fund's (its owner's orders; the fund
@@ -30,6 +32,8 @@ include "market-binding.circom";
 // Every slot's fees accumulate and reach the fee account in one update at the end.
 // Every trading account settles its accrued funding first (TradeSide); the fee account
 // holds no position, so it has none to settle.
+// In a reduce-only market every enabled trade only reduces both sides' exposure (TradeSide).
+// TypeScript twin: prover/src/engine/trades.ts (settleTrades).
 template SettleTrades(B, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -37,7 +41,7 @@ template SettleTrades(B, D, M) {
     signal input oldRoot;
     signal input newRoot;
     signal input dataCommitment;
-    signal input priceConfigHash;
+    signal input tradeBinding;
 
     signal input marketParam[M];
     // the deployment domain (MarketBinding): bound through priceConfigHash
@@ -45,8 +49,10 @@ template SettleTrades(B, D, M) {
     // the insurance fund's floor (MarketBinding): bound through priceConfigHash
     signal input fundFloor;
     signal input mark[M];
-    // the markets' funding indices at the batch's round: bound through priceConfigHash
+    // the markets' funding indices at the batch's round: bound through tradeBinding
     signal input fundingIndex[M];
+    // the round's reduce-only markets (bit j: market j), bound through tradeBinding
+    signal input reduceOnly;
 
     signal input enabled[B];
     signal input market[B];
@@ -84,7 +90,10 @@ template SettleTrades(B, D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
-    binding.priceConfigHash === priceConfigHash;
+    component reduceBits = Num2Bits(M);
+    reduceBits.in <== reduceOnly;
+    signal bound <== SparsePoseidon(2)([binding.priceConfigHash, reduceOnly]);
+    bound === tradeBinding;
 
     // B. Trades, in order; each moves the root and extends the commitment.
     signal root[B + 1];
@@ -104,6 +113,7 @@ template SettleTrades(B, D, M) {
     signal sellRate[B];
     signal pickMaker[B][M];
     signal pickTaker[B][M];
+    signal pickReduce[B][M];
     signal selfTrade[B];
     signal qtyZero[B];
     signal priceZero[B];
@@ -114,6 +124,7 @@ template SettleTrades(B, D, M) {
         var oneHot = 0;
         var maker = 0;
         var taker = 0;
+        var reduce = 0;
         for (var j = 0; j < M; j++) {
             select[i][j] = IsEqual();
             select[i][j].in[0] <== market[i];
@@ -121,6 +132,8 @@ template SettleTrades(B, D, M) {
             oneHot += select[i][j].out;
             pickMaker[i][j] <== select[i][j].out * binding.makerFeeBps[j];
             pickTaker[i][j] <== select[i][j].out * binding.takerFeeBps[j];
+            pickReduce[i][j] <== select[i][j].out * reduceBits.out[j];
+            reduce += pickReduce[i][j];
             maker += pickMaker[i][j];
             taker += pickTaker[i][j];
         }
@@ -149,6 +162,7 @@ template SettleTrades(B, D, M) {
             for (var j = 0; j < M; j++) {
                 side[i][s].marketSelect[j] <== select[i][j].out;
             }
+            side[i][s].reduceOnly <== reduce;
             side[i][s].qty <== qty[i];
             side[i][s].price <== price[i];
             side[i][s].tradeNotional <== tradeNotional[i];

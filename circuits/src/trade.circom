@@ -18,7 +18,9 @@ include "sparse-poseidon.circom";
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
 //   imBps[M], mmBps[M] (< 2^16), index[M] (funding indices, |.| <= 2^63), rootIn, domain
-//   and fundFloor (< 2^127) (bound and checked by the batch's MarketBinding).
+//   and fundFloor (< 2^127) (bound and checked by the batch's MarketBinding), reduceOnly
+//   (bit: the traded market's circuit breaker is on).
+// In a reduce-only market an enabled trade must only reduce this side's exposure (G).
 // The account is any trader's or the insurance fund's (2, whose leaf holds the fund
 // owner's key), never the empty leaf 0 nor the fee account 1 (NotFeeAccount); after a
 // trade of the fund its equity at the marks is at least fundFloor plus its margin
@@ -46,6 +48,7 @@ template TradeSide(SIDE, D, M) {
     signal input rootIn;
     signal input domain;
     signal input fundFloor;
+    signal input reduceOnly;
 
     signal input account;
     signal input nonce;
@@ -149,6 +152,10 @@ template TradeSide(SIDE, D, M) {
     } else {
         reducing <== (1 - selNegative - oldZero) * (1 - newNegative);
     }
+
+    // G'. A market under its circuit breaker takes only trades that reduce exposure.
+    signal blocked <== reduceOnly * enabled;
+    blocked * (1 - reducing) === 0;
 
     // H. Write the traded market back (size, nonce and filled change; the funding field is
     // already current); other markets keep their settled words.

@@ -58,6 +58,15 @@ pragma solidity 0.8.28;
 /// the signers together with the quorum, the per-market bounds and the maximum report age;
 /// DEFAULT_ADMIN_ROLE (the governance timelock) grants and revokes ORACLE_ADMIN_ROLE and can
 /// never be left without a holder. Nobody can stop anyone from submitting a valid round.
+///
+/// Circuit breaker (immutable, set at deployment): a round whose price of market m moved by
+/// more than `breakerMoveBps()` basis points from the previous round's price of m
+/// (|p - prev| * 10,000 > breakerMoveBps * prev; round 1 has no previous round) trips m's
+/// breaker until the round's timestamp plus `breakerCooldown()` seconds. Every round records
+/// the markets whose breaker is on at its own timestamp (`roundReduceOnly`, bit m set when
+/// timestamp < breakerUntil(m)): a trade batch proven at that round may only reduce positions
+/// in those markets (SettleTrades enforces it; Settlement binds the mask). The mask is a
+/// function of the rounds alone, so anyone recomputes it from the RoundFinalized events.
 interface IPriceOracle {
     /// @notice One signer's price report, the EIP-712 struct
     /// `Report(uint64 roundId,uint64 timestamp,uint64[] prices)`.
@@ -103,6 +112,10 @@ interface IPriceOracle {
     /// @param signers The signers whose reports made the round, in submission order.
     event RoundFinalized(uint64 indexed roundId, uint64 timestamp, uint64[] prices, address[] signers);
 
+    /// @notice Round `roundId` moved market `market` from `previousPrice` to `price`, more than
+    /// breakerMoveBps allows: the market is reduce-only until `until` (round time).
+    event BreakerTripped(uint8 indexed market, uint64 indexed roundId, uint64 previousPrice, uint64 price, uint64 until);
+
     // ------------------------------------------------------------------ configuration errors
 
     /// @notice The market count is 0 or above MAX_MARKETS.
@@ -142,6 +155,10 @@ interface IPriceOracle {
     /// @param minPrice The lowest price given.
     /// @param maxPrice The highest price given.
     error InvalidBounds(uint64 minPrice, uint64 maxPrice);
+
+    /// @notice The breaker's move bound must be 1..MAX_BREAKER_MOVE_BPS basis points and its
+    /// cool-down 1..MAX_BREAKER_COOLDOWN seconds.
+    error InvalidBreaker(uint256 moveBps, uint256 cooldown);
 
     // ------------------------------------------------------------------ round errors
 
@@ -277,6 +294,22 @@ interface IPriceOracle {
     /// @param roundId The round.
     /// @return The prices, marketCount() of them.
     function roundPrices(uint64 roundId) external view returns (uint64[] memory);
+
+    /// @notice The markets that were reduce-only at round `roundId`'s timestamp: bit m set
+    /// when market m's breaker was on (see the breaker rule above).
+    /// @dev Reverts with UnknownRound for a round that does not exist.
+    function roundReduceOnly(uint64 roundId) external view returns (uint8);
+
+    /// @notice Until when (round time, unix seconds) market `market` is reduce-only; 0 if its
+    /// breaker never tripped.
+    function breakerUntil(uint8 market) external view returns (uint64);
+
+    /// @notice The largest move (basis points of the previous round's price) that does not
+    /// trip a market's breaker.
+    function breakerMoveBps() external view returns (uint16);
+
+    /// @notice How long (seconds of round time) a tripped market stays reduce-only.
+    function breakerCooldown() external view returns (uint32);
 
     /// @notice The timestamp of a finalised round: its oldest report's timestamp.
     /// @dev Reverts with UnknownRound for a round that does not exist.

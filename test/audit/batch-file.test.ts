@@ -38,6 +38,7 @@ function tradesBatch(): BatchData {
     marks: s.marks,
     round: 3n,
     fundingIndices: zeroIndices(P.markets),
+    reduceOnly: 0n,
     ...r,
     funding: fundingPayments(r.funding),
   };

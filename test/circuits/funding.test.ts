@@ -12,6 +12,7 @@ import { indexStep } from "../../prover/src/domain/funding-rate.ts";
 import { settleFunding, zeroIndices } from "../../prover/src/domain/funding.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets, priceConfigHash } from "../../prover/src/domain/market.ts";
+import { tradeBinding } from "../../prover/src/domain/breakers.ts";
 import { SAMPLE_DOMAIN, sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { settleTrades, TradeError } from "../../prover/src/engine/trades.ts";
@@ -204,12 +205,15 @@ describe("funding in the circuits that read accounts (test parameters)", functio
     assert.notEqual(forged.r.newRoot, bound.r.newRoot);
     // a witness consistent in every leaf, settled at other indices than the binding's
     await assertRefusedBy(
-      { ...forged.r.input, priceConfigHash: bound.r.priceConfigHash },
+      { ...forged.r.input, tradeBinding: bound.r.tradeBinding },
       "SettleTrades",
     );
     // and the bound binding with the other indices' leaves but the bound indices declared
     await assertRefusedBy({ ...forged.r.input, fundingIndex: idx }, "SettleTrades");
-    assert.equal(forged.r.priceConfigHash, priceConfigHash(forged.s.state, MARKS, other));
+    assert.equal(
+      forged.r.tradeBinding,
+      tradeBinding(priceConfigHash(forged.s.state, MARKS, other), 0n, MARKS.length),
+    );
   });
 
   it("refuses a trade of an account funding took below initial margin (engine and circuit)", async function () {

@@ -266,7 +266,7 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       const r = settleTrades(s.state, [fundSells(s)], s.marks, P.batch);
       await assertRefusedBy({ ...r.input, fundFloor: 0n }, "SettleTrades");
       const w = await witnessFor({ kind: "settle_trades", input: r.input });
-      assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
+      assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.tradeBinding]);
       const fund = s.state.getAccount(INSURANCE_ACCOUNT);
       assert.equal(fund.positions[BTC].size, 1n);
       assert.equal(fund.positions[BTC].notional, PX);

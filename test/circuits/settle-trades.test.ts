@@ -67,7 +67,7 @@ describe("SettleTrades circuit (test parameters)", function () {
       P.batch,
     );
     const w = await witnessOf(r.input);
-    assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
+    assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.tradeBinding]);
     assert.notEqual(r.oldRoot, r.newRoot);
   });
 
@@ -132,7 +132,7 @@ describe("SettleTrades circuit (test parameters)", function () {
             r.oldRoot,
             r.newRoot,
             r.dataCommitment,
-            r.priceConfigHash,
+            r.tradeBinding,
           ]);
           assert.equal(r.newRoot, s.state.root);
         },

@@ -19,6 +19,7 @@ import {
   type SignedReport,
   type SubmitRoundArgs,
 } from "../../prover/src/chain/oracle-reports.ts";
+import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 
 /**
  * Helpers for tests that use contracts/PriceOracle.sol on the Hardhat network: deterministic
@@ -63,6 +64,9 @@ export interface OracleDeployOptions {
   readonly maxAge?: bigint;
   /** Per market [min, max]; its length is the market count. */
   readonly bounds: readonly (readonly [bigint, bigint])[];
+  /** The circuit breaker (PriceOracle.Setup); default DEPLOY_DEFAULTS'. */
+  readonly breakerMoveBps?: number;
+  readonly breakerCooldown?: number;
   /**
    * Deployer, DEFAULT_ADMIN_ROLE and ORACLE_ADMIN_ROLE holder; defaults to the first Hardhat
    * account (a deployment gives both roles to timelocks: test/contracts/governance.test.ts).
@@ -86,6 +90,8 @@ export async function oracleSetup(
     ),
     minPrices: opts.bounds.map((b) => b[0]),
     maxPrices: opts.bounds.map((b) => b[1]),
+    breakerMoveBps: opts.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
+    breakerCooldown: opts.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   BATCH_KIND_NAMES,
   BATCH_KINDS,
   batchPublicSignals,
+  kindBinding,
   kindOfNumber,
 } from "../../prover/src/domain/batch-kinds.ts";
 import type { BatchRequest } from "../../prover/src/domain/batch.ts";
@@ -76,6 +77,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         marks,
         round: 1n,
         fundingIndices: ZERO,
+        reduceOnly: 0n,
       },
       {
         kind: "withdrawals",
@@ -125,7 +127,9 @@ describe("batch kinds and circuits: one table each, checked against the circuits
       const spec = BATCH_KINDS[req.kind];
       const applied = applyBatch(s.state, req, P);
       const binding =
-        "marks" in req ? priceConfigHash(s.state, req.marks, req.fundingIndices) : undefined;
+        "marks" in req
+          ? kindBinding(applied.data, priceConfigHash(s.state, req.marks, req.fundingIndices))
+          : undefined;
       const files = await testCircuit(spec.circuit);
       const witness = await calculateWitness(files.wasm, applied.signals);
       const expected = batchPublicSignals(applied.data, binding);

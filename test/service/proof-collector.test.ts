@@ -58,6 +58,7 @@ describe("operator service: the proof collector never takes a worker's word", fu
     marks: s.marks,
     round: 1n,
     fundingIndices: s.marks.map(() => 0n),
+    reduceOnly: 0n,
   };
   const applied = applyBatch(s.state, req, P);
   const body: BatchBody = { ...applied.data, circuitInput: applied.signals };

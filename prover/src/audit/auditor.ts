@@ -291,9 +291,12 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     return t;
   }
 
-  async round(
-    roundId: bigint,
-  ): Promise<{ prices: bigint[]; timestamp: bigint; fundingIndices: bigint[] }> {
+  async round(roundId: bigint): Promise<{
+    prices: bigint[];
+    timestamp: bigint;
+    fundingIndices: bigint[];
+    reduceOnly?: bigint;
+  }> {
     const key = roundId.toString();
     this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, roundId);
     let indices = this.fundingIndices.get(key);
@@ -375,6 +378,12 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       if (file) {
         ops = batchOperations(file);
         checkFundingIndices(this, n, batchFileName(n), file, priced?.fundingIndices);
+        if (file.kind === "trades" && file.reduceOnly !== (priced?.reduceOnly ?? 0n))
+          this.find({
+            code: "BINDING_MISMATCH",
+            batch: n,
+            message: `${batchFileName(n)} states reduce-only markets ${file.reduceOnly}; oracle round ${ev.roundId} has ${priced?.reduceOnly ?? 0n}`,
+          });
         replayed = replayBatch(
           this,
           n,

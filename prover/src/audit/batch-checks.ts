@@ -7,7 +7,8 @@ import { BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { priceConfigHash } from "../domain/market.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { SettledEvent } from "./batch-replay.ts";
-import { readBatchCall, roundBinding, type BatchCall } from "./chain.ts";
+import { readBatchCall, roundBinding, roundTradeBinding, type BatchCall } from "./chain.ts";
+import { tradeBinding } from "../domain/breakers.ts";
 import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
@@ -39,9 +40,13 @@ export interface ChainCheckContext {
   find(f: Finding): void;
   stopReplay(n: number, why: string): void;
   /** An oracle round's prices and time, and the Funding contract's indices for it. */
-  round(
-    roundId: bigint,
-  ): Promise<{ prices: bigint[]; timestamp: bigint; fundingIndices: bigint[] }>;
+  round(roundId: bigint): Promise<{
+    prices: bigint[];
+    timestamp: bigint;
+    fundingIndices: bigint[];
+    /** The round's reduce-only markets (absent from a checkpoint written before breakers). */
+    reduceOnly?: bigint;
+  }>;
   /**
    * When round `roundId` was posted (the time of the block that finalised it; Settlement's
    * roundPostedAt for a round posted before the scan began): the start of the grace of the
@@ -103,14 +108,20 @@ export async function pricedBinding(
   ev: SettledEvent,
   kind: BatchKind,
   liq: LiquidationsEvent | undefined,
-): Promise<{ prices?: bigint[]; fundingIndices?: bigint[]; binding?: bigint }> {
+): Promise<{
+  prices?: bigint[];
+  fundingIndices?: bigint[];
+  reduceOnly?: bigint;
+  binding?: bigint;
+}> {
   const n = ev.batch;
   const key = ev.roundId.toString();
   let prices: bigint[] | undefined;
   let fundingIndices: bigint[] | undefined;
   let binding: bigint | undefined;
+  let reduceOnly: bigint | undefined;
   try {
-    ({ prices, fundingIndices } = await ctx.round(ev.roundId));
+    ({ prices, fundingIndices, reduceOnly } = await ctx.round(ev.roundId));
     binding = priceConfigHash(
       { markets: ctx.config.markets, fundFloor: ctx.config.fundFloor, domain: ctx.domain },
       prices,
@@ -133,6 +144,22 @@ export async function pricedBinding(
         message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${binding}`,
       });
   }
+  // a trade batch is proven against the round's reduce-only markets too (circuit breakers)
+  if (kind === "trades" && binding !== undefined) {
+    reduceOnly ??= 0n;
+    binding = tradeBinding(binding, reduceOnly, ctx.config.markets.length);
+    const tradeKey = `${key}/trades`;
+    if (!ctx.bindings.has(tradeKey)) {
+      const onChain = await roundTradeBinding(ctx.provider, ctx.settlement, ev.roundId);
+      ctx.bindings.set(tradeKey, onChain);
+      if (onChain !== binding)
+        ctx.find({
+          code: "BINDING_MISMATCH",
+          batch: n,
+          message: `Settlement bound round ${key} for trades to ${onChain}; Poseidon(its price binding, the oracle's reduce-only markets ${reduceOnly}) is ${binding}`,
+        });
+    }
+  }
   if (kind === "liquidations" && prices) {
     if (!liq)
       ctx.find({
@@ -147,7 +174,7 @@ export async function pricedBinding(
         message: `LiquidationsSettled carries prices [${liq.prices.join(", ")}], oracle round ${key} has [${prices.join(", ")}]`,
       });
   }
-  return { prices, fundingIndices, binding };
+  return { prices, fundingIndices, reduceOnly, binding };
 }
 
 /**

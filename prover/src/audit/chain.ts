@@ -27,6 +27,7 @@ export const SETTLEMENT_ABI = [
   "function stateRoot() view returns (uint256)",
   "function batchCount() view returns (uint64)",
   "function roundBinding(uint64) view returns (uint256)",
+  "function roundTradeBinding(uint64) view returns (uint256)",
   "function maxPriceAge() view returns (uint64)",
   "function roundGrace() view returns (uint64)",
   "function roundPostedAt(uint64) view returns (uint256)",
@@ -54,6 +55,10 @@ export const VAULT_ABI = [
 export const ORACLE_ABI = [
   "function roundPrices(uint64) view returns (uint64[])",
   "function roundTimestamp(uint64) view returns (uint64)",
+  "function roundReduceOnly(uint64) view returns (uint8)",
+  "function breakerMoveBps() view returns (uint16)",
+  "function breakerCooldown() view returns (uint32)",
+  "event BreakerTripped(uint8 indexed market, uint64 indexed roundId, uint64 previousPrice, uint64 price, uint64 until)",
   "function latestRound() view returns (uint64 roundId, uint64 timestamp)",
   "event RoundFinalized(uint64 indexed roundId, uint64 timestamp, uint64[] prices, address[] signers)",
 ];
@@ -195,15 +200,24 @@ export async function roundBinding(provider: Provider, settlement: string, round
   )) as bigint;
 }
 
+/** Settlement's binding of round `roundId` for trade batches (its reduce-only markets too). */
+export async function roundTradeBinding(provider: Provider, settlement: string, roundId: bigint) {
+  return (await new Contract(settlement, settlementIface, provider).getFunction(
+    "roundTradeBinding",
+  )(roundId)) as bigint;
+}
+
+/** An oracle round: its prices, timestamp and reduce-only markets (circuit breakers). */
 export async function oracleRound(
   provider: Provider,
   oracle: string,
   roundId: bigint,
-): Promise<{ prices: bigint[]; timestamp: bigint }> {
+): Promise<{ prices: bigint[]; timestamp: bigint; reduceOnly: bigint }> {
   const o = new Contract(oracle, oracleIface, provider);
   return {
     prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
     timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
+    reduceOnly: BigInt(await o.getFunction("roundReduceOnly")(roundId)),
   };
 }
 

@@ -162,6 +162,7 @@ export class ChainClient implements ChainPort {
         roundId: id,
         prices: prices.map(BigInt),
         fundingIndices: await this.fundingIndices(id),
+        reduceOnly: BigInt(await this.oracle.getFunction("roundReduceOnly")(id)),
       };
     });
   }

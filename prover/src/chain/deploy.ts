@@ -36,6 +36,13 @@ export const DEPLOY_DEFAULTS = {
   forcedRequestFee: 10n ** 15n,
   /** Seconds after a freeze during which exits are claims shared pro rata (at least a day). */
   exitWindow: 14 * 86_400,
+  /**
+   * The oracle's circuit breaker (immutable): a round moving a market more than this many
+   * basis points from the previous round makes it reduce-only for `breakerCooldown` seconds
+   * of round time (PriceOracle; domain/breakers.ts).
+   */
+  breakerMoveBps: 2_500,
+  breakerCooldown: 900,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
   /** Development data committee: members (INSECURE keys, chain/committee.ts) and threshold. */
@@ -73,6 +80,9 @@ export interface OracleSetup {
   readonly maxReportAge: number;
   /** Per market [min, max] accepted price. */
   readonly bounds: readonly (readonly [bigint, bigint])[];
+  /** The circuit breaker's bound (basis points) and cool-down (seconds); default DEPLOY_DEFAULTS. */
+  readonly breakerMoveBps?: number;
+  readonly breakerCooldown?: number;
 }
 
 export interface DeployOptions {
@@ -343,6 +353,8 @@ export async function deployContracts(
       signers: [...o.signers],
       minPrices: o.bounds.map((b) => b[0]),
       maxPrices: o.bounds.map((b) => b[1]),
+      breakerMoveBps: o.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
+      breakerCooldown: o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
     }) as Promise<Contract>,
   );
 

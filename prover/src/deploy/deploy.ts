@@ -14,7 +14,12 @@ import { devOwners, devOwnerWarnings } from "../domain/owners.ts";
 import { ARTIFACTS } from "../domain/paths.ts";
 import { checkKeys, fileSha256, readVerificationKeys, type KeySet } from "../proving/key-sets.ts";
 import { compileVerifier } from "../proving/verifier-contract.ts";
-import { deployContracts, type DeployOptions, type DeployedContracts } from "../chain/deploy.ts";
+import {
+  DEPLOY_DEFAULTS,
+  deployContracts,
+  type DeployOptions,
+  type DeployedContracts,
+} from "../chain/deploy.ts";
 import { DeploymentError } from "../domain/deployment.ts";
 
 /**
@@ -90,6 +95,8 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
       signers: [...req.oracle.signers],
       quorum: req.oracle.quorum,
       maxReportAge: req.oracle.maxReportAge,
+      breakerMoveBps: req.oracle.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
+      breakerCooldown: req.oracle.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
     },
     committee: { members: [...req.committee.members], threshold: req.committee.threshold },
     funding: { interval: contracts.fundingInterval, maxRatePpm: contracts.maxFundingRatePpm },

@@ -76,6 +76,8 @@ export interface World {
   marks: bigint[];
   /** The funding indices the Funding contract records for the latest round. */
   fundingIndices: bigint[];
+  /** The latest round's reduce-only markets (PriceOracle.roundReduceOnly). */
+  reduceOnly: bigint;
   /** The key set batches are proven with (the set's development keys). */
   readonly keys: KeySet;
   /**
@@ -223,6 +225,7 @@ export async function setupWorld(
     roundTime: 0n,
     marks: [],
     fundingIndices: zeroIndices(p.markets),
+    reduceOnly: 0n,
   };
 }
 
@@ -287,6 +290,7 @@ export async function postRound(
   w.roundTime = timestamp;
   w.marks = [...prices];
   w.fundingIndices = await w.chain.fundingIndices(roundId);
+  w.reduceOnly = BigInt(await w.d.oracle.getFunction("roundReduceOnly")(roundId));
   return { roundGas: BigInt(r1.gasUsed), bindGas: BigInt(r2.gasUsed) };
 }
 
@@ -354,7 +358,14 @@ export function proveTrades(
 ): Promise<ProvenBatch<"trades">> {
   return proveBatch<"trades">(
     w,
-    { kind: "trades", trades, marks, round: w.round, fundingIndices: w.fundingIndices },
+    {
+      kind: "trades",
+      trades,
+      marks,
+      round: w.round,
+      fundingIndices: w.fundingIndices,
+      reduceOnly: w.reduceOnly,
+    },
     prover,
   );
 }
@@ -370,6 +381,7 @@ export function settleTradeBatch(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    reduceOnly: w.reduceOnly,
   });
 }
 

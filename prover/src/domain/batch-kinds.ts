@@ -8,6 +8,7 @@ import {
   type BatchKind,
 } from "./batch.ts";
 import type { CircuitId } from "./circuits.ts";
+import { tradeBinding } from "./breakers.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import type { ParamSet } from "./params.ts";
 
@@ -65,6 +66,12 @@ export interface BatchKindSpec<K extends BatchKind> {
   readonly commitment: (d: BatchDataOf<K>) => bigint;
   /** The proof's public inputs, in the circuit's order, from what the chain records. */
   readonly publicSignals: (v: SettledView) => bigint[];
+  /**
+   * The binding its proof is checked against, from the round's price binding: trades also
+   * bind the round's reduce-only markets (Settlement.roundTradeBinding); absent: the price
+   * binding itself.
+   */
+  readonly bind?: (d: BatchDataOf<K>, priceBinding: bigint) => bigint;
   /** What the chain records beyond roots, commitment and binding (the call's arguments). */
   readonly callView?: (
     d: BatchDataOf<K>,
@@ -102,6 +109,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     operations: (d) => d.trades.length,
     commitment: (d) => tradeCommitment(d.trades),
     publicSignals: committedAndPriced,
+    bind: (d, priceBinding) => tradeBinding(priceBinding, d.reduceOnly, d.marks.length),
   },
   deposits: {
     kind: "deposits",
@@ -231,6 +239,12 @@ export function batchOperations(d: BatchData): number {
 
 export function submitArgs(d: BatchData): readonly unknown[] {
   return (BATCH_KINDS[d.kind].submitArgs as (x: BatchData) => readonly unknown[])(d);
+}
+
+/** The binding a batch's proof names, from its round's price binding (BatchKindSpec.bind). */
+export function kindBinding(d: BatchData, priceBinding: bigint): bigint {
+  const bind = BATCH_KINDS[d.kind].bind as ((x: BatchData, b: bigint) => bigint) | undefined;
+  return bind ? bind(d, priceBinding) : priceBinding;
 }
 
 /** The public inputs of a batch the engine applied, at the binding of its prices. */

@@ -55,7 +55,15 @@ export interface Priced {
  * the roots and what follows from the data (commitment, queue hash, payouts).
  */
 export type BatchRequest =
-  | (Priced & { readonly kind: "trades"; readonly trades: readonly Trade[] })
+  | (Priced & {
+      readonly kind: "trades";
+      readonly trades: readonly Trade[];
+      /**
+       * The round's reduce-only markets (bit j: market j's circuit breaker is on,
+       * PriceOracle.roundReduceOnly; domain/breakers.ts): bound into the trades' proof.
+       */
+      readonly reduceOnly: bigint;
+    })
   | { readonly kind: "deposits"; readonly deposits: readonly Deposit[]; readonly queueFrom: bigint }
   | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly SignedWithdrawal[] })
   | (Priced & {

@@ -109,6 +109,9 @@ export interface Deployment {
     readonly signers: readonly string[];
     readonly quorum: number;
     readonly maxReportAge: number;
+    /** The circuit breaker (immutable in PriceOracle): bound in basis points, cool-down in seconds. */
+    readonly breakerMoveBps: number;
+    readonly breakerCooldown: number;
   };
   /** The data committee at deployment (members and k; governed later by the timelock). */
   readonly committee: {
@@ -226,7 +229,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   };
   const libs = a.field("libraries");
   const o = r.field("oracle");
-  o.only(["signers", "quorum", "maxReportAge"]);
+  o.only(["signers", "quorum", "maxReportAge", "breakerMoveBps", "breakerCooldown"]);
   const cm = r.field("committee");
   cm.only(["members", "threshold"]);
   const fr = r.field("funding");
@@ -270,6 +273,8 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
         .map((s) => addr(s)),
       quorum: o.field("quorum").int(),
       maxReportAge: o.field("maxReportAge").int(),
+      breakerMoveBps: o.field("breakerMoveBps").int(),
+      breakerCooldown: o.field("breakerCooldown").int(),
     },
     committee: {
       members: cm

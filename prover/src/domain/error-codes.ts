@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   MARK_COUNT: { area: "market", http: BAD },
   MARK_ZERO: { area: "market", http: BAD },
   FUNDING_INDEX_COUNT: { area: "market", http: BAD },
+  REDUCE_ONLY_MASK: { area: "market", http: BAD },
 
   OFFER_SYSTEM_ACCOUNT: { area: "offer", http: BAD },
   OFFER_TERM_COUNT: { area: "offer", http: BAD },
@@ -90,6 +91,7 @@ export const ERROR_CODES = {
   FEE_ABOVE_MAX: { area: "trade", http: BAD },
   POSITION_OUT_OF_RANGE: { area: "trade", http: BAD },
   MARGIN_INSUFFICIENT: { area: "trade", http: BAD },
+  MARKET_REDUCE_ONLY: { area: "trade", http: CONFLICT },
   DEPOSIT_BAD_KEY: { area: "trade", http: BAD },
   DEPOSIT_OVERFLOW: { area: "trade", http: BAD },
   DEPOSIT_KEY_ON_TOP_UP: { area: "trade", http: BAD },

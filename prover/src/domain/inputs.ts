@@ -39,15 +39,18 @@ export interface SettleTradesInput {
   readonly oldRoot: bigint;
   readonly newRoot: bigint;
   readonly dataCommitment: bigint;
-  readonly priceConfigHash: bigint;
+  /** Poseidon(priceConfigHash, reduceOnly) (domain/breakers.ts tradeBinding). */
+  readonly tradeBinding: bigint;
   readonly marketParam: readonly bigint[];
   /** The deployment domain (MarketBinding): every signature names it. */
   readonly domain: bigint;
-  /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
+  /** The insurance fund's floor (MarketBinding): bound through tradeBinding. */
   readonly fundFloor: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
+  /** The round's reduce-only markets (bit j: market j's circuit breaker is on). */
+  readonly reduceOnly: bigint;
   readonly slots: readonly TradeSlot[];
   readonly feeLeaf: LeafWitness;
 }
@@ -60,7 +63,7 @@ export const SETTLE_TRADES_PUBLIC = [
   "oldRoot",
   "newRoot",
   "dataCommitment",
-  "priceConfigHash",
+  "tradeBinding",
 ] as const;
 
 export function settleTradesPublicSignals(input: SettleTradesInput): bigint[] {
@@ -81,12 +84,13 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     oldRoot: str(input.oldRoot),
     newRoot: str(input.newRoot),
     dataCommitment: str(input.dataCommitment),
-    priceConfigHash: str(input.priceConfigHash),
+    tradeBinding: str(input.tradeBinding),
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
+    reduceOnly: str(input.reduceOnly),
     enabled: slots.map((s) => str(s.enabled)),
     market: slots.map((s) => str(s.market)),
     qty: slots.map((s) => str(s.qty)),

@@ -140,6 +140,12 @@ export interface Round {
   readonly roundId: bigint;
   readonly prices: readonly bigint[];
   readonly fundingIndices: readonly bigint[];
+  /**
+   * The round's reduce-only markets (bit j: market j's circuit breaker is on;
+   * PriceOracle.roundReduceOnly, domain/breakers.ts). Absent in a round stored before
+   * breakers existed: none.
+   */
+  readonly reduceOnly?: bigint;
 }
 
 /** A batch's transaction, signed but perhaps not yet sent: stored before it is sent. */

@@ -9,7 +9,7 @@ import type {
   LiquidationTakerRequest,
 } from "../domain/batch.ts";
 import type { SignedOffer } from "../domain/offer.ts";
-import { BPS_BITS, NONCE_BITS, SIZE_BITS } from "../domain/constants.ts";
+import { BPS_BITS, MAX_MARKETS, NONCE_BITS, SIZE_BITS } from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Reader } from "../domain/json-reader.ts";
 
@@ -147,8 +147,9 @@ const readTaker = (r: Reader): LiquidationTakerRequest | null => {
 
 export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
   trades: {
-    fields: ["trades"],
+    fields: ["reduceOnly", "trades"],
     write: (d) => ({
+      reduceOnly: dec(d.reduceOnly),
       trades: d.trades.map((t) => ({
         buy: orderJson(t.buy),
         sell: orderJson(t.sell),
@@ -159,6 +160,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
     }),
     read: (r, h) => ({
       kind: "trades",
+      reduceOnly: r.field("reduceOnly").uint(MAX_MARKETS),
       trades: r
         .field("trades")
         .array()

@@ -43,7 +43,15 @@ type Apply<K extends BatchKind> = (
 
 const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
   trades: (state, req, p, o) => {
-    const r = settleTrades(state, req.trades, req.marks, p.batch, o, req.fundingIndices);
+    const r = settleTrades(
+      state,
+      req.trades,
+      req.marks,
+      p.batch,
+      o,
+      req.fundingIndices,
+      req.reduceOnly,
+    );
     return {
       data: {
         ...req,

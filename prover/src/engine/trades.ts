@@ -16,6 +16,7 @@ import { tradeCommitment, type Trade } from "../domain/batch.ts";
 import { equity, meetsMargin, meetsMarginAbove, tradingFee } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
 import { settleFunding, zeroIndices, type FundingSettlement } from "../domain/funding.ts";
+import { checkReduceOnly, isReduceOnly, tradeBinding } from "../domain/breakers.ts";
 import type { ExchangeState } from "./state.ts";
 import type { SettleTradesInput, TradeSlotSide } from "../domain/inputs.ts";
 
@@ -35,6 +36,7 @@ export type TradeErrorCode =
   | "FEE_ABOVE_MAX"
   | "POSITION_OUT_OF_RANGE"
   | "MARGIN_INSUFFICIENT"
+  | "MARKET_REDUCE_ONLY"
   | "FUND_BELOW_FLOOR";
 
 export class TradeError extends ZkClearError {
@@ -49,7 +51,8 @@ export interface SettledTradeBatch {
   readonly oldRoot: bigint;
   readonly newRoot: bigint;
   readonly dataCommitment: bigint;
-  readonly priceConfigHash: bigint;
+  /** Poseidon(priceConfigHash, reduceOnly): the proof's binding (domain/breakers.ts). */
+  readonly tradeBinding: bigint;
   readonly totalFees: bigint;
   /**
    * Funding each trading account settled before its first trade here (quote units), by
@@ -85,8 +88,9 @@ interface SideResult {
  * Applies one side of a trade to its account: the twin of TradeSide. The account's
  * accrued funding at `indices` is settled first (domain/funding.ts), so the margin check
  * sees equity after funding; the insurance fund (its owner's orders) also keeps at least
- * the configuration's fundFloor. Throws TradeError with the rule that refused it; the account
- * is not modified.
+ * the configuration's fundFloor. In a market under its circuit breaker (bit `market` of
+ * `reduceOnly`) the trade must only reduce the account's exposure. Throws TradeError with the
+ * rule that refused it; the account is not modified.
  */
 export function applyTradeSide(
   tradeIndex: number,
@@ -104,6 +108,7 @@ export function applyTradeSide(
   indices: readonly bigint[],
   checked = true,
   verifySignature = true,
+  reduceOnly = 0n,
 ): SideResult {
   const markets = config.markets;
   const funding = settleFunding(unsettled, indices);
@@ -155,6 +160,11 @@ export function applyTradeSide(
   const positions = account.positions.map((p, j) => (j === m ? newPos : p));
   const next: Account = { ...account, collateral: newCollateral, positions };
   const reducing = isBuy ? pos.size < 0n && newSize <= 0n : pos.size > 0n && newSize >= 0n;
+  if (!reducing && isReduceOnly(reduceOnly, m))
+    fail(
+      "MARKET_REDUCE_ONLY",
+      `market ${m} is reduce-only (its circuit breaker tripped): the trade takes the position from ${pos.size} to ${newSize}, which does not reduce it`,
+    );
   const kind = reducing ? "maintenance" : "initial";
   if (!meetsMargin(next, marks, markets, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
@@ -193,8 +203,10 @@ function sideInput(state: ExchangeState, so: SignedOrder, account: Account): Tra
 }
 
 /**
- * Settles a batch of at most `batchSize` trades at the given mark prices: checks every
- * rule, moves the state, and returns the SettleTrades input (padded to batchSize).
+ * Settles a batch of at most `batchSize` trades at the given mark prices, funding indices
+ * and reduce-only markets (the oracle round's circuit breakers, a mask: bit j = market j):
+ * checks every rule, moves the state, and returns the SettleTrades input (padded to
+ * batchSize).
  * All-or-nothing: on a refused trade the state is restored and the error rethrown.
  */
 export function settleTrades(
@@ -204,6 +216,7 @@ export function settleTrades(
   batchSize: number,
   opts: SettleOptions = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
+  reduceOnly = 0n,
 ): SettledTradeBatch {
   const checked = !opts.unchecked;
   if (trades.length > batchSize) {
@@ -214,7 +227,11 @@ export function settleTrades(
     );
   }
   const markets = state.markets;
-  const binding = priceConfigHash(state, marks, indices);
+  const binding = tradeBinding(
+    priceConfigHash(state, marks, indices),
+    checkReduceOnly(reduceOnly, markets.length),
+    markets.length,
+  );
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   const undo: [bigint, Account][] = [];
@@ -277,6 +294,7 @@ export function settleTrades(
           indices,
           checked,
           !opts.trustSignatures,
+          reduceOnly,
         );
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
@@ -304,12 +322,13 @@ export function settleTrades(
       oldRoot,
       newRoot: state.root,
       dataCommitment,
-      priceConfigHash: binding,
+      tradeBinding: binding,
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
       fundFloor: state.fundFloor,
       mark: [...marks],
       fundingIndex: [...indices],
+      reduceOnly,
       slots: [
         ...slots,
         ...Array.from({ length: batchSize - slots.length }, () => paddingSlot(state.depth, m)),
@@ -327,7 +346,7 @@ export function settleTrades(
       oldRoot,
       newRoot: state.root,
       dataCommitment,
-      priceConfigHash: binding,
+      tradeBinding: binding,
       totalFees,
       funding,
       input,

@@ -1,7 +1,7 @@
 import { getAddress } from "ethers";
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import type { BatchData } from "../domain/batch.ts";
-import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
+import { BATCH_KINDS, batchCommitment, kindBinding } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
 import { attestationOf, CommitteeError, type Attestation } from "../domain/committee.ts";
 import { ZkClearError } from "../domain/errors.ts";
@@ -34,6 +34,8 @@ export interface AttestContext {
   vaultBooks(): VaultBooks;
   /** The oracle's prices of a round (empty or throwing when it has none). */
   roundPrices(roundId: bigint): Promise<bigint[]>;
+  /** The oracle's reduce-only markets of a round (its circuit breakers). */
+  roundReduceOnly(roundId: bigint): Promise<bigint>;
   /** The Funding contract's indices for a round. */
   roundIndices(roundId: bigint): Promise<bigint[]>;
 }
@@ -126,6 +128,23 @@ export async function checkAttestRequest(
       );
   }
 
+  if (d.kind === "trades") {
+    let mask: bigint | undefined;
+    try {
+      mask = await ctx.roundReduceOnly(d.round);
+    } catch (e) {
+      refuse(
+        "ATTEST_PRICES",
+        `the reduce-only markets of round ${d.round} cannot be read: ${(e as Error).message}`,
+      );
+    }
+    if (mask !== d.reduceOnly)
+      refuse(
+        "ATTEST_PRICES",
+        `batch ${n} trades with reduce-only markets ${d.reduceOnly}; oracle round ${d.round} has ${mask}`,
+      );
+  }
+
   // 4. replay on the live state, always rolled back
   replayChecks(ctx, n, d);
 
@@ -134,7 +153,7 @@ export async function checkAttestRequest(
     oldRoot: d.oldRoot,
     newRoot: d.newRoot,
     commitment,
-    binding: spec.priced ? priceConfigHash(ctx.state, prices, indices) : undefined,
+    binding: spec.priced ? kindBinding(d, priceConfigHash(ctx.state, prices, indices)) : undefined,
     payouts: "payouts" in d ? d.payouts : undefined,
   });
   let valid = false;

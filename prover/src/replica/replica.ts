@@ -323,6 +323,8 @@ export class Replica {
           vaultBooks: () => a.vaultBooks(),
           roundPrices: async (id) => (await oracleRound(this.o.provider, a.info.oracle, id)).prices,
           roundIndices: (id) => fundingIndicesAt(this.o.provider, a.info.funding, id),
+          roundReduceOnly: async (id) =>
+            (await oracleRound(this.o.provider, a.info.oracle, id)).reduceOnly,
         },
         fileText,
         proof,

@@ -264,6 +264,7 @@ export class Batcher {
           marks: round.prices,
           round: round.roundId,
           fundingIndices: round.fundingIndices,
+          reduceOnly: round.reduceOnly ?? 0n,
         },
         (id) => this.ctx.store.matches.markBatched(seqs, id),
       );

@@ -1,4 +1,4 @@
-import { BATCH_KINDS, batchPublicSignals } from "../domain/batch-kinds.ts";
+import { BATCH_KINDS, batchPublicSignals, kindBinding } from "../domain/batch-kinds.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { priceConfigHash } from "../domain/market.ts";
 import type {
@@ -230,7 +230,9 @@ export class ProofCollector {
     void _input;
     const d = rest as BatchData;
     const binding =
-      "marks" in d ? priceConfigHash(this.ctx.state, d.marks, d.fundingIndices) : undefined;
+      "marks" in d
+        ? kindBinding(d, priceConfigHash(this.ctx.state, d.marks, d.fundingIndices))
+        : undefined;
     const expected = batchPublicSignals(d, binding);
     const read = readProofResult(raw, expected.length);
     if (!read.ok) return read;

@@ -1,3 +1,4 @@
+import { isReduceOnly } from "../domain/breakers.ts";
 import { createHash } from "node:crypto";
 import type { Account } from "../domain/account.ts";
 import type { Trade } from "../domain/batch.ts";
@@ -153,6 +154,16 @@ export class Sequencer {
       .filter((_, j) => j !== o.market)
       .flatMap((b) => b.ordersOf(o.account))
       .map((b) => b.signed);
+    // a market under its circuit breaker takes only orders that reduce the position
+    if (isReduceOnly(round!.reduceOnly ?? 0n, o.market)) {
+      const size = acct.positions[o.market].size;
+      const reducible = o.side === "buy" ? -size : size;
+      if (o.amount > reducible)
+        refuse(
+          "MARKET_REDUCE_ONLY",
+          `market ${o.market} is reduce-only (its circuit breaker tripped on a large price move): a ${o.side} of ${o.amount} against a position of ${size} would not only reduce it; at most ${reducible > 0n ? reducible : 0n} may be ${o.side === "buy" ? "bought" : "sold"} until the cool-down ends`,
+        );
+    }
     const margin = checkOrderMargin(
       acct,
       so,
@@ -253,7 +264,7 @@ export class Sequencer {
     const rates = t.takerIsBuyer
       ? [mk.takerFeeBps, mk.makerFeeBps]
       : [mk.makerFeeBps, mk.takerFeeBps];
-    const { prices, fundingIndices } = this.ctx.round()!;
+    const { prices, fundingIndices, reduceOnly } = this.ctx.round()!;
     const sides = [t.buy, t.sell].map((so, i) => {
       try {
         const acct = this.account(so.order.account);
@@ -267,6 +278,9 @@ export class Sequencer {
           this.ctx.state,
           prices,
           fundingIndices,
+          true,
+          true,
+          reduceOnly,
         ).account;
       } catch (e) {
         throw Object.assign(
