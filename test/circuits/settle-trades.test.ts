@@ -128,12 +128,7 @@ describe("SettleTrades circuit (test parameters)", function () {
           });
           const r = settleTrades(s.state, trades, s.marks, P.batch);
           const w = await witnessOf(r.input);
-          assert.deepEqual(w.slice(1, 5), [
-            r.oldRoot,
-            r.newRoot,
-            r.dataCommitment,
-            r.tradeBinding,
-          ]);
+          assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.tradeBinding]);
           assert.equal(r.newRoot, s.state.root);
         },
       ),
