@@ -1,3 +1,4 @@
+import { breakerStart } from "../domain/breakers.ts";
 import { getAddress, type Provider } from "ethers";
 import { followLoop } from "./follow.ts";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
@@ -9,6 +10,7 @@ import {
   oracleLatestRound,
   fundingCapPpm,
   fundingIndicesAt,
+  breakerRule,
   oracleRound,
   readSettlement,
   roundPostedAt,
@@ -194,6 +196,11 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     const head = latest - (this.o.confirmations ?? 0);
     if (head < this.p.scannedTo) return; // a node lagging behind what was already audited
     const chunk = this.o.logChunk ?? 5000;
+    // the circuit breaker rule's parameters, walked over the rounds from the first scan on
+    this.p.breaker ??= {
+      ...(await breakerRule(this.o.provider, this.info.oracle)),
+      ...breakerStart(),
+    };
     const total = (await settlementAt(this.o.provider, this.info.address, head)).batchCount;
     this.o.onProgress?.(this.p.nextBatch, total);
     for (let from = this.p.scannedTo + 1; from <= head; from += chunk) {
@@ -273,7 +280,10 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   private async tick(ev: FundingTickedEvent): Promise<void> {
     this.capPpm ??= await fundingCapPpm(this.o.provider, this.info.funding);
     const key = ev.priceRound.toString();
-    this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, ev.priceRound);
+    this.p.rounds[key] ??= {
+      ...(await oracleRound(this.o.provider, this.info.oracle, ev.priceRound)),
+      reduceOnly: undefined,
+    };
     checkTick(
       { p: this.p, markets: this.o.config.markets.map((m) => m.symbol), find: (f) => this.find(f) },
       ev,
@@ -291,6 +301,19 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     return t;
   }
 
+  /** PriceOracle.roundReduceOnly(roundId), read once per round. */
+  async recordedReduceOnly(roundId: bigint): Promise<bigint> {
+    const key = roundId.toString();
+    let mask = this.recordedMasks.get(key);
+    if (mask === undefined) {
+      mask = (await oracleRound(this.o.provider, this.info.oracle, roundId)).reduceOnly;
+      this.recordedMasks.set(key, mask);
+    }
+    return mask;
+  }
+
+  private readonly recordedMasks = new Map<string, bigint>();
+
   async round(roundId: bigint): Promise<{
     prices: bigint[];
     timestamp: bigint;
@@ -298,7 +321,12 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     reduceOnly?: bigint;
   }> {
     const key = roundId.toString();
-    this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, roundId);
+    // a round read from the oracle (not seen as an event) has no rule mask: the oracle's is
+    // taken as recorded, unchecked
+    this.p.rounds[key] ??= {
+      ...(await oracleRound(this.o.provider, this.info.oracle, roundId)),
+      reduceOnly: undefined,
+    };
     let indices = this.fundingIndices.get(key);
     if (!indices) {
       indices = await fundingIndicesAt(this.o.provider, this.info.funding, roundId);

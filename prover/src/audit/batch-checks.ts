@@ -44,9 +44,14 @@ export interface ChainCheckContext {
     prices: bigint[];
     timestamp: bigint;
     fundingIndices: bigint[];
-    /** The round's reduce-only markets (absent from a checkpoint written before breakers). */
+    /**
+     * The round's reduce-only markets by the breaker rule over the oracle's rounds (absent
+     * when the audit did not see every round from round 1).
+     */
     reduceOnly?: bigint;
   }>;
+  /** The reduce-only markets the oracle recorded for a round (PriceOracle.roundReduceOnly). */
+  recordedReduceOnly(roundId: bigint): Promise<bigint>;
   /**
    * When round `roundId` was posted (the time of the block that finalised it; Settlement's
    * roundPostedAt for a round posted before the scan began): the start of the grace of the
@@ -144,9 +149,17 @@ export async function pricedBinding(
         message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${binding}`,
       });
   }
-  // a trade batch is proven against the round's reduce-only markets too (circuit breakers)
+  // a trade batch is proven against the round's reduce-only markets too (circuit breakers):
+  // the oracle's record, which the breaker rule over the rounds must give
   if (kind === "trades" && binding !== undefined) {
-    reduceOnly ??= 0n;
+    const recorded = await ctx.recordedReduceOnly(ev.roundId);
+    if (reduceOnly !== undefined && reduceOnly !== recorded)
+      ctx.find({
+        code: "BINDING_MISMATCH",
+        batch: n,
+        message: `the oracle recorded reduce-only markets ${recorded} for round ${key}; its circuit breaker rule over the rounds gives ${reduceOnly}`,
+      });
+    reduceOnly = recorded;
     binding = tradeBinding(binding, reduceOnly, ctx.config.markets.length);
     const tradeKey = `${key}/trades`;
     if (!ctx.bindings.has(tradeKey)) {

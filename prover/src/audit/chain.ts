@@ -207,6 +207,18 @@ export async function roundTradeBinding(provider: Provider, settlement: string, 
   )(roundId)) as bigint;
 }
 
+/** The oracle's circuit breaker rule (immutable in PriceOracle). */
+export async function breakerRule(
+  provider: Provider,
+  oracle: string,
+): Promise<{ moveBps: bigint; cooldown: bigint }> {
+  const o = new Contract(oracle, oracleIface, provider);
+  return {
+    moveBps: BigInt(await o.getFunction("breakerMoveBps")()),
+    cooldown: BigInt(await o.getFunction("breakerCooldown")()),
+  };
+}
+
 /** An oracle round: its prices, timestamp and reduce-only markets (circuit breakers). */
 export async function oracleRound(
   provider: Provider,

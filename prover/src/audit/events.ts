@@ -1,3 +1,4 @@
+import { breakerStep } from "../domain/breakers.ts";
 import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
 import type { SettledEvent } from "./batch-replay.ts";
 import type { LiquidationsEvent } from "./batch-checks.ts";
@@ -53,6 +54,8 @@ export function bookEvents(
           prices: e.prices,
           timestamp: e.timestamp,
           postedBlock: e.block,
+          // the breaker rule's mask, when every round from round 1 was seen
+          reduceOnly: p.breaker && breakerStep(p.breaker, p.breaker, e)?.mask,
         };
         if (p.latestRound === null || e.roundId > p.latestRound.id)
           p.latestRound = { id: e.roundId, timestamp: e.timestamp };

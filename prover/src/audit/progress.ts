@@ -1,3 +1,4 @@
+import type { BreakerRule, BreakerState } from "../domain/breakers.ts";
 import type { FundingLedger } from "./funding-checks.ts";
 import type { TickRecord } from "./funding-ticks.ts";
 import type { MarketFlow } from "../domain/funding-rate.ts";
@@ -132,7 +133,21 @@ export interface Progress {
   /** The funding ticks seen (FundingTicked), with the rule's rates (audit/funding-ticks.ts). */
   fundingTicks?: TickRecord[];
   /** Rounds seen: prices, timestamp, and the block that posted them (from RoundFinalized). */
-  rounds: Record<string, { prices: bigint[]; timestamp: bigint; postedBlock?: number }>;
+  rounds: Record<
+    string,
+    {
+      prices: bigint[];
+      timestamp: bigint;
+      postedBlock?: number;
+      /** The round's reduce-only markets (absent in a checkpoint written before breakers). */
+      reduceOnly?: bigint;
+    }
+  >;
+  /**
+   * The circuit breaker rule's parameters (PriceOracle's immutables) and memory, walked over
+   * every RoundFinalized event from round 1 (domain/breakers.ts); absent until read.
+   */
+  breaker?: BreakerRule & BreakerState;
   /** The oracle's latest round as far as scanned (null: none yet). */
   latestRound: RoundStamp | null;
   /** The round of the last priced batch (0 before any, as in Settlement). */

@@ -42,6 +42,50 @@ export function trips(previous: bigint, price: bigint, moveBps: bigint): boolean
   return move * 10_000n > moveBps * previous;
 }
 
+/** The breaker rule's memory between rounds: each market's end of cool-down, the last round. */
+export interface BreakerState {
+  until: bigint[];
+  last: BreakerRound | null;
+}
+
+/** The state before round 1. */
+export function breakerStart(): BreakerState {
+  return { until: [], last: null };
+}
+
+/**
+ * Applies round `r` to `state` (the rule above) and returns its mask and trips, or undefined
+ * when `r` does not follow the state's last round (an observer that did not see every round
+ * from round 1 cannot know the mask; the state is then left as it was).
+ */
+export function breakerStep(
+  rule: BreakerRule,
+  state: BreakerState,
+  r: BreakerRound,
+): { mask: bigint; trips: BreakerTrip[] } | undefined {
+  const previous = state.last;
+  if (r.roundId !== (previous ? previous.roundId + 1n : 1n)) return undefined;
+  if (state.until.length === 0) state.until = r.prices.map(() => 0n);
+  const found: BreakerTrip[] = [];
+  let mask = 0n;
+  r.prices.forEach((p, m) => {
+    const q = previous?.prices[m];
+    if (q !== undefined && trips(q, p, rule.moveBps)) {
+      state.until[m] = r.timestamp + rule.cooldown;
+      found.push({
+        market: m,
+        roundId: r.roundId,
+        previousPrice: q,
+        price: p,
+        until: state.until[m],
+      });
+    }
+    if (r.timestamp < state.until[m]) mask |= 1n << BigInt(m);
+  });
+  state.last = { roundId: r.roundId, timestamp: r.timestamp, prices: [...r.prices] };
+  return { mask, trips: found };
+}
+
 /**
  * Walks rounds 1, 2, ... in order (as PriceOracle finalises them) and returns every round's
  * reduce-only mask and the trips. The rounds must be consecutive from round 1.
@@ -52,26 +96,16 @@ export function breakerMasks(
 ): { masks: Map<bigint, bigint>; trips: BreakerTrip[] } {
   const masks = new Map<bigint, bigint>();
   const found: BreakerTrip[] = [];
-  let until: bigint[] = [];
-  let previous: BreakerRound | undefined;
+  const state = breakerStart();
   for (const r of rounds) {
-    if (r.roundId !== (previous ? previous.roundId + 1n : 1n))
+    const step = breakerStep(rule, state, r);
+    if (!step)
       throw new MarketConfigError(
         "REDUCE_ONLY_MASK",
-        `breaker rounds must be consecutive from round 1: round ${r.roundId} after ${previous?.roundId ?? "none"}`,
+        `breaker rounds must be consecutive from round 1: round ${r.roundId} after ${state.last?.roundId ?? "none"}`,
       );
-    if (until.length === 0) until = r.prices.map(() => 0n);
-    let mask = 0n;
-    r.prices.forEach((p, m) => {
-      const q = previous?.prices[m];
-      if (q !== undefined && trips(q, p, rule.moveBps)) {
-        until[m] = r.timestamp + rule.cooldown;
-        found.push({ market: m, roundId: r.roundId, previousPrice: q, price: p, until: until[m] });
-      }
-      if (r.timestamp < until[m]) mask |= 1n << BigInt(m);
-    });
-    masks.set(r.roundId, mask);
-    previous = r;
+    masks.set(r.roundId, step.mask);
+    found.push(...step.trips);
   }
   return { masks, trips: found };
 }

@@ -1,3 +1,4 @@
+import { isReduceOnly } from "../domain/breakers.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
 import {
   ANOMALY_KIND_NAMES,
@@ -73,7 +74,14 @@ function batchRow(b: ExplorerBatch): Safe {
 }
 
 function roundRow(r: ExplorerRound): Safe {
-  return h`<tr data-round="${r.id.toString()}"><td>${num(r.id)}</td><td>${time(r.time)}</td>${r.prices.map((p, j) => h`<td>${num(p, `price-${j}`)}</td>`)}</tr>`;
+  return h`<tr data-round="${r.id.toString()}"><td>${num(r.id)}</td><td>${time(r.time)}</td>${r.prices.map((p, j) => h`<td>${num(p, `price-${j}`)}</td>`)}<td data-k="reduce-only">${reduceOnlyText(r.reduceOnly, r.prices.length)}</td></tr>`;
+}
+
+/** The markets a round's circuit breakers made reduce-only ("none"; "?" when unknown). */
+function reduceOnlyText(mask: bigint | null, markets: number): string {
+  if (mask === null) return "?";
+  const tripped = Array.from({ length: markets }, (_, j) => j).filter((j) => isReduceOnly(mask, j));
+  return tripped.length ? tripped.map((j) => `market ${j}`).join(", ") : "none";
 }
 
 function forcedRow(f: ExplorerForcedRequest): Safe {
@@ -156,7 +164,7 @@ ${section(
     "no batches yet",
   ),
 )}
-${section("rounds", "Oracle rounds", table(["round", "time", ...priceHeads], s.rounds.map(roundRow), "no oracle round yet"))}
+${section("rounds", "Oracle rounds", table(["round", "time", ...priceHeads, "reduce-only (circuit breaker)"], s.rounds.map(roundRow), "no oracle round yet"))}
 ${section(
   "forced",
   "Forced withdrawal requests",

@@ -115,6 +115,8 @@ export interface ExplorerRound {
   /** The round's timestamp (the oracle's); null if the source does not know it. */
   readonly time: number | null;
   readonly prices: readonly bigint[];
+  /** The markets under their circuit breaker at this round (a mask; null: unknown). */
+  readonly reduceOnly: bigint | null;
 }
 
 export interface ExplorerMarket {

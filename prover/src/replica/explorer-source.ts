@@ -77,7 +77,12 @@ export function replicaExplorerSource(r: Replica, params: string): ExplorerSourc
       const deadline = forcedDeadline;
       return r.withState(({ state, progress: p }) => {
         const rounds = Object.entries(p.rounds)
-          .map(([id, x]) => ({ id: BigInt(id), time: Number(x.timestamp), prices: [...x.prices] }))
+          .map(([id, x]) => ({
+            id: BigInt(id),
+            time: Number(x.timestamp),
+            prices: [...x.prices],
+            reduceOnly: x.reduceOnly ?? null,
+          }))
           .sort((a, b) => (a.id > b.id ? -1 : 1))
           .slice(0, ROUNDS);
         const { batches, total } = batchesOf();

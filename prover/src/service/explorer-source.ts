@@ -77,11 +77,12 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
   const now = () => BigInt(Math.floor(Date.now() / 1000));
 
   async function round(id: bigint): Promise<ExplorerRound> {
-    const [prices, time] = await Promise.all([
+    const [prices, time, reduceOnly] = await Promise.all([
       chain.oracle.getFunction("roundPrices")(id) as Promise<bigint[]>,
       chain.oracle.getFunction("roundTimestamp")(id) as Promise<bigint>,
+      chain.oracle.getFunction("roundReduceOnly")(id) as Promise<bigint>,
     ]);
-    return { id, time: Number(time), prices: [...prices] };
+    return { id, time: Number(time), prices: [...prices], reduceOnly: BigInt(reduceOnly) };
   }
 
   async function latestRounds(n: number): Promise<ExplorerRound[]> {

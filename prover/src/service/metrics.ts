@@ -1,3 +1,5 @@
+import { isReduceOnly } from "../domain/breakers.ts";
+import type { Round } from "../domain/ports.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
 import type { BatchKind } from "../domain/batch.ts";
@@ -300,4 +302,36 @@ export function registerAnomalyMetrics(registry: Registry, view: () => AnomalyVi
       for (const l of view().labels) this.set({ kind: l.kind, market: l.market }, l.active ? 1 : 0);
     },
   });
+}
+
+/**
+ * The oracle round's circuit breakers (PriceOracle.roundReduceOnly) in `registry`: per market,
+ * whether the operator's current round makes it reduce-only (1) or not (0).
+ */
+export function registerBreakerMetrics(
+  registry: Registry,
+  markets: number,
+  round: () => Round | undefined,
+): void {
+  new Gauge({
+    name: "zkclear_market_reduce_only",
+    help: "Whether the current oracle round makes this market reduce-only (its circuit breaker tripped on a large move): 1, or 0.",
+    labelNames: ["market"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const mask = round()?.reduceOnly ?? 0n;
+      for (let j = 0; j < markets; j++)
+        this.set({ market: String(j) }, isReduceOnly(mask, j) ? 1 : 0);
+    },
+  });
+}
+
+/** What the operator's log says of a new round's circuit breakers ("" when none is on). */
+export function reduceOnlyNote(r: Round): string {
+  const mask = r.reduceOnly ?? 0n;
+  const tripped = r.prices.map((_, j) => j).filter((j) => isReduceOnly(mask, j));
+  return tripped.length
+    ? `; reduce-only (circuit breaker): market ${tripped.join(", market ")}`
+    : "";
 }

@@ -20,7 +20,12 @@ import type { Store } from "../store/store.ts";
 import { Batcher } from "./batcher.ts";
 import { takersOf } from "./batch-accounts.ts";
 import type { BatchBody, OperatorContext, OperatorMetrics, OrderAck } from "./context.ts";
-import { registerAnomalyMetrics, ServiceMetrics } from "./metrics.ts";
+import {
+  reduceOnlyNote,
+  registerAnomalyMetrics,
+  registerBreakerMetrics,
+  ServiceMetrics,
+} from "./metrics.ts";
 import { AnomalyWatch } from "./anomaly-watch.ts";
 import type { AnomalyThresholds } from "../domain/anomalies.ts";
 import { ForcedBook } from "./forced-book.ts";
@@ -160,6 +165,7 @@ export class Operator {
       (s) => this.ctx.log(s),
     );
     registerAnomalyMetrics(this.prometheus.registry, () => this.anomalies.view());
+    registerBreakerMetrics(this.prometheus.registry, o.markets.length, () => this.round);
     this.init();
   }
 
@@ -511,7 +517,7 @@ export class Operator {
       this.round = r;
       this.pendingLiquidationCheck = true;
       this.store.setMeta("round", toJson(r));
-      this.ctx.log(`oracle round ${r.roundId}: ${r.prices.join(", ")}`);
+      this.ctx.log(`oracle round ${r.roundId}: ${r.prices.join(", ")}${reduceOnlyNote(r)}`);
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { order } from "../../prover/src/dev/sample.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import type { Store } from "../../prover/src/store/store.ts";
+import type { Operator, OperatorError } from "../../prover/src/service/operator.ts";
+import type { ChainClient } from "../../prover/src/chain/client.ts";
+import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+
+const MARKS = [60_000_00n, 3_000_00n];
+/** Market 0 falls 40 %: its breaker trips (default bound 25 %). */
+const CRASH = [36_000_00n, 3_000_00n];
+
+/**
+ * The operator under a tripped circuit breaker (a real chain, proofs and store): it reads
+ * the round's reduce-only markets, refuses at intake an order that could increase a
+ * position in a tripped market (MARKET_REDUCE_ONLY, saying how much may still be traded),
+ * and settles reducing trades there and any trade in the other market.
+ */
+describe("operator: orders in a market under its circuit breaker", function () {
+  let w: World;
+  let alice: Participant;
+  let bob: Participant;
+  let rig: OperatorRig;
+  let store: Store;
+  let chain: ChainClient;
+  let op: Operator;
+  let nonce = 0n;
+
+  const place = (who: Participant, market: number, side: "buy" | "sell", amount: bigint) => {
+    nonce += 1n;
+    const so = order(
+      w,
+      { index: who.account!, keys: who.keys },
+      { market, side, nonce, amount, limitPrice: w.marks[market] },
+    );
+    try {
+      return op.submitOrder(so).status;
+    } catch (e) {
+      return `${(e as OperatorError).code}: ${(e as Error).message}`;
+    }
+  };
+
+  before(async function () {
+    rig = await startOperator(2, "zkclear-breakers-");
+    ({ w, store, op, chain } = rig);
+    [alice, bob] = w.participants;
+    await deposit(w, alice, 1_000_000_00n);
+    await deposit(w, bob, 1_000_000_00n);
+    await op.tick();
+    await postRound(w, MARKS);
+    await op.tick();
+    // alice long 2, bob short 2 in market 0
+    assert.equal(place(bob, 0, "sell", 2n), "open");
+    assert.equal(place(alice, 0, "buy", 2n), "filled");
+    await op.tick({ flushTrades: true });
+    assert.equal(op.state.getAccount(alice.account!).positions[0].size, 2n);
+  });
+
+  after(async function () {
+    await rig.close();
+  });
+
+  it("refuses an order that could increase a position in the tripped market, for its reason", async function () {
+    await postRound(w, CRASH);
+    await op.tick();
+    assert.equal(w.reduceOnly, 1n);
+    const refused = place(alice, 0, "buy", 1n);
+    assert.match(refused, /^MARKET_REDUCE_ONLY: market 0 is reduce-only/);
+    assert.match(refused, /at most 0 may be bought/);
+    // selling more than the long is refused too: it would cross into a short
+    assert.match(place(alice, 0, "sell", 3n), /^MARKET_REDUCE_ONLY: .*at most 2 may be sold/);
+    assert.match(place(bob, 0, "sell", 1n), /^MARKET_REDUCE_ONLY/);
+  });
+
+  it("settles reducing trades in the tripped market, and market 1 trades on", async function () {
+    assert.equal(place(alice, 0, "sell", 2n), "open");
+    assert.equal(place(bob, 0, "buy", 2n), "filled");
+    assert.equal(place(alice, 1, "sell", 4n), "open");
+    assert.equal(place(bob, 1, "buy", 4n), "filled");
+    await op.tick({ flushTrades: true });
+    assert.equal(await chain.stateRoot(), op.state.root);
+    const a = op.state.getAccount(alice.account!);
+    assert.deepEqual(
+      a.positions.map((p) => p.size),
+      [0n, -4n],
+    );
+    const batch = store.batches().at(-1)!;
+    assert.equal(batch.status, "settled");
+    assert.equal((batch.body as { reduceOnly?: bigint }).reduceOnly, 1n);
+  });
+});
