@@ -5,6 +5,7 @@ import type { Store } from "../../prover/src/store/store.ts";
 import type { Operator, OperatorError } from "../../prover/src/service/operator.ts";
 import type { ChainClient } from "../../prover/src/chain/client.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { auditorOf } from "../audit/helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
 /** Market 0 falls 40 %: its breaker trips (default bound 25 %). */
@@ -87,5 +88,20 @@ describe("operator: orders in a market under its circuit breaker", function () {
     const batch = store.batches().at(-1)!;
     assert.equal(batch.status, "settled");
     assert.equal((batch.body as { reduceOnly?: bigint }).reduceOnly, 1n);
+  });
+
+  it("the auditor verifies the batch against the round's reduce-only markets and recomputes them by the breaker rule", async function () {
+    const a = await auditorOf(w, undefined);
+    await a.catchUp();
+    const r = a.report();
+    assert.deepEqual(r.findings, []);
+    assert.equal(
+      r.counts.proofsVerified,
+      store.batches().filter((b) => b.status === "settled").length,
+    );
+    // the rule, walked over every RoundFinalized event, gives the oracle's masks
+    const crash = w.round;
+    assert.equal(a.p.rounds[String(crash)].reduceOnly, 1n);
+    assert.equal(a.p.rounds[String(crash - 1n)].reduceOnly, 0n);
   });
 });
