@@ -3,7 +3,13 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers";
 import fc from "fast-check";
 import type { Contract, Wallet } from "ethers" with { "resolution-mode": "require" };
-import { breakerMasks, type BreakerRound } from "../../prover/src/domain/breakers.ts";
+import {
+  breakerMasks,
+  breakerProblem,
+  MAX_BREAKER_COOLDOWN,
+  MAX_BREAKER_MOVE_BPS,
+  type BreakerRound,
+} from "../../prover/src/domain/breakers.ts";
 import {
   deployOracle,
   eventsOf,
@@ -98,7 +104,11 @@ describe("PriceOracle circuit breakers", function () {
         BigInt(cooldown),
       ]);
     }
-    // the limits themselves are accepted, and immutable (no setter exists)
+    // the limits themselves are accepted (domain/breakers.ts states the same), and immutable
+    // (no setter exists)
+    assert.equal(await oracle.MAX_BREAKER_MOVE_BPS(), BigInt(MAX_BREAKER_MOVE_BPS));
+    assert.equal(await oracle.MAX_BREAKER_COOLDOWN(), BigInt(MAX_BREAKER_COOLDOWN));
+    assert.equal(breakerProblem(MAX_BREAKER_MOVE_BPS, MAX_BREAKER_COOLDOWN), null);
     const edge = await deploy(10_000, 86_400);
     assert.equal(await edge.breakerMoveBps(), 10_000n);
     assert.equal(await edge.breakerCooldown(), 86_400n);

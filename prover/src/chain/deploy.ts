@@ -1,3 +1,4 @@
+import { breakerProblem } from "../domain/breakers.ts";
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
@@ -343,6 +344,11 @@ export async function deployContracts(
       "DEPLOY_INVALID",
       `the oracle needs one [min, max] price range per market: ${o.bounds.length} for ${markets.length} markets`,
     );
+  const breaker = breakerProblem(
+    o.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
+    o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
+  );
+  if (breaker) throw new DeployError("DEPLOY_INVALID", breaker);
   const oracle = await deployed(
     factory("PriceOracle", deployer).deploy({
       admin: await timelock.getAddress(),

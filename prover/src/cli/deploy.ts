@@ -1,3 +1,4 @@
+import { breakerProblem } from "../domain/breakers.ts";
 import fs from "node:fs";
 import type { Command } from "commander";
 import type { PublicKey } from "../domain/account.ts";
@@ -202,6 +203,16 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.exitWindow),
     )
     .option(
+      "--breaker-move-bps <bps>",
+      "circuit breaker: an oracle round moving a market more than this (basis points of the previous round's price, 1..10000) makes it reduce-only",
+      String(DEPLOY_DEFAULTS.breakerMoveBps),
+    )
+    .option(
+      "--breaker-cooldown <s>",
+      "circuit breaker: how long a tripped market stays reduce-only, seconds of oracle round time (1..86400)",
+      String(DEPLOY_DEFAULTS.breakerCooldown),
+    )
+    .option(
       "--funding-interval <s>",
       "seconds per funding period: at most one funding tick per period",
       String(DEPLOY_DEFAULTS.fundingInterval),
@@ -293,6 +304,14 @@ export function register(program: Command, out: () => Output): void {
           `--max-price-age ${maxPriceAge}, --round-grace ${roundGrace}, --max-report-age ${maxReportAge}: ${(e as Error).message}`,
         );
       }
+      const breakerMoveBps = Number(bigintArg("breaker-move-bps", o.breakerMoveBps));
+      const breakerCooldown = secondsArg("breaker-cooldown", o.breakerCooldown);
+      const breaker = breakerProblem(breakerMoveBps, breakerCooldown);
+      if (breaker)
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--breaker-move-bps ${breakerMoveBps}, --breaker-cooldown ${breakerCooldown}: ${breaker}`,
+        );
       const fundingInterval = secondsArg("funding-interval", o.fundingInterval);
       const maxFundingRatePpm = Number(bigintArg("max-funding-rate", o.maxFundingRate));
       try {
@@ -359,6 +378,8 @@ export function register(program: Command, out: () => Output): void {
             // well below maxPriceAge: a round of the oldest admissible reports stays usable
             maxReportAge,
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
+            breakerMoveBps,
+            breakerCooldown,
           },
           committee: { members, threshold: committeeThreshold },
           owners,
@@ -373,6 +394,8 @@ export function register(program: Command, out: () => Output): void {
           maxPriceAge: c.maxPriceAge,
           roundGrace: c.roundGrace,
           maxReportAge,
+          breakerMoveBps,
+          breakerCooldown,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
           forcedDeadline: c.forcedDeadline,

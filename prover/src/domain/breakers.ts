@@ -20,6 +20,19 @@ export interface BreakerRule {
   readonly cooldown: bigint;
 }
 
+/** PriceOracle's limits on the rule (MAX_BREAKER_MOVE_BPS, MAX_BREAKER_COOLDOWN). */
+export const MAX_BREAKER_MOVE_BPS = 10_000;
+export const MAX_BREAKER_COOLDOWN = 86_400;
+
+/** What is wrong with a breaker rule PriceOracle would refuse (InvalidBreaker), or null. */
+export function breakerProblem(moveBps: number, cooldown: number): string | null {
+  if (!Number.isSafeInteger(moveBps) || moveBps < 1 || moveBps > MAX_BREAKER_MOVE_BPS)
+    return `the breaker's bound must be 1..${MAX_BREAKER_MOVE_BPS} basis points, got ${moveBps}`;
+  if (!Number.isSafeInteger(cooldown) || cooldown < 1 || cooldown > MAX_BREAKER_COOLDOWN)
+    return `the breaker's cool-down must be 1..${MAX_BREAKER_COOLDOWN} seconds, got ${cooldown}`;
+  return null;
+}
+
 /** One oracle round as the breaker rule reads it. */
 export interface BreakerRound {
   readonly roundId: bigint;
