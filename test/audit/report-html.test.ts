@@ -103,6 +103,19 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
     rounds: sampleRounds(),
     escape: sampleEscape(),
     funding: sampleFunding(),
+    breakers: {
+      rule: { moveBps: "2500", cooldownSeconds: "900" },
+      walked: true,
+      trips: [
+        {
+          market: 0,
+          roundId: "1002",
+          previousPrice: "6000000",
+          price: "3600000",
+          until: T0 + 900,
+        },
+      ],
+    },
     ...over,
   };
 }
@@ -205,6 +218,7 @@ function emptyReport(): AuditReport {
     rounds: [],
     escape: { forcedDeadline: "604800", forced: [], freeze: null, exits: [] },
     funding: { ledger: null, ticks: [] },
+    breakers: { rule: null, walked: false, trips: [] },
   });
 }
 
@@ -352,6 +366,31 @@ describe("audit HTML report", function () {
     const empty = renderHtmlReport(emptyReport());
     assert.match(empty, /Ledger<\/h3><p class="none">Not available: no batch files/);
     assert.match(empty, /No funding tick\./);
+  });
+
+  it("shows the circuit breakers' rule and each trip", function () {
+    const html = renderHtmlReport(sampleReport());
+    const section = html.slice(
+      html.indexOf("<h2>Circuit breakers</h2>"),
+      html.indexOf("<h2>Escape hatch</h2>"),
+    );
+    assert.ok(html.indexOf("<h2>Funding</h2>") < html.indexOf("<h2>Circuit breakers</h2>"));
+    assert.match(section, /more than 2500 bps of the previous round's price/);
+    assert.match(section, /for 900 s of round time/);
+    assert.match(section, /walked the rule over every round/);
+    assert.match(
+      section,
+      /<tr data-trip="1002-0"><td>1002<\/td><td>BTC-USD<\/td><td class="num">6000000<\/td><td class="num">3600000<\/td><td class="num">-40.0 %<\/td><td>/,
+    );
+    assert.ok(section.includes(`<td>${new Date((T0 + 900) * 1000).toISOString()}</td></tr>`));
+    assert.match(renderHtmlReport(emptyReport()), /The oracle's rule was not read\./);
+    const none = renderHtmlReport(
+      sampleReport({
+        breakers: { rule: { moveBps: "1", cooldownSeconds: "1" }, walked: false, trips: [] },
+      }),
+    );
+    assert.match(none, /No breaker tripped\./);
+    assert.match(none, /masks were taken as recorded/);
   });
 
   it("separates the funding positions still owe from the rounding the system kept", function () {

@@ -103,5 +103,11 @@ describe("operator: orders in a market under its circuit breaker", function () {
     const crash = w.round;
     assert.equal(a.p.rounds[String(crash)].reduceOnly, 1n);
     assert.equal(a.p.rounds[String(crash - 1n)].reduceOnly, 0n);
+    // and the report lists the trip
+    assert.deepEqual(
+      r.breakers.trips.map((t) => [t.market, t.roundId, t.previousPrice, t.price]),
+      [[0, String(crash), String(MARKS[0]), String(CRASH[0])]],
+    );
+    assert.equal(r.breakers.walked, true);
   });
 });

@@ -49,17 +49,20 @@ export function bookEvents(
         p.owed[e.recipient] = owed > e.amount ? owed - e.amount : 0n;
         break;
       }
-      case "RoundFinalized":
+      case "RoundFinalized": {
+        // the breaker rule's mask, when every round from round 1 was seen
+        const step = p.breaker && breakerStep(p.breaker, p.breaker, e);
+        if (step?.trips.length) (p.breakerTrips ??= []).push(...step.trips);
         p.rounds[e.roundId.toString()] = {
           prices: e.prices,
           timestamp: e.timestamp,
           postedBlock: e.block,
-          // the breaker rule's mask, when every round from round 1 was seen
-          reduceOnly: p.breaker && breakerStep(p.breaker, p.breaker, e)?.mask,
+          reduceOnly: step?.mask,
         };
         if (p.latestRound === null || e.roundId > p.latestRound.id)
           p.latestRound = { id: e.roundId, timestamp: e.timestamp };
         break;
+      }
       case "Deposited":
         queueDeposit(p, e, find);
         break;

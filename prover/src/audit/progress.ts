@@ -1,4 +1,4 @@
-import type { BreakerRule, BreakerState } from "../domain/breakers.ts";
+import type { BreakerRule, BreakerState, BreakerTrip } from "../domain/breakers.ts";
 import type { FundingLedger } from "./funding-checks.ts";
 import type { TickRecord } from "./funding-ticks.ts";
 import type { MarketFlow } from "../domain/funding-rate.ts";
@@ -148,6 +148,8 @@ export interface Progress {
    * every RoundFinalized event from round 1 (domain/breakers.ts); absent until read.
    */
   breaker?: BreakerRule & BreakerState;
+  /** The breaker trips the rule found, in round order (absent: none yet). */
+  breakerTrips?: BreakerTrip[];
   /** The oracle's latest round as far as scanned (null: none yet). */
   latestRound: RoundStamp | null;
   /** The round of the last priced batch (0 before any, as in Settlement). */

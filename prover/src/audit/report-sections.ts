@@ -8,6 +8,7 @@ import { amount, isoTime, KINDS, marketName, ms, plural } from "./report-format.
 import { grouped, h, type Safe } from "../report/markup.ts";
 import { escapeSection } from "./report-escape.ts";
 import { fundingSection } from "./report-funding.ts";
+import { breakersSection } from "./report-breakers.ts";
 
 /** A table from a header row and rows of cells (escaped unless Safe). */
 function table(head: readonly string[], rows: readonly (readonly unknown[])[], cls = ""): Safe {
@@ -155,6 +156,7 @@ export function reportSections(r: AuditReport): Safe[] {
     findingsSection(r),
     finalSection(r),
     fundingSection(r.funding, r.markets),
+    breakersSection(r.breakers, r.markets),
     escapeSection(r.escape),
     chartsSection(r),
     batchesSection(r),

@@ -10,6 +10,7 @@ import { FEE_ACCOUNT } from "../domain/constants.ts";
 import { formatPublicKey } from "../domain/owners.ts";
 import { currentOwners, pendingRotations } from "./owner-checks.ts";
 import { fundingReport, type FundingReport } from "./report-funding.ts";
+import { breakersReport, type BreakersReport } from "./report-breakers.ts";
 
 export interface AuditReport {
   readonly format: "zkclear-audit-report/1";
@@ -72,6 +73,8 @@ export interface AuditReport {
   readonly escape: EscapeReport;
   /** The funding ledger and ticks (./report-funding.ts). */
   readonly funding: FundingReport;
+  /** The circuit breakers' rule and trips (./report-breakers.ts). */
+  readonly breakers: BreakersReport;
 }
 
 /** What the report is assembled from: the audit's progress and this run's figures. */
@@ -211,5 +214,6 @@ export function buildReport(r: AuditRun): AuditReport {
       .sort((a, b) => (BigInt(a.roundId) < BigInt(b.roundId) ? -1 : 1)),
     escape: escapeReport(p, r.forcedDeadline, r.headTime),
     funding: fundingReport(p),
+    breakers: breakersReport(p),
   };
 }
