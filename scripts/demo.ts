@@ -79,7 +79,7 @@ ${rows.join("\n")}
   every batch verified on-chain by its Groth16 verifier
   orders sent         ${r.ordersSent} through the API (latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms)
   trades settled      ${r.tradesSettled} in ${r.tradingSeconds.toFixed(1)} s from the first order (${((r.tradesSettled * 60) / r.tradingSeconds).toFixed(1)} trades per minute)
-  oracle rounds       ${r.rounds} (the last one a 15% crash of market 0)
+  oracle rounds       ${r.rounds} (a 15% crash of market 0, then the crash day's 40%)
   funding             ${r.funding.ticks.length} ticks, every ${r.funding.interval} s of chain time (moved forward), cap ${r.funding.maxRatePpm} ppm; ${r.funding.seconds.toFixed(1)} s of wall time
 ${r.funding.ticks.map((t) => `    tick ${t.tick} at round ${t.priceRound}'s prices: rates ${t.ratesPpm.join(", ")} ppm; indices ${t.indices.join(", ")} (from round ${t.fromRound})`).join("\n")}
 
@@ -90,6 +90,7 @@ ${r.funding.byAccount.map((a) => `| ${a.account} | ${a.who} | ${a.paid} | ${a.re
   liquidation         settled ${r.liquidationSeconds.toFixed(1)} s after the crash round was posted, taken by the liquidator
   liquidator          account ${r.liquidator.account}, offer ${r.liquidator.market} up to ${r.liquidator.maxSize} lots at ${r.liquidator.discountBps} bps (zkclear liquidator offer); took ${r.liquidator.took.map((t) => `${t.size} lot(s) of ${t.market} at ${t.mark}`).join(", ")}
                       share paid ${r.liquidator.share}; equity ${r.liquidator.equityBefore} before the crash, ${r.liquidator.equityAfter} after (at the marks): profit ${r.liquidator.equityAfter - r.liquidator.equityBefore}
+  crash day           round ${r.crashDay.roundId}: market ${r.crashDay.market} ${r.crashDay.from} -> ${r.crashDay.to} (-40%) tripped its circuit breaker (reduce-only until ${r.crashDay.until}); an order adding to a long was refused (${r.crashDay.refused.status} MARKET_REDUCE_ONLY); ${r.crashDay.trades[0]} reducing trade(s) in market 0 and ${r.crashDay.trades[1]} in market 1 settled in batch ${r.crashDay.batches.join(", ")}
   fee withdrawal      the fee owner withdrew ${r.feeWithdrawal.amount} in fees to the treasury ${r.feeWithdrawal.treasury} (proven withdrawal batch); the Vault paid it ${r.feeWithdrawal.treasuryBalance}
   roots               ${r.rootsEqual ? "the operator's root equals the contract's" : "DIFFERENT (bug)"}
   audit               ${r.audit.ok ? "PASSED" : `FAILED with ${r.audit.findings} finding(s)`}: ${r.audit.batches} batches replayed and checked in ${r.audit.seconds.toFixed(1)} s (${r.audit.msPerBatch} ms per batch); report ${path.relative(process.cwd(), r.audit.html)}

@@ -33,6 +33,9 @@ import { settleFunding } from "../domain/funding.ts";
 import { liquidatorShare } from "../engine/liquidations.ts";
 import { devOwnerKeys } from "../domain/owners.ts";
 import { FEE_ACCOUNT } from "../domain/constants.ts";
+import { sign } from "../domain/keys.ts";
+import { cancelMessage } from "../domain/messages.ts";
+import { crashDay, type CrashDayReport } from "./crash-day.ts";
 
 export interface ServiceDemoRow {
   readonly id: number;
@@ -101,6 +104,8 @@ export interface ServiceDemoReport {
     readonly amount: bigint;
     readonly treasuryBalance: bigint;
   };
+  /** The crash day: a 40% fall trips market 0's circuit breaker (./crash-day.ts). */
+  readonly crashDay: CrashDayReport;
   /** `zkclear audit` of the whole history, as an outsider runs it. */
   readonly audit: {
     readonly ok: boolean;
@@ -358,9 +363,12 @@ export async function runServiceDemo(
       const w = op.pendingWork();
       return w.matches + w.withdrawals + w.deposits + w.batches === 0 ? true : undefined;
     };
+    // the orders the service took (id, order, its trader's keys): the crash day cancels what
+    // still rests of them
+    const taken: { id: string; so: ReturnType<typeof signOrder>; keys: KeyPair }[] = [];
     const sendOrders = async (from: number, to: number) => {
       const signed = Array.from({ length: to - from }, (_, i) => signAt(from + i));
-      for (const so of signed) {
+      for (const [i, so] of signed.entries()) {
         const t0 = performance.now();
         const res = await fetch(`${api}/v1/orders`, {
           method: "POST",
@@ -371,6 +379,12 @@ export async function runServiceDemo(
         });
         latencies.push(performance.now() - t0);
         if (res.status !== 201) log(`order refused: ${await res.text()}`);
+        else
+          taken.push({
+            id: ((await res.json()) as { id: string }).id,
+            so,
+            keys: traders[(from + i) % n].keys,
+          });
       }
       log(`${to - from} orders sent; waiting for the trade batches to settle`);
       await until("trades to settle", drained);
@@ -523,6 +537,45 @@ export async function runServiceDemo(
       equityAfter: equity(liqAfter, round.prices),
     };
 
+    // the crash day: market 0 falls 40%, its circuit breaker trips (./crash-day.ts)
+    for (const t of taken)
+      if (op.getOrder(t.id)?.status === "open")
+        op.cancelOrder(t.id, sign(t.keys.privateKey, cancelMessage(t.so.order, deployment.domain)));
+    const crashDayReport = await crashDay(
+      {
+        api,
+        markets: p.markets,
+        domain: deployment.domain,
+        oracle: new Contract(d.addresses.oracle, loadArtifact("PriceOracle").abi, provider),
+        traders,
+        account: (i) => op.state.getAccount(i),
+        postRound: async (prices) => {
+          round = await new PriceFeeder(
+            d.addresses.oracle,
+            await provider.getSigner(9),
+            oracles,
+            quorum,
+            scriptedPath([prices]),
+          ).postNext();
+          return round;
+        },
+        tradeBatches: () =>
+          op
+            .batches()
+            .filter((b) => b.body.kind === "trades")
+            .map((b) => ({
+              id: b.id,
+              status: b.status,
+              round: "round" in b.body ? b.body.round : 0n,
+              markets: b.body.kind === "trades" ? b.body.trades.map((t) => t.buy.order.market) : [],
+            })),
+        drained: () => until("everything to settle", drained).then(() => undefined),
+        log,
+      },
+      round.prices,
+    );
+    if (op.halted) throw new Error(op.halted);
+
     // the fee owner withdraws the fees collected to the treasury in a proven withdrawal
     // batch (signed with the fee account's key, the INSECURE development fee owner's), and
     // anyone may have the Vault pay the treasury
@@ -647,6 +700,7 @@ export async function runServiceDemo(
         seconds: fundingMs / 1000,
       },
       feeWithdrawal,
+      crashDay: crashDayReport,
       audit: {
         ok: report.ok,
         batches: report.counts.batches,
