@@ -11,6 +11,15 @@ import {
   type World,
 } from "../../prover/src/dev/onchain.ts";
 import { owedTo } from "../../prover/src/chain/withdrawal-limit.ts";
+import { readSettlement } from "../../prover/src/audit/chain.ts";
+import { withdrawalLimitFindings } from "../../prover/src/audit/deployment-checks.ts";
+import { bookEvents } from "../../prover/src/audit/events.ts";
+import { fetchEvents } from "../../prover/src/audit/chain-events.ts";
+import { newProgress } from "../../prover/src/audit/progress.ts";
+import type { Finding } from "../../prover/src/audit/findings.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { parseDeployment, toDeploymentFile } from "../../prover/src/domain/deployment.ts";
+import { checkDeployment } from "../../prover/src/service/startup.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
@@ -24,7 +33,9 @@ const DELAY = 3600;
  * The rate limit on the real path: a withdrawal batch proven with the `test` set's keys and
  * settled by Settlement, whose payouts add up to more than a small bound: the first payout
  * fits and is owed at once, the second waits (CreditDelayed), and is paid after the delay.
- * Prints the batch's gas (withdrawal-limit.test.ts breaks each rule on its own).
+ * Prints the batch's gas (withdrawal-limit.test.ts breaks each rule on its own). Then the
+ * checks of the limit against the deployment file (service, auditor) and the auditor's books
+ * of the delayed credit.
  */
 describe("a proven withdrawal batch over the Vault's bound is delayed (real proofs, test parameters)", function () {
   let w: World;
@@ -90,5 +101,86 @@ describe("a proven withdrawal batch over the Vault's bound is delayed (real proo
     console.log(`      claimDelayed: ${rc.gasUsed} gas`);
     assert.equal(BigInt(await w.d.token.getFunction("balanceOf")(to[1])), before + amounts[1]);
     assert.equal(await v.getFunction("totalOwed")(), amounts[0]);
+  });
+
+  it("the service and the auditor compare the Vault's limit with the deployment's (CONFIG_MISMATCH)", async function () {
+    const d = w.deployment;
+    await checkDeployment(d, provider, w.keys);
+    for (const l of [
+      { ...d.withdrawalLimit, window: WINDOW + 1 },
+      { ...d.withdrawalLimit, bound: BOUND + 1n },
+      { ...d.withdrawalLimit, delay: DELAY + 1 },
+    ]) {
+      await assert.rejects(
+        checkDeployment({ ...d, withdrawalLimit: l }, provider, w.keys),
+        (e: unknown) =>
+          e instanceof ZkClearError &&
+          e.code === "CONFIG_MISMATCH" &&
+          /withdrawal limit/.test(e.message),
+      );
+      const found = await withdrawalLimitFindings(
+        await readSettlement(provider, d.addresses.settlement),
+        provider,
+        l,
+      );
+      assert.deepEqual(
+        found.map((f) => f.code),
+        ["CONFIG_MISMATCH"],
+      );
+      assert.match(found[0].message, /the deployment states/);
+    }
+    const info = await readSettlement(provider, d.addresses.settlement);
+    assert.deepEqual(await withdrawalLimitFindings(info, provider, d.withdrawalLimit), []);
+  });
+
+  it("the auditor books a delayed credit as owed until it is paid, and finds a payment of one it never saw", async function () {
+    const info = await readSettlement(provider, w.deployment.addresses.settlement);
+    const events = await fetchEvents(
+      provider,
+      info,
+      w.deployment.block,
+      await provider.getBlockNumber(),
+    );
+    const names = events.map((e) => e.name);
+    assert.ok(names.includes("CreditDelayed") && names.includes("DelayedCreditClaimed"));
+    const p = newProgress(0n, w.deployment.block, false);
+    const found: Finding[] = [];
+    const upTo = names.indexOf("DelayedCreditClaimed");
+    bookEvents(p, events.slice(0, upTo), (f) => found.push(f));
+    assert.deepEqual(
+      Object.values(p.delayed ?? {}).map((d) => d.amount),
+      [100_000_00n],
+    );
+    bookEvents(p, events.slice(upTo), (f) => found.push(f));
+    assert.equal(found.length, 0, JSON.stringify(found));
+    assert.deepEqual(p.delayed, {});
+    // the same payment again: no unpaid credit with that id
+    bookEvents(p, [events[upTo]], (f) => found.push(f));
+    assert.deepEqual(
+      found.map((f) => f.code),
+      ["SOLVENCY"],
+    );
+  });
+
+  it("the deployment file reads the limit back as written, and refuses one out of range or missing (DEPLOYMENT_INVALID)", function () {
+    const text = JSON.stringify(toDeploymentFile(w.deployment));
+    assert.deepEqual(parseDeployment(text).withdrawalLimit, w.deployment.withdrawalLimit);
+    assert.deepEqual(toDeploymentFile(parseDeployment(text)), JSON.parse(text));
+    const tampered = (f: (x: Record<string, Record<string, unknown>>) => void) => {
+      const x = JSON.parse(text) as Record<string, Record<string, unknown>>;
+      f(x);
+      return JSON.stringify(x);
+    };
+    for (const [bad, what] of [
+      [tampered((x) => (x.withdrawalLimit.delay = 7 * 86_400 + 1)), /withdrawal delay must be/],
+      [tampered((x) => (x.withdrawalLimit.window = 0)), /withdrawal window must be/],
+      [tampered((x) => (x.withdrawalLimit.bound = "0")), /withdrawal bound must be/],
+      [tampered((x) => delete x.withdrawalLimit), /withdrawalLimit/],
+    ] as const)
+      assert.throws(
+        () => parseDeployment(bad),
+        (e: unknown) =>
+          e instanceof ZkClearError && e.code === "DEPLOYMENT_INVALID" && what.test(e.message),
+      );
   });
 });
