@@ -5,6 +5,7 @@ import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import {
   deposit,
   postRound,
+  proveExit,
   settleDeposits,
   settleWithdrawals,
   setupWorld,
@@ -21,7 +22,7 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { parseDeployment, toDeploymentFile } from "../../prover/src/domain/deployment.ts";
 import { checkDeployment } from "../../prover/src/service/startup.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
-import { prepareTestContracts, provider, signers } from "../helpers/chain.ts";
+import { increaseTime, prepareTestContracts, provider, signers } from "../helpers/chain.ts";
 import { refusal } from "./refusal.ts";
 
 const P = PARAM_SETS.test;
@@ -182,5 +183,66 @@ describe("a proven withdrawal batch over the Vault's bound is delayed (real proo
         (e: unknown) =>
           e instanceof ZkClearError && e.code === "DEPLOYMENT_INVALID" && what.test(e.message),
       );
+  });
+});
+
+/**
+ * Exits after a freeze go through the same rule (Vault.sol): a trader's exit after the exit
+ * window, paid at once by Settlement, credits the Vault, and a payout beyond the bound is a
+ * delayed credit like a withdrawal's. Real exit proof.
+ */
+describe("an exit after a freeze over the Vault's bound is delayed too (real proofs, test parameters)", function () {
+  after(terminateCurve);
+
+  it("credits the exit's payment as a delayed credit, paid after the delay", async function () {
+    await prepareTestContracts();
+    const DAY = 86_400;
+    const s = await signers(3);
+    const w = await setupWorld(P, s[0], [s[1], s[2]], {
+      deploy: {
+        forcedDeadline: 4 * DAY,
+        exitWindow: 2 * DAY,
+        withdrawalWindow: DAY,
+        withdrawalBound: 100_000n,
+        withdrawalDelay: DELAY,
+      },
+    });
+    const [c, d] = w.participants;
+    await deposit(w, c, 500_000n);
+    await settleDeposits(w);
+    // d's deposit is never credited: after the forced deadline anyone may freeze
+    await deposit(w, d, 300_000n);
+    w.pending.length = 0;
+    await increaseTime(4 * DAY);
+    await postRound(w, [60_000_00n, 3_000_00n]);
+    const settlement = w.d.settlement;
+    await (await settlement.getFunction("freeze")()).wait();
+    // after the exit window a trader's exit is paid at once: 500,000 is beyond the bound
+    await increaseTime(2 * DAY + 1);
+    const to = `0x${"c1".repeat(20)}`;
+    const e = await proveExit(w, c.account!, to, c.keys);
+    const rc = await (await settlement.getFunction("exit")(...e.args)).wait();
+    const v = w.d.vault;
+    const delayed = rc.logs
+      .map((l: { topics: string[]; data: string }) => {
+        try {
+          return v.interface.parseLog(l);
+        } catch {
+          return null;
+        }
+      })
+      .filter((x: { name: string } | null) => x?.name === "CreditDelayed");
+    assert.equal(delayed.length, 1);
+    assert.deepEqual(
+      [delayed[0].args.recipient.toLowerCase(), delayed[0].args.amount],
+      [to, 500_000n],
+    );
+    assert.equal(await v.getFunction("owed")(to), 0n);
+    const [, , , claimableAt] = (await v.getFunction("delayedCredit")(0n)) as bigint[];
+    const early = await refusal(v, v.getFunction("claimDelayed").staticCall(0n));
+    assert.equal(early.name, "DelayNotOver");
+    await provider.send("evm_setNextBlockTimestamp", [Number(claimableAt)]);
+    await (await v.getFunction("claimDelayed")(0n)).wait();
+    assert.equal(BigInt(await w.d.token.getFunction("balanceOf")(to)), 500_000n);
   });
 });
