@@ -4,7 +4,7 @@
 // batch writes the Vault's fresh storage (each recipient's `owed`, the rate limit's window),
 // the second shows a batch's steady cost. Uses nothing newer than the Vault's credit path, so
 // it measures a checkout before the withdrawal rate limit the same way (README, "Withdrawal
-// rate limit": 318,858 gas before, 325,982 after for the second batch).
+// rate limit": 318,822 gas before, 325,958 after for the second batch).
 import hre from "hardhat";
 import { BrowserProvider, type Eip1193Provider } from "ethers";
 import { PARAM_SETS } from "../prover/src/domain/params.ts";
