@@ -10,6 +10,7 @@ import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {BabyJubjub} from "./BabyJubjub.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
+import {WithdrawalLimit} from "./WithdrawalLimit.sol";
 
 /// @title Vault
 /// @notice Holds zkclear's ERC20 collateral. Deposits join a queue kept as a Poseidon hash
@@ -69,10 +70,18 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 /// when the freeze came): until the system exits open (frozenAt + 2 * exitWindow) a key is
 /// still recorded without a queue entry, and exitSigner names it; after that it is fixed.
 ///
+/// Rate limit (WithdrawalLimit): what Settlement credits (withdrawal and forced batches, and
+/// exits after a freeze) is owed at once while the current window's credits stay within
+/// `withdrawalBound`; a credit beyond it is delayed by `withdrawalDelay` seconds of unpaused
+/// time and then paid by `claimDelayed(id)`, by anyone, to its recipient. Exits go through
+/// the same rule: a forged or buggy exit proof must not drain the Vault at once either, and
+/// a delay (at most 7 days, plus pauses, each ending by itself) is not a block.
+///
 /// Nothing else here can be changed after deployment: the token, the depth, the minimum,
-/// the deadline and the Settlement (wired once, at deployment, by the deployer) are fixed,
-/// and no role can move tokens except as proven withdrawals and reclaims pay them.
-contract Vault is IVault, ReentrancyGuard {
+/// the deadline, the rate limit and the Settlement (wired once, at deployment, by the
+/// deployer) are fixed, and no role can move tokens except as proven withdrawals and
+/// reclaims pay them.
+contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
     using SafeERC20 for IERC20;
 
     /// @dev The BN254 scalar field and the curve's a (the small-order check doubles points).
@@ -132,7 +141,8 @@ contract Vault is IVault, ReentrancyGuard {
     mapping(uint64 => uint256) public deposited;
     /// @notice Tokens credited by proven withdrawals and not yet claimed, per recipient.
     mapping(address => uint256) public owed;
-    /// @notice Sum of `owed`: tokens held for withdrawals already proven.
+    /// @notice Sum of `owed` and of the delayed credits not paid yet: tokens held for
+    /// withdrawals (and exits) already proven.
     uint256 public totalOwed;
 
     /// @notice A deposit joined the queue; `amount` is what arrived.
@@ -218,7 +228,19 @@ contract Vault is IVault, ReentrancyGuard {
     /// @param depth the account tree's binary depth D (2^D accounts), 1..32
     /// @param minDeposit_ the smallest deposit, 1..MAX_DEPOSIT
     /// @param depositDeadline_ seconds after which an uncredited deposit may be reclaimed, > 0
-    constructor(IERC20 token_, uint8 depth, uint256 minDeposit_, uint64 depositDeadline_) {
+    /// @param withdrawalWindow_ seconds per rate-limit window, > 0
+    /// @param withdrawalBound_ what credits may pay at once per window, 1..2^192 - 1
+    /// @param withdrawalDelay_ seconds a credit beyond the bound waits, 1..MAX_WITHDRAWAL_DELAY
+    /// (the last three refused with BadWithdrawalLimit)
+    constructor(
+        IERC20 token_,
+        uint8 depth,
+        uint256 minDeposit_,
+        uint64 depositDeadline_,
+        uint64 withdrawalWindow_,
+        uint256 withdrawalBound_,
+        uint64 withdrawalDelay_
+    ) WithdrawalLimit(withdrawalWindow_, withdrawalBound_, withdrawalDelay_) {
         if (depth == 0 || depth > 32 || minDeposit_ == 0 || minDeposit_ > MAX_DEPOSIT || depositDeadline_ == 0) {
             revert BadSetup();
         }
@@ -428,11 +450,28 @@ contract Vault is IVault, ReentrancyGuard {
     }
 
     /// @inheritdoc IVault
+    /// @dev Owed at once within the window's bound (Credited), else delayed (CreditDelayed).
     function credit(address recipient, uint256 amount) external {
         if (msg.sender != settlement) revert NotSettlement();
-        owed[recipient] += amount;
         totalOwed += amount;
-        emit Credited(recipient, amount);
+        if (_admit(amount)) {
+            owed[recipient] += amount;
+            emit Credited(recipient, amount);
+        } else {
+            _delay(recipient, amount);
+        }
+    }
+
+    /// @notice Pays delayed credit `id` to its recipient once it has matured. Anyone may call
+    /// it (the tokens go to the recipient, never to the caller), once per credit. Refused:
+    /// UnknownDelayedCredit, DelayedCreditPaid, DelayNotOver (with the time it matures),
+    /// ZeroRecipient.
+    function claimDelayed(uint256 id) external nonReentrant {
+        (address recipient, uint256 amount) = _takeMatured(id);
+        if (recipient == address(0)) revert ZeroRecipient();
+        totalOwed -= amount;
+        token.safeTransfer(recipient, amount);
+        emit DelayedCreditClaimed(id, recipient, amount);
     }
 
     /// @notice Pays the caller everything proven withdrawals credited to it.
@@ -468,6 +507,11 @@ contract Vault is IVault, ReentrancyGuard {
         uint64 closedAt = firstReclaimed;
         if (closedAt != NONE) revert DepositQueueClosed(closedAt);
         return pausedNow;
+    }
+
+    /// @dev Settlement's pause clock, for the delayed credits' maturity.
+    function _pauseClock() internal view override returns (uint64 until, uint64 pausedNow) {
+        (until, pausedNow,,) = ISettlement(settlement).vaultView();
     }
 
     /// @dev Takes `amount` from the caller; returns what arrived, refusing it out of range.

@@ -43,6 +43,9 @@ interface IVault {
     /// deposits do not credit it (its exit after a freeze is signed by that key), else 0.
     function exitSigner(uint64 account, uint64 processed) external view returns (uint256);
 
-    /// @notice Owes `amount` tokens to `recipient`, who is paid with `claim` or `claimFor`.
+    /// @notice Owes `amount` tokens to `recipient`: at once (paid with `claim` or `claimFor`)
+    /// while the current window's credits stay within the Vault's bound, else as a delayed
+    /// credit (paid with `claimDelayed` after the delay). Either way it counts in what the
+    /// Vault owes (outside exitPool).
     function credit(address recipient, uint256 amount) external;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Interface } from "ethers";
 import { loadArtifact } from "../../prover/src/chain/artifacts.ts";
 import { SETTLEMENT_ABI, VAULT_ABI } from "../../prover/src/audit/chain.ts";
-import { FUNDING_ABI } from "../../prover/src/audit/deployment-checks.ts";
+import { FUNDING_ABI, VAULT_LIMIT_ABI } from "../../prover/src/audit/deployment-checks.ts";
 import { prepareTestContracts } from "../helpers/chain.ts";
 
 /**
@@ -42,6 +42,7 @@ describe("audit: the auditor's ABI fragments are the contracts'", function () {
   it("reads Settlement's, the Vault's and Funding's functions and events with their compiled signatures", function () {
     assert.deepEqual(compare(SETTLEMENT_ABI, "Settlement"), []);
     assert.deepEqual(compare(VAULT_ABI, "Vault"), []);
+    assert.deepEqual(compare(VAULT_LIMIT_ABI, "Vault"), []);
     assert.deepEqual(compare(FUNDING_ABI, "Funding"), []);
   });
 });

@@ -14,6 +14,8 @@ import { SMALL_ORDER_POINTS } from "../helpers/small-order.ts";
 
 const DEADLINE = 3600n;
 const MIN = 10n;
+/** The rate limit: a day's window, no bound in practice, a day's delay (see withdrawal-limit.test.ts). */
+const LIMIT = [86_400n, (1n << 192n) - 1n, 86_400n];
 
 /**
  * The Vault on its own: the Settlement contract is played by a test stub (a settable pause
@@ -49,7 +51,7 @@ describe("Vault", function () {
     const token = await deployed(tokenName);
     const vault = await deployed(
       "Vault",
-      [await token.getAddress(), opts.depth ?? 8, MIN, DEADLINE],
+      [await token.getAddress(), opts.depth ?? 8, MIN, DEADLINE, ...LIMIT],
       libraries,
     );
     const stub = await deployed("SettlementStub");
@@ -167,7 +169,7 @@ describe("Vault", function () {
     const token = await deployed("TestToken");
     const unwired = await deployed(
       "Vault",
-      [await token.getAddress(), 8, MIN, DEADLINE],
+      [await token.getAddress(), 8, MIN, DEADLINE, ...LIMIT],
       libraries,
     );
     await reverts(
@@ -179,11 +181,11 @@ describe("Vault", function () {
   it("refuses constructor arguments out of range", async function () {
     const t = await (await deployed("TestToken")).getAddress();
     for (const args of [
-      [t, 0, MIN, DEADLINE],
-      [t, 33, MIN, DEADLINE],
-      [t, 8, 0n, DEADLINE],
-      [t, 8, 1n << 92n, DEADLINE],
-      [t, 8, MIN, 0n],
+      [t, 0, MIN, DEADLINE, ...LIMIT],
+      [t, 33, MIN, DEADLINE, ...LIMIT],
+      [t, 8, 0n, DEADLINE, ...LIMIT],
+      [t, 8, 1n << 92n, DEADLINE, ...LIMIT],
+      [t, 8, MIN, 0n, ...LIMIT],
     ]) {
       const f = factory("Vault", owner, libraries);
       await assert.rejects(f.deploy(...args), (e: unknown) => {

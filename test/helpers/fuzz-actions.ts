@@ -8,7 +8,7 @@ import {
   type Call,
   type FuzzWorld,
 } from "./fuzz-world.ts";
-import { credit, moveTokens, pausedTime, uncredited, type Model } from "./fuzz-model.ts";
+import { credit, matured, moveTokens, pausedTime, uncredited, type Model } from "./fuzz-model.ts";
 import { batchCall, type BatchStep } from "./fuzz-batches.ts";
 
 /**
@@ -57,6 +57,7 @@ export type Step =
   | { kind: "exit"; who: ActorName; account: number; payout: bigint; recipient: ActorName }
   | { kind: "settleExit"; who: ActorName; account: number }
   | { kind: "claim"; who: ActorName; for: ActorName | "self" | "zero" }
+  | { kind: "claimDelayed"; who: ActorName; pick: number; wait: boolean }
   | { kind: "refund"; who: ActorName; pick: number }
   | { kind: "collect"; who: ActorName; to: ActorName | "zero" }
   | { kind: "time"; seconds: number };
@@ -291,7 +292,7 @@ export async function planStep(
           const paid = step.payout < left ? step.payout : left;
           m.latePaid += paid;
           m.exits.set(account, { status: 2, payout: step.payout, recipient });
-          payExit(m, recipient, paid);
+          payExit(m, recipient, paid, time);
         },
       };
     }
@@ -308,10 +309,10 @@ export async function planStep(
         method: "settleExit",
         args: [account],
         expected,
-        onSuccess: () => {
+        onSuccess: (time) => {
           const paid = m.claimed <= m.pool ? e!.payout : (e!.payout * m.pool) / m.claimed;
           e!.status = 2;
-          payExit(m, e!.recipient, paid);
+          payExit(m, e!.recipient, paid, time);
         },
       };
     }
@@ -328,6 +329,31 @@ export async function planStep(
           m.owed.set(to, 0n);
           m.totalOwed -= owed;
           moveTokens(m, m.vault, to, owed);
+        },
+      };
+    }
+    case "claimDelayed": {
+      // an id among those recorded (and one past them, unknown)
+      const id = step.pick % (m.delayed.length + 1);
+      const d = m.delayed[id];
+      // someone who waits for it to mature first (unpaused time: a pause in progress moves on)
+      if (d && step.wait && !matured(m, d, t)) {
+        while (!matured(m, d, t)) t = advanceTo(w, t + 3600);
+      }
+      let expected: string | null = null;
+      if (!d) expected = "UnknownDelayedCredit";
+      else if (d.paid) expected = "DelayedCreditPaid";
+      else if (!matured(m, d, t)) expected = "DelayNotOver";
+      return {
+        who: step.who,
+        contract: v,
+        method: "claimDelayed",
+        args: [id],
+        expected,
+        onSuccess: () => {
+          d!.paid = true;
+          m.totalOwed -= d!.amount;
+          moveTokens(m, m.vault, d!.recipient, d!.amount);
         },
       };
     }
@@ -371,9 +397,9 @@ export async function planStep(
 }
 
 /** An exit's payment: credited to its recipient in the Vault (nothing when 0). */
-function payExit(m: Model, recipient: string, paid: bigint): void {
+function payExit(m: Model, recipient: string, paid: bigint, time: number): void {
   m.exitPaid += paid;
-  if (paid !== 0n) credit(m, recipient, paid);
+  if (paid !== 0n) credit(m, recipient, paid, time);
 }
 
 /** Moves the clock so that the next call's block time is `t`; returns it. */

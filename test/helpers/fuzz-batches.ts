@@ -159,7 +159,7 @@ export async function batchCall(w: FuzzWorld, m: Model, step: BatchStep, t: numb
     method,
     args,
     expected,
-    onSuccess: () => {
+    onSuccess: (time) => {
       if (newRoot !== m.root) m.roots.push(newRoot);
       m.root = newRoot;
       m.batchCount += 1;
@@ -171,7 +171,7 @@ export async function batchCall(w: FuzzWorld, m: Model, step: BatchStep, t: numb
       if (b.batch === "withdrawals" || b.batch === "forced") {
         for (const [i, a] of amounts.entries()) {
           if (a === 0n) continue;
-          credit(m, w.addr[b.recipients[i]], a);
+          credit(m, w.addr[b.recipients[i]], a, time);
           m.treeValue -= a;
         }
       }

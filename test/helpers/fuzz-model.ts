@@ -1,5 +1,12 @@
 import { ZeroHash } from "ethers";
-import { ACTORS, FUZZ_FEE, provider, type ActorName, type FuzzWorld } from "./fuzz-world.ts";
+import {
+  ACTORS,
+  FUZZ_FEE,
+  FUZZ_LIMIT,
+  provider,
+  type ActorName,
+  type FuzzWorld,
+} from "./fuzz-world.ts";
 
 /**
  * The model of the contract invariant fuzzing (test/contracts/invariants.test.ts): what the
@@ -19,6 +26,16 @@ export interface DepositEntry {
   /** Settlement.pausedTime() when it was made. */
   readonly pausedAt: number;
   reclaimed: boolean;
+}
+
+/** A credit beyond the window's bound (Vault.delayedCredit). */
+export interface DelayedEntry {
+  readonly recipient: string;
+  readonly amount: bigint;
+  readonly time: number;
+  /** Settlement.pausedTime() when it was credited. */
+  readonly pausedAt: number;
+  paid: boolean;
 }
 
 export interface ExitEntry {
@@ -46,7 +63,12 @@ export interface Model {
    */
   treeValue: bigint;
   readonly owed: Map<string, bigint>;
+  /** What owed and the unpaid delayed credits add up to. */
   totalOwed: bigint;
+  /** The rate limit's window (its index) and what it credited at once. */
+  windowIndex: number;
+  windowUsed: bigint;
+  readonly delayed: DelayedEntry[];
   /** Token balances: the Vault's and each actor's. */
   readonly balances: Map<string, bigint>;
   readonly forced: { who: ActorName; time: number; refunded: boolean }[];
@@ -87,9 +109,22 @@ export function uncredited(m: Model): bigint {
   return s;
 }
 
-export function credit(m: Model, to: string, amount: bigint): void {
-  m.owed.set(to, (m.owed.get(to) ?? 0n) + amount);
+/** A credit at block time t: owed at once within the window's bound, else delayed. */
+export function credit(m: Model, to: string, amount: bigint, t: number): void {
   m.totalOwed += amount;
+  const index = Math.floor(t / FUZZ_LIMIT.window);
+  const used = index === m.windowIndex ? m.windowUsed : 0n;
+  if (used + amount <= FUZZ_LIMIT.bound) {
+    m.windowIndex = index;
+    m.windowUsed = used + amount;
+    m.owed.set(to, (m.owed.get(to) ?? 0n) + amount);
+  } else
+    m.delayed.push({ recipient: to, amount, time: t, pausedAt: pausedTime(m, t), paid: false });
+}
+
+/** Whether delayed credit `d` has matured at t: the delay has passed in unpaused time. */
+export function matured(m: Model, d: DelayedEntry, t: number): boolean {
+  return t - d.time - (pausedTime(m, t) - d.pausedAt) >= FUZZ_LIMIT.delay;
 }
 
 export function moveTokens(m: Model, from: string, to: string, amount: bigint): void {
@@ -125,6 +160,9 @@ export async function initModel(w: FuzzWorld): Promise<Model> {
     treeValue: 0n,
     owed: new Map(),
     totalOwed: 0n,
+    windowIndex: 0,
+    windowUsed: 0n,
+    delayed: [],
     balances,
     forced: [],
     forcedProcessed: 0,
@@ -176,6 +214,7 @@ export interface Observed {
   lastRoundUsed: number;
   latestRound: number;
   totalOwed: bigint;
+  delayedCount: number;
   exitPool: bigint;
   vaultBalance: bigint;
   settlementEth: bigint;
@@ -204,14 +243,16 @@ export async function observe(w: FuzzWorld, m: Model): Promise<Observed> {
       f(s, "lastRoundUsed"),
       f(s, "latestRound"),
     ]);
-  const [nextAccount, reclaimedTotal, totalOwed, exitPool, vaultBalance, eth] = await Promise.all([
-    f(v, "nextAccount"),
-    f(v, "reclaimedTotal"),
-    f(v, "totalOwed"),
-    f(v, "exitPool", processed),
-    f(w.d.token, "balanceOf", vaultAddr),
-    provider.getBalance(await s.getAddress()),
-  ]);
+  const [nextAccount, reclaimedTotal, totalOwed, delayedCount, exitPool, vaultBalance, eth] =
+    await Promise.all([
+      f(v, "nextAccount"),
+      f(v, "reclaimedTotal"),
+      f(v, "totalOwed"),
+      f(v, "delayedCreditCount"),
+      f(v, "exitPool", processed),
+      f(w.d.token, "balanceOf", vaultAddr),
+      provider.getBalance(await s.getAddress()),
+    ]);
   // filled in the watched order, so that two digests list them alike
   const read = await Promise.all(
     m.watched.map(async (a) => [await f(w.d.token, "balanceOf", a), await f(v, "owed", a)]),
@@ -248,6 +289,7 @@ export async function observe(w: FuzzWorld, m: Model): Promise<Observed> {
     lastRoundUsed: Number(lastRound),
     latestRound: Number(latest[0]),
     totalOwed: BigInt(totalOwed),
+    delayedCount: Number(delayedCount),
     exitPool: BigInt(exitPool),
     vaultBalance: BigInt(vaultBalance),
     settlementEth: BigInt(eth),
@@ -279,10 +321,18 @@ export function violations(m: Model, o: Observed): Violation[] {
   const v = (invariant: Invariant, ok: boolean, message: string) => {
     if (!ok) out.push({ invariant, message });
   };
-  // 1. solvency: what the Vault owes is credited withdrawals and exits, deposits its
+  // 1. solvency: what the Vault owes is credited withdrawals and exits (owed at once or
+  // delayed: totalOwed counts both, and the model adds them up on its own), deposits its
   // depositors may reclaim, and the tree's value (live) or what exits may still take (frozen)
   const unc = uncredited(m);
   const tree = m.frozenAt === 0 ? m.treeValue : m.pool - m.exitPaid;
+  const delayedOwed = m.delayed.reduce((a, d) => a + (d.paid ? 0n : d.amount), 0n);
+  const owedAtOnce = [...m.owed.values()].reduce((a, b) => a + b, 0n);
+  v(
+    "solvency",
+    m.totalOwed === owedAtOnce + delayedOwed,
+    `the model's totalOwed ${m.totalOwed} is not owed ${owedAtOnce} + delayed ${delayedOwed}`,
+  );
   const owes = o.totalOwed + unc + tree;
   v("solvency", o.vaultBalance >= owes, `Vault holds ${o.vaultBalance}, owes ${owes}`);
   const held = o.vaultBalance - o.totalOwed - unc;
@@ -315,6 +365,7 @@ export function violations(m: Model, o: Observed): Violation[] {
     ["firstReclaimed", o.firstReclaimed, first],
     ["nextAccount", o.nextAccount, m.nextAccount],
     ["reclaimedTotal", o.reclaimedTotal, m.reclaimedTotal],
+    ["delayedCount", o.delayedCount, m.delayed.length],
     ["forcedCount", o.forcedCount, m.forced.length],
     ["forcedProcessed", o.forcedProcessed, m.forcedProcessed],
     ["feesEarned", o.feesEarned, m.feesEarned],

@@ -258,6 +258,15 @@ const steps: fc.WeightedArbitrary<AnyStep>[] = [
       for: fc.constantFrom("self" as const, "self" as const, "zero" as const, ...ACTORS),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("claimDelayed" as const),
+      who: actor,
+      pick,
+      wait: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("refund" as const), who: actor, pick }) },
   {
     weight: 1,

@@ -49,6 +49,11 @@ export const FUZZ_TIMING = {
   roundGrace: 180,
   maxReportAge: 120,
 } as const;
+/**
+ * The Vault's rate limit: an hour's window whose bound a few random payouts exceed (deposits
+ * are up to 10^12, 2^92 at most), and a day's delay: delayed credits and their claims happen.
+ */
+export const FUZZ_LIMIT = { window: 3600, bound: 10n ** 11n, delay: 86_400 } as const;
 export const FUZZ_FEE = 10n ** 15n;
 /** What each depositor is minted: room for several deposits of MAX_DEPOSIT (2^92 - 1). */
 export const FUZZ_MINT = 1n << 95n;
@@ -123,6 +128,9 @@ export async function deployFuzzWorld(): Promise<FuzzWorld> {
     timelockDelay: FUZZ_TIMING.timelockDelay,
     maxPriceAge: FUZZ_TIMING.maxPriceAge,
     roundGrace: FUZZ_TIMING.roundGrace,
+    withdrawalWindow: FUZZ_LIMIT.window,
+    withdrawalBound: FUZZ_LIMIT.bound,
+    withdrawalDelay: FUZZ_LIMIT.delay,
     owner: addr.owner,
     oracleAdmin: addr.oracleAdmin,
     operator: addr.operator,

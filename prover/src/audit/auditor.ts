@@ -246,7 +246,9 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   vaultBooks(): VaultBooks {
     return {
       balance: this.p.vaultBalance,
-      pendingWithdrawals: Object.values(this.p.owed).reduce((a, b) => a + b, 0n),
+      pendingWithdrawals:
+        Object.values(this.p.owed).reduce((a, b) => a + b, 0n) +
+        Object.values(this.p.delayed ?? {}).reduce((a, d) => a + d.amount, 0n),
       queuedDeposits: this.p.pending.reduce(
         (a, d) => a + (d.reclaimed ? 0n : d.deposit.amount),
         0n,

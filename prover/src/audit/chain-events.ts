@@ -10,7 +10,7 @@ import {
 
 /**
  * The events the audit reads, decoded: Settlement's batches, forced requests, freeze and
- * exits, the Vault's queue, credits, claims and reclaims, the oracle's rounds, the Funding
+ * exits, the Vault's queue, credits (at once and delayed), claims and reclaims, the oracle's rounds, the Funding
  * contract's ticks, and the collateral token's transfers in and out of the Vault.
  */
 /** One decoded event, with where it happened. */
@@ -41,6 +41,8 @@ export type ChainEvent = {
     }
   | { name: "Credited"; recipient: string; amount: bigint }
   | { name: "Claimed"; recipient: string; amount: bigint }
+  | { name: "CreditDelayed"; id: bigint; recipient: string; amount: bigint }
+  | { name: "DelayedCreditClaimed"; id: bigint; recipient: string; amount: bigint }
   | { name: "RoundFinalized"; roundId: bigint; timestamp: bigint; prices: bigint[] }
   | { name: "VaultTransfer"; delta: bigint }
   | { name: "DepositReclaimed"; index: number; account: bigint; amount: bigint }
@@ -169,6 +171,16 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
     case "Credited":
     case "Claimed":
       out.push({ ...w, name: ev.name, recipient: getAddress(a.recipient), amount: a.amount });
+      break;
+    case "CreditDelayed":
+    case "DelayedCreditClaimed":
+      out.push({
+        ...w,
+        name: ev.name,
+        id: a.id as bigint,
+        recipient: getAddress(a.recipient),
+        amount: a.amount,
+      });
       break;
     case "DepositReclaimed":
       out.push({

@@ -49,6 +49,8 @@ export const VAULT_ABI = [
   "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash)",
   "event Credited(address indexed recipient, uint256 amount)",
   "event Claimed(address indexed recipient, uint256 amount)",
+  "event CreditDelayed(uint256 indexed id, address indexed recipient, uint256 amount, uint256 claimableAt)",
+  "event DelayedCreditClaimed(uint256 indexed id, address indexed recipient, uint256 amount)",
   "event DepositReclaimed(uint64 indexed index, uint64 indexed account, address indexed depositor, uint256 amount)",
   "function ownerRotation(uint64 account) view returns (uint256 pkX, uint256 pkY, uint256 keyHash, uint64 time, uint64 position)",
 ];

@@ -5,6 +5,7 @@ import { configHash } from "../domain/market.ts";
 import { genesisRoot } from "../domain/genesis.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { fundingParamsProblem, type FundingParams } from "../domain/deployment.ts";
+import { withdrawalLimitProblem, type WithdrawalLimit } from "../domain/withdrawal-limit.ts";
 
 const chainIdOf = async (p: Provider) => (await p.getNetwork()).chainId;
 import type { PublishedConfig } from "../engine/batch-file.ts";
@@ -29,6 +30,12 @@ export const FUNDING_ABI = [
   "event FundingTicked(uint64 indexed tick, uint64 fromRound, uint64 priceRound, int32[] ratesPpm, int64[] indices)",
 ];
 const SETTLEMENT_FUNDING_ABI = ["function funding() view returns (address)"];
+/** The Vault's rate limit (WithdrawalLimit.sol's immutables). */
+export const VAULT_LIMIT_ABI = [
+  "function withdrawalWindow() view returns (uint64)",
+  "function withdrawalBound() view returns (uint256)",
+  "function withdrawalDelay() view returns (uint64)",
+];
 const GENESIS_ABI = [
   "function batchCount() view returns (uint64)",
   "function stateRoot() view returns (uint256)",
@@ -40,7 +47,8 @@ const GENESIS_ABI = [
  * the published configuration's, its root before any batch is the published owners'
  * genesis root (the owner keys now are judged at the head: owner-checks.ts), its Funding contract is its own (fundingFindings), and every on-chain
  * verifier is exactly the verifier the local verification key makes (bytecode compared).
- * `funding`: the interval and rate cap the deployment states, when the auditor has them.
+ * `funding`: the interval and rate cap the deployment states, when the auditor has them;
+ * `limit`: the Vault's withdrawal rate limit the deployment states (withdrawalLimitFindings).
  */
 export async function deploymentFindings(
   info: SettlementInfo,
@@ -48,6 +56,7 @@ export async function deploymentFindings(
   vkeys: Readonly<Record<CircuitId, VerificationKey>>,
   provider: Provider,
   funding?: FundingParams,
+  limit?: WithdrawalLimit,
 ): Promise<Finding[]> {
   const found: Finding[] = [];
   const { paramSet: ps, markets } = config;
@@ -86,6 +95,7 @@ export async function deploymentFindings(
         `parameter set "${ps.name}" has ${markets.length} and ${ps.withdrawals}`,
     });
   found.push(...(await fundingFindings(info, provider, funding)));
+  if (limit) found.push(...(await withdrawalLimitFindings(info, provider, limit)));
   for (const [circuit, address] of Object.entries(info.verifiers) as [CircuitId, string][]) {
     const m = matchVerifier(await provider.getCode(address), vkeys[circuit]);
     if (!m.match)
@@ -154,5 +164,48 @@ export async function fundingFindings(
           `the deployment states ${expected.interval} s and ${expected.maxRatePpm} ppm`,
       ),
     );
+  return found;
+}
+
+/**
+ * The Vault's withdrawal rate limit (immutable there): within the bounds its constructor
+ * takes, and the window, bound and delay the deployment states.
+ */
+export async function withdrawalLimitFindings(
+  info: SettlementInfo,
+  provider: Provider,
+  expected: WithdrawalLimit,
+): Promise<Finding[]> {
+  const vault = new Contract(info.vault, VAULT_LIMIT_ABI, provider);
+  let held: WithdrawalLimit;
+  try {
+    held = {
+      window: Number(await vault.getFunction("withdrawalWindow")()),
+      bound: BigInt(String(await vault.getFunction("withdrawalBound")())),
+      delay: Number(await vault.getFunction("withdrawalDelay")()),
+    };
+  } catch (e) {
+    return [
+      {
+        code: "CONFIG_MISMATCH",
+        message: `the Vault ${info.vault} has no withdrawal rate limit (${(e as Error).message}); the deployment states one`,
+      },
+    ];
+  }
+  const found: Finding[] = [];
+  const problem = withdrawalLimitProblem(held);
+  if (problem)
+    found.push({ code: "CONFIG_MISMATCH", message: `the Vault ${info.vault}: ${problem}` });
+  if (
+    held.window !== expected.window ||
+    held.bound !== expected.bound ||
+    held.delay !== expected.delay
+  )
+    found.push({
+      code: "CONFIG_MISMATCH",
+      message:
+        `the Vault pays at once at most ${held.bound} per ${held.window} s window and delays the rest ${held.delay} s; ` +
+        `the deployment states ${expected.bound} per ${expected.window} s and ${expected.delay} s`,
+    });
   return found;
 }

@@ -10,7 +10,8 @@ import type { FundingTickedEvent } from "./funding-ticks.ts";
 
 /**
  * Books one transaction's events into the audit's progress: the Vault's token movements,
- * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding),
+ * credits and claims (a claim beyond what proven withdrawals owed is a SOLVENCY finding, and
+ * so is a delayed credit paid that was never recorded, or paid otherwise than recorded),
  * oracle rounds (and which was the latest one at each batch's log, for the price rule), and
  * the deposit queue (each entry's hash recomputed; reclaimed entries marked). Returns the transaction's settled
  * batches, which the auditor judges on the state at its end, and its funding ticks.
@@ -47,6 +48,19 @@ export function bookEvents(
             message: `the Vault paid ${e.recipient} ${e.amount} but proven withdrawals owed it ${owed}`,
           });
         p.owed[e.recipient] = owed > e.amount ? owed - e.amount : 0n;
+        break;
+      }
+      case "CreditDelayed":
+        (p.delayed ??= {})[e.id.toString()] = { recipient: e.recipient, amount: e.amount };
+        break;
+      case "DelayedCreditClaimed": {
+        const d = p.delayed?.[e.id.toString()];
+        if (!d || d.recipient !== e.recipient || d.amount !== e.amount)
+          find({
+            code: "SOLVENCY",
+            message: `the Vault paid delayed credit ${e.id} (${e.amount} to ${e.recipient}) but ${d ? `it was ${d.amount} to ${d.recipient}` : "no such credit is unpaid"}`,
+          });
+        if (d) delete p.delayed![e.id.toString()];
         break;
       }
       case "RoundFinalized": {

@@ -122,6 +122,11 @@ export interface Progress {
   vaultBalance: bigint;
   /** Credited by proven withdrawals and not yet claimed, per recipient. */
   owed: Record<string, bigint>;
+  /**
+   * Credits beyond the Vault's per-window bound not paid yet, by id (CreditDelayed, until
+   * DelayedCreditClaimed); absent in checkpoints before the rate limit: none.
+   */
+  delayed?: Record<string, { recipient: string; amount: bigint }>;
   surplus: bigint;
   /** The funding ledger over the replayed history (audit/funding-checks.ts). */
   funding?: FundingLedger;

@@ -3,6 +3,8 @@ import { Contract, ContractFactory, type Signer } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
 import { fundingParamsProblem, type DeploymentAddresses } from "../domain/deployment.ts";
+import { withdrawalLimitProblem, type WithdrawalLimit } from "../domain/withdrawal-limit.ts";
+import { readWithdrawalLimit } from "./withdrawal-limit.ts";
 import { genesisRoot } from "../domain/genesis.ts";
 import { marketsHash, type MarketParams } from "../domain/market.ts";
 import { devOwners, validateOwners, type Owners } from "../domain/owners.ts";
@@ -58,6 +60,17 @@ export const DEPLOY_DEFAULTS = {
   fundingInterval: 3600,
   /** The cap on |funding rate| per tick, parts per million of the price (0.1% an hour). */
   maxFundingRatePpm: 1000,
+  /** Seconds per withdrawal rate-limit window (the Vault's bound is per window): a day. */
+  withdrawalWindow: 86_400,
+  /**
+   * What withdrawals (and exits) may be paid at once per window, token units; beyond it a
+   * credit waits withdrawalDelay. Default: the largest the Vault takes (2^192 - 1), i.e. no
+   * limit. A real deployment sets it from what it expects to hold (say a tenth of it a day):
+   * no figure suits every token and size, so none is guessed here.
+   */
+  withdrawalBound: (1n << 192n) - 1n,
+  /** Seconds of unpaused time a credit beyond the bound waits (at most 7 days): a day. */
+  withdrawalDelay: 86_400,
 } as const;
 
 /** The data availability committee (Committee.sol): its members' addresses and k. */
@@ -124,6 +137,12 @@ export interface DeployOptions {
   readonly fundingInterval?: number;
   /** The cap on |funding rate| per tick, ppm of the price (default DEPLOY_DEFAULTS.maxFundingRatePpm). */
   readonly maxFundingRatePpm?: number;
+  /** Seconds per withdrawal window (default DEPLOY_DEFAULTS.withdrawalWindow). */
+  readonly withdrawalWindow?: number;
+  /** What credits may pay at once per window, token units (default: no limit). */
+  readonly withdrawalBound?: bigint;
+  /** Seconds a credit beyond the bound waits, 1..7 days (default DEPLOY_DEFAULTS.withdrawalDelay). */
+  readonly withdrawalDelay?: number;
   /**
    * The fee account's and the insurance fund's owners' keys (domain/owners.ts), put in
    * their genesis leaves; default: the INSECURE development owners (devOwners).
@@ -187,6 +206,8 @@ export interface DeployedContracts {
   /** The Funding contract's interval (seconds) and rate cap (ppm), as it holds them. */
   readonly fundingInterval: number;
   readonly maxFundingRatePpm: number;
+  /** The Vault's withdrawal rate limit (window s, bound, delay s), as it holds them. */
+  readonly withdrawalLimit: WithdrawalLimit;
   readonly roles: DeploymentRoles;
   readonly token: Contract;
   readonly timelock: Contract;
@@ -229,6 +250,12 @@ export function checkTiming(maxPriceAge: number, roundGrace: number, maxReportAg
       "DEPLOY_INVALID",
       `the oracle's maxReportAge ${maxReportAge} s must be below maxPriceAge ${maxPriceAge} s`,
     );
+}
+
+/** Refuses a rate limit the Vault's constructor would refuse (BadWithdrawalLimit). */
+export function checkWithdrawalLimit(l: WithdrawalLimit): void {
+  const problem = withdrawalLimitProblem(l);
+  if (problem) throw new DeployError("DEPLOY_INVALID", problem);
 }
 
 /** Refuses funding parameters Funding's constructor would refuse (BadFundingConfig). */
@@ -276,6 +303,12 @@ export async function deployContracts(
   const fundingInterval = opts.fundingInterval ?? DEPLOY_DEFAULTS.fundingInterval;
   const maxFundingRatePpm = opts.maxFundingRatePpm ?? DEPLOY_DEFAULTS.maxFundingRatePpm;
   checkFunding(fundingInterval, maxFundingRatePpm);
+  const limit: WithdrawalLimit = {
+    window: opts.withdrawalWindow ?? DEPLOY_DEFAULTS.withdrawalWindow,
+    bound: opts.withdrawalBound ?? DEPLOY_DEFAULTS.withdrawalBound,
+    delay: opts.withdrawalDelay ?? DEPLOY_DEFAULTS.withdrawalDelay,
+  };
+  checkWithdrawalLimit(limit);
   if (o.quorum < MIN_ORACLE_QUORUM || o.quorum < Math.floor(o.signers.length / 2) + 1)
     throw new DeployError(
       "DEPLOY_INVALID",
@@ -390,6 +423,9 @@ export async function deployContracts(
       p.depth,
       minDeposit,
       depositDeadline,
+      limit.window,
+      limit.bound,
+      limit.delay,
     ) as Promise<Contract>,
   );
   const owners = validateOwners(opts.owners ?? devOwners());
@@ -464,6 +500,7 @@ export async function deployContracts(
     timelockDelay,
     fundingInterval: Number(await funding.getFunction("interval")()),
     maxFundingRatePpm: Number(await funding.getFunction("maxRatePpm")()),
+    withdrawalLimit: await readWithdrawalLimit(vault),
     roles: {
       deployer: me,
       owner,

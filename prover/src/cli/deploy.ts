@@ -18,6 +18,7 @@ import { paramSet } from "../domain/params.ts";
 import {
   checkFunding,
   checkTiming,
+  checkWithdrawalLimit,
   defaultMaxReportAge,
   DEPLOY_DEFAULTS,
   MIN_ORACLE_QUORUM,
@@ -223,6 +224,20 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.maxFundingRatePpm),
     )
     .option(
+      "--withdrawal-window <s>",
+      "seconds per withdrawal window: the Vault's bound counts what each window pays at once",
+      String(DEPLOY_DEFAULTS.withdrawalWindow),
+    )
+    .option(
+      "--withdrawal-bound <units>",
+      "token units withdrawals and exits may be paid at once per window; beyond it a credit waits --withdrawal-delay (default: no limit; set it for a real deployment)",
+    )
+    .option(
+      "--withdrawal-delay <s>",
+      "seconds of unpaused time a credit beyond the bound waits before anyone may pay it; 1..604800 (7 days)",
+      String(DEPLOY_DEFAULTS.withdrawalDelay),
+    )
+    .option(
       "--owner <address>",
       "proposer and executor of the governance timelock, which administers every role (default: the deployer)",
     )
@@ -322,6 +337,21 @@ export function register(program: Command, out: () => Output): void {
           `--funding-interval ${fundingInterval}, --max-funding-rate ${o.maxFundingRate}: ${(e as Error).message}`,
         );
       }
+      const withdrawalLimit = {
+        window: secondsArg("withdrawal-window", o.withdrawalWindow),
+        bound: o.withdrawalBound
+          ? bigintArg("withdrawal-bound", o.withdrawalBound)
+          : DEPLOY_DEFAULTS.withdrawalBound,
+        delay: secondsArg("withdrawal-delay", o.withdrawalDelay),
+      };
+      try {
+        checkWithdrawalLimit(withdrawalLimit);
+      } catch (e) {
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--withdrawal-window ${withdrawalLimit.window}, --withdrawal-bound ${withdrawalLimit.bound}, --withdrawal-delay ${withdrawalLimit.delay}: ${(e as Error).message}`,
+        );
+      }
       if (o.owner && o.admin && getAddress(o.owner) !== getAddress(o.admin))
         throw new CliError("BAD_ARGUMENT", "--owner and --admin name the same role: give one");
       const roles = {
@@ -372,6 +402,9 @@ export function register(program: Command, out: () => Output): void {
           timelockDelay: secondsArg("timelock-delay", o.timelockDelay),
           fundingInterval,
           maxFundingRatePpm,
+          withdrawalWindow: withdrawalLimit.window,
+          withdrawalBound: withdrawalLimit.bound,
+          withdrawalDelay: withdrawalLimit.delay,
           oracle: {
             signers,
             quorum,
@@ -404,6 +437,9 @@ export function register(program: Command, out: () => Output): void {
           timelockDelay: c.timelockDelay,
           fundingInterval: c.fundingInterval,
           maxFundingRatePpm: c.maxFundingRatePpm,
+          withdrawalWindow: c.withdrawalLimit.window,
+          withdrawalBound: c.withdrawalLimit.bound.toString(),
+          withdrawalDelay: c.withdrawalLimit.delay,
           fundFloor: c.fundFloor.toString(),
         };
         const insecure = devOwnerRoles(owners);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { Command } from "commander";
+import { claimOwed, waitingLines } from "./claim.ts";
 import { getAddress } from "ethers";
 import type { VerificationKey } from "snarkjs";
 import { EXIT_STATUS, exitCallArgs } from "../chain/exit.ts";
@@ -160,12 +161,17 @@ export async function proveExit(
   return { input, result, ms };
 }
 
-/** Pays the recipient what the Vault owes it (claimFor), if anything. */
-async function claim(c: EscapeChain, recipient: string): Promise<bigint> {
-  const owed = (await c.vault.getFunction("owed")(recipient)) as bigint;
-  if (owed === 0n) return 0n;
-  await (await c.vault.getFunction("claimFor")(recipient)).wait();
-  return owed;
+/**
+ * Pays the recipient what the Vault owes it (zkclear claim's claimOwed: at once, and its
+ * matured delayed credits); returns what it paid and a note on the delayed credits still
+ * waiting (an exit over the Vault's per-window bound waits its delay, as a withdrawal does).
+ */
+async function claim(c: EscapeChain, recipient: string): Promise<{ paid: bigint; note: string }> {
+  const r = await claimOwed(c, recipient);
+  const note = r.waiting.length
+    ? `; beyond the Vault's bound, waiting:${waitingLines(r.waiting)}\n  then: zkclear claim --to ${recipient}`
+    : "";
+  return { paid: r.total, note };
 }
 
 function outcome(
@@ -294,7 +300,8 @@ export function register(program: Command, out: () => Output): void {
       if (!ok) return;
       const receipt = await (await s.getFunction("exit")(...args)).wait();
       const r = outcome(c, receipt);
-      const claimed = r.status === "paid" && o.claim ? await claim(c, to) : 0n;
+      const cl = r.status === "paid" && o.claim ? await claim(c, to) : { paid: 0n, note: "" };
+      const claimed = cl.paid;
       const [, , , windowEnd] = (await s.getFunction("exitInfo")()) as bigint[];
       report(
         out(),
@@ -313,7 +320,7 @@ export function register(program: Command, out: () => Output): void {
           gasUsed: receipt.gasUsed,
         },
         r.status === "paid"
-          ? `account ${account} exited: payout ${data.payout}, paid ${r.paid} to ${to}${claimed ? ` (claimed ${claimed} from the Vault)` : " (owed in the Vault: claim it)"}; proved in ${(ms / 1000).toFixed(1)} s`
+          ? `account ${account} exited: payout ${data.payout}, paid ${r.paid} to ${to}${claimed ? ` (claimed ${claimed} from the Vault)` : " (owed in the Vault: claim it)"}; proved in ${(ms / 1000).toFixed(1)} s${cl.note}`
           : `account ${account} exited: payout ${data.payout} claimed for ${to}; paid after the window ends ${isoTime(windowEnd)} by: zkclear settle-exit --account ${account}; proved in ${(ms / 1000).toFixed(1)} s`,
       );
     } finally {
@@ -357,7 +364,8 @@ async function settleExit(
     const receipt = await (await s.getFunction("settleExit")(account)).wait();
     const [ev] = eventsOf(s, receipt, "ExitPaid");
     const recipient = ev.recipient as string;
-    const claimed = o.claim ? await claim(c, recipient) : 0n;
+    const cl = o.claim ? await claim(c, recipient) : { paid: 0n, note: "" };
+    const claimed = cl.paid;
     report(
       out,
       {
@@ -369,7 +377,7 @@ async function settleExit(
         tx: receipt.hash,
         gasUsed: receipt.gasUsed,
       },
-      `account ${account}'s exit settled: claimed ${ev.payout}, paid ${ev.paid} to ${recipient}${claimed ? ` (claimed ${claimed} from the Vault)` : ""}`,
+      `account ${account}'s exit settled: claimed ${ev.payout}, paid ${ev.paid} to ${recipient}${claimed ? ` (claimed ${claimed} from the Vault)` : ""}${cl.note}`,
     );
   } finally {
     c.close();

@@ -9,6 +9,7 @@ import * as order from "./order.ts";
 import * as status from "./status.ts";
 import * as account from "./account.ts";
 import * as withdraw from "./withdraw.ts";
+import * as claim from "./claim.ts";
 import * as verifyBatch from "./verify-batch.ts";
 import * as serve from "./serve.ts";
 import * as proverWorker from "./prover-worker.ts";
@@ -38,6 +39,7 @@ for (const m of [
   status,
   account,
   withdraw,
+  claim,
   verifyBatch,
   feed,
   audit,

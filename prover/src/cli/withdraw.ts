@@ -15,7 +15,9 @@ import {
 export function register(program: Command, out: () => Output): void {
   program
     .command("withdraw")
-    .description("sign a withdrawal to an Ethereum address; claim it from the Vault once settled")
+    .description(
+      "sign a withdrawal to an Ethereum address; claim it from the Vault once settled (zkclear claim)",
+    )
     .requiredOption("--key <file>", "keystore")
     .requiredOption(
       "--account <n>",
@@ -55,7 +57,7 @@ export function register(program: Command, out: () => Output): void {
       print(
         out(),
         r,
-        `withdrawal ${r.id} accepted; it is paid once its batch settles (then: claim from the Vault)`,
+        `withdrawal ${r.id} accepted; once its batch settles the Vault owes it (then: zkclear claim --to ${to})`,
       );
     });
 }

@@ -100,6 +100,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
     },
     committee: { members: [...req.committee.members], threshold: req.committee.threshold },
     funding: { interval: contracts.fundingInterval, maxRatePpm: contracts.maxFundingRatePpm },
+    withdrawalLimit: contracts.withdrawalLimit,
     roles: { ...contracts.roles },
     keys,
   };

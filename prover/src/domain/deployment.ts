@@ -16,6 +16,7 @@ import {
 import { genesisRoot } from "./genesis.ts";
 import type { Owners } from "./owners.ts";
 import type { ParamSet } from "./params.ts";
+import { withdrawalLimitProblem, type WithdrawalLimit } from "./withdrawal-limit.ts";
 
 /**
  * A deployment file (zkclear-deployment/2): everything the service, the CLI, the demo and
@@ -23,7 +24,8 @@ import type { ParamSet } from "./params.ts";
  * contracts' addresses and the block they were deployed in, the parameter set, the
  * markets, the insurance fund's floor and their configuration hash, the system accounts'
  * owners and the genesis root, the oracle's signers, the data
- * committee, the funding interval and rate cap (the Funding contract's immutables), the roles,
+ * committee, the funding interval and rate cap (the Funding contract's immutables), the
+ * Vault's withdrawal rate limit (window, bound, delay: its immutables), the roles,
  * and which keys the verifiers were made from (development or ceremony) with each key
  * file's hash. The service refuses to start when the chain or its keys do not match it.
  */
@@ -120,6 +122,8 @@ export interface Deployment {
   };
   /** The funding interval and rate cap (immutable: no role changes them). */
   readonly funding: FundingParams;
+  /** The Vault's withdrawal rate limit (immutable: no role changes it). */
+  readonly withdrawalLimit: WithdrawalLimit;
   /**
    * Who holds which power, by role name: `deployer`; `owner` (proposes and executes the
    * governance timelock's calls) and `timelock` (Settlement's and the oracle's
@@ -153,6 +157,11 @@ export function toDeploymentFile(d: Deployment): Record<string, unknown> {
     oracle: d.oracle,
     committee: d.committee,
     funding: d.funding,
+    withdrawalLimit: {
+      window: d.withdrawalLimit.window,
+      bound: dec(d.withdrawalLimit.bound),
+      delay: d.withdrawalLimit.delay,
+    },
     roles: d.roles,
     keys: d.keys,
   };
@@ -181,6 +190,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
     "oracle",
     "committee",
     "funding",
+    "withdrawalLimit",
     "roles",
     "keys",
   ]);
@@ -240,6 +250,15 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   };
   const fundingProblem = fundingParamsProblem(funding);
   if (fundingProblem) throw fail(`${name}.funding: ${fundingProblem}`);
+  const wl = r.field("withdrawalLimit");
+  wl.only(["window", "bound", "delay"]);
+  const withdrawalLimit = {
+    window: wl.field("window").int(),
+    bound: wl.field("bound").uint(),
+    delay: wl.field("delay").int(),
+  };
+  const limitProblem = withdrawalLimitProblem(withdrawalLimit);
+  if (limitProblem) throw fail(`${name}.withdrawalLimit: ${limitProblem}`);
   const k = r.field("keys");
   k.only(["kind", "source", "circuits"]);
   const roles = r.field("roles");
@@ -284,6 +303,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
       threshold: cm.field("threshold").int(),
     },
     funding,
+    withdrawalLimit,
     roles: Object.fromEntries(
       Object.keys(roles.value as object).map((role) => [role, addr(roles.field(role))]),
     ),

@@ -303,6 +303,11 @@ export const ERROR_CODES = {
   RECEIPT_STALE: { area: "cli", http: CONFLICT },
   RECEIPT_INVALID: { area: "cli", http: BAD },
   DEPOSIT_NOT_FOUND: { area: "cli", http: MISSING },
+  // zkclear claim: the Vault owes nothing, or a delayed credit is unknown, paid or not mature
+  NOTHING_OWED: { area: "cli", http: MISSING },
+  CLAIM_UNKNOWN: { area: "cli", http: MISSING },
+  CLAIM_PAID: { area: "cli", http: CONFLICT },
+  CLAIM_NOT_MATURE: { area: "cli", http: CONFLICT },
 } as const satisfies Record<string, { area: Area; http: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,6 +5,7 @@ import type { Deployment } from "../domain/deployment.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { configHash } from "../domain/market.ts";
 import { deploymentDomain } from "../domain/messages.ts";
+import { readWithdrawalLimit } from "../chain/withdrawal-limit.ts";
 import { loadArtifact } from "../chain/artifacts.ts";
 import {
   ceremonyKeySet,
@@ -43,7 +44,8 @@ export function deploymentKeySet(d: Deployment, override?: string): KeySet {
 /**
  * Checks, before the service starts, that it can prove batches the chain will accept:
  * the chain is the deployment's, Settlement's configuration hash is the deployment's
- * markets', its Funding contract and funding parameters are the file's, every verifier Settlement calls is exactly the verifier of the key the
+ * markets', its Funding contract and funding parameters are the file's, the Vault's withdrawal
+ * rate limit is the file's, every verifier Settlement calls is exactly the verifier of the key the
  * service proves with, and the keys on disk are the ones the deployment recorded. Throws
  * a StartupError saying which differs. Nothing is built or made here: a missing key or
  * circuit build is a KeySetError naming the command that makes it.
@@ -78,6 +80,7 @@ export async function checkDeployment(
       `Settlement's configHash is ${onChain}; the deployment file says ${d.configHash} and its markets and fund floor hash to ${local}`,
     );
   await checkFundingOf(d, settlement, provider);
+  await checkWithdrawalLimitOf(d, provider);
   checkKeySet(keys, d.paramSet);
   for (const id of CIRCUIT_IDS) {
     const recorded = d.keys.circuits[id];
@@ -119,6 +122,20 @@ async function checkFundingOf(d: Deployment, settlement: Contract, provider: Pro
       "CONFIG_MISMATCH",
       `Settlement's Funding is ${at} (a tick per ${interval} s, |rate| <= ${maxRatePpm} ppm); ` +
         `the deployment file says ${d.addresses.funding} (${d.funding.interval} s, ${d.funding.maxRatePpm} ppm)`,
+    );
+}
+
+/** The Vault's withdrawal rate limit (window, bound, delay) is the file's. */
+async function checkWithdrawalLimitOf(d: Deployment, provider: Provider) {
+  const held = await readWithdrawalLimit(
+    new Contract(d.addresses.vault, loadArtifact("Vault").abi, provider),
+  );
+  const l = d.withdrawalLimit;
+  if (held.window !== l.window || held.bound !== l.bound || held.delay !== l.delay)
+    throw new StartupError(
+      "CONFIG_MISMATCH",
+      `the Vault's withdrawal limit is ${held.bound} per ${held.window} s window, ${held.delay} s delay; ` +
+        `the deployment file says ${l.bound} per ${l.window} s, ${l.delay} s`,
     );
 }
 
