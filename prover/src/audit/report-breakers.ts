@@ -47,7 +47,10 @@ export function breakerLines(r: BreakersReport, markets: readonly string[], max 
   if (!r.rule) return [];
   const name = (j: number) => markets[j] ?? `market ${j}`;
   const lines = [
-    `circuit breakers: a move above ${r.rule.moveBps} bps from one round to the next makes a market reduce-only for ${r.rule.cooldownSeconds} s; ${r.trips.length} trip(s)`,
+    `circuit breakers: a move above ${r.rule.moveBps} bps from one round to the next makes a market reduce-only for ${r.rule.cooldownSeconds} s; ${r.trips.length} trip(s)` +
+      (r.walked
+        ? ""
+        : " (the audit did not see every round from round 1: the oracle's masks were taken as recorded, unchecked)"),
   ];
   for (const t of r.trips.slice(-max))
     lines.push(

@@ -1,3 +1,4 @@
+import { TradeError } from "../engine/trades.ts";
 import type { MarketParams } from "../domain/market.ts";
 import type { Owners } from "../domain/owners.ts";
 import type { ParamSet } from "../domain/params.ts";
@@ -269,13 +270,32 @@ export class Operator {
   /** Redoes late or unattested batches (./redo.ts). */
   private readonly redo = new Redo(this);
 
-  /** Drops the batches from `b` on, then starts the in-memory operator again from the store. */
-  restartFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): void {
-    dropBatchesFrom(this.store, b, why, what, round);
-    this.init();
-    this.load();
+  /**
+   * Drops the batches from `b` on, then starts the in-memory operator again from the store,
+   * all or nothing: when the fills cannot be cut again at `round` (its prices leave an
+   * account below margin, or its circuit breaker makes the market reduce-only), the store is
+   * left as it was, the operator is rebuilt from it and halts, saying which fill and why:
+   * reported fills are never taken back, and a person decides.
+   */
+  restartFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): boolean {
+    try {
+      this.store.transaction(() => {
+        dropBatchesFrom(this.store, b, why, what, round);
+        this.init();
+        this.load();
+      });
+    } catch (e) {
+      if (!(e instanceof TradeError)) throw e;
+      this.init();
+      this.load();
+      this.ctx.fail(
+        `batch ${b.id} was ${what} (${why}) and its fills cannot be cut again${round ? ` at oracle round ${round.roundId}` : ""}: ${e.message}; reported fills are never taken back, so the operator stops with its store as it was`,
+      );
+      return false;
+    }
     // a liquidation cut after the dropped batch was dropped with it: look again now
     this.pendingLiquidationCheck = true;
+    return true;
   }
 
   /**

@@ -12,8 +12,11 @@ export interface RedoHost {
   /** The latest oracle round read from the chain. */
   readonly latestSeen: Round | undefined;
   readonly committeeWaitMs: number;
-  /** Drops `b` and the batches after it, then rebuilds the in-memory operator from the store. */
-  restartFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): void;
+  /**
+   * Drops `b` and the batches after it, then rebuilds the in-memory operator from the store;
+   * false (nothing dropped, the operator halted) when the fills cannot be cut again.
+   */
+  restartFrom(b: StoredBatch<BatchBody>, why: string, what: string, round?: Round): boolean;
   log(line: string): void;
 }
 
@@ -68,7 +71,7 @@ export class Redo {
       this.host.log(`batch ${b.id}: late (${why}); waiting for a newer oracle round`);
       return;
     }
-    this.host.restartFrom(b, why, "late", latest);
+    if (!this.host.restartFrom(b, why, "late", latest)) return;
     this.host.log(
       `batch ${b.id}: late (${why}); it and the batches after it are cut again at round ${latest.roundId}`,
     );
@@ -82,7 +85,7 @@ export class Redo {
    * is tried again.
    */
   unattested(b: StoredBatch<BatchBody>, why: string): void {
-    this.host.restartFrom(b, why, "not attested");
+    if (!this.host.restartFrom(b, why, "not attested")) return;
     this.holdAttestedUntil = Date.now() + this.host.committeeWaitMs;
     this.host.log(
       `batch ${b.id}: the data committee has not attested it (${why}); it and the batches after it are dropped, deposits and forced answers go first`,
