@@ -19,8 +19,10 @@ pragma solidity 0.8.28;
 /// - a delayed credit matures once `withdrawalDelay` seconds of UNPAUSED time have passed
 ///   since it was made: a pause of Settlement extends a pending delay by exactly its length
 ///   (the same clock as the deposit reclaim deadline), so the guardian's pause gives time to
-///   react, and, as a pause expires by itself (Settlement.MAX_PAUSE), never blocks it for good.
-///   A freeze changes nothing: a delayed credit stays owed and matures as before.
+///   react. Pauses extend one credit by at most MAX_PAUSE_EXTENSION (7 days) in all: a
+///   guardian renewing its pause (before or after a freeze) never holds a credit beyond
+///   `withdrawalDelay + MAX_PAUSE_EXTENSION` after it was made. A freeze changes nothing: a
+///   delayed credit stays owed and matures as before.
 /// - anyone may pay a matured credit (`claimDelayed`), once, to its recipient only.
 ///
 /// Two windows meet at a boundary, so up to twice the bound can be paid at once within a
@@ -31,6 +33,10 @@ abstract contract WithdrawalLimit {
     /// @notice The longest delay a deployment may set (7 days), so that no configuration
     /// locks a withdrawal for long.
     uint64 public constant MAX_WITHDRAWAL_DELAY = 7 days;
+
+    /// @notice The most that pauses extend one delayed credit, in all (7 days): renewed pauses
+    /// never hold a credit for good.
+    uint64 public constant MAX_PAUSE_EXTENSION = 7 days;
 
     /// @notice Seconds per window.
     uint64 public immutable withdrawalWindow;
@@ -141,13 +147,20 @@ abstract contract WithdrawalLimit {
     }
 
     /// @dev When `d` matures: once withdrawalDelay seconds of unpaused time have passed since
-    /// it was credited. Already mature: the time it matured at the latest (<= now). While
-    /// paused, the clock stands still until the pause's announced end `until`.
+    /// it was credited, and at the latest withdrawalDelay + MAX_PAUSE_EXTENSION seconds after it
+    /// was credited, whatever the pauses. Already mature: the time it matured at the latest
+    /// (<= now). While paused, the clock stands still until the pause's announced end `until`.
     function _claimableAt(Delayed memory d, uint64 until, uint64 pausedNow) private view returns (uint256) {
+        uint256 latest = uint256(d.time) + withdrawalDelay + MAX_PAUSE_EXTENSION;
         uint256 unpaused = block.timestamp - d.time - (pausedNow - d.pausedAt);
-        if (unpaused >= withdrawalDelay) return block.timestamp - (unpaused - withdrawalDelay);
-        uint256 resume = until > block.timestamp ? until : block.timestamp;
-        return resume + withdrawalDelay - unpaused;
+        uint256 at;
+        if (unpaused >= withdrawalDelay) {
+            at = block.timestamp - (unpaused - withdrawalDelay);
+        } else {
+            uint256 resume = until > block.timestamp ? until : block.timestamp;
+            at = resume + withdrawalDelay - unpaused;
+        }
+        return at < latest ? at : latest;
     }
 
     /// @dev Settlement's pause clock: the end of its current or last pause and pausedTime().

@@ -194,7 +194,7 @@ describe("a proven withdrawal batch over the Vault's bound is delayed (real proo
 describe("an exit after a freeze over the Vault's bound is delayed too (real proofs, test parameters)", function () {
   after(terminateCurve);
 
-  it("credits the exit's payment as a delayed credit, paid after the delay", async function () {
+  it("credits the exit's payment as a delayed credit, paid after the delay however the guardian renews its pause", async function () {
     await prepareTestContracts();
     const DAY = 86_400;
     const s = await signers(3);
@@ -238,10 +238,24 @@ describe("an exit after a freeze over the Vault's bound is delayed too (real pro
       [to, 500_000n],
     );
     assert.equal(await v.getFunction("owed")(to), 0n);
-    const [, , , claimableAt] = (await v.getFunction("delayedCredit")(0n)) as bigint[];
     const early = await refusal(v, v.getFunction("claimDelayed").staticCall(0n));
     assert.equal(early.name, "DelayNotOver");
-    await provider.send("evm_setNextBlockTimestamp", [Number(claimableAt)]);
+    // the guardian pauses the frozen exchange and renews the pause every 3 days (found by
+    // the attack review: pauses used to hold a delayed credit for good); they extend it by
+    // at most MAX_PAUSE_EXTENSION, so it matures at credit + delay + 7 days, paused or not
+    const [, , creditedAt] = (await v.getFunction("delayedCredit")(0n)) as bigint[];
+    const latest =
+      creditedAt + BigInt(DELAY) + BigInt(await v.getFunction("MAX_PAUSE_EXTENSION")());
+    const guardian = settlement.connect(s[0]) as Contract;
+    for (let i = 0; i < 3; i++) {
+      await (await guardian.getFunction("pause")(3 * DAY)).wait();
+      // renewed just before each pause ends; the third runs past the cap
+      await increaseTime(i < 2 ? 3 * DAY - 10 : DAY);
+    }
+    assert.equal(await settlement.getFunction("paused")(), true);
+    const held = await refusal(v, v.getFunction("claimDelayed").staticCall(0n));
+    assert.deepEqual([held.name, ...held.args], ["DelayNotOver", 0n, latest]);
+    await provider.send("evm_setNextBlockTimestamp", [Number(latest)]);
     await (await v.getFunction("claimDelayed")(0n)).wait();
     assert.equal(BigInt(await w.d.token.getFunction("balanceOf")(to)), 500_000n);
   });

@@ -218,6 +218,41 @@ describe("Vault: withdrawals above a bound per window wait for a delay", functio
     assert.equal(await vault.getFunction("totalOwed")(), 0n);
   });
 
+  it("lets pauses extend a credit by at most MAX_PAUSE_EXTENSION in all: a guardian renewing its pause never holds it for good", async function () {
+    const { token, vault, stub, credit, v } = await limited();
+    const a = await alice.getAddress();
+    const cap = BigInt(await vault.getFunction("MAX_PAUSE_EXTENSION")());
+    assert.equal(cap, 7n * 86_400n);
+    await freshWindow();
+    await credit(a, 2000n);
+    const [, , creditedAt] = (await vault.getFunction("delayedCredit")(0n)) as bigint[];
+    const latest = creditedAt + DELAY + cap;
+    // 30 days of renewed pauses since the credit, and paused still, for 3 more days (the
+    // Settlement stub's clock: a real guardian renews Settlement.pause every 3 days)
+    await at(creditedAt + 30n * 86_400n - 10n);
+    await (await stub.getFunction("setPausedTime")(30n * 86_400n - 100n)).wait();
+    await (await stub.getFunction("setPausedUntil")(creditedAt + 33n * 86_400n)).wait();
+    const [, , , claimableAt] = (await vault.getFunction("delayedCredit")(0n)) as bigint[];
+    assert.equal(claimableAt, latest, "matured at the cap, not at the pause's end");
+    await (await v(stranger).getFunction("claimDelayed")(0n)).wait();
+    assert.equal(await token.getFunction("balanceOf")(a), 2000n);
+  });
+
+  it("holds a credit for the pauses, up to the cap: seconds before it, not mature", async function () {
+    const { stub, credit, v, vault } = await limited();
+    const a = await alice.getAddress();
+    const cap = BigInt(await vault.getFunction("MAX_PAUSE_EXTENSION")());
+    await freshWindow();
+    await credit(a, 2000n);
+    const [, , creditedAt] = (await vault.getFunction("delayedCredit")(0n)) as bigint[];
+    // a few seconds before the cap (the two stub calls below mine a block each)
+    await at(creditedAt + DELAY + cap - 10n);
+    await (await stub.getFunction("setPausedTime")(cap + 100n)).wait();
+    await (await stub.getFunction("setPausedUntil")(creditedAt + 60n * 86_400n)).wait();
+    const r = await refusal(vault, v(stranger).getFunction("claimDelayed").staticCall(0n));
+    assert.deepEqual([r.name, ...r.args], ["DelayNotOver", 0n, creditedAt + DELAY + cap]);
+  });
+
   it("after a freeze (exits credit through the same rule): delayed alike, never cancelled, paid after the delay", async function () {
     const { token, vault, stub, credit, v } = await limited();
     const a = await alice.getAddress();

@@ -122,9 +122,18 @@ export function credit(m: Model, to: string, amount: bigint, t: number): void {
     m.delayed.push({ recipient: to, amount, time: t, pausedAt: pausedTime(m, t), paid: false });
 }
 
-/** Whether delayed credit `d` has matured at t: the delay has passed in unpaused time. */
+/** Pauses extend one delayed credit by at most this (WithdrawalLimit.MAX_PAUSE_EXTENSION). */
+const MAX_PAUSE_EXTENSION = 7 * 86_400;
+
+/**
+ * Whether delayed credit `d` has matured at t: the delay has passed in unpaused time, or
+ * the delay and the most pauses may add have passed since it was credited.
+ */
 export function matured(m: Model, d: DelayedEntry, t: number): boolean {
-  return t - d.time - (pausedTime(m, t) - d.pausedAt) >= FUZZ_LIMIT.delay;
+  return (
+    t - d.time - (pausedTime(m, t) - d.pausedAt) >= FUZZ_LIMIT.delay ||
+    t - d.time >= FUZZ_LIMIT.delay + MAX_PAUSE_EXTENSION
+  );
 }
 
 export function moveTokens(m: Model, from: string, to: string, amount: bigint): void {

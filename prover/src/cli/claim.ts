@@ -33,20 +33,37 @@ export interface Claimed {
   readonly total: bigint;
 }
 
-/** Pays `recipient` what the Vault owes it at once, and every delayed credit of its that has matured. */
+/**
+ * Pays `recipient` what the Vault owes it at once, and every delayed credit of its that has
+ * matured. Anyone may pay a recipient, so a payment someone else made first (the Vault
+ * refuses ours with NothingOwed or DelayedCreditPaid) is skipped, not an error: the rest is
+ * still paid, and what this call paid is reported.
+ */
 export async function claimOwed(c: EscapeChain, recipient: string): Promise<Claimed> {
   const v = c.vault;
+  /** Sends `tx`; false when the Vault says someone else paid it first. */
+  const pay = async (tx: () => Promise<{ wait(): Promise<unknown> }>) => {
+    try {
+      await (await tx()).wait();
+      return true;
+    } catch (e) {
+      const r = decodeRefusal(e, v.interface);
+      if (r?.name === "NothingOwed" || r?.name === "DelayedCreditPaid") return false;
+      throw e;
+    }
+  };
   const o = await owedTo(v, recipient, c.deployment.block);
-  if (o.owed > 0n) await (await v.getFunction("claimFor")(recipient)).wait();
+  const owed = o.owed > 0n && (await pay(() => v.getFunction("claimFor")(recipient))) ? o.owed : 0n;
   const now = await latestTime(c);
   const unpaid = o.delayed.filter((d) => !d.paid);
-  const due = unpaid.filter((d) => d.claimableAt <= now);
-  for (const d of due) await (await v.getFunction("claimDelayed")(d.id)).wait();
+  const due: DelayedCredit[] = [];
+  for (const d of unpaid.filter((x) => x.claimableAt <= now))
+    if (await pay(() => v.getFunction("claimDelayed")(d.id))) due.push(d);
   return {
-    owed: o.owed,
+    owed,
     delayed: due,
     waiting: unpaid.filter((d) => d.claimableAt > now),
-    total: due.reduce((a, d) => a + d.amount, o.owed),
+    total: due.reduce((a, d) => a + d.amount, owed),
   };
 }
 
@@ -104,6 +121,10 @@ export function register(program: Command, out: () => Output): void {
 
 async function claimAll(c: EscapeChain, o: ClaimOptions, out: Output): Promise<void> {
   const recipient = o.to ? address("to", o.to) : await c.signer.getAddress();
+  if (BigInt(recipient) === 0n)
+    return refuse(out, "BAD_ARGUMENT", "--to: the zero address is never owed anything", {
+      recipient,
+    });
   if (o.list) {
     const s = await owedTo(c.vault, recipient, c.deployment.block);
     const unpaid = s.delayed.filter((d) => !d.paid);
