@@ -386,6 +386,10 @@ export function register(program: Command, out: () => Output): void {
         );
         if (check.refusal) throw new CliError("BAD_ARGUMENT", check.refusal);
         for (const w of check.warnings) console.error(w);
+        if (!o.withdrawalBound && (await provider.getNetwork()).chainId !== 31337n)
+          console.error(
+            "zkclear deploy: WARNING: no --withdrawal-bound: the Vault pays any amount at once (no rate limit); set one above ordinary daily outflows",
+          );
         await prepareContracts(log);
         const { deployment, contracts: c } = await deployZkclear(deployer, {
           params: p,
