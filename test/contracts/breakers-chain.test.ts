@@ -24,7 +24,8 @@ import type { Trade } from "../../prover/src/domain/batch.ts";
 import { TradeError } from "../../prover/src/engine/trades.ts";
 
 const P = PARAM_SETS.test;
-const settlementErrors = new Interface(loadArtifact("Settlement").abi);
+/** Settlement's custom errors (read once the contracts are compiled). */
+const settlementErrors = () => new Interface(loadArtifact("Settlement").abi);
 const MARKS = [60_000_00n, 3_000_00n];
 /** Market 0 falls 40 %: more than the default breaker bound (25 %). */
 const CRASH = [36_000_00n, 3_000_00n];
@@ -150,7 +151,7 @@ describe("circuit breakers on chain: reduce-only trades after a large move (test
     await assert.rejects(submit, (e: unknown) => {
       // the revert data, decoded by Settlement's ABI (ethers leaves a gas estimate's undecoded)
       const data = (e as { data?: string }).data ?? "0x";
-      assert.equal(settlementErrors.parseError(data)?.name ?? revertName(e), "InvalidProof");
+      assert.equal(settlementErrors().parseError(data)?.name ?? revertName(e), "InvalidProof");
       return true;
     });
   });
