@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { Store } from "../../prover/src/store/store.ts";
-import type { Operator, OperatorError } from "../../prover/src/service/operator.ts";
+import type { Operator } from "../../prover/src/service/operator.ts";
+import { BREAKER_CRASH, BREAKER_MARKS, orderPlacer } from "../helpers/breakers.ts";
 import type { ChainClient } from "../../prover/src/chain/client.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { auditorOf } from "../audit/helpers.ts";
 
-const MARKS = [60_000_00n, 3_000_00n];
-/** Market 0 falls 40 %: its breaker trips (default bound 25 %). */
-const CRASH = [36_000_00n, 3_000_00n];
+const MARKS = BREAKER_MARKS;
+const CRASH = BREAKER_CRASH;
 
 /**
  * The operator under a tripped circuit breaker (a real chain, proofs and store): it reads
@@ -25,21 +24,11 @@ describe("operator: orders in a market under its circuit breaker", function () {
   let store: Store;
   let chain: ChainClient;
   let op: Operator;
-  let nonce = 0n;
 
-  const place = (who: Participant, market: number, side: "buy" | "sell", amount: bigint) => {
-    nonce += 1n;
-    const so = order(
-      w,
-      { index: who.account!, keys: who.keys },
-      { market, side, nonce, amount, limitPrice: w.marks[market] },
-    );
-    try {
-      return op.submitOrder(so).status;
-    } catch (e) {
-      return `${(e as OperatorError).code}: ${(e as Error).message}`;
-    }
-  };
+  const place = orderPlacer(
+    () => w,
+    () => op,
+  );
 
   before(async function () {
     rig = await startOperator(2, "zkclear-breakers-");

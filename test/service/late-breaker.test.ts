@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
-import type { Operator, OperatorError } from "../../prover/src/service/operator.ts";
+import type { Operator } from "../../prover/src/service/operator.ts";
+import { BREAKER_CRASH, BREAKER_MARKS, orderPlacer } from "../helpers/breakers.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { increaseTime } from "../helpers/chain.ts";
 
-const MARKS = [60_000_00n, 3_000_00n];
-/** Market 0 falls 40 %: its breaker trips (default bound 25 %). */
-const CRASH = [36_000_00n, 3_000_00n];
+const MARKS = BREAKER_MARKS;
+const CRASH = BREAKER_CRASH;
 
 /**
  * A fill acknowledged before a trip whose batch lands too late (later than roundGrace after
@@ -24,21 +23,11 @@ describe("operator: a late batch whose fills a tripped breaker refuses", functio
   let bob: Participant;
   let rig: OperatorRig;
   let op: Operator;
-  let nonce = 0n;
 
-  const place = (who: Participant, market: number, side: "buy" | "sell", amount: bigint) => {
-    nonce += 1n;
-    const so = order(
-      w,
-      { index: who.account!, keys: who.keys },
-      { market, side, nonce, amount, limitPrice: w.marks[market] },
-    );
-    try {
-      return op.submitOrder(so).status;
-    } catch (e) {
-      return `${(e as OperatorError).code}: ${(e as Error).message}`;
-    }
-  };
+  const place = orderPlacer(
+    () => w,
+    () => op,
+  );
 
   before(async function () {
     rig = await startOperator(2, "zkclear-late-breaker-");

@@ -139,15 +139,28 @@ export async function pricedBinding(
       message: `oracle round ${key} cannot be bound to the configuration: ${(e as Error).message}`,
     });
   }
-  if (prices && binding !== undefined && !ctx.bindings.has(key)) {
-    const onChain = await roundBinding(ctx.provider, ctx.settlement, ev.roundId);
-    ctx.bindings.set(key, onChain);
-    if (onChain !== binding)
-      ctx.find({
-        code: "BINDING_MISMATCH",
-        batch: n,
-        message: `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${binding}`,
-      });
+  /** Compares Settlement's binding (read once per round and kind) with the one computed. */
+  const compare = async (
+    cacheKey: string,
+    read: () => Promise<bigint>,
+    computed: bigint,
+    why: (onChain: bigint) => string,
+  ) => {
+    if (ctx.bindings.has(cacheKey)) return;
+    const onChain = await read();
+    ctx.bindings.set(cacheKey, onChain);
+    if (onChain !== computed)
+      ctx.find({ code: "BINDING_MISMATCH", batch: n, message: why(onChain) });
+  };
+  if (prices && binding !== undefined) {
+    const b = binding;
+    await compare(
+      key,
+      () => roundBinding(ctx.provider, ctx.settlement, ev.roundId),
+      b,
+      (onChain) =>
+        `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices!.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${b}`,
+    );
   }
   // a trade batch is proven against the round's reduce-only markets too (circuit breakers):
   // the oracle's record, which the breaker rule over the rounds must give
@@ -161,17 +174,14 @@ export async function pricedBinding(
       });
     reduceOnly = recorded;
     binding = tradeBinding(binding, reduceOnly, ctx.config.markets.length);
-    const tradeKey = `${key}/trades`;
-    if (!ctx.bindings.has(tradeKey)) {
-      const onChain = await roundTradeBinding(ctx.provider, ctx.settlement, ev.roundId);
-      ctx.bindings.set(tradeKey, onChain);
-      if (onChain !== binding)
-        ctx.find({
-          code: "BINDING_MISMATCH",
-          batch: n,
-          message: `Settlement bound round ${key} for trades to ${onChain}; Poseidon(its price binding, the oracle's reduce-only markets ${reduceOnly}) is ${binding}`,
-        });
-    }
+    const b = binding;
+    await compare(
+      `${key}/trades`,
+      () => roundTradeBinding(ctx.provider, ctx.settlement, ev.roundId),
+      b,
+      (onChain) =>
+        `Settlement bound round ${key} for trades to ${onChain}; Poseidon(its price binding, the oracle's reduce-only markets ${recorded}) is ${b}`,
+    );
   }
   if (kind === "liquidations" && prices) {
     if (!liq)
