@@ -45,6 +45,8 @@ export async function startOperator(
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
     /** The operator ticks funding, as the service does (default: it never ticks). */
     funding?: boolean;
+    /** The oracle's breaker bound, bps (setupWorld's breakerMoveBps). */
+    breakerMoveBps?: number;
     /** OperatorOptions.committeeWaitMs and rotationWaitMs (default: the operator's). */
     committeeWaitMs?: number;
     rotationWaitMs?: number;
@@ -53,7 +55,10 @@ export async function startOperator(
   const P = PARAM_SETS.test;
   await prepareTestContracts();
   const s = await signers(traders + 1);
-  const w = await setupWorld(P, s[0], s.slice(1), { deploy: extra.deploy });
+  const w = await setupWorld(P, s[0], s.slice(1), {
+    deploy: extra.deploy,
+    breakerMoveBps: extra.breakerMoveBps,
+  });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");
   const prover = new WorkerProver(P, w.keys);

@@ -153,6 +153,11 @@ export async function setupWorld(
     quorum?: number;
     /** The oracle's maximum report age; default: a fifth of maxPriceAge. */
     maxReportAge?: number;
+    /**
+     * The oracle's circuit breaker bound (bps; default DEPLOY_DEFAULTS): a world whose price
+     * moves are not about breakers sets 10,000 (a market moves up to 100 % per round).
+     */
+    breakerMoveBps?: number;
     fund?: bigint;
     /** Test-only deployment changes (another token, verifier overrides). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
@@ -177,6 +182,7 @@ export async function setupWorld(
         opts.maxReportAge ??
         defaultMaxReportAge(opts.deploy?.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge),
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
+      breakerMoveBps: opts.breakerMoveBps,
     },
     // the development committee (its keys sign in this process: World.chain's attestor)
     committee: devCommittee(),
