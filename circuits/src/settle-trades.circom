@@ -23,8 +23,8 @@ include "market-binding.circom";
 //     the round's reduce-only markets (bit j: market j's circuit breaker is on,
 //     PriceOracle.roundReduceOnly; Settlement.roundTradeBinding).
 // Private inputs: market parameters, the deployment domain, the insurance fund's floor,
-// mark prices, funding indices and the reduce-only mask (M bits, checked here); per slot the trade (enabled,
-// market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
+// mark prices, funding indices and the reduce-only mask (M bits, checked here); per slot
+// the trade (enabled, market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // A side's account is a trader's or the insurance fund's (its owner's orders; the fund
 // keeps its equity at the marks at least fundFloor above its margin requirement), never
@@ -44,9 +44,9 @@ template SettleTrades(B, D, M) {
     signal input tradeBinding;
 
     signal input marketParam[M];
-    // the deployment domain (MarketBinding): bound through priceConfigHash
+    // the deployment domain (MarketBinding): bound through tradeBinding
     signal input domain;
-    // the insurance fund's floor (MarketBinding): bound through priceConfigHash
+    // the insurance fund's floor (MarketBinding): bound through tradeBinding
     signal input fundFloor;
     signal input mark[M];
     // the markets' funding indices at the batch's round: bound through tradeBinding

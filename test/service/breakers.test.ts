@@ -54,6 +54,10 @@ describe("operator: orders in a market under its circuit breaker", function () {
     await postRound(w, CRASH);
     await op.tick();
     assert.equal(w.reduceOnly, 1n);
+    // /metrics shows which markets are reduce-only
+    const metrics = await op.prometheus.text();
+    assert.match(metrics, /zkclear_market_reduce_only\{market="0"\} 1/);
+    assert.match(metrics, /zkclear_market_reduce_only\{market="1"\} 0/);
     const refused = place(alice, 0, "buy", 1n);
     assert.match(refused, /^MARKET_REDUCE_ONLY: market 0 is reduce-only/);
     assert.match(refused, /at most 0 may be bought/);
