@@ -6,6 +6,7 @@ import {
   breakerStep,
   checkReduceOnly,
   isReduceOnly,
+  reduceOnlyMarkets,
   trips,
 } from "../../prover/src/domain/breakers.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
@@ -52,6 +53,8 @@ describe("domain/breakers: the circuit breaker rule", function () {
   it("checks masks and the rule's limits", function () {
     assert.equal(isReduceOnly(0b10n, 1), true);
     assert.equal(isReduceOnly(0b10n, 0), false);
+    assert.deepEqual(reduceOnlyMarkets(0b101n, 3), [0, 2]);
+    assert.deepEqual(reduceOnlyMarkets(0n, 3), []);
     assert.equal(checkReduceOnly(3n, 2), 3n);
     for (const bad of [4n, -1n])
       assert.throws(

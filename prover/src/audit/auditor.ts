@@ -12,6 +12,7 @@ import {
   fundingIndicesAt,
   breakerRule,
   oracleRound,
+  roundReduceOnly,
   readSettlement,
   roundPostedAt,
   settlementAt,
@@ -282,10 +283,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
   private async tick(ev: FundingTickedEvent): Promise<void> {
     this.capPpm ??= await fundingCapPpm(this.o.provider, this.info.funding);
     const key = ev.priceRound.toString();
-    this.p.rounds[key] ??= {
-      ...(await oracleRound(this.o.provider, this.info.oracle, ev.priceRound)),
-      reduceOnly: undefined,
-    };
+    this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, ev.priceRound);
     checkTick(
       { p: this.p, markets: this.o.config.markets.map((m) => m.symbol), find: (f) => this.find(f) },
       ev,
@@ -308,7 +306,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     const key = roundId.toString();
     let mask = this.recordedMasks.get(key);
     if (mask === undefined) {
-      mask = (await oracleRound(this.o.provider, this.info.oracle, roundId)).reduceOnly;
+      mask = await roundReduceOnly(this.o.provider, this.info.oracle, roundId);
       this.recordedMasks.set(key, mask);
     }
     return mask;
@@ -325,10 +323,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
     const key = roundId.toString();
     // a round read from the oracle (not seen as an event) has no rule mask: the oracle's is
     // taken as recorded, unchecked
-    this.p.rounds[key] ??= {
-      ...(await oracleRound(this.o.provider, this.info.oracle, roundId)),
-      reduceOnly: undefined,
-    };
+    this.p.rounds[key] ??= await oracleRound(this.o.provider, this.info.oracle, roundId);
     let indices = this.fundingIndices.get(key);
     if (!indices) {
       indices = await fundingIndicesAt(this.o.provider, this.info.funding, roundId);

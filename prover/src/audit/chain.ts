@@ -221,18 +221,26 @@ export async function breakerRule(
   };
 }
 
-/** An oracle round: its prices, timestamp and reduce-only markets (circuit breakers). */
 export async function oracleRound(
   provider: Provider,
   oracle: string,
   roundId: bigint,
-): Promise<{ prices: bigint[]; timestamp: bigint; reduceOnly: bigint }> {
+): Promise<{ prices: bigint[]; timestamp: bigint }> {
   const o = new Contract(oracle, oracleIface, provider);
   return {
     prices: [...((await o.getFunction("roundPrices")(roundId)) as bigint[])],
     timestamp: (await o.getFunction("roundTimestamp")(roundId)) as bigint,
-    reduceOnly: BigInt(await o.getFunction("roundReduceOnly")(roundId)),
   };
+}
+
+/** The reduce-only markets the oracle recorded for a round (its circuit breakers). */
+export async function roundReduceOnly(
+  provider: Provider,
+  oracle: string,
+  roundId: bigint,
+): Promise<bigint> {
+  const o = new Contract(oracle, oracleIface, provider);
+  return BigInt(await o.getFunction("roundReduceOnly")(roundId));
 }
 
 const fundingIface = new Interface([

@@ -128,6 +128,11 @@ export function isReduceOnly(mask: bigint, market: number): boolean {
   return ((mask >> BigInt(market)) & 1n) === 1n;
 }
 
+/** The markets (of `markets`) reduce-only under `mask`, in order. */
+export function reduceOnlyMarkets(mask: bigint, markets: number): number[] {
+  return Array.from({ length: markets }, (_, j) => j).filter((j) => isReduceOnly(mask, j));
+}
+
 /** Checks a reduce-only mask: one bit per market, none beyond the market count. */
 export function checkReduceOnly(mask: bigint, markets: number): bigint {
   if (mask < 0n || mask >> BigInt(markets) !== 0n)

@@ -1,4 +1,4 @@
-import { isReduceOnly } from "../domain/breakers.ts";
+import { reduceOnlyMarkets } from "../domain/breakers.ts";
 import { grouped, h, type Safe } from "../report/markup.ts";
 import {
   ANOMALY_KIND_NAMES,
@@ -80,7 +80,7 @@ function roundRow(r: ExplorerRound): Safe {
 /** The markets a round's circuit breakers made reduce-only ("none"; "?" when unknown). */
 function reduceOnlyText(mask: bigint | null, markets: number): string {
   if (mask === null) return "?";
-  const tripped = Array.from({ length: markets }, (_, j) => j).filter((j) => isReduceOnly(mask, j));
+  const tripped = reduceOnlyMarkets(mask, markets);
   return tripped.length ? tripped.map((j) => `market ${j}`).join(", ") : "none";
 }
 

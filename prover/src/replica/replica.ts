@@ -16,7 +16,7 @@ import { batchFileName, boundConfigOf, toBatchFile, toConfigFile } from "../engi
 import type { ExchangeState } from "../engine/state.ts";
 import { Auditor, type BatchPoint, type Finding } from "../audit/auditor.ts";
 import type { SettledEvent } from "../audit/batch-replay.ts";
-import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound, roundReduceOnly } from "../audit/chain.ts";
 import { vkeysHash } from "../audit/checkpoint.ts";
 import { loadAuditConfig, loadVerificationKeys } from "../audit/inputs.ts";
 import type { Progress } from "../audit/progress.ts";
@@ -323,8 +323,7 @@ export class Replica {
           vaultBooks: () => a.vaultBooks(),
           roundPrices: async (id) => (await oracleRound(this.o.provider, a.info.oracle, id)).prices,
           roundIndices: (id) => fundingIndicesAt(this.o.provider, a.info.funding, id),
-          roundReduceOnly: async (id) =>
-            (await oracleRound(this.o.provider, a.info.oracle, id)).reduceOnly,
+          roundReduceOnly: async (id) => roundReduceOnly(this.o.provider, a.info.oracle, id),
         },
         fileText,
         proof,

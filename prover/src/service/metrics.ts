@@ -1,4 +1,4 @@
-import { isReduceOnly } from "../domain/breakers.ts";
+import { isReduceOnly, reduceOnlyMarkets } from "../domain/breakers.ts";
 import type { Round } from "../domain/ports.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
@@ -329,8 +329,7 @@ export function registerBreakerMetrics(
 
 /** What the operator's log says of a new round's circuit breakers ("" when none is on). */
 export function reduceOnlyNote(r: Round): string {
-  const mask = r.reduceOnly ?? 0n;
-  const tripped = r.prices.map((_, j) => j).filter((j) => isReduceOnly(mask, j));
+  const tripped = reduceOnlyMarkets(r.reduceOnly ?? 0n, r.prices.length);
   return tripped.length
     ? `; reduce-only (circuit breaker): market ${tripped.join(", market ")}`
     : "";
