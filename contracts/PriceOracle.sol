@@ -5,6 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {Governed} from "./Governed.sol";
+import {VolatilityMargins} from "./VolatilityMargins.sol";
 
 /// @notice Who the oracle tells about every round it finalises (the Settlement contract).
 interface IRoundConsumer {
@@ -33,7 +34,7 @@ interface IRoundConsumer {
 ///   always a majority), bounds and the report age; DEFAULT_ADMIN_ROLE grants it. Both are held
 ///   by timelocks in a deployment; DEFAULT_ADMIN_ROLE can never be left without a holder, so the
 ///   oracle can always be reconfigured (through the timelock's delay).
-contract PriceOracle is IPriceOracle, Governed, EIP712 {
+contract PriceOracle is IPriceOracle, Governed, EIP712, VolatilityMargins {
     /// @notice The role that sets signers and quorum, bounds and the maximum report age.
     bytes32 public constant ORACLE_ADMIN_ROLE = keccak256("ORACLE_ADMIN_ROLE");
 
@@ -79,6 +80,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// open, basis points of the previous price, 1..MAX_BREAKER_MOVE_BPS (immutable).
     /// @param breakerCooldown Seconds (round time) a tripped market stays reduce-only,
     /// 1..MAX_BREAKER_COOLDOWN (immutable).
+    /// @param margins The volatility margin rule's parameters (VolatilityMargins, immutable).
     struct Setup {
         address admin;
         address oracleAdmin;
@@ -90,6 +92,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
         uint64[] maxPrices;
         uint16 breakerMoveBps;
         uint32 breakerCooldown;
+        MarginRule margins;
     }
 
     /// @dev A finalised round. `prices[m]` for m < marketCount; the rest stay 0 and are never written.
@@ -154,7 +157,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
     /// @notice Deploys the oracle with its roles, signers, quorum and every market's bounds.
     /// @dev Emits RoleGranted for both roles, SignerAdded per signer, QuorumChanged,
     /// MaxAgeChanged and BoundsChanged per market.
-    constructor(Setup memory c) EIP712("zkclear PriceOracle", "1") {
+    constructor(Setup memory c) EIP712("zkclear PriceOracle", "1") VolatilityMargins(c.margins) {
         if (c.marketCount == 0 || c.marketCount > MAX_MARKETS) revert InvalidMarketCount(c.marketCount);
         _marketCount = c.marketCount;
         if (
@@ -241,7 +244,7 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
             medians[m] = median;
             round.prices[m] = median;
         }
-        round.reduceOnly = _breakers(roundId, scratch.oldest, medians);
+        round.reduceOnly = _rules(roundId, scratch.oldest, medians);
         _config.latestRoundId = roundId;
         _config.latestTimestamp = scratch.oldest;
         emit RoundFinalized(roundId, scratch.oldest, medians, scratch.signers);
@@ -438,6 +441,13 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
         }
     }
 
+    /// @dev The rules every round applies from its prices: the breakers (returns the round's
+    /// reduce-only mask) and the volatility margins (VolatilityMargins, recorded there).
+    function _rules(uint64 roundId, uint64 time, uint64[] memory prices) private returns (uint8 mask) {
+        mask = _breakers(roundId, time, prices);
+        _stepMargins(roundId, time, prices, _pricesOf(roundId - 1, prices.length));
+    }
+
     /// @dev The breaker rule (IPriceOracle): trips every market that moved more than
     /// breakerMoveBps since round `roundId - 1`, and returns the markets reduce-only at `time`.
     function _breakers(uint64 roundId, uint64 time, uint64[] memory prices) private returns (uint8 mask) {
@@ -457,6 +467,25 @@ contract PriceOracle is IPriceOracle, Governed, EIP712 {
             }
             if (time < until) mask |= uint8(1 << m);
         }
+    }
+
+    /// @dev Round `roundId`'s prices of the first `count` markets (zeros for round 0).
+    function _pricesOf(uint64 roundId, uint256 count) private view returns (uint64[] memory prices) {
+        uint64[MAX_MARKETS] storage stored = _rounds[roundId].prices;
+        prices = new uint64[](count);
+        for (uint256 m = 0; m < count; ++m) {
+            prices[m] = stored[m];
+        }
+    }
+
+    /// @dev VolatilityMargins' market count.
+    function _marginMarkets() internal view override returns (uint256) {
+        return _marketCount;
+    }
+
+    /// @dev VolatilityMargins' round check.
+    function _requireRound(uint64 roundId) internal view override {
+        _existingRound(roundId);
     }
 
     function _existingRound(uint64 roundId) private view returns (Round storage) {

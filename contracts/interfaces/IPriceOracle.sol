@@ -67,6 +67,11 @@ pragma solidity 0.8.28;
 /// timestamp < breakerUntil(m)): a trade batch proven at that round may only reduce positions
 /// in those markets (SettleTrades enforces it; Settlement binds the mask). The mask is a
 /// function of the rounds alone, so anyone recomputes it from the RoundFinalized events.
+///
+/// Volatility margins (immutable, set at deployment; contracts/VolatilityMargins.sol states
+/// the rule): every round also records, per market, the multipliers of the margin rates for
+/// new exposure and for liquidation (`roundMargins`), from the rounds' prices and timestamps
+/// alone.
 interface IPriceOracle {
     /// @notice One signer's price report, the EIP-712 struct
     /// `Report(uint64 roundId,uint64 timestamp,uint64[] prices)`.

@@ -116,6 +116,21 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
         },
       ],
     },
+    margins: {
+      rule: {
+        span: "32",
+        refBps: "100",
+        floorBps: "10000",
+        ceilBps: "30000",
+        graceSeconds: "3600",
+      },
+      walked: true,
+      current: [
+        { mult: "25000", liqMult: "10000" },
+        { mult: "10000", liqMult: "10000" },
+      ],
+      changes: [{ roundId: "1002", market: 0, mult: "25000", liqMult: "10000" }],
+    },
     ...over,
   };
 }
@@ -219,6 +234,7 @@ function emptyReport(): AuditReport {
     escape: { forcedDeadline: "604800", forced: [], freeze: null, exits: [] },
     funding: { ledger: null, ticks: [] },
     breakers: { rule: null, walked: false, trips: [] },
+    margins: { rule: null, walked: false, current: [], changes: [] },
   });
 }
 
@@ -391,6 +407,39 @@ describe("audit HTML report", function () {
     );
     assert.match(none, /No breaker tripped\./);
     assert.match(none, /masks were taken as recorded/);
+  });
+
+  it("shows the volatility margin rule, the multipliers now and each change", function () {
+    const html = renderHtmlReport(sampleReport());
+    const section = html.slice(
+      html.indexOf("<h2>Volatility margins</h2>"),
+      html.indexOf("<h2>Escape hatch</h2>"),
+    );
+    assert.ok(
+      html.indexOf("<h2>Circuit breakers</h2>") < html.indexOf("<h2>Volatility margins</h2>"),
+    );
+    assert.match(section, /over a 32-round window \(1x at 100 bps\), between 1\.00x and 3\.00x/);
+    assert.match(section, /a rise reaches liquidations after 3600 s/);
+    assert.match(
+      section,
+      /At the last round: BTC-USD 2\.50x \(liquidation 1\.00x\); ETH-USD 1\.00x/,
+    );
+    assert.match(
+      section,
+      /<tr data-margins="1002-0"><td>1002<\/td><td>BTC-USD<\/td><td class="num">2\.50x<\/td><td class="num">1\.00x<\/td><\/tr>/,
+    );
+    const none = renderHtmlReport(
+      sampleReport({
+        margins: {
+          rule: { span: "1", refBps: "1", floorBps: "10000", ceilBps: "10000", graceSeconds: "1" },
+          walked: false,
+          current: [],
+          changes: [],
+        },
+      }),
+    );
+    assert.match(none, /No change\./);
+    assert.match(none, /multipliers were not recomputed/);
   });
 
   it("separates the funding positions still owe from the rounding the system kept", function () {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,33 +16,7 @@ import {
 } from "../../prover/src/dev/onchain.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { prepareTestContracts, provider, serveChain, signers } from "../helpers/chain.ts";
-
-interface Run {
-  code: number;
-  json: Record<string, unknown>;
-  out: string;
-}
-
-/** Runs bin/zkclear --json without blocking this process (it serves the chain the CLI uses). */
-function zkclear(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile("bin/zkclear", ["--json", ...args], { timeout: 300_000 }, (err, stdout, stderr) => {
-      let json: Record<string, unknown> = {};
-      try {
-        // the whole output (print), or its last line (report: one line per answer)
-        const text = stdout.trim();
-        json = JSON.parse(text.startsWith("{\n") ? text : (text.split("\n").pop() ?? "")) as Record<
-          string,
-          unknown
-        >;
-      } catch {
-        // not JSON: the assertion on the exit code shows the output
-      }
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code, json, out: `${stdout}\n${stderr}` });
-    });
-  });
-}
+import { zkclearJson as zkclear } from "../helpers/cli.ts";
 
 const WINDOW = 86_400;
 const BOUND = 150_000_00n;

@@ -1,33 +1,11 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadDeployment } from "../../prover/src/deploy/deploy.ts";
 import { FundingClient } from "../../prover/src/chain/funding.ts";
 import { prepareTestContracts, provider, serveChain } from "../helpers/chain.ts";
-
-interface Run {
-  code: number;
-  json: Record<string, unknown>;
-  out: string;
-}
-
-/** Runs bin/zkclear --json without blocking this process (it serves the chain the CLI uses). */
-function zkclear(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile("bin/zkclear", ["--json", ...args], { timeout: 300_000 }, (err, stdout, stderr) => {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(stdout) as Record<string, unknown>;
-      } catch {
-        // not JSON: the assertion on the exit code shows the output
-      }
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code, json, out: `${stdout}\n${stderr}` });
-    });
-  });
-}
+import { zkclearJson as zkclear } from "../helpers/cli.ts";
 
 /**
  * `zkclear deploy --funding-interval <s> --max-funding-rate <ppm>`: refused out of bounds

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,27 +9,7 @@ import { FundingClient } from "../../prover/src/chain/funding.ts";
 import { postRound, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
 import { prepareTestContracts, serveChain, signers } from "../helpers/chain.ts";
 import { mineAt, uncached } from "../contracts/funding-helpers.ts";
-
-interface Run {
-  code: number;
-  json: Record<string, unknown>;
-  out: string;
-}
-
-function zkclear(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile("bin/zkclear", args, { timeout: 300_000 }, (err, stdout, stderr) => {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(stdout) as Record<string, unknown>;
-      } catch {
-        // human output, or the assertion on the exit code shows it
-      }
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code, json, out: `${stdout}\n${stderr}` });
-    });
-  });
-}
+import { runZkclear as zkclear } from "../helpers/cli.ts";
 
 /** `zkclear funding`: rates, indices and the next tick, from the chain alone. */
 describe("cli: zkclear funding", function () {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -9,34 +8,11 @@ import { deposit, postRound, type Participant } from "../../prover/src/dev/oncha
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { runZkclear } from "../helpers/cli.ts";
 
 const PASSPHRASE = "a long passphrase for the liquidator test";
 
-interface Run {
-  code: number;
-  json: Record<string, unknown>;
-  out: string;
-}
-
-function zkclear(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      "bin/zkclear",
-      args,
-      { timeout: 120_000, env: { ...process.env, ZKCLEAR_PASSPHRASE: PASSPHRASE } },
-      (err, stdout, stderr) => {
-        let json: Record<string, unknown> = {};
-        try {
-          json = JSON.parse(stdout) as Record<string, unknown>;
-        } catch {
-          // human output, or the assertion on the exit code shows it
-        }
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code, json, out: `${stdout}\n${stderr}` });
-      },
-    );
-  });
-}
+const zkclear = (args: string[]) => runZkclear(args, { ZKCLEAR_PASSPHRASE: PASSPHRASE });
 
 /** `zkclear liquidator offer | withdraw | show` against the operator's API. */
 describe("cli: zkclear liquidator", function () {

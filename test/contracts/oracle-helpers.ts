@@ -20,6 +20,7 @@ import {
   type SubmitRoundArgs,
 } from "../../prover/src/chain/oracle-reports.ts";
 import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
+import type { MarginRuleNumbers } from "../../prover/src/domain/volatility.ts";
 
 /**
  * Helpers for tests that use contracts/PriceOracle.sol on the Hardhat network: deterministic
@@ -67,6 +68,8 @@ export interface OracleDeployOptions {
   /** The circuit breaker (PriceOracle.Setup); default DEPLOY_DEFAULTS'. */
   readonly breakerMoveBps?: number;
   readonly breakerCooldown?: number;
+  /** The volatility margin rule (PriceOracle.Setup.margins); default DEPLOY_DEFAULTS'. */
+  readonly marginRule?: MarginRuleNumbers;
   /**
    * Deployer, DEFAULT_ADMIN_ROLE and ORACLE_ADMIN_ROLE holder; defaults to the first Hardhat
    * account (a deployment gives both roles to timelocks: test/contracts/governance.test.ts).
@@ -92,6 +95,7 @@ export async function oracleSetup(
     maxPrices: opts.bounds.map((b) => b[1]),
     breakerMoveBps: opts.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
     breakerCooldown: opts.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
+    margins: opts.marginRule ?? DEPLOY_DEFAULTS.marginRule,
   };
 }
 

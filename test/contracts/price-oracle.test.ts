@@ -990,8 +990,9 @@ describe("PriceOracle", function () {
           rows.push(
             `        ${k}-of-${n}, ${markets} markets: round 1 ${used[0]} gas, round 2 ${used[1]} gas`,
           );
-          // A regression guard with some headroom over the measured figures.
-          const ceiling = 60_000n + 25_000n * BigInt(k) + 10_000n * BigInt(markets);
+          // A regression guard with some headroom over the measured figures (round 1 writes
+          // each market's volatility state for the first time: the dearest round)
+          const ceiling = 100_000n + 25_000n * BigInt(k) + 30_000n * BigInt(markets);
           for (const g of used) assert.ok(g < ceiling, `${k}-of-${n}/${markets}: ${g} gas`);
         }
       }

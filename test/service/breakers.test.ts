@@ -6,6 +6,15 @@ import { BREAKER_CRASH, BREAKER_MARKS, orderPlacer } from "../helpers/breakers.t
 import type { ChainClient } from "../../prover/src/chain/client.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { auditorOf } from "../audit/helpers.ts";
+import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
+
+/**
+ * Market 0's margin multiplier after the crash round, by the default volatility rule: the
+ * 40 % move (4,000 bps) is the first in a calm window, so acc = 4,000 and the multiplier is
+ * acc * 10^4 / (span * refBps); liquidations keep 1x through the grace period.
+ */
+const RULE = DEPLOY_DEFAULTS.marginRule;
+const CRASH_MULT = Math.floor((4_000 * 10_000) / (RULE.span * RULE.refBps));
 
 const MARKS = BREAKER_MARKS;
 const CRASH = BREAKER_CRASH;
@@ -58,6 +67,15 @@ describe("operator: orders in a market under its circuit breaker", function () {
     const metrics = await op.prometheus.text();
     assert.match(metrics, /zkclear_market_reduce_only\{market="0"\} 1/);
     assert.match(metrics, /zkclear_market_reduce_only\{market="1"\} 0/);
+    // and the round's margin multipliers: market 0's requirement rose, liquidation waits
+    assert.ok(CRASH_MULT > 10_000);
+    const gauge = (market: number, use: string) =>
+      new RegExp(`zkclear_margin_multiplier_bps\\{market="${market}",use="${use}"\\} (\\d+)`).exec(
+        metrics,
+      )?.[1];
+    assert.equal(gauge(0, "requirement"), String(CRASH_MULT));
+    assert.equal(gauge(0, "liquidation"), "10000");
+    assert.equal(gauge(1, "requirement"), "10000");
     const refused = place(alice, 0, "buy", 1n);
     assert.match(refused, /^MARKET_REDUCE_ONLY: market 0 is reduce-only/);
     assert.match(refused, /at most 0 may be bought/);
@@ -102,5 +120,16 @@ describe("operator: orders in a market under its circuit breaker", function () {
       [[0, String(crash), String(MARKS[0]), String(CRASH[0])]],
     );
     assert.equal(r.breakers.walked, true);
+    // the volatility rule, walked likewise, gives the oracle's multipliers at every priced
+    // batch's round (no finding), and the report shows the crash round's rise
+    assert.equal(r.margins.walked, true);
+    assert.deepEqual(
+      r.margins.changes.filter((c) => c.roundId === String(crash)),
+      [{ roundId: String(crash), market: 0, mult: String(CRASH_MULT), liqMult: "10000" }],
+    );
+    assert.deepEqual(a.p.rounds[String(crash)].margins, {
+      mult: [BigInt(CRASH_MULT), 10_000n],
+      liqMult: [10_000n, 10_000n],
+    });
   });
 });

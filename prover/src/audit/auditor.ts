@@ -1,4 +1,5 @@
 import { breakerStart } from "../domain/breakers.ts";
+import { marginStart, type RoundMargins } from "../domain/volatility.ts";
 import { getAddress, type Provider } from "ethers";
 import { followLoop } from "./follow.ts";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
@@ -11,6 +12,8 @@ import {
   fundingCapPpm,
   fundingIndicesAt,
   breakerRule,
+  marginRule,
+  roundMarginsWord,
   oracleRound,
   roundReduceOnly,
   readSettlement,
@@ -202,6 +205,11 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
       ...(await breakerRule(this.o.provider, this.info.oracle)),
       ...breakerStart(),
     };
+    // and the volatility margin rule's
+    this.p.margins ??= {
+      ...(await marginRule(this.o.provider, this.info.oracle)),
+      ...marginStart(),
+    };
     const total = (await settlementAt(this.o.provider, this.info.address, head)).batchCount;
     this.o.onProgress?.(this.p.nextBatch, total);
     for (let from = this.p.scannedTo + 1; from <= head; from += chunk) {
@@ -314,11 +322,25 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
 
   private readonly recordedMasks = new Map<string, bigint>();
 
+  /** PriceOracle.roundMarginsWord(roundId), read once per round. */
+  async recordedMargins(roundId: bigint): Promise<bigint> {
+    const key = roundId.toString();
+    let word = this.recordedWords.get(key);
+    if (word === undefined) {
+      word = await roundMarginsWord(this.o.provider, this.info.oracle, roundId);
+      this.recordedWords.set(key, word);
+    }
+    return word;
+  }
+
+  private readonly recordedWords = new Map<string, bigint>();
+
   async round(roundId: bigint): Promise<{
     prices: bigint[];
     timestamp: bigint;
     fundingIndices: bigint[];
     reduceOnly?: bigint;
+    margins?: RoundMargins;
   }> {
     const key = roundId.toString();
     // a round read from the oracle (not seen as an event) has no rule mask: the oracle's is

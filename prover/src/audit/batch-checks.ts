@@ -9,6 +9,12 @@ import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { SettledEvent } from "./batch-replay.ts";
 import { readBatchCall, roundBinding, roundTradeBinding, type BatchCall } from "./chain.ts";
 import { tradeBinding } from "../domain/breakers.ts";
+import {
+  marginsText,
+  marginsWord,
+  unpackMarginsWord,
+  type RoundMargins,
+} from "../domain/volatility.ts";
 import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
@@ -49,9 +55,13 @@ export interface ChainCheckContext {
      * when the audit did not see every round from round 1).
      */
     reduceOnly?: bigint;
+    /** The round's margin multipliers by the volatility rule (absent: not walked). */
+    margins?: RoundMargins;
   }>;
   /** The reduce-only markets the oracle recorded for a round (PriceOracle.roundReduceOnly). */
   recordedReduceOnly(roundId: bigint): Promise<bigint>;
+  /** The margin multipliers the oracle recorded for a round (PriceOracle.roundMarginsWord). */
+  recordedMargins(roundId: bigint): Promise<bigint>;
   /**
    * When round `roundId` was posted (the time of the block that finalised it; Settlement's
    * roundPostedAt for a round posted before the scan began): the start of the grace of the
@@ -125,8 +135,9 @@ export async function pricedBinding(
   let fundingIndices: bigint[] | undefined;
   let binding: bigint | undefined;
   let reduceOnly: bigint | undefined;
+  let margins: RoundMargins | undefined;
   try {
-    ({ prices, fundingIndices, reduceOnly } = await ctx.round(ev.roundId));
+    ({ prices, fundingIndices, reduceOnly, margins } = await ctx.round(ev.roundId));
     binding = priceConfigHash(
       { markets: ctx.config.markets, fundFloor: ctx.config.fundFloor, domain: ctx.domain },
       prices,
@@ -161,6 +172,18 @@ export async function pricedBinding(
       (onChain) =>
         `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices!.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${b}`,
     );
+  }
+  // the round's margin multipliers: the oracle's record must be the volatility rule's
+  if (margins && !ctx.bindings.has(`${key}/margins`)) {
+    ctx.bindings.set(`${key}/margins`, 0n);
+    const recorded = await ctx.recordedMargins(ev.roundId);
+    const rule = marginsWord(margins);
+    if (recorded !== rule)
+      ctx.find({
+        code: "BINDING_MISMATCH",
+        batch: n,
+        message: `the oracle recorded margin multipliers ${marginsText(unpackMarginsWord(recorded, margins.mult.length))} for round ${key}; its volatility margin rule over the rounds gives ${marginsText(margins)}`,
+      });
   }
   // a trade batch is proven against the round's reduce-only markets too (circuit breakers):
   // the oracle's record, which the breaker rule over the rounds must give

@@ -5,6 +5,7 @@ import type { BatchKind } from "../domain/batch.ts";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import type { MarginRule } from "../domain/volatility.ts";
 
 /**
  * What the auditor reads from the chain, through nothing but a JSON-RPC provider: the
@@ -60,6 +61,12 @@ export const ORACLE_ABI = [
   "function roundReduceOnly(uint64) view returns (uint8)",
   "function breakerMoveBps() view returns (uint16)",
   "function breakerCooldown() view returns (uint32)",
+  "function roundMarginsWord(uint64) view returns (uint256)",
+  "function volSpan() view returns (uint32)",
+  "function volRefBps() view returns (uint32)",
+  "function marginFloorBps() view returns (uint32)",
+  "function marginCeilBps() view returns (uint32)",
+  "function marginGrace() view returns (uint32)",
   "event BreakerTripped(uint8 indexed market, uint64 indexed roundId, uint64 previousPrice, uint64 price, uint64 until)",
   "function latestRound() view returns (uint64 roundId, uint64 timestamp)",
   "event RoundFinalized(uint64 indexed roundId, uint64 timestamp, uint64[] prices, address[] signers)",
@@ -219,6 +226,30 @@ export async function breakerRule(
     moveBps: BigInt(await o.getFunction("breakerMoveBps")()),
     cooldown: BigInt(await o.getFunction("breakerCooldown")()),
   };
+}
+
+/** The oracle's volatility margin rule (immutable in PriceOracle). */
+export async function marginRule(provider: Provider, oracle: string): Promise<MarginRule> {
+  const o = new Contract(oracle, oracleIface, provider);
+  const read = async (f: string) => BigInt(await o.getFunction(f)());
+  return {
+    span: await read("volSpan"),
+    refBps: await read("volRefBps"),
+    floorBps: await read("marginFloorBps"),
+    ceilBps: await read("marginCeilBps"),
+    grace: await read("marginGrace"),
+  };
+}
+
+/** The margin multipliers the oracle recorded for a round, packed (roundMarginsWord). */
+export async function roundMarginsWord(
+  provider: Provider,
+  oracle: string,
+  roundId: bigint,
+): Promise<bigint> {
+  return BigInt(
+    await new Contract(oracle, oracleIface, provider).getFunction("roundMarginsWord")(roundId),
+  );
 }
 
 export async function oracleRound(

@@ -1,4 +1,5 @@
 import { breakerStep } from "../domain/breakers.ts";
+import { marginStep } from "../domain/volatility.ts";
 import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
 import type { SettledEvent } from "./batch-replay.ts";
 import type { LiquidationsEvent } from "./batch-checks.ts";
@@ -67,11 +68,20 @@ export function bookEvents(
         // the breaker rule's mask, when every round from round 1 was seen
         const step = p.breaker && breakerStep(p.breaker, p.breaker, e);
         if (step?.trips.length) (p.breakerTrips ??= []).push(...step.trips);
+        // the volatility margin rule's multipliers, likewise
+        const before = p.margins?.markets.map((s) => [s.mult, s.liqMult]);
+        const margins = p.margins && marginStep(p.margins, p.margins, e);
+        margins?.mult.forEach((mult, market) => {
+          const liqMult = margins.liqMult[market];
+          if (before?.[market]?.[0] !== mult || before?.[market]?.[1] !== liqMult)
+            (p.marginChanges ??= []).push({ roundId: e.roundId, market, mult, liqMult });
+        });
         p.rounds[e.roundId.toString()] = {
           prices: e.prices,
           timestamp: e.timestamp,
           postedBlock: e.block,
           reduceOnly: step?.mask,
+          margins,
         };
         if (p.latestRound === null || e.roundId > p.latestRound.id)
           p.latestRound = { id: e.roundId, timestamp: e.timestamp };

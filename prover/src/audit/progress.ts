@@ -1,4 +1,5 @@
 import type { BreakerRule, BreakerState, BreakerTrip } from "../domain/breakers.ts";
+import type { MarginRule, MarginState, RoundMargins } from "../domain/volatility.ts";
 import type { FundingLedger } from "./funding-checks.ts";
 import type { TickRecord } from "./funding-ticks.ts";
 import type { MarketFlow } from "../domain/funding-rate.ts";
@@ -146,6 +147,8 @@ export interface Progress {
       postedBlock?: number;
       /** The round's reduce-only markets (absent in a checkpoint written before breakers). */
       reduceOnly?: bigint;
+      /** The round's margin multipliers by the volatility rule (absent: not walked). */
+      margins?: RoundMargins;
     }
   >;
   /**
@@ -155,6 +158,13 @@ export interface Progress {
   breaker?: BreakerRule & BreakerState;
   /** The breaker trips the rule found, in round order (absent: none yet). */
   breakerTrips?: BreakerTrip[];
+  /**
+   * The volatility margin rule's parameters (PriceOracle's immutables) and memory, walked
+   * over every RoundFinalized event from round 1 (domain/volatility.ts); absent until read.
+   */
+  margins?: MarginRule & MarginState;
+  /** Each change of a market's multipliers the rule gave, in round order (absent: none). */
+  marginChanges?: MarginChange[];
   /** The oracle's latest round as far as scanned (null: none yet). */
   latestRound: RoundStamp | null;
   /** The round of the last priced batch (0 before any, as in Settlement). */
@@ -170,6 +180,14 @@ export interface Progress {
   freeze?: FreezeRecord;
   /** Exits, in the order they were first seen. */
   exits?: ExitRecord[];
+}
+
+/** A market's multipliers changed at a round (what the oracle's MarginsScaled says). */
+export interface MarginChange {
+  readonly roundId: bigint;
+  readonly market: number;
+  readonly mult: bigint;
+  readonly liqMult: bigint;
 }
 
 /** The progress of an audit from genesis, scanning from `fromBlock`. */

@@ -9,6 +9,7 @@ import { grouped, h, type Safe } from "../report/markup.ts";
 import { escapeSection } from "./report-escape.ts";
 import { fundingSection } from "./report-funding.ts";
 import { breakersSection } from "./report-breakers.ts";
+import { marginsSection } from "./report-margins.ts";
 
 /** A table from a header row and rows of cells (escaped unless Safe). */
 function table(head: readonly string[], rows: readonly (readonly unknown[])[], cls = ""): Safe {
@@ -157,6 +158,7 @@ export function reportSections(r: AuditReport): Safe[] {
     finalSection(r),
     fundingSection(r.funding, r.markets),
     breakersSection(r.breakers, r.markets),
+    marginsSection(r.margins, r.markets),
     escapeSection(r.escape),
     chartsSection(r),
     batchesSection(r),

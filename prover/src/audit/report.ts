@@ -11,6 +11,7 @@ import { formatPublicKey } from "../domain/owners.ts";
 import { currentOwners, pendingRotations } from "./owner-checks.ts";
 import { fundingReport, type FundingReport } from "./report-funding.ts";
 import { breakersReport, type BreakersReport } from "./report-breakers.ts";
+import { marginsReport, type MarginsReport } from "./report-margins.ts";
 
 export interface AuditReport {
   readonly format: "zkclear-audit-report/1";
@@ -75,6 +76,8 @@ export interface AuditReport {
   readonly funding: FundingReport;
   /** The circuit breakers' rule and trips (./report-breakers.ts). */
   readonly breakers: BreakersReport;
+  /** The volatility margin rule and its changes (./report-margins.ts). */
+  readonly margins: MarginsReport;
 }
 
 /** What the report is assembled from: the audit's progress and this run's figures. */
@@ -215,5 +218,6 @@ export function buildReport(r: AuditRun): AuditReport {
     escape: escapeReport(p, r.forcedDeadline, r.headTime),
     funding: fundingReport(p),
     breakers: breakersReport(p),
+    margins: marginsReport(p),
   };
 }

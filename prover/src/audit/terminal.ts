@@ -2,6 +2,7 @@ import type { AuditReport, BatchPoint, Finding } from "./auditor.ts";
 import { escapeLines } from "./report-escape.ts";
 import { fundingLines } from "./report-funding.ts";
 import { breakerLines } from "./report-breakers.ts";
+import { marginLines } from "./report-margins.ts";
 
 /** Terminal rendering of an audit: a progress bar while it runs, then the report. */
 
@@ -83,6 +84,7 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
   }
   lines.push(...fundingLines(r.funding, r.markets, maxFindings));
   lines.push(...breakerLines(r.breakers, r.markets, maxFindings));
+  lines.push(...marginLines(r.margins, r.markets, maxFindings));
   const t = r.timing;
   lines.push(
     `time: ${(t.runMs / 1000).toFixed(1)} s for ${t.batchesThisRun} batches` +

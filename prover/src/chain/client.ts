@@ -27,6 +27,7 @@ import type {
 } from "../domain/ports.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { Deposit } from "../domain/transfers.ts";
+import { unpackMarginsWord } from "../domain/volatility.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { callArgs, SubmitError } from "./settlement.ts";
 
@@ -163,6 +164,10 @@ export class ChainClient implements ChainPort {
         prices: prices.map(BigInt),
         fundingIndices: await this.fundingIndices(id),
         reduceOnly: BigInt(await this.oracle.getFunction("roundReduceOnly")(id)),
+        margins: unpackMarginsWord(
+          BigInt(await this.oracle.getFunction("roundMarginsWord")(id)),
+          prices.length,
+        ),
       };
     });
   }

@@ -1,4 +1,5 @@
 import { breakerProblem } from "../domain/breakers.ts";
+import { marginRuleProblem, toMarginRule, type MarginRuleNumbers } from "../domain/volatility.ts";
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
@@ -46,6 +47,18 @@ export const DEPLOY_DEFAULTS = {
    */
   breakerMoveBps: 2_500,
   breakerCooldown: 900,
+  /**
+   * The oracle's volatility margin rule (immutable, VolatilityMargins; domain/volatility.ts):
+   * a 32-round window; 1x while markets move 1% per round on average, up to 3x; a rise waits
+   * an hour before liquidations use it.
+   */
+  marginRule: {
+    span: 32,
+    refBps: 100,
+    floorBps: 10_000,
+    ceilBps: 30_000,
+    grace: 3600,
+  } as MarginRuleNumbers,
   /** Minimum delay of both timelocks, seconds. */
   timelockDelay: 2 * 86_400,
   /** Development data committee: members (INSECURE keys, chain/committee.ts) and threshold. */
@@ -97,6 +110,8 @@ export interface OracleSetup {
   /** The circuit breaker's bound (basis points) and cool-down (seconds); default DEPLOY_DEFAULTS. */
   readonly breakerMoveBps?: number;
   readonly breakerCooldown?: number;
+  /** The volatility margin rule; default DEPLOY_DEFAULTS.marginRule. */
+  readonly marginRule?: MarginRuleNumbers;
 }
 
 export interface DeployOptions {
@@ -382,6 +397,9 @@ export async function deployContracts(
     o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
   );
   if (breaker) throw new DeployError("DEPLOY_INVALID", breaker);
+  const marginRule = o.marginRule ?? DEPLOY_DEFAULTS.marginRule;
+  const margins = marginRuleProblem(toMarginRule(marginRule));
+  if (margins) throw new DeployError("DEPLOY_INVALID", margins);
   const oracle = await deployed(
     factory("PriceOracle", deployer).deploy({
       admin: await timelock.getAddress(),
@@ -394,6 +412,7 @@ export async function deployContracts(
       maxPrices: o.bounds.map((b) => b[1]),
       breakerMoveBps: o.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
       breakerCooldown: o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
+      margins: marginRule,
     }) as Promise<Contract>,
   );
 

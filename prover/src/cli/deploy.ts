@@ -1,4 +1,5 @@
 import { breakerProblem } from "../domain/breakers.ts";
+import { marginRuleProblem, toMarginRule, type MarginRuleNumbers } from "../domain/volatility.ts";
 import fs from "node:fs";
 import type { Command } from "commander";
 import type { PublicKey } from "../domain/account.ts";
@@ -214,6 +215,31 @@ export function register(program: Command, out: () => Output): void {
       String(DEPLOY_DEFAULTS.breakerCooldown),
     )
     .option(
+      "--vol-span <rounds>",
+      "volatility margins: rounds of the exponentially weighted volatility window (1..1000)",
+      String(DEPLOY_DEFAULTS.marginRule.span),
+    )
+    .option(
+      "--vol-ref-bps <bps>",
+      "volatility margins: the mean move per oracle round (basis points, 1..10000) at which margins are 1x the markets' rates",
+      String(DEPLOY_DEFAULTS.marginRule.refBps),
+    )
+    .option(
+      "--margin-floor-bps <bps>",
+      "volatility margins: the lowest multiplier of the markets' margin rates, basis points (10000 = 1x, at least that)",
+      String(DEPLOY_DEFAULTS.marginRule.floorBps),
+    )
+    .option(
+      "--margin-ceil-bps <bps>",
+      "volatility margins: the highest multiplier, basis points (floor..50000)",
+      String(DEPLOY_DEFAULTS.marginRule.ceilBps),
+    )
+    .option(
+      "--margin-grace <s>",
+      "volatility margins: seconds a rising requirement waits before liquidations use it (1..604800)",
+      String(DEPLOY_DEFAULTS.marginRule.grace),
+    )
+    .option(
       "--funding-interval <s>",
       "seconds per funding period: at most one funding tick per period",
       String(DEPLOY_DEFAULTS.fundingInterval),
@@ -327,6 +353,19 @@ export function register(program: Command, out: () => Output): void {
           "BAD_ARGUMENT",
           `--breaker-move-bps ${breakerMoveBps}, --breaker-cooldown ${breakerCooldown}: ${breaker}`,
         );
+      const marginRule: MarginRuleNumbers = {
+        span: Number(bigintArg("vol-span", o.volSpan)),
+        refBps: Number(bigintArg("vol-ref-bps", o.volRefBps)),
+        floorBps: Number(bigintArg("margin-floor-bps", o.marginFloorBps)),
+        ceilBps: Number(bigintArg("margin-ceil-bps", o.marginCeilBps)),
+        grace: secondsArg("margin-grace", o.marginGrace),
+      };
+      const margins = marginRuleProblem(toMarginRule(marginRule));
+      if (margins)
+        throw new CliError(
+          "BAD_ARGUMENT",
+          `--vol-span ${marginRule.span}, --vol-ref-bps ${marginRule.refBps}, --margin-floor-bps ${marginRule.floorBps}, --margin-ceil-bps ${marginRule.ceilBps}, --margin-grace ${marginRule.grace}: ${margins}`,
+        );
       const fundingInterval = secondsArg("funding-interval", o.fundingInterval);
       const maxFundingRatePpm = Number(bigintArg("max-funding-rate", o.maxFundingRate));
       try {
@@ -417,6 +456,7 @@ export function register(program: Command, out: () => Output): void {
             bounds: Array.from({ length: p.markets }, () => [1n, (1n << 64n) - 1n] as const),
             breakerMoveBps,
             breakerCooldown,
+            marginRule,
           },
           committee: { members, threshold: committeeThreshold },
           owners,
@@ -433,6 +473,7 @@ export function register(program: Command, out: () => Output): void {
           maxReportAge,
           breakerMoveBps,
           breakerCooldown,
+          marginRule,
           minDeposit: c.minDeposit.toString(),
           depositDeadline: c.depositDeadline,
           forcedDeadline: c.forcedDeadline,

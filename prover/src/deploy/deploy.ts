@@ -97,6 +97,7 @@ export async function deployZkclear(deployer: Signer, req: DeployRequest): Promi
       maxReportAge: req.oracle.maxReportAge,
       breakerMoveBps: req.oracle.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
       breakerCooldown: req.oracle.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
+      marginRule: req.oracle.marginRule ?? DEPLOY_DEFAULTS.marginRule,
     },
     committee: { members: [...req.committee.members], threshold: req.committee.threshold },
     funding: { interval: contracts.fundingInterval, maxRatePpm: contracts.maxFundingRatePpm },

@@ -17,6 +17,7 @@ import { genesisRoot } from "./genesis.ts";
 import type { Owners } from "./owners.ts";
 import type { ParamSet } from "./params.ts";
 import { withdrawalLimitProblem, type WithdrawalLimit } from "./withdrawal-limit.ts";
+import { marginRuleProblem, toMarginRule, type MarginRuleNumbers } from "./volatility.ts";
 
 /**
  * A deployment file (zkclear-deployment/2): everything the service, the CLI, the demo and
@@ -114,6 +115,8 @@ export interface Deployment {
     /** The circuit breaker (immutable in PriceOracle): bound in basis points, cool-down in seconds. */
     readonly breakerMoveBps: number;
     readonly breakerCooldown: number;
+    /** The volatility margin rule (immutable in PriceOracle, domain/volatility.ts). */
+    readonly marginRule: MarginRuleNumbers;
   };
   /** The data committee at deployment (members and k; governed later by the timelock). */
   readonly committee: {
@@ -239,7 +242,18 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
   };
   const libs = a.field("libraries");
   const o = r.field("oracle");
-  o.only(["signers", "quorum", "maxReportAge", "breakerMoveBps", "breakerCooldown"]);
+  o.only(["signers", "quorum", "maxReportAge", "breakerMoveBps", "breakerCooldown", "marginRule"]);
+  const mr = o.field("marginRule");
+  mr.only(["span", "refBps", "floorBps", "ceilBps", "grace"]);
+  const marginRule: MarginRuleNumbers = {
+    span: mr.field("span").int(),
+    refBps: mr.field("refBps").int(),
+    floorBps: mr.field("floorBps").int(),
+    ceilBps: mr.field("ceilBps").int(),
+    grace: mr.field("grace").int(),
+  };
+  const marginProblem = marginRuleProblem(toMarginRule(marginRule));
+  if (marginProblem) throw fail(`${name}.oracle.marginRule: ${marginProblem}`);
   const cm = r.field("committee");
   cm.only(["members", "threshold"]);
   const fr = r.field("funding");
@@ -294,6 +308,7 @@ export function parseDeployment(text: string, name = "deployment file"): Deploym
       maxReportAge: o.field("maxReportAge").int(),
       breakerMoveBps: o.field("breakerMoveBps").int(),
       breakerCooldown: o.field("breakerCooldown").int(),
+      marginRule,
     },
     committee: {
       members: cm

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   MARK_ZERO: { area: "market", http: BAD },
   FUNDING_INDEX_COUNT: { area: "market", http: BAD },
   REDUCE_ONLY_MASK: { area: "market", http: BAD },
+  MARGIN_RULE: { area: "market", http: BAD },
 
   OFFER_SYSTEM_ACCOUNT: { area: "offer", http: BAD },
   OFFER_TERM_COUNT: { area: "offer", http: BAD },

@@ -5,6 +5,7 @@ import type { BatchData } from "./batch.ts";
 import type { CircuitId } from "./circuits.ts";
 import type { SignalValue } from "./inputs.ts";
 import type { Deposit } from "./transfers.ts";
+import type { RoundMargins } from "./volatility.ts";
 
 /**
  * Which Groth16 prover makes a proof: zkclear's native prover (`native`: the C++ addon in
@@ -146,6 +147,11 @@ export interface Round {
    * breakers existed: none.
    */
   readonly reduceOnly?: bigint;
+  /**
+   * The round's margin multipliers per market (PriceOracle.roundMarginsWord,
+   * domain/volatility.ts). Absent when not read: 1x.
+   */
+  readonly margins?: RoundMargins;
 }
 
 /** A batch's transaction, signed but perhaps not yet sent: stored before it is sent. */

@@ -1,4 +1,5 @@
 import { isReduceOnly, reduceOnlyMarkets } from "../domain/breakers.ts";
+import { marginsText, ONE_X_BPS } from "../domain/volatility.ts";
 import type { Round } from "../domain/ports.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { BATCH_KIND_NAMES } from "../domain/batch-kinds.ts";
@@ -325,6 +326,39 @@ export function registerBreakerMetrics(
         this.set({ market: String(j) }, isReduceOnly(mask, j) ? 1 : 0);
     },
   });
+}
+
+/**
+ * The oracle round's margin multipliers (PriceOracle's volatility rule) in `registry`: per
+ * market, the multiplier of the margin rates for new exposure (`use="requirement"`) and for
+ * liquidation (`use="liquidation"`), basis points (10,000 = 1x).
+ */
+export function registerMarginMetrics(
+  registry: Registry,
+  markets: number,
+  round: () => Round | undefined,
+): void {
+  new Gauge({
+    name: "zkclear_margin_multiplier_bps",
+    help: "The current oracle round's multiplier of a market's margin rates by its realised volatility, basis points (10000 = 1x): for new exposure (requirement) and for liquidation (which a rise reaches after the grace period).",
+    labelNames: ["market", "use"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const m = round()?.margins;
+      for (let j = 0; j < markets; j++) {
+        this.set({ market: String(j), use: "requirement" }, Number(m?.mult[j] ?? ONE_X_BPS));
+        this.set({ market: String(j), use: "liquidation" }, Number(m?.liqMult[j] ?? ONE_X_BPS));
+      }
+    },
+  });
+}
+
+/** What the operator's log says of a new round's margin multipliers ("" when all are 1x). */
+export function marginsNote(r: Round): string {
+  const m = r.margins;
+  if (!m || [...m.mult, ...m.liqMult].every((x) => x === ONE_X_BPS)) return "";
+  return `; margins (requirement/liquidation) ${marginsText(m)}`;
 }
 
 /** What the operator's log says of a new round's circuit breakers ("" when none is on). */

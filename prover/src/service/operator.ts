@@ -25,6 +25,8 @@ import {
   reduceOnlyNote,
   registerAnomalyMetrics,
   registerBreakerMetrics,
+  registerMarginMetrics,
+  marginsNote,
   ServiceMetrics,
 } from "./metrics.ts";
 import { AnomalyWatch } from "./anomaly-watch.ts";
@@ -167,6 +169,7 @@ export class Operator {
     );
     registerAnomalyMetrics(this.prometheus.registry, () => this.anomalies.view());
     registerBreakerMetrics(this.prometheus.registry, o.markets.length, () => this.round);
+    registerMarginMetrics(this.prometheus.registry, o.markets.length, () => this.round);
     this.init();
   }
 
@@ -537,7 +540,9 @@ export class Operator {
       this.round = r;
       this.pendingLiquidationCheck = true;
       this.store.setMeta("round", toJson(r));
-      this.ctx.log(`oracle round ${r.roundId}: ${r.prices.join(", ")}${reduceOnlyNote(r)}`);
+      this.ctx.log(
+        `oracle round ${r.roundId}: ${r.prices.join(", ")}${reduceOnlyNote(r)}${marginsNote(r)}`,
+      );
     }
     const fresh = await this.chain.depositsFrom(this.batcher.nextDeposit);
     this.batcher.pendingDeposits.push(...fresh);
