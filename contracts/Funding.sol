@@ -10,6 +10,11 @@ import {IFunding} from "./interfaces/IFunding.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
 
+/// @notice The oracle's record of each round's margin multipliers (VolatilityMargins).
+interface IMarginRecord {
+    function roundMarginsWord(uint64 roundId) external view returns (uint256);
+}
+
 /// @title Funding
 /// @notice The funding indices of one zkclear deployment (see IFunding for the rules of a
 /// tick). Settlement creates it in its constructor and is its `settlement` for good: the
@@ -157,7 +162,8 @@ contract Funding is IFunding {
     /// @dev Here rather than in Settlement, whose runtime code is near the 24,576-byte limit:
     /// one call there instead of a call and a Poseidon.
     function bindingOf(uint256 pricesHash, uint64 roundId) external view returns (uint256) {
-        return PoseidonT3.hash([pricesHash, _ticks[tickOf(roundId)].fundingHash]);
+        uint256 margins = IMarginRecord(address(oracle)).roundMarginsWord(roundId);
+        return PoseidonT4.hash([pricesHash, _ticks[tickOf(roundId)].fundingHash, margins]);
     }
 
     /// @inheritdoc IFunding

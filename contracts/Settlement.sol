@@ -450,9 +450,10 @@ contract Settlement is EscapeHatch, DataAvailability {
         emit RoundBound(roundId, binding);
     }
 
-    /// @dev Poseidon(Poseidon(configHash, prices), funding.hashOf(roundId)): the
-    /// priceConfigHash MarketBinding computes in the circuits (the outer Poseidon is
-    /// Funding's bindingOf, which keeps this contract's code small).
+    /// @dev Poseidon(Poseidon(configHash, prices), funding.hashOf(roundId), the oracle's
+    /// margin multipliers of the round): the priceConfigHash MarketBinding computes in the
+    /// circuits (the outer Poseidon is Funding's bindingOf, which keeps this contract's code
+    /// small).
     function _bind(uint64[] memory p, uint64 roundId) private view returns (uint256) {
         return funding.bindingOf(_bindPrices(p), roundId);
     }

@@ -11,6 +11,7 @@ import { signExit } from "../prover/src/domain/exit.ts";
 import { paramSet } from "../prover/src/domain/params.ts";
 import { PROVE_ENGINES, type ProveEngine } from "../prover/src/domain/ports.ts";
 import { CIRCUITS } from "../prover/src/domain/circuits.ts";
+import { oneX } from "../prover/src/domain/volatility.ts";
 import { exitDataOf, exitInputFromData } from "../prover/src/engine/exit-data.ts";
 import { settleTrades } from "../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade } from "../prover/src/dev/sample.ts";
@@ -59,6 +60,7 @@ try {
         roundId: 1n,
         marks: s.marks,
         fundingIndices: s.marks.map(() => 0n),
+        margins: oneX(s.marks.length),
       },
       "bench",
     );

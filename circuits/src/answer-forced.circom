@@ -256,6 +256,8 @@ template AnswerForced(F, D, M) {
     signal input domain;
     // the insurance fund's floor (MarketBinding): bound through priceConfigHash
     signal input fundFloor;
+    // the oracle round's margin multipliers (MarketBinding): bound through priceConfigHash
+    signal input margins;
     signal input mark[M];
     signal input fundingIndex[M];
     signal input enabled[F];
@@ -278,6 +280,7 @@ template AnswerForced(F, D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
+    binding.margins <== margins;
     binding.priceConfigHash === priceConfigHash;
 
     signal answerRoot[F + 1];

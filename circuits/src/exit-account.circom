@@ -70,6 +70,8 @@ template ExitAccount(D, M) {
     signal input domain;
     // the insurance fund's floor (MarketBinding): bound through priceConfigHash
     signal input fundFloor;
+    // the oracle round's margin multipliers (MarketBinding): bound through priceConfigHash
+    signal input margins;
     signal input mark[M];
     signal input fundingIndex[M];
     signal input leafAx;
@@ -100,6 +102,7 @@ template ExitAccount(D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
+    binding.margins <== margins;
     binding.priceConfigHash === priceConfigHash;
 
     // C. The leaf is in the tree.

@@ -101,7 +101,9 @@ template DiscountWithinPenalty() {
 //   enabled: bit; padding slots change nothing.
 //   account: < 2^D, not a system account; leaf preimage and siblings: as in TradeSide.
 //   mark[M] < 2^64, index[M] (|.| <= 2^63), imBps[M], mmBps[M] and penaltyBps[M] < 2^16:
-//   checked by MarketBinding. domain: bound by MarketBinding.
+//   checked by MarketBinding. domain: bound by MarketBinding. mmBps is the round's
+//   liquidation requirement (MarketBinding's liqMmBps: the volatility rule's rise reaches
+//   it after the grace), imBps the round's initial requirement (the liquidator's check).
 // The liquidator (takerEnabled = 1, only in an enabled slot):
 //   taker: < 2^D, not a system account, not `account`; its leaf preimage and siblings in
 //     the tree after the account's update (the root chain rootIn -> mid -> rootOut).
@@ -383,6 +385,8 @@ template LiquidateBatch(L, D, M) {
     signal input domain;
     // the insurance fund's floor (MarketBinding): bound through priceConfigHash
     signal input fundFloor;
+    // the oracle round's margin multipliers (MarketBinding): bound through priceConfigHash
+    signal input margins;
     signal input mark[M];
     // funding indices at the batch's round: bound through priceConfigHash
     signal input fundingIndex[M];
@@ -422,6 +426,7 @@ template LiquidateBatch(L, D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
+    binding.margins <== margins;
     binding.priceConfigHash === priceConfigHash;
 
     // B. The liquidations, in order.
@@ -465,7 +470,8 @@ template LiquidateBatch(L, D, M) {
         slot[i].mark <== mark;
         slot[i].index <== fundingIndex;
         slot[i].imBps <== binding.imBps;
-        slot[i].mmBps <== binding.mmBps;
+        // liquidatable below the maintenance requirement a rise reaches after its grace
+        slot[i].mmBps <== binding.liqMmBps;
         slot[i].penaltyBps <== binding.penaltyBps;
         slot[i].domain <== domain;
         slot[i].rootIn <== root[i];

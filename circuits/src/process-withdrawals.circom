@@ -152,6 +152,8 @@ template ProcessWithdrawals(W, D, M) {
     signal input domain;
     // the insurance fund's floor (MarketBinding): bound through priceConfigHash
     signal input fundFloor;
+    // the oracle round's margin multipliers (MarketBinding): bound through priceConfigHash
+    signal input margins;
     signal input mark[M];
     // funding indices at the batch's round: bound through priceConfigHash
     signal input fundingIndex[M];
@@ -175,6 +177,7 @@ template ProcessWithdrawals(W, D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
+    binding.margins <== margins;
     binding.priceConfigHash === priceConfigHash;
 
     signal root[W + 1];

@@ -19,11 +19,13 @@ include "market-binding.circom";
 //     c_{i+1} = Poseidon(c_i, buyMsg, sellMsg, qty | price << 64 | takerIsBuyer << 128);
 //     a disabled (padding) slot leaves it unchanged.
 //   tradeBinding: Poseidon(2)(priceConfigHash, reduceOnly), priceConfigHash binding the
-//     market configuration, mark prices and funding indices (MarketBinding) and reduceOnly
+//     market configuration, mark prices, funding indices and margin multipliers
+//     (MarketBinding) and reduceOnly
 //     the round's reduce-only markets (bit j: market j's circuit breaker is on,
 //     PriceOracle.roundReduceOnly; Settlement.roundTradeBinding).
 // Private inputs: market parameters, the deployment domain, the insurance fund's floor,
-// mark prices, funding indices and the reduce-only mask (M bits, checked here); per slot
+// mark prices, funding indices, the round's margin multipliers (MarketBinding) and the
+// reduce-only mask (M bits, checked here); per slot
 // the trade (enabled, market, qty, price, takerIsBuyer) and for each side [0 = buy, 1 = sell] the order,
 // its signature, the account leaf preimage and siblings; the fee account leaf.
 // A side's account is a trader's or the insurance fund's (its owner's orders; the fund
@@ -48,6 +50,8 @@ template SettleTrades(B, D, M) {
     signal input domain;
     // the insurance fund's floor (MarketBinding): bound through tradeBinding
     signal input fundFloor;
+    // the oracle round's margin multipliers (MarketBinding): bound through tradeBinding
+    signal input margins;
     signal input mark[M];
     // the markets' funding indices at the batch's round: bound through tradeBinding
     signal input fundingIndex[M];
@@ -90,6 +94,7 @@ template SettleTrades(B, D, M) {
     binding.index <== fundingIndex;
     binding.domain <== domain;
     binding.fundFloor <== fundFloor;
+    binding.margins <== margins;
     component reduceBits = Num2Bits(M);
     reduceBits.in <== reduceOnly;
     signal bound <== SparsePoseidon(2)([binding.priceConfigHash, reduceOnly]);

@@ -72,8 +72,10 @@ interface IFunding {
     /// with fromRound <= roundId.
     function hashOf(uint64 roundId) external view returns (uint256);
 
-    /// @notice Poseidon(pricesHash, hashOf(roundId)): round `roundId`'s priceConfigHash,
-    /// given pricesHash = Poseidon(configHash, its prices) (what Settlement.bindRound stores).
+    /// @notice Poseidon(pricesHash, hashOf(roundId), the oracle's roundMarginsWord(roundId)):
+    /// round `roundId`'s priceConfigHash, given pricesHash = Poseidon(configHash, its prices)
+    /// (what Settlement.bindRound stores); the margin multipliers are the oracle's volatility
+    /// rule's (VolatilityMargins).
     function bindingOf(uint256 pricesHash, uint64 roundId) external view returns (uint256);
 
     /// @notice The indices in effect at round `roundId` (one per market).

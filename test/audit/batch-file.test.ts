@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { fundingPayments } from "../../prover/src/domain/batch.ts";
@@ -38,6 +39,7 @@ function tradesBatch(): BatchData {
     marks: s.marks,
     round: 3n,
     fundingIndices: zeroIndices(P.markets),
+    margins: oneX(s.marks.length),
     reduceOnly: 0n,
     ...r,
     funding: fundingPayments(r.funding),
@@ -59,6 +61,7 @@ function withdrawalsBatch(): BatchData {
     marks: s.marks,
     round: 1n,
     fundingIndices: zeroIndices(P.markets),
+    margins: oneX(s.marks.length),
     ...r,
     funding: fundingPayments(r.funding),
   };
@@ -157,7 +160,7 @@ describe("batch files (zkclear-batch/1)", function () {
     } as BatchData;
     assert.throws(
       () => parseBatchFile(mutate(deposits, (j) => (j.fundingIndices = ["0", "0"]))),
-      refusedWith(/no roundId, prices, fundingIndices or funding/),
+      refusedWith(/no roundId, prices, fundingIndices, margins or funding/),
     );
   });
 

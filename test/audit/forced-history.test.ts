@@ -91,6 +91,7 @@ describe("audit: forced requests and the freeze", function () {
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
     });
     forcedHash = data.queueTo;
     writeBatchFile(w, dir, n, data);
@@ -169,6 +170,7 @@ describe("audit: forced requests and the freeze", function () {
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
     });
     // the account is debited (the proven root) but the operator says it cannot pay, and
     // keeps the money: nothing is credited to the recipient

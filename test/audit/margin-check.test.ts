@@ -68,12 +68,12 @@ describe("audit: margin multipliers against the volatility rule", function () {
       roundId: 5n,
     }) as SettledEvent;
 
-  it("passes the oracle's record when it is the rule's, reading it once per round", async function () {
-    const { ctx, findings, reads } = context(marginsWord(RULE), RULE);
-    await pricedBinding(ctx, ev(3), "withdrawals", undefined);
+  it("passes the oracle's record when it is the rule's, and binds the batch to it", async function () {
+    const { ctx, findings } = context(marginsWord(RULE), RULE);
+    const r = await pricedBinding(ctx, ev(3), "withdrawals", undefined);
     await pricedBinding(ctx, ev(4), "withdrawals", undefined);
     assert.deepEqual(findings, []);
-    assert.deepEqual(reads, [5n]);
+    assert.deepEqual(r.margins, RULE);
   });
 
   it("finds a record other than the rule's, naming both", async function () {
@@ -89,10 +89,26 @@ describe("audit: margin multipliers against the volatility rule", function () {
     );
   });
 
-  it("reads nothing when the rule was not walked from round 1", async function () {
-    const { ctx, findings, reads } = context(123n, undefined);
-    await pricedBinding(ctx, ev(3), "withdrawals", undefined);
+  it("takes the record as it is when the rule was not walked from round 1", async function () {
+    const other = { mult: [30_000n, 12_000n], liqMult: [20_000n, 10_000n] };
+    const { ctx, findings, reads } = context(marginsWord(other), undefined);
+    const r = await pricedBinding(ctx, ev(3), "withdrawals", undefined);
     assert.deepEqual(findings, []);
-    assert.deepEqual(reads, []);
+    assert.deepEqual(reads, [5n]);
+    assert.deepEqual(r.margins, other);
+  });
+
+  it("finds a record no proof could bind (a multiplier below 1x)", async function () {
+    const { ctx, findings } = context(
+      marginsWord({ mult: [9_999n, 10_000n], liqMult: [10_000n, 10_000n] }),
+      undefined,
+    );
+    const r = await pricedBinding(ctx, ev(3), "withdrawals", undefined);
+    assert.equal(r.binding, undefined);
+    assert.equal(findings.length, 1);
+    assert.match(
+      findings[0].message,
+      /cannot be bound to the configuration: a margin multiplier must be 10000\.\.65535 basis points, got 9999/,
+    );
   });
 });

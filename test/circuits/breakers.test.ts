@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import fc from "fast-check";
 import { settleTrades, TradeError } from "../../prover/src/engine/trades.ts";
 import { tradeBinding } from "../../prover/src/domain/breakers.ts";
@@ -140,7 +141,11 @@ describe("SettleTrades under circuit breakers (test parameters)", function () {
     const t = simpleTrade(s, a, b, 1, 1n, s.marks[1], { buy: 5n, sell: 5n });
     // an increasing trade in market 1 proven with the mask cleared, against a binding of mask 2
     const forged = settleTrades(s.state, [t], s.marks, P.batch, { unchecked: true }, ZERO, 0n);
-    const bound = tradeBinding(priceConfigHash(s.state, s.marks, ZERO), 2n, P.markets);
+    const bound = tradeBinding(
+      priceConfigHash(s.state, s.marks, ZERO, oneX(s.marks.length)),
+      2n,
+      P.markets,
+    );
     await assertRefusedBy({ ...forged.input, tradeBinding: bound }, "SettleTrades");
     // a mask with a bit beyond the M markets, hashed into its own binding
     const wide = 1n << BigInt(P.markets);
@@ -149,7 +154,10 @@ describe("SettleTrades under circuit breakers (test parameters)", function () {
         ...forged.input,
         reduceOnly: wide,
         // Poseidon over the wide mask itself: only the mask's range check can refuse it
-        tradeBinding: poseidon([priceConfigHash(s.state, s.marks, ZERO), wide]),
+        tradeBinding: poseidon([
+          priceConfigHash(s.state, s.marks, ZERO, oneX(s.marks.length)),
+          wide,
+        ]),
       },
       "Num2Bits",
     );

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { exitPayout, exitSignerHash, signExit, verifyExit } from "../../prover/src/domain/exit.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
@@ -20,7 +21,7 @@ const exit = (input: ExitAccountInput) => ({ kind: "exit_account" as const, inpu
 function inputFor(s: Sample, trader: number, marks = s.marks, signer = trader): ExitAccountInput {
   const t = s.traders[trader];
   const sig = signExit(t.index, TO, s.traders[signer].keys.privateKey, s.domain);
-  return exitInput(s.state, t.index, TO, sig, marks, zeroIndices(marks.length));
+  return exitInput(s.state, t.index, TO, sig, marks, zeroIndices(marks.length), oneX(marks.length));
 }
 
 async function publicOf(input: ExitAccountInput): Promise<bigint[]> {
@@ -128,12 +129,12 @@ describe("ExitAccount circuit (test parameters)", function () {
     for (const { account, owner, other } of systems) {
       // signed by the owner whose key is in the leaf: passes, paying the account's equity
       const sig = signExit(account, TO, owner.privateKey, s.domain);
-      const input = exitInput(s.state, account, TO, sig, s.marks, ZERO);
+      const input = exitInput(s.state, account, TO, sig, s.marks, ZERO, oneX(s.marks.length));
       assert.equal(input.payout, exitPayout(s.state.getAccount(account), s.marks, ZERO));
       assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
       // no signature: the twin refuses it, and the circuit's verifier (always enabled) too
       assert.throws(
-        () => exitInput(s.state, account, TO, null, s.marks, ZERO),
+        () => exitInput(s.state, account, TO, null, s.marks, ZERO, oneX(s.marks.length)),
         (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_UNSIGNED",
       );
       await assertRefused(
@@ -145,7 +146,7 @@ describe("ExitAccount circuit (test parameters)", function () {
         const wrong = signExit(account, TO, k.privateKey, s.domain);
         assert.equal(verifyExit(account, TO, wrong, owner.publicKey, s.domain), false);
         await assertRefused(
-          exit(exitInput(s.state, account, TO, wrong, s.marks, ZERO)),
+          exit(exitInput(s.state, account, TO, wrong, s.marks, ZERO, oneX(s.marks.length))),
           "EdDSAPoseidonVerifier",
         );
       }
@@ -155,24 +156,36 @@ describe("ExitAccount circuit (test parameters)", function () {
   });
 
   it("refuses an unsigned trader's exit and the empty leaf", async function () {
-    assert.throws(() => exitInput(s.state, 0n, TO, null, s.marks, ZERO), /empty leaf/);
+    assert.throws(
+      () => exitInput(s.state, 0n, TO, null, s.marks, ZERO, oneX(s.marks.length)),
+      /empty leaf/,
+    );
     // a trader's exit without its signature is refused by the twin and by the circuit
     assert.throws(
-      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks, ZERO),
+      () => exitInput(s.state, s.traders[0].index, TO, null, s.marks, ZERO, oneX(s.marks.length)),
       (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_UNSIGNED",
     );
     const unsigned = { ...inputFor(s, 0), sigR8x: 0n, sigR8y: 0n, sigS: 0n };
     await assertRefused(exit(unsigned), "EdDSAPoseidonVerifier");
     // the fee account's leaf and its owner's signature claimed at index 0 (the empty leaf)
     const feeSig = signExit(FEE_ACCOUNT, TO, devOwnerKeys().fee.privateKey, s.domain);
-    const fee = exitInput(s.state, FEE_ACCOUNT, TO, feeSig, s.marks, ZERO);
+    const fee = exitInput(s.state, FEE_ACCOUNT, TO, feeSig, s.marks, ZERO, oneX(s.marks.length));
     await assertRefused(exit({ ...fee, account: 0n }), "ExitAccount");
   });
 
   it("with signer != 0 takes a system account's exit signed by the key hashing to it (a pending owner key), never a trader's", async function () {
     const pending = devKeyPair("pending fund owner");
     const sig = signExit(INSURANCE_ACCOUNT, TO, pending.privateKey, s.domain);
-    const input = exitInput(s.state, INSURANCE_ACCOUNT, TO, sig, s.marks, ZERO, pending.publicKey);
+    const input = exitInput(
+      s.state,
+      INSURANCE_ACCOUNT,
+      TO,
+      sig,
+      s.marks,
+      ZERO,
+      oneX(s.marks.length),
+      pending.publicKey,
+    );
     assert.equal(input.signer, exitSignerHash(pending.publicKey));
     assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
     // the pending key's signature with signer 0: the leaf's key is checked, refused
@@ -186,7 +199,15 @@ describe("ExitAccount circuit (test parameters)", function () {
       "EdDSAPoseidonVerifier",
     );
     // signer 0 with the leaf key's signature still passes (no rotation pending)
-    const leaf = exitInput(s.state, INSURANCE_ACCOUNT, TO, old, s.marks, ZERO);
+    const leaf = exitInput(
+      s.state,
+      INSURANCE_ACCOUNT,
+      TO,
+      old,
+      s.marks,
+      ZERO,
+      oneX(s.marks.length),
+    );
     assert.equal(leaf.signer, 0n);
     assert.deepEqual(await publicOf(leaf), exitAccountPublicSignals(leaf));
     // a trader with a signer != 0: the twin refuses it, and so does the circuit
@@ -194,7 +215,8 @@ describe("ExitAccount circuit (test parameters)", function () {
     const own = devKeyPair("a trader's second key");
     const tSig = signExit(t.index, TO, own.privateKey, s.domain);
     assert.throws(
-      () => exitInput(s.state, t.index, TO, tSig, s.marks, ZERO, own.publicKey),
+      () =>
+        exitInput(s.state, t.index, TO, tSig, s.marks, ZERO, oneX(s.marks.length), own.publicKey),
       (e: unknown) => e instanceof ZkClearError && e.code === "EXIT_SIGNER_NOT_SYSTEM",
     );
     const trader = inputFor(s, 0);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import fc from "fast-check";
 import { encodeSigned } from "../../prover/src/domain/amounts.ts";
@@ -212,7 +213,11 @@ describe("funding in the circuits that read accounts (test parameters)", functio
     await assertRefusedBy({ ...forged.r.input, fundingIndex: idx }, "SettleTrades");
     assert.equal(
       forged.r.tradeBinding,
-      tradeBinding(priceConfigHash(forged.s.state, MARKS, other), 0n, MARKS.length),
+      tradeBinding(
+        priceConfigHash(forged.s.state, MARKS, other, oneX(MARKS.length)),
+        0n,
+        MARKS.length,
+      ),
     );
   });
 
@@ -336,8 +341,8 @@ describe("funding in the circuits that read accounts (test parameters)", functio
     // the exit pays equity after funding: less than before by what the long owes
     const TO = 0xabcn;
     const sig = signExit(a.index, TO, a.keys.privateKey, s.domain);
-    const flat = exitInput(s.state, a.index, TO, sig, MARKS, ZERO);
-    const funded = exitInput(s.state, a.index, TO, sig, MARKS, idx);
+    const flat = exitInput(s.state, a.index, TO, sig, MARKS, ZERO, oneX(MARKS.length));
+    const funded = exitInput(s.state, a.index, TO, sig, MARKS, idx, oneX(MARKS.length));
     assert.equal(flat.payout - funded.payout, owed);
     const we = await witnessFor({ kind: "exit_account", input: funded });
     assert.deepEqual(we.slice(1, 1 + EXIT_ACCOUNT_PUBLIC.length), exitAccountPublicSignals(funded));

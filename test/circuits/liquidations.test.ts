@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import fc from "fast-check";
@@ -136,6 +137,7 @@ describe("LiquidateBatch circuit (test parameters)", function () {
           { markets, fundFloor: 0n, domain: SAMPLE_DOMAIN },
           marks,
           zeroIndices(2),
+          oneX(marks.length),
         ),
       }),
       "LiquidateBatch",

@@ -426,6 +426,7 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
           roundId: w.round,
           marks: [...marks],
           fundingIndices: w.fundingIndices,
+          margins: w.margins,
         },
         data.source,
       );

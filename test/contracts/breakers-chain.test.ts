@@ -79,7 +79,7 @@ describe("circuit breakers on chain: reduce-only trades after a large move (test
     assert.equal(w.reduceOnly, 1n);
     const s = w.d.settlement;
     const priceBinding = BigInt(await s.getFunction("roundBinding")(w.round));
-    assert.equal(priceBinding, priceConfigHash(w.state, CRASH, w.fundingIndices));
+    assert.equal(priceBinding, priceConfigHash(w.state, CRASH, w.fundingIndices, w.margins));
     assert.equal(
       BigInt(await s.getFunction("roundTradeBinding")(w.round)),
       tradeBinding(priceBinding, 1n, P.markets),
@@ -105,6 +105,7 @@ describe("circuit breakers on chain: reduce-only trades after a large move (test
           marks: w.marks,
           round: w.round,
           fundingIndices: w.fundingIndices,
+          margins: w.margins,
           reduceOnly: w.reduceOnly,
         }),
         (e: unknown) => e instanceof TradeError && e.code === "MARKET_REDUCE_ONLY",
@@ -131,6 +132,7 @@ describe("circuit breakers on chain: reduce-only trades after a large move (test
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
       reduceOnly: 0n,
     });
     const submit = w.d.settlement.getFunction("submitTrades")(

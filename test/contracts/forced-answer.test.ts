@@ -91,6 +91,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
     });
     assert.deepEqual(unpackOutcomes(proven.data.outcomes, 2), ["paid", "bad_signature"]);
     // a proof of other outcomes does not verify: claiming the theft was paid
@@ -142,6 +143,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
     });
     assert.deepEqual(unpackOutcomes(proven.data.outcomes, 1), ["cannot_pay"]);
     assert.equal(proven.data.newRoot, root);
@@ -162,6 +164,7 @@ describe("answering forced requests in proven batches (real proofs, test paramet
       marks: w.marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
     });
     const receipt = await submitBatch(settlement, fresh.data, fresh.proof.proof);
     const ev = receipt.logs

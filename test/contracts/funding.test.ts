@@ -285,7 +285,12 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
       return { binding: BigInt(await s.getFunction("roundBinding")(r)), gas: BigInt(rc.gasUsed) };
     };
     const expect = async (r: bigint, prices: readonly bigint[]) =>
-      priceConfigHash(w.state, prices, await client.indicesAt(r));
+      priceConfigHash(
+        w.state,
+        prices,
+        await client.indicesAt(r),
+        await w.chain.roundMargins(r, prices.length),
+      );
     await mineAt(await client.nextTickTime());
     await postRound(w, MARKS);
     const bound = w.round;
@@ -300,10 +305,21 @@ describe("Funding: capped ticks of the funding indices, bound into every round",
     // bound again: the same; bound first now: at the indices it had when posted
     assert.equal((await bind(bound)).binding, boundBefore);
     const first = await bind(unbound);
-    assert.equal(first.binding, priceConfigHash(w.state, later, indicesBefore));
+    assert.equal(
+      first.binding,
+      priceConfigHash(
+        w.state,
+        later,
+        indicesBefore,
+        await w.chain.roundMargins(unbound, later.length),
+      ),
+    );
     await postUnbound(w, MARKS);
     const after = await bind(w.round);
-    assert.equal(after.binding, priceConfigHash(w.state, MARKS, t.indices));
+    assert.equal(
+      after.binding,
+      priceConfigHash(w.state, MARKS, t.indices, await w.chain.roundMargins(w.round, 2)),
+    );
     console.log(`      gas of bindRound (M = 2, ${await client.tickCount()} ticks): ${after.gas}`);
   });
 

@@ -1,4 +1,5 @@
 import { signForcedRequest } from "../../prover/src/domain/forced.ts";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import assert from "node:assert/strict";
@@ -77,6 +78,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         marks,
         round: 1n,
         fundingIndices: ZERO,
+        margins: oneX(marks.length),
         reduceOnly: 0n,
       },
       {
@@ -91,6 +93,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         marks,
         round: 1n,
         fundingIndices: ZERO,
+        margins: oneX(marks.length),
       },
       {
         kind: "liquidations",
@@ -98,6 +101,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         marks: crash,
         round: 2n,
         fundingIndices: ZERO,
+        margins: oneX(crash.length),
       },
       {
         kind: "forced",
@@ -120,6 +124,7 @@ describe("batch kinds and circuits: one table each, checked against the circuits
         marks: crash,
         round: 2n,
         fundingIndices: ZERO,
+        margins: oneX(crash.length),
       },
     ];
     const seen = new Set<string>();
@@ -128,7 +133,10 @@ describe("batch kinds and circuits: one table each, checked against the circuits
       const applied = applyBatch(s.state, req, P);
       const binding =
         "marks" in req
-          ? kindBinding(applied.data, priceConfigHash(s.state, req.marks, req.fundingIndices))
+          ? kindBinding(
+              applied.data,
+              priceConfigHash(s.state, req.marks, req.fundingIndices, oneX(req.marks.length)),
+            )
           : undefined;
       const files = await testCircuit(spec.circuit);
       const witness = await calculateWitness(files.wasm, applied.signals);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import fc from "fast-check";
 import {
@@ -168,32 +169,32 @@ describe("domain values", function () {
       "MARKET_MARGINS",
     );
     assert.equal(
-      code(() => priceConfigHash(cfg([btc]), [0n], zeroIndices(1))),
+      code(() => priceConfigHash(cfg([btc]), [0n], zeroIndices(1), oneX([0n].length))),
       "MARK_ZERO",
     );
     assert.equal(
-      code(() => priceConfigHash(cfg([btc]), [1n, 2n], zeroIndices(1))),
+      code(() => priceConfigHash(cfg([btc]), [1n, 2n], zeroIndices(1), oneX([1n, 2n].length))),
       "MARK_COUNT",
     );
     // one funding index per market, each an int64
     assert.equal(
-      code(() => priceConfigHash(cfg([btc]), [1n], zeroIndices(2))),
+      code(() => priceConfigHash(cfg([btc]), [1n], zeroIndices(2), oneX([1n].length))),
       "FUNDING_INDEX_COUNT",
     );
     assert.equal(
-      code(() => priceConfigHash(cfg([btc]), [1n], [2n ** 63n])),
+      code(() => priceConfigHash(cfg([btc]), [1n], [2n ** 63n], oneX([1n].length))),
       "VALUE_OUT_OF_RANGE",
     );
     assert.notEqual(
-      priceConfigHash(cfg([btc]), [1n], [-1n]),
-      priceConfigHash(cfg([btc]), [1n], [0n]),
+      priceConfigHash(cfg([btc]), [1n], [-1n], oneX([1n].length)),
+      priceConfigHash(cfg([btc]), [1n], [0n], oneX([1n].length)),
     );
   });
 
   it("binds configuration and prices: any change moves the hashes", function () {
     const ms = defaultMarkets(2);
-    const h = priceConfigHash(cfg(ms), [1n, 2n], zeroIndices(2));
-    assert.notEqual(priceConfigHash(cfg(ms), [1n, 3n], zeroIndices(2)), h);
+    const h = priceConfigHash(cfg(ms), [1n, 2n], zeroIndices(2), oneX([1n, 2n].length));
+    assert.notEqual(priceConfigHash(cfg(ms), [1n, 3n], zeroIndices(2), oneX([1n, 3n].length)), h);
     assert.notEqual(configHash(cfg([{ ...ms[0], takerFeeBps: 6n }, ms[1]])), configHash(cfg(ms)));
     // and the deployment: the same markets on another chain or contract hash otherwise
     assert.notEqual(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { exitSignerHash, signExit } from "../../prover/src/domain/exit.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
@@ -52,6 +53,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
     batches: 7,
     roundId: 3n,
     fundingIndices: zeroIndices(P.markets),
+    margins: oneX(P.markets),
   };
 
   before(function () {
@@ -70,7 +72,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       const sig = signExit(t.index, TO, t.keys.privateKey, s.domain);
       assert.deepEqual(
         exitInputFromData(d, s.state, TO, sig),
-        exitInput(s.state, t.index, TO, sig, s.marks, freeze.fundingIndices),
+        exitInput(s.state, t.index, TO, sig, s.marks, freeze.fundingIndices, oneX(s.marks.length)),
       );
     }
     // an open position is settled at the marks in the payout the data states
@@ -84,6 +86,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
         { r8x: 0n, r8y: 0n, s: 0n },
         s.marks,
         freeze.fundingIndices,
+        oneX(s.marks.length),
       ).payout,
     );
   });
@@ -101,13 +104,25 @@ describe("exit data and receipts: an account's way out from its leaf and path al
       const d = exitDataOf(s.state, account, { ...freeze, marks: s.marks }, "test");
       assert.throws(() => exitInputFromData(d, s.state, TO, null), code("EXIT_UNSIGNED"));
       assert.throws(
-        () => exitInput(s.state, account, TO, null, s.marks, freeze.fundingIndices),
+        () =>
+          exitInput(
+            s.state,
+            account,
+            TO,
+            null,
+            s.marks,
+            freeze.fundingIndices,
+            oneX(s.marks.length),
+          ),
         code("EXIT_UNSIGNED"),
       );
       // signed by the owner: both builders give the same input, carrying that signature
       const sig = signExit(account, TO, owner.privateKey, s.domain);
       const input = exitInputFromData(d, s.state, TO, sig);
-      assert.deepEqual(input, exitInput(s.state, account, TO, sig, s.marks, freeze.fundingIndices));
+      assert.deepEqual(
+        input,
+        exitInput(s.state, account, TO, sig, s.marks, freeze.fundingIndices, oneX(s.marks.length)),
+      );
       assert.deepEqual([input.sigR8x, input.sigR8y, input.sigS], [sig.r8x, sig.r8y, sig.s]);
     }
   });
@@ -119,7 +134,16 @@ describe("exit data and receipts: an account's way out from its leaf and path al
     const input = exitInputFromData(d, s.state, TO, sig, pending.publicKey);
     assert.deepEqual(
       input,
-      exitInput(s.state, FEE_ACCOUNT, TO, sig, s.marks, freeze.fundingIndices, pending.publicKey),
+      exitInput(
+        s.state,
+        FEE_ACCOUNT,
+        TO,
+        sig,
+        s.marks,
+        freeze.fundingIndices,
+        oneX(s.marks.length),
+        pending.publicKey,
+      ),
     );
     assert.deepEqual(
       [input.signer, input.signerX, input.signerY],
@@ -252,6 +276,7 @@ describe("exit data and receipts: an account's way out from its leaf and path al
         roundId: 3n,
         marks: s.marks,
         fundingIndices: freeze.fundingIndices,
+        margins: freeze.margins,
       };
       const d = receiptExitData(book, at, "receipt test");
       assert.deepEqual(d, exitDataOf(s.state, t().index, { ...freeze, ...at }, "receipt test"));

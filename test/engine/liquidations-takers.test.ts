@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { deploymentDomain } from "../../prover/src/domain/messages.ts";
 import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
@@ -186,6 +187,7 @@ describe("Liquidations with liquidators (engine)", function () {
         marks: MARKS,
         round: 1n,
         fundingIndices: INDICES,
+        margins: oneX(MARKS.length),
       },
       P,
     );

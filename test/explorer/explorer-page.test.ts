@@ -233,6 +233,7 @@ describe("explorer: the page in headless Chromium against the operator (real cha
             batches,
             roundId: 2n,
             fundingIndices: x.rig.w.fundingIndices,
+            margins: x.rig.w.margins,
             marks: MARKS_2,
           },
           `operator ${x.settlement}`,

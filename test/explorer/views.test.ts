@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
@@ -95,6 +96,7 @@ describe("explorer: account queries, open interest and exit data on an engine st
       roundId: 9n,
       marks: MARKS,
       fundingIndices: zeroIndices(MARKS.length),
+      margins: oneX(MARKS.length),
     };
     const d = exitDataView(s, 3n, { ...point, root: s.root }, "test", { q: q(), now: NOW });
     assert.equal(d.root, s.root);

@@ -1,4 +1,5 @@
 import type { Contract } from "ethers";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { exitCallArgs } from "../../prover/src/chain/exit.ts";
 import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
 import { signExit } from "../../prover/src/domain/exit.ts";
@@ -110,7 +111,15 @@ export async function startExplorerRig(): Promise<ExplorerRig> {
     async exit(who: Participant) {
       const to = BigInt(await who.signer.getAddress());
       const sig = signExit(who.account!, to, who.keys.privateKey, w.domain);
-      const input = exitInput(rig.op.state, who.account!, to, sig, w.marks, w.fundingIndices);
+      const input = exitInput(
+        rig.op.state,
+        who.account!,
+        to,
+        sig,
+        w.marks,
+        w.fundingIndices,
+        oneX(w.marks.length),
+      );
       const proof = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
       const s = w.d.settlement.connect(who.signer) as Contract;
       await (await s.getFunction("exit")(...exitCallArgs(input, proof.proof))).wait();

@@ -233,6 +233,7 @@ describe("replica: survives the operator", function () {
             roundId: freeze.roundId,
             marks,
             fundingIndices: w.fundingIndices,
+            margins: w.margins,
           },
           served.source,
         );

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,7 +37,12 @@ function open(file: string, state = world(), recheckPerRound?: number) {
     put(10n, 10_000n, 2n);
   }
   const store = new Store(file);
-  let round: Round | undefined = { roundId: 1n, prices: MARKS, fundingIndices: INDICES };
+  let round: Round | undefined = {
+    roundId: 1n,
+    prices: MARKS,
+    fundingIndices: INDICES,
+    margins: oneX(MARKS.length),
+  };
   const logs: string[] = [];
   const ctx = {
     state,
@@ -53,7 +59,12 @@ function open(file: string, state = world(), recheckPerRound?: number) {
     logs,
     /** A new oracle round at `prices` (undefined: no round). */
     at: (prices: readonly bigint[] | undefined) => {
-      round = prices && { roundId: (round?.roundId ?? 1n) + 1n, prices, fundingIndices: INDICES };
+      round = prices && {
+        roundId: (round?.roundId ?? 1n) + 1n,
+        prices,
+        fundingIndices: INDICES,
+        margins: oneX(MARKS.length),
+      };
     },
   };
 }

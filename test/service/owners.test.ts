@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
@@ -158,7 +159,8 @@ describe("operator: the fee and fund owners on a real chain", function () {
     const a = op.state.getAccount(alice.account!);
     const flat = { ...a, positions: a.positions.map((p) => ({ ...p, size: 0n, notional: 0n })) };
     const check = (index: bigint) =>
-      checkWithdrawalFunds(index, flat, [flat.collateral], op.state, MARKS, [0n, 0n])?.code;
+      checkWithdrawalFunds(index, flat, [flat.collateral], op.state, MARKS, [0n, 0n], oneX(2))
+        ?.code;
     assert.equal(check(alice.account!), undefined);
     assert.equal(check(INSURANCE_ACCOUNT), "FUND_BELOW_FLOOR");
   });

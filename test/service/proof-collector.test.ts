@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneX } from "../../prover/src/domain/volatility.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -58,6 +59,7 @@ describe("operator service: the proof collector never takes a worker's word", fu
     marks: s.marks,
     round: 1n,
     fundingIndices: s.marks.map(() => 0n),
+    margins: oneX(s.marks.length),
     reduceOnly: 0n,
   };
   const applied = applyBatch(s.state, req, P);

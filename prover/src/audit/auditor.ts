@@ -1,5 +1,5 @@
 import { breakerStart } from "../domain/breakers.ts";
-import { marginStart, type RoundMargins } from "../domain/volatility.ts";
+import { marginStart, marginsText, marginsWord, type RoundMargins } from "../domain/volatility.ts";
 import { getAddress, type Provider } from "ethers";
 import { followLoop } from "./follow.ts";
 import { BATCH_KINDS, batchOperations, kindOfNumber } from "../domain/batch-kinds.ts";
@@ -431,12 +431,23 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
             batch: n,
             message: `${batchFileName(n)} states reduce-only markets ${file.reduceOnly}; oracle round ${ev.roundId} has ${priced?.reduceOnly ?? 0n}`,
           });
+        if (
+          "margins" in file &&
+          priced?.margins &&
+          marginsWord(file.margins) !== marginsWord(priced.margins)
+        )
+          this.find({
+            code: "BINDING_MISMATCH",
+            batch: n,
+            message: `${batchFileName(n)} states margin multipliers ${marginsText(file.margins)}; oracle round ${ev.roundId} has ${marginsText(priced.margins)}`,
+          });
         replayed = replayBatch(
           this,
           n,
           file,
           priced?.prices ?? [],
           priced?.fundingIndices ?? [],
+          priced?.margins,
           ev.newRoot,
         );
         if (replayed) checkFundingReplay(this, n, file, replayed);

@@ -127,6 +127,8 @@ export async function pricedBinding(
   prices?: bigint[];
   fundingIndices?: bigint[];
   reduceOnly?: bigint;
+  /** The round's margin multipliers, as the oracle recorded them. */
+  margins?: RoundMargins;
   binding?: bigint;
 }> {
   const n = ev.batch;
@@ -136,12 +138,27 @@ export async function pricedBinding(
   let binding: bigint | undefined;
   let reduceOnly: bigint | undefined;
   let margins: RoundMargins | undefined;
+  let recorded: RoundMargins | undefined;
   try {
     ({ prices, fundingIndices, reduceOnly, margins } = await ctx.round(ev.roundId));
+    // the round's margin multipliers: the oracle's record (the binding includes it), which
+    // must be the volatility rule's (checked when the audit walked the rule from round 1)
+    const word = await ctx.recordedMargins(ev.roundId);
+    recorded = unpackMarginsWord(word, ctx.config.markets.length);
+    if (margins && !ctx.bindings.has(`${key}/margins`)) {
+      ctx.bindings.set(`${key}/margins`, 0n);
+      if (word !== marginsWord(margins))
+        ctx.find({
+          code: "BINDING_MISMATCH",
+          batch: n,
+          message: `the oracle recorded margin multipliers ${marginsText(recorded)} for round ${key}; its volatility margin rule over the rounds gives ${marginsText(margins)}`,
+        });
+    }
     binding = priceConfigHash(
       { markets: ctx.config.markets, fundFloor: ctx.config.fundFloor, domain: ctx.domain },
       prices,
       fundingIndices,
+      recorded,
     );
   } catch (e) {
     ctx.find({
@@ -170,20 +187,8 @@ export async function pricedBinding(
       () => roundBinding(ctx.provider, ctx.settlement, ev.roundId),
       b,
       (onChain) =>
-        `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices!.join(", ")}], funding indices [${fundingIndices?.join(", ")}]) is ${b}`,
+        `Settlement bound round ${key} to ${onChain}; Poseidon(published configuration, oracle prices [${prices!.join(", ")}], funding indices [${fundingIndices?.join(", ")}], margin multipliers ${recorded ? marginsText(recorded) : "?"}) is ${b}`,
     );
-  }
-  // the round's margin multipliers: the oracle's record must be the volatility rule's
-  if (margins && !ctx.bindings.has(`${key}/margins`)) {
-    ctx.bindings.set(`${key}/margins`, 0n);
-    const recorded = await ctx.recordedMargins(ev.roundId);
-    const rule = marginsWord(margins);
-    if (recorded !== rule)
-      ctx.find({
-        code: "BINDING_MISMATCH",
-        batch: n,
-        message: `the oracle recorded margin multipliers ${marginsText(unpackMarginsWord(recorded, margins.mult.length))} for round ${key}; its volatility margin rule over the rounds gives ${marginsText(margins)}`,
-      });
   }
   // a trade batch is proven against the round's reduce-only markets too (circuit breakers):
   // the oracle's record, which the breaker rule over the rounds must give
@@ -220,7 +225,7 @@ export async function pricedBinding(
         message: `LiquidationsSettled carries prices [${liq.prices.join(", ")}], oracle round ${key} has [${prices.join(", ")}]`,
       });
   }
-  return { prices, fundingIndices, reduceOnly, binding };
+  return { prices, fundingIndices, reduceOnly, margins: recorded, binding };
 }
 
 /**

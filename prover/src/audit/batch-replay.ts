@@ -11,6 +11,7 @@ import type { Finding } from "./findings.ts";
 import type { PendingDeposit, Progress } from "./progress.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import type { BatchFileSource } from "./sources.ts";
+import type { RoundMargins } from "../domain/volatility.ts";
 
 /** A BatchSettled event, decoded. */
 export type SettledEvent = Extract<ChainEvent, { name: "BatchSettled" }>;
@@ -154,7 +155,8 @@ function checkFile(
 
 /**
  * Replays one batch in the engine (the operator's own entry, engine/kinds.ts) at the
- * oracle's prices and the Funding contract's indices, and compares the root with the chain's. Returns the engine's batch data
+ * oracle's prices and margin multipliers and the Funding contract's indices, and compares the
+ * root with the chain's. Returns the engine's batch data
  * (for kinds whose outcomes the chain announces: forced batches), undefined if refused.
  */
 export function replayBatch(
@@ -163,12 +165,14 @@ export function replayBatch(
   d: BatchData,
   prices: bigint[],
   fundingIndices: bigint[],
+  margins: RoundMargins | undefined,
   chainRoot: bigint,
 ): BatchData | undefined {
   const p = ctx.config.paramSet;
   let applied: BatchData;
   try {
-    const req = "marks" in d ? { ...d, marks: prices, fundingIndices } : d;
+    const req =
+      "marks" in d ? { ...d, marks: prices, fundingIndices, margins: margins ?? d.margins } : d;
     applied = applyBatch(ctx.state, req, p).data;
   } catch (e) {
     const code = e instanceof ZkClearError ? ` (${e.code})` : "";

@@ -5,7 +5,12 @@ import type { BatchKind } from "../domain/batch.ts";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import type { CircuitId } from "../domain/circuits.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
-import type { MarginRule } from "../domain/volatility.ts";
+import {
+  oneX,
+  unpackMarginsWord,
+  type MarginRule,
+  type RoundMargins,
+} from "../domain/volatility.ts";
 
 /**
  * What the auditor reads from the chain, through nothing but a JSON-RPC provider: the
@@ -250,6 +255,17 @@ export async function roundMarginsWord(
   return BigInt(
     await new Contract(oracle, oracleIface, provider).getFunction("roundMarginsWord")(roundId),
   );
+}
+
+/** A round's margin multipliers, unpacked (1x for round 0: no round was posted). */
+export async function roundMarginsOf(
+  provider: Provider,
+  oracle: string,
+  roundId: bigint,
+  markets: number,
+): Promise<RoundMargins> {
+  if (roundId === 0n) return oneX(markets);
+  return unpackMarginsWord(await roundMarginsWord(provider, oracle, roundId), markets);
 }
 
 export async function oracleRound(

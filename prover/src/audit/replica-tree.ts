@@ -1,6 +1,7 @@
 import { Contract, type Provider } from "ethers";
 import { BATCH_KINDS, kindOfNumber } from "../domain/batch-kinds.ts";
 import { deploymentDomain } from "../domain/messages.ts";
+import { unpackMarginsWord, type RoundMargins } from "../domain/volatility.ts";
 import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { batchData, replayBatch, type ReplayContext } from "./batch-replay.ts";
@@ -9,6 +10,8 @@ import {
   latestBlockNumber,
   oracleRound,
   readSettlement,
+  roundMarginsOf,
+  roundMarginsWord,
   settlementAt,
 } from "./chain.ts";
 import { fetchEvents } from "./chain-events.ts";
@@ -82,6 +85,8 @@ export interface RebuiltTree {
   readonly marks: readonly bigint[];
   /** The Funding contract's indices at the freeze's round (empty when not frozen). */
   readonly fundingIndices: readonly bigint[];
+  /** The oracle's margin multipliers of the freeze's round (1x when not frozen). */
+  readonly margins: RoundMargins;
 }
 
 /**
@@ -144,6 +149,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     const priced = BATCH_KINDS[kind].priced;
     let marks: bigint[] = [];
     let indices: bigint[] = [];
+    let margins: RoundMargins | undefined;
     if (priced) {
       marks =
         prices.get(ev.roundId) ?? (await oracleRound(o.provider, info.oracle, ev.roundId)).prices;
@@ -151,6 +157,10 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
       indices =
         fundings.get(ev.roundId) ?? (await fundingIndicesAt(o.provider, info.funding, ev.roundId));
       fundings.set(ev.roundId, indices);
+      margins = unpackMarginsWord(
+        await roundMarginsWord(o.provider, info.oracle, ev.roundId),
+        marks.length,
+      );
     }
     let deposits: PendingDeposit[] = [];
     const queueFrom = kind === "forced" ? (p.forcedHash ?? 0n) : p.queueHash;
@@ -160,7 +170,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     }
     const data = await batchData(ctx, ev, kind, priced ? marks : undefined, deposits, queueFrom);
     if (stopped || !data) break;
-    replayBatch(ctx, ev.batch, data, marks, indices, ev.newRoot);
+    replayBatch(ctx, ev.batch, data, marks, indices, margins, ev.newRoot);
     if (stopped) break;
     if (kind === "forced") p.forcedHash = ev.commitment;
     if (kind === "deposits") {
@@ -188,5 +198,11 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
   const fundingIndices = frozen
     ? await fundingIndicesAt(o.provider, info.funding, frozen.roundId)
     : [];
-  return { state, config, chainId, batches: upTo, freeze: frozen, marks, fundingIndices };
+  const margins = await roundMarginsOf(
+    o.provider,
+    info.oracle,
+    frozen?.roundId ?? 0n,
+    config.markets.length,
+  );
+  return { state, config, chainId, batches: upTo, freeze: frozen, marks, fundingIndices, margins };
 }

@@ -27,7 +27,7 @@ import type {
 } from "../domain/ports.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { Deposit } from "../domain/transfers.ts";
-import { unpackMarginsWord } from "../domain/volatility.ts";
+import { unpackMarginsWord, type RoundMargins } from "../domain/volatility.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { callArgs, SubmitError } from "./settlement.ts";
 
@@ -164,12 +164,19 @@ export class ChainClient implements ChainPort {
         prices: prices.map(BigInt),
         fundingIndices: await this.fundingIndices(id),
         reduceOnly: BigInt(await this.oracle.getFunction("roundReduceOnly")(id)),
-        margins: unpackMarginsWord(
-          BigInt(await this.oracle.getFunction("roundMarginsWord")(id)),
-          prices.length,
-        ),
+        margins: await this.roundMargins(id, prices.length),
       };
     });
+  }
+
+  /** Oracle round `roundId`'s margin multipliers (PriceOracle.roundMarginsWord), unpacked. */
+  async roundMargins(roundId: bigint, markets: number): Promise<RoundMargins> {
+    return this.retry("roundMargins", async () =>
+      unpackMarginsWord(
+        BigInt(await this.oracle.getFunction("roundMarginsWord")(roundId)),
+        markets,
+      ),
+    );
   }
 
   /**

@@ -4,7 +4,7 @@ import { getAddress } from "ethers";
 import { toExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import { receiptExitData } from "../domain/receipts.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound, roundMarginsOf } from "../audit/chain.ts";
 import { readFreeze, type FreezeState } from "../audit/replica-tree.ts";
 import { bigintArg, CliError, EXIT, type Output } from "./common.ts";
 import {
@@ -65,6 +65,7 @@ async function fromReplica(
       roundId: t.freeze.roundId,
       marks: t.marks,
       fundingIndices: t.fundingIndices,
+      margins: t.margins,
     },
     `replica ${t.describe}`,
   );
@@ -91,7 +92,13 @@ async function fromReceipt(
     c.deployment.addresses.funding,
     freeze.roundId,
   );
-  return receiptExitData(book, { ...freeze, marks, fundingIndices }, `receipt ${file}`);
+  const margins = await roundMarginsOf(
+    c.provider,
+    c.deployment.addresses.oracle,
+    freeze.roundId,
+    marks.length,
+  );
+  return receiptExitData(book, { ...freeze, marks, fundingIndices, margins }, `receipt ${file}`);
 }
 
 export function register(program: Command, out: () => Output): void {

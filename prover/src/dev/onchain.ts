@@ -42,6 +42,7 @@ import { devCommitteeWallets, signAttestation } from "../chain/committee.ts";
 import { attestationOf, packAttestations } from "../domain/committee.ts";
 import { KeyAttestor } from "../service/committee.ts";
 import { zeroIndices } from "../domain/funding.ts";
+import { oneX, type MarginRuleNumbers, type RoundMargins } from "../domain/volatility.ts";
 
 /**
  * An operator's whole loop against a real chain, for the end-to-end test, the demo and
@@ -78,6 +79,8 @@ export interface World {
   fundingIndices: bigint[];
   /** The latest round's reduce-only markets (PriceOracle.roundReduceOnly). */
   reduceOnly: bigint;
+  /** The latest round's margin multipliers (PriceOracle.roundMargins). */
+  margins: RoundMargins;
   /** The key set batches are proven with (the set's development keys). */
   readonly keys: KeySet;
   /**
@@ -158,6 +161,8 @@ export async function setupWorld(
      * moves are not about breakers sets 10,000 (a market moves up to 100 % per round).
      */
     breakerMoveBps?: number;
+    /** The oracle's volatility margin rule (default DEPLOY_DEFAULTS). */
+    marginRule?: MarginRuleNumbers;
     fund?: bigint;
     /** Test-only deployment changes (another token, verifier overrides). */
     deploy?: Partial<Omit<DeployOptions, "params" | "markets" | "verifiers">>;
@@ -183,6 +188,7 @@ export async function setupWorld(
         defaultMaxReportAge(opts.deploy?.maxPriceAge ?? DEPLOY_DEFAULTS.maxPriceAge),
       bounds: markets.map(() => [1n, (1n << 64n) - 1n] as const),
       breakerMoveBps: opts.breakerMoveBps,
+      marginRule: opts.marginRule,
     },
     // the development committee (its keys sign in this process: World.chain's attestor)
     committee: devCommittee(),
@@ -232,6 +238,7 @@ export async function setupWorld(
     marks: [],
     fundingIndices: zeroIndices(p.markets),
     reduceOnly: 0n,
+    margins: oneX(p.markets),
   };
 }
 
@@ -297,6 +304,7 @@ export async function postRound(
   w.marks = [...prices];
   w.fundingIndices = await w.chain.fundingIndices(roundId);
   w.reduceOnly = BigInt(await w.d.oracle.getFunction("roundReduceOnly")(roundId));
+  w.margins = await w.chain.roundMargins(roundId, prices.length);
   return { roundGas: BigInt(r1.gasUsed), bindGas: BigInt(r2.gasUsed) };
 }
 
@@ -370,6 +378,7 @@ export function proveTrades(
       marks,
       round: w.round,
       fundingIndices: w.fundingIndices,
+      margins: w.margins,
       reduceOnly: w.reduceOnly,
     },
     prover,
@@ -387,6 +396,7 @@ export function settleTradeBatch(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    margins: w.margins,
     reduceOnly: w.reduceOnly,
   });
 }
@@ -402,6 +412,7 @@ export function proveWithdrawals(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    margins: w.margins,
   });
 }
 
@@ -416,6 +427,7 @@ export function settleWithdrawals(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    margins: w.margins,
   });
 }
 
@@ -435,6 +447,7 @@ export function proveLiquidations(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    margins: w.margins,
   });
 }
 
@@ -451,6 +464,7 @@ export function settleLiquidations(
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
+    margins: w.margins,
   });
 }
 
@@ -479,6 +493,7 @@ export async function proveExit(
   marks: readonly bigint[] = w.marks,
   fundingIndices: readonly bigint[] = w.fundingIndices,
   pending = false,
+  margins: RoundMargins = w.margins,
 ): Promise<{ input: ExitAccountInput; args: ReturnType<typeof exitCallArgs>; proveMs: number }> {
   const to = BigInt(recipient);
   const sig = signExit(account, to, key.privateKey, w.domain);
@@ -489,6 +504,7 @@ export async function proveExit(
     sig,
     marks,
     fundingIndices,
+    margins,
     pending ? key.publicKey : null,
   );
   const r = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));

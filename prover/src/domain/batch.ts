@@ -10,6 +10,7 @@ import { orderMessage, type SignedOrder } from "./order.ts";
 import type { SignedOffer } from "./offer.ts";
 import { depositQueueHash, type Deposit, type SignedWithdrawal } from "./transfers.ts";
 import type { ForcedRequest } from "./forced.ts";
+import type { RoundMargins } from "./volatility.ts";
 
 /**
  * A batch's private data, as the operator cuts it, proves it, keeps it and publishes it for
@@ -48,6 +49,11 @@ export interface Priced {
   readonly round: bigint;
   /** The markets' funding indices for `round` (signed; domain/funding.ts). */
   readonly fundingIndices: readonly bigint[];
+  /**
+   * The round's margin multipliers (PriceOracle.roundMargins, domain/volatility.ts): the
+   * margin rates the batch is checked at, bound into its proof.
+   */
+  readonly margins: RoundMargins;
 }
 
 /**

@@ -5,6 +5,7 @@ import { exitPayout } from "./exit.ts";
 import { fromJson, toJson } from "./json.ts";
 import { deploymentDomain } from "./messages.ts";
 import { AccountTree } from "./tree.ts";
+import { checkMargins, type RoundMargins } from "./volatility.ts";
 
 /**
  * An account's exit data (zkclear-exit-data/1): everything `zkclear exit` needs besides the
@@ -15,7 +16,7 @@ import { AccountTree } from "./tree.ts";
  * accepts only proofs against its frozenRoot, so a wrong file can only fail, never pay
  * another amount. Made by engine/exit-data.ts from a rebuilt tree (a replica) or a receipt.
  */
-export const EXIT_DATA_FORMAT = "zkclear-exit-data/1";
+export const EXIT_DATA_FORMAT = "zkclear-exit-data/2";
 
 export interface ExitData {
   readonly chainId: bigint;
@@ -36,6 +37,8 @@ export interface ExitData {
   readonly marks: readonly bigint[];
   /** The markets' funding indices at that round (the Funding contract's). */
   readonly fundingIndices: readonly bigint[];
+  /** That round's margin multipliers (the oracle's; the exit proof's binding includes them). */
+  readonly margins: RoundMargins;
   /** max(0, equity at the marks after funding): what the exit proof states. */
   readonly payout: bigint;
   /** Where it came from: "replica <dir or URL>" or "receipt <file>". */
@@ -88,6 +91,11 @@ export function checkExitData(d: ExitData, name = "exit data"): ExitData {
       "EXIT_DATA_INVALID",
       `${name}: ${d.fundingIndices.length} funding indices for ${d.leaf.positions.length} markets`,
     );
+  try {
+    checkMargins(d.margins, d.leaf.positions.length);
+  } catch (e) {
+    throw new ExitDataError("EXIT_DATA_INVALID", `${name}: ${msg(e)}`);
+  }
   const payout = exitPayout(d.leaf, d.marks, d.fundingIndices);
   if (payout !== d.payout)
     throw new ExitDataError(
@@ -119,6 +127,7 @@ const FIELDS = [
   "roundId",
   "marks",
   "fundingIndices",
+  "margins",
   "payout",
   "source",
 ] as const;
@@ -170,6 +179,14 @@ export function parseExitDataFile(text: string, name = "exit data file"): ExitDa
     fundingIndices: list("fundingIndices").map((x, j) =>
       typeof x === "bigint" ? x : bad(`fundingIndices[${j}] must be an integer`),
     ),
+    margins: (() => {
+      const m = raw.margins as { mult?: unknown; liqMult?: unknown } | null;
+      if (typeof m !== "object" || m === null) return bad("margins must be { mult, liqMult }");
+      return {
+        mult: list("margins.mult", m.mult).map((x, j) => big(`margins.mult[${j}]`, x)),
+        liqMult: list("margins.liqMult", m.liqMult).map((x, j) => big(`margins.liqMult[${j}]`, x)),
+      };
+    })(),
     payout: big("payout"),
     source: typeof raw.source === "string" ? raw.source : bad("source must be a string"),
   };

@@ -46,6 +46,8 @@ export interface SettleTradesInput {
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through tradeBinding. */
   readonly fundFloor: bigint;
+  /** The round\'s margin multipliers, packed (PriceOracle.roundMarginsWord; MarketBinding binds them). */
+  readonly margins: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -88,6 +90,7 @@ export function toSettleTradesSignals(input: SettleTradesInput): Record<string, 
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
+    margins: str(input.margins),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     reduceOnly: str(input.reduceOnly),
@@ -201,6 +204,8 @@ export interface ProcessWithdrawalsInput {
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
   readonly fundFloor: bigint;
+  /** The round\'s margin multipliers, packed (PriceOracle.roundMarginsWord; MarketBinding binds them). */
+  readonly margins: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -229,6 +234,7 @@ export function toProcessWithdrawalsSignals(
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
+    margins: str(input.margins),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -270,6 +276,8 @@ export interface LiquidateBatchInput {
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
   readonly fundFloor: bigint;
+  /** The round\'s margin multipliers, packed (PriceOracle.roundMarginsWord; MarketBinding binds them). */
+  readonly margins: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -293,6 +301,7 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
+    margins: str(input.margins),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -329,6 +338,8 @@ export interface AnswerForcedInput {
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
   readonly fundFloor: bigint;
+  /** The round\'s margin multipliers, packed (PriceOracle.roundMarginsWord; MarketBinding binds them). */
+  readonly margins: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -369,6 +380,7 @@ export function toAnswerForcedSignals(input: AnswerForcedInput): Record<string, 
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
+    margins: str(input.margins),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     ...transpose(input.slots),
@@ -391,6 +403,8 @@ export interface ExitAccountInput extends LeafSlotFields {
   readonly domain: bigint;
   /** The insurance fund's floor (MarketBinding): bound through priceConfigHash. */
   readonly fundFloor: bigint;
+  /** The round\'s margin multipliers, packed (PriceOracle.roundMarginsWord; MarketBinding binds them). */
+  readonly margins: bigint;
   readonly mark: readonly bigint[];
   /** The markets' funding indices at the batch's round (signed; MarketBinding binds them). */
   readonly fundingIndex: readonly bigint[];
@@ -426,6 +440,7 @@ export function toExitAccountSignals(input: ExitAccountInput): Record<string, Si
     marketParam: strs(input.marketParam),
     domain: str(input.domain),
     fundFloor: str(input.fundFloor),
+    margins: str(input.margins),
     mark: strs(input.mark),
     fundingIndex: input.fundingIndex.map(signedStr),
     leafAx: str(input.leafAx),

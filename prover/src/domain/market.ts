@@ -3,6 +3,7 @@ import { checkIndices, fundingHash } from "./funding.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import { BPS_BITS, COLLATERAL_BITS, MAX_MARKETS, PRICE_BITS } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
+import { checkMargins, marginsWord, type RoundMargins } from "./volatility.ts";
 
 /**
  * A perpetual market's risk and fee parameters, in basis points (1 bp = 1/10,000).
@@ -102,17 +103,21 @@ export function configHash(c: BoundConfig): bigint {
 }
 
 /**
- * Poseidon(2)(Poseidon(1 + M)(configHash, marks), fundingHash(indices)): the batch's
- * price, funding and configuration binding (MarketBinding's priceConfigHash; Settlement
- * computes it per oracle round, the indices being the Funding contract's for that round).
+ * Poseidon(3)(Poseidon(1 + M)(configHash, marks), fundingHash(indices), marginsWord): the
+ * batch's price, funding, margin and configuration binding (MarketBinding's
+ * priceConfigHash; Settlement computes it per oracle round, the indices being the Funding
+ * contract's for that round and the multipliers the oracle's volatility rule's).
  */
 export function priceConfigHash(
   c: BoundConfig,
   marks: readonly bigint[],
   indices: readonly bigint[],
+  margins: RoundMargins,
 ): bigint {
   checkIndices(indices, c.markets.length);
-  return poseidon([pricesHash(c, marks), fundingHash(indices)]);
+  const prices = pricesHash(c, marks);
+  checkMargins(margins, c.markets.length);
+  return poseidon([prices, fundingHash(indices), marginsWord(margins)]);
 }
 
 /** Poseidon(1 + M)(configHash, marks): the price part of the binding. */

@@ -149,9 +149,9 @@ export interface Round {
   readonly reduceOnly?: bigint;
   /**
    * The round's margin multipliers per market (PriceOracle.roundMarginsWord,
-   * domain/volatility.ts). Absent when not read: 1x.
+   * domain/volatility.ts): the margin rates batches at this round are checked and proven at.
    */
-  readonly margins?: RoundMargins;
+  readonly margins: RoundMargins;
 }
 
 /** A batch's transaction, signed but perhaps not yet sent: stored before it is sent. */

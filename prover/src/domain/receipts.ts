@@ -5,6 +5,7 @@ import { exitPayout } from "./exit.ts";
 import { checkExitData, type ExitData } from "./exit-data.ts";
 import { fromJson, toJson } from "./json.ts";
 import { AccountTree } from "./tree.ts";
+import type { RoundMargins } from "./volatility.ts";
 
 /**
  * The receipts `zkclear account` keeps (zkclear-receipts/1): for one account of one
@@ -114,6 +115,7 @@ export function receiptExitData(
     roundId: bigint;
     marks: readonly bigint[];
     fundingIndices: readonly bigint[];
+    margins: RoundMargins;
   },
   source: string,
 ): ExitData {
@@ -139,6 +141,7 @@ export function receiptExitData(
     roundId: freeze.roundId,
     marks: [...freeze.marks],
     fundingIndices: [...freeze.fundingIndices],
+    margins: freeze.margins,
     payout: exitPayout(r.leaf, freeze.marks, freeze.fundingIndices),
     source,
   });

@@ -1,5 +1,9 @@
-import { MarketConfigError } from "./market.ts";
+import { ZkClearError, type CodeOf } from "./errors.ts";
 import type { BreakerRound } from "./breakers.ts";
+import type { MarketParams } from "./market.ts";
+
+/** A refusal of the volatility rule's twin (MARGIN_RULE). */
+export class MarginRuleError extends ZkClearError<CodeOf<"market">> {}
 
 /**
  * Margins that follow volatility: the TypeScript twin of contracts/VolatilityMargins.sol,
@@ -164,7 +168,7 @@ export function marginMultipliers(
   for (const r of rounds) {
     const step = marginStep(rule, state, r);
     if (!step)
-      throw new MarketConfigError(
+      throw new MarginRuleError(
         "MARGIN_RULE",
         `margin rounds must be consecutive from round 1: round ${r.roundId} after ${state.last?.roundId ?? "none"}`,
       );
@@ -194,4 +198,48 @@ export function unpackMarginsWord(word: bigint, markets: number): RoundMargins {
 export function marginsText(m: RoundMargins): string {
   const x = (bps: bigint) => `${(Number(bps) / 10_000).toFixed(2)}x`;
   return m.mult.map((v, j) => `${x(v)}/${x(m.liqMult[j])}`).join(", ");
+}
+
+/** Every market at 1x: the multipliers of a round the rule left at its floor of 1x. */
+export function oneX(markets: number): RoundMargins {
+  const ones = Array.from({ length: markets }, () => ONE_X_BPS);
+  return { mult: ones, liqMult: [...ones] };
+}
+
+/** Checks a round's multipliers: one pair per market, each 1x..2^16 - 1 (MarketBinding's). */
+export function checkMargins(m: RoundMargins, markets: number): RoundMargins {
+  if (m.mult.length !== markets || m.liqMult.length !== markets)
+    throw new MarginRuleError(
+      "MARGIN_RULE",
+      `expected margin multipliers for ${markets} markets, got ${m.mult.length} and ${m.liqMult.length}`,
+    );
+  for (const x of [...m.mult, ...m.liqMult])
+    if (x < ONE_X_BPS || x > 0xffffn)
+      throw new MarginRuleError(
+        "MARGIN_RULE",
+        `a margin multiplier must be ${ONE_X_BPS}..65535 basis points, got ${x}`,
+      );
+  return m;
+}
+
+/**
+ * The markets with their margin rates scaled by a round's multipliers, as MarketBinding
+ * scales them: initial and maintenance rates by `mult` (the round's requirements), or, for
+ * `use` "liquidation", the maintenance rate by `liqMult` (below it an account may be
+ * liquidated; the initial rate stays the round's).
+ */
+export function scaledMarkets(
+  markets: readonly MarketParams[],
+  margins: RoundMargins,
+  use: "requirement" | "liquidation" = "requirement",
+): MarketParams[] {
+  checkMargins(margins, markets.length);
+  return markets.map((m, j) => ({
+    ...m,
+    initialMarginBps: scaledBps(m.initialMarginBps, margins.mult[j]),
+    maintenanceMarginBps: scaledBps(
+      m.maintenanceMarginBps,
+      use === "liquidation" ? margins.liqMult[j] : margins.mult[j],
+    ),
+  }));
 }

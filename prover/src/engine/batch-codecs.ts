@@ -12,6 +12,7 @@ import type { SignedOffer } from "../domain/offer.ts";
 import { BPS_BITS, MAX_MARKETS, NONCE_BITS, SIZE_BITS } from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Reader } from "../domain/json-reader.ts";
+import type { RoundMargins } from "../domain/volatility.ts";
 
 /** A published file (batch, configuration) that does not follow its format. */
 export class BatchFileError extends ZkClearError {
@@ -34,6 +35,8 @@ export interface BatchHead {
   readonly round: bigint;
   readonly marks: readonly bigint[];
   readonly fundingIndices: readonly bigint[];
+  /** For priced kinds: the round's margin multipliers (the oracle's). */
+  readonly margins: RoundMargins;
   /** For priced kinds: the funding the batch settled, by account. */
   readonly funding: readonly FundingPayment[];
 }
@@ -177,6 +180,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
       marks: h.marks,
       round: h.round,
       fundingIndices: h.fundingIndices,
+      margins: h.margins,
       funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,
@@ -263,6 +267,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         marks: h.marks,
         round: h.round,
         fundingIndices: h.fundingIndices,
+        margins: h.margins,
         funding: h.funding,
         oldRoot: h.oldRoot,
         newRoot: h.newRoot,
@@ -282,6 +287,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
       marks: h.marks,
       round: h.round,
       fundingIndices: h.fundingIndices,
+      margins: h.margins,
       funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,
@@ -328,6 +334,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
       marks: h.marks,
       round: h.round,
       fundingIndices: h.fundingIndices,
+      margins: h.margins,
       funding: h.funding,
       oldRoot: h.oldRoot,
       newRoot: h.newRoot,

@@ -63,6 +63,7 @@ export function toBatchFile(d: BatchData, meta: BatchFileMeta): Record<string, u
     roundId: priced ? dec(d.round) : null,
     prices: priced ? d.marks.map(dec) : null,
     fundingIndices: priced ? d.fundingIndices.map(dec) : null,
+    margins: priced ? { mult: d.margins.mult.map(dec), liqMult: d.margins.liqMult.map(dec) } : null,
     funding: priced
       ? d.funding.map((f) => ({ account: dec(f.account), payment: dec(f.payment) }))
       : null,
@@ -84,6 +85,7 @@ const HEAD = [
   "roundId",
   "prices",
   "fundingIndices",
+  "margins",
   "funding",
 ];
 
@@ -118,10 +120,21 @@ export function parseBatchFile(text: string, name = "batch file"): ParsedBatchFi
   const pricesR = r.field("prices");
   const indicesR = r.field("fundingIndices");
   const fundingR = r.field("funding");
-  if (!priced && !(roundR.isNull() && pricesR.isNull() && indicesR.isNull() && fundingR.isNull()))
+  const marginsR = r.field("margins");
+  if (
+    !priced &&
+    !(
+      roundR.isNull() &&
+      pricesR.isNull() &&
+      indicesR.isNull() &&
+      marginsR.isNull() &&
+      fundingR.isNull()
+    )
+  )
     throw new BatchFileError(
-      `${name}: a ${kind} batch has no roundId, prices, fundingIndices or funding (null)`,
+      `${name}: a ${kind} batch has no roundId, prices, fundingIndices, margins or funding (null)`,
     );
+  if (priced) marginsR.only(["mult", "liqMult"]);
   const head: BatchHead = {
     oldRoot: r.field("oldRoot").uint(),
     newRoot: r.field("newRoot").uint(),
@@ -129,6 +142,18 @@ export function parseBatchFile(text: string, name = "batch file"): ParsedBatchFi
     round: priced ? roundR.uint(64) : 0n,
     marks: priced ? pricesR.array().map((x) => x.uint(64)) : [],
     fundingIndices: priced ? indicesR.array().map((x) => x.sint(FUNDING_INDEX_BITS)) : [],
+    margins: priced
+      ? {
+          mult: marginsR
+            .field("mult")
+            .array()
+            .map((x) => x.uint(16)),
+          liqMult: marginsR
+            .field("liqMult")
+            .array()
+            .map((x) => x.uint(16)),
+        }
+      : { mult: [], liqMult: [] },
     funding: priced
       ? fundingR.array().map((f) => {
           f.only(["account", "payment"]);

@@ -6,6 +6,7 @@ import { checkExitData, exitDataDomain, type ExitData } from "../domain/exit-dat
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { marginsWord, type RoundMargins } from "../domain/volatility.ts";
 import { circuitSiblings } from "../domain/tree.ts";
 import type { ExchangeState } from "./state.ts";
 
@@ -20,6 +21,8 @@ export interface FreezePoint {
   readonly marks: readonly bigint[];
   /** The Funding contract's indices for that round. */
   readonly fundingIndices: readonly bigint[];
+  /** The oracle's margin multipliers of that round. */
+  readonly margins: RoundMargins;
 }
 
 /**
@@ -47,6 +50,7 @@ export function exitDataOf(
     roundId: at.roundId,
     marks: [...at.marks],
     fundingIndices: [...at.fundingIndices],
+    margins: at.margins,
     payout: exitPayout(leaf, at.marks, at.fundingIndices),
     source,
   });
@@ -78,6 +82,7 @@ export function exitInputFromData(
       { markets, fundFloor: config.fundFloor, domain },
       d.marks,
       d.fundingIndices,
+      d.margins,
     ),
     account: d.account,
     recipient,
@@ -86,6 +91,7 @@ export function exitInputFromData(
     marketParam: markets.map(packMarketParams),
     domain,
     fundFloor: config.fundFloor,
+    margins: marginsWord(d.margins),
     mark: [...d.marks],
     fundingIndex: [...d.fundingIndices],
     leafAx: pre[0],

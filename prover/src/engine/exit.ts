@@ -2,6 +2,7 @@ import type { EdDSASignature } from "../domain/keys.ts";
 import { exitPayout, exitSignerFields, requireExitSignature } from "../domain/exit.ts";
 import type { PublicKey } from "../domain/account.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import { marginsWord, type RoundMargins } from "../domain/volatility.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { ExchangeState } from "./state.ts";
@@ -10,7 +11,8 @@ import { leafWitness } from "./transfers.ts";
 /**
  * The input of ExitAccount for `account` in `state` (the tree at the frozen root, as a
  * replica or the user's receipt rebuilds it), paying `recipient` at `marks` (the round
- * recorded at the freeze) after funding at `indices` (that round's): the twin of
+ * recorded at the freeze) after funding at `indices` (that round's; `margins` its margin
+ * multipliers, which the binding includes): the twin of
  * ExitAccount (circuits/src/exit-account.circom). Every account needs its leaf key's
  * signature of the recipient (domain/exit.ts signExit): a trader's key, and for the fee
  * account and the insurance fund their owners' keys (domain/owners.ts); none exits unsigned.
@@ -24,6 +26,7 @@ export function exitInput(
   signature: EdDSASignature | null,
   marks: readonly bigint[],
   indices: readonly bigint[],
+  margins: RoundMargins,
   pending: PublicKey | null = null,
 ): ExitAccountInput {
   if (account === 0n)
@@ -33,7 +36,7 @@ export function exitInput(
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
   return {
     root: state.root,
-    priceConfigHash: priceConfigHash(state, marks, indices),
+    priceConfigHash: priceConfigHash(state, marks, indices, margins),
     account,
     recipient,
     payout: exitPayout(state.getAccount(account), marks, indices),
@@ -41,6 +44,7 @@ export function exitInput(
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
     fundFloor: state.fundFloor,
+    margins: marginsWord(margins),
     mark: [...marks],
     fundingIndex: [...indices],
     ...leafWitness(state, account),

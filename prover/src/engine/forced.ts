@@ -2,7 +2,8 @@ import { NONCE_BITS } from "../domain/constants.ts";
 import { pow2 } from "../domain/amounts.ts";
 import type { Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
-import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import { payoutWord } from "../domain/transfers.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
@@ -66,11 +67,15 @@ export interface AnsweredForced {
 }
 
 /** Whether `next` (the account after the debit) may be paid: the twin of ForcedSlot's D. */
-function canPay(state: ExchangeState, next: Account, marks: readonly bigint[]): boolean {
+function canPay(
+  next: Account,
+  marks: readonly bigint[],
+  markets: readonly MarketParams[],
+): boolean {
   return (
     next.collateral >= 0n &&
     next.withdrawNonce < pow2(NONCE_BITS) &&
-    meetsMargin(next, marks, state.markets, "initial")
+    meetsMargin(next, marks, markets, "initial")
   );
 }
 
@@ -79,7 +84,8 @@ function canPay(state: ExchangeState, next: Account, marks: readonly bigint[]): 
  * starting at queue hash `queueFrom`: the twin of AnswerForced. Each request is paid (the
  * amount is debited and the withdrawal nonce bumped) or refused for the first reason that
  * applies: no_account, bad_signature, cannot_pay. Whether it can be paid is judged after
- * the account's accrued funding at `indices` is settled; a paid answer writes that
+ * the account's accrued funding at `indices` is settled (and at the round's margin
+ * multipliers, `margins`); a paid answer writes that
  * settlement, a refused one leaves the account as it was. Never refuses a request Settlement
  * queued; throws only for a batch too large or a malformed request (which Settlement
  * refuses), leaving the state as it was.
@@ -91,6 +97,7 @@ export function answerForced(
   marks: readonly bigint[],
   batchSize: number,
   indices: readonly bigint[] = zeroIndices(marks.length),
+  margins: RoundMargins = oneX(marks.length),
 ): AnsweredForced {
   if (requests.length > batchSize)
     throw new TransferBatchError(
@@ -100,7 +107,9 @@ export function answerForced(
     );
   requests.forEach(validateForcedRequest);
   const oldRoot = state.root;
-  const binding = priceConfigHash(state, marks, indices);
+  const binding = priceConfigHash(state, marks, indices, margins);
+  // the round's requirements: the configured rates scaled by its margin multipliers
+  const markets = scaledMarkets(state.markets, margins);
   const funding = new Map<bigint, bigint>();
   const rows: ForcedSlotInput[] = [];
   const outcomes: ForcedOutcome[] = [];
@@ -118,7 +127,7 @@ export function answerForced(
       };
       if (!verifyForcedRequest(r, acct.withdrawNonce, acct.pubKey, state.domain))
         outcome = "bad_signature";
-      else if (!canPay(state, next, marks)) outcome = "cannot_pay";
+      else if (!canPay(next, marks, markets)) outcome = "cannot_pay";
       else {
         outcome = "paid";
         state.setAccount(r.account, next);
@@ -163,6 +172,7 @@ export function answerForced(
     marketParam: state.markets.map(packMarketParams),
     domain: state.domain,
     fundFloor: state.fundFloor,
+    margins: marginsWord(margins),
     mark: [...marks],
     fundingIndex: [...indices],
     slots,

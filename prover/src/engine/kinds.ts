@@ -51,6 +51,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       o,
       req.fundingIndices,
       req.reduceOnly,
+      req.margins,
     );
     return {
       data: {
@@ -78,6 +79,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       p.withdrawals,
       o,
       req.fundingIndices,
+      req.margins,
     );
     return {
       data: {
@@ -98,6 +100,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       p.liquidations,
       {},
       req.fundingIndices,
+      req.margins,
     );
     return {
       data: {
@@ -118,6 +121,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       req.marks,
       p.withdrawals,
       req.fundingIndices,
+      req.margins,
     );
     return {
       data: {

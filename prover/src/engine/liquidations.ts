@@ -12,6 +12,7 @@ import { abs, fitsSigned } from "../domain/amounts.ts";
 import { leafPreimage, type Account, type Position } from "../domain/account.ts";
 import { equity, scaledRequirement } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import { liquidationCommitment } from "../domain/batch.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
@@ -92,7 +93,8 @@ export interface LiquidationResult {
 /**
  * Liquidates accounts below maintenance: the twin of LiquidateBatch. Each account (and
  * the fund) first settles its accrued funding at `indices`, so whether it is below
- * maintenance is judged after funding. The account keeps max(equity - penalty, 0). A
+ * maintenance is judged after funding, at the round's liquidation multiplier (`margins`:
+ * the configured maintenance rate scaled by liqMult). The account keeps max(equity - penalty, 0). A
  * request may name a liquidator (LiquidationRequest.taker) that takes the positions its
  * take flags name under its signed offer (./liquidators.ts: it settles its own funding,
  * takes them at the mark, is paid its share of the penalty and must meet initial margin);
@@ -107,6 +109,7 @@ export function liquidate(
   batchSize: number,
   opts: { unchecked?: boolean } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
+  margins: RoundMargins = oneX(marks.length),
 ): LiquidationResult {
   const checked = !opts.unchecked;
   if (requests.length > batchSize) {
@@ -119,7 +122,11 @@ export function liquidate(
   const accounts = reqs.map((r) => r.account);
   const takerRequests: (LiquidationTakerRequest | null)[] = reqs.map((r) => r.taker ?? null);
   const markets = state.markets;
-  const binding = priceConfigHash(state, marks, indices);
+  const binding = priceConfigHash(state, marks, indices, margins);
+  // the round's requirements (a liquidator's initial margin) and the maintenance
+  // requirement below which an account is liquidatable (a rise reaches it after its grace)
+  const required = scaledMarkets(markets, margins);
+  const liquidatable = scaledMarkets(markets, margins, "liquidation");
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   const takers: LiquidationTaken[] = [];
@@ -143,7 +150,7 @@ export function liquidate(
       const settled = settleFunding(state.getAccount(index), indices);
       const a = settled.account;
       if (settled.owed !== 0n) funding.set(index, settled.payment);
-      if (checked && !isLiquidatable(a, marks, markets)) {
+      if (checked && !isLiquidatable(a, marks, liquidatable)) {
         throw new LiquidationError(
           "LIQUIDATE_HEALTHY",
           `account ${index} meets its maintenance requirement at these prices`,
@@ -159,7 +166,7 @@ export function liquidate(
       let share = 0n;
       let takerFields = noTakerFields(state);
       if (taker) {
-        const t = takeOver(state, index, a, taker, marks, indices, markets, checked);
+        const t = takeOver(state, index, a, taker, marks, indices, required, checked);
         share = t.share;
         takerFields = t.fields;
         if (t.owed) funding.set(t.taken.taker, t.payment);
@@ -221,6 +228,7 @@ export function liquidate(
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
       fundFloor: state.fundFloor,
+      margins: marginsWord(margins),
       mark: [...marks],
       fundingIndex: [...indices],
       slots: [

@@ -19,6 +19,7 @@ import { settleFunding, zeroIndices, type FundingSettlement } from "../domain/fu
 import { checkReduceOnly, isReduceOnly, tradeBinding } from "../domain/breakers.ts";
 import type { ExchangeState } from "./state.ts";
 import type { SettleTradesInput, TradeSlotSide } from "../domain/inputs.ts";
+import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 
 /** Why a trade was refused: the same rules SettleTrades enforces. */
 export type TradeErrorCode =
@@ -89,8 +90,9 @@ interface SideResult {
  * accrued funding at `indices` is settled first (domain/funding.ts), so the margin check
  * sees equity after funding; the insurance fund (its owner's orders) also keeps at least
  * the configuration's fundFloor. In a market under its circuit breaker (bit `market` of
- * `reduceOnly`) the trade must only reduce the account's exposure. Throws TradeError with the
- * rule that refused it; the account is not modified.
+ * `reduceOnly`) the trade must only reduce the account's exposure. Margins are the
+ * configured rates scaled by the round's multipliers (`margins`, domain/volatility.ts).
+ * Throws TradeError with the rule that refused it; the account is not modified.
  */
 export function applyTradeSide(
   tradeIndex: number,
@@ -109,8 +111,10 @@ export function applyTradeSide(
   checked = true,
   verifySignature = true,
   reduceOnly = 0n,
+  margins: RoundMargins = oneX(config.markets.length),
 ): SideResult {
-  const markets = config.markets;
+  // the round's requirements: the configured rates scaled by its margin multipliers
+  const markets = scaledMarkets(config.markets, margins);
   const funding = settleFunding(unsettled, indices);
   const account = funding.account;
   const o = so.order;
@@ -217,6 +221,7 @@ export function settleTrades(
   opts: SettleOptions = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
   reduceOnly = 0n,
+  margins: RoundMargins = oneX(marks.length),
 ): SettledTradeBatch {
   const checked = !opts.unchecked;
   if (trades.length > batchSize) {
@@ -228,7 +233,7 @@ export function settleTrades(
   }
   const markets = state.markets;
   const binding = tradeBinding(
-    priceConfigHash(state, marks, indices),
+    priceConfigHash(state, marks, indices, margins),
     checkReduceOnly(reduceOnly, markets.length),
     markets.length,
   );
@@ -295,6 +300,7 @@ export function settleTrades(
           checked,
           !opts.trustSignatures,
           reduceOnly,
+          margins,
         );
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
@@ -326,6 +332,7 @@ export function settleTrades(
       marketParam: markets.map(packMarketParams),
       domain: state.domain,
       fundFloor: state.fundFloor,
+      margins: marginsWord(margins),
       mark: [...marks],
       fundingIndex: [...indices],
       reduceOnly,

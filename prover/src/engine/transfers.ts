@@ -5,6 +5,7 @@ import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
 import { equity, meetsMargin, meetsMarginAbove } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
+import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import {
   depositQueueHash,
@@ -222,7 +223,8 @@ export interface ProcessedWithdrawals {
  * account's (1, its owner's key) or the insurance fund's (2, its owner's key). Each
  * account's accrued funding at `indices` is settled first; each withdrawal must carry its
  * account's current withdrawal nonce, leave collateral non-negative (the fund's at or
- * above the configuration's fundFloor) and the account above initial margin at `marks`.
+ * above the configuration's fundFloor) and the account above initial margin at `marks`
+ * (the configured rate scaled by the round's multiplier, `margins`).
  * All-or-nothing.
  */
 export function processWithdrawals(
@@ -232,6 +234,7 @@ export function processWithdrawals(
   batchSize: number,
   opts: { readonly trustSignatures?: boolean } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
+  margins: RoundMargins = oneX(marks.length),
 ): ProcessedWithdrawals {
   if (withdrawals.length > batchSize) {
     throw new TransferBatchError(
@@ -240,7 +243,9 @@ export function processWithdrawals(
       `${withdrawals.length} withdrawals do not fit a batch of ${batchSize}`,
     );
   }
-  const binding = priceConfigHash(state, marks, indices);
+  const binding = priceConfigHash(state, marks, indices, margins);
+  // the round's requirements: the configured rates scaled by its margin multipliers
+  const markets = scaledMarkets(state.markets, margins);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
   return withUndo(state, (write) => {
@@ -268,13 +273,13 @@ export function processWithdrawals(
         fail("WITHDRAW_INSUFFICIENT", `${w.amount} exceeds collateral ${acct.collateral}`);
       if (
         w.account === INSURANCE_ACCOUNT &&
-        !meetsMarginAbove(next, marks, state.markets, "initial", state.fundFloor)
+        !meetsMarginAbove(next, marks, markets, "initial", state.fundFloor)
       )
         fail(
           "FUND_BELOW_FLOOR",
           `the insurance fund's equity at the marks would be ${equity(next, marks)}, not its floor ${state.fundFloor} plus its initial margin`,
         );
-      if (!meetsMargin(next, marks, state.markets, "initial"))
+      if (!meetsMargin(next, marks, markets, "initial"))
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
       const before = leafWitness(state, w.account);
       write(w.account, next);
@@ -310,6 +315,7 @@ export function processWithdrawals(
       marketParam: state.markets.map(packMarketParams),
       domain: state.domain,
       fundFloor: state.fundFloor,
+      margins: marginsWord(margins),
       mark: [...marks],
       fundingIndex: [...indices],
       slots,

@@ -11,6 +11,7 @@ import { equity, marginSurplus, scaledRequirement } from "../domain/margin.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
 import { exitDataOf, type FreezePoint } from "../engine/exit-data.ts";
 import type { ExchangeState } from "../engine/state.ts";
+import { oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import type { ExplorerAccount, ExplorerMarket, SignedAccountQuery } from "./source.ts";
 
 /**
@@ -92,18 +93,27 @@ function quoteUnits(scaled: bigint): bigint {
 /**
  * Account `index`'s figures at `marks` (round `roundId`) for its key holder: the query is
  * checked first (checkQuery). Without marks (no round yet) equity is the collateral and the
- * requirements are 0.
+ * requirements are 0. The requirements are the round's (`margins`: the configured rates
+ * scaled by its multipliers; 1x when not given): the initial one at `mult`, the maintenance
+ * one at `liqMult`, the level below which the account may be liquidated.
  */
 export function accountView(
   state: ExchangeState,
   index: bigint,
   q: SignedAccountQuery,
-  at: { roundId: bigint | null; marks: readonly bigint[] | null; now: bigint },
+  at: {
+    roundId: bigint | null;
+    marks: readonly bigint[] | null;
+    margins?: RoundMargins | null;
+    now: bigint;
+  },
 ): ExplorerAccount {
   checkQuery(state, index, q, at.now);
   const a = state.getAccount(index);
   const marks = at.marks ?? state.markets.map(() => 0n);
-  const m = state.markets;
+  const margins = at.margins ?? oneX(state.markets.length);
+  const m = scaledMarkets(state.markets, margins);
+  const liq = scaledMarkets(state.markets, margins, "liquidation");
   return {
     index,
     collateral: a.collateral,
@@ -112,9 +122,9 @@ export function accountView(
     roundId: at.roundId,
     marks: at.marks ? [...at.marks] : [],
     equity: equity(a, marks),
-    maintenanceMargin: quoteUnits(scaledRequirement(a, marks, m, "maintenance")),
+    maintenanceMargin: quoteUnits(scaledRequirement(a, marks, liq, "maintenance")),
     initialMargin: quoteUnits(scaledRequirement(a, marks, m, "initial")),
-    meetsMaintenance: marginSurplus(a, marks, m, "maintenance") >= 0n,
+    meetsMaintenance: marginSurplus(a, marks, liq, "maintenance") >= 0n,
     meetsInitial: marginSurplus(a, marks, m, "initial") >= 0n,
     root: state.root,
   };

@@ -6,6 +6,7 @@ import type { CircuitId } from "../domain/circuits.ts";
 import { attestationOf, CommitteeError, type Attestation } from "../domain/committee.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { priceConfigHash } from "../domain/market.ts";
+import { marginsText, marginsWord, unpackMarginsWord } from "../domain/volatility.ts";
 import { batchFileName, parseBatchFile, type PublishedConfig } from "../engine/batch-file.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import type { ExchangeState } from "../engine/state.ts";
@@ -38,6 +39,8 @@ export interface AttestContext {
   roundReduceOnly(roundId: bigint): Promise<bigint>;
   /** The Funding contract's indices for a round. */
   roundIndices(roundId: bigint): Promise<bigint[]>;
+  /** The oracle's margin multipliers of a round (its volatility rule), packed. */
+  roundMargins(roundId: bigint): Promise<bigint>;
 }
 
 /** A batch that passed every check: what to sign and what to store. */
@@ -126,6 +129,20 @@ export async function checkAttestRequest(
         "ATTEST_PRICES",
         `batch ${n} settles funding at indices [${d.fundingIndices.join(", ")}]; the Funding contract's for round ${d.round} are [${indices.join(", ")}]`,
       );
+    let word: bigint | undefined;
+    try {
+      word = await ctx.roundMargins(d.round);
+    } catch (e) {
+      refuse(
+        "ATTEST_PRICES",
+        `the margin multipliers of round ${d.round} cannot be read: ${(e as Error).message}`,
+      );
+    }
+    if (word !== marginsWord(d.margins))
+      refuse(
+        "ATTEST_PRICES",
+        `batch ${n} is at margin multipliers ${marginsText(d.margins)}; oracle round ${d.round} has ${marginsText(unpackMarginsWord(word!, prices.length))}`,
+      );
   }
 
   if (d.kind === "trades") {
@@ -153,7 +170,10 @@ export async function checkAttestRequest(
     oldRoot: d.oldRoot,
     newRoot: d.newRoot,
     commitment,
-    binding: spec.priced ? kindBinding(d, priceConfigHash(ctx.state, prices, indices)) : undefined,
+    binding:
+      "margins" in d && spec.priced
+        ? kindBinding(d, priceConfigHash(ctx.state, prices, indices, d.margins))
+        : undefined,
     payouts: "payouts" in d ? d.payouts : undefined,
   });
   let valid = false;

@@ -1,6 +1,6 @@
 import type { ExitData } from "../domain/exit-data.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { fundingIndicesAt, oracleRound } from "../audit/chain.ts";
+import { fundingIndicesAt, oracleRound, roundMarginsOf } from "../audit/chain.ts";
 import { readFreeze, ReplicaError } from "../audit/replica-tree.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Replica } from "./replica.ts";
@@ -52,6 +52,7 @@ export async function replicaExitData(r: Replica, account: bigint): Promise<Exit
         roundId,
         marks,
         fundingIndices,
+        margins: await roundMarginsOf(r.provider, r.oracle, roundId, marks.length),
       },
       `replica ${r.member}${frozen ? "" : " (live: not frozen)"}`,
     );

@@ -12,6 +12,7 @@ import { accountView, marketsOf, systemAccountsOf } from "../explorer/views.ts";
 import type { Progress } from "../audit/progress.ts";
 import { replicaExitData } from "./exit.ts";
 import type { Replica } from "./replica.ts";
+import type { RoundMargins } from "../domain/volatility.ts";
 
 /** How many batches and rounds the overview lists. */
 const BATCHES = 20;
@@ -37,11 +38,18 @@ export function replicaExplorerSource(r: Replica, params: string): ExplorerSourc
   let forcedDeadline: number | undefined;
 
   /** The round accounts are valued at: the freeze's once frozen, else the latest seen. */
-  function marksOf(p: Progress): { roundId: bigint | null; marks: bigint[] | null } {
+  function marksOf(p: Progress): {
+    roundId: bigint | null;
+    marks: bigint[] | null;
+    margins: RoundMargins | null;
+  } {
     const ids = Object.keys(p.rounds).map(BigInt);
     const id = p.freeze ? p.freeze.roundId : ids.reduce((a, b) => (b > a ? b : a), 0n);
     const round = id ? p.rounds[id.toString()] : undefined;
-    return round ? { roundId: id, marks: [...round.prices] } : { roundId: null, marks: null };
+    // the multipliers by the volatility rule the replica walked (1x when it did not)
+    return round
+      ? { roundId: id, marks: [...round.prices], margins: round.margins ?? null }
+      : { roundId: null, marks: null, margins: null };
   }
 
   function batchesOf(): { batches: ExplorerBatch[]; total: number } {

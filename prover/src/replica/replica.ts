@@ -16,7 +16,12 @@ import { batchFileName, boundConfigOf, toBatchFile, toConfigFile } from "../engi
 import type { ExchangeState } from "../engine/state.ts";
 import { Auditor, type BatchPoint, type Finding } from "../audit/auditor.ts";
 import type { SettledEvent } from "../audit/batch-replay.ts";
-import { fundingIndicesAt, oracleRound, roundReduceOnly } from "../audit/chain.ts";
+import {
+  fundingIndicesAt,
+  oracleRound,
+  roundMarginsWord,
+  roundReduceOnly,
+} from "../audit/chain.ts";
 import { vkeysHash } from "../audit/checkpoint.ts";
 import { loadAuditConfig, loadVerificationKeys } from "../audit/inputs.ts";
 import type { Progress } from "../audit/progress.ts";
@@ -324,6 +329,7 @@ export class Replica {
           roundPrices: async (id) => (await oracleRound(this.o.provider, a.info.oracle, id)).prices,
           roundIndices: (id) => fundingIndicesAt(this.o.provider, a.info.funding, id),
           roundReduceOnly: async (id) => roundReduceOnly(this.o.provider, a.info.oracle, id),
+          roundMargins: async (id) => roundMarginsWord(this.o.provider, a.info.oracle, id),
         },
         fileText,
         proof,

@@ -17,6 +17,7 @@ import { OperatorError, type BatchBody, type OperatorContext } from "./context.t
 import type { Sequencer } from "./sequencer.ts";
 import type { OfferBook } from "./offer-book.ts";
 import { accountsOf, takersOf } from "./batch-accounts.ts";
+import { scaledMarkets } from "../domain/volatility.ts";
 
 /**
  * Cuts batches: applies each to the engine's state (every rule its circuit enforces) and
@@ -185,6 +186,7 @@ export class Batcher {
       marks: round.prices,
       round: round.roundId,
       fundingIndices: round.fundingIndices,
+      margins: round.margins,
     });
     this.pendingForced.splice(0, requests.length);
   }
@@ -264,6 +266,7 @@ export class Batcher {
           marks: round.prices,
           round: round.roundId,
           fundingIndices: round.fundingIndices,
+          margins: round.margins,
           reduceOnly: round.reduceOnly ?? 0n,
         },
         (id) => this.ctx.store.matches.markBatched(seqs, id),
@@ -316,7 +319,7 @@ export class Batcher {
         isLiquidatable(
           settleFunding(state.getAccount(a), round.fundingIndices).account,
           round.prices,
-          state.markets,
+          scaledMarkets(state.markets, round.margins, "liquidation"),
         ),
     );
     // one batch at a time (the rest after it settles): it must stay the last batch cut
@@ -331,7 +334,8 @@ export class Batcher {
       account: (i) => (state.hasAccount(i) ? state.getAccount(i) : undefined),
       marks: round.prices,
       indices: round.fundingIndices,
-      markets: state.markets,
+      // the round's requirements (a liquidator must meet its initial margin)
+      markets: scaledMarkets(state.markets, round.margins),
     });
     const cut = (takers: readonly (LiquidationTakerRequest | null)[] | undefined) => {
       const handover = this.handoverOf(accounts, takers);
@@ -344,6 +348,7 @@ export class Batcher {
           marks: round.prices,
           round: round.roundId,
           fundingIndices: round.fundingIndices,
+          margins: round.margins,
         });
         this.openLiquidation = { id, journal: state.stopJournal() };
         this.handover.set(id, handover);
@@ -431,6 +436,7 @@ export class Batcher {
             marks: round.prices,
             round: round.roundId,
             fundingIndices: round.fundingIndices,
+            margins: round.margins,
           },
           () => store.withdrawals.markBatched(ids),
         );

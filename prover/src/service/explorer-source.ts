@@ -19,6 +19,7 @@ import {
 } from "../explorer/views.ts";
 import type { BatchBody, Operator } from "./operator.ts";
 import type { StoredBatch } from "../store/store.ts";
+import type { RoundMargins } from "../domain/volatility.ts";
 
 export interface OperatorSourceOptions {
   readonly op: Operator;
@@ -27,6 +28,7 @@ export interface OperatorSourceOptions {
     readonly settlement: Contract;
     readonly oracle: Contract;
     fundingIndices(roundId: bigint): Promise<bigint[]>;
+    roundMargins(roundId: bigint, markets: number): Promise<RoundMargins>;
   };
   readonly chainId: bigint;
   readonly settlement: string;
@@ -93,10 +95,20 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
   }
 
   /** The prices accounts are valued at: the freeze's round once frozen, else the latest. */
-  async function marksNow(): Promise<{ roundId: bigint | null; marks: bigint[] | null }> {
+  async function marksNow(): Promise<{
+    roundId: bigint | null;
+    marks: bigint[] | null;
+    margins: RoundMargins | null;
+  }> {
     const f = op.forced.escape?.frozen;
     const r = f ? await round(f.roundId) : (await latestRounds(1))[0];
-    return r ? { roundId: r.id, marks: [...r.prices] } : { roundId: null, marks: null };
+    return r
+      ? {
+          roundId: r.id,
+          marks: [...r.prices],
+          margins: await chain.roundMargins(r.id, r.prices.length),
+        }
+      : { roundId: null, marks: null, margins: null };
   }
 
   async function exits(): Promise<{ exits: number; claimed: bigint }> {
@@ -203,6 +215,7 @@ export function operatorExplorerSource(o: OperatorSourceOptions): ExplorerSource
           roundId,
           marks,
           fundingIndices,
+          margins: await chain.roundMargins(roundId, marks.length),
           root,
         },
         `operator ${o.settlement}`,

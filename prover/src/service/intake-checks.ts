@@ -6,6 +6,7 @@ import type { SignedOrder } from "../domain/order.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 
 /**
  * The checks intake makes before it acknowledges an order or a withdrawal, so that what it
@@ -29,6 +30,7 @@ export function checkOrderMargin(
   config: Config,
   marks: readonly bigint[],
   indices: readonly bigint[],
+  margins: RoundMargins,
 ): string | undefined {
   const rate = (o: SignedOrder) => {
     const mk = config.markets[o.order.market];
@@ -49,6 +51,8 @@ export function checkOrderMargin(
       indices,
       false,
       false,
+      0n,
+      margins,
     ).account;
   try {
     // signatures were checked when the orders came in: not again here
@@ -65,6 +69,8 @@ export function checkOrderMargin(
       indices,
       true,
       verify,
+      0n,
+      margins,
     );
     return undefined;
   } catch (e) {
@@ -89,7 +95,10 @@ export function checkWithdrawalFunds(
   config: Config,
   marks: readonly bigint[],
   indices: readonly bigint[],
+  margins: RoundMargins,
 ): { code: ErrorCode; message: string } | undefined {
+  // the round's requirements: the configured rates scaled by its margin multipliers
+  const markets = scaledMarkets(config.markets, margins);
   const total = amounts.reduce((s, x) => s + x, 0n);
   // the withdrawal batch settles the account's funding first: judge it after funding
   const settled = settleFunding(account, indices).account;
@@ -101,13 +110,13 @@ export function checkWithdrawalFunds(
     };
   if (
     index === INSURANCE_ACCOUNT &&
-    !meetsMarginAbove(after, marks, config.markets, "initial", config.fundFloor)
+    !meetsMarginAbove(after, marks, markets, "initial", config.fundFloor)
   )
     return {
       code: "FUND_BELOW_FLOOR",
       message: `withdrawing ${total} in all would leave the insurance fund's equity at the latest prices, ${equity(after, marks)}, below its floor ${config.fundFloor} plus its initial margin`,
     };
-  if (!meetsMargin(after, marks, config.markets, "initial"))
+  if (!meetsMargin(after, marks, markets, "initial"))
     return {
       code: "MARGIN_INSUFFICIENT",
       message: `after withdrawing ${total} in all the account would be below initial margin at the latest prices`,

@@ -3,6 +3,7 @@ import type { StoredOffer } from "../store/store.ts";
 import { OperatorError, type OperatorContext } from "./context.ts";
 import { offerShortfall, type BackingPrices } from "./offer-backing.ts";
 import { OfferIndex, type RankedOffers } from "./offer-index.ts";
+import { scaledMarkets } from "../domain/volatility.ts";
 
 /** How many standing offers are active (candidates) and how many suspended. */
 export interface OfferCounts {
@@ -63,7 +64,11 @@ export class OfferBook {
     const ctx = this.ctx();
     const round = ctx.round();
     return (
-      round && { marks: round.prices, indices: round.fundingIndices, markets: ctx.state.markets }
+      round && {
+        marks: round.prices,
+        indices: round.fundingIndices,
+        markets: scaledMarkets(ctx.state.markets, round.margins),
+      }
     );
   }
 

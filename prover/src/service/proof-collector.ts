@@ -231,7 +231,7 @@ export class ProofCollector {
     const d = rest as BatchData;
     const binding =
       "marks" in d
-        ? kindBinding(d, priceConfigHash(this.ctx.state, d.marks, d.fundingIndices))
+        ? kindBinding(d, priceConfigHash(this.ctx.state, d.marks, d.fundingIndices, d.margins))
         : undefined;
     const expected = batchPublicSignals(d, binding);
     const read = readProofResult(raw, expected.length);

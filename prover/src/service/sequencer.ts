@@ -171,6 +171,7 @@ export class Sequencer {
       ctx.state,
       round!.prices,
       round!.fundingIndices,
+      round!.margins,
     );
     if (margin) refuse("MARGIN_INSUFFICIENT", margin);
 
@@ -264,7 +265,7 @@ export class Sequencer {
     const rates = t.takerIsBuyer
       ? [mk.takerFeeBps, mk.makerFeeBps]
       : [mk.makerFeeBps, mk.takerFeeBps];
-    const { prices, fundingIndices, reduceOnly } = this.ctx.round()!;
+    const { prices, fundingIndices, reduceOnly, margins } = this.ctx.round()!;
     const sides = [t.buy, t.sell].map((so, i) => {
       try {
         const acct = this.account(so.order.account);
@@ -281,6 +282,7 @@ export class Sequencer {
           true,
           true,
           reduceOnly,
+          margins,
         ).account;
       } catch (e) {
         throw Object.assign(
@@ -457,6 +459,7 @@ export class Sequencer {
         state,
         round.prices,
         round.fundingIndices,
+        round.margins,
       );
       if (refusal) throw new OperatorError(refusal.code, refusal.message);
     }

@@ -34,6 +34,7 @@ const { defaultMarkets } = await from<typeof import("../../domain/market.ts")>("
 const { devKeyPair } = await from<typeof import("../../domain/keys.ts")>("domain/keys.ts");
 const { devOwners } = await from<typeof import("../../domain/owners.ts")>("domain/owners.ts");
 const { zeroIndices } = await from<typeof import("../../domain/funding.ts")>("domain/funding.ts");
+const { oneX } = await from<typeof import("../../domain/volatility.ts")>("domain/volatility.ts");
 const { ExchangeState } = await from<typeof import("../../engine/state.ts")>("engine/state.ts");
 const { Store } = await from<typeof import("../../store/store.ts")>("store/store.ts");
 const { Operator } = await from<typeof import("../../service/operator.ts")>("service/operator.ts");
@@ -46,6 +47,7 @@ const round: Round = {
   roundId: 1n,
   prices: intakeMarks(markets.length),
   fundingIndices: zeroIndices(markets.length),
+  margins: oneX(markets.length),
 };
 const deposits: Deposit[] = Array.from({ length: n }, (_, i) => ({
   account: BigInt(3 + i),

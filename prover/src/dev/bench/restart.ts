@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { zeroIndices } from "../../domain/funding.ts";
+import { oneX } from "../../domain/volatility.ts";
 import { defaultMarkets } from "../../domain/market.ts";
 import { devKeyPair } from "../../domain/keys.ts";
 import { devOwners } from "../../domain/owners.ts";
@@ -55,6 +56,7 @@ export async function benchRestart(
     roundId: 1n,
     prices: markets.map((_, i) => (i === 0 ? 60_000_00n : 3_000_00n)),
     fundingIndices: zeroIndices(markets.length),
+    margins: oneX(markets.length),
   };
   const deposits: Deposit[] = keys.map((k, i) => ({
     account: BigInt(3 + i),

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { calculateWitness } from "../../prover/src/proving/prover.ts";
+import { readR1cs, unsatisfiedConstraints, type R1cs } from "../../prover/src/proving/r1cs.ts";
+import { BN128_R } from "../../prover/src/proving/dev-zkey.ts";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
+import {
+  defaultMarkets,
+  packMarketParams,
+  priceConfigHash,
+} from "../../prover/src/domain/market.ts";
+import {
+  marginsWord,
+  scaledBps,
+  scaledMarkets,
+  type RoundMargins,
+} from "../../prover/src/domain/volatility.ts";
+
+const M = 2;
+const MARKETS = defaultMarkets(M);
+const MARKS = [60_000_00n, 3_000_00n];
+const DOMAIN = 12345n;
+
+/**
+ * MarketBinding's margin multipliers: the rates it outputs are the configured ones scaled by
+ * the round's multipliers, rounded up, as domain/volatility.ts scales them (the engine's
+ * twin), and the multipliers are bound into priceConfigHash. A multiplier below 1x or a word
+ * beyond 32 bits per market is refused, and ScaleBps admits no other result than the
+ * rounded-up quotient.
+ */
+describe("MarketBinding: margin rates scaled by the round's multipliers", function () {
+  let binding: ProbeBuild;
+  let scale: ProbeBuild;
+  let scaleR1cs: R1cs;
+
+  before(async function () {
+    binding = await compileProbe(
+      "market_binding_2",
+      "market-binding.circom",
+      `MarketBinding(${M})`,
+      {
+        wasm: true,
+      },
+    );
+    scale = await compileProbe("scale_bps", "market-binding.circom", "ScaleBps()", { wasm: true });
+    scaleR1cs = readR1cs(scale.r1cs);
+  });
+
+  const input = (margins: bigint) => ({
+    param: MARKETS.map(packMarketParams).map(String),
+    mark: MARKS.map(String),
+    index: zeroIndices(M).map(String),
+    domain: String(DOMAIN),
+    fundFloor: "0",
+    margins: String(margins),
+  });
+
+  const mult = fc.bigInt(10_000n, 50_000n);
+
+  it("outputs the twin's scaled rates and binds the multipliers (property)", async function () {
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(mult, mult, mult, mult), async ([a, b, c, d]) => {
+        const m: RoundMargins = { mult: [a, b], liqMult: [c, d] };
+        const w = await calculateWitness(binding.wasm!, input(marginsWord(m)));
+        const req = scaledMarkets(MARKETS, m);
+        const liq = scaledMarkets(MARKETS, m, "liquidation");
+        // outputs in order: imBps[M], mmBps[M], liqMmBps[M], maker, taker, penalty, hash
+        assert.deepEqual(
+          w.slice(1, 1 + M),
+          req.map((x) => x.initialMarginBps),
+        );
+        assert.deepEqual(
+          w.slice(1 + M, 1 + 2 * M),
+          req.map((x) => x.maintenanceMarginBps),
+        );
+        assert.deepEqual(
+          w.slice(1 + 2 * M, 1 + 3 * M),
+          liq.map((x) => x.maintenanceMarginBps),
+        );
+        assert.equal(
+          w[1 + 6 * M],
+          priceConfigHash(
+            { markets: MARKETS, fundFloor: 0n, domain: DOMAIN },
+            MARKS,
+            zeroIndices(M),
+            m,
+          ),
+        );
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it("refuses a multiplier below 1x and bits beyond 32 per market", async function () {
+    const ok: RoundMargins = { mult: [10_000n, 10_000n], liqMult: [10_000n, 10_000n] };
+    await calculateWitness(binding.wasm!, input(marginsWord(ok)));
+    for (const bad of [
+      marginsWord({ ...ok, mult: [9_999n, 10_000n] }),
+      marginsWord({ ...ok, liqMult: [10_000n, 0n] }),
+      marginsWord(ok) | (1n << BigInt(32 * M)),
+    ])
+      await assert.rejects(calculateWitness(binding.wasm!, input(bad)), /Assert Failed|Error/);
+  });
+
+  it("ScaleBps gives ceil(rate * mult / 10^4) and admits no other result", async function () {
+    await fc.assert(
+      fc.asyncProperty(fc.bigInt(0n, 10_000n), fc.bigInt(10_000n, 60_000n), async (rate, m) => {
+        const w = await calculateWitness(scale.wasm!, { rate: String(rate), mult: String(m) });
+        assert.equal(w[1], scaledBps(rate, m));
+        assert.deepEqual(unsatisfiedConstraints(scaleR1cs, w), []);
+        // a result one off: its remainder rate * mult + 9999 - 10^4 * out leaves [0, 9999], so
+        // no bits make both 14-bit checks hold (rem < 2^14 and 9999 - rem < 2^14 in the field)
+        for (const delta of [1n, BN128_R - 1n]) {
+          const out = (w[1] + delta) % BN128_R;
+          const rem = (((rate * m + 9_999n - 10_000n * out) % BN128_R) + BN128_R) % BN128_R;
+          const other = (((9_999n - rem) % BN128_R) + BN128_R) % BN128_R;
+          assert.ok(rem >= 1n << 14n || other >= 1n << 14n);
+          const forged = [...w];
+          forged[1] = out;
+          assert.ok(unsatisfiedConstraints(scaleR1cs, forged).length > 0);
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
