@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import {
   absReturnBps,
+  marginCeilingProblem,
   marginMultipliers,
   marginsText,
   marginsWord,
@@ -58,6 +60,17 @@ describe("domain: volatility margins (the twin of VolatilityMargins)", function 
     assert.equal(
       marginsText({ mult: [12_500n, 10_000n], liqMult: [10_000n, 10_000n] }),
       "1.25x/1.00x, 1.00x/1.00x",
+    );
+  });
+
+  it("refuses a ceiling that would take a market's rate beyond 16 bits", function () {
+    const markets = defaultMarkets(2);
+    assert.equal(marginCeilingProblem(RULE, markets), null);
+    const wide = [{ ...markets[0], initialMarginBps: 20_000n }, markets[1]];
+    assert.equal(marginCeilingProblem({ ...RULE, ceilBps: 32_767n }, wide), null);
+    assert.match(
+      marginCeilingProblem({ ...RULE, ceilBps: 32_768n }, wide) ?? "",
+      /market 0 \(BTC-PERP\): a margin rate of 20000 bps at the ceiling 32768 would be 65536 bps, beyond 65535/,
     );
   });
 

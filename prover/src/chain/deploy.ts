@@ -1,5 +1,10 @@
 import { breakerProblem } from "../domain/breakers.ts";
-import { marginRuleProblem, toMarginRule, type MarginRuleNumbers } from "../domain/volatility.ts";
+import {
+  marginCeilingProblem,
+  marginRuleProblem,
+  toMarginRule,
+  type MarginRuleNumbers,
+} from "../domain/volatility.ts";
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
 import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
@@ -398,7 +403,9 @@ export async function deployContracts(
   );
   if (breaker) throw new DeployError("DEPLOY_INVALID", breaker);
   const marginRule = o.marginRule ?? DEPLOY_DEFAULTS.marginRule;
-  const margins = marginRuleProblem(toMarginRule(marginRule));
+  const margins =
+    marginRuleProblem(toMarginRule(marginRule)) ??
+    marginCeilingProblem(toMarginRule(marginRule), markets);
   if (margins) throw new DeployError("DEPLOY_INVALID", margins);
   const oracle = await deployed(
     factory("PriceOracle", deployer).deploy({

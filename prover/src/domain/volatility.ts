@@ -63,6 +63,22 @@ export function marginRuleProblem(r: MarginRule): string | null {
   return null;
 }
 
+/**
+ * What is wrong with a rule for these markets, or null: at the ceiling, every market's
+ * scaled initial and maintenance rate must stay below 2^16 (MarketBinding's ScaleBps
+ * range-checks them; a round whose scaled rate did not fit could never be proven).
+ */
+export function marginCeilingProblem(
+  rule: MarginRule,
+  markets: readonly MarketParams[],
+): string | null {
+  for (const [j, m] of markets.entries())
+    for (const rate of [m.initialMarginBps, m.maintenanceMarginBps])
+      if (scaledBps(rate, rule.ceilBps) > 0xffffn)
+        return `market ${j} (${m.symbol}): a margin rate of ${rate} bps at the ceiling ${rule.ceilBps} would be ${scaledBps(rate, rule.ceilBps)} bps, beyond 65535: lower the ceiling or the rate`;
+  return null;
+}
+
 /** One round's multipliers, per market. */
 export interface RoundMargins {
   readonly mult: readonly bigint[];

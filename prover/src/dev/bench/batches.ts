@@ -63,7 +63,7 @@ export interface OperationGas {
   readonly depositTopUp: number;
   /** PriceOracle.submitRound with every development signer's report. */
   readonly oracleRound: number;
-  /** Settlement.bindRound: Poseidon(Poseidon(configHash, prices), fundingHash) once per round. */
+  /** Settlement.bindRound: Poseidon(Poseidon(configHash, prices), fundingHash, margins), once per round. */
   readonly bindRound: number;
 }
 
