@@ -445,7 +445,8 @@ contract PriceOracle is IPriceOracle, Governed, EIP712, VolatilityMargins {
     /// reduce-only mask) and the volatility margins (VolatilityMargins, recorded there).
     function _rules(uint64 roundId, uint64 time, uint64[] memory prices) private returns (uint8 mask) {
         mask = _breakers(roundId, time, prices);
-        _stepMargins(roundId, time, prices, _pricesOf(roundId - 1, prices.length));
+        // the margins' grace runs in block time: from when a round is posted
+        _stepMargins(roundId, uint64(block.timestamp), prices, _pricesOf(roundId - 1, prices.length));
     }
 
     /// @dev The breaker rule (IPriceOracle): trips every market that moved more than

@@ -10,9 +10,11 @@ pragma solidity 0.8.28;
 ///   which follows `mult` down at once and up only after a grace period.
 /// The rule is a function of the rounds alone (prices and timestamps) and of five immutable
 /// parameters, so no role can move a multiplier, and anyone recomputes every round's values
-/// from the RoundFinalized events (TypeScript twin: prover/src/domain/volatility.ts).
+/// from the RoundFinalized events and their blocks' times (TypeScript twin:
+/// prover/src/domain/volatility.ts).
 ///
-/// The rule, per market, for each round r with timestamp ts and price p (q: round r - 1's):
+/// The rule, per market, for each round r with price p (q: round r - 1's), posted (finalised
+/// on-chain) at block time t:
 /// 1. ret = min(|p - q| * 10,000 / q, MAX_RETURN_BPS) (floor), the round's absolute return
 ///    in basis points; 0 at round 1, which has no previous round.
 /// 2. acc = acc - acc / volSpan + ret (floor division; acc starts at 0): an exponentially
@@ -21,17 +23,19 @@ pragma solidity 0.8.28;
 /// 3. mult = acc * 10,000 / (volSpan * volRefBps) (floor), clamped to
 ///    [marginFloorBps, marginCeilBps]: 1x while the mean move per round is volRefBps.
 /// 4. the grace rule, with the market's pending rise (pendingMult, pendingSince; none at first):
-///    a. a pending rise that began at least marginGrace seconds ago (ts >= pendingSince +
+///    a. a pending rise that began at least marginGrace seconds ago (t >= pendingSince +
 ///       marginGrace) takes effect: liqMult = pendingMult, and nothing is pending;
 ///    b. if mult <= liqMult, liqMult = mult at once and nothing is pending (a fall, or round 1);
-///    c. else, with nothing pending, a rise begins: pendingMult = mult, pendingSince = ts;
+///    c. else, with nothing pending, a rise begins: pendingMult = mult, pendingSince = t;
 ///    d. else the pending rise keeps its start and takes the lower level:
 ///       pendingMult = min(pendingMult, mult).
-/// So liqMult at round r is never above the `mult` of any round in the last marginGrace
-/// seconds (ts - marginGrace, ts]: a trader who met the maintenance requirement of any round
-/// of that window is not liquidatable because the requirement rose; a rise reaches
-/// liquidations between marginGrace seconds and marginGrace plus one round after it was
-/// published, at the lowest level published meanwhile.
+/// So liqMult at a round posted at t is never above the `mult` of any round posted in the
+/// last marginGrace seconds (t - marginGrace, t]: a trader who met the maintenance
+/// requirement of any round published in that window is not liquidatable because the
+/// requirement rose; a rise reaches liquidations between marginGrace seconds and marginGrace
+/// plus one round after it was published, at the lowest level published meanwhile. The grace
+/// runs in block time, from when a round is posted, not from its reports' timestamps: a round
+/// posted late (its reports up to the oracle's maxAge old) cannot shorten it.
 abstract contract VolatilityMargins {
     /// @notice The multiplier of the configured margin rates: 1x.
     uint32 public constant ONE_X_BPS = 10_000;
@@ -113,11 +117,11 @@ abstract contract VolatilityMargins {
         marginGrace = r.grace;
     }
 
-    /// @notice Round `roundId`'s multipliers per market (reverts for a round not finalised).
+    /// @notice Round `roundId`'s multipliers per market (reverts for a round not finalised;
+    /// round 0, before any round, is 1x: a freeze before the first round binds exits at it).
     function roundMargins(uint64 roundId) external view returns (uint16[] memory mult, uint16[] memory liqMult) {
-        _requireRound(roundId);
         uint256 n = _marginMarkets();
-        uint256 word = _roundMargins[roundId];
+        uint256 word = roundMarginsWord(roundId);
         mult = new uint16[](n);
         liqMult = new uint16[](n);
         for (uint256 m = 0; m < n; ++m) {
@@ -126,8 +130,15 @@ abstract contract VolatilityMargins {
         }
     }
 
-    /// @notice Round `roundId`'s multipliers packed as stored (see _roundMargins).
-    function roundMarginsWord(uint64 roundId) external view returns (uint256) {
+    /// @notice Round `roundId`'s multipliers packed as stored (see _roundMargins); 1x for
+    /// round 0.
+    function roundMarginsWord(uint64 roundId) public view returns (uint256 word) {
+        if (roundId == 0) {
+            for (uint256 m = 0; m < _marginMarkets(); ++m) {
+                word |= (uint256(ONE_X_BPS) | (uint256(ONE_X_BPS) << 16)) << (32 * m);
+            }
+            return word;
+        }
         _requireRound(roundId);
         return _roundMargins[roundId];
     }
@@ -146,9 +157,9 @@ abstract contract VolatilityMargins {
     /// @dev Reverts unless round `roundId` is finalised.
     function _requireRound(uint64 roundId) internal view virtual;
 
-    /// @dev Applies the rule to round `roundId` (timestamp `ts`, prices `prices`, the previous
-    /// round's prices `before`, unread at round 1) and records its multipliers.
-    function _stepMargins(uint64 roundId, uint64 ts, uint64[] memory prices, uint64[] memory before) internal {
+    /// @dev Applies the rule to round `roundId` (posted now, at block time `t`; prices `prices`,
+    /// the previous round's prices `before`, unread at round 1) and records its multipliers.
+    function _stepMargins(uint64 roundId, uint64 t, uint64[] memory prices, uint64[] memory before) internal {
         uint256 word;
         for (uint256 m = 0; m < prices.length; ++m) {
             VolState memory s = _vol[m];
@@ -166,7 +177,7 @@ abstract contract VolatilityMargins {
             if (mult > marginCeilBps) mult = marginCeilBps;
             uint16 oldMult = s.mult;
             uint16 oldLiq = s.liqMult;
-            _grace(s, uint16(mult), ts);
+            _grace(s, uint16(mult), t);
             s.acc = uint32(acc);
             s.mult = uint16(mult);
             _vol[m] = s;
@@ -178,9 +189,9 @@ abstract contract VolatilityMargins {
         _roundMargins[roundId] = word;
     }
 
-    /// @dev Step 4 of the rule: moves `s`'s liquidation multiplier towards `mult` at time `ts`.
-    function _grace(VolState memory s, uint16 mult, uint64 ts) private view {
-        if (s.pendingSince != 0 && ts >= s.pendingSince + marginGrace) {
+    /// @dev Step 4 of the rule: moves `s`'s liquidation multiplier towards `mult` at time `t`.
+    function _grace(VolState memory s, uint16 mult, uint64 t) private view {
+        if (s.pendingSince != 0 && t >= s.pendingSince + marginGrace) {
             s.liqMult = s.pendingMult;
             s.pendingSince = 0;
         }
@@ -189,7 +200,7 @@ abstract contract VolatilityMargins {
             s.pendingSince = 0;
         } else if (s.pendingSince == 0) {
             s.pendingMult = mult;
-            s.pendingSince = ts;
+            s.pendingSince = t;
         } else if (mult < s.pendingMult) {
             s.pendingMult = mult;
         }

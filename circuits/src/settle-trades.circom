@@ -178,7 +178,9 @@ template SettleTrades(B, D, M) {
             side[i][s].domain <== domain;
             side[i][s].fundFloor <== fundFloor;
             side[i][s].imBps <== binding.imBps;
-            side[i][s].mmBps <== binding.mmBps;
+            // a reducing trade needs the maintenance requirement liquidations use: an
+            // account a rise cannot liquidate yet may still reduce, in steps
+            side[i][s].mmBps <== binding.liqMmBps;
             side[i][s].rootIn <== s == 0 ? root[i] : side[i][0].rootOut;
             side[i][s].account <== orderAccount[i][s];
             side[i][s].nonce <== orderNonce[i][s];

@@ -17,9 +17,10 @@ include "sparse-poseidon.circom";
 // Inputs from the caller (already checked there):
 //   enabled (bit), marketSelect[M] (one-hot), qty (1..2^64), price (1..2^64),
 //   tradeNotional = qty * price, feeRateBps (< 2^16), mark[M] (< 2^64),
-//   imBps[M], mmBps[M] (< 2^16), index[M] (funding indices, |.| <= 2^63), rootIn, domain
-//   and fundFloor (< 2^127) (bound and checked by the batch's MarketBinding), reduceOnly
-//   (bit: the traded market's circuit breaker is on).
+//   imBps[M], mmBps[M] (< 2^16; the round's initial requirement, and the maintenance one a
+//   reducing trade must meet: MarketBinding's imBps and liqMmBps), index[M] (funding
+//   indices, |.| <= 2^63), rootIn, domain and fundFloor (< 2^127) (bound and checked by
+//   the batch's MarketBinding), reduceOnly (bit: the traded market's circuit breaker is on).
 // In a reduce-only market an enabled trade must only reduce this side's exposure (G).
 // The account is any trader's or the insurance fund's (2, whose leaf holds the fund
 // owner's key), never the empty leaf 0 nor the fee account 1 (NotFeeAccount); after a

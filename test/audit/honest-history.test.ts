@@ -294,7 +294,7 @@ describe("audit: an honest history from the operator", function () {
     );
     assert.match(
       first("BINDING_MISMATCH")!.message,
-      /Settlement bound round 1 to \d+; Poseidon\(published configuration, oracle prices \[6000000, 300000\], funding indices \[0, 0\]\) is \d+/,
+      /Settlement bound round 1 to \d+; Poseidon\(published configuration, oracle prices \[6000000, 300000\], funding indices \[0, 0\], margin multipliers 1\.00x\/1\.00x, 1\.00x\/1\.00x\) is \d+/,
     );
     const deeper = await audit(w, dir, {
       config: { ...config, markets: w.markets, paramSet: { ...P, depth: P.depth + 2 } },

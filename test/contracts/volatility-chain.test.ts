@@ -161,7 +161,9 @@ describe("volatility margins on chain: batches proven at the round's multipliers
       (e: unknown) => e instanceof LiquidationError && e.code === "LIQUIDATE_HEALTHY",
     );
     const [pending, since] = (await w.d.oracle.getFunction("pendingMargin")(0)) as bigint[];
-    assert.deepEqual([pending, since], [20_000n, w.roundTime]);
+    // waiting since the rise's round was posted (its block's time)
+    const [posted] = await w.d.oracle.queryFilter(w.d.oracle.filters.RoundFinalized(w.round));
+    assert.deepEqual([pending, since], [20_000n, BigInt((await posted.getBlock()).timestamp)]);
     // a calm round once the grace is over: the pending 2x takes effect and the decayed 1.5x
     // follows at once (a fall); bob's 23,000.00 is below 24,750.00 now
     await increaseTime(RULE.grace);

@@ -3,7 +3,6 @@ import hre from "hardhat";
 import type {} from "@nomicfoundation/hardhat-ethers";
 import fc from "fast-check";
 import type { Contract, Wallet } from "ethers" with { "resolution-mode": "require" };
-import type { BreakerRound } from "../../prover/src/domain/breakers.ts";
 import {
   marginMultipliers,
   marginRuleProblem,
@@ -13,6 +12,7 @@ import {
   MAX_VOL_REF_BPS,
   MAX_VOL_SPAN,
   toMarginRule,
+  type MarginRound,
   type MarginRuleNumbers,
 } from "../../prover/src/domain/volatility.ts";
 import {
@@ -53,7 +53,7 @@ describe("PriceOracle volatility margins", function () {
   let oracle: Contract;
   let round: bigint;
   let time: bigint;
-  let rounds: BreakerRound[];
+  let rounds: MarginRound[];
 
   before(async function () {
     await hre.run("compile", { quiet: true });
@@ -96,7 +96,8 @@ describe("PriceOracle volatility margins", function () {
       wallets.map(() => prices),
     );
     const receipt = await submitRound(oracle, round, signed);
-    rounds.push({ roundId: round, timestamp: time, prices: [...prices] });
+    // each round is posted in a block at its reports' time: posted at `time` too
+    rounds.push({ roundId: round, timestamp: time, prices: [...prices], postedAt: time });
     const [mult, liqMult] = (await oracle.roundMargins(round)) as [bigint[], bigint[]];
     return {
       mult: [...mult],
@@ -214,6 +215,49 @@ describe("PriceOracle volatility margins", function () {
     // after the grace, liquidations use the lowest level published meanwhile
     const after = await post([13_000n, 500n], BigInt(RULE.grace));
     assert.equal(after.liqMult[0], calm.mult[0] < after.mult[0] ? calm.mult[0] : after.mult[0]);
+  });
+
+  it("runs the grace in block time: a round posted late does not shorten it", async function () {
+    // reports may be up to maxAge old when their round is posted: here 599 s, grace 600 s
+    oracle = await deployOracle({
+      signers: wallets,
+      quorum: 3,
+      maxAge: BigInt(RULE.grace - 1),
+      bounds: BOUNDS,
+      breakerMoveBps: 10_000,
+      marginRule: RULE,
+    });
+    const at = async (r: bigint, reportTime: bigint, blockTime: bigint, prices: bigint[]) => {
+      await setNextTimestamp(blockTime);
+      const signed = await signReports(
+        oracle,
+        wallets,
+        r,
+        reportTime,
+        wallets.map(() => prices),
+      );
+      await submitRound(oracle, r, signed);
+      const [mult, liqMult] = (await oracle.roundMargins(r)) as [bigint[], bigint[]];
+      return { mult: mult[0], liqMult: liqMult[0] };
+    };
+    const t0 = (await latestTimestamp()) + 10n;
+    await at(1n, t0, t0, [10_000n, 500n]);
+    // the rise's reports signed at t0 + 10, the round posted 599 s later
+    const posted = t0 + 10n + BigInt(RULE.grace - 1);
+    assert.deepEqual(await at(2n, t0 + 10n, posted, [11_000n, 500n]), {
+      mult: 25_000n,
+      liqMult: 10_000n,
+    });
+    assert.deepEqual([...((await oracle.pendingMargin(0)) as bigint[])], [25_000n, posted]);
+    // a fresh round 1 s later: the rise still waits (it was published 1 s ago)
+    const soon = await at(3n, posted + 1n, posted + 1n, [10_000n, 500n]);
+    assert.equal(soon.liqMult, 10_000n);
+    // a round `grace` seconds after the rise was posted: it takes effect
+    const due = await at(4n, posted + BigInt(RULE.grace), posted + BigInt(RULE.grace), [
+      11_000n,
+      500n,
+    ]);
+    assert.equal(due.liqMult, 25_000n);
   });
 
   it("records each round's word as the twin packs it", async function () {

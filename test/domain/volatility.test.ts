@@ -10,6 +10,7 @@ import {
   marginsWord,
   MAX_RETURN_BPS,
   scaledBps,
+  scaledMarkets,
   targetMultiplier,
   unpackMarginsWord,
   type MarginRule,
@@ -40,7 +41,12 @@ describe("domain: volatility margins (the twin of VolatilityMargins)", function 
   });
 
   it("refuses rounds that are not consecutive from round 1 (MARGIN_RULE)", function () {
-    const r = (roundId: bigint) => ({ roundId, timestamp: roundId * 10n, prices: [100n] });
+    const r = (roundId: bigint) => ({
+      roundId,
+      timestamp: roundId * 10n,
+      prices: [100n],
+      postedAt: roundId * 10n,
+    });
     assert.equal(marginMultipliers(RULE, [r(1n), r(2n)]).size, 2);
     for (const rounds of [[r(2n)], [r(1n), r(3n)]])
       assert.throws(
@@ -71,6 +77,19 @@ describe("domain: volatility margins (the twin of VolatilityMargins)", function 
     assert.match(
       marginCeilingProblem({ ...RULE, ceilBps: 32_768n }, wide) ?? "",
       /market 0 \(BTC-PERP\): a margin rate of 20000 bps at the ceiling 32768 would be 65536 bps, beyond 65535/,
+    );
+  });
+
+  it("refuses to scale a rate beyond 16 bits, as the circuit would (MARGIN_RULE)", function () {
+    const wide = [{ ...defaultMarkets(1)[0], initialMarginBps: 20_000n }];
+    const m = (mult: bigint) => ({ mult: [mult], liqMult: [10_000n] });
+    assert.equal(scaledMarkets(wide, m(32_767n))[0].initialMarginBps, 65_534n);
+    assert.throws(
+      () => scaledMarkets(wide, m(32_768n)),
+      (e: unknown) =>
+        e instanceof ZkClearError &&
+        e.code === "MARGIN_RULE" &&
+        /65536 bps, beyond 65535/.test(e.message),
     );
   });
 

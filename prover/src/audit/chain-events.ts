@@ -1,5 +1,6 @@
 import { getAddress, id, Interface, zeroPadValue, type Log, type Provider } from "ethers";
 import { FUNDING_ABI } from "./deployment-checks.ts";
+import { AuditError } from "./findings.ts";
 import {
   oracleIface,
   settlementIface,
@@ -43,7 +44,14 @@ export type ChainEvent = {
   | { name: "Claimed"; recipient: string; amount: bigint }
   | { name: "CreditDelayed"; id: bigint; recipient: string; amount: bigint }
   | { name: "DelayedCreditClaimed"; id: bigint; recipient: string; amount: bigint }
-  | { name: "RoundFinalized"; roundId: bigint; timestamp: bigint; prices: bigint[] }
+  | {
+      name: "RoundFinalized";
+      roundId: bigint;
+      timestamp: bigint;
+      prices: bigint[];
+      /** The time of the block that posted the round (the margin rule's grace runs in it). */
+      postedAt: bigint;
+    }
   | { name: "VaultTransfer"; delta: bigint }
   | { name: "DepositReclaimed"; index: number; account: bigint; amount: bigint }
   | {
@@ -108,6 +116,19 @@ export async function fetchEvents(
     for (const l of tOut) pushTransfer(out, l, -1n);
   }
   out.sort((x, y) => x.block - y.block || x.txIndex - y.txIndex || x.logIndex - y.logIndex);
+  // a round's posting time: its block's (one read per block that posted rounds)
+  const times = new Map<number, bigint>();
+  for (const e of out) {
+    if (e.name !== "RoundFinalized") continue;
+    let t = times.get(e.block);
+    if (t === undefined) {
+      const b = await provider.getBlock(e.block);
+      if (!b) throw new AuditError("RPC_FAILED", `the node returned no block ${e.block}`);
+      t = BigInt(b.timestamp);
+      times.set(e.block, t);
+    }
+    (e as { postedAt: bigint }).postedAt = t;
+  }
   return out;
 }
 
@@ -255,6 +276,8 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
         roundId: a.roundId,
         timestamp: a.timestamp,
         prices: [...a.prices],
+        // set by fetchEvents from the block
+        postedAt: 0n,
       });
       break;
   }

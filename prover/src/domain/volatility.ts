@@ -79,6 +79,14 @@ export function marginCeilingProblem(
   return null;
 }
 
+/**
+ * One oracle round as the margin rule reads it: its prices and when it was posted (the time
+ * of the block that finalised it: the grace runs in block time).
+ */
+export interface MarginRound extends BreakerRound {
+  readonly postedAt: bigint;
+}
+
 /** One round's multipliers, per market. */
 export interface RoundMargins {
   readonly mult: readonly bigint[];
@@ -121,9 +129,9 @@ export function targetMultiplier(rule: MarginRule, acc: bigint): bigint {
   return m < rule.floorBps ? rule.floorBps : m > rule.ceilBps ? rule.ceilBps : m;
 }
 
-/** Step 4: moves a market's liquidation multiplier towards `mult` at round time `ts`. */
-function grace(rule: MarginRule, s: VolState, mult: bigint, ts: bigint): void {
-  if (s.pendingSince !== 0n && ts >= s.pendingSince + rule.grace) {
+/** Step 4: moves a market's liquidation multiplier towards `mult` at block time `t`. */
+function grace(rule: MarginRule, s: VolState, mult: bigint, t: bigint): void {
+  if (s.pendingSince !== 0n && t >= s.pendingSince + rule.grace) {
     s.liqMult = s.pendingMult;
     s.pendingSince = 0n;
   }
@@ -132,7 +140,7 @@ function grace(rule: MarginRule, s: VolState, mult: bigint, ts: bigint): void {
     s.pendingSince = 0n;
   } else if (s.pendingSince === 0n) {
     s.pendingMult = mult;
-    s.pendingSince = ts;
+    s.pendingSince = t;
   } else if (mult < s.pendingMult) {
     s.pendingMult = mult;
   }
@@ -145,7 +153,7 @@ function grace(rule: MarginRule, s: VolState, mult: bigint, ts: bigint): void {
 export function marginStep(
   rule: MarginRule,
   state: MarginState,
-  r: BreakerRound,
+  r: MarginRound,
 ): RoundMargins | undefined {
   const previous = state.last;
   if (r.roundId !== (previous ? previous.roundId + 1n : 1n)) return undefined;
@@ -163,7 +171,7 @@ export function marginStep(
     const s = state.markets[m];
     s.acc = s.acc - s.acc / rule.span + absReturnBps(previous?.prices[m], p);
     s.mult = targetMultiplier(rule, s.acc);
-    grace(rule, s, s.mult, r.timestamp);
+    grace(rule, s, s.mult, r.postedAt);
     mult.push(s.mult);
     liqMult.push(s.liqMult);
   });
@@ -177,7 +185,7 @@ export function marginStep(
  */
 export function marginMultipliers(
   rule: MarginRule,
-  rounds: readonly BreakerRound[],
+  rounds: readonly MarginRound[],
 ): Map<bigint, RoundMargins> {
   const out = new Map<bigint, RoundMargins>();
   const state = marginStart();
@@ -250,12 +258,23 @@ export function scaledMarkets(
   use: "requirement" | "liquidation" = "requirement",
 ): MarketParams[] {
   checkMargins(margins, markets.length);
+  const fit = (rate: bigint, mult: bigint, j: number) => {
+    const scaled = scaledBps(rate, mult);
+    // MarketBinding's ScaleBps refuses more: no batch at this round could be proven
+    if (scaled > 0xffffn)
+      throw new MarginRuleError(
+        "MARGIN_RULE",
+        `market ${j}'s margin rate ${rate} bps at the multiplier ${mult} is ${scaled} bps, beyond 65535`,
+      );
+    return scaled;
+  };
   return markets.map((m, j) => ({
     ...m,
-    initialMarginBps: scaledBps(m.initialMarginBps, margins.mult[j]),
-    maintenanceMarginBps: scaledBps(
+    initialMarginBps: fit(m.initialMarginBps, margins.mult[j], j),
+    maintenanceMarginBps: fit(
       m.maintenanceMarginBps,
       use === "liquidation" ? margins.liqMult[j] : margins.mult[j],
+      j,
     ),
   }));
 }

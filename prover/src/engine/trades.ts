@@ -113,8 +113,10 @@ export function applyTradeSide(
   reduceOnly = 0n,
   margins: RoundMargins = oneX(config.markets.length),
 ): SideResult {
-  // the round's requirements: the configured rates scaled by its margin multipliers
-  const markets = scaledMarkets(config.markets, margins);
+  // the round's requirements: the configured rates scaled by its margin multipliers; a
+  // reducing trade needs the maintenance requirement liquidations use (SettleTrades)
+  const required = scaledMarkets(config.markets, margins);
+  const reducible = scaledMarkets(config.markets, margins, "liquidation");
   const funding = settleFunding(unsettled, indices);
   const account = funding.account;
   const o = so.order;
@@ -170,12 +172,13 @@ export function applyTradeSide(
       `market ${m} is reduce-only (its circuit breaker tripped): the trade takes the position from ${pos.size} to ${newSize}, which does not reduce it`,
     );
   const kind = reducing ? "maintenance" : "initial";
-  if (!meetsMargin(next, marks, markets, kind)) {
+  const rates = reducing ? reducible : required;
+  if (!meetsMargin(next, marks, rates, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
   if (
     o.account === INSURANCE_ACCOUNT &&
-    !meetsMarginAbove(next, marks, markets, kind, config.fundFloor)
+    !meetsMarginAbove(next, marks, rates, kind, config.fundFloor)
   )
     fail(
       "FUND_BELOW_FLOOR",

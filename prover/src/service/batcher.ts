@@ -336,6 +336,7 @@ export class Batcher {
       indices: round.fundingIndices,
       // the round's requirements (a liquidator must meet its initial margin)
       markets: scaledMarkets(state.markets, round.margins),
+      liquidation: scaledMarkets(state.markets, round.margins, "liquidation"),
     });
     const cut = (takers: readonly (LiquidationTakerRequest | null)[] | undefined) => {
       const handover = this.handoverOf(accounts, takers);

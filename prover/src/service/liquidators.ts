@@ -23,7 +23,10 @@ export interface TakerRuleInput {
   readonly account: (index: bigint) => Account | undefined;
   readonly marks: readonly bigint[];
   readonly indices: readonly bigint[];
+  /** The round's requirements (a taker must meet initial margin at them). */
   readonly markets: readonly MarketParams[];
+  /** The maintenance rates liquidations use at the round (default: `markets`). */
+  readonly liquidation?: readonly MarketParams[];
 }
 
 /** Whether the offer covers market j's position of `size` lots, discount within the penalty. */
@@ -113,7 +116,8 @@ export function chooseTakers(x: TakerRuleInput): TakerRuleResult {
     if (d === undefined) {
       const a = x.account(i);
       d =
-        a !== undefined && isLiquidatable(settleFunding(a, x.indices).account, x.marks, x.markets);
+        a !== undefined &&
+        isLiquidatable(settleFunding(a, x.indices).account, x.marks, x.liquidation ?? x.markets);
       dueMemo.set(i, d);
     }
     return d;

@@ -10,7 +10,10 @@ import { isLiquidatable } from "../engine/liquidations.ts";
 export interface BackingPrices {
   readonly marks: readonly bigint[];
   readonly indices: readonly bigint[];
+  /** The round's requirements (an offer's worst take must meet initial margin at them). */
   readonly markets: readonly MarketParams[];
+  /** The maintenance rates liquidations use at the round (default: `markets`). */
+  readonly liquidation?: readonly MarketParams[];
 }
 
 /**
@@ -48,8 +51,9 @@ export function offerShortfall(
   if (!a) return `account ${o.account} does not exist`;
   const settled = settleFunding(a, at.indices).account;
   const e = equity(settled, at.marks);
-  if (isLiquidatable(settled, at.marks, at.markets)) {
-    const maintenance = scaledRequirement(settled, at.marks, at.markets, "maintenance");
+  const liquidation = at.liquidation ?? at.markets;
+  if (isLiquidatable(settled, at.marks, liquidation)) {
+    const maintenance = scaledRequirement(settled, at.marks, liquidation, "maintenance");
     return `account ${o.account} is liquidatable at the current marks: equity ${e} after funding, below its maintenance margin of ${ceilBps(maintenance)}`;
   }
   const required = scaledRequirement(

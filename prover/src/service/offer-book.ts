@@ -68,6 +68,7 @@ export class OfferBook {
         marks: round.prices,
         indices: round.fundingIndices,
         markets: scaledMarkets(ctx.state.markets, round.margins),
+        liquidation: scaledMarkets(ctx.state.markets, round.margins, "liquidation"),
       }
     );
   }
