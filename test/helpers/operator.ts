@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import type { MarginRuleNumbers } from "../../prover/src/domain/volatility.ts";
 import os from "node:os";
 import path from "node:path";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -47,6 +48,8 @@ export async function startOperator(
     funding?: boolean;
     /** The oracle's breaker bound, bps (setupWorld's breakerMoveBps). */
     breakerMoveBps?: number;
+    /** The oracle's volatility margin rule (setupWorld's marginRule). */
+    marginRule?: MarginRuleNumbers;
     /** OperatorOptions.committeeWaitMs and rotationWaitMs (default: the operator's). */
     committeeWaitMs?: number;
     rotationWaitMs?: number;
@@ -58,6 +61,7 @@ export async function startOperator(
   const w = await setupWorld(P, s[0], s.slice(1), {
     deploy: extra.deploy,
     breakerMoveBps: extra.breakerMoveBps,
+    marginRule: extra.marginRule,
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const storeFile = path.join(dir, "op.db");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 import type { FastifyInstance } from "fastify";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import type { Account } from "../../prover/src/domain/account.ts";
@@ -86,8 +87,12 @@ describe("operator: liquidators take liquidated positions", function () {
       .offer as { status: string; suspendedBecause?: string };
 
   before(async function () {
-    // its crashes are about liquidations, not circuit breakers: moves up to 100 % stay open
-    rig = await startOperator(6, "zkclear-liqtake-", { breakerMoveBps: 10_000 });
+    // its crashes are about liquidations, not circuit breakers or volatility margins: moves
+    // up to 100 % stay open, and margins stay at the markets' rates (floor = ceiling = 1x)
+    rig = await startOperator(6, "zkclear-liqtake-", {
+      breakerMoveBps: 10_000,
+      marginRule: { ...DEPLOY_DEFAULTS.marginRule, ceilBps: 10_000 },
+    });
     ({ w, op } = rig);
     [thin, thin2, rich, liq, poor, thin3] = w.participants;
     await deposit(w, thin, 1_000_000n);
