@@ -46,6 +46,7 @@ template ScaleBps() {
 //   margins: the oracle round's margin multipliers (PriceOracle.roundMarginsWord, the
 //     volatility rule): for each market j, mult[j] at bits [32j, 32j + 16) and liqMult[j] at
 //     [32j + 16, 32j + 32); < 2^(32M) (checked here), each multiplier >= 10^4 (1x, checked).
+//   M <= 7, so that 32M bits stay below the field's 254 (Num2Bits would alias beyond).
 // Outputs: imBps[j] = ceil(param imBps * mult[j] / 10^4) and mmBps[j] likewise (the
 // requirements of this round), liqMmBps[j] = ceil(param mmBps * liqMult[j] / 10^4) (the
 // maintenance requirement below which an account may be liquidated), all < 2^16; the fees
@@ -68,6 +69,7 @@ template MarketBinding(M) {
     signal output penaltyBps[M];
     signal output priceConfigHash;
 
+    assert(M >= 1 && M <= 7);
     component multBits = Num2Bits(32 * M);
     multBits.in <== margins;
     component bits[M];

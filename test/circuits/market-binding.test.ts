@@ -103,6 +103,13 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
       await assert.rejects(calculateWitness(binding.wasm!, input(bad)), /Assert Failed|Error/);
   });
 
+  it("does not compile for more than 7 markets (32 bits each would pass the field's 254)", async function () {
+    await assert.rejects(
+      compileProbe("market_binding_8", "market-binding.circom", "MarketBinding(8)"),
+      /assert/i,
+    );
+  });
+
   it("ScaleBps gives ceil(rate * mult / 10^4) and admits no other result", async function () {
     await fc.assert(
       fc.asyncProperty(fc.bigInt(0n, 10_000n), fc.bigInt(10_000n, 60_000n), async (rate, m) => {

@@ -176,6 +176,22 @@ describe("replica: attestations", function () {
     assert.match(await refused(f, batch.proof.proof, "ATTEST_PRICES"), /oracle round 1 published/);
   });
 
+  it("refuses margin multipliers or reduce-only markets other than the oracle round's (ATTEST_PRICES)", async function () {
+    const raised = {
+      ...fileOf(1, batch),
+      margins: { mult: ["20000", "10000"], liqMult: ["10000", "10000"] },
+    };
+    assert.match(
+      await refused(raised, batch.proof.proof, "ATTEST_PRICES"),
+      /margin multipliers 2\.00x\/1\.00x, 1\.00x\/1\.00x; oracle round 1 has 1\.00x\/1\.00x, 1\.00x\/1\.00x/,
+    );
+    const masked = { ...fileOf(1, batch), reduceOnly: "1" };
+    assert.match(
+      await refused(masked, batch.proof.proof, "ATTEST_PRICES"),
+      /reduce-only markets 1; oracle round 1 has 0/,
+    );
+  });
+
   it("refuses a batch the engine refuses to replay (ATTEST_REPLAY_REFUSED)", async function () {
     // more than the orders allow, with the commitment restated to match the records
     const f = fileOf(1, batch) as { trades: Json[] };
