@@ -149,6 +149,44 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
     assert.equal(await uncached.getBlockNumber(), block);
   });
 
+  it("deploy refuses an oracle rule before deploying anything (DEPLOY_INVALID): a breaker out of range, a margin ceiling no batch could be proven at", async function () {
+    const opts: DeployOptions = {
+      params: P,
+      markets: w.markets,
+      oracle: {
+        signers: w.oracleWallets.map((x) => x.address),
+        quorum: 3,
+        maxReportAge: 60,
+        bounds: w.markets.map(() => [1n, 2n ** 64n - 1n] as const),
+      },
+      committee: devCommittee(),
+      verifiers: {} as Record<CircuitId, string>,
+    };
+    // a 140 % initial margin (as a market may set for a token that swings wildly) at 5x
+    // would be 70,000 bps: beyond MarketBinding's 16 bits
+    const wide = w.markets.map((m, j) => (j === 1 ? { ...m, initialMarginBps: 14_000n } : m));
+    const ceiling = { ...DEPLOY_DEFAULTS.marginRule, ceilBps: 50_000 };
+    const block = await uncached.getBlockNumber();
+    for (const [bad, what] of [
+      [{ oracle: { ...opts.oracle, breakerMoveBps: 0 } }, /bound must be 1\.\.10000/],
+      [
+        { oracle: { ...opts.oracle, bounds: [[1n, 2n]] as const } },
+        /one \[min, max\] price range per market: 1 for 2/,
+      ],
+      [
+        { markets: wide, oracle: { ...opts.oracle, marginRule: ceiling } },
+        /market 1 \(.*\): a margin rate of 14000 bps at the ceiling 50000 would be 70000 bps/,
+      ],
+    ] as const) {
+      await assert.rejects(
+        deployContracts(deployer, { ...opts, ...bad } as DeployOptions),
+        (e: unknown) =>
+          e instanceof ZkClearError && e.code === "DEPLOY_INVALID" && what.test(e.message),
+      );
+    }
+    assert.equal(await uncached.getBlockNumber(), block);
+  });
+
   it("records the Funding address, interval and cap in the deployment file, and refuses a file that states others", function () {
     const d = w.deployment;
     assert.deepEqual(d.funding, { interval: 7200, maxRatePpm: MAX_FUNDING_RATE_CAP_PPM });

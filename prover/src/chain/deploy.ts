@@ -350,6 +350,21 @@ export async function deployContracts(
       "DEPLOY_INVALID",
       `committee change delay ${committeeDelay} s must be above the forced deadline ${forcedDeadline} s`,
     );
+  if (o.bounds.length !== markets.length)
+    throw new DeployError(
+      "DEPLOY_INVALID",
+      `the oracle needs one [min, max] price range per market: ${o.bounds.length} for ${markets.length} markets`,
+    );
+  const breaker = breakerProblem(
+    o.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
+    o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
+  );
+  if (breaker) throw new DeployError("DEPLOY_INVALID", breaker);
+  const marginRule = o.marginRule ?? DEPLOY_DEFAULTS.marginRule;
+  const margins =
+    marginRuleProblem(toMarginRule(marginRule)) ??
+    marginCeilingProblem(toMarginRule(marginRule), markets);
+  if (margins) throw new DeployError("DEPLOY_INVALID", margins);
   const send = async (c: Contract, method: string, ...args: unknown[]) => {
     const tx = await c.getFunction(method)(...args);
     return tx.wait();
@@ -392,21 +407,6 @@ export async function deployContracts(
   const timelock = await timelockOf(owner);
   const oracleTimelock = await timelockOf(oracleAdmin);
 
-  if (o.bounds.length !== markets.length)
-    throw new DeployError(
-      "DEPLOY_INVALID",
-      `the oracle needs one [min, max] price range per market: ${o.bounds.length} for ${markets.length} markets`,
-    );
-  const breaker = breakerProblem(
-    o.breakerMoveBps ?? DEPLOY_DEFAULTS.breakerMoveBps,
-    o.breakerCooldown ?? DEPLOY_DEFAULTS.breakerCooldown,
-  );
-  if (breaker) throw new DeployError("DEPLOY_INVALID", breaker);
-  const marginRule = o.marginRule ?? DEPLOY_DEFAULTS.marginRule;
-  const margins =
-    marginRuleProblem(toMarginRule(marginRule)) ??
-    marginCeilingProblem(toMarginRule(marginRule), markets);
-  if (margins) throw new DeployError("DEPLOY_INVALID", margins);
   const oracle = await deployed(
     factory("PriceOracle", deployer).deploy({
       admin: await timelock.getAddress(),
