@@ -246,6 +246,27 @@ describe("audit: funding ticks, payments and the rate rule", function () {
         `${batchFileName(2)} settled funding at indices [${stated.join(", ")}]; the Funding contract's for round ${d.round} are [${d.fundingIndices.join(", ")}]`,
       );
     });
+
+    it("finds a batch file that states other margin multipliers than the oracle's record (BINDING_MISMATCH)", async function () {
+      const other = tempDir("zkclear-funding-margins-");
+      for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(other, f));
+      // batch 2 was margined at the round's 1x: its file claims BTC at 1.5x
+      const file = path.join(other, batchFileName(2));
+      const parsed = parseBatchFile(fs.readFileSync(file, "utf8"));
+      const d = parsed.data as Extract<typeof parsed.data, { kind: "trades" }>;
+      assert.deepEqual(d.margins.mult, [10_000n, 10_000n]);
+      const stated = { mult: [15_000n, 10_000n], liqMult: d.margins.liqMult };
+      fs.writeFileSync(file, JSON.stringify(toBatchFile({ ...d, margins: stated }, parsed.meta)));
+      const r = await audit(w, other);
+      assert.deepEqual(
+        codes(r).filter((c) => c !== "-:FUNDING_RATE_RULE"),
+        ["2:BINDING_MISMATCH"],
+      );
+      assert.equal(
+        r.findings.find((x) => x.code === "BINDING_MISMATCH")!.message,
+        `${batchFileName(2)} states margin multipliers 1.50x/1.00x, 1.00x/1.00x; oracle round ${d.round} has 1.00x/1.00x, 1.00x/1.00x`,
+      );
+    });
   });
 
   it("finds a trade batch whose funding debits the long more than it owes (FUNDING_NOT_CONSERVED), naming what each side paid", async function () {
