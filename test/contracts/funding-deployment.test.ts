@@ -120,19 +120,22 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
     );
   });
 
+  /** Options deploy would take, to break one at a time. */
+  const validOptions = (): DeployOptions => ({
+    params: P,
+    markets: w.markets,
+    oracle: {
+      signers: w.oracleWallets.map((x) => x.address),
+      quorum: 3,
+      maxReportAge: 60,
+      bounds: w.markets.map(() => [1n, 2n ** 64n - 1n] as const),
+    },
+    committee: devCommittee(),
+    verifiers: {} as Record<CircuitId, string>,
+  });
+
   it("deploy refuses them before deploying anything (DEPLOY_INVALID)", async function () {
-    const opts: DeployOptions = {
-      params: P,
-      markets: w.markets,
-      oracle: {
-        signers: w.oracleWallets.map((x) => x.address),
-        quorum: 3,
-        maxReportAge: 60,
-        bounds: w.markets.map(() => [1n, 2n ** 64n - 1n] as const),
-      },
-      committee: devCommittee(),
-      verifiers: {} as Record<CircuitId, string>,
-    };
+    const opts = validOptions();
     const block = await uncached.getBlockNumber();
     for (const [bad, what] of [
       [{ fundingInterval: 0 }, /funding interval must be a whole number of seconds above 0/],
@@ -150,18 +153,7 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
   });
 
   it("deploy refuses an oracle rule before deploying anything (DEPLOY_INVALID): a breaker out of range, a margin ceiling no batch could be proven at", async function () {
-    const opts: DeployOptions = {
-      params: P,
-      markets: w.markets,
-      oracle: {
-        signers: w.oracleWallets.map((x) => x.address),
-        quorum: 3,
-        maxReportAge: 60,
-        bounds: w.markets.map(() => [1n, 2n ** 64n - 1n] as const),
-      },
-      committee: devCommittee(),
-      verifiers: {} as Record<CircuitId, string>,
-    };
+    const opts = validOptions();
     // a 140 % initial margin (as a market may set for a token that swings wildly) at 5x
     // would be 70,000 bps: beyond MarketBinding's 16 bits
     const wide = w.markets.map((m, j) => (j === 1 ? { ...m, initialMarginBps: 14_000n } : m));
