@@ -81,6 +81,8 @@ export class ChainClient implements ChainPort {
   private readonly waitMs: number;
   /** The next nonce to use, once learnt from the node. */
   private nonce: number | undefined;
+  /** The latest oracle round read, but for its funding indices (latestRound). */
+  private lastRound: Omit<Round, "fundingIndices"> | undefined;
   private readonly attestor: AttestorPort | undefined;
   private readonly fromBlock: number;
   private readonly committeeErrors = new Interface(loadArtifact("Committee").abi);
@@ -158,14 +160,18 @@ export class ChainClient implements ChainPort {
     return this.retry("latestRound", async () => {
       const id = BigInt(await this.oracle.getFunction("latestRoundId")());
       if (id === 0n) return undefined;
-      const prices = (await this.oracle.getFunction("roundPrices")(id)) as bigint[];
-      return {
-        roundId: id,
-        prices: prices.map(BigInt),
-        fundingIndices: await this.fundingIndices(id),
-        reduceOnly: BigInt(await this.oracle.getFunction("roundReduceOnly")(id)),
-        margins: await this.roundMargins(id, prices.length),
-      };
+      // a finalised round's prices, reduce-only mask and multipliers never change: read once
+      if (this.lastRound?.roundId !== id) {
+        const prices = ((await this.oracle.getFunction("roundPrices")(id)) as bigint[]).map(BigInt);
+        this.lastRound = {
+          roundId: id,
+          prices,
+          reduceOnly: BigInt(await this.oracle.getFunction("roundReduceOnly")(id)),
+          margins: await this.roundMargins(id, prices.length),
+        };
+      }
+      // the funding indices are read every time: they are the Funding contract's, not the round's
+      return { ...this.lastRound, fundingIndices: await this.fundingIndices(id) };
     });
   }
 
