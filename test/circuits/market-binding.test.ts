@@ -56,6 +56,23 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
     margins: String(margins),
   });
 
+  /**
+   * Every range at its top, honestly: marks 2^64 - 1, the fund floor 2^127 - 1, funding
+   * indices 2^63 - 1 and -2^63, every multiplier 2^16 - 1, a penalty field 2^16 - 1 (the
+   * param's 80th bit), and a rate that scales to exactly 2^16 - 1 (13,107 bps at 5x).
+   */
+  const TOP = 0xffffn;
+  const edgeMarket = { ...MARKETS[1], initialMarginBps: 13_107n, liquidationPenaltyBps: TOP };
+  const edgeMargins: RoundMargins = { mult: [TOP, 50_000n], liqMult: [TOP, TOP] };
+  const edge = () => ({
+    param: [MARKETS[0], edgeMarket].map(packMarketParams).map(String),
+    mark: [(1n << 64n) - 1n, (1n << 64n) - 1n].map(String),
+    index: [(1n << 63n) - 1n, -(1n << 63n)].map(String),
+    domain: String(DOMAIN),
+    fundFloor: String((1n << 127n) - 1n),
+    margins: String(marginsWord(edgeMargins)),
+  });
+
   const mult = fc.bigInt(10_000n, 50_000n);
 
   it("outputs the twin's scaled rates and binds the multipliers (property)", async function () {
@@ -101,6 +118,54 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
       marginsWord(ok) | (1n << BigInt(32 * M)),
     ])
       await assert.rejects(calculateWitness(binding.wasm!, input(bad)), /Assert Failed|Error/);
+  });
+
+  it("takes every value at the top of its range, and scales a rate to exactly 2^16 - 1", async function () {
+    const w = await calculateWitness(binding.wasm!, edge());
+    const req = scaledMarkets([MARKETS[0], edgeMarket], edgeMargins);
+    assert.equal(req[1].initialMarginBps, TOP);
+    assert.deepEqual(
+      w.slice(1, 1 + M),
+      req.map((x) => x.initialMarginBps),
+    );
+    // the penalty output is the param's top 16 bits
+    assert.equal(w[1 + 5 * M + 1], TOP);
+  });
+
+  it("refuses each value one above its range", async function () {
+    const e = edge();
+    // refused by the range check of that value (MarketBinding's line; the scaled rate's is
+    // ScaleBps's, called on line 94)
+    for (const [what, line, bad] of [
+      ["a mark of 2^64", 100, { ...e, mark: [String(1n << 64n), e.mark[1]] }],
+      ["a fund floor of 2^127", 102, { ...e, fundFloor: String(1n << 127n) }],
+      ["a funding index of 2^63", 116, { ...e, index: [String(1n << 63n), e.index[1]] }],
+      [
+        "a funding index of -2^63 - 1",
+        116,
+        { ...e, index: [e.index[0], String(-(1n << 63n) - 1n)] },
+      ],
+      [
+        "a param of 81 bits",
+        78,
+        { ...e, param: [e.param[0], String(BigInt(e.param[1]) | (1n << 80n))] },
+      ],
+      [
+        "a rate that scales beyond 2^16 - 1 (13,108 bps at 5x)",
+        94,
+        {
+          ...e,
+          param: [e.param[0], packMarketParams({ ...edgeMarket, initialMarginBps: 13_108n })].map(
+            String,
+          ),
+        },
+      ],
+    ] as const)
+      await assert.rejects(
+        calculateWitness(binding.wasm!, bad),
+        new RegExp(`Error in template MarketBinding_\\d+ line: ${line}\\b`),
+        `${what} was taken, or refused elsewhere`,
+      );
   });
 
   it("does not compile for more than 7 markets (32 bits each would pass the field's 254)", async function () {
