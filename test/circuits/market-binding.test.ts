@@ -136,7 +136,7 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
     const e = edge();
     // refused by the range check of that value (MarketBinding's line; the scaled rate's is
     // ScaleBps's, called on line 94)
-    for (const [what, line, bad] of [
+    const cases: [string, number, ReturnType<typeof edge>][] = [
       ["a mark of 2^64", 100, { ...e, mark: [String(1n << 64n), e.mark[1]] }],
       ["a fund floor of 2^127", 102, { ...e, fundFloor: String(1n << 127n) }],
       ["a funding index of 2^63", 116, { ...e, index: [String(1n << 63n), e.index[1]] }],
@@ -160,7 +160,8 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
           ),
         },
       ],
-    ] as const)
+    ];
+    for (const [what, line, bad] of cases)
       await assert.rejects(
         calculateWitness(binding.wasm!, bad),
         new RegExp(`Error in template MarketBinding_\\d+ line: ${line}\\b`),

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { deposit, proveExit, settleDeposits, setupWorld } from "../../prover/src/dev/onchain.ts";
-import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
 import { configHash } from "../../prover/src/domain/market.ts";
 import { fundingHash } from "../../prover/src/domain/funding.ts";
 import { poseidon } from "../../prover/src/domain/hash.ts";
 import { marginsWord, oneX } from "../../prover/src/domain/volatility.ts";
-import { exitCallArgs } from "../../prover/src/chain/exit.ts";
 import { terminateCurve } from "../../prover/src/proving/prover.ts";
 import { increaseTime, prepareTestContracts, signers } from "../helpers/chain.ts";
 
@@ -41,20 +39,19 @@ describe("an exit after a freeze at round 0 (real chain, real proof)", function 
     assert.equal(latest, 0n, "no oracle round was ever posted");
 
     const to = "0x00000000000000000000000000000000000e0e01";
-    // the frozen round's marks are zeros and its indices tick 0's (Settlement._frozenBinding);
-    // the engine refuses zero marks (MARK_ZERO, pre-existing), so the input is built at
-    // marks of 1 and its binding and marks then set to round 0's, at 1x (no multiplier
-    // exists for round 0; any other word fails the same way below)
-    const base = await proveExit(w, a.account!, to, a.keys, [1n, 1n]);
+    // the frozen round's marks are zeros and its indices tick 0's (Settlement._frozenBinding),
+    // at 1x (no multiplier exists for round 0): the engine builds the exit at them, as a
+    // replica's exit data states them (replica/exit.ts)
     const zeros = w.state.markets.map(() => 0n);
-    const binding = poseidon([
-      poseidon([configHash(w.state), ...zeros]),
-      fundingHash(zeros),
-      marginsWord(oneX(zeros.length)),
-    ]);
-    const input = { ...base.input, mark: zeros, fundingIndex: zeros, priceConfigHash: binding };
-    const proof = await w.prover.prove("exit_account", CIRCUITS.exit_account.toSignals(input));
-    const e = { input, args: exitCallArgs(input, proof.proof) };
+    const e = await proveExit(w, a.account!, to, a.keys, zeros, zeros, false, oneX(zeros.length));
+    assert.equal(
+      e.input.priceConfigHash,
+      poseidon([
+        poseidon([configHash(w.state), ...zeros]),
+        fundingHash(zeros),
+        marginsWord(oneX(zeros.length)),
+      ]),
+    );
     assert.ok(e.input.payout > 0n);
 
     // the binding of round 0 is at 1x (no round: PriceOracle.roundMarginsWord(0)), so the

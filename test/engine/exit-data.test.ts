@@ -91,6 +91,33 @@ describe("exit data and receipts: an account's way out from its leaf and path al
     );
   });
 
+  it("builds an exit at round 0's zero marks (a freeze before any round), and refuses zero marks elsewhere", function () {
+    // traders 0 and 1 never traded: at round 0 no account can hold a position
+    const zeros = s.marks.map(() => 0n);
+    const t = s.traders[0];
+    const sig = signExit(t.index, TO, t.keys.privateKey, s.domain);
+    const d = exitDataOf(s.state, t.index, { ...freeze, roundId: 0n, marks: zeros }, "test");
+    const input = exitInputFromData(d, s.state, TO, sig);
+    assert.deepEqual(
+      input,
+      exitInput(s.state, t.index, TO, sig, zeros, freeze.fundingIndices, oneX(zeros.length)),
+    );
+    assert.equal(input.payout, s.state.getAccount(t.index).collateral);
+    // zero marks at any other round are a price no oracle posts: refused
+    const later = exitDataOf(s.state, t.index, { ...freeze, marks: zeros }, "test");
+    assert.throws(() => exitInputFromData(later, s.state, TO, sig), code("MARK_ZERO"));
+    // round 0 with a mark: not round 0's binding
+    const marked = { ...d, marks: [s.marks[0], 0n] };
+    assert.throws(() => exitInputFromData(marked, s.state, TO, sig), /round 0's marks are zeros/);
+    // an account with a position cannot be at round 0's binding
+    const u = s.traders[2];
+    const usig = signExit(u.index, TO, u.keys.privateKey, s.domain);
+    assert.throws(
+      () => exitInput(s.state, u.index, TO, usig, zeros, freeze.fundingIndices, oneX(2)),
+      /holds a position in market 0: the exit data is not a freeze's/,
+    );
+  });
+
   it("refuses a trader's exit input without the key's signature", function () {
     assert.throws(() => exitInputFromData(data, s.state, TO, null), code("EXIT_UNSIGNED"));
   });

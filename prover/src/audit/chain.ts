@@ -280,6 +280,21 @@ export async function oracleRound(
   };
 }
 
+/**
+ * The marks exits are proven at after a freeze recorded `roundId`: that round's prices, or
+ * zeros for round 0 (a freeze before the oracle's first round: Settlement._frozenBinding(0)
+ * binds zero marks, and the oracle has no round 0 to ask).
+ */
+export async function frozenMarks(
+  provider: Provider,
+  oracle: string,
+  roundId: bigint,
+  markets: number,
+): Promise<bigint[]> {
+  if (roundId === 0n) return Array.from({ length: markets }, () => 0n);
+  return (await oracleRound(provider, oracle, roundId)).prices;
+}
+
 /** The reduce-only markets the oracle recorded for a round (its circuit breakers). */
 export async function roundReduceOnly(
   provider: Provider,

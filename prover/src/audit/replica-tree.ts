@@ -6,6 +6,7 @@ import type { PublishedConfig } from "../engine/batch-file.ts";
 import { ExchangeState } from "../engine/state.ts";
 import { batchData, replayBatch, type ReplayContext } from "./batch-replay.ts";
 import {
+  frozenMarks,
   fundingIndicesAt,
   latestBlockNumber,
   oracleRound,
@@ -194,7 +195,9 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
       "REPLICA_ROOT_MISMATCH",
       `replaying the ${upTo} batches of ${o.files.describe} gives root ${state.root}, Settlement's ${frozen ? "frozen" : "current"} root is ${target}`,
     );
-  const marks = frozen ? (await oracleRound(o.provider, info.oracle, frozen.roundId)).prices : [];
+  const marks = frozen
+    ? await frozenMarks(o.provider, info.oracle, frozen.roundId, config.markets.length)
+    : [];
   const fundingIndices = frozen
     ? await fundingIndicesAt(o.provider, info.funding, frozen.roundId)
     : [];

@@ -4,7 +4,7 @@ import { getAddress } from "ethers";
 import { toExitDataFile, type ExitData } from "../domain/exit-data.ts";
 import { receiptExitData } from "../domain/receipts.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { fundingIndicesAt, oracleRound, roundMarginsOf } from "../audit/chain.ts";
+import { frozenMarks, fundingIndicesAt, roundMarginsOf } from "../audit/chain.ts";
 import { readFreeze, type FreezeState } from "../audit/replica-tree.ts";
 import { bigintArg, CliError, EXIT, type Output } from "./common.ts";
 import {
@@ -85,8 +85,12 @@ async function fromReceipt(
       `no receipts of account ${account} at ${file} (zkclear account keeps them): use a replica (--from <dir|url>)`,
       EXIT.refused,
     );
-  const marks = (await oracleRound(c.provider, c.deployment.addresses.oracle, freeze.roundId))
-    .prices;
+  const marks = await frozenMarks(
+    c.provider,
+    c.deployment.addresses.oracle,
+    freeze.roundId,
+    c.deployment.markets.length,
+  );
   const fundingIndices = await fundingIndicesAt(
     c.provider,
     c.deployment.addresses.funding,

@@ -113,15 +113,21 @@ export function priceConfigHash(
   marks: readonly bigint[],
   indices: readonly bigint[],
   margins: RoundMargins,
+  opts: { roundZero?: boolean } = {},
 ): bigint {
   checkIndices(indices, c.markets.length);
-  const prices = pricesHash(c, marks);
+  const prices = pricesHash(c, marks, opts.roundZero);
   checkMargins(margins, c.markets.length);
   return poseidon([prices, fundingHash(indices), marginsWord(margins)]);
 }
 
-/** Poseidon(1 + M)(configHash, marks): the price part of the binding. */
-export function pricesHash(c: BoundConfig, marks: readonly bigint[]): bigint {
+/**
+ * Poseidon(1 + M)(configHash, marks): the price part of the binding. A zero mark is refused
+ * (every margin requirement would be zero at it), except with `roundZero`: the binding of
+ * oracle round 0, which only a freeze before any round uses (Settlement._frozenBinding(0):
+ * every mark zero, when no trade can have opened a position).
+ */
+export function pricesHash(c: BoundConfig, marks: readonly bigint[], roundZero = false): bigint {
   const markets = c.markets;
   if (marks.length !== markets.length) {
     throw new MarketConfigError(
@@ -131,7 +137,13 @@ export function pricesHash(c: BoundConfig, marks: readonly bigint[]): bigint {
   }
   marks.forEach((p, j) => {
     checkUnsigned(p, PRICE_BITS, `mark price of market ${j}`);
-    if (p === 0n) throw new MarketConfigError("MARK_ZERO", `mark price of market ${j} is zero`);
+    if (roundZero && p !== 0n)
+      throw new MarketConfigError(
+        "MARK_ZERO",
+        `round 0's marks are zeros (a freeze before any oracle round); market ${j}'s is ${p}`,
+      );
+    if (!roundZero && p === 0n)
+      throw new MarketConfigError("MARK_ZERO", `mark price of market ${j} is zero`);
   });
   return poseidon([configHash(c), ...marks]);
 }

@@ -83,6 +83,8 @@ export function exitInputFromData(
       d.marks,
       d.fundingIndices,
       d.margins,
+      // a freeze before any oracle round: Settlement binds round 0 at zero marks
+      { roundZero: d.roundId === 0n },
     ),
     account: d.account,
     recipient,

@@ -34,9 +34,18 @@ export function exitInput(
   const sig = requireExitSignature(account, signature);
   if (!state.hasAccount(account))
     throw new ZkClearError("ACCOUNT_NOT_FOUND", `account ${account} has no leaf in this tree`);
+  // all marks zero: the freeze came before any oracle round (Settlement._frozenBinding(0)),
+  // when no trade could have opened a position
+  const roundZero = marks.length > 0 && marks.every((p) => p === 0n);
+  const open = state.getAccount(account).positions.findIndex((p) => p.size !== 0n);
+  if (roundZero && open >= 0)
+    throw new ZkClearError(
+      "MARK_ZERO",
+      `zero marks are round 0's, before any trade, but account ${account} holds a position in market ${open}: the exit data is not a freeze's`,
+    );
   return {
     root: state.root,
-    priceConfigHash: priceConfigHash(state, marks, indices, margins),
+    priceConfigHash: priceConfigHash(state, marks, indices, margins, { roundZero }),
     account,
     recipient,
     payout: exitPayout(state.getAccount(account), marks, indices),
