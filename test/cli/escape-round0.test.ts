@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { deposit, type Participant, type World } from "../../prover/src/dev/onchain.ts";
@@ -11,33 +10,15 @@ import type { Operator } from "../../prover/src/service/operator.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { increaseTime, serveChain } from "../helpers/chain.ts";
 import { P, tempDir } from "../audit/helpers.ts";
+import { zkclearJson } from "../helpers/cli.ts";
 
 const PASS = "correct horse battery";
 const TO = "0x00000000000000000000000000000000000a11ce";
 
-/** Runs bin/zkclear --json without blocking this process (it serves the chain the CLI reads). */
-function zkclear(args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  return new Promise((resolve) => {
-    execFile(
-      "bin/zkclear",
-      ["--json", ...args],
-      { timeout: 300_000, env: { ...process.env, ZKCLEAR_PASSPHRASE: PASS } },
-      (err, stdout, stderr) => {
-        let json: Record<string, unknown> = {};
-        try {
-          json = JSON.parse(stdout) as Record<string, unknown>;
-        } catch {
-          json = { stdout, stderr };
-        }
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, json });
-      },
-    );
-  });
-}
-
-async function ok(run: Promise<{ code: number; json: Record<string, unknown> }>) {
-  const r = await run;
-  assert.equal(r.code, 0, JSON.stringify(r.json));
+/** `zkclear --json <args>` with the keystores' passphrase; the run must succeed. */
+async function ok(args: string[]): Promise<Record<string, unknown>> {
+  const r = await zkclearJson(args, { ZKCLEAR_PASSPHRASE: PASS });
+  assert.equal(r.code, 0, r.out);
   return r.json;
 }
 
@@ -98,42 +79,38 @@ describe("zkclear exit-data and exit after a freeze at round 0 (no oracle round 
     // the operator is gone: bob's deposit is never credited, and the freeze becomes due
     await deposit(w, bob, 5_000n);
     await increaseTime(Number(await settlement.getFunction("forcedDeadline")()));
-    await ok(zkclear(["freeze", ...base]));
+    await ok(["freeze", ...base]);
     const [, roundId] = (await settlement.getFunction("freezeInfo")()) as bigint[];
     assert.equal(roundId, 0n, "no oracle round was ever posted");
 
     const file = path.join(dir, "exit-alice.json");
-    await ok(
-      zkclear([
-        "exit-data",
-        "--account",
-        String(alice.account),
-        "--from",
-        published,
-        "--out",
-        file,
-        ...base,
-      ]),
-    );
+    await ok([
+      "exit-data",
+      "--account",
+      String(alice.account),
+      "--from",
+      published,
+      "--out",
+      file,
+      ...base,
+    ]);
     const data = parseExitDataFile(fs.readFileSync(file, "utf8"));
     assert.equal(data.roundId, 0n);
     assert.deepEqual(data.marks, [0n, 0n]);
     assert.equal(data.payout, 1_000_000n);
 
-    const r = await ok(
-      zkclear([
-        "exit",
-        "--key",
-        path.join(dir, "alice.key.json"),
-        "--account",
-        String(alice.account),
-        "--to",
-        TO,
-        "--data",
-        file,
-        ...base,
-      ]),
-    );
+    const r = await ok([
+      "exit",
+      "--key",
+      path.join(dir, "alice.key.json"),
+      "--account",
+      String(alice.account),
+      "--to",
+      TO,
+      "--data",
+      file,
+      ...base,
+    ]);
     assert.equal(r.status, "claimed");
     const [status, recipient, payout] = (await settlement.getFunction("exitOf")(
       alice.account!,
