@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
+import { BN128_R } from "../../prover/src/proving/dev-zkey.ts";
 
 const N = 8;
 const TOP = 1n << BigInt(N);
@@ -10,11 +11,12 @@ const TOP = 1n << BigInt(N);
  * RangeCheck(n) takes exactly 0..2^n - 1, and SignedRangeCheck(n) exactly -2^n..2^n - 1 with
  * the right sign. Values around 0 and around one, two and three times the bound are tried
  * on both sides, so a check one bit wider (a signed one would take 2^n..3 * 2^n - 1, half of
- * them as negative) or narrower fails a test, not only a reading.
+ * them as negative) or narrower fails a test, not only a reading. AssertBit takes 0 and 1 only.
  */
 describe("RangeCheck and SignedRangeCheck: exactly their ranges", function () {
   let unsigned: ProbeBuild;
   let signed: ProbeBuild;
+  let bit: ProbeBuild;
 
   before(async function () {
     unsigned = await compileProbe("range_check_8", "range-check.circom", `RangeCheck(${N})`, {
@@ -26,6 +28,7 @@ describe("RangeCheck and SignedRangeCheck: exactly their ranges", function () {
       `SignedRangeCheck(${N})`,
       { wasm: true },
     );
+    bit = await compileProbe("assert_bit", "range-check.circom", "AssertBit()", { wasm: true });
   });
 
   /** Every value within 16 of a bound, of its double or of its triple, on both sides. */
@@ -53,5 +56,11 @@ describe("RangeCheck and SignedRangeCheck: exactly their ranges", function () {
       // outputs: the witness's wire 1 is `negative`
       if (w) assert.equal(w[1], x < 0n ? 1n : 0n, `the sign of ${x}`);
     }
+  });
+
+  it("AssertBit takes 0 and 1 and nothing else", async function () {
+    const r = BN128_R;
+    for (const x of [0n, 1n, 2n, 3n, 1n << 64n, r - 1n, r - 2n, (r + 1n) / 2n])
+      assert.equal((await taken(bit, x)) !== null, x <= 1n, `AssertBit on ${x}`);
   });
 });
