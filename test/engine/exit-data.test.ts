@@ -109,13 +109,16 @@ describe("exit data and receipts: an account's way out from its leaf and path al
     // round 0 with a mark: not round 0's binding
     const marked = { ...d, marks: [s.marks[0], 0n] };
     assert.throws(() => exitInputFromData(marked, s.state, TO, sig), /round 0's marks are zeros/);
-    // an account with a position cannot be at round 0's binding
+    // an account with a position cannot be at round 0's binding, from the tree or the data
     const u = s.traders[2];
     const usig = signExit(u.index, TO, u.keys.privateKey, s.domain);
+    const open = /holds a position in market 0: the exit data is not a freeze's/;
     assert.throws(
       () => exitInput(s.state, u.index, TO, usig, zeros, freeze.fundingIndices, oneX(2)),
-      /holds a position in market 0: the exit data is not a freeze's/,
+      open,
     );
+    const ud = exitDataOf(s.state, u.index, { ...freeze, roundId: 0n, marks: zeros }, "test");
+    assert.throws(() => exitInputFromData(ud, s.state, TO, usig), open);
   });
 
   it("refuses a trader's exit input without the key's signature", function () {

@@ -89,6 +89,19 @@ export function exitSignerFields(
   return { signer: exitSignerHash(pending), signerX: pending.x, signerY: pending.y };
 }
 
+/**
+ * An exit at oracle round 0 (a freeze before any round: Settlement binds it at zero marks)
+ * is of a leaf no trade has touched: one holding a position is not a freeze's (MARK_ZERO).
+ */
+export function checkRoundZeroExit(account: bigint, a: Account): void {
+  const open = a.positions.findIndex((p) => p.size !== 0n);
+  if (open >= 0)
+    throw new ZkClearError(
+      "MARK_ZERO",
+      `zero marks are round 0's, before any trade, but account ${account} holds a position in market ${open}: the exit data is not a freeze's`,
+    );
+}
+
 /** What an exit pays: max(0, equity at `marks` after funding accrued to `indices`). */
 export function exitPayout(
   a: Account,

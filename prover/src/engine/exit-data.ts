@@ -1,7 +1,12 @@
 import { getAddress } from "ethers";
 import { leafPreimage, type PublicKey } from "../domain/account.ts";
 import { ZkClearError } from "../domain/errors.ts";
-import { exitPayout, exitSignerFields, requireExitSignature } from "../domain/exit.ts";
+import {
+  checkRoundZeroExit,
+  exitPayout,
+  exitSignerFields,
+  requireExitSignature,
+} from "../domain/exit.ts";
 import { checkExitData, exitDataDomain, type ExitData } from "../domain/exit-data.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
@@ -76,6 +81,9 @@ export function exitInputFromData(
   const markets = config.markets;
   const m = markets.length;
   const pre = leafPreimage(d.leaf);
+  // a freeze before any oracle round: Settlement binds round 0 at zero marks
+  const roundZero = d.roundId === 0n;
+  if (roundZero) checkRoundZeroExit(d.account, d.leaf);
   return {
     root: d.root,
     priceConfigHash: priceConfigHash(
@@ -83,8 +91,7 @@ export function exitInputFromData(
       d.marks,
       d.fundingIndices,
       d.margins,
-      // a freeze before any oracle round: Settlement binds round 0 at zero marks
-      { roundZero: d.roundId === 0n },
+      { roundZero },
     ),
     account: d.account,
     recipient,

@@ -1,5 +1,10 @@
 import type { EdDSASignature } from "../domain/keys.ts";
-import { exitPayout, exitSignerFields, requireExitSignature } from "../domain/exit.ts";
+import {
+  checkRoundZeroExit,
+  exitPayout,
+  exitSignerFields,
+  requireExitSignature,
+} from "../domain/exit.ts";
 import type { PublicKey } from "../domain/account.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import { marginsWord, type RoundMargins } from "../domain/volatility.ts";
@@ -37,12 +42,7 @@ export function exitInput(
   // all marks zero: the freeze came before any oracle round (Settlement._frozenBinding(0)),
   // when no trade could have opened a position
   const roundZero = marks.length > 0 && marks.every((p) => p === 0n);
-  const open = state.getAccount(account).positions.findIndex((p) => p.size !== 0n);
-  if (roundZero && open >= 0)
-    throw new ZkClearError(
-      "MARK_ZERO",
-      `zero marks are round 0's, before any trade, but account ${account} holds a position in market ${open}: the exit data is not a freeze's`,
-    );
+  if (roundZero) checkRoundZeroExit(account, state.getAccount(account));
   return {
     root: state.root,
     priceConfigHash: priceConfigHash(state, marks, indices, margins, { roundZero }),

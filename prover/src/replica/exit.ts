@@ -1,6 +1,6 @@
 import type { ExitData } from "../domain/exit-data.ts";
 import { exitDataOf } from "../engine/exit-data.ts";
-import { fundingIndicesAt, oracleRound, roundMarginsOf } from "../audit/chain.ts";
+import { frozenMarks, fundingIndicesAt, roundMarginsOf } from "../audit/chain.ts";
 import { readFreeze, ReplicaError } from "../audit/replica-tree.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Replica } from "./replica.ts";
@@ -34,10 +34,8 @@ export async function replicaExitData(r: Replica, account: bigint): Promise<Exit
       );
     const roundId = frozen ? freeze.roundId : p.lastRoundUsed;
     const marks =
-      roundId === 0n
-        ? state.markets.map(() => 0n)
-        : (p.rounds[roundId.toString()]?.prices ??
-          (await oracleRound(r.provider, r.oracle, roundId)).prices);
+      p.rounds[roundId.toString()]?.prices ??
+      (await frozenMarks(r.provider, r.oracle, roundId, state.markets.length));
     const fundingIndices =
       roundId === 0n
         ? state.markets.map(() => 0n)
