@@ -13,7 +13,7 @@ import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { rigPublisher, startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { serveChain } from "../helpers/chain.ts";
 import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
 
@@ -55,15 +55,7 @@ describe("audit: an honest history from the operator", function () {
     [alice, bob, thin] = w.participants;
     dir = path.join(rig.dir, "published");
     checkpoint = path.join(rig.dir, "audit.checkpoint.json");
-    publisher = new Publisher(store, {
-      chainId: w.d.chainId,
-      settlement: w.d.addresses.settlement,
-      params: P,
-      markets: w.markets,
-      fundFloor: w.deployment.fundFloor,
-      owners: w.deployment.owners,
-      dir,
-    });
+    publisher = rigPublisher(rig, dir);
     // deposits (two batches), the insurance fund, prices, two trade batches
     await deposit(w, alice, 1_000_000_00n);
     await deposit(w, bob, 1_000_000_00n);

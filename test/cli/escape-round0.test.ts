@@ -5,11 +5,10 @@ import { deposit, type Participant, type World } from "../../prover/src/dev/onch
 import { toDeploymentFile } from "../../prover/src/domain/deployment.ts";
 import { parseExitDataFile } from "../../prover/src/domain/exit-data.ts";
 import { encryptKey } from "../../prover/src/domain/keystore.ts";
-import { Publisher } from "../../prover/src/service/publisher.ts";
 import type { Operator } from "../../prover/src/service/operator.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { rigPublisher, startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { increaseTime, serveChain } from "../helpers/chain.ts";
-import { P, tempDir } from "../audit/helpers.ts";
+import { tempDir } from "../audit/helpers.ts";
 import { zkclearJson } from "../helpers/cli.ts";
 
 const PASS = "correct horse battery";
@@ -47,15 +46,7 @@ describe("zkclear exit-data and exit after a freeze at round 0 (no oracle round 
     [alice, bob] = w.participants;
     dir = tempDir("zkclear-escape-round0-files-");
     published = path.join(dir, "published");
-    const publisher = new Publisher(rig.store, {
-      chainId: w.d.chainId,
-      settlement: w.d.addresses.settlement,
-      params: P,
-      markets: w.markets,
-      fundFloor: w.deployment.fundFloor,
-      owners: w.deployment.owners,
-      dir: published,
-    });
+    const publisher = rigPublisher(rig, published);
     await deposit(w, alice, 1_000_000n);
     await op.tick(); // a real deposit proof: deposits need no round
     publisher.sync();

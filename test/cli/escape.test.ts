@@ -25,10 +25,9 @@ import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { devWallet } from "../../prover/src/service/serve.ts";
 import type { Operator } from "../../prover/src/service/operator.ts";
-import type { Store } from "../../prover/src/store/store.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { rigPublisher, startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { increaseTime, provider, serveChain } from "../helpers/chain.ts";
-import { P, tempDir } from "../audit/helpers.ts";
+import { tempDir } from "../audit/helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
 const PASS = "correct horse battery";
@@ -92,7 +91,6 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
   let rig: OperatorRig;
   let w: World;
   let op: Operator;
-  let store: Store;
   let publisher: Publisher;
   let alice: Participant;
   let bob: Participant;
@@ -110,19 +108,11 @@ describe("zkclear escape commands: force-withdraw, freeze, reclaim-deposit, exit
 
   before(async function () {
     rig = await startOperator(3, "zkclear-escape-cli-");
-    ({ w, op, store } = rig);
+    ({ w, op } = rig);
     [alice, bob, carol] = w.participants;
     dir = tempDir("zkclear-escape-cli-files-");
     published = path.join(dir, "published");
-    publisher = new Publisher(store, {
-      chainId: w.d.chainId,
-      settlement: w.d.addresses.settlement,
-      params: P,
-      markets: w.markets,
-      fundFloor: w.deployment.fundFloor,
-      owners: w.deployment.owners,
-      dir: published,
-    });
+    publisher = rigPublisher(rig, published);
     await deposit(w, alice, 1_000_000_00n);
     await deposit(w, bob, 1_000_000_00n);
     await op.tick();

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import type { MarginRuleNumbers } from "../../prover/src/domain/volatility.ts";
 import os from "node:os";
 import path from "node:path";
+import type { MarginRuleNumbers } from "../../prover/src/domain/volatility.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { devAttestor, setupWorld, type World } from "../../prover/src/dev/onchain.ts";
 import type { DeployOptions } from "../../prover/src/chain/deploy.ts";
@@ -11,6 +11,7 @@ import { ChainFunding } from "../../prover/src/chain/funding-port.ts";
 import { WorkerProver } from "../../prover/src/proving/worker-pool.ts";
 import { Store } from "../../prover/src/store/store.ts";
 import { Operator } from "../../prover/src/service/operator.ts";
+import { Publisher } from "../../prover/src/service/publisher.ts";
 import { devWallet } from "../../prover/src/service/serve.ts";
 import { prepareTestContracts, signers } from "./chain.ts";
 
@@ -111,4 +112,21 @@ export async function startOperator(
     },
   };
   return rig;
+}
+
+/**
+ * The publisher of the rig's settled batches, for its deployment, writing the files to `dir`
+ * when given (as the service's publisher does).
+ */
+export function rigPublisher(rig: OperatorRig, dir?: string): Publisher {
+  const w = rig.w;
+  return new Publisher(rig.store, {
+    chainId: w.d.chainId,
+    settlement: w.d.addresses.settlement,
+    params: PARAM_SETS.test,
+    markets: w.markets,
+    fundFloor: w.deployment.fundFloor,
+    owners: w.deployment.owners,
+    ...(dir ? { dir } : {}),
+  });
 }

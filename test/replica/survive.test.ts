@@ -17,16 +17,13 @@ import { DEPLOY_DEFAULTS } from "../../prover/src/chain/deploy.ts";
 import { oracleRound } from "../../prover/src/audit/chain.ts";
 import { readFreeze } from "../../prover/src/audit/replica-tree.ts";
 import { batchFileSource } from "../../prover/src/audit/sources.ts";
-import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { ReplicaAttestor } from "../../prover/src/service/committee.ts";
 import { Replica } from "../../prover/src/replica/replica.ts";
 import { buildReplicaApi } from "../../prover/src/replica/http.ts";
-import { PARAM_SETS } from "../../prover/src/domain/params.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { rigPublisher, startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { increaseTime, provider } from "../helpers/chain.ts";
 
-const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
 const KEYS = { a: 0xa1, b: 0xb2, c: 0xc3 };
 const member = (key: number) => new Wallet(`0x${key.toString(16).padStart(64, "0")}`);
@@ -120,14 +117,7 @@ describe("replica: survives the operator", function () {
     );
     await postRound(w, MARKS);
     await rig.op.tick();
-    const publisher = new Publisher(rig.store, {
-      chainId: w.d.chainId,
-      settlement: w.d.addresses.settlement,
-      params: P,
-      markets: w.markets,
-      fundFloor: w.deployment.fundFloor,
-      owners: w.deployment.owners,
-    });
+    const publisher = rigPublisher(rig);
     opApp = buildApi(rig.op, publisher);
     opUrl = `${await opApp.listen({ host: "127.0.0.1", port: 0 })}/v1/published`;
   });
