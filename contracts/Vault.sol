@@ -26,6 +26,8 @@ import {WithdrawalLimit} from "./WithdrawalLimit.sol";
 /// - a new account's key is a Baby Jubjub point (BadPublicKey) that is not of small order
 ///   (SmallOrderKey: 8 * A = O, a key no signature can be verified for in the circuit);
 ///   the tree has room (TreeFull); a top-up names an existing account (UnknownAccount)
+/// - a new isolated sub-account (depositIsolated) names one of Settlement's markets
+///                                                           -> BadMarket
 /// - what the account has been credited in total stays within accountDepositCap
 ///                                                           -> AccountCapExceeded
 /// The queue entry and the Deposited event carry the amount that ARRIVED (the Vault's
@@ -96,6 +98,12 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
     uint64 public constant INSURANCE_ACCOUNT = 2;
     uint64 private constant NONE = type(uint64).max;
     uint256 private constant RECLAIMED = 1 << 240;
+    /// @dev An entry's isolation flag (0 cross, 1 + market) is kept at bit 241 of `entries`,
+    /// so that reclaimDeposit rebuilds the queue entry from what the depositor names.
+    uint256 private constant ENTRY_FLAG_SHIFT = 241;
+    /// @dev Where the flag sits in the queue entry's packed word: account | amount << 32
+    /// | flag << 124 (ApplyDeposits, prover/src/domain/transfers.ts depositQueueHash).
+    uint256 private constant QUEUE_FLAG_SHIFT = 124;
 
     /// @notice The collateral token.
     IERC20 public immutable token;
@@ -146,6 +154,8 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
     uint256 public totalOwed;
 
     /// @notice A deposit joined the queue; `amount` is what arrived.
+    /// `flag` is 0 for a cross-margin account, a top-up or an owner key, and 1 + market for
+    /// a new sub-account isolated to that market (depositIsolated).
     event Deposited(
         uint64 indexed index,
         uint64 indexed account,
@@ -153,7 +163,8 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
         uint256 pkX,
         uint256 pkY,
         uint256 amount,
-        uint256 queueHash
+        uint256 queueHash,
+        uint8 flag
     );
     /// @notice The governance queued `pkX, pkY` as the owner's key of system account `account`
     /// at queue position `index` (the Deposited event of the same entry has amount 0); the key
@@ -223,6 +234,8 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
     error NothingToReclaim(uint64 index);
     /// @notice A constructor argument is out of range.
     error BadSetup();
+    /// @notice An isolated sub-account names a market Settlement does not have.
+    error BadMarket(uint8 market);
 
     /// @param token_ the collateral token
     /// @param depth the account tree's binary depth D (2^D accounts), 1..32
@@ -270,6 +283,29 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
         nonReentrant
         returns (uint64 index)
     {
+        return _deposit(account, pkX, pkY, amount, 0);
+    }
+
+    /// @notice Deposits `amount` collateral into a new sub-account for the key (pkX, pkY),
+    /// isolated to `market`: it trades that market only, and its collateral backs that market
+    /// alone (a loss there never reaches the key's other accounts). Returns its index. Top-ups
+    /// go through `deposit`; the sub-account stays isolated.
+    /// @dev The caller must have approved the Vault for `amount` tokens.
+    function depositIsolated(uint256 pkX, uint256 pkY, uint256 amount, uint8 market)
+        external
+        nonReentrant
+        returns (uint64 index)
+    {
+        if (settlement == address(0)) revert SettlementNotSet();
+        if (market >= ISettlement(settlement).marketCount()) revert BadMarket(market);
+        return _deposit(0, pkX, pkY, amount, market + 1);
+    }
+
+    /// @dev One deposit: `flag` (0 cross, 1 + market) only for a new account.
+    function _deposit(uint64 account, uint256 pkX, uint256 pkY, uint256 amount, uint8 flag)
+        private
+        returns (uint64)
+    {
         uint256 pausedSeconds = _checkOpen();
         if (amount < minDeposit || amount > MAX_DEPOSIT) revert BadAmount(amount);
         if (account == 0) {
@@ -285,14 +321,24 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
         uint256 total = deposited[account] + received;
         if (total > accountDepositCap) revert AccountCapExceeded(account, deposited[account], received);
         deposited[account] = total;
+        _enqueue(account, received, pkX, pkY, flag, pausedSeconds);
+        return account;
+    }
+
+    /// @dev Appends the queue entry Poseidon(queue, account | received << 32 | flag << 124,
+    /// pkX, pkY) and records its depositor, time, pause clock and flag.
+    function _enqueue(uint64 account, uint256 received, uint256 pkX, uint256 pkY, uint8 flag, uint256 pausedSeconds)
+        private
+    {
         uint64 n = depositCount;
-        uint256 h = PoseidonT5.hash([queueHashes[n], uint256(account) | (received << 32), pkX, pkY]);
+        uint256 word = uint256(account) | (received << 32) | (uint256(flag) << QUEUE_FLAG_SHIFT);
+        uint256 h = PoseidonT5.hash([queueHashes[n], word, pkX, pkY]);
         queueHashes[n + 1] = h;
-        entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200);
+        entries[n] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (pausedSeconds << 200)
+            | (uint256(flag) << ENTRY_FLAG_SHIFT);
         queuedTotals[n + 1] = queuedTotals[n] + received;
         depositCount = n + 1;
-        emit Deposited(n, account, msg.sender, pkX, pkY, received, h);
-        return account;
+        emit Deposited(n, account, msg.sender, pkX, pkY, received, h, flag);
     }
 
     /// @notice Queues `(pkX, pkY)` as the new owner key of the fee account (1) or the insurance
@@ -337,7 +383,7 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
             entries[index] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (uint256(pausedNow) << 200);
             queuedTotals[index + 1] = queuedTotals[index];
             depositCount = index + 1;
-            emit Deposited(index, account, msg.sender, pkX, pkY, 0, h);
+            emit Deposited(index, account, msg.sender, pkX, pkY, 0, h, 0);
             emit OwnerKeyQueued(index, account, pkX, pkY);
         } else {
             emit OwnerKeyStranded(account, pkX, pkY);
@@ -395,8 +441,14 @@ contract Vault is IVault, ReentrancyGuard, WithdrawalLimit {
         if (e & RECLAIMED != 0) revert AlreadyReclaimed(index);
         if (
             amount > MAX_DEPOSIT || uint256(account) >> 32 != 0
-                || PoseidonT5.hash([queueHashes[index], uint256(account) | (amount << 32), pkX, pkY])
-                    != queueHashes[index + 1]
+                || PoseidonT5.hash(
+                    [
+                        queueHashes[index],
+                        uint256(account) | (amount << 32) | ((e >> ENTRY_FLAG_SHIFT) << QUEUE_FLAG_SHIFT),
+                        pkX,
+                        pkY
+                    ]
+                ) != queueHashes[index + 1]
         ) revert WrongQueueEntry(index);
         // an owner key entry (queueOwnerKey) holds no tokens: reclaiming it would only close
         // the queue for everyone

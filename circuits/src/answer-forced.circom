@@ -204,7 +204,11 @@ template ForcedSlot(D, M) {
     component marginSign = Num2Bits(151);
     marginSign.in <== marginChecked + (1 << 150);
     signal nonceExhausted <== IsEqual()([old.withdrawNonce, (1 << NONCE_BITS()) - 1]);
-    signal fundsOk <== collateralSign.out[129] * marginSign.out[150];
+    // payable collateral is 0 <= newCollateral < 2^128: the sign bit set and bit 128
+    // clear, so the packed balance word keeps its nonce and flag (unreachable under the
+    // Vault's caps, but a wider value would spill into them)
+    signal collateralFits <== collateralSign.out[129] * (1 - collateralSign.out[128]);
+    signal fundsOk <== collateralFits * marginSign.out[150];
     signal canPay <== fundsOk * (1 - nonceExhausted);
 
     // E. The outcome, bound to this request.
@@ -215,7 +219,7 @@ template ForcedSlot(D, M) {
     payout <== paid * packedPayout;
 
     // F. Pay: debit, bump the nonce, move the root; otherwise the leaf stays.
-    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce + 1);
+    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce + 1, old.flag);
     signal paidLeaf <== LeafHash(M)(ax, ay, newBalance, funding.wordOut, notional);
     signal newLeaf <== oldLeaf + paid * (paidLeaf - oldLeaf);
     component update = LeafUpdate(D);

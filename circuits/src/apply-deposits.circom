@@ -27,8 +27,13 @@ include "merkle.circom";
 //     so no deposit can replace a trader's key.
 //   isNew: bit chosen by the prover; an existing leaf cannot be proven empty and an
 //     empty leaf has no preimage, so the choice is forced by the tree.
+//   flag: the entry's isolation flag, < 2^3 and <= M: 1 + market for a new sub-account
+//     isolated to that market (Vault.depositIsolated), written into its leaf; 0 for a
+//     cross-margin account, and always 0 on a top-up or an owner key entry (the leaf keeps
+//     its own flag).
 //   ax, ay, balance, word[M], notional[M]: the existing leaf's preimage (ignored if new).
-//   queueIn -> queueOut: Poseidon(queueIn, account | amount << 32, pkX, pkY) when enabled.
+//   queueIn -> queueOut: Poseidon(queueIn, account | amount << 32 | flag << 124, pkX, pkY)
+//     when enabled.
 template DepositSlot(D, M) {
     var NL = TREE_LEVELS(D);
     signal input enabled;
@@ -37,6 +42,7 @@ template DepositSlot(D, M) {
     signal input pkX;
     signal input pkY;
     signal input isNew;
+    signal input flag;
     signal input ax;
     signal input ay;
     signal input balance;
@@ -56,7 +62,13 @@ template DepositSlot(D, M) {
     RangeCheck(TRANSFER_BITS())(amount);
     signal accountZero <== IsZero()(account);
     accountZero * enabled === 0;
-    signal entry <== SparsePoseidon(4)([queueIn, account + amount * (1 << DEPOSIT_AMOUNT_SHIFT()), pkX, pkY]);
+    // the flag: 3 bits, at most M, and only on a new account
+    _ <== Num2Bits(FLAG_BITS())(flag);
+    signal flagInRange <== LessThan(FLAG_BITS())([flag, M + 1]);
+    flagInRange === 1;
+    flag * (1 - isNew) === 0;
+    signal entry <== SparsePoseidon(4)([queueIn,
+        account + amount * (1 << DEPOSIT_AMOUNT_SHIFT()) + flag * (1 << DEPOSIT_FLAG_SHIFT()), pkX, pkY]);
     queueOut <== queueIn + enabled * (entry - queueIn);
 
     // B. The existing leaf, range-checked; for a new account it starts empty.
@@ -92,9 +104,11 @@ template DepositSlot(D, M) {
     signal newAy <== keepY + takeKey * pkY;
     signal baseCollateral <== (1 - isNew) * old.collateral;
     signal baseNonce <== (1 - isNew) * old.withdrawNonce;
+    // a new account takes the entry's flag (0 unless isNew, above); a top-up keeps the leaf's
+    signal baseFlag <== (1 - isNew) * old.flag + flag;
     signal newCollateral <== baseCollateral + amount;
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
-    signal newBalance <== PackBalance()(newCollateral, baseNonce);
+    signal newBalance <== PackBalance()(newCollateral, baseNonce, baseFlag);
     signal newWord[M];
     signal newNotional[M];
     for (var j = 0; j < M; j++) {
@@ -137,6 +151,7 @@ template ApplyDeposits(K, D, M) {
     signal input pkX[K];
     signal input pkY[K];
     signal input isNew[K];
+    signal input flag[K];
     signal input leafAx[K];
     signal input leafAy[K];
     signal input leafBalance[K];
@@ -157,6 +172,7 @@ template ApplyDeposits(K, D, M) {
         slot[i].pkX <== pkX[i];
         slot[i].pkY <== pkY[i];
         slot[i].isNew <== isNew[i];
+        slot[i].flag <== flag[i];
         slot[i].ax <== leafAx[i];
         slot[i].ay <== leafAy[i];
         slot[i].balance <== leafBalance[i];

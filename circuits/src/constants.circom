@@ -25,9 +25,12 @@ function MARGIN_DIFF_BITS() { return 150; }
 // account indices are packed into 32 bits (the tree depth D is at most 32)
 function ACCOUNT_BITS() { return 32; }
 
-// account leaf balance word: (collateral + 2^128) | withdrawNonce << 129
+// account leaf balance word: (collateral + 2^128) | withdrawNonce << 129 | flag << 161;
+// flag: 0 for a cross-margin account, 1 + market for a sub-account isolated to that market
 function BALANCE_NONCE_SHIFT() { return 129; }
-function BALANCE_BITS() { return 161; }
+function BALANCE_FLAG_SHIFT() { return 161; }
+function FLAG_BITS() { return 3; }
+function BALANCE_BITS() { return 164; }
 
 // account leaf position word: (size + 2^64) | nonce << 65 | filled << 97
 //   | (fundingIndex + 2^63) << 161
@@ -67,6 +70,9 @@ function MARKET_PARAM_BITS() { return 80; }
 function TRANSFER_BITS() { return 92; }
 // deposit queue entry: account | amount << 32, then the public key
 function DEPOSIT_AMOUNT_SHIFT() { return 32; }
+// a new sub-account's isolation flag (1 + market) in its entry: account | amount << 32
+// | flag << 124 (Vault.depositIsolated)
+function DEPOSIT_FLAG_SHIFT() { return 124; }
 // withdrawal message: WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, with the
 // recipient as a second hash input
 function WITHDRAW_TAG() { return 2; }
@@ -84,6 +90,11 @@ function OFFER_ACCOUNT_SHIFT() { return 4; }
 function OFFER_NONCE_SHIFT() { return 36; }
 function OFFER_DISCOUNT_SHIFT() { return 64; }
 function OFFER_TERM_BITS() { return 80; }
+// transfer between two leaves of one key: TRANSFER_TAG | from << 4 | nonce << 36
+// | amount << 68 (the withdrawal's layout under its own tag), then to | flag << 32 (the
+// destination and the margin mode it is opened or found with), then the domain
+function TRANSFER_TAG() { return 8; }
+function TRANSFER_FLAG_SHIFT() { return 32; }
 // liquidation taker word in LiquidateBatch's commitment:
 //   taker | takeBits << 32 | (sum_j take_j * discountBps_j << 16j) << (32 + M)
 function LIQUIDATION_TAKE_SHIFT() { return 32; }

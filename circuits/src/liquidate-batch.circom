@@ -110,7 +110,8 @@ template DiscountWithinPenalty() {
 //   offerNonce < 2^32, offerTerm[j] < 2^80 (= maxSize | discountBps << 64), offerSig*: its
 //     standing offer, signed by its leaf key over OfferMessage naming `domain`.
 //   take[j]: bits, 0 unless takerEnabled. For each taken market: |size_j| <= maxSize_j and
-//     discountBps_j <= penaltyBps_j.
+//     discountBps_j <= penaltyBps_j; and, if the liquidator is a sub-account isolated to a
+//     market (its leaf's flag, 1 + market), j is that market.
 //   It settles its own funding at the batch's indices, takes each taken position at the
 //   mark (size += size_j, notional += size_j * mark_j), is paid
 //     share = floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4) <= penalty,
@@ -226,7 +227,7 @@ template LiquidationSlot(D, M) {
         newWord[j] <== funding.wordOut[j] - old.size[j];
         zeros[j] <== 0;
     }
-    signal newBalance <== PackBalance()(kept, old.withdrawNonce);
+    signal newBalance <== PackBalance()(kept, old.withdrawNonce, old.flag);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, zeros);
     component update = LeafUpdate(D);
@@ -272,6 +273,10 @@ template LiquidationSlot(D, M) {
     taker_.balance <== takerBalance;
     taker_.word <== takerWord;
     taker_.notional <== takerNotional;
+    // A liquidator that is a sub-account isolated to a market takes positions there only.
+    for (var j = 0; j < M; j++) {
+        TradesIn()(taker_.flag, j, take[j]);
+    }
     signal offerMsg <== OfferMessage(M)(taker, offerNonce, domain, offerTerm);
     component sig = EdDSAPoseidonVerifier();
     sig.enabled <== takerEnabled;
@@ -328,7 +333,7 @@ template LiquidationSlot(D, M) {
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newTakerNotional[j]);
     }
     MarginRequirement(M)(takerCollateral, takerSize, takerSizeNegative, newTakerNotional, mark, imBps, mmBps, 0, 0, takerEnabled);
-    signal newTakerBalance <== PackBalance()(takerCollateral, taker_.withdrawNonce);
+    signal newTakerBalance <== PackBalance()(takerCollateral, taker_.withdrawNonce, taker_.flag);
     signal oldTakerLeaf <== LeafHash(M)(takerAx, takerAy, takerBalance, takerWord, takerNotional);
     signal newTakerLeaf <== LeafHash(M)(takerAx, takerAy, newTakerBalance, newTakerWord, newTakerNotional);
     component takerUpdate = LeafUpdate(D);
@@ -494,6 +499,8 @@ template LiquidateBatch(L, D, M) {
     fund.balance <== fundBalance;
     fund.word <== fundWord;
     fund.notional <== fundNotional;
+    // the fund is a cross-margin account: it takes positions in every market
+    fund.flag === 0;
     component fundFunding = SettleFunding(M);
     fundFunding.collateral <== fund.collateral;
     fundFunding.size <== fund.size;
@@ -511,7 +518,7 @@ template LiquidateBatch(L, D, M) {
         newFundNotional[j] <== fundNotional[j] + totalNotional[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }
-    signal newFundBalance <== PackBalance()(newFundCollateral, fund.withdrawNonce);
+    signal newFundBalance <== PackBalance()(newFundCollateral, fund.withdrawNonce, fund.flag);
     signal oldFundLeaf <== LeafHash(M)(fundAx, fundAy, fundBalance, fundWord, fundNotional);
     signal newFundLeaf <== LeafHash(M)(fundAx, fundAy, newFundBalance, newFundWord, newFundNotional);
     component fundUpdate = LeafUpdate(D);

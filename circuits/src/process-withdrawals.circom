@@ -13,22 +13,32 @@ include "order.circom";
 include "market-binding.circom";
 include "funding.circom";
 
-// WithdrawalMessage: what the account key signs to withdraw:
-//   Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient, domain).
-// Preconditions (caller): account < 2^32, nonce < 2^32, amount < 2^92, recipient < 2^160;
-// domain is the deployment domain bound by the batch's MarketBinding.
-// TypeScript twin: prover/src/domain/transfers.ts (withdrawalMessage).
+// WithdrawalMessage: what the account key signs to withdraw, or (isTransfer = 1) to
+// transfer to another of its accounts:
+//   withdrawal: Poseidon(WITHDRAW_TAG | account << 4 | nonce << 36 | amount << 68, recipient, domain);
+//   transfer:   Poseidon(TRANSFER_TAG | account << 4 | nonce << 36 | amount << 68,
+//                        to | toFlag << 32, domain).
+// Preconditions (caller): isTransfer a bit, account < 2^32, nonce < 2^32, amount < 2^92,
+// recipient < 2^160, to < 2^32, toFlag < 2^3; domain is the deployment domain bound by the
+// batch's MarketBinding. The tags differ, so neither message is ever the other.
+// TypeScript twins: prover/src/domain/transfers.ts (withdrawalMessage),
+// prover/src/domain/sub-accounts.ts (transferMessage).
 template WithdrawalMessage() {
+    signal input isTransfer;
     signal input account;
     signal input nonce;
     signal input amount;
     signal input recipient;
+    signal input to;
+    signal input toFlag;
     signal input domain;
     signal output msg;
+    signal second <== recipient + isTransfer * (to + toFlag * (1 << TRANSFER_FLAG_SHIFT()) - recipient);
     msg <== SparsePoseidon(3)([
-        WITHDRAW_TAG() + account * (1 << WITHDRAW_ACCOUNT_SHIFT()) + nonce * (1 << WITHDRAW_NONCE_SHIFT())
+        WITHDRAW_TAG() + isTransfer * (TRANSFER_TAG() - WITHDRAW_TAG())
+            + account * (1 << WITHDRAW_ACCOUNT_SHIFT()) + nonce * (1 << WITHDRAW_NONCE_SHIFT())
             + amount * (1 << WITHDRAW_AMOUNT_SHIFT()),
-        recipient,
+        second,
         domain
     ]);
 }
@@ -46,6 +56,13 @@ template WithdrawalMessage() {
 //   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
 //   the Vault pays.
+// A transfer (isTransfer = 1) moves the amount to another existing account of the same
+// key instead (docs/isolation.md, section 4): both accounts are traders' (>= 3) and
+// differ; it is signed under TRANSFER_TAG naming `to` and the destination's flag `toFlag`,
+// over the source's withdrawal nonce (which increases, as for a withdrawal); the source's
+// rules are a withdrawal's; the destination leaf (its preimage and siblings in the tree
+// after the source's update) holds the source's key and flag `toFlag`, and is credited
+// the amount. recipient is 0 and the payout 0: nothing leaves the Vault.
 // TypeScript twin: prover/src/engine/transfers.ts (processWithdrawals).
 template WithdrawalSlot(D, M) {
     var NL = TREE_LEVELS(D);
@@ -66,14 +83,27 @@ template WithdrawalSlot(D, M) {
     signal input index[M];
     signal input imBps[M];
     signal input mmBps[M];
+    signal input isTransfer;
+    signal input to;
+    signal input toFlag;
+    signal input toAx;
+    signal input toAy;
+    signal input toBalance;
+    signal input toWord[M];
+    signal input toNotional[M];
+    signal input toSiblings[NL][TREE_SIBLINGS()];
     signal input rootIn;
     signal input domain;
     signal input fundFloor;
     signal output rootOut;
     signal output payout;
 
-    // A. Fields in range; not the empty leaf.
+    // A. Fields in range; not the empty leaf. A withdrawal names an address, a transfer
+    // none (its payout is 0) but another trader account of the same key.
     AssertBit()(enabled);
+    AssertBit()(isTransfer);
+    signal transfer <== enabled * isTransfer;
+    signal withdrawing <== enabled - transfer;
     component accountBits = Num2Bits(D);
     accountBits.in <== account;
     signal accountZero <== IsZero()(account);
@@ -82,7 +112,15 @@ template WithdrawalSlot(D, M) {
     RangeCheck(TRANSFER_BITS())(amount);
     RangeCheck(ADDRESS_BITS())(recipient);
     signal noRecipient <== IsZero()(recipient);
-    noRecipient * enabled === 0;
+    noRecipient * withdrawing === 0;
+    recipient * isTransfer === 0;
+    component toBits = Num2Bits(D);
+    toBits.in <== to;
+    _ <== Num2Bits(FLAG_BITS())(toFlag);
+    NotSystemAccount()(account, transfer);
+    NotSystemAccount()(to, transfer);
+    signal toSelf <== IsZero()(to - account);
+    toSelf * transfer === 0;
 
     // B. The leaf, range-checked.
     component old = AccountLeafUnpack(M);
@@ -91,7 +129,8 @@ template WithdrawalSlot(D, M) {
     old.notional <== notional;
 
     // C. Signed by the account key over the current withdrawal nonce.
-    signal msg <== WithdrawalMessage()(account, old.withdrawNonce, amount, recipient, domain);
+    signal msg <== WithdrawalMessage()(isTransfer, account, old.withdrawNonce, amount, recipient, to,
+        toFlag, domain);
     component sig = EdDSAPoseidonVerifier();
     sig.enabled <== enabled;
     sig.Ax <== ax;
@@ -120,7 +159,7 @@ template WithdrawalSlot(D, M) {
     MarginRequirement(M)(newCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, floor, enabled);
 
     // E. Move the root and publish the payout.
-    signal newBalance <== PackBalance()(newCollateral, newNonce);
+    signal newBalance <== PackBalance()(newCollateral, newNonce, old.flag);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, funding.wordOut, notional);
     component update = LeafUpdate(D);
@@ -129,16 +168,41 @@ template WithdrawalSlot(D, M) {
     update.indexBits <== accountBits.out;
     update.siblings <== siblings;
     (update.oldRoot - rootIn) * enabled === 0;
-    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
-    payout <== enabled * (recipient + amount * (1 << ADDRESS_BITS()));
+    signal mid <== rootIn + enabled * (update.newRoot - rootIn);
+    payout <== withdrawing * (recipient + amount * (1 << ADDRESS_BITS()));
+
+    // F. A transfer credits the destination: an existing leaf (in the tree at `mid`; the
+    // empty leaf has no preimage) of the same key and the signed flag. Only its collateral
+    // changes, so its funding, positions and orders are as they were.
+    component dest = AccountLeafUnpack(M);
+    dest.balance <== toBalance;
+    dest.word <== toWord;
+    dest.notional <== toNotional;
+    (toAx - ax) * transfer === 0;
+    (toAy - ay) * transfer === 0;
+    (dest.flag - toFlag) * transfer === 0;
+    signal destCollateral <== dest.collateral + amount;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(transfer * destCollateral);
+    signal newDestBalance <== PackBalance()(destCollateral, dest.withdrawNonce, dest.flag);
+    signal oldDestLeaf <== LeafHash(M)(toAx, toAy, toBalance, toWord, toNotional);
+    signal newDestLeaf <== LeafHash(M)(toAx, toAy, newDestBalance, toWord, toNotional);
+    component destUpdate = LeafUpdate(D);
+    destUpdate.oldLeaf <== oldDestLeaf;
+    destUpdate.newLeaf <== newDestLeaf;
+    destUpdate.indexBits <== toBits.out;
+    destUpdate.siblings <== toSiblings;
+    (destUpdate.oldRoot - mid) * transfer === 0;
+    rootOut <== mid + transfer * (destUpdate.newRoot - mid);
 }
 
-// ProcessWithdrawals(W, D, M): up to W signed withdrawals.
+// ProcessWithdrawals(W, D, M): up to W signed withdrawals and transfers between a key's
+// accounts (WithdrawalSlot).
 // Public inputs (3 + W):
 //   oldRoot, newRoot: account tree roots.
 //   priceConfigHash: market configuration, mark prices and funding indices, as in
 //     SettleTrades.
-//   payout[W]: recipient | amount << 160 per slot (0 for padding), paid by the Vault.
+//   payout[W]: recipient | amount << 160 per slot (0 for padding and transfers), paid by
+//     the Vault.
 template ProcessWithdrawals(W, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -170,6 +234,15 @@ template ProcessWithdrawals(W, D, M) {
     signal input leafWord[W][M];
     signal input leafNotional[W][M];
     signal input siblings[W][NL][TREE_SIBLINGS()];
+    signal input isTransfer[W];
+    signal input to[W];
+    signal input toFlag[W];
+    signal input toAx[W];
+    signal input toAy[W];
+    signal input toBalance[W];
+    signal input toWord[W][M];
+    signal input toNotional[W][M];
+    signal input toSiblings[W][NL][TREE_SIBLINGS()];
 
     component binding = MarketBinding(M);
     binding.param <== marketParam;
@@ -198,6 +271,15 @@ template ProcessWithdrawals(W, D, M) {
         slot[i].word <== leafWord[i];
         slot[i].notional <== leafNotional[i];
         slot[i].siblings <== siblings[i];
+        slot[i].isTransfer <== isTransfer[i];
+        slot[i].to <== to[i];
+        slot[i].toFlag <== toFlag[i];
+        slot[i].toAx <== toAx[i];
+        slot[i].toAy <== toAy[i];
+        slot[i].toBalance <== toBalance[i];
+        slot[i].toWord <== toWord[i];
+        slot[i].toNotional <== toNotional[i];
+        slot[i].toSiblings <== toSiblings[i];
         slot[i].mark <== mark;
         slot[i].index <== fundingIndex;
         slot[i].imBps <== binding.imBps;

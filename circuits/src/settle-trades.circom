@@ -215,9 +215,11 @@ template SettleTrades(B, D, M) {
     feeLeaf.balance <== feeBalance;
     feeLeaf.word <== feeWord;
     feeLeaf.notional <== feeNotional;
+    // the fee account is a cross-margin account (genesis writes it so; no writer changes it)
+    feeLeaf.flag === 0;
     signal newFeeCollateral <== feeLeaf.collateral + totalFees;
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newFeeCollateral);
-    signal newFeeBalance <== PackBalance()(newFeeCollateral, feeLeaf.withdrawNonce);
+    signal newFeeBalance <== PackBalance()(newFeeCollateral, feeLeaf.withdrawNonce, feeLeaf.flag);
     signal oldFeeLeaf <== LeafHash(M)(feeAx, feeAy, feeBalance, feeWord, feeNotional);
     signal newFeeLeaf <== LeafHash(M)(feeAx, feeAy, newFeeBalance, feeWord, feeNotional);
     component feeUpdate = LeafUpdate(D);

@@ -22,6 +22,7 @@ include "sparse-poseidon.circom";
 //   indices, |.| <= 2^63), rootIn, domain and fundFloor (< 2^127) (bound and checked by
 //   the batch's MarketBinding), reduceOnly (bit: the traded market's circuit breaker is on).
 // In a reduce-only market an enabled trade must only reduce this side's exposure (G).
+// A sub-account isolated to a market (its leaf's flag, 1 + market) trades only there (C'').
 // The account is any trader's or the insurance fund's (2, whose leaf holds the fund
 // owner's key), never the empty leaf 0 nor the fee account 1 (NotFeeAccount); after a
 // trade of the fund its equity at the marks is at least fundFloor plus its margin
@@ -91,6 +92,10 @@ template TradeSide(SIDE, D, M) {
     old.balance <== balance;
     old.word <== word;
     old.notional <== notional;
+
+    // C''. A sub-account isolated to a market (flag = 1 + market) trades in that market
+    // only, so its collateral backs that market alone.
+    TradesIn()(old.flag, market, enabled);
 
     // C'. Accrued funding is settled into collateral; every position moves to the
     // current index (SettleFunding).
@@ -183,7 +188,7 @@ template TradeSide(SIDE, D, M) {
         reducing, floor, enabled);
 
     // J. Old leaf is in the tree at rootIn; the new leaf gives the next root.
-    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce);
+    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce, old.flag);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
     signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, newNotionals);
     component update = LeafUpdate(D);

@@ -4,8 +4,11 @@ pragma solidity 0.8.28;
 /// @title ISettlement
 /// @notice What the Vault needs from the Settlement contract: whether it is paused, when the
 /// last pause ends (or ended), how long it has been paused in total, and how much of the
-/// deposit queue has been credited; once frozen, when, and the exit window.
+/// deposit queue has been credited; once frozen, when, and the exit window; its markets.
 interface ISettlement {
+    /// @notice How many markets the exchange settles (an isolated sub-account names one).
+    function marketCount() external view returns (uint8);
+
     /// @notice Whether batches and deposits are refused now.
     function paused() external view returns (bool);
 

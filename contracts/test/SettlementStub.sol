@@ -13,6 +13,8 @@ contract SettlementStub {
     uint64 public depositsProcessed;
     uint64 public pausedTime;
     bool public frozen;
+    /// @notice Two markets, as the test parameter set has.
+    uint8 public constant marketCount = 2;
 
     function paused() external view returns (bool) {
         return block.timestamp < pausedUntil;

@@ -100,6 +100,29 @@ describe("Vault", function () {
     assert.equal(await token.getFunction("balanceOf")(await vault.getAddress()), 500n);
   });
 
+  it("opens a sub-account isolated to one market, with its flag in the queue entry and the event; tops it up as any account", async function () {
+    const { vault, v } = await vaultWith("TestToken");
+    const opened = await depositOf(vault, v.getFunction("depositIsolated")(key.x, key.y, 300n, 1));
+    assert.deepEqual([opened.account, opened.flag], [3n, 2n]);
+    const h1 = depositQueueHash(0n, { account: 3n, amount: 300n, pubKey: key, isolatedMarket: 1 });
+    assert.equal(await vault.getFunction("queueHashAt")(1n), h1);
+    assert.notEqual(h1, depositQueueHash(0n, { account: 3n, amount: 300n, pubKey: key }));
+    // a top-up carries no flag: the leaf keeps its own
+    const top = await depositOf(vault, v.getFunction("deposit")(3n, 0n, 0n, 200n));
+    assert.equal(top.flag, 0n);
+    const h2 = depositQueueHash(h1, { account: 3n, amount: 200n, pubKey: { x: 0n, y: 0n } });
+    assert.equal(await vault.getFunction("queueHashAt")(2n), h2);
+    // Settlement (the stub) has 2 markets: market 2 does not exist, nor 255
+    await reverts(v.getFunction("depositIsolated").staticCall(key.x, key.y, 300n, 2), "BadMarket");
+    await reverts(
+      v.getFunction("depositIsolated").staticCall(key.x, key.y, 300n, 255),
+      "BadMarket",
+    );
+    // the new account's rules hold as for deposit
+    await reverts(v.getFunction("depositIsolated").staticCall(1n, 2n, 300n, 0), "BadPublicKey");
+    await reverts(v.getFunction("depositIsolated").staticCall(key.x, key.y, 0n, 0), "BadAmount");
+  });
+
   it("refuses bad deposits with their reasons", async function () {
     const { v } = await vaultWith("TestToken");
     await reverts(v.getFunction("deposit").staticCall(0n, key.x, key.y, 0n), "BadAmount");
@@ -241,6 +264,17 @@ describe("Vault", function () {
       // the queue is closed from there on: Settlement credits nothing at or after position 0
       assert.deepEqual([...(await vault.getFunction("depositQueue")())], [2n, 0n]);
       await reverts(v.getFunction("deposit").staticCall(3n, 0n, 0n, MIN), "DepositQueueClosed");
+    });
+
+    it("pays back an isolated sub-account's deposit, rebuilding its entry with the flag", async function () {
+      const w = await vaultWith("TestToken");
+      const e = await depositOf(w.vault, w.v.getFunction("depositIsolated")(key.x, key.y, 700n, 0));
+      const args = [e.index, e.account, e.amount, e.pkX, e.pkY] as const;
+      await increaseTime(Number(DEADLINE));
+      const u = await user.getAddress();
+      const before = await w.token.getFunction("balanceOf")(u);
+      await (await w.v.getFunction("reclaimDeposit")(...args)).wait();
+      assert.equal(await w.token.getFunction("balanceOf")(u), before + 700n);
     });
 
     it("refuses a deposit already credited, and pays back the next one after its deadline", async function () {

@@ -58,15 +58,16 @@ describe("domain values", function () {
     );
   });
 
-  it("packs and unpacks balance words losslessly (property)", function () {
+  it("packs and unpacks balance words losslessly, the isolation flag included (property)", function () {
     fc.assert(
       fc.property(
         fc.bigInt(-(1n << 128n), (1n << 128n) - 1n),
         u(32),
-        (collateral, withdrawNonce) => {
-          const b = packBalance(collateral, withdrawNonce);
-          assert.ok(b >= 0n && b < 1n << 161n);
-          assert.deepEqual(unpackBalance(b), { collateral, withdrawNonce });
+        u(3),
+        (collateral, withdrawNonce, flag) => {
+          const b = packBalance(collateral, withdrawNonce, flag);
+          assert.ok(b >= 0n && b < 1n << 164n);
+          assert.deepEqual(unpackBalance(b), { collateral, withdrawNonce, flag });
         },
       ),
     );

@@ -76,6 +76,31 @@ describe("service: the watcher's liquidator rule", function () {
     assert.deepEqual(who(rule([3n], state, [...offers].reverse())), [5n]);
   });
 
+  it("passes over a sub-account isolated to another market, for the next offer", function () {
+    // 5 has the best discount but is isolated to market 1 (ETH); the position is BTC
+    const state = {
+      "3": liquidated,
+      "4": acct(RICH),
+      "5": { ...acct(RICH), isolatedMarket: 1 },
+    };
+    const offers = [
+      offer(4n, 1, [
+        [5n, 50n],
+        [0n, 0n],
+      ]),
+      offer(5n, 2, [
+        [5n, 30n],
+        [0n, 0n],
+      ]),
+    ];
+    assert.deepEqual(who(rule([3n], state, offers)), [4n]);
+    // isolated to BTC, it takes it
+    assert.deepEqual(
+      who(rule([3n], { ...state, "5": { ...acct(RICH), isolatedMarket: 0 } }, offers)),
+      [5n],
+    );
+  });
+
   it("at an equal discount the earlier acknowledged offer wins", function () {
     const state = { "3": liquidated, "4": acct(RICH), "5": acct(RICH) };
     const early = offer(5n, 1, [

@@ -91,6 +91,35 @@ const rule = (state: ExchangeState, book: OfferBook, accounts: bigint[], marks =
 const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-book-")), "z.db");
 
 describe("service: the offer book acknowledges backed offers only and suspends those that lose their backing", function () {
+  it("refuses an isolated sub-account's offer to take positions outside its market; stores nothing", function () {
+    const { book, store, state } = open(tmp());
+    state.setAccount(9n, { ...state.getAccount(9n), isolatedMarket: 1 });
+    assert.throws(
+      () =>
+        book.submit(
+          offerOf(9n, [
+            [1n, 50n],
+            [1n, 50n],
+          ]),
+        ),
+      (e: unknown) =>
+        e instanceof ZkClearError &&
+        e.code === "LIQUIDATOR_OUTSIDE_ISOLATED_MARKET" &&
+        /isolated to market 1: its offer may take positions there only, not in market 0/.test(
+          e.message,
+        ),
+    );
+    assert.equal(store.offers.standing().length, 0);
+    // its own market only: acknowledged
+    book.submit(
+      offerOf(9n, [
+        [0n, 0n],
+        [1n, 50n],
+      ]),
+    );
+    assert.equal(store.offers.standing().length, 1);
+  });
+
   it("refuses an offer its account does not back, with OFFER_NOT_BACKED saying what is lacking; stores nothing", function () {
     const { book, store } = open(tmp());
     // no collateral: one BTC lot needs 490,000 of initial margin

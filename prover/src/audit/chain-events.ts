@@ -39,6 +39,8 @@ export type ChainEvent = {
       pkY: bigint;
       amount: bigint;
       queueHash: bigint;
+      /** 0, or 1 + the market a new sub-account is isolated to. */
+      flag: bigint;
     }
   | { name: "Credited"; recipient: string; amount: bigint }
   | { name: "Claimed"; recipient: string; amount: bigint }
@@ -187,6 +189,7 @@ function push(out: ChainEvent[], l: Log, iface: Interface): void {
         pkY: a.pkY,
         amount: a.amount,
         queueHash: a.queueHash,
+        flag: BigInt(a.flag),
       });
       break;
     case "Credited":

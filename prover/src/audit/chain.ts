@@ -52,7 +52,7 @@ export const SETTLEMENT_ABI = [
 export const VAULT_ABI = [
   "function token() view returns (address)",
   "function settlement() view returns (address)",
-  "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash)",
+  "event Deposited(uint64 indexed index, uint64 indexed account, address indexed from, uint256 pkX, uint256 pkY, uint256 amount, uint256 queueHash, uint8 flag)",
   "event Credited(address indexed recipient, uint256 amount)",
   "event Claimed(address indexed recipient, uint256 amount)",
   "event CreditDelayed(uint256 indexed id, address indexed recipient, uint256 amount, uint256 claimableAt)",

@@ -1,6 +1,6 @@
 import { breakerStep } from "../domain/breakers.ts";
 import { marginStep } from "../domain/volatility.ts";
-import { depositQueueHash, type Deposit } from "../domain/transfers.ts";
+import { depositOfEntry, depositQueueHash, type Deposit } from "../domain/transfers.ts";
 import type { SettledEvent } from "./batch-replay.ts";
 import type { LiquidationsEvent } from "./batch-checks.ts";
 import type { ChainEvent } from "./chain-events.ts";
@@ -116,7 +116,7 @@ function queueDeposit(
   e: Extract<ChainEvent, { name: "Deposited" }>,
   find: (f: Finding) => void,
 ): void {
-  const deposit: Deposit = { account: e.account, amount: e.amount, pubKey: { x: e.pkX, y: e.pkY } };
+  const deposit: Deposit = depositOfEntry(e);
   // the queue hash before this entry: the last one seen, or the last one credited
   const previous = p.pending.at(-1)?.queueHash ?? p.queueHash;
   const expected = depositQueueHash(previous, deposit);

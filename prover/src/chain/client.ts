@@ -26,7 +26,7 @@ import type {
   SignedTx,
 } from "../domain/ports.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
-import type { Deposit } from "../domain/transfers.ts";
+import { depositOfEntry, type Deposit } from "../domain/transfers.ts";
 import { unpackMarginsWord, type RoundMargins } from "../domain/volatility.ts";
 import { loadArtifact } from "./artifacts.ts";
 import { callArgs, SubmitError } from "./settlement.ts";
@@ -233,11 +233,15 @@ export class ChainClient implements ChainPort {
         .map((e) => ("args" in e ? e.args : undefined))
         .filter((a): a is NonNullable<typeof a> => a !== undefined && Number(a.index) >= from)
         .sort((a, b) => Number(a.index) - Number(b.index))
-        .map((a) => ({
-          account: BigInt(a.account),
-          amount: BigInt(a.amount),
-          pubKey: { x: BigInt(a.pkX), y: BigInt(a.pkY) },
-        }));
+        .map((a) =>
+          depositOfEntry({
+            account: BigInt(a.account),
+            amount: BigInt(a.amount),
+            pkX: BigInt(a.pkX),
+            pkY: BigInt(a.pkY),
+            flag: BigInt(a.flag),
+          }),
+        );
     });
   }
 

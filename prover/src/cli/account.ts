@@ -107,7 +107,7 @@ export function register(program: Command, out: () => Output): void {
       print(
         out(),
         { index, account: v.account, root, proofValid: true, onChain, batch, receipt },
-        `account ${index}: collateral ${v.account.collateral}, positions ${v.account.positions.map((p) => p.size).join(", ")}\nMerkle proof valid for root ${root}; ${onChain}\nreceipt kept in ${receipt} (your exit data after a freeze at this root)`,
+        `account ${index}${v.account.isolatedMarket === undefined ? "" : ` (isolated to market ${v.account.isolatedMarket})`}: collateral ${v.account.collateral}, positions ${v.account.positions.map((p) => p.size).join(", ")}\nMerkle proof valid for root ${root}; ${onChain}\nreceipt kept in ${receipt} (your exit data after a freeze at this root)`,
       );
     });
 }

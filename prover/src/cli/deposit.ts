@@ -25,6 +25,10 @@ export function register(program: Command, out: () => Output): void {
       "top up this existing account instead (2 tops up the insurance fund); names no key",
     )
     .option(
+      "--isolated <market>",
+      "open a new sub-account for your key isolated to this market (its index): it trades that market only and a loss there never reaches your other accounts",
+    )
+    .option(
       "--eth-key <hex>",
       "Ethereum private key paying the tokens (default: the node's first account)",
     )
@@ -40,6 +44,13 @@ export function register(program: Command, out: () => Output): void {
           "BAD_ARGUMENT",
           "a new account needs --key (its public key opens it); give --account to top one up",
         );
+      const isolated =
+        o.isolated === undefined ? undefined : Number(bigintArg("isolated", o.isolated));
+      if (isolated !== undefined && account !== 0n)
+        throw new CliError(
+          "BAD_ARGUMENT",
+          "--isolated opens a new sub-account; an existing account keeps its margin mode (drop --account, or --isolated for a top-up)",
+        );
       // a top-up names no key: the account keeps its own (the Vault queues (0, 0))
       const pk = account === 0n ? loadKey(o.key, o.passphrase).publicKey : { x: 0n, y: 0n };
       const a = deployment(o.deployment).addresses;
@@ -54,7 +65,11 @@ export function register(program: Command, out: () => Output): void {
         if (o.mint)
           await (await token.getFunction("mint")(await signer.getAddress(), amount)).wait();
         await (await token.getFunction("approve")(a.vault, amount)).wait();
-        return (await vault.getFunction("deposit")(account, pk.x, pk.y, amount)).wait();
+        const tx =
+          isolated === undefined
+            ? await vault.getFunction("deposit")(account, pk.x, pk.y, amount)
+            : await vault.getFunction("depositIsolated")(pk.x, pk.y, amount, isolated);
+        return tx.wait();
       });
       const ev = receipt.logs
         .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
@@ -62,8 +77,14 @@ export function register(program: Command, out: () => Output): void {
       provider.destroy();
       print(
         out(),
-        { account: ev.args.account, queueIndex: ev.args.index, amount, tx: receipt.hash },
-        `deposited ${amount} to account ${ev.args.account} (queue position ${ev.args.index}); credited when the operator proves its next deposit batch`,
+        {
+          account: ev.args.account,
+          queueIndex: ev.args.index,
+          amount,
+          isolatedMarket: isolated ?? null,
+          tx: receipt.hash,
+        },
+        `deposited ${amount} to ${isolated === undefined ? "" : `new sub-account (isolated to market ${isolated}) `}account ${ev.args.account} (queue position ${ev.args.index}); credited when the operator proves its next deposit batch`,
       );
     });
 }

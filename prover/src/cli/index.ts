@@ -9,6 +9,7 @@ import * as order from "./order.ts";
 import * as status from "./status.ts";
 import * as account from "./account.ts";
 import * as withdraw from "./withdraw.ts";
+import * as transfer from "./transfer.ts";
 import * as claim from "./claim.ts";
 import * as verifyBatch from "./verify-batch.ts";
 import * as serve from "./serve.ts";
@@ -39,6 +40,7 @@ for (const m of [
   status,
   account,
   withdraw,
+  transfer,
   claim,
   verifyBatch,
   feed,

@@ -4,7 +4,7 @@ import { Contract, Wallet, type JsonRpcApiProvider, type Signer } from "ethers";
 import type { ParamSet } from "../domain/params.ts";
 import { defaultMarkets, type MarketParams } from "../domain/market.ts";
 import { devKeyPair, type KeyPair } from "../domain/keys.ts";
-import type { Deposit, SignedWithdrawal } from "../domain/transfers.ts";
+import { depositOfEntry, type Deposit, type SignedWithdrawal } from "../domain/transfers.ts";
 import type {
   BatchData,
   BatchDataOf,
@@ -268,6 +268,38 @@ export async function deposit(w: World, who: Participant, amount: bigint): Promi
   });
   who.account = account;
   return BigInt(receipt.gasUsed);
+}
+
+/**
+ * A participant opens a sub-account for its key isolated to `market`
+ * (Vault.depositIsolated), funded with `amount`; returns the new account's index (the
+ * participant's own account is unchanged).
+ */
+export async function depositIsolated(
+  w: World,
+  who: Participant,
+  amount: bigint,
+  market: number,
+): Promise<bigint> {
+  const vault = w.d.vault.connect(who.signer) as Contract;
+  const k = who.keys.publicKey;
+  const receipt = await (
+    await vault.getFunction("depositIsolated")(k.x, k.y, amount, market)
+  ).wait();
+  const ev = receipt.logs
+    .map((l: { topics: string[]; data: string }) => w.d.vault.interface.parseLog(l))
+    .find((e: { name: string } | null) => e?.name === "Deposited");
+  const a = ev.args;
+  w.pending.push(
+    depositOfEntry({
+      account: BigInt(a.account),
+      amount: BigInt(a.amount),
+      pkX: BigInt(a.pkX),
+      pkY: BigInt(a.pkY),
+      flag: BigInt(a.flag),
+    }),
+  );
+  return BigInt(a.account);
 }
 
 /**

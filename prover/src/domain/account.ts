@@ -2,7 +2,9 @@ import { poseidon } from "./hash.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import {
   AMOUNT_BITS,
+  BALANCE_FLAG_SHIFT,
   BALANCE_NONCE_SHIFT,
+  FLAG_BITS,
   COLLATERAL_BITS,
   FUNDING_INDEX_BITS,
   NONCE_BITS,
@@ -40,12 +42,15 @@ export interface Position {
 
 /**
  * An account leaf: owner key, signed collateral, the nonce its next withdrawal must carry,
- * and one position per market.
+ * and one position per market. `isolatedMarket` names the one market an isolated
+ * sub-account trades (its collateral backs that market alone); absent for a cross-margin
+ * account. The leaf carries it as the balance word's flag, 1 + market (0: cross).
  */
 export interface Account {
   readonly pubKey: PublicKey;
   readonly collateral: bigint;
   readonly withdrawNonce: bigint;
+  readonly isolatedMarket?: number;
   readonly positions: readonly Position[];
 }
 
@@ -59,14 +64,33 @@ export const EMPTY_POSITION: Position = {
   fundingIndex: 0n,
 };
 
-/** A fresh account holding `collateral` and no positions. */
-export function newAccount(pubKey: PublicKey, markets: number, collateral = 0n): Account {
+/**
+ * A fresh account holding `collateral` and no positions; a sub-account isolated to
+ * `isolatedMarket` if one is given.
+ */
+export function newAccount(
+  pubKey: PublicKey,
+  markets: number,
+  collateral = 0n,
+  isolatedMarket?: number,
+): Account {
   return {
     pubKey,
     collateral,
     withdrawNonce: 0n,
+    ...(isolatedMarket === undefined ? {} : { isolatedMarket }),
     positions: Array.from({ length: markets }, () => EMPTY_POSITION),
   };
+}
+
+/** The balance word's flag: 0 for a cross-margin account, 1 + market for an isolated one. */
+export function isolationFlag(a: Pick<Account, "isolatedMarket">): bigint {
+  return a.isolatedMarket === undefined ? 0n : BigInt(a.isolatedMarket) + 1n;
+}
+
+/** Whether `a` may hold a position in `market`: a cross account anywhere, an isolated one in its own (the twin of TradesIn, circuits/src/account-leaf.circom). */
+export function tradesIn(a: Pick<Account, "isolatedMarket">, market: number): boolean {
+  return a.isolatedMarket === undefined || a.isolatedMarket === market;
 }
 
 /** Range-checks every field of an account; throws AccountError naming the field. */
@@ -79,6 +103,27 @@ export function validateAccount(a: Account): Account {
   }
   checkSigned(a.collateral, COLLATERAL_BITS, "collateral");
   checkUnsigned(a.withdrawNonce, NONCE_BITS, "withdrawal nonce");
+  if (
+    a.isolatedMarket !== undefined &&
+    !(
+      Number.isInteger(a.isolatedMarket) &&
+      a.isolatedMarket >= 0 &&
+      a.isolatedMarket < a.positions.length
+    )
+  ) {
+    throw new AccountError(
+      "ACCOUNT_BAD_ISOLATION",
+      `isolated market ${String(a.isolatedMarket)} is not one of the ${a.positions.length} markets`,
+    );
+  }
+  a.positions.forEach((p, j) => {
+    if (!tradesIn(a, j) && p.size !== 0n) {
+      throw new AccountError(
+        "ACCOUNT_BAD_ISOLATION",
+        `a sub-account isolated to market ${a.isolatedMarket} holds a position in market ${j}`,
+      );
+    }
+  });
   a.positions.forEach((p, j) => {
     checkSigned(p.size, SIZE_BITS, `position size (market ${j})`);
     checkSigned(p.notional, NOTIONAL_BITS, `open notional (market ${j})`);
@@ -111,22 +156,38 @@ export function unpackPositionWord(word: bigint, notional: bigint): Position {
   };
 }
 
-/** (collateral + 2^128) | withdrawNonce << 129: the twin of PackBalance. */
-export function packBalance(collateral: bigint, withdrawNonce: bigint): bigint {
-  return (collateral + pow2(COLLATERAL_BITS)) | (withdrawNonce << BigInt(BALANCE_NONCE_SHIFT));
+/**
+ * (collateral + 2^128) | withdrawNonce << 129 | flag << 161: the twin of PackBalance
+ * (circuits/src/account-leaf.circom).
+ */
+export function packBalance(collateral: bigint, withdrawNonce: bigint, flag = 0n): bigint {
+  return (
+    (collateral + pow2(COLLATERAL_BITS)) |
+    (withdrawNonce << BigInt(BALANCE_NONCE_SHIFT)) |
+    (flag << BigInt(BALANCE_FLAG_SHIFT))
+  );
 }
 
 /** Inverse of packBalance. */
-export function unpackBalance(balance: bigint): { collateral: bigint; withdrawNonce: bigint } {
+export function unpackBalance(balance: bigint): {
+  collateral: bigint;
+  withdrawNonce: bigint;
+  flag: bigint;
+} {
   return {
     collateral: (balance & (pow2(BALANCE_NONCE_SHIFT) - 1n)) - pow2(COLLATERAL_BITS),
-    withdrawNonce: balance >> BigInt(BALANCE_NONCE_SHIFT),
+    withdrawNonce: (balance >> BigInt(BALANCE_NONCE_SHIFT)) & (pow2(NONCE_BITS) - 1n),
+    flag: (balance >> BigInt(BALANCE_FLAG_SHIFT)) & (pow2(FLAG_BITS) - 1n),
   };
 }
 
 /** The leaf preimage, in the order LeafHash(M) hashes it. */
 export function leafPreimage(a: Account): bigint[] {
-  const out = [a.pubKey.x, a.pubKey.y, packBalance(a.collateral, a.withdrawNonce)];
+  const out = [
+    a.pubKey.x,
+    a.pubKey.y,
+    packBalance(a.collateral, a.withdrawNonce, isolationFlag(a)),
+  ];
   for (const p of a.positions) out.push(packPositionWord(p), encodeSigned(p.notional));
   return out;
 }

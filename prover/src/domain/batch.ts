@@ -8,7 +8,8 @@ import {
 } from "./constants.ts";
 import { orderMessage, type SignedOrder } from "./order.ts";
 import type { SignedOffer } from "./offer.ts";
-import { depositQueueHash, type Deposit, type SignedWithdrawal } from "./transfers.ts";
+import { depositQueueHash, type Deposit } from "./transfers.ts";
+import type { Debit } from "./sub-accounts.ts";
 import type { ForcedRequest } from "./forced.ts";
 import type { RoundMargins } from "./volatility.ts";
 
@@ -71,7 +72,7 @@ export type BatchRequest =
       readonly reduceOnly: bigint;
     })
   | { readonly kind: "deposits"; readonly deposits: readonly Deposit[]; readonly queueFrom: bigint }
-  | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly SignedWithdrawal[] })
+  | (Priced & { readonly kind: "withdrawals"; readonly withdrawals: readonly Debit[] })
   | (Priced & {
       readonly kind: "liquidations";
       readonly accounts: readonly bigint[];

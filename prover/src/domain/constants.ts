@@ -15,7 +15,10 @@ export const MARGIN_DIFF_BITS = 150;
 export const ACCOUNT_BITS = 32;
 
 export const BALANCE_NONCE_SHIFT = 129;
-export const BALANCE_BITS = 161;
+/** 0 for a cross-margin account, 1 + market for a sub-account isolated to that market. */
+export const BALANCE_FLAG_SHIFT = 161;
+export const FLAG_BITS = 3;
+export const BALANCE_BITS = 164;
 
 export const WORD_NONCE_SHIFT = 65;
 export const WORD_FILLED_SHIFT = 97;
@@ -49,6 +52,8 @@ export const MARKET_PARAM_BITS = 80;
 
 export const TRANSFER_BITS = 92;
 export const DEPOSIT_AMOUNT_SHIFT = 32;
+/** A new isolated sub-account's flag in its deposit queue entry (Vault.depositIsolated). */
+export const DEPOSIT_FLAG_SHIFT = 124;
 export const WITHDRAW_TAG = 2n;
 /** A forced withdrawal request (on-chain, answered in a proven batch); same layout as a withdrawal. */
 export const FORCED_TAG = 5n;
@@ -61,6 +66,12 @@ export const OFFER_NONCE_SHIFT = 36;
 /** One offer term per market: maxSize | discountBps << 64 (80 bits). */
 export const OFFER_DISCOUNT_SHIFT = 64;
 export const OFFER_TERM_BITS = 80;
+/**
+ * A transfer between two leaves of one key (domain/sub-accounts.ts): the withdrawal's
+ * layout under its own tag, then to | flag << 32, then the domain.
+ */
+export const TRANSFER_TAG = 8n;
+export const TRANSFER_FLAG_SHIFT = 32;
 /**
  * A liquidation's taker word in LiquidateBatch's commitment (domain/batch.ts
  * liquidationTakerWord): taker | takeBits << 32 | discounts << (32 + M).

@@ -65,8 +65,13 @@ export const ERROR_CODES = {
   ORDER_ZERO_PRICE: { area: "order", http: BAD },
 
   DEPOSIT_BAD_ACCOUNT: { area: "transfer", http: BAD },
+  DEPOSIT_BAD_ISOLATION: { area: "transfer", http: BAD },
   WITHDRAW_ZERO: { area: "transfer", http: BAD },
   WITHDRAW_NO_RECIPIENT: { area: "transfer", http: BAD },
+  TRANSFER_ZERO: { area: "transfer", http: BAD },
+  TRANSFER_SELF: { area: "transfer", http: BAD },
+  TRANSFER_SYSTEM_ACCOUNT: { area: "transfer", http: BAD },
+  TRANSFER_BAD_MARKET: { area: "transfer", http: BAD },
 
   TREE_BAD_DEPTH: { area: "tree", http: BAD },
   TREE_BAD_PROOF: { area: "tree", http: BAD },
@@ -74,6 +79,7 @@ export const ERROR_CODES = {
   TREE_INDEX_OUT_OF_RANGE: { area: "tree", http: BAD },
 
   ACCOUNT_BAD_KEY: { area: "state", http: BAD },
+  ACCOUNT_BAD_ISOLATION: { area: "state", http: BAD },
   ACCOUNT_EXISTS: { area: "state", http: CONFLICT },
   ACCOUNT_MARKETS: { area: "state", http: BAD },
   ACCOUNT_NOT_FOUND: { area: "state", http: MISSING },
@@ -93,6 +99,7 @@ export const ERROR_CODES = {
   POSITION_OUT_OF_RANGE: { area: "trade", http: BAD },
   MARGIN_INSUFFICIENT: { area: "trade", http: BAD },
   MARKET_REDUCE_ONLY: { area: "trade", http: CONFLICT },
+  TRADE_OUTSIDE_ISOLATED_MARKET: { area: "trade", http: BAD },
   DEPOSIT_BAD_KEY: { area: "trade", http: BAD },
   DEPOSIT_OVERFLOW: { area: "trade", http: BAD },
   DEPOSIT_KEY_ON_TOP_UP: { area: "trade", http: BAD },
@@ -102,6 +109,7 @@ export const ERROR_CODES = {
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },
+  TRANSFER_BAD_DESTINATION: { area: "trade", http: BAD },
   EXIT_UNSIGNED: { area: "trade", http: BAD },
   EXIT_SIGNER_NOT_SYSTEM: { area: "trade", http: BAD },
 
@@ -114,6 +122,7 @@ export const ERROR_CODES = {
   LIQUIDATOR_NOT_FOUND: { area: "liquidation", http: BAD },
   LIQUIDATOR_BAD_SIGNATURE: { area: "liquidation", http: BAD },
   OFFER_NOT_COVERING: { area: "liquidation", http: BAD },
+  LIQUIDATOR_OUTSIDE_ISOLATED_MARKET: { area: "liquidation", http: BAD },
   OFFER_DISCOUNT_ABOVE_PENALTY: { area: "liquidation", http: BAD },
   LIQUIDATOR_MARGIN: { area: "liquidation", http: BAD },
   LIQUIDATOR_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },

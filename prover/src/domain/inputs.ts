@@ -6,7 +6,7 @@ import { encodeSigned } from "./amounts.ts";
 export interface LeafWitness {
   readonly ax: bigint;
   readonly ay: bigint;
-  /** The packed balance word: (collateral + 2^128) | withdrawNonce << 129. */
+  /** The packed balance word: (collateral + 2^128) | withdrawNonce << 129 | flag << 161. */
   readonly balance: bigint;
   readonly word: readonly bigint[];
   readonly notional: readonly bigint[];
@@ -158,6 +158,8 @@ export interface DepositSlotInput extends LeafSlotFields {
   readonly pkX: bigint;
   readonly pkY: bigint;
   readonly isNew: bigint;
+  /** A new account's isolation flag from its queue entry: 0, or 1 + market. */
+  readonly flag: bigint;
 }
 
 export interface ApplyDepositsInput {
@@ -193,6 +195,17 @@ export interface WithdrawalSlotInput extends LeafSlotFields {
   readonly sigR8x: bigint;
   readonly sigR8y: bigint;
   readonly sigS: bigint;
+  /** 1 for a transfer to another account of the key (`to`, whose flag is `toFlag`). */
+  readonly isTransfer: bigint;
+  readonly to: bigint;
+  readonly toFlag: bigint;
+  /** The destination's leaf in the tree after the source's update (zeros without one). */
+  readonly toAx: bigint;
+  readonly toAy: bigint;
+  readonly toBalance: bigint;
+  readonly toWord: readonly bigint[];
+  readonly toNotional: readonly bigint[];
+  readonly toSiblings: readonly (readonly bigint[])[];
 }
 
 export interface ProcessWithdrawalsInput {

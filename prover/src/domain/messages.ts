@@ -1,5 +1,12 @@
 import { poseidon } from "./hash.ts";
-import { EXIT_TAG, FORCED_TAG, OFFER_TAG, ORDER_TAG, WITHDRAW_TAG } from "./constants.ts";
+import {
+  EXIT_TAG,
+  FORCED_TAG,
+  OFFER_TAG,
+  ORDER_TAG,
+  TRANSFER_TAG,
+  WITHDRAW_TAG,
+} from "./constants.ts";
 import { orderMessage, type Order } from "./order.ts";
 
 /**
@@ -20,7 +27,10 @@ import { orderMessage, type Order } from "./order.ts";
  * - exit: Poseidon(EXIT_TAG | account << 4, recipient, domain), the address an exit after
  *   a freeze pays (exit.ts, exitMessage; circuit ExitMessage);
  * - liquidator offer: Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, terms)
- *   (offer.ts, offerMessage; circuit OfferMessage).
+ *   (offer.ts, offerMessage; circuit OfferMessage);
+ * - transfer between two leaves of one key: Poseidon(TRANSFER_TAG | packed withdrawal,
+ *   to | flag << 32, domain), the withdrawal's layout under its own tag, spending the
+ *   source's withdrawal nonce (sub-accounts.ts, transferMessage).
  */
 export const MESSAGE_TAGS = {
   order: ORDER_TAG,
@@ -30,6 +40,7 @@ export const MESSAGE_TAGS = {
   forcedWithdrawal: FORCED_TAG,
   exit: EXIT_TAG,
   offer: OFFER_TAG,
+  transfer: TRANSFER_TAG,
 } as const;
 
 /**

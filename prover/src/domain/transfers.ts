@@ -4,6 +4,7 @@ import {
   ACCOUNT_BITS,
   ADDRESS_BITS,
   DEPOSIT_AMOUNT_SHIFT,
+  DEPOSIT_FLAG_SHIFT,
   FEE_ACCOUNT,
   INSURANCE_ACCOUNT,
   NONCE_BITS,
@@ -15,7 +16,7 @@ import {
 } from "./constants.ts";
 import { checkUnsigned } from "./amounts.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
-import type { PublicKey } from "./account.ts";
+import { isolationFlag, type PublicKey } from "./account.ts";
 import { isUsablePublicKey } from "./babyjub.ts";
 
 export class TransferError extends ZkClearError<CodeOf<"transfer">> {}
@@ -31,13 +32,42 @@ export interface Deposit {
   readonly account: bigint;
   readonly amount: bigint;
   readonly pubKey: PublicKey;
+  /**
+   * A new account opened by Vault.depositIsolated: the market it is isolated to. Absent
+   * for a cross-margin account, a top-up and an owner key.
+   */
+  readonly isolatedMarket?: number;
 }
 
-/** The queue hash after `d`: Poseidon(prev, account | amount << 32, pkX, pkY). */
+/**
+ * The deposit a Vault queue entry describes, from its Deposited event's fields: `flag` 0
+ * (cross, a top-up or an owner key) or 1 + the market a new sub-account is isolated to.
+ */
+export function depositOfEntry(e: {
+  readonly account: bigint;
+  readonly amount: bigint;
+  readonly pkX: bigint;
+  readonly pkY: bigint;
+  readonly flag: bigint;
+}): Deposit {
+  return {
+    account: e.account,
+    amount: e.amount,
+    pubKey: { x: e.pkX, y: e.pkY },
+    ...(e.flag === 0n ? {} : { isolatedMarket: Number(e.flag - 1n) }),
+  };
+}
+
+/**
+ * The queue hash after `d`: Poseidon(prev, account | amount << 32 | flag << 124, pkX, pkY),
+ * flag 0 or 1 + the isolated market (Vault._deposit, ApplyDeposits).
+ */
 export function depositQueueHash(prev: bigint, d: Deposit): bigint {
   return poseidon([
     prev,
-    d.account | (d.amount << BigInt(DEPOSIT_AMOUNT_SHIFT)),
+    d.account |
+      (d.amount << BigInt(DEPOSIT_AMOUNT_SHIFT)) |
+      (isolationFlag(d) << BigInt(DEPOSIT_FLAG_SHIFT)),
     d.pubKey.x,
     d.pubKey.y,
   ]);
@@ -75,6 +105,12 @@ export function validateDeposit(d: Deposit): Deposit {
   checkUnsigned(d.amount, TRANSFER_BITS, "deposit amount");
   if (d.account === 0n)
     throw new TransferError("DEPOSIT_BAD_ACCOUNT", "account 0 is the empty leaf");
+  const m = d.isolatedMarket;
+  if (m !== undefined && (!(Number.isInteger(m) && m >= 0 && m < 7) || !namesKey(d)))
+    throw new TransferError(
+      "DEPOSIT_BAD_ISOLATION",
+      `only a new account (one that names its key) may be isolated, to a market index: got market ${String(m)}`,
+    );
   return d;
 }
 

@@ -2,6 +2,7 @@ import { getAddress } from "ethers";
 import type { EdDSASignature } from "../domain/keys.ts";
 import type { Side, SignedOrder } from "../domain/order.ts";
 import { payoutWord } from "../domain/transfers.ts";
+import { isTransfer, type Debit } from "../domain/sub-accounts.ts";
 import type {
   BatchDataOf,
   BatchKind,
@@ -197,6 +198,7 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         amount: dec(x.amount),
         pkX: dec(x.pubKey.x),
         pkY: dec(x.pubKey.y),
+        ...(x.isolatedMarket === undefined ? {} : { isolatedMarket: x.isolatedMarket }),
       })),
     }),
     read: (r, h) => ({
@@ -205,11 +207,12 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         .field("deposits")
         .array()
         .map((d) => {
-          d.only(["account", "amount", "pkX", "pkY"]);
+          d.only(["account", "amount", "pkX", "pkY", "isolatedMarket"]);
           return {
             account: d.field("account").uint(64),
             amount: d.field("amount").uint(),
             pubKey: { x: d.field("pkX").uint(), y: d.field("pkY").uint() },
+            ...(d.has("isolatedMarket") ? { isolatedMarket: d.field("isolatedMarket").int() } : {}),
           };
         }),
       queueFrom: r.field("queueFrom").uint(),
@@ -221,20 +224,49 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
   withdrawals: {
     fields: ["withdrawals", "payouts"],
     write: (d) => ({
-      withdrawals: d.withdrawals.map((w) => ({
-        account: dec(w.withdrawal.account),
-        nonce: dec(w.withdrawal.nonce),
-        amount: dec(w.withdrawal.amount),
-        recipient: address(w.withdrawal.recipient),
-        signature: sig(w.signature),
-      })),
+      withdrawals: d.withdrawals.map((w) =>
+        isTransfer(w)
+          ? {
+              account: dec(w.transfer.from),
+              nonce: dec(w.transfer.nonce),
+              amount: dec(w.transfer.amount),
+              to: dec(w.transfer.to),
+              ...(w.transfer.isolatedMarket === undefined
+                ? {}
+                : { isolatedMarket: w.transfer.isolatedMarket }),
+              signature: sig(w.signature),
+            }
+          : {
+              account: dec(w.withdrawal.account),
+              nonce: dec(w.withdrawal.nonce),
+              amount: dec(w.withdrawal.amount),
+              recipient: address(w.withdrawal.recipient),
+              signature: sig(w.signature),
+            },
+      ),
       payouts: d.payouts.map(dec),
     }),
     read: (r, h, name) => {
       const withdrawals = r
         .field("withdrawals")
         .array()
-        .map((w) => {
+        .map((w): Debit => {
+          // a transfer names an account (`to`), a withdrawal an address (`recipient`)
+          if (w.has("to")) {
+            w.only(["account", "nonce", "amount", "to", "isolatedMarket", "signature"]);
+            return {
+              transfer: {
+                from: w.field("account").uint(64),
+                to: w.field("to").uint(64),
+                nonce: w.field("nonce").uint(64),
+                amount: w.field("amount").uint(),
+                ...(w.has("isolatedMarket")
+                  ? { isolatedMarket: w.field("isolatedMarket").int() }
+                  : {}),
+              },
+              signature: readSig(w.field("signature")),
+            };
+          }
           w.only(["account", "nonce", "amount", "recipient", "signature"]);
           return {
             withdrawal: {
@@ -251,8 +283,10 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
         .array()
         .map((p) => p.uint());
       withdrawals.forEach((w, i) => {
-        if (payouts[i] !== payoutWord(w.withdrawal))
-          throw new BatchFileError(`${name}.payouts[${i}]: does not pay withdrawal ${i}`);
+        if (payouts[i] !== (isTransfer(w) ? 0n : payoutWord(w.withdrawal)))
+          throw new BatchFileError(
+            `${name}.payouts[${i}]: does not pay ${isTransfer(w) ? "transfer" : "withdrawal"} ${i}${isTransfer(w) ? " (a transfer pays nothing out: 0)" : ""}`,
+          );
       });
       payouts.slice(withdrawals.length).forEach((p, i) => {
         if (p !== 0n)

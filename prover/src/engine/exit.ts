@@ -11,7 +11,7 @@ import { marginsWord, type RoundMargins } from "../domain/volatility.ts";
 import type { ExitAccountInput } from "../domain/inputs.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { ExchangeState } from "./state.ts";
-import { leafWitness } from "./transfers.ts";
+import { leafWitness } from "./leaf-witness.ts";
 
 /**
  * The input of ExitAccount for `account` in `state` (the tree at the frozen root, as a

@@ -1,4 +1,4 @@
-import { NONCE_BITS } from "../domain/constants.ts";
+import { COLLATERAL_BITS, NONCE_BITS } from "../domain/constants.ts";
 import { pow2 } from "../domain/amounts.ts";
 import type { Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
@@ -14,7 +14,8 @@ import {
 } from "../domain/forced.ts";
 import type { AnswerForcedInput, ForcedSlotInput } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
-import { emptyLeafWitness, leafWitness, TransferBatchError } from "./transfers.ts";
+import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
+import { TransferBatchError } from "./transfers.ts";
 
 /**
  * How a forced request is answered, with the code AnswerForced proves for it (ForcedSlot's
@@ -74,6 +75,7 @@ function canPay(
 ): boolean {
   return (
     next.collateral >= 0n &&
+    next.collateral < pow2(COLLATERAL_BITS) &&
     next.withdrawNonce < pow2(NONCE_BITS) &&
     meetsMargin(next, marks, markets, "initial")
   );

@@ -16,7 +16,7 @@ import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/v
 import { liquidationCommitment } from "../domain/batch.ts";
 import { settleFunding, zeroIndices } from "../domain/funding.ts";
 import type { ExchangeState } from "./state.ts";
-import { emptyLeafWitness, leafWitness } from "./transfers.ts";
+import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
 import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
 import {
   checkTaker,

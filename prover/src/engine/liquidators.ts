@@ -7,7 +7,7 @@ import {
   SIZE_BITS,
 } from "../domain/constants.ts";
 import { abs, fitsSigned, pow2 } from "../domain/amounts.ts";
-import type { Account } from "../domain/account.ts";
+import { tradesIn, type Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { settleFunding } from "../domain/funding.ts";
@@ -16,7 +16,7 @@ import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { emptyCircuitSiblings } from "../domain/tree.ts";
 import type { LiquidationSlotInput } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
-import { leafWitness } from "./transfers.ts";
+import { leafWitness } from "./leaf-witness.ts";
 
 export type { LiquidationTakerRequest } from "../domain/batch.ts";
 
@@ -177,8 +177,16 @@ export function checkTaker(
       `liquidator ${taker} takes nothing of account ${account}: leave it to the fund`,
     );
   }
+  const takerAccount = state.getAccount(taker);
   t.take.forEach((taken, j) => {
     if (!taken) return;
+    if (!tradesIn(takerAccount, j)) {
+      throw new LiquidatorError(
+        "LIQUIDATOR_OUTSIDE_ISOLATED_MARKET",
+        `liquidator ${taker} is a sub-account isolated to market ${takerAccount.isolatedMarket}; ` +
+          `it cannot take account ${account}'s position in market ${j}`,
+      );
+    }
     const size = liquidated.positions[j].size;
     if (!offerCovers(o, j, size)) {
       throw new LiquidatorError(

@@ -140,14 +140,19 @@ export class ExchangeState implements BoundConfig {
    * Opens a trader account with a starting balance. Deposits through the chain replace
    * this in the on-chain issue; development and tests use it directly.
    */
-  openAccount(index: bigint, pubKey: PublicKey, collateral: bigint): Account {
+  openAccount(
+    index: bigint,
+    pubKey: PublicKey,
+    collateral: bigint,
+    isolatedMarket?: number,
+  ): Account {
     if (index < FIRST_USER_ACCOUNT) {
       throw new StateError("ACCOUNT_RESERVED", `account ${index} is reserved for the system`);
     }
     if (this.accounts.has(index)) {
       throw new StateError("ACCOUNT_EXISTS", `account ${index} already exists`);
     }
-    const a = newAccount(pubKey, this.markets.length, collateral);
+    const a = newAccount(pubKey, this.markets.length, collateral, isolatedMarket);
     this.setAccount(index, a);
     return a;
   }

@@ -10,7 +10,7 @@ import {
   SIZE_BITS,
 } from "../domain/constants.ts";
 import { fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
-import { leafPreimage, type Account, type Position } from "../domain/account.ts";
+import { leafPreimage, tradesIn, type Account, type Position } from "../domain/account.ts";
 import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
 import { tradeCommitment, type Trade } from "../domain/batch.ts";
 import { equity, meetsMargin, meetsMarginAbove, tradingFee } from "../domain/margin.ts";
@@ -38,6 +38,7 @@ export type TradeErrorCode =
   | "POSITION_OUT_OF_RANGE"
   | "MARGIN_INSUFFICIENT"
   | "MARKET_REDUCE_ONLY"
+  | "TRADE_OUTSIDE_ISOLATED_MARKET"
   | "FUND_BELOW_FLOOR";
 
 export class TradeError extends ZkClearError {
@@ -130,6 +131,11 @@ export function applyTradeSide(
 
   if (verifySignature && !verifyOrder(so, account.pubKey, config.domain))
     fail("ORDER_BAD_SIGNATURE", "signature does not match the account key");
+  if (!tradesIn(account, m))
+    fail(
+      "TRADE_OUTSIDE_ISOLATED_MARKET",
+      `the account is a sub-account isolated to market ${account.isolatedMarket}; it cannot trade market ${m}`,
+    );
   if (o.nonce < pos.nonce)
     fail("ORDER_REPLAYED", `nonce ${o.nonce} is below the working nonce ${pos.nonce}`);
   const newFilled = (o.nonce === pos.nonce ? pos.filled : 0n) + qty;

@@ -1,8 +1,7 @@
 import { ZkClearError } from "../domain/errors.ts";
-import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
-import { COLLATERAL_BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT, SIZE_BITS } from "../domain/constants.ts";
-import { fitsSigned, pow2 } from "../domain/amounts.ts";
-import { leafPreimage, newAccount, type Account } from "../domain/account.ts";
+import { COLLATERAL_BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { fitsSigned } from "../domain/amounts.ts";
+import { isolationFlag, newAccount, type Account } from "../domain/account.ts";
 import { equity, meetsMargin, meetsMarginAbove } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash } from "../domain/market.ts";
 import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
@@ -17,20 +16,25 @@ import {
   validateWithdrawal,
   verifyWithdrawal,
   type Deposit,
-  type SignedWithdrawal,
 } from "../domain/transfers.ts";
 import type { ExchangeState } from "./state.ts";
-import type {
-  ApplyDepositsInput,
-  LeafSlotFields,
-  ProcessWithdrawalsInput,
-} from "../domain/inputs.ts";
+import type { ApplyDepositsInput, ProcessWithdrawalsInput } from "../domain/inputs.ts";
+import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
+import { creditDestination, noDestination } from "./sub-account-transfers.ts";
+import {
+  debitOf,
+  isTransfer,
+  validateTransfer,
+  verifyTransfer,
+  type Debit,
+} from "../domain/sub-accounts.ts";
 
 export type TransferErrorCode =
   | "BATCH_TOO_LARGE"
   | "DEPOSIT_BAD_KEY"
   | "DEPOSIT_OVERFLOW"
   | "DEPOSIT_KEY_ON_TOP_UP"
+  | "DEPOSIT_BAD_ISOLATION"
   | "OWNER_ROTATION_BAD_KEY"
   | "ACCOUNT_NOT_FOUND"
   | "WITHDRAW_EMPTY_ACCOUNT"
@@ -38,6 +42,7 @@ export type TransferErrorCode =
   | "WITHDRAW_BAD_NONCE"
   | "WITHDRAW_BAD_SIGNATURE"
   | "WITHDRAW_INSUFFICIENT"
+  | "TRANSFER_BAD_DESTINATION"
   | "MARGIN_INSUFFICIENT";
 
 export class TransferBatchError extends ZkClearError {
@@ -46,35 +51,6 @@ export class TransferBatchError extends ZkClearError {
     super(code, `slot ${slot}: ${message}`);
     this.slot = slot;
   }
-}
-
-/** The leaf witness of an account (or zeros for an empty leaf) before it changes. */
-export function leafWitness(state: ExchangeState, index: bigint) {
-  const m = state.marketCount;
-  const pre = state.hasAccount(index)
-    ? leafPreimage(state.getAccount(index))
-    : Array<bigint>(3 + 2 * m).fill(0n);
-  return {
-    leafAx: pre[0],
-    leafAy: pre[1],
-    leafBalance: pre[2],
-    leafWord: Array.from({ length: m }, (_, j) => pre[3 + 2 * j]),
-    leafNotional: Array.from({ length: m }, (_, j) => pre[4 + 2 * j]),
-    siblings: circuitSiblings(state.tree.proof(index).siblings),
-  };
-}
-
-/** The leaf fields of a padding slot: an all-empty leaf with zero siblings. */
-export function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
-  const m = state.marketCount;
-  return {
-    leafAx: 0n,
-    leafAy: 0n,
-    leafBalance: 0n,
-    leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
-    leafNotional: Array<bigint>(m).fill(0n),
-    siblings: emptyCircuitSiblings(state.depth),
-  };
 }
 
 function withUndo<T>(
@@ -160,9 +136,19 @@ export function applyDeposits(
           `the key for new account ${d.account} is not a usable curve point`,
         );
       }
+      const m = d.isolatedMarket;
+      if (m !== undefined && (exists || m >= state.marketCount)) {
+        throw new TransferBatchError(
+          "DEPOSIT_BAD_ISOLATION",
+          i,
+          exists
+            ? `account ${d.account} exists: only a new account is opened isolated`
+            : `market ${m} does not exist (${state.marketCount} markets)`,
+        );
+      }
       const before = leafWitness(state, d.account);
       const base: Account = !exists
-        ? newAccount(d.pubKey, state.marketCount)
+        ? newAccount(d.pubKey, state.marketCount, 0n, m)
         : rotation
           ? { ...state.getAccount(d.account), pubKey: d.pubKey }
           : state.getAccount(d.account);
@@ -183,6 +169,7 @@ export function applyDeposits(
         pkX: d.pubKey.x,
         pkY: d.pubKey.y,
         isNew: exists ? 0n : 1n,
+        flag: isolationFlag(d),
         ...before,
       });
     });
@@ -193,6 +180,7 @@ export function applyDeposits(
       pkX: 0n,
       pkY: 0n,
       isNew: 0n,
+      flag: 0n,
       ...emptyLeafWitness(state),
     });
     const input: ApplyDepositsInput = {
@@ -218,21 +206,27 @@ export interface ProcessedWithdrawals {
 }
 
 /**
- * Debits signed withdrawals (at most `batchSize`): the twin of ProcessWithdrawals. Any
- * account but the empty leaf 0 withdraws with its key's signature: a trader's, the fee
- * account's (1, its owner's key) or the insurance fund's (2, its owner's key). Each
- * account's accrued funding at `indices` is settled first; each withdrawal must carry its
- * account's current withdrawal nonce, leave collateral non-negative (the fund's at or
- * above the configuration's fundFloor) and the account above initial margin at `marks`
- * (the configured rate scaled by the round's multiplier, `margins`).
+ * Debits signed withdrawals and transfers (at most `batchSize`): the twin of
+ * ProcessWithdrawals. Any account but the empty leaf 0 withdraws with its key's signature:
+ * a trader's, the fee account's (1, its owner's key) or the insurance fund's (2, its
+ * owner's key). Each account's accrued funding at `indices` is settled first; each debit
+ * must carry its account's current withdrawal nonce, leave collateral non-negative (the
+ * fund's at or above the configuration's fundFloor) and the account above initial margin
+ * at `marks` (the configured rate scaled by the round's multiplier, `margins`). A transfer
+ * (trader accounts only) credits another existing account of the same key, whose flag it
+ * names (sub-account-transfers.ts), and pays nothing out.
  * All-or-nothing.
  */
 export function processWithdrawals(
   state: ExchangeState,
-  withdrawals: readonly SignedWithdrawal[],
+  withdrawals: readonly Debit[],
   marks: readonly bigint[],
   batchSize: number,
-  opts: { readonly trustSignatures?: boolean } = {},
+  opts: {
+    readonly trustSignatures?: boolean;
+    /** Adversarial tests: a transfer's own rules and its destination's are not checked. */
+    readonly uncheckedTransfers?: boolean;
+  } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
   margins: RoundMargins = oneX(marks.length),
 ): ProcessedWithdrawals {
@@ -251,9 +245,17 @@ export function processWithdrawals(
   return withUndo(state, (write) => {
     const rows: ProcessWithdrawalsInput["slots"][number][] = [];
     withdrawals.forEach((sw, i) => {
-      const w = validateWithdrawal(sw.withdrawal);
+      const transfer = isTransfer(sw);
+      const checked = !opts.uncheckedTransfers;
+      if (!transfer) validateWithdrawal(sw.withdrawal);
+      else if (checked) validateTransfer(sw.transfer, state.marketCount);
+      const w = debitOf(sw);
       const fail = (code: TransferErrorCode, msg: string): never => {
-        throw new TransferBatchError(code, i, `withdrawal from account ${w.account}: ${msg}`);
+        throw new TransferBatchError(
+          code,
+          i,
+          `${transfer ? "transfer" : "withdrawal"} from account ${w.account}: ${msg}`,
+        );
       };
       if (w.account === 0n) fail("WITHDRAW_EMPTY_ACCOUNT", "account 0 is the empty leaf");
       if (!state.hasAccount(w.account)) fail("ACCOUNT_NOT_FOUND", "no such account");
@@ -262,7 +264,10 @@ export function processWithdrawals(
       const acct = settled.account;
       if (w.nonce !== acct.withdrawNonce)
         fail("WITHDRAW_BAD_NONCE", `nonce ${w.nonce}, the account expects ${acct.withdrawNonce}`);
-      if (!opts.trustSignatures && !verifyWithdrawal(sw, acct.pubKey, state.domain))
+      const signed = transfer
+        ? verifyTransfer(sw, acct.pubKey, state.domain)
+        : verifyWithdrawal(sw, acct.pubKey, state.domain);
+      if (!opts.trustSignatures && !signed)
         fail("WITHDRAW_BAD_SIGNATURE", "signature does not match the account key");
       const next: Account = {
         ...acct,
@@ -284,15 +289,23 @@ export function processWithdrawals(
       const before = leafWitness(state, w.account);
       write(w.account, next);
       if (settled.owed !== 0n) funding.set(w.account, settled.payment);
+      let destination = noDestination(state);
+      if (transfer) {
+        const credit = creditDestination(state, sw, next, checked);
+        if ("refusal" in credit) return fail("TRANSFER_BAD_DESTINATION", credit.refusal);
+        destination = credit.fields;
+        write(sw.transfer.to, credit.account);
+      }
       rows.push({
         enabled: 1n,
         account: w.account,
         amount: w.amount,
-        recipient: w.recipient,
+        recipient: transfer ? 0n : sw.withdrawal.recipient,
         sigR8x: sw.signature.r8x,
         sigR8y: sw.signature.r8y,
         sigS: sw.signature.s,
         ...before,
+        ...destination,
       });
     });
     const pad = () => ({
@@ -304,9 +317,11 @@ export function processWithdrawals(
       sigR8y: 0n,
       sigS: 0n,
       ...emptyLeafWitness(state),
+      ...noDestination(state),
     });
     const slots = slotsOf(rows, batchSize, pad);
-    const payouts = slots.map((s) => (s.enabled ? payoutWord(s) : 0n));
+    // a transfer pays nothing out of the Vault
+    const payouts = slots.map((s) => (s.enabled && !s.isTransfer ? payoutWord(s) : 0n));
     const input: ProcessWithdrawalsInput = {
       oldRoot,
       newRoot: state.root,

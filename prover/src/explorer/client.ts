@@ -75,6 +75,10 @@ export const EXPLORER_CLIENT_JS = String.raw`(function () {
     t.appendChild(row("maintenance margin", a.maintenanceMargin, "maintenance-margin"));
     t.appendChild(row("initial margin", a.initialMargin, "initial-margin"));
     t.appendChild(row("withdrawal nonce", a.withdrawNonce, "withdraw-nonce"));
+    var mode = el("tr");
+    mode.appendChild(el("th", "margin mode"));
+    mode.appendChild(el("td", a.isolatedMarket === null ? "cross (all collateral backs every market)" : "isolated to market " + a.isolatedMarket + " (this collateral backs that market alone)", { "data-k": "margin-mode" }));
+    t.appendChild(mode);
     var tr = el("tr");
     tr.appendChild(el("th", "margin"));
     var m = el("td", null, { "data-k": "margin-status" });

@@ -164,6 +164,8 @@ export interface ExplorerAccount {
   readonly index: bigint;
   readonly collateral: bigint;
   readonly withdrawNonce: bigint;
+  /** The one market an isolated sub-account trades; null for a cross-margin account. */
+  readonly isolatedMarket: number | null;
   readonly positions: readonly (Pick<Position, "size" | "notional"> & {
     readonly market: number;
   })[];

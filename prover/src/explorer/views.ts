@@ -118,6 +118,7 @@ export function accountView(
     index,
     collateral: a.collateral,
     withdrawNonce: a.withdrawNonce,
+    isolatedMarket: a.isolatedMarket ?? null,
     positions: a.positions.map((p, market) => ({ market, size: p.size, notional: p.notional })),
     roundId: at.roundId,
     marks: at.marks ? [...at.marks] : [],

@@ -13,7 +13,7 @@ import {
 } from "../domain/anomalies.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { ChainPort, Round } from "../domain/ports.ts";
-import type { SignedWithdrawal } from "../domain/transfers.ts";
+import { isTransfer, type Debit } from "../domain/sub-accounts.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
 
@@ -130,9 +130,10 @@ export class AnomalyWatch {
     this.fund = [...this.fund.filter((s) => s.at >= since), { at: now, balance: fund }];
     let collateral = 0n;
     for (const [, a] of state.entries()) collateral += a.collateral;
+    // outflows leave the Vault: a transfer between a key's accounts does not
     const withdrawn = this.store.withdrawals
-      .liveSince<SignedWithdrawal>(since)
-      .reduce((sum, w) => sum + w.body.withdrawal.amount, 0n);
+      .liveSince<Debit>(since)
+      .reduce((sum, w) => sum + (isTransfer(w.body) ? 0n : w.body.withdrawal.amount), 0n);
     const found = detectAnomalies(
       {
         previousRound: this.previous,

@@ -6,6 +6,7 @@ import { verify } from "../domain/keys.ts";
 import { leafPreimage } from "../domain/account.ts";
 import type { SignedOrder } from "../domain/order.ts";
 import type { SignedWithdrawal } from "../domain/transfers.ts";
+import type { SignedTransfer } from "../domain/sub-accounts.ts";
 import type { SignedOffer } from "../domain/offer.ts";
 import type { StoredOffer } from "../store/store.ts";
 import { toJson } from "../domain/json.ts";
@@ -46,6 +47,21 @@ export const WithdrawalBody = z
     nonce: uint,
     amount: uint,
     recipient: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address"),
+    signature,
+  })
+  .strict();
+
+/**
+ * A transfer between two accounts of one key (domain/sub-accounts.ts): `isolatedMarket`
+ * names the destination's margin mode (absent: cross), as signed.
+ */
+export const TransferBody = z
+  .object({
+    from: uint,
+    to: uint,
+    nonce: uint,
+    amount: uint,
+    isolatedMarket: z.number().int().min(0).max(255).optional(),
     signature,
   })
   .strict();
@@ -226,6 +242,21 @@ export function buildApi(
       .status(201)
       .type("application/json")
       .send(send({ id: op.requestWithdrawal(sw) }));
+  });
+
+  // Transfers between a key's accounts queue with its withdrawals (they spend the same
+  // nonces) and are proven in withdrawal batches; GET /v1/withdrawals/:id reads them too.
+  app.post("/v1/transfers", async (req, reply) => {
+    const b = parse(TransferBody, req.body, "transfer");
+    const { signature, isolatedMarket, ...t } = b;
+    const st: SignedTransfer = {
+      transfer: { ...t, ...(isolatedMarket === undefined ? {} : { isolatedMarket }) },
+      signature,
+    };
+    return reply
+      .status(201)
+      .type("application/json")
+      .send(send({ id: op.requestWithdrawal(st) }));
   });
 
   // Liquidators' standing offers (service/offer-book.ts): bids to take over liquidated

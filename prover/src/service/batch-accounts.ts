@@ -1,4 +1,5 @@
 import type { BatchData } from "../domain/batch.ts";
+import { isTransfer } from "../domain/sub-accounts.ts";
 
 /** The accounts a batch changes (liquidators included); the fee account and fund aside. */
 export function accountsOf(d: BatchData): bigint[] {
@@ -8,7 +9,10 @@ export function accountsOf(d: BatchData): bigint[] {
     case "trades":
       return d.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]);
     case "withdrawals":
-      return d.withdrawals.map((x) => x.withdrawal.account);
+      // a transfer changes its destination too
+      return d.withdrawals.flatMap((x) =>
+        isTransfer(x) ? [x.transfer.from, x.transfer.to] : [x.withdrawal.account],
+      );
     case "liquidations":
       return [...d.accounts, ...takersOf(d)];
     case "forced":

@@ -3,7 +3,8 @@ import type { BatchData, BatchKind, BatchRequest } from "../domain/batch.ts";
 import type { StoredBatch } from "../store/store.ts";
 import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
-import { isRotation, type Deposit, type SignedWithdrawal } from "../domain/transfers.ts";
+import { isRotation, type Deposit } from "../domain/transfers.ts";
+import type { Debit } from "../domain/sub-accounts.ts";
 import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
@@ -424,7 +425,7 @@ export class Batcher {
   cutWithdrawals(): void {
     const { store } = this.ctx;
     const round = this.ctx.round()!;
-    let reqs = store.withdrawals.pending<SignedWithdrawal>(this.ctx.p.withdrawals);
+    let reqs = store.withdrawals.pending<Debit>(this.ctx.p.withdrawals);
     while (reqs.length > 0) {
       const withdrawals = reqs.map((x) => x.body);
       const ids = reqs.map((x) => x.id);

@@ -1,4 +1,4 @@
-import type { Account } from "../domain/account.ts";
+import { tradesIn, type Account } from "../domain/account.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
@@ -135,6 +135,9 @@ export function chooseTakers(x: TakerRuleInput): TakerRuleResult {
     const positions = liquidated.positions;
     for (const c of rankedCandidates(x, positions, eligible)) {
       const who = c.offer.signed.offer.account;
+      // an isolated sub-account takes positions in its own market only (the offer book
+      // refuses other terms; this holds should one get through)
+      if (c.take.some((t, j) => t && !tradesIn(current(who)!, j))) continue;
       const share = takerShare(positions, c.take, c.offer.signed, x.marks);
       const after = takePositions(
         current(who)!,

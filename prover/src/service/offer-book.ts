@@ -1,4 +1,5 @@
 import { isWithdrawal, validateOffer, verifyOffer, type SignedOffer } from "../domain/offer.ts";
+import { tradesIn } from "../domain/account.ts";
 import type { StoredOffer } from "../store/store.ts";
 import { OperatorError, type OperatorContext } from "./context.ts";
 import { offerShortfall, type BackingPrices } from "./offer-backing.ts";
@@ -93,7 +94,13 @@ export class OfferBook {
         "OFFER_BAD_SIGNATURE",
         `the offer is not signed by account ${o.account}'s key over this deployment's domain`,
       );
+    const owner = ctx.state.getAccount(o.account);
     o.terms.forEach((t, j) => {
+      if (t.maxSize > 0n && !tradesIn(owner, j))
+        throw new OperatorError(
+          "LIQUIDATOR_OUTSIDE_ISOLATED_MARKET",
+          `account ${o.account} is a sub-account isolated to market ${owner.isolatedMarket}: its offer may take positions there only, not in market ${j}`,
+        );
       const penalty = ctx.state.markets[j].liquidationPenaltyBps;
       if (t.maxSize > 0n && t.discountBps > penalty)
         throw new OperatorError(

@@ -14,7 +14,7 @@ import type {
   ProvingPool,
   Round,
 } from "../domain/ports.ts";
-import type { SignedWithdrawal } from "../domain/transfers.ts";
+import type { Debit } from "../domain/sub-accounts.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
@@ -386,7 +386,8 @@ export class Operator {
     return this.sequencer.cancelOrder(id, signature);
   }
 
-  requestWithdrawal(sw: SignedWithdrawal): string {
+  /** A signed withdrawal, or a transfer to another account of the same key (one queue). */
+  requestWithdrawal(sw: Debit): string {
     return this.sequencer.requestWithdrawal(sw);
   }
 

@@ -1,6 +1,6 @@
 import { isReduceOnly } from "../domain/breakers.ts";
 import { createHash } from "node:crypto";
-import type { Account } from "../domain/account.ts";
+import { tradesIn, type Account } from "../domain/account.ts";
 import type { Trade } from "../domain/batch.ts";
 import type { ErrorCode } from "../domain/errors.ts";
 import type { EdDSASignature } from "../domain/keys.ts";
@@ -8,19 +8,23 @@ import { verify } from "../domain/keys.ts";
 import { toJson } from "../domain/json.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { orderMessage, validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
+import { validateWithdrawal, verifyWithdrawal } from "../domain/transfers.ts";
 import {
-  validateWithdrawal,
-  verifyWithdrawal,
-  type SignedWithdrawal,
-} from "../domain/transfers.ts";
+  debitOf,
+  destinationRefusal,
+  isTransfer,
+  validateTransfer,
+  verifyTransfer,
+  type Debit,
+} from "../domain/sub-accounts.ts";
 import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts";
 import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
 import { rotatingReason } from "./owner-rotation.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
-/** A withdrawal request's id: a hash of the signed request. */
-export function withdrawalId(sw: SignedWithdrawal): string {
+/** A withdrawal (or transfer) request's id: a hash of the signed request. */
+export function withdrawalId(sw: Debit): string {
   return `w-${createHash("sha256").update(toJson(sw)).digest("hex").slice(0, 24)}`;
 }
 
@@ -142,6 +146,11 @@ export class Sequencer {
     const acct = this.account(o.account);
     if (!verifyOrder(so, acct.pubKey, ctx.state.domain))
       refuse("ORDER_BAD_SIGNATURE", "the signature does not match the account key");
+    if (!tradesIn(acct, o.market))
+      refuse(
+        "TRADE_OUTSIDE_ISOLATED_MARKET",
+        `account ${o.account} is a sub-account isolated to market ${acct.isolatedMarket}: it trades only there, not in market ${o.market}`,
+      );
     const last = ctx.store.lastNonce(o.account, o.market);
     const working = acct.positions[o.market].nonce;
     if (o.nonce <= working || (last !== undefined && o.nonce <= last)) {
@@ -419,14 +428,19 @@ export class Sequencer {
   }
 
   /**
-   * Accepts a signed withdrawal request (stored before it is acknowledged), or refuses it at
-   * once when it could not be paid now: more than the account's free collateral after its
-   * pending trades and earlier requests, or below initial margin afterwards.
+   * Accepts a signed withdrawal request, or a transfer to another account of the same key
+   * (stored before it is acknowledged; both spend the account's withdrawal nonces, in one
+   * queue), or refuses it at once when it could not be paid now: more than the account's
+   * free collateral after its pending trades and earlier requests, or below initial margin
+   * afterwards; for a transfer, a destination that is missing, another key's or of another
+   * margin mode than the signed one.
    */
-  requestWithdrawal(sw: SignedWithdrawal): string {
+  requestWithdrawal(sw: Debit): string {
     const { state, store } = this.ctx;
     this.open("withdrawals");
-    const w = validateWithdrawal(sw.withdrawal);
+    if (isTransfer(sw)) validateTransfer(sw.transfer, state.marketCount);
+    else validateWithdrawal(sw.withdrawal);
+    const w = debitOf(sw);
     const rotation = this.ctx.rotating?.(w.account);
     if (rotation)
       throw new OperatorError(
@@ -436,11 +450,23 @@ export class Sequencer {
     if (!state.hasAccount(w.account))
       throw new OperatorError("ACCOUNT_NOT_FOUND", `account ${w.account} does not exist`);
     const acct = this.account(w.account);
-    if (!verifyWithdrawal(sw, acct.pubKey, state.domain))
+    const signed = isTransfer(sw)
+      ? verifyTransfer(sw, acct.pubKey, state.domain)
+      : verifyWithdrawal(sw, acct.pubKey, state.domain);
+    if (!signed)
       throw new OperatorError(
         "WITHDRAW_BAD_SIGNATURE",
         "the signature does not match the account key",
       );
+    if (isTransfer(sw)) {
+      const to = sw.transfer.to;
+      const refusal = destinationRefusal(
+        sw.transfer,
+        acct,
+        state.hasAccount(to) ? state.getAccount(to) : undefined,
+      );
+      if (refusal) throw new OperatorError("TRANSFER_BAD_DESTINATION", refusal);
+    }
     const queued = store.withdrawals.pendingOf(w.account);
     const next = acct.withdrawNonce + BigInt(queued.length);
     if (w.nonce !== next) {
@@ -451,7 +477,7 @@ export class Sequencer {
     }
     const round = this.ctx.round();
     if (round) {
-      const amounts = queued.map((q) => (q.body as SignedWithdrawal).withdrawal.amount);
+      const amounts = queued.map((q) => debitOf(q.body as Debit).amount);
       const refusal = checkWithdrawalFunds(
         w.account,
         acct,
