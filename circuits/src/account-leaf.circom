@@ -38,8 +38,8 @@ template LeafHash(M) {
 //     | flag << 161; collateral is signed, |.| < 2^128, withdrawNonce < 2^32 (the next
 //     withdrawal's nonce), flag < 2^3: 0 for a cross-margin account, 1 + market for a
 //     sub-account isolated to that market. No circuit writes a flag above M (every writer
-//     passes the old leaf's flag through; only a transfer creates a flagged leaf and checks
-//     it), so a leaf in the tree has flag <= M.
+//     passes the old leaf's flag through; only ApplyDeposits creates a flagged leaf, from
+//     the Vault's entry, and checks flag <= M), so a leaf in the tree has flag <= M.
 //   word[j]: 225 bits (checked) = (size + 2^64) | nonce << 65 | filled << 97
 //     | (lastIndex + 2^63) << 161.
 //   notional[j]: signed, |.| < 2^128 (checked).

@@ -68,7 +68,7 @@ function MARKET_PARAM_BITS() { return 80; }
 
 // deposits and withdrawals move at most 2^92 - 1 collateral units at a time
 function TRANSFER_BITS() { return 92; }
-// deposit queue entry: account | amount << 32, then the public key
+// deposit queue entry: account | amount << 32 | flag << 124, then the public key
 function DEPOSIT_AMOUNT_SHIFT() { return 32; }
 // a new sub-account's isolation flag (1 + market) in its entry: account | amount << 32
 // | flag << 124 (Vault.depositIsolated)
@@ -92,7 +92,7 @@ function OFFER_DISCOUNT_SHIFT() { return 64; }
 function OFFER_TERM_BITS() { return 80; }
 // transfer between two leaves of one key: TRANSFER_TAG | from << 4 | nonce << 36
 // | amount << 68 (the withdrawal's layout under its own tag), then to | flag << 32 (the
-// destination and the margin mode it is opened or found with), then the domain
+// destination, an existing account, and the margin mode it has), then the domain
 function TRANSFER_TAG() { return 8; }
 function TRANSFER_FLAG_SHIFT() { return 32; }
 // liquidation taker word in LiquidateBatch's commitment:

@@ -62,7 +62,8 @@ template WithdrawalMessage() {
 // over the source's withdrawal nonce (which increases, as for a withdrawal); the source's
 // rules are a withdrawal's; the destination leaf (its preimage and siblings in the tree
 // after the source's update) holds the source's key and flag `toFlag`, and is credited
-// the amount. recipient is 0 and the payout 0: nothing leaves the Vault.
+// the amount. Its payout is 0 (nothing leaves the Vault) and `recipient` plays no part (the
+// engine sets it to 0).
 // TypeScript twin: prover/src/engine/transfers.ts (processWithdrawals).
 template WithdrawalSlot(D, M) {
     var NL = TREE_LEVELS(D);
@@ -113,7 +114,6 @@ template WithdrawalSlot(D, M) {
     RangeCheck(ADDRESS_BITS())(recipient);
     signal noRecipient <== IsZero()(recipient);
     noRecipient * withdrawing === 0;
-    recipient * isTransfer === 0;
     component toBits = Num2Bits(D);
     toBits.in <== to;
     _ <== Num2Bits(FLAG_BITS())(toFlag);

@@ -59,6 +59,14 @@ describe("explorer: account queries, open interest and exit data on an engine st
     assert.equal(v.equity, 5_000_00n + 30n);
     assert.equal(v.roundId, 9n);
     assert.ok(v.maintenanceMargin > 0n && v.initialMargin > v.maintenanceMargin);
+    assert.equal(v.isolatedMarket, null, "a cross-margin account");
+  });
+
+  it("names the market of an isolated sub-account", function () {
+    const t = ExchangeState.genesis(8, defaultMarkets(2), DOMAIN, devOwners());
+    t.openAccount(5n, alice.publicKey, 1_000n, 1);
+    const v = accountView(t, 5n, q(alice, 5n), { roundId: 1n, marks: MARKS, now: NOW });
+    assert.equal(v.isolatedMarket, 1);
   });
 
   it("refuses another key (AUTH_FAILED), a query for another account, a stale or future timestamp (AUTH_EXPIRED), and system or missing accounts", function () {

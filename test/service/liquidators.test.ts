@@ -60,18 +60,21 @@ function rule(
 describe("service: the watcher's liquidator rule", function () {
   const liquidated = acct(10_000n, [1n, 0n]);
 
+  /** 4 at 50 bps, 5 at 30 bps, for up to 5 lots of BTC. */
+  const btcOffers = () => [
+    offer(4n, 1, [
+      [5n, 50n],
+      [0n, 0n],
+    ]),
+    offer(5n, 2, [
+      [5n, 30n],
+      [0n, 0n],
+    ]),
+  ];
+
   it("ranks by the lowest discount first, whatever the order of the offers", function () {
     const state = { "3": liquidated, "4": acct(RICH), "5": acct(RICH) };
-    const offers = [
-      offer(4n, 1, [
-        [5n, 50n],
-        [0n, 0n],
-      ]),
-      offer(5n, 2, [
-        [5n, 30n],
-        [0n, 0n],
-      ]),
-    ];
+    const offers = btcOffers();
     assert.deepEqual(who(rule([3n], state, offers)), [5n]);
     assert.deepEqual(who(rule([3n], state, [...offers].reverse())), [5n]);
   });
@@ -83,16 +86,7 @@ describe("service: the watcher's liquidator rule", function () {
       "4": acct(RICH),
       "5": { ...acct(RICH), isolatedMarket: 1 },
     };
-    const offers = [
-      offer(4n, 1, [
-        [5n, 50n],
-        [0n, 0n],
-      ]),
-      offer(5n, 2, [
-        [5n, 30n],
-        [0n, 0n],
-      ]),
-    ];
+    const offers = btcOffers();
     assert.deepEqual(who(rule([3n], state, offers)), [4n]);
     // isolated to BTC, it takes it
     assert.deepEqual(

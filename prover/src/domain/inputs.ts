@@ -187,7 +187,7 @@ export function toApplyDepositsSignals(input: ApplyDepositsInput): Record<string
 }
 
 /** One withdrawal slot of ProcessWithdrawals(W, D, M). */
-export interface WithdrawalSlotInput extends LeafSlotFields {
+export interface WithdrawalSlotInput extends LeafSlotFields, TransferDestinationFields {
   readonly enabled: bigint;
   readonly account: bigint;
   readonly amount: bigint;
@@ -195,6 +195,11 @@ export interface WithdrawalSlotInput extends LeafSlotFields {
   readonly sigR8x: bigint;
   readonly sigR8y: bigint;
   readonly sigS: bigint;
+}
+
+/** WithdrawalSlot's transfer fields (engine/sub-account-transfers.ts fills them). */
+export interface TransferDestinationFields {
+  readonly [signal: string]: Nested;
   /** 1 for a transfer to another account of the key (`to`, whose flag is `toFlag`). */
   readonly isTransfer: bigint;
   readonly to: bigint;

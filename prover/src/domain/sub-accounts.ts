@@ -19,7 +19,8 @@ import { TransferError, type SignedWithdrawal } from "./transfers.ts";
  * A transfer of collateral between two leaves of one key (docs/isolation.md, section 4):
  * from a cross-margin account to a sub-account isolated to one market, back, or between
  * sub-accounts. `to` is an existing leaf of the same key whose margin mode is
- * `isolatedMarket` (absent: cross), or a free index the transfer opens with that mode.
+ * `isolatedMarket` (absent: cross): a transfer never creates a leaf, the Vault assigns
+ * every index (Vault.depositIsolated opens sub-accounts).
  * It spends the source's withdrawal nonce, as a withdrawal does, so one signature is
  * either a withdrawal or a transfer and is used once. Trader accounts only: the fee
  * account and the insurance fund move money by withdrawals (and, for the fund's

@@ -2,28 +2,14 @@ import { COLLATERAL_BITS } from "../domain/constants.ts";
 import { fitsSigned } from "../domain/amounts.ts";
 import { isolationFlag, type Account } from "../domain/account.ts";
 import { destinationRefusal, type SignedTransfer } from "../domain/sub-accounts.ts";
-import type { LeafSlotFields } from "../domain/inputs.ts";
+import type { LeafSlotFields, TransferDestinationFields } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
-
-/** The destination fields of WithdrawalSlot (its `to...` signals). */
-export interface DestinationFields {
-  readonly [signal: string]: bigint | readonly bigint[] | readonly (readonly bigint[])[];
-  readonly isTransfer: bigint;
-  readonly to: bigint;
-  readonly toFlag: bigint;
-  readonly toAx: bigint;
-  readonly toAy: bigint;
-  readonly toBalance: bigint;
-  readonly toWord: readonly bigint[];
-  readonly toNotional: readonly bigint[];
-  readonly toSiblings: readonly (readonly bigint[])[];
-}
 
 function renamed(
   leaf: LeafSlotFields,
   fields: { isTransfer: bigint; to: bigint; toFlag: bigint },
-): DestinationFields {
+): TransferDestinationFields {
   return {
     ...fields,
     toAx: leaf.leafAx,
@@ -36,7 +22,7 @@ function renamed(
 }
 
 /** A withdrawal's (or a padding slot's) destination fields: an empty leaf, nothing moved. */
-export function noDestination(state: ExchangeState): DestinationFields {
+export function noDestination(state: ExchangeState): TransferDestinationFields {
   return renamed(emptyLeafWitness(state), { isTransfer: 0n, to: 0n, toFlag: 0n });
 }
 
@@ -50,7 +36,7 @@ export function creditDestination(
   st: SignedTransfer,
   source: Account,
   checked = true,
-): { refusal: string } | { account: Account; fields: DestinationFields } {
+): { refusal: string } | { account: Account; fields: TransferDestinationFields } {
   const t = st.transfer;
   const credit = () => ({
     account: {

@@ -1,4 +1,4 @@
-import { ZkClearError } from "../domain/errors.ts";
+import { ZkClearError, type ErrorCode } from "../domain/errors.ts";
 import { COLLATERAL_BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { fitsSigned } from "../domain/amounts.ts";
 import { isolationFlag, newAccount, type Account } from "../domain/account.ts";
@@ -47,9 +47,24 @@ export type TransferErrorCode =
 
 export class TransferBatchError extends ZkClearError {
   readonly slot: number;
-  constructor(code: TransferErrorCode, slot: number, message: string) {
+  /** `code`: an engine rule's (TransferErrorCode), or the request's own field check's. */
+  constructor(code: TransferErrorCode | ErrorCode, slot: number, message: string) {
     super(code, `slot ${slot}: ${message}`);
     this.slot = slot;
+  }
+}
+
+/**
+ * Runs a request's own checks (its fields) as its slot's: a refusal names the slot, so the
+ * batcher refuses that request alone instead of stalling every withdrawal behind it.
+ */
+function inSlot<T>(slot: number, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof ZkClearError && !(e instanceof TransferBatchError))
+      throw new TransferBatchError(e.code, slot, e.message);
+    throw e;
   }
 }
 
@@ -247,8 +262,10 @@ export function processWithdrawals(
     withdrawals.forEach((sw, i) => {
       const transfer = isTransfer(sw);
       const checked = !opts.uncheckedTransfers;
-      if (!transfer) validateWithdrawal(sw.withdrawal);
-      else if (checked) validateTransfer(sw.transfer, state.marketCount);
+      inSlot(i, () => {
+        if (!transfer) validateWithdrawal(sw.withdrawal);
+        else if (checked) validateTransfer(sw.transfer, state.marketCount);
+      });
       const w = debitOf(sw);
       const fail = (code: TransferErrorCode, msg: string): never => {
         throw new TransferBatchError(
