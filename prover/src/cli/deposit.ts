@@ -10,7 +10,9 @@ import {
   type Output,
   deployment,
   DEFAULT_DEPLOYMENT,
+  EXIT,
 } from "./common.ts";
+import { decodeRefusal } from "./escape-common.ts";
 
 export function register(program: Command, out: () => Output): void {
   program
@@ -65,11 +67,22 @@ export function register(program: Command, out: () => Output): void {
         if (o.mint)
           await (await token.getFunction("mint")(await signer.getAddress(), amount)).wait();
         await (await token.getFunction("approve")(a.vault, amount)).wait();
-        const tx =
-          isolated === undefined
-            ? await vault.getFunction("deposit")(account, pk.x, pk.y, amount)
-            : await vault.getFunction("depositIsolated")(pk.x, pk.y, amount, isolated);
-        return tx.wait();
+        try {
+          const tx =
+            isolated === undefined
+              ? await vault.getFunction("deposit")(account, pk.x, pk.y, amount)
+              : await vault.getFunction("depositIsolated")(pk.x, pk.y, amount, isolated);
+          return await tx.wait();
+        } catch (e) {
+          // the Vault's custom error, by name (BadMarket, UnknownAccount, DepositsPaused, ...)
+          const r = decodeRefusal(e, vault.interface);
+          if (!r) throw e;
+          throw new CliError(
+            "CHAIN_REFUSED",
+            `the Vault refused the deposit: ${r.name}(${r.args.map(String).join(", ")})`,
+            EXIT.refused,
+          );
+        }
       });
       const ev = receipt.logs
         .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
