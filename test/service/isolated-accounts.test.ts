@@ -28,7 +28,8 @@ function codeOf(f: () => unknown): string {
 /**
  * An isolated sub-account end to end (real chain, real proofs): the Vault opens it for the
  * owner's key (Vault.depositIsolated), a proven deposit batch writes its flag, intake takes
- * its orders in its market only, its trade settles with the flag kept, and the auditor
+ * its orders in its market only, its trade settles with the flag kept, transfers move
+ * collateral in and out, a crash liquidates a thin sub-account alone, and the auditor
  * replays it all.
  */
 describe("operator: isolated sub-accounts opened through the Vault", function () {
@@ -36,12 +37,15 @@ describe("operator: isolated sub-accounts opened through the Vault", function ()
   let alice: Participant;
   let bob: Participant;
   let iso: bigint;
+  /** A second sub-account of alice's, isolated to market 0, thinly funded. */
+  let thin: bigint;
 
   before(async function () {
     rig = await startOperator(2, "zkclear-isolated-");
     [alice, bob] = rig.w.participants as [Participant, Participant];
     for (const p of rig.w.participants) await deposit(rig.w, p, 100_000_000n);
     iso = await depositIsolated(rig.w, alice, 10_000_000n, 0);
+    thin = await depositIsolated(rig.w, alice, 700_000n, 0);
     await postRound(rig.w, MARKS);
     await rig.op.tick();
   });
@@ -170,6 +174,38 @@ describe("operator: isolated sub-accounts opened through the Vault", function ()
     } finally {
       await app.close();
     }
+  });
+
+  it("liquidates a sub-account alone: its owner's cross account and other sub-account are untouched", async function () {
+    // thin buys 1 lot of BTC (600,000 of initial margin against 700,000)
+    const buy = order(
+      rig.w,
+      { index: thin, keys: alice.keys },
+      { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] },
+    );
+    const sell = order(
+      rig.w,
+      { index: bob.account!, keys: bob.keys },
+      { market: 0, side: "sell", nonce: 2n, amount: 1n, limitPrice: MARKS[0] },
+    );
+    rig.op.submitOrder(buy);
+    rig.op.submitOrder(sell);
+    await rig.op.tick({ flushTrades: true });
+    assert.equal(rig.op.state.getAccount(thin).positions[0].size, 1n);
+    const owner = rig.op.state.getAccount(alice.account!);
+    const other = rig.op.state.getAccount(iso);
+    // BTC falls 10 %: thin loses 600,000 and is below maintenance; iso (long 1 with
+    // 11,500,000) is not
+    await postRound(rig.w, [(MARKS[0] * 90n) / 100n, MARKS[1]]);
+    await rig.op.tick();
+    assert.equal(await rig.chain.stateRoot(), rig.op.state.root);
+    const last = rig.store.batches().at(-1)!;
+    assert.deepEqual([last.kind, last.status], ["liquidations", "settled"]);
+    const t = rig.op.state.getAccount(thin);
+    assert.deepEqual([t.positions[0].size, t.isolatedMarket], [0n, 0]);
+    assert.ok(t.collateral < 700_000n, "thin paid its loss and penalty from its own collateral");
+    assert.deepEqual(rig.op.state.getAccount(alice.account!), owner, "the cross account");
+    assert.deepEqual(rig.op.state.getAccount(iso), other, "the other sub-account");
   });
 
   it("is replayed by the auditor from the chain's deposit entries and the published files", async function () {
