@@ -18,6 +18,7 @@ import {
 import { books, checkInvariants, negativeEquity } from "../../prover/src/audit/invariants.ts";
 import { AbiCoder, keccak256 } from "ethers";
 import { payoutsCommitment, type BatchData } from "../../prover/src/domain/batch.ts";
+import { signTransfer } from "../../prover/src/domain/sub-accounts.ts";
 import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
 import { stripMetadata } from "../../prover/src/proving/verifier-contract.ts";
 
@@ -46,7 +47,8 @@ function tradesBatch(): BatchData {
   };
 }
 
-function withdrawalsBatch(): BatchData {
+/** A withdrawal, and with `withTransfer` a transfer into the trader's isolated sub-account. */
+function withdrawalsBatch(withTransfer = false): BatchData {
   const s = sampleExchange(P);
   const [a] = s.traders;
   const sw = signWithdrawal(
@@ -54,10 +56,18 @@ function withdrawalsBatch(): BatchData {
     a.keys.privateKey,
     s.domain,
   );
-  const r = processWithdrawals(s.state, [sw], s.marks, P.withdrawals);
+  s.state.openAccount(7n, a.keys.publicKey, 0n, 0);
+  const st = signTransfer(
+    { from: a.index, to: 7n, nonce: 1n, amount: 3_00n, isolatedMarket: 0 },
+    P.markets,
+    a.keys.privateKey,
+    s.domain,
+  );
+  const debits = withTransfer ? [sw, st] : [sw];
+  const r = processWithdrawals(s.state, debits, s.marks, P.withdrawals);
   return {
     kind: "withdrawals",
-    withdrawals: [sw],
+    withdrawals: debits,
     marks: s.marks,
     round: 1n,
     fundingIndices: zeroIndices(P.markets),
@@ -78,7 +88,7 @@ const refusedWith = (re: RegExp) => (e: unknown) =>
 
 describe("batch files (zkclear-batch/1)", function () {
   it("round-trips every record and recomputes the on-chain commitment", function () {
-    for (const d of [tradesBatch(), withdrawalsBatch()]) {
+    for (const d of [tradesBatch(), withdrawalsBatch(), withdrawalsBatch(true)]) {
       const f = parseBatchFile(text(d));
       assert.deepEqual(f.meta, META);
       assert.equal(toBatchFile(f.data, META).commitment, toBatchFile(d, META).commitment);
@@ -179,6 +189,12 @@ describe("batch files (zkclear-batch/1)", function () {
     assert.throws(
       () => parseBatchFile(mutate(d, (j) => ((j.payouts as string[])[1] = "1"))),
       refusedWith(/payouts\[1\]: a slot without a withdrawal pays nothing/),
+    );
+    // a transfer's slot pays nothing out
+    assert.throws(
+      () =>
+        parseBatchFile(mutate(withdrawalsBatch(true), (j) => ((j.payouts as string[])[1] = "1"))),
+      refusedWith(/payouts\[1\]: does not pay transfer 1 \(a transfer pays nothing out: 0\)/),
     );
   });
 

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { encryptKey } from "../../prover/src/domain/keystore.ts";
-import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
 import { deposit, postRound, type Participant } from "../../prover/src/dev/onchain.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
-import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
-import { runZkclear } from "../helpers/cli.ts";
+import { cliAgainst, runZkclear } from "../helpers/cli.ts";
 
 const PASSPHRASE = "a long passphrase for the liquidator test";
 
@@ -40,11 +35,7 @@ describe("cli: zkclear liquidator", function () {
     await deposit(rig.w, liq, 1_000_000_00n);
     await postRound(rig.w, [60_000_00n, 3_000_00n]);
     await rig.op.tick();
-    app = buildApi(rig.op);
-    url = await app.listen({ host: "127.0.0.1", port: 0 });
-    file = saveDeployment(path.join(rig.dir, "deployment.json"), rig.w.deployment);
-    key = path.join(rig.dir, "liq.json");
-    fs.writeFileSync(key, JSON.stringify(encryptKey(liq.keys, PASSPHRASE)));
+    ({ app, url, file, key } = await cliAgainst(rig, liq.keys, PASSPHRASE, "liq.json"));
   });
 
   after(async function () {

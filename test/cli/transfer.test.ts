@@ -1,18 +1,13 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { encryptKey } from "../../prover/src/domain/keystore.ts";
-import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
 import {
   deposit,
   depositIsolated,
   postRound,
   type Participant,
 } from "../../prover/src/dev/onchain.ts";
-import { buildApi } from "../../prover/src/service/api.ts";
 import { startOperator, type OperatorRig } from "../helpers/operator.ts";
-import { runZkclear } from "../helpers/cli.ts";
+import { cliAgainst, runZkclear } from "../helpers/cli.ts";
 import { serveChain } from "../helpers/chain.ts";
 
 const PASSPHRASE = "a long passphrase for the transfer test";
@@ -55,11 +50,7 @@ describe("cli: zkclear deposit --isolated and zkclear transfer", function () {
     iso = await depositIsolated(rig.w, alice, 1_000_000n, 1);
     await postRound(rig.w, [60_000_00n, 3_000_00n]);
     await rig.op.tick();
-    app = buildApi(rig.op);
-    url = await app.listen({ host: "127.0.0.1", port: 0 });
-    file = saveDeployment(path.join(rig.dir, "deployment.json"), rig.w.deployment);
-    key = path.join(rig.dir, "alice.json");
-    fs.writeFileSync(key, JSON.stringify(encryptKey(alice.keys, PASSPHRASE)));
+    ({ app, url, file, key } = await cliAgainst(rig, alice.keys, PASSPHRASE, "alice.json"));
     chain = await serveChain();
   });
 

@@ -1,4 +1,12 @@
 import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { saveDeployment } from "../../prover/src/deploy/deploy.ts";
+import type { KeyPair } from "../../prover/src/domain/keys.ts";
+import { encryptKey } from "../../prover/src/domain/keystore.ts";
+import { buildApi } from "../../prover/src/service/api.ts";
+import type { OperatorRig } from "./operator.ts";
 
 /** One run of bin/zkclear: its exit code, its --json answer (parsed) and all it printed. */
 export interface CliRun {
@@ -34,4 +42,22 @@ export function runZkclear(args: string[], env: NodeJS.ProcessEnv = {}): Promise
 /** `zkclear --json <args>` (runZkclear). */
 export function zkclearJson(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return runZkclear(["--json", ...args], env);
+}
+
+/**
+ * What a CLI test runs against: the rig's operator API on a free loopback port, its
+ * deployment file, and `keys` in a keystore under `passphrase` (the file `name`).
+ */
+export async function cliAgainst(
+  rig: OperatorRig,
+  keys: KeyPair,
+  passphrase: string,
+  name: string,
+): Promise<{ app: FastifyInstance; url: string; file: string; key: string }> {
+  const app = buildApi(rig.op);
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  const file = saveDeployment(path.join(rig.dir, "deployment.json"), rig.w.deployment);
+  const key = path.join(rig.dir, name);
+  fs.writeFileSync(key, JSON.stringify(encryptKey(keys, passphrase)));
+  return { app, url, file, key };
 }

@@ -242,15 +242,6 @@ export async function setupWorld(
   };
 }
 
-/** A Deposited event's entry fields, as numbers. */
-const entryOf = (a: Record<string, bigint | number>) => ({
-  account: BigInt(a.account),
-  amount: BigInt(a.amount),
-  pkX: BigInt(a.pkX),
-  pkY: BigInt(a.pkY),
-  flag: BigInt(a.flag),
-});
-
 /**
  * A participant deposits; a first deposit creates its account. The engine is given what the
  * Vault recorded (the amount that arrived), as the operator reads it from the event.
@@ -270,7 +261,7 @@ export async function deposit(w: World, who: Participant, amount: bigint): Promi
     .map((l: { topics: string[]; data: string }) => w.d.vault.interface.parseLog(l))
     .find((e: { name: string } | null) => e?.name === "Deposited");
   const account = BigInt(ev.args.account);
-  w.pending.push(depositOfEntry(entryOf(ev.args)));
+  w.pending.push(depositOfEntry(ev.args));
   who.account = account;
   return BigInt(receipt.gasUsed);
 }
@@ -294,7 +285,7 @@ export async function depositIsolated(
   const ev = receipt.logs
     .map((l: { topics: string[]; data: string }) => w.d.vault.interface.parseLog(l))
     .find((e: { name: string } | null) => e?.name === "Deposited");
-  w.pending.push(depositOfEntry(entryOf(ev.args)));
+  w.pending.push(depositOfEntry(ev.args));
   return BigInt(ev.args.account);
 }
 

@@ -7,6 +7,7 @@ import {
   DEPOSIT_FLAG_SHIFT,
   FEE_ACCOUNT,
   INSURANCE_ACCOUNT,
+  MAX_MARKETS,
   NONCE_BITS,
   TRANSFER_BITS,
   WITHDRAW_ACCOUNT_SHIFT,
@@ -106,7 +107,7 @@ export function validateDeposit(d: Deposit): Deposit {
   if (d.account === 0n)
     throw new TransferError("DEPOSIT_BAD_ACCOUNT", "account 0 is the empty leaf");
   const m = d.isolatedMarket;
-  if (m !== undefined && (!(Number.isInteger(m) && m >= 0 && m < 7) || !namesKey(d)))
+  if (m !== undefined && (!(Number.isInteger(m) && m >= 0 && m < MAX_MARKETS) || !namesKey(d)))
     throw new TransferError(
       "DEPOSIT_BAD_ISOLATION",
       `only a new account (one that names its key) may be isolated, to a market index: got market ${String(m)}`,

@@ -38,27 +38,20 @@ export function creditDestination(
   checked = true,
 ): { refusal: string } | { account: Account; fields: TransferDestinationFields } {
   const t = st.transfer;
-  const credit = () => ({
-    account: {
-      ...state.getAccount(t.to),
-      collateral: state.getAccount(t.to).collateral + t.amount,
-    },
+  const dest = state.hasAccount(t.to) ? state.getAccount(t.to) : undefined;
+  const refusal = destinationRefusal(t, source, dest);
+  // adversarial tests (checked false) get the witness of a destination the rules refuse;
+  // a missing one has none (the empty leaf has no preimage)
+  if (dest === undefined || (checked && refusal)) return { refusal: refusal! };
+  const collateral = dest.collateral + t.amount;
+  if (checked && !fitsSigned(collateral, COLLATERAL_BITS))
+    return { refusal: `account ${t.to}'s collateral would exceed 2^${COLLATERAL_BITS}` };
+  return {
+    account: { ...dest, collateral },
     fields: renamed(leafWitness(state, t.to), {
       isTransfer: 1n,
       to: t.to,
       toFlag: isolationFlag(t),
     }),
-  });
-  // adversarial tests: the witness of a destination the rules refuse
-  if (!checked) return credit();
-  const refusal = destinationRefusal(
-    t,
-    source,
-    state.hasAccount(t.to) ? state.getAccount(t.to) : undefined,
-  );
-  if (refusal) return { refusal };
-  const dest = state.getAccount(t.to);
-  if (!fitsSigned(dest.collateral + t.amount, COLLATERAL_BITS))
-    return { refusal: `account ${t.to}'s collateral would exceed 2^${COLLATERAL_BITS}` };
-  return credit();
+  };
 }

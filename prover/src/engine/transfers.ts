@@ -257,11 +257,11 @@ export function processWithdrawals(
   const markets = scaledMarkets(state.markets, margins);
   const oldRoot = state.root;
   const funding = new Map<bigint, bigint>();
+  const checked = !opts.uncheckedTransfers;
   return withUndo(state, (write) => {
     const rows: ProcessWithdrawalsInput["slots"][number][] = [];
     withdrawals.forEach((sw, i) => {
       const transfer = isTransfer(sw);
-      const checked = !opts.uncheckedTransfers;
       inSlot(i, () => {
         if (!transfer) validateWithdrawal(sw.withdrawal);
         else if (checked) validateTransfer(sw.transfer, state.marketCount);
