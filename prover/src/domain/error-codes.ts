@@ -117,6 +117,7 @@ export const ERROR_CODES = {
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
   FUND_INSUFFICIENT: { area: "liquidation", http: BAD },
   FUND_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
+  LIQUIDATOR_SHARE_ABOVE_PENALTY: { area: "liquidation", http: BAD },
   LIQUIDATOR_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATOR_IS_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATOR_NOT_FOUND: { area: "liquidation", http: BAD },
