@@ -7,6 +7,7 @@ import type { MarketParams } from "../../prover/src/domain/market.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
 import {
   attributeLiquidation,
+  chargeBatch,
   chargeCompartments,
   compartmentValues,
   penaltiesByMarket,
@@ -30,13 +31,17 @@ const account = (collateral: bigint, positions: [bigint, bigint][]): Account => 
 });
 const sum = (xs: readonly bigint[]) => xs.reduce((s, x) => s + x, 0n);
 
-/** A liquidated account's shape: M markets, each flat (notional 0) or open at an entry price. */
+/**
+ * A liquidated account's shape: M markets, each flat (notional 0, or a leftover notional a
+ * liquidator's takeover to zero leaves) or open at an entry price.
+ */
 const arbCase = fc.integer({ min: 1, max: 4 }).chain((m) =>
   fc.record({
     collateral: fc.bigInt(-(10n ** 9n), 10n ** 10n),
     positions: fc.array(
       fc.oneof(
         fc.constant<[bigint, bigint]>([0n, 0n]),
+        fc.bigInt(-(10n ** 9n), 10n ** 9n).map((n): [bigint, bigint] => [0n, n]),
         fc
           .tuple(fc.bigInt(-(10n ** 6n), 10n ** 6n), fc.bigInt(1n, 10n ** 6n))
           .map(([size, entry]): [bigint, bigint] => [size, size * entry]),
@@ -102,22 +107,34 @@ describe("insurance compartments: who pays a liquidation (docs/isolation.md, sec
     );
   });
 
-  it("a market pays at most its own shortfall, and one that made its penalty pays nothing, unless it carries a negative collateral", function () {
+  it("a market pays at most its own loss and its liquidator's share, unless it carries negative resources", function () {
     fc.assert(
       fc.property(arbCase, (c) => {
         const { shares, penalties, results, r } = attribute(c);
         r.charges.forEach((d, j) => {
-          const net = penalties[j] - shares[j];
-          const need = penalties[j] > results[j] ? penalties[j] - results[j] : 0n;
-          assert.ok(d <= net, `market ${j} gains more than its net penalty`);
+          const open = c.positions[j][0] !== 0n;
+          const loss = open && results[j] < 0n ? -results[j] : 0n;
+          assert.ok(d <= penalties[j] - shares[j], `market ${j} gains more than its net penalty`);
           if (r.negativeResources?.market === j) return;
-          assert.ok(d >= net - need, `market ${j} pays beyond its own shortfall`);
-          if (need === 0n) assert.equal(d, net, `winning market ${j} charged`);
+          assert.ok(d >= -shares[j] - loss, `market ${j} pays beyond its own loss`);
         });
         if (r.negativeResources && c.positions.some(([size]) => size !== 0n)) {
           assert.ok(r.negativeResources.amount > 0n);
           assert.ok(c.positions[r.negativeResources.market][0] !== 0n, "a flat market carries it");
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("no compartment earns a penalty while a loss is left uncovered: a loss never pays another market's penalty", function () {
+    fc.assert(
+      fc.property(arbCase, (c) => {
+        const { r } = attribute(c);
+        if (r.equity >= 0n) return;
+        r.charges.forEach((d, j) =>
+          assert.ok(d <= 0n, `market ${j} gained ${d} from a bankrupt account`),
+        );
       }),
       { numRuns: 500 },
     );
@@ -183,36 +200,48 @@ describe("insurance compartments: who pays a liquidation (docs/isolation.md, sec
     );
   });
 
-  it("how the queue is cut into batches does not change what is deleveraged", function () {
+  it("within a batch gains count first: the order of the gaining slots changes nothing, and no charge deleverages while the batch's gains could pay it", function () {
+    const slot = fc.tuple(fc.bigInt(-(10n ** 6n), 10n ** 6n), fc.bigInt(-(10n ** 6n), 10n ** 6n));
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.bigInt(-(10n ** 6n), 10n ** 6n), fc.bigInt(-(10n ** 6n), 10n ** 6n)), {
-          minLength: 1,
-          maxLength: 12,
-        }),
-        fc.integer({ min: 1, max: 12 }),
+        fc.array(slot, { minLength: 1, maxLength: 12 }),
         fc.tuple(fc.bigInt(0n, 10n ** 6n), fc.bigInt(0n, 10n ** 6n)),
-        (queue, cut, start) => {
-          const run = (slots: readonly (readonly bigint[])[], from: readonly bigint[]) =>
-            slots.reduce<{ c: readonly bigint[]; x: bigint[][] }>(
-              (acc, d) => {
-                const step = chargeCompartments(acc.c, d);
-                return { c: step.after, x: [...acc.x, [...step.deleverage]] };
-              },
-              { c: from, x: [] },
-            );
-          const whole = run(queue, start);
-          const first = run(queue.slice(0, cut), start);
-          const second = run(queue.slice(cut), first.c);
-          assert.deepEqual([...first.x, ...second.x], whole.x);
-          assert.deepEqual(second.c, whole.c);
+        fc.integer({ min: 0, max: 1000 }),
+        (queue, start, seed) => {
+          const batch = chargeBatch(start, queue);
+          // the same slots with the gaining ones moved around: same deleveraging per slot
+          const gaining = queue.map((_, i) => i).filter((i) => queue[i].every((d) => d >= 0n));
+          const moved = [...gaining].sort((a, b) => ((a * seed) % 7) - ((b * seed) % 7));
+          const order = queue.map((_, i) => (gaining.includes(i) ? moved[gaining.indexOf(i)] : i));
+          const shuffled = chargeBatch(
+            start,
+            order.map((i) => queue[i]),
+          );
+          assert.deepEqual(shuffled.after, batch.after);
+          order.forEach((i, k) => assert.deepEqual(shuffled.deleverage[k], batch.deleverage[i]));
+          // a market is deleveraged only if its compartment, with every gain of the batch,
+          // cannot pay the charges
+          [0, 1].forEach((j) => {
+            const gains = queue.reduce((s, d) => (d[j] > 0n ? s + d[j] : s), 0n);
+            const charges = queue.reduce((s, d) => (d[j] < 0n ? s - d[j] : s), 0n);
+            const x = batch.deleverage.reduce((s, d) => s + d[j], 0n);
+            if (start[j] + gains >= charges)
+              assert.equal(x, 0n, `market ${j} deleveraged with money left`);
+            else assert.equal(x, charges - start[j] - gains, `market ${j}`);
+          });
         },
       ),
       { numRuns: 300 },
     );
+    // the reviewer's example: C = 100, a slot charging 150 and one gaining 60, either order
+    for (const slots of [
+      [[-150n], [60n]],
+      [[60n], [-150n]],
+    ])
+      assert.deepEqual(chargeBatch([100n], slots).after, [10n]);
   });
 
-  it("worked cases: a penalty covered, resources covering needs in market order, and a negative collateral", function () {
+  it("worked cases: penalty covered, losses then penalties in market order, negative resources", function () {
     const markets = [market(100n), market(100n), market(100n)];
     const marks = [100n, 100n, 100n];
     // long 10 in market 0 bought at 120 (u_0 = -200), short 10 in market 1 sold at 110
@@ -223,36 +252,57 @@ describe("insurance compartments: who pays a liquidation (docs/isolation.md, sec
       [10n, 1050n],
     ];
     const none = [0n, 0n, 0n];
+    const charged = (collateral: bigint, shares = none, ps = positions) =>
+      attributeLiquidation(account(collateral, ps), marks, markets, shares);
     // E = 1000 - 150 = 850 >= 30: each market its penalty
-    const covered = attributeLiquidation(account(1000n, positions), marks, markets, none);
-    assert.deepEqual(covered.charges, [10n, 10n, 10n]);
-    assert.equal(covered.kept, 820n);
-    // collateral 100: E = -50 < P = 30. Needs 210, 0, 60; R = 100 + 90 = 190 covers
-    // market 0's 210 by 190, market 2's 60 by nothing
-    const waterfall = attributeLiquidation(account(100n, positions), marks, markets, none);
-    assert.deepEqual(waterfall.charges, [10n - 20n, 10n, 10n - 60n]);
-    assert.equal(sum(waterfall.charges), -50n);
-    assert.equal(waterfall.negativeResources, null);
-    // collateral -150: R = -60 < 0, nothing covered; the 60 go to market 0, the first
-    // market with a need
-    const negative = attributeLiquidation(account(-150n, positions), marks, markets, none);
+    assert.deepEqual(charged(1000n).charges, [10n, 10n, 10n]);
+    assert.equal(charged(1000n).kept, 820n);
+    // E = 20 < 30: R = 170 + 100 = 270 covers the losses (200, 50), then penalties 10 and 10
+    assert.deepEqual(charged(170n).charges, [10n, 10n, 0n]);
+    assert.equal(charged(170n).kept, 0n);
+    // E = -50: R = 200 covers market 0's loss; market 2 pays its own 50, no penalty is paid
+    assert.deepEqual(charged(100n).charges, [0n, 0n, -50n]);
+    // R = -50 < 0: nothing covered, R charged to market 0, the largest loss
+    const negative = charged(-150n);
+    assert.deepEqual(negative.charges, [-200n - 50n, 0n, -50n]);
+    assert.deepEqual(negative.negativeResources, { amount: 50n, market: 0 });
+    assert.equal(sum(negative.charges), equity(account(-150n, positions), marks));
+    // negative resources with no loss open go to the largest position, not to a 1-lot one
+    const dust: [bigint, bigint][] = [
+      [1n, 100n],
+      [0n, 0n],
+      [-20n, -2000n],
+    ];
+    assert.deepEqual(charged(-500n, none, dust).charges, [0n, 0n, -500n]);
     // (an account with no position and a negative collateral, which no rule leaves, is
     // charged to market 0)
-    const flat = attributeLiquidation(
-      account(-7n, [
+    assert.deepEqual(
+      charged(-7n, none, [
         [0n, 0n],
         [0n, 0n],
         [0n, 0n],
-      ]),
-      marks,
-      markets,
-      none,
+      ]).charges,
+      [-7n, 0n, 0n],
     );
-    assert.deepEqual(flat.charges, [-7n, 0n, 0n]);
-    assert.deepEqual(negative.charges, [10n - 210n - 60n, 10n, 10n - 60n]);
-    assert.deepEqual(negative.negativeResources, { amount: 60n, market: 0 });
-    assert.equal(sum(negative.charges), equity(account(-150n, positions), marks));
-    // a liquidator taking market 1 at 5 bps is paid 5 from market 1's penalty
+    // a winning market does not earn its penalty from a losing one: u_0 = +1000,
+    // u_1 = -1200, E = -200 is market 1's alone
+    const split = charged(0n, none, [
+      [-10n, -2000n],
+      [10n, 2200n],
+      [0n, 0n],
+    ]);
+    assert.deepEqual(split.charges, [0n, -200n, 0n]);
+    // a flat market's leftover notional is the account's resource (a gain or a loss),
+    // never a charge of its own
+    const leftover = (n: bigint) =>
+      charged(100n, none, [
+        [10n, 1200n],
+        [0n, n],
+        [0n, 0n],
+      ]);
+    assert.deepEqual(leftover(-250n).charges, [10n, 0n, 0n]);
+    assert.deepEqual(leftover(250n).charges, [-350n, 0n, 0n]);
+    // a liquidator taking market 1 at 5 bps is paid 5 from market 1's compartment
     const shares = sharesByMarket(
       account(100n, positions),
       marks,
@@ -260,8 +310,7 @@ describe("insurance compartments: who pays a liquidation (docs/isolation.md, sec
       [0n, 50n, 0n],
     );
     assert.deepEqual(shares, [0n, 5n, 0n]);
-    const taken = attributeLiquidation(account(100n, positions), marks, markets, shares);
-    assert.deepEqual(taken.charges, [-10n, 5n, -50n]);
+    assert.deepEqual(charged(100n, shares).charges, [0n, -5n, -50n]);
   });
 
   it("refuses a liquidator's share above its market's penalty", function () {

@@ -5,6 +5,7 @@ import {
   bankruptcyPrice,
   deleverageScore,
   planDeleverage,
+  PRICE_MAX,
   rankOpposing,
   ranksBefore,
   SCORE_MAX,
@@ -12,42 +13,51 @@ import {
   type RankedPosition,
 } from "../../prover/src/domain/deleveraging.ts";
 
+const MM_BPS = 500n;
 const position = (
   account: bigint,
   size: bigint,
   result: bigint,
   equity: bigint,
-): RankedPosition => ({
-  account,
-  size,
-  result,
-  equity,
-});
+  surplus = 10_000n * equity,
+): RankedPosition => ({ account, size, result, equity, surplus });
+const all = () => true;
+const abs = (x: bigint) => (x < 0n ? -x : x);
 
-const arbPosition = fc.record({
-  account: fc.bigInt(3n, 1000n),
-  size: fc.bigInt(-(10n ** 6n), 10n ** 6n).filter((s) => s !== 0n),
-  result: fc.bigInt(-(10n ** 9n), 10n ** 9n),
-  equity: fc.bigInt(-(10n ** 6n), 10n ** 10n),
-});
+const arbPosition = fc
+  .record({
+    account: fc.bigInt(3n, 1000n),
+    size: fc.bigInt(-(10n ** 6n), 10n ** 6n).filter((s) => s !== 0n),
+    result: fc.bigInt(-(10n ** 9n), 10n ** 9n),
+    equity: fc.bigInt(-(10n ** 6n), 10n ** 10n),
+    spare: fc.integer({ min: 0, max: 100 }),
+  })
+  .map(({ spare, ...p }) => ({
+    ...p,
+    surplus: p.equity > 0n ? (10_000n * p.equity * BigInt(spare)) / 100n : 0n,
+  }));
+const unique = (ps: readonly RankedPosition[]) => [
+  ...new Map(ps.map((p) => [p.account, p])).values(),
+];
 
 describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, section 3)", function () {
-  it("the bankruptcy price covers the uncovered loss, by less than one unit per lot too much", function () {
+  it("the bankruptcy price covers the uncovered loss within the price's bounds, by less than one unit per lot too much", function () {
     fc.assert(
       fc.property(
         fc.boolean(),
-        fc.bigInt(1n, 10n ** 6n),
+        fc.oneof(fc.bigInt(1n, 10n ** 6n), fc.bigInt(PRICE_MAX - 10n ** 6n, PRICE_MAX)),
         fc.bigInt(1n, 10n ** 4n),
-        fc.bigInt(0n, 10n ** 9n),
+        fc.bigInt(0n, 10n ** 12n),
         (long, mark, lots, x) => {
           const { price, uncovered } = bankruptcyPrice(long, mark, lots, x);
-          assert.ok(price >= 1n);
+          assert.ok(price >= 1n && price <= PRICE_MAX);
           const covered = lots * (long ? price - mark : mark - price);
-          assert.ok(covered + uncovered >= x, "the loss is not covered");
-          assert.ok(covered - x < lots || uncovered > 0n, "rounding took a lot's unit or more");
-          if (long) assert.equal(uncovered, 0n);
-          if (uncovered > 0n) assert.equal(price, 1n, "uncovered without the clamp");
-          if (uncovered > 0n) assert.equal(covered + uncovered, x);
+          assert.ok(covered >= 0n);
+          if (uncovered === 0n) assert.ok(covered >= x && covered - x < lots, "rounding");
+          else {
+            assert.equal(covered + uncovered, x);
+            assert.equal(price, long ? PRICE_MAX : 1n, "uncovered without a clamp");
+          }
         },
       ),
       { numRuns: 500 },
@@ -56,6 +66,10 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
     assert.deepEqual(bankruptcyPrice(true, 100n, 3n, 10n), { price: 104n, uncovered: 0n });
     assert.deepEqual(bankruptcyPrice(false, 100n, 3n, 10n), { price: 96n, uncovered: 0n });
     assert.deepEqual(bankruptcyPrice(false, 10n, 2n, 50n), { price: 1n, uncovered: 32n });
+    assert.deepEqual(bankruptcyPrice(true, PRICE_MAX - 1n, 2n, 50n), {
+      price: PRICE_MAX,
+      uncovered: 48n,
+    });
   });
 
   it("scores profit times leverage for a winning position and the loss alone for a losing one", function () {
@@ -67,43 +81,55 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
     assert.equal(deleverageScore(position(3n, 1n, -1n, 1n), 3n), -3334n);
     // leverage is at least 1 (an account with far more equity than the position)
     assert.equal(deleverageScore(position(3n, 1n, 1n, 10n ** 9n), 100n), 100n);
-    // clamped to 32 bits
+    // clamped: pnlBps to 32 bits, the score below 2^62
     assert.equal(deleverageScore(position(3n, 1n, -(10n ** 12n), 1n), 1n), SCORE_MIN);
+    assert.equal(
+      deleverageScore(position(3n, 1n << 40n, 1n << 90n, 1n), 1n << 20n),
+      SCORE_MAX * SCORE_MAX,
+    );
     fc.assert(
       fc.property(arbPosition, fc.bigInt(1n, 10n ** 6n), (p, mark) => {
         if (p.equity <= 0n) return;
         const s = deleverageScore(p, mark);
-        assert.ok(s >= SCORE_MIN && s <= SCORE_MAX * SCORE_MAX);
-        assert.equal(s > 0n, p.result * 10_000n >= BigInt(p.size < 0n ? -p.size : p.size) * mark);
+        assert.ok(s >= SCORE_MIN && s < 1n << 62n);
+        assert.equal(s > 0n, p.result * 10_000n >= abs(p.size) * mark);
       }),
       { numRuns: 300 },
     );
-    assert.throws(
-      () => deleverageScore(position(4n, 5n, 0n, 0n), 100n),
-      (e: unknown) =>
-        e instanceof ZkClearError && e.code === "VALUE_OUT_OF_RANGE" && /account 4/.test(e.message),
-    );
+    for (const [p, mark] of [
+      [position(4n, 5n, 0n, 0n), 100n],
+      [position(4n, 5n, 0n, 9n), 0n],
+    ] as const)
+      assert.throws(
+        () => deleverageScore(p, mark),
+        (e: unknown) =>
+          e instanceof ZkClearError &&
+          e.code === "VALUE_OUT_OF_RANGE" &&
+          /account 4/.test(e.message),
+      );
   });
 
-  it("ranks the opposing side strictly: score descending, then account ascending", function () {
+  it("ranks the opposing side strictly: score descending, then account ascending, only the eligible", function () {
     fc.assert(
       fc.property(
         fc.array(arbPosition, { maxLength: 20 }),
         fc.boolean(),
         fc.bigInt(1n, 10n ** 6n),
         (ps, long, mark) => {
-          const unique = [...new Map(ps.map((p) => [p.account, p])).values()];
-          const ranking = rankOpposing(unique, long, mark);
+          const eligible = (p: RankedPosition) => p.account % 7n !== 0n;
+          const ranking = rankOpposing(unique(ps), long, mark, eligible);
           for (const p of ranking) {
             assert.ok(
               long ? p.size < 0n : p.size > 0n,
               "a position on the bankrupt's side is ranked",
             );
-            assert.ok(p.equity > 0n);
+            assert.ok(p.equity > 0n && eligible(p));
           }
           assert.equal(
             ranking.length,
-            unique.filter((p) => (long ? p.size < 0n : p.size > 0n) && p.equity > 0n).length,
+            unique(ps).filter(
+              (p) => (long ? p.size < 0n : p.size > 0n) && p.equity > 0n && eligible(p),
+            ).length,
           );
           for (let i = 1; i < ranking.length; i++)
             assert.ok(ranksBefore(ranking[i - 1], ranking[i]), "not in strict order");
@@ -113,7 +139,7 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
     );
   });
 
-  it("closes lots in ranking order, keeps every counterparty's equity at or above zero, and publishes the cut-off", function () {
+  it("closes the most each entry can take, in ranking order, keeps each at or above maintenance, and accounts for every lot and unit", function () {
     fc.assert(
       fc.property(
         fc.array(arbPosition, { maxLength: 12 }),
@@ -122,32 +148,41 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
         fc.bigInt(1n, 10n ** 5n),
         fc.bigInt(0n, 10n ** 8n),
         (ps, long, mark, lots, x) => {
-          const unique = [...new Map(ps.map((p) => [p.account, p])).values()];
-          const ranking = rankOpposing(unique, long, mark);
-          const plan = planDeleverage(ranking, long, mark, lots, x);
-          const placed = plan.closed.reduce((s, c) => s + c.lots, 0n);
+          const ranking = rankOpposing(unique(ps), long, mark, all);
+          const plan = planDeleverage(ranking, long, mark, MM_BPS, lots, x);
+          const placed = plan.examined.reduce((s, c) => s + c.lots, 0n);
           assert.equal(placed + plan.unplaced, lots);
-          const distance = plan.price > mark ? plan.price - mark : mark - plan.price;
-          let last = -1;
-          for (const c of plan.closed) {
-            const at = ranking.findIndex((p) => p.account === c.account);
-            assert.ok(at > last, "closed out of ranking order");
-            last = at;
-            const p = ranking[at];
+          const d = abs(plan.price - mark);
+          assert.equal(plan.recovered, placed * d);
+          assert.equal(plan.shortfall, x - plan.recovered);
+          if (plan.unplaced === 0n)
             assert.ok(
-              c.lots > 0n && c.lots <= (p.size < 0n ? -p.size : p.size),
-              "a position grew or crossed",
+              plan.shortfall <= 0n || plan.price === 1n,
+              "a loss left with every lot placed",
             );
-            assert.ok(p.equity - c.lots * distance >= 0n, "a counterparty left below zero");
-          }
+          // the examined entries are the ranking's first ones, each taking the greedy maximum
+          plan.examined.forEach((c, i) => {
+            const p = ranking[i];
+            assert.equal(c.account, p.account);
+            assert.equal(c.score, p.score);
+            assert.ok(c.lots <= abs(p.size), "a position grew or crossed");
+            const after = p.surplus - c.lots * (10_000n * d - mark * MM_BPS);
+            assert.ok(after >= 0n, "a counterparty left below maintenance");
+            const leftBefore = lots - plan.examined.slice(0, i).reduce((s, e) => s + e.lots, 0n);
+            if (c.lots < abs(p.size) && c.lots < leftBefore)
+              assert.ok(after < 10_000n * d - mark * MM_BPS, "an entry took less than it could");
+          });
+          assert.deepEqual(
+            plan.cutOff,
+            ranking[plan.examined.length]
+              ? {
+                  account: ranking[plan.examined.length].account,
+                  score: ranking[plan.examined.length].score,
+                }
+              : null,
+          );
           if (plan.unplaced > 0n)
-            assert.equal(plan.cutOff, null, "lots left with a position unranked");
-          if (plan.cutOff) {
-            const at = ranking.findIndex((p) => p.account === plan.cutOff!.account);
-            assert.ok(at > last, "the cut-off is not past the last chosen");
-            for (let i = last + 1; i < at; i++)
-              assert.ok(ranking[i].equity < distance, "an affordable position skipped");
-          }
+            assert.equal(plan.cutOff, null, "lots left with a ranked position unexamined");
         },
       ),
       { numRuns: 500 },
@@ -158,26 +193,45 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
     const shorts = [
       position(7n, -4n, 200n, 1_000n), // 5,000 bps at leverage 0.40 (40 hundredths): 200,000
       position(5n, -20n, 100n, 10_000n), // 500 bps at 0.20: 10,000
-      position(9n, -8n, 400n, 30n), // 5,000 bps at 26.66: 13,330,000 (but only 30 of equity)
+      position(9n, -8n, 400n, 30n, 260_000n), // 5,000 bps at 26.66: 13,330,000; surplus 260,000
       position(4n, 6n, 900n, 10_000n), // a long: not opposing
+      position(11n, -3n, 600n, 5n, 0n), // 20,000 bps at 60.00, at its maintenance: cannot afford a lot
     ];
-    const ranking = rankOpposing(shorts, true, 100n);
+    const ranking = rankOpposing(shorts, true, 100n, all);
     assert.deepEqual(
       ranking.map((p) => [p.account, p.score]),
       [
+        [11n, 20_000n * 6_000n],
         [9n, 5_000n * 2_666n],
         [7n, 5_000n * 40n],
         [5n, 500n * 20n],
       ],
     );
-    const plan = planDeleverage(ranking, true, 100n, 10n, 50n);
+    const plan = planDeleverage(ranking, true, 100n, MM_BPS, 10n, 50n);
     assert.equal(plan.price, 105n);
-    // account 9 can afford 30 / 5 = 6 of its 8 lots, account 7 the other 4 of its 4
-    assert.deepEqual(plan.closed, [
-      { account: 9n, lots: 6n, price: 105n },
-      { account: 7n, lots: 4n, price: 105n },
-    ]);
-    assert.deepEqual(plan.cutOff, { account: 5n, score: 10_000n });
-    assert.equal(plan.unplaced, 0n);
+    // a lot closed 5 above the mark costs 10^4 * 5 of surplus and frees 100 * 500 of
+    // requirement: nothing on balance, so only the sizes bind
+    assert.deepEqual(
+      plan.examined.map((e) => [e.account, e.lots]),
+      [
+        [11n, 3n],
+        [9n, 7n],
+      ],
+    );
+    const steep = planDeleverage(ranking, true, 100n, MM_BPS, 10n, 500n);
+    // price 150: a lot costs 10^4 * 50 - 100 * 500 = 450,000 of surplus
+    assert.equal(steep.price, 150n);
+    assert.deepEqual(
+      steep.examined.map((e) => [e.account, e.lots]),
+      [
+        [11n, 0n], // at its maintenance: examined, listed with 0 lots
+        [9n, 0n], // 260,000 of surplus: not one lot
+        [7n, 4n], // 10^7 of surplus: all 4 lots
+        [5n, 6n], // the rest
+      ],
+    );
+    assert.equal(steep.cutOff, null);
+    assert.equal(steep.recovered, 500n);
+    assert.equal(steep.shortfall, 0n);
   });
 });

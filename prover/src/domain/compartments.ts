@@ -58,9 +58,8 @@ export interface Attribution {
   /** d_j: what compartment j gains (negative: pays). sum_j d_j = equity - kept - sum_j share_j. */
   readonly charges: readonly bigint[];
   /**
-   * The part of the account's collateral that was negative beyond its winning markets'
-   * gains (R < 0), and the market charged with it; null when R >= 0 or the equity
-   * covered the penalty.
+   * The account's resources when negative (R < 0: a collateral negative beyond its open
+   * markets' gains), and the market charged with them; null when R >= 0.
    */
   readonly negativeResources: { readonly amount: bigint; readonly market: number } | null;
 }
@@ -69,15 +68,25 @@ export interface Attribution {
  * Splits a liquidated account's result for the fund, equity - kept - shares, by market
  * (docs/isolation.md, section 2). `a` is the account after its funding is settled; `shares`
  * the liquidator's share per market (0 where it takes nothing), each at most that market's
- * penalty.
+ * penalty. With u_j = size_j * mark_j - notional_j:
  *
- * - The account covers its penalty (E >= P): compartment j gets penalty_j - share_j.
- * - Otherwise each market needs need_j = max(0, penalty_j - u_j), and the account's
- *   resources are R = collateral + sum_j max(0, u_j - penalty_j). With R >= 0 they cover
- *   the needs in market order, and d_j = penalty_j - share_j - (need_j - covered_j). With
- *   R < 0 nothing is covered and -R is charged to the lowest open market with a need (the
- *   lowest open market when none has one): nothing falls on the fund's reserve.
- * A market with no position is never charged. The charges add up to E - kept - sum share.
+ * - Each open market's loss is loss_j = max(0, -u_j). The account's resources are
+ *   R = collateral + sum_j (u_j + loss_j): its collateral, its open markets' gains, and
+ *   the result a flat market still holds in its notional (a liquidator's takeover can
+ *   leave one). R - sum_j loss_j is the equity E.
+ * - What is left of max(R, 0) covers the losses in market order, then pays the penalties
+ *   in market order; what is left after both is what the account keeps, max(E - P, 0).
+ * - d_j = paid_j - share_j - (loss_j - covered_j): a compartment earns the penalty of its
+ *   market only when the account could pay it, and pays its own market's uncovered loss
+ *   and the share of a liquidator who took its position. No market's loss pays another
+ *   market's penalty.
+ * - When R < 0 nothing is covered nor paid, and R is charged to the open market with the
+ *   largest loss (the open market with the largest value at the mark when none has a
+ *   loss, market 0 when none is open; ties to the lower index): nothing falls on the
+ *   fund's reserve, and a small position cannot draw it to its market.
+ * A flat market is charged only a liquidator's share, which it cannot have (a liquidator
+ * takes positions). The charges add up to E - kept - sum_j share_j.
+ * Twin of AttributeCharges (circuits/src/compartments.circom).
  */
 export function attributeLiquidation(
   a: Account,
@@ -95,49 +104,47 @@ export function attributeLiquidation(
   });
   const open = a.positions.map((p) => p.size !== 0n);
   const results = a.positions.map((p, j) => p.size * marks[j] - p.notional);
+  const losses = results.map((u, j) => (open[j] && u < 0n ? -u : 0n));
   const equity = results.reduce((s, u) => s + u, a.collateral);
   const penalty = penalties.reduce((s, p) => s + p, 0n);
-  const net = penalties.map((p, j) => p - shares[j]);
-  if (equity >= penalty)
-    return { equity, penalty, kept: equity - penalty, charges: net, negativeResources: null };
-
-  const needs = penalties.map((p, j) => (p > results[j] ? p - results[j] : 0n));
-  const resources = penalties.reduce(
-    (r, p, j) => (results[j] > p ? r + results[j] - p : r),
-    a.collateral,
+  const resources = results.reduce((r, u, j) => r + u + losses[j], a.collateral);
+  let left = resources > 0n ? resources : 0n;
+  const take = (want: bigint) => {
+    const got = want < left ? want : left;
+    left -= got;
+    return got;
+  };
+  const covered = losses.map(take);
+  const paid = penalties.map(take);
+  const market = resources < 0n ? negativeMarket(a, marks, losses) : -1;
+  const charges = paid.map(
+    (p, j) => p - shares[j] - (losses[j] - covered[j]) + (j === market ? resources : 0n),
   );
-  if (resources >= 0n) {
-    let left = resources;
-    const charges = net.map((n, j) => {
-      const covered = needs[j] < left ? needs[j] : left;
-      left -= covered;
-      return n - (needs[j] - covered);
-    });
-    return { equity, penalty, kept: 0n, charges, negativeResources: null };
-  }
-  const market = negativeMarket(open, needs);
-  const charges = net.map((n, j) => n - needs[j] + (j === market ? resources : 0n));
   return {
     equity,
     penalty,
-    kept: 0n,
+    kept: left,
     charges,
-    negativeResources: { amount: -resources, market },
+    negativeResources: market >= 0 ? { amount: -resources, market } : null,
   };
 }
 
 /**
- * The market charged with a negative collateral: the lowest open market with a need, else
- * the lowest open market. An account below maintenance with no open position has negative
- * equity in collateral alone; no rule of the exchange leaves one (a flat account meets
- * its requirement of 0 only with collateral >= 0 after each trade, transfer and
- * withdrawal), and it is charged to market 0.
+ * The market charged with negative resources: the open market with the largest loss, else
+ * the open market with the largest value at the mark, ties to the lower index. An account
+ * below maintenance with no open position has negative equity in collateral alone; no rule
+ * of the exchange leaves one (a flat account meets its requirement of 0 only with
+ * collateral >= 0 after each trade, transfer and withdrawal), and it is charged to market 0.
  */
-function negativeMarket(open: readonly boolean[], needs: readonly bigint[]): number {
-  const needing = open.findIndex((o, j) => o && needs[j] > 0n);
-  if (needing >= 0) return needing;
-  const first = open.indexOf(true);
-  return first >= 0 ? first : 0;
+function negativeMarket(a: Account, marks: readonly bigint[], losses: readonly bigint[]): number {
+  const largest = (key: (j: number) => bigint) =>
+    a.positions.reduce(
+      (best, p, j) => (p.size !== 0n && (best < 0 || key(j) > key(best)) ? j : best),
+      -1,
+    );
+  if (losses.some((l) => l > 0n)) return largest((j) => losses[j]);
+  const byValue = largest((j) => abs(a.positions[j].size) * marks[j]);
+  return byValue >= 0 ? byValue : 0;
 }
 
 /** A slot's charges applied to the running compartments. */
@@ -157,8 +164,10 @@ export interface CompartmentStep {
  * x_j = min(-d_j, max(0, -(C_j + d_j))) is deleveraged, so C_j ends at
  * max(C_j + d_j, 0) when it started at or above 0, and unchanged when it was already below
  * 0 (a compartment under water pays no part of a new charge). Gains (d_j >= 0) are added.
- * The amount is a function of the queue, not a choice: grouping the same slots into other
- * batches deleverages the same amounts.
+ * `after` assumes the deleveraging recovers x_j; what it recovers differs by its rounding
+ * gain or by the lots no ranked position could take (deleveraging.ts, planDeleverage's
+ * shortfall), which stays with the compartment as a deficit. Twin of ChargeCompartments
+ * (circuits/src/compartments.circom).
  */
 export function chargeCompartments(
   compartments: readonly bigint[],
@@ -172,4 +181,29 @@ export function chargeCompartments(
   });
   const after = compartments.map((c, j) => c + charges[j] + deleverage[j]);
   return { after, deleverage };
+}
+
+/**
+ * A batch's slots applied to the compartments: every slot's gains first, then the charges
+ * in the slots' order (section 1). So the operator cannot make a charge deleverage by putting
+ * it before a gain of the same batch, and the order of the gaining slots changes nothing;
+ * what is deleveraged depends on the order of the charging slots only, which is the
+ * liquidation queue's. Returns each slot's deleveraged amounts and the compartments after.
+ */
+export function chargeBatch(
+  compartments: readonly bigint[],
+  slots: readonly (readonly bigint[])[],
+): { readonly after: readonly bigint[]; readonly deleverage: readonly (readonly bigint[])[] } {
+  let running = compartments.map((c, j) =>
+    slots.reduce((sum, d) => (d[j] > 0n ? sum + d[j] : sum), c),
+  );
+  const deleverage = slots.map((d) => {
+    const step = chargeCompartments(
+      running,
+      d.map((x) => (x < 0n ? x : 0n)),
+    );
+    running = [...step.after];
+    return step.deleverage;
+  });
+  return { after: running, deleverage };
 }

@@ -1,4 +1,4 @@
-import { BPS_DENOMINATOR } from "./constants.ts";
+import { BPS_DENOMINATOR, PRICE_BITS } from "./constants.ts";
 import { abs, ValueRangeError } from "./amounts.ts";
 
 /**
@@ -8,9 +8,11 @@ import { abs, ValueRangeError } from "./amounts.ts";
  * twin.
  */
 
-/** The score's bounds: a signed 32-bit value, so the circuit's comparisons are small. */
+/** pnlBps's bounds: a signed 32-bit value. The score, pnlBps * leverage, is below 2^62. */
 export const SCORE_MIN = -(1n << 31n);
 export const SCORE_MAX = (1n << 31n) - 1n;
+/** The highest price a trade or a deleveraging may have (prices are 64-bit). */
+export const PRICE_MAX = (1n << BigInt(PRICE_BITS)) - 1n;
 
 const clamp = (x: bigint, lo: bigint, hi: bigint) => (x < lo ? lo : x > hi ? hi : x);
 /** floor(a / b) for b > 0 and a of either sign (BigInt division truncates towards 0). */
@@ -20,16 +22,19 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 export interface BankruptcyPrice {
   /** The price the opposing positions close at. */
   readonly price: bigint;
-  /** What the clamp at 1 leaves uncovered (a bankrupt short only), charged to the compartment. */
+  /**
+   * What the price's bounds leave uncovered (the clamp at 1 for a bankrupt short, at
+   * 2^64 - 1 for a bankrupt long); it stays with the compartment.
+   */
   readonly uncovered: bigint;
 }
 
 /**
- * The price at which `lots` lots of a bankrupt position, with an uncovered loss `x` at the
- * mark, are closed so that the loss is covered: the opposing shorts buy a bankrupt long's
- * lots at mark + ceil(x / lots); the opposing longs sell to a bankrupt short at
- * mark - ceil(x / lots), at least 1. Rounding up favours the compartment by less than `lots`
- * quote units.
+ * The price at which `lots` lots of a bankrupt position (its whole position in the market),
+ * with an uncovered loss `x` at the mark, are closed so that the loss is covered: the
+ * opposing shorts buy a bankrupt long's lots at mark + ceil(x / lots), at most 2^64 - 1;
+ * the opposing longs sell to a bankrupt short at mark - ceil(x / lots), at least 1.
+ * Rounding up favours the compartment by less than `lots` quote units.
  */
 export function bankruptcyPrice(
   bankruptLong: boolean,
@@ -37,15 +42,17 @@ export function bankruptcyPrice(
   lots: bigint,
   x: bigint,
 ): BankruptcyPrice {
-  if (lots <= 0n || mark <= 0n || x < 0n)
+  if (lots <= 0n || mark <= 0n || mark > PRICE_MAX || x < 0n)
     throw new ValueRangeError(
       "VALUE_OUT_OF_RANGE",
-      `a bankruptcy price needs lots > 0, mark > 0 and x >= 0 (lots ${lots}, mark ${mark}, x ${x})`,
+      `a bankruptcy price needs lots > 0, 0 < mark < 2^64 and x >= 0 (lots ${lots}, mark ${mark}, x ${x})`,
     );
   const step = ceilDiv(x, lots);
-  if (bankruptLong) return { price: mark + step, uncovered: 0n };
-  if (mark - step >= 1n) return { price: mark - step, uncovered: 0n };
-  return { price: 1n, uncovered: x - lots * (mark - 1n) };
+  const price = bankruptLong
+    ? clamp(mark + step, 1n, PRICE_MAX)
+    : clamp(mark - step, 1n, PRICE_MAX);
+  const covered = lots * abs(price - mark);
+  return { price, uncovered: covered >= x ? 0n : x - covered };
 }
 
 /** An opposing position as the ranking sees it (after its funding, at the batch's marks). */
@@ -55,23 +62,28 @@ export interface RankedPosition {
   readonly size: bigint;
   /** u_j = size * mark - notional: its result in the market since it was last flat. */
   readonly result: bigint;
-  /** The account's cross equity at the marks. */
+  /** The account's equity at the marks (its cross equity, or its sub-account's). */
   readonly equity: bigint;
+  /**
+   * 10^4 * equity - its maintenance requirement (scaled by 10^4) at the liquidation rates:
+   * at least 0 for a ranked account, and kept so by deleveraging.
+   */
+  readonly surplus: bigint;
 }
 
 /**
- * The published score of an open position with equity E > 0:
+ * The published score of an open position with equity E > 0, at a mark > 0:
  *   value    = |size| * mark
  *   pnlBps   = clamp(floor(u * 10^4 / value), -2^31, 2^31 - 1)
- *   leverage = clamp(floor(value * 100 / E), 1, 2^31 - 1)
+ *   leverage = clamp(floor(value * 100 / E), 1, 2^31 - 1)        (in hundredths)
  *   score    = pnlBps * leverage when pnlBps > 0, else pnlBps
  * Profitable and leveraged positions rank first.
  */
 export function deleverageScore(p: RankedPosition, mark: bigint): bigint {
-  if (p.size === 0n || p.equity <= 0n)
+  if (p.size === 0n || p.equity <= 0n || mark <= 0n)
     throw new ValueRangeError(
       "VALUE_OUT_OF_RANGE",
-      `account ${p.account}: only an open position with equity > 0 is ranked`,
+      `account ${p.account}: only an open position with equity > 0 at a mark > 0 is ranked`,
     );
   const value = abs(p.size) * mark;
   const pnlBps = clamp(signedFloorDiv(p.result * BPS_DENOMINATOR, value), SCORE_MIN, SCORE_MAX);
@@ -89,14 +101,15 @@ export function ranksBefore(
 
 /**
  * The ranking of the positions opposing a bankrupt one in a market: those on the other
- * side, with equity above 0 and `eligible` (not below maintenance, not the fund, not the
- * bankrupt account), scored and in strict order.
+ * side with equity above 0 that `eligible` admits (the caller's rule: at or above
+ * maintenance at the liquidation rates, not the fund, not the bankrupt account), scored and
+ * in strict order.
  */
 export function rankOpposing(
   positions: readonly RankedPosition[],
   bankruptLong: boolean,
   mark: bigint,
-  eligible: (p: RankedPosition) => boolean = () => true,
+  eligible: (p: RankedPosition) => boolean,
 ): (RankedPosition & { score: bigint })[] {
   return positions
     .filter((p) => (bankruptLong ? p.size < 0n : p.size > 0n) && p.equity > 0n && eligible(p))
@@ -106,54 +119,69 @@ export function rankOpposing(
 
 export interface Deleveraged {
   readonly account: bigint;
-  /** Lots closed (positive): the position moves this many lots towards zero. */
+  readonly score: bigint;
+  /** Lots closed (0: the position could not afford one): it moves this many lots towards zero. */
   readonly lots: bigint;
-  readonly price: bigint;
 }
 
 export interface DeleveragePlan {
   readonly price: bigint;
-  readonly uncovered: bigint;
-  readonly closed: readonly Deleveraged[];
-  /** Lots no ranked position could take (the fund takes them at the mark). */
-  readonly unplaced: bigint;
-  /** The first ranked position not closed against: the published cut-off, null when none is left. */
+  /**
+   * Every ranked entry examined, in order, with the lots closed against it (0 for one
+   * that cannot afford a lot): the list the batch publishes, so that a skip proof can only
+   * name an account ranked above the cut-off and absent from it.
+   */
+  readonly examined: readonly Deleveraged[];
+  /** The first ranked entry not examined: the published cut-off, null when none is left. */
   readonly cutOff: { readonly account: bigint; readonly score: bigint } | null;
+  /** Lots no ranked position could take: the fund takes them at the mark. */
+  readonly unplaced: bigint;
+  /** What the closed lots bring the compartment: sum of lots * |price - mark|. */
+  readonly recovered: bigint;
+  /**
+   * x - recovered: above 0, what stays with the compartment as a deficit (unplaced lots,
+   * the price's bounds); below 0, the rounding's gain (less than one unit per lot).
+   */
+  readonly shortfall: bigint;
 }
 
 /**
- * Closes `lots` lots of a bankrupt position with an uncovered loss `x` against the ranking,
- * in order, at the bankruptcy price. Each counterparty's position is only reduced, and by
- * at most what keeps its equity at or above zero: closing q lots at a price d away from the
- * mark costs it q * d, so q <= floor(E / d).
+ * Closes a bankrupt position of `lots` lots (its whole position in the market) with an
+ * uncovered loss `x` against the ranking, in order, at the bankruptcy price. Each entry
+ * takes the most it can, q = min(lots left, |size|, what keeps its maintenance surplus at
+ * or above 0): closing q lots at a distance d from the mark costs it 10^4 * q * d of
+ * surplus and frees q * mark * mmBps of requirement, so q <= floor(surplus / (10^4 * d -
+ * mark * mmBps)) when that is positive. A counterparty's position is only reduced, and it
+ * stays at or above maintenance, so deleveraging never makes a new liquidation.
  */
 export function planDeleverage(
   ranking: readonly (RankedPosition & { score: bigint })[],
   bankruptLong: boolean,
   mark: bigint,
+  mmBps: bigint,
   lots: bigint,
   x: bigint,
 ): DeleveragePlan {
-  const { price, uncovered } = bankruptcyPrice(bankruptLong, mark, lots, x);
-  const distance = price > mark ? price - mark : mark - price;
-  const closed: Deleveraged[] = [];
+  const { price } = bankruptcyPrice(bankruptLong, mark, lots, x);
+  const cost = BPS_DENOMINATOR * abs(price - mark) - mark * mmBps;
+  const examined: Deleveraged[] = [];
   let left = lots;
-  let next = 0;
-  for (; next < ranking.length && left > 0n; next++) {
-    const p = ranking[next];
-    const affordable = distance === 0n ? abs(p.size) : p.equity / distance;
-    let q = abs(p.size) < affordable ? abs(p.size) : affordable;
-    if (q > left) q = left;
-    if (q === 0n) continue;
-    closed.push({ account: p.account, lots: q, price });
+  for (const p of ranking) {
+    if (left === 0n) break;
+    const size = abs(p.size);
+    const affordable = cost > 0n ? (p.surplus > 0n ? p.surplus / cost : 0n) : size;
+    const q = [left, size, affordable].reduce((a, b) => (a < b ? a : b));
+    examined.push({ account: p.account, score: p.score, lots: q });
     left -= q;
   }
-  const cut = ranking[next];
+  const cut = ranking[examined.length];
+  const recovered = (lots - left) * abs(price - mark);
   return {
     price,
-    uncovered,
-    closed,
-    unplaced: left,
+    examined,
     cutOff: cut ? { account: cut.account, score: cut.score } : null,
+    unplaced: left,
+    recovered,
+    shortfall: x - recovered,
   };
 }
