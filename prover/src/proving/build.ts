@@ -147,12 +147,15 @@ export interface ProbeBuild {
  * One template on its own (`component main = <expr>;` over a zkclear source file, or
  * over `body` when given), compiled with circom2 --O2 into artifacts/probes/<name>/:
  * the benchmark's constraint budget and the circuit tests of single templates use it.
+ * `publicInputs` makes main's inputs of those names public, so that --O2 keeps their wires:
+ * it may substitute a private input away (one only linear constraints read, as through its
+ * bits), and a determinism check of the probe needs each input as a wire.
  */
 export async function compileProbe(
   name: string,
   source: string,
   expr: string,
-  opts: { wasm?: boolean; body?: string } = {},
+  opts: { wasm?: boolean; body?: string; publicInputs?: readonly string[] } = {},
 ): Promise<ProbeBuild> {
   const dir = path.join(CIRCUIT_BUILDS, "probes", name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -161,7 +164,9 @@ export async function compileProbe(
   const include = path.relative(dir, path.join(CIRCUIT_SOURCES, source));
   fs.writeFileSync(
     main,
-    `pragma circom 2.1.9;\ninclude "${include}";\n${opts.body ?? ""}\ncomponent main = ${expr};\n`,
+    `pragma circom 2.1.9;\ninclude "${include}";\n${opts.body ?? ""}\ncomponent main${
+      opts.publicInputs ? ` {public [${opts.publicInputs.join(", ")}]}` : ""
+    } = ${expr};\n`,
   );
   const { out: raw } = await compileCircom(main, dir, { wasm: opts.wasm });
   const out = stripAnsi(raw);
