@@ -93,6 +93,40 @@ export function settleFunding(a: Account, indices: readonly bigint[]): FundingSe
   };
 }
 
+/** What settling the insurance fund's funding market by market did. */
+export interface FundingByMarket {
+  /** The fund after settlement: each market's notional raised by its payment, every index current. */
+  readonly account: Account;
+  /** Exact amounts owed per market, 2^-20 quote units. */
+  readonly owed: readonly bigint[];
+  /** ceil(owed_j / 2^20) per market, charged to that market's notional (negative: credited). */
+  readonly payments: readonly bigint[];
+}
+
+/**
+ * Settles the insurance fund's accrued funding market by market (docs/isolation.md,
+ * section 1): market j's payment, rounded up on its own, is charged to its notional, so the
+ * fund's compartment C_j = size_j * mark_j - notional_j pays market j's funding alone and
+ * the collateral (the reserve) is untouched. Twin of SettleFundingByMarket(M) in
+ * circuits/src/funding.circom.
+ */
+export function settleFundingByMarket(a: Account, indices: readonly bigint[]): FundingByMarket {
+  const owed = a.positions.map((p, j) => p.size * (indices[j] - p.fundingIndex));
+  const payments = owed.map(fundingPayment);
+  return {
+    account: {
+      ...a,
+      positions: a.positions.map((p, j) => ({
+        ...p,
+        notional: p.notional + payments[j],
+        fundingIndex: indices[j],
+      })),
+    },
+    owed,
+    payments,
+  };
+}
+
 /**
  * The funding ledger's basis: sum over accounts and markets of size * the index the
  * position last paid at (2^-20 quote units). Every settlement adds to it exactly what it
