@@ -1,0 +1,88 @@
+pragma circom 2.1.9;
+
+include "constants.circom";
+include "range-check.circom";
+
+// Auto-deleveraging's published ranking (docs/isolation.md, section 3): the score of an
+// opposing position, which a deleveraging slot recomputes for every entry it lists and a
+// skip proof for the account it shows was left out.
+
+// ClampedFloorDiv(NB, DB): out = clamp(floor(num / den), lo, hi) with lo = -2^31 (lo = 1
+// when LOW_ONE = 1) and hi = 2^31 - 1, for a signed num, |num| < 2^NB, and 0 < den < 2^DB.
+// The quotient is only computed inside the clamp's range, where |q| < 2^31 keeps
+// q * den + r below the field's modulus, so the equation holds over the integers and q and r
+// are unique; outside it q = r = 0, and out is the bound.
+//   above: num >= 2^31 * den (floor >= 2^31); below: num < lo * den (floor < lo).
+// Why q and r are unique (a proof by hand: the determinism check cannot divide by a
+// variable, test/circuits/deleveraging.test.ts takes them as known and checks the rest).
+// When inRange = 1: q is in [-2^31, 2^31) (SignedRangeCheck(31)) and 0 <= r < den < 2^DB
+// (the two RangeCheck(DB)), so |q * den + r| < 2^(DB + 32) and |num| < 2^NB are both below
+// p / 2: num = q * den + r holds over the integers, and division with a remainder in
+// [0, den) has one answer, q = floor(num / den). When inRange = 0: q = r = 0.
+// Preconditions: NB, DB + 32 <= 250; den > 0 (the caller's).
+template ClampedFloorDiv(NB, DB, LOW_ONE) {
+    assert(NB + 2 <= 250 && DB + 34 <= 250);
+    signal input num;
+    signal input den;
+    signal output out;
+    var HI = (1 << 31) - 1;
+    var LO = LOW_ONE == 1 ? 1 : -(1 << 31);
+    var W = (NB > DB + 32 ? NB : DB + 32) + 1;
+    signal q;
+    signal r;
+    signal above;
+    signal below;
+    signal inRange;
+    signal notAbove <== SignedRangeCheck(W)(num - (HI + 1) * den);
+    above <== 1 - notAbove;
+    below <== SignedRangeCheck(W)(num - LO * den);
+    inRange <== 1 - above - below;
+    // witness: floor division of a signed numerator (circom's \ and % work on the
+    // field's representatives, so the magnitude is divided and the sign put back)
+    var negative = num < 0;
+    var magnitude = negative ? -num : num;
+    var fq = magnitude \ den;
+    var fr = magnitude % den;
+    var qs = negative ? (fr == 0 ? -fq : -fq - 1) : fq;
+    var rs = negative ? (fr == 0 ? 0 : den - fr) : fr;
+    q <-- inRange == 1 ? qs : 0;
+    r <-- inRange == 1 ? rs : 0;
+    q * (1 - inRange) === 0;
+    r * (1 - inRange) === 0;
+    _ <== SignedRangeCheck(31)(q);
+    RangeCheck(DB)(r);
+    RangeCheck(DB)(den - 1 - r);
+    signal qd <== q * den;
+    (num - qd - r) * inRange === 0;
+    out <== q + above * HI + below * LO;
+}
+
+// DeleverageScore(): the published score of an open position with equity > 0:
+//   value    = |size| * mark
+//   pnlBps   = clamp(floor(result * 10^4 / value), -2^31, 2^31 - 1)
+//   leverage = clamp(floor(value * 100 / equity), 1, 2^31 - 1)       (in hundredths)
+//   score    = pnlBps * leverage when pnlBps > 0, else pnlBps         (|score| < 2^62)
+// Preconditions (the caller's): size signed, 0 < |size| <= 2^64, sizeNegative its sign bit
+//   (AccountLeafUnpack); 0 < mark < 2^64 (MarketBinding); result = size * mark - notional,
+//   signed, |.| < 2^129. Checked here: 0 < equity < 2^132 (a ranked account has equity).
+// Bounds: 0 < value <= 2^128, |result * 10^4| < 2^143, value * 100 < 2^135.
+// TypeScript twin: prover/src/domain/deleveraging.ts (deleverageScore).
+template DeleverageScore() {
+    signal input size;
+    signal input sizeNegative;
+    signal input mark;
+    signal input result;
+    signal input equity;
+    signal output score;
+
+    RangeCheck(132)(equity - 1);
+    signal absSize <== size * (1 - 2 * sizeNegative);
+    signal value <== absSize * mark;
+    signal pnlBps <== ClampedFloorDiv(143, 129, 0)(result * BPS_DENOMINATOR(), value);
+    signal leverage <== ClampedFloorDiv(135, 132, 1)(value * 100, equity);
+    // pnlBps >= 1
+    signal notPositive <== SignedRangeCheck(32)(pnlBps - 1);
+    signal positive <== 1 - notPositive;
+    signal product <== pnlBps * leverage;
+    score <== pnlBps + positive * (product - pnlBps);
+}

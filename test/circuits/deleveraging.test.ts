@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
+import { deleverageScore, SCORE_MAX, SCORE_MIN } from "../../prover/src/domain/deleveraging.ts";
+import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
+import { calculateWitness } from "../../prover/src/proving/prover.ts";
+import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
+import {
+  inputSignals,
+  mainInputWires,
+  readWireNames,
+  wireName,
+} from "../../prover/src/verify/circuit-info.ts";
+import { analyseDeterminism } from "../../prover/src/verify/determinism.ts";
+import { LocalSolver } from "../../prover/src/verify/smt.ts";
+
+interface Entry {
+  readonly size: bigint;
+  readonly mark: bigint;
+  readonly result: bigint;
+  readonly equity: bigint;
+}
+
+const inputs = (e: Entry) => ({
+  size: encodeSigned(e.size).toString(),
+  sizeNegative: e.size < 0n ? "1" : "0",
+  mark: e.mark.toString(),
+  result: encodeSigned(e.result).toString(),
+  equity: encodeSigned(e.equity).toString(),
+});
+const twin = (e: Entry) =>
+  deleverageScore(
+    { account: 3n, size: e.size, result: e.result, equity: e.equity, surplus: 0n },
+    e.mark,
+  );
+
+/**
+ * The deleveraging ranking's score (circuits/src/deleveraging.circom, DeleverageScore;
+ * twin prover/src/domain/deleveraging.ts, deleverageScore), which a deleveraging slot
+ * recomputes for each entry it lists and a skip proof for the account it shows was left out.
+ */
+describe("DeleverageScore: the published ranking's score, proven (twin of domain/deleveraging.ts)", function () {
+  let probe: ProbeBuild;
+  before(async function () {
+    probe = await compileProbe("deleverage_score", "deleveraging.circom", "DeleverageScore()", {
+      wasm: true,
+      publicInputs: ["size", "sizeNegative", "mark", "result", "equity"],
+    });
+  });
+  const scoreOf = async (e: Entry) =>
+    decodeSigned((await calculateWitness(probe.wasm!, inputs(e)))[1]);
+
+  const entry: fc.Arbitrary<Entry> = fc.record({
+    size: fc
+      .oneof(fc.bigInt(-(1n << 20n), 1n << 20n), fc.bigInt(-(1n << 64n), 1n << 64n))
+      .filter((s) => s !== 0n),
+    mark: fc.oneof(fc.bigInt(1n, 1n << 20n), fc.bigInt(1n, (1n << 64n) - 1n)),
+    result: fc.oneof(fc.bigInt(-(1n << 40n), 1n << 40n), fc.bigInt(-(1n << 128n), 1n << 128n)),
+    equity: fc.oneof(fc.bigInt(1n, 1n << 40n), fc.bigInt(1n, (1n << 131n) - 1n)),
+  });
+
+  it("scores what deleverageScore scores, clamps included (property)", async function () {
+    await fc.assert(
+      fc.asyncProperty(entry, async (e) => assert.equal(await scoreOf(e), twin(e))),
+      { numRuns: 100 },
+    );
+  });
+
+  it("at the clamps and the sign's edges", async function () {
+    const cases: Entry[] = [
+      // pnlBps above 2^31 - 1 and leverage above 2^31 - 1: the largest score
+      { size: 1n << 40n, mark: 1n << 20n, result: 1n << 90n, equity: 1n },
+      // pnlBps below -2^31
+      { size: 1n, mark: 1n, result: -(1n << 40n), equity: 1n },
+      // exactly -1 bps and exactly +1 bps (value 10^4)
+      { size: -100n, mark: 100n, result: -1n, equity: 5n },
+      { size: -100n, mark: 100n, result: 1n, equity: 5n },
+      // -0.5 bps rounds down to -1; +0.5 to 0 (not positive: scored 0, no leverage)
+      { size: 200n, mark: 100n, result: -1n, equity: 5n },
+      { size: 200n, mark: 100n, result: 1n, equity: 5n },
+      // leverage below 1 (equity far above the value) is 1
+      { size: 1n, mark: 1n, result: 1n, equity: (1n << 131n) - 1n },
+      // the largest value and result
+      { size: -(1n << 64n), mark: (1n << 64n) - 1n, result: (1n << 128n) - 1n, equity: 1n },
+    ];
+    for (const e of cases)
+      assert.equal(
+        await scoreOf(e),
+        twin(e),
+        JSON.stringify(e, (_, v) => String(v)),
+      );
+    assert.equal(twin(cases[0]), SCORE_MAX * SCORE_MAX);
+    assert.equal(twin(cases[1]), SCORE_MIN);
+    assert.deepEqual([twin(cases[4]), twin(cases[5])], [-1n, 0n]);
+  });
+
+  it("refuses an account without equity", async function () {
+    for (const equity of [0n, -1n, -(1n << 100n)])
+      await assert.rejects(
+        calculateWitness(probe.wasm!, inputs({ size: 3n, mark: 10n, result: 5n, equity })),
+        /DeleverageScore|RangeCheck|Assert/,
+      );
+  });
+
+  it("refuses a forged score, and a forged quotient inside or outside the clamp", async function () {
+    const r1cs = readR1cs(probe.r1cs);
+    const sym = readSymbols(probe.sym!);
+    for (const e of [
+      { size: -100n, mark: 100n, result: 5_000n, equity: 700n },
+      { size: 1n, mark: 1n, result: -(1n << 40n), equity: 1n },
+    ]) {
+      const honest = await calculateWitness(probe.wasm!, inputs(e));
+      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+      const score = sym.get("main.score")!;
+      const forged = [...honest];
+      forged[score] = encodeSigned(decodeSigned(honest[score]) + 1n);
+      assert.ok(unsatisfiedConstraints(r1cs, forged).length > 0, "a forged score was accepted");
+    }
+    // the pnl division's quotient one higher with the remainder one denominator lower (the
+    // equation still holds), inside the clamp; and a quotient outside it
+    const names = readWireNames(probe.sym!);
+    // the pnl division: 5,000 * 10^4 / 10^4 = 5,000 (the leverage one is 10^6 / 700 = 1,428)
+    const inside = await calculateWitness(
+      probe.wasm!,
+      inputs({ size: -100n, mark: 100n, result: 5_000n, equity: 700n }),
+    );
+    const [q] = [...names.names].find(
+      ([w, ns]) => ns.some((n) => /ClampedFloorDiv_\d+_\d+\.q$/.test(n)) && inside[w] === 5_000n,
+    )!;
+    const prefix = names.names
+      .get(q)!
+      .find((n) => n.endsWith(".q"))!
+      .slice(0, -2);
+    const [r] = [...names.names].find(([, ns]) => ns.includes(`${prefix}.r`))!;
+    const shifted = [...inside];
+    shifted[q] = encodeSigned(decodeSigned(inside[q]) + 1n);
+    shifted[r] = encodeSigned(decodeSigned(inside[r]) - 10_000n);
+    assert.ok(unsatisfiedConstraints(r1cs, shifted).length > 0, "a shifted quotient was accepted");
+    const clamped = await calculateWitness(
+      probe.wasm!,
+      inputs({ size: 1n, mark: 1n, result: -(1n << 40n), equity: 1n }),
+    );
+    const loose = [...clamped];
+    loose[q] = 5n;
+    assert.ok(
+      unsatisfiedConstraints(r1cs, loose).length > 0,
+      "a quotient outside the clamp was accepted",
+    );
+  });
+
+  it("has one witness per input: every wire is fixed by the entry, given the divisions' unique quotients", async function () {
+    // The propagation and the solver cannot divide by a variable: ClampedFloorDiv's header
+    // proves q and r unique (an integer division with remainder, inside the field's range);
+    // with them taken as known, every other wire must follow.
+    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
+    const names = readWireNames(probe.sym!);
+    const solver = await LocalSolver.create();
+    try {
+      const quotients = [...names.names]
+        .filter(([, ns]) => ns.some((n) => /ClampedFloorDiv[^.]*\.(q|r)$/.test(n)))
+        .map(([w]) => w);
+      assert.equal(quotients.length, 4, "two divisions, a quotient and a remainder each");
+      const known = [
+        ...mainInputWires(names, inputSignals(source, "DeleverageScore")),
+        ...quotients,
+      ];
+      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
+        wireQueries: false,
+      });
+      assert.deepEqual(
+        res.undecided.map((w) => wireName(names, w)),
+        [],
+      );
+      assert.deepEqual(
+        res.freeWitness.map((w) => wireName(names, w)),
+        [],
+      );
+    } finally {
+      solver.close();
+    }
+  });
+});
