@@ -36,19 +36,22 @@ template DivBps(N) {
 //   charge[j] = paid_j - share_j - loss_j + covered_j, plus R when R < 0 in the open market
 //     with the largest loss (with the largest absMarkValue when no open market has a loss;
 //     ties to the lower index), market 0 when none is open.
-// The charges add up to equity - kept - sum_j share_j.
+// The charges add up to equity - kept - sum_j share_j. enabled (a bit, the caller's): 0
+// charges nothing, so a padding slot, whose leaf the caller does not check, moves no
+// compartment.
 // Preconditions (the caller's): collateral signed, |.| < 2^129 (after funding);
 //   size[j] signed, |.| <= 2^64; markValue[j] = size_j * mark_j and absMarkValue[j] =
 //   |markValue[j]| with mark_j < 2^64 (so both below 2^128 in size); notional[j] signed,
-//   |.| < 2^128; penaltyBps[j] < 2^16; 0 <= shareBase[j] <= absMarkValue[j] * penaltyBps[j]
+//   -2^128 <= . < 2^128; penaltyBps[j] < 2^16; 0 <= shareBase[j] <= absMarkValue[j] * penaltyBps[j]
 //   (a liquidator's discount is at most the penalty), so share_j <= penalty_j; M <= 6.
 // Bounds: penaltyBase < 2^144, penalty_j < 2^131, |u_j| < 2^129, 0 <= u_j + loss_j < 2^129
 //   for an open market (|.| < 2^129 for a flat one), |R| < 7 * 2^129 < 2^132,
-//   0 <= left <= max(R, 0) < 2^132, so every want - left and key difference is in
-//   (-2^132, 2^132); |charge[j]| < 2^134.
+//   0 <= left <= max(R, 0) < 2^132, so every want - left is in (-2^132, 2^132); keys (a
+//   loss or a value) are below 2^129, and so are their differences; |charge[j]| < 2^134.
 // TypeScript twin: prover/src/domain/compartments.ts (attributeLiquidation).
 template AttributeCharges(M) {
     assert(M >= 1 && M <= 6);
+    signal input enabled;
     signal input collateral;
     signal input size[M];
     signal input markValue[M];
@@ -121,7 +124,7 @@ template AttributeCharges(M) {
     }
     for (var j = 0; j < M; j++) {
         key[j] <== loss[j] + noLoss * (absMarkValue[j] - loss[j]);
-        beats[j] <== SignedRangeCheck(132)(best[j] - key[j]);
+        beats[j] <== SignedRangeCheck(129)(best[j] - key[j]);
         // an earlier open market with a key at least as large keeps the choice
         keeps[j] <== found[j] * (1 - beats[j]);
         pick[j] <== open[j] * (1 - keeps[j]);
@@ -147,7 +150,7 @@ template AttributeCharges(M) {
         if (j == 0) {
             extra += toFirst;
         }
-        charge[j] <== got[M + j] - share[j] - loss[j] + got[j] + extra;
+        charge[j] <== enabled * (got[M + j] - share[j] - loss[j] + got[j] + extra);
     }
 }
 
@@ -156,10 +159,13 @@ template AttributeCharges(M) {
 //   deleverage_j = min(-charge_j, max(0, -(compartment_j + charge_j)))
 // is left to deleveraging, so after_j = compartment_j + charge_j + deleverage_j is
 // max(compartment_j + charge_j, 0) when compartment_j >= 0, and compartment_j when it was
-// already below 0. A gain (charge_j >= 0) is added whole.
+// already below 0. A gain (charge_j >= 0) is added whole. Computed as
+//   deleverage_j = max(0, -(charge_j + max(compartment_j, 0))),
+// which is the same: with compartment_j >= 0 it is max(0, -(compartment_j + charge_j)),
+// at most -charge_j; below 0 it is max(0, -charge_j).
 // Preconditions: compartment[j] signed, |.| < 2^140; charge[j] signed, |.| < 2^134
-// (AttributeCharges). Bounds: |compartment + charge| < 2^141, and short + charge, with
-// 0 <= short < 2^141, lies in (-2^142, 2^142).
+// (AttributeCharges). Bounds: 0 <= max(compartment, 0) < 2^140, so
+// |charge + max(compartment, 0)| < 2^141.
 // TypeScript twin: prover/src/domain/compartments.ts (chargeCompartments).
 template ChargeCompartments(M) {
     signal input compartment[M];
@@ -167,22 +173,16 @@ template ChargeCompartments(M) {
     signal output after[M];
     signal output deleverage[M];
 
-    signal chargeNegative[M];
+    signal compartmentNegative[M];
+    signal available[M];
     signal rest[M];
     signal restNegative[M];
-    signal short[M];
-    signal shortBelow[M];
-    signal capped[M];
     for (var j = 0; j < M; j++) {
-        chargeNegative[j] <== SignedRangeCheck(134)(charge[j]);
-        rest[j] <== compartment[j] + charge[j];
+        compartmentNegative[j] <== SignedRangeCheck(140)(compartment[j]);
+        available[j] <== compartment[j] * (1 - compartmentNegative[j]);
+        rest[j] <== charge[j] + available[j];
         restNegative[j] <== SignedRangeCheck(141)(rest[j]);
-        // max(0, -(compartment + charge))
-        short[j] <== -rest[j] * restNegative[j];
-        // short < -charge: the compartment pays part of the charge
-        shortBelow[j] <== SignedRangeCheck(142)(short[j] + charge[j]);
-        capped[j] <== -charge[j] + shortBelow[j] * (short[j] + charge[j]);
-        deleverage[j] <== chargeNegative[j] * capped[j];
-        after[j] <== rest[j] + deleverage[j];
+        deleverage[j] <== -rest[j] * restNegative[j];
+        after[j] <== compartment[j] + charge[j] + deleverage[j];
     }
 }

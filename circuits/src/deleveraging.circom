@@ -2,6 +2,7 @@ pragma circom 2.1.9;
 
 include "constants.circom";
 include "range-check.circom";
+include "circomlib/circuits/comparators.circom";
 
 // Auto-deleveraging's published ranking (docs/isolation.md, section 3): the score of an
 // opposing position, which a deleveraging slot recomputes for every entry it lists and a
@@ -85,4 +86,53 @@ template DeleverageScore() {
     signal positive <== 1 - notPositive;
     signal product <== pnlBps * leverage;
     score <== pnlBps + positive * (product - pnlBps);
+}
+
+// DeleverageTake(): the lots a ranked entry gives up to a deleveraging, q, is the greedy
+// maximum: q = min(left, size, floor(surplus / cost)) when cost > 0, min(left, size)
+// otherwise. Checked without a division: q <= left, q <= size, q * cost <= surplus, and one
+// more lot breaks one of them (q = left, q = size, or (q + 1) * cost > surplus). A smaller q
+// fails the last check, a larger one the first three, so q is unique (a proof by hand: the
+// determinism check cannot reason about q * cost; test/circuits/deleveraging.test.ts takes q
+// as known and checks that every other wire follows).
+//   left: lots still to place; size: the entry's |size|; surplus: 10^4 * equity - its
+//   maintenance requirement (scaled) at the liquidation rates (a ranked entry is at or
+//   above maintenance); cost = 10^4 * |price - mark| - mark * mmBps, the
+//   surplus one lot closed at the bankruptcy price costs it (signed).
+// Outputs: q, and surplusOut = surplus - q * cost >= 0 (the entry stays at or above
+// maintenance; a second market in the same slot starts from it).
+// Preconditions (the caller's): 0 <= left, size <= 2^64; |cost| < 2^81. Checked here:
+//   0 <= surplus < 2^148 (10^4 * equity with equity < 2^132 is below 2^146).
+// Bounds: |q * cost| < 2^145, so surplusOut < 2^149 (it may grow when cost < 0) and
+//   surplusOut - cost lies in (-2^81, 2^150).
+// TypeScript twin: prover/src/domain/deleveraging.ts (deleverageTake).
+template DeleverageTake() {
+    signal input left;
+    signal input size;
+    signal input surplus;
+    signal input cost;
+    signal output q;
+    signal output surplusOut;
+
+    RangeCheck(148)(surplus);
+    // witness: the minimum of the three bounds
+    var qs = left < size ? left : size;
+    if (cost > 0) {
+        var affordable = surplus \ cost;
+        qs = affordable < qs ? affordable : qs;
+    }
+    q <-- qs;
+    RangeCheck(65)(q);
+    RangeCheck(65)(left - q);
+    RangeCheck(65)(size - q);
+    signal spent <== q * cost;
+    surplusOut <== surplus - spent;
+    RangeCheck(149)(surplusOut);
+    // maximal: q = left, q = size, or one more lot costs more than the surplus
+    signal atLeft <== IsZero()(left - q);
+    signal atSize <== IsZero()(size - q);
+    signal over <== SignedRangeCheck(150)(surplusOut - cost);
+    // over = 1 iff surplus - (q + 1) * cost < 0: one more lot is unaffordable
+    signal neither <== (1 - atLeft) * (1 - atSize);
+    neither * (1 - over) === 0;
 }

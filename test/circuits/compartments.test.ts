@@ -55,6 +55,7 @@ const accountOf = (c: Case): Account => ({
 function attributionInputs(c: Case) {
   const values = c.positions.map(([size], j) => size * c.marks[j]);
   return {
+    enabled: "1",
     collateral: encodeSigned(c.collateral).toString(),
     size: c.positions.map(([s]) => encodeSigned(s).toString()),
     markValue: values.map((v) => encodeSigned(v).toString()),
@@ -109,6 +110,7 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
       {
         wasm: true,
         publicInputs: [
+          "enabled",
           "collateral",
           "size",
           "markValue",
@@ -217,6 +219,30 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
       take: [true, false, false],
       discountBps: [(1n << 16n) - 1n, 0n, 0n],
     });
+  });
+
+  it("a padding slot (enabled 0) charges nothing, whatever leaf the prover puts in it", async function () {
+    // the leaf of a disabled slot is not read from the tree: a forged one would otherwise
+    // charge market 0 about 2^129 and deleverage its traders
+    const wild: Case = {
+      collateral: -(1n << 128n),
+      positions: [
+        [1n, (1n << 128n) - 1n],
+        [0n, 0n],
+        [0n, 0n],
+      ],
+      marks: [100n, 100n, 100n],
+      penaltyBps: [500n, 0n, 0n],
+      take: [false, false, false],
+      discountBps: [0n, 0n, 0n],
+    };
+    const on = await calculateWitness(attribute.wasm!, attributionInputs(wild));
+    assert.ok(outputs(attribute, on, "charge")[0] < -(1n << 128n));
+    const off = await calculateWitness(attribute.wasm!, {
+      ...attributionInputs(wild),
+      enabled: "0",
+    });
+    assert.deepEqual(outputs(attribute, off, "charge"), [0n, 0n, 0n]);
   });
 
   it("applies charges as chargeCompartments does: pays what it has, deleverages the rest (property)", async function () {

@@ -3,7 +3,12 @@ import fs from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
-import { deleverageScore, SCORE_MAX, SCORE_MIN } from "../../prover/src/domain/deleveraging.ts";
+import {
+  deleverageScore,
+  deleverageTake,
+  SCORE_MAX,
+  SCORE_MIN,
+} from "../../prover/src/domain/deleveraging.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
@@ -178,6 +183,96 @@ describe("DeleverageScore: the published ranking's score, proven (twin of domain
         res.freeWitness.map((w) => wireName(names, w)),
         [],
       );
+    } finally {
+      solver.close();
+    }
+  });
+});
+
+describe("DeleverageTake: each ranked entry gives up the greedy maximum, and stays at maintenance (twin of domain/deleveraging.ts)", function () {
+  let probe: ProbeBuild;
+  before(async function () {
+    probe = await compileProbe("deleverage_take", "deleveraging.circom", "DeleverageTake()", {
+      wasm: true,
+      publicInputs: ["left", "size", "surplus", "cost"],
+    });
+  });
+  const signals = (left: bigint, size: bigint, surplus: bigint, cost: bigint) => ({
+    left: left.toString(),
+    size: size.toString(),
+    surplus: encodeSigned(surplus).toString(),
+    cost: encodeSigned(cost).toString(),
+  });
+  const lots = fc.oneof(fc.bigInt(0n, 50n), fc.bigInt(0n, 1n << 64n));
+
+  it("takes what deleverageTake takes, and leaves the surplus at or above zero (property)", async function () {
+    const sym = () => readSymbols(probe.sym!);
+    await fc.assert(
+      fc.asyncProperty(
+        lots,
+        lots,
+        fc.oneof(fc.bigInt(0n, 1000n), fc.bigInt(0n, (1n << 148n) - 1n)),
+        fc.oneof(fc.bigInt(-50n, 50n), fc.bigInt(-(1n << 80n), 1n << 80n)),
+        async (left, size, surplus, cost) => {
+          const q = deleverageTake(left, size, surplus, cost);
+          const w = await calculateWitness(probe.wasm!, signals(left, size, surplus, cost));
+          assert.equal(w[sym().get("main.q")!], q);
+          const out = decodeSigned(w[sym().get("main.surplusOut")!]);
+          assert.equal(out, surplus - q * cost);
+          assert.ok(out >= 0n);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("refuses one lot more or less than the greedy maximum, and an entry below maintenance", async function () {
+    const r1cs = readR1cs(probe.r1cs);
+    const sym = readSymbols(probe.sym!);
+    const [qWire, outWire] = [sym.get("main.q")!, sym.get("main.surplusOut")!];
+    // bound by each of the three in turn: left 3, size 4, affordable floor(100 / 30) = 3 ...
+    for (const [left, size, surplus, cost] of [
+      [3n, 9n, 1_000n, 30n],
+      [9n, 4n, 1_000n, 30n],
+      [9n, 9n, 100n, 30n],
+      [9n, 9n, 0n, 30n],
+    ]) {
+      const honest = await calculateWitness(probe.wasm!, signals(left, size, surplus, cost));
+      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+      for (const delta of [1n, -1n]) {
+        const q = honest[qWire] + delta;
+        const forged = [...honest];
+        forged[qWire] = encodeSigned(q);
+        forged[outWire] = encodeSigned(surplus - q * cost);
+        assert.ok(
+          unsatisfiedConstraints(r1cs, forged).length > 0,
+          `q ${q} accepted for left ${left}, size ${size}, surplus ${surplus}, cost ${cost}`,
+        );
+      }
+    }
+    await assert.rejects(
+      calculateWitness(probe.wasm!, signals(5n, 5n, -1n, 3n)),
+      /DeleverageTake|RangeCheck|Assert/,
+    );
+  });
+
+  it("has one witness per input: every wire is fixed by the entry, given q, which the header proves unique", async function () {
+    // q's uniqueness rests on q * cost (a product of two unknowns): the template's header
+    // proves it by hand; with q known every other wire must follow
+    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
+    const names = readWireNames(probe.sym!);
+    const solver = await LocalSolver.create();
+    try {
+      const q = readSymbols(probe.sym!).get("main.q")!;
+      const known = [...mainInputWires(names, inputSignals(source, "DeleverageTake")), q];
+      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
+        wireQueries: false,
+      });
+      assert.deepEqual(
+        res.undecided.map((w) => wireName(names, w)),
+        [],
+      );
+      for (const w of res.freeWitness) assert.match(wireName(names, w), /\.inv$/);
     } finally {
       solver.close();
     }

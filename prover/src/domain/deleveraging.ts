@@ -146,6 +146,17 @@ export interface DeleveragePlan {
 }
 
 /**
+ * The lots one ranked entry takes: the most it can, q = min(left, size, floor(surplus /
+ * cost)) for cost > 0 (closing a lot costs it `cost` of maintenance surplus), min(left,
+ * size) otherwise. Twin of DeleverageTake (circuits/src/deleveraging.circom), which checks
+ * q <= left, q <= size, q * cost <= surplus, and that one more lot would break one of them.
+ */
+export function deleverageTake(left: bigint, size: bigint, surplus: bigint, cost: bigint): bigint {
+  const affordable = cost > 0n ? (surplus > 0n ? surplus / cost : 0n) : size;
+  return [left, size, affordable].reduce((a, b) => (a < b ? a : b));
+}
+
+/**
  * Closes a bankrupt position of `lots` lots (its whole position in the market) with an
  * uncovered loss `x` against the ranking, in order, at the bankruptcy price. Each entry
  * takes the most it can, q = min(lots left, |size|, what keeps its maintenance surplus at
@@ -169,8 +180,7 @@ export function planDeleverage(
   for (const p of ranking) {
     if (left === 0n) break;
     const size = abs(p.size);
-    const affordable = cost > 0n ? (p.surplus > 0n ? p.surplus / cost : 0n) : size;
-    const q = [left, size, affordable].reduce((a, b) => (a < b ? a : b));
+    const q = deleverageTake(left, size, p.surplus, cost);
     examined.push({ account: p.account, score: p.score, lots: q });
     left -= q;
   }
