@@ -186,3 +186,51 @@ template ChargeCompartments(M) {
         after[j] <== compartment[j] + charge[j] + deleverage[j];
     }
 }
+
+// ChargeBatch(L, M): a batch's L slots applied to the compartments (docs/isolation.md,
+// section 1): every slot's gains first, then the charges in the slots' order, each through
+// ChargeCompartments, so the operator cannot make a charge deleverage by putting it before
+// a gain of the same batch.
+//   gain[i][j] = max(charge[i][j], 0); start_j = compartment_j + sum_i gain[i][j];
+//   slot i applies min(charge[i][j], 0) to the running compartment (ChargeCompartments).
+// Outputs: after[M], the compartments after the batch (assuming each deleveraging
+// recovers its amount), and deleverage[L][M], what each slot leaves to deleveraging.
+// Preconditions: compartment[j] signed, |.| < 2^135; charge[i][j] signed, |.| < 2^134
+// (AttributeCharges); L <= 32. Bounds: the running compartment stays within
+// |compartment| + L * 2^134 < 2^140, ChargeCompartments' precondition.
+// TypeScript twin: prover/src/domain/compartments.ts (chargeBatch).
+template ChargeBatch(L, M) {
+    assert(L >= 1 && L <= 32);
+    signal input compartment[M];
+    signal input charge[L][M];
+    signal output after[M];
+    signal output deleverage[L][M];
+
+    signal chargeNegative[L][M];
+    signal loss[L][M];
+    var start[M];
+    for (var j = 0; j < M; j++) {
+        start[j] = compartment[j];
+    }
+    for (var i = 0; i < L; i++) {
+        for (var j = 0; j < M; j++) {
+            chargeNegative[i][j] <== SignedRangeCheck(134)(charge[i][j]);
+            loss[i][j] <== charge[i][j] * chargeNegative[i][j];
+            // the gain, charge - loss, counts first
+            start[j] += charge[i][j] - loss[i][j];
+        }
+    }
+    signal running[L + 1][M];
+    for (var j = 0; j < M; j++) {
+        running[0][j] <== start[j];
+    }
+    component step[L];
+    for (var i = 0; i < L; i++) {
+        step[i] = ChargeCompartments(M);
+        step[i].compartment <== running[i];
+        step[i].charge <== loss[i];
+        running[i + 1] <== step[i].after;
+        deleverage[i] <== step[i].deleverage;
+    }
+    after <== running[L];
+}

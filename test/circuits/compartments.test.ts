@@ -8,6 +8,7 @@ import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import type { MarketParams } from "../../prover/src/domain/market.ts";
 import {
   attributeLiquidation,
+  chargeBatch,
   chargeCompartments,
   sharesByMarket,
 } from "../../prover/src/domain/compartments.ts";
@@ -322,5 +323,63 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
     forged[c1] = encodeSigned(-1n);
     const bad = unsatisfiedConstraints(r1cs, forged);
     assert.ok(bad.length > 0, "a loss moved between compartments was accepted");
+  });
+
+  it("ChargeBatch counts the batch's gains first and charges in slot order, as chargeBatch does (property)", async function () {
+    const L = 4;
+    const batch = await compileProbe(
+      "charge_batch_4_2",
+      "compartments.circom",
+      `ChargeBatch(${L}, 2)`,
+      {
+        wasm: true,
+      },
+    );
+    const sym = readSymbols(batch.sym!);
+    const value = fc.oneof(fc.bigInt(-1000n, 1000n), fc.bigInt(-(1n << 133n), 1n << 133n));
+    const run = async (start: readonly bigint[], slots: readonly (readonly bigint[])[]) => {
+      const w = await calculateWitness(batch.wasm!, {
+        compartment: start.map((x) => encodeSigned(x).toString()),
+        charge: slots.map((d) => d.map((x) => encodeSigned(x).toString())),
+      });
+      const at = (name: string) => decodeSigned(w[sym.get(name)!]);
+      return {
+        after: [0, 1].map((j) => at(`main.after[${j}]`)),
+        deleverage: slots.map((_, i) => [0, 1].map((j) => at(`main.deleverage[${i}][${j}]`))),
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.bigInt(-(1n << 134n) + 1n, (1n << 134n) - 1n), { minLength: 2, maxLength: 2 }),
+        fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { minLength: L, maxLength: L }),
+        async (start, slots) => {
+          const twin = chargeBatch(start, slots);
+          const got = await run(start, slots);
+          assert.deepEqual(got.after, twin.after);
+          assert.deepEqual(got.deleverage, twin.deleverage);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // a compartment of 100, a slot charging 150 and one gaining 60, in either order:
+    // nothing deleveraged, 10 left
+    for (const slots of [
+      [
+        [-150n, 0n],
+        [60n, 0n],
+        [0n, 0n],
+        [0n, 0n],
+      ],
+      [
+        [60n, 0n],
+        [-150n, 0n],
+        [0n, 0n],
+        [0n, 0n],
+      ],
+    ]) {
+      const got = await run([100n, 0n], slots);
+      assert.deepEqual(got.after, [10n, 0n]);
+      assert.ok(got.deleverage.flat().every((x) => x === 0n));
+    }
   });
 });
