@@ -73,6 +73,14 @@ export const OFFER_TERM_BITS = 80;
 export const TRANSFER_TAG = 8n;
 export const TRANSFER_FLAG_SHIFT = 32;
 /**
+ * A move of the insurance fund's capital between its reserve and one market's compartment
+ * (domain/compartment-moves.ts): COMPARTMENT_TAG | market << 4 | nonce << 36 | amount << 68
+ * | toReserve << 160, then the domain; signed by the fund owner's key.
+ */
+export const COMPARTMENT_TAG = 9n;
+export const COMPARTMENT_MARKET_SHIFT = 4;
+export const COMPARTMENT_DIRECTION_SHIFT = 160;
+/**
  * A liquidation's taker word in LiquidateBatch's commitment (domain/batch.ts
  * liquidationTakerWord): taker | takeBits << 32 | discounts << (32 + M).
  */

@@ -72,6 +72,11 @@ export const ERROR_CODES = {
   TRANSFER_SELF: { area: "transfer", http: BAD },
   TRANSFER_SYSTEM_ACCOUNT: { area: "transfer", http: BAD },
   TRANSFER_BAD_MARKET: { area: "transfer", http: BAD },
+  COMPARTMENT_MOVE_ZERO: { area: "transfer", http: BAD },
+  COMPARTMENT_BAD_MARKET: { area: "transfer", http: BAD },
+  COMPARTMENT_MOVE_NONCE: { area: "transfer", http: CONFLICT },
+  COMPARTMENT_RESERVE_SHORT: { area: "transfer", http: BAD },
+  COMPARTMENT_BELOW_REQUIREMENT: { area: "transfer", http: BAD },
 
   TREE_BAD_DEPTH: { area: "tree", http: BAD },
   TREE_BAD_PROOF: { area: "tree", http: BAD },

@@ -1,5 +1,6 @@
 import { poseidon } from "./hash.ts";
 import {
+  COMPARTMENT_TAG,
   EXIT_TAG,
   FORCED_TAG,
   OFFER_TAG,
@@ -30,7 +31,11 @@ import { orderMessage, type Order } from "./order.ts";
  *   (offer.ts, offerMessage; circuit OfferMessage);
  * - transfer between two leaves of one key: Poseidon(TRANSFER_TAG | packed withdrawal,
  *   to | flag << 32, domain), the withdrawal's layout under its own tag, spending the
- *   source's withdrawal nonce (sub-accounts.ts, transferMessage).
+ *   source's withdrawal nonce (sub-accounts.ts, transferMessage);
+ * - compartment move, by the fund owner: Poseidon(COMPARTMENT_TAG | market << 4 |
+ *   nonce << 36 | amount << 68 | toReserve << 160, domain), spending the fund's withdrawal
+ *   nonce (compartment-moves.ts, compartmentMoveMessage); its own tag, so a move can never
+ *   be read as a withdrawal or a transfer.
  */
 export const MESSAGE_TAGS = {
   order: ORDER_TAG,
@@ -41,6 +46,7 @@ export const MESSAGE_TAGS = {
   exit: EXIT_TAG,
   offer: OFFER_TAG,
   transfer: TRANSFER_TAG,
+  compartmentMove: COMPARTMENT_TAG,
 } as const;
 
 /**
