@@ -5,13 +5,13 @@ import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
-import type { MarketParams } from "../../prover/src/domain/market.ts";
 import {
   attributeLiquidation,
   chargeBatch,
   chargeCompartments,
   sharesByMarket,
 } from "../../prover/src/domain/compartments.ts";
+import { penaltyMarket } from "../helpers/compartments.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
@@ -27,14 +27,7 @@ import { LocalSolver } from "../../prover/src/verify/smt.ts";
 
 const M = 3;
 const KEY = devKeyPair("compartments-circuit").publicKey;
-const market = (penaltyBps: bigint): MarketParams => ({
-  symbol: "X",
-  initialMarginBps: 1000n,
-  maintenanceMarginBps: 500n,
-  makerFeeBps: 0n,
-  takerFeeBps: 0n,
-  liquidationPenaltyBps: penaltyBps,
-});
+const market = penaltyMarket;
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
 interface Case {
@@ -166,46 +159,47 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
     };
     for (const collateral of [1000n, 100n, 0n, -150n, -(1n << 100n)])
       await checkAttribution({ ...base, collateral });
-    // negative resources with only winning markets open: the largest position carries them
-    await checkAttribution({
-      ...base,
-      collateral: -500n,
-      positions: [
-        [0n, 0n],
-        [-1n, -200n],
-        [-10n, -1100n],
+    const shapes: [string, bigint, [bigint, bigint][]][] = [
+      // negative resources with only winning markets open: the largest position carries them
+      [
+        "largest value",
+        -500n,
+        [
+          [0n, 0n],
+          [-1n, -200n],
+          [-10n, -1100n],
+        ],
       ],
-    });
-    // ... ties to the lower index
-    await checkAttribution({
-      ...base,
-      collateral: -500n,
-      positions: [
-        [0n, 0n],
-        [-10n, -1100n],
-        [-10n, -1100n],
+      [
+        "values tie: the lower index",
+        -500n,
+        [
+          [0n, 0n],
+          [-10n, -1100n],
+          [-10n, -1100n],
+        ],
       ],
-    });
-    // losses tie: the lower index; a flat market's leftover notional
-    await checkAttribution({
-      ...base,
-      collateral: -900n,
-      positions: [
-        [10n, 1100n],
-        [0n, 77n],
-        [10n, 1100n],
+      [
+        "losses tie, a flat market's leftover notional",
+        -900n,
+        [
+          [10n, 1100n],
+          [0n, 77n],
+          [10n, 1100n],
+        ],
       ],
-    });
-    // nothing open: market 0
-    await checkAttribution({
-      ...base,
-      collateral: -7n,
-      positions: [
-        [0n, 0n],
-        [0n, 0n],
-        [0n, 0n],
+      [
+        "nothing open: market 0",
+        -7n,
+        [
+          [0n, 0n],
+          [0n, 0n],
+          [0n, 0n],
+        ],
       ],
-    });
+    ];
+    for (const [, collateral, positions] of shapes)
+      await checkAttribution({ ...base, collateral, positions });
     // the largest values the preconditions allow
     const big = (1n << 64n) - 1n;
     await checkAttribution({

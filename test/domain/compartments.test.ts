@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
-import type { MarketParams } from "../../prover/src/domain/market.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
+import { penaltyMarket } from "../helpers/compartments.ts";
 import {
   attributeLiquidation,
   chargeBatch,
@@ -15,14 +15,7 @@ import {
 } from "../../prover/src/domain/compartments.ts";
 
 const KEY = devKeyPair("compartments").publicKey;
-const market = (penaltyBps: bigint): MarketParams => ({
-  symbol: "X",
-  initialMarginBps: 1000n,
-  maintenanceMarginBps: 500n,
-  makerFeeBps: 0n,
-  takerFeeBps: 0n,
-  liquidationPenaltyBps: penaltyBps,
-});
+const market = penaltyMarket;
 const account = (collateral: bigint, positions: [bigint, bigint][]): Account => ({
   pubKey: KEY,
   collateral,
