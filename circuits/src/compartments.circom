@@ -188,16 +188,21 @@ template ChargeCompartments(M) {
 }
 
 // ChargeBatch(L, M): a batch's L slots applied to the compartments (docs/isolation.md,
-// section 1): every slot's gains first, then the charges in the slots' order, each through
-// ChargeCompartments, so the operator cannot make a charge deleverage by putting it before
-// a gain of the same batch.
+// section 1): every slot's gains first, then the charges in the slots' order, so the
+// operator cannot make a charge deleverage by putting it before a gain of the same batch.
 //   gain[i][j] = max(charge[i][j], 0); start_j = compartment_j + sum_i gain[i][j];
-//   slot i applies min(charge[i][j], 0) to the running compartment (ChargeCompartments).
+//   slot i then applies loss[i][j] = min(charge[i][j], 0) to the running compartment as
+//   ChargeCompartments does: deleverage = max(0, -(loss + max(running, 0))).
+// During the charges the running compartment keeps start's sign: from start >= 0 it stays
+// max(running + loss, 0) >= 0, and from start < 0 it stays start (every charge is
+// deleveraged). So max(running, 0) is running * (1 - startNegative), one sign per market
+// instead of one per slot.
 // Outputs: after[M], the compartments after the batch (assuming each deleveraging
 // recovers its amount), and deleverage[L][M], what each slot leaves to deleveraging.
 // Preconditions: compartment[j] signed, |.| < 2^135; charge[i][j] signed, |.| < 2^134
-// (AttributeCharges); L <= 32. Bounds: the running compartment stays within
-// |compartment| + L * 2^134 < 2^140, ChargeCompartments' precondition.
+// (AttributeCharges); L <= 32. Bounds: |start_j| < 2^135 + L * 2^134 < 2^140 and the
+// running compartment stays between min(start, 0) and start, so |loss + max(running, 0)|
+// < 2^141.
 // TypeScript twin: prover/src/domain/compartments.ts (chargeBatch).
 template ChargeBatch(L, M) {
     assert(L >= 1 && L <= 32);
@@ -221,16 +226,22 @@ template ChargeBatch(L, M) {
         }
     }
     signal running[L + 1][M];
+    signal startNegative[M];
     for (var j = 0; j < M; j++) {
         running[0][j] <== start[j];
+        startNegative[j] <== SignedRangeCheck(140)(running[0][j]);
     }
-    component step[L];
+    signal available[L][M];
+    signal rest[L][M];
+    signal restNegative[L][M];
     for (var i = 0; i < L; i++) {
-        step[i] = ChargeCompartments(M);
-        step[i].compartment <== running[i];
-        step[i].charge <== loss[i];
-        running[i + 1] <== step[i].after;
-        deleverage[i] <== step[i].deleverage;
+        for (var j = 0; j < M; j++) {
+            available[i][j] <== running[i][j] * (1 - startNegative[j]);
+            rest[i][j] <== loss[i][j] + available[i][j];
+            restNegative[i][j] <== SignedRangeCheck(141)(rest[i][j]);
+            deleverage[i][j] <== -rest[i][j] * restNegative[i][j];
+            running[i + 1][j] <== running[i][j] + loss[i][j] + deleverage[i][j];
+        }
     }
     after <== running[L];
 }

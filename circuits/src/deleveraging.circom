@@ -136,3 +136,50 @@ template DeleverageTake() {
     signal neither <== (1 - atLeft) * (1 - atSize);
     neither * (1 - over) === 0;
 }
+
+// BankruptcyPrice(): the price at which a bankrupt position's lots (its whole position in
+// the market), with an uncovered loss x at the mark, are closed so that the loss is
+// covered: mark + ceil(x / lots) for a bankrupt long (bankruptLong = 1), at most 2^64 - 1;
+// mark - ceil(x / lots) for a bankrupt short, at least 1. uncovered = what the bound leaves
+// (x - lots * |price - mark| when clamped, else 0), which stays with the compartment.
+// step = ceil(x / lots): x = step * lots - r with 0 <= r < lots, step < 2^135 and
+// lots <= 2^64, so step * lots < 2^200 and the equation holds over the integers: step and r
+// are unique (a proof by hand; the test takes step as known).
+// Preconditions (the caller's): bankruptLong a bit; 0 < mark < 2^64 (MarketBinding);
+// 0 < lots <= 2^64 (a position's size); 0 <= x < 2^134 (ChargeCompartments' deleverage).
+// Bounds: mark + step < 2^136; mark - step > -2^135.
+// TypeScript twin: prover/src/domain/deleveraging.ts (bankruptcyPrice).
+template BankruptcyPrice() {
+    signal input bankruptLong;
+    signal input mark;
+    signal input lots;
+    signal input x;
+    signal output price;
+    signal output uncovered;
+
+    AssertBit()(bankruptLong);
+    RangeCheck(64)(lots - 1);
+    signal step;
+    signal r;
+    step <-- (x + lots - 1) \ lots;
+    r <-- step * lots - x;
+    RangeCheck(135)(step);
+    RangeCheck(64)(r);
+    RangeCheck(64)(lots - 1 - r);
+    step * lots - r === x;
+
+    signal raw <== mark + (2 * bankruptLong - 1) * step;
+    // a long's price above 2^64 - 1, a short's below 1
+    signal belowTop <== SignedRangeCheck(136)(raw - (1 << PRICE_BITS()));
+    signal aboveTop <== 1 - belowTop;
+    signal belowOne <== SignedRangeCheck(136)(raw - 1);
+    signal over <== bankruptLong * aboveTop;
+    signal under <== (1 - bankruptLong) * belowOne;
+    signal toTop <== over * ((1 << PRICE_BITS()) - 1 - raw);
+    signal toOne <== under * (1 - raw);
+    price <== raw + toTop + toOne;
+    // the distance the price moved from the mark, in the loss-covering direction
+    signal moved <== (2 * bankruptLong - 1) * (price - mark);
+    signal coveredByLots <== lots * moved;
+    uncovered <== (over + under) * (x - coveredByLots);
+}

@@ -95,6 +95,8 @@ const arbCase: fc.Arbitrary<Case> = fc
 describe("AttributeCharges and ChargeCompartments: the compartment rules, proven (twins of domain/compartments.ts)", function () {
   let attribute: ProbeBuild;
   let charge: ProbeBuild;
+  let batch: ProbeBuild;
+  const L = 4;
   before(async function () {
     // inputs public, so that --O2 keeps a wire for each, for the determinism check
     attribute = await compileProbe(
@@ -121,6 +123,10 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
       `ChargeCompartments(${M})`,
       { wasm: true, publicInputs: ["compartment", "charge"] },
     );
+    batch = await compileProbe("charge_batch_4_2", "compartments.circom", `ChargeBatch(${L}, 2)`, {
+      wasm: true,
+      publicInputs: ["compartment", "charge"],
+    });
   });
 
   const outputs = (b: ProbeBuild, w: readonly bigint[], name: string) => {
@@ -263,13 +269,14 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
     );
   });
 
-  it("has one witness per input: every wire of both templates is fixed by their inputs", async function () {
+  it("has one witness per input: every wire of the three templates is fixed by their inputs", async function () {
     const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "compartments.circom"), "utf8");
     const solver = await LocalSolver.create();
     try {
       for (const [b, template] of [
         [attribute, "AttributeCharges"],
         [charge, "ChargeCompartments"],
+        [batch, "ChargeBatch"],
       ] as const) {
         const names = readWireNames(b.sym!);
         const inputs = mainInputWires(names, inputSignals(source, template));
@@ -320,15 +327,6 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
   });
 
   it("ChargeBatch counts the batch's gains first and charges in slot order, as chargeBatch does (property)", async function () {
-    const L = 4;
-    const batch = await compileProbe(
-      "charge_batch_4_2",
-      "compartments.circom",
-      `ChargeBatch(${L}, 2)`,
-      {
-        wasm: true,
-      },
-    );
     const sym = readSymbols(batch.sym!);
     const value = fc.oneof(fc.bigInt(-1000n, 1000n), fc.bigInt(-(1n << 133n), 1n << 133n));
     const run = async (start: readonly bigint[], slots: readonly (readonly bigint[])[]) => {

@@ -4,8 +4,10 @@ import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import {
+  bankruptcyPrice,
   deleverageScore,
   deleverageTake,
+  PRICE_MAX,
   SCORE_MAX,
   SCORE_MIN,
 } from "../../prover/src/domain/deleveraging.ts";
@@ -273,6 +275,99 @@ describe("DeleverageTake: each ranked entry gives up the greedy maximum, and sta
         [],
       );
       for (const w of res.freeWitness) assert.match(wireName(names, w), /\.inv$/);
+    } finally {
+      solver.close();
+    }
+  });
+});
+
+describe("BankruptcyPrice: the price that covers a bankrupt position's loss, within the price's bounds (twin of domain/deleveraging.ts)", function () {
+  let probe: ProbeBuild;
+  before(async function () {
+    probe = await compileProbe("bankruptcy_price", "deleveraging.circom", "BankruptcyPrice()", {
+      wasm: true,
+      publicInputs: ["bankruptLong", "mark", "lots", "x"],
+    });
+  });
+  const signals = (long: boolean, mark: bigint, lots: bigint, x: bigint) => ({
+    bankruptLong: long ? "1" : "0",
+    mark: mark.toString(),
+    lots: lots.toString(),
+    x: x.toString(),
+  });
+  const priceOf = async (long: boolean, mark: bigint, lots: bigint, x: bigint) => {
+    const w = await calculateWitness(probe.wasm!, signals(long, mark, lots, x));
+    const sym = readSymbols(probe.sym!);
+    return {
+      price: w[sym.get("main.price")!],
+      uncovered: decodeSigned(w[sym.get("main.uncovered")!]),
+    };
+  };
+
+  it("prices what bankruptcyPrice prices, clamps included (property)", async function () {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.oneof(fc.bigInt(1n, 1000n), fc.bigInt(1n, PRICE_MAX)),
+        fc.oneof(fc.bigInt(1n, 100n), fc.bigInt(1n, 1n << 64n)),
+        fc.oneof(fc.bigInt(0n, 10n ** 6n), fc.bigInt(0n, (1n << 134n) - 1n)),
+        async (long, mark, lots, x) =>
+          assert.deepEqual(
+            await priceOf(long, mark, lots, x),
+            bankruptcyPrice(long, mark, lots, x),
+          ),
+      ),
+      { numRuns: 100 },
+    );
+    for (const [long, mark, lots, x] of [
+      [true, 100n, 3n, 10n],
+      [false, 100n, 3n, 10n],
+      [false, 10n, 2n, 50n],
+      [true, PRICE_MAX - 1n, 2n, 50n],
+      [true, 5n, 1n, 0n],
+      [false, 1n, 1n << 64n, (1n << 134n) - 1n],
+    ] as const)
+      assert.deepEqual(await priceOf(long, mark, lots, x), bankruptcyPrice(long, mark, lots, x));
+  });
+
+  it("refuses a step other than the ceiling, and zero lots", async function () {
+    const r1cs = readR1cs(probe.r1cs);
+    const names = readWireNames(probe.sym!);
+    const wire = (n: string) => [...names.names].find(([, ns]) => ns.includes(n))![0];
+    const honest = await calculateWitness(probe.wasm!, signals(true, 100n, 3n, 10n));
+    assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+    // step 5 with r = 5 also satisfies 5 * 3 - 5 = 10, but r >= lots
+    const forged = [...honest];
+    forged[wire("main.step")] = 5n;
+    forged[wire("main.r")] = 5n;
+    assert.ok(
+      unsatisfiedConstraints(r1cs, forged).length > 0,
+      "a step above the ceiling was accepted",
+    );
+    await assert.rejects(
+      calculateWitness(probe.wasm!, signals(true, 100n, 0n, 10n)),
+      /BankruptcyPrice|RangeCheck|Num2Bits/,
+    );
+  });
+
+  it("has one witness per input: every wire is fixed, given the step the header proves unique", async function () {
+    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
+    const names = readWireNames(probe.sym!);
+    const solver = await LocalSolver.create();
+    try {
+      const step = readSymbols(probe.sym!).get("main.step")!;
+      const known = [...mainInputWires(names, inputSignals(source, "BankruptcyPrice")), step];
+      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
+        wireQueries: false,
+      });
+      assert.deepEqual(
+        res.undecided.map((w) => wireName(names, w)),
+        [],
+      );
+      assert.deepEqual(
+        res.freeWitness.map((w) => wireName(names, w)),
+        [],
+      );
     } finally {
       solver.close();
     }
