@@ -2,20 +2,21 @@ import assert from "node:assert/strict";
 import { WitnessError } from "../../prover/src/proving/prover.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
+import type { Position } from "../../prover/src/domain/account.ts";
 import { settleTradesCircuit, TEST_PARAMS, witnessOf } from "../helpers/circuit.ts";
 
 const P = TEST_PARAMS;
 const PX = 60_000_00n;
 
 /**
- * A trade by an account whose market-1 notional is `notional`, put in the tree directly (no
+ * A trade by an account whose market-1 position has `fields`, put in the tree directly (no
  * circuit writes an out-of-range one): the engine's unchecked witness for the circuit.
  */
-function tradeWithNotional(notional: bigint) {
+function tradeWith(fields: Partial<Position>) {
   const s = sampleExchange(P, 4);
   const [a, b] = s.traders;
   const leaf = s.state.getAccount(a.index);
-  const positions = leaf.positions.map((p, j) => (j === 1 ? { ...p, notional } : p));
+  const positions = leaf.positions.map((p, j) => (j === 1 ? { ...p, ...fields } : p));
   s.state.setAccount(a.index, { ...leaf, positions }, false);
   const trade = simpleTrade(s, a, b, 0, 1n, PX, { buy: 1n, sell: 1n });
   return settleTrades(s.state, [trade], s.marks, P.batch, { unchecked: true }).input;
@@ -34,7 +35,7 @@ describe("AccountLeafUnpack: a leaf no writer produces is refused where it is re
   });
 
   it("refuses a trade by an account whose leaf holds a notional of 2^128, one above its range", async function () {
-    await assert.rejects(witnessOf(tradeWithNotional(1n << 128n)), (e: unknown) => {
+    await assert.rejects(witnessOf(tradeWith({ notional: 1n << 128n })), (e: unknown) => {
       assert.ok(e instanceof WitnessError, String(e));
       const chain = e.templates.join(" < ");
       assert.match(
@@ -45,6 +46,16 @@ describe("AccountLeafUnpack: a leaf no writer produces is refused where it is re
       return true;
     });
     // at -2^128, the bottom of the range (a gain: the account meets its margin), it is proven
-    await witnessOf(tradeWithNotional(-(1n << 128n)));
+    await witnessOf(tradeWith({ notional: -(1n << 128n) }));
+  });
+
+  it("refuses a position word of 226 bits: a funding index of 2^63, one above its range", async function () {
+    // the word's funding field holds index + 2^63 in 64 bits (bits 161..224): 2^63 sets bit 225
+    await assert.rejects(witnessOf(tradeWith({ fundingIndex: 1n << 63n })), (e: unknown) => {
+      assert.ok(e instanceof WitnessError, String(e));
+      const chain = e.templates.join(" < ");
+      assert.match(chain, /^Num2Bits_\d+ < AccountLeafUnpack_\d+ < TradeSide/, chain);
+      return true;
+    });
   });
 });
