@@ -20,7 +20,8 @@ include "circomlib/circuits/comparators.circom";
 // (the two RangeCheck(DB)), so |q * den + r| < 2^(DB + 32) and |num| < 2^NB are both below
 // p / 2: num = q * den + r holds over the integers, and division with a remainder in
 // [0, den) has one answer, q = floor(num / den). When inRange = 0: q = r = 0.
-// Preconditions: NB, DB + 32 <= 250; den > 0 (the caller's).
+// Preconditions: NB + 2 <= 250 and DB + 34 <= 250 (asserted); den > 0 (the caller's; the
+// remainder checks refuse den = 0 anyway).
 template ClampedFloorDiv(NB, DB, LOW_ONE) {
     assert(NB + 2 <= 250 && DB + 34 <= 250);
     signal input num;
@@ -63,9 +64,11 @@ template ClampedFloorDiv(NB, DB, LOW_ONE) {
 //   pnlBps   = clamp(floor(result * 10^4 / value), -2^31, 2^31 - 1)
 //   leverage = clamp(floor(value * 100 / equity), 1, 2^31 - 1)       (in hundredths)
 //   score    = pnlBps * leverage when pnlBps > 0, else pnlBps         (|score| < 2^62)
-// Preconditions (the caller's): size signed, 0 < |size| <= 2^64, sizeNegative its sign bit
-//   (AccountLeafUnpack); 0 < mark < 2^64 (MarketBinding); result = size * mark - notional,
-//   signed, |.| < 2^129. Checked here: 0 < equity < 2^132 (a ranked account has equity).
+// Preconditions (the caller's): size signed, 0 < |size| <= 2^64, sizeNegative its sign
+//   (AccountLeafUnpack; checked to be a bit here); 0 < mark < 2^64 (MarketBinding checks
+//   mark < 2^64, the oracle's minPrice > 0 keeps it above 0; a mark of 0 makes the value 0,
+//   which the division refuses); result = size * mark - notional, signed, |.| < 2^129.
+//   Checked here: 0 < equity <= 2^132 (a ranked account has equity).
 // Bounds: 0 < value <= 2^128, |result * 10^4| < 2^143, value * 100 < 2^135.
 // TypeScript twin: prover/src/domain/deleveraging.ts (deleverageScore).
 template DeleverageScore() {
@@ -76,6 +79,7 @@ template DeleverageScore() {
     signal input equity;
     signal output score;
 
+    AssertBit()(sizeNegative);
     RangeCheck(132)(equity - 1);
     signal absSize <== size * (1 - 2 * sizeNegative);
     signal value <== absSize * mark;
@@ -96,15 +100,17 @@ template DeleverageScore() {
 // determinism check cannot reason about q * cost; test/circuits/deleveraging.test.ts takes q
 // as known and checks that every other wire follows).
 //   left: lots still to place; size: the entry's |size|; surplus: 10^4 * equity - its
-//   maintenance requirement (scaled) at the liquidation rates (a ranked entry is at or
-//   above maintenance); cost = 10^4 * |price - mark| - mark * mmBps, the
-//   surplus one lot closed at the bankruptcy price costs it (signed).
+//   maintenance requirement (scaled) at the round's liquidation rates (MarketBinding's
+//   liqMmBps; a ranked entry is at or above it); cost = 10^4 * |price - mark| - mark *
+//   liqMmBps_j, the surplus one lot closed at the bankruptcy price costs it (signed). The
+//   rate must be the one the surplus is taken at: a larger one would understate the cost.
 // Outputs: q, and surplusOut = surplus - q * cost >= 0 (the entry stays at or above
 // maintenance; a second market in the same slot starts from it).
 // Preconditions (the caller's): 0 <= left, size <= 2^64; |cost| < 2^81. Checked here:
-//   0 <= surplus < 2^148 (10^4 * equity with equity < 2^132 is below 2^146).
-// Bounds: |q * cost| < 2^145, so surplusOut < 2^149 (it may grow when cost < 0) and
-//   surplusOut - cost lies in (-2^81, 2^150).
+//   0 <= surplus < 2^148 (10^4 * equity - requirement <= 10^4 * equity < 2^146).
+// Bounds: |q * cost| < 2^145, so surplusOut < 2^149, and at most 10^4 * equity < 2^146
+//   for a real entry (it grows only when cost < 0, by freeing more requirement than it
+//   costs); surplusOut - cost lies in (-2^81, 2^150).
 // TypeScript twin: prover/src/domain/deleveraging.ts (deleverageTake).
 template DeleverageTake() {
     signal input left;
@@ -145,8 +151,10 @@ template DeleverageTake() {
 // step = ceil(x / lots): x = step * lots - r with 0 <= r < lots, step < 2^135 and
 // lots <= 2^64, so step * lots < 2^200 and the equation holds over the integers: step and r
 // are unique (a proof by hand; the test takes step as known).
-// Preconditions (the caller's): bankruptLong a bit; 0 < mark < 2^64 (MarketBinding);
-// 0 < lots <= 2^64 (a position's size); 0 <= x < 2^134 (ChargeCompartments' deleverage).
+// Preconditions (the caller's): 0 < lots <= 2^64 (a position's size, checked here);
+// 0 <= x < 2^135 (a slot's deleverage amount, or a compartment under water, -C_j).
+// Checked here: bankruptLong a bit; 0 < mark < 2^64 (MarketBinding checks the upper
+// bound only: a mark of 0 would move a short's price the wrong way).
 // Bounds: mark + step < 2^136; mark - step > -2^135.
 // TypeScript twin: prover/src/domain/deleveraging.ts (bankruptcyPrice).
 template BankruptcyPrice() {
@@ -158,6 +166,7 @@ template BankruptcyPrice() {
     signal output uncovered;
 
     AssertBit()(bankruptLong);
+    RangeCheck(64)(mark - 1);
     RangeCheck(64)(lots - 1);
     signal step;
     signal r;

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
+import { FIELD_MODULUS as FIELD } from "../../prover/src/domain/field.ts";
 import {
   bankruptcyPrice,
   deleverageScore,
@@ -102,6 +103,15 @@ describe("DeleverageScore: the published ranking's score, proven (twin of domain
     assert.equal(twin(cases[0]), SCORE_MAX * SCORE_MAX);
     assert.equal(twin(cases[1]), SCORE_MIN);
     assert.deepEqual([twin(cases[4]), twin(cases[5])], [-1n, 0n]);
+  });
+
+  it("refuses a sign that is not a bit (it would scale the position's value at will)", async function () {
+    const e = { size: 5n, mark: 1n, result: -1n, equity: 1n };
+    const half = ((1n - 200n + FIELD) * ((FIELD + 1n) / 2n)) % FIELD;
+    await assert.rejects(
+      calculateWitness(probe.wasm!, { ...inputs(e), sizeNegative: half.toString() }),
+      /AssertBit|DeleverageScore/,
+    );
   });
 
   it("refuses an account without equity", async function () {
@@ -346,6 +356,11 @@ describe("BankruptcyPrice: the price that covers a bankrupt position's loss, wit
     );
     await assert.rejects(
       calculateWitness(probe.wasm!, signals(true, 100n, 0n, 10n)),
+      /BankruptcyPrice|RangeCheck|Num2Bits/,
+    );
+    // a mark of 0 (round 0's, before any price) would move a short's price the wrong way
+    await assert.rejects(
+      calculateWitness(probe.wasm!, signals(false, 0n, 3n, 10n)),
       /BankruptcyPrice|RangeCheck|Num2Bits/,
     );
   });

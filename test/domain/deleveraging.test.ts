@@ -4,6 +4,7 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import {
   bankruptcyPrice,
   deleverageScore,
+  deleverageTake,
   planDeleverage,
   PRICE_MAX,
   rankOpposing,
@@ -137,6 +138,18 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("refuses to take lots from an entry below maintenance", function () {
+    assert.throws(
+      () => deleverageTake(5n, 5n, -1n, 3n),
+      (e: unknown) =>
+        e instanceof ZkClearError &&
+        e.code === "VALUE_OUT_OF_RANGE" &&
+        /surplus -1/.test(e.message),
+    );
+    assert.equal(deleverageTake(5n, 5n, 0n, 3n), 0n);
+    assert.equal(deleverageTake(5n, 4n, 0n, -3n), 4n);
   });
 
   it("closes the most each entry can take, in ranking order, keeps each at or above maintenance, and accounts for every lot and unit", function () {

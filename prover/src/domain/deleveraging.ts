@@ -152,6 +152,11 @@ export interface DeleveragePlan {
  * q <= left, q <= size, q * cost <= surplus, and that one more lot would break one of them.
  */
 export function deleverageTake(left: bigint, size: bigint, surplus: bigint, cost: bigint): bigint {
+  if (surplus < 0n || left < 0n || size < 0n)
+    throw new ValueRangeError(
+      "VALUE_OUT_OF_RANGE",
+      `a ranked entry takes lots only at or above maintenance (surplus ${surplus}, left ${left}, size ${size})`,
+    );
   const affordable = cost > 0n ? (surplus > 0n ? surplus / cost : 0n) : size;
   return [left, size, affordable].reduce((a, b) => (a < b ? a : b));
 }
@@ -162,7 +167,8 @@ export function deleverageTake(left: bigint, size: bigint, surplus: bigint, cost
  * takes the most it can, q = min(lots left, |size|, what keeps its maintenance surplus at
  * or above 0): closing q lots at a distance d from the mark costs it 10^4 * q * d of
  * surplus and frees q * mark * mmBps of requirement, so q <= floor(surplus / (10^4 * d -
- * mark * mmBps)) when that is positive. A counterparty's position is only reduced, and it
+ * mark * mmBps)) when that is positive. `mmBps` is the market's rate at the round's
+ * liquidation multiplier (MarketBinding's liqMmBps), the one `surplus` is taken at. A counterparty's position is only reduced, and it
  * stays at or above maintenance, so deleveraging never makes a new liquidation.
  */
 export function planDeleverage(
