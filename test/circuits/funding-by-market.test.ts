@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { newAccount, packPositionWord, type Account } from "../../prover/src/domain/account.ts";
@@ -8,7 +10,16 @@ import { settleFunding, settleFundingByMarket } from "../../prover/src/domain/fu
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
+import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
+import {
+  inputSignals,
+  mainInputWires,
+  readWireNames,
+  wireName,
+} from "../../prover/src/verify/circuit-info.ts";
+import { analyseDeterminism } from "../../prover/src/verify/determinism.ts";
+import { LocalSolver } from "../../prover/src/verify/smt.ts";
 
 const M = 3;
 const pos = (size: bigint, notional: bigint, fundingIndex: bigint) => ({
@@ -32,13 +43,12 @@ const fund = (positions: ReturnType<typeof pos>[], collateral = 1_000_000n): Acc
 describe("SettleFundingByMarket: the fund pays each market's funding from that market's compartment", function () {
   let probe: ProbeBuild;
   before(async function () {
+    // inputs public, so that --O2 keeps a wire for each, for the determinism check
     probe = await compileProbe(
       "settle_funding_by_market_3",
       "funding.circom",
       `SettleFundingByMarket(${M})`,
-      {
-        wasm: true,
-      },
+      { wasm: true, publicInputs: ["size", "lastIndex", "index", "word", "notional"] },
     );
   });
 
@@ -148,5 +158,27 @@ describe("SettleFundingByMarket: the fund pays each market's funding from that m
       unsatisfiedConstraints(r1cs, forged).length > 0,
       "a payment moved between markets was accepted",
     );
+  });
+
+  it("has one witness per input: every wire is fixed by the fund's positions and the indices", async function () {
+    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "funding.circom"), "utf8");
+    const names = readWireNames(probe.sym!);
+    const solver = await LocalSolver.create();
+    try {
+      const known = mainInputWires(names, inputSignals(source, "SettleFundingByMarket"));
+      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
+        wireQueries: false,
+      });
+      assert.deepEqual(
+        res.undecided.map((w) => wireName(names, w)),
+        [],
+      );
+      assert.deepEqual(
+        res.freeWitness.map((w) => wireName(names, w)),
+        [],
+      );
+    } finally {
+      solver.close();
+    }
   });
 });
