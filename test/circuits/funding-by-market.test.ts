@@ -123,7 +123,7 @@ describe("SettleFundingByMarket: the fund pays each market's funding from that m
           assert.ok(sum >= whole && sum - whole < BigInt(M), `${sum} against ${whole}`);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 100 },
     );
     // one lot long in market 0 and one short in market 1, each index up by one unit:
     // each market rounds its own fraction against the fund
