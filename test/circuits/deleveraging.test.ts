@@ -388,3 +388,166 @@ describe("BankruptcyPrice: the price that covers a bankrupt position's loss, wit
     }
   });
 });
+
+/**
+ * ClampedFloorDiv's quotient and remainder are `<--` wires whose uniqueness the header
+ * proves by hand, so the determinism check takes them as known and cannot see a constraint
+ * that proof rests on go missing. Here they are made inputs (the template's text with its
+ * two `<--` lines taken out, read from the sources under test, so a mutant's copy is
+ * tested as it is): the witness calculator then accepts a choice of q and r exactly when
+ * the constraints do, and every choice but the honest one must be refused.
+ */
+describe("ClampedFloorDiv: with its quotient and remainder free, only the honest ones satisfy it", function () {
+  let probe: ProbeBuild;
+  before(async function () {
+    probe = await compileFree("ClampedFloorDiv", ["q", "r"], "(143, 129, 0)");
+  });
+
+  const accepts = (num: bigint, den: bigint, q: bigint, r: bigint) =>
+    calculateWitness(probe.wasm!, {
+      num: encodeSigned(num).toString(),
+      den: den.toString(),
+      q: encodeSigned(q).toString(),
+      r: encodeSigned(r).toString(),
+    }).then(
+      () => true,
+      () => false,
+    );
+
+  it("outside the clamp, q and r are 0", async function () {
+    // num below -2^31 * den: out is -2^31 whatever q is, unless q is pinned
+    assert.ok(await accepts(-(1n << 40n), 100n, 0n, 0n));
+    assert.ok(!(await accepts(-(1n << 40n), 100n, 5n, 0n)), "a quotient of 5 below the clamp");
+    assert.ok(!(await accepts(-(1n << 40n), 100n, 0n, 7n)), "a remainder of 7 below the clamp");
+    assert.ok(!(await accepts(1n << 50n, 3n, 5n, 0n)), "a quotient of 5 above the clamp");
+  });
+
+  it("inside it, q is a 31-bit value and r is below den", async function () {
+    // 1000 / 7 = 142 rem 6
+    assert.ok(await accepts(1000n, 7n, 142n, 6n));
+    // r = 5 makes q = 995 / 7 in the field, far from any 31-bit value
+    const inv7 = modInverse(7n, FIELD);
+    assert.ok(!(await accepts(1000n, 7n, (995n * inv7) % FIELD, 5n)), "a field quotient");
+    assert.ok(!(await accepts(1000n, 7n, 143n, -1n)), "a negative remainder");
+    assert.ok(!(await accepts(1000n, 7n, 141n, 13n)), "a remainder above den");
+    assert.ok(
+      !(await accepts(1000n, 7n, 100n, 6n)),
+      "another quotient with an honest-looking remainder",
+    );
+    // a negative numerator rounds down: -1000 / 7 = -143 rem 1
+    assert.ok(await accepts(-1000n, 7n, -143n, 1n));
+    assert.ok(!(await accepts(-1000n, 7n, -142n, -6n)), "rounded towards zero");
+  });
+});
+
+describe("DeleverageTake and BankruptcyPrice: with their <-- signals free, only the honest ones satisfy them", function () {
+  let take: ProbeBuild;
+  let price: ProbeBuild;
+  before(async function () {
+    take = await compileFree("DeleverageTake", ["q"], "()");
+    price = await compileFree("BankruptcyPrice", ["step", "r"], "()");
+  });
+  const ok = (p: Promise<unknown>) =>
+    p.then(
+      () => true,
+      () => false,
+    );
+
+  it("DeleverageTake: q is the greedy maximum, neither more nor less, in each of its regimes", async function () {
+    const accepts = (left: bigint, size: bigint, surplus: bigint, cost: bigint, q: bigint) =>
+      ok(
+        calculateWitness(take.wasm!, {
+          left: left.toString(),
+          size: size.toString(),
+          surplus: surplus.toString(),
+          cost: encodeSigned(cost).toString(),
+          q: encodeSigned(q).toString(),
+        }),
+      );
+    for (const [left, size, surplus, cost] of [
+      [3n, 9n, 1_000n, 30n], // bound by the lots left
+      [9n, 4n, 1_000n, 30n], // by the entry's size
+      [9n, 9n, 100n, 30n], // by its surplus
+      [9n, 9n, 0n, 30n], // at its maintenance
+      [9n, 5n, 10n, -30n], // a lot frees more than it costs
+    ]) {
+      const q = deleverageTake(left, size, surplus, cost);
+      assert.ok(await accepts(left, size, surplus, cost, q), `the honest q ${q}`);
+      for (const other of [q - 1n, q + 1n])
+        assert.ok(
+          !(await accepts(left, size, surplus, cost, other)),
+          `q ${other} for ${left}, ${size}, ${surplus}, ${cost}`,
+        );
+    }
+  });
+
+  it("BankruptcyPrice: the step is the ceiling of x / lots, neither more nor less", async function () {
+    const accepts = (
+      long: boolean,
+      mark: bigint,
+      lots: bigint,
+      x: bigint,
+      step: bigint,
+      r: bigint,
+    ) =>
+      ok(
+        calculateWitness(price.wasm!, {
+          bankruptLong: long ? "1" : "0",
+          mark: mark.toString(),
+          lots: lots.toString(),
+          x: x.toString(),
+          step: encodeSigned(step).toString(),
+          r: encodeSigned(r).toString(),
+        }),
+      );
+    for (const [long, mark, lots, x] of [
+      [true, 100n, 3n, 10n],
+      [false, 100n, 3n, 10n],
+      [false, 10n, 2n, 50n],
+      [true, 100n, 4n, 0n],
+    ] as const) {
+      const step = (x + lots - 1n) / lots;
+      const r = step * lots - x;
+      assert.ok(await accepts(long, mark, lots, x, step, r), "the honest step");
+      assert.ok(!(await accepts(long, mark, lots, x, step + 1n, r + lots)), "a step one above");
+      assert.ok(!(await accepts(long, mark, lots, x, step - 1n, r - lots)), "a step one below");
+    }
+  });
+});
+
+/**
+ * A template of deleveraging.circom (read from the sources under test) with its `<--`
+ * signals `free` made inputs, compiled as `<Template>Free<args>`: its witness calculator
+ * accepts a choice of those signals exactly when the constraints do.
+ */
+async function compileFree(
+  template: string,
+  free: readonly string[],
+  args: string,
+): Promise<ProbeBuild> {
+  const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
+  const start = source.indexOf(`template ${template}(`);
+  let body = source.slice(start, source.indexOf("\n}\n", start) + 3);
+  body = body.replace(`template ${template}(`, `template ${template}Free(`);
+  for (const name of free)
+    body = body
+      .replace(new RegExp(`signal (output )?${name};`), `signal input ${name};`)
+      .replace(new RegExp(`\\n\\s*${name} <--[^;]*;`), "");
+  assert.ok(!/<--/.test(body), `the free copy of ${template} keeps no <--`);
+  const probeName = `${template.replace(/[A-Z]/g, (c, i: number) => (i ? "_" : "") + c.toLowerCase())}_free`;
+  return compileProbe(probeName, "deleveraging.circom", `${template}Free${args}`, {
+    wasm: true,
+    body,
+  });
+}
+
+/** x^-1 mod p (extended Euclid). */
+function modInverse(x: bigint, p: bigint): bigint {
+  let [a, m, x0, x1] = [x % p, p, 0n, 1n];
+  while (a > 1n) {
+    const t = a / m;
+    [a, m] = [m, a % m];
+    [x0, x1] = [x1 - t * x0, x0];
+  }
+  return ((x1 % p) + p) % p;
+}
