@@ -470,6 +470,8 @@ describe("DeleverageTake and BankruptcyPrice: with their <-- signals free, only 
       [9n, 9n, 100n, 30n], // by its surplus
       [9n, 9n, 0n, 30n], // at its maintenance
       [9n, 5n, 10n, -30n], // a lot frees more than it costs
+      [3n, 9n, 120n, 30n], // the lots left and the surplus bind at once
+      [9n, 3n, 120n, 30n], // the size and the surplus bind at once
     ]) {
       const q = deleverageTake(left, size, surplus, cost);
       assert.ok(await accepts(left, size, surplus, cost, q), `the honest q ${q}`);
@@ -479,6 +481,34 @@ describe("DeleverageTake and BankruptcyPrice: with their <-- signals free, only 
           `q ${other} for ${left}, ${size}, ${surplus}, ${cost}`,
         );
     }
+  });
+
+  it("DeleverageTake: an entry below maintenance gives up nothing, even a lot that would free more than it costs", async function () {
+    const w = (q: bigint) =>
+      ok(
+        calculateWitness(take.wasm!, {
+          left: "5",
+          size: "5",
+          surplus: encodeSigned(-1n).toString(),
+          cost: encodeSigned(-30n).toString(),
+          q: q.toString(),
+        }),
+      );
+    for (const q of [0n, 1n, 5n]) assert.ok(!(await w(q)), `q ${q} from a surplus of -1`);
+  });
+
+  it("BankruptcyPrice: the side is a bit", async function () {
+    const w = await ok(
+      calculateWitness(price.wasm!, {
+        bankruptLong: "2",
+        mark: "100",
+        lots: "3",
+        x: "10",
+        step: "4",
+        r: "2",
+      }),
+    );
+    assert.ok(!w, "a side of 2");
   });
 
   it("BankruptcyPrice: the step is the ceiling of x / lots, neither more nor less", async function () {
