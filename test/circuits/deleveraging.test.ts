@@ -434,6 +434,13 @@ describe("ClampedFloorDiv: with its quotient and remainder free, only the honest
       !(await accepts(1000n, 7n, 100n, 6n)),
       "another quotient with an honest-looking remainder",
     );
+    // the clamp's ends, and a remainder and den at the top of their 129 bits
+    const top = (1n << 31n) - 1n;
+    assert.ok(await accepts(top * 7n + 3n, 7n, top, 3n), "the largest quotient");
+    assert.ok(await accepts(-(1n << 31n) * 7n, 7n, -(1n << 31n), 0n), "the smallest quotient");
+    const den = (1n << 129n) - 1n;
+    assert.ok(await accepts(den - 1n, den, 0n, den - 1n), "the largest remainder");
+    assert.ok(await accepts(0n, den, 0n, 0n), "den - 1 - r at the top");
     // a negative numerator rounds down: -1000 / 7 = -143 rem 1
     assert.ok(await accepts(-1000n, 7n, -143n, 1n));
     assert.ok(!(await accepts(-1000n, 7n, -142n, -6n)), "rounded towards zero");
