@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
@@ -13,17 +11,9 @@ import {
 } from "../../prover/src/domain/compartments.ts";
 import { penaltyMarket } from "../helpers/compartments.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { assertEveryWireFixed } from "../helpers/determinism.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
-import {
-  inputSignals,
-  mainInputWires,
-  readWireNames,
-  wireName,
-} from "../../prover/src/verify/circuit-info.ts";
-import { analyseDeterminism } from "../../prover/src/verify/determinism.ts";
-import { LocalSolver } from "../../prover/src/verify/smt.ts";
 
 const M = 3;
 const KEY = devKeyPair("compartments-circuit").publicKey;
@@ -270,31 +260,12 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
   });
 
   it("has one witness per input: every wire of the three templates is fixed by their inputs", async function () {
-    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "compartments.circom"), "utf8");
-    const solver = await LocalSolver.create();
-    try {
-      for (const [b, template] of [
-        [attribute, "AttributeCharges"],
-        [charge, "ChargeCompartments"],
-        [batch, "ChargeBatch"],
-      ] as const) {
-        const names = readWireNames(b.sym!);
-        const inputs = mainInputWires(names, inputSignals(source, template));
-        const res = await analyseDeterminism(readR1cs(b.r1cs), inputs, solver, {
-          wireQueries: false,
-        });
-        assert.deepEqual(
-          res.undecided.map((w) => wireName(names, w)),
-          [],
-          `${template}: undecided wires`,
-        );
-        // IsZero's inverse is a free witness when its input is 0; it fixes nothing else
-        for (const w of res.freeWitness)
-          assert.match(wireName(names, w), /\.inv$/, `${template}: a free wire`);
-      }
-    } finally {
-      solver.close();
-    }
+    // IsZero's inverse is a free witness when its input is 0; it fixes nothing else
+    await assertEveryWireFixed(attribute, "compartments.circom", "AttributeCharges", {
+      free: /\.inv$/,
+    });
+    await assertEveryWireFixed(charge, "compartments.circom", "ChargeCompartments");
+    await assertEveryWireFixed(batch, "compartments.circom", "ChargeBatch");
   });
 
   it("refuses a forged split: a loss moved from the losing market to another one", async function () {

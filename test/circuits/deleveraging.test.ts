@@ -13,17 +13,11 @@ import {
   SCORE_MIN,
 } from "../../prover/src/domain/deleveraging.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { assertEveryWireFixed, wiresNamed } from "../helpers/determinism.ts";
 import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
-import {
-  inputSignals,
-  mainInputWires,
-  readWireNames,
-  wireName,
-} from "../../prover/src/verify/circuit-info.ts";
-import { analyseDeterminism } from "../../prover/src/verify/determinism.ts";
-import { LocalSolver } from "../../prover/src/verify/smt.ts";
+import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 
 interface Entry {
   readonly size: bigint;
@@ -172,32 +166,13 @@ describe("DeleverageScore: the published ranking's score, proven (twin of domain
     // The propagation and the solver cannot divide by a variable: ClampedFloorDiv's header
     // proves q and r unique (an integer division with remainder, inside the field's range);
     // with them taken as known, every other wire must follow.
-    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
-    const names = readWireNames(probe.sym!);
-    const solver = await LocalSolver.create();
-    try {
-      const quotients = [...names.names]
-        .filter(([, ns]) => ns.some((n) => /ClampedFloorDiv[^.]*\.(q|r)$/.test(n)))
-        .map(([w]) => w);
-      assert.equal(quotients.length, 4, "two divisions, a quotient and a remainder each");
-      const known = [
-        ...mainInputWires(names, inputSignals(source, "DeleverageScore")),
-        ...quotients,
-      ];
-      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
-        wireQueries: false,
-      });
-      assert.deepEqual(
-        res.undecided.map((w) => wireName(names, w)),
-        [],
-      );
-      assert.deepEqual(
-        res.freeWitness.map((w) => wireName(names, w)),
-        [],
-      );
-    } finally {
-      solver.close();
-    }
+    await assertEveryWireFixed(probe, "deleveraging.circom", "DeleverageScore", {
+      known: (names) => {
+        const quotients = wiresNamed(names, /ClampedFloorDiv[^.]*\.(q|r)$/);
+        assert.equal(quotients.length, 4, "two divisions, a quotient and a remainder each");
+        return quotients;
+      },
+    });
   });
 });
 
@@ -271,23 +246,10 @@ describe("DeleverageTake: each ranked entry gives up the greedy maximum, and sta
   it("has one witness per input: every wire is fixed by the entry, given q, which the header proves unique", async function () {
     // q's uniqueness rests on q * cost (a product of two unknowns): the template's header
     // proves it by hand; with q known every other wire must follow
-    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
-    const names = readWireNames(probe.sym!);
-    const solver = await LocalSolver.create();
-    try {
-      const q = readSymbols(probe.sym!).get("main.q")!;
-      const known = [...mainInputWires(names, inputSignals(source, "DeleverageTake")), q];
-      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
-        wireQueries: false,
-      });
-      assert.deepEqual(
-        res.undecided.map((w) => wireName(names, w)),
-        [],
-      );
-      for (const w of res.freeWitness) assert.match(wireName(names, w), /\.inv$/);
-    } finally {
-      solver.close();
-    }
+    await assertEveryWireFixed(probe, "deleveraging.circom", "DeleverageTake", {
+      known: (names) => wiresNamed(names, /^main\.q$/),
+      free: /\.inv$/,
+    });
   });
 });
 
@@ -366,26 +328,9 @@ describe("BankruptcyPrice: the price that covers a bankrupt position's loss, wit
   });
 
   it("has one witness per input: every wire is fixed, given the step the header proves unique", async function () {
-    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "deleveraging.circom"), "utf8");
-    const names = readWireNames(probe.sym!);
-    const solver = await LocalSolver.create();
-    try {
-      const step = readSymbols(probe.sym!).get("main.step")!;
-      const known = [...mainInputWires(names, inputSignals(source, "BankruptcyPrice")), step];
-      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
-        wireQueries: false,
-      });
-      assert.deepEqual(
-        res.undecided.map((w) => wireName(names, w)),
-        [],
-      );
-      assert.deepEqual(
-        res.freeWitness.map((w) => wireName(names, w)),
-        [],
-      );
-    } finally {
-      solver.close();
-    }
+    await assertEveryWireFixed(probe, "deleveraging.circom", "BankruptcyPrice", {
+      known: (names) => wiresNamed(names, /^main\.step$/),
+    });
   });
 });
 

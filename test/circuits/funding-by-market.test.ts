@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { newAccount, packPositionWord, type Account } from "../../prover/src/domain/account.ts";
@@ -9,17 +7,9 @@ import { FUNDING_SCALE } from "../../prover/src/domain/constants.ts";
 import { settleFunding, settleFundingByMarket } from "../../prover/src/domain/funding.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { assertEveryWireFixed } from "../helpers/determinism.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
-import {
-  inputSignals,
-  mainInputWires,
-  readWireNames,
-  wireName,
-} from "../../prover/src/verify/circuit-info.ts";
-import { analyseDeterminism } from "../../prover/src/verify/determinism.ts";
-import { LocalSolver } from "../../prover/src/verify/smt.ts";
 
 const M = 3;
 const pos = (size: bigint, notional: bigint, fundingIndex: bigint) => ({
@@ -161,24 +151,6 @@ describe("SettleFundingByMarket: the fund pays each market's funding from that m
   });
 
   it("has one witness per input: every wire is fixed by the fund's positions and the indices", async function () {
-    const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, "funding.circom"), "utf8");
-    const names = readWireNames(probe.sym!);
-    const solver = await LocalSolver.create();
-    try {
-      const known = mainInputWires(names, inputSignals(source, "SettleFundingByMarket"));
-      const res = await analyseDeterminism(readR1cs(probe.r1cs), known, solver, {
-        wireQueries: false,
-      });
-      assert.deepEqual(
-        res.undecided.map((w) => wireName(names, w)),
-        [],
-      );
-      assert.deepEqual(
-        res.freeWitness.map((w) => wireName(names, w)),
-        [],
-      );
-    } finally {
-      solver.close();
-    }
+    await assertEveryWireFixed(probe, "funding.circom", "SettleFundingByMarket");
   });
 });
