@@ -14,6 +14,7 @@ import {
 } from "../../prover/src/domain/deleveraging.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { assertEveryWireFixed, wiresNamed } from "../helpers/determinism.ts";
+import { invMod } from "../../prover/src/verify/propagation.ts";
 import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
@@ -371,7 +372,7 @@ describe("ClampedFloorDiv: with its quotient and remainder free, only the honest
     // 1000 / 7 = 142 rem 6
     assert.ok(await accepts(1000n, 7n, 142n, 6n));
     // r = 5 makes q = 995 / 7 in the field, far from any 31-bit value
-    const inv7 = modInverse(7n, FIELD);
+    const inv7 = invMod(7n, FIELD);
     assert.ok(!(await accepts(1000n, 7n, (995n * inv7) % FIELD, 5n)), "a field quotient");
     assert.ok(!(await accepts(1000n, 7n, 143n, -1n)), "a negative remainder");
     assert.ok(!(await accepts(1000n, 7n, 141n, 13n)), "a remainder above den");
@@ -521,15 +522,4 @@ async function compileFree(
     wasm: true,
     body,
   });
-}
-
-/** x^-1 mod p (extended Euclid). */
-function modInverse(x: bigint, p: bigint): bigint {
-  let [a, m, x0, x1] = [x % p, p, 0n, 1n];
-  while (a > 1n) {
-    const t = a / m;
-    [a, m] = [m, a % m];
-    [x0, x1] = [x1 - t * x0, x0];
-  }
-  return ((x1 % p) + p) % p;
 }

@@ -1,4 +1,5 @@
 import { FEE_ACCOUNT, FUNDING_SCALE, INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { signedFloorDiv } from "../domain/amounts.ts";
 import { fundingBasis } from "../domain/funding.ts";
 import { equity } from "../domain/margin.ts";
 import type { ExchangeState } from "../engine/state.ts";
@@ -65,8 +66,7 @@ export function books(state: ExchangeState): Books {
     });
   }
   const basis = fundingBasis([...state.entries()].map(([, a]) => a));
-  const floorDiv = (x: bigint, d: bigint) => (x >= 0n ? x / d : -((-x + d - 1n) / d));
-  owed += floorDiv(basis, FUNDING_SCALE);
+  owed += signedFloorDiv(basis, FUNDING_SCALE);
   return {
     accounts,
     owedToAccounts: owed,

@@ -70,6 +70,12 @@ export function floorDiv(a: bigint, b: bigint): bigint {
   return a / b;
 }
 
+/** floor(a / b) for a of either sign and b > 0, rounding towards minus infinity (bigint division truncates towards 0). */
+export function signedFloorDiv(a: bigint, b: bigint): bigint {
+  if (b <= 0n) throw new ValueRangeError("VALUE_OUT_OF_RANGE", `signedFloorDiv needs b > 0`);
+  return a >= 0n ? a / b : -((-a + b - 1n) / b);
+}
+
 /** |x| */
 export function abs(x: bigint): bigint {
   return x < 0n ? -x : x;

@@ -1,5 +1,5 @@
 import { BPS_DENOMINATOR, PRICE_BITS } from "./constants.ts";
-import { abs, ValueRangeError } from "./amounts.ts";
+import { abs, signedFloorDiv, ValueRangeError } from "./amounts.ts";
 
 /**
  * Auto-deleveraging (docs/isolation.md, section 3): the bankruptcy price, the published
@@ -15,8 +15,6 @@ export const SCORE_MAX = (1n << 31n) - 1n;
 export const PRICE_MAX = (1n << BigInt(PRICE_BITS)) - 1n;
 
 const clamp = (x: bigint, lo: bigint, hi: bigint) => (x < lo ? lo : x > hi ? hi : x);
-/** floor(a / b) for b > 0 and a of either sign (BigInt division truncates towards 0). */
-const signedFloorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 export interface BankruptcyPrice {
