@@ -95,6 +95,12 @@ function OFFER_TERM_BITS() { return 80; }
 // destination, an existing account, and the margin mode it has), then the domain
 function TRANSFER_TAG() { return 8; }
 function TRANSFER_FLAG_SHIFT() { return 32; }
+// the insurance fund's move between its reserve and one market's compartment:
+// COMPARTMENT_TAG | market << 4 | nonce << 36 | amount << 68 | toReserve << 160 (the
+// withdrawal's nonce and amount fields), then the domain; signed by the fund owner's key
+function COMPARTMENT_TAG() { return 9; }
+function COMPARTMENT_MARKET_SHIFT() { return 4; }
+function COMPARTMENT_DIRECTION_SHIFT() { return 160; }
 // liquidation taker word in LiquidateBatch's commitment:
 //   taker | takeBits << 32 | (sum_j take_j * discountBps_j << 16j) << (32 + M)
 function LIQUIDATION_TAKE_SHIFT() { return 32; }

@@ -12,6 +12,7 @@ include "order.circom";
 include "margin.circom";
 include "market-binding.circom";
 include "funding.circom";
+include "compartments.circom";
 
 // OfferMessage(M): what a liquidator's key signs for its standing offer:
 //   Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, term[0], ..., term[M-1]),
@@ -96,8 +97,9 @@ template DiscountWithinPenalty() {
 // is settled (SettleFunding), so an account funding pushed under is liquidated and one
 // funding kept healthy is not. Its positions are closed at the mark price: those the
 // slot's liquidator takes (take[j] = 1) move to the liquidator, the others to the
-// insurance fund. The liquidation penalty goes to the fund less the liquidator's share,
-// and a negative equity is covered by the fund.
+// insurance fund. The account keeps max(equity - penalty, 0); the rest of its result is
+// split by market (AttributeCharges): each market's compartment of the fund earns that
+// market's penalty less the liquidator's share there, and pays that market's uncovered loss.
 //   enabled: bit; padding slots change nothing.
 //   account: < 2^D, not a system account; leaf preimage and siblings: as in TradeSide.
 //   mark[M] < 2^64, index[M] (|.| <= 2^63), imBps[M], mmBps[M] and penaltyBps[M] < 2^16:
@@ -114,16 +116,18 @@ template DiscountWithinPenalty() {
 //     market (its leaf's flag, 1 + market), j is that market.
 //   It settles its own funding at the batch's indices, takes each taken position at the
 //   mark (size += size_j, notional += size_j * mark_j), is paid
-//     share = floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4) <= penalty,
-//   and meets its initial margin afterwards. Its word keeps its order nonce and filled.
-// Outputs (0 when disabled), summed by the batch into one fund update:
-//   fundDelta: equity - what the account keeps (the penalty, or the whole equity when it
-//     is below the penalty; negative when the fund covers a shortfall) - share;
+//     share = sum_j floor(take_j * |size_j| * mark_j * discountBps_j / 10^4),
+//   each term at most its market's penalty, and meets its initial margin afterwards. Its
+//   word keeps its order nonce and filled.
+// Outputs (0 when disabled), applied by the batch to the fund:
+//   charge[j]: what compartment j gains (negative: pays), AttributeCharges' charge; they
+//     add up to equity - kept - share;
 //   sizeMoved[j], notionalMoved[j]: the untaken position and its value at mark, moved to
 //     the fund;
 //   takerWord: takerEnabled * (taker | takeBits << 32 | (sum_j take_j * discountBps_j
 //     << 16j) << (32 + M)), committed by the batch (134 bits at most for M <= 6).
-// TypeScript twin: prover/src/engine/liquidations.ts (liquidate) and
+// TypeScript twin: prover/src/engine/liquidations.ts (liquidate), with
+// prover/src/domain/compartments.ts (attributeLiquidation), and
 // prover/src/engine/liquidators.ts (checkTaker, takeOver, liquidatorShare).
 template LiquidationSlot(D, M) {
     var NL = TREE_LEVELS(D);
@@ -157,7 +161,7 @@ template LiquidationSlot(D, M) {
     signal input domain;
     signal input rootIn;
     signal output rootOut;
-    signal output fundDelta;
+    signal output charge[M];
     signal output sizeMoved[M];
     signal output notionalMoved[M];
     signal output committedTaker;
@@ -179,22 +183,18 @@ template LiquidationSlot(D, M) {
     funding.word <== word;
     funding.enabled <== enabled;
 
-    // B. Equity, maintenance requirement and penalty base at the marks.
+    // B. Equity and maintenance requirement at the marks.
     signal markValue[M];
     signal absMarkValue[M];
     signal mmTerm[M];
-    signal penaltyTerm[M];
     var equity = funding.collateralOut;
     var maintenance = 0;
-    var penaltyBase = 0;
     for (var j = 0; j < M; j++) {
         markValue[j] <== old.size[j] * mark[j];
         absMarkValue[j] <== markValue[j] * (1 - 2 * old.sizeNegative[j]);
         mmTerm[j] <== absMarkValue[j] * mmBps[j];
-        penaltyTerm[j] <== absMarkValue[j] * penaltyBps[j];
         equity += markValue[j] - notional[j];
         maintenance += mmTerm[j];
-        penaltyBase += penaltyTerm[j];
     }
     signal equitySignal <== equity;
 
@@ -203,42 +203,7 @@ template LiquidationSlot(D, M) {
     signal shortfall <== enabled * (maintenance - BPS_DENOMINATOR() * equitySignal - 1);
     RangeCheck(MARGIN_DIFF_BITS())(shortfall);
 
-    // D. penalty = floor(penaltyBase / 10^4), unique thanks to the range checks.
-    signal penalty;
-    signal remainder;
-    penalty <-- penaltyBase \ BPS_DENOMINATOR();
-    remainder <-- penaltyBase % BPS_DENOMINATOR();
-    penaltyBase === penalty * BPS_DENOMINATOR() + remainder;
-    RangeCheck(14)(remainder);
-    RangeCheck(14)(BPS_DENOMINATOR() - 1 - remainder);
-    RangeCheck(MARGIN_DIFF_BITS())(penalty);
-
-    // E. The account keeps max(equity - penalty, 0); the rest goes to (or comes from) the fund.
-    signal afterPenalty <== equitySignal - penalty;
-    signal negative <== SignedRangeCheck(MARGIN_DIFF_BITS())(afterPenalty);
-    signal kept <== afterPenalty * (1 - negative);
-    _ <== SignedRangeCheck(COLLATERAL_BITS())(kept);
-
-    // F. The account's new leaf: no positions, working orders kept (so they cannot be
-    // replayed). Root rootIn -> mid.
-    signal newWord[M];
-    signal zeros[M];
-    for (var j = 0; j < M; j++) {
-        newWord[j] <== funding.wordOut[j] - old.size[j];
-        zeros[j] <== 0;
-    }
-    signal newBalance <== PackBalance()(kept, old.withdrawNonce, old.flag);
-    signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
-    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, zeros);
-    component update = LeafUpdate(D);
-    update.oldLeaf <== oldLeaf;
-    update.newLeaf <== newLeaf;
-    update.indexBits <== accountBits.out;
-    update.siblings <== siblings;
-    (update.oldRoot - rootIn) * enabled === 0;
-    signal mid <== rootIn + enabled * (update.newRoot - rootIn);
-
-    // G. The liquidator: a user account other than the liquidated one, whose signed offer
+    // D. The liquidator: a user account other than the liquidated one, whose signed offer
     // covers every position it takes, with a discount within the penalty.
     AssertBit()(takerEnabled);
     takerEnabled * (1 - enabled) === 0;
@@ -287,26 +252,54 @@ template LiquidationSlot(D, M) {
     sig.S <== offerSigS;
     sig.M <== offerMsg;
 
-    // H. share = floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4), unique
-    // thanks to the range checks; at most the penalty since every taken discount is.
+    // E. The result split by market (AttributeCharges, docs/isolation.md section 2): each
+    // market's penalty, the liquidator's share in each market it takes,
+    //   share_j = floor(take_j * |size_j| * mark_j * discountBps_j / 10^4) <= penalty_j
+    // (every taken discount is within its market's penalty), what the account keeps,
+    // max(equity - sum_j penalty_j, 0), and each compartment's charge.
     signal takenValue[M];
-    signal shareTerm[M];
-    var shareBase = 0;
+    signal shareBase[M];
     for (var j = 0; j < M; j++) {
         takenValue[j] <== take[j] * absMarkValue[j];
-        shareTerm[j] <== takenValue[j] * discountBps[j];
-        shareBase += shareTerm[j];
+        shareBase[j] <== takenValue[j] * discountBps[j];
     }
-    signal share;
-    signal shareRemainder;
-    share <-- shareBase \ BPS_DENOMINATOR();
-    shareRemainder <-- shareBase % BPS_DENOMINATOR();
-    shareBase === share * BPS_DENOMINATOR() + shareRemainder;
-    RangeCheck(14)(shareRemainder);
-    RangeCheck(14)(BPS_DENOMINATOR() - 1 - shareRemainder);
-    RangeCheck(MARGIN_DIFF_BITS())(share);
+    component attribution = AttributeCharges(M);
+    attribution.enabled <== enabled;
+    attribution.collateral <== funding.collateralOut;
+    attribution.size <== old.size;
+    attribution.markValue <== markValue;
+    attribution.absMarkValue <== absMarkValue;
+    attribution.notional <== notional;
+    attribution.penaltyBps <== penaltyBps;
+    attribution.shareBase <== shareBase;
+    signal kept <== attribution.kept;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(kept);
+    var shares = 0;
+    for (var j = 0; j < M; j++) {
+        shares += attribution.share[j];
+    }
+    signal share <== shares;
 
-    // I. The liquidator settles its funding, takes the positions at the mark, is paid its
+    // F. The account's new leaf: it keeps max(equity - penalty, 0), no positions, and its
+    // working orders (so they cannot be replayed). Root rootIn -> mid.
+    signal newWord[M];
+    signal zeros[M];
+    for (var j = 0; j < M; j++) {
+        newWord[j] <== funding.wordOut[j] - old.size[j];
+        zeros[j] <== 0;
+    }
+    signal newBalance <== PackBalance()(kept, old.withdrawNonce, old.flag);
+    signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, zeros);
+    component update = LeafUpdate(D);
+    update.oldLeaf <== oldLeaf;
+    update.newLeaf <== newLeaf;
+    update.indexBits <== accountBits.out;
+    update.siblings <== siblings;
+    (update.oldRoot - rootIn) * enabled === 0;
+    signal mid <== rootIn + enabled * (update.newRoot - rootIn);
+
+    // G. The liquidator settles its funding, takes the positions at the mark, is paid its
     // share and meets its initial margin. Root mid -> rootOut.
     component takerFunding = SettleFunding(M);
     takerFunding.collateral <== taker_.collateral;
@@ -344,15 +337,15 @@ template LiquidationSlot(D, M) {
     (takerUpdate.oldRoot - mid) * takerEnabled === 0;
     rootOut <== mid + takerEnabled * (takerUpdate.newRoot - mid);
 
-    // J. The fund's part: what no liquidator took, and the rest of the equity.
+    // H. The fund's part: what no liquidator took, and each compartment's charge.
     // take[j] <= takerEnabled <= enabled, so enabled - take[j] = enabled * (1 - take[j]).
     for (var j = 0; j < M; j++) {
         sizeMoved[j] <== (enabled - take[j]) * old.size[j];
         notionalMoved[j] <== (enabled - take[j]) * markValue[j];
     }
-    fundDelta <== enabled * (equitySignal - kept) - share;
+    charge <== attribution.charge;
 
-    // K. What the batch commits of the liquidator (0 without one).
+    // I. What the batch commits of the liquidator (0 without one).
     signal takenDiscount[M];
     var packed = 0;
     for (var j = 0; j < M; j++) {
@@ -373,10 +366,14 @@ template LiquidationSlot(D, M) {
 //     liquidator). TypeScript twin: prover/src/domain/batch.ts (liquidationCommitment).
 //   priceConfigHash: the market configuration, mark prices and funding indices, as in
 //     SettleTrades.
-// The fund settles its own accrued funding before it takes the positions (it holds
-// positions like any account); it pays a liquidator's share when the account's equity
-// does not cover it. The batch is invalid if the fund's collateral would end
-// below zero.
+// The insurance fund's ledger is per market (docs/isolation.md, section 1): its
+// compartment j is C_j = size_j * mark_j - notional_j, and its collateral is its reserve,
+// which no liquidation touches. The fund settles its funding market by market into its
+// notionals (SettleFundingByMarket), so each compartment pays its own market's funding;
+// the slots' charges are applied gains first, then in the slots' order (ChargeBatch), and
+// written to the notionals; the positions it takes at the mark leave its compartments
+// unchanged at the batch's marks. A batch in which a compartment cannot pay a charge
+// (ChargeBatch's deleverage > 0) is invalid: its rest would be deleveraged (section 3).
 template LiquidateBatch(L, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -441,7 +438,6 @@ template LiquidateBatch(L, D, M) {
     commitment[0] <== 0;
     component slot[L];
     component slotHash[L];
-    var totalDelta = 0;
     var totalSize[M];
     var totalNotional[M];
     for (var j = 0; j < M; j++) {
@@ -481,7 +477,6 @@ template LiquidateBatch(L, D, M) {
         slot[i].domain <== domain;
         slot[i].rootIn <== root[i];
         root[i + 1] <== slot[i].rootOut;
-        totalDelta += slot[i].fundDelta;
         for (var j = 0; j < M; j++) {
             totalSize[j] += slot[i].sizeMoved[j];
             totalNotional[j] += slot[i].notionalMoved[j];
@@ -493,32 +488,49 @@ template LiquidateBatch(L, D, M) {
         commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);
     }
 
-    // C. The insurance fund takes the positions and the penalties, covers the shortfalls,
-    // and must stay solvent: its collateral cannot end below zero.
+    // C. The insurance fund takes the positions, and each compartment the charges of its
+    // market, which it must be able to pay; its reserve, nonce and flag are unchanged.
     component fund = AccountLeafUnpack(M);
     fund.balance <== fundBalance;
     fund.word <== fundWord;
     fund.notional <== fundNotional;
     // the fund is a cross-margin account: it takes positions in every market
     fund.flag === 0;
-    component fundFunding = SettleFunding(M);
-    fundFunding.collateral <== fund.collateral;
+    component fundFunding = SettleFundingByMarket(M);
     fundFunding.size <== fund.size;
     fundFunding.lastIndex <== fund.lastIndex;
     fundFunding.index <== fundingIndex;
     fundFunding.word <== fundWord;
-    fundFunding.enabled <== 1;
-    signal newFundCollateral <== fundFunding.collateralOut + totalDelta;
-    RangeCheck(COLLATERAL_BITS())(newFundCollateral);
+    fundFunding.notional <== fundNotional;
+    // |size * mark| < 2^128 and |notionalOut| < 2^128 + 2^108: |C_j| < 2^130
+    signal compartment[M];
+    component charges = ChargeBatch(L, M);
+    for (var j = 0; j < M; j++) {
+        compartment[j] <== fund.size[j] * mark[j] - fundFunding.notionalOut[j];
+        charges.compartment[j] <== compartment[j];
+        for (var i = 0; i < L; i++) {
+            charges.charge[i][j] <== slot[i].charge[j];
+        }
+    }
+    var charged[M];
+    for (var j = 0; j < M; j++) {
+        charged[j] = 0;
+        for (var i = 0; i < L; i++) {
+            // nothing is left to deleverage: every charge is paid by its compartment
+            charges.deleverage[i][j] === 0;
+            charged[j] += slot[i].charge[j];
+        }
+    }
     signal newFundWord[M];
     signal newFundNotional[M];
     for (var j = 0; j < M; j++) {
         _ <== SignedRangeCheck(SIZE_BITS())(fund.size[j] + totalSize[j]);
         newFundWord[j] <== fundFunding.wordOut[j] + totalSize[j];
-        newFundNotional[j] <== fundNotional[j] + totalNotional[j];
+        // a gain raises C_j = size_j * mark_j - notional_j: it lowers the notional
+        newFundNotional[j] <== fundFunding.notionalOut[j] + totalNotional[j] - charged[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }
-    signal newFundBalance <== PackBalance()(newFundCollateral, fund.withdrawNonce, fund.flag);
+    signal newFundBalance <== fundBalance;
     signal oldFundLeaf <== LeafHash(M)(fundAx, fundAy, fundBalance, fundWord, fundNotional);
     signal newFundLeaf <== LeafHash(M)(fundAx, fundAy, newFundBalance, newFundWord, newFundNotional);
     component fundUpdate = LeafUpdate(D);

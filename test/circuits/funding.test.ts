@@ -312,11 +312,15 @@ describe("funding in the circuits that read accounts (test parameters)", functio
         positions: [pos(1n, 6_000_000n), pos(0n, 0n)],
       });
       const idx = [7n * FUNDING_SCALE, 0n];
-      const fundBefore = s.getAccount(INSURANCE_ACCOUNT).collateral;
+      const fundBefore = s.getAccount(INSURANCE_ACCOUNT);
       const r = liquidate(s, [3n], [4_000_000n, ETH], P.liquidations, {}, idx);
-      // the short fund receives 7 (rounded down), the long liquidated account pays 7
+      // the short fund receives 7 (rounded down) into BTC's compartment, which was
+      // -4,000,000 + 6,000,000 at the mark; the long liquidated account pays 7
       assert.equal(r.funding.get(INSURANCE_ACCOUNT), -7n);
-      assert.equal(s.getAccount(INSURANCE_ACCOUNT).collateral, fundBefore + 7n + r.fundDelta);
+      assert.deepEqual(r.compartmentsBefore, [2_000_007n, 0n]);
+      assert.deepEqual(r.compartmentsAfter, [2_000_007n + r.charges[0][0], 0n]);
+      // its reserve pays and receives nothing
+      assert.equal(s.getAccount(INSURANCE_ACCOUNT).collateral, fundBefore.collateral);
       assert.deepEqual(
         s.getAccount(INSURANCE_ACCOUNT).positions.map((p) => p.fundingIndex),
         idx,

@@ -22,8 +22,10 @@ const ETH = 3_000_00n;
  * Account 3: long 1 lot bought at 6,000,000 with 1,250,000 of collateral; account 4 the
  * matching short. With 5% maintenance, account 3 is exactly at its requirement when the
  * mark is 5,000,000: 10^4 * (1,250,000 + 5,000,000 - 6,000,000) = 500 * 5,000,000.
+ * The insurance fund holds 1,000,000 in its reserve and `compartments[j]` in market j's
+ * compartment (flat, notional -compartments[j]).
  */
-function world(fundCollateral = 1_000_000n) {
+function world(compartments: readonly bigint[] = [1_000_000n, 1_000_000n]) {
   const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   const long: Account = {
     ...newAccount(devKeyPair("long").publicKey, 2, 1_250_000n),
@@ -41,9 +43,11 @@ function world(fundCollateral = 1_000_000n) {
   };
   s.setAccount(3n, long);
   s.setAccount(4n, short);
+  const fund = s.getAccount(INSURANCE_ACCOUNT);
   s.setAccount(INSURANCE_ACCOUNT, {
-    ...s.getAccount(INSURANCE_ACCOUNT),
-    collateral: fundCollateral,
+    ...fund,
+    collateral: 1_000_000n,
+    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
   });
   return s;
 }
@@ -78,11 +82,12 @@ describe("LiquidateBatch circuit (test parameters)", function () {
     assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
   });
 
-  it("liquidates an underwater account: the fund takes the position and covers the shortfall", async function () {
+  it("liquidates an underwater account: the fund takes the position, its market's compartment covers the shortfall", async function () {
     const s = world();
     const r = liquidate(s, [3n], [4_000_000n, ETH], P.liquidations);
-    // equity 1,250,000 + 4,000,000 - 6,000,000 = -750,000
-    assert.equal(r.fundDelta, -750_000n);
+    // equity 1,250,000 + 4,000,000 - 6,000,000 = -750,000, all of it BTC's loss
+    assert.deepEqual(r.charges, [[-750_000n, 0n]]);
+    assert.deepEqual(r.compartmentsAfter, [250_000n, 1_000_000n]);
     const acct = s.getAccount(3n);
     assert.deepEqual(
       [
@@ -93,10 +98,11 @@ describe("LiquidateBatch circuit (test parameters)", function () {
       ],
       [0n, 0n, 0n, 1n],
     );
+    // the reserve is untouched; BTC's compartment is 4,000,000 - 3,750,000 = 250,000
     const fund = s.getAccount(INSURANCE_ACCOUNT);
     assert.deepEqual(
       [fund.collateral, fund.positions[0].size, fund.positions[0].notional],
-      [250_000n, 1n, 4_000_000n],
+      [1_000_000n, 1n, -1_000_000n + 4_000_000n + 750_000n],
     );
     const w = await witnessFor(liq(r.input));
     assert.equal(w[2], r.newRoot);
@@ -106,27 +112,31 @@ describe("LiquidateBatch circuit (test parameters)", function () {
     const s = world();
     // at 4,900,000: equity 150,000; maintenance 245,000; penalty 1% of 4,900,000 = 49,000
     const r = liquidate(s, [3n], [4_900_000n, ETH], P.liquidations);
-    assert.equal(r.fundDelta, 49_000n);
+    assert.deepEqual(r.charges, [[49_000n, 0n]]);
     assert.equal(s.getAccount(3n).collateral, 101_000n);
     await witnessFor(liq(r.input));
   });
 
-  it("refuses a batch that would drive the insurance fund below zero", async function () {
+  it("refuses a batch whose loss its market's compartment cannot pay, however rich the other compartment and the reserve", async function () {
+    // BTC's compartment holds 100,000 of the 750,000 shortfall; ETH's 10,000,000
+    const poor = () => world([100_000n, 10_000_000n]);
     assert.equal(
-      code(() => liquidate(world(100_000n), [3n], [4_000_000n, ETH], P.liquidations)),
-      "FUND_INSUFFICIENT",
+      code(() => liquidate(poor(), [3n], [4_000_000n, ETH], P.liquidations)),
+      "COMPARTMENT_SHORT",
     );
-    const forged = liquidate(world(100_000n), [3n], [4_000_000n, ETH], P.liquidations, {
+    const forged = liquidate(poor(), [3n], [4_000_000n, ETH], P.liquidations, {
       unchecked: true,
     });
-    await assertRefused(liq(forged.input), "RangeCheck");
+    await assertRefused(liq(forged.input), "LiquidateBatch");
   });
 
   it("settles a mixed batch with padding and refuses other prices than the bound ones", async function () {
-    const r = liquidate(world(), [3n], [4_500_000n, ETH], P.liquidations);
+    // an account with equity left: what it keeps depends on the mark (a bankrupt one's
+    // result would not: the fund takes its position and its shortfall at any mark)
+    const r = liquidate(world(), [3n], [4_900_000n, ETH], P.liquidations);
     assert.equal(r.input.slots[1].enabled, 0n);
     await witnessFor(liq(r.input));
-    const marks = [4_400_000n, ETH];
+    const marks = [4_800_000n, ETH];
     await assertRefused(liq({ ...r.input, mark: marks }), "LiquidateBatch");
     // with the other prices bound too, the slot's own arithmetic no longer matches the roots
     await assertRefused(
@@ -158,9 +168,12 @@ describe("LiquidateBatch circuit (test parameters)", function () {
         fc.bigInt(3_000_000n, 9_000_000n),
         async (rows, mark) => {
           const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
+          // the fund: a reserve, and both compartments funded (flat, notional -10^12)
+          const fund = s.getAccount(INSURANCE_ACCOUNT);
           s.setAccount(INSURANCE_ACCOUNT, {
-            ...s.getAccount(INSURANCE_ACCOUNT),
+            ...fund,
             collateral: 10n ** 12n,
+            positions: fund.positions.map((p) => ({ ...p, notional: -(10n ** 12n) })),
           });
           const ids: bigint[] = [];
           rows.forEach((r, i) => {
@@ -189,6 +202,9 @@ describe("LiquidateBatch circuit (test parameters)", function () {
             r.dataCommitment,
             r.priceConfigHash,
           ]);
+          // losses in BTC never reach ETH's compartment, nor the reserve
+          assert.equal(r.compartmentsAfter[1], r.compartmentsBefore[1]);
+          assert.equal(s.getAccount(INSURANCE_ACCOUNT).collateral, 10n ** 12n);
         },
       ),
       { numRuns: 8 },

@@ -32,12 +32,16 @@ describe("Liquidations with liquidators (engine)", function () {
     const s = world();
     const r = liquidate(s, [taken(3n, OFFER(), [true, false])], MARKS, P.liquidations, {}, INDICES);
     // equity 150,000, penalty 49,000: the account keeps 101,000; the liquidator's share is
-    // 50 bps of 4,900,000 = 24,500, the fund gets the other 24,500
+    // 50 bps of 4,900,000 = 24,500, BTC's compartment gets the other 24,500
     assert.equal(s.getAccount(3n).collateral, 101_000n);
     assert.deepEqual(r.takers, [
       { account: 3n, taker: 5n, take: [true, false], discountBps: [50n, 50n], share: 24_500n },
     ]);
-    assert.equal(r.fundDelta, 24_500n);
+    assert.deepEqual(r.charges, [[24_500n, 0n]]);
+    assert.deepEqual([r.compartmentsBefore, r.compartmentsAfter], [
+      [0n, 0n],
+      [24_500n, 0n],
+    ]);
     const liquidator = s.getAccount(5n);
     // it received 10 of funding on its ETH short before taking the BTC long at the mark
     assert.equal(r.funding.get(5n), -10n);
@@ -51,10 +55,11 @@ describe("Liquidations with liquidators (engine)", function () {
     );
     // its working orders stay as they were
     assert.equal(liquidator.positions[1].nonce, 1n);
+    // the reserve is untouched; the compartment's gain lowers the flat BTC notional
     const fund = s.getAccount(INSURANCE_ACCOUNT);
     assert.deepEqual(
       [fund.collateral, fund.positions[0].size, fund.positions[0].notional],
-      [1_024_500n, 0n, 0n],
+      [1_000_000n, 0n, -24_500n],
     );
     assert.equal(
       r.dataCommitment,
@@ -66,16 +71,18 @@ describe("Liquidations with liquidators (engine)", function () {
   it("splits a liquidation: one market to the liquidator, the other to the fund", function () {
     const s = world();
     const r = liquidate(s, [taken(6n, OFFER(), [true, false])], MARKS, P.liquidations, {}, INDICES);
-    // equity 150,000 + 20 of funding received; penalty 1% of 5,500,000 = 55,000
+    // equity 150,000 + 20 of funding received; penalty 1% of 4,900,000 + 1% of 600,000
+    // = 49,000 + 6,000 = 55,000: BTC's compartment gets 49,000 less the liquidator's 24,500,
+    // ETH's its 6,000
     assert.equal(s.getAccount(6n).collateral, 95_020n);
     assert.equal(r.takers[0].share, 24_500n);
-    assert.equal(r.fundDelta, 55_000n - 24_500n);
+    assert.deepEqual(r.charges, [[24_500n, 6_000n]]);
     const fund = s.getAccount(INSURANCE_ACCOUNT);
     assert.deepEqual(
       fund.positions.map((p) => [p.size, p.notional]),
       [
-        [0n, 0n],
-        [-2n, -600_000n],
+        [0n, -24_500n],
+        [-2n, -600_000n - 6_000n],
       ],
     );
     assert.deepEqual(
@@ -94,13 +101,14 @@ describe("Liquidations with liquidators (engine)", function () {
     const r2 = liquidate(b, [{ account: 3n }], MARKS, P.liquidations);
     assert.equal(r1.newRoot, r2.newRoot);
     assert.deepEqual(r1.takers, []);
-    assert.equal(r1.fundDelta, 49_000n);
+    assert.deepEqual(r1.charges, [[49_000n, 0n]]);
   });
 
-  it("the share is at most the penalty and pays the fund's part when the equity is short", function () {
+  it("the share is at most the penalty and is paid by the market's compartment when the equity is short", function () {
     // an account under water: equity 1,250,000 + 4,000,000 - 6,000,000 = -750,000; the
-    // liquidator still gets its 50 bps of 4,000,000 = 20,000 and the fund pays it
-    const s = world();
+    // liquidator still gets its 50 bps of 4,000,000 = 20,000, and BTC's compartment pays
+    // it with the shortfall
+    const s = world([1_000_000n, 0n]);
     const r = liquidate(
       s,
       [taken(3n, OFFER(), [true, false])],
@@ -108,7 +116,9 @@ describe("Liquidations with liquidators (engine)", function () {
       P.liquidations,
     );
     assert.equal(r.takers[0].share, 20_000n);
-    assert.equal(r.fundDelta, -750_000n - 20_000n);
+    assert.deepEqual(r.charges, [[-750_000n - 20_000n, 0n]]);
+    assert.deepEqual(r.compartmentsAfter, [1_000_000n - 770_000n, 0n]);
+    assert.equal(s.getAccount(INSURANCE_ACCOUNT).collateral, 1_000_000n);
     assert.equal(liquidatorShare([3n, -2n], [7n, 11n], [true, true], [5_000n, 1n]), 10n);
     assert.equal(liquidatorShare([3n, -2n], [7n, 11n], [false, true], [5_000n, 10_000n]), 22n);
   });

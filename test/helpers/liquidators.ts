@@ -20,7 +20,8 @@ import { TEST_PARAMS } from "./circuit.ts";
  *   5: a liquidator with 1,000,000 collateral, short 1 ETH at 300,000 that owes funding
  *      at INDICES (it receives 10: its short earns the ETH index move);
  *   7: a liquidator with 100,000 collateral (too little to take 1 BTC at 10% margin);
- *   the fund holds 1,000,000.
+ *   the fund holds 1,000,000 in its reserve, and `compartments[j]` in its compartment j
+ *   (flat, notional -compartments[j]: C_j = size_j * mark_j - notional_j), empty by default.
  */
 export const P = TEST_PARAMS;
 export const markets = defaultMarkets(P.markets);
@@ -40,7 +41,7 @@ const flat = pos(0n, 0n);
 /** Every account's key in these worlds. */
 export const keyOf = (i: bigint) => devKeyPair(`liq-${i}`);
 
-export function world(): ExchangeState {
+export function world(compartments: readonly bigint[] = [0n, 0n]): ExchangeState {
   const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   const put = (i: bigint, collateral: bigint, positions: Position[]) => {
     const a: Account = { ...newAccount(keyOf(i).publicKey, 2, collateral), positions };
@@ -51,9 +52,11 @@ export function world(): ExchangeState {
   put(5n, 1_000_000n, [flat, pos(-1n, -300_000n)]);
   put(6n, 1_250_000n, [pos(1n, 6_000_000n), pos(-2n, -600_000n)]);
   put(7n, 100_000n, [flat, flat]);
+  const fund = s.getAccount(INSURANCE_ACCOUNT);
   s.setAccount(INSURANCE_ACCOUNT, {
-    ...s.getAccount(INSURANCE_ACCOUNT),
+    ...fund,
     collateral: 1_000_000n,
+    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
   });
   return s;
 }

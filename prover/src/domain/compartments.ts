@@ -37,7 +37,7 @@ export function penaltiesByMarket(
  * floor(|size_j| * mark_j * discountBps_j / 10^4), 0 in a market it does not take.
  */
 export function sharesByMarket(
-  a: Account,
+  a: { readonly positions: readonly { readonly size: bigint }[] },
   marks: readonly bigint[],
   take: readonly boolean[],
   discountBps: readonly bigint[],

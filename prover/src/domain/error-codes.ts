@@ -120,7 +120,7 @@ export const ERROR_CODES = {
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
-  FUND_INSUFFICIENT: { area: "liquidation", http: BAD },
+  COMPARTMENT_SHORT: { area: "liquidation", http: BAD },
   FUND_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
   LIQUIDATOR_SHARE_ABOVE_PENALTY: { area: "liquidation", http: BAD },
   LIQUIDATOR_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },

@@ -2,24 +2,30 @@ import { ZkClearError } from "../domain/errors.ts";
 import { circuitSiblings } from "../domain/tree.ts";
 import {
   BPS_DENOMINATOR,
-  COLLATERAL_BITS,
   INSURANCE_ACCOUNT,
   FIRST_USER_ACCOUNT,
   SIZE_BITS,
   NOTIONAL_BITS,
 } from "../domain/constants.ts";
-import { abs, fitsSigned } from "../domain/amounts.ts";
+import { fitsSigned } from "../domain/amounts.ts";
 import { leafPreimage, type Account, type Position } from "../domain/account.ts";
 import { equity, scaledRequirement } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
 import { marginsWord, oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import { liquidationCommitment } from "../domain/batch.ts";
-import { settleFunding, zeroIndices } from "../domain/funding.ts";
+import { settleFunding, settleFundingByMarket, zeroIndices } from "../domain/funding.ts";
+import {
+  attributeLiquidation,
+  chargeBatch,
+  compartmentValues,
+  penaltiesByMarket,
+} from "../domain/compartments.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
 import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
 import {
   checkTaker,
+  liquidatorShares,
   noTakerFields,
   takeOver,
   type LiquidationRequest,
@@ -30,6 +36,7 @@ import {
 export {
   liquidationRequests,
   liquidatorShare,
+  liquidatorShares,
   takePositions,
   LiquidatorError,
   type LiquidationRequest,
@@ -42,7 +49,7 @@ export type LiquidationErrorCode =
   | "LIQUIDATE_SYSTEM_ACCOUNT"
   | "ACCOUNT_NOT_FOUND"
   | "LIQUIDATE_HEALTHY"
-  | "FUND_INSUFFICIENT"
+  | "COMPARTMENT_SHORT"
   | "FUND_POSITION_OUT_OF_RANGE";
 
 export class LiquidationError extends ZkClearError {
@@ -60,17 +67,16 @@ export function isLiquidatable(
   return BPS_DENOMINATOR * equity(a, marks) < scaledRequirement(a, marks, markets, "maintenance");
 }
 
-/** The liquidation penalty: floor(sum_j |size_j| * mark_j * penaltyBps_j / 10^4). */
+/**
+ * The liquidation penalty: sum_j floor(|size_j| * mark_j * penaltyBps_j / 10^4), each
+ * market's penalty rounded on its own since it goes to that market's compartment.
+ */
 export function liquidationPenalty(
   a: Account,
   marks: readonly bigint[],
   markets: readonly MarketParams[],
 ): bigint {
-  let base = 0n;
-  a.positions.forEach((p, j) => {
-    base += abs(p.size) * marks[j] * markets[j].liquidationPenaltyBps;
-  });
-  return base / BPS_DENOMINATOR;
+  return penaltiesByMarket(a, marks, markets).reduce((s, p) => s + p, 0n);
 }
 
 export interface LiquidationResult {
@@ -78,8 +84,15 @@ export interface LiquidationResult {
   readonly newRoot: bigint;
   readonly dataCommitment: bigint;
   readonly priceConfigHash: bigint;
-  /** What the insurance fund gained (negative: paid) in collateral, funding aside. */
-  readonly fundDelta: bigint;
+  /**
+   * Each liquidation's charges, by market: what the fund's compartment j gained (negative:
+   * paid) from it (attributeLiquidation), in the order of the requests.
+   */
+  readonly charges: readonly (readonly bigint[])[];
+  /** The fund's compartments at the marks, after its funding and before the batch. */
+  readonly compartmentsBefore: readonly bigint[];
+  /** The fund's compartments at the marks after the batch. */
+  readonly compartmentsAfter: readonly bigint[];
   /**
    * Funding settled by each liquidated account, each liquidator and the fund, by account
    * (quote units).
@@ -137,7 +150,7 @@ export function liquidate(
   };
   try {
     const slots: LiquidationSlotInput[] = [];
-    let fundDelta = 0n;
+    const charges: bigint[][] = [];
     const moved = markets.map(() => ({ size: 0n, notional: 0n }));
     for (const { account: index, taker } of reqs) {
       if (index < FIRST_USER_ACCOUNT)
@@ -157,23 +170,36 @@ export function liquidate(
         );
       }
       if (taker) checkTaker(state, index, a, taker, checked);
-      const e = equity(a, marks);
-      const afterPenalty = e - liquidationPenalty(a, marks, markets);
-      const kept = afterPenalty > 0n ? afterPenalty : 0n;
+      const sizes = a.positions.map((p) => p.size);
+      const shares = taker
+        ? liquidatorShares(
+            sizes,
+            marks,
+            taker.take,
+            taker.offer.offer.terms.map((t) => t.discountBps),
+          )
+        : sizes.map(() => 0n);
+      // unchecked (adversarial tests only): a share above its market's penalty is refused
+      // by the circuit (DiscountWithinPenalty) before it reaches the attribution
+      const penalties = penaltiesByMarket(a, marks, markets);
+      const attribution = attributeLiquidation(
+        a,
+        marks,
+        markets,
+        checked ? shares : shares.map((x, j) => (x < penalties[j] ? x : penalties[j])),
+      );
+      charges.push([...attribution.charges]);
       const accountFields = { enabled: 1n, account: index, ...leafWitness(state, index) };
       const positions: Position[] = a.positions.map((p) => ({ ...p, size: 0n, notional: 0n }));
-      write(index, { ...a, collateral: kept, positions });
-      let share = 0n;
+      write(index, { ...a, collateral: attribution.kept, positions });
       let takerFields = noTakerFields(state);
       if (taker) {
         const t = takeOver(state, index, a, taker, marks, indices, required, checked);
-        share = t.share;
         takerFields = t.fields;
         if (t.owed) funding.set(t.taken.taker, t.payment);
         takers.push(t.taken);
         write(t.taken.taker, t.newTaker);
       }
-      fundDelta += e - kept - share;
       a.positions.forEach((p, j) => {
         if (taker?.take[j]) return;
         moved[j].size += p.size;
@@ -185,24 +211,33 @@ export function liquidate(
     const storedFund = state.getAccount(INSURANCE_ACCOUNT);
     const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
     const pre = leafPreimage(storedFund);
-    const fundSettled = settleFunding(storedFund, indices);
+    const fundSettled = settleFundingByMarket(storedFund, indices);
     const fund = fundSettled.account;
-    if (fundSettled.owed !== 0n) funding.set(INSURANCE_ACCOUNT, fundSettled.payment);
+    if (fundSettled.owed.some((o) => o !== 0n))
+      funding.set(
+        INSURANCE_ACCOUNT,
+        fundSettled.payments.reduce((s, p) => s + p, 0n),
+      );
+    const compartmentsBefore = compartmentValues(fund, marks);
+    const batch = chargeBatch(compartmentsBefore, charges);
+    batch.deleverage.forEach((row, i) =>
+      row.forEach((x, j) => {
+        if (checked && x > 0n)
+          throw new LiquidationError(
+            "COMPARTMENT_SHORT",
+            `liquidating account ${accounts[i]} charges market ${j}'s insurance compartment ${-charges[i][j]} and leaves ${x} it cannot pay, which would be deleveraged: the batch is invalid`,
+          );
+      }),
+    );
     const newFund: Account = {
       ...fund,
-      collateral: fund.collateral + fundDelta,
       positions: fund.positions.map((p, j) => ({
         ...p,
         size: p.size + moved[j].size,
-        notional: p.notional + moved[j].notional,
+        // a gain raises C_j = size_j * mark_j - notional_j: it lowers the notional
+        notional: charges.reduce((n, c) => n - c[j], p.notional + moved[j].notional),
       })),
     };
-    if (checked && (newFund.collateral < 0n || !fitsSigned(newFund.collateral, COLLATERAL_BITS))) {
-      throw new LiquidationError(
-        "FUND_INSUFFICIENT",
-        `the insurance fund would end at ${newFund.collateral}: the batch is invalid`,
-      );
-    }
     if (
       newFund.positions.some(
         (p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS),
@@ -254,7 +289,9 @@ export function liquidate(
       newRoot: state.root,
       dataCommitment: commitment,
       priceConfigHash: binding,
-      fundDelta,
+      charges,
+      compartmentsBefore,
+      compartmentsAfter: compartmentValues(newFund, marks),
       funding,
       takers,
       input,

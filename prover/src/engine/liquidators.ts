@@ -1,16 +1,16 @@
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import {
-  BPS_DENOMINATOR,
   COLLATERAL_BITS,
   FIRST_USER_ACCOUNT,
   NOTIONAL_BITS,
   SIZE_BITS,
 } from "../domain/constants.ts";
-import { abs, fitsSigned, pow2 } from "../domain/amounts.ts";
+import { fitsSigned, pow2 } from "../domain/amounts.ts";
 import { tradesIn, type Account } from "../domain/account.ts";
 import { meetsMargin } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import { settleFunding } from "../domain/funding.ts";
+import { sharesByMarket } from "../domain/compartments.ts";
 import { checkOfferWidths, offerCovers, offerTermWord, verifyOffer } from "../domain/offer.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { emptyCircuitSiblings } from "../domain/tree.ts";
@@ -87,9 +87,23 @@ export type TakerFields = Pick<
 export class LiquidatorError extends ZkClearError<CodeOf<"liquidation">> {}
 
 /**
- * The liquidator's share: floor(sum_j take_j * |size_j| * mark_j * discountBps_j / 10^4),
- * the twin of LiquidationSlot's share (section G). With every taken discount at most the
- * market's penalty rate, it is at most the liquidation penalty.
+ * The liquidator's share in each market: floor(take_j * |size_j| * mark_j * discountBps_j
+ * / 10^4), rounded per market since each is charged to its market's compartment
+ * (domain/compartments.ts, sharesByMarket). With every taken discount at most the
+ * market's penalty rate, each is at most that market's penalty.
+ */
+export function liquidatorShares(
+  sizes: readonly bigint[],
+  marks: readonly bigint[],
+  take: readonly boolean[],
+  discountBps: readonly bigint[],
+): bigint[] {
+  return sharesByMarket({ positions: sizes.map((size) => ({ size })) }, marks, take, discountBps);
+}
+
+/**
+ * The liquidator's share: the sum of its per-market shares (liquidatorShares), the twin of
+ * LiquidationSlot's share (section E).
  */
 export function liquidatorShare(
   sizes: readonly bigint[],
@@ -97,11 +111,7 @@ export function liquidatorShare(
   take: readonly boolean[],
   discountBps: readonly bigint[],
 ): bigint {
-  let base = 0n;
-  sizes.forEach((size, j) => {
-    if (take[j]) base += abs(size) * marks[j] * discountBps[j];
-  });
-  return base / BPS_DENOMINATOR;
+  return liquidatorShares(sizes, marks, take, discountBps).reduce((s, x) => s + x, 0n);
 }
 
 /** The taker fields of a slot without a liquidator: an empty leaf, nothing taken. */
