@@ -13,6 +13,7 @@ include "margin.circom";
 include "market-binding.circom";
 include "funding.circom";
 include "compartments.circom";
+include "compartment-move.circom";
 
 // OfferMessage(M): what a liquidator's key signs for its standing offer:
 //   Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, term[0], ..., term[M-1]),
@@ -361,9 +362,10 @@ template LiquidationSlot(D, M) {
 // fund (account 2) with what the liquidators did not take.
 // Public inputs (4):
 //   oldRoot, newRoot: account tree roots.
-//   dataCommitment: c_L with c_0 = 0 and c_{i+1} = Poseidon(c_i, account_i, takerWord_i)
-//     per enabled slot, takerWord_i = LiquidationSlot's committedTaker (0 without a
-//     liquidator). TypeScript twin: prover/src/domain/batch.ts (liquidationCommitment).
+//   dataCommitment: c_L with c_0 = the fund's compartment move's first word (0 without a
+//     move) and c_{i+1} = Poseidon(c_i, account_i, takerWord_i) per enabled slot,
+//     takerWord_i = LiquidationSlot's committedTaker (0 without a liquidator).
+//     TypeScript twin: prover/src/domain/batch.ts (liquidationCommitment).
 //   priceConfigHash: the market configuration, mark prices and funding indices, as in
 //     SettleTrades.
 // The insurance fund's ledger is per market (docs/isolation.md, section 1): its
@@ -374,6 +376,8 @@ template LiquidationSlot(D, M) {
 // written to the notionals; the positions it takes at the mark leave its compartments
 // unchanged at the batch's marks. A batch in which a compartment cannot pay a charge
 // (ChargeBatch's deleverage > 0) is invalid: its rest would be deleveraged (section 3).
+// The batch may carry one compartment move signed by the fund's key (CompartmentMove),
+// applied after the fund's funding and before the slots' charges.
 template LiquidateBatch(L, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -420,6 +424,13 @@ template LiquidateBatch(L, D, M) {
     signal input fundWord[M];
     signal input fundNotional[M];
     signal input fundSiblings[NL][TREE_SIBLINGS()];
+    signal input moveEnabled;
+    signal input moveMarket[M];
+    signal input moveAmount;
+    signal input moveToReserve;
+    signal input moveSigR8x;
+    signal input moveSigR8y;
+    signal input moveSigS;
 
     // A. Prices and configuration are the bound ones.
     component binding = MarketBinding(M);
@@ -431,11 +442,48 @@ template LiquidateBatch(L, D, M) {
     binding.margins <== margins;
     binding.priceConfigHash === priceConfigHash;
 
-    // B. The liquidations, in order.
+    // B. The insurance fund settles its funding market by market into its compartments,
+    // and applies its owner's compartment move if the batch carries one.
+    component fund = AccountLeafUnpack(M);
+    fund.balance <== fundBalance;
+    fund.word <== fundWord;
+    fund.notional <== fundNotional;
+    // the fund is a cross-margin account: it takes positions in every market
+    fund.flag === 0;
+    component fundFunding = SettleFundingByMarket(M);
+    fundFunding.size <== fund.size;
+    fundFunding.lastIndex <== fund.lastIndex;
+    fundFunding.index <== fundingIndex;
+    fundFunding.word <== fundWord;
+    fundFunding.notional <== fundNotional;
+    component move = CompartmentMove(M);
+    move.enabled <== moveEnabled;
+    move.market <== moveMarket;
+    move.amount <== moveAmount;
+    move.toReserve <== moveToReserve;
+    move.nonce <== fund.withdrawNonce;
+    move.domain <== domain;
+    move.ax <== fundAx;
+    move.ay <== fundAy;
+    move.sigR8x <== moveSigR8x;
+    move.sigR8y <== moveSigR8y;
+    move.sigS <== moveSigS;
+    move.collateral <== fund.collateral;
+    move.mmBps <== binding.mmBps;
+    // the compartments after funding, C_j = size_j * mark_j - notional_j, and the fund's
+    // positions' values |size_j| * mark_j
+    signal fundValue[M];
+    for (var j = 0; j < M; j++) {
+        fundValue[j] <== fund.size[j] * mark[j];
+        move.compartment[j] <== fundValue[j] - fundFunding.notionalOut[j];
+        move.absValue[j] <== fundValue[j] * (1 - 2 * fund.sizeNegative[j]);
+    }
+
+    // C. The liquidations, in order.
     signal root[L + 1];
     signal commitment[L + 1];
     root[0] <== oldRoot;
-    commitment[0] <== 0;
+    commitment[0] <== move.committed;
     component slot[L];
     component slotHash[L];
     var totalSize[M];
@@ -488,25 +536,17 @@ template LiquidateBatch(L, D, M) {
         commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);
     }
 
-    // C. The insurance fund takes the positions, and each compartment the charges of its
-    // market, which it must be able to pay; its reserve, nonce and flag are unchanged.
-    component fund = AccountLeafUnpack(M);
-    fund.balance <== fundBalance;
-    fund.word <== fundWord;
-    fund.notional <== fundNotional;
-    // the fund is a cross-margin account: it takes positions in every market
-    fund.flag === 0;
-    component fundFunding = SettleFundingByMarket(M);
-    fundFunding.size <== fund.size;
-    fundFunding.lastIndex <== fund.lastIndex;
-    fundFunding.index <== fundingIndex;
-    fundFunding.word <== fundWord;
-    fundFunding.notional <== fundNotional;
-    // |size * mark| < 2^128 and |notionalOut| < 2^128 + 2^108: |C_j| < 2^130
+    // D. Each compartment pays the charges of its market, which it must be able to do; the
+    // fund takes the positions. Its reserve changes by the move alone.
+    // |size * mark| < 2^128 and |notionalOut| < 2^128 + 2^108: |C_j| < 2^130 before the
+    // move, and < 2^130 + 2^92 after it
     signal compartment[M];
+    signal notionalMoved[M];
     component charges = ChargeBatch(L, M);
     for (var j = 0; j < M; j++) {
-        compartment[j] <== fund.size[j] * mark[j] - fundFunding.notionalOut[j];
+        // a move into compartment j lowers notional_j, raising C_j
+        notionalMoved[j] <== fundFunding.notionalOut[j] - move.delta[j];
+        compartment[j] <== fundValue[j] - notionalMoved[j];
         charges.compartment[j] <== compartment[j];
         for (var i = 0; i < L; i++) {
             charges.charge[i][j] <== slot[i].charge[j];
@@ -527,10 +567,10 @@ template LiquidateBatch(L, D, M) {
         _ <== SignedRangeCheck(SIZE_BITS())(fund.size[j] + totalSize[j]);
         newFundWord[j] <== fundFunding.wordOut[j] + totalSize[j];
         // a gain raises C_j = size_j * mark_j - notional_j: it lowers the notional
-        newFundNotional[j] <== fundFunding.notionalOut[j] + totalNotional[j] - charged[j];
+        newFundNotional[j] <== notionalMoved[j] + totalNotional[j] - charged[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }
-    signal newFundBalance <== fundBalance;
+    signal newFundBalance <== PackBalance()(move.collateralOut, fund.withdrawNonce + moveEnabled, fund.flag);
     signal oldFundLeaf <== LeafHash(M)(fundAx, fundAy, fundBalance, fundWord, fundNotional);
     signal newFundLeaf <== LeafHash(M)(fundAx, fundAy, newFundBalance, newFundWord, newFundNotional);
     component fundUpdate = LeafUpdate(D);

@@ -38,10 +38,13 @@ describe("Liquidations with liquidators (engine)", function () {
       { account: 3n, taker: 5n, take: [true, false], discountBps: [50n, 50n], share: 24_500n },
     ]);
     assert.deepEqual(r.charges, [[24_500n, 0n]]);
-    assert.deepEqual([r.compartmentsBefore, r.compartmentsAfter], [
-      [0n, 0n],
-      [24_500n, 0n],
-    ]);
+    assert.deepEqual(
+      [r.compartmentsBefore, r.compartmentsAfter],
+      [
+        [0n, 0n],
+        [24_500n, 0n],
+      ],
+    );
     const liquidator = s.getAccount(5n);
     // it received 10 of funding on its ETH short before taking the BTC long at the mark
     assert.equal(r.funding.get(5n), -10n);

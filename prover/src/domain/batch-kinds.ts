@@ -168,7 +168,7 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.liquidations,
     operations: (d) => d.accounts.length,
-    commitment: (d) => liquidationCommitment(d.accounts, d.takers),
+    commitment: (d) => liquidationCommitment(d.accounts, d.takers, d.compartmentMove),
     publicSignals: committedAndPriced,
   },
   forced: {

@@ -8,6 +8,7 @@ import {
 } from "./constants.ts";
 import { orderMessage, type SignedOrder } from "./order.ts";
 import type { SignedOffer } from "./offer.ts";
+import { compartmentMoveHead, type SignedCompartmentMove } from "./compartment-moves.ts";
 import { depositQueueHash, type Deposit } from "./transfers.ts";
 import type { Debit } from "./sub-accounts.ts";
 import type { ForcedRequest } from "./forced.ts";
@@ -81,6 +82,11 @@ export type BatchRequest =
        * field absent: the insurance fund takes everything).
        */
       readonly takers?: readonly (LiquidationTakerRequest | null)[];
+      /**
+       * The fund owner's compartment move, applied after the fund's funding and before the
+       * liquidations (absent: none). A batch may carry a move and no liquidation.
+       */
+      readonly compartmentMove?: SignedCompartmentMove | null;
     })
   | (Priced & {
       readonly kind: "forced";
@@ -186,14 +192,17 @@ export function liquidationTakerWord(t: LiquidationTakerRequest | null | undefin
 }
 
 /**
- * LiquidateBatch's dataCommitment: c' = Poseidon(c, account, takerWord) per liquidated
- * account, takerWord = liquidationTakerWord of its taker (0: the fund takes everything).
+ * LiquidateBatch's dataCommitment: it starts at the first word of the fund's compartment
+ * move (compartmentMoveHead; 0 without one), then c' = Poseidon(c, account, takerWord)
+ * per liquidated account, takerWord = liquidationTakerWord of its taker (0: the fund
+ * takes everything).
  */
 export function liquidationCommitment(
   accounts: readonly bigint[],
   takers: readonly (LiquidationTakerRequest | null)[] = [],
+  move?: SignedCompartmentMove | null,
 ): bigint {
-  let c = 0n;
+  let c = move ? compartmentMoveHead(move.move) : 0n;
   accounts.forEach((index, i) => {
     c = poseidon([c, index, liquidationTakerWord(takers[i])]);
   });

@@ -60,19 +60,26 @@ export function validateCompartmentMove(m: CompartmentMove, markets: number): Co
 }
 
 /**
+ * The move's first word: COMPARTMENT_TAG | market << 4 | nonce << 36 | amount << 68
+ * | toReserve << 160. LiquidateBatch commits it (domain/batch.ts, liquidationCommitment).
+ */
+export function compartmentMoveHead(m: CompartmentMove): bigint {
+  return (
+    COMPARTMENT_TAG |
+    (BigInt(m.market) << BigInt(COMPARTMENT_MARKET_SHIFT)) |
+    (m.nonce << BigInt(WITHDRAW_NONCE_SHIFT)) |
+    (m.amount << BigInt(WITHDRAW_AMOUNT_SHIFT)) |
+    ((m.toReserve ? 1n : 0n) << BigInt(COMPARTMENT_DIRECTION_SHIFT))
+  );
+}
+
+/**
  * What the fund owner's key signs, for the deployment `domain`:
- * Poseidon(COMPARTMENT_TAG | market << 4 | nonce << 36 | amount << 68 | toReserve << 160,
- * domain).
+ * Poseidon(compartmentMoveHead(m), domain). Twin of CompartmentMove's message
+ * (circuits/src/compartment-move.circom).
  */
 export function compartmentMoveMessage(m: CompartmentMove, domain: bigint): bigint {
-  return poseidon([
-    COMPARTMENT_TAG |
-      (BigInt(m.market) << BigInt(COMPARTMENT_MARKET_SHIFT)) |
-      (m.nonce << BigInt(WITHDRAW_NONCE_SHIFT)) |
-      (m.amount << BigInt(WITHDRAW_AMOUNT_SHIFT)) |
-      ((m.toReserve ? 1n : 0n) << BigInt(COMPARTMENT_DIRECTION_SHIFT)),
-    domain,
-  ]);
+  return poseidon([compartmentMoveHead(m), domain]);
 }
 
 export function signCompartmentMove(

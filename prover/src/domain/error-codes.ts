@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   COMPARTMENT_MOVE_NONCE: { area: "transfer", http: CONFLICT },
   COMPARTMENT_RESERVE_SHORT: { area: "transfer", http: BAD },
   COMPARTMENT_BELOW_REQUIREMENT: { area: "transfer", http: BAD },
+  COMPARTMENT_BAD_SIGNATURE: { area: "transfer", http: BAD },
 
   TREE_BAD_DEPTH: { area: "tree", http: BAD },
   TREE_BAD_PROOF: { area: "tree", http: BAD },

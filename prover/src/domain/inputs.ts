@@ -301,6 +301,19 @@ export interface LiquidateBatchInput {
   readonly fundingIndex: readonly bigint[];
   readonly slots: readonly LiquidationSlotInput[];
   readonly fund: LeafWitness;
+  /** The fund owner's compartment move the batch carries (all 0 without one). */
+  readonly move: CompartmentMoveInput;
+}
+
+/** CompartmentMove(M)'s inputs: market is one-hot (all 0 without a move). */
+export interface CompartmentMoveInput {
+  readonly enabled: bigint;
+  readonly market: readonly bigint[];
+  readonly amount: bigint;
+  readonly toReserve: bigint;
+  readonly sigR8x: bigint;
+  readonly sigR8y: bigint;
+  readonly sigS: bigint;
 }
 
 export const LIQUIDATE_BATCH_PUBLIC = [
@@ -329,6 +342,13 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     fundWord: strs(input.fund.word),
     fundNotional: strs(input.fund.notional),
     fundSiblings: input.fund.siblings.map(strs),
+    moveEnabled: str(input.move.enabled),
+    moveMarket: strs(input.move.market),
+    moveAmount: str(input.move.amount),
+    moveToReserve: str(input.move.toReserve),
+    moveSigR8x: str(input.move.sigR8x),
+    moveSigR8y: str(input.move.sigR8y),
+    moveSigS: str(input.move.sigS),
   };
 }
 

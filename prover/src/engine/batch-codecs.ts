@@ -10,7 +10,14 @@ import type {
   LiquidationTakerRequest,
 } from "../domain/batch.ts";
 import type { SignedOffer } from "../domain/offer.ts";
-import { BPS_BITS, MAX_MARKETS, NONCE_BITS, SIZE_BITS } from "../domain/constants.ts";
+import type { SignedCompartmentMove } from "../domain/compartment-moves.ts";
+import {
+  BPS_BITS,
+  MAX_MARKETS,
+  NONCE_BITS,
+  SIZE_BITS,
+  TRANSFER_BITS,
+} from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import type { Reader } from "../domain/json-reader.ts";
 import type { RoundMargins } from "../domain/volatility.ts";
@@ -108,6 +115,28 @@ const readOffer = (r: Reader): SignedOffer => {
             discountBps: t.field("discountBps").uint(BPS_BITS),
           };
         }),
+    },
+    signature: readSig(r.field("signature")),
+  };
+};
+
+/** The fund owner's compartment move a liquidation batch carries. */
+const moveJson = (sm: SignedCompartmentMove) => ({
+  market: sm.move.market,
+  nonce: dec(sm.move.nonce),
+  amount: dec(sm.move.amount),
+  toReserve: sm.move.toReserve,
+  signature: sig(sm.signature),
+});
+
+const readMove = (r: Reader): SignedCompartmentMove => {
+  r.only(["market", "nonce", "amount", "toReserve", "signature"]);
+  return {
+    move: {
+      market: r.field("market").int(),
+      nonce: r.field("nonce").uint(NONCE_BITS),
+      amount: r.field("amount").uint(TRANSFER_BITS),
+      toReserve: r.field("toReserve").bool(),
     },
     signature: readSig(r.field("signature")),
   };
@@ -309,15 +338,20 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
     },
   },
   liquidations: {
-    // takers (optional: files from before liquidators have none) is aligned with accounts
-    fields: ["accounts", "takers"],
+    // takers (optional: files from before liquidators have none) is aligned with accounts;
+    // compartmentMove (optional) is the fund owner's move the batch carries
+    fields: ["accounts", "takers", "compartmentMove"],
     write: (d) => ({
       accounts: d.accounts.map(dec),
       ...(d.takers ? { takers: d.takers.map(takerJson) } : {}),
+      ...(d.compartmentMove ? { compartmentMove: moveJson(d.compartmentMove) } : {}),
     }),
     read: (r, h, name) => ({
       kind: "liquidations",
       ...readLiquidated(r, name),
+      ...(r.has("compartmentMove")
+        ? { compartmentMove: readMove(r.field("compartmentMove")) }
+        : {}),
       marks: h.marks,
       round: h.round,
       fundingIndices: h.fundingIndices,

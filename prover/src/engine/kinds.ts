@@ -98,7 +98,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       liquidationRequests(req.accounts, req.takers),
       req.marks,
       p.liquidations,
-      {},
+      { move: req.compartmentMove },
       req.fundingIndices,
       req.margins,
     );

@@ -22,7 +22,17 @@ import {
 } from "../domain/compartments.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
-import type { LiquidateBatchInput, LiquidationSlotInput } from "../domain/inputs.ts";
+import type {
+  CompartmentMoveInput,
+  LiquidateBatchInput,
+  LiquidationSlotInput,
+} from "../domain/inputs.ts";
+import {
+  applyCompartmentMove,
+  CompartmentMoveError,
+  verifyCompartmentMove,
+  type SignedCompartmentMove,
+} from "../domain/compartment-moves.ts";
 import {
   checkTaker,
   liquidatorShares,
@@ -120,7 +130,7 @@ export function liquidate(
   requests: readonly (bigint | LiquidationRequest)[],
   marks: readonly bigint[],
   batchSize: number,
-  opts: { unchecked?: boolean } = {},
+  opts: { unchecked?: boolean; move?: SignedCompartmentMove | null } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
   margins: RoundMargins = oneX(marks.length),
 ): LiquidationResult {
@@ -207,12 +217,14 @@ export function liquidate(
       });
       slots.push({ ...accountFields, ...takerFields });
     }
-    const commitment = liquidationCommitment(accounts, takerRequests);
+    const commitment = liquidationCommitment(accounts, takerRequests, opts.move);
     const storedFund = state.getAccount(INSURANCE_ACCOUNT);
     const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
     const pre = leafPreimage(storedFund);
     const fundSettled = settleFundingByMarket(storedFund, indices);
-    const fund = fundSettled.account;
+    const fund = opts.move
+      ? moveCompartment(fundSettled.account, opts.move, state.domain, marks, required)
+      : fundSettled.account;
     if (fundSettled.owed.some((o) => o !== 0n))
       funding.set(
         INSURANCE_ACCOUNT,
@@ -275,6 +287,7 @@ export function liquidate(
           ...noTakerFields(state),
         })),
       ],
+      move: moveInput(opts.move, m),
       fund: {
         ax: pre[0],
         ay: pre[1],
@@ -300,4 +313,33 @@ export function liquidate(
     for (const [i, a] of undo.reverse()) state.setAccount(i, a);
     throw e;
   }
+}
+
+/** The fund after its owner's move, checked by its signature and the move's rules. */
+function moveCompartment(
+  fund: Account,
+  sm: SignedCompartmentMove,
+  domain: bigint,
+  marks: readonly bigint[],
+  required: readonly MarketParams[],
+): Account {
+  if (!verifyCompartmentMove(sm, fund.pubKey, domain))
+    throw new CompartmentMoveError(
+      "COMPARTMENT_BAD_SIGNATURE",
+      "the compartment move is not signed by the insurance fund's key for this deployment",
+    );
+  return applyCompartmentMove(fund, sm.move, marks, required);
+}
+
+/** CompartmentMove's inputs: the move, or all 0 without one. */
+function moveInput(sm: SignedCompartmentMove | null | undefined, m: number): CompartmentMoveInput {
+  return {
+    enabled: sm ? 1n : 0n,
+    market: Array.from({ length: m }, (_, j) => (sm?.move.market === j ? 1n : 0n)),
+    amount: sm?.move.amount ?? 0n,
+    toReserve: sm?.move.toReserve ? 1n : 0n,
+    sigR8x: sm?.signature.r8x ?? 0n,
+    sigR8y: sm?.signature.r8y ?? 0n,
+    sigS: sm?.signature.s ?? 0n,
+  };
 }

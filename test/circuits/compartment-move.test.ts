@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { defaultMarkets } from "../../prover/src/domain/market.ts";
+import { newAccount, packBalance } from "../../prover/src/domain/account.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
+import {
+  compartmentMoveHead,
+  signCompartmentMove,
+  type CompartmentMove,
+  type SignedCompartmentMove,
+} from "../../prover/src/domain/compartment-moves.ts";
+import { liquidationCommitment, type BatchDataOf } from "../../prover/src/domain/batch.ts";
+import { batchCommitment } from "../../prover/src/domain/batch-kinds.ts";
+import { deploymentDomain } from "../../prover/src/domain/messages.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { ExchangeState } from "../../prover/src/engine/state.ts";
+import { liquidate } from "../../prover/src/engine/liquidations.ts";
+import { parseBatchFile, toBatchFile } from "../../prover/src/engine/batch-file.ts";
+import { applyBatch } from "../../prover/src/engine/kinds.ts";
+import { oneX } from "../../prover/src/domain/volatility.ts";
+import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+
+const P = TEST_PARAMS;
+const markets = defaultMarkets(P.markets);
+const ETH = 300_000n;
+const SHORTFALL_MARKS = [4_000_000n, ETH];
+const FUND_KEY = devOwnerKeys().fund.privateKey;
+
+/**
+ * Account 3: long 1 BTC bought at 6,000,000 with 1,250,000 (at 4,000,000: equity
+ * -750,000, all of it BTC's loss); account 4 the matching short. The fund holds `reserve`
+ * in its reserve and `btc` in BTC's compartment, optionally a BTC position.
+ */
+function world(reserve: bigint, btc = 0n, fundSize = 0n) {
+  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
+  const flat = { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n };
+  const put = (i: bigint, label: string, collateral: bigint, size: bigint) =>
+    s.setAccount(i, {
+      ...newAccount(devKeyPair(label).publicKey, 2, collateral),
+      positions: [
+        { size, notional: size * 6_000_000n, nonce: 1n, filled: 1n, fundingIndex: 0n },
+        flat,
+      ],
+    });
+  put(3n, "long", 1_250_000n, 1n);
+  put(4n, "short", 10_000_000n, -1n);
+  const fund = s.getAccount(INSURANCE_ACCOUNT);
+  s.setAccount(INSURANCE_ACCOUNT, {
+    ...fund,
+    collateral: reserve,
+    positions: [{ ...flat, size: fundSize, notional: fundSize * 4_000_000n - btc }, flat],
+  });
+  return s;
+}
+
+const signed = (m: Partial<CompartmentMove>, key = FUND_KEY, domain = SAMPLE_DOMAIN) =>
+  signCompartmentMove(
+    { market: 0, nonce: 0n, amount: 1_000_000n, toReserve: false, ...m },
+    P.markets,
+    key,
+    domain,
+  );
+const liq = (input: LiquidateBatchInput) => ({ kind: "liquidate_batch" as const, input });
+const code = (f: () => unknown) => {
+  try {
+    f();
+    return "accepted";
+  } catch (e) {
+    assert.ok(e instanceof ZkClearError, String(e));
+    return e.code;
+  }
+};
+const run = (
+  s: ExchangeState,
+  accounts: bigint[],
+  move: SignedCompartmentMove,
+  marks = SHORTFALL_MARKS,
+) => liquidate(s, accounts, marks, P.liquidations, { move });
+
+describe("CompartmentMove in LiquidateBatch (test parameters)", function () {
+  it("moves the reserve into a compartment before the slots, so the compartment pays the shortfall", async function () {
+    const move = signed({});
+    // without the move BTC's empty compartment cannot pay the 750,000
+    assert.equal(
+      code(() => liquidate(world(2_000_000n), [3n], SHORTFALL_MARKS, P.liquidations)),
+      "COMPARTMENT_SHORT",
+    );
+    const s = world(2_000_000n);
+    const r = run(s, [3n], move);
+    const fund = s.getAccount(INSURANCE_ACCOUNT);
+    assert.deepEqual([fund.collateral, fund.withdrawNonce], [1_000_000n, 1n]);
+    assert.deepEqual(r.compartmentsAfter, [250_000n, 0n]);
+    // the move is committed: an auditor replays it from the batch file
+    assert.equal(r.dataCommitment, liquidationCommitment([3n], [], move));
+    assert.notEqual(r.dataCommitment, liquidationCommitment([3n]));
+    const w = await witnessFor(liq(r.input));
+    assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.priceConfigHash]);
+  });
+
+  it("carries a move alone, out of a compartment above its requirement, and records it in the batch file", async function () {
+    // the fund is long 1 BTC at 4,000,000 with 2,000,000 in BTC's compartment; 5% of
+    // 4,000,000 = 200,000 must stay
+    const s = world(0n, 2_000_000n, 1n);
+    const move = signed({ amount: 1_800_000n, toReserve: true });
+    assert.equal(
+      code(() =>
+        run(world(0n, 2_000_000n, 1n), [], signed({ amount: 1_800_001n, toReserve: true })),
+      ),
+      "COMPARTMENT_BELOW_REQUIREMENT",
+    );
+    const applied = applyBatch(
+      s,
+      {
+        kind: "liquidations",
+        accounts: [],
+        compartmentMove: move,
+        marks: SHORTFALL_MARKS,
+        round: 1n,
+        fundingIndices: [0n, 0n],
+        margins: oneX(2),
+      },
+      P,
+    );
+    const fund = s.getAccount(INSURANCE_ACCOUNT);
+    assert.equal(fund.collateral, 1_800_000n);
+    assert.deepEqual(compartmentValues(fund, SHORTFALL_MARKS), [200_000n, 0n]);
+    const d = applied.data as BatchDataOf<"liquidations">;
+    assert.equal(d.dataCommitment, compartmentMoveHead(move.move));
+    assert.equal(batchCommitment(d), d.dataCommitment);
+    const meta = { chainId: 31337n, settlement: `0x${"11".repeat(20)}`, batch: 3 };
+    const back = parseBatchFile(JSON.stringify(toBatchFile(d, meta)))
+      .data as BatchDataOf<"liquidations">;
+    assert.deepEqual(back.compartmentMove, move);
+    assert.equal(batchCommitment(back), d.dataCommitment);
+    // the proof of the same batch, from the engine's witness
+    const again = run(world(0n, 2_000_000n, 1n), [], move);
+    assert.equal(again.newRoot, d.newRoot);
+    await witnessFor(liq(again.input));
+  });
+
+  it("refuses each rule broken, in the engine for its reason and in CompartmentMove", async function () {
+    // the engine: another key, another deployment, out of turn, more than the reserve, zero
+    const cases: [string, SignedCompartmentMove][] = [
+      ["COMPARTMENT_BAD_SIGNATURE", signed({}, devKeyPair("not the fund").privateKey)],
+      ["COMPARTMENT_BAD_SIGNATURE", signed({}, FUND_KEY, deploymentDomain(1n, 1n))],
+      ["COMPARTMENT_MOVE_NONCE", signed({ nonce: 1n })],
+      ["COMPARTMENT_RESERVE_SHORT", signed({ amount: 2_000_001n })],
+    ];
+    for (const [expected, move] of cases) {
+      const s = world(2_000_000n);
+      const root = s.root;
+      assert.equal(
+        code(() => run(s, [3n], move)),
+        expected,
+      );
+      assert.equal(s.root, root, `${expected}: the state is unchanged`);
+    }
+    // the circuit: a valid batch's move fields altered, one at a time
+    const r = run(world(2_000_000n), [3n], signed({}));
+    const with_ = (m: Partial<LiquidateBatchInput["move"]>) =>
+      liq({ ...r.input, move: { ...r.input.move, ...m } });
+    // another amount, market or direction than the signed one
+    await assertRefused(with_({ amount: 999_999n }), "CompartmentMove");
+    await assertRefused(with_({ market: [0n, 1n] }), "CompartmentMove");
+    await assertRefused(with_({ toReserve: 1n }), "CompartmentMove");
+    // two markets at once, or a move without its enable bit
+    await assertRefused(with_({ market: [1n, 1n] }), "CompartmentMove");
+    await assertRefused(with_({ enabled: 0n }), "CompartmentMove");
+    // a reserve that cannot pay: the same signed move against a fund holding less
+    const fund = r.input.fund;
+    await assertRefused(
+      liq({ ...r.input, fund: { ...fund, balance: packBalance(999_999n, 0n) } }),
+      "CompartmentMove",
+    );
+    // out of a compartment below its requirement: signed, but the fund's position needs more
+    const ok = run(world(0n, 2_000_000n, 1n), [], signed({ amount: 1_800_000n, toReserve: true }));
+    // the same compartment, 2,000,000, under a fund long 2 BTC: 400,000 must stay
+    const bigger = world(0n, 2_000_000n, 2n);
+    assert.deepEqual(compartmentValues(bigger.getAccount(INSURANCE_ACCOUNT), SHORTFALL_MARKS), [
+      2_000_000n,
+      0n,
+    ]);
+    const pre = liquidate(bigger, [], SHORTFALL_MARKS, P.liquidations).input.fund;
+    await assertRefused(liq({ ...ok.input, fund: pre }), "CompartmentMove");
+  });
+});
