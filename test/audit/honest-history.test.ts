@@ -13,7 +13,12 @@ import { Publisher } from "../../prover/src/service/publisher.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
 import { batchFileName, parseBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { AuditError } from "../../prover/src/audit/auditor.ts";
-import { rigPublisher, startOperator, type OperatorRig } from "../helpers/operator.ts";
+import {
+  fundCompartment,
+  rigPublisher,
+  startOperator,
+  type OperatorRig,
+} from "../helpers/operator.ts";
 import { serveChain } from "../helpers/chain.ts";
 import { audit, auditorOf, codes, P, tempDir } from "./helpers.ts";
 
@@ -67,6 +72,10 @@ describe("audit: an honest history from the operator", function () {
       5_000_000n,
     );
     await postRound(w, MARKS);
+    await op.tick();
+    // the fund owner funds BTC's compartment, which pays the crash's shortfall below
+    fundCompartment(rig, 0, 2_000_000n);
+    // a liquidation batch carries the move (one liquidation batch in flight at a time)
     await op.tick();
     op.submitOrder(
       order(w, t(alice), { market: 0, side: "sell", nonce: 1n, amount: 3n, limitPrice: MARKS[0] }),
@@ -163,7 +172,8 @@ describe("audit: an honest history from the operator", function () {
     const after = Number(await w.d.settlement.getFunction("batchCount")());
     assert.equal(r.timing.batchesThisRun, after - before);
     assert.equal(r.counts.batches, after);
-    assert.equal(r.counts.byKind.liquidations, 1);
+    // the one carrying the fund owner's compartment move, and the crash's
+    assert.equal(r.counts.byKind.liquidations, 2);
     assert.equal(r.counts.byKind.withdrawals, 1);
     // pending: the withdrawal is credited in the Vault, not yet claimed
     assert.equal(r.final?.pendingWithdrawals, "100000");

@@ -14,6 +14,9 @@ import { Operator } from "../../prover/src/service/operator.ts";
 import { Publisher } from "../../prover/src/service/publisher.ts";
 import { devWallet } from "../../prover/src/service/serve.ts";
 import { prepareTestContracts, signers } from "./chain.ts";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import { signCompartmentMove } from "../../prover/src/domain/compartment-moves.ts";
 
 /**
  * The real operator on the in-process chain, as the service and audit tests use it:
@@ -129,4 +132,27 @@ export function rigPublisher(rig: OperatorRig, dir?: string): Publisher {
     owners: w.deployment.owners,
     ...(dir ? { dir } : {}),
   });
+}
+
+/**
+ * The development fund owner moves `amount` of the insurance fund's reserve into market
+ * `market`'s compartment, at the fund's next withdrawal nonce: the next liquidation batch
+ * carries it (the reserve never pays a market's losses itself). Returns the request id.
+ */
+export function fundCompartment(
+  rig: { readonly op: Operator; readonly store: Store },
+  market: number,
+  amount: bigint,
+): string {
+  const { op, store } = rig;
+  const fund = op.state.getAccount(INSURANCE_ACCOUNT);
+  const queued = store.withdrawals.pendingOf(INSURANCE_ACCOUNT).length;
+  return op.requestCompartmentMove(
+    signCompartmentMove(
+      { market, nonce: fund.withdrawNonce + BigInt(queued), amount, toReserve: false },
+      op.state.marketCount,
+      devOwnerKeys().fund.privateKey,
+      op.state.domain,
+    ),
+  );
 }

@@ -4,7 +4,7 @@ import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import type { Store } from "../../prover/src/store/store.ts";
 import { Operator, OperatorError } from "../../prover/src/service/operator.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartment, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
 
@@ -56,6 +56,9 @@ describe("operator: liquidation watcher", function () {
         limitPrice: MARKS[1] - 1000n,
       }),
     );
+    // the fund owner funds BTC's compartment: the crash batch carries the move, then the
+    // liquidation whose 1,000,000 shortfall the compartment pays
+    fundCompartment(rig, 0, 2_000_000n);
     await postRound(w, [40_000_00n, MARKS[1]]);
     const settledBefore = op.metrics.batchesSettled.liquidations;
     const ticking = op.tick();

@@ -4,7 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import type { Account } from "../../prover/src/domain/account.ts";
 import { equity } from "../../prover/src/domain/margin.ts";
-import { settleFunding } from "../../prover/src/domain/funding.ts";
+import { settleFunding, settleFundingByMarket } from "../../prover/src/domain/funding.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { signOffer, type OfferTerm } from "../../prover/src/domain/offer.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
@@ -13,9 +14,11 @@ import type { Contract } from "ethers";
 import { OperatorError, type BatchBody, type Operator } from "../../prover/src/service/operator.ts";
 import { signers } from "../helpers/chain.ts";
 import { buildApi } from "../../prover/src/service/api.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartment, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+/** What the fund owner moves from the fund's 5,000,000 into BTC's compartment. */
+const MOVED = 4_500_000n;
 
 type Liquidation = Extract<BatchBody, { kind: "liquidations" }>;
 
@@ -140,6 +143,9 @@ describe("operator: liquidators take liquidated positions", function () {
       [thin, liq, poor].map((x) => [x.account!, op.state.getAccount(x.account!)]),
     );
     const fundBefore = op.state.getAccount(INSURANCE_ACCOUNT);
+    // the fund owner funds BTC's compartment: the crash batch carries the move, which pays
+    // this test's and the next ones' BTC shortfalls
+    fundCompartment(rig, 0, MOVED);
     await postRound(w, crash);
     await op.tick();
 
@@ -167,10 +173,15 @@ describe("operator: liquidators take liquidated positions", function () {
     const e = equity(thinSettled, crash);
     const penalty = liquidationPenalty(thinSettled, crash, w.markets);
     const kept = e - penalty > 0n ? e - penalty : 0n;
+    // its BTC compartment gains that (negative: pays), after the move from its reserve
     const fund = op.state.getAccount(INSURANCE_ACCOUNT);
-    const fund0 = settleFunding(fundBefore, indices).account;
+    const fund0 = settleFundingByMarket(fundBefore, indices).account;
     assert.equal(fund.positions[0].size, fund0.positions[0].size);
-    assert.equal(fund.collateral, fund0.collateral + e - kept - share);
+    assert.equal(fund.collateral, fundBefore.collateral - MOVED);
+    assert.equal(
+      compartmentValues(fund, crash)[0],
+      compartmentValues(fund0, crash)[0] + MOVED + e - kept - share,
+    );
     assert.equal(op.state.getAccount(thin.account!).positions[0].size, 0n);
     // the liquidator now has a position: the watcher watches it too
     const index = (op as unknown as { batcher: { withPositions: Set<bigint> } }).batcher

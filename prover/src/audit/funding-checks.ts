@@ -1,4 +1,4 @@
-import { FUNDING_SCALE } from "../domain/constants.ts";
+import { FUNDING_SCALE, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { BatchData, FundingPayment } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
@@ -105,7 +105,14 @@ export function checkFundingReplay(
   const ledger = (ctx.p.funding ??= emptyLedger());
   ledger.paid += due.paid;
   ledger.received += due.received;
-  ledger.settlements += replayed.funding.length;
+  // the insurance fund settles a liquidation batch's funding market by market, into its
+  // compartments (domain/funding.ts settleFundingByMarket): one rounding per market
+  const byMarket =
+    replayed.kind === "liquidations" &&
+    replayed.funding.some((f) => f.account === INSURANCE_ACCOUNT)
+      ? replayed.marks.length - 1
+      : 0;
+  ledger.settlements += replayed.funding.length + byMarket;
 }
 
 /**

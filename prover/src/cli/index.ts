@@ -26,6 +26,7 @@ import * as replica from "./replica.ts";
 import * as funding from "./funding.ts";
 import * as liquidator from "./liquidator.ts";
 import * as owner from "./owner.ts";
+import * as fund from "./fund.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -54,6 +55,7 @@ for (const m of [
   funding,
   liquidator,
   owner,
+  fund,
 ])
   m.register(program, out);
 serve.register(program);

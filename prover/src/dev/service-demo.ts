@@ -32,7 +32,7 @@ import { equity } from "../domain/margin.ts";
 import { settleFunding } from "../domain/funding.ts";
 import { liquidatorShare } from "../engine/liquidations.ts";
 import { devOwnerKeys } from "../domain/owners.ts";
-import { FEE_ACCOUNT } from "../domain/constants.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { sign } from "../domain/keys.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { crashDay, type CrashDayReport } from "./crash-day.ts";
@@ -131,6 +131,8 @@ function zkclear(args: string[]): Promise<{ code: number; stdout: string; stderr
 }
 
 const require = createRequire(import.meta.url);
+/** The insurance fund's top-up (100,000.00); half of it goes into the compartments. */
+const FUND_TOP_UP = 10_000_000n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(
@@ -271,7 +273,7 @@ export async function runServiceDemo(
         .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
         .find((e: { name: string } | null) => e?.name === "Deposited");
       traders.push({ keys: thinKeys, account: BigInt(ev.args.account) });
-      await (await vault.getFunction("deposit")(2n, 0n, 0n, 10_000_000n)).wait();
+      await (await vault.getFunction("deposit")(2n, 0n, 0n, FUND_TOP_UP)).wait();
     }
     const thin = traders.pop()!;
     // a liquidator (50,000.00 of collateral) that will take over the thin trader's position
@@ -303,6 +305,36 @@ export async function runServiceDemo(
         ? true
         : undefined,
     );
+    await until("the insurance fund's top-up credited", () =>
+      op.state.getAccount(INSURANCE_ACCOUNT).collateral >= FUND_TOP_UP ? true : undefined,
+    );
+    // the fund owner moves capital from the fund's reserve into each market's compartment
+    // with the CLI (a market's liquidation losses are paid by its compartment only)
+    const fundPassphrase = "demo fund owner passphrase (INSECURE)";
+    const fundKeystore = path.join(dir, "fund-owner.key.json");
+    fs.writeFileSync(fundKeystore, JSON.stringify(encryptKey(devOwnerKeys().fund, fundPassphrase)));
+    for (let j = 0; j < p.markets; j++) {
+      const moved = await zkclear([
+        "fund",
+        "move",
+        "--key",
+        fundKeystore,
+        "--passphrase",
+        fundPassphrase,
+        "--market",
+        String(j),
+        "--amount",
+        String(FUND_TOP_UP / BigInt(2 * p.markets)),
+        "--nonce",
+        String(op.state.getAccount(INSURANCE_ACCOUNT).withdrawNonce + BigInt(j)),
+        "--deployment",
+        file,
+        "--api",
+        api,
+      ]);
+      if (moved.code !== 0) throw new Error(`zkclear fund move failed: ${moved.stderr}`);
+      log(moved.stdout.trim());
+    }
 
     // funding: the chain's time moves to the next tick time, a round is posted there, the
     // service ticks at the rule's rates; a round after it makes batches settle funding

@@ -13,7 +13,8 @@ import {
 } from "../domain/anomalies.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { ChainPort, Round } from "../domain/ports.ts";
-import { isTransfer, type Debit } from "../domain/sub-accounts.ts";
+import { isTransfer } from "../domain/sub-accounts.ts";
+import { isQueuedMove, type NonceSpend } from "./compartment-moves.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
 
@@ -130,10 +131,15 @@ export class AnomalyWatch {
     this.fund = [...this.fund.filter((s) => s.at >= since), { at: now, balance: fund }];
     let collateral = 0n;
     for (const [, a] of state.entries()) collateral += a.collateral;
-    // outflows leave the Vault: a transfer between a key's accounts does not
+    // outflows leave the Vault: a transfer between a key's accounts does not, nor does a
+    // move of the fund's capital between its reserve and a compartment
     const withdrawn = this.store.withdrawals
-      .liveSince<Debit>(since)
-      .reduce((sum, w) => sum + (isTransfer(w.body) ? 0n : w.body.withdrawal.amount), 0n);
+      .liveSince<NonceSpend>(since)
+      .reduce(
+        (sum, w) =>
+          sum + (isQueuedMove(w.body) || isTransfer(w.body) ? 0n : w.body.withdrawal.amount),
+        0n,
+      );
     const found = detectAnomalies(
       {
         previousRound: this.previous,

@@ -52,6 +52,21 @@ export const WithdrawalBody = z
   .strict();
 
 /**
+ * The fund owner's move of the insurance fund's capital between its reserve and market
+ * `market`'s compartment (domain/compartment-moves.ts): `toReserve` true moves it out of
+ * the compartment.
+ */
+export const CompartmentMoveBody = z
+  .object({
+    market: z.number().int().min(0).max(255),
+    nonce: uint,
+    amount: uint,
+    toReserve: z.boolean(),
+    signature,
+  })
+  .strict();
+
+/**
  * A transfer between two accounts of one key (domain/sub-accounts.ts): `isolatedMarket`
  * names the destination's margin mode (absent: cross), as signed.
  */
@@ -257,6 +272,16 @@ export function buildApi(
       .status(201)
       .type("application/json")
       .send(send({ id: op.requestWithdrawal(st) }));
+  });
+
+  // The fund owner's compartment moves queue with the fund's withdrawals (they spend its
+  // nonces) and are proven in the next liquidation batch; GET /v1/withdrawals/:id reads them.
+  app.post("/v1/fund/moves", async (req, reply) => {
+    const { signature, ...move } = parse(CompartmentMoveBody, req.body, "compartment move");
+    return reply
+      .status(201)
+      .type("application/json")
+      .send(send({ id: op.requestCompartmentMove({ move, signature }) }));
   });
 
   // Liquidators' standing offers (service/offer-book.ts): bids to take over liquidated

@@ -4,7 +4,6 @@ import type { StoredBatch } from "../store/store.ts";
 import type { StateJournal } from "../engine/state.ts";
 import { batchOperations } from "../domain/batch-kinds.ts";
 import { isRotation, type Deposit } from "../domain/transfers.ts";
-import type { Debit } from "../domain/sub-accounts.ts";
 import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
@@ -19,6 +18,16 @@ import type { Sequencer } from "./sequencer.ts";
 import type { OfferBook } from "./offer-book.ts";
 import { accountsOf, takersOf } from "./batch-accounts.ts";
 import { scaledMarkets } from "../domain/volatility.ts";
+import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { CompartmentMoveError } from "../domain/compartment-moves.ts";
+import type { StoredWithdrawal } from "../store/withdrawals.ts";
+import {
+  compartmentMoveId,
+  debitsOnly,
+  nextQueuedMove,
+  type NonceSpend,
+  type QueuedMove,
+} from "./compartment-moves.ts";
 
 /**
  * Cuts batches: applies each to the engine's state (every rule its circuit enforces) and
@@ -323,8 +332,10 @@ export class Batcher {
           scaledMarkets(state.markets, round.margins, "liquidation"),
         ),
     );
+    // the fund owner's compartment move, once its turn has come: applied before the slots
+    const move = nextQueuedMove(this.ctx);
     // one batch at a time (the rest after it settles): it must stay the last batch cut
-    if (due.length === 0) return;
+    if (due.length === 0 && !move) return;
     const accounts = due.slice(0, p.liquidations);
     const { takers: chosen, failed } = chooseTakers({
       accounts,
@@ -339,41 +350,59 @@ export class Batcher {
       markets: scaledMarkets(state.markets, round.margins),
       liquidation: scaledMarkets(state.markets, round.margins, "liquidation"),
     });
-    const cut = (takers: readonly (LiquidationTakerRequest | null)[] | undefined) => {
-      const handover = this.handoverOf(accounts, takers);
+    // returns the accounts the batch cut liquidates (undefined: nothing was cut)
+    const cut = (
+      takers: readonly (LiquidationTakerRequest | null)[] | undefined,
+      carried = move,
+      list: readonly bigint[] = accounts,
+    ): readonly bigint[] | undefined => {
+      const handover = this.handoverOf(list, takers);
       state.startJournal();
       try {
-        const id = this.cut("liquidations", {
-          kind: "liquidations",
-          accounts,
-          ...(takers ? { takers } : {}),
-          marks: round.prices,
-          round: round.roundId,
-          fundingIndices: round.fundingIndices,
-          margins: round.margins,
-        });
+        const id = this.cut(
+          "liquidations",
+          {
+            kind: "liquidations",
+            accounts: list,
+            ...(takers ? { takers } : {}),
+            ...(carried ? { compartmentMove: carried.body.compartmentMove } : {}),
+            marks: round.prices,
+            round: round.roundId,
+            fundingIndices: round.fundingIndices,
+            margins: round.margins,
+          },
+          () => carried && this.ctx.store.withdrawals.markBatched([carried.id]),
+        );
         this.openLiquidation = { id, journal: state.stopJournal() };
         this.handover.set(id, handover);
         for (const t of takers ?? []) if (t) this.ctx.taking.add(t.offer.offer.account);
-        return true;
+        return list;
       } catch (e) {
         state.stopJournal();
+        if (carried && e instanceof CompartmentMoveError) {
+          // the move no longer holds at this round: refused for good, with the fund's
+          // requests behind it (their nonces follow it); the liquidations go on without it
+          this.refuseMove(carried, e);
+          return cut(takers, undefined, list);
+        }
         if (takers && e instanceof LiquidatorError) {
           // the rule mirrors the engine's checks: this is a bug, but the fund still liquidates
           this.ctx.log(
             `a liquidator was refused by the engine (${e.code}: ${e.message}); the fund takes every position`,
           );
-          return cut(undefined);
+          return cut(undefined, carried, list);
         }
         this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
-        return false;
+        // a compartment too poor for these liquidations: the move lands alone, and the
+        // watcher looks again after it
+        if (carried && list.length > 0) return cut(undefined, carried, []);
+        return undefined;
       }
     };
     const done = cut(chosen.some((t) => t) ? chosen : undefined);
     // offers the rule found wanting are suspended if their accounts no longer back them
     this.offers.recheck(failed);
-    if (!done) return;
-    for (const a of accounts) {
+    for (const a of done ?? []) {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");
     }
@@ -393,6 +422,8 @@ export class Batcher {
     this.ctx.store.setBatchStatus(b.id, "dropped", { error: why });
     for (const a of b.body.accounts) this.ctx.liquidating.delete(a);
     for (const t of takersOf(b.body)) this.ctx.taking.delete(t);
+    if (b.body.compartmentMove)
+      this.ctx.store.withdrawals.unbatch([compartmentMoveId(b.body.compartmentMove)]);
     this.handover.delete(b.id);
     this.trackPositions([...b.body.accounts, ...takersOf(b.body)]);
     this.offers.recheck([...b.body.accounts, ...takersOf(b.body)]);
@@ -416,6 +447,21 @@ export class Batcher {
     if (this.openLiquidation?.id === b.id) this.openLiquidation = undefined;
   }
 
+  /** Refuses a queued move for good, and the fund's queued requests behind it. */
+  private refuseMove(m: StoredWithdrawal<QueuedMove>, e: CompartmentMoveError): void {
+    const { store } = this.ctx;
+    const behind = store.withdrawals.pendingOf(INSURANCE_ACCOUNT).filter((x) => x.nonce > m.nonce);
+    store.transaction(() => {
+      store.withdrawals.refuse(m.id, `${e.code}: ${e.message}`);
+      for (const x of behind)
+        store.withdrawals.refuse(
+          x.id,
+          `it follows compartment move ${m.id}, which was refused (${e.code})`,
+        );
+    });
+    this.ctx.log(`compartment move ${m.id} refused: ${e.message}`);
+  }
+
   /**
    * Cuts the oldest withdrawal requests into one withdrawal batch at the current round. A
    * request the engine refuses (it can no longer be paid) is refused alone, with its
@@ -425,7 +471,8 @@ export class Batcher {
   cutWithdrawals(): void {
     const { store } = this.ctx;
     const round = this.ctx.round()!;
-    let reqs = store.withdrawals.pending<Debit>(this.ctx.p.withdrawals);
+    // the fund's compartment moves wait for a liquidation batch, its later requests behind them
+    let reqs = debitsOnly(store.withdrawals.pending<NonceSpend>()).slice(0, this.ctx.p.withdrawals);
     while (reqs.length > 0) {
       const withdrawals = reqs.map((x) => x.body);
       const ids = reqs.map((x) => x.id);

@@ -29,6 +29,12 @@ const SLOW_BUCKETS = [0.5, 1, 2, 5, 10, 20, 40, 60, 120, 300];
  * (read at scrape time from the operator's own counts), and latency histograms of order
  * intake, proving and submission, so dashboards and alerts work as operators expect.
  */
+/** The insurance fund: its reserve and its compartments at the current marks. */
+export interface FundView {
+  readonly reserve: bigint;
+  readonly compartments: readonly bigint[];
+}
+
 export class ServiceMetrics implements Timings {
   readonly registry = new Registry();
   private readonly intake: Histogram;
@@ -42,6 +48,7 @@ export class ServiceMetrics implements Timings {
     forced: () => ForcedStats,
     funding: () => FundingView | undefined = () => undefined,
     offers: () => OfferCounts = () => ({ active: 0, suspended: 0 }),
+    fund: () => FundView | undefined = () => undefined,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "zkclear_" });
@@ -190,6 +197,27 @@ export class ServiceMetrics implements Timings {
         const c = offers();
         this.set({ status: "active" }, c.active);
         this.set({ status: "suspended" }, c.suspended);
+      },
+    });
+    new Gauge({
+      name: "zkclear_insurance_reserve",
+      help: "The insurance fund's reserve (its collateral, collateral units): no liquidation draws on it; its owner's moves fund the compartments from it.",
+      registers,
+      collect() {
+        this.reset();
+        const f = fund();
+        if (f) this.set(Number(f.reserve));
+      },
+    });
+    new Gauge({
+      name: "zkclear_insurance_compartment",
+      help: "The insurance fund's compartment per market at the current round's marks (collateral units): it pays that market's liquidation losses, and only those.",
+      labelNames: ["market"],
+      registers,
+      collect() {
+        this.reset();
+        const f = fund();
+        if (f) f.compartments.forEach((c, j) => this.set({ market: String(j) }, Number(c)));
       },
     });
     new Gauge({

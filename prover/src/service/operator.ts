@@ -15,6 +15,11 @@ import type {
   Round,
 } from "../domain/ports.ts";
 import type { Debit } from "../domain/sub-accounts.ts";
+import type { SignedCompartmentMove } from "../domain/compartment-moves.ts";
+import { nextQueuedMove, requestCompartmentMove } from "./compartment-moves.ts";
+import { compartmentValues } from "../domain/compartments.ts";
+import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import type { FundView } from "./metrics.ts";
 import { fromJson, toJson } from "../domain/json.ts";
 import { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
@@ -159,6 +164,7 @@ export class Operator {
       () => this.forced.stats((b) => this.isSettled(b)),
       () => this.fundingTicker?.view,
       () => this.offers.counts(),
+      () => this.fundView(),
     );
     this.fundingTicker =
       o.funding && new FundingTicker(o.funding, o.store, o.markets.length, (s) => this.ctx.log(s));
@@ -391,6 +397,27 @@ export class Operator {
     return this.sequencer.requestWithdrawal(sw);
   }
 
+  /**
+   * The insurance fund in the state the operator has applied: its reserve, and its
+   * compartments at the current round's marks (undefined before the first round).
+   */
+  fundView(): FundView | undefined {
+    if (!this.round || !this.state.hasAccount(INSURANCE_ACCOUNT)) return undefined;
+    const fund = this.state.getAccount(INSURANCE_ACCOUNT);
+    return { reserve: fund.collateral, compartments: compartmentValues(fund, this.round.prices) };
+  }
+
+  /**
+   * Queues the fund owner's signed compartment move (./compartment-moves.ts); the next
+   * liquidation batch carries it, and the watcher looks again at once: liquidations its
+   * compartment could not pay may now go ahead.
+   */
+  requestCompartmentMove(sm: SignedCompartmentMove): string {
+    const id = requestCompartmentMove(this.ctx, sm, (what) => this.sequencer.open(what));
+    this.pendingLiquidationCheck = true;
+    return id;
+  }
+
   getOrder(id: string) {
     return this.store.getOrder(id);
   }
@@ -494,7 +521,8 @@ export class Operator {
     }
     if (hold) return;
     // liquidations go ahead of trades; while one is in flight nothing else is cut
-    if (this.pendingLiquidationCheck && this.round) {
+    // a queued compartment move whose turn has come is carried at once (after a restart too)
+    if ((this.pendingLiquidationCheck || nextQueuedMove(this.ctx)) && this.round) {
       this.pendingLiquidationCheck = false;
       this.batcher.cutLiquidations();
       // the watcher looks again once the batch settles: more may be due than fit one

@@ -21,6 +21,7 @@ import { applyTradeSide, TradeError } from "../engine/trades.ts";
 import { OperatorError, type OperatorContext, type OrderAck } from "./context.ts";
 import { checkOrderMargin, checkWithdrawalFunds } from "./intake-checks.ts";
 import { rotatingReason } from "./owner-rotation.ts";
+import { reserveDebit, type NonceSpend } from "./compartment-moves.ts";
 import { OrderBook, tradeOfMatch, type BookOrder, type Match } from "./orderbook.ts";
 
 /** A withdrawal (or transfer) request's id: a hash of the signed request. */
@@ -99,7 +100,7 @@ export class Sequencer {
    * Refuses intake once Settlement is frozen (410: for good) and while the pipeline is
    * halted (503): nothing could settle.
    */
-  private open(what: string): void {
+  open(what: string): void {
     const frozen = this.ctx.frozen();
     if (frozen)
       throw new OperatorError(
@@ -477,7 +478,8 @@ export class Sequencer {
     }
     const round = this.ctx.round();
     if (round) {
-      const amounts = queued.map((q) => debitOf(q.body as Debit).amount);
+      // the fund's queued compartment moves into a compartment are paid from its reserve too
+      const amounts = queued.map((q) => reserveDebit(q.body as NonceSpend));
       const refusal = checkWithdrawalFunds(
         w.account,
         acct,

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import type { FastifyInstance } from "fastify";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
+import {
+  compartmentMoveMessage,
+  signCompartmentMove,
+  type CompartmentMove,
+} from "../../prover/src/domain/compartment-moves.ts";
+import type { BatchDataOf } from "../../prover/src/domain/batch.ts";
+import { order } from "../../prover/src/dev/sample.ts";
+import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
+import { buildApi } from "../../prover/src/service/api.ts";
+import type { Operator } from "../../prover/src/service/operator.ts";
+import { ZkClearError } from "../../prover/src/domain/errors.ts";
+import { fundCompartment, startOperator, type OperatorRig } from "../helpers/operator.ts";
+
+const MARKS = [60_000_00n, 3_000_00n];
+const CRASH = [40_000_00n, 3_000_00n];
+
+describe("operator: the fund owner's compartment moves (real chain, real proofs)", function () {
+  let w: World;
+  let thin: Participant;
+  let rich: Participant;
+  let rig: OperatorRig;
+  let op: Operator;
+  let app: FastifyInstance;
+
+  const move = (m: Partial<CompartmentMove>, key = devOwnerKeys().fund.privateKey) =>
+    signCompartmentMove(
+      { market: 0, nonce: 0n, amount: 3_000_000n, toReserve: false, ...m },
+      2,
+      key,
+      op.state.domain,
+    );
+  const post = (m: ReturnType<typeof move>) =>
+    app.inject({
+      method: "POST",
+      url: "/v1/fund/moves",
+      payload: JSON.parse(
+        JSON.stringify({ ...m.move, signature: m.signature }, (_k, v: unknown) =>
+          typeof v === "bigint" ? v.toString() : v,
+        ),
+      ) as object,
+    });
+  const refusal = (code: string) => (e: unknown) => e instanceof ZkClearError && e.code === code;
+
+  before(async function () {
+    rig = await startOperator(2, "zkclear-moves-");
+    ({ w, op } = rig);
+    app = buildApi(op);
+    [thin, rich] = w.participants;
+    await deposit(w, thin, 1_000_000n);
+    await deposit(w, rich, 100_000_000n);
+    await deposit(
+      w,
+      { signer: rich.signer, keys: rich.keys, account: INSURANCE_ACCOUNT },
+      5_000_000n,
+    );
+    await postRound(w, MARKS);
+    await op.tick();
+    const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
+    op.submitOrder(
+      order(w, t(rich), { market: 0, side: "sell", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+    );
+    op.submitOrder(
+      order(w, t(thin), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
+    );
+    await op.tick({ flushTrades: true });
+    assert.equal(op.state.getAccount(thin.account!).positions[0].size, 1n);
+  });
+
+  after(async function () {
+    await app.close();
+    await rig.close();
+  });
+
+  it("does not liquidate into an empty compartment: the reserve never pays a market's loss", async function () {
+    // at the crash the thin account's equity is 1,000,000 - 2,000,000: BTC's loss
+    await postRound(w, CRASH);
+    await op.tick();
+    assert.equal(op.batches().filter((b) => b.kind === "liquidations").length, 0);
+    assert.equal(op.state.getAccount(thin.account!).positions[0].size, 1n);
+    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral, 5_000_000n);
+  });
+
+  it("refuses a move not signed by the fund's key, out of turn, or beyond the reserve, for its reason", async function () {
+    const bad = await post(move({}, devKeyPair("not the fund").privateKey));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error, "COMPARTMENT_BAD_SIGNATURE");
+    const late = await post(move({ nonce: 1n }));
+    assert.equal(late.statusCode, 409);
+    assert.equal(late.json().error, "COMPARTMENT_MOVE_NONCE");
+    assert.throws(
+      () => op.requestCompartmentMove(move({ amount: 5_000_001n })),
+      refusal("COMPARTMENT_RESERVE_SHORT"),
+    );
+    assert.throws(
+      () => op.requestCompartmentMove(move({ amount: 1n, toReserve: true })),
+      refusal("COMPARTMENT_BELOW_REQUIREMENT"),
+    );
+    // a market the deployment does not have (signed by hand: signCompartmentMove refuses it)
+    const nowhere = { market: 2, nonce: 0n, amount: 1n, toReserve: false };
+    const signature = sign(
+      devOwnerKeys().fund.privateKey,
+      compartmentMoveMessage(nowhere, op.state.domain),
+    );
+    assert.equal((await post({ move: nowhere, signature })).json().error, "COMPARTMENT_BAD_MARKET");
+  });
+
+  it("carries a move in the next liquidation batch, ahead of the liquidation it makes payable", async function () {
+    const m = move({});
+    const r = await post(m);
+    assert.equal(r.statusCode, 201);
+    const id = (r.json() as { id: string }).id;
+    const thinCollateral = op.state.getAccount(thin.account!).collateral;
+    // the fund's nonce 0 is spent by the queued move: the same move again is out of turn
+    assert.equal((await post(m)).json().error, "COMPARTMENT_MOVE_NONCE");
+    await op.tick();
+    const liq = op.batches().filter((b) => b.kind === "liquidations");
+    assert.equal(liq.length, 1);
+    const body = liq[0].body as BatchDataOf<"liquidations">;
+    assert.deepEqual(body.accounts, [thin.account]);
+    assert.deepEqual(body.compartmentMove, m);
+    assert.equal(liq[0].status, "settled");
+    assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
+    // the reserve paid the move; BTC's compartment the shortfall, the thin account's
+    // collateral (after its trading fee) less its loss of 2,000,000; ETH's is untouched
+    const fund = op.state.getAccount(INSURANCE_ACCOUNT);
+    assert.equal(fund.collateral, 2_000_000n);
+    assert.equal(fund.withdrawNonce, 1n);
+    assert.deepEqual(compartmentValues(fund, CRASH), [
+      3_000_000n + thinCollateral - 2_000_000n,
+      0n,
+    ]);
+    assert.equal(op.withdrawal(id)?.status, "batched");
+    // /metrics shows the reserve and the compartments
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    assert.match(text, /zkclear_insurance_reserve 2000000/);
+    assert.match(
+      text,
+      new RegExp(`zkclear_insurance_compartment\\{market="0"\\} ${1_000_000n + thinCollateral}\n`),
+    );
+    assert.match(text, /zkclear_insurance_compartment\{market="1"\} 0/);
+  });
+
+  it("keeps an acknowledged move through a restart, and carries it alone in a liquidation batch", async function () {
+    const id = fundCompartment(rig, 1, 500_000n);
+    op = rig.restart();
+    assert.equal(op.withdrawal(id)?.status, "pending");
+    await op.tick();
+    const last = op.batches().at(-1)!;
+    assert.equal(last.kind, "liquidations");
+    assert.equal(last.status, "settled");
+    assert.deepEqual((last.body as BatchDataOf<"liquidations">).accounts, []);
+    const fund = op.state.getAccount(INSURANCE_ACCOUNT);
+    assert.deepEqual([fund.collateral, fund.withdrawNonce], [1_500_000n, 2n]);
+    assert.equal(compartmentValues(fund, CRASH)[1], 500_000n);
+    assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
+  });
+});
