@@ -137,7 +137,7 @@ export function renderExplorerPage(s: ExplorerSnapshot): string {
   const d = s.deployment;
   const markets = s.markets.map(
     (m) =>
-      h`<tr data-market="${m.index}"><td>${m.index}</td><td>${num(m.mark, `mark-${m.index}`)}</td><td>${num(m.openInterestLong, `oi-long-${m.index}`)}</td><td>${num(m.openInterestShort, `oi-short-${m.index}`)}</td></tr>`,
+      h`<tr data-market="${m.index}"><td>${m.index}</td><td>${num(m.mark, `mark-${m.index}`)}</td><td>${num(m.openInterestLong, `oi-long-${m.index}`)}</td><td>${num(m.openInterestShort, `oi-short-${m.index}`)}</td><td>${num(m.compartment, `compartment-${m.index}`)}</td></tr>`,
   );
   const priceHeads = s.markets.map((m) => `price ${m.index}`);
   const body = h`<header><h1>zkclear explorer</h1>
@@ -150,8 +150,8 @@ ${freezeBanner(s)}
 ${section(
   "overview",
   "Markets and funds",
-  h`${table(["market", "mark", "open interest long", "open interest short"], markets, "no markets")}
-<dl class="funds"><dt>insurance fund</dt><dd>${num(s.insuranceFund, "insurance-fund")}</dd><dt>fee account</dt><dd>${num(s.feeAccount, "fee-account")}</dd><dt>batches</dt><dd>${num(s.batchCount, "batch-count")}</dd></dl>`,
+  h`${table(["market", "mark", "open interest long", "open interest short", "insurance compartment"], markets, "no markets")}
+<dl class="funds"><dt>insurance fund reserve</dt><dd>${num(s.insuranceFund, "insurance-fund")}</dd><dt>fee account</dt><dd>${num(s.feeAccount, "fee-account")}</dd><dt>batches</dt><dd>${num(s.batchCount, "batch-count")}</dd></dl>`,
 )}
 ${section("anomalies", "Anomalies", anomalies(s.anomalies))}
 ${section("account", "Your account", accountForm(), "Your collateral, positions, equity and margin at the latest prices, and your exit data, for the key holder only.")}

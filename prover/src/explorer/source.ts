@@ -62,7 +62,10 @@ export interface ExplorerSnapshot {
   readonly rounds: readonly ExplorerRound[];
   /** One per market, in market order. */
   readonly markets: readonly ExplorerMarket[];
-  /** The insurance fund's (account 2) and the fee account's (account 1) collateral. */
+  /**
+   * The insurance fund's (account 2) reserve, its collateral (its compartments are per
+   * market), and the fee account's (account 1) collateral.
+   */
   readonly insuranceFund: bigint;
   readonly feeAccount: bigint;
   /** The forced withdrawal requests, oldest first, and their deadline. */
@@ -126,6 +129,11 @@ export interface ExplorerMarket {
   /** Sum of the long positions' sizes, and of the short ones' |size|, in lots. */
   readonly openInterestLong: bigint;
   readonly openInterestShort: bigint;
+  /**
+   * The insurance fund's compartment for this market at the mark (docs/isolation.md): what
+   * pays this market's liquidation losses, and only those (null: no round yet).
+   */
+  readonly compartment: bigint | null;
 }
 
 export interface ExplorerForced {

@@ -11,6 +11,7 @@ import { equity, marginSurplus, scaledRequirement } from "../domain/margin.ts";
 import { accountQueryMessage } from "../domain/messages.ts";
 import { exitDataOf, type FreezePoint } from "../engine/exit-data.ts";
 import type { ExchangeState } from "../engine/state.ts";
+import { compartmentValues } from "../domain/compartments.ts";
 import { oneX, scaledMarkets, type RoundMargins } from "../domain/volatility.ts";
 import type { ExplorerAccount, ExplorerMarket, SignedAccountQuery } from "./source.ts";
 
@@ -26,7 +27,10 @@ export class ExplorerError extends ZkClearError {}
 /** How long a signed account query stays valid, seconds (as GET /v1/accounts). */
 export const QUERY_WINDOW = 300n;
 
-/** Per market: the mark (null: no round yet) and the open interest long and short. */
+/**
+ * Per market: the mark (null: no round yet), the open interest long and short, and the
+ * insurance fund's compartment at the mark.
+ */
 export function marketsOf(state: ExchangeState, marks: readonly bigint[] | null): ExplorerMarket[] {
   const long = state.markets.map(() => 0n);
   const short = state.markets.map(() => 0n);
@@ -35,15 +39,17 @@ export function marketsOf(state: ExchangeState, marks: readonly bigint[] | null)
       if (p.size > 0n) long[j] += p.size;
       else short[j] -= p.size;
     });
+  const compartments = marks ? compartmentValues(state.getAccount(INSURANCE_ACCOUNT), marks) : null;
   return state.markets.map((_, j) => ({
     index: j,
+    compartment: compartments ? compartments[j] : null,
     mark: marks ? marks[j] : null,
     openInterestLong: long[j],
     openInterestShort: short[j],
   }));
 }
 
-/** The insurance fund's and the fee account's collateral. */
+/** The insurance fund's reserve (its collateral) and the fee account's collateral. */
 export function systemAccountsOf(state: ExchangeState): {
   insuranceFund: bigint;
   feeAccount: bigint;
