@@ -12,6 +12,7 @@ import {
 } from "../../prover/src/domain/constants.ts";
 import { parseExitDataFile, toExitDataFile } from "../../prover/src/domain/exit-data.ts";
 import { equity, scaledRequirement } from "../../prover/src/domain/margin.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { exitDataOf } from "../../prover/src/engine/exit-data.ts";
 import { accountQueryJson, signAccountQuery } from "../../prover/src/explorer/query.ts";
 import type { Participant } from "../../prover/src/dev/onchain.ts";
@@ -156,6 +157,10 @@ describe("explorer: the page in headless Chromium against the operator (real cha
           assert.equal(await value(page, `oi-short-${j}`), String(short[j]));
           assert.equal(await value(page, `mark-${j}`), String(MARKS_2[j]));
         }
+        // each market's insurance compartment at the mark, from the fund's leaf
+        const compartments = compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), MARKS_2);
+        for (const j of [0, 1])
+          assert.equal(await value(page, `compartment-${j}`), String(compartments[j]));
         const fund = op.state.getAccount(INSURANCE_ACCOUNT).collateral;
         const fees = op.state.getAccount(FEE_ACCOUNT).collateral;
         assert.ok(fees > 0n, "the trades paid fees");

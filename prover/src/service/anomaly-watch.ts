@@ -15,6 +15,8 @@ import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { ChainPort, Round } from "../domain/ports.ts";
 import { isTransfer } from "../domain/sub-accounts.ts";
 import { isQueuedMove, type NonceSpend } from "./compartment-moves.ts";
+import { compartmentValues } from "../domain/compartments.ts";
+import type { Account } from "../domain/account.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import type { Store } from "../store/store.ts";
 
@@ -125,8 +127,10 @@ export class AnomalyWatch {
   private observe(now: number): void {
     const state = this.state();
     const since = now - ANOMALY_WINDOW_MS;
+    // the fund's capital: its reserve and its compartments at the round's prices, so that its
+    // owner's moves between them are not a fall
     const fund = state.hasAccount(INSURANCE_ACCOUNT)
-      ? state.getAccount(INSURANCE_ACCOUNT).collateral
+      ? fundCapital(state.getAccount(INSURANCE_ACCOUNT), this.current?.prices)
       : 0n;
     this.fund = [...this.fund.filter((s) => s.at >= since), { at: now, balance: fund }];
     let collateral = 0n;
@@ -197,4 +201,13 @@ export class AnomalyWatch {
       ),
     };
   }
+}
+
+/**
+ * The insurance fund's capital: its reserve (collateral) and, at `prices`, its compartments
+ * (domain/compartments.ts); the reserve alone before any round.
+ */
+function fundCapital(fund: Account, prices: readonly bigint[] | undefined): bigint {
+  if (!prices) return fund.collateral;
+  return compartmentValues(fund, prices).reduce((sum, c) => sum + c, fund.collateral);
 }
