@@ -14,10 +14,10 @@ include "range-check.circom";
 //              | toReserve << 160, domain)
 //   over the fund's withdrawal nonce, which the caller then increases by `enabled`: a move
 //   is applied once, and no withdrawal, transfer or offer message has its tag.
-//   Into the compartment (toReserve = 0): the reserve pays, and must stay >= 0:
+//   Into the compartment (toReserve = 0): the reserve pays, and must stay >= 0 (< 2^128):
 //     collateralOut = collateral - amount, compartment_j + amount.
 //   Out of it (toReserve = 1): the compartment keeps at least its position's maintenance
-//   requirement at the batch's marks,
+//   requirement at the batch's marks (no floor of its own in this release),
 //     10^4 * (compartment_j - amount) >= |size_j| * mark_j * mmBps_j,
 //     collateralOut = collateral + amount, compartment_j - amount.
 //   delta[j]: what compartment j gains (negative: gives); the caller lowers notional_j by it.
@@ -91,7 +91,9 @@ template CompartmentMove(M) {
     // least its maintenance requirement.
     signal signed <== amount - 2 * toReserve * amount;
     collateralOut <== collateral - signed;
-    signal reserveChecked <== enabled * collateralOut;
+    // a move in only: a move out adds to the reserve, whatever it held (a fund trade's fee
+    // can leave it below 0), and enabled - toReserve = enabled * (1 - toReserve)
+    signal reserveChecked <== (enabled - toReserve) * collateralOut;
     RangeCheck(COLLATERAL_BITS())(reserveChecked);
     signal requirement[M];
     signal chosenValue[M];

@@ -570,7 +570,10 @@ template LiquidateBatch(L, D, M) {
         newFundNotional[j] <== notionalMoved[j] + totalNotional[j] - charged[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }
-    signal newFundBalance <== PackBalance()(move.collateralOut, fund.withdrawNonce + moveEnabled, fund.flag);
+    // the nonce a move spends stays within its 32 bits (it would carry into the flag)
+    signal newFundNonce <== fund.withdrawNonce + moveEnabled;
+    RangeCheck(NONCE_BITS())(newFundNonce);
+    signal newFundBalance <== PackBalance()(move.collateralOut, newFundNonce, fund.flag);
     signal oldFundLeaf <== LeafHash(M)(fundAx, fundAy, fundBalance, fundWord, fundNotional);
     signal newFundLeaf <== LeafHash(M)(fundAx, fundAy, newFundBalance, newFundWord, newFundNotional);
     component fundUpdate = LeafUpdate(D);

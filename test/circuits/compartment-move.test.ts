@@ -35,7 +35,7 @@ const FUND_KEY = devOwnerKeys().fund.privateKey;
  * -750,000, all of it BTC's loss); account 4 the matching short. The fund holds `reserve`
  * in its reserve and `btc` in BTC's compartment, optionally a BTC position.
  */
-function world(reserve: bigint, btc = 0n, fundSize = 0n) {
+function world(reserve: bigint, btc = 0n, fundSize = 0n, fundNonce = 0n) {
   const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
   const flat = { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n };
   const put = (i: bigint, label: string, collateral: bigint, size: bigint) =>
@@ -52,6 +52,7 @@ function world(reserve: bigint, btc = 0n, fundSize = 0n) {
   s.setAccount(INSURANCE_ACCOUNT, {
     ...fund,
     collateral: reserve,
+    withdrawNonce: fundNonce,
     positions: [{ ...flat, size: fundSize, notional: fundSize * 4_000_000n - btc }, flat],
   });
   return s;
@@ -186,5 +187,24 @@ describe("CompartmentMove in LiquidateBatch (test parameters)", function () {
     ]);
     const pre = liquidate(bigger, [], SHORTFALL_MARKS, P.liquidations).input.fund;
     await assertRefused(liq({ ...ok.input, fund: pre }), "CompartmentMove");
+  });
+
+  it("moves out of a compartment whatever the reserve holds, and keeps the fund's nonce within 32 bits", async function () {
+    // a fund trade's fee can leave the reserve below 0: a move out adds to it all the same
+    const r = run(world(-3_000n, 2_000_000n, 1n), [], signed({ amount: 1_000n, toReserve: true }));
+    assert.equal(r.compartmentsAfter[0], 2_000_000n - 1_000n);
+    await witnessFor(liq(r.input));
+    // the last nonce: the engine refuses the leaf it would write, the circuit the carry into
+    // the flag bits
+    const last = 2n ** 32n - 1n;
+    assert.equal(
+      code(() => run(world(2_000_000n, 0n, 0n, last), [], signed({ nonce: last }))),
+      "VALUE_OUT_OF_RANGE",
+    );
+    const forged = liquidate(world(2_000_000n, 0n, 0n, last), [], SHORTFALL_MARKS, P.liquidations, {
+      unchecked: true,
+      move: signed({ nonce: last }),
+    });
+    await assertRefused(liq(forged.input), "RangeCheck");
   });
 });

@@ -18,19 +18,20 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { fundCompartment, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
-const CRASH = [40_000_00n, 3_000_00n];
+const CRASH = [40_000_00n, 2_000_00n];
 
 describe("operator: the fund owner's compartment moves (real chain, real proofs)", function () {
   let w: World;
   let thin: Participant;
   let rich: Participant;
+  let eth: Participant;
   let rig: OperatorRig;
   let op: Operator;
   let app: FastifyInstance;
 
   const move = (m: Partial<CompartmentMove>, key = devOwnerKeys().fund.privateKey) =>
     signCompartmentMove(
-      { market: 0, nonce: 0n, amount: 3_000_000n, toReserve: false, ...m },
+      { market: 0, nonce: 1n, amount: 3_000_000n, toReserve: false, ...m },
       2,
       key,
       op.state.domain,
@@ -46,14 +47,25 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
       ) as object,
     });
   const refusal = (code: string) => (e: unknown) => e instanceof ZkClearError && e.code === code;
+  const liquidationBatches = () =>
+    op.batches().filter((b) => b.kind === "liquidations") as unknown as {
+      status: string;
+      body: BatchDataOf<"liquidations">;
+    }[];
 
+  /**
+   * thin: long 1 BTC at 60,000.00 on 10,000.00; eth: long 10 ETH at 3,000.00 on 4,000.00;
+   * rich the other side of both. The fund holds 50,000.00, 10,000.00 of it moved into
+   * ETH's compartment; BTC's is empty.
+   */
   before(async function () {
-    rig = await startOperator(2, "zkclear-moves-");
+    rig = await startOperator(3, "zkclear-moves-");
     ({ w, op } = rig);
     app = buildApi(op);
-    [thin, rich] = w.participants;
+    [thin, rich, eth] = w.participants;
     await deposit(w, thin, 1_000_000n);
     await deposit(w, rich, 100_000_000n);
+    await deposit(w, eth, 400_000n);
     await deposit(
       w,
       { signer: rich.signer, keys: rich.keys, account: INSURANCE_ACCOUNT },
@@ -62,14 +74,24 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     await postRound(w, MARKS);
     await op.tick();
     const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
-    op.submitOrder(
-      order(w, t(rich), { market: 0, side: "sell", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
-    );
-    op.submitOrder(
-      order(w, t(thin), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: MARKS[0] }),
-    );
+    const cross = (market: number, buyer: Participant, amount: bigint) => {
+      const limitPrice = MARKS[market];
+      const nonce = BigInt(market + 1);
+      op.submitOrder(order(w, t(rich), { market, side: "sell", nonce, amount, limitPrice }));
+      op.submitOrder(order(w, t(buyer), { market, side: "buy", nonce, amount, limitPrice }));
+    };
+    cross(0, thin, 1n);
+    cross(1, eth, 10n);
     await op.tick({ flushTrades: true });
     assert.equal(op.state.getAccount(thin.account!).positions[0].size, 1n);
+    assert.equal(op.state.getAccount(eth.account!).positions[1].size, 10n);
+    // a move alone: the next tick carries it in a liquidation batch of no account
+    fundCompartment(rig, 1, 1_000_000n);
+    await op.tick();
+    assert.deepEqual(compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), MARKS), [
+      0n,
+      1_000_000n,
+    ]);
   });
 
   after(async function () {
@@ -77,24 +99,32 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     await rig.close();
   });
 
-  it("does not liquidate into an empty compartment: the reserve never pays a market's loss", async function () {
-    // at the crash the thin account's equity is 1,000,000 - 2,000,000: BTC's loss
+  it("does not liquidate into an empty compartment, and liquidates what other compartments can pay", async function () {
+    // at the crash thin's equity is 10,000.00 less its fee less 20,000.00: BTC's loss, which
+    // BTC's empty compartment cannot pay; eth's, 4,000.00 less its fee less 10,000.00, ETH's
+    // compartment can
+    const before = liquidationBatches().length;
     await postRound(w, CRASH);
     await op.tick();
-    assert.equal(op.batches().filter((b) => b.kind === "liquidations").length, 0);
+    const liq = liquidationBatches().slice(before);
+    assert.equal(liq.length, 1);
+    assert.deepEqual(liq[0].body.accounts, [eth.account]);
+    assert.equal(liq[0].status, "settled");
     assert.equal(op.state.getAccount(thin.account!).positions[0].size, 1n);
-    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral, 5_000_000n);
+    // the reserve paid nothing: 50,000.00 less the 10,000.00 moved
+    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral, 4_000_000n);
+    assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
   });
 
   it("refuses a move not signed by the fund's key, out of turn, or beyond the reserve, for its reason", async function () {
     const bad = await post(move({}, devKeyPair("not the fund").privateKey));
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error, "COMPARTMENT_BAD_SIGNATURE");
-    const late = await post(move({ nonce: 1n }));
+    const late = await post(move({ nonce: 2n }));
     assert.equal(late.statusCode, 409);
     assert.equal(late.json().error, "COMPARTMENT_MOVE_NONCE");
     assert.throws(
-      () => op.requestCompartmentMove(move({ amount: 5_000_001n })),
+      () => op.requestCompartmentMove(move({ amount: 4_000_001n })),
       refusal("COMPARTMENT_RESERVE_SHORT"),
     );
     assert.throws(
@@ -102,7 +132,7 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
       refusal("COMPARTMENT_BELOW_REQUIREMENT"),
     );
     // a market the deployment does not have (signed by hand: signCompartmentMove refuses it)
-    const nowhere = { market: 2, nonce: 0n, amount: 1n, toReserve: false };
+    const nowhere = { market: 2, nonce: 1n, amount: 1n, toReserve: false };
     const signature = sign(
       devOwnerKeys().fund.privateKey,
       compartmentMoveMessage(nowhere, op.state.domain),
@@ -116,37 +146,35 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     assert.equal(r.statusCode, 201);
     const id = (r.json() as { id: string }).id;
     const thinCollateral = op.state.getAccount(thin.account!).collateral;
-    // the fund's nonce 0 is spent by the queued move: the same move again is out of turn
+    // the fund's nonce 1 is spent by the queued move: the same move again is out of turn
     assert.equal((await post(m)).json().error, "COMPARTMENT_MOVE_NONCE");
+    const before = liquidationBatches().length;
     await op.tick();
-    const liq = op.batches().filter((b) => b.kind === "liquidations");
+    const liq = liquidationBatches().slice(before);
     assert.equal(liq.length, 1);
-    const body = liq[0].body as BatchDataOf<"liquidations">;
+    const body = liq[0].body;
     assert.deepEqual(body.accounts, [thin.account]);
     assert.deepEqual(body.compartmentMove, m);
     assert.equal(liq[0].status, "settled");
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
     // the reserve paid the move; BTC's compartment the shortfall, the thin account's
-    // collateral (after its trading fee) less its loss of 2,000,000; ETH's is untouched
+    // collateral (after its trading fee) less its loss of 2,000,000
     const fund = op.state.getAccount(INSURANCE_ACCOUNT);
-    assert.equal(fund.collateral, 2_000_000n);
-    assert.equal(fund.withdrawNonce, 1n);
-    assert.deepEqual(compartmentValues(fund, CRASH), [
-      3_000_000n + thinCollateral - 2_000_000n,
-      0n,
-    ]);
+    assert.equal(fund.collateral, 1_000_000n);
+    assert.equal(fund.withdrawNonce, 2n);
+    const compartments = compartmentValues(fund, CRASH);
+    assert.equal(compartments[0], 3_000_000n + thinCollateral - 2_000_000n);
     assert.equal(op.withdrawal(id)?.status, "batched");
     // /metrics shows the reserve and the compartments
     const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
-    assert.match(text, /zkclear_insurance_reserve 2000000/);
-    assert.match(
-      text,
-      new RegExp(`zkclear_insurance_compartment\\{market="0"\\} ${1_000_000n + thinCollateral}\n`),
+    assert.match(text, /zkclear_insurance_reserve 1000000\n/);
+    compartments.forEach((c, j) =>
+      assert.match(text, new RegExp(`zkclear_insurance_compartment\\{market="${j}"\\} ${c}\n`)),
     );
-    assert.match(text, /zkclear_insurance_compartment\{market="1"\} 0/);
   });
 
   it("keeps an acknowledged move through a restart, and carries it alone in a liquidation batch", async function () {
+    const c1 = compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), CRASH)[1];
     const id = fundCompartment(rig, 1, 500_000n);
     op = rig.restart();
     assert.equal(op.withdrawal(id)?.status, "pending");
@@ -156,8 +184,8 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     assert.equal(last.status, "settled");
     assert.deepEqual((last.body as BatchDataOf<"liquidations">).accounts, []);
     const fund = op.state.getAccount(INSURANCE_ACCOUNT);
-    assert.deepEqual([fund.collateral, fund.withdrawNonce], [1_500_000n, 2n]);
-    assert.equal(compartmentValues(fund, CRASH)[1], 500_000n);
+    assert.deepEqual([fund.collateral, fund.withdrawNonce], [500_000n, 3n]);
+    assert.equal(compartmentValues(fund, CRASH)[1], c1 + 500_000n);
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
   });
 });

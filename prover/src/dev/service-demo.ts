@@ -21,6 +21,7 @@ import { startPostgres } from "./postgres.ts";
 import { startProverWorkers } from "./queue-rig.ts";
 import { devOracleWallets, PriceFeeder, randomWalk, scriptedPath } from "../service/feeder.ts";
 import type { BatchBody } from "../service/operator.ts";
+import type { StoredBatch } from "../store/store.ts";
 import type { AuditReport } from "../audit/auditor.ts";
 import type { FundingTickView, ProofResult } from "../domain/ports.ts";
 import { FundingClient } from "../chain/funding.ts";
@@ -313,6 +314,9 @@ export async function runServiceDemo(
     const fundPassphrase = "demo fund owner passphrase (INSECURE)";
     const fundKeystore = path.join(dir, "fund-owner.key.json");
     fs.writeFileSync(fundKeystore, JSON.stringify(encryptKey(devOwnerKeys().fund, fundPassphrase)));
+    // the fund's next withdrawal nonce: each move spends one (the first may land before the
+    // second is signed)
+    const fundNonce = op.state.getAccount(INSURANCE_ACCOUNT).withdrawNonce;
     for (let j = 0; j < p.markets; j++) {
       const moved = await zkclear([
         "fund",
@@ -326,7 +330,7 @@ export async function runServiceDemo(
         "--amount",
         String(FUND_TOP_UP / BigInt(2 * p.markets)),
         "--nonce",
-        String(op.state.getAccount(INSURANCE_ACCOUNT).withdrawNonce + BigInt(j)),
+        String(fundNonce + BigInt(j)),
         "--deployment",
         file,
         "--api",
@@ -527,16 +531,17 @@ export async function runServiceDemo(
     const crashedAt = performance.now();
     round = await crashFeeder.postNext();
     log(`oracle round ${round.roundId}: market 0 falls 15% to ${round.prices[0]}`);
+    // the liquidation batch of the thin trader (the fund owner's moves came in others)
+    const liquidationOfThin = (b: StoredBatch<BatchBody>) =>
+      b.body.kind === "liquidations" && b.body.accounts.includes(thin.account);
     await until("the liquidation to settle", () =>
-      op.batches().some((b) => b.kind === "liquidations" && b.status === "settled")
-        ? true
-        : undefined,
+      op.batches().some((b) => liquidationOfThin(b) && b.status === "settled") ? true : undefined,
     );
     const liquidationSeconds = (performance.now() - crashedAt) / 1000;
     await until("everything to settle", drained);
     if (op.halted) throw new Error(op.halted);
     // the liquidation was taken by the liquidator
-    const liqBatch = op.batches().find((b) => b.kind === "liquidations" && b.status === "settled")!;
+    const liqBatch = op.batches().find((b) => liquidationOfThin(b) && b.status === "settled")!;
     const taker =
       liqBatch.body.kind === "liquidations"
         ? liqBatch.body.takers?.[liqBatch.body.accounts.indexOf(thin.account)]

@@ -63,8 +63,11 @@ export type LiquidationErrorCode =
   | "FUND_POSITION_OUT_OF_RANGE";
 
 export class LiquidationError extends ZkClearError {
-  constructor(code: LiquidationErrorCode, message: string) {
+  /** The liquidated account the refusal is about, when it is about one. */
+  readonly account?: bigint;
+  constructor(code: LiquidationErrorCode, message: string, account?: bigint) {
     super(code, message);
+    if (account !== undefined) this.account = account;
   }
 }
 
@@ -238,6 +241,7 @@ export function liquidate(
           throw new LiquidationError(
             "COMPARTMENT_SHORT",
             `liquidating account ${accounts[i]} charges market ${j}'s insurance compartment ${-charges[i][j]} and leaves ${x} it cannot pay, which would be deleveraged: the batch is invalid`,
+            accounts[i],
           );
       }),
     );

@@ -7,7 +7,7 @@ import { isRotation, type Deposit } from "../domain/transfers.ts";
 import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
-import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
+import { isLiquidatable, LiquidationError, LiquidatorError } from "../engine/liquidations.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { chooseTakers, handoverCount } from "./liquidators.ts";
 import { settleFunding } from "../domain/funding.ts";
@@ -336,7 +336,46 @@ export class Batcher {
     const move = nextQueuedMove(this.ctx);
     // one batch at a time (the rest after it settles): it must stay the last batch cut
     if (due.length === 0 && !move) return;
-    const accounts = due.slice(0, p.liquidations);
+    // an account whose market's compartment cannot pay its liquidation waits (until the
+    // fund owner funds it, or deleveraging lands): the others go on without it
+    const short = new Set<bigint>();
+    for (;;) {
+      const accounts = due.filter((a) => !short.has(a)).slice(0, p.liquidations);
+      // a move out of a compartment does not land alone while a liquidation waits for cover
+      const carried =
+        move && !(short.size > 0 && move.body.compartmentMove.move.toReserve) ? move : undefined;
+      if (accounts.length === 0 && !carried) return this.noteWaiting(short);
+      const r = this.tryLiquidations(accounts, carried);
+      if (r.short === undefined) return this.noteWaiting(short);
+      short.add(r.short);
+      // said once per account while it waits
+      if (!this.waitingForCover.has(r.short))
+        this.ctx.log(
+          `account ${r.short}: its liquidation waits, its market's insurance compartment cannot pay it (COMPARTMENT_SHORT)`,
+        );
+    }
+  }
+
+  /** Accounts whose liquidation waits for their market's compartment (logged once each). */
+  private waitingForCover = new Set<bigint>();
+
+  /** Remembers who waits after a look at the due accounts (`short`), forgetting the rest. */
+  private noteWaiting(short: ReadonlySet<bigint>): void {
+    this.waitingForCover = new Set(short);
+  }
+
+  /**
+   * Cuts one liquidation batch of `accounts` (handed to liquidators by the watcher's rule)
+   * carrying `move`; returns the account whose compartment could not pay it, if that is why
+   * the engine refused the batch (nothing is cut then).
+   */
+  private tryLiquidations(
+    accounts: readonly bigint[],
+    move: StoredWithdrawal<QueuedMove> | undefined,
+  ): { short?: bigint } {
+    const { state, liquidating } = this.ctx;
+    const round = this.ctx.round()!;
+    let short: bigint | undefined;
     const { takers: chosen, failed } = chooseTakers({
       accounts,
       offers: this.offers.ranked(),
@@ -392,10 +431,11 @@ export class Batcher {
           );
           return cut(undefined, carried, list);
         }
+        if (e instanceof LiquidationError && e.code === "COMPARTMENT_SHORT") {
+          short = e.account;
+          return undefined;
+        }
         this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
-        // a compartment too poor for these liquidations: the move lands alone, and the
-        // watcher looks again after it
-        if (carried && list.length > 0) return cut(undefined, carried, []);
         return undefined;
       }
     };
@@ -406,6 +446,7 @@ export class Batcher {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");
     }
+    return short === undefined ? {} : { short };
   }
 
   /**
@@ -493,16 +534,22 @@ export class Batcher {
       } catch (e) {
         if (!(e instanceof TransferBatchError)) throw e;
         const bad = reqs[e.slot];
-        const gone = reqs.filter((x) => x.account === bad.account && x.nonce >= bad.nonce);
+        // every queued request of the account from that nonce on: its withdrawals, and a
+        // fund's compartment moves, which the batch's list leaves out
+        const gone = store.withdrawals
+          .pendingOf(bad.account)
+          .filter((x) => x.nonce >= bad.nonce) as StoredWithdrawal<NonceSpend>[];
         store.transaction(() => {
           for (const x of gone)
             store.withdrawals.refuse(
               x.id,
-              x === bad ? e.message : `it follows request ${bad.id}, which was refused (${e.code})`,
+              x.id === bad.id
+                ? e.message
+                : `it follows request ${bad.id}, which was refused (${e.code})`,
             );
         });
         this.ctx.log(`withdrawal ${bad.id} refused: ${e.message}`);
-        reqs = reqs.filter((x) => !gone.includes(x));
+        reqs = reqs.filter((x) => !gone.some((g) => g.id === x.id));
       }
     }
   }

@@ -2,6 +2,7 @@ import type { Round } from "../domain/ports.ts";
 import { toJson } from "../domain/json.ts";
 import type { Store, StoredBatch } from "../store/store.ts";
 import type { BatchBody } from "./context.ts";
+import { compartmentMoveId } from "./compartment-moves.ts";
 import { withdrawalId } from "./sequencer.ts";
 
 /** Default of OperatorOptions.committeeWaitMs: 10 minutes. */
@@ -41,6 +42,9 @@ export function dropBatchesFrom(
       if (x.body.kind === "trades") store.matches.unbatch(x.id, r);
       if (x.body.kind === "withdrawals")
         store.withdrawals.unbatch(x.body.withdrawals.map(withdrawalId));
+      // the fund owner's move a dropped liquidation batch carried waits for the next one
+      if (x.body.kind === "liquidations" && x.body.compartmentMove)
+        store.withdrawals.unbatch([compartmentMoveId(x.body.compartmentMove)]);
     }
     if (round) {
       store.matches.reprice(round.roundId);
