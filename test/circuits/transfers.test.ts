@@ -109,6 +109,30 @@ describe("ApplyDeposits circuit (test parameters)", function () {
     await assertRefused(deposits({ ...ok.input, slots: [forged, ok.input.slots[1]] }), "BabyCheck");
   });
 
+  it("refuses a slot's enable or new-account flag that is not a bit, where it is checked", async function () {
+    // a 2 would scale the slot's root and queue steps (root + enabled * (new - root)), or mix
+    // an existing leaf into a new one
+    const r = applyDeposits(
+      genesis(),
+      [{ account: 3n, amount: 1n, pubKey: key(0) }],
+      0n,
+      P.deposits,
+    );
+    const [slot, pad] = r.input.slots;
+    await assertRefused(
+      deposits({ ...r.input, slots: [{ ...slot, enabled: 2n }, pad] }),
+      "AssertBit",
+    );
+    await assertRefused(
+      deposits({ ...r.input, slots: [{ ...slot, isNew: 2n }, pad] }),
+      "AssertBit",
+    );
+    await assertRefused(
+      deposits({ ...r.input, slots: [slot, { ...pad, isNew: 2n }] }),
+      "AssertBit",
+    );
+  });
+
   it("credits exactly the queued deposits, in order, as a prefix", async function () {
     const s = genesis();
     const ds: Deposit[] = [
