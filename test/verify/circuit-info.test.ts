@@ -9,7 +9,7 @@ import {
   readWireNames,
 } from "../../prover/src/verify/circuit-info.ts";
 import type { CircuitDeterminism } from "../../prover/src/verify/circuit-determinism.ts";
-import { unexplained } from "../../prover/src/verify/explained.ts";
+import { assumedWires, unexplained } from "../../prover/src/verify/explained.ts";
 import { settleTradesCircuit } from "../helpers/circuit.ts";
 
 describe("determinism report: inputs and explanations", function () {
@@ -50,5 +50,17 @@ describe("determinism report: inputs and explanations", function () {
       unexplained(d).map((g) => g.group),
       ["main.side[][].OrderSignature.verifier.Ax", "main.slot[].sig.M", "main.side[][].fee"],
     );
+  });
+
+  it("assumes AttributeCharges' penalty and share quotients only, not what is computed from them", function () {
+    const names = new Map<number, string[]>([
+      [1, ["main.slot[0].attribution.penalty[0]"]],
+      [2, ["main.slot[1].attribution.share[1]"]],
+      [3, ["main.slot[0].attribution.penaltyBase[0]"]],
+      [4, ["main.slot[0].attribution.charge[0]", "main.slot[0].charge[0]"]],
+      [5, ["main.slot[0].attribution.kept"]],
+      [6, ["main.side[0][0].penalty[0]"]],
+    ]);
+    assert.deepEqual(assumedWires({ names }), [1, 2]);
   });
 });

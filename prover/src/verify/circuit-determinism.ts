@@ -18,6 +18,7 @@ import {
   type DeterminismResult,
 } from "./determinism.ts";
 import { Status } from "./propagation.ts";
+import { assumedWires } from "./explained.ts";
 import type { LocalSolver } from "./smt.ts";
 
 /**
@@ -72,7 +73,11 @@ export async function circuitDeterminism(
   const r1cs = readR1cs(files.r1cs);
   const names = readWireNames(files.sym);
   const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, spec.source), "utf8");
-  const inputs = mainInputWires(names, inputSignals(source, spec.template));
+  // main's inputs, and the template outputs whose uniqueness is proven by hand (ASSUMED)
+  const inputs = [
+    ...mainInputWires(names, inputSignals(source, spec.template)),
+    ...assumedWires(names),
+  ];
   const t0 = performance.now();
   const result = await analyseDeterminism(r1cs, inputs, solver, opts);
   const conditional: number[] = [];

@@ -1,4 +1,5 @@
 import type { CircuitDeterminism, GroupCount } from "./circuit-determinism.ts";
+import type { WireNames } from "./circuit-info.ts";
 
 /**
  * Wires the determinism check leaves open on purpose, each with the reason written out
@@ -25,6 +26,34 @@ export const EXPLAINED: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
       "AnswerForced's signature verdict and what follows from it: fixed when the EdDSA formulas' denominators are nonzero, which holds on curve points (R8 checked by Settlement, the key by the Vault, the base point for an empty leaf) (docs/verification.md)",
   },
 ];
+
+/**
+ * Wires the check takes as fixed from the start, as it takes the inputs: each is a
+ * template's output that the template's header proves unique given its input, and whose
+ * template test shows every wire fixed by the solver. Inside a whole circuit the same
+ * question joins other range checks into bit blocks the solver decides only slowly
+ * (minutes at the test parameters), so it is answered here by the template's proof.
+ * Their inputs are products of wires the check fixes on its own (docs/verification.md,
+ * "Determinism: what is explained by hand").
+ */
+export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+  {
+    // AttributeCharges' per-market penalty and share, DivBps(144)'s quotients of products of
+    // the slot's fixed values (|size| * mark * penaltyBps, take * |size| * mark * discountBps);
+    // each remainder's bits then follow from the quotient (a 14-bit block)
+    pattern: /\.attribution\.(penalty|share)\[\d+\]$/,
+    reason:
+      "DivBps(N): in = out * 10^4 + rem, 0 <= rem < 10^4, out < 2^(N - 13), so out is unique over the integers (circuits/src/compartments.circom; test/circuits/compartments.test.ts decides it with the solver)",
+  },
+];
+
+/** The wires ASSUMED names (any of a wire's names matching). */
+export function assumedWires(names: WireNames): number[] {
+  const out: number[] = [];
+  for (const [w, ns] of names.names)
+    if (ns.some((n) => ASSUMED.some((a) => a.pattern.test(n)))) out.push(w);
+  return out;
+}
 
 /** The undecided and conditional groups that no entry of EXPLAINED covers. */
 export function unexplained(d: CircuitDeterminism): GroupCount[] {
