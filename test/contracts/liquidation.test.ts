@@ -4,6 +4,7 @@ import path from "node:path";
 import { type Contract } from "ethers";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { signOffer } from "../../prover/src/domain/offer.ts";
 import type { BatchData } from "../../prover/src/domain/batch.ts";
@@ -12,6 +13,7 @@ import { audit, codes, tempDir } from "../audit/helpers.ts";
 import {
   deposit,
   postRound,
+  fundMove,
   proveLiquidations,
   settleDeposits,
   settleLiquidations,
@@ -28,6 +30,8 @@ import { prepareTestContracts, revertName, signers } from "../helpers/chain.ts";
 
 const P = PARAM_SETS.test;
 const MARKS = [60_000_00n, 3_000_00n];
+/** What the fund owner moves from the fund's 5,000,000 into BTC's compartment. */
+const MOVED = 3_000_000n;
 
 describe("liquidations on-chain with real proofs (test parameters)", function () {
   let w: World;
@@ -82,12 +86,12 @@ describe("liquidations on-chain with real proofs (test parameters)", function ()
     const thin = w.participants[0].account!;
     await postRound(w, [40_000_00n, MARKS[1]]);
     const fundBefore = w.state.getAccount(INSURANCE_ACCOUNT).collateral;
-    const { data: r, proof } = await proveLiquidations(w, [thin]);
+    // the batch carries the fund owner's move into BTC's compartment, which pays the shortfall
+    const { data: r, proof } = await proveLiquidations(w, [thin], undefined, fundMove(w, 0, MOVED));
     settled.push(r);
-    assert.ok(
-      w.state.getAccount(INSURANCE_ACCOUNT).collateral < fundBefore,
-      "the fund covers the shortfall",
-    );
+    const fund = w.state.getAccount(INSURANCE_ACCOUNT);
+    assert.equal(fund.collateral, fundBefore - MOVED);
+    assert.ok(compartmentValues(fund, [40_000_00n, MARKS[1]])[0] < MOVED, "BTC's compartment pays");
     const submit = w.d.settlement.getFunction("submitLiquidations");
     const sp = toSolidityProof(proof.proof);
     await assert.rejects(

@@ -9,6 +9,7 @@ import { order } from "../../prover/src/dev/sample.ts";
 import {
   deposit,
   postRound,
+  fundMove,
   proveLiquidations,
   proveTrades,
   proveWithdrawals,
@@ -136,7 +137,13 @@ describe("the price rule: batches use the latest oracle round (real proofs, test
     const undo = keep([carol.account!, INSURANCE_ACCOUNT, FEE_ACCOUNT]);
     const before = structuredClone(w.state.getAccount(carol.account!)) as Account;
     assert.ok(isLiquidatable(before, [LOW, 2_500_00n], w.markets));
-    liquidation = await proveLiquidations(w, [carol.account!]);
+    // with the fund owner's move into ETH's compartment, which pays carol's shortfall
+    liquidation = await proveLiquidations(
+      w,
+      [carol.account!],
+      undefined,
+      fundMove(w, 1, 1_000_000n),
+    );
     // the next round shows carol healthy again
     await postRound(w, [LOW, OTHER]);
     assert.equal(isLiquidatable(before, [LOW, OTHER], w.markets), false);

@@ -42,6 +42,12 @@ import { devCommitteeWallets, signAttestation } from "../chain/committee.ts";
 import { attestationOf, packAttestations } from "../domain/committee.ts";
 import { KeyAttestor } from "../service/committee.ts";
 import { zeroIndices } from "../domain/funding.ts";
+import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { devOwnerKeys } from "../domain/owners.ts";
+import {
+  signCompartmentMove,
+  type SignedCompartmentMove,
+} from "../domain/compartment-moves.ts";
 import { oneX, type MarginRuleNumbers, type RoundMargins } from "../domain/volatility.ts";
 
 /**
@@ -458,11 +464,13 @@ export function proveLiquidations(
   w: World,
   accounts: readonly bigint[],
   takers?: readonly (LiquidationTakerRequest | null)[],
+  move?: SignedCompartmentMove,
 ): Promise<ProvenBatch<"liquidations">> {
   return proveBatch<"liquidations">(w, {
     kind: "liquidations",
     accounts,
     ...(takers ? { takers } : {}),
+    ...(move ? { compartmentMove: move } : {}),
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
@@ -470,16 +478,37 @@ export function proveLiquidations(
   });
 }
 
+/**
+ * The development fund owner's signed move of `amount` from the insurance fund's reserve
+ * into market `market`'s compartment, at the fund's next withdrawal nonce: a liquidation
+ * batch carries it (proveLiquidations, settleLiquidations), before its liquidations.
+ */
+export function fundMove(w: World, market: number, amount: bigint): SignedCompartmentMove {
+  return signCompartmentMove(
+    {
+      market,
+      nonce: w.state.getAccount(INSURANCE_ACCOUNT).withdrawNonce,
+      amount,
+      toReserve: false,
+    },
+    w.state.marketCount,
+    devOwnerKeys().fund.privateKey,
+    w.state.domain,
+  );
+}
+
 /** Proves and submits a liquidation batch at the current round's prices. */
 export function settleLiquidations(
   w: World,
   accounts: readonly bigint[],
   takers?: readonly (LiquidationTakerRequest | null)[],
+  move?: SignedCompartmentMove,
 ): Promise<BatchReceipt<"liquidations">> {
   return settleBatch<"liquidations">(w, {
     kind: "liquidations",
     accounts,
     ...(takers ? { takers } : {}),
+    ...(move ? { compartmentMove: move } : {}),
     marks: w.marks,
     round: w.round,
     fundingIndices: w.fundingIndices,
