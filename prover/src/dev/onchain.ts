@@ -44,10 +44,7 @@ import { KeyAttestor } from "../service/committee.ts";
 import { zeroIndices } from "../domain/funding.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { devOwnerKeys } from "../domain/owners.ts";
-import {
-  signCompartmentMove,
-  type SignedCompartmentMove,
-} from "../domain/compartment-moves.ts";
+import { signCompartmentMove, type SignedCompartmentMove } from "../domain/compartment-moves.ts";
 import { oneX, type MarginRuleNumbers, type RoundMargins } from "../domain/volatility.ts";
 
 /**
