@@ -19,7 +19,9 @@ include "range-check.circom";
 //   Out of it (toReserve = 1): the compartment keeps at least its position's maintenance
 //   requirement at the batch's marks (no floor of its own in this release),
 //     10^4 * (compartment_j - amount) >= |size_j| * mark_j * mmBps_j,
-//     collateralOut = collateral + amount, compartment_j - amount.
+//     collateralOut = collateral + amount, compartment_j - amount, whatever the reserve held
+//     (a fund trade's fee can leave it below 0); collateral + amount < 2^128 is the
+//     caller's (the leaf's collateral field), which no reachable fund approaches.
 //   delta[j]: what compartment j gains (negative: gives); the caller lowers notional_j by it.
 //   committed: enabled * the message's first word, which the batch commits.
 // enabled (a bit, checked here): 0 moves nothing; market[j] are bits adding up to enabled;
