@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
 import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
@@ -7,6 +7,7 @@ import { newAccount, packBalance } from "../../prover/src/domain/account.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import {
   compartmentMoveHead,
+  compartmentMoveMessage,
   signCompartmentMove,
   type CompartmentMove,
   type SignedCompartmentMove,
@@ -171,6 +172,19 @@ describe("CompartmentMove in LiquidateBatch (test parameters)", function () {
     // two markets at once, or a move without its enable bit
     await assertRefused(with_({ market: [1n, 1n] }), "CompartmentMove");
     await assertRefused(with_({ enabled: 0n }), "CompartmentMove");
+    // a disabled move that still carries an amount (or a direction): it would move money
+    await assertRefused(with_({ enabled: 0n, market: [0n, 0n] }), "CompartmentMove");
+    await assertRefused(
+      with_({ enabled: 0n, market: [0n, 0n], amount: 0n, toReserve: 1n }),
+      "CompartmentMove",
+    );
+    // a move of 0, even signed by the fund's key (it would spend the nonce for nothing)
+    const zero = { market: 0, nonce: 0n, amount: 0n, toReserve: false };
+    const zeroSig = sign(FUND_KEY, compartmentMoveMessage(zero, SAMPLE_DOMAIN));
+    await assertRefused(
+      with_({ amount: 0n, sigR8x: zeroSig.r8x, sigR8y: zeroSig.r8y, sigS: zeroSig.s }),
+      "CompartmentMove",
+    );
     // a reserve that cannot pay: the same signed move against a fund holding less
     const fund = r.input.fund;
     await assertRefused(

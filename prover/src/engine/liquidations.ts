@@ -194,12 +194,13 @@ export function liquidate(
         : sizes.map(() => 0n);
       // unchecked (adversarial tests only): a share above its market's penalty is refused
       // by the circuit (DiscountWithinPenalty) before it reaches the attribution
-      const penalties = penaltiesByMarket(a, marks, markets);
+      const capped = (penalties: readonly bigint[]) =>
+        shares.map((x, j) => (x < penalties[j] ? x : penalties[j]));
       const attribution = attributeLiquidation(
         a,
         marks,
         markets,
-        checked ? shares : shares.map((x, j) => (x < penalties[j] ? x : penalties[j])),
+        checked ? shares : capped(penaltiesByMarket(a, marks, markets)),
       );
       charges.push([...attribution.charges]);
       const accountFields = { enabled: 1n, account: index, ...leafWitness(state, index) };
