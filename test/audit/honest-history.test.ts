@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
@@ -178,6 +179,25 @@ describe("audit: an honest history from the operator", function () {
     // pending: the withdrawal is credited in the Vault, not yet claimed
     assert.equal(r.final?.pendingWithdrawals, "100000");
     assert.ok(r.rounds.length === 2 && r.rounds[1].prices[0] === "4000000");
+    // the compartments: the owner's move into BTC's (recorded before the checkpoint), then
+    // the crash's liquidation charging BTC's alone; ETH's and the reserve untouched by it
+    const moved = r.compartments.changes.filter((c) => c.move);
+    assert.deepEqual(
+      moved.map((c) => [c.move, c.reserveDelta, c.deltas]),
+      [[{ market: 0, amount: "2000000", toReserve: false }, "-2000000", ["2000000", "0"]]],
+    );
+    const crash = r.compartments.changes.filter((c) => c.liquidated > 0);
+    assert.equal(crash.length, 1);
+    assert.deepEqual(
+      [crash[0].roundId, crash[0].reserveDelta, crash[0].deltas?.[1]],
+      ["2", "0", "0"],
+    );
+    assert.notEqual(crash[0].deltas?.[0], "0");
+    assert.deepEqual(
+      r.compartments.now?.compartments,
+      compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), [40_000_00n, MARKS[1]]).map(String),
+    );
+    assert.equal(r.checks.find((c) => c.name.startsWith("insurance compartments"))?.status, "pass");
   });
 
   it("refuses a checkpoint that is not on the chain's history", async function () {

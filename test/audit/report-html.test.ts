@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import type { AuditReport, BatchPoint, RoundPoint } from "../../prover/src/audit/auditor.ts";
 import { renderHtmlReport } from "../../prover/src/audit/report-html.ts";
 import { fundingReport } from "../../prover/src/audit/report-funding.ts";
+import { compartmentLines } from "../../prover/src/audit/report-compartments.ts";
 import { newProgress } from "../../prover/src/audit/progress.ts";
 import { FUNDING_SCALE } from "../../prover/src/domain/constants.ts";
 import { withPage, type Page, type PageRecord } from "../helpers/browser.ts";
@@ -130,6 +131,35 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
         { mult: "10000", liqMult: "10000" },
       ],
       changes: [{ roundId: "1002", market: 0, mult: "25000", liqMult: "10000" }],
+    },
+    compartments: {
+      now: { reserve: "3000000", roundId: "1003", compartments: ["1500000", "2000000"] },
+      changes: [
+        {
+          batch: 5,
+          kind: "liquidations",
+          roundId: "1001",
+          liquidated: 0,
+          reserve: "3000000",
+          reserveDelta: "-2000000",
+          compartments: ["2000000", "2000000"],
+          deltas: ["2000000", "0"],
+          funding: ["0", "0"],
+          move: { market: 0, amount: "2000000", toReserve: false },
+        },
+        {
+          batch: 8,
+          kind: "liquidations",
+          roundId: "1002",
+          liquidated: 2,
+          reserve: "3000000",
+          reserveDelta: "0",
+          compartments: ["1500000", "2000000"],
+          deltas: ["-500000", "0"],
+          funding: ["-7", "0"],
+          move: null,
+        },
+      ],
     },
     ...over,
   };
@@ -440,6 +470,31 @@ describe("audit HTML report", function () {
     );
     assert.match(none, /No change\./);
     assert.match(none, /multipliers were not recomputed/);
+  });
+
+  it("shows the insurance compartments now and each batch that changed them", function () {
+    const html = renderHtmlReport(sampleReport());
+    const section = html.slice(
+      html.indexOf("<h2>Insurance compartments</h2>"),
+      html.indexOf("<h2>Circuit breakers</h2>"),
+    );
+    assert.ok(html.indexOf("<h2>Funding</h2>") < html.indexOf("<h2>Insurance compartments</h2>"));
+    assert.match(
+      section,
+      /<th>reserve<\/th><td><span class="num" title="3000000">3,000,000<\/span>/,
+    );
+    assert.match(section, /<th>ETH-USD at round 1003<\/th><td><span class="num" title="2000000">/);
+    assert.match(section, /<tr data-compartments="5">.*move 2000000 from the reserve to BTC-USD/);
+    assert.match(section, /<tr data-compartments="8">.*\(funding -7\)/);
+    const lines = compartmentLines(sampleReport().compartments, ["BTC-USD", "ETH-USD"]);
+    assert.deepEqual(lines, [
+      "insurance compartments: reserve 3000000; at round 1003: BTC-USD 1500000, ETH-USD 2000000; 2 batch(es) changed them",
+      "  batch 5 (liquidations, round 1001): BTC-USD +2000000; reserve -2000000; move 2000000 from the reserve to BTC-USD",
+      "  batch 8 (liquidations, round 1002, 2 liquidated): BTC-USD -500000 (funding -7)",
+    ]);
+    const none = renderHtmlReport(sampleReport({ compartments: { now: null, changes: [] } }));
+    assert.match(none, /the history was not replayed to the end\./);
+    assert.match(none, /No batch changed them\./);
   });
 
   it("separates the funding positions still owe from the rounding the system kept", function () {

@@ -60,6 +60,7 @@ import { deploymentFindings } from "./deployment-checks.ts";
 import { recordRotations } from "./owner-checks.ts";
 import type { RoundRuleParams, RoundStamp } from "./round-rule.ts";
 import { checkFundingIndices, checkFundingLedger, checkFundingReplay } from "./funding-checks.ts";
+import { checkCompartments, compartmentSnapshot } from "./compartment-checks.ts";
 import { addTradeFlows, checkTick, type FundingTickedEvent } from "./funding-ticks.ts";
 
 export { AuditError, type Finding, type FindingCode } from "./findings.ts";
@@ -441,6 +442,7 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
             batch: n,
             message: `${batchFileName(n)} states margin multipliers ${marginsText(file.margins)}; oracle round ${ev.roundId} has ${marginsText(priced.margins)}`,
           });
+        const snap = compartmentSnapshot(this.state, file);
         replayed = replayBatch(
           this,
           n,
@@ -451,7 +453,10 @@ export class Auditor implements ReplayContext, ChainCheckContext, EscapeContext 
           ev.newRoot,
         );
         if (replayed) checkFundingReplay(this, n, file, replayed);
-        if (replayed && this.state.root === ev.newRoot) this.o.onReplayed?.(ev, file);
+        if (replayed && this.state.root === ev.newRoot) {
+          checkCompartments(this, n, replayed, snap, this.state);
+          this.o.onReplayed?.(ev, file);
+        }
       }
     }
     // the funding window's trades (unknown when the file was not read)

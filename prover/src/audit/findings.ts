@@ -40,6 +40,11 @@ const CHECK_TABLE = [
     replay: true,
   },
   {
+    name: "insurance compartments: a batch changes market j's compartment only through market j, and a liquidation never the reserve",
+    codes: ["COMPARTMENT_CROSSED", "RESERVE_CHARGED"],
+    replay: true,
+  },
+  {
     name: "forced requests answered within the deadline, in queue order",
     codes: ["FORCED_QUEUE_MISMATCH", "FORCED_LATE", "FORCED_OVERDUE"],
   },

@@ -10,6 +10,7 @@ import type { Finding } from "./findings.ts";
 import type { RoundStamp } from "./round-rule.ts";
 import type { ForcedOutcome } from "../engine/forced.ts";
 import type { Books } from "./invariants.ts";
+import type { CompartmentChange } from "./compartment-checks.ts";
 
 /** One audited batch, for the report's charts and tables. */
 export interface BatchPoint {
@@ -165,6 +166,11 @@ export interface Progress {
   margins?: MarginRule & MarginState;
   /** Each change of a market's multipliers the rule gave, in round order (absent: none). */
   marginChanges?: MarginChange[];
+  /**
+   * Each replayed batch that changed the insurance fund's compartments or reserve, in batch
+   * order (./compartment-checks.ts; absent: none yet).
+   */
+  compartmentChanges?: CompartmentChange[];
   /** The oracle's latest round as far as scanned (null: none yet). */
   latestRound: RoundStamp | null;
   /** The round of the last priced batch (0 before any, as in Settlement). */

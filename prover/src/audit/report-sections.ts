@@ -10,6 +10,7 @@ import { escapeSection } from "./report-escape.ts";
 import { fundingSection } from "./report-funding.ts";
 import { breakersSection } from "./report-breakers.ts";
 import { marginsSection } from "./report-margins.ts";
+import { compartmentsSection } from "./report-compartments.ts";
 
 /** A table from a header row and rows of cells (escaped unless Safe). */
 function table(head: readonly string[], rows: readonly (readonly unknown[])[], cls = ""): Safe {
@@ -157,6 +158,7 @@ export function reportSections(r: AuditReport): Safe[] {
     findingsSection(r),
     finalSection(r),
     fundingSection(r.funding, r.markets),
+    compartmentsSection(r.compartments, r.markets),
     breakersSection(r.breakers, r.markets),
     marginsSection(r.margins, r.markets),
     escapeSection(r.escape),

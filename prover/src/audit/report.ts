@@ -6,12 +6,13 @@ import { CHECKS, type Finding } from "./findings.ts";
 import { books, negativeEquity } from "./invariants.ts";
 import type { BatchPoint, Progress, RoundPoint } from "./progress.ts";
 import { escapeReport, type EscapeReport } from "./report-escape.ts";
-import { FEE_ACCOUNT } from "../domain/constants.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { formatPublicKey } from "../domain/owners.ts";
 import { currentOwners, pendingRotations } from "./owner-checks.ts";
 import { fundingReport, type FundingReport } from "./report-funding.ts";
 import { breakersReport, type BreakersReport } from "./report-breakers.ts";
 import { marginsReport, type MarginsReport } from "./report-margins.ts";
+import { compartmentsReport, type CompartmentsReport } from "./report-compartments.ts";
 
 export interface AuditReport {
   readonly format: "zkclear-audit-report/1";
@@ -78,6 +79,8 @@ export interface AuditReport {
   readonly breakers: BreakersReport;
   /** The volatility margin rule and its changes (./report-margins.ts). */
   readonly margins: MarginsReport;
+  /** The insurance fund's compartments and every change to them (./report-compartments.ts). */
+  readonly compartments: CompartmentsReport;
 }
 
 /** What the report is assembled from: the audit's progress and this run's figures. */
@@ -219,5 +222,10 @@ export function buildReport(r: AuditRun): AuditReport {
     funding: fundingReport(p),
     breakers: breakersReport(p),
     margins: marginsReport(p),
+    compartments: compartmentsReport(
+      p,
+      p.replay === "on" ? r.state.getAccount(INSURANCE_ACCOUNT) : null,
+      latest ? { roundId: latest[0], prices: latest[1].prices } : null,
+    ),
   };
 }

@@ -3,6 +3,7 @@ import { escapeLines } from "./report-escape.ts";
 import { fundingLines } from "./report-funding.ts";
 import { breakerLines } from "./report-breakers.ts";
 import { marginLines } from "./report-margins.ts";
+import { compartmentLines } from "./report-compartments.ts";
 
 /** Terminal rendering of an audit: a progress bar while it runs, then the report. */
 
@@ -83,6 +84,7 @@ export function renderTerminalReport(r: AuditReport, maxFindings = 20): string {
     );
   }
   lines.push(...fundingLines(r.funding, r.markets, maxFindings));
+  lines.push(...compartmentLines(r.compartments, r.markets, maxFindings));
   lines.push(...breakerLines(r.breakers, r.markets, maxFindings));
   lines.push(...marginLines(r.margins, r.markets, maxFindings));
   const t = r.timing;

@@ -1,0 +1,163 @@
+import type { Account } from "../domain/account.ts";
+import type { BatchData, BatchKind } from "../domain/batch.ts";
+import { compartmentValues } from "../domain/compartments.ts";
+import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
+import { settleFundingByMarket } from "../domain/funding.ts";
+import type { ExchangeState } from "../engine/state.ts";
+import type { Finding } from "./findings.ts";
+import type { Progress } from "./progress.ts";
+
+/**
+ * The insurance fund's compartments in the audit (docs/isolation.md, section 1). After every
+ * replayed batch whose root the chain confirmed, the fund's ledger in each market,
+ * C_j = size_j * mark_j - notional_j at the batch's marks, is compared with the one before.
+ * The check reads the two states, not what the engine says it charged, so it holds the
+ * circuits, the engine and the operator to the rule:
+ *
+ * - liquidations: the fund's funding of market j goes into C_j (SettleFundingByMarket); beyond
+ *   it, C_j changes only where a liquidated account held a position in market j, or by the
+ *   fund owner's move in market j. The reserve (the fund's collateral) changes only by the
+ *   move. A loss in market 0 never reaches market 1's compartment nor the reserve
+ *   (COMPARTMENT_CROSSED, RESERVE_CHARGED).
+ * - trades: C_j changes only in a market the fund itself traded (until the fund's trades
+ *   are under the compartment rules, such a trade realises its result into the reserve:
+ *   docs/isolation.md, section 5).
+ * - deposits, withdrawals, forced answers: no position of the fund changes (its funding goes
+ *   to the reserve as every account's does).
+ *
+ * Each batch that changed a compartment or the reserve is recorded for the report
+ * (Progress.compartmentChanges, ./report-compartments.ts).
+ */
+
+/** One batch's change to the fund's compartments and reserve, as the audit replayed it. */
+export interface CompartmentChange {
+  readonly batch: number;
+  readonly kind: BatchKind;
+  /** The batch's oracle round (null: a deposit batch, unpriced). */
+  readonly roundId: bigint | null;
+  /** The reserve after the batch, and its change. */
+  readonly reserve: bigint;
+  readonly reserveDelta: bigint;
+  /** C_j after the batch at its marks, and the change from before (null: unpriced). */
+  readonly compartments: readonly bigint[] | null;
+  readonly deltas: readonly bigint[] | null;
+  /** Of each delta, the fund's funding in that market (liquidation batches; else 0). */
+  readonly funding: readonly bigint[] | null;
+  /** The fund owner's move the batch carried. */
+  readonly move: {
+    readonly market: number;
+    readonly amount: bigint;
+    readonly toReserve: boolean;
+  } | null;
+  /** The accounts the batch liquidated. */
+  readonly liquidated: number;
+}
+
+interface CompartmentContext {
+  readonly p: Progress;
+  find(f: Finding): void;
+}
+
+/** The markets a batch may change a compartment in, beyond the fund's funding and the move. */
+function marketsOf(d: BatchData, accountsBefore: ReadonlyMap<bigint, Account>): Set<number> {
+  const open = new Set<number>();
+  if (d.kind === "liquidations")
+    for (const a of d.accounts)
+      accountsBefore.get(a)?.positions.forEach((p, j) => {
+        if (p.size !== 0n) open.add(j);
+      });
+  if (d.kind === "trades")
+    for (const t of d.trades)
+      if (t.buy.order.account === INSURANCE_ACCOUNT || t.sell.order.account === INSURANCE_ACCOUNT)
+        open.add(t.buy.order.market);
+  return open;
+}
+
+/** What the check reads of the state before a batch: the fund and the liquidated accounts. */
+export interface CompartmentSnapshot {
+  readonly fund: Account;
+  readonly accounts: ReadonlyMap<bigint, Account>;
+}
+
+/** Takes the snapshot of `state` the check needs, before `d` is replayed on it. */
+export function compartmentSnapshot(state: ExchangeState, d: BatchData): CompartmentSnapshot {
+  const accounts = new Map<bigint, Account>();
+  if (d.kind === "liquidations")
+    for (const a of d.accounts) if (state.hasAccount(a)) accounts.set(a, state.getAccount(a));
+  return { fund: state.getAccount(INSURANCE_ACCOUNT), accounts };
+}
+
+const signed = (x: bigint) => (x < 0n ? `${x}` : `+${x}`);
+
+/**
+ * Compares the fund before a batch (`snap`) and after it (`state`, replayed to the chain's
+ * root; `d` the replay's data); records the change, and finds what the rule forbids.
+ */
+export function checkCompartments(
+  ctx: CompartmentContext,
+  n: number,
+  d: BatchData,
+  snap: CompartmentSnapshot,
+  state: ExchangeState,
+): void {
+  const before = snap.fund;
+  const after = state.getAccount(INSURANCE_ACCOUNT);
+  const move = d.kind === "liquidations" && d.compartmentMove ? d.compartmentMove.move : null;
+  const signedMove = move ? (move.toReserve ? move.amount : -move.amount) : 0n;
+  const reserveDelta = after.collateral - before.collateral;
+  if (d.kind === "liquidations" && reserveDelta !== signedMove)
+    ctx.find({
+      code: "RESERVE_CHARGED",
+      batch: n,
+      message: `the insurance fund's reserve went from ${before.collateral} to ${after.collateral} in a liquidation batch; only the fund owner's move may change it (${move ? `${signed(signedMove)} by its move` : "it carried none"})`,
+    });
+  const open = marketsOf(d, snap.accounts);
+  let compartments: bigint[] | null = null;
+  let deltas: bigint[] | null = null;
+  let funding: bigint[] | null = null;
+  if (d.kind === "deposits") {
+    // unpriced: no position of the fund may change at all
+    before.positions.forEach((p, j) => {
+      const q = after.positions[j];
+      if (p.size !== q.size || p.notional !== q.notional)
+        ctx.find({
+          code: "COMPARTMENT_CROSSED",
+          batch: n,
+          message: `a deposit batch changed the insurance fund's position in market ${j} (size ${p.size} -> ${q.size}, notional ${p.notional} -> ${q.notional})`,
+        });
+    });
+  } else {
+    const marks = d.marks;
+    // the fund's funding by market goes into its compartments in a liquidation batch only
+    const settled =
+      d.kind === "liquidations" ? settleFundingByMarket(before, d.fundingIndices) : null;
+    funding = settled ? settled.payments.map((x) => -x) : before.positions.map(() => 0n);
+    const from = compartmentValues(before, marks);
+    compartments = compartmentValues(after, marks);
+    deltas = compartments.map((c, j) => c - from[j]);
+    deltas.forEach((delta, j) => {
+      const moved = move && move.market === j ? -signedMove : 0n;
+      const unexplained = delta - funding![j] - moved;
+      if (unexplained !== 0n && !open.has(j))
+        ctx.find({
+          code: "COMPARTMENT_CROSSED",
+          batch: n,
+          message: `the insurance fund's compartment in market ${j} changed by ${signed(delta)} at the batch's marks (funding ${signed(funding![j])}, move ${signed(moved)}), and no ${d.kind === "trades" ? "trade of the fund's" : d.kind === "liquidations" ? "liquidated account" : "operation of the batch"} is in market ${j}`,
+        });
+    });
+  }
+  const changed = reserveDelta !== 0n || (deltas?.some((x) => x !== 0n) ?? false) || move;
+  if (!changed) return;
+  (ctx.p.compartmentChanges ??= []).push({
+    batch: n,
+    kind: d.kind,
+    roundId: "round" in d ? d.round : null,
+    reserve: after.collateral,
+    reserveDelta,
+    compartments,
+    deltas,
+    funding,
+    move: move ? { market: move.market, amount: move.amount, toReserve: move.toReserve } : null,
+    liquidated: d.kind === "liquidations" ? d.accounts.length : 0,
+  });
+}

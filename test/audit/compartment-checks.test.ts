@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import type { Account } from "../../prover/src/domain/account.ts";
+import type { BatchData, BatchRequest } from "../../prover/src/domain/batch.ts";
+import { signCompartmentMove } from "../../prover/src/domain/compartment-moves.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import { oneX } from "../../prover/src/domain/volatility.ts";
+import { applyBatch } from "../../prover/src/engine/kinds.ts";
+import type { ExchangeState } from "../../prover/src/engine/state.ts";
+import {
+  checkCompartments,
+  compartmentSnapshot,
+} from "../../prover/src/audit/compartment-checks.ts";
+import type { Finding } from "../../prover/src/audit/findings.ts";
+import { newProgress, type Progress } from "../../prover/src/audit/progress.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { INDICES, MARKS, P, world } from "../helpers/liquidators.ts";
+
+/** An audit's context for the check: its progress and the findings it makes. */
+function context() {
+  const findings: Finding[] = [];
+  const p: Progress = newProgress(0n, 1, true);
+  return { p, findings, find: (f: Finding) => findings.push(f) };
+}
+
+const liquidations = (
+  accounts: bigint[],
+  move?: { market: number; amount: bigint; toReserve: boolean },
+): Extract<BatchRequest, { kind: "liquidations" }> => ({
+  kind: "liquidations",
+  accounts,
+  marks: MARKS,
+  round: 1n,
+  fundingIndices: INDICES,
+  margins: oneX(MARKS.length),
+  ...(move
+    ? {
+        compartmentMove: signCompartmentMove(
+          { ...move, nonce: 0n },
+          MARKS.length,
+          devOwnerKeys().fund.privateKey,
+          SAMPLE_DOMAIN,
+        ),
+      }
+    : {}),
+});
+
+/** Replays `req` on `s` through the engine and runs the check on the states around it. */
+function replayed(s: ExchangeState, req: BatchRequest) {
+  const ctx = context();
+  const snap = compartmentSnapshot(s, req as BatchData);
+  const d = applyBatch(s, req, P).data;
+  checkCompartments(ctx, 4, d, snap, s);
+  return { ctx, d, snap };
+}
+
+/**
+ * The check against a forged history: `d` replayed on `s` by the engine, then the fund's
+ * leaf after it replaced by `forge(fund)` (what a wrong circuit and twin could leave).
+ */
+function forged(s: ExchangeState, req: BatchRequest, forge: (fund: Account) => Account) {
+  const ctx = context();
+  const snap = compartmentSnapshot(s, req as BatchData);
+  const d = applyBatch(s, req, P).data;
+  s.setAccount(INSURANCE_ACCOUNT, forge(s.getAccount(INSURANCE_ACCOUNT)));
+  checkCompartments(ctx, 4, d, snap, s);
+  return ctx.findings.map((f) => f.code);
+}
+
+/** Moves `amount` of market j's compartment's value elsewhere (its notional up). */
+const drain = (j: number, amount: bigint) => (f: Account) => ({
+  ...f,
+  positions: f.positions.map((p, k) => (k === j ? { ...p, notional: p.notional + amount } : p)),
+});
+
+describe("audit: the insurance compartments, compared before and after each batch", function () {
+  it("records a BTC liquidation's charges in BTC's compartment only, and finds nothing", function () {
+    const s = world([100_000n, 50_000n]);
+    const { ctx } = replayed(s, liquidations([3n]));
+    assert.deepEqual(ctx.findings, []);
+    const [c] = ctx.p.compartmentChanges!;
+    // account 3 (long BTC only) keeps 150,000 - 49,000: BTC's compartment earns the penalty
+    assert.deepEqual(
+      [c.batch, c.kind, c.liquidated, c.reserveDelta, c.deltas, c.funding],
+      [4, "liquidations", 1, 0n, [49_000n, 0n], [0n, 0n]],
+    );
+    assert.deepEqual(c.compartments, compartmentValues(s.getAccount(INSURANCE_ACCOUNT), MARKS));
+  });
+
+  it("counts the fund's funding in each market, and the owner's move, as the compartment's own", function () {
+    // the fund holds a short ETH position (it took one over): it earns ETH's funding
+    const s = world([100_000n, 50_000n]);
+    const fund = s.getAccount(INSURANCE_ACCOUNT);
+    s.setAccount(INSURANCE_ACCOUNT, {
+      ...fund,
+      positions: fund.positions.map((p, j) =>
+        j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
+      ),
+    });
+    const { ctx } = replayed(s, liquidations([3n], { market: 1, amount: 5_000n, toReserve: true }));
+    assert.deepEqual(ctx.findings, []);
+    const [c] = ctx.p.compartmentChanges!;
+    // ETH: +30 of funding (3 lots short, the index rose 10), -5,000 moved to the reserve (it keeps 45,030, its 45,000 requirement)
+    assert.deepEqual(
+      [c.deltas, c.funding],
+      [
+        [49_000n, 30n - 5_000n],
+        [0n, 30n],
+      ],
+    );
+    assert.equal(c.reserveDelta, 5_000n);
+    assert.deepEqual(c.move, { market: 1, amount: 5_000n, toReserve: true });
+  });
+
+  it("finds a liquidation that charges another market's compartment", function () {
+    // account 3 holds BTC only: ETH's compartment pays 1 of its loss
+    assert.deepEqual(forged(world([0n, 50_000n]), liquidations([3n]), drain(1, 1n)), [
+      "COMPARTMENT_CROSSED",
+    ]);
+    // the same change in BTC's compartment is BTC's own business (the proof and replay judge it)
+    assert.deepEqual(forged(world([0n, 50_000n]), liquidations([3n]), drain(0, 1n)), []);
+    // a move in ETH does not excuse more than its amount
+    assert.deepEqual(
+      forged(
+        world([0n, 50_000n]),
+        liquidations([3n], { market: 1, amount: 10_000n, toReserve: true }),
+        drain(1, 1n),
+      ),
+      ["COMPARTMENT_CROSSED"],
+    );
+  });
+
+  it("finds a liquidation that touches the reserve beyond the owner's move", function () {
+    const lower = (f: Account) => ({ ...f, collateral: f.collateral - 1n });
+    assert.deepEqual(forged(world(), liquidations([3n]), lower), ["RESERVE_CHARGED"]);
+    assert.deepEqual(
+      forged(world(), liquidations([], { market: 0, amount: 5_000n, toReserve: false }), lower),
+      ["RESERVE_CHARGED"],
+    );
+  });
+
+  it("finds a deposit or a withdrawal batch that changes the fund's positions", function () {
+    const deposits: BatchRequest = { kind: "deposits", deposits: [], queueFrom: 0n };
+    assert.deepEqual(forged(world(), deposits, drain(0, 1n)), ["COMPARTMENT_CROSSED"]);
+    const withdrawals: BatchRequest = {
+      kind: "withdrawals",
+      withdrawals: [],
+      marks: MARKS,
+      round: 1n,
+      fundingIndices: INDICES,
+      margins: oneX(MARKS.length),
+    };
+    assert.deepEqual(forged(world(), withdrawals, drain(1, -1n)), ["COMPARTMENT_CROSSED"]);
+    const trades: BatchRequest = { ...withdrawals, kind: "trades", trades: [], reduceOnly: 0n };
+    assert.deepEqual(forged(world(), trades, drain(0, 1n)), ["COMPARTMENT_CROSSED"]);
+    // and records nothing for a batch that left the fund as it was
+    const { ctx } = replayed(world(), withdrawals);
+    assert.deepEqual([ctx.findings, ctx.p.compartmentChanges], [[], undefined]);
+  });
+});
