@@ -35,6 +35,11 @@ include "market-binding.circom";
 // Every trading account settles its accrued funding first (TradeSide); the fee account
 // holds no position, so it has none to settle.
 // In a reduce-only market every enabled trade only reduces both sides' exposure (TradeSide).
+// A trade of the insurance fund's stays inside its market (docs/isolation.md, section 1;
+// TradeSide keeps the fund's result and funding in the market's notional), checked once per
+// trade since at most one side is the fund (no self-trade): FundTradeBand and
+// FundCompartmentRequirement (trade.circom), from the sides' fund outputs (all 0 for a
+// trade without the fund, which both checks pass).
 // TypeScript twin: prover/src/engine/trades.ts (settleTrades).
 template SettleTrades(B, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
@@ -120,6 +125,9 @@ template SettleTrades(B, D, M) {
     signal pickTaker[B][M];
     signal pickReduce[B][M];
     signal selfTrade[B];
+    signal pickMark[B][M];
+    signal pickPenalty[B][M];
+    signal pickLiqMm[B][M];
     signal qtyZero[B];
     signal priceZero[B];
     for (var i = 0; i < B; i++) {
@@ -130,6 +138,9 @@ template SettleTrades(B, D, M) {
         var maker = 0;
         var taker = 0;
         var reduce = 0;
+        var markSel = 0;
+        var penaltySel = 0;
+        var liqMmSel = 0;
         for (var j = 0; j < M; j++) {
             select[i][j] = IsEqual();
             select[i][j].in[0] <== market[i];
@@ -139,6 +150,12 @@ template SettleTrades(B, D, M) {
             pickTaker[i][j] <== select[i][j].out * binding.takerFeeBps[j];
             pickReduce[i][j] <== select[i][j].out * reduceBits.out[j];
             reduce += pickReduce[i][j];
+            pickMark[i][j] <== select[i][j].out * mark[j];
+            pickPenalty[i][j] <== select[i][j].out * binding.penaltyBps[j];
+            pickLiqMm[i][j] <== select[i][j].out * binding.liqMmBps[j];
+            markSel += pickMark[i][j];
+            penaltySel += pickPenalty[i][j];
+            liqMmSel += pickLiqMm[i][j];
             maker += pickMaker[i][j];
             taker += pickTaker[i][j];
         }
@@ -200,6 +217,13 @@ template SettleTrades(B, D, M) {
             totalFees += feeSum[i][s];
         }
         root[i + 1] <== side[i][1].rootOut;
+
+        // the fund's trade stays inside its market (see the header; at most one side is
+        // the fund, and a side that is not has every fund output 0)
+        FundTradeBand()(side[i][0].isFund + side[i][1].isFund, price[i], markSel, penaltySel);
+        FundCompartmentRequirement()(side[i][0].fundSize + side[i][1].fundSize,
+            side[i][0].fundAbsSize + side[i][1].fundAbsSize,
+            side[i][0].fundNotional + side[i][1].fundNotional, markSel, liqMmSel);
 
         slotHash[i] = SparsePoseidon(4);
         slotHash[i].inputs[0] <== commitment[i];

@@ -31,8 +31,16 @@ include "sparse-poseidon.circom";
 // market from the trade), its signature, the account leaf preimage and Merkle siblings.
 // The account's accrued funding is settled into its collateral (SettleFunding) before the
 // trade, so the margin check sees equity after funding.
+// The fund trades under its compartments' rules (docs/isolation.md, section 1): it settles
+// the traded market's funding alone (its other markets keep their index: their size does not
+// change here, so what they owe waits, exact), into that market's notional, not its
+// collateral (the reserve); a position of the fund's that reaches zero realises nothing, so
+// the market's result stays in its compartment C = size * mark - notional. Its price band
+// and the compartment's requirement are checked once per trade by SettleTrades, from the
+// fund outputs.
 // Outputs: rootOut (rootIn when disabled), fee, msg (the packed order, which the batch
-// commitment records; the key signs Poseidon(domain, msg)).
+// commitment records; the key signs Poseidon(domain, msg)); isFund (bit), and for the fund
+// (0 for any other account) the traded market's new size, |size| and notional.
 // TypeScript twin: prover/src/engine/trades.ts (applyTradeSide).
 template TradeSide(SIDE, D, M) {
     var NL = TREE_LEVELS(D);
@@ -71,6 +79,10 @@ template TradeSide(SIDE, D, M) {
     signal output rootOut;
     signal output fee;
     signal output msg;
+    signal output isFund;
+    signal output fundSize;
+    signal output fundAbsSize;
+    signal output fundNotional;
 
     // A. Order fields are range-checked; the account index gives the Merkle path.
     component accountBits = Num2Bits(D);
@@ -98,14 +110,24 @@ template TradeSide(SIDE, D, M) {
     TradesIn()(old.flag, market, enabled);
 
     // C'. Accrued funding is settled into collateral; every position moves to the
-    // current index (SettleFunding).
+    // current index (SettleFunding). The fund settles the traded market alone: its other
+    // markets are settled at their own last index (nothing owed, the index kept), and its
+    // payment goes to the traded notional (F).
+    isFund <== IsZero()(account - INSURANCE_ACCOUNT());
+    signal keep[M];
+    signal settleAt[M];
+    for (var j = 0; j < M; j++) {
+        keep[j] <== isFund * (1 - marketSelect[j]);
+        settleAt[j] <== index[j] - keep[j] * (index[j] - old.lastIndex[j]);
+    }
     component funding = SettleFunding(M);
     funding.collateral <== old.collateral;
     funding.size <== old.size;
     funding.lastIndex <== old.lastIndex;
-    funding.index <== index;
+    funding.index <== settleAt;
     funding.word <== word;
     funding.enabled <== enabled;
+    signal fundPayment <== isFund * funding.payment;
 
     // D. Select the traded market's fields.
     var selNotional = 0;
@@ -137,16 +159,18 @@ template TradeSide(SIDE, D, M) {
     fee <== TradingFee()(tradeNotional, feeRateBps, maxFeeBps);
 
     // F. New position. A buy adds qty and its cost; a sell removes them. A position that
-    // reaches zero realises its open notional into collateral.
+    // reaches zero realises its open notional into collateral, but for the fund's. The
+    // fund's funding payment moves from its collateral to the traded notional.
     var direction = 1 - 2 * SIDE;
     signal newSize <== selSize + direction * qty;
     signal newNegative <== SignedRangeCheck(SIZE_BITS())(newSize);
     signal newZero <== IsZero()(newSize);
     signal oldZero <== IsZero()(selSize);
-    signal grossNotional <== selNotional + direction * tradeNotional;
-    signal newNotional <== grossNotional * (1 - newZero);
-    signal realised <== newZero * grossNotional;
-    signal newCollateral <== funding.collateralOut - fee - realised;
+    signal grossNotional <== selNotional + fundPayment + direction * tradeNotional;
+    signal realises <== newZero * (1 - isFund);
+    signal realised <== realises * grossNotional;
+    signal newNotional <== grossNotional - realised;
+    signal newCollateral <== funding.collateralOut + fundPayment - fee - realised;
     _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
 
@@ -182,7 +206,6 @@ template TradeSide(SIDE, D, M) {
     // I. After the trade the account meets initial margin, or maintenance margin if the
     // trade only reduced its exposure; the insurance fund with its floor of equity to spare
     // (its value at the marks, so an off-market trade cannot pass value below the floor).
-    signal isFund <== IsZero()(account - INSURANCE_ACCOUNT());
     signal floor <== isFund * fundFloor;
     MarginRequirement(M)(newCollateral, newSizes, newNegatives, newNotionals, mark, imBps, mmBps,
         reducing, floor, enabled);
@@ -198,4 +221,55 @@ template TradeSide(SIDE, D, M) {
     update.siblings <== siblings;
     (update.oldRoot - rootIn) * enabled === 0;
     rootOut <== rootIn + enabled * (update.newRoot - rootIn);
+
+    // K. The fund's traded market after the trade, for SettleTrades' checks.
+    fundSize <== isFund * newSize;
+    signal absSize <== newSize * (1 - 2 * newNegative);
+    fundAbsSize <== isFund * absSize;
+    fundNotional <== isFund * newNotional;
+}
+
+// FundTradeBand(): a trade of the insurance fund's executes within its market's penalty
+// rate of the mark (docs/isolation.md, section 1), so an off-market trade with a colluding
+// account cannot carry a compartment's money out of its market:
+//   isFund * (mark * penaltyBps - 10^4 * |price - mark|) >= 0,
+// as two range checks, one per sign of price - mark.
+// Preconditions (the caller checks them): isFund a bit; price < 2^64 (SettleTrades);
+// mark < 2^64 and penaltyBps < 2^16 (MarketBinding). So mark * penaltyBps < 2^80 and
+// |10^4 * (price - mark)| < 2^78: each term lies in (-2^81, 2^81), and a negative one is
+// p minus less than 2^81, far above 2^82.
+// TypeScript twin: prover/src/engine/trades.ts (fundTradeRules).
+template FundTradeBand() {
+    signal input isFund;
+    signal input price;
+    signal input mark;
+    signal input penaltyBps;
+    signal width <== mark * penaltyBps;
+    signal low <== isFund * (width - BPS_DENOMINATOR() * (price - mark));
+    signal high <== isFund * (width + BPS_DENOMINATOR() * (price - mark));
+    RangeCheck(82)(low);
+    RangeCheck(82)(high);
+}
+
+// FundCompartmentRequirement(): after a trade of the insurance fund's, its compartment in
+// the traded market, C = size * mark - notional, holds at least its position's maintenance
+// requirement at the round's liquidation rate (docs/isolation.md, section 1):
+//   10^4 * (size * mark - notional) - absSize * mark * mmBps >= 0.
+// All inputs 0 (a trade without the fund) pass.
+// Preconditions (the caller checks them): size signed, |.| < 2^64, absSize = |size|, and
+// notional signed, |.| < 2^128 (TradeSide's range checks: its fund outputs); mark < 2^64
+// and mmBps < 2^16 (MarketBinding). So |C| < 2^129, and the slack lies in (-2^145, 2^143):
+// a negative one is p minus less than 2^145, far above 2^143.
+// TypeScript twin: prover/src/engine/trades.ts (fundTradeRules).
+template FundCompartmentRequirement() {
+    signal input size;
+    signal input absSize;
+    signal input notional;
+    signal input mark;
+    signal input mmBps;
+    signal value <== size * mark;
+    signal absValue <== absSize * mark;
+    signal requirement <== absValue * mmBps;
+    signal slack <== BPS_DENOMINATOR() * (value - notional) - requirement;
+    RangeCheck(143)(slack);
 }

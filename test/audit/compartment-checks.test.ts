@@ -15,7 +15,8 @@ import {
 import type { Finding } from "../../prover/src/audit/findings.ts";
 import { newProgress, type Progress } from "../../prover/src/audit/progress.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
-import { INDICES, MARKS, P, world } from "../helpers/liquidators.ts";
+import { order } from "../../prover/src/dev/sample.ts";
+import { INDICES, keyOf, MARKS, markets, P, world } from "../helpers/liquidators.ts";
 
 /** An audit's context for the check: its progress and the findings it makes. */
 function context() {
@@ -138,6 +139,45 @@ describe("audit: the insurance compartments, compared before and after each batc
       forged(world(), liquidations([], { market: 0, amount: 5_000n, toReserve: false }), lower),
       ["RESERVE_CHARGED"],
     );
+  });
+
+  it("lets the fund's own trade change its market's compartment, and its reserve pay only its fee", function () {
+    // the fund buys 1 ETH from account 4 at 1,000 above the mark (within ETH's 1 % band),
+    // ETH's compartment holding 50,000 (its requirement after: 5 % of 300,000)
+    const trade = () => {
+      const s = { markets, domain: SAMPLE_DOMAIN };
+      const eth = { market: 1, nonce: 2n, amount: 1n, limitPrice: MARKS[1] + 1_000n };
+      return {
+        kind: "trades" as const,
+        trades: [
+          {
+            buy: order(
+              s,
+              { index: INSURANCE_ACCOUNT, keys: devOwnerKeys().fund },
+              { ...eth, side: "buy" },
+            ),
+            sell: order(s, { index: 4n, keys: keyOf(4n) }, { ...eth, side: "sell" }),
+            qty: 1n,
+            price: MARKS[1] + 1_000n,
+            takerIsBuyer: true,
+          },
+        ],
+        reduceOnly: 0n,
+        marks: MARKS,
+        round: 1n,
+        fundingIndices: INDICES,
+        margins: oneX(MARKS.length),
+      };
+    };
+    const { ctx } = replayed(world([0n, 50_000n]), trade());
+    assert.deepEqual(ctx.findings, []);
+    const [c] = ctx.p.compartmentChanges!;
+    // the taker's 5 bps of 301,000 from the reserve; ETH's compartment pays the 1,000
+    // above the mark (the fund's ETH position was flat: no funding)
+    assert.deepEqual([c.kind, c.reserveDelta, c.deltas], ["trades", -150n, [0n, -1_000n]]);
+    const lower = (f: Account) => ({ ...f, collateral: f.collateral - 1n });
+    assert.deepEqual(forged(world([0n, 50_000n]), trade(), lower), ["RESERVE_CHARGED"]);
+    assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(0, 1n)), ["COMPARTMENT_CROSSED"]);
   });
 
   it("finds a deposit or a withdrawal batch that changes the fund's positions", function () {

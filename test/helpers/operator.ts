@@ -156,3 +156,26 @@ export function fundCompartment(
     ),
   );
 }
+
+/**
+ * Funds the insurance fund's compartments from its reserve, `amounts[j]` into market j's,
+ * one move per liquidation batch, each settled before the next (an oracle round must be
+ * fresh). The fund owner trades the fund only while the traded market's compartment keeps
+ * its position's requirement (docs/isolation.md, section 1).
+ */
+export async function fundCompartments(
+  rig: { readonly op: Operator; readonly store: Store },
+  amounts: readonly bigint[],
+): Promise<void> {
+  for (const [market, amount] of amounts.entries()) {
+    if (amount === 0n) continue;
+    const id = fundCompartment(rig, market, amount);
+    const landed = () =>
+      rig.store.withdrawals.get(id)?.status === "batched" && rig.op.pendingWork().batches === 0;
+    for (let i = 0; i < 20 && !landed(); i++) await rig.op.tick();
+    if (!landed())
+      throw new Error(
+        `the move into market ${market}'s compartment is ${rig.store.withdrawals.get(id)?.status}, not settled`,
+      );
+  }
+}

@@ -14,10 +14,12 @@ import {
 import { type Operator } from "../../prover/src/service/operator.ts";
 import { feeWithdrawal, refusalOf, scheduleOwnerKey, settleAll } from "../helpers/rotation.ts";
 import { increaseTime } from "../helpers/chain.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartments, startOperator, type OperatorRig } from "../helpers/operator.ts";
 import { audit } from "../audit/helpers.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+/** The fund's resting bid: inside its 1 % band around the mark, below every ask. */
+const FUND_BID = MARKS[0] - MARKS[0] / 200n;
 const TREASURY = "0x00000000000000000000000000000000000fee02";
 const NEW_FEE = devKeyPair("rotated fee owner (service test)");
 const NEW_FUND = devKeyPair("rotated fund owner (service test)");
@@ -60,6 +62,8 @@ describe("operator: owner key rotation through the governance on a real chain", 
     await op.tick();
     await postRound(w, MARKS);
     await op.tick();
+    // the fund owner trades the fund only with its markets' compartments funded
+    await fundCompartments(rig, [1_000_000n, 100_000n]);
     const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
     const btc = { market: 0, nonce: 1n, amount: 1n, limitPrice: MARKS[0] };
     op.submitOrder(order(w, t(alice), { ...btc, side: "sell" }));
@@ -90,7 +94,13 @@ describe("operator: owner key rotation through the governance on a real chain", 
     const filled = op.submitOrder(order(w, fund(old.fund), { ...eth, side: "buy" }));
     assert.equal(filled.status, "filled");
     const resting = op.submitOrder(
-      order(w, fund(old.fund), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: 100n }),
+      order(w, fund(old.fund), {
+        market: 0,
+        side: "buy",
+        nonce: 1n,
+        amount: 1n,
+        limitPrice: FUND_BID,
+      }),
     );
     assert.equal(resting.status, "open");
     const pendingWithdrawal = op.requestWithdrawal(feeOut(old.fee, 0n, 1_000n));
@@ -135,7 +145,7 @@ describe("operator: owner key rotation through the governance on a real chain", 
       refusal(() => op.requestWithdrawal(feeOut(old.fee, 0n, fees))),
       "WITHDRAW_BAD_SIGNATURE",
     );
-    const btc = { market: 0, side: "buy" as const, nonce: 2n, amount: 1n, limitPrice: 100n };
+    const btc = { market: 0, side: "buy" as const, nonce: 2n, amount: 1n, limitPrice: FUND_BID };
     assert.equal(
       refusal(() => op.submitOrder(order(w, fund(old.fund), btc))),
       "ORDER_BAD_SIGNATURE",

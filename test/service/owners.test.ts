@@ -7,11 +7,14 @@ import { order } from "../../prover/src/dev/sample.ts";
 import { deposit, postRound, type Participant, type World } from "../../prover/src/dev/onchain.ts";
 import { OperatorError, type Operator } from "../../prover/src/service/operator.ts";
 import { checkWithdrawalFunds } from "../../prover/src/service/intake-checks.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartments, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+/** The fund's resting bid on ETH: inside its 1 % band around the mark, below every ask. */
+const FUND_BID = MARKS[1] - MARKS[1] / 200n;
 const TREASURY = "0x00000000000000000000000000000000000fee01";
 const FLOOR = 2_000_000n;
+const ETH_COMPARTMENT = 100_000n;
 
 /**
  * Issue 18 through the operator on a real chain: the fee owner's withdrawal of the fees is
@@ -54,6 +57,9 @@ describe("operator: the fee and fund owners on a real chain", function () {
     assert.deepEqual(op.state.getAccount(INSURANCE_ACCOUNT).pubKey, owners.fund.publicKey);
     await postRound(w, MARKS);
     await op.tick();
+    // the fund owner trades the fund only with the market's compartment funded: 100,000
+    // into ETH's (at the fund's withdrawal nonce 0)
+    await fundCompartments(rig, [0n, ETH_COMPARTMENT]);
     op.submitOrder(
       order(w, trader(alice), {
         market: 0,
@@ -110,7 +116,7 @@ describe("operator: the fee and fund owners on a real chain", function () {
   it("takes the fund owner's orders and refuses the fee account's", function () {
     const fund = { index: INSURANCE_ACCOUNT, keys: owners.fund };
     const ack = op.submitOrder(
-      order(w, fund, { market: 1, side: "buy", nonce: 1n, amount: 1n, limitPrice: 100n }),
+      order(w, fund, { market: 1, side: "buy", nonce: 1n, amount: 1n, limitPrice: FUND_BID }),
     );
     assert.equal(ack.status, "open");
     assert.equal(
@@ -139,19 +145,20 @@ describe("operator: the fee and fund owners on a real chain", function () {
         owners.fund.privateKey,
         w.domain,
       );
+    // the floor is on the fund's equity: its reserve and ETH's compartment, 5,000,000
     assert.equal(
-      refusal(() => op.requestWithdrawal(fundOut(3_000_001n, 0n))),
+      refusal(() => op.requestWithdrawal(fundOut(3_000_001n, 1n))),
       "FUND_BELOW_FLOOR",
     );
-    op.requestWithdrawal(fundOut(3_000_000n, 0n));
+    op.requestWithdrawal(fundOut(3_000_000n, 1n));
     // a second request would take it below: judged with the first one pending
     assert.equal(
-      refusal(() => op.requestWithdrawal(fundOut(1n, 1n))),
+      refusal(() => op.requestWithdrawal(fundOut(1n, 2n))),
       "FUND_BELOW_FLOOR",
     );
     await op.tick();
     assert.equal(await w.d.vault.getFunction("owed")(TREASURY), 4_200n + 3_000_000n);
-    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral, FLOOR);
+    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral + ETH_COMPARTMENT, FLOOR);
   });
 
   it("judges the floor only for the fund (intake check)", function () {

@@ -17,9 +17,11 @@ import {
 import { ReplicaAttestor } from "../../prover/src/service/committee.ts";
 import { OperatorError } from "../../prover/src/service/operator.ts";
 import { increaseTime, provider } from "../helpers/chain.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartments, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+/** The fund's resting bid on ETH: inside its 1 % band around the mark, below every ask. */
+const FUND_BID = MARKS[1] - MARKS[1] / 200n;
 const NEW_FUND = devKeyPair("rotated fund owner (hold test)");
 /**
  * The committee wait: a trade batch unattested this long is dropped, and a hold of as long
@@ -74,13 +76,8 @@ describe("operator: a fund key rotation during a committee hold", function () {
         });
         const { w, store } = rig;
         const op = rig.op;
-        committee.now = hold
-          ? new ReplicaAttestor(
-              replicas.map((r) => r.url),
-              provider,
-              { chainId: w.d.chainId, settlement: w.d.addresses.settlement },
-            )
-          : devAttestor(w.d);
+        // the setup (the fund's compartments funded) is attested; the hold starts after it
+        committee.now = devAttestor(w.d);
         try {
           const [alice, bob, carol] = w.participants;
           const settlement = w.d.settlement;
@@ -121,6 +118,14 @@ describe("operator: a fund key rotation during a committee hold", function () {
           await increaseTime(WORLD_TIMELOCK_DELAY);
           await postRound(w, MARKS);
           assert.ok(await tickUntil(async () => (await processed()) === (await queueLength())));
+          // the fund owner trades the fund only with its markets' compartments funded
+          await fundCompartments(rig, [1_000_000n, 100_000n]);
+          if (hold)
+            committee.now = new ReplicaAttestor(
+              replicas.map((r) => r.url),
+              provider,
+              { chainId: w.d.chainId, settlement: w.d.addresses.settlement },
+            );
 
           // the fund (old key) sells 1 lot to bob; it also rests a bid on the other market
           const fund = { index: INSURANCE_ACCOUNT, keys: devOwnerKeys().fund };
@@ -140,7 +145,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
           const aliceBuy = op.submitOrder(order(w, t(alice), { ...btc, amount: 2n, side: "buy" }));
           assert.equal(aliceBuy.status, "filled");
           const eth = { market: 1, side: "buy" as const, nonce: 1n, amount: 1n };
-          const resting = op.submitOrder(order(w, fund, { ...eth, limitPrice: 100n }));
+          const resting = op.submitOrder(order(w, fund, { ...eth, limitPrice: FUND_BID }));
           assert.equal(resting.status, "open");
 
           // alice deposits ahead of the rotation, the rotation is queued, alice deposits again
@@ -166,7 +171,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
           if (!hold) {
             // that tick already credited the rotation: the old key no longer signs
             assert.throws(
-              () => op.submitOrder(order(w, fund, { ...eth, nonce: 2n, limitPrice: 100n })),
+              () => op.submitOrder(order(w, fund, { ...eth, nonce: 2n, limitPrice: FUND_BID })),
               (e: unknown) => e instanceof OperatorError && e.code === "ORDER_BAD_SIGNATURE",
             );
             assert.ok(await tickUntil(async () => (await processed()) === total));
@@ -210,7 +215,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
           assert.equal(store.matches.pending().length, 3);
           // while it waits, the fund's new orders (old key) are refused, saying why
           assert.throws(
-            () => op.submitOrder(order(w, fund, { ...eth, nonce: 2n, limitPrice: 100n })),
+            () => op.submitOrder(order(w, fund, { ...eth, nonce: 2n, limitPrice: FUND_BID })),
             (e: unknown) =>
               e instanceof OperatorError &&
               e.code === "ACCOUNT_KEY_ROTATING" &&

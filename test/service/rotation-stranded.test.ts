@@ -14,9 +14,11 @@ import {
 import { type Operator } from "../../prover/src/service/operator.ts";
 import { feeWithdrawal, refusalOf, scheduleOwnerKey, settleAll } from "../helpers/rotation.ts";
 import { increaseTime } from "../helpers/chain.ts";
-import { startOperator, type OperatorRig } from "../helpers/operator.ts";
+import { fundCompartments, startOperator, type OperatorRig } from "../helpers/operator.ts";
 
 const MARKS = [60_000_00n, 3_000_00n];
+/** The fund's resting bids: inside its 1 % band around the mark, below every ask. */
+const FUND_BID = MARKS.map((m) => m - m / 200n);
 const TREASURY = "0x00000000000000000000000000000000000fee03";
 const NEW_FEE = devKeyPair("queued fee owner (stranded test)");
 const STRANDED_FEE = devKeyPair("stranded fee owner (stranded test)");
@@ -66,6 +68,8 @@ describe("operator: owner key rotations read from the Vault (queued and stranded
     await op.tick();
     await postRound(w, MARKS);
     await op.tick();
+    // the fund owner trades the fund only with its markets' compartments funded
+    await fundCompartments(rig, [1_000_000n, 100_000n]);
     const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
     const btc = { market: 0, nonce: 1n, amount: 1n, limitPrice: MARKS[0] };
     op.submitOrder(order(w, t(alice), { ...btc, side: "sell" }));
@@ -96,7 +100,13 @@ describe("operator: owner key rotations read from the Vault (queued and stranded
   it("refuses the old keys at once when a rotation is stranded behind a deposit queue closed by a reclaim", async function () {
     // acknowledged under the keys of the moment, not yet in a batch
     const resting = op.submitOrder(
-      order(w, fund(old.fund), { market: 0, side: "buy", nonce: 1n, amount: 1n, limitPrice: 100n }),
+      order(w, fund(old.fund), {
+        market: 0,
+        side: "buy",
+        nonce: 1n,
+        amount: 1n,
+        limitPrice: FUND_BID[0],
+      }),
     );
     assert.equal(resting.status, "open");
     const pending = op.requestWithdrawal(feeOut(NEW_FEE, 0n, 1_000n));
@@ -142,7 +152,7 @@ describe("operator: owner key rotations read from the Vault (queued and stranded
             side: "buy",
             nonce: 1n,
             amount: 1n,
-            limitPrice: 100n,
+            limitPrice: FUND_BID[1],
           }),
         ),
       );

@@ -3,6 +3,8 @@ import type { BatchData, BatchKind } from "../domain/batch.ts";
 import { compartmentValues } from "../domain/compartments.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { settleFundingByMarket } from "../domain/funding.ts";
+import { tradingFee } from "../domain/margin.ts";
+import type { MarketParams } from "../domain/market.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
@@ -19,9 +21,9 @@ import type { Progress } from "./progress.ts";
  *   fund owner's move in market j. The reserve (the fund's collateral) changes only by the
  *   move. A loss in market 0 never reaches market 1's compartment nor the reserve
  *   (COMPARTMENT_CROSSED, RESERVE_CHARGED).
- * - trades: C_j changes only in a market the fund itself traded (until the fund's trades
- *   are under the compartment rules, such a trade realises its result into the reserve:
- *   docs/isolation.md, section 5).
+ * - trades: C_j changes only in a market the fund itself traded (its funding there, and the
+ *   trade's price against the mark: a fund trade realises nothing); the reserve pays the
+ *   fund's trading fees and nothing else (RESERVE_CHARGED).
  * - deposits, withdrawals, forced answers: no position of the fund changes (its funding goes
  *   to the reserve as every account's does).
  *
@@ -80,11 +82,28 @@ export interface CompartmentSnapshot {
 }
 
 /** Takes the snapshot of `state` the check needs, before `d` is replayed on it. */
-export function compartmentSnapshot(state: ExchangeState, d: BatchData): CompartmentSnapshot {
+export function compartmentSnapshot(
+  state: Pick<ExchangeState, "hasAccount" | "getAccount">,
+  d: BatchData,
+): CompartmentSnapshot {
   const accounts = new Map<bigint, Account>();
   if (d.kind === "liquidations")
     for (const a of d.accounts) if (state.hasAccount(a)) accounts.set(a, state.getAccount(a));
   return { fund: state.getAccount(INSURANCE_ACCOUNT), accounts };
+}
+
+/** The trading fees the fund paid in a trade batch (the taker's rate or the maker's). */
+function fundFees(d: BatchData, markets: readonly MarketParams[]): bigint {
+  if (d.kind !== "trades") return 0n;
+  let fees = 0n;
+  for (const t of d.trades) {
+    const mk = markets[t.buy.order.market];
+    const buyRate = t.takerIsBuyer ? mk.takerFeeBps : mk.makerFeeBps;
+    const sellRate = t.takerIsBuyer ? mk.makerFeeBps : mk.takerFeeBps;
+    if (t.buy.order.account === INSURANCE_ACCOUNT) fees += tradingFee(t.qty * t.price, buyRate);
+    if (t.sell.order.account === INSURANCE_ACCOUNT) fees += tradingFee(t.qty * t.price, sellRate);
+  }
+  return fees;
 }
 
 const signed = (x: bigint) => (x < 0n ? `${x}` : `+${x}`);
@@ -98,13 +117,19 @@ export function checkCompartments(
   n: number,
   d: BatchData,
   snap: CompartmentSnapshot,
-  state: ExchangeState,
+  state: Pick<ExchangeState, "getAccount" | "markets">,
 ): void {
   const before = snap.fund;
   const after = state.getAccount(INSURANCE_ACCOUNT);
   const move = d.kind === "liquidations" && d.compartmentMove ? d.compartmentMove.move : null;
   const signedMove = move ? (move.toReserve ? move.amount : -move.amount) : 0n;
   const reserveDelta = after.collateral - before.collateral;
+  if (d.kind === "trades" && reserveDelta !== -fundFees(d, state.markets))
+    ctx.find({
+      code: "RESERVE_CHARGED",
+      batch: n,
+      message: `the insurance fund's reserve went from ${before.collateral} to ${after.collateral} in a trade batch; only its trading fees (${fundFees(d, state.markets)}) may leave it`,
+    });
   if (d.kind === "liquidations" && reserveDelta !== signedMove)
     ctx.find({
       code: "RESERVE_CHARGED",

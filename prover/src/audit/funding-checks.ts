@@ -105,14 +105,25 @@ export function checkFundingReplay(
   const ledger = (ctx.p.funding ??= emptyLedger());
   ledger.paid += due.paid;
   ledger.received += due.received;
-  // the insurance fund settles a liquidation batch's funding market by market, into its
-  // compartments (domain/funding.ts settleFundingByMarket): one rounding per market
-  const byMarket =
-    replayed.kind === "liquidations" &&
-    replayed.funding.some((f) => f.account === INSURANCE_ACCOUNT)
-      ? replayed.marks.length - 1
-      : 0;
-  ledger.settlements += replayed.funding.length + byMarket;
+  ledger.settlements += replayed.funding.length + fundRoundings(replayed);
+}
+
+/**
+ * The insurance fund's roundings beyond its one funding record: it settles a liquidation
+ * batch's funding market by market, into its compartments (settleFundingByMarket), and in
+ * a trade batch each market it trades on its own (settleFundingInMarket, summed into one
+ * record): one rounding per market.
+ */
+function fundRoundings(d: BatchData): number {
+  if (!("funding" in d) || !d.funding.some((f) => f.account === INSURANCE_ACCOUNT)) return 0;
+  if (d.kind === "liquidations") return d.marks.length - 1;
+  if (d.kind !== "trades") return 0;
+  const traded = new Set(
+    d.trades
+      .filter((t) => [t.buy, t.sell].some((o) => o.order.account === INSURANCE_ACCOUNT))
+      .map((t) => t.buy.order.market),
+  );
+  return Math.max(traded.size - 1, 0);
 }
 
 /**

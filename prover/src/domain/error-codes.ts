@@ -112,6 +112,8 @@ export const ERROR_CODES = {
   OWNER_ROTATION_BAD_KEY: { area: "trade", http: BAD },
   WITHDRAW_EMPTY_ACCOUNT: { area: "trade", http: BAD },
   FUND_BELOW_FLOOR: { area: "trade", http: BAD },
+  FUND_TRADE_OUTSIDE_BAND: { area: "trade", http: BAD },
+  FUND_COMPARTMENT_BELOW_REQUIREMENT: { area: "trade", http: BAD },
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },

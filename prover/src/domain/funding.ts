@@ -128,6 +128,35 @@ export function settleFundingByMarket(a: Account, indices: readonly bigint[]): F
 }
 
 /**
+ * Settles the insurance fund's accrued funding in one market, `market`, into that market's
+ * notional (docs/isolation.md, section 1: a fund trade). Its other markets keep their
+ * funding index: their size does not change in the trade, so what they owe waits, exact,
+ * for the next settlement. The collateral (the reserve) is untouched. Twin of TradeSide's
+ * fund path (circuits/src/trade.circom: SettleFunding at the fund's indices, the payment
+ * into the traded notional).
+ */
+export function settleFundingInMarket(
+  a: Account,
+  indices: readonly bigint[],
+  market: number,
+): FundingSettlement {
+  const p = a.positions[market];
+  const owed = p.size * (indices[market] - p.fundingIndex);
+  const payment = fundingPayment(owed);
+  if (payment === 0n && p.fundingIndex === indices[market]) return { account: a, owed, payment };
+  return {
+    account: {
+      ...a,
+      positions: a.positions.map((q, j) =>
+        j === market ? { ...q, notional: q.notional + payment, fundingIndex: indices[j] } : q,
+      ),
+    },
+    owed,
+    payment,
+  };
+}
+
+/**
  * The funding ledger's basis: sum over accounts and markets of size * the index the
  * position last paid at (2^-20 quote units). Every settlement adds to it exactly what it
  * settles (owed), and a trade or a liquidation moves a position between two accounts at

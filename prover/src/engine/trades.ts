@@ -2,6 +2,7 @@ import { ZkClearError } from "../domain/errors.ts";
 import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
 import {
   AMOUNT_BITS,
+  BPS_DENOMINATOR,
   COLLATERAL_BITS,
   FEE_ACCOUNT,
   INSURANCE_ACCOUNT,
@@ -9,13 +10,18 @@ import {
   PRICE_BITS,
   SIZE_BITS,
 } from "../domain/constants.ts";
-import { fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
+import { abs, fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
 import { leafPreimage, tradesIn, type Account, type Position } from "../domain/account.ts";
 import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
 import { tradeCommitment, type Trade } from "../domain/batch.ts";
 import { equity, meetsMargin, meetsMarginAbove, tradingFee } from "../domain/margin.ts";
 import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
-import { settleFunding, zeroIndices, type FundingSettlement } from "../domain/funding.ts";
+import {
+  settleFunding,
+  settleFundingInMarket,
+  zeroIndices,
+  type FundingSettlement,
+} from "../domain/funding.ts";
 import { checkReduceOnly, isReduceOnly, tradeBinding } from "../domain/breakers.ts";
 import type { ExchangeState } from "./state.ts";
 import type { SettleTradesInput, TradeSlotSide } from "../domain/inputs.ts";
@@ -39,7 +45,9 @@ export type TradeErrorCode =
   | "MARGIN_INSUFFICIENT"
   | "MARKET_REDUCE_ONLY"
   | "TRADE_OUTSIDE_ISOLATED_MARKET"
-  | "FUND_BELOW_FLOOR";
+  | "FUND_BELOW_FLOOR"
+  | "FUND_TRADE_OUTSIDE_BAND"
+  | "FUND_COMPARTMENT_BELOW_REQUIREMENT";
 
 export class TradeError extends ZkClearError {
   readonly tradeIndex: number;
@@ -90,7 +98,12 @@ interface SideResult {
  * Applies one side of a trade to its account: the twin of TradeSide. The account's
  * accrued funding at `indices` is settled first (domain/funding.ts), so the margin check
  * sees equity after funding; the insurance fund (its owner's orders) also keeps at least
- * the configuration's fundFloor. In a market under its circuit breaker (bit `market` of
+ * the configuration's fundFloor. The fund trades under its compartments' rules
+ * (docs/isolation.md, section 1): it settles the traded market's funding alone, into that
+ * market's notional; a position it closes realises nothing (the result stays in the
+ * market's compartment, not the reserve); it trades within a band of the market's
+ * penalty rate around the mark, and leaves the market's compartment at least its
+ * position's maintenance requirement. In a market under its circuit breaker (bit `market` of
  * `reduceOnly`) the trade must only reduce the account's exposure. Margins are the
  * configured rates scaled by the round's multipliers (`margins`, domain/volatility.ts).
  * Throws TradeError with the rule that refused it; the account is not modified.
@@ -118,10 +131,13 @@ export function applyTradeSide(
   // reducing trade needs the maintenance requirement liquidations use (SettleTrades)
   const required = scaledMarkets(config.markets, margins);
   const reducible = scaledMarkets(config.markets, margins, "liquidation");
-  const funding = settleFunding(unsettled, indices);
-  const account = funding.account;
   const o = so.order;
   const m = o.market;
+  const isFund = o.account === INSURANCE_ACCOUNT;
+  const funding = isFund
+    ? settleFundingInMarket(unsettled, indices, m)
+    : settleFunding(unsettled, indices);
+  const account = funding.account;
   const isBuy = o.side === "buy";
   const pos = account.positions[m];
   const fail = (code: TradeErrorCode, msg: string): void => {
@@ -152,9 +168,10 @@ export function applyTradeSide(
   const dir = isBuy ? 1n : -1n;
   const newSize = pos.size + dir * qty;
   const gross = pos.notional + dir * notional;
-  const closed = newSize === 0n;
-  const newNotional = closed ? 0n : gross;
-  const newCollateral = account.collateral - fee - (closed ? gross : 0n);
+  // a closed position realises its notional into collateral, but for the fund's
+  const realised = newSize === 0n && !isFund ? gross : 0n;
+  const newNotional = gross - realised;
+  const newCollateral = account.collateral - fee - realised;
   if (!fitsSigned(newSize, SIZE_BITS))
     fail("POSITION_OUT_OF_RANGE", `size ${newSize} exceeds 2^${SIZE_BITS}`);
   if (!fitsSigned(newNotional, NOTIONAL_BITS))
@@ -182,15 +199,44 @@ export function applyTradeSide(
   if (!meetsMargin(next, marks, rates, kind)) {
     fail("MARGIN_INSUFFICIENT", `after the trade the account is below ${kind} margin`);
   }
-  if (
-    o.account === INSURANCE_ACCOUNT &&
-    !meetsMarginAbove(next, marks, rates, kind, config.fundFloor)
-  )
+  if (isFund && !meetsMarginAbove(next, marks, rates, kind, config.fundFloor))
     fail(
       "FUND_BELOW_FLOOR",
       `after the trade the insurance fund's equity at the marks, ${equity(next, marks)}, would not cover its floor ${config.fundFloor} plus its ${kind} margin`,
     );
+  if (isFund) fundTradeRules(fail, m, price, newPos, marks[m], config.markets[m], reducible[m]);
   return { account: next, fee, funding };
+}
+
+/**
+ * The fund's trade stays inside its market (docs/isolation.md, section 1; SettleTrades,
+ * once per trade for the side that is the fund): its price within the market's penalty
+ * rate of the mark, |price - mark| * 10^4 <= mark * penaltyBps, and the market's
+ * compartment after it, C = size * mark - notional, at least its position's maintenance
+ * requirement at the round's liquidation rate, C * 10^4 >= |size| * mark * mmBps.
+ * Twin of FundTradeBand and FundCompartmentRequirement (circuits/src/trade.circom).
+ */
+function fundTradeRules(
+  fail: (code: TradeErrorCode, msg: string) => void,
+  m: number,
+  price: bigint,
+  pos: Position,
+  mark: bigint,
+  market: MarketParams,
+  liquidation: MarketParams,
+): void {
+  if (abs(price - mark) * BPS_DENOMINATOR > mark * market.liquidationPenaltyBps)
+    fail(
+      "FUND_TRADE_OUTSIDE_BAND",
+      `the insurance fund trades only within market ${m}'s penalty rate (${market.liquidationPenaltyBps} bps) of its mark ${mark}; the price is ${price}`,
+    );
+  const compartment = pos.size * mark - pos.notional;
+  const requirement = abs(pos.size) * mark * liquidation.maintenanceMarginBps;
+  if (compartment * BPS_DENOMINATOR < requirement)
+    fail(
+      "FUND_COMPARTMENT_BELOW_REQUIREMENT",
+      `after the trade market ${m}'s compartment of the insurance fund would hold ${compartment}, below its position's maintenance requirement (${requirement} / 10^4)`,
+    );
 }
 
 function sideInput(state: ExchangeState, so: SignedOrder, account: Account): TradeSlotSide {
@@ -313,8 +359,15 @@ export function settleTrades(
         );
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
-        // an account trading twice in a batch settles once: the second owes nothing more
-        if (r.funding.owed !== 0n) funding.set(so.order.account, r.funding.payment);
+        // an account trading twice in a batch settles once: the second owes nothing more;
+        // the fund settles each market it trades (the traded one alone): the batch records
+        // its payments' sum
+        if (r.funding.owed !== 0n)
+          funding.set(
+            so.order.account,
+            (so.order.account === INSURANCE_ACCOUNT ? (funding.get(so.order.account) ?? 0n) : 0n) +
+              r.funding.payment,
+          );
       }
       slots.push({
         enabled: 1n,

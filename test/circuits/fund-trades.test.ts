@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import {
+  FUNDING_SCALE,
+  FIRST_USER_ACCOUNT,
+  INSURANCE_ACCOUNT,
+} from "../../prover/src/domain/constants.ts";
+import type { Account } from "../../prover/src/domain/account.ts";
+import { compartmentValues } from "../../prover/src/domain/compartments.ts";
+import { fundingPayment } from "../../prover/src/domain/funding.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import type { Trade } from "../../prover/src/domain/batch.ts";
+import { settleTrades, TradeError } from "../../prover/src/engine/trades.ts";
+import { order, sampleExchange, type Sample, type Trader } from "../../prover/src/dev/sample.ts";
+import { assertRefusedBy, TEST_PARAMS, witnessOf } from "../helpers/circuit.ts";
+
+/**
+ * The insurance fund's trades under its compartments' rules (docs/isolation.md, section 1;
+ * TradeSide's fund path, FundTradeBand and FundCompartmentRequirement in SettleTrades): the
+ * fund settles the traded market's funding alone, into that market's notional; a position it
+ * closes realises nothing; it trades within its market's penalty rate of the mark and
+ * leaves the market's compartment at least its position's maintenance requirement. Each
+ * rule is broken once and refused for its reason, by the engine and by the circuit.
+ */
+const P = TEST_PARAMS;
+const BTC = 0;
+const ETH = 1;
+const FUND: Trader = { index: INSURANCE_ACCOUNT, keys: devOwnerKeys().fund };
+const RESERVE = 2_000_000n;
+/** BTC's penalty rate is 100 bps: the band around the mark is 1 %. */
+const PX = 60_000_00n;
+const BAND = PX / 100n;
+/** BTC's index moved 7.5 units per lot, ETH's 4 since everyone last paid. */
+const INDICES = [7n * FUNDING_SCALE + FUNDING_SCALE / 2n, 4n * FUNDING_SCALE];
+
+/**
+ * The fund long 2 BTC bought at PX with `btc` in BTC's compartment, short 3 ETH sold at the
+ * mark with 200,000 in ETH's, and RESERVE in its reserve; two traders (3 and 4).
+ */
+function fundWorld(btc = 1_000_000n): Sample {
+  const s = sampleExchange(P, 2);
+  const fund = s.state.getAccount(INSURANCE_ACCOUNT);
+  const eth = s.marks[ETH];
+  s.state.setAccount(INSURANCE_ACCOUNT, {
+    ...fund,
+    collateral: RESERVE,
+    positions: fund.positions.map((p, j) =>
+      j === BTC
+        ? { ...p, size: 2n, notional: 2n * PX - btc }
+        : { ...p, size: -3n, notional: -3n * eth - 200_000n },
+    ),
+  });
+  return s;
+}
+
+const fundOf = (s: Sample): Account => s.state.getAccount(INSURANCE_ACCOUNT);
+
+/** The fund sells `qty` BTC to trader 3 at `price` (the fund is the maker). */
+function fundSells(s: Sample, qty: bigint, price: bigint): Trade {
+  return {
+    buy: order(s, s.traders[0], {
+      market: BTC,
+      side: "buy",
+      nonce: 1n,
+      amount: qty,
+      limitPrice: price,
+    }),
+    sell: order(s, FUND, { market: BTC, side: "sell", nonce: 1n, amount: qty, limitPrice: price }),
+    qty,
+    price,
+    takerIsBuyer: true,
+  };
+}
+
+/** The fund buys `qty` BTC from trader 3 at `price` (the fund is the maker). */
+function fundBuys(s: Sample, qty: bigint, price: bigint): Trade {
+  return {
+    buy: order(s, FUND, { market: BTC, side: "buy", nonce: 1n, amount: qty, limitPrice: price }),
+    sell: order(s, s.traders[0], {
+      market: BTC,
+      side: "sell",
+      nonce: 1n,
+      amount: qty,
+      limitPrice: price,
+    }),
+    qty,
+    price,
+    takerIsBuyer: false,
+  };
+}
+
+const refusal = (f: () => unknown): string => {
+  try {
+    f();
+    return "accepted";
+  } catch (e) {
+    assert.ok(e instanceof TradeError, String(e));
+    return e.code;
+  }
+};
+
+describe("the insurance fund's trades under its compartments (engine and circuit)", function () {
+  it("settles only the traded market's funding, into its notional: ETH's compartment and index stay, the reserve pays only the fee", async function () {
+    const s = fundWorld();
+    const before = fundOf(s);
+    const ethBefore = compartmentValues(before, s.marks)[ETH];
+    const r = settleTrades(s.state, [fundSells(s, 1n, PX)], s.marks, P.batch, {}, INDICES);
+    const w = await witnessOf(r.input);
+    assert.deepEqual(w.slice(1, 5), [r.oldRoot, r.newRoot, r.dataCommitment, r.tradeBinding]);
+    const fund = fundOf(s);
+    // 2 lots long owe 15 units of BTC funding: into BTC's notional, not the reserve
+    const paid = fundingPayment(2n * INDICES[BTC]);
+    assert.equal(paid, 15n);
+    assert.equal(r.funding.get(INSURANCE_ACCOUNT), paid);
+    const fee = (PX * 2n) / 10_000n;
+    assert.equal(fund.collateral, RESERVE - fee);
+    assert.deepEqual(
+      [fund.positions[BTC].size, fund.positions[BTC].notional, fund.positions[BTC].fundingIndex],
+      [1n, 2n * PX - 1_000_000n + paid - PX, INDICES[BTC]],
+    );
+    // ETH keeps what it owes (3 lots short are owed 12) for its next settlement
+    assert.deepEqual(fund.positions[ETH], before.positions[ETH]);
+    assert.equal(compartmentValues(fund, s.marks)[ETH], ethBefore);
+    // a trader settles every market into its collateral, as before
+    assert.equal(s.state.getAccount(FIRST_USER_ACCOUNT).positions[ETH].fundingIndex, INDICES[ETH]);
+  });
+
+  it("closes the fund's position without realising it: the result stays in BTC's compartment", async function () {
+    const s = fundWorld();
+    const price = PX - 40_000n;
+    const r = settleTrades(s.state, [fundSells(s, 2n, price)], s.marks, P.batch, {}, INDICES);
+    await witnessOf(r.input);
+    const fund = fundOf(s);
+    const fee = (2n * price * 2n) / 10_000n;
+    // flat, and its notional holds the compartment: 1,000,000 less the funding and the
+    // 2 * 40,000 sold below the mark
+    assert.equal(fund.positions[BTC].size, 0n);
+    assert.equal(compartmentValues(fund, s.marks)[BTC], 1_000_000n - 15n - 80_000n);
+    assert.equal(fund.collateral, RESERVE - fee);
+    // the buyer's position opens; a trader who closes realises (its notional goes to 0)
+    assert.equal(s.state.getAccount(FIRST_USER_ACCOUNT).positions[BTC].size, 2n);
+    // a proof that claims the realised leaf (the compartment moved into the reserve) is refused
+    const realised = {
+      ...fund,
+      collateral: fund.collateral - fund.positions[BTC].notional,
+      positions: fund.positions.map((p, j) => (j === BTC ? { ...p, notional: 0n } : p)),
+    };
+    s.state.setAccount(INSURANCE_ACCOUNT, realised);
+    await assertRefusedBy({ ...r.input, newRoot: s.state.root }, "SettleTrades");
+  });
+
+  it("trades within the market's penalty rate of the mark, not beyond (FundTradeBand)", async function () {
+    // at the edges of the band: 1 % below the mark selling, 1 % above buying
+    for (const t of [
+      (s: Sample) => fundSells(s, 1n, PX - BAND),
+      (s: Sample) => fundBuys(s, 1n, PX + BAND),
+    ]) {
+      const s = fundWorld();
+      await witnessOf(settleTrades(s.state, [t(s)], s.marks, P.batch, {}, INDICES).input);
+    }
+    for (const t of [
+      (s: Sample) => fundSells(s, 1n, PX - BAND - 1n),
+      (s: Sample) => fundBuys(s, 1n, PX + BAND + 1n),
+    ]) {
+      const s = fundWorld();
+      const root = s.state.root;
+      assert.equal(
+        refusal(() => settleTrades(s.state, [t(s)], s.marks, P.batch, {}, INDICES)),
+        "FUND_TRADE_OUTSIDE_BAND",
+      );
+      assert.equal(s.state.root, root);
+      const forged = settleTrades(s.state, [t(s)], s.marks, P.batch, { unchecked: true }, INDICES);
+      await assertRefusedBy(forged.input, "FundTradeBand");
+    }
+  });
+
+  it("leaves BTC's compartment at least its position's maintenance requirement (FundCompartmentRequirement)", async function () {
+    // selling 1 of 2 at the mark leaves 1 lot, whose requirement is 5 % of 6,000,000:
+    // a compartment of 300,000 (no funding owed) meets it exactly, 299,999 does not
+    const at = fundWorld(300_000n);
+    const zero = [0n, 0n];
+    const ok = settleTrades(at.state, [fundSells(at, 1n, PX)], at.marks, P.batch, {}, zero);
+    await witnessOf(ok.input);
+    assert.equal(compartmentValues(fundOf(at), at.marks)[BTC], 300_000n);
+    const s = fundWorld(299_999n);
+    assert.equal(
+      refusal(() => settleTrades(s.state, [fundSells(s, 1n, PX)], s.marks, P.batch, {}, zero)),
+      "FUND_COMPARTMENT_BELOW_REQUIREMENT",
+    );
+    // the fund as a whole meets its margin with its reserve and ETH's compartment: only the
+    // market's own rule refuses
+    const forged = settleTrades(
+      s.state,
+      [fundSells(s, 1n, PX)],
+      s.marks,
+      P.batch,
+      { unchecked: true },
+      zero,
+    );
+    await assertRefusedBy(forged.input, "FundCompartmentRequirement");
+  });
+
+  it("holds a buy that grows the fund's position to the larger requirement", async function () {
+    // buying a third lot: 3 lots need 900,000 in BTC's compartment
+    const s = fundWorld(899_999n);
+    const zero = [0n, 0n];
+    assert.equal(
+      refusal(() => settleTrades(s.state, [fundBuys(s, 1n, PX)], s.marks, P.batch, {}, zero)),
+      "FUND_COMPARTMENT_BELOW_REQUIREMENT",
+    );
+    const forged = settleTrades(
+      s.state,
+      [fundBuys(s, 1n, PX)],
+      s.marks,
+      P.batch,
+      { unchecked: true },
+      zero,
+    );
+    await assertRefusedBy(forged.input, "FundCompartmentRequirement");
+    const t = fundWorld(900_000n);
+    await witnessOf(settleTrades(t.state, [fundBuys(t, 1n, PX)], t.marks, P.batch, {}, zero).input);
+  });
+});
