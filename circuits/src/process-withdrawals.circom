@@ -52,6 +52,12 @@ template WithdrawalMessage() {
 //   Accrued funding at the batch's indices is settled first (SettleFunding); afterwards
 //   collateral stays non-negative (the insurance fund's stays >= fundFloor) and the
 //   account meets initial margin at the batch's mark prices.
+//   The insurance fund's funding is not settled here (docs/isolation.md, section 1): its
+//   leaf keeps every market's index and its collateral (the reserve) pays none of it, so a
+//   market's funding never reaches the reserve; what each market owes waits, exact, on its
+//   position for the next liquidation batch (SettleFundingByMarket) or fund trade in that
+//   market. Its reserve alone covers the amount, and its floor check sees its positions at
+//   their last settled funding.
 //   fundFloor: < 2^127, range-checked by the batch's MarketBinding.
 //   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
@@ -142,15 +148,23 @@ template WithdrawalSlot(D, M) {
 
     // D. Settle funding, debit, bump the nonce; collateral stays >= 0 and initial margin
     // holds, for the insurance fund with its floor of equity to spare (MarginRequirement's
-    // floor: the fund's value at the marks, not only its collateral, stays above it).
+    // floor: the fund's value at the marks, not only its collateral, stays above it). The
+    // fund's leaf takes back its payment and keeps its indices (see the header).
     component funding = SettleFunding(M);
     funding.collateral <== old.collateral;
     funding.size <== old.size;
     funding.lastIndex <== old.lastIndex;
     funding.index <== index;
     funding.word <== word;
-    funding.enabled <== enabled;
+    funding.enabled <== enabled - enabled * isFund;
     signal newCollateral <== funding.collateralOut - amount;
+    // the fund's words as they were (one quadratic constraint per market: a linear one tying
+    // a new wire to the leaf's bits would let --O2 substitute a bit away through it, which
+    // the determinism check cannot follow)
+    signal newWord[M];
+    for (var j = 0; j < M; j++) {
+        newWord[j] <== funding.wordOut[j] - isFund * (funding.wordOut[j] - word[j]);
+    }
     signal floor <== isFund * fundFloor;
     signal collateralCheck <== enabled * newCollateral;
     RangeCheck(COLLATERAL_BITS())(collateralCheck);
@@ -161,7 +175,7 @@ template WithdrawalSlot(D, M) {
     // E. Move the root and publish the payout.
     signal newBalance <== PackBalance()(newCollateral, newNonce, old.flag);
     signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
-    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, funding.wordOut, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, notional);
     component update = LeafUpdate(D);
     update.oldLeaf <== oldLeaf;
     update.newLeaf <== newLeaf;

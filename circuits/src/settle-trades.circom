@@ -37,9 +37,11 @@ include "market-binding.circom";
 // In a reduce-only market every enabled trade only reduces both sides' exposure (TradeSide).
 // A trade of the insurance fund's stays inside its market (docs/isolation.md, section 1;
 // TradeSide keeps the fund's result and funding in the market's notional), checked once per
-// trade since at most one side is the fund (no self-trade): FundTradeBand and
-// FundCompartmentRequirement (trade.circom), from the sides' fund outputs (all 0 for a
-// trade without the fund, which both checks pass).
+// trade since at most one side is the fund (no self-trade): FundTradeBand,
+// FundCompartmentRequirement (at the initial rate after a trade that increases the fund's
+// exposure, at the liquidation rate after one that reduces it) and FundReserve
+// (trade.circom), from the sides' fund outputs (all 0 for a trade without the fund, which
+// the checks pass).
 // TypeScript twin: prover/src/engine/trades.ts (settleTrades).
 template SettleTrades(B, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
@@ -128,6 +130,8 @@ template SettleTrades(B, D, M) {
     signal pickMark[B][M];
     signal pickPenalty[B][M];
     signal pickLiqMm[B][M];
+    signal pickIm[B][M];
+    signal fundRate[B];
     signal qtyZero[B];
     signal priceZero[B];
     for (var i = 0; i < B; i++) {
@@ -141,6 +145,7 @@ template SettleTrades(B, D, M) {
         var markSel = 0;
         var penaltySel = 0;
         var liqMmSel = 0;
+        var imSel = 0;
         for (var j = 0; j < M; j++) {
             select[i][j] = IsEqual();
             select[i][j].in[0] <== market[i];
@@ -156,6 +161,8 @@ template SettleTrades(B, D, M) {
             markSel += pickMark[i][j];
             penaltySel += pickPenalty[i][j];
             liqMmSel += pickLiqMm[i][j];
+            pickIm[i][j] <== select[i][j].out * binding.imBps[j];
+            imSel += pickIm[i][j];
             maker += pickMaker[i][j];
             taker += pickTaker[i][j];
         }
@@ -220,10 +227,14 @@ template SettleTrades(B, D, M) {
 
         // the fund's trade stays inside its market (see the header; at most one side is
         // the fund, and a side that is not has every fund output 0)
-        FundTradeBand()(side[i][0].isFund + side[i][1].isFund, price[i], markSel, penaltySel);
+        FundTradeBand()(side[i][0].isFund, side[i][1].isFund, price[i], markSel, penaltySel);
+        // the initial rate after a trade that increases the fund's exposure
+        fundRate[i] <== liqMmSel + (side[i][0].isFund + side[i][1].isFund
+            - side[i][0].fundReducing - side[i][1].fundReducing) * (imSel - liqMmSel);
         FundCompartmentRequirement()(side[i][0].fundSize + side[i][1].fundSize,
             side[i][0].fundAbsSize + side[i][1].fundAbsSize,
-            side[i][0].fundNotional + side[i][1].fundNotional, markSel, liqMmSel);
+            side[i][0].fundNotional + side[i][1].fundNotional, markSel, fundRate[i]);
+        FundReserve()(side[i][0].fundCollateral + side[i][1].fundCollateral);
 
         slotHash[i] = SparsePoseidon(4);
         slotHash[i].inputs[0] <== commitment[i];

@@ -35,12 +35,13 @@ include "sparse-poseidon.circom";
 // the traded market's funding alone (its other markets keep their index: their size does not
 // change here, so what they owe waits, exact), into that market's notional, not its
 // collateral (the reserve); a position of the fund's that reaches zero realises nothing, so
-// the market's result stays in its compartment C = size * mark - notional. Its price band
-// and the compartment's requirement are checked once per trade by SettleTrades, from the
-// fund outputs.
+// the market's result stays in its compartment C = size * mark - notional. Its price band,
+// the compartment's requirement and its reserve are checked once per trade by SettleTrades,
+// from the fund outputs.
 // Outputs: rootOut (rootIn when disabled), fee, msg (the packed order, which the batch
 // commitment records; the key signs Poseidon(domain, msg)); isFund (bit), and for the fund
-// (0 for any other account) the traded market's new size, |size| and notional.
+// (0 for any other account) the traded market's new size, |size| and notional, whether the
+// trade only reduced its exposure, and its collateral (the reserve) after it.
 // TypeScript twin: prover/src/engine/trades.ts (applyTradeSide).
 template TradeSide(SIDE, D, M) {
     var NL = TREE_LEVELS(D);
@@ -83,6 +84,8 @@ template TradeSide(SIDE, D, M) {
     signal output fundSize;
     signal output fundAbsSize;
     signal output fundNotional;
+    signal output fundReducing;
+    signal output fundCollateral;
 
     // A. Order fields are range-checked; the account index gives the Merkle path.
     component accountBits = Num2Bits(D);
@@ -110,24 +113,21 @@ template TradeSide(SIDE, D, M) {
     TradesIn()(old.flag, market, enabled);
 
     // C'. Accrued funding is settled into collateral; every position moves to the
-    // current index (SettleFunding). The fund settles the traded market alone: its other
-    // markets are settled at their own last index (nothing owed, the index kept), and its
-    // payment goes to the traded notional (F).
+    // current index (SettleFunding). The fund pays nothing there: it settles the traded
+    // market alone (D': its own rounding, into the traded notional, F), and its other
+    // markets keep their word, index included (H).
     isFund <== IsZero()(account - INSURANCE_ACCOUNT());
     signal keep[M];
-    signal settleAt[M];
     for (var j = 0; j < M; j++) {
         keep[j] <== isFund * (1 - marketSelect[j]);
-        settleAt[j] <== index[j] - keep[j] * (index[j] - old.lastIndex[j]);
     }
     component funding = SettleFunding(M);
     funding.collateral <== old.collateral;
     funding.size <== old.size;
     funding.lastIndex <== old.lastIndex;
-    funding.index <== settleAt;
+    funding.index <== index;
     funding.word <== word;
-    funding.enabled <== enabled;
-    signal fundPayment <== isFund * funding.payment;
+    funding.enabled <== enabled - enabled * isFund;
 
     // D. Select the traded market's fields.
     var selNotional = 0;
@@ -135,12 +135,20 @@ template TradeSide(SIDE, D, M) {
     var selNegative = 0;
     var selNonce = 0;
     var selFilled = 0;
+    var selLastIndex = 0;
+    var selIndex = 0;
     signal pickNotional[M];
     signal pickSize[M];
     signal pickNegative[M];
     signal pickNonce[M];
     signal pickFilled[M];
+    signal pickLastIndex[M];
+    signal pickIndex[M];
     for (var j = 0; j < M; j++) {
+        pickLastIndex[j] <== marketSelect[j] * old.lastIndex[j];
+        pickIndex[j] <== marketSelect[j] * index[j];
+        selLastIndex += pickLastIndex[j];
+        selIndex += pickIndex[j];
         pickNotional[j] <== marketSelect[j] * notional[j];
         pickSize[j] <== marketSelect[j] * old.size[j];
         pickNegative[j] <== marketSelect[j] * old.sizeNegative[j];
@@ -152,6 +160,17 @@ template TradeSide(SIDE, D, M) {
         selNonce += pickNonce[j];
         selFilled += pickFilled[j];
     }
+
+    // D'. The fund's funding in the traded market, rounded on its own (a padding slot and
+    // any other account pay nothing here).
+    component fundFunding = SettleFunding(1);
+    fundFunding.collateral <== 0;
+    fundFunding.size[0] <== selSize;
+    fundFunding.lastIndex[0] <== selLastIndex;
+    fundFunding.index[0] <== selIndex;
+    fundFunding.word[0] <== 0;
+    fundFunding.enabled <== enabled * isFund;
+    signal fundPayment <== fundFunding.payment;
 
     // E. Trading rules: not replayed, not overfilled, within the limit price, fee bounded.
     signal newFilled <== OrderFillRule()(nonce, amount, selNonce, selFilled, qty);
@@ -170,7 +189,7 @@ template TradeSide(SIDE, D, M) {
     signal realises <== newZero * (1 - isFund);
     signal realised <== realises * grossNotional;
     signal newNotional <== grossNotional - realised;
-    signal newCollateral <== funding.collateralOut + fundPayment - fee - realised;
+    signal newCollateral <== funding.collateralOut - fee - realised;
     _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);
     _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
 
@@ -188,16 +207,19 @@ template TradeSide(SIDE, D, M) {
     blocked * (1 - reducing) === 0;
 
     // H. Write the traded market back (size, nonce and filled change; the funding field is
-    // already current); other markets keep their settled words.
+    // already current); other markets keep their settled words (the fund's, their old ones).
     signal wordChange <== (newSize - selSize)
         + (nonce - selNonce) * (1 << WORD_NONCE_SHIFT())
         + (newFilled - selFilled) * (1 << WORD_FILLED_SHIFT());
+    signal restored[M];
     signal newWord[M];
     signal newNotionals[M];
     signal newSizes[M];
     signal newNegatives[M];
     for (var j = 0; j < M; j++) {
-        newWord[j] <== funding.wordOut[j] + marketSelect[j] * wordChange;
+        // the fund's markets it does not trade keep their word as it was
+        restored[j] <== keep[j] * (funding.wordOut[j] - word[j]);
+        newWord[j] <== funding.wordOut[j] - restored[j] + marketSelect[j] * wordChange;
         newNotionals[j] <== notional[j] + marketSelect[j] * (newNotional - selNotional);
         newSizes[j] <== old.size[j] + marketSelect[j] * (newSize - selSize);
         newNegatives[j] <== old.sizeNegative[j] + marketSelect[j] * (newNegative - selNegative);
@@ -227,38 +249,55 @@ template TradeSide(SIDE, D, M) {
     signal absSize <== newSize * (1 - 2 * newNegative);
     fundAbsSize <== isFund * absSize;
     fundNotional <== isFund * newNotional;
+    fundReducing <== isFund * reducing;
+    fundCollateral <== isFund * newCollateral;
 }
 
-// FundTradeBand(): a trade of the insurance fund's executes within its market's penalty
-// rate of the mark (docs/isolation.md, section 1), so an off-market trade with a colluding
-// account cannot carry a compartment's money out of its market:
-//   isFund * (mark * penaltyBps - 10^4 * |price - mark|) >= 0,
-// as two range checks, one per sign of price - mark.
-// Preconditions (the caller checks them): isFund a bit; price < 2^64 (SettleTrades);
-// mark < 2^64 and penaltyBps < 2^16 (MarketBinding). So mark * penaltyBps < 2^80 and
-// |10^4 * (price - mark)| < 2^78: each term lies in (-2^81, 2^81), and a negative one is
-// p minus less than 2^81, far above 2^82.
+// FundTradeBand(): a trade of the insurance fund's pays at most its market's penalty rate
+// worse than the mark (docs/isolation.md, section 1): a buy at most mark * (1 + rate), a
+// sell at least mark * (1 - rate), so one trade moves little of a compartment to its
+// counterparty. A price better than the mark for the fund is not limited (it raises the
+// compartment at the counterparty's expense, and a stranger's cheap ask must not block
+// the fund's buy):
+//   (isBuyer + isSeller) * mark * penaltyBps - 10^4 * (isBuyer - isSeller) * (price - mark) >= 0.
+// All inputs 0 but price and mark (a trade without the fund) pass.
+// Preconditions (the caller checks them): isBuyer, isSeller bits, not both 1 (no
+// self-trade); price < 2^64 (SettleTrades); mark < 2^64 and penaltyBps < 2^16
+// (MarketBinding). So the width is below 2^80 and |10^4 * (price - mark)| < 2^78: the value
+// lies in (-2^78, 2^81), and a negative one is p minus less than 2^78, far above 2^82.
 // TypeScript twin: prover/src/engine/trades.ts (fundTradeRules).
 template FundTradeBand() {
-    signal input isFund;
+    signal input isBuyer;
+    signal input isSeller;
     signal input price;
     signal input mark;
     signal input penaltyBps;
     signal width <== mark * penaltyBps;
-    signal low <== isFund * (width - BPS_DENOMINATOR() * (price - mark));
-    signal high <== isFund * (width + BPS_DENOMINATOR() * (price - mark));
-    RangeCheck(82)(low);
-    RangeCheck(82)(high);
+    signal allowed <== (isBuyer + isSeller) * width;
+    signal worse <== (isBuyer - isSeller) * (price - mark);
+    RangeCheck(82)(allowed - BPS_DENOMINATOR() * worse);
+}
+
+// FundReserve(): after a trade of the insurance fund's its collateral (the reserve, which
+// pays the trade's fee) is not negative: a fee never becomes a debt the compartments carry.
+// 0 (a trade without the fund) passes.
+// Precondition (the caller checks it): reserve signed, |.| < 2^128 (TradeSide's range check
+// of the collateral it writes), so a negative one is p minus at most 2^128, far above 2^128.
+// TypeScript twin: prover/src/engine/trades.ts (fundTradeRules).
+template FundReserve() {
+    signal input reserve;
+    RangeCheck(COLLATERAL_BITS())(reserve);
 }
 
 // FundCompartmentRequirement(): after a trade of the insurance fund's, its compartment in
-// the traded market, C = size * mark - notional, holds at least its position's maintenance
-// requirement at the round's liquidation rate (docs/isolation.md, section 1):
-//   10^4 * (size * mark - notional) - absSize * mark * mmBps >= 0.
+// the traded market, C = size * mark - notional, holds at least its position's requirement
+// at `bps` (docs/isolation.md, section 1: the round's initial rate after a trade that
+// increases the fund's exposure, its liquidation rate after one that only reduces it):
+//   10^4 * (size * mark - notional) - absSize * mark * bps >= 0.
 // All inputs 0 (a trade without the fund) pass.
 // Preconditions (the caller checks them): size signed, |.| < 2^64, absSize = |size|, and
-// notional signed, |.| < 2^128 (TradeSide's range checks: its fund outputs); mark < 2^64
-// and mmBps < 2^16 (MarketBinding). So |C| < 2^129, and the slack lies in (-2^145, 2^143):
+// notional signed, |.| <= 2^128 (TradeSide's range checks: its fund outputs); mark < 2^64
+// and bps < 2^16 (MarketBinding). So |C| < 2^129, and the slack lies in (-2^145, 2^143):
 // a negative one is p minus less than 2^145, far above 2^143.
 // TypeScript twin: prover/src/engine/trades.ts (fundTradeRules).
 template FundCompartmentRequirement() {
@@ -266,10 +305,10 @@ template FundCompartmentRequirement() {
     signal input absSize;
     signal input notional;
     signal input mark;
-    signal input mmBps;
+    signal input bps;
     signal value <== size * mark;
     signal absValue <== absSize * mark;
-    signal requirement <== absValue * mmBps;
+    signal requirement <== absValue * bps;
     signal slack <== BPS_DENOMINATOR() * (value - notional) - requirement;
     RangeCheck(143)(slack);
 }

@@ -178,6 +178,8 @@ describe("audit: the insurance compartments, compared before and after each batc
     const lower = (f: Account) => ({ ...f, collateral: f.collateral - 1n });
     assert.deepEqual(forged(world([0n, 50_000n]), trade(), lower), ["RESERVE_CHARGED"]);
     assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(0, 1n)), ["COMPARTMENT_CROSSED"]);
+    // in the traded market too, by 1 more than the trade makes against the mark
+    assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(1, 1n)), ["COMPARTMENT_CROSSED"]);
   });
 
   it("finds a deposit or a withdrawal batch that changes the fund's positions", function () {

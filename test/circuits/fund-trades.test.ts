@@ -36,13 +36,13 @@ const INDICES = [7n * FUNDING_SCALE + FUNDING_SCALE / 2n, 4n * FUNDING_SCALE];
  * The fund long 2 BTC bought at PX with `btc` in BTC's compartment, short 3 ETH sold at the
  * mark with 200,000 in ETH's, and RESERVE in its reserve; two traders (3 and 4).
  */
-function fundWorld(btc = 1_000_000n): Sample {
+function fundWorld(btc = 1_000_000n, reserve = RESERVE): Sample {
   const s = sampleExchange(P, 2);
   const fund = s.state.getAccount(INSURANCE_ACCOUNT);
   const eth = s.marks[ETH];
   s.state.setAccount(INSURANCE_ACCOUNT, {
     ...fund,
-    collateral: RESERVE,
+    collateral: reserve,
     positions: fund.positions.map((p, j) =>
       j === BTC
         ? { ...p, size: 2n, notional: 2n * PX - btc }
@@ -54,34 +54,24 @@ function fundWorld(btc = 1_000_000n): Sample {
 
 const fundOf = (s: Sample): Account => s.state.getAccount(INSURANCE_ACCOUNT);
 
-/** The fund sells `qty` BTC to trader 3 at `price` (the fund is the maker). */
-function fundSells(s: Sample, qty: bigint, price: bigint): Trade {
+/** The fund sells `qty` of `market` to trader 3 at `price` (the fund is the maker). */
+function fundSells(s: Sample, qty: bigint, price: bigint, market = BTC): Trade {
+  const o = { market, nonce: 1n, amount: qty, limitPrice: price };
   return {
-    buy: order(s, s.traders[0], {
-      market: BTC,
-      side: "buy",
-      nonce: 1n,
-      amount: qty,
-      limitPrice: price,
-    }),
-    sell: order(s, FUND, { market: BTC, side: "sell", nonce: 1n, amount: qty, limitPrice: price }),
+    buy: order(s, s.traders[0], { ...o, side: "buy" }),
+    sell: order(s, FUND, { ...o, side: "sell" }),
     qty,
     price,
     takerIsBuyer: true,
   };
 }
 
-/** The fund buys `qty` BTC from trader 3 at `price` (the fund is the maker). */
-function fundBuys(s: Sample, qty: bigint, price: bigint): Trade {
+/** The fund buys `qty` of `market` from trader 3 at `price` (the fund is the maker). */
+function fundBuys(s: Sample, qty: bigint, price: bigint, market = BTC): Trade {
+  const o = { market, nonce: 1n, amount: qty, limitPrice: price };
   return {
-    buy: order(s, FUND, { market: BTC, side: "buy", nonce: 1n, amount: qty, limitPrice: price }),
-    sell: order(s, s.traders[0], {
-      market: BTC,
-      side: "sell",
-      nonce: 1n,
-      amount: qty,
-      limitPrice: price,
-    }),
+    buy: order(s, FUND, { ...o, side: "buy" }),
+    sell: order(s, s.traders[0], { ...o, side: "sell" }),
     qty,
     price,
     takerIsBuyer: false,
@@ -148,18 +138,23 @@ describe("the insurance fund's trades under its compartments (engine and circuit
     await assertRefusedBy({ ...r.input, newRoot: s.state.root }, "SettleTrades");
   });
 
-  it("trades within the market's penalty rate of the mark, not beyond (FundTradeBand)", async function () {
-    // at the edges of the band: 1 % below the mark selling, 1 % above buying
+  it("pays at most the market's penalty rate worse than the mark, a better price unlimited (FundTradeBand)", async function () {
+    const ethMark = 3_000_00n;
+    const ethBand = ethMark / 100n;
+    // at the edges: selling BTC 1 % below its mark, buying back 1 ETH of its short 1 % above
+    // ETH's; and beyond the band on the fund's good side: selling 2 % above, buying 2 % below
     for (const t of [
       (s: Sample) => fundSells(s, 1n, PX - BAND),
-      (s: Sample) => fundBuys(s, 1n, PX + BAND),
+      (s: Sample) => fundBuys(s, 1n, ethMark + ethBand, ETH),
+      (s: Sample) => fundSells(s, 1n, PX + 2n * BAND),
+      (s: Sample) => fundBuys(s, 1n, ethMark - 2n * ethBand, ETH),
     ]) {
       const s = fundWorld();
       await witnessOf(settleTrades(s.state, [t(s)], s.marks, P.batch, {}, INDICES).input);
     }
     for (const t of [
       (s: Sample) => fundSells(s, 1n, PX - BAND - 1n),
-      (s: Sample) => fundBuys(s, 1n, PX + BAND + 1n),
+      (s: Sample) => fundBuys(s, 1n, ethMark + ethBand + 1n, ETH),
     ]) {
       const s = fundWorld();
       const root = s.state.root;
@@ -199,9 +194,10 @@ describe("the insurance fund's trades under its compartments (engine and circuit
     await assertRefusedBy(forged.input, "FundCompartmentRequirement");
   });
 
-  it("holds a buy that grows the fund's position to the larger requirement", async function () {
-    // buying a third lot: 3 lots need 900,000 in BTC's compartment
-    const s = fundWorld(899_999n);
+  it("holds a buy that grows the fund's position to its initial requirement", async function () {
+    // buying a third lot increases the fund's exposure: 3 lots need the initial rate, 10 %
+    // of 18,000,000 in BTC's compartment (a sale that reduces needs the 5 % above)
+    const s = fundWorld(1_799_999n);
     const zero = [0n, 0n];
     assert.equal(
       refusal(() => settleTrades(s.state, [fundBuys(s, 1n, PX)], s.marks, P.batch, {}, zero)),
@@ -216,7 +212,33 @@ describe("the insurance fund's trades under its compartments (engine and circuit
       zero,
     );
     await assertRefusedBy(forged.input, "FundCompartmentRequirement");
-    const t = fundWorld(900_000n);
+    const t = fundWorld(1_800_000n);
     await witnessOf(settleTrades(t.state, [fundBuys(t, 1n, PX)], t.marks, P.batch, {}, zero).input);
+  });
+
+  it("pays a trade's fee from the reserve, never below 0 (FundReserve)", async function () {
+    // the fund's maker fee on 1 lot at PX is 1,200: a reserve of 1,200 pays it, 1,199 does not
+    // (its compartments, 1,200,000, would cover the fund's margin: only the reserve's rule
+    // refuses)
+    const zero = [0n, 0n];
+    const at = fundWorld(1_000_000n, 1_200n);
+    await witnessOf(
+      settleTrades(at.state, [fundSells(at, 1n, PX)], at.marks, P.batch, {}, zero).input,
+    );
+    assert.equal(fundOf(at).collateral, 0n);
+    const s = fundWorld(1_000_000n, 1_199n);
+    assert.equal(
+      refusal(() => settleTrades(s.state, [fundSells(s, 1n, PX)], s.marks, P.batch, {}, zero)),
+      "FUND_RESERVE_NEGATIVE",
+    );
+    const forged = settleTrades(
+      s.state,
+      [fundSells(s, 1n, PX)],
+      s.marks,
+      P.batch,
+      { unchecked: true },
+      zero,
+    );
+    await assertRefusedBy(forged.input, "FundReserve");
   });
 });

@@ -119,7 +119,7 @@ describe("operator: a fund key rotation during a committee hold", function () {
           await postRound(w, MARKS);
           assert.ok(await tickUntil(async () => (await processed()) === (await queueLength())));
           // the fund owner trades the fund only with its markets' compartments funded
-          await fundCompartments(rig, [1_000_000n, 100_000n]);
+          await fundCompartments(rig, [2_000_000n, 100_000n]);
           if (hold)
             committee.now = new ReplicaAttestor(
               replicas.map((r) => r.url),

@@ -69,7 +69,7 @@ describe("operator: owner key rotations read from the Vault (queued and stranded
     await postRound(w, MARKS);
     await op.tick();
     // the fund owner trades the fund only with its markets' compartments funded
-    await fundCompartments(rig, [1_000_000n, 100_000n]);
+    await fundCompartments(rig, [2_000_000n, 100_000n]);
     const t = (x: Participant) => ({ index: x.account!, keys: x.keys });
     const btc = { market: 0, nonce: 1n, amount: 1n, limitPrice: MARKS[0] };
     op.submitOrder(order(w, t(alice), { ...btc, side: "sell" }));

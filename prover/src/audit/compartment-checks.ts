@@ -2,7 +2,7 @@ import type { Account } from "../domain/account.ts";
 import type { BatchData, BatchKind } from "../domain/batch.ts";
 import { compartmentValues } from "../domain/compartments.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
-import { settleFundingByMarket } from "../domain/funding.ts";
+import { settleFundingByMarket, settleFundingInMarket } from "../domain/funding.ts";
 import { tradingFee } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import type { ExchangeState } from "../engine/state.ts";
@@ -21,9 +21,11 @@ import type { Progress } from "./progress.ts";
  *   fund owner's move in market j. The reserve (the fund's collateral) changes only by the
  *   move. A loss in market 0 never reaches market 1's compartment nor the reserve
  *   (COMPARTMENT_CROSSED, RESERVE_CHARGED).
- * - trades: C_j changes only in a market the fund itself traded (its funding there, and the
- *   trade's price against the mark: a fund trade realises nothing); the reserve pays the
- *   fund's trading fees and nothing else (RESERVE_CHARGED).
+ * - trades: C_j changes by exactly what the fund's own trades in market j make against the
+ *   marks, sum dir * qty * (mark_j - price), less the funding it settled there before its
+ *   first one (a fund trade realises nothing; settleFundingInMarket), and by nothing in a
+ *   market it did not trade (COMPARTMENT_CROSSED); the reserve pays the fund's trading fees
+ *   and nothing else (RESERVE_CHARGED).
  * - deposits, withdrawals, forced answers: no position of the fund changes (its funding goes
  *   to the reserve as every account's does).
  *
@@ -60,7 +62,10 @@ interface CompartmentContext {
   find(f: Finding): void;
 }
 
-/** The markets a batch may change a compartment in, beyond the fund's funding and the move. */
+/**
+ * The markets a liquidation batch may change a compartment in beyond the fund's funding and
+ * the move: those its liquidated accounts hold a position in.
+ */
 function marketsOf(d: BatchData, accountsBefore: ReadonlyMap<bigint, Account>): Set<number> {
   const open = new Set<number>();
   if (d.kind === "liquidations")
@@ -68,10 +73,6 @@ function marketsOf(d: BatchData, accountsBefore: ReadonlyMap<bigint, Account>): 
       accountsBefore.get(a)?.positions.forEach((p, j) => {
         if (p.size !== 0n) open.add(j);
       });
-  if (d.kind === "trades")
-    for (const t of d.trades)
-      if (t.buy.order.account === INSURANCE_ACCOUNT || t.sell.order.account === INSURANCE_ACCOUNT)
-        open.add(t.buy.order.market);
   return open;
 }
 
@@ -104,6 +105,35 @@ function fundFees(d: BatchData, markets: readonly MarketParams[]): bigint {
     if (t.sell.order.account === INSURANCE_ACCOUNT) fees += tradingFee(t.qty * t.price, sellRate);
   }
   return fees;
+}
+
+/**
+ * A trade batch's effect on the fund's compartments (see above): per market, the funding it
+ * settled there before its first trade (negative: paid), and its trades' result against
+ * the marks.
+ */
+function fundTradeEffects(
+  d: Extract<BatchData, { kind: "trades" }>,
+  before: Account,
+): { funding: bigint[]; traded: bigint[] } {
+  const funding = before.positions.map(() => 0n);
+  const traded = before.positions.map(() => 0n);
+  const settled = new Set<number>();
+  for (const t of d.trades) {
+    const m = t.buy.order.market;
+    for (const [o, dir] of [
+      [t.buy, 1n],
+      [t.sell, -1n],
+    ] as const) {
+      if (o.order.account !== INSURANCE_ACCOUNT) continue;
+      if (!settled.has(m)) {
+        settled.add(m);
+        funding[m] = -settleFundingInMarket(before, d.fundingIndices, m).payment;
+      }
+      traded[m] += dir * t.qty * (d.marks[m] - t.price);
+    }
+  }
+  return { funding, traded };
 }
 
 const signed = (x: bigint) => (x < 0n ? `${x}` : `+${x}`);
@@ -156,18 +186,32 @@ export function checkCompartments(
     // the fund's funding by market goes into its compartments in a liquidation batch only
     const settled =
       d.kind === "liquidations" ? settleFundingByMarket(before, d.fundingIndices) : null;
-    funding = settled ? settled.payments.map((x) => -x) : before.positions.map(() => 0n);
+    const trades = d.kind === "trades" ? fundTradeEffects(d, before) : null;
+    funding = settled
+      ? settled.payments.map((x) => -x)
+      : (trades?.funding ?? before.positions.map(() => 0n));
     const from = compartmentValues(before, marks);
     compartments = compartmentValues(after, marks);
     deltas = compartments.map((c, j) => c - from[j]);
     deltas.forEach((delta, j) => {
+      if (trades) {
+        // a trade batch: exactly the fund's own trades and funding there
+        const expected = trades.traded[j] + funding![j];
+        if (delta !== expected)
+          ctx.find({
+            code: "COMPARTMENT_CROSSED",
+            batch: n,
+            message: `the insurance fund's compartment in market ${j} changed by ${signed(delta)} at the batch's marks; its own trades there make ${signed(trades.traded[j])} against the marks and its funding ${signed(funding![j])}`,
+          });
+        return;
+      }
       const moved = move && move.market === j ? -signedMove : 0n;
       const unexplained = delta - funding![j] - moved;
       if (unexplained !== 0n && !open.has(j))
         ctx.find({
           code: "COMPARTMENT_CROSSED",
           batch: n,
-          message: `the insurance fund's compartment in market ${j} changed by ${signed(delta)} at the batch's marks (funding ${signed(funding![j])}, move ${signed(moved)}), and no ${d.kind === "trades" ? "trade of the fund's" : d.kind === "liquidations" ? "liquidated account" : "operation of the batch"} is in market ${j}`,
+          message: `the insurance fund's compartment in market ${j} changed by ${signed(delta)} at the batch's marks (funding ${signed(funding![j])}, move ${signed(moved)}), and no ${d.kind === "liquidations" ? "liquidated account" : "operation of the batch"} is in market ${j}`,
         });
     });
   }

@@ -114,6 +114,7 @@ export const ERROR_CODES = {
   FUND_BELOW_FLOOR: { area: "trade", http: BAD },
   FUND_TRADE_OUTSIDE_BAND: { area: "trade", http: BAD },
   FUND_COMPARTMENT_BELOW_REQUIREMENT: { area: "trade", http: BAD },
+  FUND_RESERVE_NEGATIVE: { area: "trade", http: BAD },
   WITHDRAW_BAD_NONCE: { area: "trade", http: CONFLICT },
   WITHDRAW_BAD_SIGNATURE: { area: "trade", http: BAD },
   WITHDRAW_INSUFFICIENT: { area: "trade", http: BAD },

@@ -47,7 +47,8 @@ export type TradeErrorCode =
   | "TRADE_OUTSIDE_ISOLATED_MARKET"
   | "FUND_BELOW_FLOOR"
   | "FUND_TRADE_OUTSIDE_BAND"
-  | "FUND_COMPARTMENT_BELOW_REQUIREMENT";
+  | "FUND_COMPARTMENT_BELOW_REQUIREMENT"
+  | "FUND_RESERVE_NEGATIVE";
 
 export class TradeError extends ZkClearError {
   readonly tradeIndex: number;
@@ -101,9 +102,9 @@ interface SideResult {
  * the configuration's fundFloor. The fund trades under its compartments' rules
  * (docs/isolation.md, section 1): it settles the traded market's funding alone, into that
  * market's notional; a position it closes realises nothing (the result stays in the
- * market's compartment, not the reserve); it trades within a band of the market's
- * penalty rate around the mark, and leaves the market's compartment at least its
- * position's maintenance requirement. In a market under its circuit breaker (bit `market` of
+ * market's compartment, not the reserve); it pays at most the market's penalty rate worse
+ * than the mark, leaves the market's compartment at least its position's requirement and
+ * its reserve not negative. In a market under its circuit breaker (bit `market` of
  * `reduceOnly`) the trade must only reduce the account's exposure. Margins are the
  * configured rates scaled by the round's multipliers (`margins`, domain/volatility.ts).
  * Throws TradeError with the rule that refused it; the account is not modified.
@@ -204,38 +205,58 @@ export function applyTradeSide(
       "FUND_BELOW_FLOOR",
       `after the trade the insurance fund's equity at the marks, ${equity(next, marks)}, would not cover its floor ${config.fundFloor} plus its ${kind} margin`,
     );
-  if (isFund) fundTradeRules(fail, m, price, newPos, marks[m], config.markets[m], reducible[m]);
+  if (isFund)
+    fundTradeRules(fail, m, isBuy, price, next, marks[m], {
+      penaltyBps: config.markets[m].liquidationPenaltyBps,
+      requirementBps: reducing ? reducible[m].maintenanceMarginBps : required[m].initialMarginBps,
+      reducing,
+    });
   return { account: next, fee, funding };
 }
 
 /**
  * The fund's trade stays inside its market (docs/isolation.md, section 1; SettleTrades,
- * once per trade for the side that is the fund): its price within the market's penalty
- * rate of the mark, |price - mark| * 10^4 <= mark * penaltyBps, and the market's
- * compartment after it, C = size * mark - notional, at least its position's maintenance
- * requirement at the round's liquidation rate, C * 10^4 >= |size| * mark * mmBps.
- * Twin of FundTradeBand and FundCompartmentRequirement (circuits/src/trade.circom).
+ * once per trade for the side that is the fund):
+ * - it pays at most the market's penalty rate worse than the mark: a buy at most
+ *   mark * (1 + rate), a sell at least mark * (1 - rate) (a better price is not limited);
+ * - the market's compartment after it, C = size * mark - notional, holds at least its
+ *   position's requirement: at the round's initial rate after a trade that increases the
+ *   fund's exposure, at its liquidation rate after one that only reduces it;
+ * - its reserve (collateral, which paid the fee) is not negative.
+ * Twin of FundTradeBand, FundCompartmentRequirement and FundReserve
+ * (circuits/src/trade.circom).
  */
 function fundTradeRules(
   fail: (code: TradeErrorCode, msg: string) => void,
   m: number,
+  isBuy: boolean,
   price: bigint,
-  pos: Position,
+  after: Account,
   mark: bigint,
-  market: MarketParams,
-  liquidation: MarketParams,
+  rule: {
+    readonly penaltyBps: bigint;
+    readonly requirementBps: bigint;
+    readonly reducing: boolean;
+  },
 ): void {
-  if (abs(price - mark) * BPS_DENOMINATOR > mark * market.liquidationPenaltyBps)
+  const worse = isBuy ? price - mark : mark - price;
+  if (worse * BPS_DENOMINATOR > mark * rule.penaltyBps)
     fail(
       "FUND_TRADE_OUTSIDE_BAND",
-      `the insurance fund trades only within market ${m}'s penalty rate (${market.liquidationPenaltyBps} bps) of its mark ${mark}; the price is ${price}`,
+      `the insurance fund pays at most market ${m}'s penalty rate (${rule.penaltyBps} bps) worse than its mark ${mark}; its ${isBuy ? "buy" : "sell"} is at ${price}`,
     );
+  const pos = after.positions[m];
   const compartment = pos.size * mark - pos.notional;
-  const requirement = abs(pos.size) * mark * liquidation.maintenanceMarginBps;
+  const requirement = abs(pos.size) * mark * rule.requirementBps;
   if (compartment * BPS_DENOMINATOR < requirement)
     fail(
       "FUND_COMPARTMENT_BELOW_REQUIREMENT",
-      `after the trade market ${m}'s compartment of the insurance fund would hold ${compartment}, below its position's maintenance requirement (${requirement} / 10^4)`,
+      `after the trade market ${m}'s compartment of the insurance fund would hold ${compartment}, below its position's ${rule.reducing ? "maintenance" : "initial"} requirement (${requirement} / 10^4)`,
+    );
+  if (after.collateral < 0n)
+    fail(
+      "FUND_RESERVE_NEGATIVE",
+      `after the trade's fee the insurance fund's reserve would be ${after.collateral}: a fund trade's fee is paid from its reserve, which may not fall below 0`,
     );
 }
 

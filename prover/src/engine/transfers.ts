@@ -286,13 +286,20 @@ export function processWithdrawals(
         : verifyWithdrawal(sw, acct.pubKey, state.domain);
       if (!opts.trustSignatures && !signed)
         fail("WITHDRAW_BAD_SIGNATURE", "signature does not match the account key");
+      // the insurance fund's funding is not settled here: its leaf keeps every market's
+      // index and its reserve pays none of it (docs/isolation.md, section 1; WithdrawalSlot)
+      const isFund = w.account === INSURANCE_ACCOUNT;
+      const base = isFund ? stored : acct;
       const next: Account = {
-        ...acct,
-        collateral: acct.collateral - w.amount,
-        withdrawNonce: acct.withdrawNonce + 1n,
+        ...base,
+        collateral: base.collateral - w.amount,
+        withdrawNonce: base.withdrawNonce + 1n,
       };
       if (next.collateral < 0n)
-        fail("WITHDRAW_INSUFFICIENT", `${w.amount} exceeds collateral ${acct.collateral}`);
+        fail(
+          "WITHDRAW_INSUFFICIENT",
+          `${w.amount} exceeds ${isFund ? "the fund's reserve" : "collateral"} ${base.collateral}`,
+        );
       if (
         w.account === INSURANCE_ACCOUNT &&
         !meetsMarginAbove(next, marks, markets, "initial", state.fundFloor)
@@ -305,7 +312,7 @@ export function processWithdrawals(
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
       const before = leafWitness(state, w.account);
       write(w.account, next);
-      if (settled.owed !== 0n) funding.set(w.account, settled.payment);
+      if (!isFund && settled.owed !== 0n) funding.set(w.account, settled.payment);
       let destination = noDestination(state);
       if (transfer) {
         const credit = creditDestination(state, sw, next, checked);

@@ -100,13 +100,17 @@ export function checkWithdrawalFunds(
   // the round's requirements: the configured rates scaled by its margin multipliers
   const markets = scaledMarkets(config.markets, margins);
   const total = amounts.reduce((s, x) => s + x, 0n);
-  // the withdrawal batch settles the account's funding first: judge it after funding
-  const settled = settleFunding(account, indices).account;
+  // the withdrawal batch settles the account's funding first: judge it after funding (the
+  // insurance fund's is not settled: engine/transfers.ts processWithdrawals)
+  const settled = index === INSURANCE_ACCOUNT ? account : settleFunding(account, indices).account;
   const after: Account = { ...settled, collateral: settled.collateral - total };
   if (after.collateral < 0n)
     return {
       code: "WITHDRAW_INSUFFICIENT",
-      message: `withdrawing ${total} in all exceeds the account's collateral ${settled.collateral} (after its pending trades and funding)`,
+      message:
+        index === INSURANCE_ACCOUNT
+          ? `withdrawing ${total} in all (its queued withdrawals and moves into compartments included) exceeds the insurance fund's reserve ${account.collateral}`
+          : `withdrawing ${total} in all exceeds the account's collateral ${settled.collateral} (after its pending trades and funding)`,
     };
   if (
     index === INSURANCE_ACCOUNT &&

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { FUNDING_SCALE, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
+import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
+import type { ProcessWithdrawalsInput } from "../../prover/src/domain/inputs.ts";
+import { processWithdrawals, TransferBatchError } from "../../prover/src/engine/transfers.ts";
+import { sampleExchange, type Sample } from "../../prover/src/dev/sample.ts";
+import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+
+/**
+ * The insurance fund's withdrawals under its compartments' rules (docs/isolation.md,
+ * section 1; WithdrawalSlot): the fund's funding is judged, not settled. Its margin and floor
+ * check sees it settled, its leaf keeps every market's index, and its reserve alone pays the
+ * amount: a market's funding never reaches the reserve.
+ */
+const P = TEST_PARAMS;
+const BTC = 0;
+const ETH = 1;
+const PX = 60_000_00n;
+const RESERVE = 2_000_000n;
+const TREASURY = 0x7e5f4552091a69125d5dfcb7b8c2659029395bdfn;
+/** ETH's index rose 4 per lot: the fund's 3 lots short are owed 12. */
+const INDICES = [0n, 4n * FUNDING_SCALE];
+const withdrawalsOf = (input: ProcessWithdrawalsInput) => ({
+  kind: "process_withdrawals" as const,
+  input,
+});
+
+/**
+ * The fund with RESERVE in its reserve, long 2 BTC with 2,000,000 in BTC's compartment and
+ * short 3 ETH with 200,000 in ETH's: its equity after withdrawing the whole reserve still
+ * covers its initial margin (1,290,000).
+ */
+function fundWorld(): Sample {
+  const s = sampleExchange(P, 0);
+  const fund = s.state.getAccount(INSURANCE_ACCOUNT);
+  const eth = s.marks[ETH];
+  s.state.setAccount(INSURANCE_ACCOUNT, {
+    ...fund,
+    collateral: RESERVE,
+    positions: fund.positions.map((p, j) =>
+      j === BTC
+        ? { ...p, size: 2n, notional: 2n * PX - 2_000_000n }
+        : { ...p, size: -3n, notional: -3n * eth - 200_000n },
+    ),
+  });
+  return s;
+}
+
+const fundOut = (s: Sample, amount: bigint) =>
+  signWithdrawal(
+    { account: INSURANCE_ACCOUNT, nonce: 0n, amount, recipient: TREASURY },
+    devOwnerKeys().fund.privateKey,
+    s.domain,
+  );
+
+describe("the insurance fund's withdrawals under its compartments (engine and circuit)", function () {
+  it("judges the fund's funding but settles none: the reserve pays the amount alone, every index stays", async function () {
+    const s = fundWorld();
+    const before = s.state.getAccount(INSURANCE_ACCOUNT);
+    const r = processWithdrawals(
+      s.state,
+      [fundOut(s, RESERVE)],
+      s.marks,
+      P.withdrawals,
+      {},
+      INDICES,
+    );
+    const w = await witnessFor(withdrawalsOf(r.input));
+    assert.deepEqual(w.slice(1, 3), [r.input.oldRoot, r.input.newRoot]);
+    const fund = s.state.getAccount(INSURANCE_ACCOUNT);
+    assert.equal(fund.collateral, 0n);
+    assert.equal(fund.withdrawNonce, 1n);
+    // ETH's 12 stay owed to ETH's position (and compartment), at its old index
+    assert.deepEqual(fund.positions, before.positions);
+    assert.equal(r.funding.has(INSURANCE_ACCOUNT), false);
+  });
+
+  it("refuses more than the reserve, though the funding owed to the fund would cover it (engine; circuit: WithdrawalSlot)", async function () {
+    // 5 more than the reserve: settled, the 12 ETH owes the fund would pay it (the rule of
+    // every other account); the fund's reserve alone must
+    const s = fundWorld();
+    assert.throws(
+      () =>
+        processWithdrawals(
+          s.state,
+          [fundOut(s, RESERVE + 5n)],
+          s.marks,
+          P.withdrawals,
+          {},
+          INDICES,
+        ),
+      (e: unknown) => e instanceof TransferBatchError && e.code === "WITHDRAW_INSUFFICIENT",
+    );
+    // the honest slot for the whole reserve, rewritten to 5 more (signed by the fund owner)
+    const r = processWithdrawals(
+      fundWorld().state,
+      [fundOut(s, RESERVE)],
+      s.marks,
+      P.withdrawals,
+      {},
+      INDICES,
+    );
+    const big = fundOut(s, RESERVE + 5n);
+    const [slot, ...pads] = r.input.slots;
+    const over = {
+      ...slot,
+      amount: RESERVE + 5n,
+      sigR8x: big.signature.r8x,
+      sigR8y: big.signature.r8y,
+      sigS: big.signature.s,
+    };
+    await assertRefused(
+      withdrawalsOf({
+        ...r.input,
+        payout: r.input.payout.map((x, i) => (i === 0 ? TREASURY + ((RESERVE + 5n) << 160n) : x)),
+        slots: [over, ...pads],
+      }),
+      "WithdrawalSlot",
+    );
+  });
+
+  it("refuses a proof that settles the fund's funding into its reserve (the old rule's leaf)", async function () {
+    const s = fundWorld();
+    const r = processWithdrawals(
+      s.state,
+      [fundOut(s, 1_000_000n)],
+      s.marks,
+      P.withdrawals,
+      {},
+      INDICES,
+    );
+    // the leaf a settling slot would have written: the 12 in the reserve, ETH's index current
+    const fund = s.state.getAccount(INSURANCE_ACCOUNT);
+    s.state.setAccount(INSURANCE_ACCOUNT, {
+      ...fund,
+      collateral: fund.collateral + 12n,
+      positions: fund.positions.map((p, j) => ({ ...p, fundingIndex: INDICES[j] })),
+    });
+    await assertRefused(withdrawalsOf({ ...r.input, newRoot: s.state.root }), "ProcessWithdrawals");
+  });
+});
