@@ -31,6 +31,8 @@ const PX = 60_000_00n;
 const BAND = PX / 100n;
 /** BTC's index moved 7.5 units per lot, ETH's 4 since everyone last paid. */
 const INDICES = [7n * FUNDING_SCALE + FUNDING_SCALE / 2n, 4n * FUNDING_SCALE];
+/** No funding owed: the requirement's edges exact. */
+const ZERO = [0n, 0n];
 
 /**
  * The fund long 2 BTC bought at PX with `btc` in BTC's compartment, short 3 ETH sold at the
@@ -88,6 +90,39 @@ const refusal = (f: () => unknown): string => {
   }
 };
 
+/**
+ * `trade` on a fresh `world()` at `indices`: refused by the engine with `code`, the state
+ * as it was, and the unchecked engine's witness refused by the circuit in `template`.
+ */
+async function refusedBoth(
+  world: () => Sample,
+  trade: (s: Sample) => Trade,
+  code: string,
+  template: string,
+  indices: readonly bigint[] = INDICES,
+): Promise<void> {
+  const s = world();
+  const root = s.state.root;
+  assert.equal(
+    refusal(() => settleTrades(s.state, [trade(s)], s.marks, P.batch, {}, indices)),
+    code,
+  );
+  assert.equal(s.state.root, root);
+  const forged = settleTrades(s.state, [trade(s)], s.marks, P.batch, { unchecked: true }, indices);
+  await assertRefusedBy(forged.input, template);
+}
+
+/** `trade` on a fresh `world()` at `indices`, accepted by the engine and by the circuit. */
+async function acceptedBoth(
+  world: () => Sample,
+  trade: (s: Sample) => Trade,
+  indices: readonly bigint[] = INDICES,
+): Promise<Sample> {
+  const s = world();
+  await witnessOf(settleTrades(s.state, [trade(s)], s.marks, P.batch, {}, indices).input);
+  return s;
+}
+
 describe("the insurance fund's trades under its compartments (engine and circuit)", function () {
   it("settles only the traded market's funding, into its notional: ETH's compartment and index stay, the reserve pays only the fee", async function () {
     const s = fundWorld();
@@ -141,104 +176,64 @@ describe("the insurance fund's trades under its compartments (engine and circuit
   it("pays at most the market's penalty rate worse than the mark, a better price unlimited (FundTradeBand)", async function () {
     const ethMark = 3_000_00n;
     const ethBand = ethMark / 100n;
+    const world = () => fundWorld();
     // at the edges: selling BTC 1 % below its mark, buying back 1 ETH of its short 1 % above
     // ETH's; and beyond the band on the fund's good side: selling 2 % above, buying 2 % below
-    for (const t of [
-      (s: Sample) => fundSells(s, 1n, PX - BAND),
-      (s: Sample) => fundBuys(s, 1n, ethMark + ethBand, ETH),
-      (s: Sample) => fundSells(s, 1n, PX + 2n * BAND),
-      (s: Sample) => fundBuys(s, 1n, ethMark - 2n * ethBand, ETH),
-    ]) {
-      const s = fundWorld();
-      await witnessOf(settleTrades(s.state, [t(s)], s.marks, P.batch, {}, INDICES).input);
-    }
+    await acceptedBoth(world, (s) => fundSells(s, 1n, PX - BAND));
+    await acceptedBoth(world, (s) => fundBuys(s, 1n, ethMark + ethBand, ETH));
+    await acceptedBoth(world, (s) => fundSells(s, 1n, PX + 2n * BAND));
+    await acceptedBoth(world, (s) => fundBuys(s, 1n, ethMark - 2n * ethBand, ETH));
     for (const t of [
       (s: Sample) => fundSells(s, 1n, PX - BAND - 1n),
       (s: Sample) => fundBuys(s, 1n, ethMark + ethBand + 1n, ETH),
-    ]) {
-      const s = fundWorld();
-      const root = s.state.root;
-      assert.equal(
-        refusal(() => settleTrades(s.state, [t(s)], s.marks, P.batch, {}, INDICES)),
-        "FUND_TRADE_OUTSIDE_BAND",
-      );
-      assert.equal(s.state.root, root);
-      const forged = settleTrades(s.state, [t(s)], s.marks, P.batch, { unchecked: true }, INDICES);
-      await assertRefusedBy(forged.input, "FundTradeBand");
-    }
+    ])
+      await refusedBoth(world, t, "FUND_TRADE_OUTSIDE_BAND", "FundTradeBand");
   });
 
-  it("leaves BTC's compartment at least its position's maintenance requirement (FundCompartmentRequirement)", async function () {
+  it("leaves BTC's compartment at least its position's maintenance requirement after a sale (FundCompartmentRequirement)", async function () {
     // selling 1 of 2 at the mark leaves 1 lot, whose requirement is 5 % of 6,000,000:
-    // a compartment of 300,000 (no funding owed) meets it exactly, 299,999 does not
-    const at = fundWorld(300_000n);
-    const zero = [0n, 0n];
-    const ok = settleTrades(at.state, [fundSells(at, 1n, PX)], at.marks, P.batch, {}, zero);
-    await witnessOf(ok.input);
-    assert.equal(compartmentValues(fundOf(at), at.marks)[BTC], 300_000n);
-    const s = fundWorld(299_999n);
-    assert.equal(
-      refusal(() => settleTrades(s.state, [fundSells(s, 1n, PX)], s.marks, P.batch, {}, zero)),
-      "FUND_COMPARTMENT_BELOW_REQUIREMENT",
-    );
-    // the fund as a whole meets its margin with its reserve and ETH's compartment: only the
+    // a compartment of 300,000 (no funding owed) meets it exactly, 299,999 does not; the
+    // fund as a whole meets its margin with its reserve and ETH's compartment, so only the
     // market's own rule refuses
-    const forged = settleTrades(
-      s.state,
-      [fundSells(s, 1n, PX)],
-      s.marks,
-      P.batch,
-      { unchecked: true },
-      zero,
+    const sale = (s: Sample) => fundSells(s, 1n, PX);
+    const at = await acceptedBoth(() => fundWorld(300_000n), sale, ZERO);
+    assert.equal(compartmentValues(fundOf(at), at.marks)[BTC], 300_000n);
+    await refusedBoth(
+      () => fundWorld(299_999n),
+      sale,
+      "FUND_COMPARTMENT_BELOW_REQUIREMENT",
+      "FundCompartmentRequirement",
+      ZERO,
     );
-    await assertRefusedBy(forged.input, "FundCompartmentRequirement");
   });
 
   it("holds a buy that grows the fund's position to its initial requirement", async function () {
     // buying a third lot increases the fund's exposure: 3 lots need the initial rate, 10 %
     // of 18,000,000 in BTC's compartment (a sale that reduces needs the 5 % above)
-    const s = fundWorld(1_799_999n);
-    const zero = [0n, 0n];
-    assert.equal(
-      refusal(() => settleTrades(s.state, [fundBuys(s, 1n, PX)], s.marks, P.batch, {}, zero)),
+    const buy = (s: Sample) => fundBuys(s, 1n, PX);
+    await refusedBoth(
+      () => fundWorld(1_799_999n),
+      buy,
       "FUND_COMPARTMENT_BELOW_REQUIREMENT",
+      "FundCompartmentRequirement",
+      ZERO,
     );
-    const forged = settleTrades(
-      s.state,
-      [fundBuys(s, 1n, PX)],
-      s.marks,
-      P.batch,
-      { unchecked: true },
-      zero,
-    );
-    await assertRefusedBy(forged.input, "FundCompartmentRequirement");
-    const t = fundWorld(1_800_000n);
-    await witnessOf(settleTrades(t.state, [fundBuys(t, 1n, PX)], t.marks, P.batch, {}, zero).input);
+    await acceptedBoth(() => fundWorld(1_800_000n), buy, ZERO);
   });
 
   it("pays a trade's fee from the reserve, never below 0 (FundReserve)", async function () {
     // the fund's maker fee on 1 lot at PX is 1,200: a reserve of 1,200 pays it, 1,199 does not
     // (its compartments, 1,200,000, would cover the fund's margin: only the reserve's rule
     // refuses)
-    const zero = [0n, 0n];
-    const at = fundWorld(1_000_000n, 1_200n);
-    await witnessOf(
-      settleTrades(at.state, [fundSells(at, 1n, PX)], at.marks, P.batch, {}, zero).input,
-    );
+    const sale = (s: Sample) => fundSells(s, 1n, PX);
+    const at = await acceptedBoth(() => fundWorld(1_000_000n, 1_200n), sale, ZERO);
     assert.equal(fundOf(at).collateral, 0n);
-    const s = fundWorld(1_000_000n, 1_199n);
-    assert.equal(
-      refusal(() => settleTrades(s.state, [fundSells(s, 1n, PX)], s.marks, P.batch, {}, zero)),
+    await refusedBoth(
+      () => fundWorld(1_000_000n, 1_199n),
+      sale,
       "FUND_RESERVE_NEGATIVE",
+      "FundReserve",
+      ZERO,
     );
-    const forged = settleTrades(
-      s.state,
-      [fundSells(s, 1n, PX)],
-      s.marks,
-      P.batch,
-      { unchecked: true },
-      zero,
-    );
-    await assertRefusedBy(forged.input, "FundReserve");
   });
 });
