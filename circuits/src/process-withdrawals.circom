@@ -56,8 +56,10 @@ template WithdrawalMessage() {
 //   leaf keeps every market's index and its collateral (the reserve) pays none of it, so a
 //   market's funding never reaches the reserve; what each market owes waits, exact, on its
 //   position for the next liquidation batch (SettleFundingByMarket) or fund trade in that
-//   market. Its reserve alone covers the amount, and its floor check sees its positions at
-//   their last settled funding.
+//   market. Its reserve alone covers the amount. Its funding is judged, not written: its
+//   margin and floor check sees its collateral less what its positions owe (a second
+//   SettleFunding, enabled for the fund only: ceil of the markets' sum, within M units of
+//   the per-market roundings a later settlement charges).
 //   fundFloor: < 2^127, range-checked by the batch's MarketBinding.
 //   recipient: not 0 (a payout to the zero address could never be claimed).
 //   payout (output): recipient | amount << 160 when enabled, else 0 — a public input
@@ -170,7 +172,17 @@ template WithdrawalSlot(D, M) {
     RangeCheck(COLLATERAL_BITS())(collateralCheck);
     signal newNonce <== old.withdrawNonce + 1;
     RangeCheck(NONCE_BITS())(newNonce);
-    MarginRequirement(M)(newCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, floor, enabled);
+    // the fund's funding, judged: what it owes counts against its floor (0 for any other
+    // account, whose funding is settled above)
+    component fundOwed = SettleFunding(M);
+    fundOwed.collateral <== 0;
+    fundOwed.size <== old.size;
+    fundOwed.lastIndex <== old.lastIndex;
+    fundOwed.index <== index;
+    fundOwed.word <== word;
+    fundOwed.enabled <== enabled * isFund;
+    signal checkedCollateral <== newCollateral - fundOwed.payment;
+    MarginRequirement(M)(checkedCollateral, old.size, old.sizeNegative, notional, mark, imBps, mmBps, 0, floor, enabled);
 
     // E. Move the root and publish the payout.
     signal newBalance <== PackBalance()(newCollateral, newNonce, old.flag);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Account } from "../../prover/src/domain/account.ts";
 import type { BatchData, BatchRequest } from "../../prover/src/domain/batch.ts";
 import { signCompartmentMove } from "../../prover/src/domain/compartment-moves.ts";
+import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
@@ -180,6 +181,53 @@ describe("audit: the insurance compartments, compared before and after each batc
     assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(0, 1n)), ["COMPARTMENT_CROSSED"]);
     // in the traded market too, by 1 more than the trade makes against the mark
     assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(1, 1n)), ["COMPARTMENT_CROSSED"]);
+  });
+
+  it("lets a fund withdrawal take its amount from the reserve and nothing else, its funding left owed", function () {
+    // the fund (1,000,000 in its reserve) withdraws 300,000; ETH's index moved, its ETH
+    // position (short 3, taken over) keeps its old index: the funding waits for ETH's
+    // compartment
+    const withFundShort = () => {
+      const s = world([0n, 200_000n]);
+      const f = s.getAccount(INSURANCE_ACCOUNT);
+      s.setAccount(INSURANCE_ACCOUNT, {
+        ...f,
+        positions: f.positions.map((p, j) =>
+          j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
+        ),
+      });
+      return s;
+    };
+    const withdrawal = (): BatchRequest => ({
+      kind: "withdrawals",
+      withdrawals: [
+        signWithdrawal(
+          { account: INSURANCE_ACCOUNT, nonce: 0n, amount: 300_000n, recipient: 0xbeefn },
+          devOwnerKeys().fund.privateKey,
+          SAMPLE_DOMAIN,
+        ),
+      ],
+      marks: MARKS,
+      round: 1n,
+      fundingIndices: INDICES,
+      margins: oneX(MARKS.length),
+    });
+    const { ctx } = replayed(withFundShort(), withdrawal());
+    assert.deepEqual(ctx.findings, []);
+    assert.deepEqual(
+      [ctx.p.compartmentChanges![0].reserveDelta, ctx.p.compartmentChanges![0].deltas],
+      [-300_000n, [0n, 0n]],
+    );
+    // settled into the reserve after all (the rule before the compartments): both found
+    const settledIntoReserve = (f: Account) => ({
+      ...f,
+      collateral: f.collateral + 30n,
+      positions: f.positions.map((p, j) => ({ ...p, fundingIndex: INDICES[j] })),
+    });
+    assert.deepEqual(forged(withFundShort(), withdrawal(), settledIntoReserve), [
+      "RESERVE_CHARGED",
+      "COMPARTMENT_CROSSED",
+    ]);
   });
 
   it("finds a deposit or a withdrawal batch that changes the fund's positions", function () {

@@ -10,8 +10,8 @@ import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 /**
  * The insurance fund's withdrawals under its compartments' rules (docs/isolation.md,
  * section 1; WithdrawalSlot): the fund's funding is judged, not settled. Its margin and floor
- * check sees it settled, its leaf keeps every market's index, and its reserve alone pays the
- * amount: a market's funding never reaches the reserve.
+ * check counts what its positions owe, its leaf keeps every market's index, and its reserve
+ * alone pays the amount: a market's funding never reaches the reserve.
  */
 const P = TEST_PARAMS;
 const BTC = 0;
@@ -31,8 +31,8 @@ const withdrawalsOf = (input: ProcessWithdrawalsInput) => ({
  * short 3 ETH with 200,000 in ETH's: its equity after withdrawing the whole reserve still
  * covers its initial margin (1,290,000).
  */
-function fundWorld(): Sample {
-  const s = sampleExchange(P, 0);
+function fundWorld(floor = 0n): Sample {
+  const s = sampleExchange(P, 0, undefined, floor);
   const fund = s.state.getAccount(INSURANCE_ACCOUNT);
   const eth = s.marks[ETH];
   s.state.setAccount(INSURANCE_ACCOUNT, {
@@ -45,6 +45,24 @@ function fundWorld(): Sample {
     ),
   });
   return s;
+}
+
+/** Rewrites slot 0 of `input` to withdraw `amount`, signed by the fund owner. */
+function rewritten(s: Sample, input: ProcessWithdrawalsInput, amount: bigint) {
+  const big = fundOut(s, amount);
+  const [slot, ...pads] = input.slots;
+  const over = {
+    ...slot,
+    amount,
+    sigR8x: big.signature.r8x,
+    sigR8y: big.signature.r8y,
+    sigS: big.signature.s,
+  };
+  return withdrawalsOf({
+    ...input,
+    payout: input.payout.map((x, i) => (i === 0 ? TREASURY + (amount << 160n) : x)),
+    slots: [over, ...pads],
+  });
 }
 
 const fundOut = (s: Sample, amount: bigint) =>
@@ -101,23 +119,7 @@ describe("the insurance fund's withdrawals under its compartments (engine and ci
       {},
       INDICES,
     );
-    const big = fundOut(s, RESERVE + 5n);
-    const [slot, ...pads] = r.input.slots;
-    const over = {
-      ...slot,
-      amount: RESERVE + 5n,
-      sigR8x: big.signature.r8x,
-      sigR8y: big.signature.r8y,
-      sigS: big.signature.s,
-    };
-    await assertRefused(
-      withdrawalsOf({
-        ...r.input,
-        payout: r.input.payout.map((x, i) => (i === 0 ? TREASURY + ((RESERVE + 5n) << 160n) : x)),
-        slots: [over, ...pads],
-      }),
-      "WithdrawalSlot",
-    );
+    await assertRefused(rewritten(s, r.input, RESERVE + 5n), "WithdrawalSlot");
   });
 
   it("refuses a proof that settles the fund's funding into its reserve (the old rule's leaf)", async function () {
@@ -138,5 +140,31 @@ describe("the insurance fund's withdrawals under its compartments (engine and ci
       positions: fund.positions.map((p, j) => ({ ...p, fundingIndex: INDICES[j] })),
     });
     await assertRefused(withdrawalsOf({ ...r.input, newRoot: s.state.root }), "ProcessWithdrawals");
+  });
+
+  it("counts what the fund owes against its floor: a withdrawal its unsettled funding would take below it is refused (engine; circuit: MarginRequirement)", async function () {
+    // floor 500,000, initial margin 1,290,000: the fund's equity, 2,200,000 once the
+    // reserve is out, covers 1,790,000; but its 2 BTC lots owe 500,000 of funding (250,000
+    // each since its last settlement), so at most 1,900,000 of the reserve may leave
+    const owing = [250_000n * FUNDING_SCALE, 0n];
+    const s = fundWorld(500_000n);
+    assert.throws(
+      () => processWithdrawals(s.state, [fundOut(s, RESERVE)], s.marks, P.withdrawals, {}, owing),
+      (e: unknown) => e instanceof TransferBatchError && e.code === "FUND_BELOW_FLOOR",
+    );
+    const r = processWithdrawals(
+      s.state,
+      [fundOut(s, 1_900_000n)],
+      s.marks,
+      P.withdrawals,
+      {},
+      owing,
+    );
+    await witnessFor(withdrawalsOf(r.input));
+    // the funding stays owed on the position: nothing settled into the reserve
+    assert.equal(s.state.getAccount(INSURANCE_ACCOUNT).collateral, 100_000n);
+    assert.equal(s.state.getAccount(INSURANCE_ACCOUNT).positions[BTC].fundingIndex, 0n);
+    // the same slot for the whole reserve: the circuit counts the funding too
+    await assertRefused(rewritten(fundWorld(500_000n), r.input, RESERVE), "MarginRequirement");
   });
 });

@@ -6,6 +6,7 @@ import { settleFundingByMarket, settleFundingInMarket } from "../domain/funding.
 import { tradingFee } from "../domain/margin.ts";
 import type { MarketParams } from "../domain/market.ts";
 import type { ExchangeState } from "../engine/state.ts";
+import { debitOf } from "../domain/sub-accounts.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
 
@@ -26,8 +27,12 @@ import type { Progress } from "./progress.ts";
  *   first one (a fund trade realises nothing; settleFundingInMarket), and by nothing in a
  *   market it did not trade (COMPARTMENT_CROSSED); the reserve pays the fund's trading fees
  *   and nothing else (RESERVE_CHARGED).
- * - deposits, withdrawals, forced answers: no position of the fund changes (its funding goes
- *   to the reserve as every account's does).
+ * - deposits, withdrawals, forced answers: no position of the fund changes; a withdrawal
+ *   batch takes from the reserve exactly the fund's own withdrawals (its funding is judged,
+ *   not settled: RESERVE_CHARGED).
+ * - every kind: the fund's funding index in a market moves only where its funding there was
+ *   settled into the compartment: every market in a liquidation batch, a traded market in
+ *   a trade batch (COMPARTMENT_CROSSED).
  *
  * Each batch that changed a compartment or the reserve is recorded for the report
  * (Progress.compartmentChanges, ./report-compartments.ts).
@@ -45,7 +50,7 @@ export interface CompartmentChange {
   /** C_j after the batch at its marks, and the change from before (null: unpriced). */
   readonly compartments: readonly bigint[] | null;
   readonly deltas: readonly bigint[] | null;
-  /** Of each delta, the fund's funding in that market (liquidation batches; else 0). */
+  /** Of each delta, the fund's funding in that market (liquidation and trade batches; else 0). */
   readonly funding: readonly bigint[] | null;
   /** The fund owner's move the batch carried. */
   readonly move: {
@@ -91,6 +96,45 @@ export function compartmentSnapshot(
   if (d.kind === "liquidations")
     for (const a of d.accounts) if (state.hasAccount(a)) accounts.set(a, state.getAccount(a));
   return { fund: state.getAccount(INSURANCE_ACCOUNT), accounts };
+}
+
+/** What the fund's own withdrawals in a withdrawal batch take from its reserve. */
+function fundDebits(d: Extract<BatchData, { kind: "withdrawals" }>): bigint {
+  return d.withdrawals
+    .map(debitOf)
+    .filter((w) => w.account === INSURANCE_ACCOUNT)
+    .reduce((s, w) => s + w.amount, 0n);
+}
+
+/**
+ * The fund's funding index in market j moves only where its funding there was settled into
+ * its compartment: every market in a liquidation batch, a market it traded in a trade batch.
+ */
+function checkFundIndices(
+  ctx: CompartmentContext,
+  n: number,
+  d: BatchData,
+  before: Account,
+  after: Account,
+): void {
+  const traded = new Set(
+    d.kind === "trades"
+      ? d.trades
+          .filter((t) => [t.buy, t.sell].some((o) => o.order.account === INSURANCE_ACCOUNT))
+          .map((t) => t.buy.order.market)
+      : [],
+  );
+  before.positions.forEach((p, j) => {
+    const settles = d.kind === "liquidations" || traded.has(j);
+    const want = settles && "fundingIndices" in d ? d.fundingIndices[j] : p.fundingIndex;
+    const got = after.positions[j].fundingIndex;
+    if (got !== want)
+      ctx.find({
+        code: "COMPARTMENT_CROSSED",
+        batch: n,
+        message: `the insurance fund's funding index in market ${j} went from ${p.fundingIndex} to ${got} in a ${d.kind} batch; ${settles ? `its funding there settles at the batch's index ${want}` : "its funding there is not settled in such a batch (it waits, exact, for its compartment)"}`,
+      });
+  });
 }
 
 /** The trading fees the fund paid in a trade batch (the taker's rate or the maker's). */
@@ -160,6 +204,13 @@ export function checkCompartments(
       batch: n,
       message: `the insurance fund's reserve went from ${before.collateral} to ${after.collateral} in a trade batch; only its trading fees (${fundFees(d, state.markets)}) may leave it`,
     });
+  if (d.kind === "withdrawals" && reserveDelta !== -fundDebits(d))
+    ctx.find({
+      code: "RESERVE_CHARGED",
+      batch: n,
+      message: `the insurance fund's reserve went from ${before.collateral} to ${after.collateral} in a withdrawal batch; only its own withdrawals (${fundDebits(d)}) may leave it`,
+    });
+  checkFundIndices(ctx, n, d, before, after);
   if (d.kind === "liquidations" && reserveDelta !== signedMove)
     ctx.find({
       code: "RESERVE_CHARGED",

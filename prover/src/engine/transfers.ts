@@ -224,10 +224,12 @@ export interface ProcessedWithdrawals {
  * Debits signed withdrawals and transfers (at most `batchSize`): the twin of
  * ProcessWithdrawals. Any account but the empty leaf 0 withdraws with its key's signature:
  * a trader's, the fee account's (1, its owner's key) or the insurance fund's (2, its
- * owner's key). Each account's accrued funding at `indices` is settled first; each debit
- * must carry its account's current withdrawal nonce, leave collateral non-negative (the
- * fund's at or above the configuration's fundFloor) and the account above initial margin
- * at `marks` (the configured rate scaled by the round's multiplier, `margins`). A transfer
+ * owner's key). Each account's accrued funding at `indices` is settled first, but the
+ * fund's, which is judged and not written (its leaf keeps every index and its reserve
+ * alone pays: docs/isolation.md, section 1); each debit must carry its account's current
+ * withdrawal nonce, leave collateral non-negative (the fund's reserve), and leave the
+ * account above initial margin at `marks` (the configured rate scaled by the round's
+ * multiplier, `margins`), the fund with its fundFloor to spare after its funding. A transfer
  * (trader accounts only) credits another existing account of the same key, whose flag it
  * names (sub-account-transfers.ts), and pays nothing out.
  * All-or-nothing.
@@ -300,15 +302,17 @@ export function processWithdrawals(
           "WITHDRAW_INSUFFICIENT",
           `${w.amount} exceeds ${isFund ? "the fund's reserve" : "collateral"} ${base.collateral}`,
         );
+      // its funding is judged all the same: what it owes counts against its floor
+      const judged: Account = { ...next, collateral: acct.collateral - w.amount };
       if (
         w.account === INSURANCE_ACCOUNT &&
-        !meetsMarginAbove(next, marks, markets, "initial", state.fundFloor)
+        !meetsMarginAbove(judged, marks, markets, "initial", state.fundFloor)
       )
         fail(
           "FUND_BELOW_FLOOR",
-          `the insurance fund's equity at the marks would be ${equity(next, marks)}, not its floor ${state.fundFloor} plus its initial margin`,
+          `the insurance fund's equity at the marks, its funding owed counted, would be ${equity(judged, marks)}, not its floor ${state.fundFloor} plus its initial margin`,
         );
-      if (!meetsMargin(next, marks, markets, "initial"))
+      if (!meetsMargin(judged, marks, markets, "initial"))
         fail("MARGIN_INSUFFICIENT", "the account would fall below initial margin");
       const before = leafWitness(state, w.account);
       write(w.account, next);

@@ -101,10 +101,11 @@ export function checkWithdrawalFunds(
   const markets = scaledMarkets(config.markets, margins);
   const total = amounts.reduce((s, x) => s + x, 0n);
   // the withdrawal batch settles the account's funding first: judge it after funding (the
-  // insurance fund's is not settled: engine/transfers.ts processWithdrawals)
-  const settled = index === INSURANCE_ACCOUNT ? account : settleFunding(account, indices).account;
+  // insurance fund's is judged, not settled: its reserve alone pays; engine/transfers.ts)
+  const settled = settleFunding(account, indices).account;
   const after: Account = { ...settled, collateral: settled.collateral - total };
-  if (after.collateral < 0n)
+  const paid = index === INSURANCE_ACCOUNT ? account.collateral - total : after.collateral;
+  if (paid < 0n)
     return {
       code: "WITHDRAW_INSUFFICIENT",
       message:
