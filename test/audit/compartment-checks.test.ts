@@ -4,7 +4,7 @@ import type { BatchData, BatchRequest } from "../../prover/src/domain/batch.ts";
 import { signCompartmentMove } from "../../prover/src/domain/compartment-moves.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
-import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { FUNDING_SCALE, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { oneX } from "../../prover/src/domain/volatility.ts";
 import { applyBatch } from "../../prover/src/engine/kinds.ts";
@@ -68,6 +68,22 @@ function forged(s: ExchangeState, req: BatchRequest, forge: (fund: Account) => A
   s.setAccount(INSURANCE_ACCOUNT, forge(s.getAccount(INSURANCE_ACCOUNT)));
   checkCompartments(ctx, 4, d, snap, s);
   return ctx.findings.map((f) => f.code);
+}
+
+/**
+ * The liquidators' world with 200,000 in ETH's compartment and the fund short 3 ETH (taken
+ * over at the mark, its index 0: ETH's index moved 10 per lot since, so it is owed 30).
+ */
+function fundShortEth(): ExchangeState {
+  const s = world([0n, 200_000n]);
+  const f = s.getAccount(INSURANCE_ACCOUNT);
+  s.setAccount(INSURANCE_ACCOUNT, {
+    ...f,
+    positions: f.positions.map((p, j) =>
+      j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
+    ),
+  });
+  return s;
 }
 
 /** Moves `amount` of market j's compartment's value elsewhere (its notional up). */
@@ -183,21 +199,46 @@ describe("audit: the insurance compartments, compared before and after each batc
     assert.deepEqual(forged(world([0n, 50_000n]), trade(), drain(1, 1n)), ["COMPARTMENT_CROSSED"]);
   });
 
+  it("checks two fund trades in one market exactly: maker then taker, funding owed to it settled once", function () {
+    // the fund buys back 2 of its 3 ETH short from account 4, 1,000 and 500 above the mark,
+    // first as the maker (2 bps), then as the taker (5 bps); ETH's index moved 10.5 per lot
+    // since the fund last paid: it is owed 31.5, credited 31 (rounded up against it), once
+    const indices = [0n, (21n * FUNDING_SCALE) / 2n];
+    const s = { markets, domain: SAMPLE_DOMAIN };
+    const fund = { index: INSURANCE_ACCOUNT, keys: devOwnerKeys().fund };
+    const seller = { index: 4n, keys: keyOf(4n) };
+    const leg = (nonce: bigint, price: bigint, takerIsBuyer: boolean) => ({
+      buy: order(s, fund, { market: 1, side: "buy", nonce, amount: 1n, limitPrice: price }),
+      sell: order(s, seller, { market: 1, side: "sell", nonce, amount: 1n, limitPrice: price }),
+      qty: 1n,
+      price,
+      takerIsBuyer,
+    });
+    const trades = (): BatchRequest => ({
+      kind: "trades",
+      trades: [leg(2n, MARKS[1] + 1_000n, false), leg(3n, MARKS[1] + 500n, true)],
+      reduceOnly: 0n,
+      marks: MARKS,
+      round: 1n,
+      fundingIndices: indices,
+      margins: oneX(MARKS.length),
+    });
+    const { ctx } = replayed(fundShortEth(), trades());
+    assert.deepEqual(ctx.findings, []);
+    const [c] = ctx.p.compartmentChanges!;
+    assert.deepEqual(
+      [c.deltas, c.funding, c.reserveDelta],
+      [[0n, -1_500n + 31n], [0n, 31n], -(60n + 150n)],
+    );
+    // 1 more or less in ETH's compartment than the trades and the funding account for
+    assert.deepEqual(forged(fundShortEth(), trades(), drain(1, 1n)), ["COMPARTMENT_CROSSED"]);
+    assert.deepEqual(forged(fundShortEth(), trades(), drain(1, -1n)), ["COMPARTMENT_CROSSED"]);
+  });
+
   it("lets a fund withdrawal take its amount from the reserve and nothing else, its funding left owed", function () {
     // the fund (1,000,000 in its reserve) withdraws 300,000; ETH's index moved, its ETH
     // position (short 3, taken over) keeps its old index: the funding waits for ETH's
     // compartment
-    const withFundShort = () => {
-      const s = world([0n, 200_000n]);
-      const f = s.getAccount(INSURANCE_ACCOUNT);
-      s.setAccount(INSURANCE_ACCOUNT, {
-        ...f,
-        positions: f.positions.map((p, j) =>
-          j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
-        ),
-      });
-      return s;
-    };
     const withdrawal = (): BatchRequest => ({
       kind: "withdrawals",
       withdrawals: [
@@ -212,7 +253,7 @@ describe("audit: the insurance compartments, compared before and after each batc
       fundingIndices: INDICES,
       margins: oneX(MARKS.length),
     });
-    const { ctx } = replayed(withFundShort(), withdrawal());
+    const { ctx } = replayed(fundShortEth(), withdrawal());
     assert.deepEqual(ctx.findings, []);
     assert.deepEqual(
       [ctx.p.compartmentChanges![0].reserveDelta, ctx.p.compartmentChanges![0].deltas],
@@ -224,7 +265,7 @@ describe("audit: the insurance compartments, compared before and after each batc
       collateral: f.collateral + 30n,
       positions: f.positions.map((p, j) => ({ ...p, fundingIndex: INDICES[j] })),
     });
-    assert.deepEqual(forged(withFundShort(), withdrawal(), settledIntoReserve), [
+    assert.deepEqual(forged(fundShortEth(), withdrawal(), settledIntoReserve), [
       "RESERVE_CHARGED",
       "COMPARTMENT_CROSSED",
     ]);
