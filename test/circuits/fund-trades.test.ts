@@ -29,8 +29,12 @@ const RESERVE = 2_000_000n;
 /** BTC's penalty rate is 100 bps: the band around the mark is 1 %. */
 const PX = 60_000_00n;
 const BAND = PX / 100n;
-/** BTC's index moved 7.5 units per lot, ETH's 4 since everyone last paid. */
-const INDICES = [7n * FUNDING_SCALE + FUNDING_SCALE / 2n, 4n * FUNDING_SCALE];
+/**
+ * BTC's index moved about 7.3 units per lot, ETH's about 4.3, since everyone last paid:
+ * fractions, so the fund's rounding is up when it pays (BTC's 2 lots long: 14.6 -> 15) and
+ * towards 0 when it is owed (ETH's 3 lots short: 12.9 -> 12).
+ */
+const INDICES = [(73n * FUNDING_SCALE) / 10n, (43n * FUNDING_SCALE) / 10n];
 /** No funding owed: the requirement's edges exact. */
 const ZERO = [0n, 0n];
 
@@ -142,11 +146,45 @@ describe("the insurance fund's trades under its compartments (engine and circuit
       [fund.positions[BTC].size, fund.positions[BTC].notional, fund.positions[BTC].fundingIndex],
       [1n, 2n * PX - 1_000_000n + paid - PX, INDICES[BTC]],
     );
-    // ETH keeps what it owes (3 lots short are owed 12) for its next settlement
+    // ETH keeps what it owes (3 lots short are owed 12.9) for its next settlement
     assert.deepEqual(fund.positions[ETH], before.positions[ETH]);
     assert.equal(compartmentValues(fund, s.marks)[ETH], ethBefore);
     // a trader settles every market into its collateral, as before
     assert.equal(s.state.getAccount(FIRST_USER_ACCOUNT).positions[ETH].fundingIndex, INDICES[ETH]);
+  });
+
+  it("rounds what the fund is owed towards 0, and settles a market once when it trades it twice in a batch", async function () {
+    const ethMark = 3_000_00n;
+    // owed 12.9 in ETH (3 lots short): credited 12 to ETH's notional, as it buys 1 back
+    const s = fundWorld();
+    const before = fundOf(s).positions[ETH];
+    const r = settleTrades(s.state, [fundBuys(s, 1n, ethMark, ETH)], s.marks, P.batch, {}, INDICES);
+    await witnessOf(r.input);
+    assert.equal(r.funding.get(INSURANCE_ACCOUNT), -12n);
+    assert.equal(fundOf(s).positions[ETH].notional, before.notional - 12n + ethMark);
+    // two sales of 1 BTC in one batch: the first pays BTC's 15, the second nothing more
+    const t = fundWorld();
+    const second = (x: Sample): Trade => {
+      const o = { market: BTC, nonce: 2n, amount: 1n, limitPrice: PX };
+      return {
+        buy: order(x, x.traders[1], { ...o, side: "buy" }),
+        sell: order(x, FUND, { ...o, side: "sell" }),
+        qty: 1n,
+        price: PX,
+        takerIsBuyer: true,
+      };
+    };
+    const twice = settleTrades(
+      t.state,
+      [fundSells(t, 1n, PX), second(t)],
+      t.marks,
+      P.batch,
+      {},
+      INDICES,
+    );
+    await witnessOf(twice.input);
+    assert.equal(twice.funding.get(INSURANCE_ACCOUNT), 15n);
+    assert.equal(fundOf(t).positions[BTC].notional, 2n * PX - 1_000_000n + 15n - 2n * PX);
   });
 
   it("closes the fund's position without realising it: the result stays in BTC's compartment", async function () {
