@@ -19,6 +19,9 @@ import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { order } from "../../prover/src/dev/sample.ts";
 import { INDICES, keyOf, MARKS, markets, P, world } from "../helpers/liquidators.ts";
 
+/** The round every batch here is priced at: the liquidators' world's marks and indices. */
+const PRICED = { marks: MARKS, round: 1n, fundingIndices: INDICES, margins: oneX(MARKS.length) };
+
 /** An audit's context for the check: its progress and the findings it makes. */
 function context() {
   const findings: Finding[] = [];
@@ -32,10 +35,7 @@ const liquidations = (
 ): Extract<BatchRequest, { kind: "liquidations" }> => ({
   kind: "liquidations",
   accounts,
-  marks: MARKS,
-  round: 1n,
-  fundingIndices: INDICES,
-  margins: oneX(MARKS.length),
+  ...PRICED,
   ...(move
     ? {
         compartmentMove: signCompartmentMove(
@@ -180,10 +180,7 @@ describe("audit: the insurance compartments, compared before and after each batc
           },
         ],
         reduceOnly: 0n,
-        marks: MARKS,
-        round: 1n,
-        fundingIndices: INDICES,
-        margins: oneX(MARKS.length),
+        ...PRICED,
       };
     };
     const { ctx } = replayed(world([0n, 50_000n]), trade());
@@ -218,10 +215,8 @@ describe("audit: the insurance compartments, compared before and after each batc
       kind: "trades",
       trades: [leg(2n, MARKS[1] + 1_000n, false), leg(3n, MARKS[1] + 500n, true)],
       reduceOnly: 0n,
-      marks: MARKS,
-      round: 1n,
+      ...PRICED,
       fundingIndices: indices,
-      margins: oneX(MARKS.length),
     });
     const { ctx } = replayed(fundShortEth(), trades());
     assert.deepEqual(ctx.findings, []);
@@ -248,10 +243,7 @@ describe("audit: the insurance compartments, compared before and after each batc
           SAMPLE_DOMAIN,
         ),
       ],
-      marks: MARKS,
-      round: 1n,
-      fundingIndices: INDICES,
-      margins: oneX(MARKS.length),
+      ...PRICED,
     });
     const { ctx } = replayed(fundShortEth(), withdrawal());
     assert.deepEqual(ctx.findings, []);
@@ -277,10 +269,7 @@ describe("audit: the insurance compartments, compared before and after each batc
     const withdrawals: BatchRequest = {
       kind: "withdrawals",
       withdrawals: [],
-      marks: MARKS,
-      round: 1n,
-      fundingIndices: INDICES,
-      margins: oneX(MARKS.length),
+      ...PRICED,
     };
     assert.deepEqual(forged(world(), withdrawals, drain(1, -1n)), ["COMPARTMENT_CROSSED"]);
     const trades: BatchRequest = { ...withdrawals, kind: "trades", trades: [], reduceOnly: 0n };

@@ -1,10 +1,16 @@
 import type { Account } from "../domain/account.ts";
-import type { BatchData, BatchKind } from "../domain/batch.ts";
+import {
+  tradeLegs,
+  type BatchData,
+  type BatchKind,
+  type Trade,
+  type TradeLeg,
+} from "../domain/batch.ts";
 import { compartmentValues } from "../domain/compartments.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { settleFundingByMarket, settleFundingInMarket } from "../domain/funding.ts";
 import { tradingFee } from "../domain/margin.ts";
-import type { MarketParams } from "../domain/market.ts";
+import { feeRateBps, type MarketParams } from "../domain/market.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import { debitOf } from "../domain/sub-accounts.ts";
 import type { Finding } from "./findings.ts";
@@ -117,13 +123,7 @@ function checkFundIndices(
   before: Account,
   after: Account,
 ): void {
-  const traded = new Set(
-    d.kind === "trades"
-      ? d.trades
-          .filter((t) => [t.buy, t.sell].some((o) => o.order.account === INSURANCE_ACCOUNT))
-          .map((t) => t.buy.order.market)
-      : [],
-  );
+  const traded = new Set(fundLegs(d).map((l) => l.market));
   before.positions.forEach((p, j) => {
     const settles = d.kind === "liquidations" || traded.has(j);
     const want = settles && "fundingIndices" in d ? d.fundingIndices[j] : p.fundingIndex;
@@ -137,18 +137,24 @@ function checkFundIndices(
   });
 }
 
+/** The fund's sides in a batch's trades, in order, with their trade and market (none but in a trade batch). */
+export function fundLegs(
+  d: BatchData,
+): (TradeLeg & { readonly trade: Trade; readonly market: number })[] {
+  if (d.kind !== "trades") return [];
+  return d.trades.flatMap((trade) =>
+    tradeLegs(trade)
+      .filter((l) => l.order.order.account === INSURANCE_ACCOUNT)
+      .map((l) => ({ ...l, trade, market: trade.buy.order.market })),
+  );
+}
+
 /** The trading fees the fund paid in a trade batch (the taker's rate or the maker's). */
 function fundFees(d: BatchData, markets: readonly MarketParams[]): bigint {
-  if (d.kind !== "trades") return 0n;
-  let fees = 0n;
-  for (const t of d.trades) {
-    const mk = markets[t.buy.order.market];
-    const buyRate = t.takerIsBuyer ? mk.takerFeeBps : mk.makerFeeBps;
-    const sellRate = t.takerIsBuyer ? mk.makerFeeBps : mk.takerFeeBps;
-    if (t.buy.order.account === INSURANCE_ACCOUNT) fees += tradingFee(t.qty * t.price, buyRate);
-    if (t.sell.order.account === INSURANCE_ACCOUNT) fees += tradingFee(t.qty * t.price, sellRate);
-  }
-  return fees;
+  return fundLegs(d).reduce(
+    (s, l) => s + tradingFee(l.trade.qty * l.trade.price, feeRateBps(markets[l.market], l.taker)),
+    0n,
+  );
 }
 
 /**
@@ -163,19 +169,12 @@ function fundTradeEffects(
   const funding = before.positions.map(() => 0n);
   const traded = before.positions.map(() => 0n);
   const settled = new Set<number>();
-  for (const t of d.trades) {
-    const m = t.buy.order.market;
-    for (const [o, dir] of [
-      [t.buy, 1n],
-      [t.sell, -1n],
-    ] as const) {
-      if (o.order.account !== INSURANCE_ACCOUNT) continue;
-      if (!settled.has(m)) {
-        settled.add(m);
-        funding[m] = -settleFundingInMarket(before, d.fundingIndices, m).payment;
-      }
-      traded[m] += dir * t.qty * (d.marks[m] - t.price);
+  for (const { market: m, dir, trade } of fundLegs(d)) {
+    if (!settled.has(m)) {
+      settled.add(m);
+      funding[m] = -settleFundingInMarket(before, d.fundingIndices, m).payment;
     }
+    traded[m] += dir * trade.qty * (d.marks[m] - trade.price);
   }
   return { funding, traded };
 }

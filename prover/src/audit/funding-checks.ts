@@ -2,6 +2,7 @@ import { FUNDING_SCALE, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import type { BatchData, FundingPayment } from "../domain/batch.ts";
 import type { Finding } from "./findings.ts";
 import type { Progress } from "./progress.ts";
+import { fundLegs } from "./compartment-checks.ts";
 
 /**
  * The auditor's funding checks (README, "Funding"), after each priced batch:
@@ -117,13 +118,7 @@ export function checkFundingReplay(
 function fundRoundings(d: BatchData): number {
   if (!("funding" in d) || !d.funding.some((f) => f.account === INSURANCE_ACCOUNT)) return 0;
   if (d.kind === "liquidations") return d.marks.length - 1;
-  if (d.kind !== "trades") return 0;
-  const traded = new Set(
-    d.trades
-      .filter((t) => [t.buy, t.sell].some((o) => o.order.account === INSURANCE_ACCOUNT))
-      .map((t) => t.buy.order.market),
-  );
-  return Math.max(traded.size - 1, 0);
+  return Math.max(new Set(fundLegs(d).map((l) => l.market)).size - 1, 0);
 }
 
 /**

@@ -31,6 +31,21 @@ export interface Trade {
   readonly takerIsBuyer: boolean;
 }
 
+/** One side of a trade: its order, its direction (1 buys, -1 sells), whether it took. */
+export interface TradeLeg {
+  readonly order: SignedOrder;
+  readonly dir: 1n | -1n;
+  readonly taker: boolean;
+}
+
+/** A trade's two sides, the buy first (SettleTrades' side 0). */
+export function tradeLegs(t: Trade): readonly [TradeLeg, TradeLeg] {
+  return [
+    { order: t.buy, dir: 1n, taker: t.takerIsBuyer },
+    { order: t.sell, dir: -1n, taker: !t.takerIsBuyer },
+  ];
+}
+
 /**
  * A liquidator taking over some of a liquidated account's positions under its signed
  * standing offer (./offer.ts): take[j] hands market j's position to it (at the mark, paid

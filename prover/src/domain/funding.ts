@@ -132,8 +132,8 @@ export function settleFundingByMarket(a: Account, indices: readonly bigint[]): F
  * notional (docs/isolation.md, section 1: a fund trade). Its other markets keep their
  * funding index: their size does not change in the trade, so what they owe waits, exact,
  * for the next settlement. The collateral (the reserve) is untouched. Twin of TradeSide's
- * fund path (circuits/src/trade.circom: SettleFunding at the fund's indices, the payment
- * into the traded notional).
+ * fund path (circuits/src/trade.circom, D': SettleFunding(1) on the traded market, its
+ * payment into the traded notional).
  */
 export function settleFundingInMarket(
   a: Account,

@@ -9,6 +9,10 @@ import { checkMargins, marginsWord, type RoundMargins } from "./volatility.ts";
  * A perpetual market's risk and fee parameters, in basis points (1 bp = 1/10,000).
  * The circuit binds them through configHash; the contract stores that hash.
  */
+/** The fee rate a trade's side pays in market `m`: the taker's rate, or the maker's. */
+export const feeRateBps = (m: MarketParams, taker: boolean): bigint =>
+  taker ? m.takerFeeBps : m.makerFeeBps;
+
 export interface MarketParams {
   /** Human name, not part of the binding. */
   readonly symbol: string;

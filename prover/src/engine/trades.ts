@@ -13,9 +13,14 @@ import {
 import { abs, fitsSigned, fitsUnsigned } from "../domain/amounts.ts";
 import { leafPreimage, tradesIn, type Account, type Position } from "../domain/account.ts";
 import { validateOrder, verifyOrder, type SignedOrder } from "../domain/order.ts";
-import { tradeCommitment, type Trade } from "../domain/batch.ts";
+import { tradeCommitment, tradeLegs, type Trade } from "../domain/batch.ts";
 import { equity, meetsMargin, meetsMarginAbove, tradingFee } from "../domain/margin.ts";
-import { packMarketParams, priceConfigHash, type MarketParams } from "../domain/market.ts";
+import {
+  feeRateBps,
+  packMarketParams,
+  priceConfigHash,
+  type MarketParams,
+} from "../domain/market.ts";
 import {
   settleFunding,
   settleFundingInMarket,
@@ -352,15 +357,10 @@ export function settleTrades(
           );
         }
       }
-      const mk = markets[market];
-      const buyRate = t.takerIsBuyer ? mk.takerFeeBps : mk.makerFeeBps;
-      const sellRate = t.takerIsBuyer ? mk.makerFeeBps : mk.takerFeeBps;
-
       const sides: TradeSlotSide[] = [];
-      for (const [so, rate] of [
-        [t.buy, buyRate],
-        [t.sell, sellRate],
-      ] as const) {
+      for (const leg of tradeLegs(t)) {
+        const so = leg.order;
+        const rate = feeRateBps(markets[market], leg.taker);
         const before = state.getAccount(so.order.account);
         sides.push(sideInput(state, so, before));
         const r = applyTradeSide(
@@ -380,15 +380,10 @@ export function settleTrades(
         );
         write(so.order.account, r.account, checked);
         totalFees += r.fee;
-        // an account trading twice in a batch settles once: the second owes nothing more;
-        // the fund settles each market it trades (the traded one alone): the batch records
-        // its payments' sum
+        // an account trading twice in a batch settles once (the second owes nothing more),
+        // but the fund settles each market it trades: the batch records the sum
         if (r.funding.owed !== 0n)
-          funding.set(
-            so.order.account,
-            (so.order.account === INSURANCE_ACCOUNT ? (funding.get(so.order.account) ?? 0n) : 0n) +
-              r.funding.payment,
-          );
+          funding.set(so.order.account, (funding.get(so.order.account) ?? 0n) + r.funding.payment);
       }
       slots.push({
         enabled: 1n,

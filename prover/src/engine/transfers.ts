@@ -304,10 +304,7 @@ export function processWithdrawals(
         );
       // its funding is judged all the same: what it owes counts against its floor
       const judged: Account = { ...next, collateral: acct.collateral - w.amount };
-      if (
-        w.account === INSURANCE_ACCOUNT &&
-        !meetsMarginAbove(judged, marks, markets, "initial", state.fundFloor)
-      )
+      if (isFund && !meetsMarginAbove(judged, marks, markets, "initial", state.fundFloor))
         fail(
           "FUND_BELOW_FLOOR",
           `the insurance fund's equity at the marks, its funding owed counted, would be ${equity(judged, marks)}, not its floor ${state.fundFloor} plus its initial margin`,
