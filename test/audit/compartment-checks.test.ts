@@ -17,7 +17,7 @@ import type { Finding } from "../../prover/src/audit/findings.ts";
 import { newProgress, type Progress } from "../../prover/src/audit/progress.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { order } from "../../prover/src/dev/sample.ts";
-import { INDICES, keyOf, MARKS, markets, P, world } from "../helpers/liquidators.ts";
+import { fundShortEth, INDICES, keyOf, MARKS, markets, P, world } from "../helpers/liquidators.ts";
 
 /** The round every batch here is priced at: the liquidators' world's marks and indices. */
 const PRICED = { marks: MARKS, round: 1n, fundingIndices: INDICES, margins: oneX(MARKS.length) };
@@ -70,22 +70,6 @@ function forged(s: ExchangeState, req: BatchRequest, forge: (fund: Account) => A
   return ctx.findings.map((f) => f.code);
 }
 
-/**
- * The liquidators' world with 200,000 in ETH's compartment and the fund short 3 ETH (taken
- * over at the mark, its index 0: ETH's index moved 10 per lot since, so it is owed 30).
- */
-function fundShortEth(): ExchangeState {
-  const s = world([0n, 200_000n]);
-  const f = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...f,
-    positions: f.positions.map((p, j) =>
-      j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
-    ),
-  });
-  return s;
-}
-
 /** Moves `amount` of market j's compartment's value elsewhere (its notional up). */
 const drain = (j: number, amount: bigint) => (f: Account) => ({
   ...f,
@@ -108,14 +92,7 @@ describe("audit: the insurance compartments, compared before and after each batc
 
   it("counts the fund's funding in each market, and the owner's move, as the compartment's own", function () {
     // the fund holds a short ETH position (it took one over): it earns ETH's funding
-    const s = world([100_000n, 50_000n]);
-    const fund = s.getAccount(INSURANCE_ACCOUNT);
-    s.setAccount(INSURANCE_ACCOUNT, {
-      ...fund,
-      positions: fund.positions.map((p, j) =>
-        j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
-      ),
-    });
+    const s = fundShortEth([100_000n, 50_000n]);
     const { ctx } = replayed(s, liquidations([3n], { market: 1, amount: 5_000n, toReserve: true }));
     assert.deepEqual(ctx.findings, []);
     const [c] = ctx.p.compartmentChanges!;
@@ -218,7 +195,7 @@ describe("audit: the insurance compartments, compared before and after each batc
       ...PRICED,
       fundingIndices: indices,
     });
-    const { ctx } = replayed(fundShortEth(), trades());
+    const { ctx } = replayed(fundShortEth([0n, 200_000n]), trades());
     assert.deepEqual(ctx.findings, []);
     const [c] = ctx.p.compartmentChanges!;
     assert.deepEqual(
@@ -226,8 +203,12 @@ describe("audit: the insurance compartments, compared before and after each batc
       [[0n, -1_500n + 31n], [0n, 31n], -(60n + 150n)],
     );
     // 1 more or less in ETH's compartment than the trades and the funding account for
-    assert.deepEqual(forged(fundShortEth(), trades(), drain(1, 1n)), ["COMPARTMENT_CROSSED"]);
-    assert.deepEqual(forged(fundShortEth(), trades(), drain(1, -1n)), ["COMPARTMENT_CROSSED"]);
+    assert.deepEqual(forged(fundShortEth([0n, 200_000n]), trades(), drain(1, 1n)), [
+      "COMPARTMENT_CROSSED",
+    ]);
+    assert.deepEqual(forged(fundShortEth([0n, 200_000n]), trades(), drain(1, -1n)), [
+      "COMPARTMENT_CROSSED",
+    ]);
   });
 
   it("lets a fund withdrawal take its amount from the reserve and nothing else, its funding left owed", function () {
@@ -245,7 +226,7 @@ describe("audit: the insurance compartments, compared before and after each batc
       ],
       ...PRICED,
     });
-    const { ctx } = replayed(fundShortEth(), withdrawal());
+    const { ctx } = replayed(fundShortEth([0n, 200_000n]), withdrawal());
     assert.deepEqual(ctx.findings, []);
     assert.deepEqual(
       [ctx.p.compartmentChanges![0].reserveDelta, ctx.p.compartmentChanges![0].deltas],
@@ -257,7 +238,7 @@ describe("audit: the insurance compartments, compared before and after each batc
       collateral: f.collateral + 30n,
       positions: f.positions.map((p, j) => ({ ...p, fundingIndex: INDICES[j] })),
     });
-    assert.deepEqual(forged(fundShortEth(), withdrawal(), settledIntoReserve), [
+    assert.deepEqual(forged(fundShortEth([0n, 200_000n]), withdrawal(), settledIntoReserve), [
       "RESERVE_CHARGED",
       "COMPARTMENT_CROSSED",
     ]);

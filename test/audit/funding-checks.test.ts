@@ -8,7 +8,7 @@ import { checkFundingReplay } from "../../prover/src/audit/funding-checks.ts";
 import type { Finding } from "../../prover/src/audit/findings.ts";
 import { newProgress } from "../../prover/src/audit/progress.ts";
 import { order, SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
-import { keyOf, MARKS, markets, P, world } from "../helpers/liquidators.ts";
+import { fundShortEth, keyOf, MARKS, markets, P } from "../helpers/liquidators.ts";
 
 /**
  * The funding ledger's count of roundings (audit/funding-checks.ts): the insurance fund
@@ -19,14 +19,7 @@ describe("audit: the funding ledger counts the fund's roundings per market", fun
   it("counts one more settlement for a trade batch in which the fund trades two markets", function () {
     // the fund, short 3 ETH at an old index (owed 31.5 since) with 200,000 in ETH's
     // compartment and 1,000,000 in BTC's, buys 1 ETH and sells 1 BTC to account 4
-    const s = world([1_000_000n, 200_000n]);
-    const f = s.getAccount(INSURANCE_ACCOUNT);
-    s.setAccount(INSURANCE_ACCOUNT, {
-      ...f,
-      positions: f.positions.map((p, j) =>
-        j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
-      ),
-    });
+    const s = fundShortEth([1_000_000n, 200_000n]);
     const sm = { markets, domain: SAMPLE_DOMAIN };
     const fund = { index: INSURANCE_ACCOUNT, keys: devOwnerKeys().fund };
     const four = { index: 4n, keys: keyOf(4n) };

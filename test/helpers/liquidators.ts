@@ -90,3 +90,19 @@ export const taken = (
   offer: SignedOffer,
   take: readonly boolean[],
 ): LiquidationRequest => ({ account, taker: { offer, take } });
+
+/**
+ * world(compartments) with the fund short 3 ETH taken over at the mark (its funding index
+ * 0: ETH's index has moved since, so it is owed funding there).
+ */
+export function fundShortEth(compartments: readonly bigint[]): ExchangeState {
+  const s = world(compartments);
+  const f = s.getAccount(INSURANCE_ACCOUNT);
+  s.setAccount(INSURANCE_ACCOUNT, {
+    ...f,
+    positions: f.positions.map((p, j) =>
+      j === 1 ? { ...p, size: -3n, notional: p.notional - 900_000n, nonce: 1n, filled: 3n } : p,
+    ),
+  });
+  return s;
+}
