@@ -14,6 +14,7 @@ include "market-binding.circom";
 include "funding.circom";
 include "compartments.circom";
 include "compartment-move.circom";
+include "auto-deleverage.circom";
 
 // OfferMessage(M): what a liquidator's key signs for its standing offer:
 //   Poseidon(OFFER_TAG | account << 4 | nonce << 36, domain, term[0], ..., term[M-1]),
@@ -357,14 +358,16 @@ template LiquidationSlot(D, M) {
     committedTaker <== takerEnabled * taker + packed;
 }
 
-// LiquidateBatch(L, D, M): up to L liquidations at the batch's mark prices, each with
-// at most one liquidator taking some of its positions, and one update of the insurance
-// fund (account 2) with what the liquidators did not take.
+// LiquidateBatch(L, A, D, M): up to L liquidations at the batch's mark prices, each with
+// at most one liquidator taking some of its positions, the deleveraging of the markets it
+// leaves under water with up to A ranked entries, and one update of the insurance fund
+// (account 2) with what the liquidators did not take.
 // Public inputs (4):
 //   oldRoot, newRoot: account tree roots.
-//   dataCommitment: c_L with c_0 = the fund's compartment move's first word (0 without a
-//     move) and c_{i+1} = Poseidon(c_i, account_i, takerWord_i) per enabled slot,
-//     takerWord_i = LiquidationSlot's committedTaker (0 without a liquidator).
+//   dataCommitment: the liquidations' chain c_L, with c_0 = the fund's compartment
+//     move's first word (0 without a move) and c_{i+1} = Poseidon(c_i, account_i,
+//     takerWord_i) per enabled slot, takerWord_i = LiquidationSlot's committedTaker (0
+//     without a liquidator); then, when the batch deleverages, Deleverage's chain from it.
 //     TypeScript twin: prover/src/domain/batch.ts (liquidationCommitment).
 //   priceConfigHash: the market configuration, mark prices and funding indices, as in
 //     SettleTrades.
@@ -372,13 +375,16 @@ template LiquidationSlot(D, M) {
 // compartment j is C_j = size_j * mark_j - notional_j, and its collateral is its reserve,
 // which no liquidation touches. The fund settles its funding market by market into its
 // notionals (SettleFundingByMarket), so each compartment pays its own market's funding;
-// the slots' charges are applied gains first, then in the slots' order (ChargeBatch), and
+// the slots' charges are added to the compartments (their order does not matter) and
 // written to the notionals; the positions it takes at the mark leave its compartments
-// unchanged at the batch's marks. A batch in which a compartment cannot pay a charge
-// (ChargeBatch's deleverage > 0) is invalid: its rest would be deleveraged (section 3).
+// unchanged at the batch's marks. No batch may leave a compartment below both 0 and where
+// it started, but in a market it deleverages (Deleverage, docs/isolation.md section 3):
+// there the fund's whole position is closed against the ranked opposing positions at the
+// bankruptcy price, and no liquidator takes a position of that market (its share would be
+// paid by the deleveraged traders).
 // The batch may carry one compartment move signed by the fund's key (CompartmentMove),
 // applied after the fund's funding and before the slots' charges.
-template LiquidateBatch(L, D, M) {
+template LiquidateBatch(L, A, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
     signal input oldRoot;
@@ -431,6 +437,16 @@ template LiquidateBatch(L, D, M) {
     signal input moveSigR8x;
     signal input moveSigR8y;
     signal input moveSigS;
+    signal input adlMarket[M];
+    signal input adlEntryEnabled[A];
+    signal input adlEntryMarket[A][M];
+    signal input adlAccount[A];
+    signal input adlAx[A];
+    signal input adlAy[A];
+    signal input adlBalance[A];
+    signal input adlWord[A][M];
+    signal input adlNotional[A][M];
+    signal input adlSiblings[A][NL][TREE_SIBLINGS()];
 
     // A. Prices and configuration are the bound ones.
     component binding = MarketBinding(M);
@@ -536,38 +552,70 @@ template LiquidateBatch(L, D, M) {
         commitment[i + 1] <== commitment[i] + enabled[i] * (slotHash[i].out - commitment[i]);
     }
 
-    // D. Each compartment pays the charges of its market, which it must be able to do; the
-    // fund takes the positions. Its reserve changes by the move alone.
+    // D. Each compartment takes the charges of its market. None may end below both 0 and
+    // where it started, but the deleveraged one; no liquidator takes a position there.
     // |size * mark| < 2^128 and |notionalOut| < 2^128 + 2^108: |C_j| < 2^130 before the
-    // move, and < 2^130 + 2^92 after it
+    // move, < 2^130 + 2^92 after it (the 134-bit sign check holds it). A slot's charge is
+    // its equity less what it keeps, |.| < 2^132 (M <= 6), so |final_j| < 2^138 for
+    // L <= 32, far below the field: an oversized value fails the 135-bit checks, it never
+    // wraps. Real values stay below 2^100.
+    assert(L <= 32);
     signal compartment[M];
     signal notionalMoved[M];
-    component charges = ChargeBatch(L, M);
+    signal startNegative[M];
+    signal startFloor[M];
+    signal finalCompartment[M];
+    signal floorSlack[M];
+    var charged[M];
     for (var j = 0; j < M; j++) {
         // a move into compartment j lowers notional_j, raising C_j
         notionalMoved[j] <== fundFunding.notionalOut[j] - move.delta[j];
         compartment[j] <== fundValue[j] - notionalMoved[j];
-        charges.compartment[j] <== compartment[j];
-        for (var i = 0; i < L; i++) {
-            charges.charge[i][j] <== slot[i].charge[j];
-        }
-    }
-    var charged[M];
-    for (var j = 0; j < M; j++) {
         charged[j] = 0;
         for (var i = 0; i < L; i++) {
-            // nothing is left to deleverage: every charge is paid by its compartment
-            charges.deleverage[i][j] === 0;
             charged[j] += slot[i].charge[j];
+            take[i][j] * adlMarket[j] === 0;
         }
+        finalCompartment[j] <== compartment[j] + charged[j];
+        startNegative[j] <== SignedRangeCheck(134)(compartment[j]);
+        startFloor[j] <== compartment[j] * startNegative[j];
+        floorSlack[j] <== (1 - adlMarket[j]) * (finalCompartment[j] - startFloor[j]);
+        RangeCheck(135)(floorSlack[j]);
     }
+
+    // E. The deleveraging, on the tree after the slots, and the fund's new leaf.
+    signal fundSizeAfter[M];
+    signal fundSizeNegative[M];
+    for (var j = 0; j < M; j++) {
+        fundSizeAfter[j] <== fund.size[j] + totalSize[j];
+        fundSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(fundSizeAfter[j]);
+    }
+    component adl = Deleverage(A, D, M);
+    adl.market <== adlMarket;
+    adl.mark <== mark;
+    adl.index <== fundingIndex;
+    adl.liqMmBps <== binding.liqMmBps;
+    adl.fundSize <== fundSizeAfter;
+    adl.fundSizeNegative <== fundSizeNegative;
+    adl.compartment <== finalCompartment;
+    adl.commitmentIn <== commitment[L];
+    adl.rootIn <== root[L];
+    adl.entryEnabled <== adlEntryEnabled;
+    adl.entryMarket <== adlEntryMarket;
+    adl.account <== adlAccount;
+    adl.ax <== adlAx;
+    adl.ay <== adlAy;
+    adl.balance <== adlBalance;
+    adl.word <== adlWord;
+    adl.notional <== adlNotional;
+    adl.siblings <== adlSiblings;
     signal newFundWord[M];
     signal newFundNotional[M];
     for (var j = 0; j < M; j++) {
-        _ <== SignedRangeCheck(SIZE_BITS())(fund.size[j] + totalSize[j]);
-        newFundWord[j] <== fundFunding.wordOut[j] + totalSize[j];
+        _ <== SignedRangeCheck(SIZE_BITS())(fundSizeAfter[j] + adl.sizeDelta[j]);
+        newFundWord[j] <== fundFunding.wordOut[j] + totalSize[j] + adl.sizeDelta[j];
         // a gain raises C_j = size_j * mark_j - notional_j: it lowers the notional
-        newFundNotional[j] <== notionalMoved[j] + totalNotional[j] - charged[j];
+        newFundNotional[j] <== notionalMoved[j] + totalNotional[j] - charged[j] + adl.notionalDelta[j];
         _ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);
     }
     // the nonce a move spends stays within its 32 bits (it would carry into the flag)
@@ -584,7 +632,7 @@ template LiquidateBatch(L, D, M) {
         fundUpdate.indexBits[k] <== (fundIndex >> k) & 1;
     }
     fundUpdate.siblings <== fundSiblings;
-    fundUpdate.oldRoot === root[L];
+    fundUpdate.oldRoot === adl.rootOut;
     fundUpdate.newRoot === newRoot;
-    commitment[L] === dataCommitment;
+    adl.commitmentOut === dataCommitment;
 }

@@ -117,13 +117,19 @@ describe("LiquidateBatch circuit (test parameters)", function () {
     await witnessFor(liq(r.input));
   });
 
-  it("refuses a batch whose loss its market's compartment cannot pay, however rich the other compartment and the reserve", async function () {
+  it("deleverages a loss its market's compartment cannot pay, however rich the other compartment and the reserve", async function () {
     // BTC's compartment holds 100,000 of the 750,000 shortfall; ETH's 10,000,000
     const poor = () => world([100_000n, 10_000_000n]);
-    assert.equal(
-      code(() => liquidate(poor(), [3n], [4_000_000n, ETH], P.liquidations)),
-      "COMPARTMENT_SHORT",
-    );
+    const s = poor();
+    const r = liquidate(s, [3n], [4_000_000n, ETH], P.liquidations);
+    // the short (account 4) closes the fund's lot at 4,000,000 + 650,000
+    assert.deepEqual(r.deleveraged[0].entries, [
+      { account: 4n, score: r.deleveraged[0].entries[0].score, lots: 1n },
+    ]);
+    assert.deepEqual(r.compartmentsAfter, [0n, 10_000_000n]);
+    assert.equal(s.getAccount(INSURANCE_ACCOUNT).collateral, 1_000_000n);
+    await witnessFor(liq(r.input));
+    // without its deleveraging the batch is refused
     const forged = liquidate(poor(), [3n], [4_000_000n, ETH], P.liquidations, {
       unchecked: true,
     });

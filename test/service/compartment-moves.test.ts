@@ -99,20 +99,34 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     await rig.close();
   });
 
-  it("does not liquidate into an empty compartment, and liquidates what other compartments can pay", async function () {
-    // at the crash thin's equity is 10,000.00 less its fee less 20,000.00: BTC's loss, which
-    // BTC's empty compartment cannot pay; eth's, 4,000.00 less its fee less 10,000.00, ETH's
-    // compartment can
+  it("liquidates into an empty compartment by deleveraging the rest against the opposing short, and leaves the other compartment and the reserve alone", async function () {
+    // at the crash thin's equity is 10,000.00 less its fee less 20,000.00: BTC's loss,
+    // which BTC's empty compartment cannot pay, so the fund's lot is closed against rich's
+    // short at the bankruptcy price; eth's, 4,000.00 less its fee less 10,000.00, ETH's
+    // compartment pays
     const before = liquidationBatches().length;
+    const eth0 = compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), CRASH)[1];
     await postRound(w, CRASH);
     await op.tick();
     const liq = liquidationBatches().slice(before);
     assert.equal(liq.length, 1);
-    assert.deepEqual(liq[0].body.accounts, [eth.account]);
+    assert.deepEqual(liq[0].body.accounts, [thin.account, eth.account]);
     assert.equal(liq[0].status, "settled");
-    assert.equal(op.state.getAccount(thin.account!).positions[0].size, 1n);
-    // the reserve paid nothing: 50,000.00 less the 10,000.00 moved
-    assert.equal(op.state.getAccount(INSURANCE_ACCOUNT).collateral, 4_000_000n);
+    const [d] = liq[0].body.deleveraged!;
+    assert.equal(d.market, 0);
+    assert.deepEqual(
+      d.entries.map((e) => [e.account, e.lots]),
+      [[rich.account, 1n]],
+    );
+    assert.ok(d.price > CRASH[0]);
+    assert.equal(op.state.getAccount(thin.account!).positions[0].size, 0n);
+    assert.equal(op.state.getAccount(rich.account!).positions[0].size, 0n);
+    const fund = op.state.getAccount(INSURANCE_ACCOUNT);
+    // BTC's compartment is back at 0 (one lot: the price's rounding is exact); ETH's paid eth's loss alone; the reserve paid nothing: 50,000.00 less the 10,000.00 moved
+    const [btc, ethAfter] = compartmentValues(fund, CRASH);
+    assert.equal(btc, 0n);
+    assert.ok(ethAfter < eth0);
+    assert.equal(fund.collateral, 4_000_000n);
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
   });
 
@@ -140,30 +154,29 @@ describe("operator: the fund owner's compartment moves (real chain, real proofs)
     assert.equal((await post({ move: nowhere, signature })).json().error, "COMPARTMENT_BAD_MARKET");
   });
 
-  it("carries a move in the next liquidation batch, ahead of the liquidation it makes payable", async function () {
+  it("carries a move in the next liquidation batch, into the compartment deleveraging emptied", async function () {
     const m = move({});
     const r = await post(m);
     assert.equal(r.statusCode, 201);
     const id = (r.json() as { id: string }).id;
-    const thinCollateral = op.state.getAccount(thin.account!).collateral;
     // the fund's nonce 1 is spent by the queued move: the same move again is out of turn
     assert.equal((await post(m)).json().error, "COMPARTMENT_MOVE_NONCE");
+    const btc0 = compartmentValues(op.state.getAccount(INSURANCE_ACCOUNT), CRASH)[0];
     const before = liquidationBatches().length;
     await op.tick();
     const liq = liquidationBatches().slice(before);
     assert.equal(liq.length, 1);
     const body = liq[0].body;
-    assert.deepEqual(body.accounts, [thin.account]);
+    assert.deepEqual(body.accounts, []);
     assert.deepEqual(body.compartmentMove, m);
     assert.equal(liq[0].status, "settled");
     assert.equal(BigInt(await w.d.settlement.getFunction("stateRoot")()), op.state.root);
-    // the reserve paid the move; BTC's compartment the shortfall, the thin account's
-    // collateral (after its trading fee) less its loss of 2,000,000
+    // the reserve paid the move into BTC's compartment
     const fund = op.state.getAccount(INSURANCE_ACCOUNT);
     assert.equal(fund.collateral, 1_000_000n);
     assert.equal(fund.withdrawNonce, 2n);
     const compartments = compartmentValues(fund, CRASH);
-    assert.equal(compartments[0], 3_000_000n + thinCollateral - 2_000_000n);
+    assert.equal(compartments[0], btc0 + 3_000_000n);
     assert.equal(op.withdrawal(id)?.status, "batched");
     // /metrics shows the reserve and the compartments
     const text = (await app.inject({ method: "GET", url: "/metrics" })).body;

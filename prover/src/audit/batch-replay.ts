@@ -1,5 +1,5 @@
 import { getAddress } from "ethers";
-import type { BatchData, BatchKind } from "../domain/batch.ts";
+import type { BatchData, BatchDataOf, BatchKind } from "../domain/batch.ts";
 import { BATCH_KINDS, batchCommitment } from "../domain/batch-kinds.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { toJson } from "../domain/json.ts";
@@ -185,6 +185,7 @@ export function replayBatch(
     return undefined;
   }
   ctx.p.replayed++;
+  checkDeleveraging(ctx, n, d, applied);
   if (ctx.state.root !== chainRoot) {
     ctx.find({
       code: "ROOT_NOT_CHAINED",
@@ -194,4 +195,29 @@ export function replayBatch(
     ctx.stopReplay(n, "its new root is not the replayed one");
   }
   return applied;
+}
+
+/**
+ * A liquidation batch's deleveraging is derived from the state (engine/deleverage.ts): the
+ * ranking's first entries, in order, each taking the greedy maximum. The circuit proves the
+ * order, the eligibility and the lots of what is listed, not that nobody ranked higher was
+ * left out: this check does, on replay.
+ */
+function checkDeleveraging(ctx: ReplayContext, n: number, d: BatchData, applied: BatchData) {
+  if (d.kind !== "liquidations" || applied.kind !== "liquidations") return;
+  const show = (list: BatchDataOf<"liquidations">["deleveraged"]) =>
+    (list ?? [])
+      .map(
+        (m) =>
+          `market ${m.market} at ${m.price}: ${m.entries.map((e) => `${e.account} x ${e.lots}`).join(", ") || "no entry"}`,
+      )
+      .join("; ") || "none";
+  const published = show(d.deleveraged);
+  const ranked = show(applied.deleveraged);
+  if (published !== ranked)
+    ctx.find({
+      code: "ADL_RANKING_INCOMPLETE",
+      batch: n,
+      message: `the batch file deleverages ${published}; the ranking at the batch's state gives ${ranked}`,
+    });
 }

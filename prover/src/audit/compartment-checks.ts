@@ -24,8 +24,8 @@ import type { Progress } from "./progress.ts";
  * circuits, the engine and the operator to the rule:
  *
  * - liquidations: the fund's funding of market j goes into C_j (SettleFundingByMarket); beyond
- *   it, C_j changes only where a liquidated account held a position in market j, or by the
- *   fund owner's move in market j. The reserve (the fund's collateral) changes only by the
+ *   it, C_j changes only where a liquidated account held a position in market j, where the
+ *   batch deleverages market j, or by the fund owner's move in market j. The reserve (the fund's collateral) changes only by the
  *   move. A loss in market 0 never reaches market 1's compartment nor the reserve
  *   (COMPARTMENT_CROSSED, RESERVE_CHARGED).
  * - trades: C_j changes by exactly what the fund's own trades in market j make against the
@@ -75,15 +75,17 @@ interface CompartmentContext {
 
 /**
  * The markets a liquidation batch may change a compartment in beyond the fund's funding and
- * the move: those its liquidated accounts hold a position in.
+ * the move: those its liquidated accounts hold a position in, and those it deleverages.
  */
 function marketsOf(d: BatchData, accountsBefore: ReadonlyMap<bigint, Account>): Set<number> {
   const open = new Set<number>();
-  if (d.kind === "liquidations")
+  if (d.kind === "liquidations") {
     for (const a of d.accounts)
       accountsBefore.get(a)?.positions.forEach((p, j) => {
         if (p.size !== 0n) open.add(j);
       });
+    for (const m of d.deleveraged ?? []) open.add(m.market);
+  }
   return open;
 }
 

@@ -40,6 +40,11 @@ const CHECK_TABLE = [
     replay: true,
   },
   {
+    name: "deleveraging follows the published ranking: the listed entries are the ranking's first, in order, each taking the greedy maximum",
+    codes: ["ADL_RANKING_INCOMPLETE"],
+    replay: true,
+  },
+  {
     name: "insurance compartments: a batch changes market j's compartment only through market j, and a liquidation never the reserve",
     codes: ["COMPARTMENT_CROSSED", "RESERVE_CHARGED"],
     replay: true,

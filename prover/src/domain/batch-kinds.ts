@@ -8,6 +8,7 @@ import {
   type BatchKind,
 } from "./batch.ts";
 import type { CircuitId } from "./circuits.ts";
+import { deleverageCommitment } from "./deleveraging.ts";
 import { tradeBinding } from "./breakers.ts";
 import { ZkClearError, type CodeOf } from "./errors.ts";
 import type { ParamSet } from "./params.ts";
@@ -168,7 +169,11 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.liquidations,
     operations: (d) => d.accounts.length,
-    commitment: (d) => liquidationCommitment(d.accounts, d.takers, d.compartmentMove),
+    commitment: (d) =>
+      deleverageCommitment(
+        liquidationCommitment(d.accounts, d.takers, d.compartmentMove),
+        d.deleveraged,
+      ),
     publicSignals: committedAndPriced,
   },
   forced: {

@@ -13,6 +13,7 @@ import { depositQueueHash, type Deposit } from "./transfers.ts";
 import type { Debit } from "./sub-accounts.ts";
 import type { ForcedRequest } from "./forced.ts";
 import type { RoundMargins } from "./volatility.ts";
+import type { Deleveraging } from "./deleveraging.ts";
 
 /**
  * A batch's private data, as the operator cuts it, proves it, keeps it and publishes it for
@@ -143,7 +144,11 @@ export type BatchData =
       FundingSettled & { readonly payouts: readonly bigint[] })
   | (Extract<BatchRequest, { kind: "liquidations" }> &
       Roots &
-      FundingSettled & { readonly dataCommitment: bigint })
+      FundingSettled & {
+        readonly dataCommitment: bigint;
+        /** The batch's deleveraging, market by market, derived by the engine (absent: none). */
+        readonly deleveraged?: readonly Deleveraging[];
+      })
   | (Extract<BatchRequest, { kind: "forced" }> &
       Roots &
       FundingSettled & {

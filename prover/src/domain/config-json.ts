@@ -25,6 +25,7 @@ const PARAM_FIELDS = [
   "deposits",
   "withdrawals",
   "liquidations",
+  "deleverages",
 ] as const;
 
 export function marketsJson(markets: readonly MarketParams[]): Record<string, string>[] {
@@ -57,6 +58,7 @@ export function readParamSet(r: Reader): ParamSet {
     deposits: r.field("deposits").int(),
     withdrawals: r.field("withdrawals").int(),
     liquidations: r.field("liquidations").int(),
+    deleverages: r.field("deleverages").int(),
   };
 }
 

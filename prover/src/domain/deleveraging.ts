@@ -1,5 +1,6 @@
 import { BPS_DENOMINATOR, PRICE_BITS } from "./constants.ts";
-import { abs, signedFloorDiv, ValueRangeError } from "./amounts.ts";
+import { abs, encodeSigned, signedFloorDiv, ValueRangeError } from "./amounts.ts";
+import { poseidon } from "./hash.ts";
 
 /**
  * Auto-deleveraging (docs/isolation.md, section 3): the bankruptcy price, the published
@@ -176,13 +177,14 @@ export function planDeleverage(
   mmBps: bigint,
   lots: bigint,
   x: bigint,
+  limit = Number.MAX_SAFE_INTEGER,
 ): DeleveragePlan {
   const { price } = bankruptcyPrice(bankruptLong, mark, lots, x);
   const cost = BPS_DENOMINATOR * abs(price - mark) - mark * mmBps;
   const examined: Deleveraged[] = [];
   let left = lots;
   for (const p of ranking) {
-    if (left === 0n) break;
+    if (left === 0n || examined.length === limit) break;
     const size = abs(p.size);
     const q = deleverageTake(left, size, p.surplus, cost);
     examined.push({ account: p.account, score: p.score, lots: q });
@@ -198,4 +200,35 @@ export function planDeleverage(
     recovered,
     shortfall: x - recovered,
   };
+}
+
+/**
+ * What a liquidation batch published of one market's deleveraging (an entry of the batch
+ * file's `deleveraged` list): the market, the bankruptcy price (0 where the fund held no
+ * position to close), and every entry examined in the ranking's order with the lots it
+ * closed (0: it could not afford one) and its score.
+ */
+export interface Deleveraging {
+  readonly market: number;
+  readonly price: bigint;
+  readonly entries: readonly Deleveraged[];
+}
+
+/**
+ * Deleverage's part of LiquidateBatch's dataCommitment, from the liquidations' chain `c`:
+ * c' = Poseidon(c, market, price) per deleveraged market (ascending), then
+ * c' = Poseidon(c, account + lots * 2^32 + market * 2^96, score) per entry, market by
+ * market (the score as a field element). Without a deleveraging: `c`.
+ */
+export function deleverageCommitment(c: bigint, list: readonly Deleveraging[] = []): bigint {
+  let out = c;
+  for (const d of list) out = poseidon([out, BigInt(d.market), d.price]);
+  for (const d of list)
+    for (const e of d.entries)
+      out = poseidon([
+        out,
+        e.account + (e.lots << 32n) + (BigInt(d.market) << 96n),
+        encodeSigned(e.score),
+      ]);
+  return out;
 }

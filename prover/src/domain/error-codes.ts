@@ -124,7 +124,6 @@ export const ERROR_CODES = {
 
   LIQUIDATE_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
   LIQUIDATE_HEALTHY: { area: "liquidation", http: BAD },
-  COMPARTMENT_SHORT: { area: "liquidation", http: BAD },
   FUND_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
   LIQUIDATOR_SHARE_ABOVE_PENALTY: { area: "liquidation", http: BAD },
   LIQUIDATOR_SYSTEM_ACCOUNT: { area: "liquidation", http: BAD },
@@ -137,6 +136,7 @@ export const ERROR_CODES = {
   LIQUIDATOR_MARGIN: { area: "liquidation", http: BAD },
   LIQUIDATOR_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
   LIQUIDATION_TAKER_COUNT: { area: "liquidation", http: BAD },
+  LIQUIDATOR_IN_DELEVERAGED_MARKET: { area: "liquidation", http: BAD },
 
   BATCH_VIEW_INCOMPLETE: { area: "batch", http: INTERNAL },
   BATCH_FILE_INVALID: { area: "batch", http: BAD },

@@ -1,4 +1,5 @@
 import { encodeSigned } from "./amounts.ts";
+import { toDeleverageSignals, type DeleverageInput } from "./deleverage-inputs.ts";
 /**
  * The input shape of SettleTrades(B, D, M), defined once: the engine fills it, the
  * prover serialises it (toSettleTradesSignals), the tests and the CLI reuse it.
@@ -260,7 +261,7 @@ export function toProcessWithdrawalsSignals(
 }
 
 /**
- * One slot of LiquidateBatch(L, D, M): the liquidated account's leaf, and the liquidator
+ * One slot of LiquidateBatch(L, A, D, M): the liquidated account's leaf, and the liquidator
  * taking some of its positions (takerEnabled 0: none, the taker fields are padding).
  */
 export interface LiquidationSlotInput extends LeafSlotFields {
@@ -303,6 +304,8 @@ export interface LiquidateBatchInput {
   readonly fund: LeafWitness;
   /** The fund owner's compartment move the batch carries (all 0 without one). */
   readonly move: CompartmentMoveInput;
+  /** The batch's deleveraging (enabled 0 without one). */
+  readonly adl: DeleverageInput;
 }
 
 /** CompartmentMove(M)'s inputs: market is one-hot (all 0 without a move). */
@@ -349,6 +352,7 @@ export function toLiquidateBatchSignals(input: LiquidateBatchInput): Record<stri
     moveSigR8x: str(input.move.sigR8x),
     moveSigR8y: str(input.move.sigR8y),
     moveSigS: str(input.move.sigS),
+    ...toDeleverageSignals(input.adl),
   };
 }
 

@@ -9,6 +9,7 @@ import { ZkClearError, type CodeOf } from "./errors.ts";
  * - deposits K: deposit slots per ApplyDeposits proof
  * - withdrawals W: withdrawal slots per ProcessWithdrawals proof
  * - liquidations L: liquidation slots per LiquidateBatch proof
+ * - deleverages A: ranked entries one LiquidateBatch proof may deleverage
  */
 export interface ParamSet {
   readonly name: string;
@@ -18,6 +19,7 @@ export interface ParamSet {
   readonly deposits: number;
   readonly withdrawals: number;
   readonly liquidations: number;
+  readonly deleverages: number;
 }
 
 export const PARAM_SETS = {
@@ -29,6 +31,7 @@ export const PARAM_SETS = {
     deposits: 2,
     withdrawals: 2,
     liquidations: 2,
+    deleverages: 2,
   },
   demo: {
     name: "demo",
@@ -38,6 +41,7 @@ export const PARAM_SETS = {
     deposits: 4,
     withdrawals: 2,
     liquidations: 2,
+    deleverages: 2,
   },
   bench: {
     name: "bench",
@@ -47,6 +51,7 @@ export const PARAM_SETS = {
     deposits: 16,
     withdrawals: 4,
     liquidations: 8,
+    deleverages: 4,
   },
 } as const satisfies Record<string, ParamSet & { name: string }>;
 

@@ -11,11 +11,13 @@ import type {
 } from "../domain/batch.ts";
 import type { SignedOffer } from "../domain/offer.ts";
 import type { SignedCompartmentMove } from "../domain/compartment-moves.ts";
+import type { Deleveraging } from "../domain/deleveraging.ts";
 import {
   BPS_BITS,
   MAX_MARKETS,
   NONCE_BITS,
   SIZE_BITS,
+  PRICE_BITS,
   TRANSFER_BITS,
 } from "../domain/constants.ts";
 import { ZkClearError } from "../domain/errors.ts";
@@ -164,6 +166,36 @@ const readLiquidated = (
       `${name}.takers: one entry (or null) per account: ${accounts.length} accounts, ${takers.length} takers`,
     );
   return { accounts, takers };
+};
+
+/** One market's deleveraging (docs/isolation.md section 3): market, price, entries in order. */
+const deleveragedJson = (d: Deleveraging) => ({
+  market: d.market,
+  price: dec(d.price),
+  entries: d.entries.map((e) => ({
+    account: dec(e.account),
+    score: dec(e.score),
+    lots: dec(e.lots),
+  })),
+});
+
+const readDeleveraged = (r: Reader): Deleveraging => {
+  r.only(["market", "price", "entries"]);
+  return {
+    market: r.field("market").int(),
+    price: r.field("price").uint(PRICE_BITS),
+    entries: r
+      .field("entries")
+      .array()
+      .map((e) => {
+        e.only(["account", "score", "lots"]);
+        return {
+          account: e.field("account").uint(32),
+          score: e.field("score").sint(63),
+          lots: e.field("lots").uint(SIZE_BITS),
+        };
+      }),
+  };
 };
 
 const readTaker = (r: Reader): LiquidationTakerRequest | null => {
@@ -339,18 +371,23 @@ export const BATCH_CODECS: { readonly [K in BatchKind]: BatchCodec<K> } = {
   },
   liquidations: {
     // takers (optional: files from before liquidators have none) is aligned with accounts;
-    // compartmentMove (optional) is the fund owner's move the batch carries
-    fields: ["accounts", "takers", "compartmentMove"],
+    // compartmentMove (optional) is the fund owner's move the batch carries;
+    // deleveraged (optional) what the engine derived: the batch's deleveraging
+    fields: ["accounts", "takers", "compartmentMove", "deleveraged"],
     write: (d) => ({
       accounts: d.accounts.map(dec),
       ...(d.takers ? { takers: d.takers.map(takerJson) } : {}),
       ...(d.compartmentMove ? { compartmentMove: moveJson(d.compartmentMove) } : {}),
+      ...(d.deleveraged?.length ? { deleveraged: d.deleveraged.map(deleveragedJson) } : {}),
     }),
     read: (r, h, name) => ({
       kind: "liquidations",
       ...readLiquidated(r, name),
       ...(r.has("compartmentMove")
         ? { compartmentMove: readMove(r.field("compartmentMove")) }
+        : {}),
+      ...(r.has("deleveraged")
+        ? { deleveraged: r.field("deleveraged").array().map(readDeleveraged) }
         : {}),
       marks: h.marks,
       round: h.round,

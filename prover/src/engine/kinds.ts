@@ -98,7 +98,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
       liquidationRequests(req.accounts, req.takers),
       req.marks,
       p.liquidations,
-      { move: req.compartmentMove },
+      { move: req.compartmentMove, deleverages: p.deleverages },
       req.fundingIndices,
       req.margins,
     );
@@ -108,6 +108,7 @@ const APPLY: { readonly [K in BatchKind]: Apply<K> } = {
         oldRoot: r.oldRoot,
         newRoot: r.newRoot,
         dataCommitment: r.dataCommitment,
+        ...(r.deleveraged.length > 0 ? { deleveraged: r.deleveraged } : {}),
         funding: fundingPayments(r.funding),
       },
       signals: CIRCUITS.liquidate_batch.toSignals(r.input),

@@ -16,10 +16,17 @@ import { liquidationCommitment } from "../domain/batch.ts";
 import { settleFunding, settleFundingByMarket, zeroIndices } from "../domain/funding.ts";
 import {
   attributeLiquidation,
-  chargeBatch,
   compartmentValues,
   penaltiesByMarket,
 } from "../domain/compartments.ts";
+import { deleverageCommitment, type Deleveraging } from "../domain/deleveraging.ts";
+import { PARAM_SETS } from "../domain/params.ts";
+import {
+  deleverageFund,
+  deleverageRanking,
+  type DeleverageTarget,
+  type ForgedDeleverage,
+} from "./deleverage.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
 import type {
@@ -35,6 +42,7 @@ import {
 } from "../domain/compartment-moves.ts";
 import {
   checkTaker,
+  LiquidatorError,
   liquidatorShares,
   noTakerFields,
   takeOver,
@@ -59,7 +67,6 @@ export type LiquidationErrorCode =
   | "LIQUIDATE_SYSTEM_ACCOUNT"
   | "ACCOUNT_NOT_FOUND"
   | "LIQUIDATE_HEALTHY"
-  | "COMPARTMENT_SHORT"
   | "FUND_POSITION_OUT_OF_RANGE";
 
 export class LiquidationError extends ZkClearError {
@@ -106,6 +113,8 @@ export interface LiquidationResult {
   readonly compartmentsBefore: readonly bigint[];
   /** The fund's compartments at the marks after the batch. */
   readonly compartmentsAfter: readonly bigint[];
+  /** The batch's deleveraging, market by market (empty: none), as its batch file has it. */
+  readonly deleveraged: readonly Deleveraging[];
   /**
    * Funding settled by each liquidated account, each liquidator and the fund, by account
    * (quote units).
@@ -133,7 +142,14 @@ export function liquidate(
   requests: readonly (bigint | LiquidationRequest)[],
   marks: readonly bigint[],
   batchSize: number,
-  opts: { unchecked?: boolean; move?: SignedCompartmentMove | null } = {},
+  opts: {
+    unchecked?: boolean;
+    move?: SignedCompartmentMove | null;
+    /** Deleveraging entries per batch, the parameter set's A (default: the test set's). */
+    deleverages?: number;
+    /** With `unchecked` (adversarial tests only): a dishonest operator's deleveraging. */
+    forgeDeleverage?: ForgedDeleverage;
+  } = {},
   indices: readonly bigint[] = zeroIndices(marks.length),
   margins: RoundMargins = oneX(marks.length),
 ): LiquidationResult {
@@ -221,9 +237,7 @@ export function liquidate(
       });
       slots.push({ ...accountFields, ...takerFields });
     }
-    const commitment = liquidationCommitment(accounts, takerRequests, opts.move);
     const storedFund = state.getAccount(INSURANCE_ACCOUNT);
-    const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
     const pre = leafPreimage(storedFund);
     const fundSettled = settleFundingByMarket(storedFund, indices);
     const fund = opts.move
@@ -235,26 +249,50 @@ export function liquidate(
         fundSettled.payments.reduce((s, p) => s + p, 0n),
       );
     const compartmentsBefore = compartmentValues(fund, marks);
-    const batch = chargeBatch(compartmentsBefore, charges);
-    batch.deleverage.forEach((row, i) =>
-      row.forEach((x, j) => {
-        if (checked && x > 0n)
-          throw new LiquidationError(
-            "COMPARTMENT_SHORT",
-            `liquidating account ${accounts[i]} charges market ${j}'s insurance compartment ${-charges[i][j]} and leaves ${x} it cannot pay, which would be deleveraged: the batch is invalid`,
-            accounts[i],
-          );
-      }),
-    );
-    const newFund: Account = {
+    const charged = compartmentsBefore.map((_, j) => charges.reduce((s, c) => s + c[j], 0n));
+    const takenIn = (j: number) => takerRequests.some((t) => t?.take[j]);
+    const chargedFund: Account = {
       ...fund,
       positions: fund.positions.map((p, j) => ({
         ...p,
         size: p.size + moved[j].size,
         // a gain raises C_j = size_j * mark_j - notional_j: it lowers the notional
-        notional: charges.reduce((n, c) => n - c[j], p.notional + moved[j].notional),
+        notional: p.notional + moved[j].notional - charged[j],
       })),
     };
+    const forge = checked ? undefined : opts.forgeDeleverage;
+    const targets = forge
+      ? (forge.markets ?? []).map((market) => ({
+          market,
+          // a forged deleveraging of a market not under water: x = 0 (the circuit refuses)
+          deficit: max0(-(compartmentsBefore[market] + charged[market])),
+        }))
+      : checked
+        ? deleveragedMarkets(state, chargedFund, compartmentsBefore, charges, takenIn, accounts, {
+            marks,
+            indices,
+            liquidatable,
+          })
+        : [];
+    const adl = deleverageFund(
+      state,
+      chargedFund,
+      targets,
+      marks,
+      indices,
+      liquidatable,
+      opts.deleverages ?? PARAM_SETS.test.deleverages,
+      write,
+      funding,
+      forge,
+    );
+    // the fund's leaf is read on the tree the deleveraged entries left
+    const fundProof = state.tree.proof(INSURANCE_ACCOUNT);
+    const commitment = deleverageCommitment(
+      liquidationCommitment(accounts, takerRequests, opts.move),
+      adl.deleveraged,
+    );
+    const newFund = adl.fund;
     if (
       newFund.positions.some(
         (p) => !fitsSigned(p.size, SIZE_BITS) || !fitsSigned(p.notional, NOTIONAL_BITS),
@@ -293,6 +331,7 @@ export function liquidate(
         })),
       ],
       move: moveInput(opts.move, m),
+      adl: adl.input,
       fund: {
         ax: pre[0],
         ay: pre[1],
@@ -310,6 +349,7 @@ export function liquidate(
       charges,
       compartmentsBefore,
       compartmentsAfter: compartmentValues(newFund, marks),
+      deleveraged: adl.deleveraged,
       funding,
       takers,
       input,
@@ -319,6 +359,51 @@ export function liquidate(
     throw e;
   }
 }
+
+/**
+ * The markets the batch deleverages, ascending, with their deficits. Every market whose
+ * compartment the batch's charges take below both 0 and where it started is deleveraged;
+ * no liquidator may take a position there (LIQUIDATOR_IN_DELEVERAGED_MARKET: the batcher
+ * then lets the fund take every position). So is every market still under water from an
+ * earlier batch where the fund holds a position no liquidator took and the ranking has an
+ * entry.
+ */
+function deleveragedMarkets(
+  state: ExchangeState,
+  fund: Account,
+  before: readonly bigint[],
+  charges: readonly (readonly bigint[])[],
+  takenIn: (j: number) => boolean,
+  accounts: readonly bigint[],
+  at: {
+    marks: readonly bigint[];
+    indices: readonly bigint[];
+    liquidatable: readonly MarketParams[];
+  },
+): DeleverageTarget[] {
+  const after = before.map((c, j) => c + charges.reduce((s, row) => s + row[j], 0n));
+  const targets: DeleverageTarget[] = [];
+  after.forEach((c, j) => {
+    if (c >= 0n) return;
+    const needed = c < (before[j] < 0n ? before[j] : 0n);
+    if (needed && takenIn(j)) {
+      const i = charges.reduce((last, row, k) => (row[j] < 0n ? k : last), -1);
+      throw new LiquidatorError(
+        "LIQUIDATOR_IN_DELEVERAGED_MARKET",
+        `market ${j}'s compartment goes under water by ${-c} and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
+      );
+    }
+    const size = fund.positions[j].size;
+    const leftover =
+      size !== 0n &&
+      !takenIn(j) &&
+      deleverageRanking(state, j, size > 0n, at.marks, at.indices, at.liquidatable).length > 0;
+    if (needed || leftover) targets.push({ market: j, deficit: -c });
+  });
+  return targets;
+}
+
+const max0 = (x: bigint) => (x < 0n ? 0n : x);
 
 /** The fund after its owner's move, checked by its signature and the move's rules. */
 function moveCompartment(

@@ -7,10 +7,12 @@ import { isRotation, type Deposit } from "../domain/transfers.ts";
 import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation.ts";
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
-import { isLiquidatable, LiquidationError, LiquidatorError } from "../engine/liquidations.ts";
+import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
+import { deleverageRanking } from "../engine/deleverage.ts";
+import { compartmentValues } from "../domain/compartments.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { chooseTakers, handoverCount } from "./liquidators.ts";
-import { settleFunding } from "../domain/funding.ts";
+import { settleFunding, settleFundingByMarket } from "../domain/funding.ts";
 import { TransferBatchError } from "../engine/transfers.ts";
 import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
@@ -334,48 +336,50 @@ export class Batcher {
     );
     // the fund owner's compartment move, once its turn has come: applied before the slots
     const move = nextQueuedMove(this.ctx);
-    // one batch at a time (the rest after it settles): it must stay the last batch cut
-    if (due.length === 0 && !move) return;
-    // an account whose market's compartment cannot pay its liquidation waits (until the
-    // fund owner funds it, or deleveraging lands): the others go on without it
-    const short = new Set<bigint>();
-    for (;;) {
-      const accounts = due.filter((a) => !short.has(a)).slice(0, p.liquidations);
-      // a move out of a compartment does not land alone while a liquidation waits for cover
-      const carried =
-        move && !(short.size > 0 && move.body.compartmentMove.move.toReserve) ? move : undefined;
-      if (accounts.length === 0 && !carried) return this.noteWaiting(short);
-      const r = this.tryLiquidations(accounts, carried);
-      if (r.short === undefined) return this.noteWaiting(short);
-      short.add(r.short);
-      // said once per account while it waits
-      if (!this.waitingForCover.has(r.short))
-        this.ctx.log(
-          `account ${r.short}: its liquidation waits, its market's insurance compartment cannot pay it (COMPARTMENT_SHORT)`,
-        );
-    }
+    // one batch at a time (the rest after it settles): it must stay the last batch cut.
+    // A compartment left under water with lots to close deleverages further on its own.
+    if (due.length === 0 && !move && !this.deleverageDue()) return;
+    this.tryLiquidations(due.slice(0, p.liquidations), move);
   }
 
-  /** Accounts whose liquidation waits for their market's compartment (logged once each). */
-  private waitingForCover = new Set<bigint>();
-
-  /** Remembers who waits after a look at the due accounts (`short`), forgetting the rest. */
-  private noteWaiting(short: ReadonlySet<bigint>): void {
-    this.waitingForCover = new Set(short);
+  /**
+   * Whether a compartment is under water where the fund holds a position the ranking can
+   * close (what was left unplaced by an earlier batch's entries): the engine deleverages
+   * it further in the next liquidation batch, even one without liquidations.
+   */
+  private deleverageDue(): boolean {
+    const { state } = this.ctx;
+    const round = this.ctx.round()!;
+    const fund = settleFundingByMarket(
+      state.getAccount(INSURANCE_ACCOUNT),
+      round.fundingIndices,
+    ).account;
+    const liquidatable = scaledMarkets(state.markets, round.margins, "liquidation");
+    return compartmentValues(fund, round.prices).some(
+      (c, j) =>
+        c < 0n &&
+        fund.positions[j].size !== 0n &&
+        deleverageRanking(
+          state,
+          j,
+          fund.positions[j].size > 0n,
+          round.prices,
+          round.fundingIndices,
+          liquidatable,
+        ).length > 0,
+    );
   }
 
   /**
    * Cuts one liquidation batch of `accounts` (handed to liquidators by the watcher's rule)
-   * carrying `move`; returns the account whose compartment could not pay it, if that is why
-   * the engine refused the batch (nothing is cut then).
+   * carrying `move`. The engine deleverages what the compartments cannot pay.
    */
   private tryLiquidations(
     accounts: readonly bigint[],
     move: StoredWithdrawal<QueuedMove> | undefined,
-  ): { short?: bigint } {
+  ): void {
     const { state, liquidating } = this.ctx;
     const round = this.ctx.round()!;
-    let short: bigint | undefined;
     const { takers: chosen, failed } = chooseTakers({
       accounts,
       offers: this.offers.ranked(),
@@ -425,15 +429,13 @@ export class Batcher {
           return cut(takers, undefined, list);
         }
         if (takers && e instanceof LiquidatorError) {
-          // the rule mirrors the engine's checks: this is a bug, but the fund still liquidates
+          // a market the batch deleverages takes no liquidator (its share would be paid by
+          // the deleveraged traders); any other refusal means the watcher's rule and the
+          // engine's checks differ, a bug: either way the fund takes every position
           this.ctx.log(
             `a liquidator was refused by the engine (${e.code}: ${e.message}); the fund takes every position`,
           );
           return cut(undefined, carried, list);
-        }
-        if (e instanceof LiquidationError && e.code === "COMPARTMENT_SHORT") {
-          short = e.account;
-          return undefined;
         }
         this.ctx.log(`liquidation refused by the engine: ${String(e)}`);
         return undefined;
@@ -446,7 +448,6 @@ export class Batcher {
       liquidating.add(a);
       this.seq.cancelAccount(a, "account liquidated");
     }
-    return short === undefined ? {} : { short };
   }
 
   /**

@@ -45,6 +45,15 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
     reason:
       "DivBps(N): in = out * 10^4 + rem, 0 <= rem < 10^4, out < 2^(N - 13), so out is unique over the integers (circuits/src/compartments.circom; test/circuits/compartments.test.ts decides it with the solver)",
   },
+  {
+    // Deleverage's divisions by a variable: the score's two clamped quotients and their
+    // remainders, the bankruptcy price's step, and each entry's greedy lots q (a product
+    // q * cost of two unknowns)
+    pattern:
+      /\.adl\.(entry\[\d+\]\.(ClampedFloorDiv[^.]*|DeleverageScore[^.]*\.ClampedFloorDiv[^.]*)\.(q|r)|entry\[\d+\]\.take\.q|bankruptcy\.step)$/,
+    reason:
+      "ClampedFloorDiv's quotient and remainder, BankruptcyPrice's step and DeleverageTake's q are unique by the proofs in their headers (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes them as known and shows every other wire of each template fixed",
+  },
 ];
 
 /** The wires ASSUMED names (any of a wire's names matching). */

@@ -1,0 +1,380 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "sparse-poseidon.circom";
+include "constants.circom";
+include "range-check.circom";
+include "account-leaf.circom";
+include "merkle.circom";
+include "order.circom";
+include "funding.circom";
+include "deleveraging.circom";
+
+// Auto-deleveraging in a liquidation batch (docs/isolation.md, section 3). When a batch
+// leaves market j's compartment under water, C_j < 0, the fund's whole position there
+// (S_j lots, after the batch's liquidations moved theirs to it) is closed against the
+// opposing positions in the published ranking's order, at the bankruptcy price that
+// brings C_j back to 0:
+//   p = mark + ceil(-C_j / |S_j|) for a fund long (the shorts buy from it above the mark),
+//   p = mark - ceil(-C_j / |S_j|) for a fund short (the longs sell to it below the mark).
+
+// DeleverageEntry(D, M): one ranked entry. The account settles its funding at the batch's
+// indices, is eligible (equity > 0 and at or above maintenance at the round's liquidation
+// rates), holds an open position opposing the fund's in the deleveraged market, and closes
+// the greedy maximum q of it (DeleverageTake) at `price`: it moves q lots towards zero,
+// its notional by the same lots at `price`; a position that reaches zero realises its
+// notional into collateral, as a trade's does. Its score (DeleverageScore) is an output,
+// for the block's strict order.
+//   enabled: bit (the block's); a disabled entry writes nothing and takes q = 0.
+//   account: < 2^D, not a system account; its leaf preimage and siblings at rootIn.
+//   market[M]: one-hot (the block's, all 0 when it is disabled); mark[M] < 2^64, index[M]
+//     (|.| <= 2^63) and liqMmBps[M] < 2^16: MarketBinding's.
+//   selMark: mark of the deleveraged market (0 < . < 2^64 when enabled); price: the
+//     bankruptcy price (0 < . < 2^64); cost = 10^4 * |price - selMark| - selMark *
+//     liqMmBps (|.| < 2^81): what closing one lot costs the entry's maintenance surplus;
+//     fundLong: bit, the fund's side (the entry must be on the other); left: lots still to
+//     place, 0 <= . <= 2^64.
+// Outputs: q (0 when disabled), score (|.| < 2^62), rootOut.
+// TypeScript twin: prover/src/engine/deleverage.ts (deleverageEntries), with
+// prover/src/domain/deleveraging.ts (deleverageScore, deleverageTake).
+template DeleverageEntry(D, M) {
+    var NL = TREE_LEVELS(D);
+    signal input enabled;
+    signal input account;
+    signal input ax;
+    signal input ay;
+    signal input balance;
+    signal input word[M];
+    signal input notional[M];
+    signal input siblings[NL][TREE_SIBLINGS()];
+    signal input market[M];
+    signal input mark[M];
+    signal input index[M];
+    signal input liqMmBps[M];
+    signal input selMark;
+    signal input price;
+    signal input cost;
+    signal input fundLong;
+    signal input left;
+    signal input rootIn;
+    signal output q;
+    signal output score;
+    signal output rootOut;
+
+    // A. The account, its leaf and its funding.
+    component accountBits = Num2Bits(D);
+    accountBits.in <== account;
+    NotSystemAccount()(account, enabled);
+    component old = AccountLeafUnpack(M);
+    old.balance <== balance;
+    old.word <== word;
+    old.notional <== notional;
+    component funding = SettleFunding(M);
+    funding.collateral <== old.collateral;
+    funding.size <== old.size;
+    funding.lastIndex <== old.lastIndex;
+    funding.index <== index;
+    funding.word <== word;
+    funding.enabled <== enabled;
+
+    // B. Equity and maintenance surplus at the marks and the liquidation rates:
+    // |equity| < 2^128 + 2^111 + M * 2^129 < 2^132 (M <= 6), requirement < 6 * 2^144, so
+    // |surplus| < 2^148 (DeleverageTake refuses a negative one).
+    signal markValue[M];
+    signal absMarkValue[M];
+    signal mmTerm[M];
+    signal pickSize[M];
+    signal pickNegative[M];
+    signal pickNotional[M];
+    signal pickValue[M];
+    var equity = funding.collateralOut;
+    var requirement = 0;
+    var selSize = 0;
+    var selNegative = 0;
+    var selNotional = 0;
+    var selValue = 0;
+    for (var j = 0; j < M; j++) {
+        markValue[j] <== old.size[j] * mark[j];
+        absMarkValue[j] <== markValue[j] * (1 - 2 * old.sizeNegative[j]);
+        mmTerm[j] <== absMarkValue[j] * liqMmBps[j];
+        equity += markValue[j] - notional[j];
+        requirement += mmTerm[j];
+        pickSize[j] <== market[j] * old.size[j];
+        pickNegative[j] <== market[j] * old.sizeNegative[j];
+        pickNotional[j] <== market[j] * notional[j];
+        pickValue[j] <== market[j] * markValue[j];
+        selSize += pickSize[j];
+        selNegative += pickNegative[j];
+        selNotional += pickNotional[j];
+        selValue += pickValue[j];
+    }
+    signal equitySignal <== equity;
+    signal surplus <== BPS_DENOMINATOR() * equitySignal - requirement;
+
+    // C. An open position opposing the fund's: short when the fund is long, long when it
+    // is short, of at least one lot.
+    signal size <== selSize;
+    signal sizeNegative <== selNegative;
+    enabled * (sizeNegative - fundLong) === 0;
+    signal absSize <== size * (1 - 2 * sizeNegative);
+    RangeCheck(SIZE_BITS())(enabled * (absSize - 1));
+
+    // D. Its score, on gated inputs (a disabled entry scores a harmless 1-lot position of
+    // equity 1), and the lots it takes: the most it can at or above maintenance.
+    signal gatedSize <== enabled * (size - 1) + 1;
+    signal gatedNegative <== enabled * sizeNegative;
+    signal gatedMark <== enabled * (selMark - 1) + 1;
+    signal gatedResult <== enabled * (selValue - selNotional);
+    signal gatedEquity <== enabled * (equitySignal - 1) + 1;
+    score <== DeleverageScore()(gatedSize, gatedNegative, gatedMark, gatedResult, gatedEquity);
+    component take = DeleverageTake();
+    take.left <== enabled * left;
+    take.size <== enabled * absSize;
+    take.surplus <== enabled * surplus;
+    take.cost <== cost;
+    q <== take.q;
+
+    // E. The closing trade at the bankruptcy price: the entry's size moves q lots towards
+    // zero (a short buys, a long sells), its notional by those lots at the price; a
+    // position that reaches zero realises its notional (|.| < 2^128 + 2^129) into
+    // collateral.
+    signal delta <== q * (2 * fundLong - 1);
+    signal tradeNotional <== delta * price;
+    signal newSize <== size + delta;
+    signal newZero <== IsZero()(newSize);
+    signal realises <== enabled * newZero;
+    signal realised <== realises * (selNotional + tradeNotional);
+    signal newCollateral <== funding.collateralOut - realised;
+    _ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);
+    signal newWord[M];
+    signal newNotional[M];
+    signal notionalChange <== tradeNotional - realised;
+    signal wordChange[M];
+    signal notionalStep[M];
+    for (var j = 0; j < M; j++) {
+        wordChange[j] <== market[j] * delta;
+        newWord[j] <== funding.wordOut[j] + wordChange[j];
+        notionalStep[j] <== market[j] * notionalChange;
+        newNotional[j] <== notional[j] + notionalStep[j];
+        _ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional[j]);
+    }
+
+    // F. The new leaf; root rootIn -> rootOut.
+    signal newBalance <== PackBalance()(newCollateral, old.withdrawNonce, old.flag);
+    signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);
+    signal newLeaf <== LeafHash(M)(ax, ay, newBalance, newWord, newNotional);
+    component update = LeafUpdate(D);
+    update.oldLeaf <== oldLeaf;
+    update.newLeaf <== newLeaf;
+    update.indexBits <== accountBits.out;
+    update.siblings <== siblings;
+    (update.oldRoot - rootIn) * enabled === 0;
+    rootOut <== rootIn + enabled * (update.newRoot - rootIn);
+}
+
+// Deleverage(A, D, M): the deleveraging of a liquidation batch: every market whose
+// compartment it leaves under water, with up to A ranked entries shared among them.
+//   market[M]: bits, the deleveraged markets (the caller refuses any other market left
+//     under water). A deleveraged market's compartment must be under water (C_j < 0).
+//     Where the fund holds a position (|S_j| >= 1) it is closed at BankruptcyPrice's
+//     price for the fund's side, |S_j| lots and x = -C_j; where it holds none there is
+//     nothing to close, and the deficit stays with the compartment (price 0).
+//   mark[M], index[M], liqMmBps[M]: MarketBinding's, as in DeleverageEntry.
+//   fundSize[M], fundSizeNegative[M]: the fund's signed sizes after the batch's
+//     liquidations (|.| <= 2^64) and their signs (the caller's SignedRangeCheck).
+//   compartment[M]: the fund's compartments after the batch's charges; a deleveraged one
+//     is at least -2^135 (checked), as BankruptcyPrice needs.
+//   entryEnabled[A]: bits, a prefix (entry i + 1 only after entry i); entryMarket[A][M]:
+//   one-hot of an enabled entry's market, which is one with lots to close (all 0 for a
+//   disabled entry); an enabled entry has lots left to place in its market. Entries are in
+//   the published order: market ascending, then score descending, then account
+//   ascending, checked as a strictly decreasing key
+//     (M - 1 - market) * 2^(63 + D) + score * 2^D + 2^(62 + D) + 2^D - 1 - account,
+//   (|score| < 2^62, so the last three terms lie in (0, 2^(63 + D))), so no account appears
+//   twice in a market with the same score.
+//   commitmentIn: the batch's data commitment so far; rootIn: the root after the slots.
+// Outputs:
+//   commitmentOut: from commitmentIn, c' = Poseidon(c, j, price_j) per deleveraged market
+//     j ascending, then c' = Poseidon(c, account + q * 2^32 + market * 2^96, score) per
+//     enabled entry (score as a field element).
+//     TypeScript twin: prover/src/domain/deleveraging.ts (deleverageCommitment).
+//   rootOut; sizeDelta[M], notionalDelta[M]: the fund's side of the closed lots (a fund
+//   long sells Q_j = sum of its market's q lots at price_j: size - Q_j, notional - Q_j *
+//   price_j).
+// The ranking's completeness (no eligible account left out above the last entry of its
+// market, or at all when lots are left unplaced with fewer than A entries) is not proven
+// here: the engine derives the whole deleveraging from the state, so the auditor's replay
+// (ADL_RANKING_INCOMPLETE) and the replicas (which attest only what they replayed) refuse
+// a batch whose list differs.
+// TypeScript twin: prover/src/engine/deleverage.ts (deleverageFund).
+template Deleverage(A, D, M) {
+    assert(A >= 1 && M <= 8 && D + 70 <= 250);
+    var NL = TREE_LEVELS(D);
+    signal input market[M];
+    signal input mark[M];
+    signal input index[M];
+    signal input liqMmBps[M];
+    signal input fundSize[M];
+    signal input fundSizeNegative[M];
+    signal input compartment[M];
+    signal input commitmentIn;
+    signal input rootIn;
+    signal input entryEnabled[A];
+    signal input entryMarket[A][M];
+    signal input account[A];
+    signal input ax[A];
+    signal input ay[A];
+    signal input balance[A];
+    signal input word[A][M];
+    signal input notional[A][M];
+    signal input siblings[A][NL][TREE_SIBLINGS()];
+    signal output commitmentOut;
+    signal output rootOut;
+    signal output sizeDelta[M];
+    signal output notionalDelta[M];
+
+    // A. Per deleveraged market: the deficit, the fund's lots and side, the bankruptcy
+    // price and what a lot closed at it costs a ranked entry's surplus.
+    signal absS[M];
+    signal flatFund[M];
+    signal active[M];
+    signal deficit[M];
+    signal fundLong[M];
+    signal price[M];
+    signal side[M];
+    signal distance[M];
+    signal costOf[M];
+    signal lots[M];
+    component bankruptcy[M];
+    for (var j = 0; j < M; j++) {
+        AssertBit()(market[j]);
+        // x = -C >= 1 in a deleveraged market (only a compartment under water is
+        // deleveraged), 0 elsewhere
+        deficit[j] <== -market[j] * compartment[j];
+        RangeCheck(135)(deficit[j] - market[j]);
+        absS[j] <== fundSize[j] * (1 - 2 * fundSizeNegative[j]);
+        flatFund[j] <== IsZero()(absS[j]);
+        active[j] <== market[j] * (1 - flatFund[j]);
+        fundLong[j] <== active[j] * (1 - fundSizeNegative[j]);
+        bankruptcy[j] = BankruptcyPrice();
+        bankruptcy[j].bankruptLong <== fundLong[j];
+        bankruptcy[j].mark <== active[j] * (mark[j] - 1) + 1;
+        bankruptcy[j].lots <== active[j] * (absS[j] - 1) + 1;
+        bankruptcy[j].x <== active[j] * deficit[j];
+        price[j] <== active[j] * bankruptcy[j].price;
+        side[j] <== (2 * fundLong[j] - 1) * (price[j] - mark[j]);
+        distance[j] <== active[j] * side[j];
+        costOf[j] <== BPS_DENOMINATOR() * distance[j] - mark[j] * liqMmBps[j];
+        lots[j] <== active[j] * absS[j];
+    }
+
+    // B. The commitment's heads, one per deleveraged market.
+    signal head[M + 1];
+    component headHash[M];
+    head[0] <== commitmentIn;
+    for (var j = 0; j < M; j++) {
+        headHash[j] = SparsePoseidon(3);
+        headHash[j].inputs[0] <== head[j];
+        headHash[j].inputs[1] <== j;
+        headHash[j].inputs[2] <== price[j];
+        head[j + 1] <== head[j] + market[j] * (headHash[j].out - head[j]);
+    }
+
+    // C. The entries, in order, each taking the most it can of its market's lots left.
+    signal left[A + 1][M];
+    signal root[A + 1];
+    signal c[A + 1];
+    signal key[A];
+    signal noneLeft[A];
+    signal pick[A][M][5];
+    signal taken[A][M];
+    component entry[A];
+    component entryHash[A];
+    for (var j = 0; j < M; j++) {
+        left[0][j] <== lots[j];
+    }
+    root[0] <== rootIn;
+    c[0] <== head[M];
+    for (var i = 0; i < A; i++) {
+        AssertBit()(entryEnabled[i]);
+        if (i > 0) {
+            entryEnabled[i] * (1 - entryEnabled[i - 1]) === 0;
+        }
+        var bits = 0;
+        var marketIndex = 0;
+        var selMark = 0;
+        var selPrice = 0;
+        var selCost = 0;
+        var selLong = 0;
+        var selLeft = 0;
+        for (var j = 0; j < M; j++) {
+            AssertBit()(entryMarket[i][j]);
+            // only a market with lots to close
+            entryMarket[i][j] * (1 - active[j]) === 0;
+            bits += entryMarket[i][j];
+            marketIndex += j * entryMarket[i][j];
+            pick[i][j][0] <== entryMarket[i][j] * mark[j];
+            pick[i][j][1] <== entryMarket[i][j] * price[j];
+            pick[i][j][2] <== entryMarket[i][j] * costOf[j];
+            pick[i][j][3] <== entryMarket[i][j] * fundLong[j];
+            pick[i][j][4] <== entryMarket[i][j] * left[i][j];
+            selMark += pick[i][j][0];
+            selPrice += pick[i][j][1];
+            selCost += pick[i][j][2];
+            selLong += pick[i][j][3];
+            selLeft += pick[i][j][4];
+        }
+        bits === entryEnabled[i];
+        noneLeft[i] <== IsZero()(selLeft);
+        entryEnabled[i] * noneLeft[i] === 0;
+        entry[i] = DeleverageEntry(D, M);
+        entry[i].enabled <== entryEnabled[i];
+        entry[i].account <== account[i];
+        entry[i].ax <== ax[i];
+        entry[i].ay <== ay[i];
+        entry[i].balance <== balance[i];
+        entry[i].word <== word[i];
+        entry[i].notional <== notional[i];
+        entry[i].siblings <== siblings[i];
+        entry[i].market <== entryMarket[i];
+        entry[i].mark <== mark;
+        entry[i].index <== index;
+        entry[i].liqMmBps <== liqMmBps;
+        entry[i].selMark <== selMark;
+        entry[i].price <== selPrice;
+        entry[i].cost <== selCost;
+        entry[i].fundLong <== selLong;
+        entry[i].left <== selLeft;
+        entry[i].rootIn <== root[i];
+        root[i + 1] <== entry[i].rootOut;
+        for (var j = 0; j < M; j++) {
+            taken[i][j] <== entryMarket[i][j] * entry[i].q;
+            left[i + 1][j] <== left[i][j] - taken[i][j];
+        }
+        // the published order; consecutive keys differ by less than M * 2^(63 + D)
+        key[i] <== (M - 1 - marketIndex) * (1 << (63 + D)) + entry[i].score * (1 << D)
+            + (1 << (62 + D)) + (1 << D) - 1 - account[i];
+        if (i > 0) {
+            RangeCheck(66 + D)(entryEnabled[i] * (key[i - 1] - key[i] - 1));
+        }
+        entryHash[i] = SparsePoseidon(3);
+        entryHash[i].inputs[0] <== c[i];
+        entryHash[i].inputs[1] <== account[i] + entry[i].q * (1 << 32) + marketIndex * (1 << 96);
+        entryHash[i].inputs[2] <== entry[i].score;
+        c[i + 1] <== c[i] + entryEnabled[i] * (entryHash[i].out - c[i]);
+    }
+    commitmentOut <== c[A];
+    rootOut <== root[A];
+
+    // D. The fund's side of each market's closed lots: it sells them when long, buys them
+    // when short.
+    signal placed[M];
+    signal signedPlaced[M];
+    for (var j = 0; j < M; j++) {
+        placed[j] <== lots[j] - left[A][j];
+        signedPlaced[j] <== (2 * fundLong[j] - 1) * placed[j];
+        sizeDelta[j] <== -signedPlaced[j];
+        notionalDelta[j] <== -signedPlaced[j] * price[j];
+    }
+}

@@ -1,0 +1,205 @@
+import { BPS_DENOMINATOR, FIRST_USER_ACCOUNT } from "../domain/constants.ts";
+import type { Account } from "../domain/account.ts";
+import { equity, scaledRequirement } from "../domain/margin.ts";
+import type { MarketParams } from "../domain/market.ts";
+import { settleFunding } from "../domain/funding.ts";
+import {
+  planDeleverage,
+  rankOpposing,
+  type Deleveraged,
+  type Deleveraging,
+  type RankedPosition,
+} from "../domain/deleveraging.ts";
+import type { DeleverageEntryInput, DeleverageInput } from "../domain/deleverage-inputs.ts";
+import type { ExchangeState } from "./state.ts";
+import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
+
+/**
+ * Auto-deleveraging in a liquidation batch: the twin of Deleverage and DeleverageEntry
+ * (circuits/src/auto-deleverage.circom), rules in docs/isolation.md section 3.
+ */
+
+/**
+ * A dishonest operator's deleveraging, for adversarial tests only (liquidate's
+ * `unchecked`): other markets, another order of the ranking, or other lots per entry.
+ */
+export interface ForgedDeleverage {
+  readonly markets?: readonly number[];
+  readonly ranking?: (
+    r: (RankedPosition & { score: bigint })[],
+  ) => (RankedPosition & { score: bigint })[];
+  readonly lots?: (examined: readonly Deleveraged[]) => Deleveraged[];
+}
+
+/** What a batch's deleveraging did: its records, its circuit input and the fund after it. */
+export interface FundDeleveraging {
+  /** The published records, one per deleveraged market, ascending (empty: none). */
+  readonly deleveraged: readonly Deleveraging[];
+  readonly input: DeleverageInput;
+  readonly fund: Account;
+}
+
+/**
+ * The ranking of the positions opposing the fund's in market j, on the tree as it stands
+ * (after the batch's liquidations and earlier entries): every user account with a position
+ * on the other side, after its funding at `indices`, with equity above 0 and at or above
+ * maintenance at the round's liquidation rates (`liquidatable`), in the published strict
+ * order.
+ */
+export function deleverageRanking(
+  state: ExchangeState,
+  market: number,
+  fundLong: boolean,
+  marks: readonly bigint[],
+  indices: readonly bigint[],
+  liquidatable: readonly MarketParams[],
+): (RankedPosition & { score: bigint })[] {
+  const positions: RankedPosition[] = [];
+  for (const [index, stored] of state.entries()) {
+    if (index < FIRST_USER_ACCOUNT) continue;
+    const a = settleFunding(stored, indices).account;
+    const p = a.positions[market];
+    if (p.size === 0n) continue;
+    const e = equity(a, marks);
+    positions.push({
+      account: index,
+      size: p.size,
+      result: p.size * marks[market] - p.notional,
+      equity: e,
+      surplus: BPS_DENOMINATOR * e - scaledRequirement(a, marks, liquidatable, "maintenance"),
+    });
+  }
+  return rankOpposing(positions, fundLong, marks[market], (p) => p.surplus >= 0n);
+}
+
+/** No deleveraging: Deleverage's inputs all 0, its A entries padding. */
+export function noDeleverage(state: ExchangeState, slots: number): DeleverageInput {
+  return {
+    market: Array<bigint>(state.marketCount).fill(0n),
+    entries: Array.from({ length: slots }, () => paddingEntry(state)),
+  };
+}
+
+function paddingEntry(state: ExchangeState): DeleverageEntryInput {
+  const w = emptyLeafWitness(state);
+  return {
+    enabled: 0n,
+    market: Array<bigint>(state.marketCount).fill(0n),
+    account: 0n,
+    ax: w.leafAx,
+    ay: w.leafAy,
+    balance: w.leafBalance,
+    word: w.leafWord,
+    notional: w.leafNotional,
+    siblings: w.siblings,
+  };
+}
+
+/** Where the batch deleverages: the markets (ascending) and their compartments' deficits. */
+export interface DeleverageTarget {
+  readonly market: number;
+  /** -C_j after the batch's charges, > 0. */
+  readonly deficit: bigint;
+}
+
+/**
+ * Closes the fund's position in each target market, whose compartment is under water,
+ * against that market's ranking at its bankruptcy price, with at most `slots` entries in
+ * all (markets ascending; a market left without entries keeps its lots for a later batch).
+ * Each entry settles its funding and closes the lots it takes at the price (a position
+ * reaching 0 realises its notional into collateral, as a trade's does); the fund takes the
+ * other side. Where the fund holds no position there is nothing to close: the record has
+ * price 0 and no entry, and the deficit stays. `write` stores each entry's new leaf;
+ * `funding` collects their funding payments. `fund` is the fund after the batch's
+ * liquidations and charges; the result's `fund` has the closed lots applied.
+ */
+export function deleverageFund(
+  state: ExchangeState,
+  fund: Account,
+  targets: readonly DeleverageTarget[],
+  marks: readonly bigint[],
+  indices: readonly bigint[],
+  liquidatable: readonly MarketParams[],
+  slots: number,
+  write: (index: bigint, a: Account) => void,
+  funding: Map<bigint, bigint>,
+  forge: ForgedDeleverage = {},
+): FundDeleveraging {
+  const entries: DeleverageEntryInput[] = [];
+  const deleveraged: Deleveraging[] = [];
+  let positions = fund.positions;
+  for (const { market, deficit } of targets) {
+    const held = positions[market].size;
+    const fundLong = held > 0n;
+    const lots = fundLong ? held : -held;
+    if (lots === 0n) {
+      deleveraged.push({ market, price: 0n, entries: [] });
+      continue;
+    }
+    const ranked = deleverageRanking(state, market, fundLong, marks, indices, liquidatable);
+    const honest = planDeleverage(
+      forge.ranking ? forge.ranking(ranked) : ranked,
+      fundLong,
+      marks[market],
+      liquidatable[market].maintenanceMarginBps,
+      lots,
+      deficit,
+      slots - entries.length,
+    );
+    const examined = forge.lots ? forge.lots(honest.examined) : honest.examined;
+    const dir = fundLong ? 1n : -1n;
+    for (const e of examined) {
+      const w = leafWitness(state, e.account);
+      entries.push({
+        enabled: 1n,
+        market: marks.map((_, j) => (j === market ? 1n : 0n)),
+        account: e.account,
+        ax: w.leafAx,
+        ay: w.leafAy,
+        balance: w.leafBalance,
+        word: w.leafWord,
+        notional: w.leafNotional,
+        siblings: w.siblings,
+      });
+      const settled = settleFunding(state.getAccount(e.account), indices);
+      if (settled.owed !== 0n)
+        funding.set(e.account, (funding.get(e.account) ?? 0n) + settled.payment);
+      const a = settled.account;
+      const p = a.positions[market];
+      const delta = dir * e.lots;
+      const size = p.size + delta;
+      const notional = p.notional + delta * honest.price;
+      const realised = size === 0n ? notional : 0n;
+      write(e.account, {
+        ...a,
+        collateral: a.collateral - realised,
+        positions: a.positions.map((q, j) =>
+          j === market ? { ...q, size, notional: notional - realised } : q,
+        ),
+      });
+    }
+    const placed = examined.reduce((n, e) => n + e.lots, 0n);
+    positions = positions.map((q, j) =>
+      j === market
+        ? {
+            ...q,
+            size: q.size - dir * placed,
+            notional: q.notional - dir * placed * honest.price,
+          }
+        : q,
+    );
+    deleveraged.push({ market, price: honest.price, entries: examined });
+  }
+  const chosen = new Set(targets.map((t) => t.market));
+  return {
+    deleveraged,
+    input: {
+      market: marks.map((_, j) => (chosen.has(j) ? 1n : 0n)),
+      entries: [
+        ...entries,
+        ...Array.from({ length: slots - entries.length }, () => paddingEntry(state)),
+      ],
+    },
+    fund: { ...fund, positions },
+  };
+}
