@@ -3,12 +3,7 @@ import fc from "fast-check";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
-import {
-  attributeLiquidation,
-  chargeBatch,
-  chargeCompartments,
-  sharesByMarket,
-} from "../../prover/src/domain/compartments.ts";
+import { attributeLiquidation, sharesByMarket } from "../../prover/src/domain/compartments.ts";
 import { penaltyMarket } from "../helpers/compartments.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { assertEveryWireFixed } from "../helpers/determinism.ts";
@@ -80,13 +75,10 @@ const arbCase: fc.Arbitrary<Case> = fc
 /**
  * The compartments' building blocks (circuits/src/compartments.circom) against their twins
  * (prover/src/domain/compartments.ts): AttributeCharges splits a liquidation's result by
- * market, ChargeCompartments applies it to the running compartments.
+ * market; LiquidateBatch adds the charges to the compartments (test/circuits/auto-deleverage.test.ts).
  */
-describe("AttributeCharges and ChargeCompartments: the compartment rules, proven (twins of domain/compartments.ts)", function () {
+describe("AttributeCharges: the compartment rules, proven (twins of domain/compartments.ts)", function () {
   let attribute: ProbeBuild;
-  let charge: ProbeBuild;
-  let batch: ProbeBuild;
-  const L = 4;
   before(async function () {
     // inputs public, so that --O2 keeps a wire for each, for the determinism check
     attribute = await compileProbe(
@@ -107,16 +99,6 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
         ],
       },
     );
-    charge = await compileProbe(
-      "charge_compartments_3",
-      "compartments.circom",
-      `ChargeCompartments(${M})`,
-      { wasm: true, publicInputs: ["compartment", "charge"] },
-    );
-    batch = await compileProbe("charge_batch_4_2", "compartments.circom", `ChargeBatch(${L}, 2)`, {
-      wasm: true,
-      publicInputs: ["compartment", "charge"],
-    });
   });
 
   const outputs = (b: ProbeBuild, w: readonly bigint[], name: string) => {
@@ -236,36 +218,11 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
     assert.deepEqual(outputs(attribute, off, "charge"), [0n, 0n, 0n]);
   });
 
-  it("applies charges as chargeCompartments does: pays what it has, deleverages the rest (property)", async function () {
-    const value = fc.oneof(
-      fc.bigInt(-(10n ** 6n), 10n ** 6n),
-      fc.bigInt(-(1n << 133n), 1n << 133n),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(value, { minLength: M, maxLength: M }),
-        fc.array(value, { minLength: M, maxLength: M }),
-        async (compartments, charges) => {
-          const twin = chargeCompartments(compartments, charges);
-          const w = await calculateWitness(charge.wasm!, {
-            compartment: compartments.map((x) => encodeSigned(x).toString()),
-            charge: charges.map((x) => encodeSigned(x).toString()),
-          });
-          assert.deepEqual(outputs(charge, w, "after"), twin.after);
-          assert.deepEqual(outputs(charge, w, "deleverage"), twin.deleverage);
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
-
-  it("has one witness per input: every wire of the three templates is fixed by their inputs", async function () {
+  it("has one witness per input: every wire of AttributeCharges is fixed by its inputs", async function () {
     // IsZero's inverse is a free witness when its input is 0; it fixes nothing else
     await assertEveryWireFixed(attribute, "compartments.circom", "AttributeCharges", {
       free: /\.inv$/,
     });
-    await assertEveryWireFixed(charge, "compartments.circom", "ChargeCompartments");
-    await assertEveryWireFixed(batch, "compartments.circom", "ChargeBatch");
   });
 
   it("refuses a forged split: a loss moved from the losing market to another one", async function () {
@@ -295,54 +252,5 @@ describe("AttributeCharges and ChargeCompartments: the compartment rules, proven
     forged[c1] = encodeSigned(-1n);
     const bad = unsatisfiedConstraints(r1cs, forged);
     assert.ok(bad.length > 0, "a loss moved between compartments was accepted");
-  });
-
-  it("ChargeBatch counts the batch's gains first and charges in slot order, as chargeBatch does (property)", async function () {
-    const sym = readSymbols(batch.sym!);
-    const value = fc.oneof(fc.bigInt(-1000n, 1000n), fc.bigInt(-(1n << 133n), 1n << 133n));
-    const run = async (start: readonly bigint[], slots: readonly (readonly bigint[])[]) => {
-      const w = await calculateWitness(batch.wasm!, {
-        compartment: start.map((x) => encodeSigned(x).toString()),
-        charge: slots.map((d) => d.map((x) => encodeSigned(x).toString())),
-      });
-      const at = (name: string) => decodeSigned(w[sym.get(name)!]);
-      return {
-        after: [0, 1].map((j) => at(`main.after[${j}]`)),
-        deleverage: slots.map((_, i) => [0, 1].map((j) => at(`main.deleverage[${i}][${j}]`))),
-      };
-    };
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.bigInt(-(1n << 134n) + 1n, (1n << 134n) - 1n), { minLength: 2, maxLength: 2 }),
-        fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { minLength: L, maxLength: L }),
-        async (start, slots) => {
-          const twin = chargeBatch(start, slots);
-          const got = await run(start, slots);
-          assert.deepEqual(got.after, twin.after);
-          assert.deepEqual(got.deleverage, twin.deleverage);
-        },
-      ),
-      { numRuns: 60 },
-    );
-    // a compartment of 100, a slot charging 150 and one gaining 60, in either order:
-    // nothing deleveraged, 10 left
-    for (const slots of [
-      [
-        [-150n, 0n],
-        [60n, 0n],
-        [0n, 0n],
-        [0n, 0n],
-      ],
-      [
-        [60n, 0n],
-        [-150n, 0n],
-        [0n, 0n],
-        [0n, 0n],
-      ],
-    ]) {
-      const got = await run([100n, 0n], slots);
-      assert.deepEqual(got.after, [10n, 0n]);
-      assert.ok(got.deleverage.flat().every((x) => x === 0n));
-    }
   });
 });
