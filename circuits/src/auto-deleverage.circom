@@ -22,7 +22,7 @@ include "deleveraging.circom";
 // DeleverageEntry(D, M): one ranked entry. The account settles its funding at the batch's
 // indices, is eligible (equity > 0 and at or above maintenance at the round's liquidation
 // rates), holds an open position opposing the fund's in the deleveraged market, and closes
-// the greedy maximum q of it (DeleverageTake) at `price`: it moves q lots towards zero,
+// the greedy maximum q of it (DeleverageTake), at least one lot, at `price`: it moves q lots towards zero,
 // its notional by the same lots at `price`; a position that reaches zero realises its
 // notional into collateral, as a trade's does. Its score (DeleverageScore) is an output,
 // for the block's strict order.
@@ -134,6 +134,9 @@ template DeleverageEntry(D, M) {
     take.surplus <== enabled * surplus;
     take.cost <== cost;
     q <== take.q;
+    // an entry closes at least one lot: one that cannot afford a lot is passed over (a
+    // batch of such entries would close nothing); q <= |size| <= 2^64
+    RangeCheck(SIZE_BITS())(enabled * (q - 1));
 
     // E. The closing trade at the bankruptcy price: the entry's size moves q lots towards
     // zero (a short buys, a long sells), its notional by those lots at the price; a
@@ -195,8 +198,8 @@ template DeleverageEntry(D, M) {
 //   twice in a market with the same score.
 //   commitmentIn: the batch's data commitment so far; rootIn: the root after the slots.
 // Outputs:
-//   commitmentOut: from commitmentIn, c' = Poseidon(c, j, price_j) per deleveraged market
-//     j ascending, then c' = Poseidon(c, account + q * 2^32 + market * 2^96, score) per
+//   commitmentOut: from commitmentIn, c' = Poseidon(c, 2^100 + j, price_j) per deleveraged
+//     market j ascending (2^100 tells a head from an entry), then c' = Poseidon(c, account + q * 2^32 + market * 2^96, score) per
 //     enabled entry (score as a field element).
 //     TypeScript twin: prover/src/domain/deleveraging.ts (deleverageCommitment).
 //   rootOut; sizeDelta[M], notionalDelta[M]: the fund's side of the closed lots (a fund
@@ -276,7 +279,8 @@ template Deleverage(A, D, M) {
     for (var j = 0; j < M; j++) {
         headHash[j] = SparsePoseidon(3);
         headHash[j].inputs[0] <== head[j];
-        headHash[j].inputs[1] <== j;
+        // 2^100 + j: an entry's word (account + q * 2^32 + market * 2^96) stays below 2^99
+        headHash[j].inputs[1] <== (1 << 100) + j;
         headHash[j].inputs[2] <== price[j];
         head[j + 1] <== head[j] + market[j] * (headHash[j].out - head[j]);
     }

@@ -27,9 +27,11 @@ include "range-check.circom";
 // enabled (a bit, checked here): 0 moves nothing; market[j] are bits adding up to enabled;
 // toReserve is a bit, 0 unless enabled; 0 < amount < 2^92 when enabled, 0 otherwise.
 // Preconditions (the caller's): nonce < 2^32 (AccountLeafUnpack); collateral signed,
-//   |.| < 2^128; compartment[j] signed, |.| < 2^130; absValue[j] = |size_j| * mark_j
-//   < 2^128; mmBps[j] < 2^16 (MarketBinding); domain the deployment's; M <= 7 (the market
-//   index fits the 32 bits below the nonce).
+//   |.| < 2^128; compartment[j] signed, |.| < 2^130 (LiquidateBatch passes it after the
+//   batch's charges: real values stay far below, and one beyond makes the check below
+//   refuse, never wrap); absValue[j] = |size_j| * mark_j < 2^128; mmBps[j] < 2^16
+//   (MarketBinding); domain the deployment's; M <= 7 (the market index fits the 32 bits
+//   below the nonce).
 //   Bounds: 10^4 * (compartment - amount) and absValue * mmBps are below 2^145 in size, so
 //   the slack lies in (-2^146, 2^146) and its 146-bit check passes exactly when it is >= 0.
 // TypeScript twin: prover/src/domain/compartment-moves.ts (compartmentMoveMessage,

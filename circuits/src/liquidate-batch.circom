@@ -383,7 +383,8 @@ template LiquidationSlot(D, M) {
 // bankruptcy price, and no liquidator takes a position of that market (its share would be
 // paid by the deleveraged traders).
 // The batch may carry one compartment move signed by the fund's key (CompartmentMove),
-// applied after the fund's funding and before the slots' charges.
+// applied after the fund's funding and before the slots' charges; a move out is judged on
+// what the batch leaves (the compartment after its charges, the position after its slots).
 template LiquidateBatch(L, A, D, M) {
     assert(D >= 2 && D <= ACCOUNT_BITS());
     var NL = TREE_LEVELS(D);
@@ -487,7 +488,8 @@ template LiquidateBatch(L, A, D, M) {
     move.collateral <== fund.collateral;
     move.mmBps <== binding.mmBps;
     // the compartments after funding, C_j = size_j * mark_j - notional_j, and the fund's
-    // positions' values |size_j| * mark_j
+    // positions' values |size_j| * mark_j (a move out is judged here, and again on what
+    // the batch leaves, section D)
     signal fundValue[M];
     for (var j = 0; j < M; j++) {
         fundValue[j] <== fund.size[j] * mark[j];
@@ -560,23 +562,44 @@ template LiquidateBatch(L, A, D, M) {
     // L <= 32, far below the field: an oversized value fails the 135-bit checks, it never
     // wraps. Real values stay below 2^100.
     assert(L <= 32);
+    // A move out of compartment j must leave it its requirement after the batch's charges,
+    // at the position the slots leave (the positions moved to the fund at the mark change
+    // C_j by nothing): a move cannot take out what the batch's losses need, which
+    // deleveraging would then take from the ranked traders.
     signal compartment[M];
     signal notionalMoved[M];
     signal startNegative[M];
     signal startFloor[M];
     signal finalCompartment[M];
     signal floorSlack[M];
+    signal fundSizeAfter[M];
+    signal fundSizeNegative[M];
+    signal fundValueAfter[M];
+    signal movedOut[M];
+    signal absValueAfter[M];
+    signal afterRequirement[M];
+    signal moveOutSlack[M];
     var charged[M];
     for (var j = 0; j < M; j++) {
-        // a move into compartment j lowers notional_j, raising C_j
-        notionalMoved[j] <== fundFunding.notionalOut[j] - move.delta[j];
-        compartment[j] <== fundValue[j] - notionalMoved[j];
         charged[j] = 0;
         for (var i = 0; i < L; i++) {
             charged[j] += slot[i].charge[j];
             take[i][j] * adlMarket[j] === 0;
         }
+        fundSizeAfter[j] <== fund.size[j] + totalSize[j];
+        fundSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(fundSizeAfter[j]);
+        fundValueAfter[j] <== fundSizeAfter[j] * mark[j];
+        // a move into compartment j lowers notional_j, raising C_j
+        notionalMoved[j] <== fundFunding.notionalOut[j] - move.delta[j];
+        compartment[j] <== fundValue[j] - notionalMoved[j];
         finalCompartment[j] <== compartment[j] + charged[j];
+        // a move out of market j: 10^4 * C_j after the batch's charges (and the move) at
+        // least |size_j| * mark_j * mmBps_j after its slots; both sides below 2^152 in size
+        movedOut[j] <== moveToReserve * moveMarket[j];
+        absValueAfter[j] <== fundValueAfter[j] * (1 - 2 * fundSizeNegative[j]);
+        afterRequirement[j] <== absValueAfter[j] * binding.mmBps[j];
+        moveOutSlack[j] <== movedOut[j] * (BPS_DENOMINATOR() * finalCompartment[j] - afterRequirement[j]);
+        RangeCheck(153)(moveOutSlack[j]);
         startNegative[j] <== SignedRangeCheck(134)(compartment[j]);
         startFloor[j] <== compartment[j] * startNegative[j];
         floorSlack[j] <== (1 - adlMarket[j]) * (finalCompartment[j] - startFloor[j]);
@@ -584,12 +607,6 @@ template LiquidateBatch(L, A, D, M) {
     }
 
     // E. The deleveraging, on the tree after the slots, and the fund's new leaf.
-    signal fundSizeAfter[M];
-    signal fundSizeNegative[M];
-    for (var j = 0; j < M; j++) {
-        fundSizeAfter[j] <== fund.size[j] + totalSize[j];
-        fundSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(fundSizeAfter[j]);
-    }
     component adl = Deleverage(A, D, M);
     adl.market <== adlMarket;
     adl.mark <== mark;

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { devOwners } from "../../prover/src/domain/owners.ts";
+import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
+import {
+  CompartmentMoveError,
+  signCompartmentMove,
+} from "../../prover/src/domain/compartment-moves.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
@@ -151,27 +155,66 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
     await witnessFor(liq(r.input));
   });
 
-  it("lists an entry that cannot afford a lot with 0 lots and goes on to the next", async function () {
+  it("passes over an entry that cannot afford a lot, and refuses one listed with 0 lots", async function () {
     // account 4 ranks first (tiny equity, huge leverage) but is exactly at maintenance:
     // a lot closed above the mark would take it below
     const mm = 500n; // BTC's maintenance rate, bps
     const equity4 = (2n * BTC_CRASH * mm) / 10_000n; // at its requirement, 2 lots short
-    const s = world(
-      [100_000n, 10_000_000n],
-      [
-        [equity4 - 2n * 2_000_000n, 2n, 6_000_000n],
-        [50_000_000n, 2n, 6_000_000n],
-      ],
-    );
-    const r = liquidate(s, [3n], marks, P.liquidations);
+    const w = () =>
+      world(
+        [100_000n, 10_000_000n],
+        [
+          [equity4 - 2n * 2_000_000n, 2n, 6_000_000n],
+          [50_000_000n, 2n, 6_000_000n],
+        ],
+      );
+    const r = liquidate(w(), [3n], marks, P.liquidations);
     assert.deepEqual(
       r.deleveraged[0].entries.map((e) => [e.account, e.lots]),
-      [
-        [4n, 0n],
-        [5n, 1n],
-      ],
+      [[5n, 1n]],
     );
     await witnessFor(liq(r.input));
+    // listed with 0 lots, it would spend a slot and close nothing
+    const listed = forged(w(), {
+      markets: [0],
+      lots: (ex) => [{ account: 4n, score: 0n, lots: 0n }, ...ex],
+    });
+    await refusedIn(listed.input, "DeleverageEntry");
+  });
+
+  it("refuses a move out of a compartment that the batch's own liquidations need (engine and circuit)", async function () {
+    // BTC's compartment holds 1,000,000: it pays the bankrupt's 750,000 alone. A move of
+    // 500,000 out of it meets the requirement before the batch (the fund is flat) but would
+    // leave the compartment under water after it, the rest paid by the ranked short
+    const w = () => world([1_000_000n, 10_000_000n], [[10_000_000n, 1n, 6_000_000n]]);
+    const move = (s: ExchangeState) =>
+      signCompartmentMove(
+        {
+          market: 0,
+          nonce: s.getAccount(INSURANCE_ACCOUNT).withdrawNonce,
+          amount: 500_000n,
+          toReserve: true,
+        },
+        2,
+        devOwnerKeys().fund.privateKey,
+        SAMPLE_DOMAIN,
+      );
+    assert.deepEqual(liquidate(w(), [3n], marks, P.liquidations).deleveraged, []);
+    const s = w();
+    assert.throws(
+      () => liquidate(s, [3n], marks, P.liquidations, { move: move(s) }),
+      (e: unknown) =>
+        e instanceof CompartmentMoveError && e.code === "COMPARTMENT_BELOW_REQUIREMENT",
+    );
+    // forged: the move lands and the deficit it makes is deleveraged
+    const f = w();
+    const r = liquidate(f, [3n], marks, P.liquidations, {
+      move: move(f),
+      unchecked: true,
+      forgeDeleverage: { markets: [0] },
+    });
+    assert.equal(r.deleveraged[0].entries[0].account, 4n);
+    await refusedIn(r.input, "LiquidateBatch");
   });
 
   it("deleverages a fund short against the ranked longs, below the mark", async function () {
@@ -348,14 +391,10 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
         [10_000n, 2n, 4_100_000n],
       ],
     );
+    // listed anyway, with a lot: the circuit reads its leaf, finds it below maintenance
     const ineligible = forged(poor, {
       markets: [0],
-      ranking: () => {
-        const a = poor.getAccount(5n);
-        const e = a.collateral + a.positions[0].size * BTC_CRASH - a.positions[0].notional;
-        const p = { account: 5n, size: -2n, result: e - a.collateral, equity: e, surplus: 0n };
-        return [{ ...p, score: deleverageScore(p, BTC_CRASH) }];
-      },
+      lots: () => [{ account: 5n, score: 0n, lots: 1n }],
     });
     await refusedIn(ineligible.input, "DeleverageTake");
     // a long (the fund is long): account 5 here holds +1 from 3,000,000

@@ -173,25 +173,39 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
               plan.shortfall <= 0n || plan.price === 1n,
               "a loss left with every lot placed",
             );
-          // the examined entries are the ranking's first ones, each taking the greedy maximum
-          plan.examined.forEach((c, i) => {
-            const p = ranking[i];
-            assert.equal(c.account, p.account);
+          // the listed entries are the ranking's, in order, each taking the greedy maximum
+          // (at least one lot); the ranked positions passed over before the last listed
+          // one, or before the end when lots are left, cannot afford a lot
+          const cost = 10_000n * d - mark * MM_BPS;
+          const at = plan.examined.map((c) => ranking.findIndex((p) => p.account === c.account));
+          at.forEach((k, i) => {
+            assert.ok(k >= 0 && (i === 0 || k > at[i - 1]), "an entry out of the ranking's order");
+            const c = plan.examined[i];
+            const p = ranking[k];
             assert.equal(c.score, p.score);
-            assert.ok(c.lots <= abs(p.size), "a position grew or crossed");
-            const after = p.surplus - c.lots * (10_000n * d - mark * MM_BPS);
+            assert.ok(
+              c.lots >= 1n && c.lots <= abs(p.size),
+              "a position grew, crossed or was listed for nothing",
+            );
+            const after = p.surplus - c.lots * cost;
             assert.ok(after >= 0n, "a counterparty left below maintenance");
             const leftBefore = lots - plan.examined.slice(0, i).reduce((s, e) => s + e.lots, 0n);
             if (c.lots < abs(p.size) && c.lots < leftBefore)
-              assert.ok(after < 10_000n * d - mark * MM_BPS, "an entry took less than it could");
+              assert.ok(after < cost, "an entry took less than it could");
+          });
+          const reached = plan.unplaced > 0n ? ranking.length : (at.at(-1) ?? -1) + 1;
+          ranking.slice(0, reached).forEach((p, k) => {
+            if (!at.includes(k))
+              assert.equal(
+                deleverageTake(1n, abs(p.size), p.surplus, cost),
+                0n,
+                "an entry passed over that could afford a lot",
+              );
           });
           assert.deepEqual(
             plan.cutOff,
-            ranking[plan.examined.length]
-              ? {
-                  account: ranking[plan.examined.length].account,
-                  score: ranking[plan.examined.length].score,
-                }
+            ranking[reached]
+              ? { account: ranking[reached].account, score: ranking[reached].score }
               : null,
           );
           if (plan.unplaced > 0n)
@@ -237,8 +251,8 @@ describe("auto-deleveraging: bankruptcy price and ranking (docs/isolation.md, se
     assert.deepEqual(
       steep.examined.map((e) => [e.account, e.lots]),
       [
-        [11n, 0n], // at its maintenance: examined, listed with 0 lots
-        [9n, 0n], // 260,000 of surplus: not one lot
+        // 11, at its maintenance, and 9, with 260,000 of surplus, cannot afford a lot:
+        // passed over
         [7n, 4n], // 10^7 of surplus: all 4 lots
         [5n, 6n], // the rest
       ],

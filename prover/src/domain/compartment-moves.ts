@@ -146,3 +146,27 @@ export function applyCompartmentMove(
     ),
   };
 }
+
+/**
+ * A move out of compartment j must also leave it its requirement after the liquidation
+ * batch that carries it, at the fund's position after the batch's liquidations
+ * (LiquidateBatch, section D): a move cannot take out what the batch's losses need, which
+ * deleveraging would take from the ranked traders. `fund` is the fund after the move, the
+ * liquidations' positions and their charges.
+ */
+export function checkMoveOutAfterBatch(
+  fund: Account,
+  m: CompartmentMove,
+  marks: readonly bigint[],
+  markets: readonly MarketParams[],
+): void {
+  if (!m.toReserve) return;
+  const j = m.market;
+  const left = compartmentValues(fund, marks)[j];
+  const required = abs(fund.positions[j].size) * marks[j] * markets[j].maintenanceMarginBps;
+  if (BPS_DENOMINATOR * left < required)
+    throw new CompartmentMoveError(
+      "COMPARTMENT_BELOW_REQUIREMENT",
+      `market ${j}'s compartment would hold ${left} after the batch's liquidations, below its position's maintenance requirement (${required} / 10^4): the move out cannot land with them`,
+    );
+}

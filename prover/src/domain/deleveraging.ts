@@ -119,19 +119,18 @@ export function rankOpposing(
 export interface Deleveraged {
   readonly account: bigint;
   readonly score: bigint;
-  /** Lots closed (0: the position could not afford one): it moves this many lots towards zero. */
+  /** Lots closed (at least 1): the position moves this many lots towards zero. */
   readonly lots: bigint;
 }
 
 export interface DeleveragePlan {
   readonly price: bigint;
   /**
-   * Every ranked entry examined, in order, with the lots closed against it (0 for one
-   * that cannot afford a lot): the list the batch publishes, so that a skip proof can only
-   * name an account ranked above the cut-off and absent from it.
+   * The ranked entries that close lots, in order, each with its lots (entries that cannot
+   * afford a lot are passed over): the list the batch publishes.
    */
   readonly examined: readonly Deleveraged[];
-  /** The first ranked entry not examined: the published cut-off, null when none is left. */
+  /** The first ranked entry the plan did not reach: null when none is left. */
   readonly cutOff: { readonly account: bigint; readonly score: bigint } | null;
   /** Lots no ranked position could take: the fund takes them at the mark. */
   readonly unplaced: bigint;
@@ -167,8 +166,10 @@ export function deleverageTake(left: bigint, size: bigint, surplus: bigint, cost
  * or above 0): closing q lots at a distance d from the mark costs it 10^4 * q * d of
  * surplus and frees q * mark * mmBps of requirement, so q <= floor(surplus / (10^4 * d -
  * mark * mmBps)) when that is positive. `mmBps` is the market's rate at the round's
- * liquidation multiplier (MarketBinding's liqMmBps), the one `surplus` is taken at. A counterparty's position is only reduced, and it
- * stays at or above maintenance, so deleveraging never makes a new liquidation.
+ * liquidation multiplier (MarketBinding's liqMmBps), the one `surplus` is taken at. A
+ * counterparty's position is only reduced, and it stays at or above maintenance, so
+ * deleveraging never makes a new liquidation. An entry that cannot afford one lot is passed
+ * over (DeleverageEntry refuses an entry of 0 lots).
  */
 export function planDeleverage(
   ranking: readonly (RankedPosition & { score: bigint })[],
@@ -183,14 +184,18 @@ export function planDeleverage(
   const cost = BPS_DENOMINATOR * abs(price - mark) - mark * mmBps;
   const examined: Deleveraged[] = [];
   let left = lots;
-  for (const p of ranking) {
+  let i = 0;
+  for (; i < ranking.length; i++) {
     if (left === 0n || examined.length === limit) break;
-    const size = abs(p.size);
-    const q = deleverageTake(left, size, p.surplus, cost);
+    const p = ranking[i];
+    const q = deleverageTake(left, abs(p.size), p.surplus, cost);
+    // an entry that cannot afford a lot is passed over: listing it would spend a slot and
+    // close nothing (a batch of such entries would change nothing, again and again)
+    if (q === 0n) continue;
     examined.push({ account: p.account, score: p.score, lots: q });
     left -= q;
   }
-  const cut = ranking[examined.length];
+  const cut = ranking[i];
   const recovered = (lots - left) * abs(price - mark);
   return {
     price,
@@ -214,15 +219,19 @@ export interface Deleveraging {
   readonly entries: readonly Deleveraged[];
 }
 
+/** What tells a market's head from an entry in the commitment (Deleverage). */
+const HEAD_TAG = 1n << 100n;
+
 /**
  * Deleverage's part of LiquidateBatch's dataCommitment, from the liquidations' chain `c`:
- * c' = Poseidon(c, market, price) per deleveraged market (ascending), then
+ * c' = Poseidon(c, 2^100 + market, price) per deleveraged market (ascending: 2^100 tells a
+ * head from an entry, whose word stays below 2^99), then
  * c' = Poseidon(c, account + lots * 2^32 + market * 2^96, score) per entry, market by
  * market (the score as a field element). Without a deleveraging: `c`.
  */
 export function deleverageCommitment(c: bigint, list: readonly Deleveraging[] = []): bigint {
   let out = c;
-  for (const d of list) out = poseidon([out, BigInt(d.market), d.price]);
+  for (const d of list) out = poseidon([out, HEAD_TAG + BigInt(d.market), d.price]);
   for (const d of list)
     for (const e of d.entries)
       out = poseidon([

@@ -12,6 +12,7 @@ import {
 } from "../domain/deleveraging.ts";
 import type { DeleverageEntryInput, DeleverageInput } from "../domain/deleverage-inputs.ts";
 import type { ExchangeState } from "./state.ts";
+import { LiquidatorError } from "./liquidators.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
 
 /**
@@ -72,6 +73,37 @@ export function deleverageRanking(
   return rankOpposing(positions, fundLong, marks[market], (p) => p.surplus >= 0n);
 }
 
+/**
+ * Whether deleveraging market j now would close at least one lot: the fund holds a
+ * position there, its compartment is under water by `deficit`, and a ranked position can
+ * afford a lot at the bankruptcy price. A compartment left under water where nobody can
+ * is not deleveraged again until one can (a batch would change nothing).
+ */
+export function deleverageable(
+  state: ExchangeState,
+  fund: Account,
+  market: number,
+  deficit: bigint,
+  marks: readonly bigint[],
+  indices: readonly bigint[],
+  liquidatable: readonly MarketParams[],
+): boolean {
+  const held = fund.positions[market].size;
+  if (held === 0n || deficit <= 0n) return false;
+  const ranking = deleverageRanking(state, market, held > 0n, marks, indices, liquidatable);
+  if (ranking.length === 0) return false;
+  const plan = planDeleverage(
+    ranking,
+    held > 0n,
+    marks[market],
+    liquidatable[market].maintenanceMarginBps,
+    held > 0n ? held : -held,
+    deficit,
+    1,
+  );
+  return plan.examined.length > 0;
+}
+
 /** No deleveraging: Deleverage's inputs all 0, its A entries padding. */
 export function noDeleverage(state: ExchangeState, slots: number): DeleverageInput {
   return {
@@ -106,7 +138,8 @@ export interface DeleverageTarget {
  * Closes the fund's position in each target market, whose compartment is under water,
  * against that market's ranking at its bankruptcy price, with at most `slots` entries in
  * all (markets ascending; a market left without entries keeps its lots for a later batch).
- * Each entry settles its funding and closes the lots it takes at the price (a position
+ * An entry that cannot afford a lot is passed over (planDeleverage). Each entry settles its
+ * funding and closes the lots it takes at the price (a position
  * reaching 0 realises its notional into collateral, as a trade's does); the fund takes the
  * other side. Where the fund holds no position there is nothing to close: the record has
  * price 0 and no entry, and the deficit stays. `write` stores each entry's new leaf;
@@ -202,4 +235,44 @@ export function deleverageFund(
     },
     fund: { ...fund, positions },
   };
+}
+
+/**
+ * The markets the batch deleverages, ascending, with their deficits. Every market whose
+ * compartment the batch's charges take below both 0 and where it started is deleveraged;
+ * no liquidator may take a position there (LIQUIDATOR_IN_DELEVERAGED_MARKET: the batcher
+ * then lets the fund take every position). So is every market still under water from an
+ * earlier batch where no liquidator took a position this batch and deleveraging would close
+ * a lot (deleverageable).
+ */
+export function deleveragedMarkets(
+  state: ExchangeState,
+  fund: Account,
+  before: readonly bigint[],
+  charges: readonly (readonly bigint[])[],
+  takenIn: (j: number) => boolean,
+  accounts: readonly bigint[],
+  at: {
+    marks: readonly bigint[];
+    indices: readonly bigint[];
+    liquidatable: readonly MarketParams[];
+  },
+): DeleverageTarget[] {
+  const after = before.map((c, j) => c + charges.reduce((s, row) => s + row[j], 0n));
+  const targets: DeleverageTarget[] = [];
+  after.forEach((c, j) => {
+    if (c >= 0n) return;
+    const needed = c < (before[j] < 0n ? before[j] : 0n);
+    if (needed && takenIn(j)) {
+      const i = charges.reduce((last, row, k) => (row[j] < 0n ? k : last), -1);
+      throw new LiquidatorError(
+        "LIQUIDATOR_IN_DELEVERAGED_MARKET",
+        `market ${j}'s compartment goes under water by ${-c} and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
+      );
+    }
+    const leftover =
+      !takenIn(j) && deleverageable(state, fund, j, -c, at.marks, at.indices, at.liquidatable);
+    if (needed || leftover) targets.push({ market: j, deficit: -c });
+  });
+  return targets;
 }

@@ -21,12 +21,7 @@ import {
 } from "../domain/compartments.ts";
 import { deleverageCommitment, type Deleveraging } from "../domain/deleveraging.ts";
 import { PARAM_SETS } from "../domain/params.ts";
-import {
-  deleverageFund,
-  deleverageRanking,
-  type DeleverageTarget,
-  type ForgedDeleverage,
-} from "./deleverage.ts";
+import { deleveragedMarkets, deleverageFund, type ForgedDeleverage } from "./deleverage.ts";
 import type { ExchangeState } from "./state.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
 import type {
@@ -36,13 +31,13 @@ import type {
 } from "../domain/inputs.ts";
 import {
   applyCompartmentMove,
+  checkMoveOutAfterBatch,
   CompartmentMoveError,
   verifyCompartmentMove,
   type SignedCompartmentMove,
 } from "../domain/compartment-moves.ts";
 import {
   checkTaker,
-  LiquidatorError,
   liquidatorShares,
   noTakerFields,
   takeOver,
@@ -260,6 +255,8 @@ export function liquidate(
         notional: p.notional + moved[j].notional - charged[j],
       })),
     };
+    if (checked && opts.move?.move.toReserve)
+      checkMoveOutAfterBatch(chargedFund, opts.move.move, marks, required);
     const forge = checked ? undefined : opts.forgeDeleverage;
     const targets = forge
       ? (forge.markets ?? []).map((market) => ({
@@ -358,49 +355,6 @@ export function liquidate(
     for (const [i, a] of undo.reverse()) state.setAccount(i, a);
     throw e;
   }
-}
-
-/**
- * The markets the batch deleverages, ascending, with their deficits. Every market whose
- * compartment the batch's charges take below both 0 and where it started is deleveraged;
- * no liquidator may take a position there (LIQUIDATOR_IN_DELEVERAGED_MARKET: the batcher
- * then lets the fund take every position). So is every market still under water from an
- * earlier batch where the fund holds a position no liquidator took and the ranking has an
- * entry.
- */
-function deleveragedMarkets(
-  state: ExchangeState,
-  fund: Account,
-  before: readonly bigint[],
-  charges: readonly (readonly bigint[])[],
-  takenIn: (j: number) => boolean,
-  accounts: readonly bigint[],
-  at: {
-    marks: readonly bigint[];
-    indices: readonly bigint[];
-    liquidatable: readonly MarketParams[];
-  },
-): DeleverageTarget[] {
-  const after = before.map((c, j) => c + charges.reduce((s, row) => s + row[j], 0n));
-  const targets: DeleverageTarget[] = [];
-  after.forEach((c, j) => {
-    if (c >= 0n) return;
-    const needed = c < (before[j] < 0n ? before[j] : 0n);
-    if (needed && takenIn(j)) {
-      const i = charges.reduce((last, row, k) => (row[j] < 0n ? k : last), -1);
-      throw new LiquidatorError(
-        "LIQUIDATOR_IN_DELEVERAGED_MARKET",
-        `market ${j}'s compartment goes under water by ${-c} and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
-      );
-    }
-    const size = fund.positions[j].size;
-    const leftover =
-      size !== 0n &&
-      !takenIn(j) &&
-      deleverageRanking(state, j, size > 0n, at.marks, at.indices, at.liquidatable).length > 0;
-    if (needed || leftover) targets.push({ market: j, deficit: -c });
-  });
-  return targets;
 }
 
 const max0 = (x: bigint) => (x < 0n ? 0n : x);

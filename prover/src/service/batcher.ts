@@ -8,7 +8,7 @@ import { endOldKey, rotatedAccounts, type QueuedDeposit } from "./owner-rotation
 import type { ForcedRequest } from "../domain/forced.ts";
 import { applyBatch } from "../engine/kinds.ts";
 import { isLiquidatable, LiquidatorError } from "../engine/liquidations.ts";
-import { deleverageRanking } from "../engine/deleverage.ts";
+import { deleverageable } from "../engine/deleverage.ts";
 import { compartmentValues } from "../domain/compartments.ts";
 import type { LiquidationTakerRequest } from "../domain/batch.ts";
 import { chooseTakers, handoverCount } from "./liquidators.ts";
@@ -343,9 +343,9 @@ export class Batcher {
   }
 
   /**
-   * Whether a compartment is under water where the fund holds a position the ranking can
-   * close (what was left unplaced by an earlier batch's entries): the engine deleverages
-   * it further in the next liquidation batch, even one without liquidations.
+   * Whether a compartment is under water where deleveraging would close a lot (what an
+   * earlier batch's entries left, or a ranked position that can now afford one): the engine
+   * deleverages it further in the next liquidation batch, even one without liquidations.
    */
   private deleverageDue(): boolean {
     const { state } = this.ctx;
@@ -355,18 +355,8 @@ export class Batcher {
       round.fundingIndices,
     ).account;
     const liquidatable = scaledMarkets(state.markets, round.margins, "liquidation");
-    return compartmentValues(fund, round.prices).some(
-      (c, j) =>
-        c < 0n &&
-        fund.positions[j].size !== 0n &&
-        deleverageRanking(
-          state,
-          j,
-          fund.positions[j].size > 0n,
-          round.prices,
-          round.fundingIndices,
-          liquidatable,
-        ).length > 0,
+    return compartmentValues(fund, round.prices).some((c, j) =>
+      deleverageable(state, fund, j, -c, round.prices, round.fundingIndices, liquidatable),
     );
   }
 
