@@ -14,7 +14,7 @@ export function accountsOf(d: BatchData): bigint[] {
         isTransfer(x) ? [x.transfer.from, x.transfer.to] : [x.withdrawal.account],
       );
     case "liquidations":
-      return [...d.accounts, ...takersOf(d)];
+      return [...d.accounts, ...takersOf(d), ...deleveragedOf(d)];
     case "forced":
       return d.requests.map((x) => x.account);
   }
@@ -24,4 +24,10 @@ export function accountsOf(d: BatchData): bigint[] {
 export function takersOf(d: BatchData): bigint[] {
   if (d.kind !== "liquidations" || !d.takers) return [];
   return d.takers.flatMap((t) => (t ? [t.offer.offer.account] : []));
+}
+
+/** The accounts a liquidation batch deleveraged (none for other kinds). */
+export function deleveragedOf(d: BatchData): bigint[] {
+  if (d.kind !== "liquidations") return [];
+  return (d.deleveraged ?? []).flatMap((m) => m.entries.map((e) => e.account));
 }

@@ -18,7 +18,8 @@ import { TradeError } from "../engine/trades.ts";
 import { OperatorError, type BatchBody, type OperatorContext } from "./context.ts";
 import type { Sequencer } from "./sequencer.ts";
 import type { OfferBook } from "./offer-book.ts";
-import { accountsOf, takersOf } from "./batch-accounts.ts";
+import { accountsOf, deleveragedOf, takersOf } from "./batch-accounts.ts";
+import { dropDeleveragedMatches } from "./deleveraged.ts";
 import { scaledMarkets } from "../domain/volatility.ts";
 import { INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { CompartmentMoveError } from "../domain/compartment-moves.ts";
@@ -123,7 +124,8 @@ export class Batcher {
     }
     if (d.kind === "trades")
       this.trackPositions(d.trades.flatMap((t) => [t.buy.order.account, t.sell.order.account]));
-    if (d.kind === "liquidations") this.trackPositions([...d.accounts, ...takersOf(d)]);
+    if (d.kind === "liquidations")
+      this.trackPositions([...d.accounts, ...takersOf(d), ...deleveragedOf(d)]);
     if (d.kind === "forced") {
       this.ctx.forcedAnswered?.(id, this.forcedSeen, d.requests.length, d.outcomes);
       this.forcedHash = d.queueTo;
@@ -141,6 +143,7 @@ export class Batcher {
       return id;
     });
     this.afterApply(r.data, id);
+    if (r.data.kind === "liquidations") dropDeleveragedMatches(this.ctx, this.seq, r.data, id);
     this.lastBatch = id;
     this.ctx.log(`batch ${id}: ${batchOperations(r.data)} ${kind}`);
     // the offers of the accounts it changed are backed as before, or no longer, or again
