@@ -3,6 +3,7 @@ import type { KeyPair } from "../domain/keys.ts";
 import { signOrder, type Side, type SignedOrder } from "../domain/order.ts";
 import type { Account } from "../domain/account.ts";
 import { isReduceOnly } from "../domain/breakers.ts";
+import type { Deleveraging } from "../domain/deleveraging.ts";
 
 /** What the demo's crash day showed (scripts/demo.ts prints it). */
 export interface CrashDayReport {
@@ -18,6 +19,24 @@ export interface CrashDayReport {
   readonly trades: readonly number[];
   /** The trade batch(es) settled at the crash round (proven with its reduce-only mask). */
   readonly batches: readonly number[];
+  /**
+   * The bankrupt long's liquidation at the crash round and the deleveraging that closed
+   * what market 0's compartment could not pay: the liquidation batches at the round, each
+   * deleveraged entry, and the fund's reserve and compartments (at the crash's marks)
+   * before the round and after its liquidations.
+   */
+  readonly deleveraging: {
+    readonly bankrupt: bigint;
+    readonly batches: readonly number[];
+    readonly entries: readonly {
+      readonly batch: number;
+      readonly account: bigint;
+      readonly lots: bigint;
+      readonly price: bigint;
+    }[];
+    readonly reserve: readonly [bigint, bigint];
+    readonly compartments: readonly [readonly bigint[], readonly bigint[]];
+  };
 }
 
 export interface CrashDayTrader {
@@ -32,7 +51,19 @@ export interface CrashDayRig {
   readonly domain: bigint;
   readonly oracle: Contract;
   readonly traders: readonly CrashDayTrader[];
+  /** A trader long market 0 with little margin: the 40% fall makes it bankrupt. */
+  readonly bankrupt: CrashDayTrader;
   account(index: bigint): Account;
+  /** The insurance fund's reserve and compartments at `prices`. */
+  fund(prices: readonly bigint[]): { reserve: bigint; compartments: bigint[] };
+  /** The liquidation batches: id, status, round, accounts and deleveraging. */
+  liquidationBatches(): {
+    id: number;
+    status: string;
+    round: bigint;
+    accounts: readonly bigint[];
+    deleveraged: readonly Deleveraging[];
+  }[];
   /** Posts an oracle round at `prices`; resolves with it once finalised. */
   postRound(prices: readonly bigint[]): Promise<{ roundId: bigint }>;
   /** The trade batches: id, status, round and each trade's market. */
@@ -44,22 +75,21 @@ export interface CrashDayRig {
 
 /**
  * A crash day (issue 21): market 0 falls 40% in one oracle round, more than the breaker's
- * bound, so the oracle makes it reduce-only; the service refuses an order that would add to
- * a position there, settles trades that reduce positions there and trades in market 1 as
- * before, all in batches proven at the crash round (their proofs bind its mask).
+ * bound, so the oracle makes it reduce-only. A thin long there goes bankrupt beyond market
+ * 0's insurance compartment: its liquidation empties the compartment and deleverages the
+ * rest against the ranked shorts, while market 1's compartment and the fund's reserve stay
+ * as they were. The service refuses an order that would add to a position in market 0,
+ * settles trades that reduce positions there and trades in market 1 as before, all in
+ * batches proven at the crash round (their proofs bind its mask).
  */
 export async function crashDay(
   rig: CrashDayRig,
   prices: readonly bigint[],
 ): Promise<CrashDayReport> {
   const size = (t: CrashDayTrader) => rig.account(t.account).positions[0].size;
-  const long = rig.traders.find((t) => size(t) > 0n);
-  const short = rig.traders.find((t) => size(t) < 0n);
-  if (!long || !short) throw new Error("crash day: no trader is both long and short market 0");
-  const [a, b] = rig.traders.filter((t) => t !== long && t !== short);
-  if (!a || !b) throw new Error("crash day: needs two more traders for market 1");
-
+  if (size(rig.bankrupt) <= 0n) throw new Error("crash day: the thin long holds no long");
   const crash = prices.map((q, j) => (j === 0 ? (q * 60n) / 100n : q));
+  const before = rig.fund(crash);
   const round = await rig.postRound(crash);
   const mask = BigInt(await rig.oracle.getFunction("roundReduceOnly")(round.roundId));
   if (!isReduceOnly(mask, 0)) throw new Error("crash day: the 40% move did not trip market 0");
@@ -68,6 +98,16 @@ export async function crashDay(
     `crash day: oracle round ${round.roundId} moves market 0 from ${prices[0]} to ${crash[0]} (-40%): its circuit breaker trips, reduce-only until ${until}`,
   );
   await rig.drained(); // the service reads the round (and liquidates what the crash put under)
+  const deleveraging = deleveragingAt(rig, round.roundId, before, crash);
+  rig.log(
+    `crash day: account ${rig.bankrupt.account} liquidated in batch ${deleveraging.batches.join(", ")}; market 0's compartment ${before.compartments[0]} -> ${deleveraging.compartments[1][0]}, deleveraging closed ${deleveraging.entries.map((e) => `${e.lots} lot(s) of account ${e.account} at ${e.price}`).join(", ")}; market 1's compartment ${before.compartments[1]} -> ${deleveraging.compartments[1][1]}, the reserve ${before.reserve} -> ${deleveraging.reserve[1]}`,
+  );
+  // the traders for the reduce-only trades, chosen once deleveraging has closed what it closed
+  const long = rig.traders.find((t) => size(t) > 0n);
+  const short = rig.traders.find((t) => size(t) < 0n);
+  if (!long || !short) throw new Error("crash day: no trader is both long and short market 0");
+  const [a, b] = rig.traders.filter((t) => t !== long && t !== short);
+  if (!a || !b) throw new Error("crash day: needs two more traders for market 1");
 
   let nonce = 5_000n;
   const send = async (t: CrashDayTrader, market: number, side: Side, amount: bigint) => {
@@ -139,5 +179,41 @@ export async function crashDay(
     refused,
     trades,
     batches,
+    deleveraging,
+  };
+}
+
+/**
+ * What the crash round's liquidations did: the bankrupt liquidated, market 0 deleveraged
+ * (by one batch or several, each going on down the ranking), the reserve untouched.
+ */
+function deleveragingAt(
+  rig: CrashDayRig,
+  roundId: bigint,
+  before: { reserve: bigint; compartments: bigint[] },
+  crash: readonly bigint[],
+): CrashDayReport["deleveraging"] {
+  const at = rig.liquidationBatches().filter((b) => b.round === roundId);
+  if (!at.some((b) => b.accounts.includes(rig.bankrupt.account) && b.status === "settled"))
+    throw new Error("crash day: the bankrupt long was not liquidated at the crash round");
+  const entries = at.flatMap((b) =>
+    b.deleveraged
+      .filter((m) => m.market === 0)
+      .flatMap((m) =>
+        m.entries.map((e) => ({ batch: b.id, account: e.account, lots: e.lots, price: m.price })),
+      ),
+  );
+  if (entries.length === 0) throw new Error("crash day: nothing was deleveraged");
+  if (at.some((b) => b.deleveraged.some((m) => m.market !== 0)))
+    throw new Error("crash day: market 1 was deleveraged");
+  const after = rig.fund(crash);
+  if (after.reserve !== before.reserve)
+    throw new Error(`crash day: the reserve moved: ${before.reserve} -> ${after.reserve}`);
+  return {
+    bankrupt: rig.bankrupt.account,
+    batches: at.map((b) => b.id),
+    entries,
+    reserve: [before.reserve, after.reserve],
+    compartments: [before.compartments, after.compartments],
   };
 }

@@ -37,6 +37,7 @@ import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import { sign } from "../domain/keys.ts";
 import { cancelMessage } from "../domain/messages.ts";
 import { crashDay, type CrashDayReport } from "./crash-day.ts";
+import { compartmentValues } from "../domain/compartments.ts";
 
 export interface ServiceDemoRow {
   readonly id: number;
@@ -578,6 +579,59 @@ export async function runServiceDemo(
     for (const t of taken)
       if (op.getOrder(t.id)?.status === "open")
         op.cancelOrder(t.id, sign(t.keys.privateKey, cancelMessage(t.so.order, deployment.domain)));
+    // a thin long in market 0 (60,000.00 of collateral, 5 lots bought from trader 0 at the
+    // mark): the 40% fall makes it bankrupt beyond market 0's insurance compartment
+    const crashLong = await (async () => {
+      const signer = await provider.getSigner(3 + n);
+      const keys = devKeyPair("demo-crash-long");
+      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, signer);
+      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, signer);
+      await (await token.getFunction("mint")(await signer.getAddress(), 6_000_000n)).wait();
+      await (await token.getFunction("approve")(d.addresses.vault, 6_000_000n)).wait();
+      const rc = await (
+        await vault.getFunction("deposit")(0n, keys.publicKey.x, keys.publicKey.y, 6_000_000n)
+      ).wait();
+      const ev = rc.logs
+        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "Deposited");
+      return { keys, account: BigInt(ev.args.account) };
+    })();
+    await until("the thin long credited", () =>
+      op.state.hasAccount(crashLong.account) ? true : undefined,
+    );
+    for (const [t, side, nonce] of [
+      [traders[0], "sell", 9_001n],
+      [crashLong, "buy", 1n],
+    ] as const) {
+      const mark = round.prices[0];
+      const so = signOrder(
+        {
+          account: t.account,
+          market: 0,
+          side,
+          nonce,
+          maxFeeBps: 10n,
+          amount: 5n,
+          limitPrice: side === "buy" ? mark + mark / 1000n : mark,
+        },
+        t.keys.privateKey,
+        p.markets,
+        deployment.domain,
+      );
+      const res = await fetch(`${api}/v1/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...so.order, signature: so.signature }, (_k, v) =>
+          typeof v === "bigint" ? v.toString() : v,
+        ),
+      });
+      if (res.status !== 201)
+        throw new Error(`the thin long's order was refused: ${await res.text()}`);
+    }
+    await until("the thin long's trade to settle", drained);
+    if (op.state.getAccount(crashLong.account).positions[0].size !== 5n)
+      throw new Error("the thin long did not buy its 5 lots");
+    log(`account ${crashLong.account} bought 5 lots of market 0 on 60,000.00 of collateral`);
     const crashDayReport = await crashDay(
       {
         api,
@@ -585,7 +639,26 @@ export async function runServiceDemo(
         domain: deployment.domain,
         oracle: new Contract(d.addresses.oracle, loadArtifact("PriceOracle").abi, provider),
         traders,
+        bankrupt: crashLong,
         account: (i) => op.state.getAccount(i),
+        fund: (prices) => {
+          const f = op.state.getAccount(INSURANCE_ACCOUNT);
+          return { reserve: f.collateral, compartments: compartmentValues(f, prices) };
+        },
+        liquidationBatches: () =>
+          op.batches().flatMap((b) =>
+            b.body.kind === "liquidations"
+              ? [
+                  {
+                    id: b.id,
+                    status: b.status,
+                    round: b.body.round,
+                    accounts: b.body.accounts,
+                    deleveraged: b.body.deleveraged ?? [],
+                  },
+                ]
+              : [],
+          ),
         postRound: async (prices) => {
           round = await new PriceFeeder(
             d.addresses.oracle,

@@ -50,7 +50,7 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
     // remainders, the bankruptcy price's step, and each entry's greedy lots q (a product
     // q * cost of two unknowns)
     pattern:
-      /\.adl\.(entry\[\d+\]\.(DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)|entry\[\d+\]\.take\.q|bankruptcy\[\d+\]\.step)$/,
+      /\.adl\.(entry\[\d+\]\.(DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)|entry\[\d+\]\.(take\.)?q|bankruptcy\[\d+\]\.step)$/,
     reason:
       "ClampedFloorDiv's quotient and remainder, BankruptcyPrice's step and DeleverageTake's q are unique by the proofs in their headers (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes them as known and shows every other wire of each template fixed",
   },
