@@ -76,6 +76,23 @@ function world(
   return s;
 }
 
+/**
+ * Both compartments empty; the bankrupt is long 1 BTC and 10 ETH from 400,000; account 4 is
+ * short 1 BTC, account 5 short 10 ETH.
+ */
+function bankruptInBoth(): ExchangeState {
+  const s = world([0n, 0n], [[10_000_000n, 1n, 6_000_000n]]);
+  s.setAccount(3n, {
+    ...s.getAccount(3n),
+    positions: [position(1n, 6_000_000n), position(10n, 4_000_000n)],
+  });
+  s.setAccount(5n, {
+    ...newAccount(devKeyPair("eth short").publicKey, 2, 10_000_000n),
+    positions: [flat, position(-10n, -4_000_000n)],
+  });
+  return s;
+}
+
 const liq = (input: LiquidateBatchInput) => ({ kind: "liquidate_batch" as const, input });
 const marks = [BTC_CRASH, ETH];
 const forged = (s: ExchangeState, forge: ForgedDeleverage) =>
@@ -263,15 +280,7 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
   it("deleverages two markets an account's liquidation leaves under water in one batch, each against its own ranking", async function () {
     // the bankrupt is long 1 BTC and 10 ETH from 400,000; both compartments are empty.
     // Account 4 is short 1 BTC, account 5 short 10 ETH
-    const s = world([0n, 0n], [[10_000_000n, 1n, 6_000_000n]]);
-    s.setAccount(3n, {
-      ...s.getAccount(3n),
-      positions: [position(1n, 6_000_000n), position(10n, 4_000_000n)],
-    });
-    s.setAccount(5n, {
-      ...newAccount(devKeyPair("eth short").publicKey, 2, 10_000_000n),
-      positions: [flat, position(-10n, -4_000_000n)],
-    });
+    const s = bankruptInBoth();
     const r = liquidate(s, [3n], marks, P.liquidations);
     assert.deepEqual(
       r.deleveraged.map((d) => [d.market, d.entries.map((e) => [e.account, e.lots])]),
@@ -286,15 +295,7 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
   });
 
   it("refuses two markets' entries out of the published order (market ascending)", async function () {
-    const s = world([0n, 0n], [[10_000_000n, 1n, 6_000_000n]]);
-    s.setAccount(3n, {
-      ...s.getAccount(3n),
-      positions: [position(1n, 6_000_000n), position(10n, 4_000_000n)],
-    });
-    s.setAccount(5n, {
-      ...newAccount(devKeyPair("eth short").publicKey, 2, 10_000_000n),
-      positions: [flat, position(-10n, -4_000_000n)],
-    });
+    const s = bankruptInBoth();
     const r = forged(s, { markets: [1, 0] });
     assert.deepEqual(
       r.deleveraged.map((d) => d.market),

@@ -1,4 +1,4 @@
-import type { SignalValue } from "./inputs.ts";
+import type { LeafWitness, SignalValue } from "./inputs.ts";
 
 /**
  * LiquidateBatch's deleveraging inputs (Deleverage(A, D, M) in
@@ -6,16 +6,10 @@ import type { SignalValue } from "./inputs.ts";
  * entries, the enabled ones first, each with its market (one-hot) and its account's leaf
  * at the root the previous entry left.
  */
-export interface DeleverageEntryInput {
+export interface DeleverageEntryInput extends LeafWitness {
   readonly enabled: bigint;
   readonly market: readonly bigint[];
   readonly account: bigint;
-  readonly ax: bigint;
-  readonly ay: bigint;
-  readonly balance: bigint;
-  readonly word: readonly bigint[];
-  readonly notional: readonly bigint[];
-  readonly siblings: readonly (readonly bigint[])[];
 }
 
 export interface DeleverageInput {

@@ -2,6 +2,7 @@ import type { BatchDataOf } from "../domain/batch.ts";
 import type { OperatorContext } from "./context.ts";
 import type { PendingMatch, Sequencer } from "./sequencer.ts";
 import { deleveragedOf } from "./batch-accounts.ts";
+import { storeDroppedMatches } from "./dropped-matches.ts";
 
 /**
  * After a liquidation batch that deleveraged accounts (batch `id`): their positions changed
@@ -26,22 +27,7 @@ export function dropDeleveragedMatches(
     ofHit(p)
       ? `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: batch ${id} deleveraged the account, changing the position the fill was checked against; the order is cancelled: sign again`
       : `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: it was checked against a fill dropped after batch ${id}'s deleveraging; the order is cancelled: sign again`;
-  const { store } = ctx;
-  try {
-    store.transaction(() => {
-      for (const p of dropped) {
-        store.matches.drop(p.seq);
-        for (const o of [p.match.maker, p.match.taker]) {
-          const stored = store.getOrder(o.id)!;
-          store.updateOrder(o.id, "cancelled", stored.remaining + p.match.qty, why(p));
-        }
-      }
-    });
-  } catch (e) {
-    // the books moved but the store did not: only a restart rebuilds them
-    ctx.fail(`the store refused to drop the deleveraged accounts' matches: ${String(e)}`);
-    throw e;
-  }
+  storeDroppedMatches(ctx, dropped, why, "the deleveraged accounts' matches");
   ctx.log(
     `batch ${id}: ${dropped.length} pending match(es) dropped, checked against positions its deleveraging changed`,
   );

@@ -1,3 +1,4 @@
+import { storeDroppedMatches } from "./dropped-matches.ts";
 import { FEE_ACCOUNT } from "../domain/constants.ts";
 import type { OwnerRotationView } from "../domain/ports.ts";
 import { isRotation, type Deposit } from "../domain/transfers.ts";
@@ -149,22 +150,7 @@ export function dropOverdueMatches(
     ofAccount(p)
       ? `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: the ${roleOf(a)} owner's key of account ${a} was rotated by deposit queue entry ${due.at}, and the data committee held the trade back for longer than the rotation wait (${secs} s); the order is cancelled: sign again (account ${a} with the new key)`
       : `its fill of ${p.match.qty} at ${p.match.price} (match ${p.seq}) was dropped: it was checked against a fill dropped when account ${a}'s owner key was rotated (deposit queue entry ${due.at}); the order is cancelled: sign again`;
-  const { store } = ctx;
-  try {
-    store.transaction(() => {
-      for (const p of dropped) {
-        store.matches.drop(p.seq);
-        for (const o of [p.match.maker, p.match.taker]) {
-          const stored = store.getOrder(o.id)!;
-          store.updateOrder(o.id, "cancelled", stored.remaining + p.match.qty, why(p));
-        }
-      }
-    });
-  } catch (e) {
-    // the books moved but the store did not: only a restart rebuilds them
-    ctx.fail(`the store refused to drop the old key's matches: ${String(e)}`);
-    throw e;
-  }
+  storeDroppedMatches(ctx, dropped, why, "the old key's matches");
   ctx.log(
     `deposit queue entry ${due.at}: ${dropped.length} pending match(es) of account ${a} dropped (the committee held them back past the rotation wait of ${secs} s); the rotation is credited`,
   );
