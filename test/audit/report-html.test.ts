@@ -146,6 +146,7 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
           deltas: ["2000000", "0"],
           funding: ["0", "0"],
           move: { market: 0, amount: "2000000", toReserve: false },
+          deleveraged: [],
         },
         {
           batch: 8,
@@ -158,6 +159,16 @@ function sampleReport(over: Partial<AuditReport> = {}): AuditReport {
           deltas: ["-500000", "0"],
           funding: ["-7", "0"],
           move: null,
+          deleveraged: [
+            {
+              market: 0,
+              price: "4650000",
+              entries: [
+                { account: "4", lots: "2" },
+                { account: "9", lots: "1" },
+              ],
+            },
+          ],
         },
       ],
     },
@@ -486,11 +497,15 @@ describe("audit HTML report", function () {
     assert.match(section, /<th>ETH-USD at round 1003<\/th><td><span class="num" title="2000000">/);
     assert.match(section, /<tr data-compartments="5">.*move 2000000 from the reserve to BTC-USD/);
     assert.match(section, /<tr data-compartments="8">.*\(funding -7\)/);
+    assert.match(
+      section,
+      /<tr data-compartments="8">.*BTC-USD deleveraged: 3 lot\(s\) at 4650000 \(account 4 2, account 9 1\)/,
+    );
     const lines = compartmentLines(sampleReport().compartments, ["BTC-USD", "ETH-USD"]);
     assert.deepEqual(lines, [
       "insurance compartments: reserve 3000000; at round 1003: BTC-USD 1500000, ETH-USD 2000000; 2 batch(es) changed them",
       "  batch 5 (liquidations, round 1001): BTC-USD +2000000; reserve -2000000; move 2000000 from the reserve to BTC-USD",
-      "  batch 8 (liquidations, round 1002, 2 liquidated): BTC-USD -500000 (funding -7)",
+      "  batch 8 (liquidations, round 1002, 2 liquidated): BTC-USD -500000 (funding -7); BTC-USD deleveraged: 3 lot(s) at 4650000 (account 4 2, account 9 1)",
     ]);
     const none = renderHtmlReport(sampleReport({ compartments: { now: null, changes: [] } }));
     assert.match(none, /the history was not replayed to the end\./);

@@ -1,3 +1,4 @@
+import type { Deleveraging } from "../domain/deleveraging.ts";
 import type { Account } from "../domain/account.ts";
 import {
   tradeLegs,
@@ -66,6 +67,8 @@ export interface CompartmentChange {
   } | null;
   /** The accounts the batch liquidated. */
   readonly liquidated: number;
+  /** What the batch deleveraged, market by market (empty: nothing). */
+  readonly deleveraged: readonly Deleveraging[];
 }
 
 interface CompartmentContext {
@@ -280,5 +283,6 @@ export function checkCompartments(
     funding,
     move: move ? { market: move.market, amount: move.amount, toReserve: move.toReserve } : null,
     liquidated: d.kind === "liquidations" ? d.accounts.length : 0,
+    deleveraged: d.kind === "liquidations" ? (d.deleveraged ?? []) : [],
   });
 }

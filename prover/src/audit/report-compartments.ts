@@ -26,6 +26,12 @@ export interface CompartmentsReport {
     readonly kind: string;
     readonly roundId: string | null;
     readonly liquidated: number;
+    /** What the batch deleveraged: per market, the price and each entry's account and lots. */
+    readonly deleveraged: readonly {
+      readonly market: number;
+      readonly price: string;
+      readonly entries: readonly { readonly account: string; readonly lots: string }[];
+    }[];
     readonly reserve: string;
     readonly reserveDelta: string;
     /** At the batch's marks (null: a deposit batch, unpriced). */
@@ -65,6 +71,11 @@ export function compartmentsReport(
       kind: c.kind,
       roundId: c.roundId === null ? null : c.roundId.toString(),
       liquidated: c.liquidated,
+      deleveraged: c.deleveraged.map((m) => ({
+        market: m.market,
+        price: m.price.toString(),
+        entries: m.entries.map((e) => ({ account: e.account.toString(), lots: e.lots.toString() })),
+      })),
       reserve: c.reserve.toString(),
       reserveDelta: c.reserveDelta.toString(),
       compartments: strings(c.compartments),
@@ -109,6 +120,7 @@ export function compartmentLines(
       .filter((x) => x !== null);
     if (c.reserveDelta !== "0") parts.push(`reserve ${signed(c.reserveDelta)}`);
     if (c.move) parts.push(moveText(c.move, name));
+    for (const m of c.deleveraged) parts.push(deleveragedText(m, name));
     lines.push(
       `  batch ${c.batch} (${c.kind}${c.roundId ? `, round ${c.roundId}` : ""}${c.liquidated ? `, ${c.liquidated} liquidated` : ""}): ${parts.join("; ") || "no change"}`,
     );
@@ -132,13 +144,24 @@ export function compartmentsSection(r: CompartmentsReport, markets: readonly str
   const rows = shown.length
     ? h`<table class="findings compartments"><thead><tr><th>batch</th><th>kind</th><th>round</th><th>liquidated</th>${cols.map(
         (s) => h`<th>${s} change</th><th>${s} after</th>`,
-      )}<th>reserve change</th><th>reserve after</th><th>move</th></tr></thead><tbody>${shown.map(
+      )}<th>reserve change</th><th>reserve after</th><th>move</th><th>deleveraged</th></tr></thead><tbody>${shown.map(
         (c) =>
           h`<tr data-compartments="${String(c.batch)}"><td>${c.batch}</td><td>${c.kind}</td><td>${c.roundId ?? "—"}</td><td class="num">${grouped(c.liquidated)}</td>${cols.map(
             (_, j) =>
               h`<td>${c.deltas ? amount(c.deltas[j]) : "—"}${c.funding && c.funding[j] !== "0" ? h` <small>(funding ${signed(c.funding[j])})</small>` : ""}</td><td>${c.compartments ? amount(c.compartments[j]) : "—"}</td>`,
-          )}<td>${amount(c.reserveDelta)}</td><td>${amount(c.reserve)}</td><td>${c.move ? moveText(c.move, name) : "—"}</td></tr>`,
+          )}<td>${amount(c.reserveDelta)}</td><td>${amount(c.reserve)}</td><td>${c.move ? moveText(c.move, name) : "—"}</td><td>${c.deleveraged.length ? c.deleveraged.map((m) => deleveragedText(m, name)).join("; ") : "—"}</td></tr>`,
       )}</tbody></table>`
     : h`<p class="none">No batch changed them.</p>`;
   return h`<section><h2>Insurance compartments</h2>${intro}${now}${rows}</section>`;
+}
+
+/** One market's deleveraging in a line: lots closed at the bankruptcy price, by account. */
+function deleveragedText(
+  m: CompartmentsReport["changes"][number]["deleveraged"][number],
+  name: (j: number) => string,
+): string {
+  const lots = m.entries.reduce((n, e) => n + BigInt(e.lots), 0n);
+  return m.entries.length
+    ? `${name(m.market)} deleveraged: ${lots} lot(s) at ${m.price} (${m.entries.map((e) => `account ${e.account} ${e.lots}`).join(", ")})`
+    : `${name(m.market)} left under water: nothing to close`;
 }

@@ -600,7 +600,7 @@ export async function runServiceDemo(
       op.state.hasAccount(crashLong.account) ? true : undefined,
     );
     for (const [t, side, nonce] of [
-      [traders[0], "sell", 9_001n],
+      [traders[0], "sell", 4_001n],
       [crashLong, "buy", 1n],
     ] as const) {
       const mark = round.prices[0];
