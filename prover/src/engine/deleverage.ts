@@ -11,6 +11,7 @@ import {
   type RankedPosition,
 } from "../domain/deleveraging.ts";
 import type { DeleverageEntryInput, DeleverageInput } from "../domain/deleverage-inputs.ts";
+import type { LeafSlotFields } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
 import { LiquidatorError } from "./liquidators.ts";
 import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
@@ -113,11 +114,20 @@ export function noDeleverage(state: ExchangeState, slots: number): DeleverageInp
 }
 
 function paddingEntry(state: ExchangeState): DeleverageEntryInput {
-  const w = emptyLeafWitness(state);
+  return entryInput(0n, Array<bigint>(state.marketCount).fill(0n), 0n, emptyLeafWitness(state));
+}
+
+/** An entry's circuit input from its account's leaf witness (engine/leaf-witness.ts). */
+function entryInput(
+  enabled: bigint,
+  market: readonly bigint[],
+  account: bigint,
+  w: LeafSlotFields,
+): DeleverageEntryInput {
   return {
-    enabled: 0n,
-    market: Array<bigint>(state.marketCount).fill(0n),
-    account: 0n,
+    enabled,
+    market,
+    account,
     ax: w.leafAx,
     ay: w.leafAy,
     balance: w.leafBalance,
@@ -182,18 +192,14 @@ export function deleverageFund(
     const examined = forge.lots ? forge.lots(honest.examined) : honest.examined;
     const dir = fundLong ? 1n : -1n;
     for (const e of examined) {
-      const w = leafWitness(state, e.account);
-      entries.push({
-        enabled: 1n,
-        market: marks.map((_, j) => (j === market ? 1n : 0n)),
-        account: e.account,
-        ax: w.leafAx,
-        ay: w.leafAy,
-        balance: w.leafBalance,
-        word: w.leafWord,
-        notional: w.leafNotional,
-        siblings: w.siblings,
-      });
+      entries.push(
+        entryInput(
+          1n,
+          marks.map((_, j) => (j === market ? 1n : 0n)),
+          e.account,
+          leafWitness(state, e.account),
+        ),
+      );
       const settled = settleFunding(state.getAccount(e.account), indices);
       if (settled.owed !== 0n)
         funding.set(e.account, (funding.get(e.account) ?? 0n) + settled.payment);
