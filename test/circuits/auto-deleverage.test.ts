@@ -436,6 +436,36 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
     await refusedIn(r.input, "LiquidateBatch");
   });
 
+  it("refuses an entry after a padding one, an entry of no market, and one in a market not deleveraged (forged inputs)", async function () {
+    const honest = liquidate(
+      world([100_000n, 10_000_000n], [[10_000_000n, 1n, 6_000_000n]]),
+      [3n],
+      marks,
+      P.liquidations,
+    );
+    const adl = honest.input.adl;
+    assert.deepEqual(
+      adl.entries.map((e) => e.enabled),
+      [1n, 0n],
+    );
+    const withEntries = (entries: typeof adl.entries) => ({
+      ...honest.input,
+      adl: { ...adl, entries },
+    });
+    // the entries are a prefix of the slots: the real entry moved behind the padding
+    await refusedIn(withEntries([adl.entries[1], adl.entries[0]]), "Deleverage");
+    // an enabled entry names exactly one market
+    await refusedIn(
+      withEntries([{ ...adl.entries[0], market: [0n, 0n] }, adl.entries[1]]),
+      "Deleverage",
+    );
+    // only a market the batch deleverages, where the fund holds lots to close
+    await refusedIn(
+      withEntries([{ ...adl.entries[0], market: [0n, 1n] }, adl.entries[1]]),
+      "Deleverage",
+    );
+  });
+
   it("refuses the fund as an entry", async function () {
     const s = world([100_000n, 10_000_000n], [[10_000_000n, 1n, 6_000_000n]]);
     const r = forged(s, {

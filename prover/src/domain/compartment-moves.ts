@@ -126,16 +126,16 @@ export function applyCompartmentMove(
       "COMPARTMENT_RESERVE_SHORT",
       `the reserve holds ${fund.collateral}, less than the ${m.amount} to move into market ${j}'s compartment`,
     );
-  if (m.toReserve) {
-    const left = compartmentValues(fund, marks)[j] - m.amount;
-    const p = fund.positions[j];
-    const required = abs(p.size) * marks[j] * markets[j].maintenanceMarginBps;
-    if (BPS_DENOMINATOR * (left - floor) < required)
-      throw new CompartmentMoveError(
-        "COMPARTMENT_BELOW_REQUIREMENT",
-        `market ${j}'s compartment would hold ${left}, below its position's maintenance requirement (${required} / 10^4) plus its floor of ${floor}`,
-      );
-  }
+  if (m.toReserve)
+    requireCompartment(
+      fund,
+      j,
+      compartmentValues(fund, marks)[j] - m.amount,
+      marks,
+      markets,
+      floor,
+      "",
+    );
   const sign_ = m.toReserve ? 1n : -1n;
   return {
     ...fund,
@@ -162,11 +162,35 @@ export function checkMoveOutAfterBatch(
 ): void {
   if (!m.toReserve) return;
   const j = m.market;
-  const left = compartmentValues(fund, marks)[j];
+  requireCompartment(
+    fund,
+    j,
+    compartmentValues(fund, marks)[j],
+    marks,
+    markets,
+    0n,
+    " after the batch's liquidations",
+  );
+}
+
+/**
+ * A move out leaves compartment j holding `left`: at least its position's maintenance
+ * requirement at `marks` plus `floor` (COMPARTMENT_BELOW_REQUIREMENT otherwise). `when`
+ * says at what point in the refusal.
+ */
+function requireCompartment(
+  fund: Account,
+  j: number,
+  left: bigint,
+  marks: readonly bigint[],
+  markets: readonly MarketParams[],
+  floor: bigint,
+  when: string,
+): void {
   const required = abs(fund.positions[j].size) * marks[j] * markets[j].maintenanceMarginBps;
-  if (BPS_DENOMINATOR * left < required)
+  if (BPS_DENOMINATOR * (left - floor) < required)
     throw new CompartmentMoveError(
       "COMPARTMENT_BELOW_REQUIREMENT",
-      `market ${j}'s compartment would hold ${left} after the batch's liquidations, below its position's maintenance requirement (${required} / 10^4): the move out cannot land with them`,
+      `market ${j}'s compartment would hold ${left}${when}, below its position's maintenance requirement (${required} / 10^4) plus its floor of ${floor}: the move out waits`,
     );
 }
