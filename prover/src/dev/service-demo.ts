@@ -279,22 +279,27 @@ export async function runServiceDemo(
     }
     const thin = traders.pop()!;
     // a liquidator (50,000.00 of collateral) that will take over the thin trader's position
-    const liqSigner = await provider.getSigner(2 + n);
-    const liqKeys = devKeyPair("demo-liquidator");
-    let liqAccount: bigint;
-    {
-      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, liqSigner);
-      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, liqSigner);
-      await (await token.getFunction("mint")(await liqSigner.getAddress(), 5_000_000n)).wait();
-      await (await token.getFunction("approve")(d.addresses.vault, 5_000_000n)).wait();
+    // a new account of signer k with the development key `name`, `amount` deposited
+    const openAccount = async (k: number, name: string, amount: bigint) => {
+      const signer = await provider.getSigner(k);
+      const keys = devKeyPair(name);
+      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, signer);
+      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, signer);
+      await (await token.getFunction("mint")(await signer.getAddress(), amount)).wait();
+      await (await token.getFunction("approve")(d.addresses.vault, amount)).wait();
       const rc = await (
-        await vault.getFunction("deposit")(0n, liqKeys.publicKey.x, liqKeys.publicKey.y, 5_000_000n)
+        await vault.getFunction("deposit")(0n, keys.publicKey.x, keys.publicKey.y, amount)
       ).wait();
       const ev = rc.logs
         .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
         .find((e: { name: string } | null) => e?.name === "Deposited");
-      liqAccount = BigInt(ev.args.account);
-    }
+      return { keys, account: BigInt(ev.args.account) };
+    };
+    const { keys: liqKeys, account: liqAccount } = await openAccount(
+      2 + n,
+      "demo-liquidator",
+      5_000_000n,
+    );
     log(
       `${n} traders, a thin trader (account ${thin.account}) and a liquidator (account ${liqAccount}) deposited; the insurance fund topped up`,
     );
@@ -581,21 +586,7 @@ export async function runServiceDemo(
         op.cancelOrder(t.id, sign(t.keys.privateKey, cancelMessage(t.so.order, deployment.domain)));
     // a thin long in market 0 (60,000.00 of collateral, 5 lots bought from trader 0 at the
     // mark): the 40% fall makes it bankrupt beyond market 0's insurance compartment
-    const crashLong = await (async () => {
-      const signer = await provider.getSigner(3 + n);
-      const keys = devKeyPair("demo-crash-long");
-      const token = new Contract(d.addresses.token, loadArtifact("TestToken").abi, signer);
-      const vault = new Contract(d.addresses.vault, loadArtifact("Vault").abi, signer);
-      await (await token.getFunction("mint")(await signer.getAddress(), 6_000_000n)).wait();
-      await (await token.getFunction("approve")(d.addresses.vault, 6_000_000n)).wait();
-      const rc = await (
-        await vault.getFunction("deposit")(0n, keys.publicKey.x, keys.publicKey.y, 6_000_000n)
-      ).wait();
-      const ev = rc.logs
-        .map((l: { topics: string[]; data: string }) => vault.interface.parseLog(l))
-        .find((e: { name: string } | null) => e?.name === "Deposited");
-      return { keys, account: BigInt(ev.args.account) };
-    })();
+    const crashLong = await openAccount(3 + n, "demo-crash-long", 6_000_000n);
     await until("the thin long credited", () =>
       op.state.hasAccount(crashLong.account) ? true : undefined,
     );
