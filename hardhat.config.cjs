@@ -28,8 +28,19 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }) 
 /** @type {import("hardhat/config").HardhatUserConfig} */
 module.exports = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 1000 }, evmVersion: "cancun" },
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 1000 }, evmVersion: "cancun" },
+      },
+    ],
+    overrides: {
+      // Settlement stays under the 24,576-byte code size limit (EIP-170) at fewer runs
+      "contracts/Settlement.sol": {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+      },
+    },
   },
   paths: {
     sources: "contracts",

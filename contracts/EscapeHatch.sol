@@ -270,6 +270,12 @@ abstract contract EscapeHatch is Governed {
         if (waiting) depositDue = time + forcedDeadline;
         bool overdue = (forcedDue != 0 && block.timestamp >= forcedDue) || (depositDue != 0 && block.timestamp >= depositDue);
         if (!overdue) revert NothingOverdue(forcedDue, depositDue);
+        _freeze();
+    }
+
+    /// @dev Freezes for good (freeze's overdue request, or a proven fraud such as a skip
+    /// proof, DeleverageChallenge): records the root, the batches, the round and the pool.
+    function _freeze() internal {
         (uint256 root, uint64 batches, uint64 roundId, uint256 pool) = _freezeSnapshot();
         frozenRoot = root;
         // a balance beyond 2^128 is not a real token's; the exits then share 2^128 - 1

@@ -9,6 +9,7 @@ import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IVault} from "./interfaces/IVault.sol";
 import {Groth16Call} from "./interfaces/IGroth16Verifier.sol";
 import {EscapeHatch} from "./EscapeHatch.sol";
+import {DeleverageChallenge} from "./DeleverageChallenge.sol";
 import {DataAvailability} from "./DataAvailability.sol";
 import {ICommittee} from "./interfaces/ICommittee.sol";
 import {Funding} from "./Funding.sol";
@@ -30,6 +31,9 @@ import {Funding} from "./Funding.sol";
 ///   this batch's attestation (DataAvailability, Committee.check)
 ///                        -> NotEnoughAttestations, NotAMember, DuplicateMember, InvalidAttestation
 /// - the proof verifies for the public inputs built here -> InvalidProof
+/// Every liquidation batch is recorded (its dataCommitment and priceConfigHash) for skip
+/// proofs: anyone who shows that its deleveraging left out an account the ranking had to
+/// list freezes the exchange (DeleverageChallenge).
 ///
 /// The price rule, for the batches proven at an oracle round's prices (trades, withdrawals,
 /// liquidations), at round r, where `lastRoundUsed` is the round of the last such batch and
@@ -70,7 +74,7 @@ import {Funding} from "./Funding.sol";
 /// itself unless renewed) and unpauses early. No role can move the root without a proof,
 /// change the verifiers, the configuration, the oracle or the Vault (all immutable), or
 /// move user funds.
-contract Settlement is EscapeHatch, DataAvailability {
+contract Settlement is DeleverageChallenge, DataAvailability {
     /// @notice Batch kinds, as emitted in BatchSettled.
     uint8 public constant KIND_TRADES = 1;
     uint8 public constant KIND_DEPOSITS = 2;
@@ -97,6 +101,9 @@ contract Settlement is EscapeHatch, DataAvailability {
     address public immutable forcedVerifier;
     /// @notice Verifier of ExitAccount(D, M): [root, priceConfigHash, account, recipient, payout].
     address public immutable exitVerifier;
+    /// @notice Verifier of SkippedDeleverage(A, D, M): [dataCommitment, priceConfigHash,
+    /// account, market] (DeleverageChallenge).
+    address public immutable skipVerifier;
     IPriceOracle public immutable oracle;
     IVault public immutable vault;
     /// @notice This deployment's domain, Poseidon(chain id, this contract's address): every
@@ -240,6 +247,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         address liquidationVerifier;
         address forcedVerifier;
         address exitVerifier;
+        address skipVerifier;
         IPriceOracle oracle;
         IVault vault;
         /// The data availability committee (trades, withdrawals and liquidations need k of n).
@@ -281,6 +289,7 @@ contract Settlement is EscapeHatch, DataAvailability {
         liquidationVerifier = c.liquidationVerifier;
         forcedVerifier = c.forcedVerifier;
         exitVerifier = c.exitVerifier;
+        skipVerifier = c.skipVerifier;
         oracle = c.oracle;
         vault = c.vault;
         domain = PoseidonT3.hash([block.chainid, uint256(uint160(address(this)))]);
@@ -406,6 +415,10 @@ contract Settlement is EscapeHatch, DataAvailability {
 
     function _verifyExit(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view override returns (bool) {
         return Groth16Call.verify(exitVerifier, selExit, proof, pub);
+    }
+
+    function _verifySkip(Groth16Call.Proof calldata proof, uint256[] memory pub) internal view override returns (bool) {
+        return Groth16Call.verify(skipVerifier, sel4, proof, pub);
     }
 
     /// @dev The marks of the round recorded at the freeze; with no round ever posted, no
@@ -548,6 +561,8 @@ contract Settlement is EscapeHatch, DataAvailability {
     ) external onlyRole(OPERATOR_ROLE) whenNotFrozen whenNotPaused {
         uint64 n = _counters.batchCount;
         _acceptPriced(KIND_LIQUIDATIONS, proof, oldRoot, newRoot, dataCommitment, roundId, 0, attestations);
+        // what a skip proof against this batch names (DeleverageChallenge)
+        _recordLiquidation(n, dataCommitment, roundBinding[roundId]);
         emit LiquidationsSettled(n, roundId, oracle.roundPrices(roundId), dataCommitment);
     }
 

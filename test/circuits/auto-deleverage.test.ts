@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import {
   CompartmentMoveError,
   signCompartmentMove,
 } from "../../prover/src/domain/compartment-moves.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
-import { defaultMarkets } from "../../prover/src/domain/market.ts";
-import { newAccount, type Account } from "../../prover/src/domain/account.ts";
+import { newAccount } from "../../prover/src/domain/account.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import { deleverageScore } from "../../prover/src/domain/deleveraging.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
@@ -18,80 +17,18 @@ import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.
 import { GENERIC_TEMPLATE, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
+import {
+  BTC_CRASH,
+  ETH,
+  bankruptInBoth,
+  flat,
+  position,
+  withoutRoots,
+  world,
+} from "../helpers/deleverage-world.ts";
 import { OFFER_TERMS, offerOf, taken, world as liquidatorsWorld } from "../helpers/liquidators.ts";
 
 const P = TEST_PARAMS;
-const markets = defaultMarkets(P.markets);
-const ETH = 3_000_00n;
-const BTC_CRASH = 4_000_000n;
-
-const position = (size: bigint, notional: bigint) => ({
-  size,
-  notional,
-  nonce: 1n,
-  filled: 1n,
-  fundingIndex: 0n,
-});
-const flat = position(0n, 0n);
-
-/**
- * BTC crashes from 6,000,000 to 4,000,000. Account 3, long 1 lot from 6,000,000 with
- * 1,250,000 of collateral, is bankrupt: it loses 750,000 beyond its equity. The shorts that
- * sold to it, accounts `shorts` (collateral, lots, entry price), oppose the fund's position
- * after the liquidation. The fund holds `compartments[j]` in market j's compartment and
- * 1,000,000 in its reserve.
- */
-function world(
-  compartments: readonly bigint[],
-  shorts: readonly (readonly [bigint, bigint, bigint])[],
-  longs: readonly (readonly [bigint, bigint, bigint])[] = [],
-  bankruptLots = 1n,
-) {
-  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
-  const account = (name: string, collateral: bigint, positions: Account["positions"]) => ({
-    ...newAccount(devKeyPair(name).publicKey, 2, collateral),
-    positions,
-  });
-  s.setAccount(
-    3n,
-    account("bankrupt", bankruptLots * 1_250_000n, [
-      position(bankruptLots, bankruptLots * 6_000_000n),
-      flat,
-    ]),
-  );
-  let next = 4n;
-  for (const [collateral, lots, entry] of shorts)
-    s.setAccount(
-      next,
-      account(`short${next++}`, collateral, [position(-lots, -lots * entry), flat]),
-    );
-  for (const [collateral, lots, entry] of longs)
-    s.setAccount(next, account(`long${next++}`, collateral, [position(lots, lots * entry), flat]));
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: 1_000_000n,
-    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
-  });
-  return s;
-}
-
-/**
- * Both compartments empty; the bankrupt is long 1 BTC and 10 ETH from 400,000; account 4 is
- * short 1 BTC, account 5 short 10 ETH.
- */
-function bankruptInBoth(): ExchangeState {
-  const s = world([0n, 0n], [[10_000_000n, 1n, 6_000_000n]]);
-  s.setAccount(3n, {
-    ...s.getAccount(3n),
-    positions: [position(1n, 6_000_000n), position(10n, 4_000_000n)],
-  });
-  s.setAccount(5n, {
-    ...newAccount(devKeyPair("eth short").publicKey, 2, 10_000_000n),
-    positions: [flat, position(-10n, -4_000_000n)],
-  });
-  return s;
-}
 
 const liq = (input: LiquidateBatchInput) => ({ kind: "liquidate_batch" as const, input });
 const marks = [BTC_CRASH, ETH];
@@ -121,10 +58,11 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
     // the fund long 1 lot; p = 4,000,000 + 650,000
     const s = world([100_000n, 10_000_000n], [[10_000_000n, 1n, 6_000_000n]]);
     const r = liquidate(s, [3n], marks, P.liquidations);
-    assert.deepEqual(r.deleveraged, [
+    assert.deepEqual(withoutRoots(r.deleveraged), [
       {
         market: 0,
         price: 4_650_000n,
+        fundSize: 1n,
         entries: [{ account: 4n, score: r.deleveraged[0].entries[0].score, lots: 1n }],
       },
     ]);
@@ -196,7 +134,7 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
       markets: [0],
       lots: (ex) => [{ account: 4n, score: 0n, lots: 0n }, ...ex],
     });
-    await refusedIn(listed.input, "DeleverageEntry");
+    await refusedIn(listed.input, "DeleverageCandidate");
   });
 
   it("refuses a move out of a compartment that the batch's own liquidations need (engine and circuit)", async function () {
@@ -259,7 +197,9 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
     // no opposing position at all: the compartment stays under water
     const s = world([100_000n, 10_000_000n], []);
     const r = liquidate(s, [3n], marks, P.liquidations);
-    assert.deepEqual(r.deleveraged, [{ market: 0, price: 4_650_000n, entries: [] }]);
+    assert.deepEqual(withoutRoots(r.deleveraged), [
+      { market: 0, price: 4_650_000n, fundSize: 1n, entries: [] },
+    ]);
     assert.equal(compartmentValues(s.getAccount(INSURANCE_ACCOUNT), marks)[0], -650_000n);
     await witnessFor(liq(r.input));
     // a short appears (account 9, sold 1 lot at 5,000,000): a batch with no liquidation
@@ -314,7 +254,9 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
       positions: [position(-1n, -BTC_CRASH - 100_000n), fund.positions[1]],
     });
     const r = liquidate(s, [3n], marks, P.liquidations);
-    assert.deepEqual(r.deleveraged, [{ market: 0, price: 0n, entries: [] }]);
+    assert.deepEqual(withoutRoots(r.deleveraged), [
+      { market: 0, price: 0n, fundSize: 0n, entries: [] },
+    ]);
     assert.equal(compartmentValues(s.getAccount(INSURANCE_ACCOUNT), marks)[0], -650_000n);
     await witnessFor(liq(r.input));
   });
@@ -413,7 +355,7 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
         return [{ ...p, score: deleverageScore(p, BTC_CRASH) }];
       },
     });
-    await refusedIn(sameSide.input, "DeleverageEntry");
+    await refusedIn(sameSide.input, "DeleverageCandidate");
   });
 
   it("refuses a liquidator's take in the deleveraged market, in the engine and in the circuit", async function () {

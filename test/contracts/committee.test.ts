@@ -251,6 +251,7 @@ describe("data committee: k of n attestations on Settlement", function () {
       liquidationVerifier: a.verifiers.liquidate_batch,
       forcedVerifier: a.verifiers.answer_forced,
       exitVerifier: a.verifiers.exit_account,
+      skipVerifier: a.verifiers.skipped_deleverage,
       oracle: a.oracle,
       vault: a.vault,
       committee: await quick.getAddress(),

@@ -63,6 +63,7 @@ describe("Funding in a deployment: parameters, the deployment file, the startup 
       liquidationVerifier: a.verifiers.liquidate_batch,
       forcedVerifier: a.verifiers.answer_forced,
       exitVerifier: a.verifiers.exit_account,
+      skipVerifier: a.verifiers.skipped_deleverage,
       oracle: a.oracle,
       vault: a.vault,
       committee: a.committee,

@@ -177,6 +177,7 @@ describe("timing: the round grace, the timing parameters and the reclaim deadlin
           liquidationVerifier: a.verifiers.liquidate_batch,
           forcedVerifier: a.verifiers.answer_forced,
           exitVerifier: a.verifiers.exit_account,
+          skipVerifier: a.verifiers.skipped_deleverage,
           oracle: a.oracle,
           committee: a.committee,
           vault: a.vault,

@@ -1,24 +1,15 @@
 import assert from "node:assert/strict";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { buildCircuit } from "../../prover/src/proving/build.ts";
-import type { CircuitId } from "../../prover/src/domain/circuits.ts";
+import {
+  CIRCUIT_IDS,
+  CIRCUITS,
+  type CircuitId,
+  type CircuitInputs,
+} from "../../prover/src/domain/circuits.ts";
 import { circuitFiles, type CircuitFiles } from "../../prover/src/proving/paths.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
-import {
-  toAnswerForcedSignals,
-  toApplyDepositsSignals,
-  toExitAccountSignals,
-  toLiquidateBatchSignals,
-  toProcessWithdrawalsSignals,
-  toSettleTradesSignals,
-  type AnswerForcedInput,
-  type ApplyDepositsInput,
-  type ExitAccountInput,
-  type LiquidateBatchInput,
-  type ProcessWithdrawalsInput,
-  type SettleTradesInput,
-  type SignalValue,
-} from "../../prover/src/domain/inputs.ts";
+import type { SettleTradesInput, SignalValue } from "../../prover/src/domain/inputs.ts";
 
 export const TEST_PARAMS = PARAM_SETS.test;
 
@@ -30,29 +21,14 @@ export async function testCircuit(id: CircuitId): Promise<CircuitFiles> {
 
 export const settleTradesCircuit = () => testCircuit("settle_trades");
 
-type AnyInput =
-  | { kind: "settle_trades"; input: SettleTradesInput }
-  | { kind: "apply_deposits"; input: ApplyDepositsInput }
-  | { kind: "process_withdrawals"; input: ProcessWithdrawalsInput }
-  | { kind: "liquidate_batch"; input: LiquidateBatchInput }
-  | { kind: "answer_forced"; input: AnswerForcedInput }
-  | { kind: "exit_account"; input: ExitAccountInput };
+/** Any circuit's input, tagged with its circuit (derived from the circuit table). */
+type AnyInput = { [K in CircuitId]: { kind: K; input: CircuitInputs[K] } }[CircuitId];
 
 function signals(x: AnyInput): Record<string, SignalValue> {
-  switch (x.kind) {
-    case "settle_trades":
-      return toSettleTradesSignals(x.input);
-    case "apply_deposits":
-      return toApplyDepositsSignals(x.input);
-    case "process_withdrawals":
-      return toProcessWithdrawalsSignals(x.input);
-    case "liquidate_batch":
-      return toLiquidateBatchSignals(x.input);
-    case "answer_forced":
-      return toAnswerForcedSignals(x.input);
-    case "exit_account":
-      return toExitAccountSignals(x.input);
-  }
+  const spec = CIRCUITS[x.kind] as {
+    toSignals: (input: AnyInput["input"]) => Record<string, SignalValue>;
+  };
+  return spec.toSignals(x.input);
 }
 
 export async function witnessFor(x: AnyInput): Promise<bigint[]> {
@@ -77,14 +53,7 @@ export async function assertRefused(x: AnyInput, template: string): Promise<void
     // every stack ends in the main template, so naming it means "failed in its own body"
     // (directly, or in a generic range check or comparator it calls)
     const own = e.templates.find((t) => !GENERIC_TEMPLATE.test(t));
-    const main = [
-      "SettleTrades",
-      "ApplyDeposits",
-      "ProcessWithdrawals",
-      "LiquidateBatch",
-      "AnswerForced",
-      "ExitAccount",
-    ].includes(template);
+    const main = CIRCUIT_IDS.some((id) => CIRCUITS[id].template === template);
     const ok = main ? own?.startsWith(template) : e.templates.some((t) => t.startsWith(template));
     assert.ok(ok, `expected a failure in ${template}, got: ${e.templates.join(" < ")}`);
     return true;

@@ -481,6 +481,7 @@ export async function deployContracts(
       forcedRequestFee,
       exitWindow,
       exitVerifier: verifiers.exit_account,
+      skipVerifier: verifiers.skipped_deleverage,
       genesisRoot: genesis,
       admin: await timelock.getAddress(),
       operator,

@@ -19,6 +19,11 @@ import {
   type SettleTradesInput,
   type SignalValue,
 } from "./inputs.ts";
+import {
+  SKIPPED_DELEVERAGE_PUBLIC,
+  toSkippedDeleverageSignals,
+  type SkippedDeleverageInput,
+} from "./skip-inputs.ts";
 import type { ParamSet } from "./params.ts";
 
 /**
@@ -50,6 +55,7 @@ export interface CircuitInputs {
   liquidate_batch: LiquidateBatchInput;
   answer_forced: AnswerForcedInput;
   exit_account: ExitAccountInput;
+  skipped_deleverage: SkippedDeleverageInput;
 }
 
 export type CircuitId = keyof CircuitInputs;
@@ -122,6 +128,19 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => EXIT_ACCOUNT_PUBLIC.length,
     toSignals: toExitAccountSignals,
     verifier: "ExitAccountVerifier",
+  },
+  // not a batch kind: anyone's proof that a liquidation batch's deleveraging left out an
+  // account its ranking had to list (engine/skip-proof.ts); Settlement then freezes
+  skipped_deleverage: {
+    id: "skipped_deleverage",
+    template: "SkippedDeleverage",
+    source: "skip-deleverage.circom",
+    args: (p: ParamSet) => [p.deleverages, p.depth, p.markets],
+    argNames: ["A", "D", "M"],
+    publicInputs: SKIPPED_DELEVERAGE_PUBLIC,
+    publicCount: () => SKIPPED_DELEVERAGE_PUBLIC.length,
+    toSignals: toSkippedDeleverageSignals,
+    verifier: "SkippedDeleverageVerifier",
   },
 };
 

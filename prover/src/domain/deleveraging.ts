@@ -210,12 +210,15 @@ export function planDeleverage(
 /**
  * What a liquidation batch published of one market's deleveraging (an entry of the batch
  * file's `deleveraged` list): the market, the bankruptcy price (0 where the fund held no
- * position to close), and every entry examined in the ranking's order with the lots it
- * closed (0: it could not afford one) and its score.
+ * position to close), the fund's signed position there before its entries (0: none), the
+ * account-tree root its entries start from (what a skip proof reads an account on), and
+ * every entry that closed lots, in the ranking's order, with its lots and score.
  */
 export interface Deleveraging {
   readonly market: number;
   readonly price: bigint;
+  readonly fundSize: bigint;
+  readonly root: bigint;
   readonly entries: readonly Deleveraged[];
 }
 
@@ -223,21 +226,31 @@ export interface Deleveraging {
 const HEAD_TAG = 1n << 100n;
 
 /**
+ * A head's word in the commitment (Deleverage): 2^100 + market + |fundSize| * 2^8 +
+ * 2^80 when the fund is long (|fundSize| <= 2^64, so an entry's word stays below 2^99).
+ */
+export function deleverageHeadWord(d: Pick<Deleveraging, "market" | "fundSize">): bigint {
+  const lots = d.fundSize < 0n ? -d.fundSize : d.fundSize;
+  return HEAD_TAG + BigInt(d.market) + (lots << 8n) + (d.fundSize > 0n ? 1n << 80n : 0n);
+}
+
+/** An entry's word in the commitment: account + lots * 2^32 + market * 2^96. */
+export function deleverageEntryWord(market: number, e: Deleveraged): bigint {
+  return e.account + (e.lots << 32n) + (BigInt(market) << 96n);
+}
+
+/**
  * Deleverage's part of LiquidateBatch's dataCommitment, from the liquidations' chain `c`:
- * c' = Poseidon(c, 2^100 + market, price) per deleveraged market (ascending: 2^100 tells a
- * head from an entry, whose word stays below 2^99), then
- * c' = Poseidon(c, account + lots * 2^32 + market * 2^96, score) per entry, market by
- * market (the score as a field element). Without a deleveraging: `c`.
+ * c' = Poseidon(c, head word, price, root) per deleveraged market, ascending
+ * (deleverageHeadWord), then c' = Poseidon(c, entry word, score) per entry, market by
+ * market (the score as a field element). Heads hash four inputs, every other step of a
+ * liquidation batch's chain three. Without a deleveraging: `c`.
  */
 export function deleverageCommitment(c: bigint, list: readonly Deleveraging[] = []): bigint {
   let out = c;
-  for (const d of list) out = poseidon([out, HEAD_TAG + BigInt(d.market), d.price]);
+  for (const d of list) out = poseidon([out, deleverageHeadWord(d), d.price, d.root]);
   for (const d of list)
     for (const e of d.entries)
-      out = poseidon([
-        out,
-        e.account + (e.lots << 32n) + (BigInt(d.market) << 96n),
-        encodeSigned(e.score),
-      ]);
+      out = poseidon([out, deleverageEntryWord(d.market, e), encodeSigned(e.score)]);
   return out;
 }

@@ -137,6 +137,12 @@ export const ERROR_CODES = {
   LIQUIDATOR_POSITION_OUT_OF_RANGE: { area: "liquidation", http: BAD },
   LIQUIDATION_TAKER_COUNT: { area: "liquidation", http: BAD },
   LIQUIDATOR_IN_DELEVERAGED_MARKET: { area: "liquidation", http: BAD },
+  // a skip proof (engine/skip-proof.ts): what keeps an account from being a skipped one
+  SKIP_NOT_DELEVERAGED: { area: "liquidation", http: BAD },
+  SKIP_REPLAY_MISMATCH: { area: "liquidation", http: BAD },
+  SKIP_NOT_ELIGIBLE: { area: "liquidation", http: BAD },
+  SKIP_LISTED: { area: "liquidation", http: BAD },
+  SKIP_RANKED_BELOW: { area: "liquidation", http: BAD },
 
   BATCH_VIEW_INCOMPLETE: { area: "batch", http: INTERNAL },
   BATCH_FILE_INVALID: { area: "batch", http: BAD },

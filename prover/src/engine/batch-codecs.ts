@@ -168,10 +168,12 @@ const readLiquidated = (
   return { accounts, takers };
 };
 
-/** One market's deleveraging (docs/isolation.md section 3): market, price, entries in order. */
+/** One market's deleveraging (docs/isolation.md section 3): market, price, the fund's lots, the root its entries start from, entries in order. */
 const deleveragedJson = (d: Deleveraging) => ({
   market: d.market,
   price: dec(d.price),
+  fundSize: dec(d.fundSize),
+  root: dec(d.root),
   entries: d.entries.map((e) => ({
     account: dec(e.account),
     score: dec(e.score),
@@ -180,10 +182,12 @@ const deleveragedJson = (d: Deleveraging) => ({
 });
 
 const readDeleveraged = (r: Reader): Deleveraging => {
-  r.only(["market", "price", "entries"]);
+  r.only(["market", "price", "fundSize", "root", "entries"]);
   return {
     market: r.field("market").int(),
     price: r.field("price").uint(PRICE_BITS),
+    fundSize: r.field("fundSize").sint(SIZE_BITS),
+    root: r.field("root").uint(),
     entries: r
       .field("entries")
       .array()

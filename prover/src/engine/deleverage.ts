@@ -22,15 +22,19 @@ import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
  */
 
 /**
- * A dishonest operator's deleveraging, for adversarial tests only (liquidate's
- * `unchecked`): other markets, another order of the ranking, or other lots per entry.
+ * A deleveraging other than the ranking's (liquidate's `unchecked`): a dishonest
+ * operator's, for adversarial tests (other markets, another order of the ranking, other
+ * lots per entry), or a published one replayed (engine/skip-proof.ts: a batch file's
+ * entries, watching the tree as each market's entries start).
  */
 export interface ForgedDeleverage {
   readonly markets?: readonly number[];
   readonly ranking?: (
     r: (RankedPosition & { score: bigint })[],
   ) => (RankedPosition & { score: bigint })[];
-  readonly lots?: (examined: readonly Deleveraged[]) => Deleveraged[];
+  readonly lots?: (examined: readonly Deleveraged[], market: number) => Deleveraged[];
+  /** Called as market j's entries start, with the tree they start from. */
+  readonly atMarketStart?: (market: number, state: ExchangeState) => void;
 }
 
 /** What a batch's deleveraging did: its records, its circuit input and the fund after it. */
@@ -175,8 +179,11 @@ export function deleverageFund(
     const held = positions[market].size;
     const fundLong = held > 0n;
     const lots = fundLong ? held : -held;
+    // the root this market's entries start from (the fund's leaf is written after them)
+    const root = state.root;
+    forge.atMarketStart?.(market, state);
     if (lots === 0n) {
-      deleveraged.push({ market, price: 0n, entries: [] });
+      deleveraged.push({ market, price: 0n, fundSize: 0n, root, entries: [] });
       continue;
     }
     const ranked = deleverageRanking(state, market, fundLong, marks, indices, liquidatable);
@@ -189,7 +196,7 @@ export function deleverageFund(
       deficit,
       slots - entries.length,
     );
-    const examined = forge.lots ? forge.lots(honest.examined) : honest.examined;
+    const examined = forge.lots ? forge.lots(honest.examined, market) : honest.examined;
     const dir = fundLong ? 1n : -1n;
     for (const e of examined) {
       entries.push(
@@ -227,7 +234,7 @@ export function deleverageFund(
           }
         : q,
     );
-    deleveraged.push({ market, price: honest.price, entries: examined });
+    deleveraged.push({ market, price: honest.price, fundSize: held, root, entries: examined });
   }
   const chosen = new Set(targets.map((t) => t.market));
   return {

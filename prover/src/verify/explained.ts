@@ -48,9 +48,10 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
   {
     // Deleverage's divisions by a variable: the score's two clamped quotients and their
     // remainders, the bankruptcy price's step, and each entry's greedy lots q (a product
-    // q * cost of two unknowns)
+    // q * cost of two unknowns); a skip proof's candidate (SkippedDeleverage's main) has
+    // the same score and lots
     pattern:
-      /\.adl\.(entry\[\d+\]\.(DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)|entry\[\d+\]\.(take\.)?q|bankruptcy\[\d+\]\.step)$/,
+      /(\.adl\.entry\[\d+\]|^main)\.(candidate\.)?((DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)|(take\.)?q)$|\.adl\.bankruptcy\[\d+\]\.step$/,
     reason:
       "ClampedFloorDiv's quotient and remainder, BankruptcyPrice's step and DeleverageTake's q are unique by the proofs in their headers (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes them as known and shows every other wire of each template fixed",
   },

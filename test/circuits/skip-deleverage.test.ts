@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import type { BatchDataOf } from "../../prover/src/domain/batch.ts";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
+import { oneX } from "../../prover/src/domain/volatility.ts";
+import { skippedDeleveragePublicSignals } from "../../prover/src/domain/skip-inputs.ts";
+import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs.ts";
+import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
+import type { ForgedDeleverage } from "../../prover/src/engine/deleverage.ts";
+import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
+import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
+import type { ExchangeState } from "../../prover/src/engine/state.ts";
+import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
+import { BTC_CRASH, ETH, world } from "../helpers/deleverage-world.ts";
+
+const P = TEST_PARAMS;
+const marks = [BTC_CRASH, ETH];
+
+/** The batch file's data of a liquidation of account 3 (the bankrupt) proven from `s`. */
+function fileOf(r: LiquidationResult): BatchDataOf<"liquidations"> {
+  return {
+    kind: "liquidations",
+    accounts: [3n],
+    takers: [null],
+    marks,
+    round: 1n,
+    fundingIndices: zeroIndices(marks.length),
+    margins: oneX(marks.length),
+    oldRoot: r.oldRoot,
+    newRoot: r.newRoot,
+    dataCommitment: r.dataCommitment,
+    deleveraged: r.deleveraged,
+    funding: [],
+  };
+}
+
+/** Settles account 3's liquidation on a fresh world, honestly or with a forged deleveraging. */
+function settle(w: () => ExchangeState, forge?: ForgedDeleverage) {
+  const r = forge
+    ? liquidate(w(), [3n], marks, P.liquidations, { unchecked: true, forgeDeleverage: forge })
+    : liquidate(w(), [3n], marks, P.liquidations);
+  return { before: w(), file: fileOf(r), r };
+}
+
+/**
+ * Two bankrupt lots: account 4 (short 2 from 6,000,000 on 700,000) ranks above account 5
+ * (short 1 on 50,000,000); honestly, account 4 takes both lots.
+ */
+const twoShorts = () =>
+  world(
+    [100_000n, 10_000_000n],
+    [
+      [700_000n, 2n, 6_000_000n],
+      [50_000_000n, 1n, 6_000_000n],
+    ],
+    [],
+    2n,
+  );
+
+/** Two bankrupt lots, accounts 4 and 5 short one each: honestly both are listed. */
+const oneLotEach = () =>
+  world(
+    [100_000n, 10_000_000n],
+    [
+      [700_000n, 1n, 6_000_000n],
+      [50_000_000n, 1n, 6_000_000n],
+    ],
+    [],
+    2n,
+  );
+
+const skip = (input: SkippedDeleverageInput) => ({ kind: "skipped_deleverage", input }) as const;
+
+async function refusedFor(f: () => unknown, code: string) {
+  assert.throws(f, (e: unknown) => e instanceof LiquidatorError && e.code === code);
+}
+
+describe("skip proofs: SkippedDeleverage (test parameters)", function () {
+  it("proves that a batch left out the higher-ranked account, and binds the batch, the account and the market", async function () {
+    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    assert.deepEqual(
+      file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
+      [[5n, 1n]],
+    );
+    assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 4n }]);
+    const input = skipProofInput(before, file, P, 4n, 0);
+    const w = await witnessFor(skip(input));
+    // the public signals follow the output-free main's "1" wire, in the table's order
+    assert.deepEqual(w.slice(1, 5), skippedDeleveragePublicSignals(input));
+    assert.equal(input.dataCommitment, file.dataCommitment);
+  });
+
+  it("proves lots left unplaced with a slot free: a lower-ranked account the ranking would have reached", async function () {
+    const honest = settle(oneLotEach);
+    assert.deepEqual(
+      honest.file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
+      [
+        [4n, 1n],
+        [5n, 1n],
+      ],
+    );
+    assert.deepEqual(skippedAccounts(honest.before, honest.file, P), []);
+    const { before, file } = settle(oneLotEach, { markets: [0], ranking: (rk) => rk.slice(0, 1) });
+    assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 5n }]);
+    await witnessFor(skip(skipProofInput(before, file, P, 5n, 0)));
+  });
+
+  it("admits no skip proof for an honest batch: the account ranked below took nothing because every lot was placed", async function () {
+    const { before, file } = settle(twoShorts);
+    assert.deepEqual(
+      file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
+      [[4n, 2n]],
+    );
+    assert.deepEqual(skippedAccounts(before, file, P), []);
+    await refusedFor(() => skipProofInput(before, file, P, 5n, 0), "SKIP_RANKED_BELOW");
+    const forced = skipProofInput(before, file, P, 5n, 0, { unchecked: true });
+    await assertRefused(skip(forced), "SkippedDeleverage");
+  });
+
+  it("refuses an account that is listed, one that is not a candidate, and a market with nothing deleveraged", async function () {
+    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    await refusedFor(() => skipProofInput(before, file, P, 5n, 0), "SKIP_LISTED");
+    await assertRefused(
+      skip(skipProofInput(before, file, P, 5n, 0, { unchecked: true })),
+      "SkippedDeleverage",
+    );
+    // account 3, liquidated by the batch, holds nothing on the tree its market started from
+    await refusedFor(() => skipProofInput(before, file, P, 3n, 0), "SKIP_NOT_ELIGIBLE");
+    await assertRefused(
+      skip(skipProofInput(before, file, P, 3n, 0, { unchecked: true })),
+      "DeleverageCandidate",
+    );
+    await refusedFor(() => skipProofInput(before, file, P, 4n, 1), "SKIP_NOT_DELEVERAGED");
+    const good = skipProofInput(before, file, P, 4n, 0);
+    await assertRefused(skip({ ...good, market: 1n }), "SkippedDeleverage");
+    // the fund is never a candidate
+    await assertRefused(skip({ ...good, account: 2n }), "NotSystemAccount");
+  });
+
+  it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {
+    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    const good = skipProofInput(before, file, P, 4n, 0);
+    await witnessFor(skip(good));
+    const heads = (f: (h: SkippedDeleverageInput["heads"][number]) => object) =>
+      good.heads.map((h, j) => (j === 0 ? { ...h, ...f(h) } : h));
+    // a higher price would make account 4 look unable to afford a lot (or able to)
+    await assertRefused(
+      skip({ ...good, heads: heads((h) => ({ price: h.price + 1n })) }),
+      "SkippedDeleverage",
+    );
+    // more lots, or the other side
+    await assertRefused(
+      skip({ ...good, heads: heads((h) => ({ lots: h.lots + 1n })) }),
+      "SkippedDeleverage",
+    );
+    // the entry dropped: lots look unplaced, account 4 ranks above nobody
+    await assertRefused(
+      skip({
+        ...good,
+        entries: good.entries.map((e) => ({ ...e, enabled: 0n, market: [0n, 0n] })),
+      }),
+      "SkippedDeleverage",
+    );
+    // another root for the market: the account's leaf as it was before the batch
+    await assertRefused(
+      skip({ ...good, heads: heads(() => ({ root: before.root })) }),
+      "SkippedDeleverage",
+    );
+    // a leaf that is not the account's on the market's root
+    await assertRefused(skip({ ...good, balance: good.balance + 1n }), "SkippedDeleverage");
+  });
+});

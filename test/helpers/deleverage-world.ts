@@ -1,0 +1,90 @@
+import { devOwners } from "../../prover/src/domain/owners.ts";
+import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
+import { defaultMarkets } from "../../prover/src/domain/market.ts";
+import { newAccount, type Account } from "../../prover/src/domain/account.ts";
+import type { Deleveraging } from "../../prover/src/domain/deleveraging.ts";
+import { ExchangeState } from "../../prover/src/engine/state.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { TEST_PARAMS } from "./circuit.ts";
+
+/**
+ * The deleveraging tests' world (test/circuits/auto-deleverage.test.ts,
+ * test/circuits/skip-deleverage.test.ts): a BTC crash with a bankrupt long and the shorts
+ * that oppose the fund's position after its liquidation.
+ */
+const P = TEST_PARAMS;
+const markets = defaultMarkets(P.markets);
+export const ETH = 3_000_00n;
+export const BTC_CRASH = 4_000_000n;
+
+export const position = (size: bigint, notional: bigint) => ({
+  size,
+  notional,
+  nonce: 1n,
+  filled: 1n,
+  fundingIndex: 0n,
+});
+export const flat = position(0n, 0n);
+/** The published records but for the roots (the tree's, checked by the witness). */
+export const withoutRoots = (list: readonly Deleveraging[]) =>
+  list.map(({ root: _root, ...d }) => d);
+
+/**
+ * BTC crashes from 6,000,000 to 4,000,000. Account 3, long 1 lot from 6,000,000 with
+ * 1,250,000 of collateral, is bankrupt: it loses 750,000 beyond its equity. The shorts that
+ * sold to it, accounts `shorts` (collateral, lots, entry price), oppose the fund's position
+ * after the liquidation. The fund holds `compartments[j]` in market j's compartment and
+ * 1,000,000 in its reserve.
+ */
+export function world(
+  compartments: readonly bigint[],
+  shorts: readonly (readonly [bigint, bigint, bigint])[],
+  longs: readonly (readonly [bigint, bigint, bigint])[] = [],
+  bankruptLots = 1n,
+) {
+  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
+  const account = (name: string, collateral: bigint, positions: Account["positions"]) => ({
+    ...newAccount(devKeyPair(name).publicKey, 2, collateral),
+    positions,
+  });
+  s.setAccount(
+    3n,
+    account("bankrupt", bankruptLots * 1_250_000n, [
+      position(bankruptLots, bankruptLots * 6_000_000n),
+      flat,
+    ]),
+  );
+  let next = 4n;
+  for (const [collateral, lots, entry] of shorts)
+    s.setAccount(
+      next,
+      account(`short${next++}`, collateral, [position(-lots, -lots * entry), flat]),
+    );
+  for (const [collateral, lots, entry] of longs)
+    s.setAccount(next, account(`long${next++}`, collateral, [position(lots, lots * entry), flat]));
+  const fund = s.getAccount(INSURANCE_ACCOUNT);
+  s.setAccount(INSURANCE_ACCOUNT, {
+    ...fund,
+    collateral: 1_000_000n,
+    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
+  });
+  return s;
+}
+
+/**
+ * Both compartments empty; the bankrupt is long 1 BTC and 10 ETH from 400,000; account 4 is
+ * short 1 BTC, account 5 short 10 ETH.
+ */
+export function bankruptInBoth(): ExchangeState {
+  const s = world([0n, 0n], [[10_000_000n, 1n, 6_000_000n]]);
+  s.setAccount(3n, {
+    ...s.getAccount(3n),
+    positions: [position(1n, 6_000_000n), position(10n, 4_000_000n)],
+  });
+  s.setAccount(5n, {
+    ...newAccount(devKeyPair("eth short").publicKey, 2, 10_000_000n),
+    positions: [flat, position(-10n, -4_000_000n)],
+  });
+  return s;
+}
