@@ -93,5 +93,7 @@ describe("audit: a liquidation batch's deleveraging follows the published rankin
       ["ADL_RANKING_INCOMPLETE", "ROOT_NOT_CHAINED"],
     );
     assert.match(found[0].message, /market 0 at 4650000: 5 x 1.*gives market 0 at 4650000: 4 x 1/);
+    // and names who was left out: each a skip proof
+    assert.match(found[0].message, /left out, each a skip proof .*: account 4 in market 0$/);
   });
 });

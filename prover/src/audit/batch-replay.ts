@@ -5,6 +5,8 @@ import { ZkClearError } from "../domain/errors.ts";
 import { toJson } from "../domain/json.ts";
 import { batchFileName, parseBatchFile } from "../engine/batch-file.ts";
 import { applyBatch } from "../engine/kinds.ts";
+import { skippedAccounts } from "../engine/skip-proof.ts";
+import type { ParamSet } from "../domain/params.ts";
 import type { ExchangeState } from "../engine/state.ts";
 import type { ChainEvent } from "./chain-events.ts";
 import type { Finding } from "./findings.ts";
@@ -170,9 +172,14 @@ export function replayBatch(
 ): BatchData | undefined {
   const p = ctx.config.paramSet;
   let applied: BatchData;
+  let skipped: string[] = [];
   try {
     const req =
       "marks" in d ? { ...d, marks: prices, fundingIndices, margins: margins ?? d.margins } : d;
+    // the accounts a published deleveraging left out, each a skip proof, found on the state
+    // the batch was proven from (engine/skip-proof.ts replays it and puts the state back)
+    if (req.kind === "liquidations" && (req.deleveraged ?? []).length > 0)
+      skipped = leftOut(ctx.state, req, p);
     applied = applyBatch(ctx.state, req, p).data;
   } catch (e) {
     const code = e instanceof ZkClearError ? ` (${e.code})` : "";
@@ -185,7 +192,7 @@ export function replayBatch(
     return undefined;
   }
   ctx.p.replayed++;
-  checkDeleveraging(ctx, n, d, applied);
+  checkDeleveraging(ctx, n, d, applied, skipped);
   if (ctx.state.root !== chainRoot) {
     ctx.find({
       code: "ROOT_NOT_CHAINED",
@@ -197,13 +204,28 @@ export function replayBatch(
   return applied;
 }
 
+/** The accounts a published deleveraging left out (none when its own replay fails). */
+function leftOut(state: ExchangeState, d: BatchDataOf<"liquidations">, p: ParamSet): string[] {
+  try {
+    return skippedAccounts(state, d, p).map((x) => `account ${x.account} in market ${x.market}`);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * A liquidation batch's deleveraging is derived from the state (engine/deleverage.ts): the
  * ranking's first entries, in order, each taking the greedy maximum. The circuit proves the
  * order, the eligibility and the lots of what is listed, not that nobody ranked higher was
  * left out: this check does, on replay.
  */
-function checkDeleveraging(ctx: ReplayContext, n: number, d: BatchData, applied: BatchData) {
+function checkDeleveraging(
+  ctx: ReplayContext,
+  n: number,
+  d: BatchData,
+  applied: BatchData,
+  skipped: readonly string[],
+) {
   if (d.kind !== "liquidations" || applied.kind !== "liquidations") return;
   const show = (list: BatchDataOf<"liquidations">["deleveraged"]) =>
     (list ?? [])
@@ -218,6 +240,6 @@ function checkDeleveraging(ctx: ReplayContext, n: number, d: BatchData, applied:
     ctx.find({
       code: "ADL_RANKING_INCOMPLETE",
       batch: n,
-      message: `the batch file deleverages ${published}; the ranking at the batch's state gives ${ranked}`,
+      message: `the batch file deleverages ${published}; the ranking at the batch's state gives ${ranked}${skipped.length ? `; left out, each a skip proof that freezes the exchange (skipProofInput, Settlement.proveSkippedDeleverage): ${skipped.join(", ")}` : ""}`,
     });
 }

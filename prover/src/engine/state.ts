@@ -107,25 +107,26 @@ export class ExchangeState implements BoundConfig {
 
   // ------------------------------------------------------------- a journal of writes
 
-  private journal: Map<bigint, Account | undefined> | undefined;
+  /** The open journals, innermost last: a journal may be opened inside another. */
+  private readonly journals: Map<bigint, Account | undefined>[] = [];
 
   private record(index: bigint): void {
-    if (this.journal && !this.journal.has(index)) this.journal.set(index, this.accounts.get(index));
+    for (const j of this.journals) if (!j.has(index)) j.set(index, this.accounts.get(index));
   }
 
   /**
    * Starts recording what every write replaces, so that the writes made until
    * `stopJournal` can be undone (`rollback`): the operator undoes a batch the chain would
    * refuse (a liquidation whose oracle round was superseded) when nothing was cut after it.
+   * Journals nest: one opened inside another records into both, and stopJournal closes the
+   * innermost.
    */
   startJournal(): void {
-    this.journal = new Map();
+    this.journals.push(new Map());
   }
 
   stopJournal(): StateJournal {
-    const j = this.journal ?? new Map();
-    this.journal = undefined;
-    return j;
+    return this.journals.pop() ?? new Map();
   }
 
   /** Puts back every account a journal recorded, as it was before the journaled writes. */

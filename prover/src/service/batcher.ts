@@ -104,7 +104,13 @@ export class Batcher {
       this.handover.set(b.id, this.handoverOf(body.accounts, body.takers));
     }
     // its own batches, checked when cut: the roots are checked, the signatures not again
-    const r = applyBatch(this.ctx.state, body, this.ctx.p, { trustSignatures: true });
+    let r: ReturnType<typeof applyBatch>;
+    try {
+      r = applyBatch(this.ctx.state, body, this.ctx.p, { trustSignatures: true });
+    } catch (e) {
+      if (inFlight) this.ctx.state.stopJournal();
+      throw e;
+    }
     if (inFlight) this.openLiquidation = { id: b.id, journal: this.ctx.state.stopJournal() };
     this.lastBatch = b.id;
     if (r.data.newRoot !== body.newRoot || before !== body.oldRoot) {
