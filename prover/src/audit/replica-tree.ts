@@ -1,4 +1,5 @@
 import { Contract, type Provider } from "ethers";
+import type { BatchData } from "../domain/batch.ts";
 import { BATCH_KINDS, kindOfNumber } from "../domain/batch-kinds.ts";
 import { deploymentDomain } from "../domain/messages.ts";
 import { unpackMarginsWord, type RoundMargins } from "../domain/volatility.ts";
@@ -72,6 +73,11 @@ export interface RebuildOptions {
   readonly fromBlock?: number;
   /** Blocks per eth_getLogs call. */
   readonly logChunk?: number;
+  /**
+   * Replay only the batches before this one, and read this one's published data (a skip
+   * proof is built on the state a batch was proven from). Default: every batch.
+   */
+  readonly upTo?: number;
 }
 
 export interface RebuiltTree {
@@ -88,6 +94,8 @@ export interface RebuiltTree {
   readonly fundingIndices: readonly bigint[];
   /** The oracle's margin multipliers of the freeze's round (1x when not frozen). */
   readonly margins: RoundMargins;
+  /** With `upTo`: that batch's data as its file publishes it (checked against its event). */
+  readonly next?: BatchData;
 }
 
 /**
@@ -109,8 +117,15 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
   const freeze = await readFreeze(o.provider, info.address);
   const frozen = freeze.frozenAt !== 0n ? freeze : null;
   const live = await settlementAt(o.provider, info.address, head);
-  const upTo = frozen ? frozen.batches : live.batchCount;
-  const target = frozen ? frozen.root : live.stateRoot;
+  const settled = frozen ? frozen.batches : live.batchCount;
+  if (o.upTo !== undefined && (o.upTo < 0 || o.upTo >= settled))
+    throw new ReplicaError(
+      "REPLICA_INCOMPLETE",
+      `batch ${o.upTo} is not settled: Settlement holds batches 0 to ${settled - 1}`,
+    );
+  const upTo = o.upTo ?? settled;
+  let target = frozen ? frozen.root : live.stateRoot;
+  let next: BatchData | undefined;
 
   const state = ExchangeState.genesis(
     config.paramSet.depth,
@@ -141,7 +156,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
   const prices = new Map<bigint, bigint[]>();
   const fundings = new Map<bigint, bigint[]>();
   for (const ev of batches) {
-    if (ev.batch >= upTo) break;
+    if (ev.batch > upTo || (ev.batch === upTo && o.upTo === undefined)) break;
     const kind = kindOfNumber(ev.kind);
     if (!kind || ev.batch !== p.nextBatch || ev.oldRoot !== state.root) {
       stopped ??= `batch ${ev.batch}: it does not follow the replayed state`;
@@ -171,6 +186,12 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     }
     const data = await batchData(ctx, ev, kind, priced ? marks : undefined, deposits, queueFrom);
     if (stopped || !data) break;
+    if (ev.batch === upTo) {
+      // the batch asked for: its data, on the state it was proven from
+      next = data;
+      target = ev.oldRoot;
+      break;
+    }
     replayBatch(ctx, ev.batch, data, marks, indices, margins, ev.newRoot);
     if (stopped) break;
     if (kind === "forced") p.forcedHash = ev.commitment;
@@ -180,7 +201,7 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     }
     p.nextBatch = ev.batch + 1;
   }
-  if (stopped || p.nextBatch < upTo) {
+  if (stopped || p.nextBatch < upTo || (o.upTo !== undefined && !next)) {
     const why = [
       stopped ?? `the chain's events hold ${p.nextBatch} of the ${upTo} batches`,
       ...findings.map((f) => f.message),
@@ -207,5 +228,15 @@ export async function rebuildTree(o: RebuildOptions): Promise<RebuiltTree> {
     frozen?.roundId ?? 0n,
     config.markets.length,
   );
-  return { state, config, chainId, batches: upTo, freeze: frozen, marks, fundingIndices, margins };
+  return {
+    state,
+    config,
+    chainId,
+    batches: upTo,
+    freeze: frozen,
+    marks,
+    fundingIndices,
+    margins,
+    ...(next ? { next } : {}),
+  };
 }

@@ -27,6 +27,7 @@ import * as funding from "./funding.ts";
 import * as liquidator from "./liquidator.ts";
 import * as owner from "./owner.ts";
 import * as fund from "./fund.ts";
+import * as proveSkip from "./prove-skip.ts";
 
 const program = new Command("zkclear")
   .description("zkclear: proven settlement of perpetual futures")
@@ -56,6 +57,7 @@ for (const m of [
   liquidator,
   owner,
   fund,
+  proveSkip,
 ])
   m.register(program, out);
 serve.register(program);

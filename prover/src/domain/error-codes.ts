@@ -334,6 +334,9 @@ export const ERROR_CODES = {
   CLAIM_UNKNOWN: { area: "cli", http: MISSING },
   CLAIM_PAID: { area: "cli", http: CONFLICT },
   CLAIM_NOT_MATURE: { area: "cli", http: CONFLICT },
+  // zkclear prove-skip: the batch is not a liquidation batch, or its deleveraging skipped nobody
+  NOT_A_LIQUIDATION_BATCH: { area: "cli", http: BAD },
+  NOTHING_SKIPPED: { area: "cli", http: CONFLICT },
 } as const satisfies Record<string, { area: Area; http: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
