@@ -23,6 +23,7 @@ import {
   bankruptInBoth,
   flat,
   position,
+  twoShorts,
   withoutRoots,
   world,
 } from "../helpers/deleverage-world.ts";
@@ -262,18 +263,8 @@ describe("auto-deleveraging in LiquidateBatch (test parameters)", function () {
   });
 
   it("refuses entries out of the ranking's order", async function () {
-    // two bankrupt lots (C = 100,000 - 1,500,000); account 4 (short 2 from 6,000,000 on
-    // 700,000) ranks above account 5 (short 1 on 50,000,000) and takes both lots
-    const w = () =>
-      world(
-        [100_000n, 10_000_000n],
-        [
-          [700_000n, 2n, 6_000_000n],
-          [50_000_000n, 1n, 6_000_000n],
-        ],
-        [],
-        2n,
-      );
+    // account 4 ranks above account 5 and takes both lots
+    const w = twoShorts;
     const honest = liquidate(w(), [3n], marks, P.liquidations);
     assert.deepEqual(
       honest.deleveraged[0].entries.map((e) => [e.account, e.lots]),

@@ -10,7 +10,7 @@ import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
-import { BTC_CRASH, ETH, world } from "../helpers/deleverage-world.ts";
+import { BTC_CRASH, ETH, twoShorts, world } from "../helpers/deleverage-world.ts";
 
 const P = TEST_PARAMS;
 const marks = [BTC_CRASH, ETH];
@@ -40,21 +40,6 @@ function settle(w: () => ExchangeState, forge?: ForgedDeleverage) {
     : liquidate(w(), [3n], marks, P.liquidations);
   return { before: w(), file: fileOf(r), r };
 }
-
-/**
- * Two bankrupt lots: account 4 (short 2 from 6,000,000 on 700,000) ranks above account 5
- * (short 1 on 50,000,000); honestly, account 4 takes both lots.
- */
-const twoShorts = () =>
-  world(
-    [100_000n, 10_000_000n],
-    [
-      [700_000n, 2n, 6_000_000n],
-      [50_000_000n, 1n, 6_000_000n],
-    ],
-    [],
-    2n,
-  );
 
 /** Two bankrupt lots, accounts 4 and 5 short one each: honestly both are listed. */
 const oneLotEach = () =>

@@ -88,3 +88,18 @@ export function bankruptInBoth(): ExchangeState {
   });
   return s;
 }
+
+/**
+ * Two bankrupt lots (C = 100,000 - 1,500,000): account 4 (short 2 from 6,000,000 on
+ * 700,000) ranks above account 5 (short 1 on 50,000,000); honestly, account 4 takes both.
+ */
+export const twoShorts = () =>
+  world(
+    [100_000n, 10_000_000n],
+    [
+      [700_000n, 2n, 6_000_000n],
+      [50_000_000n, 1n, 6_000_000n],
+    ],
+    [],
+    2n,
+  );

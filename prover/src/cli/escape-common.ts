@@ -13,6 +13,8 @@ import {
 } from "ethers";
 import { loadArtifact } from "../chain/artifacts.ts";
 import type { Deployment } from "../domain/deployment.ts";
+import { CIRCUITS, type CircuitId } from "../domain/circuits.ts";
+import { fileSha256 } from "../proving/key-sets.ts";
 import { ZkClearError, type ErrorCode } from "../domain/errors.ts";
 import {
   addReceipt,
@@ -284,4 +286,26 @@ export async function replicaTree(
     }),
   );
   return { ...t, describe: files.describe };
+}
+
+/** A circuit's proving key as the deployment records it (or --zkey), checked against its hash. */
+export function deployedZkey(
+  d: Deployment,
+  circuit: CircuitId,
+  override: string | undefined,
+): string {
+  const k = d.keys.circuits[circuit];
+  const name = CIRCUITS[circuit].template;
+  const file = override ?? k.zkey;
+  if (!fs.existsSync(file))
+    throw new CliError(
+      "KEY_MISSING",
+      `no ${name} proving key at ${file}: give --zkey <file> (the deployment's key, sha256 ${k.zkeySha256})`,
+    );
+  if (fileSha256(file) !== k.zkeySha256)
+    throw new CliError(
+      "KEY_MISMATCH",
+      `${file} is not the deployment's ${name} proving key (sha256 ${k.zkeySha256})`,
+    );
+  return file;
 }

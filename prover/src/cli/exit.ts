@@ -13,7 +13,6 @@ import type { Deployment } from "../domain/deployment.ts";
 import { exitAccountPublicSignals, type ExitAccountInput } from "../domain/inputs.ts";
 import type { ProofResult } from "../domain/ports.ts";
 import { exitInputFromData } from "../engine/exit-data.ts";
-import { fileSha256 } from "../proving/key-sets.ts";
 import { circuitFiles } from "../proving/paths.ts";
 import { prove, terminateCurve, verify } from "../proving/prover.ts";
 import { CliError, EXIT, loadKey, spin, type Output } from "./common.ts";
@@ -23,6 +22,7 @@ import {
   asRefusal,
   chainOptions,
   connect,
+  deployedZkey,
   eventsOf,
   isoTime,
   simulate,
@@ -111,23 +111,6 @@ async function pendingOwnerKey(c: EscapeChain, account: bigint): Promise<PublicK
   if (hash === 0n) return null;
   const [x, y] = (await c.vault.getFunction("ownerRotation")(account)) as bigint[];
   return { x, y };
-}
-
-/** The deployment's ExitAccount proving key (or --zkey), checked against its recorded hash. */
-function exitZkey(d: Deployment, override: string | undefined): string {
-  const k = d.keys.circuits.exit_account;
-  const file = override ?? k.zkey;
-  if (!fs.existsSync(file))
-    throw new CliError(
-      "KEY_MISSING",
-      `no ExitAccount proving key at ${file}: give --zkey <file> (the deployment's key, sha256 ${k.zkeySha256})`,
-    );
-  if (fileSha256(file) !== k.zkeySha256)
-    throw new CliError(
-      "KEY_MISMATCH",
-      `${file} is not the deployment's ExitAccount proving key (sha256 ${k.zkeySha256})`,
-    );
-  return file;
 }
 
 /** Proves the exit on this machine and checks the proof with the deployment's key. */
@@ -269,7 +252,7 @@ export function register(program: Command, out: () => Output): void {
           `account ${account} has exited already (${EXIT_STATUS[Number(status)]})${status === 1n ? ": zkclear settle-exit after the window" : ""}`,
           EXIT.refused,
         );
-      const zkey = exitZkey(d, o.zkey);
+      const zkey = deployedZkey(d, "exit_account", o.zkey);
       const { input, result, ms } = await asRefusal(() =>
         spin(out(), "proving the exit", () =>
           proveExit(d, data, to, keys.privateKey, zkey, pending),

@@ -3,12 +3,10 @@ import type { Command } from "commander";
 import type { VerificationKey } from "snarkjs";
 import { toSolidityProof } from "../chain/calldata.ts";
 import { CIRCUITS } from "../domain/circuits.ts";
-import type { Deployment } from "../domain/deployment.ts";
 import { skippedDeleveragePublicSignals } from "../domain/skip-inputs.ts";
 import { skipProofInput, skippedAccounts } from "../engine/skip-proof.ts";
 import { rebuildTree } from "../audit/replica-tree.ts";
 import { batchFileSource } from "../audit/sources.ts";
-import { fileSha256 } from "../proving/key-sets.ts";
 import { circuitFiles } from "../proving/paths.ts";
 import { prove, terminateCurve, verify } from "../proving/prover.ts";
 import { CliError, EXIT, spin, type Output } from "./common.ts";
@@ -16,6 +14,7 @@ import {
   asRefusal,
   chainOptions,
   connect,
+  deployedZkey,
   eventsOf,
   report,
   simulate,
@@ -69,23 +68,6 @@ const count = (name: string, v: string | undefined): number | undefined => {
     throw new CliError("BAD_ARGUMENT", `--${name} must be a non-negative integer, got ${v}`);
   return Number(v);
 };
-
-/** The deployment's SkippedDeleverage proving key (or --zkey), checked against its hash. */
-function skipZkey(d: Deployment, override: string | undefined): string {
-  const k = d.keys.circuits.skipped_deleverage;
-  const file = override ?? k.zkey;
-  if (!fs.existsSync(file))
-    throw new CliError(
-      "KEY_MISSING",
-      `no SkippedDeleverage proving key at ${file}: give --zkey <file> (the deployment's key, sha256 ${k.zkeySha256})`,
-    );
-  if (fileSha256(file) !== k.zkeySha256)
-    throw new CliError(
-      "KEY_MISMATCH",
-      `${file} is not the deployment's SkippedDeleverage proving key (sha256 ${k.zkeySha256})`,
-    );
-  return file;
-}
 
 export function register(program: Command, out: () => Output): void {
   chainOptions(
@@ -156,7 +138,7 @@ export function register(program: Command, out: () => Output): void {
           "CIRCUIT_NOT_BUILT",
           `the SkippedDeleverage witness calculator ${wasm} is missing: npm run build:circuit -- ${d.paramSet.name}`,
         );
-      const zkey = skipZkey(d, o.zkey);
+      const zkey = deployedZkey(d, "skipped_deleverage", o.zkey);
       const t0 = performance.now();
       const result = await spin(out(), "proving the skip", () =>
         prove(wasm, zkey, CIRCUITS.skipped_deleverage.toSignals(input)),

@@ -14,7 +14,7 @@ import type { DeleverageEntryInput, DeleverageInput } from "../domain/deleverage
 import type { LeafSlotFields } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
 import { LiquidatorError } from "./liquidators.ts";
-import { emptyLeafWitness, leafWitness } from "./leaf-witness.ts";
+import { emptyLeafWitness, leafWitness, plainLeaf } from "./leaf-witness.ts";
 
 /**
  * Auto-deleveraging in a liquidation batch: the twin of Deleverage and DeleverageEntry
@@ -128,17 +128,7 @@ function entryInput(
   account: bigint,
   w: LeafSlotFields,
 ): DeleverageEntryInput {
-  return {
-    enabled,
-    market,
-    account,
-    ax: w.leafAx,
-    ay: w.leafAy,
-    balance: w.leafBalance,
-    word: w.leafWord,
-    notional: w.leafNotional,
-    siblings: w.siblings,
-  };
+  return { enabled, market, account, ...plainLeaf(w) };
 }
 
 /** Where the batch deleverages: the markets (ascending) and their compartments' deficits. */

@@ -2,7 +2,7 @@ import { circuitSiblings, emptyCircuitSiblings } from "../domain/tree.ts";
 import { SIZE_BITS } from "../domain/constants.ts";
 import { pow2 } from "../domain/amounts.ts";
 import { leafPreimage } from "../domain/account.ts";
-import type { LeafSlotFields } from "../domain/inputs.ts";
+import type { LeafSlotFields, LeafWitness } from "../domain/inputs.ts";
 import type { ExchangeState } from "./state.ts";
 
 /** The leaf witness of an account (or zeros for an empty leaf) before it changes. */
@@ -31,5 +31,17 @@ export function emptyLeafWitness(state: ExchangeState): LeafSlotFields {
     leafWord: Array<bigint>(m).fill(pow2(SIZE_BITS)),
     leafNotional: Array<bigint>(m).fill(0n),
     siblings: emptyCircuitSiblings(state.depth),
+  };
+}
+
+/** A leaf witness in the circuits' plain names (ax, ay, balance, word, notional, siblings). */
+export function plainLeaf(w: LeafSlotFields): LeafWitness {
+  return {
+    ax: w.leafAx,
+    ay: w.leafAy,
+    balance: w.leafBalance,
+    word: w.leafWord,
+    notional: w.leafNotional,
+    siblings: w.siblings,
   };
 }

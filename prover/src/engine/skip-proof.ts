@@ -14,7 +14,7 @@ import type { ExchangeState } from "./state.ts";
 import { liquidate, type LiquidationResult } from "./liquidations.ts";
 import { LiquidatorError, liquidationRequests } from "./liquidators.ts";
 import { deleverageRanking } from "./deleverage.ts";
-import { leafWitness } from "./leaf-witness.ts";
+import { leafWitness, plainLeaf } from "./leaf-witness.ts";
 
 /**
  * Skip proofs: the twin of SkippedDeleverage (circuits/src/skip-deleverage.circom). A
@@ -239,7 +239,6 @@ export function skipProofInput(
       lots: 0n,
       score: 0n,
     });
-  const w = start.witness(account);
   const i = result.input;
   return {
     dataCommitment: batch.dataCommitment,
@@ -255,11 +254,6 @@ export function skipProofInput(
     chainIn: liquidationCommitment(batch.accounts, batch.takers ?? [], batch.compartmentMove),
     heads,
     entries,
-    ax: w.leafAx,
-    ay: w.leafAy,
-    balance: w.leafBalance,
-    word: w.leafWord,
-    notional: w.leafNotional,
-    siblings: w.siblings,
+    ...plainLeaf(start.witness(account)),
   };
 }
