@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, unsatisfiedConstraints, type R1cs } from "../../prover/src/proving/r1cs.ts";
+import { assertEveryWireFixed } from "../helpers/determinism.ts";
 import { BN128_R } from "../../prover/src/proving/dev-zkey.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import {
@@ -174,6 +175,15 @@ describe("MarketBinding: margin rates scaled by the round's multipliers", functi
       compileProbe("market_binding_8", "market-binding.circom", "MarketBinding(8)"),
       /assert/i,
     );
+  });
+
+  it("every wire of ScaleBps is fixed by its rate and multiplier (the solver decides the quotient)", async function () {
+    // what lets the whole circuits' check take the scaled rates as known (ASSUMED)
+    const probe = await compileProbe("scale_bps_public", "market-binding.circom", "ScaleBps()", {
+      wasm: true,
+      publicInputs: ["rate", "mult"],
+    });
+    await assertEveryWireFixed(probe, "market-binding.circom", "ScaleBps");
   });
 
   it("ScaleBps gives ceil(rate * mult / 10^4) and admits no other result", async function () {

@@ -46,6 +46,17 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
       "DivBps(N): in = out * 10^4 + rem, 0 <= rem < 10^4, out < 2^(N - 13), so out is unique over the integers (circuits/src/compartments.circom; test/circuits/compartments.test.ts decides it with the solver)",
   },
   {
+    // MarketBinding's scaled margin rates, ScaleBps's rounded-up quotients of a product of
+    // two inputs (the configured rate and the round's multiplier); each remainder's bits
+    // then follow from the quotient. Alone in a bit block with its two remainder checks
+    // the solver decides one in well under a second, but an unused rate (a skip proof uses
+    // only the liquidation rates) is decided only by that block, whose query took past the
+    // solver's minute on a loaded machine
+    pattern: /\.binding\.(imBps|mmBps|liqMmBps)\[\d+\]$/,
+    reason:
+      "ScaleBps: product + 9999 = out * 10^4 + rem, 0 <= rem <= 9999, out < 2^16, so out is the unique rounded-up quotient over the integers (circuits/src/market-binding.circom; test/circuits/market-binding.test.ts decides it with the solver)",
+  },
+  {
     // Deleverage's divisions by a variable: the score's two clamped quotients and their
     // remainders, the bankruptcy price's step, and each entry's greedy lots q (a product
     // q * cost of two unknowns); a skip proof's candidate (SkippedDeleverage's main) has
