@@ -2,18 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { BatchDataOf } from "../../prover/src/domain/batch.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
-import { zeroIndices } from "../../prover/src/domain/funding.ts";
-import { oneX } from "../../prover/src/domain/volatility.ts";
-import type { ForgedDeleverage } from "../../prover/src/engine/deleverage.ts";
-import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { WitnessError } from "../../prover/src/proving/prover.ts";
 import { TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
-import { BTC_CRASH, ETH, world } from "../helpers/deleverage-world.ts";
+import { settleCrash, world } from "../helpers/deleverage-world.ts";
 
 const P = TEST_PARAMS;
-const marks = [BTC_CRASH, ETH];
 
 /**
  * Random crash days, each settled by the engine and checked against the circuits
@@ -45,30 +40,6 @@ type Day = typeof dayArb extends fc.Arbitrary<infer T> ? T : never;
 const crashWorld = (d: Day) => () =>
   world([d.compartment, 10_000_000n], d.shorts, d.longs, d.bankruptLots);
 
-function fileOf(r: LiquidationResult): BatchDataOf<"liquidations"> {
-  return {
-    kind: "liquidations",
-    accounts: [3n],
-    takers: [null],
-    marks,
-    round: 1n,
-    fundingIndices: zeroIndices(marks.length),
-    margins: oneX(marks.length),
-    oldRoot: r.oldRoot,
-    newRoot: r.newRoot,
-    dataCommitment: r.dataCommitment,
-    deleveraged: r.deleveraged,
-    funding: [],
-  };
-}
-
-function settle(w: () => ExchangeState, forge?: ForgedDeleverage) {
-  const r = forge
-    ? liquidate(w(), [3n], marks, P.liquidations, { unchecked: true, forgeDeleverage: forge })
-    : liquidate(w(), [3n], marks, P.liquidations);
-  return { before: w(), file: fileOf(r), r };
-}
-
 const skip = (
   before: ExchangeState,
   file: BatchDataOf<"liquidations">,
@@ -85,7 +56,7 @@ describe("auto-deleveraging, differential: random crash days against the circuit
     let deleveraged = 0;
     await fc.assert(
       fc.asyncProperty(dayArb, async (d) => {
-        const { before, file, r } = settle(crashWorld(d));
+        const { before, file, r } = settleCrash(crashWorld(d));
         const w = await witnessFor({ kind: "liquidate_batch", input: r.input });
         assert.equal(w[2], r.newRoot);
         assert.equal(w[3], r.dataCommitment);
@@ -110,12 +81,12 @@ describe("auto-deleveraging, differential: random crash days against the circuit
     let forged = 0;
     await fc.assert(
       fc.asyncProperty(dayArb, async (d) => {
-        const honest = settle(crashWorld(d));
+        const honest = settleCrash(crashWorld(d));
         const btc = honest.file.deleveraged?.find((x) => x.market === 0);
         if (!btc || btc.entries.length === 0) return;
         forged++;
         const top = btc.entries[0].account;
-        const { before, file, r } = settle(crashWorld(d), {
+        const { before, file, r } = settleCrash(crashWorld(d), {
           markets: [0],
           ranking: (rk) => rk.filter((x) => x.account !== top),
         });

@@ -1,45 +1,12 @@
 import assert from "node:assert/strict";
-import type { BatchDataOf } from "../../prover/src/domain/batch.ts";
-import { zeroIndices } from "../../prover/src/domain/funding.ts";
-import { oneX } from "../../prover/src/domain/volatility.ts";
 import { skippedDeleveragePublicSignals } from "../../prover/src/domain/skip-inputs.ts";
 import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs.ts";
-import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
-import type { ForgedDeleverage } from "../../prover/src/engine/deleverage.ts";
 import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
-import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
-import { BTC_CRASH, ETH, twoShorts, world } from "../helpers/deleverage-world.ts";
+import { settleCrash, twoShorts, world } from "../helpers/deleverage-world.ts";
 
 const P = TEST_PARAMS;
-const marks = [BTC_CRASH, ETH];
-
-/** The batch file's data of a liquidation of account 3 (the bankrupt) proven from `s`. */
-function fileOf(r: LiquidationResult): BatchDataOf<"liquidations"> {
-  return {
-    kind: "liquidations",
-    accounts: [3n],
-    takers: [null],
-    marks,
-    round: 1n,
-    fundingIndices: zeroIndices(marks.length),
-    margins: oneX(marks.length),
-    oldRoot: r.oldRoot,
-    newRoot: r.newRoot,
-    dataCommitment: r.dataCommitment,
-    deleveraged: r.deleveraged,
-    funding: [],
-  };
-}
-
-/** Settles account 3's liquidation on a fresh world, honestly or with a forged deleveraging. */
-function settle(w: () => ExchangeState, forge?: ForgedDeleverage) {
-  const r = forge
-    ? liquidate(w(), [3n], marks, P.liquidations, { unchecked: true, forgeDeleverage: forge })
-    : liquidate(w(), [3n], marks, P.liquidations);
-  return { before: w(), file: fileOf(r), r };
-}
 
 /** Two bankrupt lots, accounts 4 and 5 short one each: honestly both are listed. */
 const oneLotEach = () =>
@@ -61,7 +28,7 @@ async function refusedFor(f: () => unknown, code: string) {
 
 describe("skip proofs: SkippedDeleverage (test parameters)", function () {
   it("proves that a batch left out the higher-ranked account, and binds the batch, the account and the market", async function () {
-    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
     assert.deepEqual(
       file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
       [[5n, 1n]],
@@ -75,7 +42,7 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
   });
 
   it("proves lots left unplaced with a slot free: a lower-ranked account the ranking would have reached", async function () {
-    const honest = settle(oneLotEach);
+    const honest = settleCrash(oneLotEach);
     assert.deepEqual(
       honest.file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
       [
@@ -84,13 +51,16 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
       ],
     );
     assert.deepEqual(skippedAccounts(honest.before, honest.file, P), []);
-    const { before, file } = settle(oneLotEach, { markets: [0], ranking: (rk) => rk.slice(0, 1) });
+    const { before, file } = settleCrash(oneLotEach, {
+      markets: [0],
+      ranking: (rk) => rk.slice(0, 1),
+    });
     assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 5n }]);
     await witnessFor(skip(skipProofInput(before, file, P, 5n, 0)));
   });
 
   it("admits no skip proof for an honest batch: the account ranked below took nothing because every lot was placed", async function () {
-    const { before, file } = settle(twoShorts);
+    const { before, file } = settleCrash(twoShorts);
     assert.deepEqual(
       file.deleveraged?.[0].entries.map((e) => [e.account, e.lots]),
       [[4n, 2n]],
@@ -102,7 +72,7 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
   });
 
   it("refuses an account that is listed, one that is not a candidate, and a market with nothing deleveraged", async function () {
-    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
     await refusedFor(() => skipProofInput(before, file, P, 5n, 0), "SKIP_LISTED");
     await assertRefused(
       skip(skipProofInput(before, file, P, 5n, 0, { unchecked: true })),
@@ -122,7 +92,7 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
   });
 
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {
-    const { before, file } = settle(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
     const good = skipProofInput(before, file, P, 4n, 0);
     await witnessFor(skip(good));
     const heads = (f: (h: SkippedDeleverageInput["heads"][number]) => object) =>

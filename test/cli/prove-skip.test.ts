@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { toDeploymentFile } from "../../prover/src/domain/deployment.ts";
@@ -12,32 +11,11 @@ import {
   type CrashWorld,
 } from "../helpers/forged-deleveraging.ts";
 import { tempDir } from "../audit/helpers.ts";
+import { zkclearJson as zkclear, type CliRun } from "../helpers/cli.ts";
 
-interface Run {
-  code: number;
-  json: Record<string, unknown>;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs bin/zkclear --json without blocking this process (it serves the chain the CLI reads). */
-function zkclear(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile("bin/zkclear", ["--json", ...args], { timeout: 300_000 }, (err, stdout, stderr) => {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Record<string, unknown>;
-      } catch {
-        // not JSON: the assertion on code shows stdout and stderr
-      }
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, json, stdout, stderr });
-    });
-  });
-}
-
-function expect(r: Run, code: number, error?: string): Record<string, unknown> {
-  assert.equal(r.code, code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  if (error) assert.equal(r.json.error, error, r.stdout);
+function expect(r: CliRun, code: number, error?: string): Record<string, unknown> {
+  assert.equal(r.code, code, `exit ${r.code}\n${r.out}`);
+  if (error) assert.equal(r.json.error, error, r.out);
   return r.json;
 }
 

@@ -3,7 +3,12 @@ import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { newAccount, type Account } from "../../prover/src/domain/account.ts";
+import type { BatchDataOf } from "../../prover/src/domain/batch.ts";
 import type { Deleveraging } from "../../prover/src/domain/deleveraging.ts";
+import { zeroIndices } from "../../prover/src/domain/funding.ts";
+import { oneX } from "../../prover/src/domain/volatility.ts";
+import type { ForgedDeleverage } from "../../prover/src/engine/deleverage.ts";
+import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { TEST_PARAMS } from "./circuit.ts";
@@ -103,3 +108,35 @@ export const twoShorts = () =>
     [],
     2n,
   );
+
+/** The crash's marks: BTC at 4,000,000, ETH at 300,000. */
+export const CRASH_MARKS = [BTC_CRASH, ETH];
+
+/** The batch file's data of a liquidation of account 3 (the bankrupt) at the crash's marks. */
+export function crashFile(r: LiquidationResult): BatchDataOf<"liquidations"> {
+  return {
+    kind: "liquidations",
+    accounts: [3n],
+    takers: [null],
+    marks: CRASH_MARKS,
+    round: 1n,
+    fundingIndices: zeroIndices(CRASH_MARKS.length),
+    margins: oneX(CRASH_MARKS.length),
+    oldRoot: r.oldRoot,
+    newRoot: r.newRoot,
+    dataCommitment: r.dataCommitment,
+    deleveraged: r.deleveraged,
+    funding: [],
+  };
+}
+
+/**
+ * Settles account 3's liquidation on a fresh `w()`, honestly or with a forged deleveraging:
+ * the state it was proven from (another fresh `w()`), its file and the engine's result.
+ */
+export function settleCrash(w: () => ExchangeState, forge?: ForgedDeleverage) {
+  const r = forge
+    ? liquidate(w(), [3n], CRASH_MARKS, P.liquidations, { unchecked: true, forgeDeleverage: forge })
+    : liquidate(w(), [3n], CRASH_MARKS, P.liquidations);
+  return { before: w(), file: crashFile(r), r };
+}
