@@ -26,11 +26,15 @@ include "auto-deleverage.circom";
 //      `chainIn` (any: what the batch's slots left), one head per deleveraged market
 //      (Poseidon of four: the chain, 2^100 + j + lots * 2^8 + fundLong * 2^80, price, the
 //      root its entries start from), then one step per entry (Poseidon of three: the chain,
-//      account + lots * 2^32 + market * 2^96, score). Every other step of a liquidation
-//      batch's chain hashes three inputs below 2^99 and no entry's word reaches 2^100, so
-//      read from the end, the entries and the heads are the batch's own (a different
-//      reading is a Poseidon collision): the entries all of them, the head of `market` its
-//      own (a prover may leave out heads of other markets, which changes nothing here);
+//      account + lots * 2^32 + market * 2^96, score). Heads hash four inputs and every
+//      other step of a liquidation batch's chain three (the slots' steps, whose words
+//      reach about 2^134, and the entries), so no other step reads as a head, and a head
+//      names its market (j in its word, at position j here). The head of `market` must be
+//      read (its lots are at least 1, below), and after it the batch's chain holds only
+//      heads of later markets and the entries, so read from the end, they are the batch's
+//      own (a different reading is a Poseidon collision): the entries all of them, the
+//      head of `market` its own (a prover may leave out heads of earlier markets, by
+//      starting `chainIn` after them, which changes nothing here);
 //   2. `market` was deleveraged with lots to close (lots >= 1 in its head);
 //   3. `account`'s leaf is in the tree of that head's root, and at the batch's marks,
 //      funding indices and liquidation rates (MarketBinding) it is a candidate the ranking
@@ -40,7 +44,8 @@ include "auto-deleverage.circom";
 //   4. it is not among the market's entries, and either it ranks above one of them (by the
 //      published key, score descending then account ascending: the ranking reached it
 //      with lots left before the last entry) or lots were left unplaced in the market with
-//      fewer than A entries in the batch (the ranking would have gone on to it).
+//      fewer than A entries in it and the markets before it (the ranking would have gone
+//      on to it: the engine gives each market the slots the earlier ones left).
 // An honest batch admits no skip proof: its list is the ranking's (engine/deleverage.ts),
 // every account the ranking examines with lots left and a slot free takes a lot, and the
 // account's leaf on the market's root is the one the ranking judged.
@@ -215,22 +220,36 @@ template SkippedDeleverage(A, D, M) {
     signal accountKey <== candidate.score * (1 << D) + bound + (1 << D) - 1 - account;
     signal inMarketStep[A][M];
     signal inMarket[A];
+    signal upToStep[A][M];
+    signal upTo[A];
     signal placedStep[A];
     signal isAccount[A];
     signal entryKey[A];
     signal below[A];
     signal ranksAbove[A];
     signal notAbove[A + 1];
+    // atOrBefore[j] = 1 when j <= market (isMarket is one-hot): the markets whose entries
+    // were placed before the ranking of `market` stopped, the slots it could not use
+    var atOrBefore[M];
+    var tail = 0;
+    for (var j = M - 1; j >= 0; j--) {
+        tail += isMarket[j];
+        atOrBefore[j] = tail;
+    }
     var placed = 0;
     var count = 0;
     notAbove[0] <== 1;
     for (var i = 0; i < A; i++) {
         var dot = 0;
+        var prefix = 0;
         for (var j = 0; j < M; j++) {
             inMarketStep[i][j] <== entryMarket[i][j] * isMarket[j];
             dot += inMarketStep[i][j];
+            upToStep[i][j] <== entryMarket[i][j] * atOrBefore[j];
+            prefix += upToStep[i][j];
         }
         inMarket[i] <== dot;
+        upTo[i] <== prefix;
         isAccount[i] <== IsEqual()([entryAccount[i], account]);
         inMarket[i] * isAccount[i] === 0;
         entryKey[i] <== entryScore[i] * (1 << D) + bound + (1 << D) - 1 - entryAccount[i];
@@ -239,14 +258,17 @@ template SkippedDeleverage(A, D, M) {
         notAbove[i + 1] <== notAbove[i] * (1 - ranksAbove[i]);
         placedStep[i] <== inMarket[i] * entryLots[i];
         placed += placedStep[i];
-        count += entryEnabled[i];
+        count += upTo[i];
     }
     signal placedLots <== placed;
     signal unplaced <== lots - placedLots;
     signal noneLeft <== IsZero()(unplaced);
     signal full <== IsEqual()([count, A]);
     signal leftOver <== (1 - noneLeft) * (1 - full);
-    // skipped = ranks above an entry, or lots left over with a slot free
+    // skipped = ranks above an entry, or lots left over with a slot free: fewer than A
+    // entries in this market and the markets before it (entries are in market order, so a
+    // later market's entries came after this market's ranking stopped: a batch that gave
+    // them this market's slots left its lots unplaced with a slot free)
     signal neither <== notAbove[A] * (1 - leftOver);
     neither === 0;
 }

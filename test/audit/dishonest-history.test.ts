@@ -188,6 +188,21 @@ describe("audit: dishonest histories", function () {
     assert.equal(r.counts.replayed, r.counts.batches);
   });
 
+  it("finds an exit or a skip-proof verifier that accepts anything: one would let anyone drain the Vault after a freeze, the other freeze the exchange at will", async function () {
+    const [deployer] = await signers(1);
+    const v = await (factory("AcceptAllVerifier", deployer).deploy() as Promise<Contract>);
+    const a = await v.getAddress();
+    const w = await world({ verifierOverrides: { exit_account: a, skipped_deleverage: a } });
+    const r = await audit(w, dir);
+    assert.deepEqual(codes(r), ["-:VERIFIER_MISMATCH", "-:VERIFIER_MISMATCH"]);
+    const messages = r.findings.map((f) => f.message).join("\n");
+    assert.match(messages, /the exit_account verifier at 0x[0-9a-fA-F]{40} is not the local key's/);
+    assert.match(
+      messages,
+      /the skipped_deleverage verifier at 0x[0-9a-fA-F]{40} is not the local key's/,
+    );
+  });
+
   it("finds a broken solvency invariant: tokens taken from the Vault before a deposit batch leave it short of what the batch credits", async function () {
     const [deployer] = await signers(1);
     const token = await (factory("SeizableToken", deployer).deploy() as Promise<Contract>);

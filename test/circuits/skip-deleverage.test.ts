@@ -4,7 +4,16 @@ import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs
 import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
-import { settleCrash, twoShorts, world } from "../helpers/deleverage-world.ts";
+import {
+  bankruptInBoth,
+  flat,
+  position,
+  settleCrash,
+  twoShorts,
+  world,
+} from "../helpers/deleverage-world.ts";
+import { newAccount } from "../../prover/src/domain/account.ts";
+import { devKeyPair } from "../../prover/src/domain/keys.ts";
 
 const P = TEST_PARAMS;
 
@@ -89,6 +98,49 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
     await assertRefused(skip({ ...good, market: 1n }), "SkippedDeleverage");
     // the fund is never a candidate
     await assertRefused(skip({ ...good, account: 2n }), "NotSystemAccount");
+  });
+
+  it("proves lots left unplaced in a market whose slots the batch spent on a later market", async function () {
+    // both markets under water; BTC's lot has one opposing short (account 4), ETH's ten
+    // lots two (accounts 5 and 6, five each). Honestly BTC takes a slot and ETH the other,
+    // leaving ETH's account 6 for a later batch; the forged batch gives BTC no entry and
+    // both slots to ETH, so every slot is used, but not by BTC's ranking
+    const w = () => {
+      const s = bankruptInBoth();
+      s.setAccount(5n, { ...s.getAccount(5n), positions: [flat, position(-5n, -2_000_000n)] });
+      s.setAccount(6n, {
+        ...newAccount(devKeyPair("eth short 2").publicKey, 2, 10_000_000n),
+        positions: [flat, position(-5n, -2_000_000n)],
+      });
+      return s;
+    };
+    const honest = settleCrash(w);
+    assert.deepEqual(
+      honest.file.deleveraged?.map((d) => [d.market, d.entries.map((e) => e.account)]),
+      [
+        [0, [4n]],
+        [1, [5n]],
+      ],
+    );
+    assert.deepEqual(skippedAccounts(honest.before, honest.file, P), []);
+    const { before, file } = settleCrash(w, {
+      markets: [0, 1],
+      lots: (ex, m) => (m === 0 ? [] : [...ex]),
+    });
+    assert.deepEqual(
+      file.deleveraged?.map((d) => [d.market, d.entries.map((e) => e.account)]),
+      [
+        [0, []],
+        [1, [5n, 6n]],
+      ],
+    );
+    assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 4n }]);
+    await witnessFor(skip(skipProofInput(before, file, P, 4n, 0)));
+    // in ETH every lot was placed: nobody was skipped there
+    await assertRefused(
+      skip(skipProofInput(before, file, P, 5n, 1, { unchecked: true })),
+      "SkippedDeleverage",
+    );
   });
 
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {

@@ -3,7 +3,7 @@ import type { Groth16Proof } from "snarkjs";
 import { AuditError } from "./findings.ts";
 import type { BatchKind } from "../domain/batch.ts";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
-import type { CircuitId } from "../domain/circuits.ts";
+import { CIRCUIT_IDS, CIRCUITS, type CircuitId } from "../domain/circuits.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../domain/constants.ts";
 import {
   oneX,
@@ -20,9 +20,7 @@ import {
  * needs no compiled artifacts of the operator's.
  */
 export const SETTLEMENT_ABI = [
-  ...BATCH_KIND_NAMES.map(
-    (k) => `function ${BATCH_KINDS[k].verifierGetter}() view returns (address)`,
-  ),
+  ...CIRCUIT_IDS.map((id) => `function ${CIRCUITS[id].verifierGetter}() view returns (address)`),
   ...BATCH_KIND_NAMES.map((k) => BATCH_KINDS[k].submitAbi),
   "function oracle() view returns (address)",
   "function funding() view returns (address)",
@@ -121,12 +119,11 @@ export async function readSettlement(provider: Provider, address: string): Promi
   const vaultSettlement = getAddress((await v.getFunction("settlement")()) as string);
   return {
     address: getAddress(address),
+    // every circuit's verifier, the exit's and the skip proof's too: a verifier that
+    // accepts anything there would let anyone drain the Vault or freeze the exchange
     verifiers: Object.fromEntries(
       await Promise.all(
-        BATCH_KIND_NAMES.map(async (k) => [
-          BATCH_KINDS[k].circuit,
-          await call<string>(BATCH_KINDS[k].verifierGetter),
-        ]),
+        CIRCUIT_IDS.map(async (id) => [id, await call<string>(CIRCUITS[id].verifierGetter)]),
       ),
     ) as Record<CircuitId, string>,
     oracle: await call<string>("oracle"),

@@ -6,8 +6,7 @@ import {
   type MarginRuleNumbers,
 } from "../domain/volatility.ts";
 import { Contract, ContractFactory, type Signer } from "ethers";
-import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
-import { CIRCUIT_IDS, type CircuitId } from "../domain/circuits.ts";
+import { CIRCUIT_IDS, CIRCUITS, type CircuitId } from "../domain/circuits.ts";
 import { fundingParamsProblem, type DeploymentAddresses } from "../domain/deployment.ts";
 import { withdrawalLimitProblem, type WithdrawalLimit } from "../domain/withdrawal-limit.ts";
 import { readWithdrawalLimit } from "./withdrawal-limit.ts";
@@ -462,13 +461,13 @@ export async function deployContracts(
   const mh = marketsHash(markets, fundFloor);
   const forcedRequestFee = opts.forcedRequestFee ?? DEPLOY_DEFAULTS.forcedRequestFee;
   const exitWindow = opts.exitWindow ?? DEPLOY_DEFAULTS.exitWindow;
-  // each kind's verifier goes in the constructor field named like its getter
-  const kindVerifiers = Object.fromEntries(
-    BATCH_KIND_NAMES.map((k) => [BATCH_KINDS[k].verifierGetter, verifiers[BATCH_KINDS[k].circuit]]),
+  // each circuit's verifier goes in the constructor field named like its getter
+  const circuitVerifiers = Object.fromEntries(
+    CIRCUIT_IDS.map((id) => [CIRCUITS[id].verifierGetter, verifiers[id]]),
   );
   const settlement = await deployed(
     factory("Settlement", deployer, libraries).deploy({
-      ...kindVerifiers,
+      ...circuitVerifiers,
       oracle: await oracle.getAddress(),
       vault: await vault.getAddress(),
       committee: await committee.getAddress(),
@@ -480,8 +479,6 @@ export async function deployContracts(
       forcedDeadline,
       forcedRequestFee,
       exitWindow,
-      exitVerifier: verifiers.exit_account,
-      skipVerifier: verifiers.skipped_deleverage,
       genesisRoot: genesis,
       admin: await timelock.getAddress(),
       operator,

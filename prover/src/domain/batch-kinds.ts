@@ -56,8 +56,6 @@ export interface BatchKindSpec<K extends BatchKind> {
    * batch calls without the operator's artifacts; a test checks it against Settlement's.
    */
   readonly submitAbi: string;
-  /** Settlement's getter of this kind's verifier address. */
-  readonly verifierGetter: string;
   readonly submitArgs: (d: BatchDataOf<K>) => readonly unknown[];
   /** Slots per proof in a parameter set (B, K, W or L). */
   readonly slots: (p: ParamSet) => number;
@@ -104,7 +102,6 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     method: "submitTrades",
     submitAbi:
       "function submitTrades((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId, bytes attestations)",
-    verifierGetter: "tradeVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.batch,
     operations: (d) => d.trades.length,
@@ -121,7 +118,6 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     method: "submitDeposits",
     submitAbi:
       "function submitDeposits((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 count)",
-    verifierGetter: "depositVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.deposits.length],
     slots: (p) => p.deposits,
     operations: (d) => d.deposits.length,
@@ -143,7 +139,6 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     method: "submitWithdrawals",
     submitAbi:
       "function submitWithdrawals((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint256[] payouts, bytes attestations)",
-    verifierGetter: "withdrawalVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.round, [...d.payouts]],
     slots: (p) => p.withdrawals,
     operations: (d) => d.withdrawals.length,
@@ -165,7 +160,6 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     method: "submitLiquidations",
     submitAbi:
       "function submitLiquidations((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint256 dataCommitment, uint64 roundId, bytes attestations)",
-    verifierGetter: "liquidationVerifier",
     submitArgs: (d) => [d.oldRoot, d.newRoot, d.dataCommitment, d.round],
     slots: (p) => p.liquidations,
     operations: (d) => d.accounts.length,
@@ -185,7 +179,6 @@ export const BATCH_KINDS: { readonly [K in BatchKind]: BatchKindSpec<K> } = {
     method: "submitForced",
     submitAbi:
       "function submitForced((uint256[2] a, uint256[2][2] b, uint256[2] c) proof, uint256 oldRoot, uint256 newRoot, uint64 roundId, uint64 count, uint256 outcomes, uint256[] payouts)",
-    verifierGetter: "forcedVerifier",
     submitArgs: (d) => [
       d.oldRoot,
       d.newRoot,

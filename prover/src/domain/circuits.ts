@@ -45,6 +45,11 @@ export interface CircuitSpec<Input = never> {
   readonly toSignals: (input: Input) => Record<string, SignalValue>;
   /** Contract name of the verifier generated from the circuit's key. */
   readonly verifier: string;
+  /**
+   * Settlement's getter of this circuit's verifier address, and the field of its
+   * constructor's Config that sets it (the deployment and the auditor read both by it).
+   */
+  readonly verifierGetter: string;
 }
 
 /** Each circuit's input shape (./inputs.ts), by circuit id. */
@@ -71,6 +76,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => SETTLE_TRADES_PUBLIC.length,
     toSignals: toSettleTradesSignals,
     verifier: "SettleTradesVerifier",
+    verifierGetter: "tradeVerifier",
   },
   apply_deposits: {
     id: "apply_deposits",
@@ -82,6 +88,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => APPLY_DEPOSITS_PUBLIC.length,
     toSignals: toApplyDepositsSignals,
     verifier: "ApplyDepositsVerifier",
+    verifierGetter: "depositVerifier",
   },
   process_withdrawals: {
     id: "process_withdrawals",
@@ -93,6 +100,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: (p: ParamSet) => PROCESS_WITHDRAWALS_PUBLIC.length - 1 + p.withdrawals,
     toSignals: toProcessWithdrawalsSignals,
     verifier: "ProcessWithdrawalsVerifier",
+    verifierGetter: "withdrawalVerifier",
   },
   liquidate_batch: {
     id: "liquidate_batch",
@@ -104,6 +112,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => LIQUIDATE_BATCH_PUBLIC.length,
     toSignals: toLiquidateBatchSignals,
     verifier: "LiquidateBatchVerifier",
+    verifierGetter: "liquidationVerifier",
   },
   answer_forced: {
     id: "answer_forced",
@@ -116,6 +125,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: (p: ParamSet) => ANSWER_FORCED_PUBLIC.length - 1 + p.withdrawals,
     toSignals: toAnswerForcedSignals,
     verifier: "AnswerForcedVerifier",
+    verifierGetter: "forcedVerifier",
   },
   // not a batch kind: the exit after a freeze, proven by the user (domain/exit.ts)
   exit_account: {
@@ -128,6 +138,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => EXIT_ACCOUNT_PUBLIC.length,
     toSignals: toExitAccountSignals,
     verifier: "ExitAccountVerifier",
+    verifierGetter: "exitVerifier",
   },
   // not a batch kind: anyone's proof that a liquidation batch's deleveraging left out an
   // account its ranking had to list (engine/skip-proof.ts); Settlement then freezes
@@ -141,6 +152,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     publicCount: () => SKIPPED_DELEVERAGE_PUBLIC.length,
     toSignals: toSkippedDeleverageSignals,
     verifier: "SkippedDeleverageVerifier",
+    verifierGetter: "skipVerifier",
   },
 };
 

@@ -145,14 +145,18 @@ function whyNotSkipped(
   if (head.entries.some((e) => e.account === account))
     return refuse("SKIP_LISTED", `account ${account} is one of market ${market}'s entries`);
   const above = head.entries.some((e) => ranksAbove(ranked, e));
-  const count = (batch.deleveraged ?? []).reduce((n, d) => n + d.entries.length, 0);
+  // the slots this market could have used: A less those of the markets before it (a later
+  // market's entries do not excuse lots left here; SkippedDeleverage's atOrBefore)
+  const count = (batch.deleveraged ?? [])
+    .filter((d) => d.market <= market)
+    .reduce((n, d) => n + d.entries.length, 0);
   const placed = head.entries.reduce((n, e) => n + e.lots, 0n);
   const abs = long ? head.fundSize : -head.fundSize;
   const leftOver = placed < abs && count < p.deleverages;
   if (!above && !leftOver)
     return refuse(
       "SKIP_RANKED_BELOW",
-      `account ${account} ranks below market ${market}'s last entry, and the batch placed every lot there or used all its ${p.deleverages} entries`,
+      `account ${account} ranks below market ${market}'s last entry, and the batch placed every lot there or used all its ${p.deleverages} entries in it and the markets before it`,
     );
   return null;
 }

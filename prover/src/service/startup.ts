@@ -1,6 +1,6 @@
 import { Contract, getAddress, type Provider } from "ethers";
 import { BATCH_KIND_NAMES, BATCH_KINDS } from "../domain/batch-kinds.ts";
-import { CIRCUIT_IDS } from "../domain/circuits.ts";
+import { CIRCUIT_IDS, CIRCUITS } from "../domain/circuits.ts";
 import type { Deployment } from "../domain/deployment.ts";
 import { ZkClearError } from "../domain/errors.ts";
 import { configHash } from "../domain/market.ts";
@@ -97,7 +97,9 @@ export async function checkDeployment(
   const vkeys = readVerificationKeys(keys);
   for (const k of BATCH_KIND_NAMES) {
     const spec = BATCH_KINDS[k];
-    const address = getAddress(String(await settlement.getFunction(spec.verifierGetter)()));
+    const address = getAddress(
+      String(await settlement.getFunction(CIRCUITS[spec.circuit].verifierGetter)()),
+    );
     const m = matchVerifier(await provider.getCode(address), vkeys[spec.circuit]);
     if (!m.match)
       throw new StartupError(
