@@ -3,9 +3,12 @@ import { skippedDeleveragePublicSignals } from "../../prover/src/domain/skip-inp
 import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs.ts";
 import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
+import { liquidate } from "../../prover/src/engine/liquidations.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
 import {
   bankruptInBoth,
+  CRASH_MARKS,
+  crashFile,
   flat,
   position,
   settleCrash,
@@ -141,6 +144,47 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
       skip(skipProofInput(before, file, P, 5n, 1, { unchecked: true })),
       "SkippedDeleverage",
     );
+  });
+
+  it("reads a market an earlier batch left under water: the next batch must deleverage it, so a candidate it leaves out is shown", async function () {
+    // nobody opposes the fund's BTC lot: the crash's batch leaves the compartment at -650,000
+    const underWater = () => {
+      const s = world([100_000n, 10_000_000n], []);
+      liquidate(s, [3n], CRASH_MARKS, P.liquidations);
+      return s;
+    };
+    // the next liquidation batch (here with no liquidation) must carry BTC's head, even
+    // with nobody to take a lot
+    const next = liquidate(underWater(), [], CRASH_MARKS, P.liquidations);
+    assert.deepEqual(
+      next.deleveraged.map((d) => [d.market, d.fundSize, d.entries.length]),
+      [[0, 1n, 0]],
+    );
+    await witnessFor({ kind: "liquidate_batch", input: next.input });
+    const without = liquidate(underWater(), [], CRASH_MARKS, P.liquidations, {
+      unchecked: true,
+      forgeDeleverage: { markets: [] },
+    });
+    await assertRefused({ kind: "liquidate_batch", input: without.input }, "LiquidateBatch");
+    // a short appears (account 9, sold 1 lot at 5,000,000); a batch that lists nobody
+    // leaves its lot unplaced with a slot free
+    const withShort = () => {
+      const s = underWater();
+      s.setAccount(9n, {
+        ...newAccount(devKeyPair("late short").publicKey, 2, 5_000_000n),
+        positions: [position(-1n, -5_000_000n), flat],
+      });
+      return s;
+    };
+    const r = liquidate(withShort(), [], CRASH_MARKS, P.liquidations, {
+      unchecked: true,
+      forgeDeleverage: { markets: [0], lots: () => [] },
+    });
+    await witnessFor({ kind: "liquidate_batch", input: r.input });
+    const before = withShort();
+    const file = crashFile(r, []);
+    assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 9n }]);
+    await witnessFor(skip(skipProofInput(before, file, P, 9n, 0)));
   });
 
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {

@@ -112,12 +112,18 @@ export const twoShorts = () =>
 /** The crash's marks: BTC at 4,000,000, ETH at 300,000. */
 export const CRASH_MARKS = [BTC_CRASH, ETH];
 
-/** The batch file's data of a liquidation of account 3 (the bankrupt) at the crash's marks. */
-export function crashFile(r: LiquidationResult): BatchDataOf<"liquidations"> {
+/**
+ * The batch file's data of a liquidation of `accounts` (account 3, the bankrupt, unless
+ * said) at the crash's marks.
+ */
+export function crashFile(
+  r: LiquidationResult,
+  accounts: readonly bigint[] = [3n],
+): BatchDataOf<"liquidations"> {
   return {
     kind: "liquidations",
-    accounts: [3n],
-    takers: [null],
+    accounts: [...accounts],
+    takers: accounts.map(() => null),
     marks: CRASH_MARKS,
     round: 1n,
     fundingIndices: zeroIndices(CRASH_MARKS.length),

@@ -245,21 +245,16 @@ export function deleverageFund(
  * compartment the batch's charges take below both 0 and where it started is deleveraged;
  * no liquidator may take a position there (LIQUIDATOR_IN_DELEVERAGED_MARKET: the batcher
  * then lets the fund take every position). So is every market still under water from an
- * earlier batch where no liquidator took a position this batch and deleveraging would close
- * a lot (deleverageable).
+ * earlier batch where the fund holds a position and no liquidator took one this batch,
+ * whether or not a lot would close (LiquidateBatch requires it: its head is in the
+ * commitment, so a skip proof can show an account its ranking left out).
  */
 export function deleveragedMarkets(
-  state: ExchangeState,
   fund: Account,
   before: readonly bigint[],
   charges: readonly (readonly bigint[])[],
   takenIn: (j: number) => boolean,
   accounts: readonly bigint[],
-  at: {
-    marks: readonly bigint[];
-    indices: readonly bigint[];
-    liquidatable: readonly MarketParams[];
-  },
 ): DeleverageTarget[] {
   const after = before.map((c, j) => c + charges.reduce((s, row) => s + row[j], 0n));
   const targets: DeleverageTarget[] = [];
@@ -273,8 +268,7 @@ export function deleveragedMarkets(
         `market ${j}'s compartment goes under water by ${-c} and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
       );
     }
-    const leftover =
-      !takenIn(j) && deleverageable(state, fund, j, -c, at.marks, at.indices, at.liquidatable);
+    const leftover = !takenIn(j) && fund.positions[j].size !== 0n;
     if (needed || leftover) targets.push({ market: j, deficit: -c });
   });
   return targets;

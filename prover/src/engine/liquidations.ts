@@ -265,11 +265,7 @@ export function liquidate(
           deficit: max0(-(compartmentsBefore[market] + charged[market])),
         }))
       : checked
-        ? deleveragedMarkets(state, chargedFund, compartmentsBefore, charges, takenIn, accounts, {
-            marks,
-            indices,
-            liquidatable,
-          })
+        ? deleveragedMarkets(chargedFund, compartmentsBefore, charges, takenIn, accounts)
         : [];
     const adl = deleverageFund(
       state,
