@@ -382,10 +382,10 @@ template LiquidationSlot(D, M) {
 // there the fund's whole position is closed against the ranked opposing positions at the
 // bankruptcy price, and no liquidator takes a position of that market (its share would be
 // paid by the deleveraged traders). Every market under water after the charges where the
-// fund holds a position and no liquidator of the batch takes one must be deleveraged, a
-// market an earlier batch left under water too: its head is then in the commitment, with
-// the entries the ranking gives (none when nobody can afford a lot), so a skip proof can
-// read it (SkippedDeleverage).
+// fund holds a position must be deleveraged, a market an earlier batch left under water
+// too (so no liquidator takes a position there either): its head is then in the
+// commitment, with the entries the ranking gives (none when nobody can afford a lot), so a
+// skip proof can read it (SkippedDeleverage).
 // The batch may carry one compartment move signed by the fund's key (CompartmentMove),
 // applied after the fund's funding and before the slots' charges; a move out is judged on
 // what the batch leaves (the compartment after its charges, the position after its slots).
@@ -585,17 +585,13 @@ template LiquidateBatch(L, A, D, M) {
     signal moveOutSlack[M];
     signal finalNegative[M];
     signal fundFlat[M];
-    signal noTake[M];
-    signal stranded[M];
     signal mustDeleverage[M];
     var charged[M];
     for (var j = 0; j < M; j++) {
         charged[j] = 0;
-        var taken = 0;
         for (var i = 0; i < L; i++) {
             charged[j] += slot[i].charge[j];
             take[i][j] * adlMarket[j] === 0;
-            taken += take[i][j];
         }
         fundSizeAfter[j] <== fund.size[j] + totalSize[j];
         fundSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(fundSizeAfter[j]);
@@ -615,14 +611,15 @@ template LiquidateBatch(L, A, D, M) {
         startFloor[j] <== compartment[j] * startNegative[j];
         floorSlack[j] <== (1 - adlMarket[j]) * (finalCompartment[j] - startFloor[j]);
         RangeCheck(135)(floorSlack[j]);
-        // under water after the charges (|final_j| < 2^138, above), the fund holding a
-        // position and no liquidator taking one (the takes are bits, at most L of them):
-        // deleveraged, whether this batch's charges or an earlier batch's left it there
+        // under water after the charges with the fund holding a position: deleveraged,
+        // whether this batch's charges or an earlier batch's left it there (and so no
+        // liquidator takes a position there, above). The sign is read right: a witness
+        // the other checks accept has -2^135 <= final_j < 2^135 (not deleveraged: final_j
+        // - startFloor_j in [0, 2^135) with startFloor_j >= -2^134; deleveraged: Deleverage
+        // holds -final_j in [1, 2^135]), inside the check's [-2^138, 2^138)
         finalNegative[j] <== SignedRangeCheck(138)(finalCompartment[j]);
         fundFlat[j] <== IsZero()(fundSizeAfter[j]);
-        noTake[j] <== IsZero()(taken);
-        stranded[j] <== finalNegative[j] * (1 - fundFlat[j]);
-        mustDeleverage[j] <== stranded[j] * noTake[j];
+        mustDeleverage[j] <== finalNegative[j] * (1 - fundFlat[j]);
         mustDeleverage[j] * (1 - adlMarket[j]) === 0;
     }
 

@@ -4,6 +4,7 @@ import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs
 import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
 import { liquidate } from "../../prover/src/engine/liquidations.ts";
+import { OFFER_TERMS, keyOf, offerOf, taken } from "../helpers/liquidators.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
 import {
   bankruptInBoth,
@@ -185,6 +186,46 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
     const file = crashFile(r, []);
     assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 9n }]);
     await witnessFor(skip(skipProofInput(before, file, P, 9n, 0)));
+  });
+
+  it("refuses a liquidator's take in a market an earlier batch left under water: a take cannot excuse its deleveraging", async function () {
+    // BTC at -650,000 with the fund long a lot; account 9 could take it; account 10, a thin
+    // long, is liquidatable and the operator's liquidator (account 11) takes its BTC lot
+    const w = () => {
+      const s = world([100_000n, 10_000_000n], []);
+      liquidate(s, [3n], CRASH_MARKS, P.liquidations);
+      s.setAccount(9n, {
+        ...newAccount(devKeyPair("late short").publicKey, 2, 5_000_000n),
+        positions: [position(-1n, -5_000_000n), flat],
+      });
+      s.setAccount(10n, {
+        ...newAccount(devKeyPair("thin long").publicKey, 2, 2_100_000n),
+        positions: [position(1n, 6_000_000n), flat],
+      });
+      s.setAccount(11n, {
+        ...newAccount(keyOf(11n).publicKey, 2, 5_000_000n),
+        positions: [flat, flat],
+      });
+      return s;
+    };
+    const req = taken(10n, offerOf(11n, OFFER_TERMS), [true, false]);
+    assert.throws(
+      () => liquidate(w(), [req], CRASH_MARKS, P.liquidations),
+      (e: unknown) => e instanceof LiquidatorError && e.code === "LIQUIDATOR_IN_DELEVERAGED_MARKET",
+    );
+    // the batch that takes and deleverages nothing: refused by the rule
+    const dodge = liquidate(w(), [req], CRASH_MARKS, P.liquidations, {
+      unchecked: true,
+      forgeDeleverage: { markets: [] },
+    });
+    await assertRefused({ kind: "liquidate_batch", input: dodge.input }, "LiquidateBatch");
+    // without the take the fund takes account 10's lot and account 9 is deleveraged
+    const honest = liquidate(w(), [10n], CRASH_MARKS, P.liquidations);
+    assert.deepEqual(
+      honest.deleveraged.map((d) => [d.market, d.entries.map((e) => e.account)]),
+      [[0, [9n]]],
+    );
+    await witnessFor({ kind: "liquidate_batch", input: honest.input });
   });
 
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {

@@ -81,8 +81,9 @@ export function deleverageRanking(
 /**
  * Whether deleveraging market j now would close at least one lot: the fund holds a
  * position there, its compartment is under water by `deficit`, and a ranked position can
- * afford a lot at the bankruptcy price. A compartment left under water where nobody can
- * is not deleveraged again until one can (a batch would change nothing).
+ * afford a lot at the bankruptcy price. The batcher cuts a liquidation batch with no
+ * liquidation for a compartment left under water only when one can (such a batch would
+ * change nothing otherwise); every liquidation batch deleverages it anyway.
  */
 export function deleverageable(
   state: ExchangeState,
@@ -242,12 +243,13 @@ export function deleverageFund(
 
 /**
  * The markets the batch deleverages, ascending, with their deficits. Every market whose
- * compartment the batch's charges take below both 0 and where it started is deleveraged;
- * no liquidator may take a position there (LIQUIDATOR_IN_DELEVERAGED_MARKET: the batcher
- * then lets the fund take every position). So is every market still under water from an
- * earlier batch where the fund holds a position and no liquidator took one this batch,
- * whether or not a lot would close (LiquidateBatch requires it: its head is in the
- * commitment, so a skip proof can show an account its ranking left out).
+ * compartment the batch's charges take below both 0 and where it started is deleveraged,
+ * and so is every market still under water from an earlier batch where the fund holds a
+ * position, whether or not a lot would close (LiquidateBatch requires both: the head is in
+ * the commitment, so a skip proof can show an account the ranking left out). No liquidator
+ * may take a position in a deleveraged market (LIQUIDATOR_IN_DELEVERAGED_MARKET: the
+ * batcher then lets the fund take every position): its share would be paid by the
+ * deleveraged traders, and a take must not excuse a market from its deleveraging.
  */
 export function deleveragedMarkets(
   fund: Account,
@@ -261,14 +263,14 @@ export function deleveragedMarkets(
   after.forEach((c, j) => {
     if (c >= 0n) return;
     const needed = c < (before[j] < 0n ? before[j] : 0n);
-    if (needed && takenIn(j)) {
+    const leftover = fund.positions[j].size !== 0n;
+    if ((needed || leftover) && takenIn(j)) {
       const i = charges.reduce((last, row, k) => (row[j] < 0n ? k : last), -1);
       throw new LiquidatorError(
         "LIQUIDATOR_IN_DELEVERAGED_MARKET",
-        `market ${j}'s compartment goes under water by ${-c} and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
+        `market ${j}'s compartment is under water (by ${-c} after the batch's charges) and is deleveraged, so no liquidator may take a position there (its share would be paid by the deleveraged traders); account ${accounts[i < 0 ? 0 : i]}'s liquidator does`,
       );
     }
-    const leftover = !takenIn(j) && fund.positions[j].size !== 0n;
     if (needed || leftover) targets.push({ market: j, deficit: -c });
   });
   return targets;

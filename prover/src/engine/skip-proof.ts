@@ -23,7 +23,7 @@ import { leafWitness, plainLeaf } from "./leaf-witness.ts";
  * the ranking had to list (a user account on the other side of the fund, equity above 0,
  * at or above maintenance, able to afford one lot at the batch's price), is not one of the
  * market's entries, and ranks above one of them, or lots were left unplaced there with
- * fewer than A entries in the batch. docs/isolation.md, section 3.
+ * fewer than A entries in it and the markets before it. docs/isolation.md, section 3.
  */
 
 type LiquidationsData = BatchDataOf<"liquidations">;
