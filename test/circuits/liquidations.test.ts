@@ -13,6 +13,7 @@ import { liquidate, LiquidationError } from "../../prover/src/engine/liquidation
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import { fundWithCompartments } from "../helpers/compartments.ts";
 
 const P = TEST_PARAMS;
 const markets = defaultMarkets(P.markets);
@@ -43,12 +44,7 @@ function world(compartments: readonly bigint[] = [1_000_000n, 1_000_000n]) {
   };
   s.setAccount(3n, long);
   s.setAccount(4n, short);
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: 1_000_000n,
-    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
-  });
+  fundWithCompartments(s, compartments);
   return s;
 }
 

@@ -1,5 +1,4 @@
 import { devOwners } from "../../prover/src/domain/owners.ts";
-import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { defaultMarkets } from "../../prover/src/domain/market.ts";
 import { newAccount, type Account } from "../../prover/src/domain/account.ts";
@@ -12,6 +11,7 @@ import { liquidate, type LiquidationResult } from "../../prover/src/engine/liqui
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { TEST_PARAMS } from "./circuit.ts";
+import { fundWithCompartments } from "./compartments.ts";
 
 /**
  * The deleveraging tests' world (test/circuits/auto-deleverage.test.ts,
@@ -68,12 +68,7 @@ export function world(
     );
   for (const [collateral, lots, entry] of longs)
     s.setAccount(next, account(`long${next++}`, collateral, [position(lots, lots * entry), flat]));
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: 1_000_000n,
-    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
-  });
+  fundWithCompartments(s, compartments);
   return s;
 }
 

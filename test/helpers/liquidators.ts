@@ -9,6 +9,7 @@ import { ExchangeState } from "../../prover/src/engine/state.ts";
 import type { LiquidationRequest } from "../../prover/src/engine/liquidations.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { TEST_PARAMS } from "./circuit.ts";
+import { fundWithCompartments } from "./compartments.ts";
 
 /**
  * A small world for liquidations with liquidators (test parameters: 2 markets, 10% initial,
@@ -52,12 +53,7 @@ export function world(compartments: readonly bigint[] = [0n, 0n]): ExchangeState
   put(5n, 1_000_000n, [flat, pos(-1n, -300_000n)]);
   put(6n, 1_250_000n, [pos(1n, 6_000_000n), pos(-2n, -600_000n)]);
   put(7n, 100_000n, [flat, flat]);
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: 1_000_000n,
-    positions: fund.positions.map((p, j) => ({ ...p, notional: -compartments[j] })),
-  });
+  fundWithCompartments(s, compartments);
   return s;
 }
 
