@@ -50,7 +50,10 @@ include "auto-deleverage.circom";
 // every account the ranking examines with lots left and a slot free takes a lot, and the
 // account's leaf on the market's root is the one the ranking judged.
 // Ranges: the chain's parsed values are range-checked so each word has one reading
-// (account < 2^D, 1 <= lots <= 2^64, |score| < 2^62, a head's lots <= 2^64).
+// (account < 2^D, 1 <= lots <= 2^64, |score| < 2^62; the market's head's lots in
+// [1, 2^64] and its side a bit, by C and DeleverageCandidate); every flag is a bit (a head's
+// or an entry's enabled and market flags: a flag of another value would let the chain land
+// anywhere, or let a padding entry count lots), which the tests break one by one.
 // TypeScript twin: prover/src/engine/skip-proof.ts (skippedDeleverage).
 template SkippedDeleverage(A, D, M) {
     assert(A >= 1 && M <= 8 && D >= 2 && D <= ACCOUNT_BITS());
@@ -99,9 +102,11 @@ template SkippedDeleverage(A, D, M) {
     component headHash[M];
     head[0] <== chainIn;
     for (var j = 0; j < M; j++) {
+        // a head's enabled must be a bit (any other value would land the chain on any
+        // value it likes); its lots and side matter only in the market the proof is about,
+        // where C checks 1 <= lots <= 2^64 and DeleverageCandidate holds the side to the
+        // candidate's sign bit: the word then has one reading
         AssertBit()(headEnabled[j]);
-        AssertBit()(headLong[j]);
-        RangeCheck(SIZE_BITS() + 1)(headLots[j]);
         headHash[j] = SparsePoseidon(4);
         headHash[j].inputs[0] <== head[j];
         headHash[j].inputs[1] <== (1 << 100) + j + headLots[j] * (1 << 8) + headLong[j] * (1 << 80);

@@ -4,6 +4,10 @@ import type { SkippedDeleverageInput } from "../../prover/src/domain/skip-inputs
 import { LiquidatorError } from "../../prover/src/engine/liquidators.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
 import { liquidate } from "../../prover/src/engine/liquidations.ts";
+import { deleverageHeadWord } from "../../prover/src/domain/deleveraging.ts";
+import { poseidon } from "../../prover/src/domain/hash.ts";
+import { BN128_R } from "../../prover/src/proving/dev-zkey.ts";
+import { invMod } from "../../prover/src/verify/propagation.ts";
 import { OFFER_TERMS, keyOf, offerOf, taken } from "../helpers/liquidators.ts";
 import { TEST_PARAMS, assertRefused, witnessFor } from "../helpers/circuit.ts";
 import {
@@ -226,6 +230,71 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
       [[0, [9n]]],
     );
     await witnessFor({ kind: "liquidate_batch", input: honest.input });
+  });
+
+  it("binds the batch's prices: another priceConfigHash, or marks other than those it names, are refused", async function () {
+    const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
+    const good = skipProofInput(before, file, P, 4n, 0);
+    await witnessFor(skip(good));
+    await assertRefused(
+      skip({ ...good, priceConfigHash: good.priceConfigHash + 1n }),
+      "SkippedDeleverage",
+    );
+    // a mark 1 lower: account 4 is as eligible, but the batch's binding names the other
+    await assertRefused(
+      skip({ ...good, mark: [good.mark[0] - 1n, ...good.mark.slice(1)] }),
+      "SkippedDeleverage",
+    );
+  });
+
+  it("refuses flags that are not bits: a head enabled by a field element lands a forged head on the batch's chain, an entry's market flags of -1 and 1 hide lots", async function () {
+    // the honest batch: account 4 takes both lots, account 5 ranks below (nothing skipped)
+    const { before, file } = settleCrash(twoShorts);
+    const honest = skipProofInput(before, file, P, 5n, 0, { unchecked: true });
+    await assertRefused(skip(honest), "SkippedDeleverage");
+    // BTC's head read with 3 lots (one unplaced), then ETH's head "enabled" by the e that
+    // takes the chain back to the batch's own value before the entries
+    const h0 = honest.heads[0];
+    const real = poseidon([
+      honest.chainIn,
+      deleverageHeadWord({ market: 0, fundSize: h0.lots }),
+      h0.price,
+      h0.root,
+    ]);
+    const fake = poseidon([
+      honest.chainIn,
+      deleverageHeadWord({ market: 0, fundSize: h0.lots + 1n }),
+      h0.price,
+      h0.root,
+    ]);
+    const next = poseidon([fake, deleverageHeadWord({ market: 1, fundSize: 0n }), 0n, 0n]);
+    const e =
+      (((real - fake) % BN128_R) * invMod((next - fake + BN128_R) % BN128_R, BN128_R)) % BN128_R;
+    const landed = (fake + e * (next - fake)) % BN128_R;
+    assert.equal((landed + BN128_R) % BN128_R, real);
+    await assertRefused(
+      skip({
+        ...honest,
+        heads: [
+          { ...h0, lots: h0.lots + 1n },
+          { enabled: (e + BN128_R) % BN128_R, lots: 0n, long: 0n, price: 0n, root: 0n },
+        ],
+      }),
+      "SkippedDeleverage",
+    );
+    // a padding entry with market flags -1 and 1 (summing to its enabled 0): in BTC it
+    // would count -1 lot placed and -1 entry, leaving a lot "unplaced" with a slot "free"
+    assert.equal(honest.entries[1].enabled, 0n);
+    await assertRefused(
+      skip({
+        ...honest,
+        entries: [
+          honest.entries[0],
+          { ...honest.entries[1], market: [BN128_R - 1n, 1n], lots: 1n, account: 7n },
+        ],
+      }),
+      "SkippedDeleverage",
+    );
   });
 
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {
