@@ -297,6 +297,62 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
     );
   });
 
+  it("refuses other readings of an honest batch's entries that would hide a listed account or invent one ranked below", async function () {
+    // honestly account 4 takes both lots and nobody is left out; each reading below would
+    // prove a skip of account 4 (listed) or 5 (ranked below, every lot placed)
+    const { before, file } = settleCrash(twoShorts);
+    const listed = skipProofInput(before, file, P, 4n, 0, { unchecked: true });
+    const below = skipProofInput(before, file, P, 5n, 0, { unchecked: true });
+    const [entry, padding] = listed.entries;
+    assert.deepEqual([entry.account, entry.lots, padding.enabled], [4n, 2n, 0n]);
+    const field = (x: bigint) => ((x % BN128_R) + BN128_R) % BN128_R;
+    // the same word, account + lots * 2^32 + market * 2^96, read as account 4 + 2^32 with 1
+    // lot: account 4 unlisted, a lot unplaced (the account's range check refuses it)
+    await assertRefused(
+      skip({ ...listed, entries: [{ ...entry, account: 4n + (1n << 32n), lots: 1n }, padding] }),
+      "SkippedDeleverage",
+    );
+    // read as account 7 with lots 2 + (4 - 7) / 2^32 in the field (the lots' range check)
+    const lots = field(2n + field(-3n) * invMod(1n << 32n, BN128_R));
+    await assertRefused(
+      skip({ ...listed, entries: [{ ...entry, account: 7n, lots }, padding] }),
+      "SkippedDeleverage",
+    );
+    // the padding entry put in BTC with a score below account 5's: 5 would rank above an
+    // entry (its market flags must sum to its enabled, 0)
+    await assertRefused(
+      skip({
+        ...below,
+        entries: [
+          below.entries[0],
+          { ...padding, market: [1n, 0n], account: 7n, lots: 1n, score: -(1n << 60n) },
+        ],
+      }),
+      "SkippedDeleverage",
+    );
+  });
+
+  it("reads entries of accounts that use all D bits", async function () {
+    // oneLotEach with account 4's short moved to account 2^D - 1 (255 at D = 8); a batch
+    // that lists it and leaves account 5 out, with a lot unplaced and a slot free
+    const top = (1n << BigInt(P.depth)) - 1n;
+    const w = () => {
+      const s = oneLotEach();
+      s.setAccount(top, s.getAccount(4n));
+      s.setAccount(4n, { ...s.getAccount(4n), positions: [flat, flat] });
+      return s;
+    };
+    const { before, file } = settleCrash(w, {
+      markets: [0],
+      ranking: (rk) => rk.filter((r) => r.account !== 5n),
+    });
+    assert.deepEqual(
+      file.deleveraged?.[0].entries.map((e) => e.account),
+      [top],
+    );
+    await witnessFor(skip(skipProofInput(before, file, P, 5n, 0)));
+  });
+
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {
     const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
     const good = skipProofInput(before, file, P, 4n, 0);
