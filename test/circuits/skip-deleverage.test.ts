@@ -353,6 +353,29 @@ describe("skip proofs: SkippedDeleverage (test parameters)", function () {
     await witnessFor(skip(skipProofInput(before, file, P, 5n, 0)));
   });
 
+  it("refuses an account on the fund's side, even with a lot left unplaced and a slot free", async function () {
+    // oneLotEach plus account 6, long a lot from 4,000,000 (healthy, on the fund's side);
+    // the batch lists account 4 only, leaving a lot unplaced with a slot free
+    const w = () =>
+      world(
+        [100_000n, 10_000_000n],
+        [
+          [700_000n, 1n, 6_000_000n],
+          [50_000_000n, 1n, 6_000_000n],
+        ],
+        [[10_000_000n, 1n, 4_000_000n]],
+        2n,
+      );
+    const { before, file } = settleCrash(w, { markets: [0], ranking: (rk) => rk.slice(0, 1) });
+    assert.deepEqual(skippedAccounts(before, file, P), [{ market: 0, account: 5n }]);
+    await refusedFor(() => skipProofInput(before, file, P, 6n, 0), "SKIP_NOT_ELIGIBLE");
+    // the fund's side is its head's, read from the commitment: not the account's to choose
+    await assertRefused(
+      skip(skipProofInput(before, file, P, 6n, 0, { unchecked: true })),
+      "DeleverageCandidate",
+    );
+  });
+
   it("refuses a reading of the commitment other than the batch's: a forged price, a dropped entry, a leaf on another root", async function () {
     const { before, file } = settleCrash(twoShorts, { markets: [0], ranking: (rk) => rk.slice(1) });
     const good = skipProofInput(before, file, P, 4n, 0);
