@@ -1,23 +1,27 @@
-import type { LeafWitness, SignalValue } from "./inputs.ts";
+import type { LeafWitness, LiquidateBatchInput, SignalValue } from "./inputs.ts";
 import { encodeSigned } from "./amounts.ts";
+
+/** The liquidation batch's commitment and price binding, as its own input has them. */
+export type SkipBatchBinding = Pick<
+  LiquidateBatchInput,
+  | "dataCommitment"
+  | "priceConfigHash"
+  | "marketParam"
+  | "domain"
+  | "fundFloor"
+  | "margins"
+  | "mark"
+  | "fundingIndex"
+>;
 
 /**
  * The input of SkippedDeleverage(A, D, M) (circuits/src/skip-deleverage.circom): a skip
  * proof that a liquidation batch's deleveraging left out `account` in `market`. The leaf
  * is the account's on the root the market's entries started from (its head's `root`).
  */
-export interface SkippedDeleverageInput extends LeafWitness {
-  readonly dataCommitment: bigint;
-  readonly priceConfigHash: bigint;
+export interface SkippedDeleverageInput extends LeafWitness, SkipBatchBinding {
   readonly account: bigint;
   readonly market: bigint;
-  readonly marketParam: readonly bigint[];
-  readonly domain: bigint;
-  readonly fundFloor: bigint;
-  readonly margins: bigint;
-  readonly mark: readonly bigint[];
-  /** Signed. */
-  readonly fundingIndex: readonly bigint[];
   /** The batch's chain before its deleveraging (its slots' and move's). */
   readonly chainIn: bigint;
   /** M heads, one per market (enabled 0: not deleveraged). */
