@@ -411,7 +411,7 @@ describe("SettleTrades circuit (test parameters)", function () {
     assert.ok(after.collateral < 700_000n - 400_000n);
   });
 
-  it("refuses amounts at 2^64 and negative amounts aliased as r - x", async function () {
+  it("refuses amounts at 2^64 and negative amounts aliased as r - x (a negative fill in the batch's own check)", async function () {
     const s = fresh();
     const t = simpleTrade(s, s.traders[0], s.traders[1], BTC, 1n, PX, { buy: 1n, sell: 1n });
     const r = settleTrades(s.state, [t], s.marks, P.batch, { unchecked: true });
@@ -422,6 +422,9 @@ describe("SettleTrades circuit (test parameters)", function () {
     });
     await assertRefusedBy(tamper({ qty: 1n << 64n }), "RangeCheck");
     await assertRefusedBy(tamper({ price: FIELD_MODULUS - 1n }), "RangeCheck");
+    // each order's fill rule bounds the fill from above only (what is left of the order
+    // covers it): a negative fill passes both, so the batch's own check must refuse it
+    await assertRefusedBy(tamper({ qty: FIELD_MODULUS - 1n }), "SettleTrades");
     assert.throws(
       () => settleTrades(fresh().state, [{ ...t, qty: 1n << 64n }], s.marks, P.batch),
       (e: unknown) => (e as TradeError).code === "TRADE_BAD_QTY",
