@@ -1,7 +1,11 @@
 // Determinism of every production circuit: is every wire fixed by the circuit's inputs?
 //   npm run verify:circuits -- [--params test,demo] [--circuit settle_trades] [--no-solver]
 //                              [--fast] [--json artifacts/verify/determinism.json] [--queries DIR]
+//                              [--analysis-only] [--smt-cache FILE]
 // --fast: the solver only on bit blocks, not on single wires (what the test does).
+// --analysis-only: compile only the r1cs and .sym where no full build is up to date (the
+// mutation runner's determinism stage; the witness calculators are not needed here).
+// --smt-cache: keep the solver's settled verdicts in FILE and reuse them (smt-cache.ts).
 // Prints a table per circuit instance and the groups of wires left undecided; exits 1 if
 // a wire of zkclear's own templates is left undecided. See docs/verification.md.
 import fs from "node:fs";
@@ -25,7 +29,11 @@ const jsonFile = args.includes("--json")
   : path.join(ARTIFACTS, "verify", "determinism.json");
 const queryDir = args.includes("--queries") ? value("--queries") : undefined;
 
-const solver = args.includes("--no-solver") ? undefined : await LocalSolver.create();
+const solver = args.includes("--no-solver")
+  ? undefined
+  : await LocalSolver.create({
+      cacheFile: args.includes("--smt-cache") ? value("--smt-cache") : undefined,
+    });
 const all: CircuitDeterminism[] = [];
 let failed = false;
 for (const set of sets) {
@@ -35,6 +43,7 @@ for (const set of sets) {
     let n = 0;
     const d = await circuitDeterminism(id, p, solver, {
       wireQueries: !args.includes("--fast"),
+      analysisOnly: args.includes("--analysis-only"),
       onQuery: queryDir
         ? (wire, q, v) => {
             fs.mkdirSync(queryDir, { recursive: true });
@@ -56,7 +65,8 @@ for (const set of sets) {
       `| ${r.wires} | ${r.inputs} | ${r.propagation} | ${r.solver} | ${r.freeWitness.length} | ${conditional} | ${r.undecided.length} |`,
     );
     console.log(
-      `solver: ${r.queries.unique} unique, ${r.queries.notUnique} not unique locally, ${r.queries.unknown} undecided (timeout)`,
+      `solver: ${r.queries.unique} unique, ${r.queries.notUnique} not unique locally, ${r.queries.unknown} undecided (timeout)` +
+        (solver?.cache ? `; ${solver.cache.hits} from the cache so far` : ""),
     );
     for (const [title, list] of [
       ["free witnesses", d.freeWitness],

@@ -94,18 +94,20 @@ function run(
 
 /**
  * Compiles the circom file `main` with circom2 --O2 into `outDir` (r1cs, and with `wasm`
- * the witness calculator and the .sym, with `cpp` the C++ witness code as well); circom2
+ * the witness calculator and the .sym, with `sym` the .sym alone, with `cpp` the C++
+ * witness code as well); circom2
  * runs under WASI, so it is given paths relative to the project root.
  */
 export function compileCircom(
   main: string,
   outDir: string,
-  opts: { wasm?: boolean; cpp?: boolean; log?: (s: string) => void } = {},
+  opts: { wasm?: boolean; sym?: boolean; cpp?: boolean; log?: (s: string) => void } = {},
 ): Promise<{ out: string; peakRssMiB?: number }> {
   fs.mkdirSync(outDir, { recursive: true });
   const rel = (f: string) => path.relative(ROOT, f);
   const args = [rel(main), "-l", "node_modules", "--r1cs", "--O2", "-o", rel(outDir)];
   if (opts.wasm) args.push("--wasm", "--sym");
+  else if (opts.sym) args.push("--sym");
   if (opts.cpp) args.push("--c");
   return run(args, opts.log ?? (() => {}));
 }
@@ -257,4 +259,36 @@ export async function buildCircuit(
     `${instanceName(circuit, p)}: ${manifest.constraints} constraints in ${compileSeconds.toFixed(1)} s`,
   );
   return manifest;
+}
+
+/**
+ * What an analysis of the constraints needs of a circuit instance, the r1cs and the .sym,
+ * without the witness calculators: the full build when it is up to date, else a compile
+ * of those two alone (a mutant's determinism check, where the witness calculator's
+ * WebAssembly and C++ would be most of the time). Marked by analysis.json, so a later
+ * buildCircuit, which needs the rest, still compiles in full.
+ */
+export async function buildForAnalysis(
+  circuit: CircuitId,
+  p: ParamSet,
+  opts: { log?: (s: string) => void } = {},
+): Promise<void> {
+  const files = circuitFiles(circuit, p);
+  const hash = sourceHash(circuit, p);
+  const marker = path.join(files.dir, "analysis.json");
+  const built = (f: string) => {
+    try {
+      return (JSON.parse(fs.readFileSync(f, "utf8")) as { sourceHash?: string }).sourceHash;
+    } catch {
+      return undefined;
+    }
+  };
+  const fresh = built(files.manifest) === hash || built(marker) === hash;
+  if (fresh && fs.existsSync(files.r1cs) && fs.existsSync(files.sym)) return;
+  fs.rmSync(files.dir, { recursive: true, force: true });
+  fs.mkdirSync(files.dir, { recursive: true });
+  fs.writeFileSync(files.main, mainSource(circuit, p, files));
+  opts.log?.(`${instanceName(circuit, p)}: compiling the r1cs and .sym with circom2 --O2 ...`);
+  await compileCircom(files.main, files.dir, { sym: true, log: opts.log });
+  fs.writeFileSync(marker, JSON.stringify({ sourceHash: hash }));
 }

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ParamSet } from "../domain/params.ts";
-import { buildCircuit } from "../proving/build.ts";
+import { buildCircuit, buildForAnalysis } from "../proving/build.ts";
 import { CIRCUITS, instanceName, type CircuitId } from "../domain/circuits.ts";
 import { CIRCUIT_SOURCES, circuitFiles } from "../proving/paths.ts";
 import { readR1cs } from "../proving/r1cs.ts";
@@ -65,9 +65,13 @@ export async function circuitDeterminism(
   id: CircuitId,
   p: ParamSet,
   solver: LocalSolver | undefined,
-  opts: DeterminismOptions = {},
+  opts: DeterminismOptions & {
+    /** Compile the r1cs and .sym alone when no full build is up to date (a mutant's check). */
+    readonly analysisOnly?: boolean;
+  } = {},
 ): Promise<CircuitDeterminism> {
-  await buildCircuit(id, p, { log: opts.log });
+  if (opts.analysisOnly) await buildForAnalysis(id, p, { log: opts.log });
+  else await buildCircuit(id, p, { log: opts.log });
   const files = circuitFiles(id, p);
   const spec = CIRCUITS[id];
   const r1cs = readR1cs(files.r1cs);
