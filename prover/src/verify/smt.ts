@@ -1,6 +1,7 @@
 import type { LinearCombination, R1cs } from "../proving/r1cs.ts";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import { invMod, type BitRow } from "./propagation.ts";
+import { VerdictCache } from "./smt-cache.ts";
 
 /**
  * Local uniqueness questions for an SMT solver: "can two assignments of these constraints
@@ -237,22 +238,29 @@ export class LocalSolver {
   private constructor(
     private readonly api: Z3Api,
     private readonly ctx: Z3Context,
+    /** Settled verdicts kept across runs (smt-cache.ts), when a file is given. */
+    readonly cache?: VerdictCache,
   ) {}
 
-  static async create(): Promise<LocalSolver> {
+  static async create(opts: { cacheFile?: string } = {}): Promise<LocalSolver> {
     const { init } = await import("z3-solver");
     const api = await init();
-    return new LocalSolver(api, api.Context("main") as unknown as Z3Context);
+    const cache = opts.cacheFile ? new VerdictCache(opts.cacheFile) : undefined;
+    return new LocalSolver(api, api.Context("main") as unknown as Z3Context, cache);
   }
 
   /** Runs an SMT-LIB query: unsat means the target is unique. */
   async check(query: string, timeoutMs: number): Promise<Verdict> {
+    const cached = this.cache?.get(query, timeoutMs);
+    if (cached) return cached;
     const solver = new this.ctx.Solver();
     try {
       solver.set("timeout", timeoutMs);
       solver.fromString(query);
       const r = await solver.check();
-      return r === "unsat" ? "unique" : r === "sat" ? "not-unique" : "unknown";
+      const v = r === "unsat" ? "unique" : r === "sat" ? "not-unique" : "unknown";
+      this.cache?.put(query, v, timeoutMs);
+      return v;
     } finally {
       solver.release();
     }
