@@ -2,6 +2,8 @@
 //   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
 //                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
 //                              [--summary]   (the table from the report so far, running nothing)
+//                              [--determinism-only]   (the determinism stage alone: minutes, not
+//                              hours; a mutant it does not kill is left pending for the tests)
 // Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
 // the summary per template is printed at the end. See docs/verification.md.
 import fs from "node:fs";
@@ -21,6 +23,7 @@ const opts = {
   ids: many("--id"),
   jobs: Number(many("--jobs")[0] ?? 2),
   again: args.includes("--again"),
+  determinismOnly: args.includes("--determinism-only"),
   log: (s: string) => console.log(s),
 };
 if (args.includes("--list")) {
@@ -44,6 +47,12 @@ if (args.includes("--list")) {
       `| ${s.file} | ${s.template} | ${s.mutants} | ${s.killed} | ${s.survived} | ${s.invalid} | ${s.timeout} | ${score} |`,
     );
   }
+  const pending = Object.entries(report.pending ?? {});
+  if (pending.length)
+    console.log(
+      `\n${pending.length} pending (the determinism stage did not kill them; their tests are still to run):`,
+    );
+  for (const [id, why] of pending) console.log(`pending: ${id} ${why.slice(0, 160)}`);
   for (const [id, r] of Object.entries(report.results))
     if (r.outcome === "survived" || r.outcome === "timeout")
       console.log(`${r.outcome}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);

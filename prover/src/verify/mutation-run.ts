@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -6,15 +5,25 @@ import { createRequire } from "node:module";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import { ROOT } from "../proving/paths.ts";
 import { applyMutant, mutantsOf, type Mutant } from "./mutants.ts";
+import {
+  determinismBaseline,
+  determinismStage,
+  includeClosure,
+  runWithSources,
+  type DeterminismBaseline,
+  type ProcessResult,
+} from "./mutation-determinism.ts";
 
 /**
  * Runs the circuit tests against mutants of circuits/src. Each mutant is a copy of the
  * sources under artifacts/mutants/ with one statement changed; the tests build and read
  * it through ZKCLEAR_CIRCUIT_SOURCES / ZKCLEAR_CIRCUIT_BUILDS (prover/src/proving/paths.ts),
- * so circuits/src is never edited. Only the test files whose builds include the mutated
- * file run (found once, by running each test file on an unmutated copy), fastest first,
- * stopping at the first failure. Results are kept in a JSON report and a rerun skips the
- * mutants already decided for the same sources and tests.
+ * so circuits/src is never edited. First the determinism check runs on the cheapest
+ * circuit that includes the mutated file (mutation-determinism.ts: seconds, and the only
+ * test that can kill a `<==` made `<--`); a mutant it does not kill goes on to the test
+ * files whose builds include the mutated file (found once, by running each test file on
+ * an unmutated copy), fastest first, stopping at the first failure. Results are kept in a
+ * JSON report and a rerun skips the mutants already decided for the same sources and tests.
  */
 export class MutationError extends ZkClearError<CodeOf<"verify">> {}
 
@@ -31,6 +40,10 @@ export interface MutationReport {
   /** Hash of circuits/src and the circuit test files: results are valid for these. */
   readonly sourceHash: string;
   readonly baseline: Record<string, { deps: string[]; seconds: number }>;
+  /** The determinism stage's circuits (absent in a report from before the stage). */
+  determinism?: DeterminismBaseline;
+  /** Mutants the determinism stage left, in a run with `determinismOnly`: tests still to run. */
+  pending?: Record<string, string>;
   readonly mutants: Record<string, Omit<Mutant, "start" | "end">>;
   readonly results: Record<string, MutantResult>;
 }
@@ -46,6 +59,11 @@ export interface MutationOptions {
   readonly again?: boolean;
   /** Parallel mutants (default 2). */
   readonly jobs?: number;
+  /**
+   * Run the determinism stage alone: a mutant it does not kill is recorded as pending, not
+   * decided, and a later run without this option takes it to the tests.
+   */
+  readonly determinismOnly?: boolean;
   /** Per mutant (default 20 minutes). */
   readonly timeoutSeconds?: number;
   readonly reportFile?: string;
@@ -103,18 +121,6 @@ export function allMutants(
   return out;
 }
 
-/** The zkclear source files a circom file includes, transitively (circomlib's are left out). */
-function includeClosure(file: string, srcDir: string, seen = new Set<string>()): Set<string> {
-  const text = fs.readFileSync(file, "utf8");
-  for (const m of text.matchAll(/include\s+"([^"]+)"/g)) {
-    const target = path.resolve(path.dirname(file), m[1]);
-    if (path.dirname(target) !== srcDir || seen.has(path.basename(target))) continue;
-    seen.add(path.basename(target));
-    includeClosure(target, srcDir, seen);
-  }
-  return seen;
-}
-
 function listCircom(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
@@ -124,60 +130,19 @@ function listCircom(dir: string): string[] {
     );
 }
 
-interface RunResult {
-  readonly code: number | null;
-  readonly out: string;
-  readonly seconds: number;
-  readonly timedOut: boolean;
-}
-
 function runTests(
   files: readonly string[],
   srcDir: string,
   buildDir: string,
   timeoutSeconds: number,
-): Promise<RunResult> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        MOCHA,
-        "--no-config",
-        "--timeout",
-        "600000",
-        "--exit",
-        "--bail",
-        "--reporter",
-        "spec",
-        ...files,
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ZKCLEAR_CIRCUIT_SOURCES: path.relative(ROOT, srcDir),
-          ZKCLEAR_CIRCUIT_BUILDS: path.relative(ROOT, buildDir),
-        },
-        detached: true,
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    }, timeoutSeconds * 1000);
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, out, seconds: (performance.now() - t0) / 1000, timedOut }),
-    );
-    child.on("exit", () => clearTimeout(timer));
-  });
+): Promise<ProcessResult> {
+  const args = [MOCHA, "--no-config", "--timeout", "600000", "--exit", "--bail"];
+  return runWithSources(
+    [...args, "--reporter", "spec", ...files],
+    srcDir,
+    buildDir,
+    timeoutSeconds,
+  );
 }
 
 /** The first failing test's title, from mocha's spec output. */
@@ -241,9 +206,23 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
   const hash = inputsHash();
   const report = readReport(reportFile, hash);
-  await baseline(report, timeoutSeconds, log);
+  if (!opts.determinismOnly) await baseline(report, timeoutSeconds, log);
+  if (!report.determinism) {
+    const dir = path.join(WORK, "baseline-determinism");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, "src"), { recursive: true });
+    for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(dir, "src", f));
+    report.determinism = await determinismBaseline(path.join(dir, "src"), dir, timeoutSeconds, log);
+  }
+  const detBaseline = report.determinism;
+  report.pending ??= {};
+  const pending = report.pending;
   writeReport(reportFile, report);
-  const todo = allMutants(opts).filter((m) => opts.again || !report.results[m.id]);
+  const todo = allMutants(opts).filter(
+    (m) =>
+      opts.again ||
+      (!report.results[m.id] && !(opts.determinismOnly && pending[m.id] !== undefined)),
+  );
   log(`${todo.length} mutants to run (${Object.keys(report.results).length} already decided)`);
   const jobs = Math.max(1, opts.jobs ?? 2);
   let next = 0;
@@ -267,18 +246,39 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         after: m.after,
       };
       report.mutants[m.id] = rest;
-      let result: MutantResult;
-      if (tests.length === 0) {
+      let result: MutantResult | undefined;
+      const src = path.join(dir, "src");
+      const build = path.join(dir, "build");
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(src, { recursive: true });
+      for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(src, f));
+      const original = fs.readFileSync(path.join(SOURCES, m.file), "utf8");
+      fs.writeFileSync(path.join(src, m.file), applyMutant(original, m));
+      const stage = await determinismStage(
+        m.file,
+        m.before,
+        detBaseline,
+        src,
+        build,
+        timeoutSeconds,
+      );
+      if (stage?.outcome === "killed" || stage?.outcome === "invalid")
+        result = { outcome: stage.outcome, seconds: stage.seconds, detail: stage.detail };
+      else if (opts.determinismOnly) {
+        pending[m.id] = stage
+          ? `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`
+          : "no circuit includes this file";
+        writeReport(reportFile, report);
+        done++;
+        log(
+          `[${done}/${todo.length}] ${m.id} (${m.template}) pending: ${pending[m.id].slice(0, 120)}`,
+        );
+        continue;
+      } else if (tests.length === 0) {
         result = { outcome: "survived", seconds: 0, detail: "no circuit test builds this file" };
       } else {
-        fs.rmSync(dir, { recursive: true, force: true });
-        const src = path.join(dir, "src");
-        fs.mkdirSync(src, { recursive: true });
-        for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(src, f));
-        const original = fs.readFileSync(path.join(SOURCES, m.file), "utf8");
-        fs.writeFileSync(path.join(src, m.file), applyMutant(original, m));
-        const r = await runTests(tests, src, path.join(dir, "build"), timeoutSeconds);
-        const seconds = Math.round(r.seconds);
+        const r = await runTests(tests, src, build, timeoutSeconds);
+        const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
         if (r.timedOut) result = { outcome: "timeout", seconds };
         else if (r.code === 0) result = { outcome: "survived", seconds };
         else if (/circom exited with/.test(r.out)) {
@@ -287,6 +287,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           result = { outcome: "invalid", seconds, detail: err?.[1] ?? "does not compile" };
         } else result = { outcome: "killed", seconds, detail: firstFailure(r.out) };
       }
+      delete pending[m.id];
       report.results[m.id] = result;
       writeReport(reportFile, report);
       done++;
