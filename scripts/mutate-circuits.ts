@@ -36,15 +36,33 @@ if (args.includes("--list")) {
     ? JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8"))
     : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
+  // per template: every mutant the report has met, by outcome; pending ones (left by the
+  // determinism stage for the tests) count as not yet killed
+  const pendingOf = new Map<string, number>();
+  for (const id of Object.keys(report.pending ?? {})) {
+    const m = report.mutants[id];
+    if (m)
+      pendingOf.set(
+        `${m.file}\u0000${m.template}`,
+        (pendingOf.get(`${m.file}\u0000${m.template}`) ?? 0) + 1,
+      );
+  }
+  const rows = new Map(scores(report).map((s) => [`${s.file}\u0000${s.template}`, s]));
+  for (const key of pendingOf.keys())
+    if (!rows.has(key)) {
+      const [file, template] = key.split("\u0000");
+      rows.set(key, { file, template, mutants: 0, killed: 0, survived: 0, invalid: 0, timeout: 0 });
+    }
   console.log(
-    "| file | template | mutants | killed | survived | did not compile | timeout | score |",
+    "| file | template | mutants | killed | survived | pending | did not compile | timeout | killed of decided |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const s of scores(report)) {
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const [key, s] of [...rows].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const pending = pendingOf.get(key) ?? 0;
     const judged = s.killed + s.survived;
     const score = judged ? `${((100 * s.killed) / judged).toFixed(0)}%` : "-";
     console.log(
-      `| ${s.file} | ${s.template} | ${s.mutants} | ${s.killed} | ${s.survived} | ${s.invalid} | ${s.timeout} | ${score} |`,
+      `| ${s.file} | ${s.template} | ${s.mutants + pending} | ${s.killed} | ${s.survived} | ${pending} | ${s.invalid} | ${s.timeout} | ${score} |`,
     );
   }
   const pending = Object.entries(report.pending ?? {});

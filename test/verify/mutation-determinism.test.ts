@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {
   assignedSignal,
   stageVerdict,
+  templatesUsed,
   type ProcessResult,
 } from "../../prover/src/verify/mutation-determinism.ts";
 
@@ -68,5 +72,38 @@ describe("mutation runner: the determinism stage's verdict", function () {
   it("calls a crash or a timeout inconclusive, never a kill", function () {
     assert.equal(stageVerdict("x", run(1, "TypeError: boom"), "a <== b;").outcome, "inconclusive");
     assert.equal(stageVerdict("x", run(null, "", true), "a <== b;").outcome, "inconclusive");
+  });
+
+  it("finds the templates a circuit instantiates, through components and inline calls", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "templates-"));
+    try {
+      fs.writeFileSync(
+        path.join(dir, "a.circom"),
+        [
+          "template Main(N) {",
+          "    signal input x;",
+          "    component c = Leaf(N);",
+          "    c.in <== x;",
+          "    Check()(x);",
+          "}",
+          "template Leaf(N) { signal input in; RangeCheck(N)(in); }",
+          "template Unused() { signal input y; Leaf(3)(y); }",
+        ].join("\n"),
+      );
+      fs.writeFileSync(
+        path.join(dir, "b.circom"),
+        "template Check() { signal input a; a * (a - 1) === 0; }\n" +
+          "template RangeCheck(n) { signal input in; }\n",
+      );
+      assert.deepEqual([...templatesUsed(dir, "Main")].sort(), [
+        "Check",
+        "Leaf",
+        "Main",
+        "RangeCheck",
+      ]);
+      assert.deepEqual([...templatesUsed(dir, "Unused")].sort(), ["Leaf", "RangeCheck", "Unused"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { CIRCUITS } from "../domain/circuits.ts";
 import { ROOT } from "../proving/paths.ts";
+import { templateStatements } from "./mutants.ts";
 
 /**
  * The mutation runner's first stage: the determinism check of test/circuits/determinism.test.ts
@@ -71,11 +72,44 @@ export function includeClosure(
   return seen;
 }
 
-/** Per circuit: the source files its instance includes and what its check took unmutated. */
+/**
+ * Per circuit: the source files its instance includes, the zkclear templates it
+ * instantiates, and what its check took unmutated.
+ */
 export type DeterminismBaseline = Record<
   string,
-  { deps: string[]; seconds: number; /** solver queries that ran out of time */ timeouts: number }
+  {
+    deps: string[];
+    templates: string[];
+    seconds: number;
+    /** solver queries that ran out of time */
+    timeouts: number;
+  }
 >;
+
+/**
+ * The zkclear templates `main` instantiates, transitively: a template is used by another
+ * when its name is called in one of the other's statements (`T(...)`, `T()(...)`). A
+ * mutant of a template no circuit instantiates changes no circuit.
+ */
+export function templatesUsed(srcDir: string, main: string): Set<string> {
+  const calls = new Map<string, Set<string>>();
+  for (const f of fs.readdirSync(srcDir).filter((f) => f.endsWith(".circom"))) {
+    for (const st of templateStatements(fs.readFileSync(path.join(srcDir, f), "utf8"))) {
+      const set = calls.get(st.template) ?? new Set<string>();
+      for (const m of st.text.matchAll(/\b([A-Z]\w*)\s*\(/g)) set.add(m[1]);
+      calls.set(st.template, set);
+    }
+  }
+  const used = new Set<string>();
+  const visit = (t: string) => {
+    if (used.has(t) || !calls.has(t)) return;
+    used.add(t);
+    for (const c of calls.get(t)!) visit(c);
+  };
+  visit(main);
+  return used;
+}
 
 const solverTimeouts = (out: string) =>
   [...out.matchAll(/(\d+) undecided \(timeout\)/g)].reduce((n, m) => n + Number(m[1]), 0);
@@ -134,19 +168,20 @@ export async function determinismBaseline(
       continue;
     }
     const timeouts = solverTimeouts(plain(r.out));
-    out[id] = { deps: [...deps].sort(), seconds: Math.round(r.seconds), timeouts };
+    const templates = [...templatesUsed(srcDir, spec.template)].sort();
+    out[id] = { deps: [...deps].sort(), templates, seconds: Math.round(r.seconds), timeouts };
     log(`determinism baseline: ${id} passes in ${r.seconds.toFixed(0)} s`);
   }
   return out;
 }
 
 /**
- * The check on each circuit that includes `file`, cheapest first, until one kills the
- * mutant (a file's template may be used by only some of the circuits that include it);
- * undefined when no circuit includes the file.
+ * The check on each circuit that instantiates the mutated template, cheapest first, until
+ * one kills the mutant; undefined when no circuit instantiates it.
  */
 export async function determinismStage(
   file: string,
+  template: string,
   before: string,
   baseline: DeterminismBaseline,
   srcDir: string,
@@ -154,7 +189,7 @@ export async function determinismStage(
   timeoutSeconds: number,
 ): Promise<StageResult | undefined> {
   const ids = Object.entries(baseline)
-    .filter(([, b]) => b.deps.includes(file))
+    .filter(([, b]) => b.deps.includes(file) && b.templates.includes(template))
     .sort((a, b) => a[1].seconds - b[1].seconds)
     .map(([id]) => id);
   let last: StageResult | undefined;

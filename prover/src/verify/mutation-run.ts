@@ -256,6 +256,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       fs.writeFileSync(path.join(src, m.file), applyMutant(original, m));
       const stage = await determinismStage(
         m.file,
+        m.template,
         m.before,
         detBaseline,
         src,
@@ -267,7 +268,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       else if (opts.determinismOnly) {
         pending[m.id] = stage
           ? `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`
-          : "no circuit includes this file";
+          : "no circuit instantiates this template";
         writeReport(reportFile, report);
         done++;
         log(
