@@ -6,7 +6,8 @@ import { answerForcedPublicSignals } from "../../prover/src/domain/inputs.ts";
 import { answerForced, unpackOutcomes, FORCED_OUTCOMES } from "../../prover/src/engine/forced.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
-import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
+import { assertRefused, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 
 const P = TEST_PARAMS;
 const RECIPIENT = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
@@ -145,6 +146,54 @@ describe("AnswerForced circuit (test parameters)", function () {
         }),
         "ForcedSlot",
       );
+    });
+
+    // The witness calculator computes each slot's payout and outcome from its verdict, so
+    // an input that claims others is refused by `===` whatever the slot's own constraints
+    // say. Only a witness edited after the calculator ran shows that the slot's payout and
+    // outcome are constrained, not just computed: a `<==` made `<--` there passes every
+    // test above and the determinism check (the payout wire is the public input's).
+    it("binds each slot's payout and outcome to its verdict (witnesses edited at the R1CS level)", async function () {
+      const files = await testCircuit("answer_forced");
+      const r1cs = readR1cs(files.r1cs);
+      const sym = readSymbols(files.sym);
+      const wire = (name: string) => {
+        const w = sym.get(name);
+        assert.ok(w !== undefined && w > 0, `${name} is a wire`);
+        return w;
+      };
+      for (const [label, x, forge] of [
+        // pay the request whose signature does not verify, in full
+        [
+          "a payout for a bad signature",
+          bad,
+          (w: bigint[]) => {
+            const slot = bad.input.slots[0];
+            w[wire("main.payout[0]")] = slot.recipient | (slot.amount << 160n);
+          },
+        ],
+        // refuse, without paying, the request that must be paid
+        ["no payout for a good one", good, (w: bigint[]) => (w[wire("main.payout[0]")] = 0n)],
+        // report the bad signature as paid (the outcomes word with the slot's own outcome)
+        [
+          "a paid outcome for a bad signature",
+          bad,
+          (w: bigint[]) => {
+            w[wire("main.outcomes")] = FORCED_OUTCOMES.paid;
+            const own = sym.get("main.answer[0].outcome");
+            if (own !== undefined && own > 0) w[own] = FORCED_OUTCOMES.paid;
+          },
+        ],
+      ] as const) {
+        const honest = await witnessFor(forced(x.input));
+        assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], label);
+        const forged = [...honest];
+        forge(forged);
+        assert.ok(
+          unsatisfiedConstraints(r1cs, forged).length > 0,
+          `${label} must break a constraint`,
+        );
+      }
     });
   });
 });
