@@ -39,6 +39,14 @@ export interface CircuitSpec<Input = never> {
   /** The template's parameter names, in the order of `args`. */
   readonly argNames: readonly string[];
   readonly publicInputs: readonly string[];
+  /**
+   * The public inputs the circuit takes as given: the state it starts from and the
+   * subject of its claim. Every other public input is an output in all but name (a new
+   * root, a commitment, a payout, the price binding), which the circuit must compute from
+   * these and its private inputs; the determinism check holds it to that
+   * (prover/src/verify/circuit-determinism.ts).
+   */
+  readonly anchors: readonly string[];
   /** How many public signals the instance has (an array input counts each element). */
   readonly publicCount: (p: ParamSet) => number;
   /** The input in the template's signal names (./inputs.ts). */
@@ -73,6 +81,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.batch, p.depth, p.markets],
     argNames: ["B", "D", "M"],
     publicInputs: SETTLE_TRADES_PUBLIC,
+    anchors: ["oldRoot"],
     publicCount: () => SETTLE_TRADES_PUBLIC.length,
     toSignals: toSettleTradesSignals,
     verifier: "SettleTradesVerifier",
@@ -85,6 +94,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.deposits, p.depth, p.markets],
     argNames: ["K", "D", "M"],
     publicInputs: APPLY_DEPOSITS_PUBLIC,
+    anchors: ["oldRoot", "queueFrom"],
     publicCount: () => APPLY_DEPOSITS_PUBLIC.length,
     toSignals: toApplyDepositsSignals,
     verifier: "ApplyDepositsVerifier",
@@ -97,6 +107,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
     argNames: ["W", "D", "M"],
     publicInputs: PROCESS_WITHDRAWALS_PUBLIC,
+    anchors: ["oldRoot"],
     publicCount: (p: ParamSet) => PROCESS_WITHDRAWALS_PUBLIC.length - 1 + p.withdrawals,
     toSignals: toProcessWithdrawalsSignals,
     verifier: "ProcessWithdrawalsVerifier",
@@ -109,6 +120,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.liquidations, p.deleverages, p.depth, p.markets],
     argNames: ["L", "A", "D", "M"],
     publicInputs: LIQUIDATE_BATCH_PUBLIC,
+    anchors: ["oldRoot"],
     publicCount: () => LIQUIDATE_BATCH_PUBLIC.length,
     toSignals: toLiquidateBatchSignals,
     verifier: "LiquidateBatchVerifier",
@@ -122,6 +134,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.withdrawals, p.depth, p.markets],
     argNames: ["F", "D", "M"],
     publicInputs: ANSWER_FORCED_PUBLIC,
+    anchors: ["oldRoot", "queueFrom"],
     publicCount: (p: ParamSet) => ANSWER_FORCED_PUBLIC.length - 1 + p.withdrawals,
     toSignals: toAnswerForcedSignals,
     verifier: "AnswerForcedVerifier",
@@ -135,6 +148,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.depth, p.markets],
     argNames: ["D", "M"],
     publicInputs: EXIT_ACCOUNT_PUBLIC,
+    anchors: ["root", "account", "recipient", "signer"],
     publicCount: () => EXIT_ACCOUNT_PUBLIC.length,
     toSignals: toExitAccountSignals,
     verifier: "ExitAccountVerifier",
@@ -149,6 +163,7 @@ export const CIRCUITS: { readonly [K in CircuitId]: CircuitSpec<CircuitInputs[K]
     args: (p: ParamSet) => [p.deleverages, p.depth, p.markets],
     argNames: ["A", "D", "M"],
     publicInputs: SKIPPED_DELEVERAGE_PUBLIC,
+    anchors: ["account", "market"],
     publicCount: () => SKIPPED_DELEVERAGE_PUBLIC.length,
     toSignals: toSkippedDeleverageSignals,
     verifier: "SkippedDeleverageVerifier",

@@ -77,11 +77,13 @@ export async function circuitDeterminism(
   const r1cs = readR1cs(files.r1cs);
   const names = readWireNames(files.sym);
   const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, spec.source), "utf8");
-  // main's inputs, and the template outputs whose uniqueness is proven by hand (ASSUMED)
-  const inputs = [
-    ...mainInputWires(names, inputSignals(source, spec.template)),
-    ...assumedWires(names),
-  ];
+  // main's inputs but the public ones that are outputs in all but name (everything public
+  // but the anchors: a new root, a commitment, a payout must follow from the rest), and
+  // the template outputs whose uniqueness is proven by hand (ASSUMED)
+  const given = inputSignals(source, spec.template).filter(
+    (n) => !spec.publicInputs.includes(n) || spec.anchors.includes(n),
+  );
+  const inputs = [...mainInputWires(names, given), ...assumedWires(names)];
   const t0 = performance.now();
   const result = await analyseDeterminism(r1cs, inputs, solver, opts);
   const conditional: number[] = [];
