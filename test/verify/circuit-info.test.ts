@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
 import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { readR1cs } from "../../prover/src/proving/r1cs.ts";
 import {
@@ -62,5 +63,21 @@ describe("determinism report: inputs and explanations", function () {
       [6, ["main.side[0][0].penalty[0]"]],
     ]);
     assert.deepEqual(assumedWires({ names }), [1, 2]);
+  });
+
+  it("gives each circuit's anchors among its public inputs, and computes the rest", function () {
+    for (const spec of Object.values(CIRCUITS)) {
+      const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, spec.source), "utf8");
+      const inputs = inputSignals(source, spec.template);
+      for (const a of spec.anchors) {
+        assert.ok(spec.publicInputs.includes(a), `${spec.id}: anchor ${a} is a public input`);
+        assert.ok(inputs.includes(a), `${spec.id}: anchor ${a} is an input of ${spec.template}`);
+      }
+      // each circuit publishes something it computes (a root, a commitment, a payout, ...)
+      assert.ok(
+        spec.publicInputs.some((n) => !spec.anchors.includes(n)),
+        spec.id,
+      );
+    }
   });
 });
