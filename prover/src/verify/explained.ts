@@ -14,16 +14,6 @@ export const EXPLAINED: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
     reason:
       "circomlib's EdDSAPoseidonVerifier: Montgomery and Edwards formulas divide by values that are nonzero for points of the curve's prime-order subgroup (docs/verification.md)",
   },
-  {
-    // AnswerForced only: the two coordinate comparisons of the verdict on a forced
-    // request's signature, IsEqual of two points the explained verifier formulas compute,
-    // so fixed exactly when they are. The verdict itself is in ASSUMED, so that everything
-    // that follows from it (paid or not, the new leaf, the path, the outcome, the roots
-    // carried from slot to slot) must be fixed by the check, not explained with it
-    pattern: /^main\.answer\[\]\.verdict\.eq[XY]$/,
-    reason:
-      "AnswerForced's signature verdict: fixed when the EdDSA formulas' denominators are nonzero, which holds on curve points (R8 checked by Settlement, the key by the Vault, the base point for an empty leaf) (docs/verification.md)",
-  },
 ];
 
 /**
@@ -56,14 +46,16 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
       "ScaleBps: product + 9999 = out * 10^4 + rem, 0 <= rem <= 9999, out < 2^16, so out is the unique rounded-up quotient over the integers (circuits/src/market-binding.circom; test/circuits/market-binding.test.ts decides it with the solver)",
   },
   {
-    // AnswerForced's verdict on a forced request's signature (EdDSAPoseidonValid's output,
-    // eqX * eqY): unique when the verifier's formulas are (EXPLAINED above); taken as known
-    // here so that the check must fix every wire that follows from it. Before 2026-12-06
-    // those wires were explained with the verdict, and the mutation runner found that the
-    // explanation hid `<==` made `<--` in the slot's outcome, payout and leaf update
-    pattern: /^main\.answer\[\d+\]\.(verdict\.)?valid$/,
+    // AnswerForced's verdict on a forced request's signature, EdDSAPoseidonValid's two
+    // coordinate comparisons (IsEqual of two points the explained verifier formulas
+    // compute): unique when those formulas are. Taken as known so that the check must fix
+    // everything from them on: the verdict eqX * eqY, the slot's use of it, the paid
+    // flags, the new leaf, the path and the roots. Before 2026-12-06 those wires were
+    // explained with the verdict, and the mutation runner found that the explanation hid
+    // `<==` made `<--` there
+    pattern: /^main\.answer\[\d+\]\.verdict\.eq[XY]$/,
     reason:
-      "EdDSAPoseidonValid's verdict: the same formulas as circomlib's verifier, whose wires are unique on curve points (docs/verification.md, AnswerForced's verdict)",
+      "EdDSAPoseidonValid's comparisons: the same formulas as circomlib's verifier, whose wires are unique on curve points (docs/verification.md, AnswerForced's verdict)",
   },
   {
     // Deleverage's divisions by a variable: the score's two clamped quotients and their
