@@ -7,6 +7,8 @@ import { answerForced, unpackOutcomes, FORCED_OUTCOMES } from "../../prover/src/
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
+import { ADDRESS_BITS, TRANSFER_BITS } from "../../prover/src/domain/constants.ts";
+import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { assertRefused, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 
 const P = TEST_PARAMS;
@@ -146,6 +148,67 @@ describe("AnswerForced circuit (test parameters)", function () {
         }),
         "ForcedSlot",
       );
+    });
+
+    // The queue binds a request's payout word, recipient | amount << 160, not how the slot
+    // splits it: the range checks of amount and recipient make the split unique. Split
+    // otherwise, the signed message no longer verifies, and the operator could answer a
+    // good request as badly signed (censoring the way out) with every other check passing.
+    it("refuses re-splitting a queued payout word, so a good request cannot be called badly signed", async function () {
+      const [real, pad] = good.input.slots;
+      const refusedAsBadlySigned = (slot: typeof real) =>
+        forced({
+          ...good.input,
+          newRoot: good.input.oldRoot,
+          outcomes: FORCED_OUTCOMES.bad_signature,
+          payout: [0n, 0n],
+          slots: [slot, pad],
+        });
+      const shift = 1n << BigInt(ADDRESS_BITS);
+      // the recipient one 2^160 higher, the amount one lower: the same word
+      await assertRefused(
+        refusedAsBadlySigned({
+          ...real,
+          recipient: real.recipient + shift,
+          amount: real.amount - 1n,
+        }),
+        "RangeCheck",
+      );
+      // the recipient lowered by p's excess over a multiple of 2^160: an address again, with
+      // the amount k = floor((recipient + p) / 2^160) > 2^92 higher (the same word mod p)
+      const k = (real.recipient + FIELD_MODULUS) / shift;
+      await assertRefused(
+        refusedAsBadlySigned({
+          ...real,
+          recipient: real.recipient + FIELD_MODULUS - k * shift,
+          amount: real.amount + k,
+        }),
+        "RangeCheck",
+      );
+    });
+
+    it("answers requests at the top of the queue's ranges, and refuses a slot outside them", async function () {
+      const s = sampleExchange(P, 3);
+      const t = s.traders[0];
+      const top = signForcedRequest(
+        {
+          account: t.index,
+          amount: (1n << BigInt(TRANSFER_BITS)) - 1n,
+          recipient: (1n << BigInt(ADDRESS_BITS)) - 1n,
+        },
+        s.state.getAccount(t.index).withdrawNonce,
+        t.keys.privateKey,
+        s.domain,
+      );
+      const r = answerForced(s.state, [top], 9n, s.marks, P.withdrawals);
+      assert.deepEqual(r.outcomes, ["cannot_pay"]);
+      assert.deepEqual(await publicOf(r.input), answerForcedPublicSignals(r.input));
+      // a slot the queue cannot hold, each refused by its own check
+      const [real, pad] = good.input.slots;
+      const slot = (f: { enabled?: bigint; account?: bigint }) =>
+        forced({ ...good.input, slots: [{ ...real, ...f }, pad] });
+      await assertRefused(slot({ enabled: 2n }), "AssertBit");
+      await assertRefused(slot({ account: 1n }), "NotSystemAccount");
     });
 
     // The witness calculator computes each slot's payout and outcome from its verdict, so
