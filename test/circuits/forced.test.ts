@@ -131,6 +131,18 @@ describe("AnswerForced circuit (test parameters)", function () {
       await assertRefused(forced({ ...good.input, queueTo: good.queueTo + 1n }), "AnswerForced");
       const [real, pad] = good.input.slots;
       await assertRefused(forced({ ...good.input, slots: [pad, real] }), "AnswerForced");
+      // the same answer one slot later, every public value moved with it: a padding slot
+      // before an answered one is what the prefix rule refuses (Settlement reads the
+      // outcomes and payouts by position)
+      await assertRefused(
+        forced({
+          ...good.input,
+          outcomes: good.input.outcomes * 8n,
+          payout: [0n, good.input.payout[0]],
+          slots: [pad, real],
+        }),
+        "AnswerForced",
+      );
       // the same request with another amount is another queue entry
       await assertRefused(
         forced({ ...good.input, slots: [{ ...real, amount: real.amount + 1n }, pad] }),
