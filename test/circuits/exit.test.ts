@@ -62,6 +62,18 @@ describe("ExitAccount circuit (test parameters)", function () {
     assert.deepEqual(await publicOf(short), exitAccountPublicSignals(short));
   });
 
+  it("pays to any address, the top one included, and refuses a recipient of 0 or beyond 160 bits for its own check", async function () {
+    const t = s.traders[0];
+    const top = (1n << 160n) - 1n;
+    const sig = signExit(t.index, top, t.keys.privateKey, s.domain);
+    const input = exitInput(s.state, t.index, top, sig, s.marks, ZERO, oneX(s.marks.length));
+    assert.deepEqual(await publicOf(input), exitAccountPublicSignals(input));
+    // no address has these: each is refused in the circuit's first section, before the
+    // signature over it is looked at (Settlement passes an address, so they never arrive)
+    await assertRefused(exit({ ...input, recipient: 1n << 160n }), "RangeCheck");
+    await assertRefused(exit({ ...input, recipient: 0n }), "ExitAccount");
+  });
+
   it("pays 0 to an account under water, never a negative amount", async function () {
     const long = s.state.getAccount(s.traders[2].index);
     assert.ok(equity(long, crash) < 0n, "trader 2 is under water at the crash marks");
