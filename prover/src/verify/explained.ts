@@ -83,3 +83,16 @@ export function unexplained(d: CircuitDeterminism): GroupCount[] {
     (g) => !EXPLAINED.some((e) => e.pattern.test(g.group)),
   );
 }
+
+/**
+ * The only free witnesses allowed: circomlib's IsZero inverses (`in * inv = 1 - out`: when
+ * in = 0, inv is any value and nothing reads it). Any other wire in one constraint whose
+ * other wires are fixed is a value the prover chooses, which that one constraint merely
+ * requires to exist (a check cut loose from what it checks).
+ */
+export const FREE_WITNESS = /\.(isz\.inv|inv)$/;
+
+/** The free-witness groups that are not IsZero inverses. */
+export function strayFreeWitnesses(d: CircuitDeterminism): GroupCount[] {
+  return d.freeWitness.filter((g) => !FREE_WITNESS.test(g.group));
+}
