@@ -95,8 +95,8 @@ function run(
 /**
  * Compiles the circom file `main` with circom2 --O2 into `outDir` (r1cs, and with `wasm`
  * the witness calculator and the .sym, with `sym` the .sym alone, with `cpp` the C++
- * witness code as well); circom2
- * runs under WASI, so it is given paths relative to the project root.
+ * witness code as well); circom2 runs under WASI, so it is given paths relative to the
+ * project root.
  */
 export function compileCircom(
   main: string,
@@ -276,14 +276,14 @@ export async function buildForAnalysis(
   const files = circuitFiles(circuit, p);
   const hash = sourceHash(circuit, p);
   const marker = path.join(files.dir, "analysis.json");
-  const built = (f: string) => {
+  const analysed = () => {
     try {
-      return (JSON.parse(fs.readFileSync(f, "utf8")) as { sourceHash?: string }).sourceHash;
+      return (JSON.parse(fs.readFileSync(marker, "utf8")) as { sourceHash?: string }).sourceHash;
     } catch {
       return undefined;
     }
   };
-  const fresh = built(files.manifest) === hash || built(marker) === hash;
+  const fresh = readManifest(files)?.sourceHash === hash || analysed() === hash;
   if (fresh && fs.existsSync(files.r1cs) && fs.existsSync(files.sym)) return;
   fs.rmSync(files.dir, { recursive: true, force: true });
   fs.mkdirSync(files.dir, { recursive: true });

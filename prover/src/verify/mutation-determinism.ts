@@ -72,14 +72,10 @@ export function includeClosure(
   return seen;
 }
 
-/**
- * Per circuit: the source files its instance includes, the zkclear templates it
- * instantiates, and what its check took unmutated.
- */
+/** Per circuit: the zkclear templates it instantiates, and what its check took unmutated. */
 export type DeterminismBaseline = Record<
   string,
   {
-    deps: string[];
     templates: string[];
     seconds: number;
     /** solver queries that ran out of time */
@@ -88,11 +84,10 @@ export type DeterminismBaseline = Record<
 >;
 
 /**
- * The zkclear templates `main` instantiates, transitively: a template is used by another
- * when its name is called in one of the other's statements (`T(...)`, `T()(...)`). A
- * mutant of a template no circuit instantiates changes no circuit.
+ * Which names each zkclear template calls in its statements (`T(...)`, `T()(...)`): the
+ * template call graph of the sources in `srcDir`.
  */
-export function templatesUsed(srcDir: string, main: string): Set<string> {
+export function templateCalls(srcDir: string): Map<string, Set<string>> {
   const calls = new Map<string, Set<string>>();
   for (const f of fs.readdirSync(srcDir).filter((f) => f.endsWith(".circom"))) {
     for (const st of templateStatements(fs.readFileSync(path.join(srcDir, f), "utf8"))) {
@@ -101,6 +96,15 @@ export function templatesUsed(srcDir: string, main: string): Set<string> {
       calls.set(st.template, set);
     }
   }
+  return calls;
+}
+
+/**
+ * The zkclear templates `main` instantiates, transitively. A mutant of a template no
+ * circuit instantiates changes no circuit; template names are unique, so this also says
+ * which circuits read the mutated file.
+ */
+export function templatesUsed(calls: Map<string, Set<string>>, main: string): Set<string> {
   const used = new Set<string>();
   const visit = (t: string) => {
     if (used.has(t) || !calls.has(t)) return;
@@ -148,8 +152,16 @@ function check(id: string, srcDir: string, buildDir: string, timeoutSeconds: num
   );
 }
 
+/** A child's output without its terminal colours. */
 // eslint-disable-next-line no-control-regex
-const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+export const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+/** The compiler's complaint when a child failed because circom refused the mutant, else undefined. */
+export function compileError(out: string): string | undefined {
+  const text = plain(out);
+  if (!/circom exited with/.test(text)) return undefined;
+  return /error\[[^\]]*\]: ?(.*)/.exec(text)?.[1] ?? "does not compile";
+}
 
 /** Every circuit's check on the unmutated sources: each must pass, or no mutant can be judged by it. */
 export async function determinismBaseline(
@@ -159,17 +171,16 @@ export async function determinismBaseline(
   log: (s: string) => void,
 ): Promise<DeterminismBaseline> {
   const out: DeterminismBaseline = {};
+  const calls = templateCalls(srcDir);
   for (const [id, spec] of Object.entries(CIRCUITS)) {
-    const main = path.join(srcDir, spec.source);
-    const deps = new Set([spec.source, ...includeClosure(main, srcDir)]);
     const r = await check(id, srcDir, path.join(workDir, "determinism"), timeoutSeconds);
     if (r.code !== 0) {
       log(`determinism baseline: ${id} fails unmutated, not used:\n${plain(r.out).slice(-600)}`);
       continue;
     }
     const timeouts = solverTimeouts(plain(r.out));
-    const templates = [...templatesUsed(srcDir, spec.template)].sort();
-    out[id] = { deps: [...deps].sort(), templates, seconds: Math.round(r.seconds), timeouts };
+    const templates = [...templatesUsed(calls, spec.template)].sort();
+    out[id] = { templates, seconds: Math.round(r.seconds), timeouts };
     log(`determinism baseline: ${id} passes in ${r.seconds.toFixed(0)} s`);
   }
   return out;
@@ -180,7 +191,6 @@ export async function determinismBaseline(
  * one kills the mutant; undefined when no circuit instantiates it.
  */
 export async function determinismStage(
-  file: string,
   template: string,
   before: string,
   baseline: DeterminismBaseline,
@@ -189,7 +199,7 @@ export async function determinismStage(
   timeoutSeconds: number,
 ): Promise<StageResult | undefined> {
   const ids = Object.entries(baseline)
-    .filter(([, b]) => b.deps.includes(file) && b.templates.includes(template))
+    .filter(([, b]) => b.templates.includes(template))
     .sort((a, b) => a[1].seconds - b[1].seconds)
     .map(([id]) => id);
   let last: StageResult | undefined;
@@ -219,10 +229,8 @@ export function stageVerdict(
   const out = plain(r.out);
   if (r.timedOut) return { outcome: "inconclusive", circuit: id, seconds, detail: "timed out" };
   if (r.code === 0) return { outcome: "passed", circuit: id, seconds };
-  if (/circom exited with/.test(out)) {
-    const err = /error\[[^\]]*\]: ?(.*)/.exec(out);
-    return { outcome: "invalid", circuit: id, seconds, detail: err?.[1] ?? "does not compile" };
-  }
+  const invalid = compileError(out);
+  if (invalid) return { outcome: "invalid", circuit: id, seconds, detail: invalid };
   if (!out.includes("NOT EXPLAINED"))
     return { outcome: "inconclusive", circuit: id, seconds, detail: out.slice(-300).trim() };
   const groups = out

@@ -6,9 +6,11 @@ import { ZkClearError, type CodeOf } from "../domain/errors.ts";
 import { ROOT } from "../proving/paths.ts";
 import { applyMutant, mutantsOf, type Mutant } from "./mutants.ts";
 import {
+  compileError,
   determinismBaseline,
   determinismStage,
   includeClosure,
+  plain,
   runWithSources,
   type DeterminismBaseline,
   type ProcessResult,
@@ -121,6 +123,17 @@ export function allMutants(
   return out;
 }
 
+/** A fresh copy of circuits/src in `dir`, with `mutant` applied when given. */
+function copySources(dir: string, mutant?: Mutant): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(dir, f));
+  if (mutant) {
+    const original = fs.readFileSync(path.join(SOURCES, mutant.file), "utf8");
+    fs.writeFileSync(path.join(dir, mutant.file), applyMutant(original, mutant));
+  }
+}
+
 function listCircom(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
@@ -147,8 +160,7 @@ function runTests(
 
 /** The first failing test's title, from mocha's spec output. */
 function firstFailure(out: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = out.replace(/\x1b\[[0-9;]*m/g, "");
+  const clean = plain(out);
   const m = /\n\s+1\) (.+)\n(?:\s+(.+)\n)?/.exec(clean.slice(clean.lastIndexOf("failing")));
   return m ? `${m[1]}${m[2] ? ` ${m[2]}` : ""}`.trim() : clean.slice(-300).trim();
 }
@@ -179,8 +191,7 @@ async function baseline(
 ): Promise<void> {
   const src = path.join(WORK, "baseline", "src");
   fs.rmSync(path.join(WORK, "baseline"), { recursive: true, force: true });
-  fs.mkdirSync(src, { recursive: true });
-  for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(src, f));
+  copySources(src);
   for (const t of testFiles()) {
     if (report.baseline[t]) continue;
     const build = path.join(WORK, "baseline", path.basename(t, ".test.ts"));
@@ -210,8 +221,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   if (!report.determinism) {
     const dir = path.join(WORK, "baseline-determinism");
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.join(dir, "src"), { recursive: true });
-    for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(dir, "src", f));
+    copySources(path.join(dir, "src"));
     report.determinism = await determinismBaseline(path.join(dir, "src"), dir, timeoutSeconds, log);
   }
   const detBaseline = report.determinism;
@@ -246,16 +256,12 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         after: m.after,
       };
       report.mutants[m.id] = rest;
-      let result: MutantResult | undefined;
+      let result: MutantResult;
       const src = path.join(dir, "src");
       const build = path.join(dir, "build");
       fs.rmSync(dir, { recursive: true, force: true });
-      fs.mkdirSync(src, { recursive: true });
-      for (const f of circomFiles()) fs.copyFileSync(path.join(SOURCES, f), path.join(src, f));
-      const original = fs.readFileSync(path.join(SOURCES, m.file), "utf8");
-      fs.writeFileSync(path.join(src, m.file), applyMutant(original, m));
+      copySources(src, m);
       const stage = await determinismStage(
-        m.file,
         m.template,
         m.before,
         detBaseline,
@@ -282,11 +288,12 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
         if (r.timedOut) result = { outcome: "timeout", seconds };
         else if (r.code === 0) result = { outcome: "survived", seconds };
-        else if (/circom exited with/.test(r.out)) {
-          // eslint-disable-next-line no-control-regex
-          const err = /error\[[^\]]*\]: ?(.*)/.exec(r.out.replace(/\x1b\[[0-9;]*m/g, ""));
-          result = { outcome: "invalid", seconds, detail: err?.[1] ?? "does not compile" };
-        } else result = { outcome: "killed", seconds, detail: firstFailure(r.out) };
+        else {
+          const invalid = compileError(r.out);
+          result = invalid
+            ? { outcome: "invalid", seconds, detail: invalid }
+            : { outcome: "killed", seconds, detail: firstFailure(r.out) };
+        }
       }
       delete pending[m.id];
       report.results[m.id] = result;

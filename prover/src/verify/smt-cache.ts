@@ -45,17 +45,23 @@ export class VerdictCache {
     for (const line of text.split("\n")) {
       try {
         const { k, v, ms } = JSON.parse(line) as { k: string; v: Verdict; ms?: number };
-        const had = this.known.get(k);
-        if (
-          v !== "unknown" ||
-          had === undefined ||
-          (had.v === "unknown" && (ms ?? 0) > (had.ms ?? 0))
-        )
-          this.known.set(k, { v, ms });
+        this.remember(k, { v, ms });
       } catch {
         // a line cut short by a killed run
       }
     }
+  }
+
+  /**
+   * Keeps `e` unless it adds nothing: a settled verdict is never replaced, and a timeout
+   * only by a settled verdict or a timeout at a longer limit. True when kept.
+   */
+  private remember(k: string, e: { v: Verdict; ms?: number }): boolean {
+    const had = this.known.get(k);
+    if (had && (had.v !== "unknown" || (e.v === "unknown" && (e.ms ?? 0) <= (had.ms ?? 0))))
+      return false;
+    this.known.set(k, e);
+    return true;
   }
 
   get(query: string, timeoutMs: number): Verdict | undefined {
@@ -67,10 +73,8 @@ export class VerdictCache {
 
   put(query: string, v: Verdict, timeoutMs: number): void {
     const k = keyOf(query);
-    const had = this.known.get(k);
-    if (had && had.v !== "unknown") return;
     const e = v === "unknown" ? { v, ms: timeoutMs } : { v };
-    this.known.set(k, e);
+    if (!this.remember(k, e)) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     fs.appendFileSync(this.file, JSON.stringify({ k, ...e }) + "\n");
   }
