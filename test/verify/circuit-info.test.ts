@@ -10,7 +10,11 @@ import {
   readWireNames,
 } from "../../prover/src/verify/circuit-info.ts";
 import type { CircuitDeterminism } from "../../prover/src/verify/circuit-determinism.ts";
-import { assumedWires, unexplained } from "../../prover/src/verify/explained.ts";
+import {
+  assumedWires,
+  strayFreeWitnesses,
+  unexplained,
+} from "../../prover/src/verify/explained.ts";
 import { settleTradesCircuit } from "../helpers/circuit.ts";
 
 describe("determinism report: inputs and explanations", function () {
@@ -50,6 +54,22 @@ describe("determinism report: inputs and explanations", function () {
     assert.deepEqual(
       unexplained(d).map((g) => g.group),
       ["main.side[][].OrderSignature.verifier.Ax", "main.slot[].sig.M", "main.side[][].fee"],
+    );
+  });
+
+  it("allows IsZero's inverses as free witnesses and nothing else", function () {
+    const group = (g: string) => ({ group: g, wires: 1, example: g });
+    const d = {
+      freeWitness: [
+        group("main.side[][].IsZero.inv"),
+        group("main.select[][].isz.inv"),
+        group("main.side[][].TradesIn.elsewhere"),
+        group("main.slot[].involved"),
+      ],
+    } as unknown as CircuitDeterminism;
+    assert.deepEqual(
+      strayFreeWitnesses(d).map((g) => g.group),
+      ["main.side[][].TradesIn.elsewhere", "main.slot[].involved"],
     );
   });
 
