@@ -25,7 +25,9 @@ import {
  * test that can kill a `<==` made `<--`); a mutant it does not kill goes on to the test
  * files whose builds include the mutated file (found once, by running each test file on
  * an unmutated copy), fastest first, stopping at the first failure. Results are kept in a
- * JSON report and a rerun skips the mutants already decided for the same sources and tests.
+ * JSON report and a rerun skips the mutants already decided for the same inputs: the
+ * determinism stage's verdicts for the same sources and tools, the tests' verdicts for the
+ * same tests too (so editing a test reruns only the mutants the tests decided).
  */
 export class MutationError extends ZkClearError<CodeOf<"verify">> {}
 
@@ -33,15 +35,19 @@ export type Outcome = "killed" | "survived" | "invalid" | "timeout";
 
 export interface MutantResult {
   readonly outcome: Outcome;
+  /** Which stage decided it: the determinism check, or the circuit tests. */
+  readonly stage: "determinism" | "tests";
   readonly seconds: number;
   /** The first failing test (killed) or the compiler's complaint (invalid). */
   readonly detail?: string;
 }
 
 export interface MutationReport {
-  /** Hash of circuits/src and the circuit test files: results are valid for these. */
+  /** Hash of circuits/src and of what the determinism stage reads (STAGE_INPUTS): every result is valid for these. */
   readonly sourceHash: string;
-  readonly baseline: Record<string, { deps: string[]; seconds: number }>;
+  /** Hash of what the circuit tests read (TEST_INPUTS): the tests' results and baseline are valid for these. */
+  testsHash: string;
+  baseline: Record<string, { deps: string[]; seconds: number }>;
   /** The determinism stage's circuits (absent in a report from before the stage). */
   determinism?: DeterminismBaseline;
   /** Mutants the determinism stage left, in a run with `determinismOnly`: tests still to run. */
@@ -91,14 +97,32 @@ const testFiles = () =>
     .sort()
     .map((f) => path.join("test", "circuits", f));
 
-function inputsHash(): string {
+/** What the determinism stage reads besides circuits/src: scripts/verify-circuits.ts and its imports. */
+const STAGE_INPUTS = [
+  "scripts/verify-circuits.ts",
+  "prover/src/verify",
+  "prover/src/proving",
+  "prover/src/domain",
+];
+/** What the circuit tests read besides circuits/src: the tests, their helpers, the TypeScript twins. */
+const TEST_INPUTS = ["test/circuits", "test/helpers", "prover/src"];
+
+/** Files under each entry (a file or a folder, relative to the root), in a stable order. */
+function filesUnder(entries: readonly string[]): string[] {
+  return entries.flatMap((e) => {
+    const abs = path.join(ROOT, e);
+    if (!fs.statSync(abs).isDirectory()) return [e];
+    return fs
+      .readdirSync(abs, { withFileTypes: true, recursive: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)))
+      .sort();
+  });
+}
+
+export function inputsHash(entries: readonly string[]): string {
   const h = createHash("sha256");
-  for (const f of circomFiles()) h.update(f).update(fs.readFileSync(path.join(SOURCES, f)));
-  for (const f of testFiles()) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
-  const verify = path.join("prover", "src", "verify");
-  const tools = fs.readdirSync(path.join(ROOT, verify)).map((f) => path.join(verify, f));
-  for (const f of ["test/helpers/circuit.ts", "prover/src/proving/build.ts", ...tools.sort()])
-    h.update(fs.readFileSync(path.join(ROOT, f)));
+  for (const f of filesUnder(entries)) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -165,14 +189,26 @@ function firstFailure(out: string): string {
   return m ? `${m[1]}${m[2] ? ` ${m[2]}` : ""}`.trim() : clean.slice(-300).trim();
 }
 
-function readReport(file: string, hash: string): MutationReport {
+/**
+ * The report for these inputs: the one on file if its sources and tools are the same, less
+ * the tests' verdicts (and their baseline) if the tests changed; otherwise a fresh one.
+ */
+export function readReport(file: string, sourceHash: string, testsHash: string): MutationReport {
+  let r: MutationReport | undefined;
   try {
-    const r = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
-    if (r.sourceHash === hash) return r;
+    r = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
   } catch {
     // no report yet
   }
-  return { sourceHash: hash, baseline: {}, mutants: {}, results: {} };
+  if (r?.sourceHash !== sourceHash)
+    return { sourceHash, testsHash, baseline: {}, mutants: {}, results: {} };
+  if (r.testsHash !== testsHash) {
+    for (const [id, res] of Object.entries(r.results))
+      if (res.stage !== "determinism") delete r.results[id];
+    r.baseline = {};
+    r.testsHash = testsHash;
+  }
+  return r;
 }
 
 function writeReport(file: string, r: MutationReport): void {
@@ -215,8 +251,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const log = opts.log ?? (() => {});
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
-  const hash = inputsHash();
-  const report = readReport(reportFile, hash);
+  const report = readReport(
+    reportFile,
+    inputsHash(["circuits/src", ...STAGE_INPUTS]),
+    inputsHash(TEST_INPUTS),
+  );
   if (!opts.determinismOnly) await baseline(report, timeoutSeconds, log);
   if (!report.determinism) {
     const dir = path.join(WORK, "baseline-determinism");
@@ -270,7 +309,12 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         timeoutSeconds,
       );
       if (stage?.outcome === "killed" || stage?.outcome === "invalid")
-        result = { outcome: stage.outcome, seconds: stage.seconds, detail: stage.detail };
+        result = {
+          outcome: stage.outcome,
+          stage: "determinism",
+          seconds: stage.seconds,
+          detail: stage.detail,
+        };
       else if (opts.determinismOnly) {
         pending[m.id] = stage
           ? `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`
@@ -282,17 +326,22 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         );
         continue;
       } else if (tests.length === 0) {
-        result = { outcome: "survived", seconds: 0, detail: "no circuit test builds this file" };
+        result = {
+          outcome: "survived",
+          stage: "tests",
+          seconds: 0,
+          detail: "no circuit test builds this file",
+        };
       } else {
         const r = await runTests(tests, src, build, timeoutSeconds);
         const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
-        if (r.timedOut) result = { outcome: "timeout", seconds };
-        else if (r.code === 0) result = { outcome: "survived", seconds };
+        if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds };
+        else if (r.code === 0) result = { outcome: "survived", stage: "tests", seconds };
         else {
           const invalid = compileError(r.out);
           result = invalid
-            ? { outcome: "invalid", seconds, detail: invalid }
-            : { outcome: "killed", seconds, detail: firstFailure(r.out) };
+            ? { outcome: "invalid", stage: "tests", seconds, detail: invalid }
+            : { outcome: "killed", stage: "tests", seconds, detail: firstFailure(r.out) };
         }
       }
       delete pending[m.id];
