@@ -237,6 +237,26 @@ describe("WithdrawalSlot: each field's range, at its top and one beyond (test pa
       "RangeCheck(NONCE_BITS())(newNonce);",
     );
   });
+  it("refuses a withdrawal of unrealized profit: collateral stays >= 0 though the gain covers the margin", async function () {
+    // a long of one lot 1,000,000 units in profit at the mark: equity 1,001,000 against an
+    // initial margin of 600,000, but only 1,000 of it is collateral the Vault holds for it
+    const { s } = sample();
+    const gain = 1_000_000n;
+    const long = { ...EMPTY_POSITION, size: 1n, notional: s.marks[0] - gain };
+    const edit = {
+      collateral: 1_000n,
+      positions: s.state
+        .getAccount(s.traders[0].index)
+        .positions.map((p, j) => (j === 0 ? long : p)),
+    };
+    await witnessFor(withdrawals(honest(edit, 1_000n)));
+    assert.throws(() => honest(edit, 1_001n), /exceeds collateral/);
+    await refusedAt(
+      forged(edit, { amount: 1_001n, recipient: R }, debit(1_001n)),
+      "RangeCheck(COLLATERAL_BITS())(collateralCheck);",
+    );
+  });
+
   it("leaves collateral up to 2^128 - 1; refuses a withdrawal that funding would take to 2^128", async function () {
     // an account at the top of the collateral range, receiving funding on a long position:
     // settled, its collateral passes 2^128, and the balance word's collateral field would
