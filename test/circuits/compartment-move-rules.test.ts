@@ -65,6 +65,8 @@ interface Move {
   readonly signedHead?: bigint;
   readonly collateral: bigint;
   readonly compartment: readonly bigint[];
+  /** |size| * mark per market (default 0: no position). */
+  readonly absValue?: readonly bigint[];
 }
 
 function inputs(m: Move): Record<string, SignalValue> {
@@ -84,7 +86,7 @@ function inputs(m: Move): Record<string, SignalValue> {
     sigS: sig.s,
     collateral: mod(m.collateral),
     compartment: m.compartment.map(mod),
-    absValue: [0n, 0n],
+    absValue: [...(m.absValue ?? [0n, 0n])],
     mmBps: [500n, 500n],
   };
   return Object.fromEntries(
@@ -238,6 +240,54 @@ describe("CompartmentMove: each rule broken by a signed move, alone (probe, two 
       },
       "toReserve * (1 - enabled) === 0;",
     );
+  });
+
+  it("refuses an amount without a move: the reserve would pay it to no one, unsigned", async function () {
+    await refusedAt(
+      {
+        enabled: 0n,
+        market: [0n, 0n],
+        amount: 1_000_000n,
+        toReserve: 0n,
+        collateral: 2_000_000n,
+        compartment: [0n, 0n],
+      },
+      "amount * (1 - enabled) === 0;",
+    );
+  });
+
+  it("refuses a move of 0, even signed by the fund's key", async function () {
+    await refusedAt(
+      { market: [1n, 0n], amount: 0n, toReserve: 0n, collateral: 0n, compartment: [0n, 0n] },
+      "noAmount * enabled === 0;",
+    );
+  });
+
+  it("refuses a move in that the reserve cannot pay", async function () {
+    await refusedAt(
+      {
+        market: [1n, 0n],
+        amount: 1_000_000n,
+        toReserve: 0n,
+        collateral: 999_999n,
+        compartment: [0n, 0n],
+      },
+      "RangeCheck(COLLATERAL_BITS())(reserveChecked);",
+    );
+  });
+
+  it("moves out down to the maintenance requirement, and refuses one unit more", async function () {
+    // a position worth 20,000,000 at 5%: 1,000,000 must stay
+    const out = (amount: bigint): Move => ({
+      market: [1n, 0n],
+      amount,
+      toReserve: 1n,
+      collateral: 0n,
+      compartment: [3_000_000n, 0n],
+      absValue: [20_000_000n, 0n],
+    });
+    await witness(out(2_000_000n));
+    await refusedAt(out(2_000_001n), "RangeCheck(146)(slack);");
   });
 
   it("fixes the reserve and the compartments of no move in the R1CS (`signed`, `delta` made `<--`)", async function () {
