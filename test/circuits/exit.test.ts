@@ -7,7 +7,8 @@ import { exitAccountPublicSignals, type ExitAccountInput } from "../../prover/sr
 import { exitInput } from "../../prover/src/engine/exit.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
-import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { assertRefused, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
+import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
@@ -17,6 +18,8 @@ const P = TEST_PARAMS;
 const ZERO = zeroIndices(P.markets);
 const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 const exit = (input: ExitAccountInput) => ({ kind: "exit_account" as const, input });
+/** A witness edit by signal name: add to it, set it, or flip a bit that has the given value. */
+type Edit = readonly [string, "add" | "set" | "flip", bigint];
 
 function inputFor(s: Sample, trader: number, marks = s.marks, signer = trader): ExitAccountInput {
   const t = s.traders[trader];
@@ -244,5 +247,75 @@ describe("ExitAccount circuit (test parameters)", function () {
       }),
       "ExitAccount",
     );
+  });
+  // The witness calculator computes the leaf's unpacked collateral and the funding from the
+  // inputs, so an input cannot claim others; only a witness edited after it ran shows that
+  // they are constrained. With `leaf.balance`, `funding.lastIndex` or `funding.index` made
+  // `<--` (exit-account.circom), every test above passes and the determinism check runs out
+  // of solver time, yet the exiting user could pay themselves 2^112 more than their equity.
+  it("binds the exit's collateral and funding to the proven leaf and the frozen indices (witnesses edited at the R1CS level)", async function () {
+    const files = await testCircuit("exit_account");
+    const r1cs = readR1cs(files.r1cs);
+    const sym = readSymbols(files.sym);
+    const honest = await witnessFor(exit(inputFor(s, 2)));
+    assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+    const D = 1n << 112n;
+    const mod = (x: bigint) => ((x % r1cs.prime) + r1cs.prime) % r1cs.prime;
+    const at = (name: string) => sym.get(name) ?? 0;
+    /** The forgery, each edit made where --O2 kept the wire (it may have substituted it away). */
+    const forge = (edits: readonly Edit[]) => {
+      const w = [...honest];
+      for (const [name, op, v] of edits) {
+        const i = at(name);
+        if (i === 0) continue;
+        if (op === "flip") {
+          assert.equal(w[i], v, `${name} is ${v} in the honest witness`);
+          w[i] = 1n - v;
+        } else w[i] = op === "add" ? mod(w[i] + v) : mod(v);
+      }
+      return w;
+    };
+    // equity E < 2^112 (bit 112 of E + 2^133 is 0): the payout raised by 2^112
+    const payoutRaised: Edit[] = [
+      ["main.funding.collateralOut", "add", D],
+      ["main.sign.in", "add", D],
+      ["main.sign.out[112]", "flip", 0n],
+      ["main.payout", "add", D],
+    ];
+    const forgeries: [string, Edit[]][] = [
+      [
+        // the unpacked collateral 2^112 above the hashed balance's (bit 112 of c + 2^128)
+        "a collateral the leaf does not hold",
+        [
+          ["main.leaf.balanceBits.out[112]", "flip", 0n],
+          ["main.leaf.balance", "add", D],
+          ["main.leaf.collateral", "add", D],
+          ["main.funding.collateral", "add", D],
+          ...payoutRaised,
+        ],
+      ],
+      [
+        // funding received that the indices do not give: owed -2^132, a payment of -2^112
+        "funding the frozen indices do not give",
+        [
+          ["main.funding.term[0]", "set", -(1n << 132n)],
+          ["main.funding.bits.out[132]", "flip", 1n],
+          ["main.funding.bits.in", "add", -(1n << 132n)],
+          ["main.funding.payment", "add", -D],
+          ["main.funding.lastIndex[0]", "set", 1n << 132n],
+          ["main.funding.index[0]", "set", -(1n << 132n)],
+          ["main.funding.wordOut[0]", "add", -(1n << 293n)],
+          ...payoutRaised,
+        ],
+      ],
+    ];
+    for (const [label, edits] of forgeries) {
+      const forged = forge(edits);
+      assert.notDeepEqual(forged, honest, label);
+      assert.ok(
+        unsatisfiedConstraints(r1cs, forged).length > 0,
+        `${label} must break a constraint`,
+      );
+    }
   });
 });
