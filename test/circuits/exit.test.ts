@@ -294,20 +294,25 @@ describe("ExitAccount circuit (test parameters)", function () {
           ...payoutRaised,
         ],
       ],
-      [
-        // funding received that the indices do not give: owed -2^132, a payment of -2^112
-        "funding the frozen indices do not give",
+      // funding received that the indices do not give: owed -2^132, a payment of -2^112,
+      // through the position's last index or through the frozen index
+      ...(
+        [
+          ["main.funding.lastIndex[0]", 1n << 132n],
+          ["main.funding.index[0]", -(1n << 132n)],
+        ] as const
+      ).map(([moved, value]): [string, Edit[]] => [
+        `funding the frozen indices do not give (${moved})`,
         [
           ["main.funding.term[0]", "set", -(1n << 132n)],
           ["main.funding.bits.out[132]", "flip", 1n],
           ["main.funding.bits.in", "add", -(1n << 132n)],
           ["main.funding.payment", "add", -D],
-          ["main.funding.lastIndex[0]", "set", 1n << 132n],
-          ["main.funding.index[0]", "set", -(1n << 132n)],
+          [moved, "set", value],
           ["main.funding.wordOut[0]", "add", -(1n << 293n)],
           ...payoutRaised,
         ],
-      ],
+      ]),
     ];
     for (const [label, edits] of forgeries) {
       const forged = forge(edits);
