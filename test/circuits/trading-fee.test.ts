@@ -3,6 +3,9 @@ import { BPS_DENOMINATOR } from "../../prover/src/domain/constants.ts";
 import { tradingFee } from "../../prover/src/domain/margin.ts";
 import { order, sampleExchange } from "../../prover/src/dev/sample.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
+import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
+import { calculateWitness } from "../../prover/src/proving/prover.ts";
+import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { settleTradesCircuit, TEST_PARAMS, witnessOf } from "../helpers/circuit.ts";
 
 // TradingFee (circuits/src/order.circom): fee = floor(notional * rate / 10^4), the rate no
@@ -53,5 +56,48 @@ describe("TradingFee: the fee rule at its edges (test parameters)", function () 
     );
     assert.equal(s.state.getAccount(a.index).collateral, before - tradingFee(price, rate));
     await witnessOf(r.input);
+  });
+});
+
+// The fee and the remainder are computed by `<--`: only `scaled === fee * 10^4 + remainder`
+// binds them to the notional and the rate, and a witness calculator computes the honest
+// values whether or not it is there. So a witness edited after it ran must show it: with
+// that constraint deleted, the stage's solver ran out of time and every test above passed,
+// yet the operator could charge any fee below 2^131 (up to the whole collateral).
+describe("TradingFee: the fee is the division's quotient (probe, witnesses edited at the R1CS level)", function () {
+  let probe: ProbeBuild;
+  before(async function () {
+    probe = await compileProbe("trading_fee", "order.circom", "TradingFee()", { wasm: true });
+  });
+
+  it("refuses a fee one unit above the quotient, its range check's bits rewritten to match", async function () {
+    const honest = await calculateWitness(probe.wasm!, {
+      notional: String(PX),
+      rateBps: "5",
+      maxFeeBps: "10",
+    });
+    const r1cs = readR1cs(probe.r1cs);
+    const sym = readSymbols(probe.sym!);
+    assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+    const fee = honest[sym.get("main.fee")!];
+    assert.equal(fee, tradingFee(PX, 5n));
+    // the fee's own range check: the widest of the four (--O2 substitutes one bit of each away)
+    const groups = new Map<string, number>();
+    for (const n of sym.keys()) {
+      const m = /^(main\.RangeCheck_\w+\.bits\.out)\[\d+\]$/.exec(n);
+      if (m) groups.set(m[1], (groups.get(m[1]) ?? 0) + 1);
+    }
+    const [prefix, bits] = [...groups].sort((x, y) => y[1] - x[1])[0];
+    assert.ok(bits >= 130, "the fee's 131-bit range check is in the probe");
+    const forged = [...honest];
+    forged[sym.get("main.fee")!] = fee + 1n;
+    for (let k = 0; k < 131; k++) {
+      const w = sym.get(`${prefix}[${k}]`);
+      if (w !== undefined) forged[w] = ((fee + 1n) >> BigInt(k)) & 1n;
+    }
+    assert.ok(
+      unsatisfiedConstraints(r1cs, forged).length > 0,
+      "a fee above the quotient was accepted",
+    );
   });
 });
