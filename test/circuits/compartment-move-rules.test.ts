@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import {
   COMPARTMENT_DIRECTION_SHIFT,
   COMPARTMENT_MARKET_SHIFT,
@@ -17,9 +15,9 @@ import { sign } from "../../prover/src/domain/keys.ts";
 import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
-import { ROOT } from "../../prover/src/proving/paths.ts";
-import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
+import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
+import { assertRefusedAt } from "../helpers/circuit.ts";
 
 // CompartmentMove (circuits/src/compartment-move.circom) alone, on a probe of two markets:
 // each rule of its section A and C broken by a move the fund's key signed, in a witness
@@ -34,16 +32,6 @@ import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/
 const FUND = devOwnerKeys().fund;
 const DOMAIN = SAMPLE_DOMAIN;
 const pow2 = (n: number) => 1n << BigInt(n);
-const SOURCE = fs
-  .readFileSync(path.join(ROOT, "circuits", "src", "compartment-move.circom"), "utf8")
-  .split("\n");
-
-function lineOf(statement: string): number {
-  const hits = SOURCE.flatMap((l, i) => (l.trim() === statement ? [i + 1] : []));
-  assert.equal(hits.length, 1, `one line of compartment-move.circom reads ${statement}`);
-  return hits[0];
-}
-
 /** The circuit's head in its field arithmetic (the twin assumes every field in range). */
 function fieldHead(market: readonly bigint[], nonce: bigint, amount: bigint, toReserve: bigint) {
   const index = market.reduce((s, m, j) => s + BigInt(j) * m, 0n);
@@ -114,17 +102,8 @@ describe("CompartmentMove: each rule broken by a signed move, alone (probe, two 
   const witness = (m: Move) => calculateWitness(probe.wasm!, inputs(m));
   const output = (w: readonly bigint[], name: string) =>
     w[readSymbols(probe.sym!).get(`main.${name}`)!];
-  async function refusedAt(m: Move, statement: string): Promise<void> {
-    const line = lineOf(statement);
-    await assert.rejects(witness(m), (e: unknown) => {
-      assert.ok(e instanceof WitnessError, `expected a refusal, got ${String(e)}`);
-      assert.match(
-        e.message,
-        new RegExp(`Error in template CompartmentMove_\\d+ line: ${line}\\b`),
-      );
-      return true;
-    });
-  }
+  const refusedAt = (m: Move, statement: string) =>
+    assertRefusedAt(witness(m), "compartment-move.circom", "CompartmentMove", statement);
 
   it("applies a signed move as signed, at the tops of the amount's and the reserve's ranges", async function () {
     const into = await witness({

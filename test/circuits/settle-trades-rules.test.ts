@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { FEE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
-import { leafWitness } from "../../prover/src/engine/leaf-witness.ts";
+import { leafWitness, plainLeaf } from "../../prover/src/engine/leaf-witness.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
-import { ROOT } from "../../prover/src/proving/paths.ts";
-import { WitnessError } from "../../prover/src/proving/prover.ts";
 import type { SettleTradesInput } from "../../prover/src/domain/inputs.ts";
-import { settleTradesCircuit, TEST_PARAMS, witnessOf } from "../helpers/circuit.ts";
+import {
+  assertRefusedAt,
+  settleTradesCircuit,
+  TEST_PARAMS,
+  witnessOf,
+} from "../helpers/circuit.ts";
 
 // SettleTrades' own rules (circuits/src/settle-trades.circom), each broken alone and refused
 // at its own statement. The mutation run (docs/verification.md) found each deletable with
@@ -24,20 +25,9 @@ import { settleTradesCircuit, TEST_PARAMS, witnessOf } from "../helpers/circuit.
 
 const P = TEST_PARAMS;
 const PX = 60_000_00n;
-const SOURCE = fs
-  .readFileSync(path.join(ROOT, "circuits", "src", "settle-trades.circom"), "utf8")
-  .split("\n");
-
 /** The batch is refused by SettleTrades' own `statement`, not by anything before or after it. */
-async function refusedAt(input: SettleTradesInput, statement: string): Promise<void> {
-  const lines = SOURCE.flatMap((l, i) => (l.trim() === statement ? [i + 1] : []));
-  assert.equal(lines.length, 1, `one line of settle-trades.circom reads ${statement}`);
-  await assert.rejects(witnessOf(input), (e: unknown) => {
-    assert.ok(e instanceof WitnessError, `expected a refusal, got ${String(e)}`);
-    assert.match(e.message, new RegExp(`Error in template SettleTrades_\\d+ line: ${lines[0]}\\b`));
-    return true;
-  });
-}
+const refusedAt = (input: SettleTradesInput, statement: string) =>
+  assertRefusedAt(witnessOf(input), "settle-trades.circom", "SettleTrades", statement);
 
 /** One trade of a lot between the sample's first two traders, settled by the engine. */
 function oneTrade(qty = 1n) {
@@ -64,14 +54,7 @@ describe("SettleTrades: the fee update starts from the root the trades left (tes
     const input = {
       ...r.input,
       newRoot: before.state.root,
-      feeLeaf: {
-        ax: w.leafAx,
-        ay: w.leafAy,
-        balance: w.leafBalance,
-        word: w.leafWord,
-        notional: w.leafNotional,
-        siblings: w.siblings,
-      },
+      feeLeaf: plainLeaf(w),
     };
     await refusedAt(input, "feeUpdate.oldRoot === root[B];");
   });

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
 import {
   ADDRESS_BITS,
@@ -22,9 +20,7 @@ import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { sampleExchange, type Sample, type Trader } from "../../prover/src/dev/sample.ts";
 import { leafWitness } from "../../prover/src/engine/leaf-witness.ts";
 import { processWithdrawals } from "../../prover/src/engine/transfers.ts";
-import { ROOT } from "../../prover/src/proving/paths.ts";
-import { WitnessError } from "../../prover/src/proving/prover.ts";
-import { TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
+import { assertRefusedAt, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 
 // WithdrawalSlot (circuits/src/process-withdrawals.circom) checks each field of a signed
 // withdrawal before it reads it. The mutation run (docs/verification.md) found that no test
@@ -39,31 +35,19 @@ const R = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 const COLLATERAL = 1_000_000n;
 const pow2 = (n: number) => 1n << BigInt(n);
 
-const SOURCE = fs
-  .readFileSync(path.join(ROOT, "circuits", "src", "process-withdrawals.circom"), "utf8")
-  .split("\n");
-
-/** The line of the one statement in WithdrawalSlot's source that reads `statement`. */
-function lineOf(statement: string): number {
-  const hits = SOURCE.flatMap((l, i) => (l.trim() === statement ? [i + 1] : []));
-  assert.equal(hits.length, 1, `one line of process-withdrawals.circom reads ${statement}`);
-  return hits[0];
-}
-
 const withdrawals = (input: ProcessWithdrawalsInput) => ({
   kind: "process_withdrawals" as const,
   input,
 });
 
 /** Refused by WithdrawalSlot's `statement`, not by anything before or after it. */
-async function refusedAt(input: ProcessWithdrawalsInput, statement: string): Promise<void> {
-  const line = lineOf(statement);
-  await assert.rejects(witnessFor(withdrawals(input)), (e: unknown) => {
-    assert.ok(e instanceof WitnessError, `expected a refusal, got ${String(e)}`);
-    assert.match(e.message, new RegExp(`Error in template WithdrawalSlot_\\d+ line: ${line}\\b`));
-    return true;
-  });
-}
+const refusedAt = (input: ProcessWithdrawalsInput, statement: string) =>
+  assertRefusedAt(
+    witnessFor(withdrawals(input)),
+    "process-withdrawals.circom",
+    "WithdrawalSlot",
+    statement,
+  );
 
 /** A sample whose first trader's account is `edit`ed (written without the engine's checks). */
 function sample(edit: Partial<Account> = {}): { s: Sample; t: Trader } {

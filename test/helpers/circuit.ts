@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { buildCircuit } from "../../prover/src/proving/build.ts";
 import {
@@ -7,7 +9,7 @@ import {
   type CircuitId,
   type CircuitInputs,
 } from "../../prover/src/domain/circuits.ts";
-import { circuitFiles, type CircuitFiles } from "../../prover/src/proving/paths.ts";
+import { circuitFiles, ROOT, type CircuitFiles } from "../../prover/src/proving/paths.ts";
 import { calculateWitness, WitnessError } from "../../prover/src/proving/prover.ts";
 import type { SettleTradesInput, SignalValue } from "../../prover/src/domain/inputs.ts";
 
@@ -62,3 +64,35 @@ export async function assertRefused(x: AnyInput, template: string): Promise<void
 
 export const assertRefusedBy = (input: SettleTradesInput, template: string) =>
   assertRefused({ kind: "settle_trades", input }, template);
+
+/**
+ * The line of the one statement of circuits/src/`file` that reads `statement` (trimmed).
+ * Read from the repository's own sources, not a mutant's: a mutant keeps every line where
+ * it was, so a test that names a check by its line still judges the mutant's behaviour.
+ */
+export function statementLine(file: string, statement: string): number {
+  const lines = fs.readFileSync(path.join(ROOT, "circuits", "src", file), "utf8").split("\n");
+  const hits = lines.flatMap((l, i) => (l.trim() === statement ? [i + 1] : []));
+  assert.equal(hits.length, 1, `one line of ${file} reads ${statement}`);
+  return hits[0];
+}
+
+/**
+ * Asserts that `witness` is refused by `statement` of circuits/src/`file`, in `template`'s
+ * own body (circom's "Error in template <template>_<n> line: <line>"), not by anything
+ * before or after it: a circuit without that check must then accept the witness, or refuse
+ * it elsewhere, and either fails this assertion.
+ */
+export async function assertRefusedAt(
+  witness: Promise<unknown>,
+  file: string,
+  template: string,
+  statement: string,
+): Promise<void> {
+  const line = statementLine(file, statement);
+  await assert.rejects(witness, (e: unknown) => {
+    assert.ok(e instanceof WitnessError, `expected a refusal, got ${String(e)}`);
+    assert.match(e.message, new RegExp(`Error in template ${template}_\\d+ line: ${line}\\b`));
+    return true;
+  });
+}
