@@ -81,14 +81,15 @@ describe("TradingFee: the fee is the division's quotient (probe, witnesses edite
     assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
     const fee = honest[sym.get("main.fee")!];
     assert.equal(fee, tradingFee(PX, 5n));
-    // the fee's own range check: the widest of the four (--O2 substitutes one bit of each away)
+    // the fee's own range check: the widest of the four by far (the others have 14 to 16
+    // bits; --O2 substitutes one bit of each away)
     const groups = new Map<string, number>();
     for (const n of sym.keys()) {
       const m = /^(main\.RangeCheck_\w+\.bits\.out)\[\d+\]$/.exec(n);
       if (m) groups.set(m[1], (groups.get(m[1]) ?? 0) + 1);
     }
     const [prefix, bits] = [...groups].sort((x, y) => y[1] - x[1])[0];
-    assert.ok(bits >= 130, "the fee's 131-bit range check is in the probe");
+    assert.ok(bits > 64, "the fee's range check is in the probe");
     const forged = [...honest];
     forged[sym.get("main.fee")!] = fee + 1n;
     for (let k = 0; k < 131; k++) {
