@@ -17,7 +17,7 @@ import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
-import { assertRefusedAt } from "../helpers/circuit.ts";
+import { assertRefusedAt, editWitness, type WireEdit } from "../helpers/circuit.ts";
 
 // CompartmentMove (circuits/src/compartment-move.circom) alone, on a probe of two markets:
 // each rule of its section A and C broken by a move the fund's key signed, in a witness
@@ -281,14 +281,15 @@ describe("CompartmentMove: each rule broken by a signed move, alone (probe, two 
     const r1cs = readR1cs(probe.r1cs);
     const sym = readSymbols(probe.sym!);
     assert.deepEqual(unsatisfiedConstraints(r1cs, none), []);
-    const forge = (edits: Record<string, bigint>) => {
-      const w = [...none];
-      for (const [name, v] of Object.entries(edits)) {
-        const i = sym.get(`main.${name}`);
-        if (i !== undefined && i >= 0) w[i] = v;
-      }
-      return unsatisfiedConstraints(r1cs, w);
-    };
+    const forge = (edits: Record<string, bigint>) =>
+      unsatisfiedConstraints(
+        r1cs,
+        editWitness(
+          none,
+          sym,
+          Object.entries(edits).map(([name, v]): WireEdit => [`main.${name}`, "set", v]),
+        ),
+      );
     // the reserve raised by one with no signature: `signed` = -1
     assert.ok(
       forge({ collateralOut: 5_000_001n, signed: FIELD_MODULUS - 1n }).length > 0,

@@ -7,7 +7,14 @@ import { exitAccountPublicSignals, type ExitAccountInput } from "../../prover/sr
 import { exitInput } from "../../prover/src/engine/exit.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
-import { assertRefused, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
+import {
+  assertRefused,
+  editWitness,
+  TEST_PARAMS,
+  testCircuit,
+  witnessFor,
+  type WireEdit,
+} from "../helpers/circuit.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
@@ -18,8 +25,6 @@ const P = TEST_PARAMS;
 const ZERO = zeroIndices(P.markets);
 const TO = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 const exit = (input: ExitAccountInput) => ({ kind: "exit_account" as const, input });
-/** A witness edit by signal name: add to it, set it, or flip a bit that has the given value. */
-type Edit = readonly [string, "add" | "set" | "flip", bigint];
 
 function inputFor(s: Sample, trader: number, marks = s.marks, signer = trader): ExitAccountInput {
   const t = s.traders[trader];
@@ -260,29 +265,14 @@ describe("ExitAccount circuit (test parameters)", function () {
     const honest = await witnessFor(exit(inputFor(s, 2)));
     assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
     const D = 1n << 112n;
-    const mod = (x: bigint) => ((x % r1cs.prime) + r1cs.prime) % r1cs.prime;
-    const at = (name: string) => sym.get(name) ?? 0;
-    /** The forgery, each edit made where --O2 kept the wire (it may have substituted it away). */
-    const forge = (edits: readonly Edit[]) => {
-      const w = [...honest];
-      for (const [name, op, v] of edits) {
-        const i = at(name);
-        if (i === 0) continue;
-        if (op === "flip") {
-          assert.equal(w[i], v, `${name} is ${v} in the honest witness`);
-          w[i] = 1n - v;
-        } else w[i] = op === "add" ? mod(w[i] + v) : mod(v);
-      }
-      return w;
-    };
     // equity E < 2^112 (bit 112 of E + 2^133 is 0): the payout raised by 2^112
-    const payoutRaised: Edit[] = [
+    const payoutRaised: WireEdit[] = [
       ["main.funding.collateralOut", "add", D],
       ["main.sign.in", "add", D],
       ["main.sign.out[112]", "flip", 0n],
       ["main.payout", "add", D],
     ];
-    const forgeries: [string, Edit[]][] = [
+    const forgeries: [string, WireEdit[]][] = [
       [
         // the unpacked collateral 2^112 above the hashed balance's (bit 112 of c + 2^128)
         "a collateral the leaf does not hold",
@@ -301,7 +291,7 @@ describe("ExitAccount circuit (test parameters)", function () {
           ["main.funding.lastIndex[0]", 1n << 132n],
           ["main.funding.index[0]", -(1n << 132n)],
         ] as const
-      ).map(([moved, value]): [string, Edit[]] => [
+      ).map(([moved, value]): [string, WireEdit[]] => [
         `funding the frozen indices do not give (${moved})`,
         [
           ["main.funding.term[0]", "set", -(1n << 132n)],
@@ -315,7 +305,7 @@ describe("ExitAccount circuit (test parameters)", function () {
       ]),
     ];
     for (const [label, edits] of forgeries) {
-      const forged = forge(edits);
+      const forged = editWitness(honest, sym, edits);
       assert.notDeepEqual(forged, honest, label);
       assert.ok(
         unsatisfiedConstraints(r1cs, forged).length > 0,

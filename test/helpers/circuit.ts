@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { mod } from "../../prover/src/domain/field.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
 import { buildCircuit } from "../../prover/src/proving/build.ts";
 import {
@@ -95,4 +96,30 @@ export async function assertRefusedAt(
     assert.match(e.message, new RegExp(`Error in template ${template}_\\d+ line: ${line}\\b`));
     return true;
   });
+}
+
+/** A witness edit by signal name: add to the wire, set it, or flip a bit that holds `value`. */
+export type WireEdit = readonly [name: string, op: "add" | "set" | "flip", value: bigint];
+
+/**
+ * `honest` with `edits` applied, for a forged witness checked against the R1CS alone (the
+ * witness calculator computes a `<--` signal's honest value, so only an edit after it ran
+ * shows the signal is constrained). An edit of a signal --O2 substituted away is skipped:
+ * the wires it was written through carry the change.
+ */
+export function editWitness(
+  honest: readonly bigint[],
+  sym: ReadonlyMap<string, number>,
+  edits: readonly WireEdit[],
+): bigint[] {
+  const w = [...honest];
+  for (const [name, op, v] of edits) {
+    const i = sym.get(name);
+    if (i === undefined || i <= 0) continue;
+    if (op === "flip") {
+      assert.equal(w[i], v, `${name} is ${v} in the honest witness`);
+      w[i] = 1n - v;
+    } else w[i] = mod(op === "add" ? w[i] + v : v);
+  }
+  return w;
 }
