@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pow2 } from "../../prover/src/domain/amounts.ts";
 import {
   COMPARTMENT_DIRECTION_SHIFT,
   COMPARTMENT_MARKET_SHIFT,
@@ -31,7 +32,6 @@ import { assertRefusedAt, editWitness, type WireEdit } from "../helpers/circuit.
 
 const FUND = devOwnerKeys().fund;
 const DOMAIN = SAMPLE_DOMAIN;
-const pow2 = (n: number) => 1n << BigInt(n);
 /** The circuit's head in its field arithmetic (the twin assumes every field in range). */
 function fieldHead(market: readonly bigint[], nonce: bigint, amount: bigint, toReserve: bigint) {
   const index = market.reduce((s, m, j) => s + BigInt(j) * m, 0n);

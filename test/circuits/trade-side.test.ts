@@ -1,3 +1,4 @@
+import { pow2 } from "../../prover/src/domain/amounts.ts";
 import type { SignedOrder } from "../../prover/src/domain/order.ts";
 import { order, sampleExchange, type Sample } from "../../prover/src/dev/sample.ts";
 import type { Trade } from "../../prover/src/domain/batch.ts";
@@ -22,7 +23,6 @@ import {
 const P = TEST_PARAMS;
 const BTC = 0;
 const PX = 60_000_00n;
-const pow2 = (n: number) => 1n << BigInt(n);
 /** The batch with `trade`, built unchecked, is refused by TradeSide's `statement`. */
 function refusedAt(s: Sample, trade: Trade, statement: string): Promise<void> {
   const input = settleTrades(s.state, [trade], s.marks, P.batch, { unchecked: true }).input;

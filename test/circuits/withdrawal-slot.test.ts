@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pow2 } from "../../prover/src/domain/amounts.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
 import {
   ADDRESS_BITS,
@@ -33,7 +34,6 @@ import { assertRefusedAt, TEST_PARAMS, testCircuit, witnessFor } from "../helper
 const P = TEST_PARAMS;
 const R = 0x70997970c51812dc3a010c7d01b50e20e4f6ad88n;
 const COLLATERAL = 1_000_000n;
-const pow2 = (n: number) => 1n << BigInt(n);
 
 const withdrawals = (input: ProcessWithdrawalsInput) => ({
   kind: "process_withdrawals" as const,
