@@ -2,18 +2,16 @@
 //   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
 //                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
 //                              [--summary]   (the table from the report so far, running nothing)
+//                              [--tests test/circuits/a.test.ts,...]   (the tests stage runs
+//                              these files only: a kill is recorded, a pass leaves it pending)
 //                              [--determinism-only]   (the determinism stage alone: minutes, not
 //                              hours; a mutant it does not kill is left pending for the tests)
 // Results accumulate in artifacts/mutation/report.json (a rerun skips decided mutants);
 // the summary per template is printed at the end. See docs/verification.md.
 import fs from "node:fs";
-import {
-  allMutants,
-  DEFAULT_REPORT,
-  runMutants,
-  scores,
-  type MutationReport,
-} from "../prover/src/verify/mutation-run.ts";
+import { allMutants, DEFAULT_REPORT, runMutants } from "../prover/src/verify/mutation-run.ts";
+import type { MutationReport } from "../prover/src/verify/mutation-report.ts";
+import { scoreTable } from "../prover/src/verify/mutation-score.ts";
 
 const args = process.argv.slice(2);
 const many = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? a.split(",") : []));
@@ -21,6 +19,7 @@ const opts = {
   files: many("--file"),
   templates: many("--template"),
   ids: many("--id"),
+  tests: args.includes("--tests") ? many("--tests") : undefined,
   jobs: Number(many("--jobs")[0] ?? 2),
   again: args.includes("--again"),
   determinismOnly: args.includes("--determinism-only"),
@@ -36,39 +35,11 @@ if (args.includes("--list")) {
     ? JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8"))
     : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
-  // per template: every mutant the report has met, by outcome; pending ones (left by the
-  // determinism stage for the tests) count as not yet killed
-  const pendingOf = new Map<string, number>();
-  for (const id of Object.keys(report.pending ?? {})) {
-    const m = report.mutants[id];
-    if (m)
-      pendingOf.set(
-        `${m.file}\u0000${m.template}`,
-        (pendingOf.get(`${m.file}\u0000${m.template}`) ?? 0) + 1,
-      );
-  }
-  const rows = new Map(scores(report).map((s) => [`${s.file}\u0000${s.template}`, s]));
-  for (const key of pendingOf.keys())
-    if (!rows.has(key)) {
-      const [file, template] = key.split("\u0000");
-      rows.set(key, { file, template, mutants: 0, killed: 0, survived: 0, invalid: 0, timeout: 0 });
-    }
-  console.log(
-    "| file | template | mutants | killed | survived | pending | did not compile | timeout | killed of decided |",
-  );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const [key, s] of [...rows].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const pending = pendingOf.get(key) ?? 0;
-    const judged = s.killed + s.survived;
-    const score = judged ? `${((100 * s.killed) / judged).toFixed(0)}%` : "-";
-    console.log(
-      `| ${s.file} | ${s.template} | ${s.mutants + pending} | ${s.killed} | ${s.survived} | ${pending} | ${s.invalid} | ${s.timeout} | ${score} |`,
-    );
-  }
+  for (const line of scoreTable(report)) console.log(line);
   const pending = Object.entries(report.pending ?? {});
   if (pending.length)
     console.log(
-      `\n${pending.length} pending (the determinism stage did not kill them; their tests are still to run):`,
+      `\n${pending.length} pending (the determinism stage did not kill them; all their tests are still to run):`,
     );
   for (const [id, why] of pending) console.log(`pending: ${id} ${why.slice(0, 160)}`);
   for (const [id, r] of Object.entries(report.results))

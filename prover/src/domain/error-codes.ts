@@ -207,6 +207,7 @@ export const ERROR_CODES = {
   CHAOS_INVARIANT: { area: "dev", http: INTERNAL },
   MUTANT_UNKNOWN: { area: "verify", http: BAD },
   MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
+  MUTATION_BAD_TESTS: { area: "verify", http: BAD },
   SMT_KNOWN_TARGET: { area: "verify", http: INTERNAL },
   SMTCHECKER_COMPILE: { area: "verify", http: BAD },
   SMT_SOLVER_START: { area: "verify", http: INTERNAL },

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -12,9 +11,19 @@ import {
   includeClosure,
   plain,
   runWithSources,
-  type DeterminismBaseline,
   type ProcessResult,
 } from "./mutation-determinism.ts";
+import {
+  importClosure,
+  inputsHash,
+  namedTestsHash,
+  readReport,
+  STAGE_INPUTS,
+  TEST_INPUTS,
+  writeReport,
+  type MutantResult,
+  type MutationReport,
+} from "./mutation-report.ts";
 
 /**
  * Runs the circuit tests against mutants of circuits/src. Each mutant is a copy of the
@@ -30,31 +39,6 @@ import {
  * same tests too (so editing a test reruns only the mutants the tests decided).
  */
 export class MutationError extends ZkClearError<CodeOf<"verify">> {}
-
-export type Outcome = "killed" | "survived" | "invalid" | "timeout";
-
-export interface MutantResult {
-  readonly outcome: Outcome;
-  /** Which stage decided it: the determinism check, or the circuit tests. */
-  readonly stage: "determinism" | "tests";
-  readonly seconds: number;
-  /** The first failing test (killed) or the compiler's complaint (invalid). */
-  readonly detail?: string;
-}
-
-export interface MutationReport {
-  /** Hash of circuits/src and of what the determinism stage reads (STAGE_INPUTS): every result is valid for these. */
-  readonly sourceHash: string;
-  /** Hash of what the circuit tests read (TEST_INPUTS): the tests' results and baseline are valid for these. */
-  testsHash: string;
-  baseline: Record<string, { deps: string[]; seconds: number }>;
-  /** The determinism stage's circuits (absent in a report from before the stage). */
-  determinism?: DeterminismBaseline;
-  /** Mutants the determinism stage left, in a run with `determinismOnly`: tests still to run. */
-  pending?: Record<string, string>;
-  readonly mutants: Record<string, Omit<Mutant, "start" | "end">>;
-  readonly results: Record<string, MutantResult>;
-}
 
 export interface MutationOptions {
   /** Source files (basenames) to mutate; all of circuits/src when empty. */
@@ -72,6 +56,12 @@ export interface MutationOptions {
    * decided, and a later run without this option takes it to the tests.
    */
   readonly determinismOnly?: boolean;
+  /**
+   * The tests stage runs these test files only (relative to the root), not every circuit
+   * test that builds the mutated file: a kill is recorded, a mutant that passes them stays
+   * pending (all the tests are still to run).
+   */
+  readonly tests?: readonly string[];
   /** Per mutant (default 20 minutes). */
   readonly timeoutSeconds?: number;
   readonly reportFile?: string;
@@ -96,35 +86,6 @@ const testFiles = () =>
     .filter((f) => f.endsWith(".test.ts"))
     .sort()
     .map((f) => path.join("test", "circuits", f));
-
-/** What the determinism stage reads besides circuits/src: scripts/verify-circuits.ts and its imports. */
-const STAGE_INPUTS = [
-  "scripts/verify-circuits.ts",
-  "prover/src/verify",
-  "prover/src/proving",
-  "prover/src/domain",
-];
-/** What the circuit tests read besides circuits/src: the tests, their helpers, the TypeScript twins. */
-const TEST_INPUTS = ["test/circuits", "test/helpers", "prover/src"];
-
-/** Files under each entry (a file or a folder, relative to the root), in a stable order. */
-function filesUnder(entries: readonly string[]): string[] {
-  return entries.flatMap((e) => {
-    const abs = path.join(ROOT, e);
-    if (!fs.statSync(abs).isDirectory()) return [e];
-    return fs
-      .readdirSync(abs, { withFileTypes: true, recursive: true })
-      .filter((d) => d.isFile())
-      .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)))
-      .sort();
-  });
-}
-
-export function inputsHash(entries: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const f of filesUnder(entries)) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
-  return h.digest("hex").slice(0, 16);
-}
 
 /** Every mutant of circuits/src, filtered by the options. */
 export function allMutants(
@@ -190,45 +151,19 @@ function firstFailure(out: string): string {
 }
 
 /**
- * The report for these inputs: the one on file if its sources and tools are the same, less
- * the tests' verdicts (and their baseline) if the tests changed; otherwise a fresh one.
- */
-export function readReport(file: string, sourceHash: string, testsHash: string): MutationReport {
-  let r: MutationReport | undefined;
-  try {
-    r = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
-  } catch {
-    // no report yet
-  }
-  if (r?.sourceHash !== sourceHash)
-    return { sourceHash, testsHash, baseline: {}, mutants: {}, results: {} };
-  if (r.testsHash !== testsHash) {
-    for (const [id, res] of Object.entries(r.results))
-      if (res.stage !== "determinism") delete r.results[id];
-    r.baseline = {};
-    r.testsHash = testsHash;
-  }
-  return r;
-}
-
-function writeReport(file: string, r: MutationReport): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(r, null, 1));
-}
-
-/**
  * Runs every test file on an unmutated copy (they must pass) and records which source
  * files each one's builds include.
  */
 async function baseline(
   report: MutationReport,
+  files: readonly string[],
   timeoutSeconds: number,
   log: (s: string) => void,
 ): Promise<void> {
   const src = path.join(WORK, "baseline", "src");
   fs.rmSync(path.join(WORK, "baseline"), { recursive: true, force: true });
   copySources(src);
-  for (const t of testFiles()) {
+  for (const t of files) {
     if (report.baseline[t]) continue;
     const build = path.join(WORK, "baseline", path.basename(t, ".test.ts"));
     log(`baseline: ${t} ...`);
@@ -253,10 +188,14 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
   const report = readReport(
     reportFile,
-    inputsHash(["circuits/src", ...STAGE_INPUTS]),
+    inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]),
     inputsHash(TEST_INPUTS),
   );
-  if (!opts.determinismOnly) await baseline(report, timeoutSeconds, log);
+  const named = opts.tests?.map((t) => path.normalize(t));
+  for (const t of named ?? [])
+    if (!testFiles().includes(t))
+      throw new MutationError("MUTATION_BAD_TESTS", `${t} is not a test file of test/circuits`);
+  if (!opts.determinismOnly) await baseline(report, named ?? testFiles(), timeoutSeconds, log);
   if (!report.determinism) {
     const dir = path.join(WORK, "baseline-determinism");
     fs.rmSync(dir, { recursive: true, force: true });
@@ -277,14 +216,20 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   let next = 0;
   let done = 0;
   const worker = async (slot: number) => {
-    const dir = path.join(WORK, `slot${slot}`);
+    // per process too: another run (other mutants, the same report) may be working alongside
+    const dir = path.join(WORK, `slot${slot}-${process.pid}`);
     for (;;) {
       const m = todo[next++];
-      if (!m) return;
-      const tests = Object.entries(report.baseline)
-        .filter(([, b]) => b.deps.includes(m.file))
-        .sort((a, b) => a[1].seconds - b[1].seconds)
-        .map(([t]) => t);
+      if (!m) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return;
+      }
+      const tests =
+        named ??
+        Object.entries(report.baseline)
+          .filter(([, b]) => b.deps.includes(m.file))
+          .sort((a, b) => a[1].seconds - b[1].seconds)
+          .map(([t]) => t);
       const rest: Omit<Mutant, "start" | "end"> = {
         id: m.id,
         file: m.file,
@@ -300,14 +245,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       const build = path.join(dir, "build");
       fs.rmSync(dir, { recursive: true, force: true });
       copySources(src, m);
-      const stage = await determinismStage(
-        m.template,
-        m.before,
-        detBaseline,
-        src,
-        build,
-        timeoutSeconds,
-      );
+      // a mutant the stage left pending (same sources: the report says so) skips it
+      const passed = pending[m.id]?.startsWith("determinism") && !opts.again;
+      const stage = passed
+        ? undefined
+        : await determinismStage(m.template, m.before, detBaseline, src, build, timeoutSeconds);
       if (stage?.outcome === "killed" || stage?.outcome === "invalid")
         result = {
           outcome: stage.outcome,
@@ -335,13 +277,22 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       } else {
         const r = await runTests(tests, src, build, timeoutSeconds);
         const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
-        if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds };
-        else if (r.code === 0) result = { outcome: "survived", stage: "tests", seconds };
+        const by = named ? { tests: named, testsHash: namedTestsHash(named) } : {};
+        if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds, ...by };
+        else if (r.code === 0 && named) {
+          // some of the tests passed: not a survivor until all of them have run
+          const before = (pending[m.id] ?? "").replace(/; tests \(.*$/, "");
+          pending[m.id] = `${before}; tests (${named.join(", ")}) passed`;
+          writeReport(reportFile, report);
+          done++;
+          log(`[${done}/${todo.length}] ${m.id} (${m.template}) passed ${named.join(", ")}`);
+          continue;
+        } else if (r.code === 0) result = { outcome: "survived", stage: "tests", seconds };
         else {
           const invalid = compileError(r.out);
           result = invalid
-            ? { outcome: "invalid", stage: "tests", seconds, detail: invalid }
-            : { outcome: "killed", stage: "tests", seconds, detail: firstFailure(r.out) };
+            ? { outcome: "invalid", stage: "tests", seconds, detail: invalid, ...by }
+            : { outcome: "killed", stage: "tests", seconds, detail: firstFailure(r.out), ...by };
         }
       }
       delete pending[m.id];
@@ -356,39 +307,4 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   };
   await Promise.all(Array.from({ length: jobs }, (_, i) => worker(i)));
   return report;
-}
-
-export interface TemplateScore {
-  readonly file: string;
-  readonly template: string;
-  readonly mutants: number;
-  readonly killed: number;
-  readonly survived: number;
-  readonly invalid: number;
-  readonly timeout: number;
-}
-
-/** Per template: mutants run, killed, survived (a timeout counts as neither). */
-export function scores(report: MutationReport): TemplateScore[] {
-  const by = new Map<string, { -readonly [K in keyof TemplateScore]: TemplateScore[K] }>();
-  for (const [id, r] of Object.entries(report.results)) {
-    const m = report.mutants[id];
-    if (!m) continue;
-    const key = `${m.file}\u0000${m.template}`;
-    const s = by.get(key) ?? {
-      file: m.file,
-      template: m.template,
-      mutants: 0,
-      killed: 0,
-      survived: 0,
-      invalid: 0,
-      timeout: 0,
-    };
-    s.mutants++;
-    s[r.outcome]++;
-    by.set(key, s);
-  }
-  return [...by.values()].sort(
-    (a, b) => a.file.localeCompare(b.file) || a.template.localeCompare(b.template),
-  );
 }

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  importClosure,
+  inputsHash,
+  STAGE_INPUTS,
+  readReport,
+  writeReport,
+  type MutationReport,
+} from "../../prover/src/verify/mutation-report.ts";
+
+// A mutation run takes hours, so its report must outlive edits that cannot change its
+// verdicts, and only those: the determinism stage's verdicts do not depend on the tests.
+const stored = (): MutationReport => ({
+  sourceHash: "src1",
+  testsHash: "tests1",
+  baseline: { "test/circuits/order.test.ts": { deps: ["order.circom"], seconds: 40 } },
+  mutants: {},
+  results: {
+    "order.circom:10:unconstrain": { outcome: "killed", stage: "determinism", seconds: 9 },
+    "order.circom:12:delete": { outcome: "invalid", stage: "determinism", seconds: 2 },
+    "order.circom:20:delete": { outcome: "killed", stage: "tests", seconds: 300 },
+    "order.circom:21:narrow": { outcome: "survived", stage: "tests", seconds: 400 },
+  },
+  pending: {
+    "order.circom:30:widen": "determinism (order, test) passed",
+    "order.circom:31:delete":
+      "determinism (order, test) passed; tests (test/circuits/order.test.ts) passed",
+  },
+});
+
+describe("mutation runner: the report across edits", function () {
+  let dir: string;
+  let file: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutation-"));
+    file = path.join(dir, "report.json");
+    fs.writeFileSync(file, JSON.stringify(stored()));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps every verdict for the same sources, tools and tests", function () {
+    const r = readReport(file, "src1", "tests1");
+    assert.deepEqual(r, stored());
+  });
+
+  it("drops the tests' verdicts and baseline when the tests change, and keeps the stage's", function () {
+    const r = readReport(file, "src1", "tests2");
+    assert.equal(r.testsHash, "tests2");
+    assert.deepEqual(Object.keys(r.results).sort(), [
+      "order.circom:10:unconstrain",
+      "order.circom:12:delete",
+    ]);
+    assert.deepEqual(r.baseline, {});
+    // pending = not killed by the stage: still true; what the old tests passed is dropped
+    assert.deepEqual(r.pending, {
+      "order.circom:30:widen": "determinism (order, test) passed",
+      "order.circom:31:delete": "determinism (order, test) passed",
+    });
+  });
+
+  it("keeps a kill by named test files while they and what they read are the same", function () {
+    const r0 = stored();
+    const named = ["test/circuits/a.test.ts"];
+    r0.results["order.circom:22:delete"] = {
+      ...{ outcome: "killed", stage: "tests", seconds: 30, tests: named },
+      testsHash: "a1",
+    };
+    r0.results["order.circom:23:delete"] = {
+      ...{ outcome: "killed", stage: "tests", seconds: 30, tests: ["test/circuits/b.test.ts"] },
+      testsHash: "b1",
+    };
+    fs.writeFileSync(file, JSON.stringify(r0));
+    // b.test.ts changed, a.test.ts did not
+    const hashOf = (t: readonly string[]) => (t[0].includes("/a.") ? "a1" : "b2");
+    const r = readReport(file, "src1", "tests2", hashOf);
+    assert.deepEqual(Object.keys(r.results).sort(), [
+      "order.circom:10:unconstrain",
+      "order.circom:12:delete",
+      "order.circom:22:delete",
+    ]);
+  });
+
+  it("starts afresh when the sources or the stage's tools change", function () {
+    const r = readReport(file, "src2", "tests1");
+    assert.deepEqual(r, {
+      sourceHash: "src2",
+      testsHash: "tests1",
+      baseline: {},
+      mutants: {},
+      results: {},
+    });
+  });
+
+  it("starts afresh with no report, or an unreadable one", function () {
+    assert.deepEqual(readReport(path.join(dir, "none.json"), "s", "t").results, {});
+    fs.writeFileSync(file, "{ cut short");
+    assert.deepEqual(readReport(file, "src1", "tests1").results, {});
+  });
+
+  it("hashes every file under a folder, so a change anywhere in it shows", function () {
+    const one = inputsHash(["circuits/src"]);
+    assert.equal(inputsHash(["circuits/src"]), one, "stable");
+    assert.notEqual(inputsHash(["circuits/src", "test/helpers"]), one);
+    assert.notEqual(inputsHash(["circuits/src/merkle.circom"]), one);
+  });
+
+  it("hashes for the stage what it runs and imports, not the runner around it", function () {
+    const stage = importClosure(STAGE_INPUTS);
+    for (const f of [
+      "scripts/verify-circuits.ts",
+      "prover/src/verify/smt.ts",
+      "prover/src/verify/explained.ts",
+      "prover/src/domain/circuits.ts",
+      "prover/src/proving/build.ts",
+    ])
+      assert.ok(stage.includes(f), f);
+    assert.ok(!stage.includes("prover/src/verify/mutation-run.ts"));
+    assert.ok(!stage.includes("prover/src/verify/mutation-report.ts"));
+  });
+
+  it("takes in what another run on the same report wrote since, and loses none of its own", function () {
+    const mine = readReport(file, "src1", "tests1");
+    // another run (other mutants) decides the pending widen and leaves a mutant pending
+    const other = readReport(file, "src1", "tests1");
+    other.results["order.circom:30:widen"] = { outcome: "killed", stage: "tests", seconds: 50 };
+    delete other.pending!["order.circom:30:widen"];
+    other.pending!["order.circom:40:delete"] = "determinism (order, test) passed";
+    writeReport(file, other);
+    mine.results["order.circom:50:delete"] = { outcome: "killed", stage: "tests", seconds: 60 };
+    writeReport(file, mine);
+    const r = readReport(file, "src1", "tests1");
+    assert.deepEqual(Object.keys(r.results).sort(), [
+      "order.circom:10:unconstrain",
+      "order.circom:12:delete",
+      "order.circom:20:delete",
+      "order.circom:21:narrow",
+      "order.circom:30:widen",
+      "order.circom:50:delete",
+    ]);
+    assert.deepEqual(Object.keys(r.pending!).sort(), [
+      "order.circom:31:delete",
+      "order.circom:40:delete",
+    ]);
+    assert.deepEqual(mine, r, "the writer's copy is what it wrote");
+    // a report for other inputs is replaced, not merged
+    writeReport(file, { ...stored(), testsHash: "tests2", results: {}, pending: {} });
+    assert.deepEqual(readReport(file, "src1", "tests2").results, {});
+  });
+});
