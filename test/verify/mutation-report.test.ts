@@ -72,6 +72,10 @@ describe("mutation runner: the report across edits", function () {
       ...{ outcome: "killed", stage: "tests", seconds: 30, tests: ["test/circuits/b.test.ts"] },
       testsHash: "b1",
     };
+    r0.baseline = {
+      "test/circuits/a.test.ts": { deps: ["order.circom"], seconds: 9, testsHash: "a1" },
+      "test/circuits/b.test.ts": { deps: ["order.circom"], seconds: 9, testsHash: "b1" },
+    };
     fs.writeFileSync(file, JSON.stringify(r0));
     // b.test.ts changed, a.test.ts did not
     const hashOf = (t: readonly string[]) => (t[0].includes("/a.") ? "a1" : "b2");
@@ -81,6 +85,7 @@ describe("mutation runner: the report across edits", function () {
       "order.circom:12:delete",
       "order.circom:22:delete",
     ]);
+    assert.deepEqual(Object.keys(r.baseline), ["test/circuits/a.test.ts"]);
   });
 
   it("starts afresh when the sources or the stage's tools change", function () {
@@ -145,8 +150,14 @@ describe("mutation runner: the report across edits", function () {
       "order.circom:40:delete",
     ]);
     assert.deepEqual(mine, r, "the writer's copy is what it wrote");
-    // a report for other inputs is replaced, not merged
+    // a run on newer tests takes in the stage's verdicts, not the old tests' (unnamed)
     writeReport(file, { ...stored(), testsHash: "tests2", results: {}, pending: {} });
-    assert.deepEqual(readReport(file, "src1", "tests2").results, {});
+    assert.deepEqual(Object.keys(readReport(file, "src1", "tests2").results).sort(), [
+      "order.circom:10:unconstrain",
+      "order.circom:12:delete",
+    ]);
+    // a run on other sources replaces the report
+    writeReport(file, { ...stored(), sourceHash: "src2", results: {}, pending: {} });
+    assert.deepEqual(readReport(file, "src2", "tests1").results, {});
   });
 });

@@ -27,9 +27,10 @@ export interface MutantResult {
 export interface MutationReport {
   /** Hash of circuits/src and of what the determinism stage reads (STAGE_INPUTS): every result is valid for these. */
   readonly sourceHash: string;
-  /** Hash of what the circuit tests read (TEST_INPUTS): the tests' results and baseline are valid for these. */
+  /** {@link namedTestsHash} of every circuit test: the tests' results and baseline are valid for these. */
   testsHash: string;
-  baseline: Record<string, { deps: string[]; seconds: number }>;
+  /** Per test file: the circuit sources its builds include, its time, and {@link namedTestsHash}. */
+  baseline: Record<string, { deps: string[]; seconds: number; testsHash?: string }>;
   /** The determinism stage's circuits (absent in a report from before the stage). */
   determinism?: DeterminismBaseline;
   /** Mutants the determinism stage left, in a run with `determinismOnly`: tests still to run. */
@@ -47,8 +48,6 @@ export const STAGE_INPUTS = [
   "scripts/verify-circuits.ts",
   "prover/src/verify/mutation-determinism.ts",
 ];
-/** What the circuit tests read besides circuits/src: the tests, their helpers, the TypeScript twins. */
-export const TEST_INPUTS = ["test/circuits", "test/helpers", "prover/src"];
 
 /** Files under each entry (a file or a folder, relative to the root), in a stable order. */
 function filesUnder(entries: readonly string[]): string[] {
@@ -79,9 +78,12 @@ export function importClosure(files: readonly string[]): string[] {
   return [...seen].sort();
 }
 
-/** What named test files read: themselves, what they import, the helpers and the twins. */
+/**
+ * What test files read, hashed: themselves and what they import, transitively (the helpers,
+ * the TypeScript twins); the circuits they build are the report's sources.
+ */
 export function namedTestsHash(tests: readonly string[]): string {
-  return inputsHash([...importClosure(tests), "test/helpers", "prover/src"]);
+  return inputsHash(importClosure(tests));
 }
 
 /** A hash of the files under `entries` (files or folders, relative to the root). */
@@ -92,9 +94,48 @@ export function inputsHash(entries: readonly string[]): string {
 }
 
 /**
- * The report for these inputs: the one on file if its sources and tools are the same, less
- * the tests' verdicts (and their baseline) if the tests changed, but for the kills by named
- * test files that did not; otherwise a fresh one.
+ * Takes into `into` what `from` (a report on the same sources and tools) decided that still
+ * holds for `into`'s tests: the determinism stage's verdicts always; the tests' verdicts and
+ * baseline when the tests are the same, or when they name test files that, with what they
+ * read, did not change; pending mutants always, less what other tests passed. A verdict
+ * `into` already has is kept.
+ */
+function carryOver(
+  from: MutationReport,
+  into: MutationReport,
+  namedHash: (tests: readonly string[]) => string,
+): void {
+  const sameTests = from.testsHash === into.testsHash;
+  const pending = (into.pending ??= {});
+  const take = (id: string) => {
+    if (!into.mutants[id] && from.mutants[id]) into.mutants[id] = from.mutants[id];
+  };
+  for (const [id, res] of Object.entries(from.results)) {
+    if (into.results[id]) continue;
+    const holds =
+      res.stage === "determinism" ||
+      sameTests ||
+      (res.tests !== undefined && res.testsHash === namedHash(res.tests));
+    if (!holds) continue;
+    into.results[id] = res;
+    take(id);
+    delete pending[id];
+  }
+  for (const [id, why] of Object.entries(from.pending ?? {})) {
+    if (into.results[id] || id in pending) continue;
+    // what some of the old tests passed says nothing of the new ones
+    pending[id] = sameTests ? why : why.replace(/; tests \(.*$/, "");
+    take(id);
+  }
+  for (const [t, b] of Object.entries(from.baseline))
+    if (!into.baseline[t] && (sameTests || (b.testsHash && b.testsHash === namedHash([t]))))
+      into.baseline[t] = b;
+  if (!into.determinism && from.determinism) into.determinism = from.determinism;
+}
+
+/**
+ * The report for these inputs: what the one on file decided that holds for them (see
+ * {@link carryOver}), or a fresh one if its sources or the stage's tools changed.
  */
 export function readReport(
   file: string,
@@ -108,52 +149,30 @@ export function readReport(
   } catch {
     // no report yet
   }
-  if (r?.sourceHash !== sourceHash)
-    return { sourceHash, testsHash, baseline: {}, mutants: {}, results: {} };
-  if (r.testsHash !== testsHash) {
-    // a kill by named test files stands while they and what they read are the same
-    for (const [id, res] of Object.entries(r.results))
-      if (res.stage !== "determinism" && !(res.tests && res.testsHash === namedHash(res.tests)))
-        delete r.results[id];
-    // what some of the old tests passed says nothing of the new ones
-    for (const [id, why] of Object.entries(r.pending ?? {}))
-      r.pending![id] = why.replace(/; tests \(.*$/, "");
-    r.baseline = {};
-    r.testsHash = testsHash;
-  }
-  return r;
+  const fresh: MutationReport = { sourceHash, testsHash, baseline: {}, mutants: {}, results: {} };
+  if (r?.sourceHash !== sourceHash) return fresh;
+  if (r.testsHash === testsHash) return r;
+  carryOver(r, fresh, namedHash);
+  return fresh;
 }
 
 /**
  * Writes `r`, first taking in what another run on the same report (other mutants, the same
- * inputs) wrote since: its verdicts, its pending mutants and its baseline. The file is
- * replaced whole (a rename), so a reader never sees half of it.
+ * sources; its tests perhaps older or newer) wrote since and still holds for `r`. The file
+ * is replaced whole (a rename), so a reader never sees half of it.
  */
-export function writeReport(file: string, r: MutationReport): void {
+export function writeReport(
+  file: string,
+  r: MutationReport,
+  namedHash: (tests: readonly string[]) => string = namedTestsHash,
+): void {
   let disk: MutationReport | undefined;
   try {
     disk = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
   } catch {
     // none yet
   }
-  if (disk?.sourceHash === r.sourceHash && disk.testsHash === r.testsHash) {
-    const pending = (r.pending ??= {});
-    const take = (id: string) => {
-      if (!r.mutants[id] && disk.mutants[id]) r.mutants[id] = disk.mutants[id];
-    };
-    for (const [id, res] of Object.entries(disk.results)) {
-      if (r.results[id]) continue;
-      r.results[id] = res;
-      take(id);
-      delete pending[id];
-    }
-    for (const [id, why] of Object.entries(disk.pending ?? {})) {
-      if (r.results[id] || id in pending) continue;
-      pending[id] = why;
-      take(id);
-    }
-    for (const [t, b] of Object.entries(disk.baseline)) r.baseline[t] ??= b;
-  }
+  if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(r, null, 1));

@@ -19,7 +19,6 @@ import {
   namedTestsHash,
   readReport,
   STAGE_INPUTS,
-  TEST_INPUTS,
   writeReport,
   type MutantResult,
   type MutationReport,
@@ -177,7 +176,11 @@ async function baseline(
     for (const main of listCircom(build)) {
       for (const d of includeClosure(main, src)) deps.add(d);
     }
-    report.baseline[t] = { deps: [...deps].sort(), seconds: Math.round(r.seconds) };
+    report.baseline[t] = {
+      deps: [...deps].sort(),
+      seconds: Math.round(r.seconds),
+      testsHash: namedTestsHash([t]),
+    };
     log(`baseline: ${t} passes in ${r.seconds.toFixed(0)} s, uses ${[...deps].join(", ")}`);
   }
 }
@@ -189,7 +192,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const report = readReport(
     reportFile,
     inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]),
-    inputsHash(TEST_INPUTS),
+    namedTestsHash(testFiles()),
   );
   const named = opts.tests?.map((t) => path.normalize(t));
   for (const t of named ?? [])
