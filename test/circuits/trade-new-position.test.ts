@@ -55,10 +55,10 @@ async function proven(s: Sample, trade: Trade): Promise<void> {
   await witnessOf(settleTrades(s.state, [trade], s.marks, P.batch).input);
 }
 
-/** The batch of `trade`, built unchecked, is refused by `statement` of `template`. */
-function refusedAt(s: Sample, trade: Trade, template: string, statement: string): Promise<void> {
+/** The batch of `trade`, built unchecked, is refused by TradeSide's `statement`. */
+function refusedAt(s: Sample, trade: Trade, statement: string): Promise<void> {
   const input = settleTrades(s.state, [trade], s.marks, P.batch, { unchecked: true }).input;
-  return assertRefusedAt(witnessOf(input), "trade.circom", template, statement);
+  return assertRefusedAt(witnessOf(input), "trade.circom", "TradeSide", statement);
 }
 
 describe("TradeSide and the fund's rules: what a trade writes stays in its range, to the top (test parameters)", function () {
@@ -76,7 +76,6 @@ describe("TradeSide and the fund's rules: what a trade writes stays in its range
     await refusedAt(
       full,
       trades(full, full.traders[0], "buy", 1n, PX),
-      "TradeSide",
       "signal newNegative <== SignedRangeCheck(SIZE_BITS())(newSize);",
     );
   });
@@ -90,7 +89,6 @@ describe("TradeSide and the fund's rules: what a trade writes stays in its range
     await refusedAt(
       deep,
       trades(deep, deep.traders[0], "sell", 1n, PX),
-      "TradeSide",
       "_ <== SignedRangeCheck(NOTIONAL_BITS())(newNotional);",
     );
   });
@@ -105,7 +103,6 @@ describe("TradeSide and the fund's rules: what a trade writes stays in its range
     await refusedAt(
       top,
       trades(top, top.traders[0], "buy", 1n, PX),
-      "TradeSide",
       "_ <== SignedRangeCheck(COLLATERAL_BITS())(newCollateral);",
     );
   });
