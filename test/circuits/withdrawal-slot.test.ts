@@ -20,7 +20,7 @@ import { signTransfer } from "../../prover/src/domain/sub-accounts.ts";
 import { signWithdrawal } from "../../prover/src/domain/transfers.ts";
 import { sampleExchange, type Sample, type Trader } from "../../prover/src/dev/sample.ts";
 import { leafWitness } from "../../prover/src/engine/leaf-witness.ts";
-import { processWithdrawals } from "../../prover/src/engine/transfers.ts";
+import { processWithdrawals, TransferBatchError } from "../../prover/src/engine/transfers.ts";
 import { assertRefusedAt, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 
 // WithdrawalSlot (circuits/src/process-withdrawals.circom) checks each field of a signed
@@ -208,7 +208,23 @@ describe("WithdrawalSlot: each field's range, at its top and one beyond (test pa
   it("withdraws at nonce 2^32 - 2; refuses the last nonce, 2^32 - 1, whose successor would spill into the leaf's flag", async function () {
     const last = pow2(NONCE_BITS) - 1n;
     await witnessFor(withdrawals(honest({ withdrawNonce: last - 1n }, 1_000n)));
-    assert.throws(() => honest({ withdrawNonce: last }, 1_000n), /withdrawal nonce/);
+    // the owner's wallet does not sign it, and the engine refuses it signed elsewhere, as
+    // its slot's (the batcher refuses that request alone)
+    const refusal = /withdrawal nonce = 4294967295 is outside \[0, 2\^32 - 1\)/;
+    assert.throws(() => honest({ withdrawNonce: last }, 1_000n), refusal);
+    const { s, t } = sample({ withdrawNonce: last });
+    const sw = {
+      withdrawal: { account: t.index, nonce: last, amount: 1_000n, recipient: R },
+      signature: sign(t.keys.privateKey, fieldMessage(s, t.index, last, 1_000n, R)),
+    };
+    assert.throws(
+      () => processWithdrawals(s.state, [sw], s.marks, P.withdrawals),
+      (e: unknown) =>
+        e instanceof TransferBatchError &&
+        e.slot === 0 &&
+        e.code === "VALUE_OUT_OF_RANGE" &&
+        refusal.test(e.message),
+    );
     // the balance packs the nonce at bit 129 and the flag at bit 161: nonce 2^32 would write
     // nonce 0 and flag 1, a sub-account of market 0 whose old signatures are good again
     await refusedAt(

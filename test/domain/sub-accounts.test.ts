@@ -28,6 +28,13 @@ describe("transfers between a key's accounts (the signed message)", function () 
     refused({ ...T, to: 3n }, "TRANSFER_SELF", /account 3 cannot transfer to itself/);
     refused({ ...T, isolatedMarket: 2 }, "TRANSFER_BAD_MARKET", /isolated market 2/);
     refused({ ...T, amount: 1n << 92n }, "VALUE_OUT_OF_RANGE", /transfer amount/);
+    // the last nonce: the one after it would not fit the leaf (WithdrawalSlot refuses it)
+    refused(
+      { ...T, nonce: (1n << 32n) - 1n },
+      "VALUE_OUT_OF_RANGE",
+      /transfer nonce .*2\^32 - 1\)/,
+    );
+    assert.equal(validateTransfer({ ...T, nonce: (1n << 32n) - 2n }, 2).nonce, (1n << 32n) - 2n);
     assert.equal(validateTransfer({ ...T, isolatedMarket: undefined }, 2).to, 9n);
   });
 

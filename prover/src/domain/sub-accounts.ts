@@ -3,7 +3,6 @@ import { checkUnsigned } from "./amounts.ts";
 import {
   ACCOUNT_BITS,
   FIRST_USER_ACCOUNT,
-  NONCE_BITS,
   TRANSFER_BITS,
   TRANSFER_FLAG_SHIFT,
   TRANSFER_TAG,
@@ -13,7 +12,7 @@ import {
 } from "./constants.ts";
 import { isolationFlag, type Account, type PublicKey } from "./account.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
-import { TransferError, type SignedWithdrawal } from "./transfers.ts";
+import { checkSpendNonce, TransferError, type SignedWithdrawal } from "./transfers.ts";
 
 /**
  * A transfer of collateral between two leaves of one key (docs/isolation.md, section 4):
@@ -45,7 +44,7 @@ export interface SignedTransfer {
 export function validateTransfer(t: Transfer, markets: number): Transfer {
   checkUnsigned(t.from, ACCOUNT_BITS, "transfer source account");
   checkUnsigned(t.to, ACCOUNT_BITS, "transfer destination account");
-  checkUnsigned(t.nonce, NONCE_BITS, "transfer nonce");
+  checkSpendNonce(t.nonce, "transfer nonce");
   checkUnsigned(t.amount, TRANSFER_BITS, "transfer amount");
   if (t.amount === 0n) throw new TransferError("TRANSFER_ZERO", "transfer amount must be positive");
   for (const [side, a] of [

@@ -15,7 +15,7 @@ import {
   WITHDRAW_NONCE_SHIFT,
   WITHDRAW_TAG,
 } from "./constants.ts";
-import { checkUnsigned } from "./amounts.ts";
+import { checkUnsigned, pow2, ValueRangeError } from "./amounts.ts";
 import { sign, verify, type EdDSASignature } from "./keys.ts";
 import { isolationFlag, type PublicKey } from "./account.ts";
 import { isUsablePublicKey } from "./babyjub.ts";
@@ -132,9 +132,23 @@ export interface SignedWithdrawal {
   readonly signature: EdDSASignature;
 }
 
+/**
+ * A withdrawal's or a transfer's nonce: NONCE_BITS wide, and below the last value, 2^32 - 1,
+ * whose successor the account's leaf could not hold (WithdrawalSlot refuses it: it would
+ * spill into the leaf's flag). An account's last withdrawal or transfer carries 2^32 - 2.
+ */
+export function checkSpendNonce(nonce: bigint, what: string): void {
+  checkUnsigned(nonce, NONCE_BITS, what);
+  if (nonce === pow2(NONCE_BITS) - 1n)
+    throw new ValueRangeError(
+      "VALUE_OUT_OF_RANGE",
+      `${what} = ${nonce} is outside [0, 2^${NONCE_BITS} - 1): the nonce after it would not fit the account's leaf, so no withdrawal or transfer may carry it`,
+    );
+}
+
 export function validateWithdrawal(w: Withdrawal): Withdrawal {
   checkUnsigned(w.account, ACCOUNT_BITS, "withdrawal account");
-  checkUnsigned(w.nonce, NONCE_BITS, "withdrawal nonce");
+  checkSpendNonce(w.nonce, "withdrawal nonce");
   checkUnsigned(w.amount, TRANSFER_BITS, "withdrawal amount");
   checkUnsigned(w.recipient, ADDRESS_BITS, "withdrawal recipient");
   if (w.amount === 0n)
