@@ -85,6 +85,36 @@ describe("determinism report: inputs and explanations", function () {
     assert.deepEqual(assumedWires({ names }), [1, 2]);
   });
 
+  it("assumes only the deepest copy of an entry's lots: a copy cut loose is left to the check", function () {
+    const lots = (m: [number, string[]][]) => assumedWires({ names: new Map(m) }).sort();
+    // the copies joined (one wire, whichever name survives --O2): that wire
+    assert.deepEqual(lots([[7, ["main.adl.entry[0].q"]]]), [7]);
+    assert.deepEqual(
+      lots([
+        [7, ["main.candidate.q"]],
+        [8, ["main.x"]],
+      ]),
+      [7],
+    );
+    // the entry's copy cut from the candidate's (`q <-- candidate.q`): the candidate's only
+    assert.deepEqual(
+      lots([
+        [7, ["main.adl.entry[0].q"]],
+        [8, ["main.adl.entry[0].candidate.q"]],
+        [9, ["main.adl.entry[1].q"]],
+      ]),
+      [8, 9],
+    );
+    // the candidate's cut from DeleverageTake's (`q <-- take.q`): DeleverageTake's only
+    assert.deepEqual(
+      lots([
+        [7, ["main.candidate.q"]],
+        [8, ["main.candidate.take.q"]],
+      ]),
+      [8],
+    );
+  });
+
   it("gives each circuit's anchors among its public inputs, and computes the rest", function () {
     for (const spec of Object.values(CIRCUITS)) {
       const source = fs.readFileSync(path.join(CIRCUIT_SOURCES, spec.source), "utf8");

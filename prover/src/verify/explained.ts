@@ -25,7 +25,17 @@ export const EXPLAINED: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
  * Their inputs are products of wires the check fixes on its own (docs/verification.md,
  * "Determinism: what is explained by hand").
  */
-export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+export const ASSUMED: ReadonlyArray<{
+  readonly pattern: RegExp;
+  readonly reason: string;
+  /**
+   * The pattern names copies of one value (`a <== b` down a chain of templates), with the
+   * copy's owner as its first group: only the deepest copy's wire is assumed, per owner.
+   * While the copies' constraints hold they are one wire under --O2 (whichever name
+   * survives); with one made `<--` the copies above the cut are left for the check to fix.
+   */
+  readonly copies?: boolean;
+}> = [
   {
     // AttributeCharges' per-market penalty and share, DivBps(144)'s quotients of products of
     // the slot's fixed values (|size| * mark * penaltyBps, take * |size| * mark * discountBps);
@@ -59,22 +69,48 @@ export const ASSUMED: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
   },
   {
     // Deleverage's divisions by a variable: the score's two clamped quotients and their
-    // remainders, the bankruptcy price's step, and each entry's greedy lots q (a product
-    // q * cost of two unknowns); a skip proof's candidate (SkippedDeleverage's main) has
-    // the same score and lots
+    // remainders and the bankruptcy price's step; a skip proof's candidate
+    // (SkippedDeleverage's main) has the same score
     pattern:
-      /(\.adl\.entry\[\d+\]|^main)\.(candidate\.)?((DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)|(take\.)?q)$|\.adl\.bankruptcy\[\d+\]\.step$/,
+      /(\.adl\.entry\[\d+\]|^main)\.(candidate\.)?(DeleverageScore[^.]*\.)?ClampedFloorDiv[^.]*\.(q|r)$|\.adl\.bankruptcy\[\d+\]\.step$/,
     reason:
-      "ClampedFloorDiv's quotient and remainder, BankruptcyPrice's step and DeleverageTake's q are unique by the proofs in their headers (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes them as known and shows every other wire of each template fixed",
+      "ClampedFloorDiv's quotient and remainder and BankruptcyPrice's step are unique by the proofs in their headers (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes them as known and shows every other wire of each template fixed",
+  },
+  {
+    // each entry's greedy lots q (a product q * cost of two unknowns), DeleverageTake's, and
+    // its copies in the candidate and the entry (`q <== take.q`, `q <== candidate.q`). Only
+    // the deepest copy: assuming every copy hid one made `<--`, the entry's lots then set at
+    // will (found by an outside analysis of the mutation run's survivors, 2026-12-06)
+    pattern: /^(main|main\.adl\.entry\[\d+\])\.(candidate\.)?(take\.)?q$/,
+    copies: true,
+    reason:
+      "DeleverageTake's q is unique by the proof in its header (circuits/src/deleveraging.circom); test/circuits/deleveraging.test.ts takes it as known and shows every other wire of the template fixed",
   },
 ];
 
-/** The wires ASSUMED names (any of a wire's names matching). */
+/**
+ * The wires ASSUMED names (any of a wire's names matching), but of an entry's `copies` only
+ * the deepest copy's wire per owner (the one with the most name segments).
+ */
 export function assumedWires(names: WireNames): number[] {
-  const out: number[] = [];
+  const out = new Set<number>();
+  const deepest = new Map<string, { wire: number; depth: number }>();
   for (const [w, ns] of names.names)
-    if (ns.some((n) => ASSUMED.some((a) => a.pattern.test(n)))) out.push(w);
-  return out;
+    for (const n of ns)
+      ASSUMED.forEach((a, k) => {
+        const m = a.pattern.exec(n);
+        if (!m) return;
+        if (!a.copies) {
+          out.add(w);
+          return;
+        }
+        const owner = `${k}\u0000${m[1]}`;
+        const depth = n.split(".").length;
+        const best = deepest.get(owner);
+        if (!best || depth > best.depth) deepest.set(owner, { wire: w, depth });
+      });
+  for (const { wire } of deepest.values()) out.add(wire);
+  return [...out];
 }
 
 /** The undecided and conditional groups that no entry of EXPLAINED covers. */
