@@ -61,6 +61,18 @@ describe("mutation runner: the report across edits", function () {
     });
   });
 
+  it("keeps what this run decided again over another run's older verdict", function () {
+    const mine = readReport(file, "src1", "tests1");
+    // this run takes the killed 20:delete again (--again) and leaves it pending; the file
+    // still has the old verdict, which must not come back
+    delete mine.results["order.circom:20:delete"];
+    mine.pending!["order.circom:20:delete"] = "determinism (order, test) inconclusive";
+    writeReport(file, mine, () => "h", new Set(["order.circom:20:delete"]));
+    const r = readReport(file, "src1", "tests1");
+    assert.equal(r.results["order.circom:20:delete"], undefined);
+    assert.equal(r.pending!["order.circom:20:delete"], "determinism (order, test) inconclusive");
+  });
+
   it("keeps a kill by named test files while they and what they read are the same", function () {
     const r0 = stored();
     const named = ["test/circuits/a.test.ts"];

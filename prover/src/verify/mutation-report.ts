@@ -104,6 +104,7 @@ function carryOver(
   from: MutationReport,
   into: MutationReport,
   namedHash: (tests: readonly string[]) => string,
+  own: ReadonlySet<string> = new Set(),
 ): void {
   const sameTests = from.testsHash === into.testsHash;
   const pending = (into.pending ??= {});
@@ -111,7 +112,7 @@ function carryOver(
     if (!into.mutants[id] && from.mutants[id]) into.mutants[id] = from.mutants[id];
   };
   for (const [id, res] of Object.entries(from.results)) {
-    if (into.results[id]) continue;
+    if (into.results[id] || own.has(id)) continue;
     const holds =
       res.stage === "determinism" ||
       sameTests ||
@@ -122,7 +123,7 @@ function carryOver(
     delete pending[id];
   }
   for (const [id, why] of Object.entries(from.pending ?? {})) {
-    if (into.results[id] || id in pending) continue;
+    if (into.results[id] || id in pending || own.has(id)) continue;
     // what some of the old tests passed says nothing of the new ones
     pending[id] = sameTests ? why : why.replace(/; tests \(.*$/, "");
     take(id);
@@ -158,13 +159,15 @@ export function readReport(
 
 /**
  * Writes `r`, first taking in what another run on the same report (other mutants, the same
- * sources; its tests perhaps older or newer) wrote since and still holds for `r`. The file
- * is replaced whole (a rename), so a reader never sees half of it.
+ * sources; its tests perhaps older or newer) wrote since and still holds for `r`, but for
+ * the mutants `own` names (this run's decisions, made again with `--again` perhaps). The
+ * file is replaced whole (a rename), so a reader never sees half of it.
  */
 export function writeReport(
   file: string,
   r: MutationReport,
   namedHash: (tests: readonly string[]) => string = namedTestsHash,
+  own: ReadonlySet<string> = new Set(),
 ): void {
   let disk: MutationReport | undefined;
   try {
@@ -172,7 +175,7 @@ export function writeReport(
   } catch {
     // none yet
   }
-  if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash);
+  if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(r, null, 1));

@@ -223,7 +223,10 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const detBaseline = report.determinism;
   report.pending ??= {};
   const pending = report.pending;
-  writeReport(reportFile, report);
+  // what this run decides wins over another run's older copy when the report is written
+  const decided = new Set<string>();
+  const write = () => writeReport(reportFile, report, namedTestsHash, decided);
+  write();
   const todo = allMutants(opts).filter(
     (m) =>
       opts.again ||
@@ -264,7 +267,10 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       fs.rmSync(dir, { recursive: true, force: true });
       copySources(src, m);
       // a mutant the stage left pending (same sources: the report says so) skips it
-      const passed = pending[m.id]?.startsWith("determinism") && !opts.again;
+      decided.add(m.id);
+      // the stage's verdict on file, for a mutant it left pending: kept with what follows
+      const before = pending[m.id];
+      const passed = before?.startsWith("determinism") && !opts.again;
       const stage = passed
         ? undefined
         : await determinismStage(m.template, m.before, detBaseline, src, build, timeoutSeconds);
@@ -276,10 +282,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           detail: stage.detail,
         };
       else if (opts.determinismOnly) {
+        delete report.results[m.id];
         pending[m.id] = stage
           ? `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`
           : "no circuit instantiates this template";
-        writeReport(reportFile, report);
+        write();
         done++;
         log(
           `[${done}/${todo.length}] ${m.id} (${m.template}) pending: ${pending[m.id].slice(0, 120)}`,
@@ -301,12 +308,18 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           // some of the tests passed: not a survivor until all of them have run
           const before = (pending[m.id] ?? "").replace(/; tests \(.*$/, "");
           pending[m.id] = `${before}; tests (${named.join(", ")}) passed`;
-          writeReport(reportFile, report);
+          write();
           done++;
           log(`[${done}/${todo.length}] ${m.id} (${m.template}) passed ${named.join(", ")}`);
           continue;
-        } else if (r.code === 0) result = { outcome: "survived", stage: "tests", seconds };
-        else {
+        } else if (r.code === 0) {
+          // a survivor the stage called inconclusive may still be one only it can kill
+          const stageSaid = passed
+            ? before
+            : stage &&
+              `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`;
+          result = { outcome: "survived", stage: "tests", seconds, detail: stageSaid };
+        } else {
           const invalid = compileError(r.out);
           result = invalid
             ? { outcome: "invalid", stage: "tests", seconds, detail: invalid, ...by }
@@ -315,7 +328,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       }
       delete pending[m.id];
       report.results[m.id] = result;
-      writeReport(reportFile, report);
+      write();
       done++;
       log(
         `[${done}/${todo.length}] ${m.id} (${m.template}) ${result.outcome} in ${result.seconds} s` +
