@@ -199,11 +199,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const log = opts.log ?? (() => {});
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
-  const report = readReport(
-    reportFile,
-    inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]),
-    namedTestsHash(testFiles()),
-  );
+  const sourceHash = () => inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]);
+  const report = readReport(reportFile, sourceHash(), namedTestsHash(testFiles()));
   const named = opts.tests?.map((t) => path.normalize(t));
   for (const t of named ?? [])
     if (!testFiles().includes(t))
@@ -225,7 +222,18 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const pending = report.pending;
   // what this run decides wins over another run's older copy when the report is written
   const decided = new Set<string>();
-  const write = () => writeReport(reportFile, report, namedTestsHash, decided);
+  // a run whose sources or stage tools changed under it stops without writing: its verdicts
+  // would be filed under a label that no longer describes them (and replace a newer report)
+  let stale = false;
+  const write = () => {
+    if (stale) return;
+    if (sourceHash() !== report.sourceHash) {
+      stale = true;
+      log("circuits/src or the stage's tools changed since this run began: it stops here");
+      return;
+    }
+    writeReport(reportFile, report, namedTestsHash, decided);
+  };
   write();
   const todo = allMutants(opts).filter(
     (m) =>
@@ -240,7 +248,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
     // per process too: another run (other mutants, the same report) may be working alongside
     const dir = path.join(WORK, `slot${slot}-${process.pid}`);
     for (;;) {
-      const m = todo[next++];
+      const m = stale ? undefined : todo[next++];
       if (!m) {
         fs.rmSync(dir, { recursive: true, force: true });
         return;
@@ -300,9 +308,15 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           detail: "no circuit test builds this file",
         };
       } else {
+        // the named files' hash before they run: an edit during the run leaves no verdict
+        const namedHash = named && namedTestsHash(named);
         const r = await runTests(tests, src, build, timeoutSeconds);
         const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
-        const by = named ? { tests: named, testsHash: namedTestsHash(named) } : {};
+        const by = named ? { tests: named, testsHash: namedHash } : {};
+        if (named && namedTestsHash(named) !== namedHash) {
+          log(`[${++done}/${todo.length}] ${m.id}: the named tests changed while they ran`);
+          continue;
+        }
         if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds, ...by };
         else if (r.code === 0 && named) {
           // some of the tests passed: not a survivor until all of them have run
