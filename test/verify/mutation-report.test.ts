@@ -5,6 +5,7 @@ import path from "node:path";
 import {
   importClosure,
   inputsHash,
+  namedTestsHash,
   STAGE_INPUTS,
   readReport,
   writeReport,
@@ -122,6 +123,11 @@ describe("mutation runner: the report across edits", function () {
     assert.equal(inputsHash(["circuits/src"]), one, "stable");
     assert.notEqual(inputsHash(["circuits/src", "test/helpers"]), one);
     assert.notEqual(inputsHash(["circuits/src/merkle.circom"]), one);
+  });
+
+  it("drops what a test file decided once it is renamed or deleted", function () {
+    assert.equal(namedTestsHash(["test/circuits/no-such.test.ts"]), "missing");
+    assert.notEqual(namedTestsHash(["test/circuits/exit.test.ts"]), "missing");
   });
 
   it("hashes for the stage what it runs and imports, not the runner around it", function () {
