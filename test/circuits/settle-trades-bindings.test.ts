@@ -4,7 +4,12 @@ import { defaultMarkets, type MarketParams } from "../../prover/src/domain/marke
 import { devOwners } from "../../prover/src/domain/owners.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { mod } from "../../prover/src/domain/field.ts";
-import { SAMPLE_DOMAIN, sampleExchange, simpleTrade } from "../../prover/src/dev/sample.ts";
+import {
+  SAMPLE_DOMAIN,
+  sampleExchange,
+  simpleTrade,
+  type Sample,
+} from "../../prover/src/dev/sample.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessOf } from "../helpers/circuit.ts";
@@ -27,35 +32,50 @@ const P = TEST_PARAMS;
 const PX = 60_000_00n;
 const RICHER = 1_000_000_000n;
 
-/** One trade of a lot (trader 3 buys, so its side is side[0][0]), `account` holding `extra` more. */
-async function batchWitness(account: bigint, extra: bigint) {
-  const s = sampleExchange(P, 4);
-  const leaf = s.state.getAccount(account);
-  s.state.setAccount(account, { ...leaf, collateral: leaf.collateral + extra });
+/** The batch of one lot between the first two traders (trader 3 buys: side[0][0]). */
+async function oneLot(s: Sample) {
   const [a, b] = s.traders;
   const trade = simpleTrade(s, a, b, 0, 1n, PX, { buy: 1n, sell: 1n });
   const r = settleTrades(s.state, [trade], s.marks, P.batch);
   return { witness: await witnessOf(r.input), newRoot: r.input.newRoot };
 }
 
-const lineOf = (file: string, statement: string) => statementLine(file, statement);
-const OLD_PARENT = () => lineOf("merkle.circom", "oldParent <== SparsePoseidon(N)(old.children);");
-const NEW_PARENT = () => lineOf("merkle.circom", "newParent <== SparsePoseidon(N)(newChildren);");
+/** The one-lot batch, `account` holding `extra` more. */
+function batchWitness(account: bigint, extra: bigint) {
+  const s = sampleExchange(P, 4);
+  const leaf = s.state.getAccount(account);
+  s.state.setAccount(account, { ...leaf, collateral: leaf.collateral + extra });
+  return oneLot(s);
+}
+
+/** The one-lot batch on an exchange whose market 0 has `fees` (the sample's traders). */
+function ratesWitness(fees: Partial<MarketParams>) {
+  const markets = defaultMarkets(P.markets).map((m, j) => (j === 0 ? { ...m, ...fees } : m));
+  const sample = sampleExchange(P, 4);
+  const state = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
+  for (const t of sample.traders)
+    state.openAccount(t.index, t.keys.publicKey, sample.state.getAccount(t.index).collateral);
+  return oneLot({ ...sample, state, markets });
+}
+
+const OLD_PARENT = () =>
+  statementLine("merkle.circom", "oldParent <== SparsePoseidon(N)(old.children);");
+const NEW_PARENT = () =>
+  statementLine("merkle.circom", "newParent <== SparsePoseidon(N)(newChildren);");
 
 /**
- * `base` with the wires `take` names copied from `other`; then each level of the Merkle
- * update `update` (a name prefix), whose new path and old path now come from different
- * witnesses, gets its `change` recomputed: its new children less the old path's children,
- * which are those of `oldPath` (the witness the old path came from; --O2 keeps them only
- * as new children less change).
+ * `base` with the wires `take` names copied from `other`. With `merkle`, each level of the
+ * Merkle update `merkle.update` (a name prefix), whose new path and old path now come from
+ * different witnesses, gets its `change` recomputed: its new children less the old path's
+ * children, which are those of `merkle.oldPath` (the witness the old path came from; --O2
+ * keeps them only as new children less change).
  */
 function graft(
   base: readonly bigint[],
   other: readonly bigint[],
   sym: ReadonlyMap<string, number>,
   take: (name: string) => boolean,
-  update: string,
-  oldPath: readonly bigint[],
+  merkle?: { update: string; oldPath: readonly bigint[] },
 ): { forged: bigint[]; moved: number } {
   const forged = [...base];
   let moved = 0;
@@ -64,13 +84,14 @@ function graft(
     forged[i] = other[i];
     moved++;
   }
+  if (!merkle) return { forged, moved };
   for (const [name, i] of sym) {
-    if (i <= 0 || !name.startsWith(`${update}.`)) continue;
+    if (i <= 0 || !name.startsWith(`${merkle.update}.`)) continue;
     const m = /^(.*\.(?:oct|quad)\[\d+\]\.)change\[(\d+)\]$/.exec(name);
     if (!m) continue;
     const children = sym.get(`${m[1]}newChildren[${m[2]}]`);
     assert.ok(children !== undefined && children > 0, name);
-    const oldChild = oldPath[children] - oldPath[i];
+    const oldChild = merkle.oldPath[children] - merkle.oldPath[i];
     forged[i] = mod(forged[children] - oldChild);
   }
   return { forged, moved };
@@ -92,7 +113,7 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
     assert.notEqual(richer.newRoot, honest.newRoot);
     // what the richer batch computes from its fee leaf onwards: the unpacked fields, the new
     // collateral and its range check, the new balance and leaf, the new path and root
-    const line = (statement: string) => lineOf("settle-trades.circom", statement);
+    const line = (statement: string) => statementLine("settle-trades.circom", statement);
     const anonymous = [
       line("_ <== SignedRangeCheck(COLLATERAL_BITS())(newFeeCollateral);"),
       line(
@@ -113,8 +134,7 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
         name === "main.newRoot" ||
         anonymous.some((re) => re.test(name)) ||
         newPath.test(name),
-      "main.feeUpdate",
-      honest.witness,
+      { update: "main.feeUpdate", oldPath: honest.witness },
     );
     assert.ok(moved > 500, `${moved} wires grafted`);
     assert.equal(forged[sym.get("main.newRoot")!], richer.newRoot);
@@ -132,7 +152,7 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
     assert.notEqual(richer.witness[balance], honest.witness[balance], "side[0][0] is the buyer's");
     // the richer batch throughout, but for what the real state proves: the old root, the
     // buyer's balance, its old leaf and its old path
-    const oldLeaf = lineOf(
+    const oldLeaf = statementLine(
       "trade.circom",
       "signal oldLeaf <== LeafHash(M)(ax, ay, balance, word, notional);",
     );
@@ -150,8 +170,7 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
         name === `${side}.oldLeaf` ||
         name.startsWith(`${side}.LeafHash_${oldLeaf}_`) ||
         oldPath.test(name),
-      `${side}.update`,
-      honest.witness,
+      { update: `${side}.update`, oldPath: honest.witness },
     );
     assert.ok(moved > 300, `${moved} wires grafted`);
     assert.equal(forged[sym.get("main.oldRoot")!], honest.witness[sym.get("main.oldRoot")!]);
@@ -178,7 +197,7 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
       // the fees, and so the new root, differ: the rate reached the leaves
       assert.notEqual(other.newRoot, real.newRoot);
       // the other rates' batch throughout, but for the market binding and its hash
-      const boundLine = lineOf(
+      const boundLine = statementLine(
         "settle-trades.circom",
         "signal bound <== SparsePoseidon(2)([binding.priceConfigHash, reduceOnly]);",
       );
@@ -191,8 +210,6 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
           name.startsWith("main.binding.") ||
           bound.test(name) ||
           /^main\.(marketParam\[\d+\]|tradeBinding|bound)$/.test(name),
-        "main.none",
-        real.witness,
       );
       assert.ok(moved > 100, `${moved} wires grafted`);
       assert.notEqual(forged[sym.get("main.newRoot")!], real.newRoot);
@@ -203,17 +220,3 @@ describe("SettleTrades: what a batch writes is tied to what it proves (witnesses
     });
   }
 });
-
-/** The one-lot trade on an exchange whose market 0 has `fees` (the sample's traders). */
-async function ratesWitness(fees: Partial<MarketParams>) {
-  const markets = defaultMarkets(P.markets).map((m, j) => (j === 0 ? { ...m, ...fees } : m));
-  const sample = sampleExchange(P, 4);
-  const state = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
-  for (const t of sample.traders)
-    state.openAccount(t.index, t.keys.publicKey, sample.state.getAccount(t.index).collateral);
-  const s = { ...sample, state, markets };
-  const [a, b] = s.traders;
-  const trade = simpleTrade(s, a, b, 0, 1n, PX, { buy: 1n, sell: 1n });
-  const r = settleTrades(s.state, [trade], s.marks, P.batch);
-  return { witness: await witnessOf(r.input), newRoot: r.input.newRoot };
-}

@@ -12,6 +12,7 @@ import {
   plain,
   runWithSources,
   type ProcessResult,
+  type StageResult,
 } from "./mutation-determinism.ts";
 import {
   importClosure,
@@ -195,6 +196,10 @@ async function baseline(
   }
 }
 
+/** What the determinism stage said of a mutant it did not kill, as the report keeps it. */
+const stageSaid = (s: StageResult) =>
+  `determinism (${s.circuit}) ${s.outcome}${s.detail ? `: ${s.detail}` : ""}`;
+
 export async function runMutants(opts: MutationOptions = {}): Promise<MutationReport> {
   const log = opts.log ?? (() => {});
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
@@ -202,15 +207,16 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const sourceHash = () => inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]);
   const report = readReport(reportFile, sourceHash(), namedTestsHash(testFiles()));
   const named = opts.tests?.map((t) => path.normalize(t));
+  const known = testFiles();
   for (const t of named ?? [])
-    if (!testFiles().includes(t))
+    if (!known.includes(t))
       throw new MutationError(
         "MUTATION_BAD_TESTS",
         t === STAGE_TEST
           ? `${t} is the determinism stage's check, which the tests stage does not run (a solver timeout would count as a kill)`
           : `${t} is not a test file of test/circuits`,
       );
-  if (!opts.determinismOnly) await baseline(report, named ?? testFiles(), timeoutSeconds, log);
+  if (!opts.determinismOnly) await baseline(report, named ?? known, timeoutSeconds, log);
   if (!report.determinism) {
     const dir = path.join(WORK, "baseline-determinism");
     fs.rmSync(dir, { recursive: true, force: true });
@@ -274,9 +280,9 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       const build = path.join(dir, "build");
       fs.rmSync(dir, { recursive: true, force: true });
       copySources(src, m);
-      // a mutant the stage left pending (same sources: the report says so) skips it
       decided.add(m.id);
-      // the stage's verdict on file, for a mutant it left pending: kept with what follows
+      // a mutant the stage left pending (same sources: the report says so) skips it; its
+      // verdict on file is kept with what follows
       const before = pending[m.id];
       const passed = before?.startsWith("determinism") && !opts.again;
       const stage = passed
@@ -291,9 +297,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         };
       else if (opts.determinismOnly) {
         delete report.results[m.id];
-        pending[m.id] = stage
-          ? `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`
-          : "no circuit instantiates this template";
+        pending[m.id] = stage ? stageSaid(stage) : "no circuit instantiates this template";
         write();
         done++;
         log(
@@ -320,19 +324,16 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds, ...by };
         else if (r.code === 0 && named) {
           // some of the tests passed: not a survivor until all of them have run
-          const before = (pending[m.id] ?? "").replace(/; tests \(.*$/, "");
-          pending[m.id] = `${before}; tests (${named.join(", ")}) passed`;
+          const stageOnly = (before ?? "").replace(/; tests \(.*$/, "");
+          pending[m.id] = `${stageOnly}; tests (${named.join(", ")}) passed`;
           write();
           done++;
           log(`[${done}/${todo.length}] ${m.id} (${m.template}) passed ${named.join(", ")}`);
           continue;
         } else if (r.code === 0) {
           // a survivor the stage called inconclusive may still be one only it can kill
-          const stageSaid = passed
-            ? before
-            : stage &&
-              `determinism (${stage.circuit}) ${stage.outcome}${stage.detail ? `: ${stage.detail}` : ""}`;
-          result = { outcome: "survived", stage: "tests", seconds, detail: stageSaid };
+          const detail = passed ? before : stage && stageSaid(stage);
+          result = { outcome: "survived", stage: "tests", seconds, detail };
         } else {
           const invalid = compileError(r.out);
           result = invalid
