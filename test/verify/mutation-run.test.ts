@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { MutationError, runMutants } from "../../prover/src/verify/mutation-run.ts";
+import { ROOT } from "../../prover/src/proving/paths.ts";
+import { namedTestsHash } from "../../prover/src/verify/mutation-report.ts";
+import { MutationError, runMutants, testsStage } from "../../prover/src/verify/mutation-run.ts";
 
 // `--tests` names the files the tests stage runs; a name it cannot use is refused before any
 // baseline or mutant runs, and the report is not touched.
@@ -26,5 +28,40 @@ describe("mutation runner: the test files a run names", function () {
     await refused(["test/circuits/no-such.test.ts"], /is not a test file of test\/circuits/);
     await refused(["test/verify/mutation-report.test.ts"], /is not a test file/);
     assert.equal(fs.existsSync(path.join(dir, "report.json")), false);
+  });
+});
+
+// The tests stage runs the files one by one and files a verdict under the file that gave it,
+// with that file's hash, so that a kill holds while that file is unchanged, whatever the
+// other tests become. Scratch test files (not circuit tests) stand in for the circuit tests.
+describe("mutation runner: the tests stage, file by file", function () {
+  this.timeout(120_000);
+  const dir = path.join("artifacts", "tmp", `mutation-run-${process.pid}`);
+  const file = (name: string, body: string) => {
+    fs.writeFileSync(
+      path.join(ROOT, dir, name),
+      `import fs from "node:fs";\nit("${name}", function () {\n  ${body}\n});\n`,
+    );
+    return path.join(dir, name);
+  };
+  before(() => fs.mkdirSync(path.join(ROOT, dir), { recursive: true }));
+  after(() => fs.rmSync(path.join(ROOT, dir), { recursive: true, force: true }));
+
+  it("names the first file that fails, with its hash, and runs no file after it", async function () {
+    const passes = file("passes.test.ts", "");
+    const fails = file("fails.test.ts", `throw new Error("refused by the second file");`);
+    const never = file("never.test.ts", `fs.writeFileSync("${dir}/ran", "");`);
+    const before = namedTestsHash([fails]);
+    const r = await testsStage([passes, fails, never], dir, path.join(dir, "build"), 60);
+    assert.equal(r.verdict, "killed");
+    assert.equal(r.file, fails);
+    assert.equal(r.testsHash, before);
+    assert.match(r.detail ?? "", /fails\.test\.ts/);
+    assert.equal(fs.existsSync(path.join(ROOT, dir, "ran")), false);
+  });
+
+  it("passes when every file passes, and names none", async function () {
+    const r = await testsStage([file("a.test.ts", ""), file("b.test.ts", "")], dir, dir, 60);
+    assert.deepEqual([r.verdict, r.file], ["passed", undefined]);
   });
 });

@@ -58,8 +58,9 @@ export interface MutationOptions {
   readonly determinismOnly?: boolean;
   /**
    * The tests stage runs these test files only (relative to the root), not every circuit
-   * test that builds the mutated file: a kill is recorded, a mutant that passes them stays
-   * pending (all the tests are still to run).
+   * test that builds the mutated file: a kill is recorded under the file that failed, a
+   * mutant that passes them stays pending (all the tests are still to run), and is not run
+   * on the same files again.
    */
   readonly tests?: readonly string[];
   /** Per mutant (default 20 minutes). */
@@ -200,6 +201,40 @@ async function baseline(
 const stageSaid = (s: StageResult) =>
   `determinism (${s.circuit}) ${s.outcome}${s.detail ? `: ${s.detail}` : ""}`;
 
+/**
+ * The tests stage of one mutant: each file in turn, until one fails. A verdict names the
+ * file that gave it and that file's hash (what it read) from before it ran, so it holds
+ * while that file and its imports are unchanged, whatever happens to the other tests; a
+ * file edited while it ran gives no verdict.
+ */
+export async function testsStage(
+  tests: readonly string[],
+  src: string,
+  build: string,
+  timeoutSeconds: number,
+): Promise<{
+  verdict: "killed" | "invalid" | "timeout" | "passed" | "changed";
+  seconds: number;
+  file?: string;
+  testsHash?: string;
+  detail?: string;
+}> {
+  let seconds = 0;
+  for (const file of tests) {
+    const testsHash = namedTestsHash([file]);
+    const r = await runTests([file], src, build, timeoutSeconds);
+    seconds += Math.round(r.seconds);
+    if (namedTestsHash([file]) !== testsHash) return { verdict: "changed", seconds, file };
+    if (r.timedOut) return { verdict: "timeout", seconds, file, testsHash };
+    if (r.code === 0) continue;
+    const invalid = compileError(r.out);
+    return invalid
+      ? { verdict: "invalid", seconds, file, testsHash, detail: invalid }
+      : { verdict: "killed", seconds, file, testsHash, detail: firstFailure(r.out) };
+  }
+  return { verdict: "passed", seconds };
+}
+
 export async function runMutants(opts: MutationOptions = {}): Promise<MutationReport> {
   const log = opts.log ?? (() => {});
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
@@ -241,10 +276,15 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
     writeReport(reportFile, report, namedTestsHash, decided);
   };
   write();
+  // a pending mutant these named files already passed (the report's tests unchanged since:
+  // readReport drops what other tests said) is not run again
+  const passedThese = named && `; tests (${named.join(", ")}) passed`;
   const todo = allMutants(opts).filter(
     (m) =>
       opts.again ||
-      (!report.results[m.id] && !(opts.determinismOnly && pending[m.id] !== undefined)),
+      (!report.results[m.id] &&
+        !(opts.determinismOnly && pending[m.id] !== undefined) &&
+        !(passedThese && pending[m.id]?.endsWith(passedThese))),
   );
   log(`${todo.length} mutants to run (${Object.keys(report.results).length} already decided)`);
   const jobs = Math.max(1, opts.jobs ?? 2);
@@ -312,17 +352,16 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           detail: "no circuit test builds this file",
         };
       } else {
-        // the named files' hash before they run: an edit during the run leaves no verdict
-        const namedHash = named && namedTestsHash(named);
-        const r = await runTests(tests, src, build, timeoutSeconds);
-        const seconds = Math.round(r.seconds) + (stage?.seconds ?? 0);
-        const by = named ? { tests: named, testsHash: namedHash } : {};
-        if (named && namedTestsHash(named) !== namedHash) {
-          log(`[${++done}/${todo.length}] ${m.id}: the named tests changed while they ran`);
+        const r = await testsStage(tests, src, build, timeoutSeconds);
+        const seconds = r.seconds + (stage?.seconds ?? 0);
+        const by = r.file ? { tests: [r.file], testsHash: r.testsHash } : {};
+        if (r.verdict === "changed") {
+          log(`[${++done}/${todo.length}] ${m.id}: ${r.file} changed while it ran`);
           continue;
         }
-        if (r.timedOut) result = { outcome: "timeout", stage: "tests", seconds, ...by };
-        else if (r.code === 0 && named) {
+        if (r.verdict === "timeout")
+          result = { outcome: "timeout", stage: "tests", seconds, ...by };
+        else if (r.verdict === "passed" && named) {
           // some of the tests passed: not a survivor until all of them have run
           const stageOnly = (before ?? "").replace(/; tests \(.*$/, "");
           pending[m.id] = `${stageOnly}; tests (${named.join(", ")}) passed`;
@@ -330,16 +369,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           done++;
           log(`[${done}/${todo.length}] ${m.id} (${m.template}) passed ${named.join(", ")}`);
           continue;
-        } else if (r.code === 0) {
+        } else if (r.verdict === "passed") {
           // a survivor the stage called inconclusive may still be one only it can kill
           const detail = passed ? before : stage && stageSaid(stage);
           result = { outcome: "survived", stage: "tests", seconds, detail };
-        } else {
-          const invalid = compileError(r.out);
-          result = invalid
-            ? { outcome: "invalid", stage: "tests", seconds, detail: invalid, ...by }
-            : { outcome: "killed", stage: "tests", seconds, detail: firstFailure(r.out), ...by };
-        }
+        } else result = { outcome: r.verdict, stage: "tests", seconds, detail: r.detail, ...by };
       }
       delete pending[m.id];
       report.results[m.id] = result;
