@@ -359,15 +359,21 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           log(`[${++done}/${todo.length}] ${m.id}: ${r.file} changed while it ran`);
           continue;
         }
-        if (r.verdict === "timeout")
-          result = { outcome: "timeout", stage: "tests", seconds, ...by };
-        else if (r.verdict === "passed" && named) {
-          // some of the tests passed: not a survivor until all of them have run
-          const stageOnly = (before ?? "").replace(/; tests \(.*$/, "");
-          pending[m.id] = `${stageOnly}; tests (${named.join(", ")}) passed`;
+        // what the stage said, this run's verdict if it ran, without what tests said before
+        const stageOnly = ((stage ? stageSaid(stage) : before) ?? "").replace(/; tests \(.*$/, "");
+        // a timeout says nothing of the mutant (a loaded machine): it stays pending, as does
+        // one that passed some of the tests (not a survivor until all of them have run)
+        const notYet =
+          r.verdict === "timeout"
+            ? `tests (${r.file}) timed out after ${timeoutSeconds} s`
+            : r.verdict === "passed" && named
+              ? `tests (${named.join(", ")}) passed`
+              : undefined;
+        if (notYet) {
+          pending[m.id] = `${stageOnly}; ${notYet}`;
           write();
           done++;
-          log(`[${done}/${todo.length}] ${m.id} (${m.template}) passed ${named.join(", ")}`);
+          log(`[${done}/${todo.length}] ${m.id} (${m.template}) pending: ${notYet}`);
           continue;
         } else if (r.verdict === "passed") {
           // a survivor the stage called inconclusive may still be one only it can kill
