@@ -60,6 +60,12 @@ describe("mutation runner: the tests stage, file by file", function () {
     assert.equal(fs.existsSync(path.join(ROOT, dir, "ran")), false);
   });
 
+  it("calls a file that runs past the limit a timeout, not a kill", async function () {
+    const slow = file("slow.test.ts", `return new Promise((ok) => setTimeout(ok, 20_000));`);
+    const r = await testsStage([slow], dir, dir, 3);
+    assert.deepEqual([r.verdict, r.file], ["timeout", slow]);
+  });
+
   it("passes when every file passes, and names none", async function () {
     const r = await testsStage([file("a.test.ts", ""), file("b.test.ts", "")], dir, dir, 60);
     assert.deepEqual([r.verdict, r.file], ["passed", undefined]);
