@@ -20,6 +20,7 @@ template Check(n) {
     for (var i = 0; i < n; i++) {
         bits.out[i] * d === bits.out[i];
     }
+    (a - b) * d === 0;
 }
 `;
 
@@ -45,6 +46,8 @@ describe("mutants of circuit templates", function () {
     assert.deepEqual(byLine(15), ["narrow", "widen"]); // Num2Bits(n)
     assert.deepEqual(byLine(16), ["unconstrain"]); // bits.in <== b
     assert.deepEqual(byLine(18), ["delete"]); // inside a loop
+    assert.deepEqual(byLine(20), ["delete"]); // (a - b) * d === 0: opens with a bracket
+    assert.equal(mutants.find((m) => m.line === 20)?.before, "(a - b) * d === 0;");
     assert.equal(new Set(mutants.map((m) => m.id)).size, mutants.length, "ids are unique");
   });
 
@@ -63,5 +66,8 @@ describe("mutants of circuit templates", function () {
       "RangeCheck((WIDTH()) - 1)(b);",
     );
     assert.equal(lines(applyMutant(SOURCE, m(11, "delete")))[10].trim(), "/* mutant: deleted */");
+    // the whole statement, its opening bracket too (a stray "(" would not compile, and the
+    // mutant would be filed as one that does not compile instead of being judged)
+    assert.equal(lines(applyMutant(SOURCE, m(20, "delete")))[19].trim(), "/* mutant: deleted */");
   });
 });

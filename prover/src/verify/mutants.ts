@@ -68,8 +68,11 @@ export function templateStatements(source: string): Statement[] {
         continue;
       }
     }
-    if (ch === "(" || ch === "[") paren++;
-    else if (ch === ")" || ch === "]") paren--;
+    if (ch === "(" || ch === "[") {
+      // a statement may open with a bracket: `(a - b) * c === 0;`
+      if (stmtStart < 0 && paren === 0) stmtStart = i;
+      paren++;
+    } else if (ch === ")" || ch === "]") paren--;
     else if (ch === "{" && paren === 0) {
       depth++;
       stmtStart = -1;
