@@ -4,7 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
 import { namedTestsHash } from "../../prover/src/verify/mutation-report.ts";
-import { MutationError, runMutants, testsStage } from "../../prover/src/verify/mutation-run.ts";
+import {
+  firstFailure,
+  MutationError,
+  runMutants,
+  testsStage,
+} from "../../prover/src/verify/mutation-run.ts";
 
 // `--tests` names the files the tests stage runs; a name it cannot use is refused before any
 // baseline or mutant runs, and the report is not touched.
@@ -69,5 +74,23 @@ describe("mutation runner: the tests stage, file by file", function () {
   it("passes when every file passes, and names none", async function () {
     const r = await testsStage([file("a.test.ts", ""), file("b.test.ts", "")], dir, dir, 60);
     assert.deepEqual([r.verdict, r.file], ["passed", undefined]);
+  });
+});
+
+describe("mutation runner: the failing test's title", function () {
+  it("reads every describe of a nested test, up to the title's colon", function () {
+    const out = [
+      "  0 passing (2s)",
+      "  1 failing",
+      "",
+      "  1) AnswerForced circuit (test parameters)",
+      "       forged witnesses",
+      "         refuses paying a request whose signature does not verify:",
+      "     AssertionError [ERR_ASSERTION]: Missing expected rejection.",
+    ].join("\n");
+    assert.equal(
+      firstFailure(out),
+      "AnswerForced circuit (test parameters) forged witnesses refuses paying a request whose signature does not verify:",
+    );
   });
 });

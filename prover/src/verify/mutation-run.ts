@@ -154,11 +154,24 @@ function runTests(
   );
 }
 
-/** The first failing test's title, from mocha's spec output. */
-function firstFailure(out: string): string {
+/**
+ * The first failing test's title, from mocha's spec output: its describes and its own
+ * title, one line each, up to the line that ends with ":".
+ */
+export function firstFailure(out: string): string {
   const clean = plain(out);
-  const m = /\n\s+1\) (.+)\n(?:\s+(.+)\n)?/.exec(clean.slice(clean.lastIndexOf("failing")));
-  return m ? `${m[1]}${m[2] ? ` ${m[2]}` : ""}`.trim() : clean.slice(-300).trim();
+  const tail = clean.slice(clean.lastIndexOf("failing"));
+  const at = tail.search(/\n\s+1\) /);
+  if (at < 0) return clean.slice(-300).trim();
+  const title: string[] = [];
+  for (const line of tail
+    .slice(at)
+    .replace(/^\n\s+1\) /, "")
+    .split("\n")) {
+    title.push(line.trim());
+    if (line.trimEnd().endsWith(":") || title.length === 6) break;
+  }
+  return title.join(" ");
 }
 
 /**
