@@ -184,12 +184,14 @@ async function baseline(
   timeoutSeconds: number,
   log: (s: string) => void,
 ): Promise<void> {
-  const src = path.join(WORK, "baseline", "src");
-  fs.rmSync(path.join(WORK, "baseline"), { recursive: true, force: true });
+  const todo = files.filter((t) => !report.baseline[t]);
+  if (todo.length === 0) return;
+  // per process: another run sharing the report may be running its own baselines
+  const dir = path.join(WORK, `baseline-${process.pid}`);
+  const src = path.join(dir, "src");
   copySources(src);
-  for (const t of files) {
-    if (report.baseline[t]) continue;
-    const build = path.join(WORK, "baseline", path.basename(t, ".test.ts"));
+  for (const t of todo) {
+    const build = path.join(dir, path.basename(t, ".test.ts"));
     log(`baseline: ${t} ...`);
     const r = await runTests([t], src, build, timeoutSeconds);
     if (r.code !== 0)
@@ -208,6 +210,7 @@ async function baseline(
     };
     log(`baseline: ${t} passes in ${r.seconds.toFixed(0)} s, uses ${[...deps].join(", ")}`);
   }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** What the determinism stage said of a mutant it did not kill, as the report keeps it. */
@@ -266,10 +269,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       );
   if (!opts.determinismOnly) await baseline(report, named ?? known, timeoutSeconds, log);
   if (!report.determinism) {
-    const dir = path.join(WORK, "baseline-determinism");
+    const dir = path.join(WORK, `baseline-determinism-${process.pid}`);
     fs.rmSync(dir, { recursive: true, force: true });
     copySources(path.join(dir, "src"));
     report.determinism = await determinismBaseline(path.join(dir, "src"), dir, timeoutSeconds, log);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   const detBaseline = report.determinism;
   report.pending ??= {};
