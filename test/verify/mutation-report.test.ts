@@ -128,6 +128,22 @@ describe("mutation runner: the report across edits", function () {
   it("drops what a test file decided once it is renamed or deleted", function () {
     assert.equal(namedTestsHash(["test/circuits/no-such.test.ts"]), "missing");
     assert.notEqual(namedTestsHash(["test/circuits/exit.test.ts"]), "missing");
+    // a kill filed under a file that was already gone ("missing" then, "missing" now) is
+    // no verdict: it is dropped with the tests' other verdicts, not kept as still valid
+    const r = stored();
+    const gone = ["test/circuits/no-such.test.ts"];
+    r.results["order.circom:40:delete"] = {
+      outcome: "killed",
+      stage: "tests",
+      seconds: 1,
+      tests: gone,
+      testsHash: "missing",
+    };
+    r.baseline[gone[0]] = { deps: ["order.circom"], seconds: 1, testsHash: "missing" };
+    fs.writeFileSync(file, JSON.stringify(r));
+    const next = readReport(file, "src1", "tests2");
+    assert.equal(next.results["order.circom:40:delete"], undefined);
+    assert.equal(next.baseline[gone[0]], undefined);
   });
 
   it("hashes for the stage what it runs and imports, not the runner around it", function () {

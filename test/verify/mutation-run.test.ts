@@ -71,6 +71,17 @@ describe("mutation runner: the tests stage, file by file", function () {
     assert.deepEqual([r.verdict, r.file], ["timeout", slow]);
   });
 
+  it("gives no verdict for a file that is gone, or not the version its baseline passed with", async function () {
+    const fails = file("stale.test.ts", `throw new Error("a work-in-progress test");`);
+    const gone = path.join(dir, "gone.test.ts");
+    const r1 = await testsStage([gone], dir, dir, 60);
+    assert.deepEqual([r1.verdict, r1.file], ["changed", gone]);
+    const r2 = await testsStage([fails], dir, dir, 60, () => "the baseline's hash");
+    assert.deepEqual([r2.verdict, r2.file, r2.seconds], ["changed", fails, 0]);
+    const r3 = await testsStage([fails], dir, dir, 60, () => namedTestsHash([fails]));
+    assert.equal(r3.verdict, "killed");
+  });
+
   it("passes when every file passes, and names none", async function () {
     const r = await testsStage([file("a.test.ts", ""), file("b.test.ts", "")], dir, dir, 60);
     assert.deepEqual([r.verdict, r.file], ["passed", undefined]);

@@ -118,7 +118,9 @@ function carryOver(
     const holds =
       res.stage === "determinism" ||
       sameTests ||
-      (res.tests !== undefined && res.testsHash === namedHash(res.tests));
+      (res.tests !== undefined &&
+        res.testsHash !== "missing" &&
+        res.testsHash === namedHash(res.tests));
     if (!holds) continue;
     into.results[id] = res;
     take(id);
@@ -131,7 +133,10 @@ function carryOver(
     take(id);
   }
   for (const [t, b] of Object.entries(from.baseline))
-    if (!into.baseline[t] && (sameTests || (b.testsHash && b.testsHash === namedHash([t]))))
+    if (
+      !into.baseline[t] &&
+      (sameTests || (b.testsHash && b.testsHash !== "missing" && b.testsHash === namedHash([t])))
+    )
       into.baseline[t] = b;
   if (!into.determinism && from.determinism) into.determinism = from.determinism;
 }

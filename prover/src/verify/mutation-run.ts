@@ -145,7 +145,8 @@ function runTests(
   buildDir: string,
   timeoutSeconds: number,
 ): Promise<ProcessResult> {
-  const args = [MOCHA, "--no-config", "--timeout", "600000", "--exit", "--bail"];
+  // no per-test limit of mocha's (a slow build would fail as a kill): the run's own applies
+  const args = [MOCHA, "--no-config", "--timeout", "0", "--exit", "--bail"];
   return runWithSources(
     [...args, "--reporter", "spec", ...files],
     srcDir,
@@ -228,6 +229,7 @@ export async function testsStage(
   src: string,
   build: string,
   timeoutSeconds: number,
+  baselineHash: (file: string) => string | undefined = () => undefined,
 ): Promise<{
   verdict: "killed" | "invalid" | "timeout" | "passed" | "changed";
   seconds: number;
@@ -237,11 +239,17 @@ export async function testsStage(
 }> {
   let seconds = 0;
   for (const file of tests) {
+    // a file gone (renamed, deleted) or not the version its baseline passed with gives no
+    // verdict: its failure would say nothing of the mutant
     const testsHash = namedTestsHash([file]);
+    const known = baselineHash(file);
+    if (testsHash === "missing" || (known !== undefined && known !== testsHash))
+      return { verdict: "changed", seconds, file };
     const r = await runTests([file], src, build, timeoutSeconds);
     seconds += Math.round(r.seconds);
     if (namedTestsHash([file]) !== testsHash) return { verdict: "changed", seconds, file };
-    if (r.timedOut) return { verdict: "timeout", seconds, file, testsHash };
+    if (r.timedOut || /Timeout of \d+ms exceeded/.test(r.out))
+      return { verdict: "timeout", seconds, file, testsHash };
     if (r.code === 0) continue;
     const invalid = compileError(r.out);
     return invalid
@@ -299,7 +307,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const todo = allMutants(opts).filter(
     (m) =>
       opts.again ||
-      (!report.results[m.id] &&
+      ((!report.results[m.id] || report.results[m.id].outcome === "timeout") &&
         !(opts.determinismOnly && pending[m.id] !== undefined) &&
         !(passedThese && pending[m.id]?.endsWith(passedThese))),
   );
@@ -337,7 +345,6 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       const build = path.join(dir, "build");
       fs.rmSync(dir, { recursive: true, force: true });
       copySources(src, m);
-      decided.add(m.id);
       // a mutant the stage left pending (same sources: the report says so) skips it; its
       // verdict on file is kept with what follows
       const before = pending[m.id];
@@ -354,6 +361,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         };
       else if (opts.determinismOnly) {
         delete report.results[m.id];
+        decided.add(m.id);
         pending[m.id] = stage ? stageSaid(stage) : "no circuit instantiates this template";
         write();
         done++;
@@ -369,7 +377,13 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           detail: "no circuit test builds this file",
         };
       } else {
-        const r = await testsStage(tests, src, build, timeoutSeconds);
+        const r = await testsStage(
+          tests,
+          src,
+          build,
+          timeoutSeconds,
+          (f) => report.baseline[f]?.testsHash,
+        );
         const seconds = r.seconds + (stage?.seconds ?? 0);
         const by = r.file ? { tests: [r.file], testsHash: r.testsHash } : {};
         if (r.verdict === "changed") {
@@ -387,6 +401,9 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
               ? `tests (${named.join(", ")}) passed`
               : undefined;
         if (notYet) {
+          // a verdict on file (another run's, or this mutant's before --again) stands; an
+          // old-format timeout is no verdict
+          if (report.results[m.id]?.outcome === "timeout") delete report.results[m.id];
           pending[m.id] = `${stageOnly}; ${notYet}`;
           write();
           done++;
@@ -400,6 +417,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
       }
       delete pending[m.id];
       report.results[m.id] = result;
+      decided.add(m.id);
       write();
       done++;
       log(
