@@ -29,6 +29,10 @@ describe("mutation runner: the test files a run names", function () {
     await refused(["test/circuits/determinism.test.ts"], /determinism stage's check/);
   });
 
+  it("refuses an empty list (every mutant would pass no test and be filed a survivor)", async function () {
+    await refused([], /names no test file/);
+  });
+
   it("refuses a file that is not a circuit test", async function () {
     await refused(["test/circuits/no-such.test.ts"], /is not a test file of test\/circuits/);
     await refused(["test/verify/mutation-report.test.ts"], /is not a test file/);

@@ -63,7 +63,7 @@ export interface MutationOptions {
    * on the same files again.
    */
   readonly tests?: readonly string[];
-  /** Per mutant (default 20 minutes). */
+  /** Per test file a mutant runs, and per stage (default 20 minutes). */
   readonly timeoutSeconds?: number;
   readonly reportFile?: string;
   readonly log?: (s: string) => void;
@@ -266,6 +266,10 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const sourceHash = () => inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]);
   const report = readReport(reportFile, sourceHash(), namedTestsHash(testFiles()));
   const named = opts.tests?.map((t) => path.normalize(t));
+  if (named?.length === 0)
+    throw new MutationError("MUTATION_BAD_TESTS", "--tests names no test file");
+  // the named files as a set, for the note a pass leaves (their order is only the order run)
+  const namedSet = named && [...named].sort().join(", ");
   const known = testFiles();
   for (const t of named ?? [])
     if (!known.includes(t))
@@ -303,7 +307,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   write();
   // a pending mutant these named files already passed (the report's tests unchanged since:
   // readReport drops what other tests said) is not run again
-  const passedThese = named && `; tests (${named.join(", ")}) passed`;
+  const passedThese = namedSet && `; tests (${namedSet}) passed`;
   const todo = allMutants(opts).filter(
     (m) =>
       opts.again ||
@@ -398,7 +402,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           r.verdict === "timeout"
             ? `tests (${r.file}) timed out after ${timeoutSeconds} s`
             : r.verdict === "passed" && named
-              ? `tests (${named.join(", ")}) passed`
+              ? `tests (${namedSet}) passed`
               : undefined;
         if (notYet) {
           // a verdict on file (another run's, or this mutant's before --again) stands; an
