@@ -140,19 +140,14 @@ function listCircom(dir: string): string[] {
 }
 
 function runTests(
-  files: readonly string[],
+  file: string,
   srcDir: string,
   buildDir: string,
   timeoutSeconds: number,
 ): Promise<ProcessResult> {
   // no per-test limit of mocha's (a slow build would fail as a kill): the run's own applies
   const args = [MOCHA, "--no-config", "--timeout", "0", "--exit", "--bail"];
-  return runWithSources(
-    [...args, "--reporter", "spec", ...files],
-    srcDir,
-    buildDir,
-    timeoutSeconds,
-  );
+  return runWithSources([...args, "--reporter", "spec", file], srcDir, buildDir, timeoutSeconds);
 }
 
 /**
@@ -194,7 +189,7 @@ async function baseline(
   for (const t of todo) {
     const build = path.join(dir, path.basename(t, ".test.ts"));
     log(`baseline: ${t} ...`);
-    const r = await runTests([t], src, build, timeoutSeconds);
+    const r = await runTests(t, src, build, timeoutSeconds);
     if (r.code !== 0)
       throw new MutationError(
         "MUTATION_BASELINE_FAILS",
@@ -245,7 +240,7 @@ export async function testsStage(
     const known = baselineHash(file);
     if (testsHash === "missing" || (known !== undefined && known !== testsHash))
       return { verdict: "changed", seconds, file };
-    const r = await runTests([file], src, build, timeoutSeconds);
+    const r = await runTests(file, src, build, timeoutSeconds);
     seconds += Math.round(r.seconds);
     if (namedTestsHash([file]) !== testsHash) return { verdict: "changed", seconds, file };
     if (r.timedOut || /Timeout of \d+ms exceeded/.test(r.out))
@@ -389,9 +384,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           (f) => report.baseline[f]?.testsHash,
         );
         const seconds = r.seconds + (stage?.seconds ?? 0);
-        const by = r.file ? { tests: [r.file], testsHash: r.testsHash } : {};
         if (r.verdict === "changed") {
-          log(`[${++done}/${todo.length}] ${m.id}: ${r.file} changed while it ran`);
+          log(`[${++done}/${todo.length}] ${m.id}: no verdict, ${r.file} is gone or changed`);
           continue;
         }
         // what the stage said, this run's verdict if it ran, without what tests said before
@@ -415,9 +409,11 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           continue;
         } else if (r.verdict === "passed") {
           // a survivor the stage called inconclusive may still be one only it can kill
-          const detail = passed ? before : stage && stageSaid(stage);
-          result = { outcome: "survived", stage: "tests", seconds, detail };
-        } else result = { outcome: r.verdict, stage: "tests", seconds, detail: r.detail, ...by };
+          result = { outcome: "survived", stage: "tests", seconds, detail: stageOnly };
+        } else {
+          const by = { tests: [r.file!], testsHash: r.testsHash };
+          result = { outcome: r.verdict, stage: "tests", seconds, detail: r.detail, ...by };
+        }
       }
       delete pending[m.id];
       report.results[m.id] = result;
