@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ROOT } from "../../prover/src/proving/paths.ts";
 import {
   importClosure,
   inputsHash,
@@ -144,6 +145,32 @@ describe("mutation runner: the report across edits", function () {
     const next = readReport(file, "src1", "tests2");
     assert.equal(next.results["order.circom:40:delete"], undefined);
     assert.equal(next.baseline[gone[0]], undefined);
+  });
+
+  it("drops what a test decided when a file it imports is gone, without failing to hash", function () {
+    const rel = path.join("artifacts", `closure-${process.pid}`);
+    const abs = path.join(ROOT, rel);
+    fs.mkdirSync(abs, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(abs, "a.test.ts"), 'import { h } from "./helper.ts";\n');
+      fs.writeFileSync(path.join(abs, "helper.ts"), "export const h = 1;\n");
+      const whole = namedTestsHash([`${rel}/a.test.ts`]);
+      assert.notEqual(whole, "missing");
+      fs.renameSync(path.join(abs, "helper.ts"), path.join(abs, "helper2.ts"));
+      assert.deepEqual(importClosure([`${rel}/a.test.ts`]), [
+        `${rel}/a.test.ts`,
+        `${rel}/helper.ts`,
+      ]);
+      assert.equal(namedTestsHash([`${rel}/a.test.ts`]), "missing");
+      assert.notEqual(inputsHash([`${rel}/a.test.ts`, `${rel}/helper.ts`]), whole);
+    } finally {
+      fs.rmSync(abs, { recursive: true, force: true });
+    }
+  });
+
+  it("hashes the lockfile with the tests: a test's verdict rests on the packages it runs", function () {
+    const t = ["test/circuits/exit.test.ts"];
+    assert.equal(namedTestsHash(t), inputsHash([...importClosure(t), "package-lock.json"]));
   });
 
   it("hashes for the stage what it runs and imports, not the runner around it", function () {

@@ -3,11 +3,19 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
-import { namedTestsHash } from "../../prover/src/verify/mutation-report.ts";
+import {
+  importClosure,
+  inputsHash,
+  namedTestsHash,
+  STAGE_INPUTS,
+} from "../../prover/src/verify/mutation-report.ts";
 import {
   firstFailure,
   MutationError,
+  removeLeftovers,
   runMutants,
+  sourceHashNow,
+  STAGE_PACKAGES,
   testsStage,
 } from "../../prover/src/verify/mutation-run.ts";
 
@@ -107,5 +115,33 @@ describe("mutation runner: the failing test's title", function () {
       firstFailure(out),
       "AnswerForced circuit (test parameters) forged witnesses refuses paying a request whose signature does not verify:",
     );
+  });
+});
+
+describe("mutation runner: what it leaves and what it hashes", function () {
+  it("removes the work folders of runs that are gone, and keeps a live run's and the cache", function () {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutants-"));
+    try {
+      // a pid past the kernel's limit (2^22) is no process
+      const dead = 4_194_399;
+      for (const d of [`slot0-${dead}`, `baseline-${dead}`, `slot1-${process.pid}`])
+        fs.mkdirSync(path.join(work, d, "src"), { recursive: true });
+      fs.writeFileSync(path.join(work, "smt-cache.jsonl"), "");
+      assert.deepEqual(removeLeftovers(work).sort(), [`baseline-${dead}`, `slot0-${dead}`]);
+      assert.deepEqual(fs.readdirSync(work).sort(), [`slot1-${process.pid}`, "smt-cache.jsonl"]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it("files its verdicts under the versions of the compiler, circomlib and the solver", function () {
+    const entries = ["circuits/src", ...importClosure(STAGE_INPUTS)];
+    const versions = STAGE_PACKAGES.map(
+      (p) =>
+        `${p}@${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", p, "package.json"), "utf8")).version}`,
+    );
+    assert.deepEqual(STAGE_PACKAGES, ["circom2", "circomlib", "z3-solver"]);
+    assert.equal(sourceHashNow(), inputsHash(entries, versions));
+    assert.notEqual(sourceHashNow(), inputsHash(entries));
   });
 });

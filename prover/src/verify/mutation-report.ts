@@ -25,7 +25,11 @@ export interface MutantResult {
 }
 
 export interface MutationReport {
-  /** Hash of circuits/src and of what the determinism stage reads (STAGE_INPUTS): every result is valid for these. */
+  /**
+   * Hash of circuits/src, of what the determinism stage reads (STAGE_INPUTS) and of the
+   * versions of the packages it runs (circom2, circomlib, z3-solver): every result is valid
+   * for these.
+   */
   readonly sourceHash: string;
   /** {@link namedTestsHash} of every circuit test: the tests' results and baseline are valid for these. */
   testsHash: string;
@@ -53,7 +57,7 @@ export const STAGE_INPUTS = [
 function filesUnder(entries: readonly string[]): string[] {
   return entries.flatMap((e) => {
     const abs = path.join(ROOT, e);
-    if (!fs.statSync(abs).isDirectory()) return [e];
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) return [e];
     return fs
       .readdirSync(abs, { withFileTypes: true, recursive: true })
       .filter((d) => d.isFile())
@@ -64,12 +68,16 @@ function filesUnder(entries: readonly string[]): string[] {
 
 const RELATIVE_IMPORT = /(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g;
 
-/** `files` (relative to the root) and every file they import by a relative path, transitively. */
+/**
+ * `files` (relative to the root) and every file they import by a relative path, transitively.
+ * A file that is not there (renamed while a run hashes) is listed, and not read.
+ */
 export function importClosure(files: readonly string[]): string[] {
   const seen = new Set<string>();
   const visit = (f: string) => {
     if (seen.has(f)) return;
     seen.add(f);
+    if (!fs.existsSync(path.join(ROOT, f))) return;
     const text = fs.readFileSync(path.join(ROOT, f), "utf8");
     for (const [, spec] of text.matchAll(RELATIVE_IMPORT))
       visit(path.relative(ROOT, path.resolve(ROOT, path.dirname(f), spec)));
@@ -80,18 +88,24 @@ export function importClosure(files: readonly string[]): string[] {
 
 /**
  * What test files read, hashed: themselves and what they import, transitively (the helpers,
- * the TypeScript twins); the circuits they build are the report's sources.
+ * the TypeScript twins), and the lockfile (snarkjs, poseidon-lite, fast-check and the rest
+ * they run); the circuits they build are the report's sources.
  */
 export function namedTestsHash(tests: readonly string[]): string {
-  // a test file renamed or deleted since: nothing it decided holds
-  if (tests.some((t) => !fs.existsSync(path.join(ROOT, t)))) return "missing";
-  return inputsHash(importClosure(tests));
+  const closure = importClosure(tests);
+  // a test file, or a file it imports, renamed or deleted since: nothing it decided holds
+  if (closure.some((t) => !fs.existsSync(path.join(ROOT, t)))) return "missing";
+  return inputsHash([...closure, "package-lock.json"]);
 }
 
-/** A hash of the files under `entries` (files or folders, relative to the root). */
-export function inputsHash(entries: readonly string[]): string {
+/** A hash of the files under `entries` (files or folders, relative to the root), and of `also`. */
+export function inputsHash(entries: readonly string[], also: readonly string[] = []): string {
   const h = createHash("sha256");
-  for (const f of filesUnder(entries)) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
+  for (const a of also) h.update(a).update("\0");
+  for (const f of filesUnder(entries)) {
+    const abs = path.join(ROOT, f);
+    h.update(f).update(fs.existsSync(abs) ? fs.readFileSync(abs) : "\0missing");
+  }
   return h.digest("hex").slice(0, 16);
 }
 

@@ -72,7 +72,12 @@ export interface MutationOptions {
 const SOURCES = path.join(ROOT, "circuits", "src");
 const TESTS = path.join(ROOT, "test", "circuits");
 const WORK = path.join(ROOT, "artifacts", "mutants");
-export const DEFAULT_REPORT = path.join(ROOT, "artifacts", "mutation", "report.json");
+/**
+ * The report is committed: it is the evidence docs/verification.md's score is read from, an
+ * auditor's clone reads it back (a verdict counts only while its inputs are the checkout's:
+ * {@link currentReport}), and hours of runs are not lost with a machine's artifacts.
+ */
+export const DEFAULT_REPORT = path.join(ROOT, "docs", "mutation-report.json");
 const require = createRequire(import.meta.url);
 const MOCHA = require.resolve("mocha/bin/mocha.js");
 
@@ -117,6 +122,33 @@ export function allMutants(
     throw new MutationError("MUTANT_UNKNOWN", `no such mutant: ${missing.join(", ")}`);
   }
   return out;
+}
+
+/** Whether a process `pid` runs (one of another user's counts). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the work folders (`slot<k>-<pid>`, `baseline-<pid>`, ...) of runs that are gone: a
+ * run killed or crashed leaves its copies of the sources and their builds behind, gigabytes
+ * after a few. A running run's folders, and the shared solver cache, are left.
+ */
+export function removeLeftovers(work: string = WORK): string[] {
+  if (!fs.existsSync(work)) return [];
+  const removed: string[] = [];
+  for (const e of fs.readdirSync(work)) {
+    const pid = Number(/-(\d+)$/.exec(e)?.[1] ?? 0);
+    if (pid === 0 || alive(pid)) continue;
+    fs.rmSync(path.join(work, e), { recursive: true, force: true });
+    removed.push(e);
+  }
+  return removed;
 }
 
 /** A fresh copy of circuits/src in `dir`, with `mutant` applied when given. */
@@ -254,12 +286,27 @@ export async function testsStage(
   return { verdict: "passed", seconds };
 }
 
+/** The packages the stage's verdicts rest on too: the compiler, the templates circuits include, the solver. */
+export const STAGE_PACKAGES = ["circom2", "circomlib", "z3-solver"];
+const packageVersions = () =>
+  STAGE_PACKAGES.map(
+    (p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`,
+  );
+/** The sources, the stage's own files and its packages' versions: what every verdict rests on. */
+export const sourceHashNow = (): string =>
+  inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)], packageVersions());
+
+/** What the report on file decided that holds for this checkout's sources and tests. */
+export function currentReport(file: string = DEFAULT_REPORT): MutationReport {
+  return readReport(file, sourceHashNow(), namedTestsHash(testFiles()));
+}
+
 export async function runMutants(opts: MutationOptions = {}): Promise<MutationReport> {
   const log = opts.log ?? (() => {});
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
-  const sourceHash = () => inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)]);
-  const report = readReport(reportFile, sourceHash(), namedTestsHash(testFiles()));
+  const sourceHash = sourceHashNow;
+  const report = currentReport(reportFile);
   const named = opts.tests?.map((t) => path.normalize(t));
   if (named?.length === 0)
     throw new MutationError("MUTATION_BAD_TESTS", "--tests names no test file");
@@ -274,6 +321,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           ? `${t} is the determinism stage's check, which the tests stage does not run (a solver timeout would count as a kill)`
           : `${t} is not a test file of test/circuits`,
       );
+  const removed = removeLeftovers();
+  if (removed.length) log(`removed the work folders of runs that are gone: ${removed.join(", ")}`);
   if (!opts.determinismOnly) await baseline(report, named ?? known, timeoutSeconds, log);
   if (!report.determinism) {
     const dir = path.join(WORK, `baseline-determinism-${process.pid}`);
