@@ -15,7 +15,13 @@ import {
   runMutants,
 } from "../prover/src/verify/mutation-run.ts";
 import type { MutationReport } from "../prover/src/verify/mutation-report.ts";
-import { scoreTable } from "../prover/src/verify/mutation-score.ts";
+import {
+  argumentFor,
+  argumentProblems,
+  scores,
+  scoreTable,
+  type TemplateScore,
+} from "../prover/src/verify/mutation-score.ts";
 
 const args = process.argv.slice(2);
 const many = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? a.split(",") : []));
@@ -39,14 +45,25 @@ if (args.includes("--list")) {
     ? currentReport()
     : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
+  const table = scores(report);
   for (const line of scoreTable(report)) console.log(line);
-  const pending = Object.entries(report.pending ?? {});
+  const sum = (k: keyof TemplateScore) => table.reduce((n, s) => n + Number(s[k]), 0);
+  console.log(
+    `\n${sum("mutants")} of ${allMutants().length} mutants met: ${sum("killed")} killed, ` +
+      `${sum("survived")} survived, ${sum("explained")} explained (argued equivalent or ` +
+      `redundant), ${sum("invalid")} did not compile, ${sum("timeout")} timed out, ${sum("pending")} pending`,
+  );
+  const pending = Object.entries(report.pending ?? {}).filter(
+    ([id]) => !report.results[id] && !argumentFor(report, id),
+  );
   if (pending.length)
     console.log(
       `\n${pending.length} pending (the determinism stage did not kill them; all their tests are still to run):`,
     );
   for (const [id, why] of pending) console.log(`pending: ${id} ${why.slice(0, 160)}`);
   for (const [id, r] of Object.entries(report.results))
-    if (r.outcome === "survived" || r.outcome === "timeout")
+    if ((r.outcome === "survived" && !argumentFor(report, id)) || r.outcome === "timeout")
       console.log(`${r.outcome}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+  const current = new Map(allMutants().map((m) => [m.id, m]));
+  for (const p of argumentProblems(report, current)) console.log(`argument void: ${p}`);
 }
