@@ -50,20 +50,25 @@ if (args.includes("--list")) {
   const sum = (k: keyof TemplateScore) => table.reduce((n, s) => n + Number(s[k]), 0);
   console.log(
     `\n${sum("mutants")} of ${allMutants().length} mutants met: ${sum("killed")} killed, ` +
-      `${sum("survived")} survived, ${sum("explained")} explained (argued equivalent or ` +
-      `redundant), ${sum("invalid")} did not compile, ${sum("timeout")} timed out, ${sum("pending")} pending`,
+      `${sum("survived")} survived, ${sum("explained")} explained and ${sum("assumed")} assumed ` +
+      `(survivors argued in mutation-arguments.ts), ${sum("invalid")} did not compile, ` +
+      `${sum("timeout")} timed out, ${sum("pending")} pending (${sum("pendingArgued")} of them argued)`,
   );
-  const pending = Object.entries(report.pending ?? {}).filter(
-    ([id]) => !report.results[id] && !argumentFor(report, id),
-  );
+  const pending = Object.entries(report.pending ?? {}).filter(([id]) => !report.results[id]);
   if (pending.length)
     console.log(
       `\n${pending.length} pending (the determinism stage did not kill them; all their tests are still to run):`,
     );
-  for (const [id, why] of pending) console.log(`pending: ${id} ${why.slice(0, 160)}`);
+  for (const [id, why] of pending) {
+    const a = argumentFor(report, id);
+    console.log(`pending: ${id}${a ? ` (argued ${a.kind})` : ""} ${why.slice(0, 160)}`);
+  }
   for (const [id, r] of Object.entries(report.results))
-    if ((r.outcome === "survived" && !argumentFor(report, id)) || r.outcome === "timeout")
-      console.log(`${r.outcome}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+    if (r.outcome === "survived" || r.outcome === "timeout") {
+      const a = r.outcome === "survived" ? argumentFor(report, id) : undefined;
+      const what = a ? `${r.outcome} (${a.kind})` : r.outcome;
+      console.log(`${what}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
+    }
   const current = new Map(allMutants().map((m) => [m.id, m]));
   for (const p of argumentProblems(report, current)) console.log(`argument void: ${p}`);
 }

@@ -1,14 +1,23 @@
-// Mutants that no test can kill, each with the argument why (docs/verification.md gives it
-// in full). The mutation score (mutation-score.ts) counts a pending mutant or a survivor
-// with an argument here as "explained", not as a survivor, while its text is the one the
-// argument was made for: an edit to the statement, or to its line number, voids it, and
-// `npm run mutate:circuits -- --summary` lists the arguments that no longer match.
+// Mutants that no test of the circuit alone can kill, each with the argument why
+// (docs/verification.md gives it in full), and those that hold only under a precondition
+// the circuit's callers enforce. The mutation score (mutation-score.ts) counts a survivor
+// with an "equivalent" or "redundant" argument here as explained, and an "assumed" one
+// apart, while the argument holds as written: the mutant's text is the one argued, and the
+// files its premises are in (ARGUED_AGAINST) are the versions it was made against. An edit
+// to any of them voids the file's arguments until someone checks them again and records
+// the new hash (`npm run mutate:circuits -- --summary` lists what is void, and why).
 
 export type ArgumentKind =
   /** The mutant accepts exactly the witnesses the original does, at every shipped parameter set. */
   | "equivalent"
   /** The statement is implied by other constraints: removing it admits no new witness. */
-  | "redundant";
+  | "redundant"
+  /**
+   * The mutant accepts witnesses the original refuses, but only ones the circuit's callers
+   * never present (a contract never queues them): a test feeding the circuit directly could
+   * kill it. An accepted assumption, not an explanation.
+   */
+  | "assumed";
 
 export interface MutantArgument {
   /** The mutant's id (file:line:kind[:n]), as `--list` prints it. */
@@ -23,20 +32,128 @@ export interface MutantArgument {
   readonly doc: string;
 }
 
-export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
-  {
-    id: "answer-forced.circom:55:widen",
-    before: "component sBits = Num2Bits(253);",
-    after: "component sBits = Num2Bits((253) + 1);",
-    kind: "equivalent",
-    why: "Under EscapeHatch's precondition S < l (it never queues S >= l), a 254-bit decomposition of S gives the same verdict as the 253-bit one on every queued request.",
-    doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
+/**
+ * Per circuit file with arguments: the files its arguments' premises are in (the file,
+ * constants.circom, and where an argument reads another template's or a contract's rule,
+ * that file), and their hash (mutation-score.ts's premisesHash) when the arguments were
+ * last checked.
+ */
+export const ARGUED_AGAINST: Readonly<
+  Record<string, { readonly premises: readonly string[]; readonly hash: string }>
+> = {
+  "answer-forced.circom": {
+    premises: [
+      "circuits/src/answer-forced.circom",
+      "circuits/src/constants.circom",
+      "contracts/EscapeHatch.sol",
+      "contracts/Settlement.sol",
+    ],
+    hash: "f17315ca7e8f1b4c",
   },
+  "apply-deposits.circom": {
+    premises: [
+      "circuits/src/apply-deposits.circom",
+      "circuits/src/constants.circom",
+      "contracts/Vault.sol",
+    ],
+    hash: "94ee37aa3e88302f",
+  },
+  "auto-deleverage.circom": {
+    premises: [
+      "circuits/src/auto-deleverage.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/deleveraging.circom",
+    ],
+    hash: "28f603eb36448e2f",
+  },
+  "compartment-move.circom": {
+    premises: [
+      "circuits/src/compartment-move.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/compartments.circom",
+    ],
+    hash: "f098e96da4d5fd8a",
+  },
+  "compartments.circom": {
+    premises: ["circuits/src/compartments.circom", "circuits/src/constants.circom"],
+    hash: "b74b4d786cc3b0b6",
+  },
+  "deleveraging.circom": {
+    premises: ["circuits/src/deleveraging.circom", "circuits/src/constants.circom"],
+    hash: "cfd5ecb48881fefb",
+  },
+  "exit-account.circom": {
+    premises: ["circuits/src/exit-account.circom", "circuits/src/constants.circom"],
+    hash: "4f142c24042f3568",
+  },
+  "funding.circom": {
+    premises: ["circuits/src/funding.circom", "circuits/src/constants.circom"],
+    hash: "f5172a6ab79633cb",
+  },
+  "liquidate-batch.circom": {
+    premises: [
+      "circuits/src/liquidate-batch.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/auto-deleverage.circom",
+      "circuits/src/deleveraging.circom",
+    ],
+    hash: "e966e10f4ba202b2",
+  },
+  "margin.circom": {
+    premises: ["circuits/src/margin.circom", "circuits/src/constants.circom"],
+    hash: "5e8698e91f08e514",
+  },
+  "market-binding.circom": {
+    premises: ["circuits/src/market-binding.circom", "circuits/src/constants.circom"],
+    hash: "e5a76d6d5e6b358c",
+  },
+  "order.circom": {
+    premises: [
+      "circuits/src/order.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/trade.circom",
+    ],
+    hash: "29eb98246196174e",
+  },
+  "process-withdrawals.circom": {
+    premises: ["circuits/src/process-withdrawals.circom", "circuits/src/constants.circom"],
+    hash: "dc74326c87292062",
+  },
+  "settle-trades.circom": {
+    premises: [
+      "circuits/src/settle-trades.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/order.circom",
+      "circuits/src/trade.circom",
+      "contracts/Settlement.sol",
+    ],
+    hash: "17d539057d160821",
+  },
+  "skip-deleverage.circom": {
+    premises: [
+      "circuits/src/skip-deleverage.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/auto-deleverage.circom",
+      "circuits/src/deleveraging.circom",
+    ],
+    hash: "12436740ff9c40cd",
+  },
+  "trade.circom": {
+    premises: [
+      "circuits/src/trade.circom",
+      "circuits/src/constants.circom",
+      "circuits/src/order.circom",
+    ],
+    hash: "23ad181ff5556c03",
+  },
+};
+
+export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
   {
     id: "answer-forced.circom:58:unconstrain",
     before: "for (var i = 0; i < 253; i++) sBound.in[i] <== sBits.out[i];",
     after: "for (var i = 0; i < 253; i++) sBound.in[i] <-- sBits.out[i];",
-    kind: "redundant",
+    kind: "assumed",
     why: "S < l holds for every queued request (EscapeHatch refuses S >= l), and on S + l the verdict would be the one the owner signed, so freeing the comparator's inputs admits no other answer.",
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
   },
@@ -44,7 +161,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "answer-forced.circom:59:unconstrain",
     before: "sBound.in[253] <== 0;",
     after: "sBound.in[253] <-- 0;",
-    kind: "redundant",
+    kind: "assumed",
     why: "The comparator's top input only extends S's bits with a 0; S < l holds for every queued request (EscapeHatch refuses S >= l), so freeing it admits no other answer.",
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
   },
@@ -52,7 +169,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "answer-forced.circom:139:widen",
     before: "RangeCheck(TRANSFER_BITS())(amount);",
     after: "RangeCheck((TRANSFER_BITS()) + 1)(amount);",
-    kind: "equivalent",
+    kind: "assumed",
     why: "Re-splitting the queued payout word with a 93-bit amount needs an amount above 2^93.9, and Settlement queues no amount of 2^92 or more.",
     doc: "Every mutant through the determinism stage (2026-12-06)",
   },
@@ -76,7 +193,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "apply-deposits.circom:64:delete",
     before: "accountZero * enabled === 0;",
     after: "/* mutant: deleted */",
-    kind: "redundant",
+    kind: "assumed",
     why: "The Vault never queues account 0 (a deposit to it opens an account at nextAccount, from 3) and the queue hash binds the account, so a slot for account 0 needs a Poseidon collision.",
     doc: "Every mutant through the determinism stage (2026-12-06)",
   },
@@ -92,7 +209,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "apply-deposits.circom:93:delete",
     before: "rotate * (1 - owned) === 0;",
     after: "/* mutant: deleted */",
-    kind: "redundant",
+    kind: "assumed",
     why: "The Vault never queues a key rotation on a top-up of an account other than the fee account or the insurance fund, and the queue hash binds account and key, so the check refuses nothing the Vault queues.",
     doc: "The pending mutants through the tests: WithdrawalSlot, CompartmentMove, TradingFee",
   },
@@ -120,22 +237,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     why: "The take is at most |size|, which AccountLeafUnpack bounds by 2^64, so q - 1 never reaches 2^64 and one more bit admits nothing new.",
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
   },
-  {
-    id: "auto-deleverage.circom:320:narrow",
-    before: "RangeCheck(135)(deficit[j] - market[j]);",
-    after: "RangeCheck((135) - 1)(deficit[j] - market[j]);",
-    kind: "equivalent",
-    why: "Deficits stay below 2^132.7 (at test and demo, by the analysis), so deficit - market fits 134 bits as well as 135, and a negative one is a field element far above both.",
-    doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
-  },
-  {
-    id: "auto-deleverage.circom:320:widen",
-    before: "RangeCheck(135)(deficit[j] - market[j]);",
-    after: "RangeCheck((135) + 1)(deficit[j] - market[j]);",
-    kind: "equivalent",
-    why: "Deficits stay below 2^132.7 (at test and demo, by the analysis), so deficit - market fits 135 bits with room to spare, and a negative one is a field element far above 2^136.",
-    doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
-  },
+
   {
     id: "auto-deleverage.circom:351:delete",
     before: "AssertBit()(entryEnabled[i]);",
@@ -156,7 +258,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "compartment-move.circom:61:delete",
     before: "AssertBit()(enabled);",
     after: "/* mutant: deleted */",
-    kind: "equivalent",
+    kind: "redundant",
     why: "The market bits sum to enabled, and amount * (1 - enabled) with noAmount * enabled then force enabled to 0 or 1.",
     doc: "The pending mutants through the tests: WithdrawalSlot, CompartmentMove, TradingFee",
   },
@@ -252,7 +354,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "deleveraging.circom:131:delete",
     before: "RangeCheck(65)(q);",
     after: "/* mutant: deleted */",
-    kind: "equivalent",
+    kind: "redundant",
     why: "A negative q cannot pass DeleverageTake's other checks with the surplus at least 0, so q's own range check admits nothing they do not already refuse.",
     doc: "Compartments and deleveraging: the new templates",
   },
@@ -260,7 +362,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "deleveraging.circom:175:delete",
     before: "RangeCheck(135)(step);",
     after: "/* mutant: deleted */",
-    kind: "equivalent",
+    kind: "redundant",
     why: "The bankruptcy price's sign checks already bound the step below 2^136, so its own range check refuses no witness they accept.",
     doc: "Compartments and deleveraging: the new templates",
   },
@@ -332,7 +434,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "liquidate-batch.circom:210:delete",
     before: "AssertBit()(takerEnabled);",
     after: "/* mutant: deleted */",
-    kind: "equivalent",
+    kind: "redundant",
     why: "TakeBits already forces takerEnabled to a bit: a taken position (a bit) makes it 1 through take * (1 - takerEnabled) === 0, and none taken makes it 0 through takerEnabled * none === 0.",
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
   },
@@ -564,7 +666,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "process-withdrawals.circom:127:widen",
     before: "_ <== Num2Bits(FLAG_BITS())(toFlag);",
     after: "_ <== Num2Bits((FLAG_BITS()) + 1)(toFlag);",
-    kind: "redundant",
+    kind: "equivalent",
     why: "A transfer ties toFlag to the destination's flag, which AccountLeafUnpack reads in 3 bits, and a withdrawal does not read toFlag, so a 4-bit check admits nothing new.",
     doc: "The pending mutants through the tests: WithdrawalSlot, CompartmentMove, TradingFee",
   },
@@ -588,7 +690,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "settle-trades.circom:105:widen",
     before: "component reduceBits = Num2Bits(M);",
     after: "component reduceBits = Num2Bits((M) + 1);",
-    kind: "equivalent",
+    kind: "assumed",
     why: "reduceOnly is hashed into the public tradeBinding, which Settlement builds from an M-bit reduce-only mask, and nothing reads a bit past M.",
     doc: "The pending mutants through the tests: WithdrawalSlot, CompartmentMove, TradingFee",
   },
@@ -684,7 +786,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "skip-deleverage.circom:137:widen",
     before: "_ <== SignedRangeCheck(62)(entryScore[i]);",
     after: "_ <== SignedRangeCheck((62) + 1)(entryScore[i]);",
-    kind: "redundant",
+    kind: "equivalent",
     why: "The score is the batch's own, bounded by DeleverageScore, and a padding entry is in no market, so a wider check admits nothing the comparisons use.",
     doc: "The skip proof: every statement of SkippedDeleverage",
   },
@@ -708,7 +810,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     id: "skip-deleverage.circom:175:widen",
     before: "RangeCheck(SIZE_BITS())(lots - 1);",
     after: "RangeCheck((SIZE_BITS()) + 1)(lots - 1);",
-    kind: "redundant",
+    kind: "equivalent",
     why: "No lots in the challenged market means no entries and nothing unplaced, and the side pins the word's reading, so a wider check admits nothing new.",
     doc: "The skip proof: every statement of SkippedDeleverage",
   },
