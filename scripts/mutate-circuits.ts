@@ -8,6 +8,7 @@
 //                              hours; a mutant it does not kill is left pending for the tests)
 // Results accumulate in docs/mutation-report.json, which is committed (a rerun skips decided
 // mutants); the summary per template is printed at the end. See docs/verification.md.
+import fs from "node:fs";
 import {
   allMutants,
   currentReport,
@@ -45,6 +46,25 @@ if (args.includes("--list")) {
     ? currentReport()
     : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
+  if (args.includes("--summary")) {
+    // what the file holds that this checkout's sources, tools or tests no longer support
+    let onFile: MutationReport | undefined;
+    try {
+      onFile = JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8")) as MutationReport;
+    } catch {
+      console.log("no report on file yet");
+    }
+    const held = Object.keys(report.results).length;
+    const filed = Object.keys(onFile?.results ?? {}).length;
+    if (onFile && onFile.sourceHash !== report.sourceHash)
+      console.log(
+        `the report on file was made for other circuit sources, stage tools or packages: none of its ${filed} verdicts is shown\n`,
+      );
+    else if (filed > held)
+      console.log(
+        `${filed - held} of the ${filed} verdicts on file were made by tests that changed since: not shown\n`,
+      );
+  }
   const table = scores(report);
   for (const line of scoreTable(report)) console.log(line);
   const sum = (k: keyof TemplateScore) => table.reduce((n, s) => n + Number(s[k]), 0);

@@ -8,6 +8,7 @@ import {
   inputsHash,
   namedTestsHash,
   STAGE_INPUTS,
+  TESTS_ALSO_READ,
   readReport,
   writeReport,
   type MutationReport,
@@ -168,9 +169,11 @@ describe("mutation runner: the report across edits", function () {
     }
   });
 
-  it("hashes the lockfile with the tests: a test's verdict rests on the packages it runs", function () {
+  it("hashes the lockfile and the native witness code with the tests: a verdict rests on what they run", function () {
     const t = ["test/circuits/exit.test.ts"];
-    assert.equal(namedTestsHash(t), inputsHash([...importClosure(t), "package-lock.json"]));
+    assert.deepEqual(TESTS_ALSO_READ, ["package-lock.json", "native/src", "native/witness"]);
+    assert.equal(namedTestsHash(t), inputsHash([...importClosure(t), ...TESTS_ALSO_READ]));
+    assert.notEqual(namedTestsHash(t), inputsHash(importClosure(t)));
   });
 
   it("hashes for the stage what it runs and imports, not the runner around it", function () {
@@ -220,5 +223,17 @@ describe("mutation runner: the report across edits", function () {
     // a run on other sources replaces the report
     writeReport(file, { ...stored(), sourceHash: "src2", results: {}, pending: {} });
     assert.deepEqual(readReport(file, "src2", "tests1").results, {});
+  });
+
+  it("writes its maps in key order, so the committed file's diff is what a run changed", function () {
+    const r = {
+      ...stored(),
+      results: Object.fromEntries(Object.entries(stored().results).reverse()),
+    };
+    writeReport(file, r);
+    const text = fs.readFileSync(file, "utf8");
+    const ids = Object.keys((JSON.parse(text) as MutationReport).results);
+    assert.deepEqual(ids, [...ids].sort());
+    assert.deepEqual(readReport(file, "src1", "tests1").results, stored().results);
   });
 });

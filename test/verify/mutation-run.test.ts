@@ -13,6 +13,7 @@ import {
   firstFailure,
   MutationError,
   removeLeftovers,
+  RULES_VERSION,
   runMutants,
   sourceHashNow,
   STAGE_PACKAGES,
@@ -119,29 +120,42 @@ describe("mutation runner: the failing test's title", function () {
 });
 
 describe("mutation runner: what it leaves and what it hashes", function () {
-  it("removes the work folders of runs that are gone, and keeps a live run's and the cache", function () {
+  it("removes the work folders of this host's runs that are gone, and nothing else", function () {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutants-"));
     try {
       // a pid past the kernel's limit (2^22) is no process
       const dead = 4_194_399;
-      for (const d of [`slot0-${dead}`, `baseline-${dead}`, `slot1-${process.pid}`])
+      const host = os.hostname();
+      const gone = [`slot0-p${dead}-${host}`, `baseline-p${dead}-${host}`];
+      const kept = [
+        `slot1-p${process.pid}-${host}`, // a live run
+        `slot0-p${dead}-another.host`, // another host's: its processes are not seen from here
+        "notes-2026", // not a work folder
+        "smt-cache.jsonl",
+      ];
+      for (const d of [...gone, ...kept.slice(0, 3)])
         fs.mkdirSync(path.join(work, d, "src"), { recursive: true });
       fs.writeFileSync(path.join(work, "smt-cache.jsonl"), "");
-      assert.deepEqual(removeLeftovers(work).sort(), [`baseline-${dead}`, `slot0-${dead}`]);
-      assert.deepEqual(fs.readdirSync(work).sort(), [`slot1-${process.pid}`, "smt-cache.jsonl"]);
+      assert.deepEqual(removeLeftovers(work, host).sort(), gone.sort());
+      assert.deepEqual(fs.readdirSync(work).sort(), kept.sort());
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
   });
 
-  it("files its verdicts under the versions of the compiler, circomlib and the solver", function () {
-    const entries = ["circuits/src", ...importClosure(STAGE_INPUTS)];
+  it("files its verdicts under the circuits, the stage, its packages' versions and the rules", function () {
+    const circom = fs
+      .readdirSync(path.join(ROOT, "circuits", "src"))
+      .filter((f) => f.endsWith(".circom"))
+      .sort()
+      .map((f) => path.join("circuits", "src", f));
+    const entries = [...circom, ...importClosure(STAGE_INPUTS)];
     const versions = STAGE_PACKAGES.map(
       (p) =>
         `${p}@${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", p, "package.json"), "utf8")).version}`,
     );
     assert.deepEqual(STAGE_PACKAGES, ["circom2", "circomlib", "z3-solver"]);
-    assert.equal(sourceHashNow(), inputsHash(entries, versions));
-    assert.notEqual(sourceHashNow(), inputsHash(entries));
+    assert.equal(sourceHashNow(), inputsHash(entries, [...versions, `rules@${RULES_VERSION}`]));
+    assert.notEqual(sourceHashNow(), inputsHash(entries, versions));
   });
 });

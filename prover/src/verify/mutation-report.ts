@@ -88,15 +88,21 @@ export function importClosure(files: readonly string[]): string[] {
 
 /**
  * What test files read, hashed: themselves and what they import, transitively (the helpers,
- * the TypeScript twins), and the lockfile (snarkjs, poseidon-lite, fast-check and the rest
- * they run); the circuits they build are the report's sources.
+ * the TypeScript twins), and {@link TESTS_ALSO_READ}; the circuits they build are the
+ * report's sources.
  */
 export function namedTestsHash(tests: readonly string[]): string {
   const closure = importClosure(tests);
   // a test file, or a file it imports, renamed or deleted since: nothing it decided holds
   if (closure.some((t) => !fs.existsSync(path.join(ROOT, t)))) return "missing";
-  return inputsHash([...closure, "package-lock.json"]);
+  return inputsHash([...closure, ...TESTS_ALSO_READ]);
 }
+
+/**
+ * What the circuit tests run besides their TypeScript: the packages (the lockfile) and the
+ * native witness calculator's sources, which compute their witnesses where it builds.
+ */
+export const TESTS_ALSO_READ = ["package-lock.json", "native/src", "native/witness"];
 
 /** A hash of the files under `entries` (files or folders, relative to the root), and of `also`. */
 export function inputsHash(entries: readonly string[], also: readonly string[] = []): string {
@@ -178,6 +184,20 @@ export function readReport(
   return fresh;
 }
 
+const sortedKeys = <T>(o: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** `r` with its maps in key order: the committed file's diff shows what a run changed, not its order. */
+export function sortedReport(r: MutationReport): MutationReport {
+  return {
+    ...r,
+    baseline: sortedKeys(r.baseline),
+    ...(r.pending ? { pending: sortedKeys(r.pending) } : {}),
+    mutants: sortedKeys(r.mutants),
+    results: sortedKeys(r.results),
+  };
+}
+
 /**
  * Writes `r`, first taking in what another run on the same report (other mutants, the same
  * sources; its tests perhaps older or newer) wrote since and still holds for `r`, but for
@@ -199,6 +219,6 @@ export function writeReport(
   if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(r, null, 1));
+  fs.writeFileSync(tmp, JSON.stringify(sortedReport(r), null, 1));
   fs.renameSync(tmp, file);
 }

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { ZkClearError, type CodeOf } from "../domain/errors.ts";
@@ -134,17 +135,23 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This run's suffix for its work folders: its pid, and the host it runs on. */
+const RUN_TAG = `p${process.pid}-${os.hostname()}`;
+/** A work folder of some run: `slot<k>`, `baseline` or `baseline-determinism`, then its tag. */
+const WORK_FOLDER = /^(?:slot\d+|baseline|baseline-determinism)-p(\d+)-(.+)$/;
+
 /**
- * Removes the work folders (`slot<k>-<pid>`, `baseline-<pid>`, ...) of runs that are gone: a
- * run killed or crashed leaves its copies of the sources and their builds behind, gigabytes
- * after a few. A running run's folders, and the shared solver cache, are left.
+ * Removes the work folders of runs on this host that are gone: a run killed or crashed
+ * leaves its copies of the sources and their builds behind, gigabytes after a few. A live
+ * run's folders, another host's (a shared disk: its processes cannot be seen from here),
+ * and anything that is not a work folder (the solver cache, a note) are left.
  */
-export function removeLeftovers(work: string = WORK): string[] {
+export function removeLeftovers(work: string = WORK, host: string = os.hostname()): string[] {
   if (!fs.existsSync(work)) return [];
   const removed: string[] = [];
   for (const e of fs.readdirSync(work)) {
-    const pid = Number(/-(\d+)$/.exec(e)?.[1] ?? 0);
-    if (pid === 0 || alive(pid)) continue;
+    const m = WORK_FOLDER.exec(e);
+    if (!m || m[2] !== host || alive(Number(m[1]))) continue;
     fs.rmSync(path.join(work, e), { recursive: true, force: true });
     removed.push(e);
   }
@@ -215,7 +222,7 @@ async function baseline(
   const todo = files.filter((t) => !report.baseline[t]);
   if (todo.length === 0) return;
   // per process: another run sharing the report may be running its own baselines
-  const dir = path.join(WORK, `baseline-${process.pid}`);
+  const dir = path.join(WORK, `baseline-${RUN_TAG}`);
   const src = path.join(dir, "src");
   copySources(src);
   for (const t of todo) {
@@ -288,13 +295,26 @@ export async function testsStage(
 
 /** The packages the stage's verdicts rest on too: the compiler, the templates circuits include, the solver. */
 export const STAGE_PACKAGES = ["circom2", "circomlib", "z3-solver"];
+/**
+ * The version of the runner's own rules for a verdict (what the stages count as a kill,
+ * an inconclusive or a pass): bump it when they change, and every verdict is made again.
+ */
+export const RULES_VERSION = 1;
+/** Read from disk each time (require caches): an upgrade mid-run shows. */
 const packageVersions = () =>
-  STAGE_PACKAGES.map(
-    (p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`,
-  );
-/** The sources, the stage's own files and its packages' versions: what every verdict rests on. */
+  STAGE_PACKAGES.map((p) => {
+    const file = require.resolve(`${p}/package.json`);
+    return `${p}@${(JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version}`;
+  });
+/**
+ * What every verdict rests on: the circuit sources (the .circom files, not whatever else
+ * a folder holds), the stage's own files, its packages' versions and the runner's rules.
+ */
 export const sourceHashNow = (): string =>
-  inputsHash(["circuits/src", ...importClosure(STAGE_INPUTS)], packageVersions());
+  inputsHash(
+    [...circomFiles().map((f) => path.join("circuits", "src", f)), ...importClosure(STAGE_INPUTS)],
+    [...packageVersions(), `rules@${RULES_VERSION}`],
+  );
 
 /** What the report on file decided that holds for this checkout's sources and tests. */
 export function currentReport(file: string = DEFAULT_REPORT): MutationReport {
@@ -325,7 +345,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   if (removed.length) log(`removed the work folders of runs that are gone: ${removed.join(", ")}`);
   if (!opts.determinismOnly) await baseline(report, named ?? known, timeoutSeconds, log);
   if (!report.determinism) {
-    const dir = path.join(WORK, `baseline-determinism-${process.pid}`);
+    const dir = path.join(WORK, `baseline-determinism-${RUN_TAG}`);
     fs.rmSync(dir, { recursive: true, force: true });
     copySources(path.join(dir, "src"));
     report.determinism = await determinismBaseline(path.join(dir, "src"), dir, timeoutSeconds, log);
@@ -365,7 +385,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   let done = 0;
   const worker = async (slot: number) => {
     // per process too: another run (other mutants, the same report) may be working alongside
-    const dir = path.join(WORK, `slot${slot}-${process.pid}`);
+    const dir = path.join(WORK, `slot${slot}-${RUN_TAG}`);
     for (;;) {
       const m = stale ? undefined : todo[next++];
       if (!m) {
