@@ -2,6 +2,8 @@
 //   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
 //                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
 //                              [--summary]   (the table from the report so far, running nothing)
+//                              [--fresh]   (start the report again when it was made for other
+//                              sources or tools; without it such a run is refused)
 //                              [--tests test/circuits/a.test.ts,...]   (the tests stage runs
 //                              these files only: a kill is recorded, a pass leaves it pending)
 //                              [--determinism-only]   (the determinism stage alone: minutes, not
@@ -34,6 +36,7 @@ const opts = {
   jobs: Number(many("--jobs")[0] ?? 2),
   again: args.includes("--again"),
   determinismOnly: args.includes("--determinism-only"),
+  fresh: args.includes("--fresh"),
   log: (s: string) => console.log(s),
 };
 if (args.includes("--list")) {

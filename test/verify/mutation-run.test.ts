@@ -42,6 +42,20 @@ describe("mutation runner: the test files a run names", function () {
     await refused([], /names no test file/);
   });
 
+  it("refuses to start on a report made for other sources, and leaves it as it is", async function () {
+    const file = path.join(dir, "report.json");
+    const other = JSON.stringify({ sourceHash: "other", results: { a: {} }, mutants: {} });
+    fs.writeFileSync(file, other);
+    await assert.rejects(
+      runMutants({ reportFile: file, ids: [] }),
+      (e: unknown) =>
+        e instanceof MutationError &&
+        e.code === "MUTATION_OTHER_SOURCES" &&
+        /1 verdicts\) was made for other circuit sources.*--fresh/.test(e.message),
+    );
+    assert.equal(fs.readFileSync(file, "utf8"), other);
+  });
+
   it("refuses a file that is not a circuit test", async function () {
     await refused(["test/circuits/no-such.test.ts"], /is not a test file of test\/circuits/);
     await refused(["test/verify/mutation-report.test.ts"], /is not a test file/);

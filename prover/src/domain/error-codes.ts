@@ -208,6 +208,7 @@ export const ERROR_CODES = {
   MUTANT_UNKNOWN: { area: "verify", http: BAD },
   MUTATION_BASELINE_FAILS: { area: "verify", http: INTERNAL },
   MUTATION_BAD_TESTS: { area: "verify", http: BAD },
+  MUTATION_OTHER_SOURCES: { area: "verify", http: BAD },
   SMT_KNOWN_TARGET: { area: "verify", http: INTERNAL },
   SMTCHECKER_COMPILE: { area: "verify", http: BAD },
   SMT_SOLVER_START: { area: "verify", http: INTERNAL },

@@ -67,6 +67,12 @@ export interface MutationOptions {
   /** Per test file a mutant runs, and per stage (default 20 minutes). */
   readonly timeoutSeconds?: number;
   readonly reportFile?: string;
+  /**
+   * Start the report afresh when the one on file was made for other sources, tools or
+   * rules: without it such a run is refused, so that an experiment on edited circuits does
+   * not replace the committed report.
+   */
+  readonly fresh?: boolean;
   readonly log?: (s: string) => void;
 }
 
@@ -316,6 +322,22 @@ export const sourceHashNow = (): string =>
     [...packageVersions(), `rules@${RULES_VERSION}`],
   );
 
+/** Refuses to start on a report made for other sources, unless told to start it afresh. */
+function refuseOtherSources(file: string, sourceHash: string, fresh: boolean): void {
+  let onFile: MutationReport | undefined;
+  try {
+    onFile = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
+  } catch {
+    return; // none yet, or unreadable: nothing to keep
+  }
+  if (fresh || onFile.sourceHash === sourceHash) return;
+  const n = Object.keys(onFile.results ?? {}).length;
+  throw new MutationError(
+    "MUTATION_OTHER_SOURCES",
+    `the report on file (${path.relative(ROOT, file)}, ${n} verdicts) was made for other circuit sources, stage tools or rules: run on the checkout it was made for, or pass --fresh to start it again`,
+  );
+}
+
 /** What the report on file decided that holds for this checkout's sources and tests. */
 export function currentReport(file: string = DEFAULT_REPORT): MutationReport {
   return readReport(file, sourceHashNow(), namedTestsHash(testFiles()));
@@ -326,6 +348,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   const timeoutSeconds = opts.timeoutSeconds ?? 1200;
   const reportFile = opts.reportFile ?? DEFAULT_REPORT;
   const sourceHash = sourceHashNow;
+  refuseOtherSources(reportFile, sourceHash(), opts.fresh ?? false);
   const report = currentReport(reportFile);
   const named = opts.tests?.map((t) => path.normalize(t));
   if (named?.length === 0)
