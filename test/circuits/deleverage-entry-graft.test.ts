@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { BPS_DENOMINATOR } from "../../prover/src/domain/constants.ts";
-import { plainLeaf, leafWitness } from "../../prover/src/engine/leaf-witness.ts";
 import { compileProbe } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { TEST_PARAMS } from "../helpers/circuit.ts";
-import { BTC_CRASH, ETH, world } from "../helpers/deleverage-world.ts";
+import { entryInputs } from "../helpers/deleverage-entry-links.ts";
 
 const P = TEST_PARAMS;
 const M = P.markets;
@@ -14,40 +12,11 @@ const M = P.markets;
 /**
  * One ranked entry alone (DeleverageEntry of circuits/src/auto-deleverage.circom): account
  * 4 of the deleveraging world, short 3 BTC lots from 6,000,000 on 10,000,000, closes lots
- * at 4,650,000 against a fund long in BTC. It can afford far more than 3 lots, so the lots
- * it takes are bound by `left`, the fund's lots still to place.
+ * at 4,650,000 against a fund long in BTC (test/helpers/deleverage-entry-links.ts's
+ * entryInputs). It can afford far more than 3 lots, so the lots it takes are bound by
+ * `left`, the fund's lots still to place.
  */
-const ACCOUNT = 4n;
-const PRICE = 4_650_000n;
-const marks = [BTC_CRASH, ETH];
-
-function entrySignals(left: bigint) {
-  const s = world([100_000n, 10_000_000n], [[10_000_000n, 3n, 6_000_000n]]);
-  const leaf = plainLeaf(leafWitness(s, ACCOUNT));
-  const liqMmBps = s.markets.map((m) => m.maintenanceMarginBps);
-  const str = (xs: readonly bigint[]) => xs.map(String);
-  return {
-    enabled: "1",
-    account: String(ACCOUNT),
-    ax: String(leaf.ax),
-    ay: String(leaf.ay),
-    balance: String(leaf.balance),
-    word: str(leaf.word),
-    notional: str(leaf.notional),
-    siblings: leaf.siblings.map(str),
-    market: str(marks.map((_, j) => (j === 0 ? 1n : 0n))),
-    mark: str(marks),
-    index: str(marks.map(() => 0n)),
-    liqMmBps: str(liqMmBps),
-    selMark: String(marks[0]),
-    price: String(PRICE),
-    // what a lot closed at the price costs the entry's surplus (Deleverage's costOf)
-    cost: String(BPS_DENOMINATOR * (PRICE - marks[0]) - marks[0] * liqMmBps[0]),
-    fundLong: "1",
-    left: String(left),
-    rootIn: String(s.root),
-  };
-}
+const entrySignals = (left: bigint) => entryInputs({ left });
 
 // The witness calculator computes a `<--` signal's honest value, so a test that only feeds
 // inputs cannot tell `q <== take.q` from `q <-- take.q`. Here W2 (left = 2: two lots) and
