@@ -10,14 +10,13 @@
 //                              hours; a mutant it does not kill is left pending for the tests)
 // Results accumulate in docs/mutation-report.json, which is committed (a rerun skips decided
 // mutants); the summary per template is printed at the end. See docs/verification.md.
-import fs from "node:fs";
 import {
   allMutants,
   currentReport,
   DEFAULT_REPORT,
   runMutants,
 } from "../prover/src/verify/mutation-run.ts";
-import type { MutationReport } from "../prover/src/verify/mutation-report.ts";
+import { reportOnFile, type MutationReport } from "../prover/src/verify/mutation-report.ts";
 import {
   argumentFor,
   argumentProblems,
@@ -51,12 +50,8 @@ if (args.includes("--list")) {
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
   if (args.includes("--summary")) {
     // what the file holds that this checkout's sources, tools or tests no longer support
-    let onFile: MutationReport | undefined;
-    try {
-      onFile = JSON.parse(fs.readFileSync(DEFAULT_REPORT, "utf8")) as MutationReport;
-    } catch {
-      console.log("no report on file yet");
-    }
+    const onFile = reportOnFile(DEFAULT_REPORT);
+    if (!onFile) console.log("no report on file yet");
     const held = Object.keys(report.results).length;
     const filed = Object.keys(onFile?.results ?? {}).length;
     if (onFile && onFile.sourceHash !== report.sourceHash)
@@ -68,11 +63,12 @@ if (args.includes("--list")) {
         `${filed - held} of the ${filed} verdicts on file were made by tests that changed since: not shown\n`,
       );
   }
+  const current = new Map(allMutants().map((m) => [m.id, m]));
   const table = scores(report);
   for (const line of scoreTable(report)) console.log(line);
   const sum = (k: keyof TemplateScore) => table.reduce((n, s) => n + Number(s[k]), 0);
   console.log(
-    `\n${sum("mutants")} of ${allMutants().length} mutants met: ${sum("killed")} killed, ` +
+    `\n${sum("mutants")} of ${current.size} mutants met: ${sum("killed")} killed, ` +
       `${sum("survived")} survived, ${sum("explained")} explained and ${sum("assumed")} assumed ` +
       `(survivors argued in mutation-arguments.ts), ${sum("invalid")} did not compile, ` +
       `${sum("timeout")} timed out, ${sum("pending")} pending (${sum("pendingArgued")} of them argued)`,
@@ -92,6 +88,5 @@ if (args.includes("--list")) {
       const what = a ? `${r.outcome} (${a.kind})` : r.outcome;
       console.log(`${what}: ${id} ${report.mutants[id]?.before.replace(/\s+/g, " ")}`);
     }
-  const current = new Map(allMutants().map((m) => [m.id, m]));
   for (const p of argumentProblems(report, current)) console.log(`argument void: ${p}`);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MutationReport } from "../../prover/src/verify/mutation-report.ts";
+import { inputsHash, type MutationReport } from "../../prover/src/verify/mutation-report.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
@@ -9,12 +9,7 @@ import {
   type MutantArgument,
 } from "../../prover/src/verify/mutation-arguments.ts";
 import { allMutants, currentReport } from "../../prover/src/verify/mutation-run.ts";
-import {
-  argumentProblems,
-  premisesHash,
-  scores,
-  scoreTable,
-} from "../../prover/src/verify/mutation-score.ts";
+import { argumentProblems, scores, scoreTable } from "../../prover/src/verify/mutation-score.ts";
 
 const mutant = (id: string, template: string) => {
   const [file, line, kind] = id.split(":");
@@ -94,7 +89,7 @@ describe("mutation score: per template, from the report", function () {
   /** order.circom's arguments made against the file as it is (or, with `stale`, another version). */
   const against = (stale = false) => {
     const premises = ["circuits/src/order.circom", "circuits/src/constants.circom"];
-    return { "order.circom": { premises, hash: stale ? "0".repeat(16) : premisesHash(premises) } };
+    return { "order.circom": { premises, hash: stale ? "0".repeat(16) : inputsHash(premises) } };
   };
   const survivors = (): MutationReport => {
     const r = report();

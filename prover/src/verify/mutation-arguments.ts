@@ -35,7 +35,7 @@ export interface MutantArgument {
 /**
  * Per circuit file with arguments: the files its arguments' premises are in (the file,
  * constants.circom, and where an argument reads another template's or a contract's rule,
- * that file), and their hash (mutation-score.ts's premisesHash) when the arguments were
+ * that file), and their hash (mutation-report.ts's inputsHash) when the arguments were
  * last checked.
  */
 export const ARGUED_AGAINST: Readonly<
@@ -48,7 +48,7 @@ export const ARGUED_AGAINST: Readonly<
       "contracts/EscapeHatch.sol",
       "contracts/Settlement.sol",
     ],
-    hash: "f17315ca7e8f1b4c",
+    hash: "b24ab80b317e6e9f",
   },
   "apply-deposits.circom": {
     premises: [
@@ -56,7 +56,7 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/constants.circom",
       "contracts/Vault.sol",
     ],
-    hash: "94ee37aa3e88302f",
+    hash: "39ac8b87875bf032",
   },
   "auto-deleverage.circom": {
     premises: [
@@ -64,7 +64,7 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/constants.circom",
       "circuits/src/deleveraging.circom",
     ],
-    hash: "28f603eb36448e2f",
+    hash: "78e1e26e1a51f7f8",
   },
   "compartment-move.circom": {
     premises: [
@@ -72,23 +72,23 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/constants.circom",
       "circuits/src/compartments.circom",
     ],
-    hash: "f098e96da4d5fd8a",
+    hash: "7f44c5b1e731383a",
   },
   "compartments.circom": {
     premises: ["circuits/src/compartments.circom", "circuits/src/constants.circom"],
-    hash: "b74b4d786cc3b0b6",
+    hash: "77097027ca9c531f",
   },
   "deleveraging.circom": {
     premises: ["circuits/src/deleveraging.circom", "circuits/src/constants.circom"],
-    hash: "cfd5ecb48881fefb",
+    hash: "fd053794c287c867",
   },
   "exit-account.circom": {
     premises: ["circuits/src/exit-account.circom", "circuits/src/constants.circom"],
-    hash: "4f142c24042f3568",
+    hash: "d85f0ea48811aef3",
   },
   "funding.circom": {
     premises: ["circuits/src/funding.circom", "circuits/src/constants.circom"],
-    hash: "f5172a6ab79633cb",
+    hash: "9ba24e351bfb554f",
   },
   "liquidate-batch.circom": {
     premises: [
@@ -97,15 +97,15 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/auto-deleverage.circom",
       "circuits/src/deleveraging.circom",
     ],
-    hash: "e966e10f4ba202b2",
+    hash: "e5481039a9df0395",
   },
   "margin.circom": {
     premises: ["circuits/src/margin.circom", "circuits/src/constants.circom"],
-    hash: "5e8698e91f08e514",
+    hash: "b9bdbb46ecd33c54",
   },
   "market-binding.circom": {
     premises: ["circuits/src/market-binding.circom", "circuits/src/constants.circom"],
-    hash: "e5a76d6d5e6b358c",
+    hash: "4d89cff1597c5986",
   },
   "order.circom": {
     premises: [
@@ -113,11 +113,11 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/constants.circom",
       "circuits/src/trade.circom",
     ],
-    hash: "29eb98246196174e",
+    hash: "575e3dba1f34a187",
   },
   "process-withdrawals.circom": {
     premises: ["circuits/src/process-withdrawals.circom", "circuits/src/constants.circom"],
-    hash: "dc74326c87292062",
+    hash: "78e02fdb989ed20d",
   },
   "settle-trades.circom": {
     premises: [
@@ -127,7 +127,7 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/trade.circom",
       "contracts/Settlement.sol",
     ],
-    hash: "17d539057d160821",
+    hash: "56a2fbd38d68729a",
   },
   "skip-deleverage.circom": {
     premises: [
@@ -136,7 +136,7 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/auto-deleverage.circom",
       "circuits/src/deleveraging.circom",
     ],
-    hash: "12436740ff9c40cd",
+    hash: "dfc51fe5e8dbbdbd",
   },
   "trade.circom": {
     premises: [
@@ -144,7 +144,7 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/constants.circom",
       "circuits/src/order.circom",
     ],
-    hash: "23ad181ff5556c03",
+    hash: "844230c1f770f804",
   },
 };
 

@@ -161,6 +161,15 @@ function carryOver(
   if (!into.determinism && from.determinism) into.determinism = from.determinism;
 }
 
+/** The report on file as written, whatever it was made for; undefined if none yet or unreadable. */
+export function reportOnFile(file: string): MutationReport | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The report for these inputs: what the one on file decided that holds for them (see
  * {@link carryOver}), or a fresh one if its sources or the stage's tools changed.
@@ -171,12 +180,7 @@ export function readReport(
   testsHash: string,
   namedHash: (tests: readonly string[]) => string = namedTestsHash,
 ): MutationReport {
-  let r: MutationReport | undefined;
-  try {
-    r = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
-  } catch {
-    // no report yet
-  }
+  const r = reportOnFile(file);
   const fresh: MutationReport = { sourceHash, testsHash, baseline: {}, mutants: {}, results: {} };
   if (r?.sourceHash !== sourceHash) return fresh;
   if (r.testsHash === testsHash) return r;
@@ -210,12 +214,7 @@ export function writeReport(
   namedHash: (tests: readonly string[]) => string = namedTestsHash,
   own: ReadonlySet<string> = new Set(),
 ): void {
-  let disk: MutationReport | undefined;
-  try {
-    disk = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
-  } catch {
-    // none yet
-  }
+  const disk = reportOnFile(file);
   if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;

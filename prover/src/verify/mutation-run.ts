@@ -20,6 +20,7 @@ import {
   inputsHash,
   namedTestsHash,
   readReport,
+  reportOnFile,
   STAGE_INPUTS,
   writeReport,
   type MutantResult,
@@ -324,13 +325,8 @@ export const sourceHashNow = (): string =>
 
 /** Refuses to start on a report made for other sources, unless told to start it afresh. */
 function refuseOtherSources(file: string, sourceHash: string, fresh: boolean): void {
-  let onFile: MutationReport | undefined;
-  try {
-    onFile = JSON.parse(fs.readFileSync(file, "utf8")) as MutationReport;
-  } catch {
-    return; // none yet, or unreadable: nothing to keep
-  }
-  if (fresh || onFile.sourceHash === sourceHash) return;
+  const onFile = reportOnFile(file);
+  if (!onFile || fresh || onFile.sourceHash === sourceHash) return;
   const n = Object.keys(onFile.results ?? {}).length;
   throw new MutationError(
     "MUTATION_OTHER_SOURCES",

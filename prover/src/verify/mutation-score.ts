@@ -1,8 +1,4 @@
-import { createHash } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { ROOT } from "../proving/paths.ts";
-import type { MutationReport } from "./mutation-report.ts";
+import { inputsHash, type MutationReport } from "./mutation-report.ts";
 import { ARGUED_AGAINST, MUTANT_ARGUMENTS, type MutantArgument } from "./mutation-arguments.ts";
 
 /** The arguments, and the versions of their premises' files they were made against. */
@@ -12,30 +8,27 @@ export interface Arguments {
 }
 const ARGUMENTS: Arguments = { list: MUTANT_ARGUMENTS, against: ARGUED_AGAINST };
 
-/** A hash of `files` (relative to the root) as they are now: what arguments were made against. */
-export function premisesHash(files: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const f of files) {
-    const abs = path.join(ROOT, f);
-    h.update(f)
-      .update("\0")
-      .update(fs.existsSync(abs) ? fs.readFileSync(abs) : "\0missing");
-  }
-  return h.digest("hex").slice(0, 16);
-}
-
-/** Per circuit file, whether its arguments' premises are the versions they were made against. */
+/**
+ * Per circuit file, whether its arguments' premises are the versions they were made
+ * against (their {@link inputsHash}); each file's premises are read once per Arguments.
+ */
+const premisesMemo = new WeakMap<Arguments, (file: string) => boolean>();
 function premisesHold(args: Arguments): (file: string) => boolean {
-  const memo = new Map<string, boolean>();
-  return (file) => {
-    let ok = memo.get(file);
-    if (ok === undefined) {
-      const a = args.against[file];
-      ok = a !== undefined && premisesHash(a.premises) === a.hash;
-      memo.set(file, ok);
-    }
-    return ok;
-  };
+  let holds = premisesMemo.get(args);
+  if (!holds) {
+    const memo = new Map<string, boolean>();
+    holds = (file) => {
+      let ok = memo.get(file);
+      if (ok === undefined) {
+        const a = args.against[file];
+        ok = a !== undefined && inputsHash(a.premises) === a.hash;
+        memo.set(file, ok);
+      }
+      return ok;
+    };
+    premisesMemo.set(args, holds);
+  }
+  return holds;
 }
 
 /** One template's mutants by outcome, in a mutation report (scripts/mutate-circuits.ts). */
@@ -68,10 +61,9 @@ export function argumentFor(
   report: MutationReport,
   id: string,
   args: Arguments = ARGUMENTS,
-  holds: (file: string) => boolean = premisesHold(args),
 ): MutantArgument | undefined {
   const m = report.mutants[id];
-  if (!m || !holds(m.file)) return undefined;
+  if (!m || !premisesHold(args)(m.file)) return undefined;
   return args.list.find(
     (a) => a.id === id && a.before === collapse(m.before) && a.after === collapse(m.after),
   );
@@ -106,18 +98,17 @@ export function scores(report: MutationReport, args: Arguments = ARGUMENTS): Tem
     s.mutants++;
     return s;
   };
-  const holds = premisesHold(args);
   for (const [id, r] of Object.entries(report.results)) {
     const s = tally(id);
     if (!s) continue;
-    const a = r.outcome === "survived" ? argumentFor(report, id, args, holds) : undefined;
+    const a = r.outcome === "survived" ? argumentFor(report, id, args) : undefined;
     s[a ? (a.kind === "assumed" ? "assumed" : "explained") : r.outcome]++;
   }
   for (const id of Object.keys(report.pending ?? {})) {
     const s = report.results[id] ? undefined : tally(id);
     if (!s) continue;
     s.pending++;
-    if (argumentFor(report, id, args, holds)) s.pendingArgued++;
+    if (argumentFor(report, id, args)) s.pendingArgued++;
   }
   return [...by.values()].sort(
     (a, b) => a.file.localeCompare(b.file) || a.template.localeCompare(b.template),
