@@ -1,5 +1,5 @@
 // Mutation testing of zkclear's circuit templates (slow: hours; not part of npm test).
-//   npm run mutate:circuits -- [--file merkle.circom ...] [--template TradingFee ...]
+//   npm run mutate:circuits -- [--help] [--file merkle.circom ...] [--template TradingFee ...]
 //                              [--id order.circom:94:delete ...] [--jobs 2] [--list] [--again]
 //                              [--summary]   (the table from the report so far, running nothing)
 //                              [--fresh]   (start the report again when it was made for other
@@ -10,12 +10,16 @@
 //                              hours; a mutant it does not kill is left pending for the tests)
 // Results accumulate in docs/mutation-report.json, which is committed (a rerun skips decided
 // mutants); the summary per template is printed at the end. See docs/verification.md.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import {
   allMutants,
   currentReport,
   DEFAULT_REPORT,
   runMutants,
 } from "../prover/src/verify/mutation-run.ts";
+import { ZkClearError } from "../prover/src/domain/errors.ts";
 import { reportOnFile, type MutationReport } from "../prover/src/verify/mutation-report.ts";
 import {
   argumentFor,
@@ -25,30 +29,74 @@ import {
   type TemplateScore,
 } from "../prover/src/verify/mutation-score.ts";
 
-const args = process.argv.slice(2);
-const many = (flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? a.split(",") : []));
+// a refusal (an unknown mutant, a report made for other sources) prints its code and reason,
+// not a stack trace
+process.on("uncaughtException", (e) => {
+  console.error(e instanceof ZkClearError ? `mutate:circuits: ${e.code}: ${e.message}` : e);
+  process.exit(1);
+});
+
+// Flags are parsed strictly: a misspelt flag (or a --help) must not start an hours-long run
+// over every mutant
+const USAGE = readFileSync(fileURLToPath(import.meta.url), "utf8")
+  .split("\n")
+  .slice(1)
+  .filter((l) => l.startsWith("//"))
+  .map((l) => l.slice(3))
+  .join("\n");
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      file: { type: "string", multiple: true },
+      template: { type: "string", multiple: true },
+      id: { type: "string", multiple: true },
+      tests: { type: "string", multiple: true },
+      jobs: { type: "string" },
+      list: { type: "boolean" },
+      again: { type: "boolean" },
+      summary: { type: "boolean" },
+      fresh: { type: "boolean" },
+      "determinism-only": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+} catch (e) {
+  console.error(`mutate:circuits: ${(e as Error).message}\n\nusage:\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const many = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(","));
+const jobs = Number(parsed.jobs ?? 2);
+if (!Number.isInteger(jobs) || jobs < 1) {
+  console.error(`mutate:circuits: --jobs takes a whole number of at least 1, not ${parsed.jobs}`);
+  process.exit(2);
+}
 const opts = {
-  files: many("--file"),
-  templates: many("--template"),
-  ids: many("--id"),
-  tests: args.includes("--tests") ? many("--tests") : undefined,
-  jobs: Number(many("--jobs")[0] ?? 2),
-  again: args.includes("--again"),
-  determinismOnly: args.includes("--determinism-only"),
-  fresh: args.includes("--fresh"),
+  files: many(parsed.file),
+  templates: many(parsed.template),
+  ids: many(parsed.id),
+  tests: parsed.tests ? many(parsed.tests) : undefined,
+  jobs,
+  again: parsed.again === true,
+  determinismOnly: parsed["determinism-only"] === true,
+  fresh: parsed.fresh === true,
   log: (s: string) => console.log(s),
 };
-if (args.includes("--list")) {
+if (parsed.list) {
   for (const m of allMutants(opts))
     console.log(
       `${m.id}\t${m.template}\t${m.before.replace(/\s+/g, " ")}  =>  ${m.after.replace(/\s+/g, " ")}`,
     );
 } else {
-  const report: MutationReport = args.includes("--summary")
-    ? currentReport()
-    : await runMutants(opts);
+  const report: MutationReport = parsed.summary ? currentReport() : await runMutants(opts);
   console.log(`\nreport: ${DEFAULT_REPORT}\n`);
-  if (args.includes("--summary")) {
+  if (parsed.summary) {
     // what the file holds that this checkout's sources, tools or tests no longer support
     const onFile = reportOnFile(DEFAULT_REPORT);
     if (!onFile) console.log("no report on file yet");

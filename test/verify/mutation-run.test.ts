@@ -10,6 +10,7 @@ import {
   STAGE_INPUTS,
 } from "../../prover/src/verify/mutation-report.ts";
 import {
+  allMutants,
   firstFailure,
   MutationError,
   removeLeftovers,
@@ -66,6 +67,38 @@ describe("mutation runner: the test files a run names", function () {
 // The tests stage runs the files one by one and files a verdict under the file that gave it,
 // with that file's hash, so that a kill holds while that file is unchanged, whatever the
 // other tests become. Scratch test files (not circuit tests) stand in for the circuit tests.
+// A selection that names nothing real is refused by name: a misspelt file or template must not
+// run an empty selection (or, before the flags were strict, every mutant) and look done.
+describe("mutation runner: the mutants a run selects", function () {
+  const refused = (opts: Parameters<typeof allMutants>[0], why: RegExp) =>
+    assert.throws(
+      () => allMutants(opts),
+      (e: unknown) =>
+        e instanceof MutationError && e.code === "MUTANT_UNKNOWN" && why.test(e.message),
+    );
+
+  it("refuses a file that is not in circuits/src, a template no file has, and an unknown id", function () {
+    refused({ files: ["merkle.circom", "nope.circom"] }, /no such circuit file.*nope\.circom/);
+    refused({ files: ["circuits/src/merkle.circom"] }, /basename/);
+    refused({ templates: ["PathPosition", "Nope"] }, /template named Nope$/);
+    refused({ files: ["merkle.circom"], templates: ["LeafHash"] }, /LeafHash in merkle\.circom/);
+    refused({ ids: ["merkle.circom:1:delete"] }, /no such mutant: merkle\.circom:1:delete/);
+  });
+
+  it("selects by file, template and id", function () {
+    const inFile = allMutants({ files: ["merkle.circom"] });
+    assert.ok(inFile.length > 0 && inFile.every((m) => m.id.startsWith("merkle.circom:")));
+    const one = inFile[0]!;
+    const inTemplate = allMutants({ templates: [one.template] });
+    assert.ok(inTemplate.some((m) => m.id === one.id));
+    assert.ok(inTemplate.every((m) => m.template === one.template));
+    assert.deepEqual(
+      allMutants({ ids: [one.id] }).map((m) => m.id),
+      [one.id],
+    );
+  });
+});
+
 describe("mutation runner: the tests stage, file by file", function () {
   this.timeout(120_000);
   const dir = path.join("artifacts", "tmp", `mutation-run-${process.pid}`);

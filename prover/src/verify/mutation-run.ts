@@ -115,15 +115,30 @@ const testFiles = () =>
 export function allMutants(
   opts: Pick<MutationOptions, "files" | "templates" | "ids"> = {},
 ): Mutant[] {
+  const files = circomFiles();
+  const strangers = (opts.files ?? []).filter((f) => !files.includes(f));
+  if (strangers.length)
+    throw new MutationError(
+      "MUTANT_UNKNOWN",
+      `no such circuit file in circuits/src: ${strangers.join(", ")} (a basename, such as merkle.circom)`,
+    );
   const out: Mutant[] = [];
-  for (const f of circomFiles()) {
+  const templates = new Set<string>();
+  for (const f of files) {
     if (opts.files?.length && !opts.files.includes(f)) continue;
     for (const m of mutantsOf(f, fs.readFileSync(path.join(SOURCES, f), "utf8"))) {
+      templates.add(m.template);
       if (opts.templates?.length && !opts.templates.includes(m.template)) continue;
       if (opts.ids?.length && !opts.ids.includes(m.id)) continue;
       out.push(m);
     }
   }
+  const unknownTemplates = (opts.templates ?? []).filter((t) => !templates.has(t));
+  if (unknownTemplates.length)
+    throw new MutationError(
+      "MUTANT_UNKNOWN",
+      `no mutant in a template named ${unknownTemplates.join(", ")}${opts.files?.length ? ` in ${opts.files.join(", ")}` : ""}`,
+    );
   if (opts.ids?.length && out.length !== opts.ids.length) {
     const known = new Set(out.map((m) => m.id));
     const missing = opts.ids.filter((id) => !known.has(id));
