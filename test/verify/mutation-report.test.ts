@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import {
   TESTS_ALSO_READ,
   readReport,
   writeReport,
+  LOCK_STALE_MS,
   type MutationReport,
 } from "../../prover/src/verify/mutation-report.ts";
 
@@ -235,5 +237,85 @@ describe("mutation runner: the report across edits", function () {
     const ids = Object.keys((JSON.parse(text) as MutationReport).results);
     assert.deepEqual(ids, [...ids].sort());
     assert.deepEqual(readReport(file, "src1", "tests1").results, stored().results);
+  });
+});
+
+// Two runs filing into one report (a determinism run beside a tests run) each read the file,
+// merge and rename: without a lock, one's rename between the other's read and rename loses
+// the other's verdicts.
+describe("mutation runner: two runs filing into one report", function () {
+  let dir: string;
+  let file: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutation-"));
+    file = path.join(dir, "report.json");
+    fs.writeFileSync(file, JSON.stringify(stored()));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A process that files `n` verdicts of its own, one write each, as a run does. */
+  const filer = (tag: string, n: number) =>
+    new Promise<void>((resolve, reject) => {
+      const code = `
+        import { readReport, writeReport } from ${JSON.stringify(path.join(ROOT, "prover/src/verify/mutation-report.ts"))};
+        const r = readReport(${JSON.stringify(file)}, "src1", "tests1");
+        for (let i = 0; i < ${n}; i++) {
+          r.results["${tag}.circom:" + i + ":delete"] = { outcome: "killed", stage: "determinism", seconds: 1 };
+          writeReport(${JSON.stringify(file)}, r);
+        }`;
+      const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      p.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`${tag}: exit ${c}: ${err}`))));
+    });
+
+  it("loses none of either run's verdicts, and leaves no lock", async function () {
+    this.timeout(60_000);
+    const n = 150;
+    await Promise.all([filer("a", n), filer("b", n), filer("c", n)]);
+    const r = readReport(file, "src1", "tests1");
+    for (const tag of ["a", "b", "c"])
+      for (let i = 0; i < n; i++)
+        assert.ok(r.results[`${tag}.circom:${i}:delete`], `${tag}.circom:${i}:delete is on file`);
+    assert.ok(r.results["order.circom:20:delete"], "and what was on file before");
+    assert.ok(!fs.existsSync(`${file}.lock`));
+  });
+
+  it("takes over the lock of a writer on this host that is gone, or of one long silent", function () {
+    // a pid no process has: the kernel's pid_max is below 2^22
+    fs.writeFileSync(`${file}.lock`, `${2 ** 22 + 1} ${os.hostname()}`);
+    writeReport(file, { ...stored(), results: {} });
+    assert.ok(!fs.existsSync(`${file}.lock`));
+    // another host's writer, or this process (alive), past the stale age
+    fs.writeFileSync(`${file}.lock`, `${process.pid} ${os.hostname()}`);
+    const old = (Date.now() - LOCK_STALE_MS - 1_000) / 1000;
+    fs.utimesSync(`${file}.lock`, old, old);
+    writeReport(file, { ...stored(), results: {} });
+    assert.ok(!fs.existsSync(`${file}.lock`));
+    assert.deepEqual(readReport(file, "src1", "tests1").results, stored().results);
+  });
+
+  it("waits for a live writer's lock to go", async function () {
+    this.timeout(30_000);
+    // another process takes the lock, holds it 1.5 s, and lets it go
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs=require("fs");fs.writeFileSync(${JSON.stringify(`${file}.lock`)},process.pid+" "+require("os").hostname(),{flag:"wx"});setTimeout(()=>fs.rmSync(${JSON.stringify(`${file}.lock`)}),1500)`,
+      ],
+      { stdio: "ignore" },
+    );
+    const gone = new Promise((r) => holder.on("exit", r));
+    while (!fs.existsSync(`${file}.lock`)) await new Promise((r) => setTimeout(r, 10));
+    const t0 = Date.now();
+    writeReport(file, { ...stored(), results: {} });
+    const waited = Date.now() - t0;
+    await gone;
+    assert.ok(waited > 500, `the write waited ${waited} ms for the holder`);
+    assert.ok(!fs.existsSync(`${file}.lock`));
   });
 });

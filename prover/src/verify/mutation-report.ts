@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../proving/paths.ts";
 import type { Mutant } from "./mutants.ts";
@@ -214,10 +215,65 @@ export function writeReport(
   namedHash: (tests: readonly string[]) => string = namedTestsHash,
   own: ReadonlySet<string> = new Set(),
 ): void {
-  const disk = reportOnFile(file);
-  if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(sortedReport(r), null, 1));
-  fs.renameSync(tmp, file);
+  underLock(file, () => {
+    const disk = reportOnFile(file);
+    if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(sortedReport(r), null, 1));
+    fs.renameSync(tmp, file);
+  });
+}
+
+/** Whether a process `pid` runs (one of another user's counts). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A lock older than this was left by a writer that died: a write takes milliseconds. */
+export const LOCK_STALE_MS = 60_000;
+
+/**
+ * Runs `f` holding `<file>.lock` (created exclusively, naming its pid and host), so that of
+ * two runs filing into one report neither replaces the file between the other's read and
+ * rename, which would lose the other's verdicts. A lock whose writer on this host is gone,
+ * or older than {@link LOCK_STALE_MS}, is taken over.
+ */
+function underLock(file: string, f: () => void): void {
+  const lock = `${file}.lock`;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid} ${os.hostname()}`, { flag: "wx" });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (staleLock(lock)) fs.rmSync(lock, { force: true });
+      else Atomics.wait(nap, 0, 0, 20);
+    }
+  }
+  try {
+    f();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function staleLock(lock: string): boolean {
+  let text: string;
+  let age: number;
+  try {
+    age = Date.now() - fs.statSync(lock).mtimeMs;
+    text = fs.readFileSync(lock, "utf8");
+  } catch {
+    return false; // released meanwhile: try again
+  }
+  const [pid, host] = text.split(" ");
+  if (host === os.hostname() && Number(pid) > 0 && !alive(Number(pid))) return true;
+  return age > LOCK_STALE_MS;
 }

@@ -22,6 +22,7 @@ import {
   readReport,
   reportOnFile,
   STAGE_INPUTS,
+  alive,
   writeReport,
   type MutantResult,
   type MutationReport,
@@ -145,16 +146,6 @@ export function allMutants(
     throw new MutationError("MUTANT_UNKNOWN", `no such mutant: ${missing.join(", ")}`);
   }
   return out;
-}
-
-/** Whether a process `pid` runs (one of another user's counts). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** This run's suffix for its work folders: its pid, and the host it runs on. */
