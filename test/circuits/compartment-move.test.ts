@@ -222,4 +222,14 @@ describe("CompartmentMove in LiquidateBatch (test parameters)", function () {
     });
     await assertRefused(liq(forged.input), "RangeCheck");
   });
+
+  it("spends the fund's nonce up to the last one: the leaf holds 2^32 - 1", async function () {
+    // the check is of the nonce after the move (32 bits), not of one bit fewer or more
+    const next = 2n ** 32n - 2n;
+    const s = world(2_000_000n, 0n, 0n, next);
+    const r = run(s, [3n], signed({ nonce: next }));
+    assert.equal(s.getAccount(INSURANCE_ACCOUNT).withdrawNonce, 2n ** 32n - 1n);
+    const w = await witnessFor(liq(r.input));
+    assert.equal(w[2], r.newRoot);
+  });
 });
