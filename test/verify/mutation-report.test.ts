@@ -36,23 +36,29 @@ const stored = (): MutationReport => ({
   },
 });
 
-describe("mutation runner: the report across edits", function () {
-  let dir: string;
-  let file: string;
+/** Per test, a scratch folder holding `stored()` as its report; `file` is the report's path. */
+function scratchReport(): { file: string } {
+  const at = { file: "" };
+  let dir = "";
   beforeEach(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutation-"));
-    file = path.join(dir, "report.json");
-    fs.writeFileSync(file, JSON.stringify(stored()));
+    at.file = path.join(dir, "report.json");
+    fs.writeFileSync(at.file, JSON.stringify(stored()));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return at;
+}
+
+describe("mutation runner: the report across edits", function () {
+  const scratch = scratchReport();
 
   it("keeps every verdict for the same sources, tools and tests", function () {
-    const r = readReport(file, "src1", "tests1");
+    const r = readReport(scratch.file, "src1", "tests1");
     assert.deepEqual(r, stored());
   });
 
   it("drops the tests' verdicts and baseline when the tests change, and keeps the stage's", function () {
-    const r = readReport(file, "src1", "tests2");
+    const r = readReport(scratch.file, "src1", "tests2");
     assert.equal(r.testsHash, "tests2");
     assert.deepEqual(Object.keys(r.results).sort(), [
       "order.circom:10:unconstrain",
@@ -67,13 +73,13 @@ describe("mutation runner: the report across edits", function () {
   });
 
   it("keeps what this run decided again over another run's older verdict", function () {
-    const mine = readReport(file, "src1", "tests1");
+    const mine = readReport(scratch.file, "src1", "tests1");
     // this run takes the killed 20:delete again (--again) and leaves it pending; the file
     // still has the old verdict, which must not come back
     delete mine.results["order.circom:20:delete"];
     mine.pending!["order.circom:20:delete"] = "determinism (order, test) inconclusive";
-    writeReport(file, mine, () => "h", new Set(["order.circom:20:delete"]));
-    const r = readReport(file, "src1", "tests1");
+    writeReport(scratch.file, mine, () => "h", new Set(["order.circom:20:delete"]));
+    const r = readReport(scratch.file, "src1", "tests1");
     assert.equal(r.results["order.circom:20:delete"], undefined);
     assert.equal(r.pending!["order.circom:20:delete"], "determinism (order, test) inconclusive");
   });
@@ -93,10 +99,10 @@ describe("mutation runner: the report across edits", function () {
       "test/circuits/a.test.ts": { deps: ["order.circom"], seconds: 9, testsHash: "a1" },
       "test/circuits/b.test.ts": { deps: ["order.circom"], seconds: 9, testsHash: "b1" },
     };
-    fs.writeFileSync(file, JSON.stringify(r0));
+    fs.writeFileSync(scratch.file, JSON.stringify(r0));
     // b.test.ts changed, a.test.ts did not
     const hashOf = (t: readonly string[]) => (t[0].includes("/a.") ? "a1" : "b2");
-    const r = readReport(file, "src1", "tests2", hashOf);
+    const r = readReport(scratch.file, "src1", "tests2", hashOf);
     assert.deepEqual(Object.keys(r.results).sort(), [
       "order.circom:10:unconstrain",
       "order.circom:12:delete",
@@ -106,7 +112,7 @@ describe("mutation runner: the report across edits", function () {
   });
 
   it("starts afresh when the sources or the stage's tools change", function () {
-    const r = readReport(file, "src2", "tests1");
+    const r = readReport(scratch.file, "src2", "tests1");
     assert.deepEqual(r, {
       sourceHash: "src2",
       testsHash: "tests1",
@@ -117,9 +123,12 @@ describe("mutation runner: the report across edits", function () {
   });
 
   it("starts afresh with no report, or an unreadable one", function () {
-    assert.deepEqual(readReport(path.join(dir, "none.json"), "s", "t").results, {});
-    fs.writeFileSync(file, "{ cut short");
-    assert.deepEqual(readReport(file, "src1", "tests1").results, {});
+    assert.deepEqual(
+      readReport(path.join(path.dirname(scratch.file), "none.json"), "s", "t").results,
+      {},
+    );
+    fs.writeFileSync(scratch.file, "{ cut short");
+    assert.deepEqual(readReport(scratch.file, "src1", "tests1").results, {});
   });
 
   it("hashes every file under a folder, so a change anywhere in it shows", function () {
@@ -144,8 +153,8 @@ describe("mutation runner: the report across edits", function () {
       testsHash: "missing",
     };
     r.baseline[gone[0]] = { deps: ["order.circom"], seconds: 1, testsHash: "missing" };
-    fs.writeFileSync(file, JSON.stringify(r));
-    const next = readReport(file, "src1", "tests2");
+    fs.writeFileSync(scratch.file, JSON.stringify(r));
+    const next = readReport(scratch.file, "src1", "tests2");
     assert.equal(next.results["order.circom:40:delete"], undefined);
     assert.equal(next.baseline[gone[0]], undefined);
   });
@@ -193,16 +202,16 @@ describe("mutation runner: the report across edits", function () {
   });
 
   it("takes in what another run on the same report wrote since, and loses none of its own", function () {
-    const mine = readReport(file, "src1", "tests1");
+    const mine = readReport(scratch.file, "src1", "tests1");
     // another run (other mutants) decides the pending widen and leaves a mutant pending
-    const other = readReport(file, "src1", "tests1");
+    const other = readReport(scratch.file, "src1", "tests1");
     other.results["order.circom:30:widen"] = { outcome: "killed", stage: "tests", seconds: 50 };
     delete other.pending!["order.circom:30:widen"];
     other.pending!["order.circom:40:delete"] = "determinism (order, test) passed";
-    writeReport(file, other);
+    writeReport(scratch.file, other);
     mine.results["order.circom:50:delete"] = { outcome: "killed", stage: "tests", seconds: 60 };
-    writeReport(file, mine);
-    const r = readReport(file, "src1", "tests1");
+    writeReport(scratch.file, mine);
+    const r = readReport(scratch.file, "src1", "tests1");
     assert.deepEqual(Object.keys(r.results).sort(), [
       "order.circom:10:unconstrain",
       "order.circom:12:delete",
@@ -217,14 +226,14 @@ describe("mutation runner: the report across edits", function () {
     ]);
     assert.deepEqual(mine, r, "the writer's copy is what it wrote");
     // a run on newer tests takes in the stage's verdicts, not the old tests' (unnamed)
-    writeReport(file, { ...stored(), testsHash: "tests2", results: {}, pending: {} });
-    assert.deepEqual(Object.keys(readReport(file, "src1", "tests2").results).sort(), [
+    writeReport(scratch.file, { ...stored(), testsHash: "tests2", results: {}, pending: {} });
+    assert.deepEqual(Object.keys(readReport(scratch.file, "src1", "tests2").results).sort(), [
       "order.circom:10:unconstrain",
       "order.circom:12:delete",
     ]);
     // a run on other sources replaces the report
-    writeReport(file, { ...stored(), sourceHash: "src2", results: {}, pending: {} });
-    assert.deepEqual(readReport(file, "src2", "tests1").results, {});
+    writeReport(scratch.file, { ...stored(), sourceHash: "src2", results: {}, pending: {} });
+    assert.deepEqual(readReport(scratch.file, "src2", "tests1").results, {});
   });
 
   it("writes its maps in key order, so the committed file's diff is what a run changed", function () {
@@ -232,11 +241,11 @@ describe("mutation runner: the report across edits", function () {
       ...stored(),
       results: Object.fromEntries(Object.entries(stored().results).reverse()),
     };
-    writeReport(file, r);
-    const text = fs.readFileSync(file, "utf8");
+    writeReport(scratch.file, r);
+    const text = fs.readFileSync(scratch.file, "utf8");
     const ids = Object.keys((JSON.parse(text) as MutationReport).results);
     assert.deepEqual(ids, [...ids].sort());
-    assert.deepEqual(readReport(file, "src1", "tests1").results, stored().results);
+    assert.deepEqual(readReport(scratch.file, "src1", "tests1").results, stored().results);
   });
 });
 
@@ -244,24 +253,17 @@ describe("mutation runner: the report across edits", function () {
 // merge and rename: without a lock, one's rename between the other's read and rename loses
 // the other's verdicts.
 describe("mutation runner: two runs filing into one report", function () {
-  let dir: string;
-  let file: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutation-"));
-    file = path.join(dir, "report.json");
-    fs.writeFileSync(file, JSON.stringify(stored()));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const scratch = scratchReport();
 
   /** A process that files `n` verdicts of its own, one write each, as a run does. */
   const filer = (tag: string, n: number) =>
     new Promise<void>((resolve, reject) => {
       const code = `
         import { readReport, writeReport } from ${JSON.stringify(path.join(ROOT, "prover/src/verify/mutation-report.ts"))};
-        const r = readReport(${JSON.stringify(file)}, "src1", "tests1");
+        const r = readReport(${JSON.stringify(scratch.file)}, "src1", "tests1");
         for (let i = 0; i < ${n}; i++) {
           r.results["${tag}.circom:" + i + ":delete"] = { outcome: "killed", stage: "determinism", seconds: 1 };
-          writeReport(${JSON.stringify(file)}, r);
+          writeReport(${JSON.stringify(scratch.file)}, r);
         }`;
       const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
         cwd: ROOT,
@@ -276,26 +278,26 @@ describe("mutation runner: two runs filing into one report", function () {
     this.timeout(60_000);
     const n = 150;
     await Promise.all([filer("a", n), filer("b", n), filer("c", n)]);
-    const r = readReport(file, "src1", "tests1");
+    const r = readReport(scratch.file, "src1", "tests1");
     for (const tag of ["a", "b", "c"])
       for (let i = 0; i < n; i++)
         assert.ok(r.results[`${tag}.circom:${i}:delete`], `${tag}.circom:${i}:delete is on file`);
     assert.ok(r.results["order.circom:20:delete"], "and what was on file before");
-    assert.ok(!fs.existsSync(`${file}.lock`));
+    assert.ok(!fs.existsSync(`${scratch.file}.lock`));
   });
 
   it("takes over the lock of a writer on this host that is gone, or of one long silent", function () {
     // a pid no process has: the kernel's pid_max is below 2^22
-    fs.writeFileSync(`${file}.lock`, `${2 ** 22 + 1} ${os.hostname()}`);
-    writeReport(file, { ...stored(), results: {} });
-    assert.ok(!fs.existsSync(`${file}.lock`));
+    fs.writeFileSync(`${scratch.file}.lock`, `${2 ** 22 + 1} ${os.hostname()}`);
+    writeReport(scratch.file, { ...stored(), results: {} });
+    assert.ok(!fs.existsSync(`${scratch.file}.lock`));
     // another host's writer, or this process (alive), past the stale age
-    fs.writeFileSync(`${file}.lock`, `${process.pid} ${os.hostname()}`);
+    fs.writeFileSync(`${scratch.file}.lock`, `${process.pid} ${os.hostname()}`);
     const old = (Date.now() - LOCK_STALE_MS - 1_000) / 1000;
-    fs.utimesSync(`${file}.lock`, old, old);
-    writeReport(file, { ...stored(), results: {} });
-    assert.ok(!fs.existsSync(`${file}.lock`));
-    assert.deepEqual(readReport(file, "src1", "tests1").results, stored().results);
+    fs.utimesSync(`${scratch.file}.lock`, old, old);
+    writeReport(scratch.file, { ...stored(), results: {} });
+    assert.ok(!fs.existsSync(`${scratch.file}.lock`));
+    assert.deepEqual(readReport(scratch.file, "src1", "tests1").results, stored().results);
   });
 
   it("waits for a live writer's lock to go", async function () {
@@ -305,17 +307,17 @@ describe("mutation runner: two runs filing into one report", function () {
       process.execPath,
       [
         "-e",
-        `const fs=require("fs");fs.writeFileSync(${JSON.stringify(`${file}.lock`)},process.pid+" "+require("os").hostname(),{flag:"wx"});setTimeout(()=>fs.rmSync(${JSON.stringify(`${file}.lock`)}),1500)`,
+        `const fs=require("fs");fs.writeFileSync(${JSON.stringify(`${scratch.file}.lock`)},process.pid+" "+require("os").hostname(),{flag:"wx"});setTimeout(()=>fs.rmSync(${JSON.stringify(`${scratch.file}.lock`)}),1500)`,
       ],
       { stdio: "ignore" },
     );
     const gone = new Promise((r) => holder.on("exit", r));
-    while (!fs.existsSync(`${file}.lock`)) await new Promise((r) => setTimeout(r, 10));
+    while (!fs.existsSync(`${scratch.file}.lock`)) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
-    writeReport(file, { ...stored(), results: {} });
+    writeReport(scratch.file, { ...stored(), results: {} });
     const waited = Date.now() - t0;
     await gone;
     assert.ok(waited > 500, `the write waited ${waited} ms for the holder`);
-    assert.ok(!fs.existsSync(`${file}.lock`));
+    assert.ok(!fs.existsSync(`${scratch.file}.lock`));
   });
 });
