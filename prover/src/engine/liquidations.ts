@@ -255,6 +255,14 @@ export function liquidate(
         notional: p.notional + moved[j].notional - charged[j],
       })),
     };
+    // the circuit reads the fund's size after the slots, before any deleveraging, in
+    // SIZE_BITS signed bits (the side a deleveraging closes): a size out of that range is
+    // refused there even when the deleveraging would bring it back
+    if (checked && chargedFund.positions.some((p) => !fitsSigned(p.size, SIZE_BITS)))
+      throw new LiquidationError(
+        "FUND_POSITION_OUT_OF_RANGE",
+        "the insurance fund's position would overflow when it takes the liquidated positions, before any deleveraging",
+      );
     if (checked && opts.move?.move.toReserve)
       checkMoveOutAfterBatch(chargedFund, opts.move.move, marks, required);
     const forge = checked ? undefined : opts.forgeDeleverage;
