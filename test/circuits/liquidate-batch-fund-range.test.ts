@@ -23,15 +23,17 @@ const MID_BATCH_CHECK = "fundSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(f
 const TOP = 1n << BigInt(SIZE_BITS);
 /** The bankrupt's lots: long B BTC from 6,000,000 (test/helpers/deleverage-world.ts). */
 const B = (1n << BigInt(SIZE_BITS - 1)) + 1n;
+/** Fewer lots: the fund keeps more than 2^63 of its long after the deleveraging. */
+const B2 = 1n << BigInt(SIZE_BITS - 2);
 
 /**
- * The bankrupt (account 3) is long B BTC, account 4 short B (rich, ranked first); the fund
+ * The bankrupt (account 3) is long `lots` BTC, account 4 short as many (rich, ranked first); the fund
  * already holds `fundLots` long BTC with 100,000 in BTC's compartment. Liquidating 3 moves
- * its B lots to the fund, whose compartment cannot pay the loss: the deleveraging closes
+ * its lots to the fund, whose compartment cannot pay the loss: the deleveraging closes
  * the fund's long against account 4's short.
  */
-function crash(fundLots: bigint): ExchangeState {
-  const s = world([100_000n, 10_000_000n], [[1n << 90n, B, 6_000_000n]], [], B);
+function crash(fundLots: bigint, lots = B): ExchangeState {
+  const s = world([100_000n, 10_000_000n], [[1n << 90n, lots, 6_000_000n]], [], lots);
   const fund = s.getAccount(INSURANCE_ACCOUNT);
   s.setAccount(INSURANCE_ACCOUNT, {
     ...fund,
@@ -44,12 +46,14 @@ const lotsOf = (r: ReturnType<typeof liquidate>) =>
   r.deleveraged.map((d) => d.entries.map((e) => [e.account, e.lots]));
 
 describe("LiquidateBatch: the fund's size between the slots and the deleveraging (test parameters)", function () {
-  it("proves the fund long 2^64 - 1 lots after the slots, deleveraged back", async function () {
-    const s = crash(TOP - 1n - B);
+  it("proves the fund long 2^64 - 1 lots after the slots, and 2^64 - 1 - 2^62 after the deleveraging", async function () {
+    // both above 2^63: a check one bit narrower, of either size, refuses this legal batch
+    const s = crash(TOP - 1n - B2, B2);
     const r = liquidate(s, [3n], marks, P.liquidations);
-    // the whole short of account 4 closes the fund's long: 2^64 - 1 - B lots are left
-    assert.deepEqual(lotsOf(r), [[[4n, B]]]);
-    assert.equal(s.getAccount(INSURANCE_ACCOUNT).positions[0]!.size, TOP - 1n - B);
+    // the whole short of account 4 closes part of the fund's long
+    assert.deepEqual(lotsOf(r), [[[4n, B2]]]);
+    assert.equal(s.getAccount(INSURANCE_ACCOUNT).positions[0]!.size, TOP - 1n - B2);
+    assert.ok(TOP - 1n - B2 >= TOP / 2n);
     const w = await witnessFor(liq(r.input));
     assert.deepEqual(w.slice(2, 4), [r.newRoot, r.dataCommitment]);
   });
