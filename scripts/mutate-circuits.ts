@@ -38,31 +38,44 @@ process.on("uncaughtException", (e) => {
 
 // Flags are parsed strictly: a misspelt flag (or a --help) must not start an hours-long run
 // over every mutant
-const USAGE = readFileSync(fileURLToPath(import.meta.url), "utf8")
+const header = readFileSync(fileURLToPath(import.meta.url), "utf8")
   .split("\n")
-  .slice(1)
-  .filter((l) => l.startsWith("//"))
+  .slice(1);
+const USAGE = header
+  .slice(
+    0,
+    header.findIndex((l) => !l.startsWith("//")),
+  )
   .map((l) => l.slice(3))
   .join("\n");
+const OPTIONS = {
+  file: { type: "string", multiple: true },
+  template: { type: "string", multiple: true },
+  id: { type: "string", multiple: true },
+  tests: { type: "string", multiple: true },
+  jobs: { type: "string" },
+  list: { type: "boolean" },
+  again: { type: "boolean" },
+  summary: { type: "boolean" },
+  fresh: { type: "boolean" },
+  "determinism-only": { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+// npm keeps a flag written before `--` for itself (`npm run mutate:circuits --summary` sets
+// npm_config_summary and passes nothing on), which would start a run over every mutant
+const keptByNpm = Object.keys(OPTIONS).filter(
+  (f) => process.env[`npm_config_${f.replace(/-/g, "_")}`] !== undefined,
+);
+if (keptByNpm.length) {
+  console.error(
+    `mutate:circuits: npm kept ${keptByNpm.map((f) => `--${f}`).join(", ")} for itself: ` +
+      `write the flags after \`--\`, as in \`npm run mutate:circuits -- --summary\``,
+  );
+  process.exit(2);
+}
 let parsed;
 try {
-  parsed = parseArgs({
-    options: {
-      file: { type: "string", multiple: true },
-      template: { type: "string", multiple: true },
-      id: { type: "string", multiple: true },
-      tests: { type: "string", multiple: true },
-      jobs: { type: "string" },
-      list: { type: "boolean" },
-      again: { type: "boolean" },
-      summary: { type: "boolean" },
-      fresh: { type: "boolean" },
-      "determinism-only": { type: "boolean" },
-      help: { type: "boolean" },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
+  parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values;
 } catch (e) {
   console.error(`mutate:circuits: ${(e as Error).message}\n\nusage:\n${USAGE}`);
   process.exit(2);
@@ -73,8 +86,8 @@ if (parsed.help) {
 }
 const many = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(","));
 const jobs = Number(parsed.jobs ?? 2);
-if (!Number.isInteger(jobs) || jobs < 1) {
-  console.error(`mutate:circuits: --jobs takes a whole number of at least 1, not ${parsed.jobs}`);
+if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+  console.error(`mutate:circuits: --jobs takes a whole number from 1 to 64, not ${parsed.jobs}`);
   process.exit(2);
 }
 const opts = {

@@ -85,6 +85,22 @@ describe("mutation runner: the mutants a run selects", function () {
     refused({ ids: ["merkle.circom:1:delete"] }, /no such mutant: merkle\.circom:1:delete/);
   });
 
+  it("refuses a selection of nothing before any baseline runs, and writes no report", async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkclear-mutation-"));
+    try {
+      const reportFile = path.join(dir, "report.json");
+      const t0 = Date.now();
+      await assert.rejects(
+        runMutants({ templates: ["Nope"], reportFile }),
+        (e: unknown) => e instanceof MutationError && e.code === "MUTANT_UNKNOWN",
+      );
+      assert.ok(Date.now() - t0 < 5_000, "no baseline ran");
+      assert.ok(!fs.existsSync(reportFile));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("selects by file, template and id", function () {
     const inFile = allMutants({ files: ["merkle.circom"] });
     assert.ok(inFile.length > 0 && inFile.every((m) => m.id.startsWith("merkle.circom:")));

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../proving/paths.ts";
+import { withFileLock } from "./file-lock.ts";
 import type { Mutant } from "./mutants.ts";
 import type { DeterminismBaseline } from "./mutation-determinism.ts";
 
@@ -216,64 +216,23 @@ export function writeReport(
   own: ReadonlySet<string> = new Set(),
 ): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  underLock(file, () => {
-    const disk = reportOnFile(file);
-    if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, namedHash, own);
-    const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(sortedReport(r), null, 1));
-    fs.renameSync(tmp, file);
-  });
-}
-
-/** Whether a process `pid` runs (one of another user's counts). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** A lock older than this was left by a writer that died: a write takes milliseconds. */
-export const LOCK_STALE_MS = 60_000;
-
-/**
- * Runs `f` holding `<file>.lock` (created exclusively, naming its pid and host), so that of
- * two runs filing into one report neither replaces the file between the other's read and
- * rename, which would lose the other's verdicts. A lock whose writer on this host is gone,
- * or older than {@link LOCK_STALE_MS}, is taken over.
- */
-function underLock(file: string, f: () => void): void {
-  const lock = `${file}.lock`;
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, `${process.pid} ${os.hostname()}`, { flag: "wx" });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      if (staleLock(lock)) fs.rmSync(lock, { force: true });
-      else Atomics.wait(nap, 0, 0, 20);
-    }
-  }
-  try {
-    f();
-  } finally {
-    fs.rmSync(lock, { force: true });
-  }
-}
-
-function staleLock(lock: string): boolean {
-  let text: string;
-  let age: number;
-  try {
-    age = Date.now() - fs.statSync(lock).mtimeMs;
-    text = fs.readFileSync(lock, "utf8");
-  } catch {
-    return false; // released meanwhile: try again
-  }
-  const [pid, host] = text.split(" ");
-  if (host === os.hostname() && Number(pid) > 0 && !alive(Number(pid))) return true;
-  return age > LOCK_STALE_MS;
+  // a test file's hash once per write, not once per verdict it filed
+  const hashes = new Map<string, string>();
+  const hashOnce = (tests: readonly string[]) => {
+    const k = tests.join("\n");
+    if (!hashes.has(k)) hashes.set(k, namedHash(tests));
+    return hashes.get(k)!;
+  };
+  // under the report's lock (file-lock.ts); taken over while this process paused, it merges
+  // again with what the new holder wrote
+  for (let written = false; !written; )
+    withFileLock(`${file}.lock`, (mine) => {
+      const disk = reportOnFile(file);
+      if (disk?.sourceHash === r.sourceHash) carryOver(disk, r, hashOnce, own);
+      const tmp = `${file}.${process.pid}`;
+      fs.writeFileSync(tmp, JSON.stringify(sortedReport(r), null, 1));
+      if (!mine()) return fs.rmSync(tmp, { force: true });
+      fs.renameSync(tmp, file);
+      written = true;
+    });
 }

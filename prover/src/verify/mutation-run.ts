@@ -22,11 +22,11 @@ import {
   readReport,
   reportOnFile,
   STAGE_INPUTS,
-  alive,
   writeReport,
   type MutantResult,
   type MutationReport,
 } from "./mutation-report.ts";
+import { alive } from "./file-lock.ts";
 
 /**
  * Runs the circuit tests against mutants of circuits/src. Each mutant is a copy of the
@@ -366,6 +366,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           ? `${t} is the determinism stage's check, which the tests stage does not run (a solver timeout would count as a kill)`
           : `${t} is not a test file of test/circuits`,
       );
+  // the selection first: a misspelt file, template or id is refused before any baseline runs
+  const selected = allMutants(opts);
   const removed = removeLeftovers();
   if (removed.length) log(`removed the work folders of runs that are gone: ${removed.join(", ")}`);
   if (!opts.determinismOnly) await baseline(report, named ?? known, timeoutSeconds, log);
@@ -397,7 +399,7 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   // a pending mutant these named files already passed (the report's tests unchanged since:
   // readReport drops what other tests said) is not run again
   const passedThese = namedSet && `; tests (${namedSet}) passed`;
-  const todo = allMutants(opts).filter(
+  const todo = selected.filter(
     (m) =>
       opts.again ||
       ((!report.results[m.id] || report.results[m.id].outcome === "timeout") &&
