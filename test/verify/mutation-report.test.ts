@@ -77,10 +77,30 @@ describe("mutation runner: the report across edits", function () {
     // still has the old verdict, which must not come back
     delete mine.results["order.circom:20:delete"];
     mine.pending!["order.circom:20:delete"] = "determinism (order, test) inconclusive";
-    writeReport(scratch.file, mine, () => "h", new Set(["order.circom:20:delete"]));
+    const replaced = stored().results["order.circom:20:delete"];
+    writeReport(scratch.file, mine, () => "h", new Map([["order.circom:20:delete", replaced]]));
     const r = readReport(scratch.file, "src1", "tests1");
     assert.equal(r.results["order.circom:20:delete"], undefined);
     assert.equal(r.pending!["order.circom:20:delete"], "determinism (order, test) inconclusive");
+  });
+
+  it("takes in another run's kill of a mutant this run left pending, made since", function () {
+    // a determinism run leaves 30:widen pending; a tests run beside it kills it; the
+    // determinism run's next write must not drop the kill (it did until 2026-12-07: 18
+    // kills of a tests run lost so)
+    const det = readReport(scratch.file, "src1", "tests1");
+    det.pending!["order.circom:30:widen"] = "determinism (order, test) passed";
+    const own = new Map([["order.circom:30:widen", undefined]]);
+    writeReport(scratch.file, det, () => "h", own);
+    const tests = readReport(scratch.file, "src1", "tests1");
+    const kill = { outcome: "killed", stage: "tests", seconds: 50 } as const;
+    tests.results["order.circom:30:widen"] = kill;
+    delete tests.pending!["order.circom:30:widen"];
+    writeReport(scratch.file, tests);
+    writeReport(scratch.file, det, () => "h", own);
+    const r = readReport(scratch.file, "src1", "tests1");
+    assert.deepEqual(r.results["order.circom:30:widen"], kill);
+    assert.equal(r.pending!["order.circom:30:widen"], undefined);
   });
 
   it("keeps a kill by named test files while they and what they read are the same", function () {

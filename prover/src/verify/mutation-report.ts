@@ -121,13 +121,21 @@ export function inputsHash(entries: readonly string[], also: readonly string[] =
  * holds for `into`'s tests: the determinism stage's verdicts always; the tests' verdicts and
  * baseline when the tests are the same, or when they name test files that, with what they
  * read, did not change; pending mutants always, less what other tests passed. A verdict
- * `into` already has is kept.
+ * `into` already has is kept. `own` names the mutants the writing run decided, each with
+ * the verdict its decision replaced (undefined if none): that verdict, still on file, does
+ * not come back (a kill `--again` took back), but any other verdict there is another run's,
+ * made since, and is taken (a tests run's kill of a mutant this run left pending).
  */
+export type OwnDecisions = ReadonlyMap<string, MutantResult | undefined>;
+
+const sameResult = (a: MutantResult | undefined, b: MutantResult | undefined) =>
+  JSON.stringify(a) === JSON.stringify(b);
+
 function carryOver(
   from: MutationReport,
   into: MutationReport,
   namedHash: (tests: readonly string[]) => string,
-  own: ReadonlySet<string> = new Set(),
+  own: OwnDecisions = new Map(),
 ): void {
   const sameTests = from.testsHash === into.testsHash;
   const pending = (into.pending ??= {});
@@ -135,7 +143,7 @@ function carryOver(
     if (!into.mutants[id] && from.mutants[id]) into.mutants[id] = from.mutants[id];
   };
   for (const [id, res] of Object.entries(from.results)) {
-    if (into.results[id] || own.has(id)) continue;
+    if (into.results[id] || (own.has(id) && sameResult(res, own.get(id)))) continue;
     const holds =
       res.stage === "determinism" ||
       sameTests ||
@@ -206,14 +214,14 @@ export function sortedReport(r: MutationReport): MutationReport {
 /**
  * Writes `r`, first taking in what another run on the same report (other mutants, the same
  * sources; its tests perhaps older or newer) wrote since and still holds for `r`, but for
- * the mutants `own` names (this run's decisions, made again with `--again` perhaps). The
+ * the verdicts this run's own decisions replaced (`own`, see {@link carryOver}). The
  * file is replaced whole (a rename), so a reader never sees half of it.
  */
 export function writeReport(
   file: string,
   r: MutationReport,
   namedHash: (tests: readonly string[]) => string = namedTestsHash,
-  own: ReadonlySet<string> = new Set(),
+  own: OwnDecisions = new Map(),
 ): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // a test file's hash once per write, not once per verdict it filed

@@ -382,7 +382,9 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
   report.pending ??= {};
   const pending = report.pending;
   // what this run decides wins over another run's older copy when the report is written
-  const decided = new Set<string>();
+  // (each with the verdict on file it replaced: that one must not come back, another run's
+  // newer one must be taken in)
+  const decided = new Map<string, MutantResult | undefined>();
   // a run whose sources or stage tools changed under it stops without writing: its verdicts
   // would be filed under a label that no longer describes them (and replace a newer report)
   let stale = false;
@@ -455,8 +457,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
           detail: stage.detail,
         };
       else if (opts.determinismOnly) {
+        if (!decided.has(m.id)) decided.set(m.id, report.results[m.id]);
         delete report.results[m.id];
-        decided.add(m.id);
         pending[m.id] = stage ? stageSaid(stage) : "no circuit instantiates this template";
         write();
         done++;
@@ -512,8 +514,8 @@ export async function runMutants(opts: MutationOptions = {}): Promise<MutationRe
         }
       }
       delete pending[m.id];
+      if (!decided.has(m.id)) decided.set(m.id, report.results[m.id]);
       report.results[m.id] = result;
-      decided.add(m.id);
       write();
       done++;
       log(
