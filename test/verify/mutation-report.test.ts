@@ -84,6 +84,39 @@ describe("mutation runner: the report across edits", function () {
     assert.equal(r.pending!["order.circom:20:delete"], "determinism (order, test) inconclusive");
   });
 
+  it("replaces this run's copy of a kill whose tests changed since with the kill the new tests filed", function () {
+    // a long run read a kill by t.ts at its start; t.ts (or what it imports) changed, and
+    // another run filed the kill again under the new hash: the old copy in memory must not
+    // be written back over it (it was, until 2026-12-07: 24 kills lost so, after an engine
+    // fix changed the tests' hashes)
+    const old = {
+      outcome: "killed",
+      stage: "tests",
+      seconds: 9,
+      tests: ["t.ts"],
+      testsHash: "v1",
+    } as const;
+    const fresh = { ...old, seconds: 10, testsHash: "v2" } as const;
+    const long = readReport(scratch.file, "src1", "tests1");
+    long.results["order.circom:60:delete"] = old;
+    const other = readReport(scratch.file, "src1", "tests1");
+    other.results["order.circom:60:delete"] = fresh;
+    writeReport(scratch.file, other, () => "v2");
+    writeReport(scratch.file, long, () => "v2");
+    assert.deepEqual(
+      readReport(scratch.file, "src1", "tests1").results["order.circom:60:delete"],
+      fresh,
+    );
+    // while its tests are unchanged, this run's own verdict stands
+    const mine = { ...old, testsHash: "v2", seconds: 11 } as const;
+    long.results["order.circom:60:delete"] = mine;
+    writeReport(scratch.file, long, () => "v2");
+    assert.deepEqual(
+      readReport(scratch.file, "src1", "tests1").results["order.circom:60:delete"],
+      mine,
+    );
+  });
+
   it("takes in another run's kill of a mutant this run left pending, made since", function () {
     // a determinism run leaves 30:widen pending; a tests run beside it kills it; the
     // determinism run's next write must not drop the kill (it did until 2026-12-07: 18

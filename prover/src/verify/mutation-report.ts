@@ -142,14 +142,19 @@ function carryOver(
   const take = (id: string) => {
     if (!into.mutants[id] && from.mutants[id]) into.mutants[id] = from.mutants[id];
   };
+  // a verdict by named tests holds while they and what they read are the version it names
+  const namedHolds = (res: MutantResult) =>
+    res.tests !== undefined &&
+    res.testsHash !== "missing" &&
+    res.testsHash === namedHash(res.tests);
   for (const [id, res] of Object.entries(from.results)) {
-    if (into.results[id] || (own.has(id) && sameResult(res, own.get(id)))) continue;
-    const holds =
-      res.stage === "determinism" ||
-      sameTests ||
-      (res.tests !== undefined &&
-        res.testsHash !== "missing" &&
-        res.testsHash === namedHash(res.tests));
+    // `into`'s own verdict stands unless its tests changed since (a run holds its verdicts
+    // for hours: a stale copy in memory must not replace the kill the new tests filed)
+    const mine = into.results[id];
+    if (mine && (mine.stage === "determinism" || mine.tests === undefined || namedHolds(mine)))
+      continue;
+    if (own.has(id) && sameResult(res, own.get(id))) continue;
+    const holds = res.stage === "determinism" || sameTests || namedHolds(res);
     if (!holds) continue;
     into.results[id] = res;
     take(id);
