@@ -66,19 +66,21 @@ const OPTIONS = {
 const keptByNpm = Object.keys(OPTIONS).filter(
   (f) => process.env[`npm_config_${f.replace(/-/g, "_")}`] !== undefined,
 );
-if (keptByNpm.length) {
-  console.error(
-    `mutate:circuits: npm kept ${keptByNpm.map((f) => `--${f}`).join(", ")} for itself: ` +
-      `write the flags after \`--\`, as in \`npm run mutate:circuits -- --summary\``,
-  );
+/** Refuses the command line, before anything runs. */
+function refuse(why: string): never {
+  console.error(`mutate:circuits: ${why}`);
   process.exit(2);
 }
+if (keptByNpm.length)
+  refuse(
+    `npm kept ${keptByNpm.map((f) => `--${f}`).join(", ")} for itself: ` +
+      `write the flags after \`--\`, as in \`npm run mutate:circuits -- --summary\``,
+  );
 let parsed;
 try {
   parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values;
 } catch (e) {
-  console.error(`mutate:circuits: ${(e as Error).message}\n\nusage:\n${USAGE}`);
-  process.exit(2);
+  refuse(`${(e as Error).message}\n\nusage:\n${USAGE}`);
 }
 if (parsed.help) {
   console.log(USAGE);
@@ -86,10 +88,8 @@ if (parsed.help) {
 }
 const many = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(","));
 const jobs = Number(parsed.jobs ?? 2);
-if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-  console.error(`mutate:circuits: --jobs takes a whole number from 1 to 64, not ${parsed.jobs}`);
-  process.exit(2);
-}
+if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+  refuse(`--jobs takes a whole number from 1 to 64, not ${parsed.jobs}`);
 const opts = {
   files: many(parsed.file),
   templates: many(parsed.template),

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
+import { runModule } from "../helpers/module-process.ts";
 import { withFileLock } from "../../prover/src/verify/file-lock.ts";
 
 // The mutation report's lock (prover/src/verify/file-lock.ts): a read, merge and rename by
@@ -23,8 +24,8 @@ describe("mutation runner: the report's lock file", function () {
 
   /** A process that adds 1 to the number in `counter` `n` times, each under the lock. */
   const counter = (file: string, n: number, go: string) =>
-    new Promise<void>((resolve, reject) => {
-      const code = `
+    runModule(
+      `
         import fs from "node:fs";
         import { withFileLock } from ${JSON.stringify(path.join(ROOT, "prover/src/verify/file-lock.ts"))};
         while (!fs.existsSync(${JSON.stringify(go)})) await new Promise((t) => setTimeout(t, 5));
@@ -32,15 +33,9 @@ describe("mutation runner: the report's lock file", function () {
           withFileLock(${JSON.stringify(lock)}, () => {
             const k = Number(fs.readFileSync(${JSON.stringify(file)}, "utf8"));
             fs.writeFileSync(${JSON.stringify(file)}, String(k + 1));
-          });`;
-      const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-        cwd: ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      let err = "";
-      p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      p.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`exit ${c}: ${err}`))));
-    });
+          });`,
+      "counter",
+    );
 
   it("lets one process at a time read and write: three counting to 400 each reach 1,200", async function () {
     this.timeout(60_000);

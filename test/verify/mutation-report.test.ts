@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
+import { runModule } from "../helpers/module-process.ts";
 import {
   importClosure,
   inputsHash,
@@ -309,8 +309,8 @@ describe("mutation runner: two runs filing into one report", function () {
 
   /** A process that files `n` verdicts of its own, one write each, as a run does. */
   const filer = (tag: string, n: number) =>
-    new Promise<void>((resolve, reject) => {
-      const code = `
+    runModule(
+      `
         import { readReport, writeReport } from ${JSON.stringify(path.join(ROOT, "prover/src/verify/mutation-report.ts"))};
         import fs from "node:fs";
         const r = readReport(${JSON.stringify(scratch.file)}, "src1", "tests1");
@@ -319,15 +319,9 @@ describe("mutation runner: two runs filing into one report", function () {
         for (let i = 0; i < ${n}; i++) {
           r.results["${tag}.circom:" + i + ":delete"] = { outcome: "killed", stage: "determinism", seconds: 1 };
           writeReport(${JSON.stringify(scratch.file)}, r);
-        }`;
-      const p = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-        cwd: ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      let err = "";
-      p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      p.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`${tag}: exit ${c}: ${err}`))));
-    });
+        }`,
+      tag,
+    );
 
   it("loses none of either run's verdicts, and leaves no lock", async function () {
     this.timeout(60_000);

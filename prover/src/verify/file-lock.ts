@@ -32,7 +32,9 @@ export function alive(pid: number): boolean {
 export const LOCK_STALE_MS = 60_000;
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
-const nap = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks this thread `ms` milliseconds (the lock is taken synchronously, as the write is). */
+const nap = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
 /** What is at `file` now (inode, mtime, contents), or undefined if nothing is. */
 function look(file: string): { key: string; text: string } | undefined {
