@@ -220,7 +220,8 @@ export function checkTaker(
  * The liquidator after it takes each taken position at the mark (its size, and notional
  * size * mark, added to its own) and is paid `share`: LiquidationSlot section I, on the
  * taker as it stands after settling its funding. Undefined when a field would leave its
- * width (the circuit's range checks). The watcher's rule (service/liquidators.ts) tries
+ * width (the circuit's range checks), unless `unbounded` (adversarial tests only: what a
+ * dishonest operator would write). The watcher's rule (service/liquidators.ts) tries
  * candidates with it, `takeOver` applies it.
  */
 export function takePositions(
@@ -229,6 +230,7 @@ export function takePositions(
   take: readonly boolean[],
   marks: readonly bigint[],
   share: bigint,
+  unbounded = false,
 ): Account | undefined {
   const next: Account = {
     ...taker,
@@ -242,7 +244,7 @@ export function takePositions(
     next.positions.every(
       (p) => fitsSigned(p.size, SIZE_BITS) && fitsSigned(p.notional, NOTIONAL_BITS),
     );
-  return fits ? next : undefined;
+  return fits || unbounded ? next : undefined;
 }
 
 /** The taker's side of one liquidation: its new account, its share and its slot fields. */
@@ -282,7 +284,8 @@ export function takeOver(
   const discountBps = o.terms.map((term) => term.discountBps);
   const sizes = liquidated.positions.map((p) => p.size);
   const share = liquidatorShare(sizes, marks, t.take, discountBps);
-  const newTaker = takePositions(settled.account, sizes, t.take, marks, share);
+  // unchecked (adversarial tests only): a field out of its width is refused by the circuit
+  const newTaker = takePositions(settled.account, sizes, t.take, marks, share, !checked);
   if (!newTaker) {
     throw new LiquidatorError(
       "LIQUIDATOR_POSITION_OUT_OF_RANGE",
