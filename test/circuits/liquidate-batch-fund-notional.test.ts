@@ -4,7 +4,7 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import { liquidate } from "../../prover/src/engine/liquidations.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
-import { TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { assertRefusedAt, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
 import { BTC_CRASH, ETH, flat, position, world } from "../helpers/deleverage-world.ts";
 
 // LiquidateBatch writes the insurance fund's new notional in each market (`newFundNotional`,
@@ -14,9 +14,9 @@ import { BTC_CRASH, ETH, flat, position, world } from "../helpers/deleverage-wor
 // economics in one direction: a compartment is C_j = size_j * mark_j - notional_j, so a
 // fund that has gathered a large compartment holds a large negative notional, and each
 // short it takes from a bankrupt lowers it further. Here the batch lands the fund's notional
-// on the range's last value, -2^128: proven, and refused by the engine one unit further.
-// A check one bit narrower refuses the legal batch (liquidate-batch.circom's
-// `SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j])` narrowed).
+// on the range's last value, -2^128: proven; one unit further it is refused by the engine
+// and, written unchecked as a dishonest operator would, by the circuit at that check (a
+// fund leaf no circuit could read again). A check one bit narrower refuses the legal batch.
 
 const P = TEST_PARAMS;
 const liq = (input: LiquidateBatchInput) => ({ kind: "liquidate_batch" as const, input });
@@ -61,8 +61,9 @@ describe("LiquidateBatch: the fund's new notional at the end of its range (test 
     assert.deepEqual(w.slice(2, 4), [r.newRoot, r.dataCommitment]);
   });
 
-  it("refuses, in the engine, the batch that would take it one unit below, and changes nothing", function () {
-    const s = shortCrash(-(LOWEST + notionalStep()) + 1n);
+  it("refuses the batch that would take it one unit below: the engine, changing nothing, and, written unchecked, the circuit at its check", async function () {
+    const compartment = -(LOWEST + notionalStep()) + 1n;
+    const s = shortCrash(compartment);
     const root = s.root;
     assert.throws(
       () => liquidate(s, [3n], marks, P.liquidations),
@@ -72,5 +73,15 @@ describe("LiquidateBatch: the fund's new notional at the end of its range (test 
         /would overflow$/.test(e.message),
     );
     assert.equal(s.root, root, "the state is unchanged");
+    // what a dishonest operator would write: the fund's leaf past what any circuit reads
+    const forged = liquidate(shortCrash(compartment), [3n], marks, P.liquidations, {
+      unchecked: true,
+    });
+    await assertRefusedAt(
+      witnessFor(liq(forged.input)),
+      "liquidate-batch.circom",
+      "LiquidateBatch",
+      "_ <== SignedRangeCheck(NOTIONAL_BITS())(newFundNotional[j]);",
+    );
   });
 });
