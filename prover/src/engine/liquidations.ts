@@ -294,7 +294,9 @@ export function liquidate(
       adl.deleveraged,
     );
     const newFund = adl.fund;
-    // unchecked (adversarial tests only): a field out of its width is refused by the circuit
+    // unchecked (adversarial tests, and the skip proof's replay of a proven batch, whose
+    // fields the circuit kept in range): a field past its width is written as it is, for
+    // the circuit's own range check to refuse
     if (
       checked &&
       newFund.positions.some(

@@ -220,8 +220,8 @@ export function checkTaker(
  * The liquidator after it takes each taken position at the mark (its size, and notional
  * size * mark, added to its own) and is paid `share`: LiquidationSlot section I, on the
  * taker as it stands after settling its funding. Undefined when a field would leave its
- * width (the circuit's range checks), unless `unbounded` (adversarial tests only: what a
- * dishonest operator would write). The watcher's rule (service/liquidators.ts) tries
+ * width (the circuit's range checks), unless `unbounded` (liquidate's unchecked mode:
+ * what a dishonest operator would write). The watcher's rule (service/liquidators.ts) tries
  * candidates with it, `takeOver` applies it.
  */
 export function takePositions(
@@ -284,7 +284,9 @@ export function takeOver(
   const discountBps = o.terms.map((term) => term.discountBps);
   const sizes = liquidated.positions.map((p) => p.size);
   const share = liquidatorShare(sizes, marks, t.take, discountBps);
-  // unchecked (adversarial tests only): a field out of its width is refused by the circuit
+  // unchecked (adversarial tests, and the skip proof's replay of a proven batch, whose
+  // fields the circuit kept in range): a field past its width is written as it is, for
+  // the circuit's own range check to refuse
   const newTaker = takePositions(settled.account, sizes, t.take, marks, share, !checked);
   if (!newTaker) {
     throw new LiquidatorError(
