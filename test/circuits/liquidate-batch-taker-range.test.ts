@@ -14,9 +14,12 @@ import { INDICES, MARKS, OFFER_TERMS, P, offerOf, taken, world } from "../helper
 // (COLLATERAL_BITS, SIZE_BITS, NOTIONAL_BITS, signed). The engine checks the same widths
 // (LIQUIDATOR_POSITION_OUT_OF_RANGE). Each test lands one field on the end of its range,
 // which must prove (a check one bit narrower refuses it), and one unit past it, which the
-// engine refuses and, written unchecked as a dishonest operator would, the circuit refuses
-// at that field's check (without it, the liquidator's leaf would hold a value no circuit
-// reads again, or its balance word would carry into the nonce).
+// engine refuses and, built unchecked, the circuit refuses at that field's check (without
+// it, the liquidator's leaf would hold a value no circuit reads again, or its balance word
+// would carry into the nonce). The unchecked engine packs the over-width field as it packs
+// any other: the collateral (nonce 0) and the notional as the circuit does, the size with
+// a bitwise OR where the circuit adds, so that batch's new root is not the circuit's
+// either; it is refused at the size's check first, and a refusal anywhere else fails it.
 //
 // The world is test/helpers/liquidators.ts's: account 6 (long 1 BTC, short 2 ETH) is below
 // maintenance at MARKS, and liquidator 5 takes its 2 ETH short at the mark (ETH 300,000);

@@ -13,7 +13,18 @@ import {
 import { applyBatch } from "../../prover/src/engine/kinds.ts";
 import { parseBatchFile, toBatchFile } from "../../prover/src/engine/batch-file.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
-import { INDICES, MARKS, OFFER_TERMS, P, offerOf, taken, world } from "../helpers/liquidators.ts";
+import { signCompartmentMove } from "../../prover/src/domain/compartment-moves.ts";
+import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
+import {
+  INDICES,
+  MARKS,
+  OFFER_TERMS,
+  P,
+  keyOf,
+  offerOf,
+  taken,
+  world,
+} from "../helpers/liquidators.ts";
 
 const code = (f: () => unknown) => {
   try {
@@ -243,5 +254,27 @@ describe("Liquidations with liquidators (engine)", function () {
       () => parseBatchFile(JSON.stringify({ ...file, takers: [null] })),
       /one entry \(or null\) per account/,
     );
+  });
+
+  it("undoes a refused unchecked batch whole, with the refusal that stopped it, though it wrote a liquidator past its width", function () {
+    // unchecked (the skip proof's replay, adversarial tests): liquidator 5 at the top of
+    // its collateral takes 6's ETH and is paid past 2^128, is then liquidated itself (its
+    // over-width leaf recorded for the undo), and the batch's compartment move, signed by
+    // the wrong key, refuses it all
+    const s = world();
+    s.setAccount(5n, { ...s.getAccount(5n), collateral: (1n << 128n) - 1n });
+    const root = s.root;
+    const move = signCompartmentMove(
+      { market: 0, nonce: 0n, amount: 1n, toReserve: false },
+      2,
+      keyOf(3n).privateKey,
+      SAMPLE_DOMAIN,
+    );
+    const requests = [taken(6n, OFFER(), [false, true]), 5n];
+    const run = () =>
+      liquidate(s, requests, MARKS, P.liquidations, { unchecked: true, move }, INDICES);
+    assert.equal(code(run), "COMPARTMENT_BAD_SIGNATURE");
+    assert.equal(s.root, root, "the state is the one before the batch");
+    assert.equal(s.getAccount(5n).collateral, (1n << 128n) - 1n);
   });
 });

@@ -295,8 +295,8 @@ export function liquidate(
     );
     const newFund = adl.fund;
     // unchecked (adversarial tests, and the skip proof's replay of a proven batch, whose
-    // fields the circuit kept in range): a field past its width is written as it is, for
-    // the circuit's own range check to refuse
+    // fields the circuit kept in range): a field past its width is written as it is (the
+    // leaf packs it as the engine does), for the circuit's own range check to refuse
     if (
       checked &&
       newFund.positions.some(
@@ -308,7 +308,7 @@ export function liquidate(
         "the insurance fund's position would overflow",
       );
     }
-    // unchecked (adversarial tests only): write what a dishonest operator would
+    // unchecked (adversarial tests, the skip proof's replay): written as it is
     if (checked) write(INSURANCE_ACCOUNT, newFund);
     else {
       undo.push([INSURANCE_ACCOUNT, storedFund]);
@@ -360,7 +360,9 @@ export function liquidate(
       input,
     };
   } catch (e) {
-    for (const [i, a] of undo.reverse()) state.setAccount(i, a);
+    // back to the state before the batch, written as it was: an unchecked batch may have
+    // written an account past its width and then written it again
+    for (const [i, a] of undo.reverse()) state.setAccount(i, a, false);
     throw e;
   }
 }

@@ -220,9 +220,9 @@ export function checkTaker(
  * The liquidator after it takes each taken position at the mark (its size, and notional
  * size * mark, added to its own) and is paid `share`: LiquidationSlot section I, on the
  * taker as it stands after settling its funding. Undefined when a field would leave its
- * width (the circuit's range checks), unless `unbounded` (liquidate's unchecked mode:
- * what a dishonest operator would write). The watcher's rule (service/liquidators.ts) tries
- * candidates with it, `takeOver` applies it.
+ * width (the circuit's range checks), unless `unbounded` (liquidate's unchecked mode).
+ * The watcher's rule (service/liquidators.ts) tries candidates with it, `takeOver` applies
+ * it.
  */
 export function takePositions(
   taker: Account,
