@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { devKeyPair, sign } from "../../prover/src/domain/keys.ts";
-import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
-import { defaultMarkets } from "../../prover/src/domain/market.ts";
-import { newAccount, packBalance } from "../../prover/src/domain/account.ts";
+import { packBalance } from "../../prover/src/domain/account.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import {
   compartmentMoveHead,
@@ -24,40 +23,14 @@ import { oneX } from "../../prover/src/domain/volatility.ts";
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { assertRefused, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import { shortfallWorld } from "../helpers/shortfall-world.ts";
 
 const P = TEST_PARAMS;
-const markets = defaultMarkets(P.markets);
 const ETH = 300_000n;
 const SHORTFALL_MARKS = [4_000_000n, ETH];
 const FUND_KEY = devOwnerKeys().fund.privateKey;
 
-/**
- * Account 3: long 1 BTC bought at 6,000,000 with 1,250,000 (at 4,000,000: equity
- * -750,000, all of it BTC's loss); account 4 the matching short. The fund holds `reserve`
- * in its reserve and `btc` in BTC's compartment, optionally a BTC position.
- */
-function world(reserve: bigint, btc = 0n, fundSize = 0n, fundNonce = 0n) {
-  const s = ExchangeState.genesis(P.depth, markets, SAMPLE_DOMAIN, devOwners());
-  const flat = { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n };
-  const put = (i: bigint, label: string, collateral: bigint, size: bigint) =>
-    s.setAccount(i, {
-      ...newAccount(devKeyPair(label).publicKey, 2, collateral),
-      positions: [
-        { size, notional: size * 6_000_000n, nonce: 1n, filled: 1n, fundingIndex: 0n },
-        flat,
-      ],
-    });
-  put(3n, "long", 1_250_000n, 1n);
-  put(4n, "short", 10_000_000n, -1n);
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: reserve,
-    withdrawNonce: fundNonce,
-    positions: [{ ...flat, size: fundSize, notional: fundSize * 4_000_000n - btc }, flat],
-  });
-  return s;
-}
+const world = shortfallWorld;
 
 const signed = (m: Partial<CompartmentMove>, key = FUND_KEY, domain = SAMPLE_DOMAIN) =>
   signCompartmentMove(

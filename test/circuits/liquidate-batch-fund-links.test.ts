@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import path from "node:path";
-import { newAccount } from "../../prover/src/domain/account.ts";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import {
   signCompartmentMove,
@@ -10,9 +9,7 @@ import { INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
 import { mod } from "../../prover/src/domain/field.ts";
 import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
-import { devKeyPair } from "../../prover/src/domain/keys.ts";
-import { defaultMarkets } from "../../prover/src/domain/market.ts";
-import { devOwnerKeys, devOwners } from "../../prover/src/domain/owners.ts";
+import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
@@ -26,6 +23,7 @@ import {
 } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
+import { SHORTFALL_BTC, shortfallWorld } from "../helpers/shortfall-world.ts";
 import { compileProbeO0 } from "../helpers/probe-o0.ts";
 
 // LiquidateBatch (circuits/src/liquidate-batch.circom), section D: the insurance fund's
@@ -60,7 +58,7 @@ const LINK = "notionalMoved[j] <== fundFunding.notionalOut[j] - move.delta[j];";
 const FORGED = "notionalMoved[j]<==fundFunding.notionalOut[j]-move.delta[j]-10**6*(j<1);";
 const E = 1_000_000n;
 const EXPR = `LiquidateBatch(${CIRCUITS.liquidate_batch.args(P).join(", ")})`;
-const MARKS = [4_000_000n, 300_000n];
+const MARKS = [SHORTFALL_BTC, 300_000n];
 const FUND_KEY = devOwnerKeys().fund.privateKey;
 
 /**
@@ -72,24 +70,7 @@ const FUND_KEY = devOwnerKeys().fund.privateKey;
  * pays the 750,000, or, when it holds less, the batch deleverages account 4's short.
  */
 function batch(btc: bigint, move: bigint): { s: ExchangeState; r: LiquidationResult } {
-  const s = ExchangeState.genesis(P.depth, defaultMarkets(M), SAMPLE_DOMAIN, devOwners());
-  const flat = { size: 0n, notional: 0n, nonce: 0n, filled: 0n, fundingIndex: 0n };
-  const put = (i: bigint, label: string, collateral: bigint, size: bigint) =>
-    s.setAccount(i, {
-      ...newAccount(devKeyPair(label).publicKey, 2, collateral),
-      positions: [
-        { size, notional: size * 6_000_000n, nonce: 1n, filled: 1n, fundingIndex: 0n },
-        flat,
-      ],
-    });
-  put(3n, "long", 1_250_000n, 1n);
-  put(4n, "short", 10_000_000n, -1n);
-  const fund = s.getAccount(INSURANCE_ACCOUNT);
-  s.setAccount(INSURANCE_ACCOUNT, {
-    ...fund,
-    collateral: 2_000_000n,
-    positions: [{ ...flat, notional: -btc }, flat],
-  });
+  const s = shortfallWorld(2_000_000n, btc);
   const m: CompartmentMove = { market: 0, nonce: 0n, amount: move, toReserve: false };
   const signed = move ? signCompartmentMove(m, M, FUND_KEY, SAMPLE_DOMAIN) : null;
   const r = liquidate(s, [3n], MARKS, P.liquidations, { move: signed });
