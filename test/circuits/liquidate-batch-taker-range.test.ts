@@ -4,7 +4,6 @@ import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import type { LiquidateBatchInput } from "../../prover/src/domain/inputs.ts";
 import type { Account } from "../../prover/src/domain/account.ts";
 import { liquidate } from "../../prover/src/engine/liquidations.ts";
-import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { assertRefusedAt, witnessFor } from "../helpers/circuit.ts";
 import { INDICES, MARKS, OFFER_TERMS, P, offerOf, taken, world } from "../helpers/liquidators.ts";
 
@@ -31,13 +30,18 @@ const SLOT = "LiquidationSlot";
 const ETH = 1;
 const top = (bits: number) => 1n << BigInt(bits);
 
-/** world() with liquidator 5 changed by `edit`, and the batch liquidating 6 to it. */
-function batch(edit: (a: Account) => Account, unchecked = false) {
+/** world() with liquidator 5 changed by `edit`, and the request liquidating 6 to it. */
+function start(edit: (a: Account) => Account) {
   const s = world();
   s.setAccount(5n, edit(s.getAccount(5n)));
-  const request = taken(6n, offerOf(5n, OFFER_TERMS), [false, true]);
+  return { s, request: taken(6n, offerOf(5n, OFFER_TERMS), [false, true]) };
+}
+
+/** The batch on start(edit), checked or not, and liquidator 5 after it. */
+function batch(edit: (a: Account) => Account, unchecked = false) {
+  const { s, request } = start(edit);
   const r = liquidate(s, [request], MARKS, P.liquidations, { unchecked }, INDICES);
-  return { s, r, taker: s.getAccount(5n) };
+  return { r, taker: s.getAccount(5n) };
 }
 
 /** Liquidator 5's ETH position replaced by (size, notional), its collateral by `collateral`. */
@@ -52,87 +56,79 @@ const eth =
 /** Liquidator 5's collateral as `collateral`, the rest as world() has it. */
 const rich = (collateral: bigint) => (a: Account) => ({ ...a, collateral });
 
-const outOfRange = (e: unknown) =>
-  e instanceof ZkClearError && e.code === "LIQUIDATOR_POSITION_OUT_OF_RANGE";
+/**
+ * What the batch adds to liquidator 5's collateral: its share of 6's penalty and the
+ * funding its ETH short is owed, read from the engine on a collateral far inside.
+ */
+let step: bigint | undefined;
+const collateralStep = () => (step ??= batch(rich(1n << 100n)).taker.collateral - (1n << 100n));
 
-async function proves(r: ReturnType<typeof liquidate>) {
-  const w = await witnessFor(liq(r.input));
-  assert.deepEqual(w.slice(1, 4), [r.oldRoot, r.newRoot, r.dataCommitment]);
+/** A field of the liquidator's new leaf at the end of its range, and one unit past it. */
+interface RangeEnd {
+  readonly title: string;
+  /** Liquidator 5 before the batch, which leaves the field `past` units beyond its end. */
+  readonly before: (past: bigint) => (a: Account) => Account;
+  readonly field: (a: Account) => bigint;
+  readonly end: bigint;
+  /** +1 or -1: the side of the range the end is on. */
+  readonly outward: bigint;
+  /** The check in LiquidationSlot that refuses the value past the end. */
+  readonly check: string;
 }
 
-/** The checked engine refuses the edit, leaving the state as it was. */
-function refusedByEngine(edit: (a: Account) => Account) {
-  const s: ExchangeState = world();
-  s.setAccount(5n, edit(s.getAccount(5n)));
-  const root = s.root;
-  const request = taken(6n, offerOf(5n, OFFER_TERMS), [false, true]);
-  assert.throws(() => liquidate(s, [request], MARKS, P.liquidations, {}, INDICES), outOfRange);
-  assert.equal(s.root, root, "the state is unchanged");
-}
+const LOWEST_NOTIONAL = -top(NOTIONAL_BITS);
+/** Taking 6's 2-lot short at 300,000 lowers the liquidator's ETH notional by this much. */
+const TAKEN_NOTIONAL = 2n * MARKS[ETH];
+/** Short 2^64 - 2 ETH lots (at the mark), with collateral far above their margin. */
+const LOTS = top(SIZE_BITS) - 2n;
+
+const ENDS: readonly RangeEnd[] = [
+  {
+    title: "a liquidator's collateral ending at 2^128 - 1, refused at 2^128",
+    before: (past) => rich(top(COLLATERAL_BITS) - 1n - collateralStep() + past),
+    field: (a) => a.collateral,
+    end: top(COLLATERAL_BITS) - 1n,
+    outward: 1n,
+    check: "_ <== SignedRangeCheck(COLLATERAL_BITS())(takerCollateral);",
+  },
+  {
+    title: "a liquidator short 2^64 ETH lots after taking 2, refused one lot more",
+    before: (past) => eth(-(LOTS + past), -(LOTS + past) * MARKS[ETH], 1n << 110n),
+    field: (a) => a.positions[ETH].size,
+    end: -top(SIZE_BITS),
+    outward: -1n,
+    check: "takerSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(takerSize[j]);",
+  },
+  {
+    title: "a liquidator's ETH notional ending at -2^128, refused one unit lower",
+    before: (past) => eth(-1n, LOWEST_NOTIONAL + TAKEN_NOTIONAL - past, 1_000_000n),
+    field: (a) => a.positions[ETH].notional,
+    end: LOWEST_NOTIONAL,
+    outward: -1n,
+    check: "_ <== SignedRangeCheck(NOTIONAL_BITS())(newTakerNotional[j]);",
+  },
+];
 
 describe("LiquidationSlot: the liquidator's new leaf at the ends of its ranges (test parameters)", function () {
-  // what the batch adds to liquidator 5's collateral: its share of 6's penalty and the
-  // funding its ETH short is owed, read from the engine on a collateral far inside
-  const collateralStep = (() => {
-    const { taker } = batch(rich(1n << 100n));
-    return taker.collateral - (1n << 100n);
-  })();
+  for (const c of ENDS) {
+    it(`proves ${c.title} (engine, and the circuit at its check)`, async function () {
+      const ok = batch(c.before(0n));
+      assert.equal(c.field(ok.taker), c.end);
+      const w = await witnessFor(liq(ok.r.input));
+      assert.deepEqual(w.slice(1, 4), [ok.r.oldRoot, ok.r.newRoot, ok.r.dataCommitment]);
 
-  it("proves a liquidator's collateral ending at 2^128 - 1, and refuses it at 2^128 (engine, and the circuit at its check)", async function () {
-    assert.ok(collateralStep > 0n, "the liquidator is paid");
-    const last = top(COLLATERAL_BITS) - 1n;
-    const ok = batch(rich(last - collateralStep));
-    assert.equal(ok.taker.collateral, last);
-    await proves(ok.r);
-
-    const over = rich(last - collateralStep + 1n);
-    refusedByEngine(over);
-    const { r, taker } = batch(over, true);
-    assert.equal(taker.collateral, top(COLLATERAL_BITS));
-    await assertRefusedAt(
-      witnessFor(liq(r.input)),
-      FILE,
-      SLOT,
-      "_ <== SignedRangeCheck(COLLATERAL_BITS())(takerCollateral);",
-    );
-  });
-
-  it("proves a liquidator short 2^64 ETH lots after taking 2, and refuses one lot more (engine, and the circuit at its check)", async function () {
-    // short 2^64 - 2 lots at 300,000 each, with collateral far above their margin
-    const lots = top(SIZE_BITS) - 2n;
-    const ok = batch(eth(-lots, -lots * MARKS[ETH], 1n << 110n));
-    assert.equal(ok.taker.positions[ETH].size, -top(SIZE_BITS));
-    await proves(ok.r);
-
-    const over = eth(-(lots + 1n), -(lots + 1n) * MARKS[ETH], 1n << 110n);
-    refusedByEngine(over);
-    const { r, taker } = batch(over, true);
-    assert.equal(taker.positions[ETH].size, -top(SIZE_BITS) - 1n);
-    await assertRefusedAt(
-      witnessFor(liq(r.input)),
-      FILE,
-      SLOT,
-      "takerSizeNegative[j] <== SignedRangeCheck(SIZE_BITS())(takerSize[j]);",
-    );
-  });
-
-  it("proves a liquidator's ETH notional ending at -2^128, and refuses it one unit lower (engine, and the circuit at its check)", async function () {
-    // taking the 2-lot short at 300,000 lowers the notional by 600,000
-    const taken_ = 2n * MARKS[ETH];
-    const lowest = -top(NOTIONAL_BITS);
-    const ok = batch(eth(-1n, lowest + taken_, 1_000_000n));
-    assert.equal(ok.taker.positions[ETH].notional, lowest);
-    await proves(ok.r);
-
-    const over = eth(-1n, lowest + taken_ - 1n, 1_000_000n);
-    refusedByEngine(over);
-    const { r, taker } = batch(over, true);
-    assert.equal(taker.positions[ETH].notional, lowest - 1n);
-    await assertRefusedAt(
-      witnessFor(liq(r.input)),
-      FILE,
-      SLOT,
-      "_ <== SignedRangeCheck(NOTIONAL_BITS())(newTakerNotional[j]);",
-    );
-  });
+      // one unit past: the checked engine refuses it, leaving the state as it was
+      const { s, request } = start(c.before(1n));
+      const root = s.root;
+      assert.throws(
+        () => liquidate(s, [request], MARKS, P.liquidations, {}, INDICES),
+        (e: unknown) => e instanceof ZkClearError && e.code === "LIQUIDATOR_POSITION_OUT_OF_RANGE",
+      );
+      assert.equal(s.root, root, "the state is unchanged");
+      // built unchecked, the circuit refuses it at the field's own check
+      const past = batch(c.before(1n), true);
+      assert.equal(c.field(past.taker), c.end + c.outward);
+      await assertRefusedAt(witnessFor(liq(past.r.input)), FILE, SLOT, c.check);
+    });
+  }
 });
