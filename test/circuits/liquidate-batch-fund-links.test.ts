@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import path from "node:path";
 import { compartmentValues } from "../../prover/src/domain/compartments.ts";
 import {
   signCompartmentMove,
@@ -13,7 +12,6 @@ import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
-import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import {
   readR1cs,
@@ -24,6 +22,7 @@ import {
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { SHORTFALL_BTC, shortfallWorld } from "../helpers/shortfall-world.ts";
+import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
 import { compileProbeO0 } from "../helpers/probe-o0.ts";
 
 // LiquidateBatch (circuits/src/liquidate-batch.circom), section D: the insurance fund's
@@ -85,28 +84,6 @@ const deleveraged = () => batch(0n, 0n);
 /** The batch without a move on a compartment already holding 10^6: no deleveraging. */
 const funded = () => batch(E, 0n);
 
-/**
- * liquidate-batch.circom of the sources under test (a mutant's, when the tests run against
- * one) with the link's line replaced by `to`, padded to the line's length (anonymous
- * components' names carry a file offset). The line is found where the repository's own
- * file has it, as the original or as the mutant that makes it `<--`.
- */
-function rewriteLink(to: string): (file: string, text: string) => string {
-  return (file, text) => {
-    if (file !== FILE) return text;
-    const n = statementLine(FILE, LINK) - 1;
-    const lines = text.split("\n");
-    const line = lines[n];
-    assert.ok(
-      [LINK, LINK.replace("<==", "<--")].includes(line.trim()),
-      `line ${n + 1} of ${path.join(CIRCUIT_SOURCES, FILE)} is the link: ${line}`,
-    );
-    assert.ok(to.length <= line.length, `${to} fits the line`);
-    lines[n] = to.padStart(line.length);
-    return lines.join("\n");
-  };
-}
-
 describe("LiquidateBatch: the fund's notional after the compartment move is the one its compartment and new leaf read (a witness grafted from an --O0 probe at the R1CS level)", function () {
   let r1cs: R1cs;
   /** Wire of the --O2 circuit -> its names. */
@@ -126,31 +103,18 @@ describe("LiquidateBatch: the fund's notional after the compartment move is the 
     names = readWireNames(files.sym).names;
   });
 
-  /** The --O0 probe's witness on the --O2 circuit's wires: each wire gets its first name's value. */
-  function graft(o0: { sym: Map<string, number>; witness: readonly bigint[] }): bigint[] {
-    const w = Array<bigint>(r1cs.nWires).fill(0n);
-    w[0] = 1n;
-    for (const [i, ns] of names) {
-      const at = o0.sym.get(ns[0]);
-      assert.ok(at !== undefined && at > 0, `the --O0 probe has ${ns[0]}`);
-      w[i] = o0.witness[at];
-    }
-    assert.equal(names.size, r1cs.nWires - 1, "every wire but the constant one is named");
-    return w;
-  }
-
   const signals = CIRCUITS.liquidate_batch.toSignals;
   const at = (w: readonly bigint[], n: string) => w[wire(`main.${n}`)];
   const line = statementLine(FILE, LINK);
   /** The rewritten probe's witness for `input` grafted, checked against its own R1CS. */
   async function forge(input: LiquidateBatchInput): Promise<bigint[]> {
     const o0 = await compileProbeO0(`liquidate_batch_fund_o0_${line}`, FILE, EXPR, {
-      rewrite: rewriteLink(FORGED),
+      rewrite: rewriteLine(FILE, LINK, FORGED),
     });
     const o0w = await calculateWitness(o0.wasm, signals(input));
     const o0r1cs = readR1cs(o0.r1cs);
     assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten batch accepts it");
-    return graft({ sym: readSymbols(o0.sym), witness: o0w });
+    return graftByName(names, r1cs.nWires, { sym: readSymbols(o0.sym), witness: o0w });
   }
   /**
    * The constraints `forged` breaks, each of which must read a wire the link writes: on the
@@ -176,7 +140,11 @@ describe("LiquidateBatch: the fund's notional after the compartment move is the 
       const honest = await witnessFor({ kind: "liquidate_batch", input: r.input });
       assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest batch");
       const witness = await calculateWitness(plain.wasm, signals(r.input));
-      assert.deepEqual(graft({ sym, witness }), honest, "the probe reproduces the honest witness");
+      assert.deepEqual(
+        graftByName(names, r1cs.nWires, { sym, witness }),
+        honest,
+        "the probe reproduces the honest witness",
+      );
     }
   });
 

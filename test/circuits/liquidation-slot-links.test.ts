@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import path from "node:path";
 import {
   isolationFlag,
   packBalance,
@@ -16,7 +15,6 @@ import { liquidate } from "../../prover/src/engine/liquidations.ts";
 import { noTakerFields } from "../../prover/src/engine/liquidators.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { compileProbe } from "../../prover/src/proving/build.ts";
-import { CIRCUIT_SOURCES } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import {
   readR1cs,
@@ -27,6 +25,7 @@ import {
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { assertRefusedAt, statementLine } from "../helpers/circuit.ts";
 import { INDICES, MARKS, P, markets, world } from "../helpers/liquidators.ts";
+import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
 import { compileProbeO0 } from "../helpers/probe-o0.ts";
 
 // LiquidationSlot (circuits/src/liquidate-batch.circom) reads the liquidated account's leaf
@@ -159,28 +158,6 @@ const LINKS: readonly Link[] = [
   },
 ];
 
-/**
- * liquidate-batch.circom of the sources under test (a mutant's, when the tests run
- * against one) with the link's line replaced by `link.to`, padded to the line's length
- * (anonymous components' names carry a file offset). The line is found where the
- * repository's own file has it, as the original or as the mutant that makes it `<--`.
- */
-function rewriteLink(link: Link): (file: string, text: string) => string {
-  return (file, text) => {
-    if (file !== FILE) return text;
-    const n = statementLine(FILE, link.statement) - 1;
-    const lines = text.split("\n");
-    const line = lines[n];
-    assert.ok(
-      [link.statement, link.statement.replace("<==", "<--")].includes(line.trim()),
-      `line ${n + 1} of ${path.join(CIRCUIT_SOURCES, FILE)} is the link: ${line}`,
-    );
-    assert.ok(link.to.length <= line.length, `${link.to} fits the line`);
-    lines[n] = link.to.padStart(line.length);
-    return lines.join("\n");
-  };
-}
-
 describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses grafted from --O0 probes at the R1CS level)", function () {
   let r1cs: R1cs;
   let wasm: string;
@@ -207,19 +184,6 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
     names = readWireNames(probe.sym!).names;
   });
 
-  /** The --O0 probe's witness on the --O2 probe's wires: each wire gets its first name's value. */
-  function graft(o0: { sym: Map<string, number>; witness: readonly bigint[] }): bigint[] {
-    const w = Array<bigint>(r1cs.nWires).fill(0n);
-    w[0] = 1n;
-    for (const [i, ns] of names) {
-      const at = o0.sym.get(ns[0]);
-      assert.ok(at !== undefined && at > 0, `the --O0 probe has ${ns[0]}`);
-      w[i] = o0.witness[at];
-    }
-    assert.equal(names.size, r1cs.nWires - 1, "every wire but the constant one is named");
-    return w;
-  }
-
   it("liquidates the under-margined account 3 as the engine does, and refuses the healthy one", async function () {
     const honest = await calculateWitness(wasm, slotSignals(underMargined(), {}));
     assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
@@ -243,7 +207,7 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
     const line = statementLine(FILE, link.statement);
     it(`${link.title}, line ${line}`, async function () {
       const o0 = await compileProbeO0(`liquidation_slot_link_${line}`, FILE, SLOT, {
-        rewrite: rewriteLink(link),
+        rewrite: rewriteLine(FILE, link.statement, link.to),
       });
       const sym = readSymbols(o0.sym);
       const o0r1cs = readR1cs(o0.r1cs);
@@ -253,7 +217,10 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
       const base = slotSignals(underMargined(), link.honest(underMargined()));
       const honest = await calculateWitness(wasm, base);
       assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest liquidation");
-      const same = graft({ sym, witness: await calculateWitness(o0.wasm, base) });
+      const same = graftByName(names, r1cs.nWires, {
+        sym,
+        witness: await calculateWitness(o0.wasm, base),
+      });
       assert.deepEqual(same, honest, "the probe reproduces the honest witness");
 
       // the forged liquidation of the healthy account: a witness of the slot whose link
@@ -261,7 +228,7 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
       const s = healthy();
       const o0w = await calculateWitness(o0.wasm, slotSignals(s, link.forged()));
       assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten slot accepts it");
-      const forged = graft({ sym, witness: o0w });
+      const forged = graftByName(names, r1cs.nWires, { sym, witness: o0w });
       assert.equal(forged[wire("main.rootIn")], s.root, "from the healthy account's real root");
       if (link.forged === lowBalance) {
         // the slot writes what the honest liquidation of a 1,250,000 account writes: the
