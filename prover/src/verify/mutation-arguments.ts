@@ -556,6 +556,14 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     doc: "The pending mutants through the tests: WithdrawalSlot, CompartmentMove, TradingFee",
   },
   {
+    id: "funding.circom:46:widen",
+    before: "component bits = Num2Bits(B + 1);",
+    after: "component bits = Num2Bits((B + 1) + 1);",
+    kind: "equivalent",
+    why: "Like line 89's: owed + 2^20 - 1 + 2^132 lies in [0, 2^133) under the header's ranges (|owed| < 6 * 2^128), so a 134-bit decomposition has a top bit of 0, which the ceiling does not read, and the same bits below it.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
     id: "funding.circom:89:widen",
     before: "bits[j] = Num2Bits(B + 1);",
     after: "bits[j] = Num2Bits((B + 1) + 1);",
