@@ -63,8 +63,9 @@ export const ARGUED_AGAINST: Readonly<
       "circuits/src/auto-deleverage.circom",
       "circuits/src/constants.circom",
       "circuits/src/deleveraging.circom",
+      "circuits/src/liquidate-batch.circom",
     ],
-    hash: "78e1e26e1a51f7f8",
+    hash: "eeb7d27cefd7679b",
   },
   "compartment-move.circom": {
     premises: [
@@ -252,6 +253,22 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
   },
 
   {
+    id: "auto-deleverage.circom:320:narrow",
+    before: "RangeCheck(135)(deficit[j] - market[j]);",
+    after: "RangeCheck((135) - 1)(deficit[j] - market[j]);",
+    kind: "equivalent",
+    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: the 134-bit check refuses no deficit the rest accepts.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
+    id: "auto-deleverage.circom:320:widen",
+    before: "RangeCheck(135)(deficit[j] - market[j]);",
+    after: "RangeCheck((135) + 1)(deficit[j] - market[j]);",
+    kind: "equivalent",
+    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: a 136-bit check admits no deficit the rest accepts.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
     id: "auto-deleverage.circom:351:delete",
     before: "AssertBit()(entryEnabled[i]);",
     after: "/* mutant: deleted */",
@@ -266,6 +283,22 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     kind: "redundant",
     why: "An inactive market has no lots left, so entryEnabled * noneLeft === 0 already refuses the first entry that picks it.",
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
+  },
+  {
+    id: "auto-deleverage.circom:411:narrow",
+    before: "RangeCheck(66 + D)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
+    after: "RangeCheck((66 + D) - 1)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
+    kind: "equivalent",
+    why: "Each key lies in (0, M * 2^(63 + D)) (a one-hot market below M, |score| < 2^62 from DeleverageScore, account < 2^D from DeleverageEntry), so keys in order differ by less than 4 * 2^(63 + D) = 2^(65 + D) at M <= 4 (every shipped set): 65 + D bits take every ordered pair. From M = 5 up the last bit is needed.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
+    id: "auto-deleverage.circom:411:widen",
+    before: "RangeCheck(66 + D)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
+    after: "RangeCheck((66 + D) + 1)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
+    kind: "equivalent",
+    why: "Each key lies in (0, M * 2^(63 + D)), so keys in order differ by less than 6 * 2^(63 + D) < 2^(66 + D) (M <= 6), and keys out of order give a field element far above 2^(67 + D): both widths judge alike.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
   },
   {
     id: "compartment-move.circom:61:delete",
@@ -497,6 +530,14 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     after: "RangeCheck((64) + 1)(lots - 1);",
     kind: "equivalent",
     why: "The two differ only for lots in (2^64, 2^65], and Deleverage hands BankruptcyPrice active * (|S_j| - 1) + 1 with |S_j| <= 2^64 (the fund's size after the batch's liquidations, which LiquidateBatch range-checks before Deleverage reads it).",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
+    id: "deleveraging.circom:175:widen",
+    before: "RangeCheck(135)(step);",
+    after: "RangeCheck((135) + 1)(step);",
+    kind: "equivalent",
+    why: "With 0 <= r < lots <= 2^64 and step < 2^136, step * lots - r = x holds over the integers, so step = ceil(x / lots) <= x; Deleverage hands BankruptcyPrice x = 0 or its deficit, and in LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: step < 2^130 at either width.",
     doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
   },
   {
