@@ -285,6 +285,14 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     doc: "The signature verifier, the deleveraging chain and the slots' anchors (2026-12-06, evening)",
   },
   {
+    id: "auto-deleverage.circom:382:delete",
+    before: "entryEnabled[i] * noneLeft[i] === 0;",
+    after: "/* mutant: deleted */",
+    kind: "redundant",
+    why: "An enabled entry in a market with no lots left hands DeleverageCandidate left = 0, so DeleverageTake's q <= left gives q = 0, which the candidate's at-least-one-lot check (line 117, RangeCheck(SIZE_BITS())(enabled * (q - 1))) refuses; an entry of no market is refused by line 379.",
+    doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
+  },
+  {
     id: "auto-deleverage.circom:411:narrow",
     before: "RangeCheck(66 + D)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
     after: "RangeCheck((66 + D) - 1)(entryEnabled[i] * (key[i - 1] - key[i] - 1));",
