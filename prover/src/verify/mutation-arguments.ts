@@ -257,7 +257,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     before: "RangeCheck(135)(deficit[j] - market[j]);",
     after: "RangeCheck((135) - 1)(deficit[j] - market[j]);",
     kind: "equivalent",
-    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: the 134-bit check refuses no deficit the rest accepts.",
+    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it lies in [-2^128, 2^128) (the signed check at liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: the 134-bit check refuses no deficit the rest accepts.",
     doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
   },
   {
@@ -265,7 +265,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     before: "RangeCheck(135)(deficit[j] - market[j]);",
     after: "RangeCheck((135) + 1)(deficit[j] - market[j]);",
     kind: "equivalent",
-    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: a 136-bit check admits no deficit the rest accepts.",
+    why: "In LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it lies in [-2^128, 2^128) (the signed check at liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: a 136-bit check admits no deficit the rest accepts.",
     doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
   },
   {
@@ -545,7 +545,7 @@ export const MUTANT_ARGUMENTS: readonly MutantArgument[] = [
     before: "RangeCheck(135)(step);",
     after: "RangeCheck((135) + 1)(step);",
     kind: "equivalent",
-    why: "With 0 <= r < lots <= 2^64 and step < 2^136, step * lots - r = x holds over the integers, so step = ceil(x / lots) <= x; Deleverage hands BankruptcyPrice x = 0 or its deficit, and in LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it is range-checked to 128 bits (liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: step < 2^130 at either width.",
+    why: "With 0 <= r < lots <= 2^64 and step < 2^136, step * lots - r = x holds over the integers, so step = ceil(x / lots) <= x; Deleverage hands BankruptcyPrice x = 0 or its deficit, and in LiquidateBatch the fund's new notional in a deleveraged market is fundSizeAfter * mark + deficit - signedPlaced * price (sections D and E with Deleverage's notionalDelta), and it lies in [-2^128, 2^128) (the signed check at liquidate-batch.circom:653), with |fundSizeAfter * mark| < 2^128 and |signedPlaced * price| < 2^128, so every accepted deficit is below 3 * 2^128 < 2^130: step < 2^130 at either width.",
     doc: "The templates at their ends, the liquidation's links grafted (2026-12-07, third session)",
   },
   {
