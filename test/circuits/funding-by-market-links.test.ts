@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
 import { packPositionWord } from "../../prover/src/domain/account.ts";
-import { FUNDING_SCALE } from "../../prover/src/domain/constants.ts";
+import { FUNDING_SCALE, SIZE_BITS } from "../../prover/src/domain/constants.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
@@ -22,8 +22,8 @@ import { editWitness, type WireEdit } from "../helpers/circuit.ts";
 // market 0: the fund's compartment is credited 1,000 of funding that no trader paid.
 
 const M = 2;
-const B = 129;
-const S = 20;
+/** SettleFundingByMarket's B: the funding term's offset bit, 2 * SIZE_BITS + 1. */
+const B = 2 * SIZE_BITS + 1;
 
 describe("SettleFundingByMarket: the rounding's bits read the funding term, not a value of the prover's", function () {
   let probe: ProbeBuild;
@@ -67,7 +67,7 @@ describe("SettleFundingByMarket: the rounding's bits read the funding term, not 
 
     // the bits of the term 1,000 * 2^20 lower: a payment of -985, a notional 1,000 lower
     const term = 15n * FUNDING_SCALE;
-    const forgedIn = term - 1_000n * FUNDING_SCALE + (1n << BigInt(S)) - 1n + (1n << BigInt(B));
+    const forgedIn = term - 1_000n * FUNDING_SCALE + FUNDING_SCALE - 1n + (1n << BigInt(B));
     const edits: WireEdit[] = [
       ["main.bits[0].in", "set", forgedIn],
       ...Array.from(
