@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
+import { decodeSigned, encodeSigned, pow2 } from "../../prover/src/domain/amounts.ts";
 import { EMPTY_POSITION, type Account } from "../../prover/src/domain/account.ts";
 import { devKeyPair } from "../../prover/src/domain/keys.ts";
 import { attributeLiquidation, sharesByMarket } from "../../prover/src/domain/compartments.ts";
@@ -7,6 +7,8 @@ import { penaltyMarket } from "../helpers/compartments.ts";
 import { compileProbe, type ProbeBuild } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readSymbols } from "../../prover/src/proving/r1cs.ts";
+import { BPS_BITS, NOTIONAL_BITS, SIZE_BITS } from "../../prover/src/domain/constants.ts";
+import { PRICE_MAX } from "../../prover/src/domain/deleveraging.ts";
 
 // AttributeCharges at the largest M its header allows (6), fed the extremes of its
 // preconditions: |collateral| < 2^129, |size| <= 2^64, mark < 2^64, -2^128 <= notional <
@@ -16,13 +18,14 @@ import { readSymbols } from "../../prover/src/proving/r1cs.ts";
 // last bit, and only a test at such an M can tell a 131-bit check from the right one.
 const M = 6;
 const KEY = devKeyPair("compartments-extremes").publicKey;
-const MAX_MARK = (1n << 64n) - 1n;
-const MAX_SIZE = (1n << 64n) - 1n;
-const MIN_SIZE = -(1n << 64n);
-const MAX_NOTIONAL = (1n << 128n) - 1n;
-const MIN_NOTIONAL = -(1n << 128n);
-const MAX_COLLATERAL = (1n << 129n) - 1n;
-const MAX_PENALTY_BPS = (1n << 16n) - 1n;
+const MAX_MARK = PRICE_MAX;
+const MAX_SIZE = pow2(SIZE_BITS) - 1n;
+const MIN_SIZE = -pow2(SIZE_BITS);
+const MAX_NOTIONAL = pow2(NOTIONAL_BITS) - 1n;
+const MIN_NOTIONAL = -pow2(NOTIONAL_BITS);
+/** The header's bound on the collateral after funding (a leaf holds 128 bits). */
+const MAX_COLLATERAL = pow2(129) - 1n;
+const MAX_PENALTY_BPS = pow2(BPS_BITS) - 1n;
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
 interface Extreme {
