@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeSigned, encodeSigned } from "../../prover/src/domain/amounts.ts";
+import { decodeSigned, encodeSigned, pow2 } from "../../prover/src/domain/amounts.ts";
+import { NOTIONAL_BITS, SIZE_BITS } from "../../prover/src/domain/constants.ts";
 import {
   bankruptcyPrice,
   deleverageScore,
@@ -19,7 +20,7 @@ import { readSymbols } from "../../prover/src/proving/r1cs.ts";
 // position of 2^64 lots whose step leaves a remainder of 2^64 - 1, or of one lot whose
 // step passes 2^134 (BankruptcyPrice takes a loss up to 2^135 - 1).
 const FILE = "deleveraging.circom";
-const LOTS_MAX = 1n << 64n;
+const LOTS_MAX = pow2(SIZE_BITS);
 
 function probeOf(name: string, template: string, inputs: readonly string[]): () => ProbeBuild {
   let probe: ProbeBuild | undefined;
@@ -61,8 +62,8 @@ describe("DeleverageScore at the largest equity it takes, 2^132", function () {
     // a short of 2^64 lots at the largest mark: value about 2^128, leverage
     // floor(100 * value / 2^132) = 6 hundredths; and a small position: leverage clamped to 1
     for (const [size, mark, result] of [
-      [-LOTS_MAX, PRICE_MAX, (1n << 128n) - 1n],
-      [-LOTS_MAX, PRICE_MAX, -(1n << 128n)],
+      [-LOTS_MAX, PRICE_MAX, pow2(NOTIONAL_BITS) - 1n],
+      [-LOTS_MAX, PRICE_MAX, -pow2(NOTIONAL_BITS)],
       [3n, 1_000n, 2_000n],
     ]) {
       const twin = deleverageScore({ account: 1n, size, result, equity, surplus: 0n }, mark);
