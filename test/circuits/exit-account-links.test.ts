@@ -15,16 +15,10 @@ import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/s
 import { exitInput } from "../../prover/src/engine/exit.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit } from "../helpers/circuit.ts";
-import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
-import { compileProbeO0 } from "../helpers/probe-o0.ts";
+import { linkProbe, type GraftTarget } from "../helpers/o0-graft.ts";
 
 // ExitAccount (circuits/src/exit-account.circom) is the escape hatch: after a freeze a user
 // proves its leaf in the frozen root and is paid max(0, equity) at the bound marks, after
@@ -151,17 +145,15 @@ const withCarrier = (input: ExitAccountInput, [x, y]: [bigint, bigint]): ExitAcc
 });
 
 describe("ExitAccount: the exit is paid from the proven leaf at the frozen indices (witnesses grafted from --O0 probes at the R1CS level)", function () {
-  let r1cs: R1cs;
+  /** The production circuit. */
+  let target: GraftTarget;
   let wasm: string;
-  /** Wire of the production circuit -> its names. */
-  let names: Map<number, string[]>;
   let w: World;
 
   before(async function () {
     const files = await testCircuit("exit_account");
-    r1cs = readR1cs(files.r1cs);
+    target = { r1cs: readR1cs(files.r1cs), names: readWireNames(files.sym).names };
     wasm = files.wasm;
-    names = readWireNames(files.sym).names;
     w = world();
   });
 
@@ -178,27 +170,22 @@ describe("ExitAccount: the exit is paid from the proven leaf at the frozen indic
   for (const link of LINKS) {
     const line = statementLine(FILE, link.statement);
     it(`${link.title}, line ${line}`, async function () {
-      const o0 = await compileProbeO0(`exit_account_link_${line}`, FILE, EXIT, {
-        rewrite: rewriteLine(FILE, link.statement, link.to),
-      });
-      const sym = readSymbols(o0.sym);
-      const o0r1cs = readR1cs(o0.r1cs);
-      const graft = (witness: bigint[]) => graftByName(names, r1cs.nWires, { sym, witness });
+      const probe = await linkProbe(
+        target,
+        { name: `exit_account_link_${line}`, source: FILE, expr: EXIT },
+        { file: FILE, ...link },
+      );
 
       // the harness: with the carrier holding the link's own value, the rewritten probe
       // grafted onto the production circuit is the honest exit, wire for wire
       const base = withCarrier(w.input, link.honest(w));
       const honest = await calculateWitness(wasm, toExitAccountSignals(base));
-      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest exit");
-      const same = graft(await calculateWitness(o0.wasm, toExitAccountSignals(base)));
-      assert.deepEqual(same, honest, "the rewritten probe reproduces the honest witness");
+      await probe.reproduces(toExitAccountSignals(base), honest);
 
       // the forged exit: the same leaf, root, signature and binding, the carrier holding
       // the other value and the payout it yields (the rewritten probe's R1CS accepts it)
       const claim = withCarrier({ ...w.input, payout: link.payout(w) }, link.forged(w));
-      const o0w = await calculateWitness(o0.wasm, toExitAccountSignals(claim));
-      assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten exit accepts it");
-      const forged = graft(o0w);
+      const forged = (await probe.forge(toExitAccountSignals(claim))).grafted;
       // its public signals: the frozen root, the trader's account and signed recipient,
       // signer 0, and a payout above the equity its leaf has at the frozen indices
       const pub = exitAccountPublicSignals(claim).map(mod);
@@ -210,13 +197,13 @@ describe("ExitAccount: the exit is paid from the proven leaf at the frozen indic
       );
       assert.ok(claim.payout > w.input.payout, "paid more than its equity");
 
-      const broken = unsatisfiedConstraints(r1cs, forged);
+      const broken = unsatisfiedConstraints(target.r1cs, forged);
       assert.ok(broken.length > 0, `${link.statement} (line ${line}) must break a constraint`);
       // what breaks is where the link fed its value, not elsewhere in the graft
       for (const c of broken) {
-        const reads = r1cs.constraints[c]
+        const reads = target.r1cs.constraints[c]
           .flat()
-          .some(([wire]) => (names.get(wire) ?? []).some((n) => link.feeds.test(n)));
+          .some(([wire]) => (target.names.get(wire) ?? []).some((n) => link.feeds.test(n)));
         assert.ok(reads, `constraint ${c} reads no wire of ${link.feeds}`);
       }
     });

@@ -11,18 +11,11 @@ import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
-import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { INDICES, MARKS, P, world } from "../helpers/liquidators.ts";
-import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
-import { compileProbeO0 } from "../helpers/probe-o0.ts";
+import { linkProbe, type GraftTarget } from "../helpers/o0-graft.ts";
 
 // Five `<==` links of circuits/src/liquidate-batch.circom that --O2 substitutes away, each
 // between a wire the batch's public record or its checks read and the wire its slot or its
@@ -177,48 +170,44 @@ function healthyRoot(): bigint {
 }
 
 describe("LiquidateBatch: the slots' and the fund's links to the batch's record (witnesses grafted from --O0 probes at the R1CS level)", function () {
-  let r1cs: R1cs;
-  /** Wire of the --O2 circuit -> its names. */
-  let names: Map<number, string[]>;
+  let target: GraftTarget;
   const signals = CIRCUITS.liquidate_batch.toSignals;
 
   before(async function () {
     const files = await testCircuit("liquidate_batch");
-    r1cs = readR1cs(files.r1cs);
-    names = readWireNames(files.sym).names;
+    target = { r1cs: readR1cs(files.r1cs), names: readWireNames(files.sym).names };
   });
 
   for (const link of LINKS) {
     const line = statementLine(FILE, link.statement);
     it(`${link.title} (${FILE}:${line})`, async function () {
-      const o0 = await compileProbeO0(`liquidate_batch_links_o0_${line}`, FILE, EXPR, {
-        rewrite: rewriteLine(FILE, link.statement, link.to),
-      });
-      const sym = readSymbols(o0.sym);
-      const o0r1cs = readR1cs(o0.r1cs);
-      const graft = (witness: bigint[]) => graftByName(names, r1cs.nWires, { sym, witness });
+      const probe = await linkProbe(
+        target,
+        { name: `liquidate_batch_links_o0_${line}`, source: FILE, expr: EXPR },
+        { file: FILE, ...link },
+      );
       const r = batch(world());
 
       // the harness: the rewritten probe reads the link's own value on the honest inputs
       const honest = await witnessFor({ kind: "liquidate_batch", input: link.honest(r) });
-      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest batch");
-      const same = await calculateWitness(o0.wasm, signals(link.honest(r)));
-      assert.deepEqual(graft(same), honest, "the probe reproduces the honest witness");
+      await probe.reproduces(signals(link.honest(r)), honest);
 
       // the forgery: the batch with the link reading the other value
-      const o0w = await calculateWitness(o0.wasm, signals(link.forged(r)));
-      assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten batch accepts it");
-      const forged = graft(o0w);
       const input = link.forged(r);
+      const forged = await probe.forge(signals(input));
       assert.deepEqual(
-        forged.slice(1, 4),
+        forged.grafted.slice(1, 4),
         [input.oldRoot, input.newRoot, input.dataCommitment],
         "the forged batch's public record",
       );
       for (const [name, value] of Object.entries(link.proves(r))) {
-        assert.equal(o0w[sym.get(`main.${name}`)!], mod(value), `the forged batch's ${name}`);
+        assert.equal(
+          forged.probe[probe.sym.get(`main.${name}`)!],
+          mod(value),
+          `the forged batch's ${name}`,
+        );
       }
-      const bad = unsatisfiedConstraints(r1cs, forged);
+      const bad = unsatisfiedConstraints(target.r1cs, forged.grafted);
       assert.ok(bad.length > 0, `${link.statement} (line ${line}) must break a constraint`);
     });
   }

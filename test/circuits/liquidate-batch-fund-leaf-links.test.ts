@@ -10,17 +10,10 @@ import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
 import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
-import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
-import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
-import { compileProbeO0 } from "../helpers/probe-o0.ts";
+import { linkProbe, wireNamed, type GraftTarget } from "../helpers/o0-graft.ts";
 import { SHORTFALL_BTC, shortfallWorld } from "../helpers/shortfall-world.ts";
 
 // LiquidateBatch (circuits/src/liquidate-batch.circom), section B, reads the insurance
@@ -140,21 +133,13 @@ const NOTIONAL: Link = {
 const lineOf = (link: Link) => statementLine(FILE, link.statement);
 
 describe("LiquidateBatch: the fund's leaf it unpacks and settles is the leaf it proves (witnesses grafted from --O0 probes at the R1CS level)", function () {
-  let r1cs: R1cs;
-  /** Wire of the --O2 circuit -> its names. */
-  let names: Map<number, string[]>;
-  const wire = (name: string) => {
-    const ws = [...names].filter(([, ns]) => ns.includes(name)).map(([w]) => w);
-    assert.equal(ws.length, 1, `${name} is one wire`);
-    return ws[0];
-  };
+  let target: GraftTarget;
   const signals = CIRCUITS.liquidate_batch.toSignals;
-  const at = (w: readonly bigint[], n: string) => w[wire(`main.${n}`)];
+  const at = (w: readonly bigint[], n: string) => w[wireNamed(target, `main.${n}`)];
 
   before(async function () {
     const files = await testCircuit("liquidate_batch");
-    r1cs = readR1cs(files.r1cs);
-    names = readWireNames(files.sym).names;
+    target = { r1cs: readR1cs(files.r1cs), names: readWireNames(files.sym).names };
   });
 
   /**
@@ -169,28 +154,19 @@ describe("LiquidateBatch: the fund's leaf it unpacks and settles is the leaf it 
     forged: LiquidateBatchInput,
     other: Carrier,
   ): Promise<bigint[]> {
-    const line = lineOf(link);
-    const o0 = await compileProbeO0(`liquidate_batch_fund_leaf_${line}`, FILE, EXPR, {
-      rewrite: rewriteLine(FILE, link.statement, link.to),
-    });
-    const sym = readSymbols(o0.sym);
+    const probe = await linkProbe(
+      target,
+      { name: `liquidate_batch_fund_leaf_${lineOf(link)}`, source: FILE, expr: EXPR },
+      { file: FILE, ...link },
+    );
     const base = carry(real, honest);
     const expected = await witnessFor({ kind: "liquidate_batch", input: base });
-    assert.deepEqual(unsatisfiedConstraints(r1cs, expected), [], "the honest batch");
-    const same = graftByName(names, r1cs.nWires, {
-      sym,
-      witness: await calculateWitness(o0.wasm, signals(base)),
-    });
-    assert.deepEqual(same, expected, "the probe reproduces the honest witness");
-
-    const o0w = await calculateWitness(o0.wasm, signals(carry(forged, other)));
-    const o0r1cs = readR1cs(o0.r1cs);
-    assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten batch accepts it");
-    return graftByName(names, r1cs.nWires, { sym, witness: o0w });
+    await probe.reproduces(signals(base), expected);
+    return (await probe.forge(signals(carry(forged, other)))).grafted;
   }
   const refused = (link: Link, w: readonly bigint[]) =>
     assert.ok(
-      unsatisfiedConstraints(r1cs, w).length > 0,
+      unsatisfiedConstraints(target.r1cs, w).length > 0,
       `${link.statement} (line ${lineOf(link)}) must break a constraint`,
     );
   const publics = (w: readonly bigint[]) =>

@@ -13,16 +13,11 @@ import { SAMPLE_DOMAIN } from "../../prover/src/dev/sample.ts";
 import { liquidate, type LiquidationResult } from "../../prover/src/engine/liquidations.ts";
 import { ExchangeState } from "../../prover/src/engine/state.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { SHORTFALL_BTC, shortfallWorld } from "../helpers/shortfall-world.ts";
-import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
+import { graftByName, linkProbe, wireNamed, type GraftTarget } from "../helpers/o0-graft.ts";
 import { compileProbeO0 } from "../helpers/probe-o0.ts";
 
 // LiquidateBatch (circuits/src/liquidate-batch.circom), section D: the insurance fund's
@@ -85,36 +80,27 @@ const deleveraged = () => batch(0n, 0n);
 const funded = () => batch(E, 0n);
 
 describe("LiquidateBatch: the fund's notional after the compartment move is the one its compartment and new leaf read (a witness grafted from an --O0 probe at the R1CS level)", function () {
-  let r1cs: R1cs;
-  /** Wire of the --O2 circuit -> its names. */
-  let names: Map<number, string[]>;
-  const wire = (name: string) => {
-    const ws = [...names].filter(([, ns]) => ns.includes(name)).map(([w]) => w);
-    assert.equal(ws.length, 1, `${name} is one wire`);
-    return ws[0];
-  };
+  let target: GraftTarget;
   /** The wire of `name` in the --O2 circuit, if --O2 kept one. */
   const wireOf = (name: string) =>
-    [...names].filter(([, ns]) => ns.includes(name)).map(([w]) => w)[0];
+    [...target.names].filter(([, ns]) => ns.includes(name)).map(([w]) => w)[0];
 
   before(async function () {
     const files = await testCircuit("liquidate_batch");
-    r1cs = readR1cs(files.r1cs);
-    names = readWireNames(files.sym).names;
+    target = { r1cs: readR1cs(files.r1cs), names: readWireNames(files.sym).names };
   });
 
   const signals = CIRCUITS.liquidate_batch.toSignals;
-  const at = (w: readonly bigint[], n: string) => w[wire(`main.${n}`)];
+  const at = (w: readonly bigint[], n: string) => w[wireNamed(target, `main.${n}`)];
   const line = statementLine(FILE, LINK);
   /** The rewritten probe's witness for `input` grafted, checked against its own R1CS. */
   async function forge(input: LiquidateBatchInput): Promise<bigint[]> {
-    const o0 = await compileProbeO0(`liquidate_batch_fund_o0_${line}`, FILE, EXPR, {
-      rewrite: rewriteLine(FILE, LINK, FORGED),
-    });
-    const o0w = await calculateWitness(o0.wasm, signals(input));
-    const o0r1cs = readR1cs(o0.r1cs);
-    assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten batch accepts it");
-    return graftByName(names, r1cs.nWires, { sym: readSymbols(o0.sym), witness: o0w });
+    const probe = await linkProbe(
+      target,
+      { name: `liquidate_batch_fund_o0_${line}`, source: FILE, expr: EXPR },
+      { file: FILE, statement: LINK, to: FORGED },
+    );
+    return (await probe.forge(signals(input))).grafted;
   }
   /**
    * The constraints `forged` breaks, each of which must read a wire the link writes: on the
@@ -125,9 +111,9 @@ describe("LiquidateBatch: the fund's notional after the compartment move is the 
     const links = ["notionalMoved[0]", "compartment[0]", "newFundNotional[0]"].flatMap(
       (n) => wireOf(`main.${n}`) ?? [],
     );
-    const bad = unsatisfiedConstraints(r1cs, forged);
+    const bad = unsatisfiedConstraints(target.r1cs, forged);
     for (const i of bad) {
-      const reads = r1cs.constraints[i].some((lc) => lc.some(([x]) => links.includes(x)));
+      const reads = target.r1cs.constraints[i].some((lc) => lc.some(([x]) => links.includes(x)));
       assert.ok(reads, `constraint ${i} is broken without reading the link's wires`);
     }
     return bad;
@@ -138,10 +124,10 @@ describe("LiquidateBatch: the fund's notional after the compartment move is the 
     const sym = readSymbols(plain.sym);
     for (const { r } of [moved(), deleveraged()]) {
       const honest = await witnessFor({ kind: "liquidate_batch", input: r.input });
-      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest batch");
+      assert.deepEqual(unsatisfiedConstraints(target.r1cs, honest), [], "the honest batch");
       const witness = await calculateWitness(plain.wasm, signals(r.input));
       assert.deepEqual(
-        graftByName(names, r1cs.nWires, { sym, witness }),
+        graftByName(target.names, target.r1cs.nWires, { sym, witness }),
         honest,
         "the probe reproduces the honest witness",
       );

@@ -16,17 +16,11 @@ import { noTakerFields } from "../../prover/src/engine/liquidators.ts";
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { compileProbe } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { assertRefusedAt, statementLine } from "../helpers/circuit.ts";
 import { INDICES, MARKS, P, markets, world } from "../helpers/liquidators.ts";
-import { graftByName, rewriteLine } from "../helpers/o0-graft.ts";
-import { compileProbeO0 } from "../helpers/probe-o0.ts";
+import { linkProbe, wireNamed, type GraftTarget } from "../helpers/o0-graft.ts";
 
 // LiquidationSlot (circuits/src/liquidate-batch.circom) reads the liquidated account's leaf
 // twice: the preimage (balance, word) is hashed into the leaf its Merkle path proves at
@@ -159,15 +153,10 @@ const LINKS: readonly Link[] = [
 ];
 
 describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses grafted from --O0 probes at the R1CS level)", function () {
-  let r1cs: R1cs;
+  /** The --O2 probe of the sources under test. */
+  let target: GraftTarget;
   let wasm: string;
-  /** Wire of the --O2 probe -> its names. */
-  let names: Map<number, string[]>;
-  const wire = (name: string) => {
-    const ws = [...names].filter(([, ns]) => ns.includes(name)).map(([w]) => w);
-    assert.equal(ws.length, 1, `${name} is one wire`);
-    return ws[0];
-  };
+  const wire = (name: string) => wireNamed(target, name);
   const OUTPUTS = [
     "main.rootOut",
     ...["charge", "sizeMoved", "notionalMoved"].flatMap((o) =>
@@ -179,14 +168,13 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
 
   before(async function () {
     const probe = await compileProbe("liquidation_slot_links", FILE, SLOT, { wasm: true });
-    r1cs = readR1cs(probe.r1cs);
+    target = { r1cs: readR1cs(probe.r1cs), names: readWireNames(probe.sym!).names };
     wasm = probe.wasm!;
-    names = readWireNames(probe.sym!).names;
   });
 
   it("liquidates the under-margined account 3 as the engine does, and refuses the healthy one", async function () {
     const honest = await calculateWitness(wasm, slotSignals(underMargined(), {}));
-    assert.deepEqual(unsatisfiedConstraints(r1cs, honest), []);
+    assert.deepEqual(unsatisfiedConstraints(target.r1cs, honest), []);
     const r = liquidate(underMargined(), [ACCOUNT], MARKS, P.liquidations, {}, INDICES);
     assert.deepEqual(
       Array.from({ length: M }, (_, j) => honest[wire(`main.charge[${j}]`)]),
@@ -206,29 +194,22 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
   for (const link of LINKS) {
     const line = statementLine(FILE, link.statement);
     it(`${link.title}, line ${line}`, async function () {
-      const o0 = await compileProbeO0(`liquidation_slot_link_${line}`, FILE, SLOT, {
-        rewrite: rewriteLine(FILE, link.statement, link.to),
-      });
-      const sym = readSymbols(o0.sym);
-      const o0r1cs = readR1cs(o0.r1cs);
+      const probe = await linkProbe(
+        target,
+        { name: `liquidation_slot_link_${line}`, source: FILE, expr: SLOT },
+        { file: FILE, ...link },
+      );
 
       // the harness: with the carrier holding the leaf's own value, the rewritten probe
       // grafted onto the --O2 probe is the honest liquidation of account 3, wire for wire
       const base = slotSignals(underMargined(), link.honest(underMargined()));
       const honest = await calculateWitness(wasm, base);
-      assert.deepEqual(unsatisfiedConstraints(r1cs, honest), [], "the honest liquidation");
-      const same = graftByName(names, r1cs.nWires, {
-        sym,
-        witness: await calculateWitness(o0.wasm, base),
-      });
-      assert.deepEqual(same, honest, "the probe reproduces the honest witness");
+      await probe.reproduces(base, honest);
 
       // the forged liquidation of the healthy account: a witness of the slot whose link
       // reads the other value (the rewritten probe's R1CS accepts it)
       const s = healthy();
-      const o0w = await calculateWitness(o0.wasm, slotSignals(s, link.forged()));
-      assert.deepEqual(unsatisfiedConstraints(o0r1cs, o0w), [], "the rewritten slot accepts it");
-      const forged = graftByName(names, r1cs.nWires, { sym, witness: o0w });
+      const forged = (await probe.forge(slotSignals(s, link.forged()))).grafted;
       assert.equal(forged[wire("main.rootIn")], s.root, "from the healthy account's real root");
       if (link.forged === lowBalance) {
         // the slot writes what the honest liquidation of a 1,250,000 account writes: the
@@ -248,7 +229,7 @@ describe("LiquidationSlot: the leaf it unpacks is the leaf it proves (witnesses 
         assert.equal(mod(charges.reduce((x, y) => x + y, 0n)), mod(-3_750_000n));
         for (let j = 0; j < M; j++) assert.equal(forged[wire(`main.sizeMoved[${j}]`)], 0n);
       }
-      const broken = unsatisfiedConstraints(r1cs, forged);
+      const broken = unsatisfiedConstraints(target.r1cs, forged);
       assert.ok(broken.length > 0, `${link.statement} (line ${line}) must break a constraint`);
     });
   }

@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import { mod } from "../../prover/src/domain/field.ts";
 import type { LiquidationSlotInput, SignalValue } from "../../prover/src/domain/inputs.ts";
 import { oneX, scaledMarkets } from "../../prover/src/domain/volatility.ts";
@@ -8,17 +7,11 @@ import type { LiquidationRequest } from "../../prover/src/engine/liquidators.ts"
 import type { ExchangeState } from "../../prover/src/engine/state.ts";
 import { compileProbe } from "../../prover/src/proving/build.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
-import {
-  readR1cs,
-  readSymbols,
-  unsatisfiedConstraints,
-  type R1cs,
-} from "../../prover/src/proving/r1cs.ts";
+import { readR1cs, unsatisfiedConstraints, type R1cs } from "../../prover/src/proving/r1cs.ts";
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine } from "./circuit.ts";
 import { INDICES, MARKS, P, markets } from "./liquidators.ts";
-import { graftByName, rewriteLine } from "./o0-graft.ts";
-import { compileProbeO0 } from "./probe-o0.ts";
+import { linkProbe, wireNamed, type GraftTarget } from "./o0-graft.ts";
 
 // Grafts onto a probe of LiquidationSlot (circuits/src/liquidate-batch.circom) alone, for
 // the tests of its `<==` links that --O2 substitutes away (test/circuits/
@@ -92,7 +85,7 @@ export function slotSignals(
 }
 
 /** The --O2 probe of LiquidationSlot compiled from the sources under test. */
-export class SlotProbe {
+export class SlotProbe implements GraftTarget {
   private constructor(
     readonly r1cs: R1cs,
     readonly wasm: string,
@@ -106,9 +99,7 @@ export class SlotProbe {
   }
 
   wire(name: string): number {
-    const ws = [...this.names].filter(([, ns]) => ns.includes(name)).map(([w]) => w);
-    assert.equal(ws.length, 1, `${name} is one wire`);
-    return ws[0];
+    return wireNamed(this, name);
   }
 
   /** `w`'s value of the signal `name` (main.<name>). */
@@ -146,27 +137,13 @@ export class SlotProbe {
     forged: Record<string, SignalValue>,
   ): Promise<{ honest: bigint[]; forged: bigint[] }> {
     const line = statementLine(FILE, link.statement);
-    const o0 = await compileProbeO0(`liquidation_slot_graft_${line}`, FILE, SLOT, {
-      rewrite: rewriteLine(FILE, link.statement, link.to),
-    });
-    const sym = readSymbols(o0.sym);
-    const o0r1cs = readR1cs(o0.r1cs);
-    const graft = (witness: bigint[]) =>
-      graftByName(this.names, this.r1cs.nWires, { sym, witness });
-
+    const probe = await linkProbe(
+      this,
+      { name: `liquidation_slot_graft_${line}`, source: FILE, expr: SLOT },
+      { file: FILE, ...link },
+    );
     const h = await calculateWitness(this.wasm, honest);
-    assert.deepEqual(this.broken(h), [], "the honest slot");
-    assert.deepEqual(
-      graft(await calculateWitness(o0.wasm, honest)),
-      h,
-      "the rewritten probe reproduces the honest witness",
-    );
-    const o0w = await calculateWitness(o0.wasm, forged);
-    assert.deepEqual(
-      unsatisfiedConstraints(o0r1cs, o0w),
-      [],
-      "the slot with the wire free accepts it",
-    );
-    return { honest: h, forged: graft(o0w) };
+    await probe.reproduces(honest, h);
+    return { honest: h, forged: (await probe.forge(forged)).grafted };
   }
 }
