@@ -10,7 +10,7 @@ import { readR1cs, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.
 import { readWireNames } from "../../prover/src/verify/circuit-info.ts";
 import { statementLine, TEST_PARAMS, testCircuit, witnessFor } from "../helpers/circuit.ts";
 import { CRASH_MARKS, world } from "../helpers/deleverage-world.ts";
-import { linkProbe, wireNamed, type GraftTarget } from "../helpers/o0-graft.ts";
+import { linkProbe, wireNamed, type GraftTarget, type LinkRewrite } from "../helpers/o0-graft.ts";
 
 // Deleverage (circuits/src/auto-deleverage.circom), which LiquidateBatch runs as `adl`,
 // ties the lots its entries close to the fund's side of the trade and the tree its entries
@@ -27,12 +27,13 @@ import { linkProbe, wireNamed, type GraftTarget } from "../helpers/o0-graft.ts";
 // Each forged witness is an --O0 probe of the whole LiquidateBatch at the test parameters
 // (every signal keeps its name; cached under the builds' probes/) whose link also reads
 // `ax[A-1]`, the public key's x of the last deleveraging entry. That entry is disabled
-// in every batch here, so its key only feeds a leaf hash whose root nobody reads: a free
-// carrier. The harness first checks that, with the carrier at its honest value, the
-// probe's witness grafted by name onto the --O2 circuit of the sources under test is the
-// honest witness wire for wire (a refusal can then only come from the link); the R1CS
-// must then refuse the forged batch, which the circuit without the link accepts by
-// construction (npx tsx /work/tools/hand.ts <this file> auto-deleverage.circom:<line>:unconstrain).
+// in every batch here, so its key only feeds a leaf hash whose root is multiplied by the
+// entry's enabled flag, 0: a free carrier. The harness first checks that, with the carrier
+// at its honest value, the probe's witness grafted by name onto the --O2 circuit of the
+// sources under test is the honest witness wire for wire (a refusal can then only come
+// from the link); the R1CS must then refuse the forged batch, which the circuit without
+// the link accepts by construction (npm run mutate:circuits -- --tests <this file> --id
+// auto-deleverage.circom:<line>:unconstrain).
 //
 // The world: deleverage-world's BTC crash with one short. Account 3, long 1 BTC from
 // 6,000,000 on 1,250,000, is liquidated at 4,000,000: the fund takes its lot and BTC's
@@ -49,11 +50,8 @@ const PRICE = 4_750_000n;
 /** The disabled entry whose key carries the forgery. */
 const SPARE = P.deleverages - 1;
 
-interface Link {
-  readonly statement: string;
-  /** The replacement (at most the line's length): the link reads the carrier ax[A-1]. */
-  readonly to: string;
-}
+/** A link of FILE and its probe's line, which also reads the carrier ax[A-1]. */
+type Link = Omit<LinkRewrite, "file">;
 
 const TAKEN: Link = {
   statement: "taken[i][j] <== entryMarket[i][j] * entry[i].q;",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeSigned, encodeSigned, pow2 } from "../../prover/src/domain/amounts.ts";
-import { NOTIONAL_BITS, SIZE_BITS } from "../../prover/src/domain/constants.ts";
+import { PRICE_BITS, SIZE_BITS } from "../../prover/src/domain/constants.ts";
 import {
   bankruptcyPrice,
   deleverageScore,
@@ -60,10 +60,11 @@ describe("DeleverageScore at the largest equity it takes, 2^132", function () {
   it("scores an entry with equity 2^132 as the twin does, at the leverage clamp's low end and above it", async function () {
     const equity = 1n << 132n;
     // a short of 2^64 lots at the largest mark: value about 2^128, leverage
-    // floor(100 * value / 2^132) = 6 hundredths; and a small position: leverage clamped to 1
+    // floor(100 * value / 2^132) = 6 hundredths, with a result of about plus or minus the
+    // value (pnl +-100 %); and a small position: leverage clamped to 1
     for (const [size, mark, result] of [
-      [-LOTS_MAX, PRICE_MAX, pow2(NOTIONAL_BITS) - 1n],
-      [-LOTS_MAX, PRICE_MAX, -pow2(NOTIONAL_BITS)],
+      [-LOTS_MAX, PRICE_MAX, pow2(SIZE_BITS + PRICE_BITS) - 1n],
+      [-LOTS_MAX, PRICE_MAX, -pow2(SIZE_BITS + PRICE_BITS)],
       [3n, 1_000n, 2_000n],
     ]) {
       const twin = deleverageScore({ account: 1n, size, result, equity, surplus: 0n }, mark);

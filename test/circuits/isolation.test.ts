@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { leafPreimage, unpackBalance, type Account } from "../../prover/src/domain/account.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../prover/src/domain/constants.ts";
-import { FIELD_MODULUS } from "../../prover/src/domain/field.ts";
 import { ZkClearError } from "../../prover/src/domain/errors.ts";
 import { signForcedRequest } from "../../prover/src/domain/forced.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
@@ -9,22 +8,12 @@ import { depositQueueHash, signWithdrawal } from "../../prover/src/domain/transf
 import { oneX } from "../../prover/src/domain/volatility.ts";
 import { signExit } from "../../prover/src/domain/exit.ts";
 import { sampleExchange, simpleTrade, type Sample } from "../../prover/src/dev/sample.ts";
-import { devOwnerKeys } from "../../prover/src/domain/owners.ts";
-import { sign } from "../../prover/src/domain/keys.ts";
-import {
-  signTransfer,
-  transferMessage,
-  type Transfer,
-} from "../../prover/src/domain/sub-accounts.ts";
+import { signTransfer } from "../../prover/src/domain/sub-accounts.ts";
 import { answerForced } from "../../prover/src/engine/forced.ts";
 import { exitInput } from "../../prover/src/engine/exit.ts";
 import { liquidate } from "../../prover/src/engine/liquidations.ts";
 import { settleTrades } from "../../prover/src/engine/trades.ts";
-import {
-  applyDeposits,
-  processWithdrawals,
-  TransferBatchError,
-} from "../../prover/src/engine/transfers.ts";
+import { applyDeposits, processWithdrawals } from "../../prover/src/engine/transfers.ts";
 import { assertRefused, TEST_PARAMS as P, witnessFor } from "../helpers/circuit.ts";
 import {
   INDICES,
@@ -262,74 +251,10 @@ describe("isolated sub-accounts in the circuits (test parameters)", function () 
     assert.equal(s.state.getAccount(ISO).collateral, before[1].collateral + 200_000n);
   });
 
-  it("refuses a transfer to another key, another flag, itself, a system account or nowhere, in the engine and the circuit", async function () {
-    const refusals: [Transfer, string, RegExp, string][] = [
-      [
-        { from: 3n, to: 4n, nonce: 0n, amount: 1n },
-        "TRANSFER_BAD_DESTINATION",
-        /another key/,
-        "WithdrawalSlot",
-      ],
-      [
-        { from: 3n, to: ISO, nonce: 0n, amount: 1n },
-        "TRANSFER_BAD_DESTINATION",
-        /isolated to market 0, not what the transfer names \(a cross-margin account\)/,
-        "WithdrawalSlot",
-      ],
-      [
-        { from: 3n, to: 7n, nonce: 0n, amount: 1n },
-        "TRANSFER_BAD_DESTINATION",
-        /another key/,
-        "WithdrawalSlot",
-      ],
-      [
-        { from: 3n, to: 8n, nonce: 0n, amount: 1n },
-        "TRANSFER_BAD_DESTINATION",
-        /another key/,
-        "WithdrawalSlot",
-      ],
-      [{ from: 3n, to: 3n, nonce: 0n, amount: 1n }, "TRANSFER_SELF", /itself/, "WithdrawalSlot"],
-      // 9 is a trader account under the fund owner's key: only the account rule refuses these
-      [
-        { from: 9n, to: 2n, nonce: 0n, amount: 1n },
-        "TRANSFER_SYSTEM_ACCOUNT",
-        /destination, account 2/,
-        "NotSystemAccount",
-      ],
-      [
-        { from: 2n, to: 9n, nonce: 0n, amount: 1n },
-        "TRANSFER_SYSTEM_ACCOUNT",
-        /source, account 2/,
-        "NotSystemAccount",
-      ],
-    ];
-    for (const [t, code, why, template] of refusals) {
-      const s = exchange();
-      // accounts 7 and 8 hold the mirrors of the owner's key, (-x, y) and (x, -y): points
-      // sharing one coordinate with it, so both coordinates must be compared
-      const k = s.traders[0].keys.publicKey;
-      s.state.openAccount(7n, { x: FIELD_MODULUS - k.x, y: k.y }, 0n);
-      s.state.openAccount(8n, { x: k.x, y: FIELD_MODULUS - k.y }, 0n);
-      const fundOwner = devOwnerKeys().fund;
-      s.state.openAccount(9n, fundOwner.publicKey, 1_000n);
-      const signer = [2n, 9n].includes(t.from)
-        ? fundOwner.privateKey
-        : s.traders[0].keys.privateKey;
-      const st = { transfer: t, signature: sign(signer, transferMessage(t, s.domain)) };
-      assert.throws(
-        () => processWithdrawals(s.state, [st], s.marks, P.withdrawals),
-        // the batcher refuses a request by its slot (TransferBatchError), the others go on
-        (e: unknown) =>
-          e instanceof TransferBatchError && e.slot === 0 && e.code === code && why.test(e.message),
-        `${code}: ${JSON.stringify(t, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
-      );
-      const forged = processWithdrawals(s.state, [st], s.marks, P.withdrawals, {
-        uncheckedTransfers: true,
-      });
-      await assertRefused({ kind: "process_withdrawals", input: forged.input }, template);
-    }
-    // an index no account holds: the engine refuses it; the empty leaf has no preimage, so
-    // no witness can name it
+  it("refuses a transfer to an index no account holds, in the engine (the empty leaf has no preimage, so no witness can name it)", async function () {
+    // the transfer rules the circuit checks (another key, another flag, itself, a system
+    // account) are broken one at a time, each refused at its statement, in
+    // transfer-rules.test.ts
     const s = exchange();
     assert.throws(
       () =>

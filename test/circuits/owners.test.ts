@@ -35,7 +35,13 @@ import {
   type Sample,
   type Trader,
 } from "../../prover/src/dev/sample.ts";
-import { assertRefused, assertRefusedBy, TEST_PARAMS, witnessFor } from "../helpers/circuit.ts";
+import {
+  assertRefused,
+  assertRefusedAt,
+  assertRefusedBy,
+  TEST_PARAMS,
+  witnessFor,
+} from "../helpers/circuit.ts";
 
 /**
  * Issue 18: the fee account (1) and the insurance fund (2) have owners whose keys are in
@@ -334,7 +340,10 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       await assertRefusedBy(forged.input, "OrderSignature");
     });
 
-    it("refuses an order of the fee account, even signed by its owner (engine; circuit: NotFeeAccount)", async function () {
+    it("refuses an order of the fee account, even signed by its owner (engine; circuit: NotFeeAccount, at its statement)", async function () {
+      // Without the rule the fee owner's key trades the collected fees. No liquidation can
+      // close such a position (LiquidationSlot refuses system accounts), so a loss past the
+      // fees is a debt nobody covers: the counterparty's profit has nothing behind it.
       const s = withFees();
       const fee = s.state.getAccount(FEE_ACCOUNT);
       s.state.setAccount(FEE_ACCOUNT, { ...fee, collateral: 10_000_000n });
@@ -365,7 +374,12 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
         (e: unknown) => e instanceof OrderError && e.code === "ORDER_SYSTEM_ACCOUNT",
       );
       const forged = settleTrades(s.state, [t], s.marks, P.batch, { unchecked: true });
-      await assertRefusedBy(forged.input, "NotFeeAccount");
+      await assertRefusedAt(
+        witnessFor({ kind: "settle_trades", input: forged.input }),
+        "trade.circom",
+        "TradeSide",
+        "NotFeeAccount()(account, enabled);",
+      );
     });
   });
 

@@ -11,11 +11,11 @@ import { assertRefusedAt, TEST_PARAMS as P, testCircuit, witnessFor } from "../h
 
 // WithdrawalSlot's transfer rules (circuits/src/process-withdrawals.circom, sections A and
 // F): a transfer moves collateral between two different trader accounts (>= 3) of one key,
-// to the margin mode its owner signed. Each test below has the engine refuse a transfer
-// that breaks one rule, then builds the batch an operator skipping the engine's checks
-// would prove (`uncheckedTransfers`: the source's leaf debited, the destination's credited,
-// every root and signature the circuit computes) and has the circuit refuse it at that
-// rule's own statement. With the statement gone the circuit accepts the batch (or refuses
+// to the margin mode its owner signed. Each test after the first has the engine refuse a
+// transfer that breaks one rule, then builds the batch an operator skipping the engine's
+// checks would prove (`uncheckedTransfers`: the source's leaf debited, the destination's
+// credited, every root and signature the circuit computes) and has the circuit refuse it
+// at that rule's own statement. With the statement gone the circuit accepts the batch (or refuses
 // it at another statement, for the two key coordinates), so each test fails on its mutant.
 
 const FILE = "process-withdrawals.circom";
@@ -145,17 +145,6 @@ describe("WithdrawalSlot: a transfer's own rules, each refused at its statement 
     await refusedAt(forged(transfer(3n, 3n), trader, "TRANSFER_SELF"), "toSelf * transfer === 0;");
   });
 
-  it("refuses a transfer to another trader's account: a signature for one's own accounts would pay a stranger", async function () {
-    // The owner signs `to` and its flag, not the destination's key. Without the key rule
-    // a transfer is a payment between keys inside the exchange, off the Vault's books, and
-    // a signature meant for an own sub-account pays whoever holds index `to` when it is
-    // proven (an index the owner mistyped, say). Nothing else names the destination's owner.
-    await refusedAt(
-      forged(transfer(3n, 4n), trader, "TRANSFER_BAD_DESTINATION"),
-      "(toAx - ax) * transfer === 0;",
-    );
-  });
-
   it("refuses a destination whose key shares y with the owner's, (-x, y): its x alone differs", async function () {
     // the negated key is another key; only the x comparison tells it from the owner's
     await refusedAt(
@@ -170,6 +159,19 @@ describe("WithdrawalSlot: a transfer's own rules, each refused at its statement 
     await refusedAt(
       forged(transfer(3n, MIRROR_Y), trader, "TRANSFER_BAD_DESTINATION"),
       "(toAy - ay) * transfer === 0;",
+    );
+  });
+
+  it("refuses a transfer to another trader's account: a signature for one's own accounts would pay a stranger", async function () {
+    // The owner signs `to` and its flag, not the destination's key. Without the key rule
+    // (both coordinates' checks: trader 4's key differs from trader 3's in x and in y, so
+    // with one of them gone the other refuses it, and the mirror keys above test each alone)
+    // a transfer is a payment between keys inside the exchange, off the Vault's books, and
+    // a signature meant for an own sub-account pays whoever holds index `to` when it is
+    // proven (an index the owner mistyped, say). Nothing else names the destination's owner.
+    await refusedAt(
+      forged(transfer(3n, 4n), trader, "TRANSFER_BAD_DESTINATION"),
+      "(toAx - ax) * transfer === 0;",
     );
   });
 

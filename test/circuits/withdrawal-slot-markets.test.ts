@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { FLAG_BITS } from "../../prover/src/domain/constants.ts";
 import { mod } from "../../prover/src/domain/field.ts";
 import { sign } from "../../prover/src/domain/keys.ts";
 import { PARAM_SETS } from "../../prover/src/domain/params.ts";
@@ -12,10 +13,11 @@ import { readSymbols } from "../../prover/src/proving/r1cs.ts";
 
 // WithdrawalSlot (circuits/src/process-withdrawals.circom, section A) reads a transfer's
 // signed destination flag, 0 for a cross account or 1 + market for a sub-account, in
-// FLAG_BITS = 3 bits. At the test and demo sets (two markets) every flag is 0..2 and fits
-// in 2 bits, so no batch there tells a 2-bit check from the right one; bench has four
-// markets, and its sub-accounts isolated to market 3 have flag 4. A 2-bit check would
-// refuse every transfer into such a sub-account: its owner could fund it only by a deposit.
+// FLAG_BITS bits (3). At the test and demo sets (two markets) every flag is 0..2 and needs
+// no more than 2 bits, so no batch there tells a check one bit narrower from the right one;
+// bench has four markets, and its sub-accounts isolated to market 3 have flag 4, FLAG_BITS'
+// top bit. The narrower check would refuse every transfer into such a sub-account: its
+// owner could fund it only by a deposit.
 // This builds WithdrawalSlot alone at bench's markets (on the test set's depth), feeds it
 // the engine's slot for an honest transfer into a flag-4 account, and checks it moves the
 // root as the engine does and pays nothing.
@@ -54,7 +56,8 @@ describe("WithdrawalSlot at bench's four markets: a transfer into a sub-account 
     const r = processWithdrawals(s.state, [st], s.marks, PARAMS.withdrawals);
     const slot = r.input.slots[0];
     assert.equal(slot.isTransfer, 1n);
-    assert.equal(slot.toFlag, BigInt(M), "the flag of market 3 needs the third bit");
+    assert.equal(slot.toFlag, BigInt(M), "the flag of market 3");
+    assert.equal(slot.toFlag >> BigInt(FLAG_BITS - 1), 1n, "it needs FLAG_BITS' top bit");
     const markets = scaledMarkets(s.state.markets, oneX(M));
     const str = (x: bigint) => String(mod(x));
     const strs = (xs: readonly bigint[]) => xs.map(str);

@@ -109,7 +109,8 @@ export interface LinkProbe {
 
 /**
  * The --O0 probe `name` of `expr` (from `source`, with `link` rewritten), whose witnesses
- * are grafted onto `target`. Compiled once per name (cached under the builds' probes/).
+ * are grafted onto `target`. Cached under the builds' probes/`name`, compiled again when the
+ * sources or the rewrite change.
  */
 export async function linkProbe(
   target: GraftTarget,
