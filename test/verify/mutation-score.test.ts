@@ -5,6 +5,7 @@ import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
 import {
   ARGUED_AGAINST,
+  ARGUMENTS_BY_FILE,
   MUTANT_ARGUMENTS,
   type MutantArgument,
 } from "../../prover/src/verify/mutation-arguments.ts";
@@ -177,7 +178,7 @@ describe("mutation score: per template, from the report", function () {
   it("has arguments in mutation-arguments.ts that hold for the circuits as they are and the report on file", function () {
     // a circuit edit that moves or changes an argued statement, or edits a file its premises
     // are in, voids the file's arguments: check that they still hold, then update the ids,
-    // texts and ARGUED_AGAINST's hash in prover/src/verify/mutation-arguments.ts. A kill of an
+    // texts and the hash in the file's module under prover/src/verify/arguments/. A kill of an
     // argued mutant means the argument was wrong.
     const current = new Map(allMutants().map((m) => [m.id, m]));
     assert.deepEqual(argumentProblems(currentReport(), current), []);
@@ -192,5 +193,8 @@ describe("mutation score: per template, from the report", function () {
       Object.keys(ARGUED_AGAINST).sort(),
       [...new Set(MUTANT_ARGUMENTS.map((a) => a.id.split(":")[0]))].sort(),
     );
+    // each file's module argues its own mutants
+    for (const [file, { arguments: list }] of Object.entries(ARGUMENTS_BY_FILE))
+      for (const a of list) assert.equal(a.id.split(":")[0], file, `${a.id} in ${file}'s module`);
   });
 });
