@@ -41,6 +41,7 @@ import {
   assertRefusedBy,
   TEST_PARAMS,
   witnessFor,
+  witnessOf,
 } from "../helpers/circuit.ts";
 
 /**
@@ -375,7 +376,7 @@ describe("fee and fund owners (engine and circuits, test parameters)", function 
       );
       const forged = settleTrades(s.state, [t], s.marks, P.batch, { unchecked: true });
       await assertRefusedAt(
-        witnessFor({ kind: "settle_trades", input: forged.input }),
+        witnessOf(forged.input),
         "trade.circom",
         "TradeSide",
         "NotFeeAccount()(account, enabled);",

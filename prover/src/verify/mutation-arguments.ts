@@ -84,11 +84,10 @@ export const ARGUMENTS_BY_FILE: Readonly<Record<string, FileArguments>> = {
 };
 
 /** Per circuit file with arguments: the files its premises are in and their hash. */
-export const ARGUED_AGAINST: Readonly<
-  Record<string, { readonly premises: readonly string[]; readonly hash: string }>
-> = Object.fromEntries(
-  Object.entries(ARGUMENTS_BY_FILE).map(([f, a]) => [f, { premises: a.premises, hash: a.hash }]),
-);
+export const ARGUED_AGAINST: Readonly<Record<string, Pick<FileArguments, "premises" | "hash">>> =
+  Object.fromEntries(
+    Object.entries(ARGUMENTS_BY_FILE).map(([f, a]) => [f, { premises: a.premises, hash: a.hash }]),
+  );
 
 export const MUTANT_ARGUMENTS: readonly MutantArgument[] = Object.values(ARGUMENTS_BY_FILE).flatMap(
   (a) => a.arguments,
