@@ -18,11 +18,12 @@ import { BTC_CRASH, flat, position, settleCrash, world } from "../helpers/deleve
 
 // Skip proofs (SkippedDeleverage, circuits/src/skip-deleverage.circom) over batches whose
 // published entries sit at the top of the ranges the skip circuit checks them in: an entry
-// closing 2^63 + 1 lots (lots - 1 needs all SIZE_BITS bits) and an entry whose score is
-// past 2^61 (it needs the 62 bits of SignedRangeCheck(62)). Every enabled entry of the
-// batch is range-checked, whichever market the proof is about, so a check one bit narrower
-// would refuse these honest proofs: the account the operator left out of such a batch
-// could not show it, and the batch's unfair ranking would stand.
+// closing 2^63 + 1 lots (lots - 1 needs all SIZE_BITS bits, and so do the market head's
+// lots, the same 2^63 + 1) and an entry whose score is past 2^61 (it needs the 62 bits of
+// SignedRangeCheck(62)). Every enabled entry of the batch is range-checked, whichever
+// market the proof is about, so a check one bit narrower would refuse these honest proofs:
+// the account the operator left out of such a batch could not show it, and the batch's
+// unfair ranking would stand.
 const P = TEST_PARAMS;
 const skip = (input: SkippedDeleverageInput) => ({ kind: "skipped_deleverage" as const, input });
 
@@ -43,7 +44,7 @@ const entriesOf = (file: ReturnType<typeof settleCrash>["file"]) =>
   (file.deleveraged?.[0].entries ?? []).map((e) => [e.account, e.lots, e.score] as const);
 
 describe("skip proofs over entries at the ends of their ranges (test parameters)", function () {
-  it("proves an account left out of a batch that closed 2^63 + 1 lots in one entry (lots - 1 needs all SIZE_BITS bits)", async function () {
+  it("proves an account left out of a batch that closed 2^63 + 1 lots in one entry (lots - 1 needs all SIZE_BITS bits, in the entry and in the head)", async function () {
     // the bankrupt is long B = 2^63 + 1 lots; account 4 is short B on a collateral of 2^90,
     // account 5 short 1 lot from 6,000,000 on 1,000,000: more leveraged at the same 50 %
     // profit, it ranks first. The operator drops it from the ranking, and account 4
@@ -81,6 +82,8 @@ describe("skip proofs over entries at the ends of their ranges (test parameters)
     const input = skipProofInput(before, file, P, 5n, 0);
     // the skip circuit reads the entry as published
     assert.deepEqual([input.entries[0].enabled, input.entries[0].lots], [1n, B]);
+    // and the market's head, whose lots the skip circuit checks in SIZE_BITS bits too
+    assert.deepEqual([input.heads[0].enabled, input.heads[0].lots], [1n, B]);
     await witnessFor(skip(input));
   });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  leafHash,
   packBalance,
   packPositionWord,
   unpackBalance,
@@ -10,7 +11,6 @@ import { BPS_DENOMINATOR, FUNDING_SCALE } from "../../prover/src/domain/constant
 import { deleverageTake } from "../../prover/src/domain/deleveraging.ts";
 import { zeroIndices } from "../../prover/src/domain/funding.ts";
 import { mod } from "../../prover/src/domain/field.ts";
-import { poseidon } from "../../prover/src/domain/hash.ts";
 import type { SignalValue } from "../../prover/src/domain/inputs.ts";
 import {
   skippedDeleveragePublicSignals,
@@ -93,9 +93,6 @@ const thin = () =>
 
 const skip = (input: SkippedDeleverageInput) => ({ kind: "skipped_deleverage" as const, input });
 const collateralOf = (input: SkippedDeleverageInput) => unpackBalance(input.balance).collateral;
-/** The leaf hash (LeafHash) of the input's preimage. */
-const leafOf = (x: SkippedDeleverageInput) =>
-  poseidon([x.ax, x.ay, x.balance, ...x.word.flatMap((w, j) => [w, x.notional[j]])].map(mod));
 const positionOf = (input: SkippedDeleverageInput, j: number) =>
   unpackPositionWord(input.word[j], input.notional[j]);
 
@@ -217,13 +214,14 @@ function honestBatch() {
   const { before, file } = settleCrash(thin);
   return { before, file, input: skipProofInput(before, file, P, THIN, 0, { unchecked: true }) };
 }
-const thinInput = () => honestBatch().input;
 
 describe("SkippedDeleverage: a skip is judged on the proven leaf's own collateral and funding (witnesses grafted from --O0 probes at the R1CS level)", function () {
   let target: GraftTarget;
   let wasm: string;
   /** Account 5's skip input on the honest batch (refused). */
   let thinSkip: SkippedDeleverageInput;
+  /** Account 5's leaf as the tree holds it before the batch. */
+  let thinLeaf: bigint;
   /** A genuine skip: the batch that dropped account 4 from the ranking, proven for it. */
   let genuine: SkippedDeleverageInput;
 
@@ -231,7 +229,9 @@ describe("SkippedDeleverage: a skip is judged on the proven leaf's own collatera
     const files = await testCircuit("skipped_deleverage");
     target = { r1cs: readR1cs(files.r1cs), names: readWireNames(files.sym).names };
     wasm = files.wasm;
-    thinSkip = thinInput();
+    const honest = honestBatch();
+    thinSkip = honest.input;
+    thinLeaf = leafHash(honest.before.getAccount(THIN));
     const dodge = settleCrash(thin, {
       markets: [0],
       ranking: (rk) => rk.filter((r) => r.account !== LISTED),
@@ -310,7 +310,7 @@ describe("SkippedDeleverage: a skip is judged on the proven leaf's own collatera
       });
       // what the skip is judged on: the leaf the tree holds, 1,000,000 more collateral
       // after funding, and a lot afforded
-      assert.equal(probe.at(w, "main.leaf"), leafOf(thinSkip), "the leaf the tree holds");
+      assert.equal(probe.at(w, "main.leaf"), thinLeaf, "the leaf the tree holds");
       assert.equal(probe.at(w, "main.funding.collateralOut"), mod(collateralOf(thinSkip) + EXTRA));
       assert.equal(probe.at(w, "main.candidate.q"), 1n, "account 5 affords a lot");
 

@@ -24,9 +24,11 @@ import { compileProbeO0 } from "../helpers/probe-o0.ts";
 //     signal fundLong <== selLong;                       (the fund's side, from its head)
 //     candidate.fundLong <== fundLong;                   (the side the candidate opposes)
 //     signal neither <== notAbove[A] * (1 - leftOver);   (neither ranked above nor lots left)
-// --O2 substitutes each away; made `<--`, the freed wire reaches nothing the determinism
-// stage can decide (or nothing at all: `neither === 0` then pins only itself), and the
-// witness calculator computes its honest value, so no test that feeds inputs kills them.
+// --O2 substitutes each away. Made `<--`, the fund's side stays fixed (DeleverageCandidate
+// ties it to the candidate's sign bit) but is no longer the head's, which the determinism
+// stage cannot see: it asks whether a wire has one value, not whether it is the right one;
+// and `neither === 0` pins only itself. The witness calculator computes the honest values,
+// so no test that feeds inputs kills them.
 //
 // Each forged witness comes from an --O0 probe of SkippedDeleverage at the test parameters
 // (every signal keeps its name) with the link's line rewritten. The fund's-side links read
