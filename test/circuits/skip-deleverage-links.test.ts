@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { CIRCUITS } from "../../prover/src/domain/circuits.ts";
 import { mod } from "../../prover/src/domain/field.ts";
 import {
@@ -6,8 +8,6 @@ import {
   type SkippedDeleverageInput,
 } from "../../prover/src/domain/skip-inputs.ts";
 import { skipProofInput, skippedAccounts } from "../../prover/src/engine/skip-proof.ts";
-import fs from "node:fs";
-import path from "node:path";
 import { ROOT } from "../../prover/src/proving/paths.ts";
 import { calculateWitness } from "../../prover/src/proving/prover.ts";
 import { readR1cs, readSymbols, unsatisfiedConstraints } from "../../prover/src/proving/r1cs.ts";
